@@ -1,0 +1,53 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// Release builds of the kernels want F16C/FMA/AVX2; debug builds stay portable.
+let fastMath: [SwiftSetting] = [
+    .unsafeFlags(["-Xcc", "-mf16c", "-Xcc", "-mfma", "-Xcc", "-mavx2", "-target-cpu", "haswell"],
+                 .when(platforms: [.linux])),
+]
+
+let package = Package(
+    name: "Glassbox",
+    platforms: [.macOS(.v14)],
+    products: [
+        .library(name: "Glassbox", targets: ["Glassbox"]),
+        .executable(name: "glassbox", targets: ["glassbox"]),
+        .executable(name: "glassbox-bench", targets: ["glassbox-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C shims: the only places C headers are seen.
+        .systemLibrary(name: "CGlassboxBLAS", path: "Sources/CGlassboxBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .systemLibrary(name: "CGlassboxCairo", path: "Sources/CGlassboxCairo", pkgConfig: "cairo",
+                       providers: [.apt(["libcairo2-dev"])]),
+
+        // Library layers (imports point down only): Tensor <- ModelIO <- Runtime <- Glassbox.
+        .target(name: "GlassboxTensor", dependencies: ["CGlassboxBLAS"], swiftSettings: fastMath),
+        .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor"], swiftSettings: fastMath),
+        .target(name: "GlassboxRuntime", dependencies: ["GlassboxTensor", "GlassboxModelIO"],
+                swiftSettings: fastMath),
+        .target(name: "GlassboxTokenizers"),
+        .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo"]),
+        .target(name: "Glassbox", dependencies: [
+            "GlassboxTensor", "GlassboxModelIO", "GlassboxRuntime", "GlassboxTokenizers", "GlassboxRender",
+        ]),
+
+        // Tools.
+        .executableTarget(name: "glassbox", dependencies: [
+            "Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
+        .executableTarget(name: "glassbox-bench", dependencies: ["Glassbox"], swiftSettings: fastMath),
+
+        // Tests.
+        .target(name: "GlassboxTestSupport", dependencies: ["Glassbox"], path: "Tests/GlassboxTestSupport"),
+        .testTarget(name: "GlassboxTensorTests", dependencies: ["GlassboxTensor", "GlassboxTestSupport"]),
+        .testTarget(name: "GlassboxModelIOTests", dependencies: ["GlassboxModelIO", "GlassboxTestSupport"]),
+        .testTarget(name: "GlassboxRuntimeTests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
+        .testTarget(name: "GlassboxRenderTests", dependencies: ["GlassboxRender", "CGlassboxCairo", "GlassboxTestSupport"]),
+        .testTarget(name: "GlassboxCLITests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
+    ]
+)

@@ -1,0 +1,12 @@
+// The umbrella module: one import for the whole library. Glue between the layers (tokenizer +
+// model, results → pictures) lives beside this file.
+@_exported import GlassboxModelIO
+@_exported import GlassboxRender
+@_exported import GlassboxRuntime
+@_exported import GlassboxTensor
+@_exported import GlassboxTokenizers
+
+/// The library's version, written into every JSON result.
+public enum GlassboxVersion {
+    public static let string = "0.1.0"
+}

@@ -1,0 +1,136 @@
+import Foundation
+import GlassboxTensor
+
+/// All weights of a model folder, from one safetensors file or a sharded set.
+///
+/// `init(directory:)` looks for, in order:
+/// 1. `model.safetensors`;
+/// 2. `model.safetensors.index.json` (`{"metadata": …, "weight_map": {tensor: shard file}}`):
+///    every shard is opened once and every indexed tensor must be in its shard; tensors a shard
+///    holds beyond the index are not exposed, as in `transformers`.
+///
+/// A folder with only PyTorch pickles (`*.bin`, `*.pt`, `*.pth`) is an error explaining how to
+/// convert them; a folder with no weights is an error listing what it holds. All files are
+/// validated when opened (see ``SafetensorsFile``).
+public struct Checkpoint: Sendable {
+    public static let singleFileName = "model.safetensors"
+    public static let indexFileName = "model.safetensors.index.json"
+
+    public let directory: URL
+    /// The safetensors files opened, sorted by name (the index file itself is not included).
+    public let files: [URL]
+
+    private let shards: [SafetensorsFile]
+    /// Tensor name → index into `shards`.
+    private let location: [String: Int]
+
+    public init(directory: URL) throws {
+        let manager = FileManager.default
+        self.directory = directory
+        let single = directory.appendingPathComponent(Self.singleFileName)
+        let index = directory.appendingPathComponent(Self.indexFileName)
+        if manager.fileExists(atPath: single.path) {
+            let file = try SafetensorsFile(url: single)
+            shards = [file]
+            files = [single]
+            location = Dictionary(uniqueKeysWithValues: file.tensorNames.map { ($0, 0) })
+        } else if manager.fileExists(atPath: index.path) {
+            let weightMap = try Self.readWeightMap(index)
+            let shardNames = Set(weightMap.values).sorted()
+            var opened: [SafetensorsFile] = []
+            var slot: [String: Int] = [:]
+            for shard in shardNames {
+                let url = directory.appendingPathComponent(shard)
+                guard manager.fileExists(atPath: url.path) else {
+                    let tensor = weightMap.filter { $0.value == shard }.keys.min() ?? ""
+                    throw ModelIOError.shardNotFound(index: index.path, shard: shard, tensor: tensor)
+                }
+                slot[shard] = opened.count
+                opened.append(try SafetensorsFile(url: url))
+            }
+            var location: [String: Int] = [:]
+            for (tensor, shard) in weightMap.sorted(by: { $0.key < $1.key }) {
+                guard let i = slot[shard], opened[i].entry(tensor) != nil else {
+                    throw ModelIOError.tensorMissingFromShard(index: index.path, shard: shard, tensor: tensor)
+                }
+                location[tensor] = i
+            }
+            shards = opened
+            files = opened.map(\.url)
+            self.location = location
+        } else {
+            let contents = ((try? manager.contentsOfDirectory(atPath: directory.path)) ?? []).sorted()
+            let pickles = contents.filter { name in
+                [".bin", ".pt", ".pth"].contains { name.hasSuffix($0) } && !name.hasPrefix(".")
+            }
+            if !pickles.isEmpty {
+                throw ModelIOError.pytorchOnly(directory: directory.path, files: pickles)
+            }
+            throw ModelIOError.noWeights(directory: directory.path, contents: contents)
+        }
+    }
+
+    /// All tensor names across all files.
+    public var tensorNames: Set<String> { Set(location.keys) }
+
+    public func contains(_ name: String) -> Bool { location[name] != nil }
+
+    /// The validated header entry of `name` (its byte range is relative to its own file's data).
+    public func entry(_ name: String) -> TensorEntry? {
+        location[name].flatMap { shards[$0].entry(name) }
+    }
+
+    /// The file holding tensor `name`.
+    public func file(containing name: String) -> URL? {
+        location[name].map { shards[$0].url }
+    }
+
+    /// Tensor `name` as Float32 (see ``SafetensorsFile/tensor(_:)``); a missing name throws
+    /// ``ModelIOError/tensorNotFound(file:tensor:available:similar:)`` naming the folder.
+    public func tensor(_ name: String) throws -> Tensor {
+        guard let i = location[name] else {
+            throw ModelIOError.tensorNotFound(file: directory.path, tensor: name, available: location.count,
+                                              similar: similarNames(to: name, in: location.keys))
+        }
+        return try shards[i].tensor(name)
+    }
+
+    /// Reads the index's `weight_map`; validates its shape and that shard names stay in the folder.
+    private static func readWeightMap(_ index: URL) throws -> [String: String] {
+        let path = index.path
+        let json: Any
+        do {
+            json = try JSONSerialization.jsonObject(with: Data(contentsOf: index), options: [.fragmentsAllowed])
+        } catch {
+            throw ModelIOError.malformedIndex(file: path, detail: "not valid JSON (\(SafetensorsHeader.describe(error)))")
+        }
+        guard let object = json as? [String: Any] else {
+            throw ModelIOError.malformedIndex(file: path, detail: "top level is a JSON \(SafetensorsHeader.kind(of: json))")
+        }
+        guard let mapValue = object["weight_map"] else {
+            throw ModelIOError.malformedIndex(file: path, detail: "no 'weight_map'")
+        }
+        guard let map = mapValue as? [String: Any] else {
+            throw ModelIOError.malformedIndex(
+                file: path, detail: "'weight_map' is a JSON \(SafetensorsHeader.kind(of: mapValue))")
+        }
+        var weightMap: [String: String] = [:]
+        for (tensor, value) in map {
+            guard let shard = value as? String else {
+                throw ModelIOError.malformedIndex(
+                    file: path, detail: "shard of tensor '\(tensor)' is a JSON \(SafetensorsHeader.kind(of: value))")
+            }
+            let components = shard.split(separator: "/", omittingEmptySubsequences: false)
+            guard !shard.isEmpty, !shard.hasPrefix("/"), !components.contains(where: { $0 == ".." || $0.isEmpty })
+            else {
+                throw ModelIOError.malformedIndex(
+                    file: path, detail: "shard '\(shard)' of tensor '\(tensor)' is not a file name in the folder")
+            }
+            weightMap[tensor] = shard
+        }
+        guard !weightMap.isEmpty else {
+            throw ModelIOError.malformedIndex(file: path, detail: "'weight_map' is empty")
+        }
+        return weightMap
+    }
+}

@@ -1,0 +1,56 @@
+/// An element type of the safetensors format, spelled as in the file header (`"F32"`, `"BF16"`, …).
+///
+/// Every dtype the format defines is listed so that a header naming one of them is *understood*
+/// even when the loader cannot convert it (FP8, BOOL): such tensors fail with
+/// ``ModelIOError/unsupportedDType(file:tensor:dtype:)`` instead of "unknown dtype".
+public enum DType: String, Sendable, CaseIterable, Equatable, Hashable {
+    case f64 = "F64"
+    case f32 = "F32"
+    case f16 = "F16"
+    case bf16 = "BF16"
+    case i64 = "I64"
+    case i32 = "I32"
+    case i16 = "I16"
+    case i8 = "I8"
+    case u8 = "U8"
+    case u16 = "U16"
+    case u32 = "U32"
+    case u64 = "U64"
+    case bool = "BOOL"
+    case f8E4M3 = "F8_E4M3"
+    case f8E5M2 = "F8_E5M2"
+
+    /// Parses a header dtype string; an unknown string throws
+    /// ``ModelIOError/unknownDType(file:tensor:dtype:)`` carrying `file` and `tensor` for context.
+    public init(parsing name: String, file: String = "", tensor: String = "") throws {
+        guard let dtype = DType(rawValue: name) else {
+            throw ModelIOError.unknownDType(file: file, tensor: tensor, dtype: name)
+        }
+        self = dtype
+    }
+
+    /// Bytes per element on disk.
+    public var byteSize: Int {
+        switch self {
+        case .f64, .i64, .u64: 8
+        case .f32, .i32, .u32: 4
+        case .f16, .bf16, .i16, .u16: 2
+        case .i8, .u8, .bool, .f8E4M3, .f8E5M2: 1
+        }
+    }
+
+    /// Whether ``SafetensorsFile/tensor(_:)`` can convert this dtype to Float32.
+    ///
+    /// Floating types and integers convert (integers above 2^24 in magnitude round); FP8 and BOOL
+    /// do not, because no Glassbox model stores weights in them and a silent guess would be worse
+    /// than an error.
+    public var isConvertibleToFloat32: Bool {
+        switch self {
+        case .bool, .f8E4M3, .f8E5M2: false
+        default: true
+        }
+    }
+
+    /// The dtypes ``SafetensorsFile/write(_:metadata:dtype:to:)`` can produce.
+    public static let writable: [DType] = [.f32, .f16, .bf16]
+}

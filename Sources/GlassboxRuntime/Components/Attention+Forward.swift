@@ -1,0 +1,101 @@
+import GlassboxTensor
+
+extension AttentionWeights {
+    /// Multi-head (grouped-query) attention on `x [n, d]` → `attn_out [n, d]`, firing
+    /// q, k, v, attn_scores, pattern, z and (only when wanted) result.
+    ///
+    /// `S_h = scale · q_h·k_gᵀ` with `g = h ÷ (H/Hkv)`, masked to `-inf`; `A_h = softmax(S_h)`;
+    /// `z_h = A_h·v_g`; `out = Σ_h z_h·W_O^h + b_O`.
+    func forward(_ x: Tensor, layer: Int, architecture arch: Architecture, hooks: inout HookRun) throws -> Tensor {
+        let n = x.shape[0]
+        let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
+        let group = heads / kvHeads
+
+        var q = query(x).reshaped([n, heads, dh])       // [n, H, dh]
+        try hooks.fire(.block(layer, .q), &q)
+        var k = key(x).reshaped([n, kvHeads, dh])       // [n, Hkv, dh]
+        try hooks.fire(.block(layer, .k), &k)
+        var v = value(x).reshaped([n, kvHeads, dh])     // [n, Hkv, dh]
+        try hooks.fire(.block(layer, .v), &v)
+
+        // scores[h] = scale · q[:, h, :] · k[:, g, :]ᵀ, read in place through row strides.
+        let scale = arch.attentionScale(layer: layer)
+        var scores = Tensor(shape: [heads, n, n]) { out in
+            q.withUnsafeBufferPointer { qp in
+                k.withUnsafeBufferPointer { kp in
+                    for h in 0..<heads {
+                        gemm(m: n, n: n, k: dh, a: qp.baseAddress! + h * dh, lda: heads * dh,
+                             b: kp.baseAddress! + (h / group) * dh, ldb: kvHeads * dh, transposeB: true,
+                             c: out.baseAddress! + h * n * n, ldc: n, alpha: scale)
+                    }
+                }
+            }
+        }
+        applyMask(&scores, arch.mask == .causal ? .causal : .none)
+        try hooks.fire(.block(layer, .attnScores), &scores)
+
+        var pattern = scores
+        softmaxLastDim(&pattern)
+        try hooks.fire(.block(layer, .pattern), &pattern)
+
+        // z[:, h, :] = pattern[h] · v[:, g, :]   → [n, H, dh]
+        var z = Tensor(shape: [n, heads, dh]) { out in
+            pattern.withUnsafeBufferPointer { ap in
+                v.withUnsafeBufferPointer { vp in
+                    for h in 0..<heads {
+                        gemm(m: n, n: dh, k: n, a: ap.baseAddress! + h * n * n, lda: n,
+                             b: vp.baseAddress! + (h / group) * dh, ldb: kvHeads * dh, transposeB: false,
+                             c: out.baseAddress! + h * dh, ldc: heads * dh)
+                    }
+                }
+            }
+        }
+        try hooks.fire(.block(layer, .z), &z)
+
+        let resultPoint = HookPoint.block(layer, .result)
+        guard hooks.wants(resultPoint) else {
+            return output(z.reshaped([n, heads * dh]))
+        }
+        var result = perHeadOutputs(z, heads: heads, headDim: dh)   // [n, H, d]
+        try hooks.fire(resultPoint, &result)
+        return sumHeads(result, bias: output.bias)
+    }
+
+    /// `result[:, h, :] = z[:, h, :] · W_O^h` → `[n, H, d]`, where `W_O^h` is rows `h·dh..<(h+1)·dh`
+    /// of `W_O [H·dh, d]` (or the matching columns of an `[d, H·dh]` weight).
+    func perHeadOutputs(_ z: Tensor, heads: Int, headDim dh: Int) -> Tensor {
+        let n = z.shape[0], d = output.outFeatures
+        let transposed = output.layout == .outIn
+        return Tensor(shape: [n, heads, d]) { out in
+            z.withUnsafeBufferPointer { zp in
+                output.weight.withUnsafeBufferPointer { wp in
+                    for h in 0..<heads {
+                        let w = transposed ? wp.baseAddress! + h * dh : wp.baseAddress! + h * dh * d
+                        gemm(m: n, n: d, k: dh, a: zp.baseAddress! + h * dh, lda: heads * dh,
+                             b: w, ldb: transposed ? heads * dh : d, transposeB: transposed,
+                             c: out.baseAddress! + h * d, ldc: heads * d)
+                    }
+                }
+            }
+        }
+    }
+
+    /// `out[i] = Σ_h result[i, h] + bias` → `[n, d]`.
+    func sumHeads(_ result: Tensor, bias: Tensor?) -> Tensor {
+        let (n, heads, d) = (result.shape[0], result.shape[1], result.shape[2])
+        var out = Tensor.zeros([n, d])
+        for h in 0..<heads {
+            // Gather head h's rows [n, d] and accumulate.
+            let headRows = Tensor(shape: [n, d]) { dst in
+                result.withUnsafeBufferPointer { src in
+                    for i in 0..<n {
+                        (dst.baseAddress! + i * d).update(from: src.baseAddress! + (i * heads + h) * d, count: d)
+                    }
+                }
+            }
+            addInPlace(&out, headRows)
+        }
+        if let bias { addRowInPlace(&out, bias) }
+        return out
+    }
+}

@@ -1,0 +1,43 @@
+import GlassboxTensor
+
+extension BlockWeights {
+    /// One block on the residual stream `[n, d]`; returns the block output.
+    ///
+    /// Pre-norm: `mid = x + attn(ln1(x))`, `post = mid + mlp(ln2(mid))`.
+    /// Post-norm (BERT): `mid = x + attn(x)`, `h = ln1(mid)`, `post = h + mlp(h)`, output `ln2(post)`.
+    func forward(_ x: Tensor, layer l: Int, architecture arch: Architecture, hooks: inout HookRun) throws -> Tensor {
+        var residPre = x
+        try hooks.fire(.block(l, .residPre), &residPre)
+        switch arch.placement {
+        case .pre:
+            let h = try ln1(residPre, scalePoint: .block(l, .ln1(.scale)),
+                            normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
+            var attnOut = try attention.forward(h, layer: l, architecture: arch, hooks: &hooks)
+            try hooks.fire(.block(l, .attnOut), &attnOut)
+            var residMid = added(residPre, attnOut)
+            try hooks.fire(.block(l, .residMid), &residMid)
+            let h2 = try ln2(residMid, scalePoint: .block(l, .ln2(.scale)),
+                             normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
+            var mlpOut = try mlp.forward(h2, layer: l, activation: arch.activation, hooks: &hooks)
+            try hooks.fire(.block(l, .mlpOut), &mlpOut)
+            var residPost = added(residMid, mlpOut)
+            try hooks.fire(.block(l, .residPost), &residPost)
+            return residPost
+        case .post:
+            var attnOut = try attention.forward(residPre, layer: l, architecture: arch, hooks: &hooks)
+            try hooks.fire(.block(l, .attnOut), &attnOut)
+            var residMid = added(residPre, attnOut)
+            try hooks.fire(.block(l, .residMid), &residMid)
+            let h = try ln1(residMid, scalePoint: .block(l, .ln1(.scale)),
+                            normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
+            var mlpOut = try mlp.forward(h, layer: l, activation: arch.activation, hooks: &hooks)
+            try hooks.fire(.block(l, .mlpOut), &mlpOut)
+            var residPost = added(h, mlpOut)
+            try hooks.fire(.block(l, .residPost), &residPost)
+            var out = try ln2(residPost, scalePoint: .block(l, .ln2(.scale)),
+                              normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
+            try hooks.fire(.block(l, .normalizedResidPost), &out)
+            return out
+        }
+    }
+}

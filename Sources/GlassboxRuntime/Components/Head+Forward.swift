@@ -1,0 +1,48 @@
+import Foundation
+import GlassboxTensor
+
+extension HeadWeights {
+    /// The top of the model on the last block's output `[n, d]`.
+    ///
+    /// Returns the final hidden state (after the final norm where there is one), the pooled
+    /// `[1, d]` vector (BERT pooler) and the logits: `[rows.count, V]` for token heads (only the
+    /// requested positions are projected), `[1, labels]` for a classifier, `nil` without a head.
+    func forward(_ x: Tensor, architecture arch: Architecture, rows: [Int]?,
+                 hooks: inout HookRun) throws -> (hidden: Tensor, pooled: Tensor?, logits: Tensor?) {
+        var hidden = x
+        if let finalNorm {
+            hidden = try finalNorm(x, scalePoint: .lnFinal(.scale), normalizedPoint: .lnFinal(.normalized),
+                                   hooks: &hooks)
+        }
+        var pooled: Tensor?
+        if let pooler {
+            var p = pooler(hidden.rows(0..<1))                             // [1, d]
+            p.withUnsafeMutableBufferPointer { buf in
+                for i in buf.indices { buf[i] = tanhf(buf[i]) }
+            }
+            try hooks.fire(.poolerOut, &p)
+            pooled = p
+        }
+        guard let unembed else { return (hidden, pooled, nil) }
+
+        let selected = rows.map { hidden.gatherRows($0) } ?? hidden          // [r, d]
+        var input: Tensor
+        switch arch.head {
+        case .maskedLanguageModel:
+            guard let transform, let transformNorm else { return (hidden, pooled, nil) }
+            var t = transform(selected)
+            apply(arch.activation, &t)
+            try hooks.fire(.mlmTransform, &t)
+            input = try transformNorm(t, scalePoint: .mlmLN(.scale), normalizedPoint: .mlmLN(.normalized),
+                                      hooks: &hooks)
+        case .sequenceClassification:
+            input = pooled ?? hidden.rows(0..<1)
+        case .languageModel, .none:
+            input = selected
+        }
+        try hooks.fire(.unembedIn, &input)
+        var logits = unembed(input)
+        try hooks.fire(.unembedOut, &logits)
+        return (hidden, pooled, logits)
+    }
+}

@@ -1,0 +1,153 @@
+/// A named point in the forward pass where an activation can be captured or replaced.
+///
+/// Names follow TransformerLens exactly (`blocks.3.attn.hook_pattern`); `HookPoint(name:)` parses
+/// only full names and `name` prints them back. Shapes are for one sequence (no batch axis):
+/// `n` positions, `d` model width, `H` query heads, `dh` head width, `dff` MLP width, `V` outputs.
+public enum HookPoint: Hashable, Sendable {
+    /// `hook_embed` `[n, d]`: token embedding rows.
+    case embed
+    /// `hook_pos_embed` `[n, d]`: learned position embedding rows.
+    case posEmbed
+    /// `hook_token_type_embed` `[n, d]`: segment (token type) embedding rows (BERT).
+    case tokenTypeEmbed
+    /// `embed_ln.hook_scale|hook_normalized`: the embedding LayerNorm (BERT), on the embedding sum.
+    case embedLN(NormSite)
+    /// `blocks.{layer}.…`: a point inside one transformer block.
+    case block(Int, BlockSite)
+    /// `ln_final.hook_scale|hook_normalized`: the final norm of pre-norm models.
+    case lnFinal(NormSite)
+    /// `pooler.hook_out` `[1, d]`: `tanh(dense(h[CLS]))` (BERT pooler).
+    case poolerOut
+    /// `mlm_head.hook_transform` `[n, d]`: `act(dense(h))` inside BERT's MLM head, before its LayerNorm.
+    case mlmTransform
+    /// `mlm_head.ln.hook_scale|hook_normalized`: the MLM head's LayerNorm.
+    case mlmLN(NormSite)
+    /// `unembed.hook_in` `[rows, d]`: the input of the output layer (LM head, MLM decoder, classifier).
+    case unembedIn
+    /// `unembed.hook_out` `[rows, V]`: the logits.
+    case unembedOut
+}
+
+/// The two points every normalisation exposes (TransformerLens convention).
+public enum NormSite: String, Hashable, Sendable, CaseIterable {
+    /// `hook_scale` `[n, 1]`: `sqrt(mean((x-μ)²) + ε)` for LayerNorm, `sqrt(mean(x²) + ε)` for RMSNorm.
+    case scale = "hook_scale"
+    /// `hook_normalized` `[n, d]`: `(x-μ)/scale` (or `x/scale`), before the affine `γ`, `β`.
+    case normalized = "hook_normalized"
+}
+
+/// Points inside block `l`, in the order they fire.
+public enum BlockSite: Hashable, Sendable {
+    /// `hook_resid_pre` `[n, d]`: the block input.
+    case residPre
+    /// `ln1.*`: pre-norm: before attention; post-norm (BERT): after attention, on `resid_mid`.
+    case ln1(NormSite)
+    /// `attn.hook_q` `[n, H, dh]` (after rotary embeddings where the model has them).
+    case q
+    /// `attn.hook_k` `[n, Hkv, dh]` (after rotary embeddings).
+    case k
+    /// `attn.hook_v` `[n, Hkv, dh]`.
+    case v
+    /// `attn.hook_attn_scores` `[H, n, n]`: scaled `q·kᵀ` with masked entries set to `-inf`, before softmax.
+    case attnScores
+    /// `attn.hook_pattern` `[H, n, n]`: softmax of the scores; rows are queries, columns keys.
+    case pattern
+    /// `attn.hook_z` `[n, H, dh]`: `pattern · v` per head.
+    case z
+    /// `attn.hook_result` `[n, H, d]`: each head's output `z_h · W_O^h`, without the output bias.
+    /// Computed only when captured or intervened on.
+    case result
+    /// `hook_attn_out` `[n, d]`: the attention output `Σ_h result_h + b_O`.
+    case attnOut
+    /// `hook_resid_mid` `[n, d]`: `resid_pre + attn_out`.
+    case residMid
+    /// `ln2.*`: pre-norm: before the MLP; post-norm (BERT): after the MLP, on `resid_post`.
+    case ln2(NormSite)
+    /// `mlp.hook_pre` `[n, dff]`: the MLP's first linear map (the gate's, in gated MLPs), before the activation.
+    case mlpPre
+    /// `mlp.hook_pre_linear` `[n, dff]`: the up projection of a gated MLP.
+    case mlpPreLinear
+    /// `mlp.hook_post` `[n, dff]`: the input of the MLP's output projection.
+    case mlpPost
+    /// `hook_mlp_out` `[n, d]`: the MLP output, bias included.
+    case mlpOut
+    /// `hook_resid_post` `[n, d]`: pre-norm: the block output; post-norm: `ln1(resid_mid) + mlp_out`.
+    case residPost
+    /// `hook_normalized_resid_post` `[n, d]`: post-norm only: `ln2(resid_post)` after `γ`, `β` — the block output.
+    case normalizedResidPost
+
+    var suffix: String {
+        switch self {
+        case .residPre: "hook_resid_pre"
+        case .ln1(let s): "ln1.\(s.rawValue)"
+        case .q: "attn.hook_q"
+        case .k: "attn.hook_k"
+        case .v: "attn.hook_v"
+        case .attnScores: "attn.hook_attn_scores"
+        case .pattern: "attn.hook_pattern"
+        case .z: "attn.hook_z"
+        case .result: "attn.hook_result"
+        case .attnOut: "hook_attn_out"
+        case .residMid: "hook_resid_mid"
+        case .ln2(let s): "ln2.\(s.rawValue)"
+        case .mlpPre: "mlp.hook_pre"
+        case .mlpPreLinear: "mlp.hook_pre_linear"
+        case .mlpPost: "mlp.hook_post"
+        case .mlpOut: "hook_mlp_out"
+        case .residPost: "hook_resid_post"
+        case .normalizedResidPost: "hook_normalized_resid_post"
+        }
+    }
+
+    static let all: [BlockSite] = [
+        .residPre, .ln1(.scale), .ln1(.normalized), .q, .k, .v, .attnScores, .pattern, .z, .result,
+        .attnOut, .residMid, .ln2(.scale), .ln2(.normalized), .mlpPre, .mlpPreLinear, .mlpPost, .mlpOut,
+        .residPost, .normalizedResidPost,
+    ]
+}
+
+extension HookPoint: CustomStringConvertible {
+    /// The TransformerLens-style full name, e.g. `blocks.0.attn.hook_pattern`.
+    public var name: String {
+        switch self {
+        case .embed: "hook_embed"
+        case .posEmbed: "hook_pos_embed"
+        case .tokenTypeEmbed: "hook_token_type_embed"
+        case .embedLN(let s): "embed_ln.\(s.rawValue)"
+        case .block(let l, let site): "blocks.\(l).\(site.suffix)"
+        case .lnFinal(let s): "ln_final.\(s.rawValue)"
+        case .poolerOut: "pooler.hook_out"
+        case .mlmTransform: "mlm_head.hook_transform"
+        case .mlmLN(let s): "mlm_head.ln.\(s.rawValue)"
+        case .unembedIn: "unembed.hook_in"
+        case .unembedOut: "unembed.hook_out"
+        }
+    }
+
+    public var description: String { name }
+
+    /// Parses a full hook name; `nil` for anything else (no aliases, no partial names).
+    public init?(name: String) {
+        let fixed: [HookPoint] = [
+            .embed, .posEmbed, .tokenTypeEmbed, .embedLN(.scale), .embedLN(.normalized),
+            .lnFinal(.scale), .lnFinal(.normalized), .poolerOut, .mlmTransform, .mlmLN(.scale),
+            .mlmLN(.normalized), .unembedIn, .unembedOut,
+        ]
+        if let point = fixed.first(where: { $0.name == name }) {
+            self = point
+            return
+        }
+        let parts = name.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
+        guard parts.count == 3, parts[0] == "blocks", let layer = Int(parts[1]), layer >= 0,
+              String(layer) == parts[1],
+              let site = BlockSite.all.first(where: { $0.suffix == parts[2] })
+        else { return nil }
+        self = .block(layer, site)
+    }
+
+    /// The layer of a block point, `nil` elsewhere.
+    public var layer: Int? {
+        if case .block(let l, _) = self { return l }
+        return nil
+    }
+}

@@ -1,0 +1,136 @@
+/// The typed variations between transformer families. Shared components switch on these, never
+/// on model names; each architecture file maps its config onto them.
+public struct Architecture: Sendable, Equatable {
+    /// `model_type` of the checkpoint (`gpt2`, `bert`, …), for display and provenance only.
+    public var modelType: String
+    public var layers: Int
+    /// Residual width `d`.
+    public var dModel: Int
+    /// Query heads `H`.
+    public var heads: Int
+    /// Key/value heads `Hkv` (`H` without grouped-query attention).
+    public var kvHeads: Int
+    /// Per-head width `dh`.
+    public var headDim: Int
+    /// MLP width `dff`.
+    public var dFF: Int
+    /// Token vocabulary size (rows of the embedding table).
+    public var vocabSize: Int
+    /// Longest input the position scheme allows.
+    public var contextLength: Int
+    public var norm: NormKind
+    public var placement: NormPlacement
+    public var position: PositionKind
+    public var mlp: MLPKind
+    public var activation: Activation
+    public var mask: AttentionMask
+    /// Multiplier of `q·kᵀ`, usually `1/√dh`.
+    public var attentionScale: Float
+    /// Extra division of attention scores by `layer + 1` (GPT-2's `scale_attn_by_inverse_layer_idx`).
+    public var scaleAttentionByInverseLayer: Bool
+    /// Rows of the token-type table (BERT segments); 0 when the model has none.
+    public var tokenTypes: Int
+    /// What sits on top of the last block.
+    public var head: HeadKind
+
+    /// The score scale of layer `layer`: `attentionScale`, further `/(layer+1)` where the config asks.
+    public func attentionScale(layer: Int) -> Float {
+        scaleAttentionByInverseLayer ? attentionScale / Float(layer + 1) : attentionScale
+    }
+}
+
+/// Normalisation layers.
+public enum NormKind: Sendable, Equatable {
+    /// `γ·(x-μ)/√(var+ε) + β`.
+    case layerNorm(eps: Float)
+    /// `γ·x/√(mean(x²)+ε)`.
+    case rmsNorm(eps: Float)
+
+    public var eps: Float {
+        switch self {
+        case .layerNorm(let eps), .rmsNorm(let eps): eps
+        }
+    }
+}
+
+/// Where the block's norms sit.
+public enum NormPlacement: Sendable, Equatable {
+    /// GPT-2, Llama, ViT: `x + attn(ln1(x))`, then `x + mlp(ln2(x))`, and a final norm.
+    case pre
+    /// BERT: `ln1(x + attn(x))`, then `ln2(h + mlp(h))`; no final norm.
+    case post
+}
+
+/// How positions enter the model.
+public enum PositionKind: Sendable, Equatable {
+    /// A learned table added to the token embeddings.
+    case learned
+    /// No absolute positions.
+    case none
+}
+
+/// The feed-forward block.
+public enum MLPKind: Sendable, Equatable {
+    /// `down(act(up(x)))`.
+    case standard
+    /// `down(act(gate(x)) ⊙ up(x))`.
+    case gated
+}
+
+/// Elementwise non-linearities, by Hugging Face's `hidden_act` / `activation_function` names.
+public enum Activation: String, Sendable, Equatable, CaseIterable {
+    /// GELU with erf.
+    case gelu = "gelu"
+    /// GELU, tanh approximation (`gelu_new`, `gelu_pytorch_tanh`, `gelu_fast`).
+    case geluTanh = "gelu_new"
+    /// `x·σ(1.702x)`.
+    case quickGelu = "quick_gelu"
+    case relu = "relu"
+    /// `x·σ(x)` (`silu`, `swish`).
+    case silu = "silu"
+
+    /// Maps a config string; `nil` when unsupported.
+    public init?(huggingFaceName name: String) {
+        switch name {
+        case "gelu", "gelu_python": self = .gelu
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
+        case "quick_gelu": self = .quickGelu
+        case "relu": self = .relu
+        case "silu", "swish": self = .silu
+        default: return nil
+        }
+    }
+
+    /// The config strings `init(huggingFaceName:)` accepts.
+    public static let huggingFaceNames = [
+        "gelu", "gelu_python", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "quick_gelu", "relu", "silu", "swish",
+    ]
+}
+
+/// Which keys a query may see.
+public enum AttentionMask: Sendable, Equatable {
+    /// Only keys at or before the query (decoders).
+    case causal
+    /// Every key (encoders).
+    case bidirectional
+}
+
+/// The output layer on top of the blocks.
+public enum HeadKind: Sendable, Equatable {
+    /// Next-token logits at every position, `[n, V]`.
+    case languageModel
+    /// BERT's masked-LM head: dense, activation, LayerNorm, decoder (tied) plus bias, `[n, V]`.
+    case maskedLanguageModel
+    /// Pooled `[CLS]` → class logits `[1, labels]`, with names from `id2label`.
+    case sequenceClassification(labels: [String])
+    /// An encoder without a prediction head (sentence-embedding models).
+    case none
+
+    /// True when the head predicts over the token vocabulary.
+    public var predictsTokens: Bool {
+        switch self {
+        case .languageModel, .maskedLanguageModel: true
+        case .sequenceClassification, .none: false
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import Foundation
+
+/// A config value that decodes but makes no sense; the loader adds the file name.
+struct ConfigValidationError: Error {
+    let key: String
+    let detail: String
+}
+
+extension KeyedDecodingContainer {
+    /// `decodeIfPresent` with a default: absent or `null` keys give `fallback`.
+    func value<T: Decodable>(_ key: Key, default fallback: T) throws -> T {
+        try decodeIfPresent(T.self, forKey: key) ?? fallback
+    }
+}
+
+/// Checks that an integer config value is positive.
+func requirePositive(_ value: Int, _ key: String) throws {
+    guard value > 0 else { throw ConfigValidationError(key: key, detail: "must be positive, got \(value)") }
+}
+
+/// The `model_type` field every Hugging Face config carries.
+struct ModelTypeProbe: Decodable {
+    let modelType: String?
+    enum CodingKeys: String, CodingKey { case modelType = "model_type" }
+}
+
+/// Reads and decodes `config.json`, turning decoding failures into one-line `LoadError`s.
+enum ConfigDecoding {
+    static func decode<C: Decodable>(_ type: C.Type, from data: Data, file: URL) throws -> C {
+        do {
+            return try JSONDecoder().decode(C.self, from: data)
+        } catch let error as ConfigValidationError {
+            throw LoadError.invalidConfig(file: file.path, key: error.key, detail: error.detail)
+        } catch let error as DecodingError {
+            throw LoadError.configUnreadable(file: file.path, detail: describe(error))
+        }
+    }
+
+    static func describe(_ error: DecodingError) -> String {
+        func path(_ keys: [CodingKey]) -> String {
+            keys.isEmpty ? "top level" : "'" + keys.map { $0.intValue.map(String.init) ?? $0.stringValue }
+                .joined(separator: ".") + "'"
+        }
+        switch error {
+        case .typeMismatch(let type, let ctx): return "\(path(ctx.codingPath)) should be of type \(type)"
+        case .valueNotFound(let type, let ctx): return "\(path(ctx.codingPath)) is null, expected \(type)"
+        case .keyNotFound(let key, let ctx): return "missing key '\(key.stringValue)' at \(path(ctx.codingPath))"
+        case .dataCorrupted(let ctx):
+            return ctx.codingPath.isEmpty ? "not valid JSON" : "\(path(ctx.codingPath)): \(ctx.debugDescription)"
+        @unknown default: return "\(error)"
+        }
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Why a model folder could not be turned into a model.
+public enum LoadError: Error, LocalizedError, Equatable {
+    case configMissing(directory: String)
+    case configUnreadable(file: String, detail: String)
+    case unsupportedModelType(String, supported: [String])
+    case invalidConfig(file: String, key: String, detail: String)
+    case missingTensor(name: String, directory: String)
+    case shapeMismatch(name: String, expected: [Int], actual: [Int], directory: String)
+    case unexpectedTensors(names: [String], directory: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .configMissing(let dir):
+            return "no config.json in \(dir); point --model at a Hugging Face model folder"
+        case .configUnreadable(let file, let detail):
+            return "\(file) is not a valid config: \(detail)"
+        case .unsupportedModelType(let type, let supported):
+            return "model_type '\(type)' is not supported; supported: \(supported.joined(separator: ", "))"
+        case .invalidConfig(let file, let key, let detail):
+            return "\(file): '\(key)' \(detail)"
+        case .missingTensor(let name, let dir):
+            return "weight '\(name)' is missing from the checkpoint in \(dir)"
+        case .shapeMismatch(let name, let expected, let actual, let dir):
+            return "weight '\(name)' in \(dir) has shape \(actual), but the config implies \(expected)"
+        case .unexpectedTensors(let names, let dir):
+            let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", … (\(names.count) in all)" : "")
+            return "the checkpoint in \(dir) has weights this architecture does not use: \(shown)"
+        }
+    }
+}
+
+/// Why an input cannot be run.
+public enum InputError: Error, LocalizedError, Equatable {
+    case empty
+    case tokenOutOfRange(id: Int, position: Int, vocabularySize: Int)
+    case tooLong(length: Int, contextLength: Int)
+    case tokenTypeOutOfRange(type: Int, position: Int, tokenTypes: Int)
+    case tokenTypeCount(expected: Int, got: Int)
+    case positionOutOfRange(position: Int, length: Int)
+
+    public var errorDescription: String? {
+        switch self {
+        case .empty:
+            "the input is empty; give at least one token"
+        case .tokenOutOfRange(let id, let position, let vocab):
+            "token id \(id) at position \(position) is outside the vocabulary (0..<\(vocab))"
+        case .tooLong(let length, let context):
+            "the input has \(length) tokens but the model's context window is \(context); shorten it"
+        case .tokenTypeOutOfRange(let type, let position, let types):
+            "token type \(type) at position \(position) is outside 0..<\(types)"
+        case .tokenTypeCount(let expected, let got):
+            "expected \(expected) token types (one per token), got \(got)"
+        case .positionOutOfRange(let position, let length):
+            "position \(position) is outside the input (0..<\(length))"
+        }
+    }
+}

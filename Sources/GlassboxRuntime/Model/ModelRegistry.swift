@@ -1,0 +1,25 @@
+import Foundation
+import GlassboxModelIO
+
+/// Builds one family's typed architecture and weights from its config and checkpoint.
+protocol ArchitectureLoader {
+    /// The `model_type` this loader handles.
+    static var modelType: String { get }
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL) throws -> (Architecture, TransformerWeights)
+}
+
+/// `model_type` → loader. An unknown type is an error listing the supported ones.
+public enum ModelRegistry {
+    static let loaders: [any ArchitectureLoader.Type] = [GPT2Loader.self, BertLoader.self]
+
+    /// The `model_type` values Glassbox can load.
+    public static var supportedModelTypes: [String] { loaders.map { $0.modelType }.sorted() }
+
+    static func loader(for modelType: String) throws -> any ArchitectureLoader.Type {
+        guard let loader = loaders.first(where: { $0.modelType == modelType }) else {
+            throw LoadError.unsupportedModelType(modelType, supported: supportedModelTypes)
+        }
+        return loader
+    }
+}

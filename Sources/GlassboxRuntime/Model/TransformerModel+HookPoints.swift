@@ -1,0 +1,33 @@
+extension TransformerModel {
+    /// Every hook point this model fires, in forward order (`attn.hook_result` included, which
+    /// fires only when captured or edited).
+    public var hookPoints: [HookPoint] {
+        let arch = architecture
+        var points: [HookPoint] = [.embed]
+        if weights.embeddings.position != nil { points.append(.posEmbed) }
+        if weights.embeddings.tokenType != nil { points.append(.tokenTypeEmbed) }
+        if weights.embeddings.norm != nil { points += [.embedLN(.scale), .embedLN(.normalized)] }
+        let attention: [BlockSite] = [.q, .k, .v, .attnScores, .pattern, .z, .result]
+        let mlp: [BlockSite] = arch.mlp == .gated ? [.mlpPre, .mlpPreLinear, .mlpPost] : [.mlpPre, .mlpPost]
+        for l in 0..<arch.layers {
+            var sites: [BlockSite] = [.residPre]
+            switch arch.placement {
+            case .pre:
+                sites += [.ln1(.scale), .ln1(.normalized)] + attention + [.attnOut, .residMid]
+                sites += [.ln2(.scale), .ln2(.normalized)] + mlp + [.mlpOut, .residPost]
+            case .post:
+                sites += attention + [.attnOut, .residMid, .ln1(.scale), .ln1(.normalized)] + mlp
+                sites += [.mlpOut, .residPost, .ln2(.scale), .ln2(.normalized), .normalizedResidPost]
+            }
+            points += sites.map { .block(l, $0) }
+        }
+        let head = weights.head
+        if head.finalNorm != nil { points += [.lnFinal(.scale), .lnFinal(.normalized)] }
+        if head.pooler != nil { points.append(.poolerOut) }
+        if head.unembed != nil {
+            if case .maskedLanguageModel = arch.head { points += [.mlmTransform, .mlmLN(.scale), .mlmLN(.normalized)] }
+            points += [.unembedIn, .unembedOut]
+        }
+        return points
+    }
+}

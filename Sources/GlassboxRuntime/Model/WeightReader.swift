@@ -1,0 +1,65 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// Strict weight access for one checkpoint: every tensor read is checked against the shape the
+/// config implies, and `finish` fails on any tensor that was never read (unless ignorable).
+struct WeightReader {
+    let checkpoint: Checkpoint
+    let directory: String
+    /// Prefix stripped from checkpoint names (`transformer.`, `bert.`), detected by the loader.
+    let prefix: String
+    private(set) var used: Set<String> = []
+
+    init(checkpoint: Checkpoint, directory: URL, prefix: String = "") {
+        self.checkpoint = checkpoint
+        self.directory = directory.path
+        self.prefix = prefix
+    }
+
+    /// The first of `names` (alternatives, e.g. `LayerNorm.weight` / `LayerNorm.gamma`) present in
+    /// the checkpoint, prefixed; `nil` if none is.
+    func resolve(_ names: [String], prefixed: Bool = true) -> String? {
+        names.map { prefixed ? prefix + $0 : $0 }.first { checkpoint.contains($0) }
+    }
+
+    /// A required tensor of exactly `shape`.
+    mutating func tensor(_ names: String..., shape: [Int], prefixed: Bool = true) throws -> Tensor {
+        guard let name = resolve(names, prefixed: prefixed) else {
+            throw LoadError.missingTensor(name: (prefixed ? prefix : "") + names[0], directory: directory)
+        }
+        return try read(name, shape: shape)
+    }
+
+    /// An optional tensor; when present it must have exactly `shape`.
+    mutating func optionalTensor(_ names: String..., shape: [Int], prefixed: Bool = true) throws -> Tensor? {
+        guard let name = resolve(names, prefixed: prefixed) else { return nil }
+        return try read(name, shape: shape)
+    }
+
+    /// Marks a present tensor as consumed without reading it (e.g. a tied copy).
+    mutating func markUsed(_ name: String) {
+        if checkpoint.contains(name) { used.insert(name) }
+    }
+
+    private mutating func read(_ name: String, shape: [Int]) throws -> Tensor {
+        if let entry = checkpoint.entry(name), entry.shape != shape {
+            throw LoadError.shapeMismatch(name: name, expected: shape, actual: entry.shape, directory: directory)
+        }
+        used.insert(name)
+        return try checkpoint.tensor(name)
+    }
+
+    /// Throws `unexpectedTensors` for every tensor not read whose name matches none of
+    /// `ignorable` (regular expressions over the full name, for known unused buffers).
+    func finish(ignorable: [String]) throws {
+        let patterns = ignorable.compactMap { try? NSRegularExpression(pattern: "^(?:\($0))$") }
+        let leftover = checkpoint.tensorNames.subtracting(used).filter { name in
+            let range = NSRange(name.startIndex..., in: name)
+            return !patterns.contains { $0.firstMatch(in: name, range: range) != nil }
+        }
+        if !leftover.isEmpty {
+            throw LoadError.unexpectedTensors(names: leftover.sorted(), directory: directory)
+        }
+    }
+}

@@ -1,0 +1,88 @@
+/// `config.json` of a Hugging Face BERT checkpoint (`model_type: bert`), with the library's defaults.
+public struct BertConfig: Decodable, Sendable, Equatable {
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var intermediateSize: Int
+    public var hiddenAct: String
+    public var maxPositionEmbeddings: Int
+    public var typeVocabSize: Int
+    public var layerNormEps: Float
+    /// Class names by index, from `id2label` (`LABEL_i` where absent).
+    public var labels: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case intermediateSize = "intermediate_size"
+        case hiddenAct = "hidden_act"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case typeVocabSize = "type_vocab_size"
+        case layerNormEps = "layer_norm_eps"
+        case positionEmbeddingType = "position_embedding_type"
+        case id2label
+        case isDecoder = "is_decoder"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.value(.vocabSize, default: 30522)
+        hiddenSize = try c.value(.hiddenSize, default: 768)
+        numHiddenLayers = try c.value(.numHiddenLayers, default: 12)
+        numAttentionHeads = try c.value(.numAttentionHeads, default: 12)
+        intermediateSize = try c.value(.intermediateSize, default: 3072)
+        hiddenAct = try c.value(.hiddenAct, default: "gelu")
+        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 512)
+        typeVocabSize = try c.value(.typeVocabSize, default: 2)
+        layerNormEps = try c.value(.layerNormEps, default: 1e-12)
+
+        for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"),
+                             (numHiddenLayers, "num_hidden_layers"), (numAttentionHeads, "num_attention_heads"),
+                             (intermediateSize, "intermediate_size"), (maxPositionEmbeddings, "max_position_embeddings")] {
+            try requirePositive(value, key)
+        }
+        guard typeVocabSize >= 0 else {
+            throw ConfigValidationError(key: "type_vocab_size", detail: "must not be negative")
+        }
+        guard hiddenSize % numAttentionHeads == 0 else {
+            throw ConfigValidationError(key: "num_attention_heads",
+                                        detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
+        }
+        guard Activation(huggingFaceName: hiddenAct) != nil else {
+            throw ConfigValidationError(key: "hidden_act", detail:
+                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        }
+        let positions = try c.value(.positionEmbeddingType, default: "absolute")
+        guard positions == "absolute" else {
+            throw ConfigValidationError(key: "position_embedding_type",
+                                        detail: "'\(positions)' is not supported; supported: absolute")
+        }
+        if try c.value(.isDecoder, default: false) {
+            throw ConfigValidationError(key: "is_decoder", detail: "is true; BERT as a decoder is not supported")
+        }
+        let id2label = try c.value(.id2label, default: [String: String]())
+        var labels: [String] = []
+        for (key, name) in id2label {
+            guard let index = Int(key), index >= 0, index < 100_000 else {
+                throw ConfigValidationError(key: "id2label", detail: "has a non-integer key '\(key)'")
+            }
+            if labels.count <= index { labels += (labels.count...index).map { "LABEL_\($0)" } }
+            labels[index] = name
+        }
+        self.labels = labels
+    }
+
+    func architecture(head: HeadKind) -> Architecture {
+        let headDim = hiddenSize / numAttentionHeads
+        return Architecture(
+            modelType: "bert", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
+            kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
+            contextLength: maxPositionEmbeddings, norm: .layerNorm(eps: layerNormEps), placement: .post,
+            position: .learned, mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
+            mask: .bidirectional, attentionScale: 1 / Float(headDim).squareRoot(),
+            scaleAttentionByInverseLayer: false, tokenTypes: typeVocabSize, head: head)
+    }
+}

@@ -1,0 +1,85 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// BERT (`BertModel`, `BertForMaskedLM`, `BertForPreTraining`, `BertForSequenceClassification`):
+/// learned positions and token types, an embedding LayerNorm, post-LN blocks, `nn.Linear` weights
+/// stored `[out, in]`. The head is chosen by the tensors present: the MLM head (`cls.predictions.*`),
+/// a classifier (`classifier.*`, on the pooler), or none.
+enum BertLoader: ArchitectureLoader {
+    static let modelType = "bert"
+
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL) throws -> (Architecture, TransformerWeights) {
+        let config = try ConfigDecoding.decode(BertConfig.self, from: configData, file: configFile)
+        let prefix = checkpoint.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
+        var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
+        var arch = config.architecture(head: .none)
+        let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
+
+        // Old TF-converted checkpoints name LayerNorm parameters gamma/beta.
+        func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
+            Norm(kind: arch.norm,
+                 weight: try r.tensor(name + ".weight", name + ".gamma", shape: [d], prefixed: prefixed),
+                 bias: try r.tensor(name + ".bias", name + ".beta", shape: [d], prefixed: prefixed))
+        }
+        func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
+            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs], prefixed: prefixed),
+                   layout: .outIn, bias: try r.tensor(name + ".bias", shape: [outputs], prefixed: prefixed))
+        }
+
+        let wordEmbeddings = try r.tensor("embeddings.word_embeddings.weight", shape: [vocab, d])
+        let embeddings = EmbeddingWeights(
+            token: wordEmbeddings,
+            position: try r.tensor("embeddings.position_embeddings.weight", shape: [arch.contextLength, d]),
+            tokenType: arch.tokenTypes > 0
+                ? try r.tensor("embeddings.token_type_embeddings.weight", shape: [arch.tokenTypes, d]) : nil,
+            norm: try norm("embeddings.LayerNorm"))
+
+        var blocks: [BlockWeights] = []
+        for l in 0..<arch.layers {
+            let p = "encoder.layer.\(l)."
+            blocks.append(BlockWeights(
+                ln1: try norm(p + "attention.output.LayerNorm"),
+                attention: AttentionWeights(
+                    query: try linear(p + "attention.self.query", d, d),
+                    key: try linear(p + "attention.self.key", d, d),
+                    value: try linear(p + "attention.self.value", d, d),
+                    output: try linear(p + "attention.output.dense", d, d)),
+                ln2: try norm(p + "output.LayerNorm"),
+                mlp: MLPWeights(input: try linear(p + "intermediate.dense", d, dff), up: nil,
+                                output: try linear(p + "output.dense", dff, d))))
+        }
+        let pooler = r.resolve(["pooler.dense.weight"]) != nil ? try linear("pooler.dense", d, d) : nil
+
+        var transform: Linear?
+        var transformNorm: Norm?
+        var unembed: Linear?
+        if checkpoint.contains("cls.predictions.transform.dense.weight") {
+            arch.head = .maskedLanguageModel
+            transform = try linear("cls.predictions.transform.dense", d, d, prefixed: false)
+            transformNorm = try norm("cls.predictions.transform.LayerNorm", prefixed: false)
+            // The decoder is tied to the word embeddings; its bias is stored under either name.
+            let decoder = try r.optionalTensor("cls.predictions.decoder.weight", shape: [vocab, d], prefixed: false)
+            let bias = try r.tensor("cls.predictions.bias", "cls.predictions.decoder.bias", shape: [vocab], prefixed: false)
+            _ = try r.optionalTensor("cls.predictions.decoder.bias", shape: [vocab], prefixed: false)
+            unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
+        } else if checkpoint.contains("classifier.weight") {
+            guard pooler != nil else {
+                throw LoadError.missingTensor(name: prefix + "pooler.dense.weight", directory: directory.path)
+            }
+            let rows = checkpoint.entry("classifier.weight")?.shape.first ?? 0
+            var labels = config.labels
+            if labels.isEmpty { labels = (0..<rows).map { "LABEL_\($0)" } }
+            unembed = try linear("classifier", d, labels.count, prefixed: false)
+            arch.head = .sequenceClassification(labels: labels)
+        }
+        try r.finish(ignorable: [#"(bert\.)?embeddings\.position_ids"#, #"cls\.seq_relationship\..*"#])
+
+        let weights = TransformerWeights(
+            embeddings: embeddings, blocks: blocks,
+            head: HeadWeights(finalNorm: nil, pooler: pooler, transform: transform,
+                              transformNorm: transformNorm, unembed: unembed))
+        return (arch, weights)
+    }
+}

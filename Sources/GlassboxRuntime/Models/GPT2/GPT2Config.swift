@@ -1,0 +1,76 @@
+/// `config.json` of a Hugging Face GPT-2 checkpoint (`model_type: gpt2`), with the library's defaults.
+public struct GPT2Config: Decodable, Sendable, Equatable {
+    public var vocabSize: Int
+    public var nPositions: Int
+    public var nEmbd: Int
+    public var nLayer: Int
+    public var nHead: Int
+    /// MLP width; `null` means `4·n_embd`.
+    public var nInner: Int?
+    public var activationFunction: String
+    public var layerNormEpsilon: Float
+    public var tieWordEmbeddings: Bool
+    public var scaleAttnWeights: Bool
+    public var scaleAttnByInverseLayerIdx: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size"
+        case nPositions = "n_positions"
+        case nEmbd = "n_embd"
+        case nLayer = "n_layer"
+        case nHead = "n_head"
+        case nInner = "n_inner"
+        case activationFunction = "activation_function"
+        case layerNormEpsilon = "layer_norm_epsilon"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case scaleAttnWeights = "scale_attn_weights"
+        case scaleAttnByInverseLayerIdx = "scale_attn_by_inverse_layer_idx"
+        case addCrossAttention = "add_cross_attention"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.value(.vocabSize, default: 50257)
+        nPositions = try c.value(.nPositions, default: 1024)
+        nEmbd = try c.value(.nEmbd, default: 768)
+        nLayer = try c.value(.nLayer, default: 12)
+        nHead = try c.value(.nHead, default: 12)
+        nInner = try c.decodeIfPresent(Int.self, forKey: .nInner)
+        activationFunction = try c.value(.activationFunction, default: "gelu_new")
+        layerNormEpsilon = try c.value(.layerNormEpsilon, default: 1e-5)
+        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
+        scaleAttnWeights = try c.value(.scaleAttnWeights, default: true)
+        scaleAttnByInverseLayerIdx = try c.value(.scaleAttnByInverseLayerIdx, default: false)
+
+        for (value, key) in [(vocabSize, "vocab_size"), (nPositions, "n_positions"), (nEmbd, "n_embd"),
+                             (nLayer, "n_layer"), (nHead, "n_head")] {
+            try requirePositive(value, key)
+        }
+        if let inner = nInner { try requirePositive(inner, "n_inner") }
+        guard nEmbd % nHead == 0 else {
+            throw ConfigValidationError(key: "n_head", detail: "(\(nHead)) must divide n_embd (\(nEmbd))")
+        }
+        guard Activation(huggingFaceName: activationFunction) != nil else {
+            throw ConfigValidationError(key: "activation_function", detail:
+                "'\(activationFunction)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        }
+        guard layerNormEpsilon > 0 else {
+            throw ConfigValidationError(key: "layer_norm_epsilon", detail: "must be positive")
+        }
+        if try c.value(.addCrossAttention, default: false) {
+            throw ConfigValidationError(key: "add_cross_attention", detail: "is true; encoder-decoder GPT-2 is not supported")
+        }
+    }
+
+    /// The typed architecture this config describes.
+    func architecture(head: HeadKind) -> Architecture {
+        let headDim = nEmbd / nHead
+        return Architecture(
+            modelType: "gpt2", layers: nLayer, dModel: nEmbd, heads: nHead, kvHeads: nHead, headDim: headDim,
+            dFF: nInner ?? 4 * nEmbd, vocabSize: vocabSize, contextLength: nPositions,
+            norm: .layerNorm(eps: layerNormEpsilon), placement: .pre, position: .learned, mlp: .standard,
+            activation: Activation(huggingFaceName: activationFunction)!, mask: .causal,
+            attentionScale: scaleAttnWeights ? 1 / Float(headDim).squareRoot() : 1,
+            scaleAttentionByInverseLayer: scaleAttnByInverseLayerIdx, tokenTypes: 0, head: head)
+    }
+}

@@ -1,0 +1,82 @@
+import CGlassboxBLAS
+import Foundation
+
+/// Process-wide worker count shared by `parallelFor` and OpenBLAS.
+///
+/// The default is `ProcessInfo.activeProcessorCount`; it is pushed to OpenBLAS
+/// (`openblas_set_num_threads`) the first time the setting is read or written, so the two never
+/// disagree. Benchmarks must say which count they used (two BLAS-threaded processes on two cores
+/// collapse throughput).
+public enum Threading {
+    /// Lock-protected storage; the lazily-initialised `static let` configures OpenBLAS once.
+    private final class State: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value: Int
+
+        init(_ value: Int) {
+            self.value = value
+            openblas_set_num_threads(Int32(value))
+        }
+
+        func get() -> Int { lock.withLock { value } }
+
+        func set(_ n: Int) {
+            lock.withLock {
+                value = n
+                openblas_set_num_threads(Int32(n))
+            }
+        }
+    }
+
+    private static let state = State(max(1, ProcessInfo.processInfo.activeProcessorCount))
+
+    /// Sets the worker count for `parallelFor` and OpenBLAS; values below 1 are treated as 1.
+    public static func setThreads(_ n: Int) { state.set(max(1, n)) }
+
+    /// The current worker count (≥ 1).
+    public static var threads: Int { state.get() }
+}
+
+/// Runs `body(i)` for every `i` in `0..<count` on up to `Threading.threads` workers.
+///
+/// Work is dealt out round-robin (worker `w` runs `w, w + workers, …`), which balances both uniform
+/// rows and triangular (causal) workloads. Runs serially on the calling thread when `count < 2` or
+/// only one thread is configured. `body` must only write disjoint memory (see `SendablePointer`).
+/// Do not call OpenBLAS from `body` while BLAS is multi-threaded: that oversubscribes the cores.
+public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
+    guard count > 0 else { return }
+    let workers = min(count, Threading.threads)
+    if workers < 2 {
+        for i in 0..<count { body(i) }
+        return
+    }
+    DispatchQueue.concurrentPerform(iterations: workers) { w in
+        var i = w
+        while i < count {
+            body(i)
+            i += workers
+        }
+    }
+}
+
+/// A tiny `@unchecked Sendable` wrapper around a mutable pointer, for writing disjoint slices of a
+/// buffer from `parallelFor` bodies. The caller guarantees the pointee outlives the loop and that
+/// workers never touch the same elements.
+public struct SendablePointer<T>: @unchecked Sendable {
+    public let base: UnsafeMutablePointer<T>
+    public init(_ p: UnsafeMutablePointer<T>) { base = p }
+}
+
+/// Splits `count` elements into blocks of about `grain` elements and runs `body(range)` for each
+/// block with `parallelFor`; serial (one call with the whole range) when `count < 2 · grain`.
+func parallelChunks(_ count: Int, grain: Int, _ body: @Sendable (Range<Int>) -> Void) {
+    guard count > 0 else { return }
+    if count < 2 * grain || Threading.threads < 2 {
+        body(0..<count)
+        return
+    }
+    let blocks = (count + grain - 1) / grain
+    parallelFor(blocks) { b in
+        body((b * grain)..<min(count, (b + 1) * grain))
+    }
+}

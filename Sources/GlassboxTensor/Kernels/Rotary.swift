@@ -1,0 +1,101 @@
+import Foundation
+
+// Rotary position embeddings, Hugging Face "rotate half" convention (Llama, Mistral, Qwen, GPT-NeoX
+// partial rotary): the rotary part of a head is split into halves x1 | x2 and
+// x' = x·cos + cat(−x2, x1)·sin. (GPT-J style interleaved pairs are a different convention.)
+
+/// Inverse frequencies of the rotary embedding.
+///
+/// - Parameters:
+///   - rotaryDim: number of rotated dimensions per head (even, > 0).
+///   - base: `rope_theta` (10 000 for Llama 2, 500 000 for Llama 3, …).
+/// - Returns: `[rotaryDim / 2]` values invFreq[i] = 1 / base^(2i / rotaryDim).
+///
+/// Computed in Double and rounded once. HF computes `1.0 / base ** (arange(0, dim, 2).float() / dim)`
+/// in float32 (exponent rounded to float, float32 `pow`), so values may differ from HF's by ~1 ulp.
+public func ropeInverseFrequencies(rotaryDim: Int, base: Double) -> [Float] {
+    precondition(rotaryDim > 0 && rotaryDim % 2 == 0, "ropeInverseFrequencies: rotaryDim \(rotaryDim) must be even and > 0")
+    return (0..<(rotaryDim / 2)).map { i in
+        Float(1 / Foundation.pow(base, Double(2 * i) / Double(rotaryDim)))
+    }
+}
+
+/// Cosine and sine tables for the given positions.
+///
+/// - Parameters:
+///   - positions: `n` token positions.
+///   - inverseFrequencies: `[rotaryDim / 2]`, e.g. from `ropeInverseFrequencies` (or a scaled variant).
+///   - attentionScaling: multiplies both tables (HF `attention_scaling`, 1 except for YaRN-style scaling).
+/// - Returns: `cos` and `sin`, each `[n, rotaryDim]`, with columns j and j + rotaryDim/2 equal
+///   (HF `emb = cat(freqs, freqs)`).
+///
+/// HF computes `freqs = inv_freq @ position_ids` as a float32 matmul with K = 1, i.e. one float32
+/// product `Float(pos) · invFreq` per entry, then float32 `cos`/`sin`, then `· attention_scaling` in
+/// float32. We form the angle with the same float32 product (so large positions see the same
+/// rounded angle as HF: at position 4096 the angle's ulp is ~5e-4), evaluate cos/sin of that angle
+/// in Double and round to Float, then scale in float32. The only difference from HF is float32
+/// cos/sin's own rounding (≤ 1 ulp).
+public func ropeTables(positions: [Int], inverseFrequencies: [Float], attentionScaling: Float = 1) -> (cos: Tensor, sin: Tensor) {
+    let half = inverseFrequencies.count
+    let rotaryDim = 2 * half
+    let n = positions.count
+    var cosT = Tensor.zeros([n, rotaryDim])
+    var sinT = Tensor.zeros([n, rotaryDim])
+    cosT.withUnsafeMutableBufferPointer { cb in
+        sinT.withUnsafeMutableBufferPointer { sb in
+            for (t, pos) in positions.enumerated() {
+                let p = Float(pos)
+                for i in 0..<half {
+                    let angle = Double(p * inverseFrequencies[i])     // float32 product, as HF
+                    let c = Float(Foundation.cos(angle)) * attentionScaling
+                    let s = Float(Foundation.sin(angle)) * attentionScaling
+                    cb[t * rotaryDim + i] = c
+                    cb[t * rotaryDim + half + i] = c
+                    sb[t * rotaryDim + i] = s
+                    sb[t * rotaryDim + half + i] = s
+                }
+            }
+        }
+    }
+    return (cosT, sinT)
+}
+
+/// Applies the rotary embedding in place.
+///
+/// - Parameters:
+///   - x: `[n, heads, headDim]` queries or keys.
+///   - cos: `[n, rotaryDim]` with rotaryDim ≤ headDim (even), from `ropeTables`.
+///   - sin: `[n, rotaryDim]`.
+///
+/// For each token and head, the first `rotaryDim` dims become x·cos + rotateHalf(x)·sin with
+/// rotateHalf(x) = cat(−x2, x1) over that part; dims ≥ rotaryDim are unchanged (partial rotary).
+/// Each output is two rounded products and a rounded sum, like PyTorch's (no FMA).
+public func applyRotary(_ x: inout Tensor, cos: Tensor, sin: Tensor) {
+    precondition(x.rank == 3, "applyRotary: x must be [n, heads, headDim], got \(x.shape)")
+    let n = x.shape[0], heads = x.shape[1], headDim = x.shape[2]
+    precondition(cos.rank == 2 && cos.shape == sin.shape && cos.shape[0] == n,
+                 "applyRotary: cos \(cos.shape) / sin \(sin.shape) must both be [\(n), rotaryDim]")
+    let rotaryDim = cos.shape[1]
+    precondition(rotaryDim % 2 == 0 && rotaryDim <= headDim,
+                 "applyRotary: rotaryDim \(rotaryDim) must be even and ≤ headDim \(headDim)")
+    let half = rotaryDim / 2
+    guard n > 0, heads > 0, half > 0 else { return }
+    cos.withUnsafeBufferPointer { cb in
+        sin.withUnsafeBufferPointer { sb in
+            x.withUnsafeMutableBufferPointer { xb in
+                let xp = xb.baseAddress!, cp = cb.baseAddress!, sp = sb.baseAddress!
+                for t in 0..<n {
+                    let c = cp + t * rotaryDim, s = sp + t * rotaryDim
+                    for h in 0..<heads {
+                        let x1 = xp + (t * heads + h) * headDim, x2 = x1 + half
+                        for i in 0..<half {
+                            let a = x1[i], b = x2[i]
+                            x1[i] = a * c[i] - b * s[i]
+                            x2[i] = b * c[half + i] + a * s[half + i]
+                        }
+                    }
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,107 @@
+/// Which attention entries are hidden before the softmax.
+public enum AttentionMaskKind: Sendable, Equatable {
+    /// Every query sees every key.
+    case none
+    /// Query `i` sees keys `0 ... i + (k - q)`: with a KV cache (q < k) the last query sees all keys.
+    case causal
+}
+
+/// Applies `mask` to attention scores in place.
+///
+/// - Parameter scores: `[..., q, k]` (rank ≥ 2). With `.causal`, entries whose key index exceeds
+///   `query index + (k - q)` become `-infinity`; other entries are untouched. When `q > k` the first
+///   `q - k` query rows are entirely masked (and `softmaxLastDim` turns them into zeros).
+public func applyMask(_ scores: inout Tensor, _ mask: AttentionMaskKind) {
+    guard mask == .causal else { return }
+    precondition(scores.rank >= 2, "applyMask: scores must be [..., q, k], got \(scores.shape)")
+    let q = scores.dim(-2), k = scores.dim(-1)
+    guard q > 0, k > 0 else { return }
+    let matrices = scores.count / (q * k)
+    let offset = k - q
+    scores.withUnsafeMutableBufferPointer { buf in
+        let p = buf.baseAddress!
+        for mIndex in 0..<matrices {
+            let base = p + mIndex * q * k
+            for i in 0..<q {
+                let firstMasked = max(0, i + offset + 1)   // keys ≥ this are hidden
+                if firstMasked < k {
+                    (base + i * k + firstMasked).update(repeating: -.infinity, count: k - firstMasked)
+                }
+            }
+        }
+    }
+}
+
+/// Softmax over the last dimension, in place.
+///
+/// - Parameter x: `[..., d]`; each length-`d` row is replaced by `exp(x - max) / Σ exp(x - max)`.
+///   `-infinity` entries become exactly 0, and a row that is entirely `-infinity` becomes all zeros
+///   (no NaN). A NaN anywhere in a row makes the whole row NaN.
+public func softmaxLastDim(_ x: inout Tensor) {
+    guard x.count > 0 else { return }
+    let d = x.rank == 0 ? 1 : x.dim(-1)
+    x.withUnsafeMutableBufferPointer { softmaxRows($0, rowLength: d) }
+}
+
+/// Softmax of each consecutive `rowLength`-float row of `x`, in place (see `softmaxLastDim`).
+///
+/// - Parameters:
+///   - x: `rows · rowLength` floats, row-major.
+///   - rowLength: `d`, the length of the softmax axis (> 0, must divide `x.count`).
+///
+/// Rows are spread over `parallelFor` workers when there are more than ~32 Ki floats.
+public func softmaxRows(_ x: UnsafeMutableBufferPointer<Float>, rowLength: Int) {
+    guard let base = x.baseAddress, x.count > 0 else { return }
+    precondition(rowLength > 0 && x.count % rowLength == 0,
+                 "softmaxRows: \(x.count) floats are not whole rows of \(rowLength)")
+    let rows = x.count / rowLength
+    let ptr = SendablePointer(base)
+    let rowsPerBlock = max(1, (1 << 15) / rowLength)
+    parallelChunks(rows, grain: rowsPerBlock) { range in
+        for r in range { softmaxRow(ptr.base + r * rowLength, rowLength) }
+    }
+}
+
+/// One row: max, exp(x - max) with the running sum, then scale by 1 / sum.
+@inline(__always)
+private func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
+    typealias V = SIMD16<Float>
+    let full = d & ~15, tail = d - full
+    // Pass 1: max (NaN lanes never win a `>` comparison; they surface in pass 2).
+    var mv = V(repeating: -.infinity)
+    var i = 0
+    while i < full {
+        let v = load16(p + i)
+        mv.replace(with: v, where: v .> mv)
+        i += 16
+    }
+    var m = mv.max()
+    for j in full..<d where p[j] > m { m = p[j] }
+    if m == -.infinity {
+        p.update(repeating: 0, count: d)
+        return
+    }
+    // Pass 2: e = exp(x - m), Σe.
+    let mvec = V(repeating: m)
+    var sv = V(repeating: 0)
+    i = 0
+    while i < full {
+        let e = VectorMath.exp(load16(p + i) - mvec)
+        store16(e, p + i)
+        sv += e
+        i += 16
+    }
+    if tail > 0 {
+        let e = VectorMath.exp(loadPartial16(p + full, tail, filler: -.infinity) - mvec)
+        storePartial16(e, p + full, tail)
+        sv += e   // padded lanes are exp(-inf) = 0
+    }
+    // Pass 3: normalise.
+    let inv = V(repeating: 1 / sv.sum())
+    i = 0
+    while i < full {
+        store16(load16(p + i) * inv, p + i)
+        i += 16
+    }
+    for j in full..<d { p[j] *= inv[0] }
+}

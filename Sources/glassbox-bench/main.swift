@@ -1,0 +1,1 @@
+print("glassbox-bench: work in progress")

@@ -1,0 +1,31 @@
+import Foundation
+
+/// Mistakes the CLI itself detects.
+enum CLIError: Error, LocalizedError {
+    case noModel
+    case promptUnavailable
+    case emptyInput
+    case badID(String)
+    case noPredictionHead(String)
+    case noMaskToken
+    case positionOutOfRange(Int, length: Int)
+
+    var errorDescription: String? {
+        switch self {
+        case .noModel:
+            "no --model given; pass a model folder (e.g. --model Tests/Fixtures/models/gpt2-tiny) or a Hugging Face id in the local cache"
+        case .promptUnavailable:
+            "text prompts need the model's tokenizer, which is not available yet in this version; pass token ids with --ids 1,2,3"
+        case .emptyInput:
+            "the input is empty; give at least one token id"
+        case .badID(let field):
+            "'\(field)' is not a token id; --ids takes comma-separated integers such as 464,3290"
+        case .noPredictionHead(let type):
+            "this \(type) checkpoint has no prediction head (no LM, masked-LM or classification weights); `glassbox info` describes it"
+        case .noMaskToken:
+            "the input has no mask token to predict; include the mask id or pass --position"
+        case .positionOutOfRange(let p, let length):
+            "--position \(p) is outside the input (0..<\(length))"
+        }
+    }
+}

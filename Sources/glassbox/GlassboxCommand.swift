@@ -1,0 +1,11 @@
+import ArgumentParser
+import Glassbox
+
+/// `glassbox`: explain what transformer models do, natively, offline.
+struct GlassboxCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "glassbox",
+        abstract: "Explain what transformer models do: load Hugging Face checkpoints, run them, look inside.",
+        version: GlassboxVersion.string,
+        subcommands: [InfoCommand.self, PredictCommand.self])
+}

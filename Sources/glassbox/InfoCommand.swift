@@ -1,0 +1,83 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox info`: architecture, sizes, dtype, tokenizer kind and hook names of a model.
+struct InfoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "info", abstract: "Describe a model: architecture, sizes, dtype, tokenizer, hook names.")
+
+    @OptionGroup var modelOptions: ModelOptions
+
+    @Flag(name: .long, help: "Print one JSON object on stdout.")
+    var json = false
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let model = loaded.model
+        let arch = model.architecture
+        let parameters = model.weights.parameterCount
+        let tokenizer = loaded.vocabulary.map { "\($0.style.rawValue) (\($0.count) tokens, \($0.file.lastPathComponent))" }
+            ?? "none found"
+        let hooks = model.hookPoints.map(\.name)
+        if json {
+            var object = loaded.jsonDescription
+            object["kvHeads"] = arch.kvHeads
+            object["headDim"] = arch.headDim
+            object["dFF"] = arch.dFF
+            object["contextLength"] = arch.contextLength
+            object["parameters"] = parameters
+            object["dtypes"] = model.checkpointDTypes
+            object["head"] = arch.head.summary
+            object["norm"] = "\(arch.placement)-\(arch.norm.name)"
+            object["activation"] = arch.activation.rawValue
+            try Console.json(["glassbox": GlassboxVersion.string, "command": "info", "model": object,
+                              "tokenizer": tokenizer, "hooks": hooks])
+            return
+        }
+        let rows: [(String, String)] = [
+            ("model", loaded.directory.url.path),
+            ("architecture", "\(arch.modelType) (\(arch.placement)-\(arch.norm.name), \(arch.mask == .causal ? "causal" : "bidirectional"))"),
+            ("layers", "\(arch.layers)"),
+            ("width", "d \(arch.dModel), mlp \(arch.dFF) (\(arch.activation.rawValue))"),
+            ("heads", arch.kvHeads == arch.heads ? "\(arch.heads) × \(arch.headDim)"
+                : "\(arch.heads) query / \(arch.kvHeads) kv × \(arch.headDim)"),
+            ("vocabulary", "\(arch.vocabSize)"),
+            ("context", "\(arch.contextLength) positions"),
+            ("head", arch.head.summary),
+            ("parameters", Self.formatCount(parameters)),
+            ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk, F32 in memory"),
+            ("tokenizer", tokenizer),
+        ]
+        for (key, value) in rows { print(key.padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
+        print("hooks        \(hooks.count) points; block 0 shown, blocks.{l} repeat for each layer:")
+        for name in hooks where !(name.hasPrefix("blocks.") && !name.hasPrefix("blocks.0.")) {
+            print("  " + name)
+        }
+    }
+
+    static func formatCount(_ n: Int) -> String {
+        n >= 1_000_000 ? String(format: "%.1fM", Double(n) / 1e6)
+            : n >= 1_000 ? String(format: "%.1fk", Double(n) / 1e3) : "\(n)"
+    }
+}
+
+extension HeadKind {
+    var summary: String {
+        switch self {
+        case .languageModel: "language model (next-token logits)"
+        case .maskedLanguageModel: "masked language model"
+        case .sequenceClassification(let labels): "sequence classification: \(labels.joined(separator: ", "))"
+        case .none: "none (encoder only)"
+        }
+    }
+}
+
+extension NormKind {
+    var name: String {
+        switch self {
+        case .layerNorm: "LayerNorm"
+        case .rmsNorm: "RMSNorm"
+        }
+    }
+}

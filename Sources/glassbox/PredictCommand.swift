@@ -1,0 +1,108 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox predict`: the model's top predictions for one input.
+struct PredictCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "predict",
+        abstract: "Top next tokens (causal LM), masked-token or class predictions (encoders).")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, help: "How many predictions to show.")
+    var topK = 10
+
+    @Option(name: .long, help: "Position to predict at (default: last token for causal LMs, the first mask token for masked LMs).")
+    var position: Int?
+
+    @Flag(name: .long, help: "Add the full logit vector of the predicted position.")
+    var logits = false
+
+    @Flag(name: .long, help: "Print `hook shape sum` for every hook point, in forward order, to stderr.")
+    var trace = false
+
+    @Flag(name: .long, help: "Print one JSON object on stdout.")
+    var json = false
+
+    func validate() throws {
+        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let model = loaded.model
+        let ids = try input.tokenIDs()
+        let arch = model.architecture
+        guard arch.head != .none else { throw CLIError.noPredictionHead(arch.modelType) }
+
+        let target = try predictedPosition(ids: ids, loaded: loaded)
+        let rows: LogitRows = trace || !arch.head.predictsTokens ? .all : .positions([target])
+        let result = try model.forward(ids, capture: trace ? .all : .none, logitRows: rows)
+        if trace { Self.printTrace(result.cache) }
+        guard let allLogits = result.logits,
+              let row = result.logitPositions.firstIndex(of: arch.head.predictsTokens ? target : 0) else {
+            throw CLIError.noPredictionHead(arch.modelType)
+        }
+        let logitRow = allLogits.row(row).storage
+        let top = TopK.softmaxTop(logitRow, k: topK)
+        let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
+        let label = { (id: Int) in labels?[id] ?? loaded.text(id) }
+
+        if json {
+            var object: [String: Any] = [
+                "glassbox": GlassboxVersion.string, "command": "predict", "model": loaded.jsonDescription,
+                "tokens": ids.map { ["id": $0, "text": loaded.text($0), "start": NSNull(), "end": NSNull()] as [String: Any] },
+                "position": arch.head.predictsTokens ? target : 0,
+                "top": top.map { ["id": $0.index, "text": label($0.index), "logit": Double($0.logit),
+                                  "prob": Double($0.probability)] as [String: Any] },
+            ]
+            if logits { object["logits"] = logitRow.map { Double($0) } }
+            try Console.json(object)
+            return
+        }
+        let what = switch arch.head {
+        case .languageModel: "next token after position \(target)"
+        case .maskedLanguageModel: "masked token at position \(target)"
+        default: "class"
+        }
+        print("model  \(loaded.directory.url.path) (\(arch.modelType), \(arch.layers) layers, d \(arch.dModel))")
+        print("input  \(ids.count) tokens: " + ids.map { loaded.text($0).debugDescription }.joined(separator: " "))
+        print("top \(top.count) predictions for the \(what):")
+        print("rank  id      logit      prob    text")
+        for (rank, entry) in top.enumerated() {
+            print(String(format: "%4d  %-6d  %9.4f  %7.4f  ", rank + 1, entry.index, entry.logit, entry.probability)
+                  + label(entry.index).debugDescription)
+        }
+        if logits { print("logits " + logitRow.map { String(format: "%.6g", $0) }.joined(separator: " ")) }
+    }
+
+    /// The position whose prediction is shown.
+    private func predictedPosition(ids: [Int], loaded: LoadedModel) throws -> Int {
+        if let position {
+            guard position >= 0 && position < ids.count else {
+                throw CLIError.positionOutOfRange(position, length: ids.count)
+            }
+            return position
+        }
+        switch loaded.model.architecture.head {
+        case .maskedLanguageModel:
+            let mask = ["[MASK]", "<mask>"].lazy.compactMap { loaded.vocabulary?.id(of: $0) }.first
+            guard let mask, let index = ids.firstIndex(of: mask) else { throw CLIError.noMaskToken }
+            return index
+        case .sequenceClassification: return 0
+        default: return ids.count - 1
+        }
+    }
+
+    /// `name [shape] sum` per hook, sums over finite entries (masked scores are -inf).
+    static func printTrace(_ cache: ActivationCache) {
+        var text = ""
+        for (point, tensor) in cache.entries {
+            let shape = "[" + tensor.shape.map(String.init).joined(separator: ",") + "]"
+            text += "\(point.name) \(shape) \(String(format: "%.6g", finiteSum(tensor)))\n"
+        }
+        FileHandle.standardError.write(Data(text.utf8))
+    }
+}

@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+// Parsing errors are usage errors (exit 2); errors while running are bad input or files (exit 1).
+// Either way the user gets one line on stderr, never a stack trace.
+let arguments = Array(CommandLine.arguments.dropFirst())
+let command: ParsableCommand
+do {
+    command = try GlassboxCommand.parseAsRoot(arguments)
+} catch {
+    if GlassboxCommand.exitCode(for: error) == .success { GlassboxCommand.exit(withError: error) }
+    let message = GlassboxCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+    Console.error(message + " (see `glassbox help`)")
+    exit(2)
+}
+do {
+    var runnable = command
+    try runnable.run()
+} catch {
+    if GlassboxCommand.exitCode(for: error) == .success { GlassboxCommand.exit(withError: error) }
+    Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+    exit(1)
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// `glassbox predict` and `glassbox info` end to end, through the built executable.
+final class PredictCommandTests: XCTestCase {
+    let tiny = "Tests/Fixtures/models/gpt2-tiny"
+
+    private func json(_ output: CommandOutput) throws -> [String: Any] {
+        XCTAssertEqual(output.status, 0, output.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any],
+                             "stdout is not one JSON object: \(output.stdout)")
+    }
+
+    func testPredictJSONMatchesTheReferenceLogits() throws {
+        let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("gpt2-tiny/short.safetensors"))
+        let ids = golden.inputIDs.map(String.init).joined(separator: ",")
+        let object = try json(try runGlassbox(["predict", "--model", tiny, "--ids", ids, "--top-k", "4",
+                                               "--logits", "--json"]))
+        let reference = try golden.tensor("unembed.hook_out")                 // [n, V]
+        let lastRow = reference.row(reference.shape[0] - 1).storage
+        let referenceTop = lastRow.indices.sorted { lastRow[$0] > lastRow[$1] }
+
+        XCTAssertEqual(object["command"] as? String, "predict")
+        XCTAssertEqual(object["position"] as? Int, golden.inputIDs.count - 1)
+        let top = try XCTUnwrap(object["top"] as? [[String: Any]])
+        XCTAssertEqual(top.count, 4)
+        XCTAssertEqual(top.compactMap { $0["id"] as? Int }, Array(referenceTop.prefix(4)))
+        for entry in top {
+            let id = try XCTUnwrap(entry["id"] as? Int)
+            XCTAssertEqual(try XCTUnwrap(entry["logit"] as? Double), Double(lastRow[id]), accuracy: 1e-4)
+        }
+        let probs = top.compactMap { $0["prob"] as? Double }
+        XCTAssertEqual(probs, probs.sorted(by: >))
+        let logits = try XCTUnwrap(object["logits"] as? [Double])
+        XCTAssertEqual(logits.count, lastRow.count)
+        XCTAssertEqual(logits.enumerated().map { abs($0.element - Double(lastRow[$0.offset])) }.max()!, 0, accuracy: 1e-4)
+        XCTAssertEqual((object["tokens"] as? [[String: Any]])?.count, golden.inputIDs.count)
+        XCTAssertEqual((object["model"] as? [String: Any])?["architecture"] as? String, "gpt2")
+    }
+
+    func testPredictTextTableAndMaskedLM() throws {
+        let output = try runGlassbox(["predict", "--model", tiny, "--ids", "1,2,3", "--top-k", "3"])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let rows = output.stdout.split(separator: "\n").filter { $0.hasPrefix("   ") }
+        XCTAssertEqual(rows.count, 3, output.stdout)
+
+        // bert-tiny-mlm's vocab.txt has [MASK] at id 4: the prediction is at its position.
+        let mlm = try json(try runGlassbox(["predict", "--model", "Tests/Fixtures/models/bert-tiny-mlm",
+                                            "--ids", "2,10,4,11,3", "--json"]))
+        XCTAssertEqual(mlm["position"] as? Int, 2)
+
+        let cls = try json(try runGlassbox(["predict", "--model", "Tests/Fixtures/models/bert-cls",
+                                            "--ids", "2,10,11,3", "--json"]))
+        let labels = Set((cls["top"] as? [[String: Any]] ?? []).compactMap { $0["text"] as? String })
+        XCTAssertEqual(labels, ["negative", "neutral", "positive"])
+    }
+
+    func testTracePrintsEveryHookInForwardOrder() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        let output = try runGlassbox(["predict", "--model", tiny, "--ids", "5,6,7", "--trace"])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let names = output.stderrLines.map { String($0.split(separator: " ")[0]) }
+        XCTAssertEqual(names, model.hookPoints.map(\.name))
+        XCTAssertTrue(output.stderrLines.first?.hasPrefix("hook_embed [3,32] ") ?? false, output.stderr)
+    }
+
+    func testInfoDescribesTheModel() throws {
+        let object = try json(try runGlassbox(["info", "--model", "Tests/Fixtures/models/gpt2-odd", "--json"]))
+        let model = try XCTUnwrap(object["model"] as? [String: Any])
+        XCTAssertEqual(model["layers"] as? Int, 3)
+        XCTAssertEqual(model["heads"] as? Int, 3)
+        XCTAssertEqual(model["dtypes"] as? [String], ["F16"])
+        let hooks = try XCTUnwrap(object["hooks"] as? [String])
+        XCTAssertTrue(hooks.contains("blocks.2.attn.hook_pattern"))
+        let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/bert-cls"])
+        XCTAssertEqual(text.status, 0)
+        XCTAssertTrue(text.stdout.contains("sequence classification: negative, neutral, positive"), text.stdout)
+    }
+}

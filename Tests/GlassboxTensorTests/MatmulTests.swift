@@ -1,0 +1,83 @@
+import GlassboxTensor
+import XCTest
+
+/// matmul / gemm (OpenBLAS) vs `NaiveKernels` (Double accumulation). Inputs are uniform in [-1, 1]
+/// with k ≤ 70, so Float32 BLAS results are within 2e-5 absolute (k·ε·max|partial sum| ≈ 1e-5).
+final class MatmulTests: XCTestCase {
+    let tolerance: Float = 2e-5
+
+    func testMatmulShapesAndPaths() {
+        var rng = SplitMix64(seed: 1)
+        // (m, k, n): m = 1 → sgemv; k = 1; non-square; larger square.
+        for (m, k, n) in [(1, 5, 7), (1, 64, 33), (3, 1, 4), (5, 7, 3), (17, 33, 9), (32, 70, 48)] {
+            for transposeB in [false, true] {
+                for withBias in [false, true] {
+                    let a = rng.tensor([m, k])
+                    let b = rng.tensor(transposeB ? [n, k] : [k, n])
+                    let bias = withBias ? rng.tensor([n]) : nil
+                    let y = matmul(a, b, transposeB: transposeB, bias: bias)
+                    let ref = NaiveKernels.matmul(a, b, transposeB: transposeB, bias: bias)
+                    assertClose(y, ref, abs: tolerance, "matmul m\(m) k\(k) n\(n) transposeB \(transposeB) bias \(withBias)")
+                }
+            }
+        }
+    }
+
+    func testMatmulFlattensLeadingDimensions() {
+        var rng = SplitMix64(seed: 2)
+        let a = rng.tensor([2, 3, 8])          // [..., k]
+        let b = rng.tensor([5, 8])             // [n, k]
+        let bias = rng.tensor([5])
+        let y = matmul(a, b, transposeB: true, bias: bias)
+        XCTAssertEqual(y.shape, [2, 3, 5])
+        assertClose(y, NaiveKernels.matmul(a, b, transposeB: true, bias: bias), abs: tolerance, "rank-3 a")
+        let v = rng.tensor([8])                // rank 1 → one row (sgemv)
+        let yv = matmul(v, b, transposeB: true)
+        XCTAssertEqual(yv.shape, [5])
+        assertClose(yv, NaiveKernels.matmul(v, b, transposeB: true), abs: tolerance, "rank-1 a")
+    }
+
+    func testMatmulZeroInnerDimensionGivesBias() {
+        let a = Tensor.zeros([3, 0]), b = Tensor.zeros([0, 4])
+        let bias = Tensor(shape: [4], storage: [1, 2, 3, 4])
+        XCTAssertEqual(matmul(a, b, bias: bias).storage, Array(repeating: [1, 2, 3, 4], count: 3).flatMap { $0 })
+        XCTAssertEqual(matmul(a, b).storage, [Float](repeating: 0, count: 12))
+    }
+
+    /// Strided A / B / C with alpha and beta; padding between rows must be left untouched.
+    func testGemmStrided() {
+        var rng = SplitMix64(seed: 3)
+        let sentinel: Float = 777
+        for (m, k, n) in [(1, 6, 5), (4, 1, 3), (6, 9, 5), (13, 20, 11)] {
+            for transposeB in [false, true] {
+                for (alpha, beta) in [(Float(1), Float(0)), (0.5, 2), (-1.5, 1)] {
+                    let lda = k + 3, ldc = n + 5
+                    let ldb = (transposeB ? k : n) + 2
+                    let bRows = transposeB ? n : k, bCols = transposeB ? k : n
+                    var a = [Float](repeating: sentinel, count: m * lda)
+                    var b = [Float](repeating: sentinel, count: bRows * ldb)
+                    var c = [Float](repeating: sentinel, count: m * ldc)
+                    for i in 0..<m { for p in 0..<k { a[i * lda + p] = rng.uniform(-1...1) } }
+                    for i in 0..<bRows { for p in 0..<bCols { b[i * ldb + p] = rng.uniform(-1...1) } }
+                    for i in 0..<m {
+                        for j in 0..<n { c[i * ldc + j] = beta == 0 ? .nan : rng.uniform(-1...1) }
+                    }
+                    var ref = c
+                    NaiveKernels.gemm(m: m, n: n, k: k, a: a, lda: lda, b: b, ldb: ldb, transposeB: transposeB,
+                                      c: &ref, ldc: ldc, alpha: alpha, beta: beta)
+                    a.withUnsafeBufferPointer { ap in
+                        b.withUnsafeBufferPointer { bp in
+                            c.withUnsafeMutableBufferPointer { cp in
+                                gemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, b: bp.baseAddress!, ldb: ldb,
+                                     transposeB: transposeB, c: cp.baseAddress!, ldc: ldc, alpha: alpha, beta: beta)
+                            }
+                        }
+                    }
+                    // Padding columns keep the sentinel in both; beta = 0 must not leak the NaN garbage.
+                    assertClose(c, ref, abs: tolerance, "gemm m\(m) k\(k) n\(n) tB \(transposeB) α\(alpha) β\(beta)")
+                    for i in 0..<m { for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], sentinel) } }
+                }
+            }
+        }
+    }
+}

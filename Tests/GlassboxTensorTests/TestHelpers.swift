@@ -1,0 +1,66 @@
+import GlassboxTensor
+import XCTest
+
+/// SplitMix64 (Steele, Lea & Flood 2014): a tiny seeded generator so every test input is reproducible.
+struct SplitMix64: RandomNumberGenerator {
+    private var state: UInt64
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// Uniform Float in `range`.
+    mutating func uniform(_ range: ClosedRange<Float>) -> Float { Float.random(in: range, using: &self) }
+
+    /// A tensor of the given shape with entries uniform in `range`.
+    mutating func tensor(_ shape: [Int], _ range: ClosedRange<Float> = -1...1) -> Tensor {
+        Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in uniform(range) })
+    }
+}
+
+/// Asserts |actual − expected| ≤ abs + rel·|expected| elementwise (NaN must match NaN, infinities
+/// must match exactly). On failure prints the shape, the worst element's index, its two values and
+/// the first values side by side.
+func assertClose(_ actual: [Float], _ expected: [Float], abs absTol: Float, rel: Float = 0,
+                 _ what: String = "", shape: [Int]? = nil, file: StaticString = #filePath, line: UInt = #line) {
+    guard actual.count == expected.count else {
+        XCTFail("\(what): \(actual.count) elements vs \(expected.count) expected", file: file, line: line)
+        return
+    }
+    var worst = -1, worstExcess: Float = 0, worstDiff: Float = 0
+    for i in 0..<actual.count {
+        let a = actual[i], e = expected[i]
+        let diff: Float
+        if a.isNaN || e.isNaN {
+            diff = (a.isNaN && e.isNaN) ? 0 : .infinity
+        } else if a == e {
+            diff = 0
+        } else {
+            diff = Swift.abs(a - e)
+        }
+        let excess = diff - (absTol + rel * Swift.abs(e))
+        if excess > 0, worst < 0 || excess > worstExcess {
+            worst = i
+            worstExcess = excess
+            worstDiff = diff
+        }
+    }
+    guard worst >= 0 else { return }
+    let head = (0..<min(6, actual.count)).map { "\(actual[$0]) vs \(expected[$0])" }.joined(separator: ", ")
+    XCTFail("""
+        \(what) shape \(shape ?? [actual.count]): |diff| \(worstDiff) at flat index \(worst) \
+        (\(actual[worst]) vs expected \(expected[worst])) exceeds abs \(absTol) + rel \(rel); first: \(head)
+        """, file: file, line: line)
+}
+
+func assertClose(_ actual: Tensor, _ expected: Tensor, abs absTol: Float, rel: Float = 0,
+                 _ what: String = "", file: StaticString = #filePath, line: UInt = #line) {
+    XCTAssertEqual(actual.shape, expected.shape, "\(what): shape", file: file, line: line)
+    assertClose(actual.storage, expected.storage, abs: absTol, rel: rel, what, shape: actual.shape,
+                file: file, line: line)
+}

@@ -1,0 +1,38 @@
+import Foundation
+
+/// What a run of the `glassbox` executable printed.
+public struct CommandOutput {
+    public let status: Int32
+    public let stdout: String
+    public let stderr: String
+
+    /// Non-empty lines of stderr.
+    public var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
+}
+
+/// Runs the built `glassbox` executable (next to the test bundle in the build folder).
+public func runGlassbox(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandOutput {
+    let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    let candidates = [products, Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
+        .map { $0.appendingPathComponent("glassbox") }
+    guard let executable = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0.path) }) else {
+        throw NSError(domain: "glassbox-tests", code: 1, userInfo: [NSLocalizedDescriptionKey:
+            "glassbox executable not found next to the tests (looked in \(candidates.map(\.path))); run `swift build` first"])
+    }
+    let process = Process()
+    process.executableURL = executable
+    process.arguments = arguments
+    process.currentDirectoryURL = Fixtures.root
+    if let environment { process.environment = environment }
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    // Read both pipes before waiting so a large output cannot block the child.
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandOutput(status: process.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
