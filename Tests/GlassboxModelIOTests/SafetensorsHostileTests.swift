@@ -49,10 +49,11 @@ final class SafetensorsHostileTests: TemporaryFolderTestCase {
     }
 
     func testHeaderNotJSON() throws {
-        for text in ["{\"a\": ", "not json at all", "{\"a\": [1, 2}", "\u{FEFF}{}x"] {
+        let deep = String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+        for text in ["{\"a\": ", "not json at all", "{\"a\": [1, 2}", "\u{FEFF}{}x", deep] {
             let url = try write(SafetensorsImage.file(header: text))
             guard let error = modelIOError({ try SafetensorsFile(url: url) }) else { continue }
-            guard case .headerNotJSON(let file, _) = error else { XCTFail("\(text): \(error)"); continue }
+            guard case .headerNotJSON(let file, _) = error else { XCTFail("\(text.prefix(20)): \(error)"); continue }
             XCTAssertEqual(file, url.path)
             assertMessage(error, mentions: [url.lastPathComponent, "not valid JSON"])
         }

@@ -52,13 +52,16 @@ extension AttentionWeights {
         }
         try hooks.fire(.block(layer, .z), &z)
 
+        // Per-head outputs are materialised only when asked for. When they are only captured, the
+        // output still comes from one matmul, so capturing never changes the numbers; when they
+        // are edited, the output is their sum.
         let resultPoint = HookPoint.block(layer, .result)
-        guard hooks.wants(resultPoint) else {
-            return output(z.reshaped([n, heads * dh]))
+        if hooks.wants(resultPoint) {
+            var result = perHeadOutputs(z, heads: heads, headDim: dh)   // [n, H, d]
+            try hooks.fire(resultPoint, &result)
+            if hooks.interventions.touches(resultPoint) { return sumHeads(result, bias: output.bias) }
         }
-        var result = perHeadOutputs(z, heads: heads, headDim: dh)   // [n, H, d]
-        try hooks.fire(resultPoint, &result)
-        return sumHeads(result, bias: output.bias)
+        return output(z.reshaped([n, heads * dh]))
     }
 
     /// `result[:, h, :] = z[:, h, :] · W_O^h` → `[n, H, d]`, where `W_O^h` is rows `h·dh..<(h+1)·dh`

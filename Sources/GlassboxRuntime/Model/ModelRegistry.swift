@@ -2,7 +2,7 @@ import Foundation
 import GlassboxModelIO
 
 /// Builds one family's typed architecture and weights from its config and checkpoint.
-protocol ArchitectureLoader {
+protocol ArchitectureLoader: Sendable {
     /// The `model_type` this loader handles.
     static var modelType: String { get }
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,

@@ -102,7 +102,7 @@ private func blockSums(_ p: UnsafePointer<Float>, _ d: Int, center c: Float) -> 
             a2 = a2.addingProduct(v, v)
             i += 16
         }
-        var t1 = Double(a1.sum()), t2 = Double(a2.sum())
+        var t1 = Double(horizontalSum(a1)), t2 = Double(horizontalSum(a2))
         while i < end {
             let v = Double(p[i]) - Double(c)
             t1 += v

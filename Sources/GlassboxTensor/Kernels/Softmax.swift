@@ -75,7 +75,7 @@ private func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
         mv.replace(with: v, where: v .> mv)
         i += 16
     }
-    var m = mv.max()
+    var m = horizontalMax(mv)
     for j in full..<d where p[j] > m { m = p[j] }
     if m == -.infinity {
         p.update(repeating: 0, count: d)
@@ -97,7 +97,7 @@ private func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
         sv += e   // padded lanes are exp(-inf) = 0
     }
     // Pass 3: normalise.
-    let inv = V(repeating: 1 / sv.sum())
+    let inv = V(repeating: 1 / horizontalSum(sv))
     i = 0
     while i < full {
         store16(load16(p + i) * inv, p + i)

@@ -1,0 +1,129 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// Strict loading and config decoding: missing, extra or mis-shaped tensors and bad configs are
+/// errors that name what is wrong.
+final class LoadingTests: XCTestCase {
+    /// A copy of a fixture model whose weights went through `edit`.
+    private func editedCopy(of name: String, config: String? = nil,
+                            edit: ([(String, Tensor)]) -> [(String, Tensor)] = { $0 }) throws -> URL {
+        let source = Fixtures.model(name)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-load-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let configData = try config.map { Data($0.utf8) } ?? Data(contentsOf: source.appendingPathComponent("config.json"))
+        try configData.write(to: folder.appendingPathComponent("config.json"))
+        let file = try SafetensorsFile(url: source.appendingPathComponent("model.safetensors"))
+        let tensors = try file.tensorNames.map { ($0, try file.tensor($0)) }
+        try SafetensorsFile.write(edit(tensors), to: folder.appendingPathComponent("model.safetensors"))
+        return folder
+    }
+
+    private func assertLoadFails(_ folder: URL, _ expected: LoadError, file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder), file: file, line: line) { error in
+            XCTAssertEqual(error as? LoadError, expected, file: file, line: line)
+            XCTAssertFalse((error as? LoadError)?.errorDescription?.contains("\n") ?? true, file: file, line: line)
+        }
+    }
+
+    func testMissingTensorIsNamed() throws {
+        let folder = try editedCopy(of: "gpt2-tiny") { $0.filter { $0.0 != "transformer.h.1.mlp.c_fc.bias" } }
+        assertLoadFails(folder, .missingTensor(name: "transformer.h.1.mlp.c_fc.bias", directory: folder.path))
+    }
+
+    func testExtraTensorIsNamed() throws {
+        let folder = try editedCopy(of: "bert-cls") { $0 + [("bert.encoder.layer.0.attention.self.rotary", Tensor.zeros([2]))] }
+        assertLoadFails(folder, .unexpectedTensors(names: ["bert.encoder.layer.0.attention.self.rotary"],
+                                                   directory: folder.path))
+    }
+
+    func testMisShapedTensorIsNamed() throws {
+        let folder = try editedCopy(of: "gpt2-tiny") { tensors in
+            tensors.map { $0.0 == "transformer.wpe.weight" ? ($0.0, Tensor.zeros([16, 32])) : $0 }
+        }
+        assertLoadFails(folder, .shapeMismatch(name: "transformer.wpe.weight", expected: [32, 32], actual: [16, 32],
+                                               directory: folder.path))
+    }
+
+    func testKnownBuffersAndOldLayerNormNamesAreAccepted() throws {
+        // GPT-2's causal-mask buffers are ignorable; TF-era BERT checkpoints say gamma/beta.
+        let gpt2 = try editedCopy(of: "gpt2-tiny") { $0 + [("transformer.h.0.attn.bias", Tensor.zeros([1, 1, 32, 32]))] }
+        XCTAssertNoThrow(try TransformerModel.load(directory: gpt2))
+        let bert = try editedCopy(of: "bert-cls") { tensors in
+            tensors.map { name, t in
+                (name.replacingOccurrences(of: "LayerNorm.weight", with: "LayerNorm.gamma")
+                     .replacingOccurrences(of: "LayerNorm.bias", with: "LayerNorm.beta"), t)
+            } + [("bert.embeddings.position_ids", Tensor.zeros([1, 32]))]
+        }
+        let renamed = try TransformerModel.load(directory: bert)
+        let original = try TransformerModel.load(directory: Fixtures.model("bert-cls"))
+        XCTAssertEqual(try renamed.forward([2, 7, 9, 3]).logits, try original.forward([2, 7, 9, 3]).logits)
+    }
+
+    func testTiedAndUntiedHeads() throws {
+        let tied = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        XCTAssertEqual(tied.weights.head.unembed?.weight, tied.weights.embeddings.token)
+        let untied = try TransformerModel.load(directory: Fixtures.model("gpt2-odd"))
+        XCTAssertNotEqual(untied.weights.head.unembed?.weight, untied.weights.embeddings.token)
+        // An untied config whose checkpoint lacks lm_head.weight is an error, not a silent tie.
+        let config = try String(contentsOf: Fixtures.model("gpt2-tiny").appendingPathComponent("config.json"), encoding: .utf8)
+            .replacingOccurrences(of: "\"model_type\": \"gpt2\"", with: "\"model_type\": \"gpt2\", \"tie_word_embeddings\": false")
+        XCTAssertTrue(config.contains("\"tie_word_embeddings\": false"))
+        let folder = try editedCopy(of: "gpt2-tiny", config: config)
+        assertLoadFails(folder, .missingTensor(name: "lm_head.weight", directory: folder.path))
+    }
+
+    func testUnknownModelTypeListsTheSupportedOnes() throws {
+        let folder = try editedCopy(of: "gpt2-tiny", config: #"{"model_type": "t5"}"#)
+        assertLoadFails(folder, .unsupportedModelType("t5", supported: ["bert", "gpt2"]))
+        let none = try editedCopy(of: "gpt2-tiny", config: #"{"n_layer": 2}"#)
+        XCTAssertThrowsError(try TransformerModel.load(directory: none)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("model_type"), error.localizedDescription)
+        }
+    }
+
+    func testConfigDefaultsAndValidation() throws {
+        let defaults = try JSONDecoder().decode(GPT2Config.self, from: Data(#"{"model_type": "gpt2"}"#.utf8))
+        XCTAssertEqual([defaults.vocabSize, defaults.nPositions, defaults.nEmbd, defaults.nLayer, defaults.nHead],
+                       [50257, 1024, 768, 12, 12])
+        XCTAssertEqual(defaults.activationFunction, "gelu_new")
+        XCTAssertTrue(defaults.tieWordEmbeddings)
+        let bert = try JSONDecoder().decode(BertConfig.self, from: Data(#"{"id2label": {"1": "b", "0": "a"}}"#.utf8))
+        XCTAssertEqual(bert.labels, ["a", "b"])
+        XCTAssertEqual(bert.layerNormEps, 1e-12)
+
+        let cases: [(String, String)] = [
+            (#"{"model_type": "gpt2", "n_embd": 30, "n_head": 4}"#, "n_head"),
+            (#"{"model_type": "gpt2", "activation_function": "gelu_10"}"#, "gelu_10"),
+            (#"{"model_type": "gpt2", "n_layer": 0}"#, "n_layer"),
+            (#"{"model_type": "gpt2", "n_layer": "two"}"#, "n_layer"),
+            (#"{"model_type": "bert", "position_embedding_type": "relative_key"}"#, "relative_key"),
+            (#"{"model_type": "bert", "is_decoder": true}"#, "is_decoder"),
+        ]
+        for (config, fragment) in cases {
+            let folder = try editedCopy(of: "gpt2-tiny", config: config)
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+                XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")
+                XCTAssertTrue(error.localizedDescription.contains("config.json"), error.localizedDescription)
+            }
+        }
+    }
+
+    func testInputValidation() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("bert-cls"))
+        XCTAssertThrowsError(try model.forward([])) { XCTAssertEqual($0 as? InputError, .empty) }
+        XCTAssertThrowsError(try model.forward([2, 100])) {
+            XCTAssertEqual($0 as? InputError, .tokenOutOfRange(id: 100, position: 1, vocabularySize: 100))
+        }
+        XCTAssertThrowsError(try model.forward(Array(repeating: 5, count: 33))) {
+            XCTAssertEqual($0 as? InputError, .tooLong(length: 33, contextLength: 32))
+        }
+        XCTAssertThrowsError(try model.forward([2, 3], tokenTypes: [0, 2])) {
+            XCTAssertEqual($0 as? InputError, .tokenTypeOutOfRange(type: 2, position: 1, tokenTypes: 2))
+        }
+        // Segment B changes the output: token types are used, not ignored.
+        XCTAssertNotEqual(try model.forward([2, 7, 3], tokenTypes: [0, 1, 1]).logits, try model.forward([2, 7, 3]).logits)
+    }
+}
