@@ -40,7 +40,9 @@ let package = Package(
         .executableTarget(name: "glassbox", dependencies: [
             "Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
-        .executableTarget(name: "glassbox-bench", dependencies: ["Glassbox"], swiftSettings: fastMath),
+        .executableTarget(name: "glassbox-bench", dependencies: [
+            "Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], swiftSettings: fastMath),
 
         // Tests.
         .target(name: "GlassboxTestSupport", dependencies: ["Glassbox"], path: "Tests/GlassboxTestSupport"),

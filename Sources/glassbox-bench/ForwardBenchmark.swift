@@ -1,0 +1,101 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// One full forward pass (logits at every position) of a GPT-2-small-shaped model, next to the
+/// same forward in PyTorch eager (transformers) at the same thread count.
+struct ForwardBenchmark: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "forward",
+        abstract: "Time a full forward pass and compare it with PyTorch eager.",
+        discussion: """
+            The model is GPT-2-small-shaped with random weights (12 layers, d 768, 12 heads, vocab \
+            50257), written by scripts/bench/make_gpt2_small.py into .cache/bench/gpt2-small. The \
+            reference runs scripts/bench/reference_forward.py with the given Python (the environment \
+            of make-ref-venv.sh), after the Swift timing, never at the same time.
+            """)
+
+    @Option(help: "The model folder.") var model = ".cache/bench/gpt2-small"
+    @Option(help: "Input length.") var tokens = 128
+    @Option(help: "Worker threads, for both Glassbox and PyTorch.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Option(help: "Unrecorded warm-up runs.") var warmup = 3
+    @Option(help: "Recorded runs.") var repeats = 15
+    @Option(help: "Python with torch and transformers for the reference; 'none' skips it.")
+    var python = ".venv-ref/bin/python"
+
+    func run() throws {
+        Threading.setThreads(threads)
+        let loaded = try TransformerModel.load(directory: URL(fileURLWithPath: model))
+        let arch = loaded.architecture
+        var rng = SplitMix(seed: 0)
+        let ids = (0..<tokens).map { _ in Int(rng.next() % UInt64(arch.vocabSize)) }
+
+        let times = try Timing.measure(warmup: warmup, repeats: repeats) { _ = try loaded.forward(ids) }
+        let median = Timing.median(times)
+        let flops = Self.forwardFLOPs(arch, tokens: tokens)
+        let achieved = flops / median / 1e9
+        let peak = SgemmBenchmark.peak()
+
+        print("machine    \(MachineDescription.summary); \(threads) threads")
+        print("model      \(model): \(arch.layers) layers, d \(arch.dModel), \(arch.heads) heads, vocab \(arch.vocabSize); \(tokens) tokens")
+        print(String(format: "glassbox   median %.4f s (min %.4f, %d runs) = %.1f GFLOP/s (%.1f GFLOP per forward)",
+                     median, times.min()!, repeats, achieved, flops / 1e9))
+        print(String(format: "sgemm peak %.1f GFLOP/s → the forward reaches %.0f%% of it", peak, 100 * achieved / peak))
+        guard python != "none" else { return }
+        guard let reference = try runReference() else { return }
+        print(String(format: "pytorch    median %.4f s (min %.4f; torch %@, transformers %@, eager, %d threads)",
+                     reference.median, reference.min, reference.torch, reference.transformers, threads))
+        print(String(format: "ratio      glassbox / pytorch = %.2f (≤ 1.0 means Glassbox is not slower)",
+                     median / reference.median))
+    }
+
+    /// Multiply–adds ×2 of the dense work: projections, attention products and the vocabulary
+    /// projection at every position (norms and activations are not counted).
+    static func forwardFLOPs(_ arch: Architecture, tokens n: Int) -> Double {
+        let (d, dff, v) = (Double(arch.dModel), Double(arch.dFF), Double(arch.vocabSize))
+        let kv = Double(arch.kvHeads * arch.headDim)
+        let t = Double(n)
+        let perLayer = 2 * t * d * (d + 2 * kv) + 2 * 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * dff
+        return Double(arch.layers) * perLayer + 2 * t * d * v
+    }
+
+    struct Reference { let median, min: Double; let torch, transformers: String }
+
+    private func runReference() throws -> Reference? {
+        guard FileManager.default.isExecutableFile(atPath: python) else {
+            FileHandle.standardError.write(Data("no reference Python at \(python); build it with make-ref-venv.sh or pass --python\n".utf8))
+            return nil
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: python)
+        process.arguments = ["scripts/bench/reference_forward.py", "--model", model, "--tokens", "\(tokens)",
+                             "--threads", "\(threads)", "--warmup", "\(warmup)", "--repeats", "\(repeats)"]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        try process.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0,
+              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
+              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+              let median = object["median_s"] as? Double, let min = object["min_s"] as? Double else {
+            FileHandle.standardError.write(Data("the PyTorch reference failed (exit \(process.terminationStatus))\n".utf8))
+            return nil
+        }
+        return Reference(median: median, min: min, torch: object["torch"] as? String ?? "?",
+                         transformers: object["transformers"] as? String ?? "?")
+    }
+}
+
+/// A seeded generator for reproducible benchmark inputs.
+struct SplitMix: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}

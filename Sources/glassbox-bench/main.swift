@@ -1,1 +1,0 @@
-print("glassbox-bench: work in progress")
