@@ -78,4 +78,28 @@ final class PredictCommandTests: XCTestCase {
         XCTAssertEqual(text.status, 0)
         XCTAssertTrue(text.stdout.contains("sequence classification: negative, neutral, positive"), text.stdout)
     }
+
+    func testModelResolvesAHuggingFaceIDFromTheLocalCache() throws {
+        let home = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-hf-\(UUID().uuidString)")
+        addTeardownBlock { try? FileManager.default.removeItem(at: home) }
+        let repo = home.appendingPathComponent("hub/models--fixtures--gpt2-tiny")
+        let snapshot = repo.appendingPathComponent("snapshots/0123abc")
+        try FileManager.default.createDirectory(at: snapshot.deletingLastPathComponent(), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(at: Fixtures.model("gpt2-tiny"), to: snapshot)
+        try FileManager.default.createDirectory(at: repo.appendingPathComponent("refs"), withIntermediateDirectories: true)
+        try Data("0123abc".utf8).write(to: repo.appendingPathComponent("refs/main"))
+
+        var environment = ProcessInfo.processInfo.environment
+        environment["HF_HOME"] = home.path
+        environment["HF_HUB_CACHE"] = nil
+        let byID = try runGlassbox(["predict", "--model", "fixtures/gpt2-tiny", "--ids", "1,2,3", "--json"],
+                                   environment: environment)
+        let byPath = try runGlassbox(["predict", "--model", tiny, "--ids", "1,2,3", "--json"])
+        let top = { (o: CommandOutput) in
+            ((try? JSONSerialization.jsonObject(with: Data(o.stdout.utf8))) as? [String: Any])?["top"] as? [[String: Any]]
+        }
+        XCTAssertEqual(byID.status, 0, byID.stderr)
+        XCTAssertEqual(top(byID)?.compactMap { $0["id"] as? Int }, top(byPath)?.compactMap { $0["id"] as? Int })
+        XCTAssertNotNil(top(byID))
+    }
 }
