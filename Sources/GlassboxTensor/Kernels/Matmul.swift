@@ -70,6 +70,7 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
         for r in 0..<m { for j in 0..<n { c[r * ldc + j] *= beta } }
     }
     guard k > 0 else { return }
+    Threading.ensureConfigured()
     let lda32 = Int32(max(1, lda)), ldb32 = Int32(max(1, ldb)), ldc32 = Int32(max(1, ldc))
     if m == 1 {
         if transposeB {

@@ -4,9 +4,14 @@ import Foundation
 /// Process-wide worker count shared by `parallelFor` and OpenBLAS.
 ///
 /// The default is `ProcessInfo.activeProcessorCount`; it is pushed to OpenBLAS
-/// (`openblas_set_num_threads`) the first time the setting is read or written, so the two never
-/// disagree. Benchmarks must say which count they used (two BLAS-threaded processes on two cores
-/// collapse throughput).
+/// (`openblas_set_num_threads`) the first time the setting is read or written or `gemm` runs, so the
+/// two never disagree (this overrides `OPENBLAS_NUM_THREADS`; call `setThreads` instead).
+///
+/// OpenBLAS 0.3.21's idle workers spin for a while after each BLAS call and steal a core from
+/// `parallelFor` work that follows (GELU on 1M floats with 2 threads: 0.49 ms right after a matmul,
+/// 0.30 ms with `OPENBLAS_THREAD_TIMEOUT=4` in the environment, which OpenBLAS reads at load time).
+/// Benchmarks must say which count they used (two BLAS-threaded processes on two cores collapse
+/// throughput).
 public enum Threading {
     /// Lock-protected storage; the lazily-initialised `static let` configures OpenBLAS once.
     private final class State: @unchecked Sendable {
@@ -35,6 +40,10 @@ public enum Threading {
 
     /// The current worker count (≥ 1).
     public static var threads: Int { state.get() }
+
+    /// Makes sure OpenBLAS has been given the default count (a one-time lazy initialisation; cheap
+    /// afterwards). Called by `gemm` so BLAS and `parallelFor` agree even if nobody set a count.
+    static func ensureConfigured() { _ = state }
 }
 
 /// Runs `body(i)` for every `i` in `0..<count` on up to `Threading.threads` workers.
