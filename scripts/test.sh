@@ -12,4 +12,20 @@ if ! scripts/fetch-minilm.sh; then
     echo "warning: MiniLM could not be fetched; its test will be skipped" >&2
 fi
 swift build --build-tests
-swift test --skip-build "$@"
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+set +e
+swift test --skip-build "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# XCTest's last "Executed N tests, with [S tests skipped and] F failures" line is the whole run;
+# restate it as the plain closing line (Swift Testing, which we don't use, prints "0 tests" last).
+summary=$(grep -E "Executed [0-9]+ tests?, with" "$log" | tail -n 1)
+total=$(sed -E 's/.*Executed ([0-9]+) tests?.*/\1/' <<<"$summary")
+failed=$(sed -E 's/.* ([0-9]+) failures?.*/\1/' <<<"$summary")
+skipped=0
+if grep -q skipped <<<"$summary"; then skipped=$(sed -E 's/.*with ([0-9]+) tests? skipped.*/\1/' <<<"$summary"); fi
+echo
+echo "$(( ${total:-0} - ${failed:-0} - skipped )) passed, ${failed:-0} failed, $skipped skipped"
+[ "${total:-0}" -gt 0 ] || { echo "no tests ran" >&2; exit 1; }
+exit "$status"
