@@ -27,7 +27,7 @@ struct ForwardBenchmark: ParsableCommand {
         Threading.setThreads(threads)
         let loaded = try TransformerModel.load(directory: URL(fileURLWithPath: model))
         let arch = loaded.architecture
-        var rng = SplitMix(seed: 0)
+        var rng = SplitMix64(seed: 0)
         let ids = (0..<tokens).map { _ in Int(rng.next() % UInt64(arch.vocabSize)) }
 
         let times = try Timing.measure(warmup: warmup, repeats: repeats) { _ = try loaded.forward(ids) }
@@ -84,18 +84,5 @@ struct ForwardBenchmark: ParsableCommand {
         }
         return Reference(median: median, min: min, torch: object["torch"] as? String ?? "?",
                          transformers: object["transformers"] as? String ?? "?")
-    }
-}
-
-/// A seeded generator for reproducible benchmark inputs.
-struct SplitMix: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -60,7 +60,7 @@ final class SafetensorsFuzzTests: TemporaryFolderTestCase {
     func testRandomByteCorruption() throws {
         let (bytes, headerEnd) = validImage()
         let url = folder.appendingPathComponent("corrupt.safetensors")
-        var generator = SplitMix64(state: 0x5AFE_7E45)
+        var generator = SplitMix64(seed: 0x5AFE_7E45)
         var outcomes = (loaded: 0, rejected: 0)
         for round in 0..<400 {
             var corrupt = bytes

@@ -1,28 +1,6 @@
 import GlassboxTensor
 import XCTest
 
-/// SplitMix64 (Steele, Lea & Flood 2014): a tiny seeded generator so every test input is reproducible.
-struct SplitMix64: RandomNumberGenerator {
-    private var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform Float in `range`.
-    mutating func uniform(_ range: ClosedRange<Float>) -> Float { Float.random(in: range, using: &self) }
-
-    /// A tensor of the given shape with entries uniform in `range`.
-    mutating func tensor(_ shape: [Int], _ range: ClosedRange<Float> = -1...1) -> Tensor {
-        Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in uniform(range) })
-    }
-}
-
 /// Asserts |actual − expected| ≤ abs + rel·|expected| elementwise (NaN must match NaN, infinities
 /// must match exactly). On failure prints the shape, the worst element's index, its two values and
 /// the first values side by side.

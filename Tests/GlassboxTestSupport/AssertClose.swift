@@ -30,21 +30,3 @@ public func assertClose(_ actual: Tensor, _ expected: Tensor, tolerance: Float, 
         XCTFail(diffReport(actual, expected, label: label) + " > tolerance \(tolerance)", file: file, line: line)
     }
 }
-
-/// A seeded generator (SplitMix64) so property tests are reproducible.
-public struct SeededRandom: RandomNumberGenerator {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// A tensor of uniform values in `range`.
-    public mutating func tensor(_ shape: [Int], in range: ClosedRange<Float> = -1...1) -> Tensor {
-        Tensor(shape: shape, storage: (0..<shape.reduce(1, *)).map { _ in Float.random(in: range, using: &self) })
-    }
-}
