@@ -14,6 +14,7 @@ let package = Package(
         .library(name: "Glassbox", targets: ["Glassbox"]),
         .executable(name: "glassbox", targets: ["glassbox"]),
         .executable(name: "glassbox-bench", targets: ["glassbox-bench"]),
+        .executable(name: "glassbox-gallery", targets: ["glassbox-gallery"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -24,14 +25,18 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CGlassboxCairo", path: "Sources/CGlassboxCairo", pkgConfig: "cairo",
                        providers: [.apt(["libcairo2-dev"])]),
+        .systemLibrary(name: "CGlassboxPango", path: "Sources/CGlassboxPango", pkgConfig: "pangocairo",
+                       providers: [.apt(["libpango1.0-dev"])]),
+        .systemLibrary(name: "CGlassboxPNG", path: "Sources/CGlassboxPNG", pkgConfig: "libpng",
+                       providers: [.apt(["libpng-dev"])]),
 
         // Library layers (imports point down only): Tensor <- ModelIO <- Runtime <- Glassbox.
         .target(name: "GlassboxTensor", dependencies: ["CGlassboxBLAS"], swiftSettings: fastMath),
-        .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor"], swiftSettings: fastMath),
+        .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor", "CGlassboxPNG"], swiftSettings: fastMath),
         .target(name: "GlassboxRuntime", dependencies: ["GlassboxTensor", "GlassboxModelIO"],
                 swiftSettings: fastMath),
         .target(name: "GlassboxTokenizers"),
-        .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo"]),
+        .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango"]),
         .target(name: "Glassbox", dependencies: [
             "GlassboxTensor", "GlassboxModelIO", "GlassboxRuntime", "GlassboxTokenizers", "GlassboxRender",
         ]),
@@ -40,6 +45,7 @@ let package = Package(
         .executableTarget(name: "glassbox", dependencies: [
             "Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
+        .executableTarget(name: "glassbox-gallery", dependencies: ["GlassboxRender"]),
         .executableTarget(name: "glassbox-bench", dependencies: [
             "Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], swiftSettings: fastMath),
@@ -50,6 +56,7 @@ let package = Package(
         .testTarget(name: "GlassboxModelIOTests", dependencies: ["GlassboxModelIO", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxRuntimeTests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxRenderTests", dependencies: ["GlassboxRender", "CGlassboxCairo", "GlassboxTestSupport"]),
+        .testTarget(name: "GlassboxTokenizersTests", dependencies: ["GlassboxTokenizers", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxCLITests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
     ]
 )

@@ -3,7 +3,7 @@
 # a font, and pkg-config (SwiftPM finds the C libraries through it). As root, missing packages are
 # installed with apt-get; otherwise the exact command is printed and the script stops.
 set -euo pipefail
-packages=(pkg-config libopenblas-dev libcairo2-dev libpng-dev fonts-dejavu-core)
+packages=(pkg-config libopenblas-dev libcairo2-dev libpango1.0-dev libpng-dev fonts-dejavu-core fonts-wqy-microhei fonts-noto-color-emoji)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
