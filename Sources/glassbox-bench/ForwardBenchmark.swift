@@ -9,8 +9,10 @@ struct ForwardBenchmark: ParsableCommand {
         commandName: "forward",
         abstract: "Time a full forward pass and compare it with PyTorch eager.",
         discussion: """
-            The model is GPT-2-small-shaped with random weights (12 layers, d 768, 12 heads, vocab \
-            50257), written by scripts/bench/make_gpt2_small.py into .cache/bench/gpt2-small. The \
+            The default model is GPT-2-small-shaped with random weights (12 layers, d 768, 12 heads, \
+            vocab 50257), written by scripts/bench/make_gpt2_small.py into .cache/bench/gpt2-small; \
+            scripts/bench/make_llama_bench.py writes a Llama-shaped one (16 layers, d 2048, GQA 32/8) \
+            into .cache/bench/llama-16x2048. The \
             reference runs scripts/bench/reference_forward.py with the given Python (the environment \
             of make-ref-venv.sh), after the Swift timing, never at the same time.
             """)
@@ -53,10 +55,12 @@ struct ForwardBenchmark: ParsableCommand {
     /// projection at every position (norms and activations are not counted).
     static func forwardFLOPs(_ arch: Architecture, tokens n: Int) -> Double {
         let (d, dff, v) = (Double(arch.dModel), Double(arch.dFF), Double(arch.vocabSize))
-        let kv = Double(arch.kvHeads * arch.headDim)
+        let q = Double(arch.heads * arch.headDim), kv = Double(arch.kvHeads * arch.headDim)
         let t = Double(n)
-        let perLayer = 2 * t * d * (d + 2 * kv) + 2 * 2 * t * t * d + 2 * t * d * d + 2 * 2 * t * d * dff
-        return Double(arch.layers) * perLayer + 2 * t * d * v
+        let projections = 2 * t * d * (q + 2 * kv) + 2 * t * q * d          // q, k, v and output
+        let attention = 2 * 2 * t * t * q                                    // scores and pattern · v
+        let mlp = 2 * t * d * dff * (arch.mlp == .gated ? 3 : 2)
+        return Double(arch.layers) * (projections + attention + mlp) + 2 * t * d * v
     }
 
     struct Reference { let median, min: Double; let torch, transformers: String }

@@ -91,4 +91,27 @@ final class SoftmaxTests: XCTestCase {
             XCTAssertEqual(s, 1, accuracy: 1e-5, "row \(r) sums to \(s)", file: file, line: line)
         }
     }
+
+    /// Sliding windows: the fast mask equals the naive one for windows narrower and wider than the
+    /// input, with and without a KV-cache offset, and each row keeps exactly min(window, visible) keys.
+    func testSlidingWindowMask() {
+        var rng = SplitMix64(seed: 15)
+        for (q, k, w) in [(6, 6, 3), (6, 6, 1), (4, 7, 2), (5, 5, 9), (3, 3, 3)] {
+            var s = rng.tensor([2, q, k], -4...4)
+            var ref = s
+            applyMask(&s, .slidingWindow(w))
+            NaiveKernels.applyMask(&ref, .slidingWindow(w))
+            XCTAssertEqual(s.storage.map { $0 == -.infinity }, ref.storage.map { $0 == -.infinity }, "q\(q) k\(k) w\(w)")
+            for i in 0..<q {
+                let visible = (0..<k).filter { s[0, i, $0] != -.infinity }
+                let last = i + (k - q)
+                XCTAssertEqual(visible, Array(max(0, last - w + 1)...last), "row \(i) q\(q) k\(k) w\(w)")
+            }
+        }
+        // The worked example of transformers' docs (sliding_window=3, 5 positions).
+        var m = Tensor.zeros([5, 5])
+        applyMask(&m, .slidingWindow(3))
+        XCTAssertEqual((0..<5).map { i in (0..<5).map { m[i, $0] == 0 ? 1 : 0 } },
+                       [[1, 0, 0, 0, 0], [1, 1, 0, 0, 0], [1, 1, 1, 0, 0], [0, 1, 1, 1, 0], [0, 0, 1, 1, 1]])
+    }
 }

@@ -4,16 +4,22 @@ extension AttentionWeights {
     /// Multi-head (grouped-query) attention on `x [n, d]` → `attn_out [n, d]`, firing
     /// q, k, v, attn_scores, pattern, z and (only when wanted) result.
     ///
+    /// `q`, `k` are rotated by `rotary` (cos/sin `[n, rotaryDim]`) where the model uses RoPE.
     /// `S_h = scale · q_h·k_gᵀ` with `g = h ÷ (H/Hkv)`, masked to `-inf`; `A_h = softmax(S_h)`;
     /// `z_h = A_h·v_g`; `out = Σ_h z_h·W_O^h + b_O`.
-    func forward(_ x: Tensor, layer: Int, architecture arch: Architecture, hooks: inout HookRun) throws -> Tensor {
+    func forward(_ x: Tensor, layer: Int, architecture arch: Architecture, rotary: RotaryTables?,
+                 hooks: inout HookRun) throws -> Tensor {
         let n = x.shape[0]
         let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
         let group = heads / kvHeads
 
         var q = query(x).reshaped([n, heads, dh])       // [n, H, dh]
-        try hooks.fire(.block(layer, .q), &q)
         var k = key(x).reshaped([n, kvHeads, dh])       // [n, Hkv, dh]
+        if let rotary {                                 // hook_q / hook_k fire after RoPE
+            applyRotary(&q, cos: rotary.cos, sin: rotary.sin)
+            applyRotary(&k, cos: rotary.cos, sin: rotary.sin)
+        }
+        try hooks.fire(.block(layer, .q), &q)
         try hooks.fire(.block(layer, .k), &k)
         var v = value(x).reshaped([n, kvHeads, dh])     // [n, Hkv, dh]
         try hooks.fire(.block(layer, .v), &v)
@@ -31,7 +37,7 @@ extension AttentionWeights {
                 }
             }
         }
-        applyMask(&scores, arch.mask == .causal ? .causal : .none)
+        applyMask(&scores, arch.attentionMask(layer: layer))
         try hooks.fire(.block(layer, .attnScores), &scores)
 
         var pattern = scores
@@ -101,4 +107,10 @@ extension AttentionWeights {
         if let bias { addRowInPlace(&out, bias) }
         return out
     }
+}
+
+/// The cos/sin tables `[n, rotaryDim]` shared by every layer of one forward pass.
+struct RotaryTables {
+    let cos: Tensor
+    let sin: Tensor
 }

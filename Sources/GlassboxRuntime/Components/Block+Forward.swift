@@ -5,14 +5,15 @@ extension BlockWeights {
     ///
     /// Pre-norm: `mid = x + attn(ln1(x))`, `post = mid + mlp(ln2(mid))`.
     /// Post-norm (BERT): `mid = x + attn(x)`, `h = ln1(mid)`, `post = h + mlp(h)`, output `ln2(post)`.
-    func forward(_ x: Tensor, layer l: Int, architecture arch: Architecture, hooks: inout HookRun) throws -> Tensor {
+    func forward(_ x: Tensor, layer l: Int, architecture arch: Architecture, rotary: RotaryTables?,
+                 hooks: inout HookRun) throws -> Tensor {
         var residPre = x
         try hooks.fire(.block(l, .residPre), &residPre)
         switch arch.placement {
         case .pre:
             let h = try ln1(residPre, scalePoint: .block(l, .ln1(.scale)),
                             normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
-            var attnOut = try attention.forward(h, layer: l, architecture: arch, hooks: &hooks)
+            var attnOut = try attention.forward(h, layer: l, architecture: arch, rotary: rotary, hooks: &hooks)
             try hooks.fire(.block(l, .attnOut), &attnOut)
             var residMid = added(residPre, attnOut)
             try hooks.fire(.block(l, .residMid), &residMid)
@@ -24,7 +25,7 @@ extension BlockWeights {
             try hooks.fire(.block(l, .residPost), &residPost)
             return residPost
         case .post:
-            var attnOut = try attention.forward(residPre, layer: l, architecture: arch, hooks: &hooks)
+            var attnOut = try attention.forward(residPre, layer: l, architecture: arch, rotary: rotary, hooks: &hooks)
             try hooks.fire(.block(l, .attnOut), &attnOut)
             var residMid = added(residPre, attnOut)
             try hooks.fire(.block(l, .residMid), &residMid)

@@ -6,13 +6,48 @@ extension EmbeddingWeights {
     func forward(_ ids: [Int], tokenTypes: [Int], hooks: inout HookRun) throws -> Tensor {
         var embed = token.gatherRows(ids)                                   // [n, d]
         try hooks.fire(.embed, &embed)
+        return try addPositions(to: embed, tokenTypes: tokenTypes, hooks: &hooks)
+    }
+
+    /// Pixels `[C, H, W]` → `[1 + patches, d]`: row 0 the `[CLS]` embedding, then each `P×P` patch
+    /// (row-major over the grid) projected by the patch convolution; fires hook_embed on that and
+    /// hook_pos_embed on the position rows.
+    func forward(pixels: Tensor, geometry g: ImageGeometry, hooks: inout HookRun) throws -> Tensor {
+        guard let patch, let classToken else { preconditionFailure("forward(pixels:) on a model without patch embeddings") }
+        let p = g.patchSize, d = classToken.count
+        // patches [N, C·P·P], each flattened in (channel, row, column) order like the conv weight.
+        let patches = Tensor(shape: [g.patchCount, g.channels * p * p]) { out in
+            pixels.withUnsafeBufferPointer { src in
+                var o = 0
+                for gy in 0..<g.gridRows {
+                    for gx in 0..<g.gridColumns {
+                        for c in 0..<g.channels {
+                            for y in 0..<p {
+                                let row = src.baseAddress! + (c * g.height + gy * p + y) * g.width + gx * p
+                                (out.baseAddress! + o).update(from: row, count: p)
+                                o += p
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        let projected = patch(patches)                                      // [N, d]
+        var embed = Tensor(shape: [g.patchCount + 1, d], storage: classToken.storage + projected.storage)
+        try hooks.fire(.embed, &embed)
+        return try addPositions(to: embed, tokenTypes: [], hooks: &hooks)
+    }
+
+    /// `embed + positions (+ token types)`, then the embedding norm where there is one.
+    private func addPositions(to embed: Tensor, tokenTypes: [Int], hooks: inout HookRun) throws -> Tensor {
+        let n = embed.shape[0]
         var sum = embed
         if let position {
-            var pos = position.rows(0..<ids.count)                          // [n, d]
+            var pos = position.rows(0..<n)                                  // [n, d]
             try hooks.fire(.posEmbed, &pos)
             addInPlace(&sum, pos)
         }
-        if let tokenType {
+        if let tokenType, !tokenTypes.isEmpty {
             var types = tokenType.gatherRows(tokenTypes)                    // [n, d]
             try hooks.fire(.tokenTypeEmbed, &types)
             addInPlace(&sum, types)

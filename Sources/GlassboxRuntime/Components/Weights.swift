@@ -10,6 +10,16 @@ public struct EmbeddingWeights: Sendable {
     public let tokenType: Tensor?
     /// LayerNorm over the embedding sum (BERT).
     public let norm: Norm?
+    /// Vision: the patch projection `C·P·P → d` (a stride-P convolution, weight `[d, C·P·P]`).
+    public let patch: Linear?
+    /// Vision: the `[CLS]` embedding `[d]`, prepended to the patches.
+    public let classToken: Tensor?
+
+    public init(token: Tensor, position: Tensor?, tokenType: Tensor?, norm: Norm?,
+                patch: Linear? = nil, classToken: Tensor? = nil) {
+        (self.token, self.position, self.tokenType, self.norm) = (token, position, tokenType, norm)
+        (self.patch, self.classToken) = (patch, classToken)
+    }
 }
 
 /// One attention layer's projections, each in the checkpoint's layout.

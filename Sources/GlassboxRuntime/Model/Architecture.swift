@@ -1,3 +1,5 @@
+import GlassboxTensor
+
 /// The typed variations between transformer families. Shared components switch on these, never
 /// on model names; each architecture file maps its config onto them.
 public struct Architecture: Sendable, Equatable {
@@ -32,6 +34,20 @@ public struct Architecture: Sendable, Equatable {
     public var tokenTypes: Int
     /// What sits on top of the last block.
     public var head: HeadKind
+    /// Per-layer sliding attention windows (`nil`: full causal attention); empty means none.
+    public var slidingWindows: [Int?] = []
+    /// Image geometry of vision models (`nil` for text models).
+    public var image: ImageGeometry? = nil
+
+    /// The mask layer `layer` applies to its attention scores.
+    public func attentionMask(layer: Int) -> AttentionMaskKind {
+        switch mask {
+        case .bidirectional: return .none
+        case .causal:
+            if layer < slidingWindows.count, let window = slidingWindows[layer] { return .slidingWindow(window) }
+            return .causal
+        }
+    }
 
     /// The score scale of layer `layer`: `attentionScale`, further `/(layer+1)` where the config asks.
     public func attentionScale(layer: Int) -> Float {
@@ -65,8 +81,29 @@ public enum NormPlacement: Sendable, Equatable {
 public enum PositionKind: Sendable, Equatable {
     /// A learned table added to the token embeddings.
     case learned
-    /// No absolute positions.
+    /// Rotary embeddings applied to queries and keys in every layer.
+    case rotary(RotaryEmbedding)
+    /// No positional signal.
     case none
+}
+
+/// The patch grid of a vision transformer.
+public struct ImageGeometry: Sendable, Equatable {
+    /// Input height and width in pixels.
+    public var height: Int
+    public var width: Int
+    public var channels: Int
+    /// Side of the square patches.
+    public var patchSize: Int
+
+    public init(height: Int, width: Int, channels: Int, patchSize: Int) {
+        (self.height, self.width, self.channels, self.patchSize) = (height, width, channels, patchSize)
+    }
+
+    /// Patch rows × patch columns.
+    public var gridRows: Int { height / patchSize }
+    public var gridColumns: Int { width / patchSize }
+    public var patchCount: Int { gridRows * gridColumns }
 }
 
 /// The feed-forward block.

@@ -18,6 +18,19 @@ func requirePositive(_ value: Int, _ key: String) throws {
     guard value > 0 else { throw ConfigValidationError(key: key, detail: "must be positive, got \(value)") }
 }
 
+/// Class names by index from a config's `id2label` (`LABEL_i` fills gaps).
+func labelList(_ id2label: [String: String]) throws -> [String] {
+    var labels: [String] = []
+    for (key, name) in id2label {
+        guard let index = Int(key), index >= 0, index < 100_000 else {
+            throw ConfigValidationError(key: "id2label", detail: "has a non-integer key '\(key)'")
+        }
+        if labels.count <= index { labels += (labels.count...index).map { "LABEL_\($0)" } }
+        labels[index] = name
+    }
+    return labels
+}
+
 /// The `model_type` field every Hugging Face config carries.
 struct ModelTypeProbe: Decodable {
     let modelType: String?

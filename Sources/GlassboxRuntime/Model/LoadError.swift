@@ -39,9 +39,18 @@ public enum InputError: Error, LocalizedError, Equatable {
     case tokenTypeOutOfRange(type: Int, position: Int, tokenTypes: Int)
     case tokenTypeCount(expected: Int, got: Int)
     case positionOutOfRange(position: Int, length: Int)
+    case imageForTextModel(String)
+    case tokensForVisionModel(String)
+    case pixelShape(expected: [Int], got: [Int])
 
     public var errorDescription: String? {
         switch self {
+        case .imageForTextModel(let type):
+            "this \(type) model reads text, not images; give a prompt or --ids"
+        case .tokensForVisionModel(let type):
+            "this \(type) model reads images; give --image FILE.png"
+        case .pixelShape(let expected, let got):
+            "pixel values have shape \(got) but the model expects \(expected) ([channels, height, width])"
         case .empty:
             "the input is empty; give at least one token"
         case .tokenOutOfRange(let id, let position, let vocab):

@@ -3,21 +3,21 @@ import GlassboxModelIO
 
 /// Builds one family's typed architecture and weights from its config and checkpoint.
 protocol ArchitectureLoader: Sendable {
-    /// The `model_type` this loader handles.
-    static var modelType: String { get }
+    /// The `model_type` values this loader handles.
+    static var modelTypes: [String] { get }
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL) throws -> (Architecture, TransformerWeights)
 }
 
 /// `model_type` → loader. An unknown type is an error listing the supported ones.
 public enum ModelRegistry {
-    static let loaders: [any ArchitectureLoader.Type] = [GPT2Loader.self, BertLoader.self]
+    static let loaders: [any ArchitectureLoader.Type] = [GPT2Loader.self, BertLoader.self, LlamaLoader.self, ViTLoader.self]
 
     /// The `model_type` values Glassbox can load.
-    public static var supportedModelTypes: [String] { loaders.map { $0.modelType }.sorted() }
+    public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }
 
     static func loader(for modelType: String) throws -> any ArchitectureLoader.Type {
-        guard let loader = loaders.first(where: { $0.modelType == modelType }) else {
+        guard let loader = loaders.first(where: { $0.modelTypes.contains(modelType) }) else {
             throw LoadError.unsupportedModelType(modelType, supported: supportedModelTypes)
         }
         return loader

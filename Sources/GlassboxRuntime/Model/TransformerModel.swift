@@ -67,36 +67,66 @@ public struct TransformerModel: Sendable {
                                 checkpointDTypes: dtypes.sorted())
     }
 
-    /// Runs the model on one sequence.
+    /// Runs the model on one token sequence (see `forward(_:capture:interventions:logitRows:)`).
     ///
     /// - Parameters:
     ///   - ids: token ids `[n]`, `1 ≤ n ≤ contextLength`, each `< vocabSize`.
     ///   - tokenTypes: segment ids `[n]` for models with token types (default all 0).
-    ///   - capture: the hook points to keep in the result's cache.
-    ///   - interventions: edits applied at hook points during this call only.
-    ///   - logitRows: positions to project to logits (token heads).
     public func forward(_ ids: [Int], tokenTypes: [Int]? = nil, capture: HookFilter = .none,
                         interventions: Interventions = Interventions(),
                         logitRows: LogitRows = .all) throws -> ForwardResult {
-        try validate(ids, tokenTypes: tokenTypes, logitRows: logitRows)
+        try forward(.tokens(ids, types: tokenTypes), capture: capture, interventions: interventions, logitRows: logitRows)
+    }
+
+    /// Runs the model on one input.
+    ///
+    /// - Parameters:
+    ///   - input: token ids, or pixels `[C, H, W]` for vision models (preprocessed as the
+    ///     checkpoint's image processor says; see `ImagePreprocessor`).
+    ///   - capture: the hook points to keep in the result's cache.
+    ///   - interventions: edits applied at hook points during this call only.
+    ///   - logitRows: positions to project to logits (token heads).
+    public func forward(_ input: ModelInput, capture: HookFilter = .none,
+                        interventions: Interventions = Interventions(),
+                        logitRows: LogitRows = .all) throws -> ForwardResult {
         let arch = architecture
-        var hooks = HookRun(inputIDs: ids, capture: capture, interventions: interventions)
-        var x = try weights.embeddings.forward(ids, tokenTypes: tokenTypes ?? Array(repeating: 0, count: ids.count),
+        var x: Tensor
+        var hooks: HookRun
+        switch input {
+        case .tokens(let ids, let types):
+            try validate(ids, tokenTypes: types)
+            hooks = HookRun(inputIDs: ids, capture: capture, interventions: interventions)
+            x = try weights.embeddings.forward(ids, tokenTypes: types ?? Array(repeating: 0, count: ids.count),
                                                hooks: &hooks)
+        case .pixels(let pixels):
+            guard let geometry = arch.image else { throw InputError.imageForTextModel(arch.modelType) }
+            let expected = [geometry.channels, geometry.height, geometry.width]
+            guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
+            hooks = HookRun(inputIDs: [], capture: capture, interventions: interventions)
+            x = try weights.embeddings.forward(pixels: pixels, geometry: geometry, hooks: &hooks)
+        }
+        let n = x.shape[0]
+        if case .positions(let positions) = logitRows {
+            for p in positions where p < 0 || p >= n { throw InputError.positionOutOfRange(position: p, length: n) }
+        }
+        let rotary: RotaryTables? = if case .rotary(let rope) = arch.position {
+            { let t = rope.tables(length: n); return RotaryTables(cos: t.cos, sin: t.sin) }()
+        } else { nil }
         for (l, block) in weights.blocks.enumerated() {
-            x = try block.forward(x, layer: l, architecture: arch, hooks: &hooks)
+            x = try block.forward(x, layer: l, architecture: arch, rotary: rotary, hooks: &hooks)
         }
         let rows: [Int]? = if case .positions(let p) = logitRows { p } else { nil }
         let top = try weights.head.forward(x, architecture: arch, rows: rows, hooks: &hooks)
         let positions: [Int] = switch arch.head {
         case .sequenceClassification: [0]
-        default: rows ?? Array(0..<ids.count)
+        default: rows ?? Array(0..<n)
         }
         return ForwardResult(logits: top.logits, logitPositions: top.logits == nil ? [] : positions,
                              hidden: top.hidden, pooled: top.pooled, cache: hooks.cache)
     }
 
-    private func validate(_ ids: [Int], tokenTypes: [Int]?, logitRows: LogitRows) throws {
+    private func validate(_ ids: [Int], tokenTypes: [Int]?) throws {
+        guard architecture.image == nil else { throw InputError.tokensForVisionModel(architecture.modelType) }
         guard !ids.isEmpty else { throw InputError.empty }
         guard ids.count <= architecture.contextLength else {
             throw InputError.tooLong(length: ids.count, contextLength: architecture.contextLength)
@@ -112,10 +142,13 @@ public struct TransformerModel: Sendable {
                 throw InputError.tokenTypeOutOfRange(type: t, position: i, tokenTypes: architecture.tokenTypes)
             }
         }
-        if case .positions(let positions) = logitRows {
-            for p in positions where p < 0 || p >= ids.count {
-                throw InputError.positionOutOfRange(position: p, length: ids.count)
-            }
-        }
     }
+}
+
+/// What a model runs on.
+public enum ModelInput: Sendable {
+    /// Token ids `[n]` and optional token types `[n]`.
+    case tokens([Int], types: [Int]?)
+    /// Pixel values `[C, H, W]` of a vision model.
+    case pixels(Tensor)
 }

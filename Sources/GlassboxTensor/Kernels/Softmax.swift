@@ -4,15 +4,27 @@ public enum AttentionMaskKind: Sendable, Equatable {
     case none
     /// Query `i` sees keys `0 ... i + (k - q)`: with a KV cache (q < k) the last query sees all keys.
     case causal
+    /// Causal, and query `i` sees only the `window` most recent keys: key `j` is visible iff
+    /// `j ≤ i'` and `i' − j < window`, with `i' = i + (k − q)` (Mistral/Qwen2 sliding windows, as
+    /// `transformers`' `sliding_window_overlay`).
+    case slidingWindow(Int)
 }
 
 /// Applies `mask` to attention scores in place.
 ///
 /// - Parameter scores: `[..., q, k]` (rank ≥ 2). With `.causal`, entries whose key index exceeds
-///   `query index + (k - q)` become `-infinity`; other entries are untouched. When `q > k` the first
-///   `q - k` query rows are entirely masked (and `softmaxLastDim` turns them into zeros).
+///   `query index + (k - q)` become `-infinity`; `.slidingWindow(w)` also hides keys `w` or more
+///   positions back; other entries are untouched. When `q > k` the first `q - k` query rows are
+///   entirely masked (and `softmaxLastDim` turns them into zeros).
 public func applyMask(_ scores: inout Tensor, _ mask: AttentionMaskKind) {
-    guard mask == .causal else { return }
+    let window: Int
+    switch mask {
+    case .none: return
+    case .causal: window = Int.max
+    case .slidingWindow(let w):
+        precondition(w > 0, "applyMask: the sliding window must be positive, got \(w)")
+        window = w
+    }
     precondition(scores.rank >= 2, "applyMask: scores must be [..., q, k], got \(scores.shape)")
     let q = scores.dim(-2), k = scores.dim(-1)
     guard q > 0, k > 0 else { return }
@@ -23,9 +35,13 @@ public func applyMask(_ scores: inout Tensor, _ mask: AttentionMaskKind) {
         for mIndex in 0..<matrices {
             let base = p + mIndex * q * k
             for i in 0..<q {
-                let firstMasked = max(0, i + offset + 1)   // keys ≥ this are hidden
+                let firstMasked = min(k, max(0, i + offset + 1))       // keys ≥ this are in the future
+                let firstVisible = window == Int.max ? 0 : min(firstMasked, max(0, i + offset - window + 1))
                 if firstMasked < k {
                     (base + i * k + firstMasked).update(repeating: -.infinity, count: k - firstMasked)
+                }
+                if firstVisible > 0 {
+                    (base + i * k).update(repeating: -.infinity, count: firstVisible)
                 }
             }
         }

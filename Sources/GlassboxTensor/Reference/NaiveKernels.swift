@@ -47,13 +47,19 @@ public enum NaiveKernels {
 
     // MARK: Softmax
 
-    /// scores [..., q, k]: causal sets key index j > i + (k − q) to −infinity.
+    /// scores [..., q, k]: causal sets key index j > i + (k − q) to −infinity; a sliding window
+    /// of w also hides j ≤ i + (k − q) − w.
     public static func applyMask(_ scores: inout Tensor, _ mask: AttentionMaskKind) {
-        guard mask == .causal else { return }
+        let window: Int
+        switch mask {
+        case .none: return
+        case .causal: window = Int.max
+        case .slidingWindow(let w): window = w
+        }
         let q = scores.dim(-2), k = scores.dim(-1)
         for flat in 0..<scores.count {
-            let j = flat % k, i = (flat / k) % q
-            if j > i + (k - q) { scores.storage[flat] = -.infinity }
+            let j = flat % k, i = (flat / k) % q + (k - q)
+            if j > i || (window != Int.max && i - j >= window) { scores.storage[flat] = -.infinity }
         }
     }
 

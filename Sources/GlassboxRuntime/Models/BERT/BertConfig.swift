@@ -63,16 +63,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
         if try c.value(.isDecoder, default: false) {
             throw ConfigValidationError(key: "is_decoder", detail: "is true; BERT as a decoder is not supported")
         }
-        let id2label = try c.value(.id2label, default: [String: String]())
-        var labels: [String] = []
-        for (key, name) in id2label {
-            guard let index = Int(key), index >= 0, index < 100_000 else {
-                throw ConfigValidationError(key: "id2label", detail: "has a non-integer key '\(key)'")
-            }
-            if labels.count <= index { labels += (labels.count...index).map { "LABEL_\($0)" } }
-            labels[index] = name
-        }
-        self.labels = labels
+        labels = try labelList(try c.value(.id2label, default: [String: String]()))
     }
 
     func architecture(head: HeadKind) -> Architecture {

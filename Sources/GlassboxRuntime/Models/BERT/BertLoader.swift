@@ -7,7 +7,7 @@ import GlassboxTensor
 /// stored `[out, in]`. The head is chosen by the tensors present: the MLM head (`cls.predictions.*`),
 /// a classifier (`classifier.*`, on the pooler), or none.
 enum BertLoader: ArchitectureLoader {
-    static let modelType = "bert"
+    static let modelTypes = ["bert"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL) throws -> (Architecture, TransformerWeights) {

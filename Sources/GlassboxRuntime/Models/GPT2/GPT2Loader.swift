@@ -6,7 +6,7 @@ import GlassboxTensor
 /// `c_attn`, `Conv1D` weights stored `[in, out]`, and an LM head tied to `wte` unless the config
 /// unties it and the checkpoint carries `lm_head.weight`.
 enum GPT2Loader: ArchitectureLoader {
-    static let modelType = "gpt2"
+    static let modelTypes = ["gpt2"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL) throws -> (Architecture, TransformerWeights) {

@@ -1,0 +1,82 @@
+import Foundation
+import GlassboxTensor
+
+/// A checkpoint's `preprocessor_config.json` for ViT-style image processors
+/// (`ViTImageProcessor` / `ViTFeatureExtractor`): resize to a fixed size with Pillow's filter,
+/// rescale, normalise, and lay out channels first.
+public struct ImagePreprocessor: Sendable, Equatable {
+    public var resize: (height: Int, width: Int)?
+    public var rescaleFactor: Double?
+    public var mean: [Float]?
+    public var std: [Float]?
+
+    public static func == (a: Self, b: Self) -> Bool {
+        a.resize?.height == b.resize?.height && a.resize?.width == b.resize?.width
+            && a.rescaleFactor == b.rescaleFactor && a.mean == b.mean && a.std == b.std
+    }
+
+    /// The processor types whose behaviour this reproduces.
+    public static let supportedTypes = ["ViTImageProcessor", "ViTFeatureExtractor"]
+
+    /// Loads `preprocessor_config.json` from a model folder.
+    public static func load(directory: URL) throws -> ImagePreprocessor {
+        let url = directory.appendingPathComponent("preprocessor_config.json")
+        guard let data = try? Data(contentsOf: url) else {
+            throw ImageError.unsupportedProcessor(file: url.path, detail: "is missing; a vision model needs its image processor config")
+        }
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
+            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not a JSON object")
+        }
+        return try ImagePreprocessor(json: object, file: url.path)
+    }
+
+    init(json: [String: Any], file: String) throws {
+        func fail(_ detail: String) -> ImageError { .unsupportedProcessor(file: file, detail: detail) }
+        let type = json["image_processor_type"] as? String ?? json["feature_extractor_type"] as? String ?? "ViTImageProcessor"
+        guard Self.supportedTypes.contains(type) else {
+            throw fail("image processor '\(type)' is not supported; supported: \(Self.supportedTypes.joined(separator: ", "))")
+        }
+        if json["do_resize"] as? Bool ?? true {
+            let resample = json["resample"] as? Int ?? 2
+            guard resample == 2 else { throw fail("resample \(resample) is not supported; supported: 2 (bilinear)") }
+            if let size = json["size"] as? [String: Any], let h = size["height"] as? Int, let w = size["width"] as? Int,
+               h > 0, w > 0 {
+                resize = (h, w)
+            } else if let side = json["size"] as? Int, side > 0 {
+                resize = (side, side)
+            } else {
+                throw fail("'size' must give a positive height and width")
+            }
+        }
+        if json["do_rescale"] as? Bool ?? true {
+            rescaleFactor = (json["rescale_factor"] as? Double) ?? 1.0 / 255
+        }
+        if json["do_normalize"] as? Bool ?? true {
+            guard let mean = (json["image_mean"] as? [Double])?.map(Float.init),
+                  let std = (json["image_std"] as? [Double])?.map(Float.init),
+                  mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 }) else {
+                throw fail("'image_mean' and 'image_std' must be three numbers each (std positive)")
+            }
+            (self.mean, self.std) = (mean, std)
+        }
+    }
+
+    /// `[3, H, W]` pixel values: resize (Pillow bilinear, 8-bit), then `x·rescale`, then
+    /// `(x − mean)/std` per channel, as `ViTImageProcessor.preprocess` does.
+    public func pixelValues(_ image: RGBImage) -> Tensor {
+        let resized = resize.map { PILResize.bilinear(image, width: $0.width, height: $0.height) } ?? image
+        let (h, w) = (resized.height, resized.width)
+        return Tensor(shape: [3, h, w]) { out in
+            for c in 0..<3 {
+                // Rescale in Double then round to Float, as numpy's float64 multiply then astype(float32).
+                let m = mean?[c] ?? 0, s = std?[c] ?? 1
+                for i in 0..<(h * w) {
+                    var x = Float(resized.pixels[3 * i + c])
+                    if let rescaleFactor { x = Float(Double(x) * rescaleFactor) }
+                    if mean != nil { x = (x - m) / s }
+                    out[c * h * w + i] = x
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import CGlassboxPNG
+import Foundation
+
+/// An 8-bit RGB image, row-major `[height, width, 3]`: what vision preprocessing starts from.
+public struct RGBImage: Sendable, Equatable {
+    public let width: Int
+    public let height: Int
+    /// `height · width · 3` bytes, rows top to bottom, pixels `R, G, B`.
+    public let pixels: [UInt8]
+
+    public init(width: Int, height: Int, pixels: [UInt8]) {
+        precondition(width > 0 && height > 0 && pixels.count == width * height * 3,
+                     "RGBImage: \(pixels.count) bytes for \(width)×\(height)")
+        (self.width, self.height, self.pixels) = (width, height, pixels)
+    }
+
+    /// Reads a PNG of any colour type and bit depth through libpng and converts it to RGB the way
+    /// PIL's `Image.open(path).convert("RGB")` does for 8-bit files: gray is replicated, palettes are
+    /// looked up, alpha (and tRNS transparency) is dropped without compositing, gamma chunks are
+    /// ignored. 16-bit samples keep their high byte (PIL does so for RGB; for 16-bit gray PIL's
+    /// "I;16" → "RGB" conversion clips at 255 instead, which we do not copy).
+    public static func readPNG(_ url: URL) throws -> RGBImage {
+        var raw: UnsafeMutablePointer<UInt8>?
+        var (width, height, channels, depth): (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
+        var message = [CChar](repeating: 0, count: 256)
+        let status = glassbox_png_decode(url.path, &raw, &width, &height, &channels, &depth, &message, message.count)
+        guard status == 0, let raw else {
+            let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            throw ImageError.unreadable(file: url.path, reason: reason)
+        }
+        defer { free(raw) }
+        let (w, h, c) = (Int(width), Int(height), Int(channels))
+        let bytesPerSample = Int(depth) / 8
+        guard w > 0, h > 0, (1...4).contains(c), bytesPerSample == 1 || bytesPerSample == 2 else {
+            throw ImageError.unreadable(file: url.path, reason: "unsupported layout (\(c) channels, \(depth) bits)")
+        }
+        var rgb = [UInt8](repeating: 0, count: w * h * 3)
+        rgb.withUnsafeMutableBufferPointer { out in
+            for i in 0..<(w * h) {
+                // High byte of each sample (big-endian for 16-bit).
+                let pixel = raw + i * c * bytesPerSample
+                let sample = { (k: Int) in pixel[k * bytesPerSample] }
+                switch c {
+                case 1, 2: let g = sample(0); out[3 * i] = g; out[3 * i + 1] = g; out[3 * i + 2] = g
+                default: out[3 * i] = sample(0); out[3 * i + 1] = sample(1); out[3 * i + 2] = sample(2)
+                }
+            }
+        }
+        return RGBImage(width: w, height: h, pixels: rgb)
+    }
+}
+
+/// Why an image could not be read or prepared.
+public enum ImageError: Error, LocalizedError, Equatable {
+    case unreadable(file: String, reason: String)
+    case unsupportedProcessor(file: String, detail: String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .unreadable(let file, let reason): "cannot read the image \(file): \(reason)"
+        case .unsupportedProcessor(let file, let detail): "\(file): \(detail)"
+        }
+    }
+}

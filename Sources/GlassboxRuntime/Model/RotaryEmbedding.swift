@@ -1,0 +1,64 @@
+import Foundation
+import GlassboxTensor
+
+/// Rotary position embeddings (Su et al. 2021, *RoFormer*) as Hugging Face computes them, with the
+/// `rope_scaling` variants of `modeling_rope_utils.py` (transformers 4.53).
+public struct RotaryEmbedding: Sendable, Equatable {
+    /// Rotated dimensions per head (`head_dim · partial_rotary_factor`), even.
+    public var dimensions: Int
+    /// `rope_theta`.
+    public var base: Double
+    public var scaling: RopeScaling
+    /// `max_position_embeddings` (the dynamic variant rescales beyond it).
+    public var maxPositions: Int
+
+    public init(dimensions: Int, base: Double, scaling: RopeScaling, maxPositions: Int) {
+        (self.dimensions, self.base, self.scaling, self.maxPositions) = (dimensions, base, scaling, maxPositions)
+    }
+
+    /// `inv_freq [dimensions/2]` for a sequence of `length` positions.
+    public func inverseFrequencies(length: Int) -> [Float] {
+        switch scaling {
+        case .none:
+            return ropeInverseFrequencies(rotaryDim: dimensions, base: base)
+        case .linear(let factor):
+            return ropeInverseFrequencies(rotaryDim: dimensions, base: base).map { $0 / factor }
+        case .dynamic(let factor):
+            // NTK-aware: beyond the trained length the base grows (`_compute_dynamic_ntk_parameters`).
+            let seqLen = Double(max(length, maxPositions))
+            let d = Double(dimensions), f = Double(factor)
+            let scaled = base * pow(f * seqLen / Double(maxPositions) - (f - 1), d / (d - 2))
+            return ropeInverseFrequencies(rotaryDim: dimensions, base: scaled)
+        case .llama3(let factor, let low, let high, let original):
+            // Long wavelengths are divided by `factor`, short ones kept, the band between blended
+            // (`_compute_llama3_parameters`, in float32 as the reference).
+            let lowWavelength = Float(original) / low, highWavelength = Float(original) / high
+            return ropeInverseFrequencies(rotaryDim: dimensions, base: base).map { f in
+                let wavelength = 2 * Float.pi / f
+                if wavelength < highWavelength { return f }
+                if wavelength > lowWavelength { return f / factor }
+                let smooth = (Float(original) / wavelength - low) / (high - low)
+                return (1 - smooth) * f / factor + smooth * f
+            }
+        }
+    }
+
+    /// cos/sin tables `[n, dimensions]` for positions `0..<n`.
+    public func tables(length n: Int) -> (cos: Tensor, sin: Tensor) {
+        ropeTables(positions: Array(0..<n), inverseFrequencies: inverseFrequencies(length: n))
+    }
+}
+
+/// `rope_scaling` of a config.
+public enum RopeScaling: Sendable, Equatable {
+    case none
+    /// Position interpolation: frequencies divided by `factor`.
+    case linear(factor: Float)
+    /// Dynamic NTK scaling beyond `max_position_embeddings`.
+    case dynamic(factor: Float)
+    /// Llama 3.1's band-wise scaling.
+    case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalMaxPositions: Int)
+
+    /// The `rope_type` values supported.
+    public static let supportedTypes = ["default", "linear", "dynamic", "llama3"]
+}

@@ -1,0 +1,208 @@
+import Foundation
+
+/// `config.json` of the Llama family — `model_type` `llama`, `mistral` or `qwen2` — with each
+/// type's defaults from transformers 4.53. The three share one architecture: RMSNorm, rotary
+/// embeddings, grouped-query attention and a SwiGLU MLP; they differ in biases, sliding windows
+/// and defaults, which this type turns into typed fields.
+public struct LlamaConfig: Decodable, Sendable, Equatable {
+    public enum Family: String, Sendable, Equatable, CaseIterable { case llama, mistral, qwen2 }
+
+    public var family: Family
+    public var vocabSize: Int
+    public var hiddenSize: Int
+    public var intermediateSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var numKeyValueHeads: Int
+    public var headDim: Int
+    public var hiddenAct: String
+    public var maxPositionEmbeddings: Int
+    public var rmsNormEps: Float
+    public var ropeTheta: Double
+    public var ropeScaling: RopeScaling
+    public var partialRotaryFactor: Double
+    /// Biases on q, k, v (Qwen2 always; Llama with `attention_bias`).
+    public var qkvBias: Bool
+    /// Bias on the output projection (Llama with `attention_bias`).
+    public var outputBias: Bool
+    public var mlpBias: Bool
+    public var tieWordEmbeddings: Bool
+    /// Per layer: the sliding window, or `nil` for full causal attention.
+    public var slidingWindows: [Int?]
+
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type"
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads"
+        case headDim = "head_dim"
+        case hiddenAct = "hidden_act"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta"
+        case ropeScaling = "rope_scaling"
+        case partialRotaryFactor = "partial_rotary_factor"
+        case attentionBias = "attention_bias"
+        case mlpBias = "mlp_bias"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case slidingWindow = "sliding_window"
+        case useSlidingWindow = "use_sliding_window"
+        case maxWindowLayers = "max_window_layers"
+        case layerTypes = "layer_types"
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let type = try c.value(.modelType, default: "llama")
+        guard let family = Family(rawValue: type) else {
+            throw ConfigValidationError(key: "model_type", detail: "'\(type)' is not a Llama-family type")
+        }
+        self.family = family
+        let defaults: (vocab: Int, inner: Int, kv: Int?, positions: Int) = switch family {
+        case .llama: (32000, 11008, nil, 2048)
+        case .mistral: (32000, 14336, 8, 4096 * 32)
+        case .qwen2: (151936, 22016, 32, 32768)
+        }
+        vocabSize = try c.value(.vocabSize, default: defaults.vocab)
+        hiddenSize = try c.value(.hiddenSize, default: 4096)
+        intermediateSize = try c.value(.intermediateSize, default: defaults.inner)
+        numHiddenLayers = try c.value(.numHiddenLayers, default: 32)
+        numAttentionHeads = try c.value(.numAttentionHeads, default: 32)
+        numKeyValueHeads = try c.value(.numKeyValueHeads, default: defaults.kv ?? numAttentionHeads)
+        hiddenAct = try c.value(.hiddenAct, default: "silu")
+        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
+        rmsNormEps = try c.value(.rmsNormEps, default: 1e-6)
+        ropeTheta = try c.value(.ropeTheta, default: 10000)
+        partialRotaryFactor = try c.value(.partialRotaryFactor, default: 1)
+        let attentionBias = try c.value(.attentionBias, default: false)
+        qkvBias = family == .qwen2 || attentionBias
+        outputBias = family != .qwen2 && attentionBias
+        mlpBias = try c.value(.mlpBias, default: false)
+        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
+
+        for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"),
+                             (intermediateSize, "intermediate_size"), (numHiddenLayers, "num_hidden_layers"),
+                             (numAttentionHeads, "num_attention_heads"), (numKeyValueHeads, "num_key_value_heads"),
+                             (maxPositionEmbeddings, "max_position_embeddings")] {
+            try requirePositive(value, key)
+        }
+        if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim) {
+            try requirePositive(explicit, "head_dim")
+            headDim = explicit
+        } else {
+            guard hiddenSize % numAttentionHeads == 0 else {
+                throw ConfigValidationError(key: "num_attention_heads",
+                                            detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
+            }
+            headDim = hiddenSize / numAttentionHeads
+        }
+        guard numAttentionHeads % numKeyValueHeads == 0 else {
+            throw ConfigValidationError(key: "num_key_value_heads",
+                                        detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
+        }
+        guard Activation(huggingFaceName: hiddenAct) != nil else {
+            throw ConfigValidationError(key: "hidden_act", detail:
+                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        }
+        guard partialRotaryFactor > 0 && partialRotaryFactor <= 1,
+              Int(Double(headDim) * partialRotaryFactor) % 2 == 0 else {
+            throw ConfigValidationError(key: "partial_rotary_factor",
+                                        detail: "must be in (0, 1] and give an even number of rotated dimensions")
+        }
+        ropeScaling = try Self.decodeRopeScaling(c)
+        slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
+    }
+
+    private static func decodeRopeScaling(_ c: KeyedDecodingContainer<CodingKeys>) throws -> RopeScaling {
+        guard let raw = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) else { return .none }
+        let type = raw["rope_type"]?.string ?? raw["type"]?.string ?? "default"
+        func number(_ key: String) throws -> Float {
+            guard let value = raw[key]?.number else {
+                throw ConfigValidationError(key: "rope_scaling", detail: "of type '\(type)' needs a numeric '\(key)'")
+            }
+            return Float(value)
+        }
+        switch type {
+        case "default": return .none
+        case "linear": return .linear(factor: try number("factor"))
+        case "dynamic": return .dynamic(factor: try number("factor"))
+        case "llama3":
+            return .llama3(factor: try number("factor"), lowFrequencyFactor: try number("low_freq_factor"),
+                           highFrequencyFactor: try number("high_freq_factor"),
+                           originalMaxPositions: Int(try number("original_max_position_embeddings")))
+        default:
+            throw ConfigValidationError(key: "rope_scaling", detail:
+                "type '\(type)' is not supported; supported: \(RopeScaling.supportedTypes.joined(separator: ", "))")
+        }
+    }
+
+    /// Mistral slides in every layer when `sliding_window` is set; Qwen2 in the layers that
+    /// `layer_types` (or `use_sliding_window` with `max_window_layers`) marks; Llama never.
+    private static func decodeSlidingWindows(_ c: KeyedDecodingContainer<CodingKeys>, family: Family,
+                                             layers: Int) throws -> [Int?] {
+        let full = [Int?](repeating: nil, count: layers)
+        switch family {
+        case .llama:
+            return full
+        case .mistral:
+            guard let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow) else { return full }
+            try requirePositive(window, "sliding_window")
+            return [Int?](repeating: window, count: layers)
+        case .qwen2:
+            guard try c.value(.useSlidingWindow, default: false) else { return full }
+            let window = try c.value(.slidingWindow, default: 4096)
+            try requirePositive(window, "sliding_window")
+            if let types = try c.decodeIfPresent([String].self, forKey: .layerTypes) {
+                guard types.count == layers else {
+                    throw ConfigValidationError(key: "layer_types", detail: "has \(types.count) entries for \(layers) layers")
+                }
+                return try types.map { type in
+                    switch type {
+                    case "full_attention": return nil
+                    case "sliding_attention": return window
+                    default: throw ConfigValidationError(key: "layer_types", detail: "has unknown type '\(type)'")
+                    }
+                }
+            }
+            let first = try c.value(.maxWindowLayers, default: 28)
+            return (0..<layers).map { $0 >= first ? window : nil }
+        }
+    }
+
+    func architecture() -> Architecture {
+        let rotaryDims = Int(Double(headDim) * partialRotaryFactor)
+        let rope = RotaryEmbedding(dimensions: rotaryDims, base: ropeTheta, scaling: ropeScaling,
+                                   maxPositions: maxPositionEmbeddings)
+        // Dynamic NTK scaling exists to run past the trained length.
+        let context: Int = if case .dynamic(let factor) = ropeScaling {
+            Int(Float(maxPositionEmbeddings) * max(factor, 1))
+        } else { maxPositionEmbeddings }
+        return Architecture(
+            modelType: family.rawValue, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
+            kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
+            contextLength: context, norm: .rmsNorm(eps: rmsNormEps), placement: .pre, position: .rotary(rope),
+            mlp: .gated, activation: Activation(huggingFaceName: hiddenAct)!, mask: .causal,
+            attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false, tokenTypes: 0,
+            head: .languageModel, slidingWindows: slidingWindows)
+    }
+}
+
+/// A JSON value of unknown type, for loosely typed config objects such as `rope_scaling`.
+enum JSONValue: Decodable, Equatable {
+    case string(String), number(Double), bool(Bool), null, other
+
+    init(from decoder: Decoder) throws {
+        let c = try decoder.singleValueContainer()
+        if c.decodeNil() { self = .null }
+        else if let b = try? c.decode(Bool.self) { self = .bool(b) }
+        else if let n = try? c.decode(Double.self) { self = .number(n) }
+        else if let s = try? c.decode(String.self) { self = .string(s) }
+        else { self = .other }
+    }
+
+    var string: String? { if case .string(let s) = self { s } else { nil } }
+    var number: Double? { if case .number(let n) = self { n } else { nil } }
+}

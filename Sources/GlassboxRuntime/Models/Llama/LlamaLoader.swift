@@ -1,0 +1,61 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// The Llama family (`LlamaForCausalLM`, `MistralForCausalLM`, `Qwen2ForCausalLM` and their bare
+/// `*Model` checkpoints): `nn.Linear` weights stored `[out, in]`, RMSNorm without bias, a gated
+/// MLP (`down(silu(gate(x)) ⊙ up(x))`), grouped-query attention, rotary embeddings.
+enum LlamaLoader: ArchitectureLoader {
+    static let modelTypes = LlamaConfig.Family.allCases.map(\.rawValue)
+
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL) throws -> (Architecture, TransformerWeights) {
+        let config = try ConfigDecoding.decode(LlamaConfig.self, from: configData, file: configFile)
+        let arch = config.architecture()
+        let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
+        var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
+        let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
+        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
+
+        func norm(_ name: String) throws -> Norm {
+            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]), bias: nil)
+        }
+        func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
+            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
+                   bias: bias ? try r.tensor(name + ".bias", shape: [outputs]) : nil)
+        }
+
+        let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
+        var blocks: [BlockWeights] = []
+        for l in 0..<arch.layers {
+            let p = "layers.\(l)."
+            blocks.append(BlockWeights(
+                ln1: try norm(p + "input_layernorm"),
+                attention: AttentionWeights(
+                    query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.qkvBias),
+                    key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.qkvBias),
+                    value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: config.qkvBias),
+                    output: try linear(p + "self_attn.o_proj", qWidth, d, bias: config.outputBias)),
+                ln2: try norm(p + "post_attention_layernorm"),
+                mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: config.mlpBias),
+                                up: try linear(p + "mlp.up_proj", d, dff, bias: config.mlpBias),
+                                output: try linear(p + "mlp.down_proj", dff, d, bias: config.mlpBias))))
+        }
+        let finalNorm = try norm("norm")
+        let unembed: Linear
+        if config.tieWordEmbeddings {
+            r.markUsed("lm_head.weight")
+            unembed = Linear(weight: embed, layout: .outIn, bias: nil)
+        } else {
+            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [vocab, d], prefixed: false),
+                             layout: .outIn, bias: nil)
+        }
+        // Older checkpoints saved the rotary frequencies as a buffer.
+        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
+        let weights = TransformerWeights(
+            embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
+            blocks: blocks,
+            head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
+        return (arch, weights)
+    }
+}

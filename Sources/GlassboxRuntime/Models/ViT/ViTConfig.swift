@@ -1,0 +1,72 @@
+/// `config.json` of a Hugging Face ViT checkpoint (`model_type: vit`), with the library's defaults.
+public struct ViTConfig: Decodable, Sendable, Equatable {
+    public var hiddenSize: Int
+    public var numHiddenLayers: Int
+    public var numAttentionHeads: Int
+    public var intermediateSize: Int
+    public var hiddenAct: String
+    public var layerNormEps: Float
+    public var imageSize: Int
+    public var patchSize: Int
+    public var numChannels: Int
+    public var qkvBias: Bool
+    /// Class names by index, from `id2label`.
+    public var labels: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case hiddenSize = "hidden_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case intermediateSize = "intermediate_size"
+        case hiddenAct = "hidden_act"
+        case layerNormEps = "layer_norm_eps"
+        case imageSize = "image_size"
+        case patchSize = "patch_size"
+        case numChannels = "num_channels"
+        case qkvBias = "qkv_bias"
+        case id2label
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        hiddenSize = try c.value(.hiddenSize, default: 768)
+        numHiddenLayers = try c.value(.numHiddenLayers, default: 12)
+        numAttentionHeads = try c.value(.numAttentionHeads, default: 12)
+        intermediateSize = try c.value(.intermediateSize, default: 3072)
+        hiddenAct = try c.value(.hiddenAct, default: "gelu")
+        layerNormEps = try c.value(.layerNormEps, default: 1e-12)
+        imageSize = try c.value(.imageSize, default: 224)
+        patchSize = try c.value(.patchSize, default: 16)
+        numChannels = try c.value(.numChannels, default: 3)
+        qkvBias = try c.value(.qkvBias, default: true)
+        for (value, key) in [(hiddenSize, "hidden_size"), (numHiddenLayers, "num_hidden_layers"),
+                             (numAttentionHeads, "num_attention_heads"), (intermediateSize, "intermediate_size"),
+                             (imageSize, "image_size"), (patchSize, "patch_size"), (numChannels, "num_channels")] {
+            try requirePositive(value, key)
+        }
+        guard hiddenSize % numAttentionHeads == 0 else {
+            throw ConfigValidationError(key: "num_attention_heads",
+                                        detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
+        }
+        guard imageSize % patchSize == 0 else {
+            throw ConfigValidationError(key: "patch_size", detail: "(\(patchSize)) must divide image_size (\(imageSize))")
+        }
+        guard Activation(huggingFaceName: hiddenAct) != nil else {
+            throw ConfigValidationError(key: "hidden_act", detail:
+                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        }
+        labels = try labelList(try c.value(.id2label, default: [String: String]()))
+    }
+
+    func architecture(head: HeadKind) -> Architecture {
+        let headDim = hiddenSize / numAttentionHeads
+        let geometry = ImageGeometry(height: imageSize, width: imageSize, channels: numChannels, patchSize: patchSize)
+        return Architecture(
+            modelType: "vit", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
+            kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: 0,
+            contextLength: geometry.patchCount + 1, norm: .layerNorm(eps: layerNormEps), placement: .pre,
+            position: .learned, mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
+            mask: .bidirectional, attentionScale: 1 / Float(headDim).squareRoot(),
+            scaleAttentionByInverseLayer: false, tokenTypes: 0, head: head, image: geometry)
+    }
+}

@@ -1,0 +1,72 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+import GlassboxTestSupport
+import XCTest
+
+/// PNG decoding and ViT preprocessing against Pillow 13 + transformers' ViTImageProcessor
+/// (goldens from scripts/fixtures/image_fixtures.py). Decoding must be byte-exact; pixel values
+/// must match to 1e-5 (the resize is reproduced bit for bit, so only float rounding remains).
+final class ImagePreprocessingTests: XCTestCase {
+    let images = Fixtures.root.appendingPathComponent("Tests/Fixtures/images")
+
+    private func pngs() throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: images.path).filter { $0.hasSuffix(".png") }.sorted()
+    }
+
+    func testDecodingMatchesPillowForEveryColourTypeAndDepth() throws {
+        let files = try pngs()
+        XCTAssertGreaterThanOrEqual(files.count, 9)
+        for name in files {
+            let image = try RGBImage.readPNG(images.appendingPathComponent(name))
+            let golden = try SafetensorsFile(url: images.appendingPathComponent("goldens/\(name.dropLast(4)).safetensors"))
+            let decoded = try golden.tensor("decoded")                    // [H, W, 3]
+            XCTAssertEqual([image.height, image.width, 3], decoded.shape, name)
+            let ours = Tensor(shape: decoded.shape, storage: image.pixels.map(Float.init))
+            assertClose(ours, decoded, tolerance: 0, "\(name) decoded RGB")
+        }
+    }
+
+    func testPixelValuesMatchTheImageProcessor() throws {
+        for model in ["vit-tiny", "vit-odd"] {
+            let processor = try ImagePreprocessor.load(directory: Fixtures.model(model))
+            for name in try pngs() {
+                let image = try RGBImage.readPNG(images.appendingPathComponent(name))
+                let golden = try SafetensorsFile(url: images.appendingPathComponent("goldens/\(name.dropLast(4)).safetensors"))
+                assertClose(processor.pixelValues(image), try golden.tensor("\(model).pixel_values"),
+                            tolerance: 1e-5, "\(model) \(name) pixel values")
+            }
+        }
+    }
+
+    /// Both pass orders of Pillow 13 and both directions, on sizes beyond the fixtures: the resize
+    /// of a constant image stays constant, and an identity resize is a copy.
+    func testResizeInvariants() {
+        let constant = RGBImage(width: 37, height: 91, pixels: [UInt8](repeating: 200, count: 37 * 91 * 3))
+        for (w, h) in [(10, 10), (80, 20), (37, 30), (5, 200), (120, 91)] {
+            let resized = PILResize.bilinear(constant, width: w, height: h)
+            XCTAssertEqual(resized.pixels, [UInt8](repeating: 200, count: w * h * 3), "\(w)×\(h)")
+        }
+        XCTAssertEqual(PILResize.bilinear(constant, width: 37, height: 91), constant)
+    }
+
+    func testUnreadableImagesAreErrors() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-png-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let notPNG = folder.appendingPathComponent("x.png")
+        try Data("hello".utf8).write(to: notPNG)
+        XCTAssertThrowsError(try RGBImage.readPNG(notPNG)) {
+            XCTAssertTrue($0.localizedDescription.contains("not a PNG"), $0.localizedDescription)
+        }
+        let png = try Data(contentsOf: images.appendingPathComponent("rgb8-100x33.png"))
+        for cut in [9, 40, png.count / 2, png.count - 13] {
+            let truncated = folder.appendingPathComponent("cut\(cut).png")
+            try png.prefix(cut).write(to: truncated)
+            XCTAssertThrowsError(try RGBImage.readPNG(truncated), "cut at \(cut)")
+        }
+        XCTAssertThrowsError(try RGBImage.readPNG(folder.appendingPathComponent("missing.png"))) {
+            XCTAssertTrue($0.localizedDescription.contains("missing.png"), $0.localizedDescription)
+        }
+    }
+}
