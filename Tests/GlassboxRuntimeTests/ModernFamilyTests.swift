@@ -1,0 +1,127 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// Llama-family and ViT specifics beyond the goldens: hook lists, grouped-query shapes, sliding
+/// windows, partial rotary dimensions and config errors.
+final class ModernFamilyTests: XCTestCase {
+    private func model(_ name: String) throws -> TransformerModel {
+        try TransformerModel.load(directory: Fixtures.model(name))
+    }
+
+    func testLlamaHookListIsPinned() throws {
+        let names = try model("llama-gqa").hookPoints.map(\.name)
+        XCTAssertEqual(Array(names.prefix(21)), [
+            "hook_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale", "blocks.0.ln1.hook_normalized",
+            "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v", "blocks.0.attn.hook_attn_scores",
+            "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z", "blocks.0.attn.hook_result", "blocks.0.hook_attn_out",
+            "blocks.0.hook_resid_mid", "blocks.0.ln2.hook_scale", "blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre",
+            "blocks.0.mlp.hook_pre_linear", "blocks.0.mlp.hook_post", "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post",
+            "blocks.1.hook_resid_pre",
+        ])
+        XCTAssertEqual(Array(names.suffix(4)), ["ln_final.hook_scale", "ln_final.hook_normalized", "unembed.hook_in",
+                                                "unembed.hook_out"])
+    }
+
+    func testViTHookListIsPinned() throws {
+        let vit = try model("vit-tiny")
+        let names = vit.hookPoints.map(\.name)
+        XCTAssertEqual(Array(names.prefix(3)), ["hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre"])
+        XCTAssertEqual(Array(names.suffix(4)), ["ln_final.hook_scale", "ln_final.hook_normalized", "unembed.hook_in",
+                                                "unembed.hook_out"])
+        XCTAssertEqual(try model("vit-odd").hookPoints.last?.name, "pooler.hook_out")
+        // [CLS] + a 4×4 patch grid.
+        let geometry = try XCTUnwrap(vit.architecture.image)
+        XCTAssertEqual([geometry.gridRows, geometry.gridColumns, vit.architecture.contextLength], [4, 4, 17])
+        XCTAssertEqual(vit.architecture.head, .sequenceClassification(labels: ["zero", "one", "two", "three", "four"]))
+    }
+
+    func testGroupedQueryShapesAndEveryQueryHeadsPattern() throws {
+        let m = try model("llama-gqa")
+        let r = try m.forward([1, 5, 9, 2], capture: .points([.block(0, .q), .block(0, .k), .block(0, .v), .block(0, .pattern)]))
+        XCTAssertEqual(r.cache[.block(0, .q)]?.shape, [4, 4, 8])
+        XCTAssertEqual(r.cache[.block(0, .k)]?.shape, [4, 2, 8])
+        XCTAssertEqual(r.cache[.block(0, .v)]?.shape, [4, 2, 8])
+        XCTAssertEqual(r.cache[.block(0, .pattern)]?.shape, [4, 4, 4])
+    }
+
+    func testSlidingWindowsHideOldKeysOnlyWhereConfigured() throws {
+        let ids = [1, 4, 9, 16, 25, 36, 49, 64].map { $0 % 96 }
+        let mistral = try model("mistral-swa").forward(ids, capture: .matching { if case .block(_, .pattern) = $0 { true } else { false } })
+        for layer in 0..<2 {
+            let p = try XCTUnwrap(mistral.cache[.block(layer, .pattern)])
+            for h in 0..<4 { for i in 0..<8 { for j in 0..<8 {
+                let visible = j <= i && i - j < 3
+                XCTAssertEqual(p[h, i, j] > 0, visible, "mistral layer \(layer) h\(h) \(i)→\(j)")
+            } } }
+        }
+        let qwen = try model("qwen2-swa").forward(ids, capture: .matching { if case .block(_, .pattern) = $0 { true } else { false } })
+        let full = try XCTUnwrap(qwen.cache[.block(0, .pattern)]), sliding = try XCTUnwrap(qwen.cache[.block(1, .pattern)])
+        XCTAssertGreaterThan(full[0, 7, 0], 0, "qwen2 layer 0 attends fully")
+        XCTAssertEqual(sliding[0, 7, 3], 0, "qwen2 layer 1 slides with window 4")
+        XCTAssertGreaterThan(sliding[0, 7, 4], 0)
+    }
+
+    /// With `partial_rotary_factor` 0.5 only the first half of each head rotates: the rest of
+    /// hook_q equals the plain q projection. (transformers' Llama cannot run this config, so this
+    /// is checked against the projection itself.)
+    func testPartialRotaryRotatesOnlyTheFirstDimensions() throws {
+        let source = Fixtures.model("llama-gqa")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-partial-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: source, to: folder)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let configURL = folder.appendingPathComponent("config.json")
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+        config["partial_rotary_factor"] = 0.5
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+
+        let m = try TransformerModel.load(directory: folder)
+        guard case .rotary(let rope) = m.architecture.position else { return XCTFail("not rotary") }
+        XCTAssertEqual(rope.dimensions, 4)
+        let ids = [1, 7, 3, 11, 5]
+        let r = try m.forward(ids, capture: .points([.block(0, .ln1(.normalized)), .block(0, .q)]))
+        let block = m.weights.blocks[0]
+        let x = affine(try XCTUnwrap(r.cache[.block(0, .ln1(.normalized))]), gamma: block.ln1.weight, beta: nil)
+        let plain = block.attention.query(x).reshaped([5, 4, 8])
+        let q = try XCTUnwrap(r.cache[.block(0, .q)])
+        for i in 0..<5 { for h in 0..<4 {
+            for k in 4..<8 { XCTAssertEqual(q[i, h, k], plain[i, h, k], accuracy: 1e-6) }
+            if i > 0 { XCTAssertNotEqual(q[i, h, 0], plain[i, h, 0]) }
+        } }
+        XCTAssertEqual(Array(q.storage.prefix(8)), Array(plain.storage.prefix(8)), "position 0 is not rotated")
+    }
+
+    func testLlamaConfigErrors() throws {
+        let cases: [(String, String)] = [
+            (#"{"model_type": "llama", "rope_scaling": {"rope_type": "yarn", "factor": 4}}"#, "yarn"),
+            (#"{"model_type": "llama", "rope_scaling": {"type": "linear"}}"#, "factor"),
+            (#"{"model_type": "llama", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),
+            (#"{"model_type": "qwen2", "use_sliding_window": true, "num_hidden_layers": 2, "layer_types": ["full_attention"]}"#, "layer_types"),
+            (#"{"model_type": "vit", "image_size": 30, "patch_size": 8}"#, "patch_size"),
+        ]
+        for (json, fragment) in cases {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-cfg-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+            try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
+            try FileManager.default.copyItem(at: Fixtures.model("llama-gqa").appendingPathComponent("model.safetensors"),
+                                             to: folder.appendingPathComponent("model.safetensors"))
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+                XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")
+            }
+        }
+    }
+
+    func testWrongInputKindsAreErrors() throws {
+        XCTAssertThrowsError(try model("vit-tiny").forward([1, 2])) {
+            XCTAssertEqual($0 as? InputError, .tokensForVisionModel("vit"))
+        }
+        XCTAssertThrowsError(try model("gpt2-tiny").forward(.pixels(Tensor.zeros([3, 32, 32])))) {
+            XCTAssertEqual($0 as? InputError, .imageForTextModel("gpt2"))
+        }
+        XCTAssertThrowsError(try model("vit-tiny").forward(.pixels(Tensor.zeros([3, 24, 32])))) {
+            XCTAssertEqual($0 as? InputError, .pixelShape(expected: [3, 32, 32], got: [3, 24, 32]))
+        }
+    }
+}
