@@ -18,7 +18,7 @@ struct InfoCommand: ParsableCommand {
         let arch = model.architecture
         let parameters = model.weights.parameterCount
         let tokenizer = loaded.vocabulary.map { "\($0.style.rawValue) (\($0.count) tokens, \($0.file.lastPathComponent))" }
-            ?? "none found"
+            ?? (arch.image != nil ? "none (reads images)" : "none found")
         let hooks = model.hookPoints.map(\.name)
         if json {
             var object = loaded.jsonDescription
@@ -31,6 +31,11 @@ struct InfoCommand: ParsableCommand {
             object["head"] = arch.head.summary
             object["norm"] = "\(arch.placement)-\(arch.norm.name)"
             object["activation"] = arch.activation.rawValue
+            object["positions"] = arch.position.summary + arch.windowSummary
+            if let image = arch.image {
+                object["image"] = ["height": image.height, "width": image.width, "channels": image.channels,
+                                   "patchSize": image.patchSize]
+            }
             try Console.json(["glassbox": GlassboxVersion.string, "command": "info", "model": object,
                               "tokenizer": tokenizer, "hooks": hooks])
             return
@@ -42,8 +47,10 @@ struct InfoCommand: ParsableCommand {
             ("width", "d \(arch.dModel), mlp \(arch.dFF) (\(arch.activation.rawValue))"),
             ("heads", arch.kvHeads == arch.heads ? "\(arch.heads) × \(arch.headDim)"
                 : "\(arch.heads) query / \(arch.kvHeads) kv × \(arch.headDim)"),
-            ("vocabulary", "\(arch.vocabSize)"),
+            arch.image.map { ("input", "image \($0.height)×\($0.width)×\($0.channels), \($0.patchSize)×\($0.patchSize) patches in a \($0.gridRows)×\($0.gridColumns) grid after [CLS]") }
+                ?? ("vocabulary", "\(arch.vocabSize)"),
             ("context", "\(arch.contextLength) positions"),
+            ("positions", arch.position.summary + arch.windowSummary),
             ("head", arch.head.summary),
             ("parameters", Self.formatCount(parameters)),
             ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk, F32 in memory"),
@@ -70,6 +77,32 @@ extension HeadKind {
         case .sequenceClassification(let labels): "sequence classification: \(labels.joined(separator: ", "))"
         case .none: "none (encoder only)"
         }
+    }
+}
+
+extension PositionKind {
+    var summary: String {
+        switch self {
+        case .learned: return "learned"
+        case .none: return "none"
+        case .rotary(let rope):
+            let scaling = switch rope.scaling {
+            case .none: ""
+            case .linear(let f): ", linear scaling ×\(f)"
+            case .dynamic(let f): ", dynamic NTK scaling ×\(f)"
+            case .llama3(let f, _, _, let original): ", llama3 scaling ×\(f) from \(original)"
+            }
+            return "rotary (\(rope.dimensions) dims, θ \(rope.base)\(scaling))"
+        }
+    }
+}
+
+extension Architecture {
+    var windowSummary: String {
+        let windows = slidingWindows.enumerated().compactMap { l, w in w.map { "layer \(l): \($0)" } }
+        guard !windows.isEmpty else { return "" }
+        return windows.count == layers ? "; sliding window \(slidingWindows[0]!) in every layer"
+            : "; sliding windows " + windows.joined(separator: ", ")
     }
 }
 
