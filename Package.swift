@@ -35,10 +35,11 @@ let package = Package(
         .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor", "CGlassboxPNG"], swiftSettings: fastMath),
         .target(name: "GlassboxRuntime", dependencies: ["GlassboxTensor", "GlassboxModelIO"],
                 swiftSettings: fastMath),
+        .target(name: "GlassboxAnalysis", dependencies: ["GlassboxTensor", "GlassboxRuntime"], swiftSettings: fastMath),
         .target(name: "GlassboxTokenizers"),
         .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango"]),
         .target(name: "Glassbox", dependencies: [
-            "GlassboxTensor", "GlassboxModelIO", "GlassboxRuntime", "GlassboxTokenizers", "GlassboxRender",
+            "GlassboxTensor", "GlassboxModelIO", "GlassboxRuntime", "GlassboxAnalysis", "GlassboxTokenizers", "GlassboxRender",
         ]),
 
         // Tools.
@@ -56,6 +57,7 @@ let package = Package(
         .testTarget(name: "GlassboxModelIOTests", dependencies: ["GlassboxModelIO", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxRuntimeTests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxRenderTests", dependencies: ["GlassboxRender", "CGlassboxCairo", "GlassboxTestSupport"]),
+        .testTarget(name: "GlassboxAnalysisTests", dependencies: ["GlassboxAnalysis", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxTokenizersTests", dependencies: ["GlassboxTokenizers", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxCLITests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
     ]

@@ -1,0 +1,54 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+/// Attention flow — Abnar & Zuidema, *Quantifying Attention Flow in Transformers* (ACL 2020), §4:
+/// the layers form a graph with nodes `(ℓ, p)`, `ℓ = 0…L`, and edges `(ℓ, i) → (ℓ−1, j)` of
+/// capacity `Ã_ℓ[i, j]` (the rollout matrices); the flow of output position `u` to input token `v`
+/// is the max flow from `(L, u)` to `(0, v)`, and each output row is normalised to sum to 1
+/// (samiraabnar/attention_flow `compute_node_flow`). Only the requested rows are computed.
+public enum AttentionFlow {
+    /// The largest problem computed without `force`: one max-flow per input token over
+    /// `L·n²` edges, bounded by `layers · n³` ≤ this (24 layers at 64 tokens, the paper's reach).
+    public static let defaultBudget = 24 * 64 * 64 * 64
+
+    /// Raw and normalised flow from output position `position` to every input token.
+    ///
+    /// - Parameter layers: the rollout matrices `Ã` `[n, n]`, bottom layer first.
+    public static func row(_ layers: [Tensor], position u: Int) -> (raw: [Float], normalized: [Float]) {
+        let n = layers[0].shape[0], depth = layers.count
+        var graph = MaxFlowGraph(nodes: (depth + 1) * n)
+        for (index, a) in layers.enumerated() {
+            let upper = index + 1                                  // edges (upper, i) → (upper − 1, j)
+            for i in 0..<n {
+                for j in 0..<n where a[i, j] > 0 {
+                    graph.addEdge(from: upper * n + i, to: (upper - 1) * n + j, capacity: Double(a[i, j]))
+                }
+            }
+        }
+        let source = depth * n + u
+        let raw = (0..<n).map { Float(graph.maxFlow(from: source, to: $0)) }
+        let total = raw.reduce(0, +)
+        return (raw, total > 0 ? raw.map { $0 / total } : raw)
+    }
+
+    /// Attention-flow scores of the explained position. Refuses (with a suggestion) problems
+    /// above `budget` unless `force`.
+    public static func explain(_ model: TransformerModel, _ input: ModelInput, position: Int,
+                               options: RolloutOptions = RolloutOptions(), force: Bool = false,
+                               budget: Int = defaultBudget) throws -> TokenScores {
+        let n: Int = switch input {
+        case .tokens(let ids, _): ids.count
+        case .pixels: (model.architecture.image?.patchCount ?? 0) + 1
+        }
+        let layers = model.architecture.layers - options.startLayer
+        if !force && layers * n * n * n > budget {
+            throw AnalysisError.tooLarge(
+                "attention flow over \(n) tokens and \(layers) layers needs \(n) max-flow runs on \(layers * n * n) edges, which would take minutes; use --method rollout (the linear counterpart), shorten the input, or pass --force")
+        }
+        let matrices = try AttentionRollout.layerMatrices(model, input, options: options)
+        guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
+        let flow = row(matrices, position: position)
+        return TokenScores(method: "flow", parameters: options.parameters, position: position,
+                           scores: flow.normalized, image: model.architecture.image)
+    }
+}

@@ -1,0 +1,111 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+/// Options of attention rollout, with the reference implementations' defaults.
+public struct RolloutOptions: Sendable, Equatable {
+    /// First layer multiplied in (Chefer's `start_layer`; Abnar uses all layers: 0).
+    public var startLayer: Int = 0
+    /// Head fusion (official: mean).
+    public var headFusion: HeadFusion = .mean
+    /// Add the identity for the residual stream before renormalising (official: on).
+    public var addResidual: Bool = true
+    /// Fraction of the lowest fused weights of each layer set to 0 before adding the identity
+    /// (jacobgil/vit-explain; 0 = off). Entry `[0, 0]` is never discarded.
+    public var discardRatio: Float = 0
+
+    public init(startLayer: Int = 0, headFusion: HeadFusion = .mean, addResidual: Bool = true, discardRatio: Float = 0) {
+        (self.startLayer, self.headFusion, self.addResidual, self.discardRatio) = (startLayer, headFusion, addResidual, discardRatio)
+    }
+
+    var parameters: [String: String] {
+        ["startLayer": "\(startLayer)", "headFusion": headFusion.description, "addResidual": "\(addResidual)",
+         "discardRatio": "\(discardRatio)"]
+    }
+}
+
+/// Attention rollout — Abnar & Zuidema, *Quantifying Attention Flow in Transformers* (ACL 2020),
+/// §3: `Ã_l = norm_rows(fuse_h(A_l) + I)` (= `0.5·Ā + 0.5·I` for the mean) and
+/// `R = Ã_L ⋯ Ã_s`; `R[i, j]` is how much output position `i` draws on input token `j`
+/// (samiraabnar/attention_flow `compute_joint_attention`).
+public enum AttentionRollout {
+    /// The residual-augmented, row-normalised layer matrix `Ã` from one layer's `pattern [H, n, n]`.
+    public static func layerMatrix(_ pattern: Tensor, options: RolloutOptions) -> Tensor {
+        var a = options.headFusion.fuse(pattern)                              // [n, n]
+        let n = a.shape[0]
+        if options.discardRatio > 0 {
+            // Zero the lowest fraction (flattened), never entry 0 (jacobgil keeps the CLS→CLS weight).
+            let drop = Int(Float(a.count) * options.discardRatio)
+            let order = (1..<a.count).sorted { a.storage[$0] < a.storage[$1] }
+            for i in order.prefix(drop) { a.storage[i] = 0 }
+        }
+        if options.addResidual { for i in 0..<n { a[i, i] += 1 } }
+        normalizeRows(&a)
+        return a
+    }
+
+    /// The full rollout matrix `R = Ã_last ⋯ Ã_first` `[n, n]` from bottom-to-top layer matrices.
+    public static func matrix(_ layers: [Tensor]) -> Tensor {
+        precondition(!layers.isEmpty, "rollout needs at least one layer")
+        var r = layers[0]
+        for a in layers.dropFirst() { r = matmul(a, r) }                      // R_l = Ã_l · R_{l-1}
+        return r
+    }
+
+    /// Row `position` of the rollout, `e_pᵀ · Ã_last ⋯ Ã_first` `[n]`, computed top-down with
+    /// vector–matrix products (`O(L·n²)`, no `n × n` product).
+    public static func row(_ layers: [Tensor], position: Int) -> [Float] {
+        precondition(!layers.isEmpty, "rollout needs at least one layer")
+        let n = layers[0].shape[0]
+        precondition(position >= 0 && position < n, "rollout row \(position) outside 0..<\(n)")
+        var r = Tensor.zeros([1, n])
+        r[0, position] = 1
+        for a in layers.reversed() { r = matmul(r, a) }
+        return r.storage
+    }
+
+    /// Runs `model` once, streaming each layer's pattern into its `Ã` (only `[n, n]` per layer is
+    /// kept), and returns the layer matrices from `startLayer` up.
+    public static func layerMatrices(_ model: TransformerModel, _ input: ModelInput,
+                                     options: RolloutOptions = RolloutOptions()) throws -> [Tensor] {
+        let layers = model.architecture.layers
+        guard options.startLayer >= 0 && options.startLayer < layers else {
+            throw AnalysisError.layerOutOfRange(options.startLayer, layers: layers)
+        }
+        if case .head(let h) = options.headFusion, h < 0 || h >= model.architecture.heads {
+            throw AnalysisError.headOutOfRange(h, heads: model.architecture.heads)
+        }
+        guard options.discardRatio >= 0 && options.discardRatio < 1 else {
+            throw AnalysisError.invalidOption("discard ratio must be in [0, 1), got \(options.discardRatio)")
+        }
+        let collected = Collector([Int: Tensor]())
+        try PatternStream.run(model, input, layers: Array(options.startLayer..<layers), logitRows: .positions([0])) { l, p in
+            let a = layerMatrix(p, options: options)
+            collected.update { $0[l] = a }
+        }
+        return (options.startLayer..<layers).map { collected.value[$0]! }
+    }
+
+    /// Rollout scores of the explained position: a row of `R` over the input positions.
+    public static func explain(_ model: TransformerModel, _ input: ModelInput, position: Int,
+                               options: RolloutOptions = RolloutOptions()) throws -> TokenScores {
+        let matrices = try layerMatrices(model, input, options: options)
+        let n = matrices[0].shape[0]
+        guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
+        return TokenScores(method: "rollout", parameters: options.parameters, position: position,
+                           scores: row(matrices, position: position), image: model.architecture.image)
+    }
+
+    /// Divides each row by its sum; rows summing to 0 stay 0 (no NaN).
+    static func normalizeRows(_ a: inout Tensor) {
+        let cols = a.shape[1]
+        a.withUnsafeMutableBufferPointer { buf in
+            for r in 0..<(buf.count / cols) {
+                var sum: Float = 0
+                for j in 0..<cols { sum += buf[r * cols + j] }
+                guard sum > 0 else { continue }
+                let scale = 1 / sum
+                for j in 0..<cols { buf[r * cols + j] *= scale }
+            }
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+import GlassboxRuntime
+import GlassboxTensor
+
+/// Runs a forward pass and hands each chosen layer's attention pattern `[H, n, n]` to `consume`
+/// as it is produced, so that only what `consume` keeps stays in memory (long inputs: a 2,048-token
+/// pattern of one layer is `H · 16 MiB`). The pattern is observed, not edited: the forward pass is
+/// bitwise the same as without it.
+public enum PatternStream {
+    /// - Parameters:
+    ///   - layers: the layers to observe (`nil`: all).
+    ///   - consume: called once per observed layer, in layer order, with `[H, n, n]`.
+    /// - Returns: the forward result (its cache holds nothing extra).
+    @discardableResult
+    public static func run(_ model: TransformerModel, _ input: ModelInput, layers: [Int]? = nil,
+                           logitRows: LogitRows = .all,
+                           consume: @escaping @Sendable (_ layer: Int, _ pattern: Tensor) -> Void) throws -> ForwardResult {
+        let wanted = Set(layers ?? Array(0..<model.architecture.layers))
+        var observer = Interventions()
+        observer.add(.matching { point in
+            if case .block(let l, .pattern) = point { wanted.contains(l) } else { false }
+        }) { point, pattern in
+            consume(point.layer!, pattern)
+            return pattern
+        }
+        return try model.forward(input, interventions: observer, logitRows: logitRows)
+    }
+}
+
+/// A lock-protected box for values collected from `@Sendable` hook closures.
+public final class Collector<Value>: @unchecked Sendable {
+    private var storage: Value
+    private let lock = NSLock()
+
+    public init(_ initial: Value) { storage = initial }
+
+    public func update(_ body: (inout Value) -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        body(&storage)
+    }
+
+    public var value: Value {
+        lock.lock()
+        defer { lock.unlock() }
+        return storage
+    }
+}

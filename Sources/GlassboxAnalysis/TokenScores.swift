@@ -1,0 +1,46 @@
+import Foundation
+import GlassboxRuntime
+
+/// One score per input position for one explained prediction, with what produced it.
+public struct TokenScores: Sendable, Equatable {
+    /// Method name as the CLI spells it (`rollout`, `flow`, `attention`, …).
+    public let method: String
+    /// The method's parameters, for provenance.
+    public let parameters: [String: String]
+    /// The explained position (the row read).
+    public let position: Int
+    /// `[n]`: one score per input position (`[CLS]` first for vision models).
+    public let scores: [Float]
+    /// For vision models: the patch scores (positions `1...`) as grid rows × columns.
+    public let patchGrid: [[Float]]?
+
+    public init(method: String, parameters: [String: String], position: Int, scores: [Float], image: ImageGeometry? = nil) {
+        (self.method, self.parameters, self.position, self.scores) = (method, parameters, position, scores)
+        if let image, scores.count == image.patchCount + 1 {
+            patchGrid = (0..<image.gridRows).map { r in
+                Array(scores[(1 + r * image.gridColumns)..<(1 + (r + 1) * image.gridColumns)])
+            }
+        } else {
+            patchGrid = nil
+        }
+    }
+}
+
+/// Analysis options or inputs that cannot be honoured.
+public enum AnalysisError: Error, LocalizedError, Equatable {
+    case layerOutOfRange(Int, layers: Int)
+    case headOutOfRange(Int, heads: Int)
+    case positionOutOfRange(Int, length: Int)
+    case invalidOption(String)
+    case tooLarge(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .layerOutOfRange(let l, let layers): "layer \(l) is outside 0..<\(layers)"
+        case .headOutOfRange(let h, let heads): "head \(h) is outside 0..<\(heads)"
+        case .positionOutOfRange(let p, let n): "position \(p) is outside the input (0..<\(n))"
+        case .invalidOption(let detail): detail
+        case .tooLarge(let detail): detail
+        }
+    }
+}

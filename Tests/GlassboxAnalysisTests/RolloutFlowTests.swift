@@ -1,0 +1,84 @@
+import Foundation
+import GlassboxAnalysis
+import GlassboxRuntime
+import GlassboxTensor
+import GlassboxTestSupport
+import XCTest
+
+/// The checks of ALGORITHMS.md §1.5 for rollout and flow.
+final class RolloutFlowTests: XCTestCase {
+    /// The worked 3-token causal fixture: A1, A2 (one head each).
+    let a1 = Tensor(shape: [1, 3, 3], storage: [1, 0, 0, 0.5, 0.5, 0, 0.2, 0.3, 0.5])
+    let a2 = Tensor(shape: [1, 3, 3], storage: [1, 0, 0, 0.1, 0.9, 0, 0.6, 0.2, 0.2])
+
+    func testWorkedRolloutFixture() {
+        let layers = [a1, a2].map { AttentionRollout.layerMatrix($0, options: RolloutOptions()) }
+        let r = AttentionRollout.matrix(layers)
+        assertClose(r, Tensor(shape: [3, 3], storage: [1, 0, 0, 0.2875, 0.7125, 0, 0.385, 0.165, 0.45]),
+                    tolerance: 1e-6, "R = Ã2·Ã1")
+        for p in 0..<3 {
+            assertClose(Tensor(shape: [3], storage: AttentionRollout.row(layers, position: p)), r.row(p),
+                        tolerance: 1e-6, "row \(p) top-down equals the matrix row")
+        }
+    }
+
+    func testWorkedFlowFixture() {
+        let layers = [a1, a2].map { AttentionRollout.layerMatrix($0, options: RolloutOptions()) }
+        let top1 = AttentionFlow.row(layers, position: 1)
+        assertClose(Tensor(shape: [3], storage: top1.raw), Tensor(shape: [3], storage: [0.3, 0.75, 0]), tolerance: 1e-6, "raw flow of node 1")
+        assertClose(Tensor(shape: [3], storage: top1.normalized), Tensor(shape: [3], storage: [0.285714, 0.714286, 0]),
+                    tolerance: 1e-6, "normalised flow of node 1")
+        let top2 = AttentionFlow.row(layers, position: 2)
+        assertClose(Tensor(shape: [3], storage: top2.raw), Tensor(shape: [3], storage: [0.5, 0.25, 0.6]), tolerance: 1e-6, "raw flow of node 2")
+        assertClose(Tensor(shape: [3], storage: top2.normalized), Tensor(shape: [3], storage: [0.370370, 0.185185, 0.444444]),
+                    tolerance: 1e-6, "normalised flow of node 2")
+    }
+
+    func testIdentityAndOneLayer() {
+        let identity = Tensor(shape: [2, 4, 4], storage: (0..<32).map { i in Float((i % 16) / 4 == i % 4 ? 1 : 0) })
+        let layers = [identity, identity, identity].map { AttentionRollout.layerMatrix($0, options: RolloutOptions()) }
+        var eye = Tensor.zeros([4, 4])
+        for i in 0..<4 { eye[i, i] = 1 }
+        XCTAssertEqual(AttentionRollout.matrix(layers), eye)
+        // One layer: R = 0.5·Ā + 0.5·I.
+        let one = AttentionRollout.matrix([AttentionRollout.layerMatrix(a1, options: RolloutOptions())])
+        var expected = a1.reshaped([3, 3])
+        for i in 0..<9 { expected.storage[i] = 0.5 * expected.storage[i] + (i % 4 == 0 ? 0.5 : 0) }
+        assertClose(one, expected, tolerance: 1e-7, "one layer")
+    }
+
+    func testRowsSumToOneAndCausalZerosOnAFixtureModel() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-odd"))
+        let ids = [3, 14, 15, 92, 65, 35, 89]
+        for options in [RolloutOptions(), RolloutOptions(headFusion: .max), RolloutOptions(startLayer: 1, discardRatio: 0.5),
+                        RolloutOptions(headFusion: .head(2), addResidual: false)] {
+            let layers = try AttentionRollout.layerMatrices(model, .tokens(ids, types: nil), options: options)
+            XCTAssertEqual(layers.count, 3 - options.startLayer)
+            for r in layers + [AttentionRollout.matrix(layers)] {
+                for i in 0..<ids.count {
+                    XCTAssertEqual(r.row(i).storage.reduce(0, +), 1, accuracy: 1e-5, "row \(i) sums to 1 (\(options))")
+                    for j in (i + 1)..<ids.count { XCTAssertEqual(r[i, j], 0, "causal zero \(i),\(j)") }
+                }
+            }
+        }
+    }
+
+    func testFlowRefusesLargeProblemsUnlessForced() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        XCTAssertThrowsError(try AttentionFlow.explain(model, .tokens(Array(0..<20), types: nil), position: 19, budget: 1000)) {
+            XCTAssertTrue($0.localizedDescription.contains("--method rollout"), $0.localizedDescription)
+        }
+        let forced = try AttentionFlow.explain(model, .tokens(Array(0..<20), types: nil), position: 19, force: true, budget: 1000)
+        XCTAssertEqual(forced.scores.reduce(0, +), 1, accuracy: 1e-5)
+    }
+
+    func testViTRolloutReadsTheCLSRowAsAPatchGrid() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("vit-tiny"))
+        let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("vit-tiny/random-a.safetensors"))
+        let scores = try AttentionRollout.explain(model, .pixels(try golden.tensor("pixel_values")), position: 0)
+        XCTAssertEqual(scores.scores.count, 17)
+        XCTAssertEqual(scores.patchGrid?.count, 4)
+        XCTAssertEqual(scores.patchGrid?.first?.count, 4)
+        XCTAssertEqual(scores.patchGrid?[1][2], scores.scores[1 + 4 + 2])
+    }
+}
