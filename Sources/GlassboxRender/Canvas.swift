@@ -1,74 +1,152 @@
 import CGlassboxCairo
 import Foundation
 
-/// A colour with components in 0…1.
-public struct RGBA: Sendable, Equatable {
-    public var red, green, blue, alpha: Double
-    public init(_ red: Double, _ green: Double, _ blue: Double, _ alpha: Double = 1) {
-        (self.red, self.green, self.blue, self.alpha) = (red, green, blue, alpha)
-    }
-    public static let white = RGBA(1, 1, 1)
-    public static let black = RGBA(0, 0, 0)
-}
-
-/// Drawing operations on one Cairo context; the only type that touches Cairo's drawing API.
+/// Drawing operations on one Cairo context, in points with the origin at the top left.
+/// With its extensions and `TextEngine`, the only code that calls Cairo and Pango; it lives only for the
+/// duration of one `Canvas.write` call (Cairo's pointers never leave it, so nothing here needs
+/// to be `Sendable`).
 public struct Canvas {
     let context: OpaquePointer
+    let log: RenderLog
     public let width: Double
     public let height: Double
 
-    /// Fills a rectangle (points; origin top left).
+    /// Fills a rectangle.
     public func fill(x: Double, y: Double, width: Double, height: Double, color: RGBA) {
-        cairo_set_source_rgba(context, color.red, color.green, color.blue, color.alpha)
-        cairo_rectangle(context, x, y, width, height)
+        fill(Rect(x: x, y: y, width: width, height: height), color)
+    }
+
+    /// Fills a rectangle.
+    public func fill(_ rect: Rect, _ color: RGBA) {
+        setColor(color)
+        cairo_rectangle(context, rect.x, rect.y, rect.width, rect.height)
         cairo_fill(context)
     }
 
-    /// Writes a picture: `draw` fills a `width × height` canvas, which goes to `url` in the format
-    /// its extension names (PNG, SVG or PDF — one drawing code path). The file appears complete or
-    /// not at all: drawing goes to a temporary file in the same folder, renamed at the end.
-    public static func write(to url: URL, width: Double, height: Double, draw: (Canvas) throws -> Void) throws {
-        let format = try OutputFormat(path: url.path)
-        guard width >= 1, height >= 1, width <= 32_767, height <= 32_767 else {
-            throw RenderError.invalidSize(width: width, height: height)
-        }
-        let folder = url.deletingLastPathComponent()
-        var isFolder: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder), isFolder.boolValue else {
-            throw RenderError.unwritable(path: url.path, reason: "the folder \(folder.path) does not exist")
-        }
-        guard FileManager.default.isWritableFile(atPath: folder.path) else {
-            throw RenderError.unwritable(path: url.path, reason: "the folder \(folder.path) is not writable")
-        }
-        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).tmp")
-        defer { try? FileManager.default.removeItem(at: temporary) }
+    /// Strokes a rectangle's outline (the line is centred on the edge).
+    public func stroke(_ rect: Rect, _ color: RGBA, lineWidth: Double = 1) {
+        setColor(color)
+        cairo_set_line_width(context, lineWidth)
+        cairo_rectangle(context, rect.x, rect.y, rect.width, rect.height)
+        cairo_stroke(context)
+    }
 
-        let surface: OpaquePointer? = switch format {
-        case .png: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(width.rounded(.up)), Int32(height.rounded(.up)))
-        case .svg: cairo_svg_surface_create(temporary.path, width, height)
-        case .pdf: cairo_pdf_surface_create(temporary.path, width, height)
-        }
-        guard let surface else { throw RenderError.cairo(status: "no surface") }
-        defer { cairo_surface_destroy(surface) }
-        guard let context = cairo_create(surface) else { throw RenderError.cairo(status: "no context") }
-        defer { cairo_destroy(context) }
+    /// Strokes a straight line.
+    public func line(from a: (Double, Double), to b: (Double, Double), _ color: RGBA,
+                     lineWidth: Double = 1, dash: [Double] = []) {
+        polyline([a, b], color, lineWidth: lineWidth, dash: dash)
+    }
 
-        try draw(Canvas(context: context, width: width, height: height))
-        cairo_surface_flush(surface)
-        if format == .png {
-            let status = cairo_surface_write_to_png(surface, temporary.path)
-            guard status == CAIRO_STATUS_SUCCESS else {
-                throw RenderError.unwritable(path: url.path, reason: String(cString: cairo_status_to_string(status)))
+    /// Strokes connected line segments through `points`.
+    public func polyline(_ points: [(Double, Double)], _ color: RGBA, lineWidth: Double = 1, dash: [Double] = []) {
+        guard let first = points.first, points.count >= 2 else { return }
+        setColor(color)
+        cairo_set_line_width(context, lineWidth)
+        cairo_set_line_join(context, CAIRO_LINE_JOIN_ROUND)
+        cairo_set_line_cap(context, CAIRO_LINE_CAP_BUTT)
+        cairo_set_dash(context, dash, Int32(dash.count), 0)
+        cairo_move_to(context, first.0, first.1)
+        for p in points.dropFirst() { cairo_line_to(context, p.0, p.1) }
+        cairo_stroke(context)
+        cairo_set_dash(context, nil, 0, 0)
+    }
+
+    /// Fills a closed polygon.
+    public func fillPolygon(_ points: [(Double, Double)], _ color: RGBA) {
+        guard let first = points.first, points.count >= 3 else { return }
+        setColor(color)
+        cairo_move_to(context, first.0, first.1)
+        for p in points.dropFirst() { cairo_line_to(context, p.0, p.1) }
+        cairo_close_path(context)
+        cairo_fill(context)
+    }
+
+    /// Fills a circle.
+    public func fillCircle(center: (Double, Double), radius: Double, _ color: RGBA) {
+        setColor(color)
+        cairo_new_sub_path(context)
+        cairo_arc(context, center.0, center.1, radius, 0, 2 * .pi)
+        cairo_fill(context)
+    }
+
+    /// Fills `rect` with a linear gradient through `colors` (evenly spaced), from the left edge to
+    /// the right (`vertical == false`) or from the bottom edge to the top (`vertical == true`).
+    /// One gradient, so no seams between steps.
+    public func fillGradient(_ rect: Rect, colors: [RGBA], vertical: Bool) {
+        guard colors.count >= 2 else { if let c = colors.first { fill(rect, c) }; return }
+        let pattern = vertical
+            ? cairo_pattern_create_linear(rect.x, rect.maxY, rect.x, rect.y)
+            : cairo_pattern_create_linear(rect.x, rect.y, rect.maxX, rect.y)
+        defer { cairo_pattern_destroy(pattern) }
+        for (i, c) in colors.enumerated() {
+            cairo_pattern_add_color_stop_rgba(pattern, Double(i) / Double(colors.count - 1), c.red, c.green, c.blue, c.alpha)
+        }
+        cairo_pattern_set_extend(pattern, CAIRO_EXTEND_PAD)
+        cairo_set_source(context, pattern)
+        cairo_rectangle(context, rect.x, rect.y, rect.width, rect.height)
+        cairo_fill(context)
+    }
+
+    /// Diagonal hatching inside `rect` (used for cells that have no value).
+    public func hatch(_ rect: Rect, background: RGBA, lines: RGBA, spacing: Double = 5, lineWidth: Double = 0.8) {
+        fill(rect, background)
+        withClip(rect) {
+            var offset = -rect.height
+            while offset < rect.width {
+                line(from: (rect.x + offset, rect.maxY), to: (rect.x + offset + rect.height, rect.y), lines, lineWidth: lineWidth)
+                offset += spacing
             }
         }
-        cairo_surface_finish(surface)
-        let status = cairo_surface_status(surface)
-        guard status == CAIRO_STATUS_SUCCESS else {
-            throw RenderError.unwritable(path: url.path, reason: String(cString: cairo_status_to_string(status)))
-        }
-        // rename(2) replaces the destination atomically.
-        guard rename(temporary.path, url.path) == 0 else {
-            throw RenderError.unwritable(path: url.path, reason: String(cString: strerror(errno)))
-        }
+    }
+
+    /// Runs `body` with drawing clipped to `rect`; the clip ends with `body`.
+    public func withClip(_ rect: Rect, _ body: () -> Void) {
+        cairo_save(context)
+        cairo_rectangle(context, rect.x, rect.y, rect.width, rect.height)
+        cairo_clip(context)
+        body()
+        cairo_restore(context)
+    }
+
+    /// Runs `body` with the drawing state (colour, transform, clip) restored afterwards.
+    func withSavedState(_ body: () -> Void) {
+        cairo_save(context)
+        body()
+        cairo_restore(context)
+    }
+
+    func setColor(_ c: RGBA) { cairo_set_source_rgba(context, c.red, c.green, c.blue, c.alpha) }
+}
+
+/// What one drawing noticed (missing glyphs, …); becomes `RenderReport.warnings`.
+final class RenderLog {
+    private(set) var warnings: [RenderWarning] = []
+    func add(_ w: RenderWarning) { if !warnings.contains(w) { warnings.append(w) } }
+}
+
+extension Canvas {
+    /// Fills a rectangle with rounded corners of `radius`.
+    public func fillRounded(_ rect: Rect, radius: Double, _ color: RGBA) {
+        roundedPath(rect, radius)
+        setColor(color)
+        cairo_fill(context)
+    }
+
+    /// Strokes the outline of a rectangle with rounded corners.
+    public func strokeRounded(_ rect: Rect, radius: Double, _ color: RGBA, lineWidth: Double) {
+        roundedPath(rect, radius)
+        setColor(color)
+        cairo_set_line_width(context, lineWidth)
+        cairo_stroke(context)
+    }
+
+    private func roundedPath(_ rect: Rect, _ radius: Double) {
+        let r = min(radius, rect.width / 2, rect.height / 2)
+        cairo_new_sub_path(context)
+        cairo_arc(context, rect.maxX - r, rect.y + r, r, -.pi / 2, 0)
+        cairo_arc(context, rect.maxX - r, rect.maxY - r, r, 0, .pi / 2)
+        cairo_arc(context, rect.x + r, rect.maxY - r, r, .pi / 2, .pi)
+        cairo_arc(context, rect.x + r, rect.y + r, r, .pi, 3 * .pi / 2)
+        cairo_close_path(context)
     }
 }

@@ -1,0 +1,77 @@
+import CGlassboxCairo
+import Foundation
+
+extension Canvas {
+    /// Writes a picture: `draw` fills a `width × height` point canvas, which goes to `url` in the
+    /// format its extension names (PNG, SVG or PDF — one drawing code path). PNGs have
+    /// `scale` pixels per point; SVG and PDF are vector and measured in points.
+    ///
+    /// The file appears complete or not at all: drawing goes to a temporary file in the same
+    /// folder, renamed over `url` at the end (rename(2) is atomic); on any error the temporary
+    /// file is removed and `url` is untouched.
+    @discardableResult
+    public static func write(to url: URL, width: Double, height: Double, scale: Double = 1,
+                             draw: (Canvas) throws -> Void) throws -> RenderReport {
+        let format = try OutputFormat(path: url.path)
+        guard width >= 1, height >= 1, width <= 32_767, height <= 32_767, width.isFinite, height.isFinite else {
+            throw RenderError.invalidSize(width: width, height: height)
+        }
+        guard scale > 0, scale <= 16, (width * scale).rounded(.up) <= 32_767, (height * scale).rounded(.up) <= 32_767 else {
+            throw RenderError.invalidScale(scale)
+        }
+        let folder = url.deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
+            throw RenderError.unwritable(path: url.path, reason: "the folder \(folder.path) does not exist")
+        }
+        guard isFolder.boolValue else {
+            throw RenderError.unwritable(path: url.path, reason: "\(folder.path) is a file, not a folder")
+        }
+        guard FileManager.default.isWritableFile(atPath: folder.path) else {
+            throw RenderError.unwritable(path: url.path, reason: "the folder \(folder.path) is not writable")
+        }
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+            throw RenderError.unwritable(path: url.path, reason: "it is a folder")
+        }
+        let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString.prefix(8)).tmp")
+        defer { try? FileManager.default.removeItem(at: temporary) }
+
+        let surface: OpaquePointer? = switch format {
+        case .png: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((width * scale).rounded(.up)),
+                                              Int32((height * scale).rounded(.up)))
+        case .svg: cairo_svg_surface_create(temporary.path, width, height)
+        case .pdf: cairo_pdf_surface_create(temporary.path, width, height)
+        }
+        guard let surface else { throw RenderError.cairo(status: "no surface") }
+        defer { cairo_surface_destroy(surface) }
+        try check(cairo_surface_status(surface), url)
+        if format == .pdf { cairo_pdf_surface_set_metadata(surface, CAIRO_PDF_METADATA_CREATOR, "Glassbox") }
+        guard let context = cairo_create(surface) else { throw RenderError.cairo(status: "no context") }
+        defer { cairo_destroy(context) }
+        if format == .png { cairo_scale(context, scale, scale) }
+        TextEngine.configure(context)
+
+        let log = RenderLog()
+        try draw(Canvas(context: context, log: log, width: width, height: height))
+        try check(cairo_status(context), url)
+        cairo_surface_flush(surface)
+        if format == .png { try check(cairo_surface_write_to_png(surface, temporary.path), url) }
+        cairo_surface_finish(surface)
+        try check(cairo_surface_status(surface), url)
+        guard rename(temporary.path, url.path) == 0 else {
+            throw RenderError.unwritable(path: url.path, reason: String(cString: strerror(errno)))
+        }
+        return RenderReport(url: url, format: format, size: Size(width: width, height: height),
+                            scale: format == .png ? scale : 1, warnings: log.warnings)
+    }
+
+    private static func check(_ status: cairo_status_t, _ url: URL) throws {
+        guard status == CAIRO_STATUS_SUCCESS else {
+            let reason = String(cString: cairo_status_to_string(status))
+            if status == CAIRO_STATUS_WRITE_ERROR || status == CAIRO_STATUS_FILE_NOT_FOUND {
+                throw RenderError.unwritable(path: url.path, reason: reason)
+            }
+            throw RenderError.cairo(status: reason)
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import Foundation
+
+/// A picture that can be written to PNG, SVG or PDF (chosen by the file extension).
+public protocol Figure: Sendable {
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf`; PNGs at `scale` pixels per point).
+    /// Atomic: the file appears complete or not at all. Throws `RenderError` for inconsistent
+    /// input or an unwritable path; problems that do not stop drawing (missing glyphs) are in
+    /// the report's `warnings`.
+    @discardableResult
+    func render(to url: URL, scale: Double) throws -> RenderReport
+}
+
+/// A figure measured and laid out, ready to draw: what `render(to:scale:)` writes.
+struct Plan {
+    var size: Size
+    var regions: [FigureRegion: Rect] = [:]
+    var notes: [String] = []
+    var draw: (Canvas) -> Void
+
+    func render(to url: URL, scale: Double) throws -> RenderReport {
+        let width = size.width.rounded(.up), height = size.height.rounded(.up)
+        var report = try Canvas.write(to: url, width: width, height: height, scale: scale) { canvas in
+            canvas.fill(Rect(x: 0, y: 0, width: width, height: height), Theme.background)
+            draw(canvas)
+        }
+        report.regions = regions
+        report.notes = notes
+        return report
+    }
+}
+
+/// A figure's title: bold, left-aligned, wrapped onto several lines when wider than allowed.
+struct TitleBlock {
+    let text: String?
+    let box: TextBox?
+    let maxWidth: Double
+    static let gap = 10.0
+
+    init(_ text: String?, engine: TextEngine, maxWidth: Double) {
+        let text = text.flatMap { $0.isEmpty ? nil : $0 }
+        (self.text, self.maxWidth) = (text, maxWidth)
+        box = text.map { engine.measure($0, .title, maxWidth: maxWidth, overflow: .wrap) }
+    }
+
+    /// Vertical space taken, including the gap below (0 without a title).
+    var height: Double { box.map { $0.height + Self.gap } ?? 0 }
+    var width: Double { box?.width ?? 0 }
+
+    /// Draws at the top left `(x, y)`; returns the region it covers.
+    func draw(on canvas: Canvas, x: Double, y: Double) {
+        guard let text else { return }
+        canvas.text(text, .title, at: (x, y), maxWidth: maxWidth, overflow: .wrap)
+    }
+
+    func region(x: Double, y: Double) -> Rect? {
+        box.map { Rect(x: x, y: y, width: $0.width, height: $0.height) }
+    }
+}
+
+func validate(_ condition: Bool, _ message: @autoclosure () -> String) throws {
+    if !condition { throw RenderError.invalidInput(message()) }
+}

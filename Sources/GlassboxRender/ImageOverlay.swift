@@ -1,0 +1,104 @@
+import Foundation
+
+/// An input image with a patch-grid score map (relevance per ViT patch, rollout, …) upsampled
+/// bilinearly to the image's pixels and laid on top with partial opacity, beside the plain image,
+/// with a colour bar.
+///
+/// Shapes: `image` is `height × width × channels` bytes; `scores` is the patch grid
+/// `[gridRows, gridColumns]` covering the whole image (e.g. 14×14 for ViT-B/16 at 224 px).
+public struct ImageOverlay: Figure {
+    public var image: PixelImage
+    public var scores: ScoreMatrix
+    public var title: String?
+    /// nil: a zero-centred diverging scale fitted to the scores when any is negative, else
+    /// viridis over 0…max.
+    public var colorScale: ColorScale?
+    /// Opacity of the score layer (0…1).
+    public var opacity: Double
+    /// Scale opacity by |score| relative to the range's end, so near-zero regions show the image.
+    public var opacityFollowsScore: Bool
+    /// Draw the plain image to the left of the overlay.
+    public var showOriginal: Bool
+    /// The longer side of each panel, in points.
+    public var panelSize: Double
+    /// Caption of the colour bar, e.g. "relevance".
+    public var scoreLabel: String?
+
+    public init(image: PixelImage, scores: ScoreMatrix, title: String? = nil, colorScale: ColorScale? = nil,
+                opacity: Double = 0.6, opacityFollowsScore: Bool = false, showOriginal: Bool = true,
+                panelSize: Double = 260, scoreLabel: String? = nil) {
+        (self.image, self.scores, self.title, self.colorScale, self.opacity) = (image, scores, title, colorScale, opacity)
+        (self.opacityFollowsScore, self.showOriginal, self.panelSize, self.scoreLabel) = (opacityFollowsScore, showOriginal, panelSize, scoreLabel)
+    }
+
+    /// The scale used: `colorScale`, or the default described there.
+    public var resolvedScale: ColorScale {
+        if let colorScale { return colorScale }
+        let finite = scores.values.filter(\.isFinite).map(Double.init)
+        if finite.contains(where: { $0 < 0 }) { return .diverging(fitting: finite) }
+        let top = finite.max() ?? 1
+        return ColorScale(unchecked: .viridis, 0, top > 0 ? top : 1)
+    }
+
+    @discardableResult
+    public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
+        try plan(TextEngine()).render(to: url, scale: scale)
+    }
+
+    func plan(_ engine: TextEngine) throws -> Plan {
+        try validate((0...1).contains(opacity), "opacity \(opacity) must be in 0…1")
+        try validate(panelSize >= 16, "panel size \(panelSize) is too small")
+        let m = Theme.margin, gap = 12.0
+        let aspect = Double(image.width) / Double(image.height)
+        let panel = aspect >= 1 ? Size(width: panelSize, height: panelSize / aspect) : Size(width: panelSize * aspect, height: panelSize)
+        let captionStyle = TextStyle.tick
+        let captionHeight = engine.measure("Ag", captionStyle).height + 4
+        let colorScale = resolvedScale
+        let bar = ColorBar(colorScale, caption: scoreLabel, vertical: true, engine: engine)
+        let barSize = bar.size(length: panel.height)
+        let panelsWidth = (showOriginal ? 2 * panel.width + gap : panel.width)
+        let title = TitleBlock(title, engine: engine, maxWidth: max(panelsWidth + 16 + barSize.width, 520))
+        let top = m + title.height
+        let imageRect = Rect(x: m, y: top, width: panel.width, height: panel.height)
+        let overlayRect = Rect(x: showOriginal ? imageRect.maxX + gap : m, y: top, width: panel.width, height: panel.height)
+        let barOrigin = (overlayRect.maxX + 16, top)
+        let size = Size(width: max(barOrigin.0 + barSize.width, m + title.width) + m,
+                        height: max(overlayRect.maxY + captionHeight, top + barSize.height) + m)
+
+        // The score layer at the image's own pixel resolution, so both share one pixel grid.
+        let upsampled = scores.upsampledBilinear(width: image.width, height: image.height)
+        let limit = max(abs(colorScale.lower), abs(colorScale.upper))
+        var layer = Raster(width: image.width, height: image.height)
+        for y in 0..<image.height {
+            for x in 0..<image.width {
+                let v = Double(upsampled[y * image.width + x])
+                guard v.isFinite else { continue }
+                let alpha = opacityFollowsScore ? opacity * min(1, abs(v) / limit) : opacity
+                layer[x, y] = colorScale.color(v).withAlpha(alpha)
+            }
+        }
+        let photo = image.raster
+        var regions: [FigureRegion: Rect] = [.overlay: overlayRect, .plot: overlayRect]
+        if showOriginal { regions[.image] = imageRect }
+        regions[.title] = title.region(x: m, y: m)
+        regions[.colorBar] = Rect(x: barOrigin.0, y: barOrigin.1, width: barSize.width, height: barSize.height)
+        let notes = ["\(scores.rows)×\(scores.columns) scores upsampled bilinearly (half-pixel centres) to \(image.width)×\(image.height)",
+                     String(format: "colour range %.3g…%.3g (%@), opacity %g%@", colorScale.lower, colorScale.upper,
+                            colorScale.colormap.name, opacity, opacityFollowsScore ? " × |score|/limit" : "")]
+        let showOriginal = showOriginal, scoreLabel = scoreLabel
+        return Plan(size: size, regions: regions, notes: notes) { canvas in
+            title.draw(on: canvas, x: m, y: m)
+            if showOriginal {
+                canvas.draw(photo, in: imageRect, smooth: true)
+                canvas.stroke(imageRect, Theme.frame, lineWidth: 0.5)
+                canvas.text("input", captionStyle, at: (imageRect.midX, imageRect.maxY + 4), anchor: .topCenter)
+            }
+            canvas.draw(photo, in: overlayRect, smooth: true)
+            canvas.draw(layer, in: overlayRect, smooth: true)
+            canvas.stroke(overlayRect, Theme.frame, lineWidth: 0.5)
+            canvas.text("\(scoreLabel ?? "scores") (\(self.scores.rows)×\(self.scores.columns) patches)", captionStyle,
+                        at: (overlayRect.midX, overlayRect.maxY + 4), anchor: .topCenter)
+            bar.draw(on: canvas, at: barOrigin, length: panel.height)
+        }
+    }
+}

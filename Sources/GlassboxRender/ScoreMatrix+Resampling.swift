@@ -1,0 +1,67 @@
+import Foundation
+
+/// How a matrix larger than its display is reduced to the display's resolution.
+public enum Downsampling: Sendable, Equatable {
+    /// Each output cell is the largest value of its block: sharp features (a previous-token
+    /// diagonal, a sink column) stay visible however long the input.
+    case maxPool
+    /// Each output cell is the area-weighted mean of its block: preserves total mass, so faint
+    /// diffuse attention is shown faithfully but thin peaks fade.
+    case areaAverage
+}
+
+extension ScoreMatrix {
+    /// This matrix reduced to at most `maxRows × maxColumns` cells (unchanged when it already
+    /// fits). Blocks have fractional boundaries (output cell i covers input rows
+    /// `i·rows/outRows ..< (i+1)·rows/outRows`, partial rows weighted by their overlap); NaN
+    /// (masked) cells are ignored, and a block of only NaN cells stays NaN.
+    public func downsampled(maxRows: Int, maxColumns: Int, method: Downsampling) -> ScoreMatrix {
+        let outRows = min(rows, max(1, maxRows)), outColumns = min(columns, max(1, maxColumns))
+        guard outRows < rows || outColumns < columns else { return self }
+        var out = [Float](repeating: .nan, count: outRows * outColumns)
+        let sy = Double(rows) / Double(outRows), sx = Double(columns) / Double(outColumns)
+        for i in 0..<outRows {
+            let y0 = Double(i) * sy, y1 = Double(i + 1) * sy
+            for j in 0..<outColumns {
+                let x0 = Double(j) * sx, x1 = Double(j + 1) * sx
+                var best = -Float.infinity, sum = 0.0, weight = 0.0
+                for r in Int(y0)..<min(rows, Int(y1.rounded(.up))) {
+                    let wy = min(Double(r + 1), y1) - max(Double(r), y0)
+                    guard wy > 1e-9 else { continue }
+                    for c in Int(x0)..<min(columns, Int(x1.rounded(.up))) {
+                        let wx = min(Double(c + 1), x1) - max(Double(c), x0)
+                        let v = values[r * columns + c]
+                        guard wx > 1e-9, !v.isNaN else { continue }
+                        best = max(best, v)
+                        sum += Double(v) * wx * wy
+                        weight += wx * wy
+                    }
+                }
+                guard weight > 0 else { continue }
+                out[i * outColumns + j] = method == .maxPool ? best : Float(sum / weight)
+            }
+        }
+        return ScoreMatrix(unchecked: outRows, outColumns, out)
+    }
+
+    /// Bilinear upsampling to `width × height` with half-pixel centres (align_corners = false,
+    /// as PyTorch's `interpolate(mode: "bilinear")` and OpenCV's `resize` do): output pixel x
+    /// samples the grid at `(x + 0.5)·columns/width − 0.5`, clamped to the edge cells.
+    /// A NaN neighbour makes the output NaN.
+    public func upsampledBilinear(width: Int, height: Int) -> [Float] {
+        var out = [Float](repeating: 0, count: width * height)
+        let sx = Double(columns) / Double(width), sy = Double(rows) / Double(height)
+        for y in 0..<height {
+            let v = min(max((Double(y) + 0.5) * sy - 0.5, 0), Double(rows - 1))
+            let r0 = Int(v), r1 = min(r0 + 1, rows - 1), fy = Float(v - Double(r0))
+            for x in 0..<width {
+                let u = min(max((Double(x) + 0.5) * sx - 0.5, 0), Double(columns - 1))
+                let c0 = Int(u), c1 = min(c0 + 1, columns - 1), fx = Float(u - Double(c0))
+                let top = self[r0, c0] * (1 - fx) + self[r0, c1] * fx
+                let bottom = self[r1, c0] * (1 - fx) + self[r1, c1] * fx
+                out[y * width + x] = top * (1 - fy) + bottom * fy
+            }
+        }
+        return out
+    }
+}

@@ -1,0 +1,129 @@
+import Foundation
+
+/// The input text as tokens, each on a background coloured by a signed score (relevance,
+/// attribution), wrapped onto lines, with the explained target marked and a colour bar.
+///
+/// Shapes: `tokens` and `scores` have one entry per token (n). Tokens are display text: spaces
+/// and newlines as themselves (use `TokenText.display` to turn `Ġ`, `Ċ`, `▁`, `##` spellings
+/// into that). A newline ends the line after its token's box, which shows it as `↵`.
+public struct TokenStrip: Figure {
+    public var tokens: [String]
+    /// One signed score per token; NaN draws the token on the masked grey.
+    public var scores: [Double]
+    /// The token to mark with a frame (the explained prediction), if any.
+    public var target: Int?
+    public var title: String?
+    /// The colour bar's caption, e.g. "relevance".
+    public var scoreLabel: String?
+    /// The colour range is `−limit…limit`; nil uses the largest |score|. Zero is always white.
+    public var limit: Double?
+    /// A diverging map (zero in the middle).
+    public var colormap: Colormap
+    /// Lines wrap before this width (points).
+    public var lineWidth: Double
+    public var fontSize: Double
+
+    public init(tokens: [String], scores: [Double], target: Int? = nil, title: String? = nil,
+                scoreLabel: String? = nil, limit: Double? = nil, colormap: Colormap = .redBlue,
+                lineWidth: Double = 640, fontSize: Double = 13) {
+        (self.tokens, self.scores, self.target, self.title, self.scoreLabel) = (tokens, scores, target, title, scoreLabel)
+        (self.limit, self.colormap, self.lineWidth, self.fontSize) = (limit, colormap, lineWidth, fontSize)
+    }
+
+    /// The colour scale the strip uses.
+    public var colorScale: ColorScale {
+        if let limit { return .diverging(limit: limit, colormap: colormap) }
+        return .diverging(fitting: scores, colormap: colormap)
+    }
+
+    @discardableResult
+    public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
+        try plan(TextEngine()).render(to: url, scale: scale)
+    }
+
+    static let padX = 3.0, padY = 3.0, gapX = 2.0, gapY = 5.0
+
+    private struct Chip { var text: String; var rect: Rect; var isNewlineOnly: Bool }
+
+    func plan(_ engine: TextEngine) throws -> Plan {
+        try validate(!tokens.isEmpty, "a token strip needs at least one token")
+        try validate(tokens.count == scores.count, "\(tokens.count) tokens but \(scores.count) scores")
+        try validate(target.map { tokens.indices.contains($0) } ?? true, "target \(target ?? 0) is not a token index (0..<\(tokens.count))")
+        try validate(lineWidth >= 40 && fontSize > 0, "line width \(lineWidth) or font size \(fontSize) too small")
+        let style = TextStyle(size: fontSize)
+        let m = Theme.margin
+        let title = TitleBlock(title, engine: engine, maxWidth: max(lineWidth, 520))
+        let lineHeight = engine.measure("Ag", style).height + 2 * Self.padY
+
+        // Flow the chips.
+        var chips: [Chip] = []
+        var x = 0.0, y = 0.0, used = 0.0
+        for (i, token) in tokens.enumerated() {
+            let newlines = token.filter { $0 == "\n" }.count
+            let body = token.replacingOccurrences(of: "\n", with: "")
+            // "↵" per newline for a newline-only token, one "↵" after text that ends a line.
+            let marks = newlines == 0 ? "" : String(repeating: "↵", count: body.isEmpty ? newlines : 1)
+            let text = TokenText.visible(body) + marks
+            let box = engine.measure(text, TextStyle(size: fontSize, bold: i == target), maxWidth: lineWidth - 2 * Self.padX, overflow: .ellipsizeEnd)
+            let width = max(box.width, 4) + 2 * Self.padX
+            if x > 0, x + width > lineWidth { x = 0; y += lineHeight + Self.gapY }
+            chips.append(Chip(text: text, rect: Rect(x: x, y: y, width: width, height: lineHeight), isNewlineOnly: body.isEmpty && newlines > 0))
+            used = max(used, x + width)
+            x += width + Self.gapX
+            for _ in 0..<min(newlines, 2) { x = 0; y += lineHeight + Self.gapY }
+        }
+        let textHeight = (chips.map(\.rect.maxY).max() ?? 0)
+
+        // Colour bar and target legend below the text.
+        let scale = colorScale
+        let bar = ColorBar(scale, caption: scoreLabel, vertical: false, engine: engine)
+        let barLength = min(260, max(160, used * 0.5))
+        let barSize = bar.size(length: barLength)
+        let legendText = "target"
+        let legendBox = target == nil ? nil : engine.measure(legendText, .tick)
+        let legendWidth = legendBox.map { $0.width + 22 } ?? 0
+
+        let contentWidth = max(used, title.width, barSize.width + (legendWidth > 0 ? 24 + legendWidth : 0))
+        let textTop = m + title.height
+        let barTop = textTop + textHeight + 16
+        let size = Size(width: contentWidth + 2 * m, height: barTop + barSize.height + m)
+
+        var regions: [FigureRegion: Rect] = [:]
+        regions[.title] = title.region(x: m, y: m)
+        regions[.plot] = Rect(x: m, y: textTop, width: used, height: textHeight)
+        for (i, chip) in chips.enumerated() {
+            regions[.token(i)] = Rect(x: m + chip.rect.x, y: textTop + chip.rect.y, width: chip.rect.width, height: chip.rect.height)
+        }
+        regions[.colorBar] = Rect(x: m, y: barTop, width: barSize.width, height: barSize.height)
+        // The legend: a framed swatch like the target's, level with the colour bar.
+        let barRect = bar.barRect(at: (m, barTop), length: barLength)
+        let legendSwatch = Rect(x: m + barSize.width + 25, y: barRect.y, width: 14, height: barRect.height)
+        if target != nil {
+            regions[.legend] = Rect(x: legendSwatch.x - 1, y: legendSwatch.y - 1, width: legendWidth, height: legendSwatch.height + 2)
+        }
+
+        let scores = scores, target = target
+        return Plan(size: size, regions: regions, notes: [
+            String(format: "colour range −%g…%g (white at 0)", scale.upper, scale.upper),
+        ]) { canvas in
+            title.draw(on: canvas, x: m, y: m)
+            for (i, chip) in chips.enumerated() {
+                let r = regions[.token(i)]!
+                let background = scale.color(scores[i])
+                canvas.fillRounded(r, radius: 2.5, background)
+                if scores[i].isNaN || background.luminance > 0.9 {
+                    canvas.strokeRounded(r.insetBy(0.25, 0.25), radius: 2.5, Theme.grid, lineWidth: 0.5)
+                }
+                let ink = chip.isNewlineOnly ? Theme.mutedText : background.contrastingText
+                canvas.text(chip.text, TextStyle(size: style.size, bold: i == target, color: ink),
+                            at: (r.x + Self.padX, r.y + Self.padY), maxWidth: lineWidth - 2 * Self.padX)
+                if i == target { canvas.strokeRounded(r.insetBy(-1, -1), radius: 3.5, Theme.text, lineWidth: 1.6) }
+            }
+            bar.draw(on: canvas, at: (m, barTop), length: barLength)
+            if target != nil {
+                canvas.strokeRounded(legendSwatch, radius: 2.5, Theme.text, lineWidth: 1.6)
+                canvas.text(legendText, .tick, at: (legendSwatch.maxX + 6, legendSwatch.midY), anchor: .leftMiddle)
+            }
+        }
+    }
+}
