@@ -1,0 +1,37 @@
+import Foundation
+
+extension ExplanationRecord {
+    /// Display names of the methods, for titles and colour-bar captions.
+    static let methodNames = [
+        "attnlrp": "AttnLRP", "cp-lrp": "CP-LRP", "grad-input": "gradient × input", "atman": "AtMan ΔCE",
+        "rollout": "attention rollout", "flow": "attention flow", "gae": "GAE", "chefer": "Chefer LRP",
+        "attention": "last-layer attention",
+    ]
+
+    /// The picture of this explanation: the input image with the patch scores on top for vision
+    /// models, otherwise the tokens coloured by score with the explained target framed (for a
+    /// causal LM the predicted token is appended after the input).
+    public func figure() throws -> any Figure {
+        let name = Self.methodNames[method] ?? method
+        let title = "Why “\(TokenText.visible(target.text))”? \(name) · \(URL(fileURLWithPath: model.name).lastPathComponent)"
+        if let patches = extra.patches, let imagePath = extra.image {
+            let image = try RGBImage.readPNG(URL(fileURLWithPath: imagePath))
+            return ImageOverlay(image: try PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.pixels),
+                                scores: try ScoreMatrix(patches.map { $0.map(Float.init) }), title: title,
+                                scoreLabel: name)
+        }
+        var texts = tokens.map(\.text)
+        var scores = tokens.map(\.score)
+        var marked = extra.targetIndex ?? target.position
+        if appendsTarget {
+            texts.append(target.text)
+            scores.append(0)
+            marked = texts.count - 1
+        }
+        return TokenStrip(tokens: texts, scores: scores, target: marked, title: title, scoreLabel: name)
+    }
+
+    /// Causal LMs predict the token after the explained position: it is not in the input.
+    var appendsTarget: Bool { ["gpt2", "llama", "mistral", "qwen2"].contains(model.architecture) }
+
+}
