@@ -1,0 +1,121 @@
+import Foundation
+import GlassboxTensor
+
+/// The unperturbed pass that batched suffix passes (`forwardSuffixes`) start from: the plain
+/// forward's result, the first residual stream, and — for causal models — every layer's keys and
+/// values, which positions before an item's `start` share with it.
+public struct SuffixBase: Sendable {
+    /// The plain forward pass (logits at `logitRows`; its cache holds what was asked for, plus the
+    /// points the engine keeps: `blocks.0.hook_resid_pre` and, for causal models, `attn.hook_k|v`).
+    public let result: ForwardResult
+    /// The positions whose logits every suffix pass returns (`[0]` for classifiers, whose logits
+    /// are read at `[CLS]`).
+    public let logitRows: [Int]
+    /// Input length `n`.
+    public let length: Int
+    /// True when positions before a perturbation are unaffected by it (causal attention).
+    public let isCausal: Bool
+    /// `[n, d]`: the input of block 0 (embeddings, after the embedding norm where there is one).
+    let embedded: Tensor
+    /// Per layer `[n, Hkv, dh]`, post-RoPE (causal models only; empty otherwise).
+    let keys: [Tensor]
+    /// Per layer `[n, Hkv, dh]` (causal models only; empty otherwise).
+    let values: [Tensor]
+
+    /// `[logitRows.count, V]` (or `[1, labels]`): the unperturbed logits.
+    public var logits: Tensor { result.logits! }
+}
+
+/// One perturbed pass in a batch: where recomputation starts and how attention scores are edited.
+public struct SuffixItem: Sendable, Equatable {
+    /// The first recomputed position. In causal models positions before it are taken from the base
+    /// pass, so it must not exceed the first edited key. Bidirectional models recompute every position.
+    public let start: Int
+    /// The edit (`nil`: none — the pass reproduces the base pass).
+    public let edit: AttentionScoreEdit?
+
+    public init(start: Int, edit: AttentionScoreEdit?) {
+        (self.start, self.edit) = (start, edit)
+    }
+
+    /// Starts at the edit's first key (the earliest position it can change).
+    public init(edit: AttentionScoreEdit) {
+        self.init(start: max(0, edit.keys.min() ?? 0), edit: edit)
+    }
+}
+
+/// How a batch of suffix passes runs.
+public struct SuffixOptions: Sendable {
+    /// At most this many stacked rows (Σ of recomputed positions over the items) go through one
+    /// chunk; bounds memory (each row holds about `d·6 + dff·2` floats while a layer runs). An
+    /// item longer than the budget runs alone.
+    public var rowBudget: Int
+    /// Called after each layer of each chunk with `(completed, total)` units of work (row·layers).
+    public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)?
+
+    public init(rowBudget: Int = 4096, progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil) {
+        (self.rowBudget, self.progress) = (rowBudget, progress)
+    }
+}
+
+/// Why a batch of suffix passes cannot run.
+public enum SuffixError: Error, LocalizedError, Equatable {
+    case noHead(String)
+    case startOutOfRange(item: Int, start: Int, length: Int)
+    case startAfterEditedKey(item: Int, start: Int, key: Int)
+    case keyOutOfRange(item: Int, key: Int, length: Int)
+    case layerOutOfRange(item: Int, layer: Int, layers: Int)
+    case invalidFactor(item: Int, factor: Float)
+    case invalidRowBudget(Int)
+
+    public var errorDescription: String? {
+        switch self {
+        case .noHead(let type):
+            "this \(type) model has no prediction head, so there are no logits to perturb"
+        case .startOutOfRange(let item, let start, let n):
+            "perturbation \(item): start \(start) is outside the input (0..<\(n))"
+        case .startAfterEditedKey(let item, let start, let key):
+            "perturbation \(item): start \(start) is after the edited key \(key); positions from \(key) on change"
+        case .keyOutOfRange(let item, let key, let n):
+            "perturbation \(item): key \(key) is outside the input (0..<\(n))"
+        case .layerOutOfRange(let item, let layer, let layers):
+            "perturbation \(item): layer \(layer) is outside 0..<\(layers)"
+        case .invalidFactor(let item, let factor):
+            "perturbation \(item): factor \(factor) is not a finite number"
+        case .invalidRowBudget(let budget):
+            "the row budget must be at least 1, got \(budget)"
+        }
+    }
+}
+
+extension TransformerModel {
+    /// Runs the unperturbed pass for `forwardSuffixes`.
+    ///
+    /// - Parameters:
+    ///   - input: token ids or pixels, as for `forward`.
+    ///   - logitRows: the positions whose logits every pass returns (ignored by classifiers, which
+    ///     read `[CLS]`).
+    ///   - capture: extra hook points to keep in `result.cache` (e.g. `hook_embed`).
+    public func suffixBase(_ input: ModelInput, logitRows: [Int], capture: HookFilter = .none) throws -> SuffixBase {
+        let arch = architecture
+        guard weights.head.unembed != nil else { throw SuffixError.noHead(arch.modelType) }
+        let causal = arch.mask == .causal
+        let layers = arch.layers
+        let engine: @Sendable (HookPoint) -> Bool = { point in
+            switch point {
+            case .block(0, .residPre): true
+            case .block(let l, .k), .block(let l, .v): causal && l < layers
+            default: false
+            }
+        }
+        let filter = HookFilter.matching { engine($0) || capture.contains($0) }
+        let rows: [Int] = if case .sequenceClassification = arch.head { [0] } else { logitRows }
+        let result = try forward(input, capture: filter, logitRows: .positions(rows))
+        let cache = result.cache
+        let embedded = cache[.block(0, .residPre)]!
+        let n = embedded.shape[0]
+        return SuffixBase(result: result, logitRows: rows, length: n, isCausal: causal, embedded: embedded,
+                          keys: causal ? (0..<layers).map { cache[.block($0, .k)]! } : [],
+                          values: causal ? (0..<layers).map { cache[.block($0, .v)]! } : [])
+    }
+}

@@ -1,0 +1,202 @@
+import GlassboxTensor
+
+extension TransformerModel {
+    /// Runs many perturbed passes of one input at once, each editing attention scores and each
+    /// recomputing only what its edit can change; returns their logits at `base.logitRows`.
+    ///
+    /// This is the engine behind AtMan's `n + 1` passes (Deiseroth et al., NeurIPS 2023). Where
+    /// the reference runs every perturbation as a full forward pass over a batch, here:
+    /// - the rows of all items in a chunk are stacked, so every linear map, norm and MLP of a layer
+    ///   is one large matrix product over `Σ (n − start)` rows;
+    /// - in causal models position `i < start` cannot see an edited key, so its keys and values in
+    ///   every layer (post-RoPE) equal the base pass's: they are read from `base`, and only the
+    ///   suffix `start..<n` is recomputed, attending over `[base prefix ; recomputed suffix]`;
+    /// - in the last layer only the rows the head reads get queries, attention and MLP;
+    /// - attention runs per item and head on `parallelFor` workers.
+    /// Bidirectional models (BERT, ViT) recompute every position, still batched.
+    ///
+    /// It reproduces the plain forward: an item without an edit returns the base logits to
+    /// within float rounding (≤ 1e-5), rows before `start` are the base rows bitwise, and an item
+    /// with an edit equals a plain `forward` whose `attn.hook_attn_scores` intervention applies
+    /// `AttentionScoreEdit.apply` (≤ 1e-5).
+    ///
+    /// - Parameters:
+    ///   - base: the unperturbed pass (`suffixBase`), of this model.
+    ///   - items: the perturbed passes.
+    ///   - options: the chunk row budget and a progress callback.
+    ///   - consume: receives each item's logits `[base.logitRows.count, V]` (`[1, labels]` for
+    ///     classifiers), in item order, as chunks finish (so memory stays bounded by the budget).
+    public func forwardSuffixes(base: SuffixBase, items: [SuffixItem], options: SuffixOptions = SuffixOptions(),
+                                consume: (_ item: Int, _ logits: Tensor) throws -> Void) throws {
+        try validate(items, base: base, options: options)
+        let n = base.length
+        let starts = items.map { base.isCausal ? $0.start : 0 }
+        let read = Array(Set(base.logitRows)).sorted()
+        // Rows each item recomputes (none when every row the head reads comes before its start).
+        let rows = starts.map { s in read.contains { $0 >= s } ? n - s : 0 }
+        var chunks: [Range<Int>] = []
+        var first = 0, filled = 0
+        for i in items.indices {
+            if i > first && filled + rows[i] > options.rowBudget {
+                chunks.append(first..<i)
+                (first, filled) = (i, 0)
+            }
+            filled += rows[i]
+        }
+        if !items.isEmpty { chunks.append(first..<items.count) }
+        let total = rows.reduce(0, +) * architecture.layers
+        var done = 0
+        for chunk in chunks {
+            let logits = try runChunk(base: base, items: Array(chunk).map { (starts[$0], items[$0].edit, rows[$0] > 0) },
+                                      read: read) { layerRows in
+                done += layerRows
+                options.progress?(done, total)
+            }
+            for (offset, item) in chunk.enumerated() { try consume(item, logits[offset]) }
+        }
+    }
+
+    /// `forwardSuffixes` collecting every item's logits `[base.logitRows.count, V]`.
+    public func forwardSuffixes(base: SuffixBase, items: [SuffixItem],
+                                options: SuffixOptions = SuffixOptions()) throws -> [Tensor] {
+        var out: [Tensor] = []
+        out.reserveCapacity(items.count)
+        try forwardSuffixes(base: base, items: items, options: options) { _, logits in out.append(logits) }
+        return out
+    }
+
+    private func validate(_ items: [SuffixItem], base: SuffixBase, options: SuffixOptions) throws {
+        guard options.rowBudget >= 1 else { throw SuffixError.invalidRowBudget(options.rowBudget) }
+        let n = base.length, layers = architecture.layers
+        for (i, item) in items.enumerated() {
+            for key in item.edit?.keys ?? [] where key < 0 || key >= n {
+                throw SuffixError.keyOutOfRange(item: i, key: key, length: n)
+            }
+            guard item.start >= 0 && item.start < n else { throw SuffixError.startOutOfRange(item: i, start: item.start, length: n) }
+            guard let edit = item.edit else { continue }
+            for key in edit.keys where base.isCausal && key < item.start {
+                throw SuffixError.startAfterEditedKey(item: i, start: item.start, key: key)
+            }
+            for l in edit.layers ?? [] where l < 0 || l >= layers { throw SuffixError.layerOutOfRange(item: i, layer: l, layers: layers) }
+            for f in edit.factors where !f.isFinite { throw SuffixError.invalidFactor(item: i, factor: f) }
+        }
+    }
+
+    /// One chunk: stacks the recomputed rows of its items, runs every layer over them and returns
+    /// each item's logits rows.
+    ///
+    /// - Parameters:
+    ///   - items: `(start, edit, computed)` per item; items not computed return the base logits.
+    ///   - read: the sorted positions the head reads.
+    ///   - progress: called after each layer with the rows it processed.
+    private func runChunk(base: SuffixBase, items: [(start: Int, edit: AttentionScoreEdit?, computed: Bool)],
+                          read: [Int], progress: (Int) -> Void) throws -> [Tensor] {
+        let arch = architecture, n = base.length
+        let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
+        let computed = items.indices.filter { items[$0].computed }
+        guard !computed.isEmpty else { return items.map { _ in base.logits } }
+
+        // Stacked layout: item c's rows s_c..<n at rowOffsets[c]; positions [R].
+        var rowOffsets: [Int] = [], positions: [Int] = []
+        for c in computed {
+            rowOffsets.append(positions.count)
+            positions += Array(items[c].start..<n)
+        }
+        let r = positions.count
+        let factors = computed.map { items[$0].edit?.denseFactors(length: n) ?? [] }
+        // Query rows per layer: every stacked row; in the last layer only the rows the head reads.
+        func layout(last: Bool) -> (rows: [SuffixRows], selection: [Int]?) {
+            var rows: [SuffixRows] = [], selection: [Int] = []
+            for (slot, c) in computed.enumerated() {
+                let s = items[c].start
+                let qPositions = last ? read.filter { $0 >= s } : Array(s..<n)
+                rows.append(SuffixRows(start: s, rowOffset: rowOffsets[slot], queryOffset: selection.count,
+                                       queryPositions: qPositions, edit: items[c].edit, factors: factors[slot]))
+                selection += qPositions.map { rowOffsets[slot] + $0 - s }
+            }
+            return (rows, last ? selection : nil)
+        }
+        // RoPE tables [R, rotaryDim] of the stacked rows' positions (the full pass's tables for `n`).
+        let rotary: (cos: Tensor, sin: Tensor)? = if case .rotary(let rope) = arch.position {
+            rope.tables(length: n)
+        } else { nil }
+        let stackedRotary = rotary.map { ($0.cos.gatherRows(positions), $0.sin.gatherRows(positions)) }
+        let fullLayout = layout(last: false)
+        var hooks = HookRun(inputIDs: [], capture: .none, interventions: Interventions())
+
+        var x = base.embedded.gatherRows(positions)                          // [R, d]
+        for (l, block) in weights.blocks.enumerated() {
+            let (itemRows, selection) = l == arch.layers - 1 ? layout(last: true) : fullLayout
+            let qPositions = selection.map { $0.map { positions[$0] } } ?? positions
+            let attnIn = arch.placement == .pre
+                ? try block.ln1(x, scalePoint: .block(l, .ln1(.scale)), normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
+                : x
+            var k = block.attention.key(attnIn).reshaped([r, kvHeads, dh])            // [R, Hkv, dh]
+            let v = block.attention.value(attnIn).reshaped([r, kvHeads, dh])          // [R, Hkv, dh]
+            var q = block.attention.query(selection.map { attnIn.gatherRows($0) } ?? attnIn)
+            q.reshape([qPositions.count, heads, dh])                                  // [Rq, H, dh]
+            if let rotary, let (cos, sin) = stackedRotary {
+                if selection == nil {
+                    applyRotary(&q, cos: cos, sin: sin)
+                } else {
+                    applyRotary(&q, cos: rotary.cos.gatherRows(qPositions), sin: rotary.sin.gatherRows(qPositions))
+                }
+                applyRotary(&k, cos: cos, sin: sin)
+            }
+            let z = suffixAttention(layer: l, architecture: arch, length: n, items: itemRows, q: q, k: k, v: v,
+                                    baseKeys: base.isCausal ? base.keys[l] : nil,
+                                    baseValues: base.isCausal ? base.values[l] : nil)   // [Rq, H·dh]
+            let attnOut = block.attention.output(z)                                   // [Rq, d]
+            let residPre = selection.map { x.gatherRows($0) } ?? x                    // [Rq, d]
+            let residMid = added(residPre, attnOut)
+            switch arch.placement {
+            case .pre:
+                let h2 = try block.ln2(residMid, scalePoint: .block(l, .ln2(.scale)),
+                                       normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
+                x = added(residMid, try block.mlp.forward(h2, layer: l, activation: arch.activation, hooks: &hooks))
+            case .post:
+                let h = try block.ln1(residMid, scalePoint: .block(l, .ln1(.scale)),
+                                      normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
+                let residPost = added(h, try block.mlp.forward(h, layer: l, activation: arch.activation, hooks: &hooks))
+                x = try block.ln2(residPost, scalePoint: .block(l, .ln2(.scale)),
+                                  normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
+            }
+            progress(r)
+        }
+
+        // x: [Σ read rows ≥ start, d], item by item in ascending position.
+        let lastRows = layout(last: true).rows
+        var headLogits: [Tensor]                                                      // per computed item
+        if case .sequenceClassification = arch.head {
+            headLogits = try lastRows.map { rows in
+                try weights.head.forward(x.rows(rows.queryOffset..<(rows.queryOffset + 1)), architecture: arch,
+                                         rows: nil, hooks: &hooks).logits!
+            }
+        } else {
+            let all = try weights.head.forward(x, architecture: arch, rows: nil, hooks: &hooks).logits!   // [Σ, V]
+            headLogits = lastRows.map { all.rows($0.queryOffset..<($0.queryOffset + $0.queryPositions.count)) }
+        }
+
+        // Each item's rows in `base.logitRows` order: recomputed where at or after its start.
+        let baseRows = base.logits
+        let width = baseRows.shape[1]
+        var out: [Tensor] = []
+        var slot = 0
+        for item in items {
+            guard item.computed else { out.append(baseRows); continue }
+            let own = headLogits[slot], rows = lastRows[slot]
+            slot += 1
+            var storage: [Float] = []
+            storage.reserveCapacity(base.logitRows.count * width)
+            for (i, p) in base.logitRows.enumerated() {
+                if p >= item.start, let j = rows.queryPositions.firstIndex(of: p) {
+                    storage += own.storage[(j * width)..<((j + 1) * width)]
+                } else {
+                    storage += baseRows.storage[(i * width)..<((i + 1) * width)]
+                }
+            }
+            out.append(Tensor(shape: [base.logitRows.count, width], storage: storage))
+        }
+        return out
+    }
+}
