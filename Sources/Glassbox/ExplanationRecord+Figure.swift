@@ -32,6 +32,6 @@ extension ExplanationRecord {
     }
 
     /// Causal LMs predict the token after the explained position: it is not in the input.
-    var appendsTarget: Bool { ["gpt2", "llama", "mistral", "qwen2"].contains(model.architecture) }
+    public var appendsTarget: Bool { ["gpt2", "llama", "mistral", "qwen2"].contains(model.architecture) }
 
 }

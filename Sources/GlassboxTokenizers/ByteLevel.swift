@@ -12,16 +12,36 @@ public enum ByteLevel {
             next += 1
         }
         var table = [Unicode.Scalar](repeating: " ", count: 256)
-        for (b, c) in zip(printable, chars) { table[b] = Unicode.Scalar(UInt32(c))! }
+        for (b, c) in zip(printable, chars) { table[b] = Unicode.Scalar(UInt32(c)) ?? " " }
         return table
     }()
 
-    private static let bytes: [Unicode.Scalar: UInt8] = {
-        var map: [Unicode.Scalar: UInt8] = [:]
-        for (b, c) in characters.enumerated() { map[c] = UInt8(b) }
-        return map
+    /// `bytes[c]` for characters below U+0144: the byte `c` stands for, or -1.
+    private static let bytes: [Int16] = {
+        var table = [Int16](repeating: -1, count: 0x144)
+        for (b, c) in characters.enumerated() { table[Int(c.value)] = Int16(b) }
+        return table
     }()
 
     /// The byte a character stands for, `nil` if it is not in the table.
-    public static func byte(for scalar: Unicode.Scalar) -> UInt8? { bytes[scalar] }
+    @inline(__always)
+    public static func byte(for scalar: Unicode.Scalar) -> UInt8? {
+        guard scalar.value < 0x144 else { return nil }
+        let b = bytes[Int(scalar.value)]
+        return b < 0 ? nil : UInt8(b)
+    }
+
+    /// Replaces every character by the stand-ins of its UTF-8 bytes, all aligned with it (the
+    /// transformation of the ByteLevel pre-tokenizer and normalizer).
+    static func mapBytes(of string: inout NormalizedString) {
+        if string.scalars.allSatisfy({ $0.value < 0x80 }) {
+            string.map { characters[Int($0.value)] }
+            return
+        }
+        string.expand { s, out in
+            var utf8: [UInt8] = []
+            UTF8Decoding.append(s, to: &utf8)
+            for b in utf8 { out.append(characters[Int(b)]) }
+        }
+    }
 }

@@ -53,6 +53,13 @@ public struct TokenVocabulary: Sendable {
         }
     }
 
+    /// The vocabulary of a loaded tokenizer (added tokens included), styled by its pipeline.
+    public init(tokenizer: Tokenizer) {
+        let style: Style = tokenizer.modelType == "WordPiece" ? .wordPiece
+            : tokenizer.usesByteLevel ? .byteLevel : .sentencePiece
+        self.init(pieces: tokenizer.pieces, style: style, file: URL(fileURLWithPath: tokenizer.source))
+    }
+
     /// Loads the vocabulary of a model folder; `nil` when it has no vocabulary file.
     public static func load(directory: URL) throws -> TokenVocabulary? {
         let fm = FileManager.default

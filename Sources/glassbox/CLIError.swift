@@ -3,7 +3,7 @@ import Foundation
 /// Mistakes the CLI itself detects.
 enum CLIError: Error, LocalizedError {
     case noModel
-    case promptUnavailable
+    case promptWithoutTokens(String)
     case emptyInput
     case badID(String)
     case noPredictionHead(String)
@@ -14,10 +14,10 @@ enum CLIError: Error, LocalizedError {
         switch self {
         case .noModel:
             "no --model given; pass a model folder (e.g. --model Tests/Fixtures/models/gpt2-tiny) or a Hugging Face id in the local cache"
-        case .promptUnavailable:
-            "text prompts need the model's tokenizer, which is not available yet in this version; pass token ids with --ids 1,2,3"
+        case .promptWithoutTokens(let prompt):
+            "the tokenizer gives no tokens for \(prompt.debugDescription) (its vocabulary covers none of it); pass token ids with --ids"
         case .emptyInput:
-            "the input is empty; give at least one token id"
+            "the input is empty; give a non-empty prompt or at least one token id"
         case .badID(let field):
             "'\(field)' is not a token id; --ids takes comma-separated integers such as 464,3290"
         case .noPredictionHead(let type):

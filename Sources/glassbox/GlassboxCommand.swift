@@ -7,5 +7,6 @@ struct GlassboxCommand: ParsableCommand {
         commandName: "glassbox",
         abstract: "Explain what transformer models do: load Hugging Face checkpoints, run them, look inside.",
         version: GlassboxVersion.string,
-        subcommands: [InfoCommand.self, PredictCommand.self])
+        subcommands: [InfoCommand.self, TokenizeCommand.self, PredictCommand.self, ExplainCommand.self,
+                      AttentionCommand.self, RenderCommand.self])
 }

@@ -16,14 +16,25 @@ struct ModelOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Sets the thread count, resolves and loads the model.
+    /// Sets the thread count, resolves and loads the model and its tokenizer. A tokenizer that
+    /// cannot be loaded is an error only when a prompt needs it; token display then falls back to
+    /// the raw vocabulary file.
     func load() throws -> LoadedModel {
         if let threads { Threading.setThreads(threads) }
         guard let spec = model else { throw CLIError.noModel }
         let directory = try ModelDirectory.resolve(spec)
-        let model = try TransformerModel.load(directory: directory.url)
-        let vocabulary = try TokenVocabulary.load(directory: directory.url)
-        return LoadedModel(spec: spec, directory: directory, model: model, vocabulary: vocabulary)
+        let transformer = try TransformerModel.load(directory: directory.url)
+        let tokenizer = Result { try Tokenizer.load(directory: directory.url) }
+        let vocabulary = try (try? tokenizer.get()).map(TokenVocabulary.init(tokenizer:))
+            ?? TokenVocabulary.load(directory: directory.url)
+        return LoadedModel(spec: spec, directory: directory, model: transformer, vocabulary: vocabulary,
+                           tokenizer: tokenizer)
+    }
+
+    /// The model folder `--model` names (without loading anything).
+    func resolve() throws -> ModelDirectory {
+        guard let spec = model else { throw CLIError.noModel }
+        return try ModelDirectory.resolve(spec)
     }
 }
 
@@ -33,6 +44,8 @@ struct LoadedModel {
     let directory: ModelDirectory
     let model: TransformerModel
     let vocabulary: TokenVocabulary?
+    /// The checkpoint's tokenizer, or why it could not be loaded (reported when a prompt needs it).
+    let tokenizer: Result<Tokenizer, any Error>
 
     /// Display text of a token id.
     func text(_ id: Int) -> String { vocabulary?.displayText(id) ?? "<\(id)>" }
@@ -45,7 +58,7 @@ struct LoadedModel {
     }
 }
 
-/// The input sequence: `--ids`, or a prompt (positional or `--prompt`).
+/// The input: a prompt (positional or `--prompt`), `--ids`, or `--image` for vision models.
 struct InputOptions: ParsableArguments {
     @Argument(help: "The prompt text (same as --prompt).")
     var text: String?
@@ -56,16 +69,31 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Token ids, comma-separated (no tokenizer).", valueName: "1,2,3"))
     var ids: String?
 
+    @Option(name: .long, help: ArgumentHelp("An image for vision models (PNG).", valueName: "file.png"))
+    var image: String?
+
     func validate() throws {
-        let given = [text != nil, prompt != nil, ids != nil].filter { $0 }.count
-        if given > 1 { throw ValidationError("give one input: a prompt or --ids, not both") }
-        if given == 0 { throw ValidationError("no input: give a prompt or --ids") }
+        let given = [text != nil, prompt != nil, ids != nil, image != nil].filter { $0 }.count
+        if given > 1 { throw ValidationError("give one input: a prompt, --ids or --image") }
+        if given == 0 { throw ValidationError("no input: give a prompt, --ids or --image") }
     }
 
-    /// The token ids to run.
-    func tokenIDs() throws -> [Int] {
-        if let ids { return try Self.parseIDs(ids) }
-        throw CLIError.promptUnavailable
+    /// The prompt, if one was given (positional or `--prompt`).
+    var promptText: String? { text ?? prompt }
+
+    /// The token ids to run: `--ids` as given, or the prompt tokenized with the model's
+    /// tokenizer, special tokens included as the checkpoint's post-processor adds them.
+    func tokenIDs(_ loaded: LoadedModel) throws -> [Int] { try tokenized(loaded).ids }
+
+    /// The input as token ids, with the prompt's encoding when there is one.
+    func tokenized(_ loaded: LoadedModel) throws -> TokenizedInput {
+        guard let prompt = promptText else {
+            return TokenizedInput(ids: try Self.parseIDs(ids ?? ""), encoding: nil, prompt: nil)
+        }
+        guard !prompt.isEmpty else { throw CLIError.emptyInput }
+        let encoding = try loaded.tokenizer.get().encode(prompt)
+        guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(prompt) }
+        return TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: prompt)
     }
 
     static func parseIDs(_ text: String) throws -> [Int] {
@@ -75,6 +103,24 @@ struct InputOptions: ParsableArguments {
         return try fields.map { field in
             guard let id = Int(field) else { throw CLIError.badID(field) }
             return id
+        }
+    }
+}
+
+/// The token ids of the input and, for a prompt, where each token is in it.
+struct TokenizedInput {
+    let ids: [Int]
+    /// The prompt's encoding (byte offsets, token strings); nil for `--ids`.
+    let encoding: Encoding?
+    let prompt: String?
+
+    /// Per position: the text of the prompt the token covers (its piece for tokens the
+    /// post-processor added), or the vocabulary's display text for `--ids`.
+    func texts(_ loaded: LoadedModel) -> [String] {
+        guard let encoding, let prompt else { return ids.map(loaded.text) }
+        let bytes = Array(prompt.utf8)
+        return zip(encoding.tokens, encoding.offsets).map { piece, span in
+            span.isEmpty || span.end > bytes.count ? piece : String(decoding: bytes[span.start..<span.end], as: UTF8.self)
         }
     }
 }

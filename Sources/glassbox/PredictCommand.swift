@@ -33,13 +33,14 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let loaded = try modelOptions.load()
         let model = loaded.model
-        let ids = try input.tokenIDs()
+        let prepared = try PreparedInput.prepare(loaded, input: input)
+        let ids = prepared.ids
         let arch = model.architecture
         guard arch.head != .none else { throw CLIError.noPredictionHead(arch.modelType) }
 
         let target = try predictedPosition(ids: ids, loaded: loaded)
         let rows: LogitRows = trace || !arch.head.predictsTokens ? .all : .positions([target])
-        let result = try model.forward(ids, capture: trace ? .all : .none, logitRows: rows)
+        let result = try model.forward(prepared.modelInput, capture: trace ? .all : .none, logitRows: rows)
         if trace { Self.printTrace(result.cache) }
         guard let allLogits = result.logits,
               let row = result.logitPositions.firstIndex(of: arch.head.predictsTokens ? target : 0) else {
@@ -53,7 +54,7 @@ struct PredictCommand: ParsableCommand {
         if json {
             var object: [String: Any] = [
                 "glassbox": GlassboxVersion.string, "command": "predict", "model": loaded.jsonDescription,
-                "tokens": ids.map { ["id": $0, "text": loaded.text($0), "start": NSNull(), "end": NSNull()] as [String: Any] },
+                "tokens": prepared.jsonTokens,
                 "position": arch.head.predictsTokens ? target : 0,
                 "top": top.map { ["id": $0.index, "text": label($0.index), "logit": Double($0.logit),
                                   "prob": Double($0.probability)] as [String: Any] },
@@ -68,7 +69,8 @@ struct PredictCommand: ParsableCommand {
         default: "class"
         }
         print("model  \(loaded.directory.url.path) (\(arch.modelType), \(arch.layers) layers, d \(arch.dModel))")
-        print("input  \(ids.count) tokens: " + ids.map { loaded.text($0).debugDescription }.joined(separator: " "))
+        print(prepared.imagePath.map { "input  \($0)" }
+              ?? "input  \(ids.count) tokens: " + prepared.texts.map(\.debugDescription).joined(separator: " "))
         print("top \(top.count) predictions for the \(what):")
         print("rank  id      logit      prob    text")
         for (rank, entry) in top.enumerated() {

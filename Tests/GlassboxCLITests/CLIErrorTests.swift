@@ -65,7 +65,15 @@ final class CLIErrorTests: XCTestCase {
     }
 
     func testPromptWithoutTokenizerSaysSo() throws {
-        try assertFails(["predict", "--model", tiny, "--prompt", "Hello"], status: 1, mentions: "--ids")
+        // A model folder with weights but no tokenizer file: the prompt cannot be tokenized.
+        let folder = try temporaryModel(config: String(decoding: try Data(contentsOf: Fixtures.model("gpt2-tiny")
+            .appendingPathComponent("config.json")), as: UTF8.self))
+        try assertFails(["predict", "--model", folder.path, "--prompt", "Hello"], status: 1, mentions: "has no tokenizer")
+        try assertFails(["predict", "--model", folder.path, "Hello"], status: 1, mentions: "--ids")
+        try assertFails(["tokenize", "--model", folder.path, "Hello"], status: 1, mentions: "tokenizer.json")
+        // gpt2-tiny's display vocabulary has no pieces for these characters: no tokens at all.
+        try assertFails(["predict", "--model", tiny, "--prompt", "日本"], status: 1, mentions: "gives no tokens")
+        try assertFails(["predict", "--model", tiny, "--prompt", ""], status: 1, mentions: "empty")
     }
 
     func testNoPredictionHead() throws {

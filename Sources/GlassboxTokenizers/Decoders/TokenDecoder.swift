@@ -1,0 +1,43 @@
+/// A decoder: turns token strings back into text (`decoder` in tokenizer.json). Decoders chain:
+/// each takes the previous one's strings, and the last result is joined.
+protocol TokenDecoder: Sendable {
+    func decodeChain(_ tokens: [String]) -> [String]
+}
+
+/// The decoder types of tokenizer.json, by their `"type"`.
+enum DecoderRegistry {
+    static let builders: [String: @Sendable (ConfigReader) throws -> any TokenDecoder] = [
+        "ByteLevel": { _ in ByteLevelDecoder() },
+        "WordPiece": { try WordPieceDecoder(config: $0) },
+        "Metaspace": { try MetaspaceDecoder(config: $0) },
+        "ByteFallback": { _ in ByteFallbackDecoder() },
+        "Fuse": { _ in FuseDecoder() },
+        "Strip": { try StripDecoder(config: $0) },
+        "Replace": { try ReplaceDecoder(config: $0) },
+        "BPEDecoder": { try BPEDecoder(config: $0) },
+        "CTC": { try CTCDecoder(config: $0) },
+        "Sequence": { try DecoderSequence(config: $0) },
+    ]
+
+    static func make(_ config: ConfigReader) throws -> any TokenDecoder {
+        let type = try config.typeName(part: .decoder)
+        guard let build = builders[type] else {
+            throw TokenizerError.unsupportedType(part: .decoder, type: type, supported: builders.keys.sorted(),
+                                                 file: config.file)
+        }
+        return try build(config)
+    }
+}
+
+/// Several decoders, one after the other (`Sequence`).
+struct DecoderSequence: TokenDecoder {
+    let decoders: [any TokenDecoder]
+
+    init(config: ConfigReader) throws {
+        decoders = try config.array("decoders").map(DecoderRegistry.make)
+    }
+
+    func decodeChain(_ tokens: [String]) -> [String] {
+        decoders.reduce(tokens) { $1.decodeChain($0) }
+    }
+}

@@ -1,0 +1,66 @@
+import Foundation
+
+extension Tokenizer {
+    /// Loads the tokenizer of a model folder: `tokenizer.json` if present, else GPT-2's
+    /// `vocab.json` + `merges.txt`, else BERT's `vocab.txt` (each with `tokenizer_config.json` /
+    /// `special_tokens_map.json` for special tokens and options, as `transformers` converts them).
+    /// A folder with none of these is `TokenizerError.noTokenizerFiles`.
+    public static func load(directory: URL) throws -> Tokenizer {
+        let fm = FileManager.default
+        let json = directory.appendingPathComponent("tokenizer.json")
+        if fm.fileExists(atPath: json.path) { return try Tokenizer(contentsOf: json) }
+        let vocabJSON = directory.appendingPathComponent("vocab.json")
+        let merges = directory.appendingPathComponent("merges.txt")
+        if fm.fileExists(atPath: vocabJSON.path) && fm.fileExists(atPath: merges.path) {
+            return try LegacyFiles.gpt2(vocabulary: vocabJSON, merges: merges, directory: directory)
+        }
+        let vocabTXT = directory.appendingPathComponent("vocab.txt")
+        if fm.fileExists(atPath: vocabTXT.path) {
+            return try LegacyFiles.wordPiece(vocabulary: vocabTXT, directory: directory)
+        }
+        if fm.fileExists(atPath: directory.appendingPathComponent("tokenizer.model").path) {
+            throw TokenizerError.unsupportedType(part: .model, type: "SentencePiece protobuf (tokenizer.model)",
+                                                 supported: ["tokenizer.json", "vocab.json + merges.txt", "vocab.txt"],
+                                                 file: directory.path)
+        }
+        throw TokenizerError.noTokenizerFiles(directory: directory.path)
+    }
+
+    /// Reads a `tokenizer.json`.
+    public init(contentsOf url: URL) throws {
+        let data: Data
+        do { data = try Data(contentsOf: url) } catch {
+            throw TokenizerError.malformedFile(file: url.path, detail: "cannot be read (\(error.localizedDescription))")
+        }
+        try self.init(json: data, file: url.path)
+    }
+
+    /// Parses the contents of a `tokenizer.json`; `file` names it in errors.
+    public init(json data: Data, file: String = "tokenizer.json") throws {
+        let root = ConfigReader(try JSONValue.parse(data, file: file), file: file, path: "")
+        guard case .object = root.value else { throw root.fail("expected a JSON object") }
+        if let version = try root.optionalString("version"), version != "1.0" {
+            throw root.fail("unknown tokenizer version '\(version)' (1.0 is supported)")
+        }
+        guard let modelConfig = root.child("model") else { throw root.fail("missing field 'model'") }
+        let model = try ModelRegistry.make(modelConfig)
+        let normalizer = try root.child("normalizer").map(NormalizerRegistry.make)
+        let preTokenizer = try root.child("pre_tokenizer").map(PreTokenizerRegistry.make)
+        let postProcessor = try root.child("post_processor").map(PostProcessorRegistry.make)
+        let decoder = try root.child("decoder").map(DecoderRegistry.make)
+        var added: [AddedToken] = []
+        if root.member("added_tokens") != nil {
+            added = try root.array("added_tokens").map(Self.addedToken)
+        }
+        try self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, postProcessor: postProcessor,
+                      decoder: decoder, addedTokens: added, source: URL(fileURLWithPath: file).lastPathComponent)
+    }
+
+    /// One entry of `added_tokens` (its `id` is recomputed as the reference does).
+    static func addedToken(_ c: ConfigReader) throws -> AddedToken {
+        let special = try c.bool("special", default: false)
+        return AddedToken(content: try c.string("content"), singleWord: try c.bool("single_word", default: false),
+                          lstrip: try c.bool("lstrip", default: false), rstrip: try c.bool("rstrip", default: false),
+                          normalized: try c.optionalBool("normalized") ?? !special, special: special)
+    }
+}

@@ -1,0 +1,86 @@
+import Foundation
+
+/// `tokenizer_config.json` with `special_tokens_map.json` (whose entries win) and
+/// `added_tokens.json`: the options and special tokens `transformers` reads when it builds a
+/// tokenizer from legacy vocabulary files. Absent files are empty.
+struct TokenizerConfig {
+    private var values: [String: JSONValue] = [:]
+    private var addedTokensDecoder: [(Int, AddedToken)] = []
+    private var addedTokensFile: [(String, Int)] = []
+
+    /// The special-token attributes, in the order `transformers` adds them.
+    static let specialKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
+
+    init(directory: URL) throws {
+        for name in ["tokenizer_config.json", "special_tokens_map.json"] {
+            let url = directory.appendingPathComponent(name)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            let value = try JSONValue.parse(try LegacyFiles.read(url), file: url.path)
+            guard case .object(let members) = value else {
+                throw TokenizerError.malformedFile(file: url.path, detail: "expected a JSON object")
+            }
+            for (key, v) in members { values[key] = v }
+            if name == "tokenizer_config.json", case .object(let decoder)? = value["added_tokens_decoder"] {
+                let reader = ConfigReader(value, file: url.path, path: "added_tokens_decoder")
+                for (key, entry) in decoder {
+                    guard let id = Int(key) else { throw reader.fail("'\(key)' is not a token id") }
+                    addedTokensDecoder.append((id, try Tokenizer.addedToken(ConfigReader(entry, file: url.path,
+                                                                                          path: "added_tokens_decoder.\(key)"))))
+                }
+                addedTokensDecoder.sort { $0.0 < $1.0 }
+            }
+        }
+        let added = directory.appendingPathComponent("added_tokens.json")
+        if FileManager.default.fileExists(atPath: added.path),
+           case .object(let members) = try JSONValue.parse(try LegacyFiles.read(added), file: added.path) {
+            for (token, id) in members { if case .int(let i) = id { addedTokensFile.append((token, i)) } }
+            addedTokensFile.sort { $0.1 < $1.1 }
+        }
+    }
+
+    func bool(_ key: String) -> Bool? {
+        if case .bool(let b)? = values[key] { return b }
+        return nil
+    }
+
+    /// The content of a special token given as a string or as `{"content": …}`.
+    func tokenContent(_ key: String) -> String? {
+        switch values[key] {
+        case .string(let s)?: return s
+        case .object?: if case .string(let s)? = values[key]?["content"] { return s }
+        default: break
+        }
+        return nil
+    }
+
+    private func specialToken(_ value: JSONValue) -> AddedToken? {
+        switch value {
+        case .string(let s): return AddedToken(content: s, special: true)
+        case .object:
+            guard case .string(let content)? = value["content"] else { return nil }
+            func flag(_ k: String) -> Bool? { if case .bool(let b)? = value[k] { return b } else { return nil } }
+            return AddedToken(content: content, singleWord: flag("single_word") ?? false, lstrip: flag("lstrip") ?? false,
+                              rstrip: flag("rstrip") ?? false, normalized: flag("normalized") ?? false, special: true)
+        default: return nil
+        }
+    }
+
+    /// The tokens `transformers` adds to the backend tokenizer: `added_tokens_decoder` (by id),
+    /// `added_tokens.json`, then the special tokens not already among them (configured or
+    /// `defaults`), then `additional_special_tokens`.
+    func tokensToAdd(defaults: [String: String]) -> [AddedToken] {
+        var out = addedTokensDecoder.map(\.1)
+        out += addedTokensFile.map { AddedToken(content: $0.0, special: false) }
+        var specials: [AddedToken] = []
+        for key in Self.specialKeys {
+            if let v = values[key], let t = specialToken(v) {
+                specials.append(t)
+            } else if values[key] == nil, let d = defaults[key] {
+                specials.append(AddedToken(content: d, special: true))
+            }
+        }
+        if case .array(let extra)? = values["additional_special_tokens"] { specials += extra.compactMap(specialToken) }
+        for t in specials where !out.contains(where: { $0.content.sameBytes(as: t.content) }) { out.append(t) }
+        return out
+    }
+}

@@ -1,0 +1,214 @@
+/// A token added on top of the model's vocabulary (`added_tokens` in tokenizer.json): special
+/// tokens (`[CLS]`, `<|endoftext|>`) and user additions, matched in the text before the model
+/// sees it.
+public struct AddedToken: Sendable, Equatable {
+    public var content: String
+    /// Match only as a whole word (not inside one).
+    public var singleWord: Bool
+    /// Swallow whitespace on the left / right of the match.
+    public var lstrip: Bool
+    public var rstrip: Bool
+    /// Match against the normalized text (else against the original text).
+    public var normalized: Bool
+    public var special: Bool
+
+    public init(content: String, singleWord: Bool = false, lstrip: Bool = false, rstrip: Bool = false,
+                normalized: Bool? = nil, special: Bool = false) {
+        self.content = content
+        self.singleWord = singleWord
+        self.lstrip = lstrip
+        self.rstrip = rstrip
+        self.normalized = normalized ?? !special
+        self.special = special
+    }
+
+    public static func == (a: AddedToken, b: AddedToken) -> Bool {
+        a.content.sameBytes(as: b.content) && a.singleWord == b.singleWord && a.lstrip == b.lstrip
+            && a.rstrip == b.rstrip && a.normalized == b.normalized && a.special == b.special
+    }
+}
+
+/// The added tokens of a tokenizer and how they split the input (`AddedVocabulary` in the
+/// reference): ids are assigned as `add_tokens` does (the model's id if the piece is in its
+/// vocabulary, else the next free id after the vocabulary); matching is leftmost-longest, first
+/// over the original text for tokens with `normalized: false`, then over each normalized piece for
+/// the others, honouring `single_word`, `lstrip` and `rstrip`.
+struct AddedVocabulary: Sendable {
+    private(set) var tokensByID: [Int: AddedToken] = [:]
+    private var ids = PieceTable(capacity: 8)
+    private var specialContents = PieceTable(capacity: 8)
+    private var rawMatcher = AddedTokenMatcher()
+    private var normalizedMatcher = AddedTokenMatcher()
+
+    init() {}
+
+    init(tokens: [AddedToken], model: any TokenizationModel, normalizer: (any TextNormalizer)?) throws {
+        var special: [AddedToken] = []
+        var plain: [AddedToken] = []
+        for token in tokens where token.special && !token.content.isEmpty && specialContents.id(of: token.content) == nil {
+            special.append(token)
+            specialContents.insert(token.content, id: 0)
+        }
+        var maxID: Int? = nil
+        for token in tokens {
+            if token.content.isEmpty || tokensByID.values.contains(token) { continue }
+            let id: Int
+            if let existing = ids.id(of: token.content) ?? model.id(of: token.content) {
+                id = existing
+            } else if let m = maxID {
+                id = m >= model.vocabularySize || model.vocabularySize == 0 ? m + 1 : model.vocabularySize
+            } else {
+                id = model.vocabularySize
+            }
+            ids.insert(token.content, id: id)
+            maxID = max(maxID ?? id, id)
+            tokensByID[id] = token
+            if specialContents.id(of: token.content) == nil { plain.append(token) }
+        }
+        for token in special + plain {
+            guard let id = ids.id(of: token.content) ?? model.id(of: token.content) else { continue }
+            if token.normalized {
+                var pattern = NormalizedString(scalars: Array(token.content.unicodeScalars),
+                                               alignments: Array(repeating: Alignment(start: 0, end: 0),
+                                                                 count: token.content.unicodeScalars.count),
+                                               originalStart: 0, originalEnd: 0)
+                try normalizer?.normalize(&pattern)
+                normalizedMatcher.add(pattern.scalars, id: id)
+            } else {
+                rawMatcher.add(Array(token.content.unicodeScalars), id: id)
+            }
+        }
+    }
+
+    /// Whether some added tokens match the normalized text (the second pass).
+    var hasNormalizedTokens: Bool { !normalizedMatcher.isEmpty }
+
+    func id(of content: String) -> Int? { ids.id(of: content) }
+    func content(for id: Int) -> String? { tokensByID[id]?.content }
+    func isSpecial(_ content: String) -> Bool { specialContents.id(of: content) != nil }
+
+    /// Splits `original` on added tokens, normalizing the rest (`extract_and_normalize`).
+    func extractAndNormalize(_ original: NormalizedString,
+                             normalizer: (any TextNormalizer)?) throws -> PreTokenizedString {
+        let firstPass: [PreTokenizedString.Split] = rawMatcher.isEmpty
+            ? [.init(normalized: original, tokens: nil, values: nil)] : split(with: rawMatcher, original)
+        var out: [PreTokenizedString.Split] = []
+        for piece in firstPass {
+            if piece.tokens != nil { out.append(piece); continue }
+            var normalized = piece.normalized
+            try normalizer?.normalize(&normalized)
+            if normalizedMatcher.isEmpty {
+                if !normalized.isEmpty { out.append(.init(normalized: normalized, tokens: nil, values: nil)) }
+            } else {
+                out += split(with: normalizedMatcher, normalized).filter { !$0.normalized.isEmpty }
+            }
+        }
+        return PreTokenizedString(splits: out)
+    }
+
+    /// The pieces of `s`: added-token matches (carrying their token) and the text between them.
+    private func split(with matcher: AddedTokenMatcher, _ s: NormalizedString) -> [PreTokenizedString.Split] {
+        pieces(of: s.scalars, with: matcher).compactMap { range, id in
+            let piece = s.slice(range)
+            guard let id else { return .init(normalized: piece, tokens: nil, values: nil) }
+            let value = piece.text
+            return .init(normalized: piece, tokens: [ModelToken(id: id, start: 0, end: value.utf8.count)], values: [value])
+        }
+    }
+
+    /// The original text cut at added tokens with `normalized: false` (the first pass):
+    /// non-empty scalar ranges, with the token id for matches.
+    func rawPieces(of text: [Unicode.Scalar]) -> [(Range<Int>, Int?)] {
+        rawMatcher.isEmpty ? (text.isEmpty ? [] : [(0..<text.count, nil)]) : pieces(of: text, with: rawMatcher)
+    }
+
+    /// `find_matches`: leftmost-longest matches, filtered by `single_word`, widened by `lstrip`
+    /// and `rstrip`, and the gaps between them.
+    private func pieces(of text: [Unicode.Scalar], with matcher: AddedTokenMatcher) -> [(Range<Int>, Int?)] {
+        if text.isEmpty { return [] }
+        var pieces: [(Range<Int>, Int?)] = []
+        var startOffset = 0
+        var position = 0
+        while let (matchStart, matchEnd, id) = matcher.nextMatch(in: text, from: position) {
+            position = matchEnd
+            guard let token = tokensByID[id] else { continue }
+            var start = matchStart, stop = matchEnd
+            if token.singleWord {
+                let startSpace = start == 0 || !UnicodeClasses.flags(text[start - 1]).contains(.regexWord)
+                let stopSpace = stop == text.count || !UnicodeClasses.flags(text[stop]).contains(.regexWord)
+                if !startSpace || !stopSpace { continue }
+            }
+            if token.lstrip {
+                var k = start
+                while k > 0 && UnicodeClasses.isWhitespace(text[k - 1]) { k -= 1 }
+                start = max(k, startOffset)
+            }
+            if token.rstrip {
+                while stop < text.count && UnicodeClasses.isWhitespace(text[stop]) { stop += 1 }
+            }
+            start = max(start, startOffset)
+            if startOffset < start { pieces.append((startOffset..<start, nil)) }
+            pieces.append((start..<stop, id))
+            startOffset = stop
+            position = max(position, stop)
+        }
+        if startOffset != text.count { pieces.append((startOffset..<text.count, nil)) }
+        return pieces.filter { !$0.0.isEmpty }
+    }
+}
+
+/// Leftmost-longest matching of many patterns (a trie over scalars), as the reference's
+/// Aho-Corasick automaton with `MatchKind::LeftmostLongest`.
+struct AddedTokenMatcher: Sendable {
+    private var children: [[UInt32: Int32]] = [[:]]
+    private var terminal: [Int] = [-1]
+    private var firstScalars = Set<UInt32>()
+    /// The ASCII first scalars as a bitmap (most texts are mostly ASCII).
+    private var asciiFirst: (UInt64, UInt64) = (0, 0)
+
+    var isEmpty: Bool { firstScalars.isEmpty }
+
+    /// Adds a pattern; the first pattern added for the same scalars keeps it.
+    mutating func add(_ pattern: [Unicode.Scalar], id: Int) {
+        guard let first = pattern.first else { return }
+        firstScalars.insert(first.value)
+        if first.value < 64 { asciiFirst.0 |= 1 << UInt64(first.value) } else if first.value < 128 {
+            asciiFirst.1 |= 1 << UInt64(first.value - 64)
+        }
+        var node = 0
+        for s in pattern {
+            if let next = children[node][s.value] {
+                node = Int(next)
+            } else {
+                children.append([:])
+                terminal.append(-1)
+                children[node][s.value] = Int32(children.count - 1)
+                node = children.count - 1
+            }
+        }
+        if terminal[node] < 0 { terminal[node] = id }
+    }
+
+    /// The leftmost match at or after `from`, the longest one starting there.
+    func nextMatch(in text: [Unicode.Scalar], from: Int) -> (Int, Int, Int)? {
+        var start = from
+        while start < text.count {
+            let v = text[start].value
+            let candidate = v < 64 ? asciiFirst.0 & (1 << UInt64(v)) != 0
+                : v < 128 ? asciiFirst.1 & (1 << UInt64(v - 64)) != 0 : firstScalars.contains(v)
+            if candidate {
+                var node = 0
+                var best: (Int, Int)? = nil
+                var i = start
+                while i < text.count, let next = children[node][text[i].value] {
+                    node = Int(next)
+                    i += 1
+                    if terminal[node] >= 0 { best = (i, terminal[node]) }
+                }
+                if let (end, id) = best { return (start, end, id) }
+            }
+            start += 1
+        }
+        return nil
+    }
+}

@@ -1,0 +1,226 @@
+/// A regular expression with Oniguruma's semantics (the engine the Rust `tokenizers` library uses
+/// for `Split`, `Replace` and the ByteLevel pre-tokenizer): leftmost-first backtracking over
+/// Unicode scalars, with the character classes of `UnicodeClasses`. Built for the patterns in
+/// tokenizer files (GPT-2's, Llama 3's, Qwen2's splitters and the like), not as a general engine;
+/// what it does not support is an `invalidRegex` error at load time.
+struct Regex: Sendable {
+    let pattern: String
+    let compiled: CompiledRegex
+    /// A hand-written matcher for this exact pattern, if there is one.
+    var known: KnownSplitPattern?
+    /// The scalars of a literal pattern (matched by a plain scan).
+    var literal: [Unicode.Scalar]?
+
+    init(pattern: String, compiled: CompiledRegex) {
+        self.pattern = pattern
+        self.compiled = compiled
+    }
+
+    init(_ pattern: String) throws {
+        self.pattern = pattern
+        compiled = try RegexCompiler.compile(try RegexParser.parse(pattern), pattern: pattern)
+        known = KnownSplitPattern(pattern: pattern)
+    }
+
+    /// The same regex run by the backtracking engine only (to test the hand-written matchers).
+    var generic: Regex { Regex(pattern: pattern, compiled: compiled) }
+
+    /// The regex matching `literal` exactly.
+    init(literal: String) throws {
+        pattern = literal
+        let node: RegexNode = .concat(literal.unicodeScalars.map { .scalar($0, caseInsensitive: false) })
+        compiled = try RegexCompiler.compile(node, pattern: literal)
+        if !literal.isEmpty { self.literal = Array(literal.unicodeScalars) }
+    }
+
+    /// All matches, left to right, as `onig::FindMatches` yields them: after an empty match at
+    /// the end of the previous match the search moves one scalar on.
+    func matches(in text: [Unicode.Scalar]) -> [Range<Int>] {
+        text.withUnsafeBufferPointer { matches(in: $0) }
+    }
+
+    func matches(in buffer: UnsafeBufferPointer<Unicode.Scalar>) -> [Range<Int>] {
+        if let known { return known.matches(in: buffer) }
+        if let literal { return Self.literalMatches(literal, in: buffer) }
+        var matcher = RegexMatcher(regex: compiled, text: buffer)
+        var out: [Range<Int>] = []
+        var searchFrom = 0
+        var lastMatchEnd: Int? = nil
+        while searchFrom <= buffer.count {
+            guard let m = matcher.firstMatch(from: searchFrom) else { break }
+            if m.isEmpty && lastMatchEnd == m.upperBound {
+                searchFrom += 1
+                continue
+            }
+            out.append(m)
+            searchFrom = m.upperBound
+            lastMatchEnd = m.upperBound
+        }
+        return out
+    }
+}
+
+extension Regex {
+    /// Non-overlapping occurrences of a non-empty literal, left to right.
+    static func literalMatches(_ literal: [Unicode.Scalar], in text: UnsafeBufferPointer<Unicode.Scalar>) -> [Range<Int>] {
+        var out: [Range<Int>] = []
+        let first = literal[0], n = literal.count
+        var i = 0
+        while i + n <= text.count {
+            if text[i] == first {
+                var k = 1
+                while k < n && text[i + k] == literal[k] { k += 1 }
+                if k == n { out.append(i..<(i + n)); i += n; continue }
+            }
+            i += 1
+        }
+        return out
+    }
+}
+
+/// The backtracking machine running a `CompiledRegex` over one text.
+struct RegexMatcher {
+    private struct Frame {
+        var kind: UInt8          // 0 alternative, 1 greedy repeat, 2 lazy repeat, 3 register restore
+        var pc: Int32
+        var pos: Int32
+        var count: Int32
+    }
+
+    let regex: CompiledRegex
+    let text: UnsafeBufferPointer<Unicode.Scalar>
+    private var registers: [Int]
+    /// Backtrack frames, shared by nested runs (each run owns the frames above its base).
+    private var stack: [Frame] = []
+
+    init(regex: CompiledRegex, text: UnsafeBufferPointer<Unicode.Scalar>) {
+        self.regex = regex
+        self.text = text
+        registers = Array(repeating: -1, count: regex.registers)
+        stack.reserveCapacity(64)
+    }
+
+    /// The first match starting at or after `from`.
+    mutating func firstMatch(from: Int) -> Range<Int>? {
+        var start = from
+        while start <= text.count {
+            if let end = run(program: 0, at: start, requiredEnd: nil) { return start..<end }
+            start += 1
+        }
+        return nil
+    }
+
+    /// Runs program `program` anchored at `start`; the end of its first match, or nil.
+    mutating func run(program: Int, at start: Int, requiredEnd: Int?) -> Int? {
+        let ops = regex.programs[program]
+        let base = stack.count
+        defer { stack.removeSubrange(base...) }
+        var pc = 0
+        var pos = start
+        let n = text.count
+        while true {
+            var ok = true
+            switch ops[pc] {
+            case .scalar(let s):
+                if pos < n && text[pos] == s { pos += 1; pc += 1 } else { ok = false }
+            case .foldedScalar(let f):
+                if pos < n && CaseFolding.fold(text[pos]) == f { pos += 1; pc += 1 } else { ok = false }
+            case .set(let i):
+                if pos < n && regex.sets[i].contains(text[pos]) { pos += 1; pc += 1 } else { ok = false }
+            case .repeatSet(let i, let min, let max, let mode):
+                let set = regex.sets[i]
+                if mode == .lazy {
+                    var k = 0
+                    while k < min && pos + k < n && set.contains(text[pos + k]) { k += 1 }
+                    if k < min { ok = false; break }
+                    if k < max { stack.append(Frame(kind: 2, pc: Int32(pc), pos: Int32(pos), count: Int32(k))) }
+                    pos += k
+                    pc += 1
+                } else {
+                    var k = 0
+                    while k < max && pos + k < n && set.contains(text[pos + k]) { k += 1 }
+                    if k < min { ok = false; break }
+                    if k > min && mode == .greedy {
+                        stack.append(Frame(kind: 1, pc: Int32(pc), pos: Int32(pos), count: Int32(k)))
+                    }
+                    pos += k
+                    pc += 1
+                }
+            case .split(let a, let b):
+                stack.append(Frame(kind: 0, pc: Int32(b), pos: Int32(pos), count: 0))
+                pc = a
+            case .jump(let t):
+                pc = t
+            case .assert(let a):
+                if check(a, at: pos) { pc += 1 } else { ok = false }
+            case .look(let sub, let ahead, let negate, let lengths):
+                var found = false
+                if ahead {
+                    found = run(program: sub, at: pos, requiredEnd: nil) != nil
+                } else {
+                    for length in lengths where length <= pos {
+                        if run(program: sub, at: pos - length, requiredEnd: pos) != nil { found = true; break }
+                    }
+                }
+                if found != negate { pc += 1 } else { ok = false }
+            case .atomic(let sub):
+                if let end = run(program: sub, at: pos, requiredEnd: nil) { pos = end; pc += 1 } else { ok = false }
+            case .mark(let r):
+                stack.append(Frame(kind: 3, pc: Int32(r), pos: Int32(registers[r]), count: 0))
+                registers[r] = pos
+                pc += 1
+            case .checkProgress(let r):
+                if registers[r] != pos { pc += 1 } else { ok = false }
+            case .match:
+                if requiredEnd == nil || requiredEnd == pos { return pos }
+                ok = false
+            }
+            if ok { continue }
+            // Backtrack.
+            var resumed = false
+            while stack.count > base, let frame = stack.popLast() {
+                switch frame.kind {
+                case 0:
+                    pc = Int(frame.pc)
+                    pos = Int(frame.pos)
+                    resumed = true
+                case 1:
+                    guard case .repeatSet(_, let min, _, _) = ops[Int(frame.pc)] else { continue }
+                    let k = Int(frame.count) - 1
+                    if k > min { stack.append(Frame(kind: 1, pc: frame.pc, pos: frame.pos, count: Int32(k))) }
+                    pos = Int(frame.pos) + k
+                    pc = Int(frame.pc) + 1
+                    resumed = true
+                case 2:
+                    guard case .repeatSet(let i, _, let max, _) = ops[Int(frame.pc)] else { continue }
+                    let k = Int(frame.count)
+                    let p = Int(frame.pos) + k
+                    guard p < n && regex.sets[i].contains(text[p]) else { continue }
+                    if k + 1 < max { stack.append(Frame(kind: 2, pc: frame.pc, pos: frame.pos, count: Int32(k + 1))) }
+                    pos = p + 1
+                    pc = Int(frame.pc) + 1
+                    resumed = true
+                default:
+                    registers[Int(frame.pc)] = Int(frame.pos)
+                }
+                if resumed { break }
+            }
+            if !resumed { return nil }
+        }
+    }
+
+    private func check(_ a: RegexAssertion, at pos: Int) -> Bool {
+        let n = text.count
+        switch a {
+        case .lineStart: return pos == 0 || text[pos - 1] == "\n"
+        case .lineEnd: return pos == n || text[pos] == "\n"
+        case .textStart: return pos == 0
+        case .textEnd: return pos == n
+        case .textEndOrFinalNewline: return pos == n || (pos == n - 1 && text[pos] == "\n")
+        case .wordBoundary, .notWordBoundary:
+            let before = pos > 0 && UnicodeClasses.flags(text[pos - 1]).contains(.onigWord)
+            let after = pos < n && UnicodeClasses.flags(text[pos]).contains(.onigWord)
+            return (before != after) == (a == .wordBoundary)
+        }
+    }
+}

@@ -1,0 +1,47 @@
+import Foundation
+
+/// The stage of a tokenizer pipeline a configuration or error refers to.
+public enum TokenizerPart: String, Sendable, CaseIterable {
+    case normalizer
+    case preTokenizer = "pre-tokenizer"
+    case model
+    case postProcessor = "post-processor"
+    case decoder
+    case addedTokens = "added tokens"
+}
+
+/// Everything that can go wrong loading or running a tokenizer. Each case names the file or the
+/// part concerned; unsupported types list what is supported.
+public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
+    /// A `"type"` this implementation does not provide (e.g. a `Unigram` model).
+    case unsupportedType(part: TokenizerPart, type: String, supported: [String], file: String)
+    /// A file that cannot be read as what it should be (bad JSON, a missing or mistyped field,
+    /// a merge naming a token that is not in the vocabulary, …).
+    case malformedFile(file: String, detail: String)
+    /// A model folder without any tokenizer file.
+    case noTokenizerFiles(directory: String)
+    /// A pattern the regex engine does not understand.
+    case invalidRegex(pattern: String, detail: String)
+    /// The model needs its unknown token but the vocabulary does not have it.
+    case unknownTokenMissing(model: String, token: String)
+    /// Input beyond what offsets can address (2 GiB).
+    case inputTooLong(bytes: Int)
+
+    public var errorDescription: String? {
+        switch self {
+        case .unsupportedType(let part, let type, let supported, let file):
+            "\(file): unsupported \(part.rawValue) type '\(type)'; supported: \(supported.joined(separator: ", "))"
+        case .malformedFile(let file, let detail):
+            "\(file) is not a valid tokenizer file: \(detail)"
+        case .noTokenizerFiles(let directory):
+            "\(directory) has no tokenizer (looked for tokenizer.json, vocab.json + merges.txt, vocab.txt); "
+                + "pass token ids with --ids instead"
+        case .invalidRegex(let pattern, let detail):
+            "cannot compile the regex \(pattern.debugDescription): \(detail)"
+        case .unknownTokenMissing(let model, let token):
+            "the \(model) model needs its unknown token '\(token)', which is not in its vocabulary"
+        case .inputTooLong(let bytes):
+            "the input is \(bytes) bytes long; at most 2 GiB can be tokenized"
+        }
+    }
+}

@@ -1,0 +1,102 @@
+import Foundation
+import Glassbox
+
+/// Turns an analysis result into the `explain` record: tokens (or words) with scores, the target
+/// and the model's provenance.
+struct ExplanationBuilder {
+    let loaded: LoadedModel
+    let prepared: PreparedInput
+    let target: ResolvedTarget
+
+    func record(_ scores: TokenScores, words: Bool, heads: [[Double]]? = nil,
+                positionRelevance: Double? = nil) throws -> ExplanationRecord {
+        var tokens = prepared.texts.indices.map { i in
+            ExplanationRecord.Token(id: prepared.ids.isEmpty ? nil : prepared.ids[i], text: prepared.texts[i],
+                                    start: prepared.spans?[i].start, end: prepared.spans?[i].end,
+                                    score: Double(scores.scores[i]))
+        }
+        var targetIndex = target.position
+        if words {
+            guard let encoding = prepared.encoding, let text = prepared.prompt else { throw ExplainProblem.wordsNeedPrompt }
+            let groups = TokenGrouping.words(encoding, text: text)
+            let summed = TokenGrouping.aggregate(scores.scores.map(Double.init), over: groups, using: .sum)
+            tokens = zip(groups, summed).map { group, score in
+                ExplanationRecord.Token(id: nil, text: group.text, start: group.span.start, end: group.span.end, score: score)
+            }
+            targetIndex = groups.firstIndex { $0.tokenIndices.contains(target.position) } ?? max(0, groups.count - 1)
+        }
+        return finish(scores, tokens: tokens, words: words, targetIndex: targetIndex, heads: heads,
+                      positionRelevance: positionRelevance)
+    }
+
+    /// A record over groups of tokens (words or sentences) with one score each.
+    func record(_ scores: TokenScores, groups: [TokenGroup], groupScores: [Double]) throws -> ExplanationRecord {
+        let tokens = zip(groups, groupScores).map { group, score in
+            ExplanationRecord.Token(id: nil, text: group.text, start: group.span.start, end: group.span.end, score: score)
+        }
+        let targetIndex = groups.firstIndex { $0.tokenIndices.contains(target.position) } ?? max(0, groups.count - 1)
+        return finish(scores, tokens: tokens, words: true, targetIndex: targetIndex, heads: nil, positionRelevance: nil)
+    }
+
+    private func finish(_ scores: TokenScores, tokens: [ExplanationRecord.Token], words: Bool, targetIndex: Int,
+                        heads: [[Double]]?, positionRelevance: Double?) -> ExplanationRecord {
+        let arch = loaded.model.architecture
+        let summary = ExplanationRecord.ModelSummary(name: loaded.spec, path: loaded.directory.url.path,
+                                                     architecture: arch.modelType, layers: arch.layers, heads: arch.heads)
+        let extra = ExplanationRecord.Extra(
+            patches: scores.patchGrid?.map { $0.map(Double.init) }, image: prepared.imagePath,
+            positionRelevance: positionRelevance, heads: heads, words: words ? true : nil,
+            targetIndex: targetIndex)
+        return ExplanationRecord(
+            model: summary, method: scores.method, parameters: scores.parameters,
+            target: .init(id: target.id ?? -1, text: target.text, position: target.position,
+                          logit: target.logit.map(Double.init), prob: target.probability.map(Double.init)),
+            tokens: tokens, extra: extra)
+    }
+}
+
+/// Writes what `explain` shows: the table (or JSON) on stdout and the picture.
+enum ExplanationOutput {
+    static func emit(_ record: ExplanationRecord, out: String?, json: Bool) throws {
+        let url = try PictureOutput.url(out, defaultName: "explain-\(record.method)-\(PictureOutput.slug(record.model.name))")
+        let report = try record.figure().render(to: url, scale: 2)
+        for warning in report.warnings { Console.note("warning: \(warning)") }
+        if json {
+            FileHandle.standardOutput.write(try record.jsonData())
+            FileHandle.standardOutput.write(Data("\n".utf8))
+            Console.note("picture: \(url.path)")
+            return
+        }
+        print(summaryLine(record))
+        print("  pos  score       token")
+        for (i, token) in record.tokens.enumerated() {
+            let mark = i == record.extra.targetIndex && !record.appendsTarget ? "  ← explained position" : ""
+            print(String(format: "%5d  %+.5f  ", i, token.score) + token.text.debugDescription + mark)
+        }
+        print("picture: \(url.path)")
+    }
+
+    static func summaryLine(_ record: ExplanationRecord) -> String {
+        let t = record.target
+        let odds = [t.prob.map { String(format: "p=%.4f", $0) }, t.logit.map { String(format: "logit %.4f", $0) }]
+            .compactMap { $0 }.joined(separator: ", ")
+        let what = t.id >= 0 ? "“\(t.text)” (id \(t.id)\(odds.isEmpty ? "" : ", " + odds))" : "position \(t.position)"
+        return "explaining \(what) at position \(t.position) with \(record.method)"
+    }
+}
+
+/// Where pictures go: `--out`, or `output/NAME.png` in the current folder.
+enum PictureOutput {
+    static func url(_ out: String?, defaultName: String) throws -> URL {
+        if let out { return URL(fileURLWithPath: (out as NSString).expandingTildeInPath) }
+        let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("output")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        return folder.appendingPathComponent(defaultName + ".png")
+    }
+
+    /// A file-name-safe version of a model name or path.
+    static func slug(_ text: String) -> String {
+        let base = URL(fileURLWithPath: text).lastPathComponent
+        return String(base.map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "." ? $0 : "-" })
+    }
+}

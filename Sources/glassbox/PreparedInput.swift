@@ -1,0 +1,64 @@
+import Foundation
+import Glassbox
+
+/// The model input the CLI built from the user's prompt, ids or image, with what the pictures and
+/// JSON show about it.
+struct PreparedInput {
+    let modelInput: ModelInput
+    /// Token ids (empty for images).
+    let ids: [Int]
+    /// Display text per position (the input's own text for tokenized prompts).
+    let texts: [String]
+    /// Byte offsets per position into the prompt (`nil` for `--ids`, special tokens start = end).
+    let spans: [TokenSpan]?
+    /// The prompt, when one was tokenized.
+    let prompt: String?
+    let encoding: Encoding?
+    /// The image file, for vision models.
+    let imagePath: String?
+
+    var count: Int { texts.count }
+
+    /// The `"tokens"` entries of JSON results: id, text and byte offsets (null for `--ids`, ids
+    /// null for image patches).
+    var jsonTokens: [[String: Any]] {
+        texts.indices.map { i in
+            let span = spans?[i]
+            return ["id": ids.isEmpty ? NSNull() : ids[i] as Any, "text": texts[i],
+                    "start": span.map { $0.start as Any } ?? NSNull(), "end": span.map { $0.end as Any } ?? NSNull()]
+        }
+    }
+
+    /// Builds the input from the options: a prompt (tokenized with the model's tokenizer), ids, or
+    /// an image (preprocessed as the checkpoint's preprocessor_config.json says).
+    static func prepare(_ loaded: LoadedModel, input: InputOptions) throws -> PreparedInput {
+        let arch = loaded.model.architecture
+        if let geometry = arch.image {
+            guard let image = input.image else { throw InputProblem.imageRequired(arch.modelType) }
+            let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
+            let picture = try RGBImage.readPNG(url)
+            let pixels = try ImagePreprocessor.load(directory: loaded.directory.url).pixelValues(picture)
+            let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
+            return PreparedInput(modelInput: .pixels(pixels), ids: [], texts: texts, spans: nil, prompt: nil,
+                                 encoding: nil, imagePath: url.path)
+        }
+        if input.image != nil { throw InputProblem.imageForTextModel(arch.modelType) }
+        let tokenized = try input.tokenized(loaded)
+        return PreparedInput(modelInput: .tokens(tokenized.ids, types: tokenized.encoding?.typeIDs), ids: tokenized.ids,
+                             texts: tokenized.texts(loaded), spans: tokenized.encoding?.offsets, prompt: tokenized.prompt,
+                             encoding: tokenized.encoding, imagePath: nil)
+    }
+}
+
+/// Input mistakes found while preparing a model input.
+enum InputProblem: Error, LocalizedError {
+    case imageRequired(String)
+    case imageForTextModel(String)
+
+    var errorDescription: String? {
+        switch self {
+        case .imageRequired(let type): "this \(type) model reads images; pass --image FILE.png"
+        case .imageForTextModel(let type): "this \(type) model reads text, not images; give a prompt or --ids"
+        }
+    }
+}

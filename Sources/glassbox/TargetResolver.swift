@@ -1,0 +1,92 @@
+import Foundation
+import Glassbox
+
+/// The prediction an explanation is about: where, which token or class, and how sure the model is.
+struct ResolvedTarget {
+    let position: Int
+    /// Token id or class index; `nil` for models without a prediction head.
+    let id: Int?
+    let text: String
+    let logit: Float?
+    let probability: Float?
+}
+
+/// Picks the explained position and target from the options and one forward pass.
+struct TargetResolver {
+    let loaded: LoadedModel
+    let prepared: PreparedInput
+
+    func resolve(position explicit: Int?, text: String?, id: Int?) throws -> ResolvedTarget {
+        let arch = loaded.model.architecture
+        let n = prepared.count
+        let position = try explicit ?? defaultPosition()
+        guard position >= 0 && position < n else { throw CLIError.positionOutOfRange(position, length: n) }
+        guard arch.head != .none else {
+            if text != nil || id != nil { throw TargetProblem.noHead(arch.modelType) }
+            return ResolvedTarget(position: position, id: nil, text: prepared.texts[position], logit: nil, probability: nil)
+        }
+        let rows: LogitRows = arch.head.predictsTokens ? .positions([position]) : .all
+        let logits = try firstLogitRow(loaded.model.forward(prepared.modelInput, logitRows: rows))
+        let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
+        let chosen: Int
+        if let id {
+            guard id >= 0 && id < logits.count else { throw TargetProblem.idOutOfRange(id, count: logits.count) }
+            chosen = id
+        } else if let text {
+            chosen = try targetID(for: text, labels: labels)
+        } else {
+            chosen = logits.indices.max { logits[$0] < logits[$1] }!
+        }
+        let top = TopK.softmaxTop(logits, k: logits.count).first { $0.index == chosen }!
+        return ResolvedTarget(position: position, id: chosen, text: labels?[chosen] ?? loaded.text(chosen),
+                              logit: top.logit, probability: top.probability)
+    }
+
+    /// Last token for causal LMs; the first mask for masked LMs; `[CLS]` (0) otherwise.
+    private func defaultPosition() throws -> Int {
+        switch loaded.model.architecture.head {
+        case .languageModel: return prepared.count - 1
+        case .maskedLanguageModel:
+            let mask = ["[MASK]", "<mask>"].lazy.compactMap { loaded.vocabulary?.id(of: $0) }.first
+            return mask.flatMap { prepared.ids.firstIndex(of: $0) } ?? 0
+        default: return 0
+        }
+    }
+
+    /// A class label, or a text that is exactly one token of the model's vocabulary.
+    private func targetID(for text: String, labels: [String]?) throws -> Int {
+        if let labels {
+            guard let index = labels.firstIndex(of: text) else { throw TargetProblem.unknownLabel(text, labels: labels) }
+            return index
+        }
+        let tokenizer = try Tokenizer.load(directory: loaded.directory.url)
+        let ids = try tokenizer.encode(text, addSpecialTokens: false).ids
+        guard ids.count == 1 else { throw TargetProblem.notOneToken(text, pieces: ids.map(loaded.text)) }
+        return ids[0]
+    }
+
+    private func firstLogitRow(_ result: ForwardResult) throws -> [Float] {
+        guard let logits = result.logits else { throw TargetProblem.noHead(loaded.model.architecture.modelType) }
+        return logits.row(0).storage
+    }
+}
+
+enum TargetProblem: Error, LocalizedError {
+    case noHead(String)
+    case idOutOfRange(Int, count: Int)
+    case unknownLabel(String, labels: [String])
+    case notOneToken(String, pieces: [String])
+
+    var errorDescription: String? {
+        switch self {
+        case .noHead(let type):
+            "this \(type) checkpoint has no prediction head, so there is no target to choose; explain a position with --position"
+        case .idOutOfRange(let id, let count):
+            "--target-id \(id) is outside 0..<\(count)"
+        case .unknownLabel(let label, let labels):
+            "'\(label)' is not a class of this model; classes: \(labels.joined(separator: ", "))"
+        case .notOneToken(let text, let pieces):
+            "--target '\(text)' is \(pieces.count) tokens (\(pieces.map { $0.debugDescription }.joined(separator: " "))); give one token (often with its leading space) or use --target-id"
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox tokenize`: a prompt's tokens with ids, token strings and byte offsets, as the
+/// model's own tokenizer gives them (the weights are not loaded). With `--ids`, the pieces of
+/// those ids and the text they decode to.
+struct TokenizeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "tokenize",
+        abstract: "Tokenize a prompt with the model's tokenizer: ids, token strings, byte offsets.",
+        discussion: """
+            Offsets are UTF-8 byte offsets into the prompt; tokens the tokenizer adds around it \
+            ([CLS], <s>, …) have start = end. Ids are those the Hugging Face `tokenizers` library gives.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var input: InputOptions
+
+    @Flag(inversion: .prefixedNo, help: "Add the special tokens the checkpoint's post-processor adds.")
+    var specialTokens = true
+
+    @Flag(name: .long, help: "Print one JSON object on stdout.")
+    var json = false
+
+    func run() throws {
+        let directory = try modelOptions.resolve()
+        let tokenizer = try Tokenizer.load(directory: directory.url)
+        let rows: [Row]
+        let prompt = input.promptText
+        if let prompt {
+            guard !prompt.isEmpty else { throw CLIError.emptyInput }
+            let encoding = try tokenizer.encode(prompt, addSpecialTokens: specialTokens)
+            let bytes = Array(prompt.utf8)
+            rows = encoding.ids.indices.map { i in
+                let span = encoding.offsets[i]
+                let covered = span.isEmpty || span.end > bytes.count ? encoding.tokens[i]
+                    : String(decoding: bytes[span.start..<span.end], as: UTF8.self)
+                return Row(id: encoding.ids[i], piece: encoding.tokens[i], text: covered, span: span,
+                           special: encoding.specialTokensMask[i], word: encoding.wordIDs[i])
+            }
+        } else {
+            let ids = try InputOptions.parseIDs(input.ids ?? "")
+            let vocabulary = TokenVocabulary(tokenizer: tokenizer)
+            rows = ids.map { id in
+                Row(id: id, piece: tokenizer.token(for: id) ?? "<\(id)>", text: vocabulary.displayText(id), span: nil,
+                    special: tokenizer.token(for: id).map(tokenizer.isSpecial) ?? false, word: nil)
+            }
+        }
+        let ids = rows.map(\.id)
+        let decoded = tokenizer.decode(ids)
+        if json {
+            let model: [String: Any] = ["name": modelOptions.model ?? "", "path": directory.url.path,
+                                        "tokenizer": tokenizer.source, "tokenizerModel": tokenizer.modelType]
+            try Console.json([
+                "glassbox": GlassboxVersion.string, "command": "tokenize", "model": model,
+                "tokens": rows.map(\.json), "decoded": decoded,
+            ])
+            return
+        }
+        print("model  \(directory.url.path) (\(tokenizer.source), \(tokenizer.modelType))")
+        print("\(rows.count) tokens; decoded: \(decoded.debugDescription)")
+        print("index  id        bytes        token                text")
+        for (i, row) in rows.enumerated() {
+            let bytes = row.span.map { "\($0.start)..<\($0.end)" } ?? "-"
+            print(String(format: "%5d  %-8d  ", i, row.id) + bytes.padding(toLength: 11, withPad: " ", startingAt: 0)
+                  + "  " + row.piece.debugDescription.padding(toLength: 19, withPad: " ", startingAt: 0)
+                  + "  " + row.text.debugDescription + (row.special ? "  (special)" : ""))
+        }
+    }
+
+    /// One token as shown.
+    struct Row {
+        let id: Int
+        /// The token string (`Ġthe`, `##ing`, `▁of`, `[CLS]`).
+        let piece: String
+        /// The prompt's text it covers (the token string for tokens the post-processor added), or
+        /// its display text for `--ids`.
+        let text: String
+        let span: TokenSpan?
+        let special: Bool
+        let word: Int?
+
+        var json: [String: Any] {
+            ["id": id, "text": text, "token": piece, "start": span.map { $0.start as Any } ?? NSNull(),
+             "end": span.map { $0.end as Any } ?? NSNull(), "special": special, "word": word.map { $0 as Any } ?? NSNull()]
+        }
+    }
+}

@@ -1,0 +1,110 @@
+import Foundation
+import GlassboxTestSupport
+import XCTest
+
+/// `glassbox tokenize` and `glassbox predict --prompt` end to end, on the fixture models that
+/// carry real trained tokenizers (Tests/Fixtures/tokenizers/models/): gpt2-tiny with a 128-token
+/// byte-level BPE tokenizer.json, bert-tiny-mlm with a 120-piece WordPiece vocab.txt. Expected
+/// ids and byte offsets come from the Python `tokenizers` library (goldens/fixture-models.json).
+final class TokenizeCommandTests: XCTestCase {
+    let gpt2 = "Tests/Fixtures/tokenizers/models/gpt2-tiny-bpe128"
+    let bert = "Tests/Fixtures/tokenizers/models/bert-tiny-mlm-wp120"
+
+    struct Golden: Decodable {
+        struct Case: Decodable {
+            let prompt: String
+            let ids: [Int]
+            let tokens: [String]
+            let spans: [Int]
+            let special: [Int]
+
+            /// (start, end) per token from the (start − previous end, length) pairs.
+            var offsets: [(Int, Int)] {
+                var out: [(Int, Int)] = [], previous = 0
+                for k in stride(from: 0, to: spans.count - 1, by: 2) {
+                    out.append((previous + spans[k], previous + spans[k] + spans[k + 1]))
+                    previous += spans[k] + spans[k + 1]
+                }
+                return out
+            }
+        }
+        let models: [String: [Case]]
+    }
+
+    private func golden(_ model: String) throws -> [Golden.Case] {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/tokenizers/goldens/fixture-models.json")
+        return try XCTUnwrap(try JSONDecoder().decode(Golden.self, from: Data(contentsOf: url)).models[model])
+    }
+
+    private func json(_ arguments: [String]) throws -> [String: Any] {
+        let output = try runGlassbox(arguments)
+        XCTAssertEqual(output.status, 0, output.stderr)
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any],
+                             "stdout is not one JSON object: \(output.stdout)")
+    }
+
+    private func assertTokens(_ tokens: [[String: Any]], match expected: Golden.Case, _ label: String,
+                              file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(tokens.compactMap { $0["id"] as? Int }, expected.ids, label, file: file, line: line)
+        XCTAssertEqual(tokens.compactMap { $0["start"] as? Int }, expected.offsets.map(\.0), label, file: file, line: line)
+        XCTAssertEqual(tokens.compactMap { $0["end"] as? Int }, expected.offsets.map(\.1), label, file: file, line: line)
+        let bytes = Array(expected.prompt.utf8)
+        for (i, token) in tokens.enumerated() where i < expected.ids.count {
+            let (s, e) = expected.offsets[i]
+            let text = s == e ? expected.tokens[i] : String(decoding: bytes[s..<e], as: UTF8.self)
+            XCTAssertEqual(token["text"] as? String, text, "\(label) token \(i)", file: file, line: line)
+        }
+    }
+
+    func testTokenizeMatchesTheReference() throws {
+        for (model, name) in [(gpt2, "gpt2-tiny-bpe128"), (bert, "bert-tiny-mlm-wp120")] {
+            for c in try golden(name) {
+                let object = try json(["tokenize", "--model", model, "--prompt", c.prompt, "--json"])
+                XCTAssertEqual(object["command"] as? String, "tokenize")
+                let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
+                assertTokens(tokens, match: c, "\(name) \(c.prompt.debugDescription)")
+                XCTAssertEqual(tokens.enumerated().filter { $0.element["special"] as? Bool == true }.map(\.offset), c.special)
+            }
+        }
+    }
+
+    func testTokenizeTableAndIDs() throws {
+        let table = try runGlassbox(["tokenize", "--model", bert, "the king of denmark"])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        XCTAssertTrue(table.stdout.contains("[CLS]") && table.stdout.contains("(special)"), table.stdout)
+        XCTAssertTrue(table.stdout.contains("decoded: \"[CLS] the king of denmark [SEP]\""), table.stdout)
+
+        let plain = try json(["tokenize", "--model", bert, "the king", "--no-special-tokens", "--json"])
+        XCTAssertEqual((plain["tokens"] as? [[String: Any]])?.first?["start"] as? Int, 0)
+        XCTAssertEqual(plain["decoded"] as? String, "the king")
+
+        let ids = try json(["tokenize", "--model", bert, "--ids", "2,4,3", "--json"])
+        let tokens = try XCTUnwrap(ids["tokens"] as? [[String: Any]])
+        XCTAssertEqual(tokens.compactMap { $0["token"] as? String }, ["[CLS]", "[MASK]", "[SEP]"])
+        XCTAssertTrue(tokens.allSatisfy { $0["start"] is NSNull && $0["end"] is NSNull })
+    }
+
+    func testPredictWithAPromptRunsItsTokens() throws {
+        let c = try XCTUnwrap(try golden("gpt2-tiny-bpe128").first)
+        let byPrompt = try json(["predict", "--model", gpt2, "--prompt", c.prompt, "--top-k", "5", "--json"])
+        assertTokens(try XCTUnwrap(byPrompt["tokens"] as? [[String: Any]]), match: c, "predict --prompt")
+        XCTAssertEqual(byPrompt["position"] as? Int, c.ids.count - 1)
+        let ids = c.ids.map(String.init).joined(separator: ",")
+        let byIDs = try json(["predict", "--model", gpt2, "--ids", ids, "--top-k", "5", "--json"])
+        let top = { (o: [String: Any]) in (o["top"] as? [[String: Any]])?.compactMap { $0["id"] as? Int } }
+        XCTAssertEqual(top(byPrompt), top(byIDs))
+        XCTAssertTrue((byIDs["tokens"] as? [[String: Any]])?.allSatisfy { $0["start"] is NSNull } ?? false)
+
+        let positional = try json(["predict", "--model", gpt2, c.prompt, "--top-k", "5", "--json"])
+        XCTAssertEqual(top(positional), top(byIDs))
+        let text = try runGlassbox(["predict", "--model", gpt2, c.prompt, "--top-k", "2"])
+        XCTAssertTrue(text.stdout.contains("input  \(c.ids.count) tokens: \"T\" \"o\" \" be\""), text.stdout)
+    }
+
+    func testMaskedLMPredictsAtTheMaskOfThePrompt() throws {
+        let c = try XCTUnwrap(try golden("bert-tiny-mlm-wp120").first { $0.prompt.contains("[MASK]") })
+        let object = try json(["predict", "--model", bert, "--prompt", c.prompt, "--json"])
+        assertTokens(try XCTUnwrap(object["tokens"] as? [[String: Any]]), match: c, "bert predict")
+        XCTAssertEqual(object["position"] as? Int, c.tokens.firstIndex(of: "[MASK]"))
+    }
+}
