@@ -8,5 +8,6 @@ struct Bench: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "glassbox-bench",
         abstract: "Benchmarks of Glassbox against the PyTorch reference on the same machine and thread count.",
-        subcommands: [ForwardBenchmark.self, SgemmBenchmark.self, TokenizerBenchmark.self, AtManBenchmark.self])
+        subcommands: [ForwardBenchmark.self, SgemmBenchmark.self, TokenizerBenchmark.self, AtManBenchmark.self,
+                      CorpusScanBenchmark.self])
 }

@@ -1,0 +1,120 @@
+import Foundation
+import GlassboxRuntime
+import GlassboxTensor
+
+/// How a lens turns a hidden state `[r, d]` into output logits: the model's own head, applied to
+/// an intermediate state (nostalgebraist 2020, "interpreting GPT: the logit lens"; ALGORITHMS.md §5.1).
+///
+/// The final norm is always recomputed from the rows' *own* statistics — never the final layer's
+/// cached scale (TransformerLens issue #1076, fixed in PR #1180: reusing it flattens early layers).
+public struct LensReadout: Sendable {
+    public enum Kind: String, Sendable, Codable, CaseIterable {
+        /// The model's token head. Pre-norm LMs (GPT-2, Llama, Mistral, Qwen2): `W_U·FinalNorm(h) + b_U`.
+        /// BERT masked LM: `cls.predictions` = decoder(LN(act(dense(h)))) + bias (h is post-LN already).
+        case vocabulary
+        /// `h·Eᵀ` with the input word embeddings, for encoders without an MLM head (a BERT encoder or
+        /// classifier): an approximation — the model never reads its states this way.
+        case tiedEmbeddings
+        /// The classifier. ViT: `classifier(LayerNorm(h))` per token (Vilas et al., NeurIPS 2023, §3:
+        /// `head(norm(h))`); BERT classifiers: `classifier(tanh(pooler(h)))` per token.
+        case classes
+    }
+
+    public let kind: Kind
+    /// True for `tiedEmbeddings`.
+    public let approximate: Bool
+    /// What is applied, for labels and provenance.
+    public let description: String
+    /// Number of outputs `V` (tokens or classes).
+    public let outputs: Int
+    /// Class names for `classes`.
+    public let classLabels: [String]?
+    private let model: TransformerModel
+
+    /// The model's natural readout: `vocabulary` for token heads, `classes` for a ViT classifier,
+    /// `tiedEmbeddings` for BERT encoders and classifiers. Throws for a model with neither (a ViT
+    /// without a classifier).
+    public static func natural(for model: TransformerModel) throws -> LensReadout {
+        let arch = model.architecture
+        switch arch.head {
+        case .languageModel, .maskedLanguageModel: return try make(.vocabulary, for: model)
+        case .sequenceClassification where arch.image != nil: return try make(.classes, for: model)
+        case .sequenceClassification, .none: return try make(.tiedEmbeddings, for: model)
+        }
+    }
+
+    /// A specific readout; throws when the model lacks what it needs.
+    public static func make(_ kind: Kind, for model: TransformerModel) throws -> LensReadout {
+        let arch = model.architecture, head = model.weights.head
+        switch kind {
+        case .vocabulary:
+            guard arch.head.predictsTokens, let unembed = head.unembed else {
+                throw AnalysisError.invalidOption("\(arch.modelType) has no token prediction head; use the tied-embedding approximation or the class lens")
+            }
+            let label = arch.head == .maskedLanguageModel
+                ? "MLM head (dense, \(arch.activation.rawValue), LayerNorm, decoder + bias)"
+                : (head.finalNorm != nil ? "final norm (recomputed per row) + unembedding" : "unembedding")
+            return LensReadout(kind: kind, approximate: false, description: label, outputs: unembed.outFeatures,
+                               classLabels: nil, model: model)
+        case .tiedEmbeddings:
+            let token = model.weights.embeddings.token
+            guard token.rank == 2, token.shape[0] > 0 else {
+                throw AnalysisError.invalidOption("\(arch.modelType) has no token embedding to read through")
+            }
+            return LensReadout(kind: kind, approximate: true, description: "tied word embeddings h·Eᵀ (approximate)",
+                               outputs: token.shape[0], classLabels: nil, model: model)
+        case .classes:
+            guard case .sequenceClassification(let labels) = arch.head, let unembed = head.unembed else {
+                throw AnalysisError.invalidOption("\(arch.modelType) has no classifier for a class lens")
+            }
+            let label = head.pooler != nil && arch.image == nil
+                ? "pooler (tanh) + classifier, per token" : "final LayerNorm (recomputed per row) + classifier, per token"
+            return LensReadout(kind: kind, approximate: false, description: label, outputs: unembed.outFeatures,
+                               classLabels: labels, model: model)
+        }
+    }
+
+    /// Logits `[r, V]` of hidden states `h [r, d]`.
+    public func logits(_ h: Tensor) -> Tensor {
+        let weights = model.weights, arch = model.architecture
+        switch kind {
+        case .vocabulary:
+            let unembed = weights.head.unembed!
+            if arch.head == .maskedLanguageModel, let transform = weights.head.transform, let norm = weights.head.transformNorm {
+                var t = transform(h)
+                Self.activate(arch.activation, &t)
+                return unembed(Self.normalize(t, norm))
+            }
+            return unembed(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)
+        case .tiedEmbeddings:
+            return matmul(h, weights.embeddings.token, transposeB: true)
+        case .classes:
+            let classifier = weights.head.unembed!
+            if arch.image == nil, let pooler = weights.head.pooler {
+                var p = pooler(h)
+                p.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = tanhf(b[i]) } }
+                return classifier(p)
+            }
+            return classifier(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)
+        }
+    }
+
+    /// `γ·norm(x) + β` with statistics from each row of `x` itself.
+    static func normalize(_ x: Tensor, _ norm: Norm) -> Tensor {
+        let normalized = switch norm.kind {
+        case .layerNorm(let eps): layerNormalize(x, eps: eps).normalized
+        case .rmsNorm(let eps): rmsNormalize(x, eps: eps).normalized
+        }
+        return affine(normalized, gamma: norm.weight, beta: norm.bias)
+    }
+
+    static func activate(_ activation: Activation, _ x: inout Tensor) {
+        switch activation {
+        case .gelu: geluErf(&x)
+        case .geluTanh: geluTanh(&x)
+        case .quickGelu: quickGelu(&x)
+        case .relu: relu(&x)
+        case .silu: silu(&x)
+        }
+    }
+}
