@@ -1,0 +1,80 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox lens`: the logit lens (nostalgebraist 2020) — what each layer would predict — as a
+/// layers × positions table of top tokens coloured by probability.
+struct LensCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lens", abstract: "Logit lens: each layer's prediction at each position (layers × positions).")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var input: InputOptions
+
+    @Option(help: "Read the residual stream (resid), or each attention (attn) or MLP (mlp) output.")
+    var site: LensSiteOption = .resid
+    @Option(help: "Tokens kept per cell.") var topK = 5
+    @Option(help: "Report the rank and probability of this token id (default: the model's own final prediction).")
+    var targetId: Int?
+    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/lens-SITE-MODEL.png).") var out: String?
+    @Flag(help: "Print one JSON object on stdout.") var json = false
+
+    func validate() throws {
+        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let arch = loaded.model.architecture
+        let prepared = try PreparedInput.prepare(loaded, input: input)
+        let texts: [String]? = arch.vocabSize > 0 ? (0..<arch.vocabSize).map(loaded.text) : nil
+        let result = try LogitLens.run(loaded.model, prepared.modelInput, options: LogitLens.Options(
+            site: site.site, topK: topK, target: targetId.map { .id($0) } ?? .finalTop, tokenTexts: texts))
+        let name = PictureOutput.slug(loaded.spec)
+        let url = try PictureOutput.url(out, defaultName: "lens-\(site.rawValue)-\(name)")
+        let label = { (s: TokenScore) in s.text ?? "<\(s.id)>" }
+        let cells = result.rows.map { row in
+            row.cells.map { cell in
+                LensTable.Cell(text: cell.top.first.map(label) ?? "", probability: Double(cell.top.first?.prob ?? 0),
+                               isMarked: cell.targetRank == 1)
+            }
+        }
+        let figure = LensTable(cells: cells, positionLabels: result.positions.map { TokenText.label(prepared.texts[$0]) },
+                               layerLabels: result.rows.map(\.label),
+                               title: "Logit lens (\(site.rawValue)\(result.approximate ? ", approximate: tied embeddings" : "")) · \(name)")
+        let report = try figure.render(to: url, scale: 2)
+        for warning in report.warnings { Console.note("warning: \(warning)") }
+        if json {
+            try Console.json([
+                "glassbox": GlassboxVersion.string, "command": "lens", "model": loaded.jsonDescription,
+                "site": site.rawValue, "readout": result.readoutDescription, "approximate": result.approximate,
+                "tokens": prepared.jsonTokens,
+                "target": targetId.map { ["id": $0, "text": loaded.text($0)] as [String: Any] } ?? ["id": NSNull(), "text": "final prediction"],
+                "rows": result.rows.map { row in
+                    ["label": row.label, "positions": row.cells.map { cell in
+                        ["position": cell.position,
+                         "top": cell.top.map { ["id": $0.id, "text": label($0), "prob": Double($0.prob ?? 0)] as [String: Any] },
+                         "targetRank": cell.targetRank.map { $0 as Any } ?? NSNull(),
+                         "targetProb": cell.targetProb.map { Double($0) as Any } ?? NSNull(),
+                         "kl": Double(cell.kl)] as [String: Any]
+                    }] as [String: Any]
+                },
+            ])
+            Console.note("picture: \(url.path)")
+            return
+        }
+        print("logit lens, \(result.readoutDescription)\(result.approximate ? " (approximate)" : "")")
+        for row in result.rows {
+            let tops = row.cells.map { cell in
+                (cell.top.first.map(label) ?? "").debugDescription + String(format: " %.2f", cell.top.first?.prob ?? 0)
+            }
+            print(row.label.padding(toLength: 10, withPad: " ", startingAt: 0) + tops.joined(separator: "  "))
+        }
+        print("picture: \(url.path)")
+    }
+}
+
+enum LensSiteOption: String, ExpressibleByArgument, CaseIterable {
+    case resid, attn, mlp
+    var site: LensSite { switch self { case .resid: .resid; case .attn: .attn; case .mlp: .mlp } }
+}
