@@ -8,5 +8,6 @@ struct GlassboxCommand: ParsableCommand {
         abstract: "Explain what transformer models do: load Hugging Face checkpoints, run them, look inside.",
         version: GlassboxVersion.string,
         subcommands: [InfoCommand.self, TokenizeCommand.self, PredictCommand.self, ExplainCommand.self,
-                      AttentionCommand.self, LensCommand.self, RenderCommand.self])
+                      AttentionCommand.self, LensCommand.self, ProjectCommand.self,
+                      NeuronsCommand.self, RenderCommand.self])
 }

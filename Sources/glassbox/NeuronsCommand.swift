@@ -1,0 +1,113 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox neurons`: FFN key-value memories (Geva et al. 2021, 2022): a neuron's value tokens,
+/// the dominant sub-updates of a prompt, or trigger examples from a corpus scan.
+struct NeuronsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "neurons",
+        abstract: "FFN memories: a neuron's value tokens, a prompt's dominant sub-updates, or trigger examples from a corpus.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Argument(help: "A prompt: show its dominant sub-updates at --position.") var text: String?
+    @Option(help: "Token ids instead of a prompt.") var ids: String?
+    @Option(help: "The layer.") var layer: Int
+    @Option(help: "A neuron: its value tokens (and, with --corpus, its trigger examples).") var neuron: Int?
+    @Option(help: "The position of the sub-updates (default: last).") var position: Int?
+    @Option(help: "A text file to scan for trigger examples (one paragraph per blank-line-separated block).")
+    var corpus: String?
+    @Option(help: "Entries listed.") var topK = 10
+    @Option(help: "Write the picture here (default: output/neurons-MODEL.png).") var out: String?
+    @Flag(help: "Print one JSON object on stdout.") var json = false
+
+    func validate() throws {
+        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if text == nil && ids == nil && neuron == nil && corpus == nil {
+            throw ValidationError("give a prompt or --ids (sub-updates), --neuron (value tokens) or --corpus (trigger examples)")
+        }
+    }
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let model = loaded.model
+        let vocab = model.architecture.vocabSize
+        let texts: [String]? = vocab > 0 ? (0..<vocab).map(loaded.text) : nil
+        let name = PictureOutput.slug(loaded.spec)
+        let url = try PictureOutput.url(out, defaultName: "neurons-L\(layer)-\(name)")
+        var object: [String: Any] = ["glassbox": GlassboxVersion.string, "command": "neurons", "model": loaded.jsonDescription,
+                                     "layer": layer]
+        var lines: [String] = []
+        var bars: (labels: [String], values: [Double], title: String)?
+
+        if let neuron {
+            let value = try ParameterProjection.ffnValue(model, layer: layer, neuron: neuron, k: topK, texts: texts)
+            object["value"] = ["neuron": neuron, "norm": Double(value.norm),
+                               "top": value.top.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
+            lines.append("layer \(layer) neuron \(neuron) value (‖v‖ = \(String(format: "%.3f", value.norm))) promotes: "
+                         + value.top.map { ($0.text ?? "<\($0.id)>").debugDescription }.joined(separator: " "))
+            bars = (value.top.map { TokenText.label($0.text ?? "<\($0.id)>") }, value.top.map { Double($0.score) },
+                    "Layer \(layer), neuron \(neuron): value tokens · \(name)")
+        }
+        if text != nil || ids != nil {
+            let tokenIDs: [Int] = if let text { try loaded.tokenizer.get().encode(text).ids }
+                else { try InputOptions.parseIDs(ids ?? "") }
+            guard !tokenIDs.isEmpty else { throw CLIError.emptyInput }
+            let updates = try FFNMemories.dominantSubUpdates(model, .tokens(tokenIDs, types: nil),
+                                                             position: position, layers: [layer], count: topK, texts: texts)
+            let top = updates.layers[0].updates
+            object["subUpdates"] = ["position": updates.position, "updates": top.map { u in
+                ["neuron": u.neuron, "coefficient": Double(u.coefficient), "valueNorm": Double(u.valueNorm), "score": Double(u.score),
+                 "tokens": u.tokens.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
+                    as [String: Any]
+            }]
+            lines.append("dominant sub-updates of layer \(layer) at position \(updates.position) (|m|·‖v‖, top tokens of m·v):")
+            for u in top {
+                lines.append(String(format: "  neuron %5d  %8.3f  ", u.neuron, u.score)
+                             + u.tokens.prefix(5).map { ($0.text ?? "<\($0.id)>").debugDescription }.joined(separator: " "))
+            }
+            bars = (top.map { "n\($0.neuron)" }, top.map { Double($0.score) },
+                    "Layer \(layer): dominant sub-updates at position \(updates.position) · \(name)")
+        }
+        if let corpus {
+            let chunks = try String(contentsOfFile: (corpus as NSString).expandingTildeInPath, encoding: .utf8)
+                .components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
+            let tokenizer = try loaded.tokenizer.get()
+            var index = 0
+            let result = try FFNMemories.scanTriggers(model, options: .init(layers: [layer], examplesPerNeuron: topK), next: {
+                while index < chunks.count {
+                    defer { index += 1 }
+                    let ids = try tokenizer.encode(chunks[index]).ids
+                    if !ids.isEmpty { return Array(ids.prefix(model.architecture.contextLength)) }
+                }
+                return nil
+            }, progress: { p in
+                FileHandle.standardError.write(Data(String(format: "\rscan: %d sequences, %d tokens, %.0f tokens/s",
+                                                           p.sequences, p.tokens, p.tokensPerSecond).utf8))
+            })
+            FileHandle.standardError.write(Data("\n".utf8))
+            let neurons = neuron.map { [$0] } ?? Array(0..<min(5, model.architecture.dFF))
+            object["triggers"] = neurons.map { n in
+                ["neuron": n, "examples": result.layers[0].neurons[n].map {
+                    ["activation": Double($0.activation), "prefix": tokenizer.decode($0.prefix), "position": $0.position] as [String: Any]
+                }] as [String: Any]
+            }
+            for n in neurons {
+                lines.append("neuron \(n) is most active after:")
+                for e in result.layers[0].neurons[n].prefix(topK) {
+                    lines.append(String(format: "  %8.3f  ", e.activation) + "…" + tokenizer.decode(e.prefix).debugDescription)
+                }
+            }
+        }
+        if let bars {
+            try BarChart(values: bars.values, labels: bars.labels, title: bars.title, valueLabel: "score").render(to: url, scale: 2)
+        }
+        if json {
+            try Console.json(object)
+            if bars != nil { Console.note("picture: \(url.path)") }
+            return
+        }
+        lines.forEach { print($0) }
+        if bars != nil { print("picture: \(url.path)") }
+    }
+}

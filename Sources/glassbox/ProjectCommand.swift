@@ -1,0 +1,88 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// What `glassbox project` reads in embedding space.
+enum ProjectWhat: String, ExpressibleByArgument, CaseIterable {
+    case ffnKey = "ffn-key", ffnValue = "ffn-value", ov, qk
+}
+
+/// Token filters for projections.
+enum FilterOption: String, ExpressibleByArgument, CaseIterable { case all, ascii, alnum }
+
+/// `glassbox project`: parameters read in embedding space (Dar et al., ACL 2023): FFN keys and
+/// values as tokens, per-head W_VO and W_QK as top token pairs (computed blockwise).
+struct ProjectCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "project", abstract: "Read parameters in embedding space: FFN keys/values, head OV/QK token pairs.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(help: "The layer.") var layer: Int
+    @Option(help: "The head (OV and QK).") var head: Int?
+    @Option(help: "ffn-key, ffn-value, ov or qk (default: ov with --head, else ffn-value).") var what: ProjectWhat?
+    @Option(help: "The FFN neuron (ffn-key, ffn-value).") var neuron: Int?
+    @Option(help: "Entries listed.") var topK = 20
+    @Option(help: "Keep only these tokens: all, ascii, alnum.") var filter: FilterOption = .all
+    @Option(help: "Write the picture here (default: output/project-WHAT-MODEL.png).") var out: String?
+    @Flag(help: "Print one JSON object on stdout.") var json = false
+
+    func validate() throws {
+        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+    }
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let model = loaded.model
+        let what = self.what ?? (head != nil ? .ov : .ffnValue)
+        let texts: [String]? = model.architecture.vocabSize > 0 ? (0..<model.architecture.vocabSize).map(loaded.text) : nil
+        let tokenFilter: TokenFilter = switch (filter, texts) {
+        case (.ascii, let t?): .ascii(texts: t)
+        case (.alnum, let t?): .alphanumeric(texts: t)
+        default: .all
+        }
+        let name = PictureOutput.slug(loaded.spec)
+        let url = try PictureOutput.url(out, defaultName: "project-\(what.rawValue)-\(name)")
+        var labels: [String] = [], values: [Double] = [], title = ""
+        var object: [String: Any] = ["glassbox": GlassboxVersion.string, "command": "project", "model": loaded.jsonDescription,
+                                     "layer": layer, "what": what.rawValue, "filter": tokenFilter.label]
+        switch what {
+        case .ffnKey, .ffnValue:
+            guard let neuron else { throw ValidationError("--neuron is needed for \(what.rawValue)") }
+            let projections = what == .ffnKey
+                ? try ParameterProjection.ffnKeys(model, layer: layer, neuron: neuron, k: topK, filter: tokenFilter, texts: texts)
+                : [try ParameterProjection.ffnValue(model, layer: layer, neuron: neuron, k: topK, filter: tokenFilter, texts: texts)]
+            let first = projections[0]
+            labels = first.top.map { TokenText.label($0.text ?? "<\($0.id)>") }
+            values = first.top.map { Double($0.score) }
+            title = "Layer \(layer), neuron \(neuron): \(first.kind) in embedding space · \(name)"
+            object["neuron"] = neuron
+            object["projections"] = projections.map { p in
+                ["kind": p.kind, "norm": Double(p.norm),
+                 "top": p.top.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] },
+                 "bottom": p.bottom.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
+                    as [String: Any]
+            }
+        case .ov, .qk:
+            guard let head else { throw ValidationError("--head is needed for \(what.rawValue)") }
+            let result = try HeadProjection.pairs(model, layer: layer, head: head, matrix: what == .ov ? .ov : .qk, k: topK,
+                                                  filter: tokenFilter, texts: texts)
+            labels = result.pairs.map { TokenText.label($0.fromText ?? "<\($0.from)>") + " → " + TokenText.label($0.toText ?? "<\($0.to)>") }
+            values = result.pairs.map { Double($0.score) }
+            title = "Layer \(layer), head \(head): top \(what.rawValue.uppercased()) token pairs · \(name)"
+            object["head"] = head
+            object["pairs"] = result.pairs.map {
+                ["from": $0.from, "fromText": $0.fromText ?? "", "to": $0.to, "toText": $0.toText ?? "", "score": Double($0.score)]
+                    as [String: Any]
+            }
+        }
+        try BarChart(values: values, labels: labels, title: title, valueLabel: "score").render(to: url, scale: 2)
+        if json {
+            try Console.json(object)
+            Console.note("picture: \(url.path)")
+            return
+        }
+        print(title)
+        for (label, value) in zip(labels, values) { print(String(format: "%10.4f  ", value) + label) }
+        print("picture: \(url.path)")
+    }
+}
