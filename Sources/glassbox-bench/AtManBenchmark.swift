@@ -83,24 +83,12 @@ struct AtManBenchmark: ParsableCommand {
     struct Reference { let median, cpu, peak, base: Double; let torch: String; let deltaCE: [Float] }
 
     private func runReference(ids: [Int], target: Int) throws -> Reference? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["scripts/bench/reference_atman.py", "--model", model,
-                             "--ids", ids.map(String.init).joined(separator: ","), "--target", "\(target)",
-                             "--threads", "\(threads)", "--batch-size", "\(batchSize)", "--repeats", "\(referenceRepeats)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let median = object["median_s"] as? Double, let peak = object["peak_rss_mb"] as? Double,
-              let base = object["base_rss_mb"] as? Double else {
-            FileHandle.standardError.write(Data("the PyTorch reference failed (exit \(process.terminationStatus))\n".utf8))
-            return nil
-        }
+        guard let object = try ReferenceRunner.run(
+            python: python, script: "scripts/bench/reference_atman.py",
+            arguments: ["--model", model, "--ids", ids.map(String.init).joined(separator: ","), "--target", "\(target)",
+                        "--threads", "\(threads)", "--batch-size", "\(batchSize)", "--repeats", "\(referenceRepeats)"]),
+            let median = object["median_s"] as? Double, let peak = object["peak_rss_mb"] as? Double,
+            let base = object["base_rss_mb"] as? Double else { return nil }
         let deltas = (object["delta_ce"] as? [Double] ?? []).map { Float($0) }
         return Reference(median: median, cpu: object["cpu_s"] as? Double ?? .nan, peak: peak, base: base,
                          torch: object["torch"] as? String ?? "?", deltaCE: deltas)

@@ -66,27 +66,13 @@ struct ForwardBenchmark: ParsableCommand {
     struct Reference { let median, min: Double; let torch, transformers: String }
 
     private func runReference() throws -> Reference? {
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            FileHandle.standardError.write(Data("no reference Python at \(python); build it with make-ref-venv.sh or pass --python\n".utf8))
-            return nil
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["scripts/bench/reference_forward.py", "--model", model, "--tokens", "\(tokens)",
-                             "--threads", "\(threads)", "--warmup", "\(warmup)", "--repeats", "\(repeats)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let median = object["median_s"] as? Double, let min = object["min_s"] as? Double else {
-            FileHandle.standardError.write(Data("the PyTorch reference failed (exit \(process.terminationStatus))\n".utf8))
-            return nil
-        }
+        guard let object = try ReferenceRunner.run(
+            python: python, script: "scripts/bench/reference_forward.py",
+            arguments: ["--model", model, "--tokens", "\(tokens)", "--threads", "\(threads)", "--warmup", "\(warmup)",
+                        "--repeats", "\(repeats)"]),
+            let median = object["median_s"] as? Double, let min = object["min_s"] as? Double else { return nil }
         return Reference(median: median, min: min, torch: object["torch"] as? String ?? "?",
                          transformers: object["transformers"] as? String ?? "?")
     }
+
 }

@@ -76,26 +76,12 @@ struct TokenizerBenchmark: ParsableCommand {
     struct Reference { let tokens: Int; let tokensPerSecond: Double }
 
     private func runReference(_ folder: String) throws -> Reference? {
-        guard FileManager.default.isExecutableFile(atPath: python) else {
-            FileHandle.standardError.write(Data("no reference Python at \(python); build it with make-ref-venv.sh or pass --python\n".utf8))
-            return nil
-        }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: python)
-        process.arguments = ["scripts/bench/reference_tokenizer.py", "--tokenizer", folder, "--corpus", corpus,
-                             "--unit", unit.rawValue, "--warmup", "\(warmup)", "--repeats", "\(repeats)"]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
-              let tokens = object["tokens"] as? Int, let rate = object["tokens_per_s"] as? Double else {
-            FileHandle.standardError.write(Data("the tokenizers reference failed for \(folder) (exit \(process.terminationStatus))\n".utf8))
-            return nil
-        }
+        guard let object = try ReferenceRunner.run(
+            python: python, script: "scripts/bench/reference_tokenizer.py",
+            arguments: ["--tokenizer", folder, "--corpus", corpus, "--unit", unit.rawValue, "--warmup", "\(warmup)",
+                        "--repeats", "\(repeats)"]),
+            let tokens = object["tokens"] as? Int, let rate = object["tokens_per_s"] as? Double else { return nil }
         return Reference(tokens: tokens, tokensPerSecond: rate)
     }
+
 }
