@@ -40,7 +40,7 @@ extension AttentionWeights {
         applyMask(&scores, arch.attentionMask(layer: layer))
         try hooks.fire(.block(layer, .attnScores), &scores)
 
-        var pattern = scores
+        var pattern = consume scores                   // a move: no [H, n, n] copy
         softmaxLastDim(&pattern)
         try hooks.fire(.block(layer, .pattern), &pattern)
 

@@ -21,7 +21,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, bias: Ten
 
     var outShape = Array(a.shape.dropLast())
     outShape.append(n)
-    // Start from the bias rows (beta = 1) or zeros (beta = 0), so C is always initialised.
+    // Start from the bias rows (beta = 1); without a bias, gemm's beta = 0 path writes every
+    // element of C itself (it zeroes C before accumulating), so C need not be zero-filled first.
     var y: Tensor
     if let bias {
         y = Tensor(shape: outShape) { out in
@@ -30,6 +31,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, bias: Ten
                 for r in 0..<m { (o + r * n).initialize(from: src, count: n) }
             }
         }
+    } else if m > 0, n > 0 {
+        y = Tensor(shape: outShape) { _ in }
     } else {
         y = Tensor.zeros(outShape)
     }
@@ -46,21 +49,22 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, bias: Ten
     return y
 }
 
-/// Strided row-major GEMM on raw pointers: `C[m, n] = alpha · A[m, k] · op(B) + beta · C`.
+/// Strided row-major GEMM on raw pointers: `C[m, n] = alpha · op(A) · op(B) + beta · C`.
 ///
 /// - Parameters:
-///   - a: `A`, `m` rows of `k` floats, rows `lda` (≥ k) floats apart.
+///   - a: `op(A) = A`, `m` rows of `k` floats, rows `lda` (≥ k) floats apart; or, when
+///     `transposeA`, `op(A) = Aᵀ` with `A` stored `[k, m]`, rows `lda` (≥ m) apart.
 ///   - b: `op(B) = B` stored `[k, n]` with rows `ldb` (≥ n) apart, or, when `transposeB`,
 ///     `op(B) = Bᵀ` with `B` stored `[n, k]`, rows `ldb` (≥ k) apart.
 ///   - c: `C`, `m` rows of `n` floats, rows `ldc` (≥ n) apart. When `beta == 0` its old contents are
 ///     never read (NaN garbage is fine).
 ///
-/// Uses `cblas_sgemv` when `m == 1`. `k == 0` gives `C = beta · C` without calling BLAS.
-public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
+/// Uses `cblas_sgemv` when `m == 1` (and A is not transposed). `k == 0` gives `C = beta · C` without calling BLAS.
+public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
                  b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
                  c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float = 1, beta: Float = 0) {
     precondition(m >= 0 && n >= 0 && k >= 0, "gemm: negative size m=\(m) n=\(n) k=\(k)")
-    precondition(lda >= k && ldc >= n && ldb >= (transposeB ? k : n),
+    precondition(lda >= (transposeA ? m : k) && ldc >= n && ldb >= (transposeB ? k : n),
                  "gemm: leading dimensions too small (lda=\(lda) ldb=\(ldb) ldc=\(ldc) for m=\(m) n=\(n) k=\(k))")
     guard m > 0, n > 0 else { return }
     // beta == 0 must not read C: zero it ourselves rather than trust every BLAS build's beta path.
@@ -72,7 +76,7 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
     guard k > 0 else { return }
     Threading.ensureConfigured()
     let lda32 = Int32(max(1, lda)), ldb32 = Int32(max(1, ldb)), ldc32 = Int32(max(1, ldc))
-    if m == 1 {
+    if m == 1 && !transposeA {
         if transposeB {
             // y[n] = B[n, k] · a[k]
             cblas_sgemv(CblasRowMajor, CblasNoTrans, Int32(n), Int32(k), alpha, b, ldb32,
@@ -83,7 +87,7 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int,
                         a, 1, beta, c, 1)
         }
     } else {
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
+        cblas_sgemm(CblasRowMajor, transposeA ? CblasTrans : CblasNoTrans, transposeB ? CblasTrans : CblasNoTrans,
                     Int32(m), Int32(n), Int32(k), alpha, a, lda32, b, ldb32, beta, c, ldc32)
     }
 }

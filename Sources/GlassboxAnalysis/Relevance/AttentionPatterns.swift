@@ -1,0 +1,30 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+/// Recomputes one head's attention pattern from the cached (post-RoPE) `q` and `k`, with the
+/// forward's own kernels (`gemm`, `applyMask`, `softmaxLastDim`), so the values are bitwise those
+/// of `Attention+Forward`. The sweeps keep no `[H, n, n]` tensors: each head's pattern is rebuilt
+/// when its backward needs it.
+enum AttentionPatterns {
+    /// Writes `A_h = softmax(mask(scale · q[:, h] · k[:, g]ᵀ))` `[n, n]` into `pattern`.
+    ///
+    /// - Parameters:
+    ///   - q: `[n, H, dh]`; k: `[n, Hkv, dh]`; `g = h ÷ (H/Hkv)`.
+    static func pattern(q: Tensor, k: Tensor, head h: Int, layer l: Int, architecture arch: Architecture,
+                        into pattern: inout Tensor) {
+        let (n, H, Hkv, dh) = (q.shape[0], arch.heads, arch.kvHeads, arch.headDim)
+        let g = h / (H / Hkv)
+        precondition(pattern.shape == [n, n], "pattern buffer \(pattern.shape) for n = \(n)")
+        q.withUnsafeBufferPointer { qp in
+            k.withUnsafeBufferPointer { kp in
+                pattern.withUnsafeMutableBufferPointer { ap in
+                    gemm(m: n, n: n, k: dh, a: qp.baseAddress! + h * dh, lda: H * dh,
+                         b: kp.baseAddress! + g * dh, ldb: Hkv * dh, transposeB: true,
+                         c: ap.baseAddress!, ldc: n, alpha: arch.attentionScale(layer: l))
+                }
+            }
+        }
+        applyMask(&pattern, arch.attentionMask(layer: l))
+        softmaxLastDim(&pattern)
+    }
+}

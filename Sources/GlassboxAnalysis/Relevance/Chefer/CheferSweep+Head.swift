@@ -1,0 +1,48 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+extension CheferSweep {
+    /// Relevance at the last block's output `[n, d]`, seeded with the target's seed vector (one-hot
+    /// at the target for a logit: `generate_LRP`'s `one_hot_vector`, not the logit's value).
+    /// Output layers by α1β0, their activations (pooler tanh, MLM GELU) and norms by the identity.
+    /// Similarities: `R_a = a ⊙ ∂s/∂a` (the contributions to `a·b`), then the z-rule through the mean.
+    func headRelevance(_ target: RelevanceTarget, position: Int, forward: ForwardResult) throws -> Tensor {
+        let arch = architecture, head = weights.head
+        let d = arch.dModel
+        var out = Tensor.zeros([n, d])
+        if case .similarity(let other, let measure) = target.objective {
+            let a = ReverseSweep.meanRows(forward.hidden), b = ReverseSweep.meanRows(try model.forward(other).hidden)
+            var na = 0.0, nb = 0.0
+            for j in a.indices { na += Double(a[j] * a[j]); nb += Double(b[j] * b[j]) }
+            let factor = measure == .dot ? 1 : Float(1 / max((na * nb).squareRoot(), .leastNonzeroMagnitude))
+            for t in 0..<n {
+                for j in 0..<d {
+                    let share = CheferRules.safeDivide(forward.hidden[t, j] / Float(n), a[j])
+                    out[t, j] = share * a[j] * b[j] * factor
+                }
+            }
+            return out
+        }
+        guard let unembed = head.unembed, let logits = forward.logits else {
+            throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head: explain the similarity to a second input instead")
+        }
+        let row = logits.row(0).storage
+        let (seed, _) = try ReverseSweep.seed(target.objective, logits: row, position: position)
+        var r = CheferRules.linear(unembed, input: try tensor(.unembedIn), relevance: Tensor(shape: [1, row.count], storage: seed))
+        var hiddenRow = position
+        switch arch.head {
+        case .maskedLanguageModel:
+            guard let transform = head.transform else { throw AnalysisError.invalidOption("masked-LM head without its transform") }
+            r = CheferRules.linear(transform, input: forward.hidden.rows(position..<(position + 1)), relevance: r)
+        case .sequenceClassification:
+            hiddenRow = 0
+            if let pooler = head.pooler {
+                r = CheferRules.linear(pooler, input: forward.hidden.rows(0..<1), relevance: r)
+            }
+        case .languageModel, .none:
+            break
+        }
+        for j in 0..<d { out[hiddenRow, j] = r.storage[j] }
+        return out                                                                   // final norm: identity
+    }
+}

@@ -1,0 +1,90 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+/// The backward of `y = x·W + b` under the `.gradient` and `.gamma` rules.
+enum LinearRules {
+    /// `g_in [m, in]` from `g_out [m, out]`.
+    ///
+    /// - `.gradient`: `g_in = g_out · Wᵀ` — ε-LRP with ε = 0, the bias in the denominator absorbing
+    ///   its share `b·R/z` (Arras et al. 2025, §3; ALGORITHMS §2.1).
+    /// - `.gamma(γ)`: zennit's generalized Gamma (`zennit.rules.Gamma`) in LXT's gradient × input form.
+    ///   `input` is `x [m, in]`; the output `z = x·W + b` is recomputed (bitwise as in the forward).
+    static func backward(_ linear: Linear, _ gOut: Tensor, rule: RelevanceRule, input: () throws -> Tensor) rethrows -> Tensor {
+        switch rule {
+        case .gamma(let gamma):
+            return gammaBackward(linear, gOut, gamma: gamma, input: try input())
+        default:
+            return gradientBackward(linear, gOut)
+        }
+    }
+
+    /// `g_out · Wᵀ`: `[m, out] · W[in, out]ᵀ`, or `[m, out] · W[out, in]`. Rows of `g_out` that are
+    /// all zero (above the explained position of the last block, say) give zero rows: when they are
+    /// the majority only the others are multiplied.
+    static func gradientBackward(_ linear: Linear, _ gOut: Tensor) -> Tensor {
+        let transpose = linear.layout == .inOut
+        let out = gOut.dim(-1), rows = gOut.count / max(out, 1)
+        let live = gOut.withUnsafeBufferPointer { g in
+            (0..<rows).filter { r in (0..<out).contains { g[r * out + $0] != 0 } }
+        }
+        guard live.count * 2 < rows else { return matmul(gOut, linear.weight, transposeB: transpose) }
+        let product = matmul(gOut.reshaped([rows, out]).gatherRows(live), linear.weight, transposeB: transpose)
+        let inputs = product.shape[1]
+        var result = Tensor.zeros(Array(gOut.shape.dropLast()) + [inputs])
+        for (i, r) in live.enumerated() {
+            for j in 0..<inputs { result.storage[r * inputs + j] = product.storage[i * inputs + j] }
+        }
+        return result
+    }
+
+    /// Generalized Gamma (Montavon et al. 2019; Andéol et al. 2021) exactly as `zennit.rules.Gamma`
+    /// (zennit 0.5.1) under LXT's `zennit_patches.backward`:
+    ///
+    /// `R = z ⊙ g_out`; with `W± = W + γ·max/min(W, 0)`, `b± = b + γ·max/min(b, 0)`, `x⁺ = max(x, 0)`,
+    /// `x⁻ = min(x, 0)`:
+    /// `o₀ = x⁺W⁺ + b⁺`, `o₁ = x⁻W⁻`, `o₂ = x⁺W⁻ + b⁻`, `o₃ = x⁻W⁺`;
+    /// `s₊ = [z > 0]·R / stab(o₀ + o₁)`, `s₋ = [z < 0]·R / stab(o₂ + o₃)` with zennit's sign-aware
+    /// `stab(v) = v + 1e-6·sign(v)` (sign 0 counted +);
+    /// `R_in = x⁺ ⊙ (s₊W⁺ᵀ + s₋W⁻ᵀ) + x⁻ ⊙ (s₊W⁻ᵀ + s₋W⁺ᵀ)`; `g_in = R_in / (x + 1e-10·sign x)`.
+    static func gammaBackward(_ linear: Linear, _ gOut: Tensor, gamma: Float, input x: Tensor) -> Tensor {
+        let transpose = linear.layout == .outIn
+        let w = linear.weight
+        let wPlus = map(w) { $0 + gamma * max($0, 0) }, wMinus = map(w) { $0 + gamma * min($0, 0) }
+        let bPlus = linear.bias.map { b in map(b) { $0 + gamma * max($0, 0) } }
+        let bMinus = linear.bias.map { b in map(b) { $0 + gamma * min($0, 0) } }
+        let xPos = map(x) { max($0, 0) }, xNeg = map(x) { min($0, 0) }
+        let z = matmul(x, w, transposeB: transpose, bias: linear.bias)                     // [m, out]
+        let positive = zip2(matmul(xPos, wPlus, transposeB: transpose, bias: bPlus),
+                            matmul(xNeg, wMinus, transposeB: transpose), +)            // o₀ + o₁
+        let negative = zip2(matmul(xPos, wMinus, transposeB: transpose, bias: bMinus),
+                            matmul(xNeg, wPlus, transposeB: transpose), +)             // o₂ + o₃
+        var sPos = z, sNeg = z
+        for i in 0..<z.count {
+            let zi = z.storage[i], r = zi * gOut.storage[i]
+            sPos.storage[i] = zi > 0 ? r / stabilize(positive.storage[i], 1e-6) : 0
+            sNeg.storage[i] = zi < 0 ? r / stabilize(negative.storage[i], 1e-6) : 0
+        }
+        // Back through each modified weight: [m, out] → [m, in].
+        let back = { (s: Tensor, weight: Tensor) in matmul(s, weight, transposeB: !transpose) }
+        let throughPos = zip2(back(sPos, wPlus), back(sNeg, wMinus), +)                 // reaches x⁺
+        let throughNeg = zip2(back(sPos, wMinus), back(sNeg, wPlus), +)                 // reaches x⁻
+        var gIn = x
+        for i in 0..<x.count {
+            let r = xPos.storage[i] * throughPos.storage[i] + xNeg.storage[i] * throughNeg.storage[i]
+            gIn.storage[i] = r / stabilize(x.storage[i], 1e-10)
+        }
+        return gIn
+    }
+
+    /// zennit `stabilize`: `v + ε·sign(v)`, with sign(0) = +1.
+    @inline(__always)
+    static func stabilize(_ v: Float, _ epsilon: Float) -> Float { v >= 0 ? v + epsilon : v - epsilon }
+
+    private static func map(_ t: Tensor, _ f: (Float) -> Float) -> Tensor {
+        Tensor(shape: t.shape, storage: t.storage.map(f))
+    }
+
+    private static func zip2(_ a: Tensor, _ b: Tensor, _ f: (Float, Float) -> Float) -> Tensor {
+        Tensor(shape: a.shape, storage: zip(a.storage, b.storage).map(f))
+    }
+}

@@ -1,0 +1,256 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+extension ReverseSweep {
+    /// Multi-head (grouped-query) attention: gradient at the attention input `[n, d]` from the
+    /// gradient at `hook_attn_out` `[n, d]` (ALGORITHMS §2.3 steps 5–7).
+    ///
+    /// Per head `h` with KV head `g = h ÷ (H/Hkv)`, `A_h = softmax(scale·q_h·k_gᵀ + mask)`,
+    /// `z_h = A_h·v_g`:
+    /// - `g_v_g += f_v · A_hᵀ·g_z_h`
+    /// - `g_A = g_z_h·v_gᵀ`, `g_S = A_h ⊙ (g_A − rowsum(A_h ⊙ g_A))` (softmax, true gradient = AttnLRP
+    ///   Prop. 3.1), `g_q_h = f_qk·scale·g_S·k_g`, `g_k_g += f_qk·scale·g_Sᵀ·q_h`
+    ///
+    /// with `f_qk` = ¼ and `f_v` = ½ under AttnLRP's uniform rules, `f_qk` = 0 (detached, skipped)
+    /// under CP-LRP, 1 for the gradient. Then RoPE is undone on `g_q`, `g_k` (the rotation's
+    /// transpose) and the three projections are taken back.
+    ///
+    /// Queries go in blocks of `rowBlock` rows (all of them when an observer wants whole matrices) against only the keys they can see (causal and
+    /// sliding-window masks), which halves the work of long causal inputs. Patterns are the
+    /// forward's (short inputs) or recomputed from the cached `q`, `k` (equal to the forward's up to
+    /// float summation order; masked entries exactly 0).
+    mutating func attentionBackward(layer l: Int, _ gOut: Tensor) throws -> Tensor {
+        let arch = architecture
+        let w = weights.blocks[l].attention
+        let (H, dh) = (arch.heads, arch.headDim)
+        let projectionRule = table[.attentionProjections]
+        let z = try tensor(.block(l, .z))                                            // [n, H, dh]
+
+        // Output projection: g_z [n, H·dh] (per-head slices of the concatenated heads).
+        let gZ = LinearRules.backward(w.output, gOut, rule: projectionRule, input: { z.reshaped([n, H * dh]) })
+        accumulateHeadRelevance(layer: l, z: z, gZ: gZ)
+
+        let qkFactor: Float? = switch table[.attentionScores] {
+        case .detached: nil
+        case .uniform(let k): 1 / k
+        default: 1
+        }
+        let vFactor: Float = if case .uniform(let k) = table[.attentionValues] { 1 / k } else { 1 }
+        var grads = AttentionGradients(n: n, heads: H, kvHeads: arch.kvHeads, headDim: dh)
+        let blocks = Self.rowBlocks(n: n, mask: arch.attentionMask(layer: l), size: attentionObserver == nil ? rowBlock : n)
+        var work = AttentionWork(capacity: blocks.map { $0.rows.count * $0.keys.count }.max() ?? 0)
+        let cached = LayerAttention(q: try tensor(.block(l, .q)), k: try tensor(.block(l, .k)), v: try tensor(.block(l, .v)),
+                                    kept: cache[.block(l, .pattern)], gZ: gZ)
+        for h in 0..<H {
+            for block in blocks {
+                headBlockBackward(layer: l, head: h, block, cached, qkFactor: qkFactor, vFactor: vFactor,
+                                  work: &work, into: &grads)
+            }
+        }
+
+        let reader = self
+        let input: () throws -> Tensor = { try reader.attentionInput(layer: l) }
+        let kvWidth = arch.kvHeads * dh
+        var gX = try LinearRules.backward(w.value, grads.v.reshaped([n, kvWidth]), rule: projectionRule, input: input)
+        if qkFactor != nil {
+            if let rotary {                    // RoPE's transpose: rotate by −θ
+                applyRotary(&grads.q, cos: rotary.cos, sin: Self.negated(rotary.sin))
+                applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin))
+            }
+            addInPlace(&gX, try LinearRules.backward(w.query, grads.q.reshaped([n, H * dh]), rule: projectionRule, input: input))
+            addInPlace(&gX, try LinearRules.backward(w.key, grads.k.reshaped([n, kvWidth]), rule: projectionRule, input: input))
+        }
+        return gX
+    }
+
+    /// One head on query rows `block.rows` against keys `block.keys` (`B = rows`, `K = keys`).
+    private func headBlockBackward(layer l: Int, head h: Int, _ block: (rows: Range<Int>, keys: Range<Int>),
+                                   _ cached: LayerAttention, qkFactor: Float?, vFactor: Float, work: inout AttentionWork,
+                                   into grads: inout AttentionGradients) {
+        let arch = architecture
+        let (H, Hkv, dh) = (arch.heads, arch.kvHeads, arch.headDim)
+        let g = h / (H / Hkv)
+        let (r0, b, k0, kk) = (block.rows.lowerBound, block.rows.count, block.keys.lowerBound, block.keys.count)
+        let (q, k, v, gZ) = (cached.q, cached.k, cached.v, cached.gZ)
+        let scale = arch.attentionScale(layer: l)
+        let (qRow, kvRow) = (H * dh, Hkv * dh)
+        work.pattern.withUnsafeMutableBufferPointer { ab in
+            work.gradient.withUnsafeMutableBufferPointer { gb in
+                let a = ab.baseAddress!, ga = gb.baseAddress!
+                // A [B, K]: the kept pattern's block, or scale·q·kᵀ masked and soft-maxed.
+                if let kept = cached.kept {
+                    kept.withUnsafeBufferPointer { src in
+                        for i in 0..<b { (a + i * kk).update(from: src.baseAddress! + (h * n + r0 + i) * n + k0, count: kk) }
+                    }
+                } else {
+                    q.withUnsafeBufferPointer { qp in
+                        k.withUnsafeBufferPointer { kp in
+                            gemm(m: b, n: kk, k: dh, a: qp.baseAddress! + r0 * qRow + h * dh, lda: qRow,
+                                 b: kp.baseAddress! + k0 * kvRow + g * dh, ldb: kvRow, transposeB: true, c: a, ldc: kk, alpha: scale)
+                        }
+                    }
+                    Self.mask(a, rows: block.rows, keys: block.keys, arch.attentionMask(layer: l))
+                    softmaxRows(UnsafeMutableBufferPointer(start: a, count: b * kk), rowLength: kk)
+                }
+                // g_v[keys, g] += f_v · Aᵀ · g_z[rows, h]      ([B, K]ᵀ · [B, dh] → [K, dh])
+                gZ.withUnsafeBufferPointer { gzp in
+                    grads.v.withUnsafeMutableBufferPointer { gvp in
+                        gemm(m: kk, n: dh, k: b, a: a, lda: kk, transposeA: true,
+                             b: gzp.baseAddress! + r0 * qRow + h * dh, ldb: qRow, transposeB: false,
+                             c: gvp.baseAddress! + k0 * kvRow + g * dh, ldc: kvRow, alpha: vFactor, beta: 1)
+                    }
+                }
+                guard qkFactor != nil || attentionObserver != nil else { return }
+                // g_A [B, K] = g_z[rows, h] · v[keys, g]ᵀ
+                gZ.withUnsafeBufferPointer { gzp in
+                    v.withUnsafeBufferPointer { vp in
+                        gemm(m: b, n: kk, k: dh, a: gzp.baseAddress! + r0 * qRow + h * dh, lda: qRow,
+                             b: vp.baseAddress! + k0 * kvRow + g * dh, ldb: kvRow, transposeB: true, c: ga, ldc: kk)
+                    }
+                }
+                if let observer = attentionObserver {       // whole matrices only (one block)
+                    observer(l, h, Tensor(shape: [n, n], storage: Array(ab.prefix(n * n))),
+                             Tensor(shape: [n, n], storage: Array(gb.prefix(n * n))))
+                }
+                guard let qkFactor else { return }
+                Self.softmaxBackward(pattern: a, gradient: ga, rows: b, columns: kk)          // g_S, in place
+                let alpha = qkFactor * scale
+                // g_q[rows, h] = f·scale · g_S · k[keys, g]    ([B, K] · [K, dh])
+                k.withUnsafeBufferPointer { kp in
+                    grads.q.withUnsafeMutableBufferPointer { gqp in
+                        gemm(m: b, n: dh, k: kk, a: ga, lda: kk, b: kp.baseAddress! + k0 * kvRow + g * dh, ldb: kvRow,
+                             transposeB: false, c: gqp.baseAddress! + r0 * qRow + h * dh, ldc: qRow, alpha: alpha)
+                    }
+                }
+                // g_k[keys, g] += f·scale · g_Sᵀ · q[rows, h]   ([B, K]ᵀ · [B, dh] → [K, dh])
+                q.withUnsafeBufferPointer { qp in
+                    grads.k.withUnsafeMutableBufferPointer { gkp in
+                        gemm(m: kk, n: dh, k: b, a: ga, lda: kk, transposeA: true, b: qp.baseAddress! + r0 * qRow + h * dh,
+                             ldb: qRow, transposeB: false, c: gkp.baseAddress! + k0 * kvRow + g * dh, ldc: kvRow,
+                             alpha: alpha, beta: 1)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Query row blocks of at most `size` rows, each with the keys any of its rows can see:
+    /// `0..<r1` (causal), `r0 − w + 1..<r1` (sliding window `w`), all (bidirectional).
+    static func rowBlocks(n: Int, mask: AttentionMaskKind, size: Int) -> [(rows: Range<Int>, keys: Range<Int>)] {
+        guard n > size, size > 0 else { return [(0..<n, 0..<n)] }
+        return stride(from: 0, to: n, by: size).map { r0 in
+            let r1 = min(n, r0 + size)
+            switch mask {
+            case .none: return (r0..<r1, 0..<n)
+            case .causal: return (r0..<r1, 0..<r1)
+            case .slidingWindow(let w): return (r0..<r1, max(0, r0 - w + 1)..<r1)
+            }
+        }
+    }
+
+    /// Sets the entries the mask hides to `-inf` (as `applyMask` does for the whole matrix): global
+    /// query `r`, key `c` is visible iff `c ≤ r` (causal) and `r − c < w` (sliding window).
+    static func mask(_ a: UnsafeMutablePointer<Float>, rows: Range<Int>, keys: Range<Int>, _ mask: AttentionMaskKind) {
+        let window: Int
+        switch mask {
+        case .none: return
+        case .causal: window = Int.max
+        case .slidingWindow(let w): window = w
+        }
+        let (kk, k0) = (keys.count, keys.lowerBound)
+        for (i, r) in rows.enumerated() {
+            // visible keys of row r: max(0, r − window + 1) ... r, as local columns [first, end)
+            let end = min(kk, max(0, r + 1 - k0))
+            let first = window == Int.max ? 0 : min(end, max(0, r - window + 1 - k0))
+            let row = a + i * kk
+            if first > 0 { row.update(repeating: -.infinity, count: first) }
+            if end < kk { (row + end).update(repeating: -.infinity, count: kk - end) }
+        }
+    }
+
+    /// The attention's input: `ln1` output (pre-norm) or the block input (post-norm), for Gamma.
+    func attentionInput(layer l: Int) throws -> Tensor {
+        architecture.placement == .pre
+            ? try normOutput(weights.blocks[l].ln1, layer: l, site: .ln1)
+            : try tensor(.block(l, .residPre))
+    }
+
+    /// `heads[l, h] += Σ_{t, j} z[t, h, j]·g_z[t, h, j]`.
+    mutating func accumulateHeadRelevance(layer l: Int, z: Tensor, gZ: Tensor) {
+        let (H, dh) = (architecture.heads, architecture.headDim)
+        var sums = [Double](repeating: 0, count: H)
+        z.withUnsafeBufferPointer { zp in
+            gZ.withUnsafeBufferPointer { gp in
+                for t in 0..<n {
+                    for h in 0..<H {
+                        let base = (t * H + h) * dh
+                        var s: Float = 0
+                        for j in 0..<dh { s += zp[base + j] * gp[base + j] }
+                        sums[h] += Double(s)
+                    }
+                }
+            }
+        }
+        for h in 0..<H { heads[l, h] = Float(sums[h]) }
+    }
+
+    /// Softmax backward in place: `g ← A ⊙ (g − rowsum(A ⊙ g))` for `rows × columns` (masked
+    /// entries, where `A = 0`, get exactly 0).
+    static func softmaxBackward(pattern: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
+        let a = UnsafeSendable(pattern), gp = UnsafeSendable(gradient)
+        parallelFor(rows) { r in
+            let ar = a.base + r * columns, gr = gp.base + r * columns
+            var lanes = SIMD16<Float>(repeating: 0)
+            var j = 0
+            while j + 16 <= columns {
+                lanes += UnsafeRawPointer(ar + j).loadUnaligned(as: SIMD16<Float>.self)
+                    * UnsafeRawPointer(gr + j).loadUnaligned(as: SIMD16<Float>.self)
+                j += 16
+            }
+            var dot = lanes.sum()
+            while j < columns { dot += ar[j] * gr[j]; j += 1 }
+            for j in 0..<columns { gr[j] = ar[j] * (gr[j] - dot) }
+        }
+    }
+
+    /// The same on a `[rows, columns]` pattern and gradient.
+    static func softmaxBackward(pattern: Tensor, into g: inout Tensor) {
+        var a = pattern
+        let columns = pattern.dim(-1)
+        a.withUnsafeMutableBufferPointer { ap in
+            g.withUnsafeMutableBufferPointer { gp in
+                softmaxBackward(pattern: ap.baseAddress!, gradient: gp.baseAddress!, rows: ap.count / columns, columns: columns)
+            }
+        }
+    }
+
+    static func negated(_ t: Tensor) -> Tensor {
+        Tensor(shape: t.shape, storage: t.storage.map { -$0 })
+    }
+}
+
+/// The per-layer gradients at `q` `[n, H, dh]`, `k` and `v` `[n, Hkv, dh]`.
+struct AttentionGradients {
+    var q: Tensor, k: Tensor, v: Tensor
+
+    init(n: Int, heads: Int, kvHeads: Int, headDim: Int) {
+        q = .zeros([n, heads, headDim])
+        k = .zeros([n, kvHeads, headDim])
+        v = .zeros([n, kvHeads, headDim])
+    }
+}
+
+/// One layer's cached `q`, `k`, `v`, kept pattern (or nil) and the gradient at `z` `[n, H·dh]`.
+struct LayerAttention {
+    let q: Tensor, k: Tensor, v: Tensor, kept: Tensor?, gZ: Tensor
+}
+
+/// Scratch for one head block: the pattern and the gradient at it (`B·K` floats each).
+struct AttentionWork {
+    var pattern: [Float], gradient: [Float]
+
+    init(capacity: Int) {
+        pattern = [Float](repeating: 0, count: capacity)
+        gradient = [Float](repeating: 0, count: capacity)
+    }
+}

@@ -1,0 +1,96 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+/// Relevance at the model's inputs.
+struct InputRelevance {
+    /// `[n]`: token embeddings, or vision `[CLS]` then per-patch pixel sums.
+    var tokens: [Float]
+    var positions: [Float]?
+    var tokenTypes: [Float]?
+    /// Vision: `[H, W]`, summed over channels.
+    var pixels: Tensor?
+}
+
+extension ReverseSweep {
+    /// From the gradient at block 0's input `[n, d]` to the embeddings (ALGORITHMS §2.3 step 4).
+    ///
+    /// The embedding sum `e + p (+ t)` is an add, so every addend sees the same gradient `g` (after
+    /// the embedding LayerNorm where there is one): `R_token = Σ_k e ⊙ g`, `R_pos = Σ_k p ⊙ g`,
+    /// `R_type = Σ_k t ⊙ g` (LXT feeds `inputs_embeds` = token rows only, so the position and type
+    /// shares are reported separately). Vision: the `[CLS]` row gets `cls ⊙ g₀`; the patch rows go
+    /// back through the patch convolution (its rule: Gamma under LXT's ViT map) to the pixels, where
+    /// `R = pixels ⊙ g` is summed over channels (LXT's heatmap) and per patch.
+    func embeddingsBackward(_ g: Tensor, input: ModelInput) throws -> InputRelevance {
+        var gSum = g
+        if let norm = weights.embeddings.norm {
+            gSum = try NormRules.backward(norm, g, normalized: { try tensor(.embedLN(.normalized)) },
+                                          scale: try tensor(.embedLN(.scale)), rule: table[.normalization])
+        }
+        let embed = try tensor(.embed)                                                  // [n, d]
+        var result = InputRelevance(tokens: [])
+        if let pos = cache[.posEmbed] { result.positions = Self.rowDot(pos, gSum) }
+        if let types = cache[.tokenTypeEmbed] { result.tokenTypes = Self.rowDot(types, gSum) }
+        switch input {
+        case .tokens:
+            result.tokens = Self.rowDot(embed, gSum)
+        case .pixels(let pixels):
+            guard let geometry = architecture.image, let patch = weights.embeddings.patch else {
+                throw AnalysisError.invalidOption("pixels given to a model without patch embeddings")
+            }
+            let d = embed.shape[1]
+            let cls = Self.rowDot(embed.rows(0..<1), gSum.rows(0..<1))[0]
+            let patches = Self.unfold(pixels, geometry)                                 // [N, C·P·P]
+            let gProjected = gSum.rows(1..<n).reshaped([n - 1, d])                      // [N, d]
+            var relevance = LinearRules.backward(patch, gProjected, rule: table[.patchEmbedding],
+                                                     input: { patches })              // g at the pixels
+            multiplyInPlace(&relevance, patches)                                        // R = x ⊙ g
+            result.tokens = [cls] + Self.rowSums(relevance)
+            result.pixels = Self.fold(relevance, geometry)
+        }
+        return result
+    }
+
+    /// Pixels `[C, H, W]` → patches `[N, C·P·P]`, row-major over the grid, each in (channel, row,
+    /// column) order like the convolution weight — the runtime's own layout.
+    static func unfold(_ pixels: Tensor, _ g: ImageGeometry) -> Tensor {
+        let p = g.patchSize
+        var out = Tensor.zeros([g.patchCount, g.channels * p * p])
+        var o = 0
+        for gy in 0..<g.gridRows {
+            for gx in 0..<g.gridColumns {
+                for c in 0..<g.channels {
+                    for y in 0..<p {
+                        let start = (c * g.height + gy * p + y) * g.width + gx * p
+                        for x in 0..<p { out.storage[o + x] = pixels.storage[start + x] }
+                        o += p
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Per-patch values `[N, C·P·P]` → `[H, W]`, summed over channels.
+    static func fold(_ patches: Tensor, _ g: ImageGeometry) -> Tensor {
+        let p = g.patchSize
+        var out = Tensor.zeros([g.height, g.width])
+        var o = 0
+        for gy in 0..<g.gridRows {
+            for gx in 0..<g.gridColumns {
+                for _ in 0..<g.channels {
+                    for y in 0..<p {
+                        for x in 0..<p { out[gy * p + y, gx * p + x] += patches.storage[o + x] }
+                        o += p
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    /// Σ over each row of `[rows, cols]` (fp64 accumulation).
+    static func rowSums(_ x: Tensor) -> [Float] {
+        let cols = x.dim(-1), rows = x.count / max(cols, 1)
+        return (0..<rows).map { r in Float((0..<cols).reduce(0.0) { $0 + Double(x.storage[r * cols + $1]) }) }
+    }
+}

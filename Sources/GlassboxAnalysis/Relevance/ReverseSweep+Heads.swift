@@ -1,0 +1,134 @@
+import Foundation
+import GlassboxRuntime
+import GlassboxTensor
+
+extension ReverseSweep {
+    /// Seeds the sweep and takes it through the output layer: returns the gradient at the last
+    /// block's output `[n, d]` and the target as explained (ALGORITHMS §2.3 step 1, §2.4).
+    ///
+    /// - LM head: `logits = ln_final(x)·W_U`, row `position` only.
+    /// - Masked-LM head: `dense → act → LayerNorm → decoder`, row `position` (the activation gets the
+    ///   activation rule, as LXT's BERT fork does).
+    /// - Classifier: `tanh(pooler(h_[CLS]))·W_c + b` (BERT; the tanh gets the activation rule) or
+    ///   `ln_final(x)_[CLS]·W_c + b` (ViT).
+    /// - No head / similarity: `a = mean_t hidden[t]` against the fixed `b`.
+    func headBackward(_ target: RelevanceTarget, position: Int, forward: ForwardResult) throws -> (Tensor, ExplainedTarget) {
+        let arch = architecture, head = weights.head
+        let d = arch.dModel
+        if case .similarity(let other, let measure) = target.objective {
+            return try similarityBackward(other, measure: measure, forward: forward)
+        }
+        guard let unembed = head.unembed, let logits = forward.logits else {
+            throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head: explain the similarity to a second input instead")
+        }
+        let row = logits.row(0).storage                                            // [V]
+        let (seed, explained) = try Self.seed(target.objective, logits: row,
+                                              position: arch.head == .maskedLanguageModel || arch.head == .languageModel ? position : 0)
+        // Gradient at the output layer's input [1, d].
+        var g = try LinearRules.backward(unembed, Tensor(shape: [1, row.count], storage: seed), rule: table[.linear],
+                                     input: { try tensor(.unembedIn) })
+        var hiddenRow = position
+        switch arch.head {
+        case .maskedLanguageModel:
+            guard let transform = head.transform, let norm = head.transformNorm else {
+                throw AnalysisError.invalidOption("masked-LM head without its transform")
+            }
+            g = try NormRules.backward(norm, g, normalized: { try tensor(.mlmLN(.normalized)) },
+                                       scale: try tensor(.mlmLN(.scale)), rule: table[.normalization])
+            let h = forward.hidden.rows(position..<(position + 1))                      // [1, d]
+            let pre = transform(h)
+            ActivationRules.apply(.model(arch.activation), rule: table[.activation], x: pre, to: &g)
+            g = LinearRules.backward(transform, g, rule: table[.linear], input: { h })
+        case .sequenceClassification:
+            hiddenRow = 0
+            if let pooler = head.pooler {
+                let h = forward.hidden.rows(0..<1)                                      // [1, d]
+                ActivationRules.apply(.tanh, rule: table[.activation], x: pooler(h), to: &g)
+                g = LinearRules.backward(pooler, g, rule: table[.linear], input: { h })
+            }
+        case .languageModel, .none:
+            break
+        }
+        var gHidden = Tensor.zeros([n, d])
+        for j in 0..<d { gHidden[hiddenRow, j] = g.storage[j] }
+        return (try finalNormBackward(gHidden), explained)
+    }
+
+    /// Through the final norm of pre-norm models (identity when there is none).
+    func finalNormBackward(_ g: Tensor) throws -> Tensor {
+        guard let norm = weights.head.finalNorm else { return g }
+        return try NormRules.backward(norm, g, normalized: { try tensor(.lnFinal(.normalized)) },
+                                      scale: try tensor(.lnFinal(.scale)), rule: table[.normalization])
+    }
+
+    /// Similarity of the mean-pooled final hidden state `a` to `b`, the other input's (no gradient).
+    /// Cosine: `a·b/(‖a‖‖b‖)` with `‖a‖` detached, so `g_a = b/(‖a‖‖b‖)`; dot: `g_a = b`. Mean pooling
+    /// gives every position `g_a/n`.
+    func similarityBackward(_ other: ModelInput, measure: SimilarityMeasure, forward: ForwardResult) throws -> (Tensor, ExplainedTarget) {
+        let a = Self.meanRows(forward.hidden), b = Self.meanRows(try model.forward(other).hidden)
+        var dot = 0.0, na = 0.0, nb = 0.0
+        for j in a.indices { dot += Double(a[j]) * Double(b[j]); na += Double(a[j] * a[j]); nb += Double(b[j] * b[j]) }
+        let factor: Double
+        switch measure {
+        case .dot: factor = 1
+        case .cosine:
+            guard na > 0, nb > 0 else { throw AnalysisError.invalidOption("cosine similarity of a zero embedding") }
+            factor = 1 / (na.squareRoot() * nb.squareRoot())
+        }
+        let d = a.count
+        var g = Tensor.zeros([n, d])
+        for t in 0..<n { for j in 0..<d { g[t, j] = Float(Double(b[j]) * factor / Double(n)) } }
+        let explained = ExplainedTarget(objective: "similarity-\(measure.rawValue)", position: 0, ids: [],
+                                        value: Float(dot * factor), logit: nil, probability: nil)
+        return (try finalNormBackward(g), explained)
+    }
+
+    /// The seed `∂(scalar)/∂logits` `[V]` and the explained target, for one row of logits.
+    static func seed(_ objective: RelevanceTarget.Objective, logits: [Float], position: Int) throws -> ([Float], ExplainedTarget) {
+        let count = logits.count
+        let top = logits.indices.max { logits[$0] < logits[$1] } ?? 0
+        func check(_ ids: [Int]) throws {
+            for id in ids where id < 0 || id >= count {
+                throw AnalysisError.invalidOption("target id \(id) is outside the model's \(count) outputs")
+            }
+        }
+        var seed = [Float](repeating: 0, count: count)
+        let name: String, ids: [Int]
+        switch objective {
+        case .logits(let list):
+            ids = list.isEmpty ? [top] : list
+            try check(ids)
+            for id in ids { seed[id] += 1 }
+            name = "logit"
+        case .contrast(let id, let minus):
+            ids = [id ?? top, minus]
+            try check(ids)
+            seed[ids[0]] += 1
+            seed[minus] -= 1
+            name = "contrast"
+        case .contrastive(let list):
+            ids = list.isEmpty ? [top] : list
+            try check(ids)
+            seed = [Float](repeating: -1 / Float(count), count: count)
+            for id in ids { seed[id] = 1 }
+            name = "contrastive"
+        case .similarity:
+            preconditionFailure("similarity has no logit seed")
+        }
+        var value = 0.0
+        for i in 0..<count where seed[i] != 0 { value += Double(seed[i]) * Double(logits[i]) }
+        let maxLogit = Double(logits[top])
+        let partition = logits.reduce(0.0) { $0 + Foundation.exp(Double($1) - maxLogit) }
+        let probability = Foundation.exp(Double(logits[ids[0]]) - maxLogit) / partition
+        return (seed, ExplainedTarget(objective: name, position: position, ids: ids, value: Float(value),
+                                      logit: logits[ids[0]], probability: Float(probability)))
+    }
+
+    /// Mean over rows of `[n, d]` (fp64 accumulation) → `[d]`.
+    static func meanRows(_ x: Tensor) -> [Float] {
+        let rows = x.shape[0], d = x.shape[1]
+        var sum = [Double](repeating: 0, count: d)
+        for r in 0..<rows { for j in 0..<d { sum[j] += Double(x.storage[r * d + j]) } }
+        return sum.map { Float($0 / Double(rows)) }
+    }
+}

@@ -1,0 +1,154 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+/// A hand-written reverse pass over one forward pass's cached activations (llm.c style): starting
+/// from the gradient at the last block's output, it walks the blocks top-down and returns the
+/// gradient at the embeddings, applying the rule table's local derivatives and accumulating latent
+/// relevance (`T ⊙ g_T`) on the way. No autograd: each component's backward is written out in
+/// `ReverseSweep+*.swift`.
+struct ReverseSweep {
+    let model: TransformerModel
+    let cache: ActivationCache
+    let table: RuleTable
+    /// Input length `n`.
+    let n: Int
+    /// cos/sin `[n, rotaryDim]` of rotary models.
+    let rotary: (cos: Tensor, sin: Tensor)?
+    /// Receives each head's pattern `A [n, n]` and the gradient at it `g_A [n, n]` (its true
+    /// gradient under the `.gradient` table), for Chefer's and GAE's attention weighting. When set,
+    /// `g_A` is computed even where the scores are detached.
+    var attentionObserver: ((_ layer: Int, _ head: Int, _ pattern: Tensor, _ gradient: Tensor) -> Void)?
+    /// Query rows per attention block in the backward (see `attentionBackward`).
+    var rowBlock = 128
+
+    /// `[L, H]`, `[L, dff]`, `[L + 1, n]`: see `RelevanceResult`.
+    var heads: Tensor
+    var neurons: Tensor
+    var layers: Tensor
+
+    var architecture: Architecture { model.architecture }
+    var weights: TransformerWeights { model.weights }
+
+    init(model: TransformerModel, cache: ActivationCache, table: RuleTable, length n: Int) {
+        let arch = model.architecture
+        (self.model, self.cache, self.table, self.n) = (model, cache, table, n)
+        if case .rotary(let rope) = arch.position { rotary = rope.tables(length: n) } else { rotary = nil }
+        heads = .zeros([arch.layers, arch.heads])
+        neurons = .zeros([arch.layers, arch.dFF])
+        layers = .zeros([arch.layers + 1, n])
+    }
+
+    /// The hook points the sweep reads, for `forward(capture:)`. Attention patterns are kept only
+    /// for short inputs (`keepsPatterns`); otherwise each layer's are recomputed from `q`, `k`
+    /// during the sweep (one head at a time), which keeps memory at `O(L·n·d)` instead of `O(L·H·n²)`.
+    static func capture(_ arch: Architecture, _ table: RuleTable, length n: Int = .max) -> HookFilter {
+        let needsNormalized = table[.normalization] == .gradient || isGamma(table[.linear])
+        let keepPatterns = keepsPatterns(arch, length: n)
+        let last = arch.layers - 1
+        let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
+        return .matching { point in
+            switch point {
+            case .embed, .posEmbed, .tokenTypeEmbed, .embedLN(.scale), .lnFinal(.scale), .mlmLN(.scale), .unembedIn:
+                return true
+            case .embedLN(.normalized), .lnFinal(.normalized), .mlmLN(.normalized):
+                return needsNormalized
+            case .block(let l, let site):
+                switch site {
+                case .residPre, .ln1(.scale), .ln2(.scale), .q, .k, .v, .z, .mlpPre, .mlpPreLinear: return true
+                case .ln1(.normalized), .ln2(.normalized): return needsNormalized
+                case .pattern: return keepPatterns
+                default: return l == last && site == blockOutput
+                }
+            default:
+                return false
+            }
+        }
+    }
+
+    /// Short inputs keep the forward's patterns (`L·H·n²` floats within 64 MiB) instead of
+    /// recomputing them head by head.
+    static func keepsPatterns(_ arch: Architecture, length n: Int) -> Bool {
+        n <= 4096 && arch.layers * arch.heads * n * n * MemoryLayout<Float>.size <= 64 << 20
+    }
+
+    static func isGamma(_ rule: RelevanceRule) -> Bool {
+        if case .gamma = rule { return true }
+        return false
+    }
+
+    /// A captured tensor; a missing one is an internal inconsistency reported as an error.
+    func tensor(_ point: HookPoint) throws -> Tensor {
+        guard let t = cache[point] else {
+            throw AnalysisError.invalidOption("relevance: hook \(point.name) was not captured by the forward pass")
+        }
+        return t
+    }
+
+    /// Gradient at the input of block 0 from `g [n, d]` at the last block's output.
+    mutating func blocksBackward(_ gOut: Tensor) throws -> Tensor {
+        let arch = architecture
+        var g = gOut
+        let last: HookPoint = .block(arch.layers - 1, arch.placement == .pre ? .residPost : .normalizedResidPost)
+        setLayerRelevance(arch.layers, activation: try tensor(last), gradient: g)
+        for l in stride(from: arch.layers - 1, through: 0, by: -1) {
+            let block = weights.blocks[l]
+            switch arch.placement {
+            case .pre:
+                // post = mid + mlp(ln2(mid)); mid = pre + attn(ln1(pre))   — all [n, d]
+                let gLn2 = try mlpBackward(layer: l, g)
+                addInPlace(&g, try normBackward(block.ln2, gLn2, layer: l, site: .ln2))
+                let gLn1 = try attentionBackward(layer: l, g)
+                addInPlace(&g, try normBackward(block.ln1, gLn1, layer: l, site: .ln1))
+            case .post:
+                // out = ln2(h + mlp(h)); h = ln1(pre + attn(pre))   — all [n, d]
+                let gPost = try normBackward(block.ln2, g, layer: l, site: .ln2)
+                var gH = gPost
+                addInPlace(&gH, try mlpBackward(layer: l, gPost))
+                g = try normBackward(block.ln1, gH, layer: l, site: .ln1)
+                addInPlace(&g, try attentionBackward(layer: l, g))
+            }
+            setLayerRelevance(l, activation: try tensor(.block(l, .residPre)), gradient: g)
+        }
+        return g
+    }
+
+    /// `layers[row, t] = Σ_d activation[t] ⊙ gradient[t]`.
+    mutating func setLayerRelevance(_ row: Int, activation: Tensor, gradient: Tensor) {
+        let sums = Self.rowDot(activation, gradient)
+        for t in 0..<n { layers[row, t] = sums[t] }
+    }
+
+    /// Backward of block norm `ln1`/`ln2` of layer `l` with the table's normalization rule.
+    func normBackward(_ norm: Norm, _ g: Tensor, layer l: Int, site: NormSiteKind) throws -> Tensor {
+        try NormRules.backward(norm, g, normalized: { try tensor(.block(l, site.point(.normalized))) },
+                               scale: try tensor(.block(l, site.point(.scale))), rule: table[.normalization])
+    }
+
+    /// The affine output `γ ⊙ x̂ + β` of a block norm (the input of the next linear map, for Gamma).
+    func normOutput(_ norm: Norm, layer l: Int, site: NormSiteKind) throws -> Tensor {
+        affine(try tensor(.block(l, site.point(.normalized))), gamma: norm.weight, beta: norm.bias)
+    }
+
+    /// `Σ_j a[t, j]·b[t, j]` per row `t` (fp64 accumulation) → `[rows]`.
+    static func rowDot(_ a: Tensor, _ b: Tensor) -> [Float] {
+        precondition(a.count == b.count, "rowDot: \(a.shape) vs \(b.shape)")
+        let d = a.dim(-1), rows = a.count / max(d, 1)
+        return (0..<rows).map { r in
+            var s = 0.0
+            for j in 0..<d { s += Double(a.storage[r * d + j]) * Double(b.storage[r * d + j]) }
+            return Float(s)
+        }
+    }
+}
+
+/// Which of a block's two norms.
+enum NormSiteKind {
+    case ln1, ln2
+
+    func point(_ site: NormSite) -> BlockSite {
+        switch self {
+        case .ln1: .ln1(site)
+        case .ln2: .ln2(site)
+        }
+    }
+}
