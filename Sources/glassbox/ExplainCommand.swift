@@ -65,6 +65,7 @@ struct ExplainCommand: ParsableCommand {
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let target = try TargetResolver(loaded: loaded, prepared: prepared)
             .resolve(position: position, text: self.target, id: targetId)
+        let arch = model.architecture
         let rollout = RolloutOptions(startLayer: startLayer, headFusion: headFusion.fusion, addResidual: !noResidual,
                                      discardRatio: discardRatio)
         let builder = ExplanationBuilder(loaded: loaded, prepared: prepared, target: target)
@@ -82,11 +83,32 @@ struct ExplainCommand: ParsableCommand {
             scores = try AttentionFlow.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .attention:
             scores = try AttentionMaps.explainLastLayer(model, prepared.modelInput, position: target.position, fusion: headFusion.fusion)
+        case .attnlrp, .cpLRP, .gradInput:
+            let result = try relevance(loaded, prepared, target)
+            let record = try builder.record(
+                TokenScores(method: method.rawValue, parameters: result.parameters, position: target.position,
+                            scores: result.tokens, image: arch.image),
+                words: words, heads: (0..<result.heads.shape[0]).map { l in result.heads.row(l).storage.map(Double.init) },
+                positionRelevance: result.positions.map { Double($0.reduce(0, +)) })
+            return try ExplanationOutput.emit(record, out: out, json: json)
         default:
             throw ExplainProblem.methodUnavailable(method.rawValue)
         }
         let record = try builder.record(scores, words: words)
         try ExplanationOutput.emit(record, out: out, json: json)
+    }
+
+    /// AttnLRP / CP-LRP / gradient × input (LXT 2.1's rules) seeded at the resolved target's logit.
+    private func relevance(_ loaded: LoadedModel, _ prepared: PreparedInput,
+                           _ target: ResolvedTarget) throws -> RelevanceResult {
+        let kind: RelevanceMethod = switch method {
+        case .cpLRP: .cpLRP
+        case .gradInput: .gradientTimesInput
+        default: .attnLRP
+        }
+        guard let id = target.id else { throw TargetProblem.noHead(loaded.model.architecture.modelType) }
+        return try Relevance.explain(loaded.model, prepared.modelInput, target: .token(id, position: target.position),
+                                     options: RelevanceOptions(method: kind))
     }
 
     /// AtMan (Deiseroth et al. 2023) on the resolved target, by token, word or sentence.
@@ -120,7 +142,7 @@ enum ExplainProblem: Error, LocalizedError {
     var errorDescription: String? {
         switch self {
         case .methodUnavailable(let m):
-            "method '\(m)' is not available in this version yet; use atman, rollout, flow or attention"
+            "method '\(m)' is not available in this version yet; use attnlrp, cp-lrp, grad-input, atman, rollout, flow or attention"
         case .wordsNeedPrompt:
             "--words needs a text prompt (word boundaries come from the tokenizer's offsets)"
         }

@@ -167,3 +167,23 @@ final class ExplainInputTests: XCTestCase {
         XCTAssertEqual(perWord[3]["end"] as? Int, 12)
     }
 }
+
+/// The gradient methods through the CLI equal the library.
+final class ExplainRelevanceTests: XCTestCase {
+    func testAttnLRPIsTheDefaultAndMatchesTheLibrary() throws {
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-lrp-\(UUID().uuidString).png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let ids = [5, 8, 13, 21, 34]
+        let output = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/gpt2-odd", "--ids",
+                                      ids.map(String.init).joined(separator: ","), "--json", "--out", out.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(json["method"] as? String, "attnlrp")
+        let target = try XCTUnwrap((json["target"] as? [String: Any])?["id"] as? Int)
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-odd"))
+        let expected = try Relevance.explain(model, .tokens(ids, types: nil), target: .token(target, position: ids.count - 1))
+        let scores = try XCTUnwrap(json["tokens"] as? [[String: Any]]).compactMap { $0["score"] as? Double }
+        for (a, b) in zip(scores, expected.tokens) { XCTAssertEqual(a, Double(b), accuracy: 1e-6) }
+        XCTAssertEqual(((json["extra"] as? [String: Any])?["heads"] as? [[Double]])?.count, 3)
+    }
+}
