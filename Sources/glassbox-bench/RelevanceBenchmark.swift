@@ -10,14 +10,15 @@ struct RelevanceBenchmark: ParsableCommand {
         abstract: "Time one relevance explanation and its peak memory, and compare with LXT on PyTorch.",
         discussion: """
             Each input length runs in its own process (this executable again, then \
-            scripts/bench/reference_lrp.py), one after the other, never at the same time, so each peak \
-            (VmHWM from /proc/self/status, the model load included) belongs to one length. One \
-            explanation is the forward pass with the activations the sweep needs plus the reverse \
-            sweep to the token embeddings (Relevance.explain), against LXT's quickstart: patched \
-            forward, backward from the top logit, embeddings × gradient. Peak memory is VmHWM reset \
-            after the model is loaded (so it counts the resident model plus the explanations); the \
-            load's own peak is printed beside it. The default model is \
-            written by scripts/bench/make_gpt2_small.py into .cache/bench/gpt2-small.
+            scripts/bench/reference_lrp.py), one after the other, never at the same time, so each \
+            peak belongs to one length. One explanation is the forward pass with the activations the \
+            sweep needs plus the reverse sweep to the token embeddings (Relevance.explain), against \
+            LXT's quickstart: patched forward, backward from the top logit, embeddings × gradient \
+            (--logits-to-keep 1 lets the reference project only the last position). Peak memory is \
+            VmHWM from /proc/self/status, reset after the model is loaded, so it counts the resident \
+            model plus the explanations; the load's own peak is printed beside it. Both processes get \
+            the same glibc MALLOC_* settings unless --no-malloc-tuning. The default model is written \
+            by scripts/bench/make_gpt2_small.py into .cache/bench/gpt2-small.
             """)
 
     @Option(help: "The model folder.") var model = ".cache/bench/gpt2-small"
@@ -31,7 +32,17 @@ struct RelevanceBenchmark: ParsableCommand {
     var logitsToKeep = 0
     @Option(help: "Python with torch, transformers and lxt for the reference; 'none' skips it.")
     var python = ".venv-ref/bin/python"
+    @Flag(inversion: .prefixedNo, help: "Run both processes with the same glibc MALLOC_* settings (see mallocEnvironment).")
+    var mallocTuning = true
     @Flag(help: .hidden) var child = false
+
+    /// Keeps large freed blocks in the heap instead of returning them to the kernel, so repeated
+    /// explanations reuse memory rather than page-faulting fresh mappings (expensive in VMs):
+    /// mmap threshold 32 MiB (glibc's maximum), trim threshold 4 GiB, top pad 256 MiB. Applied to
+    /// both processes alike; PyTorch changes little with it (its allocator caches), Glassbox
+    /// (plain Swift arrays) gains.
+    static let mallocEnvironment = ["MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "4294967296",
+                                    "MALLOC_TOP_PAD_": "268435456"]
 
     func validate() throws {
         guard RelevanceMethod(rawValue: method) != nil else {
@@ -45,11 +56,13 @@ struct RelevanceBenchmark: ParsableCommand {
     func run() throws {
         if child { return try measureHere(tokens[0]) }
         print("machine    \(MachineDescription.summary); \(threads) threads")
-        print("model      \(model); method \(method); \(warmup) warm-up + \(repeats) runs per length")
+        print("model      \(model); method \(method); \(warmup) warm-up + \(repeats) runs per length; malloc tuning \(mallocTuning ? "on (both)" : "off")")
+        let environment = mallocTuning ? Self.mallocEnvironment : [:]
         for n in tokens {
             guard let ours = try Self.runJSON("/proc/self/exe",
                                               ["relevance", "--child", "--model", model, "--tokens", "\(n)", "--threads", "\(threads)",
-                                               "--warmup", "\(warmup)", "--repeats", "\(repeats)", "--method", method]) else {
+                                               "--warmup", "\(warmup)", "--repeats", "\(repeats)", "--method", method],
+                                              environment: environment) else {
                 throw ValidationError("the Glassbox measurement at \(n) tokens failed")
             }
             print(String(format: "glassbox   %5d tokens: median %.3f s (min %.3f); peak RSS while explaining %.0f MB (model resident %.0f MB, load peak %.0f MB)",
@@ -61,7 +74,7 @@ struct RelevanceBenchmark: ParsableCommand {
             }
             guard let lxt = try Self.runJSON(python, ["scripts/bench/reference_lrp.py", "--model", model, "--tokens", "\(n)",
                                                       "--threads", "\(threads)", "--warmup", "\(warmup)", "--repeats", "\(repeats)",
-                                                      "--logits-to-keep", "\(logitsToKeep)"]) else {
+                                                      "--logits-to-keep", "\(logitsToKeep)"], environment: environment) else {
                 FileHandle.standardError.write(Data("the LXT reference failed at \(n) tokens\n".utf8))
                 continue
             }
@@ -95,11 +108,12 @@ struct RelevanceBenchmark: ParsableCommand {
 
     struct Measurement { let median, min, peak, loadPeak, model: Double; let versions: String }
 
-    /// Runs a process that prints one JSON line (the last line of its output).
-    private static func runJSON(_ executable: String, _ arguments: [String]) throws -> Measurement? {
+    /// Runs a process (with extra environment variables) that prints one JSON line (the last line of its output).
+    private static func runJSON(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Measurement? {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
         let pipe = Pipe()
         process.standardOutput = pipe
         try process.run()

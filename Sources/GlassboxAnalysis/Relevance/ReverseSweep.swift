@@ -42,7 +42,7 @@ struct ReverseSweep {
     /// for short inputs (`keepsPatterns`); otherwise each layer's are recomputed from `q`, `k`
     /// during the sweep (one head at a time), which keeps memory at `O(L·n·d)` instead of `O(L·H·n²)`.
     static func capture(_ arch: Architecture, _ table: RuleTable, length n: Int = .max) -> HookFilter {
-        let needsNormalized = table[.normalization] == .gradient || isGamma(table[.linear])
+        let needsNormalized = table[.normalization] == .gradient || isGamma(table[.linear]) || isGamma(table[.attentionProjections])
         let keepPatterns = keepsPatterns(arch, length: n)
         let last = arch.layers - 1
         let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost

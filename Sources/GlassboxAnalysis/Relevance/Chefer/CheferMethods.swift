@@ -22,6 +22,11 @@ public struct CheferOptions: Sendable, Equatable {
 /// `Ā_l = E_h[(∇A_l ⊙ R_A^l)⁺]` (Eq. 13; `∇A` the true gradient of the target at the attention
 /// probabilities, `R_A` their LRP relevance under Chefer's rules, one-hot seed), then
 /// `C = (Ā_L + I)⋯(Ā_s + I)` (Eq. 14) and the explained position's row of `C`.
+///
+/// Two sweeps over one forward pass: the plain gradient (keeping every head's `∇A`, `L·H·n²`
+/// floats) and Chefer's LRP (`CheferSweep`). Returns scores over all `n` positions (vision:
+/// `[CLS]` first, the reference reads `[1:]`; text encoders: `[CLS]`'s own entry set to 0 as the
+/// BERT code does).
 public enum TransformerAttribution {
     public static func explain(_ model: TransformerModel, _ input: ModelInput, target: RelevanceTarget = .top(),
                                options: CheferOptions = CheferOptions()) throws -> TokenScores {
