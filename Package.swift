@@ -38,8 +38,11 @@ let package = Package(
         .target(name: "GlassboxAnalysis", dependencies: ["GlassboxTensor", "GlassboxRuntime"], swiftSettings: fastMath),
         .target(name: "GlassboxTokenizers"),
         .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango"]),
+        // The bundled default models (weights as resources; trained by scripts/train/).
+        .target(name: "GlassboxDefaults", resources: [.copy("Models")]),
         .target(name: "Glassbox", dependencies: [
             "GlassboxTensor", "GlassboxModelIO", "GlassboxRuntime", "GlassboxAnalysis", "GlassboxTokenizers", "GlassboxRender",
+            "GlassboxDefaults",
         ]),
 
         // Tools.

@@ -1,6 +1,7 @@
 // The umbrella module: one import for the whole library. Glue between the layers (tokenizer +
 // model, results → pictures) lives beside this file.
 @_exported import GlassboxAnalysis
+@_exported import GlassboxDefaults
 @_exported import GlassboxModelIO
 @_exported import GlassboxRender
 @_exported import GlassboxRuntime

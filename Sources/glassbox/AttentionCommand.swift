@@ -31,7 +31,7 @@ struct AttentionCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try modelOptions.load()
+        let loaded = try modelOptions.load(image: input.image != nil)
         let arch = loaded.model.architecture
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let view = self.view ?? (layer != nil && !head.isEmpty ? .matrix : .grid)

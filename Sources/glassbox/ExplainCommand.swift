@@ -60,7 +60,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try modelOptions.load()
+        let loaded = try modelOptions.load(image: input.image != nil)
         let model = loaded.model
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let target = try TargetResolver(loaded: loaded, prepared: prepared)

@@ -24,7 +24,7 @@ struct LensCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try modelOptions.load()
+        let loaded = try modelOptions.load(image: input.image != nil)
         let arch = loaded.model.architecture
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let texts: [String]? = arch.vocabSize > 0 ? (0..<arch.vocabSize).map(loaded.text) : nil

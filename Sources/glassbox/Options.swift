@@ -16,24 +16,34 @@ struct ModelOptions: ParsableArguments {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
     }
 
-    /// Sets the thread count, resolves and loads the model and its tokenizer. A tokenizer that
-    /// cannot be loaded is an error only when a prompt needs it; token display then falls back to
-    /// the raw vocabulary file.
-    func load() throws -> LoadedModel {
+    /// Sets the thread count, resolves and loads the model and its tokenizer. Without `--model`,
+    /// the bundled default: the Shakespeare GPT-2, or the digits ViT when the input is an image.
+    /// A tokenizer that cannot be loaded is an error only when a prompt needs it; token display
+    /// then falls back to the raw vocabulary file.
+    func load(image: Bool = false) throws -> LoadedModel {
         if let threads { Threading.setThreads(threads) }
-        guard let spec = model else { throw CLIError.noModel }
-        let directory = try ModelDirectory.resolve(spec)
-        let transformer = try TransformerModel.load(directory: directory.url)
-        let tokenizer = Result { try Tokenizer.load(directory: directory.url) }
-        let vocabulary = try (try? tokenizer.get()).map(TokenVocabulary.init(tokenizer:))
-            ?? TokenVocabulary.load(directory: directory.url)
-        return LoadedModel(spec: spec, directory: directory, model: transformer, vocabulary: vocabulary,
-                           tokenizer: tokenizer)
+        let context: ModelContext
+        if let spec = model {
+            context = try ModelContext.load(spec)
+        } else {
+            let bundled = image ? BundledModel.defaultVision : BundledModel.defaultLanguage
+            guard bundled.directory != nil else { throw CLIError.noModel }
+            context = try ModelContext.load(bundled)
+        }
+        return LoadedModel(spec: context.name, directory: ModelDirectory(url: context.directory, source: .folder),
+                           model: context.model, vocabulary: context.vocabulary, tokenizer: context.tokenizerResult)
     }
 
-    /// The model folder `--model` names (without loading anything).
+    /// The model folder `--model` names, or the bundled default language model (without loading anything).
     func resolve() throws -> ModelDirectory {
-        guard let spec = model else { throw CLIError.noModel }
+        guard let spec = model else {
+            guard let url = BundledModel.defaultLanguage.directory else { throw CLIError.noModel }
+            return ModelDirectory(url: url, source: .folder)
+        }
+        if let bundled = BundledModel.named(spec), !FileManager.default.fileExists(atPath: spec) {
+            guard let url = bundled.directory else { throw ModelContextError.bundledModelMissing(bundled) }
+            return ModelDirectory(url: url, source: .folder)
+        }
         return try ModelDirectory.resolve(spec)
     }
 }

@@ -31,7 +31,7 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
-        let loaded = try modelOptions.load()
+        let loaded = try modelOptions.load(image: input.image != nil)
         let model = loaded.model
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let ids = prepared.ids

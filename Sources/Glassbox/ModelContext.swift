@@ -1,0 +1,111 @@
+import Foundation
+
+/// A loaded model with what it takes to feed it and read its output: the tokenizer (text
+/// models), the image preprocessor (vision models) and the vocabulary's display strings.
+///
+/// The entry point for scripting:
+/// ```swift
+/// import Glassbox
+/// let gpt = try ModelContext.load()                         // the bundled Shakespeare GPT-2
+/// let input = try gpt.input("To be, or not to be")
+/// let run = try gpt.model.forward(input, capture: .all)    // logits + every hook point
+/// let lrp = try Relevance.explain(gpt.model, input)         // AttnLRP of the top prediction
+/// print(gpt.tokens(input), lrp.tokens)
+/// ```
+public struct ModelContext: Sendable {
+    /// How the model was named (a folder, a Hugging Face id or a bundled name).
+    public let name: String
+    /// The model folder.
+    public let directory: URL
+    /// The immutable model; every analysis takes it.
+    public let model: TransformerModel
+    /// Display strings of token ids (from the tokenizer, or the raw vocabulary file).
+    public let vocabulary: TokenVocabulary?
+    /// The checkpoint's tokenizer, or why it could not be loaded (thrown when a prompt needs it).
+    public let tokenizerResult: Result<Tokenizer, any Error>
+    /// The checkpoint's image preprocessor (vision models).
+    public let imagePreprocessor: ImagePreprocessor?
+
+    /// The tokenizer, if it loaded.
+    public var tokenizer: Tokenizer? { try? tokenizerResult.get() }
+    public var architecture: Architecture { model.architecture }
+
+    /// Loads a model by name: a folder holding `config.json`, the name of a bundled model
+    /// (`BundledModel`), or a Hugging Face id found in the local cache. Nothing is downloaded.
+    public static func load(_ spec: String) throws -> ModelContext {
+        let folder: URL
+        if let bundled = BundledModel.named(spec), !FileManager.default.fileExists(atPath: spec) {
+            guard let url = bundled.directory else { throw ModelContextError.bundledModelMissing(bundled) }
+            folder = url
+        } else {
+            folder = try ModelDirectory.resolve(spec).url
+        }
+        return try load(directory: folder, name: spec)
+    }
+
+    /// Loads a bundled model (by default the Shakespeare GPT-2).
+    public static func load(_ bundled: BundledModel = .defaultLanguage) throws -> ModelContext {
+        guard let url = bundled.directory else { throw ModelContextError.bundledModelMissing(bundled) }
+        return try load(directory: url, name: bundled.rawValue)
+    }
+
+    /// Loads the model in `directory`.
+    public static func load(directory: URL, name: String? = nil) throws -> ModelContext {
+        let model = try TransformerModel.load(directory: directory)
+        let tokenizer = Result { try Tokenizer.load(directory: directory) }
+        let vocabulary = try (try? tokenizer.get()).map(TokenVocabulary.init(tokenizer:))
+            ?? TokenVocabulary.load(directory: directory)
+        let preprocessor = model.architecture.image == nil ? nil : try ImagePreprocessor.load(directory: directory)
+        return ModelContext(name: name ?? directory.lastPathComponent, directory: directory, model: model,
+                            vocabulary: vocabulary, tokenizerResult: tokenizer, imagePreprocessor: preprocessor)
+    }
+
+    /// The prompt tokenized with the model's tokenizer (special tokens as its post-processor adds them).
+    public func encode(_ text: String) throws -> Encoding {
+        try tokenizerResult.get().encode(text)
+    }
+
+    /// A text model's input for `text`.
+    public func input(_ text: String) throws -> ModelInput {
+        let encoding = try encode(text)
+        guard !encoding.isEmpty else { throw ModelContextError.noTokens(text) }
+        return .tokens(encoding.ids, types: encoding.typeIDs.isEmpty ? nil : encoding.typeIDs)
+    }
+
+    /// A vision model's input for a PNG file, preprocessed as the checkpoint says.
+    public func input(image url: URL) throws -> ModelInput {
+        guard let imagePreprocessor else { throw ModelContextError.notAVisionModel(architecture.modelType) }
+        return .pixels(imagePreprocessor.pixelValues(try RGBImage.readPNG(url)))
+    }
+
+    /// Display text of a token id (or a class label for classifiers).
+    public func text(_ id: Int) -> String { vocabulary?.displayText(id) ?? "<\(id)>" }
+
+    /// One label per input position: token texts, or `[CLS]` and `row,col` for image patches.
+    public func tokens(_ input: ModelInput) -> [String] {
+        switch input {
+        case .tokens(let ids, _): return ids.map(text)
+        case .pixels:
+            guard let g = architecture.image else { return [] }
+            return ["[CLS]"] + (0..<g.patchCount).map { "\($0 / g.gridColumns),\($0 % g.gridColumns)" }
+        }
+    }
+}
+
+/// Why a `ModelContext` could not be made.
+public enum ModelContextError: Error, LocalizedError, Equatable {
+    case bundledModelMissing(BundledModel)
+    case noTokens(String)
+    case notAVisionModel(String)
+
+    public var errorDescription: String? {
+        switch self {
+        case .bundledModelMissing(let m):
+            "the bundled model \(m.rawValue) is not in this build (Sources/GlassboxDefaults/Models/\(m.rawValue) is missing); pass a model folder with --model"
+        case .noTokens(let text):
+            "the tokenizer gives no tokens for \(text.debugDescription)"
+        case .notAVisionModel(let type):
+            "this \(type) model reads text, not images"
+        }
+    }
+}
