@@ -13,7 +13,7 @@ extension ExplanationRecord {
     /// causal LM the predicted token is appended after the input).
     public func figure() throws -> any Figure {
         let name = Self.methodNames[method] ?? method
-        let title = "Why “\(TokenText.visible(target.text))”? \(name) · \(URL(fileURLWithPath: model.name).lastPathComponent)"
+        let title = "\(question) \(name) · \(URL(fileURLWithPath: model.name).lastPathComponent)"
         if let patches = extra.patches, let imagePath = extra.image {
             let image = try RGBImage.readPNG(URL(fileURLWithPath: imagePath))
             return ImageOverlay(image: try PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.pixels),
@@ -22,14 +22,26 @@ extension ExplanationRecord {
         }
         var texts = tokens.map(\.text)
         var scores = tokens.map(\.score)
-        var marked = extra.targetIndex ?? target.position
-        if appendsTarget {
+        var marked: Int? = explainsSimilarity ? nil : extra.targetIndex ?? target.position
+        if appendsTarget && !explainsSimilarity {
             texts.append(target.text)
             scores.append(0)
             marked = texts.count - 1
         }
         return TokenStrip(tokens: texts, scores: scores, target: marked, title: title, scoreLabel: name)
     }
+
+    /// What the picture answers: why the target (rather than the contrast token), or which tokens
+    /// make the input similar to the compared text.
+    var question: String {
+        if let compared = parameters["compare"] { return "Similar to “\(TokenText.visible(compared))”?" }
+        let why = "Why “\(TokenText.visible(target.text))”"
+        if let contrast = parameters["contrastText"] { return why + " rather than “\(TokenText.visible(contrast))”?" }
+        return why + "?"
+    }
+
+    /// `--compare`: the similarity of two inputs' embeddings was explained, not a prediction.
+    public var explainsSimilarity: Bool { parameters["compare"] != nil }
 
     /// Causal LMs predict the token after the explained position: it is not in the input.
     public var appendsTarget: Bool { ["gpt2", "llama", "mistral", "qwen2"].contains(model.architecture) }

@@ -65,15 +65,29 @@ public struct ExplanationRecord: Codable, Sendable, Equatable {
         public var positionRelevance: Double?
         /// Per-head scores `[layer][head]` (e.g. AttnLRP head relevance).
         public var heads: [[Double]]?
+        /// The most relevant FFN neurons over all layers, largest |relevance| first (`--neurons`).
+        public var neurons: [NeuronScore]?
         /// Whether scores were aggregated per word.
         public var words: Bool?
         /// Index into `tokens` of the entry holding the explained position (words: the word).
         public var targetIndex: Int?
 
         public init(patches: [[Double]]? = nil, image: String? = nil, positionRelevance: Double? = nil,
-                    heads: [[Double]]? = nil, words: Bool? = nil, targetIndex: Int? = nil) {
+                    heads: [[Double]]? = nil, neurons: [NeuronScore]? = nil, words: Bool? = nil, targetIndex: Int? = nil) {
             (self.patches, self.image, self.positionRelevance, self.heads) = (patches, image, positionRelevance, heads)
-            (self.words, self.targetIndex) = (words, targetIndex)
+            (self.neurons, self.words, self.targetIndex) = (neurons, words, targetIndex)
+        }
+    }
+
+    /// One FFN neuron's relevance: at the input of layer `layer`'s MLP output projection
+    /// (`mlp.hook_post`), summed over positions.
+    public struct NeuronScore: Codable, Sendable, Equatable {
+        public var layer: Int
+        public var neuron: Int
+        public var relevance: Double
+
+        public init(layer: Int, neuron: Int, relevance: Double) {
+            (self.layer, self.neuron, self.relevance) = (layer, neuron, relevance)
         }
     }
 

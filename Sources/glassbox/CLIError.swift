@@ -29,3 +29,7 @@ enum CLIError: Error, LocalizedError {
         }
     }
 }
+
+/// Bad usage that is only visible once the model is loaded (an option that does not fit this
+/// model): reported like a parse error, with exit code 2.
+protocol UsageProblem: LocalizedError {}

@@ -35,7 +35,8 @@ struct ExplainCommand: ParsableCommand {
     var position: Int?
     @Flag(help: "Aggregate scores per word (sum), using the tokenizer's offsets.") var words = false
 
-    @Option(help: "Rollout/flow: first layer multiplied in.") var startLayer = 0
+    @Option(help: "Rollout, flow and chefer: first layer multiplied in (default 0; chefer on text encoders: the last layer, as the reference).")
+    var startLayer: Int?
     @Option(help: "Attention methods: head fusion (mean, max, min).") var headFusion: FusionOption = .mean
     @Flag(help: "Rollout/flow: leave out the residual identity.") var noResidual = false
     @Option(help: "Rollout: fraction of the lowest weights discarded per layer.") var discardRatio: Float = 0
@@ -47,6 +48,18 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: "AtMan: suppress only the explained tokens themselves.") var noConceptual = false
     @Option(help: "AtMan: suppress by token, word or sentence.") var granularity: GranularityOption = .token
 
+    @Option(help: "Gradient methods: logit (+1 at the target logit, LXT's default) or contrastive (+1 at the target, −1/V elsewhere).")
+    var seed: SeedOption?
+    @Option(help: "Gradient methods: explain logit(target) − logit(this token or class).") var contrast: String?
+    @Option(help: "Gradient methods: the token id or class index of --contrast.") var contrastId: Int?
+    @Option(help: "Gradient methods on text encoders: explain the cosine similarity of the mean-pooled embeddings of the input and this text.")
+    var compare: String?
+    @Option(help: ArgumentHelp("Like --compare, with the second input as token ids.", valueName: "1,2,3")) var compareIds: String?
+    @Flag(help: "LRP methods: also draw the head relevance (layers × heads) beside the picture (NAME-heads.png).")
+    var heads = false
+    @Flag(help: "LRP methods: also list and draw the most relevant FFN neurons (NAME-neurons.png).") var neurons = false
+    @Option(help: "With --neurons: how many neurons.") var neuronCount = 20
+
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/explain-METHOD-MODEL.png).")
     var out: String?
     @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
@@ -54,22 +67,27 @@ struct ExplainCommand: ParsableCommand {
     func validate() throws {
         if target != nil && targetId != nil { throw ValidationError("give --target or --target-id, not both") }
         if !(0..<1).contains(discardRatio) { throw ValidationError("--discard-ratio must be in [0, 1)") }
-        if startLayer < 0 { throw ValidationError("--start-layer must not be negative") }
+        if let startLayer, startLayer < 0 { throw ValidationError("--start-layer must not be negative") }
         if !(0...1).contains(factor) { throw ValidationError("--factor must be in [0, 1]") }
         if !(-1...1).contains(kappa) { throw ValidationError("--kappa must be in [-1, 1]") }
+        if let usageProblem { throw ValidationError(usageProblem.errorDescription ?? "\(usageProblem)") }
     }
 
     func run() throws {
         let loaded = try modelOptions.load(image: input.image != nil)
         let model = loaded.model
-        let prepared = try PreparedInput.prepare(loaded, input: input)
-        let target = try TargetResolver(loaded: loaded, prepared: prepared)
-            .resolve(position: position, text: self.target, id: targetId)
         let arch = model.architecture
-        let rollout = RolloutOptions(startLayer: startLayer, headFusion: headFusion.fusion, addResidual: !noResidual,
+        try checkUsage(arch)
+        let prepared = try PreparedInput.prepare(loaded, input: input)
+        let comparison = try Comparison.prepare(loaded, text: compare, ids: compareIds)
+        let target = try comparison.map { ResolvedTarget(position: 0, id: nil, text: $0.text, logit: nil, probability: nil) }
+            ?? TargetResolver(loaded: loaded, prepared: prepared)
+                .resolve(position: position, text: self.target, id: targetId, contrastText: contrast, contrastID: contrastId)
+        let rollout = RolloutOptions(startLayer: startLayer ?? 0, headFusion: headFusion.fusion, addResidual: !noResidual,
                                      discardRatio: discardRatio)
         let builder = ExplanationBuilder(loaded: loaded, prepared: prepared, target: target)
         let scores: TokenScores
+        var parameters: [String: String] = [:]
         switch method {
         case .atman:
             let (result, groups) = try atman(loaded, prepared, target)
@@ -83,66 +101,32 @@ struct ExplainCommand: ParsableCommand {
             scores = try AttentionFlow.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .attention:
             scores = try AttentionMaps.explainLastLayer(model, prepared.modelInput, position: target.position, fusion: headFusion.fusion)
+        case .gae, .chefer:
+            let objective = try GradientObjective(seed: seed, target: target, comparison: comparison, modelType: arch.modelType)
+            scores = try cheferScores(model, prepared, objective)
+            parameters = objective.parameters
         case .attnlrp, .cpLRP, .gradInput:
-            let result = try relevance(loaded, prepared, target)
+            let objective = try GradientObjective(seed: seed, target: target, comparison: comparison, modelType: arch.modelType)
+            let result = try relevance(model, prepared, objective)
             let record = try builder.record(
-                TokenScores(method: method.rawValue, parameters: result.parameters, position: target.position,
-                            scores: result.tokens, image: arch.image),
-                words: words, heads: (0..<result.heads.shape[0]).map { l in result.heads.row(l).storage.map(Double.init) },
-                positionRelevance: result.positions.map { Double($0.reduce(0, +)) })
-            return try ExplanationOutput.emit(record, out: out, json: json)
-        default:
-            throw ExplainProblem.methodUnavailable(method.rawValue)
+                result.tokenScores(image: arch.image), words: words,
+                heads: (0..<result.heads.shape[0]).map { l in result.heads.row(l).storage.map(Double.init) },
+                neurons: neurons ? NeuronRanking.top(result, count: neuronCount) : nil,
+                positionRelevance: result.positions.map { Double($0.reduce(0, +)) },
+                parameters: objective.parameters.merging(["value": "\(result.target.value)"]) { a, _ in a })
+            return try ExplanationOutput.emit(record, out: out, json: json, latents: LatentPictures(heads: heads, neurons: neurons))
         }
-        let record = try builder.record(scores, words: words)
+        let record = try builder.record(scores, words: words, parameters: parameters)
         try ExplanationOutput.emit(record, out: out, json: json)
-    }
-
-    /// AttnLRP / CP-LRP / gradient × input (LXT 2.1's rules) seeded at the resolved target's logit.
-    private func relevance(_ loaded: LoadedModel, _ prepared: PreparedInput,
-                           _ target: ResolvedTarget) throws -> RelevanceResult {
-        let kind: RelevanceMethod = switch method {
-        case .cpLRP: .cpLRP
-        case .gradInput: .gradientTimesInput
-        default: .attnLRP
-        }
-        guard let id = target.id else { throw TargetProblem.noHead(loaded.model.architecture.modelType) }
-        return try Relevance.explain(loaded.model, prepared.modelInput, target: .token(id, position: target.position),
-                                     options: RelevanceOptions(method: kind))
-    }
-
-    /// AtMan (Deiseroth et al. 2023) on the resolved target, by token, word or sentence.
-    private func atman(_ loaded: LoadedModel, _ prepared: PreparedInput,
-                       _ target: ResolvedTarget) throws -> (AtManResult, [TokenGroup]) {
-        let arch = loaded.model.architecture
-        guard let id = target.id else { throw TargetProblem.noHead(arch.modelType) }
-        var options = AtMan.Options()
-        options.factor = factor
-        options.kappa = noConceptual ? nil : kappa
-        if prepared.count >= 32 { options.progress = AtMan.stderrProgress() }
-        let atmanTarget: AtMan.Target = if case .sequenceClassification = arch.head { .label(id) }
-            else { .token(id: id, position: target.position) }
-        var groups: [TokenGroup] = []
-        if granularity != .token {
-            guard let encoding = prepared.encoding, let text = prepared.prompt else { throw ExplainProblem.wordsNeedPrompt }
-            groups = granularity == .word ? TokenGrouping.words(encoding, text: text) : TokenGrouping.sentences(encoding, text: text)
-            if arch.mask == .causal { groups = groups.filter { ($0.tokenIndices.min() ?? 0) <= target.position } }
-        }
-        let result = try AtMan.explain(loaded.model, prepared.modelInput, target: atmanTarget,
-                                       groups: groups.isEmpty ? nil : groups.map(\.tokenIndices), options: options)
-        return (result, groups)
     }
 }
 
 /// Mistakes specific to explanations.
 enum ExplainProblem: Error, LocalizedError {
-    case methodUnavailable(String)
     case wordsNeedPrompt
 
     var errorDescription: String? {
         switch self {
-        case .methodUnavailable(let m):
-            "method '\(m)' is not available in this version yet; use attnlrp, cp-lrp, grad-input, atman, rollout, flow or attention"
         case .wordsNeedPrompt:
             "--words needs a text prompt (word boundaries come from the tokenizer's offsets)"
         }

@@ -8,8 +8,12 @@ struct ExplanationBuilder {
     let prepared: PreparedInput
     let target: ResolvedTarget
 
+    /// A record over the input's tokens (or, with `words`, its words). `parameters` are added to the
+    /// method's own (the seed choices of gradient methods); `heads`, `neurons` and
+    /// `positionRelevance` go into `"extra"`.
     func record(_ scores: TokenScores, words: Bool, heads: [[Double]]? = nil,
-                positionRelevance: Double? = nil) throws -> ExplanationRecord {
+                neurons: [ExplanationRecord.NeuronScore]? = nil, positionRelevance: Double? = nil,
+                parameters: [String: String] = [:]) throws -> ExplanationRecord {
         var tokens = prepared.texts.indices.map { i in
             ExplanationRecord.Token(id: prepared.ids.isEmpty ? nil : prepared.ids[i], text: prepared.texts[i],
                                     start: prepared.spans?[i].start, end: prepared.spans?[i].end,
@@ -25,8 +29,8 @@ struct ExplanationBuilder {
             }
             targetIndex = groups.firstIndex { $0.tokenIndices.contains(target.position) } ?? max(0, groups.count - 1)
         }
-        return finish(scores, tokens: tokens, words: words, targetIndex: targetIndex, heads: heads,
-                      positionRelevance: positionRelevance)
+        return finish(scores, tokens: tokens, words: words, targetIndex: targetIndex, heads: heads, neurons: neurons,
+                      positionRelevance: positionRelevance, parameters: parameters)
     }
 
     /// A record over groups of tokens (words or sentences) with one score each.
@@ -35,20 +39,22 @@ struct ExplanationBuilder {
             ExplanationRecord.Token(id: nil, text: group.text, start: group.span.start, end: group.span.end, score: score)
         }
         let targetIndex = groups.firstIndex { $0.tokenIndices.contains(target.position) } ?? max(0, groups.count - 1)
-        return finish(scores, tokens: tokens, words: true, targetIndex: targetIndex, heads: nil, positionRelevance: nil)
+        return finish(scores, tokens: tokens, words: true, targetIndex: targetIndex, heads: nil, neurons: nil,
+                      positionRelevance: nil, parameters: [:])
     }
 
     private func finish(_ scores: TokenScores, tokens: [ExplanationRecord.Token], words: Bool, targetIndex: Int,
-                        heads: [[Double]]?, positionRelevance: Double?) -> ExplanationRecord {
+                        heads: [[Double]]?, neurons: [ExplanationRecord.NeuronScore]?, positionRelevance: Double?,
+                        parameters: [String: String]) -> ExplanationRecord {
         let arch = loaded.model.architecture
         let summary = ExplanationRecord.ModelSummary(name: loaded.spec, path: loaded.directory.url.path,
                                                      architecture: arch.modelType, layers: arch.layers, heads: arch.heads)
         let extra = ExplanationRecord.Extra(
             patches: scores.patchGrid?.map { $0.map(Double.init) }, image: prepared.imagePath,
-            positionRelevance: positionRelevance, heads: heads, words: words ? true : nil,
+            positionRelevance: positionRelevance, heads: heads, neurons: neurons, words: words ? true : nil,
             targetIndex: targetIndex)
         return ExplanationRecord(
-            model: summary, method: scores.method, parameters: scores.parameters,
+            model: summary, method: scores.method, parameters: scores.parameters.merging(parameters) { _, new in new },
             target: .init(id: target.id ?? -1, text: target.text, position: target.position,
                           logit: target.logit.map(Double.init), prob: target.probability.map(Double.init)),
             tokens: tokens, extra: extra)
@@ -57,30 +63,44 @@ struct ExplanationBuilder {
 
 /// Writes what `explain` shows: the table (or JSON) on stdout and the picture.
 enum ExplanationOutput {
-    static func emit(_ record: ExplanationRecord, out: String?, json: Bool) throws {
+    /// Draws the picture (and, with `latents`, the head and neuron pictures beside it), then prints
+    /// the table or the JSON and where the pictures are.
+    static func emit(_ record: ExplanationRecord, out: String?, json: Bool,
+                     latents: LatentPictures = LatentPictures()) throws {
         let url = try PictureOutput.url(out, defaultName: "explain-\(record.method)-\(PictureOutput.slug(record.model.name))")
         let report = try record.figure().render(to: url, scale: 2)
         for warning in report.warnings { Console.note("warning: \(warning)") }
+        let extras = try latents.write(record, beside: url)
         if json {
             FileHandle.standardOutput.write(try record.jsonData())
             FileHandle.standardOutput.write(Data("\n".utf8))
             Console.note("picture: \(url.path)")
+            for extra in extras { Console.note("\(extra.label) picture: \(extra.url.path)") }
             return
         }
         print(summaryLine(record))
         print("  pos  score       token")
         for (i, token) in record.tokens.enumerated() {
-            let mark = i == record.extra.targetIndex && !record.appendsTarget ? "  ← explained position" : ""
+            let mark = i == record.extra.targetIndex && !record.appendsTarget && !record.explainsSimilarity
+                ? "  ← explained position" : ""
             print(String(format: "%5d  %+.5f  ", i, token.score) + token.text.debugDescription + mark)
         }
+        if let neurons = record.extra.neurons { LatentPictures.printTable(neurons) }
         print("picture: \(url.path)")
+        for extra in extras { print("\(extra.label) picture: \(extra.url.path)") }
     }
 
     static func summaryLine(_ record: ExplanationRecord) -> String {
-        let t = record.target
+        let t = record.target, p = record.parameters
+        if record.explainsSimilarity, let compared = p["compare"] {
+            let value = p["value"].map { " (\(p["similarity"] ?? "similarity") \($0))" } ?? ""
+            return "explaining the similarity to “\(compared)”\(value) with \(record.method)"
+        }
         let odds = [t.prob.map { String(format: "p=%.4f", $0) }, t.logit.map { String(format: "logit %.4f", $0) }]
             .compactMap { $0 }.joined(separator: ", ")
-        let what = t.id >= 0 ? "“\(t.text)” (id \(t.id)\(odds.isEmpty ? "" : ", " + odds))" : "position \(t.position)"
+        var what = t.id >= 0 ? "“\(t.text)” (id \(t.id)\(odds.isEmpty ? "" : ", " + odds))" : "position \(t.position)"
+        if let contrast = p["contrastText"], let id = p["contrast"] { what += " rather than “\(contrast)” (id \(id))" }
+        if p["seed"] == "contrastive" { what += " with the contrastive seed" }
         return "explaining \(what) at position \(t.position) with \(record.method)"
     }
 }

@@ -9,6 +9,14 @@ struct ResolvedTarget {
     let text: String
     let logit: Float?
     let probability: Float?
+    /// `--contrast`: the output subtracted from the target's (gradient methods).
+    var contrast: ResolvedOutput? = nil
+}
+
+/// An output of the model's head: a token id or class index, with its display text.
+struct ResolvedOutput: Equatable {
+    let id: Int
+    let text: String
 }
 
 /// Picks the explained position and target from the options and one forward pass.
@@ -16,30 +24,40 @@ struct TargetResolver {
     let loaded: LoadedModel
     let prepared: PreparedInput
 
-    func resolve(position explicit: Int?, text: String?, id: Int?) throws -> ResolvedTarget {
+    /// The explained position and target; `contrastText`/`contrastID` (`--contrast`/`--contrast-id`)
+    /// name a second output the same way `text`/`id` name the target.
+    func resolve(position explicit: Int?, text: String?, id: Int?,
+                 contrastText: String? = nil, contrastID: Int? = nil) throws -> ResolvedTarget {
         let arch = loaded.model.architecture
         let n = prepared.count
         let position = try explicit ?? defaultPosition()
         guard position >= 0 && position < n else { throw CLIError.positionOutOfRange(position, length: n) }
         guard arch.head != .none else {
-            if text != nil || id != nil { throw TargetProblem.noHead(arch.modelType) }
+            if text != nil || id != nil || contrastText != nil || contrastID != nil { throw TargetProblem.noHead(arch.modelType) }
             return ResolvedTarget(position: position, id: nil, text: prepared.texts[position], logit: nil, probability: nil)
         }
         let rows: LogitRows = arch.head.predictsTokens ? .positions([position]) : .all
         let logits = try firstLogitRow(loaded.model.forward(prepared.modelInput, logitRows: rows))
         let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
-        let chosen: Int
-        if let id {
-            guard id >= 0 && id < logits.count else { throw TargetProblem.idOutOfRange(id, count: logits.count) }
-            chosen = id
-        } else if let text {
-            chosen = try targetID(for: text, labels: labels)
-        } else {
-            chosen = logits.indices.max { logits[$0] < logits[$1] }!
-        }
+        let chosen = try output(text: text, id: id, option: "--target", labels: labels, count: logits.count)
+            ?? logits.indices.max { logits[$0] < logits[$1] }!
         let top = TopK.softmaxTop(logits, k: logits.count).first { $0.index == chosen }!
-        return ResolvedTarget(position: position, id: chosen, text: labels?[chosen] ?? loaded.text(chosen),
-                              logit: top.logit, probability: top.probability)
+        var resolved = ResolvedTarget(position: position, id: chosen, text: labels?[chosen] ?? loaded.text(chosen),
+                                      logit: top.logit, probability: top.probability)
+        if let other = try output(text: contrastText, id: contrastID, option: "--contrast", labels: labels, count: logits.count) {
+            resolved.contrast = ResolvedOutput(id: other, text: labels?[other] ?? loaded.text(other))
+            if other == chosen { throw ExplainUsage.contrastIsTarget(resolved.text) }
+        }
+        return resolved
+    }
+
+    /// The output `--OPTION-id` or `--OPTION` names (nil when neither is given).
+    private func output(text: String?, id: Int?, option: String, labels: [String]?, count: Int) throws -> Int? {
+        if let id {
+            guard id >= 0 && id < count else { throw TargetProblem.idOutOfRange(id, count: count, option: option + "-id") }
+            return id
+        }
+        return try text.map { try targetID(for: $0, labels: labels, option: option) }
     }
 
     /// Last token for causal LMs; the first mask for masked LMs; `[CLS]` (0) otherwise.
@@ -54,14 +72,14 @@ struct TargetResolver {
     }
 
     /// A class label, or a text that is exactly one token of the model's vocabulary.
-    private func targetID(for text: String, labels: [String]?) throws -> Int {
+    private func targetID(for text: String, labels: [String]?, option: String) throws -> Int {
         if let labels {
             guard let index = labels.firstIndex(of: text) else { throw TargetProblem.unknownLabel(text, labels: labels) }
             return index
         }
         let tokenizer = try Tokenizer.load(directory: loaded.directory.url)
         let ids = try tokenizer.encode(text, addSpecialTokens: false).ids
-        guard ids.count == 1 else { throw TargetProblem.notOneToken(text, pieces: ids.map(loaded.text)) }
+        guard ids.count == 1 else { throw TargetProblem.notOneToken(text, pieces: ids.map(loaded.text), option: option) }
         return ids[0]
     }
 
@@ -73,20 +91,20 @@ struct TargetResolver {
 
 enum TargetProblem: Error, LocalizedError {
     case noHead(String)
-    case idOutOfRange(Int, count: Int)
+    case idOutOfRange(Int, count: Int, option: String)
     case unknownLabel(String, labels: [String])
-    case notOneToken(String, pieces: [String])
+    case notOneToken(String, pieces: [String], option: String)
 
     var errorDescription: String? {
         switch self {
         case .noHead(let type):
             "this \(type) checkpoint has no prediction head, so there is no target to choose; explain a position with --position"
-        case .idOutOfRange(let id, let count):
-            "--target-id \(id) is outside 0..<\(count)"
+        case .idOutOfRange(let id, let count, let option):
+            "\(option) \(id) is outside 0..<\(count)"
         case .unknownLabel(let label, let labels):
             "'\(label)' is not a class of this model; classes: \(labels.joined(separator: ", "))"
-        case .notOneToken(let text, let pieces):
-            "--target '\(text)' is \(pieces.count) tokens (\(pieces.map { $0.debugDescription }.joined(separator: " "))); give one token (often with its leading space) or use --target-id"
+        case .notOneToken(let text, let pieces, let option):
+            "\(option) '\(text)' is \(pieces.count) tokens (\(pieces.map { $0.debugDescription }.joined(separator: " "))); give one token (often with its leading space) or use \(option)-id"
         }
     }
 }

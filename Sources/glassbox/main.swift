@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-// Parsing errors are usage errors (exit 2); errors while running are bad input or files (exit 1).
+// Parsing errors are usage errors (exit 2); errors while running are bad input or files (exit 1),
+// except the usage problems only a loaded model reveals (exit 2).
 // Either way the user gets one line on stderr, never a stack trace.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let command: ParsableCommand
@@ -20,5 +21,5 @@ do {
 } catch {
     if GlassboxCommand.exitCode(for: error) == .success { GlassboxCommand.exit(withError: error) }
     Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
-    exit(1)
+    exit(error is any UsageProblem ? 2 : 1)
 }

@@ -1,0 +1,45 @@
+import Foundation
+import Glassbox
+
+extension ExplainCommand {
+    /// AttnLRP / CP-LRP / gradient × input (LXT 2.1's rules), seeded as the objective says.
+    func relevance(_ model: TransformerModel, _ prepared: PreparedInput, _ objective: GradientObjective) throws -> RelevanceResult {
+        let kind: RelevanceMethod = switch method {
+        case .cpLRP: .cpLRP
+        case .gradInput: .gradientTimesInput
+        default: .attnLRP
+        }
+        return try Relevance.explain(model, prepared.modelInput, target: objective.target, options: RelevanceOptions(method: kind))
+    }
+
+    /// Chefer et al.'s generic attention explainability (`gae`, ICCV 2021) or transformer
+    /// attribution (`chefer`, CVPR 2021), from the gradient of the objective's scalar.
+    func cheferScores(_ model: TransformerModel, _ prepared: PreparedInput, _ objective: GradientObjective) throws -> TokenScores {
+        if method == .gae {
+            return try GenericAttentionExplainability.explain(model, prepared.modelInput, target: objective.target)
+        }
+        return try TransformerAttribution.explain(model, prepared.modelInput, target: objective.target,
+                                                  options: CheferOptions(startLayer: startLayer))
+    }
+
+    /// AtMan (Deiseroth et al. 2023) on the resolved target, by token, word or sentence.
+    func atman(_ loaded: LoadedModel, _ prepared: PreparedInput, _ target: ResolvedTarget) throws -> (AtManResult, [TokenGroup]) {
+        let arch = loaded.model.architecture
+        guard let id = target.id else { throw TargetProblem.noHead(arch.modelType) }
+        var options = AtMan.Options()
+        options.factor = factor
+        options.kappa = noConceptual ? nil : kappa
+        if prepared.count >= 32 { options.progress = AtMan.stderrProgress() }
+        let atmanTarget: AtMan.Target = if case .sequenceClassification = arch.head { .label(id) }
+            else { .token(id: id, position: target.position) }
+        var groups: [TokenGroup] = []
+        if granularity != .token {
+            guard let encoding = prepared.encoding, let text = prepared.prompt else { throw ExplainProblem.wordsNeedPrompt }
+            groups = granularity == .word ? TokenGrouping.words(encoding, text: text) : TokenGrouping.sentences(encoding, text: text)
+            if arch.mask == .causal { groups = groups.filter { ($0.tokenIndices.min() ?? 0) <= target.position } }
+        }
+        let result = try AtMan.explain(loaded.model, prepared.modelInput, target: atmanTarget,
+                                       groups: groups.isEmpty ? nil : groups.map(\.tokenIndices), options: options)
+        return (result, groups)
+    }
+}
