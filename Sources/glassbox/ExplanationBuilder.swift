@@ -98,7 +98,7 @@ enum ExplanationOutput {
         }
         let odds = [t.prob.map { String(format: "p=%.4f", $0) }, t.logit.map { String(format: "logit %.4f", $0) }]
             .compactMap { $0 }.joined(separator: ", ")
-        var what = t.id >= 0 ? "“\(t.text)” (id \(t.id)\(odds.isEmpty ? "" : ", " + odds))" : "position \(t.position)"
+        var what = t.id >= 0 ? "“\(TokenText.visible(t.text))” (id \(t.id)\(odds.isEmpty ? "" : ", " + odds))" : "position \(t.position)"
         if let contrast = p["contrastText"], let id = p["contrast"] { what += " rather than “\(contrast)” (id \(id))" }
         if p["seed"] == "contrastive" { what += " with the contrastive seed" }
         return "explaining \(what) at position \(t.position) with \(record.method)"
