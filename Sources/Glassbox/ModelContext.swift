@@ -78,8 +78,17 @@ public struct ModelContext: Sendable {
         return .pixels(imagePreprocessor.pixelValues(try RGBImage.readPNG(url)))
     }
 
-    /// Display text of a token id (or a class label for classifiers).
+    /// Display text of a token id.
     public func text(_ id: Int) -> String { vocabulary?.displayText(id) ?? "<\(id)>" }
+
+    /// A classifier's name for class `index` (`config.json`'s `id2label`), or the index itself;
+    /// for language models, the token's text.
+    public func label(_ index: Int) -> String {
+        if case .sequenceClassification(let labels) = architecture.head {
+            return labels.indices.contains(index) ? labels[index] : "\(index)"
+        }
+        return text(index)
+    }
 
     /// One label per input position: token texts, or `[CLS]` and `row,col` for image patches.
     public func tokens(_ input: ModelInput) -> [String] {

@@ -34,15 +34,16 @@ public enum BundledModel: String, CaseIterable, Sendable {
         return nil
     }
 
-    /// Where bundled models are looked for, in order: `$GLASSBOX_MODELS`; the resource bundle
-    /// SwiftPM copies next to the executable (`Glassbox_GlassboxDefaults.resources/Models`); this
-    /// source folder (`Sources/GlassboxDefaults/Models`, for test runners and scripts run from a
-    /// checkout). Found by hand rather than through `Bundle.module`, which stops the process when
-    /// the bundle has been moved away.
+    /// Where bundled models are looked for: `$GLASSBOX_MODELS` alone when it is set; otherwise the
+    /// resource bundle SwiftPM copies next to the executable
+    /// (`Glassbox_GlassboxDefaults.resources/Models`), then this source folder
+    /// (`Sources/GlassboxDefaults/Models`, for test runners and scripts run from a checkout).
+    /// Found by hand rather than through `Bundle.module`, which stops the process when the bundle
+    /// has been moved away.
     static var roots: [URL] {
         var roots: [URL] = []
         if let custom = ProcessInfo.processInfo.environment["GLASSBOX_MODELS"], !custom.isEmpty {
-            roots.append(URL(fileURLWithPath: custom, isDirectory: true))
+            return [URL(fileURLWithPath: custom, isDirectory: true)]
         }
         let bundleName = "Glassbox_GlassboxDefaults.resources"
         var executables: [URL] = []
