@@ -13,9 +13,9 @@ out=docs/pictures
 mkdir -p "$out"
 run() { echo "+ glassbox ${*}" >&2; "$GLASSBOX" "$@" >/dev/null; }
 
-PROMPT="ROMEO. But soft, what light through yonder window breaks? It is the east, and Juliet is the"
+PROMPT="Good night, sweet prince, and flights of angels sing thee to thy"
 
-run explain "$PROMPT" --heads --out "$out/attnlrp.png"
+run explain "$PROMPT" --heads --neurons --out "$out/attnlrp.png"
 run explain "$PROMPT" --method atman --out "$out/atman.png"
 run explain "$PROMPT" --method rollout --out "$out/rollout.png"
 run lens "$PROMPT" --out "$out/lens.png"
@@ -23,6 +23,6 @@ run neurons --layer 3 "$PROMPT" --out "$out/neurons.png"
 # Induction heads: 30 random token ids (seeded), repeated once; the grid shows each head's pattern.
 IDS=$(python3 -c 'import random; r=random.Random(0); s=[r.randrange(100, 2000) for _ in range(30)]; print(",".join(map(str, s + s)))')
 run attention --ids "$IDS" --view grid --out "$out/induction-grid.png"
-run explain --image samples/digits/digit-3.png --out "$out/digit-attnlrp.png"
+run explain --image samples/digits/digit-3.png --heads --out "$out/digit-attnlrp.png"
 run explain --image samples/digits/digit-3.png --method rollout --out "$out/digit-rollout.png"
 echo "pictures written to $out/" >&2
