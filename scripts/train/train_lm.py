@@ -18,9 +18,9 @@ Model: GPT-2 architecture (transformers' GPT2LMHeadModel), 4 layers × 4 heads, 
 d_ff 512, 256 positions, tied embeddings — 1.09 M parameters, 2.2 MB as float16 safetensors. Four
 layers rather than two so that induction heads (which need a previous-token head in an earlier
 layer) have room to form beside the heads that model the text's local structure. Within this
-budget they do not form: the best induction score is 0.019, the uniform baseline (two attempts to
-hasten them — a quarter of the windows as repeated spans of the text, and a second stage of 200
-steps on repeated random ids — did not either; see the README).
+budget they do not form: the best induction score is 0.019, the uniform baseline (three attempts
+to hasten them — a quarter of the windows as repeated spans of the text, and second stages of
+200–300 steps with half the windows repeated random ids — did not either; see the README).
 
 Training: AdamW (β 0.9/0.95, weight decay 0.1), peak learning rate 3e-3 with 100 warm-up steps
 and cosine decay to 10 %, batches of 32 random 256-token windows, dropout 0.1, gradient clipping
