@@ -269,7 +269,10 @@ def swift_build(product: str | None) -> tuple[bool, str]:
     command = ["swift", "build", "--package-path", str(PACKAGE), "--scratch-path", str(SCRATCH), "-c", "debug"]
     if product:
         command += ["--product", product]
-    result = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        result = subprocess.run(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    except FileNotFoundError:
+        return False, "error: `swift` is not on PATH"
     return result.returncode == 0, result.stdout
 
 
@@ -394,6 +397,7 @@ def main() -> int:
     parser.add_argument("--check", action="store_true",
                         help="do not rewrite; exit 1 with a diff on stderr if any output would change")
     args = parser.parse_args()
+    started = time.monotonic()
 
     failures: list[NotebookError] = []
     books: list[Notebook] = []
@@ -405,12 +409,18 @@ def main() -> int:
     everything = not args.notebooks
     # The package always holds every notebook (a stable package builds incrementally); explicit
     # arguments build and run only theirs.
-    all_books = books if everything else [parse(p) for p in selected([]) if p not in {b.path for b in books}] + books
+    all_books = list(books)
+    if not everything:
+        for path in selected([]):
+            if path not in {b.path for b in books}:
+                try:
+                    all_books.append(parse(path))
+                except NotebookError:
+                    pass   # not asked for; its own run reports it
     generate(sorted(all_books, key=lambda b: b.target))
 
     build_failures = build(books, everything) if books else {}
     changed: list[str] = []
-    started = time.monotonic()
     for book in books:
         if book.target in build_failures:
             failures.append(build_failures[book.target])
@@ -439,7 +449,7 @@ def main() -> int:
     summary = f"notebooks: {len(books)} run, {len(failures)} failed, {len(changed)} {verb}"
     if changed:
         summary += " (" + ", ".join(changed) + ")"
-    print(summary + f"  [{time.monotonic() - started:.0f} s running]", flush=True)
+    print(summary + f" in {time.monotonic() - started:.0f} s", flush=True)
     return 1 if failures or (args.check and changed) else 0
 
 
