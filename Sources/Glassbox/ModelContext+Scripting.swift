@@ -25,12 +25,6 @@ extension ModelContext {
         return (0..<architecture.vocabSize).map(text)
     }
 
-    /// The display text of output `id`: its class label for classifiers, else its token text.
-    public func label(_ id: Int) -> String {
-        if case .sequenceClassification(let labels) = architecture.head, labels.indices.contains(id) { return labels[id] }
-        return text(id)
-    }
-
     /// The `topK` most likely outputs at `position`, most likely first (ties: smaller id first).
     ///
     /// - Parameters:
