@@ -144,7 +144,7 @@ final class RelevanceGradientTests: XCTestCase {
             var gIn = g
             ActivationRules.apply(.model(activation), rule: .identity, x: x, to: &gIn)
             var y = x
-            ReverseSweep.activate(activation, &y)
+            activation.apply(&y)
             for i in 0..<count {
                 XCTAssertEqual(x.storage[i] * gIn.storage[i], y.storage[i] * g.storage[i],
                                accuracy: 2e-6 * max(1, abs(y.storage[i])), "\(activation) at x = \(x.storage[i])")
@@ -159,7 +159,7 @@ final class RelevanceGradientTests: XCTestCase {
             var g = Tensor(shape: [xs.count], repeating: 1)
             ActivationRules.apply(.model(activation), rule: .gradient, x: Tensor(shape: [xs.count], storage: xs), to: &g)
             for (i, x) in xs.enumerated() {
-                func f(_ v: Float) -> Float { var t = Tensor(shape: [1], storage: [v]); ReverseSweep.activate(activation, &t); return t.storage[0] }
+                func f(_ v: Float) -> Float { var t = Tensor(shape: [1], storage: [v]); activation.apply(&t); return t.storage[0] }
                 let fd = (f(x + 1e-2) - f(x - 1e-2)) / 2e-2
                 XCTAssertEqual(g.storage[i], fd, accuracy: 2e-3, "\(activation)'(\(x))")
             }

@@ -82,7 +82,7 @@ public struct LensReadout: Sendable {
             let unembed = weights.head.unembed!
             if arch.head == .maskedLanguageModel, let transform = weights.head.transform, let norm = weights.head.transformNorm {
                 var t = transform(h)
-                Self.activate(arch.activation, &t)
+                arch.activation.apply(&t)
                 return unembed(Self.normalize(t, norm))
             }
             return unembed(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)
@@ -106,15 +106,5 @@ public struct LensReadout: Sendable {
         case .rmsNorm(let eps): rmsNormalize(x, eps: eps).normalized
         }
         return affine(normalized, gamma: norm.weight, beta: norm.bias)
-    }
-
-    static func activate(_ activation: Activation, _ x: inout Tensor) {
-        switch activation {
-        case .gelu: geluErf(&x)
-        case .geluTanh: geluTanh(&x)
-        case .quickGelu: quickGelu(&x)
-        case .relu: relu(&x)
-        case .silu: silu(&x)
-        }
     }
 }

@@ -16,7 +16,7 @@ extension ReverseSweep {
         let linearRule = table[.linear], activationRule = table[.activation]
         let pre = try tensor(.block(l, .mlpPre))                          // [n, dff]
         var activated = pre
-        Self.activate(arch.activation, &activated)                        // φ(pre)
+        arch.activation.apply(&activated)                        // φ(pre)
         var post = activated
         let up: Tensor? = mlp.up == nil ? nil : try tensor(.block(l, .mlpPreLinear))
         if let up { multiplyInPlace(&post, up) }                          // φ(gate) ⊙ up
@@ -65,16 +65,5 @@ extension ReverseSweep {
             }
         }
         for i in 0..<dff { neurons[l, i] = Float(sums[i]) }
-    }
-
-    /// The model's activation in place, with the forward's own kernels (bitwise the forward's values).
-    static func activate(_ activation: Activation, _ x: inout Tensor) {
-        switch activation {
-        case .gelu: geluErf(&x)
-        case .geluTanh: geluTanh(&x)
-        case .quickGelu: quickGelu(&x)
-        case .relu: relu(&x)
-        case .silu: silu(&x)
-        }
     }
 }

@@ -31,7 +31,7 @@ extension HeadWeights {
         case .maskedLanguageModel:
             guard let transform, let transformNorm else { return (hidden, pooled, nil) }
             var t = transform(selected)
-            apply(arch.activation, &t)
+            arch.activation.apply(&t)
             try hooks.fire(.mlmTransform, &t)
             input = try transformNorm(t, scalePoint: .mlmLN(.scale), normalizedPoint: .mlmLN(.normalized),
                                       hooks: &hooks)

@@ -7,7 +7,7 @@ extension MLPWeights {
         var pre = input(x)                                  // [n, dff]
         try hooks.fire(.block(layer, .mlpPre), &pre)
         var post = pre
-        apply(activation, &post)
+        activation.apply(&post)
         if let up {
             var linear = up(x)                              // [n, dff]
             try hooks.fire(.block(layer, .mlpPreLinear), &linear)
@@ -18,13 +18,16 @@ extension MLPWeights {
     }
 }
 
-/// Applies an activation in place.
-func apply(_ activation: Activation, _ x: inout Tensor) {
-    switch activation {
-    case .gelu: geluErf(&x)
-    case .geluTanh: geluTanh(&x)
-    case .quickGelu: quickGelu(&x)
-    case .relu: relu(&x)
-    case .silu: silu(&x)
+extension Activation {
+    /// Applies the activation to `x` in place, with the forward pass's own kernels (analyses that
+    /// recompute an activation call this, so their values are bitwise the forward's).
+    public func apply(_ x: inout Tensor) {
+        switch self {
+        case .gelu: GlassboxTensor.geluErf(&x)
+        case .geluTanh: GlassboxTensor.geluTanh(&x)
+        case .quickGelu: GlassboxTensor.quickGelu(&x)
+        case .relu: GlassboxTensor.relu(&x)
+        case .silu: GlassboxTensor.silu(&x)
+        }
     }
 }

@@ -75,7 +75,7 @@ struct CheferSweep {
         let w = weights.blocks[l].mlp
         let pre = try tensor(.block(l, .mlpPre))
         var post = pre
-        ReverseSweep.activate(architecture.activation, &post)
+        architecture.activation.apply(&post)
         let up: Tensor? = w.up == nil ? nil : try tensor(.block(l, .mlpPreLinear))
         if let up { multiplyInPlace(&post, up) }
         var rPost = CheferRules.linear(w.output, input: post, relevance: r)       // [n, dff]
