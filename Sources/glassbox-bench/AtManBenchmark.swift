@@ -51,15 +51,15 @@ struct AtManBenchmark: ParsableCommand {
             let ids = (0..<n).map { _ in Int(rng.next() % UInt64(arch.vocabSize)) }
             let last = try loaded.forward(ids, logitRows: .positions([n - 1])).logits!.storage
             let target = last.indices.max { last[$0] < last[$1] }!
-            let base = Memory.residentMB()
-            Memory.resetPeak()
+            let base = ProcessMemory.residentMB()
+            ProcessMemory.resetPeak()
             var result: AtManResult?
-            let cpuBefore = Memory.cpuSeconds()
+            let cpuBefore = ProcessMemory.cpuSeconds()
             let times = try Timing.measure(warmup: 0, repeats: repeats) {
                 result = try AtMan.explain(loaded, .tokens(ids, types: nil), target: .continuation([target]), options: options)
             }
-            let cpu = (Memory.cpuSeconds() - cpuBefore) / Double(repeats)
-            let peak = Memory.peakMB()
+            let cpu = (ProcessMemory.cpuSeconds() - cpuBefore) / Double(repeats)
+            let peak = ProcessMemory.peakMB()
             rows.append((n, ids, target, Timing.median(times), peak, base, result!.groupScores))
             print(String(format: "glassbox   %4d tokens, %4d passes: median %7.2f s (%d runs; %.1f CPU-s per run), peak RSS %6.0f MB (%.0f MB before)",
                          n, n + 1, Timing.median(times), repeats, cpu, peak, base))
@@ -95,36 +95,3 @@ struct AtManBenchmark: ParsableCommand {
     }
 }
 
-extension AtManBenchmark {
-    /// The process's resident memory from /proc/self/status (Linux) and its CPU time.
-    enum Memory {
-        /// `VmRSS` in MiB (NaN where unavailable).
-        static func residentMB() -> Double { field("VmRSS") }
-
-        /// User + system CPU time of the process so far (all threads), in seconds.
-        static func cpuSeconds() -> Double {
-            var usage = rusage()
-            getrusage(RUSAGE_SELF.rawValue, &usage)
-            func seconds(_ t: timeval) -> Double { Double(t.tv_sec) + Double(t.tv_usec) / 1e6 }
-            return seconds(usage.ru_utime) + seconds(usage.ru_stime)
-        }
-
-        /// `VmHWM` (peak resident size) in MiB.
-        static func peakMB() -> Double { field("VmHWM") }
-
-        /// Resets `VmHWM` to the current resident size (writing 5 to /proc/self/clear_refs); a no-op
-        /// where the kernel refuses.
-        static func resetPeak() {
-            guard let handle = FileHandle(forWritingAtPath: "/proc/self/clear_refs") else { return }
-            handle.write(Data("5".utf8))
-            try? handle.close()
-        }
-
-        private static func field(_ name: String) -> Double {
-            guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-                  let line = status.split(separator: "\n").first(where: { $0.hasPrefix(name + ":") }),
-                  let kb = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap({ Double($0) }) else { return .nan }
-            return kb / 1024
-        }
-    }
-}

@@ -63,7 +63,7 @@ struct CorpusScanBenchmark: ParsableCommand {
         print("scan       \(chosen.count) layers × \(arch.dFF) neurons, top \(examples) examples each (\(kept) kept)")
         print(String(format: "result     %d tokens in %d sequences, %.2f s = %.0f tokens/s; peak RSS %.0f MiB",
                      result.tokens, result.sequences, result.seconds, Double(result.tokens) / result.seconds,
-                     Self.peakResidentMiB()))
+                     ProcessMemory.peakMB()))
     }
 
     private func corpusFiles() throws -> [URL] {
@@ -76,14 +76,6 @@ struct CorpusScanBenchmark: ParsableCommand {
         let names = try FileManager.default.contentsOfDirectory(atPath: url.path).filter { $0.hasSuffix(".txt") }.sorted()
         guard !names.isEmpty else { throw ValidationError("no .txt files in \(corpus)") }
         return names.map { url.appendingPathComponent($0) }
-    }
-
-    /// The process's peak resident set (Linux `VmHWM`), in MiB; 0 where unavailable.
-    static func peakResidentMiB() -> Double {
-        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-              let kB = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
-        return kB / 1024
     }
 }
 

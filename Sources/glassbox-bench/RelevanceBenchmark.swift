@@ -89,9 +89,9 @@ struct RelevanceBenchmark: ParsableCommand {
     private func measureHere(_ n: Int) throws {
         Threading.setThreads(threads)
         let loaded = try TransformerModel.load(directory: URL(fileURLWithPath: model))
-        let modelMB = Self.status("VmRSS")
-        let loadPeakMB = Self.status("VmHWM")
-        Self.resetPeak()                                    // from here VmHWM covers the explanations only
+        let modelMB = ProcessMemory.residentMB()
+        let loadPeakMB = ProcessMemory.peakMB()
+        ProcessMemory.resetPeak()                                    // from here VmHWM covers the explanations only
         var rng = SplitMix64(seed: 0)
         let ids = (0..<n).map { _ in Int(rng.next() % UInt64(loaded.architecture.vocabSize)) }
         let options = RelevanceOptions(method: RelevanceMethod(rawValue: method) ?? .attnLRP)
@@ -101,7 +101,7 @@ struct RelevanceBenchmark: ParsableCommand {
             checksum = r.tokens.reduce(0, +)
         }
         let line: [String: Any] = ["median_s": Timing.median(times), "min_s": times.min() ?? 0,
-                                   "peak_rss_mb": Self.status("VmHWM"), "load_peak_rss_mb": loadPeakMB,
+                                   "peak_rss_mb": ProcessMemory.peakMB(), "load_peak_rss_mb": loadPeakMB,
                                    "model_rss_mb": modelMB, "tokens": n, "checksum": Double(checksum)]
         print(String(decoding: try JSONSerialization.data(withJSONObject: line), as: UTF8.self))
     }
@@ -110,36 +110,11 @@ struct RelevanceBenchmark: ParsableCommand {
 
     /// Runs a process (with extra environment variables) that prints one JSON line (the last line of its output).
     private static func runJSON(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Measurement? {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        try process.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        guard process.terminationStatus == 0,
-              let line = String(decoding: data, as: UTF8.self).split(separator: "\n").last,
-              let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+        guard let object = try ReferenceRunner.lastJSONLine(executable: executable, arguments: arguments, environment: environment),
               let median = object["median_s"] as? Double, let min = object["min_s"] as? Double,
               let peak = object["peak_rss_mb"] as? Double, let model = object["model_rss_mb"] as? Double else { return nil }
         let versions = ["torch", "transformers", "lxt"].compactMap { key in (object[key] as? String).map { "\(key) \($0)" } }
         return Measurement(median: median, min: min, peak: peak, loadPeak: object["load_peak_rss_mb"] as? Double ?? .nan,
                            model: model, versions: versions.joined(separator: ", "))
-    }
-
-    /// Resets VmHWM to the current RSS (Linux ≥ 4.0: `echo 5 > /proc/self/clear_refs`).
-    static func resetPeak() {
-        try? "5".write(toFile: "/proc/self/clear_refs", atomically: false, encoding: .utf8)
-    }
-
-    /// A `/proc/self/status` field in MB (kB in the file); NaN where unavailable.
-    static func status(_ key: String) -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(key + ":") }),
-              let kb = line.split(whereSeparator: { $0 == " " || $0 == "\t" }).dropFirst().first.flatMap({ Double($0) })
-        else { return .nan }
-        return kb / 1024
     }
 }
