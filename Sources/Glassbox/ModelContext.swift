@@ -33,14 +33,17 @@ public struct ModelContext: Sendable {
     /// Loads a model by name: a folder holding `config.json`, the name of a bundled model
     /// (`BundledModel`), or a Hugging Face id found in the local cache. Nothing is downloaded.
     public static func load(_ spec: String) throws -> ModelContext {
-        let folder: URL
+        try load(directory: directory(for: spec), name: spec)
+    }
+
+    /// The folder `spec` names (see `load(_:)`), without loading anything. A path that exists
+    /// wins over a bundled model of the same name.
+    public static func directory(for spec: String) throws -> URL {
         if let bundled = BundledModel.named(spec), !FileManager.default.fileExists(atPath: spec) {
             guard let url = bundled.directory else { throw ModelContextError.bundledModelMissing(bundled) }
-            folder = url
-        } else {
-            folder = try ModelDirectory.resolve(spec).url
+            return url
         }
-        return try load(directory: folder, name: spec)
+        return try ModelDirectory.resolve(spec).url
     }
 
     /// Loads a bundled model (by default the Shakespeare GPT-2).

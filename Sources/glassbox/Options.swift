@@ -22,16 +22,10 @@ struct ModelOptions: ParsableArguments {
     /// then falls back to the raw vocabulary file.
     func load(image: Bool = false) throws -> LoadedModel {
         if let threads { Threading.setThreads(threads) }
-        let context: ModelContext
-        if let spec = model {
-            context = try ModelContext.load(spec)
-        } else {
-            let bundled = image ? BundledModel.defaultVision : BundledModel.defaultLanguage
-            guard bundled.directory != nil else { throw CLIError.noModel }
-            context = try ModelContext.load(bundled)
-        }
-        return LoadedModel(spec: context.name, directory: ModelDirectory(url: context.directory, source: .folder),
-                           model: context.model, vocabulary: context.vocabulary, tokenizer: context.tokenizerResult)
+        if let spec = model { return LoadedModel(context: try ModelContext.load(spec)) }
+        let bundled = image ? BundledModel.defaultVision : BundledModel.defaultLanguage
+        guard bundled.directory != nil else { throw CLIError.noModel }
+        return LoadedModel(context: try ModelContext.load(bundled))
     }
 
     /// The model folder `--model` names, or the bundled default language model (without loading anything).
@@ -40,25 +34,24 @@ struct ModelOptions: ParsableArguments {
             guard let url = BundledModel.defaultLanguage.directory else { throw CLIError.noModel }
             return ModelDirectory(url: url, source: .folder)
         }
-        if let bundled = BundledModel.named(spec), !FileManager.default.fileExists(atPath: spec) {
-            guard let url = bundled.directory else { throw ModelContextError.bundledModelMissing(bundled) }
-            return ModelDirectory(url: url, source: .folder)
-        }
-        return try ModelDirectory.resolve(spec)
+        return ModelDirectory(url: try ModelContext.directory(for: spec), source: .folder)
     }
 }
 
 /// A model with what the CLI shows about it.
 struct LoadedModel {
-    let spec: String
-    let directory: ModelDirectory
-    let model: TransformerModel
-    let vocabulary: TokenVocabulary?
+    /// The library's loaded model (tokenizer, image preprocessor, vocabulary).
+    let context: ModelContext
+
+    var spec: String { context.name }
+    var directory: ModelDirectory { ModelDirectory(url: context.directory, source: .folder) }
+    var model: TransformerModel { context.model }
+    var vocabulary: TokenVocabulary? { context.vocabulary }
     /// The checkpoint's tokenizer, or why it could not be loaded (reported when a prompt needs it).
-    let tokenizer: Result<Tokenizer, any Error>
+    var tokenizer: Result<Tokenizer, any Error> { context.tokenizerResult }
 
     /// Display text of a token id.
-    func text(_ id: Int) -> String { vocabulary?.displayText(id) ?? "<\(id)>" }
+    func text(_ id: Int) -> String { context.text(id) }
 
     /// The `"model"` object of every JSON result.
     var jsonDescription: [String: Any] {

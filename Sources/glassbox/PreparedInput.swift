@@ -36,10 +36,8 @@ struct PreparedInput {
         if let geometry = arch.image {
             guard let image = input.image else { throw InputProblem.imageRequired(arch.modelType) }
             let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
-            let picture = try RGBImage.readPNG(url)
-            let pixels = try ImagePreprocessor.load(directory: loaded.directory.url).pixelValues(picture)
             let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
-            return PreparedInput(modelInput: .pixels(pixels), ids: [], texts: texts, spans: nil, prompt: nil,
+            return PreparedInput(modelInput: try loaded.context.input(image: url), ids: [], texts: texts, spans: nil, prompt: nil,
                                  encoding: nil, imagePath: url.path)
         }
         if input.image != nil { throw InputProblem.imageForTextModel(arch.modelType) }
