@@ -223,8 +223,7 @@ def main() -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     model.half().save_pretrained(out_dir, safe_serialization=True)
     tok.save(str(out_dir / "tokenizer.json"))
-    for extra in ("generation_config.json",):
-        (out_dir / extra).unlink(missing_ok=True)
+    (out_dir / "generation_config.json").unlink(missing_ok=True)
     report = {
         "model": "GPT-2 architecture trained on Shakespeare by scripts/train/train_lm.py",
         "recipe": r, "parameters": n_params, "training_tokens": int(len(train_ids)),
