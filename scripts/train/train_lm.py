@@ -18,9 +18,11 @@ Model: GPT-2 architecture (transformers' GPT2LMHeadModel), 4 layers × 4 heads, 
 d_ff 512, 256 positions, tied embeddings — 1.09 M parameters, 2.2 MB as float16 safetensors. Four
 layers rather than two so that induction heads (which need a previous-token head in an earlier
 layer) have room to form beside the heads that model the text's local structure. Within this
-budget they do not form: the best induction score is 0.019, the uniform baseline (three attempts
-to hasten them — a quarter of the windows as repeated spans of the text, and second stages of
-200–300 steps with half the windows repeated random ids — did not either; see the README).
+budget they do not form: the best induction score is 0.019, the uniform baseline. Attempts to
+hasten them have not worked either (README, "The bundled models"): `--repeat-fraction 0.25
+--steps 1100` (a quarter of every batch made of repeated random ids, 44 min) ends at 0.021 with a
+worse validation loss (4.428); scripts/train/induction_probe.py, which trains on repeated random
+ids alone, never passed 0.13 on the 40-id test in 400–1,500 steps at any setting tried.
 
 Training: AdamW (β 0.9/0.95, weight decay 0.1), peak learning rate 3e-3 with 100 warm-up steps
 and cosine decay to 10 %, batches of 32 random 256-token windows, dropout 0.1, gradient clipping
@@ -65,6 +67,7 @@ RECIPE = dict(
     dropout=0.1, batch=32, context=256, steps=800, warmup=100, lr=3e-3, min_lr_ratio=0.1,
     weight_decay=0.1, betas=(0.9, 0.95), grad_clip=1.0, val_every=250, val_batches=40,
     induction_len=40, induction_batch=32,
+    repeat_fraction=0.0, repeat_min_len=2, repeat_max_len=64, repeat_first_id=100,
 )
 
 
@@ -105,9 +108,32 @@ def encode(tok: Tokenizer, files: list[Path]) -> np.ndarray:
     return np.asarray(ids, dtype=np.int64)
 
 
-def batch(data: np.ndarray, n: int, ctx: int, gen: np.random.Generator) -> torch.Tensor:
-    starts = gen.integers(0, len(data) - ctx - 1, size=n)
-    return torch.from_numpy(np.stack([data[s:s + ctx + 1] for s in starts]))
+def repeated_windows(n: int, ctx: int, r: dict, vocab: int, gen: np.random.Generator) -> np.ndarray:
+    """[n, ctx+1] windows of a random-id segment repeated to the end, after a random-id prefix.
+
+    The segment length is log-uniform in [repeat_min_len, repeat_max_len] and differs per window,
+    so no fixed offset predicts the repeats: only looking up what followed the current id's earlier
+    occurrence does (an induction head). Short segments make copying pay off early; long ones make
+    the lookup work on spans like the 40-id test of `induction_scores`.
+    """
+    out = np.empty((n, ctx + 1), dtype=np.int64)
+    lo, hi = math.log(r["repeat_min_len"]), math.log(r["repeat_max_len"] + 1)
+    for row in out:
+        length = int(math.exp(gen.uniform(lo, hi)))
+        seg = gen.integers(r["repeat_first_id"], vocab, size=length)
+        prefix = gen.integers(r["repeat_first_id"], vocab, size=int(gen.integers(0, length + 1)))
+        copies = (ctx + 1) // length + 2
+        row[:] = np.concatenate([prefix] + [seg] * copies)[:ctx + 1]
+    return out
+
+
+def batch(data: np.ndarray, r: dict, vocab: int, gen: np.random.Generator) -> torch.Tensor:
+    """[batch, context+1]: random windows of the text, the last `repeat_fraction` repeated random ids."""
+    n, ctx = r["batch"], r["context"]
+    n_rep = int(round(n * r["repeat_fraction"]))
+    starts = gen.integers(0, len(data) - ctx - 1, size=n - n_rep)
+    text = np.stack([data[s:s + ctx + 1] for s in starts])
+    return torch.from_numpy(np.concatenate([text, repeated_windows(n_rep, ctx, r, vocab, gen)]))
 
 
 @torch.no_grad()
@@ -150,8 +176,10 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=DEFAULT_OUT)
     ap.add_argument("--steps", type=int, default=RECIPE["steps"])
     ap.add_argument("--threads", type=int, default=1)
+    ap.add_argument("--repeat-fraction", type=float, default=RECIPE["repeat_fraction"],
+                    help="share of each batch made of repeated random ids (0: the bundled model's recipe)")
     args = ap.parse_args()
-    r = dict(RECIPE, steps=args.steps)
+    r = dict(RECIPE, steps=args.steps, repeat_fraction=args.repeat_fraction)
 
     torch.set_num_threads(args.threads)
     torch.manual_seed(r["seed"])
@@ -193,7 +221,7 @@ def main() -> None:
     for step in range(r["steps"]):
         for group in opt.param_groups:
             group["lr"] = lr_at(step)
-        x = batch(train_ids, r["batch"], r["context"], gen)
+        x = batch(train_ids, r, tok.get_vocab_size(), gen)
         out = model(input_ids=x[:, :-1], labels=x[:, :-1].clone())
         opt.zero_grad(set_to_none=True)
         out.loss.backward()
