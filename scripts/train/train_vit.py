@@ -68,6 +68,7 @@ from PIL import Image
 from sklearn.datasets import load_digits
 from sklearn.model_selection import train_test_split
 from transformers import ViTConfig, ViTForImageClassification, ViTImageProcessor
+from optim import adamw
 
 ROOT = Path(__file__).resolve().parents[2]
 DEFAULT_OUT = ROOT / "Sources" / "GlassboxDefaults" / "Models" / "digits-vit"
@@ -162,10 +163,7 @@ def main() -> None:
     n_params = sum(p.numel() for p in model.parameters())
     print(f"train_vit: {n_params:,} parameters", file=sys.stderr)
 
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
-    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
-    opt = torch.optim.AdamW([{"params": decay, "weight_decay": r["weight_decay"]},
-                             {"params": no_decay, "weight_decay": 0.0}], lr=r["lr"], betas=r["betas"])
+    opt = adamw(model, r["lr"], r["betas"], r["weight_decay"])
     steps_per_epoch = math.ceil(len(idx_train) / r["batch"])
     total = r["epochs"] * steps_per_epoch
     warmup = r["warmup_epochs"] * steps_per_epoch
