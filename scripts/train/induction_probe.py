@@ -107,8 +107,6 @@ def parse() -> argparse.Namespace:
     ap.add_argument("--init", type=float, default=0.02, help="GPT-2 initializer_range")
     ap.add_argument("--dropout", type=float, default=0.0)
     ap.add_argument("--emb-std", type=float, default=0.0, help="re-initialise the token embeddings as N(0, this²) (0: keep)")
-    ap.add_argument("--flat-proj", action="store_true",
-                    help="initialise the residual projections (c_proj) like the other matrices, not scaled by 1/sqrt(2 layers)")
     ap.add_argument("--untie", action="store_true", help="a separate unembedding (lm_head) instead of the tied table")
     ap.add_argument("--pos-init", choices=["learned", "sin"], default="learned",
                     help="sin: start the position embeddings as sinusoids")
@@ -139,10 +137,6 @@ def make_model(a: argparse.Namespace) -> transformers.GPT2LMHeadModel:
     with torch.no_grad():
         if a.emb_std:
             model.transformer.wte.weight.normal_(0, a.emb_std)
-        if a.flat_proj:
-            for name, p in model.named_parameters():
-                if name.endswith("c_proj.weight"):
-                    p.normal_(0, a.init)
         if a.pos_init == "sin":
             n, d = wpe.shape
             angle = torch.arange(n)[:, None].float() / 10000 ** (torch.arange(0, d, 2).float() / d)
