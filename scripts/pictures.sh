@@ -13,7 +13,7 @@ out=docs/pictures
 mkdir -p "$out"
 run() { echo "+ glassbox ${*}" >&2; "$GLASSBOX" "$@" >/dev/null; }
 
-PROMPT="Good night, sweet prince, and flights of angels sing thee to thy"
+PROMPT="I pray you, sir, I pray"
 
 run explain "$PROMPT" --heads --neurons --out "$out/attnlrp.png"
 run explain "$PROMPT" --method atman --out "$out/atman.png"

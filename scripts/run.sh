@@ -7,6 +7,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/system-packages.sh
 swift build -c release --product glassbox >&2
-prompt="Good night, sweet prince, and flights of angels sing thee to thy"
+prompt="I pray you, sir, I pray"
 if [ "$#" -gt 0 ] && [ "${1#-}" = "$1" ]; then prompt=$1; shift; fi
 exec .build/release/glassbox explain "$prompt" "$@"

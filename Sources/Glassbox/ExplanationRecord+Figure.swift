@@ -10,15 +10,16 @@ extension ExplanationRecord {
 
     /// The picture of this explanation: the input image with the patch scores on top for vision
     /// models, otherwise the tokens coloured by score with the explained target framed (for a
-    /// causal LM the predicted token is appended after the input).
-    public func figure() throws -> any Figure {
+    /// causal LM the predicted token is appended after the input). `scoreLimit` chooses the end of
+    /// the colour scale (see `ScoreLimit`; the picture's legend states it).
+    public func figure(scoreLimit: ScoreLimit = .robust) throws -> any Figure {
         let name = Self.methodNames[method] ?? method
         let title = "\(question) \(name) · \(URL(fileURLWithPath: model.name).lastPathComponent)"
         if let patches = extra.patches, let imagePath = extra.image {
             let image = try RGBImage.readPNG(URL(fileURLWithPath: imagePath))
             return ImageOverlay(image: try PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.pixels),
                                 scores: try ScoreMatrix(patches.map { $0.map(Float.init) }), title: title,
-                                scoreLabel: name)
+                                scoreLabel: name, scoreLimit: scoreLimit)
         }
         var texts = tokens.map(\.text)
         var scores = tokens.map(\.score)
@@ -28,7 +29,7 @@ extension ExplanationRecord {
             scores.append(0)
             marked = texts.count - 1
         }
-        return TokenStrip(tokens: texts, scores: scores, target: marked, title: title, scoreLabel: name)
+        return TokenStrip(tokens: texts, scores: scores, target: marked, title: title, scoreLabel: name, scoreLimit: scoreLimit)
     }
 
     /// What the picture answers: why the target (rather than the contrast token), or which tokens

@@ -10,9 +10,12 @@ public struct ImageOverlay: Figure {
     public var image: PixelImage
     public var scores: ScoreMatrix
     public var title: String?
-    /// nil: a zero-centred diverging scale fitted to the scores when any is negative, else
-    /// viridis over 0…max.
+    /// nil: a zero-centred diverging scale `−L…L` when any score is negative, else viridis over
+    /// `0…L`, with `L` chosen by `scoreLimit`.
     public var colorScale: ColorScale?
+    /// How the scale's end is chosen when `colorScale` is nil (default `.robust`; patches beyond
+    /// it are marked with a corner triangle and counted in the legend under the overlay).
+    public var scoreLimit: ScoreLimit
     /// Opacity of the score layer (0…1).
     public var opacity: Double
     /// Scale opacity by |score| relative to the range's end, so near-zero regions show the image.
@@ -26,8 +29,9 @@ public struct ImageOverlay: Figure {
 
     public init(image: PixelImage, scores: ScoreMatrix, title: String? = nil, colorScale: ColorScale? = nil,
                 opacity: Double = 0.6, opacityFollowsScore: Bool = false, showOriginal: Bool = true,
-                panelSize: Double = 260, scoreLabel: String? = nil) {
+                panelSize: Double = 260, scoreLabel: String? = nil, scoreLimit: ScoreLimit = .robust) {
         (self.image, self.scores, self.title, self.colorScale, self.opacity) = (image, scores, title, colorScale, opacity)
+        self.scoreLimit = scoreLimit
         (self.opacityFollowsScore, self.showOriginal, self.panelSize, self.scoreLabel) = (opacityFollowsScore, showOriginal, panelSize, scoreLabel)
     }
 
@@ -35,9 +39,18 @@ public struct ImageOverlay: Figure {
     public var resolvedScale: ColorScale {
         if let colorScale { return colorScale }
         let finite = scores.values.filter(\.isFinite).map(Double.init)
-        if finite.contains(where: { $0 < 0 }) { return .diverging(fitting: finite) }
-        let top = finite.max() ?? 1
-        return ColorScale(unchecked: .viridis, 0, top > 0 ? top : 1)
+        let limit = scoreLimit.limit(for: finite)
+        if finite.contains(where: { $0 < 0 }) { return .diverging(limit: limit) }
+        return ColorScale(unchecked: .viridis, 0, limit)
+    }
+
+    /// The legend line stating the scale rule (nil when `colorScale` was given explicitly).
+    var scaleLegend: (text: String, clipped: Int)? {
+        guard colorScale == nil else { return nil }
+        let finite = scores.values.filter(\.isFinite).map(Double.init)
+        let limit = resolvedScale.upper
+        let clipped = ScoreLimit.clippedCount(finite, limit: limit)
+        return (scoreLimit.legend(limit: limit, clipped: clipped, unit: "patch"), clipped)
     }
 
     @discardableResult
@@ -52,7 +65,8 @@ public struct ImageOverlay: Figure {
         let aspect = Double(image.width) / Double(image.height)
         let panel = aspect >= 1 ? Size(width: panelSize, height: panelSize / aspect) : Size(width: panelSize * aspect, height: panelSize)
         let captionStyle = TextStyle.tick
-        let captionHeight = engine.measure("Ag", captionStyle).height + 4
+        let legend = scaleLegend
+        let captionHeight = engine.measure("Ag", captionStyle).height * (legend == nil ? 1 : 2) + 6
         let colorScale = resolvedScale
         let bar = ColorBar(colorScale, caption: scoreLabel, vertical: true, engine: engine)
         let barSize = bar.size(length: panel.height)
@@ -82,7 +96,8 @@ public struct ImageOverlay: Figure {
         if showOriginal { regions[.image] = imageRect }
         regions[.title] = title.region(x: m, y: m)
         regions[.colorBar] = Rect(x: barOrigin.0, y: barOrigin.1, width: barSize.width, height: barSize.height)
-        let notes = ["\(scores.rows)×\(scores.columns) scores upsampled bilinearly (half-pixel centres) to \(image.width)×\(image.height)",
+        let legendText = legend?.text
+        let notes = (legendText.map { [$0] } ?? []) + ["\(scores.rows)×\(scores.columns) scores upsampled bilinearly (half-pixel centres) to \(image.width)×\(image.height)",
                      String(format: "colour range %.3g…%.3g (%@), opacity %g%@", colorScale.lower, colorScale.upper,
                             colorScale.colormap.name, opacity, opacityFollowsScore ? " × |score|/limit" : "")]
         let showOriginal = showOriginal, scoreLabel = scoreLabel
@@ -98,6 +113,22 @@ public struct ImageOverlay: Figure {
             canvas.stroke(overlayRect, Theme.frame, lineWidth: 0.5)
             canvas.text("\(scoreLabel ?? "scores") (\(self.scores.rows)×\(self.scores.columns) patches)", captionStyle,
                         at: (overlayRect.midX, overlayRect.maxY + 4), anchor: .topCenter)
+            if let legendText {
+                let lineHeight = engine.measure("Ag", captionStyle).height
+                canvas.text(legendText, captionStyle, at: (overlayRect.midX, overlayRect.maxY + 6 + lineHeight), anchor: .topCenter)
+            }
+            // Clipped patches: a corner triangle in each patch beyond the scale.
+            if legend?.clipped ?? 0 > 0 {
+                let cellW = overlayRect.width / Double(self.scores.columns), cellH = overlayRect.height / Double(self.scores.rows)
+                for r in 0..<self.scores.rows {
+                    for c in 0..<self.scores.columns {
+                        let v = Double(self.scores[r, c])
+                        guard v.isFinite, abs(v) > limit else { continue }
+                        TokenStrip.drawClipMark(on: canvas, corner: (overlayRect.x + Double(c + 1) * cellW, overlayRect.y + Double(r) * cellH),
+                                                ink: Theme.text, size: min(6, 0.4 * min(cellW, cellH)))
+                    }
+                }
+            }
             bar.draw(on: canvas, at: barOrigin, length: panel.height)
         }
     }

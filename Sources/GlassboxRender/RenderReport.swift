@@ -49,6 +49,8 @@ public enum FigureRegion: Hashable, Sendable {
     case columnLabels
     case colorBar
     case legend
+    /// The line that states how the colour scale's limit was chosen and what it clipped.
+    case scaleLegend
     /// One token's box in a token strip or attention-lines picture (left column for the latter).
     case token(Int)
     /// One token of the right column in an attention-lines picture.

@@ -15,8 +15,13 @@ public struct TokenStrip: Figure {
     public var title: String?
     /// The colour bar's caption, e.g. "relevance".
     public var scoreLabel: String?
-    /// The colour range is `−limit…limit`; nil uses the largest |score|. Zero is always white.
+    /// The colour range is `−limit…limit` with this fixed limit; nil lets `scoreLimit` choose it.
+    /// Zero is always white.
     public var limit: Double?
+    /// How the limit is chosen when `limit` is nil (default `.robust`: the largest |score| that is
+    /// not a far outlier; tokens beyond it are marked with a corner triangle). The legend under
+    /// the colour bar states the rule, the limit and how many tokens were clipped.
+    public var scoreLimit: ScoreLimit
     /// A diverging map (zero in the middle).
     public var colormap: Colormap
     /// Lines wrap before this width (points).
@@ -24,16 +29,18 @@ public struct TokenStrip: Figure {
     public var fontSize: Double
 
     public init(tokens: [String], scores: [Double], target: Int? = nil, title: String? = nil,
-                scoreLabel: String? = nil, limit: Double? = nil, colormap: Colormap = .redBlue,
-                lineWidth: Double = 640, fontSize: Double = 13) {
+                scoreLabel: String? = nil, limit: Double? = nil, scoreLimit: ScoreLimit = .robust,
+                colormap: Colormap = .redBlue, lineWidth: Double = 640, fontSize: Double = 13) {
         (self.tokens, self.scores, self.target, self.title, self.scoreLabel) = (tokens, scores, target, title, scoreLabel)
-        (self.limit, self.colormap, self.lineWidth, self.fontSize) = (limit, colormap, lineWidth, fontSize)
+        (self.limit, self.scoreLimit, self.colormap, self.lineWidth, self.fontSize) = (limit, scoreLimit, colormap, lineWidth, fontSize)
     }
 
-    /// The colour scale the strip uses.
+    /// The rule in force: `.fixed(limit)` when `limit` is set, else `scoreLimit`.
+    public var limitRule: ScoreLimit { limit.map(ScoreLimit.fixed) ?? scoreLimit }
+
+    /// The colour scale the strip uses: `−L…L` with `L = limitRule.limit(for: scores)`.
     public var colorScale: ColorScale {
-        if let limit { return .diverging(limit: limit, colormap: colormap) }
-        return .diverging(fitting: scores, colormap: colormap)
+        .diverging(limit: limitRule.limit(for: scores), colormap: colormap)
     }
 
     @discardableResult
@@ -42,6 +49,11 @@ public struct TokenStrip: Figure {
     }
 
     static let padX = 3.0, padY = 3.0, gapX = 2.0, gapY = 5.0
+
+    /// The clipped-score mark: a small triangle in a chip's top-right corner (the "▲" of the legend).
+    static func drawClipMark(on canvas: Canvas, corner: (Double, Double), ink: RGBA, size: Double = 6.5) {
+        canvas.fillPolygon([(corner.0 - size, corner.1), (corner.0, corner.1), (corner.0, corner.1 + size)], ink)
+    }
 
     private struct Chip { var text: String; var rect: Rect; var isNewlineOnly: Bool }
 
@@ -82,11 +94,15 @@ public struct TokenStrip: Figure {
         let legendText = "target"
         let legendBox = target == nil ? nil : engine.measure(legendText, .tick)
         let legendWidth = legendBox.map { $0.width + 22 } ?? 0
+        let clipped = ScoreLimit.clippedCount(scores, limit: scale.upper)
+        let scaleText = limitRule.legend(limit: scale.upper, clipped: clipped)
+        let scaleBox = engine.measure(scaleText, .tick)
 
-        let contentWidth = max(used, title.width, barSize.width + (legendWidth > 0 ? 24 + legendWidth : 0))
+        let contentWidth = max(used, title.width, barSize.width + (legendWidth > 0 ? 24 + legendWidth : 0), scaleBox.width)
         let textTop = m + title.height
         let barTop = textTop + textHeight + 16
-        let size = Size(width: contentWidth + 2 * m, height: barTop + barSize.height + m)
+        let scaleTop = barTop + barSize.height + 4
+        let size = Size(width: contentWidth + 2 * m, height: scaleTop + scaleBox.height + m)
 
         var regions: [FigureRegion: Rect] = [:]
         regions[.title] = title.region(x: m, y: m)
@@ -95,6 +111,7 @@ public struct TokenStrip: Figure {
             regions[.token(i)] = Rect(x: m + chip.rect.x, y: textTop + chip.rect.y, width: chip.rect.width, height: chip.rect.height)
         }
         regions[.colorBar] = Rect(x: m, y: barTop, width: barSize.width, height: barSize.height)
+        regions[.scaleLegend] = Rect(x: m, y: scaleTop, width: scaleBox.width, height: scaleBox.height)
         // The legend: a framed swatch like the target's, level with the colour bar.
         let barRect = bar.barRect(at: (m, barTop), length: barLength)
         let legendSwatch = Rect(x: m + barSize.width + 25, y: barRect.y, width: 14, height: barRect.height)
@@ -104,7 +121,7 @@ public struct TokenStrip: Figure {
 
         let scores = scores, target = target
         return Plan(size: size, regions: regions, notes: [
-            String(format: "colour range −%g…%g (white at 0)", scale.upper, scale.upper),
+            String(format: "colour range −%g…%g (white at 0)", scale.upper, scale.upper), scaleText,
         ]) { canvas in
             title.draw(on: canvas, x: m, y: m)
             for (i, chip) in chips.enumerated() {
@@ -118,7 +135,11 @@ public struct TokenStrip: Figure {
                 canvas.text(chip.text, TextStyle(size: style.size, bold: i == target, color: ink),
                             at: (r.x + Self.padX, r.y + Self.padY), maxWidth: lineWidth - 2 * Self.padX)
                 if i == target { canvas.strokeRounded(r.insetBy(-1, -1), radius: 3.5, Theme.text, lineWidth: 1.6) }
+                if scores[i].isFinite && abs(scores[i]) > scale.upper {
+                    Self.drawClipMark(on: canvas, corner: (r.maxX, r.y), ink: background.contrastingText)
+                }
             }
+            canvas.text(scaleText, .tick, at: (m, scaleTop))
             bar.draw(on: canvas, at: (m, barTop), length: barLength)
             if target != nil {
                 canvas.strokeRounded(legendSwatch, radius: 2.5, Theme.text, lineWidth: 1.6)

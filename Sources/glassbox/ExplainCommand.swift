@@ -60,6 +60,7 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: "LRP methods: also list and draw the most relevant FFN neurons (NAME-neurons.png).") var neurons = false
     @Option(help: "With --neurons: how many neurons.") var neuronCount = 20
 
+    @OptionGroup var colorScale: ColorScaleOptions
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/explain-METHOD-MODEL.png).")
     var out: String?
     @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
@@ -94,7 +95,7 @@ struct ExplainCommand: ParsableCommand {
             let record = granularity == .token
                 ? try builder.record(result.scores, words: words)
                 : try builder.record(result.scores, groups: groups, groupScores: result.groupScores.map(Double.init))
-            return try ExplanationOutput.emit(record, out: out, json: json)
+            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit)
         case .rollout:
             scores = try AttentionRollout.explain(model, prepared.modelInput, position: target.position, options: rollout)
         case .flow:
@@ -114,10 +115,10 @@ struct ExplainCommand: ParsableCommand {
                 neurons: neurons ? NeuronRanking.top(result, count: neuronCount) : nil,
                 positionRelevance: result.positions.map { Double($0.reduce(0, +)) },
                 parameters: objective.parameters.merging(["value": "\(result.target.value)"]) { a, _ in a })
-            return try ExplanationOutput.emit(record, out: out, json: json, latents: LatentPictures(heads: heads, neurons: neurons))
+            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, latents: LatentPictures(heads: heads, neurons: neurons))
         }
         let record = try builder.record(scores, words: words, parameters: parameters)
-        try ExplanationOutput.emit(record, out: out, json: json)
+        try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit)
     }
 }
 

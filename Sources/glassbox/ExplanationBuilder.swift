@@ -65,10 +65,10 @@ struct ExplanationBuilder {
 enum ExplanationOutput {
     /// Draws the picture (and, with `latents`, the head and neuron pictures beside it), then prints
     /// the table or the JSON and where the pictures are.
-    static func emit(_ record: ExplanationRecord, out: String?, json: Bool,
+    static func emit(_ record: ExplanationRecord, out: String?, json: Bool, scoreLimit: ScoreLimit = .robust,
                      latents: LatentPictures = LatentPictures()) throws {
         let url = try PictureOutput.url(out, defaultName: "explain-\(record.method)-\(PictureOutput.slug(record.model.name))")
-        let report = try record.figure().render(to: url, scale: 2)
+        let report = try record.figure(scoreLimit: scoreLimit).render(to: url, scale: 2)
         for warning in report.warnings { Console.note("warning: \(warning)") }
         let extras = try latents.write(record, beside: url)
         if json {

@@ -9,12 +9,13 @@ struct RenderCommand: ParsableCommand {
 
     @Argument(help: "A JSON file written by `glassbox explain --json`.") var result: String
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/NAME.png).") var out: String?
+    @OptionGroup var colorScale: ColorScaleOptions
 
     func run() throws {
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
         let record = try ExplanationRecord.read(url)
         let picture = try PictureOutput.url(out, defaultName: url.deletingPathExtension().lastPathComponent)
-        let report = try record.figure().render(to: picture, scale: 2)
+        let report = try record.figure(scoreLimit: colorScale.scoreLimit).render(to: picture, scale: 2)
         for warning in report.warnings { Console.note("warning: \(warning)") }
         print("picture: \(picture.path)")
     }

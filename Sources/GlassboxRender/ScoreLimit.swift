@@ -1,0 +1,67 @@
+import Foundation
+
+/// How the end of a zero-centred diverging colour scale (`−limit…limit`) is chosen from the signed
+/// scores it shows (relevance, attribution).
+///
+/// With `.maxAbs` nothing is clipped, but one extreme score — often the explained position itself
+/// in AttnLRP — can wash every other token out to white. `.robust` keeps the largest score that is
+/// not a far outlier and clips the outliers to full colour, marking them in the picture and
+/// saying so in the legend, so the reader sees both the pattern and that the scale was cut.
+public enum ScoreLimit: Sendable, Equatable {
+    /// The largest |score|: nothing is clipped.
+    case maxAbs
+    /// The largest |score| inside Tukey's far-out fence of the |scores| (Tukey 1977, *Exploratory
+    /// Data Analysis*, §2: Q3 + 3·IQR, quartiles by linear interpolation); larger |scores| are
+    /// clipped. Equal to `.maxAbs` whenever no score lies beyond the fence (so for fewer than four
+    /// finite scores).
+    case robust
+    /// A fixed limit (> 0); larger |scores| are clipped.
+    case fixed(Double)
+
+    /// The limit for `scores` (NaN and infinities ignored); 1 when every score is zero.
+    public func limit(for scores: [Double]) -> Double {
+        let magnitudes = scores.filter(\.isFinite).map(abs).sorted()
+        let largest = magnitudes.last ?? 0
+        let value: Double
+        switch self {
+        case .maxAbs:
+            value = largest
+        case .fixed(let limit):
+            value = limit
+        case .robust:
+            guard magnitudes.count >= 4 else { value = largest; break }
+            let q1 = Self.quantile(magnitudes, 0.25), q3 = Self.quantile(magnitudes, 0.75)
+            let fence = q3 + 3 * (q3 - q1)
+            value = magnitudes.last(where: { $0 <= fence }) ?? largest
+        }
+        return value.isFinite && value > 0 ? value : (largest > 0 ? largest : 1)
+    }
+
+    /// How many finite scores lie beyond `limit` (drawn at full colour and marked).
+    public static func clippedCount(_ scores: [Double], limit: Double) -> Int {
+        scores.filter { $0.isFinite && abs($0) > limit }.count
+    }
+
+    /// The legend's statement of the scale, e.g. "scale ±0.96, robust (Tukey fence): 1 beyond, ▲".
+    public func legend(limit: Double, clipped: Int, unit: String = "token") -> String {
+        let value = String(format: "±%.3g", limit)
+        let units = clipped == 1 ? unit : (unit.hasSuffix("ch") ? unit + "es" : unit + "s")
+        let beyond = clipped == 0 ? "" : ": \(clipped) \(units) beyond, marked \(Self.clipMark)"
+        switch self {
+        case .maxAbs: return "scale \(value) = max |score|"
+        case .robust: return clipped == 0 ? "scale \(value) = max |score| (no outlier)" : "scale \(value), robust (Tukey fence)\(beyond)"
+        case .fixed: return "scale \(value), fixed\(beyond)"
+        }
+    }
+
+    /// The mark drawn on a clipped score.
+    public static let clipMark = "▲"
+
+    /// The `p`-quantile of ascending `sorted` values, linear interpolation between order statistics
+    /// (numpy's default, "type 7").
+    static func quantile(_ sorted: [Double], _ p: Double) -> Double {
+        let h = Double(sorted.count - 1) * p
+        let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
+        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+    }
+}
