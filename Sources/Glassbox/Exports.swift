@@ -10,5 +10,6 @@
 
 /// The library's version, written into every JSON result.
 public enum GlassboxVersion {
+    /// The version string, `major.minor.patch`.
     public static let string = "0.1.0"
 }

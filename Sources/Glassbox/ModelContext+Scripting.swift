@@ -7,9 +7,12 @@ public struct Prediction: Sendable, Equatable {
     public let id: Int
     /// Display text of the token, or the class label.
     public let text: String
+    /// The raw logit of this output.
     public let logit: Float
+    /// Softmax probability over all outputs at this position, in [0, 1].
     public let probability: Float
 
+    /// A prediction from its fields, as listed above.
     public init(id: Int, text: String, logit: Float, probability: Float) {
         (self.id, self.text, self.logit, self.probability) = (id, text, logit, probability)
     }
@@ -121,10 +124,15 @@ extension ModelContext {
 
 /// Why a scripting convenience cannot answer.
 public enum ScriptingError: Error, LocalizedError, Equatable {
+    /// The model (its `model_type` given) has no output layer: an encoder without a head.
     case noPredictionHead(String)
+    /// No valid predicting position in a sequence of this many tokens (fewer than two, or
+    /// `positions` outside `0..<count - 1`).
     case noLossPositions(Int)
+    /// A picture of patch scores was asked for without the image the input came from.
     case imageNeeded
 
+    /// One readable line saying what is missing.
     public var errorDescription: String? {
         switch self {
         case .noPredictionHead(let type): "this \(type) model has no output layer to predict with"

@@ -28,6 +28,7 @@ public struct ModelContext: Sendable {
 
     /// The tokenizer, if it loaded.
     public var tokenizer: Tokenizer? { try? tokenizerResult.get() }
+    /// The model's architecture (`model.architecture`): sizes, norms, head, image geometry.
     public var architecture: Architecture { model.architecture }
 
     /// Loads a model by name: a folder holding `config.json`, the name of a bundled model
@@ -106,10 +107,14 @@ public struct ModelContext: Sendable {
 
 /// Why a `ModelContext` could not be made.
 public enum ModelContextError: Error, LocalizedError, Equatable {
+    /// The bundled model's folder is not in this build.
     case bundledModelMissing(BundledModel)
+    /// The tokenizer gives no tokens for this text.
     case noTokens(String)
+    /// An image was given to a text model (its `model_type` given).
     case notAVisionModel(String)
 
+    /// One readable line with a hint.
     public var errorDescription: String? {
         switch self {
         case .bundledModelMissing(let m):
