@@ -11,7 +11,9 @@ import Foundation
 /// Each folder holds `config.json`, float16 `model.safetensors`, its tokenizer or image
 /// preprocessor and `training.json` (the recipe and measured validation loss or accuracy).
 public enum BundledModel: String, CaseIterable, Sendable {
+    /// The Shakespeare GPT-2 language model, folder `shakespeare-gpt2`.
     case shakespeareGPT2 = "shakespeare-gpt2"
+    /// The handwritten-digits ViT classifier, folder `digits-vit`.
     case digitsViT = "digits-vit"
 
     /// The model used when none is named.

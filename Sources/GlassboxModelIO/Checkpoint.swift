@@ -13,9 +13,12 @@ import GlassboxTensor
 /// convert them; a folder with no weights is an error listing what it holds. All files are
 /// validated when opened (see ``SafetensorsFile``).
 public struct Checkpoint: Sendable {
+    /// File name of an unsharded checkpoint, `model.safetensors`.
     public static let singleFileName = "model.safetensors"
+    /// File name of a sharded checkpoint's index, `model.safetensors.index.json`.
     public static let indexFileName = "model.safetensors.index.json"
 
+    /// The model folder the weights were read from.
     public let directory: URL
     /// The safetensors files opened, sorted by name (the index file itself is not included).
     public let files: [URL]
@@ -24,6 +27,9 @@ public struct Checkpoint: Sendable {
     /// Tensor name → index into `shards`.
     private let location: [String: Int]
 
+    /// Opens and validates the weights in `directory` (see the type's documentation for the
+    /// files looked for). Throws `ModelIOError` for missing, PyTorch-only, malformed or inconsistent
+    /// files.
     public init(directory: URL) throws {
         let manager = FileManager.default
         self.directory = directory
@@ -73,6 +79,8 @@ public struct Checkpoint: Sendable {
     /// All tensor names across all files.
     public var tensorNames: Set<String> { Set(location.keys) }
 
+    /// Whether a tensor called `name` (its full key, e.g. `"transformer.wte.weight"`) is in
+    /// the checkpoint.
     public func contains(_ name: String) -> Bool { location[name] != nil }
 
     /// The validated header entry of `name` (its byte range is relative to its own file's data).

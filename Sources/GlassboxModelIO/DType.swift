@@ -4,20 +4,35 @@
 /// even when the loader cannot convert it (FP8, BOOL): such tensors fail with
 /// ``ModelIOError/unsupportedDType(file:tensor:dtype:)`` instead of "unknown dtype".
 public enum DType: String, Sendable, CaseIterable, Equatable, Hashable {
+    /// IEEE 754 binary64, 8 bytes.
     case f64 = "F64"
+    /// IEEE 754 binary32, 4 bytes.
     case f32 = "F32"
+    /// IEEE 754 binary16 (half), 2 bytes.
     case f16 = "F16"
+    /// bfloat16 (the top 16 bits of a binary32), 2 bytes.
     case bf16 = "BF16"
+    /// Signed 64-bit integer.
     case i64 = "I64"
+    /// Signed 32-bit integer.
     case i32 = "I32"
+    /// Signed 16-bit integer.
     case i16 = "I16"
+    /// Signed 8-bit integer.
     case i8 = "I8"
+    /// Unsigned 8-bit integer.
     case u8 = "U8"
+    /// Unsigned 16-bit integer.
     case u16 = "U16"
+    /// Unsigned 32-bit integer.
     case u32 = "U32"
+    /// Unsigned 64-bit integer.
     case u64 = "U64"
+    /// Boolean, 1 byte; not convertible to Float32.
     case bool = "BOOL"
+    /// 8-bit float, 4 exponent and 3 mantissa bits; not convertible to Float32.
     case f8E4M3 = "F8_E4M3"
+    /// 8-bit float, 5 exponent and 2 mantissa bits; not convertible to Float32.
     case f8E5M2 = "F8_E5M2"
 
     /// Parses a header dtype string; an unknown string throws

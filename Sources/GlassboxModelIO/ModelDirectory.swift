@@ -13,6 +13,7 @@ import Foundation
 ///
 /// An existing path always wins over an id of the same spelling.
 public struct ModelDirectory: Sendable, Equatable {
+    /// How the folder was found.
     public enum Source: Sendable, Equatable {
         /// Named by a path.
         case folder
@@ -22,8 +23,10 @@ public struct ModelDirectory: Sendable, Equatable {
 
     /// The model folder (holds `config.json`).
     public let url: URL
+    /// Whether `url` came from a path or a Hugging Face cache.
     public let source: Source
 
+    /// A resolved folder from its fields, as listed above (nothing is checked).
     public init(url: URL, source: Source) {
         self.url = url
         self.source = source

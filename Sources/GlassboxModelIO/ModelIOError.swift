@@ -75,6 +75,7 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
     /// A Hugging Face id that is neither a local folder nor in any searched cache folder.
     case modelNotInCache(id: String, searched: [String])
 
+    /// One readable line naming the file, folder or tensor and the likely cause.
     public var errorDescription: String? {
         switch self {
         case let .cannotOpen(file, reason):

@@ -17,6 +17,7 @@ public final class SafetensorsFile: @unchecked Sendable {
     /// Largest header accepted, in bytes (the reference implementation's limit).
     public static let maxHeaderLength = 100_000_000
 
+    /// The file that was opened.
     public let url: URL
     /// The `__metadata__` map (empty if absent), e.g. `["format": "pt"]`.
     public let metadata: [String: String]

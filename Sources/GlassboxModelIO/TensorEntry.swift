@@ -2,6 +2,7 @@
 public struct TensorEntry: Sendable, Equatable, Hashable {
     /// The tensor's key in the header, e.g. `"transformer.h.0.attn.c_attn.weight"`.
     public let name: String
+    /// Element type on disk.
     public let dtype: DType
     /// Sizes of each dimension, outermost first; `[]` is a scalar. All dimensions are `>= 0`.
     public let shape: [Int]
@@ -9,6 +10,8 @@ public struct TensorEntry: Sendable, Equatable, Hashable {
     /// the header). `byteRange.count == elementCount * dtype.byteSize`.
     public let byteRange: Range<Int>
 
+    /// An entry from its fields, as listed above; not checked (`SafetensorsFile` validates the
+    /// entries it parses).
     public init(name: String, dtype: DType, shape: [Int], byteRange: Range<Int>) {
         self.name = name
         self.dtype = dtype

@@ -38,7 +38,9 @@ public struct Tensor: Sendable, Equatable {
         }
     }
 
+    /// Number of elements, the product of `shape` (1 for a scalar).
     public var count: Int { storage.count }
+    /// Number of dimensions (`shape.count`; 0 for a scalar).
     public var rank: Int { shape.count }
 
     /// Size of dimension `axis`; negative axes count from the end.
@@ -73,10 +75,13 @@ public struct Tensor: Sendable, Equatable {
         return r.reshaped(Array(shape.dropFirst()))
     }
 
+    /// Calls `body` with the row-major storage (`count` elements), for kernels.
     public func withUnsafeBufferPointer<R>(_ body: (UnsafeBufferPointer<Float>) throws -> R) rethrows -> R {
         try storage.withUnsafeBufferPointer(body)
     }
 
+    /// Calls `body` with the row-major storage (`count` elements) to write in place; the shape
+    /// stays as it is.
     public mutating func withUnsafeMutableBufferPointer<R>(
         _ body: (inout UnsafeMutableBufferPointer<Float>) throws -> R
     ) rethrows -> R {
@@ -113,6 +118,7 @@ public struct Tensor: Sendable, Equatable {
 }
 
 extension Tensor: CustomStringConvertible {
+    /// `Tensor([shape], [first six values, …])`, for debugging.
     public var description: String {
         let head = storage.prefix(6).map { String(format: "%.4g", Double($0)) }.joined(separator: ", ")
         return "Tensor(\(shape), [\(head)\(storage.count > 6 ? ", …" : "")])"

@@ -5,11 +5,20 @@ import GlassboxTensor
 /// (`ViTImageProcessor` / `ViTFeatureExtractor`): resize to a fixed size with Pillow's filter,
 /// rescale, normalise, and lay out channels first.
 public struct ImagePreprocessor: Sendable, Equatable {
+    /// Target size in pixels (`size`), resized with Pillow's bilinear filter; nil when
+    /// `do_resize` is false.
     public var resize: (height: Int, width: Int)?
+    /// Multiplier applied to the 0...255 values (`rescale_factor`, usually 1/255); nil when
+    /// `do_rescale` is false.
     public var rescaleFactor: Double?
+    /// Per-channel mean `[3]` (R, G, B) subtracted after rescaling; nil when `do_normalize`
+    /// is false.
     public var mean: [Float]?
+    /// Per-channel standard deviation `[3]` (R, G, B, all positive) divided by after
+    /// subtracting `mean`; nil when `do_normalize` is false.
     public var std: [Float]?
 
+    /// Equal when every setting is equal (written out because tuples are not `Equatable`).
     public static func == (a: Self, b: Self) -> Bool {
         a.resize?.height == b.resize?.height && a.resize?.width == b.resize?.width
             && a.rescaleFactor == b.rescaleFactor && a.mean == b.mean && a.std == b.std

@@ -3,11 +3,15 @@ import Foundation
 
 /// An 8-bit RGB image, row-major `[height, width, 3]`: what vision preprocessing starts from.
 public struct RGBImage: Sendable, Equatable {
+    /// Width in pixels, > 0.
     public let width: Int
+    /// Height in pixels, > 0.
     public let height: Int
     /// `height · width · 3` bytes, rows top to bottom, pixels `R, G, B`.
     public let pixels: [UInt8]
 
+    /// An image from raw bytes; `pixels.count` must be `height · width · 3` (checked with a
+    /// precondition).
     public init(width: Int, height: Int, pixels: [UInt8]) {
         precondition(width > 0 && height > 0 && pixels.count == width * height * 3,
                      "RGBImage: \(pixels.count) bytes for \(width)×\(height)")
@@ -52,9 +56,12 @@ public struct RGBImage: Sendable, Equatable {
 
 /// Why an image could not be read or prepared.
 public enum ImageError: Error, LocalizedError, Equatable {
+    /// The file is missing or not a PNG libpng can decode; `reason` is libpng's message.
     case unreadable(file: String, reason: String)
+    /// `preprocessor_config.json` is missing, malformed or asks for something not supported.
     case unsupportedProcessor(file: String, detail: String)
 
+    /// One readable line naming the file.
     public var errorDescription: String? {
         switch self {
         case .unreadable(let file, let reason): "cannot read the image \(file): \(reason)"
