@@ -2,16 +2,22 @@
 /// Tokens inserted by the post-processor (`[CLS]`, `<s>`, …) have `start == end` (both 0, as in
 /// the reference); several tokens can share a span (the byte tokens of one character).
 public struct TokenSpan: Hashable, Sendable, CustomStringConvertible {
+    /// First byte of the token's text, a UTF-8 offset into the encoded text.
     public var start: Int
+    /// One past the last byte (exclusive); equal to `start` for an inserted token.
     public var end: Int
 
+    /// The span `start..<end` (not checked; `range` clamps an inverted span to empty).
     public init(start: Int, end: Int) {
         self.start = start
         self.end = end
     }
 
+    /// `start..<end` as a range, empty when `end <= start`.
     public var range: Range<Int> { start..<max(start, end) }
+    /// Whether the span covers no byte (inserted tokens).
     public var isEmpty: Bool { end <= start }
+    /// `start..<end`, for debugging.
     public var description: String { "\(start)..<\(end)" }
 }
 
@@ -37,6 +43,8 @@ public struct Encoding: Sendable, Equatable {
     /// Which input sequence (0 or 1) each token belongs to; nil for added special tokens.
     public var sequenceIDs: [Int?]
 
+    /// An encoding from parallel arrays, one entry per token each (not checked; the
+    /// tokenizer builds them together).
     public init(ids: [Int] = [], tokens: [String] = [], offsets: [TokenSpan] = [], wordIDs: [Int?] = [],
                 typeIDs: [Int] = [], specialTokensMask: [Bool] = [], sequenceIDs: [Int?] = []) {
         self.ids = ids
@@ -48,7 +56,9 @@ public struct Encoding: Sendable, Equatable {
         self.sequenceIDs = sequenceIDs
     }
 
+    /// Number of tokens.
     public var count: Int { ids.count }
+    /// Whether the encoding has no tokens.
     public var isEmpty: Bool { ids.isEmpty }
 
     mutating func reserveCapacity(_ n: Int) {

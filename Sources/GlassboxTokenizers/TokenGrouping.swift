@@ -167,10 +167,15 @@ public enum TokenGrouping {
 /// Tokens of one word or sentence: their indices in the encoding, the group's byte range in the
 /// text, and its text.
 public struct TokenGroup: Sendable, Equatable {
+    /// Indices into the encoding of the group's tokens, ascending.
     public var tokenIndices: [Int]
+    /// UTF-8 byte range of the group in the text: from its first word's start to its last
+    /// word's end, surrounding whitespace excluded.
     public var span: TokenSpan
+    /// The text of `span`.
     public var text: String
 
+    /// A group from its fields, as listed above.
     public init(tokenIndices: [Int], span: TokenSpan, text: String) {
         self.tokenIndices = tokenIndices
         self.span = span

@@ -14,12 +14,15 @@ public struct TokenVocabulary: Sendable {
         case sentencePiece = "SentencePiece"
     }
 
+    /// How the pieces encode text, which decides `displayText(_:)`.
     public let style: Style
     /// The file the table came from.
     public let file: URL
     private let pieces: [Int: String]
     private let ids: [String: Int]
 
+    /// A table from id → piece; when several ids share a piece, `id(of:)` answers one of
+    /// them. `file` is recorded for messages only.
     public init(pieces: [Int: String], style: Style, file: URL) {
         self.pieces = pieces
         self.style = style
@@ -29,6 +32,7 @@ public struct TokenVocabulary: Sendable {
         self.ids = ids
     }
 
+    /// Number of ids in the table (added tokens included when read from a tokenizer).
     public var count: Int { pieces.count }
 
     /// The raw piece of `id` as the vocabulary stores it, `nil` if unknown.
@@ -125,8 +129,11 @@ public struct TokenVocabulary: Sendable {
 
 /// A vocabulary file that cannot be read.
 public enum VocabularyError: Error, LocalizedError, Equatable {
+    /// The file is not a vocabulary of the expected shape (no `model.vocab`, an id that is not an
+    /// integer, …); `detail` says what is wrong.
     case malformed(file: String, detail: String)
 
+    /// One readable line naming the file.
     public var errorDescription: String? {
         switch self {
         case .malformed(let file, let detail): "\(file) is not a valid vocabulary: \(detail)"

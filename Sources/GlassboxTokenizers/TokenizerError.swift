@@ -2,11 +2,17 @@ import Foundation
 
 /// The stage of a tokenizer pipeline a configuration or error refers to.
 public enum TokenizerPart: String, Sendable, CaseIterable {
+    /// `normalizer`: text clean-up (lowercasing, NFC, …) before splitting.
     case normalizer
+    /// `pre_tokenizer`: splits the text into words before the model sees it.
     case preTokenizer = "pre-tokenizer"
+    /// `model`: BPE or WordPiece, pieces → ids.
     case model
+    /// `post_processor`: adds special tokens (`[CLS]`, `<s>`) and type ids.
     case postProcessor = "post-processor"
+    /// `decoder`: ids → text.
     case decoder
+    /// `added_tokens`: special and user tokens matched before the model.
     case addedTokens = "added tokens"
 }
 
@@ -27,6 +33,8 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     /// Input beyond what offsets can address (2 GiB).
     case inputTooLong(bytes: Int)
 
+    /// One readable line naming the file or pattern, with the supported alternatives
+    /// where there are any.
     public var errorDescription: String? {
         switch self {
         case .unsupportedType(let part, let type, let supported, let file):

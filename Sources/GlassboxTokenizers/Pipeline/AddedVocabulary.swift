@@ -2,16 +2,22 @@
 /// tokens (`[CLS]`, `<|endoftext|>`) and user additions, matched in the text before the model
 /// sees it.
 public struct AddedToken: Sendable, Equatable {
+    /// The token's text, matched literally (e.g. `<|endoftext|>`).
     public var content: String
     /// Match only as a whole word (not inside one).
     public var singleWord: Bool
     /// Swallow whitespace on the left / right of the match.
     public var lstrip: Bool
+    /// See `lstrip`.
     public var rstrip: Bool
     /// Match against the normalized text (else against the original text).
     public var normalized: Bool
+    /// A special token (`[CLS]`, `<|endoftext|>`): dropped by `Tokenizer.decode(_:skipSpecialTokens:)`
+    /// when asked; `normalized` defaults to false for it.
     public var special: Bool
 
+    /// A token as `added_tokens` declares it; `normalized` defaults to `!special`, as in the
+    /// reference.
     public init(content: String, singleWord: Bool = false, lstrip: Bool = false, rstrip: Bool = false,
                 normalized: Bool? = nil, special: Bool = false) {
         self.content = content
@@ -22,6 +28,8 @@ public struct AddedToken: Sendable, Equatable {
         self.special = special
     }
 
+    /// Equal when every field is equal, `content` compared byte for byte (not by canonical
+    /// Unicode equivalence, which `String ==` uses).
     public static func == (a: AddedToken, b: AddedToken) -> Bool {
         a.content.sameBytes(as: b.content) && a.singleWord == b.singleWord && a.lstrip == b.lstrip
             && a.rstrip == b.rstrip && a.normalized == b.normalized && a.special == b.special
