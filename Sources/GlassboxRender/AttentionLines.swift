@@ -8,8 +8,11 @@ import Foundation
 /// Shapes: `attention[h]` is `[queries, keys]` for head h of one layer; `tokens.count == queries`,
 /// `keyTokens.count == keys` (keyTokens defaults to tokens).
 public struct AttentionLines: Figure {
+    /// Query tokens, one per row of every head's matrix, as display text (left column).
     public var tokens: [String]
+    /// Key tokens, one per column (right column); nil uses `tokens`.
     public var keyTokens: [String]?
+    /// Attention weights of one layer, one `[queries, keys]` matrix per head, in 0…1.
     public var attention: [ScoreMatrix]
     /// The heads to draw (indices into `attention`); nil draws all.
     public var heads: [Int]?
@@ -17,11 +20,14 @@ public struct AttentionLines: Figure {
     public var headLabels: [String]?
     /// Only the lines leaving this query token (BertViz's hover), if set.
     public var query: Int?
+    /// Title above the picture; nil draws none.
     public var title: String?
     /// Lines whose opacity would be below this are left out (keeps files small).
     public var minimumOpacity: Double
+    /// Token text size in points.
     public var fontSize: Double
 
+    /// A head view from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], keyTokens: [String]? = nil, attention: [ScoreMatrix], heads: [Int]? = nil,
                 headLabels: [String]? = nil, query: Int? = nil, title: String? = nil,
                 minimumOpacity: Double = 0.01, fontSize: Double = 11) {
@@ -29,6 +35,10 @@ public struct AttentionLines: Figure {
         (self.query, self.title, self.minimumOpacity, self.fontSize) = (query, title, minimumOpacity, fontSize)
     }
 
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when `attention` is empty, a head is not
+    /// `[tokens.count, keys]`, a chosen head or `query` is out of range, or `headLabels` has the
+    /// wrong count.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)

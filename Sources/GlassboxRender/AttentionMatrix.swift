@@ -7,9 +7,13 @@ import Foundation
 /// Shapes: `weights` is `[queries, keys]` (rows × columns); `rowLabels.count == rows`,
 /// `columnLabels.count == columns`. Labels are display text (see `TokenText.display`).
 public struct AttentionMatrix: Figure {
+    /// The pattern `[queries, keys]`; NaN cells are drawn masked.
     public var weights: ScoreMatrix
+    /// One label per row (query), as display text.
     public var rowLabels: [String]
+    /// One label per column (key), as display text.
     public var columnLabels: [String]
+    /// Title above the matrix; nil draws none.
     public var title: String?
     /// Hide the upper triangle (column > row): for decoder self-attention.
     public var causal: Bool
@@ -20,10 +24,14 @@ public struct AttentionMatrix: Figure {
     /// Side of a cell in points; nil chooses one so the matrix is about 420 points across
     /// (cells of 1 to 28 points).
     public var cellSize: Double?
+    /// Title of the row axis (default "query"); nil draws none.
     public var rowAxisTitle: String?
+    /// Title of the column axis (default "key"); nil draws none.
     public var columnAxisTitle: String?
+    /// Caption of the colour bar (default "attention"); nil draws none.
     public var valueLabel: String?
 
+    /// A heatmap from its parts, as listed above; nothing is checked until `render`.
     public init(weights: ScoreMatrix, rowLabels: [String], columnLabels: [String], title: String? = nil,
                 causal: Bool = false, colorScale: ColorScale = .unit(.viridis), showValues: Bool = false,
                 cellSize: Double? = nil, rowAxisTitle: String? = "query", columnAxisTitle: String? = "key",
@@ -40,6 +48,9 @@ public struct AttentionMatrix: Figure {
                   colorScale: colorScale, showValues: showValues, cellSize: cellSize)
     }
 
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when the label counts do not match
+    /// `weights`' rows and columns, or `cellSize` is not positive.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)

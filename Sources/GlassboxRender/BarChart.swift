@@ -6,20 +6,26 @@ import Foundation
 ///
 /// Shapes: `values` and `labels` have one entry per bar (labels default to indices).
 public struct BarChart: Figure {
+    /// One value per bar, signed; non-finite values draw no bar.
     public var values: [Double]
+    /// One label per bar under the axis; nil labels bars by index (`0`, `1`, …).
     public var labels: [String]?
+    /// Title above the chart; nil draws none.
     public var title: String?
     /// The y axis title, e.g. "Δ logit".
     public var valueLabel: String?
     /// The x axis title, e.g. "head".
     public var categoryLabel: String?
+    /// Fill of bars ≥ 0 (default the red end of `Colormap.redBlue`).
     public var positiveColor: RGBA
+    /// Fill of bars < 0 (default the blue end of `Colormap.redBlue`).
     public var negativeColor: RGBA
     /// Height of the plot area in points.
     public var plotHeight: Double
     /// Width of the plot area in points; nil: 32 points per bar, between 240 and 900.
     public var plotWidth: Double?
 
+    /// A bar chart from its parts, as listed above; nothing is checked until `render`.
     public init(values: [Double], labels: [String]? = nil, title: String? = nil, valueLabel: String? = nil,
                 categoryLabel: String? = nil, positiveColor: RGBA = RGBA(hex: 0xD6604D), negativeColor: RGBA = RGBA(hex: 0x4393C3),
                 plotHeight: Double = 240, plotWidth: Double? = nil) {
@@ -27,6 +33,9 @@ public struct BarChart: Figure {
         (self.positiveColor, self.negativeColor, self.plotHeight, self.plotWidth) = (positiveColor, negativeColor, plotHeight, plotWidth)
     }
 
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when `values` is empty, `labels` has the
+    /// wrong count, or `plotHeight` is below 40 points.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)

@@ -8,7 +8,9 @@ import Foundation
 public struct Canvas {
     let context: OpaquePointer
     let log: RenderLog
+    /// Width of the drawing area in points.
     public let width: Double
+    /// Height of the drawing area in points.
     public let height: Double
 
     /// Fills a rectangle.

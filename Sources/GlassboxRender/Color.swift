@@ -2,8 +2,10 @@ import Foundation
 
 /// A colour in sRGB with components in 0…1 (alpha 1 is opaque).
 public struct RGBA: Sendable, Equatable, Hashable {
+    /// Components in 0…1 (sRGB, not premultiplied); alpha 0 is transparent.
     public var red, green, blue, alpha: Double
 
+    /// A colour from components in 0…1 (not clamped).
     public init(_ red: Double, _ green: Double, _ blue: Double, _ alpha: Double = 1) {
         (self.red, self.green, self.blue, self.alpha) = (red, green, blue, alpha)
     }
@@ -13,8 +15,11 @@ public struct RGBA: Sendable, Equatable, Hashable {
         self.init(Double((hex >> 16) & 0xFF) / 255, Double((hex >> 8) & 0xFF) / 255, Double(hex & 0xFF) / 255, alpha)
     }
 
+    /// Opaque white.
     public static let white = RGBA(1, 1, 1)
+    /// Opaque black.
     public static let black = RGBA(0, 0, 0)
+    /// Fully transparent.
     public static let clear = RGBA(0, 0, 0, 0)
 
     /// The same colour with another alpha.

@@ -4,6 +4,7 @@ import Foundation
 /// between neighbours (the same interpolation Cairo's gradients use, so colour bars drawn as
 /// gradients match the cells exactly).
 public struct Colormap: Sendable, Equatable {
+    /// Display name (`RdBu`, `viridis`, `Blues`, …).
     public let name: String
     /// Colours at positions `0, 1/(n−1), …, 1`; at least two.
     public let stops: [RGBA]
@@ -50,8 +51,11 @@ public struct Colormap: Sendable, Equatable {
 /// Maps values to colours: a colour map over a value range. Diverging scales are symmetric
 /// around zero (`−limit…limit`), so zero is always the map's middle (white for `redBlue`).
 public struct ColorScale: Sendable, Equatable {
+    /// The colours from `lower` (position 0) to `upper` (position 1).
     public let colormap: Colormap
+    /// The value drawn with the map's first colour; smaller values are clamped to it.
     public let lower: Double
+    /// The value drawn with the map's last colour; larger values are clamped to it.
     public let upper: Double
 
     /// A scale over `lower…upper` (upper > lower).

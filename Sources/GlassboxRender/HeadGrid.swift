@@ -8,20 +8,27 @@ import Foundation
 ///
 /// Shapes: `attention[layer][head]` is `[queries, keys]`; every tile has the same shape.
 public struct HeadGrid: Figure {
+    /// `attention[layer][head]`: one `[queries, keys]` pattern per tile, all the same shape,
+    /// every layer with the same number of heads.
     public var attention: [[ScoreMatrix]]
     /// One per layer (default "L0", "L1", …).
     public var layerLabels: [String]?
     /// One per head (default "H0", "H1", …).
     public var headLabels: [String]?
+    /// Title above the grid; nil draws none.
     public var title: String?
     /// Hide each tile's upper triangle (decoder self-attention).
     public var causal: Bool
+    /// Colour scale shared by every tile (default viridis over 0…1).
     public var colorScale: ColorScale
+    /// How patterns larger than a tile's resolution are reduced (default `.maxPool`).
     public var downsampling: Downsampling
     /// Side of a tile in points; nil fits the grid into about `maxWidth` × 1200 points.
     public var tileSize: Double?
+    /// Width in points the grid is fitted into when `tileSize` is nil.
     public var maxWidth: Double
 
+    /// A grid from its parts, as listed above; nothing is checked until `render`.
     public init(attention: [[ScoreMatrix]], layerLabels: [String]? = nil, headLabels: [String]? = nil,
                 title: String? = nil, causal: Bool = false, colorScale: ColorScale = .unit(.viridis),
                 downsampling: Downsampling = .maxPool, tileSize: Double? = nil, maxWidth: Double = 1000) {
@@ -29,6 +36,9 @@ public struct HeadGrid: Figure {
         (self.causal, self.colorScale, self.downsampling, self.tileSize, self.maxWidth) = (causal, colorScale, downsampling, tileSize, maxWidth)
     }
 
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when the grid is empty or ragged, tiles
+    /// differ in shape, a label list has the wrong count, or tiles would be under 4 points.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)

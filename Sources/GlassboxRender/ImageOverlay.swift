@@ -7,8 +7,11 @@ import Foundation
 /// Shapes: `image` is `height × width × channels` bytes; `scores` is the patch grid
 /// `[gridRows, gridColumns]` covering the whole image (e.g. 14×14 for ViT-B/16 at 224 px).
 public struct ImageOverlay: Figure {
+    /// The input image the scores were computed for, any size.
     public var image: PixelImage
+    /// Patch scores `[gridRows, gridColumns]`, stretched over the whole image.
     public var scores: ScoreMatrix
+    /// Title above the panels; nil draws none.
     public var title: String?
     /// nil: a zero-centred diverging scale `−L…L` when any score is negative, else viridis over
     /// `0…L`, with `L` chosen by `scoreLimit`.
@@ -27,6 +30,7 @@ public struct ImageOverlay: Figure {
     /// Caption of the colour bar, e.g. "relevance".
     public var scoreLabel: String?
 
+    /// An overlay from its parts, as listed above; nothing is checked until `render`.
     public init(image: PixelImage, scores: ScoreMatrix, title: String? = nil, colorScale: ColorScale? = nil,
                 opacity: Double = 0.6, opacityFollowsScore: Bool = false, showOriginal: Bool = true,
                 panelSize: Double = 260, scoreLabel: String? = nil, scoreLimit: ScoreLimit = .robust) {
@@ -53,6 +57,9 @@ public struct ImageOverlay: Figure {
         return (scoreLimit.legend(limit: limit, clipped: clipped, unit: "patch"), clipped)
     }
 
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when `opacity` is outside 0…1 or
+    /// `panelSize` is below 16 points.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)

@@ -8,28 +8,36 @@ import Foundation
 public struct LensTable: Figure {
     /// One cell: the top token's display text and its probability.
     public struct Cell: Sendable, Equatable {
+        /// Display text of the lens's top token.
         public var text: String
+        /// Its probability under the lens, 0…1 (the cell's colour).
         public var probability: Double
         /// Drawn bold, e.g. when the top token is the one the model finally predicts.
         public var isMarked: Bool
+        /// A cell from its fields, as listed above.
         public init(text: String, probability: Double, isMarked: Bool = false) {
             (self.text, self.probability, self.isMarked) = (text, probability, isMarked)
         }
     }
 
+    /// `cells[layer][position]`: one row per layer, each `positionLabels.count` long.
     public var cells: [[Cell]]
     /// The input tokens, one per column.
     public var positionLabels: [String]
     /// One per row of `cells` (default "0", "1", …).
     public var layerLabels: [String]?
+    /// Title above the table; nil draws none.
     public var title: String?
     /// Row 0 at the bottom (layers grow upwards, as in most lens plots); false puts it on top.
     public var firstLayerAtBottom: Bool
+    /// Colour of a cell by probability (default Blues over 0…1).
     public var colorScale: ColorScale
     /// Cell texts longer than this (points) are shortened with "…".
     public var maxCellWidth: Double
+    /// Cell text size in points.
     public var fontSize: Double
 
+    /// A table from its parts, as listed above; nothing is checked until `render`.
     public init(cells: [[Cell]], positionLabels: [String], layerLabels: [String]? = nil, title: String? = nil,
                 firstLayerAtBottom: Bool = true, colorScale: ColorScale = .unit(.blues),
                 maxCellWidth: Double = 90, fontSize: Double = 10) {
@@ -37,6 +45,9 @@ public struct LensTable: Figure {
         (self.firstLayerAtBottom, self.colorScale, self.maxCellWidth, self.fontSize) = (firstLayerAtBottom, colorScale, maxCellWidth, fontSize)
     }
 
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when the table is empty, a row does not
+    /// have one cell per position, or `layerLabels` has the wrong count.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)

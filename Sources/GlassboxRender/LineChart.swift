@@ -8,35 +8,50 @@ import Foundation
 public struct LineChart: Figure {
     /// One curve.
     public struct Series: Sendable, Equatable {
+        /// The legend entry.
         public var name: String
+        /// The y values, m points; non-finite values leave a gap.
         public var values: [Double]
+        /// The x positions, m of them; nil uses 0, 1, …, m−1.
         public var x: [Double]?
         /// nil: the palette colour of the series' index.
         public var color: RGBA?
+        /// Draw the curve dashed (e.g. a baseline).
         public var dashed: Bool
 
+        /// A curve from its fields, as listed above.
         public init(name: String, values: [Double], x: [Double]? = nil, color: RGBA? = nil, dashed: Bool = false) {
             (self.name, self.values, self.x, self.color, self.dashed) = (name, values, x, color, dashed)
         }
     }
 
+    /// The curves, drawn in order, each in its own colour.
     public var series: [Series]
+    /// Title above the chart; nil draws none.
     public var title: String?
+    /// Title of the x axis; nil draws none.
     public var xLabel: String?
+    /// Title of the y axis; nil draws none.
     public var yLabel: String?
     /// Fixed y range (e.g. 0…1 for probabilities); nil fits the data with round ends.
     public var yRange: ClosedRange<Double>?
     /// Markers on the points; nil shows them when every series has at most 30 points.
     public var showMarkers: Bool?
+    /// Width of the plot area in points (at least 60).
     public var plotWidth: Double
+    /// Height of the plot area in points (at least 40).
     public var plotHeight: Double
 
+    /// A chart from its parts, as listed above; nothing is checked until `render`.
     public init(series: [Series], title: String? = nil, xLabel: String? = nil, yLabel: String? = nil,
                 yRange: ClosedRange<Double>? = nil, showMarkers: Bool? = nil, plotWidth: Double = 420, plotHeight: Double = 260) {
         (self.series, self.title, self.xLabel, self.yLabel, self.yRange) = (series, title, xLabel, yLabel, yRange)
         (self.showMarkers, self.plotWidth, self.plotHeight) = (showMarkers, plotWidth, plotHeight)
     }
 
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when there is no series, a series is
+    /// empty or has an `x` of another length, or the plot is under 60 × 40 points.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)

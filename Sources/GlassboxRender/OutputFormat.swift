@@ -2,6 +2,7 @@ import Foundation
 
 /// Picture formats, chosen by the output file's extension.
 public enum OutputFormat: String, Sendable, CaseIterable {
+    /// PNG raster (at a scale in pixels per point), SVG or PDF vector.
     case png, svg, pdf
 
     /// The format a path's extension names (any case); any other extension is an error.
@@ -14,14 +15,20 @@ public enum OutputFormat: String, Sendable, CaseIterable {
 
 /// Why a picture could not be drawn or written.
 public enum RenderError: Error, LocalizedError, Equatable {
+    /// The path's extension is not `.png`, `.svg` or `.pdf`.
     case unsupportedExtension(String)
+    /// The file cannot be created or written.
     case unwritable(path: String, reason: String)
+    /// Cairo reported an error while drawing; `status` is its message.
     case cairo(status: String)
+    /// The picture's size in points is outside 1…32767 a side.
     case invalidSize(width: Double, height: Double)
+    /// The PNG scale is outside 0 < scale ≤ 16, or makes a side exceed 32767 pixels.
     case invalidScale(Double)
     /// The figure's input is inconsistent (shapes, counts, empty data); the text says how.
     case invalidInput(String)
 
+    /// One readable line saying what to change.
     public var errorDescription: String? {
         switch self {
         case .unsupportedExtension(let path):

@@ -3,7 +3,9 @@ import Foundation
 /// What `render(to:)` produced: the file, its size, where the figure's parts went (for
 /// tests, image maps and captions) and anything the drawing could not do as asked.
 public struct RenderReport: Sendable {
+    /// The file written.
     public let url: URL
+    /// The format written, from the file's extension.
     public let format: OutputFormat
     /// The picture's size in points.
     public let size: Size
@@ -29,6 +31,7 @@ public enum RenderWarning: Sendable, Equatable, CustomStringConvertible {
     /// An image layer of this many pixels was too large for Cairo (32767 a side) and was left out.
     case imageNotDrawn(width: Int, height: Int)
 
+    /// One readable line: what could not be drawn as asked, and why.
     public var description: String {
         switch self {
         case .missingGlyphs(let text, let codepoints):
@@ -42,12 +45,17 @@ public enum RenderWarning: Sendable, Equatable, CustomStringConvertible {
 
 /// A named part of a figure, for `RenderReport.regions`.
 public enum FigureRegion: Hashable, Sendable {
+    /// The title block.
     case title
     /// The data area: matrix cells, chart axes box, token lines, table cells.
     case plot
+    /// The row (query, layer) labels.
     case rowLabels
+    /// The column (key, position) labels.
     case columnLabels
+    /// The colour bar with its ticks and caption.
     case colorBar
+    /// The legend (series names, heads).
     case legend
     /// The line that states how the colour scale's limit was chosen and what it clipped.
     case scaleLegend

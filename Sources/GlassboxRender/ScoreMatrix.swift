@@ -3,7 +3,9 @@ import Foundation
 /// A dense row-major matrix of scores, the input of the matrix-shaped figures.
 /// NaN marks a cell with no value (drawn hatched or blank, like the causal upper triangle).
 public struct ScoreMatrix: Sendable, Equatable {
+    /// Number of rows, > 0 (queries, layers, grid rows).
     public let rows: Int
+    /// Number of columns, > 0 (keys, positions, grid columns).
     public let columns: Int
     /// `rows × columns` values, row-major.
     public let values: [Float]
@@ -32,6 +34,8 @@ public struct ScoreMatrix: Sendable, Equatable {
         (self.rows, self.columns, self.values) = (rows, columns, values)
     }
 
+    /// The value at (`row`, `column`), 0-based; NaN for a masked cell. Not bounds-checked
+    /// beyond the array's own check.
     public subscript(row: Int, column: Int) -> Float { values[row * columns + column] }
 
     /// The largest finite |value| (0 when there is none).

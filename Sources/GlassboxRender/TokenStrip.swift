@@ -7,11 +7,13 @@ import Foundation
 /// and newlines as themselves (use `TokenText.display` to turn `Ġ`, `Ċ`, `▁`, `##` spellings
 /// into that). A newline ends the line after its token's box, which shows it as `↵`.
 public struct TokenStrip: Figure {
+    /// The tokens as display text, one per score (n).
     public var tokens: [String]
     /// One signed score per token; NaN draws the token on the masked grey.
     public var scores: [Double]
     /// The token to mark with a frame (the explained prediction), if any.
     public var target: Int?
+    /// Title above the strip; nil draws none.
     public var title: String?
     /// The colour bar's caption, e.g. "relevance".
     public var scoreLabel: String?
@@ -26,8 +28,10 @@ public struct TokenStrip: Figure {
     public var colormap: Colormap
     /// Lines wrap before this width (points).
     public var lineWidth: Double
+    /// Token text size in points.
     public var fontSize: Double
 
+    /// A strip from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], scores: [Double], target: Int? = nil, title: String? = nil,
                 scoreLabel: String? = nil, limit: Double? = nil, scoreLimit: ScoreLimit = .robust,
                 colormap: Colormap = .redBlue, lineWidth: Double = 640, fontSize: Double = 13) {
@@ -43,6 +47,9 @@ public struct TokenStrip: Figure {
         .diverging(limit: limitRule.limit(for: scores), colormap: colormap)
     }
 
+    /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when `tokens` is empty, `scores` has another
+    /// count, `target` is not a token index, or `lineWidth`/`fontSize` are too small.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)

@@ -22,7 +22,7 @@ public struct TokenVocabulary: Sendable {
     private let ids: [String: Int]
 
     /// A table from id → piece; when several ids share a piece, `id(of:)` answers one of
-    /// them. `file` is recorded for messages only.
+    /// them. `file` is where the table came from.
     public init(pieces: [Int: String], style: Style, file: URL) {
         self.pieces = pieces
         self.style = style
