@@ -37,10 +37,13 @@ public struct AttentionScoreEdit: Sendable, Equatable {
     /// One factor per key (`< 1` suppresses, `> 1` amplifies). A repeated key takes its last factor,
     /// as the reference's successive assignments do.
     public let factors: [Float]
+    /// What is subtracted from each edited row before the factors multiply it.
     public let shift: Shift
     /// The layers edited (`nil`: every layer).
     public let layers: [Int]?
 
+    /// An edit of the key columns `keys` by `factors` (one each; a precondition checks the
+    /// counts match) in `layers` (nil: all). Ranges are checked by `forwardSuffixes`.
     public init(keys: [Int], factors: [Float], shift: Shift = .visibleMinimum, layers: [Int]? = nil) {
         precondition(keys.count == factors.count, "AttentionScoreEdit: \(keys.count) keys but \(factors.count) factors")
         (self.keys, self.factors, self.shift, self.layers) = (keys, factors, shift, layers)

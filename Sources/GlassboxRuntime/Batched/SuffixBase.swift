@@ -34,6 +34,7 @@ public struct SuffixItem: Sendable, Equatable {
     /// The edit (`nil`: none — the pass reproduces the base pass).
     public let edit: AttentionScoreEdit?
 
+    /// A pass recomputing positions `start...` with `edit` applied (checked when the batch runs).
     public init(start: Int, edit: AttentionScoreEdit?) {
         (self.start, self.edit) = (start, edit)
     }
@@ -53,6 +54,7 @@ public struct SuffixOptions: Sendable {
     /// Called after each layer of each chunk with `(completed, total)` units of work (row·layers).
     public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)?
 
+    /// Options as listed above; `rowBudget` must be at least 1 (checked when the batch runs).
     public init(rowBudget: Int = 4096, progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil) {
         (self.rowBudget, self.progress) = (rowBudget, progress)
     }
@@ -60,14 +62,23 @@ public struct SuffixOptions: Sendable {
 
 /// Why a batch of suffix passes cannot run.
 public enum SuffixError: Error, LocalizedError, Equatable {
+    /// The model (its `model_type` given) has no output layer, so there are no logits to compare.
     case noHead(String)
+    /// Item `item`'s `start` is outside `0..<length`.
     case startOutOfRange(item: Int, start: Int, length: Int)
+    /// In a causal model, item `item` starts after its edited key `key`, so positions it would
+    /// take from the base pass would be wrong.
     case startAfterEditedKey(item: Int, start: Int, key: Int)
+    /// Item `item` edits a key outside `0..<length`.
     case keyOutOfRange(item: Int, key: Int, length: Int)
+    /// Item `item` edits a layer outside `0..<layers`.
     case layerOutOfRange(item: Int, layer: Int, layers: Int)
+    /// Item `item` has a factor that is NaN or infinite.
     case invalidFactor(item: Int, factor: Float)
+    /// `SuffixOptions.rowBudget` is below 1.
     case invalidRowBudget(Int)
 
+    /// One readable line naming the perturbation and the offending value.
     public var errorDescription: String? {
         switch self {
         case .noHead(let type):

@@ -13,10 +13,13 @@ public enum WeightLayout: Sendable, Equatable {
 public struct Linear: Sendable {
     /// `[in, out]` or `[out, in]` according to `layout`.
     public let weight: Tensor
+    /// How `weight` is laid out: `[in, out]` or `[out, in]`.
     public let layout: WeightLayout
     /// `[out]`, or `nil`.
     public let bias: Tensor?
 
+    /// A layer from a rank-2 `weight` in `layout` (a precondition checks the rank) and an
+    /// optional `bias [out]` (not checked).
     public init(weight: Tensor, layout: WeightLayout, bias: Tensor?) {
         precondition(weight.rank == 2, "a linear weight is a matrix, got \(weight.shape)")
         self.weight = weight
@@ -24,7 +27,9 @@ public struct Linear: Sendable {
         self.bias = bias
     }
 
+    /// Input width `in`.
     public var inFeatures: Int { layout == .inOut ? weight.shape[0] : weight.shape[1] }
+    /// Output width `out`.
     public var outFeatures: Int { layout == .inOut ? weight.shape[1] : weight.shape[0] }
 
     /// `x [n, in] → [n, out]`.

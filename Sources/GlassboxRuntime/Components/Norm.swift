@@ -2,12 +2,14 @@ import GlassboxTensor
 
 /// A normalisation layer's kind and affine parameters.
 public struct Norm: Sendable {
+    /// LayerNorm or RMSNorm, with its ε.
     public let kind: NormKind
     /// `γ [d]`.
     public let weight: Tensor
     /// `β [d]` (LayerNorm; `nil` for RMSNorm or bias-free LayerNorm).
     public let bias: Tensor?
 
+    /// A norm from `γ [d]` and an optional `β [d]` (shapes not checked; the loaders check them).
     public init(kind: NormKind, weight: Tensor, bias: Tensor?) {
         self.kind = kind
         self.weight = weight

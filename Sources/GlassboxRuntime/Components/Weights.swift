@@ -15,6 +15,8 @@ public struct EmbeddingWeights: Sendable {
     /// Vision: the `[CLS]` embedding `[d]`, prepended to the patches.
     public let classToken: Tensor?
 
+    /// Embedding tables from their parts, as listed above (shapes not checked; the loaders
+    /// check them against the config).
     public init(token: Tensor, position: Tensor?, tokenType: Tensor?, norm: Norm?,
                 patch: Linear? = nil, classToken: Tensor? = nil) {
         (self.token, self.position, self.tokenType, self.norm) = (token, position, tokenType, norm)
@@ -46,9 +48,15 @@ public struct MLPWeights: Sendable {
 
 /// One transformer block.
 public struct BlockWeights: Sendable {
+    /// Pre-norm: the norm before attention. Post-norm (BERT): the norm after the attention
+    /// residual add.
     public let ln1: Norm
+    /// The self-attention projections.
     public let attention: AttentionWeights
+    /// Pre-norm: the norm before the MLP. Post-norm (BERT): the norm after the MLP residual
+    /// add, the block's output.
     public let ln2: Norm
+    /// The feed-forward projections.
     public let mlp: MLPWeights
 }
 
@@ -60,6 +68,7 @@ public struct HeadWeights: Sendable {
     public let pooler: Linear?
     /// BERT MLM head transform `d → d`, its activation and its LayerNorm.
     public let transform: Linear?
+    /// BERT MLM head: the LayerNorm after `transform` and its activation.
     public let transformNorm: Norm?
     /// The output layer: `d → V` (LM / MLM decoder) or `d → labels` (classifier).
     public let unembed: Linear?
@@ -67,7 +76,10 @@ public struct HeadWeights: Sendable {
 
 /// All weights of a model: a read-only view analyses may use.
 public struct TransformerWeights: Sendable {
+    /// Token, position, token-type and patch embeddings.
     public let embeddings: EmbeddingWeights
+    /// One entry per layer, in order (`architecture.layers` of them).
     public let blocks: [BlockWeights]
+    /// Final norm, pooler, MLM transform and output layer.
     public let head: HeadWeights
 }

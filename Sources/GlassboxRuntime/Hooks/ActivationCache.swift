@@ -9,8 +9,11 @@ public struct ActivationCache: Sendable {
     public private(set) var order: [HookPoint] = []
     private var tensors: [HookPoint: Tensor] = [:]
 
+    /// An empty cache for an input with these token ids (`[]` for images).
     public init(inputIDs: [Int]) { self.inputIDs = inputIDs }
 
+    /// The tensor captured at `point` (shape as the hook point documents), or nil when it was
+    /// not captured.
     public subscript(point: HookPoint) -> Tensor? { tensors[point] }
 
     /// Looks a tensor up by its full hook name.
@@ -18,7 +21,9 @@ public struct ActivationCache: Sendable {
         HookPoint(name: name).flatMap { tensors[$0] }
     }
 
+    /// Whether nothing was captured.
     public var isEmpty: Bool { order.isEmpty }
+    /// Number of captured points.
     public var count: Int { order.count }
 
     /// `(point, tensor)` pairs in forward order.

@@ -2,9 +2,12 @@ import Foundation
 
 /// Mistakes in naming or editing hook points.
 public enum HookError: Error, LocalizedError, Equatable {
+    /// A hook name that is not a full name of any point.
     case unknownName(String)
+    /// An intervention at `point` returned a tensor of shape `to` instead of `from`.
     case interventionChangedShape(point: String, from: [Int], to: [Int])
 
+    /// One readable line with an example of a valid name, or the two shapes.
     public var errorDescription: String? {
         switch self {
         case .unknownName(let name):

@@ -34,6 +34,7 @@ public struct HookFilter: Sendable {
         })
     }
 
+    /// Whether a forward pass with this filter keeps `point`.
     public func contains(_ point: HookPoint) -> Bool {
         switch storage {
         case .none: false

@@ -124,6 +124,7 @@ extension HookPoint: CustomStringConvertible {
         }
     }
 
+    /// The full name (`name`).
     public var description: String { name }
 
     /// Parses a full hook name; `nil` for anything else (no aliases, no partial names).

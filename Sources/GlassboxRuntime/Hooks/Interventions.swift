@@ -9,6 +9,7 @@ public typealias Intervention = @Sendable (HookPoint, Tensor) -> Tensor
 public struct Interventions: Sendable {
     private var rules: [(filter: HookFilter, edit: Intervention)] = []
 
+    /// No edits: the forward pass runs unchanged.
     public init() {}
 
     /// Replaces the tensor at one point.
@@ -26,6 +27,7 @@ public struct Interventions: Sendable {
         add(.points([point]), edit)
     }
 
+    /// Whether no rule has been added.
     public var isEmpty: Bool { rules.isEmpty }
 
     /// True when some rule would edit `point`.

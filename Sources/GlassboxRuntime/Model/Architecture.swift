@@ -5,6 +5,7 @@ import GlassboxTensor
 public struct Architecture: Sendable, Equatable {
     /// `model_type` of the checkpoint (`gpt2`, `bert`, …), for display and provenance only.
     public var modelType: String
+    /// Number of transformer blocks.
     public var layers: Int
     /// Residual width `d`.
     public var dModel: Int
@@ -20,11 +21,17 @@ public struct Architecture: Sendable, Equatable {
     public var vocabSize: Int
     /// Longest input the position scheme allows.
     public var contextLength: Int
+    /// LayerNorm or RMSNorm, with ε, used by every norm of the model.
     public var norm: NormKind
+    /// Pre-norm or post-norm blocks.
     public var placement: NormPlacement
+    /// Learned table, rotary, or none.
     public var position: PositionKind
+    /// Standard or gated feed-forward block.
     public var mlp: MLPKind
+    /// The MLP non-linearity (also the BERT MLM head's).
     public var activation: Activation
+    /// Causal (decoders) or bidirectional (encoders) attention.
     public var mask: AttentionMask
     /// Multiplier of `q·kᵀ`, usually `1/√dh`.
     public var attentionScale: Float
@@ -62,6 +69,7 @@ public enum NormKind: Sendable, Equatable {
     /// `γ·x/√(mean(x²)+ε)`.
     case rmsNorm(eps: Float)
 
+    /// The ε added to the variance (or mean square) before the square root.
     public var eps: Float {
         switch self {
         case .layerNorm(let eps), .rmsNorm(let eps): eps
@@ -91,18 +99,24 @@ public enum PositionKind: Sendable, Equatable {
 public struct ImageGeometry: Sendable, Equatable {
     /// Input height and width in pixels.
     public var height: Int
+    /// Input width in pixels.
     public var width: Int
+    /// Colour channels of the input (3 for RGB).
     public var channels: Int
     /// Side of the square patches.
     public var patchSize: Int
 
+    /// A geometry from its fields, as listed above (sizes should be multiples of
+    /// `patchSize`; not checked here, the ViT config checks it).
     public init(height: Int, width: Int, channels: Int, patchSize: Int) {
         (self.height, self.width, self.channels, self.patchSize) = (height, width, channels, patchSize)
     }
 
     /// Patch rows × patch columns.
     public var gridRows: Int { height / patchSize }
+    /// Patch columns, `width / patchSize`.
     public var gridColumns: Int { width / patchSize }
+    /// Number of patches, `gridRows · gridColumns` (the sequence is one longer, with `[CLS]`).
     public var patchCount: Int { gridRows * gridColumns }
 }
 
@@ -122,6 +136,7 @@ public enum Activation: String, Sendable, Equatable, CaseIterable {
     case geluTanh = "gelu_new"
     /// `x·σ(1.702x)`.
     case quickGelu = "quick_gelu"
+    /// `max(x, 0)`.
     case relu = "relu"
     /// `x·σ(x)` (`silu`, `swish`).
     case silu = "silu"

@@ -2,14 +2,22 @@ import Foundation
 
 /// Why a model folder could not be turned into a model.
 public enum LoadError: Error, LocalizedError, Equatable {
+    /// The folder has no `config.json`.
     case configMissing(directory: String)
+    /// `config.json` cannot be read or decoded (bad JSON, a value of the wrong type).
     case configUnreadable(file: String, detail: String)
+    /// `model_type` names an architecture this library does not implement.
     case unsupportedModelType(String, supported: [String])
+    /// A config value is invalid or unsupported; `key` is its name in `config.json`.
     case invalidConfig(file: String, key: String, detail: String)
+    /// A weight the architecture needs is not in the checkpoint.
     case missingTensor(name: String, directory: String)
+    /// A weight's shape differs from the one the config implies.
     case shapeMismatch(name: String, expected: [Int], actual: [Int], directory: String)
+    /// The checkpoint holds weights the architecture does not use (strict loading).
     case unexpectedTensors(names: [String], directory: String)
 
+    /// One readable line naming the file, key or weight.
     public var errorDescription: String? {
         switch self {
         case .configMissing(let dir):
@@ -33,16 +41,26 @@ public enum LoadError: Error, LocalizedError, Equatable {
 
 /// Why an input cannot be run.
 public enum InputError: Error, LocalizedError, Equatable {
+    /// No tokens.
     case empty
+    /// A token id outside `0..<vocabularySize`.
     case tokenOutOfRange(id: Int, position: Int, vocabularySize: Int)
+    /// More tokens than the model's context length (`Architecture.contextLength`).
     case tooLong(length: Int, contextLength: Int)
+    /// A token type id outside `0..<tokenTypes`.
     case tokenTypeOutOfRange(type: Int, position: Int, tokenTypes: Int)
+    /// Token types given, but not one per token.
     case tokenTypeCount(expected: Int, got: Int)
+    /// A requested logit row (`LogitRows.positions`) outside `0..<length`.
     case positionOutOfRange(position: Int, length: Int)
+    /// Pixels given to a text model (its `model_type` given).
     case imageForTextModel(String)
+    /// Tokens given to a vision model (its `model_type` given).
     case tokensForVisionModel(String)
+    /// Pixel values of a shape other than the model's `[channels, height, width]`.
     case pixelShape(expected: [Int], got: [Int])
 
+    /// One readable line saying what to give instead.
     public var errorDescription: String? {
         switch self {
         case .imageForTextModel(let type):

@@ -8,10 +8,12 @@ public struct RotaryEmbedding: Sendable, Equatable {
     public var dimensions: Int
     /// `rope_theta`.
     public var base: Double
+    /// The `rope_scaling` variant applied to the frequencies.
     public var scaling: RopeScaling
     /// `max_position_embeddings` (the dynamic variant rescales beyond it).
     public var maxPositions: Int
 
+    /// Rotary settings from their fields, as listed above (not checked; the config checks them).
     public init(dimensions: Int, base: Double, scaling: RopeScaling, maxPositions: Int) {
         (self.dimensions, self.base, self.scaling, self.maxPositions) = (dimensions, base, scaling, maxPositions)
     }
@@ -51,6 +53,7 @@ public struct RotaryEmbedding: Sendable, Equatable {
 
 /// `rope_scaling` of a config.
 public enum RopeScaling: Sendable, Equatable {
+    /// No scaling (`rope_type: default` or no `rope_scaling`).
     case none
     /// Position interpolation: frequencies divided by `factor`.
     case linear(factor: Float)

@@ -27,6 +27,7 @@ public struct ForwardResult: Sendable {
 /// A loaded transformer: typed architecture plus weights. Immutable and `Sendable`; hooks are
 /// per call (`forward(capture:interventions:)`), so many passes can run at once.
 public struct TransformerModel: Sendable {
+    /// Sizes and typed variations (norms, positions, mask, head) of the model.
     public let architecture: Architecture
     /// Read-only view of the weights, for analyses.
     public let weights: TransformerWeights
@@ -35,6 +36,8 @@ public struct TransformerModel: Sendable {
     /// Storage dtypes found in the checkpoint (e.g. `["F16"]`).
     public let checkpointDTypes: [String]
 
+    /// A model from an architecture and matching weights (not checked: `load(directory:)`
+    /// checks every weight against the config; use this for hand-built test models).
     public init(architecture: Architecture, weights: TransformerWeights, directory: URL? = nil,
                 checkpointDTypes: [String] = ["F32"]) {
         self.architecture = architecture

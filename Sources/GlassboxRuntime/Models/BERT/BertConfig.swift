@@ -1,13 +1,22 @@
 /// `config.json` of a Hugging Face BERT checkpoint (`model_type: bert`), with the library's defaults.
 public struct BertConfig: Decodable, Sendable, Equatable {
+    /// `vocab_size`: token vocabulary size `V` (default 30522).
     public var vocabSize: Int
+    /// `hidden_size`: residual width `d` (default 768).
     public var hiddenSize: Int
+    /// `num_hidden_layers`: number of blocks (default 12).
     public var numHiddenLayers: Int
+    /// `num_attention_heads`: heads per layer, dividing `hiddenSize` (default 12).
     public var numAttentionHeads: Int
+    /// `intermediate_size`: MLP width `dff` (default 3072).
     public var intermediateSize: Int
+    /// `hidden_act`: the activation's Hugging Face name (default `gelu`).
     public var hiddenAct: String
+    /// `max_position_embeddings`: rows of the position table, the longest input (default 512).
     public var maxPositionEmbeddings: Int
+    /// `type_vocab_size`: number of token types (segments), ≥ 0 (default 2).
     public var typeVocabSize: Int
+    /// `layer_norm_eps`: ε of every LayerNorm (default 1e-12).
     public var layerNormEps: Float
     /// Class names by index, from `id2label` (`LABEL_i` where absent).
     public var labels: [String]
@@ -27,6 +36,9 @@ public struct BertConfig: Decodable, Sendable, Equatable {
         case isDecoder = "is_decoder"
     }
 
+    /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
+    /// sizes positive, heads dividing the width, a supported activation, absolute positions, not a
+    /// decoder. Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         vocabSize = try c.value(.vocabSize, default: 30522)

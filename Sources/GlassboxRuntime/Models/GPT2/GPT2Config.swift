@@ -1,16 +1,27 @@
 /// `config.json` of a Hugging Face GPT-2 checkpoint (`model_type: gpt2`), with the library's defaults.
 public struct GPT2Config: Decodable, Sendable, Equatable {
+    /// `vocab_size`: token vocabulary size `V` (default 50257).
     public var vocabSize: Int
+    /// `n_positions`: rows of the position table, the longest input (default 1024).
     public var nPositions: Int
+    /// `n_embd`: residual width `d` (default 768).
     public var nEmbd: Int
+    /// `n_layer`: number of blocks (default 12).
     public var nLayer: Int
+    /// `n_head`: heads per layer, dividing `nEmbd` (default 12).
     public var nHead: Int
     /// MLP width; `null` means `4·n_embd`.
     public var nInner: Int?
+    /// `activation_function`: the activation's Hugging Face name (default `gelu_new`).
     public var activationFunction: String
+    /// `layer_norm_epsilon`: ε of every LayerNorm, > 0 (default 1e-5).
     public var layerNormEpsilon: Float
+    /// `tie_word_embeddings`: the output layer reuses the token embeddings (default true).
     public var tieWordEmbeddings: Bool
+    /// `scale_attn_weights`: divide scores by `√dh` (default true).
     public var scaleAttnWeights: Bool
+    /// `scale_attn_by_inverse_layer_idx`: further divide layer `l`'s scores by `l + 1`
+    /// (default false).
     public var scaleAttnByInverseLayerIdx: Bool
 
     enum CodingKeys: String, CodingKey {
@@ -28,6 +39,9 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
         case addCrossAttention = "add_cross_attention"
     }
 
+    /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
+    /// sizes positive, heads dividing the width, a supported activation, ε > 0, no cross-attention.
+    /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         vocabSize = try c.value(.vocabSize, default: 50257)

@@ -5,27 +5,46 @@ import Foundation
 /// embeddings, grouped-query attention and a SwiGLU MLP; they differ in biases, sliding windows
 /// and defaults, which this type turns into typed fields.
 public struct LlamaConfig: Decodable, Sendable, Equatable {
+    /// The `model_type` the config names: `llama`, `mistral` or `qwen2`; it picks the defaults.
     public enum Family: String, Sendable, Equatable, CaseIterable { case llama, mistral, qwen2 }
 
+    /// Which of the three types the config is (`model_type`, default `llama`).
     public var family: Family
+    /// `vocab_size`: token vocabulary size `V` (default 32000; Qwen2 151936).
     public var vocabSize: Int
+    /// `hidden_size`: residual width `d` (default 4096).
     public var hiddenSize: Int
+    /// `intermediate_size`: MLP width `dff` (default 11008; Mistral 14336, Qwen2 22016).
     public var intermediateSize: Int
+    /// `num_hidden_layers`: number of blocks (default 32).
     public var numHiddenLayers: Int
+    /// `num_attention_heads`: query heads `H` (default 32).
     public var numAttentionHeads: Int
+    /// `num_key_value_heads`: key/value heads `Hkv`, dividing `H` (default `H`; Mistral 8,
+    /// Qwen2 32).
     public var numKeyValueHeads: Int
+    /// `head_dim`: per-head width `dh` (default `hiddenSize / numAttentionHeads`).
     public var headDim: Int
+    /// `hidden_act`: the gate's activation, Hugging Face name (default `silu`).
     public var hiddenAct: String
+    /// `max_position_embeddings`: the longest input (default 2048; Mistral 131072, Qwen2 32768).
     public var maxPositionEmbeddings: Int
+    /// `rms_norm_eps`: ε of every RMSNorm (default 1e-6).
     public var rmsNormEps: Float
+    /// `rope_theta`: base of the rotary frequencies (default 10000).
     public var ropeTheta: Double
+    /// `rope_scaling`: the frequency scaling variant (default none).
     public var ropeScaling: RopeScaling
+    /// `partial_rotary_factor`: share of each head's dimensions that is rotated, in (0, 1]
+    /// (default 1).
     public var partialRotaryFactor: Double
     /// Biases on q, k, v (Qwen2 always; Llama with `attention_bias`).
     public var qkvBias: Bool
     /// Bias on the output projection (Llama with `attention_bias`).
     public var outputBias: Bool
+    /// `mlp_bias`: biases on the gate, up and down projections (default false).
     public var mlpBias: Bool
+    /// `tie_word_embeddings`: the output layer reuses the token embeddings (default false).
     public var tieWordEmbeddings: Bool
     /// Per layer: the sliding window, or `nil` for full causal attention.
     public var slidingWindows: [Int?]
@@ -54,6 +73,10 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         case layerTypes = "layer_types"
     }
 
+    /// Decodes `config.json` with the defaults of its `model_type`, and checks it: sizes positive,
+    /// heads dividing the width, `Hkv` dividing `H`, a supported activation, an even number of rotated
+    /// dimensions and a supported `rope_scaling`. Violations throw an error that loading reports as
+    /// `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let type = try c.value(.modelType, default: "llama")

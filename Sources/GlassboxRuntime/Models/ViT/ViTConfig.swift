@@ -1,14 +1,24 @@
 /// `config.json` of a Hugging Face ViT checkpoint (`model_type: vit`), with the library's defaults.
 public struct ViTConfig: Decodable, Sendable, Equatable {
+    /// `hidden_size`: residual width `d` (default 768).
     public var hiddenSize: Int
+    /// `num_hidden_layers`: number of blocks (default 12).
     public var numHiddenLayers: Int
+    /// `num_attention_heads`: heads per layer, dividing `hiddenSize` (default 12).
     public var numAttentionHeads: Int
+    /// `intermediate_size`: MLP width `dff` (default 3072).
     public var intermediateSize: Int
+    /// `hidden_act`: the activation's Hugging Face name (default `gelu`).
     public var hiddenAct: String
+    /// `layer_norm_eps`: ε of every LayerNorm (default 1e-12).
     public var layerNormEps: Float
+    /// `image_size`: side of the square input in pixels (default 224).
     public var imageSize: Int
+    /// `patch_size`: side of a square patch in pixels, dividing `imageSize` (default 16).
     public var patchSize: Int
+    /// `num_channels`: input colour channels (default 3).
     public var numChannels: Int
+    /// `qkv_bias`: biases on the query, key and value projections (default true).
     public var qkvBias: Bool
     /// Class names by index, from `id2label`.
     public var labels: [String]
@@ -27,6 +37,9 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
         case id2label
     }
 
+    /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
+    /// sizes positive, heads dividing the width, patches dividing the image, a supported activation.
+    /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         hiddenSize = try c.value(.hiddenSize, default: 768)
