@@ -14,6 +14,8 @@ public struct TokenScores: Sendable, Equatable {
     /// For vision models: the patch scores (positions `1...`) as grid rows × columns.
     public let patchGrid: [[Float]]?
 
+    /// Scores `[n]` for the prediction at `position`. With `image` and `n == patchCount + 1`,
+    /// `patchGrid` is filled from `scores[1...]` as `[gridRows][gridColumns]`; otherwise it is nil.
     public init(method: String, parameters: [String: String], position: Int, scores: [Float], image: ImageGeometry? = nil) {
         (self.method, self.parameters, self.position, self.scores) = (method, parameters, position, scores)
         if let image, scores.count == image.patchCount + 1 {
@@ -28,12 +30,18 @@ public struct TokenScores: Sendable, Equatable {
 
 /// Analysis options or inputs that cannot be honoured.
 public enum AnalysisError: Error, LocalizedError, Equatable {
+    /// A layer index outside `0..<layers`.
     case layerOutOfRange(Int, layers: Int)
+    /// A head index outside `0..<heads`.
     case headOutOfRange(Int, heads: Int)
+    /// A position outside the input, `0..<length`.
     case positionOutOfRange(Int, length: Int)
+    /// An option value or combination the analysis cannot honour; the text says which.
     case invalidOption(String)
+    /// The analysis would need more memory or time than allowed; the text says how much.
     case tooLarge(String)
 
+    /// One readable line: the value and the valid range, or the detail.
     public var errorDescription: String? {
         switch self {
         case .layerOutOfRange(let l, let layers): "layer \(l) is outside 0..<\(layers)"

@@ -58,17 +58,20 @@ extension AtMan {
         public var shift: AttentionScoreEdit.Shift = .visibleMinimum
         /// The layers manipulated (`nil`: all).
         public var layers: [Int]? = nil
+        /// How a perturbation is scored per target (default `.crossEntropy`, ΔCE).
         public var score: Score = .crossEntropy
         /// Square each per-target score before summing over targets (the repository's examples).
         public var squared = false
         /// Divides the logits before the cross-entropy (the reference's `temperature`).
         public var temperature: Float? = nil
+        /// How the perturbed passes run (default `.batched`).
         public var engine: Engine = .batched
         /// Stacked rows per chunk of the batched engine (bounds memory).
         public var rowBudget = 4096
         /// Called with `(completed, total)` units of work; see `AtMan.stderrProgress`.
         public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil
 
+        /// The reference's defaults, as listed above; set fields to change them.
         public init() {}
 
         /// The parameters as strings, for provenance.

@@ -7,6 +7,7 @@ import GlassboxTensor
 public enum AttentionMaps {
     /// One layer's patterns for the chosen heads.
     public struct Layer: Sendable, Equatable {
+        /// Index of the layer, 0-based.
         public let layer: Int
         /// The heads kept, in order.
         public let heads: [Int]

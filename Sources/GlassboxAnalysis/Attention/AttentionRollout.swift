@@ -13,6 +13,7 @@ public struct RolloutOptions: Sendable, Equatable {
     /// (jacobgil/vit-explain; 0 = off). Entry `[0, 0]` is never discarded.
     public var discardRatio: Float = 0
 
+    /// Options from their fields, as listed above; checked when rollout runs.
     public init(startLayer: Int = 0, headFusion: HeadFusion = .mean, addResidual: Bool = true, discardRatio: Float = 0) {
         (self.startLayer, self.headFusion, self.addResidual, self.discardRatio) = (startLayer, headFusion, addResidual, discardRatio)
     }

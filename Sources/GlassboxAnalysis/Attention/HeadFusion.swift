@@ -11,6 +11,7 @@ public enum HeadFusion: Sendable, Equatable, CustomStringConvertible {
     /// One head.
     case head(Int)
 
+    /// `mean`, `max`, `min` or `head h`, for provenance.
     public var description: String {
         switch self {
         case .mean: "mean"

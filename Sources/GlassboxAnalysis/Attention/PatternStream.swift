@@ -32,14 +32,17 @@ public final class Collector<Value>: @unchecked Sendable {
     private var storage: Value
     private let lock = NSLock()
 
+    /// A box holding `initial`.
     public init(_ initial: Value) { storage = initial }
 
+    /// Runs `body` on the stored value under the lock (safe from concurrent hook closures).
     public func update(_ body: (inout Value) -> Void) {
         lock.lock()
         defer { lock.unlock() }
         body(&storage)
     }
 
+    /// The stored value, read under the lock.
     public var value: Value {
         lock.lock()
         defer { lock.unlock() }

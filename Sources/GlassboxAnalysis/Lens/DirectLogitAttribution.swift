@@ -5,12 +5,17 @@ import GlassboxTensor
 public struct DirectLogitAttributionResult: Sendable, Equatable, Codable {
     /// `"direct-logit-attribution"`.
     public let method: String
+    /// Provenance: norm handling, position, target and contrast.
     public let parameters: [String: String]
+    /// The explained position (0 for a ViT classifier, `[CLS]`).
     public let position: Int
+    /// Token id or class index whose logit is decomposed.
     public let target: Int
+    /// Display text of `target`; nil when no texts were given.
     public let targetText: String?
     /// With a contrast token every number is for `logit(target) − logit(contrast)`.
     public let contrast: Int?
+    /// Display text of `contrast`; nil without a contrast or texts.
     public let contrastText: String?
     /// The model's logit (or logit difference) at `position`.
     public let logit: Float

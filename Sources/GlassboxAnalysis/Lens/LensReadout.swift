@@ -8,6 +8,7 @@ import GlassboxTensor
 /// The final norm is always recomputed from the rows' *own* statistics — never the final layer's
 /// cached scale (TransformerLens issue #1076, fixed in PR #1180: reusing it flattens early layers).
 public struct LensReadout: Sendable {
+    /// Which output layer a lens applies to a hidden state.
     public enum Kind: String, Sendable, Codable, CaseIterable {
         /// The model's token head. Pre-norm LMs (GPT-2, Llama, Mistral, Qwen2): `W_U·FinalNorm(h) + b_U`.
         /// BERT masked LM: `cls.predictions` = decoder(LN(act(dense(h)))) + bias (h is post-LN already).
@@ -20,6 +21,7 @@ public struct LensReadout: Sendable {
         case classes
     }
 
+    /// Which output layer is applied.
     public let kind: Kind
     /// True for `tiedEmbeddings`.
     public let approximate: Bool

@@ -13,6 +13,7 @@ public enum LensSite: String, Sendable, Codable, CaseIterable {
 
 /// The token (or class) whose rank and probability each lens cell reports.
 public enum LensTarget: Sendable, Equatable {
+    /// No target: cells report only their top-k and KL.
     case none
     /// The same id at every position.
     case id(Int)
@@ -24,13 +25,17 @@ public enum LensTarget: Sendable, Equatable {
 
 /// One lens readout at one position.
 public struct LensCell: Sendable, Equatable, Codable {
+    /// The input position read, 0-based.
     public let position: Int
     /// The `topK` most likely outputs, with logits (`score`) and probabilities (`prob`).
     public let top: [TokenScore]
+    /// The target token id or class index at this position; nil with `LensTarget.none`.
     public let targetID: Int?
     /// 1-based rank of the target among all outputs (1 = top); equal logits with smaller ids rank above it.
     public let targetRank: Int?
+    /// The target's probability under this row's readout, in [0, 1]; nil without a target.
     public let targetProb: Float?
+    /// The target's logit under this row's readout; nil without a target.
     public let targetLogit: Float?
     /// `KL(final ‖ lens)` in nats: the final distribution at this position against this row's.
     public let kl: Float
@@ -51,8 +56,11 @@ public struct LensRow: Sendable, Equatable, Codable {
 /// Vilas et al.'s class identifiability of one row, averaged as they do: `[CLS]` alone and the
 /// mean over image tokens (positions ≥ 1 among the chosen ones).
 public struct RowIdentifiability: Sendable, Equatable, Codable {
+    /// The row's label (`embed`, `layer L`, …), as in `LensRow.label`.
     public let label: String
+    /// Identifiability at `[CLS]` (position 0); nil when position 0 was not read.
     public let cls: Float?
+    /// Mean identifiability over the read image-token positions (≥ 1); nil when none was read.
     public let imageTokens: Float?
 }
 
@@ -62,7 +70,9 @@ public struct LogitLensResult: Sendable, Equatable, Codable {
     public let method: String
     /// Provenance: site, readout, topK, target.
     public let parameters: [String: String]
+    /// Which states were read: the residual stream, attention or MLP outputs.
     public let site: LensSite
+    /// Which output layer turned states into logits.
     public let readout: LensReadout.Kind
     /// What was applied (e.g. "final norm (recomputed per row) + unembedding").
     public let readoutDescription: String
@@ -74,6 +84,8 @@ public struct LogitLensResult: Sendable, Equatable, Codable {
     public let positions: [Int]
     /// Class names for the class lens.
     public let classLabels: [String]?
+    /// One row per state read, bottom-up (`embed` first for `.resid`), each with one cell per
+    /// entry of `positions`.
     public let rows: [LensRow]
     /// Class lens only: identifiability per row.
     public let identifiability: [RowIdentifiability]?

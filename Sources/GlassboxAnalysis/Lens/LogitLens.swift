@@ -12,18 +12,22 @@ import GlassboxTensor
 /// recomputes per row, so the last residual row equals the model's logits (≤ 1e-4, tested); BERT's
 /// rows are the post-LN block outputs the MLM head reads.
 public enum LogitLens {
+    /// What a lens run reads and reports.
     public struct Options: Sendable {
+        /// Which states are read (default `.resid`).
         public var site: LensSite
         /// Outputs listed per cell (≥ 1).
         public var topK: Int
         /// Positions to read (default: all).
         public var positions: [Int]?
+        /// The token whose rank and probability each cell reports (default `.finalTop`).
         public var target: LensTarget
         /// `nil`: the model's natural readout (`LensReadout.natural`).
         public var readout: LensReadout.Kind?
         /// Display strings per token id, for `TokenScore.text`.
         public var tokenTexts: [String]?
 
+        /// Options from their fields, as listed above; checked when the lens runs.
         public init(site: LensSite = .resid, topK: Int = 5, positions: [Int]? = nil, target: LensTarget = .finalTop,
                     readout: LensReadout.Kind? = nil, tokenTexts: [String]? = nil) {
             (self.site, self.topK, self.positions, self.target) = (site, topK, positions, target)
@@ -35,6 +39,7 @@ public enum LogitLens {
     public struct States: Sendable {
         /// Row labels (`embed`, `layer 0`, … or `attn 0`, … / `mlp 0`, …).
         public let labels: [String]
+        /// Per row: its block, 0-based, or nil for the embeddings.
         public let layers: [Int?]
         /// `[n, d]` per row.
         public let states: [Tensor]

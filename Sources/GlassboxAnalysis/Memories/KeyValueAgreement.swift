@@ -3,6 +3,7 @@ import GlassboxTensor
 
 /// The key-value agreement of one layer.
 public struct LayerAgreement: Sendable, Equatable, Codable {
+    /// Index of the layer, 0-based.
     public let layer: Int
     /// Neurons with at least one trigger example that has a next token.
     public let keys: Int
@@ -20,7 +21,9 @@ public struct LayerAgreement: Sendable, Equatable, Codable {
 public struct KeyValueAgreement: Sendable, Equatable, Codable {
     /// `"ffn-key-value-agreement"`.
     public let method: String
+    /// Provenance: valueTopK, shuffles, seed, filter and embedding choice.
     public let parameters: [String: String]
+    /// One entry per scanned layer, in the scan's order.
     public let layers: [LayerAgreement]
 }
 

@@ -3,6 +3,7 @@ import GlassboxTensor
 
 /// One FFN sub-update `m_i·v_i` at one position.
 public struct SubUpdate: Sendable, Equatable, Codable {
+    /// Index of the neuron `i` in the MLP hidden layer, in `0..<dff`.
     public let neuron: Int
     /// `m_i`: the neuron's input to the output projection (`mlp.hook_post`).
     public let coefficient: Float
@@ -17,6 +18,7 @@ public struct SubUpdate: Sendable, Equatable, Codable {
 
 /// The dominant sub-updates of one layer.
 public struct LayerSubUpdates: Sendable, Equatable, Codable {
+    /// Index of the layer, 0-based.
     public let layer: Int
     /// Best first.
     public let updates: [SubUpdate]
@@ -28,9 +30,13 @@ public struct LayerSubUpdates: Sendable, Equatable, Codable {
 public struct DominantSubUpdates: Sendable, Equatable, Codable {
     /// `"ffn-sub-updates"`.
     public let method: String
+    /// Provenance: count, tokens per update, filter, score, coefficient hook and embedding.
     public let parameters: [String: String]
+    /// The position read, 0-based (default: the last).
     public let position: Int
+    /// Input token ids `[n]` (empty for images).
     public let inputIDs: [Int]
+    /// One entry per chosen layer, in the order asked.
     public let layers: [LayerSubUpdates]
 }
 

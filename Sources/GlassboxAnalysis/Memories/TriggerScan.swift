@@ -27,6 +27,7 @@ public struct TriggerExample: Sendable, Equatable, Codable {
     /// compares with the value's top token.
     public let nextToken: Int?
 
+    /// An example from its fields, as listed above.
     public init(sequence: Int, position: Int, activation: Float, prefixStart: Int, prefix: [Int], nextToken: Int?) {
         (self.sequence, self.position, self.activation) = (sequence, position, activation)
         (self.prefixStart, self.prefix, self.nextToken) = (prefixStart, prefix, nextToken)
@@ -35,6 +36,7 @@ public struct TriggerExample: Sendable, Equatable, Codable {
 
 /// The trigger examples of one layer.
 public struct LayerTriggers: Sendable, Equatable, Codable {
+    /// Index of the layer, 0-based.
     public let layer: Int
     /// `[dff]`, each best first, at most `examplesPerNeuron`.
     public let neurons: [[TriggerExample]]
@@ -44,28 +46,38 @@ public struct LayerTriggers: Sendable, Equatable, Codable {
 public struct TriggerScanResult: Sendable, Equatable, Codable {
     /// `"ffn-trigger-scan"`.
     public let method: String
+    /// Provenance: layers, examples per neuron, activation, prefix and window lengths, workers.
     public let parameters: [String: String]
+    /// One entry per scanned layer, in `ScanOptions.layers` order.
     public let layers: [LayerTriggers]
-    /// Sequences read (including empty ones) and tokens run through the model.
+    /// Sequences read, including empty ones.
     public let sequences: Int
+    /// Tokens run through the model.
     public let tokens: Int
+    /// Wall-clock duration of the scan in seconds.
     public let seconds: Double
 }
 
 /// Progress of a running scan, reported after every batch.
 public struct ScanProgress: Sendable, Equatable {
+    /// Sequences read so far (including empty ones).
     public let sequences: Int
+    /// Tokens run through the model so far.
     public let tokens: Int
+    /// Wall-clock seconds since the scan started.
     public let seconds: Double
+    /// Throughput so far, `tokens / seconds` (0 before any time has passed).
     public var tokensPerSecond: Double { seconds > 0 ? Double(tokens) / seconds : 0 }
 }
 
 extension FFNMemories {
+    /// What a trigger scan tracks and how it runs.
     public struct ScanOptions: Sendable {
         /// The layers whose neurons are tracked.
         public var layers: [Int]
         /// Examples kept per neuron (Geva et al.: 5 in code, 50 in the README examples, 25 annotated).
         public var examplesPerNeuron: Int
+        /// Which activation ranks examples (default the pre-activation, as Geva et al.).
         public var activation: ScanActivation
         /// Tokens of prefix stored per example (ending at the maximum).
         public var prefixTokens: Int
@@ -77,6 +89,7 @@ extension FFNMemories {
         /// passes on one BLAS thread each beat one pass on two) and restored afterwards.
         public var workers: Int
 
+        /// Options from their fields, as listed above; checked when the scan runs.
         public init(layers: [Int], examplesPerNeuron: Int = 10, activation: ScanActivation = .preActivation,
                     prefixTokens: Int = 16, windowLength: Int? = nil, workers: Int = Threading.threads) {
             (self.layers, self.examplesPerNeuron, self.activation) = (layers, examplesPerNeuron, activation)

@@ -26,23 +26,30 @@ public enum EmbeddingChoice: String, Sendable, Codable, CaseIterable {
 /// - ViT classifiers: the classifier rows (classes) on both sides, Vilas et al.'s class embedding
 ///   space; a ViT without a classifier has no space.
 public struct EmbeddingSpace: Sendable {
+    /// The choice this space was resolved from.
     public let choice: EmbeddingChoice
     /// `[V, d]` for readers.
     public let readers: Tensor
     /// `[V, d]` for writers.
     public let writers: Tensor
+    /// What `readers` is (e.g. "input embedding"), for provenance.
     public let readerLabel: String
+    /// What `writers` is (e.g. "unembedding (lm_head)"), for provenance.
     public let writerLabel: String
     /// True when writers are read with a matrix the model never uses for output.
     public let approximate: Bool
     /// Class names when the space is a classifier's.
     public let classLabels: [String]?
 
+    /// Number of rows `V` (tokens or classes) of `writers`.
     public var size: Int { writers.shape[0] }
 
     /// The display texts for this space: class names, else the caller's token texts.
     public func texts(_ tokenTexts: [String]?) -> [String]? { classLabels ?? tokenTexts }
 
+    /// The matrices `choice` selects in `model` (see the type's documentation). Throws
+    /// `AnalysisError.invalidOption` when the model has no matrix of the kind asked for (e.g. `.output`
+    /// for an encoder without a head, or a ViT without a classifier).
     public static func resolve(_ model: TransformerModel, _ choice: EmbeddingChoice = .standard) throws -> EmbeddingSpace {
         let arch = model.architecture, w = model.weights
         let token = w.embeddings.token

@@ -16,10 +16,13 @@ public enum HeadMatrix: String, Sendable, Codable, CaseIterable {
 public struct TokenPair: Sendable, Equatable, Codable {
     /// Row token: the attended token (OV) or the query token (QK).
     public let from: Int
+    /// Display text of `from`; nil when no texts were given.
     public let fromText: String?
     /// Column token: the promoted token (OV) or the key token (QK).
     public let to: Int
+    /// Display text of `to`; nil when no texts were given.
     public let toText: String?
+    /// The entry `M[from, to]` of `E_r·W·E_cᵀ` (raw weights, no scaling).
     public let score: Float
 }
 
@@ -27,9 +30,14 @@ public struct TokenPair: Sendable, Equatable, Codable {
 public struct PairProjection: Sendable, Equatable, Codable {
     /// `"embedding-projection"`.
     public let method: String
+    /// Provenance: k, order, filter, embedding choice, the matrices read, `excludeSameToken` and
+    /// whether the reading is approximate.
     public let parameters: [String: String]
+    /// Index of the layer, 0-based.
     public let layer: Int
+    /// Index of the query head, 0-based.
     public let head: Int
+    /// Which matrix was read: `W_VO` or `W_QK`.
     public let matrix: HeadMatrix
     /// Best first: largest entries, or most negative with `largest: false`.
     public let pairs: [TokenPair]

@@ -7,7 +7,9 @@ public struct VectorProjection: Sendable, Equatable, Codable {
     public let method: String
     /// Provenance: k, filter, embedding choice and matrix labels.
     public let parameters: [String: String]
+    /// Index of the layer, 0-based.
     public let layer: Int
+    /// Index of the neuron in the MLP hidden layer, in `0..<dff`.
     public let neuron: Int
     /// `ffn-key`, `ffn-key-up` (the up projection of a gated MLP: its second key) or `ffn-value`.
     public let kind: String

@@ -57,6 +57,7 @@ public struct TokenFilter: Sendable, CustomStringConvertible {
     /// True when the filter lets everything through (lets callers skip the test).
     public var isAll: Bool { mask == nil && predicate == nil }
 
+    /// Whether `id` passes (text filters reject ids outside their `texts`).
     public func allows(_ id: Int) -> Bool {
         if let mask { return id >= 0 && id < mask.count && mask[id] }
         if let predicate { return predicate(id) }
@@ -68,6 +69,7 @@ public struct TokenFilter: Sendable, CustomStringConvertible {
         isAll ? Array(0..<count) : (0..<count).filter(allows)
     }
 
+    /// The filter's `label`.
     public var description: String { label }
 
     /// The text a filter judges: trimmed, without `Ġ`/`▁` markers and a leading `##`.

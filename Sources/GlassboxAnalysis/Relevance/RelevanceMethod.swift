@@ -11,11 +11,13 @@ public enum RelevanceMethod: String, Sendable, CaseIterable, CustomStringConvert
     /// Plain gradient × input: no rule modified.
     case gradientTimesInput = "grad-input"
 
+    /// The CLI spelling (`attnlrp`, `cp-lrp`, `grad-input`).
     public var description: String { rawValue }
 }
 
 /// Options of a relevance explanation.
 public struct RelevanceOptions: Sendable, Equatable {
+    /// The method (default AttnLRP); picks the rule table unless `customRules` is set.
     public var method: RelevanceMethod
     /// Vision models, AttnLRP and CP-LRP: Gamma γ of the patch convolution. LXT ships no default (its
     /// example sweeps 0.1, 0.25, 100); 0.25 is zennit's default.
@@ -26,6 +28,7 @@ public struct RelevanceOptions: Sendable, Equatable {
     /// Replaces the method's table entirely (for experiments and tests, e.g. switching single rules).
     public var customRules: RuleTable?
 
+    /// Options from their fields, as listed above. The gammas apply to vision models only.
     public init(method: RelevanceMethod = .attnLRP, convolutionGamma: Float = 0.25, linearGamma: Float = 0.05,
                 customRules: RuleTable? = nil) {
         (self.method, self.convolutionGamma, self.linearGamma, self.customRules) = (method, convolutionGamma, linearGamma, customRules)

@@ -6,9 +6,11 @@ import GlassboxTensor
 /// Every value is `activation ⊙ modified gradient`, summed as stated (LXT: relevance at a tensor
 /// `T` is `T ⊙ g_T`). `n` positions, `L` layers, `H` query heads, `dff` MLP width.
 public struct RelevanceResult: Sendable {
+    /// The method whose rules were used.
     public let method: RelevanceMethod
     /// Provenance: method, rule table, gammas.
     public let parameters: [String: String]
+    /// What was explained: position, seeded ids and the explained value.
     public let target: ExplainedTarget
     /// `[n]` relevance at the token embeddings (the token rows only, LXT's `inputs_embeds`), summed
     /// over the hidden dimension. Vision: position 0 is the `[CLS]` embedding, position `1 + p` the

@@ -18,11 +18,13 @@ public struct RelevanceTarget: Sendable {
         case similarity(to: ModelInput, measure: SimilarityMeasure)
     }
 
+    /// The scalar explained.
     public var objective: Objective
     /// The explained position; nil = the default: the last token of causal models, position 0
     /// ([CLS]) of encoders. Ignored by classifiers (they read the pooled [CLS]) and similarities.
     public var position: Int?
 
+    /// A target from its objective and position (nil: the default position, see `position`).
     public init(_ objective: Objective, position: Int? = nil) {
         (self.objective, self.position) = (objective, position)
     }
@@ -70,5 +72,6 @@ public struct ExplainedTarget: Sendable, Equatable {
     public let value: Float
     /// The first id's logit and softmax probability at the position (nil for similarities).
     public let logit: Float?
+    /// See `logit`: the first id's softmax probability over all outputs, in [0, 1].
     public let probability: Float?
 }

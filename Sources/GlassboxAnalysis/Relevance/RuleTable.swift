@@ -25,6 +25,7 @@ public enum RelevanceOp: String, Sendable, CaseIterable, CustomStringConvertible
     /// The attention softmax.
     case softmax
 
+    /// The case name, as in provenance (`linear`, `softmax`, …).
     public var description: String { rawValue }
 }
 
@@ -53,6 +54,7 @@ public enum RelevanceRule: Sendable, Equatable, CustomStringConvertible {
     /// form (LXT `zennit_patches.py`): `R_out = y ⊙ g_y`, Gamma(γ) gives `R_in`, `g_in = R_in / (x + 1e-10·sign x)`.
     case gamma(Float)
 
+    /// Short form for provenance: `gradient`, `uniform(÷2)`, `gamma(0.25)`, …
     public var description: String {
         switch self {
         case .gradient: "gradient"
@@ -76,6 +78,7 @@ extension Float {
 /// A relevance method: one rule per operation kind. AttnLRP, CP-LRP and plain gradient × input
 /// are three tables; the reverse sweep never branches on the method, only on these rules.
 public struct RuleTable: Sendable, Equatable, CustomStringConvertible {
+    /// The rule of every operation (all of `RelevanceOp.allCases` when built by `init`).
     public private(set) var rules: [RelevanceOp: RelevanceRule]
 
     /// Builds a table; every operation must have a rule it supports (see `allowed`).
@@ -91,6 +94,7 @@ public struct RuleTable: Sendable, Equatable, CustomStringConvertible {
         self.rules = rules
     }
 
+    /// The rule for `op` (`.gradient` if the table has none).
     public subscript(op: RelevanceOp) -> RelevanceRule { rules[op] ?? .gradient }
 
     /// Whether the sweep can apply `rule` to `op`.
@@ -113,6 +117,7 @@ public struct RuleTable: Sendable, Equatable, CustomStringConvertible {
         return candidates.filter { allows($0, for: op) }.map(\.description).joined(separator: ", ")
     }
 
+    /// `op=rule` pairs for every operation, space-separated, for provenance.
     public var description: String {
         RelevanceOp.allCases.map { "\($0)=\(self[$0])" }.joined(separator: " ")
     }

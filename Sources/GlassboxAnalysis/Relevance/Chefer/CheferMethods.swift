@@ -12,6 +12,7 @@ public struct CheferOptions: Sendable, Equatable {
     /// normalisation commented out); ALGORITHMS §3.2 describes it on (BERT.py's unused copy).
     public var normalizeRows: Bool
 
+    /// Options from their fields, as listed above; `startLayer` is checked when the method runs.
     public init(startLayer: Int? = nil, normalizeRows: Bool = false) {
         (self.startLayer, self.normalizeRows) = (startLayer, normalizeRows)
     }
@@ -28,6 +29,14 @@ public struct CheferOptions: Sendable, Equatable {
 /// `[CLS]` first, the reference reads `[1:]`; text encoders: `[CLS]`'s own entry set to 0 as the
 /// BERT code does).
 public enum TransformerAttribution {
+    /// Chefer et al.'s transformer attribution (CVPR 2021, Eqs. 13–14) of `target`: one forward
+    /// pass, the plain-gradient sweep and Chefer's LRP sweep, then the rollout of
+    /// `Ā_l = E_h[(∇A_l ⊙ R_A^l)⁺]` from `startLayer` up.
+    ///
+    /// - Returns: scores `[n]` over every position, the explained position's row of the rollout
+    ///   (`method` `chefer`; vision models also fill `patchGrid`).
+    /// - Throws: `AnalysisError.layerOutOfRange` for a bad `startLayer`; target and input errors as
+    ///   for `Relevance.explain`.
     public static func explain(_ model: TransformerModel, _ input: ModelInput, target: RelevanceTarget = .top(),
                                options: CheferOptions = CheferOptions()) throws -> TokenScores {
         let arch = model.architecture
@@ -66,6 +75,12 @@ public enum TransformerAttribution {
 /// each layer bottom-up `Ā_l = E_h[(∇A_l ⊙ A_l)⁺]` and `R ← R + Ā_l·R`; no normalisation. The
 /// explained position's row of `R` (ViT/BERT: `[CLS]`; causal LMs: the explained token).
 public enum GenericAttentionExplainability {
+    /// Chefer et al.'s generic attention explainability (ICCV 2021, Eqs. 5–6) of `target`: one
+    /// forward pass and one plain-gradient sweep, then `R ← R + Ā_l·R` bottom-up with
+    /// `Ā_l = E_h[(∇A_l ⊙ A_l)⁺]`.
+    ///
+    /// - Returns: scores `[n]` over every position, the explained position's row of `R` (`method`
+    ///   `gae`; vision models also fill `patchGrid`).
     public static func explain(_ model: TransformerModel, _ input: ModelInput, target: RelevanceTarget = .top()) throws -> TokenScores {
         let arch = model.architecture
         let position = try Relevance.resolvePosition(target, input: input, architecture: arch)
