@@ -58,7 +58,7 @@ public struct TokenStrip: Figure {
     static let padX = 3.0, padY = 3.0, gapX = 2.0, gapY = 5.0
 
     /// The clipped-score mark: a small triangle in a chip's top-right corner (the "▲" of the legend).
-    static func drawClipMark(on canvas: Canvas, corner: (Double, Double), ink: RGBA, size: Double = 6.5) {
+    static func drawClipMark(on canvas: Canvas, corner: (Double, Double), ink: RGBA, size: Double = 8) {
         canvas.fillPolygon([(corner.0 - size, corner.1), (corner.0, corner.1), (corner.0, corner.1 + size)], ink)
     }
 
