@@ -93,7 +93,8 @@ public struct Checkpoint: Sendable {
         location[name].map { shards[$0].url }
     }
 
-    /// Tensor `name` as Float32 (see ``SafetensorsFile/tensor(_:)``); a missing name throws
+    /// Tensor `name` as Float32, with the shape stored in its file (see
+    /// ``SafetensorsFile/tensor(_:)``); a missing name throws
     /// ``ModelIOError/tensorNotFound(file:tensor:available:similar:)`` naming the folder.
     public func tensor(_ name: String) throws -> Tensor {
         guard let i = location[name] else {

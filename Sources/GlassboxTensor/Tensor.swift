@@ -25,7 +25,7 @@ public struct Tensor: Sendable, Equatable {
         self.init(shape: shape, storage: [Float](repeating: value, count: shape.reduce(1, *)))
     }
 
-    /// A zero-filled tensor.
+    /// A zero-filled tensor of shape `shape`.
     public static func zeros(_ shape: [Int]) -> Tensor { Tensor(shape: shape, repeating: 0) }
 
     /// Builds a tensor by letting `body` fill uninitialised storage of the given shape.
@@ -46,7 +46,8 @@ public struct Tensor: Sendable, Equatable {
     /// Size of dimension `axis`; negative axes count from the end.
     public func dim(_ axis: Int) -> Int { shape[axis < 0 ? shape.count + axis : axis] }
 
-    /// The same storage under a new shape with the same element count.
+    /// The same storage under `newShape`, which must have the same element count (a
+    /// precondition), e.g. `[n, H·dh]` → `[n, H, dh]`.
     public func reshaped(_ newShape: [Int]) -> Tensor { Tensor(shape: newShape, storage: storage) }
 
     /// Reshapes in place (no copy).
@@ -58,7 +59,7 @@ public struct Tensor: Sendable, Equatable {
     /// Elements per index of the first dimension (`count / shape[0]`).
     public var rowSize: Int { shape.isEmpty ? 1 : shape.dropFirst().reduce(1, *) }
 
-    /// A copy of rows `range` of the first dimension.
+    /// A copy of rows `range` of the first dimension: `[a, …]` → `[range.count, …]`.
     public func rows(_ range: Range<Int>) -> Tensor {
         precondition(!shape.isEmpty && range.lowerBound >= 0 && range.upperBound <= shape[0],
                      "rows \(range) out of bounds for \(shape)")
@@ -69,7 +70,7 @@ public struct Tensor: Sendable, Equatable {
                       storage: Array(storage[(range.lowerBound * size)..<(range.upperBound * size)]))
     }
 
-    /// A copy of row `index` of the first dimension, with that dimension dropped.
+    /// A copy of row `index` of the first dimension, with that dimension dropped: `[a, …]` → `[…]`.
     public func row(_ index: Int) -> Tensor {
         let r = rows(index..<(index + 1))
         return r.reshaped(Array(shape.dropFirst()))

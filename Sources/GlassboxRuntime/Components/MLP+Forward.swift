@@ -19,8 +19,9 @@ extension MLPWeights {
 }
 
 extension Activation {
-    /// Applies the activation to `x` in place, with the forward pass's own kernels (analyses that
-    /// recompute an activation call this, so their values are bitwise the forward's).
+    /// Applies the activation elementwise to `x` (any shape, e.g. `[n, dff]`) in place, with the
+    /// forward pass's own kernels (analyses that recompute an activation call this, so their values
+    /// are bitwise the forward's).
     public func apply(_ x: inout Tensor) {
         switch self {
         case .gelu: GlassboxTensor.geluErf(&x)

@@ -16,7 +16,8 @@ public struct ActivationCache: Sendable {
     /// not captured.
     public subscript(point: HookPoint) -> Tensor? { tensors[point] }
 
-    /// Looks a tensor up by its full hook name.
+    /// Looks a tensor up by its full hook name (e.g. `blocks.0.attn.hook_pattern`, `[H, n, n]`);
+    /// nil for an unknown name or a point that was not captured.
     public subscript(name: String) -> Tensor? {
         HookPoint(name: name).flatMap { tensors[$0] }
     }
