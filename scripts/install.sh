@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs the glassbox command with its bundled models: builds it (release), copies the
-# executable and its resource bundle to PREFIX/lib/glassbox/, links PREFIX/bin/glassbox to it, and
+# Installs the glassbox command with its bundled models: builds it (release, the Swift runtime
+# linked in statically so the binary needs only the Debian libraries, in .build-install/), copies
+# the executable and its resource bundle to PREFIX/lib/glassbox/, links PREFIX/bin/glassbox to it, and
 # writes shell completions for bash, zsh and fish under PREFIX/share/. Nothing outside PREFIX is
 # touched; run it again to update, or `rm -r PREFIX/lib/glassbox PREFIX/bin/glassbox` to remove.
 #
@@ -9,8 +10,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 prefix=${1:-$HOME/.local}
 scripts/system-packages.sh
-swift build -c release --product glassbox >&2
-bin=$(swift build -c release --show-bin-path)
+build=(swift build -c release --static-swift-stdlib --scratch-path .build-install)
+"${build[@]}" --product glassbox >&2
+bin=$("${build[@]}" --show-bin-path)
 lib="$prefix/lib/glassbox"
 mkdir -p "$lib.new" "$prefix/bin"
 cp "$bin/glassbox" "$lib.new/glassbox"
