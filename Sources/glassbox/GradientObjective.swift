@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-/// How gradient methods seed the target's logits (ALGORITHMS §2.4).
+/// How gradient methods seed the target's logits (docs/methods.md §2.4).
 enum SeedOption: String, ExpressibleByArgument, CaseIterable {
     /// +1 at the target logit (LXT's default, so scores match LXT).
     case logit

@@ -5,7 +5,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// The CHECKS of ALGORITHMS.md §4.5 (identity, f = 1, locality, monotonicity on a model with a
+/// The CHECKS of docs/methods.md §4.5 (identity, f = 1, locality, monotonicity on a model with a
 /// clear dependency) and the options: groups, squared scores, targets, the patch grid, errors.
 final class AtManTests: XCTestCase {
     private func model(_ name: String) throws -> TransformerModel {

@@ -6,7 +6,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// Direct logit attribution (ALGORITHMS.md §5.1; the linearity check of §5.4).
+/// Direct logit attribution (docs/methods.md §5.1; the linearity check of §5.4).
 final class LensAttributionTests: XCTestCase {
     /// The heads, the MLPs' neurons and the constant term (embeddings, output biases, β·w + b_U)
     /// sum to the model's logit (and to a logit difference): ≤ 1e-4, for LayerNorm and RMSNorm

@@ -6,7 +6,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// The logit lens and the class lens (ALGORITHMS.md §5.1, §5.3, checks of §5.4).
+/// The logit lens and the class lens (docs/methods.md §5.1, §5.3, checks of §5.4).
 final class LensTests: XCTestCase {
     /// §5.4 "lens closes the loop": the readout of the last block's (pre-final-norm) output equals
     /// the model's logits (max |Δ| ≤ 1e-4); feeding it the already-normed final hidden state (HF's

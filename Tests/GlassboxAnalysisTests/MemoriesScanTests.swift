@@ -6,7 +6,7 @@ import GlassboxTestSupport
 import XCTest
 
 /// The corpus scan for trigger examples and the key-value agreement (Geva et al. 2021, §3–4;
-/// ALGORITHMS.md §6.2 and the agreement check of §6.5).
+/// docs/methods.md §6.2 and the agreement check of §6.5).
 final class MemoriesScanTests: XCTestCase {
     /// Seeded sequences of 0…45 tokens (gpt2-tiny's context is 32, so some are run in two windows).
     private func corpus(_ count: Int, vocab: Int, seed: UInt64 = 7) -> [[Int]] {

@@ -6,7 +6,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// FFN key-value memories (Geva et al. 2021, 2022; ALGORITHMS.md §6 and the checks of §6.5).
+/// FFN key-value memories (Geva et al. 2021, 2022; docs/methods.md §6 and the checks of §6.5).
 final class MemoriesTests: XCTestCase {
     static let families = ["gpt2-odd", "llama-gqa", "llama-rope-linear", "bert-tiny-mlm", "vit-tiny"]
 

@@ -6,7 +6,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// Parameter projection (Dar et al., ACL 2023; ALGORITHMS.md §5.2 and the checks of §5.4).
+/// Parameter projection (Dar et al., ACL 2023; docs/methods.md §5.2 and the checks of §5.4).
 final class ProjectionTests: XCTestCase {
     /// §5.4: row `a` of `E·W_VO·Eᵀ` (and of `E·W_QK·Eᵀ`) from the blockwise product equals projecting
     /// `E[a]·W_V·W_O` on its own (≤ 1e-5), for `[in, out]` and `[out, in]` layouts, GQA and a ViT class

@@ -6,7 +6,7 @@ import GlassboxTestSupport
 import XCTest
 
 /// Chefer et al.'s transformer attribution (CVPR 2021) and generic attention explainability (ICCV
-/// 2021): the checks of ALGORITHMS §3.5 and sanity on every family.
+/// 2021): the checks of docs/methods.md §3.5 and sanity on every family.
 final class RelevanceCheferTests: XCTestCase {
     /// With `∇A ⊙ A` replaced by `A`, GAE is `Π(I + A_l)`: the §1.5 matrices give
     /// `(I+A2)(I+A1) = [[4,0,0],[1.15,2.85,0],[1.54,0.66,1.8]]`.

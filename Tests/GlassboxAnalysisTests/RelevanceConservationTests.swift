@@ -6,7 +6,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// The conservation and sanity checks of ALGORITHMS §2.9 (items 3, 4, 7): CP-LRP conserves exactly
+/// The conservation and sanity checks of docs/methods.md §2.9 (items 3, 4, 7): CP-LRP conserves exactly
 /// on bias-free models; switching every rule off is gradient × input; causal models give exactly
 /// zero relevance after the explained position.
 final class RelevanceConservationTests: XCTestCase {

@@ -5,7 +5,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// Efficient ≡ explicit (ALGORITHMS §2.9 item 2): AttnLRP's `x ⊙ modified gradient` through one
+/// Efficient ≡ explicit (docs/methods.md §2.9 item 2): AttnLRP's `x ⊙ modified gradient` through one
 /// attention block equals the paper's explicit relevance rules (Achtibat et al., ICML 2024: ε-LRP
 /// with ε → 0 on the projections, bias absorbing; Prop. 3.3 matmul rule with the uniform ½ split;
 /// Prop. 3.1 for the softmax), computed here in fp64 from the cached activations.

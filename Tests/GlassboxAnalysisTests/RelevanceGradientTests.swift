@@ -6,7 +6,7 @@ import GlassboxTestSupport
 import XCTest
 
 /// The plain gradient of the reverse sweep against central finite differences (Richardson
-/// extrapolated), and the rule kernels against their explicit LRP formulas (ALGORITHMS §2.9 item 1).
+/// extrapolated), and the rule kernels against their explicit LRP formulas (docs/methods.md §2.9 item 1).
 final class RelevanceGradientTests: XCTestCase {
     /// `d f(x ⊙ (1 + ε·e_t)) / dε` at 0 is `Σ_k x[t, k]·∂f/∂x[t, k]`: the gradient × input of row t.
     static func directional(_ f: (Float) throws -> Float, h: Float = 0.02) throws -> Float {
@@ -84,7 +84,7 @@ final class RelevanceGradientTests: XCTestCase {
     }
 
     /// ∂logit/∂A (the true attention gradient Chefer's methods weight by) against finite differences
-    /// of single pattern entries edited through an intervention (ALGORITHMS §3.5).
+    /// of single pattern entries edited through an intervention (docs/methods.md §3.5).
     func testAttentionGradientMatchesFiniteDifferences() throws {
         for name in ["gpt2-tiny", "llama-gqa", "bert-cls"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
@@ -167,7 +167,7 @@ final class RelevanceGradientTests: XCTestCase {
     }
 
     /// LayerNorm with σ frozen (efficient) equals the explicit rules: identity through γ and 1/σ,
-    /// ε-rule (ε → 0) through the centring `x − mean(x)`, β absorbing (ALGORITHMS §2.2b).
+    /// ε-rule (ε → 0) through the centring `x − mean(x)`, β absorbing (docs/methods.md §2.2b).
     func testFrozenLayerNormMatchesExplicitRules() {
         var rng = SplitMix64(seed: 11)
         let d = 16

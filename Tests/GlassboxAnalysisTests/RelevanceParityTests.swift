@@ -9,7 +9,7 @@ import XCTest
 /// AttnLRP, CP-LRP and gradient × input against LXT 2.1 (`lxt.efficient.monkey_patch` with its
 /// default maps; ViT: `vit_torch.cp_LRP` + zennit Gamma on a torchvision copy of the weights), as
 /// written by scripts/fixtures/generate_lrp.py into Tests/Fixtures/relevance. Per input and per
-/// relevance vector: max|ΔR| / max|R| ≤ 1e-3 and Pearson ≥ 0.9999 (ALGORITHMS §2.9 item 6).
+/// relevance vector: max|ΔR| / max|R| ≤ 1e-3 and Pearson ≥ 0.9999 (docs/methods.md §2.9 item 6).
 final class RelevanceParityTests: XCTestCase {
     static let relevanceFolder = Fixtures.root.appendingPathComponent("Tests/Fixtures/relevance")
     static let maxRelative: Float = 1e-3

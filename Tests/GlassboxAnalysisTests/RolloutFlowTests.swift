@@ -5,7 +5,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// The checks of ALGORITHMS.md §1.5 for rollout and flow.
+/// The checks of docs/methods.md §1.5 for rollout and flow.
 final class RolloutFlowTests: XCTestCase {
     /// The worked 3-token causal fixture: A1, A2 (one head each).
     let a1 = Tensor(shape: [1, 3, 3], storage: [1, 0, 0, 0.5, 0.5, 0, 0.2, 0.3, 0.5])

@@ -6,7 +6,7 @@ import XCTest
 /// The batched suffix engine (`forwardSuffixes`) against the plain forward on every fixture family:
 /// unedited items reproduce it (rows before `start` bitwise), edited items equal a plain forward
 /// with the same edit as an `attn_scores` intervention, and chunking does not matter — each to
-/// 1e-5 relative to the logits' scale (`tolerance`). Plus the manipulation math on toy tensors (ALGORITHMS.md §4.1 worked example,
+/// 1e-5 relative to the logits' scale (`tolerance`). Plus the manipulation math on toy tensors (docs/methods.md §4.1 worked example,
 /// and the official pipeline dumped by scripts/fixtures/generate_atman.py, ≤ 1e-6).
 final class BatchedSuffixTests: XCTestCase {
     /// 1e-5 relative to the logits' scale: stacking rows changes OpenBLAS's tiling and the prefix /
@@ -130,7 +130,7 @@ final class BatchedSuffixTests: XCTestCase {
         }
     }
 
-    /// ALGORITHMS.md §4.1: one row of scaled scores [2, −1, 0.5], key 0 suppressed.
+    /// docs/methods.md §4.1: one row of scaled scores [2, −1, 0.5], key 0 suppressed.
     func testWorkedExampleOfTheManipulation() {
         func pattern(_ edit: AttentionScoreEdit?) -> [Float] {
             var s = Tensor(shape: [1, 1, 3], storage: [2, -1, 0.5])

@@ -3,7 +3,7 @@ import GlassboxTensor
 
 /// One perturbation of AtMan: the explained group and the key columns it suppresses, with their
 /// factors. An immutable record (the reference mutates its config dicts in place and labels them
-/// by loop index, which is wrong for custom index subsets; ALGORITHMS.md §4.4).
+/// by loop index, which is wrong for custom index subsets; docs/methods.md §4.4).
 public struct AtManSuppression: Sendable, Equatable {
     /// The explained positions (one token, a word or a sentence).
     public let group: [Int]

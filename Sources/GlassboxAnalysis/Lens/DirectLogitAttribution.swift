@@ -44,7 +44,7 @@ public struct DirectLogitAttributionResult: Sendable, Equatable, Codable {
 /// final norm's scale *frozen* at its cached value the readout is linear, so each component's share
 /// of a logit is `(c − mean(c))/s · (γ ⊙ w_t)` (LayerNorm; RMSNorm: no centering and no β), with
 /// `w_t` the unembedding of the target (TransformerLens `apply_ln_to_stack` / `logit_attrs`;
-/// Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits"). ALGORITHMS.md §5.1
+/// Elhage et al. 2021, "A Mathematical Framework for Transformer Circuits"). docs/methods.md §5.1
 /// keeps this apart from the logit lens, which *recomputes* the norm per layer.
 ///
 /// Defined for pre-norm models with a final norm: LMs at any position, ViT classifiers at `[CLS]`.

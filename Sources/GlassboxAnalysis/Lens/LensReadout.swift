@@ -3,7 +3,7 @@ import GlassboxRuntime
 import GlassboxTensor
 
 /// How a lens turns a hidden state `[r, d]` into output logits: the model's own head, applied to
-/// an intermediate state (nostalgebraist 2020, "interpreting GPT: the logit lens"; ALGORITHMS.md §5.1).
+/// an intermediate state (nostalgebraist 2020, "interpreting GPT: the logit lens"; docs/methods.md §5.1).
 ///
 /// The final norm is always recomputed from the rows' *own* statistics — never the final layer's
 /// cached scale (TransformerLens issue #1076, fixed in PR #1180: reusing it flattens early layers).

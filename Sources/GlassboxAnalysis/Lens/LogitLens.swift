@@ -2,7 +2,7 @@ import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
-/// The logit lens (nostalgebraist 2020; ALGORITHMS.md §5.1): `logits_l = Readout(h_l)` for the
+/// The logit lens (nostalgebraist 2020; docs/methods.md §5.1): `logits_l = Readout(h_l)` for the
 /// residual stream after each block (and the embeddings), or for each attention / MLP output, at
 /// every chosen position. Each cell reports the top-k outputs with probabilities, the target's rank
 /// and probability, and `KL(final ‖ lens)`. With the class readout of a ViT this is Vilas et al.'s

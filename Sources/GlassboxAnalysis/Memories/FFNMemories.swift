@@ -1,7 +1,7 @@
 import GlassboxRuntime
 import GlassboxTensor
 
-/// FFN layers as key-value memories (Geva et al., EMNLP 2021, §2; EMNLP 2022, §2; ALGORITHMS.md §6.1):
+/// FFN layers as key-value memories (Geva et al., EMNLP 2021, §2; EMNLP 2022, §2; docs/methods.md §6.1):
 /// `FFN(x) = Σ_i m_i·v_i + b_out` with `m = act(x·K + b_in)` (gated: `m_i = φ(g_i·x)·(u_i·x)`).
 ///
 /// - key `k_i`: what neuron `i` reads (column `i` of the input projection; gated MLPs have two);

@@ -6,7 +6,7 @@ import GlassboxTensor
 /// Dar et al. project everything with the output embedding `E` (GPT-2 ties it to the input
 /// embedding, so the choice never arose). For untied models Glassbox reads *readers* (FFN keys,
 /// `W_Q`, `W_K`, `W_V`, the attended token of `W_VO`) with the input embedding and *writers* (FFN
-/// values, the output side of `W_VO`) with the unembedding (ALGORITHMS.md §5.2, a design decision).
+/// values, the output side of `W_VO`) with the unembedding (docs/methods.md §5.2, a design decision).
 public enum EmbeddingChoice: String, Sendable, Codable, CaseIterable {
     /// Readers: the input embedding; writers: the unembedding.
     case standard

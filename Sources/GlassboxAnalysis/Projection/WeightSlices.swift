@@ -2,7 +2,7 @@ import GlassboxRuntime
 import GlassboxTensor
 
 /// Reads heads, keys and values out of `Linear` weights in either checkpoint layout
-/// (ALGORITHMS.md §0.2): `.inOut` `[in, out]` (GPT-2 `Conv1D`) or `.outIn` `[out, in]` (`nn.Linear`).
+/// (docs/methods.md §0.2): `.inOut` `[in, out]` (GPT-2 `Conv1D`) or `.outIn` `[out, in]` (`nn.Linear`).
 /// Everything returned is in the row-vector convention `y = x·W`.
 enum WeightSlices {
     /// `[r, c] → [c, r]`.

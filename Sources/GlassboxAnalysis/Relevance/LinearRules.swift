@@ -6,7 +6,7 @@ enum LinearRules {
     /// `g_in [m, in]` from `g_out [m, out]`.
     ///
     /// - `.gradient`: `g_in = g_out · Wᵀ` — ε-LRP with ε = 0, the bias in the denominator absorbing
-    ///   its share `b·R/z` (Arras et al. 2025, §3; ALGORITHMS §2.1).
+    ///   its share `b·R/z` (Arras et al. 2025, §3; docs/methods.md §2.1).
     /// - `.gamma(γ)`: zennit's generalized Gamma (`zennit.rules.Gamma`) in LXT's gradient × input form.
     ///   `input` is `x [m, in]`; the output `z = x·W + b` is recomputed (bitwise as in the forward).
     static func backward(_ linear: Linear, _ gOut: Tensor, rule: RelevanceRule, input: () throws -> Tensor) rethrows -> Tensor {

@@ -5,7 +5,7 @@ import GlassboxTensor
 /// gated MLPs, sliding windows) and ViT, matching LXT 2.1 (`lxt.efficient`, its default maps).
 ///
 /// One forward pass keeps the activations the reverse sweep needs; the sweep then runs the rule
-/// table's modified backward from the target's seed to the embeddings (ALGORITHMS §2.3) and reads
+/// table's modified backward from the target's seed to the embeddings (docs/methods.md §2.3) and reads
 /// relevance as `activation ⊙ modified gradient` at the inputs and at the latent units.
 ///
 /// ```swift

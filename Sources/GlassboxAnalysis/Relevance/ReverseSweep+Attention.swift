@@ -3,7 +3,7 @@ import GlassboxTensor
 
 extension ReverseSweep {
     /// Multi-head (grouped-query) attention: gradient at the attention input `[n, d]` from the
-    /// gradient at `hook_attn_out` `[n, d]` (ALGORITHMS §2.3 steps 5–7).
+    /// gradient at `hook_attn_out` `[n, d]` (docs/methods.md §2.3 steps 5–7).
     ///
     /// Per head `h` with KV head `g = h ÷ (H/Hkv)`, `A_h = softmax(scale·q_h·k_gᵀ + mask)`,
     /// `z_h = A_h·v_g`:

@@ -12,7 +12,7 @@ struct InputRelevance {
 }
 
 extension ReverseSweep {
-    /// From the gradient at block 0's input `[n, d]` to the embeddings (ALGORITHMS §2.3 step 4).
+    /// From the gradient at block 0's input `[n, d]` to the embeddings (docs/methods.md §2.3 step 4).
     ///
     /// The embedding sum `e + p (+ t)` is an add, so every addend sees the same gradient `g` (after
     /// the embedding LayerNorm where there is one): `R_token = Σ_k e ⊙ g`, `R_pos = Σ_k p ⊙ g`,

@@ -4,7 +4,7 @@ import GlassboxTensor
 
 extension ReverseSweep {
     /// Seeds the sweep and takes it through the output layer: returns the gradient at the last
-    /// block's output `[n, d]` and the target as explained (ALGORITHMS §2.3 step 1, §2.4).
+    /// block's output `[n, d]` and the target as explained (docs/methods.md §2.3 step 1, §2.4).
     ///
     /// - LM head: `logits = ln_final(x)·W_U`, row `position` only.
     /// - Masked-LM head: `dense → act → LayerNorm → decoder`, row `position` (the activation gets the

@@ -3,7 +3,7 @@ import GlassboxTensor
 
 extension ReverseSweep {
     /// The MLP: gradient at its input `[n, d]` from the gradient at `hook_mlp_out` `[n, d]`
-    /// (ALGORITHMS §2.3 steps 2–3), accumulating neuron relevance `Σ_t post ⊙ g_post`.
+    /// (docs/methods.md §2.3 steps 2–3), accumulating neuron relevance `Σ_t post ⊙ g_post`.
     ///
     /// Standard `W_out·φ(W_in·x)`: `g_pre = g_post ⊙ ρ(pre)` (identity rule) or `⊙ φ'(pre)`.
     /// Gated `W_down·(φ(gate) ⊙ up)`:

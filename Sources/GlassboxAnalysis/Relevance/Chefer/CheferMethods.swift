@@ -9,7 +9,7 @@ public struct CheferOptions: Sendable, Equatable {
     public var startLayer: Int?
     /// Row-normalise `Ā + I` before multiplying. Off: the reference's transformer attribution
     /// (`ViT_LRP.compute_rollout_attention` and the BERT `ExplanationGenerator` have the
-    /// normalisation commented out); ALGORITHMS §3.2 describes it on (BERT.py's unused copy).
+    /// normalisation commented out); docs/methods.md §3.2 describes it on (BERT.py's unused copy).
     public var normalizeRows: Bool
 
     /// Options from their fields, as listed above; `startLayer` is checked when the method runs.
