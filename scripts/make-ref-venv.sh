@@ -15,7 +15,8 @@ python3 -m venv "$dir"
 "$dir/bin/pip" install -q --upgrade pip
 "$dir/bin/pip" install -q "torch==2.15.0" "transformers==4.53.3" "tokenizers==0.21.4" \
     "safetensors==0.8.0" "numpy==2.4.6" "scikit-learn==1.9.1" "networkx==3.6.1" \
-    "accelerate==1.15.0" "zennit==0.5.1" "matplotlib==3.11.2" "tabulate==0.10.0"
+    "accelerate==1.15.0" "zennit==0.5.1" "matplotlib==3.11.2" "tabulate==0.10.0" \
+    "pillow==13.0.0" "torchvision==0.29.2"
 # lxt 2.1 declares heavy optional extras (bitsandbytes, open_clip) that it does not need here.
 "$dir/bin/pip" install -q --no-deps "lxt==2.1"
 "$dir/bin/python" - <<'PY'

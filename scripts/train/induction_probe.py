@@ -3,8 +3,8 @@
 
     .venv-ref/bin/python scripts/train/induction_probe.py --steps 1500 --layers 2
 
-Text alone does not grow an induction head in the bundled model's budget (README, "The bundled
-models"); this probe found the copy-task recipe that train_lm.py's first stage now uses. It
+Text alone does not grow an induction head in the bundled model's budget
+(docs/bundled-models.md); this probe found the copy-task recipe that train_lm.py's first stage now uses. It
 isolates the question from the text: every training window is a random-id segment (length uniform
 in [--min-len, --max-len], a new length per window) repeated to the end of the window after a
 random-id prefix, so only an induction head — "attend to the token after the current id's earlier
