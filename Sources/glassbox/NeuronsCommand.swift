@@ -18,7 +18,7 @@ struct NeuronsCommand: ParsableCommand {
     @Option(help: "A text file to scan for trigger examples (one paragraph per blank-line-separated block).")
     var corpus: String?
     @Option(help: "Entries listed.") var topK = 10
-    @Option(help: "Write the picture here (default: output/neurons-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/neurons-LLAYER-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {

@@ -5,8 +5,8 @@ import Glassbox
 /// `--model` and `--threads`, shared by every command that loads a model.
 struct ModelOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp(
-        "A model folder (config.json + safetensors), or a Hugging Face id found in the local cache.",
-        valueName: "folder-or-id"))
+        "A bundled model (shakespeare-gpt2, digits-vit), a model folder (config.json + safetensors), or a Hugging Face id found in the local cache (never downloaded). Default: the bundled model for the input.",
+        valueName: "model"))
     var model: String?
 
     @Option(name: .long, help: "Worker threads (default: all cores).")
