@@ -6,15 +6,28 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// AtMan against its references: the straightforward PyTorch AtMan of
-/// scripts/bench/reference_atman.py on the trained gpt2-copy fixture (ΔCE, Δlogit, baseline CE
-/// ≤ 1e-4; suppression configs ≤ 1e-6), and — on every fixture family — the batched engine
-/// against itself one perturbation at a time and against the hook path (one plain forward per
+/// AtMan against its references: a plain PyTorch AtMan on Hugging Face models
+/// (scripts/bench/reference_atman.py, which edits attention in PyTorch independently of Glassbox) on
+/// every family — GPT-2 (the trained gpt2-copy and gpt2-odd), Llama, Mistral, Qwen2, BERT masked LM
+/// and classifier, ViT — for both engines (ΔCE, Δlogit and baselines within 1e-4 of the case's score
+/// scale; suppression configs within 1e-6); and, on every fixture family, the batched engine against
+/// itself one perturbation at a time and against the hook path (one plain forward per
 /// perturbation, no reuse), to 1e-5 relative to the logit scale.
 final class AtManParityTests: XCTestCase {
     /// Every fixture with a prediction head.
     static let families = ["gpt2-tiny", "gpt2-odd", "gpt2-sharded", "gpt2-long", "gpt2-copy", "bert-cls", "bert-tiny-mlm",
                            "llama-gqa", "llama-rope-linear", "mistral-swa", "qwen2-swa", "vit-tiny"]
+
+    /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
+    static let referenceCases: KeyValuePairs<String, [String]> = [
+        "gpt2-copy": ["default", "visible-keys", "two-targets", "similarity", "unscaled", "groups"],
+        "gpt2-odd": familyCases, "llama-gqa": familyCases, "mistral-swa": familyCases, "qwen2-swa": familyCases,
+        "bert-tiny-mlm": familyCases, "bert-cls": familyCases, "vit-tiny": familyCases,
+    ]
+    static let familyCases = ["default", "visible-keys", "no-shift"]
+
+    /// Scores must match the reference within this fraction of the case's largest |score|.
+    static let relativeTolerance: Float = 1e-4
 
     /// A seeded input and a target suited to the head.
     static func problem(_ model: TransformerModel) -> (ModelInput, AtMan.Target) {
@@ -34,8 +47,8 @@ final class AtManParityTests: XCTestCase {
     func testBatchedEqualsOneByOneAndTheHookPathOnEveryFamily() throws {
         var variants: [AtMan.Options] = []
         var o = AtMan.Options()
-        variants.append(o)                                       // f 0.1, κ 0.6, visible minimum
-        o.shift = .rowMinimum; o.kappa = 0.2; o.factor = 0; o.layers = [0]
+        variants.append(o)                                       // f 0.1, κ 0.6, row minimum
+        o.shift = .visibleKeyMinimum; o.kappa = 0.2; o.factor = 0; o.layers = [0]
         variants.append(o)
         o.shift = .none; o.kappa = nil; o.factor = 0.5; o.layers = nil
         variants.append(o)
@@ -60,53 +73,76 @@ final class AtManParityTests: XCTestCase {
         }
     }
 
-    func testParityWithThePyTorchReference() throws {
-        let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/atman/gpt2-copy")
-        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-copy"))
-        let cases = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        XCTAssertEqual(cases.count, 6)
-        for file in cases {
-            let reference = try SafetensorsFile(url: folder.appendingPathComponent(file))
-            let meta = reference.metadata
-            func json<T>(_ key: String) throws -> T { try XCTUnwrap(JSONSerialization.jsonObject(with: Data(meta[key]!.utf8)) as? T) }
-            let prompt: [Int] = try json("prompt"), targets: [Int] = try json("targets")
-            let opts: [String: Any] = try json("options"), configs: [[String: Any]] = try json("configs")
-            var options = AtMan.Options()
-            options.factor = Float(opts["factor"] as! Double)
-            options.kappa = (opts["kappa"] as? Double).map { Float($0) }
-            options.scaleFactorBySimilarity = opts["scaled"] as! Bool
-            options.shift = ["row": .rowMinimum, "visible": .visibleMinimum, "none": .none][opts["shift"] as! String]!
-            options.layers = opts["layers"] as? [Int]
-            options.temperature = (opts["temperature"] as? Double).map { Float($0) }
-            let groups = opts["groups"] as? [[Int]]
-            let ce = try AtMan.explain(model, .tokens(prompt, types: nil), target: .continuation(targets),
-                                       groups: groups, options: options)
-            XCTAssertEqual(ce.inputIDs, try json("input_ids") as [Int], file)
-            XCTAssertEqual(ce.targetPositions, try json("rows") as [Int], file)
-            for (s, c) in zip(ce.suppressions, configs) {
-                XCTAssertEqual(s.keys, c["keys"] as? [Int], "\(file) group \(s.group)")
-                let f = (c["factors"] as! [Double]).map { Float($0) }
-                XCTAssertTrue(zip(s.factors, f).allSatisfy { abs($0 - $1) <= 1e-6 }, "\(file) group \(s.group): \(s.factors) vs \(f)")
+    func testParityWithThePyTorchReferenceOnEveryFamily() throws {
+        for (name, cases) in Self.referenceCases {
+            let folder = AtManReferenceCase.folder.appendingPathComponent(name)
+            guard let present = try? FileManager.default.contentsOfDirectory(atPath: folder.path) else {
+                XCTFail("no AtMan reference folder \(folder.path) (run scripts/fixtures/generate_atman.py)")
+                continue
             }
-            Self.assertMatrixClose(ce.perTarget, try Self.matrix(reference.tensor("delta_ce")), 1e-4, "\(file) ΔCE")
-            assertClose(Tensor(shape: [targets.count], storage: ce.baseline), try reference.tensor("base_ce"), tolerance: 1e-4, "\(file) base CE")
-            options.score = .logit
-            let logit = try AtMan.explain(model, .tokens(prompt, types: nil), target: .continuation(targets),
-                                          groups: groups, options: options)
-            Self.assertMatrixClose(logit.perTarget, try Self.matrix(reference.tensor("delta_logit")), 1e-4, "\(file) Δlogit")
-            assertClose(Tensor(shape: [targets.count], storage: logit.baseline), try reference.tensor("base_logit"), tolerance: 1e-4, "\(file) base logit")
+            XCTAssertEqual(present.sorted(), cases.map { "\($0).safetensors" }.sorted(),
+                           "\(name): the reference files present and the cases this test checks differ")
+            let model: TransformerModel
+            do { model = try TransformerModel.load(directory: Fixtures.model(name)) } catch {
+                XCTFail("\(name): the fixture model does not load: \(error)")
+                continue
+            }
+            for caseName in cases {
+                do {
+                    let reference = try AtManReferenceCase(model: name, name: caseName, image: model.architecture.image != nil)
+                    for engine in AtMan.Engine.allCases { try check(model, reference, engine: engine) }
+                } catch let missing as AtManReferenceCase.Missing {
+                    XCTFail("\(missing)")
+                } catch {
+                    XCTFail("\(name)/\(caseName): \(error)")
+                }
+            }
         }
     }
 
-    // MARK: - Helpers
+    /// One reference case through one engine: inputs, rows, suppressions, ΔCE, Δlogit and baselines.
+    private func check(_ model: TransformerModel, _ reference: AtManReferenceCase, engine: AtMan.Engine) throws {
+        let label = "\(reference.label) (\(engine))"
+        var options = reference.options
+        options.engine = engine
+        let ce = try AtMan.explain(model, reference.input, target: reference.target, groups: reference.groups, options: options)
+        XCTAssertEqual(ce.inputIDs, reference.inputIDs, "\(label): tokens run")
+        XCTAssertEqual(ce.targetPositions, reference.rows, "\(label): target rows")
+        XCTAssertEqual(ce.suppressions.count, reference.configs.count, "\(label): perturbations")
+        for (s, c) in zip(ce.suppressions, reference.configs) {
+            XCTAssertEqual(s.group, c.group, "\(label): group")
+            XCTAssertEqual(s.keys, c.keys, "\(label) group \(s.group): suppressed keys")
+            XCTAssertTrue(s.factors.count == c.factors.count && zip(s.factors, c.factors).allSatisfy { abs($0 - $1) <= 1e-6 },
+                          "\(label) group \(s.group): factors \(s.factors) vs \(c.factors)")
+        }
+        let ceScale = Self.scale(reference.deltaCE)
+        XCTAssertGreaterThan(ceScale, 1e-2, "\(label): the reference's scores are all near 0; the case checks nothing")
+        Self.assertMatrixClose(ce.perTarget, reference.deltaCE, Self.relativeTolerance * ceScale,
+                               "\(label) ΔCE (scale \(ceScale))")
+        assertClose(Tensor(shape: [ce.baseline.count], storage: ce.baseline), reference.baseCE,
+                    tolerance: Self.relativeTolerance * max(ceScale, reference.baseCE.storage.map(abs).max() ?? 0), "\(label) base CE")
+        options.score = .logit
+        let logit = try AtMan.explain(model, reference.input, target: reference.target, groups: reference.groups, options: options)
+        let logitScale = Self.scale(reference.deltaLogit)
+        Self.assertMatrixClose(logit.perTarget, reference.deltaLogit, Self.relativeTolerance * logitScale,
+                               "\(label) Δlogit (scale \(logitScale))")
+        assertClose(Tensor(shape: [logit.baseline.count], storage: logit.baseline), reference.baseLogit,
+                    tolerance: Self.relativeTolerance * max(logitScale, reference.baseLogit.storage.map(abs).max() ?? 0),
+                    "\(label) base logit")
+    }
 
-    static func matrix(_ t: Tensor) -> [[Float]] { (0..<t.shape[0]).map { t.row($0).storage } }
+    /// The largest |score| of a reference matrix: what the tolerance is relative to.
+    static func scale(_ m: [[Float]]) -> Float { m.flatMap { $0 }.map(abs).max() ?? 0 }
+
+    // MARK: - Helpers
 
     static func assertMatrixClose(_ a: [[Float]], _ b: [[Float]], _ tolerance: Float, _ label: String,
                             file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(a.map(\.count), b.map(\.count), label, file: file, line: line)
         let flatA = a.flatMap { $0 }, flatB = b.flatMap { $0 }
-        guard flatA.count == flatB.count, !flatA.isEmpty else { return }
+        guard flatA.count == flatB.count, !flatA.isEmpty else {
+            return XCTFail("\(label): \(flatA.count) vs \(flatB.count) scores", file: file, line: line)
+        }
         GlassboxTestSupport.assertClose(Tensor(shape: [a.count, flatA.count / a.count], storage: flatA),
                                         Tensor(shape: [b.count, flatB.count / b.count], storage: flatB),
                                         tolerance: tolerance, label, file: file, line: line)

@@ -51,7 +51,7 @@ final class AtManTests: XCTestCase {
             let plain = try m.forward(ids).logits!
             for j in [1, ids.count / 2, ids.count - 1] {
                 // (`.rowMinimum` selects rows the same way: only rows that see key j are edited.)
-                for shift in [AttentionScoreEdit.Shift.visibleMinimum, .none] {
+                for shift in [AttentionScoreEdit.Shift.visibleKeyMinimum, .none] {
                     let edit = AttentionScoreEdit(keys: [j], factor: 0.1, shift: shift)
                     var iv = Interventions()
                     iv.add(.matching { if case .block(_, .attnScores) = $0 { true } else { false } }) { point, scores in

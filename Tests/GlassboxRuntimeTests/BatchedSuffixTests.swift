@@ -57,7 +57,7 @@ final class BatchedSuffixTests: XCTestCase {
             let (input, rows, n) = Self.input(model, seed: 11)
             let base = try model.suffixBase(input, logitRows: rows)
             var edits: [AttentionScoreEdit] = []
-            for shift in [AttentionScoreEdit.Shift.visibleMinimum, .none] {
+            for shift in [AttentionScoreEdit.Shift.visibleKeyMinimum, .none] {
                 edits.append(AttentionScoreEdit(keys: [1], factor: 0.1, shift: shift))
                 edits.append(AttentionScoreEdit(keys: [n / 2, 0], factors: [0, 0.5], shift: shift, layers: [0]))
                 edits.append(AttentionScoreEdit(keys: [n - 2], factor: 3, shift: shift, layers: [model.architecture.layers - 1]))
@@ -142,7 +142,7 @@ final class BatchedSuffixTests: XCTestCase {
             XCTAssertTrue(zip(a, b).allSatisfy { abs($0 - $1) < 6e-5 }, "\(label): \(a) vs \(b)")
         }
         close(pattern(nil), [0.7856, 0.0391, 0.1753], "baseline")
-        for shift in [AttentionScoreEdit.Shift.visibleMinimum, .rowMinimum] {
+        for shift in [AttentionScoreEdit.Shift.visibleKeyMinimum, .rowMinimum] {
             close(pattern(AttentionScoreEdit(keys: [0], factor: 0.1, shift: shift)), [0.1976, 0.1464, 0.6560], "f 0.1 \(shift)")
             close(pattern(AttentionScoreEdit(keys: [0], factor: 0, shift: shift)), [0.1543, 0.1543, 0.6914], "f 0 \(shift)")
             close(pattern(AttentionScoreEdit(keys: [0], factor: 1, shift: shift)), pattern(nil), "f 1 \(shift)")

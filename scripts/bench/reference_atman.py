@@ -1,9 +1,11 @@
 #!/usr/bin/env python3
-"""A straightforward PyTorch AtMan for GPT-2 checkpoints, written after the official code
-(Aleph-Alpha/AtMan: atman-magma/atman_magma/{explainer.py, manipulate_attention.py,
-conceptual_suppression.py, logit_parsing.py}; Deiseroth et al., NeurIPS 2023): every perturbation
-is a full forward pass, run in batches of `--batch-size` perturbations, with the attention scores
-manipulated by a patched attention function. It is both
+"""A straightforward PyTorch AtMan on Hugging Face checkpoints — GPT-2, Llama, Mistral, Qwen2, BERT
+(masked LM and sequence classification) and ViT image classification — written after the official
+code (Aleph-Alpha/AtMan: atman-magma/atman_magma/{explainer.py, manipulate_attention.py,
+conceptual_suppression.py, logit_parsing.py} and gpt_neo/modeling_gpt_neo.py; Deiseroth et al.,
+NeurIPS 2023). Every perturbation is a full `transformers` forward pass, run in batches of
+`--batch-size` perturbations, with the attention scores manipulated inside a replaced attention
+function. It shares no code with Glassbox. It is both
 
   * the speed reference of `glassbox-bench atman` (prints ONE JSON line):
 
@@ -16,14 +18,32 @@ manipulated by a patched attention function. It is both
      timed runs (reset through /proc/self/clear_refs first), base_rss_mb its resident size before;
 
   * the reference that scripts/fixtures/generate_atman.py computes the committed parity values with
-    (`explain`).
+    (`load`, `explain`).
 
-The manipulation, per edited layer, on the raw scores `q·kᵀ` [B, H, n, n] (manipulate_attention.py):
-shift each row by its minimum ("row": over the whole raw row, causally-future keys included, as
-the reference; "visible": over the keys the query sees, Glassbox's default; "none"), multiply column
-j of item b by its factor, fill future positions with -10000, scale, mask causally (-1e9), clamp at
--10000 and softmax. Config 0 is the unmanipulated pass (factors all 1, as the reference). Only the
-target rows of the logits are kept per batch (the reference keeps all rows: [configs, n, V]).
+The manipulation (manipulate_attention_scores with multiplicative=True, called before scaling as
+the GPT-J path does, then the rest of that path's _attn), per edited layer and head, on the raw
+scores `q·kᵀ` [B, H, n, n] (grouped-query keys repeated per query head):
+
+  1. shift each row by its minimum — "row": over the whole raw row, keys the query cannot see
+     (causally-future, outside a sliding window) included, as the official code (its minimum runs
+     before any mask; the default); "visible": over the keys the query sees (Glassbox's own
+     variant); "none": no shift (the BLIP ViT variant of the repository);
+  2. multiply column j of batch item b by its factor F[b, j], for every query row;
+  3. fill the keys the query cannot see with -10000;
+  4. scale as the model scales (GPT-2: 1/sqrt(dh), and 1/(layer+1) with
+     scale_attn_by_inverse_layer_idx; Llama family and ViT: the module's `scaling`; BERT: 1/sqrt(dh));
+  5. mask the invisible keys again (-1e9), clamp every score at -10000, softmax.
+
+Which keys a query sees is read from the model itself: GPT-2's causal `bias` buffer, the 4D masks
+`transformers` builds for the Llama family (eager masks, sliding windows included), all keys for
+BERT and ViT (one unpadded sequence). Unedited layers run steps 4-5 only. Config 0 is the
+unmanipulated pass (factors all 1, still shifted and filled, as the reference's config 0).
+
+Conceptual suppression (ConceptualSuppression) uses the cosine similarities of the input
+embeddings: the token embeddings without positions (text), or the [CLS] vector and the patch
+projections without positions (ViT). Scores (logit_parsing): ΔCE = CE_pert − CE_orig per target
+(the official get_delta_cross_entropies returns CE_orig − CE_pert), Δlogit = logit_orig −
+logit_pert. Only the target rows of the logits are kept per batch (the reference keeps all rows).
 """
 from __future__ import annotations
 
@@ -33,53 +53,134 @@ import os
 import statistics
 import sys
 import time
+import types
+from pathlib import Path
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
 import torch
 import torch.nn.functional as F
 import transformers
-from transformers import AttentionInterface, GPT2LMHeadModel
+from transformers import AttentionInterface
+from transformers.masking_utils import AttentionMaskInterface, eager_mask
 
 
 class _State:
-    """What the patched attention reads (the reference sets the same on its model object)."""
+    """What the replaced attention reads (the reference sets the same on its model object)."""
     factors: torch.Tensor | None = None   # [B, n] column factors of the current batch
     shift: str = "row"                    # "row" | "visible" | "none"
     layers: list[int] | None = None       # None: all layers
 
 
 STATE = _State()
+ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention",
+                     "BertSelfAttention", "ViTSelfAttention")
 
 
-def atman_attention(module, query, key, value, attention_mask, head_mask=None, **kwargs):
-    """GPT-2 eager attention with AtMan's score manipulation. query/key/value: [B, H, n, dh]."""
-    w = torch.matmul(query, key.transpose(-1, -2))                        # raw scores [B, H, n, n]
-    n = w.shape[-1]
-    allowed = torch.ones(n, n, dtype=torch.bool, device=w.device).tril()
-    if STATE.factors is not None and (STATE.layers is None or module.layer_idx in STATE.layers):
+def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
+                          visible: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """query, key, value: [B, H, n, dh] (one key head per query head); visible: bool, broadcastable
+    to [B, H, n, n]. Returns the attention output [B, n, H, dh] and the pattern [B, H, n, n]."""
+    w = torch.matmul(query, key.transpose(-1, -2))                       # raw q·kᵀ [B, H, n, n]
+    visible = visible.expand_as(w)
+    if STATE.factors is not None and (STATE.layers is None or layer in STATE.layers):
         if STATE.shift == "row":
-            w = w - w.min(-1, keepdim=True).values
+            w = w - w.min(-1).values.unsqueeze(3)                        # the whole raw row
         elif STATE.shift == "visible":
-            w = w - w.masked_fill(~allowed, float("inf")).min(-1, keepdim=True).values
+            w = w - w.masked_fill(~visible, float("inf")).min(-1).values.unsqueeze(3)
+        elif STATE.shift != "none":
+            raise ValueError(f"unknown shift {STATE.shift!r}")
         w = w * STATE.factors[:, None, None, :].to(w.dtype)             # column j, every query row
-        w = w.masked_fill(~allowed, -10000.0)
-    if module.scale_attn_weights:
-        w = w / (value.size(-1) ** 0.5)
-    if module.scale_attn_by_inverse_layer_idx:
-        w = w / float(module.layer_idx + 1)
-    w = torch.where(allowed, w, torch.tensor(-1e9, dtype=w.dtype))
+        w = w.masked_fill(~visible, -10000.0)
+    w = w * scale
+    w = torch.where(visible, w, torch.tensor(-1e9, dtype=w.dtype))
     w = w.clamp(min=-10000.0)
     p = torch.softmax(w, dim=-1)
     return torch.matmul(p, value).transpose(1, 2), p
 
 
+def _repeat_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """[B, Hkv, n, dh] -> [B, H, n, dh]: query head h reads key/value head h // (H / Hkv)."""
+    return x.repeat_interleave(heads // x.shape[1], dim=1)
+
+
+def atman_attention(module, query, key, value, attention_mask, **kwargs):
+    """The `attn_implementation="atman"` function (GPT-2, Llama, Mistral, Qwen2, ViT).
+    query: [B, H, n, dh]; key, value: [B, Hkv, n, dh]; attention_mask: the 4D additive mask, or
+    (ViT) the head mask."""
+    kind = type(module).__name__
+    n = query.shape[2]
+    key, value = _repeat_heads(key, query.shape[1]), _repeat_heads(value, query.shape[1])
+    if kind == "GPT2Attention":
+        visible = module.bias[:, :, :n, :n].bool()
+        if attention_mask is not None:
+            visible = visible & (attention_mask[:, :, :, :n] == 0)
+        scale = value.size(-1) ** -0.5 if module.scale_attn_weights else 1.0
+        if module.scale_attn_by_inverse_layer_idx:
+            scale /= float(module.layer_idx + 1)
+    elif kind == "ViTSelfAttention":
+        assert attention_mask is None, "head masks are not supported"
+        visible = torch.ones(1, 1, n, n, dtype=torch.bool)
+        scale = kwargs["scaling"]
+    else:                                                                 # Llama, Mistral, Qwen2
+        assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
+        visible = attention_mask[:, :, :, :n] == 0
+        scale = kwargs["scaling"]
+    return manipulated_attention(module._atman_layer, query, key, value, visible, scale)
+
+
 AttentionInterface.register("atman", atman_attention)
+AttentionMaskInterface.register("atman", eager_mask)
 
 
-def load(folder: str) -> GPT2LMHeadModel:
-    return GPT2LMHeadModel.from_pretrained(folder, attn_implementation="atman",
-                                           torch_dtype=torch.float32).eval()
+def _bert_self_attention_forward(self, hidden_states, attention_mask=None, head_mask=None,
+                                 encoder_hidden_states=None, encoder_attention_mask=None,
+                                 past_key_value=None, output_attentions=False):
+    """BertSelfAttention.forward (transformers 4.53 has no attention interface for BERT) for one
+    unpadded encoder sequence, with the manipulation."""
+    assert encoder_hidden_states is None and past_key_value is None and head_mask is None
+    assert self.position_embedding_type == "absolute"
+
+    def heads(x):                                                         # [B, n, d] -> [B, H, n, dh]
+        return x.view(*x.shape[:-1], self.num_attention_heads, self.attention_head_size).permute(0, 2, 1, 3)
+
+    q, k, v = heads(self.query(hidden_states)), heads(self.key(hidden_states)), heads(self.value(hidden_states))
+    n = q.shape[2]
+    visible = torch.ones(1, 1, n, n, dtype=torch.bool)
+    if attention_mask is not None:
+        visible = visible & (attention_mask[:, :, :, :n] == 0)
+    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.attention_head_size ** -0.5)
+    z = z.reshape(*z.shape[:2], self.all_head_size)
+    return (z, p) if output_attentions else (z,)
+
+
+def load(folder: str):
+    """The checkpoint in `folder` (its config's architecture), float32, with the replaced attention.
+    Every attention module gets `_atman_layer`, its layer index."""
+    config = transformers.AutoConfig.from_pretrained(folder)
+    cls = getattr(transformers, config.architectures[0])
+    bert = config.model_type == "bert"
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert else "atman",
+                                torch_dtype=torch.float32).eval()
+    layer = 0
+    for module in model.modules():
+        if type(module).__name__ in ATTENTION_CLASSES:
+            module._atman_layer = layer
+            layer += 1
+            if bert:
+                module.forward = types.MethodType(_bert_self_attention_forward, module)
+    assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
+    return model
+
+
+def input_embeddings(model, inputs: dict) -> torch.Tensor:
+    """[n, d]: what conceptual suppression compares — token embeddings without positions, or for ViT
+    the [CLS] vector and the patch projections without positions."""
+    if "pixel_values" in inputs:
+        emb = model.vit.embeddings
+        patches = emb.patch_embeddings(inputs["pixel_values"])          # [1, P, d]
+        return torch.cat([emb.cls_token[0], patches[0]])
+    return model.get_input_embeddings()(inputs["input_ids"])[0]
 
 
 def cosine_similarities(embeddings: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:
@@ -118,18 +219,45 @@ def configs(groups: list[list[int]], factor: float, kappa: float | None, scaled:
 
 
 @torch.inference_mode()
-def explain(model, prompt: list[int], targets: list[int], *, factor=0.1, kappa=0.6, scaled=True,
-            shift="row", layers=None, groups=None, temperature=None, batch_size=8) -> dict:
-    """AtMan on a causal LM: teacher-forced targets, n + 1 passes in batches. Returns
-    delta_ce [G, T] (CE_pert - CE_orig, positive = mattered), delta_logit [G, T]
-    (logit_orig - logit_pert), base_ce [T], base_logit [T] and the configs."""
-    ids = prompt + targets[:-1]
-    n = len(ids)
-    rows = list(range(len(prompt) - 1, len(prompt) - 1 + len(targets)))
+def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift="row", layers=None,
+            groups=None, temperature=None, batch_size=8) -> dict:
+    """AtMan: n + 1 passes in batches.
+
+    inputs: token ids (list) or pixel values [3, H, W] (ViT).
+    target: ("continuation", [t0, ...]) for causal LMs, teacher-forced as Explainer does (the input
+    becomes prompt + t0..t_{T-2}, target t read at len(prompt) - 1 + t); ("token", id, position)
+    for a token predicted at one position (next token, or a masked LM's [MASK]); ("label", index)
+    for classifiers.
+    groups: the explained groups; default every position, except in causal models positions after
+    the last scored row.
+
+    Returns delta_ce [G, T] (CE_pert - CE_orig, positive = mattered), delta_logit [G, T]
+    (logit_orig - logit_pert), base_ce [T], base_logit [T], the configs, input_ids and rows."""
+    causal = not model.config.model_type in ("bert", "vit")
+    if isinstance(inputs, torch.Tensor):
+        ids, batch_input = [], {"pixel_values": inputs[None].float()}
+        n = 1 + (inputs.shape[1] // model.config.patch_size) * (inputs.shape[2] // model.config.patch_size)
+    else:
+        ids = list(inputs)
+        if target[0] == "continuation":
+            ids = ids + list(target[1][:-1])
+        batch_input = {"input_ids": torch.tensor([ids])}
+        n = len(ids)
+    kind = target[0]
+    if kind == "continuation":
+        assert causal
+        targets = list(target[1])
+        rows = list(range(len(inputs) - 1, len(inputs) - 1 + len(targets)))
+    elif kind == "token":
+        targets, rows = [target[1]], [target[2]]
+    elif kind == "label":
+        targets, rows = [target[1]], [0]
+    else:
+        raise ValueError(f"unknown target {target!r}")
     if groups is None:
-        groups = [[i] for i in range(n)]
-    x = torch.tensor([ids])
-    sims = cosine_similarities(model.transformer.wte(x)[0]) if kappa is not None else None
+        groups = [[i] for i in range(max(rows) + 1 if causal else n)]
+    sims = cosine_similarities(input_embeddings(model, batch_input)) if kappa is not None else None
+    assert sims is None or sims.shape == (n, n), (None if sims is None else sims.shape, n)
     cfgs = configs(groups, factor, kappa, scaled, sims)
     STATE.shift, STATE.layers = shift, layers
     kept = []
@@ -141,15 +269,18 @@ def explain(model, prompt: list[int], targets: list[int], *, factor=0.1, kappa=0
                 fac[r, k] = f
         STATE.factors = fac
         try:
-            logits = model(x.repeat(len(batch), 1), use_cache=False).logits   # [B, n, V]
+            args = {k: v.repeat(len(batch), *([1] * (v.dim() - 1))) for k, v in batch_input.items()}
+            if causal:
+                args["use_cache"] = False
+            logits = model(**args).logits.float()                        # [B, n, V] or [B, labels]
         finally:
             STATE.factors = None
-        kept.append(logits[:, rows, :].float())
-    logits = torch.cat(kept)                                                  # [configs, T, V]
+        kept.append(logits[:, None, :] if kind == "label" else logits[:, rows, :])
+    logits = torch.cat(kept)                                              # [configs, T, V]
     y = torch.tensor(targets)
     scaled_logits = logits / temperature if temperature is not None else logits
     ce = torch.stack([F.cross_entropy(scaled_logits[c], y, reduction="none") for c in range(len(cfgs))])
-    tl = logits[:, torch.arange(len(targets)), y]                             # [configs, T]
+    tl = logits[:, torch.arange(len(targets)), y]                         # [configs, T]
     return {"delta_ce": ce[1:] - ce[0], "delta_logit": tl[0] - tl[1:], "base_ce": ce[0],
             "base_logit": tl[0], "configs": cfgs[1:], "input_ids": ids, "rows": rows}
 
@@ -164,7 +295,7 @@ def _rss_mb(field: str) -> float:
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--model", required=True, help="GPT-2 checkpoint folder")
+    ap.add_argument("--model", required=True, help="a causal LM checkpoint folder")
     ap.add_argument("--ids", required=True, help="prompt token ids, comma-separated")
     ap.add_argument("--target", type=int, required=True, help="the explained next token")
     ap.add_argument("--threads", type=int, default=2)
@@ -189,8 +320,8 @@ def main() -> int:
     for i in range(a.warmup + a.repeats):
         c0 = time.process_time()
         t0 = time.perf_counter()
-        result = explain(model, prompt, [a.target], factor=a.factor, kappa=a.kappa, shift=a.shift,
-                         batch_size=a.batch_size)
+        result = explain(model, prompt, ("continuation", [a.target]), factor=a.factor, kappa=a.kappa,
+                         shift=a.shift, batch_size=a.batch_size)
         dt = time.perf_counter() - t0
         if i >= a.warmup:
             times.append(dt)

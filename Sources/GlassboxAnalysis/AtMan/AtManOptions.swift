@@ -37,8 +37,9 @@ extension AtMan {
         case hooks
     }
 
-    /// AtMan's parameters. Defaults are the reference's (`atman_magma/explainer.py`): factor 0.1,
-    /// conceptual suppression at κ = 0.6 with similarity-scaled factors, all layers.
+    /// AtMan's parameters. Defaults are the reference's (`atman_magma/explainer.py`,
+    /// `manipulate_attention.py`): factor 0.1, conceptual suppression at κ = 0.6 with
+    /// similarity-scaled factors, all layers, each row shifted by the minimum of its raw scores.
     public struct Options: Sendable {
         /// `f`: suppressed key columns are multiplied by it after the shift (0.1 keeps 10%). `f = 0`
         /// does not remove a token: it drops its scores to the row's minimum.
@@ -49,13 +50,14 @@ extension AtMan {
         /// Suppress those neighbours with `(1 − f)(1 − cos) + f` instead of `f`
         /// (`modify_suppression_factor_based_on_cossim`).
         public var scaleFactorBySimilarity = true
-        /// The row shift before the factors. `.visibleMinimum` (default) shifts by the minimum over
-        /// the keys a query sees; `.rowMinimum` reproduces the reference, whose minimum includes
-        /// causally-future keys; `.none` is BLIP's ViT variant.
+        /// The row shift before the factors. `.rowMinimum` (default) is the official code's: the
+        /// minimum of the whole raw row, including keys the query cannot see (causally-future or
+        /// outside a sliding window). `.visibleKeyMinimum` is Glassbox's own variant, the minimum over
+        /// the keys the query sees (the same in bidirectional models); `.none` is BLIP's ViT variant.
         ///
-        /// Vision models keep the shift too: without it a factor below 1 raises negative scores
-        /// towards 0, i.e. amplifies them, so `.none` is offered only for parity with BLIP.
-        public var shift: AttentionScoreEdit.Shift = .visibleMinimum
+        /// Without a shift a factor below 1 raises negative scores towards 0, i.e. amplifies them,
+        /// so `.none` is offered only for parity with BLIP.
+        public var shift: AttentionScoreEdit.Shift = .rowMinimum
         /// The layers manipulated (`nil`: all).
         public var layers: [Int]? = nil
         /// How a perturbation is scored per target (default `.crossEntropy`, ΔCE).

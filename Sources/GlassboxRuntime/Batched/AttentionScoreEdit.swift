@@ -21,12 +21,15 @@ import GlassboxTensor
 public struct AttentionScoreEdit: Sendable, Equatable {
     /// What is subtracted from a row before the factors multiply it.
     public enum Shift: Sendable, Equatable, CaseIterable {
-        /// The minimum over the keys the query can see, so every visible score becomes ≥ 0 and a
-        /// factor below 1 always moves a score down towards the row's minimum (the default).
-        case visibleMinimum
-        /// The minimum over the whole raw row, causally-future and out-of-window keys included:
-        /// the reference's behaviour (its min runs before the causal mask). Needs the unmasked row.
+        /// The minimum over the whole raw row, keys the query cannot see (causally-future, outside a
+        /// sliding window) included: the official code's shift (the default), whose minimum runs
+        /// before the causal mask is applied. Needs the unmasked row.
         case rowMinimum
+        /// Glassbox's own variant: the minimum over the keys the query can see, so every visible
+        /// score becomes 0 or more and a factor below 1 always moves a score down towards the
+        /// smallest score the query actually sees. Equal to `.rowMinimum` when a query sees every
+        /// key (bidirectional models).
+        case visibleKeyMinimum
         /// No shift: scores are multiplied as they are (BLIP's ViT variant in the AtMan repository).
         /// A factor below 1 then *raises* negative scores.
         case none
@@ -44,13 +47,13 @@ public struct AttentionScoreEdit: Sendable, Equatable {
 
     /// An edit of the key columns `keys` by `factors` (one each; a precondition checks the
     /// counts match) in `layers` (nil: all). Ranges are checked by `forwardSuffixes`.
-    public init(keys: [Int], factors: [Float], shift: Shift = .visibleMinimum, layers: [Int]? = nil) {
+    public init(keys: [Int], factors: [Float], shift: Shift = .rowMinimum, layers: [Int]? = nil) {
         precondition(keys.count == factors.count, "AttentionScoreEdit: \(keys.count) keys but \(factors.count) factors")
         (self.keys, self.factors, self.shift, self.layers) = (keys, factors, shift, layers)
     }
 
     /// One factor for all `keys`.
-    public init(keys: [Int], factor: Float, shift: Shift = .visibleMinimum, layers: [Int]? = nil) {
+    public init(keys: [Int], factor: Float, shift: Shift = .rowMinimum, layers: [Int]? = nil) {
         self.init(keys: keys, factors: Array(repeating: factor, count: keys.count), shift: shift, layers: layers)
     }
 
@@ -71,12 +74,13 @@ public struct AttentionScoreEdit: Sendable, Equatable {
     ///   - scores: `[H, q, k]`, masked entries `-inf` (what `hook_attn_scores` carries). The visible
     ///     keys of each row must be contiguous (true for causal, sliding-window and full masks).
     ///   - layer: the layer the scores belong to (unedited layers are returned unchanged).
-    ///   - rawScores: `[H, q, k]`, the same scores before masking; required for `.rowMinimum`.
+    ///   - rawScores: `[H, q, k]`, the same scores before masking; required for `.rowMinimum` (the
+    ///     default shift), since the masked entries of `scores` no longer hold the row's minimum.
     public func apply(to scores: inout Tensor, layer: Int, rawScores: Tensor? = nil) {
         guard edits(layer: layer), scores.rank == 3 else { return }
         let (heads, q, k) = (scores.shape[0], scores.shape[1], scores.shape[2])
         if shift == .rowMinimum {
-            precondition(rawScores?.shape == scores.shape, "AttentionScoreEdit: .rowMinimum needs the raw scores \(scores.shape)")
+            precondition(rawScores?.shape == scores.shape, "AttentionScoreEdit: .rowMinimum needs the raw (unmasked) scores \(scores.shape); pass rawScores or use .visibleKeyMinimum")
         }
         let factors = denseFactors(length: k)
         let raw = rawScores?.storage ?? []
@@ -107,7 +111,7 @@ public struct AttentionScoreEdit: Sendable, Equatable {
         guard keys.contains(where: { visible.contains($0) }) else { return false }
         let m: Float
         switch shift {
-        case .visibleMinimum:
+        case .visibleKeyMinimum:
             var v = Float.infinity
             for j in visible where row[j] < v { v = row[j] }
             m = v
