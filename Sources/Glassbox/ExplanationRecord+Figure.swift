@@ -8,13 +8,27 @@ extension ExplanationRecord {
         "attention": "last-layer attention",
     ]
 
+    /// The method as a caption names it: its display name, with "+ Gamma" when it ran with the Gamma
+    /// rule (AttnLRP and CP-LRP on vision models: `parameters` has `convolutionGamma`).
+    public var methodCaption: String {
+        let name = Self.methodNames[method] ?? method
+        return parameters["convolutionGamma"] == nil ? name : name + " + Gamma"
+    }
+
+    /// The method as a title names it: the caption, with the Gamma values when there are any
+    /// ("AttnLRP + Gamma (γ 0.25 conv, 0.05 linear)").
+    public var methodTitle: String {
+        guard let conv = parameters["convolutionGamma"], let linear = parameters["linearGamma"] else { return methodCaption }
+        return "\(methodCaption) (γ \(conv) conv, \(linear) linear)"
+    }
+
     /// The picture of this explanation: the input image with the patch scores on top for vision
     /// models, otherwise the tokens coloured by score with the explained target framed (for a
     /// causal LM the predicted token is appended after the input). `scoreLimit` chooses the end of
     /// the colour scale (see `ScoreLimit`; the picture's legend states it).
     public func figure(scoreLimit: ScoreLimit = .robust) throws -> any Figure {
-        let name = Self.methodNames[method] ?? method
-        let title = "\(question) \(name) · \(URL(fileURLWithPath: model.name).lastPathComponent)"
+        let name = methodCaption
+        let title = "\(question) \(methodTitle) · \(URL(fileURLWithPath: model.name).lastPathComponent)"
         if let patches = extra.patches, let imagePath = extra.image {
             let image = try RGBImage.readPNG(URL(fileURLWithPath: imagePath))
             return ImageOverlay(image: try PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.pixels),

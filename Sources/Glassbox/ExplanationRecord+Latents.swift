@@ -7,7 +7,7 @@ extension ExplanationRecord {
     public func headFigure() throws -> AttentionMatrix? {
         guard let heads = extra.heads, let first = heads.first, !first.isEmpty else { return nil }
         let matrix = try ScoreMatrix(heads.map { $0.map(Float.init) })
-        let name = Self.methodNames[method] ?? method
+        let name = methodTitle
         return AttentionMatrix(weights: matrix, rowLabels: heads.indices.map { "L\($0)" },
                                columnLabels: first.indices.map { "H\($0)" },
                                title: "Head relevance · \(question) \(name) · \(URL(fileURLWithPath: model.name).lastPathComponent)",
@@ -19,7 +19,7 @@ extension ExplanationRecord {
     /// record's order (largest |relevance| first). Nil when the record lists none.
     public func neuronFigure() -> BarChart? {
         guard let neurons = extra.neurons, !neurons.isEmpty else { return nil }
-        let name = Self.methodNames[method] ?? method
+        let name = methodTitle
         return BarChart(values: neurons.map(\.relevance), labels: neurons.map(Self.neuronLabel),
                         title: "Top \(neurons.count) FFN neurons · \(question) \(name) · \(URL(fileURLWithPath: model.name).lastPathComponent)",
                         valueLabel: "relevance", categoryLabel: "layer, neuron")

@@ -26,7 +26,14 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
 
-    @Option(help: "Method: \(ExplainMethod.allCases.map(\.rawValue).joined(separator: ", ")).")
+    @Option(help: ArgumentHelp(
+        "The explanation method.",
+        discussion: """
+            attnlrp: AttnLRP; cp-lrp: CP-LRP (on BERT Glassbox's own variant: LXT has no CP-LRP for BERT); \
+            grad-input: gradient × input; gae, chefer: Chefer et al.; atman: AtMan; rollout, flow: attention \
+            rollout and flow; attention: last-layer attention. On a ViT, attnlrp and cp-lrp add the Gamma rule \
+            (γ 0.25 on the patch convolution, 0.05 on the MLP and classifier layers); cp-lrp is then LXT's ViT map.
+            """))
     var method: ExplainMethod = .attnlrp
     @Option(help: "The predicted token (text) or class label to explain (default: the top prediction).")
     var target: String?

@@ -92,16 +92,18 @@ enum ExplanationOutput {
 
     static func summaryLine(_ record: ExplanationRecord) -> String {
         let t = record.target, p = record.parameters
+        var method = record.method
+        if let conv = p["convolutionGamma"], let linear = p["linearGamma"] { method += " (Gamma: γ \(conv) conv, \(linear) linear)" }
         if record.explainsSimilarity, let compared = p["compare"] {
             let value = p["value"].map { " (\(p["similarity"] ?? "similarity") \($0))" } ?? ""
-            return "explaining the similarity to “\(compared)”\(value) with \(record.method)"
+            return "explaining the similarity to “\(compared)”\(value) with \(method)"
         }
         let odds = [t.prob.map { String(format: "p=%.4f", $0) }, t.logit.map { String(format: "logit %.4f", $0) }]
             .compactMap { $0 }.joined(separator: ", ")
         var what = t.id >= 0 ? "“\(TokenText.visible(t.text))” (id \(t.id)\(odds.isEmpty ? "" : ", " + odds))" : "position \(t.position)"
         if let contrast = p["contrastText"], let id = p["contrast"] { what += " rather than “\(contrast)” (id \(id))" }
         if p["seed"] == "contrastive" { what += " with the contrastive seed" }
-        return "explaining \(what) at position \(t.position) with \(record.method)"
+        return "explaining \(what) at position \(t.position) with \(method)"
     }
 }
 

@@ -12,7 +12,7 @@ final class RelevanceBlockingTests: XCTestCase {
         for name in ["gpt2-tiny", "mistral-swa", "qwen2-swa", "bert-tiny-mlm", "llama-gqa"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let arch = model.architecture
-            let ids = try Golden(url: try Fixtures.goldenCases(name).first { $0.name == "full" }!.file).inputIDs
+            let ids = try Fixtures.golden(name, "full").inputIDs
             let n = ids.count
             let position = arch.mask == .causal ? n - 1 : 0
             for table in [RuleTable.attnLRP, .cpLRP, .gradientTimesInput] {

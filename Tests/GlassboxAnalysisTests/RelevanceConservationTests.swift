@@ -72,7 +72,7 @@ final class RelevanceConservationTests: XCTestCase {
     func testSwitchingEveryRuleOffGivesGradientTimesInput() throws {
         for name in ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
-            let ids = try Golden(url: try Fixtures.goldenCases(name).first { $0.name == "full" }!.file).inputIDs
+            let ids = try Fixtures.golden(name, "full").inputIDs
             let input = ModelInput.tokens(ids, types: nil)
             let plain = try Relevance.explain(model, input, options: .init(method: .gradientTimesInput))
             let attn = try Relevance.explain(model, input)
@@ -98,7 +98,7 @@ final class RelevanceConservationTests: XCTestCase {
     /// Negating the seed (a contrast `b − a` instead of `a − b`) flips every relevance's sign.
     func testNegatedSeedFlipsTheSign() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
-        let ids = try Golden(url: try Fixtures.goldenCases("gpt2-tiny").first { $0.name == "short" }!.file).inputIDs
+        let ids = try Fixtures.golden("gpt2-tiny", "short").inputIDs
         let plus = try Relevance.explain(model, .tokens(ids, types: nil), target: .contrast(3, minus: 7))
         let minus = try Relevance.explain(model, .tokens(ids, types: nil), target: .contrast(7, minus: 3))
         XCTAssertEqual(plus.target.value, -minus.target.value, accuracy: 1e-5)
@@ -110,7 +110,7 @@ final class RelevanceConservationTests: XCTestCase {
     func testPositionsAfterTheExplainedOneGetExactlyZero() throws {
         for name in ["gpt2-tiny", "llama-gqa", "mistral-swa", "qwen2-swa"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
-            let ids = try Golden(url: try Fixtures.goldenCases(name).first { $0.name == "full" }!.file).inputIDs
+            let ids = try Fixtures.golden(name, "full").inputIDs
             let p = ids.count / 2
             for method in RelevanceMethod.allCases {
                 let r = try Relevance.explain(model, .tokens(ids, types: nil), target: .top(position: p), options: .init(method: method))

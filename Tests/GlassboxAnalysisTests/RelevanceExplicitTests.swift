@@ -13,7 +13,7 @@ final class RelevanceExplicitTests: XCTestCase {
     func testAttentionBlockEfficientEqualsExplicit() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
         let arch = model.architecture
-        let ids = try Golden(url: try Fixtures.goldenCases("gpt2-tiny").first { $0.name == "short" }!.file).inputIDs
+        let ids = try Fixtures.golden("gpt2-tiny", "short").inputIDs
         let forward = try model.forward(ids, capture: .all)
         let cache = forward.cache
         let (n, d, H, dh, l) = (ids.count, arch.dModel, arch.heads, arch.headDim, 1)

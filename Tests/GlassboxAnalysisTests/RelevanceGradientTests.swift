@@ -21,7 +21,7 @@ final class RelevanceGradientTests: XCTestCase {
         // (Not bert-cls: its ReLU kinks defeat finite differences at any useful step.)
         for name in ["gpt2-tiny", "gpt2-odd", "bert-tiny-mlm", "llama-gqa", "qwen2-swa"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
-            let ids = try Golden(url: try Fixtures.goldenCases(name).first { $0.name == "short" }!.file).inputIDs
+            let ids = try Fixtures.golden(name, "short").inputIDs
             let position = model.architecture.head == .maskedLanguageModel ? (ids.firstIndex(of: 4) ?? 0) : nil
             let r = try Relevance.explain(model, .tokens(ids, types: nil), target: .top(position: position),
                                           options: .init(method: .gradientTimesInput))
@@ -51,7 +51,7 @@ final class RelevanceGradientTests: XCTestCase {
     func testPlainGradientMatchesFiniteDifferencesOnViT() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("vit-tiny"))
         let geometry = try XCTUnwrap(model.architecture.image)
-        let pixels = try Golden(url: try Fixtures.goldenCases("vit-tiny").first { $0.name == "image" }!.file).tensor("pixel_values")
+        let pixels = try Fixtures.golden("vit-tiny", "image").tensor("pixel_values")
         let r = try Relevance.explain(model, .pixels(pixels), options: .init(method: .gradientTimesInput))
         let id = r.target.ids[0]
         let patches = ReverseSweep.unfold(pixels, geometry)
@@ -88,7 +88,7 @@ final class RelevanceGradientTests: XCTestCase {
     func testAttentionGradientMatchesFiniteDifferences() throws {
         for name in ["gpt2-tiny", "llama-gqa", "bert-cls"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
-            let ids = try Golden(url: try Fixtures.goldenCases(name).first { $0.name == "short" }!.file).inputIDs
+            let ids = try Fixtures.golden(name, "short").inputIDs
             let arch = model.architecture
             let n = ids.count
             let position = arch.mask == .causal ? n - 1 : 0

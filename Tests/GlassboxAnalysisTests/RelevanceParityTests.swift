@@ -7,19 +7,51 @@ import GlassboxTestSupport
 import XCTest
 
 /// AttnLRP, CP-LRP and gradient × input against LXT 2.1 (`lxt.efficient.monkey_patch` with its
-/// default maps; ViT: `vit_torch.cp_LRP` + zennit Gamma on a torchvision copy of the weights), as
+/// default maps; ViT: AttnLRP as LXT's efficient rules patched into transformers' ViT, CP-LRP as
+/// LXT's `vit_torch.cp_LRP` map on a torchvision copy of the weights, both with zennit's Gamma), as
 /// written by scripts/fixtures/generate_lrp.py into Tests/Fixtures/relevance. Per input and per
 /// relevance vector: max|ΔR| / max|R| ≤ 1e-3 and Pearson ≥ 0.9999 (docs/methods.md §2.9 item 6).
+///
+/// Nothing is skipped: a model without references, a golden input without its reference case, a
+/// method or a result vector missing from a reference file, an unread metadata entry or a missing
+/// golden input fails and names what is missing.
 final class RelevanceParityTests: XCTestCase {
     static let relevanceFolder = Fixtures.root.appendingPathComponent("Tests/Fixtures/relevance")
     static let maxRelative: Float = 1e-3
     static let minPearson = 0.9999
+    /// The methods of every reference file (generate_lrp.py's `METHODS`), by their key prefix.
+    static let methods: [(key: String, method: RelevanceMethod)] = [
+        ("attnlrp", .attnLRP), ("cplrp", .cpLRP), ("gxi", .gradientTimesInput),
+    ]
 
     func testEveryFixtureModelHasReferences() throws {
-        let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path)
+        let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
         let references = Set(try FileManager.default.contentsOfDirectory(atPath: Self.relevanceFolder.path))
-        for model in models { XCTAssertTrue(references.contains(model), "no LXT reference for \(model)") }
-        XCTAssertTrue(references.contains("all-MiniLM-L6-v2"))
+        for model in models + ["all-MiniLM-L6-v2"] {
+            guard references.contains(model) else {
+                XCTFail("no LXT references for \(model): Tests/Fixtures/relevance/\(model) is missing; run scripts/fixtures/generate_lrp.py --only \(model)")
+                continue
+            }
+            let cases = Set(try Self.referenceCases(model))
+            for golden in try Fixtures.goldenCases(model) where !cases.contains(golden.name + ".safetensors") {
+                XCTFail("\(model): golden input \(golden.name) has no LXT reference \(model)/\(golden.name).safetensors; run scripts/fixtures/generate_lrp.py --only \(model)")
+            }
+        }
+        for stale in references.subtracting(models + ["all-MiniLM-L6-v2"]) {
+            XCTFail("Tests/Fixtures/relevance/\(stale) has no fixture model")
+        }
+    }
+
+    /// ViT references cover γ = 0 (the Gamma rule is then the gradient) and a large γ besides the default.
+    func testViTReferencesCoverTheGammas() throws {
+        for model in ["vit-tiny", "vit-odd"] {
+            let gammas = try Self.referenceCases(model).map {
+                try ReferenceCase(url: Self.relevanceFolder.appendingPathComponent("\(model)/\($0)"), model: model, vision: true).gamma
+            }
+            XCTAssertTrue(gammas.contains { $0?.convolution == 0 && $0?.linear == 0 }, "\(model): no reference with γ = 0")
+            XCTAssertTrue(gammas.contains { ($0?.convolution ?? 0) > 1 && ($0?.linear ?? 0) >= 1 }, "\(model): no reference with a large γ")
+            XCTAssertTrue(gammas.contains { $0?.convolution == 0.25 && $0?.linear == 0.05 }, "\(model): no reference with the default γ")
+        }
     }
 
     func testFixtureModelsMatchLXT() throws {
@@ -41,121 +73,166 @@ final class RelevanceParityTests: XCTestCase {
         print(try checkModel("all-MiniLM-L6-v2", folder: folder).joined(separator: "\n"))
     }
 
-    /// Compares every reference case of one model; returns one summary line per method.
+    /// The reference files of one model, sorted.
+    static func referenceCases(_ model: String) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: relevanceFolder.appendingPathComponent(model).path)
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+    }
+
+    /// Compares every reference case of one model; returns one summary line per method and kind of
+    /// vector (inputs: tokens, positions, types, pixels; heads; neurons and layers).
     func checkModel(_ name: String, folder: URL) throws -> [String] {
         let model = try TransformerModel.load(directory: folder)
-        let cases = try FileManager.default.contentsOfDirectory(atPath: Self.relevanceFolder.appendingPathComponent(name).path)
-            .filter { $0.hasSuffix(".safetensors") }.sorted()
-        XCTAssertFalse(cases.isEmpty, "\(name): no reference cases")
+        let cases = try Self.referenceCases(name)
+        XCTAssertFalse(cases.isEmpty, "\(name): no reference cases in Tests/Fixtures/relevance/\(name)")
         var worst: [String: (relative: Float, pearson: Double, count: Int)] = [:]
         for file in cases {
-            let reference = try ReferenceCase(url: Self.relevanceFolder.appendingPathComponent("\(name)/\(file)"), model: name)
-            for (key, options) in reference.methods(for: model) {
+            let reference = try ReferenceCase(url: Self.relevanceFolder.appendingPathComponent("\(name)/\(file)"), model: name,
+                                              vision: model.architecture.image != nil)
+            let regenerate = "regenerate with scripts/fixtures/generate_lrp.py --only \(name)"
+            let known = Set(Self.methods.map(\.key))
+            for unknown in reference.methodKeys.subtracting(known).sorted() {
+                XCTFail("\(name)/\(file): unknown method \(unknown) in the reference (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            for (key, method) in Self.methods {
                 let label = "\(name)/\(reference.caseName) \(key)"
-                let result = try Relevance.explain(model, reference.input, target: reference.target, options: options)
-                let prefix = key == "attnlrp-vit" ? "cplrp" : key
-                XCTAssertEqual(Double(result.target.value), Double(try reference.scalar("\(prefix).value")),
-                               accuracy: 1e-4 * max(1, abs(Double(result.target.value))), "\(label): explained value")
-                var pairs: [(String, [Float], [Float]?)] = [
-                    ("tokens", result.tokens, try reference.vector("\(prefix).tokens")),
-                    ("positions", result.positions ?? [], try reference.vector("\(prefix).positions")),
-                    ("types", result.tokenTypes ?? [], try reference.vector("\(prefix).types")),
-                    ("heads", result.heads.storage, try reference.vector("\(prefix).heads")),
-                    ("neurons", result.neurons.storage, try reference.vector("\(prefix).neurons")),
-                    ("layers", result.layers.storage, try reference.vector("\(prefix).layers")),
-                ]
-                if let pixels = result.pixels { pairs.append(("pixels", pixels.storage, try reference.vector("\(prefix).pixels"))) }
-                for (what, ours, theirs) in pairs {
-                    guard let theirs else { continue }
+                let result = try Relevance.explain(model, reference.input, target: reference.target, options: reference.options(method))
+                var pairs: [(String, [Float])] = [("tokens", result.tokens), ("heads", result.heads.storage),
+                                                  ("neurons", result.neurons.storage), ("layers", result.layers.storage)]
+                if let positions = result.positions { pairs.append(("positions", positions)) }
+                if let types = result.tokenTypes { pairs.append(("types", types)) }
+                if let pixels = result.pixels { pairs.append(("pixels", pixels.storage)) }
+                let expected = Set(pairs.map { "\(key).\($0.0)" } + ["\(key).value"])
+                let present = Set(reference.file.tensorNames.filter { $0.hasPrefix(key + ".") })
+                for missing in expected.subtracting(present).sorted() {
+                    XCTFail("\(label): the reference \(name)/\(file) has no \(missing); \(regenerate)")
+                }
+                for extra in present.subtracting(expected).sorted() {
+                    XCTFail("\(label): the reference's \(extra) has no Glassbox counterpart (\(name)/\(file))")
+                }
+                if present.contains("\(key).value") {
+                    XCTAssertEqual(Double(result.target.value), Double(try reference.file.tensor("\(key).value").storage[0]),
+                                   accuracy: 1e-4 * max(1, abs(Double(result.target.value))), "\(label): explained value")
+                }
+                for (what, ours) in pairs where present.contains("\(key).\(what)") {
+                    let theirs = try reference.file.tensor("\(key).\(what)").storage
                     let (relative, pearson) = RelevanceMetrics.compare(ours, theirs)
                     XCTAssertLessThanOrEqual(relative, Self.maxRelative, "\(label) \(what): max|ΔR|/max|R| \(relative)\n" +
                                              RelevanceMetrics.sideBySide(ours, theirs))
                     if let pearson {
                         XCTAssertGreaterThanOrEqual(pearson, Self.minPearson, "\(label) \(what): Pearson \(pearson)")
                     }
-                    let group = ["heads", "neurons", "layers"].contains(what) ? "\(key) latents" : "\(key) inputs"
+                    let kind = what == "heads" ? "heads" : ["neurons", "layers"].contains(what) ? "neurons, layers" : "inputs"
+                    let group = "\(key) \(kind)"
                     let old = worst[group] ?? (0, 1, 0)
-                    worst[group] = (max(old.relative, relative), min(old.pearson, pearson ?? 1), old.count + (what == "tokens" || what == "layers" ? 1 : 0))
+                    worst[group] = (max(old.relative, relative), min(old.pearson, pearson ?? 1), old.count + 1)
                 }
             }
         }
         return worst.keys.sorted().map { key in
             let w = worst[key]!
-            return String(format: "%@ %@: %d cases, max|ΔR|/max|R| %.1e, 1 − min Pearson %.1e", name, key, w.count, w.relative, 1 - w.pearson)
+            return String(format: "%@ %@: %d vectors, max|ΔR|/max|R| %.1e, 1 − min Pearson %.1e", name, key, w.count, w.relative, 1 - w.pearson)
         }
     }
 }
 
-/// One reference file: its input, target and the reference tensors.
+/// A reference file that cannot be read as generate_lrp.py writes them.
+struct ReferenceProblem: Error, CustomStringConvertible {
+    let description: String
+}
+
+/// One reference file: its input, target, ViT gammas and the reference tensors. Every metadata entry
+/// it needs must be present and well-formed, and the golden inputs it names must exist.
 struct ReferenceCase {
     let file: SafetensorsFile
     let caseName: String
     let input: ModelInput
     let target: RelevanceTarget
+    /// Vision models: the Gamma γ of the patch convolution and of the linear layers (metadata `gamma`).
     let gamma: (convolution: Float, linear: Float)?
 
-    init(url: URL, model: String) throws {
+    init(url: URL, model: String, vision: Bool) throws {
         file = try SafetensorsFile(url: url)
-        caseName = file.metadata["case"] ?? url.lastPathComponent
-        let inputCase = file.metadata["input_case"] ?? ""
-        input = try Self.input(model: model, case: inputCase, ids: file.metadata["input_ids"] ?? "[]")
-        let spec = try JSONSerialization.jsonObject(with: Data((file.metadata["target"] ?? "{}").utf8)) as? [String: Any] ?? [:]
-        let ids = spec["ids"] as? [Int] ?? []
-        let position = spec["position"] as? Int
-        switch spec["objective"] as? String {
-        case "contrastive": target = .init(.contrastive(ids), position: position)
-        case "contrast": target = .contrast(ids[0], minus: ids[1], position: position)
-        case "similarity":
-            let other = try Self.input(model: model, case: spec["compare"] as? String ?? "",
-                                       ids: Self.jsonIDs(spec["compare_ids"]) ?? "[]")
-            target = .similarity(to: other, measure: SimilarityMeasure(rawValue: spec["measure"] as? String ?? "") ?? .cosine)
-        default: target = .tokens(ids, position: position)
+        let source = "\(model)/\(url.lastPathComponent)"
+        let metadata = file.metadata
+        func meta(_ key: String) throws -> String {
+            guard let value = metadata[key] else { throw ReferenceProblem(description: "\(source): no metadata entry \"\(key)\"") }
+            return value
         }
-        if let g = file.metadata["gamma"], let object = try JSONSerialization.jsonObject(with: Data(g.utf8)) as? [String: Double] {
-            gamma = (Float(object["conv"] ?? 0), Float(object["linear"] ?? 0))
+        func json<T>(_ key: String, as: T.Type) throws -> T {
+            let text = try meta(key)
+            guard let value = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? T else {
+                throw ReferenceProblem(description: "\(source): metadata \"\(key)\" is not a JSON \(T.self): \(text)")
+            }
+            return value
+        }
+        caseName = try meta("case")
+        let inputCase = try meta("input_case")
+        input = try Self.input(model: model, case: inputCase, referenceIDs: try json("input_ids", as: [Int].self), in: source)
+        let spec = try json("target", as: [String: Any].self)
+        func field<T>(_ key: String, _ type: T.Type) throws -> T {
+            guard let value = spec[key] as? T else {
+                throw ReferenceProblem(description: "\(source): the target has no \(T.self) \"\(key)\": \(spec)")
+            }
+            return value
+        }
+        switch try field("objective", String.self) {
+        case "logits": target = .tokens(try field("ids", [Int].self), position: try field("position", Int.self))
+        case "contrastive": target = .init(.contrastive(try field("ids", [Int].self)), position: try field("position", Int.self))
+        case "contrast":
+            let ids = try field("ids", [Int].self)
+            guard ids.count == 2 else { throw ReferenceProblem(description: "\(source): a contrast needs two ids, got \(ids)") }
+            target = .contrast(ids[0], minus: ids[1], position: try field("position", Int.self))
+        case "similarity":
+            let other = try Self.input(model: model, case: try field("compare", String.self), referenceIDs: nil, in: source)
+            let measure = try field("measure", String.self)
+            guard let m = SimilarityMeasure(rawValue: measure) else {
+                throw ReferenceProblem(description: "\(source): unknown similarity measure \(measure)")
+            }
+            target = .similarity(to: other, measure: m)
+        case let objective:
+            throw ReferenceProblem(description: "\(source): unknown objective \(objective)")
+        }
+        if vision {
+            let g = try json("gamma", as: [String: Double].self)
+            guard let conv = g["conv"], let linear = g["linear"] else {
+                throw ReferenceProblem(description: "\(source): metadata \"gamma\" needs conv and linear: \(g)")
+            }
+            gamma = (Float(conv), Float(linear))
         } else {
             gamma = nil
         }
     }
 
-    private static func jsonIDs(_ value: Any?) -> String? {
-        guard let ids = value as? [Int] else { return nil }
-        return "[" + ids.map(String.init).joined(separator: ",") + "]"
+    /// The method prefixes of the file's tensors (`attnlrp`, `cplrp`, `gxi`).
+    var methodKeys: Set<String> {
+        Set(file.tensorNames.compactMap { $0.split(separator: ".").first.map(String.init) })
     }
 
-    /// Token ids from the metadata, or (vision) the golden's pixel tensor.
-    static func input(model: String, case inputCase: String, ids: String) throws -> ModelInput {
+    /// The options of `method` (on ViT with the file's gammas).
+    func options(_ method: RelevanceMethod) -> RelevanceOptions {
+        guard let gamma else { return .init(method: method) }
+        return .init(method: method, convolutionGamma: gamma.convolution, linearGamma: gamma.linear)
+    }
+
+    /// The golden input `model/case` (pixels or token ids), which must exist; for token inputs the
+    /// reference's own `input_ids`, when given, must be the golden's.
+    static func input(model: String, case inputCase: String, referenceIDs: [Int]?, in source: String) throws -> ModelInput {
         let golden = Fixtures.goldens.appendingPathComponent("\(model)/\(inputCase).safetensors")
-        var ids = ids
-        if FileManager.default.fileExists(atPath: golden.path) {
-            let file = try SafetensorsFile(url: golden)
-            if file.entry("pixel_values") != nil { return .pixels(try file.tensor("pixel_values")) }
-            ids = file.metadata["input_ids"] ?? ids
+        guard FileManager.default.fileExists(atPath: golden.path) else {
+            throw ReferenceProblem(description: "\(source): its golden input Tests/Fixtures/goldens/\(model)/\(inputCase).safetensors is missing")
         }
-        let list = (try JSONSerialization.jsonObject(with: Data(ids.utf8)) as? [Int]) ?? []
-        return .tokens(list, types: nil)
-    }
-
-    /// The methods in the file, as options (ViT: LXT's one map is compared with both AttnLRP and CP-LRP).
-    func methods(for model: TransformerModel) -> [(String, RelevanceOptions)] {
-        let names = Set(file.tensorNames.compactMap { $0.split(separator: ".").first.map(String.init) })
-        var out: [(String, RelevanceOptions)] = []
-        let g = gamma ?? (0.25, 0.05)
-        func options(_ m: RelevanceMethod) -> RelevanceOptions { .init(method: m, convolutionGamma: g.convolution, linearGamma: g.linear) }
-        if names.contains("attnlrp") { out.append(("attnlrp", options(.attnLRP))) }
-        if names.contains("cplrp") {
-            out.append(("cplrp", options(.cpLRP)))
-            if model.architecture.image != nil { out.append(("attnlrp-vit", options(.attnLRP))) }
+        let file = try SafetensorsFile(url: golden)
+        if file.entry("pixel_values") != nil { return .pixels(try file.tensor("pixel_values")) }
+        guard let text = file.metadata["input_ids"],
+              let ids = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [Int] else {
+            throw ReferenceProblem(description: "\(source): the golden \(model)/\(inputCase) has neither pixel_values nor input_ids")
         }
-        if names.contains("gxi") { out.append(("gxi", options(.gradientTimesInput))) }
-        return out
+        if let referenceIDs, referenceIDs != ids {
+            throw ReferenceProblem(description: "\(source): input_ids \(referenceIDs) differ from the golden \(model)/\(inputCase)'s \(ids); regenerate the reference")
+        }
+        return .tokens(ids, types: nil)
     }
-
-    func vector(_ name: String) throws -> [Float]? {
-        file.entry(name) == nil ? nil : try file.tensor(name).storage
-    }
-
-    func scalar(_ name: String) throws -> Float { try file.tensor(name).storage[0] }
 }
 
 /// Parity metrics.

@@ -108,6 +108,40 @@ final class ExplainRelevanceFlagsTests: XCTestCase {
         for (row, expectedRow) in zip(patches, grid) { assertEqual(row, expectedRow, accuracy: 1e-6, "gae patches") }
     }
 
+    /// On a ViT, `attnlrp` is AttnLRP (÷4 into q and k) and `cp-lrp` CP-LRP (q, k detached), both with
+    /// the Gamma rule, and the summary line, the JSON and the picture titles say so.
+    func testLRPMethodsOnAViTSayWhatTheyCompute() throws {
+        let vit = "Tests/Fixtures/models/vit-tiny", image = "Tests/Fixtures/images/rgb8-100x33.png"
+        let model = try load("vit-tiny")
+        let pixels = try ImagePreprocessor.load(directory: Fixtures.model("vit-tiny"))
+            .pixelValues(try RGBImage.readPNG(Fixtures.root.appendingPathComponent(image)))
+        var tokenScores: [[Double]] = []
+        for (method, kind, scores, name) in [("attnlrp", RelevanceMethod.attnLRP, "uniform(÷4)", "AttnLRP"),
+                                             ("cp-lrp", .cpLRP, "detached", "CP-LRP")] {
+            let json = try explain(vit, ["--image", image, "--method", method])
+            let p = parameters(json)
+            XCTAssertTrue(p["rules"]?.contains("attentionScores=\(scores)") ?? false, "\(method): \(p)")
+            XCTAssertTrue(p["rules"]?.contains("linear=gamma(0.05)") ?? false, "\(method): \(p)")
+            XCTAssertEqual([p["convolutionGamma"], p["linearGamma"]], ["0.25", "0.05"])
+            let expected = try Relevance.explain(model, .pixels(pixels), target: .token(try targetID(json)),
+                                                 options: RelevanceOptions(method: kind))
+            assertEqual(try self.scores(json), expected.tokens, accuracy: 1e-6, "\(method) scores")
+            tokenScores.append(try self.scores(json))
+
+            let record = try JSONDecoder().decode(ExplanationRecord.self, from: JSONSerialization.data(withJSONObject: json))
+            XCTAssertEqual(record.methodCaption, "\(name) + Gamma")
+            XCTAssertEqual(record.methodTitle, "\(name) + Gamma (γ 0.25 conv, 0.05 linear)")
+            let table = try runGlassbox(["explain", "--model", vit, "--image", image, "--method", method,
+                                         "--out", folder.appendingPathComponent("t.png").path])
+            XCTAssertTrue(table.stdout.contains("with \(method) (Gamma: γ 0.25 conv, 0.05 linear)"), table.stdout)
+        }
+        XCTAssertGreaterThan(zip(tokenScores[0], tokenScores[1]).map { abs($0 - $1) }.max() ?? 0, 1e-3,
+                             "attnlrp and cp-lrp must differ on a ViT")
+        let text = try JSONDecoder().decode(ExplanationRecord.self, from: JSONSerialization.data(
+            withJSONObject: try explain(odd, idArguments(ids))))
+        XCTAssertEqual(text.methodTitle, "AttnLRP")
+    }
+
     // MARK: seeds
 
     func testContrastIsTargetMinusContrast() throws {

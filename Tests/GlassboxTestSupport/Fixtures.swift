@@ -12,12 +12,23 @@ public enum Fixtures {
 
     public static func model(_ name: String) -> URL { models.appendingPathComponent(name) }
 
-    /// The golden cases of a model: `(case name, file)` sorted by name.
+    /// The golden cases of a model: `(case name, file)` sorted by name. Throws when there are none,
+    /// so that a loop over them cannot pass by running zero times.
     public static func goldenCases(_ model: String) throws -> [(name: String, file: URL)] {
         let folder = goldens.appendingPathComponent(model)
-        return try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        let cases = try FileManager.default.contentsOfDirectory(atPath: folder.path)
             .filter { $0.hasSuffix(".safetensors") }.sorted()
             .map { (String($0.dropLast(".safetensors".count)), folder.appendingPathComponent($0)) }
+        guard !cases.isEmpty else { throw MissingFixture(description: "no golden cases in Tests/Fixtures/goldens/\(model)") }
+        return cases
+    }
+
+    /// The golden case `model/name`; throws naming the file when it is missing.
+    public static func golden(_ model: String, _ name: String) throws -> Golden {
+        guard let file = try goldenCases(model).first(where: { $0.name == name })?.file else {
+            throw MissingFixture(description: "no golden case Tests/Fixtures/goldens/\(model)/\(name).safetensors")
+        }
+        return try Golden(url: file)
     }
 
     /// Real checkpoints fetched by scripts/fetch-minilm.sh into the git-ignored cache.
@@ -27,6 +38,11 @@ public enum Fixtures {
     public static var realModelsRequired: Bool {
         ProcessInfo.processInfo.environment["GLASSBOX_REQUIRE_REAL_MODELS"] == "1"
     }
+}
+
+/// A committed fixture a test needs is missing (the message names it).
+public struct MissingFixture: Error, CustomStringConvertible {
+    public let description: String
 }
 
 /// One golden case: the tensors the reference produced at every hook point, and its input.

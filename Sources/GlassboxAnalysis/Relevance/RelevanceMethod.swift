@@ -3,10 +3,13 @@ import GlassboxRuntime
 /// The three relevance methods of the reverse sweep, as the CLI spells them.
 public enum RelevanceMethod: String, Sendable, CaseIterable, CustomStringConvertible {
     /// AttnLRP (Achtibat et al., *AttnLRP: Attention-Aware Layer-Wise Relevance Propagation for
-    /// Transformers*, ICML 2024), LXT 2.1's efficient rules.
+    /// Transformers*, ICML 2024), LXT 2.1's efficient rules; on vision transformers with the Gamma
+    /// rule on the patch convolution and the MLP and classifier layers (`RuleTable.withGamma`).
     case attnLRP = "attnlrp"
     /// CP-LRP (Ali et al., *XAI for Transformers: Better Explanations through Conservative
-    /// Propagation*, ICML 2022), LXT 2.1's `cp_LRP` maps.
+    /// Propagation*, ICML 2022), LXT 2.1's `cp_LRP` maps; on vision transformers with the Gamma
+    /// rule as above, which is LXT's ViT map `vit_torch.cp_LRP`. On BERT, Glassbox's own variant
+    /// (LXT has no CP-LRP map for BERT; docs/methods.md §2.2).
     case cpLRP = "cp-lrp"
     /// Plain gradient × input: no rule modified.
     case gradientTimesInput = "grad-input"
@@ -36,23 +39,21 @@ public struct RelevanceOptions: Sendable, Equatable {
 
     /// The rule table used on `architecture`.
     ///
-    /// LXT 2.1 explains vision transformers with one map only (`vit_torch.cp_LRP`: CP-LRP inside
-    /// attention, AttnLRP elsewhere, zennit Gamma on the patch convolution and linear layers), so on a
-    /// vision model both `.attnLRP` and `.cpLRP` use `RuleTable.lxtVision`; pass `customRules` (e.g.
-    /// `.attnLRP`) for AttnLRP's softmax rule inside a ViT.
+    /// On a vision model, `.attnLRP` and `.cpLRP` add the Gamma rule (`linearGamma`,
+    /// `convolutionGamma`) to their table (`RuleTable.withGamma`); `.cpLRP` is then LXT's ViT map
+    /// `vit_torch.cp_LRP`. Gradient × input never uses Gamma.
     public func table(for architecture: Architecture) throws -> RuleTable {
         if let customRules { return customRules }
         guard convolutionGamma >= 0, convolutionGamma.isFinite, linearGamma >= 0, linearGamma.isFinite else {
             throw AnalysisError.invalidOption("gamma must be finite and ≥ 0 (got convolution \(convolutionGamma), linear \(linearGamma))")
         }
-        if method != .gradientTimesInput, architecture.image != nil {
-            return .lxtVision(linearGamma: linearGamma, convolutionGamma: convolutionGamma)
+        let table: RuleTable = switch method {
+        case .gradientTimesInput: .gradientTimesInput
+        case .attnLRP: .attnLRP
+        case .cpLRP: .cpLRP
         }
-        switch method {
-        case .gradientTimesInput: return .gradientTimesInput
-        case .attnLRP: return .attnLRP
-        case .cpLRP: return .cpLRP
-        }
+        guard method != .gradientTimesInput, architecture.image != nil else { return table }
+        return table.withGamma(linear: linearGamma, convolution: convolutionGamma)
     }
 
     /// Provenance: the method, the rules and (vision) the gammas.

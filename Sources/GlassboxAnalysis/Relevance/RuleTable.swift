@@ -147,17 +147,17 @@ public struct RuleTable: Sendable, Equatable, CustomStringConvertible {
         .softmax: .gradient,
     ])
 
-    /// LXT's one vision-transformer map (`vit_torch.cp_LRP` with zennit's Gamma on `Conv2d` and
-    /// `Linear`, `examples/vit_torch.py`): CP-LRP inside attention, identity on GELU, frozen LayerNorm
-    /// statistics, Gamma on the patch convolution and on the MLP and classifier layers. The attention
-    /// projections keep their gradient: torchvision's `MultiheadAttention` never calls them as modules,
-    /// so zennit's rules never reach them.
-    public static func lxtVision(linearGamma: Float, convolutionGamma: Float) -> RuleTable {
-        RuleTable(unchecked: [
-            .linear: .gamma(linearGamma), .attentionProjections: .gradient, .patchEmbedding: .gamma(convolutionGamma),
-            .activation: .identity,
-            .gatedProduct: .detachedGate, .normalization: .frozenStatistics, .attentionScores: .detached,
-            .attentionValues: .gradient, .softmax: .gradient,
-        ])
+    /// This table with zennit's generalized Gamma rule on the linear layers outside attention (MLP,
+    /// classifier, pooler) and on the patch convolution: what both LRP methods use on a vision
+    /// transformer, as LXT's ViT recipe does (`examples/vit_torch.py`: `Gamma` on the `Conv2d` and
+    /// `Linear` modules). The attention projections keep their rule (the gradient, ε = 0, as in the
+    /// text families), and so does every other operation: `RuleTable.cpLRP.withGamma(…)` is LXT's
+    /// `vit_torch.cp_LRP` map, `RuleTable.attnLRP.withGamma(…)` AttnLRP with the same Gamma layers
+    /// (docs/methods.md §2.5). With `γ = 0` the Gamma rule is the gradient.
+    public func withGamma(linear: Float, convolution: Float) -> RuleTable {
+        var rules = self.rules
+        rules[.linear] = .gamma(linear)
+        rules[.patchEmbedding] = .gamma(convolution)
+        return RuleTable(unchecked: rules)
     }
 }
