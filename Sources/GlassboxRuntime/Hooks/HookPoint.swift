@@ -1,11 +1,12 @@
 /// A named point in the forward pass where an activation can be captured or replaced.
 ///
 /// Names follow TransformerLens exactly (`blocks.3.attn.hook_pattern`), and so does what each name
-/// holds (docs/methods.md §0.5, checked against TransformerLens 2.18 on the GPT-2 and Llama
-/// fixtures); `HookPoint(name:)` parses only full names and `name` prints them back. Shapes are for
-/// one sequence: TransformerLens's shape with its leading `batch` axis dropped and the other axes
-/// in the same order (`[batch, pos, head_index, d_head]` → `[n, H, dh]`, `[batch, head_index,
-/// query_pos, key_pos]` → `[H, n, n]`). `n` positions, `d` model width, `H` query heads, `Hkv`
+/// holds, `hook_normalized` of a LayerNorm excepted (docs/methods.md §0.5; checked against
+/// TransformerLens 2.18 on every GPT-2 fixture and on llama-gqa); `HookPoint(name:)` parses only
+/// full names and `name` prints them back. Shapes are for one sequence: TransformerLens's shape
+/// with its leading `batch` axis dropped and the other axes in the same order (`[batch, pos,
+/// head_index, d_head]` → `[n, H, dh]`, `[batch, head_index, query_pos, key_pos]` → `[H, n, n]`,
+/// `[batch, pos, d_model]` → `[n, d]`). `n` positions, `d` model width, `H` query heads, `Hkv`
 /// key/value heads, `dh` head width, `dff` MLP width, `V` outputs.
 public enum HookPoint: Hashable, Sendable {
     /// `hook_embed` `[n, d]`: token embedding rows.
