@@ -26,4 +26,42 @@ final class LensCommandTests: XCTestCase {
         }
         XCTAssertEqual(try Data(contentsOf: out).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
     }
+
+    /// `glassbox lens --json` against TransformerLens's `accumulated_resid(apply_ln=True)` + unembed
+    /// (Tests/Fixtures/transformerlens, docs/methods.md §5.4): every cell's top-5 probabilities within
+    /// 1e-5 of the softmax of TransformerLens's lens logits, KL(final ‖ lens) within 1e-4.
+    func testLensJSONMatchesTransformerLens() throws {
+        for (name, site) in [("gpt2-odd", "resid"), ("llama-gqa", "resid"), ("gpt2-tiny", "mlp")] {
+            let golden = try XCTUnwrap(try TransformerLensGolden.cases(name).first { $0.name == "short" }).golden
+            let out = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-lens-tl-\(UUID().uuidString).png")
+            defer { try? FileManager.default.removeItem(at: out) }
+            let output = try runGlassbox(["lens", "--model", "Tests/Fixtures/models/\(name)", "--ids",
+                                          golden.inputIDs.map(String.init).joined(separator: ","), "--site", site,
+                                          "--json", "--out", out.path])
+            XCTAssertEqual(output.status, 0, output.stderr)
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+            let rows = try XCTUnwrap(object["rows"] as? [[String: Any]])
+            let lens = try golden.tensor("lens.\(site)"), final = try golden.tensor("logits")   // [rows, n, V], [n, V]
+            XCTAssertEqual(rows.count, lens.shape[0], name)
+            let v = lens.shape[2]
+            func logSoftmax(_ x: [Double]) -> [Double] {
+                let m = x.max()!
+                let lse = m + log(x.reduce(0) { $0 + exp($1 - m) })
+                return x.map { $0 - lse }
+            }
+            for (r, row) in rows.enumerated() {
+                for cell in try XCTUnwrap(row["positions"] as? [[String: Any]]) {
+                    let p = try XCTUnwrap(cell["position"] as? Int)
+                    let lq = logSoftmax((0..<v).map { Double(lens[r, p, $0]) })
+                    let lp = logSoftmax((0..<v).map { Double(final[p, $0]) })
+                    for top in try XCTUnwrap(cell["top"] as? [[String: Any]]) {
+                        let id = try XCTUnwrap(top["id"] as? Int)
+                        XCTAssertEqual(try XCTUnwrap(top["prob"] as? Double), exp(lq[id]), accuracy: 1e-5, "\(name) row \(r) pos \(p) id \(id)")
+                    }
+                    let kl = zip(lp, lq).reduce(0) { $0 + exp($1.0) * ($1.0 - $1.1) }
+                    XCTAssertEqual(try XCTUnwrap(cell["kl"] as? Double), kl, accuracy: 1e-4 * max(1, kl), "\(name) row \(r) KL at \(p)")
+                }
+            }
+        }
+    }
 }

@@ -12,9 +12,10 @@ final class ModernFamilyTests: XCTestCase {
 
     func testLlamaHookListIsPinned() throws {
         let names = try model("llama-gqa").hookPoints.map(\.name)
-        XCTAssertEqual(Array(names.prefix(21)), [
+        XCTAssertEqual(Array(names.prefix(23)), [
             "hook_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale", "blocks.0.ln1.hook_normalized",
-            "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v", "blocks.0.attn.hook_attn_scores",
+            "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v", "blocks.0.attn.hook_rot_q",
+            "blocks.0.attn.hook_rot_k", "blocks.0.attn.hook_attn_scores",
             "blocks.0.attn.hook_pattern", "blocks.0.attn.hook_z", "blocks.0.attn.hook_result", "blocks.0.hook_attn_out",
             "blocks.0.hook_resid_mid", "blocks.0.ln2.hook_scale", "blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre",
             "blocks.0.mlp.hook_pre_linear", "blocks.0.mlp.hook_post", "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post",
@@ -64,8 +65,8 @@ final class ModernFamilyTests: XCTestCase {
     }
 
     /// With `partial_rotary_factor` 0.5 only the first half of each head rotates: the rest of
-    /// hook_q equals the plain q projection. (transformers' Llama cannot run this config, so this
-    /// is checked against the projection itself.)
+    /// hook_rot_q equals the plain q projection, which hook_q holds whole. (transformers' Llama
+    /// cannot run this config, so this is checked against the projection itself.)
     func testPartialRotaryRotatesOnlyTheFirstDimensions() throws {
         let source = Fixtures.model("llama-gqa")
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-partial-\(UUID().uuidString)")
@@ -80,11 +81,12 @@ final class ModernFamilyTests: XCTestCase {
         guard case .rotary(let rope) = m.architecture.position else { return XCTFail("not rotary") }
         XCTAssertEqual(rope.dimensions, 4)
         let ids = [1, 7, 3, 11, 5]
-        let r = try m.forward(ids, capture: .points([.block(0, .ln1(.normalized)), .block(0, .q)]))
+        let r = try m.forward(ids, capture: .points([.block(0, .ln1(.normalized)), .block(0, .q), .block(0, .rotQ)]))
         let block = m.weights.blocks[0]
         let x = affine(try XCTUnwrap(r.cache[.block(0, .ln1(.normalized))]), gamma: block.ln1.weight, beta: nil)
         let plain = block.attention.query(x).reshaped([5, 4, 8])
-        let q = try XCTUnwrap(r.cache[.block(0, .q)])
+        assertClose(try XCTUnwrap(r.cache[.block(0, .q)]), plain, tolerance: 1e-6, "hook_q is the unrotated projection")
+        let q = try XCTUnwrap(r.cache[.block(0, .rotQ)])
         for i in 0..<5 { for h in 0..<4 {
             for k in 4..<8 { XCTAssertEqual(q[i, h, k], plain[i, h, k], accuracy: 1e-6) }
             if i > 0 { XCTAssertNotEqual(q[i, h, 0], plain[i, h, 0]) }

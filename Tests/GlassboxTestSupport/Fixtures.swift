@@ -62,3 +62,63 @@ public struct Golden {
 
     public func tensor(_ name: String) throws -> Tensor { try file.tensor(name) }
 }
+
+/// One TransformerLens golden case (`Tests/Fixtures/transformerlens/<model>/<case>.safetensors`,
+/// written by scripts/fixtures/generate_transformerlens.py): every hook point TransformerLens fired,
+/// its logits, logit lens and direct logit attribution on a golden input. A missing file, tensor or
+/// metadata key is an error that names it.
+public struct TransformerLensGolden {
+    public static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/transformerlens")
+    /// The models the generator covers: every GPT-2 fixture and llama-gqa.
+    public static let models = ["gpt2-copy", "gpt2-long", "gpt2-odd", "gpt2-sharded", "gpt2-tiny", "llama-gqa"]
+
+    public let url: URL
+    public let file: SafetensorsFile
+    /// The token ids TransformerLens ran (the golden input of the same case).
+    public let inputIDs: [Int]
+    /// The hook names TransformerLens fired, in its forward order.
+    public let hooks: [String]
+
+    public init(url: URL) throws {
+        self.url = url
+        file = try SafetensorsFile(url: url)
+        inputIDs = try Self.decode(file, url, "input_ids")
+        hooks = try Self.decode(file, url, "hooks")
+    }
+
+    /// The cases of one model, sorted by name; none is an error.
+    public static func cases(_ model: String) throws -> [(name: String, golden: TransformerLensGolden)] {
+        let dir = folder.appendingPathComponent(model)
+        let files = ((try? FileManager.default.contentsOfDirectory(atPath: dir.path)) ?? [])
+            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        guard !files.isEmpty else { throw GoldenError("no TransformerLens goldens in \(dir.path)") }
+        return try files.map { (String($0.dropLast(".safetensors".count)), try TransformerLensGolden(url: dir.appendingPathComponent($0))) }
+    }
+
+    /// Tensor `key`; a missing one throws naming the key and the file.
+    public func tensor(_ key: String) throws -> Tensor {
+        guard file.entry(key) != nil else { throw GoldenError("\(url.lastPathComponent) (\(url.deletingLastPathComponent().lastPathComponent)): no tensor '\(key)'") }
+        return try file.tensor(key)
+    }
+
+    /// Metadata `key` decoded from JSON.
+    public func metadata<T>(_ key: String, as type: T.Type = T.self) throws -> T {
+        try Self.decode(file, url, key)
+    }
+
+    private static func decode<T>(_ file: SafetensorsFile, _ url: URL, _ key: String) throws -> T {
+        guard let text = file.metadata[key] else { throw GoldenError("\(url.path): no metadata '\(key)'") }
+        guard let value = try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed]) as? T else {
+            throw GoldenError("\(url.path): metadata '\(key)' is not a \(T.self): \(text.prefix(80))")
+        }
+        return value
+    }
+}
+
+/// A fixture that is missing or malformed, with a message naming what.
+public struct GoldenError: LocalizedError, CustomStringConvertible {
+    public let message: String
+    public init(_ message: String) { self.message = message }
+    public var errorDescription: String? { message }
+    public var description: String { message }
+}

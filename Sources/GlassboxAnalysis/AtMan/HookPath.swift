@@ -12,13 +12,15 @@ extension AtMan {
             let arch = model.architecture
             let edited = Set(edit.layers ?? Array(0..<arch.layers))
             var interventions = Interventions()
-            // `.rowMinimum` needs each row before masking: rebuild it from this layer's q and k,
-            // observed (unchanged) just before the scores fire in the same call.
+            // `.rowMinimum` needs each row before masking: rebuild it from this layer's q and k as the
+            // scores use them (rotated in rotary models), observed (unchanged) just before the scores
+            // fire in the same call.
             let observed = Collector([HookPoint: Tensor]())
+            let (queries, keys) = (arch.scoredQuery, arch.scoredKey)
             if edit.shift == .rowMinimum {
                 interventions.add(.matching { point in
                     switch point {
-                    case .block(let l, .q), .block(let l, .k): edited.contains(l)
+                    case .block(let l, let site) where site == queries || site == keys: edited.contains(l)
                     default: false
                     }
                 }) { point, tensor in
@@ -32,7 +34,7 @@ extension AtMan {
                 let l = point.layer!
                 var edited = scores
                 let raw = edit.shift == .rowMinimum
-                    ? rawScores(q: observed.value[.block(l, .q)]!, k: observed.value[.block(l, .k)]!,
+                    ? rawScores(q: observed.value[.block(l, queries)]!, k: observed.value[.block(l, keys)]!,
                                 scale: arch.attentionScale(layer: l))
                     : nil
                 edit.apply(to: &edited, layer: l, rawScores: raw)

@@ -39,7 +39,8 @@ extension ReverseSweep {
         var grads = AttentionGradients(n: n, heads: H, kvHeads: arch.kvHeads, headDim: dh)
         let blocks = Self.rowBlocks(n: n, mask: arch.attentionMask(layer: l), size: attentionObserver == nil ? rowBlock : n)
         var work = AttentionWork(capacity: blocks.map { $0.rows.count * $0.keys.count }.max() ?? 0)
-        let cached = LayerAttention(q: try tensor(.block(l, .q)), k: try tensor(.block(l, .k)), v: try tensor(.block(l, .v)),
+        let cached = LayerAttention(q: try tensor(.block(l, arch.scoredQuery)), k: try tensor(.block(l, arch.scoredKey)),
+                                    v: try tensor(.block(l, .v)),
                                     kept: cache[.block(l, .pattern)], gZ: gZ)
         for h in 0..<H {
             for block in blocks {

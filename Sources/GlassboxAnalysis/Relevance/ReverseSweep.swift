@@ -46,6 +46,7 @@ struct ReverseSweep {
         let keepPatterns = keepsPatterns(arch, length: n)
         let last = arch.layers - 1
         let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
+        let (queries, keys) = (arch.scoredQuery, arch.scoredKey)   // rotated q, k in rotary models
         return .matching { point in
             switch point {
             case .embed, .posEmbed, .tokenTypeEmbed, .embedLN(.scale), .lnFinal(.scale), .mlmLN(.scale), .unembedIn:
@@ -54,7 +55,8 @@ struct ReverseSweep {
                 return needsNormalized
             case .block(let l, let site):
                 switch site {
-                case .residPre, .ln1(.scale), .ln2(.scale), .q, .k, .v, .z, .mlpPre, .mlpPreLinear: return true
+                case queries, keys: return true
+                case .residPre, .ln1(.scale), .ln2(.scale), .v, .z, .mlpPre, .mlpPreLinear: return true
                 case .ln1(.normalized), .ln2(.normalized): return needsNormalized
                 case .pattern: return keepPatterns
                 default: return l == last && site == blockOutput

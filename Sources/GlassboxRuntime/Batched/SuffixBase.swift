@@ -6,7 +6,8 @@ import GlassboxTensor
 /// values, which positions before an item's `start` share with it.
 public struct SuffixBase: Sendable {
     /// The plain forward pass (logits at `logitRows`; its cache holds what was asked for, plus the
-    /// points the engine keeps: `blocks.0.hook_resid_pre` and, for causal models, `attn.hook_k|v`).
+    /// points the engine keeps: `blocks.0.hook_resid_pre` and, for causal models, `attn.hook_v` and the
+    /// scored keys, `attn.hook_rot_k` in rotary models and `attn.hook_k` otherwise).
     public let result: ForwardResult
     /// The positions whose logits every suffix pass returns (`[0]` for classifiers, whose logits
     /// are read at `[CLS]`).
@@ -17,7 +18,7 @@ public struct SuffixBase: Sendable {
     public let isCausal: Bool
     /// `[n, d]`: the input of block 0 (embeddings, after the embedding norm where there is one).
     let embedded: Tensor
-    /// Per layer `[n, Hkv, dh]`, post-RoPE (causal models only; empty otherwise).
+    /// Per layer `[n, Hkv, dh]`, post-RoPE (`hook_rot_k`; causal models only; empty otherwise).
     let keys: [Tensor]
     /// Per layer `[n, Hkv, dh]` (causal models only; empty otherwise).
     let values: [Tensor]
@@ -112,10 +113,11 @@ extension TransformerModel {
         guard weights.head.unembed != nil else { throw SuffixError.noHead(arch.modelType) }
         let causal = arch.mask == .causal
         let layers = arch.layers
+        let keys = arch.scoredKey                            // the rotated keys in rotary models
         let engine: @Sendable (HookPoint) -> Bool = { point in
             switch point {
             case .block(0, .residPre): true
-            case .block(let l, .k), .block(let l, .v): causal && l < layers
+            case .block(let l, let site) where site == keys || site == .v: causal && l < layers
             default: false
             }
         }
@@ -126,7 +128,7 @@ extension TransformerModel {
         let embedded = cache[.block(0, .residPre)]!
         let n = embedded.shape[0]
         return SuffixBase(result: result, logitRows: rows, length: n, isCausal: causal, embedded: embedded,
-                          keys: causal ? (0..<layers).map { cache[.block($0, .k)]! } : [],
+                          keys: causal ? (0..<layers).map { cache[.block($0, keys)]! } : [],
                           values: causal ? (0..<layers).map { cache[.block($0, .v)]! } : [])
     }
 }

@@ -2,9 +2,10 @@ import GlassboxTensor
 
 extension AttentionWeights {
     /// Multi-head (grouped-query) attention on `x [n, d]` → `attn_out [n, d]`, firing
-    /// q, k, v, attn_scores, pattern, z and (only when wanted) result.
+    /// q, k, v, (rotary models) rot_q, rot_k, attn_scores, pattern, z and (only when wanted) result.
     ///
-    /// `q`, `k` are rotated by `rotary` (cos/sin `[n, rotaryDim]`) where the model uses RoPE.
+    /// `q`, `k` fire as projected; where the model uses RoPE they are then rotated by `rotary`
+    /// (cos/sin `[n, rotaryDim]`) and fire again as `rot_q`, `rot_k` (TransformerLens's order).
     /// `S_h = scale · q_h·k_gᵀ` with `g = h ÷ (H/Hkv)`, masked to `-inf`; `A_h = softmax(S_h)`;
     /// `z_h = A_h·v_g`; `out = Σ_h z_h·W_O^h + b_O`.
     func forward(_ x: Tensor, layer: Int, architecture arch: Architecture, rotary: RotaryTables?,
@@ -14,15 +15,17 @@ extension AttentionWeights {
         let group = heads / kvHeads
 
         var q = query(x).reshaped([n, heads, dh])       // [n, H, dh]
-        var k = key(x).reshaped([n, kvHeads, dh])       // [n, Hkv, dh]
-        if let rotary {                                 // hook_q / hook_k fire after RoPE
-            applyRotary(&q, cos: rotary.cos, sin: rotary.sin)
-            applyRotary(&k, cos: rotary.cos, sin: rotary.sin)
-        }
         try hooks.fire(.block(layer, .q), &q)
+        var k = key(x).reshaped([n, kvHeads, dh])       // [n, Hkv, dh]
         try hooks.fire(.block(layer, .k), &k)
         var v = value(x).reshaped([n, kvHeads, dh])     // [n, Hkv, dh]
         try hooks.fire(.block(layer, .v), &v)
+        if let rotary {                                 // hook_q / hook_k above are before RoPE
+            applyRotary(&q, cos: rotary.cos, sin: rotary.sin)
+            try hooks.fire(.block(layer, .rotQ), &q)
+            applyRotary(&k, cos: rotary.cos, sin: rotary.sin)
+            try hooks.fire(.block(layer, .rotK), &k)
+        }
 
         // scores[h] = scale · q[:, h, :] · k[:, g, :]ᵀ, read in place through row strides.
         let scale = arch.attentionScale(layer: layer)

@@ -1,8 +1,13 @@
 /// A named point in the forward pass where an activation can be captured or replaced.
 ///
-/// Names follow TransformerLens exactly (`blocks.3.attn.hook_pattern`); `HookPoint(name:)` parses
-/// only full names and `name` prints them back. Shapes are for one sequence (no batch axis):
-/// `n` positions, `d` model width, `H` query heads, `dh` head width, `dff` MLP width, `V` outputs.
+/// Names follow TransformerLens exactly (`blocks.3.attn.hook_pattern`), and so does what each name
+/// holds, `hook_normalized` of a LayerNorm excepted (docs/methods.md §0.5; checked against
+/// TransformerLens 2.18 on every GPT-2 fixture and on llama-gqa); `HookPoint(name:)` parses only
+/// full names and `name` prints them back. Shapes are for one sequence: TransformerLens's shape
+/// with its leading `batch` axis dropped and the other axes in the same order (`[batch, pos,
+/// head_index, d_head]` → `[n, H, dh]`, `[batch, head_index, query_pos, key_pos]` → `[H, n, n]`,
+/// `[batch, pos, d_model]` → `[n, d]`). `n` positions, `d` model width, `H` query heads, `Hkv`
+/// key/value heads, `dh` head width, `dff` MLP width, `V` outputs.
 public enum HookPoint: Hashable, Sendable {
     /// `hook_embed` `[n, d]`: token embedding rows.
     case embed
@@ -23,16 +28,20 @@ public enum HookPoint: Hashable, Sendable {
     /// `mlm_head.ln.hook_scale|hook_normalized`: the MLM head's LayerNorm.
     case mlmLN(NormSite)
     /// `unembed.hook_in` `[rows, d]`: the input of the output layer (LM head, MLM decoder, classifier).
+    /// Glassbox only: TransformerLens's `unembed` has no hook points.
     case unembedIn
-    /// `unembed.hook_out` `[rows, V]`: the logits.
+    /// `unembed.hook_out` `[rows, V]`: the logits. Glassbox only.
     case unembedOut
 }
 
 /// The two points every normalisation exposes (TransformerLens convention).
 public enum NormSite: String, Hashable, Sendable, CaseIterable {
-    /// `hook_scale` `[n, 1]`: `sqrt(mean((x-μ)²) + ε)` for LayerNorm, `sqrt(mean(x²) + ε)` for RMSNorm.
+    /// `hook_scale` `[n, 1]`: `sqrt(mean((x-μ)²) + ε)` for LayerNorm, `sqrt(mean(x²) + ε)` for RMSNorm
+    /// (TransformerLens `[batch, pos, 1]`).
     case scale = "hook_scale"
-    /// `hook_normalized` `[n, d]`: `(x-μ)/scale` (or `x/scale`), before the affine `γ`, `β`.
+    /// `hook_normalized` `[n, d]`: `(x-μ)/scale` (or `x/scale`), before the affine `γ`, `β`. Equal to
+    /// TransformerLens's for RMSNorm and for its folded `LayerNormPre`; TransformerLens's unfolded
+    /// `LayerNorm` fires it after `w`, `b`, i.e. at this value `·γ + β` (docs/methods.md §0.5).
     case normalized = "hook_normalized"
 }
 
@@ -42,19 +51,29 @@ public enum BlockSite: Hashable, Sendable {
     case residPre
     /// `ln1.*`: pre-norm: before attention; post-norm (BERT): after attention, on `resid_mid`.
     case ln1(NormSite)
-    /// `attn.hook_q` `[n, H, dh]` (after rotary embeddings where the model has them).
+    /// `attn.hook_q` `[n, H, dh]`: the query projection (bias included), **before** any rotary
+    /// embedding (TransformerLens `[batch, pos, head_index, d_head]`).
     case q
-    /// `attn.hook_k` `[n, Hkv, dh]` (after rotary embeddings).
+    /// `attn.hook_k` `[n, Hkv, dh]`: the key projection, before any rotary embedding. With
+    /// grouped-query attention only the `Hkv` key heads (TransformerLens's default, ungrouped off).
     case k
-    /// `attn.hook_v` `[n, Hkv, dh]`.
+    /// `attn.hook_v` `[n, Hkv, dh]`: the value projection.
     case v
-    /// `attn.hook_attn_scores` `[H, n, n]`: scaled `q·kᵀ` with masked entries set to `-inf`, before softmax.
+    /// `attn.hook_rot_q` `[n, H, dh]`: `hook_q` after the rotary embedding — the queries the scores
+    /// use. Rotary models only (Llama, Mistral, Qwen2); GPT-2, BERT and ViT have no such point.
+    case rotQ
+    /// `attn.hook_rot_k` `[n, Hkv, dh]`: `hook_k` after the rotary embedding. Rotary models only.
+    case rotK
+    /// `attn.hook_attn_scores` `[H, n, n]`: scaled `q·kᵀ` (of the rotated `q`, `k` in rotary models)
+    /// with masked entries set to `-inf`, before softmax (TransformerLens `[batch, head_index,
+    /// query_pos, key_pos]`).
     case attnScores
     /// `attn.hook_pattern` `[H, n, n]`: softmax of the scores; rows are queries, columns keys.
     case pattern
     /// `attn.hook_z` `[n, H, dh]`: `pattern · v` per head.
     case z
-    /// `attn.hook_result` `[n, H, d]`: each head's output `z_h · W_O^h`, without the output bias.
+    /// `attn.hook_result` `[n, H, d]`: each head's output `z_h · W_O^h`, without the output bias
+    /// (TransformerLens `[batch, pos, head_index, d_model]`, with `use_attn_result`).
     /// Computed only when captured or intervened on.
     case result
     /// `hook_attn_out` `[n, d]`: the attention output `Σ_h result_h + b_O`.
@@ -83,6 +102,8 @@ public enum BlockSite: Hashable, Sendable {
         case .q: "attn.hook_q"
         case .k: "attn.hook_k"
         case .v: "attn.hook_v"
+        case .rotQ: "attn.hook_rot_q"
+        case .rotK: "attn.hook_rot_k"
         case .attnScores: "attn.hook_attn_scores"
         case .pattern: "attn.hook_pattern"
         case .z: "attn.hook_z"
@@ -100,8 +121,8 @@ public enum BlockSite: Hashable, Sendable {
     }
 
     static let all: [BlockSite] = [
-        .residPre, .ln1(.scale), .ln1(.normalized), .q, .k, .v, .attnScores, .pattern, .z, .result,
-        .attnOut, .residMid, .ln2(.scale), .ln2(.normalized), .mlpPre, .mlpPreLinear, .mlpPost, .mlpOut,
+        .residPre, .ln1(.scale), .ln1(.normalized), .q, .k, .v, .rotQ, .rotK, .attnScores, .pattern, .z,
+        .result, .attnOut, .residMid, .ln2(.scale), .ln2(.normalized), .mlpPre, .mlpPreLinear, .mlpPost, .mlpOut,
         .residPost, .normalizedResidPost,
     ]
 }

@@ -7,7 +7,8 @@ extension TransformerModel {
         if weights.embeddings.position != nil { points.append(.posEmbed) }
         if weights.embeddings.tokenType != nil { points.append(.tokenTypeEmbed) }
         if weights.embeddings.norm != nil { points += [.embedLN(.scale), .embedLN(.normalized)] }
-        let attention: [BlockSite] = [.q, .k, .v, .attnScores, .pattern, .z, .result]
+        let rotation: [BlockSite] = if case .rotary = arch.position { [.rotQ, .rotK] } else { [] }
+        let attention: [BlockSite] = [.q, .k, .v] + rotation + [.attnScores, .pattern, .z, .result]
         let mlp: [BlockSite] = arch.mlp == .gated ? [.mlpPre, .mlpPreLinear, .mlpPost] : [.mlpPre, .mlpPost]
         for l in 0..<arch.layers {
             var sites: [BlockSite] = [.residPre]
@@ -29,5 +30,20 @@ extension TransformerModel {
             points += [.unembedIn, .unembedOut]
         }
         return points
+    }
+}
+
+extension Architecture {
+    /// The point holding the queries the attention scores are computed from: `hook_rot_q` (after
+    /// the rotation) in rotary models, `hook_q` otherwise. Analyses that recompute scores or
+    /// patterns read this one.
+    public var scoredQuery: BlockSite {
+        if case .rotary = position { .rotQ } else { .q }
+    }
+
+    /// The point holding the keys the attention scores are computed from: `hook_rot_k` in rotary
+    /// models, `hook_k` otherwise.
+    public var scoredKey: BlockSite {
+        if case .rotary = position { .rotK } else { .k }
     }
 }

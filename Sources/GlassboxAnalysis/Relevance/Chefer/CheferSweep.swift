@@ -95,7 +95,8 @@ struct CheferSweep {
     func attention(layer l: Int, _ r: Tensor, input x: Tensor) throws -> Tensor {
         let arch = architecture, w = weights.blocks[l].attention
         let (H, Hkv, dh) = (arch.heads, arch.kvHeads, arch.headDim)
-        let q = try tensor(.block(l, .q)), k = try tensor(.block(l, .k)), v = try tensor(.block(l, .v))
+        let q = try tensor(.block(l, arch.scoredQuery)), k = try tensor(.block(l, arch.scoredKey))   // rotated (RoPE)
+        let v = try tensor(.block(l, .v))
         let z = try tensor(.block(l, .z))
         let rZ = CheferRules.linear(w.output, input: z.reshaped([n, H * dh]), relevance: r)   // [n, H·dh]
         var rQ = Tensor.zeros([n, H, dh]), rK = Tensor.zeros([n, Hkv, dh]), rV = Tensor.zeros([n, Hkv, dh])

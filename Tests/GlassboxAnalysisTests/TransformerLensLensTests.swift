@@ -1,0 +1,111 @@
+import Foundation
+import GlassboxAnalysis
+import GlassboxRuntime
+import GlassboxTensor
+import GlassboxTestSupport
+import XCTest
+
+/// The logit lens and direct logit attribution against TransformerLens's own functions
+/// (scripts/fixtures/generate_transformerlens.py, TransformerLens 2.18; docs/methods.md §5.4), on
+/// every GPT-2 fixture and llama-gqa. Tolerance 1e-4 (the hook tests' tolerance), fp32 both sides.
+///
+/// - Lens: TransformerLens's `unembed(accumulated_resid(apply_ln=True))` (ln_final recomputed per
+///   row) and, for the attention and MLP sites, `unembed(apply_ln_to_stack(decompose_resid(mode=…),
+///   recompute_ln=True))`, from a model with fold_ln, center_writing_weights, center_unembed and
+///   fold_value_biases off (the weights as in the checkpoint, as Glassbox loads them).
+/// - DLA: `logit_attrs(get_full_resid_decomposition(expand_neurons=True))` from the same checkpoint
+///   loaded with fold_ln on and the rest still off — TransformerLens's `apply_ln_to_stack` divides by
+///   the cached ln_final scale but applies ln_final's weight and bias only when they are folded into
+///   W_U and b_U, which is therefore the configuration its DLA is defined for.
+final class TransformerLensLensTests: XCTestCase {
+    static let tolerance: Float = 1e-4
+
+    func testLogitLensMatchesTransformerLens() throws {
+        var compared = 0, worst: Float = 0
+        for name in TransformerLensGolden.models {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let readout = try LensReadout.natural(for: model)
+            for (caseName, golden) in try TransformerLensGolden.cases(name) {
+                let input = ModelInput.tokens(golden.inputIDs, types: nil)
+                let final = try golden.tensor("logits")                                       // [n, V]
+                let (n, v) = (final.shape[0], final.shape[1])
+                for site in LensSite.allCases {
+                    let label = "\(name)/\(caseName) \(site)"
+                    let expected = try golden.tensor("lens.\(site.rawValue)")                  // [rows, n, V]
+                    let states = try LogitLens.collect(model, input, site: site)
+                    XCTAssertEqual(states.states.count, expected.shape[0], label)
+                    for (r, state) in states.states.enumerated() where r < expected.shape[0] {
+                        let ours = readout.logits(state)
+                        assertClose(ours, expected.row(r), tolerance: Self.tolerance, "\(label) row \(r)")
+                        worst = max(worst, zip(ours.storage, expected.row(r).storage).map { abs($0 - $1) }.max() ?? 0)
+                    }
+                    // The lens table itself: KL(final ‖ lens) and the top-1, from TransformerLens's logits.
+                    let result = try LogitLens.run(model, input, options: .init(site: site, topK: 1))
+                    for (r, row) in result.rows.enumerated() {
+                        for cell in row.cells {
+                            let p = cell.position
+                            let lens = (0..<v).map { Double(expected[r, p, $0]) }
+                            let fin = (0..<v).map { Double(final[p, $0]) }
+                            let kl = Self.kl(fin, lens)
+                            XCTAssertEqual(Double(cell.kl), kl, accuracy: 1e-4 * max(1, kl), "\(label) \(row.label) KL at \(p)")
+                            let sorted = lens.sorted(by: >)
+                            if v < 2 || sorted[0] - sorted[1] > 1e-4 {
+                                XCTAssertEqual(cell.top.first?.id, lens.indices.max { lens[$0] < lens[$1] }, "\(label) \(row.label) top-1 at \(p)")
+                            }
+                        }
+                    }
+                    compared += 1
+                }
+                XCTAssertEqual(n, golden.inputIDs.count)
+            }
+        }
+        print("TransformerLens lens parity: \(compared) case × site tables, max |Δ logit| \(worst)")
+        XCTAssertEqual(compared, 3 * 16)   // 5 GPT-2 fixtures × 3 cases (gpt2-copy: 1) + llama-gqa × 3, three sites each
+    }
+
+    func testDirectLogitAttributionMatchesTransformerLens() throws {
+        var compared = 0, worst: Float = 0
+        for name in TransformerLensGolden.models {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let (L, H) = (model.architecture.layers, model.architecture.heads)
+            for (caseName, golden) in try TransformerLensGolden.cases(name) {
+                let input = ModelInput.tokens(golden.inputIDs, types: nil)
+                let cases: [[String: Any]] = try golden.metadata("dla")
+                XCTAssertGreaterThanOrEqual(cases.count, 2, "\(name)/\(caseName)")
+                for (i, c) in cases.enumerated() {
+                    let position = try XCTUnwrap(c["position"] as? Int), target = try XCTUnwrap(c["target"] as? Int)
+                    let contrast = c["contrast"] as? Int
+                    let label = "\(name)/\(caseName) DLA \(i) (p \(position), t \(target), c \(contrast.map(String.init) ?? "-"))"
+                    let r = try DirectLogitAttribution.run(model, input, position: position, target: target, contrast: contrast)
+                    let pairs: [(String, Tensor, Tensor)] = [
+                        ("heads", Tensor(shape: [L, H], storage: Array(r.heads.joined())), try golden.tensor("dla.\(i).heads")),
+                        ("mlp", Tensor(shape: [L], storage: r.mlp), try golden.tensor("dla.\(i).mlp")),
+                        ("embeddings", Tensor(shape: [1], storage: [r.embeddings]), try golden.tensor("dla.\(i).embed")),
+                        ("output biases", Tensor(shape: [1], storage: [(r.attentionBiases + r.mlpBiases).reduce(0, +)]),
+                         try golden.tensor("dla.\(i).bias")),
+                        ("β·w + b_U", Tensor(shape: [1], storage: [r.normBias]), try golden.tensor("dla.\(i).unembed_bias")),
+                        ("logit", Tensor(shape: [1], storage: [r.logit]), try golden.tensor("dla.\(i).logit")),
+                    ]
+                    for (part, ours, theirs) in pairs {
+                        assertClose(ours, theirs, tolerance: Self.tolerance, "\(label) \(part)")
+                        worst = max(worst, zip(ours.storage, theirs.storage).map { abs($0 - $1) }.max() ?? 0)
+                    }
+                    compared += 1
+                }
+            }
+        }
+        print("TransformerLens DLA parity: \(compared) attributions, max |Δ| \(worst)")
+        XCTAssertEqual(compared, 43)   // 3 per case (last position, with a contrast, a middle one), 2 for one-token inputs
+    }
+
+    /// `KL(p ‖ q)` in nats from two logit vectors, in Double.
+    static func kl(_ final: [Double], _ lens: [Double]) -> Double {
+        func logSoftmax(_ x: [Double]) -> [Double] {
+            let m = x.max()!
+            let lse = m + log(x.reduce(0) { $0 + exp($1 - m) })
+            return x.map { $0 - lse }
+        }
+        let (lp, lq) = (logSoftmax(final), logSoftmax(lens))
+        return zip(lp, lq).reduce(0) { $0 + exp($1.0) * ($1.0 - $1.1) }
+    }
+}
