@@ -46,7 +46,8 @@ struct ExplainCommand: ParsableCommand {
     var startLayer: Int?
     @Option(help: "Attention methods: head fusion (mean, max, min).") var headFusion: FusionOption = .mean
     @Flag(help: "Rollout/flow: leave out the residual identity.") var noResidual = false
-    @Option(help: "Rollout: fraction of the lowest weights discarded per layer.") var discardRatio: Float = 0
+    @Option(help: "Rollout and flow: fraction of the lowest fused weights set to 0 per layer (as jacobgil/vit-explain; entry [0, 0] is kept).")
+    var discardRatio: Double = 0
     @Flag(help: "Flow: compute even when it would take long.") var force = false
 
     @Option(help: "AtMan: factor on the suppressed attention columns (0.1 keeps 10%).") var factor: Float = 0.1

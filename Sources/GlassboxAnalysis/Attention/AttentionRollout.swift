@@ -10,11 +10,14 @@ public struct RolloutOptions: Sendable, Equatable {
     /// Add the identity for the residual stream before renormalising (official: on).
     public var addResidual: Bool = true
     /// Fraction of the lowest fused weights of each layer set to 0 before adding the identity
-    /// (jacobgil/vit-explain; 0 = off). Entry `[0, 0]` is never discarded.
-    public var discardRatio: Float = 0
+    /// (0 = off), with jacobgil/vit-explain's semantics: the `k = ⌊n²·r⌋` lowest entries of the
+    /// flattened matrix are chosen, then entry `[0, 0]` is left out of that choice (so `k − 1`
+    /// entries are zeroed when it was among the `k` lowest). Masked (zero) weights of causal
+    /// models count among the lowest. A `Double`, so that `⌊n²·r⌋` equals Python's `int(n*n*r)`.
+    public var discardRatio: Double = 0
 
     /// Options from their fields, as listed above; checked when rollout runs.
-    public init(startLayer: Int = 0, headFusion: HeadFusion = .mean, addResidual: Bool = true, discardRatio: Float = 0) {
+    public init(startLayer: Int = 0, headFusion: HeadFusion = .mean, addResidual: Bool = true, discardRatio: Double = 0) {
         (self.startLayer, self.headFusion, self.addResidual, self.discardRatio) = (startLayer, headFusion, addResidual, discardRatio)
     }
 
@@ -33,15 +36,21 @@ public enum AttentionRollout {
     public static func layerMatrix(_ pattern: Tensor, options: RolloutOptions) -> Tensor {
         var a = options.headFusion.fuse(pattern)                              // [n, n]
         let n = a.shape[0]
-        if options.discardRatio > 0 {
-            // Zero the lowest fraction (flattened), never entry 0 (jacobgil keeps the CLS→CLS weight).
-            let drop = Int(Float(a.count) * options.discardRatio)
-            let order = (1..<a.count).sorted { a.storage[$0] < a.storage[$1] }
-            for i in order.prefix(drop) { a.storage[i] = 0 }
-        }
+        if options.discardRatio > 0 { discardLowest(&a, ratio: options.discardRatio) }
         if options.addResidual { for i in 0..<n { a[i, i] += 1 } }
         normalizeRows(&a)
         return a
+    }
+
+    /// jacobgil/vit-explain `vit_rollout.rollout`: `flat.topk(int(n²·r), largest=False)` over all
+    /// entries of `a [n, n]`, then `indices[indices != 0]` set to 0. Ties are taken in index order
+    /// (torch.topk leaves their order unspecified; only equal non-zero weights straddling the cut
+    /// would tell the two apart).
+    static func discardLowest(_ a: inout Tensor, ratio: Double) {
+        let k = Int(Double(a.count) * ratio)
+        guard k > 0 else { return }
+        let order = a.storage.indices.sorted { (a.storage[$0], $0) < (a.storage[$1], $1) }
+        for i in order.prefix(k) where i != 0 { a.storage[i] = 0 }
     }
 
     /// The full rollout matrix `R = Ã_last ⋯ Ã_first` `[n, n]` from bottom-to-top layer matrices.

@@ -7,13 +7,14 @@ public struct CheferOptions: Sendable, Equatable {
     /// (`BERT ExplanationGenerator.generate_LRP`, `start_layer=11` of bert-base's 12), 0 otherwise
     /// (ViT, and causal LMs, which the reference does not cover). Transformer attribution only.
     public var startLayer: Int?
-    /// Row-normalise `Ā + I` before multiplying. Off: the reference's transformer attribution
-    /// (`ViT_LRP.compute_rollout_attention` and the BERT `ExplanationGenerator` have the
-    /// normalisation commented out); docs/methods.md §3.2 describes it on (BERT.py's unused copy).
-    public var normalizeRows: Bool
+    /// Row-normalise `Ā + I` before multiplying; nil = the reference's defaults: on for text
+    /// encoders (the BERT `ExplanationGenerator.compute_rollout_attention` divides each row by its
+    /// sum), off otherwise (`ViT_LRP.compute_rollout_attention` has the division commented out;
+    /// causal LMs, which the reference does not cover, follow ViT).
+    public var normalizeRows: Bool?
 
     /// Options from their fields, as listed above; `startLayer` is checked when the method runs.
-    public init(startLayer: Int? = nil, normalizeRows: Bool = false) {
+    public init(startLayer: Int? = nil, normalizeRows: Bool? = nil) {
         (self.startLayer, self.normalizeRows) = (startLayer, normalizeRows)
     }
 }
@@ -26,8 +27,8 @@ public struct CheferOptions: Sendable, Equatable {
 ///
 /// Two sweeps over one forward pass: the plain gradient (keeping every head's `∇A`, `L·H·n²`
 /// floats) and Chefer's LRP (`CheferSweep`). Returns scores over all `n` positions (vision:
-/// `[CLS]` first, the reference reads `[1:]`; text encoders: `[CLS]`'s own entry set to 0 as the
-/// BERT code does).
+/// `[CLS]` first, the reference reads `[1:]`; text encoders: the `[CLS]` entry set to the row's
+/// minimum, as the BERT code's `rollout[:, 0, 0] = rollout[:, 0].min()`).
 public enum TransformerAttribution {
     /// Chefer et al.'s transformer attribution (CVPR 2021, Eqs. 13–14) of `target`: one forward
     /// pass, the plain-gradient sweep and Chefer's LRP sweep, then the rollout of
@@ -40,7 +41,9 @@ public enum TransformerAttribution {
     public static func explain(_ model: TransformerModel, _ input: ModelInput, target: RelevanceTarget = .top(),
                                options: CheferOptions = CheferOptions()) throws -> TokenScores {
         let arch = model.architecture
-        let start = options.startLayer ?? (arch.mask == .bidirectional && arch.image == nil ? arch.layers - 1 : 0)
+        let textEncoder = arch.mask == .bidirectional && arch.image == nil
+        let start = options.startLayer ?? (textEncoder ? arch.layers - 1 : 0)
+        let normalizeRows = options.normalizeRows ?? textEncoder
         guard start >= 0, start < arch.layers else { throw AnalysisError.layerOutOfRange(start, layers: arch.layers) }
         let position = try Relevance.resolvePosition(target, input: input, architecture: arch)
         let forward = try model.forward(input, capture: CheferSweep.capture, logitRows: .positions([position]))
@@ -62,9 +65,9 @@ public enum TransformerAttribution {
         try chefer.blocks(try chefer.headRelevance(target, position: position, forward: forward), stopLayer: start)
 
         let matrices = (start..<arch.layers).map { cams.values[$0] ?? .zeros([n, n]) }
-        var row = CheferRollout.row(matrices, position: explained.position, normalizeRows: options.normalizeRows)
-        if arch.mask == .bidirectional, arch.image == nil { row[0] = 0 }   // the BERT code's rollout[:, 0, 0] = 0
-        return TokenScores(method: "chefer", parameters: ["startLayer": "\(start)", "normalizeRows": "\(options.normalizeRows)",
+        var row = CheferRollout.row(matrices, position: explained.position, normalizeRows: normalizeRows)
+        if textEncoder, let least = row.min() { row[0] = least }   // the BERT code's rollout[:, 0, 0] = rollout[:, 0].min()
+        return TokenScores(method: "chefer", parameters: ["startLayer": "\(start)", "normalizeRows": "\(normalizeRows)",
                                                           "target": explained.ids.map(String.init).joined(separator: ",")],
                            position: explained.position, scores: row, image: arch.image)
     }
