@@ -38,7 +38,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional,
             help: "Rollout, flow and chefer: first layer multiplied in (default 0; chefer on text encoders: the last layer, as the reference).")
     var startLayer: Int?
-    @Option(help: "Rollout, flow and attention: head fusion (mean, max, min; default mean).") var headFusion: FusionOption?
+    @Option(help: "Rollout, flow and attention: how heads are fused (default mean).") var headFusion: FusionOption?
     @Flag(help: "Rollout/flow: leave out the residual identity.") var noResidual = false
     @Option(parsing: .unconditional, help: "Rollout/flow: fraction of the lowest weights discarded per layer (default 0).")
     var discardRatio: Float?
