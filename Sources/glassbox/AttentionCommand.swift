@@ -15,26 +15,39 @@ struct AttentionCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
 
-    @Option(help: "The layer (default: the last for matrix and lines; all for the grid).") var layer: Int?
-    @Option(help: "A head; repeat for several (default: all; the matrix view then shows their mean).") var head: [Int] = []
+    @Option(parsing: .unconditional, help: "The layer (default: the last for matrix and lines; all for the grid).") var layer: Int?
+    @Option(parsing: .unconditionalSingleValue, help: "A head; repeat for several (default: all; the matrix view then shows their mean).")
+    var head: [Int] = []
     @Option(help: "matrix, grid or lines (default: matrix when --layer and --head are given, else grid).")
     var view: AttentionView?
-    @Option(help: "Lines view: only the lines of this query position.") var query: Int?
-    @Option(help: "Grid view: tiles show at most this many positions per side (max-pooled).") var tile = 64
+    @Option(parsing: .unconditional, help: "Lines view: only the lines of this query position.") var query: Int?
+    @Option(parsing: .unconditional, help: "Grid view: tiles show at most this many positions per side (max-pooled; default 64).")
+    var tile: Int?
 
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/attention-VIEW-MODEL.png).")
     var out: String?
     @Flag(help: "Print the attention weights as one JSON object on stdout.") var json = false
 
+    /// The view drawn: `--view`, or matrix when `--layer` and `--head` are given, else grid.
+    var chosenView: AttentionView { view ?? (layer != nil && !head.isEmpty ? .matrix : .grid) }
+
     func validate() throws {
-        if tile < 1 { throw ValidationError("--tile must be at least 1") }
+        if let tile, tile < 1 { throw ValidationError("--tile must be at least 1, got \(tile)") }
+        if let layer, layer < 0 { throw ValidationError("--layer must not be negative, got \(layer)") }
+        if let bad = head.first(where: { $0 < 0 }) { throw ValidationError("--head must not be negative, got \(bad)") }
+        if query != nil && chosenView != .lines {
+            throw ValidationError("--query applies to --view lines, not the \(chosenView.rawValue) view")
+        }
+        if tile != nil && chosenView != .grid {
+            throw ValidationError("--tile applies to --view grid, not the \(chosenView.rawValue) view")
+        }
     }
 
     func run() throws {
         let loaded = try modelOptions.load(image: input.image != nil)
         let arch = loaded.model.architecture
         let prepared = try PreparedInput.prepare(loaded, input: input)
-        let view = self.view ?? (layer != nil && !head.isEmpty ? .matrix : .grid)
+        let view = chosenView
         let heads = head.isEmpty ? nil : head
         let layers: [Int]? = view == .grid ? layer.map { [$0] } : [layer ?? arch.layers - 1]
         let causal = arch.mask == .causal
@@ -42,38 +55,22 @@ struct AttentionCommand: ParsableCommand {
 
         // JSON carries the full weights; the grid picture pools long inputs while streaming.
         let maps = try AttentionMaps.collect(loaded.model, prepared.modelInput, layers: layers, heads: heads,
-                                             maxSize: json || view != .grid ? nil : tile)
+                                             maxSize: json || view != .grid ? nil : tile ?? 64)
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "attention-\(view.rawValue)-\(name)")
-        let figure: any Figure
-        switch view {
-        case .matrix:
-            let map = maps[0]
-            let fused = HeadFusion.mean.fuse(map.patterns)
-            let which = map.heads.count == 1 ? "head \(map.heads[0])" : "mean of \(map.heads.count) heads"
-            figure = AttentionMatrix(weights: try scoreMatrix(fused), tokens: labels,
-                                     title: "Layer \(map.layer), \(which) · \(name)", causal: causal)
-        case .grid:
-            let tiles = try maps.map { map in try (0..<map.heads.count).map { try scoreMatrix(map.patterns.row($0)) } }
-            figure = HeadGrid(attention: tiles, layerLabels: maps.map { "L\($0.layer)" },
-                              headLabels: maps[0].heads.map { "H\($0)" },
-                              title: "Attention of \(maps.count) layers × \(maps[0].heads.count) heads, \(prepared.count) positions · \(name)",
-                              causal: causal)
-        case .lines:
-            let map = maps[0]
-            if let query, query < 0 || query >= prepared.count {
-                throw CLIError.positionOutOfRange(query, length: prepared.count)
-            }
-            figure = AttentionLines(tokens: labels, attention: try (0..<map.heads.count).map { try scoreMatrix(map.patterns.row($0)) },
-                                    headLabels: map.heads.map { "head \($0)" }, query: query,
-                                    title: "Layer \(map.layer) · \(name)")
+        if view == .lines, let query, query < 0 || query >= prepared.count {
+            throw CLIError.positionOutOfRange(query, length: prepared.count)
         }
-        let report = try figure.render(to: url, scale: 2)
+        let panels = maps.map { ResultFigures.AttentionPanel(layer: $0.layer, heads: $0.heads, patterns: $0.patterns) }
+        let figure = try ResultFigures.attention(view: view.rawValue, panels: panels, labels: labels, name: name, causal: causal,
+                                                 query: query)
+        let output = OutputTransaction()
+        let report = try output.render(figure, to: url)
         for warning in report.warnings { Console.note("warning: \(warning)") }
         if json {
-            try Console.json([
+            var object: [String: Any] = [
                 "glassbox": GlassboxVersion.string, "command": "attention", "model": loaded.jsonDescription,
-                "layers": maps.map(\.layer), "heads": maps.first?.heads ?? [],
+                "layers": maps.map(\.layer), "heads": maps.first?.heads ?? [], "view": view.rawValue, "causal": causal,
                 "tokens": prepared.jsonTokens,
                 "attention": maps.map { map in
                     (0..<map.heads.count).map { h in
@@ -81,14 +78,15 @@ struct AttentionCommand: ParsableCommand {
                         return (0..<m.shape[0]).map { i in m.row(i).storage.map(Double.init) }
                     }
                 },
-            ])
+            ]
+            if let query { object["query"] = query }
+            try JSONOutput.check(object)
+            try output.commit()
+            try Console.json(object)
             Console.note("picture: \(url.path)")
         } else {
+            try output.commit()
             print("picture: \(url.path)")
         }
-    }
-
-    private func scoreMatrix(_ t: Tensor) throws -> ScoreMatrix {
-        try ScoreMatrix(rows: t.shape[0], columns: t.shape[1], values: t.storage)
     }
 }

@@ -33,3 +33,24 @@ enum CLIError: Error, LocalizedError {
 /// Bad usage that is only visible once the model is loaded (an option that does not fit this
 /// model): reported like a parse error, with exit code 2.
 protocol UsageProblem: LocalizedError {}
+
+/// An option that does not fit the model or the file read (exit code 2), in words.
+struct UsageMistake: UsageProblem {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var errorDescription: String? { message }
+}
+
+/// swift-argument-parser's usage messages on one line: the bullet list of valid values it gives
+/// for long enums (`--method`) becomes `'a', 'b' or 'c'`, as it writes short ones.
+enum UsageMessage {
+    static func line(_ message: String) -> String {
+        var lines = message.split(separator: "\n").map(String.init)
+        guard let first = lines.first else { return message }
+        let bullets = lines.dropFirst().prefix { $0.hasPrefix("  - ") }.map { "'\($0.dropFirst(4))'" }
+        if first.hasSuffix("one of the following:"), !bullets.isEmpty {
+            lines = [first.dropLast("the following:".count) + bullets.dropLast().joined(separator: ", ") + " or " + bullets.last! + "."]
+        }
+        return lines[0]
+    }
+}

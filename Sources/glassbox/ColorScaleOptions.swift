@@ -9,21 +9,33 @@ enum ColorScaleOption: String, ExpressibleByArgument, CaseIterable {
 /// The colour-scale options of the commands that draw signed scores (`explain`, `render`).
 struct ColorScaleOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
-        "How the colour scale's end is chosen: robust (the largest |score| inside Tukey's far-out fence Q3 + 3·IQR; outliers are clipped and marked ▲) or max (the largest |score|, nothing clipped). The picture's legend states which.",
+        "How the colour scale's end is chosen: robust (the default: the largest |score| inside Tukey's far-out fence Q3 + 3·IQR; outliers are clipped and marked ▲) or max (the largest |score|, nothing clipped). The picture's legend states which.",
         valueName: "robust|max"))
-    var colorScale: ColorScaleOption = .robust
-    @Option(help: ArgumentHelp("A fixed colour scale −X…X (X > 0); larger |scores| are clipped and marked ▲. Overrides --color-scale.", valueName: "X"))
+    var colorScale: ColorScaleOption?
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("A fixed colour scale −X…X (X > 0); larger |scores| are clipped and marked ▲. Instead of --color-scale.", valueName: "X"))
     var colorLimit: Double?
 
     func validate() throws {
         if let colorLimit, !(colorLimit.isFinite && colorLimit > 0) {
-            throw ValidationError("--color-limit must be a positive number, got \(colorLimit)")
+            throw ValidationError("--color-limit must be a positive number, got \(colorLimit.asTyped)")
+        }
+        if colorLimit != nil && colorScale != nil {
+            throw ValidationError("give --color-scale or --color-limit, not both (--color-limit fixes the scale)")
         }
     }
+
+    /// The option given, if any (for results without a colour scale).
+    var given: String? { colorLimit != nil ? "--color-limit" : colorScale != nil ? "--color-scale" : nil }
 
     /// The rule these options select.
     var scoreLimit: ScoreLimit {
         if let colorLimit { return .fixed(colorLimit) }
-        switch colorScale { case .robust: return .robust; case .max: return .maxAbs }
+        switch colorScale ?? .robust { case .robust: return .robust; case .max: return .maxAbs }
     }
+}
+
+extension Double {
+    /// `-1` rather than `-1.0` for whole numbers, as the user typed them.
+    var asTyped: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : "\(self)" }
 }

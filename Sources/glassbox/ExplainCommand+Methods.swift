@@ -27,13 +27,13 @@ extension ExplainCommand {
         let arch = loaded.model.architecture
         guard let id = target.id else { throw TargetProblem.noHead(arch.modelType) }
         var options = AtMan.Options()
-        options.factor = factor
-        options.kappa = noConceptual ? nil : kappa
+        if let factor { options.factor = factor }
+        if noConceptual { options.kappa = nil } else if let kappa { options.kappa = kappa }
         if prepared.count >= 32 { options.progress = AtMan.stderrProgress() }
         let atmanTarget: AtMan.Target = if case .sequenceClassification = arch.head { .label(id) }
             else { .token(id: id, position: target.position) }
         var groups: [TokenGroup] = []
-        if granularity != .token {
+        if let granularity, granularity != .token {
             guard let encoding = prepared.encoding, let text = prepared.prompt else { throw ExplainProblem.wordsNeedPrompt }
             groups = granularity == .word ? TokenGrouping.words(encoding, text: text) : TokenGrouping.sentences(encoding, text: text)
             if arch.mask == .causal { groups = groups.filter { ($0.tokenIndices.min() ?? 0) <= target.position } }

@@ -37,36 +37,40 @@ struct ExplainCommand: ParsableCommand {
     var method: ExplainMethod = .attnlrp
     @Option(help: "The predicted token (text) or class label to explain (default: the top prediction).")
     var target: String?
-    @Option(help: "The predicted token id or class index to explain.") var targetId: Int?
-    @Option(help: "The position whose prediction is explained (default: last token; [CLS] or the first mask for encoders).")
+    @Option(parsing: .unconditional, help: "The predicted token id or class index to explain.") var targetId: Int?
+    @Option(parsing: .unconditional, help: "The position whose prediction is explained (default: last token; [CLS] or the first mask for encoders).")
     var position: Int?
     @Flag(help: "Aggregate scores per word (sum), using the tokenizer's offsets.") var words = false
 
-    @Option(help: "Rollout, flow and chefer: first layer multiplied in (default 0; chefer on text encoders: the last layer, as the reference).")
+    @Option(parsing: .unconditional,
+            help: "Rollout, flow and chefer: first layer multiplied in (default 0; chefer on text encoders: the last layer, as the reference).")
     var startLayer: Int?
-    @Option(help: "Attention methods: head fusion (mean, max, min).") var headFusion: FusionOption = .mean
+    @Option(help: "Rollout, flow and attention: how heads are fused (default mean).") var headFusion: FusionOption?
     @Flag(help: "Rollout/flow: leave out the residual identity.") var noResidual = false
-    @Option(help: "Rollout and flow: fraction of the lowest fused weights set to 0 per layer (as jacobgil/vit-explain; entry [0, 0] is kept).")
-    var discardRatio: Double = 0
+    @Option(parsing: .unconditional,
+            help: "Rollout and flow: fraction of the lowest fused weights set to 0 per layer (default 0; as jacobgil/vit-explain, entry [0, 0] kept).")
+    var discardRatio: Double?
     @Flag(help: "Flow: compute even when it would take long.") var force = false
 
-    @Option(help: "AtMan: factor on the suppressed attention columns (0.1 keeps 10%).") var factor: Float = 0.1
-    @Option(help: "AtMan: cosine threshold of conceptual suppression (embeddings at least this similar are suppressed too).")
-    var kappa: Float = 0.6
+    @Option(parsing: .unconditional, help: "AtMan: factor on the suppressed attention columns (default 0.1: keeps 10%).")
+    var factor: Float?
+    @Option(parsing: .unconditional,
+            help: "AtMan: cosine threshold of conceptual suppression (default 0.6: embeddings at least this similar are suppressed too).")
+    var kappa: Float?
     @Flag(help: "AtMan: suppress only the explained tokens themselves.") var noConceptual = false
-    @Option(help: "AtMan: suppress by token, word or sentence.") var granularity: GranularityOption = .token
+    @Option(help: "AtMan: suppress by token, word or sentence (default token).") var granularity: GranularityOption?
 
     @Option(help: "Gradient methods: logit (+1 at the target logit, LXT's default) or contrastive (+1 at the target, −1/V elsewhere).")
     var seed: SeedOption?
     @Option(help: "Gradient methods: explain logit(target) − logit(this token or class).") var contrast: String?
-    @Option(help: "Gradient methods: the token id or class index of --contrast.") var contrastId: Int?
+    @Option(parsing: .unconditional, help: "Gradient methods: the token id or class index of --contrast.") var contrastId: Int?
     @Option(help: "Gradient methods on text encoders: explain the cosine similarity of the mean-pooled embeddings of the input and this text.")
     var compare: String?
-    @Option(help: ArgumentHelp("Like --compare, with the second input as token ids.", valueName: "1,2,3")) var compareIds: String?
+    @Option(parsing: .unconditional, help: ArgumentHelp("Like --compare, with the second input as token ids.", valueName: "1,2,3")) var compareIds: String?
     @Flag(help: "LRP methods: also draw the head relevance (layers × heads) beside the picture (NAME-heads.png).")
     var heads = false
     @Flag(help: "LRP methods: also list and draw the most relevant FFN neurons (NAME-neurons.png).") var neurons = false
-    @Option(help: "With --neurons: how many neurons.") var neuronCount = 20
+    @Option(parsing: .unconditional, help: "With --neurons: how many neurons (default 20).") var neuronCount: Int?
 
     @OptionGroup var colorScale: ColorScaleOptions
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/explain-METHOD-MODEL.png).")
@@ -75,10 +79,12 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         if target != nil && targetId != nil { throw ValidationError("give --target or --target-id, not both") }
-        if !(0..<1).contains(discardRatio) { throw ValidationError("--discard-ratio must be in [0, 1)") }
-        if let startLayer, startLayer < 0 { throw ValidationError("--start-layer must not be negative") }
-        if !(0...1).contains(factor) { throw ValidationError("--factor must be in [0, 1]") }
-        if !(-1...1).contains(kappa) { throw ValidationError("--kappa must be in [-1, 1]") }
+        if let discardRatio, !(0..<1).contains(discardRatio) {
+            throw ValidationError("--discard-ratio must be in [0, 1), got \(discardRatio)")
+        }
+        if let startLayer, startLayer < 0 { throw ValidationError("--start-layer must not be negative, got \(startLayer)") }
+        if let factor, !(0...1).contains(factor) { throw ValidationError("--factor must be in [0, 1], got \(factor)") }
+        if let kappa, !(-1...1).contains(kappa) { throw ValidationError("--kappa must be in [-1, 1], got \(kappa)") }
         if let usageProblem { throw ValidationError(usageProblem.errorDescription ?? "\(usageProblem)") }
     }
 
@@ -92,15 +98,16 @@ struct ExplainCommand: ParsableCommand {
         let target = try comparison.map { ResolvedTarget(position: 0, id: nil, text: $0.text, logit: nil, probability: nil) }
             ?? TargetResolver(loaded: loaded, prepared: prepared)
                 .resolve(position: position, text: self.target, id: targetId, contrastText: contrast, contrastID: contrastId)
-        let rollout = RolloutOptions(startLayer: startLayer ?? 0, headFusion: headFusion.fusion, addResidual: !noResidual,
-                                     discardRatio: discardRatio)
+        let fusion = (headFusion ?? .mean).fusion
+        let rollout = RolloutOptions(startLayer: startLayer ?? 0, headFusion: fusion, addResidual: !noResidual,
+                                     discardRatio: discardRatio ?? 0)
         let builder = ExplanationBuilder(loaded: loaded, prepared: prepared, target: target)
         let scores: TokenScores
         var parameters: [String: String] = [:]
         switch method {
         case .atman:
             let (result, groups) = try atman(loaded, prepared, target)
-            let record = granularity == .token
+            let record = (granularity ?? .token) == .token
                 ? try builder.record(result.scores, words: words)
                 : try builder.record(result.scores, groups: groups, groupScores: result.groupScores.map(Double.init))
             return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit)
@@ -109,7 +116,7 @@ struct ExplainCommand: ParsableCommand {
         case .flow:
             scores = try AttentionFlow.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .attention:
-            scores = try AttentionMaps.explainLastLayer(model, prepared.modelInput, position: target.position, fusion: headFusion.fusion)
+            scores = try AttentionMaps.explainLastLayer(model, prepared.modelInput, position: target.position, fusion: fusion)
         case .gae, .chefer:
             let objective = try GradientObjective(seed: seed, target: target, comparison: comparison, modelType: arch.modelType)
             scores = try cheferScores(model, prepared, objective)
@@ -120,7 +127,7 @@ struct ExplainCommand: ParsableCommand {
             let record = try builder.record(
                 result.tokenScores(image: arch.image), words: words,
                 heads: (0..<result.heads.shape[0]).map { l in result.heads.row(l).storage.map(Double.init) },
-                neurons: neurons ? NeuronRanking.top(result, count: neuronCount) : nil,
+                neurons: neurons ? NeuronRanking.top(result, count: neuronCount ?? 20) : nil,
                 positionRelevance: result.positions.map { Double($0.reduce(0, +)) },
                 parameters: objective.parameters.merging(["value": "\(result.target.value)"]) { a, _ in a })
             return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, latents: LatentPictures(heads: heads, neurons: neurons))

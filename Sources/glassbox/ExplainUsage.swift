@@ -18,6 +18,14 @@ enum ExplainUsage: UsageProblem, Equatable {
     case noHeadNeedsCompare(modelType: String, method: String)
     /// `--contrast` naming the target itself.
     case contrastIsTarget(String)
+    /// A method's own option (AtMan's, rollout/flow's, …) with another method.
+    case notForMethod(option: String, methods: [ExplainMethod], method: String)
+    /// An option that only works together with another one.
+    case needsOption(String, String)
+    /// `--words` or an AtMan `--granularity` with `--ids` or `--image`.
+    case wordsNeedPrompt(String)
+    /// `--position` for a classifier with a method that explains its one prediction.
+    case positionForClassifier(modelType: String, method: String)
 
     var errorDescription: String? {
         switch self {
@@ -39,6 +47,14 @@ enum ExplainUsage: UsageProblem, Equatable {
                 : "--compare explains the similarity of two texts' mean-pooled embeddings; this \(type) model reads images"
         case .noHeadNeedsCompare(let type, let method):
             "this \(type) checkpoint has no prediction head, so \(method) has no logit to explain: give --compare TEXT to explain the similarity to a second text, or use rollout, flow or attention with --position"
+        case .notForMethod(let option, let methods, let method):
+            "\(option) applies to \(methods.map(\.rawValue).joined(separator: ", ")), not \(method); leave it out or choose --method \(methods[0].rawValue)"
+        case .needsOption(let option, let other):
+            "\(option) applies only together with \(other)"
+        case .wordsNeedPrompt(let option):
+            "\(option) needs a text prompt (word boundaries come from the tokenizer's offsets), not --ids or --image"
+        case .positionForClassifier(let type, let method):
+            "--position chooses the row that rollout, flow and attention read; \(method) explains this \(type) classifier's one prediction, so leave out --position"
         case .contrastIsTarget(let text):
             "--contrast is the explained target itself (\(text.debugDescription)), so target − contrast is 0: choose another token or class"
         }
@@ -51,6 +67,13 @@ extension ExplainMethod {
     var usesGradient: Bool { [.attnlrp, .cpLRP, .gradInput, .gae, .chefer].contains(self) }
     /// The reverse-sweep (LRP) methods, which also give head and FFN-neuron relevance.
     var givesLatentRelevance: Bool { [.attnlrp, .cpLRP, .gradInput].contains(self) }
+
+    /// The methods each method-specific option applies to.
+    static let methodOptions: [(option: String, methods: [ExplainMethod])] = [
+        ("--factor", [.atman]), ("--kappa", [.atman]), ("--no-conceptual", [.atman]), ("--granularity", [.atman]),
+        ("--no-residual", [.rollout, .flow]), ("--discard-ratio", [.rollout, .flow]), ("--force", [.flow]),
+        ("--start-layer", [.rollout, .flow, .chefer]), ("--head-fusion", [.rollout, .flow, .attention]),
+    ]
 
     static var gradientMethods: String { allCases.filter(\.usesGradient).map(\.rawValue).joined(separator: ", ") }
     static var latentMethods: String { allCases.filter(\.givesLatentRelevance).map(\.rawValue).joined(separator: ", ") }
@@ -69,6 +92,19 @@ extension ExplainCommand {
         if !method.givesLatentRelevance, let option = [(heads, "--heads"), (neurons, "--neurons")].first(where: \.0)?.1 {
             return .needsLatentRelevance(option: option, method: method.rawValue)
         }
+        let given: [String: Bool] = [
+            "--factor": factor != nil, "--kappa": kappa != nil, "--no-conceptual": noConceptual, "--granularity": granularity != nil,
+            "--no-residual": noResidual, "--discard-ratio": discardRatio != nil, "--force": force,
+            "--start-layer": startLayer != nil, "--head-fusion": headFusion != nil,
+        ]
+        for (option, methods) in ExplainMethod.methodOptions where given[option] == true && !methods.contains(method) {
+            return .notForMethod(option: option, methods: methods, method: method.rawValue)
+        }
+        if kappa != nil && noConceptual { return .both("--kappa", "--no-conceptual") }
+        if neuronCount != nil && !neurons { return .needsOption("--neuron-count", "--neurons") }
+        let grouping = granularity.map { $0 != .token } ?? false
+        if words && grouping { return .both("--words", "--granularity \(granularity!.rawValue)") }
+        if (words || grouping) && input.promptText == nil { return .wordsNeedPrompt(words ? "--words" : "--granularity") }
         if contrast != nil && contrastId != nil { return .both("--contrast", "--contrast-id") }
         if compare != nil && compareIds != nil { return .both("--compare", "--compare-ids") }
         if comparing {
@@ -78,12 +114,13 @@ extension ExplainCommand {
             if let option = excluded.first(where: \.0)?.1 { return .compareExcludes(option) }
         }
         if (contrast != nil || contrastId != nil) && seed == .contrastive { return .contrastWithContrastiveSeed }
-        if neuronCount < 1 { return .badNeuronCount(neuronCount) }
+        if let neuronCount, neuronCount < 1 { return .badNeuronCount(neuronCount) }
         return nil
     }
 
     /// Mistakes that depend on the model: `--compare` needs a text encoder; gradient methods on a
-    /// model without a head need `--compare`.
+    /// model without a head need `--compare`; a classifier's prediction has no `--position`
+    /// (except for the attention methods, which read that row).
     func checkUsage(_ arch: Architecture) throws {
         if compare != nil || compareIds != nil {
             if arch.mask == .causal || arch.image != nil {
@@ -91,6 +128,9 @@ extension ExplainCommand {
             }
         } else if method.usesGradient && arch.head == .none {
             throw ExplainUsage.noHeadNeedsCompare(modelType: arch.modelType, method: method.rawValue)
+        }
+        if position != nil, arch.head != .none, !arch.head.predictsTokens, ![.rollout, .flow, .attention].contains(method) {
+            throw ExplainUsage.positionForClassifier(modelType: arch.modelType, method: method.rawValue)
         }
     }
 }

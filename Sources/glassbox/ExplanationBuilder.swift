@@ -64,15 +64,19 @@ struct ExplanationBuilder {
 /// Writes what `explain` shows: the table (or JSON) on stdout and the picture.
 enum ExplanationOutput {
     /// Draws the picture (and, with `latents`, the head and neuron pictures beside it), then prints
-    /// the table or the JSON and where the pictures are.
+    /// the table or the JSON and where the pictures are. All or nothing: the pictures replace
+    /// existing files only once every one of them and the JSON are ready.
     static func emit(_ record: ExplanationRecord, out: String?, json: Bool, scoreLimit: ScoreLimit = .robust,
                      latents: LatentPictures = LatentPictures()) throws {
         let url = try PictureOutput.url(out, defaultName: "explain-\(record.method)-\(PictureOutput.slug(record.model.name))")
-        let report = try record.figure(scoreLimit: scoreLimit).render(to: url, scale: 2)
+        let output = OutputTransaction()
+        let report = try output.render(try record.figure(scoreLimit: scoreLimit), to: url)
         for warning in report.warnings { Console.note("warning: \(warning)") }
-        let extras = try latents.write(record, beside: url)
-        if json {
-            FileHandle.standardOutput.write(try record.jsonData())
+        let extras = try latents.write(record, beside: url, into: output)
+        let data = json ? try JSONOutput.data(record) : nil
+        try output.commit()
+        if let data {
+            FileHandle.standardOutput.write(data)
             FileHandle.standardOutput.write(Data("\n".utf8))
             Console.note("picture: \(url.path)")
             for extra in extras { Console.note("\(extra.label) picture: \(extra.url.path)") }

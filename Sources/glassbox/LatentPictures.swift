@@ -16,17 +16,18 @@ struct LatentPictures {
         return folder.appendingPathComponent(ext.isEmpty ? stem : stem + "." + ext)
     }
 
-    /// Draws the requested pictures of `record` beside `picture`; returns what was written, in order.
-    func write(_ record: ExplanationRecord, beside picture: URL) throws -> [(label: String, url: URL)] {
+    /// Draws the requested pictures of `record` beside `picture` into `output` (in place when it
+    /// commits); returns what will be written, in order.
+    func write(_ record: ExplanationRecord, beside picture: URL, into output: OutputTransaction) throws -> [(label: String, url: URL)] {
         var written: [(label: String, url: URL)] = []
         if heads, let figure = try record.headFigure() {
             let url = Self.sibling(of: picture, suffix: "heads")
-            try report(figure.render(to: url, scale: 2))
+            try report(output.render(figure, to: url))
             written.append(("heads", url))
         }
         if neurons, let figure = record.neuronFigure() {
             let url = Self.sibling(of: picture, suffix: "neurons")
-            try report(figure.render(to: url, scale: 2))
+            try report(output.render(figure, to: url))
             written.append(("neurons", url))
         }
         return written

@@ -13,14 +13,14 @@ struct LensCommand: ParsableCommand {
 
     @Option(help: "Read the residual stream (resid), or each attention (attn) or MLP (mlp) output.")
     var site: LensSiteOption = .resid
-    @Option(help: "Tokens kept per cell.") var topK = 5
-    @Option(help: "Report the rank and probability of this token id (default: the model's own final prediction).")
+    @Option(parsing: .unconditional, help: "Tokens kept per cell.") var topK = 5
+    @Option(parsing: .unconditional, help: "Report the rank and probability of this token id (default: the model's own final prediction).")
     var targetId: Int?
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/lens-SITE-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {
-        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
     }
 
     func run() throws {
@@ -33,36 +33,32 @@ struct LensCommand: ParsableCommand {
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "lens-\(site.rawValue)-\(name)")
         let label = { (s: TokenScore) in s.text ?? "<\(s.id)>" }
-        let cells = result.rows.map { row in
-            row.cells.map { cell in
-                LensTable.Cell(text: cell.top.first.map(label) ?? "", probability: Double(cell.top.first?.prob ?? 0),
-                               isMarked: cell.targetRank == 1)
-            }
-        }
-        let figure = LensTable(cells: cells, positionLabels: result.positions.map { TokenText.label(prepared.texts[$0]) },
-                               layerLabels: result.rows.map(\.label),
-                               title: "Logit lens (\(site.rawValue)\(result.approximate ? ", approximate: tied embeddings" : "")) · \(name)")
-        let report = try figure.render(to: url, scale: 2)
+        let object: [String: Any] = [
+            "glassbox": GlassboxVersion.string, "command": "lens", "model": loaded.jsonDescription,
+            "site": site.rawValue, "readout": result.readoutDescription, "approximate": result.approximate,
+            "tokens": prepared.jsonTokens,
+            "target": targetId.map { ["id": $0, "text": loaded.text($0)] as [String: Any] } ?? ["id": NSNull(), "text": "final prediction"],
+            "rows": result.rows.map { row in
+                ["label": row.label, "positions": row.cells.map { cell in
+                    ["position": cell.position,
+                     "top": cell.top.map { ["id": $0.id, "text": label($0), "prob": Double($0.prob ?? 0)] as [String: Any] },
+                     "targetRank": cell.targetRank.map { $0 as Any } ?? NSNull(),
+                     "targetProb": cell.targetProb.map { Double($0) as Any } ?? NSNull(),
+                     "kl": Double(cell.kl)] as [String: Any]
+                }] as [String: Any]
+            },
+        ]
+        let output = OutputTransaction()
+        let report = try output.render(try ResultFigures.lens(object), to: url)
         for warning in report.warnings { Console.note("warning: \(warning)") }
         if json {
-            try Console.json([
-                "glassbox": GlassboxVersion.string, "command": "lens", "model": loaded.jsonDescription,
-                "site": site.rawValue, "readout": result.readoutDescription, "approximate": result.approximate,
-                "tokens": prepared.jsonTokens,
-                "target": targetId.map { ["id": $0, "text": loaded.text($0)] as [String: Any] } ?? ["id": NSNull(), "text": "final prediction"],
-                "rows": result.rows.map { row in
-                    ["label": row.label, "positions": row.cells.map { cell in
-                        ["position": cell.position,
-                         "top": cell.top.map { ["id": $0.id, "text": label($0), "prob": Double($0.prob ?? 0)] as [String: Any] },
-                         "targetRank": cell.targetRank.map { $0 as Any } ?? NSNull(),
-                         "targetProb": cell.targetProb.map { Double($0) as Any } ?? NSNull(),
-                         "kl": Double(cell.kl)] as [String: Any]
-                    }] as [String: Any]
-                },
-            ])
+            try JSONOutput.check(object)
+            try output.commit()
+            try Console.json(object)
             Console.note("picture: \(url.path)")
             return
         }
+        try output.commit()
         print("logit lens, \(result.readoutDescription)\(result.approximate ? " (approximate)" : "")")
         for row in result.rows {
             let tops = row.cells.map { cell in

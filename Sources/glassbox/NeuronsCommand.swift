@@ -11,18 +11,22 @@ struct NeuronsCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @Argument(help: "A prompt: show its dominant sub-updates at --position.") var text: String?
-    @Option(help: "Token ids instead of a prompt.") var ids: String?
-    @Option(help: "The layer.") var layer: Int
-    @Option(help: "A neuron: its value tokens (and, with --corpus, its trigger examples).") var neuron: Int?
-    @Option(help: "The position of the sub-updates (default: last).") var position: Int?
+    @Option(parsing: .unconditional, help: "Token ids instead of a prompt.") var ids: String?
+    @Option(parsing: .unconditional, help: "The layer.") var layer: Int
+    @Option(parsing: .unconditional, help: "A neuron: its value tokens (and, with --corpus, its trigger examples).") var neuron: Int?
+    @Option(parsing: .unconditional, help: "The position of the sub-updates (default: last; needs a prompt or --ids).") var position: Int?
     @Option(help: "A text file to scan for trigger examples (one paragraph per blank-line-separated block).")
     var corpus: String?
-    @Option(help: "Entries listed.") var topK = 10
+    @Option(parsing: .unconditional, help: "Entries listed.") var topK = 10
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/neurons-LLAYER-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {
-        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
+        if text != nil && ids != nil { throw ValidationError("give a prompt or --ids, not both") }
+        if position != nil && text == nil && ids == nil {
+            throw ValidationError("--position places the sub-updates of a prompt: give a prompt or --ids, or leave out --position")
+        }
         if text == nil && ids == nil && neuron == nil && corpus == nil {
             throw ValidationError("give a prompt or --ids (sub-updates), --neuron (value tokens) or --corpus (trigger examples)")
         }
@@ -38,7 +42,7 @@ struct NeuronsCommand: ParsableCommand {
         var object: [String: Any] = ["glassbox": GlassboxVersion.string, "command": "neurons", "model": loaded.jsonDescription,
                                      "layer": layer]
         var lines: [String] = []
-        var bars: (labels: [String], values: [Double], title: String)?
+        var drawsPicture = false
 
         if let neuron {
             let value = try ParameterProjection.ffnValue(model, layer: layer, neuron: neuron, k: topK, texts: texts)
@@ -46,8 +50,7 @@ struct NeuronsCommand: ParsableCommand {
                                "top": value.top.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
             lines.append("layer \(layer) neuron \(neuron) value (‖v‖ = \(String(format: "%.3f", value.norm))) promotes: "
                          + value.top.map { ($0.text ?? "<\($0.id)>").debugDescription }.joined(separator: " "))
-            bars = (value.top.map { TokenText.label($0.text ?? "<\($0.id)>") }, value.top.map { Double($0.score) },
-                    "Layer \(layer), neuron \(neuron): value tokens · \(name)")
+            drawsPicture = true
         }
         if text != nil || ids != nil {
             let tokenIDs: [Int] = if let text { try loaded.tokenizer.get().encode(text).ids }
@@ -66,11 +69,10 @@ struct NeuronsCommand: ParsableCommand {
                 lines.append(String(format: "  neuron %5d  %8.3f  ", u.neuron, u.score)
                              + u.tokens.prefix(5).map { ($0.text ?? "<\($0.id)>").debugDescription }.joined(separator: " "))
             }
-            bars = (top.map { "n\($0.neuron)" }, top.map { Double($0.score) },
-                    "Layer \(layer): dominant sub-updates at position \(updates.position) · \(name)")
+            drawsPicture = true
         }
         if let corpus {
-            let chunks = try String(contentsOfFile: (corpus as NSString).expandingTildeInPath, encoding: .utf8)
+            let chunks = try InputFile.text(corpus)
                 .components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
             let tokenizer = try loaded.tokenizer.get()
             var index = 0
@@ -99,15 +101,17 @@ struct NeuronsCommand: ParsableCommand {
                 }
             }
         }
-        if let bars {
-            try BarChart(values: bars.values, labels: bars.labels, title: bars.title, valueLabel: "score").render(to: url, scale: 2)
-        }
+        let output = OutputTransaction()
+        if drawsPicture, let figure = try ResultFigures.neurons(object) { try output.render(figure, to: url) }
         if json {
+            try JSONOutput.check(object)
+            try output.commit()
             try Console.json(object)
-            if bars != nil { Console.note("picture: \(url.path)") }
+            if drawsPicture { Console.note("picture: \(url.path)") }
             return
         }
+        try output.commit()
         lines.forEach { print($0) }
-        if bars != nil { print("picture: \(url.path)") }
+        if drawsPicture { print("picture: \(url.path)") }
     }
 }

@@ -9,11 +9,11 @@ struct ModelOptions: ParsableArguments {
         valueName: "model"))
     var model: String?
 
-    @Option(name: .long, help: "Worker threads (default: all cores).")
+    @Option(name: .long, parsing: .unconditional, help: "Worker threads (default: all cores).")
     var threads: Int?
 
     func validate() throws {
-        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1") }
+        if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
 
     /// Sets the thread count, resolves and loads the model and its tokenizer. Without `--model`,
@@ -69,7 +69,7 @@ struct InputOptions: ParsableArguments {
     @Option(name: .long, help: "The prompt text, tokenized with the model's tokenizer.")
     var prompt: String?
 
-    @Option(name: .long, help: ArgumentHelp("Token ids, comma-separated (no tokenizer).", valueName: "1,2,3"))
+    @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Token ids, comma-separated (no tokenizer).", valueName: "1,2,3"))
     var ids: String?
 
     @Option(name: .long, help: ArgumentHelp("An image for vision models (PNG).", valueName: "file.png"))

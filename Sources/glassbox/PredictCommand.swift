@@ -11,10 +11,10 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
 
-    @Option(name: .long, help: "How many predictions to show.")
+    @Option(name: .long, parsing: .unconditional, help: "How many predictions to show.")
     var topK = 10
 
-    @Option(name: .long, help: "Position to predict at (default: last token for causal LMs, the first mask token for masked LMs).")
+    @Option(name: .long, parsing: .unconditional, help: "Position to predict at (default: last token for causal LMs, the first mask token for masked LMs).")
     var position: Int?
 
     @Flag(name: .long, help: "Add the full logit vector of the predicted position.")
@@ -27,7 +27,7 @@ struct PredictCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
     }
 
     func run() throws {
@@ -37,6 +37,9 @@ struct PredictCommand: ParsableCommand {
         let ids = prepared.ids
         let arch = model.architecture
         guard arch.head != .none else { throw CLIError.noPredictionHead(arch.modelType) }
+        if position != nil && !arch.head.predictsTokens {
+            throw UsageMistake("--position picks the predicted position of language models; this \(arch.modelType) classifier predicts one class for the whole input: leave out --position")
+        }
 
         let target = try predictedPosition(ids: ids, loaded: loaded)
         let rows: LogitRows = trace || !arch.head.predictsTokens ? .all : .positions([target])

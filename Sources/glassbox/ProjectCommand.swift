@@ -17,23 +17,34 @@ struct ProjectCommand: ParsableCommand {
         commandName: "project", abstract: "Read parameters in embedding space: FFN keys/values, head OV/QK token pairs.")
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(help: "The layer.") var layer: Int
-    @Option(help: "The head (OV and QK).") var head: Int?
+    @Option(parsing: .unconditional, help: "The layer.") var layer: Int
+    @Option(parsing: .unconditional, help: "The head (OV and QK).") var head: Int?
     @Option(help: "ffn-key, ffn-value, ov or qk (default: ov with --head, else ffn-value).") var what: ProjectWhat?
-    @Option(help: "The FFN neuron (ffn-key, ffn-value).") var neuron: Int?
-    @Option(help: "Entries listed.") var topK = 20
+    @Option(parsing: .unconditional, help: "The FFN neuron (ffn-key, ffn-value).") var neuron: Int?
+    @Option(parsing: .unconditional, help: "Entries listed.") var topK = 20
     @Option(help: "Keep only these tokens: all, ascii, alnum.") var filter: FilterOption = .all
     @Option(help: "Write the picture here (default: output/project-WHAT-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
+    /// What is projected: `--what`, or ov with `--head`, else ffn-value.
+    var chosenWhat: ProjectWhat { what ?? (head != nil ? .ov : .ffnValue) }
+
     func validate() throws {
-        if topK < 1 { throw ValidationError("--top-k must be at least 1") }
+        if topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
+        switch chosenWhat {
+        case .ffnKey, .ffnValue:
+            if head != nil { throw ValidationError("--head applies to ov and qk, not \(chosenWhat.rawValue); leave it out or give --what ov|qk") }
+            if neuron == nil { throw ValidationError("\(chosenWhat.rawValue) reads one FFN neuron: give --neuron N (or --head H for a head's OV pairs)") }
+        case .ov, .qk:
+            if neuron != nil { throw ValidationError("--neuron applies to ffn-key and ffn-value, not \(chosenWhat.rawValue); leave it out or give --what ffn-key|ffn-value") }
+            if head == nil { throw ValidationError("\(chosenWhat.rawValue) reads one attention head: give --head H") }
+        }
     }
 
     func run() throws {
         let loaded = try modelOptions.load()
         let model = loaded.model
-        let what = self.what ?? (head != nil ? .ov : .ffnValue)
+        let what = chosenWhat
         let texts: [String]? = model.architecture.vocabSize > 0 ? (0..<model.architecture.vocabSize).map(loaded.text) : nil
         let tokenFilter: TokenFilter = switch (filter, texts) {
         case (.ascii, let t?): .ascii(texts: t)
@@ -47,7 +58,7 @@ struct ProjectCommand: ParsableCommand {
                                      "layer": layer, "what": what.rawValue, "filter": tokenFilter.label]
         switch what {
         case .ffnKey, .ffnValue:
-            guard let neuron else { throw ValidationError("--neuron is needed for \(what.rawValue)") }
+            let neuron = neuron ?? 0
             let projections = what == .ffnKey
                 ? try ParameterProjection.ffnKeys(model, layer: layer, neuron: neuron, k: topK, filter: tokenFilter, texts: texts)
                 : [try ParameterProjection.ffnValue(model, layer: layer, neuron: neuron, k: topK, filter: tokenFilter, texts: texts)]
@@ -63,7 +74,7 @@ struct ProjectCommand: ParsableCommand {
                     as [String: Any]
             }
         case .ov, .qk:
-            guard let head else { throw ValidationError("--head is needed for \(what.rawValue)") }
+            let head = head ?? 0
             let result = try HeadProjection.pairs(model, layer: layer, head: head, matrix: what == .ov ? .ov : .qk, k: topK,
                                                   filter: tokenFilter, texts: texts)
             labels = result.pairs.map { TokenText.label($0.fromText ?? "<\($0.from)>") + " → " + TokenText.label($0.toText ?? "<\($0.to)>") }
@@ -75,12 +86,16 @@ struct ProjectCommand: ParsableCommand {
                     as [String: Any]
             }
         }
-        try BarChart(values: values, labels: labels, title: title, valueLabel: "score").render(to: url, scale: 2)
+        let output = OutputTransaction()
+        try output.render(try ResultFigures.project(object), to: url)
         if json {
+            try JSONOutput.check(object)
+            try output.commit()
             try Console.json(object)
             Console.note("picture: \(url.path)")
             return
         }
+        try output.commit()
         print(title)
         for (label, value) in zip(labels, values) { print(String(format: "%10.4f  ", value) + label) }
         print("picture: \(url.path)")

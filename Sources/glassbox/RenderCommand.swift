@@ -2,20 +2,53 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-/// `glassbox render RESULT.json`: redraws a saved explanation without the model.
+/// `glassbox render RESULT.json`: redraws a saved result without the model, dispatching on its
+/// `"command"` key.
 struct RenderCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "render", abstract: "Redraw a result saved with --json, without the model.")
 
-    @Argument(help: "A JSON file written by `glassbox explain --json`.") var result: String
+    @Argument(help: "A JSON file written with --json by explain, attention, lens, project or neurons.") var result: String
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/NAME.png).") var out: String?
     @OptionGroup var colorScale: ColorScaleOptions
 
     func run() throws {
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
-        let record = try ExplanationRecord.read(url)
+        let data = try InputFile.read(result)
+        let reads = "render redraws the --json results of \(ResultFigures.renderableList)"
+        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+            throw FileProblem(path: result, reason: "not JSON; \(reads)")
+        }
+        guard let command = object["command"] as? String else {
+            throw FileProblem(path: result, reason: "not a glassbox result (no \"command\" key); \(reads)")
+        }
+        guard ResultFigures.renderable.contains(command) else {
+            throw FileProblem(path: result, reason: "a \(command) result has no picture; \(reads)")
+        }
+        let figure: any Figure
+        if command == "explain" {
+            let record: ExplanationRecord
+            do { record = try JSONDecoder().decode(ExplanationRecord.self, from: data) } catch {
+                throw FileProblem(path: result, reason: "not a readable explain result (\(UserMessage.line(for: error)))")
+            }
+            figure = try record.figure(scoreLimit: colorScale.scoreLimit)
+        } else {
+            if let option = colorScale.given {
+                throw UsageMistake("\(option) applies to explain results (signed scores), not this \(command) result; leave it out")
+            }
+            do {
+                guard let drawn = try ResultFigures.figure(object) else {
+                    throw FileProblem(path: result, reason: "this \(command) result has no picture (trigger examples only)")
+                }
+                figure = drawn
+            } catch let problem as JSONField.Problem {
+                throw FileProblem(path: result, reason: "not a readable \(command) result (\(problem.detail))")
+            }
+        }
         let picture = try PictureOutput.url(out, defaultName: url.deletingPathExtension().lastPathComponent)
-        let report = try record.figure(scoreLimit: colorScale.scoreLimit).render(to: picture, scale: 2)
+        let output = OutputTransaction()
+        let report = try output.render(figure, to: picture)
+        try output.commit()
         for warning in report.warnings { Console.note("warning: \(warning)") }
         print("picture: \(picture.path)")
     }

@@ -17,11 +17,18 @@ struct TokenizeCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
 
-    @Flag(inversion: .prefixedNo, help: "Add the special tokens the checkpoint's post-processor adds.")
-    var specialTokens = true
+    @Flag(inversion: .prefixedNo, help: "Add the special tokens the checkpoint's post-processor adds (default: on; prompts only).")
+    var specialTokens: Bool?
 
     @Flag(name: .long, help: "Print one JSON object on stdout.")
     var json = false
+
+    func validate() throws {
+        if input.image != nil { throw ValidationError("tokenize reads text: give a prompt or --ids, not --image") }
+        if let specialTokens, input.promptText == nil {
+            throw ValidationError("--\(specialTokens ? "" : "no-")special-tokens applies to a prompt; --ids are shown as given")
+        }
+    }
 
     func run() throws {
         let directory = try modelOptions.resolve()
@@ -30,7 +37,7 @@ struct TokenizeCommand: ParsableCommand {
         let prompt = input.promptText
         if let prompt {
             guard !prompt.isEmpty else { throw CLIError.emptyInput }
-            let encoding = try tokenizer.encode(prompt, addSpecialTokens: specialTokens)
+            let encoding = try tokenizer.encode(prompt, addSpecialTokens: specialTokens ?? true)
             let bytes = Array(prompt.utf8)
             rows = encoding.ids.indices.map { i in
                 let span = encoding.offsets[i]

@@ -3,16 +3,15 @@ import Foundation
 import Glassbox
 
 // Parsing errors are usage errors (exit 2); errors while running are bad input or files (exit 1),
-// except the usage problems only a loaded model reveals (exit 2).
-// Either way the user gets one line on stderr, never a stack trace.
+// except the usage problems only a loaded model or a read file reveals (exit 2).
+// Either way the user gets one line on stderr, never a stack trace or Foundation's own text.
 let arguments = Array(CommandLine.arguments.dropFirst())
 let command: ParsableCommand
 do {
     command = try GlassboxCommand.parseAsRoot(arguments)
 } catch {
     if GlassboxCommand.exitCode(for: error) == .success { GlassboxCommand.exit(withError: error) }
-    let message = GlassboxCommand.message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-    Console.error(message + " (see `glassbox help`)")
+    Console.error(UsageMessage.line(GlassboxCommand.message(for: error)) + " (see `glassbox help`)")
     exit(2)
 }
 do {
@@ -20,6 +19,6 @@ do {
     try runnable.run()
 } catch {
     if GlassboxCommand.exitCode(for: error) == .success { GlassboxCommand.exit(withError: error) }
-    Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
-    exit(error is any UsageProblem ? 2 : 1)
+    Console.error(UserMessage.line(for: error))
+    exit(error is any UsageProblem || error is ValidationError ? 2 : 1)
 }

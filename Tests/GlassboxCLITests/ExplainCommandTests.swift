@@ -92,7 +92,7 @@ final class ExplainCommandTests: XCTestCase {
         try Data(#"{"hello": 1}"#.utf8).write(to: bogus)
         let output = try runGlassbox(["render", bogus.path])
         XCTAssertEqual(output.status, 1)
-        XCTAssertTrue(output.stderr.contains("not an explanation"), output.stderr)
+        XCTAssertTrue(output.stderr.contains("not a glassbox result"), output.stderr)
     }
 
     func testAtManExplanationMatchesTheLibrary() throws {

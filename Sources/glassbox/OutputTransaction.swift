@@ -1,0 +1,123 @@
+import Foundation
+import Glassbox
+
+/// All or nothing for the files one command writes (the picture, `-heads`, `-neurons`, …): each is
+/// drawn to a hidden temporary name in its destination folder, and `commit()` renames them into
+/// place only once the whole command has succeeded. A run that fails before `commit()` leaves
+/// every existing file untouched (the temporaries are removed when the transaction goes away).
+/// Within `commit()` a rename that fails puts back the files already replaced.
+final class OutputTransaction {
+    private var staged: [(temporary: URL, destination: URL)] = []
+    private var committed = false
+
+    deinit { if !committed { discard() } }
+
+    /// Draws `figure` for `destination` (format by its extension) without touching it yet.
+    @discardableResult
+    func render(_ figure: any Figure, to destination: URL, scale: Double = 2) throws -> RenderReport {
+        try Self.checkDestination(destination)
+        let temporary = Self.temporaryName(for: destination, kind: "new")
+        staged.append((temporary, destination))
+        do {
+            return try figure.render(to: temporary, scale: scale)
+        } catch RenderError.unwritable(_, let reason) {
+            throw RenderError.unwritable(path: destination.path, reason: reason)
+        }
+    }
+
+    /// Moves every staged file into place; on a failed rename restores what was replaced.
+    func commit() throws {
+        var replaced: [(destination: URL, backup: URL?)] = []
+        do {
+            for (temporary, destination) in staged {
+                try Self.checkDestination(destination)
+                var backup: URL?
+                if FileManager.default.fileExists(atPath: destination.path) {
+                    let name = Self.temporaryName(for: destination, kind: "old")
+                    if link(destination.path, name.path) == 0 { backup = name }
+                }
+                guard rename(temporary.path, destination.path) == 0 else {
+                    let reason = String(cString: strerror(errno))
+                    if let backup { unlink(backup.path) }
+                    throw RenderError.unwritable(path: destination.path, reason: reason)
+                }
+                replaced.append((destination, backup))
+            }
+        } catch {
+            for (destination, backup) in replaced.reversed() {
+                if let backup { rename(backup.path, destination.path) } else { unlink(destination.path) }
+            }
+            discard()
+            throw error
+        }
+        for case let (_, backup?) in replaced { unlink(backup.path) }
+        committed = true
+        staged = []
+    }
+
+    /// Removes the temporaries (the destinations stay as they were).
+    func discard() {
+        for (temporary, _) in staged { unlink(temporary.path) }
+        staged = []
+    }
+
+    /// What makes a destination impossible before anything is drawn: a missing or read-only
+    /// folder, a folder in the file's place, an unknown extension.
+    static func checkDestination(_ url: URL) throws {
+        _ = try OutputFormat(path: url.path)
+        let folder = url.deletingLastPathComponent()
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
+            throw RenderError.unwritable(path: url.path, reason: "the folder \(folder.path) does not exist; create it or choose another --out")
+        }
+        guard isFolder.boolValue else {
+            throw RenderError.unwritable(path: url.path, reason: "\(folder.path) is a file, not a folder")
+        }
+        if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
+            throw RenderError.unwritable(path: url.path, reason: "it is a folder; choose another --out or remove the folder")
+        }
+        guard access(folder.path, W_OK) == 0 else {
+            let reason = errno == EROFS ? "the folder \(folder.path) is on a read-only file system"
+                : "no permission to write in the folder \(folder.path)"
+            throw RenderError.unwritable(path: url.path, reason: reason)
+        }
+    }
+
+    /// `.NAME.glassbox-PID-RANDOM-KIND.EXT` beside `url` (hidden, same extension so the format holds).
+    private static func temporaryName(for url: URL, kind: String) -> URL {
+        let ext = url.pathExtension
+        let name = ".\(url.lastPathComponent).glassbox-\(getpid())-\(UUID().uuidString.prefix(8))-\(kind)"
+        return url.deletingLastPathComponent().appendingPathComponent(ext.isEmpty ? name : name + "." + ext)
+    }
+}
+
+/// JSON printed once the files are in place is checked before `commit()`, so a value JSON cannot
+/// hold (NaN, ±∞) fails the run before anything is replaced.
+enum JSONOutput {
+    /// Throws `NonFiniteResult` when `object` cannot be printed as JSON.
+    static func check(_ object: Any) throws {
+        guard !containsNonFinite(object), JSONSerialization.isValidJSONObject(object) else { throw NonFiniteResult() }
+    }
+
+    /// The pretty JSON of an explanation record (a NaN score is a `NonFiniteResult`).
+    static func data(_ record: ExplanationRecord) throws -> Data {
+        do { return try record.jsonData() } catch is EncodingError { throw NonFiniteResult() }
+    }
+
+    private static func containsNonFinite(_ value: Any) -> Bool {
+        switch value {
+        case let d as Double: !d.isFinite
+        case let f as Float: !f.isFinite
+        case let array as [Any]: array.contains(where: containsNonFinite)
+        case let object as [String: Any]: object.values.contains(where: containsNonFinite)
+        default: false
+        }
+    }
+}
+
+/// A result that holds NaN or infinite numbers, which JSON cannot represent.
+struct NonFiniteResult: Error, LocalizedError {
+    var errorDescription: String? {
+        "the result holds values that are not finite numbers (NaN or ±infinity), which JSON cannot represent; the model's weights or activations overflow or are corrupt (`glassbox predict --trace` shows where)"
+    }
+}

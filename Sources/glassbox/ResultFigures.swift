@@ -1,0 +1,171 @@
+import Foundation
+import Glassbox
+
+/// The pictures of `attention`, `lens`, `project` and `neurons`, drawn from the JSON object each
+/// prints: the command and `glassbox render` share this code, so a saved result redraws the same
+/// picture without the model.
+enum ResultFigures {
+    /// The commands whose `--json` results `render` redraws.
+    static let renderable = ["explain", "attention", "lens", "project", "neurons"]
+    static var renderableList: String { renderable.dropLast().joined(separator: ", ") + " and " + renderable.last! }
+
+    /// The picture of a `lens`, `project`, `neurons` or `attention` result; nil when the result
+    /// has nothing to draw (a `neurons` result with trigger examples only).
+    static func figure(_ object: [String: Any]) throws -> (any Figure)? {
+        switch try JSONField.string(object, "command") {
+        case "lens": try lens(object)
+        case "project": try project(object)
+        case "neurons": try neurons(object)
+        case "attention": try attention(object)
+        case let other: throw JSONField.Problem(detail: "'\(other)' results have no picture")
+        }
+    }
+
+    private static func name(_ object: [String: Any]) throws -> String {
+        PictureOutput.slug(try JSONField.string(try JSONField.object(object, "model"), "name"))
+    }
+
+    private static func tokenLabels(_ object: [String: Any]) throws -> [String] {
+        try JSONField.objects(object, "tokens").map { TokenText.label(try JSONField.string($0, "text")) }
+    }
+
+    /// `text`, or `<id>` when a token has no text.
+    private static func tokenText(_ entry: [String: Any], text: String = "text", id: String = "id") throws -> String {
+        let value = try JSONField.string(entry, text)
+        return value.isEmpty ? "<\(try JSONField.int(entry, id))>" : value
+    }
+
+    static func lens(_ object: [String: Any]) throws -> LensTable {
+        let rows = try JSONField.objects(object, "rows")
+        let labels = try tokenLabels(object)
+        let cells = try rows.map { row in
+            try JSONField.objects(row, "positions").map { cell in
+                let top = try JSONField.objects(cell, "top").first
+                return LensTable.Cell(text: try top.map { try JSONField.string($0, "text") } ?? "",
+                                      probability: try top.map { try JSONField.double($0, "prob") } ?? 0,
+                                      isMarked: cell["targetRank"] as? Int == 1)
+            }
+        }
+        let positions = try rows.first.map { try JSONField.objects($0, "positions").map { try JSONField.int($0, "position") } } ?? []
+        guard positions.allSatisfy(labels.indices.contains) else { throw JSONField.Problem(detail: "a position is outside 'tokens'") }
+        let approximate = object["approximate"] as? Bool == true
+        return LensTable(cells: cells, positionLabels: positions.map { labels[$0] },
+                         layerLabels: try rows.map { try JSONField.string($0, "label") },
+                         title: "Logit lens (\(try JSONField.string(object, "site"))\(approximate ? ", approximate: tied embeddings" : "")) · \(try name(object))")
+    }
+
+    static func project(_ object: [String: Any]) throws -> BarChart {
+        let layer = try JSONField.int(object, "layer"), what = try JSONField.string(object, "what")
+        let labels: [String], values: [Double], title: String
+        if let pairs = object["pairs"] {
+            let entries = try JSONField.objects(["pairs": pairs], "pairs")
+            labels = try entries.map {
+                TokenText.label(try tokenText($0, text: "fromText", id: "from")) + " → " + TokenText.label(try tokenText($0, text: "toText", id: "to"))
+            }
+            values = try entries.map { try JSONField.double($0, "score") }
+            title = "Layer \(layer), head \(try JSONField.int(object, "head")): top \(what.uppercased()) token pairs · \(try name(object))"
+        } else {
+            guard let first = try JSONField.objects(object, "projections").first else { throw JSONField.Problem(detail: "'projections' is empty") }
+            let top = try JSONField.objects(first, "top")
+            labels = try top.map { TokenText.label(try tokenText($0)) }
+            values = try top.map { try JSONField.double($0, "score") }
+            title = "Layer \(layer), neuron \(try JSONField.int(object, "neuron")): \(try JSONField.string(first, "kind")) in embedding space · \(try name(object))"
+        }
+        return BarChart(values: values, labels: labels, title: title, valueLabel: "score")
+    }
+
+    static func neurons(_ object: [String: Any]) throws -> BarChart? {
+        let layer = try JSONField.int(object, "layer")
+        if let sub = object["subUpdates"] {
+            let subUpdates = try JSONField.object(["subUpdates": sub], "subUpdates")
+            let updates = try JSONField.objects(subUpdates, "updates")
+            return BarChart(values: try updates.map { try JSONField.double($0, "score") },
+                            labels: try updates.map { "n\(try JSONField.int($0, "neuron"))" },
+                            title: "Layer \(layer): dominant sub-updates at position \(try JSONField.int(subUpdates, "position")) · \(try name(object))",
+                            valueLabel: "score")
+        }
+        if let value = object["value"] {
+            let entry = try JSONField.object(["value": value], "value")
+            let top = try JSONField.objects(entry, "top")
+            return BarChart(values: try top.map { try JSONField.double($0, "score") },
+                            labels: try top.map { TokenText.label(try tokenText($0)) },
+                            title: "Layer \(layer), neuron \(try JSONField.int(entry, "neuron")): value tokens · \(try name(object))",
+                            valueLabel: "score")
+        }
+        return nil
+    }
+
+    /// One layer's attention: `patterns` is `[heads, n, n]` for the heads listed.
+    struct AttentionPanel {
+        let layer: Int
+        let heads: [Int]
+        let patterns: Tensor
+    }
+
+    /// The attention picture of `view` (`matrix`, `grid` or `lines`) from the panels.
+    static func attention(view: String, panels: [AttentionPanel], labels: [String], name: String, causal: Bool,
+                          query: Int?) throws -> any Figure {
+        guard let first = panels.first, !first.heads.isEmpty else { throw JSONField.Problem(detail: "no attention weights") }
+        func matrix(_ t: Tensor) throws -> ScoreMatrix { try ScoreMatrix(rows: t.shape[0], columns: t.shape[1], values: t.storage) }
+        switch view {
+        case "matrix":
+            let which = first.heads.count == 1 ? "head \(first.heads[0])" : "mean of \(first.heads.count) heads"
+            return AttentionMatrix(weights: try matrix(HeadFusion.mean.fuse(first.patterns)), tokens: labels,
+                                   title: "Layer \(first.layer), \(which) · \(name)", causal: causal)
+        case "lines":
+            return AttentionLines(tokens: labels, attention: try (0..<first.heads.count).map { try matrix(first.patterns.row($0)) },
+                                  headLabels: first.heads.map { "head \($0)" }, query: query, title: "Layer \(first.layer) · \(name)")
+        default:
+            let tiles = try panels.map { panel in try (0..<panel.heads.count).map { try matrix(panel.patterns.row($0)) } }
+            return HeadGrid(attention: tiles, layerLabels: panels.map { "L\($0.layer)" }, headLabels: first.heads.map { "H\($0)" },
+                            title: "Attention of \(panels.count) layers × \(first.heads.count) heads, \(labels.count) positions · \(name)",
+                            causal: causal)
+        }
+    }
+
+    /// An `attention --json` result redrawn in the view it was drawn in (`grid` for results
+    /// without a `view` key).
+    static func attention(_ object: [String: Any]) throws -> any Figure {
+        let labels = try tokenLabels(object)
+        let n = labels.count
+        let layers = try JSONField.ints(object, "layers"), heads = try JSONField.ints(object, "heads")
+        guard let weights = object["attention"] as? [[[[Double]]]], weights.count == layers.count,
+              weights.allSatisfy({ $0.count == heads.count && $0.allSatisfy { $0.count == n && $0.allSatisfy { $0.count == n } } })
+        else { throw JSONField.Problem(detail: "'attention' is not layers × heads × \(n) × \(n) numbers") }
+        let panels = zip(layers, weights).map { layer, perHead in
+            AttentionPanel(layer: layer, heads: heads, patterns: Tensor(shape: [heads.count, n, n],
+                                                                       storage: perHead.flatMap { $0.flatMap { $0.map(Float.init) } }))
+        }
+        return try attention(view: object["view"] as? String ?? "grid", panels: panels, labels: labels, name: try name(object),
+                             causal: object["causal"] as? Bool ?? false, query: object["query"] as? Int)
+    }
+}
+
+/// Typed reads from a parsed JSON object; a missing or mistyped key is a `Problem` naming it.
+enum JSONField {
+    struct Problem: Error { let detail: String }
+
+    static func value<T>(_ object: [String: Any], _ key: String, _ type: T.Type, _ what: String) throws -> T {
+        guard let raw = object[key] else { throw Problem(detail: "no '\(key)' key") }
+        guard let value = raw as? T else { throw Problem(detail: "'\(key)' is not \(what)") }
+        return value
+    }
+
+    static func string(_ o: [String: Any], _ key: String) throws -> String { try value(o, key, String.self, "a string") }
+    static func int(_ o: [String: Any], _ key: String) throws -> Int { try value(o, key, Int.self, "an integer") }
+    static func ints(_ o: [String: Any], _ key: String) throws -> [Int] { try value(o, key, [Int].self, "a list of integers") }
+    static func double(_ o: [String: Any], _ key: String) throws -> Double {
+        switch o[key] {
+        case let number as Double: return number
+        case let number as NSNumber: return number.doubleValue
+        case nil: throw Problem(detail: "no '\(key)' key")
+        default: throw Problem(detail: "'\(key)' is not a number")
+        }
+    }
+    static func object(_ o: [String: Any], _ key: String) throws -> [String: Any] {
+        try value(o, key, [String: Any].self, "an object")
+    }
+    static func objects(_ o: [String: Any], _ key: String) throws -> [[String: Any]] {
+        try value(o, key, [[String: Any]].self, "a list of objects")
+    }
+}
