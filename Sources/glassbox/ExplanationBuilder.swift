@@ -72,8 +72,8 @@ enum ExplanationOutput {
         for warning in report.warnings { Console.note("warning: \(warning)") }
         let extras = try latents.write(record, beside: url)
         if json {
-            FileHandle.standardOutput.write(try record.jsonData())
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            Console.write(try record.jsonData())
+            Console.write(Data("\n".utf8))
             Console.note("picture: \(url.path)")
             for extra in extras { Console.note("\(extra.label) picture: \(extra.url.path)") }
             return

@@ -4,9 +4,16 @@ import Glassbox
 
 // Parsing errors are usage errors (exit 2); errors while running are bad input or files (exit 1),
 // except the usage problems only a loaded model reveals (exit 2).
-// Either way the user gets one line on stderr, never a stack trace.
+// Either way the user gets one line on stderr, never a stack trace. Arguments that are not valid
+// UTF-8 are bad input (exit 1); a failed write to stdout is reported once, at the end (exit 1).
 let arguments = Array(CommandLine.arguments.dropFirst())
 let command: ParsableCommand
+do {
+    try InvalidUTF8.checkArguments()
+} catch {
+    Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+    exit(1)
+}
 do {
     command = try GlassboxCommand.parseAsRoot(arguments)
 } catch {
@@ -18,6 +25,7 @@ do {
 do {
     var runnable = command
     try runnable.run()
+    Console.finishStandardOutput()
 } catch {
     if GlassboxCommand.exitCode(for: error) == .success { GlassboxCommand.exit(withError: error) }
     Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
