@@ -15,6 +15,12 @@ enum StandardStreams {
         fflush(stderr)
     }
 
+    /// SIGPIPE back to its default (a parent may have left it ignored): a write into a closed
+    /// pipe then ends the process quietly, as for every command-line tool.
+    static func restoreDefaultSIGPIPE() {
+        signal(SIGPIPE, SIG_DFL)
+    }
+
     /// Flushes stdout: `nil` when everything written to it arrived, else the `errno` of the
     /// failure (0 when the error happened in an earlier, automatic flush).
     static func flushOut() -> Int32? {

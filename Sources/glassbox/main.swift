@@ -6,6 +6,7 @@ import Glassbox
 // except the usage problems only a loaded model reveals (exit 2).
 // Either way the user gets one line on stderr, never a stack trace. Arguments that are not valid
 // UTF-8 are bad input (exit 1); a failed write to stdout is reported once, at the end (exit 1).
+StandardStreams.restoreDefaultSIGPIPE()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let command: ParsableCommand
 do {
