@@ -32,17 +32,20 @@ let package = Package(
 
         // Library layers (imports point down only): Tensor <- ModelIO <- Runtime <- Glassbox.
         .target(name: "GlassboxTensor", dependencies: ["CGlassboxBLAS"], swiftSettings: fastMath),
-        .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor", "CGlassboxPNG"], swiftSettings: fastMath),
+        // The gate every input file goes through (regular files only, stated size limits).
+        .target(name: "GlassboxFiles"),
+        .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor", "GlassboxFiles", "CGlassboxPNG"],
+                swiftSettings: fastMath),
         .target(name: "GlassboxRuntime", dependencies: ["GlassboxTensor", "GlassboxModelIO"],
                 swiftSettings: fastMath),
         .target(name: "GlassboxAnalysis", dependencies: ["GlassboxTensor", "GlassboxRuntime"], swiftSettings: fastMath),
-        .target(name: "GlassboxTokenizers"),
+        .target(name: "GlassboxTokenizers", dependencies: ["GlassboxFiles"]),
         .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango"]),
         // The bundled default models (weights as resources; trained by scripts/train/).
         .target(name: "GlassboxDefaults", resources: [.copy("Models")]),
         .target(name: "Glassbox", dependencies: [
-            "GlassboxTensor", "GlassboxModelIO", "GlassboxRuntime", "GlassboxAnalysis", "GlassboxTokenizers", "GlassboxRender",
-            "GlassboxDefaults",
+            "GlassboxTensor", "GlassboxFiles", "GlassboxModelIO", "GlassboxRuntime", "GlassboxAnalysis", "GlassboxTokenizers",
+            "GlassboxRender", "GlassboxDefaults",
         ]),
 
         // Tools.

@@ -3,11 +3,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 // libpng reports errors by longjmp, which Swift cannot catch; this wrapper keeps the setjmp in C.
 // It decodes any PNG (gray, gray+alpha, RGB, RGBA, palette, 1-16 bits, interlaced) into its
 // channels without colour management: palettes and low bit depths are expanded (tRNS becomes an
 // alpha channel), 16-bit samples stay 16-bit (big-endian pairs), gamma chunks are ignored.
+// It reads from `fd` (which it closes) and refuses images wider or taller than `maxSide` or with
+// more than `maxPixels` pixels before allocating anything (returns 2, message in `error`).
 // On success returns 0 and a malloc'ed buffer of height rows of width*channels*(bitDepth/8) bytes;
 // on failure returns nonzero and a message in `error`.
 
@@ -21,11 +24,12 @@ static void glassbox_png_on_error(png_structp png, png_const_charp message) {
 
 static void glassbox_png_on_warning(png_structp png, png_const_charp message) { (void)png; (void)message; }
 
-static inline int glassbox_png_decode(const char *path, unsigned char **pixels, int *width, int *height,
-                                      int *channels, int *bitDepth, char *error, size_t errorLength) {
+static inline int glassbox_png_decode(int fd, unsigned int maxSide, size_t maxPixels, unsigned char **pixels,
+                                      int *width, int *height, int *channels, int *bitDepth, char *error,
+                                      size_t errorLength) {
     *pixels = NULL;
-    FILE *file = fopen(path, "rb");
-    if (!file) { snprintf(error, errorLength, "cannot open the file"); return 1; }
+    FILE *file = fdopen(fd, "rb");
+    if (!file) { close(fd); snprintf(error, errorLength, "cannot open the file"); return 1; }
     unsigned char signature[8];
     if (fread(signature, 1, 8, file) != 8 || png_sig_cmp(signature, 0, 8) != 0) {
         fclose(file);
@@ -54,8 +58,18 @@ static inline int glassbox_png_decode(const char *path, unsigned char **pixels, 
     }
     png_init_io(png, file);
     png_set_sig_bytes(png, 8);
-    png_set_user_limits(png, 1 << 15, 1 << 15);
+    png_set_user_limits(png, 0x7fffffff, 0x7fffffff);   // our own limits below, with our message
     png_read_info(png, info);
+    {
+        png_uint_32 w0 = png_get_image_width(png, info), h0 = png_get_image_height(png, info);
+        if (w0 > maxSide || h0 > maxSide || (size_t)w0 * (size_t)h0 > maxPixels) {
+            png_destroy_read_struct(&png, &info, NULL);
+            fclose(file);
+            snprintf(error, errorLength, "%u × %u pixels, over the limit of %u pixels per side and %zu pixels in all",
+                     (unsigned)w0, (unsigned)h0, maxSide, maxPixels);
+            return 2;
+        }
+    }
     png_set_expand(png);                       // palette → RGB, gray < 8 bit → 8 bit, tRNS → alpha
     png_set_interlace_handling(png);
     png_read_update_info(png, info);

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// An explanation as the `explain` command writes it with `--json` and `glassbox render` reads it
 /// back: everything needed to redraw the picture without the model, with provenance. Encoded as
@@ -140,7 +141,9 @@ public struct ExplanationRecord: Codable, Sendable, Equatable {
     /// Reads a record written by `explain --json`; a file that is not one is a clear error.
     public static func read(_ url: URL) throws -> ExplanationRecord {
         let data: Data
-        do { data = try Data(contentsOf: url) } catch {
+        do { data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes) } catch let error as InputFileError {
+            throw error
+        } catch {
             throw RecordError.unreadable(file: url.path, reason: "cannot read it (\(error.localizedDescription))")
         }
         do {

@@ -2,6 +2,7 @@
 // model, results → pictures) lives beside this file.
 @_exported import GlassboxAnalysis
 @_exported import GlassboxDefaults
+@_exported import GlassboxFiles
 @_exported import GlassboxModelIO
 @_exported import GlassboxRender
 @_exported import GlassboxRuntime

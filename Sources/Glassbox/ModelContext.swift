@@ -33,8 +33,9 @@ public struct ModelContext: Sendable {
 
     /// Loads a model by name: a folder holding `config.json`, the name of a bundled model
     /// (`BundledModel`), or a Hugging Face id found in the local cache. Nothing is downloaded.
-    public static func load(_ spec: String) throws -> ModelContext {
-        try load(directory: directory(for: spec), name: spec)
+    /// `options` as for `TransformerModel.load` (e.g. `allowNonFinite`).
+    public static func load(_ spec: String, options: LoadOptions = LoadOptions()) throws -> ModelContext {
+        try load(directory: directory(for: spec), name: spec, options: options)
     }
 
     /// The folder `spec` names (see `load(_:)`), without loading anything. A path that exists
@@ -48,14 +49,15 @@ public struct ModelContext: Sendable {
     }
 
     /// Loads a bundled model (by default the Shakespeare GPT-2).
-    public static func load(_ bundled: BundledModel = .defaultLanguage) throws -> ModelContext {
+    public static func load(_ bundled: BundledModel = .defaultLanguage,
+                            options: LoadOptions = LoadOptions()) throws -> ModelContext {
         guard let url = bundled.directory else { throw ModelContextError.bundledModelMissing(bundled) }
-        return try load(directory: url, name: bundled.rawValue)
+        return try load(directory: url, name: bundled.rawValue, options: options)
     }
 
     /// Loads the model in `directory`.
-    public static func load(directory: URL, name: String? = nil) throws -> ModelContext {
-        let model = try TransformerModel.load(directory: directory)
+    public static func load(directory: URL, name: String? = nil, options: LoadOptions = LoadOptions()) throws -> ModelContext {
+        let model = try TransformerModel.load(directory: directory, options: options)
         let tokenizer = Result { try Tokenizer.load(directory: directory) }
         let vocabulary = try (try? tokenizer.get()).map(TokenVocabulary.init(tokenizer:))
             ?? TokenVocabulary.load(directory: directory)

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 import GlassboxTensor
 
 /// All weights of a model folder, from one safetensors file or a sharded set.
@@ -23,16 +24,26 @@ public struct Checkpoint: Sendable {
     /// The safetensors files opened, sorted by name (the index file itself is not included).
     public let files: [URL]
 
+    /// Whether tensors holding NaN or ±Inf are returned (and listed in ``nonFiniteTensors``)
+    /// instead of being an error.
+    public let allowsNonFinite: Bool
+
     private let shards: [SafetensorsFile]
     /// Tensor name → index into `shards`.
     private let location: [String: Int]
+    private let findings = NonFiniteFindings()
 
     /// Opens and validates the weights in `directory` (see the type's documentation for the
     /// files looked for). Throws `ModelIOError` for missing, PyTorch-only, malformed or inconsistent
     /// files.
-    public init(directory: URL) throws {
+    ///
+    /// `allowNonFinite`: ``tensor(_:)`` checks every tensor it reads for NaN and ±Inf (one
+    /// vectorised pass); by default such a tensor is ``ModelIOError/nonFiniteValues(file:tensor:count:total:)``,
+    /// with `allowNonFinite` it is returned and listed in ``nonFiniteTensors``.
+    public init(directory: URL, allowNonFinite: Bool = false) throws {
         let manager = FileManager.default
         self.directory = directory
+        self.allowsNonFinite = allowNonFinite
         let single = directory.appendingPathComponent(Self.singleFileName)
         let index = directory.appendingPathComponent(Self.indexFileName)
         if manager.fileExists(atPath: single.path) {
@@ -101,15 +112,28 @@ public struct Checkpoint: Sendable {
             throw ModelIOError.tensorNotFound(file: directory.path, tensor: name, available: location.count,
                                               similar: similarNames(to: name, in: location.keys))
         }
-        return try shards[i].tensor(name)
+        let tensor = try shards[i].tensor(name)
+        let bad = NonFinite.count(tensor)
+        if bad > 0 {
+            guard allowsNonFinite else {
+                throw ModelIOError.nonFiniteValues(file: shards[i].url.path, tensor: name, count: bad, total: tensor.count)
+            }
+            findings.record(name, bad)
+        }
+        return tensor
     }
+
+    /// Tensors read so far that hold NaN or ±Inf (only with `allowNonFinite`), in reading order:
+    /// name and how many such values.
+    public var nonFiniteTensors: [(tensor: String, count: Int)] { findings.list }
 
     /// Reads the index's `weight_map`; validates its shape and that shard names stay in the folder.
     private static func readWeightMap(_ index: URL) throws -> [String: String] {
         let path = index.path
+        let data = try InputFile.readJSON(index, limit: InputLimits.configFileBytes)
         let json: Any
         do {
-            json = try JSONSerialization.jsonObject(with: Data(contentsOf: index), options: [.fragmentsAllowed])
+            json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
             throw ModelIOError.malformedIndex(file: path, detail: "not valid JSON (\(SafetensorsHeader.describe(error)))")
         }
@@ -141,5 +165,22 @@ public struct Checkpoint: Sendable {
             throw ModelIOError.malformedIndex(file: path, detail: "'weight_map' is empty")
         }
         return weightMap
+    }
+}
+
+/// The non-finite tensors a permissive ``Checkpoint`` has returned (reads may come from several
+/// threads).
+private final class NonFiniteFindings: @unchecked Sendable {
+    private let lock = NSLock()
+    private var entries: [(tensor: String, count: Int)] = []
+
+    func record(_ tensor: String, _ count: Int) {
+        lock.lock(); defer { lock.unlock() }
+        entries.append((tensor, count))
+    }
+
+    var list: [(tensor: String, count: Int)] {
+        lock.lock(); defer { lock.unlock() }
+        return entries
     }
 }

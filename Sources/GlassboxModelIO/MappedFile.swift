@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -16,19 +17,15 @@ final class MappedFile: @unchecked Sendable {
     /// Size of the file and the mapping, in bytes (`>= 1`).
     let size: Int
 
-    /// Maps `path`. Files shorter than `minimumSize` throw `fileTooShort` before mapping.
+    /// Maps `path`, which must be a regular file (else `InputFileError`). Files shorter than
+    /// `minimumSize` throw `fileTooShort` before mapping.
     init(path: String, minimumSize: Int) throws {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
-        guard fd >= 0 else {
-            throw ModelIOError.cannotOpen(file: path, reason: Self.systemError())
-        }
+        // Regular files only (a FIFO would block the open; a device could be endless).
+        let fd = try InputFile.openChecked(path)
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
             throw ModelIOError.cannotOpen(file: path, reason: Self.systemError())
-        }
-        guard (info.st_mode & S_IFMT) == S_IFREG else {
-            throw ModelIOError.cannotOpen(file: path, reason: "not a regular file")
         }
         let size = Int(info.st_size)
         guard size >= max(minimumSize, 1) else {

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// The folder a `--model` argument names. Never touches the network.
 ///
@@ -96,7 +97,8 @@ public struct ModelDirectory: Sendable, Equatable {
         let snapshots = repo.appendingPathComponent("snapshots", isDirectory: true)
         func usable(_ url: URL) -> Bool { manager.fileExists(atPath: url.appendingPathComponent("config.json").path) }
 
-        if let ref = try? String(contentsOf: repo.appendingPathComponent("refs/main"), encoding: .utf8) {
+        if let data = try? InputFile.read(repo.appendingPathComponent("refs/main"), limit: 4096),
+           let ref = String(data: data, encoding: .utf8) {
             let revision = ref.trimmingCharacters(in: .whitespacesAndNewlines)
             if !revision.isEmpty, !revision.contains("/") {
                 let candidate = snapshots.appendingPathComponent(revision, isDirectory: true)

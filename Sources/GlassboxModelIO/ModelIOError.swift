@@ -41,6 +41,8 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
     case overlappingTensors(file: String, tensor: String, range: Range<Int>, other: String, otherRange: Range<Int>)
     /// The tensor's dtype is a valid safetensors dtype that cannot be converted to Float32.
     case unsupportedDType(file: String, tensor: String, dtype: DType)
+    /// The tensor holds `count` NaN or ±Inf values among `total` (checked once at load).
+    case nonFiniteValues(file: String, tensor: String, count: Int, total: Int)
     /// No tensor of that name; `available` is how many exist, `similar` a few near names.
     case tensorNotFound(file: String, tensor: String, available: Int, similar: [String])
 
@@ -122,6 +124,10 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
         case let .unsupportedDType(file, tensor, dtype):
             return "\(Self.place(file, tensor))dtype \(dtype.rawValue) cannot be converted to Float32 "
                 + "(supported: F32, F16, BF16, F64 and integer types); re-save the checkpoint as F32, F16 or BF16"
+        case let .nonFiniteValues(file, tensor, count, total):
+            return "\(Self.place(file, tensor))\(count) of its \(total) values are NaN or ±Inf; the checkpoint is "
+                + "corrupt or was saved after a diverged training step (pass --allow-nonfinite to load it anyway "
+                + "for inspection)"
         case let .tensorNotFound(file, tensor, available, similar):
             let hint = similar.isEmpty ? "" : "; similar: " + similar.joined(separator: ", ")
             return "'\(file)': no tensor '\(tensor)' among its \(available) tensors\(hint)"

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// The id → token-string table of a checkpoint, read from `tokenizer.json` (`model.vocab`),
 /// `vocab.json` (GPT-2 BPE) or `vocab.txt` (WordPiece). It only names tokens for display; it does
@@ -75,7 +76,7 @@ public struct TokenVocabulary: Sendable {
         }
         let vocabTXT = directory.appendingPathComponent("vocab.txt")
         if fm.fileExists(atPath: vocabTXT.path) {
-            let text = try String(contentsOf: vocabTXT, encoding: .utf8)
+            let text = String(decoding: try LegacyFiles.read(vocabTXT), as: UTF8.self)
             var lines = text.components(separatedBy: "\n")
             if lines.last == "" { lines.removeLast() }
             let pieces = Dictionary(uniqueKeysWithValues: lines.enumerated().map { ($0.offset, $0.element) })
@@ -85,10 +86,17 @@ public struct TokenVocabulary: Sendable {
     }
 
     private static func readJSONVocab(_ url: URL) throws -> [Int: String] {
-        guard let object = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any] else {
+        guard let object = try JSONSerialization.jsonObject(with: readJSON(url)) as? [String: Any] else {
             throw VocabularyError.malformed(file: url.path, detail: "expected a JSON object of token → id")
         }
         return try invert(object, file: url)
+    }
+
+    /// A JSON vocabulary file, checked as every tokenizer file is (regular file, size, depth).
+    private static func readJSON(_ url: URL) throws -> Data {
+        let data = try LegacyFiles.read(url)
+        try InputFile.checkJSONDepth(data, path: url.path)
+        return data
     }
 
     private static func invert(_ object: [String: Any], file: URL) throws -> [Int: String] {
@@ -103,7 +111,7 @@ public struct TokenVocabulary: Sendable {
     }
 
     private static func fromTokenizerJSON(_ url: URL) throws -> TokenVocabulary {
-        guard let root = try JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any],
+        guard let root = try JSONSerialization.jsonObject(with: readJSON(url)) as? [String: Any],
               let model = root["model"] as? [String: Any] else {
             throw VocabularyError.malformed(file: url.path, detail: "no 'model' object")
         }

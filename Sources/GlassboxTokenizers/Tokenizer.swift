@@ -1,3 +1,4 @@
+import GlassboxFiles
 /// A tokenizer as a Hugging Face checkpoint defines it, giving the same ids, token strings and
 /// offsets as the Rust `tokenizers` library (0.21): added tokens are split out, the rest is
 /// normalized, pre-tokenized and tokenized by the model, and the post-processor adds the special
@@ -35,6 +36,16 @@ public struct Tokenizer: Sendable {
         self.postProcessor = postProcessor
         self.decoder = decoder
         self.source = source
+        // Token strings have a stated limit: one huge added token would cost gigabytes to match.
+        let limit = InputLimits.tokenBytes
+        for (i, token) in addedTokens.enumerated() where token.content.utf8.count > limit {
+            throw TokenizerError.tokenTooLong(file: source, what: "added token \(i)", bytes: token.content.utf8.count,
+                                              limit: limit)
+        }
+        for (piece, id) in model.vocabulary where piece.utf8.count > limit {
+            throw TokenizerError.tokenTooLong(file: source, what: "vocabulary piece \(id)", bytes: piece.utf8.count,
+                                              limit: limit)
+        }
         addedVocabulary = try AddedVocabulary(tokens: addedTokens, model: model, normalizer: normalizer)
         fastPath = ByteLevelBPEPath(normalizer: normalizer, preTokenizer: preTokenizer, model: model,
                                     added: addedVocabulary)

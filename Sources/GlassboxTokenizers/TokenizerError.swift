@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// The stage of a tokenizer pipeline a configuration or error refers to.
 public enum TokenizerPart: String, Sendable, CaseIterable {
@@ -32,6 +33,8 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     case unknownTokenMissing(model: String, token: String)
     /// Input beyond what offsets can address (2 GiB).
     case inputTooLong(bytes: Int)
+    /// A vocabulary piece or added token longer than ``InputLimits/tokenBytes`` (`what` names it).
+    case tokenTooLong(file: String, what: String, bytes: Int, limit: Int)
 
     /// One readable line naming the file or pattern, with the supported alternatives
     /// where there are any.
@@ -50,6 +53,8 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
             "the \(model) model needs its unknown token '\(token)', which is not in its vocabulary"
         case .inputTooLong(let bytes):
             "the input is \(bytes) bytes long; at most 2 GiB can be tokenized"
+        case .tokenTooLong(let file, let what, let bytes, let limit):
+            "\(file): \(what) is \(bytes) bytes long, over the limit of \(limit) bytes per token"
         }
     }
 }

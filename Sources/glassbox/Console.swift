@@ -1,19 +1,44 @@
 import Foundation
 
 /// Output helpers: results on stdout, messages on stderr (so `--json` stdout stays one object).
+///
+/// Everything goes through C's buffered `stdout`/`stderr` (the streams `print` uses, so the order
+/// is kept); a failed write never traps. Whether stdout took everything is checked once, at the
+/// end, by ``finishStandardOutput()``.
 enum Console {
     static func error(_ message: String) {
-        FileHandle.standardError.write(Data(("glassbox: error: " + message + "\n").utf8))
+        writeError("glassbox: error: " + message + "\n")
     }
 
     static func note(_ message: String) {
-        FileHandle.standardError.write(Data((message + "\n").utf8))
+        writeError(message + "\n")
+    }
+
+    /// Text on stderr as is (progress lines end with `\r`); a failed write is ignored.
+    static func writeError(_ text: String) {
+        StandardStreams.writeError(text)
+    }
+
+    /// Bytes on stdout.
+    static func write(_ data: Data) {
+        data.withUnsafeBytes { StandardStreams.writeOut($0) }
     }
 
     /// Prints one JSON value on stdout (sorted keys, so output is stable).
     static func json(_ object: Any) throws {
         let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        FileHandle.standardOutput.write(data)
-        FileHandle.standardOutput.write(Data("\n".utf8))
+        write(data)
+        write(Data("\n".utf8))
+    }
+
+    /// Flushes stdout and exits when any write to it failed: quietly when the reader has gone
+    /// (EPIPE, as in `glassbox … | head -1`, exit status 141 as for SIGPIPE), otherwise with one
+    /// line on stderr and exit status 1 (a full disk, a closed descriptor, …).
+    static func finishStandardOutput() {
+        guard let code = StandardStreams.flushOut() else { return }
+        if code == EPIPE { exit(141) }
+        let reason = code != 0 ? ": " + String(cString: strerror(code)) : ""
+        error("cannot write the output to standard output\(reason)")
+        exit(1)
     }
 }

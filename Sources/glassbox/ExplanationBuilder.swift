@@ -76,8 +76,8 @@ enum ExplanationOutput {
         let data = json ? try JSONOutput.data(record) : nil
         try output.commit()
         if let data {
-            FileHandle.standardOutput.write(data)
-            FileHandle.standardOutput.write(Data("\n".utf8))
+            Console.write(data)
+            Console.write(Data("\n".utf8))
             Console.note("picture: \(url.path)")
             for extra in extras { Console.note("\(extra.label) picture: \(extra.url.path)") }
             return

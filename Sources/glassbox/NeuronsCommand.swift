@@ -15,11 +15,13 @@ struct NeuronsCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The layer.") var layer: Int
     @Option(parsing: .unconditional, help: "A neuron: its value tokens (and, with --corpus, its trigger examples).") var neuron: Int?
     @Option(parsing: .unconditional, help: "The position of the sub-updates (default: last; needs a prompt or --ids).") var position: Int?
-    @Option(help: "A text file to scan for trigger examples (one paragraph per blank-line-separated block).")
+    @Option(help: "A text file to scan for trigger examples (one example per blank-line-separated paragraph; longer than the context: scanned in context-length windows).")
     var corpus: String?
     @Option(parsing: .unconditional, help: "Entries listed.") var topK = 10
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/neurons-LLAYER-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
+    @Flag(name: .customLong("replace-invalid-utf8"), help: "Replace bytes that are not valid UTF-8 (in the prompt or the corpus) with U+FFFD instead of stopping.")
+    var replaceInvalidUTF8 = false
 
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
@@ -72,22 +74,33 @@ struct NeuronsCommand: ParsableCommand {
             drawsPicture = true
         }
         if let corpus {
-            let chunks = try InputFile.text(corpus)
-                .components(separatedBy: "\n\n").map { $0.trimmingCharacters(in: .whitespacesAndNewlines) }.filter { !$0.isEmpty }
             let tokenizer = try loaded.tokenizer.get()
-            var index = 0
+            // Streamed in bounded memory: paragraphs of at most 1 MiB at a time; the scan runs a
+            // paragraph longer than the context in consecutive context-length windows.
+            var reader = try CorpusReader(path: (corpus as NSString).expandingTildeInPath,
+                                          replaceInvalidUTF8: replaceInvalidUTF8)
+            defer { reader.close() }
+            let context = model.architecture.contextLength
+            var windowed = 0
             let result = try FFNMemories.scanTriggers(model, options: .init(layers: [layer], examplesPerNeuron: topK), next: {
-                while index < chunks.count {
-                    defer { index += 1 }
-                    let ids = try tokenizer.encode(chunks[index]).ids
-                    if !ids.isEmpty { return Array(ids.prefix(model.architecture.contextLength)) }
+                while let paragraph = try reader.next() {
+                    let ids = try tokenizer.encode(paragraph).ids
+                    if ids.count > context { windowed += 1 }
+                    if !ids.isEmpty { return ids }
                 }
                 return nil
             }, progress: { p in
-                FileHandle.standardError.write(Data(String(format: "\rscan: %d sequences, %d tokens, %.0f tokens/s",
-                                                           p.sequences, p.tokens, p.tokensPerSecond).utf8))
+                Console.writeError(String(format: "\rscan: %d sequences, %d tokens, %.0f tokens/s",
+                                          p.sequences, p.tokens, p.tokensPerSecond))
             })
-            FileHandle.standardError.write(Data("\n".utf8))
+            Console.writeError("\n")
+            if windowed > 0 || reader.longParagraphs > 0 {
+                Console.note("note: \(windowed) paragraph(s) longer than the \(context)-token context were scanned in "
+                             + "consecutive \(context)-token windows"
+                             + (reader.longParagraphs > 0 ? "; \(reader.longParagraphs) paragraph(s) over "
+                                + "\(InputLimits.describe(bytes: InputLimits.corpusWindowBytes)) were read in "
+                                + "\(InputLimits.describe(bytes: InputLimits.corpusWindowBytes)) pieces, each its own example" : ""))
+            }
             let neurons = neuron.map { [$0] } ?? Array(0..<min(5, model.architecture.dFF))
             object["triggers"] = neurons.map { n in
                 ["neuron": n, "examples": result.layers[0].neurons[n].map {

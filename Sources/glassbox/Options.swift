@@ -12,6 +12,9 @@ struct ModelOptions: ParsableArguments {
     @Option(name: .long, parsing: .unconditional, help: "Worker threads (default: all cores).")
     var threads: Int?
 
+    @Flag(name: .long, help: "Load weights holding NaN or ±Inf anyway (for inspection; non-finite activations are then not an error).")
+    var allowNonfinite = false
+
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
     }
@@ -22,10 +25,20 @@ struct ModelOptions: ParsableArguments {
     /// then falls back to the raw vocabulary file.
     func load(image: Bool = false) throws -> LoadedModel {
         if let threads { Threading.setThreads(threads) }
-        if let spec = model { return LoadedModel(context: try ModelContext.load(spec)) }
-        let bundled = image ? BundledModel.defaultVision : BundledModel.defaultLanguage
-        guard bundled.directory != nil else { throw CLIError.noModel }
-        return LoadedModel(context: try ModelContext.load(bundled))
+        let options = LoadOptions(allowNonFinite: allowNonfinite)
+        let context: ModelContext
+        if let spec = model {
+            context = try ModelContext.load(spec, options: options)
+        } else {
+            let bundled = image ? BundledModel.defaultVision : BundledModel.defaultLanguage
+            guard bundled.directory != nil else { throw CLIError.noModel }
+            context = try ModelContext.load(bundled, options: options)
+        }
+        if let nonFinite = context.model.nonFiniteWeights.first {
+            Console.note("warning: \(context.model.nonFiniteWeights.count) tensor(s) hold NaN or ±Inf values (first: "
+                         + "'\(nonFinite.tensor)', \(nonFinite.count) values); loaded anyway (--allow-nonfinite)")
+        }
+        return LoadedModel(context: context)
     }
 
     /// The model folder `--model` names, or the bundled default language model (without loading anything).
@@ -74,6 +87,9 @@ struct InputOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp("An image for vision models (PNG).", valueName: "file.png"))
     var image: String?
+
+    @Flag(name: .customLong("replace-invalid-utf8"), help: "Replace bytes of the prompt that are not valid UTF-8 with U+FFFD instead of stopping.")
+    var replaceInvalidUTF8 = false
 
     func validate() throws {
         let given = [text != nil, prompt != nil, ids != nil, image != nil].filter { $0 }.count

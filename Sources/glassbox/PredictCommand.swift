@@ -101,13 +101,24 @@ struct PredictCommand: ParsableCommand {
         }
     }
 
-    /// `name [shape] sum` per hook, sums over finite entries (masked scores are -inf).
+    /// `name [shape] sum` per hook. The sum leaves out only the −Inf of masked attention scores:
+    /// a NaN anywhere prints `nan`, an infinity `inf` or `-inf` (never a quiet 0).
     static func printTrace(_ cache: ActivationCache) {
         var text = ""
         for (point, tensor) in cache.entries {
             let shape = "[" + tensor.shape.map(String.init).joined(separator: ",") + "]"
-            text += "\(point.name) \(shape) \(String(format: "%.6g", finiteSum(tensor)))\n"
+            text += "\(point.name) \(shape) \(String(format: "%.6g", traceSum(point, tensor)))\n"
         }
-        FileHandle.standardError.write(Data(text.utf8))
+        Console.writeError(text)
+    }
+
+    /// The sum of every value, except −Inf in attention scores (the mask).
+    static func traceSum(_ point: HookPoint, _ tensor: Tensor) -> Double {
+        let isScores = if case .block(_, .attnScores) = point { true } else { false }
+        return tensor.withUnsafeBufferPointer { values in
+            var sum = 0.0
+            for v in values where !(isScores && v == -.infinity) { sum += Double(v) }
+            return sum
+        }
     }
 }

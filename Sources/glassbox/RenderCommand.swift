@@ -14,7 +14,7 @@ struct RenderCommand: ParsableCommand {
 
     func run() throws {
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
-        let data = try InputFile.read(result)
+        let data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let reads = "render redraws the --json results of \(ResultFigures.renderableList)"
         guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
             throw FileProblem(path: result, reason: "not JSON; \(reads)")

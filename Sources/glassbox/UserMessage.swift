@@ -25,40 +25,6 @@ struct FileProblem: Error, LocalizedError {
     }
 }
 
-/// Reading the files the user names (a corpus, a saved result): the checks that give one clear
-/// line before Foundation is asked.
-enum InputFile {
-    /// The bytes of the regular file at `path` (`~` expanded), at most `limit` bytes.
-    static func read(_ path: String, limit: Int = 1 << 30) throws -> Data {
-        let expanded = (path as NSString).expandingTildeInPath
-        var info = stat()
-        guard stat(expanded, &info) == 0 else { throw FileProblem(path: path, reason: FileProblem.reason(errno: errno)) }
-        switch info.st_mode & S_IFMT {
-        case S_IFREG: break
-        case S_IFDIR: throw FileProblem(path: path, reason: "it is a folder, not a file")
-        default: throw FileProblem(path: path, reason: "not a regular file (a device, pipe or socket); give a file")
-        }
-        guard Int(info.st_size) <= limit else {
-            throw FileProblem(path: path, reason: "the file is larger than \(limit >> 20) MB")
-        }
-        guard let handle = FileHandle(forReadingAtPath: expanded) else {
-            throw FileProblem(path: path, reason: access(expanded, R_OK) != 0 ? FileProblem.reason(errno: errno) : "cannot open it")
-        }
-        defer { try? handle.close() }
-        do { return try handle.readToEnd() ?? Data() } catch {
-            throw FileProblem(path: path, reason: UserMessage.posixReason(error) ?? "cannot read it")
-        }
-    }
-
-    /// The file as UTF-8 text.
-    static func text(_ path: String, limit: Int = 1 << 30) throws -> String {
-        guard let text = String(data: try read(path, limit: limit), encoding: .utf8) else {
-            throw FileProblem(path: path, reason: "not UTF-8 text; convert it (e.g. iconv -t UTF-8)")
-        }
-        return text
-    }
-}
-
 /// The one line the user sees for an error: what is wrong and what to do.
 enum UserMessage {
     static func line(for error: any Error) -> String {

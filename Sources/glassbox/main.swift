@@ -5,8 +5,17 @@ import Glassbox
 // Parsing errors are usage errors (exit 2); errors while running are bad input or files (exit 1),
 // except the usage problems only a loaded model or a read file reveals (exit 2).
 // Either way the user gets one line on stderr, never a stack trace or Foundation's own text.
+// Arguments that are not valid UTF-8 are bad input (exit 1); a failed write to stdout is reported
+// once, at the end (exit 1).
+StandardStreams.restoreDefaultSIGPIPE()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let command: ParsableCommand
+do {
+    try InvalidUTF8.checkArguments()
+} catch {
+    Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+    exit(1)
+}
 do {
     command = try GlassboxCommand.parseAsRoot(arguments)
 } catch {
@@ -17,6 +26,7 @@ do {
 do {
     var runnable = command
     try runnable.run()
+    Console.finishStandardOutput()
 } catch {
     if GlassboxCommand.exitCode(for: error) == .success { GlassboxCommand.exit(withError: error) }
     Console.error(UserMessage.line(for: error))

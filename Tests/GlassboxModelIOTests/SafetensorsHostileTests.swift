@@ -1,5 +1,6 @@
 import Foundation
 import XCTest
+import GlassboxFiles
 import GlassboxTensor
 @testable import GlassboxModelIO
 
@@ -25,11 +26,23 @@ final class SafetensorsHostileTests: TemporaryFolderTestCase {
 
     func testMissingFileAndFolder() throws {
         let missing = folder.appendingPathComponent("nope.safetensors")
-        guard let error = modelIOError({ try SafetensorsFile(url: missing) }) else { return }
-        guard case .cannotOpen(let file, _) = error else { return XCTFail("\(error)") }
-        XCTAssertEqual(file, missing.path)
-        assertMessage(error, mentions: ["nope.safetensors"])
-        assertThrows(.cannotOpen(file: folder.path, reason: "not a regular file")) { try SafetensorsFile(url: folder) }
+        XCTAssertThrowsError(try SafetensorsFile(url: missing)) { error in
+            XCTAssertEqual(error as? InputFileError, .notFound(path: missing.path))
+            XCTAssertTrue(error.localizedDescription.contains("nope.safetensors"), error.localizedDescription)
+        }
+        XCTAssertThrowsError(try SafetensorsFile(url: folder)) { error in
+            XCTAssertEqual(error as? InputFileError, .notRegularFile(path: folder.path, kind: "a folder"))
+        }
+    }
+
+    /// A FIFO is refused before it is opened (opening one for reading would block for ever).
+    func testFIFOIsRefusedWithoutBlocking() throws {
+        let fifo = folder.appendingPathComponent("pipe.safetensors")
+        XCTAssertEqual(mkfifo(fifo.path, 0o600), 0)
+        XCTAssertThrowsError(try SafetensorsFile(url: fifo)) { error in
+            XCTAssertEqual(error as? InputFileError, .notRegularFile(path: fifo.path, kind: "a FIFO (named pipe)"))
+            XCTAssertTrue(error.localizedDescription.contains("pipe.safetensors"), error.localizedDescription)
+        }
     }
 
     func testHeaderLengthPastEndOfFile() throws {

@@ -10,8 +10,12 @@ public struct CommandOutput {
     public var stderrLines: [String] { stderr.split(separator: "\n").map(String.init) }
 }
 
-/// Runs the built `glassbox` executable (next to the test bundle in the build folder).
-public func runGlassbox(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandOutput {
+/// The built `glassbox` executable (next to the test bundle in the build folder), or the one
+/// `GLASSBOX_TEST_EXECUTABLE` names (to run the CLI tests against another build).
+public func glassboxExecutable() throws -> URL {
+    if let path = ProcessInfo.processInfo.environment["GLASSBOX_TEST_EXECUTABLE"], !path.isEmpty {
+        return URL(fileURLWithPath: path)
+    }
     let products = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     let candidates = [products, Bundle.main.bundleURL, Bundle.main.bundleURL.deletingLastPathComponent()]
         .map { $0.appendingPathComponent("glassbox") }
@@ -19,6 +23,35 @@ public func runGlassbox(_ arguments: [String], environment: [String: String]? = 
         throw NSError(domain: "glassbox-tests", code: 1, userInfo: [NSLocalizedDescriptionKey:
             "glassbox executable not found next to the tests (looked in \(candidates.map(\.path))); run `swift build` first"])
     }
+    return executable
+}
+
+/// Runs `script` with `/bin/sh -c`, `$GLASSBOX` naming the executable, in the checkout's root, under
+/// `timeout` (a hang is status 124): for what `Process` cannot express — raw bytes in arguments,
+/// `> /dev/full`, pipes into `head`. The script's own stdout and stderr are returned.
+public func runGlassboxShell(_ script: String, timeout seconds: Int = 60) throws -> CommandOutput {
+    let process = Process()
+    process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
+    process.arguments = ["-k", "5", "\(seconds)", "/bin/sh", "-c", script]
+    process.currentDirectoryURL = Fixtures.root
+    var environment = ProcessInfo.processInfo.environment
+    environment["GLASSBOX"] = try glassboxExecutable().path
+    process.environment = environment
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let outData = out.fileHandleForReading.readDataToEndOfFile()
+    let errData = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return CommandOutput(status: process.terminationStatus,
+                         stdout: String(decoding: outData, as: UTF8.self),
+                         stderr: String(decoding: errData, as: UTF8.self))
+}
+
+/// Runs the built `glassbox` executable (see ``glassboxExecutable()``).
+public func runGlassbox(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandOutput {
+    let executable = try glassboxExecutable()
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 import GlassboxTensor
 
 /// A checkpoint's `preprocessor_config.json` for ViT-style image processors
@@ -30,9 +31,10 @@ public struct ImagePreprocessor: Sendable, Equatable {
     /// Loads `preprocessor_config.json` from a model folder.
     public static func load(directory: URL) throws -> ImagePreprocessor {
         let url = directory.appendingPathComponent("preprocessor_config.json")
-        guard let data = try? Data(contentsOf: url) else {
+        guard FileManager.default.fileExists(atPath: url.path) else {
             throw ImageError.unsupportedProcessor(file: url.path, detail: "is missing; a vision model needs its image processor config")
         }
+        let data = try InputFile.readJSON(url, limit: InputLimits.configFileBytes)
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
             throw ImageError.unsupportedProcessor(file: url.path, detail: "is not a JSON object")
         }
@@ -56,14 +58,22 @@ public struct ImagePreprocessor: Sendable, Equatable {
             } else {
                 throw fail("'size' must give a positive height and width")
             }
+            let limit = InputLimits.resizeSide
+            if let (h, w) = resize, h > limit || w > limit {
+                throw fail("'size' asks for a resize to \(h) × \(w) pixels, over the limit of \(limit) pixels per side")
+            }
         }
         if json["do_rescale"] as? Bool ?? true {
             rescaleFactor = (json["rescale_factor"] as? Double) ?? 1.0 / 255
+            if let factor = rescaleFactor, !(factor.isFinite && factor > 0) {
+                throw fail("'rescale_factor' must be a positive number, got \(factor)")
+            }
         }
         if json["do_normalize"] as? Bool ?? true {
             guard let mean = (json["image_mean"] as? [Double])?.map(Float.init),
                   let std = (json["image_std"] as? [Double])?.map(Float.init),
-                  mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 }) else {
+                  mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 && $0.isFinite }),
+                  mean.allSatisfy(\.isFinite) else {
                 throw fail("'image_mean' and 'image_std' must be three numbers each (std positive)")
             }
             (self.mean, self.std) = (mean, std)

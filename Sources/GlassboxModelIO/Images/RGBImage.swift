@@ -1,5 +1,6 @@
 import CGlassboxPNG
 import Foundation
+import GlassboxFiles
 
 /// An 8-bit RGB image, row-major `[height, width, 3]`: what vision preprocessing starts from.
 public struct RGBImage: Sendable, Equatable {
@@ -27,9 +28,12 @@ public struct RGBImage: Sendable, Equatable {
         var raw: UnsafeMutablePointer<UInt8>?
         var (width, height, channels, depth): (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
         var message = [CChar](repeating: 0, count: 256)
-        let status = glassbox_png_decode(url.path, &raw, &width, &height, &channels, &depth, &message, message.count)
+        let fd = try InputFile.openChecked(url.path)     // regular files only; the decoder closes it
+        let status = glassbox_png_decode(fd, UInt32(InputLimits.imageSide), InputLimits.imagePixels, &raw, &width, &height,
+                                         &channels, &depth, &message, message.count)
         guard status == 0, let raw else {
             let reason = String(decoding: message.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            if status == 2 { throw ImageError.tooLarge(file: url.path, detail: reason) }
             throw ImageError.unreadable(file: url.path, reason: reason)
         }
         defer { free(raw) }
@@ -58,6 +62,9 @@ public struct RGBImage: Sendable, Equatable {
 public enum ImageError: Error, LocalizedError, Equatable {
     /// The file is missing or not a PNG libpng can decode; `reason` is libpng's message.
     case unreadable(file: String, reason: String)
+    /// The image is larger than ``InputLimits/imageSide`` or ``InputLimits/imagePixels``
+    /// (`detail` gives its size and the limits).
+    case tooLarge(file: String, detail: String)
     /// `preprocessor_config.json` is missing, malformed or asks for something not supported.
     case unsupportedProcessor(file: String, detail: String)
 
@@ -65,6 +72,7 @@ public enum ImageError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .unreadable(let file, let reason): "cannot read the image \(file): \(reason)"
+        case .tooLarge(let file, let detail): "the image \(file) is too large: \(detail)"
         case .unsupportedProcessor(let file, let detail): "\(file): \(detail)"
         }
     }

@@ -13,9 +13,29 @@ extension KeyedDecodingContainer {
     }
 }
 
-/// Checks that an integer config value is positive.
+/// The largest size a config may give (2³¹ − 1): far above any real model, and small enough that
+/// products of two sizes cannot overflow.
+let maximumConfigSize = Int(Int32.max)
+
+/// Checks that an integer config value (a size or a count) is positive and at most
+/// `maximumConfigSize`.
 func requirePositive(_ value: Int, _ key: String) throws {
     guard value > 0 else { throw ConfigValidationError(key: key, detail: "must be positive, got \(value)") }
+    guard value <= maximumConfigSize else {
+        throw ConfigValidationError(key: key, detail: "is \(value), over the limit of \(maximumConfigSize)")
+    }
+}
+
+/// Checks that a real config value (an ε, a θ, a scaling factor) is finite and positive.
+func requirePositive<F: BinaryFloatingPoint>(_ value: F, _ key: String) throws {
+    guard value.isFinite && value > 0 else {
+        throw ConfigValidationError(key: key, detail: "must be a positive number, got \(configNumber(Double(value)))")
+    }
+}
+
+/// A config number as written: `0`, `-5`, `1e-06`.
+func configNumber(_ value: Double) -> String {
+    value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
 }
 
 /// Class names by index from a config's `id2label` (`LABEL_i` fills gaps).

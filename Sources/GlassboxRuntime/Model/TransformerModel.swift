@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 import GlassboxModelIO
 import GlassboxTensor
 
@@ -35,39 +36,46 @@ public struct TransformerModel: Sendable {
     public let directory: URL?
     /// Storage dtypes found in the checkpoint (e.g. `["F16"]`).
     public let checkpointDTypes: [String]
+    /// Weights holding NaN or ±Inf, loaded only with `LoadOptions.allowNonFinite` (name and count).
+    public let nonFiniteWeights: [(tensor: String, count: Int)]
+    /// Whether `forward` stops with `ForwardError.nonFiniteActivation` when the residual stream or
+    /// the output holds NaN or ±Inf (true unless loaded with `LoadOptions.allowNonFinite`).
+    public var checksActivations: Bool
 
     /// A model from an architecture and matching weights (not checked: `load(directory:)`
     /// checks every weight against the config; use this for hand-built test models).
     public init(architecture: Architecture, weights: TransformerWeights, directory: URL? = nil,
-                checkpointDTypes: [String] = ["F32"]) {
+                checkpointDTypes: [String] = ["F32"], nonFiniteWeights: [(tensor: String, count: Int)] = [],
+                checksActivations: Bool = true) {
         self.architecture = architecture
         self.weights = weights
         self.directory = directory
         self.checkpointDTypes = checkpointDTypes
+        self.nonFiniteWeights = nonFiniteWeights
+        self.checksActivations = checksActivations
     }
 
-    /// Loads a Hugging Face model folder (config.json + safetensors), strictly.
-    public static func load(directory: URL) throws -> TransformerModel {
+    /// Loads a Hugging Face model folder (config.json + safetensors), strictly: every weight is
+    /// checked for NaN and ±Inf once (an error naming the tensor, unless `options.allowNonFinite`).
+    public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws -> TransformerModel {
         let configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw LoadError.configMissing(directory: directory.path)
         }
-        let data: Data
-        do { data = try Data(contentsOf: configURL) } catch {
-            throw LoadError.configUnreadable(file: configURL.path, detail: error.localizedDescription)
-        }
+        let data = try InputFile.readJSON(configURL, limit: InputLimits.configFileBytes)
         let probe = try ConfigDecoding.decode(ModelTypeProbe.self, from: data, file: configURL)
         guard let modelType = probe.modelType else {
             throw LoadError.invalidConfig(file: configURL.path, key: "model_type",
                                           detail: "is missing; supported: \(ModelRegistry.supportedModelTypes.joined(separator: ", "))")
         }
         let loader = try ModelRegistry.loader(for: modelType)
-        let checkpoint = try Checkpoint(directory: directory)
+        let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite)
         let (architecture, weights) = try loader.load(configData: data, configFile: configURL,
                                                       checkpoint: checkpoint, directory: directory)
         let dtypes = Set(checkpoint.tensorNames.compactMap { checkpoint.entry($0)?.dtype.rawValue })
         return TransformerModel(architecture: architecture, weights: weights, directory: directory,
-                                checkpointDTypes: dtypes.sorted())
+                                checkpointDTypes: dtypes.sorted(), nonFiniteWeights: checkpoint.nonFiniteTensors,
+                                checksActivations: !options.allowNonFinite)
     }
 
     /// Runs the model on one token sequence (see `forward(_:capture:interventions:logitRows:)`).
@@ -89,9 +97,23 @@ public struct TransformerModel: Sendable {
     ///   - capture: the hook points to keep in the result's cache.
     ///   - interventions: edits applied at hook points during this call only.
     ///   - logitRows: positions to project to logits (token heads).
+    ///
+    /// With `checksActivations` (the default), the embeddings, every block's output and the
+    /// logits are checked for NaN and ±Inf (one pass over `[n, d]` each); the first one found is
+    /// `ForwardError.nonFiniteActivation`, naming the first hook point, in forward order, where a
+    /// non-finite value appears (found by running the input once more with every hook captured).
     public func forward(_ input: ModelInput, capture: HookFilter = .none,
                         interventions: Interventions = Interventions(),
                         logitRows: LogitRows = .all) throws -> ForwardResult {
+        try run(input, capture: capture, interventions: interventions, logitRows: logitRows, check: checksActivations)
+    }
+
+    private func run(_ input: ModelInput, capture: HookFilter, interventions: Interventions, logitRows: LogitRows,
+                     check: Bool) throws -> ForwardResult {
+        func requireFinite(_ t: Tensor?) throws {
+            guard check, let t, NonFinite.count(t) > 0 else { return }
+            throw firstNonFinite(input, interventions: interventions, logitRows: logitRows)
+        }
         let arch = architecture
         var x: Tensor
         var hooks: HookRun
@@ -108,6 +130,7 @@ public struct TransformerModel: Sendable {
             hooks = HookRun(inputIDs: [], capture: capture, interventions: interventions)
             x = try weights.embeddings.forward(pixels: pixels, geometry: geometry, hooks: &hooks)
         }
+        try requireFinite(x)
         let n = x.shape[0]
         if case .positions(let positions) = logitRows {
             for p in positions where p < 0 || p >= n { throw InputError.positionOutOfRange(position: p, length: n) }
@@ -117,15 +140,31 @@ public struct TransformerModel: Sendable {
         } else { nil }
         for (l, block) in weights.blocks.enumerated() {
             x = try block.forward(x, layer: l, architecture: arch, rotary: rotary, hooks: &hooks)
+            try requireFinite(x)
         }
         let rows: [Int]? = if case .positions(let p) = logitRows { p } else { nil }
         let top = try weights.head.forward(x, architecture: arch, rows: rows, hooks: &hooks)
+        try requireFinite(top.logits)
+        try requireFinite(top.pooled)
         let positions: [Int] = switch arch.head {
         case .sequenceClassification: [0]
         default: rows ?? Array(0..<n)
         }
         return ForwardResult(logits: top.logits, logitPositions: top.logits == nil ? [] : positions,
                              hidden: top.hidden, pooled: top.pooled, cache: hooks.cache)
+    }
+
+    /// Runs `input` again capturing every hook point and names the first (in forward order) that
+    /// holds NaN or ±Inf (−Inf in attention scores is masking, not an error).
+    private func firstNonFinite(_ input: ModelInput, interventions: Interventions, logitRows: LogitRows) -> Error {
+        guard let traced = try? run(input, capture: .all, interventions: interventions, logitRows: logitRows, check: false)
+        else { return ForwardError.nonFiniteActivation(hook: "the output", count: 0, total: 0) }
+        for (point, tensor) in traced.cache.entries {
+            let isScores = if case .block(_, .attnScores) = point { true } else { false }
+            let bad = isScores ? NonFinite.countExceptNegativeInfinity(tensor) : NonFinite.count(tensor)
+            if bad > 0 { return ForwardError.nonFiniteActivation(hook: point.name, count: bad, total: tensor.count) }
+        }
+        return ForwardError.nonFiniteActivation(hook: "the output", count: 0, total: 0)
     }
 
     private func validate(_ ids: [Int], tokenTypes: [Int]?) throws {
@@ -154,4 +193,30 @@ public enum ModelInput: Sendable {
     case tokens([Int], types: [Int]?)
     /// Pixel values `[C, H, W]` of a vision model.
     case pixels(Tensor)
+}
+
+/// How `TransformerModel.load` treats what it reads.
+public struct LoadOptions: Sendable, Equatable {
+    /// Load weights that hold NaN or ±Inf (listed in `TransformerModel.nonFiniteWeights`) instead
+    /// of stopping, and let `forward` run on with non-finite activations: for inspecting a broken
+    /// checkpoint (`glassbox … --allow-nonfinite --trace`).
+    public var allowNonFinite: Bool
+
+    public init(allowNonFinite: Bool = false) { self.allowNonFinite = allowNonFinite }
+}
+
+/// Why a forward pass stopped.
+public enum ForwardError: Error, LocalizedError, Equatable {
+    /// NaN or ±Inf appeared during the run; `hook` is the first hook point (forward order) that
+    /// holds one, with `count` such values among `total`.
+    case nonFiniteActivation(hook: String, count: Int, total: Int)
+
+    /// One line naming the hook point.
+    public var errorDescription: String? {
+        switch self {
+        case let .nonFiniteActivation(hook, count, total):
+            "the forward pass produced NaN or ±Inf: first at \(hook) (\(count) of \(total) values); the weights or "
+                + "the input overflow Float32 (`--allow-nonfinite --trace` prints every hook point's sum)"
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// Checkpoints without `tokenizer.json`: the pipelines `transformers` builds when it converts
 /// GPT-2's `vocab.json` + `merges.txt` or BERT's `vocab.txt` (`GPT2Converter`, `BertConverter`),
@@ -83,9 +84,8 @@ enum LegacyFiles {
                              source: "vocab.txt")
     }
 
+    /// A tokenizer file's bytes: a regular file of at most ``InputLimits/tokenizerFileBytes``.
     static func read(_ url: URL) throws -> Data {
-        do { return try Data(contentsOf: url) } catch {
-            throw TokenizerError.malformedFile(file: url.path, detail: "cannot be read (\(error.localizedDescription))")
-        }
+        try InputFile.read(url, limit: InputLimits.tokenizerFileBytes)
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 extension Tokenizer {
     /// Loads the tokenizer of a model folder: `tokenizer.json` if present, else GPT-2's
@@ -28,11 +29,7 @@ extension Tokenizer {
 
     /// Reads a `tokenizer.json`.
     public init(contentsOf url: URL) throws {
-        let data: Data
-        do { data = try Data(contentsOf: url) } catch {
-            throw TokenizerError.malformedFile(file: url.path, detail: "cannot be read (\(error.localizedDescription))")
-        }
-        try self.init(json: data, file: url.path)
+        try self.init(json: try InputFile.readJSON(url, limit: InputLimits.tokenizerFileBytes), file: url.path)
     }
 
     /// Parses the contents of a `tokenizer.json`; `file` names it in errors.

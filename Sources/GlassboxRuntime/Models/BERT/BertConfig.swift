@@ -37,7 +37,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
-    /// sizes positive, heads dividing the width, a supported activation, absolute positions, not a
+    /// sizes positive, ε > 0, heads dividing the width, a supported activation, absolute positions, not a
     /// decoder. Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -56,6 +56,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
                              (intermediateSize, "intermediate_size"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
+        try requirePositive(layerNormEps, "layer_norm_eps")
         guard typeVocabSize >= 0 else {
             throw ConfigValidationError(key: "type_vocab_size", detail: "must not be negative")
         }

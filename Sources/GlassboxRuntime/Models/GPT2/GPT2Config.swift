@@ -68,9 +68,7 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "activation_function", detail:
                 "'\(activationFunction)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
         }
-        guard layerNormEpsilon > 0 else {
-            throw ConfigValidationError(key: "layer_norm_epsilon", detail: "must be positive")
-        }
+        try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
         if try c.value(.addCrossAttention, default: false) {
             throw ConfigValidationError(key: "add_cross_attention", detail: "is true; encoder-decoder GPT-2 is not supported")
         }

@@ -75,7 +75,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
 
     /// Decodes `config.json` with the defaults of its `model_type`, and checks it: sizes positive,
     /// heads dividing the width, `Hkv` dividing `H`, a supported activation, an even number of rotated
-    /// dimensions and a supported `rope_scaling`. Violations throw an error that loading reports as
+    /// dimensions, ε > 0, `rope_theta` > 0 and a supported `rope_scaling` with positive factors
+    /// (`high_freq_factor` > `low_freq_factor`). Violations throw an error that loading reports as
     /// `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -112,6 +113,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
                              (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
+        try requirePositive(rmsNormEps, "rms_norm_eps")
+        try requirePositive(ropeTheta, "rope_theta")
         if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim) {
             try requirePositive(explicit, "head_dim")
             headDim = explicit
@@ -142,9 +145,13 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     private static func decodeRopeScaling(_ c: KeyedDecodingContainer<CodingKeys>) throws -> RopeScaling {
         guard let raw = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) else { return .none }
         let type = raw["rope_type"]?.string ?? raw["type"]?.string ?? "default"
+        /// A positive, finite number (every rope_scaling field is a factor, a frequency or a length).
         func number(_ key: String) throws -> Float {
             guard let value = raw[key]?.number else {
                 throw ConfigValidationError(key: "rope_scaling", detail: "of type '\(type)' needs a numeric '\(key)'")
+            }
+            guard value.isFinite, value > 0, Float(value).isFinite, Float(value) > 0 else {
+                throw ConfigValidationError(key: "rope_scaling.\(key)", detail: "must be a positive number, got \(configNumber(value))")
             }
             return Float(value)
         }
@@ -153,9 +160,18 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         case "linear": return .linear(factor: try number("factor"))
         case "dynamic": return .dynamic(factor: try number("factor"))
         case "llama3":
-            return .llama3(factor: try number("factor"), lowFrequencyFactor: try number("low_freq_factor"),
-                           highFrequencyFactor: try number("high_freq_factor"),
-                           originalMaxPositions: Int(try number("original_max_position_embeddings")))
+            let low = try number("low_freq_factor"), high = try number("high_freq_factor")
+            guard high > low else {
+                throw ConfigValidationError(key: "rope_scaling.high_freq_factor",
+                                            detail: "(\(configNumber(Double(high)))) must be larger than low_freq_factor (\(configNumber(Double(low))))")
+            }
+            let original = try number("original_max_position_embeddings")
+            guard original == original.rounded(), Double(original) <= Double(maximumConfigSize) else {
+                throw ConfigValidationError(key: "rope_scaling.original_max_position_embeddings",
+                                            detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(Double(original)))")
+            }
+            return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
+                           originalMaxPositions: Int(original))
         default:
             throw ConfigValidationError(key: "rope_scaling", detail:
                 "type '\(type)' is not supported; supported: \(RopeScaling.supportedTypes.joined(separator: ", "))")
@@ -201,7 +217,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
                                    maxPositions: maxPositionEmbeddings)
         // Dynamic NTK scaling exists to run past the trained length.
         let context: Int = if case .dynamic(let factor) = ropeScaling {
-            Int(Float(maxPositionEmbeddings) * max(factor, 1))
+            Int(min(Double(maxPositionEmbeddings) * Double(max(factor, 1)), Double(maximumConfigSize)))
         } else { maxPositionEmbeddings }
         return Architecture(
             modelType: family.rawValue, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,

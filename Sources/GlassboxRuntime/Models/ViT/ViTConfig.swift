@@ -57,6 +57,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
                              (imageSize, "image_size"), (patchSize, "patch_size"), (numChannels, "num_channels")] {
             try requirePositive(value, key)
         }
+        try requirePositive(layerNormEps, "layer_norm_eps")
         guard hiddenSize % numAttentionHeads == 0 else {
             throw ConfigValidationError(key: "num_attention_heads",
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
