@@ -147,7 +147,7 @@ public enum InputFileError: Error, LocalizedError, Equatable, Sendable {
     public var errorDescription: String? {
         switch self {
         case .notFound(let path):
-            "'\(path)' does not exist"
+            "\(path): no such file; check the path"
         case .notRegularFile(let path, let kind):
             "'\(path)' is \(kind), not a regular file; Glassbox reads inputs only from regular files"
         case .tooLarge(let path, let size, let limit):

@@ -122,7 +122,7 @@ final class HostileFileInputTests: XCTestCase {
         let png = dir.appendingPathComponent("wide.png"), out = dir.appendingPathComponent("x.png")
         try Self.pngHeaderOnly(width: 100_000, height: 100_000).write(to: png)
         let output = try runGlassboxShell("\"$GLASSBOX\" explain --image \(png.path) --out \(out.path)")
-        assertRefused(output, firstLine: ["wide.png", "100000 × 100000", "limit of 16384 pixels per side"], noFile: out)
+        assertRefused(output, firstLine: ["wide.png", "100000×100000", "limit of 16384 pixels a side"], noFile: out)
     }
 
     func testLongAddedTokenIsRefused() throws {

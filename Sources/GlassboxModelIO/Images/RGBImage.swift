@@ -29,6 +29,17 @@ public struct RGBImage: Sendable, Equatable {
         var (width, height, channels, depth): (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
         var message = [CChar](repeating: 0, count: 256)
         let fd = try InputFile.openChecked(url.path)     // regular files only; the decoder closes it
+        // The size announced in the header is checked before libpng reads anything else, so a
+        // huge (or truncated) image is refused for its size, whatever follows the header.
+        var head = [UInt8](repeating: 0, count: 24)
+        if pread(fd, &head, 24, 0) == 24, head.starts(with: [0x89, 0x50, 0x4E, 0x47]), Array(head[12..<16]) == Array("IHDR".utf8) {
+            let number = { (i: Int) in head[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
+            let (w, h) = (number(16), number(20))
+            if w > InputLimits.imageSide || h > InputLimits.imageSide || w * h > InputLimits.imagePixels {
+                close(fd)
+                throw ImageError.tooLarge(file: url.path, detail: "\(w)×\(h) pixels is larger than the limit of \(InputLimits.imageSide) pixels a side and \(InputLimits.imagePixels >> 20) Mi pixels in all; scale it down")
+            }
+        }
         let status = glassbox_png_decode(fd, UInt32(InputLimits.imageSide), InputLimits.imagePixels, &raw, &width, &height,
                                          &channels, &depth, &message, message.count)
         guard status == 0, let raw else {
