@@ -53,7 +53,7 @@ for t in "${selected[@]}"; do
     log=".cache/fuzz/$t.log"
     echo "fuzz-$t: ${seconds} s"
     set +e
-    ASAN_OPTIONS=detect_leaks=0 ".build/fuzz/debug/fuzz-$t" ".cache/fuzz/$t" "Tests/Fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 ".build/fuzz/debug/fuzz-$t" ".cache/fuzz/$t" "Tests/Fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
         -max_len="$max_len" -detect_leaks=0 -print_final_stats=1 -artifact_prefix=".cache/fuzz/crashes/$t/" "$@" >"$log" 2>&1
     code=$?
     set -e

