@@ -22,6 +22,11 @@ final class RegexEngineTests: XCTestCase {
             }
         }
         XCTAssertEqual(try Regex("(a+)+$").matches(in: Array(word.unicodeScalars)), [0..<10_000])
+        // Only patterns the backtracking engine runs in one pass are left to it.
+        for (pattern, single) in [(#"\s+"#, true), ("'s", true), (#"(?<=\s)\p{L}+"#, true), ("(a+)+$", false),
+                                  (#"\s+x"#, false), ("a|b", false)] {
+            XCTAssertEqual(try Regex(pattern).compiled.neverBacktracks, single, pattern)
+        }
         XCTAssertEqual(try Regex("(a+)+$").matches(in: Array((word + "b").unicodeScalars)), [])
     }
 

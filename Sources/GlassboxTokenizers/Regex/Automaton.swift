@@ -47,6 +47,9 @@ struct Automaton: Sendable {
     var ops: [AutomatonOp] = []
     var sets: [ScalarClass] = []
     var peeks: [PeekAssertion] = []
+    /// The consuming instructions a match must start with, when every match starts by consuming
+    /// one of them (no assertion or empty match first): where none applies no match can start.
+    var firstOps: [AutomatonOp]?
 
     /// Why a pattern needs the backtracking engine.
     struct Unsupported: Error {}
@@ -60,7 +63,26 @@ struct Automaton: Sendable {
             return nil
         }
         automaton.ops.append(.match)
+        automaton.firstOps = automaton.startingOps()
         return automaton
+    }
+
+    /// The consuming instructions reachable from the start through splits and jumps only, or nil
+    /// if an assertion, a lookaround or the end comes first.
+    private func startingOps() -> [AutomatonOp]? {
+        var seen = Set<Int>(), stack = [0], out: [AutomatonOp] = []
+        while let pc = stack.popLast() {
+            guard seen.insert(pc).inserted else { continue }
+            switch ops[pc] {
+            case .jump(let t): stack.append(t)
+            case .split(let a, let b): stack.append(a); stack.append(b)
+            case .scalar, .foldedScalar, .set: out.append(ops[pc])
+            case .fail: break
+            case .assert, .peek, .match: return nil
+            }
+            if out.count > 16 { return nil }
+        }
+        return out
     }
 
     private mutating func addSet(_ set: ScalarClass) -> Int {
@@ -274,6 +296,14 @@ struct AutomatonMatcher {
         var pos = from
         newGeneration()
         while true {
+            if found == nil && current.isEmpty, let first = automaton.firstOps {
+                // No thread alive: skip to where a match can start.
+                let skipped = pos
+                while pos < n && !first.contains(where: { Self.consumes($0, text[pos], sets: automaton.sets) }) { pos += 1 }
+                try budget.spend(pos - skipped)
+                if pos == n { return nil }
+                if pos != skipped { newGeneration() }
+            }
             if found == nil { try add(0, start: pos, at: pos, toNext: false) }
             if current.isEmpty {
                 // Nothing can match from here: try the next start.

@@ -7,9 +7,10 @@
 ///
 /// Three engines, the first that applies: a hand-written matcher for the split patterns of GPT-2,
 /// Llama 3 and Qwen2; an `Automaton` (a Pike VM: each search linear in the text, whatever the
-/// pattern); the backtracking `RegexMatcher`, only for what the automaton cannot express (atomic
-/// groups over more than one class, lookarounds of variable length). The last two run under a
-/// `RegexBudget` proportional to text length × pattern size, and past it throw
+/// pattern); the backtracking `RegexMatcher`, for what the automaton cannot express (atomic
+/// groups over more than one class, lookarounds of variable length) and for the patterns it runs
+/// without ever backtracking (`\s+`; `CompiledRegex.neverBacktracks`), where it is faster. The
+/// last two run under a `RegexBudget` proportional to text length × pattern size, and past it throw
 /// `regexBudgetExceeded` instead of hanging.
 struct Regex: Sendable {
     let pattern: String
@@ -20,6 +21,8 @@ struct Regex: Sendable {
     var known: KnownSplitPattern?
     /// The scalars of a literal pattern (matched by a plain scan).
     var literal: [Unicode.Scalar]?
+    /// Run the automaton even where the backtracking engine never backtracks (for tests).
+    private var alwaysAutomaton = false
 
     init(pattern: String, node: RegexNode) throws {
         self.pattern = pattern
@@ -41,7 +44,12 @@ struct Regex: Sendable {
     /// The same regex run by the backtracking engine only (to test the other engines).
     var generic: Regex { Regex(pattern: pattern, compiled: compiled, automaton: nil) }
     /// The same regex run by the automaton only, if it has one (to test the other engines).
-    var automatonOnly: Regex? { automaton.map { Regex(pattern: pattern, compiled: compiled, automaton: $0) } }
+    var automatonOnly: Regex? {
+        guard let automaton else { return nil }
+        var regex = Regex(pattern: pattern, compiled: compiled, automaton: automaton)
+        regex.alwaysAutomaton = true
+        return regex
+    }
 
     /// The regex matching `literal` exactly.
     init(literal: String) throws {
@@ -59,7 +67,7 @@ struct Regex: Sendable {
     func matches(in buffer: UnsafeBufferPointer<Unicode.Scalar>) throws -> [Range<Int>] {
         if let known { return known.matches(in: buffer) }
         if let literal { return Self.literalMatches(literal, in: buffer) }
-        if let automaton {
+        if let automaton, alwaysAutomaton || !compiled.neverBacktracks {
             let budget = RegexBudget(pattern: pattern, textLength: buffer.count, instructions: automaton.ops.count)
             var matcher = AutomatonMatcher(automaton: automaton, text: buffer, budget: budget)
             return try Self.allMatches(count: buffer.count) { try matcher.firstMatch(from: $0) }
