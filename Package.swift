@@ -66,5 +66,21 @@ let package = Package(
         .testTarget(name: "GlassboxAnalysisTests", dependencies: ["GlassboxAnalysis", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxTokenizersTests", dependencies: ["GlassboxTokenizers", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxCLITests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
+
+        // Fuzzing harnesses: scripts/fuzz.sh builds them with libFuzzer and AddressSanitizer; a plain
+        // build makes each a replayer of the inputs named on its command line (Tests/Fuzz/README.md).
+        .target(name: "GlassboxFuzzSupport", path: "Tests/Fuzz/Support"),
+        .executableTarget(name: "fuzz-safetensors", dependencies: ["GlassboxModelIO", "GlassboxFuzzSupport"],
+                          path: "Tests/Fuzz/safetensors"),
+        .executableTarget(name: "fuzz-config", dependencies: ["GlassboxRuntime", "GlassboxFuzzSupport"],
+                          path: "Tests/Fuzz/config"),
+        .executableTarget(name: "fuzz-tokenizer", dependencies: ["GlassboxTokenizers", "GlassboxFuzzSupport"],
+                          path: "Tests/Fuzz/tokenizer"),
+        .executableTarget(name: "fuzz-png", dependencies: ["GlassboxModelIO", "GlassboxFuzzSupport"],
+                          path: "Tests/Fuzz/png"),
+        .executableTarget(name: "fuzz-preprocessor", dependencies: ["GlassboxModelIO", "GlassboxFuzzSupport"],
+                          path: "Tests/Fuzz/preprocessor"),
+        .executableTarget(name: "fuzz-record", dependencies: ["Glassbox", "GlassboxFuzzSupport"],
+                          path: "Tests/Fuzz/record"),
     ]
 )

@@ -29,6 +29,9 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     case noTokenizerFiles(directory: String)
     /// A pattern the regex engine does not understand.
     case invalidRegex(pattern: String, detail: String)
+    /// A regex that took more than its budget of `steps` on a text of `textLength` scalars
+    /// (`RegexBudget`): a pattern that backtracks too much, or whose matches overlap too much.
+    case regexBudgetExceeded(pattern: String, steps: Int, textLength: Int)
     /// The model needs its unknown token but the vocabulary does not have it.
     case unknownTokenMissing(model: String, token: String)
     /// Input beyond what offsets can address (2 GiB).
@@ -49,6 +52,10 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
                 + "pass token ids with --ids instead"
         case .invalidRegex(let pattern, let detail):
             "cannot compile the regex \(pattern.debugDescription): \(detail)"
+        case .regexBudgetExceeded(let pattern, let steps, let textLength):
+            "the regex \(pattern.debugDescription) gave up after \(steps) steps on a text of \(textLength) characters "
+                + "(its budget: \(RegexBudget.stepsPerUnit) per character and pattern instruction, at least \(RegexBudget.minimum)); "
+                + "it backtracks too much or its matches overlap too much on this input"
         case .unknownTokenMissing(let model, let token):
             "the \(model) model needs its unknown token '\(token)', which is not in its vocabulary"
         case .inputTooLong(let bytes):

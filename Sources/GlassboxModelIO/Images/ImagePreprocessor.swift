@@ -27,6 +27,8 @@ public struct ImagePreprocessor: Sendable, Equatable {
 
     /// The processor types whose behaviour this reproduces.
     public static let supportedTypes = ["ViTImageProcessor", "ViTFeatureExtractor"]
+    /// The largest height or width `size` may ask for.
+    public static let maxSide = 4096
 
     /// Loads `preprocessor_config.json` from a model folder.
     public static func load(directory: URL) throws -> ImagePreprocessor {
@@ -50,13 +52,15 @@ public struct ImagePreprocessor: Sendable, Equatable {
         if json["do_resize"] as? Bool ?? true {
             let resample = json["resample"] as? Int ?? 2
             guard resample == 2 else { throw fail("resample \(resample) is not supported; supported: 2 (bilinear)") }
+            // Bounded: the resized image is allocated as given (ViTs use 224 to 518).
+            let sides = 1...Self.maxSide
             if let size = json["size"] as? [String: Any], let h = size["height"] as? Int, let w = size["width"] as? Int,
-               h > 0, w > 0 {
+               sides.contains(h), sides.contains(w) {
                 resize = (h, w)
-            } else if let side = json["size"] as? Int, side > 0 {
+            } else if let side = json["size"] as? Int, sides.contains(side) {
                 resize = (side, side)
             } else {
-                throw fail("'size' must give a positive height and width")
+                throw fail("'size' must give a height and width from 1 to \(Self.maxSide)")
             }
             let limit = InputLimits.resizeSide
             if let (h, w) = resize, h > limit || w > limit {

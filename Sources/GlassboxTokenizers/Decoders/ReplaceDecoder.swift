@@ -1,10 +1,16 @@
 /// Replaces every match of a pattern in each token (`Replace` decoder, e.g. `▁` → space).
+/// Decoding cannot fail, so the pattern must compile to an automaton (no atomic groups over
+/// more than one class, no variable-length lookarounds): each search is then linear in the token.
 struct ReplaceDecoder: TokenDecoder {
-    let pattern: SplitPattern
+    let regex: Regex
     let content: String
 
     init(config: ConfigReader) throws {
-        pattern = .regex(try ReplaceNormalizer.regex(config))
+        regex = try ReplaceNormalizer.regex(config)
+        guard regex.automaton != nil else {
+            throw TokenizerError.invalidRegex(pattern: regex.pattern, detail:
+                "a Replace decoder's pattern cannot use atomic groups or lookarounds of variable length")
+        }
         content = try config.string("content")
     }
 
@@ -12,9 +18,13 @@ struct ReplaceDecoder: TokenDecoder {
         tokens.map { token in
             let scalars = Array(token.unicodeScalars)
             var out = String.UnicodeScalarView()
-            for piece in pattern.findMatches(in: scalars) {
-                if piece.isMatch { out.append(contentsOf: content.unicodeScalars) } else { out.append(contentsOf: scalars[piece.range]) }
+            var last = 0
+            for m in regex.unboundedMatches(in: scalars) {
+                out.append(contentsOf: scalars[last..<m.lowerBound])
+                out.append(contentsOf: content.unicodeScalars)
+                last = m.upperBound
             }
+            out.append(contentsOf: scalars[last...])
             return String(out)
         }
     }

@@ -17,7 +17,7 @@ struct ReplaceNormalizer: TextNormalizer {
         throw pattern.fail("expected {\"String\": …} or {\"Regex\": …}")
     }
 
-    func normalize(_ string: inout NormalizedString) {
-        string.replace(pattern, with: content)
+    func normalize(_ string: inout NormalizedString) throws {
+        try string.replace(pattern, with: content)
     }
 }

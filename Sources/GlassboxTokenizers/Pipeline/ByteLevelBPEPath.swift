@@ -80,7 +80,7 @@ struct ByteLevelBPEPath: Sendable {
         scratch.segmentStarts.append(contentsOf: starts.dropLast())
         scratch.segmentEnds.append(contentsOf: starts.dropFirst())
         let prefixed = scratch.segment.count != scalars.count
-        let matches = splitter.map { r in scratch.segment.withUnsafeBufferPointer { r.matches(in: $0) } }
+        let matches = try splitter.map { r in try scratch.segment.withUnsafeBufferPointer { try r.matches(in: $0) } }
             ?? [0..<scratch.segment.count]
         for m in matches where !m.isEmpty {
             // The match's raw bytes and, for each byte, the segment character it belongs to.

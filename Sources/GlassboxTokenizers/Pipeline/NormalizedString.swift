@@ -135,8 +135,8 @@ struct NormalizedString: Sendable {
 
     /// Replaces every match of `pattern` with `content`: the new characters all take the
     /// alignment of the last replaced character (`replace` in the reference).
-    mutating func replace(_ pattern: SplitPattern, with content: [Unicode.Scalar]) {
-        let matches = pattern.findMatches(in: scalars).filter(\.isMatch)
+    mutating func replace(_ pattern: SplitPattern, with content: [Unicode.Scalar]) throws {
+        let matches = try pattern.findMatches(in: scalars).filter(\.isMatch)
         guard !matches.isEmpty else { return }
         var newScalars: [Unicode.Scalar] = []
         var newAlignments: [Alignment] = []

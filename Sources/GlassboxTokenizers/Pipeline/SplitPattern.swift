@@ -15,9 +15,10 @@ enum SplitPattern: Sendable {
     indirect case inverted(SplitPattern)
 
     /// The pieces of `scalars`, covering all of it, in order (`find_matches` in the reference).
-    func findMatches(in scalars: [Unicode.Scalar]) -> [PatternMatch] {
+    /// Throws `regexBudgetExceeded` if a regex takes too long on this text.
+    func findMatches(in scalars: [Unicode.Scalar]) throws -> [PatternMatch] {
         if case .inverted(let inner) = self {
-            return inner.findMatches(in: scalars).map { PatternMatch(range: $0.range, isMatch: !$0.isMatch) }
+            return try inner.findMatches(in: scalars).map { PatternMatch(range: $0.range, isMatch: !$0.isMatch) }
         }
         if scalars.isEmpty { return [PatternMatch(range: 0..<0, isMatch: false)] }
         switch self {
@@ -25,7 +26,7 @@ enum SplitPattern: Sendable {
         case .regex(let regex):
             var out: [PatternMatch] = []
             var previous = 0
-            for m in regex.matches(in: scalars) {
+            for m in try regex.matches(in: scalars) {
                 if previous != m.lowerBound { out.append(PatternMatch(range: previous..<m.lowerBound, isMatch: false)) }
                 out.append(PatternMatch(range: m, isMatch: true))
                 previous = m.upperBound

@@ -25,11 +25,11 @@ struct ByteLevelPreTokenizer: PreTokenizer {
         guard let regex = Self.gpt2Regex else {
             throw TokenizerError.invalidRegex(pattern: Self.gpt2Pattern, detail: "the built-in GPT-2 pattern did not compile")
         }
-        string.split { normalized in
+        try string.split { normalized in
             var s = normalized
             if addPrefixSpace && s.scalars.first != " " { s.prepend([" "]) }
             guard useRegex else { return [s] }
-            return s.split(SplitPattern.regex(regex).findMatches(in: s.scalars), behavior: .isolated)
+            return try s.split(SplitPattern.regex(regex).findMatches(in: s.scalars), behavior: .isolated)
         }
         string.normalize { ByteLevel.mapBytes(of: &$0) }
     }

@@ -6,10 +6,10 @@ struct CharDelimiterSplitPreTokenizer: PreTokenizer {
         delimiter = try config.character("delimiter")
     }
 
-    func preTokenize(_ string: inout PreTokenizedString) {
+    func preTokenize(_ string: inout PreTokenizedString) throws {
         let delimiter = self.delimiter
-        string.split { s in
-            s.split(SplitPattern.predicate { $0 == delimiter }.findMatches(in: s.scalars), behavior: .removed)
+        try string.split { s in
+            try s.split(SplitPattern.predicate { $0 == delimiter }.findMatches(in: s.scalars), behavior: .removed)
         }
     }
 }

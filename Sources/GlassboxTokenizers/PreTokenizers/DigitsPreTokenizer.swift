@@ -7,10 +7,10 @@ struct DigitsPreTokenizer: PreTokenizer {
         individualDigits = try config.bool("individual_digits")
     }
 
-    func preTokenize(_ string: inout PreTokenizedString) {
+    func preTokenize(_ string: inout PreTokenizedString) throws {
         let behavior: SplitBehavior = individualDigits ? .isolated : .contiguous
-        string.split { s in
-            s.split(SplitPattern.predicate(UnicodeClasses.isNumber).findMatches(in: s.scalars), behavior: behavior)
+        try string.split { s in
+            try s.split(SplitPattern.predicate(UnicodeClasses.isNumber).findMatches(in: s.scalars), behavior: behavior)
         }
     }
 }

@@ -29,7 +29,7 @@ struct MetaspacePreTokenizer: PreTokenizer {
 
     func preTokenize(_ string: inout PreTokenizedString) throws {
         let replacement = self.replacement
-        string.split { normalized in
+        try string.split { normalized in
             var s = normalized
             s.map { $0 == " " ? replacement : $0 }
             switch prependScheme {
@@ -40,7 +40,7 @@ struct MetaspacePreTokenizer: PreTokenizer {
             case .never: break
             }
             guard split else { return [s] }
-            return s.split(SplitPattern.predicate { $0 == replacement }.findMatches(in: s.scalars),
+            return try s.split(SplitPattern.predicate { $0 == replacement }.findMatches(in: s.scalars),
                            behavior: .mergedWithNext)
         }
     }

@@ -9,9 +9,9 @@ struct PunctuationPreTokenizer: PreTokenizer {
         self.behavior = behavior
     }
 
-    func preTokenize(_ string: inout PreTokenizedString) {
-        string.split { s in
-            s.split(SplitPattern.predicate { UnicodeClasses.flags($0).contains(.bertPunctuation) }
+    func preTokenize(_ string: inout PreTokenizedString) throws {
+        try string.split { s in
+            try s.split(SplitPattern.predicate { UnicodeClasses.flags($0).contains(.bertPunctuation) }
                         .findMatches(in: s.scalars), behavior: behavior)
         }
     }

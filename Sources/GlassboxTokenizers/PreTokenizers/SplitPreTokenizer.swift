@@ -15,7 +15,7 @@ struct SplitPreTokenizer: PreTokenizer {
         pattern = try config.bool("invert") ? .inverted(.regex(regex)) : .regex(regex)
     }
 
-    func preTokenize(_ string: inout PreTokenizedString) {
-        string.split { s in s.split(pattern.findMatches(in: s.scalars), behavior: behavior) }
+    func preTokenize(_ string: inout PreTokenizedString) throws {
+        try string.split { s in try s.split(pattern.findMatches(in: s.scalars), behavior: behavior) }
     }
 }

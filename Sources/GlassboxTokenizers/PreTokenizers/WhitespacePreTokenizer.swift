@@ -7,26 +7,24 @@ struct WhitespacePreTokenizer: PreTokenizer {
                                 negated: true)
         let node = RegexNode.alternation([.repetition(.set(word), min: 1, max: nil, mode: .greedy),
                                           .repetition(.set(other), min: 1, max: nil, mode: .greedy)])
-        return (try? RegexCompiler.compile(node, pattern: #"\w+|[^\w\s]+"#)).map {
-            Regex(pattern: #"\w+|[^\w\s]+"#, compiled: $0)
-        }
+        return try? Regex(pattern: #"\w+|[^\w\s]+"#, node: node)
     }()
 
     func preTokenize(_ string: inout PreTokenizedString) throws {
         guard let regex = Self.regex else {
             throw TokenizerError.invalidRegex(pattern: #"\w+|[^\w\s]+"#, detail: "the built-in pattern did not compile")
         }
-        string.split { s in
-            s.split(SplitPattern.inverted(.regex(regex)).findMatches(in: s.scalars), behavior: .removed)
+        try string.split { s in
+            try s.split(SplitPattern.inverted(.regex(regex)).findMatches(in: s.scalars), behavior: .removed)
         }
     }
 }
 
 /// Splits on whitespace, dropping it (`WhitespaceSplit`).
 struct WhitespaceSplitPreTokenizer: PreTokenizer {
-    func preTokenize(_ string: inout PreTokenizedString) {
-        string.split { s in
-            s.split(SplitPattern.predicate(UnicodeClasses.isWhitespace).findMatches(in: s.scalars), behavior: .removed)
+    func preTokenize(_ string: inout PreTokenizedString) throws {
+        try string.split { s in
+            try s.split(SplitPattern.predicate(UnicodeClasses.isWhitespace).findMatches(in: s.scalars), behavior: .removed)
         }
     }
 }

@@ -27,6 +27,31 @@ struct CompiledRegex: Sendable {
     var programs: [[RegexOp]] = []
     var sets: [ScalarClass] = []
     var registers = 0
+
+    /// Whether the backtracking engine never backtracks on this pattern: no alternatives, every
+    /// variable repeat last, lookarounds of fixed scalars only (`\s+`, `\p{L}+`, `'s`). Such a
+    /// search costs one pass over what it reads, and the engine is cheaper than the automaton.
+    var neverBacktracks: Bool {
+        guard let main = programs.first else { return false }
+        for (pc, op) in main.enumerated() {
+            switch op {
+            case .scalar, .foldedScalar, .set, .assert, .match: continue
+            case .repeatSet(_, let min, let max, _):
+                if min != max, pc + 1 < main.count, case .match = main[pc + 1] { continue }
+                if min != max { return false }
+            case .look(let sub, _, _, _):
+                let fixed = programs[sub].allSatisfy {
+                    switch $0 {
+                    case .scalar, .foldedScalar, .set, .match: true
+                    default: false
+                    }
+                }
+                if !fixed { return false }
+            case .split, .jump, .atomic, .mark, .checkProgress: return false
+            }
+        }
+        return true
+    }
 }
 
 /// Compiles a `RegexNode` into `CompiledRegex` programs.
