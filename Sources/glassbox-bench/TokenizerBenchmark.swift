@@ -14,8 +14,9 @@ struct TokenizerBenchmark: ParsableCommand {
             Each unit is one encode call with special tokens; one thread. The reference \
             (scripts/bench/reference_tokenizer.py, TOKENIZERS_PARALLELISM=false, RAYON_NUM_THREADS=1) \
             stays loaded and the two sides alternate: --warmup runs each, then --repeats rounds of one \
-            Glassbox run followed by one reference run, never at the same time. The medians are \
-            reported. Both BPE word caches hold --word-cache words (tokenizers' default is 10,000, \
+            Glassbox run followed by one reference run, never at the same time. Reported: each side's \
+            median rate, their ratio, and the median of the per-round ratios (each round's two runs \
+            share the machine's load, so that one is steadier on a busy machine). Both BPE word caches hold --word-cache words (tokenizers' default is 10,000, \
             Glassbox's 100,000; 0 keeps each library's default). Token totals must agree. The default \
             tokenizers: the real MiniLM WordPiece (scripts/fetch-minilm.sh), a 50,257-entry byte-level \
             BPE trained on Django's docs and sources (scripts/bench/train_bpe_50k.py) and the bundled \
@@ -53,7 +54,7 @@ struct TokenizerBenchmark: ParsableCommand {
         print("corpus     \(corpus): \(bytes) bytes in \(units.count) \(unit.rawValue)s, one encode call each, special tokens added")
         print("word cache \(wordCache == 0 ? "each library's default (Glassbox 100,000, tokenizers 10,000)" : "\(wordCache) words on both sides (BPE only)")")
         print("rounds     \(warmup) warm-up each, then \(repeats) × (Glassbox run, tokenizers run); medians")
-        print("tokenizer                                  vocab     tokens  glassbox tok/s  tokenizers tok/s   ratio  (per-round ratios)")
+        print("tokenizer                                  vocab     tokens  glassbox tok/s  tokenizers tok/s   ratio  median of per-round ratios")
         for folder in folders {
             var t = try Tokenizer.load(directory: URL(fileURLWithPath: folder))
             if wordCache > 0 { t = t.withWordCache(capacity: wordCache) }
@@ -94,7 +95,7 @@ struct TokenizerBenchmark: ParsableCommand {
             if !theirs.isEmpty {
                 let theirRate = Double(theirTokens) / Timing.median(theirs)
                 let perRound = zip(mine, theirs).map { $1 / $0 }
-                line += String(format: "  %16.0f  %5.2f×  (%@)", theirRate, ourRate / theirRate,
+                line += String(format: "  %16.0f  %5.2f×  %5.2f×  (%@)", theirRate, ourRate / theirRate, Timing.median(perRound),
                                perRound.map { String(format: "%.2f", $0) }.joined(separator: " "))
                 if theirTokens != count { line += "  TOKEN TOTALS DIFFER: tokenizers \(theirTokens)" }
             }
