@@ -16,7 +16,7 @@ import GlassboxFiles
 public struct Tokenizer: Sendable {
     let normalizer: (any TextNormalizer)?
     let preTokenizer: (any PreTokenizer)?
-    let model: any TokenizationModel
+    private(set) var model: any TokenizationModel
     let postProcessor: (any PostProcessor)?
     let decoder: (any TokenDecoder)?
     let addedVocabulary: AddedVocabulary
@@ -223,5 +223,24 @@ extension Tokenizer {
             return false
         }
         return pre(preTokenizer) || dec(decoder) || norm(normalizer)
+    }
+}
+
+extension Tokenizer {
+    /// A copy whose BPE word caches (the model's and the byte-level path's) start empty and keep
+    /// at most `capacity` words, as the reference's `BPE(cache_capacity:)` does (default 100,000
+    /// here, 10,000 in `tokenizers`); words of 256 bytes or more are never cached, on both sides.
+    /// A cache changes speed, never results. For benchmarks that must match the reference's policy.
+    package func withWordCache(capacity: Int) -> Tokenizer {
+        var copy = self
+        if var bpe = model as? BPEModel {
+            bpe.cache = BPECache(capacity: capacity)
+            copy.model = bpe
+        }
+        if var path = fastPath {
+            path.cache = BPECache(capacity: capacity)
+            copy.fastPath = path
+        }
+        return copy
     }
 }

@@ -36,3 +36,72 @@ enum ReferenceRunner {
         return try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
     }
 }
+
+/// A measuring process that stays alive between runs, so that two sides can be timed alternately
+/// (one run of each, back to back, repeated) without either paying its start-up again. It prints one
+/// JSON line when ready, one per `run` line written to its stdin, and a last one (its summary) when
+/// stdin closes. Only one side computes at a time: the other waits on its stdin.
+final class ServedProcess {
+    private let process = Process()
+    private let input = Pipe()
+    private let output = Pipe()
+    private var buffer = Data()
+    /// The line it printed when ready.
+    private(set) var ready: [String: Any] = [:]
+
+    init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        ready = try readLine()
+    }
+
+    /// One timed run; returns its line.
+    func run() throws -> [String: Any] {
+        input.fileHandleForWriting.write(Data("run\n".utf8))
+        return try readLine()
+    }
+
+    /// Closes stdin, returns the summary line and waits for the exit.
+    func finish() throws -> [String: Any] {
+        try input.fileHandleForWriting.close()
+        let last = try readLine()
+        process.waitUntilExit()
+        return last
+    }
+
+    /// Ends the process if it is still running (after an error).
+    func stop() {
+        if process.isRunning { process.terminate() }
+    }
+
+    private func readLine() throws -> [String: Any] {
+        while true {
+            if let newline = buffer.firstIndex(of: UInt8(ascii: "\n")) {
+                let line = buffer[buffer.startIndex..<newline]
+                buffer = Data(buffer[(newline + 1)...])
+                guard let object = try? JSONSerialization.jsonObject(with: Data(line)) as? [String: Any] else {
+                    FileHandle.standardError.write(Data("(\(process.executableURL?.lastPathComponent ?? "?")) ".utf8) + line + Data("\n".utf8))
+                    continue                                          // not a JSON line: pass it on
+                }
+                return object
+            }
+            let chunk = output.fileHandleForReading.availableData
+            if chunk.isEmpty {
+                process.waitUntilExit()
+                throw ServedProcessError.ended("\(process.executableURL?.path ?? "?") \(process.arguments?.joined(separator: " ") ?? "") exited (status \(process.terminationStatus)) before answering")
+            }
+            buffer.append(chunk)
+        }
+    }
+}
+
+enum ServedProcessError: Error, CustomStringConvertible {
+    case ended(String)
+    var description: String { switch self { case .ended(let s): s } }
+}

@@ -9,31 +9,37 @@ struct RelevanceBenchmark: ParsableCommand {
         commandName: "relevance",
         abstract: "Time one relevance explanation and its peak memory, and compare with LXT on PyTorch.",
         discussion: """
-            Each input length runs in its own process (this executable again, then \
-            scripts/bench/reference_lrp.py), one after the other, never at the same time, so each \
-            peak belongs to one length. One explanation is the forward pass with the activations the \
-            sweep needs plus the reverse sweep to the token embeddings (Relevance.explain), against \
-            LXT's quickstart: patched forward, backward from the top logit, embeddings × gradient \
-            (--logits-to-keep 1 lets the reference project only the last position). Peak memory is \
-            VmHWM from /proc/self/status, reset after the model is loaded, so it counts the resident \
-            model plus the explanations; the load's own peak is printed beside it. Both processes get \
-            the same glibc MALLOC_* settings unless --no-malloc-tuning. The default model is written \
-            by scripts/bench/make_gpt2_small.py into .cache/bench/gpt2-small.
+            Each input length gets its own pair of processes: this executable again (Glassbox) and \
+            scripts/bench/reference_lrp.py (LXT), both loaded and warmed up, then run alternately: \
+            --repeats rounds of one Glassbox explanation followed by one LXT explanation, never at the \
+            same time, so both sides see the same machine load; medians are reported, with the \
+            per-round ratios. One explanation is the forward pass with the activations the sweep \
+            needs plus the reverse sweep to the token embeddings (Relevance.explain), against LXT's \
+            quickstart: patched forward, backward from the top logit, embeddings × gradient. By \
+            default the reference projects only the last position onto the vocabulary, as Glassbox \
+            does (--logits-to-keep 1); --logits-to-keep 0 makes it project every position, as LXT's \
+            quickstart does. Peak memory is VmHWM from /proc/self/status, reset after the model is \
+            loaded, so it counts the resident model plus the explanations (warm-up included); the \
+            load's own peak is printed beside it. Both processes get the same glibc MALLOC_* settings \
+            unless --no-malloc-tuning. The default model is written by scripts/bench/make_gpt2_small.py \
+            into .cache/bench/gpt2-small.
             """)
 
     @Option(help: "The model folder.") var model = ".cache/bench/gpt2-small"
     @Option(parsing: .upToNextOption, help: "Input lengths.") var tokens: [Int] = [128, 1024]
     @Option(help: "Worker threads, for both Glassbox and PyTorch.") var threads = ProcessInfo.processInfo.activeProcessorCount
-    @Option(help: "Unrecorded warm-up runs.") var warmup = 1
-    @Option(help: "Recorded runs.") var repeats = 5
+    @Option(help: "Unrecorded warm-up runs (each side).") var warmup = 1
+    @Option(help: "Recorded rounds (one run of each side per round).") var repeats = 3
     @Option(help: "attnlrp, cp-lrp or grad-input (the reference always runs LXT's default map, attnLRP).")
     var method = "attnlrp"
-    @Option(help: "Passed to the reference: 0 = logits at every position (LXT's quickstart), 1 = the last only.")
-    var logitsToKeep = 0
+    @Option(help: "Passed to the reference: 1 = project the last position only (default, as Glassbox), 0 = every position (LXT's quickstart).")
+    var logitsToKeep = 1
     @Option(help: "Python with torch, transformers and lxt for the reference; 'none' skips it.")
     var python = ".venv-ref/bin/python"
     @Flag(inversion: .prefixedNo, help: "Run both processes with the same glibc MALLOC_* settings (see mallocEnvironment).")
     var mallocTuning = true
+    @Flag(inversion: .prefixedNo, help: "Run the reference with OMP_WAIT_POLICY=PASSIVE (see AtManBenchmark.passiveOpenMP).")
+    var passiveOmp = true
     @Flag(help: .hidden) var child = false
 
     /// Keeps large freed blocks in the heap instead of returning them to the kernel, so repeated
@@ -54,39 +60,61 @@ struct RelevanceBenchmark: ParsableCommand {
     }
 
     func run() throws {
-        if child { return try measureHere(tokens[0]) }
+        if child { return try serveHere(tokens[0]) }
         print("machine    \(MachineDescription.summary); \(threads) threads")
-        print("model      \(model); method \(method); \(warmup) warm-up + \(repeats) runs per length; malloc tuning \(mallocTuning ? "on (both)" : "off")")
+        print("model      \(model); method \(method); \(warmup) warm-up each + \(repeats) rounds (Glassbox, then LXT) per length; malloc tuning \(mallocTuning ? "on (both)" : "off"); reference OMP_WAIT_POLICY \(passiveOmp ? "PASSIVE" : "default")")
+        print("reference  LXT \(logitsToKeep == 0 ? "projecting every position (logits_to_keep 0, its quickstart)" : "projecting the last \(logitsToKeep) position(s) (logits_to_keep \(logitsToKeep))")")
         let environment = mallocTuning ? Self.mallocEnvironment : [:]
+        if python != "none" && !FileManager.default.isExecutableFile(atPath: python) {
+            throw ValidationError("no reference Python at \(python); pass --python or 'none'")
+        }
         for n in tokens {
-            guard let ours = try Self.runJSON("/proc/self/exe",
-                                              ["relevance", "--child", "--model", model, "--tokens", "\(n)", "--threads", "\(threads)",
-                                               "--warmup", "\(warmup)", "--repeats", "\(repeats)", "--method", method],
-                                              environment: environment) else {
-                throw ValidationError("the Glassbox measurement at \(n) tokens failed")
+            print("before     \(n) tokens: \(MachineDescription.load)")
+            let ours = try ServedProcess(executable: "/proc/self/exe",
+                                         arguments: ["relevance", "--child", "--model", model, "--tokens", "\(n)", "--threads", "\(threads)",
+                                                     "--warmup", "\(warmup)", "--method", method],
+                                         environment: environment)
+            defer { ours.stop() }
+            var lxt: ServedProcess?
+            if python != "none" {
+                lxt = try ServedProcess(executable: python,
+                                        arguments: ["scripts/bench/reference_lrp.py", "--model", model, "--tokens", "\(n)",
+                                                    "--threads", "\(threads)", "--warmup", "\(warmup)",
+                                                    "--logits-to-keep", "\(logitsToKeep)", "--serve"],
+                                        environment: environment.merging(passiveOmp ? AtManBenchmark.passiveOpenMP : [:]) { _, new in new })
             }
-            print(String(format: "glassbox   %5d tokens: median %.3f s (min %.3f); peak RSS while explaining %.0f MB (model resident %.0f MB, load peak %.0f MB)",
-                         n, ours.median, ours.min, ours.peak, ours.model, ours.loadPeak))
-            guard python != "none" else { continue }
-            guard FileManager.default.isExecutableFile(atPath: python) else {
-                FileHandle.standardError.write(Data("no reference Python at \(python); pass --python or 'none'\n".utf8))
-                continue
+            defer { lxt?.stop() }
+            var mine: [Double] = [], theirs: [Double] = []
+            for _ in 0..<repeats {
+                mine.append(try ours.run()["s"] as? Double ?? .nan)
+                if let lxt { theirs.append(try lxt.run()["s"] as? Double ?? .nan) }
             }
-            guard let lxt = try Self.runJSON(python, ["scripts/bench/reference_lrp.py", "--model", model, "--tokens", "\(n)",
-                                                      "--threads", "\(threads)", "--warmup", "\(warmup)", "--repeats", "\(repeats)",
-                                                      "--logits-to-keep", "\(logitsToKeep)"], environment: environment) else {
-                FileHandle.standardError.write(Data("the LXT reference failed at \(n) tokens\n".utf8))
-                continue
+            let ourSummary = try ours.finish()
+            let peak = ourSummary["peak_rss_mb"] as? Double ?? .nan
+            print(String(format: "glassbox   %5d tokens: median %.3f s (%@); peak RSS while explaining %.0f MB (model resident %.0f MB, load peak %.0f MB)",
+                         n, Timing.median(mine), Self.list(mine), peak, ours.ready["model_rss_mb"] as? Double ?? .nan,
+                         ours.ready["load_peak_rss_mb"] as? Double ?? .nan))
+            if let lxt {
+                let summary = try lxt.finish()
+                let theirPeak = summary["peak_rss_mb"] as? Double ?? .nan
+                let versions = ["torch", "transformers", "lxt"].compactMap { key in (summary[key] as? String).map { "\(key) \($0)" } }
+                print(String(format: "lxt        %5d tokens: median %.3f s (%@); peak RSS while explaining %.0f MB (model resident %.0f MB, load peak %.0f MB); %@",
+                             n, Timing.median(theirs), Self.list(theirs), theirPeak, summary["model_rss_mb"] as? Double ?? .nan,
+                             summary["load_peak_rss_mb"] as? Double ?? .nan, versions.joined(separator: ", ")))
+                let perRound = zip(mine, theirs).map { $1 / $0 }
+                print(String(format: "ratio      %5d tokens: LXT / Glassbox median time %.2f×; median of per-round ratios %.2f× (%@); peak memory %.2f×", n,
+                             Timing.median(theirs) / Timing.median(mine), Timing.median(perRound), Self.list(perRound), theirPeak / peak))
             }
-            print(String(format: "lxt        %5d tokens: median %.3f s (min %.3f); peak RSS while explaining %.0f MB (model resident %.0f MB, load peak %.0f MB); %@",
-                         n, lxt.median, lxt.min, lxt.peak, lxt.model, lxt.loadPeak, lxt.versions))
-            print(String(format: "ratio      %5d tokens: LXT / Glassbox time %.2f×, peak memory %.2f×", n,
-                         lxt.median / ours.median, lxt.peak / ours.peak))
+            print("after      \(n) tokens: \(MachineDescription.load)")
         }
     }
 
-    /// The child: load, warm up, time, report one JSON line.
-    private func measureHere(_ n: Int) throws {
+    private static func list(_ values: [Double]) -> String {
+        values.map { String(format: "%.2f", $0) }.joined(separator: " ")
+    }
+
+    /// The child: load, warm up, then one timed explanation per request (see ServedProcess).
+    private func serveHere(_ n: Int) throws {
         Threading.setThreads(threads)
         let loaded = try TransformerModel.load(directory: URL(fileURLWithPath: model))
         let modelMB = ProcessMemory.residentMB()
@@ -96,25 +124,24 @@ struct RelevanceBenchmark: ParsableCommand {
         let ids = (0..<n).map { _ in Int(rng.next() % UInt64(loaded.architecture.vocabSize)) }
         let options = RelevanceOptions(method: RelevanceMethod(rawValue: method) ?? .attnLRP)
         var checksum: Float = 0
-        let times = try Timing.measure(warmup: warmup, repeats: repeats) {
+        func once() throws -> Double {
+            let start = DispatchTime.now().uptimeNanoseconds
             let r = try Relevance.explain(loaded, .tokens(ids, types: nil), options: options)
+            let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
             checksum = r.tokens.reduce(0, +)
+            return seconds
         }
-        let line: [String: Any] = ["median_s": Timing.median(times), "min_s": times.min() ?? 0,
-                                   "peak_rss_mb": ProcessMemory.peakMB(), "load_peak_rss_mb": loadPeakMB,
-                                   "model_rss_mb": modelMB, "tokens": n, "checksum": Double(checksum)]
-        print(String(decoding: try JSONSerialization.data(withJSONObject: line), as: UTF8.self))
+        for _ in 0..<warmup { _ = try once() }
+        Self.emit(["ready": true, "model_rss_mb": modelMB, "load_peak_rss_mb": loadPeakMB, "tokens": n])
+        while let line = Swift.readLine(), line == "run" {
+            Self.emit(["s": try once()])
+        }
+        Self.emit(["peak_rss_mb": ProcessMemory.peakMB(), "checksum": Double(checksum)])
     }
 
-    struct Measurement { let median, min, peak, loadPeak, model: Double; let versions: String }
-
-    /// Runs a process (with extra environment variables) that prints one JSON line (the last line of its output).
-    private static func runJSON(_ executable: String, _ arguments: [String], environment: [String: String]) throws -> Measurement? {
-        guard let object = try ReferenceRunner.lastJSONLine(executable: executable, arguments: arguments, environment: environment),
-              let median = object["median_s"] as? Double, let min = object["min_s"] as? Double,
-              let peak = object["peak_rss_mb"] as? Double, let model = object["model_rss_mb"] as? Double else { return nil }
-        let versions = ["torch", "transformers", "lxt"].compactMap { key in (object[key] as? String).map { "\(key) \($0)" } }
-        return Measurement(median: median, min: min, peak: peak, loadPeak: object["load_peak_rss_mb"] as? Double ?? .nan,
-                           model: model, versions: versions.joined(separator: ", "))
+    private static func emit(_ object: [String: Any]) {
+        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
     }
+
 }

@@ -27,4 +27,10 @@ enum MachineDescription {
             .split(separator: ":").last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
         return "\(cpu), \(ProcessInfo.processInfo.activeProcessorCount) cores"
     }
+
+    /// The 1-, 5- and 15-minute load averages, as `uptime` prints them: the machine may be shared.
+    static var load: String {
+        let fields = ((try? String(contentsOfFile: "/proc/loadavg", encoding: .utf8)) ?? "").split(separator: " ")
+        return fields.count >= 3 ? "load average \(fields[0]), \(fields[1]), \(fields[2])" : "load average unknown"
+    }
 }

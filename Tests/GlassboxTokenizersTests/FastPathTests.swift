@@ -26,6 +26,27 @@ final class FastPathTests: XCTestCase {
         }
     }
 
+    /// A smaller (or no) word cache changes nothing but speed, on both BPE paths.
+    func testWordCacheCapacityDoesNotChangeResults() throws {
+        let texts = randomTexts(count: 300) + ["the cat the cat the dog", "Hello world, hello World"]
+        for name in byteLevel + ["llama2", "mistral", "bpe-suffix"] {
+            let reference = try tokenizer(name)
+            for capacity in [0, 3] {
+                let small = reference.withWordCache(capacity: capacity)
+                var slow = reference.withWordCache(capacity: capacity)
+                slow.fastPath = nil
+                for text in texts {
+                    let expected = try reference.encode(text)
+                    for t in [small, slow] {
+                        let e = try t.encode(text)
+                        XCTAssertEqual(e.ids, expected.ids, "\(name), cache \(capacity): \(text.debugDescription)")
+                        XCTAssertEqual(e.offsets, expected.offsets, "\(name), cache \(capacity): \(text.debugDescription)")
+                    }
+                }
+            }
+        }
+    }
+
     /// Deterministic random text over characters that stress the split patterns.
     private func randomTexts(count: Int) -> [String] {
         let pool: [String] = ["a", "b", "Z", "é", "ß", "ſ", "S", "T", "'", "’", " ", " ", "  ", "\n", "\r\n", "\t", "\u{3000}",

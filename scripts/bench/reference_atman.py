@@ -13,9 +13,13 @@ function. It shares no code with Glassbox. It is both
             --ids 1,2,3,... --target 42 --threads 2 --batch-size 8 --repeats 1
 
     {"median_s", "min_s", "times", "cpu_s", "peak_rss_mb", "base_rss_mb", "passes", "threads", "batch_size",
-     "tokens", "torch", "transformers", "delta_ce"}; cpu_s is the process's CPU time per run (all
+     "tokens", "torch", "transformers", "logits_rows", "delta_ce"}; cpu_s is the process's CPU time per run (all
      threads); peak_rss_mb is the process's VmHWM during the
      timed runs (reset through /proc/self/clear_refs first), base_rss_mb its resident size before;
+     it projects only the target rows onto the vocabulary (--logits-rows targets; `all` computes the
+     logits at every position, then keeps the target rows). With --serve it is the served side of
+     glassbox-bench atman (scripts/bench/bench_serve.py): one timed explanation per `run` line,
+     answered with {"s", "cpu_s", "delta_ce"};
 
   * the reference that scripts/fixtures/generate_atman.py computes the committed parity values with
     (`load`, `explain`).
@@ -43,7 +47,10 @@ Conceptual suppression (ConceptualSuppression) uses the cosine similarities of t
 embeddings: the token embeddings without positions (text), or the [CLS] vector and the patch
 projections without positions (ViT). Scores (logit_parsing): ΔCE = CE_pert − CE_orig per target
 (the official get_delta_cross_entropies returns CE_orig − CE_pert), Δlogit = logit_orig −
-logit_pert. Only the target rows of the logits are kept per batch (the reference keeps all rows).
+logit_pert. Only the target rows of the logits are kept per batch (the reference keeps all rows);
+with `target_rows_only` (the benchmark mode, always on in `main`) a causal LM projects only those
+rows onto the vocabulary (`logits_to_keep` = the target positions), as Glassbox does, instead of
+computing the logits at every position and dropping all but the target rows.
 """
 from __future__ import annotations
 
@@ -63,6 +70,9 @@ import torch.nn.functional as F
 import transformers
 from transformers import AttentionInterface
 from transformers.masking_utils import AttentionMaskInterface, eager_mask
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))                 # bench_serve, also when imported
+from bench_serve import serve  # noqa: E402
 
 
 class _State:
@@ -220,7 +230,7 @@ def configs(groups: list[list[int]], factor: float, kappa: float | None, scaled:
 
 @torch.inference_mode()
 def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift="row", layers=None,
-            groups=None, temperature=None, batch_size=8) -> dict:
+            groups=None, temperature=None, batch_size=8, target_rows_only=False) -> dict:
     """AtMan: n + 1 passes in batches.
 
     inputs: token ids (list) or pixel values [3, H, W] (ViT).
@@ -230,6 +240,7 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
     for classifiers.
     groups: the explained groups; default every position, except in causal models positions after
     the last scored row.
+    target_rows_only: project only the target rows onto the vocabulary (causal LMs; `logits_to_keep`).
 
     Returns delta_ce [G, T] (CE_pert - CE_orig, positive = mattered), delta_logit [G, T]
     (logit_orig - logit_pert), base_ce [T], base_logit [T], the configs, input_ids and rows."""
@@ -270,12 +281,15 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
         STATE.factors = fac
         try:
             args = {k: v.repeat(len(batch), *([1] * (v.dim() - 1))) for k, v in batch_input.items()}
+            keep = causal and target_rows_only
             if causal:
                 args["use_cache"] = False
-            logits = model(**args).logits.float()                        # [B, n, V] or [B, labels]
+            if keep:
+                args["logits_to_keep"] = torch.tensor(rows)              # lm_head on the target rows only
+            logits = model(**args).logits.float()                        # [B, n or T, V] or [B, labels]
         finally:
             STATE.factors = None
-        kept.append(logits[:, None, :] if kind == "label" else logits[:, rows, :])
+        kept.append(logits[:, None, :] if kind == "label" else logits if keep else logits[:, rows, :])
     logits = torch.cat(kept)                                              # [configs, T, V]
     y = torch.tensor(targets)
     scaled_logits = logits / temperature if temperature is not None else logits
@@ -305,6 +319,9 @@ def main() -> int:
     ap.add_argument("--shift", choices=["row", "visible", "none"], default="row")
     ap.add_argument("--warmup", type=int, default=0)
     ap.add_argument("--repeats", type=int, default=1)
+    ap.add_argument("--logits-rows", choices=["targets", "all"], default="targets",
+                    help="project only the target rows onto the vocabulary (default), or every position")
+    ap.add_argument("--serve", action="store_true", help="timed runs on request (see bench_serve.py)")
     a = ap.parse_args()
     transformers.logging.set_verbosity_error()
     torch.set_num_threads(a.threads)
@@ -316,12 +333,31 @@ def main() -> int:
             f.write("5")                                                     # reset VmHWM
     except OSError:
         pass
+    def run():
+        return explain(model, prompt, ("continuation", [a.target]), factor=a.factor, kappa=a.kappa,
+                       shift=a.shift, batch_size=a.batch_size, target_rows_only=a.logits_rows == "targets")
+
+    info = {"base_rss_mb": round(base_rss, 1), "passes": len(prompt) + 1, "threads": a.threads,
+            "batch_size": a.batch_size, "tokens": len(prompt), "torch": torch.__version__,
+            "transformers": transformers.__version__, "logits_rows": a.logits_rows}
+    if a.serve:
+        for _ in range(a.warmup):
+            run()
+
+        def once() -> dict:
+            c0 = time.process_time()
+            t0 = time.perf_counter()
+            r = run()
+            return {"s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
+                    "delta_ce": [round(v, 6) for v in r["delta_ce"][:, 0].tolist()]}
+        return serve(dict(info, ready=True), once,
+                     lambda times: dict(info, times=times, peak_rss_mb=round(_rss_mb("VmHWM"), 1)))
+
     times, cpu, result = [], [], None
     for i in range(a.warmup + a.repeats):
         c0 = time.process_time()
         t0 = time.perf_counter()
-        result = explain(model, prompt, ("continuation", [a.target]), factor=a.factor, kappa=a.kappa,
-                         shift=a.shift, batch_size=a.batch_size)
+        result = run()
         dt = time.perf_counter() - t0
         if i >= a.warmup:
             times.append(dt)
@@ -331,7 +367,7 @@ def main() -> int:
                       "cpu_s": statistics.median(cpu), "peak_rss_mb": round(_rss_mb("VmHWM"), 1),
                       "base_rss_mb": round(base_rss, 1), "passes": len(prompt) + 1, "threads": a.threads,
                       "batch_size": a.batch_size, "tokens": len(prompt), "torch": torch.__version__,
-                      "transformers": transformers.__version__,
+                      "transformers": transformers.__version__, "logits_rows": a.logits_rows,
                       "delta_ce": [round(v, 6) for v in result["delta_ce"][:, 0].tolist()]}))
     return 0
 

@@ -7,12 +7,17 @@ benchmark) and reports the process's peak memory. Prints ONE JSON line:
     .venv-ref/bin/python scripts/bench/reference_lrp.py --model .cache/bench/gpt2-small \\
         --tokens 128 --threads 2 --warmup 1 --repeats 5
 
+With --serve it is the served side of glassbox-bench relevance (scripts/bench/bench_serve.py): it
+loads and warms up, then runs one timed explanation per `run` line (answering {"s"}), and on end of
+input prints the summary (peak memory, versions), so the two sides alternate run by run.
+
 One explanation is LXT's quickstart: `monkey_patch(modeling_gpt2)` (the default map: attnLRP),
 parameters frozen (requires_grad False, as LXT's examples do), then per run
 `embeds = wte(ids).requires_grad_()`, `logits = model(inputs_embeds=embeds, use_cache=False).logits`,
 `logits[0, -1, top].backward()` and `relevance = (embeds * embeds.grad).float().sum(-1)`.
-By default the model computes logits at every position, as the quickstart does;
-`--logits-to-keep 1` projects only the last position (faster, less memory).
+By default (`--logits-to-keep 1`) the model projects only the last position's hidden state onto
+the vocabulary, the one row that is explained, as Glassbox does; `--logits-to-keep 0` computes the
+logits at every position, as LXT's quickstart does (slower, more memory, same relevance).
 
 Peak memory: VmHWM from /proc/self/status, reset after the model is loaded (echo 5 >
 /proc/self/clear_refs), so it counts the resident model plus the explanations; load_peak_rss_mb is
@@ -32,6 +37,8 @@ import torch
 import transformers
 from transformers.models.gpt2 import modeling_gpt2
 
+from bench_serve import serve
+
 
 def status_mb(key: str) -> float:
     with open("/proc/self/status") as f:
@@ -49,7 +56,9 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=1)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
-    ap.add_argument("--logits-to-keep", type=int, default=0, help="0: logits at every position (LXT quickstart)")
+    ap.add_argument("--logits-to-keep", type=int, default=1,
+                    help="1: the last position only (default); 0: logits at every position (LXT's quickstart)")
+    ap.add_argument("--serve", action="store_true", help="timed runs on request (see bench_serve.py)")
     a = ap.parse_args()
     if a.tokens < 1 or a.threads < 1 or a.repeats < 1 or a.warmup < 0:
         ap.error("--tokens, --threads and --repeats must be >= 1, --warmup >= 0")
@@ -87,6 +96,22 @@ def main() -> int:
         last = logits[0, -1]
         last[last.argmax()].backward()
         return (embeds * embeds.grad).float().sum(-1)
+
+    info = {"model_rss_mb": model_rss, "load_peak_rss_mb": load_peak, "threads": a.threads, "tokens": a.tokens,
+            "torch": torch.__version__, "transformers": transformers.__version__, "lxt": md.version("lxt"),
+            "logits_to_keep": a.logits_to_keep}
+    if a.serve:
+        for _ in range(a.warmup):
+            explain()
+
+        def once() -> dict:
+            t0 = time.perf_counter()
+            relevance = explain()
+            dt = time.perf_counter() - t0
+            assert relevance.shape == (1, a.tokens)
+            return {"s": dt}
+        return serve(dict(info, ready=True), once,
+                     lambda times: dict(info, times=times, peak_rss_mb=status_mb("VmHWM")))
 
     times = []
     for i in range(a.warmup + a.repeats):

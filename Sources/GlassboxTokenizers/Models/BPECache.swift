@@ -4,6 +4,8 @@ import Foundation
 /// cache; a cache changes speed, never results): word bytes to (id, length) pairs, stored in one
 /// arena. Once full it stops adding. Thread-safe.
 final class BPECache: @unchecked Sendable {
+    /// Glassbox's default capacity, in words (the reference's is 10,000).
+    static let defaultCapacity = 100_000
     private let lock = NSLock()
     private let capacity: Int
     private var table: PieceTable

@@ -21,7 +21,7 @@ struct BPEModel: TokenizationModel {
     /// Ids of single-scalar pieces below U+0180 (-1 where absent): covers ASCII and every
     /// byte-level symbol without a hash lookup.
     let smallScalarIDs: [Int32]
-    let cache = BPECache(capacity: 100_000)
+    var cache = BPECache(capacity: BPECache.defaultCapacity)
 
     var typeName: String { "BPE" }
     var vocabularySize: Int { table.count }

@@ -15,7 +15,7 @@ struct ByteLevelBPEPath: Sendable {
     /// Pieces by their raw bytes (for `ignore_merges`).
     let rawPieces: PieceTable?
     /// Results per raw word (lengths in raw bytes, so not shared with the model's own cache).
-    let cache = BPECache(capacity: 100_000)
+    var cache = BPECache(capacity: BPECache.defaultCapacity)
 
     /// The path for a pipeline, or nil when it does not have the required shape.
     init?(normalizer: (any TextNormalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizationModel,
