@@ -81,12 +81,12 @@ struct AttentionCommand: ParsableCommand {
             ]
             if let query { object["query"] = query }
             try JSONOutput.check(object)
-            try output.commit()
             try Console.json(object)
+            try output.commit()
             Console.note("picture: \(url.path)")
         } else {
-            try output.commit()
             print("picture: \(url.path)")
+            try output.commit()
         }
     }
 }

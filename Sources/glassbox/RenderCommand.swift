@@ -48,8 +48,8 @@ struct RenderCommand: ParsableCommand {
         let picture = try PictureOutput.url(out, defaultName: url.deletingPathExtension().lastPathComponent)
         let output = OutputTransaction()
         let report = try output.render(figure, to: picture)
-        try output.commit()
         for warning in report.warnings { Console.note("warning: \(warning)") }
         print("picture: \(picture.path)")
+        try output.commit()
     }
 }
