@@ -5,7 +5,6 @@ enum CLIError: Error, LocalizedError {
     case noModel
     case promptWithoutTokens(String)
     case emptyInput
-    case badID(String)
     case noPredictionHead(String)
     case noMaskToken
     case positionOutOfRange(Int, length: Int)
@@ -18,8 +17,6 @@ enum CLIError: Error, LocalizedError {
             "the tokenizer gives no tokens for \(prompt.debugDescription) (its vocabulary covers none of it); pass token ids with --ids"
         case .emptyInput:
             "the input is empty; give a non-empty prompt or at least one token id"
-        case .badID(let field):
-            "'\(field)' is not a token id; --ids takes comma-separated integers such as 464,3290"
         case .noPredictionHead(let type):
             "this \(type) checkpoint has no prediction head (no LM, masked-LM or classification weights); `glassbox info` describes it"
         case .noMaskToken:
@@ -39,6 +36,14 @@ struct UsageMistake: UsageProblem {
     let message: String
     init(_ message: String) { self.message = message }
     var errorDescription: String? { message }
+}
+
+/// A malformed `--ids` (or `--compare-ids`) value: bad usage, exit code 2.
+struct MalformedTokenID: UsageProblem {
+    let field: String
+    var errorDescription: String? {
+        "'\(field)' is not a token id; --ids takes comma-separated integers such as 464,3290"
+    }
 }
 
 /// swift-argument-parser's usage messages on one line: the bullet list of valid values it gives
