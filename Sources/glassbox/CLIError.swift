@@ -7,7 +7,7 @@ enum CLIError: Error, LocalizedError {
     case emptyInput
     case noPredictionHead(String)
     case noMaskToken
-    case positionOutOfRange(Int, length: Int)
+    case positionOutOfRange(Int, length: Int, option: String = "--position")
 
     var errorDescription: String? {
         switch self {
@@ -21,8 +21,8 @@ enum CLIError: Error, LocalizedError {
             "this \(type) checkpoint has no prediction head (no LM, masked-LM or classification weights); `glassbox info` describes it"
         case .noMaskToken:
             "the input has no mask token to predict; include the mask id or pass --position"
-        case .positionOutOfRange(let p, let length):
-            "--position \(p) is outside the input (0..<\(length))"
+        case .positionOutOfRange(let p, let length, let option):
+            "\(option) \(p) is outside the input (0..<\(length))"
         }
     }
 }
