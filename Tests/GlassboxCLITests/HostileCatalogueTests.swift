@@ -53,9 +53,6 @@ final class HostileCatalogueTests: XCTestCase {
         /// Files a successful run may write.
         var writes: [String] = []
         var timeout = 30
-        /// The branch whose merge fixes this case on main: until then a failure is printed as a
-        /// note rather than failing the test (remove the marker once it has landed).
-        var pendingOn: String? = nil
     }
 
     // MARK: The case folder
@@ -158,12 +155,7 @@ final class HostileCatalogueTests: XCTestCase {
         for c in cases {
             let problems: [String]
             do { problems = try run(c, in: root, shared: shared) } catch { problems = ["setup or run threw: \(error)"] }
-            guard !problems.isEmpty else { continue }
-            if let branch = c.pendingOn {
-                print("note: hostile case \(c.name) fails until \(branch) is merged: " + problems.joined(separator: "; "))
-            } else {
-                failures.append("\(c.name): " + problems.joined(separator: "; "))
-            }
+            if !problems.isEmpty { failures.append("\(c.name): " + problems.joined(separator: "; ")) }
         }
         if !failures.isEmpty {
             XCTFail("\(failures.count) of \(cases.count) \(kind) case(s) failed:\n  " + failures.joined(separator: "\n  "))
@@ -420,7 +412,7 @@ final class HostileCatalogueTests: XCTestCase {
         Case(name: "resize-zero", kind: .crashes, setup: { w in
             try w.copy("vit-tiny", as: "m")
             try w.json("m/preprocessor_config.json") { $0["size"] = ["height": 0, "width": 0] }
-        }, run: .args(["predict", "--model", "m", "--image", image]), outcomes: fails(1, "preprocessor_config.json", "'size'", "positive")),
+        }, run: .args(["predict", "--model", "m", "--image", image]), outcomes: fails(1, "preprocessor_config.json", "'size' must give a height and width from 1 to 4096")),
         Case(name: "stdout-full-predict-json", kind: .crashes, run: .shell("\"$GLASSBOX\" predict --model \(tiny) --ids 1,2 --json > /dev/full"),
              outcomes: [Outcome(status: 1, line: .exact(stdoutFull))]),
         Case(name: "stdout-full-tokenize", kind: .crashes, run: .shell("\"$GLASSBOX\" tokenize --model \(llama) hello > /dev/full"),
@@ -496,8 +488,7 @@ final class HostileCatalogueTests: XCTestCase {
                 $0["pre_tokenizer"] = ["type": "Split", "pattern": ["Regex": "(a+)+$"], "behavior": "Isolated", "invert": false]
             }
         }, run: .args(["tokenize", "--model", "m", String(repeating: "a", count: 4000) + "b"]),
-             outcomes: [Outcome(status: 0, line: .empty), Outcome(status: 1, line: .error(["regex"]))], timeout: 5,
-             pendingOn: "issue18a"),
+             outcomes: [Outcome(status: 0, line: .empty), Outcome(status: 1, line: .error(["regex"]))], timeout: 5),
     ]
 
     nonisolated(unsafe) static let memory: [Case] = [
