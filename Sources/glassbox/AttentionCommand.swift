@@ -59,7 +59,7 @@ struct AttentionCommand: ParsableCommand {
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "attention-\(view.rawValue)-\(name)")
         if view == .lines, let query, query < 0 || query >= prepared.count {
-            throw CLIError.positionOutOfRange(query, length: prepared.count)
+            throw CLIError.positionOutOfRange(query, length: prepared.count, option: "--query")
         }
         let panels = maps.map { ResultFigures.AttentionPanel(layer: $0.layer, heads: $0.heads, patterns: $0.patterns) }
         let figure = try ResultFigures.attention(view: view.rawValue, panels: panels, labels: labels, name: name, causal: causal,
@@ -81,12 +81,12 @@ struct AttentionCommand: ParsableCommand {
             ]
             if let query { object["query"] = query }
             try JSONOutput.check(object)
-            try output.commit()
             try Console.json(object)
+            try output.commit()
             Console.note("picture: \(url.path)")
         } else {
-            try output.commit()
             print("picture: \(url.path)")
+            try output.commit()
         }
     }
 }

@@ -5,10 +5,9 @@ enum CLIError: Error, LocalizedError {
     case noModel
     case promptWithoutTokens(String)
     case emptyInput
-    case badID(String)
     case noPredictionHead(String)
     case noMaskToken
-    case positionOutOfRange(Int, length: Int)
+    case positionOutOfRange(Int, length: Int, option: String = "--position")
 
     var errorDescription: String? {
         switch self {
@@ -18,14 +17,12 @@ enum CLIError: Error, LocalizedError {
             "the tokenizer gives no tokens for \(prompt.debugDescription) (its vocabulary covers none of it); pass token ids with --ids"
         case .emptyInput:
             "the input is empty; give a non-empty prompt or at least one token id"
-        case .badID(let field):
-            "'\(field)' is not a token id; --ids takes comma-separated integers such as 464,3290"
         case .noPredictionHead(let type):
             "this \(type) checkpoint has no prediction head (no LM, masked-LM or classification weights); `glassbox info` describes it"
         case .noMaskToken:
             "the input has no mask token to predict; include the mask id or pass --position"
-        case .positionOutOfRange(let p, let length):
-            "--position \(p) is outside the input (0..<\(length))"
+        case .positionOutOfRange(let p, let length, let option):
+            "\(option) \(p) is outside the input (0..<\(length))"
         }
     }
 }
@@ -39,6 +36,14 @@ struct UsageMistake: UsageProblem {
     let message: String
     init(_ message: String) { self.message = message }
     var errorDescription: String? { message }
+}
+
+/// A malformed `--ids` (or `--compare-ids`) value: bad usage, exit code 2.
+struct MalformedTokenID: UsageProblem {
+    let field: String
+    var errorDescription: String? {
+        "'\(field)' is not a token id; --ids takes comma-separated integers such as 464,3290"
+    }
 }
 
 /// swift-argument-parser's usage messages on one line: the bullet list of valid values it gives

@@ -36,6 +36,12 @@ enum Console {
     /// line on stderr and exit status 1 (a full disk, a closed descriptor, …).
     static func finishStandardOutput() {
         guard let code = StandardStreams.flushOut() else { return }
+        failStandardOutput(code)
+    }
+
+    /// Ends the process for a failed write to stdout whose `errno` is `code` (see
+    /// ``finishStandardOutput()``).
+    static func failStandardOutput(_ code: Int32) -> Never {
         if code == EPIPE { exit(141) }
         let reason = code != 0 ? ": " + String(cString: strerror(code)) : ""
         error("cannot write the output to standard output\(reason)")

@@ -74,10 +74,10 @@ enum ExplanationOutput {
         for warning in report.warnings { Console.note("warning: \(warning)") }
         let extras = try latents.write(record, beside: url, into: output)
         let data = json ? try JSONOutput.data(record) : nil
-        try output.commit()
         if let data {
             Console.write(data)
             Console.write(Data("\n".utf8))
+            try output.commit()
             Console.note("picture: \(url.path)")
             for extra in extras { Console.note("\(extra.label) picture: \(extra.url.path)") }
             return
@@ -92,6 +92,7 @@ enum ExplanationOutput {
         if let neurons = record.extra.neurons { LatentPictures.printTable(neurons) }
         print("picture: \(url.path)")
         for extra in extras { print("\(extra.label) picture: \(extra.url.path)") }
+        try output.commit()
     }
 
     static func summaryLine(_ record: ExplanationRecord) -> String {

@@ -53,12 +53,11 @@ struct LensCommand: ParsableCommand {
         for warning in report.warnings { Console.note("warning: \(warning)") }
         if json {
             try JSONOutput.check(object)
-            try output.commit()
             try Console.json(object)
+            try output.commit()
             Console.note("picture: \(url.path)")
             return
         }
-        try output.commit()
         print("logit lens, \(result.readoutDescription)\(result.approximate ? " (approximate)" : "")")
         for row in result.rows {
             let tops = row.cells.map { cell in
@@ -67,6 +66,7 @@ struct LensCommand: ParsableCommand {
             print(row.label.padding(toLength: 10, withPad: " ", startingAt: 0) + tops.joined(separator: "  "))
         }
         print("picture: \(url.path)")
+        try output.commit()
     }
 }
 

@@ -118,13 +118,13 @@ struct NeuronsCommand: ParsableCommand {
         if drawsPicture, let figure = try ResultFigures.neurons(object) { try output.render(figure, to: url) }
         if json {
             try JSONOutput.check(object)
-            try output.commit()
             try Console.json(object)
+            try output.commit()
             if drawsPicture { Console.note("picture: \(url.path)") }
             return
         }
-        try output.commit()
         lines.forEach { print($0) }
         if drawsPicture { print("picture: \(url.path)") }
+        try output.commit()
     }
 }

@@ -120,7 +120,7 @@ struct InputOptions: ParsableArguments {
             .map { $0.trimmingCharacters(in: .whitespaces) }
         if fields.count == 1 && fields[0].isEmpty { throw CLIError.emptyInput }
         return try fields.map { field in
-            guard let id = Int(field) else { throw CLIError.badID(field) }
+            guard let id = Int(field) else { throw MalformedTokenID(field: field) }
             return id
         }
     }

@@ -4,7 +4,8 @@ import Glassbox
 /// All or nothing for the files one command writes (the picture, `-heads`, `-neurons`, …): each is
 /// drawn to a hidden temporary name in its destination folder, and `commit()` renames them into
 /// place only once the whole command has succeeded. A run that fails before `commit()` leaves
-/// every existing file untouched (the temporaries are removed when the transaction goes away).
+/// every existing file untouched (the temporaries are removed when the transaction goes away), and
+/// so does a run whose output on stdout could not be written.
 /// Within `commit()` a rename that fails puts back the files already replaced.
 final class OutputTransaction {
     private var staged: [(temporary: URL, destination: URL)] = []
@@ -26,7 +27,13 @@ final class OutputTransaction {
     }
 
     /// Moves every staged file into place; on a failed rename restores what was replaced.
+    /// Called once the command has printed its result: stdout is flushed first, and a failed write
+    /// there (a full disk) ends the run before any file is replaced.
     func commit() throws {
+        if let code = StandardStreams.flushOut() {
+            discard()
+            Console.failStandardOutput(code)
+        }
         var replaced: [(destination: URL, backup: URL?)] = []
         do {
             for (temporary, destination) in staged {

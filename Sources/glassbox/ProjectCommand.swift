@@ -90,14 +90,14 @@ struct ProjectCommand: ParsableCommand {
         try output.render(try ResultFigures.project(object), to: url)
         if json {
             try JSONOutput.check(object)
-            try output.commit()
             try Console.json(object)
+            try output.commit()
             Console.note("picture: \(url.path)")
             return
         }
-        try output.commit()
         print(title)
         for (label, value) in zip(labels, values) { print(String(format: "%10.4f  ", value) + label) }
         print("picture: \(url.path)")
+        try output.commit()
     }
 }

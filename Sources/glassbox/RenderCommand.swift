@@ -23,7 +23,8 @@ struct RenderCommand: ParsableCommand {
             throw FileProblem(path: result, reason: "not a glassbox result (no \"command\" key); \(reads)")
         }
         guard ResultFigures.renderable.contains(command) else {
-            throw FileProblem(path: result, reason: "a \(command) result has no picture; \(reads)")
+            let article = command.first.map { "aeiou".contains($0) } == true ? "an" : "a"
+            throw FileProblem(path: result, reason: "\(article) \(command) result has no picture; \(reads)")
         }
         let figure: any Figure
         if command == "explain" {
@@ -48,8 +49,8 @@ struct RenderCommand: ParsableCommand {
         let picture = try PictureOutput.url(out, defaultName: url.deletingPathExtension().lastPathComponent)
         let output = OutputTransaction()
         let report = try output.render(figure, to: picture)
-        try output.commit()
         for warning in report.warnings { Console.note("warning: \(warning)") }
         print("picture: \(picture.path)")
+        try output.commit()
     }
 }

@@ -56,7 +56,7 @@ final class CLIErrorTests: XCTestCase {
 
     func testEmptyAndMalformedInput() throws {
         try assertFails(["predict", "--model", tiny, "--ids", ""], status: 1, mentions: "empty")
-        try assertFails(["predict", "--model", tiny, "--ids", "1,x"], status: 1, mentions: "'x' is not a token id")
+        try assertFails(["predict", "--model", tiny, "--ids", "1,x"], status: 2, mentions: "'x' is not a token id")
     }
 
     func testInputLongerThanTheContextWindow() throws {

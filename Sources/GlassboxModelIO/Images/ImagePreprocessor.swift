@@ -53,19 +53,22 @@ public struct ImagePreprocessor: Sendable, Equatable {
             let resample = json["resample"] as? Int ?? 2
             guard resample == 2 else { throw fail("resample \(resample) is not supported; supported: 2 (bilinear)") }
             // Bounded: the resized image is allocated as given (ViTs use 224 to 518).
-            let sides = 1...Self.maxSide
-            if let size = json["size"] as? [String: Any], let h = size["height"] as? Int, let w = size["width"] as? Int,
-               sides.contains(h), sides.contains(w) {
-                resize = (h, w)
-            } else if let side = json["size"] as? Int, sides.contains(side) {
-                resize = (side, side)
-            } else {
+            var target: (Int, Int)?
+            if let size = json["size"] as? [String: Any], let h = size["height"] as? Int, let w = size["width"] as? Int {
+                target = (h, w)
+            } else if let side = json["size"] as? Int {
+                target = (side, side)
+            }
+            guard let (h, w) = target, h >= 1, w >= 1 else {
                 throw fail("'size' must give a height and width from 1 to \(Self.maxSide)")
             }
-            let limit = InputLimits.resizeSide
-            if let (h, w) = resize, h > limit || w > limit {
-                throw fail("'size' asks for a resize to \(h) × \(w) pixels, over the limit of \(limit) pixels per side")
+            // The value asked for and the limit, both named (a fuzzed 10⁸ or an overflowing size too).
+            let limit = min(InputLimits.resizeSide, Self.maxSide)
+            guard h <= limit && w <= limit else {
+                throw fail("'size' asks for a resize to \(h) × \(w) pixels, over the limit of \(limit) pixels per side; "
+                           + "give a height and width from 1 to \(limit)")
             }
+            resize = (h, w)
         }
         if json["do_rescale"] as? Bool ?? true {
             rescaleFactor = (json["rescale_factor"] as? Double) ?? 1.0 / 255

@@ -65,8 +65,46 @@ enum ConfigDecoding {
         } catch let error as ConfigValidationError {
             throw LoadError.invalidConfig(file: file.path, key: error.key, detail: error.detail)
         } catch let error as DecodingError {
+            // Foundation reports a number that does not fit an integer field (1.5, 1e30) as "not
+            // valid JSON" without a key: find the field by decoding again with each candidate fixed.
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
+               let field = nonIntegerField(C.self, in: data) {
+                throw LoadError.configUnreadable(file: file.path, detail: field)
+            }
             throw LoadError.configUnreadable(file: file.path, detail: describe(error))
         }
+    }
+
+    /// "'KEY' should be an integer, got VALUE" for the first number in `data` (valid JSON) whose
+    /// replacement by an integer lets `C` decode past Foundation's keyless "not valid JSON".
+    private static func nonIntegerField<C: Decodable>(_ type: C.Type, in data: Data) -> String? {
+        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+        func candidates(_ value: Any, _ path: [String]) -> [[String]] {
+            if let dictionary = value as? [String: Any] {
+                return dictionary.keys.sorted().flatMap { candidates(dictionary[$0]!, path + [$0]) }
+            }
+            guard let number = value as? NSNumber else { return [] }
+            let d = number.doubleValue
+            return d == d.rounded() && abs(d) < 9.2e18 ? [] : [path]
+        }
+        func replacing(_ value: Any, _ path: ArraySlice<String>) -> Any {
+            guard let key = path.first, var dictionary = value as? [String: Any] else { return 1 }
+            dictionary[key] = replacing(dictionary[key] as Any, path.dropFirst())
+            return dictionary
+        }
+        func corrupt(_ candidate: Any) -> Bool {
+            guard let data = try? JSONSerialization.data(withJSONObject: candidate) else { return false }
+            do { _ = try JSONDecoder().decode(C.self, from: data) } catch DecodingError.dataCorrupted(let c) {
+                return c.codingPath.isEmpty
+            } catch { return false }
+            return false
+        }
+        for path in candidates(object, []) where !corrupt(replacing(object, path[...])) {
+            var value: Any? = object
+            for key in path { value = (value as? [String: Any])?[key] }
+            return "'\(path.joined(separator: "."))' should be an integer, got \(value.map { "\($0)" } ?? "?")"
+        }
+        return nil
     }
 
     static func describe(_ error: DecodingError) -> String {
@@ -75,12 +113,25 @@ enum ConfigDecoding {
                 .joined(separator: ".") + "'"
         }
         switch error {
-        case .typeMismatch(let type, let ctx): return "\(path(ctx.codingPath)) should be of type \(type)"
-        case .valueNotFound(let type, let ctx): return "\(path(ctx.codingPath)) is null, expected \(type)"
+        case .typeMismatch(let type, let ctx): return "\(path(ctx.codingPath)) should be \(jsonKind(type))"
+        case .valueNotFound(let type, let ctx): return "\(path(ctx.codingPath)) is null, expected \(jsonKind(type))"
         case .keyNotFound(let key, let ctx): return "missing key '\(key.stringValue)' at \(path(ctx.codingPath))"
         case .dataCorrupted(let ctx):
             return ctx.codingPath.isEmpty ? "not valid JSON" : "\(path(ctx.codingPath)): \(ctx.debugDescription)"
         @unknown default: return "\(error)"
+        }
+    }
+
+    /// What a Swift type is in JSON words ("an integer", "a JSON object"), not Swift's type name.
+    static func jsonKind(_ type: Any.Type) -> String {
+        switch type {
+        case is any BinaryInteger.Type: "an integer"
+        case is any BinaryFloatingPoint.Type: "a number"
+        case is String.Type: "a string"
+        case is Bool.Type: "true or false"
+        default:
+            String(describing: type).hasPrefix("Dictionary") ? "a JSON object"
+                : String(describing: type).hasPrefix("Array") ? "a JSON array" : "\(type)"
         }
     }
 }
