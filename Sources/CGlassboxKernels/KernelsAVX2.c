@@ -10,6 +10,11 @@
 #define GB_ISA GB_KERNEL_ISA_AVX2
 #define GB_HALF_F16C 1
 
+// System headers first, so the attribute below reaches only this package's functions.
+#include <immintrin.h>
+#include <math.h>
+#include <string.h>
+
 #pragma clang attribute push(__attribute__((target("avx2,fma,f16c"))), apply_to = function)
 #include "KernelBodies.h"
 #pragma clang attribute pop
