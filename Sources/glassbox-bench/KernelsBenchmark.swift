@@ -11,22 +11,38 @@ struct KernelsBenchmark: ParsableCommand {
         discussion: """
             Median milliseconds per call on random inputs. The conversions read a 16 Mi-element \
             tensor from a temporary safetensors file (page-cached after the warm-up) and write a \
-            4 Mi-element one; the write includes the file I/O.
+            4 Mi-element one; the write includes the file I/O. --variant portable times the C \
+            kernels' portable build instead of the one the CPU gets by default.
             """)
 
     @Option(help: "Worker threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Unrecorded warm-up runs.") var warmup = 3
     @Option(help: "Recorded runs.") var repeats = 21
+    @Option(help: "wall (elapsed) or cpu (process CPU time, for 1-thread comparisons on a busy machine).")
+    var clock: Clock = .wall
+    @Option(help: "Kernel build: \(KernelVariant.allCases.map(\.rawValue).joined(separator: ", ")) (default: the CPU's best).")
+    var variant: String?
 
     func validate() throws {
         guard repeats > 0, warmup >= 0, threads > 0 else {
             throw ValidationError("--repeats and --threads must be positive, --warmup ≥ 0")
         }
+        if let variant {
+            guard let chosen = KernelVariant(rawValue: variant) else {
+                throw ValidationError("--variant must be one of \(KernelVariant.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            guard chosen.isSupported else { throw ValidationError("--variant \(variant) is not supported on this CPU") }
+        }
     }
 
     func run() throws {
+        let chosen = variant.flatMap(KernelVariant.init(rawValue:)) ?? KernelVariant.best
+        try KernelVariant.using(chosen) { try measure(chosen) }
+    }
+
+    private func measure(_ chosen: KernelVariant) throws {
         Threading.setThreads(threads)
-        print("machine    \(MachineDescription.summary); \(threads) threads")
+        print("machine    \(MachineDescription.summary); \(threads) threads; kernels \(chosen); \(clock) clock")
         var rng = SplitMix64(seed: 7)
         func random(_ shape: [Int], scale: Float) -> Tensor {
             let n = shape.reduce(1, *)
@@ -66,12 +82,12 @@ struct KernelsBenchmark: ParsableCommand {
     }
 
     private func time(_ what: String, _ body: () -> Void) {
-        let times = Timing.measure(warmup: warmup, repeats: repeats, body)
+        let times = Timing.measure(warmup: warmup, repeats: repeats, clock: clock, body)
         report(what, times)
     }
 
     private func timeThrowing(_ what: String, _ body: () throws -> Void) throws {
-        let times = try Timing.measure(warmup: warmup, repeats: repeats, body)
+        let times = try Timing.measure(warmup: warmup, repeats: repeats, clock: clock, body)
         report(what, times)
     }
 

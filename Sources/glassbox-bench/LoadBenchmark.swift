@@ -18,6 +18,8 @@ struct LoadBenchmark: ParsableCommand {
     @Option(help: "Worker threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Unrecorded warm-up runs.") var warmup = 2
     @Option(help: "Recorded runs.") var repeats = 9
+    @Option(help: "wall (elapsed) or cpu (process CPU time, for comparisons on a busy machine).")
+    var clock: Clock = .wall
 
     func validate() throws {
         guard repeats > 0, warmup >= 0, threads > 0 else {
@@ -29,12 +31,13 @@ struct LoadBenchmark: ParsableCommand {
         Threading.setThreads(threads)
         let url = URL(fileURLWithPath: model)
         var parameters = 0
-        let times = try Timing.measure(warmup: warmup, repeats: repeats) {
+        let times = try Timing.measure(warmup: warmup, repeats: repeats, clock: clock) {
             let loaded = try TransformerModel.load(directory: url)
             parameters = loaded.architecture.layers
         }
         print("machine    \(MachineDescription.summary); \(threads) threads")
         print("model      \(model) (\(parameters) layers)")
-        print(String(format: "load       median %.4f s (min %.4f, %d runs)", Timing.median(times), times.min()!, repeats))
+        print(String(format: "load       median %.4f s (min %.4f, %d runs)", Timing.median(times), times.min()!, repeats)
+              + (clock == .cpu ? "; process CPU time" : ""))
     }
 }

@@ -32,6 +32,8 @@ struct RelevanceBenchmark: ParsableCommand {
     var logitsToKeep = 0
     @Option(help: "Python with torch, transformers and lxt for the reference; 'none' skips it.")
     var python = ".venv-ref/bin/python"
+    @Option(help: "wall (elapsed) or cpu (process CPU time, for 1-thread comparisons on a busy machine); the reference is always wall.")
+    var clock: Clock = .wall
     @Flag(inversion: .prefixedNo, help: "Run both processes with the same glibc MALLOC_* settings (see mallocEnvironment).")
     var mallocTuning = true
     @Flag(help: .hidden) var child = false
@@ -56,12 +58,14 @@ struct RelevanceBenchmark: ParsableCommand {
     func run() throws {
         if child { return try measureHere(tokens[0]) }
         print("machine    \(MachineDescription.summary); \(threads) threads")
-        print("model      \(model); method \(method); \(warmup) warm-up + \(repeats) runs per length; malloc tuning \(mallocTuning ? "on (both)" : "off")")
+        print("model      \(model); method \(method); \(warmup) warm-up + \(repeats) runs per length; malloc tuning \(mallocTuning ? "on (both)" : "off")"
+              + (clock == .cpu ? "; Glassbox times are process CPU time" : ""))
         let environment = mallocTuning ? Self.mallocEnvironment : [:]
         for n in tokens {
             guard let ours = try Self.runJSON("/proc/self/exe",
                                               ["relevance", "--child", "--model", model, "--tokens", "\(n)", "--threads", "\(threads)",
-                                               "--warmup", "\(warmup)", "--repeats", "\(repeats)", "--method", method],
+                                               "--warmup", "\(warmup)", "--repeats", "\(repeats)", "--method", method,
+                                               "--clock", clock.rawValue],
                                               environment: environment) else {
                 throw ValidationError("the Glassbox measurement at \(n) tokens failed")
             }
@@ -96,7 +100,7 @@ struct RelevanceBenchmark: ParsableCommand {
         let ids = (0..<n).map { _ in Int(rng.next() % UInt64(loaded.architecture.vocabSize)) }
         let options = RelevanceOptions(method: RelevanceMethod(rawValue: method) ?? .attnLRP)
         var checksum: Float = 0
-        let times = try Timing.measure(warmup: warmup, repeats: repeats) {
+        let times = try Timing.measure(warmup: warmup, repeats: repeats, clock: clock) {
             let r = try Relevance.explain(loaded, .tokens(ids, types: nil), options: options)
             checksum = r.tokens.reduce(0, +)
         }
