@@ -1,12 +1,6 @@
 // swift-tools-version:6.0
 import PackageDescription
 
-// Release builds of the kernels want F16C/FMA/AVX2; debug builds stay portable.
-let fastMath: [SwiftSetting] = [
-    .unsafeFlags(["-Xcc", "-mf16c", "-Xcc", "-mfma", "-Xcc", "-mavx2", "-target-cpu", "haswell"],
-                 .when(platforms: [.linux])),
-]
-
 let package = Package(
     name: "Glassbox",
     platforms: [.macOS(.v14)],
@@ -30,15 +24,18 @@ let package = Package(
         .systemLibrary(name: "CGlassboxPNG", path: "Sources/CGlassboxPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
 
+        // The float kernels that want AVX2/FMA/F16C, built for them with per-function target
+        // attributes plus a portable copy, chosen at run time (no compiler flags: a package that
+        // depends on Glassbox by version may not use unsafe flags).
+        .target(name: "CGlassboxKernels"),
+
         // Library layers (imports point down only): Tensor <- ModelIO <- Runtime <- Glassbox.
-        .target(name: "GlassboxTensor", dependencies: ["CGlassboxBLAS"], swiftSettings: fastMath),
+        .target(name: "GlassboxTensor", dependencies: ["CGlassboxBLAS", "CGlassboxKernels"]),
         // The gate every input file goes through (regular files only, stated size limits).
         .target(name: "GlassboxFiles"),
-        .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor", "GlassboxFiles", "CGlassboxPNG"],
-                swiftSettings: fastMath),
-        .target(name: "GlassboxRuntime", dependencies: ["GlassboxTensor", "GlassboxModelIO"],
-                swiftSettings: fastMath),
-        .target(name: "GlassboxAnalysis", dependencies: ["GlassboxTensor", "GlassboxRuntime"], swiftSettings: fastMath),
+        .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor", "GlassboxFiles", "CGlassboxPNG"]),
+        .target(name: "GlassboxRuntime", dependencies: ["GlassboxTensor", "GlassboxModelIO"]),
+        .target(name: "GlassboxAnalysis", dependencies: ["GlassboxTensor", "GlassboxRuntime"]),
         .target(name: "GlassboxTokenizers", dependencies: ["GlassboxFiles"]),
         .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango"]),
         // The bundled default models (weights as resources; trained by scripts/train/).
@@ -55,7 +52,7 @@ let package = Package(
         .executableTarget(name: "glassbox-gallery", dependencies: ["GlassboxRender"]),
         .executableTarget(name: "glassbox-bench", dependencies: [
             "Glassbox", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], swiftSettings: fastMath),
+        ]),
 
         // Tests.
         .target(name: "GlassboxTestSupport", dependencies: ["Glassbox"], path: "Tests/GlassboxTestSupport"),

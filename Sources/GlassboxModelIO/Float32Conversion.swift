@@ -1,12 +1,14 @@
 import Foundation
+import GlassboxTensor
 
 /// Conversions between on-disk element types and Float32.
 ///
-/// Sources are mapped file bytes at arbitrary alignment, so each kernel is a plain indexed loop of
-/// `loadUnaligned` reads, which the compiler vectorizes (unaligned vector loads, `vcvtph2ps` for
-/// F16 given `-target-cpu haswell`): ~3.5 G elements/s for F16 and BF16 on one core, as fast as
-/// copying through an aligned scratch buffer first. A naive bit-level reference for each half
-/// format sits beside it and is tested against it on all 65,536 patterns.
+/// Sources are mapped file bytes at arbitrary alignment. F16 goes through GlassboxTensor's
+/// `HalfPrecision` (C kernels: F16C's `vcvtph2ps` when the CPU has it, chosen at run time; the
+/// package is compiled for baseline x86-64, where Swift's `Float16` conversion is a slow library
+/// call). The other types are plain indexed loops of `loadUnaligned` reads, which the compiler
+/// vectorizes (BF16 is a shift: as fast as a copy without any CPU extension). A naive bit-level
+/// reference for each half format sits beside it and is tested against it on all 65,536 patterns.
 enum Float32Conversion {
     /// Converts `count` little-endian elements of `dtype` at `source` (any alignment) into
     /// `destination`. Returns `false`, writing nothing, for dtypes without a Float32 conversion.
@@ -15,7 +17,7 @@ enum Float32Conversion {
                         into destination: UnsafeMutablePointer<Float>) -> Bool {
         switch dtype {
         case .f32: memcpy(destination, source, count * 4)
-        case .f16: convertElements(source, count, destination, UInt16.self) { Float(Float16(bitPattern: $0)) }
+        case .f16: HalfPrecision.f16ToFloat(source, count: count, into: destination)
         case .bf16: convertElements(source, count, destination, UInt16.self) { Float(bitPattern: UInt32($0) << 16) }
         case .f64: convertElements(source, count, destination, Double.self) { Float($0) }
         case .i64: convertElements(source, count, destination, Int64.self) { Float($0) }
@@ -45,9 +47,10 @@ enum Float32Conversion {
 
     // MARK: Float32 → half, for writing
 
-    /// Float32 → IEEE binary16 bits, round to nearest even (overflow → ±inf, NaN stays NaN).
+    /// Float32 → IEEE binary16 bits, round to nearest even (overflow → ±inf, NaN stays NaN), by
+    /// `HalfPrecision` (F16C's `vcvtps2ph` when the CPU has it).
     static func f16Bits(_ values: UnsafeBufferPointer<Float>, into out: UnsafeMutableBufferPointer<UInt16>) {
-        for i in 0..<min(values.count, out.count) { out[i] = Float16(values[i]).bitPattern }
+        HalfPrecision.f16Bits(values, into: out)
     }
 
     /// Float32 → bfloat16 bits, round to nearest even; NaNs stay quiet NaNs of the same sign.
@@ -65,7 +68,7 @@ enum Float32Conversion {
 
     // MARK: Naive references
 
-    /// Binary16 bits → Float32 by field arithmetic; the reference for the `Float16` path.
+    /// Binary16 bits → Float32 by field arithmetic; the reference for the `HalfPrecision` kernels.
     static func naiveF16(_ bits: UInt16) -> Float {
         let sign: Float = bits & 0x8000 != 0 ? -1 : 1
         let exponent = Int((bits >> 10) & 0x1F)

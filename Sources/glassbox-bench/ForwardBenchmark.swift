@@ -22,6 +22,8 @@ struct ForwardBenchmark: ParsableCommand {
     @Option(help: "Worker threads, for both Glassbox and PyTorch.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Option(help: "Unrecorded warm-up runs.") var warmup = 3
     @Option(help: "Recorded runs.") var repeats = 15
+    @Option(help: "wall (elapsed) or cpu (process CPU time, for 1-thread comparisons on a busy machine); the reference is always wall.")
+    var clock: Clock = .wall
     @Option(help: "Python with torch and transformers for the reference; 'none' skips it.")
     var python = ".venv-ref/bin/python"
 
@@ -32,7 +34,7 @@ struct ForwardBenchmark: ParsableCommand {
         var rng = SplitMix64(seed: 0)
         let ids = (0..<tokens).map { _ in Int(rng.next() % UInt64(arch.vocabSize)) }
 
-        let times = try Timing.measure(warmup: warmup, repeats: repeats) { _ = try loaded.forward(ids) }
+        let times = try Timing.measure(warmup: warmup, repeats: repeats, clock: clock) { _ = try loaded.forward(ids) }
         let median = Timing.median(times)
         let flops = Self.forwardFLOPs(arch, tokens: tokens)
         let achieved = flops / median / 1e9
@@ -41,7 +43,7 @@ struct ForwardBenchmark: ParsableCommand {
         print("machine    \(MachineDescription.summary); \(threads) threads")
         print("model      \(model): \(arch.layers) layers, d \(arch.dModel), \(arch.heads) heads, vocab \(arch.vocabSize); \(tokens) tokens")
         print(String(format: "glassbox   median %.4f s (min %.4f, %d runs) = %.1f GFLOP/s (%.1f GFLOP per forward)",
-                     median, times.min()!, repeats, achieved, flops / 1e9))
+                     median, times.min()!, repeats, achieved, flops / 1e9) + (clock == .cpu ? "; process CPU time" : ""))
         print(String(format: "sgemm peak %.1f GFLOP/s → the forward reaches %.0f%% of it", peak, 100 * achieved / peak))
         guard python != "none" else { return }
         guard let reference = try runReference() else { return }

@@ -5,7 +5,8 @@
 ///   - eps: added to the biased variance, as in `torch.nn.LayerNorm`.
 /// - Returns: `normalized` `[n, d]` = (x − μ) / scale, and `scale` `[n, 1]` = sqrt(mean((x − μ)²) + eps).
 ///
-/// Sums are taken in blocks of 16-lane Float vectors reduced into Double, and the variance is
+/// Sums are taken in blocks of 16-lane Float vectors reduced into Double (a C kernel, the current
+/// ``KernelVariant``: FMA for the squares where the CPU has it), and the variance is
 /// computed around the first-pass mean with the usual correction term (corrected two-pass), so
 /// μ and scale are accurate to ~1e-7 relative. `normalized` multiplies by the Float reciprocal of
 /// the Double-precision scale (PyTorch multiplies by rsqrt too).
@@ -71,64 +72,12 @@ private func normalize(_ x: Tensor, eps: Float, centered: Bool) -> (normalized: 
         scale.withUnsafeMutableBufferPointer { sb in
             guard rows > 0 else { return }
             let xp = SendablePointer(nb.baseAddress!), sp = SendablePointer(sb.baseAddress!)
+            let kernels = KernelTable.current
             parallelChunks(rows, grain: max(1, (1 << 15) / d)) { range in
-                for r in range {
-                    let row = xp.base + r * d
-                    let (mean, meanSquare) = rowMoments(row, d, centered: centered)
-                    let s = (meanSquare + Double(eps)).squareRoot()
-                    sp.base[r] = Float(s)
-                    shiftAndScale(row, d, shift: Float(mean), factor: Float(1 / s))
-                }
+                kernels.normalizeRows(xp.base + range.lowerBound * d, rows: range.count, d: d, eps: eps,
+                                      centered: centered, scale: sp.base + range.lowerBound)
             }
         }
     }
     return (normalized, scale)
-}
-
-/// Σ p[i] and Σ (p[i] − c)² over `d` floats, as Doubles: Float SIMD16 partial sums over blocks of
-/// 256 floats (16 terms per lane), each block reduced and accumulated in Double.
-@inline(__always)
-private func blockSums(_ p: UnsafePointer<Float>, _ d: Int, center c: Float) -> (sum: Double, sumSquares: Double) {
-    typealias V = SIMD16<Float>
-    let cv = V(repeating: c)
-    var s1 = 0.0, s2 = 0.0
-    var i = 0
-    while i < d {
-        let end = min(d, i + 256)
-        var a1 = V(repeating: 0), a2 = V(repeating: 0)
-        while i + 16 <= end {
-            let v = load16(p + i) - cv
-            a1 += v
-            a2 = a2.addingProduct(v, v)
-            i += 16
-        }
-        var t1 = Double(horizontalSum(a1)), t2 = Double(horizontalSum(a2))
-        while i < end {
-            let v = Double(p[i]) - Double(c)
-            t1 += v
-            t2 += v * v
-            i += 1
-        }
-        s1 += t1
-        s2 += t2
-    }
-    return (s1, s2)
-}
-
-/// (mean, mean of squared deviations) for LayerNorm, or (0, mean(x²)) for RMSNorm.
-@inline(__always)
-private func rowMoments(_ p: UnsafePointer<Float>, _ d: Int, centered: Bool) -> (Double, Double) {
-    let n = Double(d)
-    guard centered else { return (0, blockSums(p, d, center: 0).sumSquares / n) }
-    let first = Float(blockSums(p, d, center: 0).sum / n)
-    // Corrected two-pass: deviations around the first-pass mean, minus the squared residual mean.
-    let (s1, s2) = blockSums(p, d, center: first)
-    let residual = s1 / n
-    return (Double(first) + residual, max(0, s2 / n - residual * residual))
-}
-
-/// p[i] = (p[i] − shift) · factor.
-@inline(__always)
-private func shiftAndScale(_ p: UnsafeMutablePointer<Float>, _ d: Int, shift: Float, factor: Float) {
-    for i in 0..<d { p[i] = (p[i] - shift) * factor }
 }

@@ -65,59 +65,19 @@ public func softmaxLastDim(_ x: inout Tensor) {
 ///   - x: `rows · rowLength` floats, row-major.
 ///   - rowLength: `d`, the length of the softmax axis (> 0, must divide `x.count`).
 ///
-/// Rows are spread over `parallelFor` workers when there are more than ~32 Ki floats.
+/// Each row runs the C kernel of the current ``KernelVariant``: its max, then exp(x − max)
+/// (`VectorMath.exp`, 16 lanes, tail padded with −inf) with a 16-lane running sum reduced
+/// pairwise, then a multiply by 1/sum. Rows are spread over `parallelFor` workers when there are
+/// more than ~32 Ki floats.
 public func softmaxRows(_ x: UnsafeMutableBufferPointer<Float>, rowLength: Int) {
     guard let base = x.baseAddress, x.count > 0 else { return }
     precondition(rowLength > 0 && x.count % rowLength == 0,
                  "softmaxRows: \(x.count) floats are not whole rows of \(rowLength)")
     let rows = x.count / rowLength
+    let kernels = KernelTable.current
     let ptr = SendablePointer(base)
     let rowsPerBlock = max(1, (1 << 15) / rowLength)
     parallelChunks(rows, grain: rowsPerBlock) { range in
-        for r in range { softmaxRow(ptr.base + r * rowLength, rowLength) }
+        kernels.softmaxRows(ptr.base + range.lowerBound * rowLength, rows: range.count, d: rowLength)
     }
-}
-
-/// One row: max, exp(x - max) with the running sum, then scale by 1 / sum.
-@inline(__always)
-private func softmaxRow(_ p: UnsafeMutablePointer<Float>, _ d: Int) {
-    typealias V = SIMD16<Float>
-    let full = d & ~15, tail = d - full
-    // Pass 1: max (NaN lanes never win a `>` comparison; they surface in pass 2).
-    var mv = V(repeating: -.infinity)
-    var i = 0
-    while i < full {
-        let v = load16(p + i)
-        mv.replace(with: v, where: v .> mv)
-        i += 16
-    }
-    var m = horizontalMax(mv)
-    for j in full..<d where p[j] > m { m = p[j] }
-    if m == -.infinity {
-        p.update(repeating: 0, count: d)
-        return
-    }
-    // Pass 2: e = exp(x - m), Σe.
-    let mvec = V(repeating: m)
-    var sv = V(repeating: 0)
-    i = 0
-    while i < full {
-        let e = VectorMath.exp(load16(p + i) - mvec)
-        store16(e, p + i)
-        sv += e
-        i += 16
-    }
-    if tail > 0 {
-        let e = VectorMath.exp(loadPartial16(p + full, tail, filler: -.infinity) - mvec)
-        storePartial16(e, p + full, tail)
-        sv += e   // padded lanes are exp(-inf) = 0
-    }
-    // Pass 3: normalise.
-    let inv = V(repeating: 1 / horizontalSum(sv))
-    i = 0
-    while i < full {
-        store16(load16(p + i) * inv, p + i)
-        i += 16
-    }
-    for j in full..<d { p[j] *= inv[0] }
 }

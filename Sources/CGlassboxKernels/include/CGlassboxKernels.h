@@ -1,0 +1,100 @@
+// CGlassboxKernels: the float kernels that need AVX2, FMA or F16C to be fast, compiled twice
+// (for AVX2 + FMA + F16C with per-function target attributes, and as portable C) and chosen at run
+// time by CPU detection. Called only through the Swift wrappers in GlassboxTensor
+// (Kernels/KernelVariant.swift), which pick the table and split the work across threads.
+#ifndef CGLASSBOX_KERNELS_H
+#define CGLASSBOX_KERNELS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// The instruction set a kernel table was compiled for.
+typedef enum gb_kernel_isa {
+    /// Portable C vector code for any CPU (SSE2 on x86-64, NEON on arm64).
+    GB_KERNEL_ISA_PORTABLE = 0,
+    /// x86-64 with AVX2, FMA and F16C (Haswell, Zen and later).
+    GB_KERNEL_ISA_AVX2 = 1,
+} gb_kernel_isa;
+
+/// An elementwise function of one float, as `gb_kernels.map` and `gb_kernels.scale_by` apply it.
+/// The activations' "ratio" is φ(x)/x (the identity rule of AttnLRP) and "derivative" is φ'(x).
+typedef enum gb_unary {
+    /// e^x (Cephes expf scheme; 0 below -87.33654, +inf above 88.37626).
+    GB_UNARY_EXP = 0,
+    /// erf(x) (Eigen/XLA rational approximation on [-4, 4], clipped to [-1, 1]).
+    GB_UNARY_ERF = 1,
+    /// 1 / (1 + e^-x).
+    GB_UNARY_SIGMOID = 2,
+    /// 2·sigmoid(2x) − 1.
+    GB_UNARY_TANH = 3,
+    /// 0.5·x·(1 + erf(x/√2)).
+    GB_UNARY_GELU_ERF = 4,
+    /// x·sigmoid(2u), 2u = x·(2√(2/π) + 2√(2/π)·0.044715·x²) (tanh GELU).
+    GB_UNARY_GELU_TANH = 5,
+    /// x·sigmoid(1.702·x).
+    GB_UNARY_QUICK_GELU = 6,
+    /// x·sigmoid(x).
+    GB_UNARY_SILU = 7,
+    /// max(x, 0), NaN stays NaN.
+    GB_UNARY_RELU = 8,
+    /// Φ(x) = 0.5·(1 + erf(x/√2)) = GELU(x)/x.
+    GB_UNARY_GELU_ERF_RATIO = 9,
+    /// Φ(x) + x·e^(−x²/2)/√(2π).
+    GB_UNARY_GELU_ERF_DERIVATIVE = 10,
+    /// sigmoid(2u) = tanh-GELU(x)/x.
+    GB_UNARY_GELU_TANH_RATIO = 11,
+    /// s + x·s·(1 − s)·(a + 3b·x²) with s = sigmoid(2u).
+    GB_UNARY_GELU_TANH_DERIVATIVE = 12,
+    /// sigmoid(1.702·x) = QuickGELU(x)/x.
+    GB_UNARY_QUICK_GELU_RATIO = 13,
+    /// s + 1.702·x·s·(1 − s) with s = sigmoid(1.702·x).
+    GB_UNARY_QUICK_GELU_DERIVATIVE = 14,
+    /// s·(1 + x·(1 − s)) with s = sigmoid(x) (SiLU's derivative; its ratio is GB_UNARY_SIGMOID).
+    GB_UNARY_SILU_DERIVATIVE = 15,
+    /// 1 where x > 0, else 0 (ReLU's ratio and derivative).
+    GB_UNARY_STEP = 16,
+} gb_unary;
+
+/// One implementation of every kernel. All pointers may be unaligned; `n`, `rows` and `d` may be 0.
+typedef struct gb_kernels {
+    /// The instruction set this table was compiled for.
+    gb_kernel_isa isa;
+    /// y[i] = f(x[i]) for i < n, in 16-lane vectors with a zero-padded tail (so every element
+    /// takes the same arithmetic); `x == y` is allowed.
+    void (*_Nonnull map)(gb_unary f, const float *_Nonnull x, float *_Nonnull y, size_t n);
+    /// g[i] *= f(x[i]) for i < n (16-lane vectors, zero-padded tail).
+    void (*_Nonnull scale_by)(gb_unary f, const float *_Nonnull x, float *_Nonnull g, size_t n);
+    /// Softmax of each of `rows` consecutive rows of `d` floats, in place: max, exp(x − max) with a
+    /// 16-lane running sum, times 1/sum. Rows that are all −inf become zeros; NaN spreads over its row.
+    void (*_Nonnull softmax_rows)(float *_Nonnull x, size_t rows, size_t d);
+    /// LayerNorm (`centered`) or RMSNorm statistics of each of `rows` rows of `d` (> 0) floats, in
+    /// place: x ← (x − μ)·(1/σ) with σ = sqrt(var + eps), written to `scale[r]` as a Float.
+    /// Sums are 16-lane Float partial sums over blocks of 256 floats, each block reduced pairwise
+    /// and accumulated in Double; the variance is a corrected two-pass one around the first-pass
+    /// mean. RMSNorm uses μ = 0 and var = mean(x²).
+    void (*_Nonnull normalize_rows)(float *_Nonnull x, size_t rows, size_t d, float eps, bool centered,
+                                    float *_Nonnull scale);
+    /// IEEE binary16 (little-endian, any alignment) → Float32, exact; NaNs come back quiet.
+    void (*_Nonnull f16_to_f32)(const void *_Nonnull source, float *_Nonnull destination, size_t n);
+    /// Float32 → IEEE binary16 bits, round to nearest even; overflow gives ±inf, NaN a quiet NaN
+    /// with the top payload bits (as the F16C instruction does).
+    void (*_Nonnull f32_to_f16)(const float *_Nonnull source, uint16_t *_Nonnull destination, size_t n);
+} gb_kernels;
+
+/// The fastest table this CPU runs, detected on the first call (`__builtin_cpu_supports`) and
+/// remembered; never NULL.
+const gb_kernels *_Nonnull gb_kernels_best(void);
+
+/// The table compiled for `isa`, or NULL when this CPU (or this build's architecture) cannot run it.
+const gb_kernels *_Nullable gb_kernels_for(gb_kernel_isa isa);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif
