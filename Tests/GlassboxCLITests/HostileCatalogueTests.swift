@@ -57,7 +57,7 @@ final class HostileCatalogueTests: XCTestCase {
 
     // MARK: The case folder
 
-    /// The folder of one case, inside its class's folder (`../shared` holds what the class prepared once).
+    /// The folder of one case, inside its class's folder (its sibling `prepared` holds what the class prepared once).
     struct Workspace {
         let dir: URL
         let shared: URL
@@ -147,7 +147,7 @@ final class HostileCatalogueTests: XCTestCase {
         let cases = Self.catalogue.filter { $0.kind == kind }
         XCTAssertFalse(cases.isEmpty, "no \(kind) cases")
         let root = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-catalogue-\(kind)-\(UUID().uuidString)")
-        let shared = root.appendingPathComponent("shared")
+        let shared = root.appendingPathComponent("prepared")
         try FileManager.default.createDirectory(at: shared, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: root) }
         try prepare(shared)
@@ -394,7 +394,7 @@ final class HostileCatalogueTests: XCTestCase {
     }
 
     static func render(_ name: String) -> Case {
-        Case(name: "render-\(name)", kind: .render, run: .args(["render", "../shared/\(name).json", "--out", "new.svg"]),
+        Case(name: "render-\(name)", kind: .render, run: .args(["render", "../prepared/\(name).json", "--out", "new.svg"]),
              outcomes: succeeds(), writes: ["new.svg"])
     }
 
@@ -727,13 +727,13 @@ final class HostileCatalogueTests: XCTestCase {
     }()
 
     nonisolated(unsafe) static let renderCases: [Case] = results.prefix(9).map { render($0.name) } + [
-        Case(name: "render-predict-result", kind: .render, run: .args(["render", "../shared/predict.json"] + draw),
+        Case(name: "render-predict-result", kind: .render, run: .args(["render", "../prepared/predict.json"] + draw),
              outcomes: fails(1, "a predict result has no picture", "explain, attention, lens, project and neurons")),
-        Case(name: "render-tokenize-result", kind: .render, run: .args(["render", "../shared/tokenize.json"] + draw),
+        Case(name: "render-tokenize-result", kind: .render, run: .args(["render", "../prepared/tokenize.json"] + draw),
              outcomes: fails(1, "a tokenize result has no picture")),
-        Case(name: "render-info-result", kind: .render, run: .args(["render", "../shared/info.json"] + draw),
+        Case(name: "render-info-result", kind: .render, run: .args(["render", "../prepared/info.json"] + draw),
              outcomes: fails(1, "an info result has no picture")),
-        Case(name: "render-triggers-only", kind: .render, run: .args(["render", "../shared/triggers.json"] + draw),
+        Case(name: "render-triggers-only", kind: .render, run: .args(["render", "../prepared/triggers.json"] + draw),
              outcomes: fails(1, "no picture (trigger examples only)")),
         Case(name: "render-unknown-object", kind: .render, setup: { try $0.write("r.json", #"{"hello": 1}"#) },
              run: .args(["render", "r.json"] + draw), outcomes: fails(1, "r.json", "explain, attention, lens, project and neurons")),
@@ -753,10 +753,10 @@ final class HostileCatalogueTests: XCTestCase {
             object["extra"] = extra
             try w.write("r.json", try JSONSerialization.data(withJSONObject: object))
         }, run: .args(["render", "r.json"] + draw), outcomes: fails(1, "gone.png", "no such file")),
-        Case(name: "render-color-limit-on-lens", kind: .render, run: .args(["render", "../shared/lens.json", "--color-limit", "2"] + draw),
+        Case(name: "render-color-limit-on-lens", kind: .render, run: .args(["render", "../prepared/lens.json", "--color-limit", "2"] + draw),
              outcomes: fails(2, "--color-limit")),
         Case(name: "render-color-scale-on-attention", kind: .render,
-             run: .args(["render", "../shared/attention-grid.json", "--color-scale", "max"] + draw), outcomes: fails(2, "--color-scale")),
+             run: .args(["render", "../prepared/attention-grid.json", "--color-scale", "max"] + draw), outcomes: fails(2, "--color-scale")),
     ]
 
     nonisolated(unsafe) static let checkpoints: [Case] = [

@@ -9,6 +9,7 @@ public struct TokenScore: Sendable, Equatable, Codable {
     /// The softmax probability where one is defined (logit lens), else `nil`.
     public let prob: Float?
 
+    /// An entry from its fields, as listed above.
     public init(id: Int, text: String?, score: Float, prob: Float? = nil) {
         (self.id, self.text, self.score, self.prob) = (id, text, score, prob)
     }

@@ -202,6 +202,7 @@ public struct LoadOptions: Sendable, Equatable {
     /// checkpoint (`glassbox … --allow-nonfinite --trace`).
     public var allowNonFinite: Bool
 
+    /// Options for a load; the default refuses non-finite weights.
     public init(allowNonFinite: Bool = false) { self.allowNonFinite = allowNonFinite }
 }
 
