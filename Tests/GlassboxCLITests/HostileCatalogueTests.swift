@@ -243,25 +243,16 @@ final class HostileCatalogueTests: XCTestCase {
 
     /// Runs the executable under `timeout` in `dir` (a hang is status 124).
     static func execute(_ run: Run, in dir: URL, timeout: Int) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         let executable = try glassboxExecutable().path
+        let arguments: [String]
         switch run {
-        case .args(let arguments): process.arguments = ["-k", "3", "\(timeout)", executable] + arguments
-        case .shell(let script): process.arguments = ["-k", "3", "\(timeout)", "/bin/sh", "-c", script]
+        case .args(let list): arguments = ["-k", "3", "\(timeout)", executable] + list
+        case .shell(let script): arguments = ["-k", "3", "\(timeout)", "/bin/sh", "-c", script]
         }
-        process.currentDirectoryURL = dir
         var environment = ProcessInfo.processInfo.environment
         environment["GLASSBOX"] = executable
-        process.environment = environment
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        let errData = err.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        let output = try runProcess(URL(fileURLWithPath: "/usr/bin/timeout"), arguments, in: dir, environment: environment)
+        return (output.status, output.stdout, output.stderr)
     }
 
     // MARK: The tests, one per class

@@ -30,38 +30,31 @@ public func glassboxExecutable() throws -> URL {
 /// `timeout` (a hang is status 124): for what `Process` cannot express — raw bytes in arguments,
 /// `> /dev/full`, pipes into `head`. The script's own stdout and stderr are returned.
 public func runGlassboxShell(_ script: String, timeout seconds: Int = 60) throws -> CommandOutput {
-    let process = Process()
-    process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
-    process.arguments = ["-k", "5", "\(seconds)", "/bin/sh", "-c", script]
-    process.currentDirectoryURL = Fixtures.root
     var environment = ProcessInfo.processInfo.environment
     environment["GLASSBOX"] = try glassboxExecutable().path
-    process.environment = environment
-    let out = Pipe(), err = Pipe()
-    process.standardOutput = out
-    process.standardError = err
-    try process.run()
-    let outData = out.fileHandleForReading.readDataToEndOfFile()
-    let errData = err.fileHandleForReading.readDataToEndOfFile()
-    process.waitUntilExit()
-    return CommandOutput(status: process.terminationStatus,
-                         stdout: String(decoding: outData, as: UTF8.self),
-                         stderr: String(decoding: errData, as: UTF8.self))
+    return try runProcess(URL(fileURLWithPath: "/usr/bin/timeout"), ["-k", "5", "\(seconds)", "/bin/sh", "-c", script],
+                          in: Fixtures.root, environment: environment)
 }
 
 /// Runs the built `glassbox` executable (see ``glassboxExecutable()``).
 public func runGlassbox(_ arguments: [String], environment: [String: String]? = nil) throws -> CommandOutput {
-    let executable = try glassboxExecutable()
+    try runProcess(try glassboxExecutable(), arguments, in: Fixtures.root, environment: environment)
+}
+
+/// Runs `executable` with `arguments` in `directory` (with `environment`, or the test's own) and
+/// returns its exit status and output. Both pipes are read before waiting, so a large output
+/// cannot block the child.
+public func runProcess(_ executable: URL, _ arguments: [String], in directory: URL,
+                       environment: [String: String]? = nil) throws -> CommandOutput {
     let process = Process()
     process.executableURL = executable
     process.arguments = arguments
-    process.currentDirectoryURL = Fixtures.root
+    process.currentDirectoryURL = directory
     if let environment { process.environment = environment }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err
     try process.run()
-    // Read both pipes before waiting so a large output cannot block the child.
     let outData = out.fileHandleForReading.readDataToEndOfFile()
     let errData = err.fileHandleForReading.readDataToEndOfFile()
     process.waitUntilExit()
