@@ -22,6 +22,9 @@ public struct SuffixBase: Sendable {
     let keys: [Tensor]
     /// Per layer `[n, Hkv, dh]` (causal models only; empty otherwise).
     let values: [Tensor]
+    /// Per layer `[n, d]`: `blocks.l.hook_resid_pre`, kept when the base was made with
+    /// `keepResiduals` (items that start at a later layer read theirs from here); empty otherwise.
+    let residuals: [Tensor]
 
     /// `[logitRows.count, V]` (or `[1, labels]`): the unperturbed logits.
     public var logits: Tensor { result.logits! }
@@ -34,10 +37,25 @@ public struct SuffixItem: Sendable, Equatable {
     public let start: Int
     /// The edit (`nil`: none — the pass reproduces the base pass).
     public let edit: AttentionScoreEdit?
+    /// The first recomputed layer: the pass starts from the base pass's `hook_resid_pre` of this
+    /// layer (the base must keep its residuals when it is above 0). Every patch and edited layer
+    /// must be at or after it.
+    public let startLayer: Int
+    /// Activations replaced during the pass (activation patching).
+    public let patches: [ActivationPatch]
 
-    /// A pass recomputing positions `start...` with `edit` applied (checked when the batch runs).
-    public init(start: Int, edit: AttentionScoreEdit?) {
-        (self.start, self.edit) = (start, edit)
+    /// A pass recomputing positions `start...` from layer `startLayer` with `edit` applied and
+    /// `patches` spliced in (checked when the batch runs).
+    public init(start: Int, edit: AttentionScoreEdit?, startLayer: Int = 0, patches: [ActivationPatch] = []) {
+        (self.start, self.edit, self.startLayer, self.patches) = (start, edit, startLayer, patches)
+    }
+
+    /// A patched pass that starts where its patches can first change anything: at the lowest patched
+    /// layer and (causal models) the lowest patched position. Bidirectional models recompute
+    /// every position of those layers anyway.
+    public init(patches: [ActivationPatch]) {
+        self.init(start: patches.flatMap(\.positions).min() ?? 0, edit: nil,
+                  startLayer: patches.map(\.layer).min() ?? 0, patches: patches)
     }
 
     /// Starts at the edit's first key (the earliest position it can change).
@@ -78,6 +96,12 @@ public enum SuffixError: Error, LocalizedError, Equatable {
     case invalidFactor(item: Int, factor: Float)
     /// `SuffixOptions.rowBudget` is below 1.
     case invalidRowBudget(Int)
+    /// Item `item` starts at layer `layer`, outside `0..<layers`, or edits a layer before it.
+    case startLayerOutOfRange(item: Int, layer: Int, layers: Int)
+    /// Item `item` starts after layer 0 but the base pass kept no residuals (`keepResiduals`).
+    case residualsNotKept(item: Int)
+    /// Item `item` has a patch that does not fit the model or the item: `reason` says how.
+    case invalidPatch(item: Int, reason: String)
 
     /// One readable line naming the perturbation and the offending value.
     public var errorDescription: String? {
@@ -96,6 +120,12 @@ public enum SuffixError: Error, LocalizedError, Equatable {
             "perturbation \(item): factor \(factor) is not a finite number"
         case .invalidRowBudget(let budget):
             "the row budget must be at least 1, got \(budget)"
+        case .startLayerOutOfRange(let item, let layer, let layers):
+            "perturbation \(item): start layer \(layer) is outside 0..<\(layers) or after an edited layer"
+        case .residualsNotKept(let item):
+            "perturbation \(item) starts after layer 0 but the base pass kept no residuals; make it with keepResiduals: true"
+        case .invalidPatch(let item, let reason):
+            "perturbation \(item): \(reason)"
         }
     }
 }
@@ -108,7 +138,10 @@ extension TransformerModel {
     ///   - logitRows: the positions whose logits every pass returns (ignored by classifiers, which
     ///     read `[CLS]`).
     ///   - capture: extra hook points to keep in `result.cache` (e.g. `hook_embed`).
-    public func suffixBase(_ input: ModelInput, logitRows: [Int], capture: HookFilter = .none) throws -> SuffixBase {
+    ///   - keepResiduals: keep every layer's `hook_resid_pre` `[n, d]`, so that items can start at a
+    ///     later layer (`SuffixItem.startLayer`).
+    public func suffixBase(_ input: ModelInput, logitRows: [Int], capture: HookFilter = .none,
+                           keepResiduals: Bool = false) throws -> SuffixBase {
         let arch = architecture
         guard weights.head.unembed != nil else { throw SuffixError.noHead(arch.modelType) }
         let causal = arch.mask == .causal
@@ -117,6 +150,7 @@ extension TransformerModel {
         let engine: @Sendable (HookPoint) -> Bool = { point in
             switch point {
             case .block(0, .residPre): true
+            case .block(_, .residPre): keepResiduals
             case .block(let l, let site) where site == keys || site == .v: causal && l < layers
             default: false
             }
@@ -129,6 +163,7 @@ extension TransformerModel {
         let n = embedded.shape[0]
         return SuffixBase(result: result, logitRows: rows, length: n, isCausal: causal, embedded: embedded,
                           keys: causal ? (0..<layers).map { cache[.block($0, keys)]! } : [],
-                          values: causal ? (0..<layers).map { cache[.block($0, .v)]! } : [])
+                          values: causal ? (0..<layers).map { cache[.block($0, .v)]! } : [],
+                          residuals: keepResiduals ? (0..<layers).map { cache[.block($0, .residPre)]! } : [])
     }
 }

@@ -15,6 +15,11 @@ extension TransformerModel {
     /// - attention runs per item and head on `parallelFor` workers.
     /// Bidirectional models (BERT, ViT) recompute every position, still batched.
     ///
+    /// Activation patching (docs/methods.md §12) uses the same engine with a different edit: an item
+    /// with `patches` starts at `startLayer` from the base pass's residual stream of that layer (all
+    /// earlier layers are the base pass's), and its patches are spliced in where their hooks fire.
+    /// Items are grouped into chunks of one start layer, so each chunk's layers run as one product.
+    ///
     /// It reproduces the plain forward: an item without an edit returns the base logits to
     /// within float rounding (≤ 1e-5), rows before `start` are the base rows bitwise, and an item
     /// with an edit equals a plain `forward` whose `attn.hook_attn_scores` intervention applies
@@ -37,17 +42,19 @@ extension TransformerModel {
         var chunks: [Range<Int>] = []
         var first = 0, filled = 0
         for i in items.indices {
-            if i > first && filled + rows[i] > options.rowBudget {
+            if i > first && (filled + rows[i] > options.rowBudget || items[i].startLayer != items[first].startLayer) {
                 chunks.append(first..<i)
                 (first, filled) = (i, 0)
             }
             filled += rows[i]
         }
         if !items.isEmpty { chunks.append(first..<items.count) }
-        let total = rows.reduce(0, +) * architecture.layers
+        let total = items.indices.reduce(0) { $0 + rows[$1] * (architecture.layers - items[$1].startLayer) }
         var done = 0
         for chunk in chunks {
             let logits = try runChunk(base: base, items: Array(chunk).map { (starts[$0], items[$0].edit, rows[$0] > 0) },
+                                      startLayer: items[chunk.lowerBound].startLayer,
+                                      patches: Array(chunk).map { items[$0].patches },
                                       read: read) { layerRows in
                 done += layerRows
                 options.progress?(done, total)
@@ -79,6 +86,36 @@ extension TransformerModel {
             }
             for l in edit.layers ?? [] where l < 0 || l >= layers { throw SuffixError.layerOutOfRange(item: i, layer: l, layers: layers) }
             for f in edit.factors where !f.isFinite { throw SuffixError.invalidFactor(item: i, factor: f) }
+            if item.startLayer > 0 && (edit.layers ?? [0]).contains(where: { $0 < item.startLayer }) {
+                throw SuffixError.startLayerOutOfRange(item: i, layer: item.startLayer, layers: layers)
+            }
+        }
+        for (i, item) in items.enumerated() {
+            guard item.startLayer >= 0 && item.startLayer < layers else {
+                throw SuffixError.startLayerOutOfRange(item: i, layer: item.startLayer, layers: layers)
+            }
+            if item.startLayer > 0 && base.residuals.isEmpty { throw SuffixError.residualsNotKept(item: i) }
+            for patch in item.patches { try validate(patch, item: i, startLayer: item.startLayer,
+                                                     start: base.isCausal ? item.start : 0, length: n) }
+        }
+    }
+
+    private func validate(_ patch: ActivationPatch, item i: Int, startLayer: Int, start: Int, length n: Int) throws {
+        let arch = architecture
+        guard patch.layer >= startLayer && patch.layer < arch.layers else {
+            throw SuffixError.invalidPatch(item: i, reason: "patched layer \(patch.layer) is outside \(startLayer)..<\(arch.layers)")
+        }
+        let width = patch.site.width(arch)
+        guard patch.columns.lowerBound >= 0 && patch.columns.upperBound <= width else {
+            throw SuffixError.invalidPatch(item: i, reason: "columns \(patch.columns) are outside 0..<\(width) of \(patch.site.rawValue)")
+        }
+        guard patch.values.shape == [patch.positions.count, patch.columns.count] else {
+            throw SuffixError.invalidPatch(item: i, reason: "values \(patch.values.shape) are not [\(patch.positions.count), \(patch.columns.count)]")
+        }
+        for (j, p) in patch.positions.enumerated() {
+            guard p >= start && p < n, j == 0 || p > patch.positions[j - 1] else {
+                throw SuffixError.invalidPatch(item: i, reason: "positions must be ascending within \(start)..<\(n), got \(patch.positions)")
+            }
         }
     }
 
@@ -90,6 +127,7 @@ extension TransformerModel {
     ///   - read: the sorted positions the head reads.
     ///   - progress: called after each layer with the rows it processed.
     private func runChunk(base: SuffixBase, items: [(start: Int, edit: AttentionScoreEdit?, computed: Bool)],
+                          startLayer: Int, patches: [[ActivationPatch]],
                           read: [Int], progress: (Int) -> Void) throws -> [Tensor] {
         let arch = architecture, n = base.length
         let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
@@ -123,17 +161,42 @@ extension TransformerModel {
         let stackedRotary = rotary.map { ($0.cos.gatherRows(positions), $0.sin.gatherRows(positions)) }
         let fullLayout = layout(last: false)
         var hooks = HookRun(inputIDs: [], capture: .none, interventions: Interventions())
+        // Patches per computed slot; `splice` writes those of one site into stacked rows, `all`
+        // rows ([R, ·], every recomputed position) or query rows ([Rq, ·], in `itemRows` order).
+        let slotPatches = computed.map { patches[$0] }
+        let anyPatch = slotPatches.contains { !$0.isEmpty }
+        func splice(_ site: ActivationPatch.Site, layer l: Int, into t: inout Tensor, queryRows: [SuffixRows]?) {
+            guard anyPatch else { return }
+            for (slot, list) in slotPatches.enumerated() {
+                for patch in list where patch.layer == l && patch.site == site {
+                    if let queryRows {
+                        let rows = queryRows[slot]
+                        patch.apply(to: &t) { p in rows.queryPositions.firstIndex(of: p).map { rows.queryOffset + $0 } }
+                    } else {
+                        let (offset, s) = (rowOffsets[slot], items[computed[slot]].start)
+                        patch.apply(to: &t) { p in offset + p - s }
+                    }
+                }
+            }
+        }
 
-        var x = base.embedded.gatherRows(positions)                          // [R, d]
-        for (l, block) in weights.blocks.enumerated() {
+        var x = (startLayer == 0 ? base.embedded : base.residuals[startLayer]).gatherRows(positions)   // [R, d]
+        for (l, block) in weights.blocks.enumerated() where l >= startLayer {
             let (itemRows, selection) = l == arch.layers - 1 ? layout(last: true) : fullLayout
             let qPositions = selection.map { $0.map { positions[$0] } } ?? positions
+            let queryRows = selection == nil ? nil : itemRows
+            splice(.residPre, layer: l, into: &x, queryRows: nil)
             let attnIn = arch.placement == .pre
                 ? try block.ln1(x, scalePoint: .block(l, .ln1(.scale)), normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
                 : x
-            var k = block.attention.key(attnIn).reshaped([r, kvHeads, dh])            // [R, Hkv, dh]
-            let v = block.attention.value(attnIn).reshaped([r, kvHeads, dh])          // [R, Hkv, dh]
-            var q = block.attention.query(selection.map { attnIn.gatherRows($0) } ?? attnIn)
+            var k = block.attention.key(attnIn)                                       // [R, Hkv·dh]
+            var v = block.attention.value(attnIn)                                     // [R, Hkv·dh]
+            var q = block.attention.query(selection.map { attnIn.gatherRows($0) } ?? attnIn)   // [Rq, H·dh]
+            splice(.q, layer: l, into: &q, queryRows: queryRows)
+            splice(.k, layer: l, into: &k, queryRows: nil)
+            splice(.v, layer: l, into: &v, queryRows: nil)
+            k.reshape([r, kvHeads, dh])                                               // [R, Hkv, dh]
+            v.reshape([r, kvHeads, dh])                                               // [R, Hkv, dh]
             q.reshape([qPositions.count, heads, dh])                                  // [Rq, H, dh]
             if let rotary, let (cos, sin) = stackedRotary {
                 if selection == nil {
@@ -143,21 +206,27 @@ extension TransformerModel {
                 }
                 applyRotary(&k, cos: cos, sin: sin)
             }
-            let z = suffixAttention(layer: l, architecture: arch, length: n, items: itemRows, q: q, k: k, v: v,
+            var z = suffixAttention(layer: l, architecture: arch, length: n, items: itemRows, q: q, k: k, v: v,
                                     baseKeys: base.isCausal ? base.keys[l] : nil,
                                     baseValues: base.isCausal ? base.values[l] : nil)   // [Rq, H·dh]
-            let attnOut = block.attention.output(z)                                   // [Rq, d]
+            splice(.z, layer: l, into: &z, queryRows: itemRows)
+            var attnOut = block.attention.output(z)                                   // [Rq, d]
+            splice(.attnOut, layer: l, into: &attnOut, queryRows: itemRows)
             let residPre = selection.map { x.gatherRows($0) } ?? x                    // [Rq, d]
             let residMid = added(residPre, attnOut)
             switch arch.placement {
             case .pre:
                 let h2 = try block.ln2(residMid, scalePoint: .block(l, .ln2(.scale)),
                                        normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
-                x = added(residMid, try block.mlp.forward(h2, layer: l, activation: arch.activation, hooks: &hooks))
+                var mlpOut = try block.mlp.forward(h2, layer: l, activation: arch.activation, hooks: &hooks)
+                splice(.mlpOut, layer: l, into: &mlpOut, queryRows: itemRows)
+                x = added(residMid, mlpOut)
             case .post:
                 let h = try block.ln1(residMid, scalePoint: .block(l, .ln1(.scale)),
                                       normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
-                let residPost = added(h, try block.mlp.forward(h, layer: l, activation: arch.activation, hooks: &hooks))
+                var mlpOut = try block.mlp.forward(h, layer: l, activation: arch.activation, hooks: &hooks)
+                splice(.mlpOut, layer: l, into: &mlpOut, queryRows: itemRows)
+                let residPost = added(h, mlpOut)
                 x = try block.ln2(residPost, scalePoint: .block(l, .ln2(.scale)),
                                   normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
             }

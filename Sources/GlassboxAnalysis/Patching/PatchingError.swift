@@ -1,0 +1,35 @@
+import Foundation
+
+/// Why a patching experiment cannot run.
+public enum PatchingError: Error, LocalizedError, Equatable {
+    /// Clean and corrupted inputs have different lengths in tokens; both tokenizations are shown
+    /// (token texts where a tokenizer was at hand, ids otherwise).
+    case lengthMismatch(clean: [String], corrupted: [String])
+    /// Clean and corrupted inputs are the same tokens: nothing to patch.
+    case identicalInputs
+    /// The metric is the same on both runs, so the normalised effect `(M − M_r)/(M_c − M_r)` is undefined.
+    case noMetricDifference(metric: String, value: Float)
+    /// A token id the metric reads is outside the output (`0..<size`).
+    case answerOutOfRange(id: Int, size: Int)
+
+    /// One readable line.
+    public var errorDescription: String? {
+        switch self {
+        case .lengthMismatch(let clean, let corrupted):
+            "clean and corrupted inputs must have the same number of tokens: clean has \(clean.count) "
+                + "\(Self.show(clean)), corrupted has \(corrupted.count) \(Self.show(corrupted)); "
+                + "rephrase one of them so the tokens line up"
+        case .identicalInputs:
+            "clean and corrupted inputs are the same tokens; change the corrupted input"
+        case .noMetricDifference(let metric, let value):
+            "the \(metric) metric is \(value) on both the clean and the corrupted run, so the normalised "
+                + "effect is undefined; pick answer tokens the corruption changes"
+        case .answerOutOfRange(let id, let size):
+            "answer token \(id) is outside the model's output (0..<\(size))"
+        }
+    }
+
+    private static func show(_ tokens: [String]) -> String {
+        "[" + tokens.map { "'\($0)'" }.joined(separator: " ") + "]"
+    }
+}

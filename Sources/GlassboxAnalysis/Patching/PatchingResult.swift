@@ -1,0 +1,69 @@
+import GlassboxRuntime
+
+/// One map of an activation-patching experiment: the effect of patching every site of one kind.
+public struct PatchingMap: Sendable {
+    /// The JSON site name: `resid_pre`, `attn_out`, `mlp_out`, `z`, `q`, `k`, `v`, `pattern`, or a
+    /// full hook name for hooks patched by name.
+    public let site: String
+    /// The kind, `nil` for a hook patched by name.
+    public let kind: PatchingSiteKind?
+    /// The axes, e.g. `["layer", "position"]`, `["layer", "head"]`, `["layer", "head", "position"]`.
+    public let axes: [String]
+    /// The size of each axis.
+    public let shape: [Int]
+    /// Row-major over `shape`: the normalised effect `(M_patched − M_corrupted) / (M_clean − M_corrupted)`.
+    public let effect: [Float]
+    /// Row-major over `shape`: the metric of each patched run.
+    public let raw: [Float]
+
+    /// The effect at `index` (one value per axis).
+    public func effect(at index: [Int]) -> Float { effect[flat(index)] }
+    /// The raw metric at `index` (one value per axis).
+    public func raw(at index: [Int]) -> Float { raw[flat(index)] }
+
+    private func flat(_ index: [Int]) -> Int {
+        precondition(index.count == shape.count, "PatchingMap: \(index.count) indices for axes \(axes)")
+        return zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 }
+    }
+}
+
+/// The result of an activation-patching (or attribution-patching) experiment.
+public struct PatchingResult: Sendable {
+    /// `exact`, `atp` or `atp*`.
+    public let method: PatchingMethod
+    /// Denoising (clean into corrupted) or noising (corrupted into clean).
+    public let direction: PatchingDirection
+    /// The metric.
+    public let metric: PatchingMetric
+    /// The metric on the unpatched clean run, `M_c`.
+    public let cleanMetric: Float
+    /// The metric on the unpatched corrupted run, `M_r`.
+    public let corruptedMetric: Float
+    /// The position whose logits the metric reads.
+    public let position: Int
+    /// The clean token ids.
+    public let cleanIDs: [Int]
+    /// The corrupted token ids (same length).
+    public let corruptedIDs: [Int]
+    /// The first position where clean and corrupted differ.
+    public let firstDifference: Int
+    /// One map per site kind asked for, then one per hook patched by name.
+    public let maps: [PatchingMap]
+    /// For attribution patching compared with exact patching: the agreement per map.
+    public var agreement: [PatchingAgreement] = []
+
+    /// The map of `kind` (nil when it was not computed).
+    public func map(_ kind: PatchingSiteKind) -> PatchingMap? { maps.first { $0.kind == kind } }
+}
+
+/// How well an attribution-patching map agrees with the exact one.
+public struct PatchingAgreement: Sendable, Equatable {
+    /// The map's site name.
+    public let site: String
+    /// Pearson correlation of the estimated and exact effects over all cells.
+    public let pearson: Float
+    /// `k` of the overlap (10, or the cell count when smaller).
+    public let k: Int
+    /// The fraction of the exact map's top-`k` cells by |effect| that are among the estimate's top `k`.
+    public let topKOverlap: Float
+}

@@ -1,0 +1,83 @@
+import Foundation
+import GlassboxRuntime
+import GlassboxTensor
+
+extension ActivationPatching {
+    /// The checked inputs of an experiment and the metric it scores runs with.
+    struct Setup {
+        let model: TransformerModel
+        let options: PatchingOptions
+        let cleanInput: ModelInput
+        let corruptedInput: ModelInput
+        /// The metric position (`[CLS]`, i.e. 0, for classifiers).
+        let position: Int
+        let firstDifference: Int
+        let causal: Bool
+        /// Log-softmax of the clean logits at `position` (filled by `runs`; KL only).
+        var cleanLogProbs: [Double] = []
+
+        /// The input patched runs start from: corrupted when denoising, clean when noising.
+        var baseInput: ModelInput { options.direction == .denoise ? corruptedInput : cleanInput }
+        /// The input activations are taken from.
+        var sourceInput: ModelInput { options.direction == .denoise ? cleanInput : corruptedInput }
+
+        init(_ model: TransformerModel, clean: [Int], corrupted: [Int], options: PatchingOptions) throws {
+            let arch = model.architecture
+            guard clean.count == corrupted.count else {
+                throw PatchingError.lengthMismatch(clean: clean.map(String.init), corrupted: corrupted.map(String.init))
+            }
+            guard let first = clean.indices.first(where: { clean[$0] != corrupted[$0] }) else {
+                throw PatchingError.identicalInputs
+            }
+            let outputs: Int
+            switch arch.head {
+            case .languageModel, .maskedLanguageModel: outputs = arch.vocabSize
+            case .sequenceClassification(let labels): outputs = labels.count
+            case .none: throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; patching needs logits")
+            }
+            for id in options.metric.tokens where id < 0 || id >= outputs {
+                throw PatchingError.answerOutOfRange(id: id, size: outputs)
+            }
+            let n = clean.count
+            let position = options.position ?? (n - 1)
+            guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
+            guard options.rowBudget >= 1 else { throw AnalysisError.invalidOption("the row budget must be at least 1") }
+            self.model = model
+            self.options = options
+            cleanInput = .tokens(clean, types: options.tokenTypes)
+            corruptedInput = .tokens(corrupted, types: options.tokenTypes)
+            if case .sequenceClassification = arch.head { self.position = 0 } else { self.position = position }
+            firstDifference = first
+            causal = arch.mask == .causal
+        }
+
+        /// The metric of one run's logits `[1, V]`.
+        func metric(_ logits: Tensor) -> Float { options.metric.evaluate(logits, cleanLogProbs: cleanLogProbs) }
+
+        /// The unpatched runs.
+        struct Runs {
+            /// The base run as the suffix engine's starting point (residuals kept, `capture` cached).
+            let base: SuffixBase
+            /// The source run, `capture` cached.
+            let source: ForwardResult
+            let cleanMetric: Float
+            let corruptedMetric: Float
+            let baseMetric: Float
+        }
+
+        /// Runs both inputs, capturing `capture`, and scores them; throws when the metric does not
+        /// separate them.
+        mutating func runs(capture: HookFilter) throws -> Runs {
+            let base = try model.suffixBase(baseInput, logitRows: [position], capture: capture, keepResiduals: true)
+            let source = try model.forward(sourceInput, capture: capture, logitRows: .positions([position]))
+            let (clean, corrupted) = options.direction == .denoise ? (source.logits!, base.logits) : (base.logits, source.logits!)
+            cleanLogProbs = PatchingMetric.logSoftmax(clean.storage)
+            let mc = metric(clean), mr = metric(corrupted)
+            guard abs(mc - mr) > 1e-6 * max(1, abs(mc)) else {
+                throw PatchingError.noMetricDifference(metric: options.metric.name, value: mc)
+            }
+            return Runs(base: base, source: source, cleanMetric: mc, corruptedMetric: mr,
+                        baseMetric: options.direction == .denoise ? mr : mc)
+        }
+    }
+}
