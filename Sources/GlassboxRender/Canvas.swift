@@ -117,6 +117,14 @@ public struct Canvas {
         cairo_restore(context)
     }
 
+    /// Runs `body` with the origin moved to `(dx, dy)` (panels of a composite figure).
+    func translated(_ dx: Double, _ dy: Double, _ body: () -> Void) {
+        withSavedState {
+            cairo_translate(context, dx, dy)
+            body()
+        }
+    }
+
     func setColor(_ c: RGBA) { cairo_set_source_rgba(context, c.red, c.green, c.blue, c.alpha) }
 }
 

@@ -29,6 +29,7 @@ extension ReverseSweep {
         // Output projection: g_z [n, H·dh] (per-head slices of the concatenated heads).
         let gZ = LinearRules.backward(w.output, gOut, rule: projectionRule, input: { z.reshaped([n, H * dh]) })
         accumulateHeadRelevance(layer: l, z: z, gZ: gZ)
+        gradientObserver?(.block(l, .z), gZ)
 
         let qkFactor: Float? = switch table[.attentionScores] {
         case .detached: nil
@@ -53,11 +54,14 @@ extension ReverseSweep {
         let input: () throws -> Tensor = { try reader.attentionInput(layer: l) }
         let kvWidth = arch.kvHeads * dh
         var gX = try LinearRules.backward(w.value, grads.v.reshaped([n, kvWidth]), rule: projectionRule, input: input)
+        gradientObserver?(.block(l, .v), grads.v.reshaped([n, kvWidth]))
         if qkFactor != nil {
             if let rotary {                    // RoPE's transpose: rotate by −θ
                 applyRotary(&grads.q, cos: rotary.cos, sin: Self.negated(rotary.sin))
                 applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin))
             }
+            gradientObserver?(.block(l, .q), grads.q.reshaped([n, H * dh]))
+            gradientObserver?(.block(l, .k), grads.k.reshaped([n, kvWidth]))
             addInPlace(&gX, try LinearRules.backward(w.query, grads.q.reshaped([n, H * dh]), rule: projectionRule, input: input))
             addInPlace(&gX, try LinearRules.backward(w.key, grads.k.reshaped([n, kvWidth]), rule: projectionRule, input: input))
         }

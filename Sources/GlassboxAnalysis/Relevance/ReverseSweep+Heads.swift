@@ -22,8 +22,9 @@ extension ReverseSweep {
             throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head: explain the similarity to a second input instead")
         }
         let row = logits.row(0).storage                                            // [V]
-        let (seed, explained) = try Self.seed(target.objective, logits: row,
+        var (seed, explained) = try Self.seed(target.objective, logits: row,
                                               position: arch.head == .maskedLanguageModel || arch.head == .languageModel ? position : 0)
+        if let seedOverride { seed = seedOverride }
         // Gradient at the output layer's input [1, d].
         var g = try LinearRules.backward(unembed, Tensor(shape: [1, row.count], storage: seed), rule: table[.linear],
                                      input: { try tensor(.unembedIn) })

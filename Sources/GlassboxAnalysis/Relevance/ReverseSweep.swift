@@ -20,6 +20,15 @@ struct ReverseSweep {
     var attentionObserver: ((_ layer: Int, _ head: Int, _ pattern: Tensor, _ gradient: Tensor) -> Void)?
     /// Query rows per attention block in the backward (see `attentionBackward`).
     var rowBlock = 128
+    /// Receives the gradient at `hook_resid_pre`, `hook_attn_out`, `hook_mlp_out` (`[n, d]`),
+    /// `attn.hook_z`, `attn.hook_q` (`[n, H·dh]`, before RoPE), `attn.hook_k` and `attn.hook_v`
+    /// (`[n, Hkv·dh]`) of every layer, for attribution patching (docs/methods.md §12.2).
+    var gradientObserver: ((_ point: HookPoint, _ gradient: Tensor) -> Void)?
+    /// GradDrop (AtP*, Kramár et al. 2024, §3.2): the gradient does not flow back through this
+    /// layer's attention and MLP (only along the residual stream); nil: it does.
+    var dropLayer: Int?
+    /// Replaces the gradient seed at the logits `[V]` (a metric's derivative); nil: the target's seed.
+    var seedOverride: [Float]?
 
     /// `[L, H]`, `[L, dff]`, `[L + 1, n]`: see `RelevanceResult`.
     var heads: Tensor
@@ -94,21 +103,29 @@ struct ReverseSweep {
         setLayerRelevance(arch.layers, activation: try tensor(last), gradient: g)
         for l in stride(from: arch.layers - 1, through: 0, by: -1) {
             let block = weights.blocks[l]
+            let through = dropLayer != l
             switch arch.placement {
             case .pre:
                 // post = mid + mlp(ln2(mid)); mid = pre + attn(ln1(pre))   — all [n, d]
+                gradientObserver?(.block(l, .mlpOut), g)
                 let gLn2 = try mlpBackward(layer: l, g)
-                addInPlace(&g, try normBackward(block.ln2, gLn2, layer: l, site: .ln2))
+                if through { addInPlace(&g, try normBackward(block.ln2, gLn2, layer: l, site: .ln2)) }
+                gradientObserver?(.block(l, .attnOut), g)
                 let gLn1 = try attentionBackward(layer: l, g)
-                addInPlace(&g, try normBackward(block.ln1, gLn1, layer: l, site: .ln1))
+                if through { addInPlace(&g, try normBackward(block.ln1, gLn1, layer: l, site: .ln1)) }
             case .post:
                 // out = ln2(h + mlp(h)); h = ln1(pre + attn(pre))   — all [n, d]
                 let gPost = try normBackward(block.ln2, g, layer: l, site: .ln2)
+                gradientObserver?(.block(l, .mlpOut), gPost)
                 var gH = gPost
-                addInPlace(&gH, try mlpBackward(layer: l, gPost))
+                let gMLP = try mlpBackward(layer: l, gPost)
+                if through { addInPlace(&gH, gMLP) }
                 g = try normBackward(block.ln1, gH, layer: l, site: .ln1)
-                addInPlace(&g, try attentionBackward(layer: l, g))
+                gradientObserver?(.block(l, .attnOut), g)
+                let gAttention = try attentionBackward(layer: l, g)
+                if through { addInPlace(&g, gAttention) }
             }
+            gradientObserver?(.block(l, .residPre), g)
             setLayerRelevance(l, activation: try tensor(.block(l, .residPre)), gradient: g)
         }
         return g

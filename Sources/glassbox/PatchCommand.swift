@@ -1,0 +1,96 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox patch`: activation patching (docs/methods.md §12) — how much of the clean behaviour
+/// each site restores when patched into the corrupted run — as layers × positions and layers ×
+/// heads maps; `--method atp|atp*` estimates the same maps by attribution patching.
+struct PatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "patch",
+        abstract: "Activation patching: the effect of each site (layer × position, layer × head) on a prediction.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var inputs: PatchInputOptions
+    @OptionGroup var answer: PatchAnswerOptions
+    @Option(help: ArgumentHelp("Site kinds, comma-separated: resid, attn, mlp, heads, heads-pos, qkv (q, k, v and pattern per head).",
+                               valueName: "resid,attn,mlp,heads"))
+    var sites = "resid,attn,mlp,heads"
+    @Option(name: .customLong("hook"), help: ArgumentHelp("Also patch this hook point by name, one value per position (repeatable).", valueName: "NAME"))
+    var hooks: [String] = []
+    @Option(help: "exact (one patched run per site), atp (attribution patching) or atp* (AtP with its two corrections).")
+    var method: PatchMethodOption = .exact
+    @Flag(help: "Noising: patch corrupted activations into the clean run (default: denoising, clean into corrupted).")
+    var noising = false
+    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/patch-MODEL.png).") var out: String?
+    @Flag(help: "Print one JSON object on stdout.") var json = false
+
+    func validate() throws { _ = try PatchSitesOption.parse(sites) }
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let (clean, corrupted) = try inputs.prepare(loaded)
+        let (metric, position, texts) = try answer.resolve(loaded, clean: clean, corrupted: corrupted)
+        var options = PatchingOptions(metric: metric)
+        options.direction = noising ? .noise : .denoise
+        options.sites = try PatchSitesOption.parse(sites)
+        options.hooks = try hooks.map { name in
+            guard let point = HookPoint(name: name) else { throw UsageMistake(HookError.unknownName(name).errorDescription!) }
+            return point
+        }
+        options.position = position
+        options.tokenTypes = clean.types
+        options.progress = AtMan.stderrProgress(label: "patch")
+        let result: PatchingResult
+        switch method {
+        case .exact:
+            result = try ActivationPatching.run(loaded.model, clean: clean.ids, corrupted: corrupted.ids, options: options)
+        case .atp, .atpStar:
+            var atp = AttributionPatching.Options()
+            atp.star = method == .atpStar
+            atp.compareWithExact = true
+            result = try AttributionPatching.run(loaded.model, clean: clean.ids, corrupted: corrupted.ids, options: options,
+                                                 attribution: atp)
+        }
+        let object = PatchJSON.object(result, loaded: loaded, clean: clean, corrupted: corrupted, texts: texts)
+        let url = try PictureOutput.url(out, defaultName: "patch-\(PictureOutput.slug(loaded.spec))")
+        let output = OutputTransaction()
+        let report = try output.render(try PatchFigures.figure(object), to: url)
+        for warning in report.warnings { Console.note("warning: \(warning)") }
+        if json {
+            try JSONOutput.check(object)
+            try Console.json(object)
+            try output.commit()
+            Console.note("picture: \(url.path)")
+            return
+        }
+        print(PatchJSON.summary(result, texts: texts))
+        print("picture: \(url.path)")
+        try output.commit()
+    }
+}
+
+/// `--method`.
+enum PatchMethodOption: String, ExpressibleByArgument, CaseIterable {
+    case exact, atp
+    case atpStar = "atp*"
+}
+
+/// `--sites`: short names of site groups.
+enum PatchSitesOption {
+    static let names: [String: [PatchingSiteKind]] = [
+        "resid": [.residPre], "attn": [.attnOut], "mlp": [.mlpOut], "heads": [.z], "heads-pos": [.zByPosition],
+        "qkv": [.q, .k, .v, .pattern],
+    ]
+
+    static func parse(_ text: String) throws -> [PatchingSiteKind] {
+        var kinds: [PatchingSiteKind] = []
+        for field in text.split(separator: ",", omittingEmptySubsequences: false).map({ $0.trimmingCharacters(in: .whitespaces) }) {
+            guard let group = names[field] else {
+                throw ValidationError("unknown site '\(field)' in --sites; use resid, attn, mlp, heads, heads-pos, qkv (comma-separated)")
+            }
+            for kind in group where !kinds.contains(kind) { kinds.append(kind) }
+        }
+        return kinds
+    }
+}

@@ -1,0 +1,70 @@
+import Foundation
+import Glassbox
+
+/// The pictures of `patch` results, drawn from the JSON object (so `render` redraws them): one
+/// heatmap panel per map, layers down the side, positions (token texts) or heads along the bottom,
+/// a diverging colour scale centred on 0. `[layer, head, position]` maps put one row per
+/// (layer, head).
+enum PatchFigures {
+    static func figure(_ object: [String: Any]) throws -> any Figure {
+        let tokens = try JSONField.objects(object, "tokens").map { TokenText.label(try JSONField.string($0, "text")) }
+        let metric = try JSONField.object(object, "metric")
+        let model = PictureOutput.slug(try JSONField.string(try JSONField.object(object, "model"), "name"))
+        let results = try JSONField.objects(object, "results")
+        guard !results.isEmpty else { throw JSONField.Problem(detail: "'results' is empty") }
+        let panels = try results.map { entry -> AttentionMatrix in
+            let site = try JSONField.string(entry, "site")
+            let axes = try value(entry, "axes", [String].self, "a list of axis names")
+            let (values, shape) = try flatten(entry["values"], site: site)
+            guard shape.count == axes.count, shape.count >= 1 else {
+                throw JSONField.Problem(detail: "'\(site)' values have \(shape.count) axes but 'axes' names \(axes.count)")
+            }
+            let rows = shape.count == 3 ? shape[0] * shape[1] : (shape.count == 2 ? shape[0] : 1)
+            let columns = shape.last!
+            func labels(_ axis: String, _ count: Int) throws -> [String] {
+                switch axis {
+                case "position":
+                    guard count == tokens.count else { throw JSONField.Problem(detail: "'\(site)' has \(count) positions but \(tokens.count) tokens") }
+                    return tokens
+                case "layer": return (0..<count).map { "L\($0)" }
+                case "head": return (0..<count).map { "H\($0)" }
+                default: return (0..<count).map { "\(axis) \($0)" }
+                }
+            }
+            let rowLabels: [String] = shape.count == 3
+                ? (0..<shape[0]).flatMap { l in (0..<shape[1]).map { "L\(l).H\($0)" } }
+                : shape.count == 2 ? try labels(axes[0], shape[0]) : [site]
+            let limit = max(values.map { abs(Double($0)) }.filter(\.isFinite).max() ?? 1, 1e-6)
+            return AttentionMatrix(weights: try ScoreMatrix(rows: rows, columns: columns, values: values),
+                                   rowLabels: rowLabels, columnLabels: try labels(axes.last!, columns),
+                                   title: "\(site) [\(axes.joined(separator: " × "))]",
+                                   colorScale: .diverging(limit: limit), rowAxisTitle: shape.count == 3 ? "layer.head" : axes[0],
+                                   columnAxisTitle: axes.last!, valueLabel: "normalised effect")
+        }
+        let method = try JSONField.string(object, "method"), direction = try JSONField.string(object, "direction")
+        let title = String(format: "%@ patching (%@), %@: clean %.3g, corrupted %.3g · %@", method, direction,
+                           try JSONField.string(metric, "name"), try JSONField.double(metric, "clean"),
+                           try JSONField.double(metric, "corrupted"), model)
+        return HeatmapPanels(panels: panels, title: title)
+    }
+
+    private static func value<T>(_ o: [String: Any], _ key: String, _ type: T.Type, _ what: String) throws -> T {
+        try JSONField.value(o, key, type, what)
+    }
+
+    /// Nested arrays of numbers → row-major values and shape.
+    static func flatten(_ raw: Any?, site: String) throws -> ([Float], [Int]) {
+        guard let raw else { throw JSONField.Problem(detail: "'\(site)' has no 'values'") }
+        if let numbers = raw as? [Double] { return (numbers.map(Float.init), [numbers.count]) }
+        guard let list = raw as? [Any], !list.isEmpty else { throw JSONField.Problem(detail: "'\(site)' values are not nested lists of numbers") }
+        var values: [Float] = []
+        var inner: [Int]? = nil
+        for item in list {
+            let (v, s) = try flatten(item, site: site)
+            if let inner, inner != s { throw JSONField.Problem(detail: "'\(site)' values are ragged") }
+            inner = s
+            values += v
+        }
+        return (values, [list.count] + (inner ?? []))
+    }
+}
