@@ -7,9 +7,12 @@ import GlassboxTensor
 /// how far the metric moves from the corrupted run's value towards the clean run's.
 ///
 /// Denoising (the default) runs the corrupted input `x_r` with a clean activation spliced in;
-/// noising runs the clean input `x_c` with a corrupted one. Either way the normalised effect is
-/// `(M_patched − M_r) / (M_c − M_r)` (Heimersheim & Nanda, *How to use and interpret activation
-/// patching*, 2024, §2; Meng et al. 2022 for the idea), and the raw `M_patched` is kept.
+/// noising runs the clean input `x_c` with a corrupted one. The normalised effect is
+/// `(M_patched − M_base) / (M_c − M_r)`, `M_base` the metric of the run patched into: for
+/// denoising `(M_patched − M_r) / (M_c − M_r)` (1: the site restores the clean behaviour, 0: no
+/// effect); for noising `(M_patched − M_c) / (M_c − M_r)` (0: no effect, −1: the site alone breaks
+/// it) (Heimersheim & Nanda, *How to use and interpret activation patching*, 2024, §2). The raw
+/// `M_patched` is kept.
 ///
 /// Exact patching runs every site through the batched suffix engine (`forwardSuffixes`): a site at
 /// layer `l` starts from the base run's `hook_resid_pre` of layer `l`; in causal models only
@@ -97,7 +100,7 @@ public enum ActivationPatching {
         let maps = layouts.map { layout in
             let r = Array(raw[layout.range])
             return PatchingMap(site: layout.site, kind: layout.kind, axes: layout.axes, shape: layout.shape,
-                               effect: r.map { ($0 - runs.corruptedMetric) / denominator }, raw: r)
+                               effect: r.map { ($0 - runs.baseMetric) / denominator }, raw: r)
         }
         return PatchingResult(method: .exact, direction: options.direction, metric: options.metric,
                               cleanMetric: runs.cleanMetric, corruptedMetric: runs.corruptedMetric,

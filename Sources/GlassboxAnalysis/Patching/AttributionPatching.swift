@@ -112,7 +112,7 @@ public enum AttributionPatching {
             offset += layout.cells.count
             let raw = c.map { baseMetric + $0 }
             maps.append(PatchingMap(site: kind.jsonSite, kind: kind, axes: kind.axes, shape: layout.shape,
-                                    effect: raw.map { ($0 - mr) / (mc - mr) }, raw: raw))
+                                    effect: raw.map { ($0 - baseMetric) / (mc - mr) }, raw: raw))
         }
         var result = PatchingResult(method: star ? .atpStar : .atp, direction: options.direction, metric: options.metric,
                                     cleanMetric: mc, corruptedMetric: mr, position: setup.position, cleanIDs: clean,

@@ -11,7 +11,8 @@ public struct PatchingMap: Sendable {
     public let axes: [String]
     /// The size of each axis.
     public let shape: [Int]
-    /// Row-major over `shape`: the normalised effect `(M_patched − M_corrupted) / (M_clean − M_corrupted)`.
+    /// Row-major over `shape`: the normalised effect `(M_patched − M_base) / (M_clean − M_corrupted)`,
+    /// `M_base` the corrupted run's metric when denoising and the clean run's when noising.
     public let effect: [Float]
     /// Row-major over `shape`: the metric of each patched run.
     public let raw: [Float]

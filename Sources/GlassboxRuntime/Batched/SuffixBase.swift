@@ -140,8 +140,11 @@ extension TransformerModel {
     ///   - capture: extra hook points to keep in `result.cache` (e.g. `hook_embed`).
     ///   - keepResiduals: keep every layer's `hook_resid_pre` `[n, d]`, so that items can start at a
     ///     later layer (`SuffixItem.startLayer`).
+    ///   - interventions: edits of the base pass itself (e.g. causal tracing's noised embeddings);
+    ///     the suffix passes start from the edited activations and must not recompute an edited
+    ///     point (their first layer and positions must come after it).
     public func suffixBase(_ input: ModelInput, logitRows: [Int], capture: HookFilter = .none,
-                           keepResiduals: Bool = false) throws -> SuffixBase {
+                           keepResiduals: Bool = false, interventions: Interventions = Interventions()) throws -> SuffixBase {
         let arch = architecture
         guard weights.head.unembed != nil else { throw SuffixError.noHead(arch.modelType) }
         let causal = arch.mask == .causal
@@ -157,7 +160,7 @@ extension TransformerModel {
         }
         let filter = HookFilter.matching { engine($0) || capture.contains($0) }
         let rows: [Int] = if case .sequenceClassification = arch.head { [0] } else { logitRows }
-        let result = try forward(input, capture: filter, logitRows: .positions(rows))
+        let result = try forward(input, capture: filter, interventions: interventions, logitRows: .positions(rows))
         let cache = result.cache
         let embedded = cache[.block(0, .residPre)]!
         let n = embedded.shape[0]
