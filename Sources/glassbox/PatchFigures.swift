@@ -42,9 +42,13 @@ enum PatchFigures {
                                    columnAxisTitle: axes.last!, valueLabel: "normalised effect")
         }
         let method = try JSONField.string(object, "method"), direction = try JSONField.string(object, "direction")
-        let title = String(format: "%@ patching (%@), %@: clean %.3g, corrupted %.3g · %@", method, direction,
-                           try JSONField.string(metric, "name"), try JSONField.double(metric, "clean"),
-                           try JSONField.double(metric, "corrupted"), model)
+        let values = String(format: "%@: clean %.3g, corrupted %.3g", try JSONField.string(metric, "name"),
+                            try JSONField.double(metric, "clean"), try JSONField.double(metric, "corrupted"))
+        let title: String = switch try JSONField.string(object, "command") {
+        case "trace": "Causal tracing (restored p of the answer, normalised), \(values) · \(model)"
+        case "path": "Path patching from each head to \((object["receivers"] as? [String])?.joined(separator: ", ") ?? "the receivers"), \(values) · \(model)"
+        default: "\(method) patching (\(direction)), \(values) · \(model)"
+        }
         return HeatmapPanels(panels: panels, title: title)
     }
 

@@ -41,10 +41,10 @@ enum PatchJSON {
     }
 
     /// A few lines: the metric on both runs and the strongest sites of each map.
-    static func summary(_ result: PatchingResult, texts: [Int: String]) -> String {
-        var lines = [String(format: "%@ patching (%@), %@ at position %d: clean %.4f, corrupted %.4f",
-                            result.method.rawValue, result.direction.rawValue, result.metric.name, result.position,
-                            result.cleanMetric, result.corruptedMetric)]
+    static func summary(_ result: PatchingResult, texts: [Int: String], title: String? = nil) -> String {
+        var lines = [String(format: "%@, %@ at position %d: clean %.4f, corrupted %.4f",
+                            title ?? "\(result.method.rawValue) patching (\(result.direction.rawValue))", result.metric.name,
+                            result.position, result.cleanMetric, result.corruptedMetric)]
         for map in result.maps {
             let order = map.effect.indices.sorted { abs(map.effect[$0]) > abs(map.effect[$1]) }.prefix(3)
             let top = order.map { i -> String in

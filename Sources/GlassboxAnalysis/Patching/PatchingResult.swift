@@ -55,6 +55,16 @@ public struct PatchingResult: Sendable {
 
     /// The map of `kind` (nil when it was not computed).
     public func map(_ kind: PatchingSiteKind) -> PatchingMap? { maps.first { $0.kind == kind } }
+
+    /// A result from its parts (as listed above; `agreement` empty), e.g. to present path
+    /// patching's map in the same form.
+    public init(method: PatchingMethod, direction: PatchingDirection, metric: PatchingMetric, cleanMetric: Float,
+                corruptedMetric: Float, position: Int, cleanIDs: [Int], corruptedIDs: [Int], firstDifference: Int,
+                maps: [PatchingMap]) {
+        (self.method, self.direction, self.metric) = (method, direction, metric)
+        (self.cleanMetric, self.corruptedMetric, self.position) = (cleanMetric, corruptedMetric, position)
+        (self.cleanIDs, self.corruptedIDs, self.firstDifference, self.maps) = (cleanIDs, corruptedIDs, firstDifference, maps)
+    }
 }
 
 /// How well an attribution-patching map agrees with the exact one.

@@ -1,0 +1,100 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox trace`: causal tracing (Meng et al. 2022, docs/methods.md §12.3) — noise the
+/// embeddings of a span, restore one state at a time, and see where the answer comes back.
+struct TraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Causal tracing (ROME): noise a span's embeddings, restore states one at a time (residual, MLP, attention panels).")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var input: InputOptions
+    @Option(name: .customLong("noise-span"), help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
+    var noiseSpan: String
+    @Option(name: .customLong("noise-scale"), help: "Noise standard deviation as a multiple of the embedding matrix's standard deviation.")
+    var noiseScale: Float = 3
+    @Option(help: "Layers restored together in the MLP and attention panels.") var window = 1
+    @Option(help: "Noise samples averaged.") var samples = 10
+    @Option(parsing: .unconditional, help: "Seed of the noise.") var seed: UInt64 = 0
+    @Option(help: "The answer token (default: the clean run's top prediction).") var answer: String?
+    @Option(name: .customLong("answer-id"), parsing: .unconditional, help: "The answer as a token id.") var answerID: Int?
+    @Option(parsing: .unconditional, help: "The position whose prediction is measured (default: the last token).") var position: Int?
+    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/trace-MODEL.png).") var out: String?
+    @Flag(help: "Print one JSON object on stdout.") var json = false
+
+    func validate() throws {
+        _ = try Self.span(noiseSpan)
+        if window < 1 { throw ValidationError("--window must be at least 1, got \(window)") }
+        if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        if !(noiseScale >= 0 && noiseScale.isFinite) { throw ValidationError("--noise-scale must be a number ≥ 0") }
+        if answer != nil && answerID != nil { throw ValidationError("give the answer once: --answer or --answer-id") }
+    }
+
+    static func span(_ text: String) throws -> Range<Int> {
+        let parts = text.split(separator: ":", omittingEmptySubsequences: false)
+        guard parts.count == 2, let a = Int(parts[0]), let b = Int(parts[1]), a >= 0, b > a else {
+            throw ValidationError("--noise-span must be A:B with 0 ≤ A < B (positions A..B-1), got '\(text)'")
+        }
+        return a..<b
+    }
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        let prepared = try PreparedInput.prepare(loaded, input: input)
+        var options = CausalTracing.Options(noiseSpan: try Self.span(noiseSpan))
+        guard options.noiseSpan.upperBound <= prepared.count else {
+            throw UsageMistake("--noise-span \(noiseSpan) reaches past the input's \(prepared.count) tokens")
+        }
+        options.noiseScale = noiseScale
+        options.window = window
+        options.samples = samples
+        options.seed = seed
+        options.position = position
+        options.tokenTypes = prepared.encoding?.typeIDs
+        if let answerID {
+            options.answer = answerID
+        } else if let answer {
+            let ids = try loaded.tokenizer.get().encode(answer, addSpecialTokens: false).ids
+            guard ids.count == 1 else { throw TargetProblem.notOneToken(answer, pieces: ids.map(loaded.text), option: "--answer") }
+            options.answer = ids[0]
+        }
+        options.progress = AtMan.stderrProgress(label: "trace")
+        let result = try CausalTracing.run(loaded.model, ids: prepared.ids, options: options)
+        let object: [String: Any] = [
+            "glassbox": GlassboxVersion.string, "command": "trace", "model": loaded.jsonDescription,
+            "method": "causal-tracing", "direction": "denoise",
+            "metric": ["name": "prob", "clean": Double(result.cleanProb), "corrupted": Double(result.corruptedProb),
+                       "position": result.position, "answer": ["id": result.answer, "text": loaded.text(result.answer)]] as [String: Any],
+            "noise": ["span": [options.noiseSpan.lowerBound, options.noiseSpan.upperBound], "scale": Double(noiseScale),
+                      "std": Double(result.noiseStd), "samples": samples, "seed": seed, "window": window] as [String: Any],
+            "tokens": prepared.jsonTokens,
+            "results": result.maps.map { map in
+                ["site": map.site, "axes": map.axes, "values": PatchJSON.nested(map.effect, map.shape),
+                 "raw": PatchJSON.nested(map.raw, map.shape)] as [String: Any]
+            },
+        ]
+        let url = try PictureOutput.url(out, defaultName: "trace-\(PictureOutput.slug(loaded.spec))")
+        let output = OutputTransaction()
+        let report = try output.render(try PatchFigures.figure(object), to: url)
+        for warning in report.warnings { Console.note("warning: \(warning)") }
+        if json {
+            try JSONOutput.check(object)
+            try Console.json(object)
+            try output.commit()
+            Console.note("picture: \(url.path)")
+            return
+        }
+        print(String(format: "causal tracing of %@ at position %d: p clean %.4f, noised %.4f (noise std %.4g, %d samples)",
+                     loaded.text(result.answer).debugDescription, result.position, result.cleanProb, result.corruptedProb,
+                     result.noiseStd, samples))
+        for map in result.maps {
+            let best = map.raw.indices.max { map.raw[$0] < map.raw[$1] }!
+            print(String(format: "  %@: highest restored p %.4f at layer %d, position %d", map.site, map.raw[best],
+                         best / map.shape[1], best % map.shape[1]))
+        }
+        print("picture: \(url.path)")
+        try output.commit()
+    }
+}
