@@ -25,7 +25,12 @@ struct PatchCommand: ParsableCommand {
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/patch-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
-    func validate() throws { _ = try PatchSitesOption.parse(sites) }
+    func validate() throws {
+        _ = try PatchSitesOption.parse(sites)
+        if method != .exact && !hooks.isEmpty {
+            throw ValidationError("--hook patches named hooks exactly; leave it out with --method \(method.rawValue)")
+        }
+    }
 
     func run() throws {
         let loaded = try modelOptions.load()
