@@ -86,6 +86,69 @@ final class PatchingReferenceTests: XCTestCase {
         }
     }
 
+    /// Causal tracing (span 2..<4, scale 3, 3 samples, seed 11, window 3) and path patching (two
+    /// cases) against the generator's PyTorch versions, which add the same SplitMix64 + Box–Muller
+    /// noise through a hook on the embedding module and patch with forward hooks: probabilities
+    /// within 1e-4 · max(1, p), logit differences within 1e-4 · max(1, |M_c|, |M_r|).
+    func testCausalTracingAndPathPatchingMatchPyTorchForwardHooks() throws {
+        for name in Self.models {
+            let url = Self.folder.appendingPathComponent("\(name).safetensors")
+            let file = try SafetensorsFile(url: url)
+            func meta<T>(_ key: String) throws -> T {
+                let text = try XCTUnwrap(file.metadata[key], "\(name): no metadata '\(key)'")
+                return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? T,
+                                     "\(name): metadata '\(key)' is \(text)")
+            }
+            func tensor(_ key: String) throws -> Tensor {
+                guard file.entry(key) != nil else {
+                    throw Missing(description: "\(name): the reference has no tensor '\(key)' (it has \(file.tensorNames))")
+                }
+                return try file.tensor(key)
+            }
+            let clean: [Int] = try meta("clean"), corrupted: [Int] = try meta("corrupted")
+            let position: Int = try meta("position"), answer: Int = try meta("answer"), wrong: Int = try meta("wrong")
+            let trace: [String: Any] = try meta("trace")
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let span = try XCTUnwrap(trace["span"] as? [Int])
+            var options = CausalTracing.Options(noiseSpan: span[0]..<span[1])
+            options.noiseScale = Float(try XCTUnwrap(trace["scale"] as? Double))
+            options.samples = try XCTUnwrap(trace["samples"] as? Int)
+            options.seed = UInt64(try XCTUnwrap(trace["seed"] as? Int))
+            options.window = try XCTUnwrap(trace["window"] as? Int)
+            options.answer = answer
+            options.position = position
+            let result = try CausalTracing.run(model, ids: clean, options: options)
+            let pScale = max(1, result.cleanProb)
+            XCTAssertEqual(result.cleanProb, try tensor("trace.clean").storage[0], accuracy: 1e-4 * pScale, "\(name): clean p")
+            XCTAssertEqual(result.corruptedProb, try tensor("trace.corrupted").storage[0], accuracy: 1e-4 * pScale, "\(name): noised p")
+            var largest: Float = 0
+            for map in result.maps {
+                let expected = try tensor("trace.\(map.site)")
+                XCTAssertEqual(map.shape, expected.shape, "\(name) trace \(map.site)")
+                let worst = zip(map.raw, expected.storage).map { abs($0 - $1) }.max() ?? .infinity
+                largest = max(largest, worst)
+                XCTAssertLessThanOrEqual(worst, 1e-4 * pScale, "\(name) trace \(map.site)")
+            }
+            let metric = PatchingMetric.logitDiff(answer: answer, wrong: wrong)
+            var patching = PatchingOptions(metric: metric)
+            patching.position = position
+            let scale = max(1, abs(try tensor("clean.logit_diff").storage[0]), abs(try tensor("corrupted.logit_diff").storage[0]))
+            let cases: [(String, [PathPatching.Head], [PathPatching.Receiver])] = [
+                ("heads", [.init(layer: 0, head: 1), .init(layer: 0, head: 2)],
+                 [.head(layer: 1, head: 0, input: .q), .head(layer: 1, head: 3, input: .k), .head(layer: 1, head: 2, input: .v)]),
+                ("resid", [.init(layer: 0, head: 0)], [.residual]),
+            ]
+            for (label, senders, receivers) in cases {
+                let path = try PathPatching.run(model, clean: clean, corrupted: corrupted, senders: senders, receivers: receivers,
+                                                options: patching)
+                let expected = try tensor("path.\(label)").storage[0]
+                XCTAssertEqual(try XCTUnwrap(path.patched), expected, accuracy: 1e-4 * scale, "\(name) path \(label)")
+                XCTAssertGreaterThan(abs(expected - path.cleanMetric), 1e-4, "\(name) path \(label): the path matters")
+            }
+            print("causal tracing reference \(name): largest |p diff| \(largest)")
+        }
+    }
+
     struct Missing: LocalizedError, CustomStringConvertible {
         let description: String
         var errorDescription: String? { description }
