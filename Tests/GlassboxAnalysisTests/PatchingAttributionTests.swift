@@ -121,3 +121,70 @@ final class PatchingAttributionTests: XCTestCase {
         print("AtP agreement gpt2-tiny: \(result.agreement.map { "\($0.site) Pearson \($0.pearson) top-\($0.k) \($0.topKOverlap)" })")
     }
 }
+
+/// AtP*'s query/key correction (Kramár et al. 2024, §3.1), GradDrop off: the estimate of a q or k
+/// site is `⟨A_patched − A_base, ∂M/∂A⟩`, so it must equal the central finite difference of the
+/// metric along the pattern direction `A_patched − A_base`, with `A_patched` taken from a hook-path
+/// run that patches the queries (keys) and captures the pattern, and the pattern moved by an
+/// intervention at `attn.hook_pattern`. On GPT-2 and Llama (GQA: a key head feeds two query heads).
+final class PatchingAtPStarTests: XCTestCase {
+    func testQueryKeyEstimatesLineariseAfterTheExactPattern() throws {
+        for name in ["gpt2-tiny", "llama-gqa"] {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let arch = model.architecture
+            let (clean, corrupted, answer, wrong) = try PatchingHookPathTests.problem(model)
+            var options = PatchingOptions(metric: .logitDiff(answer: answer, wrong: wrong))
+            options.sites = [.q, .k]
+            var star = AttributionPatching.Options()
+            star.star = true
+            star.gradDrop = false
+            let result = try AttributionPatching.run(model, clean: clean, corrupted: corrupted, options: options, attribution: star)
+            let n = clean.count, dh = arch.headDim, group = arch.heads / arch.kvHeads
+            let row = n - 1
+            let source = try model.forward(clean, capture: .all, logitRows: .positions([row]))
+            let base = try model.forward(corrupted, capture: .all, logitRows: .positions([row]))
+            for map in result.maps {
+                let kind = try XCTUnwrap(map.kind)
+                for l in 0..<arch.layers {
+                    for j in 0..<map.shape[1] {
+                        let point: HookPoint = .block(l, kind == .q ? .q : .k)
+                        let src = try XCTUnwrap(source.cache[point])
+                        let patchQK = Interventions(point) { _, a in
+                            var out = a
+                            let width = a.count / n
+                            out.withUnsafeMutableBufferPointer { o in
+                                for p in 0..<n { for c in (j * dh)..<((j + 1) * dh) { o[p * width + c] = src.storage[p * width + c] } }
+                            }
+                            return out
+                        }
+                        let patchedPattern = try XCTUnwrap(model.forward(corrupted, capture: .points([.block(l, .pattern)]),
+                                                                         interventions: patchQK, logitRows: .positions([row]))
+                                                            .cache[.block(l, .pattern)])
+                        let basePattern = try XCTUnwrap(base.cache[.block(l, .pattern)])
+                        let heads = kind == .q ? [j] : Array((j * group)..<((j + 1) * group))
+                        func metric(_ e: Float) throws -> Double {
+                            let move = Interventions(.block(l, .pattern)) { _, a in
+                                var out = a
+                                out.withUnsafeMutableBufferPointer { o in
+                                    for h in heads { for i in (h * n * n)..<((h + 1) * n * n) {
+                                        o[i] += e * (patchedPattern.storage[i] - basePattern.storage[i])
+                                    } }
+                                }
+                                return out
+                            }
+                            let logits = try model.forward(corrupted, interventions: move, logitRows: .positions([row])).logits!.storage
+                            return Double(logits[answer] - logits[wrong])
+                        }
+                        let e: Float = 1e-2
+                        let d1 = (try metric(e) - metric(-e)) / Double(2 * e)
+                        let d2 = (try metric(e / 2) - metric(-e / 2)) / Double(e)
+                        let derivative = Float((4 * d2 - d1) / 3)
+                        let estimate = map.raw(at: [l, j]) - result.corruptedMetric
+                        XCTAssertEqual(estimate, derivative, accuracy: 2e-3 * (1 + abs(derivative)),
+                                       "\(name) \(kind) layer \(l) head \(j)")
+                    }
+                }
+            }
+        }
+    }
+}
