@@ -54,9 +54,7 @@ public enum ActivationPatching {
                 throw AnalysisError.invalidOption("this model has no hook point \(point.name) (see `glassbox info`)")
             }
             let (axis, list) = PatchingCell.cells(hook: point, activation: activation)
-            let axes = point.layer == nil ? [axis] : ["layer", axis]
-            let shape = point.layer == nil ? [list.count] : [1, list.count]
-            layouts.append((point.name, nil, axes, shape, cells.count..<(cells.count + list.count)))
+            layouts.append((point.name, nil, [axis], [list.count], cells.count..<(cells.count + list.count)))
             cells += list
         }
 
