@@ -25,6 +25,8 @@ struct ReverseSweep {
     var heads: Tensor
     var neurons: Tensor
     var layers: Tensor
+    /// What biases, the softmax and the Gamma rule keep (`RelevanceBudget`).
+    let ledger = RelevanceLedger()
 
     var architecture: Architecture { model.architecture }
     var weights: TransformerWeights { model.weights }
@@ -122,8 +124,28 @@ struct ReverseSweep {
 
     /// Backward of block norm `ln1`/`ln2` of layer `l` with the table's normalization rule.
     func normBackward(_ norm: Norm, _ g: Tensor, layer l: Int, site: NormSiteKind) throws -> Tensor {
-        try NormRules.backward(norm, g, normalized: { try tensor(.block(l, site.point(.normalized))) },
-                               scale: try tensor(.block(l, site.point(.scale))), rule: table[.normalization])
+        try normBackward(norm, g, normalized: { try tensor(.block(l, site.point(.normalized))) },
+                         scale: try tensor(.block(l, site.point(.scale))))
+    }
+
+    /// `NormRules.backward` under the table's rule, booking the share `Σ β ⊙ g_y` the norm's bias
+    /// keeps under frozen statistics (`RelevanceBudget`).
+    func normBackward(_ norm: Norm, _ g: Tensor, normalized: () throws -> Tensor, scale: Tensor) throws -> Tensor {
+        let rule = table[.normalization]
+        if rule == .frozenStatistics { ledger.biases += RelevanceLedger.biasShare(norm.bias, g) }
+        return try NormRules.backward(norm, g, normalized: normalized, scale: scale, rule: rule)
+    }
+
+    /// `LinearRules.backward`, booking what the layer keeps: its bias's share `Σ b ⊙ g_out` under the
+    /// gradient, or `R_out − R_in` under the Gamma rule (`RelevanceBudget`).
+    func linearBackward(_ linear: Linear, _ gOut: Tensor, rule: RelevanceRule, input: () throws -> Tensor) rethrows -> Tensor {
+        guard case .gamma(let gamma) = rule else {
+            ledger.biases += RelevanceLedger.biasShare(linear.bias, gOut)
+            return LinearRules.gradientBackward(linear, gOut)
+        }
+        let (gIn, kept) = LinearRules.gammaBackwardAccounted(linear, gOut, gamma: gamma, input: try input())
+        ledger.gammaRule += kept
+        return gIn
     }
 
     /// The affine output `γ ⊙ x̂ + β` of a block norm (the input of the next linear map, for Gamma).
