@@ -65,13 +65,13 @@ struct VerifyRendering {
     private func printReference(_ comparison: TraceComparison) {
         print("")
         print("reference \(referencePath ?? "") (per hook: |Δ| ≤ \(format(comparison.tolerance.absolute)) + \(format(comparison.tolerance.relative)) · max |reference|):")
-        print("  " + pad("hook", 34) + pad("shape", 16) + pad("max |Δ|", 12) + pad("at", 16) + pad("ours", 13) + pad("reference", 13) + "ok")
+        print("  " + pad("hook", 34) + pad("shape", 16) + pad("max |Δ|", 12) + pad("at", 16) + pad("ours", 15) + pad("reference", 15) + "ok")
         for row in comparison.rows {
             let shape = row.shape.map { "\($0)" } ?? "missing"
             let shapeText = row.shape == nil || row.shape == row.referenceShape ? shape : "\(shape)≠\(row.referenceShape)"
             print("  " + pad(row.hook, 34) + pad(shapeText, 16) + pad(row.maxDifference.map(format) ?? "-", 12)
-                  + pad(row.index.map { "\($0)" } ?? "-", 16) + pad(row.values.map { format($0.ours) } ?? "-", 13)
-                  + pad(row.values.map { format($0.reference) } ?? "-", 13) + (row.passed ? "ok" : "FAIL"))
+                  + pad(row.index.map { "\($0)" } ?? "-", 16) + pad(row.values.map { precise($0.ours) } ?? "-", 15)
+                  + pad(row.values.map { precise($0.reference) } ?? "-", 15) + (row.passed ? "ok" : "FAIL"))
         }
         if !comparison.unchecked.isEmpty {
             print("  not in the reference (unchecked): " + comparison.unchecked.joined(separator: ", "))
@@ -192,3 +192,5 @@ private func pad(_ text: String, _ width: Int) -> String {
 private func format<F: BinaryFloatingPoint>(_ x: F) -> String { String(format: "%.3g", Double(x)) }
 
 private func percent(_ share: Double) -> String { String(format: "%.1f%%", 100 * share) }
+
+private func precise(_ x: Float) -> String { String(format: "%.7g", Double(x)) }
