@@ -20,7 +20,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("A trace written by scripts/trace.py: compare every hook point with it.", valueName: "trace.json"))
     var reference: String?
 
-    @Option(name: .long, help: "The input text, tokenized with the model's tokenizer.")
+    @Option(name: .long, parsing: .unconditional, help: "The input text, tokenized with the model's tokenizer.")
     var prompt: String?
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Token ids, comma-separated.", valueName: "1,2,3"))
@@ -98,14 +98,25 @@ struct VerifyCommand: ParsableCommand {
                 return (trace.input, .init(ids: nil, pixelShape: pixels.shape, source: "the reference trace"))
             }
         }
-        if prompt != nil || ids != nil || image != nil {
-            // `--name=value` so that values starting with "-" stay values.
-            let arguments = [("prompt", prompt), ("ids", ids), ("image", image)].compactMap { name, value in value.map { "--\(name)=\($0)" } }
-            let prepared = try PreparedInput.prepare(loaded, input: try InputOptions.parse(arguments))
-            if case .pixels(let pixels) = prepared.modelInput {
-                return (prepared.modelInput, .init(ids: nil, pixelShape: pixels.shape, source: prepared.imagePath ?? "--image"))
-            }
-            return (prepared.modelInput, .init(ids: prepared.ids, texts: prepared.texts, source: prompt != nil ? "--prompt" : "--ids"))
+        if let image {
+            guard arch.image != nil else { throw InputProblem.imageForTextModel(arch.modelType) }
+            let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
+            let input = try loaded.context.input(image: url)
+            let shape = if case .pixels(let pixels) = input { pixels.shape } else { [Int]() }
+            return (input, .init(ids: nil, pixelShape: shape, source: url.path))
+        }
+        if (prompt != nil || ids != nil) && arch.image != nil { throw InputProblem.imageRequired(arch.modelType) }
+        if let prompt {
+            guard !prompt.isEmpty else { throw CLIError.emptyInput }
+            let encoding = try loaded.tokenizer.get().encode(prompt)
+            guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(prompt) }
+            let tokenized = TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: prompt)
+            return (.tokens(encoding.ids, types: encoding.typeIDs),
+                    .init(ids: encoding.ids, texts: tokenized.texts(loaded), source: "--prompt"))
+        }
+        if let ids {
+            let parsed = try InputOptions.parseIDs(ids)
+            return (.tokens(parsed, types: nil), .init(ids: parsed, texts: parsed.map(loaded.text), source: "--ids"))
         }
         let input = Verification.defaultInput(loaded.model)
         switch input {
