@@ -112,6 +112,16 @@ final class VerifyCommandTests: XCTestCase {
 
         let step = try runGlassbox(["verify", "--model", "Tests/Fixtures/models/gpt2-tiny", "--gradient-step", "0"])
         XCTAssertEqual(step.status, 2)
+
+        let empty = try runGlassbox(["verify", "--model", "Tests/Fixtures/models/gpt2-tiny", "--prompt", ""])
+        XCTAssertEqual(empty.status, 1)
+        XCTAssertEqual(empty.stderrLines.count, 1, empty.stderr)
+        let imageForText = try runGlassbox(["verify", "--model", "Tests/Fixtures/models/gpt2-tiny", "--image", "samples/digits/digit-0.png"])
+        XCTAssertEqual(imageForText.status, 1)
+        XCTAssertTrue(imageForText.stderr.contains("reads text"), imageForText.stderr)
+        let outOfVocabulary = try runGlassbox(["verify", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "1,2,999"])
+        XCTAssertEqual(outOfVocabulary.status, 1)
+        XCTAssertEqual(outOfVocabulary.stderrLines.count, 1, outOfVocabulary.stderr)
     }
 
     /// A copy of a fixture model's folder with every value of `tensor` raised by 0.05.
