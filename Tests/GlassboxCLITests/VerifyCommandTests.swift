@@ -80,6 +80,15 @@ final class VerifyCommandTests: XCTestCase {
         }
     }
 
+    /// The bundled models pass on their default inputs (no --model: the Shakespeare GPT-2).
+    func testBundledModelsPass() throws {
+        for arguments in [["verify"], ["verify", "--model", "digits-vit", "--image", "samples/digits/digit-3.png"]] {
+            let output = try runGlassbox(arguments)
+            XCTAssertEqual(output.status, 0, "\(arguments): \(output.stderr)")
+            XCTAssertTrue(output.stdout.contains("all 4 checks passed"), output.stdout)
+        }
+    }
+
     /// Without a reference the perturbed checkpoint still runs correctly (it is a different model,
     /// not a broken one): the self-consistency checks pass.
     func testPerturbedCheckpointPassesTheSelfConsistencyChecks() throws {
