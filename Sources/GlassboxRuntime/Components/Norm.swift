@@ -31,13 +31,22 @@ public struct Norm: Sendable {
         affine(normalize(x).normalized, gamma: weight, beta: bias)
     }
 
-    /// Normalises `x [n, d]`, firing `scale` and `normalized` hooks through `fire`, and returns the
-    /// affine output `γ·normalized + β`.
+    /// Normalises `x [n, d]`, firing the `scale` and `normalized` hooks, and returns the output
+    /// `γ ⊙ x̂ + β`. As in TransformerLens: LayerNorm fires `hook_normalized` on the output (after `γ`,
+    /// `β`; its `LayerNorm`), RMSNorm on `x̂` before `γ` (its `RMSNorm`). Either way, what the hook
+    /// holds after any intervention is what the rest of the forward pass reads (for RMSNorm, times `γ`).
     func callAsFunction(_ x: Tensor, scalePoint: HookPoint, normalizedPoint: HookPoint,
                         hooks: inout HookRun) throws -> Tensor {
         var (normalized, scale) = normalize(x)
         try hooks.fire(scalePoint, &scale)
-        try hooks.fire(normalizedPoint, &normalized)
-        return affine(normalized, gamma: weight, beta: bias)
+        switch kind {
+        case .layerNorm:
+            var output = affine(normalized, gamma: weight, beta: bias)
+            try hooks.fire(normalizedPoint, &output)
+            return output
+        case .rmsNorm:
+            try hooks.fire(normalizedPoint, &normalized)
+            return affine(normalized, gamma: weight, beta: bias)
+        }
     }
 }
