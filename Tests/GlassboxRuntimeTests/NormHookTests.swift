@@ -134,6 +134,31 @@ final class NormHookTests: XCTestCase {
         XCTAssertEqual(try tensor(r, .unembedIn).storage, tRow.storage, "the decoder reads the edited MLM LayerNorm")
     }
 
+    /// An edited `hook_scale` is what the input is divided by (TransformerLens divides after its
+    /// `hook_scale`): doubling it halves `x̂`, in LayerNorm (before `γ`, `β`) and RMSNorm alike.
+    func testEditedScaleDividesTheInput() throws {
+        let doubled: Intervention = { _, s in
+            var t = s
+            for i in 0..<t.count { t.storage[i] *= 2 }
+            return t
+        }
+        for name in ["gpt2-tiny", "llama-gqa"] {
+            let m = try model(name)
+            let norm = m.weights.blocks[1].ln2
+            let points: [HookPoint] = [.block(1, .residMid), .block(1, .ln2(.scale)), .block(1, .ln2(.normalized))]
+            let plain = try m.forward(ids, capture: .points(points))
+            let edited = try m.forward(ids, capture: .points(points),
+                                       interventions: Interventions(.block(1, .ln2(.scale)), doubled))
+            var half = norm.normalize(try tensor(plain, .block(1, .residMid))).normalized
+            for i in 0..<half.count { half.storage[i] /= 2 }
+            let expected = if case .layerNorm = norm.kind { affine(half, gamma: norm.weight, beta: norm.bias) } else { half }
+            assertClose(try tensor(edited, .block(1, .ln2(.normalized))), expected, tolerance: 1e-5, "\(name): x̂ / 2")
+            XCTAssertEqual(try tensor(edited, .block(1, .ln2(.scale))).storage,
+                           doubled(.block(1, .ln2(.scale)), try tensor(plain, .block(1, .ln2(.scale)))).storage)
+            XCTAssertNotEqual(edited.logits, plain.logits, "\(name): the edit reaches the logits")
+        }
+    }
+
     /// RMSNorm: the edit is `x̂`, and the next layer reads it times `γ`.
     func testReplacingRMSNormHookNormalizedIsScaledByTheWeight() throws {
         let m = try model("llama-gqa")

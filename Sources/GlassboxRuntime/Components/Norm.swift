@@ -35,10 +35,17 @@ public struct Norm: Sendable {
     /// `γ ⊙ x̂ + β`. As in TransformerLens: LayerNorm fires `hook_normalized` on the output (after `γ`,
     /// `β`; its `LayerNorm`), RMSNorm on `x̂` before `γ` (its `RMSNorm`). Either way, what the hook
     /// holds after any intervention is what the rest of the forward pass reads (for RMSNorm, times `γ`).
+    /// An edited `hook_scale` divides the (centred) input in its place, as TransformerLens's does.
     func callAsFunction(_ x: Tensor, scalePoint: HookPoint, normalizedPoint: HookPoint,
                         hooks: inout HookRun) throws -> Tensor {
         var (normalized, scale) = normalize(x)
-        try hooks.fire(scalePoint, &scale)
+        if hooks.interventions.touches(scalePoint) {
+            let statistic = scale
+            try hooks.fire(scalePoint, &scale)
+            if scale.storage != statistic.storage { normalized = divided(x, by: scale) }
+        } else {
+            try hooks.fire(scalePoint, &scale)
+        }
         switch kind {
         case .layerNorm:
             var output = affine(normalized, gamma: weight, beta: bias)
@@ -48,5 +55,20 @@ public struct Norm: Sendable {
             try hooks.fire(normalizedPoint, &normalized)
             return affine(normalized, gamma: weight, beta: bias)
         }
+    }
+
+    /// `(x − μ)/scale` (LayerNorm) or `x/scale` (RMSNorm) per row of `x [n, d]`, for an edited
+    /// `scale [n, 1]` (μ accumulated in Double).
+    private func divided(_ x: Tensor, by scale: Tensor) -> Tensor {
+        let d = x.dim(-1), rows = x.count / max(d, 1)
+        var out = x
+        let centred = if case .layerNorm = kind { true } else { false }
+        for r in 0..<rows {
+            var mean = 0.0
+            if centred { for j in 0..<d { mean += Double(x.storage[r * d + j]) } }
+            mean /= Double(max(d, 1))
+            for j in 0..<d { out.storage[r * d + j] = Float((Double(x.storage[r * d + j]) - mean) / Double(scale.storage[r])) }
+        }
+        return out
     }
 }
