@@ -22,11 +22,11 @@ extension ReverseSweep {
     /// `R = pixels ⊙ g` is summed over channels (LXT's heatmap) and per patch.
     func embeddingsBackward(_ g: Tensor, input: ModelInput) throws -> InputRelevance {
         var gSum = g
+        let embed = try tensor(.embed)                                                  // [n, d]
         if let norm = weights.embeddings.norm {
-            gSum = try NormRules.backward(norm, g, normalized: { try tensor(.embedLN(.normalized)) },
+            gSum = try NormRules.backward(norm, g, normalized: { norm.normalize(embeddingSum(embed)).normalized },
                                           scale: try tensor(.embedLN(.scale)), rule: table[.normalization])
         }
-        let embed = try tensor(.embed)                                                  // [n, d]
         var result = InputRelevance(tokens: [])
         if let pos = cache[.posEmbed] { result.positions = Self.rowDot(pos, gSum) }
         if let types = cache[.tokenTypeEmbed] { result.tokenTypes = Self.rowDot(types, gSum) }
@@ -48,6 +48,15 @@ extension ReverseSweep {
             result.pixels = Self.fold(relevance, geometry)
         }
         return result
+    }
+
+    /// The embedding LayerNorm's input `e + p (+ t)` `[n, d]`, added in the forward's order (so `x̂`
+    /// recomputed from it has the forward's bits).
+    func embeddingSum(_ embed: Tensor) -> Tensor {
+        var sum = embed
+        if let pos = cache[.posEmbed] { addInPlace(&sum, pos) }
+        if let types = cache[.tokenTypeEmbed] { addInPlace(&sum, types) }
+        return sum
     }
 
     /// Pixels `[C, H, W]` → patches `[N, C·P·P]`, row-major over the grid, each in (channel, row,
