@@ -21,8 +21,8 @@ extension ReverseSweep {
     /// back through the patch convolution (its rule: Gamma under LXT's ViT map) to the pixels, where
     /// `R = pixels ⊙ g` is summed over channels (LXT's heatmap) and per patch.
     func embeddingsBackward(_ g: Tensor, input: ModelInput) throws -> InputRelevance {
-        let gSum = try embeddingSumBackward(g)
         let embed = try tensor(.embed)                                                  // [n, d]
+        let gSum = try embeddingSumBackward(g, embed: embed)
         var result = InputRelevance(tokens: [])
         if let pos = cache[.posEmbed] { result.positions = Self.rowDot(pos, gSum) }
         if let types = cache[.tokenTypeEmbed] { result.tokenTypes = Self.rowDot(types, gSum) }
@@ -47,11 +47,21 @@ extension ReverseSweep {
     }
 
     /// The gradient at the embedding sum `e + p (+ t)` `[n, d]` — and so at each addend, the
-    /// token embeddings (`hook_embed`) included — from the gradient at block 0's input: through
-    /// the embedding LayerNorm where there is one.
-    func embeddingSumBackward(_ g: Tensor) throws -> Tensor {
+    /// token embeddings (`hook_embed`, `embed [n, d]`) included — from the gradient at block 0's
+    /// input: through the embedding LayerNorm where there is one.
+    func embeddingSumBackward(_ g: Tensor, embed: Tensor) throws -> Tensor {
         guard let norm = weights.embeddings.norm else { return g }
-        return try normBackward(norm, g, normalized: { try tensor(.embedLN(.normalized)) }, scale: try tensor(.embedLN(.scale)))
+        return try normBackward(norm, g, normalized: { norm.normalize(embeddingSum(embed)).normalized },
+                                scale: try tensor(.embedLN(.scale)))
+    }
+
+    /// The embedding LayerNorm's input `e + p (+ t)` `[n, d]`, added in the forward's order (so `x̂`
+    /// recomputed from it has the forward's bits).
+    func embeddingSum(_ embed: Tensor) -> Tensor {
+        var sum = embed
+        if let pos = cache[.posEmbed] { addInPlace(&sum, pos) }
+        if let types = cache[.tokenTypeEmbed] { addInPlace(&sum, types) }
+        return sum
     }
 
     /// Pixels `[C, H, W]` → patches `[N, C·P·P]`, row-major over the grid, each in (channel, row,

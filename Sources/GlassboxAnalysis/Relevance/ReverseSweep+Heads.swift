@@ -33,7 +33,7 @@ extension ReverseSweep {
             guard let transform = head.transform, let norm = head.transformNorm else {
                 throw AnalysisError.invalidOption("masked-LM head without its transform")
             }
-            g = try normBackward(norm, g, normalized: { try tensor(.mlmLN(.normalized)) },
+            g = try normBackward(norm, g, normalized: { norm.normalize(try tensor(.mlmTransform)).normalized },
                                  scale: try tensor(.mlmLN(.scale)))
             let h = forward.hidden.rows(position..<(position + 1))                      // [1, d]
             let pre = transform(h)
@@ -57,7 +57,8 @@ extension ReverseSweep {
     /// Through the final norm of pre-norm models (identity when there is none).
     func finalNormBackward(_ g: Tensor) throws -> Tensor {
         guard let norm = weights.head.finalNorm else { return g }
-        return try normBackward(norm, g, normalized: { try tensor(.lnFinal(.normalized)) },
+        let input: HookPoint = .block(architecture.layers - 1, architecture.placement == .pre ? .residPost : .normalizedResidPost)
+        return try normBackward(norm, g, normalized: { norm.normalize(try tensor(input)).normalized },
                                 scale: try tensor(.lnFinal(.scale)))
     }
 

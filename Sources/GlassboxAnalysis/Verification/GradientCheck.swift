@@ -70,7 +70,7 @@ public struct GradientCheck: Sendable, Equatable {
         let n = forward.hidden.shape[0], d = arch.dModel
         var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: n)
         let (gHidden, explained) = try sweep.headBackward(target, position: position, forward: forward)
-        let gradient = try sweep.embeddingSumBackward(try sweep.blocksBackward(gHidden))       // [n, d]
+        let gradient = try sweep.embeddingSumBackward(try sweep.blocksBackward(gHidden), embed: try sweep.tensor(.embed))   // [n, d]
 
         // The scalar of a perturbed forward pass.
         let scalar: (ForwardResult) -> Double
