@@ -77,7 +77,7 @@ struct PatchBenchmark: ParsableCommand {
                 if let reference {
                     let r = try reference.run()
                     theirs.append(r["s"] as? Double ?? .nan)
-                    theirRaw = (r["raw"] as? [Double] ?? []).map { Float($0) }
+                    theirRaw = (r["raw"] as? [[Double]] ?? []).flatMap { $0.map { Float($0) } }   // [layer][position]
                 }
             }
             let runs = n * arch.layers
