@@ -6,7 +6,7 @@ import Glassbox
 /// picture without the model.
 enum ResultFigures {
     /// The commands whose `--json` results `render` redraws.
-    static let renderable = ["explain", "attention", "lens", "project", "neurons"]
+    static let renderable = ["explain", "attention", "lens", "project", "neurons", "evaluate"]
     static var renderableList: String { renderable.dropLast().joined(separator: ", ") + " and " + renderable.last! }
 
     /// The picture of a `lens`, `project`, `neurons` or `attention` result; nil when the result
@@ -17,6 +17,7 @@ enum ResultFigures {
         case "project": try project(object)
         case "neurons": try neurons(object)
         case "attention": try attention(object)
+        case "evaluate": try EvaluationFigure.figure(object)
         case let other: throw JSONField.Problem(detail: "'\(other)' results have no picture")
         }
     }
