@@ -137,7 +137,7 @@ struct EvaluateCommand: ParsableCommand {
         var entry: [String: Any] = ["origin": source.origin, "length": item.prepared.count, "units": item.units.count]
         if let prompt = item.prepared.prompt { entry["text"] = prompt }
         if !item.prepared.ids.isEmpty { entry["ids"] = item.prepared.ids }
-        if let image = item.prepared.imagePath { entry["image"] = image }
+        if item.prepared.imagePath != nil { entry["image"] = source.origin }
         var target: [String: Any] = ["position": item.target.position, "text": item.target.text,
                                      "value": Double(original.value), "prob": Double(original.probability)]
         if let id = item.target.id { target["id"] = id }

@@ -93,7 +93,7 @@ enum EvaluationInputs {
         guard !names.isEmpty else { throw FileProblem(path: folder, reason: "holds no .png file") }
         return names.prefix(limit ?? names.count).map { name in
             let file = url.appendingPathComponent(name)
-            return EvaluationSource(image: file, origin: file.path)
+            return EvaluationSource(image: file, origin: (folder as NSString).appendingPathComponent(name))
         }
     }
 }
