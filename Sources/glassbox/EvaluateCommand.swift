@@ -106,9 +106,10 @@ struct EvaluateCommand: ParsableCommand {
                 return kept[i].units.map { scores[$0] }
             }
         }
+        let explainsTokens = !similarity && arch.head.predictsTokens
         let protocolInfo: [String: Any] = [
             "removal": arch.image == nil ? "input embedding replaced by the baseline" : "patch pixels replaced by the image's mean pixel value (per channel)",
-            "explainedPositionKept": !includeTargetPosition, "specialTokensKept": true,
+            "explainedPositionKept": explainsTokens ? !includeTargetPosition : NSNull(), "specialTokensKept": true,
             "counts": "round(j · units / steps), halves up", "randomSeeds": randomSeeds,
             "bootstrap": ["resamples": 1000, "level": 0.95, "seed": Int(report.bootstrapSeed)],
         ]
@@ -125,8 +126,9 @@ struct EvaluateCommand: ParsableCommand {
             return
         }
         let kind = arch.image != nil ? "images" : "inputs"
-        let header = "evaluated \(report.inputs.count) \(kind) on \(loaded.spec): \(steps) steps, baseline \(report.baseline), "
-            + (includeTargetPosition ? "explained position removable" : "explained position kept")
+        let what = similarity ? "the similarity of \(report.inputs.count) pairs" : "\(report.inputs.count) \(kind)"
+        let position = explainsTokens ? (includeTargetPosition ? ", explained position removable" : ", explained position kept") : ""
+        let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
             + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"
         print(report.table(header: header))
         print("picture: \(url.path)")
@@ -139,7 +141,8 @@ struct EvaluateCommand: ParsableCommand {
         if !item.prepared.ids.isEmpty { entry["ids"] = item.prepared.ids }
         if item.prepared.imagePath != nil { entry["image"] = source.origin }
         var target: [String: Any] = ["position": item.target.position, "text": item.target.text,
-                                     "value": Double(original.value), "prob": Double(original.probability)]
+                                     "value": EvaluationReport.number(original.value),
+                                     "prob": EvaluationReport.number(original.probability)]
         if let id = item.target.id { target["id"] = id }
         if let comparison = item.comparison { target["compare"] = comparison.text }
         entry["target"] = target

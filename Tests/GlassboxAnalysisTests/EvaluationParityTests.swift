@@ -9,14 +9,16 @@ import XCTest
 /// Perturbation curves against a plain PyTorch evaluation of the same scores
 /// (scripts/fixtures/generate_evaluation.py: Hugging Face models, `inputs_embeds` with the removed rows
 /// replaced, ViT patches replaced in pixel space), on GPT-2, Llama, BERT masked LM and classifier and
-/// ViT fixtures, with the zero, mean, token and mean-pixel baselines and with fewer units than steps.
+/// ViT fixtures, with the zero, mean, token and mean-pixel baselines and with fewer units than steps,
+/// and the cosine similarity of mean-pooled states on a bare BERT encoder (what MiniLM pairs use).
 /// Probabilities within 1e-4, logits within 1e-4 of the case's largest |logit| (at least 1), counts
 /// exactly, and ABPC / comprehensiveness / sufficiency within 1e-4 of the script's own formulas.
 final class EvaluationParityTests: XCTestCase {
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/evaluation")
     /// Every committed case; a missing one fails.
     static let cases = ["gpt2-copy-zero-k10", "gpt2-odd-mean-k4", "gpt2-odd-token-k20", "llama-gqa-zero-k5",
-                        "bert-tiny-mlm-zero-k10", "bert-cls-mean-k3", "vit-tiny-mean-pixel-k6"]
+                        "bert-tiny-mlm-zero-k10", "bert-cls-mean-k3", "vit-tiny-mean-pixel-k6",
+                        "bert-odd-similarity-k5"]
     static let tolerance: Float = 1e-4
 
     func testCurvesMatchThePyTorchReference() throws {
@@ -56,6 +58,8 @@ final class EvaluationParityTests: XCTestCase {
             }
             let target: PerturbationTarget = if targetSpec["kind"] as? String == "label" {
                 .label(targetSpec["index"] as! Int)
+            } else if targetSpec["kind"] as? String == "similarity" {
+                .similarity(to: .tokens(targetSpec["other"] as! [Int], types: nil))
             } else {
                 .token(id: targetSpec["id"] as! Int, position: targetSpec["position"] as! Int)
             }
