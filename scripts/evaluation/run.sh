@@ -2,7 +2,7 @@
 # Reproduces docs/evaluation/: glassbox evaluate on the bundled language model (200 held-out
 # Shakespeare lines: the model's own next token with two baselines and with the explained position
 # removable, and the true next word), the bundled digits ViT (its 360 test digits) and MiniLM
-# (40 similarity pairs). See docs/evaluation.md. About 12 minutes on 2 cores (release build).
+# (40 similarity pairs). See docs/evaluation.md. About 14 minutes on 2 cores (release build).
 #
 #   scripts/fetch-shakespeare.sh && .venv-ref/bin/python scripts/evaluation/shakespeare_lines.py   # the lines (committed)
 #   .venv-ref/bin/python scripts/evaluation/export_test_digits.py                                # → .cache/digits-test
