@@ -125,8 +125,9 @@ struct EvaluateCommand: ParsableCommand {
             Console.note("picture: \(url.path)")
             return
         }
-        let kind = arch.image != nil ? "images" : "inputs"
-        let what = similarity ? "the similarity of \(report.inputs.count) pairs" : "\(report.inputs.count) \(kind)"
+        let count = report.inputs.count
+        let kind = (arch.image != nil ? "image" : "input") + (count == 1 ? "" : "s")
+        let what = similarity ? "the similarity of \(count) pair\(count == 1 ? "" : "s")" : "\(count) \(kind)"
         let position = explainsTokens ? (includeTargetPosition ? ", explained position removable" : ", explained position kept") : ""
         let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
             + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"

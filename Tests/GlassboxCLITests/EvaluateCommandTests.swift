@@ -85,6 +85,32 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertTrue(output.stderr.contains("evaluate"), "a progress bar on stderr")
     }
 
+    /// A bare encoder explains a similarity (`--compare`): curves of the cosine, AtMan refused.
+    func testSimilarityOnABareEncoder() throws {
+        let out = temporary("similarity.png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let base = ["evaluate", "--model", "Tests/Fixtures/models/bert-odd", "the of and to in", "--compare", "is was for on"]
+        let output = try runGlassbox(base + ["--methods", "attnlrp,rollout", "--steps", "3", "--json", "--out", out.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["quantity"] as? String, "similarity")
+        let input = try XCTUnwrap((object["inputs"] as? [[String: Any]])?.first)
+        XCTAssertEqual(input["units"] as? Int, (input["length"] as? Int ?? 0) - 2, "[CLS] and [SEP] are kept")
+        let target = try XCTUnwrap(input["target"] as? [String: Any])
+        let methods = try XCTUnwrap(object["methods"] as? [[String: Any]])
+        XCTAssertEqual(methods.map { $0["method"] as? String }, ["attnlrp", "rollout", "random"])
+        for method in methods {
+            let curve = try XCTUnwrap((method["inputs"] as? [[String: Any]])?.first?["morf"] as? [Double])
+            XCTAssertEqual(curve[0], try XCTUnwrap(target["value"] as? Double), accuracy: 1e-6, "step 0 is the unperturbed cosine")
+        }
+        let atman = try runGlassbox(base + ["--methods", "atman", "--out", out.path])
+        XCTAssertEqual(atman.status, 2)
+        XCTAssertTrue(atman.stderr.contains("atman needs a prediction head"), atman.stderr)
+        let noCompare = try runGlassbox(["evaluate", "--model", "Tests/Fixtures/models/bert-odd", "the of and", "--out", out.path])
+        XCTAssertEqual(noCompare.status, 2)
+        XCTAssertTrue(noCompare.stderr.contains("--compare"), noCompare.stderr)
+    }
+
     func testImagesAndBadInput() throws {
         let out = temporary("digits.png")
         defer { try? FileManager.default.removeItem(at: out) }
