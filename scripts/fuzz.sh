@@ -18,6 +18,10 @@
 # .cache/fuzz/crashes/TARGET/ and fails the script. Leak detection is off: the Swift runtime's
 # caches look like leaks to it.
 #
+# FUZZ_OPTIMIZE=1 builds the harnesses optimised (`-c release`, scratch folder .build/fuzz-release):
+# several times more executions per second, for the long runs; the short CI runs stay unoptimised
+# (faster to build, exact line numbers in reports).
+#
 # Reproduce a crash with the harness itself, or without libFuzzer: a plain `swift build` makes each
 # harness a replayer, `.build/debug/fuzz-TARGET FILE…`.
 set -euo pipefail
@@ -36,10 +40,12 @@ else
     selected=("$target")
 fi
 
+config=debug scratch=.build/fuzz
+if [ "${FUZZ_OPTIMIZE:-0}" = 1 ]; then config=release scratch=.build/fuzz-release; fi
 for t in "${selected[@]}"; do
-    swift build -c debug --scratch-path .build/fuzz -j 2 -Xswiftc -sanitize=fuzzer,address -Xswiftc -DGLASSBOX_FUZZ \
+    swift build -c "$config" --scratch-path "$scratch" -j 2 -Xswiftc -sanitize=fuzzer,address -Xswiftc -DGLASSBOX_FUZZ \
         --product "fuzz-$t" 2>&1 | grep -E "error|warning: .*fuzz|Compiling|Build complete" | grep -v "^\[" || true
-    [ -x ".build/fuzz/debug/fuzz-$t" ] || { echo "fuzz: the harness fuzz-$t did not build" >&2; exit 1; }
+    [ -x "$scratch/$config/fuzz-$t" ] || { echo "fuzz: the harness fuzz-$t did not build" >&2; exit 1; }
 done
 
 status=0
@@ -53,7 +59,7 @@ for t in "${selected[@]}"; do
     log=".cache/fuzz/$t.log"
     echo "fuzz-$t: ${seconds} s"
     set +e
-    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 ".build/fuzz/debug/fuzz-$t" ".cache/fuzz/$t" "Tests/Fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
+    SWIFT_BACKTRACE=enable=no ASAN_OPTIONS=detect_leaks=0 "$scratch/$config/fuzz-$t" ".cache/fuzz/$t" "Tests/Fuzz/corpus/$t" -max_total_time="$seconds" -timeout=10 \
         -max_len="$max_len" -detect_leaks=0 -print_final_stats=1 -artifact_prefix=".cache/fuzz/crashes/$t/" "$@" >"$log" 2>&1
     code=$?
     set -e

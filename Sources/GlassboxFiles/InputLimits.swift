@@ -9,6 +9,8 @@ public enum InputLimits {
     public static let tokenizerFileBytes = 256 << 20
     /// A saved result (`render RESULT.json`): 256 MiB.
     public static let resultFileBytes = 256 << 20
+    /// A reference trace (`verify --reference TRACE.json`): 1 GiB.
+    public static let traceFileBytes = 1 << 30
     /// Nesting of any JSON document read: 512 levels.
     public static let jsonDepth = 512
     /// Length of one token string (vocabulary pieces, merges, added tokens): 1,024 UTF-8 bytes.

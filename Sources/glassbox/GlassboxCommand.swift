@@ -9,5 +9,5 @@ struct GlassboxCommand: ParsableCommand {
         version: GlassboxVersion.string,
         subcommands: [InfoCommand.self, TokenizeCommand.self, PredictCommand.self, ExplainCommand.self,
                       AttentionCommand.self, LensCommand.self, ProjectCommand.self,
-                      NeuronsCommand.self, EvaluateCommand.self, RenderCommand.self])
+                      NeuronsCommand.self, EvaluateCommand.self, RenderCommand.self, VerifyCommand.self])
 }

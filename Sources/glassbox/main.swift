@@ -20,7 +20,8 @@ do {
     command = try GlassboxCommand.parseAsRoot(arguments)
 } catch {
     if GlassboxCommand.exitCode(for: error) == .success { GlassboxCommand.exit(withError: error) }
-    Console.error(UsageMessage.line(GlassboxCommand.message(for: error)) + " (see `glassbox help`)")
+    let message = UnknownOptionProbe.message(in: arguments) ?? GlassboxCommand.message(for: error)
+    Console.error(UsageMessage.line(message) + " (see `glassbox help`)")
     exit(2)
 }
 do {

@@ -955,6 +955,10 @@ final class HostileCatalogueTests: XCTestCase {
         option("neurons-position-9", 1, ["neurons", "--model", tiny, "--layer", "0", "--ids", "1,2", "--position", "9"] + draw, "position 9"),
         option("neurons-nothing-to-do", 2, ["neurons", "--model", tiny, "--layer", "0"] + draw, "give a prompt or --ids"),
         option("unknown-option", 2, ["info", "--model", tiny, "--bogus"], "Unknown option '--bogus'"),
+        // ArgumentParser validates before it reports unused input: `3` becomes a second input.
+        option("unknown-option-before-value", 2, ["tokenize", "--model", tiny, "--ids", "1,2", "--bogus", "3"], "Unknown option '--bogus'"),
+        option("unknown-option-with-equals", 2, ["predict", "--model", tiny, "--ids", "1,2", "--bogus=3", "x"], "Unknown option '--bogus'"),
+        option("negated-flag-is-known", 2, ["tokenize", "--model", tiny, "--no-special-tokens", "--ids", "1", "x"], "give one input"),
         option("unknown-command", 2, ["frobnicate"], "'frobnicate'"),
         option("render-color-limit-0", 2, ["render", "x.json", "--color-limit", "0"], "--color-limit must be a positive number"),
     ]

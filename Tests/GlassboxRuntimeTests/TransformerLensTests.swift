@@ -11,10 +11,9 @@ import XCTest
 ///
 /// Tolerance: max |Δ| ≤ 1e-4 at every point, fp32 both sides (as GoldenTests against transformers).
 /// Shapes: TransformerLens's with the batch axis dropped, the other axes in the same order.
-/// Every name TransformerLens fires must exist in Glassbox with the same tensor, with one documented
-/// exception: TransformerLens's unfolded LayerNorm fires `hook_normalized` after its weight and bias,
-/// Glassbox before them, so for LayerNorm models Glassbox's value ·γ + β is compared (RMSNorm fires
-/// it before the weight in both). Glassbox's own `unembed.hook_in` / `unembed.hook_out` have no
+/// Every name TransformerLens fires must exist in Glassbox with the same tensor, compared as is —
+/// `hook_normalized` included: after the weight and bias for LayerNorm (GPT-2), before the weight for
+/// RMSNorm (llama-gqa), in both. Glassbox's own `unembed.hook_in` / `unembed.hook_out` have no
 /// TransformerLens name; they are compared with the ln_final output and TransformerLens's logits.
 final class TransformerLensTests: XCTestCase {
     static let tolerance: Float = 1e-4
@@ -41,23 +40,23 @@ final class TransformerLensTests: XCTestCase {
                         XCTFail("\(label): TransformerLens hook \(hook) has no Glassbox point")
                         continue
                     }
-                    guard var actual = result.cache[point] else {
+                    guard let actual = result.cache[point] else {
                         XCTFail("\(label): \(hook) not captured")
                         continue
-                    }
-                    if let norm = Self.layerNorm(of: point, in: model) {    // TransformerLens: after w, b
-                        actual = affine(actual, gamma: norm.weight, beta: norm.bias)
                     }
                     let expected = try golden.tensor(hook)
                     assertClose(actual, expected, tolerance: Self.tolerance, "\(label) \(hook)")
                     Self.record(&worst, Self.kind(hook), actual, expected)
                 }
-                // Glassbox-only points: the ln_final output (γ, β applied) and the logits.
+                // Glassbox-only points: the ln_final output and the logits. TransformerLens's
+                // ln_final.hook_normalized is that output for LayerNorm, and before the weight for RMSNorm.
                 let lnFinal = try golden.tensor("ln_final.hook_normalized")
                 let unembedIn = try XCTUnwrap(result.cache[.unembedIn])
                 let norm = try XCTUnwrap(model.weights.head.finalNorm)
-                let expectedIn = Self.layerNorm(of: .lnFinal(.normalized), in: model) == nil
-                    ? affine(lnFinal, gamma: norm.weight, beta: norm.bias) : lnFinal
+                let expectedIn = switch norm.kind {
+                case .rmsNorm: affine(lnFinal, gamma: norm.weight, beta: nil)
+                case .layerNorm: lnFinal
+                }
                 assertClose(unembedIn, expectedIn, tolerance: Self.tolerance, "\(label) unembed.hook_in")
                 let logits = try golden.tensor("logits")
                 let unembedOut = try XCTUnwrap(result.cache[.unembedOut])
@@ -70,20 +69,6 @@ final class TransformerLensTests: XCTestCase {
         print("TransformerLens parity, max |Δ| per hook:")
         for (kind, delta) in worst.sorted(by: { $0.key < $1.key }) { print("  \(kind)  \(delta)") }
         XCTAssertEqual(worst.count, 27, "every hook kind compared: GPT-2's 22, hook_pre_linear, hook_rot_q, hook_rot_k, unembed.*")
-    }
-
-    /// The affine LayerNorm whose `hook_normalized` TransformerLens reports after `w`, `b`; nil for
-    /// other points and for RMSNorm (reported before the weight in both).
-    static func layerNorm(of point: HookPoint, in model: TransformerModel) -> Norm? {
-        let norm: Norm?
-        switch point {
-        case .block(let l, .ln1(.normalized)): norm = model.weights.blocks[l].ln1
-        case .block(let l, .ln2(.normalized)): norm = model.weights.blocks[l].ln2
-        case .lnFinal(.normalized): norm = model.weights.head.finalNorm
-        default: return nil
-        }
-        guard let norm, case .layerNorm = norm.kind else { return nil }
-        return norm
     }
 
     /// `blocks.3.attn.hook_q` → `blocks.*.attn.hook_q`.

@@ -103,10 +103,6 @@ public struct LensReadout: Sendable {
 
     /// `γ·norm(x) + β` with statistics from each row of `x` itself.
     static func normalize(_ x: Tensor, _ norm: Norm) -> Tensor {
-        let normalized = switch norm.kind {
-        case .layerNorm(let eps): layerNormalize(x, eps: eps).normalized
-        case .rmsNorm(let eps): rmsNormalize(x, eps: eps).normalized
-        }
-        return affine(normalized, gamma: norm.weight, beta: norm.bias)
+        norm(x)
     }
 }

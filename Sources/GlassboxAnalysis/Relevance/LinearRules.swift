@@ -47,6 +47,13 @@ enum LinearRules {
     /// `stab(v) = v + 1e-6·sign(v)` (sign 0 counted +);
     /// `R_in = x⁺ ⊙ (s₊W⁺ᵀ + s₋W⁻ᵀ) + x⁻ ⊙ (s₊W⁻ᵀ + s₋W⁺ᵀ)`; `g_in = R_in / (x + 1e-10·sign x)`.
     static func gammaBackward(_ linear: Linear, _ gOut: Tensor, gamma: Float, input x: Tensor) -> Tensor {
+        gammaBackwardAccounted(linear, gOut, gamma: gamma, input: x).gradient
+    }
+
+    /// `gammaBackward`, plus what the rule keeps: `Σ z ⊙ g_out − Σ x ⊙ g_in` (the modified bias and
+    /// the stabiliser's share; fp64 sums).
+    static func gammaBackwardAccounted(_ linear: Linear, _ gOut: Tensor, gamma: Float,
+                                       input x: Tensor) -> (gradient: Tensor, kept: Double) {
         let transpose = linear.layout == .outIn
         let w = linear.weight
         let wPlus = map(w) { $0 + gamma * max($0, 0) }, wMinus = map(w) { $0 + gamma * min($0, 0) }
@@ -69,11 +76,14 @@ enum LinearRules {
         let throughPos = zip2(back(sPos, wPlus), back(sNeg, wMinus), +)                 // reaches x⁺
         let throughNeg = zip2(back(sPos, wMinus), back(sNeg, wPlus), +)                 // reaches x⁻
         var gIn = x
+        var kept = 0.0
+        for i in 0..<z.count { kept += Double(z.storage[i]) * Double(gOut.storage[i]) }
         for i in 0..<x.count {
             let r = xPos.storage[i] * throughPos.storage[i] + xNeg.storage[i] * throughNeg.storage[i]
             gIn.storage[i] = r / stabilize(x.storage[i], 1e-10)
+            kept -= Double(x.storage[i]) * Double(gIn.storage[i])
         }
-        return gIn
+        return (gIn, kept)
     }
 
     /// zennit `stabilize`: `v + ε·sign(v)`, with sign(0) = +1.

@@ -12,7 +12,8 @@ enum NormRules {
     ///   RMSNorm `(u − x̂·mean(u ⊙ x̂))/σ`.
     ///
     /// - Parameters:
-    ///   - normalized: `x̂ [m, d]` (`hook_normalized`); read only by `.gradient`.
+    ///   - normalized: `x̂ [m, d]`, before `γ`, `β` (recomputed from the norm's input: a LayerNorm's
+    ///     `hook_normalized` is its output); read only by `.gradient`.
     ///   - scale: `σ [m, 1]` (`hook_scale`).
     ///   Rows of `g_y` that are entirely zero give zero rows without further work.
     static func backward(_ norm: Norm, _ gy: Tensor, normalized: () throws -> Tensor, scale: Tensor,

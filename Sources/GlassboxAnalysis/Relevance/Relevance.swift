@@ -40,10 +40,14 @@ public enum Relevance {
         let grid: [[Float]]? = arch.image.map { image in
             (0..<image.gridRows).map { r in Array(inputs.tokens[(1 + r * image.gridColumns)..<(1 + (r + 1) * image.gridColumns)]) }
         }
+        let inputTotal = inputs.tokens.reduce(0.0) { $0 + Double($1) } + (inputs.positions ?? []).reduce(0.0) { $0 + Double($1) }
+            + (inputs.tokenTypes ?? []).reduce(0.0) { $0 + Double($1) }
+        let budget = RelevanceBudget(explained: Double(explained.value), inputs: inputTotal, biases: sweep.ledger.biases,
+                                     softmax: sweep.ledger.softmax, gammaRule: sweep.ledger.gammaRule)
         return RelevanceResult(method: options.method, parameters: options.parameters(table: table, architecture: arch),
                                target: explained, tokens: inputs.tokens, positions: inputs.positions,
                                tokenTypes: inputs.tokenTypes, pixels: inputs.pixels, patchGrid: grid,
-                               heads: sweep.heads, neurons: sweep.neurons, layers: sweep.layers)
+                               heads: sweep.heads, neurons: sweep.neurons, layers: sweep.layers, budget: budget)
     }
 
     /// Positions of an input (tokens, or `[CLS]` + patches).

@@ -33,6 +33,9 @@ public struct RelevanceResult: Sendable {
     /// `[L + 1, n]` relevance of the residual stream per position: row `l < L` is block `l`'s input
     /// (`hook_resid_pre`), row `L` the last block's output.
     public let layers: Tensor
+    /// Where the explained value went: inputs, biases, softmax, Gamma rule (the conservation
+    /// budget; docs/methods.md §2.7).
+    public let budget: RelevanceBudget
 
     /// Σ tokens + Σ positions + Σ token types: what reached the embeddings (equals `target.value`
     /// when every operation on the path conserves, e.g. CP-LRP on a bias-free model).

@@ -27,7 +27,7 @@ extension ReverseSweep {
         let z = try tensor(.block(l, .z))                                            // [n, H, dh]
 
         // Output projection: g_z [n, H·dh] (per-head slices of the concatenated heads).
-        let gZ = LinearRules.backward(w.output, gOut, rule: projectionRule, input: { z.reshaped([n, H * dh]) })
+        let gZ = linearBackward(w.output, gOut, rule: projectionRule, input: { z.reshaped([n, H * dh]) })
         accumulateHeadRelevance(layer: l, z: z, gZ: gZ)
 
         let qkFactor: Float? = switch table[.attentionScores] {
@@ -49,17 +49,20 @@ extension ReverseSweep {
             }
         }
 
+        // What the softmax kept: R_z − R_v − R_q − R_k (rotated q, k; before RoPE is undone).
+        ledger.softmax += Self.dot(z, gZ) - Self.dot(cached.v, grads.v) - Self.dot(cached.q, grads.q) - Self.dot(cached.k, grads.k)
+
         let reader = self
         let input: () throws -> Tensor = { try reader.attentionInput(layer: l) }
         let kvWidth = arch.kvHeads * dh
-        var gX = try LinearRules.backward(w.value, grads.v.reshaped([n, kvWidth]), rule: projectionRule, input: input)
+        var gX = try linearBackward(w.value, grads.v.reshaped([n, kvWidth]), rule: projectionRule, input: input)
         if qkFactor != nil {
             if let rotary {                    // RoPE's transpose: rotate by −θ
                 applyRotary(&grads.q, cos: rotary.cos, sin: Self.negated(rotary.sin))
                 applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin))
             }
-            addInPlace(&gX, try LinearRules.backward(w.query, grads.q.reshaped([n, H * dh]), rule: projectionRule, input: input))
-            addInPlace(&gX, try LinearRules.backward(w.key, grads.k.reshaped([n, kvWidth]), rule: projectionRule, input: input))
+            addInPlace(&gX, try linearBackward(w.query, grads.q.reshaped([n, H * dh]), rule: projectionRule, input: input))
+            addInPlace(&gX, try linearBackward(w.key, grads.k.reshaped([n, kvWidth]), rule: projectionRule, input: input))
         }
         return gX
     }
@@ -222,6 +225,14 @@ extension ReverseSweep {
             g.withUnsafeMutableBufferPointer { gp in
                 softmaxBackward(pattern: ap.baseAddress!, gradient: gp.baseAddress!, rows: ap.count / columns, columns: columns)
             }
+        }
+    }
+
+    /// `Σ a ⊙ b` over all elements (fp64 accumulation).
+    static func dot(_ a: Tensor, _ b: Tensor) -> Double {
+        precondition(a.count == b.count, "dot: \(a.shape) vs \(b.shape)")
+        return a.withUnsafeBufferPointer { ap in
+            b.withUnsafeBufferPointer { bp in (0..<ap.count).reduce(0.0) { $0 + Double(ap[$1]) * Double(bp[$1]) } }
         }
     }
 

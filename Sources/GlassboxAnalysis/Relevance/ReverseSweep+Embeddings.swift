@@ -21,12 +21,8 @@ extension ReverseSweep {
     /// back through the patch convolution (its rule: Gamma under LXT's ViT map) to the pixels, where
     /// `R = pixels ⊙ g` is summed over channels (LXT's heatmap) and per patch.
     func embeddingsBackward(_ g: Tensor, input: ModelInput) throws -> InputRelevance {
-        var gSum = g
-        if let norm = weights.embeddings.norm {
-            gSum = try NormRules.backward(norm, g, normalized: { try tensor(.embedLN(.normalized)) },
-                                          scale: try tensor(.embedLN(.scale)), rule: table[.normalization])
-        }
         let embed = try tensor(.embed)                                                  // [n, d]
+        let gSum = try embeddingSumBackward(g, embed: embed)
         var result = InputRelevance(tokens: [])
         if let pos = cache[.posEmbed] { result.positions = Self.rowDot(pos, gSum) }
         if let types = cache[.tokenTypeEmbed] { result.tokenTypes = Self.rowDot(types, gSum) }
@@ -41,13 +37,31 @@ extension ReverseSweep {
             let cls = Self.rowDot(embed.rows(0..<1), gSum.rows(0..<1))[0]
             let patches = Self.unfold(pixels, geometry)                                 // [N, C·P·P]
             let gProjected = gSum.rows(1..<n).reshaped([n - 1, d])                      // [N, d]
-            var relevance = LinearRules.backward(patch, gProjected, rule: table[.patchEmbedding],
+            var relevance = linearBackward(patch, gProjected, rule: table[.patchEmbedding],
                                                      input: { patches })              // g at the pixels
             multiplyInPlace(&relevance, patches)                                        // R = x ⊙ g
             result.tokens = [cls] + Self.rowSums(relevance)
             result.pixels = Self.fold(relevance, geometry)
         }
         return result
+    }
+
+    /// The gradient at the embedding sum `e + p (+ t)` `[n, d]` — and so at each addend, the
+    /// token embeddings (`hook_embed`, `embed [n, d]`) included — from the gradient at block 0's
+    /// input: through the embedding LayerNorm where there is one.
+    func embeddingSumBackward(_ g: Tensor, embed: Tensor) throws -> Tensor {
+        guard let norm = weights.embeddings.norm else { return g }
+        return try normBackward(norm, g, normalized: { norm.normalize(embeddingSum(embed)).normalized },
+                                scale: try tensor(.embedLN(.scale)))
+    }
+
+    /// The embedding LayerNorm's input `e + p (+ t)` `[n, d]`, added in the forward's order (so `x̂`
+    /// recomputed from it has the forward's bits).
+    func embeddingSum(_ embed: Tensor) -> Tensor {
+        var sum = embed
+        if let pos = cache[.posEmbed] { addInPlace(&sum, pos) }
+        if let types = cache[.tokenTypeEmbed] { addInPlace(&sum, types) }
+        return sum
     }
 
     /// Pixels `[C, H, W]` → patches `[N, C·P·P]`, row-major over the grid, each in (channel, row,

@@ -25,7 +25,7 @@ extension ReverseSweep {
         let (seed, explained) = try Self.seed(target.objective, logits: row,
                                               position: arch.head == .maskedLanguageModel || arch.head == .languageModel ? position : 0)
         // Gradient at the output layer's input [1, d].
-        var g = try LinearRules.backward(unembed, Tensor(shape: [1, row.count], storage: seed), rule: table[.linear],
+        var g = try linearBackward(unembed, Tensor(shape: [1, row.count], storage: seed), rule: table[.linear],
                                      input: { try tensor(.unembedIn) })
         var hiddenRow = position
         switch arch.head {
@@ -33,18 +33,18 @@ extension ReverseSweep {
             guard let transform = head.transform, let norm = head.transformNorm else {
                 throw AnalysisError.invalidOption("masked-LM head without its transform")
             }
-            g = try NormRules.backward(norm, g, normalized: { try tensor(.mlmLN(.normalized)) },
-                                       scale: try tensor(.mlmLN(.scale)), rule: table[.normalization])
+            g = try normBackward(norm, g, normalized: { norm.normalize(try tensor(.mlmTransform)).normalized },
+                                 scale: try tensor(.mlmLN(.scale)))
             let h = forward.hidden.rows(position..<(position + 1))                      // [1, d]
             let pre = transform(h)
             ActivationRules.apply(.model(arch.activation), rule: table[.activation], x: pre, to: &g)
-            g = LinearRules.backward(transform, g, rule: table[.linear], input: { h })
+            g = linearBackward(transform, g, rule: table[.linear], input: { h })
         case .sequenceClassification:
             hiddenRow = 0
             if let pooler = head.pooler {
                 let h = forward.hidden.rows(0..<1)                                      // [1, d]
                 ActivationRules.apply(.tanh, rule: table[.activation], x: pooler(h), to: &g)
-                g = LinearRules.backward(pooler, g, rule: table[.linear], input: { h })
+                g = linearBackward(pooler, g, rule: table[.linear], input: { h })
             }
         case .languageModel, .none:
             break
@@ -57,8 +57,9 @@ extension ReverseSweep {
     /// Through the final norm of pre-norm models (identity when there is none).
     func finalNormBackward(_ g: Tensor) throws -> Tensor {
         guard let norm = weights.head.finalNorm else { return g }
-        return try NormRules.backward(norm, g, normalized: { try tensor(.lnFinal(.normalized)) },
-                                      scale: try tensor(.lnFinal(.scale)), rule: table[.normalization])
+        let input: HookPoint = .block(architecture.layers - 1, architecture.placement == .pre ? .residPost : .normalizedResidPost)
+        return try normBackward(norm, g, normalized: { norm.normalize(try tensor(input)).normalized },
+                                scale: try tensor(.lnFinal(.scale)))
     }
 
     /// Similarity of the mean-pooled final hidden state `a` to `b`, the other input's (no gradient).

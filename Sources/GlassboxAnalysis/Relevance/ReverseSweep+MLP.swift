@@ -21,7 +21,7 @@ extension ReverseSweep {
         let up: Tensor? = mlp.up == nil ? nil : try tensor(.block(l, .mlpPreLinear))
         if let up { multiplyInPlace(&post, up) }                          // φ(gate) ⊙ up
 
-        let gPost = LinearRules.backward(mlp.output, gOut, rule: linearRule, input: { post })   // [n, dff]
+        let gPost = linearBackward(mlp.output, gOut, rule: linearRule, input: { post })   // [n, dff]
         accumulateNeuronRelevance(layer: l, post: post, gPost: gPost)
         let reader = self
         let input = { try reader.mlpInput(layer: l) }               // read by the Gamma rule only
@@ -29,18 +29,18 @@ extension ReverseSweep {
         guard let upWeights = mlp.up, let up else {
             var gPre = gPost
             ActivationRules.apply(.model(arch.activation), rule: activationRule, x: pre, to: &gPre)
-            return try LinearRules.backward(mlp.input, gPre, rule: linearRule, input: input)
+            return try linearBackward(mlp.input, gPre, rule: linearRule, input: input)
         }
         var gH = gPost
         if case .uniform(let k) = table[.gatedProduct] { scaleInPlace(&gH, 1 / k) }
         var gUp = gH
         multiplyInPlace(&gUp, activated)                                  // g_up = g_h ⊙ φ(gate)
-        var gX = try LinearRules.backward(upWeights, gUp, rule: linearRule, input: input)
+        var gX = try linearBackward(upWeights, gUp, rule: linearRule, input: input)
         if table[.gatedProduct] != .detachedGate {
             var gGate = gH
             multiplyInPlace(&gGate, up)                                   // g_h ⊙ up
             ActivationRules.apply(.model(arch.activation), rule: activationRule, x: pre, to: &gGate)
-            addInPlace(&gX, try LinearRules.backward(mlp.input, gGate, rule: linearRule, input: input))
+            addInPlace(&gX, try linearBackward(mlp.input, gGate, rule: linearRule, input: input))
         }
         return gX
     }

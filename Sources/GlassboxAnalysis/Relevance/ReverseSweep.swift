@@ -25,6 +25,8 @@ struct ReverseSweep {
     var heads: Tensor
     var neurons: Tensor
     var layers: Tensor
+    /// What biases, the softmax and the Gamma rule keep (`RelevanceBudget`).
+    let ledger = RelevanceLedger()
 
     var architecture: Architecture { model.architecture }
     var weights: TransformerWeights { model.weights }
@@ -41,25 +43,30 @@ struct ReverseSweep {
     /// The hook points the sweep reads, for `forward(capture:)`. Attention patterns are kept only
     /// for short inputs (`keepsPatterns`); otherwise each layer's are recomputed from `q`, `k`
     /// during the sweep (one head at a time), which keeps memory at `O(L·n·d)` instead of `O(L·H·n²)`.
+    ///
+    /// The gradient rule needs each norm's `x̂` and Gamma its output `γ ⊙ x̂ + β`; neither is read from
+    /// `hook_normalized` (TransformerLens's meaning: the output for LayerNorm, `x̂` for RMSNorm) but
+    /// recomputed from the norm's cached input (`normInput`), bit for bit as the forward computed them.
     static func capture(_ arch: Architecture, _ table: RuleTable, length n: Int = .max) -> HookFilter {
-        let needsNormalized = table[.normalization] == .gradient || isGamma(table[.linear]) || isGamma(table[.attentionProjections])
+        let needsNormInputs = table[.normalization] == .gradient || isGamma(table[.linear]) || isGamma(table[.attentionProjections])
         let keepPatterns = keepsPatterns(arch, length: n)
         let last = arch.layers - 1
         let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
         let (queries, keys) = (arch.scoredQuery, arch.scoredKey)   // rotated q, k in rotary models
+        // resid_mid: pre-norm ln2's input, post-norm ln1's; resid_post: post-norm ln2's.
+        let normInputs: Set<BlockSite> = arch.placement == .pre ? [.residMid] : [.residMid, .residPost]
         return .matching { point in
             switch point {
             case .embed, .posEmbed, .tokenTypeEmbed, .embedLN(.scale), .lnFinal(.scale), .mlmLN(.scale), .unembedIn:
                 return true
-            case .embedLN(.normalized), .lnFinal(.normalized), .mlmLN(.normalized):
-                return needsNormalized
+            case .mlmTransform:                                          // mlm_head.ln's input
+                return needsNormInputs
             case .block(let l, let site):
                 switch site {
                 case queries, keys: return true
                 case .residPre, .ln1(.scale), .ln2(.scale), .v, .z, .mlpPre, .mlpPreLinear: return true
-                case .ln1(.normalized), .ln2(.normalized): return needsNormalized
                 case .pattern: return keepPatterns
-                default: return l == last && site == blockOutput
+                default: return (needsNormInputs && normInputs.contains(site)) || (l == last && site == blockOutput)
                 }
             default:
                 return false
@@ -122,13 +129,35 @@ struct ReverseSweep {
 
     /// Backward of block norm `ln1`/`ln2` of layer `l` with the table's normalization rule.
     func normBackward(_ norm: Norm, _ g: Tensor, layer l: Int, site: NormSiteKind) throws -> Tensor {
-        try NormRules.backward(norm, g, normalized: { try tensor(.block(l, site.point(.normalized))) },
-                               scale: try tensor(.block(l, site.point(.scale))), rule: table[.normalization])
+        let input = site.input(layer: l, placement: architecture.placement)
+        return try normBackward(norm, g, normalized: { norm.normalize(try tensor(input)).normalized },
+                                scale: try tensor(.block(l, site.point(.scale))))
     }
 
-    /// The affine output `γ ⊙ x̂ + β` of a block norm (the input of the next linear map, for Gamma).
+    /// `NormRules.backward` under the table's rule, booking the share `Σ β ⊙ g_y` the norm's bias
+    /// keeps under frozen statistics (`RelevanceBudget`).
+    func normBackward(_ norm: Norm, _ g: Tensor, normalized: () throws -> Tensor, scale: Tensor) throws -> Tensor {
+        let rule = table[.normalization]
+        if rule == .frozenStatistics { ledger.biases += RelevanceLedger.biasShare(norm.bias, g) }
+        return try NormRules.backward(norm, g, normalized: normalized, scale: scale, rule: rule)
+    }
+
+    /// `LinearRules.backward`, booking what the layer keeps: its bias's share `Σ b ⊙ g_out` under the
+    /// gradient, or `R_out − R_in` under the Gamma rule (`RelevanceBudget`).
+    func linearBackward(_ linear: Linear, _ gOut: Tensor, rule: RelevanceRule, input: () throws -> Tensor) rethrows -> Tensor {
+        guard case .gamma(let gamma) = rule else {
+            ledger.biases += RelevanceLedger.biasShare(linear.bias, gOut)
+            return LinearRules.gradientBackward(linear, gOut)
+        }
+        let (gIn, kept) = LinearRules.gammaBackwardAccounted(linear, gOut, gamma: gamma, input: try input())
+        ledger.gammaRule += kept
+        return gIn
+    }
+
+    /// The output `γ ⊙ x̂ + β` `[n, d]` of a block norm (the input of the next linear map, for Gamma),
+    /// recomputed from the norm's cached input.
     func normOutput(_ norm: Norm, layer l: Int, site: NormSiteKind) throws -> Tensor {
-        affine(try tensor(.block(l, site.point(.normalized))), gamma: norm.weight, beta: norm.bias)
+        norm(try tensor(site.input(layer: l, placement: architecture.placement)))
     }
 
     /// `Σ_j a[t, j]·b[t, j]` per row `t` (fp64 accumulation) → `[rows]`.
@@ -151,6 +180,17 @@ enum NormSiteKind {
         switch self {
         case .ln1: .ln1(site)
         case .ln2: .ln2(site)
+        }
+    }
+
+    /// The hook point holding this norm's input `[n, d]` in block `l`: pre-norm `ln1` reads
+    /// `resid_pre` and `ln2` `resid_mid`; post-norm (BERT) `ln1` reads `resid_mid` and `ln2`
+    /// `resid_post` (docs/methods.md §0.3).
+    func input(layer l: Int, placement: NormPlacement) -> HookPoint {
+        switch (placement, self) {
+        case (.pre, .ln1): .block(l, .residPre)
+        case (.pre, .ln2), (.post, .ln1): .block(l, .residMid)
+        case (.post, .ln2): .block(l, .residPost)
         }
     }
 }

@@ -16,16 +16,59 @@ public struct Norm: Sendable {
         self.bias = bias
     }
 
-    /// Normalises `x [n, d]`, firing `scale` and `normalized` hooks through `fire`, and returns the
-    /// affine output `γ·normalized + β`.
-    func callAsFunction(_ x: Tensor, scalePoint: HookPoint, normalizedPoint: HookPoint,
-                        hooks: inout HookRun) throws -> Tensor {
-        var (normalized, scale) = switch kind {
+    /// The statistics of `x [n, d]`, before the affine part: `normalized` `x̂ [n, d]` = `(x−μ)/scale`
+    /// (LayerNorm) or `x/scale` (RMSNorm), and `scale [n, 1]`. The forward pass computes them with this
+    /// same kernel, so analyses that recompute `x̂` from a cached norm input get the forward's bits.
+    public func normalize(_ x: Tensor) -> (normalized: Tensor, scale: Tensor) {
+        switch kind {
         case .layerNorm(let eps): layerNormalize(x, eps: eps)
         case .rmsNorm(let eps): rmsNormalize(x, eps: eps)
         }
-        try hooks.fire(scalePoint, &scale)
-        try hooks.fire(normalizedPoint, &normalized)
-        return affine(normalized, gamma: weight, beta: bias)
+    }
+
+    /// The norm's output `γ ⊙ x̂ + β` `[n, d]` for `x [n, d]`, as the forward pass computes it (no hooks).
+    public func callAsFunction(_ x: Tensor) -> Tensor {
+        affine(normalize(x).normalized, gamma: weight, beta: bias)
+    }
+
+    /// Normalises `x [n, d]`, firing the `scale` and `normalized` hooks, and returns the output
+    /// `γ ⊙ x̂ + β`. As in TransformerLens: LayerNorm fires `hook_normalized` on the output (after `γ`,
+    /// `β`; its `LayerNorm`), RMSNorm on `x̂` before `γ` (its `RMSNorm`). Either way, what the hook
+    /// holds after any intervention is what the rest of the forward pass reads (for RMSNorm, times `γ`).
+    /// An edited `hook_scale` divides the (centred) input in its place, as TransformerLens's does.
+    func callAsFunction(_ x: Tensor, scalePoint: HookPoint, normalizedPoint: HookPoint,
+                        hooks: inout HookRun) throws -> Tensor {
+        var (normalized, scale) = normalize(x)
+        if hooks.interventions.touches(scalePoint) {
+            let statistic = scale
+            try hooks.fire(scalePoint, &scale)
+            if scale.storage != statistic.storage { normalized = divided(x, by: scale) }
+        } else {
+            try hooks.fire(scalePoint, &scale)
+        }
+        switch kind {
+        case .layerNorm:
+            var output = affine(normalized, gamma: weight, beta: bias)
+            try hooks.fire(normalizedPoint, &output)
+            return output
+        case .rmsNorm:
+            try hooks.fire(normalizedPoint, &normalized)
+            return affine(normalized, gamma: weight, beta: bias)
+        }
+    }
+
+    /// `(x − μ)/scale` (LayerNorm) or `x/scale` (RMSNorm) per row of `x [n, d]`, for an edited
+    /// `scale [n, 1]` (μ accumulated in Double).
+    private func divided(_ x: Tensor, by scale: Tensor) -> Tensor {
+        let d = x.dim(-1), rows = x.count / max(d, 1)
+        var out = x
+        let centred = if case .layerNorm = kind { true } else { false }
+        for r in 0..<rows {
+            var mean = 0.0
+            if centred { for j in 0..<d { mean += Double(x.storage[r * d + j]) } }
+            mean /= Double(max(d, 1))
+            for j in 0..<d { out.storage[r * d + j] = Float((Double(x.storage[r * d + j]) - mean) / Double(scale.storage[r])) }
+        }
+        return out
     }
 }

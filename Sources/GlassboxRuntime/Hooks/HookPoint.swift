@@ -1,9 +1,8 @@
 /// A named point in the forward pass where an activation can be captured or replaced.
 ///
 /// Names follow TransformerLens exactly (`blocks.3.attn.hook_pattern`), and so does what each name
-/// holds, `hook_normalized` of a LayerNorm excepted (docs/methods.md §0.5; checked against
-/// TransformerLens 2.18 on every GPT-2 fixture and on llama-gqa); `HookPoint(name:)` parses only
-/// full names and `name` prints them back. Shapes are for one sequence: TransformerLens's shape
+/// holds (docs/methods.md §0.5; every name checked against TransformerLens 2.18 on every GPT-2
+/// fixture and on llama-gqa); `HookPoint(name:)` parses only full names and `name` prints them back. Shapes are for one sequence: TransformerLens's shape
 /// with its leading `batch` axis dropped and the other axes in the same order (`[batch, pos,
 /// head_index, d_head]` → `[n, H, dh]`, `[batch, head_index, query_pos, key_pos]` → `[H, n, n]`,
 /// `[batch, pos, d_model]` → `[n, d]`). `n` positions, `d` model width, `H` query heads, `Hkv`
@@ -39,9 +38,11 @@ public enum NormSite: String, Hashable, Sendable, CaseIterable {
     /// `hook_scale` `[n, 1]`: `sqrt(mean((x-μ)²) + ε)` for LayerNorm, `sqrt(mean(x²) + ε)` for RMSNorm
     /// (TransformerLens `[batch, pos, 1]`).
     case scale = "hook_scale"
-    /// `hook_normalized` `[n, d]`: `(x-μ)/scale` (or `x/scale`), before the affine `γ`, `β`. Equal to
-    /// TransformerLens's for RMSNorm and for its folded `LayerNormPre`; TransformerLens's unfolded
-    /// `LayerNorm` fires it after `w`, `b`, i.e. at this value `·γ + β` (docs/methods.md §0.5).
+    /// `hook_normalized` `[n, d]`, as TransformerLens fires it: LayerNorm, the norm's output
+    /// `γ·(x-μ)/scale + β` (after the affine weight and bias, its `LayerNorm`); RMSNorm, `x/scale`
+    /// before the weight `γ` (its `RMSNorm`). An edit here is what the next layer reads (RMSNorm: times
+    /// `γ`). A LayerNorm's `(x-μ)/scale` itself has no hook point: recompute it from the norm's input
+    /// with `Norm.normalize` (docs/methods.md §0.5).
     case normalized = "hook_normalized"
 }
 
@@ -92,7 +93,8 @@ public enum BlockSite: Hashable, Sendable {
     case mlpOut
     /// `hook_resid_post` `[n, d]`: pre-norm: the block output; post-norm: `ln1(resid_mid) + mlp_out`.
     case residPost
-    /// `hook_normalized_resid_post` `[n, d]`: post-norm only: `ln2(resid_post)` after `γ`, `β` — the block output.
+    /// `hook_normalized_resid_post` `[n, d]`: post-norm only: the block output `ln2(resid_post)`
+    /// (the tensor `ln2.hook_normalized` holds, fired after it).
     case normalizedResidPost
 
     var suffix: String {

@@ -65,9 +65,9 @@ struct CheferSweep {
         return r
     }
 
-    /// `γ ⊙ x̂ + β` of a block norm.
+    /// The output `γ ⊙ x̂ + β` `[n, d]` of a block norm, recomputed from its cached input.
     func norm(_ norm: Norm, _ l: Int, _ site: NormSiteKind) throws -> Tensor {
-        affine(try tensor(.block(l, site.point(.normalized))), gamma: norm.weight, beta: norm.bias)
+        norm(try tensor(site.input(layer: l, placement: architecture.placement)))
     }
 
     /// MLP relprop: relevance at its input `[n, d]` from relevance at `hook_mlp_out`.
