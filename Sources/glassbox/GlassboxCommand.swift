@@ -9,6 +9,6 @@ struct GlassboxCommand: ParsableCommand {
         version: GlassboxVersion.string,
         subcommands: [InfoCommand.self, TokenizeCommand.self, PredictCommand.self, ExplainCommand.self,
                       AttentionCommand.self, LensCommand.self, ProjectCommand.self,
-                      NeuronsCommand.self, PatchCommand.self, TraceCommand.self, PathCommand.self, RenderCommand.self,
-                      VerifyCommand.self])
+                      NeuronsCommand.self, PatchCommand.self, TraceCommand.self, PathCommand.self, EvaluateCommand.self,
+                      RenderCommand.self, VerifyCommand.self])
 }

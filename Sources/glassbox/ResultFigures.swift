@@ -6,7 +6,7 @@ import Glassbox
 /// picture without the model.
 enum ResultFigures {
     /// The commands whose `--json` results `render` redraws.
-    static let renderable = ["explain", "attention", "lens", "project", "neurons", "patch", "trace", "path"]
+    static let renderable = ["explain", "attention", "lens", "project", "neurons", "patch", "trace", "path", "evaluate"]
     static var renderableList: String { renderable.dropLast().joined(separator: ", ") + " and " + renderable.last! }
 
     /// The picture of a `lens`, `project`, `neurons` or `attention` result; nil when the result
@@ -19,6 +19,7 @@ enum ResultFigures {
         case "attention": try attention(object)
         case "patch", "trace": try PatchFigures.figure(object)
         case "path": object["results"] == nil || (object["results"] as? [Any])?.isEmpty == true ? nil : try PatchFigures.figure(object)
+        case "evaluate": try EvaluationFigure.figure(object)
         case let other: throw JSONField.Problem(detail: "'\(other)' results have no picture")
         }
     }

@@ -719,7 +719,7 @@ final class HostileCatalogueTests: XCTestCase {
 
     nonisolated(unsafe) static let renderCases: [Case] = results.prefix(9).map { render($0.name) } + [
         Case(name: "render-predict-result", kind: .render, run: .args(["render", "../prepared/predict.json"] + draw),
-             outcomes: fails(1, "a predict result has no picture", "explain, attention, lens, project, neurons, patch, trace and path")),
+             outcomes: fails(1, "a predict result has no picture", "explain, attention, lens, project, neurons, patch, trace, path and evaluate")),
         Case(name: "render-tokenize-result", kind: .render, run: .args(["render", "../prepared/tokenize.json"] + draw),
              outcomes: fails(1, "a tokenize result has no picture")),
         Case(name: "render-info-result", kind: .render, run: .args(["render", "../prepared/info.json"] + draw),
@@ -727,7 +727,7 @@ final class HostileCatalogueTests: XCTestCase {
         Case(name: "render-triggers-only", kind: .render, run: .args(["render", "../prepared/triggers.json"] + draw),
              outcomes: fails(1, "no picture (trigger examples only)")),
         Case(name: "render-unknown-object", kind: .render, setup: { try $0.write("r.json", #"{"hello": 1}"#) },
-             run: .args(["render", "r.json"] + draw), outcomes: fails(1, "r.json", "explain, attention, lens, project, neurons, patch, trace and path")),
+             run: .args(["render", "r.json"] + draw), outcomes: fails(1, "r.json", "explain, attention, lens, project, neurons, patch, trace, path and evaluate")),
         Case(name: "render-broken-explain", kind: .render, setup: { try $0.write("r.json", #"{"command": "explain", "tokens": 3}"#) },
              run: .args(["render", "r.json"] + draw), outcomes: fails(1, "r.json", "not a readable explain result")),
         Case(name: "render-not-json", kind: .render, setup: { try $0.write("r.json", "not json at all") },

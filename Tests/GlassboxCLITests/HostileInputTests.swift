@@ -266,10 +266,10 @@ final class HostileInputTests: XCTestCase {
             XCTAssertEqual(output.status, 0, output.stderr)
             try Data(output.stdout.utf8).write(to: folder.appendingPathComponent("r.json"))
             try assertFails(["render", path("r.json")], status: 1,
-                            mentions: "\(arguments[0] == "info" ? "an" : "a") \(arguments[0]) result has no picture", "explain, attention, lens, project, neurons, patch, trace and path")
+                            mentions: "\(arguments[0] == "info" ? "an" : "a") \(arguments[0]) result has no picture", "explain, attention, lens, project, neurons, patch, trace, path and evaluate")
         }
         try write(#"{"hello": 1}"#, "bogus.json")
-        try assertFails(["render", path("bogus.json")], status: 1, mentions: path("bogus.json"), "explain, attention, lens, project, neurons, patch, trace and path")
+        try assertFails(["render", path("bogus.json")], status: 1, mentions: path("bogus.json"), "explain, attention, lens, project, neurons, patch, trace, path and evaluate")
         try write(#"{"command": "explain", "tokens": 3}"#, "broken.json")
         try assertFails(["render", path("broken.json")], status: 1, mentions: path("broken.json"), "explain")
         try write("not json at all", "text.json")

@@ -18,6 +18,10 @@ public struct SuffixBase: Sendable {
     public let isCausal: Bool
     /// `[n, d]`: the input of block 0 (embeddings, after the embedding norm where there is one).
     let embedded: Tensor
+    /// `[n, d]`: the token (or `[CLS]` + patch) embedding rows, `hook_embed`, before positions are added.
+    let tokenEmbeddings: Tensor
+    /// `[n]`: the token types of the input (empty for images and models without them).
+    let tokenTypes: [Int]
     /// Per layer `[n, Hkv, dh]`, post-RoPE (`hook_rot_k`; causal models only; empty otherwise).
     let keys: [Tensor]
     /// Per layer `[n, Hkv, dh]` (causal models only; empty otherwise).
@@ -30,10 +34,34 @@ public struct SuffixBase: Sendable {
     public var logits: Tensor { result.logits! }
 }
 
-/// One perturbed pass in a batch: where recomputation starts and how attention scores are edited.
+/// A replacement of input embedding rows: the `hook_embed` rows at `positions` (token
+/// embeddings, or `[CLS]` and patch projections of a ViT) become `rows`; position and token-type
+/// embeddings are added to them as usual, and the embedding norm (BERT) runs on the sum. This is
+/// how perturbation curves remove a token or a patch (docs/methods.md §10).
+public struct EmbeddingEdit: Sendable, Equatable {
+    /// The replaced positions, each at most once.
+    public let positions: [Int]
+    /// `[positions.count, d]`: the new `hook_embed` rows, in the order of `positions`.
+    public let rows: Tensor
+
+    /// Replaces the rows at `positions` by `rows [positions.count, d]` (checked when the batch runs).
+    public init(positions: [Int], rows: Tensor) {
+        (self.positions, self.rows) = (positions, rows)
+    }
+
+    /// Replaces every row at `positions` by the same vector `row [d]`.
+    public init(positions: [Int], row: [Float]) {
+        let storage = Array(positions.map { _ in row }.joined())
+        self.init(positions: positions, rows: Tensor(shape: [positions.count, row.count], storage: storage))
+    }
+}
+
+/// One perturbed pass in a batch: where recomputation starts, how attention scores are edited and
+/// which input embedding rows are replaced.
 public struct SuffixItem: Sendable, Equatable {
     /// The first recomputed position. In causal models positions before it are taken from the base
-    /// pass, so it must not exceed the first edited key. Bidirectional models recompute every position.
+    /// pass, so it must not exceed the first edited key or replaced embedding row. Bidirectional
+    /// models recompute every position.
     public let start: Int
     /// The edit (`nil`: none — the pass reproduces the base pass).
     public let edit: AttentionScoreEdit?
@@ -43,11 +71,13 @@ public struct SuffixItem: Sendable, Equatable {
     public let startLayer: Int
     /// Activations replaced during the pass (activation patching).
     public let patches: [ActivationPatch]
+    /// Input embedding rows replaced before block 0 (`nil`: none).
+    public let embedding: EmbeddingEdit?
 
     /// A pass recomputing positions `start...` from layer `startLayer` with `edit` applied and
     /// `patches` spliced in (checked when the batch runs).
     public init(start: Int, edit: AttentionScoreEdit?, startLayer: Int = 0, patches: [ActivationPatch] = []) {
-        (self.start, self.edit, self.startLayer, self.patches) = (start, edit, startLayer, patches)
+        (self.start, self.edit, self.startLayer, self.patches, self.embedding) = (start, edit, startLayer, patches, nil)
     }
 
     /// A patched pass that starts where its patches can first change anything: at the lowest patched
@@ -56,6 +86,17 @@ public struct SuffixItem: Sendable, Equatable {
     public init(patches: [ActivationPatch]) {
         self.init(start: patches.flatMap(\.positions).min() ?? 0, edit: nil,
                   startLayer: patches.map(\.layer).min() ?? 0, patches: patches)
+    }
+
+    /// A pass recomputing positions `start...` with the input embedding rows of `embedding`
+    /// replaced (and `edit`, if any, applied to the attention scores); it starts at layer 0.
+    public init(start: Int, embedding: EmbeddingEdit, edit: AttentionScoreEdit? = nil) {
+        (self.start, self.edit, self.startLayer, self.patches, self.embedding) = (start, edit, 0, [], embedding)
+    }
+
+    /// Starts at the first replaced row (the earliest position the replacement can change).
+    public init(embedding: EmbeddingEdit) {
+        self.init(start: max(0, embedding.positions.min() ?? 0), embedding: embedding)
     }
 
     /// Starts at the edit's first key (the earliest position it can change).
@@ -83,6 +124,11 @@ public struct SuffixOptions: Sendable {
 public enum SuffixError: Error, LocalizedError, Equatable {
     /// The model (its `model_type` given) has no output layer, so there are no logits to compare.
     case noHead(String)
+    /// Item `item` replaces embedding row `position`, outside `0..<length`, or gives a replacement
+    /// of the wrong shape (`position` is -1 then).
+    case embeddingOutOfRange(item: Int, position: Int, length: Int)
+    /// In a causal model, item `item` starts after its replaced embedding row `position`.
+    case startAfterReplacedRow(item: Int, start: Int, position: Int)
     /// Item `item`'s `start` is outside `0..<length`.
     case startOutOfRange(item: Int, start: Int, length: Int)
     /// In a causal model, item `item` starts after its edited key `key`, so positions it would
@@ -108,6 +154,11 @@ public enum SuffixError: Error, LocalizedError, Equatable {
         switch self {
         case .noHead(let type):
             "this \(type) model has no prediction head, so there are no logits to perturb"
+        case .embeddingOutOfRange(let item, let position, let n):
+            position < 0 ? "perturbation \(item): the replacement rows do not match the positions and the model width"
+                : "perturbation \(item): embedding row \(position) is outside the input (0..<\(n))"
+        case .startAfterReplacedRow(let item, let start, let position):
+            "perturbation \(item): start \(start) is after the replaced embedding row \(position)"
         case .startOutOfRange(let item, let start, let n):
             "perturbation \(item): start \(start) is outside the input (0..<\(n))"
         case .startAfterEditedKey(let item, let start, let key):
@@ -152,7 +203,7 @@ extension TransformerModel {
         let keys = arch.scoredKey                            // the rotated keys in rotary models
         let engine: @Sendable (HookPoint) -> Bool = { point in
             switch point {
-            case .block(0, .residPre): true
+            case .block(0, .residPre), .embed: true
             case .block(_, .residPre): keepResiduals
             case .block(let l, let site) where site == keys || site == .v: causal && l < layers
             default: false
@@ -164,7 +215,9 @@ extension TransformerModel {
         let cache = result.cache
         let embedded = cache[.block(0, .residPre)]!
         let n = embedded.shape[0]
+        let types: [Int] = if case .tokens(let ids, let t) = input { t ?? Array(repeating: 0, count: ids.count) } else { [] }
         return SuffixBase(result: result, logitRows: rows, length: n, isCausal: causal, embedded: embedded,
+                          tokenEmbeddings: cache[.embed]!, tokenTypes: types,
                           keys: causal ? (0..<layers).map { cache[.block($0, keys)]! } : [],
                           values: causal ? (0..<layers).map { cache[.block($0, .v)]! } : [],
                           residuals: keepResiduals ? (0..<layers).map { cache[.block($0, .residPre)]! } : [])

@@ -52,7 +52,8 @@ extension TransformerModel {
         let total = items.indices.reduce(0) { $0 + rows[$1] * (architecture.layers - items[$1].startLayer) }
         var done = 0
         for chunk in chunks {
-            let logits = try runChunk(base: base, items: Array(chunk).map { (starts[$0], items[$0].edit, rows[$0] > 0) },
+            let logits = try runChunk(base: base, items: Array(chunk).map {
+                                          (starts[$0], items[$0].edit, items[$0].embedding, rows[$0] > 0) },
                                       startLayer: items[chunk.lowerBound].startLayer,
                                       patches: Array(chunk).map { items[$0].patches },
                                       read: read) { layerRows in
@@ -98,6 +99,17 @@ extension TransformerModel {
             for patch in item.patches { try validate(patch, item: i, startLayer: item.startLayer,
                                                      start: base.isCausal ? item.start : 0, length: n) }
         }
+        let width = base.tokenEmbeddings.shape[1]
+        for (i, item) in items.enumerated() {
+            guard let embedding = item.embedding else { continue }
+            guard embedding.rows.shape == [embedding.positions.count, width] else {
+                throw SuffixError.embeddingOutOfRange(item: i, position: -1, length: n)
+            }
+            for p in embedding.positions {
+                guard p >= 0 && p < n else { throw SuffixError.embeddingOutOfRange(item: i, position: p, length: n) }
+                if base.isCausal && p < item.start { throw SuffixError.startAfterReplacedRow(item: i, start: item.start, position: p) }
+            }
+        }
     }
 
     private func validate(_ patch: ActivationPatch, item i: Int, startLayer: Int, start: Int, length n: Int) throws {
@@ -123,10 +135,11 @@ extension TransformerModel {
     /// each item's logits rows.
     ///
     /// - Parameters:
-    ///   - items: `(start, edit, computed)` per item; items not computed return the base logits.
+    ///   - items: `(start, edit, embedding, computed)` per item; items not computed return the base logits.
     ///   - read: the sorted positions the head reads.
     ///   - progress: called after each layer with the rows it processed.
-    private func runChunk(base: SuffixBase, items: [(start: Int, edit: AttentionScoreEdit?, computed: Bool)],
+    private func runChunk(base: SuffixBase,
+                          items: [(start: Int, edit: AttentionScoreEdit?, embedding: EmbeddingEdit?, computed: Bool)],
                           startLayer: Int, patches: [[ActivationPatch]],
                           read: [Int], progress: (Int) -> Void) throws -> [Tensor] {
         let arch = architecture, n = base.length
@@ -181,6 +194,26 @@ extension TransformerModel {
         }
 
         var x = (startLayer == 0 ? base.embedded : base.residuals[startLayer]).gatherRows(positions)   // [R, d]
+        for (slot, c) in computed.enumerated() {
+            guard let embedding = items[c].embedding else { continue }   // embedding items start at layer 0
+            // The item's own first residual [n, d]: hook_embed with its rows replaced, positions added.
+            var embed = base.tokenEmbeddings
+            let d = embed.shape[1]
+            embed.withUnsafeMutableBufferPointer { e in
+                embedding.rows.withUnsafeBufferPointer { r in
+                    for (i, p) in embedding.positions.enumerated() {
+                        (e.baseAddress! + p * d).update(from: r.baseAddress! + i * d, count: d)
+                    }
+                }
+            }
+            let own = try weights.embeddings.addPositions(to: embed, tokenTypes: base.tokenTypes, hooks: &hooks)
+            let s = items[c].start
+            x.withUnsafeMutableBufferPointer { xb in
+                own.withUnsafeBufferPointer { ob in
+                    (xb.baseAddress! + rowOffsets[slot] * d).update(from: ob.baseAddress! + s * d, count: (n - s) * d)
+                }
+            }
+        }
         for (l, block) in weights.blocks.enumerated() where l >= startLayer {
             let (itemRows, selection) = l == arch.layers - 1 ? layout(last: true) : fullLayout
             let qPositions = selection.map { $0.map { positions[$0] } } ?? positions

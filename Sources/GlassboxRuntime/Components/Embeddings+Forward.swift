@@ -38,8 +38,9 @@ extension EmbeddingWeights {
         return try addPositions(to: embed, tokenTypes: [], hooks: &hooks)
     }
 
-    /// `embed + positions (+ token types)`, then the embedding norm where there is one.
-    private func addPositions(to embed: Tensor, tokenTypes: [Int], hooks: inout HookRun) throws -> Tensor {
+    /// `embed + positions (+ token types)`, then the embedding norm where there is one: the first
+    /// residual stream `[n, d]` from token (or patch) embedding rows `embed [n, d]`.
+    func addPositions(to embed: Tensor, tokenTypes: [Int], hooks: inout HookRun) throws -> Tensor {
         let n = embed.shape[0]
         var sum = embed
         if let position {

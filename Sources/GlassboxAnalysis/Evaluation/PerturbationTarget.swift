@@ -1,0 +1,36 @@
+import Foundation
+import GlassboxRuntime
+
+/// What a perturbation curve reads after each removal (docs/methods.md §10.1).
+public enum PerturbationTarget: Sendable {
+    /// Token `id` predicted at `position` (causal or masked language models): its logit and its
+    /// softmax probability over the vocabulary.
+    case token(id: Int, position: Int)
+    /// Class `index` of a classifier: its logit and its softmax probability over the labels.
+    case label(Int)
+    /// Encoders without a head: the cosine similarity of the mean-pooled final hidden state to that
+    /// of `other` (sentence-transformers' comparison); value and "probability" are both the cosine.
+    case similarity(to: ModelInput)
+}
+
+/// The target's reading on one (perturbed) input.
+public struct TargetReading: Sendable, Equatable {
+    /// The target's logit (or the similarity).
+    public let value: Float
+    /// The target's softmax probability (or the similarity).
+    public let probability: Float
+
+    /// A reading from its two numbers.
+    public init(value: Float, probability: Float) {
+        (self.value, self.probability) = (value, probability)
+    }
+
+    /// Reads `index` from one row of logits `[V]`: the logit and its softmax probability
+    /// (computed in Double, max-subtracted).
+    public static func from(logits row: ArraySlice<Float>, index: Int) -> TargetReading {
+        let top = Double(row.max() ?? 0)
+        let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }
+        let value = row[row.startIndex + index]
+        return TargetReading(value: value, probability: Float(exp(Double(value) - top) / sum))
+    }
+}

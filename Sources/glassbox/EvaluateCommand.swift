@@ -1,0 +1,152 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox evaluate`: how faithful each attribution method is on this model — perturbation curves
+/// (MoRF, LeRF), ABPC, AOPC comprehensiveness and sufficiency with bootstrap intervals, against a
+/// random ranking; optionally the cascading randomisation check (docs/methods.md §10).
+struct EvaluateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "evaluate",
+        abstract: "Which explanation can you trust? Perturbation curves, ABPC and AOPC per method, and a randomisation check.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Argument(help: "One prompt to evaluate on (or use --prompts / --images).") var text: String?
+    @Option(help: ArgumentHelp("A file of inputs: one text per line, or JSONL records {\"text\": …} or {\"ids\": […]} with optional \"target\" and \"compare\".",
+                               valueName: "file"))
+    var prompts: String?
+    @Option(help: ArgumentHelp("A folder of PNG images (vision models).", valueName: "folder")) var images: String?
+    @Option(help: ArgumentHelp("Methods to compare, comma-separated (default: all of \(EvaluatedMethod.allCases.map(\.rawValue).joined(separator: ","))); the random ranking is always added.",
+                               valueName: "a,b,…"))
+    var methods: String?
+    @Option(parsing: .unconditional, help: "Equal fractions removed step by step (default 10; with fewer units, at most one per step).")
+    var steps = 10
+    @Option(help: ArgumentHelp("What a removed token's input embedding becomes: zero, mean (of the embedding table) or token:ID. Image patches always take the mean pixel value.",
+                               valueName: "zero|mean|token:ID"))
+    var baseline = "zero"
+    @Option(parsing: .unconditional, help: "Evaluate at most this many inputs (the first ones).") var limit: Int?
+    @Option(help: "Encoders without a head: evaluate the cosine similarity of each input to this text.") var compare: String?
+    @Option(parsing: .unconditional, help: "Seeds of the random ranking, averaged (default 5).") var randomSeeds = 5
+    @Flag(help: "Let the explained position itself be removed too (kept by default).") var includeTargetPosition = false
+    @Option(parsing: .unconditional,
+            help: "Run the cascading randomisation check (Adebayo et al. 2018) on the first N inputs (default 0: off).")
+    var randomization = 0
+    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/evaluate-MODEL.png).") var out: String?
+    @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
+
+    func validate() throws {
+        let given = [text != nil, prompts != nil, images != nil].filter { $0 }.count
+        if given != 1 { throw ValidationError(given == 0 ? "no input: give a prompt, --prompts FILE or --images FOLDER" : "give one input: a prompt, --prompts or --images") }
+        if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
+        if randomSeeds < 1 { throw ValidationError("--random-seeds must be at least 1, got \(randomSeeds)") }
+        if randomization < 0 { throw ValidationError("--randomization must not be negative, got \(randomization)") }
+        if PerturbationBaseline(parsing: baseline) == nil {
+            throw ValidationError("--baseline must be zero, mean or token:ID, got '\(baseline)'")
+        }
+        if let methods { _ = try EvaluatedMethod.parseList(methods) }
+    }
+
+    func run() throws {
+        let loaded = try modelOptions.load(image: images != nil)
+        let model = loaded.model, arch = model.architecture
+        let sources: [EvaluationSource]
+        if let prompts {
+            sources = try EvaluationInputs.read(prompts: prompts, limit: limit)
+        } else if let images {
+            sources = try EvaluationInputs.read(images: images, limit: limit)
+        } else {
+            guard let text, !text.isEmpty else { throw CLIError.emptyInput }
+            sources = [EvaluationSource(text: text, origin: "the prompt")]
+        }
+        let similarity = compare != nil || sources.contains { $0.compare != nil }
+        if arch.head == .none && !similarity {
+            throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; evaluate a similarity with --compare TEXT (or \"compare\" in JSONL)")
+        }
+        var chosen = try methods.map(EvaluatedMethod.parseList) ?? EvaluatedMethod.allCases
+        if similarity, chosen.contains(.atman) {
+            if methods != nil { throw UsageMistake("atman needs a prediction head; leave it out of --methods for a similarity (--compare)") }
+            chosen.removeAll { $0 == .atman }
+        }
+        let parsedBaseline = PerturbationBaseline(parsing: baseline)!
+        let textRow: [Float]? = arch.image == nil ? try parsedBaseline.row(for: model) : nil
+        var report = EvaluationReport(methods: (chosen.map(\.rawValue) + ["random"]).map { EvaluationReport.MethodResult(name: $0) },
+                                      steps: steps, baseline: arch.image == nil ? parsedBaseline.description : "mean-pixel")
+        if similarity { report.quantity = "similarity" }
+        let progress = AtMan.stderrProgress(label: "evaluate")
+        var kept: [EvaluationItem] = []
+        for (index, source) in sources.enumerated() {
+            progress(index, sources.count)
+            let item = try EvaluationItem.prepare(source, loaded: loaded, compare: compare, includeTargetPosition: includeTargetPosition)
+            guard !item.units.isEmpty else {
+                Console.note("\nskipped \(EvaluationProblem.nothingToRemove(source.origin).errorDescription!)")
+                continue
+            }
+            let row: [Float] = if case .pixels(let pixels) = item.prepared.modelInput {
+                try PerturbationBaseline.meanPixelRow(for: model, pixels: pixels)
+            } else { textRow! }
+            let runner = try PerturbationRunner(model: model, input: item.prepared.modelInput, target: item.perturbation, baselineRow: row)
+            let scorings = try chosen.map { try item.scores($0, model: model) }
+            var curves = try runner.curves(scorings, units: item.units, steps: steps)
+            curves.append(try runner.randomCurves(units: item.units, steps: steps, seeds: (0..<randomSeeds).map(UInt64.init)))
+            for (m, c) in curves.enumerated() {
+                report.methods[m].curves.append(c)
+                report.methods[m].metrics.append(FaithfulnessMetrics(c))
+            }
+            report.inputs.append(describe(item, source: source, original: runner.original))
+            if kept.count < randomization { kept.append(item) }
+        }
+        progress(sources.count, sources.count)
+        guard !report.inputs.isEmpty else { throw EvaluationProblem.noInputLeft }
+        if randomization > 0 {
+            let check = AtMan.stderrProgress(label: "randomisation")
+            report.randomization = try RandomizationCheck.run(model, methods: chosen.map(\.rawValue), inputs: kept.count,
+                                                              progress: { check($0, $1) }) { m, name, i in
+                let scores = try kept[i].scores(EvaluatedMethod(rawValue: name)!, model: m)
+                return kept[i].units.map { scores[$0] }
+            }
+        }
+        let explainsTokens = !similarity && arch.head.predictsTokens
+        let protocolInfo: [String: Any] = [
+            "removal": arch.image == nil ? "input embedding replaced by the baseline" : "patch pixels replaced by the image's mean pixel value (per channel)",
+            "explainedPositionKept": explainsTokens ? !includeTargetPosition : NSNull(), "specialTokensKept": true,
+            "counts": "round(j · units / steps), halves up", "randomSeeds": randomSeeds,
+            "bootstrap": ["resamples": 1000, "level": 0.95, "seed": Int(report.bootstrapSeed)],
+        ]
+        let object = report.json(model: loaded.jsonDescription, protocolInfo: protocolInfo)
+        try JSONOutput.check(object)
+        let url = try PictureOutput.url(out, defaultName: "evaluate-\(PictureOutput.slug(loaded.spec))")
+        let output = OutputTransaction()
+        let picture = try output.render(try EvaluationFigure.figure(object), to: url)
+        for warning in picture.warnings { Console.note("warning: \(warning)") }
+        if json {
+            try Console.json(object)
+            try output.commit()
+            Console.note("picture: \(url.path)")
+            return
+        }
+        let count = report.inputs.count
+        let kind = (arch.image != nil ? "image" : "input") + (count == 1 ? "" : "s")
+        let what = similarity ? "the similarity of \(count) pair\(count == 1 ? "" : "s")" : "\(count) \(kind)"
+        let position = explainsTokens ? (includeTargetPosition ? ", explained position removable" : ", explained position kept") : ""
+        let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
+            + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"
+        print(report.table(header: header))
+        print("picture: \(url.path)")
+        try output.commit()
+    }
+
+    private func describe(_ item: EvaluationItem, source: EvaluationSource, original: TargetReading) -> [String: Any] {
+        var entry: [String: Any] = ["origin": source.origin, "length": item.prepared.count, "units": item.units.count]
+        if let prompt = item.prepared.prompt { entry["text"] = prompt }
+        if !item.prepared.ids.isEmpty { entry["ids"] = item.prepared.ids }
+        if item.prepared.imagePath != nil { entry["image"] = source.origin }
+        var target: [String: Any] = ["position": item.target.position, "text": item.target.text,
+                                     "value": EvaluationReport.number(original.value),
+                                     "prob": EvaluationReport.number(original.probability)]
+        if let id = item.target.id { target["id"] = id }
+        if let comparison = item.comparison { target["compare"] = comparison.text }
+        entry["target"] = target
+        return entry
+    }
+}

@@ -1,0 +1,130 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// The attribution methods `glassbox evaluate` compares (flow is left out: it is a max-flow per
+/// input and slow; the random ranking is always added).
+enum EvaluatedMethod: String, CaseIterable {
+    case attnlrp, cpLRP = "cp-lrp", gradInput = "grad-input", gae, chefer, atman, rollout, attention
+
+    /// Parses `a,b,…`; an unknown name is a usage error listing the known ones.
+    static func parseList(_ text: String) throws -> [EvaluatedMethod] {
+        let names = text.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        guard !names.isEmpty else { throw ValidationError("--methods is empty; give names such as attnlrp,atman") }
+        var seen = Set<EvaluatedMethod>()
+        return try names.compactMap { name in
+            guard let method = EvaluatedMethod(rawValue: name) else {
+                throw ValidationError("unknown method '\(name)' in --methods; known: \(allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            return seen.insert(method).inserted ? method : nil
+        }
+    }
+
+    /// Whether the method can explain a similarity (encoders without a head): AtMan needs logits.
+    var explainsSimilarity: Bool { self != .atman }
+}
+
+/// One input ready to evaluate: the model input, its target, and the positions that may be removed.
+struct EvaluationItem {
+    let prepared: PreparedInput
+    let target: ResolvedTarget
+    /// The perturbation target the curves read.
+    let perturbation: PerturbationTarget
+    /// The second input of a similarity pair.
+    let comparison: Comparison?
+    /// The removable positions: not special tokens, not `[CLS]` of an image, and (unless asked) not
+    /// the explained position of a token prediction.
+    let units: [Int]
+
+    /// Tokenizes (or reads) `source` and resolves its target like `explain` does.
+    static func prepare(_ source: EvaluationSource, loaded: LoadedModel, compare: String?,
+                        includeTargetPosition: Bool) throws -> EvaluationItem {
+        let arch = loaded.model.architecture
+        let prepared: PreparedInput
+        if let image = source.image {
+            guard let geometry = arch.image else { throw InputProblem.imageForTextModel(arch.modelType) }
+            let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
+            prepared = PreparedInput(modelInput: try loaded.context.input(image: image), ids: [], texts: texts, spans: nil,
+                                     prompt: nil, encoding: nil, imagePath: image.path)
+        } else {
+            if arch.image != nil { throw InputProblem.imageRequired(arch.modelType) }
+            let tokenized: TokenizedInput
+            if let ids = source.ids {
+                tokenized = TokenizedInput(ids: ids, encoding: nil, prompt: nil)
+            } else {
+                let text = source.text ?? ""
+                let encoding = try loaded.tokenizer.get().encode(text)
+                guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(text) }
+                tokenized = TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: text)
+            }
+            prepared = PreparedInput(modelInput: .tokens(tokenized.ids, types: tokenized.encoding?.typeIDs), ids: tokenized.ids,
+                                     texts: tokenized.texts(loaded), spans: tokenized.encoding?.offsets, prompt: tokenized.prompt,
+                                     encoding: tokenized.encoding, imagePath: nil)
+        }
+        let comparison = try Comparison.prepare(loaded, text: source.compare ?? compare, ids: nil)
+        let target: ResolvedTarget
+        let perturbation: PerturbationTarget
+        if let comparison {
+            target = ResolvedTarget(position: 0, id: nil, text: comparison.text, logit: nil, probability: nil)
+            perturbation = .similarity(to: comparison.input)
+        } else {
+            target = try TargetResolver(loaded: loaded, prepared: prepared)
+                .resolve(position: nil, text: source.targetText, id: source.targetID)
+            guard let id = target.id else { throw TargetProblem.noHead(arch.modelType) }
+            perturbation = arch.head.predictsTokens ? .token(id: id, position: target.position) : .label(id)
+        }
+        let special = prepared.encoding?.specialTokensMask ?? []
+        var units = Array(0..<prepared.count).filter { !(special.indices.contains($0) && special[$0]) }
+        if arch.image != nil { units.removeAll { $0 == 0 } }
+        if case .token = perturbation, !includeTargetPosition { units.removeAll { $0 == target.position } }
+        if arch.mask == .causal, case .token(_, let position) = perturbation { units.removeAll { $0 > position } }
+        return EvaluationItem(prepared: prepared, target: target, perturbation: perturbation, comparison: comparison, units: units)
+    }
+
+    /// What gradient methods differentiate: the target's logit, or the similarity.
+    var relevanceTarget: RelevanceTarget {
+        if case .similarity(let other) = perturbation { return .similarity(to: other, measure: .cosine) }
+        return .token(target.id ?? 0, position: target.position)
+    }
+
+    /// The method's scores `[n]` for this item under `model` (the loaded one, or a randomised copy).
+    func scores(_ method: EvaluatedMethod, model: TransformerModel) throws -> [Float] {
+        let input = prepared.modelInput, arch = model.architecture
+        switch method {
+        case .attnlrp, .cpLRP, .gradInput:
+            let kind: RelevanceMethod = method == .attnlrp ? .attnLRP : method == .cpLRP ? .cpLRP : .gradientTimesInput
+            return try Relevance.explain(model, input, target: relevanceTarget, options: RelevanceOptions(method: kind))
+                .tokenScores(image: arch.image).scores
+        case .gae:
+            return try GenericAttentionExplainability.explain(model, input, target: relevanceTarget).scores
+        case .chefer:
+            return try TransformerAttribution.explain(model, input, target: relevanceTarget).scores
+        case .atman:
+            guard let id = target.id else { throw EvaluationProblem.needsLogits(method.rawValue) }
+            let atmanTarget: AtMan.Target = arch.head.predictsTokens ? .token(id: id, position: target.position) : .label(id)
+            return try AtMan.explain(model, input, target: atmanTarget).scores.scores
+        case .rollout:
+            return try AttentionRollout.explain(model, input, position: target.position).scores
+        case .attention:
+            return try AttentionMaps.explainLastLayer(model, input, position: target.position).scores
+        }
+    }
+}
+
+/// Mistakes specific to `glassbox evaluate`.
+enum EvaluationProblem: Error, LocalizedError {
+    case needsLogits(String)
+    case nothingToRemove(String)
+    case noInputLeft
+
+    var errorDescription: String? {
+        switch self {
+        case .needsLogits(let method):
+            "\(method) needs a prediction head; on a similarity (--compare) leave it out of --methods"
+        case .nothingToRemove(let origin):
+            "\(origin): no token can be removed (only special tokens and the explained position)"
+        case .noInputLeft:
+            "no input could be evaluated (each was skipped; the notes above say why)"
+        }
+    }
+}

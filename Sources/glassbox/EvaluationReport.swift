@@ -1,0 +1,140 @@
+import Foundation
+import Glassbox
+
+/// The results of `glassbox evaluate` per method: every input's curves and metrics, and the means
+/// with bootstrap intervals (docs/methods.md §10).
+struct EvaluationReport {
+    /// One method's (or the random ranking's) results.
+    struct MethodResult {
+        let name: String
+        /// Per input, in input order.
+        var curves: [PerturbationCurves] = []
+        var metrics: [FaithfulnessMetrics] = []
+
+        func interval(_ value: (FaithfulnessMetrics) -> Double, seed: UInt64) -> MeanInterval {
+            MeanInterval.bootstrap(metrics.map(value), seed: seed)
+        }
+
+        /// The mean probability curve over inputs (`morf` or `lerf`).
+        func meanCurve(_ which: KeyPath<PerturbationCurves, PerturbationCurve>) -> [Double] {
+            guard let first = curves.first else { return [] }
+            return first[keyPath: which].probabilities.indices.map { j in
+                curves.reduce(0.0) { $0 + Double($1[keyPath: which].probabilities[j]) } / Double(curves.count)
+            }
+        }
+    }
+
+    var methods: [MethodResult]
+    /// Per evaluated input: its origin, text, target and unit count.
+    var inputs: [[String: Any]] = []
+    let steps: Int
+    let baseline: String
+    /// `probability`, or `similarity` for similarity pairs: what the curves hold.
+    var quantity = "probability"
+    let bootstrapSeed: UInt64 = 0
+    var randomization: RandomizationCheck.Result?
+
+    /// A Float as the JSON number with the fewest digits that reads back as the same Float (keeps
+    /// result files about half the size of the full Double expansion).
+    static func number(_ value: Float) -> Double { Double(value.description) ?? Double(value) }
+
+    func json(model: [String: Any], protocolInfo: [String: Any]) -> [String: Any] {
+        var object: [String: Any] = [
+            "glassbox": GlassboxVersion.string, "model": model, "command": "evaluate", "baseline": baseline,
+            "steps": PerturbationSchedule.fractions(steps: steps), "protocol": protocolInfo, "inputs": inputs,
+            "quantity": quantity,
+        ]
+        object["methods"] = methods.map { m -> [String: Any] in
+            let abpc = m.interval(\.abpc, seed: bootstrapSeed)
+            let comp = m.interval(\.comprehensiveness, seed: bootstrapSeed)
+            let suff = m.interval(\.sufficiency, seed: bootstrapSeed)
+            return [
+                "method": m.name, "abpc": abpc.mean, "abpcInterval": [abpc.lower, abpc.upper],
+                "comprehensiveness": comp.mean, "comprehensivenessInterval": [comp.lower, comp.upper],
+                "sufficiency": suff.mean, "sufficiencyInterval": [suff.lower, suff.upper],
+                "morf": m.meanCurve(\.morf), "lerf": m.meanCurve(\.lerf),
+                "inputs": zip(m.curves, m.metrics).map { c, x -> [String: Any] in
+                    ["morf": c.morf.probabilities.map(Self.number), "lerf": c.lerf.probabilities.map(Self.number),
+                     "morfLogit": c.morf.values.map(Self.number), "lerfLogit": c.lerf.values.map(Self.number),
+                     "counts": c.counts, "abpc": x.abpc, "comprehensiveness": x.comprehensiveness, "sufficiency": x.sufficiency]
+                },
+            ]
+        }
+        if let randomization {
+            object["randomization"] = [
+                "stages": randomization.stages, "threshold": randomization.threshold,
+                "methods": randomization.methods.map { m -> [String: Any] in
+                    ["method": m.method, "correlations": m.correlations.map { $0.isNaN ? NSNull() : $0 as Any }, "flagged": m.flagged]
+                },
+            ]
+        }
+        return object
+    }
+
+    /// The table printed on stdout: methods by ABPC, best first.
+    func table(header: String) -> String {
+        var lines = [header]
+        lines.append("  method        ABPC ↑ [95% CI]              comprehensiveness ↑ [95% CI]  sufficiency ↓ [95% CI]")
+        let rows = methods.map { m in
+            (m, m.interval(\.abpc, seed: bootstrapSeed), m.interval(\.comprehensiveness, seed: bootstrapSeed),
+             m.interval(\.sufficiency, seed: bootstrapSeed))
+        }.sorted { $0.1.mean > $1.1.mean }
+        func cell(_ x: MeanInterval) -> String {
+            String(format: "%+.4f [%+.4f, %+.4f]", x.mean, x.lower, x.upper)
+        }
+        for (m, abpc, comp, suff) in rows {
+            lines.append("  " + m.name.padding(toLength: 12, withPad: " ", startingAt: 0) + "  " + cell(abpc) + "    "
+                         + cell(comp) + "    " + cell(suff))
+        }
+        if let randomization {
+            lines.append("")
+            lines.append("randomisation check (Adebayo et al. 2018): Spearman ρ with the original scores, top blocks randomised")
+            lines.append("  method        " + randomization.stages.map { String(format: "%6@", "top \($0)" as NSString) }.joined(separator: "  "))
+            for m in randomization.methods {
+                let cells = m.correlations.map { $0.isNaN ? "   n/a" : String(format: "%+6.3f", $0) }.joined(separator: "  ")
+                lines.append("  " + m.method.padding(toLength: 12, withPad: " ", startingAt: 0) + "  " + cells
+                             + (m.flagged ? "  ← unchanged (ρ ≥ \(randomization.threshold)): insensitive to the model" : ""))
+            }
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// The picture of an `evaluate` result: mean MoRF (solid) and LeRF (dashed) probability curves
+/// per method, one colour per method, the random ranking in black. Drawn from the JSON object, so
+/// `glassbox render` redraws it without the model.
+enum EvaluationFigure {
+    static func figure(_ object: [String: Any]) throws -> LineChart {
+        let fractions = try JSONField.value(object, "steps", [Any].self, "a list").map { value -> Double in
+            guard let number = value as? NSNumber else { throw JSONField.Problem(detail: "'steps' holds a non-number") }
+            return number.doubleValue
+        }
+        let methods = try JSONField.objects(object, "methods")
+        guard !methods.isEmpty else { throw JSONField.Problem(detail: "'methods' is empty") }
+        var series: [LineChart.Series] = []
+        var colorIndex = 0
+        for method in methods {
+            let name = try JSONField.string(method, "method")
+            // The random ranking in black; methods skip category10's grey (index 7), kept for nothing else.
+            if colorIndex == 7 { colorIndex += 1 }
+            let color: RGBA = name == "random" ? RGBA(0.1, 0.1, 0.1) : Palette.color(colorIndex)
+            if name != "random" { colorIndex += 1 }
+            for (key, dashed) in [("morf", false), ("lerf", true)] {
+                let values = try JSONField.value(method, key, [Any].self, "a list").map { value -> Double in
+                    guard let number = value as? NSNumber else { throw JSONField.Problem(detail: "'\(key)' of \(name) holds a non-number") }
+                    return number.doubleValue
+                }
+                guard values.count == fractions.count else {
+                    throw JSONField.Problem(detail: "'\(key)' of \(name) has \(values.count) values for \(fractions.count) steps")
+                }
+                series.append(LineChart.Series(name: "\(name) \(dashed ? "LeRF" : "MoRF")", values: values, x: fractions,
+                                               color: color, dashed: dashed))
+            }
+        }
+        let model = (try? JSONField.string(try JSONField.object(object, "model"), "name")).map { PictureOutput.slug($0) } ?? "model"
+        let count = (object["inputs"] as? [Any])?.count
+        let title = "Perturbation curves · \(model)\(count.map { " · \($0) input\($0 == 1 ? "" : "s")" } ?? "") · baseline \((object["baseline"] as? String) ?? "?")"
+        return LineChart(series: series, title: title, xLabel: "fraction of units removed (MoRF solid, LeRF dashed)",
+                         yLabel: (object["quantity"] as? String) == "similarity" ? "similarity (mean)" : "target probability (mean)")
+    }
+}

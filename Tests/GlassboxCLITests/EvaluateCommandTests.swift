@@ -1,0 +1,143 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// `glassbox evaluate` end to end: the JSON shape the issue fixes, curves that agree with the
+/// library run directly, `render` redrawing the result, the table, and bad input.
+final class EvaluateCommandTests: XCTestCase {
+    func temporary(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-evaluate-\(UUID().uuidString)-\(name)")
+    }
+
+    func testJSONShapeAndCurvesOnAJSONLFile() throws {
+        let file = temporary("inputs.jsonl"), out = temporary("curves.png"), saved = temporary("result.json"), redrawn = temporary("redrawn.svg")
+        defer { for url in [file, out, saved, redrawn] { try? FileManager.default.removeItem(at: url) } }
+        let inputs = [[3, 14, 15, 92, 65, 35, 89], [7, 1, 8, 2, 8, 18, 28, 4, 5]]
+        try (inputs.map { "{\"ids\": \($0)}" } + ["{\"ids\": [5, 6, 7, 8], \"target\": 11}"]).joined(separator: "\n")
+            .write(to: file, atomically: true, encoding: .utf8)
+        let output = try runGlassbox(["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", file.path,
+                                      "--methods", "attnlrp,rollout", "--steps", "4", "--baseline", "mean", "--json", "--out", out.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        try Data(output.stdout.utf8).write(to: saved)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["command"] as? String, "evaluate")
+        XCTAssertEqual(object["baseline"] as? String, "mean")
+        XCTAssertEqual(object["steps"] as? [Double], [0, 0.25, 0.5, 0.75, 1])
+        let methods = try XCTUnwrap(object["methods"] as? [[String: Any]])
+        XCTAssertEqual(methods.map { $0["method"] as? String }, ["attnlrp", "rollout", "random"])
+        let inputEntries = try XCTUnwrap(object["inputs"] as? [[String: Any]])
+        XCTAssertEqual(inputEntries.count, 3)
+        XCTAssertEqual((inputEntries[2]["target"] as? [String: Any])?["id"] as? Int, 11, "the JSONL target")
+
+        // The library on the first input, with the same protocol, gives the same curves.
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-odd"))
+        let ids = inputs[0], n = ids.count
+        let logits = try XCTUnwrap(model.forward(ids, logitRows: .positions([n - 1])).logits).storage
+        let top = logits.indices.max { logits[$0] < logits[$1] }!
+        let runner = try PerturbationRunner(model: model, input: .tokens(ids, types: nil), target: .token(id: top, position: n - 1),
+                                            baselineRow: try PerturbationBaseline.mean.row(for: model))
+        let scores = try Relevance.explain(model, .tokens(ids, types: nil), target: .token(top, position: n - 1)).tokens
+        let expected = try runner.curves([scores], units: Array(0..<(n - 1)), steps: 4)[0]
+        for method in methods {
+            let name = method["method"] as? String ?? "?"
+            let perInput = try XCTUnwrap(method["inputs"] as? [[String: Any]])
+            XCTAssertEqual(perInput.count, 3, name)
+            let morfs = try perInput.map { try XCTUnwrap($0["morf"] as? [Double]) }
+            let lerfs = try perInput.map { try XCTUnwrap($0["lerf"] as? [Double]) }
+            for curve in morfs + lerfs { XCTAssertEqual(curve.count, 5, name) }
+            XCTAssertEqual(morfs[0][0], Double(runner.original.probability), accuracy: 1e-6, "\(name): step 0 is the unperturbed input")
+            // The mean curves and the ABPC are the means over inputs.
+            let mean = try XCTUnwrap(method["morf"] as? [Double])
+            for j in 0..<5 { XCTAssertEqual(mean[j], morfs.map { $0[j] }.reduce(0, +) / 3, accuracy: 1e-6, name) }
+            let abpcs = zip(morfs, lerfs).map { FaithfulnessMetrics.area($1) - FaithfulnessMetrics.area($0) }
+            XCTAssertEqual(try XCTUnwrap(method["abpc"] as? Double), abpcs.reduce(0, +) / 3, accuracy: 1e-6, name)
+            let interval = try XCTUnwrap(method["abpcInterval"] as? [Double])
+            XCTAssertEqual(interval.count, 2)
+            XCTAssertLessThanOrEqual(interval[0], method["abpc"] as! Double)
+            XCTAssertGreaterThanOrEqual(interval[1], method["abpc"] as! Double)
+            for key in ["comprehensiveness", "sufficiency", "comprehensivenessInterval", "sufficiencyInterval", "lerf"] {
+                XCTAssertNotNil(method[key], "\(name): \(key)")
+            }
+            if name == "attnlrp" {
+                for j in 0..<5 {
+                    XCTAssertEqual(morfs[0][j], Double(expected.morf.probabilities[j]), accuracy: 1e-6, "attnlrp MoRF step \(j)")
+                    XCTAssertEqual(lerfs[0][j], Double(expected.lerf.probabilities[j]), accuracy: 1e-6, "attnlrp LeRF step \(j)")
+                }
+            }
+        }
+        XCTAssertEqual(try Data(contentsOf: out).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
+
+        let render = try runGlassbox(["render", saved.path, "--out", redrawn.path])
+        XCTAssertEqual(render.status, 0, render.stderr)
+        XCTAssertTrue(try String(contentsOf: redrawn, encoding: .utf8).contains("<svg"))
+    }
+
+    func testTableOnTheBundledModelWithTheRandomisationCheck() throws {
+        let out = temporary("table.png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let output = try runGlassbox(["evaluate", "The king hath sent for thee, my lord", "--methods", "grad-input,attention",
+                                      "--randomization", "1", "--out", out.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        for expected in ["ABPC", "grad-input", "attention", "random", "randomisation check", "top 4", "picture:"] {
+            XCTAssertTrue(output.stdout.contains(expected), "missing \(expected) in\n\(output.stdout)")
+        }
+        XCTAssertTrue(output.stderr.contains("evaluate"), "a progress bar on stderr")
+    }
+
+    /// A bare encoder explains a similarity (`--compare`): curves of the cosine, AtMan refused.
+    func testSimilarityOnABareEncoder() throws {
+        let out = temporary("similarity.png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let base = ["evaluate", "--model", "Tests/Fixtures/models/bert-odd", "the of and to in", "--compare", "is was for on"]
+        let output = try runGlassbox(base + ["--methods", "attnlrp,rollout", "--steps", "3", "--json", "--out", out.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["quantity"] as? String, "similarity")
+        let input = try XCTUnwrap((object["inputs"] as? [[String: Any]])?.first)
+        XCTAssertEqual(input["units"] as? Int, (input["length"] as? Int ?? 0) - 2, "[CLS] and [SEP] are kept")
+        let target = try XCTUnwrap(input["target"] as? [String: Any])
+        let methods = try XCTUnwrap(object["methods"] as? [[String: Any]])
+        XCTAssertEqual(methods.map { $0["method"] as? String }, ["attnlrp", "rollout", "random"])
+        for method in methods {
+            let curve = try XCTUnwrap((method["inputs"] as? [[String: Any]])?.first?["morf"] as? [Double])
+            XCTAssertEqual(curve[0], try XCTUnwrap(target["value"] as? Double), accuracy: 1e-6, "step 0 is the unperturbed cosine")
+        }
+        let atman = try runGlassbox(base + ["--methods", "atman", "--out", out.path])
+        XCTAssertEqual(atman.status, 2)
+        XCTAssertTrue(atman.stderr.contains("atman needs a prediction head"), atman.stderr)
+        let noCompare = try runGlassbox(["evaluate", "--model", "Tests/Fixtures/models/bert-odd", "the of and", "--out", out.path])
+        XCTAssertEqual(noCompare.status, 2)
+        XCTAssertTrue(noCompare.stderr.contains("--compare"), noCompare.stderr)
+    }
+
+    func testImagesAndBadInput() throws {
+        let out = temporary("digits.png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let images = try runGlassbox(["evaluate", "--images", "samples/digits", "--limit", "2", "--methods", "attnlrp",
+                                      "--steps", "3", "--json", "--out", out.path])
+        XCTAssertEqual(images.status, 0, images.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(images.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["baseline"] as? String, "mean-pixel")
+        XCTAssertEqual((object["inputs"] as? [Any])?.count, 2)
+
+        let bad = temporary("bad.jsonl")
+        defer { try? FileManager.default.removeItem(at: bad) }
+        try "{\"ids\": [1, 2, 3]}\n{\"ids\": \"x\"}\n".write(to: bad, atomically: true, encoding: .utf8)
+        let cases: [([String], Int32, String)] = [
+            (["evaluate", "hello there", "--steps", "0"], 2, "--steps must be at least 1"),
+            (["evaluate", "hello there", "--baseline", "noise"], 2, "--baseline must be zero, mean or token:ID"),
+            (["evaluate", "hello there", "--methods", "attnlrp,magic"], 2, "unknown method 'magic'"),
+            (["evaluate"], 2, "no input"),
+            (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", bad.path], 1, "line 2"),
+            (["evaluate", "hello there", "--baseline", "token:999999"], 1, "outside the vocabulary"),
+            (["evaluate", "--prompts", "/nonexistent/file.txt"], 1, "/nonexistent/file.txt"),
+        ]
+        for (arguments, status, message) in cases {
+            let output = try runGlassbox(arguments)
+            XCTAssertEqual(output.status, status, "\(arguments): \(output.stderr)")
+            XCTAssertTrue(output.stderr.contains(message), "\(arguments): \(output.stderr)")
+            XCTAssertEqual(output.stderr.split(separator: "\n").filter { $0.hasPrefix("glassbox: error") }.count, 1, "\(arguments)")
+        }
+    }
+}
