@@ -80,10 +80,7 @@ struct AttentionCommand: ParsableCommand {
                 },
             ]
             if let query { object["query"] = query }
-            try JSONOutput.check(object)
-            try Console.json(object)
-            try output.commit()
-            Console.note("picture: \(url.path)")
+            try output.commitJSON(object, picture: url)
         } else {
             print("picture: \(url.path)")
             try output.commit()

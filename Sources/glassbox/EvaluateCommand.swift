@@ -120,9 +120,7 @@ struct EvaluateCommand: ParsableCommand {
         let picture = try output.render(try EvaluationFigure.figure(object), to: url)
         for warning in picture.warnings { Console.note("warning: \(warning)") }
         if json {
-            try Console.json(object)
-            try output.commit()
-            Console.note("picture: \(url.path)")
+            try output.commitJSON(object, picture: url)
             return
         }
         let count = report.inputs.count

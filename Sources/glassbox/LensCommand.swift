@@ -52,10 +52,7 @@ struct LensCommand: ParsableCommand {
         let report = try output.render(try ResultFigures.lens(object), to: url)
         for warning in report.warnings { Console.note("warning: \(warning)") }
         if json {
-            try JSONOutput.check(object)
-            try Console.json(object)
-            try output.commit()
-            Console.note("picture: \(url.path)")
+            try output.commitJSON(object, picture: url)
             return
         }
         print("logit lens, \(result.readoutDescription)\(result.approximate ? " (approximate)" : "")")

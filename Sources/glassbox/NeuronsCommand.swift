@@ -117,10 +117,7 @@ struct NeuronsCommand: ParsableCommand {
         let output = OutputTransaction()
         if drawsPicture, let figure = try ResultFigures.neurons(object) { try output.render(figure, to: url) }
         if json {
-            try JSONOutput.check(object)
-            try Console.json(object)
-            try output.commit()
-            if drawsPicture { Console.note("picture: \(url.path)") }
+            try output.commitJSON(object, picture: drawsPicture ? url : nil)
             return
         }
         lines.forEach { print($0) }

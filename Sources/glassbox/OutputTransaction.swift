@@ -26,6 +26,15 @@ final class OutputTransaction {
         }
     }
 
+    /// A command's `--json` result: checks `object` (finite, serialisable), prints it on stdout,
+    /// then commits the staged pictures and names `picture` (if one was drawn) on stderr.
+    func commitJSON(_ object: [String: Any], picture: URL?) throws {
+        try JSONOutput.check(object)
+        try Console.json(object)
+        try commit()
+        if let picture { Console.note("picture: \(picture.path)") }
+    }
+
     /// Moves every staged file into place; on a failed rename restores what was replaced.
     /// Called once the command has printed its result: stdout is flushed first, and a failed write
     /// there (a full disk) ends the run before any file is replaced.

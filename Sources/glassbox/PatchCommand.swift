@@ -63,10 +63,7 @@ struct PatchCommand: ParsableCommand {
         let report = try output.render(try PatchFigures.figure(object), to: url)
         for warning in report.warnings { Console.note("warning: \(warning)") }
         if json {
-            try JSONOutput.check(object)
-            try Console.json(object)
-            try output.commit()
-            Console.note("picture: \(url.path)")
+            try output.commitJSON(object, picture: url)
             return
         }
         print(PatchJSON.summary(result, texts: texts))

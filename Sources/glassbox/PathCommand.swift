@@ -98,10 +98,7 @@ struct PathCommand: ParsableCommand {
             throw UsageMistake("with --senders the result is one number, not a picture; leave out --out, or leave out --senders for a layers × heads map")
         }
         if json {
-            try JSONOutput.check(object)
-            try Console.json(object)
-            try output.commit()
-            if let picture { Console.note("picture: \(picture.path)") }
+            try output.commitJSON(object, picture: picture)
             return
         }
         if let patched = result.patched, let effect = result.effect {

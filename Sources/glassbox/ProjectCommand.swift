@@ -89,10 +89,7 @@ struct ProjectCommand: ParsableCommand {
         let output = OutputTransaction()
         try output.render(try ResultFigures.project(object), to: url)
         if json {
-            try JSONOutput.check(object)
-            try Console.json(object)
-            try output.commit()
-            Console.note("picture: \(url.path)")
+            try output.commitJSON(object, picture: url)
             return
         }
         print(title)

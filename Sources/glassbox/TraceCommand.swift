@@ -80,10 +80,7 @@ struct TraceCommand: ParsableCommand {
         let report = try output.render(try PatchFigures.figure(object), to: url)
         for warning in report.warnings { Console.note("warning: \(warning)") }
         if json {
-            try JSONOutput.check(object)
-            try Console.json(object)
-            try output.commit()
-            Console.note("picture: \(url.path)")
+            try output.commitJSON(object, picture: url)
             return
         }
         print(String(format: "causal tracing of %@ at position %d: p clean %.4f, noised %.4f (noise std %.4g, %d samples)",
