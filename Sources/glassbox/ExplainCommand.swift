@@ -50,7 +50,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional,
             help: "Rollout and flow: fraction of the lowest fused weights set to 0 per layer (default 0; as jacobgil/vit-explain, entry [0, 0] kept).")
     var discardRatio: Double?
-    @Flag(help: "Flow: compute even when it would take long.") var force = false
+    @Flag(help: "Flow and rollout: compute even above their size limits (long or memory-hungry).") var force = false
 
     @Option(parsing: .unconditional, help: "AtMan: factor on the suppressed attention columns (default 0.1: keeps 10%).")
     var factor: Float?
@@ -112,7 +112,7 @@ struct ExplainCommand: ParsableCommand {
                 : try builder.record(result.scores, groups: groups, groupScores: result.groupScores.map(Double.init))
             return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit)
         case .rollout:
-            scores = try AttentionRollout.explain(model, prepared.modelInput, position: target.position, options: rollout)
+            scores = try AttentionRollout.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .flow:
             scores = try AttentionFlow.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .attention:
