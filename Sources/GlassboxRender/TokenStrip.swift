@@ -30,6 +30,11 @@ public struct TokenStrip: Figure {
     public var lineWidth: Double
     /// Token text size in points.
     public var fontSize: Double
+    /// The tallest picture drawn (points; default 16,000, so a PNG at scale 2 stays within the
+    /// 32,767-pixel limit). A strip that would be taller flows on without starting a line at each
+    /// newline (the `↵` marks stay) and widens its lines (up to the same width), so a
+    /// 16,384-token strip still fits one picture; beyond that `render` throws.
+    public var maxHeight: Double = 16_000
 
     /// A strip from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], scores: [Double], target: Int? = nil, title: String? = nil,
@@ -74,9 +79,9 @@ public struct TokenStrip: Figure {
         let title = TitleBlock(title, engine: engine, maxWidth: max(lineWidth, 520))
         let lineHeight = engine.measure("Ag", style).height + 2 * Self.padY
 
-        // Flow the chips.
-        var chips: [Chip] = []
-        var x = 0.0, y = 0.0, used = 0.0
+        // Measure the chips once, then flow them onto lines.
+        var measured: [(text: String, width: Double, newlines: Int, isNewlineOnly: Bool)] = []
+        measured.reserveCapacity(tokens.count)
         for (i, token) in tokens.enumerated() {
             let newlines = token.filter { $0 == "\n" }.count
             let body = token.replacingOccurrences(of: "\n", with: "")
@@ -84,14 +89,35 @@ public struct TokenStrip: Figure {
             let marks = newlines == 0 ? "" : String(repeating: "↵", count: body.isEmpty ? newlines : 1)
             let text = TokenText.visible(body) + marks
             let box = engine.measure(text, TextStyle(size: fontSize, bold: i == target), maxWidth: lineWidth - 2 * Self.padX, overflow: .ellipsizeEnd)
-            let width = max(box.width, 4) + 2 * Self.padX
-            if x > 0, x + width > lineWidth { x = 0; y += lineHeight + Self.gapY }
-            chips.append(Chip(text: text, rect: Rect(x: x, y: y, width: width, height: lineHeight), isNewlineOnly: body.isEmpty && newlines > 0))
-            used = max(used, x + width)
-            x += width + Self.gapX
-            for _ in 0..<min(newlines, 2) { x = 0; y += lineHeight + Self.gapY }
+            measured.append((text, max(box.width, 4) + 2 * Self.padX, newlines, body.isEmpty && newlines > 0))
         }
-        let textHeight = (chips.map(\.rect.maxY).max() ?? 0)
+        func flow(_ width: Double, breaks: Bool = true) -> (chips: [Chip], used: Double, height: Double) {
+            var chips: [Chip] = []
+            chips.reserveCapacity(measured.count)
+            var x = 0.0, y = 0.0, used = 0.0
+            for chip in measured {
+                if x > 0, x + chip.width > width { x = 0; y += lineHeight + Self.gapY }
+                chips.append(Chip(text: chip.text, rect: Rect(x: x, y: y, width: chip.width, height: lineHeight), isNewlineOnly: chip.isNewlineOnly))
+                used = max(used, x + chip.width)
+                x += chip.width + Self.gapX
+                for _ in 0..<(breaks ? min(chip.newlines, 2) : 0) { x = 0; y += lineHeight + Self.gapY }
+            }
+            return (chips, used, chips.last.map { $0.rect.maxY } ?? 0)
+        }
+        // Long inputs: newlines no longer end lines (their "↵" stays), and the lines widen (by the
+        // ratio of heights, then in 10% steps) until the text fits.
+        let textBudget = maxHeight - 2 * m - title.height - 80
+        var (chips, used, textHeight) = flow(lineWidth)
+        if textHeight > textBudget {
+            (chips, used, textHeight) = flow(lineWidth, breaks: false)
+            var width = lineWidth * max(1, textHeight / textBudget)
+            while textHeight > textBudget && width <= maxHeight - 2 * m {
+                (chips, used, textHeight) = flow(width, breaks: false)
+                width *= 1.1
+            }
+        }
+        try validate(textHeight <= textBudget,
+                     "\(tokens.count) tokens do not fit one picture of at most \(Int(maxHeight)) points a side; draw the highest-scoring tokens instead (--top K)")
 
         // Colour bar and target legend below the text.
         let scale = colorScale

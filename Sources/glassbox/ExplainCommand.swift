@@ -110,7 +110,7 @@ struct ExplainCommand: ParsableCommand {
             let record = (granularity ?? .token) == .token
                 ? try builder.record(result.scores, words: words)
                 : try builder.record(result.scores, groups: groups, groupScores: result.groupScores.map(Double.init))
-            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit)
+            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top)
         case .rollout:
             scores = try AttentionRollout.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .flow:
@@ -130,10 +130,10 @@ struct ExplainCommand: ParsableCommand {
                 neurons: neurons ? NeuronRanking.top(result, count: neuronCount ?? 20) : nil,
                 positionRelevance: result.positions.map { Double($0.reduce(0, +)) },
                 parameters: objective.parameters.merging(["value": "\(result.target.value)"]) { a, _ in a })
-            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, latents: LatentPictures(heads: heads, neurons: neurons))
+            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top, latents: LatentPictures(heads: heads, neurons: neurons))
         }
         let record = try builder.record(scores, words: words, parameters: parameters)
-        try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit)
+        try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top)
     }
 }
 
