@@ -32,6 +32,7 @@ extension ExplanationRecord {
         let name = methodCaption
         let title = "\(question) \(methodTitle) · \(URL(fileURLWithPath: model.name).lastPathComponent)"
         if let patches = extra.patches, let imagePath = extra.image {
+            if top != nil { throw RenderError.invalidInput("--top draws the tokens of text explanations; this one is a patch grid over an image") }
             let image = try RGBImage.readPNG(URL(fileURLWithPath: imagePath))
             return ImageOverlay(image: try PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.pixels),
                                 scores: try ScoreMatrix(patches.map { $0.map(Float.init) }), title: title,
