@@ -35,6 +35,10 @@ public struct TokenStrip: Figure {
     /// newline (the `↵` marks stay) and widens its lines (up to the same width), so a
     /// 16,384-token strip still fits one picture; beyond that `render` throws.
     public var maxHeight: Double = 16_000
+    /// PDF only: the height of a page (points, default 1,200). A strip taller than this is written
+    /// as several pages, cut between lines (the title on the first, the colour bar on the last),
+    /// its lines neither widened nor joined; region rectangles stay in whole-strip coordinates.
+    public var pageHeight: Double = 1_200
 
     /// A strip from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], scores: [Double], target: Int? = nil, title: String? = nil,
@@ -57,7 +61,8 @@ public struct TokenStrip: Figure {
     /// count, `target` is not a token index, or `lineWidth`/`fontSize` are too small.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
-        try plan(TextEngine()).render(to: url, scale: scale)
+        let paged = (try? OutputFormat(path: url.path)) == .pdf
+        return try plan(TextEngine(), paged: paged).render(to: url, scale: scale)
     }
 
     static let padX = 3.0, padY = 3.0, gapX = 2.0, gapY = 5.0
@@ -69,7 +74,7 @@ public struct TokenStrip: Figure {
 
     private struct Chip { var text: String; var rect: Rect; var isNewlineOnly: Bool }
 
-    func plan(_ engine: TextEngine) throws -> Plan {
+    func plan(_ engine: TextEngine, paged: Bool = false) throws -> Plan {
         try validate(!tokens.isEmpty, "a token strip needs at least one token")
         try validate(tokens.count == scores.count, "\(tokens.count) tokens but \(scores.count) scores")
         try validate(target.map { tokens.indices.contains($0) } ?? true, "target \(target ?? 0) is not a token index (0..<\(tokens.count))")
@@ -108,7 +113,7 @@ public struct TokenStrip: Figure {
         // ratio of heights, then in 10% steps) until the text fits.
         let textBudget = maxHeight - 2 * m - title.height - 80
         var (chips, used, textHeight) = flow(lineWidth)
-        if textHeight > textBudget {
+        if textHeight > textBudget && !paged {
             (chips, used, textHeight) = flow(lineWidth, breaks: false)
             var width = lineWidth * max(1, textHeight / textBudget)
             while textHeight > textBudget && width <= maxHeight - 2 * m {
@@ -116,7 +121,7 @@ public struct TokenStrip: Figure {
                 width *= 1.1
             }
         }
-        try validate(textHeight <= textBudget,
+        try validate(paged || textHeight <= textBudget,
                      "\(tokens.count) tokens do not fit one picture of at most \(Int(maxHeight)) points a side; draw the highest-scoring tokens instead (--top K)")
 
         // Colour bar and target legend below the text.
@@ -152,13 +157,23 @@ public struct TokenStrip: Figure {
             regions[.legend] = Rect(x: legendSwatch.x - 1, y: legendSwatch.y - 1, width: legendWidth, height: legendSwatch.height + 2)
         }
 
+        // PDF pages: bands cut at the top of a line once a page is full.
+        var bands: [(top: Double, bottom: Double)] = []
+        if paged && size.height > pageHeight {
+            var start = 0.0
+            for top in Set(chips.map { textTop + $0.rect.y }).sorted() where top > start {
+                let inked = (bands.isEmpty ? 0 : m) + top + lineHeight + Self.gapY - start + m
+                if inked > pageHeight { bands.append((start, top)); start = top }
+            }
+            bands.append((start, size.height))
+        }
+
         let scores = scores, target = target
-        return Plan(size: size, regions: regions, notes: [
-            String(format: "colour range −%g…%g (white at 0)", scale.upper, scale.upper), scaleText,
-        ]) { canvas in
-            title.draw(on: canvas, x: m, y: m)
+        let drawBand: (Canvas, Double, Double) -> Void = { canvas, lo, hi in
+            if lo <= m { title.draw(on: canvas, x: m, y: m) }
             for (i, chip) in chips.enumerated() {
                 let r = regions[.token(i)]!
+                guard r.y >= lo && r.y < hi else { continue }
                 let background = scale.color(scores[i])
                 canvas.fillRounded(r, radius: 2.5, background)
                 if scores[i].isNaN || background.luminance > 0.9 {
@@ -172,6 +187,7 @@ public struct TokenStrip: Figure {
                     Self.drawClipMark(on: canvas, corner: (r.maxX, r.y), ink: background.contrastingText)
                 }
             }
+            guard barTop >= lo && barTop < hi else { return }
             canvas.text(scaleText, .tick, at: (m, scaleTop))
             bar.draw(on: canvas, at: (m, barTop), length: barLength)
             if target != nil {
@@ -179,5 +195,8 @@ public struct TokenStrip: Figure {
                 canvas.text(legendText, .tick, at: (legendSwatch.maxX + 6, legendSwatch.midY), anchor: .leftMiddle)
             }
         }
+        return Plan(size: size, regions: regions, notes: [
+            String(format: "colour range −%g…%g (white at 0)", scale.upper, scale.upper), scaleText,
+        ], draw: { drawBand($0, -.infinity, .infinity) }, pageBands: bands, drawBand: drawBand)
     }
 }

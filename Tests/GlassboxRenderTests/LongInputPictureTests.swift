@@ -74,3 +74,31 @@ final class LongInputPictureTests: RenderTestCase {
         XCTAssertThrowsError(try few.render(to: file("none.png"), scale: 1))
     }
 }
+
+/// A long strip written as a PDF goes onto pages of at most `pageHeight` points, cut between lines.
+final class LongStripPDFTests: RenderTestCase {
+    func testA16kTokenStripIsAPDFOfPages() throws {
+        let (tokens, scores) = LongInputPictureTests.longInput()
+        let strip = TokenStrip(tokens: tokens, scores: scores, target: 16_383, title: "16k tokens")
+        let url = file("long.pdf")
+        let report = try strip.render(to: url)
+        let pdf = try Data(contentsOf: url)
+        let text = String(decoding: pdf, as: UTF8.self)
+        let boxes = text.components(separatedBy: "/MediaBox").dropFirst().map { entry -> [Double] in
+            let inside = entry.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }
+            return inside.split(separator: " ").compactMap { Double($0) }
+        }
+        XCTAssertGreaterThan(report.pages, 10, "a long strip is paged")
+        XCTAssertEqual(boxes.count, report.pages, "one MediaBox per page")
+        for box in boxes {
+            XCTAssertEqual(box.count, 4)
+            XCTAssertLessThanOrEqual(box[3], strip.pageHeight + 1, "page height \(box[3])")
+            XCTAssertEqual(box[2], report.size.width.rounded(.up))
+        }
+        // Newlines still end lines when paged (no widening): the strip keeps its line width.
+        XCTAssertLessThanOrEqual(report.size.width, strip.lineWidth + 2 * 40)
+        // The short strip stays one page.
+        let short = try TokenStrip(tokens: Array(tokens.prefix(50)), scores: Array(scores.prefix(50))).render(to: file("short.pdf"))
+        XCTAssertEqual(short.pages, 1)
+    }
+}
