@@ -34,7 +34,8 @@ public struct RolloutOptions: Sendable, Equatable {
 /// (samiraabnar/attention_flow `compute_joint_attention`).
 public enum AttentionRollout {
     /// The most memory `explain` keeps without `force`: one fused `[n, n]` Float matrix per layer
-    /// (`layers · n² · 4` bytes), 2 GiB — 12 layers up to 6,688 tokens, 32 layers up to 4,096.
+    /// (`layers · n² · 4` bytes), 2 GiB — 12 layers up to 6,688 tokens, 32 layers up to 4,096
+    /// (docs/methods.md §1.2).
     public static let defaultBudget = 2 << 30
 
     /// The largest input `fullMatrix` multiplies out: the chain costs `layers · n³` operations
