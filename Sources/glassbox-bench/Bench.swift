@@ -1,5 +1,4 @@
 import ArgumentParser
-import Glassbox
 
 /// `glassbox-bench`: speed measurements, side by side with the PyTorch reference. Never run by
 /// `swift test`; run it alone on an idle machine (two BLAS-threaded processes on two cores
@@ -11,11 +10,4 @@ struct Bench: ParsableCommand {
         abstract: "Benchmarks of Glassbox against the PyTorch reference on the same machine and thread count.",
         subcommands: [ForwardBenchmark.self, SgemmBenchmark.self, TokenizerBenchmark.self, AtManBenchmark.self,
                       CorpusScanBenchmark.self, RelevanceBenchmark.self, LoadBenchmark.self, KernelsBenchmark.self])
-
-    /// Makes the allocator settings the `glassbox` CLI makes (`AllocatorSettings`), so that the
-    /// benchmarks measure the code as shipped, with no environment tuning, then runs the command.
-    static func main() {
-        AllocatorSettings.apply()
-        main(nil)
-    }
 }

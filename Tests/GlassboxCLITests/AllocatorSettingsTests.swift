@@ -16,7 +16,7 @@ final class AllocatorSettingsTests: XCTestCase {
         let main = try String(contentsOfFile: "Sources/glassbox/main.swift", encoding: .utf8)
         let statements = main.split(separator: "\n").filter { !$0.hasPrefix("//") && !$0.hasPrefix("import") && !$0.isEmpty }
         XCTAssertTrue(statements.first?.hasPrefix("AllocatorSettings.apply()") == true, "\(statements.first ?? "")")
-        let bench = try String(contentsOfFile: "Sources/glassbox-bench/Bench.swift", encoding: .utf8)
+        let bench = try String(contentsOfFile: "Sources/glassbox-bench/Bench+Allocator.swift", encoding: .utf8)
         XCTAssertTrue(bench.contains("AllocatorSettings.apply()"))
         let relevance = try String(contentsOfFile: "Sources/glassbox-bench/RelevanceBenchmark.swift", encoding: .utf8)
         XCTAssertFalse(relevance.contains("\"MALLOC_"), "the benchmark sets no allocator environment")
