@@ -25,11 +25,14 @@ extension ExplanationRecord {
     /// The picture of this explanation: the input image with the patch scores on top for vision
     /// models, otherwise the tokens coloured by score with the explained target framed (for a
     /// causal LM the predicted token is appended after the input). `scoreLimit` chooses the end of
-    /// the colour scale (see `ScoreLimit`; the picture's legend states it).
-    public func figure(scoreLimit: ScoreLimit = .robust) throws -> any Figure {
+    /// the colour scale (see `ScoreLimit`; the picture's legend states it). With `top`, text
+    /// explanations are drawn as the `top` highest-scoring tokens in context (`TopTokens`) instead
+    /// of the whole strip: the view for long inputs.
+    public func figure(scoreLimit: ScoreLimit = .robust, top: Int? = nil) throws -> any Figure {
         let name = methodCaption
         let title = "\(question) \(methodTitle) · \(URL(fileURLWithPath: model.name).lastPathComponent)"
         if let patches = extra.patches, let imagePath = extra.image {
+            if top != nil { throw RenderError.invalidInput("--top draws the tokens of text explanations; this one is a patch grid over an image") }
             let image = try RGBImage.readPNG(URL(fileURLWithPath: imagePath))
             return ImageOverlay(image: try PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.pixels),
                                 scores: try ScoreMatrix(patches.map { $0.map(Float.init) }), title: title,
@@ -42,6 +45,11 @@ extension ExplanationRecord {
             texts.append(target.text)
             scores.append(0)
             marked = texts.count - 1
+        }
+        if let top {
+            // The appended prediction has no score: it is not listed, only framed in context.
+            let listed = appendsTarget && !explainsSimilarity ? scores.indices.map { $0 == texts.count - 1 ? Double.nan : scores[$0] } : scores
+            return TopTokens(tokens: texts, scores: listed, k: top, target: marked, title: title, scoreLabel: name, scoreLimit: scoreLimit)
         }
         return TokenStrip(tokens: texts, scores: scores, target: marked, title: title, scoreLabel: name, scoreLimit: scoreLimit)
     }

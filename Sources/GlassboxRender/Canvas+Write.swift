@@ -12,9 +12,23 @@ extension Canvas {
     @discardableResult
     public static func write(to url: URL, width: Double, height: Double, scale: Double = 1,
                              draw: (Canvas) throws -> Void) throws -> RenderReport {
+        try write(to: url, width: width, pageHeights: [height], scale: scale) { canvas, _ in try draw(canvas) }
+    }
+
+    /// Writes a picture of several pages, `width × pageHeights[k]` points each: `draw` fills page
+    /// `k` (called once per page, in order). Only a PDF holds more than one page; for PNG and SVG
+    /// `pageHeights` must have one entry. Atomic, like `write(to:width:height:scale:draw:)`.
+    @discardableResult
+    public static func write(to url: URL, width: Double, pageHeights: [Double], scale: Double = 1,
+                             draw: (Canvas, Int) throws -> Void) throws -> RenderReport {
         let format = try OutputFormat(path: url.path)
-        guard width >= 1, height >= 1, width <= 32_767, height <= 32_767, width.isFinite, height.isFinite else {
-            throw RenderError.invalidSize(width: width, height: height)
+        guard let height = pageHeights.first, format == .pdf || pageHeights.count == 1 else {
+            throw RenderError.invalidInput("\(pageHeights.count) pages: only a PDF has pages other than one")
+        }
+        for height in pageHeights {
+            guard width >= 1, height >= 1, width <= 32_767, height <= 32_767, width.isFinite, height.isFinite else {
+                throw RenderError.invalidSize(width: width, height: height)
+            }
         }
         guard scale > 0, scale <= 16, (width * scale).rounded(.up) <= 32_767, (height * scale).rounded(.up) <= 32_767 else {
             throw RenderError.invalidScale(scale)
@@ -52,8 +66,12 @@ extension Canvas {
         TextEngine.configure(context)
 
         let log = RenderLog()
-        try draw(Canvas(context: context, log: log, width: width, height: height))
-        try check(cairo_status(context), url)
+        for (page, pageHeight) in pageHeights.enumerated() {
+            if format == .pdf { cairo_pdf_surface_set_size(surface, width, pageHeight) }
+            try draw(Canvas(context: context, log: log, width: width, height: pageHeight), page)
+            try check(cairo_status(context), url)
+            if format == .pdf && page < pageHeights.count - 1 { cairo_show_page(context) }
+        }
         cairo_surface_flush(surface)
         if format == .png { try check(cairo_surface_write_to_png(surface, temporary.path), url) }
         cairo_surface_finish(surface)

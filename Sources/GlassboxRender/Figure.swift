@@ -1,3 +1,4 @@
+import CGlassboxCairo
 import Foundation
 
 /// A picture that can be written to PNG, SVG or PDF (chosen by the file extension).
@@ -16,8 +17,30 @@ struct Plan {
     var regions: [FigureRegion: Rect] = [:]
     var notes: [String] = []
     var draw: (Canvas) -> Void
+    /// PDF only: the figure cut into pages, each a horizontal band `[top, bottom)` of the whole
+    /// picture, drawn by `drawBand(canvas, top, bottom)` (which draws what starts in the band).
+    var pageBands: [(top: Double, bottom: Double)] = []
+    var drawBand: ((Canvas, Double, Double) -> Void)?
 
     func render(to url: URL, scale: Double) throws -> RenderReport {
+        if pageBands.count > 1, let drawBand, (try? OutputFormat(path: url.path)) == .pdf {
+            let width = size.width.rounded(.up), m = Theme.margin, last = pageBands.count - 1
+            // Pages after the first get a top margin, pages before the last a bottom margin.
+            let heights = pageBands.enumerated().map { k, band in
+                ((k > 0 ? m : 0) + band.bottom - band.top + (k < last ? m : 0)).rounded(.up)
+            }
+            var report = try Canvas.write(to: url, width: width, pageHeights: heights, scale: scale) { canvas, k in
+                canvas.fill(Rect(x: 0, y: 0, width: width, height: heights[k]), Theme.background)
+                cairo_save(canvas.context)
+                cairo_translate(canvas.context, 0, (k > 0 ? m : 0) - pageBands[k].top)
+                drawBand(canvas, pageBands[k].top, pageBands[k].bottom)
+                cairo_restore(canvas.context)
+            }
+            report.regions = regions
+            report.notes = notes + ["\(pageBands.count) pages"]
+            report.pages = pageBands.count
+            return report
+        }
         let width = size.width.rounded(.up), height = size.height.rounded(.up)
         var report = try Canvas.write(to: url, width: width, height: height, scale: scale) { canvas in
             canvas.fill(Rect(x: 0, y: 0, width: width, height: height), Theme.background)

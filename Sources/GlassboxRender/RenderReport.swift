@@ -17,6 +17,8 @@ public struct RenderReport: Sendable {
     public internal(set) var regions: [FigureRegion: Rect] = [:]
     /// How the data was transformed for display (downsampling, ranges), in words.
     public internal(set) var notes: [String] = []
+    /// Pages written (more than 1 only for a PDF of a long token strip).
+    public internal(set) var pages = 1
 
     /// The missing glyphs across all warnings.
     public var missingGlyphCount: Int {

@@ -30,6 +30,15 @@ public struct TokenStrip: Figure {
     public var lineWidth: Double
     /// Token text size in points.
     public var fontSize: Double
+    /// The tallest picture drawn (points; default 16,000, so a PNG at scale 2 stays within the
+    /// 32,767-pixel limit). A strip that would be taller flows on without starting a line at each
+    /// newline (the `↵` marks stay) and widens its lines (up to the same width), so a
+    /// 16,384-token strip still fits one picture; beyond that `render` throws.
+    public var maxHeight: Double = 16_000
+    /// PDF only: the height of a page (points, default 1,200). A strip taller than this is written
+    /// as several pages, cut between lines (the title on the first, the colour bar on the last),
+    /// its lines neither widened nor joined; region rectangles stay in whole-strip coordinates.
+    public var pageHeight: Double = 1_200
 
     /// A strip from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], scores: [Double], target: Int? = nil, title: String? = nil,
@@ -52,7 +61,8 @@ public struct TokenStrip: Figure {
     /// count, `target` is not a token index, or `lineWidth`/`fontSize` are too small.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
-        try plan(TextEngine()).render(to: url, scale: scale)
+        let paged = (try? OutputFormat(path: url.path)) == .pdf
+        return try plan(TextEngine(), paged: paged).render(to: url, scale: scale)
     }
 
     static let padX = 3.0, padY = 3.0, gapX = 2.0, gapY = 5.0
@@ -64,7 +74,7 @@ public struct TokenStrip: Figure {
 
     private struct Chip { var text: String; var rect: Rect; var isNewlineOnly: Bool }
 
-    func plan(_ engine: TextEngine) throws -> Plan {
+    func plan(_ engine: TextEngine, paged: Bool = false) throws -> Plan {
         try validate(!tokens.isEmpty, "a token strip needs at least one token")
         try validate(tokens.count == scores.count, "\(tokens.count) tokens but \(scores.count) scores")
         try validate(target.map { tokens.indices.contains($0) } ?? true, "target \(target ?? 0) is not a token index (0..<\(tokens.count))")
@@ -74,9 +84,9 @@ public struct TokenStrip: Figure {
         let title = TitleBlock(title, engine: engine, maxWidth: max(lineWidth, 520))
         let lineHeight = engine.measure("Ag", style).height + 2 * Self.padY
 
-        // Flow the chips.
-        var chips: [Chip] = []
-        var x = 0.0, y = 0.0, used = 0.0
+        // Measure the chips once, then flow them onto lines.
+        var measured: [(text: String, width: Double, newlines: Int, isNewlineOnly: Bool)] = []
+        measured.reserveCapacity(tokens.count)
         for (i, token) in tokens.enumerated() {
             let newlines = token.filter { $0 == "\n" }.count
             let body = token.replacingOccurrences(of: "\n", with: "")
@@ -84,14 +94,35 @@ public struct TokenStrip: Figure {
             let marks = newlines == 0 ? "" : String(repeating: "↵", count: body.isEmpty ? newlines : 1)
             let text = TokenText.visible(body) + marks
             let box = engine.measure(text, TextStyle(size: fontSize, bold: i == target), maxWidth: lineWidth - 2 * Self.padX, overflow: .ellipsizeEnd)
-            let width = max(box.width, 4) + 2 * Self.padX
-            if x > 0, x + width > lineWidth { x = 0; y += lineHeight + Self.gapY }
-            chips.append(Chip(text: text, rect: Rect(x: x, y: y, width: width, height: lineHeight), isNewlineOnly: body.isEmpty && newlines > 0))
-            used = max(used, x + width)
-            x += width + Self.gapX
-            for _ in 0..<min(newlines, 2) { x = 0; y += lineHeight + Self.gapY }
+            measured.append((text, max(box.width, 4) + 2 * Self.padX, newlines, body.isEmpty && newlines > 0))
         }
-        let textHeight = (chips.map(\.rect.maxY).max() ?? 0)
+        func flow(_ width: Double, breaks: Bool = true) -> (chips: [Chip], used: Double, height: Double) {
+            var chips: [Chip] = []
+            chips.reserveCapacity(measured.count)
+            var x = 0.0, y = 0.0, used = 0.0
+            for chip in measured {
+                if x > 0, x + chip.width > width { x = 0; y += lineHeight + Self.gapY }
+                chips.append(Chip(text: chip.text, rect: Rect(x: x, y: y, width: chip.width, height: lineHeight), isNewlineOnly: chip.isNewlineOnly))
+                used = max(used, x + chip.width)
+                x += chip.width + Self.gapX
+                for _ in 0..<(breaks ? min(chip.newlines, 2) : 0) { x = 0; y += lineHeight + Self.gapY }
+            }
+            return (chips, used, chips.last.map { $0.rect.maxY } ?? 0)
+        }
+        // Long inputs: newlines no longer end lines (their "↵" stays), and the lines widen (by the
+        // ratio of heights, then in 10% steps) until the text fits.
+        let textBudget = maxHeight - 2 * m - title.height - 80
+        var (chips, used, textHeight) = flow(lineWidth)
+        if textHeight > textBudget && !paged {
+            (chips, used, textHeight) = flow(lineWidth, breaks: false)
+            var width = lineWidth * max(1, textHeight / textBudget)
+            while textHeight > textBudget && width <= maxHeight - 2 * m {
+                (chips, used, textHeight) = flow(width, breaks: false)
+                width *= 1.1
+            }
+        }
+        try validate(paged || textHeight <= textBudget,
+                     "\(tokens.count) tokens do not fit one picture of at most \(Int(maxHeight)) points a side; draw the highest-scoring tokens instead (--top K)")
 
         // Colour bar and target legend below the text.
         let scale = colorScale
@@ -126,13 +157,23 @@ public struct TokenStrip: Figure {
             regions[.legend] = Rect(x: legendSwatch.x - 1, y: legendSwatch.y - 1, width: legendWidth, height: legendSwatch.height + 2)
         }
 
+        // PDF pages: bands cut at the top of a line once a page is full.
+        var bands: [(top: Double, bottom: Double)] = []
+        if paged && size.height > pageHeight {
+            var start = 0.0
+            for top in Set(chips.map { textTop + $0.rect.y }).sorted() where top > start {
+                let inked = (bands.isEmpty ? 0 : m) + top + lineHeight + Self.gapY - start + m
+                if inked > pageHeight { bands.append((start, top)); start = top }
+            }
+            bands.append((start, size.height))
+        }
+
         let scores = scores, target = target
-        return Plan(size: size, regions: regions, notes: [
-            String(format: "colour range −%g…%g (white at 0)", scale.upper, scale.upper), scaleText,
-        ]) { canvas in
-            title.draw(on: canvas, x: m, y: m)
+        let drawBand: (Canvas, Double, Double) -> Void = { canvas, lo, hi in
+            if lo <= m { title.draw(on: canvas, x: m, y: m) }
             for (i, chip) in chips.enumerated() {
                 let r = regions[.token(i)]!
+                guard r.y >= lo && r.y < hi else { continue }
                 let background = scale.color(scores[i])
                 canvas.fillRounded(r, radius: 2.5, background)
                 if scores[i].isNaN || background.luminance > 0.9 {
@@ -146,6 +187,7 @@ public struct TokenStrip: Figure {
                     Self.drawClipMark(on: canvas, corner: (r.maxX, r.y), ink: background.contrastingText)
                 }
             }
+            guard barTop >= lo && barTop < hi else { return }
             canvas.text(scaleText, .tick, at: (m, scaleTop))
             bar.draw(on: canvas, at: (m, barTop), length: barLength)
             if target != nil {
@@ -153,5 +195,8 @@ public struct TokenStrip: Figure {
                 canvas.text(legendText, .tick, at: (legendSwatch.maxX + 6, legendSwatch.midY), anchor: .leftMiddle)
             }
         }
+        return Plan(size: size, regions: regions, notes: [
+            String(format: "colour range −%g…%g (white at 0)", scale.upper, scale.upper), scaleText,
+        ], draw: { drawBand($0, -.infinity, .infinity) }, pageBands: bands, drawBand: drawBand)
     }
 }

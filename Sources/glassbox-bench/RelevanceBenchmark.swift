@@ -20,8 +20,9 @@ struct RelevanceBenchmark: ParsableCommand {
             does (--logits-to-keep 1); --logits-to-keep 0 makes it project every position, as LXT's \
             quickstart does. Peak memory is VmHWM from /proc/self/status, reset after the model is \
             loaded, so it counts the resident model plus the explanations (warm-up included); the \
-            load's own peak is printed beside it. Both processes get the same glibc MALLOC_* settings \
-            unless --no-malloc-tuning. The default model is written by scripts/bench/make_gpt2_small.py \
+            load's own peak is printed beside it. Neither process gets environment tuning: Glassbox \
+            makes its allocator settings itself at start (AllocatorSettings), as the glassbox CLI \
+            does. The default model is written by scripts/bench/make_gpt2_small.py \
             into .cache/bench/gpt2-small.
             """)
 
@@ -36,19 +37,9 @@ struct RelevanceBenchmark: ParsableCommand {
     var logitsToKeep = 1
     @Option(help: "Python with torch, transformers and lxt for the reference; 'none' skips it.")
     var python = ".venv-ref/bin/python"
-    @Flag(inversion: .prefixedNo, help: "Run both processes with the same glibc MALLOC_* settings (see mallocEnvironment).")
-    var mallocTuning = true
     @Flag(inversion: .prefixedNo, help: "Run the reference with OMP_WAIT_POLICY=PASSIVE (see AtManBenchmark.passiveOpenMP).")
     var passiveOmp = true
     @Flag(help: .hidden) var child = false
-
-    /// Keeps large freed blocks in the heap instead of returning them to the kernel, so repeated
-    /// explanations reuse memory rather than page-faulting fresh mappings (expensive in VMs):
-    /// mmap threshold 32 MiB (glibc's maximum), trim threshold 4 GiB, top pad 256 MiB. Applied to
-    /// both processes alike; PyTorch changes little with it (its allocator caches), Glassbox
-    /// (plain Swift arrays) gains.
-    static let mallocEnvironment = ["MALLOC_MMAP_THRESHOLD_": "33554432", "MALLOC_TRIM_THRESHOLD_": "4294967296",
-                                    "MALLOC_TOP_PAD_": "268435456"]
 
     func validate() throws {
         guard RelevanceMethod(rawValue: method) != nil else {
@@ -62,9 +53,8 @@ struct RelevanceBenchmark: ParsableCommand {
     func run() throws {
         if child { return try serveHere(tokens[0]) }
         print("machine    \(MachineDescription.summary); \(threads) threads")
-        print("model      \(model); method \(method); \(warmup) warm-up each + \(repeats) rounds (Glassbox, then LXT) per length; malloc tuning \(mallocTuning ? "on (both)" : "off"); reference OMP_WAIT_POLICY \(passiveOmp ? "PASSIVE" : "default")")
+        print("model      \(model); method \(method); \(warmup) warm-up each + \(repeats) rounds (Glassbox, then LXT) per length; no MALLOC_* environment (Glassbox sets its allocator itself, as shipped); reference OMP_WAIT_POLICY \(passiveOmp ? "PASSIVE" : "default")")
         print("reference  LXT \(logitsToKeep == 0 ? "projecting every position (logits_to_keep 0, its quickstart)" : "projecting the last \(logitsToKeep) position(s) (logits_to_keep \(logitsToKeep))")")
-        let environment = mallocTuning ? Self.mallocEnvironment : [:]
         if python != "none" && !FileManager.default.isExecutableFile(atPath: python) {
             throw ValidationError("no reference Python at \(python); pass --python or 'none'")
         }
@@ -73,7 +63,7 @@ struct RelevanceBenchmark: ParsableCommand {
             let ours = try ServedProcess(executable: "/proc/self/exe",
                                          arguments: ["relevance", "--child", "--model", model, "--tokens", "\(n)", "--threads", "\(threads)",
                                                      "--warmup", "\(warmup)", "--method", method],
-                                         environment: environment)
+                                         environment: [:])
             defer { ours.stop() }
             var lxt: ServedProcess?
             if python != "none" {
@@ -81,7 +71,7 @@ struct RelevanceBenchmark: ParsableCommand {
                                         arguments: ["scripts/bench/reference_lrp.py", "--model", model, "--tokens", "\(n)",
                                                     "--threads", "\(threads)", "--warmup", "\(warmup)",
                                                     "--logits-to-keep", "\(logitsToKeep)", "--serve"],
-                                        environment: environment.merging(passiveOmp ? AtManBenchmark.passiveOpenMP : [:]) { _, new in new })
+                                        environment: passiveOmp ? AtManBenchmark.passiveOpenMP : [:])
             }
             defer { lxt?.stop() }
             var mine: [Double] = [], theirs: [Double] = []

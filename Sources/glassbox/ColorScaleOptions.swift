@@ -6,7 +6,7 @@ enum ColorScaleOption: String, ExpressibleByArgument, CaseIterable {
     case robust, max
 }
 
-/// The colour-scale options of the commands that draw signed scores (`explain`, `render`).
+/// The colour-scale options (and `--top`) of the commands that draw signed scores (`explain`, `render`).
 struct ColorScaleOptions: ParsableArguments {
     @Option(help: ArgumentHelp(
         "How the colour scale's end is chosen: robust (the default: the largest |score| inside Tukey's far-out fence Q3 + 3·IQR; outliers are clipped and marked ▲) or max (the largest |score|, nothing clipped). The picture's legend states which.",
@@ -15,8 +15,12 @@ struct ColorScaleOptions: ParsableArguments {
     @Option(parsing: .unconditional,
             help: ArgumentHelp("A fixed colour scale −X…X (X > 0); larger |scores| are clipped and marked ▲. Instead of --color-scale.", valueName: "X"))
     var colorLimit: Double?
+    @Option(parsing: .unconditional,
+            help: ArgumentHelp("Text explanations: draw only the K highest-scoring tokens, each with 6 tokens of context either side (the view for long inputs).", valueName: "K"))
+    var top: Int?
 
     func validate() throws {
+        if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
         if let colorLimit, !(colorLimit.isFinite && colorLimit > 0) {
             throw ValidationError("--color-limit must be a positive number, got \(colorLimit.asTyped)")
         }
@@ -26,7 +30,7 @@ struct ColorScaleOptions: ParsableArguments {
     }
 
     /// The option given, if any (for results without a colour scale).
-    var given: String? { colorLimit != nil ? "--color-limit" : colorScale != nil ? "--color-scale" : nil }
+    var given: String? { colorLimit != nil ? "--color-limit" : colorScale != nil ? "--color-scale" : top != nil ? "--top" : nil }
 
     /// The rule these options select.
     var scoreLimit: ScoreLimit {

@@ -30,6 +30,11 @@ extension ExplainCommand {
         if let factor { options.factor = factor }
         if noConceptual { options.kappa = nil } else if let kappa { options.kappa = kappa }
         if prepared.count >= 32 { options.progress = AtMan.stderrProgress() }
+        let hint = (granularity ?? .token) == .sentence || prepared.prompt == nil ? nil
+            : "--granularity sentence suppresses whole sentences, one pass each"
+        options.estimate = { passes, perPass in
+            if let line = AtMan.estimateLine(passes: passes, secondsPerPass: perPass, hint: hint) { Console.note(line) }
+        }
         let atmanTarget: AtMan.Target = if case .sequenceClassification = arch.head { .label(id) }
             else { .token(id: id, position: target.position) }
         var groups: [TokenGroup] = []

@@ -50,7 +50,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional,
             help: "Rollout and flow: fraction of the lowest fused weights set to 0 per layer (default 0; as jacobgil/vit-explain, entry [0, 0] kept).")
     var discardRatio: Double?
-    @Flag(help: "Flow: compute even when it would take long.") var force = false
+    @Flag(help: "Flow and rollout: compute even above their size limits (long or memory-hungry).") var force = false
 
     @Option(parsing: .unconditional, help: "AtMan: factor on the suppressed attention columns (default 0.1: keeps 10%).")
     var factor: Float?
@@ -110,9 +110,9 @@ struct ExplainCommand: ParsableCommand {
             let record = (granularity ?? .token) == .token
                 ? try builder.record(result.scores, words: words)
                 : try builder.record(result.scores, groups: groups, groupScores: result.groupScores.map(Double.init))
-            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit)
+            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top)
         case .rollout:
-            scores = try AttentionRollout.explain(model, prepared.modelInput, position: target.position, options: rollout)
+            scores = try AttentionRollout.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .flow:
             scores = try AttentionFlow.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .attention:
@@ -130,10 +130,10 @@ struct ExplainCommand: ParsableCommand {
                 neurons: neurons ? NeuronRanking.top(result, count: neuronCount ?? 20) : nil,
                 positionRelevance: result.positions.map { Double($0.reduce(0, +)) },
                 parameters: objective.parameters.merging(["value": "\(result.target.value)"]) { a, _ in a })
-            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, latents: LatentPictures(heads: heads, neurons: neurons))
+            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top, latents: LatentPictures(heads: heads, neurons: neurons))
         }
         let record = try builder.record(scores, words: words, parameters: parameters)
-        try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit)
+        try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top)
     }
 }
 

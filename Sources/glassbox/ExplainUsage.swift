@@ -71,7 +71,7 @@ extension ExplainMethod {
     /// The methods each method-specific option applies to.
     static let methodOptions: [(option: String, methods: [ExplainMethod])] = [
         ("--factor", [.atman]), ("--kappa", [.atman]), ("--no-conceptual", [.atman]), ("--granularity", [.atman]),
-        ("--no-residual", [.rollout, .flow]), ("--discard-ratio", [.rollout, .flow]), ("--force", [.flow]),
+        ("--no-residual", [.rollout, .flow]), ("--discard-ratio", [.rollout, .flow]), ("--force", [.rollout, .flow]),
         ("--start-layer", [.rollout, .flow, .chefer]), ("--head-fusion", [.rollout, .flow, .attention]),
     ]
 

@@ -67,10 +67,10 @@ enum ExplanationOutput {
     /// the table or the JSON and where the pictures are. All or nothing: the pictures replace
     /// existing files only once every one of them and the JSON are ready.
     static func emit(_ record: ExplanationRecord, out: String?, json: Bool, scoreLimit: ScoreLimit = .robust,
-                     latents: LatentPictures = LatentPictures()) throws {
+                     top: Int? = nil, latents: LatentPictures = LatentPictures()) throws {
         let url = try PictureOutput.url(out, defaultName: "explain-\(record.method)-\(PictureOutput.slug(record.model.name))")
         let output = OutputTransaction()
-        let report = try output.render(try record.figure(scoreLimit: scoreLimit), to: url)
+        let report = try output.render(try record.figure(scoreLimit: scoreLimit, top: top), to: url)
         for warning in report.warnings { Console.note("warning: \(warning)") }
         let extras = try latents.write(record, beside: url, into: output)
         let data = json ? try JSONOutput.data(record) : nil

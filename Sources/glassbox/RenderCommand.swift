@@ -32,7 +32,7 @@ struct RenderCommand: ParsableCommand {
             do { record = try JSONDecoder().decode(ExplanationRecord.self, from: data) } catch {
                 throw FileProblem(path: result, reason: "not a readable explain result (\(UserMessage.line(for: error)))")
             }
-            figure = try record.figure(scoreLimit: colorScale.scoreLimit)
+            figure = try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top)
         } else {
             if let option = colorScale.given {
                 throw UsageMistake("\(option) applies to explain results (signed scores), not this \(command) result; leave it out")

@@ -7,6 +7,7 @@ import Glassbox
 // Either way the user gets one line on stderr, never a stack trace or Foundation's own text.
 // Arguments that are not valid UTF-8 are bad input (exit 1); a failed write to stdout is reported
 // once, at the end (exit 1).
+AllocatorSettings.apply()               // heap reuse for large tensors; see AllocatorSettings
 StandardStreams.restoreDefaultSIGPIPE()
 let arguments = Array(CommandLine.arguments.dropFirst())
 let command: ParsableCommand

@@ -30,7 +30,9 @@ public enum AtMan {
         try options.validate(layers: arch.layers)
         let (run, targetIDs, rows) = try resolve(model, input, target)
         let conceptual = options.kappa != nil
+        let clock = ContinuousClock(), started = clock.now
         let base = try model.suffixBase(run, logitRows: rows, capture: conceptual ? .points([.embed]) : .none)
+        let basePass = clock.now - started
         let n = base.length, lastRow = rows.max() ?? 0
         let explained = groups ?? (arch.mask == .causal ? (0...lastRow).map { [$0] } : (0..<n).map { [$0] })
         try validate(groups: explained, length: n)
@@ -42,6 +44,7 @@ public enum AtMan {
             AttentionScoreEdit(keys: $0.keys, factors: $0.factors, shift: options.shift, layers: options.layers)
         }
 
+        options.estimate?(edits.count, Double(basePass.components.seconds) + Double(basePass.components.attoseconds) * 1e-18)
         let scorer = Scorer(score: options.score, temperature: options.temperature, targets: targetIDs,
                             baseLogits: base.logits)
         var perTarget = [[Float]](repeating: [], count: explained.count)

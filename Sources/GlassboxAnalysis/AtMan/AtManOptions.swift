@@ -72,6 +72,9 @@ extension AtMan {
         public var rowBudget = 4096
         /// Called with `(completed, total)` units of work; see `AtMan.stderrProgress`.
         public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil
+        /// Called once before the perturbed passes with their number and the measured time of the
+        /// unperturbed pass (seconds), so a caller can announce a long run (see `AtMan.estimate`).
+        public var estimate: (@Sendable (_ passes: Int, _ secondsPerPass: Double) -> Void)? = nil
 
         /// The reference's defaults, as listed above; set fields to change them.
         public init() {}
@@ -109,6 +112,24 @@ extension AtMan {
     public static func stderrProgress(label: String = "atman") -> @Sendable (Int, Int) -> Void {
         let bar = ProgressLine(label: label)
         return { done, total in bar.update(done, total) }
+    }
+}
+
+extension AtMan {
+    /// Runs longer than this (estimated, seconds) are announced by `estimateLine`.
+    public static let announcedRun = 30.0
+
+    /// The time estimate of a run, `passes × secondsPerPass` (the measured unperturbed pass: an
+    /// upper bound, since the batched engine reruns only the suffix after each suppressed group),
+    /// as one stderr line — or nil when the estimate is at most `announcedRun` seconds.
+    /// `hint` is appended after a semicolon (e.g. how to make fewer passes).
+    public static func estimateLine(passes: Int, secondsPerPass: Double, hint: String? = nil) -> String? {
+        let total = Double(passes) * secondsPerPass
+        guard total > announcedRun else { return nil }
+        let duration = total < 120 ? String(format: "%.0f s", total)
+            : total < 7200 ? String(format: "%.0f min", total / 60) : String(format: "%.1f h", total / 3600)
+        let line = "atman: \(passes) passes × \(String(format: "%.2f", secondsPerPass)) s per pass ≈ \(duration) (estimate)"
+        return hint.map { line + "; " + $0 } ?? line
     }
 }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
@@ -32,6 +33,17 @@ public struct RolloutOptions: Sendable, Equatable {
 /// `R = Ã_L ⋯ Ã_s`; `R[i, j]` is how much output position `i` draws on input token `j`
 /// (samiraabnar/attention_flow `compute_joint_attention`).
 public enum AttentionRollout {
+    /// The most memory `explain` keeps without `force`: one fused `[n, n]` Float matrix per layer
+    /// (`layers · n² · 4` bytes), 2 GiB — 12 layers up to 6,688 tokens, 32 layers up to 4,096
+    /// (docs/methods.md §1.2).
+    public static let defaultBudget = 2 << 30
+
+    /// The largest input `fullMatrix` multiplies out: the chain costs `layers · n³` operations
+    /// and an `[n, n]` result; one row (`row`) is all an explanation needs.
+    public static let fullMatrixTokenLimit = 4096
+
+    /// Bytes of the layer matrices kept for `tokens` positions over `layers` layers.
+    public static func keptBytes(tokens n: Int, layers: Int) -> Int { layers * n * n * MemoryLayout<Float>.size }
     /// The residual-augmented, row-normalised layer matrix `Ã` from one layer's `pattern [H, n, n]`.
     public static func layerMatrix(_ pattern: Tensor, options: RolloutOptions) -> Tensor {
         var a = options.headFusion.fuse(pattern)                              // [n, n]
@@ -59,6 +71,16 @@ public enum AttentionRollout {
         var r = layers[0]
         for a in layers.dropFirst() { r = matmul(a, r) }                      // R_l = Ã_l · R_{l-1}
         return r
+    }
+
+    /// `matrix`, refused with `AnalysisError.tooLarge` above `fullMatrixTokenLimit` tokens.
+    public static func fullMatrix(_ layers: [Tensor]) throws -> Tensor {
+        let n = layers.first?.shape[0] ?? 0
+        guard n <= fullMatrixTokenLimit else {
+            throw AnalysisError.tooLarge(
+                "the full rollout matrix over \(n) tokens is \(n) × \(n) and takes \(layers.count) products of that size; above \(fullMatrixTokenLimit) tokens only single rows are computed (AttentionRollout.row)")
+        }
+        return matrix(layers)
     }
 
     /// Row `position` of the rollout, `e_pᵀ · Ã_last ⋯ Ã_first` `[n]`, computed top-down with
@@ -96,8 +118,22 @@ public enum AttentionRollout {
     }
 
     /// Rollout scores of the explained position: a row of `R` over the input positions.
+    /// Refuses (with a suggestion) inputs whose layer matrices would take more than `budget`
+    /// bytes (see `keptBytes`) unless `force`.
     public static func explain(_ model: TransformerModel, _ input: ModelInput, position: Int,
-                               options: RolloutOptions = RolloutOptions()) throws -> TokenScores {
+                               options: RolloutOptions = RolloutOptions(), force: Bool = false,
+                               budget: Int = defaultBudget) throws -> TokenScores {
+        let tokens: Int = switch input {
+        case .tokens(let ids, _): ids.count
+        case .pixels: (model.architecture.image?.patchCount ?? 0) + 1
+        }
+        let layers = max(1, model.architecture.layers - max(0, options.startLayer))
+        let bytes = keptBytes(tokens: tokens, layers: layers)
+        if !force && bytes > budget {
+            throw AnalysisError.tooLarge(String(
+                format: "attention rollout over %d tokens keeps %d layer matrices of %d × %d (%.1f GB), above the %.1f GB limit; shorten the input, raise --start-layer, use --method attnlrp, or pass --force",
+                tokens, layers, tokens, tokens, Double(bytes) / 1e9, Double(budget) / 1e9))
+        }
         let matrices = try layerMatrices(model, input, options: options)
         let n = matrices[0].shape[0]
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
