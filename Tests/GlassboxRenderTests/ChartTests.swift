@@ -56,6 +56,27 @@ final class ChartTests: RenderTestCase {
         XCTAssertGreaterThanOrEqual(legend.x, plot.maxX, "the legend never covers the curves")
     }
 
+    func testChartGridPlacesPanelsInRows() throws {
+        func panel(_ value: Double, _ colour: Int) -> LineChart {
+            LineChart(series: [.init(name: "s", values: [value, value, value], color: Palette.color(colour))],
+                      title: "panel \(colour)", yRange: 0...1, showMarkers: false, plotWidth: 120, plotHeight: 80)
+        }
+        let grid = LineChartGrid(panels: [panel(0.5, 0), panel(0.5, 1), panel(0.25, 2)], columns: 2, title: "Grid")
+        let (report, picture) = try renderPNG(grid)
+        let first = try XCTUnwrap(report.regions[.plot])
+        XCTAssertGreaterThan(picture.inkPixels(in: try XCTUnwrap(report.regions[.title])), 20, "the grid's title")
+        // Panel 0's flat line through the middle of its plot; panel 1 to its right at the same height,
+        // panel 2 below panel 0 at a quarter of the height (the third panel starts the second row).
+        assertColor(picture.color(first.midX, first.midY), Palette.color(0), tolerance: 6, "panel 0")
+        let cellWidth = report.size.width / 2
+        assertColor(picture.color(first.midX + cellWidth, first.midY), Palette.color(1), tolerance: 6, "panel 1, right of panel 0")
+        let below = Rect(x: 0, y: first.maxY + 1, width: report.size.width, height: report.size.height - first.maxY - 1)
+        XCTAssertGreaterThan(run(Palette.color(2), x: first.midX, in: below, picture), 0, "panel 2 in the second row, below panel 0")
+        XCTAssertEqual(run(Palette.color(2), x: first.midX, in: first, picture), 0, "panel 2 is not drawn in panel 0's place")
+        XCTAssertThrowsError(try LineChartGrid(panels: []).render(to: file("x.png")))
+        XCTAssertThrowsError(try LineChartGrid(panels: [panel(0.5, 0)], columns: 0).render(to: file("x.png")))
+    }
+
     func testChartInputIsChecked() throws {
         XCTAssertThrowsError(try BarChart(values: []).render(to: file("x.png")))
         XCTAssertThrowsError(try BarChart(values: [1, 2], labels: ["a"]).render(to: file("x.png")))
