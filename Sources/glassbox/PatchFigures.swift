@@ -42,8 +42,14 @@ enum PatchFigures {
                                    columnAxisTitle: axes.last!, valueLabel: "normalised effect")
         }
         let method = try JSONField.string(object, "method"), direction = try JSONField.string(object, "direction")
-        let values = String(format: "%@: clean %.3g, corrupted %.3g", try JSONField.string(metric, "name"),
-                            try JSONField.double(metric, "clean"), try JSONField.double(metric, "corrupted"))
+        // The metric with the tokens it reads: logit_diff " king" − " lord", prob " king", kl.
+        // (spaces inside a token become no-break spaces, so a wrapped title never splits a token from its quotes)
+        func token(_ key: String) -> String? {
+            ((metric[key] as? [String: Any])?["text"] as? String).map { "“\($0.replacingOccurrences(of: " ", with: "\u{00A0}"))”" }
+        }
+        let read = [token("answer"), token("wrong")].compactMap { $0 }.joined(separator: " − ")
+        let values = String(format: "%@%@: clean %.3g, corrupted %.3g", try JSONField.string(metric, "name"),
+                            read.isEmpty ? "" : " " + read, try JSONField.double(metric, "clean"), try JSONField.double(metric, "corrupted"))
         let title: String = switch try JSONField.string(object, "command") {
         case "trace": "Causal tracing (restored p of the answer, normalised), \(values) · \(model)"
         case "path": "Path patching from each head to \((object["receivers"] as? [String])?.joined(separator: ", ") ?? "the receivers"), \(values) · \(model)"
