@@ -19,6 +19,7 @@ enum ModelRegistry {
         "BPE": { try BPEModel(config: $0) },
         "WordPiece": { try WordPieceModel(config: $0) },
         "WordLevel": { try WordLevelModel(config: $0) },
+        "Unigram": { try UnigramModel(config: $0) },
     ]
 
     static func make(_ config: ConfigReader) throws -> any TokenizationModel {
