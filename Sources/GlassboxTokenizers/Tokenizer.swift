@@ -166,7 +166,7 @@ public struct Tokenizer: Sendable {
                     let range = normalized.originalRange(ofScalars: scalar..<(last + 1))
                     span = TokenSpan(start: range.start, end: range.end)
                 }
-                let value = split.values?[k] ?? model.piece(for: token.id) ?? ""
+                let value = split.values?[k] ?? model.tokenValue(token, in: utf8) ?? model.piece(for: token.id) ?? ""
                 encoding.append(id: token.id, token: value, offsets: span, word: word, typeID: typeID,
                                 special: false, sequence: typeID)
             }

@@ -11,6 +11,12 @@ protocol TokenizationModel: Sendable {
     var vocabulary: [(String, Int)] { get }
     /// The model's type name (`BPE`, `WordPiece`, …).
     var typeName: String { get }
+    /// The token string of `token` when it is not its piece (`word` is the split's UTF-8), or nil.
+    func tokenValue(_ token: ModelToken, in word: [UInt8]) -> String?
+}
+
+extension TokenizationModel {
+    func tokenValue(_ token: ModelToken, in word: [UInt8]) -> String? { nil }
 }
 
 /// The model types of tokenizer.json, by their `"type"`.

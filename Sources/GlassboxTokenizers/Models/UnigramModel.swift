@@ -99,6 +99,13 @@ struct UnigramModel: TokenizationModel {
     func id(of piece: String) -> Int? { table.id(of: piece) }
     func piece(for id: Int) -> String? { id >= 0 && id < pieces.count ? pieces[id] : nil }
 
+    /// An unknown token's string is the text it covers (`Token.value` in the reference), not
+    /// the unknown piece.
+    func tokenValue(_ token: ModelToken, in word: [UInt8]) -> String? {
+        guard token.id == unknownID, token.start >= 0, token.start <= token.end, token.end <= word.count else { return nil }
+        return String(decoding: word[token.start..<token.end], as: UTF8.self)
+    }
+
     func tokenize(_ word: UnsafeBufferPointer<UInt8>, into tokens: inout [ModelToken]) throws {
         if word.isEmpty { return }
         let n = word.count
