@@ -6,8 +6,11 @@ import Foundation
 /// replacement strings. Applied as the Rust `tokenizers` library applies it: text is cut into
 /// extended grapheme clusters; a cluster under 6 bytes with a key that is a prefix of it (the
 /// shortest such key) is replaced whole; otherwise each character with a key that is a prefix of
-/// it is replaced. A replacement's first character carries the change `new − old` characters and
-/// the others `+1, +2, …`, which fixes the alignments (see `NormalizedString.transform`).
+/// it is replaced. Alignments (see `NormalizedString.transform`): the replacement's characters
+/// replace the old ones in order; extra ones are insertions (taking the previous character's
+/// range); missing ones are removed after the last change made so far (a removal at the very
+/// start is not recorded, so the next character takes the removed one's range, as the reference
+/// does).
 ///
 /// Layout of the decoded blob: a little-endian `UInt32` byte size of the trie, the trie as
 /// little-endian `UInt32` units, then the replacement strings (valid UTF-8).
@@ -79,8 +82,12 @@ struct PrecompiledNormalizer: TextNormalizer {
         var modified = false
         func push(_ replacement: [Unicode.Scalar], replacing old: Int) {
             modified = true
-            for (i, s) in replacement.enumerated() {
-                changes.append((s, i == 0 ? replacement.count - old : i))
+            for r in replacement { changes.append((r, 0)) }
+            let difference = replacement.count - old
+            if difference > 0 {
+                for k in (changes.count - difference)..<changes.count { changes[k].1 = 1 }
+            } else if difference < 0, !changes.isEmpty {
+                changes[changes.count - 1].1 += difference
             }
         }
         var text = String.UnicodeScalarView()
