@@ -18,6 +18,11 @@ struct PrecompiledNormalizer: TextNormalizer {
     let trie: [UInt32]
     let replacements: [UInt8]
 
+    init(trie: [UInt32], replacements: [UInt8]) {
+        self.trie = trie
+        self.replacements = replacements
+    }
+
     init(config: ConfigReader) throws {
         let encoded = try config.string("precompiled_charsmap")
         guard let data = Data(base64Encoded: encoded) else {
