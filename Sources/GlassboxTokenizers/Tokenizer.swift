@@ -24,7 +24,7 @@ public struct Tokenizer: Sendable {
     var fastPath: ByteLevelBPEPath?
     /// What was loaded: `tokenizer.json`, `vocab.json + merges.txt`, or `vocab.txt`.
     public let source: String
-    /// The model's type: `BPE`, `WordPiece` or `WordLevel`.
+    /// The model's type: `BPE`, `WordPiece`, `WordLevel` or `Unigram`.
     public var modelType: String { model.typeName }
 
     init(normalizer: (any TextNormalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizationModel,

@@ -94,6 +94,8 @@ final class UnigramModelTests: XCTestCase {
         let encoding = try tokenizer.encode("hello")
         XCTAssertEqual(encoding.ids, [1, 2])
         XCTAssertEqual(tokenizer.decode(encoding.ids), "hello")
+        let untyped = json.replacingOccurrences(of: "\"type\": \"Unigram\", ", with: "")
+        XCTAssertEqual(try Tokenizer(json: Data(untyped.utf8)).encode("hello").ids, [1, 2])
         let bad = json.replacingOccurrences(of: "[\"llo\", -2]", with: "[\"llo\", \"x\"]")
         XCTAssertThrowsError(try Tokenizer(json: Data(bad.utf8)))
     }

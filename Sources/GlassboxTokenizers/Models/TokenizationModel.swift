@@ -29,10 +29,14 @@ enum ModelRegistry {
     ]
 
     static func make(_ config: ConfigReader) throws -> any TokenizationModel {
-        // Files written before `type` existed: WordPiece has a prefix, WordLevel only a vocab.
+        // Files written before `type` existed: WordPiece has a prefix, Unigram a list of [piece, score],
+        // WordLevel only a vocab.
         var type: String
         if config.member("type") == nil, case .object = config.value {
+            var vocabularyIsList = false
+            if case .array = config.member("vocab") { vocabularyIsList = true }
             type = config.member("merges") != nil ? "BPE"
+                : vocabularyIsList ? "Unigram"
                 : config.member("continuing_subword_prefix") != nil ? "WordPiece" : "WordLevel"
         } else {
             type = try config.typeName(part: .model)
