@@ -97,10 +97,8 @@ struct PrecompiledNormalizer: TextNormalizer {
         }
         var text = String.UnicodeScalarView()
         text.append(contentsOf: string.scalars)
-        var index = 0
         for grapheme in String(text) {
             let scalars = Array(grapheme.unicodeScalars)
-            defer { index += scalars.count }
             let bytes = Array(grapheme.utf8)
             if bytes.count < 6, let replacement = replacement(bytes[...]) {
                 push(replacement, replacing: scalars.count)
