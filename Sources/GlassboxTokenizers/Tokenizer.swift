@@ -24,7 +24,7 @@ public struct Tokenizer: Sendable {
     var fastPath: ByteLevelBPEPath?
     /// What was loaded: `tokenizer.json`, `vocab.json + merges.txt`, or `vocab.txt`.
     public let source: String
-    /// The model's type: `BPE`, `WordPiece` or `WordLevel`.
+    /// The model's type: `BPE`, `WordPiece`, `WordLevel` or `Unigram`.
     public var modelType: String { model.typeName }
 
     init(normalizer: (any TextNormalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizationModel,
@@ -166,7 +166,7 @@ public struct Tokenizer: Sendable {
                     let range = normalized.originalRange(ofScalars: scalar..<(last + 1))
                     span = TokenSpan(start: range.start, end: range.end)
                 }
-                let value = split.values?[k] ?? model.piece(for: token.id) ?? ""
+                let value = split.values?[k] ?? model.tokenValue(token, in: utf8) ?? model.piece(for: token.id) ?? ""
                 encoding.append(id: token.id, token: value, offsets: span, word: word, typeID: typeID,
                                 special: false, sequence: typeID)
             }

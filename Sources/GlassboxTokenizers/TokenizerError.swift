@@ -20,7 +20,7 @@ public enum TokenizerPart: String, Sendable, CaseIterable {
 /// Everything that can go wrong loading or running a tokenizer. Each case names the file or the
 /// part concerned; unsupported types list what is supported.
 public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
-    /// A `"type"` this implementation does not provide (e.g. a `Unigram` model).
+    /// A `"type"` this implementation does not provide (e.g. a `UnicodeScripts` pre-tokenizer).
     case unsupportedType(part: TokenizerPart, type: String, supported: [String], file: String)
     /// A file that cannot be read as what it should be (bad JSON, a missing or mistyped field,
     /// a merge naming a token that is not in the vocabulary, …).

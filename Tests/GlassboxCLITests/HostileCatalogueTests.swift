@@ -812,7 +812,7 @@ final class HostileCatalogueTests: XCTestCase {
     ]
 
     nonisolated(unsafe) static let tokenizers: [Case] = [
-        tokenizer("model-type-unknown", { $0["model"] = ["type": "Magic"] }, "unsupported model type 'Magic'; supported: BPE, WordLevel, WordPiece"),
+        tokenizer("model-type-unknown", { $0["model"] = ["type": "Magic"] }, "unsupported model type 'Magic'; supported: BPE, Unigram, WordLevel, WordPiece"),
         tokenizer("vocab-missing", { object in
             var model = object["model"] as? [String: Any] ?? [:]
             model["vocab"] = nil

@@ -3,7 +3,9 @@ import GlassboxTokenizers
 import XCTest
 
 /// Every trained tokenizer fixture (GPT-2, RoBERTa, Llama 3, Qwen2, Llama 2, Mistral,
-/// Metaspace with unknown tokens, BERT uncased and cased, WordLevel, BPE with suffixes, and the
+/// Metaspace with unknown tokens, BERT uncased and cased, WordLevel, BPE with suffixes, the
+/// SentencePiece-trained T5 and XLM-R Unigram (Precompiled normalizer), byte-fallback Unigram and
+/// Gemma-style byte-fallback BPE, and the
 /// legacy vocab.json + merges.txt / vocab.txt folders) against the Python `tokenizers` goldens:
 /// ids, token strings, byte offsets, word ids, special-token mask, type ids and both decodes must
 /// be identical on the whole corpus.
@@ -26,6 +28,10 @@ final class GoldenTokenizerTests: XCTestCase {
     func testBERTCased() throws { try check("bert-cased") }
     func testWordLevel() throws { try check("wordlevel") }
     func testBPEWithPrefixAndSuffix() throws { try check("bpe-suffix") }
+    func testT5Unigram() throws { try check("t5") }
+    func testXLMRobertaUnigram() throws { try check("xlm-roberta") }
+    func testUnigramByteFallback() throws { try check("unigram-bytes") }
+    func testGemmaByteFallbackBPE() throws { try check("gemma") }
     func testGPT2LegacyFiles() throws { try check("gpt2-legacy") }
     func testWordPieceFromVocabTXT() throws { try check("bert-vocab-txt") }
 

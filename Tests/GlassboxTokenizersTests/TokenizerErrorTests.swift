@@ -20,12 +20,14 @@ final class TokenizerErrorTests: XCTestCase {
     }
 
     func testUnknownTypeOfEachPartListsWhatIsSupported() {
+        assertError(#"{"model": \#(model), "normalizer": {"type": "Magic"}}"#,
+                    contains: ["normalizer type 'Magic'", "supported:", "BertNormalizer", "NFKC", "Precompiled", "Sequence"])
         assertError(#"{"model": \#(model), "normalizer": {"type": "Precompiled", "precompiled_charsmap": ""}}"#,
-                    contains: ["normalizer type 'Precompiled'", "supported:", "BertNormalizer", "NFKC", "Sequence"])
+                    contains: ["normalizer", "'precompiled_charsmap' is shorter than its 4-byte header"])
         assertError(#"{"model": \#(model), "pre_tokenizer": {"type": "UnicodeScripts"}}"#,
                     contains: ["pre-tokenizer type 'UnicodeScripts'", "ByteLevel", "Metaspace", "Split"])
-        assertError(#"{"model": {"type": "Unigram", "vocab": [["a", 0.0]], "unk_id": 0}}"#,
-                    contains: ["model type 'Unigram'", "supported: BPE, WordLevel, WordPiece"])
+        assertError(#"{"model": {"type": "Magic", "vocab": [["a", 0.0]], "unk_id": 0}}"#,
+                    contains: ["model type 'Magic'", "supported: BPE, Unigram, WordLevel, WordPiece"])
         assertError(#"{"model": \#(model), "post_processor": {"type": "Magic"}}"#,
                     contains: ["post-processor type 'Magic'", "TemplateProcessing", "RobertaProcessing"])
         assertError(#"{"model": \#(model), "decoder": {"type": "Nope"}}"#,

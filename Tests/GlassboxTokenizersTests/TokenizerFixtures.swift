@@ -14,7 +14,7 @@ enum TokenizerFixtures {
 
     /// The trained tokenizers with tokenizer.json goldens, and the legacy-file ones.
     static let trained = ["gpt2", "roberta", "llama3", "qwen2", "llama2", "mistral", "metaspace-split", "bert",
-                          "bert-cased", "wordlevel", "bpe-suffix"]
+                          "bert-cased", "wordlevel", "bpe-suffix", "t5", "xlm-roberta", "unigram-bytes", "gemma"]
     static let legacy = ["gpt2-legacy", "bert-vocab-txt"]
 
     /// The MiniLM folder, or a skip — or a failure when GLASSBOX_REQUIRE_REAL_MODELS=1 (CI).

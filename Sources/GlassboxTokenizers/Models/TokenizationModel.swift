@@ -11,6 +11,12 @@ protocol TokenizationModel: Sendable {
     var vocabulary: [(String, Int)] { get }
     /// The model's type name (`BPE`, `WordPiece`, …).
     var typeName: String { get }
+    /// The token string of `token` when it is not its piece (`word` is the split's UTF-8), or nil.
+    func tokenValue(_ token: ModelToken, in word: [UInt8]) -> String?
+}
+
+extension TokenizationModel {
+    func tokenValue(_ token: ModelToken, in word: [UInt8]) -> String? { nil }
 }
 
 /// The model types of tokenizer.json, by their `"type"`.
@@ -19,13 +25,18 @@ enum ModelRegistry {
         "BPE": { try BPEModel(config: $0) },
         "WordPiece": { try WordPieceModel(config: $0) },
         "WordLevel": { try WordLevelModel(config: $0) },
+        "Unigram": { try UnigramModel(config: $0) },
     ]
 
     static func make(_ config: ConfigReader) throws -> any TokenizationModel {
-        // Files written before `type` existed: WordPiece has a prefix, WordLevel only a vocab.
+        // Files written before `type` existed: WordPiece has a prefix, Unigram a list of [piece, score],
+        // WordLevel only a vocab.
         var type: String
         if config.member("type") == nil, case .object = config.value {
+            var vocabularyIsList = false
+            if case .array = config.member("vocab") { vocabularyIsList = true }
             type = config.member("merges") != nil ? "BPE"
+                : vocabularyIsList ? "Unigram"
                 : config.member("continuing_subword_prefix") != nil ? "WordPiece" : "WordLevel"
         } else {
             type = try config.typeName(part: .model)

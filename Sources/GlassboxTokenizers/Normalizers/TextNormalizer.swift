@@ -18,6 +18,7 @@ enum NormalizerRegistry {
         "Replace": { try ReplaceNormalizer(config: $0) },
         "Prepend": { try PrependNormalizer(config: $0) },
         "Nmt": { _ in NmtNormalizer() },
+        "Precompiled": { try PrecompiledNormalizer(config: $0) },
         "ByteLevel": { _ in ByteLevelNormalizer() },
         "Sequence": { try NormalizerSequence(config: $0) },
     ]
