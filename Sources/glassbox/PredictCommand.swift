@@ -26,8 +26,14 @@ struct PredictCommand: ParsableCommand {
     @Flag(name: .long, help: "Print one JSON object on stdout.")
     var json = false
 
+    @Option(name: .long, help: "Attention path: auto (blocked where no hook needs the pattern), blocked or unblocked.")
+    var attention: AttentionPathOption = .auto
+
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
+        if trace && attention == .blocked {
+            throw ValidationError("--trace prints every attention pattern, which --attention blocked never holds: use auto or unblocked")
+        }
     }
 
     func run() throws {
@@ -43,7 +49,8 @@ struct PredictCommand: ParsableCommand {
 
         let target = try predictedPosition(ids: ids, loaded: loaded)
         let rows: LogitRows = trace || !arch.head.predictsTokens ? .all : .positions([target])
-        let result = try model.forward(prepared.modelInput, capture: trace ? .all : .none, logitRows: rows)
+        let result = try model.forward(prepared.modelInput, capture: trace ? .all : .none, logitRows: rows,
+                                       attention: attention.path)
         if trace { Self.printTrace(result.cache) }
         guard let allLogits = result.logits,
               let row = result.logitPositions.firstIndex(of: arch.head.predictsTokens ? target : 0) else {

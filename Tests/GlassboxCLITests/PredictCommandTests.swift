@@ -40,6 +40,29 @@ final class PredictCommandTests: XCTestCase {
         XCTAssertEqual((object["model"] as? [String: Any])?["architecture"] as? String, "gpt2")
     }
 
+    /// `--attention blocked` and `unblocked` give the same logits (1e-5 relative, methods §0.4) on a
+    /// 100-token input (blocks of 64, so two query blocks); `--trace` with `blocked` is a usage error.
+    func testAttentionPathsAgreeAndBlockedRefusesTrace() throws {
+        let ids = (0..<100).map { String(($0 * 37 + 11) % 128) }.joined(separator: ",")
+        let model = "Tests/Fixtures/models/gpt2-long"
+        var logits: [String: [Double]] = [:]
+        for path in ["blocked", "unblocked", "auto"] {
+            let object = try json(try runGlassbox(["predict", "--model", model, "--ids", ids, "--logits", "--json",
+                                                   "--attention", path]))
+            logits[path] = try XCTUnwrap(object["logits"] as? [Double])
+        }
+        let reference = try XCTUnwrap(logits["unblocked"])
+        let scale = reference.map(abs).max() ?? 0
+        for path in ["blocked", "auto"] {
+            let ours = try XCTUnwrap(logits[path])
+            XCTAssertEqual(ours.count, reference.count)
+            XCTAssertLessThanOrEqual(zip(ours, reference).map { abs($0 - $1) }.max() ?? .infinity, 1e-5 * scale, path)
+        }
+        let refused = try runGlassbox(["predict", "--model", model, "--ids", "1,2,3", "--trace", "--attention", "blocked"])
+        XCTAssertEqual(refused.status, 2)
+        XCTAssertTrue(refused.stderr.contains("--attention blocked"), refused.stderr)
+    }
+
     func testPredictTextTableAndMaskedLM() throws {
         let output = try runGlassbox(["predict", "--model", tiny, "--ids", "1,2,3", "--top-k", "3"])
         XCTAssertEqual(output.status, 0, output.stderr)

@@ -7,12 +7,13 @@ extension AttentionWeights {
     /// `q`, `k` fire as projected; where the model uses RoPE they are then rotated by `rotary`
     /// (cos/sin `[n, rotaryDim]`) and fire again as `rot_q`, `rot_k` (TransformerLens's order).
     /// `S_h = scale · q_h·k_gᵀ` with `g = h ÷ (H/Hkv)`, masked to `-inf`; `A_h = softmax(S_h)`;
-    /// `z_h = A_h·v_g`; `out = Σ_h z_h·W_O^h + b_O`.
+    /// `z_h = A_h·v_g`; `out = Σ_h z_h·W_O^h + b_O`. Where `hooks.attentionPath` allows it (no
+    /// hook reads or edits this layer's scores or pattern), `z` comes from `blockedAttention`
+    /// instead and attn_scores / pattern do not fire.
     func forward(_ x: Tensor, layer: Int, architecture arch: Architecture, rotary: RotaryTables?,
                  hooks: inout HookRun) throws -> Tensor {
         let n = x.shape[0]
         let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
-        let group = heads / kvHeads
 
         var q = query(x).reshaped([n, heads, dh])       // [n, H, dh]
         try hooks.fire(.block(layer, .q), &q)
@@ -27,8 +28,38 @@ extension AttentionWeights {
             try hooks.fire(.block(layer, .rotK), &k)
         }
 
-        // scores[h] = scale · q[:, h, :] · k[:, g, :]ᵀ, read in place through row strides.
         let scale = arch.attentionScale(layer: layer)
+        let patternNeeded = hooks.wants(.block(layer, .attnScores)) || hooks.wants(.block(layer, .pattern))
+        var z: Tensor                                   // [n, H, dh]
+        if let blockSize = try hooks.attentionPath.blockSize(length: n, patternNeeded: patternNeeded, layer: layer) {
+            // Tiles of [B, B] with an online softmax; no [H, n, n] tensor (methods §0.4).
+            z = blockedAttention(q: q, k: k, v: v, scale: scale, mask: arch.attentionMask(layer: layer),
+                                 blockSize: blockSize)
+        } else {
+            z = try fullAttention(q: q, k: k, v: v, layer: layer, scale: scale, architecture: arch, hooks: &hooks)
+        }
+        try hooks.fire(.block(layer, .z), &z)
+
+        // Per-head outputs are materialised only when asked for. When they are only captured, the
+        // output still comes from one matmul, so capturing never changes the numbers; when they
+        // are edited, the output is their sum.
+        let resultPoint = HookPoint.block(layer, .result)
+        if hooks.wants(resultPoint) {
+            var result = perHeadOutputs(z, heads: heads, headDim: dh)   // [n, H, d]
+            try hooks.fire(resultPoint, &result)
+            if hooks.interventions.touches(resultPoint) { return sumHeads(result, bias: output.bias) }
+        }
+        return output(z.reshaped([n, heads * dh]))
+    }
+
+    /// The unblocked path: `S [H, n, n]` whole, masked, fired as attn_scores, softmaxed in place and
+    /// fired as pattern; returns `z = A_h·v_g` `[n, H, dh]`.
+    private func fullAttention(q: Tensor, k: Tensor, v: Tensor, layer: Int, scale: Float, architecture arch: Architecture,
+                               hooks: inout HookRun) throws -> Tensor {
+        let n = q.shape[0]
+        let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
+        let group = heads / kvHeads
+        // scores[h] = scale · q[:, h, :] · k[:, g, :]ᵀ, read in place through row strides.
         var scores = Tensor(shape: [heads, n, n]) { out in
             q.withUnsafeBufferPointer { qp in
                 k.withUnsafeBufferPointer { kp in
@@ -48,7 +79,7 @@ extension AttentionWeights {
         try hooks.fire(.block(layer, .pattern), &pattern)
 
         // z[:, h, :] = pattern[h] · v[:, g, :]   → [n, H, dh]
-        var z = Tensor(shape: [n, heads, dh]) { out in
+        return Tensor(shape: [n, heads, dh]) { out in
             pattern.withUnsafeBufferPointer { ap in
                 v.withUnsafeBufferPointer { vp in
                     for h in 0..<heads {
@@ -59,18 +90,6 @@ extension AttentionWeights {
                 }
             }
         }
-        try hooks.fire(.block(layer, .z), &z)
-
-        // Per-head outputs are materialised only when asked for. When they are only captured, the
-        // output still comes from one matmul, so capturing never changes the numbers; when they
-        // are edited, the output is their sum.
-        let resultPoint = HookPoint.block(layer, .result)
-        if hooks.wants(resultPoint) {
-            var result = perHeadOutputs(z, heads: heads, headDim: dh)   // [n, H, d]
-            try hooks.fire(resultPoint, &result)
-            if hooks.interventions.touches(resultPoint) { return sumHeads(result, bias: output.bias) }
-        }
-        return output(z.reshaped([n, heads * dh]))
     }
 
     /// `result[:, h, :] = z[:, h, :] · W_O^h` → `[n, H, d]`, where `W_O^h` is rows `h·dh..<(h+1)·dh`

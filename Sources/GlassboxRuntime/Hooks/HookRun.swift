@@ -6,6 +6,8 @@ struct HookRun {
     let capture: HookFilter
     let interventions: Interventions
     var cache: ActivationCache
+    /// How attention is computed in this pass.
+    var attentionPath: AttentionPath = .automatic
 
     init(inputIDs: [Int], capture: HookFilter, interventions: Interventions) {
         self.capture = capture

@@ -1,0 +1,151 @@
+import CGlassboxBLAS
+internal import CGlassboxKernels
+import Foundation
+
+/// The keys query row `i` of `queries` sees among `keys` under `mask` (the rule of `applyMask`,
+/// with `i' = i + (keys − queries)`); may be empty.
+@inline(__always)
+func visibleKeyRange(_ i: Int, queries: Int, keys: Int, _ mask: AttentionMaskKind) -> Range<Int> {
+    let last = i + (keys - queries)
+    switch mask {
+    case .none: return 0..<keys
+    case .causal: return 0..<min(keys, max(0, last + 1))
+    case .slidingWindow(let w):
+        let upper = min(keys, max(0, last + 1))
+        return min(upper, max(0, last - w + 1))..<upper
+    }
+}
+
+/// Multi-head (grouped-query) attention computed block by block, flash-attention style (Dao et al.
+/// 2022, "FlashAttention", Algorithm 1; the online softmax of Milakov & Gimelshein 2018, eq. 4):
+/// no `[n, n]` score matrix is ever held, only a `[B, B]` tile per worker.
+///
+/// For head `h` (key/value head `g = h ÷ (H/Hkv)`), each block of `B` query rows walks the key
+/// blocks it can see; per tile `S = scale · Q_b · K_jᵀ` `[B, B]`, masked entries are dropped, and
+/// each row keeps a running max `m`, sum `ℓ` and unnormalised output `o [dh]`:
+/// `m' = max(m, max_j S_j)`, `c = e^(m − m')`, `ℓ' = c·ℓ + Σ_j e^(S_j − m')`,
+/// `o' = c·o + Σ_j e^(S_j − m')·V_j`; finally `z = o / ℓ`. Equal to `softmax(mask(S))·V` up to
+/// float rounding (`NaiveKernels.attention` is the reference); a row that sees no key gives zeros,
+/// as `softmaxLastDim` does for an all −inf row.
+///
+/// - Parameters:
+///   - q: `[n, H, dh]` queries (already rotated where the model uses RoPE).
+///   - k: `[m, Hkv, dh]` keys, `v`: `[m, Hkv, dh]` values; `H` a multiple of `Hkv`.
+///   - scale: the multiplier of `q·k` (usually `1/√dh`).
+///   - mask: which keys each query sees (offset `m − n` as in `applyMask`).
+///   - blockSize: `B` (> 0), the query and key block length.
+/// - Returns: `z` `[n, H, dh]`.
+///
+/// Heads × query blocks run on `parallelFor` workers with single-threaded OpenBLAS for the tile
+/// products; exponentials use the current ``KernelVariant``'s `exp`, read before going parallel.
+public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask: AttentionMaskKind,
+                             blockSize: Int) -> Tensor {
+    precondition(q.rank == 3 && k.rank == 3 && v.rank == 3, "blockedAttention: q, k, v must be [n, heads, dh]")
+    precondition(k.shape == v.shape, "blockedAttention: k \(k.shape) and v \(v.shape) differ")
+    precondition(blockSize > 0, "blockedAttention: the block size must be positive, got \(blockSize)")
+    let (n, heads, dh) = (q.shape[0], q.shape[1], q.shape[2])
+    let (m, kvHeads) = (k.shape[0], k.shape[1])
+    precondition(k.shape[2] == dh && kvHeads > 0 && heads % kvHeads == 0,
+                 "blockedAttention: q \(q.shape) does not fit k \(k.shape)")
+    if case .slidingWindow(let w) = mask { precondition(w > 0, "blockedAttention: the window must be positive") }
+    let group = heads / kvHeads
+    let qStride = heads * dh, kvStride = kvHeads * dh
+    let b = blockSize
+    let queryBlocks = (n + b - 1) / b
+    let kernels = KernelTable.current
+    return Tensor(shape: [n, heads, dh]) { out in
+        guard n > 0, dh > 0 else { return }
+        let z = SendablePointer(out.baseAddress!)
+        q.withUnsafeBufferPointer { qb in
+        k.withUnsafeBufferPointer { kb in
+        v.withUnsafeBufferPointer { vb in
+            let qp = SendablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!))
+            let kp = kb.baseAddress.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+            let vp = vb.baseAddress.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
+            withSerialBLAS {
+                parallelFor(heads * queryBlocks) { task in
+                    let h = task / queryBlocks, i0 = (task % queryBlocks) * b
+                    let rows = min(b, n - i0), g = h / group
+                    let zh = z.base + i0 * qStride + h * dh
+                    // Per-worker state: the tile [rows, B], o [rows, dh], m [rows], ℓ [rows].
+                    let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * b)
+                    let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * dh)
+                    let runMax = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+                    let runSum = UnsafeMutablePointer<Float>.allocate(capacity: rows)
+                    defer { tile.deallocate(); o.deallocate(); runMax.deallocate(); runSum.deallocate() }
+                    o.initialize(repeating: 0, count: rows * dh)
+                    runMax.initialize(repeating: -.infinity, count: rows)
+                    runSum.initialize(repeating: 0, count: rows)
+                    // Visible ranges are monotone in the row, so the block sees lo..<hi.
+                    let lo = visibleKeyRange(i0, queries: n, keys: m, mask).lowerBound
+                    let hi = visibleKeyRange(i0 + rows - 1, queries: n, keys: m, mask).upperBound
+                    if let kp, let vp, lo < hi {
+                        var j0 = lo
+                        while j0 < hi {
+                            let cols = min(b, hi - j0)
+                            // S [rows, cols] = scale · Q_b · K_jᵀ
+                            gemm(m: rows, n: cols, k: dh, a: qp.base + i0 * qStride + h * dh, lda: qStride,
+                                 b: kp.base + j0 * kvStride + g * dh, ldb: kvStride, transposeB: true,
+                                 c: tile, ldc: cols, alpha: scale)
+                            for r in 0..<rows {
+                                let s = tile + r * cols
+                                let seen = visibleKeyRange(i0 + r, queries: n, keys: m, mask)
+                                let a = max(seen.lowerBound, j0) - j0, e = min(seen.upperBound, j0 + cols) - j0
+                                guard a < e else {                 // nothing visible in this tile
+                                    s.update(repeating: 0, count: cols)
+                                    continue
+                                }
+                                var tileMax = -Float.infinity
+                                for j in a..<e where s[j] > tileMax { tileMax = s[j] }
+                                let old = runMax[r]
+                                let new = max(old, tileMax)
+                                if new == -.infinity {              // every visible score is −inf so far
+                                    s.update(repeating: 0, count: cols)
+                                    continue
+                                }
+                                for j in a..<e { s[j] -= new }
+                                if a > 0 { s.update(repeating: 0, count: a) }
+                                if e < cols { (s + e).update(repeating: 0, count: cols - e) }
+                                kernels.map(GB_UNARY_EXP, s + a, s + a, e - a)
+                                var sum: Float = 0
+                                for j in a..<e { sum += s[j] }
+                                if new != old {
+                                    let c = old == -.infinity ? 0 : exp(old - new)
+                                    runSum[r] *= c
+                                    let orow = o + r * dh
+                                    for t in 0..<dh { orow[t] *= c }
+                                    runMax[r] = new
+                                }
+                                runSum[r] += sum
+                            }
+                            // o += P · V_j
+                            gemm(m: rows, n: dh, k: cols, a: tile, lda: cols,
+                                 b: vp.base + j0 * kvStride + g * dh, ldb: kvStride, transposeB: false,
+                                 c: o, ldc: dh, beta: 1)
+                            j0 += cols
+                        }
+                    }
+                    for r in 0..<rows {
+                        let l = runSum[r], dst = zh + r * qStride, src = o + r * dh
+                        if l == 0 {
+                            dst.update(repeating: 0, count: dh)
+                        } else {
+                            let inv = 1 / l
+                            for t in 0..<dh { dst[t] = src[t] * inv }
+                        }
+                    }
+                }
+            }
+        }}}
+    }
+}
+
+/// Runs `body` with OpenBLAS on one thread (so tile products can run side by side on `parallelFor`
+/// workers), restoring `Threading.threads` after.
+private func withSerialBLAS<R>(_ body: () throws -> R) rethrows -> R {
+    let threads = Threading.threads
+    guard threads > 1 else { return try body() }
+    openblas_set_num_threads(1)
+    defer { openblas_set_num_threads(Int32(threads)) }
+    return try body()
+}
