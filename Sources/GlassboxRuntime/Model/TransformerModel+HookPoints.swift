@@ -13,6 +13,9 @@ extension TransformerModel {
         for l in 0..<arch.layers {
             var sites: [BlockSite] = [.residPre]
             switch arch.placement {
+            case .pre where arch.parallelResidual:
+                sites += [.ln1(.scale), .ln1(.normalized)] + attention + [.attnOut]
+                sites += [.ln2(.scale), .ln2(.normalized)] + mlp + [.mlpOut, .residPost]
             case .pre:
                 sites += [.ln1(.scale), .ln1(.normalized)] + attention + [.attnOut, .residMid]
                 sites += [.ln2(.scale), .ln2(.normalized)] + mlp + [.mlpOut, .residPost]
