@@ -59,7 +59,7 @@ public struct Norm: Sendable {
 
     /// `(x − μ)/scale` (LayerNorm) or `x/scale` (RMSNorm) per row of `x [n, d]`, for an edited
     /// `scale [n, 1]` (μ accumulated in Double).
-    private func divided(_ x: Tensor, by scale: Tensor) -> Tensor {
+    func divided(_ x: Tensor, by scale: Tensor) -> Tensor {
         let d = x.dim(-1), rows = x.count / max(d, 1)
         var out = x
         let centred = if case .layerNorm = kind { true } else { false }
