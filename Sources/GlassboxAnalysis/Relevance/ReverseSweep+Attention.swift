@@ -64,7 +64,7 @@ extension ReverseSweep {
                 applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin))
             }
             // QK-norm (Qwen3): back through each head's RMSNorm with the normalization rule
-            // (docs/methods.md §2.3), from γ ⊙ x̂ to hook_q / hook_k.
+            // (docs/methods.md §2.5b), from γ ⊙ x̂ to hook_q / hook_k.
             if let norm = w.queryNorm {
                 grads.q = try headNormBackward(norm, grads.q, layer: l, site: BlockSite.qNorm)
             }
