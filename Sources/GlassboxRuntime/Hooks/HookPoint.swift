@@ -69,7 +69,8 @@ public enum BlockSite: Hashable, Sendable {
     /// QK-norm of each key head, as `qNorm`.
     case kNorm(NormSite)
     /// `attn.hook_rot_q` `[n, H, dh]`: `hook_q` after the rotary embedding — the queries the scores
-    /// use. Rotary models only (Llama, Mistral, Qwen2); GPT-2, BERT and ViT have no such point.
+    /// use. Rotary models only (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX); GPT-2, BERT and ViT have no
+    /// such point. After QK-norm where the model has one (Qwen3).
     case rotQ
     /// `attn.hook_rot_k` `[n, Hkv, dh]`: `hook_k` after the rotary embedding. Rotary models only.
     case rotK
