@@ -67,6 +67,6 @@ extension ExplanationRecord {
     public var explainsSimilarity: Bool { parameters["compare"] != nil }
 
     /// Causal LMs predict the token after the explained position: it is not in the input.
-    public var appendsTarget: Bool { ["gpt2", "llama", "mistral", "qwen2"].contains(model.architecture) }
+    public var appendsTarget: Bool { ["gpt2", "llama", "mistral", "qwen2", "qwen3", "gpt_neox"].contains(model.architecture) }
 
 }

@@ -2,7 +2,8 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-/// `glassbox info`: architecture, sizes, dtype, tokenizer kind and hook names of a model.
+/// `glassbox info`: architecture, sizes, dtype, tokenizer kind and hook names of a model, and the
+/// `model_type`s Glassbox loads.
 struct InfoCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "info", abstract: "Describe a model: architecture, sizes, dtype, tokenizer, hook names.")
@@ -32,6 +33,8 @@ struct InfoCommand: ParsableCommand {
             object["norm"] = "\(arch.placement)-\(arch.norm.name)"
             object["activation"] = arch.activation.rawValue
             object["positions"] = arch.position.summary + arch.windowSummary
+            object["block"] = Self.blockSummary(model)
+            object["supportedModelTypes"] = ModelRegistry.supportedModelTypes
             if let image = arch.image {
                 object["image"] = ["height": image.height, "width": image.width, "channels": image.channels,
                                    "patchSize": image.patchSize]
@@ -43,6 +46,7 @@ struct InfoCommand: ParsableCommand {
         let rows: [(String, String)] = [
             ("model", loaded.directory.url.path),
             ("architecture", "\(arch.modelType) (\(arch.placement)-\(arch.norm.name), \(arch.mask == .causal ? "causal" : "bidirectional"))"),
+            ("block", Self.blockSummary(model)),
             ("layers", "\(arch.layers)"),
             ("width", "d \(arch.dModel), mlp \(arch.dFF) (\(arch.activation.rawValue))"),
             ("heads", arch.kvHeads == arch.heads ? "\(arch.heads) × \(arch.headDim)"
@@ -55,12 +59,22 @@ struct InfoCommand: ParsableCommand {
             ("parameters", Self.formatCount(parameters)),
             ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk, F32 in memory"),
             ("tokenizer", tokenizer),
+            ("families", ModelRegistry.supportedModelTypes.joined(separator: ", ") + " (model_type values Glassbox loads)"),
         ]
         for (key, value) in rows { print(key.padding(toLength: 13, withPad: " ", startingAt: 0) + value) }
         print("hooks        \(hooks.count) points; block 0 shown, blocks.{l} repeat for each layer:")
         for name in hooks where !(name.hasPrefix("blocks.") && !name.hasPrefix("blocks.0.")) {
             print("  " + name)
         }
+    }
+
+    /// How a block combines its parts: sequential or parallel residual, and QK-norm when present.
+    static func blockSummary(_ model: TransformerModel) -> String {
+        let arch = model.architecture
+        var parts = [arch.parallelResidual ? "parallel attention and MLP (x + attn(ln1(x)) + mlp(ln2(x)))"
+            : "sequential attention then MLP"]
+        if model.weights.blocks.first?.attention.queryNorm != nil { parts.append("QK-norm (RMSNorm per query and key head)") }
+        return parts.joined(separator: "; ")
     }
 
     static func formatCount(_ n: Int) -> String {

@@ -33,15 +33,34 @@ final class CheferParityTests: XCTestCase {
         "llama": ["llama-gqa", "llama-rope-dynamic", "llama-rope-linear", "llama3-rope", "mistral-swa", "qwen2-swa"],
         "vit": ["vit-odd", "vit-tiny"],
     ]
+    /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm):
+    /// `chefer` refuses them with a typed error (`testCheferRefusesFamiliesWithoutRules`).
+    static let notDefined = ["neox-parallel", "qwen3-qknorm"]
+    /// Fixture models Chefer runs on (sequential GPT-NeoX: GPT-2's block with rotary queries and
+    /// keys) but that have no reference from the authors' code yet: unverified, listed so that the
+    /// completeness check stays exact.
+    static let unreferenced = ["neox-sequential"]
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
-        XCTAssertEqual(Self.families.values.flatMap { $0 }.sorted(), models,
-                       "CheferParityTests.families must list every folder of Tests/Fixtures/models")
-        for model in models {
+        XCTAssertEqual((Self.families.values.flatMap { $0 } + Self.notDefined + Self.unreferenced).sorted(), models,
+                       "CheferParityTests.families, notDefined and unreferenced must list every folder of Tests/Fixtures/models")
+        for model in models where !Self.notDefined.contains(model) && !Self.unreferenced.contains(model) {
             let cases = (try? FileManager.default.contentsOfDirectory(atPath: Self.folder.appendingPathComponent(model).path)) ?? []
             XCTAssertFalse(cases.filter { $0.hasSuffix(".safetensors") }.isEmpty,
                            "no Chefer reference for \(model) in Tests/Fixtures/chefer; run scripts/fixtures/generate_chefer.py")
+        }
+    }
+
+    func testCheferRefusesFamiliesWithoutRules() throws {
+        for name in Self.notDefined {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let ids = [3, 9, 27, 81 % model.architecture.vocabSize]
+            XCTAssertThrowsError(try TransformerAttribution.explain(model, .tokens(ids, types: nil),
+                                                                    target: .top())) { error in
+                guard case AnalysisError.invalidOption(let detail) = error else { return XCTFail("\(name): \(error)") }
+                XCTAssertTrue(detail.contains("not defined"), detail)
+            }
         }
     }
 

@@ -10,7 +10,8 @@ import XCTest
 /// golden inputs they were computed on.
 enum LensFixtures {
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/lens")
-    static let models = ["bert-odd", "bert-tiny-mlm", "gpt2-odd", "gpt2-tiny", "llama-gqa", "qwen2-swa", "vit-tiny"]
+    static let models = ["bert-odd", "bert-tiny-mlm", "gpt2-odd", "gpt2-tiny", "llama-gqa", "neox-parallel", "neox-sequential",
+                         "qwen2-swa", "qwen3-qknorm", "vit-tiny"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -107,6 +107,10 @@ final class ProjectionTests: XCTestCase {
                 }
             }
             for (matrix, layer, head) in [(HeadMatrix.ov, last, 1), (.qk, 0, 0)] {
+                if matrix == .qk, model.weights.blocks[layer].attention.queryNorm != nil {   // QK-norm: refused
+                    XCTAssertThrowsError(try HeadProjection.pairs(model, layer: layer, head: head, matrix: .qk, k: 20), name)
+                    continue
+                }
                 let got = try HeadProjection.pairs(model, layer: layer, head: head, matrix: matrix, k: 20)
                 let pairs = try reference.tensor("\(matrix.rawValue)_pairs"), scores = try reference.tensor("\(matrix.rawValue)_scores")
                 let v = 1_000_000

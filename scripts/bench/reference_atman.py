@@ -83,8 +83,8 @@ class _State:
 
 
 STATE = _State()
-ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention",
-                     "BertSelfAttention", "ViTSelfAttention")
+ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
+                     "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -115,7 +115,7 @@ def _repeat_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
 
 
 def atman_attention(module, query, key, value, attention_mask, **kwargs):
-    """The `attn_implementation="atman"` function (GPT-2, Llama, Mistral, Qwen2, ViT).
+    """The `attn_implementation="atman"` function (GPT-2, Llama, Mistral, Qwen2, Qwen3, GPT-NeoX, ViT).
     query: [B, H, n, dh]; key, value: [B, Hkv, n, dh]; attention_mask: the 4D additive mask, or
     (ViT) the head mask."""
     kind = type(module).__name__
@@ -132,7 +132,7 @@ def atman_attention(module, query, key, value, attention_mask, **kwargs):
         assert attention_mask is None, "head masks are not supported"
         visible = torch.ones(1, 1, n, n, dtype=torch.bool)
         scale = kwargs["scaling"]
-    else:                                                                 # Llama, Mistral, Qwen2
+    else:                                                     # Llama, Mistral, Qwen2, Qwen3, GPT-NeoX
         assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
         visible = attention_mask[:, :, :, :n] == 0
         scale = kwargs["scaling"]

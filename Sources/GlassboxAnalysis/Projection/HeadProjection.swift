@@ -79,7 +79,7 @@ public enum HeadProjection {
                              filter: TokenFilter = .all, excludeSameToken: Bool = true, largest: Bool = true,
                              embedding: EmbeddingChoice = .standard, texts: [String]? = nil,
                              blockRows: Int? = nil) throws -> PairProjection {
-        try check(model, layer: layer, head: head)
+        try check(model, layer: layer, head: head, matrix: matrix)
         guard k >= 1 else { throw AnalysisError.invalidOption("k must be at least 1, got \(k)") }
         let space = try EmbeddingSpace.resolve(model, embedding)
         var (left, right) = factors(model, layer: layer, head: head, matrix: matrix, space: space)
@@ -106,7 +106,7 @@ public enum HeadProjection {
     /// `(E_r[a]·W_Q^h·W_K^gᵀ)·E_rᵀ` → `[V]`. The check of §5.4 compares it with the blockwise matrix.
     public static func row(_ model: TransformerModel, layer: Int, head: Int, matrix: HeadMatrix, token: Int,
                            embedding: EmbeddingChoice = .standard) throws -> [Float] {
-        try check(model, layer: layer, head: head)
+        try check(model, layer: layer, head: head, matrix: matrix)
         let space = try EmbeddingSpace.resolve(model, embedding)
         guard token >= 0, token < space.readers.shape[0] else {
             throw AnalysisError.invalidOption("token \(token) is outside the vocabulary (0..<\(space.readers.shape[0]))")
@@ -129,9 +129,15 @@ public enum HeadProjection {
         }
     }
 
-    static func check(_ model: TransformerModel, layer: Int, head: Int) throws {
+    /// Layer and head in range; QK only where `q·kᵀ` is bilinear in the residual stream: QK-norm
+    /// (Qwen3) divides each query and key head by its own RMS first, so `W_QK` is not what scores.
+    static func check(_ model: TransformerModel, layer: Int, head: Int, matrix: HeadMatrix = .ov) throws {
         let arch = model.architecture
         guard layer >= 0, layer < arch.layers else { throw AnalysisError.layerOutOfRange(layer, layers: arch.layers) }
         guard head >= 0, head < arch.heads else { throw AnalysisError.headOutOfRange(head, heads: arch.heads) }
+        if matrix == .qk, model.weights.blocks[layer].attention.queryNorm != nil {
+            throw AnalysisError.invalidOption("the QK projection is not defined for \(arch.modelType): QK-norm normalises each "
+                + "query and key head before the scores, so W_Q·W_Kᵀ is not the bilinear form they use; project OV instead")
+        }
     }
 }

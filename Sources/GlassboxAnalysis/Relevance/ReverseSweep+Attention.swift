@@ -63,12 +63,31 @@ extension ReverseSweep {
                 applyRotary(&grads.q, cos: rotary.cos, sin: Self.negated(rotary.sin))
                 applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin))
             }
+            // QK-norm (Qwen3): back through each head's RMSNorm with the normalization rule
+            // (docs/methods.md §2.5b), from γ ⊙ x̂ to hook_q / hook_k.
+            if let norm = w.queryNorm {
+                grads.q = try headNormBackward(norm, grads.q, layer: l, site: BlockSite.qNorm)
+            }
+            if let norm = w.keyNorm {
+                grads.k = try headNormBackward(norm, grads.k, layer: l, site: BlockSite.kNorm)
+            }
             gradientObserver?(.block(l, .q), grads.q.reshaped([n, H * dh]))
             gradientObserver?(.block(l, .k), grads.k.reshaped([n, kvWidth]))
             addInPlace(&gX, try linearBackward(w.query, grads.q.reshaped([n, H * dh]), rule: projectionRule, input: input))
             addInPlace(&gX, try linearBackward(w.key, grads.k.reshaped([n, kvWidth]), rule: projectionRule, input: input))
         }
         return gX
+    }
+
+    /// The backward of a per-head norm on `g [n, heads, dh]` at its output, from the cached
+    /// `hook_normalized` `x̂ [n, heads, dh]` and `hook_scale` `[n, heads, 1]`.
+    private func headNormBackward(_ norm: Norm, _ g: Tensor, layer l: Int,
+                                  site: (NormSite) -> BlockSite) throws -> Tensor {
+        let (heads, dh) = (g.shape[1], g.shape[2])
+        let normalized = try tensor(.block(l, site(.normalized))).reshaped([n * heads, dh])
+        let scale = try tensor(.block(l, site(.scale))).reshaped([n * heads, 1])
+        return try normBackward(norm, g.reshaped([n * heads, dh]), normalized: { normalized }, scale: scale)
+            .reshaped([n, heads, dh])
     }
 
     /// One head on query rows `block.rows` against keys `block.keys` (`B = rows`, `K = keys`).

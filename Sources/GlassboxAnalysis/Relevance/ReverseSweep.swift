@@ -63,7 +63,8 @@ struct ReverseSweep {
         let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
         let (queries, keys) = (arch.scoredQuery, arch.scoredKey)   // rotated q, k in rotary models
         // resid_mid: pre-norm ln2's input, post-norm ln1's; resid_post: post-norm ln2's.
-        let normInputs: Set<BlockSite> = arch.placement == .pre ? [.residMid] : [.residMid, .residPost]
+        // Parallel blocks (GPT-NeoX): both norms read resid_pre, always captured.
+        let normInputs: Set<BlockSite> = arch.parallelResidual ? [] : arch.placement == .pre ? [.residMid] : [.residMid, .residPost]
         return .matching { point in
             switch point {
             case .embed, .posEmbed, .tokenTypeEmbed, .embedLN(.scale), .lnFinal(.scale), .mlmLN(.scale), .unembedIn:
@@ -74,6 +75,7 @@ struct ReverseSweep {
                 switch site {
                 case queries, keys: return true
                 case .residPre, .ln1(.scale), .ln2(.scale), .v, .z, .mlpPre, .mlpPreLinear: return true
+                case .qNorm, .kNorm: return true                     // QK-norm's x̂ and scale (Qwen3)
                 case .pattern: return keepPatterns
                 default: return (needsNormInputs && normInputs.contains(site)) || (l == last && site == blockOutput)
                 }
@@ -112,6 +114,16 @@ struct ReverseSweep {
             let block = weights.blocks[l]
             let through = dropLayer != l
             switch arch.placement {
+            case .pre where arch.parallelResidual:
+                // post = pre + attn(ln1(pre)) + mlp(ln2(pre))   — both branches and the skip get g
+                gradientObserver?(.block(l, .mlpOut), g)
+                gradientObserver?(.block(l, .attnOut), g)
+                let gLn2 = try mlpBackward(layer: l, g)
+                let gLn1 = try attentionBackward(layer: l, g)
+                if through {
+                    addInPlace(&g, try normBackward(block.ln2, gLn2, layer: l, site: .ln2))
+                    addInPlace(&g, try normBackward(block.ln1, gLn1, layer: l, site: .ln1))
+                }
             case .pre:
                 // post = mid + mlp(ln2(mid)); mid = pre + attn(ln1(pre))   — all [n, d]
                 gradientObserver?(.block(l, .mlpOut), g)
@@ -146,7 +158,7 @@ struct ReverseSweep {
 
     /// Backward of block norm `ln1`/`ln2` of layer `l` with the table's normalization rule.
     func normBackward(_ norm: Norm, _ g: Tensor, layer l: Int, site: NormSiteKind) throws -> Tensor {
-        let input = site.input(layer: l, placement: architecture.placement)
+        let input = site.input(layer: l, architecture: architecture)
         return try normBackward(norm, g, normalized: { norm.normalize(try tensor(input)).normalized },
                                 scale: try tensor(.block(l, site.point(.scale))))
     }
@@ -174,7 +186,7 @@ struct ReverseSweep {
     /// The output `γ ⊙ x̂ + β` `[n, d]` of a block norm (the input of the next linear map, for Gamma),
     /// recomputed from the norm's cached input.
     func normOutput(_ norm: Norm, layer l: Int, site: NormSiteKind) throws -> Tensor {
-        norm(try tensor(site.input(layer: l, placement: architecture.placement)))
+        norm(try tensor(site.input(layer: l, architecture: architecture)))
     }
 
     /// `Σ_j a[t, j]·b[t, j]` per row `t` (fp64 accumulation) → `[rows]`.
@@ -201,11 +213,12 @@ enum NormSiteKind {
     }
 
     /// The hook point holding this norm's input `[n, d]` in block `l`: pre-norm `ln1` reads
-    /// `resid_pre` and `ln2` `resid_mid`; post-norm (BERT) `ln1` reads `resid_mid` and `ln2`
-    /// `resid_post` (docs/methods.md §0.3).
-    func input(layer l: Int, placement: NormPlacement) -> HookPoint {
-        switch (placement, self) {
+    /// `resid_pre` and `ln2` `resid_mid` (`resid_pre` in parallel blocks); post-norm (BERT) `ln1`
+    /// reads `resid_mid` and `ln2` `resid_post` (docs/methods.md §0.3).
+    func input(layer l: Int, architecture: Architecture) -> HookPoint {
+        switch (architecture.placement, self) {
         case (.pre, .ln1): .block(l, .residPre)
+        case (.pre, .ln2) where architecture.parallelResidual: .block(l, .residPre)
         case (.pre, .ln2), (.post, .ln1): .block(l, .residMid)
         case (.post, .ln2): .block(l, .residPost)
         }

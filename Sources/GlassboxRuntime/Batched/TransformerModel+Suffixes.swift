@@ -231,6 +231,8 @@ extension TransformerModel {
             k.reshape([r, kvHeads, dh])                                               // [R, Hkv, dh]
             v.reshape([r, kvHeads, dh])                                               // [R, Hkv, dh]
             q.reshape([qPositions.count, heads, dh])                                  // [Rq, H, dh]
+            if let norm = block.attention.queryNorm { q = norm.perHead(q) }           // QK-norm (Qwen3)
+            if let norm = block.attention.keyNorm { k = norm.perHead(k) }
             if let rotary, let (cos, sin) = stackedRotary {
                 if selection == nil {
                     applyRotary(&q, cos: cos, sin: sin)
@@ -248,6 +250,12 @@ extension TransformerModel {
             let residPre = selection.map { x.gatherRows($0) } ?? x                    // [Rq, d]
             let residMid = added(residPre, attnOut)
             switch arch.placement {
+            case .pre where arch.parallelResidual:                                    // GPT-NeoX: both branches read x
+                let h2 = try block.ln2(residPre, scalePoint: .block(l, .ln2(.scale)),
+                                       normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
+                var mlpOut = try block.mlp.forward(h2, layer: l, activation: arch.activation, hooks: &hooks)
+                splice(.mlpOut, layer: l, into: &mlpOut, queryRows: itemRows)
+                x = added(added(mlpOut, attnOut), residPre)
             case .pre:
                 let h2 = try block.ln2(residMid, scalePoint: .block(l, .ln2(.scale)),
                                        normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)

@@ -21,6 +21,12 @@ extension AttentionWeights {
         try hooks.fire(.block(layer, .k), &k)
         var v = value(x).reshaped([n, kvHeads, dh])     // [n, Hkv, dh]
         try hooks.fire(.block(layer, .v), &v)
+        if let queryNorm {                              // QK-norm (Qwen3): per head, before RoPE
+            q = try headNorm(q, queryNorm, layer: layer, site: BlockSite.qNorm, hooks: &hooks)
+        }
+        if let keyNorm {
+            k = try headNorm(k, keyNorm, layer: layer, site: BlockSite.kNorm, hooks: &hooks)
+        }
         if let rotary {                                 // hook_q / hook_k above are before RoPE
             applyRotary(&q, cos: rotary.cos, sin: rotary.sin)
             try hooks.fire(.block(layer, .rotQ), &q)
@@ -90,6 +96,29 @@ extension AttentionWeights {
                 }
             }
         }
+    }
+
+    /// RMSNorm over the last axis of `x [n, heads, dh]` (QK-norm), firing `site(.scale)` `[n, heads, 1]`
+    /// and `site(.normalized)` `[n, heads, dh]` (before `γ`, TransformerLens's RMSNorm convention);
+    /// returns `γ ⊙ x̂` `[n, heads, dh]`. An edited scale divides the input in its place.
+    func headNorm(_ x: Tensor, _ norm: Norm, layer: Int, site: (NormSite) -> BlockSite,
+                  hooks: inout HookRun) throws -> Tensor {
+        let (n, heads, dh) = (x.shape[0], x.shape[1], x.shape[2])
+        let flat = x.reshaped([n * heads, dh])
+        let (flatNormalized, flatScale) = norm.normalize(flat)
+        var scale = flatScale.reshaped([n, heads, 1])
+        var normalized = flatNormalized.reshaped([n, heads, dh])
+        let scalePoint = HookPoint.block(layer, site(.scale))
+        if hooks.interventions.touches(scalePoint) {
+            try hooks.fire(scalePoint, &scale)
+            if scale.storage != flatScale.storage {
+                normalized = norm.divided(flat, by: scale.reshaped([n * heads, 1])).reshaped([n, heads, dh])
+            }
+        } else {
+            try hooks.fire(scalePoint, &scale)
+        }
+        try hooks.fire(.block(layer, site(.normalized)), &normalized)
+        return affine(normalized.reshaped([n * heads, dh]), gamma: norm.weight, beta: norm.bias).reshaped([n, heads, dh])
     }
 
     /// `result[:, h, :] = z[:, h, :] · W_O^h` → `[n, H, d]`, where `W_O^h` is rows `h·dh..<(h+1)·dh`

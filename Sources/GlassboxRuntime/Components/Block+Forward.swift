@@ -4,12 +4,26 @@ extension BlockWeights {
     /// One block on the residual stream `[n, d]`; returns the block output.
     ///
     /// Pre-norm: `mid = x + attn(ln1(x))`, `post = mid + mlp(ln2(mid))`.
+    /// Parallel (GPT-NeoX `use_parallel_residual`): `post = x + attn(ln1(x)) + mlp(ln2(x))`, summed
+    /// as Hugging Face does (`mlp + attn + x`); no `hook_resid_mid`.
     /// Post-norm (BERT): `mid = x + attn(x)`, `h = ln1(mid)`, `post = h + mlp(h)`, output `ln2(post)`.
     func forward(_ x: Tensor, layer l: Int, architecture arch: Architecture, rotary: RotaryTables?,
                  hooks: inout HookRun) throws -> Tensor {
         var residPre = x
         try hooks.fire(.block(l, .residPre), &residPre)
         switch arch.placement {
+        case .pre where arch.parallelResidual:
+            let h = try ln1(residPre, scalePoint: .block(l, .ln1(.scale)),
+                            normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
+            var attnOut = try attention.forward(h, layer: l, architecture: arch, rotary: rotary, hooks: &hooks)
+            try hooks.fire(.block(l, .attnOut), &attnOut)
+            let h2 = try ln2(residPre, scalePoint: .block(l, .ln2(.scale)),
+                             normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
+            var mlpOut = try mlp.forward(h2, layer: l, activation: arch.activation, hooks: &hooks)
+            try hooks.fire(.block(l, .mlpOut), &mlpOut)
+            var residPost = added(added(mlpOut, attnOut), residPre)
+            try hooks.fire(.block(l, .residPost), &residPost)
+            return residPost
         case .pre:
             let h = try ln1(residPre, scalePoint: .block(l, .ln1(.scale)),
                             normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)

@@ -31,6 +31,13 @@ public struct Norm: Sendable {
         affine(normalize(x).normalized, gamma: weight, beta: bias)
     }
 
+    /// The norm applied to each head of `x [n, heads, dh]` over its last axis (QK-norm), no hooks:
+    /// `γ ⊙ x̂ + β` `[n, heads, dh]` with `γ [dh]`.
+    func perHead(_ x: Tensor) -> Tensor {
+        let dh = x.dim(-1)
+        return self(x.reshaped([x.count / max(dh, 1), dh])).reshaped(x.shape)
+    }
+
     /// Normalises `x [n, d]`, firing the `scale` and `normalized` hooks, and returns the output
     /// `γ ⊙ x̂ + β`. As in TransformerLens: LayerNorm fires `hook_normalized` on the output (after `γ`,
     /// `β`; its `LayerNorm`), RMSNorm on `x̂` before `γ` (its `RMSNorm`). Either way, what the hook
@@ -59,7 +66,7 @@ public struct Norm: Sendable {
 
     /// `(x − μ)/scale` (LayerNorm) or `x/scale` (RMSNorm) per row of `x [n, d]`, for an edited
     /// `scale [n, 1]` (μ accumulated in Double).
-    private func divided(_ x: Tensor, by scale: Tensor) -> Tensor {
+    func divided(_ x: Tensor, by scale: Tensor) -> Tensor {
         let d = x.dim(-1), rows = x.count / max(d, 1)
         var out = x
         let centred = if case .layerNorm = kind { true } else { false }

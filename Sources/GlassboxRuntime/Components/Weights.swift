@@ -34,6 +34,11 @@ public struct AttentionWeights: Sendable {
     public let value: Linear
     /// `H·dh → d`.
     public let output: Linear
+    /// QK-norm (Qwen3): an RMSNorm over each query head's `dh` values, before the rotary
+    /// embedding (`γ [dh]`); `nil` in models without it.
+    public var queryNorm: Norm? = nil
+    /// QK-norm on each key head, as `queryNorm`.
+    public var keyNorm: Norm? = nil
 }
 
 /// One MLP's projections.

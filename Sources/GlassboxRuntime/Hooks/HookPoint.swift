@@ -60,8 +60,17 @@ public enum BlockSite: Hashable, Sendable {
     case k
     /// `attn.hook_v` `[n, Hkv, dh]`: the value projection.
     case v
+    /// `attn.q_norm.hook_scale` `[n, H, 1]` / `attn.q_norm.hook_normalized` `[n, H, dh]`: QK-norm
+    /// models only (Qwen3): the RMSNorm over each query head's `dh` values of `hook_q`, with
+    /// TransformerLens's RMSNorm convention (`hook_normalized` is `q/scale` before `γ`). Fired after
+    /// `hook_v`, before `hook_rot_q` (which rotates `γ ⊙ hook_normalized`).
+    case qNorm(NormSite)
+    /// `attn.k_norm.hook_scale` `[n, Hkv, 1]` / `attn.k_norm.hook_normalized` `[n, Hkv, dh]`: the
+    /// QK-norm of each key head, as `qNorm`.
+    case kNorm(NormSite)
     /// `attn.hook_rot_q` `[n, H, dh]`: `hook_q` after the rotary embedding — the queries the scores
-    /// use. Rotary models only (Llama, Mistral, Qwen2); GPT-2, BERT and ViT have no such point.
+    /// use. Rotary models only (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX); GPT-2, BERT and ViT have no
+    /// such point. After QK-norm where the model has one (Qwen3).
     case rotQ
     /// `attn.hook_rot_k` `[n, Hkv, dh]`: `hook_k` after the rotary embedding. Rotary models only.
     case rotK
@@ -104,6 +113,8 @@ public enum BlockSite: Hashable, Sendable {
         case .q: "attn.hook_q"
         case .k: "attn.hook_k"
         case .v: "attn.hook_v"
+        case .qNorm(let s): "attn.q_norm.\(s.rawValue)"
+        case .kNorm(let s): "attn.k_norm.\(s.rawValue)"
         case .rotQ: "attn.hook_rot_q"
         case .rotK: "attn.hook_rot_k"
         case .attnScores: "attn.hook_attn_scores"
@@ -123,7 +134,8 @@ public enum BlockSite: Hashable, Sendable {
     }
 
     static let all: [BlockSite] = [
-        .residPre, .ln1(.scale), .ln1(.normalized), .q, .k, .v, .rotQ, .rotK, .attnScores, .pattern, .z,
+        .residPre, .ln1(.scale), .ln1(.normalized), .q, .k, .v, .qNorm(.scale), .qNorm(.normalized),
+        .kNorm(.scale), .kNorm(.normalized), .rotQ, .rotK, .attnScores, .pattern, .z,
         .result, .attnOut, .residMid, .ln2(.scale), .ln2(.normalized), .mlpPre, .mlpPreLinear, .mlpPost, .mlpOut,
         .residPost, .normalizedResidPost,
     ]

@@ -45,6 +45,9 @@ public struct Architecture: Sendable, Equatable {
     public var slidingWindows: [Int?] = []
     /// Image geometry of vision models (`nil` for text models).
     public var image: ImageGeometry? = nil
+    /// GPT-NeoX's `use_parallel_residual`: attention and MLP both read the block input,
+    /// `post = x + attn(ln1(x)) + mlp(ln2(x))`, and `hook_resid_mid` does not exist (pre-norm only).
+    public var parallelResidual: Bool = false
 
     /// The mask layer `layer` applies to its attention scores.
     public func attentionMask(layer: Int) -> AttentionMaskKind {

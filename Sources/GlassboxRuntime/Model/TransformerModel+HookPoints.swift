@@ -8,11 +8,17 @@ extension TransformerModel {
         if weights.embeddings.tokenType != nil { points.append(.tokenTypeEmbed) }
         if weights.embeddings.norm != nil { points += [.embedLN(.scale), .embedLN(.normalized)] }
         let rotation: [BlockSite] = if case .rotary = arch.position { [.rotQ, .rotK] } else { [] }
-        let attention: [BlockSite] = [.q, .k, .v] + rotation + [.attnScores, .pattern, .z, .result]
+        let attention0 = weights.blocks.first?.attention
+        let qkNorm: [BlockSite] = (attention0?.queryNorm != nil ? [.qNorm(.scale), .qNorm(.normalized)] : [])
+            + (attention0?.keyNorm != nil ? [.kNorm(.scale), .kNorm(.normalized)] : [])
+        let attention: [BlockSite] = [.q, .k, .v] + qkNorm + rotation + [.attnScores, .pattern, .z, .result]
         let mlp: [BlockSite] = arch.mlp == .gated ? [.mlpPre, .mlpPreLinear, .mlpPost] : [.mlpPre, .mlpPost]
         for l in 0..<arch.layers {
             var sites: [BlockSite] = [.residPre]
             switch arch.placement {
+            case .pre where arch.parallelResidual:
+                sites += [.ln1(.scale), .ln1(.normalized)] + attention + [.attnOut]
+                sites += [.ln2(.scale), .ln2(.normalized)] + mlp + [.mlpOut, .residPost]
             case .pre:
                 sites += [.ln1(.scale), .ln1(.normalized)] + attention + [.attnOut, .residMid]
                 sites += [.ln2(.scale), .ln2(.normalized)] + mlp + [.mlpOut, .residPost]

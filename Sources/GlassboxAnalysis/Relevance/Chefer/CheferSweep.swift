@@ -37,6 +37,12 @@ struct CheferSweep {
     /// returns the relevance at that block's input.
     @discardableResult
     func blocks(_ relevance: Tensor, stopLayer: Int) throws -> Tensor {
+        // Chefer's relprop has no rule written for a three-way residual sum or for QK-norm.
+        if architecture.parallelResidual || weights.blocks.contains(where: { $0.attention.queryNorm != nil }) {
+            throw AnalysisError.invalidOption(
+                "Chefer et al.'s relevance propagation is not defined here for \(architecture.modelType) "
+                    + "(parallel residual or QK-norm); use attnlrp, cp-lrp or grad-input")
+        }
         var r = relevance
         for l in stride(from: architecture.layers - 1, through: stopLayer, by: -1) {
             let block = weights.blocks[l]
@@ -67,7 +73,7 @@ struct CheferSweep {
 
     /// The output `γ ⊙ x̂ + β` `[n, d]` of a block norm, recomputed from its cached input.
     func norm(_ norm: Norm, _ l: Int, _ site: NormSiteKind) throws -> Tensor {
-        norm(try tensor(site.input(layer: l, placement: architecture.placement)))
+        norm(try tensor(site.input(layer: l, architecture: architecture)))
     }
 
     /// MLP relprop: relevance at its input `[n, d]` from relevance at `hook_mlp_out`.

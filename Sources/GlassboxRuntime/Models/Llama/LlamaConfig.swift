@@ -1,12 +1,12 @@
 import Foundation
 
-/// `config.json` of the Llama family — `model_type` `llama`, `mistral` or `qwen2` — with each
-/// type's defaults from transformers 4.53. The three share one architecture: RMSNorm, rotary
-/// embeddings, grouped-query attention and a SwiGLU MLP; they differ in biases, sliding windows
-/// and defaults, which this type turns into typed fields.
+/// `config.json` of the Llama family — `model_type` `llama`, `mistral`, `qwen2` or `qwen3` — with
+/// each type's defaults from transformers 4.53. They share one architecture: RMSNorm, rotary
+/// embeddings, grouped-query attention and a SwiGLU MLP; they differ in biases, sliding windows,
+/// QK-norm (Qwen3) and defaults, which this type turns into typed fields.
 public struct LlamaConfig: Decodable, Sendable, Equatable {
-    /// The `model_type` the config names: `llama`, `mistral` or `qwen2`; it picks the defaults.
-    public enum Family: String, Sendable, Equatable, CaseIterable { case llama, mistral, qwen2 }
+    /// The `model_type` the config names: `llama`, `mistral`, `qwen2` or `qwen3`; it picks the defaults.
+    public enum Family: String, Sendable, Equatable, CaseIterable { case llama, mistral, qwen2, qwen3 }
 
     /// Which of the three types the config is (`model_type`, default `llama`).
     public var family: Family
@@ -23,7 +23,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     /// `num_key_value_heads`: key/value heads `Hkv`, dividing `H` (default `H`; Mistral 8,
     /// Qwen2 32).
     public var numKeyValueHeads: Int
-    /// `head_dim`: per-head width `dh` (default `hiddenSize / numAttentionHeads`).
+    /// `head_dim`: per-head width `dh` (default `hiddenSize / numAttentionHeads`; Qwen3 128, which
+    /// need not equal `d/H`).
     public var headDim: Int
     /// `hidden_act`: the gate's activation, Hugging Face name (default `silu`).
     public var hiddenAct: String
@@ -48,6 +49,9 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     public var tieWordEmbeddings: Bool
     /// Per layer: the sliding window, or `nil` for full causal attention.
     public var slidingWindows: [Int?]
+    /// QK-norm: an RMSNorm (`q_norm`, `k_norm`, `γ [dh]`) over each query and key head before the
+    /// rotary embedding (Qwen3 always; the others never).
+    public var qkNorm: Bool
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -88,7 +92,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         let defaults: (vocab: Int, inner: Int, kv: Int?, positions: Int) = switch family {
         case .llama: (32000, 11008, nil, 2048)
         case .mistral: (32000, 14336, 8, 4096 * 32)
-        case .qwen2: (151936, 22016, 32, 32768)
+        case .qwen2, .qwen3: (151936, 22016, 32, 32768)
         }
         vocabSize = try c.value(.vocabSize, default: defaults.vocab)
         hiddenSize = try c.value(.hiddenSize, default: 4096)
@@ -115,7 +119,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         }
         try requirePositive(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
-        if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim) {
+        qkNorm = family == .qwen3
+        if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? (family == .qwen3 ? 128 : nil) {
             try requirePositive(explicit, "head_dim")
             headDim = explicit
         } else {
@@ -178,7 +183,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         }
     }
 
-    /// Mistral slides in every layer when `sliding_window` is set; Qwen2 in the layers that
+    /// Mistral slides in every layer when `sliding_window` is set; Qwen2 and Qwen3 in the layers that
     /// `layer_types` (or `use_sliding_window` with `max_window_layers`) marks; Llama never.
     private static func decodeSlidingWindows(_ c: KeyedDecodingContainer<CodingKeys>, family: Family,
                                              layers: Int) throws -> [Int?] {
@@ -190,7 +195,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             guard let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow) else { return full }
             try requirePositive(window, "sliding_window")
             return [Int?](repeating: window, count: layers)
-        case .qwen2:
+        case .qwen2, .qwen3:
             guard try c.value(.useSlidingWindow, default: false) else { return full }
             let window = try c.value(.slidingWindow, default: 4096)
             try requirePositive(window, "sliding_window")

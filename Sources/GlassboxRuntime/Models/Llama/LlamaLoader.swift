@@ -2,9 +2,10 @@ import Foundation
 import GlassboxModelIO
 import GlassboxTensor
 
-/// The Llama family (`LlamaForCausalLM`, `MistralForCausalLM`, `Qwen2ForCausalLM` and their bare
-/// `*Model` checkpoints): `nn.Linear` weights stored `[out, in]`, RMSNorm without bias, a gated
-/// MLP (`down(silu(gate(x)) ⊙ up(x))`), grouped-query attention, rotary embeddings.
+/// The Llama family (`LlamaForCausalLM`, `MistralForCausalLM`, `Qwen2ForCausalLM`,
+/// `Qwen3ForCausalLM` and their bare `*Model` checkpoints): `nn.Linear` weights stored `[out, in]`, RMSNorm without bias, a gated
+/// MLP (`down(silu(gate(x)) ⊙ up(x))`), grouped-query attention, rotary embeddings; Qwen3 adds
+/// `q_norm` / `k_norm` (RMSNorm `[dh]` per head, before the rotation).
 enum LlamaLoader: ArchitectureLoader {
     static let modelTypes = LlamaConfig.Family.allCases.map(\.rawValue)
 
@@ -19,6 +20,10 @@ enum LlamaLoader: ArchitectureLoader {
 
         func norm(_ name: String) throws -> Norm {
             Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]), bias: nil)
+        }
+        func headNorm(_ name: String) throws -> Norm? {
+            guard config.qkNorm else { return nil }
+            return Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [arch.headDim]), bias: nil)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
             Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
@@ -35,7 +40,8 @@ enum LlamaLoader: ArchitectureLoader {
                     query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.qkvBias),
                     key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.qkvBias),
                     value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: config.qkvBias),
-                    output: try linear(p + "self_attn.o_proj", qWidth, d, bias: config.outputBias)),
+                    output: try linear(p + "self_attn.o_proj", qWidth, d, bias: config.outputBias),
+                    queryNorm: try headNorm(p + "self_attn.q_norm"), keyNorm: try headNorm(p + "self_attn.k_norm")),
                 ln2: try norm(p + "post_attention_layernorm"),
                 mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: config.mlpBias),
                                 up: try linear(p + "mlp.up_proj", d, dff, bias: config.mlpBias),

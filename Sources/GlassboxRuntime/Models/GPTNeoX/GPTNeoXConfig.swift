@@ -1,0 +1,117 @@
+import Foundation
+
+/// `config.json` of a GPT-NeoX checkpoint (`model_type: gpt_neox`: Pythia, GPT-NeoX-20B), with the
+/// defaults of transformers 4.53: LayerNorm, partial rotary embeddings on the first
+/// `rotary_pct · dh` dimensions of each head, a fused query-key-value projection laid out per head,
+/// a standard MLP, and (by default) parallel attention and MLP.
+public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
+    /// `vocab_size`: token vocabulary size `V` (default 50432).
+    public var vocabSize: Int
+    /// `hidden_size`: residual width `d` (default 6144).
+    public var hiddenSize: Int
+    /// `num_hidden_layers`: number of blocks (default 44).
+    public var numHiddenLayers: Int
+    /// `num_attention_heads`: heads `H`, dividing `d` (default 64).
+    public var numAttentionHeads: Int
+    /// `intermediate_size`: MLP width `dff` (default 24576).
+    public var intermediateSize: Int
+    /// `hidden_act`: the MLP activation, Hugging Face name (default `gelu`).
+    public var hiddenAct: String
+    /// `rotary_pct`: share of each head's dimensions that is rotated, in (0, 1] (default 0.25).
+    public var rotaryPct: Double
+    /// `rotary_emb_base`: base of the rotary frequencies (default 10000; transformers reads this
+    /// key, not `rope_theta`).
+    public var rotaryEmbBase: Double
+    /// `max_position_embeddings`: the longest input (default 2048).
+    public var maxPositionEmbeddings: Int
+    /// `layer_norm_eps`: ε of every LayerNorm (default 1e-5).
+    public var layerNormEps: Float
+    /// `tie_word_embeddings`: `embed_out` reuses `embed_in` (default false).
+    public var tieWordEmbeddings: Bool
+    /// `use_parallel_residual`: `x + attn(ln1(x)) + mlp(ln2(x))` instead of two sequential
+    /// residual steps (default true).
+    public var useParallelResidual: Bool
+    /// `attention_bias`: biases on the fused QKV and output projections (default true).
+    public var attentionBias: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case intermediateSize = "intermediate_size"
+        case hiddenAct = "hidden_act"
+        case rotaryPct = "rotary_pct"
+        case rotaryEmbBase = "rotary_emb_base"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case layerNormEps = "layer_norm_eps"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case useParallelResidual = "use_parallel_residual"
+        case attentionBias = "attention_bias"
+        case ropeScaling = "rope_scaling"
+    }
+
+    /// Decodes `config.json` with transformers' defaults and checks it: sizes positive, heads
+    /// dividing the width, a supported activation, `rotary_pct` in (0, 1] giving an even number of
+    /// rotated dimensions, ε > 0, a positive rotary base, and no `rope_scaling` (not supported for
+    /// this family). Violations throw an error that loading reports as `LoadError.invalidConfig`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.value(.vocabSize, default: 50432)
+        hiddenSize = try c.value(.hiddenSize, default: 6144)
+        numHiddenLayers = try c.value(.numHiddenLayers, default: 44)
+        numAttentionHeads = try c.value(.numAttentionHeads, default: 64)
+        intermediateSize = try c.value(.intermediateSize, default: 24576)
+        hiddenAct = try c.value(.hiddenAct, default: "gelu")
+        rotaryPct = try c.value(.rotaryPct, default: 0.25)
+        rotaryEmbBase = try c.value(.rotaryEmbBase, default: 10000)
+        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 2048)
+        layerNormEps = try c.value(.layerNormEps, default: 1e-5)
+        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
+        useParallelResidual = try c.value(.useParallelResidual, default: true)
+        attentionBias = try c.value(.attentionBias, default: true)
+
+        for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"),
+                             (numHiddenLayers, "num_hidden_layers"), (numAttentionHeads, "num_attention_heads"),
+                             (intermediateSize, "intermediate_size"), (maxPositionEmbeddings, "max_position_embeddings")] {
+            try requirePositive(value, key)
+        }
+        try requirePositive(layerNormEps, "layer_norm_eps")
+        try requirePositive(rotaryEmbBase, "rotary_emb_base")
+        guard hiddenSize % numAttentionHeads == 0 else {
+            throw ConfigValidationError(key: "num_attention_heads",
+                                        detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
+        }
+        guard Activation(huggingFaceName: hiddenAct) != nil else {
+            throw ConfigValidationError(key: "hidden_act", detail:
+                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        }
+        let rotated = Int(Double(hiddenSize / numAttentionHeads) * rotaryPct)
+        guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0, rotated % 2 == 0 else {
+            throw ConfigValidationError(key: "rotary_pct", detail:
+                "must be in (0, 1] and rotate an even, non-zero number of the \(hiddenSize / numAttentionHeads) head dimensions, got \(configNumber(rotaryPct))")
+        }
+        if let scaling = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) {
+            let type = scaling["rope_type"]?.string ?? scaling["type"]?.string ?? "default"
+            guard type == "default" else {
+                throw ConfigValidationError(key: "rope_scaling",
+                                            detail: "type '\(type)' is not supported for gpt_neox; supported: default")
+            }
+        }
+    }
+
+    /// Per-head width `dh = d / H`.
+    var headDim: Int { hiddenSize / numAttentionHeads }
+
+    func architecture() -> Architecture {
+        let rope = RotaryEmbedding(dimensions: Int(Double(headDim) * rotaryPct), base: rotaryEmbBase,
+                                   scaling: .none, maxPositions: maxPositionEmbeddings)
+        return Architecture(
+            modelType: "gpt_neox", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
+            kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
+            contextLength: maxPositionEmbeddings, norm: .layerNorm(eps: layerNormEps), placement: .pre,
+            position: .rotary(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
+            mask: .causal, attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false,
+            tokenTypes: 0, head: .languageModel, parallelResidual: useParallelResidual)
+    }
+}

@@ -1,0 +1,140 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// Every analysis command end to end on the GPT-NeoX (parallel and sequential residual) and Qwen3
+/// (QK-norm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
+/// to the library's, and conservation where the method conserves (AttnLRP, CP-LRP: inputs + biases +
+/// softmax + Gamma = the explained logit; docs/methods.md §2). Agreement with LXT
+/// is RelevanceParityTests'; every hook point against transformers is GoldenTests'.
+final class FamilyCommandTests: XCTestCase {
+    static let models = ["neox-parallel", "neox-sequential", "qwen3-qknorm"]
+    static let ids = [5, 17, 3, 44, 9]
+    private var out: URL!
+
+    override func setUp() {
+        out = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-family-\(UUID().uuidString).png")
+    }
+
+    override func tearDown() { try? FileManager.default.removeItem(at: out) }
+
+    private func json(_ arguments: [String], _ model: String) throws -> [String: Any] {
+        let output = try runGlassbox(arguments + ["--model", "Tests/Fixtures/models/\(model)", "--json", "--out", out.path])
+        XCTAssertEqual(output.status, 0, "\(model) \(arguments): \(output.stderr)")
+        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(model) \(arguments)")
+    }
+
+    /// Every number anywhere in a JSON value.
+    private func numbers(_ value: Any) -> [Double] {
+        switch value {
+        case is Bool: []
+        case let n as NSNumber: [n.doubleValue]
+        case let a as [Any]: a.flatMap(numbers)
+        case let o as [String: Any]: o.values.flatMap(numbers)
+        default: []
+        }
+    }
+
+    private func assertFinite(_ object: [String: Any], _ label: String) {
+        let values = numbers(object)
+        XCTAssertFalse(values.isEmpty, label)
+        XCTAssertTrue(values.allSatisfy(\.isFinite), "\(label): non-finite value")
+    }
+
+    func testRelevanceMethodsConserveAndMatchTheLibrary() throws {
+        let ids = Self.ids.map(String.init).joined(separator: ",")
+        for name in Self.models {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            for (flag, method) in [("attnlrp", RelevanceMethod.attnLRP), ("cp-lrp", .cpLRP), ("grad-input", .gradientTimesInput)] {
+                let object = try json(["explain", "--ids", ids, "--method", flag], name)
+                assertFinite(object, "\(name) \(flag)")
+                let scores = try XCTUnwrap(object["tokens"] as? [[String: Any]]).compactMap { ($0["score"] as? NSNumber)?.floatValue }
+                XCTAssertEqual(scores.count, Self.ids.count, "\(name) \(flag)")
+                let library = try Relevance.explain(model, .tokens(Self.ids, types: nil), options: RelevanceOptions(method: method))
+                for (a, b) in zip(scores, library.tokens) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(name) \(flag)") }
+                let budget = library.budget
+                guard method != .gradientTimesInput else { continue }   // the plain gradient does not conserve
+                XCTAssertLessThan(abs(budget.unaccounted), 1e-4 * max(1, abs(budget.explained)),
+                                  "\(name) \(flag): not conserved, \(budget)")
+                XCTAssertEqual(Double(scores.reduce(0, +)), budget.inputs, accuracy: 1e-4 * max(1, abs(budget.explained)),
+                               "\(name) \(flag): token scores do not sum to the inputs' share")
+            }
+            for flag in ["atman", "rollout", "gae", "attention"] {
+                let object = try json(["explain", "--ids", ids, "--method", flag], name)
+                assertFinite(object, "\(name) \(flag)")
+                XCTAssertEqual((object["tokens"] as? [Any])?.count, Self.ids.count, "\(name) \(flag)")
+            }
+        }
+    }
+
+    func testLensAttentionProjectionAndNeurons() throws {
+        let ids = Self.ids.map(String.init).joined(separator: ",")
+        for name in Self.models {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let arch = model.architecture
+            let lens = try json(["lens", "--ids", ids], name)
+            assertFinite(lens, "\(name) lens")
+            XCTAssertEqual((lens["rows"] as? [Any])?.count, arch.layers + 1, "\(name) lens: one row per block output and the embeddings")
+            let attention = try json(["attention", "--ids", ids, "--layer", "1"], name)
+            assertFinite(attention, "\(name) attention")
+            // Each row of every pattern is a distribution.
+            let pattern = try XCTUnwrap(attention["attention"] as? [[[[NSNumber]]]])
+            for head in pattern[0] { for row in head { XCTAssertEqual(row.reduce(0) { $0 + $1.doubleValue }, 1, accuracy: 1e-5) } }
+            assertFinite(try json(["project", "--layer", "1", "--head", "0", "--top-k", "3"], name), "\(name) project ov")
+            assertFinite(try json(["project", "--layer", "0", "--neuron", "2", "--top-k", "3"], name), "\(name) project ffn")
+            assertFinite(try json(["neurons", "--ids", ids, "--layer", "1", "--top-k", "3"], name), "\(name) neurons")
+        }
+    }
+
+    /// Runs only (exit 0, finite numbers): patching, tracing and path patching are not yet compared
+    /// with an outside implementation on these families.
+    func testPatchTraceAndPathRun() throws {
+        let patch = ["--clean-ids", "5,17,3,44,9", "--corrupted-ids", "5,18,3,44,9", "--answer-id", "7", "--wrong-id", "9"]
+        for name in Self.models {
+            assertFinite(try json(["patch"] + patch + ["--sites", "resid,attn,mlp,heads,heads-pos,qkv"], name), "\(name) patch")
+            assertFinite(try json(["patch"] + patch + ["--method", "atp"], name), "\(name) atp")
+            assertFinite(try json(["trace", "--ids", "5,17,3,44,9", "--noise-span", "1:3", "--samples", "3", "--window", "2",
+                                   "--seed", "5"], name), "\(name) trace")
+            let path = try runGlassbox(["path", "--model", "Tests/Fixtures/models/\(name)"] + patch
+                                       + ["--senders", "0.1,0.2", "--receivers", "1.0.q,1.0", "--json"])
+            XCTAssertEqual(path.status, 0, "\(name) path: \(path.stderr)")
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(path.stdout.utf8)) as? [String: Any])
+            assertFinite(object, "\(name) path")
+        }
+    }
+
+    func testInfoListsTheFamiliesAndTheNewHookPoints() throws {
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
+            ["info", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--json"]).stdout.utf8)) as? [String: Any])
+        let model = try XCTUnwrap(object["model"] as? [String: Any])
+        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3", "vit"])
+        XCTAssertEqual(model["headDim"] as? Int, 14)
+        XCTAssertTrue((model["block"] as? String)?.contains("QK-norm") ?? false)
+        XCTAssertTrue((object["hooks"] as? [String])?.contains("blocks.1.attn.k_norm.hook_scale") ?? false)
+        let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/neox-parallel"])
+        XCTAssertEqual(text.status, 0)
+        XCTAssertTrue(text.stdout.contains("families     bert, gpt2, gpt_neox, llama, mistral, qwen2, qwen3, vit"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("parallel attention and MLP"), text.stdout)
+        XCTAssertFalse(text.stdout.contains("hook_resid_mid"), text.stdout)
+    }
+
+    func testQKProjectionIsRefusedUnderQKNorm() throws {
+        let refused = try runGlassbox(["project", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--layer", "0", "--head", "1",
+                                       "--what", "qk", "--out", out.path])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("QK-norm"), refused.stderr)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        XCTAssertEqual(try runGlassbox(["project", "--model", "Tests/Fixtures/models/neox-parallel", "--layer", "0", "--head", "1",
+                                        "--what", "qk", "--out", out.path]).status, 0)
+    }
+
+    func testCheferIsRefusedWithOneLine() throws {
+        for name in ["neox-parallel", "qwen3-qknorm"] {
+            let refused = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/\(name)", "--ids", "5,17,3",
+                                           "--method", "chefer", "--out", out.path])
+            XCTAssertEqual(refused.status, 1, "\(name): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.contains("not defined"), refused.stderr)
+        }
+    }
+}

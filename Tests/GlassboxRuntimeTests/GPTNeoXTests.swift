@@ -1,0 +1,95 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// GPT-NeoX (Pythia) specifics beyond the golden comparison (GoldenTests checks every hook point
+/// of neox-parallel and neox-sequential against transformers at 1e-4): the hook list of a parallel
+/// block, the fused QKV split, partial rotary, and typed config errors.
+final class GPTNeoXTests: XCTestCase {
+    private func model(_ name: String) throws -> TransformerModel {
+        try TransformerModel.load(directory: Fixtures.model(name))
+    }
+
+    func testParallelBlocksHaveNoResidMid() throws {
+        let parallel = try model("neox-parallel"), sequential = try model("neox-sequential")
+        XCTAssertTrue(parallel.architecture.parallelResidual)
+        XCTAssertFalse(sequential.architecture.parallelResidual)
+        let names = parallel.hookPoints.map(\.name)
+        XCTAssertFalse(names.contains("blocks.0.hook_resid_mid"))
+        XCTAssertEqual(Array(names.prefix(20)), [
+            "hook_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale", "blocks.0.ln1.hook_normalized",
+            "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v", "blocks.0.attn.hook_rot_q",
+            "blocks.0.attn.hook_rot_k", "blocks.0.attn.hook_attn_scores", "blocks.0.attn.hook_pattern",
+            "blocks.0.attn.hook_z", "blocks.0.attn.hook_result", "blocks.0.hook_attn_out",
+            "blocks.0.ln2.hook_scale", "blocks.0.ln2.hook_normalized", "blocks.0.mlp.hook_pre",
+            "blocks.0.mlp.hook_post", "blocks.0.hook_mlp_out", "blocks.0.hook_resid_post",
+        ])
+        XCTAssertTrue(sequential.hookPoints.map(\.name).contains("blocks.2.hook_resid_mid"))
+    }
+
+    func testParallelResidualSumsBothBranchesOnTheBlockInput() throws {
+        let m = try model("neox-parallel")
+        let r = try m.forward([5, 17, 3, 90, 44], capture: .all)
+        for l in 0..<m.architecture.layers {
+            let pre = r.cache[.block(l, .residPre)]!, attn = r.cache[.block(l, .attnOut)]!
+            let mlp = r.cache[.block(l, .mlpOut)]!, post = r.cache[.block(l, .residPost)]!
+            var worst: Float = 0
+            for i in 0..<post.count { worst = max(worst, abs(pre.storage[i] + attn.storage[i] + mlp.storage[i] - post.storage[i])) }
+            XCTAssertLessThan(worst, 1e-5, "layer \(l)")
+        }
+    }
+
+    func testOnlyTheRotaryShareOfEachHeadTurns() throws {
+        let m = try model("neox-parallel")   // dh 10, rotary_pct 0.4: 4 rotated dimensions
+        guard case .rotary(let rope) = m.architecture.position else { return XCTFail("not rotary") }
+        XCTAssertEqual(rope.dimensions, 4)
+        XCTAssertEqual(m.architecture.headDim, 10)
+        let r = try m.forward([5, 17, 3], capture: .all)
+        let q = r.cache[.block(0, .q)]!, rot = r.cache[.block(0, .rotQ)]!
+        for t in 0..<3 {
+            for h in 0..<3 {
+                for j in 4..<10 { XCTAssertEqual(q[t, h, j], rot[t, h, j]) }
+            }
+        }
+        XCTAssertNotEqual(q[2, 0, 0], rot[2, 0, 0])
+    }
+
+    func testGPTNeoXConfigErrors() throws {
+        let cases: [(String, String)] = [
+            (#"{"model_type": "gpt_neox", "hidden_size": 30, "num_attention_heads": 4}"#, "num_attention_heads"),
+            (#"{"model_type": "gpt_neox", "hidden_size": 30, "num_attention_heads": 3, "rotary_pct": 0.3}"#, "rotary_pct"),
+            (#"{"model_type": "gpt_neox", "rotary_pct": 1.5}"#, "rotary_pct"),
+            (#"{"model_type": "gpt_neox", "rotary_pct": 0}"#, "rotary_pct"),
+            (#"{"model_type": "gpt_neox", "hidden_act": "mish"}"#, "hidden_act"),
+            (#"{"model_type": "gpt_neox", "layer_norm_eps": -1}"#, "layer_norm_eps"),
+            (#"{"model_type": "gpt_neox", "rotary_emb_base": 0}"#, "rotary_emb_base"),
+            (#"{"model_type": "gpt_neox", "rope_scaling": {"rope_type": "linear", "factor": 2}}"#, "rope_scaling"),
+            (#"{"model_type": "gpt_neox", "num_hidden_layers": 0}"#, "num_hidden_layers"),
+        ]
+        for (json, fragment) in cases {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-neox-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+            try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
+            try FileManager.default.copyItem(at: Fixtures.model("neox-parallel").appendingPathComponent("model.safetensors"),
+                                             to: folder.appendingPathComponent("model.safetensors"))
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+                guard case LoadError.invalidConfig = error else { return XCTFail("\(fragment): \(error)") }
+                XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")
+            }
+        }
+    }
+
+    func testShapeMismatchOfTheFusedProjectionIsAnError() throws {
+        // neox-sequential's weights under neox-parallel's config: every shape differs.
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-neox-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: Fixtures.model("neox-parallel").appendingPathComponent("config.json"),
+                                         to: folder.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(at: Fixtures.model("neox-sequential").appendingPathComponent("model.safetensors"),
+                                         to: folder.appendingPathComponent("model.safetensors"))
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder))
+    }
+}
