@@ -25,7 +25,10 @@ public enum LoadError: Error, LocalizedError, Equatable {
         case .configUnreadable(let file, let detail):
             return "\(file) is not a valid config: \(detail)"
         case .unsupportedModelType(let type, let supported):
-            return "model_type '\(type)' is not supported; supported: \(supported.joined(separator: ", "))"
+            let nearest = NearestModelType.nearest(to: type, in: supported)
+                .map { "; nearest supported: \($0) (a starting point, not a substitute)" } ?? ""
+            return "model_type '\(type)' is not supported; supported: \(supported.joined(separator: ", "))\(nearest)"
+                + "; to ask for it, open an issue naming the checkpoint, with its config.json"
         case .invalidConfig(let file, let key, let detail):
             return "\(file): '\(key)' \(detail)"
         case .missingTensor(let name, let dir):
