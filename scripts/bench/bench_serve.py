@@ -24,3 +24,22 @@ def serve(ready: dict, run_once, summary) -> int:
         print(json.dumps(out), flush=True)
     print(json.dumps(summary(times)), flush=True)
     return 0
+
+
+def status_mb(key: str) -> float:
+    """A /proc/self/status memory field (VmRSS, VmHWM, …) in MB; NaN when absent."""
+    with open("/proc/self/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def reset_peak_rss() -> None:
+    """Resets VmHWM to the current resident size (where the kernel allows it), so that the peak
+    read afterwards covers only what follows."""
+    try:
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")
+    except OSError:
+        pass

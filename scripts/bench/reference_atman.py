@@ -72,7 +72,7 @@ from transformers import AttentionInterface
 from transformers.masking_utils import AttentionMaskInterface, eager_mask
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))                 # bench_serve, also when imported
-from bench_serve import serve  # noqa: E402
+from bench_serve import reset_peak_rss, serve, status_mb  # noqa: E402
 
 
 class _State:
@@ -299,13 +299,6 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
             "base_logit": tl[0], "configs": cfgs[1:], "input_ids": ids, "rows": rows}
 
 
-def _rss_mb(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -327,12 +320,8 @@ def main() -> int:
     torch.set_num_threads(a.threads)
     model = load(a.model)
     prompt = [int(t) for t in a.ids.split(",") if t]
-    base_rss = _rss_mb("VmRSS")
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")                                                     # reset VmHWM
-    except OSError:
-        pass
+    base_rss = status_mb("VmRSS")
+    reset_peak_rss()
     def run():
         return explain(model, prompt, ("continuation", [a.target]), factor=a.factor, kappa=a.kappa,
                        shift=a.shift, batch_size=a.batch_size, target_rows_only=a.logits_rows == "targets")
@@ -351,7 +340,7 @@ def main() -> int:
             return {"s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0,
                     "delta_ce": [round(v, 6) for v in r["delta_ce"][:, 0].tolist()]}
         return serve(dict(info, ready=True), once,
-                     lambda times: dict(info, times=times, peak_rss_mb=round(_rss_mb("VmHWM"), 1)))
+                     lambda times: dict(info, times=times, peak_rss_mb=round(status_mb("VmHWM"), 1)))
 
     times, cpu, result = [], [], None
     for i in range(a.warmup + a.repeats):
@@ -364,7 +353,7 @@ def main() -> int:
             cpu.append(time.process_time() - c0)
     print(json.dumps({"median_s": statistics.median(times), "min_s": min(times),
                       "times": [round(t, 4) for t in times],
-                      "cpu_s": statistics.median(cpu), "peak_rss_mb": round(_rss_mb("VmHWM"), 1),
+                      "cpu_s": statistics.median(cpu), "peak_rss_mb": round(status_mb("VmHWM"), 1),
                       "base_rss_mb": round(base_rss, 1), "passes": len(prompt) + 1, "threads": a.threads,
                       "batch_size": a.batch_size, "tokens": len(prompt), "torch": torch.__version__,
                       "transformers": transformers.__version__, "logits_rows": a.logits_rows,

@@ -37,15 +37,8 @@ import torch
 import transformers
 from transformers.models.gpt2 import modeling_gpt2
 
-from bench_serve import serve
+from bench_serve import reset_peak_rss, serve, status_mb
 
-
-def status_mb(key: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(key + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
 
 
 def main() -> int:
@@ -77,11 +70,7 @@ def main() -> int:
         p.requires_grad = False
     model_rss = status_mb("VmRSS")
     load_peak = status_mb("VmHWM")
-    try:                                   # from here VmHWM covers the explanations only
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")
-    except OSError:
-        pass
+    reset_peak_rss()   # from here VmHWM covers the explanations only
     if a.tokens > model.config.n_positions:
         ap.error(f"--tokens {a.tokens} > n_positions {model.config.n_positions}")
     g = torch.Generator().manual_seed(a.seed)

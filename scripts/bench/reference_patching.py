@@ -36,7 +36,7 @@ import torch
 import transformers
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_serve import serve  # noqa: E402
+from bench_serve import reset_peak_rss, serve, status_mb  # noqa: E402
 
 
 def blocks(model):
@@ -93,13 +93,6 @@ def sweep(model, clean: list[int], corrupted: list[int], answer: int, wrong: int
             "raw": [[round(raw[l * n + p], 6) for p in range(n)] for l in range(L)]}
 
 
-def _rss_mb(field: str) -> float:
-    with open("/proc/self/status") as f:
-        for line in f:
-            if line.startswith(field + ":"):
-                return int(line.split()[1]) / 1024
-    return float("nan")
-
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -123,12 +116,8 @@ def main() -> int:
     if len(clean) != len(corrupted):
         print("clean and corrupted differ in length", file=sys.stderr)
         return 2
-    base_rss = _rss_mb("VmRSS")
-    try:
-        with open("/proc/self/clear_refs", "w") as f:
-            f.write("5")                                                  # reset VmHWM
-    except OSError:
-        pass
+    base_rss = status_mb("VmRSS")
+    reset_peak_rss()
 
     def run():
         return sweep(model, clean, corrupted, a.answer, a.wrong, a.batch_size)
@@ -146,7 +135,7 @@ def main() -> int:
             return {"s": time.perf_counter() - t0, "cpu_s": time.process_time() - c0, "raw": r["raw"],
                     "clean": r["clean"], "corrupted": r["corrupted"]}
         return serve(dict(info, ready=True), once,
-                     lambda times: dict(info, times=times, peak_rss_mb=round(_rss_mb("VmHWM"), 1)))
+                     lambda times: dict(info, times=times, peak_rss_mb=round(status_mb("VmHWM"), 1)))
 
     times, cpu, result = [], [], None
     for i in range(a.warmup + a.repeats):
@@ -156,7 +145,7 @@ def main() -> int:
             times.append(time.perf_counter() - t0)
             cpu.append(time.process_time() - c0)
     print(json.dumps(dict(info, median_s=statistics.median(times), times=[round(t, 4) for t in times],
-                          cpu_s=statistics.median(cpu), peak_rss_mb=round(_rss_mb("VmHWM"), 1), **result)))
+                          cpu_s=statistics.median(cpu), peak_rss_mb=round(status_mb("VmHWM"), 1), **result)))
     return 0
 
 
