@@ -26,25 +26,9 @@ final class PatchingReferenceTests: XCTestCase {
 
     func testEverySiteMatchesPyTorchForwardHooks() throws {
         for name in Self.models {
-            let url = Self.folder.appendingPathComponent("\(name).safetensors")
-            guard FileManager.default.fileExists(atPath: url.path) else {
-                XCTFail("no patching reference \(url.path) (run scripts/fixtures/generate_patching.py)")
-                continue
-            }
-            let file = try SafetensorsFile(url: url)
-            func meta<T>(_ key: String) throws -> T {
-                let text = try XCTUnwrap(file.metadata[key], "\(name): no metadata '\(key)'")
-                return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? T,
-                                     "\(name): metadata '\(key)' is \(text)")
-            }
-            func tensor(_ key: String) throws -> Tensor {
-                guard file.entry(key) != nil else {
-                    throw Missing(description: "\(name): the reference has no tensor '\(key)' (it has \(file.tensorNames))")
-                }
-                return try file.tensor(key)
-            }
-            let clean: [Int] = try meta("clean"), corrupted: [Int] = try meta("corrupted")
-            let position: Int = try meta("position"), answer: Int = try meta("answer"), wrong: Int = try meta("wrong")
+            let reference = try Reference(name)
+            let tensor = reference.tensor
+            let (clean, corrupted, position, answer, wrong) = try reference.inputs()
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let metrics: [String: PatchingMetric] = ["logit_diff": .logitDiff(answer: answer, wrong: wrong),
                                                      "logprob": .logProb(answer: answer), "prob": .prob(answer: answer), "kl": .kl]
@@ -92,22 +76,10 @@ final class PatchingReferenceTests: XCTestCase {
     /// within 1e-4 · max(1, p), logit differences within 1e-4 · max(1, |M_c|, |M_r|).
     func testCausalTracingAndPathPatchingMatchPyTorchForwardHooks() throws {
         for name in Self.models {
-            let url = Self.folder.appendingPathComponent("\(name).safetensors")
-            let file = try SafetensorsFile(url: url)
-            func meta<T>(_ key: String) throws -> T {
-                let text = try XCTUnwrap(file.metadata[key], "\(name): no metadata '\(key)'")
-                return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? T,
-                                     "\(name): metadata '\(key)' is \(text)")
-            }
-            func tensor(_ key: String) throws -> Tensor {
-                guard file.entry(key) != nil else {
-                    throw Missing(description: "\(name): the reference has no tensor '\(key)' (it has \(file.tensorNames))")
-                }
-                return try file.tensor(key)
-            }
-            let clean: [Int] = try meta("clean"), corrupted: [Int] = try meta("corrupted")
-            let position: Int = try meta("position"), answer: Int = try meta("answer"), wrong: Int = try meta("wrong")
-            let trace: [String: Any] = try meta("trace")
+            let reference = try Reference(name)
+            let tensor = reference.tensor
+            let (clean, corrupted, position, answer, wrong) = try reference.inputs()
+            let trace: [String: Any] = try reference.meta("trace")
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let span = try XCTUnwrap(trace["span"] as? [Int])
             var options = CausalTracing.Options(noiseSpan: span[0]..<span[1])
@@ -146,6 +118,39 @@ final class PatchingReferenceTests: XCTestCase {
                 XCTAssertGreaterThan(abs(expected - path.cleanMetric), 1e-4, "\(name) path \(label): the path matters")
             }
             print("causal tracing reference \(name): largest |p diff| \(largest)")
+        }
+    }
+
+    /// One model's reference file: its metadata (JSON values) and tensors; a missing file, key or
+    /// tensor is an error naming it (the test fails, never skips).
+    struct Reference {
+        let name: String
+        let file: SafetensorsFile
+
+        init(_ name: String) throws {
+            let url = PatchingReferenceTests.folder.appendingPathComponent("\(name).safetensors")
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw Missing(description: "no patching reference \(url.path) (run scripts/fixtures/generate_patching.py)")
+            }
+            (self.name, file) = (name, try SafetensorsFile(url: url))
+        }
+
+        func meta<T>(_ key: String) throws -> T {
+            let text = try XCTUnwrap(file.metadata[key], "\(name): no metadata '\(key)'")
+            return try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed) as? T,
+                                 "\(name): metadata '\(key)' is \(text)")
+        }
+
+        func tensor(_ key: String) throws -> Tensor {
+            guard file.entry(key) != nil else {
+                throw Missing(description: "\(name): the reference has no tensor '\(key)' (it has \(file.tensorNames))")
+            }
+            return try file.tensor(key)
+        }
+
+        /// The clean and corrupted ids, the metric's position, answer and wrong token.
+        func inputs() throws -> (clean: [Int], corrupted: [Int], position: Int, answer: Int, wrong: Int) {
+            (try meta("clean"), try meta("corrupted"), try meta("position"), try meta("answer"), try meta("wrong"))
         }
     }
 
