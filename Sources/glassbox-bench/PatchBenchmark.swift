@@ -15,7 +15,9 @@ struct PatchBenchmark: ParsableCommand {
             runs' top tokens at the last position. Glassbox runs ActivationPatching (resid_pre only) \
             through the batched suffix engine; the reference (scripts/bench/reference_patching.py) \
             runs the corrupted input in batches of --batch-size copies with a forward pre-hook on the \
-            patched block, projecting only the last position. The two sides alternate (--repeats \
+            patched block, projecting only the last position. Neither side runs the patches before \
+            the first differing position (in a causal model they give the corrupted metric exactly). \
+            The two sides alternate (--repeats \
             rounds); medians are reported. Attribution patching (all site kinds, no comparison) is \
             timed against one Relevance grad × input pass (a forward and a backward).
             """)
@@ -80,14 +82,15 @@ struct PatchBenchmark: ParsableCommand {
                     theirRaw = (r["raw"] as? [[Double]] ?? []).flatMap { $0.map { Float($0) } }   // [layer][position]
                 }
             }
-            let runs = n * arch.layers
-            print(String(format: "glassbox   %4d tokens, resid_pre sweep of %d runs: median %7.3f s (%@)", n, runs,
+            let first = clean.indices.first { clean[$0] != corrupted[$0] } ?? n
+            let runs = (n - first) * arch.layers
+            print(String(format: "glassbox   %4d tokens, resid_pre sweep of %d sites, %d patched runs: median %7.3f s (%@)", n, n * arch.layers, runs,
                          Timing.median(mine), Self.list(mine)))
             if let reference {
                 _ = try reference.finish()
                 let raw = result!.maps[0].raw
                 let diff = zip(raw, theirRaw).map { abs($0 - $1) }.max() ?? .nan
-                print(String(format: "pytorch    %4d tokens, resid_pre sweep of %d runs (batch %d): median %7.3f s (%@)", n, runs,
+                print(String(format: "pytorch    %4d tokens, resid_pre sweep of %d patched runs (batch %d): median %7.3f s (%@)", n, runs,
                              batchSize, Timing.median(theirs), Self.list(theirs)))
                 print(String(format: "ratio      %4d tokens: pytorch / glassbox %.2f×; max |raw glassbox − pytorch| = %.2g",
                              n, Timing.median(theirs) / Timing.median(mine), diff))

@@ -9,7 +9,10 @@ the last position. The clean residual streams come from one clean forward pass
 (`output_hidden_states`); the patched runs go through the `transformers` model in batches of
 `--batch-size` (16 by default), each batch item patched at its own (layer, position) by a forward
 pre-hook on every block (a hook only touches the batch items patched at its block), and only the
-last position is projected onto the vocabulary (`logits_to_keep=1`). Runs for L × n patches.
+last position is projected onto the vocabulary (`logits_to_keep=1`). Patches at positions before
+the first token where the inputs differ are not run (the residual stream there is the same in
+both runs of a causal model, so the metric is the corrupted one exactly), as Glassbox does not run
+them either: L × (n − first difference) patched runs.
 
     .venv-ref/bin/python scripts/bench/reference_patching.py --model .cache/bench/gpt2-small \\
         --clean 1,2,3,... --corrupted 1,2,4,... --answer 42 --wrong 43 --threads 2 [--serve]
@@ -62,7 +65,11 @@ def sweep(model, clean: list[int], corrupted: list[int], answer: int, wrong: int
     clean_metric = metric(out.logits).item()
     corrupted_metric = metric(model(corrupted_t, use_cache=False, logits_to_keep=1).logits).item()
 
-    sites = [(l, p) for l in range(L) for p in range(n)]
+    # In a causal model the residual stream before the first differing token is the same in both
+    # runs, so patching there gives the corrupted metric exactly: those runs are skipped (Glassbox
+    # skips them too), and only the others are batched.
+    first = next(i for i in range(n) if clean[i] != corrupted[i])
+    sites = [(l, p) for l in range(L) for p in range(first, n)]
     current: list[tuple[int, int]] = []
 
     def pre_hook(layer):
@@ -80,12 +87,13 @@ def sweep(model, clean: list[int], corrupted: list[int], answer: int, wrong: int
         return hook
 
     handles = [blk.register_forward_pre_hook(pre_hook(l), with_kwargs=True) for l, blk in enumerate(layer_blocks)]
-    raw = []
+    raw = [corrupted_metric] * (L * n)
     try:
         for start in range(0, len(sites), batch_size):
             current[:] = sites[start:start + batch_size]
             batch = corrupted_t.repeat(len(current), 1)
-            raw.extend(metric(model(batch, use_cache=False, logits_to_keep=1).logits).tolist())
+            for (l, p), value in zip(current, metric(model(batch, use_cache=False, logits_to_keep=1).logits).tolist()):
+                raw[l * n + p] = value
     finally:
         for h in handles:
             h.remove()
@@ -122,7 +130,7 @@ def main() -> int:
     def run():
         return sweep(model, clean, corrupted, a.answer, a.wrong, a.batch_size)
 
-    info = {"base_rss_mb": round(base_rss, 1), "runs": len(blocks(model)) * len(clean) + 2,
+    info = {"base_rss_mb": round(base_rss, 1), "runs": len(blocks(model)) * (len(clean) - next(i for i, (a, b) in enumerate(zip(clean, corrupted)) if a != b)) + 2,
             "batch_size": a.batch_size, "threads": a.threads, "tokens": len(clean),
             "torch": torch.__version__, "transformers": transformers.__version__}
     if a.serve:
