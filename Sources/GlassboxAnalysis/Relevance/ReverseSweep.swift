@@ -132,6 +132,8 @@ struct ReverseSweep {
                 gradientObserver?(.block(l, .attnOut), g)
                 let gLn1 = try attentionBackward(layer: l, g)
                 if through { addInPlace(&g, try normBackward(block.ln1, gLn1, layer: l, site: .ln1)) }
+            case .sandwich, .branchOutput:
+                throw AnalysisError.invalidOption("relevance is not yet available for \(arch.modelType)")
             case .post:
                 // out = ln2(h + mlp(h)); h = ln1(pre + attn(pre))   — all [n, d]
                 let gPost = try normBackward(block.ln2, g, layer: l, site: .ln2)
@@ -217,10 +219,13 @@ enum NormSiteKind {
     /// reads `resid_mid` and `ln2` `resid_post` (docs/methods.md §0.3).
     func input(layer l: Int, architecture: Architecture) -> HookPoint {
         switch (architecture.placement, self) {
-        case (.pre, .ln1): .block(l, .residPre)
+        case (.pre, .ln1), (.sandwich, .ln1): .block(l, .residPre)
         case (.pre, .ln2) where architecture.parallelResidual: .block(l, .residPre)
-        case (.pre, .ln2), (.post, .ln1): .block(l, .residMid)
+        case (.pre, .ln2), (.post, .ln1), (.sandwich, .ln2): .block(l, .residMid)
         case (.post, .ln2): .block(l, .residPost)
+        // Branch-output norms read the branch outputs, which have no hook point; the sweep reads
+        // their x̂ from ln1_post / ln2_post.hook_normalized instead and never asks here.
+        case (.branchOutput, _): .block(l, .residMid)
         }
     }
 }

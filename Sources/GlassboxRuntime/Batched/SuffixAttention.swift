@@ -43,7 +43,7 @@ func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
 /// keys and values for positions `0..<s` (causal models) and the item's recomputed ones for `s..<n`.
 ///
 /// For item `c`, head `h` (key/value head `g = h ÷ (H/Hkv)`), query rows `Q_c [m, dh]`:
-/// `S = scale · Q_c · [K_base[0..<s] ; K_c]ᵀ` `[m, n]`, masked as the layer masks, edited by the
+/// `S = scale · Q_c · [K_base[0..<s] ; K_c]ᵀ` `[m, n]` (soft-capped where the model caps), masked as the layer masks, edited by the
 /// item's `AttentionScoreEdit` (`.rowMinimum` reads the row before masking), softmaxed over the
 /// visible keys, and `z = P · [V_base[0..<s] ; V_c]` `[m, dh]`. Items × heads run on `parallelFor`
 /// workers with single-threaded BLAS.
@@ -97,6 +97,7 @@ func suffixAttention(layer: Int, architecture arch: Architecture, length n: Int,
                          transposeB: true, c: scores + s, ldc: n, alpha: scale)
                     for r in 0..<m {
                         let row = scores + r * n
+                        if let cap = arch.attentionSoftCap { for j in 0..<n { row[j] = softCapped(row[j], cap) } }
                         let visible = visibleKeys(item.queryPositions[r], n, mask)
                         if edited, let edit = item.edit {
                             var rowMin: Float = 0

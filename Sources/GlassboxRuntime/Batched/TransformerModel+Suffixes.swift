@@ -168,10 +168,11 @@ extension TransformerModel {
             return (rows, last ? selection : nil)
         }
         // RoPE tables [R, rotaryDim] of the stacked rows' positions (the full pass's tables for `n`).
-        let rotary: (cos: Tensor, sin: Tensor)? = if case .rotary(let rope) = arch.position {
-            rope.tables(length: n)
-        } else { nil }
-        let stackedRotary = rotary.map { ($0.cos.gatherRows(positions), $0.sin.gatherRows(positions)) }
+        // Gemma 3's sliding layers have their own tables (`Architecture.rotaryTables`).
+        let layerRotary = arch.rotaryTables(length: n)
+        let stackedTables = (0..<arch.layers).map { l in
+            layerRotary(l).map { (cos: $0.cos.gatherRows(positions), sin: $0.sin.gatherRows(positions)) }
+        }
         let fullLayout = layout(last: false)
         var hooks = HookRun(inputIDs: [], capture: .none, interventions: Interventions())
         // Patches per computed slot; `splice` writes those of one site into stacked rows, `all`
@@ -219,7 +220,7 @@ extension TransformerModel {
             let qPositions = selection.map { $0.map { positions[$0] } } ?? positions
             let queryRows = selection == nil ? nil : itemRows
             splice(.residPre, layer: l, into: &x, queryRows: nil)
-            let attnIn = arch.placement == .pre
+            let attnIn = arch.placement == .pre || arch.placement == .sandwich
                 ? try block.ln1(x, scalePoint: .block(l, .ln1(.scale)), normalizedPoint: .block(l, .ln1(.normalized)), hooks: &hooks)
                 : x
             var k = block.attention.key(attnIn)                                       // [R, Hkv·dh]
@@ -228,12 +229,15 @@ extension TransformerModel {
             splice(.q, layer: l, into: &q, queryRows: queryRows)
             splice(.k, layer: l, into: &k, queryRows: nil)
             splice(.v, layer: l, into: &v, queryRows: nil)
+            let wholeNorm = arch.qkNormScope == .wholeProjection                     // OLMo 2: before the split
+            if wholeNorm, let norm = block.attention.queryNorm { q = norm(q) }
+            if wholeNorm, let norm = block.attention.keyNorm { k = norm(k) }
             k.reshape([r, kvHeads, dh])                                               // [R, Hkv, dh]
             v.reshape([r, kvHeads, dh])                                               // [R, Hkv, dh]
             q.reshape([qPositions.count, heads, dh])                                  // [Rq, H, dh]
-            if let norm = block.attention.queryNorm { q = norm.perHead(q) }           // QK-norm (Qwen3)
-            if let norm = block.attention.keyNorm { k = norm.perHead(k) }
-            if let rotary, let (cos, sin) = stackedRotary {
+            if !wholeNorm, let norm = block.attention.queryNorm { q = norm.perHead(q) }   // QK-norm (Qwen3, Gemma 3)
+            if !wholeNorm, let norm = block.attention.keyNorm { k = norm.perHead(k) }
+            if let rotary = layerRotary(l), let (cos, sin) = stackedTables[l] {
                 if selection == nil {
                     applyRotary(&q, cos: cos, sin: sin)
                 } else {
@@ -246,6 +250,11 @@ extension TransformerModel {
                                     baseValues: base.isCausal ? base.values[l] : nil)   // [Rq, H·dh]
             splice(.z, layer: l, into: &z, queryRows: itemRows)
             var attnOut = block.attention.output(z)                                   // [Rq, d]
+            switch arch.placement {                                                   // the norm on the branch output
+            case .sandwich: attnOut = block.ln1Post.map { $0(attnOut) } ?? attnOut
+            case .branchOutput: attnOut = block.ln1(attnOut)
+            case .pre, .post: break
+            }
             splice(.attnOut, layer: l, into: &attnOut, queryRows: itemRows)
             let residPre = selection.map { x.gatherRows($0) } ?? x                    // [Rq, d]
             let residMid = added(residPre, attnOut)
@@ -260,6 +269,15 @@ extension TransformerModel {
                 let h2 = try block.ln2(residMid, scalePoint: .block(l, .ln2(.scale)),
                                        normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
                 var mlpOut = try block.mlp.forward(h2, layer: l, activation: arch.activation, hooks: &hooks)
+                splice(.mlpOut, layer: l, into: &mlpOut, queryRows: itemRows)
+                x = added(residMid, mlpOut)
+            case .sandwich, .branchOutput:                                            // Gemma 2 / 3, OLMo 2
+                let sandwich = arch.placement == .sandwich
+                let h2 = sandwich ? try block.ln2(residMid, scalePoint: .block(l, .ln2(.scale)),
+                                                  normalizedPoint: .block(l, .ln2(.normalized)), hooks: &hooks)
+                    : residMid
+                let raw = try block.mlp.forward(h2, layer: l, activation: arch.activation, hooks: &hooks)
+                var mlpOut = sandwich ? (block.ln2Post.map { $0(raw) } ?? raw) : block.ln2(raw)
                 splice(.mlpOut, layer: l, into: &mlpOut, queryRows: itemRows)
                 x = added(residMid, mlpOut)
             case .post:

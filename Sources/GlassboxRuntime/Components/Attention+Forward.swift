@@ -21,11 +21,14 @@ extension AttentionWeights {
         try hooks.fire(.block(layer, .k), &k)
         var v = value(x).reshaped([n, kvHeads, dh])     // [n, Hkv, dh]
         try hooks.fire(.block(layer, .v), &v)
-        if let queryNorm {                              // QK-norm (Qwen3): per head, before RoPE
-            q = try headNorm(q, queryNorm, layer: layer, site: BlockSite.qNorm, hooks: &hooks)
+        let whole = arch.qkNormScope == .wholeProjection
+        if let queryNorm {                              // QK-norm (Qwen3, Gemma 3 per head; OLMo 2 whole), before RoPE
+            q = whole ? try projectionNorm(q, queryNorm, layer: layer, site: BlockSite.qNorm, hooks: &hooks)
+                : try headNorm(q, queryNorm, layer: layer, site: BlockSite.qNorm, hooks: &hooks)
         }
         if let keyNorm {
-            k = try headNorm(k, keyNorm, layer: layer, site: BlockSite.kNorm, hooks: &hooks)
+            k = whole ? try projectionNorm(k, keyNorm, layer: layer, site: BlockSite.kNorm, hooks: &hooks)
+                : try headNorm(k, keyNorm, layer: layer, site: BlockSite.kNorm, hooks: &hooks)
         }
         if let rotary {                                 // hook_q / hook_k above are before RoPE
             applyRotary(&q, cos: rotary.cos, sin: rotary.sin)
@@ -40,7 +43,7 @@ extension AttentionWeights {
         if let blockSize = try hooks.attentionPath.blockSize(length: n, patternNeeded: patternNeeded, layer: layer) {
             // Tiles of [B, B] with an online softmax; no [H, n, n] tensor (methods §0.4).
             z = blockedAttention(q: q, k: k, v: v, scale: scale, mask: arch.attentionMask(layer: layer),
-                                 blockSize: blockSize)
+                                 blockSize: blockSize, softCap: arch.attentionSoftCap)
         } else {
             z = try fullAttention(q: q, k: k, v: v, layer: layer, scale: scale, architecture: arch, hooks: &hooks)
         }
@@ -77,6 +80,7 @@ extension AttentionWeights {
                 }
             }
         }
+        if let cap = arch.attentionSoftCap { softCap(&scores, cap) }   // Gemma 2: before the mask
         applyMask(&scores, arch.attentionMask(layer: layer))
         try hooks.fire(.block(layer, .attnScores), &scores)
 
@@ -119,6 +123,28 @@ extension AttentionWeights {
         }
         try hooks.fire(.block(layer, site(.normalized)), &normalized)
         return affine(normalized.reshaped([n * heads, dh]), gamma: norm.weight, beta: norm.bias).reshaped([n, heads, dh])
+    }
+
+    /// RMSNorm over all `heads·dh` values of each position of `x [n, heads, dh]` (OLMo 2's QK-norm,
+    /// before the head split), firing `site(.scale)` `[n, 1]` and `site(.normalized)` `[n, heads, dh]`
+    /// (before `γ`); returns `γ ⊙ x̂` `[n, heads, dh]` with `γ [heads·dh]`. An edited scale divides
+    /// the input in its place.
+    func projectionNorm(_ x: Tensor, _ norm: Norm, layer: Int, site: (NormSite) -> BlockSite,
+                        hooks: inout HookRun) throws -> Tensor {
+        let n = x.shape[0]
+        let flat = x.reshaped([n, x.count / max(n, 1)])             // [n, heads·dh]
+        var (flatNormalized, scale) = norm.normalize(flat)          // [n, heads·dh], [n, 1]
+        let scalePoint = HookPoint.block(layer, site(.scale))
+        if hooks.interventions.touches(scalePoint) {
+            let statistic = scale
+            try hooks.fire(scalePoint, &scale)
+            if scale.storage != statistic.storage { flatNormalized = norm.divided(flat, by: scale) }
+        } else {
+            try hooks.fire(scalePoint, &scale)
+        }
+        var normalized = flatNormalized.reshaped(x.shape)
+        try hooks.fire(.block(layer, site(.normalized)), &normalized)
+        return affine(normalized.reshaped(flat.shape), gamma: norm.weight, beta: norm.bias).reshaped(x.shape)
     }
 
     /// `result[:, h, :] = z[:, h, :] · W_O^h` → `[n, H, d]`, where `W_O^h` is rows `h·dh..<(h+1)·dh`
@@ -164,4 +190,21 @@ extension AttentionWeights {
 struct RotaryTables {
     let cos: Tensor
     let sin: Tensor
+}
+
+extension Architecture {
+    /// The rotary tables of one forward pass over `n` positions, per layer: `position`'s tables,
+    /// or `slidingRotary`'s in sliding-window layers (Gemma 3); `nil` in models without RoPE. Each
+    /// table is computed once.
+    func rotaryTables(length n: Int) -> (Int) -> RotaryTables? {
+        func tables(_ rope: RotaryEmbedding?) -> RotaryTables? {
+            rope.map { let t = $0.tables(length: n); return RotaryTables(cos: t.cos, sin: t.sin) }
+        }
+        let global: RotaryTables? = if case .rotary(let rope) = position { tables(rope) } else { nil }
+        let sliding = tables(slidingRotary)
+        return { layer in
+            if let sliding, layer < slidingWindows.count, slidingWindows[layer] != nil { return sliding }
+            return global
+        }
+    }
 }

@@ -2,9 +2,10 @@ import GlassboxTensor
 
 extension EmbeddingWeights {
     /// Token ids `[n]` (and token types `[n]`) → the first residual stream `[n, d]`, firing
-    /// hook_embed, hook_pos_embed, hook_token_type_embed and the embedding LayerNorm's hooks.
+    /// hook_embed (the rows times `scale` where there is one), hook_pos_embed, hook_token_type_embed and the embedding LayerNorm's hooks.
     func forward(_ ids: [Int], tokenTypes: [Int], hooks: inout HookRun) throws -> Tensor {
         var embed = token.gatherRows(ids)                                   // [n, d]
+        if let scale { scaleInPlace(&embed, scale) }                        // Gemma: · √d
         try hooks.fire(.embed, &embed)
         return try addPositions(to: embed, tokenTypes: tokenTypes, hooks: &hooks)
     }

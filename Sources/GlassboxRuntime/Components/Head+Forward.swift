@@ -42,6 +42,7 @@ extension HeadWeights {
         }
         try hooks.fire(.unembedIn, &input)
         var logits = unembed(input)
+        if let cap = arch.finalSoftCap { softCap(&logits, cap) }            // Gemma 2: cap·tanh(z/cap)
         try hooks.fire(.unembedOut, &logits)
         return (hidden, pooled, logits)
     }

@@ -14,6 +14,9 @@ public struct EmbeddingWeights: Sendable {
     public let patch: Linear?
     /// Vision: the `[CLS]` embedding `[d]`, prepended to the patches.
     public let classToken: Tensor?
+    /// Gemma: the token rows are multiplied by this (`√d` rounded to the checkpoint's dtype) before
+    /// `hook_embed`; `nil` elsewhere.
+    public var scale: Float? = nil
 
     /// Embedding tables from their parts, as listed above (shapes not checked; the loaders
     /// check them against the config).
@@ -54,15 +57,20 @@ public struct MLPWeights: Sendable {
 /// One transformer block.
 public struct BlockWeights: Sendable {
     /// Pre-norm: the norm before attention. Post-norm (BERT): the norm after the attention
-    /// residual add.
+    /// residual add. Branch-output (OLMo 2): the norm on the attention output (`ln1_post`).
     public let ln1: Norm
     /// The self-attention projections.
     public let attention: AttentionWeights
     /// Pre-norm: the norm before the MLP. Post-norm (BERT): the norm after the MLP residual
-    /// add, the block's output.
+    /// add, the block's output. Branch-output (OLMo 2): the norm on the MLP output (`ln2_post`).
     public let ln2: Norm
     /// The feed-forward projections.
     public let mlp: MLPWeights
+    /// Sandwich blocks (Gemma 2, 3): the norm on the attention output, before the residual add
+    /// (`ln1_post`); `nil` elsewhere.
+    public var ln1Post: Norm? = nil
+    /// Sandwich blocks: the norm on the MLP output (`ln2_post`); `nil` elsewhere.
+    public var ln2Post: Norm? = nil
 }
 
 /// What sits on top of the blocks.

@@ -61,7 +61,8 @@ public enum BlockSite: Hashable, Sendable {
     /// `attn.hook_v` `[n, Hkv, dh]`: the value projection.
     case v
     /// `attn.q_norm.hook_scale` `[n, H, 1]` / `attn.q_norm.hook_normalized` `[n, H, dh]`: QK-norm
-    /// models only (Qwen3): the RMSNorm over each query head's `dh` values of `hook_q`, with
+    /// models only (Qwen3, Gemma 3): the RMSNorm over each query head's `dh` values of `hook_q`
+    /// (OLMo 2: over all `H·dh` values of a position, so `hook_scale` is `[n, 1]`), with
     /// TransformerLens's RMSNorm convention (`hook_normalized` is `q/scale` before `γ`). Fired after
     /// `hook_v`, before `hook_rot_q` (which rotates `γ ⊙ hook_normalized`).
     case qNorm(NormSite)
@@ -86,7 +87,12 @@ public enum BlockSite: Hashable, Sendable {
     /// (TransformerLens `[batch, pos, head_index, d_model]`, with `use_attn_result`).
     /// Computed only when captured or intervened on.
     case result
-    /// `hook_attn_out` `[n, d]`: the attention output `Σ_h result_h + b_O`.
+    /// `ln1_post.hook_scale` `[n, 1]` / `ln1_post.hook_normalized` `[n, d]`: Gemma 2 / 3 and OLMo 2
+    /// only: the RMSNorm on the attention output `Σ_h result_h + b_O`, before the residual add
+    /// (TransformerLens's `ln1_post`; RMSNorm convention, `hook_normalized` before `γ`).
+    case ln1Post(NormSite)
+    /// `hook_attn_out` `[n, d]`: the attention output `Σ_h result_h + b_O`; in models with
+    /// `ln1_post`, that norm's output (what is added to the residual stream).
     case attnOut
     /// `hook_resid_mid` `[n, d]`: `resid_pre + attn_out`.
     case residMid
@@ -98,7 +104,11 @@ public enum BlockSite: Hashable, Sendable {
     case mlpPreLinear
     /// `mlp.hook_post` `[n, dff]`: the input of the MLP's output projection.
     case mlpPost
-    /// `hook_mlp_out` `[n, d]`: the MLP output, bias included.
+    /// `ln2_post.hook_scale` `[n, 1]` / `ln2_post.hook_normalized` `[n, d]`: Gemma 2 / 3 and OLMo 2
+    /// only: the RMSNorm on the MLP output, before the residual add (TransformerLens's `ln2_post`).
+    case ln2Post(NormSite)
+    /// `hook_mlp_out` `[n, d]`: the MLP output, bias included; in models with `ln2_post`, that
+    /// norm's output.
     case mlpOut
     /// `hook_resid_post` `[n, d]`: pre-norm: the block output; post-norm: `ln1(resid_mid) + mlp_out`.
     case residPost
@@ -121,12 +131,14 @@ public enum BlockSite: Hashable, Sendable {
         case .pattern: "attn.hook_pattern"
         case .z: "attn.hook_z"
         case .result: "attn.hook_result"
+        case .ln1Post(let s): "ln1_post.\(s.rawValue)"
         case .attnOut: "hook_attn_out"
         case .residMid: "hook_resid_mid"
         case .ln2(let s): "ln2.\(s.rawValue)"
         case .mlpPre: "mlp.hook_pre"
         case .mlpPreLinear: "mlp.hook_pre_linear"
         case .mlpPost: "mlp.hook_post"
+        case .ln2Post(let s): "ln2_post.\(s.rawValue)"
         case .mlpOut: "hook_mlp_out"
         case .residPost: "hook_resid_post"
         case .normalizedResidPost: "hook_normalized_resid_post"
@@ -136,7 +148,8 @@ public enum BlockSite: Hashable, Sendable {
     static let all: [BlockSite] = [
         .residPre, .ln1(.scale), .ln1(.normalized), .q, .k, .v, .qNorm(.scale), .qNorm(.normalized),
         .kNorm(.scale), .kNorm(.normalized), .rotQ, .rotK, .attnScores, .pattern, .z,
-        .result, .attnOut, .residMid, .ln2(.scale), .ln2(.normalized), .mlpPre, .mlpPreLinear, .mlpPost, .mlpOut,
+        .result, .ln1Post(.scale), .ln1Post(.normalized), .attnOut, .residMid, .ln2(.scale), .ln2(.normalized),
+        .mlpPre, .mlpPreLinear, .mlpPost, .ln2Post(.scale), .ln2Post(.normalized), .mlpOut,
         .residPost, .normalizedResidPost,
     ]
 }

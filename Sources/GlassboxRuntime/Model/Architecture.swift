@@ -48,6 +48,24 @@ public struct Architecture: Sendable, Equatable {
     /// GPT-NeoX's `use_parallel_residual`: attention and MLP both read the block input,
     /// `post = x + attn(ln1(x)) + mlp(ln2(x))`, and `hook_resid_mid` does not exist (pre-norm only).
     public var parallelResidual: Bool = false
+    /// Gemma 2's `attn_logit_softcapping`: scores become `cap·tanh(s/cap)` before the mask
+    /// (`nil`: no cap).
+    public var attentionSoftCap: Float? = nil
+    /// Gemma 2's `final_logit_softcapping`: logits become `cap·tanh(z/cap)` (`nil`: no cap).
+    public var finalSoftCap: Float? = nil
+    /// Gemma 3: the rotary embedding of sliding-window layers (`rope_local_base_freq`); `nil`
+    /// when every layer uses `position`.
+    public var slidingRotary: RotaryEmbedding? = nil
+    /// What a QK-norm normalises over (only read when the attention weights have one).
+    public var qkNormScope: QKNormScope = .perHead
+
+    /// The rotary embedding layer `layer` uses: `slidingRotary` in sliding-window layers where
+    /// there is one, else `position`'s.
+    public func rotary(layer: Int) -> RotaryEmbedding? {
+        if let slidingRotary, layer < slidingWindows.count, slidingWindows[layer] != nil { return slidingRotary }
+        if case .rotary(let rope) = position { return rope }
+        return nil
+    }
 
     /// The mask layer `layer` applies to its attention scores.
     public func attentionMask(layer: Int) -> AttentionMaskKind {
@@ -86,6 +104,21 @@ public enum NormPlacement: Sendable, Equatable {
     case pre
     /// BERT: `ln1(x + attn(x))`, then `ln2(h + mlp(h))`; no final norm.
     case post
+    /// Gemma 2 and 3: pre-norms and a norm on each branch output, `x + ln1_post(attn(ln1(x)))`, then
+    /// `mid + ln2_post(mlp(ln2(mid)))`, and a final norm (TransformerLens
+    /// `use_normalization_before_and_after`).
+    case sandwich
+    /// OLMo 2: a norm on each branch output only, `x + ln1_post(attn(x))`, then
+    /// `mid + ln2_post(mlp(mid))`, and a final norm. `ln1` / `ln2` hold these two norms.
+    case branchOutput
+}
+
+/// What a QK-norm normalises over.
+public enum QKNormScope: Sendable, Equatable {
+    /// Each head's `dh` values (Qwen3, Gemma 3): `γ [dh]`.
+    case perHead
+    /// The whole projection, `H·dh` (or `Hkv·dh`) values, before the head split (OLMo 2): `γ [H·dh]`.
+    case wholeProjection
 }
 
 /// How positions enter the model.

@@ -22,6 +22,13 @@ extension TransformerModel {
             case .pre:
                 sites += [.ln1(.scale), .ln1(.normalized)] + attention + [.attnOut, .residMid]
                 sites += [.ln2(.scale), .ln2(.normalized)] + mlp + [.mlpOut, .residPost]
+            case .sandwich:
+                sites += [.ln1(.scale), .ln1(.normalized)] + attention + [.ln1Post(.scale), .ln1Post(.normalized)]
+                sites += [.attnOut, .residMid, .ln2(.scale), .ln2(.normalized)] + mlp
+                sites += [.ln2Post(.scale), .ln2Post(.normalized), .mlpOut, .residPost]
+            case .branchOutput:
+                sites += attention + [.ln1Post(.scale), .ln1Post(.normalized), .attnOut, .residMid] + mlp
+                sites += [.ln2Post(.scale), .ln2Post(.normalized), .mlpOut, .residPost]
             case .post:
                 sites += attention + [.attnOut, .residMid, .ln1(.scale), .ln1(.normalized)] + mlp
                 sites += [.mlpOut, .residPost, .ln2(.scale), .ln2(.normalized), .normalizedResidPost]

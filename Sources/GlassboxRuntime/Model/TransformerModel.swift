@@ -140,11 +140,9 @@ public struct TransformerModel: Sendable {
         if case .positions(let positions) = logitRows {
             for p in positions where p < 0 || p >= n { throw InputError.positionOutOfRange(position: p, length: n) }
         }
-        let rotary: RotaryTables? = if case .rotary(let rope) = arch.position {
-            { let t = rope.tables(length: n); return RotaryTables(cos: t.cos, sin: t.sin) }()
-        } else { nil }
+        let rotary = arch.rotaryTables(length: n)
         for (l, block) in weights.blocks.enumerated() {
-            x = try block.forward(x, layer: l, architecture: arch, rotary: rotary, hooks: &hooks)
+            x = try block.forward(x, layer: l, architecture: arch, rotary: rotary(l), hooks: &hooks)
             try requireFinite(x)
         }
         let rows: [Int]? = if case .positions(let p) = logitRows { p } else { nil }

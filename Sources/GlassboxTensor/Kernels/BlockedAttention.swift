@@ -34,12 +34,14 @@ func visibleKeyRange(_ i: Int, queries: Int, keys: Int, _ mask: AttentionMaskKin
 ///   - scale: the multiplier of `q·k` (usually `1/√dh`).
 ///   - mask: which keys each query sees (offset `m − n` as in `applyMask`).
 ///   - blockSize: `B` (> 0), the query and key block length.
+///   - softCap: Gemma 2's attention soft-cap: each visible score becomes `cap·tanh(S/cap)` before
+///     the softmax, as `softCap` does to the full scores (`nil`: none).
 /// - Returns: `z` `[n, H, dh]`.
 ///
 /// Heads × query blocks run on `parallelFor` workers with single-threaded OpenBLAS for the tile
 /// products; exponentials use the current ``KernelVariant``'s `exp`, read before going parallel.
 public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask: AttentionMaskKind,
-                             blockSize: Int) -> Tensor {
+                             blockSize: Int, softCap cap: Float? = nil) -> Tensor {
     precondition(q.rank == 3 && k.rank == 3 && v.rank == 3, "blockedAttention: q, k, v must be [n, heads, dh]")
     precondition(k.shape == v.shape, "blockedAttention: k \(k.shape) and v \(v.shape) differ")
     precondition(blockSize > 0, "blockedAttention: the block size must be positive, got \(blockSize)")
@@ -95,6 +97,7 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
                                     s.update(repeating: 0, count: cols)
                                     continue
                                 }
+                                if let cap { for j in a..<e { s[j] = softCapped(s[j], cap) } }
                                 var tileMax = -Float.infinity
                                 for j in a..<e where s[j] > tileMax { tileMax = s[j] }
                                 let old = runMax[r]

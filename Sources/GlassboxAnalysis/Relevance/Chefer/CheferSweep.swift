@@ -37,11 +37,13 @@ struct CheferSweep {
     /// returns the relevance at that block's input.
     @discardableResult
     func blocks(_ relevance: Tensor, stopLayer: Int) throws -> Tensor {
-        // Chefer's relprop has no rule written for a three-way residual sum or for QK-norm.
-        if architecture.parallelResidual || weights.blocks.contains(where: { $0.attention.queryNorm != nil }) {
+        // Chefer's relprop has no rule written for a three-way residual sum, QK-norm, norms on the
+        // branch outputs or soft-capped scores.
+        if architecture.parallelResidual || weights.blocks.contains(where: { $0.attention.queryNorm != nil })
+            || [.sandwich, .branchOutput].contains(architecture.placement) || architecture.attentionSoftCap != nil {
             throw AnalysisError.invalidOption(
                 "Chefer et al.'s relevance propagation is not defined here for \(architecture.modelType) "
-                    + "(parallel residual or QK-norm); use attnlrp, cp-lrp or grad-input")
+                    + "(parallel residual, QK-norm, post-branch norms or soft-capping); use attnlrp, cp-lrp or grad-input")
         }
         var r = relevance
         for l in stride(from: architecture.layers - 1, through: stopLayer, by: -1) {
@@ -57,6 +59,8 @@ struct CheferSweep {
                 let (rPre, rAttn) = CheferRules.add(residPre, attnOut, relevance: rMidTotal)
                 r = rPre
                 addInPlace(&r, try attention(layer: l, rAttn, input: norm(block.ln1, l, .ln1)))
+            case .sandwich, .branchOutput:
+                preconditionFailure("refused above")
             case .post:
                 // out = ln2(h + mlp(h)); h = ln1(pre + attn(pre)); norms: identity
                 let h = try norm(block.ln1, l, .ln1)

@@ -1,0 +1,227 @@
+import Foundation
+
+/// `config.json` of the Gemma family — `model_type` `gemma`, `gemma2` or `gemma3_text` — with each
+/// type's defaults from transformers 4.53. All three: RMSNorm scaled by `(1 + w)`, token rows times
+/// `√d`, a GeGLU MLP (`gelu_pytorch_tanh` gate), rotary embeddings, grouped-query attention, tied
+/// embeddings. Gemma 2 adds norms after attention and MLP, `query_pre_attn_scalar`, attention and
+/// final logit soft-capping and alternating sliding windows; Gemma 3 adds QK-norm and a second
+/// rotary base for its sliding layers.
+public struct GemmaConfig: Decodable, Sendable, Equatable {
+    /// The `model_type` the config names; it picks the defaults and the block layout.
+    public enum Family: String, Sendable, Equatable, CaseIterable {
+        case gemma, gemma2, gemma3Text = "gemma3_text"
+    }
+
+    /// Which of the three types the config is.
+    public var family: Family
+    /// `vocab_size` `V` (default 256000; Gemma 3 262208).
+    public var vocabSize: Int
+    /// `hidden_size` `d` (default 3072; Gemma 2 and 3 2304).
+    public var hiddenSize: Int
+    /// `intermediate_size` `dff` (default 24576; Gemma 2 and 3 9216).
+    public var intermediateSize: Int
+    /// `num_hidden_layers` (default 28; Gemma 2 and 3 26).
+    public var numHiddenLayers: Int
+    /// `num_attention_heads` `H` (default 16; Gemma 2 and 3 8).
+    public var numAttentionHeads: Int
+    /// `num_key_value_heads` `Hkv`, dividing `H` (default 16; Gemma 2 and 3 4).
+    public var numKeyValueHeads: Int
+    /// `head_dim` `dh` (default 256), independent of `d/H`.
+    public var headDim: Int
+    /// The gate's activation: `hidden_act` (Gemma) or `hidden_activation` (Gemma 2, 3); default
+    /// `gelu_pytorch_tanh`.
+    public var activation: Activation
+    /// `max_position_embeddings` (default 8192; Gemma 3 131072).
+    public var maxPositionEmbeddings: Int
+    /// `rms_norm_eps` (default 1e-6).
+    public var rmsNormEps: Float
+    /// `rope_theta` (default 10000; Gemma 3 1e6).
+    public var ropeTheta: Double
+    /// `rope_scaling` of the full-attention layers (Gemma 3; `default` or `linear`).
+    public var ropeScaling: RopeScaling
+    /// `rope_local_base_freq`: the rotary base of Gemma 3's sliding layers (default 10000).
+    public var ropeLocalBaseFreq: Double?
+    /// `attention_bias`: biases on q, k, v and o (default false).
+    public var attentionBias: Bool
+    /// `query_pre_attn_scalar`: scores are scaled by its inverse square root (Gemma 2, 3; default
+    /// 256). Gemma: `head_dim`.
+    public var queryPreAttnScalar: Double
+    /// `attn_logit_softcapping` (Gemma 2 default 50; Gemma 3 none).
+    public var attentionSoftCap: Float?
+    /// `final_logit_softcapping` (Gemma 2 default 30; Gemma 3 none).
+    public var finalSoftCap: Float?
+    /// `tie_word_embeddings` (default true).
+    public var tieWordEmbeddings: Bool
+    /// Per layer: the sliding window, or `nil` for full causal attention (from `layer_types`, else
+    /// Gemma 2 alternates starting with a sliding layer and Gemma 3 slides except every
+    /// `sliding_window_pattern`-th layer).
+    public var slidingWindows: [Int?]
+
+    enum CodingKeys: String, CodingKey {
+        case modelType = "model_type"
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads"
+        case headDim = "head_dim"
+        case hiddenAct = "hidden_act"
+        case hiddenActivation = "hidden_activation"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta"
+        case ropeScaling = "rope_scaling"
+        case ropeLocalBaseFreq = "rope_local_base_freq"
+        case attentionBias = "attention_bias"
+        case queryPreAttnScalar = "query_pre_attn_scalar"
+        case attnLogitSoftcapping = "attn_logit_softcapping"
+        case finalLogitSoftcapping = "final_logit_softcapping"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case slidingWindow = "sliding_window"
+        case layerTypes = "layer_types"
+        case slidingWindowPattern = "sliding_window_pattern"
+        case privateSlidingWindowPattern = "_sliding_window_pattern"
+    }
+
+    /// Decodes `config.json` with the defaults of its `model_type` and checks it: sizes positive,
+    /// `Hkv` dividing `H`, an even `head_dim`, a supported activation, ε, θ, scalar and caps positive,
+    /// `layer_types` one known entry per layer, `rope_scaling` `default` or `linear`. Violations throw
+    /// an error that loading reports as `LoadError.invalidConfig`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let type = try c.value(.modelType, default: "gemma")
+        guard let family = Family(rawValue: type) else {
+            throw ConfigValidationError(key: "model_type", detail: "'\(type)' is not a Gemma-family type")
+        }
+        self.family = family
+        let first = family == .gemma
+        vocabSize = try c.value(.vocabSize, default: family == .gemma3Text ? 262_208 : 256_000)
+        hiddenSize = try c.value(.hiddenSize, default: first ? 3072 : 2304)
+        intermediateSize = try c.value(.intermediateSize, default: first ? 24576 : 9216)
+        numHiddenLayers = try c.value(.numHiddenLayers, default: first ? 28 : 26)
+        numAttentionHeads = try c.value(.numAttentionHeads, default: first ? 16 : 8)
+        numKeyValueHeads = try c.value(.numKeyValueHeads, default: first ? 16 : 4)
+        headDim = try c.value(.headDim, default: 256)
+        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: family == .gemma3Text ? 131_072 : 8192)
+        rmsNormEps = try c.value(.rmsNormEps, default: 1e-6)
+        ropeTheta = try c.value(.ropeTheta, default: family == .gemma3Text ? 1_000_000 : 10000)
+        attentionBias = try c.value(.attentionBias, default: false)
+        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
+        for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"),
+                             (intermediateSize, "intermediate_size"), (numHiddenLayers, "num_hidden_layers"),
+                             (numAttentionHeads, "num_attention_heads"), (numKeyValueHeads, "num_key_value_heads"),
+                             (headDim, "head_dim"), (maxPositionEmbeddings, "max_position_embeddings")] {
+            try requirePositive(value, key)
+        }
+        try requirePositive(rmsNormEps, "rms_norm_eps")
+        try requirePositive(ropeTheta, "rope_theta")
+        guard numAttentionHeads % numKeyValueHeads == 0 else {
+            throw ConfigValidationError(key: "num_key_value_heads",
+                                        detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
+        }
+        guard headDim % 2 == 0 else {
+            throw ConfigValidationError(key: "head_dim", detail: "must be even for the rotary embedding, got \(headDim)")
+        }
+        // Gemma reads hidden_act; Gemma 2 and 3 read hidden_activation (transformers 4.53's MLPs).
+        let actKey: CodingKeys = first ? .hiddenAct : .hiddenActivation
+        let actName = try c.value(actKey, default: "gelu_pytorch_tanh")
+        guard let activation = Activation(huggingFaceName: actName) else {
+            throw ConfigValidationError(key: actKey.rawValue, detail:
+                "'\(actName)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        }
+        self.activation = activation
+
+        if first {
+            queryPreAttnScalar = Double(headDim)
+            (attentionSoftCap, finalSoftCap, ropeLocalBaseFreq) = (nil, nil, nil)
+            ropeScaling = .none
+            slidingWindows = [Int?](repeating: nil, count: numHiddenLayers)
+            return
+        }
+        queryPreAttnScalar = try c.value(.queryPreAttnScalar, default: 256)
+        try requirePositive(queryPreAttnScalar, "query_pre_attn_scalar")
+        let gemma2 = family == .gemma2
+        attentionSoftCap = try Self.cap(c, .attnLogitSoftcapping, default: gemma2 ? 50 : nil)
+        finalSoftCap = try Self.cap(c, .finalLogitSoftcapping, default: gemma2 ? 30 : nil)
+        if gemma2 {
+            ropeLocalBaseFreq = nil
+            ropeScaling = .none
+        } else {
+            let local = try c.value(.ropeLocalBaseFreq, default: 10000.0)
+            try requirePositive(local, "rope_local_base_freq")
+            ropeLocalBaseFreq = local
+            ropeScaling = try simpleRopeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling), family: "Gemma 3")
+        }
+        let window = try c.value(.slidingWindow, default: 4096)
+        try requirePositive(window, "sliding_window")
+        slidingWindows = try Self.decodeLayerTypes(c, window: window, layers: numHiddenLayers, gemma2: gemma2)
+    }
+
+    /// A soft-cap: absent gives `fallback`, `null` none, otherwise a positive number.
+    private static func cap(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys, default fallback: Float?) throws -> Float? {
+        guard c.contains(key) else { return fallback }
+        guard let value = try c.decodeIfPresent(Double.self, forKey: key) else { return nil }
+        try requirePositive(value, key.rawValue)
+        return Float(value)
+    }
+
+    private static func decodeLayerTypes(_ c: KeyedDecodingContainer<CodingKeys>, window: Int, layers: Int,
+                                         gemma2: Bool) throws -> [Int?] {
+        if let types = try c.decodeIfPresent([String].self, forKey: .layerTypes) {
+            guard types.count == layers else {
+                throw ConfigValidationError(key: "layer_types", detail: "has \(types.count) entries for \(layers) layers")
+            }
+            return try types.map { type in
+                switch type {
+                case "full_attention": return nil
+                case "sliding_attention": return window
+                default: throw ConfigValidationError(key: "layer_types", detail: "has unknown type '\(type)'")
+                }
+            }
+        }
+        let pattern = gemma2 ? 2 : try c.decodeIfPresent(Int.self, forKey: .slidingWindowPattern)
+            ?? c.value(.privateSlidingWindowPattern, default: 6)
+        try requirePositive(pattern, "sliding_window_pattern")
+        return (0..<layers).map { ($0 + 1) % pattern != 0 ? window : nil }
+    }
+
+    /// The typed architecture; `embeddingScale` is `√d` as the model applies it.
+    func architecture() -> Architecture {
+        let rope = RotaryEmbedding(dimensions: headDim, base: ropeTheta, scaling: ropeScaling,
+                                   maxPositions: maxPositionEmbeddings)
+        let sandwich = family != .gemma
+        var arch = Architecture(
+            modelType: family.rawValue, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
+            kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
+            contextLength: maxPositionEmbeddings, norm: .rmsNorm(eps: rmsNormEps),
+            placement: sandwich ? .sandwich : .pre, position: .rotary(rope), mlp: .gated, activation: activation,
+            mask: .causal, attentionScale: Float(1 / queryPreAttnScalar.squareRoot()), scaleAttentionByInverseLayer: false,
+            tokenTypes: 0, head: .languageModel, slidingWindows: slidingWindows)
+        arch.attentionSoftCap = attentionSoftCap
+        arch.finalSoftCap = finalSoftCap
+        arch.slidingRotary = ropeLocalBaseFreq.map {
+            RotaryEmbedding(dimensions: headDim, base: $0, scaling: .none, maxPositions: maxPositionEmbeddings)
+        }
+        return arch
+    }
+}
+
+/// A `rope_scaling` object limited to the variants Gemma 3 and OLMo 2 checkpoints use: absent or
+/// `default` (none) and `linear` (frequencies divided by `factor`); anything else is a config error
+/// naming `family`.
+func simpleRopeScaling(_ raw: [String: JSONValue]?, family: String) throws -> RopeScaling {
+    guard let raw else { return .none }
+    let type = raw["rope_type"]?.string ?? raw["type"]?.string ?? "default"
+    switch type {
+    case "default": return .none
+    case "linear":
+        guard let factor = raw["factor"]?.number, factor.isFinite, factor > 0, Float(factor).isFinite else {
+            throw ConfigValidationError(key: "rope_scaling.factor", detail: "must be a positive number")
+        }
+        return .linear(factor: Float(factor))
+    default:
+        throw ConfigValidationError(key: "rope_scaling", detail:
+            "type '\(type)' is not supported for \(family); supported: default, linear")
+    }
+}

@@ -1,0 +1,95 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// The Gemma family (`GemmaForCausalLM`, `Gemma2ForCausalLM`, `Gemma3ForCausalLM` — model_type
+/// `gemma3_text` — and their bare `*Model` checkpoints).
+///
+/// Every RMSNorm multiplies by `(1 + w)`; the loader stores `γ = 1 + w` (the sum transformers
+/// forms in float32 before multiplying, as TransformerLens converts it), so the shared RMSNorm is
+/// bitwise the model's and every analysis reading `γ` sees the real multiplier. The token rows are
+/// multiplied by `√d` rounded to the embedding table's stored dtype (transformers multiplies by
+/// `torch.tensor(√d, dtype=hidden dtype)`: 55.5 for `d` = 3072 in bf16). Gemma 2 and 3 blocks are
+/// sandwiches: `input_layernorm` (ln1), `post_attention_layernorm` (ln1_post),
+/// `pre_feedforward_layernorm` (ln2), `post_feedforward_layernorm` (ln2_post); Gemma's
+/// `post_attention_layernorm` is its pre-MLP norm (ln2). Gemma 3 adds `q_norm` / `k_norm` `[dh]`.
+enum GemmaLoader: ArchitectureLoader {
+    static let modelTypes = GemmaConfig.Family.allCases.map(\.rawValue)
+
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL) throws -> (Architecture, TransformerWeights) {
+        let config = try ConfigDecoding.decode(GemmaConfig.self, from: configData, file: configFile)
+        let arch = config.architecture()
+        let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
+        var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
+        let (d, dff, vocab, dh) = (arch.dModel, arch.dFF, arch.vocabSize, arch.headDim)
+        let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
+
+        func norm(_ name: String, width: Int) throws -> Norm {
+            var gamma = try r.tensor(name + ".weight", shape: [width])          // w → 1 + w
+            for i in 0..<gamma.count { gamma.storage[i] = 1 + gamma.storage[i] }
+            return Norm(kind: arch.norm, weight: gamma, bias: nil)
+        }
+        func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
+            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
+                   bias: bias ? try r.tensor(name + ".bias", shape: [outputs]) : nil)
+        }
+
+        let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
+        let embedDType = checkpoint.entry(prefix + "embed_tokens.weight")?.dtype ?? .f32
+        let qkNorm = config.family == .gemma3Text
+        let sandwich = arch.placement == .sandwich
+        var blocks: [BlockWeights] = []
+        for l in 0..<arch.layers {
+            let p = "layers.\(l)."
+            let bias = config.attentionBias
+            var block = BlockWeights(
+                ln1: try norm(p + "input_layernorm", width: d),
+                attention: AttentionWeights(
+                    query: try linear(p + "self_attn.q_proj", d, qWidth, bias: bias),
+                    key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: bias),
+                    value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: bias),
+                    output: try linear(p + "self_attn.o_proj", qWidth, d, bias: bias),
+                    queryNorm: qkNorm ? try norm(p + "self_attn.q_norm", width: dh) : nil,
+                    keyNorm: qkNorm ? try norm(p + "self_attn.k_norm", width: dh) : nil),
+                ln2: try norm(p + (sandwich ? "pre_feedforward_layernorm" : "post_attention_layernorm"), width: d),
+                mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
+                                up: try linear(p + "mlp.up_proj", d, dff, bias: false),
+                                output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
+            if sandwich {
+                block.ln1Post = try norm(p + "post_attention_layernorm", width: d)
+                block.ln2Post = try norm(p + "post_feedforward_layernorm", width: d)
+            }
+            blocks.append(block)
+        }
+        let finalNorm = try norm("norm", width: d)
+        let unembed: Linear
+        if config.tieWordEmbeddings {
+            r.markUsed("lm_head.weight")
+            unembed = Linear(weight: embed, layout: .outIn, bias: nil)
+        } else {
+            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [vocab, d], prefixed: false),
+                             layout: .outIn, bias: nil)
+        }
+        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
+        var embeddings = EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil)
+        embeddings.scale = roundedToStorage(Float(Double(d).squareRoot()), embedDType)
+        let weights = TransformerWeights(
+            embeddings: embeddings, blocks: blocks,
+            head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
+        return (arch, weights)
+    }
+
+    /// `value` rounded to the nearest value of a half-precision storage dtype (ties to even, as
+    /// torch converts), unchanged for float32.
+    static func roundedToStorage(_ value: Float, _ dtype: DType) -> Float {
+        switch dtype {
+        case .f16: return Float(Float16(value))
+        case .bf16:
+            let bits = value.bitPattern
+            let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000
+            return Float(bitPattern: rounded)
+        default: return value
+        }
+    }
+}

@@ -1,0 +1,64 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// OLMo 2 (`Olmo2ForCausalLM` and the bare `Olmo2Model`): `nn.Linear` weights `[out, in]`, RMSNorm
+/// without bias. Per block `post_attention_layernorm` (stored as ln1, firing `ln1_post`) and
+/// `post_feedforward_layernorm` (ln2, firing `ln2_post`) on the branch outputs, and
+/// `self_attn.q_norm` `[H·dh]` / `k_norm` `[Hkv·dh]` over the whole projections.
+enum OLMo2Loader: ArchitectureLoader {
+    static let modelTypes = ["olmo2"]
+
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL) throws -> (Architecture, TransformerWeights) {
+        let config = try ConfigDecoding.decode(OLMo2Config.self, from: configData, file: configFile)
+        let arch = config.architecture()
+        let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
+        var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
+        let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
+        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
+
+        func norm(_ name: String, width: Int) throws -> Norm {
+            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [width]), bias: nil)
+        }
+        func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
+            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
+                   bias: bias ? try r.tensor(name + ".bias", shape: [outputs]) : nil)
+        }
+
+        let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
+        var blocks: [BlockWeights] = []
+        for l in 0..<arch.layers {
+            let p = "layers.\(l)."
+            let bias = config.attentionBias
+            blocks.append(BlockWeights(
+                ln1: try norm(p + "post_attention_layernorm", width: d),
+                attention: AttentionWeights(
+                    query: try linear(p + "self_attn.q_proj", d, qWidth, bias: bias),
+                    key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: bias),
+                    value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: bias),
+                    output: try linear(p + "self_attn.o_proj", qWidth, d, bias: bias),
+                    queryNorm: try norm(p + "self_attn.q_norm", width: qWidth),
+                    keyNorm: try norm(p + "self_attn.k_norm", width: kvWidth)),
+                ln2: try norm(p + "post_feedforward_layernorm", width: d),
+                mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
+                                up: try linear(p + "mlp.up_proj", d, dff, bias: false),
+                                output: try linear(p + "mlp.down_proj", dff, d, bias: false))))
+        }
+        let finalNorm = try norm("norm", width: d)
+        let unembed: Linear
+        if config.tieWordEmbeddings {
+            r.markUsed("lm_head.weight")
+            unembed = Linear(weight: embed, layout: .outIn, bias: nil)
+        } else {
+            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [vocab, d], prefixed: false),
+                             layout: .outIn, bias: nil)
+        }
+        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
+        let weights = TransformerWeights(
+            embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
+            blocks: blocks,
+            head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
+        return (arch, weights)
+    }
+}
