@@ -73,23 +73,10 @@ enum GemmaLoader: ArchitectureLoader {
         }
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
         var embeddings = EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil)
-        embeddings.scale = roundedToStorage(Float(Double(d).squareRoot()), embedDType)
+        embeddings.scale = embedDType.rounded(Float(Double(d).squareRoot()))
         let weights = TransformerWeights(
             embeddings: embeddings, blocks: blocks,
             head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
         return (arch, weights)
-    }
-
-    /// `value` rounded to the nearest value of a half-precision storage dtype (ties to even, as
-    /// torch converts), unchanged for float32.
-    static func roundedToStorage(_ value: Float, _ dtype: DType) -> Float {
-        switch dtype {
-        case .f16: return Float(Float16(value))
-        case .bf16:
-            let bits = value.bitPattern
-            let rounded = (bits &+ 0x7FFF &+ ((bits >> 16) & 1)) & 0xFFFF_0000
-            return Float(bitPattern: rounded)
-        default: return value
-        }
     }
 }
