@@ -11,6 +11,7 @@ enum NearestModelType {
         (["mixtral"], "mistral"),
         (["qwen2_moe", "qwen2_vl"], "qwen2"),
         (["qwen3_moe"], "qwen3"),
+        (["olmoe", "olmo3"], "olmo2"),
         (["gemma", "olmo", "cohere", "granite", "internlm", "stablelm", "starcoder2", "yi", "deepseek", "smollm"], "llama"),
         (["deit", "beit", "dinov2", "dino", "clip_vision", "siglip_vision"], "vit"),
     ]
