@@ -2,11 +2,13 @@ import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
-/// An elementwise non-linearity on the relevance path: the model's MLP activation, or the tanh of
-/// BERT's pooler.
+/// An elementwise non-linearity on the relevance path: the model's MLP activation, the tanh of
+/// BERT's pooler, or Gemma 2's soft-cap `cap·tanh(x/cap)` (final logits; the attention scores use
+/// `softCapFactor` tile by tile).
 enum PointwiseFunction: Sendable, Equatable {
     case model(Activation)
     case tanh
+    case softCap(Float)
 }
 
 /// Local derivatives of activations under the `.identity` and `.gradient` rules.
@@ -35,6 +37,10 @@ enum ActivationRules {
                     gb[i] *= Float(factor)
                 }
             }
+        case .softCap(let cap):
+            g.withUnsafeMutableBufferPointer { gb in
+                for i in gb.indices { gb[i] *= softCapFactor(x.storage[i], cap: cap, rule: rule) }
+            }
         case .model(let activation):
             let factor: ActivationFactor
             switch (activation, ratio) {
@@ -50,6 +56,17 @@ enum ActivationRules {
             }
             multiply(&g, byActivationFactor: factor, of: x)
         }
+    }
+}
+
+extension ActivationRules {
+    /// The local factor of the soft-cap `y = cap·tanh(x/cap)` at `x`: under the identity rule
+    /// `y/x` (1 − (x/cap)²/3 near 0, its limit), else the derivative `1 − tanh²(x/cap)`
+    /// (docs/methods.md §2.5c). Computed in Double.
+    static func softCapFactor(_ x: Float, cap: Float, rule: RelevanceRule) -> Float {
+        let u = Double(x) / Double(cap), t = Foundation.tanh(u)
+        if rule == .identity { return Float(abs(u) < 1e-4 ? 1 - u * u / 3 : t / u) }
+        return Float(1 - t * t)
     }
 }
 

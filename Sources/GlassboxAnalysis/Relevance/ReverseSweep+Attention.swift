@@ -39,7 +39,8 @@ extension ReverseSweep {
         let vFactor: Float = if case .uniform(let k) = table[.attentionValues] { 1 / k } else { 1 }
         var grads = AttentionGradients(n: n, heads: H, kvHeads: arch.kvHeads, headDim: dh)
         let blocks = Self.rowBlocks(n: n, mask: arch.attentionMask(layer: l), size: attentionObserver == nil ? rowBlock : n)
-        var work = AttentionWork(capacity: blocks.map { $0.rows.count * $0.keys.count }.max() ?? 0)
+        var work = AttentionWork(capacity: blocks.map { $0.rows.count * $0.keys.count }.max() ?? 0,
+                                 softCapped: arch.attentionSoftCap != nil)
         let cached = LayerAttention(q: try tensor(.block(l, arch.scoredQuery)), k: try tensor(.block(l, arch.scoredKey)),
                                     v: try tensor(.block(l, .v)),
                                     kept: cache[.block(l, .pattern)], gZ: gZ)
@@ -59,17 +60,18 @@ extension ReverseSweep {
         var gX = try linearBackward(w.value, grads.v.reshaped([n, kvWidth]), rule: projectionRule, input: input)
         gradientObserver?(.block(l, .v), grads.v.reshaped([n, kvWidth]))
         if qkFactor != nil {
-            if let rotary {                    // RoPE's transpose: rotate by −θ
+            if let rotary = rotary(l) {        // RoPE's transpose: rotate by −θ
                 applyRotary(&grads.q, cos: rotary.cos, sin: Self.negated(rotary.sin))
                 applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin))
             }
-            // QK-norm (Qwen3): back through each head's RMSNorm with the normalization rule
-            // (docs/methods.md §2.5b), from γ ⊙ x̂ to hook_q / hook_k.
+            // QK-norm (Qwen3, Gemma 3 per head; OLMo 2 over the whole projection): back through the
+            // RMSNorm with the normalization rule (docs/methods.md §2.5b), from γ ⊙ x̂ to hook_q / hook_k.
+            let whole = arch.qkNormScope == .wholeProjection
             if let norm = w.queryNorm {
-                grads.q = try headNormBackward(norm, grads.q, layer: l, site: BlockSite.qNorm)
+                grads.q = try headNormBackward(norm, grads.q, layer: l, site: BlockSite.qNorm, whole: whole)
             }
             if let norm = w.keyNorm {
-                grads.k = try headNormBackward(norm, grads.k, layer: l, site: BlockSite.kNorm)
+                grads.k = try headNormBackward(norm, grads.k, layer: l, site: BlockSite.kNorm, whole: whole)
             }
             gradientObserver?(.block(l, .q), grads.q.reshaped([n, H * dh]))
             gradientObserver?(.block(l, .k), grads.k.reshaped([n, kvWidth]))
@@ -79,15 +81,16 @@ extension ReverseSweep {
         return gX
     }
 
-    /// The backward of a per-head norm on `g [n, heads, dh]` at its output, from the cached
-    /// `hook_normalized` `x̂ [n, heads, dh]` and `hook_scale` `[n, heads, 1]`.
+    /// The backward of a QK-norm on `g [n, heads, dh]` at its output, from the cached
+    /// `hook_normalized` `x̂ [n, heads, dh]` and `hook_scale`: per head (`[n, heads, 1]`), or over
+    /// each position's whole `heads·dh` values (`whole`, OLMo 2; `[n, 1]`).
     private func headNormBackward(_ norm: Norm, _ g: Tensor, layer l: Int,
-                                  site: (NormSite) -> BlockSite) throws -> Tensor {
-        let (heads, dh) = (g.shape[1], g.shape[2])
+                                  site: (NormSite) -> BlockSite, whole: Bool = false) throws -> Tensor {
+        let (heads, dh) = whole ? (1, g.shape[1] * g.shape[2]) : (g.shape[1], g.shape[2])
         let normalized = try tensor(.block(l, site(.normalized))).reshaped([n * heads, dh])
         let scale = try tensor(.block(l, site(.scale))).reshaped([n * heads, 1])
         return try normBackward(norm, g.reshaped([n * heads, dh]), normalized: { normalized }, scale: scale)
-            .reshaped([n, heads, dh])
+            .reshaped(g.shape)
     }
 
     /// One head on query rows `block.rows` against keys `block.keys` (`B = rows`, `K = keys`).
@@ -100,12 +103,13 @@ extension ReverseSweep {
         let (r0, b, k0, kk) = (block.rows.lowerBound, block.rows.count, block.keys.lowerBound, block.keys.count)
         let (q, k, v, gZ) = (cached.q, cached.k, cached.v, cached.gZ)
         let scale = arch.attentionScale(layer: l)
+        let cap = arch.attentionSoftCap
         let (qRow, kvRow) = (H * dh, Hkv * dh)
         work.pattern.withUnsafeMutableBufferPointer { ab in
             work.gradient.withUnsafeMutableBufferPointer { gb in
                 let a = ab.baseAddress!, ga = gb.baseAddress!
                 // A [B, K]: the kept pattern's block, or scale·q·kᵀ masked and soft-maxed.
-                if let kept = cached.kept {
+                if let kept = cached.kept, cap == nil {
                     kept.withUnsafeBufferPointer { src in
                         for i in 0..<b { (a + i * kk).update(from: src.baseAddress! + (h * n + r0 + i) * n + k0, count: kk) }
                     }
@@ -114,6 +118,12 @@ extension ReverseSweep {
                         k.withUnsafeBufferPointer { kp in
                             gemm(m: b, n: kk, k: dh, a: qp.baseAddress! + r0 * qRow + h * dh, lda: qRow,
                                  b: kp.baseAddress! + k0 * kvRow + g * dh, ldb: kvRow, transposeB: true, c: a, ldc: kk, alpha: scale)
+                        }
+                    }
+                    if let cap {                            // Gemma 2: keep the soft-cap's local factor, then cap
+                        for i in 0..<(b * kk) {
+                            work.capFactor[i] = ActivationRules.softCapFactor(a[i], cap: cap, rule: table[.activation])
+                            a[i] = softCapped(a[i], cap)
                         }
                     }
                     Self.mask(a, rows: block.rows, keys: block.keys, arch.attentionMask(layer: l))
@@ -141,6 +151,9 @@ extension ReverseSweep {
                 }
                 guard let qkFactor else { return }
                 Self.softmaxBackward(pattern: a, gradient: ga, rows: b, columns: kk)          // g_S, in place
+                if cap != nil {                             // through the soft-cap: activation rule (§2.5c)
+                    for i in 0..<(b * kk) { ga[i] *= work.capFactor[i] }
+                }
                 let alpha = qkFactor * scale
                 // g_q[rows, h] = f·scale · g_S · k[keys, g]    ([B, K] · [K, dh])
                 k.withUnsafeBufferPointer { kp in
@@ -195,9 +208,10 @@ extension ReverseSweep {
         }
     }
 
-    /// The attention's input: `ln1` output (pre-norm) or the block input (post-norm), for Gamma.
+    /// The attention's input: `ln1` output (pre-norm, sandwich) or the block input (post-norm,
+    /// branch-output norms), for Gamma.
     func attentionInput(layer l: Int) throws -> Tensor {
-        architecture.placement == .pre
+        [.pre, .sandwich].contains(architecture.placement)
             ? try normOutput(weights.blocks[l].ln1, layer: l, site: .ln1)
             : try tensor(.block(l, .residPre))
     }
@@ -280,12 +294,14 @@ struct LayerAttention {
     let q: Tensor, k: Tensor, v: Tensor, kept: Tensor?, gZ: Tensor
 }
 
-/// Scratch for one head block: the pattern and the gradient at it (`B·K` floats each).
+/// Scratch for one head block: the pattern, the gradient at it and, with soft-capped scores, the
+/// cap's local factor (`B·K` floats each).
 struct AttentionWork {
-    var pattern: [Float], gradient: [Float]
+    var pattern: [Float], gradient: [Float], capFactor: [Float]
 
-    init(capacity: Int) {
+    init(capacity: Int, softCapped: Bool = false) {
         pattern = [Float](repeating: 0, count: capacity)
         gradient = [Float](repeating: 0, count: capacity)
+        capFactor = [Float](repeating: 0, count: softCapped ? capacity : 0)
     }
 }

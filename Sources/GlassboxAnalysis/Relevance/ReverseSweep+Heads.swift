@@ -25,6 +25,12 @@ extension ReverseSweep {
         var (seed, explained) = try Self.seed(target.objective, logits: row,
                                               position: arch.head == .maskedLanguageModel || arch.head == .languageModel ? position : 0)
         if let seedOverride { seed = seedOverride }
+        if let cap = arch.finalSoftCap {                 // Gemma 2: back through cap·tanh(z/cap) (§2.5c)
+            let raw = unembed(try tensor(.unembedIn).rows(0..<1))                   // [1, V], before the cap
+            var g = Tensor(shape: [1, row.count], storage: seed)
+            ActivationRules.apply(.softCap(cap), rule: table[.activation], x: raw, to: &g)
+            seed = g.storage
+        }
         // Gradient at the output layer's input [1, d].
         var g = try linearBackward(unembed, Tensor(shape: [1, row.count], storage: seed), rule: table[.linear],
                                      input: { try tensor(.unembedIn) })
@@ -58,7 +64,7 @@ extension ReverseSweep {
     /// Through the final norm of pre-norm models (identity when there is none).
     func finalNormBackward(_ g: Tensor) throws -> Tensor {
         guard let norm = weights.head.finalNorm else { return g }
-        let input: HookPoint = .block(architecture.layers - 1, architecture.placement == .pre ? .residPost : .normalizedResidPost)
+        let input: HookPoint = .block(architecture.layers - 1, architecture.placement == .post ? .normalizedResidPost : .residPost)
         return try normBackward(norm, g, normalized: { norm.normalize(try tensor(input)).normalized },
                                 scale: try tensor(.lnFinal(.scale)))
     }

@@ -45,12 +45,15 @@ extension ReverseSweep {
         return gX
     }
 
-    /// The MLP's input: `ln2` output (pre-norm) or `ln1` output (post-norm, `h = ln1(pre + attn)`).
+    /// The MLP's input: `ln2` output (pre-norm, sandwich), `ln1` output (post-norm,
+    /// `h = ln1(pre + attn)`) or `resid_mid` (branch-output norms, OLMo 2).
     func mlpInput(layer l: Int) throws -> Tensor {
         let block = weights.blocks[l]
-        return architecture.placement == .pre
-            ? try normOutput(block.ln2, layer: l, site: .ln2)
-            : try normOutput(block.ln1, layer: l, site: .ln1)
+        switch architecture.placement {
+        case .pre, .sandwich: return try normOutput(block.ln2, layer: l, site: .ln2)
+        case .post: return try normOutput(block.ln1, layer: l, site: .ln1)
+        case .branchOutput: return try tensor(.block(l, .residMid))
+        }
     }
 
     /// `neurons[l, i] = Σ_t post[t, i]·g_post[t, i]`.

@@ -12,8 +12,9 @@ struct ReverseSweep {
     let table: RuleTable
     /// Input length `n`.
     let n: Int
-    /// cos/sin `[n, rotaryDim]` of rotary models.
-    let rotary: (cos: Tensor, sin: Tensor)?
+    /// cos/sin `[n, rotaryDim]` of rotary models: the tables of `position`, and of Gemma 3's
+    /// sliding layers (`Architecture.slidingRotary`) where there are some.
+    let rotaryTables: (global: (cos: Tensor, sin: Tensor)?, sliding: (cos: Tensor, sin: Tensor)?)
     /// Receives each head's pattern `A [n, n]` and the gradient at it `g_A [n, n]` (its true
     /// gradient under the `.gradient` table), for Chefer's and GAE's attention weighting. When set,
     /// `g_A` is computed even where the scores are detached.
@@ -30,6 +31,13 @@ struct ReverseSweep {
     /// Replaces the gradient seed at the logits `[V]` (a metric's derivative); nil: the target's seed.
     var seedOverride: [Float]?
 
+    /// The cos/sin tables layer `l` rotated its queries and keys with (`nil` without RoPE).
+    func rotary(_ l: Int) -> (cos: Tensor, sin: Tensor)? {
+        if let sliding = rotaryTables.sliding, l < architecture.slidingWindows.count,
+           architecture.slidingWindows[l] != nil { return sliding }
+        return rotaryTables.global
+    }
+
     /// `[L, H]`, `[L, dff]`, `[L + 1, n]`: see `RelevanceResult`.
     var heads: Tensor
     var neurons: Tensor
@@ -43,7 +51,8 @@ struct ReverseSweep {
     init(model: TransformerModel, cache: ActivationCache, table: RuleTable, length n: Int) {
         let arch = model.architecture
         (self.model, self.cache, self.table, self.n) = (model, cache, table, n)
-        if case .rotary(let rope) = arch.position { rotary = rope.tables(length: n) } else { rotary = nil }
+        let global: (cos: Tensor, sin: Tensor)? = if case .rotary(let rope) = arch.position { rope.tables(length: n) } else { nil }
+        rotaryTables = (global, arch.slidingRotary?.tables(length: n))
         heads = .zeros([arch.layers, arch.heads])
         neurons = .zeros([arch.layers, arch.dFF])
         layers = .zeros([arch.layers + 1, n])
@@ -60,11 +69,16 @@ struct ReverseSweep {
         let needsNormInputs = table[.normalization] == .gradient || isGamma(table[.linear]) || isGamma(table[.attentionProjections])
         let keepPatterns = keepsPatterns(arch, length: n)
         let last = arch.layers - 1
-        let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
+        let blockOutput: BlockSite = arch.placement == .post ? .normalizedResidPost : .residPost
         let (queries, keys) = (arch.scoredQuery, arch.scoredKey)   // rotated q, k in rotary models
         // resid_mid: pre-norm ln2's input, post-norm ln1's; resid_post: post-norm ln2's.
         // Parallel blocks (GPT-NeoX): both norms read resid_pre, always captured.
-        let normInputs: Set<BlockSite> = arch.parallelResidual ? [] : arch.placement == .pre ? [.residMid] : [.residMid, .residPost]
+        let normInputs: Set<BlockSite> = switch arch.placement {
+        case _ where arch.parallelResidual: []
+        case .pre, .sandwich: [.residMid]
+        case .post: [.residMid, .residPost]
+        case .branchOutput: []                                    // ln1_post / ln2_post x̂ are captured below
+        }
         return .matching { point in
             switch point {
             case .embed, .posEmbed, .tokenTypeEmbed, .embedLN(.scale), .lnFinal(.scale), .mlmLN(.scale), .unembedIn:
@@ -75,7 +89,9 @@ struct ReverseSweep {
                 switch site {
                 case queries, keys: return true
                 case .residPre, .ln1(.scale), .ln2(.scale), .v, .z, .mlpPre, .mlpPreLinear: return true
-                case .qNorm, .kNorm: return true                     // QK-norm's x̂ and scale (Qwen3)
+                case .qNorm, .kNorm: return true                     // QK-norm's x̂ and scale (Qwen3, Gemma 3, OLMo 2)
+                case .ln1Post, .ln2Post: return true                 // branch-output norms' x̂ and scale (Gemma 2, 3, OLMo 2)
+                case .residMid where arch.placement == .branchOutput: return isGamma(table[.linear])   // OLMo 2 MLP input
                 case .pattern: return keepPatterns
                 default: return (needsNormInputs && normInputs.contains(site)) || (l == last && site == blockOutput)
                 }
@@ -108,7 +124,7 @@ struct ReverseSweep {
     mutating func blocksBackward(_ gOut: Tensor) throws -> Tensor {
         let arch = architecture
         var g = gOut
-        let last: HookPoint = .block(arch.layers - 1, arch.placement == .pre ? .residPost : .normalizedResidPost)
+        let last: HookPoint = .block(arch.layers - 1, arch.placement == .post ? .normalizedResidPost : .residPost)
         setLayerRelevance(arch.layers, activation: try tensor(last), gradient: g)
         for l in stride(from: arch.layers - 1, through: 0, by: -1) {
             let block = weights.blocks[l]
@@ -133,7 +149,21 @@ struct ReverseSweep {
                 let gLn1 = try attentionBackward(layer: l, g)
                 if through { addInPlace(&g, try normBackward(block.ln1, gLn1, layer: l, site: .ln1)) }
             case .sandwich, .branchOutput:
-                throw AnalysisError.invalidOption("relevance is not yet available for \(arch.modelType)")
+                // post = mid + P2(mlp(N2(mid))); mid = pre + P1(attn(N1(pre)))   — all [n, d]
+                // P1, P2: ln1_post / ln2_post (sandwich) or ln1 / ln2 (branch-output); N1, N2: ln1 / ln2
+                // (sandwich) or none (branch-output).
+                let sandwich = arch.placement == .sandwich
+                guard let post1 = sandwich ? block.ln1Post : block.ln1, let post2 = sandwich ? block.ln2Post : block.ln2 else {
+                    throw AnalysisError.invalidOption("relevance: \(arch.modelType) block \(l) has no post-branch norms")
+                }
+                gradientObserver?(.block(l, .mlpOut), g)
+                let gMLPOut = try postNormBackward(post2, g, layer: l, site: BlockSite.ln2Post)
+                let gMLPIn = try mlpBackward(layer: l, gMLPOut)
+                if through { addInPlace(&g, sandwich ? try normBackward(block.ln2, gMLPIn, layer: l, site: .ln2) : gMLPIn) }
+                gradientObserver?(.block(l, .attnOut), g)
+                let gAttnOut = try postNormBackward(post1, g, layer: l, site: BlockSite.ln1Post)
+                let gAttnIn = try attentionBackward(layer: l, gAttnOut)
+                if through { addInPlace(&g, sandwich ? try normBackward(block.ln1, gAttnIn, layer: l, site: .ln1) : gAttnIn) }
             case .post:
                 // out = ln2(h + mlp(h)); h = ln1(pre + attn(pre))   — all [n, d]
                 let gPost = try normBackward(block.ln2, g, layer: l, site: .ln2)
@@ -163,6 +193,13 @@ struct ReverseSweep {
         let input = site.input(layer: l, architecture: architecture)
         return try normBackward(norm, g, normalized: { norm.normalize(try tensor(input)).normalized },
                                 scale: try tensor(.block(l, site.point(.scale))))
+    }
+
+    /// Backward of a norm on a branch output (`ln1_post` / `ln2_post`) from its cached `x̂`
+    /// (`hook_normalized`, RMSNorm) and `hook_scale`: the branch output itself has no hook point.
+    func postNormBackward(_ norm: Norm, _ g: Tensor, layer l: Int, site: (NormSite) -> BlockSite) throws -> Tensor {
+        let normalized = try tensor(.block(l, site(.normalized)))
+        return try normBackward(norm, g, normalized: { normalized }, scale: try tensor(.block(l, site(.scale))))
     }
 
     /// `NormRules.backward` under the table's rule, booking the share `Σ β ⊙ g_y` the norm's bias
