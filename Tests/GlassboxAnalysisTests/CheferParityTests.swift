@@ -33,13 +33,14 @@ final class CheferParityTests: XCTestCase {
         "llama": ["llama-gqa", "llama-rope-dynamic", "llama-rope-linear", "llama3-rope", "mistral-swa", "qwen2-swa"],
         "vit": ["vit-odd", "vit-tiny"],
     ]
-    /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm):
-    /// `chefer` refuses them with a typed error (`testCheferRefusesFamiliesWithoutRules`).
-    static let notDefined = ["neox-parallel", "qwen3-qknorm"]
+    /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
+    /// norms on the branch outputs, soft-capped scores): `chefer` refuses them with a typed error
+    /// (`testCheferRefusesFamiliesWithoutRules`).
+    static let notDefined = ["gemma2-softcap", "gemma3-text", "neox-parallel", "olmo2-postnorm", "qwen3-qknorm"]
     /// Fixture models Chefer runs on (sequential GPT-NeoX: GPT-2's block with rotary queries and
-    /// keys) but that have no reference from the authors' code yet: unverified, listed so that the
-    /// completeness check stays exact.
-    static let unreferenced = ["neox-sequential"]
+    /// keys; Gemma: Llama's block with (1 + w) norms) but that have no reference from the authors'
+    /// code yet: unverified, listed so that the completeness check stays exact.
+    static let unreferenced = ["gemma-tiny", "neox-sequential"]
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
