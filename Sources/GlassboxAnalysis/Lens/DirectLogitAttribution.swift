@@ -59,7 +59,8 @@ public enum DirectLogitAttribution {
                            contrast: Int? = nil, tokenTexts: [String]? = nil) throws -> DirectLogitAttributionResult {
         let arch = model.architecture, w = model.weights
         guard arch.placement == .pre, let finalNorm = w.head.finalNorm, let unembed = w.head.unembed else {
-            throw AnalysisError.invalidOption("direct logit attribution needs a pre-norm model with a final norm and an output head; \(arch.modelType) (post-norm or headless) has none")
+            throw AnalysisError.invalidOption("direct logit attribution needs a pre-norm model with a final norm and an output head, "
+                + "whose attention output is the sum of its heads; \(arch.modelType) (post-norm, norms on the branch outputs, or headless) is not one")
         }
         var labels: [String]? = tokenTexts
         if case .sequenceClassification(let names) = arch.head { labels = names }

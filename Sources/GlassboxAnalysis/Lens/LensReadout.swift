@@ -56,6 +56,7 @@ public struct LensReadout: Sendable {
             let label = arch.head == .maskedLanguageModel
                 ? "MLM head (dense, \(arch.activation.rawValue), LayerNorm, decoder + bias)"
                 : (head.finalNorm != nil ? "final norm (recomputed per row) + unembedding" : "unembedding")
+                    + (arch.finalSoftCap.map { " + soft-cap \($0.formatted())" } ?? "")
             return LensReadout(kind: kind, approximate: false, description: label, outputs: unembed.outFeatures,
                                classLabels: nil, model: model)
         case .tiedEmbeddings:
@@ -76,7 +77,8 @@ public struct LensReadout: Sendable {
         }
     }
 
-    /// Logits `[r, V]` of hidden states `h [r, d]`.
+    /// Logits `[r, V]` of hidden states `h [r, d]` (soft-capped as the model's own logits where the
+    /// model caps them, Gemma 2).
     public func logits(_ h: Tensor) -> Tensor {
         let weights = model.weights, arch = model.architecture
         switch kind {
@@ -87,7 +89,9 @@ public struct LensReadout: Sendable {
                 arch.activation.apply(&t)
                 return unembed(Self.normalize(t, norm))
             }
-            return unembed(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)
+            var logits = unembed(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)
+            if let cap = arch.finalSoftCap { softCap(&logits, cap) }     // Gemma 2: as the model's head
+            return logits
         case .tiedEmbeddings:
             return matmul(h, weights.embeddings.token, transposeB: true)
         case .classes:

@@ -131,7 +131,7 @@ public enum LogitLens {
     public static func collect(_ model: TransformerModel, _ input: ModelInput, site: LensSite) throws -> States {
         let arch = model.architecture
         let L = arch.layers
-        let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
+        let blockOutput: BlockSite = arch.placement == .post ? .normalizedResidPost : .residPost
         var points: [HookPoint] = [.block(L - 1, blockOutput)]
         switch site {
         case .resid: points += [.block(0, .residPre)] + (0..<L).map { .block($0, blockOutput) }

@@ -84,7 +84,7 @@ public enum CausalTracing {
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
         let input = ModelInput.tokens(ids, types: options.tokenTypes)
         let last = arch.layers - 1
-        let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
+        let blockOutput: BlockSite = arch.placement == .post ? .normalizedResidPost : .residPost
         let clean = try model.forward(input, capture: .matching { point in
             switch point {
             case .block(_, .residPre), .block(_, .mlpOut), .block(_, .attnOut): true
