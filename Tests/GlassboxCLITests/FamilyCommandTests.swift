@@ -3,13 +3,15 @@ import Glassbox
 import GlassboxTestSupport
 import XCTest
 
-/// Every analysis command end to end on the GPT-NeoX (parallel and sequential residual) and Qwen3
-/// (QK-norm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
+/// Every analysis command end to end on the GPT-NeoX (parallel and sequential residual), Qwen3
+/// (QK-norm), Gemma 1–3 (sandwich norms, soft-caps, sliding windows) and OLMo 2 (branch-output
+/// norms, whole-projection QK-norm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
 /// to the library's, and conservation where the method conserves (AttnLRP, CP-LRP: inputs + biases +
 /// softmax + Gamma = the explained logit; docs/methods.md §2). Agreement with LXT
 /// is RelevanceParityTests'; every hook point against transformers is GoldenTests'.
 final class FamilyCommandTests: XCTestCase {
-    static let models = ["neox-parallel", "neox-sequential", "qwen3-qknorm"]
+    static let models = ["neox-parallel", "neox-sequential", "qwen3-qknorm", "gemma-tiny", "gemma2-softcap", "gemma3-text",
+                         "olmo2-postnorm"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 
