@@ -84,14 +84,19 @@ class _State:
 
 STATE = _State()
 ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
-                     "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention")
+                     "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention",
+                     "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                          visible: torch.Tensor, scale: float) -> tuple[torch.Tensor, torch.Tensor]:
+                          visible: torch.Tensor, scale: float, softcap: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """query, key, value: [B, H, n, dh] (one key head per query head); visible: bool, broadcastable
-    to [B, H, n, n]. Returns the attention output [B, n, H, dh] and the pattern [B, H, n, n]."""
+    to [B, H, n, n]. Returns the attention output [B, n, H, dh] and the pattern [B, H, n, n].
+    softcap (Gemma 2): the scaled scores are capped, c·tanh(s/c), before the manipulation (which then
+    acts on what the model's softmax reads, as Glassbox edits hook_attn_scores)."""
     w = torch.matmul(query, key.transpose(-1, -2))                       # raw q·kᵀ [B, H, n, n]
+    if softcap is not None:
+        w = softcap * torch.tanh(w * scale / softcap) / scale
     visible = visible.expand_as(w)
     if STATE.factors is not None and (STATE.layers is None or layer in STATE.layers):
         if STATE.shift == "row":
@@ -132,11 +137,11 @@ def atman_attention(module, query, key, value, attention_mask, **kwargs):
         assert attention_mask is None, "head masks are not supported"
         visible = torch.ones(1, 1, n, n, dtype=torch.bool)
         scale = kwargs["scaling"]
-    else:                                                     # Llama, Mistral, Qwen2, Qwen3, GPT-NeoX
+    else:                                                     # Llama, Mistral, Qwen2, Qwen3, GPT-NeoX, Gemma, OLMo 2
         assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
         visible = attention_mask[:, :, :, :n] == 0
         scale = kwargs["scaling"]
-    return manipulated_attention(module._atman_layer, query, key, value, visible, scale)
+    return manipulated_attention(module._atman_layer, query, key, value, visible, scale, kwargs.get("softcap"))
 
 
 AttentionInterface.register("atman", atman_attention)

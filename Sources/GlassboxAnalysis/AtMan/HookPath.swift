@@ -13,8 +13,8 @@ extension AtMan {
             let edited = Set(edit.layers ?? Array(0..<arch.layers))
             var interventions = Interventions()
             // `.rowMinimum` needs each row before masking: rebuild it from this layer's q and k as the
-            // scores use them (rotated in rotary models), observed (unchanged) just before the scores
-            // fire in the same call.
+            // scores use them (rotated in rotary models; soft-capped where the model caps), observed
+            // (unchanged) just before the scores fire in the same call.
             let observed = Collector([HookPoint: Tensor]())
             let (queries, keys) = (arch.scoredQuery, arch.scoredKey)
             if edit.shift == .rowMinimum {
@@ -33,10 +33,11 @@ extension AtMan {
             }) { point, scores in
                 let l = point.layer!
                 var edited = scores
-                let raw = edit.shift == .rowMinimum
+                var raw = edit.shift == .rowMinimum
                     ? rawScores(q: observed.value[.block(l, queries)]!, k: observed.value[.block(l, keys)]!,
                                 scale: arch.attentionScale(layer: l))
                     : nil
+                if let cap = arch.attentionSoftCap, raw != nil { softCap(&raw!, cap) }   // as hook_attn_scores holds them
                 edit.apply(to: &edited, layer: l, rawScores: raw)
                 return edited
             }
