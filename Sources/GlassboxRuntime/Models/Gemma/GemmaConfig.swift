@@ -9,7 +9,13 @@ import Foundation
 public struct GemmaConfig: Decodable, Sendable, Equatable {
     /// The `model_type` the config names; it picks the defaults and the block layout.
     public enum Family: String, Sendable, Equatable, CaseIterable {
-        case gemma, gemma2, gemma3Text = "gemma3_text"
+        /// Gemma (1): pre-norm blocks.
+        case gemma
+        /// Gemma 2: sandwich norms, soft-caps, alternating sliding windows.
+        case gemma2
+        /// Gemma 3's text model (`Gemma3ForCausalLM`): Gemma 2's block without soft-caps, plus
+        /// QK-norm and a second rotary base for sliding layers.
+        case gemma3Text = "gemma3_text"
     }
 
     /// Which of the three types the config is.
