@@ -135,3 +135,20 @@ enum ConfigDecoding {
         }
     }
 }
+
+/// Checks that `num_key_value_heads` divides `num_attention_heads` (grouped-query attention).
+func requireHeadGroups(heads: Int, kvHeads: Int) throws {
+    guard heads % kvHeads == 0 else {
+        throw ConfigValidationError(key: "num_key_value_heads",
+                                    detail: "(\(kvHeads)) must divide num_attention_heads (\(heads))")
+    }
+}
+
+/// The activation a config names under `key`, or an error listing the supported names.
+func configActivation(_ name: String, key: String) throws -> Activation {
+    guard let activation = Activation(huggingFaceName: name) else {
+        throw ConfigValidationError(key: key, detail:
+            "'\(name)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+    }
+    return activation
+}

@@ -63,3 +63,22 @@ struct WeightReader {
         }
     }
 }
+
+extension WeightReader {
+    /// An `nn.Linear` stored `[out, in]`: `name.weight [outputs, inputs]` and, with `bias`,
+    /// `name.bias [outputs]`.
+    mutating func outInLinear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
+        Linear(weight: try tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
+               bias: bias ? try tensor(name + ".bias", shape: [outputs]) : nil)
+    }
+
+    /// The LM head of a decoder: the token embeddings `embed [V, d]` when tied (a stored
+    /// `lm_head.weight` copy is consumed), else the unprefixed `lm_head.weight [V, d]`.
+    mutating func languageModelHead(tied: Bool, embed: Tensor) throws -> Linear {
+        if tied {
+            markUsed("lm_head.weight")
+            return Linear(weight: embed, layout: .outIn, bias: nil)
+        }
+        return Linear(weight: try tensor("lm_head.weight", shape: embed.shape, prefixed: false), layout: .outIn, bias: nil)
+    }
+}

@@ -122,21 +122,13 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         }
         try requirePositive(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
-        guard numAttentionHeads % numKeyValueHeads == 0 else {
-            throw ConfigValidationError(key: "num_key_value_heads",
-                                        detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
-        }
+        try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         guard headDim % 2 == 0 else {
             throw ConfigValidationError(key: "head_dim", detail: "must be even for the rotary embedding, got \(headDim)")
         }
         // Gemma reads hidden_act; Gemma 2 and 3 read hidden_activation (transformers 4.53's MLPs).
         let actKey: CodingKeys = first ? .hiddenAct : .hiddenActivation
-        let actName = try c.value(actKey, default: "gelu_pytorch_tanh")
-        guard let activation = Activation(huggingFaceName: actName) else {
-            throw ConfigValidationError(key: actKey.rawValue, detail:
-                "'\(actName)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
-        }
-        self.activation = activation
+        activation = try configActivation(c.value(actKey, default: "gelu_pytorch_tanh"), key: actKey.rawValue)
 
         if first {
             queryPreAttnScalar = Double(headDim)

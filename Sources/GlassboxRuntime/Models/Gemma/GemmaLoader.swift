@@ -31,8 +31,7 @@ enum GemmaLoader: ArchitectureLoader {
             return Norm(kind: arch.norm, weight: gamma, bias: nil)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
-                   bias: bias ? try r.tensor(name + ".bias", shape: [outputs]) : nil)
+            try r.outInLinear(name, inputs, outputs, bias: bias)
         }
 
         let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
@@ -63,14 +62,7 @@ enum GemmaLoader: ArchitectureLoader {
             blocks.append(block)
         }
         let finalNorm = try norm("norm", width: d)
-        let unembed: Linear
-        if config.tieWordEmbeddings {
-            r.markUsed("lm_head.weight")
-            unembed = Linear(weight: embed, layout: .outIn, bias: nil)
-        } else {
-            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [vocab, d], prefixed: false),
-                             layout: .outIn, bias: nil)
-        }
+        let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
         var embeddings = EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil)
         embeddings.scale = embedDType.rounded(Float(Double(d).squareRoot()))

@@ -130,14 +130,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             }
             headDim = hiddenSize / numAttentionHeads
         }
-        guard numAttentionHeads % numKeyValueHeads == 0 else {
-            throw ConfigValidationError(key: "num_key_value_heads",
-                                        detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
-        }
-        guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail:
-                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
-        }
+        try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
+        _ = try configActivation(hiddenAct, key: "hidden_act")
         guard partialRotaryFactor > 0 && partialRotaryFactor <= 1,
               Int(Double(headDim) * partialRotaryFactor) % 2 == 0 else {
             throw ConfigValidationError(key: "partial_rotary_factor",

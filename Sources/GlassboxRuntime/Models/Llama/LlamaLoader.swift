@@ -26,8 +26,7 @@ enum LlamaLoader: ArchitectureLoader {
             return Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [arch.headDim]), bias: nil)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
-                   bias: bias ? try r.tensor(name + ".bias", shape: [outputs]) : nil)
+            try r.outInLinear(name, inputs, outputs, bias: bias)
         }
 
         let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
@@ -48,14 +47,7 @@ enum LlamaLoader: ArchitectureLoader {
                                 output: try linear(p + "mlp.down_proj", dff, d, bias: config.mlpBias))))
         }
         let finalNorm = try norm("norm")
-        let unembed: Linear
-        if config.tieWordEmbeddings {
-            r.markUsed("lm_head.weight")
-            unembed = Linear(weight: embed, layout: .outIn, bias: nil)
-        } else {
-            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [vocab, d], prefixed: false),
-                             layout: .outIn, bias: nil)
-        }
+        let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
         // Older checkpoints saved the rotary frequencies as a buffer.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
         let weights = TransformerWeights(

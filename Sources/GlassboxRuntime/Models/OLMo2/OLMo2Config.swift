@@ -76,16 +76,8 @@ public struct OLMo2Config: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "num_attention_heads", detail:
                 "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize)) into heads of even width")
         }
-        guard numAttentionHeads % numKeyValueHeads == 0 else {
-            throw ConfigValidationError(key: "num_key_value_heads",
-                                        detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
-        }
-        let actName = try c.value(.hiddenAct, default: "silu")
-        guard let activation = Activation(huggingFaceName: actName) else {
-            throw ConfigValidationError(key: "hidden_act", detail:
-                "'\(actName)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
-        }
-        self.activation = activation
+        try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
+        activation = try configActivation(c.value(.hiddenAct, default: "silu"), key: "hidden_act")
         ropeScaling = try simpleRopeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                             family: "OLMo 2")
     }

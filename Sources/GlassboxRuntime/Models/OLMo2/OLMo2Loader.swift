@@ -22,8 +22,7 @@ enum OLMo2Loader: ArchitectureLoader {
             Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [width]), bias: nil)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
-                   bias: bias ? try r.tensor(name + ".bias", shape: [outputs]) : nil)
+            try r.outInLinear(name, inputs, outputs, bias: bias)
         }
 
         let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
@@ -46,14 +45,7 @@ enum OLMo2Loader: ArchitectureLoader {
                                 output: try linear(p + "mlp.down_proj", dff, d, bias: false))))
         }
         let finalNorm = try norm("norm", width: d)
-        let unembed: Linear
-        if config.tieWordEmbeddings {
-            r.markUsed("lm_head.weight")
-            unembed = Linear(weight: embed, layout: .outIn, bias: nil)
-        } else {
-            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [vocab, d], prefixed: false),
-                             layout: .outIn, bias: nil)
-        }
+        let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
         let weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
