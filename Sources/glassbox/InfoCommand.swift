@@ -68,12 +68,23 @@ struct InfoCommand: ParsableCommand {
         }
     }
 
-    /// How a block combines its parts: sequential or parallel residual, and QK-norm when present.
+    /// How a block combines its parts: sequential or parallel residual, and QK-norm, norms after
+    /// the branches and soft-caps when present.
     static func blockSummary(_ model: TransformerModel) -> String {
         let arch = model.architecture
         var parts = [arch.parallelResidual ? "parallel attention and MLP (x + attn(ln1(x)) + mlp(ln2(x)))"
             : "sequential attention then MLP"]
-        if model.weights.blocks.first?.attention.queryNorm != nil { parts.append("QK-norm (RMSNorm per query and key head)") }
+        if model.weights.blocks.first?.attention.queryNorm != nil {
+            parts.append(arch.qkNormScope == .wholeProjection ? "QK-norm (RMSNorm over the whole q and k projections)"
+                         : "QK-norm (RMSNorm per query and key head)")
+        }
+        switch arch.placement {
+        case .sandwich: parts.append("norms before and after attention and MLP (ln1_post, ln2_post)")
+        case .branchOutput: parts.append("norms on the attention and MLP outputs only (ln1_post, ln2_post)")
+        case .pre, .post: break
+        }
+        if let cap = arch.attentionSoftCap { parts.append("scores soft-capped at \(cap)") }
+        if let cap = arch.finalSoftCap { parts.append("logits soft-capped at \(cap)") }
         return parts.joined(separator: "; ")
     }
 
