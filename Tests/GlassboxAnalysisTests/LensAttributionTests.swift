@@ -59,7 +59,8 @@ final class LensAttributionTests: XCTestCase {
                 compared += 1
             }
         }
-        XCTAssertEqual(compared, 10)   // gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm
+        XCTAssertEqual(compared, 11)   // gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm,
+                                       // gemma-tiny (Gemma 2, 3 and OLMo 2 refuse DLA: post-branch norms)
     }
 
     /// The linear readout uses the cached final scale: for the last block's output it reproduces the
