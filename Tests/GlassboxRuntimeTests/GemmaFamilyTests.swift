@@ -75,6 +75,16 @@ final class GemmaFamilyTests: XCTestCase {
         XCTAssertEqual(pattern[0, 11, 11], 0.25, accuracy: 1e-6)                 // window 4: uniform over 4 keys
     }
 
+    func testDirectLogitAttributionRefusesPostBranchNorms() throws {
+        for name in ["gemma2-softcap", "gemma3-text", "olmo2-postnorm"] {
+            XCTAssertThrowsError(try DirectLogitAttribution.run(try model(name), .tokens([3, 9, 27], types: nil))) { error in
+                guard case AnalysisError.invalidOption(let detail) = error else { return XCTFail("\(name): \(error)") }
+                XCTAssertTrue(detail.contains("norms on the branch outputs"), detail)
+            }
+        }
+        XCTAssertNoThrow(try DirectLogitAttribution.run(try model("gemma-tiny"), .tokens([3, 9, 27], types: nil)))
+    }
+
     func testSlidingLayersAlternateAndUseTheirOwnRotaryBase() throws {
         let gemma3 = try model("gemma3-text")
         XCTAssertEqual(gemma3.architecture.slidingWindows, [3, nil, 3])
