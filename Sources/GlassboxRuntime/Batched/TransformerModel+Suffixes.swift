@@ -168,11 +168,18 @@ extension TransformerModel {
             return (rows, last ? selection : nil)
         }
         // RoPE tables [R, rotaryDim] of the stacked rows' positions (the full pass's tables for `n`).
-        // Gemma 3's sliding layers have their own tables (`Architecture.rotaryTables`).
+        // Gemma 3's sliding layers have their own tables (`Architecture.rotaryTables`): at most two
+        // distinct tables, each gathered once for the stacked rows.
         let layerRotary = arch.rotaryTables(length: n)
-        let stackedTables = (0..<arch.layers).map { l in
-            layerRotary(l).map { (cos: $0.cos.gatherRows(positions), sin: $0.sin.gatherRows(positions)) }
+        func usesSlidingTables(_ l: Int) -> Bool {
+            arch.slidingRotary != nil && l < arch.slidingWindows.count && arch.slidingWindows[l] != nil
         }
+        func stacked(_ l: Int?) -> (cos: Tensor, sin: Tensor)? {
+            l.flatMap(layerRotary).map { (cos: $0.cos.gatherRows(positions), sin: $0.sin.gatherRows(positions)) }
+        }
+        let stackedSliding = stacked((0..<arch.layers).first(where: usesSlidingTables))
+        let stackedFull = stacked((0..<arch.layers).first { !usesSlidingTables($0) })
+        func stackedTables(_ l: Int) -> (cos: Tensor, sin: Tensor)? { usesSlidingTables(l) ? stackedSliding : stackedFull }
         let fullLayout = layout(last: false)
         var hooks = HookRun(inputIDs: [], capture: .none, interventions: Interventions())
         // Patches per computed slot; `splice` writes those of one site into stacked rows, `all`
@@ -237,7 +244,7 @@ extension TransformerModel {
             q.reshape([qPositions.count, heads, dh])                                  // [Rq, H, dh]
             if !wholeNorm, let norm = block.attention.queryNorm { q = norm.perHead(q) }   // QK-norm (Qwen3, Gemma 3)
             if !wholeNorm, let norm = block.attention.keyNorm { k = norm.perHead(k) }
-            if let rotary = layerRotary(l), let (cos, sin) = stackedTables[l] {
+            if let rotary = layerRotary(l), let (cos, sin) = stackedTables(l) {
                 if selection == nil {
                     applyRotary(&q, cos: cos, sin: sin)
                 } else {
