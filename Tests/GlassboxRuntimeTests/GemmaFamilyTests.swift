@@ -85,6 +85,22 @@ final class GemmaFamilyTests: XCTestCase {
         XCTAssertNoThrow(try DirectLogitAttribution.run(try model("gemma-tiny"), .tokens([3, 9, 27], types: nil)))
     }
 
+    /// The identity rule passes relevance through both soft-caps unchanged: under CP-LRP (no
+    /// relevance into q, k, so none through the score cap or the softmax) and a bias-free model,
+    /// the tokens receive the whole capped logit; under AttnLRP tokens + softmax share do. The
+    /// gradient rule through the final cap (grad × input) does not conserve.
+    func testSoftCapIdentityRuleConserves() throws {
+        let m = try model("gemma2-softcap")
+        let input = ModelInput.tokens([4, 19, 33, 7, 60, 12, 90, 5], types: nil)
+        let cp = try Relevance.explain(m, input, options: RelevanceOptions(method: .cpLRP))
+        XCTAssertEqual(cp.tokens.reduce(0.0) { $0 + Double($1) }, Double(cp.target.value), accuracy: 1e-4 * abs(Double(cp.target.value)))
+        XCTAssertEqual(cp.budget.softmax, 0, accuracy: 1e-6)
+        let lrp = try Relevance.explain(m, input, options: RelevanceOptions(method: .attnLRP))
+        XCTAssertLessThan(abs(lrp.budget.unaccounted), 1e-4 * abs(lrp.budget.explained), "\(lrp.budget)")
+        let gxi = try Relevance.explain(m, input, options: RelevanceOptions(method: .gradientTimesInput))
+        XCTAssertGreaterThan(abs(gxi.budget.explained - gxi.budget.inputs - gxi.budget.softmax), 1e-3 * abs(gxi.budget.explained))
+    }
+
     func testSlidingLayersAlternateAndUseTheirOwnRotaryBase() throws {
         let gemma3 = try model("gemma3-text")
         XCTAssertEqual(gemma3.architecture.slidingWindows, [3, nil, 3])
