@@ -74,9 +74,11 @@ final class BatchOutputFile {
             }
             offset += bytes.count + 1
             guard let record = BatchRecordHeader(bytes) else {
-                // Only the last line may be broken (a killed run); anything earlier is not ours.
-                if try reader.next() == nil { break }
-                throw BatchOutputProblem.notBatchOutput(path: path, line: reader.lineNumber - 1)
+                // Only the last line may be broken (a killed run), and it starts as every record
+                // does; anything else is not ours to cut.
+                let number = reader.lineNumber
+                if bytes.starts(with: Array("{\"id\":".utf8)), try reader.next() == nil { break }
+                throw BatchOutputProblem.notBatchOutput(path: path, line: number)
             }
             done[record.index] = record.idJSON
             (previousEnd, goodEnd, lastIndex) = (goodEnd, offset, record.index)
