@@ -55,6 +55,8 @@ struct BatchCommand: ParsableCommand {
     var shard: ShardOption = .all
     @Flag(help: "Continue --out: skip the inputs already there, remove a last line cut short.") var resume = false
     @Flag(help: "Replace an existing --out.") var overwrite = false
+    @Option(help: ArgumentHelp("Also draw each input's picture here, as INDEX-ID.png (the record names it in \"picture\").", valueName: "folder"))
+    var pictures: String?
     @Option(parsing: .unconditional,
             help: "Inputs computed at once, each on one thread (default: --threads, or all cores); 1 computes one input at a time on all threads.")
     var workers: Int?
@@ -92,7 +94,13 @@ struct BatchCommand: ParsableCommand {
         Console.note("batch: \(kind.rawValue) on \(loaded.spec), shard \(shard) (\(plan.shardRecords) of \(plan.records) inputs), "
                      + "\(todo) to compute, \(plan.shardRecords - todo) already in \(out); \(workerCount) worker(s)")
         let progress = BatchProgress(total: todo)
-        let runner = BatchRunner(kind: kind, commandOptions: commandOptions, loaded: loaded, folder: folder, progress: progress)
+        let pictureFolder = try pictures.map { path -> URL in
+            let url = URL(fileURLWithPath: path)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            return url
+        }
+        let runner = BatchRunner(kind: kind, commandOptions: commandOptions, loaded: loaded, folder: folder, progress: progress,
+                                 pictures: pictureFolder)
 
         var reader = try JSONLReader(path: inputPath, maxLineBytes: InputLimits.batchLineBytes)
         defer { reader.close() }

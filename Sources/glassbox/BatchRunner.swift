@@ -26,9 +26,13 @@ final class BatchRunner: @unchecked Sendable {
     /// The input file's folder (relative image paths).
     let folder: URL
     let progress: BatchProgress
+    /// `--pictures`: where each input's picture goes (`ID.png`, the id made file-name safe).
+    let pictures: URL?
 
-    init(kind: BatchCommandKind, commandOptions: [String], loaded: LoadedModel, folder: URL, progress: BatchProgress) {
+    init(kind: BatchCommandKind, commandOptions: [String], loaded: LoadedModel, folder: URL, progress: BatchProgress,
+         pictures: URL?) {
         (self.kind, self.commandOptions, self.loaded, self.folder, self.progress) = (kind, commandOptions, loaded, folder, progress)
+        self.pictures = pictures
     }
 
     /// The output lines of `items`, in their order; `workers` inputs are computed at once.
@@ -64,7 +68,9 @@ final class BatchRunner: @unchecked Sendable {
                 let unknown = UnknownOptionProbe.message(in: [kind.rawValue] + arguments)
                 throw BatchLineError(idJSON: input.idJSON, message: unknown ?? kind.type.message(for: error))
             }
-            return Output(data: Self.record(index: item.index, idJSON: input.idJSON, json: try command.jsonRecord(loaded, input: input)),
+            let result = try command.batchResult(loaded, input: input)
+            let picture = try pictures.flatMap { try draw(result, input: input, into: $0) }
+            return Output(data: Self.record(index: item.index, idJSON: input.idJSON, picture: picture, json: result.json),
                           failed: false)
         } catch let error as BatchLineError {
             return Self.failure(index: item.index, idJSON: error.idJSON ?? idJSON, message: "line \(item.line): " + error.message)
@@ -73,9 +79,26 @@ final class BatchRunner: @unchecked Sendable {
         }
     }
 
-    /// `{"id":…,"index":…,` followed by the command's record without its opening brace, on one line.
-    static func record(index: Int, idJSON: String, json: Data) -> Data {
+    /// Draws the result's picture as `folder/INDEX-ID.png` (the id's letters, digits, `-` and `_`,
+    /// others as `-`, at most 80; all or nothing); its path, or nil when the command draws none.
+    private func draw(_ result: BatchResult, input: BatchInput, into folder: URL) throws -> String? {
+        guard let figure = try result.figure() else { return nil }
+        let id = (try? JSONSerialization.jsonObject(with: Data(input.idJSON.utf8), options: .fragmentsAllowed)).map { "\($0)" } ?? input.idJSON
+        let safe = String(id.prefix(80).map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        let url = folder.appendingPathComponent("\(input.index)-\(safe).png")
+        let output = OutputTransaction()
+        try output.render(figure, to: url)
+        try output.commit()
+        return url.path
+    }
+
+    /// `{"id":…,"index":…,` (and `"picture":…,` when one was drawn) followed by the command's
+    /// record without its opening brace, on one line.
+    static func record(index: Int, idJSON: String, picture: String? = nil, json: Data) -> Data {
         var line = Data("{\"id\":\(idJSON),\"index\":\(index)".utf8)
+        if let picture, let text = try? JSONSerialization.data(withJSONObject: picture, options: [.fragmentsAllowed, .withoutEscapingSlashes]) {
+            line.append(contentsOf: Data(",\"picture\":".utf8) + text)
+        }
         let body = JSONText.compact(json)
         let rest = body.dropFirst()                                    // after "{"
         if rest.first != UInt8(ascii: "}") { line.append(UInt8(ascii: ",")) }

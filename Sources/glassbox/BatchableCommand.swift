@@ -10,8 +10,17 @@ protocol BatchableCommand: ParsableCommand {
     /// The arguments giving this command `input`'s source and `"target"` (before the line's
     /// overrides). Throws a ``BatchLineError`` for a line the command cannot take.
     static func inputArguments(_ input: BatchInput) throws -> [String]
-    /// The JSON text `--json` prints for this command's input, computed on `loaded`.
-    func jsonRecord(_ loaded: LoadedModel, input: BatchInput) throws -> Data
+    /// The JSON text `--json` prints for this command's input, computed on `loaded`, and how to
+    /// draw the picture the command draws (for `batch --pictures`).
+    func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult
+}
+
+/// One input's result in a batch.
+struct BatchResult {
+    /// The command's `--json` text.
+    let json: Data
+    /// The command's picture of it (nil for commands without one, `predict`), drawn on demand.
+    let figure: () throws -> (any Figure)?
 }
 
 extension BatchableCommand {
@@ -59,8 +68,9 @@ extension ExplainCommand: BatchableCommand {
         try sourceArguments(input) + targetArguments(input, text: "target", id: "target-id")
     }
 
-    func jsonRecord(_ loaded: LoadedModel, input: BatchInput) throws -> Data {
-        try JSONOutput.data(try explanation(loaded))
+    func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
+        let record = try explanation(loaded)
+        return BatchResult(json: try JSONOutput.data(record)) { try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top) }
     }
 }
 
@@ -69,8 +79,8 @@ extension PredictCommand: BatchableCommand {
         try sourceArguments(input) + targetArguments(input, text: nil, id: nil)
     }
 
-    func jsonRecord(_ loaded: LoadedModel, input: BatchInput) throws -> Data {
-        try Self.data(try predict(loaded).object)
+    func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
+        BatchResult(json: try Self.data(try predict(loaded).object)) { nil }
     }
 }
 
@@ -79,8 +89,9 @@ extension LensCommand: BatchableCommand {
         try sourceArguments(input) + targetArguments(input, text: nil, id: "target-id")
     }
 
-    func jsonRecord(_ loaded: LoadedModel, input: BatchInput) throws -> Data {
-        try Self.data(try lens(loaded).object)
+    func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
+        let object = try lens(loaded).object
+        return BatchResult(json: try Self.data(object)) { try ResultFigures.lens(object) }
     }
 }
 
@@ -95,8 +106,9 @@ extension PatchCommand: BatchableCommand {
         return try targetArguments(input, text: "answer", id: "answer-id")
     }
 
-    func jsonRecord(_ loaded: LoadedModel, input: BatchInput) throws -> Data {
-        try Self.data(try patch(loaded).object)
+    func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
+        let object = try patch(loaded).object
+        return BatchResult(json: try Self.data(object)) { try PatchFigures.figure(object) }
     }
 }
 
@@ -108,7 +120,7 @@ extension EvaluateCommand: BatchableCommand {
         return ["(batch input)"]
     }
 
-    func jsonRecord(_ loaded: LoadedModel, input: BatchInput) throws -> Data {
+    func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
         var source = EvaluationSource(origin: "input \(input.idJSON)")
         switch input.source {
         case .text(let text): source.text = text
@@ -121,6 +133,7 @@ extension EvaluateCommand: BatchableCommand {
         case let id as Int: source.targetID = id
         default: break
         }
-        return try Self.data(try evaluate(loaded, sources: [source]).object)
+        let object = try evaluate(loaded, sources: [source]).object
+        return BatchResult(json: try Self.data(object)) { try EvaluationFigure.figure(object) }
     }
 }

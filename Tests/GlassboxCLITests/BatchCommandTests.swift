@@ -66,6 +66,23 @@ final class BatchCommandTests: XCTestCase {
                        String(singleLine.dropFirst()), "not the same JSON text")
     }
 
+    func testPicturesAreWhatRenderDrawsFromTheRecord() throws {
+        let inputs = try writeInputs("in.jsonl", count: 2)
+        let run = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", path("out.jsonl"), "--pictures", path("pics")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        var record = try object(try lines(path("out.jsonl"))[1])
+        let picture = try XCTUnwrap(record.removeValue(forKey: "picture") as? String)
+        XCTAssertEqual(picture, path("pics") + "/1-q1.png")
+        record["id"] = nil
+        record["index"] = nil
+        try JSONSerialization.data(withJSONObject: record).write(to: URL(fileURLWithPath: path("record.json")))
+        let render = try runGlassbox(["render", path("record.json"), "--out", path("rendered.png")])
+        XCTAssertEqual(render.status, 0, render.stderr)
+        let drawn = try Data(contentsOf: URL(fileURLWithPath: picture))
+        XCTAssertGreaterThan(drawn.count, 1000)
+        XCTAssertEqual(drawn, try Data(contentsOf: URL(fileURLWithPath: path("rendered.png"))))
+    }
+
     func testFourParallelShardsMergeIntoTheUnshardedRunByteForByte() throws {
         let inputs = try writeInputs("in.jsonl", count: 30)
         let full = try runGlassbox(["batch", "--model", tiny, "--threads", "2", "--in", inputs, "--out", path("full.jsonl")])
@@ -205,6 +222,48 @@ final class BatchCommandTests: XCTestCase {
         XCTAssertEqual(foreign.status, 1)
         XCTAssertTrue(foreign.stderr.contains("line 1 is not a record of `glassbox batch`"), foreign.stderr)
         XCTAssertEqual(try String(contentsOfFile: path("exists.jsonl"), encoding: .utf8), "keep me\n")
+    }
+
+    func testSlurmArrayScriptAndKubernetesIndexedJobCoverEveryInputOnce() throws {
+        let inputs = try writeInputs("in.jsonl", count: 13)
+        let full = try runGlassbox(["batch", "--model", tiny, "--threads", "2", "--in", inputs, "--out", path("full.jsonl")])
+        XCTAssertEqual(full.status, 0, full.stderr)
+        let expected = try Data(contentsOf: URL(fileURLWithPath: path("full.jsonl")))
+
+        // The Slurm script as four array tasks (the variables sbatch --array=0-3 sets), in parallel.
+        let slurm = try runGlassboxShell("""
+            for i in 0 1 2 3; do
+              SLURM_ARRAY_TASK_ID=$i SLURM_ARRAY_TASK_COUNT=4 SLURM_CPUS_PER_TASK=2 MODEL=\(tiny) INPUTS=\(inputs) \\
+                RESULTS=\(path("slurm")) scripts/batch/slurm-array.sh 2>/dev/null &
+            done
+            status=0; for job in $(jobs -p); do wait $job || status=1; done; exit $status
+            """, timeout: 300)
+        XCTAssertEqual(slurm.status, 0, slurm.stderr)
+        let merged = try runGlassbox(["merge"] + (0..<4).map { path("slurm/part-\($0).jsonl") } + ["--out", path("slurm.jsonl"), "--in", inputs])
+        XCTAssertEqual(merged.status, 0, merged.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("slurm.jsonl"))), expected)
+
+        // The Kubernetes manifest's command, once per completion index, with /data here.
+        let manifest = try String(contentsOf: Fixtures.root.appendingPathComponent("scripts/batch/kubernetes-indexed-job.yaml"), encoding: .utf8)
+        let manifestLines = manifest.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let completions = try XCTUnwrap(manifestLines.first { $0.hasPrefix("completions:") }.flatMap { Int($0.dropFirst("completions:".count).trimmingCharacters(in: .whitespaces)) })
+        let command = try XCTUnwrap(manifestLines.first { $0.hasPrefix("- ") && $0.contains("glassbox batch") }).dropFirst(2)
+        XCTAssertTrue(command.contains("--shard $JOB_COMPLETION_INDEX/\(completions) "), String(command))
+        let data = path("k8s")
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: inputs, toPath: data + "/inputs.jsonl")
+        let local = command.replacingOccurrences(of: "/data/model", with: tiny)
+            .replacingOccurrences(of: "/data", with: data).replacingOccurrences(of: "glassbox batch", with: "\"$GLASSBOX\" batch")
+            .replacingOccurrences(of: "--threads 4", with: "--threads 2")
+        let k8s = try runGlassboxShell("""
+            for i in $(seq 0 \(completions - 1)); do JOB_COMPLETION_INDEX=$i sh -c '\(local)' 2>/dev/null & done
+            status=0; for job in $(jobs -p); do wait $job || status=1; done; exit $status
+            """, timeout: 300)
+        XCTAssertEqual(k8s.status, 0, k8s.stderr)
+        let joined = try runGlassbox(["merge"] + (0..<completions).map { data + "/results/part-\($0).jsonl" }
+                                     + ["--out", path("k8s.jsonl"), "--in", inputs])
+        XCTAssertEqual(joined.status, 0, joined.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("k8s.jsonl"))), expected)
     }
 
     private func vocabularySize() throws -> Int {
