@@ -84,8 +84,11 @@ struct BatchCommand: ParsableCommand {
         }
         let folder = URL(fileURLWithPath: inputPath).deletingLastPathComponent()
         let plan = try BatchPlan.scan(inputPath, shard: shard)
-        let output = try BatchOutputFile(path: out, mode: resume ? .resume : overwrite ? .overwrite : .create)
+        if !resume && !overwrite && FileManager.default.fileExists(atPath: out) {
+            throw BatchOutputFile.exists(out)                         // before the model loads
+        }
         let loaded = try modelOptions.load(image: plan.firstIsImage)
+        let output = try BatchOutputFile(path: out, mode: resume ? .resume : overwrite ? .overwrite : .create)
         let threads = modelOptions.threads ?? Threading.threads
         let workerCount = max(1, workers ?? threads)
         Threading.setThreads(workerCount > 1 ? 1 : threads)

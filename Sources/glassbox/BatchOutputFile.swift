@@ -22,9 +22,7 @@ final class BatchOutputFile {
     init(path: String, mode: Mode) throws {
         self.path = path
         let exists = FileManager.default.fileExists(atPath: path)
-        if exists && mode == .create {
-            throw UsageMistake("\(path) already exists: --resume continues it, --overwrite replaces it")
-        }
+        if exists && mode == .create { throw Self.exists(path) }
         if exists && mode == .resume {
             _ = try InputFile.requireRegularFile(path)
             (done, repairedBytes) = try Self.scan(path)
@@ -41,6 +39,11 @@ final class BatchOutputFile {
     }
 
     deinit { close(fd) }
+
+    /// The error for an existing output without `--resume` or `--overwrite`.
+    static func exists(_ path: String) -> UsageMistake {
+        UsageMistake("\(path) already exists: --resume continues it, --overwrite replaces it")
+    }
 
     /// Appends `line` and a newline with one write (retried for the rest only if the kernel
     /// takes part of it).
