@@ -83,12 +83,13 @@ struct BatchCommand: ParsableCommand {
             throw UsageMistake("\(kind.rawValue): " + (unknown ?? kind.type.message(for: error)))
         }
         let folder = URL(fileURLWithPath: inputPath).deletingLastPathComponent()
-        let plan = try BatchPlan.scan(inputPath, shard: shard)
         if !resume && !overwrite && FileManager.default.fileExists(atPath: out) {
             throw BatchOutputFile.exists(out)                         // before the model loads
         }
+        let existing = resume ? try BatchOutputFile.scan(out) : nil
+        let plan = try BatchPlan.scan(inputPath, shard: shard, done: existing?.done ?? [:], output: out)
         let loaded = try modelOptions.load(image: plan.firstIsImage)
-        let output = try BatchOutputFile(path: out, mode: resume ? .resume : overwrite ? .overwrite : .create)
+        let output = try BatchOutputFile(path: out, mode: resume ? .resume : overwrite ? .overwrite : .create, existing: existing)
         let threads = modelOptions.threads ?? Threading.threads
         let workerCount = max(1, workers ?? threads)
         Threading.setThreads(workerCount > 1 ? 1 : threads)
@@ -121,12 +122,7 @@ struct BatchCommand: ParsableCommand {
             if case .bytes(let bytes) = line, BatchPlan.isBlank(bytes) { continue }
             defer { index += 1 }
             guard shard.contains(index) else { continue }
-            if let had = output.done[index] {
-                if case .bytes(let bytes) = line, let now = BatchPlan.idJSON(bytes), now != had {
-                    throw BatchOutputProblem.differentInput(path: out, index: index, had: had, now: now)
-                }
-                continue
-            }
+            if output.done[index] != nil { continue }                 // ids checked by BatchPlan.scan
             window.append(BatchRunner.Item(index: index, line: reader.lineNumber, content: line))
             if window.count >= 4 * workerCount { try flush() }
         }

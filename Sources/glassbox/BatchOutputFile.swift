@@ -19,14 +19,12 @@ final class BatchOutputFile {
 
     enum Mode { case create, overwrite, resume }
 
-    init(path: String, mode: Mode) throws {
+    /// Opens `path` for appending. `.resume` continues what `existing` (``scan(_:)`` of the same
+    /// file, nil when it does not exist) found there.
+    init(path: String, mode: Mode, existing: Existing? = nil) throws {
         self.path = path
-        let exists = FileManager.default.fileExists(atPath: path)
-        if exists && mode == .create { throw Self.exists(path) }
-        if exists && mode == .resume {
-            _ = try InputFile.requireRegularFile(path)
-            (done, repairedBytes) = try Self.scan(path)
-        }
+        if mode == .create && FileManager.default.fileExists(atPath: path) { throw Self.exists(path) }
+        if mode == .resume, let existing { (done, repairedBytes) = (existing.done, existing.repairedBytes) }
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == .overwrite ? O_TRUNC : 0)
         let opened = open(path, flags, 0o644)
         guard opened >= 0 else { throw FileProblem(path: path, reason: "cannot write: " + FileProblem.reason(errno: errno, writing: true)) }
@@ -64,9 +62,19 @@ final class BatchOutputFile {
     /// Flushes the file to the disk (at the end of a run).
     func synchronize() { _ = fsync(fd) }
 
-    /// The indexes and ids of the complete records in `path`, and how many bytes at its end
-    /// belong to a cut-short last line.
-    private static func scan(_ path: String) throws -> ([Int: String], Int) {
+    /// What a resumed file already holds.
+    struct Existing {
+        /// Input indexes with their ids as JSON text.
+        let done: [Int: String]
+        /// Bytes of a cut-short last line.
+        let repairedBytes: Int
+    }
+
+    /// What `path` holds (nil when there is no such file): the indexes and ids of its complete
+    /// records, and how many bytes at its end belong to a cut-short last line. Nothing is changed.
+    static func scan(_ path: String) throws -> Existing? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        _ = try InputFile.requireRegularFile(path)
         var reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes * 4)
         defer { reader.close() }
         var done: [Int: String] = [:]
@@ -91,7 +99,7 @@ final class BatchOutputFile {
             done[lastIndex] = nil
             goodEnd = previousEnd
         }
-        return (done, max(0, size - goodEnd))
+        return Existing(done: done, repairedBytes: max(0, size - goodEnd))
     }
 }
 

@@ -3,7 +3,8 @@ import Glassbox
 
 /// What a first pass over a batch's input file finds (line by line, in bounded memory): how
 /// many input records there are, how many fall in this shard, and whether the first is an image
-/// (to pick the bundled vision model when no --model is given).
+/// (to pick the bundled vision model when no --model is given). With `--resume` it also checks
+/// that the output's records belong to these inputs (the same id at each index they hold).
 struct BatchPlan {
     /// Input records (non-blank lines).
     let records: Int
@@ -11,7 +12,7 @@ struct BatchPlan {
     let shardRecords: Int
     let firstIsImage: Bool
 
-    static func scan(_ path: String, shard: ShardOption) throws -> BatchPlan {
+    static func scan(_ path: String, shard: ShardOption, done: [Int: String] = [:], output: String = "") throws -> BatchPlan {
         var reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes)
         defer { reader.close() }
         var records = 0, inShard = 0
@@ -22,6 +23,10 @@ struct BatchPlan {
                 if firstIsImage == nil {
                     firstIsImage = (try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any])?["image"] != nil
                 }
+            }
+            if let had = done[records] {
+                let now = if case .bytes(let bytes) = line { idJSON(bytes) } else { String?.none }
+                if let now, now != had { throw BatchOutputProblem.differentInput(path: output, index: records, had: had, now: now) }
             }
             if shard.contains(records) { inShard += 1 }
             records += 1
