@@ -50,6 +50,29 @@ final class MixtralTests: XCTestCase {
         XCTAssertEqual(torchTopKIndices([Float](repeating: 0, count: 16), k: 4), [10, 11, 12, 9])
         XCTAssertEqual(torchTopKIndices([1, 1, 1, 2, 1, 2, 1, 1], k: 2), [5, 3])
         XCTAssertEqual(torchTopKIndices([3, 1, 2], k: 3), [0, 2, 1])
+        // k·64 ≤ n: PyTorch's partial-sort path.
+        XCTAssertEqual(torchTopKIndices((0..<128).map { Float(($0 * 7) % 3) }, k: 2), [5, 2])
+        XCTAssertEqual(torchTopKIndices((0..<130).map { Float(($0 * 5) % 4) }, k: 2), [7, 3])
+        XCTAssertEqual(torchTopKIndices([Float](repeating: 0, count: 64), k: 1), [0])
+        XCTAssertEqual(torchTopKIndices([Float](repeating: 0, count: 200), k: 3), [0, 1, 2])
+    }
+
+    /// 1,500 seeded tie-heavy rows (both of PyTorch's paths) against torch.topk's own indices
+    /// (scripts/fixtures/generate_topk.py → Tests/Fixtures/topk/ties.json): identical, order included.
+    func testTopKMatchesTorchOnTiedRows() throws {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/topk/ties.json")
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let palette = try XCTUnwrap(object["palette"] as? [Double]).map(Float.init)
+        let rows = try XCTUnwrap(object["rows"] as? [[String: Any]])
+        XCTAssertEqual(rows.count, 1500)
+        var partialSortRows = 0
+        for (i, row) in rows.enumerated() {
+            let values = try XCTUnwrap(row["values"] as? String).map { palette[Int(String($0))!] }
+            let k = try XCTUnwrap(row["k"] as? Int), expected = try XCTUnwrap(row["indices"] as? [Int])
+            if k * 64 <= values.count { partialSortRows += 1 }
+            XCTAssertEqual(torchTopKIndices(values, k: k), expected, "row \(i): n \(values.count), k \(k)")
+        }
+        XCTAssertGreaterThan(partialSortRows, 100)
     }
 
     /// Layer 1's router rows of experts 1, 2 and 4 are zero in the fixture: their logits tie at 0,
