@@ -108,6 +108,34 @@ final class MixtralTests: XCTestCase {
         }
     }
 
+    /// An edit of one expert's `hook_post` at a routed position moves `hook_mlp_out` there by
+    /// `w_e · Δ·W2ᵀ` and nowhere else; the same edit at a position the expert does not serve changes nothing.
+    func testEditingAnExpertsPostActivationActsThroughItsRoutingWeight() throws {
+        let m = try model()
+        let ids = [1, 50, 7, 9, 33]
+        let base = try m.forward(ids, capture: .all)
+        let indices = try XCTUnwrap(base.cache[.block(0, .expertIndices)]), weights = try XCTUnwrap(base.cache[.block(0, .routingWeights)])
+        let e = Int(indices[2, 0]), w = weights[2, 0]
+        let unserved = try XCTUnwrap((0..<ids.count).first { t in indices[t, 0] != Float(e) && indices[t, 1] != Float(e) })
+        for (t, expectedScale) in [(2, w), (unserved, 0)] {
+            var edit = Interventions()
+            edit.add(.block(0, .expert(e, .post))) { _, x in
+                var y = x
+                y[t, 3] += 1
+                return y
+            }
+            let edited = try m.forward(ids, capture: .all, interventions: edit)
+            let before = try XCTUnwrap(base.cache[.block(0, .mlpOut)]), after = try XCTUnwrap(edited.cache[.block(0, .mlpOut)])
+            let w2 = try XCTUnwrap(m.weights.blocks[0].mlp.mixture?.experts[e].output)
+            for row in 0..<ids.count {
+                for c in 0..<m.architecture.dModel {
+                    let expected = row == t ? expectedScale * w2.element(input: 3, output: c) : 0
+                    XCTAssertEqual(after[row, c] - before[row, c], expected, accuracy: 1e-5, "position \(t), row \(row), column \(c)")
+                }
+            }
+        }
+    }
+
     func testConfigErrorsAndMissingExperts() throws {
         let cases: [(String, String)] = [
             (#"{"model_type": "mixtral", "num_local_experts": 4, "num_experts_per_tok": 5}"#, "num_experts_per_tok"),
