@@ -74,6 +74,9 @@ struct InfoCommand: ParsableCommand {
         var parts = [arch.parallelResidual ? "parallel attention and MLP (x + attn(ln1(x)) + mlp(ln2(x)))"
             : "sequential attention then MLP"]
         if model.weights.blocks.first?.attention.queryNorm != nil { parts.append("QK-norm (RMSNorm per query and key head)") }
+        if let experts = arch.experts {
+            parts.append("sparse mixture of \(experts.count) gated-MLP experts, top-\(experts.topK) routing (softmax, top-k, renormalised)")
+        }
         return parts.joined(separator: "; ")
     }
 
@@ -105,6 +108,7 @@ extension PositionKind {
             case .linear(let f): ", linear scaling ×\(f)"
             case .dynamic(let f): ", dynamic NTK scaling ×\(f)"
             case .llama3(let f, _, _, let original): ", llama3 scaling ×\(f) from \(original)"
+            case .longrope(_, _, let original, let f): ", LongRoPE from \(original), attention factor \(f)"
             }
             return "rotary (\(rope.dimensions) dims, θ \(rope.base)\(scaling))"
         }

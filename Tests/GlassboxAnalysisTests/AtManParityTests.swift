@@ -17,7 +17,7 @@ final class AtManParityTests: XCTestCase {
     /// Every fixture with a prediction head.
     static let families = ["gpt2-tiny", "gpt2-odd", "gpt2-sharded", "gpt2-long", "gpt2-copy", "bert-cls", "bert-tiny-mlm",
                            "llama-gqa", "llama-rope-linear", "mistral-swa", "qwen2-swa", "vit-tiny",
-                           "neox-parallel", "neox-sequential", "qwen3-qknorm"]
+                           "neox-parallel", "neox-sequential", "qwen3-qknorm", "phi3-longrope", "mixtral-moe"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -25,6 +25,7 @@ final class AtManParityTests: XCTestCase {
         "gpt2-odd": familyCases, "llama-gqa": familyCases, "mistral-swa": familyCases, "qwen2-swa": familyCases,
         "bert-tiny-mlm": familyCases, "bert-cls": familyCases, "vit-tiny": familyCases,
         "neox-parallel": familyCases, "neox-sequential": familyCases, "qwen3-qknorm": familyCases,
+        "phi3-longrope": familyCases, "mixtral-moe": familyCases,
     ]
     static let familyCases = ["default", "visible-keys", "no-shift"]
 

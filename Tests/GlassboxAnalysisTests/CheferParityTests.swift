@@ -33,13 +33,13 @@ final class CheferParityTests: XCTestCase {
         "llama": ["llama-gqa", "llama-rope-dynamic", "llama-rope-linear", "llama3-rope", "mistral-swa", "qwen2-swa"],
         "vit": ["vit-odd", "vit-tiny"],
     ]
-    /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm):
-    /// `chefer` refuses them with a typed error (`testCheferRefusesFamiliesWithoutRules`).
-    static let notDefined = ["neox-parallel", "qwen3-qknorm"]
+    /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
+    /// routed experts): `chefer` refuses them with a typed error (`testCheferRefusesFamiliesWithoutRules`).
+    static let notDefined = ["neox-parallel", "qwen3-qknorm", "mixtral-moe"]
     /// Fixture models Chefer runs on (sequential GPT-NeoX: GPT-2's block with rotary queries and
-    /// keys) but that have no reference from the authors' code yet: unverified, listed so that the
-    /// completeness check stays exact.
-    static let unreferenced = ["neox-sequential"]
+    /// keys; Phi-3: Llama's block with partial LongRoPE) but that have no reference from the authors'
+    /// code yet: unverified, listed so that the completeness check stays exact.
+    static let unreferenced = ["neox-sequential", "phi3-longrope"]
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()

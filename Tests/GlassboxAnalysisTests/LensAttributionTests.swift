@@ -59,7 +59,7 @@ final class LensAttributionTests: XCTestCase {
                 compared += 1
             }
         }
-        XCTAssertEqual(compared, 10)   // gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm
+        XCTAssertEqual(compared, 13)   // gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm, phi3-longrope ×2, mixtral-moe
     }
 
     /// The linear readout uses the cached final scale: for the last block's output it reproduces the

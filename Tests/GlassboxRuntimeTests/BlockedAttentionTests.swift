@@ -5,7 +5,8 @@ import XCTest
 
 /// The forward's blocked attention (`AttentionPath.blocked`, docs/methods.md §0.4) against its
 /// unblocked path on every fixture model (GPT-2, Llama with GQA and three RoPE variants, Mistral
-/// and Qwen2 sliding windows, BERT, ViT). Tolerance: for every compared tensor,
+/// and Qwen2 sliding windows, Phi-3 with LongRoPE and a window of 5, Mixtral's experts with a window
+/// of 6, BERT, ViT). Tolerance: for every compared tensor,
 /// max |Δ| ≤ 1e-5 · max |unblocked| (relative to the tensor's scale; fp32 both sides).
 final class BlockedAttentionTests: XCTestCase {
     static let relativeTolerance: Float = 1e-5
@@ -66,13 +67,13 @@ final class BlockedAttentionTests: XCTestCase {
                 try assertSame(blocked, full, "\(name) B=\(blockSize)")
             }
         }
-        XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit"]),
+        XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit", "phi3", "mixtral"]),
                       "fixture families: \(families.sorted())")
     }
 
     /// Sliding windows smaller than a block and blocks straddling the window edge, on longer inputs.
     func testSlidingWindowsAcrossManyBlocks() throws {
-        for name in ["mistral-swa", "qwen2-swa"] {
+        for name in ["mistral-swa", "qwen2-swa", "phi3-longrope", "mixtral-moe"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let x = input(for: model, length: 32, seed: 17)
             let full = try model.forward(x, capture: compared(model), attention: .unblocked)

@@ -45,7 +45,7 @@ struct ReverseSweep {
         (self.model, self.cache, self.table, self.n) = (model, cache, table, n)
         if case .rotary(let rope) = arch.position { rotary = rope.tables(length: n) } else { rotary = nil }
         heads = .zeros([arch.layers, arch.heads])
-        neurons = .zeros([arch.layers, arch.dFF])
+        neurons = .zeros([arch.layers, arch.dFF * (arch.experts?.count ?? 1)])   // mixture: expert-major
         layers = .zeros([arch.layers + 1, n])
     }
 
@@ -76,6 +76,8 @@ struct ReverseSweep {
                 case queries, keys: return true
                 case .residPre, .ln1(.scale), .ln2(.scale), .v, .z, .mlpPre, .mlpPreLinear: return true
                 case .qNorm, .kNorm: return true                     // QK-norm's x̂ and scale (Qwen3)
+                case .routerLogits, .expertWeights, .expertIndices, .routingWeights, .expert(_, .gate), .expert(_, .pre):
+                    return true                                          // a mixture of experts (Mixtral)
                 case .pattern: return keepPatterns
                 default: return (needsNormInputs && normInputs.contains(site)) || (l == last && site == blockOutput)
                 }

@@ -43,12 +43,25 @@ public struct AttentionWeights: Sendable {
 
 /// One MLP's projections.
 public struct MLPWeights: Sendable {
-    /// `d → dff` (the gate in gated MLPs, whose activation is applied).
+    /// `d → dff` (the gate in gated MLPs, whose activation is applied). In a mixture of experts,
+    /// expert 0's (read `mixture` for all of them).
     public let input: Linear
-    /// `d → dff`, the up projection of gated MLPs.
+    /// `d → dff`, the up projection of gated MLPs (mixture: expert 0's).
     public let up: Linear?
-    /// `dff → d`.
+    /// `dff → d` (mixture: expert 0's).
     public let output: Linear
+    /// A sparse mixture of experts (Mixtral) replacing this MLP; `nil` for a dense one.
+    public var mixture: MixtureWeights? = nil
+}
+
+/// A sparse mixture of experts: a router and `E` gated MLPs.
+public struct MixtureWeights: Sendable {
+    /// `d → E`, the router (Mixtral's `gate`), no bias.
+    public let router: Linear
+    /// `E` gated MLPs: `input` = `w1` (activated), `up` = `w3`, `output` = `w2`.
+    public let experts: [MLPWeights]
+    /// `k`, the experts each position uses (`Architecture.experts.topK`).
+    public let topK: Int
 }
 
 /// One transformer block.

@@ -48,6 +48,9 @@ public struct Architecture: Sendable, Equatable {
     /// GPT-NeoX's `use_parallel_residual`: attention and MLP both read the block input,
     /// `post = x + attn(ln1(x)) + mlp(ln2(x))`, and `hook_resid_mid` does not exist (pre-norm only).
     public var parallelResidual: Bool = false
+    /// A sparse mixture of experts in place of the MLP (Mixtral): how many experts and how many each
+    /// position uses; `nil` for a dense MLP. The experts are gated MLPs (`mlp` is `.gated`).
+    public var experts: ExpertRouting? = nil
 
     /// The mask layer `layer` applies to its attention scores.
     public func attentionMask(layer: Int) -> AttentionMaskKind {
@@ -129,6 +132,17 @@ public enum MLPKind: Sendable, Equatable {
     case standard
     /// `down(act(gate(x)) ⊙ up(x))`.
     case gated
+}
+
+/// Top-k routing of a sparse mixture of experts (Mixtral's `num_local_experts`, `num_experts_per_tok`).
+public struct ExpertRouting: Sendable, Equatable {
+    /// `E`, the experts per layer.
+    public var count: Int
+    /// `k`, the experts each position is sent to (`1 ≤ k ≤ E`).
+    public var topK: Int
+
+    /// A routing from its two sizes (not checked; the config checks them).
+    public init(count: Int, topK: Int) { (self.count, self.topK) = (count, topK) }
 }
 
 /// Elementwise non-linearities, by Hugging Face's `hidden_act` / `activation_function` names.

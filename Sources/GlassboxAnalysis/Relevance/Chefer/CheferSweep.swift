@@ -37,11 +37,12 @@ struct CheferSweep {
     /// returns the relevance at that block's input.
     @discardableResult
     func blocks(_ relevance: Tensor, stopLayer: Int) throws -> Tensor {
-        // Chefer's relprop has no rule written for a three-way residual sum or for QK-norm.
-        if architecture.parallelResidual || weights.blocks.contains(where: { $0.attention.queryNorm != nil }) {
+        // Chefer's relprop has no rule written for a three-way residual sum, QK-norm or routed experts.
+        if architecture.parallelResidual || weights.blocks.contains(where: { $0.attention.queryNorm != nil })
+            || architecture.experts != nil {
             throw AnalysisError.invalidOption(
                 "Chefer et al.'s relevance propagation is not defined here for \(architecture.modelType) "
-                    + "(parallel residual or QK-norm); use attnlrp, cp-lrp or grad-input")
+                    + "(parallel residual, QK-norm or a mixture of experts); use attnlrp, cp-lrp or grad-input")
         }
         var r = relevance
         for l in stride(from: architecture.layers - 1, through: stopLayer, by: -1) {
