@@ -5,7 +5,7 @@ import XCTest
 
 /// The forward's blocked attention (`AttentionPath.blocked`, docs/methods.md §0.4) against its
 /// unblocked path on every fixture model (GPT-2, Llama with GQA and three RoPE variants, Mistral
-/// and Qwen2 sliding windows, BERT, ViT). Tolerance: for every compared tensor,
+/// and Qwen2 sliding windows, BERT, RoBERTa, DistilBERT, ViT). Tolerance: for every compared tensor,
 /// max |Δ| ≤ 1e-5 · max |unblocked| (relative to the tensor's scale; fp32 both sides).
 final class BlockedAttentionTests: XCTestCase {
     static let relativeTolerance: Float = 1e-5
@@ -66,7 +66,8 @@ final class BlockedAttentionTests: XCTestCase {
                 try assertSame(blocked, full, "\(name) B=\(blockSize)")
             }
         }
-        XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit"]),
+        XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit",
+                                                        "roberta", "distilbert"]),
                       "fixture families: \(families.sorted())")
     }
 
