@@ -108,13 +108,14 @@ final class FamilyCommandTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
             ["info", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--json"]).stdout.utf8)) as? [String: Any])
         let model = try XCTUnwrap(object["model"] as? [String: Any])
-        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3", "vit"])
+        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "distilbert", "gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3",
+                                                                   "roberta", "vit"])
         XCTAssertEqual(model["headDim"] as? Int, 14)
         XCTAssertTrue((model["block"] as? String)?.contains("QK-norm") ?? false)
         XCTAssertTrue((object["hooks"] as? [String])?.contains("blocks.1.attn.k_norm.hook_scale") ?? false)
         let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/neox-parallel"])
         XCTAssertEqual(text.status, 0)
-        XCTAssertTrue(text.stdout.contains("families     bert, gpt2, gpt_neox, llama, mistral, qwen2, qwen3, vit"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("families     bert, distilbert, gpt2, gpt_neox, llama, mistral, qwen2, qwen3, roberta, vit"), text.stdout)
         XCTAssertTrue(text.stdout.contains("parallel attention and MLP"), text.stdout)
         XCTAssertFalse(text.stdout.contains("hook_resid_mid"), text.stdout)
     }
