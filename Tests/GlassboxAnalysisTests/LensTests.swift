@@ -90,7 +90,7 @@ final class LensTests: XCTestCase {
                 XCTAssertEqual(n, try LogitLens.collect(model, input, site: .resid).final.shape[0], label)
             }
         }
-        XCTAssertEqual(compared, 3 * 12)
+        XCTAssertEqual(compared, 3 * 15)   // 15 cases (roberta-mlm short and padded, distilbert-mlm short), 3 sites each
     }
 
     /// Vilas et al.'s class identifiability (`1 − rank/#classes`) against the reference, and §5.4:
