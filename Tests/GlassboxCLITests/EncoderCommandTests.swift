@@ -118,6 +118,17 @@ final class EncoderCommandTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("--compare"), refused.stderr)
     }
 
+    /// Runs only (exit 0, finite numbers): patching and tracing are not compared with an outside
+    /// implementation on these families.
+    func testPatchAndTraceRun() throws {
+        for (name, clean, corrupted) in [("roberta-mlm", "0,17,4,40,2", "0,18,4,40,2"), ("distilbert-mlm", "2,17,4,40,3", "2,18,4,40,3")] {
+            assertFinite(try json(["patch", "--clean-ids", clean, "--corrupted-ids", corrupted, "--answer-id", "7", "--wrong-id", "9",
+                                   "--sites", "resid,attn,mlp,heads"], name), "\(name) patch")
+            assertFinite(try json(["trace", "--ids", clean, "--noise-span", "1:3", "--samples", "3", "--seed", "5"], name),
+                         "\(name) trace")
+        }
+    }
+
     func testInfoDescribesBothFamilies() throws {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
             ["info", "--model", "Tests/Fixtures/models/distilbert-cls", "--json"]).stdout.utf8)) as? [String: Any])

@@ -792,7 +792,7 @@ final class HostileCatalogueTests: XCTestCase {
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = "t5" }
         }, run: .args(["info", "--model", "m"]),
-             outcomes: fails(1, "model_type 't5' is not supported; supported: bert, gpt2, gpt_neox, llama, mistral, qwen2, qwen3, vit")),
+             outcomes: fails(1, "model_type 't5' is not supported; supported: bert, distilbert, gpt2, gpt_neox, llama, mistral, qwen2, qwen3, roberta, vit")),
         Case(name: "model-type-missing", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = nil }
