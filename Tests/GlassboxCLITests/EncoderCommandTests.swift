@@ -24,27 +24,10 @@ final class EncoderCommandTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(at: out) }
 
     private func json(_ arguments: [String], _ model: String) throws -> [String: Any] {
-        let output = try runGlassbox(arguments + ["--model", "Tests/Fixtures/models/\(model)", "--json", "--out", out.path])
-        XCTAssertEqual(output.status, 0, "\(model) \(arguments): \(output.stderr)")
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(model) \(arguments)")
+        try runGlassboxJSON(arguments, model: model, out: out)
     }
 
-    /// Every number anywhere in a JSON value.
-    private func numbers(_ value: Any) -> [Double] {
-        switch value {
-        case is Bool: []
-        case let n as NSNumber: [n.doubleValue]
-        case let a as [Any]: a.flatMap(numbers)
-        case let o as [String: Any]: o.values.flatMap(numbers)
-        default: []
-        }
-    }
-
-    private func assertFinite(_ object: [String: Any], _ label: String) {
-        let values = numbers(object)
-        XCTAssertFalse(values.isEmpty, label)
-        XCTAssertTrue(values.allSatisfy(\.isFinite), "\(label): non-finite value")
-    }
+    private func assertFinite(_ object: [String: Any], _ label: String) { assertFiniteJSON(object, label) }
 
     func testRelevanceOnMaskedLMAndClassifierTargets() throws {
         for (name, ids) in Self.models {

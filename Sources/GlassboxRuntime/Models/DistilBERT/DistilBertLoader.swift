@@ -23,12 +23,10 @@ enum DistilBertLoader: ArchitectureLoader {
         let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
 
         func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
-            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d], prefixed: prefixed),
-                 bias: try r.tensor(name + ".bias", shape: [d], prefixed: prefixed))
+            try r.layerNorm(name, kind: arch.norm, width: d, prefixed: prefixed)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs], prefixed: prefixed),
-                   layout: .outIn, bias: try r.tensor(name + ".bias", shape: [outputs], prefixed: prefixed))
+            try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
         }
 
         let wordEmbeddings = try r.tensor("embeddings.word_embeddings.weight", shape: [vocab, d])
@@ -42,19 +40,15 @@ enum DistilBertLoader: ArchitectureLoader {
             position: stored ?? SinusoidalPositions.table(positions: arch.contextLength, dim: d),
             tokenType: nil, norm: try norm("embeddings.LayerNorm"))
 
-        var blocks: [BlockWeights] = []
-        for l in 0..<arch.layers {
+        let blocks = try (0..<arch.layers).map { l in
             let p = "transformer.layer.\(l)."
-            blocks.append(BlockWeights(
+            return BlockWeights(
                 ln1: try norm(p + "sa_layer_norm"),
-                attention: AttentionWeights(
-                    query: try linear(p + "attention.q_lin", d, d),
-                    key: try linear(p + "attention.k_lin", d, d),
-                    value: try linear(p + "attention.v_lin", d, d),
-                    output: try linear(p + "attention.out_lin", d, d)),
+                attention: AttentionWeights(query: try linear(p + "attention.q_lin", d, d), key: try linear(p + "attention.k_lin", d, d),
+                                            value: try linear(p + "attention.v_lin", d, d),
+                                            output: try linear(p + "attention.out_lin", d, d)),
                 ln2: try norm(p + "output_layer_norm"),
-                mlp: MLPWeights(input: try linear(p + "ffn.lin1", d, dff), up: nil,
-                                output: try linear(p + "ffn.lin2", dff, d))))
+                mlp: MLPWeights(input: try linear(p + "ffn.lin1", d, dff), up: nil, output: try linear(p + "ffn.lin2", dff, d)))
         }
 
         var pooler: Linear?
