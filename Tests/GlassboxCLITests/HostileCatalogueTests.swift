@@ -796,7 +796,7 @@ final class HostileCatalogueTests: XCTestCase {
         Case(name: "model-type-missing", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = nil }
-        }, run: .args(["info", "--model", "m"]), outcomes: fails(1, "'model_type' is missing; supported: bert, gpt2")),
+        }, run: .args(["info", "--model", "m"]), outcomes: fails(1, "'model_type' is missing; supported: bert, distilbert, gpt2")),
         Case(name: "config-not-json", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.write("m/config.json", "{bad")

@@ -52,6 +52,29 @@ final class EncoderFamilyTests: XCTestCase {
         XCTAssertThrowsError(try m.forward(Array(repeating: 5, count: n + 1)))
     }
 
+    /// Replacing input embedding rows in the batched suffix engine (perturbation curves) keeps the
+    /// positions the ids give, `<pad>` inside the text included: equal to a plain forward whose
+    /// `hook_embed` intervention replaces the same rows (1e-5 of the logits' scale).
+    func testEmbeddingEditsKeepRobertaPositions() throws {
+        let m = try model("roberta-mlm")
+        let ids = [0, 17, 1, 4, 40, 1, 33, 2]
+        let input = ModelInput.tokens(ids, types: nil)
+        let base = try m.suffixBase(input, logitRows: [3, 6])
+        var rng = SplitMix64(seed: 3)
+        let d = m.architecture.dModel
+        let edits = [[1], [3, 6], [7]].map { EmbeddingEdit(positions: $0, rows: rng.tensor([$0.count, d])) }
+        let out = try m.forwardSuffixes(base: base, items: edits.map { SuffixItem(embedding: $0) })
+        for (edit, logits) in zip(edits, out) {
+            let intervention = Interventions(.embed) { _, embed in
+                var e = embed
+                for (i, p) in edit.positions.enumerated() { for j in 0..<d { e[p, j] = edit.rows[i, j] } }
+                return e
+            }
+            let plain = try m.forward(input, interventions: intervention, logitRows: .positions(base.logitRows)).logits!
+            assertClose(logits, plain, tolerance: 1e-5 * max(1, plain.storage.map(abs).max() ?? 0), "rows \(edit.positions)")
+        }
+    }
+
     /// distilbert-sinus stores its fixed table; rebuilding it from the formula gives the same rows
     /// (fp16 storage: 1e-3), and a checkpoint without the table still loads.
     func testSinusoidalPositionsRebuildTheStoredTable() throws {

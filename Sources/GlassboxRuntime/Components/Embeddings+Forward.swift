@@ -59,8 +59,8 @@ extension EmbeddingWeights {
     }
 
     /// RoBERTa's position ids (`create_position_ids_from_input_ids`): `p + cumsum(id ≠ p)` for
-    /// non-pad tokens and `p` for pad tokens, `p` the padding index; without ids (embedding edits,
-    /// suffix runs) `p + 1 + i`, as `transformers` does for `inputs_embeds`.
+    /// non-pad tokens and `p` for pad tokens, `p` the padding index (docs/methods.md §0.6); without
+    /// ids for all `n` rows, `p + 1 + i`, as `transformers` does for `inputs_embeds`.
     static func paddedPositions(ids: [Int], n: Int, paddingIndex p: Int) -> [Int] {
         guard ids.count == n else { return (0..<n).map { p + 1 + $0 } }
         var count = 0
