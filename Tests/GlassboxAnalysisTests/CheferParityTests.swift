@@ -32,6 +32,7 @@ final class CheferParityTests: XCTestCase {
         "bert": ["bert-cls", "bert-odd", "bert-tiny-mlm"],
         "llama": ["llama-gqa", "llama-rope-dynamic", "llama-rope-linear", "llama3-rope", "mistral-swa", "qwen2-swa"],
         "vit": ["vit-odd", "vit-tiny"],
+        "encoders": ["distilbert-cls", "distilbert-mlm", "distilbert-sinus", "roberta-cls", "roberta-mlm", "roberta-odd"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts): `chefer` refuses them with a typed error (`testCheferRefusesFamiliesWithoutRules`).
@@ -68,6 +69,8 @@ final class CheferParityTests: XCTestCase {
     func testBERT() throws { try checkFamily("bert") }
     func testLlamaMistralQwen2() throws { try checkFamily("llama") }
     func testViT() throws { try checkFamily("vit") }
+    /// RoBERTa and DistilBERT: BERT's relprop and rollout on their module names.
+    func testRoBERTaDistilBERT() throws { try checkFamily("encoders") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

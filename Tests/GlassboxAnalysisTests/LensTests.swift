@@ -90,7 +90,7 @@ final class LensTests: XCTestCase {
                 XCTAssertEqual(n, try LogitLens.collect(model, input, site: .resid).final.shape[0], label)
             }
         }
-        XCTAssertEqual(compared, 3 * 15)
+        XCTAssertEqual(compared, 3 * 18)   // 18 cases, 3 sites each
     }
 
     /// Vilas et al.'s class identifiability (`1 − rank/#classes`) against the reference, and §5.4:

@@ -27,7 +27,8 @@ final class RolloutParityTests: XCTestCase {
     func testRolloutAndFlowMatchTheReference() throws {
         let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/analysis")
         let models = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
-        XCTAssertEqual(models, ["bert-cls", "gpt2-odd", "llama-gqa", "mixtral-moe", "neox-parallel", "phi3-longrope", "qwen3-qknorm", "vit-tiny"])
+        XCTAssertEqual(models, ["bert-cls", "distilbert-mlm", "gpt2-odd", "llama-gqa", "mixtral-moe", "neox-parallel", "phi3-longrope",
+                                "qwen3-qknorm", "roberta-cls", "vit-tiny"])
         var flows = 0, variantCases = 0, cornerDiscards = 0
         for name in models {
             let model = try TransformerModel.load(directory: Fixtures.model(name))

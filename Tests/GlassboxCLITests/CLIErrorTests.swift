@@ -41,7 +41,7 @@ final class CLIErrorTests: XCTestCase {
 
     func testUnknownModelTypeListsSupported() throws {
         let folder = try temporaryModel(config: #"{"model_type": "mamba"}"#)
-        try assertFails(["info", "--model", folder.path], status: 1, mentions: "supported: bert, gpt2, gpt_neox, llama, mistral, mixtral, phi3, qwen2, qwen3, vit")
+        try assertFails(["info", "--model", folder.path], status: 1, mentions: "supported: bert, distilbert, gpt2, gpt_neox, llama, mistral, mixtral, phi3, qwen2, qwen3, roberta, vit")
     }
 
     func testInvalidConfigValue() throws {

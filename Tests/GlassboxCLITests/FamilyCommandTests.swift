@@ -20,27 +20,10 @@ final class FamilyCommandTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(at: out) }
 
     private func json(_ arguments: [String], _ model: String) throws -> [String: Any] {
-        let output = try runGlassbox(arguments + ["--model", "Tests/Fixtures/models/\(model)", "--json", "--out", out.path])
-        XCTAssertEqual(output.status, 0, "\(model) \(arguments): \(output.stderr)")
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(model) \(arguments)")
+        try runGlassboxJSON(arguments, model: model, out: out)
     }
 
-    /// Every number anywhere in a JSON value.
-    private func numbers(_ value: Any) -> [Double] {
-        switch value {
-        case is Bool: []
-        case let n as NSNumber: [n.doubleValue]
-        case let a as [Any]: a.flatMap(numbers)
-        case let o as [String: Any]: o.values.flatMap(numbers)
-        default: []
-        }
-    }
-
-    private func assertFinite(_ object: [String: Any], _ label: String) {
-        let values = numbers(object)
-        XCTAssertFalse(values.isEmpty, label)
-        XCTAssertTrue(values.allSatisfy(\.isFinite), "\(label): non-finite value")
-    }
+    private func assertFinite(_ object: [String: Any], _ label: String) { assertFiniteJSON(object, label) }
 
     func testRelevanceMethodsConserveAndMatchTheLibrary() throws {
         let ids = Self.ids.map(String.init).joined(separator: ",")
@@ -118,13 +101,13 @@ final class FamilyCommandTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
             ["info", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--json"]).stdout.utf8)) as? [String: Any])
         let model = try XCTUnwrap(object["model"] as? [String: Any])
-        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "gpt2", "gpt_neox", "llama", "mistral", "mixtral", "phi3", "qwen2", "qwen3", "vit"])
+        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "distilbert", "gpt2", "gpt_neox", "llama", "mistral", "mixtral", "phi3", "qwen2", "qwen3", "roberta", "vit"])
         XCTAssertEqual(model["headDim"] as? Int, 14)
         XCTAssertTrue((model["block"] as? String)?.contains("QK-norm") ?? false)
         XCTAssertTrue((object["hooks"] as? [String])?.contains("blocks.1.attn.k_norm.hook_scale") ?? false)
         let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/neox-parallel"])
         XCTAssertEqual(text.status, 0)
-        XCTAssertTrue(text.stdout.contains("families     bert, gpt2, gpt_neox, llama, mistral, mixtral, phi3, qwen2, qwen3, vit"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("families     bert, distilbert, gpt2, gpt_neox, llama, mistral, mixtral, phi3, qwen2, qwen3, roberta, vit"), text.stdout)
         XCTAssertTrue(text.stdout.contains("parallel attention and MLP"), text.stdout)
         XCTAssertFalse(text.stdout.contains("hook_resid_mid"), text.stdout)
         let moe = try runGlassbox(["info", "--model", "Tests/Fixtures/models/mixtral-moe"])

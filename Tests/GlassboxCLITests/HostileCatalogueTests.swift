@@ -815,11 +815,11 @@ final class HostileCatalogueTests: XCTestCase {
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = "t5" }
         }, run: .args(["info", "--model", "m"]),
-             outcomes: fails(1, "model_type 't5' is not supported; supported: bert, gpt2, gpt_neox, llama, mistral, mixtral, phi3, qwen2, qwen3, vit")),
+             outcomes: fails(1, "model_type 't5' is not supported; supported: bert, distilbert, gpt2, gpt_neox, llama, mistral, mixtral, phi3, qwen2, qwen3, roberta, vit")),
         Case(name: "model-type-missing", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = nil }
-        }, run: .args(["info", "--model", "m"]), outcomes: fails(1, "'model_type' is missing; supported: bert, gpt2")),
+        }, run: .args(["info", "--model", "m"]), outcomes: fails(1, "'model_type' is missing; supported: bert, distilbert, gpt2")),
         Case(name: "config-not-json", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.write("m/config.json", "{bad")

@@ -6,7 +6,7 @@ import XCTest
 /// The forward's blocked attention (`AttentionPath.blocked`, docs/methods.md §0.4) against its
 /// unblocked path on every fixture model (GPT-2, Llama with GQA and three RoPE variants, Mistral
 /// and Qwen2 sliding windows, Phi-3 with LongRoPE and a window of 5, Mixtral's experts with a window
-/// of 6, BERT, ViT). Tolerance: for every compared tensor,
+/// of 6, BERT, RoBERTa, DistilBERT, ViT). Tolerance: for every compared tensor,
 /// max |Δ| ≤ 1e-5 · max |unblocked| (relative to the tensor's scale; fp32 both sides).
 final class BlockedAttentionTests: XCTestCase {
     static let relativeTolerance: Float = 1e-5
@@ -67,7 +67,8 @@ final class BlockedAttentionTests: XCTestCase {
                 try assertSame(blocked, full, "\(name) B=\(blockSize)")
             }
         }
-        XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit", "phi3", "mixtral"]),
+        XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit", "phi3", "mixtral",
+                                                        "roberta", "distilbert"]),
                       "fixture families: \(families.sorted())")
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import GlassboxTensor
 
 /// The embedding tables.
@@ -14,6 +15,9 @@ public struct EmbeddingWeights: Sendable {
     public let patch: Linear?
     /// Vision: the `[CLS]` embedding `[d]`, prepended to the patches.
     public let classToken: Tensor?
+    /// RoBERTa's `padding_idx` (the pad token id): token `i` then takes position row
+    /// `paddingIndex + (non-pad tokens among 0…i)`, a pad token row `paddingIndex`; `nil`: row `i`.
+    public var paddingIndex: Int? = nil
 
     /// Embedding tables from their parts, as listed above (shapes not checked; the loaders
     /// check them against the config).
@@ -82,7 +86,8 @@ public struct BlockWeights: Sendable {
 public struct HeadWeights: Sendable {
     /// Final norm of pre-norm models.
     public let finalNorm: Norm?
-    /// BERT pooler `d → d` (tanh), on the first position.
+    /// BERT pooler `d → d` (tanh), on the first position; also RoBERTa's classifier `dense` and
+    /// DistilBERT's `pre_classifier` (ReLU).
     public let pooler: Linear?
     /// BERT MLM head transform `d → d`, its activation and its LayerNorm.
     public let transform: Linear?
@@ -90,6 +95,28 @@ public struct HeadWeights: Sendable {
     public let transformNorm: Norm?
     /// The output layer: `d → V` (LM / MLM decoder) or `d → labels` (classifier).
     public let unembed: Linear?
+    /// The non-linearity after `pooler`.
+    public var poolerActivation: PoolerActivation = .tanh
+    /// The MLM head's activation when it is not the MLP's (RoBERTa's `lm_head` always uses GELU).
+    public var transformActivation: Activation? = nil
+}
+
+/// The non-linearity of a classifier's pooling layer on the first token.
+public enum PoolerActivation: Sendable, Equatable {
+    /// BERT's pooler and RoBERTa's classification head.
+    case tanh
+    /// DistilBERT's `pre_classifier`.
+    case relu
+
+    /// Applies the function in place to `x` (any shape).
+    public func apply(_ x: inout Tensor) {
+        x.withUnsafeMutableBufferPointer { buf in
+            switch self {
+            case .tanh: for i in buf.indices { buf[i] = tanhf(buf[i]) }
+            case .relu: for i in buf.indices { buf[i] = max(buf[i], 0) }
+            }
+        }
+    }
 }
 
 /// All weights of a model: a read-only view analyses may use.
