@@ -25,6 +25,9 @@ public enum InputLimits {
     /// are cut into windows of this size.
     public static let corpusWindowBytes = 1 << 20
 
+    /// One input line of `glassbox batch`: 16 MiB (a longer line becomes an error record).
+    public static let batchLineBytes = 16 << 20
+
     /// `"16 MiB"`, `"1 KiB"`, `"512 bytes"`.
     public static func describe(bytes: Int) -> String {
         if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }

@@ -9,5 +9,6 @@ struct Bench: ParsableCommand {
         commandName: "glassbox-bench",
         abstract: "Benchmarks of Glassbox against the PyTorch reference on the same machine and thread count.",
         subcommands: [ForwardBenchmark.self, SgemmBenchmark.self, TokenizerBenchmark.self, AtManBenchmark.self,
-                      CorpusScanBenchmark.self, RelevanceBenchmark.self, LoadBenchmark.self, KernelsBenchmark.self, PatchBenchmark.self])
+                      CorpusScanBenchmark.self, RelevanceBenchmark.self, LoadBenchmark.self, KernelsBenchmark.self, PatchBenchmark.self,
+                      BatchBenchmark.self])
 }

@@ -2,8 +2,9 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-/// One relevance explanation (AttnLRP by default) of a GPT-2-small-shaped model at several input
-/// lengths, with peak memory, next to LXT 2.1 on PyTorch at the same thread count.
+/// One relevance explanation (AttnLRP by default) of a GPT-2-small-shaped model (or any GPT-2 /
+/// Llama-family checkpoint, such as the long-input Llama shape) at several input lengths, with peak
+/// memory, next to LXT 2.1 on PyTorch at the same thread count.
 struct RelevanceBenchmark: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "relevance",
@@ -23,7 +24,11 @@ struct RelevanceBenchmark: ParsableCommand {
             load's own peak is printed beside it. Neither process gets environment tuning: Glassbox \
             makes its allocator settings itself at start (AllocatorSettings), as the glassbox CLI \
             does. The default model is written by scripts/bench/make_gpt2_small.py \
-            into .cache/bench/gpt2-small.
+            into .cache/bench/gpt2-small; the long-input Llama shape (8 layers, d 1024, 16/4 heads) \
+            by scripts/bench/make_llama_bench.py --long into .cache/bench/llama-8x1024. The reference's \
+            data size (heap and anonymous mappings) is capped (--reference-memory-limit-mb, RLIMIT_DATA): an LXT explanation that needs more \
+            fails with PyTorch's allocation error, and the line reports that failure and the peak it \
+            reached instead of a time.
             """)
 
     @Option(help: "The model folder.") var model = ".cache/bench/gpt2-small"
@@ -39,6 +44,8 @@ struct RelevanceBenchmark: ParsableCommand {
     var python = ".venv-ref/bin/python"
     @Flag(inversion: .prefixedNo, help: "Run the reference with OMP_WAIT_POLICY=PASSIVE (see AtManBenchmark.passiveOpenMP).")
     var passiveOmp = true
+    @Option(help: "Data-size cap (RLIMIT_DATA) for the reference process in MB; 0 = none.")
+    var referenceMemoryLimitMb = 18_000
     @Flag(help: .hidden) var child = false
 
     func validate() throws {
@@ -66,25 +73,42 @@ struct RelevanceBenchmark: ParsableCommand {
                                          environment: [:])
             defer { ours.stop() }
             var lxt: ServedProcess?
+            var lxtFailure: String?                                  // set once the reference cannot go on
             if python != "none" {
-                lxt = try ServedProcess(executable: python,
-                                        arguments: ["scripts/bench/reference_lrp.py", "--model", model, "--tokens", "\(n)",
-                                                    "--threads", "\(threads)", "--warmup", "\(warmup)",
-                                                    "--logits-to-keep", "\(logitsToKeep)", "--serve"],
-                                        environment: passiveOmp ? AtManBenchmark.passiveOpenMP : [:])
+                do {
+                    lxt = try ServedProcess(executable: python,
+                                            arguments: ["scripts/bench/reference_lrp.py", "--model", model, "--tokens", "\(n)",
+                                                        "--threads", "\(threads)", "--warmup", "\(warmup)",
+                                                        "--logits-to-keep", "\(logitsToKeep)",
+                                                        "--memory-limit-mb", "\(referenceMemoryLimitMb)", "--serve"],
+                                            environment: passiveOmp ? AtManBenchmark.passiveOpenMP : [:])
+                    lxtFailure = lxt.flatMap { failure($0.ready) }
+                } catch {
+                    lxtFailure = "\(error)"                           // exited while loading or warming up
+                }
             }
             defer { lxt?.stop() }
             var mine: [Double] = [], theirs: [Double] = []
             for _ in 0..<repeats {
                 mine.append(try ours.run()["s"] as? Double ?? .nan)
-                if let lxt { theirs.append(try lxt.run()["s"] as? Double ?? .nan) }
+                if let lxt, lxtFailure == nil {
+                    do {
+                        let answer = try lxt.run()
+                        lxtFailure = failure(answer)
+                        if lxtFailure == nil { theirs.append(answer["s"] as? Double ?? .nan) }
+                    } catch {
+                        lxtFailure = "\(error)"                       // killed, or crashed
+                    }
+                }
             }
             let ourSummary = try ours.finish()
             let peak = ourSummary["peak_rss_mb"] as? Double ?? .nan
             print(String(format: "glassbox   %5d tokens: median %.3f s (%@); peak RSS while explaining %.0f MB (model resident %.0f MB, load peak %.0f MB)",
                          n, Timing.median(mine), Self.list(mine), peak, ours.ready["model_rss_mb"] as? Double ?? .nan,
                          ours.ready["load_peak_rss_mb"] as? Double ?? .nan))
-            if let lxt {
+            if let lxtFailure {
+                print(String(format: "lxt        %5d tokens: failed: %@", n, lxtFailure))
+            } else if let lxt {
                 let summary = try lxt.finish()
                 let theirPeak = summary["peak_rss_mb"] as? Double ?? .nan
                 let versions = ["torch", "transformers", "lxt"].compactMap { key in (summary[key] as? String).map { "\(key) \($0)" } }
@@ -97,6 +121,15 @@ struct RelevanceBenchmark: ParsableCommand {
             }
             print("after      \(n) tokens: \(MachineDescription.load)")
         }
+    }
+
+    /// The reference's failure as one line (its message and the peak memory it had reached), or
+    /// `nil` when `answer` carries no error.
+    private func failure(_ answer: [String: Any]) -> String? {
+        guard let error = answer["error"] as? String else { return nil }
+        let peak = answer["peak_rss_mb"] as? Double ?? .nan
+        return String(format: "%@ (peak RSS %.0f MB when it failed; data size capped at %d MB)", error, peak,
+                      referenceMemoryLimitMb)
     }
 
     private static func list(_ values: [Double]) -> String {

@@ -1,4 +1,5 @@
 import Foundation
+import Glassbox
 
 /// Output helpers: results on stdout, messages on stderr (so `--json` stdout stays one object).
 ///
@@ -17,6 +18,13 @@ enum Console {
     /// Text on stderr as is (progress lines end with `\r`); a failed write is ignored.
     static func writeError(_ text: String) {
         StandardStreams.writeError(text)
+    }
+
+    /// A progress bar on stderr (see `AtMan.stderrProgress`), or nothing for an input of
+    /// `glassbox batch`, which draws one bar for the whole batch.
+    static func progress(label: String) -> @Sendable (Int, Int) -> Void {
+        if BatchMode.active { return { _, _ in } }
+        return AtMan.stderrProgress(label: label)
     }
 
     /// Bytes on stdout.
@@ -47,4 +55,10 @@ enum Console {
         error("cannot write the output to standard output\(reason)")
         exit(1)
     }
+}
+
+/// Whether the current thread computes an input of `glassbox batch` (bound per worker with
+/// `BatchMode.$active.withValue(true)`): per-input progress bars are then left out.
+enum BatchMode {
+    @TaskLocal static var active = false
 }

@@ -49,7 +49,6 @@ struct EvaluateCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try modelOptions.load(image: images != nil)
-        let model = loaded.model, arch = model.architecture
         let sources: [EvaluationSource]
         if let prompts {
             sources = try EvaluationInputs.read(prompts: prompts, limit: limit)
@@ -59,6 +58,33 @@ struct EvaluateCommand: ParsableCommand {
             guard let text, !text.isEmpty else { throw CLIError.emptyInput }
             sources = [EvaluationSource(text: text, origin: "the prompt")]
         }
+        let (object, report, similarity) = try evaluate(loaded, sources: sources)
+        let arch = loaded.model.architecture
+        let url = try PictureOutput.url(out, defaultName: "evaluate-\(PictureOutput.slug(loaded.spec))")
+        let output = OutputTransaction()
+        let picture = try output.render(try EvaluationFigure.figure(object), to: url)
+        for warning in picture.warnings { Console.note("warning: \(warning)") }
+        if json {
+            try output.commitJSON(object, picture: url)
+            return
+        }
+        let explainsTokens = !similarity && arch.head.predictsTokens
+        let count = report.inputs.count
+        let kind = (arch.image != nil ? "image" : "input") + (count == 1 ? "" : "s")
+        let what = similarity ? "the similarity of \(count) pair\(count == 1 ? "" : "s")" : "\(count) \(kind)"
+        let position = explainsTokens ? (includeTargetPosition ? ", explained position removable" : ", explained position kept") : ""
+        let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
+            + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"
+        print(report.table(header: header))
+        print("picture: \(url.path)")
+        try output.commit()
+    }
+
+    /// The evaluation of `sources` on `loaded`: the `--json` object (also what `glassbox batch`
+    /// writes per input, one source each), the report, and whether a similarity was evaluated.
+    func evaluate(_ loaded: LoadedModel, sources: [EvaluationSource]) throws
+        -> (object: [String: Any], report: EvaluationReport, similarity: Bool) {
+        let model = loaded.model, arch = model.architecture
         let similarity = compare != nil || sources.contains { $0.compare != nil }
         if arch.head == .none && !similarity {
             throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; evaluate a similarity with --compare TEXT (or \"compare\" in JSONL)")
@@ -73,7 +99,7 @@ struct EvaluateCommand: ParsableCommand {
         var report = EvaluationReport(methods: (chosen.map(\.rawValue) + ["random"]).map { EvaluationReport.MethodResult(name: $0) },
                                       steps: steps, baseline: arch.image == nil ? parsedBaseline.description : "mean-pixel")
         if similarity { report.quantity = "similarity" }
-        let progress = AtMan.stderrProgress(label: "evaluate")
+        let progress = Console.progress(label: "evaluate")
         var kept: [EvaluationItem] = []
         for (index, source) in sources.enumerated() {
             progress(index, sources.count)
@@ -99,7 +125,7 @@ struct EvaluateCommand: ParsableCommand {
         progress(sources.count, sources.count)
         guard !report.inputs.isEmpty else { throw EvaluationProblem.noInputLeft }
         if randomization > 0 {
-            let check = AtMan.stderrProgress(label: "randomisation")
+            let check = Console.progress(label: "randomisation")
             report.randomization = try RandomizationCheck.run(model, methods: chosen.map(\.rawValue), inputs: kept.count,
                                                               progress: { check($0, $1) }) { m, name, i in
                 let scores = try kept[i].scores(EvaluatedMethod(rawValue: name)!, model: m)
@@ -115,23 +141,7 @@ struct EvaluateCommand: ParsableCommand {
         ]
         let object = report.json(model: loaded.jsonDescription, protocolInfo: protocolInfo)
         try JSONOutput.check(object)
-        let url = try PictureOutput.url(out, defaultName: "evaluate-\(PictureOutput.slug(loaded.spec))")
-        let output = OutputTransaction()
-        let picture = try output.render(try EvaluationFigure.figure(object), to: url)
-        for warning in picture.warnings { Console.note("warning: \(warning)") }
-        if json {
-            try output.commitJSON(object, picture: url)
-            return
-        }
-        let count = report.inputs.count
-        let kind = (arch.image != nil ? "image" : "input") + (count == 1 ? "" : "s")
-        let what = similarity ? "the similarity of \(count) pair\(count == 1 ? "" : "s")" : "\(count) \(kind)"
-        let position = explainsTokens ? (includeTargetPosition ? ", explained position removable" : ", explained position kept") : ""
-        let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
-            + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"
-        print(report.table(header: header))
-        print("picture: \(url.path)")
-        try output.commit()
+        return (object, report, similarity)
     }
 
     private func describe(_ item: EvaluationItem, source: EvaluationSource, original: TargetReading) -> [String: Any] {

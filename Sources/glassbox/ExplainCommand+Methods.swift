@@ -29,7 +29,7 @@ extension ExplainCommand {
         var options = AtMan.Options()
         if let factor { options.factor = factor }
         if noConceptual { options.kappa = nil } else if let kappa { options.kappa = kappa }
-        if prepared.count >= 32 { options.progress = AtMan.stderrProgress() }
+        if prepared.count >= 32 { options.progress = Console.progress(label: "atman") }
         let hint = (granularity ?? .token) == .sentence || prepared.prompt == nil ? nil
             : "--granularity sentence suppresses whole sentences, one pass each"
         options.estimate = { passes, perPass in

@@ -90,6 +90,15 @@ struct ExplainCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try modelOptions.load(image: input.image != nil)
+        let record = try explanation(loaded)
+        let latents = method.givesLatentRelevance ? LatentPictures(heads: heads, neurons: neurons) : LatentPictures()
+        try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top,
+                                   latents: latents)
+    }
+
+    /// The explanation of this command's input on `loaded`: what `--json` prints and the
+    /// pictures draw (also what `glassbox batch` writes per input).
+    func explanation(_ loaded: LoadedModel) throws -> ExplanationRecord {
         let model = loaded.model
         let arch = model.architecture
         try checkUsage(arch)
@@ -107,10 +116,9 @@ struct ExplainCommand: ParsableCommand {
         switch method {
         case .atman:
             let (result, groups) = try atman(loaded, prepared, target)
-            let record = (granularity ?? .token) == .token
+            return (granularity ?? .token) == .token
                 ? try builder.record(result.scores, words: words)
                 : try builder.record(result.scores, groups: groups, groupScores: result.groupScores.map(Double.init))
-            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top)
         case .rollout:
             scores = try AttentionRollout.explain(model, prepared.modelInput, position: target.position, options: rollout, force: force)
         case .flow:
@@ -124,16 +132,14 @@ struct ExplainCommand: ParsableCommand {
         case .attnlrp, .cpLRP, .gradInput:
             let objective = try GradientObjective(seed: seed, target: target, comparison: comparison, modelType: arch.modelType)
             let result = try relevance(model, prepared, objective)
-            let record = try builder.record(
+            return try builder.record(
                 result.tokenScores(image: arch.image), words: words,
                 heads: (0..<result.heads.shape[0]).map { l in result.heads.row(l).storage.map(Double.init) },
                 neurons: neurons ? NeuronRanking.top(result, count: neuronCount ?? 20) : nil,
                 positionRelevance: result.positions.map { Double($0.reduce(0, +)) },
                 parameters: objective.parameters.merging(["value": "\(result.target.value)"]) { a, _ in a })
-            return try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top, latents: LatentPictures(heads: heads, neurons: neurons))
         }
-        let record = try builder.record(scores, words: words, parameters: parameters)
-        try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top)
+        return try builder.record(scores, words: words, parameters: parameters)
     }
 }
 

@@ -32,7 +32,7 @@ struct InfoCommand: ParsableCommand {
             object["head"] = arch.head.summary
             object["norm"] = "\(arch.placement)-\(arch.norm.name)"
             object["activation"] = arch.activation.rawValue
-            object["positions"] = arch.position.summary + arch.windowSummary
+            object["positions"] = Self.positionSummary(model)
             object["block"] = Self.blockSummary(model)
             object["supportedModelTypes"] = ModelRegistry.supportedModelTypes
             if let image = arch.image {
@@ -54,7 +54,7 @@ struct InfoCommand: ParsableCommand {
             arch.image.map { ("input", "image \($0.height)×\($0.width)×\($0.channels), \($0.patchSize)×\($0.patchSize) patches in a \($0.gridRows)×\($0.gridColumns) grid after [CLS]") }
                 ?? ("vocabulary", "\(arch.vocabSize)"),
             ("context", "\(arch.contextLength) positions"),
-            ("positions", arch.position.summary + arch.windowSummary),
+            ("positions", Self.positionSummary(model)),
             ("head", arch.head.summary),
             ("parameters", Self.formatCount(parameters)),
             ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk, F32 in memory"),
@@ -66,6 +66,13 @@ struct InfoCommand: ParsableCommand {
         for name in hooks where !(name.hasPrefix("blocks.") && !name.hasPrefix("blocks.0.")) {
             print("  " + name)
         }
+    }
+
+    /// The position scheme, with RoBERTa's offset after the padding index (docs/methods.md §0.6).
+    static func positionSummary(_ model: TransformerModel) -> String {
+        let arch = model.architecture
+        let padding = model.weights.embeddings.paddingIndex.map { ", counted after pad_token_id \($0)" } ?? ""
+        return arch.position.summary + padding + arch.windowSummary
     }
 
     /// How a block combines its parts: sequential or parallel residual, and QK-norm, norms after
@@ -85,6 +92,9 @@ struct InfoCommand: ParsableCommand {
         }
         if let cap = arch.attentionSoftCap { parts.append("scores soft-capped at \(cap)") }
         if let cap = arch.finalSoftCap { parts.append("logits soft-capped at \(cap)") }
+        if let experts = arch.experts {
+            parts.append("sparse mixture of \(experts.count) gated-MLP experts, top-\(experts.topK) routing (softmax, top-k, renormalised)")
+        }
         return parts.joined(separator: "; ")
     }
 
@@ -116,6 +126,7 @@ extension PositionKind {
             case .linear(let f): ", linear scaling ×\(f)"
             case .dynamic(let f): ", dynamic NTK scaling ×\(f)"
             case .llama3(let f, _, _, let original): ", llama3 scaling ×\(f) from \(original)"
+            case .longrope(_, _, let original, let f): ", LongRoPE from \(original), attention factor \(f)"
             }
             return "rotary (\(rope.dimensions) dims, θ \(rope.base)\(scaling))"
         }

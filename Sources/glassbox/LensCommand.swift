@@ -25,29 +25,9 @@ struct LensCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try modelOptions.load(image: input.image != nil)
-        let arch = loaded.model.architecture
-        let prepared = try PreparedInput.prepare(loaded, input: input)
-        let texts: [String]? = arch.vocabSize > 0 ? (0..<arch.vocabSize).map(loaded.text) : nil
-        let result = try LogitLens.run(loaded.model, prepared.modelInput, options: LogitLens.Options(
-            site: site.site, topK: topK, target: targetId.map { .id($0) } ?? .finalTop, tokenTexts: texts))
-        let name = PictureOutput.slug(loaded.spec)
-        let url = try PictureOutput.url(out, defaultName: "lens-\(site.rawValue)-\(name)")
+        let (object, result) = try lens(loaded)
+        let url = try PictureOutput.url(out, defaultName: "lens-\(site.rawValue)-\(PictureOutput.slug(loaded.spec))")
         let label = { (s: TokenScore) in s.text ?? "<\(s.id)>" }
-        let object: [String: Any] = [
-            "glassbox": GlassboxVersion.string, "command": "lens", "model": loaded.jsonDescription,
-            "site": site.rawValue, "readout": result.readoutDescription, "approximate": result.approximate,
-            "tokens": prepared.jsonTokens,
-            "target": targetId.map { ["id": $0, "text": loaded.text($0)] as [String: Any] } ?? ["id": NSNull(), "text": "final prediction"],
-            "rows": result.rows.map { row in
-                ["label": row.label, "positions": row.cells.map { cell in
-                    ["position": cell.position,
-                     "top": cell.top.map { ["id": $0.id, "text": label($0), "prob": Double($0.prob ?? 0)] as [String: Any] },
-                     "targetRank": cell.targetRank.map { $0 as Any } ?? NSNull(),
-                     "targetProb": cell.targetProb.map { Double($0) as Any } ?? NSNull(),
-                     "kl": Double(cell.kl)] as [String: Any]
-                }] as [String: Any]
-            },
-        ]
         let output = OutputTransaction()
         let report = try output.render(try ResultFigures.lens(object), to: url)
         for warning in report.warnings { Console.note("warning: \(warning)") }
@@ -64,6 +44,33 @@ struct LensCommand: ParsableCommand {
         }
         print("picture: \(url.path)")
         try output.commit()
+    }
+
+    /// The lens of this command's input on `loaded`: the `--json` object (also what
+    /// `glassbox batch` writes per input) and the result it was made from.
+    func lens(_ loaded: LoadedModel) throws -> (object: [String: Any], result: LogitLensResult) {
+        let arch = loaded.model.architecture
+        let prepared = try PreparedInput.prepare(loaded, input: input)
+        let texts: [String]? = arch.vocabSize > 0 ? (0..<arch.vocabSize).map(loaded.text) : nil
+        let result = try LogitLens.run(loaded.model, prepared.modelInput, options: LogitLens.Options(
+            site: site.site, topK: topK, target: targetId.map { .id($0) } ?? .finalTop, tokenTexts: texts))
+        let label = { (s: TokenScore) in s.text ?? "<\(s.id)>" }
+        let object: [String: Any] = [
+            "glassbox": GlassboxVersion.string, "command": "lens", "model": loaded.jsonDescription,
+            "site": site.rawValue, "readout": result.readoutDescription, "approximate": result.approximate,
+            "tokens": prepared.jsonTokens,
+            "target": targetId.map { ["id": $0, "text": loaded.text($0)] as [String: Any] } ?? ["id": NSNull(), "text": "final prediction"],
+            "rows": result.rows.map { row in
+                ["label": row.label, "positions": row.cells.map { cell in
+                    ["position": cell.position,
+                     "top": cell.top.map { ["id": $0.id, "text": label($0), "prob": Double($0.prob ?? 0)] as [String: Any] },
+                     "targetRank": cell.targetRank.map { $0 as Any } ?? NSNull(),
+                     "targetProb": cell.targetProb.map { Double($0) as Any } ?? NSNull(),
+                     "kl": Double(cell.kl)] as [String: Any]
+                }] as [String: Any]
+            },
+        ]
+        return (object, result)
     }
 }
 

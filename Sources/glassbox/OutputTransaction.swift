@@ -46,7 +46,7 @@ final class OutputTransaction {
         var replaced: [(destination: URL, backup: URL?)] = []
         do {
             for (temporary, destination) in staged {
-                try Self.checkDestination(destination)
+                try Self.checkDestination(destination, picture: false)
                 var backup: URL?
                 if FileManager.default.fileExists(atPath: destination.path) {
                     let name = Self.temporaryName(for: destination, kind: "old")
@@ -77,10 +77,19 @@ final class OutputTransaction {
         staged = []
     }
 
+    /// A hidden temporary name beside `destination` for a file the caller writes itself (a
+    /// merged JSONL file), put in place by `commit()` like the pictures.
+    func stage(_ destination: URL) throws -> URL {
+        try Self.checkDestination(destination, picture: false)
+        let temporary = Self.temporaryName(for: destination, kind: "new")
+        staged.append((temporary, destination))
+        return temporary
+    }
+
     /// What makes a destination impossible before anything is drawn: a missing or read-only
-    /// folder, a folder in the file's place, an unknown extension.
-    static func checkDestination(_ url: URL) throws {
-        _ = try OutputFormat(path: url.path)
+    /// folder, a folder in the file's place, an unknown extension (of a picture).
+    static func checkDestination(_ url: URL, picture: Bool = true) throws {
+        if picture { _ = try OutputFormat(path: url.path) }
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {

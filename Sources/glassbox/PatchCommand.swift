@@ -34,6 +34,24 @@ struct PatchCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try modelOptions.load()
+        let patching = try patch(loaded)
+        let object = patching.object
+        let url = try PictureOutput.url(out, defaultName: "patch-\(PictureOutput.slug(loaded.spec))")
+        let output = OutputTransaction()
+        let report = try output.render(try PatchFigures.figure(object), to: url)
+        for warning in report.warnings { Console.note("warning: \(warning)") }
+        if json {
+            try output.commitJSON(object, picture: url)
+            return
+        }
+        print(PatchJSON.summary(patching.result, texts: patching.texts))
+        print("picture: \(url.path)")
+        try output.commit()
+    }
+
+    /// The patching run of this command's inputs on `loaded`: the `--json` object (also what
+    /// `glassbox batch` writes per input), the result and the answer texts.
+    func patch(_ loaded: LoadedModel) throws -> (object: [String: Any], result: PatchingResult, texts: [Int: String]) {
         let (clean, corrupted) = try inputs.prepare(loaded)
         let (metric, position, texts) = try answer.resolve(loaded, clean: clean, corrupted: corrupted)
         var options = PatchingOptions(metric: metric)
@@ -45,7 +63,7 @@ struct PatchCommand: ParsableCommand {
         }
         options.position = position
         options.tokenTypes = clean.types
-        options.progress = AtMan.stderrProgress(label: "patch")
+        options.progress = Console.progress(label: "patch")
         let result: PatchingResult
         switch method {
         case .exact:
@@ -58,17 +76,7 @@ struct PatchCommand: ParsableCommand {
                                                  attribution: atp)
         }
         let object = PatchJSON.object(result, loaded: loaded, clean: clean, corrupted: corrupted, texts: texts)
-        let url = try PictureOutput.url(out, defaultName: "patch-\(PictureOutput.slug(loaded.spec))")
-        let output = OutputTransaction()
-        let report = try output.render(try PatchFigures.figure(object), to: url)
-        for warning in report.warnings { Console.note("warning: \(warning)") }
-        if json {
-            try output.commitJSON(object, picture: url)
-            return
-        }
-        print(PatchJSON.summary(result, texts: texts))
-        print("picture: \(url.path)")
-        try output.commit()
+        return (object, result, texts)
     }
 }
 

@@ -66,7 +66,7 @@ struct PathCommand: ParsableCommand {
         var options = PatchingOptions(metric: metric)
         options.position = position
         options.tokenTypes = clean.types
-        options.progress = AtMan.stderrProgress(label: "path")
+        options.progress = Console.progress(label: "path")
         let senderHeads = try senders.map(Self.senders)
         let receiverList = try Self.receivers(receivers)
         let result = try PathPatching.run(loaded.model, clean: clean.ids, corrupted: corrupted.ids, senders: senderHeads,

@@ -38,6 +38,33 @@ struct PredictCommand: ParsableCommand {
 
     func run() throws {
         let loaded = try modelOptions.load(image: input.image != nil)
+        let prediction = try predict(loaded)
+        if json {
+            try Console.json(prediction.object)
+            return
+        }
+        let arch = loaded.model.architecture
+        let what = switch arch.head {
+        case .languageModel: "next token after position \(prediction.position)"
+        case .maskedLanguageModel: "masked token at position \(prediction.position)"
+        default: "class"
+        }
+        let prepared = prediction.prepared
+        print("model  \(loaded.directory.url.path) (\(arch.modelType), \(arch.layers) layers, d \(arch.dModel))")
+        print(prepared.imagePath.map { "input  \($0)" }
+              ?? "input  \(prepared.ids.count) tokens: " + prepared.texts.map(\.debugDescription).joined(separator: " "))
+        print("top \(prediction.top.count) predictions for the \(what):")
+        print("rank  id      logit      prob    text")
+        for (rank, entry) in prediction.top.enumerated() {
+            print(String(format: "%4d  %-6d  %9.4f  %7.4f  ", rank + 1, entry.index, entry.logit, entry.probability)
+                  + prediction.label(entry.index).debugDescription)
+        }
+        if logits { print("logits " + prediction.logitRow.map { String(format: "%.6g", $0) }.joined(separator: " ")) }
+    }
+
+    /// The top predictions for this command's input on `loaded`, and the `--json` object
+    /// (also what `glassbox batch` writes per input).
+    func predict(_ loaded: LoadedModel) throws -> Prediction {
         let model = loaded.model
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let ids = prepared.ids
@@ -60,34 +87,28 @@ struct PredictCommand: ParsableCommand {
         let top = TopK.softmaxTop(logitRow, k: topK)
         let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
         let label = { (id: Int) in labels?[id] ?? loaded.text(id) }
+        var object: [String: Any] = [
+            "glassbox": GlassboxVersion.string, "command": "predict", "model": loaded.jsonDescription,
+            "tokens": prepared.jsonTokens,
+            "position": arch.head.predictsTokens ? target : 0,
+            "top": top.map { ["id": $0.index, "text": label($0.index), "logit": Double($0.logit),
+                              "prob": Double($0.probability)] as [String: Any] },
+        ]
+        if logits { object["logits"] = logitRow.map { Double($0) } }
+        return Prediction(object: object, prepared: prepared, position: target, top: top, logitRow: logitRow, label: label)
+    }
 
-        if json {
-            var object: [String: Any] = [
-                "glassbox": GlassboxVersion.string, "command": "predict", "model": loaded.jsonDescription,
-                "tokens": prepared.jsonTokens,
-                "position": arch.head.predictsTokens ? target : 0,
-                "top": top.map { ["id": $0.index, "text": label($0.index), "logit": Double($0.logit),
-                                  "prob": Double($0.probability)] as [String: Any] },
-            ]
-            if logits { object["logits"] = logitRow.map { Double($0) } }
-            try Console.json(object)
-            return
-        }
-        let what = switch arch.head {
-        case .languageModel: "next token after position \(target)"
-        case .maskedLanguageModel: "masked token at position \(target)"
-        default: "class"
-        }
-        print("model  \(loaded.directory.url.path) (\(arch.modelType), \(arch.layers) layers, d \(arch.dModel))")
-        print(prepared.imagePath.map { "input  \($0)" }
-              ?? "input  \(ids.count) tokens: " + prepared.texts.map(\.debugDescription).joined(separator: " "))
-        print("top \(top.count) predictions for the \(what):")
-        print("rank  id      logit      prob    text")
-        for (rank, entry) in top.enumerated() {
-            print(String(format: "%4d  %-6d  %9.4f  %7.4f  ", rank + 1, entry.index, entry.logit, entry.probability)
-                  + label(entry.index).debugDescription)
-        }
-        if logits { print("logits " + logitRow.map { String(format: "%.6g", $0) }.joined(separator: " ")) }
+    /// What `predict` computed: the JSON object and what the table shows.
+    struct Prediction {
+        let object: [String: Any]
+        let prepared: PreparedInput
+        /// The predicted position.
+        let position: Int
+        let top: [TopK.Entry]
+        /// The logits of the predicted position (`[V]` or `[labels]`).
+        let logitRow: [Float]
+        /// An id's display text (the class label for classifiers).
+        let label: (Int) -> String
     }
 
     /// The position whose prediction is shown.

@@ -60,7 +60,7 @@ struct TraceCommand: ParsableCommand {
             guard ids.count == 1 else { throw TargetProblem.notOneToken(answer, pieces: ids.map(loaded.text), option: "--answer") }
             options.answer = ids[0]
         }
-        options.progress = AtMan.stderrProgress(label: "trace")
+        options.progress = Console.progress(label: "trace")
         let result = try CausalTracing.run(loaded.model, ids: prepared.ids, options: options)
         let object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "trace", "model": loaded.jsonDescription,

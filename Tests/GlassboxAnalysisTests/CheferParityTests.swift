@@ -32,15 +32,17 @@ final class CheferParityTests: XCTestCase {
         "bert": ["bert-cls", "bert-odd", "bert-tiny-mlm"],
         "llama": ["llama-gqa", "llama-rope-dynamic", "llama-rope-linear", "llama3-rope", "mistral-swa", "qwen2-swa"],
         "vit": ["vit-odd", "vit-tiny"],
+        "encoders": ["distilbert-cls", "distilbert-mlm", "distilbert-sinus", "roberta-cls", "roberta-mlm", "roberta-odd"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
-    /// norms on the branch outputs, soft-capped scores): `chefer` refuses them with a typed error
-    /// (`testCheferRefusesFamiliesWithoutRules`).
-    static let notDefined = ["gemma2-softcap", "gemma3-text", "neox-parallel", "olmo2-postnorm", "qwen3-qknorm"]
+    /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
+    /// typed error (`testCheferRefusesFamiliesWithoutRules`).
+    static let notDefined = ["neox-parallel", "qwen3-qknorm", "mixtral-moe", "gemma2-softcap", "gemma3-text", "olmo2-postnorm"]
     /// Fixture models Chefer runs on (sequential GPT-NeoX: GPT-2's block with rotary queries and
-    /// keys; Gemma: Llama's block with (1 + w) norms) but that have no reference from the authors'
-    /// code yet: unverified, listed so that the completeness check stays exact.
-    static let unreferenced = ["gemma-tiny", "neox-sequential"]
+    /// keys; Phi-3: Llama's block with partial LongRoPE; Gemma: Llama's block with (1 + w) norms) but
+    /// that have no reference from the authors' code yet: unverified, listed so that the completeness
+    /// check stays exact.
+    static let unreferenced = ["neox-sequential", "phi3-longrope", "gemma-tiny"]
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
@@ -69,6 +71,8 @@ final class CheferParityTests: XCTestCase {
     func testBERT() throws { try checkFamily("bert") }
     func testLlamaMistralQwen2() throws { try checkFamily("llama") }
     func testViT() throws { try checkFamily("vit") }
+    /// RoBERTa and DistilBERT: BERT's relprop and rollout on their module names.
+    func testRoBERTaDistilBERT() throws { try checkFamily("encoders") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

@@ -59,7 +59,7 @@ final class LensAttributionTests: XCTestCase {
                 compared += 1
             }
         }
-        XCTAssertEqual(compared, 11)   // gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm,
+        XCTAssertEqual(compared, 14)   // gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm, phi3-longrope ×2, mixtral-moe,
                                        // gemma-tiny (Gemma 2, 3 and OLMo 2 refuse DLA: post-branch norms)
     }
 

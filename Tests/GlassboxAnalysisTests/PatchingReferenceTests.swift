@@ -7,12 +7,12 @@ import GlassboxTestSupport
 import XCTest
 
 /// Activation patching against plain PyTorch: scripts/fixtures/generate_patching.py patches the
-/// Hugging Face modules of the GPT-2, Llama (GQA, RoPE) and BERT masked-LM fixtures with forward
+/// Hugging Face modules of the GPT-2, Llama (GQA, RoPE), BERT masked-LM, Phi-3 (fused projections) and Mixtral (experts) fixtures with forward
 /// hooks (no Glassbox code) and records the raw metric of every patched run; Glassbox's batched
 /// engine must match every map within 1e-4 · max(1, |M_clean|, |M_corrupted|), and so must the
 /// unpatched metrics. Every tensor the test expects must be in the file (a missing one fails).
 final class PatchingReferenceTests: XCTestCase {
-    static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm"]
+    static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "phi3-longrope", "mixtral-moe"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 
@@ -107,7 +107,8 @@ final class PatchingReferenceTests: XCTestCase {
             let scale = max(1, abs(try tensor("clean.logit_diff").storage[0]), abs(try tensor("corrupted.logit_diff").storage[0]))
             let cases: [(String, [PathPatching.Head], [PathPatching.Receiver])] = [
                 ("heads", [.init(layer: 0, head: 1), .init(layer: 0, head: 2)],
-                 [.head(layer: 1, head: 0, input: .q), .head(layer: 1, head: 3, input: .k), .head(layer: 1, head: 2, input: .v)]),
+                 [.head(layer: 1, head: 0, input: .q), .head(layer: 1, head: min(3, model.architecture.heads - 1), input: .k),
+                  .head(layer: 1, head: 2, input: .v)]),   // head 3, or the last head of a 3-head model (phi3-longrope)
                 ("resid", [.init(layer: 0, head: 0)], [.residual]),
             ]
             for (label, senders, receivers) in cases {

@@ -96,9 +96,11 @@ final class ProjectionTests: XCTestCase {
             let model = try LensFixtures.model(name)
             let reference = try LensFixtures.params(name)
             let last = model.architecture.layers - 1
-            let values = try ParameterProjection.ffnValues(model, layer: last, k: 10)
-            let keys = try (0..<model.architecture.dFF).map { try ParameterProjection.ffnKeys(model, layer: 0, neuron: $0, k: 10)[0] }
-            for (label, got, prefix) in [("value", values, "value_top"), ("key", keys, "key_top")] {
+            let mixture = model.architecture.experts != nil              // no single FFN: refused
+            if mixture { XCTAssertThrowsError(try ParameterProjection.ffnValues(model, layer: last, k: 10), name) }
+            let values = mixture ? [] : try ParameterProjection.ffnValues(model, layer: last, k: 10)
+            let keys = mixture ? [] : try (0..<model.architecture.dFF).map { try ParameterProjection.ffnKeys(model, layer: 0, neuron: $0, k: 10)[0] }
+            for (label, got, prefix) in [("value", values, "value_top"), ("key", keys, "key_top")] where !mixture {
                 let ids = try reference.tensor("\(prefix)_ids"), scores = try reference.tensor("\(prefix)_scores")
                 for (i, projection) in got.enumerated() {
                     LensFixtures.assertRanking(projection.top.map(\.id), projection.top.map(\.score),

@@ -11,9 +11,10 @@ import XCTest
 /// zero relevance after the explained position.
 final class RelevanceConservationTests: XCTestCase {
     /// Σ_t R_token = target logit for CP-LRP on the bias-free Llama-style fixtures (RMSNorm, GQA,
-    /// RoPE variants, sliding windows; no biases anywhere), ≤ 1e-5 relative in fp32.
+    /// RoPE variants, sliding windows, Phi-3's fused projections and LongRoPE, Mixtral's experts with
+    /// the routing weights detached; no biases anywhere), ≤ 1e-5 relative in fp32.
     func testCPLRPConservesExactlyOnBiasFreeLlamaModels() throws {
-        for name in ["llama-gqa", "llama-rope-dynamic", "llama3-rope", "mistral-swa"] {
+        for name in ["llama-gqa", "llama-rope-dynamic", "llama3-rope", "mistral-swa", "phi3-longrope", "mixtral-moe"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             for (caseName, file) in try Fixtures.goldenCases(name) {
                 let ids = try Golden(url: file).inputIDs
@@ -70,7 +71,7 @@ final class RelevanceConservationTests: XCTestCase {
     /// Switching AttnLRP's modifications off one by one: each switch changes the result, and with all
     /// of them off the sweep is plain gradient × input.
     func testSwitchingEveryRuleOffGivesGradientTimesInput() throws {
-        for name in ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm"] {
+        for name in ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "mixtral-moe"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let ids = try Fixtures.golden(name, "full").inputIDs
             let input = ModelInput.tokens(ids, types: nil)
@@ -108,7 +109,7 @@ final class RelevanceConservationTests: XCTestCase {
     /// Causal models: relevance of every position after the explained one is exactly 0 (tokens,
     /// positions, and the residual stream at every layer), for all three methods.
     func testPositionsAfterTheExplainedOneGetExactlyZero() throws {
-        for name in ["gpt2-tiny", "llama-gqa", "mistral-swa", "qwen2-swa"] {
+        for name in ["gpt2-tiny", "llama-gqa", "mistral-swa", "qwen2-swa", "phi3-longrope", "mixtral-moe"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let ids = try Fixtures.golden(name, "full").inputIDs
             let p = ids.count / 2

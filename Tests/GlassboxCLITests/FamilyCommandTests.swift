@@ -4,14 +4,15 @@ import GlassboxTestSupport
 import XCTest
 
 /// Every analysis command end to end on the GPT-NeoX (parallel and sequential residual), Qwen3
-/// (QK-norm), Gemma 1–3 (sandwich norms, soft-caps, sliding windows) and OLMo 2 (branch-output
-/// norms, whole-projection QK-norm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
+/// (QK-norm), Phi-3 (fused projections, LongRoPE), Mixtral (sparse mixture of experts), Gemma 1–3
+/// (sandwich norms, soft-caps, sliding windows) and OLMo 2 (branch-output norms, whole-projection
+/// QK-norm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
 /// to the library's, and conservation where the method conserves (AttnLRP, CP-LRP: inputs + biases +
 /// softmax + Gamma = the explained logit; docs/methods.md §2). Agreement with LXT
 /// is RelevanceParityTests'; every hook point against transformers is GoldenTests'.
 final class FamilyCommandTests: XCTestCase {
-    static let models = ["neox-parallel", "neox-sequential", "qwen3-qknorm", "gemma-tiny", "gemma2-softcap", "gemma3-text",
-                         "olmo2-postnorm"]
+    static let models = ["neox-parallel", "neox-sequential", "qwen3-qknorm", "phi3-longrope", "mixtral-moe", "gemma-tiny",
+                         "gemma2-softcap", "gemma3-text", "olmo2-postnorm"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 
@@ -22,27 +23,10 @@ final class FamilyCommandTests: XCTestCase {
     override func tearDown() { try? FileManager.default.removeItem(at: out) }
 
     private func json(_ arguments: [String], _ model: String) throws -> [String: Any] {
-        let output = try runGlassbox(arguments + ["--model", "Tests/Fixtures/models/\(model)", "--json", "--out", out.path])
-        XCTAssertEqual(output.status, 0, "\(model) \(arguments): \(output.stderr)")
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any], "\(model) \(arguments)")
+        try runGlassboxJSON(arguments, model: model, out: out)
     }
 
-    /// Every number anywhere in a JSON value.
-    private func numbers(_ value: Any) -> [Double] {
-        switch value {
-        case is Bool: []
-        case let n as NSNumber: [n.doubleValue]
-        case let a as [Any]: a.flatMap(numbers)
-        case let o as [String: Any]: o.values.flatMap(numbers)
-        default: []
-        }
-    }
-
-    private func assertFinite(_ object: [String: Any], _ label: String) {
-        let values = numbers(object)
-        XCTAssertFalse(values.isEmpty, label)
-        XCTAssertTrue(values.allSatisfy(\.isFinite), "\(label): non-finite value")
-    }
+    private func assertFinite(_ object: [String: Any], _ label: String) { assertFiniteJSON(object, label) }
 
     func testRelevanceMethodsConserveAndMatchTheLibrary() throws {
         let ids = Self.ids.map(String.init).joined(separator: ",")
@@ -84,8 +68,18 @@ final class FamilyCommandTests: XCTestCase {
             let pattern = try XCTUnwrap(attention["attention"] as? [[[[NSNumber]]]])
             for head in pattern[0] { for row in head { XCTAssertEqual(row.reduce(0) { $0 + $1.doubleValue }, 1, accuracy: 1e-5) } }
             assertFinite(try json(["project", "--layer", "1", "--head", "0", "--top-k", "3"], name), "\(name) project ov")
-            assertFinite(try json(["project", "--layer", "0", "--neuron", "2", "--top-k", "3"], name), "\(name) project ffn")
-            assertFinite(try json(["neurons", "--ids", ids, "--layer", "1", "--top-k", "3"], name), "\(name) neurons")
+            guard arch.experts != nil else {
+                assertFinite(try json(["project", "--layer", "0", "--neuron", "2", "--top-k", "3"], name), "\(name) project ffn")
+                assertFinite(try json(["neurons", "--ids", ids, "--layer", "1", "--top-k", "3"], name), "\(name) neurons")
+                continue
+            }
+            // A mixture of experts has no single FFN memory to read: one clear line, exit 1.
+            for arguments in [["project", "--layer", "0", "--neuron", "2"], ["neurons", "--ids", ids, "--layer", "1"]] {
+                let refused = try runGlassbox(arguments + ["--model", "Tests/Fixtures/models/\(name)", "--out", out.path])
+                XCTAssertEqual(refused.status, 1, "\(name) \(arguments): \(refused.stderr)")
+                XCTAssertTrue(refused.stderr.contains("mixture of 5 experts"), refused.stderr)
+                XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+            }
         }
     }
 
@@ -110,15 +104,22 @@ final class FamilyCommandTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
             ["info", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--json"]).stdout.utf8)) as? [String: Any])
         let model = try XCTUnwrap(object["model"] as? [String: Any])
-        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "gemma", "gemma2", "gemma3_text", "gpt2", "gpt_neox", "llama", "mistral", "olmo2", "qwen2", "qwen3", "vit"])
+        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "distilbert", "gemma", "gemma2", "gemma3_text", "gpt2", "gpt_neox", "llama", "mistral", "mixtral", "olmo2", "phi3", "qwen2", "qwen3", "roberta", "vit"])
         XCTAssertEqual(model["headDim"] as? Int, 14)
         XCTAssertTrue((model["block"] as? String)?.contains("QK-norm") ?? false)
         XCTAssertTrue((object["hooks"] as? [String])?.contains("blocks.1.attn.k_norm.hook_scale") ?? false)
         let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/neox-parallel"])
         XCTAssertEqual(text.status, 0)
-        XCTAssertTrue(text.stdout.contains("families     bert, gemma, gemma2, gemma3_text, gpt2, gpt_neox, llama, mistral, olmo2, qwen2, qwen3, vit"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("families     bert, distilbert, gemma, gemma2, gemma3_text, gpt2, gpt_neox, llama, mistral, mixtral, olmo2, phi3, qwen2, qwen3, roberta, vit"), text.stdout)
         XCTAssertTrue(text.stdout.contains("parallel attention and MLP"), text.stdout)
         XCTAssertFalse(text.stdout.contains("hook_resid_mid"), text.stdout)
+        let moe = try runGlassbox(["info", "--model", "Tests/Fixtures/models/mixtral-moe"])
+        XCTAssertTrue(moe.stdout.contains("sparse mixture of 5 gated-MLP experts, top-2 routing"), moe.stdout)
+        for hook in ["blocks.0.mlp.hook_router_logits", "blocks.0.mlp.hook_expert_indices", "blocks.0.mlp.experts.4.hook_post"] {
+            XCTAssertTrue(moe.stdout.contains(hook), hook)
+        }
+        let phi = try runGlassbox(["info", "--model", "Tests/Fixtures/models/phi3-longrope"])
+        XCTAssertTrue(phi.stdout.contains("LongRoPE from 8"), phi.stdout)
     }
 
     func testQKProjectionIsRefusedUnderQKNorm() throws {
@@ -132,7 +133,7 @@ final class FamilyCommandTests: XCTestCase {
     }
 
     func testCheferIsRefusedWithOneLine() throws {
-        for name in ["neox-parallel", "qwen3-qknorm"] {
+        for name in ["neox-parallel", "qwen3-qknorm", "mixtral-moe"] {
             let refused = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/\(name)", "--ids", "5,17,3",
                                            "--method", "chefer", "--out", out.path])
             XCTAssertEqual(refused.status, 1, "\(name): \(refused.stderr)")

@@ -446,6 +446,11 @@ final class HostileCatalogueTests: XCTestCase {
         fifo("fifo-preprocessor", "vit-tiny", "preprocessor_config.json", ["predict", "--image", image]),
         fifo("fifo-shard", "gpt2-sharded", "model-00002-of-00003.safetensors", ["predict", "--ids", "1,2"]),
         fifo("fifo-shard-index", "gpt2-sharded", "model.safetensors.index.json", ["predict", "--ids", "1,2"]),
+        Case(name: "fifo-batch-inputs", kind: .hangs, setup: { try $0.fifo("in.jsonl") },
+             run: .args(["batch", "--model", tiny, "--in", "in.jsonl", "--out", "out.jsonl"]),
+             outcomes: fails(1, "in.jsonl", "FIFO"), timeout: 10),
+        Case(name: "fifo-merge-results", kind: .hangs, setup: { try $0.fifo("part.jsonl") },
+             run: .args(["merge", "part.jsonl", "--out", "all.jsonl"]), outcomes: fails(1, "part.jsonl", "FIFO"), timeout: 10),
         Case(name: "fifo-image", kind: .hangs, setup: { try $0.fifo("digit.png") },
              run: .args(["predict", "--model", vit, "--image", "digit.png"]), outcomes: fails(1, "digit.png", "FIFO"), timeout: 10),
         Case(name: "fifo-corpus", kind: .hangs, setup: { try $0.fifo("corpus.txt") },
@@ -635,6 +640,24 @@ final class HostileCatalogueTests: XCTestCase {
             try w.poke("m/model.safetensors", tensor: "transformer.wte.weight", at: 100 * 32, [.nan])
         }, run: .args(["explain", "--model", "m", "--ids", "1,2,3", "--method", "rollout", "--allow-nonfinite", "--json"] + draw),
              outcomes: [Outcome(status: 1, line: .prefix("warning: 1 tensor(s) hold NaN or ±Inf values"))]),
+        Case(name: "batch-output-exists", kind: .outputs, setup: { w in
+            try w.write("in.jsonl", #"{"id": 1, "ids": [1, 2]}"#)
+            try w.write("out.jsonl", "precious\n")
+        }, run: .args(["batch", "--model", tiny, "--in", "in.jsonl", "--out", "out.jsonl"]),
+             outcomes: fails(2, "out.jsonl already exists: --resume continues it, --overwrite replaces it")),
+        Case(name: "batch-resume-foreign-file", kind: .outputs, setup: { w in
+            try w.write("in.jsonl", #"{"id": 1, "ids": [1, 2]}"#)
+            try w.write("out.jsonl", #"{"something": "else"}"# + "\n")
+        }, run: .args(["batch", "--model", tiny, "--in", "in.jsonl", "--out", "out.jsonl", "--resume"]),
+             outcomes: fails(1, "out.jsonl line 1 is not a record of `glassbox batch`")),
+        Case(name: "batch-resume-other-inputs", kind: .outputs, setup: { w in
+            try w.write("in.jsonl", #"{"id": 1, "ids": [1, 2]}"#)
+            try w.write("out.jsonl", #"{"id":"x","index":0,"command":"explain"}"# + "\n")
+        }, run: .args(["batch", "--model", tiny, "--in", "in.jsonl", "--out", "out.jsonl", "--resume"]),
+             outcomes: fails(1, "holds id \"x\" for input 0, but the input file has id 1 there")),
+        Case(name: "merge-out-of-order", kind: .outputs, setup: { w in
+            try w.write("part.jsonl", #"{"id":1,"index":3}"# + "\n" + #"{"id":2,"index":1}"# + "\n")
+        }, run: .args(["merge", "part.jsonl", "--out", "all.jsonl"]), outcomes: fails(1, "part.jsonl line 2: index 1 after 3")),
         Case(name: "out-folder-missing", kind: .outputs, run: .args(["lens", "--model", tiny, "--ids", "1,2", "--out", "no/such/x.png"]),
              outcomes: fails(1, "does not exist")),
         Case(name: "out-extension-unknown", kind: .outputs, run: .args(["lens", "--model", tiny, "--ids", "1,2", "--out", "out.bmp"]),
@@ -792,11 +815,11 @@ final class HostileCatalogueTests: XCTestCase {
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = "t5" }
         }, run: .args(["info", "--model", "m"]),
-             outcomes: fails(1, "model_type 't5' is not supported; supported: bert, gemma, gemma2, gemma3_text, gpt2, gpt_neox, llama, mistral, olmo2, qwen2, qwen3, vit")),
+             outcomes: fails(1, "model_type 't5' is not supported; supported: bert, distilbert, gemma, gemma2, gemma3_text, gpt2, gpt_neox, llama, mistral, mixtral, olmo2, phi3, qwen2, qwen3, roberta, vit")),
         Case(name: "model-type-missing", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = nil }
-        }, run: .args(["info", "--model", "m"]), outcomes: fails(1, "'model_type' is missing; supported: bert, gemma, gemma2")),
+        }, run: .args(["info", "--model", "m"]), outcomes: fails(1, "'model_type' is missing; supported: bert, distilbert, gemma")),
         Case(name: "config-not-json", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.write("m/config.json", "{bad")

@@ -5,8 +5,10 @@ import XCTest
 
 /// The forward's blocked attention (`AttentionPath.blocked`, docs/methods.md §0.4) against its
 /// unblocked path on every fixture model (GPT-2, Llama with GQA and three RoPE variants, Mistral
-/// and Qwen2 sliding windows, BERT, ViT, Gemma 1–3 and OLMo 2 — Gemma 2's soft-capped scores go
-/// through the blocked kernel's own cap, Gemma 3's sliding layers through their own rotary tables). Tolerance: for every compared tensor,
+/// and Qwen2 sliding windows, Phi-3 with LongRoPE and a window of 5, Mixtral's experts with a window
+/// of 6, BERT, RoBERTa, DistilBERT, ViT, Gemma 1–3 and OLMo 2 — Gemma 2's soft-capped scores go
+/// through the blocked kernel's own cap, Gemma 3's sliding layers through their own rotary tables).
+/// Tolerance: for every compared tensor,
 /// max |Δ| ≤ 1e-5 · max |unblocked| (relative to the tensor's scale; fp32 both sides).
 final class BlockedAttentionTests: XCTestCase {
     static let relativeTolerance: Float = 1e-5
@@ -67,15 +69,15 @@ final class BlockedAttentionTests: XCTestCase {
                 try assertSame(blocked, full, "\(name) B=\(blockSize)")
             }
         }
-        XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit", "gemma", "gemma2",
-                                               "gemma3_text", "olmo2"]),
+        XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit", "phi3", "mixtral",
+                                               "roberta", "distilbert", "gemma", "gemma2", "gemma3_text", "olmo2"]),
                       "fixture families: \(families.sorted())")
     }
 
     /// Sliding windows smaller than a block and blocks straddling the window edge, on longer inputs
     /// (Gemma 2: windows of 4 with soft-capped scores; Gemma 3: windows of 3).
     func testSlidingWindowsAcrossManyBlocks() throws {
-        for name in ["mistral-swa", "qwen2-swa", "gemma2-softcap", "gemma3-text"] {
+        for name in ["mistral-swa", "qwen2-swa", "phi3-longrope", "mixtral-moe", "gemma2-softcap", "gemma3-text"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let x = input(for: model, length: 32, seed: 17)
             let full = try model.forward(x, capture: compared(model), attention: .unblocked)

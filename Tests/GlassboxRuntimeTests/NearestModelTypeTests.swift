@@ -3,11 +3,11 @@ import XCTest
 
 /// The unsupported-`model_type` error names the nearest supported family and how to ask for one.
 final class NearestModelTypeTests: XCTestCase {
-    let supported = ["bert", "gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3", "vit"]
+    let supported = ["bert", "distilbert", "gpt2", "gpt_neox", "llama", "mistral", "qwen2", "qwen3", "roberta", "vit"]
 
     func testRelativesPrefixesAndTypos() {
         let cases: [(String, String?)] = [
-            ("roberta", "bert"), ("xlm-roberta", "bert"), ("distilbert", "bert"), ("mixtral", "mistral"),
+            ("xlm-roberta", "roberta"), ("camembert", "roberta"), ("electra", "bert"), ("mixtral", "mistral"),
             ("qwen3_moe", "qwen3"), ("qwen2_moe", "qwen2"), ("gpt_neox_japanese", "gpt_neox"), ("gpt_neo", "gpt2"),
             ("gemma3_text", "llama"), ("olmo2", "llama"), ("dinov2", "vit"), ("lama", "llama"), ("GPT2", "gpt2"),
             ("t5", nil), ("whisper", nil), ("", nil),
@@ -30,7 +30,7 @@ final class NearestModelTypeTests: XCTestCase {
 
     func testTheMessageNamesTheNearestAndHowToAsk() {
         let message = LoadError.unsupportedModelType("mixtral", supported: supported).errorDescription ?? ""
-        XCTAssertTrue(message.hasPrefix("model_type 'mixtral' is not supported; supported: bert, gpt2"), message)
+        XCTAssertTrue(message.hasPrefix("model_type 'mixtral' is not supported; supported: bert, distilbert, gpt2"), message)
         XCTAssertTrue(message.contains("nearest supported: mistral"), message)
         XCTAssertTrue(message.contains("open an issue naming the checkpoint, with its config.json"), message)
         XCTAssertFalse(LoadError.unsupportedModelType("t5", supported: supported).errorDescription!.contains("nearest"))

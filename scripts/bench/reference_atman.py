@@ -84,7 +84,8 @@ class _State:
 
 STATE = _State()
 ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
-                     "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention",
+                     "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
+                     "RobertaSelfAttention", "MultiHeadSelfAttention",
                      "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention")
 
 
@@ -169,13 +170,31 @@ def _bert_self_attention_forward(self, hidden_states, attention_mask=None, head_
     return (z, p) if output_attentions else (z,)
 
 
+def _distilbert_attention_forward(self, query, key, value, mask, head_mask=None, output_attentions=False):
+    """DistilBERT's MultiHeadSelfAttention.forward (no attention interface in transformers 4.53) for
+    one unpadded sequence, with the manipulation on the unscaled q·kᵀ as for BERT."""
+    assert head_mask is None
+    bs, n, _ = query.shape
+    dh = self.dim // self.n_heads
+
+    def heads(x):                                                         # [B, n, d] -> [B, H, n, dh]
+        return x.view(bs, -1, self.n_heads, dh).transpose(1, 2)
+
+    q, k, v = heads(self.q_lin(query)), heads(self.k_lin(key)), heads(self.v_lin(value))
+    visible = (mask != 0).view(bs, 1, 1, n) if mask is not None else torch.ones(1, 1, n, n, dtype=torch.bool)
+    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, dh ** -0.5)
+    z = self.out_lin(z.reshape(bs, n, self.dim))
+    return (z, p) if output_attentions else (z,)
+
+
 def load(folder: str):
     """The checkpoint in `folder` (its config's architecture), float32, with the replaced attention.
     Every attention module gets `_atman_layer`, its layer index."""
     config = transformers.AutoConfig.from_pretrained(folder)
     cls = getattr(transformers, config.architectures[0])
-    bert = config.model_type == "bert"
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert else "atman",
+    bert = config.model_type in ("bert", "roberta")                      # RobertaSelfAttention = BertSelfAttention
+    distil = config.model_type == "distilbert"
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -184,6 +203,8 @@ def load(folder: str):
             layer += 1
             if bert:
                 module.forward = types.MethodType(_bert_self_attention_forward, module)
+            elif distil:
+                module.forward = types.MethodType(_distilbert_attention_forward, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 
@@ -249,7 +270,7 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
 
     Returns delta_ce [G, T] (CE_pert - CE_orig, positive = mattered), delta_logit [G, T]
     (logit_orig - logit_pert), base_ce [T], base_logit [T], the configs, input_ids and rows."""
-    causal = not model.config.model_type in ("bert", "vit")
+    causal = not model.config.model_type in ("bert", "vit", "roberta", "distilbert")
     if isinstance(inputs, torch.Tensor):
         ids, batch_input = [], {"pixel_values": inputs[None].float()}
         n = 1 + (inputs.shape[1] // model.config.patch_size) * (inputs.shape[2] // model.config.patch_size)

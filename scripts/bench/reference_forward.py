@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Times a full-sequence forward of a causal LM (GPT-2, Llama, Mistral, Qwen2: loaded with
-AutoModelForCausalLM) with transformers (eager attention, float32, eval, inference_mode), as the
+AutoModelForCausalLM) with transformers (eager attention, float32 unless --dtype, eval, inference_mode), as the
 reference for Glassbox's CPU benchmark. Prints ONE JSON line:
 {"median_s", "min_s", "times", "threads", "tokens", "torch", "transformers"}.
 
@@ -33,6 +33,8 @@ def main() -> int:
     ap.add_argument("--warmup", type=int, default=3)
     ap.add_argument("--repeats", type=int, default=15)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--dtype", choices=["float32", "bfloat16", "float16"], default="float32",
+                    help="the weights' and activations' dtype (bfloat16: run a bf16 checkpoint as it is)")
     a = ap.parse_args()
     if a.tokens < 1 or a.threads < 1 or a.repeats < 1 or a.warmup < 0:
         ap.error("--tokens, --threads and --repeats must be >= 1, --warmup >= 0")
@@ -44,7 +46,7 @@ def main() -> int:
     transformers.logging.disable_progress_bar()
     torch.set_num_threads(a.threads)
     model = AutoModelForCausalLM.from_pretrained(a.model, attn_implementation="eager",
-                                                 torch_dtype=torch.float32).eval()
+                                                 torch_dtype=getattr(torch, a.dtype)).eval()
     pos_key = "n_positions" if hasattr(model.config, "n_positions") else "max_position_embeddings"
     if a.tokens > getattr(model.config, pos_key):
         ap.error(f"--tokens {a.tokens} > {pos_key} {getattr(model.config, pos_key)}")
@@ -62,7 +64,7 @@ def main() -> int:
                 times.append(dt)
     print(json.dumps({"median_s": statistics.median(times), "min_s": min(times),
                       "times": [round(t, 6) for t in times], "threads": a.threads,
-                      "tokens": a.tokens, "torch": torch.__version__,
+                      "tokens": a.tokens, "dtype": a.dtype, "torch": torch.__version__,
                       "transformers": transformers.__version__}))
     return 0
 

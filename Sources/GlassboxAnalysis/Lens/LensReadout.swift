@@ -54,7 +54,7 @@ public struct LensReadout: Sendable {
                 throw AnalysisError.invalidOption("\(arch.modelType) has no token prediction head; use the tied-embedding approximation or the class lens")
             }
             let label = arch.head == .maskedLanguageModel
-                ? "MLM head (dense, \(arch.activation.rawValue), LayerNorm, decoder + bias)"
+                ? "MLM head (dense, \((head.transformActivation ?? arch.activation).rawValue), LayerNorm, decoder + bias)"
                 : (head.finalNorm != nil ? "final norm (recomputed per row) + unembedding" : "unembedding")
                     + (arch.finalSoftCap.map { " + soft-cap \($0.formatted())" } ?? "")
             return LensReadout(kind: kind, approximate: false, description: label, outputs: unembed.outFeatures,
@@ -71,7 +71,7 @@ public struct LensReadout: Sendable {
                 throw AnalysisError.invalidOption("\(arch.modelType) has no classifier for a class lens")
             }
             let label = head.pooler != nil && arch.image == nil
-                ? "pooler (tanh) + classifier, per token" : "final LayerNorm (recomputed per row) + classifier, per token"
+                ? "pooler (\(head.poolerActivation == .tanh ? "tanh" : "ReLU")) + classifier, per token" : "final LayerNorm (recomputed per row) + classifier, per token"
             return LensReadout(kind: kind, approximate: false, description: label, outputs: unembed.outFeatures,
                                classLabels: labels, model: model)
         }
@@ -86,7 +86,7 @@ public struct LensReadout: Sendable {
             let unembed = weights.head.unembed!
             if arch.head == .maskedLanguageModel, let transform = weights.head.transform, let norm = weights.head.transformNorm {
                 var t = transform(h)
-                arch.activation.apply(&t)
+                (weights.head.transformActivation ?? arch.activation).apply(&t)
                 return unembed(Self.normalize(t, norm))
             }
             var logits = unembed(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)
@@ -98,7 +98,7 @@ public struct LensReadout: Sendable {
             let classifier = weights.head.unembed!
             if arch.image == nil, let pooler = weights.head.pooler {
                 var p = pooler(h)
-                p.withUnsafeMutableBufferPointer { b in for i in b.indices { b[i] = tanhf(b[i]) } }
+                weights.head.poolerActivation.apply(&p)
                 return classifier(p)
             }
             return classifier(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)

@@ -11,6 +11,18 @@ import GlassboxTensor
 /// A sub-update `m_i·v_i` projects to `m_i·(E·v_i)`: the ranking of `E·v_i`, reversed when
 /// `m_i < 0` (possible with GELU, SiLU and gating).
 public enum FFNMemories {
+    /// Throws a typed error for a sparse mixture of experts (Mixtral): these analyses read one dense
+    /// MLP's keys, coefficients and values, and a mixture has `E` of them, each seeing only the
+    /// positions routed to it (docs/methods.md §6.1). Per-expert activations are the hook points
+    /// `mlp.experts.{e}.*`; per-expert neuron relevance is `RelevanceResult.neurons`.
+    static func requireDenseMLP(_ model: TransformerModel) throws {
+        guard let experts = model.architecture.experts else { return }
+        throw AnalysisError.invalidOption(
+            "\(model.architecture.modelType)'s MLP is a mixture of \(experts.count) experts (top-\(experts.topK) routing), "
+                + "and FFN memories read one dense MLP; read an expert's activations at blocks.L.mlp.experts.E.hook_post "
+                + "(glassbox predict --trace) or its neurons' relevance with glassbox explain")
+    }
+
     /// `v_i [d]` of one neuron.
     public static func value(_ model: TransformerModel, layer: Int, neuron: Int) throws -> [Float] {
         try ParameterProjection.check(model, layer: layer, neuron: neuron, k: 1)

@@ -54,6 +54,7 @@ extension FFNMemories {
                                           filter: TokenFilter = .all, embedding: EmbeddingChoice = .standard,
                                           texts: [String]? = nil) throws -> DominantSubUpdates {
         let arch = model.architecture
+        try FFNMemories.requireDenseMLP(model)
         let chosen = layers ?? Array(0..<arch.layers)
         for l in chosen where l < 0 || l >= arch.layers { throw AnalysisError.layerOutOfRange(l, layers: arch.layers) }
         guard count >= 1, tokensPerUpdate >= 1 else { throw AnalysisError.invalidOption("count and tokensPerUpdate must be at least 1") }

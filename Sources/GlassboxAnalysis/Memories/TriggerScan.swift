@@ -113,6 +113,7 @@ extension FFNMemories {
                                     progress: ((ScanProgress) -> Void)? = nil) throws -> TriggerScanResult {
         let arch = model.architecture
         guard arch.image == nil else { throw AnalysisError.invalidOption("a corpus scan needs a text model") }
+        try FFNMemories.requireDenseMLP(model)
         guard !options.layers.isEmpty else { throw AnalysisError.invalidOption("choose at least one layer to scan") }
         for l in options.layers where l < 0 || l >= arch.layers { throw AnalysisError.layerOutOfRange(l, layers: arch.layers) }
         guard Set(options.layers).count == options.layers.count else { throw AnalysisError.invalidOption("a layer is listed twice") }

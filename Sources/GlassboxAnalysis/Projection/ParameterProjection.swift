@@ -127,6 +127,7 @@ public enum ParameterProjection {
 
     static func check(_ model: TransformerModel, layer: Int, neuron: Int, k: Int) throws {
         let arch = model.architecture
+        try FFNMemories.requireDenseMLP(model)
         guard layer >= 0, layer < arch.layers else { throw AnalysisError.layerOutOfRange(layer, layers: arch.layers) }
         guard neuron >= 0, neuron < arch.dFF else {
             throw AnalysisError.invalidOption("neuron \(neuron) is outside 0..<\(arch.dFF)")

@@ -62,7 +62,7 @@ enum ActivationRules {
 extension ActivationRules {
     /// The local factor of the soft-cap `y = cap·tanh(x/cap)` at `x`: under the identity rule
     /// `y/x` (1 − (x/cap)²/3 near 0, its limit), else the derivative `1 − tanh²(x/cap)`
-    /// (docs/methods.md §2.5c). Computed in Double.
+    /// (docs/methods.md §2.5e). Computed in Double.
     static func softCapFactor(_ x: Float, cap: Float, rule: RelevanceRule) -> Float {
         let u = Double(x) / Double(cap), t = Foundation.tanh(u)
         if rule == .identity { return Float(abs(u) < 1e-4 ? 1 - u * u / 3 : t / u) }

@@ -28,7 +28,8 @@ public struct RelevanceResult: Sendable {
     /// over positions and head dimensions (equal to the relevance of its `hook_result` slice).
     public let heads: Tensor
     /// `[L, dff]` relevance at the input of each MLP's output projection (`mlp.hook_post`), summed
-    /// over positions.
+    /// over positions. A mixture of `E` experts: `[L, E·dff]`, expert `e`'s neuron `i` at `e·dff + i`
+    /// (its `mlp.experts.{e}.hook_post`).
     public let neurons: Tensor
     /// `[L + 1, n]` relevance of the residual stream per position: row `l < L` is block `l`'s input
     /// (`hook_resid_pre`), row `L` the last block's output.

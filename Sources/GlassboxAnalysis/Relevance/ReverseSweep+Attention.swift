@@ -151,7 +151,7 @@ extension ReverseSweep {
                 }
                 guard let qkFactor else { return }
                 Self.softmaxBackward(pattern: a, gradient: ga, rows: b, columns: kk)          // g_S, in place
-                if cap != nil {                             // through the soft-cap: activation rule (§2.5c)
+                if cap != nil {                             // through the soft-cap: activation rule (§2.5e)
                     for i in 0..<(b * kk) { ga[i] *= work.capFactor[i] }
                 }
                 let alpha = qkFactor * scale

@@ -9,7 +9,8 @@ extension ReverseSweep {
     /// - LM head: `logits = ln_final(x)·W_U`, row `position` only.
     /// - Masked-LM head: `dense → act → LayerNorm → decoder`, row `position` (the activation gets the
     ///   activation rule, as LXT's BERT fork does).
-    /// - Classifier: `tanh(pooler(h_[CLS]))·W_c + b` (BERT; the tanh gets the activation rule) or
+    /// - Classifier: `tanh(pooler(h_[CLS]))·W_c + b` (BERT, RoBERTa; the tanh gets the activation
+    ///   rule; DistilBERT: ReLU) or
     ///   `ln_final(x)_[CLS]·W_c + b` (ViT).
     /// - No head / similarity: `a = mean_t hidden[t]` against the fixed `b`.
     func headBackward(_ target: RelevanceTarget, position: Int, forward: ForwardResult) throws -> (Tensor, ExplainedTarget) {
@@ -25,7 +26,7 @@ extension ReverseSweep {
         var (seed, explained) = try Self.seed(target.objective, logits: row,
                                               position: arch.head == .maskedLanguageModel || arch.head == .languageModel ? position : 0)
         if let seedOverride { seed = seedOverride }
-        if let cap = arch.finalSoftCap {                 // Gemma 2: back through cap·tanh(z/cap) (§2.5c)
+        if let cap = arch.finalSoftCap {                 // Gemma 2: back through cap·tanh(z/cap) (§2.5e)
             let raw = unembed(try tensor(.unembedIn).rows(0..<1))                   // [1, V], before the cap
             var g = Tensor(shape: [1, row.count], storage: seed)
             ActivationRules.apply(.softCap(cap), rule: table[.activation], x: raw, to: &g)
@@ -44,13 +45,14 @@ extension ReverseSweep {
                                  scale: try tensor(.mlmLN(.scale)))
             let h = forward.hidden.rows(position..<(position + 1))                      // [1, d]
             let pre = transform(h)
-            ActivationRules.apply(.model(arch.activation), rule: table[.activation], x: pre, to: &g)
+            ActivationRules.apply(.model(head.transformActivation ?? arch.activation), rule: table[.activation], x: pre, to: &g)
             g = linearBackward(transform, g, rule: table[.linear], input: { h })
         case .sequenceClassification:
             hiddenRow = 0
             if let pooler = head.pooler {
                 let h = forward.hidden.rows(0..<1)                                      // [1, d]
-                ActivationRules.apply(.tanh, rule: table[.activation], x: pooler(h), to: &g)
+                let function: PointwiseFunction = head.poolerActivation == .tanh ? .tanh : .model(.relu)
+                ActivationRules.apply(function, rule: table[.activation], x: pooler(h), to: &g)
                 g = linearBackward(pooler, g, rule: table[.linear], input: { h })
             }
         case .languageModel, .none:

@@ -13,6 +13,7 @@ extension ReverseSweep {
     mutating func mlpBackward(layer l: Int, _ gOut: Tensor) throws -> Tensor {
         let arch = architecture
         let mlp = weights.blocks[l].mlp
+        if let mixture = mlp.mixture { return try mixtureBackward(mixture, layer: l, gOut) }
         let linearRule = table[.linear], activationRule = table[.activation]
         let pre = try tensor(.block(l, .mlpPre))                          // [n, dff]
         var activated = pre
@@ -31,6 +32,14 @@ extension ReverseSweep {
             ActivationRules.apply(.model(arch.activation), rule: activationRule, x: pre, to: &gPre)
             return try linearBackward(mlp.input, gPre, rule: linearRule, input: input)
         }
+        return try gatedBackward(mlp.input, upWeights, gPost, pre: pre, activated: activated, up: up, input: input)
+    }
+
+    /// The gated product's backward, `g_post [n, dff]` → the gradient at the MLP input `[n, d]`, under
+    /// the table's `gatedProduct` and `activation` rules (see `mlpBackward`); `activated` is `φ(pre)`.
+    func gatedBackward(_ gateWeights: Linear, _ upWeights: Linear, _ gPost: Tensor, pre: Tensor, activated: Tensor,
+                       up: Tensor, input: () throws -> Tensor) throws -> Tensor {
+        let linearRule = table[.linear]
         var gH = gPost
         if case .uniform(let k) = table[.gatedProduct] { scaleInPlace(&gH, 1 / k) }
         var gUp = gH
@@ -39,8 +48,8 @@ extension ReverseSweep {
         if table[.gatedProduct] != .detachedGate {
             var gGate = gH
             multiplyInPlace(&gGate, up)                                   // g_h ⊙ up
-            ActivationRules.apply(.model(arch.activation), rule: activationRule, x: pre, to: &gGate)
-            addInPlace(&gX, try linearBackward(mlp.input, gGate, rule: linearRule, input: input))
+            ActivationRules.apply(.model(architecture.activation), rule: table[.activation], x: pre, to: &gGate)
+            addInPlace(&gX, try linearBackward(gateWeights, gGate, rule: linearRule, input: input))
         }
         return gX
     }
@@ -56,8 +65,8 @@ extension ReverseSweep {
         }
     }
 
-    /// `neurons[l, i] = Σ_t post[t, i]·g_post[t, i]`.
-    mutating func accumulateNeuronRelevance(layer l: Int, post: Tensor, gPost: Tensor) {
+    /// `neurons[l, offset + i] = Σ_t post[t, i]·g_post[t, i]` (`offset`: expert `e`'s `e·dff` in a mixture).
+    mutating func accumulateNeuronRelevance(layer l: Int, post: Tensor, gPost: Tensor, offset: Int = 0) {
         let dff = post.dim(-1)
         var sums = [Double](repeating: 0, count: dff)
         post.withUnsafeBufferPointer { pp in
@@ -67,6 +76,6 @@ extension ReverseSweep {
                 }
             }
         }
-        for i in 0..<dff { neurons[l, i] = Float(sums[i]) }
+        for i in 0..<dff { neurons[l, offset + i] = Float(sums[i]) }
     }
 }

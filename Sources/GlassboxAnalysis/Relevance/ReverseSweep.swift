@@ -54,7 +54,7 @@ struct ReverseSweep {
         let global: (cos: Tensor, sin: Tensor)? = if case .rotary(let rope) = arch.position { rope.tables(length: n) } else { nil }
         rotaryTables = (global, arch.slidingRotary?.tables(length: n))
         heads = .zeros([arch.layers, arch.heads])
-        neurons = .zeros([arch.layers, arch.dFF])
+        neurons = .zeros([arch.layers, arch.dFF * (arch.experts?.count ?? 1)])   // mixture: expert-major
         layers = .zeros([arch.layers + 1, n])
     }
 
@@ -92,6 +92,8 @@ struct ReverseSweep {
                 case .qNorm, .kNorm: return true                     // QK-norm's x̂ and scale (Qwen3, Gemma 3, OLMo 2)
                 case .ln1Post, .ln2Post: return true                 // branch-output norms' x̂ and scale (Gemma 2, 3, OLMo 2)
                 case .residMid where arch.placement == .branchOutput: return isGamma(table[.linear])   // OLMo 2 MLP input
+                case .routerLogits, .expertWeights, .expertIndices, .routingWeights, .expert(_, .gate), .expert(_, .pre):
+                    return true                                          // a mixture of experts (Mixtral)
                 case .pattern: return keepPatterns
                 default: return (needsNormInputs && normInputs.contains(site)) || (l == last && site == blockOutput)
                 }

@@ -181,7 +181,8 @@ extension TransformerModel {
         let stackedFull = stacked((0..<arch.layers).first { !usesSlidingTables($0) })
         func stackedTables(_ l: Int) -> (cos: Tensor, sin: Tensor)? { usesSlidingTables(l) ? stackedSliding : stackedFull }
         let fullLayout = layout(last: false)
-        var hooks = HookRun(inputIDs: [], capture: .none, interventions: Interventions())
+        // The base's ids: embedding items add the positions those ids give (RoBERTa counts non-pad tokens).
+        var hooks = HookRun(inputIDs: base.result.cache.inputIDs, capture: .none, interventions: Interventions())
         // Patches per computed slot; `splice` writes those of one site into stacked rows, `all`
         // rows ([R, ·], every recomputed position) or query rows ([Rq, ·], in `itemRows` order).
         let slotPatches = computed.map { patches[$0] }

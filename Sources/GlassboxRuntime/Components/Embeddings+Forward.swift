@@ -45,7 +45,8 @@ extension EmbeddingWeights {
         let n = embed.shape[0]
         var sum = embed
         if let position {
-            var pos = position.rows(0..<n)                                  // [n, d]
+            var pos = paddingIndex.map { position.gatherRows(Self.paddedPositions(ids: hooks.cache.inputIDs, n: n, paddingIndex: $0)) }
+                ?? position.rows(0..<n)                                     // [n, d]
             try hooks.fire(.posEmbed, &pos)
             addInPlace(&sum, pos)
         }
@@ -56,5 +57,18 @@ extension EmbeddingWeights {
         }
         guard let norm else { return sum }
         return try norm(sum, scalePoint: .embedLN(.scale), normalizedPoint: .embedLN(.normalized), hooks: &hooks)
+    }
+
+    /// RoBERTa's position ids (`create_position_ids_from_input_ids`): `p + cumsum(id ≠ p)` for
+    /// non-pad tokens and `p` for pad tokens, `p` the padding index (docs/methods.md §0.6); without
+    /// ids for all `n` rows, `p + 1 + i`, as `transformers` does for `inputs_embeds`.
+    static func paddedPositions(ids: [Int], n: Int, paddingIndex p: Int) -> [Int] {
+        guard ids.count == n else { return (0..<n).map { p + 1 + $0 } }
+        var count = 0
+        return ids.map { id in
+            if id == p { return p }
+            count += 1
+            return p + count
+        }
     }
 }

@@ -17,9 +17,7 @@ extension HeadWeights {
         var pooled: Tensor?
         if let pooler {
             var p = pooler(hidden.rows(0..<1))                             // [1, d]
-            p.withUnsafeMutableBufferPointer { buf in
-                for i in buf.indices { buf[i] = tanhf(buf[i]) }
-            }
+            poolerActivation.apply(&p)
             try hooks.fire(.poolerOut, &p)
             pooled = p
         }
@@ -31,7 +29,7 @@ extension HeadWeights {
         case .maskedLanguageModel:
             guard let transform, let transformNorm else { return (hidden, pooled, nil) }
             var t = transform(selected)
-            arch.activation.apply(&t)
+            (transformActivation ?? arch.activation).apply(&t)
             try hooks.fire(.mlmTransform, &t)
             input = try transformNorm(t, scalePoint: .mlmLN(.scale), normalizedPoint: .mlmLN(.normalized),
                                       hooks: &hooks)

@@ -2,8 +2,10 @@ import GlassboxTensor
 
 extension MLPWeights {
     /// `x [n, d] → [n, d]`: `W_out·act(W_in·x)` (standard) or `W_out·(act(W_gate·x) ⊙ W_up·x)` (gated),
-    /// firing mlp.hook_pre, hook_pre_linear (gated) and hook_post.
+    /// firing mlp.hook_pre, hook_pre_linear (gated) and hook_post; a mixture of experts instead runs
+    /// `MixtureWeights.forward` and fires its points.
     func forward(_ x: Tensor, layer: Int, activation: Activation, hooks: inout HookRun) throws -> Tensor {
+        if let mixture { return try mixture.forward(x, layer: layer, activation: activation, hooks: &hooks) }
         var pre = input(x)                                  // [n, dff]
         try hooks.fire(.block(layer, .mlpPre), &pre)
         var post = pre

@@ -1,3 +1,4 @@
+import Foundation
 import GlassboxTensor
 
 /// The embedding tables.
@@ -17,6 +18,9 @@ public struct EmbeddingWeights: Sendable {
     /// Gemma: the token rows are multiplied by this (`√d` rounded to the checkpoint's dtype) before
     /// `hook_embed`; `nil` elsewhere.
     public var scale: Float? = nil
+    /// RoBERTa's `padding_idx` (the pad token id): token `i` then takes position row
+    /// `paddingIndex + (non-pad tokens among 0…i)`, a pad token row `paddingIndex`; `nil`: row `i`.
+    public var paddingIndex: Int? = nil
 
     /// Embedding tables from their parts, as listed above (shapes not checked; the loaders
     /// check them against the config).
@@ -46,12 +50,25 @@ public struct AttentionWeights: Sendable {
 
 /// One MLP's projections.
 public struct MLPWeights: Sendable {
-    /// `d → dff` (the gate in gated MLPs, whose activation is applied).
+    /// `d → dff` (the gate in gated MLPs, whose activation is applied). In a mixture of experts,
+    /// expert 0's (read `mixture` for all of them).
     public let input: Linear
-    /// `d → dff`, the up projection of gated MLPs.
+    /// `d → dff`, the up projection of gated MLPs (mixture: expert 0's).
     public let up: Linear?
-    /// `dff → d`.
+    /// `dff → d` (mixture: expert 0's).
     public let output: Linear
+    /// A sparse mixture of experts (Mixtral) replacing this MLP; `nil` for a dense one.
+    public var mixture: MixtureWeights? = nil
+}
+
+/// A sparse mixture of experts: a router and `E` gated MLPs.
+public struct MixtureWeights: Sendable {
+    /// `d → E`, the router (Mixtral's `gate`), no bias.
+    public let router: Linear
+    /// `E` gated MLPs: `input` = `w1` (activated), `up` = `w3`, `output` = `w2`.
+    public let experts: [MLPWeights]
+    /// `k`, the experts each position uses (`Architecture.experts.topK`).
+    public let topK: Int
 }
 
 /// One transformer block.
@@ -77,7 +94,8 @@ public struct BlockWeights: Sendable {
 public struct HeadWeights: Sendable {
     /// Final norm of pre-norm models.
     public let finalNorm: Norm?
-    /// BERT pooler `d → d` (tanh), on the first position.
+    /// BERT pooler `d → d` (tanh), on the first position; also RoBERTa's classifier `dense` and
+    /// DistilBERT's `pre_classifier` (ReLU).
     public let pooler: Linear?
     /// BERT MLM head transform `d → d`, its activation and its LayerNorm.
     public let transform: Linear?
@@ -85,6 +103,28 @@ public struct HeadWeights: Sendable {
     public let transformNorm: Norm?
     /// The output layer: `d → V` (LM / MLM decoder) or `d → labels` (classifier).
     public let unembed: Linear?
+    /// The non-linearity after `pooler`.
+    public var poolerActivation: PoolerActivation = .tanh
+    /// The MLM head's activation when it is not the MLP's (RoBERTa's `lm_head` always uses GELU).
+    public var transformActivation: Activation? = nil
+}
+
+/// The non-linearity of a classifier's pooling layer on the first token.
+public enum PoolerActivation: Sendable, Equatable {
+    /// BERT's pooler and RoBERTa's classification head.
+    case tanh
+    /// DistilBERT's `pre_classifier`.
+    case relu
+
+    /// Applies the function in place to `x` (any shape).
+    public func apply(_ x: inout Tensor) {
+        x.withUnsafeMutableBufferPointer { buf in
+            switch self {
+            case .tanh: for i in buf.indices { buf[i] = tanhf(buf[i]) }
+            case .relu: for i in buf.indices { buf[i] = max(buf[i], 0) }
+            }
+        }
+    }
 }
 
 /// All weights of a model: a read-only view analyses may use.

@@ -46,6 +46,16 @@ public enum NormSite: String, Hashable, Sendable, CaseIterable {
     case normalized = "hook_normalized"
 }
 
+/// The points of one expert's gated MLP in a sparse mixture (TransformerLens's `MoEGatedMLP`).
+public enum ExpertSite: String, Hashable, Sendable, CaseIterable {
+    /// `hook_gate` `[n, dff]`: `w1·x`, before the activation.
+    case gate = "hook_gate"
+    /// `hook_pre` `[n, dff]`: `w3·x`, the linear factor.
+    case pre = "hook_pre"
+    /// `hook_post` `[n, dff]`: `act(gate) ⊙ pre`, the input of `w2`.
+    case post = "hook_post"
+}
+
 /// Points inside block `l`, in the order they fire.
 public enum BlockSite: Hashable, Sendable {
     /// `hook_resid_pre` `[n, d]`: the block input.
@@ -70,7 +80,7 @@ public enum BlockSite: Hashable, Sendable {
     /// QK-norm of each key head, as `qNorm`.
     case kNorm(NormSite)
     /// `attn.hook_rot_q` `[n, H, dh]`: `hook_q` after the rotary embedding — the queries the scores
-    /// use. Rotary models only (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX); GPT-2, BERT and ViT have no
+    /// use. Rotary models only (Llama, Mistral, Qwen2, Qwen3, GPT-NeoX, Phi-3, Mixtral); GPT-2, BERT and ViT have no
     /// such point. After QK-norm where the model has one (Qwen3).
     case rotQ
     /// `attn.hook_rot_k` `[n, Hkv, dh]`: `hook_k` after the rotary embedding. Rotary models only.
@@ -104,6 +114,23 @@ public enum BlockSite: Hashable, Sendable {
     case mlpPreLinear
     /// `mlp.hook_post` `[n, dff]`: the input of the MLP's output projection.
     case mlpPost
+    /// `mlp.hook_router_logits` `[n, E]`: sparse mixture of experts (Mixtral) only: the router's
+    /// logits over the `E` experts. Glassbox only (TransformerLens's MoE has no such point).
+    case routerLogits
+    /// `mlp.hook_expert_weights` `[n, E]`: mixture only: softmax of the router logits over all
+    /// experts, before the top-k (what TransformerLens 2.18's `MoE.hook_expert_weights` holds).
+    case expertWeights
+    /// `mlp.hook_expert_indices` `[n, k]`: mixture only: the chosen experts of each position, in
+    /// `torch.topk`'s order (ties broken as it breaks them), as floats (TransformerLens's
+    /// `hook_expert_indices`). An edit replaces the choice (values rounded; each must name an expert).
+    case expertIndices
+    /// `mlp.hook_routing_weights` `[n, k]`: mixture only: the chosen experts' softmax weights divided
+    /// by their sum — the factors their outputs are multiplied by. Glassbox only.
+    case routingWeights
+    /// `mlp.experts.{e}.hook_gate|hook_pre|hook_post` `[n, dff]`: mixture only: expert `e`'s MLP,
+    /// TransformerLens's `MoEGatedMLP` names. Rows of positions not routed to `e` are 0 (TransformerLens
+    /// keeps only the routed rows; an edit there has no effect, their weight being 0).
+    case expert(Int, ExpertSite)
     /// `ln2_post.hook_scale` `[n, 1]` / `ln2_post.hook_normalized` `[n, d]`: Gemma 2 / 3 and OLMo 2
     /// only: the RMSNorm on the MLP output, before the residual add (TransformerLens's `ln2_post`).
     case ln2Post(NormSite)
@@ -138,6 +165,11 @@ public enum BlockSite: Hashable, Sendable {
         case .mlpPre: "mlp.hook_pre"
         case .mlpPreLinear: "mlp.hook_pre_linear"
         case .mlpPost: "mlp.hook_post"
+        case .routerLogits: "mlp.hook_router_logits"
+        case .expertWeights: "mlp.hook_expert_weights"
+        case .expertIndices: "mlp.hook_expert_indices"
+        case .routingWeights: "mlp.hook_routing_weights"
+        case .expert(let e, let site): "mlp.experts.\(e).\(site.rawValue)"
         case .ln2Post(let s): "ln2_post.\(s.rawValue)"
         case .mlpOut: "hook_mlp_out"
         case .residPost: "hook_resid_post"
@@ -149,9 +181,18 @@ public enum BlockSite: Hashable, Sendable {
         .residPre, .ln1(.scale), .ln1(.normalized), .q, .k, .v, .qNorm(.scale), .qNorm(.normalized),
         .kNorm(.scale), .kNorm(.normalized), .rotQ, .rotK, .attnScores, .pattern, .z,
         .result, .ln1Post(.scale), .ln1Post(.normalized), .attnOut, .residMid, .ln2(.scale), .ln2(.normalized),
-        .mlpPre, .mlpPreLinear, .mlpPost, .ln2Post(.scale), .ln2Post(.normalized), .mlpOut,
-        .residPost, .normalizedResidPost,
+        .mlpPre, .mlpPreLinear, .mlpPost, .routerLogits, .expertWeights, .expertIndices, .routingWeights,
+        .ln2Post(.scale), .ln2Post(.normalized), .mlpOut, .residPost, .normalizedResidPost,
     ]
+
+    /// Parses a block suffix (`hook_resid_pre`, `mlp.experts.3.hook_gate`); `nil` for anything else.
+    static func parse(_ suffix: Substring) -> BlockSite? {
+        if let site = all.first(where: { $0.suffix == suffix }) { return site }
+        let parts = suffix.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "mlp", parts[1] == "experts", let e = Int(parts[2]), e >= 0,
+              String(e) == parts[2], let site = ExpertSite(rawValue: String(parts[3])) else { return nil }
+        return .expert(e, site)
+    }
 }
 
 extension HookPoint: CustomStringConvertible {
@@ -189,7 +230,7 @@ extension HookPoint: CustomStringConvertible {
         let parts = name.split(separator: ".", maxSplits: 2, omittingEmptySubsequences: false)
         guard parts.count == 3, parts[0] == "blocks", let layer = Int(parts[1]), layer >= 0,
               String(layer) == parts[1],
-              let site = BlockSite.all.first(where: { $0.suffix == parts[2] })
+              let site = BlockSite.parse(parts[2])
         else { return nil }
         self = .block(layer, site)
     }

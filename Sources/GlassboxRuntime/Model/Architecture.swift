@@ -66,6 +66,9 @@ public struct Architecture: Sendable, Equatable {
         if case .rotary(let rope) = position { return rope }
         return nil
     }
+    /// A sparse mixture of experts in place of the MLP (Mixtral): how many experts and how many each
+    /// position uses; `nil` for a dense MLP. The experts are gated MLPs (`mlp` is `.gated`).
+    public var experts: ExpertRouting? = nil
 
     /// The mask layer `layer` applies to its attention scores.
     public func attentionMask(layer: Int) -> AttentionMaskKind {
@@ -162,6 +165,17 @@ public enum MLPKind: Sendable, Equatable {
     case standard
     /// `down(act(gate(x)) ⊙ up(x))`.
     case gated
+}
+
+/// Top-k routing of a sparse mixture of experts (Mixtral's `num_local_experts`, `num_experts_per_tok`).
+public struct ExpertRouting: Sendable, Equatable {
+    /// `E`, the experts per layer.
+    public var count: Int
+    /// `k`, the experts each position is sent to (`1 ≤ k ≤ E`).
+    public var topK: Int
+
+    /// A routing from its two sizes (not checked; the config checks them).
+    public init(count: Int, topK: Int) { (self.count, self.topK) = (count, topK) }
 }
 
 /// Elementwise non-linearities, by Hugging Face's `hidden_act` / `activation_function` names.

@@ -12,7 +12,9 @@ protocol ArchitectureLoader: Sendable {
 /// `model_type` → loader. An unknown type is an error listing the supported ones.
 public enum ModelRegistry {
     static let loaders: [any ArchitectureLoader.Type] = [GPT2Loader.self, BertLoader.self, LlamaLoader.self, ViTLoader.self,
-                                                         GPTNeoXLoader.self, GemmaLoader.self, OLMo2Loader.self]
+                                                         GPTNeoXLoader.self, Phi3Loader.self, MixtralLoader.self,
+                                                         RobertaLoader.self, DistilBertLoader.self, GemmaLoader.self,
+                                                         OLMo2Loader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

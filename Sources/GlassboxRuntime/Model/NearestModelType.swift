@@ -1,11 +1,12 @@
 /// The supported `model_type` closest to one Glassbox cannot load, for the error message: a known
-/// relative when the architecture derives from a supported one (RoBERTa from BERT, Mixtral from
+/// relative when the architecture derives from a supported one (XLM-R from RoBERTa, Mixtral from
 /// Mistral, Gemma and OLMo from the Llama block), otherwise the supported name within a small edit
 /// distance. It names where to start, not a substitute: the relative's code will not load the other.
 enum NearestModelType {
     /// Relatives by architecture: `model_type` prefixes and the supported type they build on.
     static let relatives: [(prefixes: [String], nearest: String)] = [
-        (["roberta", "xlm-roberta", "camembert", "distilbert", "electra", "deberta", "albert", "mpnet"], "bert"),
+        (["xlm-roberta", "camembert"], "roberta"),
+        (["electra", "deberta", "albert", "mpnet"], "bert"),
         (["gpt_neo", "gpt_bigcode", "opt", "bloom"], "gpt2"),
         (["gptj", "codegen", "phi"], "gpt_neox"),
         (["mixtral"], "mistral"),

@@ -42,12 +42,24 @@ public struct RotaryEmbedding: Sendable, Equatable {
                 let smooth = (Float(original) / wavelength - low) / (high - low)
                 return (1 - smooth) * f / factor + smooth * f
             }
+        case .longrope(let short, let long, let original, _):
+            // Phi-3's LongRoPE (`_compute_longrope_parameters`): each frequency divided by its own
+            // factor, the long ones once the input is longer than the pretrained length.
+            let factors = length > original ? long : short
+            return zip(ropeInverseFrequencies(rotaryDim: dimensions, base: base), factors).map { $0 / $1 }
         }
+    }
+
+    /// The factor cos and sin are multiplied by (LongRoPE's attention factor; 1 otherwise).
+    public var attentionScaling: Float {
+        if case .longrope(_, _, _, let factor) = scaling { return factor }
+        return 1
     }
 
     /// cos/sin tables `[n, dimensions]` for positions `0..<n`.
     public func tables(length n: Int) -> (cos: Tensor, sin: Tensor) {
-        ropeTables(positions: Array(0..<n), inverseFrequencies: inverseFrequencies(length: n))
+        ropeTables(positions: Array(0..<n), inverseFrequencies: inverseFrequencies(length: n),
+                   attentionScaling: attentionScaling)
     }
 }
 
@@ -61,7 +73,11 @@ public enum RopeScaling: Sendable, Equatable {
     case dynamic(factor: Float)
     /// Llama 3.1's band-wise scaling.
     case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalMaxPositions: Int)
+    /// Phi-3's LongRoPE: per-frequency divisors (`short_factor`, or `long_factor` beyond
+    /// `originalMaxPositions`, each `[dimensions/2]`), and cos/sin scaled by `attentionFactor`
+    /// (`√(1 + ln(max/original) / ln(original))`, 1 when not extended).
+    case longrope(short: [Float], long: [Float], originalMaxPositions: Int, attentionFactor: Float)
 
-    /// The `rope_type` values supported.
+    /// The `rope_type` values the Llama family supports (Phi-3 takes `longrope` only).
     public static let supportedTypes = ["default", "linear", "dynamic", "llama3"]
 }

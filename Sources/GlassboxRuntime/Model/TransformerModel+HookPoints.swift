@@ -12,7 +12,10 @@ extension TransformerModel {
         let qkNorm: [BlockSite] = (attention0?.queryNorm != nil ? [.qNorm(.scale), .qNorm(.normalized)] : [])
             + (attention0?.keyNorm != nil ? [.kNorm(.scale), .kNorm(.normalized)] : [])
         let attention: [BlockSite] = [.q, .k, .v] + qkNorm + rotation + [.attnScores, .pattern, .z, .result]
-        let mlp: [BlockSite] = arch.mlp == .gated ? [.mlpPre, .mlpPreLinear, .mlpPost] : [.mlpPre, .mlpPost]
+        let mlp: [BlockSite] = if let experts = arch.experts {
+            [.routerLogits, .expertWeights, .expertIndices, .routingWeights]
+                + (0..<experts.count).flatMap { e in ExpertSite.allCases.map { BlockSite.expert(e, $0) } }
+        } else { arch.mlp == .gated ? [.mlpPre, .mlpPreLinear, .mlpPost] : [.mlpPre, .mlpPost] }
         for l in 0..<arch.layers {
             var sites: [BlockSite] = [.residPre]
             switch arch.placement {

@@ -7,7 +7,7 @@ extension TransformerModel {
     /// randomisation when called with the top layers, then more and more of them).
     ///
     /// In every listed block each linear map's weight and bias (attention projections, MLP) is
-    /// redrawn from a normal distribution with that tensor's own mean and standard deviation, so
+    /// redrawn (a mixture's router and every expert too) from a normal distribution with that tensor's own mean and standard deviation, so
     /// activations keep their scale; norms, embeddings and the head are kept (the head defines
     /// the explained target). Seeded: the same `seed` gives the same weights. Layers outside the
     /// model are ignored.
@@ -33,12 +33,21 @@ extension TransformerModel {
         let blocks = weights.blocks.enumerated().map { l, block -> BlockWeights in
             guard layers.contains(l) else { return block }
             let a = block.attention, m = block.mlp
-            return BlockWeights(
-                ln1: block.ln1,
-                attention: AttentionWeights(query: redraw(a.query), key: redraw(a.key), value: redraw(a.value),
-                                            output: redraw(a.output)),
-                ln2: block.ln2,
-                mlp: MLPWeights(input: redraw(m.input), up: m.up.map(redraw), output: redraw(m.output)))
+            // Drawn in this order: q, k, v, o, then the MLP (a mixture: its experts, then the router).
+            let attention = AttentionWeights(query: redraw(a.query), key: redraw(a.key), value: redraw(a.value),
+                                             output: redraw(a.output))
+            func redrawMLP(_ m: MLPWeights) -> MLPWeights {
+                MLPWeights(input: redraw(m.input), up: m.up.map(redraw), output: redraw(m.output))
+            }
+            let mlp: MLPWeights
+            if let mixture = m.mixture {
+                let experts = mixture.experts.map(redrawMLP)
+                mlp = MLPWeights(input: experts[0].input, up: experts[0].up, output: experts[0].output,
+                                 mixture: MixtureWeights(router: redraw(mixture.router), experts: experts, topK: mixture.topK))
+            } else {
+                mlp = redrawMLP(m)
+            }
+            return BlockWeights(ln1: block.ln1, attention: attention, ln2: block.ln2, mlp: mlp)
         }
         let randomized = TransformerWeights(embeddings: weights.embeddings, blocks: blocks, head: weights.head)
         return TransformerModel(architecture: architecture, weights: randomized, directory: directory,

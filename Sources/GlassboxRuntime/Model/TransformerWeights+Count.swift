@@ -7,8 +7,10 @@ extension TransformerWeights {
         total += Self.count(embeddings.norm)
         for block in blocks {
             let a = block.attention
-            total += [a.query, a.key, a.value, a.output, block.mlp.input, block.mlp.output].map(Self.count).reduce(0, +)
-            total += block.mlp.up.map(Self.count) ?? 0
+            total += [a.query, a.key, a.value, a.output].map(Self.count).reduce(0, +)
+            let mlps = block.mlp.mixture?.experts ?? [block.mlp]
+            total += mlps.map { Self.count($0.input) + Self.count($0.output) + ($0.up.map(Self.count) ?? 0) }.reduce(0, +)
+            total += block.mlp.mixture.map { Self.count($0.router) } ?? 0
             total += Self.count(block.ln1) + Self.count(block.ln2)
         }
         total += Self.count(head.finalNorm) + (head.pooler.map(Self.count) ?? 0) + (head.transform.map(Self.count) ?? 0)

@@ -15,17 +15,14 @@ enum BertLoader: ArchitectureLoader {
         let prefix = checkpoint.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         var arch = config.architecture(head: .none)
-        let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
+        let (d, vocab) = (arch.dModel, arch.vocabSize)
 
-        // Old TF-converted checkpoints name LayerNorm parameters gamma/beta.
+        // Old TF-converted checkpoints name LayerNorm parameters gamma/beta (WeightReader.layerNorm).
         func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
-            Norm(kind: arch.norm,
-                 weight: try r.tensor(name + ".weight", name + ".gamma", shape: [d], prefixed: prefixed),
-                 bias: try r.tensor(name + ".bias", name + ".beta", shape: [d], prefixed: prefixed))
+            try r.layerNorm(name, kind: arch.norm, width: d, prefixed: prefixed)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs], prefixed: prefixed),
-                   layout: .outIn, bias: try r.tensor(name + ".bias", shape: [outputs], prefixed: prefixed))
+            try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
         }
 
         let wordEmbeddings = try r.tensor("embeddings.word_embeddings.weight", shape: [vocab, d])
@@ -36,20 +33,7 @@ enum BertLoader: ArchitectureLoader {
                 ? try r.tensor("embeddings.token_type_embeddings.weight", shape: [arch.tokenTypes, d]) : nil,
             norm: try norm("embeddings.LayerNorm"))
 
-        var blocks: [BlockWeights] = []
-        for l in 0..<arch.layers {
-            let p = "encoder.layer.\(l)."
-            blocks.append(BlockWeights(
-                ln1: try norm(p + "attention.output.LayerNorm"),
-                attention: AttentionWeights(
-                    query: try linear(p + "attention.self.query", d, d),
-                    key: try linear(p + "attention.self.key", d, d),
-                    value: try linear(p + "attention.self.value", d, d),
-                    output: try linear(p + "attention.output.dense", d, d)),
-                ln2: try norm(p + "output.LayerNorm"),
-                mlp: MLPWeights(input: try linear(p + "intermediate.dense", d, dff), up: nil,
-                                output: try linear(p + "output.dense", dff, d))))
-        }
+        let blocks = try r.bertEncoderBlocks(arch)
         let pooler = r.resolve(["pooler.dense.weight"]) != nil ? try linear("pooler.dense", d, d) : nil
 
         var transform: Linear?

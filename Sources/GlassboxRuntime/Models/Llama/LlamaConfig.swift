@@ -137,12 +137,13 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "partial_rotary_factor",
                                         detail: "must be in (0, 1] and give an even number of rotated dimensions")
         }
-        ropeScaling = try Self.decodeRopeScaling(c)
+        ropeScaling = try Self.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling))
         slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
     }
 
-    private static func decodeRopeScaling(_ c: KeyedDecodingContainer<CodingKeys>) throws -> RopeScaling {
-        guard let raw = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) else { return .none }
+    /// A config's `rope_scaling` object (`nil`: none) as a checked `RopeScaling` (also Mixtral's).
+    static func ropeScaling(_ raw: [String: JSONValue]?) throws -> RopeScaling {
+        guard let raw else { return .none }
         let type = raw["rope_type"]?.string ?? raw["type"]?.string ?? "default"
         /// A positive, finite number (every rope_scaling field is a factor, a frequency or a length).
         func number(_ key: String) throws -> Float {

@@ -1,0 +1,78 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+extension ReverseSweep {
+    /// A sparse mixture of experts (Mixtral): gradient at its input `[n, d]` from the gradient at
+    /// `hook_mlp_out` `[n, d]` (docs/methods.md §2.5c). The output is `Σ_e w_e(t)·y_e(t)` with
+    /// `y_e = w2(φ(w1·x) ⊙ w3·x)` and routing weights `w = p_K / Σ_K p`, `p = softmax(router·x)`,
+    /// `K` the chosen experts. Rules, keyed as LXT's gated MLP (the routing weight is the gate of
+    /// the expert's output):
+    /// - the product `w_e·y_e` takes the table's `gatedProduct` rule: uniform (AttnLRP, `÷2`: half to
+    ///   the expert, half to the router), detached gate (CP-LRP: the weights are constants, all
+    ///   relevance flows through the experts) or the product rule (gradient);
+    /// - each expert is a gated MLP with the dense rules (`gatedBackward`); its neurons go to
+    ///   `neurons[l, e·dff + i]`;
+    /// - the renormalisation `p / Σ_K p` takes the `normalization` rule: the sum frozen (AttnLRP, as
+    ///   LXT freezes a norm's statistic: relevance passes unchanged) or its true derivative;
+    /// - the router softmax keeps its true gradient (AttnLRP Prop. 3.1, as the attention softmax;
+    ///   what it keeps is booked with the softmax's share) and the router is a linear map (ε = 0).
+    mutating func mixtureBackward(_ mixture: MixtureWeights, layer l: Int, _ gOut: Tensor) throws -> Tensor {
+        let (d, count, k) = (gOut.shape[1], mixture.experts.count, mixture.topK)
+        let indices = try tensor(.block(l, .expertIndices))               // [n, k]
+        let routing = try tensor(.block(l, .routingWeights))              // [n, k]
+        let product = table[.gatedProduct]
+        let divisor: Float = if case .uniform(let u) = product { u } else { 1 }
+        let reader = self
+        let input = { try reader.mlpInput(layer: l) }                     // read by the Gamma rule only
+        var gX = Tensor.zeros([n, d])
+        var gWeights = Tensor.zeros([n, k])                               // at the routing weights
+        for (e, expert) in mixture.experts.enumerated() {
+            guard let upWeights = expert.up else { continue }
+            let pre = try tensor(.block(l, .expert(e, .gate))), up = try tensor(.block(l, .expert(e, .pre)))   // [n, dff]
+            var activated = pre
+            architecture.activation.apply(&activated)
+            var post = activated
+            multiplyInPlace(&post, up)                                    // zero rows where e is not chosen
+            let dff = post.shape[1]
+            var slot = [Int?](repeating: nil, count: n)                  // e's column in `indices` at t
+            for t in 0..<n { slot[t] = (0..<k).first { Int(indices[t, $0]) == e } }
+            // g_y = g_out · w_e (÷ the uniform divisor); rows where e is not chosen stay 0.
+            var gY = Tensor.zeros([n, d])
+            for t in 0..<n { if let j = slot[t] {
+                let w = routing[t, j] / divisor
+                for c in 0..<d { gY.storage[t * d + c] = gOut.storage[t * d + c] * w }
+            } }
+            let gPost = linearBackward(expert.output, gY, rule: table[.linear], input: { post })   // [n, dff]
+            accumulateNeuronRelevance(layer: l, post: post, gPost: gPost, offset: e * dff)
+            addInPlace(&gX, try gatedBackward(expert.input, upWeights, gPost, pre: pre, activated: activated, up: up, input: input))
+            guard product != .detachedGate else { continue }
+            let y = expert.output(post)                                   // [n, d], y_e
+            for t in 0..<n { if let j = slot[t] {
+                var s = 0.0
+                for c in 0..<d { s += Double(gOut.storage[t * d + c]) * Double(y.storage[t * d + c]) }
+                gWeights[t, j] = Float(s) / divisor                       // g_w = (g_out · y_e) ÷ divisor
+            } }
+        }
+        guard product != .detachedGate else { return gX }
+        // w_j = p_j / S, S = Σ_K p: frozen S gives g_p = g_w / S; the true derivative subtracts Σ_i g_w,i w_i.
+        let probabilities = try tensor(.block(l, .expertWeights))        // [n, E]
+        let logits = try tensor(.block(l, .routerLogits))                 // [n, E]
+        var gP = Tensor.zeros([n, count])
+        for t in 0..<n {
+            let chosen = (0..<k).map { Int(indices[t, $0]) }
+            let sum = chosen.reduce(Float(0)) { $0 + probabilities[t, $1] }
+            let centre = table[.normalization] == .frozenStatistics ? 0
+                : (0..<k).reduce(Float(0)) { $0 + gWeights[t, $1] * routing[t, $1] }
+            for (j, e) in chosen.enumerated() { gP[t, e] += (gWeights[t, j] - centre) / sum }
+        }
+        // Softmax over the experts: g_logits = p ⊙ (g_p − Σ_e p_e g_p,e).
+        var gLogits = Tensor.zeros([n, count])
+        for t in 0..<n {
+            let inner = (0..<count).reduce(Float(0)) { $0 + probabilities[t, $1] * gP[t, $1] }
+            for e in 0..<count { gLogits[t, e] = probabilities[t, e] * (gP[t, e] - inner) }
+        }
+        ledger.softmax += Self.dot(probabilities, gP) - Self.dot(logits, gLogits)
+        addInPlace(&gX, try linearBackward(mixture.router, gLogits, rule: table[.linear], input: input))
+        return gX
+    }
+}

@@ -1,0 +1,102 @@
+import GlassboxTensor
+
+/// Which experts each position uses and with what weights: the routing of one mixture layer.
+public struct ExpertChoice: Sendable, Equatable {
+    /// `[n][k]` expert indices, in `torch.topk`'s order.
+    public var indices: [[Int]]
+    /// `[n][k]` weights (the chosen softmax probabilities over their sum), aligned with `indices`.
+    public var weights: [[Float]]
+
+    /// Expert `e`'s weight at each of the `n` positions (0 where `e` was not chosen).
+    public func weight(expert e: Int) -> [Float] {
+        zip(indices, weights).map { ids, ws in zip(ids, ws).reduce(0) { $1.0 == e ? $0 + $1.1 : $0 } }
+    }
+}
+
+extension MixtureWeights {
+    /// The routing from router logits `[n, E]` as transformers' `MixtralSparseMoeBlock` computes it:
+    /// `p = softmax(logits)` over the experts, the top `k` of `p` by `torchTopKIndices` (ties as
+    /// `torch.topk`), their probabilities divided by their sum. Fires `mlp.hook_expert_weights`
+    /// (`p`), `mlp.hook_expert_indices` and `mlp.hook_routing_weights`; edits at each are used from
+    /// there on (edited indices must name experts).
+    func route(_ logits: Tensor, topK k: Int, layer l: Int, hooks: inout HookRun) throws -> ExpertChoice {
+        let (n, count) = (logits.shape[0], logits.shape[1])
+        var probabilities = logits                                   // [n, E]
+        softmaxLastDim(&probabilities)
+        try hooks.fire(.block(l, .expertWeights), &probabilities)
+        var chosen = [[Int]](), picked = [[Float]]()
+        for t in 0..<n {
+            let row = Array(probabilities.storage[(t * count)..<((t + 1) * count)])
+            let top = torchTopKIndices(row, k: k)
+            chosen.append(top)
+            picked.append(top.map { row[$0] })
+        }
+        var indexTensor = Tensor(shape: [n, k], storage: chosen.flatMap { $0.map(Float.init) })   // [n, k]
+        try hooks.fire(.block(l, .expertIndices), &indexTensor)
+        if hooks.interventions.touches(.block(l, .expertIndices)) {
+            chosen = try (0..<n).map { t in
+                try (0..<k).map { j in
+                    let value = indexTensor[t, j], e = Int(value.rounded())
+                    guard value.isFinite, e >= 0, e < count else {
+                        throw HookError.invalidExpertIndex(point: HookPoint.block(l, .expertIndices).name,
+                                                           value: value, experts: count)
+                    }
+                    picked[t][j] = probabilities[t, e]
+                    return e
+                }
+            }
+        }
+        var weights = Tensor(shape: [n, k], storage: picked.flatMap { row in
+            let sum = row.reduce(0, +)
+            return row.map { $0 / sum }
+        })                                                           // [n, k]
+        try hooks.fire(.block(l, .routingWeights), &weights)
+        return ExpertChoice(indices: chosen, weights: (0..<n).map { Array(weights.storage[($0 * k)..<(($0 + 1) * k)]) })
+    }
+
+    /// `x [n, d] → [n, d]`: `Σ_e w_e(t) · expert_e(x_t)` over each position's chosen experts, each
+    /// expert `w2(act(w1·x) ⊙ w3·x)` run on the rows routed to it and accumulated in expert order
+    /// (as transformers' `index_add_`). Fires `mlp.hook_router_logits`, the routing points (`route`)
+    /// and, for every expert in order, `mlp.experts.{e}.hook_gate|hook_pre|hook_post` (`[n, dff]`,
+    /// zero rows where the expert is not used).
+    func forward(_ x: Tensor, layer l: Int, activation: Activation, hooks: inout HookRun) throws -> Tensor {
+        let (n, d) = (x.shape[0], x.shape[1])
+        var logits = router(x)                                       // [n, E]
+        try hooks.fire(.block(l, .routerLogits), &logits)
+        let choice = try route(logits, topK: topK, layer: l, hooks: &hooks)
+        var out = Tensor.zeros([n, d])
+        for (e, expert) in experts.enumerated() {
+            let share = choice.weight(expert: e)                     // [n]
+            let routed = (0..<n).filter { choice.indices[$0].contains(e) }
+            let rows = Tensor(shape: [routed.count, d], storage: routed.flatMap { x.storage[($0 * d)..<(($0 + 1) * d)] })
+            func scattered(_ t: Tensor?) -> Tensor {                 // [m, dff] → [n, dff], zero rows elsewhere
+                let dff = expert.input.outFeatures
+                var full = Tensor.zeros([n, dff])
+                if let t { for (i, p) in routed.enumerated() { full.storage.replaceSubrange((p * dff)..<((p + 1) * dff), with: t.storage[(i * dff)..<((i + 1) * dff)]) } }
+                return full
+            }
+            func gathered(_ full: Tensor) -> Tensor {
+                let dff = full.shape[1]
+                return Tensor(shape: [routed.count, dff], storage: routed.flatMap { full.storage[($0 * dff)..<(($0 + 1) * dff)] })
+            }
+            var gate = scattered(routed.isEmpty ? nil : expert.input(rows))     // [n, dff]
+            try hooks.fire(.block(l, .expert(e, .gate)), &gate)
+            var linear = scattered(routed.isEmpty ? nil : expert.up!(rows))     // [n, dff]
+            try hooks.fire(.block(l, .expert(e, .pre)), &linear)
+            var post = gate
+            activation.apply(&post)
+            multiplyInPlace(&post, linear)
+            let routedSet = Set(routed)
+            for p in 0..<n where !routedSet.contains(p) {                          // the expert did not run there
+                for j in 0..<post.shape[1] { post.storage[p * post.shape[1] + j] = 0 }
+            }
+            try hooks.fire(.block(l, .expert(e, .post)), &post)
+            guard !routed.isEmpty else { continue }
+            let y = expert.output(gathered(post))                               // [m, d]
+            for (i, p) in routed.enumerated() {
+                for j in 0..<d { out.storage[p * d + j] += y.storage[i * d + j] * share[p] }
+            }
+        }
+        return out
+    }
+}

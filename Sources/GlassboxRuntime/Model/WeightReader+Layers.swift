@@ -1,0 +1,36 @@
+import GlassboxTensor
+
+extension WeightReader {
+    /// A norm of width `d` stored as `name.weight` / `name.bias` (old TF-converted BERT checkpoints:
+    /// `name.gamma` / `name.beta`).
+    mutating func layerNorm(_ name: String, kind: NormKind, width d: Int, prefixed: Bool = true) throws -> Norm {
+        Norm(kind: kind,
+             weight: try tensor(name + ".weight", name + ".gamma", shape: [d], prefixed: prefixed),
+             bias: try tensor(name + ".bias", name + ".beta", shape: [d], prefixed: prefixed))
+    }
+
+    /// An `nn.Linear` `inputs → outputs` with bias: weight `[outputs, inputs]`, bias `[outputs]`.
+    mutating func linearWithBias(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
+        Linear(weight: try tensor(name + ".weight", shape: [outputs, inputs], prefixed: prefixed),
+               layout: .outIn, bias: try tensor(name + ".bias", shape: [outputs], prefixed: prefixed))
+    }
+
+    /// BERT's encoder blocks (`encoder.layer.l.attention.self.query` …, post-LN), shared by BERT and
+    /// RoBERTa, whose checkpoints use the same names below their prefix.
+    mutating func bertEncoderBlocks(_ arch: Architecture) throws -> [BlockWeights] {
+        let (d, dff) = (arch.dModel, arch.dFF)
+        return try (0..<arch.layers).map { l in
+            let p = "encoder.layer.\(l)."
+            return BlockWeights(
+                ln1: try layerNorm(p + "attention.output.LayerNorm", kind: arch.norm, width: d),
+                attention: AttentionWeights(
+                    query: try linearWithBias(p + "attention.self.query", d, d),
+                    key: try linearWithBias(p + "attention.self.key", d, d),
+                    value: try linearWithBias(p + "attention.self.value", d, d),
+                    output: try linearWithBias(p + "attention.output.dense", d, d)),
+                ln2: try layerNorm(p + "output.LayerNorm", kind: arch.norm, width: d),
+                mlp: MLPWeights(input: try linearWithBias(p + "intermediate.dense", d, dff), up: nil,
+                                output: try linearWithBias(p + "output.dense", dff, d)))
+        }
+    }
+}

@@ -1,0 +1,78 @@
+/// `config.json` of a Hugging Face DistilBERT checkpoint (`model_type: distilbert`), with the
+/// library's defaults. DistilBERT names its sizes `dim`, `hidden_dim`, `n_layers`, `n_heads`; every
+/// LayerNorm has ε = 1e-12 (fixed in `modeling_distilbert`), and there are no token types.
+public struct DistilBertConfig: Decodable, Sendable, Equatable {
+    /// `vocab_size`: token vocabulary size `V` (default 30522).
+    public var vocabSize: Int
+    /// `dim`: residual width `d` (default 768).
+    public var dim: Int
+    /// `n_layers`: number of blocks (default 6).
+    public var layers: Int
+    /// `n_heads`: heads per layer, dividing `dim` (default 12).
+    public var heads: Int
+    /// `hidden_dim`: MLP width `dff` (default 3072).
+    public var hiddenDim: Int
+    /// `activation`: the MLP and MLM-head activation's Hugging Face name (default `gelu`).
+    public var activation: String
+    /// `max_position_embeddings`: rows of the position table, the longest input (default 512).
+    public var maxPositionEmbeddings: Int
+    /// `sinusoidal_pos_embds`: the position table is the fixed sinusoid of Vaswani et al. (2017)
+    /// rather than learned (default false); checkpoints store it either way.
+    public var sinusoidalPositions: Bool
+    /// Class names by index, from `id2label` (`LABEL_i` where absent).
+    public var labels: [String]
+
+    /// DistilBERT's LayerNorm ε (`nn.LayerNorm(dim, eps=1e-12)` throughout the model).
+    static let layerNormEps: Float = 1e-12
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size"
+        case dim
+        case layers = "n_layers"
+        case heads = "n_heads"
+        case hiddenDim = "hidden_dim"
+        case activation
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case sinusoidalPositions = "sinusoidal_pos_embds"
+        case id2label
+    }
+
+    /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
+    /// sizes positive, heads dividing the width, a supported activation. Violations throw an
+    /// error that loading reports as `LoadError.invalidConfig`.
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.value(.vocabSize, default: 30522)
+        dim = try c.value(.dim, default: 768)
+        layers = try c.value(.layers, default: 6)
+        heads = try c.value(.heads, default: 12)
+        hiddenDim = try c.value(.hiddenDim, default: 3072)
+        activation = try c.value(.activation, default: "gelu")
+        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 512)
+        sinusoidalPositions = try c.value(.sinusoidalPositions, default: false)
+        for (value, key) in [(vocabSize, "vocab_size"), (dim, "dim"), (layers, "n_layers"), (heads, "n_heads"),
+                             (hiddenDim, "hidden_dim"), (maxPositionEmbeddings, "max_position_embeddings")] {
+            try requirePositive(value, key)
+        }
+        guard dim % heads == 0 else {
+            throw ConfigValidationError(key: "n_heads", detail: "(\(heads)) must divide dim (\(dim))")
+        }
+        guard Activation(huggingFaceName: activation) != nil else {
+            throw ConfigValidationError(key: "activation", detail:
+                "'\(activation)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        }
+        labels = try labelList(try c.value(.id2label, default: [String: String]()))
+    }
+
+    /// The typed architecture: BERT's post-LN encoder without token types.
+    func architecture(head: HeadKind) -> Architecture {
+        let headDim = dim / heads
+        return Architecture(
+            modelType: "distilbert", layers: layers, dModel: dim, heads: heads, kvHeads: heads, headDim: headDim,
+            dFF: hiddenDim, vocabSize: vocabSize, contextLength: maxPositionEmbeddings,
+            norm: .layerNorm(eps: Self.layerNormEps), placement: .post, position: .learned, mlp: .standard,
+            activation: Activation(huggingFaceName: activation)!, mask: .bidirectional,
+            attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false, tokenTypes: 0,
+            head: head)
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// DistilBERT (`DistilBertModel`, `DistilBertForMaskedLM`, `DistilBertForSequenceClassification`):
+/// BERT's post-LN encoder under other names (`transformer.layer.l.attention.q_lin` …,
+/// `sa_layer_norm`, `ffn.lin1` / `ffn.lin2`, `output_layer_norm`), no token types and no pooler.
+/// The head is chosen by the tensors present (docs/methods.md §0.6):
+/// - `vocab_transform` / `vocab_layer_norm` / `vocab_projector`: the MLM head (dense, the config's
+///   activation, LayerNorm, decoder tied to the word embeddings plus bias);
+/// - `pre_classifier` / `classifier`: dense on the `[CLS]` row, ReLU, classifier — held as a pooler
+///   with a ReLU and the output layer, so `pooler.hook_out` is the ReLU's output;
+/// - neither: the bare encoder.
+enum DistilBertLoader: ArchitectureLoader {
+    static let modelTypes = ["distilbert"]
+
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL) throws -> (Architecture, TransformerWeights) {
+        let config = try ConfigDecoding.decode(DistilBertConfig.self, from: configData, file: configFile)
+        let prefix = checkpoint.contains("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : ""
+        var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
+        var arch = config.architecture(head: .none)
+        let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
+
+        func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
+            try r.layerNorm(name, kind: arch.norm, width: d, prefixed: prefixed)
+        }
+        func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
+            try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
+        }
+
+        let wordEmbeddings = try r.tensor("embeddings.word_embeddings.weight", shape: [vocab, d])
+        // Checkpoints store the table even when it is sinusoidal; a sinusoidal one may be rebuilt.
+        let positionShape = [arch.contextLength, d]
+        let stored = config.sinusoidalPositions
+            ? try r.optionalTensor("embeddings.position_embeddings.weight", shape: positionShape)
+            : try r.tensor("embeddings.position_embeddings.weight", shape: positionShape)
+        let embeddings = EmbeddingWeights(
+            token: wordEmbeddings,
+            position: stored ?? SinusoidalPositions.table(positions: arch.contextLength, dim: d),
+            tokenType: nil, norm: try norm("embeddings.LayerNorm"))
+
+        let blocks = try (0..<arch.layers).map { l in
+            let p = "transformer.layer.\(l)."
+            return BlockWeights(
+                ln1: try norm(p + "sa_layer_norm"),
+                attention: AttentionWeights(query: try linear(p + "attention.q_lin", d, d), key: try linear(p + "attention.k_lin", d, d),
+                                            value: try linear(p + "attention.v_lin", d, d),
+                                            output: try linear(p + "attention.out_lin", d, d)),
+                ln2: try norm(p + "output_layer_norm"),
+                mlp: MLPWeights(input: try linear(p + "ffn.lin1", d, dff), up: nil, output: try linear(p + "ffn.lin2", dff, d)))
+        }
+
+        var pooler: Linear?
+        var transform: Linear?
+        var transformNorm: Norm?
+        var unembed: Linear?
+        if checkpoint.contains("vocab_transform.weight") {
+            arch.head = .maskedLanguageModel
+            transform = try linear("vocab_transform", d, d, prefixed: false)
+            transformNorm = try norm("vocab_layer_norm", prefixed: false)
+            // vocab_projector is tied to the word embeddings (its weight usually not stored).
+            let decoder = try r.optionalTensor("vocab_projector.weight", shape: [vocab, d], prefixed: false)
+            let bias = try r.tensor("vocab_projector.bias", shape: [vocab], prefixed: false)
+            unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
+        } else if checkpoint.contains("classifier.weight") {
+            let rows = checkpoint.entry("classifier.weight")?.shape.first ?? 0
+            var labels = config.labels
+            if labels.isEmpty { labels = (0..<rows).map { "LABEL_\($0)" } }
+            pooler = try linear("pre_classifier", d, d, prefixed: false)
+            unembed = try linear("classifier", d, labels.count, prefixed: false)
+            arch.head = .sequenceClassification(labels: labels)
+        }
+        try r.finish(ignorable: [#"(distilbert\.)?embeddings\.position_ids"#])
+
+        var head = HeadWeights(finalNorm: nil, pooler: pooler, transform: transform,
+                               transformNorm: transformNorm, unembed: unembed)
+        head.poolerActivation = .relu
+        return (arch, TransformerWeights(embeddings: embeddings, blocks: blocks, head: head))
+    }
+}

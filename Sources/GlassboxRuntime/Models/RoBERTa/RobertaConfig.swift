@@ -1,0 +1,37 @@
+/// `config.json` of a Hugging Face RoBERTa checkpoint (`model_type: roberta`): BERT's fields and
+/// checks (`BertConfig`) plus `pad_token_id`, which is also the position table's padding index.
+public struct RobertaConfig: Decodable, Sendable, Equatable {
+    /// The BERT fields (`vocab_size`, `hidden_size`, …), decoded and checked as BERT's.
+    public var bert: BertConfig
+    /// `pad_token_id` (default 1): positions start at `padTokenID + 1`.
+    public var padTokenID: Int
+
+    enum CodingKeys: String, CodingKey {
+        case padTokenID = "pad_token_id"
+    }
+
+    /// Decodes `config.json` with `transformers`' defaults and checks it as `BertConfig` does, and
+    /// that `0 ≤ pad_token_id < max_position_embeddings − 1` (at least one position is left).
+    /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
+    public init(from decoder: Decoder) throws {
+        bert = try BertConfig(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        padTokenID = try c.value(.padTokenID, default: 1)
+        guard padTokenID >= 0, padTokenID < bert.vocabSize else {
+            throw ConfigValidationError(key: "pad_token_id", detail: "(\(padTokenID)) must be a token id below vocab_size (\(bert.vocabSize))")
+        }
+        guard padTokenID + 1 < bert.maxPositionEmbeddings else {
+            throw ConfigValidationError(key: "max_position_embeddings", detail:
+                "(\(bert.maxPositionEmbeddings)) leaves no position after the padding index pad_token_id (\(padTokenID))")
+        }
+    }
+
+    /// The typed architecture: BERT's, with the longest input `max_position_embeddings −
+    /// pad_token_id − 1` (the position rows after the padding index).
+    func architecture(head: HeadKind) -> Architecture {
+        var arch = bert.architecture(head: head)
+        arch.modelType = "roberta"
+        arch.contextLength = bert.maxPositionEmbeddings - padTokenID - 1
+        return arch
+    }
+}

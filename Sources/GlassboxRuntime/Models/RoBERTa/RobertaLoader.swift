@@ -1,0 +1,71 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// RoBERTa (`RobertaModel`, `RobertaForMaskedLM`, `RobertaForSequenceClassification`): BERT's
+/// encoder (same tensor names under `roberta.`), positions counted from `pad_token_id + 1`
+/// (docs/methods.md §0.6), usually one token type. The head is chosen by the tensors present:
+/// - `lm_head.*`: dense, GELU (always, whatever `hidden_act`), LayerNorm, decoder tied to the word
+///   embeddings plus `lm_head.bias`;
+/// - `classifier.dense` / `classifier.out_proj`: dense on the `<s>` row, tanh, out_proj — held as a
+///   pooler and the output layer, so `pooler.hook_out` is the classifier's tanh;
+/// - neither: the bare encoder, with `pooler.dense` when the checkpoint has it.
+enum RobertaLoader: ArchitectureLoader {
+    static let modelTypes = ["roberta"]
+
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL) throws -> (Architecture, TransformerWeights) {
+        let config = try ConfigDecoding.decode(RobertaConfig.self, from: configData, file: configFile)
+        let prefix = checkpoint.contains("roberta.embeddings.word_embeddings.weight") ? "roberta." : ""
+        var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
+        var arch = config.architecture(head: .none)
+        let (d, vocab) = (arch.dModel, arch.vocabSize)
+
+        func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
+            try r.layerNorm(name, kind: arch.norm, width: d, prefixed: prefixed)
+        }
+        func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
+            try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
+        }
+
+        let wordEmbeddings = try r.tensor("embeddings.word_embeddings.weight", shape: [vocab, d])
+        var embeddings = EmbeddingWeights(
+            token: wordEmbeddings,
+            position: try r.tensor("embeddings.position_embeddings.weight", shape: [config.bert.maxPositionEmbeddings, d]),
+            tokenType: arch.tokenTypes > 0
+                ? try r.tensor("embeddings.token_type_embeddings.weight", shape: [arch.tokenTypes, d]) : nil,
+            norm: try norm("embeddings.LayerNorm"))
+        embeddings.paddingIndex = config.padTokenID
+
+        let blocks = try r.bertEncoderBlocks(arch)               // BERT's names under roberta.
+        var pooler = r.resolve(["pooler.dense.weight"]) != nil ? try linear("pooler.dense", d, d) : nil
+
+        var transform: Linear?
+        var transformNorm: Norm?
+        var unembed: Linear?
+        if checkpoint.contains("lm_head.dense.weight") {
+            arch.head = .maskedLanguageModel
+            pooler = nil                        // RobertaForMaskedLM runs no pooler
+            transform = try linear("lm_head.dense", d, d, prefixed: false)
+            transformNorm = try norm("lm_head.layer_norm", prefixed: false)
+            // The decoder is tied to the word embeddings; its bias is stored under either name.
+            let decoder = try r.optionalTensor("lm_head.decoder.weight", shape: [vocab, d], prefixed: false)
+            let bias = try r.tensor("lm_head.bias", "lm_head.decoder.bias", shape: [vocab], prefixed: false)
+            _ = try r.optionalTensor("lm_head.decoder.bias", shape: [vocab], prefixed: false)
+            unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
+        } else if checkpoint.contains("classifier.out_proj.weight") {
+            let rows = checkpoint.entry("classifier.out_proj.weight")?.shape.first ?? 0
+            var labels = config.bert.labels
+            if labels.isEmpty { labels = (0..<rows).map { "LABEL_\($0)" } }
+            pooler = try linear("classifier.dense", d, d, prefixed: false)
+            unembed = try linear("classifier.out_proj", d, labels.count, prefixed: false)
+            arch.head = .sequenceClassification(labels: labels)
+        }
+        try r.finish(ignorable: [#"(roberta\.)?embeddings\.position_ids"#, #"(roberta\.)?pooler\..*"#])
+
+        var head = HeadWeights(finalNorm: nil, pooler: pooler, transform: transform,
+                               transformNorm: transformNorm, unembed: unembed)
+        head.transformActivation = .gelu
+        return (arch, TransformerWeights(embeddings: embeddings, blocks: blocks, head: head))
+    }
+}

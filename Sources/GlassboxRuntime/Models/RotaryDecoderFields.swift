@@ -1,0 +1,116 @@
+import Foundation
+
+/// The `config.json` fields Phi-3 and Mixtral share with the Llama block (RMSNorm, rotary
+/// embeddings, grouped-query attention, a gated MLP, an optional sliding window in every layer),
+/// decoded with the family's defaults and checked: sizes positive, `Hkv` dividing `H`, `head_dim`
+/// positive or else `H` dividing `d`, a supported activation, ε and θ positive, the window positive.
+public struct RotaryDecoderFields: Sendable, Equatable {
+    /// `vocab_size`: token vocabulary size `V`.
+    public var vocabSize: Int
+    /// `hidden_size`: residual width `d`.
+    public var hiddenSize: Int
+    /// `intermediate_size`: the MLP width `dff` (Mixtral: each expert's).
+    public var intermediateSize: Int
+    /// `num_hidden_layers`: number of blocks.
+    public var numHiddenLayers: Int
+    /// `num_attention_heads`: query heads `H`.
+    public var numAttentionHeads: Int
+    /// `num_key_value_heads`: key/value heads `Hkv`, dividing `H`.
+    public var numKeyValueHeads: Int
+    /// `head_dim`: per-head width `dh` (default `d / H`).
+    public var headDim: Int
+    /// `hidden_act`: the gate's activation, Hugging Face name (default `silu`).
+    public var hiddenAct: String
+    /// `max_position_embeddings`: the longest input.
+    public var maxPositionEmbeddings: Int
+    /// `rms_norm_eps`: ε of every RMSNorm (default 1e-5).
+    public var rmsNormEps: Float
+    /// `rope_theta`: base of the rotary frequencies.
+    public var ropeTheta: Double
+    /// `tie_word_embeddings`: the output layer reuses the token embeddings (default false).
+    public var tieWordEmbeddings: Bool
+    /// `sliding_window`: the window of every layer, or `nil` for full causal attention (default).
+    public var slidingWindow: Int?
+
+    /// A family's defaults for the fields above (`kvHeads` `nil`: as many as query heads).
+    struct Defaults {
+        var vocab: Int, hidden: Int, intermediate: Int, layers: Int, heads: Int, kvHeads: Int?, positions: Int, theta: Double
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case vocabSize = "vocab_size"
+        case hiddenSize = "hidden_size"
+        case intermediateSize = "intermediate_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
+        case numKeyValueHeads = "num_key_value_heads"
+        case headDim = "head_dim"
+        case hiddenAct = "hidden_act"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case rmsNormEps = "rms_norm_eps"
+        case ropeTheta = "rope_theta"
+        case tieWordEmbeddings = "tie_word_embeddings"
+        case slidingWindow = "sliding_window"
+    }
+
+    /// Decodes and checks the shared fields; `partialRotaryFactor` must leave an even, positive
+    /// number of rotated dimensions in (0, 1], and `sizes` (the family's own counts) must be positive.
+    init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double = 1, sizes: [(Int, String)] = []) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        vocabSize = try c.value(.vocabSize, default: defaults.vocab)
+        hiddenSize = try c.value(.hiddenSize, default: defaults.hidden)
+        intermediateSize = try c.value(.intermediateSize, default: defaults.intermediate)
+        numHiddenLayers = try c.value(.numHiddenLayers, default: defaults.layers)
+        numAttentionHeads = try c.value(.numAttentionHeads, default: defaults.heads)
+        numKeyValueHeads = try c.value(.numKeyValueHeads, default: defaults.kvHeads ?? numAttentionHeads)
+        hiddenAct = try c.value(.hiddenAct, default: "silu")
+        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
+        rmsNormEps = try c.value(.rmsNormEps, default: 1e-5)
+        ropeTheta = try c.value(.ropeTheta, default: defaults.theta)
+        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
+        slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
+
+        for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"), (intermediateSize, "intermediate_size"),
+                             (numHiddenLayers, "num_hidden_layers"), (numAttentionHeads, "num_attention_heads"),
+                             (numKeyValueHeads, "num_key_value_heads"), (maxPositionEmbeddings, "max_position_embeddings")] + sizes {
+            try requirePositive(value, key)
+        }
+        try requirePositive(rmsNormEps, "rms_norm_eps")
+        try requirePositive(ropeTheta, "rope_theta")
+        if let slidingWindow { try requirePositive(slidingWindow, "sliding_window") }
+        if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim) {
+            try requirePositive(explicit, "head_dim")
+            headDim = explicit
+        } else {
+            guard hiddenSize % numAttentionHeads == 0 else {
+                throw ConfigValidationError(key: "num_attention_heads",
+                                            detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
+            }
+            headDim = hiddenSize / numAttentionHeads
+        }
+        guard numAttentionHeads % numKeyValueHeads == 0 else {
+            throw ConfigValidationError(key: "num_key_value_heads",
+                                        detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
+        }
+        guard Activation(huggingFaceName: hiddenAct) != nil else {
+            throw ConfigValidationError(key: "hidden_act", detail:
+                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        }
+        let rotated = Int(Double(headDim) * partialRotaryFactor)
+        guard partialRotaryFactor > 0 && partialRotaryFactor <= 1, rotated % 2 == 0, rotated > 0 else {
+            throw ConfigValidationError(key: "partial_rotary_factor",
+                                        detail: "must be in (0, 1] and give an even number of rotated dimensions")
+        }
+    }
+
+    /// The typed architecture of a pre-RMSNorm causal decoder with a gated MLP and `rope`.
+    func architecture(modelType: String, rope: RotaryEmbedding) -> Architecture {
+        Architecture(
+            modelType: modelType, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
+            kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
+            contextLength: maxPositionEmbeddings, norm: .rmsNorm(eps: rmsNormEps), placement: .pre,
+            position: .rotary(rope), mlp: .gated, activation: Activation(huggingFaceName: hiddenAct)!, mask: .causal,
+            attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false, tokenTypes: 0,
+            head: .languageModel, slidingWindows: [Int?](repeating: slidingWindow, count: numHiddenLayers))
+    }
+}

@@ -1,0 +1,142 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// The commands `glassbox batch --command` runs.
+enum BatchCommandKind: String, ExpressibleByArgument, CaseIterable {
+    case explain, predict, lens, evaluate, patch
+
+    var type: any BatchableCommand.Type {
+        switch self {
+        case .explain: ExplainCommand.self
+        case .predict: PredictCommand.self
+        case .lens: LensCommand.self
+        case .evaluate: EvaluateCommand.self
+        case .patch: PatchCommand.self
+        }
+    }
+
+    /// An input that satisfies the command's input rules, to check the batch's options once
+    /// before any line runs.
+    var probeInput: [String] {
+        switch self {
+        case .explain, .predict, .lens: ["--ids", "0"]
+        case .evaluate: ["(batch input)"]
+        case .patch: ["--clean-ids", "0", "--corrupted-ids", "0"]
+        }
+    }
+}
+
+/// `glassbox batch`: one command over every input of a JSONL file, the model loaded once; each
+/// output line is the command's `--json` record with the input's `"id"` and `"index"`, in input
+/// order (docs/batch.md).
+struct BatchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "batch",
+        abstract: "Run explain, predict, lens, evaluate or patch over a JSONL file of inputs, loading the model once.",
+        discussion: """
+            Each input line is {"id": …, "text": …}, {"id": …, "ids": […]} or {"id": …, "image": "file.png"} \
+            (relative to the input file's folder), with an optional "target" and per-line option overrides \
+            (any other key: {"method": "atman"} is --method atman, {"words": true} is --words); patch lines give \
+            "clean" and "corrupted" instead. Each output line is the command's --json record with "id" and \
+            "index" (the input's 0-based position; blank lines do not count) first, in input order. A line \
+            that cannot run becomes {"id": …, "index": …, "error": "…"} and the batch goes on; the exit status \
+            is 1 when any did. --shard I/N takes the inputs whose index k has k mod N = I; `glassbox merge` \
+            joins the shards' files. --resume skips the inputs already in --out (after a crash or preemption) \
+            and removes a last line cut short. Options after the batch's own go to the command.
+            """)
+
+    @OptionGroup var modelOptions: ModelOptions
+    @Option(name: .customLong("in"), help: ArgumentHelp("The inputs, one JSON object per line.", valueName: "inputs.jsonl"))
+    var inputPath: String
+    @Option(help: ArgumentHelp("The results, one JSON object per line.", valueName: "results.jsonl")) var out: String
+    @Option(help: "The command run on each input.") var command: BatchCommandKind = .explain
+    @Option(help: ArgumentHelp("Take only the inputs whose 0-based index k has k mod N = I.", valueName: "I/N"))
+    var shard: ShardOption = .all
+    @Flag(help: "Continue --out: skip the inputs already there, remove a last line cut short.") var resume = false
+    @Flag(help: "Replace an existing --out.") var overwrite = false
+    @Option(help: ArgumentHelp("Also draw each input's picture here, as INDEX-ID.png (the record names it in \"picture\").", valueName: "folder"))
+    var pictures: String?
+    @Option(parsing: .unconditional,
+            help: "Inputs computed at once, each on one thread (default: --threads, or all cores); 1 computes one input at a time on all threads.")
+    var workers: Int?
+    @Argument(parsing: .allUnrecognized, help: ArgumentHelp("The command's options, as on its own command line.", valueName: "command options"))
+    var commandOptions: [String] = []
+
+    func validate() throws {
+        if resume && overwrite { throw ValidationError("give --resume or --overwrite, not both") }
+        if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        for option in commandOptions where option.hasPrefix("--") {
+            let name = String(option.dropFirst(2).prefix { $0 != "=" })
+            if BatchInput.batchWideKeys.contains(name) || ["in", "shard", "resume", "overwrite", "workers", "command"].contains(name) {
+                throw ValidationError("--\(name) belongs before the command's options, once for the whole batch")
+            }
+        }
+    }
+
+    func run() throws {
+        let kind = command
+        do {
+            _ = try kind.type.parse(commandOptions + kind.probeInput)
+        } catch {
+            let unknown = UnknownOptionProbe.message(in: [kind.rawValue] + commandOptions + kind.probeInput)
+            throw UsageMistake("\(kind.rawValue): " + (unknown ?? kind.type.message(for: error)))
+        }
+        let folder = URL(fileURLWithPath: inputPath).deletingLastPathComponent()
+        if !resume && !overwrite && FileManager.default.fileExists(atPath: out) {
+            throw BatchOutputFile.exists(out)                         // before the model loads
+        }
+        let existing = resume ? try BatchOutputFile.scan(out) : nil
+        let plan = try BatchPlan.scan(inputPath, shard: shard, done: existing?.done ?? [:], output: out)
+        let loaded = try modelOptions.load(image: plan.firstIsImage)
+        let output = try BatchOutputFile(path: out, mode: resume ? .resume : overwrite ? .overwrite : .create, existing: existing)
+        let threads = modelOptions.threads ?? Threading.threads
+        let workerCount = max(1, workers ?? threads)
+        Threading.setThreads(workerCount > 1 ? 1 : threads)
+        let todo = plan.shardRecords - output.done.keys.filter(shard.contains).count
+        if output.repairedBytes > 0 { Console.note("\(out): removed a last line cut short (\(output.repairedBytes) bytes)") }
+        Console.note("batch: \(kind.rawValue) on \(loaded.spec), shard \(shard) (\(plan.shardRecords) of \(plan.records) inputs), "
+                     + "\(todo) to compute, \(plan.shardRecords - todo) already in \(out); \(workerCount) worker(s)")
+        let progress = BatchProgress(total: todo)
+        let pictureFolder = try pictures.map { path -> URL in
+            let url = URL(fileURLWithPath: path)
+            try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+            return url
+        }
+        let runner = BatchRunner(kind: kind, commandOptions: commandOptions, loaded: loaded, folder: folder, progress: progress,
+                                 pictures: pictureFolder)
+
+        var reader = try JSONLReader(path: inputPath, maxLineBytes: InputLimits.batchLineBytes)
+        defer { reader.close() }
+        var window: [BatchRunner.Item] = []
+        var index = 0, failed = 0, written = 0
+        func flush() throws {
+            for line in runner.run(window, workers: workerCount) {
+                try output.append(line.data)
+                if line.failed { failed += 1 }
+                written += 1
+            }
+            window.removeAll(keepingCapacity: true)
+        }
+        while let line = try reader.next() {
+            if case .bytes(let bytes) = line, BatchPlan.isBlank(bytes) { continue }
+            defer { index += 1 }
+            guard shard.contains(index) else { continue }
+            if output.done[index] != nil { continue }                 // ids checked by BatchPlan.scan
+            window.append(BatchRunner.Item(index: index, line: reader.lineNumber, content: line))
+            if window.count >= 4 * workerCount { try flush() }
+        }
+        try flush()
+        output.synchronize()
+        Console.note(String(format: "batch: wrote %d record(s) to %@ (%d failed) at %.2f inputs/s", written, out, failed, progress.rate))
+        if failed > 0 { throw BatchFailures(failed: failed, total: written, path: out) }
+    }
+}
+
+/// Some inputs of a batch became error records (exit status 1).
+struct BatchFailures: Error, LocalizedError {
+    let failed: Int, total: Int, path: String
+    var errorDescription: String? {
+        "\(failed) of \(total) input(s) failed; their records in \(path) say why (\"error\")"
+    }
+}

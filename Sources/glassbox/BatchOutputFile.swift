@@ -1,0 +1,135 @@
+import Foundation
+import Glassbox
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The JSONL file `glassbox batch` writes: one whole line per input, appended with one `write`
+/// each. A new run refuses an existing file unless told to replace it (`--overwrite`) or continue
+/// it (`--resume`). Continuing reads what is there: the indexes already written are skipped, and
+/// a last line cut short by a killed run (no newline, or not JSON) is removed first, so the file
+/// ends as if the run had never been interrupted.
+final class BatchOutputFile {
+    let path: String
+    /// Input indexes already in the file (with `--resume`), with their ids as JSON text.
+    private(set) var done: [Int: String] = [:]
+    /// Bytes of a cut-short last line removed on `--resume`.
+    private(set) var repairedBytes = 0
+    private let fd: Int32
+
+    enum Mode { case create, overwrite, resume }
+
+    /// Opens `path` for appending. `.resume` continues what `existing` (``scan(_:)`` of the same
+    /// file, nil when it does not exist) found there.
+    init(path: String, mode: Mode, existing: Existing? = nil) throws {
+        self.path = path
+        if mode == .create && FileManager.default.fileExists(atPath: path) { throw Self.exists(path) }
+        if mode == .resume, let existing { (done, repairedBytes) = (existing.done, existing.repairedBytes) }
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == .overwrite ? O_TRUNC : 0)
+        let opened = open(path, flags, 0o644)
+        guard opened >= 0 else { throw FileProblem(path: path, reason: "cannot write: " + FileProblem.reason(errno: errno, writing: true)) }
+        fd = opened
+        if repairedBytes > 0 {
+            let keep = lseek(fd, 0, SEEK_END) - off_t(repairedBytes)
+            guard ftruncate(fd, keep) == 0 else { let code = errno; close(fd); throw FileProblem(path: path, reason: "cannot write: " + FileProblem.reason(errno: code, writing: true)) }
+        }
+        _ = lseek(fd, 0, SEEK_END)
+    }
+
+    deinit { close(fd) }
+
+    /// The error for an existing output without `--resume` or `--overwrite`.
+    static func exists(_ path: String) -> UsageMistake {
+        UsageMistake("\(path) already exists: --resume continues it, --overwrite replaces it")
+    }
+
+    /// Appends `line` and a newline with one write (retried for the rest only if the kernel
+    /// takes part of it).
+    func append(_ line: Data) throws {
+        var bytes = line
+        bytes.append(0x0A)
+        try bytes.withUnsafeBytes { raw in
+            var offset = 0
+            while offset < raw.count {
+                let n = write(fd, raw.baseAddress! + offset, raw.count - offset)
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else { throw FileProblem(path: path, reason: "cannot write: " + FileProblem.reason(errno: errno, writing: true)) }
+                offset += n
+            }
+        }
+    }
+
+    /// Flushes the file to the disk (at the end of a run).
+    func synchronize() { _ = fsync(fd) }
+
+    /// What a resumed file already holds.
+    struct Existing {
+        /// Input indexes with their ids as JSON text.
+        let done: [Int: String]
+        /// Bytes of a cut-short last line.
+        let repairedBytes: Int
+    }
+
+    /// What `path` holds (nil when there is no such file): the indexes and ids of its complete
+    /// records, and how many bytes at its end belong to a cut-short last line. Nothing is changed.
+    static func scan(_ path: String) throws -> Existing? {
+        guard FileManager.default.fileExists(atPath: path) else { return nil }
+        _ = try InputFile.requireRegularFile(path)
+        var reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes * 4)
+        defer { reader.close() }
+        var done: [Int: String] = [:]
+        var offset = 0, goodEnd = 0, previousEnd = 0, lastIndex: Int?
+        while let line = try reader.next() {
+            guard case .bytes(let bytes) = line else {
+                throw BatchOutputProblem.notBatchOutput(path: path, line: reader.lineNumber)
+            }
+            offset += bytes.count + 1
+            guard let record = BatchRecordHeader(bytes) else {
+                // Only the last line may be broken (a killed run), and it starts as every record
+                // does; anything else is not ours to cut.
+                let number = reader.lineNumber
+                if bytes.starts(with: Array("{\"id\":".utf8)), try reader.next() == nil { break }
+                throw BatchOutputProblem.notBatchOutput(path: path, line: number)
+            }
+            done[record.index] = record.idJSON
+            (previousEnd, goodEnd, lastIndex) = (goodEnd, offset, record.index)
+        }
+        let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? goodEnd)
+        if size < goodEnd, let lastIndex {                  // a whole record without its newline: redo it
+            done[lastIndex] = nil
+            goodEnd = previousEnd
+        }
+        return Existing(done: done, repairedBytes: max(0, size - goodEnd))
+    }
+}
+
+/// The `"index"` and `"id"` every batch record starts with.
+struct BatchRecordHeader {
+    let index: Int
+    let idJSON: String
+
+    /// Nil when `bytes` is not a JSON object with an integer `"index"` (a cut-short line).
+    init?(_ bytes: [UInt8]) {
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
+              let index = object["index"] as? Int, let id = object["id"],
+              let idData = try? JSONSerialization.data(withJSONObject: id, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+        else { return nil }
+        self.index = index
+        self.idJSON = String(decoding: idData, as: UTF8.self)
+    }
+}
+
+/// An output file `glassbox batch --resume` cannot continue.
+enum BatchOutputProblem: Error, LocalizedError {
+    case notBatchOutput(path: String, line: Int)
+    case differentInput(path: String, index: Int, had: String, now: String)
+
+    var errorDescription: String? {
+        switch self {
+        case .notBatchOutput(let path, let line):
+            "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\"); not continuing it"
+        case .differentInput(let path, let index, let had, let now):
+            "\(path) holds id \(had) for input \(index), but the input file has id \(now) there: it was written for other inputs; not continuing it"
+        }
+    }
+}

@@ -1,0 +1,48 @@
+import Foundation
+
+/// The progress line of `glassbox batch` on stderr: inputs done of the shard's total, the rate,
+/// the time left at that rate and the failures so far; redrawn at most every 0.2 s.
+final class BatchProgress: @unchecked Sendable {
+    private let total: Int
+    private let lock = NSLock()
+    private let started = Date()
+    private var lastDraw = Date.distantPast
+    private var done = 0, failed = 0
+
+    /// `total`: the inputs this run computes (skipped ones excluded).
+    init(total: Int) { self.total = total }
+
+    /// One more input finished (`failed`: it became an error record).
+    func advance(failed: Bool) {
+        lock.withLock {
+            done += 1
+            if failed { self.failed += 1 }
+            let now = Date()
+            guard done == total || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
+            lastDraw = now
+            Console.writeError(line(now: now) + (done == total ? "\n" : ""))
+        }
+    }
+
+    /// Inputs per second so far.
+    var rate: Double { lock.withLock { Double(done) / max(Date().timeIntervalSince(started), 1e-9) } }
+
+    private func line(now: Date) -> String {
+        let elapsed = now.timeIntervalSince(started)
+        let rate = Double(done) / max(elapsed, 1e-9)
+        let fraction = total > 0 ? Double(done) / Double(total) : 1
+        let width = 30, filled = Int(fraction * Double(width))
+        let left = rate > 0 ? Double(total - done) / rate : .nan
+        let failures = failed > 0 ? "  \(failed) failed" : ""
+        return String(format: "\rbatch  [%@%@] %d/%d  %.2f inputs/s  %@ left%@",
+                      String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
+                      done, total, rate, Self.duration(left), failures)
+    }
+
+    /// `"42 s"`, `"12 min"`, `"3.5 h"`, `"?"`.
+    static func duration(_ seconds: Double) -> String {
+        guard seconds.isFinite else { return "?" }
+        return seconds < 120 ? String(format: "%.0f s", seconds)
+            : seconds < 7200 ? String(format: "%.0f min", seconds / 60) : String(format: "%.1f h", seconds / 3600)
+    }
+}

@@ -1,0 +1,158 @@
+import Foundation
+import Glassbox
+
+/// Computes a window of batch inputs on several workers (each input on one worker, start to
+/// finish) and hands back their output lines in input order.
+final class BatchRunner: @unchecked Sendable {
+    /// One input line to compute.
+    struct Item {
+        /// 0-based input index.
+        let index: Int
+        /// 1-based line number in the input file, for messages.
+        let line: Int
+        let content: JSONLReader.Line
+    }
+
+    /// One output line (without its newline).
+    struct Output {
+        let data: Data
+        /// An error record.
+        let failed: Bool
+    }
+
+    let kind: BatchCommandKind
+    let commandOptions: [String]
+    let loaded: LoadedModel
+    /// The input file's folder (relative image paths).
+    let folder: URL
+    let progress: BatchProgress
+    /// `--pictures`: where each input's picture goes (`ID.png`, the id made file-name safe).
+    let pictures: URL?
+
+    init(kind: BatchCommandKind, commandOptions: [String], loaded: LoadedModel, folder: URL, progress: BatchProgress,
+         pictures: URL?) {
+        (self.kind, self.commandOptions, self.loaded, self.folder, self.progress) = (kind, commandOptions, loaded, folder, progress)
+        self.pictures = pictures
+    }
+
+    /// The output lines of `items`, in their order; `workers` inputs are computed at once.
+    func run(_ items: [Item], workers: Int) -> [Output] {
+        let slots = Slots(count: items.count)
+        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, items.count))) { _ in
+            BatchMode.$active.withValue(true) {
+                while let i = slots.take() {
+                    let output = compute(items[i])
+                    slots.put(output, at: i)
+                    progress.advance(failed: output.failed)
+                }
+            }
+        }
+        return slots.outputs
+    }
+
+    /// One input's record, or its error record: parsed, turned into the command's arguments,
+    /// parsed and validated as on the command line, then computed by the command's own code.
+    func compute(_ item: Item) -> Output {
+        var idJSON: String?
+        do {
+            guard case .bytes(let bytes) = item.content else {
+                throw BatchLineError(idJSON: nil, message: "longer than \(InputLimits.describe(bytes: InputLimits.batchLineBytes))")
+            }
+            let input = try BatchInput.parse(bytes, index: item.index, line: item.line, folder: folder)
+            idJSON = input.idJSON
+            let arguments = commandOptions + (try kind.type.inputArguments(input)) + input.arguments
+            let command: any BatchableCommand
+            do {
+                command = try kind.type.parse(arguments)
+            } catch {
+                let unknown = UnknownOptionProbe.message(in: [kind.rawValue] + arguments)
+                throw BatchLineError(idJSON: input.idJSON, message: unknown ?? kind.type.message(for: error))
+            }
+            let result = try command.batchResult(loaded, input: input)
+            let picture = try pictures.flatMap { try draw(result, input: input, into: $0) }
+            return Output(data: Self.record(index: item.index, idJSON: input.idJSON, picture: picture, json: result.json),
+                          failed: false)
+        } catch let error as BatchLineError {
+            return Self.failure(index: item.index, idJSON: error.idJSON ?? idJSON, message: "line \(item.line): " + error.message)
+        } catch {
+            return Self.failure(index: item.index, idJSON: idJSON, message: "line \(item.line): " + UserMessage.line(for: error))
+        }
+    }
+
+    /// Draws the result's picture as `folder/INDEX-ID.png` (the id's letters, digits, `-` and `_`,
+    /// others as `-`, at most 80; all or nothing); its path, or nil when the command draws none.
+    private func draw(_ result: BatchResult, input: BatchInput, into folder: URL) throws -> String? {
+        guard let figure = try result.figure() else { return nil }
+        let id = (try? JSONSerialization.jsonObject(with: Data(input.idJSON.utf8), options: .fragmentsAllowed)).map { "\($0)" } ?? input.idJSON
+        let safe = String(id.prefix(80).map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        let url = folder.appendingPathComponent("\(input.index)-\(safe).png")
+        let output = OutputTransaction()
+        try output.render(figure, to: url)
+        try output.commit()
+        return url.path
+    }
+
+    /// `{"id":…,"index":…,` (and `"picture":…,` when one was drawn) followed by the command's
+    /// record without its opening brace, on one line.
+    static func record(index: Int, idJSON: String, picture: String? = nil, json: Data) -> Data {
+        var line = Data("{\"id\":\(idJSON),\"index\":\(index)".utf8)
+        if let picture, let text = try? JSONSerialization.data(withJSONObject: picture, options: [.fragmentsAllowed, .withoutEscapingSlashes]) {
+            line.append(contentsOf: Data(",\"picture\":".utf8) + text)
+        }
+        let body = JSONText.compact(json)
+        let rest = body.dropFirst()                                    // after "{"
+        if rest.first != UInt8(ascii: "}") { line.append(UInt8(ascii: ",")) }
+        line.append(contentsOf: rest)
+        return line
+    }
+
+    /// `{"id":…,"index":…,"error":"…"}`.
+    static func failure(index: Int, idJSON: String?, message: String) -> Output {
+        let text = (try? JSONSerialization.data(withJSONObject: message, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+            .map { String(decoding: $0, as: UTF8.self) } ?? "\"error\""
+        return Output(data: Data("{\"id\":\(idJSON ?? "null"),\"index\":\(index),\"error\":\(text)}".utf8), failed: true)
+    }
+
+    /// Work handed out one index at a time, results kept by index.
+    private final class Slots: @unchecked Sendable {
+        private let lock = NSLock()
+        private var next = 0
+        private var results: [Output?]
+
+        init(count: Int) { results = Array(repeating: nil, count: count) }
+
+        func take() -> Int? {
+            lock.withLock {
+                guard next < results.count else { return nil }
+                defer { next += 1 }
+                return next
+            }
+        }
+
+        func put(_ output: Output, at i: Int) { lock.withLock { results[i] = output } }
+
+        var outputs: [Output] { lock.withLock { results.map { $0! } } }
+    }
+}
+
+/// JSON text helpers.
+enum JSONText {
+    /// `json` without the whitespace outside strings (pretty-printed JSON on one line; numbers
+    /// and strings keep their exact text).
+    static func compact(_ json: Data) -> Data {
+        var out = Data(capacity: json.count)
+        var inString = false, escaped = false
+        for byte in json {
+            if inString {
+                out.append(byte)
+                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+                out.append(byte)
+            } else if ![0x20, 0x0A, 0x0D, 0x09].contains(byte) {
+                out.append(byte)
+            }
+        }
+        return out
+    }
+}

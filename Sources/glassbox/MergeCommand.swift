@@ -1,0 +1,176 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox merge`: the output files of a sharded `glassbox batch` joined in input order (each
+/// is in input order already, so this is a streaming k-way merge by `"index"`), with missing and
+/// duplicate inputs reported. With `--in` the inputs themselves are checked: every id present, in
+/// its place.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join the result files of a sharded batch in input order; report missing and duplicate inputs.",
+        discussion: """
+            Exit status 1 when an input is missing or appears twice (the merged file is still written, \
+            each input once). Without --in, inputs after the last index found cannot be known to be missing.
+            """)
+
+    @Argument(help: ArgumentHelp("The shards' result files.", valueName: "results.jsonl")) var files: [String]
+    @Option(help: ArgumentHelp("The merged file (replaced whole, once complete).", valueName: "all.jsonl")) var out: String
+    @Option(name: .customLong("in"), help: ArgumentHelp("The batch's input file: check every input's id is there.", valueName: "inputs.jsonl"))
+    var inputPath: String?
+
+    func validate() throws {
+        if files.isEmpty { throw ValidationError("give the result files to merge") }
+    }
+
+    func run() throws {
+        var sources = try files.map { try MergeSource(path: $0) }
+        defer { sources.forEach { $0.close() } }
+        var inputs = try inputPath.map { try MergeInputs(path: $0) }
+        defer { inputs?.close() }
+        let transaction = OutputTransaction()
+        let temporary = try transaction.stage(URL(fileURLWithPath: out))
+        let writer = try BatchOutputFile(path: temporary.path, mode: .overwrite)
+        var report = MergeReport()
+        var nextIndex = 0
+        while let s = sources.indices.filter({ sources[$0].head != nil }).min(by: { sources[$0].head!.index < sources[$1].head!.index }) {
+            let head = sources[s].head!
+            try sources[s].advance()
+            if head.index < nextIndex {
+                report.duplicates.append("\(head.idJSON) (index \(head.index), again in \(sources[s].path))")
+                continue
+            }
+            if let expected = try inputs?.skip(to: head.index, report: &report), expected != head.idJSON {
+                throw MergeProblem.idMismatch(path: sources[s].path, index: head.index, had: head.idJSON, input: expected)
+            }
+            if inputs == nil {
+                for missing in nextIndex..<head.index { report.missing.append("index \(missing)") }
+            }
+            try writer.append(Data(head.bytes))
+            report.records += 1
+            nextIndex = head.index + 1
+        }
+        try inputs?.skipToEnd(report: &report)
+        writer.synchronize()
+        try transaction.commit()
+        Console.note(report.summary(files: files.count, out: out, checkedInputs: inputs != nil))
+        if !report.missing.isEmpty || !report.duplicates.isEmpty { throw MergeProblem.incomplete(report.problemLine) }
+    }
+}
+
+/// One result file read record by record (the head is the next record).
+struct MergeSource {
+    struct Record { let index: Int; let idJSON: String; let bytes: [UInt8] }
+
+    let path: String
+    private(set) var head: Record?
+    private var reader: JSONLReader
+
+    init(path: String) throws {
+        self.path = path
+        reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes * 4)
+        try advance()
+    }
+
+    func close() { reader.close() }
+
+    mutating func advance() throws {
+        let previous = head?.index
+        head = nil
+        while let line = try reader.next() {
+            guard case .bytes(let bytes) = line else { throw MergeProblem.notResults(path: path, line: reader.lineNumber) }
+            if BatchPlan.isBlank(bytes) { continue }
+            guard let header = BatchRecordHeader(bytes) else { throw MergeProblem.notResults(path: path, line: reader.lineNumber) }
+            if let previous, header.index <= previous {
+                throw MergeProblem.outOfOrder(path: path, line: reader.lineNumber, index: header.index, after: previous)
+            }
+            head = Record(index: header.index, idJSON: header.idJSON, bytes: bytes)
+            return
+        }
+    }
+}
+
+/// The batch's input file, read alongside the merge to check ids and find missing inputs.
+struct MergeInputs {
+    private var reader: JSONLReader
+    private var index = 0
+
+    init(path: String) throws { reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes) }
+
+    func close() { reader.close() }
+
+    /// Reads inputs up to `target`, reporting those before it as missing; returns `target`'s id.
+    mutating func skip(to target: Int, report: inout MergeReport) throws -> String? {
+        while let (i, id) = try nextInput() {
+            if i == target { return id }
+            report.missing.append(id ?? "index \(i)")
+        }
+        return nil
+    }
+
+    mutating func skipToEnd(report: inout MergeReport) throws {
+        while let (i, id) = try nextInput() { report.missing.append(id ?? "index \(i)") }
+    }
+
+    private mutating func nextInput() throws -> (Int, String?)? {
+        while let line = try reader.next() {
+            var id: String?
+            if case .bytes(let bytes) = line {
+                if BatchPlan.isBlank(bytes) { continue }
+                id = BatchPlan.idJSON(bytes)
+            }
+            defer { index += 1 }
+            return (index, id)
+        }
+        return nil
+    }
+}
+
+/// What a merge found.
+struct MergeReport {
+    var records = 0
+    /// Missing inputs: their ids (with --in) or indexes.
+    var missing: [String] = []
+    var duplicates: [String] = []
+
+    func summary(files: Int, out: String, checkedInputs: Bool) -> String {
+        var text = "merge: \(records) record(s) from \(files) file(s) into \(out)"
+        if missing.isEmpty && duplicates.isEmpty {
+            text += checkedInputs ? "; every input present once" : "; no gaps or duplicates (inputs after the last index not checked: pass --in)"
+        }
+        return text
+    }
+
+    var problemLine: String {
+        var parts: [String] = []
+        if !missing.isEmpty { parts.append("\(missing.count) input(s) missing: " + Self.list(missing)) }
+        if !duplicates.isEmpty { parts.append("\(duplicates.count) duplicate(s), kept the first: " + Self.list(duplicates)) }
+        return parts.joined(separator: "; ")
+    }
+
+    private static func list(_ items: [String]) -> String {
+        items.prefix(10).joined(separator: ", ") + (items.count > 10 ? ", …" : "")
+    }
+}
+
+/// Why a merge stopped or is incomplete.
+enum MergeProblem: Error, LocalizedError {
+    case notResults(path: String, line: Int)
+    case outOfOrder(path: String, line: Int, index: Int, after: Int)
+    case idMismatch(path: String, index: Int, had: String, input: String?)
+    case incomplete(String)
+
+    var errorDescription: String? {
+        switch self {
+        case .notResults(let path, let line):
+            "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\")"
+        case .outOfOrder(let path, let line, let index, let after):
+            "\(path) line \(line): index \(index) after \(after); a batch writes its inputs in order, so this file was changed"
+        case .idMismatch(let path, let index, let had, let input):
+            "\(path) holds id \(had) for input \(index), but the input file has \(input ?? "no valid id") there: it was written for other inputs"
+        case .incomplete(let problems):
+            problems
+        }
+    }
+}
