@@ -25,13 +25,7 @@ enum RotaryDecoderLoading {
             blocks.append(BlockWeights(ln1: ln1, attention: attention, ln2: try norm(p + "post_attention_layernorm"), mlp: mlp))
         }
         let finalNorm = try norm("norm")
-        let unembed: Linear
-        if tied {
-            r.markUsed("lm_head.weight")
-            unembed = Linear(weight: embed, layout: .outIn, bias: nil)
-        } else {
-            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [vocab, d], prefixed: false), layout: .outIn, bias: nil)
-        }
+        let unembed = try r.languageModelHead(tied: tied, embed: embed)
         // Older checkpoints saved the rotary frequencies as buffers.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.(inv_freq|long_inv_freq|short_inv_freq)"#])
         return TransformerWeights(
@@ -42,6 +36,6 @@ enum RotaryDecoderLoading {
 
     /// An `nn.Linear` without bias, `[outputs, inputs]`.
     static func linear(_ r: inout WeightReader, _ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
-        Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn, bias: nil)
+        try r.outInLinear(name, inputs, outputs, bias: false)
     }
 }

@@ -45,7 +45,7 @@ enum OLMo2Loader: ArchitectureLoader {
                                 output: try linear(p + "mlp.down_proj", dff, d, bias: false))))
         }
         let finalNorm = try norm("norm", width: d)
-        let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
+        let unembed = try r.languageModelHead(tied: config.fields.tieWordEmbeddings, embed: embed)
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
         let weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
