@@ -123,6 +123,25 @@ public struct Checkpoint: Sendable {
         return tensor
     }
 
+    /// Tensor `name` as a ``WeightMatrix`` in its file's dtype, read in place from the mapping (see
+    /// ``SafetensorsFile/matrix(_:)``), checked for NaN and ±Inf as ``tensor(_:)`` checks (in the
+    /// stored format, no conversion).
+    public func matrix(_ name: String) throws -> WeightMatrix {
+        guard let i = location[name] else {
+            throw ModelIOError.tensorNotFound(file: directory.path, tensor: name, available: location.count,
+                                              similar: similarNames(to: name, in: location.keys))
+        }
+        let matrix = try shards[i].matrix(name)
+        let bad = matrix.nonFiniteCount()
+        if bad > 0 {
+            guard allowsNonFinite else {
+                throw ModelIOError.nonFiniteValues(file: shards[i].url.path, tensor: name, count: bad, total: matrix.count)
+            }
+            findings.record(name, bad)
+        }
+        return matrix
+    }
+
     /// Tensors read so far that hold NaN or ±Inf (only with `allowNonFinite`), in reading order:
     /// name and how many such values.
     public var nonFiniteTensors: [(tensor: String, count: Int)] { findings.list }

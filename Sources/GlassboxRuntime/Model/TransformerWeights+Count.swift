@@ -14,9 +14,7 @@ extension TransformerWeights {
         total += Self.count(head.finalNorm) + (head.pooler.map(Self.count) ?? 0) + (head.transform.map(Self.count) ?? 0)
         total += Self.count(head.transformNorm)
         if let unembed = head.unembed {
-            let tied = unembed.weight.storage.withUnsafeBufferPointer { u in
-                embeddings.token.storage.withUnsafeBufferPointer { t in u.baseAddress == t.baseAddress }
-            }
+            let tied = unembed.weight.sharesStorage(with: embeddings.token)
             total += (tied ? 0 : unembed.weight.count) + (unembed.bias?.count ?? 0)
         }
         return total

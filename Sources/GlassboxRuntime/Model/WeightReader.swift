@@ -37,17 +37,39 @@ struct WeightReader {
         return try read(name, shape: shape)
     }
 
+    /// A required matrix of exactly `shape` (rank 2), kept in the checkpoint's dtype and read in
+    /// place from the file (``Checkpoint/matrix(_:)``): what linear layers and embedding tables load.
+    mutating func matrix(_ names: String..., shape: [Int], prefixed: Bool = true) throws -> WeightMatrix {
+        guard let name = resolve(names, prefixed: prefixed) else {
+            throw LoadError.missingTensor(name: (prefixed ? prefix : "") + names[0], directory: directory)
+        }
+        try check(name, shape: shape)
+        return try checkpoint.matrix(name)
+    }
+
+    /// An optional matrix; when present it must have exactly `shape` (see ``matrix(_:shape:prefixed:)``).
+    mutating func optionalMatrix(_ names: String..., shape: [Int], prefixed: Bool = true) throws -> WeightMatrix? {
+        guard let name = resolve(names, prefixed: prefixed) else { return nil }
+        try check(name, shape: shape)
+        return try checkpoint.matrix(name)
+    }
+
     /// Marks a present tensor as consumed without reading it (e.g. a tied copy).
     mutating func markUsed(_ name: String) {
         if checkpoint.contains(name) { used.insert(name) }
     }
 
     private mutating func read(_ name: String, shape: [Int]) throws -> Tensor {
+        try check(name, shape: shape)
+        return try checkpoint.tensor(name)
+    }
+
+    /// Checks `name`'s stored shape against `shape` and marks it used.
+    private mutating func check(_ name: String, shape: [Int]) throws {
         if let entry = checkpoint.entry(name), entry.shape != shape {
             throw LoadError.shapeMismatch(name: name, expected: shape, actual: entry.shape, directory: directory)
         }
         used.insert(name)
-        return try checkpoint.tensor(name)
     }
 
     /// Throws `unexpectedTensors` for every tensor not read whose name matches none of

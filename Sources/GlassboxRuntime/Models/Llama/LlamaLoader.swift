@@ -26,11 +26,11 @@ enum LlamaLoader: ArchitectureLoader {
             return Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [arch.headDim]), bias: nil)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
+            Linear(weight: try r.matrix(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
                    bias: bias ? try r.tensor(name + ".bias", shape: [outputs]) : nil)
         }
 
-        let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
+        let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
             let p = "layers.\(l)."
@@ -53,7 +53,7 @@ enum LlamaLoader: ArchitectureLoader {
             r.markUsed("lm_head.weight")
             unembed = Linear(weight: embed, layout: .outIn, bias: nil)
         } else {
-            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [vocab, d], prefixed: false),
+            unembed = Linear(weight: try r.matrix("lm_head.weight", shape: [vocab, d], prefixed: false),
                              layout: .outIn, bias: nil)
         }
         // Older checkpoints saved the rotary frequencies as a buffer.
