@@ -10,7 +10,7 @@ public enum WeightLayout: Sendable, Equatable {
 
 /// An affine map `y[n, out] = x[n, in] · W + b`, with `W` kept in the checkpoint's layout and dtype
 /// (no copy, no transpose, no widening at load; the products read it either way, converting panels
-/// to Float32 on the fly: docs/methods.md §0.4).
+/// to Float32 on the fly: docs/methods.md §0.6).
 public struct Linear: Sendable {
     /// `[in, out]` or `[out, in]` according to `layout`, in the checkpoint's dtype.
     public let weight: WeightMatrix

@@ -44,7 +44,7 @@ public func matmul(_ a: Tensor, _ w: WeightMatrix, transposeB: Bool = false, bia
 public let weightPanelElements = 1 << 22
 
 /// `C[m, n] = A[m, k] · op(W) + beta · C` with `op(W) = W [k, n]` or, when `transposeB`, `Wᵀ` for
-/// `W [n, k]`; `A` rows `lda` apart, `C` rows `ldc` apart (docs/methods.md §0.4).
+/// `W [n, k]`; `A` rows `lda` apart, `C` rows `ldc` apart (docs/methods.md §0.6).
 ///
 /// Aligned f32 storage is read in place by sgemm. Other formats are converted panel by panel into
 /// one Float32 scratch buffer reused for every panel: a panel is a block of the output's columns

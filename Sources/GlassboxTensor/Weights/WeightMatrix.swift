@@ -4,7 +4,7 @@ import Foundation
 /// usually straight in a memory-mapped file, never widened as a whole.
 ///
 /// Products (`matmul(_:_:transposeB:bias:)` with a `WeightMatrix`) convert blocks of it to Float32
-/// into a scratch panel and hand each panel to sgemm (docs/methods.md §0.4), so they equal the
+/// into a scratch panel and hand each panel to sgemm (docs/methods.md §0.6), so they equal the
 /// product with an f32 copy of the weight. Row reads (`row`, `gatherRows`, `rows`) and single
 /// elements convert only what they return. A matrix built from a ``Tensor`` is the f32 tensor
 /// itself: products with it are today's `matmul` on that tensor, bit for bit.
