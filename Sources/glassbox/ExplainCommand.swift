@@ -50,7 +50,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional,
             help: "Rollout and flow: fraction of the lowest fused weights set to 0 per layer (default 0; as jacobgil/vit-explain, entry [0, 0] kept).")
     var discardRatio: Double?
-    @Flag(help: "Flow and rollout: compute even above their size limits (long or memory-hungry).") var force = false
+    @Flag(help: "Flow and rollout: compute even above their size limits (long or memory-hungry); any method: run even when the memory estimate exceeds the memory available.") var force = false
 
     @Option(parsing: .unconditional, help: "AtMan: factor on the suppressed attention columns (default 0.1: keeps 10%).")
     var factor: Float?
@@ -89,11 +89,14 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
         let model = loaded.model
         let arch = model.architecture
         try checkUsage(arch)
         let prepared = try PreparedInput.prepare(loaded, input: input)
+        try memory.check(model, prepared, profile: method == .atman ? .concurrentForwards(Threading.threads) : .cachedForward,
+                         force: force)
         let comparison = try Comparison.prepare(loaded, text: compare, ids: compareIds)
         let target = try comparison.map { ResolvedTarget(position: 0, id: nil, text: $0.text, logit: nil, probability: nil) }
             ?? TargetResolver(loaded: loaded, prepared: prepared)
