@@ -27,6 +27,9 @@ public struct Checkpoint: Sendable {
     /// Whether tensors holding NaN or ±Inf are returned (and listed in ``nonFiniteTensors``)
     /// instead of being an error.
     public let allowsNonFinite: Bool
+    /// Whether ``matrix(_:)`` scans each matrix for NaN and ±Inf (reading all of it); without the
+    /// scan a matrix is only mapped, and nothing is read until a product touches it.
+    public let scansMatrices: Bool
 
     private let shards: [SafetensorsFile]
     /// Tensor name → index into `shards`.
@@ -40,10 +43,14 @@ public struct Checkpoint: Sendable {
     /// `allowNonFinite`: ``tensor(_:)`` checks every tensor it reads for NaN and ±Inf (one
     /// vectorised pass); by default such a tensor is ``ModelIOError/nonFiniteValues(file:tensor:count:total:)``,
     /// with `allowNonFinite` it is returned and listed in ``nonFiniteTensors``.
-    public init(directory: URL, allowNonFinite: Bool = false) throws {
+    ///
+    /// `scanMatrices: false` skips that pass for ``matrix(_:)`` (not for ``tensor(_:)``): opening
+    /// then reads only the headers and the small tensors, e.g. for describing a model.
+    public init(directory: URL, allowNonFinite: Bool = false, scanMatrices: Bool = true) throws {
         let manager = FileManager.default
         self.directory = directory
         self.allowsNonFinite = allowNonFinite
+        self.scansMatrices = scanMatrices
         let single = directory.appendingPathComponent(Self.singleFileName)
         let index = directory.appendingPathComponent(Self.indexFileName)
         if manager.fileExists(atPath: single.path) {
@@ -121,6 +128,26 @@ public struct Checkpoint: Sendable {
             findings.record(name, bad)
         }
         return tensor
+    }
+
+    /// Tensor `name` as a ``WeightMatrix`` in its file's dtype, read in place from the mapping (see
+    /// ``SafetensorsFile/matrix(_:)``), checked for NaN and ±Inf as ``tensor(_:)`` checks (in the
+    /// stored format, no conversion).
+    public func matrix(_ name: String) throws -> WeightMatrix {
+        guard let i = location[name] else {
+            throw ModelIOError.tensorNotFound(file: directory.path, tensor: name, available: location.count,
+                                              similar: similarNames(to: name, in: location.keys))
+        }
+        let matrix = try shards[i].matrix(name)
+        guard scansMatrices else { return matrix }
+        let bad = matrix.nonFiniteCount()
+        if bad > 0 {
+            guard allowsNonFinite else {
+                throw ModelIOError.nonFiniteValues(file: shards[i].url.path, tensor: name, count: bad, total: matrix.count)
+            }
+            findings.record(name, bad)
+        }
+        return matrix
     }
 
     /// Tensors read so far that hold NaN or ±Inf (only with `allowNonFinite`), in reading order:

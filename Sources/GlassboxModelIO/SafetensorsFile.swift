@@ -11,8 +11,9 @@ import GlassboxTensor
 /// successfully opened file never reads out of bounds. Gaps between tensors and zero-size tensors
 /// are allowed. Data need not be aligned: the header length may be any value.
 ///
-/// The mapping lives as long as the object; tensors are copied out (and converted to Float32) by
-/// ``tensor(_:)``. Immutable after `init`, hence `Sendable`.
+/// The mapping lives as long as the object (and as long as any ``WeightMatrix`` read from it);
+/// tensors are copied out (and converted to Float32) by ``tensor(_:)``, or read in place by
+/// ``matrix(_:)``. Immutable after `init`, hence `Sendable`.
 public final class SafetensorsFile: @unchecked Sendable {
     /// Largest header accepted, in bytes (the reference implementation's limit).
     public static let maxHeaderLength = 100_000_000
@@ -73,6 +74,28 @@ public final class SafetensorsFile: @unchecked Sendable {
             guard let out = destination.baseAddress else { return }  // zero elements
             Float32Conversion.convert(entry.dtype, from: source, count: destination.count, into: out)
         }
+    }
+
+    /// Tensor `name` as a ``WeightMatrix`` in the file's own dtype, read in place from the mapping
+    /// (no copy): `[shape[0], product of the rest]` (a rank-0 or rank-1 tensor is one row).
+    ///
+    /// F16 and BF16 stay as they are; F32 is read in place when its data is 4-byte aligned in the
+    /// file (safetensors writers pad the header to a multiple of 8, so it normally is), else copied.
+    /// Other dtypes are converted to an f32 copy as ``tensor(_:)`` does. The matrix keeps the
+    /// mapping alive.
+    public func matrix(_ name: String) throws -> WeightMatrix {
+        let entry = try requireEntry(name)
+        let rows = entry.shape.count >= 2 ? entry.shape[0] : 1
+        let columns = entry.shape.count >= 2 ? entry.shape.dropFirst().reduce(1, *) : entry.shape.reduce(1, *)
+        let source = dataStart + entry.byteRange.lowerBound
+        let format: WeightFormat
+        switch entry.dtype {
+        case .f16: format = .f16
+        case .bf16: format = .bf16
+        case .f32 where Int(bitPattern: source) % 4 == 0: format = .f32
+        default: return WeightMatrix(try tensor(name).reshaped([rows, columns]))
+        }
+        return WeightMatrix(rows: rows, columns: columns, format: format, base: source, owner: mapping)
     }
 
     /// Calls `body` with the raw on-disk bytes of tensor `name` (little-endian, possibly unaligned,

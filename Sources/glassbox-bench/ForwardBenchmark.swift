@@ -26,6 +26,8 @@ struct ForwardBenchmark: ParsableCommand {
     var clock: Clock = .wall
     @Option(help: "Python with torch and transformers for the reference; 'none' skips it.")
     var python = ".venv-ref/bin/python"
+    @Flag(help: "Also time the forward with Float32 copies of the weight matrices (the load before weights stayed in their dtype) and print how far its logits are from the stored-format ones.")
+    var compareFloat32Copy = false
 
     func run() throws {
         Threading.setThreads(threads)
@@ -45,12 +47,28 @@ struct ForwardBenchmark: ParsableCommand {
         print(String(format: "glassbox   median %.4f s (min %.4f, %d runs) = %.1f GFLOP/s (%.1f GFLOP per forward)",
                      median, times.min()!, repeats, achieved, flops / 1e9) + (clock == .cpu ? "; process CPU time" : ""))
         print(String(format: "sgemm peak %.1f GFLOP/s → the forward reaches %.0f%% of it", peak, 100 * achieved / peak))
+        if compareFloat32Copy { try compareWithFloat32Copy(loaded, ids, median: median) }
         guard python != "none" else { return }
         guard let reference = try runReference() else { return }
         print(String(format: "pytorch    median %.4f s (min %.4f; torch %@, transformers %@, eager, %d threads)",
                      reference.median, reference.min, reference.torch, reference.transformers, threads))
         print(String(format: "ratio      glassbox / pytorch = %.2f (≤ 1.0 means Glassbox is not slower)",
                      median / reference.median))
+    }
+
+    /// Times the forward on Float32 copies of the weights and prints the largest logit difference
+    /// (absolute, and relative to the largest |logit|) and how many logits are bitwise equal.
+    func compareWithFloat32Copy(_ model: TransformerModel, _ ids: [Int], median: Double) throws {
+        let widened = model.widenedToFloat32()
+        let times = try Timing.measure(warmup: warmup, repeats: repeats, clock: clock) { _ = try widened.forward(ids) }
+        let stored = try model.forward(ids).logits!.storage, copy = try widened.forward(ids).logits!.storage
+        var worst: Float = 0, largest: Float = 0, equal = 0
+        for (a, b) in zip(stored, copy) {
+            worst = max(worst, abs(a - b)); largest = max(largest, abs(b)); equal += a == b ? 1 : 0
+        }
+        print(String(format: "f32 copy   median %.4f s (stored/copy = %.2f); logits max |Δ| %.3g = %.3g of max |logit|, %d of %d bitwise equal",
+                     Timing.median(times), median / Timing.median(times), Double(worst), Double(worst / max(largest, .leastNormalMagnitude)),
+                     equal, stored.count))
     }
 
     /// Multiply–adds ×2 of the dense work: projections, attention products and the vocabulary

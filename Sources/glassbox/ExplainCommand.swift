@@ -50,7 +50,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional,
             help: "Rollout and flow: fraction of the lowest fused weights set to 0 per layer (default 0; as jacobgil/vit-explain, entry [0, 0] kept).")
     var discardRatio: Double?
-    @Flag(help: "Flow and rollout: compute even above their size limits (long or memory-hungry).") var force = false
+    @Flag(help: "Flow and rollout: compute even above their size limits (long or memory-hungry); any method: run even when the memory estimate exceeds the memory available.") var force = false
 
     @Option(parsing: .unconditional, help: "AtMan: factor on the suppressed attention columns (default 0.1: keeps 10%).")
     var factor: Float?
@@ -89,8 +89,9 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
+        let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
-        let record = try explanation(loaded)
+        let record = try explanation(loaded, memory: memory)
         let latents = method.givesLatentRelevance ? LatentPictures(heads: heads, neurons: neurons) : LatentPictures()
         try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top,
                                    latents: latents)
@@ -98,11 +99,14 @@ struct ExplainCommand: ParsableCommand {
 
     /// The explanation of this command's input on `loaded`: what `--json` prints and the
     /// pictures draw (also what `glassbox batch` writes per input).
-    func explanation(_ loaded: LoadedModel) throws -> ExplanationRecord {
+    /// `memory` (read before the model loaded) refuses an input the memory would not hold.
+    func explanation(_ loaded: LoadedModel, memory: MemoryGate? = nil) throws -> ExplanationRecord {
         let model = loaded.model
         let arch = model.architecture
         try checkUsage(arch)
         let prepared = try PreparedInput.prepare(loaded, input: input)
+        try memory?.check(model, prepared, profile: method == .atman ? .concurrentForwards(Threading.threads) : .cachedForward,
+                         force: force)
         let comparison = try Comparison.prepare(loaded, text: compare, ids: compareIds)
         let target = try comparison.map { ResolvedTarget(position: 0, id: nil, text: $0.text, logit: nil, probability: nil) }
             ?? TargetResolver(loaded: loaded, prepared: prepared)

@@ -71,7 +71,7 @@ extension ExplainMethod {
     /// The methods each method-specific option applies to.
     static let methodOptions: [(option: String, methods: [ExplainMethod])] = [
         ("--factor", [.atman]), ("--kappa", [.atman]), ("--no-conceptual", [.atman]), ("--granularity", [.atman]),
-        ("--no-residual", [.rollout, .flow]), ("--discard-ratio", [.rollout, .flow]), ("--force", [.rollout, .flow]),
+        ("--no-residual", [.rollout, .flow]), ("--discard-ratio", [.rollout, .flow]),
         ("--start-layer", [.rollout, .flow, .chefer]), ("--head-fusion", [.rollout, .flow, .attention]),
     ]
 
@@ -94,7 +94,7 @@ extension ExplainCommand {
         }
         let given: [String: Bool] = [
             "--factor": factor != nil, "--kappa": kappa != nil, "--no-conceptual": noConceptual, "--granularity": granularity != nil,
-            "--no-residual": noResidual, "--discard-ratio": discardRatio != nil, "--force": force,
+            "--no-residual": noResidual, "--discard-ratio": discardRatio != nil,
             "--start-layer": startLayer != nil, "--head-fusion": headFusion != nil,
         ]
         for (option, methods) in ExplainMethod.methodOptions where given[option] == true && !methods.contains(method) {

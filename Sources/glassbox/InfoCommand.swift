@@ -14,7 +14,8 @@ struct InfoCommand: ParsableCommand {
     var json = false
 
     func run() throws {
-        let loaded = try modelOptions.load()
+        // Describing needs the headers, not the weights: the matrices are only mapped, never read.
+        let loaded = try modelOptions.load(scanWeights: false)
         let model = loaded.model
         let arch = model.architecture
         let parameters = model.weights.parameterCount
@@ -57,7 +58,7 @@ struct InfoCommand: ParsableCommand {
             ("positions", Self.positionSummary(model)),
             ("head", arch.head.summary),
             ("parameters", Self.formatCount(parameters)),
-            ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk, F32 in memory"),
+            ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk and in memory (products accumulate in F32)"),
             ("tokenizer", tokenizer),
             ("families", ModelRegistry.supportedModelTypes.joined(separator: ", ") + " (model_type values Glassbox loads)"),
         ]

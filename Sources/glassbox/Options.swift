@@ -23,9 +23,10 @@ struct ModelOptions: ParsableArguments {
     /// the bundled default: the Shakespeare GPT-2, or the digits ViT when the input is an image.
     /// A tokenizer that cannot be loaded is an error only when a prompt needs it; token display
     /// then falls back to the raw vocabulary file.
-    func load(image: Bool = false) throws -> LoadedModel {
+    /// `scanWeights: false` only maps the weight matrices (see `LoadOptions.scansWeights`).
+    func load(image: Bool = false, scanWeights: Bool = true) throws -> LoadedModel {
         if let threads { Threading.setThreads(threads) }
-        let options = LoadOptions(allowNonFinite: allowNonfinite)
+        let options = LoadOptions(allowNonFinite: allowNonfinite, scansWeights: scanWeights)
         let context: ModelContext
         if let spec = model {
             context = try ModelContext.load(spec, options: options)

@@ -29,6 +29,9 @@ struct PredictCommand: ParsableCommand {
     @Option(name: .long, help: "Attention path: auto (blocked where no hook needs the pattern), blocked or unblocked.")
     var attention: AttentionPathOption = .auto
 
+    @Flag(name: .long, help: "Run even when the memory estimate exceeds the memory available.")
+    var force = false
+
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
         if trace && attention == .blocked {
@@ -37,8 +40,9 @@ struct PredictCommand: ParsableCommand {
     }
 
     func run() throws {
+        let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
-        let prediction = try predict(loaded)
+        let prediction = try predict(loaded, memory: memory)
         if json {
             try Console.json(prediction.object)
             return
@@ -64,9 +68,11 @@ struct PredictCommand: ParsableCommand {
 
     /// The top predictions for this command's input on `loaded`, and the `--json` object
     /// (also what `glassbox batch` writes per input).
-    func predict(_ loaded: LoadedModel) throws -> Prediction {
+    /// `memory` (read before the model loaded) refuses an input the memory would not hold.
+    func predict(_ loaded: LoadedModel, memory: MemoryGate? = nil) throws -> Prediction {
         let model = loaded.model
         let prepared = try PreparedInput.prepare(loaded, input: input)
+        try memory?.check(loaded.model, prepared, profile: trace ? .cachedForward : .forward, force: force)
         let ids = prepared.ids
         let arch = model.architecture
         guard arch.head != .none else { throw CLIError.noPredictionHead(arch.modelType) }

@@ -599,7 +599,6 @@ final class HostileCatalogueTests: XCTestCase {
             usage("no-conceptual-with-gae", explain + ["--method", "gae", "--no-conceptual"], "--no-conceptual"),
             usage("granularity-with-attention", explain + ["--method", "attention", "--granularity", "word"], "--granularity"),
             usage("discard-ratio-with-atman", explain + ["--method", "atman", "--discard-ratio", "0.5"], "--discard-ratio"),
-            usage("force-with-attention", explain + ["--method", "attention", "--force"], "--force"),
             usage("start-layer-with-cp-lrp", explain + ["--method", "cp-lrp", "--start-layer", "1"], "--start-layer"),
             usage("head-fusion-with-grad-input", explain + ["--method", "grad-input", "--head-fusion", "max"], "--head-fusion"),
             usage("heads-with-rollout", explain + ["--method", "rollout", "--heads"], "--heads", "rollout"),

@@ -127,7 +127,6 @@ final class HostileInputTests: XCTestCase {
             (["--method", "attention", "--granularity", "word"], "--granularity"),
             (["--no-residual"], "--no-residual"),
             (["--method", "atman", "--discard-ratio", "0.5"], "--discard-ratio"),
-            (["--method", "attention", "--force"], "--force"),
             (["--method", "cp-lrp", "--start-layer", "1"], "--start-layer"),
             (["--method", "grad-input", "--head-fusion", "max"], "--head-fusion"),
             (["--neuron-count", "5"], "--neuron-count"),

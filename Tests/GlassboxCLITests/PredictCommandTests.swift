@@ -126,3 +126,29 @@ final class PredictCommandTests: XCTestCase {
         XCTAssertNotNil(top(byID))
     }
 }
+
+/// The memory check before a run, with the available memory injected through
+/// `GLASSBOX_MEMAVAILABLE_BYTES` (never the machine's own).
+final class MemoryCheckCommandTests: XCTestCase {
+    func testARunThatWouldNotFitSaysSoUnlessForced() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["GLASSBOX_MEMAVAILABLE_BYTES"] = "1000"
+        let refused = try runGlassbox(["predict", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "1,2,3"],
+                                      environment: environment)
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("this run needs about ") && refused.stderr.contains(", 0 MB available"),
+                      refused.stderr)
+        XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        XCTAssertEqual(refused.stdout, "")
+        let explain = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "1,2,3",
+                                       "--method", "attnlrp", "--json"], environment: environment)
+        XCTAssertEqual(explain.status, 1, explain.stderr)
+        XCTAssertTrue(explain.stderr.contains("pass --force"), explain.stderr)
+        let forced = try runGlassbox(["predict", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "1,2,3", "--force"],
+                                     environment: environment)
+        XCTAssertEqual(forced.status, 0, forced.stderr)
+        environment["GLASSBOX_MEMAVAILABLE_BYTES"] = "100000000000"
+        XCTAssertEqual(try runGlassbox(["predict", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "1,2,3"],
+                                       environment: environment).status, 0)
+    }
+}

@@ -81,4 +81,28 @@ final class InputFileTests: TemporaryFolderTestCase {
         XCTAssertEqual(lenient.nonFiniteTensors.map(\.tensor), ["a"])
         XCTAssertEqual(lenient.nonFiniteTensors.map(\.count), [2])
     }
+
+    func testMatricesAreReadInPlaceInTheirDTypeAndScannedUnlessAsked() throws {
+        let dir = folder.appendingPathComponent("matrices")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let url = dir.appendingPathComponent("model.safetensors")
+        let values: [Float] = [1, -2.5, 0.15625, 3, .nan, 6]
+        try SafetensorsFile.write([("w", Tensor(shape: [2, 3], storage: values))], dtype: .bf16, to: url)
+        let mapped = try Checkpoint(directory: dir, allowNonFinite: false, scanMatrices: false).matrix("w")
+        XCTAssertEqual(mapped.format, .bf16)
+        XCTAssertEqual(mapped.shape, [2, 3])
+        XCTAssertEqual(Array(mapped.row(0).storage), [1, -2.5, 0.15625])   // exact in bf16
+        XCTAssertTrue(mapped[1, 1].isNaN)
+        XCTAssertThrowsError(try Checkpoint(directory: dir).matrix("w")) { error in
+            XCTAssertEqual(error as? ModelIOError, .nonFiniteValues(file: url.path, tensor: "w", count: 1, total: 6))
+        }
+        // F32 data after a header padded to 8 bytes is read in place, aligned.
+        let f32 = dir.appendingPathComponent("f32")
+        try FileManager.default.createDirectory(at: f32, withIntermediateDirectories: true)
+        try SafetensorsFile.write([("w", Tensor(shape: [2, 2], storage: [1, 2, 3, 4]))],
+                                  to: f32.appendingPathComponent("model.safetensors"))
+        let inPlace = try Checkpoint(directory: f32).matrix("w")
+        XCTAssertEqual(inPlace.format, .f32)
+        XCTAssertEqual(inPlace.float32().storage, [1, 2, 3, 4])
+    }
 }

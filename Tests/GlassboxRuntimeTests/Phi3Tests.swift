@@ -44,7 +44,7 @@ final class Phi3Tests: XCTestCase {
         let a = m.weights.blocks[0].attention, mlp = m.weights.blocks[0].mlp
         XCTAssertEqual([a.query.outFeatures, a.key.outFeatures, a.value.outFeatures], [30, 10, 10])
         XCTAssertEqual([mlp.input.outFeatures, mlp.up?.outFeatures], [26, 26])
-        XCTAssertNotEqual(mlp.input.weight.storage, mlp.up?.weight.storage)
+        XCTAssertNotEqual(mlp.input.weightFloat32.storage, mlp.up?.weightFloat32.storage)
     }
 
     func testConfigErrors() throws {

@@ -9,6 +9,9 @@ HF safetensors float32 (~4.4 GB, sharded), for benchmarks only.
 --long writes the long-input shape instead: 8 layers, d 1024, 16 query / 4 KV heads, SwiGLU 4096,
 vocab 32000, rope theta 500000, max_position_embeddings 16384 (~0.7 GB).
 
+--bf16 (with either shape) saves the same seeded weights rounded to bfloat16 (half the size; default
+OUT_DIR gets a "-bf16" suffix), for measuring weights kept in their checkpoint's dtype.
+
 Seeded (HF's default init: normal std 0.02, RMSNorm weights 1); skips if OUT_DIR already holds
 config.json and its weights (model.safetensors or model.safetensors.index.json).
 """
@@ -30,11 +33,12 @@ SEED = 1234
 def main() -> int:
     args = sys.argv[1:]
     long_shape = "--long" in args
-    args = [a for a in args if a != "--long"]
+    bf16 = "--bf16" in args
+    args = [a for a in args if a not in ("--long", "--bf16")]
     if len(args) > 1 or (len(args) == 1 and args[0] in ("-h", "--help")):
         print(__doc__.strip())
         return 0 if len(args) == 1 else 2
-    default = "llama-8x1024" if long_shape else "llama-16x2048"
+    default = ("llama-8x1024" if long_shape else "llama-16x2048") + ("-bf16" if bf16 else "")
     out = Path(args[0]) if len(args) == 1 else ROOT / ".cache" / "bench" / default
     if (out / "config.json").exists() and ((out / "model.safetensors").exists()
                                            or (out / "model.safetensors.index.json").exists()):
@@ -49,8 +53,10 @@ def main() -> int:
              num_key_value_heads=8, max_position_embeddings=2048, rope_theta=10000.0)
     cfg = LlamaConfig(vocab_size=32000, **shape,
                       rms_norm_eps=1e-5, hidden_act="silu", tie_word_embeddings=False,
-                      bos_token_id=1, eos_token_id=2, torch_dtype="float32")
+                      bos_token_id=1, eos_token_id=2, torch_dtype="bfloat16" if bf16 else "float32")
     model = LlamaForCausalLM(cfg).eval()
+    if bf16:
+        model = model.to(torch.bfloat16)
     out.mkdir(parents=True, exist_ok=True)
     model.save_pretrained(out, safe_serialization=True, max_shard_size="2GB")
     n = sum(p.numel() for p in model.parameters())

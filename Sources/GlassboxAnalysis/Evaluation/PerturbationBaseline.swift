@@ -41,8 +41,9 @@ public enum PerturbationBaseline: Sendable, Equatable, CustomStringConvertible {
             return [Float](repeating: 0, count: d)
         case .mean:
             var sum = [Double](repeating: 0, count: d)
-            table.withUnsafeBufferPointer { t in
-                for i in 0..<v { for j in 0..<d { sum[j] += Double(t[i * d + j]) } }
+            for i in 0..<v {
+                let row = table.row(i).storage                                  // [d], converted
+                for j in 0..<d { sum[j] += Double(row[j]) }
             }
             return sum.map { Float($0 / Double(v)) }
         case .token(let id):

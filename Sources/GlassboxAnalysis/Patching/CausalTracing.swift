@@ -174,6 +174,18 @@ public enum CausalTracing {
     }
 
     /// The standard deviation of all entries of `t` (population, in Double).
+    static func standardDeviation(_ t: WeightMatrix) -> Float {
+        // Row by row in storage order: the same Double sums as over an f32 copy, without the copy.
+        let n = Double(t.count)
+        var sum = 0.0
+        for r in 0..<t.rowCount { sum = t.row(r).storage.reduce(sum) { $0 + Double($1) } }
+        let mean = sum / n
+        var squares = 0.0
+        for r in 0..<t.rowCount { squares = t.row(r).storage.reduce(squares) { $0 + (Double($1) - mean) * (Double($1) - mean) } }
+        return Float((squares / n).squareRoot())
+    }
+
+    /// The population standard deviation of all values of `t`.
     static func standardDeviation(_ t: Tensor) -> Float {
         let n = Double(t.count)
         let mean = t.storage.reduce(0.0) { $0 + Double($1) } / n

@@ -52,7 +52,7 @@ public struct EmbeddingSpace: Sendable {
     /// for an encoder without a head, or a ViT without a classifier).
     public static func resolve(_ model: TransformerModel, _ choice: EmbeddingChoice = .standard) throws -> EmbeddingSpace {
         let arch = model.architecture, w = model.weights
-        let token = w.embeddings.token
+        let token = w.embeddings.token.float32()                         // [V, d], converted
         let hasTokens = token.rank == 2 && token.shape[0] > 0
         var output: (Tensor, String)?
         var labels: [String]?

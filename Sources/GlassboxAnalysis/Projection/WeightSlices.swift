@@ -24,10 +24,10 @@ enum WeightSlices {
     }
 
     /// The weight as `[in, out]` (a copy only for `.outIn`).
-    static func inOut(_ l: Linear) -> Tensor { l.layout == .inOut ? l.weight : transpose(l.weight) }
+    static func inOut(_ l: Linear) -> Tensor { l.layout == .inOut ? l.weightFloat32 : transpose(l.weightFloat32) }
 
     /// The weight as `[out, in]` (a copy only for `.inOut`).
-    static func outIn(_ l: Linear) -> Tensor { l.layout == .outIn ? l.weight : transpose(l.weight) }
+    static func outIn(_ l: Linear) -> Tensor { l.layout == .outIn ? l.weightFloat32 : transpose(l.weightFloat32) }
 
     /// `W^h [d, dh]`: outputs `h·dh..<(h+1)·dh` of a `d → H·dh` projection (query, key, value).
     static func headReader(_ l: Linear, head h: Int, headDim dh: Int) -> Tensor {
@@ -48,7 +48,7 @@ enum WeightSlices {
     /// Column `i` of the `[in, out]` matrix, `[in]`: what output `i` reads (an FFN key).
     static func readerVector(_ l: Linear, output i: Int) -> [Float] {
         switch l.layout {
-        case .inOut: (0..<l.inFeatures).map { l.weight[$0, i] }
+        case .inOut: l.weight.columns(i..<(i + 1)).storage
         case .outIn: l.weight.row(i).storage
         }
     }
@@ -57,7 +57,7 @@ enum WeightSlices {
     static func writerVector(_ l: Linear, input i: Int) -> [Float] {
         switch l.layout {
         case .inOut: l.weight.row(i).storage
-        case .outIn: (0..<l.outFeatures).map { l.weight[$0, i] }
+        case .outIn: l.weight.columns(i..<(i + 1)).storage
         }
     }
 
@@ -66,12 +66,8 @@ enum WeightSlices {
         switch l.layout {
         case .inOut: return l.weight.gatherRows(rows)
         case .outIn:
-            let (out, inputs) = (l.weight.shape[0], l.weight.shape[1])
-            return Tensor(shape: [rows.count, out]) { dst in
-                l.weight.withUnsafeBufferPointer { src in
-                    for (r, i) in rows.enumerated() { for o in 0..<out { dst[r * out + o] = src[o * inputs + i] } }
-                }
-            }
+            let out = l.weight.shape[0]
+            return Tensor(shape: [rows.count, out], storage: rows.flatMap { i in l.weight.columns(i..<(i + 1)).storage })
         }
     }
 
@@ -80,12 +76,8 @@ enum WeightSlices {
         switch l.layout {
         case .outIn: return l.weight.gatherRows(outputs)
         case .inOut:
-            let (inputs, out) = (l.weight.shape[0], l.weight.shape[1])
-            return Tensor(shape: [outputs.count, inputs]) { dst in
-                l.weight.withUnsafeBufferPointer { src in
-                    for (r, o) in outputs.enumerated() { for i in 0..<inputs { dst[r * inputs + i] = src[i * out + o] } }
-                }
-            }
+            let inputs = l.weight.shape[0]
+            return Tensor(shape: [outputs.count, inputs], storage: outputs.flatMap { o in l.weight.columns(o..<(o + 1)).storage })
         }
     }
 

@@ -55,7 +55,7 @@ enum LinearRules {
     static func gammaBackwardAccounted(_ linear: Linear, _ gOut: Tensor, gamma: Float,
                                        input x: Tensor) -> (gradient: Tensor, kept: Double) {
         let transpose = linear.layout == .outIn
-        let w = linear.weight
+        let w = linear.weightFloat32
         let wPlus = map(w) { $0 + gamma * max($0, 0) }, wMinus = map(w) { $0 + gamma * min($0, 0) }
         let bPlus = linear.bias.map { b in map(b) { $0 + gamma * max($0, 0) } }
         let bMinus = linear.bias.map { b in map(b) { $0 + gamma * min($0, 0) } }

@@ -154,13 +154,12 @@ extension AttentionWeights {
         let transposed = output.layout == .outIn
         return Tensor(shape: [n, heads, d]) { out in
             z.withUnsafeBufferPointer { zp in
-                output.weight.withUnsafeBufferPointer { wp in
-                    for h in 0..<heads {
-                        let w = transposed ? wp.baseAddress! + h * dh : wp.baseAddress! + h * dh * d
-                        gemm(m: n, n: d, k: dh, a: zp.baseAddress! + h * dh, lda: heads * dh,
-                             b: w, ldb: transposed ? heads * dh : d, transposeB: transposed,
-                             c: out.baseAddress! + h * d, ldc: heads * d)
-                    }
+                for h in 0..<heads {
+                    let inputs = h * dh..<(h + 1) * dh
+                    // W_O^h: [d, dh] columns of an [d, H·dh] weight, or [dh, d] rows of an [H·dh, d] one.
+                    let w = transposed ? output.weight.columnBlock(inputs) : output.weight.rowBlock(inputs)
+                    gemm(m: n, n: d, k: dh, a: zp.baseAddress! + h * dh, lda: heads * dh,
+                         weight: w, transposeB: transposed, c: out.baseAddress! + h * d, ldc: heads * d)
                 }
             }
         }

@@ -3,8 +3,8 @@ import GlassboxTensor
 
 /// The embedding tables.
 public struct EmbeddingWeights: Sendable {
-    /// `[V, d]`.
-    public let token: Tensor
+    /// `[V, d]`, in the checkpoint's dtype (rows are converted as they are looked up).
+    public let token: WeightMatrix
     /// `[contextLength, d]` for learned positions.
     public let position: Tensor?
     /// `[tokenTypes, d]` (BERT segments).
@@ -24,10 +24,17 @@ public struct EmbeddingWeights: Sendable {
 
     /// Embedding tables from their parts, as listed above (shapes not checked; the loaders
     /// check them against the config).
-    public init(token: Tensor, position: Tensor?, tokenType: Tensor?, norm: Norm?,
+    public init(token: WeightMatrix, position: Tensor?, tokenType: Tensor?, norm: Norm?,
                 patch: Linear? = nil, classToken: Tensor? = nil) {
         (self.token, self.position, self.tokenType, self.norm) = (token, position, tokenType, norm)
         (self.patch, self.classToken) = (patch, classToken)
+    }
+
+    /// Embedding tables with an f32 token table `[V, d]` (see the other initialiser).
+    public init(token: Tensor, position: Tensor?, tokenType: Tensor?, norm: Norm?,
+                patch: Linear? = nil, classToken: Tensor? = nil) {
+        self.init(token: WeightMatrix(token), position: position, tokenType: tokenType, norm: norm,
+                  patch: patch, classToken: classToken)
     }
 }
 

@@ -28,7 +28,7 @@ extension TransformerModel {
             return Tensor(shape: t.shape, storage: out)
         }
         func redraw(_ linear: Linear) -> Linear {
-            Linear(weight: redraw(linear.weight), layout: linear.layout, bias: linear.bias.map(redraw))
+            Linear(weight: redraw(linear.weight.float32()), layout: linear.layout, bias: linear.bias.map(redraw))
         }
         let blocks = weights.blocks.enumerated().map { l, block -> BlockWeights in
             guard layers.contains(l) else { return block }

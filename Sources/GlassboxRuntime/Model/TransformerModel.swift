@@ -69,7 +69,8 @@ public struct TransformerModel: Sendable {
                                           detail: "is missing; supported: \(ModelRegistry.supportedModelTypes.joined(separator: ", "))")
         }
         let loader = try ModelRegistry.loader(for: modelType)
-        let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite)
+        let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
+                                        scanMatrices: options.scansWeights)
         let (architecture, weights) = try loader.load(configData: data, configFile: configURL,
                                                       checkpoint: checkpoint, directory: directory)
         let dtypes = Set(checkpoint.tensorNames.compactMap { checkpoint.entry($0)?.dtype.rawValue })
@@ -204,9 +205,16 @@ public struct LoadOptions: Sendable, Equatable {
     /// of stopping, and let `forward` run on with non-finite activations: for inspecting a broken
     /// checkpoint (`glassbox … --allow-nonfinite --trace`).
     public var allowNonFinite: Bool
+    /// Scan every weight matrix for NaN and ±Inf at load (one pass over the whole file). `false`
+    /// only maps the matrices, so loading reads the headers and the small tensors (norms, biases)
+    /// and nothing else: for describing a model (`glassbox info`), never for running it.
+    public var scansWeights: Bool
 
-    /// Options for a load; the default refuses non-finite weights.
-    public init(allowNonFinite: Bool = false) { self.allowNonFinite = allowNonFinite }
+    /// Options for a load; the default refuses non-finite weights and scans every matrix.
+    public init(allowNonFinite: Bool = false, scansWeights: Bool = true) {
+        self.allowNonFinite = allowNonFinite
+        self.scansWeights = scansWeights
+    }
 }
 
 /// Why a forward pass stopped.

@@ -16,12 +16,35 @@ extension TransformerWeights {
         total += Self.count(head.finalNorm) + (head.pooler.map(Self.count) ?? 0) + (head.transform.map(Self.count) ?? 0)
         total += Self.count(head.transformNorm)
         if let unembed = head.unembed {
-            let tied = unembed.weight.storage.withUnsafeBufferPointer { u in
-                embeddings.token.storage.withUnsafeBufferPointer { t in u.baseAddress == t.baseAddress }
-            }
+            let tied = unembed.weight.sharesStorage(with: embeddings.token)
             total += (tied ? 0 : unembed.weight.count) + (unembed.bias?.count ?? 0)
         }
         return total
+    }
+
+    /// Bytes the weights occupy once touched: every matrix in its stored format (a tied output
+    /// layer once), the Float32 norms, biases and position tables at 4 bytes each.
+    public var residentBytes: Int {
+        let matrices = matrixList
+        var total = 0
+        for (i, m) in matrices.enumerated() where !matrices[..<i].contains(where: { $0.sharesStorage(with: m) }) {
+            total += m.byteCount
+        }
+        let matrixElements = matrices.reduce(0) { $0 + $1.count }
+        // parameterCount counts a tied head once; the rest of it is Float32.
+        let tiedElements = head.unembed.map { $0.weight.sharesStorage(with: embeddings.token) ? $0.weight.count : 0 } ?? 0
+        return total + 4 * max(0, parameterCount - (matrixElements - tiedElements))
+    }
+
+    /// Every weight matrix: the token table, each block's projections, then the head's.
+    private var matrixList: [WeightMatrix] {
+        var list = [embeddings.token] + (embeddings.patch.map { [$0.weight] } ?? [])
+        for block in blocks {
+            let a = block.attention, m = block.mlp
+            list += [a.query, a.key, a.value, a.output, m.input, m.output].map(\.weight) + (m.up.map { [$0.weight] } ?? [])
+        }
+        list += [head.pooler, head.transform, head.unembed].compactMap { $0?.weight }
+        return list
     }
 
     private static func count(_ linear: Linear) -> Int { linear.weight.count + (linear.bias?.count ?? 0) }

@@ -11,7 +11,7 @@ extension WeightReader {
 
     /// An `nn.Linear` `inputs → outputs` with bias: weight `[outputs, inputs]`, bias `[outputs]`.
     mutating func linearWithBias(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
-        Linear(weight: try tensor(name + ".weight", shape: [outputs, inputs], prefixed: prefixed),
+        Linear(weight: try matrix(name + ".weight", shape: [outputs, inputs], prefixed: prefixed),
                layout: .outIn, bias: try tensor(name + ".bias", shape: [outputs], prefixed: prefixed))
     }
 

@@ -37,17 +37,39 @@ struct WeightReader {
         return try read(name, shape: shape)
     }
 
+    /// A required matrix of exactly `shape` (rank 2), kept in the checkpoint's dtype and read in
+    /// place from the file (``Checkpoint/matrix(_:)``): what linear layers and embedding tables load.
+    mutating func matrix(_ names: String..., shape: [Int], prefixed: Bool = true) throws -> WeightMatrix {
+        guard let name = resolve(names, prefixed: prefixed) else {
+            throw LoadError.missingTensor(name: (prefixed ? prefix : "") + names[0], directory: directory)
+        }
+        try check(name, shape: shape)
+        return try checkpoint.matrix(name)
+    }
+
+    /// An optional matrix; when present it must have exactly `shape` (see ``matrix(_:shape:prefixed:)``).
+    mutating func optionalMatrix(_ names: String..., shape: [Int], prefixed: Bool = true) throws -> WeightMatrix? {
+        guard let name = resolve(names, prefixed: prefixed) else { return nil }
+        try check(name, shape: shape)
+        return try checkpoint.matrix(name)
+    }
+
     /// Marks a present tensor as consumed without reading it (e.g. a tied copy).
     mutating func markUsed(_ name: String) {
         if checkpoint.contains(name) { used.insert(name) }
     }
 
     private mutating func read(_ name: String, shape: [Int]) throws -> Tensor {
+        try check(name, shape: shape)
+        return try checkpoint.tensor(name)
+    }
+
+    /// Checks `name`'s stored shape against `shape` and marks it used.
+    private mutating func check(_ name: String, shape: [Int]) throws {
         if let entry = checkpoint.entry(name), entry.shape != shape {
             throw LoadError.shapeMismatch(name: name, expected: shape, actual: entry.shape, directory: directory)
         }
         used.insert(name)
-        return try checkpoint.tensor(name)
     }
 
     /// Throws `unexpectedTensors` for every tensor not read whose name matches none of
@@ -68,17 +90,17 @@ extension WeightReader {
     /// An `nn.Linear` stored `[out, in]`: `name.weight [outputs, inputs]` and, with `bias`,
     /// `name.bias [outputs]`.
     mutating func outInLinear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-        Linear(weight: try tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
+        Linear(weight: try matrix(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
                bias: bias ? try tensor(name + ".bias", shape: [outputs]) : nil)
     }
 
     /// The LM head of a decoder: the token embeddings `embed [V, d]` when tied (a stored
     /// `lm_head.weight` copy is consumed), else the unprefixed `lm_head.weight [V, d]`.
-    mutating func languageModelHead(tied: Bool, embed: Tensor) throws -> Linear {
+    mutating func languageModelHead(tied: Bool, embed: WeightMatrix) throws -> Linear {
         if tied {
             markUsed("lm_head.weight")
             return Linear(weight: embed, layout: .outIn, bias: nil)
         }
-        return Linear(weight: try tensor("lm_head.weight", shape: embed.shape, prefixed: false), layout: .outIn, bias: nil)
+        return Linear(weight: try matrix("lm_head.weight", shape: embed.shape, prefixed: false), layout: .outIn, bias: nil)
     }
 }

@@ -16,7 +16,7 @@ enum RotaryDecoderLoading {
         func norm(_ name: String) throws -> Norm {
             Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]), bias: nil)
         }
-        let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
+        let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
             let p = "layers.\(l)."

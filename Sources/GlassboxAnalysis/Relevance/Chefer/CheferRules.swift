@@ -15,7 +15,7 @@ enum CheferRules {
     /// - Parameters: `x [m, in]`, `relevance [m, out]` → `[m, in]`.
     static func linear(_ linear: Linear, input x: Tensor, relevance r: Tensor) -> Tensor {
         let transpose = linear.layout == .outIn
-        let wPos = map(linear.weight) { max($0, 0) }, wNeg = map(linear.weight) { min($0, 0) }
+        let wPos = map(linear.weightFloat32) { max($0, 0) }, wNeg = map(linear.weightFloat32) { min($0, 0) }
         let xPos = map(x) { max($0, 0) }, xNeg = map(x) { min($0, 0) }
         var z = matmul(xPos, wPos, transposeB: transpose)
         addInPlace(&z, matmul(xNeg, wNeg, transposeB: transpose))

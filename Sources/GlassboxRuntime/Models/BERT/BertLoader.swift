@@ -25,7 +25,7 @@ enum BertLoader: ArchitectureLoader {
             try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
         }
 
-        let wordEmbeddings = try r.tensor("embeddings.word_embeddings.weight", shape: [vocab, d])
+        let wordEmbeddings = try r.matrix("embeddings.word_embeddings.weight", shape: [vocab, d])
         let embeddings = EmbeddingWeights(
             token: wordEmbeddings,
             position: try r.tensor("embeddings.position_embeddings.weight", shape: [arch.contextLength, d]),
@@ -44,7 +44,7 @@ enum BertLoader: ArchitectureLoader {
             transform = try linear("cls.predictions.transform.dense", d, d, prefixed: false)
             transformNorm = try norm("cls.predictions.transform.LayerNorm", prefixed: false)
             // The decoder is tied to the word embeddings; its bias is stored under either name.
-            let decoder = try r.optionalTensor("cls.predictions.decoder.weight", shape: [vocab, d], prefixed: false)
+            let decoder = try r.optionalMatrix("cls.predictions.decoder.weight", shape: [vocab, d], prefixed: false)
             let bias = try r.tensor("cls.predictions.bias", "cls.predictions.decoder.bias", shape: [vocab], prefixed: false)
             _ = try r.optionalTensor("cls.predictions.decoder.bias", shape: [vocab], prefixed: false)
             unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)

@@ -29,7 +29,7 @@ enum DistilBertLoader: ArchitectureLoader {
             try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
         }
 
-        let wordEmbeddings = try r.tensor("embeddings.word_embeddings.weight", shape: [vocab, d])
+        let wordEmbeddings = try r.matrix("embeddings.word_embeddings.weight", shape: [vocab, d])
         // Checkpoints store the table even when it is sinusoidal; a sinusoidal one may be rebuilt.
         let positionShape = [arch.contextLength, d]
         let stored = config.sinusoidalPositions
@@ -60,7 +60,7 @@ enum DistilBertLoader: ArchitectureLoader {
             transform = try linear("vocab_transform", d, d, prefixed: false)
             transformNorm = try norm("vocab_layer_norm", prefixed: false)
             // vocab_projector is tied to the word embeddings (its weight usually not stored).
-            let decoder = try r.optionalTensor("vocab_projector.weight", shape: [vocab, d], prefixed: false)
+            let decoder = try r.optionalMatrix("vocab_projector.weight", shape: [vocab, d], prefixed: false)
             let bias = try r.tensor("vocab_projector.bias", shape: [vocab], prefixed: false)
             unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
         } else if checkpoint.contains("classifier.weight") {

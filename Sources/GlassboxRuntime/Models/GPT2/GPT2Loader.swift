@@ -21,11 +21,11 @@ enum GPT2Loader: ArchitectureLoader {
                  bias: try r.tensor(name + ".bias", shape: [d]))
         }
         func conv1D(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [inputs, outputs]), layout: .inOut,
+            Linear(weight: try r.matrix(name + ".weight", shape: [inputs, outputs]), layout: .inOut,
                    bias: try r.tensor(name + ".bias", shape: [outputs]))
         }
 
-        let wte = try r.tensor("wte.weight", shape: [arch.vocabSize, d])
+        let wte = try r.matrix("wte.weight", shape: [arch.vocabSize, d])
         let wpe = try r.tensor("wpe.weight", shape: [arch.contextLength, d])
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
@@ -33,7 +33,7 @@ enum GPT2Loader: ArchitectureLoader {
             // c_attn: [d, 3d] = [W_Q | W_K | W_V] along the output axis.
             let fused = try conv1D(p + "attn.c_attn", d, 3 * d)
             let qkv = (0..<3).map { i in
-                Linear(weight: fused.weight.columns(i * d..<(i + 1) * d), layout: .inOut,
+                Linear(weight: fused.weight.columnBlock(i * d..<(i + 1) * d), layout: .inOut,
                        bias: fused.bias!.slice(i * d..<(i + 1) * d))
             }
             blocks.append(BlockWeights(
@@ -48,7 +48,7 @@ enum GPT2Loader: ArchitectureLoader {
 
         let unembed: Linear
         if !config.tieWordEmbeddings {
-            unembed = Linear(weight: try r.tensor("lm_head.weight", shape: [arch.vocabSize, d], prefixed: false),
+            unembed = Linear(weight: try r.matrix("lm_head.weight", shape: [arch.vocabSize, d], prefixed: false),
                              layout: .outIn, bias: nil)
         } else {
             r.markUsed("lm_head.weight")  // a saved copy of the tied table

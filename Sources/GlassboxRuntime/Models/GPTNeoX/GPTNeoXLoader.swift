@@ -22,11 +22,11 @@ enum GPTNeoXLoader: ArchitectureLoader {
                  bias: try r.tensor(name + ".bias", shape: [d]))
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
+            Linear(weight: try r.matrix(name + ".weight", shape: [outputs, inputs]), layout: .outIn,
                    bias: bias ? try r.tensor(name + ".bias", shape: [outputs]) : nil)
         }
 
-        let embed = try r.tensor("embed_in.weight", shape: [vocab, d])
+        let embed = try r.matrix("embed_in.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
             let p = "layers.\(l)."
@@ -48,7 +48,7 @@ enum GPTNeoXLoader: ArchitectureLoader {
             r.markUsed("embed_out.weight")
             unembed = Linear(weight: embed, layout: .outIn, bias: nil)
         } else {
-            unembed = Linear(weight: try r.tensor("embed_out.weight", shape: [vocab, d], prefixed: false),
+            unembed = Linear(weight: try r.matrix("embed_out.weight", shape: [vocab, d], prefixed: false),
                              layout: .outIn, bias: nil)
         }
         // Older checkpoints (Pythia) saved the causal mask and rotary frequencies as buffers.
@@ -64,15 +64,9 @@ enum GPTNeoXLoader: ArchitectureLoader {
     /// Rows `h·3dh + part·dh ..< h·3dh + (part+1)·dh` of the fused `[3d, d]` weight (and bias) for
     /// every head `h`, stacked → an `[H·dh, d]` projection (`part` 0 query, 1 key, 2 value).
     static func splitQKV(_ fused: Linear, part: Int, heads: Int, headDim dh: Int) -> Linear {
-        let inputs = fused.weight.shape[1]
-        let weight = Tensor(shape: [heads * dh, inputs]) { out in
-            fused.weight.withUnsafeBufferPointer { src in
-                for h in 0..<heads {
-                    let from = (h * 3 * dh + part * dh) * inputs
-                    (out.baseAddress! + h * dh * inputs).update(from: src.baseAddress! + from, count: dh * inputs)
-                }
-            }
-        }
+        let weight = fused.weight.stackingRows((0..<heads).map { h in
+            (h * 3 * dh + part * dh)..<(h * 3 * dh + (part + 1) * dh)
+        })
         let bias = fused.bias.map { b in
             Tensor(shape: [heads * dh]) { out in
                 b.withUnsafeBufferPointer { src in

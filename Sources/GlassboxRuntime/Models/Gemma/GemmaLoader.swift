@@ -34,7 +34,7 @@ enum GemmaLoader: ArchitectureLoader {
             try r.outInLinear(name, inputs, outputs, bias: bias)
         }
 
-        let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
+        let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         let embedDType = checkpoint.entry(prefix + "embed_tokens.weight")?.dtype ?? .f32
         let qkNorm = config.family == .gemma3Text
         let sandwich = arch.placement == .sandwich

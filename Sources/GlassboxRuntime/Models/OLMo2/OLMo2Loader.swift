@@ -25,7 +25,7 @@ enum OLMo2Loader: ArchitectureLoader {
             try r.outInLinear(name, inputs, outputs, bias: bias)
         }
 
-        let embed = try r.tensor("embed_tokens.weight", shape: [vocab, d])
+        let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
             let p = "layers.\(l)."

@@ -17,17 +17,17 @@ enum Phi3Loader: ArchitectureLoader {
         let (d, dff) = (arch.dModel, arch.dFF)
         let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
         /// Rows `range` of an `[out, in]` weight as a projection of its own.
-        func rows(_ weight: Tensor, _ range: Range<Int>) -> Linear {
-            Linear(weight: weight.rows(range), layout: .outIn, bias: nil)
+        func rows(_ weight: WeightMatrix, _ range: Range<Int>) -> Linear {
+            Linear(weight: weight.rowBlock(range), layout: .outIn, bias: nil)
         }
         let weights = try RotaryDecoderLoading.load(arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint,
                                                     directory: directory) { r, p in
-            let qkv = try r.tensor(p + "self_attn.qkv_proj.weight", shape: [qWidth + 2 * kvWidth, d])
+            let qkv = try r.matrix(p + "self_attn.qkv_proj.weight", shape: [qWidth + 2 * kvWidth, d])
             let attention = AttentionWeights(
                 query: rows(qkv, 0..<qWidth), key: rows(qkv, qWidth..<qWidth + kvWidth),
                 value: rows(qkv, qWidth + kvWidth..<qWidth + 2 * kvWidth),
                 output: try RotaryDecoderLoading.linear(&r, p + "self_attn.o_proj", qWidth, d))
-            let gateUp = try r.tensor(p + "mlp.gate_up_proj.weight", shape: [2 * dff, d])
+            let gateUp = try r.matrix(p + "mlp.gate_up_proj.weight", shape: [2 * dff, d])
             let mlp = MLPWeights(input: rows(gateUp, 0..<dff), up: rows(gateUp, dff..<2 * dff),
                                  output: try RotaryDecoderLoading.linear(&r, p + "mlp.down_proj", dff, d))
             return (attention, mlp)

@@ -28,7 +28,7 @@ enum RobertaLoader: ArchitectureLoader {
             try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
         }
 
-        let wordEmbeddings = try r.tensor("embeddings.word_embeddings.weight", shape: [vocab, d])
+        let wordEmbeddings = try r.matrix("embeddings.word_embeddings.weight", shape: [vocab, d])
         var embeddings = EmbeddingWeights(
             token: wordEmbeddings,
             position: try r.tensor("embeddings.position_embeddings.weight", shape: [config.bert.maxPositionEmbeddings, d]),
@@ -49,7 +49,7 @@ enum RobertaLoader: ArchitectureLoader {
             transform = try linear("lm_head.dense", d, d, prefixed: false)
             transformNorm = try norm("lm_head.layer_norm", prefixed: false)
             // The decoder is tied to the word embeddings; its bias is stored under either name.
-            let decoder = try r.optionalTensor("lm_head.decoder.weight", shape: [vocab, d], prefixed: false)
+            let decoder = try r.optionalMatrix("lm_head.decoder.weight", shape: [vocab, d], prefixed: false)
             let bias = try r.tensor("lm_head.bias", "lm_head.decoder.bias", shape: [vocab], prefixed: false)
             _ = try r.optionalTensor("lm_head.decoder.bias", shape: [vocab], prefixed: false)
             unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)

@@ -22,7 +22,7 @@ enum ViTLoader: ArchitectureLoader {
                  bias: try r.tensor(name + ".bias", shape: [d]))
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool = true, prefixed: Bool = true) throws -> Linear {
-            Linear(weight: try r.tensor(name + ".weight", shape: [outputs, inputs], prefixed: prefixed), layout: .outIn,
+            Linear(weight: try r.matrix(name + ".weight", shape: [outputs, inputs], prefixed: prefixed), layout: .outIn,
                    bias: bias ? try r.tensor(name + ".bias", shape: [outputs], prefixed: prefixed) : nil)
         }
 

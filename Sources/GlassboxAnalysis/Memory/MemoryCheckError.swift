@@ -1,0 +1,22 @@
+import Foundation
+
+/// A run that would not fit in the memory the system has free.
+public enum MemoryCheckError: Error, LocalizedError, Equatable {
+    /// The estimate (bytes) exceeds what is available (bytes).
+    case wouldNotFit(needed: Int, available: Int)
+
+    /// One line: what is needed, what is available, and the way out.
+    public var errorDescription: String? {
+        switch self {
+        case .wouldNotFit(let needed, let available):
+            "this run needs about \(Self.size(needed)), \(Self.size(available)) available; shorten the input, close other programs, or pass --force to try anyway"
+        }
+    }
+}
+
+extension MemoryCheckError {
+    /// `12.3 GB`, or `456 MB` below a gigabyte (decimal units).
+    static func size(_ bytes: Int) -> String {
+        bytes >= 1_000_000_000 ? String(format: "%.1f GB", Double(bytes) / 1e9) : String(format: "%.0f MB", Double(bytes) / 1e6)
+    }
+}

@@ -1,0 +1,67 @@
+import Foundation
+import GlassboxRuntime
+import GlassboxTensor
+
+/// What a run will hold in memory at its peak, estimated before it starts: the weights as they sit
+/// in memory (docs/methods.md §0.7) plus the activations the method keeps for the input length.
+///
+/// The activation terms are upper-bound sketches in Float32, not a measurement: a plain forward
+/// holds a few `[n, d]` and `[n, d_ff]` tensors of one layer at a time and the `[n, V]` logits; a
+/// cached forward (relevance sweeps, lens, attention pictures) keeps every hook of every layer,
+/// with the `H·n²` scores and pattern, plus one layer's worth of gradients during the sweep;
+/// AtMan runs one forward per worker thread at a time.
+public struct MemoryEstimate: Sendable, Equatable {
+    /// How much a method keeps (see the type's documentation).
+    public enum Profile: Sendable, Equatable {
+        /// One forward, nothing cached (predict, AtMan's single passes).
+        case forward
+        /// `concurrent` forwards at once (AtMan over worker threads).
+        case concurrentForwards(Int)
+        /// A forward whose hooks are all cached, then a reverse sweep over them (AttnLRP, CP-LRP,
+        /// gradient × input, Chefer, lens, attention pictures).
+        case cachedForward
+    }
+
+    /// Bytes of the weights in memory.
+    public let weights: Int
+    /// Bytes of the activations at the peak.
+    public let activations: Int
+    /// `weights + activations`.
+    public var total: Int { weights + activations }
+
+    /// The estimate for `tokens` input positions of `model` under `profile`.
+    public init(model: TransformerModel, tokens n: Int, profile: Profile) {
+        let a = model.architecture
+        let (d, dff, v, layers) = (a.dModel, a.dFF, max(a.vocabSize, 1), a.layers)
+        let (qWidth, kvWidth, heads) = (a.heads * a.headDim, a.kvHeads * a.headDim, a.heads)
+        // One layer's transient tensors [n, ·] (residuals, norms, q/k/v, z, gate/up/activation) and the logits.
+        let layer = n * (4 * d + qWidth + 2 * kvWidth + 3 * dff)
+        let logits = n * v
+        let floats: Int
+        switch profile {
+        case .forward:
+            floats = layer + logits
+        case .concurrentForwards(let count):
+            floats = max(1, count) * (layer + heads * n * n) + logits
+        case .cachedForward:
+            // Every hook of every layer (about 10 [n, d]-wide and 4 [n, d_ff]-wide tensors, scores and
+            // pattern [H, n, n]) plus the sweep's gradients for one layer at a time.
+            let cachedLayer = n * (6 * d + 2 * qWidth + 2 * kvWidth + 4 * dff) + 2 * heads * n * n
+            floats = layers * cachedLayer + 2 * cachedLayer + 2 * logits
+        }
+        self.init(weights: model.weights.residentBytes, activations: 4 * floats)
+    }
+
+    /// An estimate from its two parts (tests, or another estimator).
+    public init(weights: Int, activations: Int) {
+        self.weights = weights
+        self.activations = activations
+    }
+
+    /// Throws ``MemoryCheckError/wouldNotFit(needed:available:)`` when the estimate exceeds
+    /// `available` bytes; `nil` (unknown, e.g. no `/proc/meminfo`) passes.
+    public func check(available: Int?) throws {
+        guard let available, total > available else { return }
+        throw MemoryCheckError.wouldNotFit(needed: total, available: available)
+    }
+}

@@ -1,0 +1,43 @@
+import GlassboxTensor
+
+extension TransformerModel {
+    /// A copy of the model whose weight matrices (linear layers and the token table) are Float32
+    /// copies instead of the checkpoint's stored format: what loading did before weights stayed in
+    /// their dtype (docs/methods.md §0.7). Twice the memory of a bf16 checkpoint; for measuring
+    /// the stored-format products against it. Every field of the weights is carried over; a field
+    /// added to the weight structs must be added here too.
+    public func widenedToFloat32() -> TransformerModel {
+        func widen(_ l: Linear) -> Linear { Linear(weight: l.weight.float32(), layout: l.layout, bias: l.bias) }
+        func widen(_ l: Linear?) -> Linear? { l.map { widen($0) } }
+        let e = weights.embeddings, h = weights.head
+        let token = e.token.float32()
+        // A tied head keeps sharing the (widened) token table.
+        let unembed = h.unembed.map { u in
+            u.weight.sharesStorage(with: e.token) ? Linear(weight: token, layout: u.layout, bias: u.bias) : widen(u)
+        }
+        let blocks = weights.blocks.map { b in
+            let a = b.attention
+            var attention = AttentionWeights(query: widen(a.query), key: widen(a.key), value: widen(a.value), output: widen(a.output))
+            (attention.queryNorm, attention.keyNorm) = (a.queryNorm, a.keyNorm)
+            var mlp = MLPWeights(input: widen(b.mlp.input), up: widen(b.mlp.up), output: widen(b.mlp.output))
+            mlp.mixture = b.mlp.mixture.map { m in
+                MixtureWeights(router: widen(m.router), experts: m.experts.map { x in
+                    MLPWeights(input: widen(x.input), up: widen(x.up), output: widen(x.output))
+                }, topK: m.topK)
+            }
+            var block = BlockWeights(ln1: b.ln1, attention: attention, ln2: b.ln2, mlp: mlp)
+            (block.ln1Post, block.ln2Post) = (b.ln1Post, b.ln2Post)
+            return block
+        }
+        var embeddings = EmbeddingWeights(token: token, position: e.position, tokenType: e.tokenType, norm: e.norm,
+                                          patch: widen(e.patch), classToken: e.classToken)
+        (embeddings.scale, embeddings.paddingIndex) = (e.scale, e.paddingIndex)
+        var head = HeadWeights(finalNorm: h.finalNorm, pooler: widen(h.pooler), transform: widen(h.transform),
+                               transformNorm: h.transformNorm, unembed: unembed)
+        (head.poolerActivation, head.transformActivation) = (h.poolerActivation, h.transformActivation)
+        let widened = TransformerWeights(embeddings: embeddings, blocks: blocks, head: head)
+        return TransformerModel(architecture: architecture, weights: widened, directory: directory,
+                                checkpointDTypes: checkpointDTypes, nonFiniteWeights: nonFiniteWeights,
+                                checksActivations: checksActivations)
+    }
+}

@@ -1,0 +1,51 @@
+import Foundation
+import GlassboxAnalysis
+import GlassboxRuntime
+import GlassboxTestSupport
+import XCTest
+
+/// The memory estimate before a run, with injected available-memory values (never the machine's).
+final class MemoryEstimateTests: XCTestCase {
+    func testParsesMemAvailable() {
+        let text = "MemTotal:       24576000 kB\nMemFree:         1000 kB\nMemAvailable:   20480000 kB\nBuffers: 1 kB\n"
+        XCTAssertEqual(AvailableMemory.parse(meminfo: text), 20_480_000 * 1024)
+        XCTAssertNil(AvailableMemory.parse(meminfo: "MemTotal: 1 kB\n"))
+        XCTAssertNil(AvailableMemory.parse(meminfo: "MemAvailable: lots kB\n"))
+    }
+
+    func testCheckRefusesWhatDoesNotFitAndSaysHowMuch() throws {
+        let estimate = MemoryEstimate(weights: 16_000_000_000, activations: 2_500_000_000)
+        XCTAssertNoThrow(try estimate.check(available: 20_000_000_000))
+        XCTAssertNoThrow(try estimate.check(available: nil))
+        XCTAssertThrowsError(try estimate.check(available: 12_000_000_000)) { error in
+            XCTAssertEqual(error as? MemoryCheckError, .wouldNotFit(needed: 18_500_000_000, available: 12_000_000_000))
+            XCTAssertTrue(error.localizedDescription.hasPrefix("this run needs about 18.5 GB, 12.0 GB available"),
+                          error.localizedDescription)
+        }
+    }
+
+    func testWeightsCountInTheirStoredFormat() throws {
+        // gpt2-tiny is f32 on disk: 4 bytes per parameter. The bundled Shakespeare model is f16:
+        // its matrices take 2 bytes per element, and an f32 copy of them takes more.
+        let tiny = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        XCTAssertEqual(tiny.weights.residentBytes, 4 * tiny.weights.parameterCount)
+        let f16 = try TransformerModel.load(directory: Fixtures.root.appendingPathComponent("Sources/GlassboxDefaults/Models/shakespeare-gpt2"))
+        XCTAssertEqual(f16.checkpointDTypes, ["F16"])
+        let widened = f16.widenedToFloat32()
+        XCTAssertEqual(widened.weights.residentBytes, 4 * f16.weights.parameterCount)
+        XCTAssertLessThan(f16.weights.residentBytes, widened.weights.residentBytes * 6 / 10)
+    }
+
+    func testActivationsGrowWithLengthAndCaching() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        let short = MemoryEstimate(model: model, tokens: 16, profile: .forward)
+        let long = MemoryEstimate(model: model, tokens: 512, profile: .forward)
+        let cached = MemoryEstimate(model: model, tokens: 512, profile: .cachedForward)
+        XCTAssertEqual(short.weights, model.weights.residentBytes)
+        XCTAssertLessThan(short.activations, long.activations)
+        XCTAssertLessThan(long.activations, cached.activations)
+        // The cached forward keeps H·n² scores and patterns in every layer.
+        let a = model.architecture
+        XCTAssertGreaterThan(cached.activations, 4 * a.layers * 2 * a.heads * 512 * 512)
+    }
+}
