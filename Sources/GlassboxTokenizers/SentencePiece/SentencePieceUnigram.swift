@@ -3,9 +3,9 @@
 /// normalized text: every matchable piece starting at a character is an edge, scored by its
 /// `score` — a user-defined piece by `length × max score − 0.1` so that it always wins, an unused
 /// piece never — and a character no single piece covers gets an unknown edge scored
-/// `min score − 10`. Sums are in `Float` as in the C++ code (the user-defined bonus in `Double`,
-/// then stored as `Float`), and the first candidate wins among equal scores, so ties break the
-/// same way. Scores and the bonus use the normal pieces' minimum and maximum (`FLT_MAX` and
+/// `min score − 10`. Arithmetic follows the C++ types, so near-ties break the same way: a piece's
+/// candidate is a `Double` sum compared with the stored best (a `Float`) and stored as a `Float`;
+/// the unknown edge is a `Float` sum; the first candidate wins among equal scores. Scores and the bonus use the normal pieces' minimum and maximum (`FLT_MAX` and
 /// `FLT_MIN` when there is none).
 struct SentencePieceUnigram: Sendable {
     let trie: ByteTrie
@@ -48,18 +48,13 @@ struct SentencePieceUnigram: Sendable {
             trie.forEachPrefix(of: normalized, from: start) { length, id in
                 if kinds[id] == .unused { return }
                 let end = start + length
-                let candidate: Float
-                let better: Bool
-                if kinds[id] == .userDefined {
-                    let wide = (Double(Float(length) * maxScore) - 0.1) + Double(here)
-                    better = bestStart[end] == -1 || wide > Double(bestScore[end])
-                    candidate = Float(wide)
-                } else {
-                    candidate = scores[id] + here
-                    better = bestStart[end] == -1 || candidate > bestScore[end]
-                }
+                // `cond ? length * max_score_ - 0.1 : score` has the type double in C++, so every
+                // candidate is a double sum, compared with the stored float and then stored as one.
+                let score = kinds[id] == .userDefined ? Double(Float(length) * maxScore) - 0.1 : Double(scores[id])
+                let candidate = score + Double(here)
+                let better = bestStart[end] == -1 || candidate > Double(bestScore[end])
                 if better {
-                    bestScore[end] = candidate
+                    bestScore[end] = Float(candidate)
                     bestStart[end] = start
                     bestID[end] = id
                 }
