@@ -9,7 +9,8 @@ import SwiftProtobuf
 /// (normal, user-defined, unused) nor twice among the reserved ones (unknown, control, byte),
 /// exactly one unknown piece, byte pieces only with `byte_fallback` and then all 256 of them.
 /// Further, as a typed error rather than the C++ library's silent default: a piece or model
-/// type outside the enum, a Word or Char model, invalid UTF-8 (docs/methods.md § Tokenizers).
+/// type outside the enum, a used field with the wrong wire type, a Word or Char model, invalid
+/// UTF-8 (docs/methods.md § Tokenizers).
 struct SentencePieceModel: Sendable {
     /// What a piece is (`ModelProto.SentencePiece.Type`).
     enum Kind: Sendable, Equatable {
@@ -69,6 +70,14 @@ struct SentencePieceModel: Sendable {
             throw fail("not a SentencePiece ModelProto: \(error)")
         }
         let trainer = proto.trainerSpec
+        func checkWireTypes(_ data: Data, _ fields: Set<Int>, _ where_: String) throws {
+            if let n = ProtoFieldScan.first(of: fields, in: data) { throw fail("\(where_) field \(n) has the wrong wire type") }
+        }
+        try checkWireTypes(proto.unknownFields.data, [1, 2, 3, 4, 5], "ModelProto")
+        try checkWireTypes(trainer.unknownFields.data, [24, 35, 40, 41, 42, 43, 44], "trainer_spec")
+        for (name, spec) in [("normalizer_spec", proto.normalizerSpec), ("denormalizer_spec", proto.denormalizerSpec)] {
+            try checkWireTypes(spec.unknownFields.data, [1, 2, 3, 4, 5], name)
+        }
         if ProtoFieldScan.contains(field: 3, in: trainer.unknownFields.data) {
             throw fail("trainer_spec.model_type is not a known model type (UNIGRAM=1, BPE=2, WORD=3, CHAR=4)")
         }
@@ -88,6 +97,7 @@ struct SentencePieceModel: Sendable {
         var byteIDs = [Int](repeating: -1, count: 256)
         var userDefined: [String] = []
         for (i, p) in proto.pieces.enumerated() {
+            try checkWireTypes(p.unknownFields.data, [1, 2], "piece \(i)")
             if p.piece.isEmpty { throw fail("piece \(i) is empty") }
             if p.piece.utf8.count > InputLimits.tokenBytes {
                 throw TokenizerError.tokenTooLong(file: file, what: "piece \(i)", bytes: p.piece.utf8.count,
