@@ -77,6 +77,8 @@ let package = Package(
                           path: "Tests/Fuzz/config"),
         .executableTarget(name: "fuzz-tokenizer", dependencies: ["GlassboxTokenizers", "GlassboxFuzzSupport"],
                           path: "Tests/Fuzz/tokenizer"),
+        .executableTarget(name: "fuzz-sentencepiece", dependencies: ["GlassboxTokenizers", "GlassboxFuzzSupport"],
+                          path: "Tests/Fuzz/sentencepiece"),
         .executableTarget(name: "fuzz-png", dependencies: ["GlassboxModelIO", "GlassboxFuzzSupport"],
                           path: "Tests/Fuzz/png"),
         .executableTarget(name: "fuzz-preprocessor", dependencies: ["GlassboxModelIO", "GlassboxFuzzSupport"],

@@ -5,7 +5,8 @@ import XCTest
 /// `tokenizer.model` files read and run as `sentencepiece.SentencePieceProcessor` 0.2.1 runs them
 /// (Tests/Fixtures/sentencepiece, written by scripts/fixtures/generate_sentencepiece.py): a
 /// T5-style and an XLM-R-style Unigram (with user-defined and control pieces), a Gemma-style
-/// byte-fallback BPE with user-defined pieces, and the sentencepiece sdist's own test model. On
+/// byte-fallback BPE with user-defined pieces, a Unigram with a charsmap compiled from hand-written
+/// rules (longest-key matching), and the sentencepiece sdist's own test model. On
 /// every text of the tokenizer golden corpus, ids, pieces and byte offsets must be identical and
 /// `decode` must give the same text byte for byte; so must the decodes of random id sequences.
 final class SentencePieceGoldenTests: XCTestCase {
@@ -31,6 +32,7 @@ final class SentencePieceGoldenTests: XCTestCase {
     func testT5StyleUnigram() throws { try check("t5", type: "SentencePiece Unigram") }
     func testXLMRStyleUnigramWithUserDefinedAndControlPieces() throws { try check("xlm-r", type: "SentencePiece Unigram") }
     func testGemmaStyleByteFallbackBPEWithUserDefinedPieces() throws { try check("gemma", type: "SentencePiece BPE") }
+    func testCharsmapFromHandWrittenRulesTakesTheLongestKey() throws { try check("rules", type: "SentencePiece Unigram") }
     func testRealModelFromTheSentencepieceSdist() throws { try check("test-model", type: "SentencePiece Unigram") }
 
     /// A folder with only a tokenizer.model loads it (Tokenizer.load's last choice).
