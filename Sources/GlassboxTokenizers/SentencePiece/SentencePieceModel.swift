@@ -10,7 +10,7 @@ import SwiftProtobuf
 /// exactly one unknown piece, byte pieces only with `byte_fallback` and then all 256 of them.
 /// Further, as a typed error rather than the C++ library's silent default: a piece or model
 /// type outside the enum, a used field with the wrong wire type, a Word or Char model, invalid
-/// UTF-8 (docs/methods.md § Tokenizers).
+/// UTF-8 (docs/correctness.md § Tokenizers).
 struct SentencePieceModel: Sendable {
     /// What a piece is (`ModelProto.SentencePiece.Type`).
     enum Kind: Sendable, Equatable {

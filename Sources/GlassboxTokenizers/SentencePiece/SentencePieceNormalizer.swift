@@ -6,7 +6,7 @@ import Foundation
 /// charsmap is replaced by its string, else one character is copied; leading spaces are dropped,
 /// runs of spaces collapse to one and trailing ones are dropped (`remove_extra_whitespaces`);
 /// "▁" is prepended (`add_dummy_prefix`; appended with `treat_whitespace_as_suffix`); spaces
-/// become "▁" (`escape_whitespaces`). Kudo & Richardson 2018, §3.3; docs/methods.md § Tokenizers.
+/// become "▁" (`escape_whitespaces`). Kudo & Richardson 2018, §3.3; docs/correctness.md § Tokenizers.
 struct SentencePieceNormalizer: Sendable {
     let charsmap: PrecompiledNormalizer?
     let userDefined: ByteTrie

@@ -8,7 +8,7 @@ import Foundation
 /// `<0xXX>` pieces — the last one spanning the character, the others empty at its start. Offsets
 /// are input byte offsets through the normalizer's map. No special tokens are added (`encode`'s
 /// default in the Python API); what `transformers`' slow→fast converters add is not reproduced.
-/// docs/methods.md § Tokenizers.
+/// docs/correctness.md § Tokenizers.
 struct SentencePieceProcessor: TokenizationModel {
     let model: SentencePieceModel
     private let unigram: SentencePieceUnigram?
