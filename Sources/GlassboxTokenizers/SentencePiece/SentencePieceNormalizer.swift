@@ -95,9 +95,7 @@ struct SentencePieceNormalizer: Sendable {
 
     /// The normalized text of a decoded string (the denormalizer's use).
     func normalize(_ text: String) -> String {
-        var bytes = Array(text.utf8)
-        let normalized = bytes.withUnsafeMutableBufferPointer { normalize(UnsafeBufferPointer($0)).normalized }
-        bytes = []
+        let normalized = Array(text.utf8).withUnsafeBufferPointer { normalize($0).normalized }
         return String(decoding: normalized, as: UTF8.self)
     }
 

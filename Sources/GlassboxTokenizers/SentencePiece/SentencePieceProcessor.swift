@@ -48,10 +48,9 @@ struct SentencePieceProcessor: TokenizationModel {
 
     /// `SentencePieceProcessor::Encode`: ids, piece strings and input byte offsets of `text`.
     func encode(_ text: String, typeID: Int) throws -> Encoding {
-        var input = Array(text.utf8)
+        let input = Array(text.utf8)
         guard input.count < Int(Int32.max) else { throw TokenizerError.inputTooLong(bytes: input.count) }
-        let (normalized, toOriginal) = input.withUnsafeMutableBufferPointer { model.normalizer.normalize(UnsafeBufferPointer($0)) }
-        input = []
+        let (normalized, toOriginal) = input.withUnsafeBufferPointer { model.normalizer.normalize($0) }
         let segments = normalized.withUnsafeBufferPointer { segment($0) }
         var encoding = Encoding()
         encoding.reserveCapacity(segments.count)
