@@ -12,6 +12,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        // The runtime for the generated SentencePiece ModelProto types (tokenizer.model files).
+        .package(url: "https://github.com/apple/swift-protobuf", exact: "1.39.0"),
     ],
     targets: [
         // C shims: the only places C headers are seen.
@@ -36,7 +38,9 @@ let package = Package(
         .target(name: "GlassboxModelIO", dependencies: ["GlassboxTensor", "GlassboxFiles", "CGlassboxPNG"]),
         .target(name: "GlassboxRuntime", dependencies: ["GlassboxTensor", "GlassboxModelIO"]),
         .target(name: "GlassboxAnalysis", dependencies: ["GlassboxTensor", "GlassboxRuntime"]),
-        .target(name: "GlassboxTokenizers", dependencies: ["GlassboxFiles"]),
+        .target(name: "GlassboxTokenizers", dependencies: [
+            "GlassboxFiles", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+        ]),
         .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango"]),
         // The bundled default models (weights as resources; trained by scripts/train/).
         .target(name: "GlassboxDefaults", resources: [.copy("Models")]),
@@ -73,6 +77,8 @@ let package = Package(
                           path: "Tests/Fuzz/config"),
         .executableTarget(name: "fuzz-tokenizer", dependencies: ["GlassboxTokenizers", "GlassboxFuzzSupport"],
                           path: "Tests/Fuzz/tokenizer"),
+        .executableTarget(name: "fuzz-sentencepiece", dependencies: ["GlassboxTokenizers", "GlassboxFuzzSupport"],
+                          path: "Tests/Fuzz/sentencepiece"),
         .executableTarget(name: "fuzz-png", dependencies: ["GlassboxModelIO", "GlassboxFuzzSupport"],
                           path: "Tests/Fuzz/png"),
         .executableTarget(name: "fuzz-preprocessor", dependencies: ["GlassboxModelIO", "GlassboxFuzzSupport"],

@@ -5,7 +5,8 @@
 #          scripts/fuzz.sh all SECONDS [libFuzzer flags…]     (every target in turn)
 #
 # TARGET is one of: safetensors (header and tensors of a .safetensors file), config (config.json
-# of every architecture), tokenizer (tokenizer.json, then encoding and decoding a text), png (the
+# of every architecture), tokenizer (tokenizer.json, then encoding and decoding a text),
+# sentencepiece (a tokenizer.model, then encoding and decoding a few texts), png (the
 # libpng decoder and the ViT preparation), preprocessor (preprocessor_config.json), record (the
 # result JSON `glassbox render` reads). Each harness is Tests/Fuzz/TARGET/; an input that makes
 # the code throw is fine, only a crash, a sanitizer report or a hang (-timeout, 10 s) is a bug.
@@ -27,7 +28,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-targets=(safetensors config tokenizer png preprocessor record)
+targets=(safetensors config tokenizer sentencepiece png preprocessor record)
 usage() { echo "usage: scripts/fuzz.sh TARGET|all SECONDS [libFuzzer flags…]; targets: ${targets[*]}" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 target=$1 seconds=$2
@@ -52,7 +53,7 @@ status=0
 for t in "${selected[@]}"; do
     mkdir -p ".cache/fuzz/$t" ".cache/fuzz/crashes/$t"
     case $t in
-        tokenizer) max_len=32768 ;;
+        tokenizer | sentencepiece) max_len=32768 ;;
         record) max_len=16384 ;;
         *) max_len=4096 ;;
     esac

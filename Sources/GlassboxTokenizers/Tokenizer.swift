@@ -22,9 +22,10 @@ public struct Tokenizer: Sendable {
     let addedVocabulary: AddedVocabulary
     /// The byte-level BPE shortcut, when the pipeline allows it (tests may turn it off).
     var fastPath: ByteLevelBPEPath?
-    /// What was loaded: `tokenizer.json`, `vocab.json + merges.txt`, or `vocab.txt`.
+    /// What was loaded: `tokenizer.json`, `vocab.json + merges.txt`, `vocab.txt` or `tokenizer.model`.
     public let source: String
-    /// The model's type: `BPE`, `WordPiece`, `WordLevel` or `Unigram`.
+    /// The model's type: `BPE`, `WordPiece`, `WordLevel`, `Unigram`, or `SentencePiece Unigram` /
+    /// `SentencePiece BPE` for a `tokenizer.model`.
     public var modelType: String { model.typeName }
 
     init(normalizer: (any TextNormalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizationModel,
@@ -93,6 +94,7 @@ public struct Tokenizer: Sendable {
     /// The text of `ids` as the checkpoint's decoder produces it (tokens joined by spaces when
     /// it has none); unknown ids are skipped, and special tokens too with `skipSpecialTokens`.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
+        if let sentencePiece = model as? SentencePieceProcessor { return sentencePiece.decode(ids) }
         let tokens = ids.compactMap { id -> String? in
             guard let token = addedVocabulary.content(for: id) ?? model.piece(for: id) else { return nil }
             if skipSpecialTokens && addedVocabulary.isSpecial(token) { return nil }
@@ -128,6 +130,7 @@ public struct Tokenizer: Sendable {
 
     /// One sequence through added tokens, normalizer, pre-tokenizer and model.
     func encodeSequence(_ text: String, typeID: Int) throws -> Encoding {
+        if let sentencePiece = model as? SentencePieceProcessor { return try sentencePiece.encode(text, typeID: typeID) }
         var bytes = Array(text.utf8)
         guard bytes.count < Int(Int32.max) else { throw TokenizerError.inputTooLong(bytes: bytes.count) }
         if let fastPath {

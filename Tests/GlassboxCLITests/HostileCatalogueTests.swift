@@ -319,6 +319,19 @@ final class HostileCatalogueTests: XCTestCase {
 
     static func fails(_ status: Int32, _ fragments: [String]) -> [Outcome] { [Outcome(status: status, line: .error(fragments))] }
 
+    /// A case whose copied llama-gqa has, instead of its tokenizer.json, a `tokenizer.model` of
+    /// these bytes (a SentencePiece ModelProto), run by `tokenize`.
+    static func sentencePiece(_ name: String, _ bytes: [UInt8], _ fragments: String...) -> Case {
+        Case(name: "tokenizer-model-" + name, kind: .tokenizer, setup: { w in
+            try w.copy("llama-gqa", as: "m")
+            try w.remove("m/tokenizer.json")
+            try w.write("m/tokenizer.model", Data(bytes))
+        }, run: .args(["tokenize", "--model", "m", "hello world"]), outcomes: fails(1, ["tokenizer.model"] + fragments))
+    }
+
+    /// A ModelProto's one piece, `<unk>` of type UNKNOWN.
+    static let unknownPiece: [UInt8] = [0x0A, 0x09, 0x0A, 0x05] + Array("<unk>".utf8) + [0x18, 0x02]
+
     /// A case whose copied gpt2-tiny `model.safetensors` is edited, run by `predict`.
     static func weights(_ name: String, _ edit: @escaping (Workspace) throws -> Void, _ fragments: String...) -> Case {
         Case(name: name, kind: .checkpoint, setup: { w in
@@ -515,6 +528,11 @@ final class HostileCatalogueTests: XCTestCase {
             try w.copy("llama-gqa", as: "m")
             try w.sparse("m/tokenizer.json", size: 300 << 20)
         }, run: .args(["tokenize", "--model", "m", "hello"]), outcomes: fails(1, "tokenizer.json", "256 MiB")),
+        Case(name: "tokenizer-model-300MiB", kind: .memory, setup: { w in
+            try w.copy("llama-gqa", as: "m")
+            try w.remove("m/tokenizer.json")
+            try w.sparse("m/tokenizer.model", size: 300 << 20)
+        }, run: .args(["tokenize", "--model", "m", "hello"]), outcomes: fails(1, "tokenizer.model", "256 MiB")),
         Case(name: "result-300MiB", kind: .memory, setup: { try $0.sparse("big.json", size: 300 << 20) },
              run: .args(["render", "big.json"] + draw), outcomes: fails(1, "big.json", "256 MiB")),
         Case(name: "safetensors-header-2^40", kind: .memory, setup: { w in
@@ -877,6 +895,15 @@ final class HostileCatalogueTests: XCTestCase {
             try w.copy("gpt2-tiny", as: "m")
             try w.write("m/merges.txt", "#version: 0.2\nzz qq\n")
         }, run: .args(["tokenize", "--model", "m", "hello"]), outcomes: fails(1, "merges.txt", "\"zz\" is not in the vocabulary")),
+        sentencePiece("empty", [], "the model has no pieces"),
+        sentencePiece("truncated", [0x0A, 0x10, 0x0A, 0x03], "not a SentencePiece ModelProto", "truncated"),
+        sentencePiece("wrong-wire-type", [0x08, 0x05], "ModelProto field 1 has the wrong wire type"),
+        sentencePiece("bad-wire-type", [0x0F], "malformed protobuf"),
+        sentencePiece("huge-length", [0x0A, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01], "not a SentencePiece ModelProto"),
+        sentencePiece("invalid-utf8", [0x0A, 0x04, 0x0A, 0x02, 0xFF, 0xFE], "a string field is not valid UTF-8"),
+        sentencePiece("unknown-model-type", unknownPiece + [0x12, 0x02, 0x18, 0x09], "model_type is not a known model type"),
+        sentencePiece("word-model", unknownPiece + [0x12, 0x02, 0x18, 0x03], "unsupported model type 'SentencePiece word'"),
+        sentencePiece("no-unknown-piece", [0x0A, 0x05, 0x0A, 0x03] + Array("abc".utf8), "no piece has the type UNKNOWN"),
         Case(name: "vocab-txt-empty", kind: .tokenizer, setup: { w in
             try w.copy("bert-tiny-mlm", as: "m")
             try w.write("m/vocab.txt", "")

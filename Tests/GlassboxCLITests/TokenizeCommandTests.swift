@@ -68,6 +68,43 @@ final class TokenizeCommandTests: XCTestCase {
         }
     }
 
+    /// A checkpoint folder whose only tokenizer is a SentencePiece `tokenizer.model` (the
+    /// Gemma-style BPE of Tests/Fixtures/sentencepiece, beside llama-gqa's config and weights):
+    /// `tokenize` reads it and gives sentencepiece 0.2.1's ids, byte offsets and decode.
+    func testTokenizeReadsASentencePieceModel() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-spm-\(UUID().uuidString)")
+        defer { try? FileManager.default.removeItem(at: folder) }
+        try FileManager.default.copyItem(at: Fixtures.model("llama-gqa"), to: folder)
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("tokenizer.json"))
+        try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent("Tests/Fixtures/sentencepiece/gemma/tokenizer.model"),
+                                         to: folder.appendingPathComponent("tokenizer.model"))
+        struct Golden: Decodable {
+            struct Case: Decodable { let name: String; let ids: [Int]; let spans: [Int]; let decoded: String }
+            let cases: [Case]
+        }
+        struct Corpus: Decodable { struct Case: Decodable { let name: String; let text: String }; let cases: [Case] }
+        let golden = try JSONDecoder().decode(Golden.self, from: Data(contentsOf: Fixtures.root.appendingPathComponent(
+            "Tests/Fixtures/sentencepiece/goldens/gemma.json")))
+        let corpus = try JSONDecoder().decode(Corpus.self, from: Data(contentsOf: Fixtures.root.appendingPathComponent(
+            "Tests/Fixtures/tokenizers/corpus.json")))
+        for name in ["accents", "whitespace-runs", "emoji"] {
+            let expected = try XCTUnwrap(golden.cases.first { $0.name == name })
+            let text = try XCTUnwrap(corpus.cases.first { $0.name == name }?.text)
+            let object = try json(["tokenize", "--model", folder.path, "--prompt", text, "--json"])
+            XCTAssertEqual((object["model"] as? [String: Any])?["tokenizer"] as? String, "tokenizer.model")
+            XCTAssertEqual((object["model"] as? [String: Any])?["tokenizerModel"] as? String, "SentencePiece BPE")
+            let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
+            XCTAssertEqual(tokens.compactMap { $0["id"] as? Int }, expected.ids, name)
+            var offsets: [Int] = [], previous = 0
+            for k in stride(from: 0, to: expected.spans.count - 1, by: 2) {
+                offsets += [previous + expected.spans[k], previous + expected.spans[k] + expected.spans[k + 1]]
+                previous += expected.spans[k] + expected.spans[k + 1]
+            }
+            XCTAssertEqual(tokens.flatMap { [$0["start"] as? Int ?? -1, $0["end"] as? Int ?? -1] }, offsets, name)
+            XCTAssertEqual(object["decoded"] as? String, expected.decoded, name)
+        }
+    }
+
     func testTokenizeTableAndIDs() throws {
         let table = try runGlassbox(["tokenize", "--model", bert, "the king of denmark"])
         XCTAssertEqual(table.status, 0, table.stderr)

@@ -4,7 +4,9 @@ import GlassboxFiles
 extension Tokenizer {
     /// Loads the tokenizer of a model folder: `tokenizer.json` if present, else GPT-2's
     /// `vocab.json` + `merges.txt`, else BERT's `vocab.txt` (each with `tokenizer_config.json` /
-    /// `special_tokens_map.json` for special tokens and options, as `transformers` converts them).
+    /// `special_tokens_map.json` for special tokens and options, as `transformers` converts them),
+    /// else a SentencePiece `tokenizer.model` (run as `sentencepiece` runs it, see
+    /// ``init(sentencePieceModel:)``).
     /// A folder with none of these is `TokenizerError.noTokenizerFiles`.
     public static func load(directory: URL) throws -> Tokenizer {
         let fm = FileManager.default
@@ -19,11 +21,8 @@ extension Tokenizer {
         if fm.fileExists(atPath: vocabTXT.path) {
             return try LegacyFiles.wordPiece(vocabulary: vocabTXT, directory: directory)
         }
-        if fm.fileExists(atPath: directory.appendingPathComponent("tokenizer.model").path) {
-            throw TokenizerError.unsupportedType(part: .model, type: "SentencePiece protobuf (tokenizer.model)",
-                                                 supported: ["tokenizer.json", "vocab.json + merges.txt", "vocab.txt"],
-                                                 file: directory.path)
-        }
+        let sentencePiece = directory.appendingPathComponent("tokenizer.model")
+        if fm.fileExists(atPath: sentencePiece.path) { return try Tokenizer(sentencePieceModel: sentencePiece) }
         throw TokenizerError.noTokenizerFiles(directory: directory.path)
     }
 

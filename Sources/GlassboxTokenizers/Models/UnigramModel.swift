@@ -17,11 +17,9 @@ struct UnigramModel: TokenizationModel {
     let byteFallback: Bool
     /// The lowest score of the vocabulary minus the unknown penalty (10).
     let unknownScore: Double
-    /// A byte trie of the pieces: edges (node, byte) → child node, and the id ending at each node
-    /// (-1 where none; the last id of a repeated piece), so all pieces starting at a position are
-    /// found in one walk, shortest first.
-    let edges: MergeTable
-    let terminals: [Int32]
+    /// A byte trie of the pieces (a repeated piece ends at its last id), so all pieces starting at
+    /// a position are found in one walk, shortest first.
+    let trie: ByteTrie
     /// Ids of the `<0x00>`…`<0xFF>` pieces (-1 where absent).
     let byteTokenIDs: [Int32]
 
@@ -44,28 +42,13 @@ struct UnigramModel: TokenizationModel {
             }
         }
         var table = PieceTable(capacity: entries.count)
-        var edges = MergeTable(capacity: entries.count * 4)
-        var terminals: [Int32] = [-1]
         var minimum = Double.infinity
         for (id, (piece, score)) in entries.enumerated() {
             table.insert(piece, id: id)
             minimum = min(minimum, score)
-            var node: Int32 = 0
-            for byte in piece.utf8 {
-                if let (_, child) = edges.lookup(node, Int32(byte)) {
-                    node = child
-                } else {
-                    let child = Int32(terminals.count)
-                    terminals.append(-1)
-                    edges.insert(left: Int(node), right: Int(byte), rank: 0, result: Int(child))
-                    node = child
-                }
-            }
-            if node != 0 { terminals[Int(node)] = Int32(id) }
         }
         self.table = table
-        self.edges = edges
-        self.terminals = terminals
+        trie = ByteTrie(entries.enumerated().map { ($0.element.0, $0.offset) })
         pieces = entries.map(\.0)
         scores = entries.map(\.1)
         self.unknownID = unknownID
@@ -119,20 +102,15 @@ struct UnigramModel: TokenizationModel {
             let scoreHere = bestScore[start]
             let characterLength = min(UTF8Decoding.length(leadByte: word[start]), n - start)
             var hasSingleCharacter = false
-            var node: Int32 = 0
-            var end = start
-            while end < n, let (_, child) = edges.lookup(node, Int32(word[end])) {
-                node = child
-                end += 1
-                let id = Int(terminals[Int(node)])
-                if id < 0 { continue }
+            trie.forEachPrefix(of: word, from: start) { length, id in
+                let end = start + length
                 let candidate = scoreHere + scores[id]
                 if bestStart[end] < 0 || candidate > bestScore[end] {
                     bestScore[end] = candidate
                     bestStart[end] = start
                     bestID[end] = id
                 }
-                if end - start == characterLength { hasSingleCharacter = true }
+                if length == characterLength { hasSingleCharacter = true }
             }
             if !hasSingleCharacter {
                 let end = start + characterLength
