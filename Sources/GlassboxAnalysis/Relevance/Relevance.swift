@@ -29,10 +29,11 @@ public enum Relevance {
         let arch = model.architecture
         let table = try options.table(for: arch)
         let position = try resolvePosition(target, input: input, architecture: arch)
-        let forward = try model.forward(input, capture: ReverseSweep.capture(arch, table, length: inputLength(input, arch)),
-                                        logitRows: .positions([position]))
+        let forward = try model.forward(input, capture: ReverseSweep.capture(arch, table, keepPatterns: options.attention == .unblocked),
+                                        logitRows: .positions([position]), attention: options.attention)
         let n = forward.hidden.shape[0]
         var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: n)
+        sweep.rowBlock = ReverseSweep.rowBlock(options.attention, length: n)
         let (gHidden, explained) = try sweep.headBackward(target, position: position, forward: forward)
         let gEmbeddings = try sweep.blocksBackward(gHidden)
         let inputs = try sweep.embeddingsBackward(gEmbeddings, input: input)

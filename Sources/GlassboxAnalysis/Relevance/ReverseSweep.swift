@@ -18,8 +18,8 @@ struct ReverseSweep {
     /// gradient under the `.gradient` table), for Chefer's and GAE's attention weighting. When set,
     /// `g_A` is computed even where the scores are detached.
     var attentionObserver: ((_ layer: Int, _ head: Int, _ pattern: Tensor, _ gradient: Tensor) -> Void)?
-    /// Query rows per attention block in the backward (see `attentionBackward`).
-    var rowBlock = 128
+    /// Query rows per attention task in the backward (see `attentionTasks`).
+    var rowBlock = AttentionPath.defaultBlockSize
     /// Receives the gradient at `hook_resid_pre`, `hook_attn_out`, `hook_mlp_out` (`[n, d]`),
     /// `attn.hook_z`, `attn.hook_q` (`[n, H·dh]`, before RoPE), `attn.hook_k` and `attn.hook_v`
     /// (`[n, Hkv·dh]`) of every layer, for attribution patching (docs/methods.md §12.2).
@@ -50,15 +50,15 @@ struct ReverseSweep {
     }
 
     /// The hook points the sweep reads, for `forward(capture:)`. Attention patterns are kept only
-    /// for short inputs (`keepsPatterns`); otherwise each layer's are recomputed from `q`, `k`
-    /// during the sweep (one head at a time), which keeps memory at `O(L·n·d)` instead of `O(L·H·n²)`.
+    /// when `keepPatterns` (the unblocked path); otherwise the sweep recomputes each block of them
+    /// from `q`, `k` (`attentionTasks`), which keeps memory at `O(L·n·d)` instead of `O(L·H·n²)`
+    /// and lets the forward run blocked attention.
     ///
     /// The gradient rule needs each norm's `x̂` and Gamma its output `γ ⊙ x̂ + β`; neither is read from
     /// `hook_normalized` (TransformerLens's meaning: the output for LayerNorm, `x̂` for RMSNorm) but
     /// recomputed from the norm's cached input (`normInput`), bit for bit as the forward computed them.
-    static func capture(_ arch: Architecture, _ table: RuleTable, length n: Int = .max) -> HookFilter {
+    static func capture(_ arch: Architecture, _ table: RuleTable, keepPatterns: Bool = false) -> HookFilter {
         let needsNormInputs = table[.normalization] == .gradient || isGamma(table[.linear]) || isGamma(table[.attentionProjections])
-        let keepPatterns = keepsPatterns(arch, length: n)
         let last = arch.layers - 1
         let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
         let (queries, keys) = (arch.scoredQuery, arch.scoredKey)   // rotated q, k in rotary models
@@ -85,10 +85,14 @@ struct ReverseSweep {
         }
     }
 
-    /// Short inputs keep the forward's patterns (`L·H·n²` floats within 64 MiB) instead of
-    /// recomputing them head by head.
-    static func keepsPatterns(_ arch: Architecture, length n: Int) -> Bool {
-        n <= 4096 && arch.layers * arch.heads * n * n * MemoryLayout<Float>.size <= 64 << 20
+    /// The sweep's query rows per attention task on `path`: all `n` (unblocked), the block size
+    /// (blocked) or `AttentionPath.defaultBlockSize` (automatic).
+    static func rowBlock(_ path: AttentionPath, length n: Int) -> Int {
+        switch path {
+        case .unblocked: max(n, 1)
+        case .blocked(let size): max(size, 1)
+        case .automatic: AttentionPath.defaultBlockSize
+        }
     }
 
     static func isGamma(_ rule: RelevanceRule) -> Bool {

@@ -1,0 +1,126 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+extension ReverseSweep {
+    /// The attention backward of all heads of layer `l` as independent tasks `(head h, query row
+    /// block)` spread over `parallelFor` workers (docs/methods.md §2.3, "Blocked sweep"): the
+    /// flash-attention backward's work split (Dao et al. 2022, "FlashAttention", Algorithm 4 and
+    /// Appendix B.2) on the CPU.
+    ///
+    /// Each task takes `B` query rows against the keys they can see (`rowBlocks`), recomputes their
+    /// pattern `A [B, K]` from the cached `q`, `k` (or copies it from a kept pattern) and applies the
+    /// rules of `attentionBackward` to that block: `g_v += f_v·Aᵀ·g_z`, `g_A = g_z·vᵀ`,
+    /// `g_S = A ⊙ (g_A − rowsum(A ⊙ g_A))`, `g_q = f_qk·scale·g_S·k`, `g_k += f_qk·scale·g_Sᵀ·q`.
+    /// Row `i`'s softmax needs only row `i`'s scores, all of which the task holds, so nothing from
+    /// other blocks is read. No `[n, n]` matrix exists: a worker holds `A` and `g_A` `[B, K ≤ n]`.
+    ///
+    /// `g_q` rows belong to one task. `g_k`, `g_v` `[n, Hkv, dh]` are summed by every task of the
+    /// same key/value head, so each worker accumulates into its own copy (worker 0 into `grads`),
+    /// added in worker order at the end: deterministic for a given thread count. Tile products run
+    /// on single-threaded OpenBLAS, one per worker.
+    func attentionTasks(layer l: Int, _ cached: LayerAttention, qkFactor: Float?, vFactor: Float,
+                        into grads: inout AttentionGradients) {
+        let arch = architecture
+        let (H, Hkv, dh) = (arch.heads, arch.kvHeads, arch.headDim)
+        let group = H / Hkv
+        let (qRow, kvRow) = (H * dh, Hkv * dh)
+        let mask = arch.attentionMask(layer: l)
+        let scale = arch.attentionScale(layer: l)
+        let blocks = Self.rowBlocks(n: n, mask: mask, size: rowBlock)
+        let tasks = H * blocks.count
+        let workers = max(1, min(Threading.threads, tasks))
+        let capacity = blocks.map { $0.rows.count * $0.keys.count }.max() ?? 0
+        let kvCount = n * kvRow
+        // Per worker: pattern and gradient tiles [B, K], and (workers ≥ 1) private g_k, g_v.
+        let tiles = UnsafeMutablePointer<Float>.allocate(capacity: workers * 2 * capacity)
+        let privateKV = UnsafeMutablePointer<Float>.allocate(capacity: (workers - 1) * 2 * kvCount)
+        defer { tiles.deallocate(); privateKV.deallocate() }
+        privateKV.initialize(repeating: 0, count: (workers - 1) * 2 * kvCount)
+        let n = self.n
+        let kept = cached.kept
+        withSerialBLAS {
+            cached.q.withUnsafeBufferPointer { qb in
+            cached.k.withUnsafeBufferPointer { kb in
+            cached.v.withUnsafeBufferPointer { vb in
+            cached.gZ.withUnsafeBufferPointer { zb in
+            (kept ?? Tensor.zeros([0])).withUnsafeBufferPointer { pb in
+            grads.q.withUnsafeMutableBufferPointer { gqb in
+            grads.k.withUnsafeMutableBufferPointer { gkb in
+            grads.v.withUnsafeMutableBufferPointer { gvb in
+                let q = SendablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!))
+                let k = SendablePointer(UnsafeMutablePointer(mutating: kb.baseAddress!))
+                let v = SendablePointer(UnsafeMutablePointer(mutating: vb.baseAddress!))
+                let gZ = SendablePointer(UnsafeMutablePointer(mutating: zb.baseAddress!))
+                let pattern = kept == nil ? nil : SendablePointer(UnsafeMutablePointer(mutating: pb.baseAddress!))
+                let gQ = SendablePointer(gqb.baseAddress!)
+                let shared = (k: SendablePointer(gkb.baseAddress!), v: SendablePointer(gvb.baseAddress!))
+                let scratch = SendablePointer(tiles), mine = SendablePointer(privateKV)
+                parallelFor(workers) { w in
+                    let a = scratch.base + w * 2 * capacity, ga = a + capacity
+                    let gK = w == 0 ? shared.k.base : mine.base + (w - 1) * 2 * kvCount
+                    let gV = w == 0 ? shared.v.base : gK + kvCount
+                    var task = w
+                    while task < tasks {
+                        defer { task += workers }
+                        // Row-block-major order: each worker sees every block's mix of heads.
+                        let h = task % H, block = blocks[task / H]
+                        let g = h / group
+                        let (r0, b, k0, kk) = (block.rows.lowerBound, block.rows.count, block.keys.lowerBound, block.keys.count)
+                        let qh = q.base + r0 * qRow + h * dh, gzh = gZ.base + r0 * qRow + h * dh
+                        let kg = k.base + k0 * kvRow + g * dh, vg = v.base + k0 * kvRow + g * dh
+                        // A [B, K]: the kept pattern's block, or scale·q·kᵀ masked and soft-maxed.
+                        if let pattern {
+                            for i in 0..<b { (a + i * kk).update(from: pattern.base + (h * n + r0 + i) * n + k0, count: kk) }
+                        } else {
+                            gemm(m: b, n: kk, k: dh, a: qh, lda: qRow, b: kg, ldb: kvRow, transposeB: true,
+                                 c: a, ldc: kk, alpha: scale)
+                            Self.mask(a, rows: block.rows, keys: block.keys, mask)
+                            softmaxRowsSerial(a, rows: b, rowLength: kk)
+                        }
+                        // g_v[keys, g] += f_v · Aᵀ · g_z[rows, h]      ([B, K]ᵀ · [B, dh] → [K, dh])
+                        gemm(m: kk, n: dh, k: b, a: a, lda: kk, transposeA: true, b: gzh, ldb: qRow, transposeB: false,
+                             c: gV + k0 * kvRow + g * dh, ldc: kvRow, alpha: vFactor, beta: 1)
+                        guard let qkFactor else { continue }
+                        // g_A [B, K] = g_z[rows, h] · v[keys, g]ᵀ, then g_S in place
+                        gemm(m: b, n: kk, k: dh, a: gzh, lda: qRow, b: vg, ldb: kvRow, transposeB: true, c: ga, ldc: kk)
+                        Self.softmaxBackwardRows(pattern: a, gradient: ga, rows: 0..<b, columns: kk)
+                        let alpha = qkFactor * scale
+                        // g_q[rows, h] = f·scale · g_S · k[keys, g]    ([B, K] · [K, dh])
+                        gemm(m: b, n: dh, k: kk, a: ga, lda: kk, b: kg, ldb: kvRow, transposeB: false,
+                             c: gQ.base + r0 * qRow + h * dh, ldc: qRow, alpha: alpha)
+                        // g_k[keys, g] += f·scale · g_Sᵀ · q[rows, h]   ([B, K]ᵀ · [B, dh] → [K, dh])
+                        gemm(m: kk, n: dh, k: b, a: ga, lda: kk, transposeA: true, b: qh, ldb: qRow, transposeB: false,
+                             c: gK + k0 * kvRow + g * dh, ldc: kvRow, alpha: alpha, beta: 1)
+                    }
+                }
+                // Fold the private g_k, g_v into worker 0's, in worker order.
+                for w in 1..<max(workers, 1) {
+                    let pk = privateKV + (w - 1) * 2 * kvCount, pv = pk + kvCount
+                    for i in 0..<kvCount {
+                        gkb[i] += pk[i]
+                        gvb[i] += pv[i]
+                    }
+                }
+            }}}}}}}}
+        }
+    }
+
+    /// Softmax backward in place on rows `rows` of a `[·, columns]` tile, on the calling thread:
+    /// `g ← A ⊙ (g − rowsum(A ⊙ g))` (masked entries, where `A = 0`, get exactly 0).
+    static func softmaxBackwardRows(pattern a: UnsafeMutablePointer<Float>, gradient gp: UnsafeMutablePointer<Float>,
+                                    rows: Range<Int>, columns: Int) {
+        for r in rows {
+            let ar = a + r * columns, gr = gp + r * columns
+            var lanes = SIMD16<Float>(repeating: 0)
+            var j = 0
+            while j + 16 <= columns {
+                lanes += UnsafeRawPointer(ar + j).loadUnaligned(as: SIMD16<Float>.self)
+                    * UnsafeRawPointer(gr + j).loadUnaligned(as: SIMD16<Float>.self)
+                j += 16
+            }
+            var dot = lanes.sum()
+            while j < columns { dot += ar[j] * gr[j]; j += 1 }
+            for j in 0..<columns { gr[j] = ar[j] * (gr[j] - dot) }
+        }
+    }
+}
