@@ -9,7 +9,8 @@ extension ExplainCommand {
         case .gradInput: .gradientTimesInput
         default: .attnLRP
         }
-        return try Relevance.explain(model, prepared.modelInput, target: objective.target, options: RelevanceOptions(method: kind))
+        let options = RelevanceOptions(method: kind, attention: attention.path, checkpointing: checkpoint.checkpointing)
+        return try Relevance.explain(model, prepared.modelInput, target: objective.target, options: options)
     }
 
     /// Chefer et al.'s generic attention explainability (`gae`, ICCV 2021) or transformer

@@ -41,7 +41,7 @@ extension ReverseSweep {
         var grads = AttentionGradients(n: n, heads: H, kvHeads: arch.kvHeads, headDim: dh)
         let cached = LayerAttention(q: try tensor(.block(l, arch.scoredQuery)), k: try tensor(.block(l, arch.scoredKey)),
                                     v: try tensor(.block(l, .v)),
-                                    kept: cache[.block(l, .pattern)], gZ: gZ)
+                                    kept: layerCache?[.block(l, .pattern)] ?? cache[.block(l, .pattern)], gZ: gZ)
         if attentionObserver == nil {
             attentionTasks(layer: l, cached, qkFactor: qkFactor, vFactor: vFactor, into: &grads)
         } else {
@@ -243,10 +243,7 @@ extension ReverseSweep {
 
     /// `Σ a ⊙ b` over all elements (fp64 accumulation).
     static func dot(_ a: Tensor, _ b: Tensor) -> Double {
-        precondition(a.count == b.count, "dot: \(a.shape) vs \(b.shape)")
-        return a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in (0..<ap.count).reduce(0.0) { $0 + Double(ap[$1]) * Double(bp[$1]) } }
-        }
+        Reductions.dot(a, b)
     }
 
     static func negated(_ t: Tensor) -> Tensor {

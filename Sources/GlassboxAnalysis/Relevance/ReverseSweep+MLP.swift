@@ -56,14 +56,7 @@ extension ReverseSweep {
     /// `neurons[l, i] = Σ_t post[t, i]·g_post[t, i]`.
     mutating func accumulateNeuronRelevance(layer l: Int, post: Tensor, gPost: Tensor) {
         let dff = post.dim(-1)
-        var sums = [Double](repeating: 0, count: dff)
-        post.withUnsafeBufferPointer { pp in
-            gPost.withUnsafeBufferPointer { gp in
-                for t in 0..<n {
-                    for i in 0..<dff { sums[i] += Double(pp[t * dff + i] * gp[t * dff + i]) }
-                }
-            }
-        }
+        let sums = Reductions.columnSums(post, times: gPost, columns: dff)
         for i in 0..<dff { neurons[l, i] = Float(sums[i]) }
     }
 }

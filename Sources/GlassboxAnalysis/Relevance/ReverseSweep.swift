@@ -29,6 +29,12 @@ struct ReverseSweep {
     var dropLayer: Int?
     /// Replaces the gradient seed at the logits `[V]` (a metric's derivative); nil: the target's seed.
     var seedOverride: [Float]?
+    /// Checkpointing (docs/methods.md §2.3): `cache` holds only the layer inputs (`checkpointCapture`)
+    /// and each layer's activations are recomputed from its input with `capture` when the sweep
+    /// reaches it, then dropped; nil: `cache` holds every layer's.
+    var recompute: (capture: HookFilter, attention: AttentionPath)?
+    /// The recomputed activations of the layer being swept (checkpointing only).
+    var layerCache: ActivationCache?
 
     /// `[L, H]`, `[L, dff]`, `[L + 1, n]`: see `RelevanceResult`.
     var heads: Tensor
@@ -100,9 +106,22 @@ struct ReverseSweep {
         return false
     }
 
-    /// A captured tensor; a missing one is an internal inconsistency reported as an error.
+    /// What a checkpointed forward keeps of `full` (the sweep's `capture`): every point outside the
+    /// blocks, each block's `hook_resid_pre` and the last block's output; the rest is recomputed
+    /// layer by layer (`recompute`).
+    static func checkpointCapture(_ arch: Architecture, _ full: HookFilter) -> HookFilter {
+        let last = arch.layers - 1
+        let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
+        return .matching { point in
+            guard case .block(let l, let site) = point else { return full.contains(point) }
+            return site == .residPre || (l == last && site == blockOutput)
+        }
+    }
+
+    /// A captured (or, checkpointing, recomputed) tensor; a missing one is an internal
+    /// inconsistency reported as an error.
     func tensor(_ point: HookPoint) throws -> Tensor {
-        guard let t = cache[point] else {
+        guard let t = layerCache?[point] ?? cache[point] else {
             throw AnalysisError.invalidOption("relevance: hook \(point.name) was not captured by the forward pass")
         }
         return t
@@ -116,6 +135,11 @@ struct ReverseSweep {
         setLayerRelevance(arch.layers, activation: try tensor(last), gradient: g)
         for l in stride(from: arch.layers - 1, through: 0, by: -1) {
             let block = weights.blocks[l]
+            if let recompute {
+                layerCache = try model.forwardBlock(try tensor(.block(l, .residPre)), layer: l, capture: recompute.capture,
+                                                    attention: recompute.attention)
+            }
+            defer { layerCache = nil }
             let through = dropLayer != l
             switch arch.placement {
             case .pre where arch.parallelResidual:
@@ -195,13 +219,7 @@ struct ReverseSweep {
 
     /// `Σ_j a[t, j]·b[t, j]` per row `t` (fp64 accumulation) → `[rows]`.
     static func rowDot(_ a: Tensor, _ b: Tensor) -> [Float] {
-        precondition(a.count == b.count, "rowDot: \(a.shape) vs \(b.shape)")
-        let d = a.dim(-1), rows = a.count / max(d, 1)
-        return (0..<rows).map { r in
-            var s = 0.0
-            for j in 0..<d { s += Double(a.storage[r * d + j]) * Double(b.storage[r * d + j]) }
-            return Float(s)
-        }
+        Reductions.rowDots(a, b, columns: a.dim(-1))
     }
 }
 

@@ -1,0 +1,54 @@
+import Foundation
+@testable import GlassboxAnalysis
+import GlassboxRuntime
+import GlassboxTensor
+import GlassboxTestSupport
+import XCTest
+
+/// Checkpointed sweeps (only layer inputs kept, each layer's activations recomputed from its input;
+/// docs/methods.md §2.3 "Checkpointing") against sweeps over the stored activations: the same code
+/// on the same inputs, so every relevance vector agrees to 1e-6 relative (in practice bitwise).
+final class RelevanceCheckpointingTests: XCTestCase {
+    static let families = ["gpt2-tiny", "llama-gqa", "mistral-swa", "bert-cls", "neox-parallel", "qwen3-qknorm", "vit-tiny"]
+
+    func testCheckpointedEqualsStored() throws {
+        for name in Self.families {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let input = try RelevanceBlockingTests.input(name)
+            for method in RelevanceMethod.allCases {
+                for attention in [AttentionPath.automatic, .unblocked] {
+                    let stored = try RelevanceBlockingTests.vectors(model, input, RelevanceOptions(method: method, attention: attention,
+                                                                                                   checkpointing: .off))
+                    let checkpointed = try RelevanceBlockingTests.vectors(model, input, RelevanceOptions(method: method, attention: attention,
+                                                                                                         checkpointing: .on))
+                    XCTAssertEqual(checkpointed.map(\.0), stored.map(\.0), name)
+                    for ((key, a), (_, b)) in zip(checkpointed, stored) {
+                        XCTAssertLessThanOrEqual(RelevanceMetrics.compare(a, b).relative, 1e-6, "\(name) \(method) \(attention) \(key)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A checkpointed forward keeps, of the blocks, only their inputs and the last block's output.
+    func testCheckpointedForwardKeepsOnlyLayerInputs() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("llama-gqa"))
+        let arch = model.architecture
+        let full = ReverseSweep.capture(arch, .attnLRP)
+        let forward = try model.forward(try Fixtures.golden("llama-gqa", "full").inputIDs,
+                                        capture: ReverseSweep.checkpointCapture(arch, full))
+        let sites = forward.cache.entries.compactMap { entry -> String? in
+            guard case .block(let l, let site) = entry.point else { return nil }
+            return site == .residPre || (l == arch.layers - 1 && site == .residPost) ? nil : entry.point.name
+        }
+        XCTAssertEqual(sites, [])
+        XCTAssertEqual(forward.cache.entries.filter { if case .block(_, .residPre) = $0.point { true } else { false } }.count, arch.layers)
+    }
+
+    func testAutomaticThreshold() {
+        XCTAssertFalse(Checkpointing.automatic.isOn(length: Checkpointing.threshold - 1))
+        XCTAssertTrue(Checkpointing.automatic.isOn(length: Checkpointing.threshold))
+        XCTAssertTrue(Checkpointing.on.isOn(length: 1))
+        XCTAssertFalse(Checkpointing.off.isOn(length: 1 << 20))
+    }
+}
