@@ -12,6 +12,8 @@ final class RelevanceCheckpointingTests: XCTestCase {
     static let families = ["gpt2-tiny", "llama-gqa", "mistral-swa", "bert-cls", "neox-parallel", "qwen3-qknorm", "vit-tiny"]
 
     func testCheckpointedEqualsStored() throws {
+        var (vectors, bitwise) = (0, 0)
+        defer { print("checkpointed vs stored: \(bitwise) of \(vectors) relevance vectors bitwise equal") }
         for name in Self.families {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let input = try RelevanceBlockingTests.input(name)
@@ -23,6 +25,8 @@ final class RelevanceCheckpointingTests: XCTestCase {
                                                                                                          checkpointing: .on))
                     XCTAssertEqual(checkpointed.map(\.0), stored.map(\.0), name)
                     for ((key, a), (_, b)) in zip(checkpointed, stored) {
+                        vectors += 1
+                        if a == b { bitwise += 1 }
                         XCTAssertLessThanOrEqual(RelevanceMetrics.compare(a, b).relative, 1e-6, "\(name) \(method) \(attention) \(key)")
                     }
                 }
@@ -43,6 +47,28 @@ final class RelevanceCheckpointingTests: XCTestCase {
         }
         XCTAssertEqual(sites, [])
         XCTAssertEqual(forward.cache.entries.filter { if case .block(_, .residPre) = $0.point { true } else { false } }.count, arch.layers)
+    }
+
+    /// The MLP backward in row chunks (as long inputs run it) equals the whole-matrix one.
+    func testMLPRowChunksGiveTheSameRelevance() throws {
+        for name in ["gpt2-tiny", "llama-gqa", "bert-cls"] {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let arch = model.architecture
+            let ids = try Fixtures.golden(name, "full").inputIDs
+            let position = arch.mask == .causal ? ids.count - 1 : 0
+            for table in [RuleTable.attnLRP, .cpLRP, .gradientTimesInput] {
+                var results: [[Float]] = []
+                for chunk in [ids.count, 3] {
+                    let forward = try model.forward(ids, capture: ReverseSweep.capture(arch, table), logitRows: .positions([position]))
+                    var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: ids.count)
+                    sweep.mlpRowChunk = chunk
+                    let (g, _) = try sweep.headBackward(.top(), position: position, forward: forward)
+                    let tokens = try sweep.embeddingsBackward(try sweep.blocksBackward(g), input: .tokens(ids, types: nil)).tokens
+                    results.append(tokens + sweep.neurons.storage + sweep.layers.storage)
+                }
+                XCTAssertLessThanOrEqual(RelevanceMetrics.compare(results[1], results[0]).relative, 1e-6, "\(name) \(table)")
+            }
+        }
     }
 
     func testAutomaticThreshold() {

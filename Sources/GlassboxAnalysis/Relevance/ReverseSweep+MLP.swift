@@ -10,26 +10,58 @@ extension ReverseSweep {
     /// - uniform (AttnLRP): `g_h = g_post/2`, `g_up = g_h ⊙ φ(gate)`, `g_gate = g_h ⊙ up ⊙ ρ(gate)`
     /// - detached gate (CP-LRP): `g_up = g_post ⊙ φ(gate)`, `g_gate = 0`
     /// - gradient: the product rule, `g_gate = g_post ⊙ up ⊙ φ'(gate)`.
+    ///
+    /// Every step but the neuron sums is row by row, so long inputs go through in chunks of
+    /// `mlpRowChunk` rows: the `[rows, d_ff]` temporaries (`φ(pre)`, `post`, `g_post`, `g_up`,
+    /// `g_gate`) then stay `O(mlpRowChunk · d_ff)` instead of `O(n · d_ff)`.
     mutating func mlpBackward(layer l: Int, _ gOut: Tensor) throws -> Tensor {
+        let chunk = max(mlpRowChunk, 1)
+        guard n > chunk else {
+            let (gX, sums) = try mlpRowsBackward(layer: l, gOut, rows: 0..<n)
+            setNeuronRelevance(layer: l, sums)
+            return gX
+        }
+        let d = gOut.dim(-1)
+        var gX = Tensor.zeros([n, d])
+        var total = [Double](repeating: 0, count: architecture.dFF)
+        for r0 in stride(from: 0, to: n, by: chunk) {
+            let rows = r0..<min(n, r0 + chunk)
+            let (part, sums) = try mlpRowsBackward(layer: l, gOut.rows(rows), rows: rows)
+            for i in total.indices { total[i] += sums[i] }
+            gX.withUnsafeMutableBufferPointer { dst in
+                part.withUnsafeBufferPointer { src in
+                    (dst.baseAddress! + r0 * d).update(from: src.baseAddress!, count: src.count)
+                }
+            }
+        }
+        setNeuronRelevance(layer: l, total)
+        return gX
+    }
+
+    /// The MLP backward of rows `rows` (`gOut` is `[rows, d]`): the gradient at the MLP's input for
+    /// those rows and their neuron sums `Σ_t post ⊙ g_post` `[d_ff]`.
+    private func mlpRowsBackward(layer l: Int, _ gOut: Tensor, rows: Range<Int>) throws -> (Tensor, [Double]) {
         let arch = architecture
         let mlp = weights.blocks[l].mlp
         let linearRule = table[.linear], activationRule = table[.activation]
-        let pre = try tensor(.block(l, .mlpPre))                          // [n, dff]
+        let whole = rows == 0..<n
+        func slice(_ t: Tensor) -> Tensor { whole ? t : t.rows(rows) }
+        let pre = slice(try tensor(.block(l, .mlpPre)))                   // [rows, dff]
         var activated = pre
         arch.activation.apply(&activated)                        // φ(pre)
         var post = activated
-        let up: Tensor? = mlp.up == nil ? nil : try tensor(.block(l, .mlpPreLinear))
+        let up: Tensor? = mlp.up == nil ? nil : slice(try tensor(.block(l, .mlpPreLinear)))
         if let up { multiplyInPlace(&post, up) }                          // φ(gate) ⊙ up
 
-        let gPost = linearBackward(mlp.output, gOut, rule: linearRule, input: { post })   // [n, dff]
-        accumulateNeuronRelevance(layer: l, post: post, gPost: gPost)
+        let gPost = linearBackward(mlp.output, gOut, rule: linearRule, input: { post })   // [rows, dff]
+        let sums = Reductions.columnSums(post, times: gPost, columns: post.dim(-1))
         let reader = self
-        let input = { try reader.mlpInput(layer: l) }               // read by the Gamma rule only
+        let input = { slice(try reader.mlpInput(layer: l)) }        // read by the Gamma rule only
 
         guard let upWeights = mlp.up, let up else {
             var gPre = gPost
             ActivationRules.apply(.model(arch.activation), rule: activationRule, x: pre, to: &gPre)
-            return try linearBackward(mlp.input, gPre, rule: linearRule, input: input)
+            return (try linearBackward(mlp.input, gPre, rule: linearRule, input: input), sums)
         }
         var gH = gPost
         if case .uniform(let k) = table[.gatedProduct] { scaleInPlace(&gH, 1 / k) }
@@ -42,7 +74,7 @@ extension ReverseSweep {
             ActivationRules.apply(.model(arch.activation), rule: activationRule, x: pre, to: &gGate)
             addInPlace(&gX, try linearBackward(mlp.input, gGate, rule: linearRule, input: input))
         }
-        return gX
+        return (gX, sums)
     }
 
     /// The MLP's input: `ln2` output (pre-norm) or `ln1` output (post-norm, `h = ln1(pre + attn)`).
@@ -53,10 +85,8 @@ extension ReverseSweep {
             : try normOutput(block.ln1, layer: l, site: .ln1)
     }
 
-    /// `neurons[l, i] = Σ_t post[t, i]·g_post[t, i]`.
-    mutating func accumulateNeuronRelevance(layer l: Int, post: Tensor, gPost: Tensor) {
-        let dff = post.dim(-1)
-        let sums = Reductions.columnSums(post, times: gPost, columns: dff)
-        for i in 0..<dff { neurons[l, i] = Float(sums[i]) }
+    /// `neurons[l, i] = Σ_t post[t, i]·g_post[t, i]` from the column sums.
+    mutating func setNeuronRelevance(layer l: Int, _ sums: [Double]) {
+        for i in sums.indices { neurons[l, i] = Float(sums[i]) }
     }
 }

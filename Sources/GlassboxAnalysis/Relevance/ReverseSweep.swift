@@ -18,6 +18,9 @@ struct ReverseSweep {
     /// gradient under the `.gradient` table), for Chefer's and GAE's attention weighting. When set,
     /// `g_A` is computed even where the scores are detached.
     var attentionObserver: ((_ layer: Int, _ head: Int, _ pattern: Tensor, _ gradient: Tensor) -> Void)?
+    /// Rows per chunk of the MLP backward (`mlpBackward`; 32 MiB per `[rows, d_ff]` temporary at
+    /// d_ff 4096).
+    var mlpRowChunk = 2048
     /// Query rows per attention task in the backward (see `attentionTasks`).
     var rowBlock = AttentionPath.defaultBlockSize
     /// Receives the gradient at `hook_resid_pre`, `hook_attn_out`, `hook_mlp_out` (`[n, d]`),
