@@ -71,10 +71,35 @@ final class RelevanceCheckpointingTests: XCTestCase {
         }
     }
 
+    /// Progress counts the forward pass and then each swept layer, checkpointed or not.
+    func testProgressCountsTheForwardAndEachLayer() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("llama-gqa"))
+        let layers = model.architecture.layers
+        for checkpointing in [Checkpointing.off, .on] {
+            let calls = ProgressCalls()
+            var options = RelevanceOptions(checkpointing: checkpointing)
+            options.progress = { done, total in calls.append(done, total) }
+            _ = try Relevance.explain(model, .tokens(try Fixtures.golden("llama-gqa", "full").inputIDs, types: nil), options: options)
+            XCTAssertEqual(calls.values.map(\.0), Array(1...(layers + 1)), "\(checkpointing)")
+            XCTAssertEqual(Set(calls.values.map(\.1)), [layers + 1])
+        }
+        XCTAssertEqual(RelevanceOptions(), { var o = RelevanceOptions(); o.progress = { _, _ in }; return o }())
+    }
+
     func testAutomaticThreshold() {
         XCTAssertFalse(Checkpointing.automatic.isOn(length: Checkpointing.threshold - 1))
         XCTAssertTrue(Checkpointing.automatic.isOn(length: Checkpointing.threshold))
         XCTAssertTrue(Checkpointing.on.isOn(length: 1))
         XCTAssertFalse(Checkpointing.off.isOn(length: 1 << 20))
     }
+}
+
+/// Progress calls, collected under a lock.
+private final class ProgressCalls: @unchecked Sendable {
+    private let lock = NSLock()
+    private var calls: [(Int, Int)] = []
+
+    func append(_ done: Int, _ total: Int) { lock.withLock { calls.append((done, total)) } }
+
+    var values: [(Int, Int)] { lock.withLock { calls } }
 }

@@ -37,6 +37,10 @@ public enum Relevance {
         var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: n)
         sweep.rowBlock = ReverseSweep.rowBlock(options.attention, length: n)
         if checkpointing { sweep.recompute = (capture, options.attention) }
+        if let progress = options.progress {
+            progress(1, arch.layers + 1)
+            sweep.layerDone = { done in progress(1 + done, arch.layers + 1) }
+        }
         let (gHidden, explained) = try sweep.headBackward(target, position: position, forward: forward)
         let gEmbeddings = try sweep.blocksBackward(gHidden)
         let inputs = try sweep.embeddingsBackward(gEmbeddings, input: input)

@@ -36,6 +36,8 @@ struct ReverseSweep {
     /// and each layer's activations are recomputed from its input with `capture` when the sweep
     /// reaches it, then dropped; nil: `cache` holds every layer's.
     var recompute: (capture: HookFilter, attention: AttentionPath)?
+    /// Called with the number of layers swept so far after each layer.
+    var layerDone: ((Int) -> Void)?
     /// The recomputed activations of the layer being swept (checkpointing only).
     var layerCache: ActivationCache?
 
@@ -177,6 +179,7 @@ struct ReverseSweep {
             }
             gradientObserver?(.block(l, .residPre), g)
             setLayerRelevance(l, activation: try tensor(.block(l, .residPre)), gradient: g)
+            layerDone?(arch.layers - l)
         }
         return g
     }
