@@ -2,6 +2,9 @@ import Foundation
 import Glassbox
 
 extension ExplainCommand {
+    /// Inputs from this many positions show a progress line on stderr in the LRP methods.
+    static let relevanceProgressLength = 1024
+
     /// AttnLRP / CP-LRP / gradient × input (LXT 2.1's rules), seeded as the objective says.
     func relevance(_ model: TransformerModel, _ prepared: PreparedInput, _ objective: GradientObjective) throws -> RelevanceResult {
         let kind: RelevanceMethod = switch method {
@@ -9,7 +12,9 @@ extension ExplainCommand {
         case .gradInput: .gradientTimesInput
         default: .attnLRP
         }
-        return try Relevance.explain(model, prepared.modelInput, target: objective.target, options: RelevanceOptions(method: kind))
+        var options = RelevanceOptions(method: kind, attention: attention.path, checkpointing: checkpoint.checkpointing)
+        if prepared.count >= Self.relevanceProgressLength { options.progress = AtMan.stderrProgress(label: kind.rawValue) }
+        return try Relevance.explain(model, prepared.modelInput, target: objective.target, options: options)
     }
 
     /// Chefer et al.'s generic attention explainability (`gae`, ICCV 2021) or transformer

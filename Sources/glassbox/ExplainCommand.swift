@@ -71,6 +71,10 @@ struct ExplainCommand: ParsableCommand {
     var heads = false
     @Flag(help: "LRP methods: also list and draw the most relevant FFN neurons (NAME-neurons.png).") var neurons = false
     @Option(parsing: .unconditional, help: "With --neurons: how many neurons (default 20).") var neuronCount: Int?
+    @Option(help: "LRP methods: attention path, auto (blocked, no [n, n] pattern kept), blocked or unblocked (patterns kept).")
+    var attention: AttentionPathOption = .auto
+    @Option(help: "LRP methods: keep only each layer's input and recompute the layer in the sweep: auto (from 2,048 positions), on or off.")
+    var checkpoint: CheckpointOption = .auto
 
     @OptionGroup var colorScale: ColorScaleOptions
     @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/explain-METHOD-MODEL.png).")

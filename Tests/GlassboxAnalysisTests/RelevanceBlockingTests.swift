@@ -1,36 +1,74 @@
 import Foundation
 @testable import GlassboxAnalysis
+import GlassboxModelIO
 import GlassboxRuntime
 import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// The blocked attention backward (query row blocks against their visible keys, patterns kept or
-/// recomputed) against one whole-matrix block, on causal, sliding-window and bidirectional models.
+/// The blocked sweep (heads × query row blocks as parallel tasks, patterns recomputed from `q`, `k`;
+/// docs/methods.md §2.3 "Blocked sweep") against the unblocked one (the forward's `[H, n, n]`
+/// patterns kept, one task per head), on every fixture family: causal, sliding-window, GQA,
+/// bidirectional, parallel-residual, QK-norm and vision models. Block sizes 3, 5 and 7 leave a
+/// partial last block at every golden length used here (checked), and the automatic path (64) is
+/// compared too. Every relevance vector (inputs, heads, neurons, layers) within 1e-5 relative.
 final class RelevanceBlockingTests: XCTestCase {
-    func testRowBlocksGiveTheSameRelevance() throws {
-        for name in ["gpt2-tiny", "mistral-swa", "qwen2-swa", "bert-tiny-mlm", "llama-gqa"] {
+    static let families = ["gpt2-tiny", "gpt2-odd", "llama-gqa", "mistral-swa", "qwen2-swa", "bert-tiny-mlm",
+                           "bert-cls", "vit-tiny", "neox-parallel", "neox-sequential", "qwen3-qknorm"]
+    static let maxRelative: Float = 1e-5
+
+    func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {
+        for name in Self.families {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
-            let arch = model.architecture
-            let ids = try Fixtures.golden(name, "full").inputIDs
-            let n = ids.count
-            let position = arch.mask == .causal ? n - 1 : 0
-            for table in [RuleTable.attnLRP, .cpLRP, .gradientTimesInput] {
-                var results: [[Float]] = []
-                for (keep, block) in [(true, n), (true, 3), (false, 3), (false, 5)] {
-                    let forward = try model.forward(ids, capture: ReverseSweep.capture(arch, table, length: keep ? n : .max),
-                                                    logitRows: .positions([position]))
-                    XCTAssertEqual(forward.cache[.block(0, .pattern)] != nil, keep)
-                    var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: n)
-                    sweep.rowBlock = block
-                    let (g, _) = try sweep.headBackward(.top(), position: position, forward: forward)
-                    let gEmbed = try sweep.blocksBackward(g)
-                    results.append(try sweep.embeddingsBackward(gEmbed, input: .tokens(ids, types: nil)).tokens + sweep.heads.storage)
-                }
-                for other in results.dropFirst() {
-                    XCTAssertLessThanOrEqual(RelevanceMetrics.compare(other, results[0]).relative, 1e-5, "\(name) \(table)")
+            let input = try Self.input(name)
+            let n = Relevance.inputLength(input, model.architecture)
+            XCTAssertTrue([3, 5, 7].contains { n % $0 != 0 }, "\(name): length \(n) is a multiple of every block size")
+            for method in RelevanceMethod.allCases {
+                let reference = try Self.vectors(model, input, RelevanceOptions(method: method, attention: .unblocked))
+                for path in [AttentionPath.blocked(blockSize: 3), .blocked(blockSize: 5), .blocked(blockSize: 7), .automatic] {
+                    let blocked = try Self.vectors(model, input, RelevanceOptions(method: method, attention: path))
+                    Self.assertClose(blocked, reference, "\(name) \(method) \(path) (n = \(n))")
                 }
             }
         }
+    }
+
+    /// The forward keeps patterns only on the unblocked path.
+    func testOnlyTheUnblockedPathKeepsPatterns() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("llama-gqa"))
+        let arch = model.architecture
+        for keep in [true, false] {
+            let forward = try model.forward(try Fixtures.golden("llama-gqa", "full").inputIDs,
+                                            capture: ReverseSweep.capture(arch, .attnLRP, keepPatterns: keep))
+            XCTAssertEqual(forward.cache[.block(0, .pattern)] != nil, keep)
+        }
+    }
+
+    /// Every vector of a result, by name.
+    static func vectors(_ model: TransformerModel, _ input: ModelInput, _ options: RelevanceOptions) throws -> [(String, [Float])] {
+        let r = try Relevance.explain(model, input, options: options)
+        var pairs: [(String, [Float])] = [("tokens", r.tokens), ("heads", r.heads.storage), ("neurons", r.neurons.storage),
+                                          ("layers", r.layers.storage)]
+        if let positions = r.positions { pairs.append(("positions", positions)) }
+        if let pixels = r.pixels { pairs.append(("pixels", pixels.storage)) }
+        return pairs
+    }
+
+    static func assertClose(_ a: [(String, [Float])], _ b: [(String, [Float])], _ what: String,
+                            file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(a.map(\.0), b.map(\.0), what, file: file, line: line)
+        for ((key, x), (_, y)) in zip(a, b) {
+            let relative = RelevanceMetrics.compare(x, y).relative
+            XCTAssertLessThanOrEqual(relative, maxRelative, "\(what) \(key)", file: file, line: line)
+        }
+    }
+
+    /// The golden "full" token input, or a vision model's first golden image.
+    static func input(_ name: String) throws -> ModelInput {
+        let url = Fixtures.goldens.appendingPathComponent("\(name)/image.safetensors")
+        if FileManager.default.fileExists(atPath: url.path) {
+            return .pixels(try SafetensorsFile(url: url).tensor("pixel_values"))
+        }
+        return .tokens(try Fixtures.golden(name, "full").inputIDs, types: nil)
     }
 }

@@ -63,7 +63,7 @@ public enum AttributionPatching {
             default: return false
             }
         }
-        let sweepPoints = ReverseSweep.capture(arch, table, length: n)
+        let sweepPoints = ReverseSweep.capture(arch, table)
         let capture = HookFilter.matching { sitePoints($0) || sweepPoints.contains($0) }
         // The base run (with everything the reverse pass reads) and the source run.
         let base = try model.forward(setup.baseInput, capture: capture, logitRows: .positions([setup.position]))

@@ -29,10 +29,18 @@ public enum Relevance {
         let arch = model.architecture
         let table = try options.table(for: arch)
         let position = try resolvePosition(target, input: input, architecture: arch)
-        let forward = try model.forward(input, capture: ReverseSweep.capture(arch, table, length: inputLength(input, arch)),
-                                        logitRows: .positions([position]))
+        let capture = ReverseSweep.capture(arch, table, keepPatterns: options.attention == .unblocked)
+        let checkpointing = options.checkpointing.isOn(length: inputLength(input, arch))
+        let forward = try model.forward(input, capture: checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture,
+                                        logitRows: .positions([position]), attention: options.attention)
         let n = forward.hidden.shape[0]
         var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: n)
+        sweep.rowBlock = ReverseSweep.rowBlock(options.attention, length: n)
+        if checkpointing { sweep.recompute = (capture, options.attention) }
+        if let progress = options.progress {
+            progress(1, arch.layers + 1)
+            sweep.layerDone = { done in progress(1 + done, arch.layers + 1) }
+        }
         let (gHidden, explained) = try sweep.headBackward(target, position: position, forward: forward)
         let gEmbeddings = try sweep.blocksBackward(gHidden)
         let inputs = try sweep.embeddingsBackward(gEmbeddings, input: input)

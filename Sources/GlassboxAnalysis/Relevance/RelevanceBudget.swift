@@ -49,17 +49,9 @@ final class RelevanceLedger {
     /// `Σ_j b_j · Σ_rows g[row, j]` for a bias `b [out]` and the gradient at the output `g [rows, out]`.
     static func biasShare(_ bias: Tensor?, _ g: Tensor) -> Double {
         guard let bias else { return 0 }
-        let out = bias.count, rows = g.count / max(out, 1)
+        let columns = Reductions.columnSums(g, columns: bias.count)
         var total = 0.0
-        g.withUnsafeBufferPointer { gp in
-            bias.withUnsafeBufferPointer { bp in
-                for j in 0..<out {
-                    var column = 0.0
-                    for r in 0..<rows { column += Double(gp[r * out + j]) }
-                    total += Double(bp[j]) * column
-                }
-            }
-        }
+        for j in columns.indices { total += Double(bias.storage[j]) * columns[j] }
         return total
     }
 }

@@ -30,11 +30,28 @@ public struct RelevanceOptions: Sendable, Equatable {
     public var linearGamma: Float
     /// Replaces the method's table entirely (for experiments and tests, e.g. switching single rules).
     public var customRules: RuleTable?
+    /// Attention in the forward and the sweep (docs/methods.md §2.3, "Blocked sweep"): `automatic`
+    /// and `blocked` never hold an `[n, n]` pattern (the sweep recomputes blocks of it from `q`, `k`);
+    /// `unblocked` keeps every layer's `[H, n, n]` pattern from the forward (`L·H·n²` floats).
+    public var attention: AttentionPath
+    /// Whether the sweep recomputes each layer's activations from its input instead of keeping
+    /// them all (docs/methods.md §2.3, "Checkpointing").
+    public var checkpointing: Checkpointing
+    /// Called with `(completed, total)` steps: the forward pass, then each layer of the sweep
+    /// (`AtMan.stderrProgress` draws a line on standard error). Not part of `==`.
+    public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)?
 
     /// Options from their fields, as listed above. The gammas apply to vision models only.
     public init(method: RelevanceMethod = .attnLRP, convolutionGamma: Float = 0.25, linearGamma: Float = 0.05,
-                customRules: RuleTable? = nil) {
+                customRules: RuleTable? = nil, attention: AttentionPath = .automatic, checkpointing: Checkpointing = .automatic) {
         (self.method, self.convolutionGamma, self.linearGamma, self.customRules) = (method, convolutionGamma, linearGamma, customRules)
+        (self.attention, self.checkpointing) = (attention, checkpointing)
+    }
+
+    /// Equal when every field but `progress` is.
+    public static func == (a: RelevanceOptions, b: RelevanceOptions) -> Bool {
+        (a.method, a.convolutionGamma, a.linearGamma, a.customRules, a.attention, a.checkpointing)
+            == (b.method, b.convolutionGamma, b.linearGamma, b.customRules, b.attention, b.checkpointing)
     }
 
     /// The rule table used on `architecture`.

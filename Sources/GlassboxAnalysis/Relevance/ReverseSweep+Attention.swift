@@ -15,10 +15,11 @@ extension ReverseSweep {
     /// under CP-LRP, 1 for the gradient. Then RoPE is undone on `g_q`, `g_k` (the rotation's
     /// transpose) and the three projections are taken back.
     ///
-    /// Queries go in blocks of `rowBlock` rows (all of them when an observer wants whole matrices) against only the keys they can see (causal and
-    /// sliding-window masks), which halves the work of long causal inputs. Patterns are the
-    /// forward's (short inputs) or recomputed from the cached `q`, `k` (equal to the forward's up to
-    /// float summation order; masked entries exactly 0).
+    /// Without an attention observer, heads and blocks of `rowBlock` query rows against only the
+    /// keys they can see (causal and sliding-window masks) run as parallel tasks
+    /// (`attentionTasks`); with one, each head's whole `[n, n]` pattern and gradient are built in
+    /// turn and handed to it. Patterns are the forward's (when captured) or recomputed from the
+    /// cached `q`, `k` (equal to the forward's up to float summation order; masked entries exactly 0).
     mutating func attentionBackward(layer l: Int, _ gOut: Tensor) throws -> Tensor {
         let arch = architecture
         let w = weights.blocks[l].attention
@@ -38,15 +39,15 @@ extension ReverseSweep {
         }
         let vFactor: Float = if case .uniform(let k) = table[.attentionValues] { 1 / k } else { 1 }
         var grads = AttentionGradients(n: n, heads: H, kvHeads: arch.kvHeads, headDim: dh)
-        let blocks = Self.rowBlocks(n: n, mask: arch.attentionMask(layer: l), size: attentionObserver == nil ? rowBlock : n)
-        var work = AttentionWork(capacity: blocks.map { $0.rows.count * $0.keys.count }.max() ?? 0,
-                                 softCapped: arch.attentionSoftCap != nil)
         let cached = LayerAttention(q: try tensor(.block(l, arch.scoredQuery)), k: try tensor(.block(l, arch.scoredKey)),
                                     v: try tensor(.block(l, .v)),
-                                    kept: cache[.block(l, .pattern)], gZ: gZ)
-        for h in 0..<H {
-            for block in blocks {
-                headBlockBackward(layer: l, head: h, block, cached, qkFactor: qkFactor, vFactor: vFactor,
+                                    kept: layerCache?[.block(l, .pattern)] ?? cache[.block(l, .pattern)], gZ: gZ)
+        if attentionObserver == nil {
+            attentionTasks(layer: l, cached, qkFactor: qkFactor, vFactor: vFactor, into: &grads)
+        } else {
+            var work = AttentionWork(capacity: n * n, softCapped: arch.attentionSoftCap != nil)
+            for h in 0..<H {
+                headBlockBackward(layer: l, head: h, (0..<n, 0..<n), cached, qkFactor: qkFactor, vFactor: vFactor,
                                   work: &work, into: &grads)
             }
         }
@@ -239,19 +240,7 @@ extension ReverseSweep {
     /// entries, where `A = 0`, get exactly 0).
     static func softmaxBackward(pattern: UnsafeMutablePointer<Float>, gradient: UnsafeMutablePointer<Float>, rows: Int, columns: Int) {
         let a = UnsafeSendable(pattern), gp = UnsafeSendable(gradient)
-        parallelFor(rows) { r in
-            let ar = a.base + r * columns, gr = gp.base + r * columns
-            var lanes = SIMD16<Float>(repeating: 0)
-            var j = 0
-            while j + 16 <= columns {
-                lanes += UnsafeRawPointer(ar + j).loadUnaligned(as: SIMD16<Float>.self)
-                    * UnsafeRawPointer(gr + j).loadUnaligned(as: SIMD16<Float>.self)
-                j += 16
-            }
-            var dot = lanes.sum()
-            while j < columns { dot += ar[j] * gr[j]; j += 1 }
-            for j in 0..<columns { gr[j] = ar[j] * (gr[j] - dot) }
-        }
+        parallelFor(rows) { r in softmaxBackwardRows(pattern: a.base, gradient: gp.base, rows: r..<(r + 1), columns: columns) }
     }
 
     /// The same on a `[rows, columns]` pattern and gradient.
@@ -267,10 +256,7 @@ extension ReverseSweep {
 
     /// `Σ a ⊙ b` over all elements (fp64 accumulation).
     static func dot(_ a: Tensor, _ b: Tensor) -> Double {
-        precondition(a.count == b.count, "dot: \(a.shape) vs \(b.shape)")
-        return a.withUnsafeBufferPointer { ap in
-            b.withUnsafeBufferPointer { bp in (0..<ap.count).reduce(0.0) { $0 + Double(ap[$1]) * Double(bp[$1]) } }
-        }
+        Reductions.dot(a, b)
     }
 
     static func negated(_ t: Tensor) -> Tensor {

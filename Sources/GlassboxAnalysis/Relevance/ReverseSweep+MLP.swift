@@ -10,29 +10,61 @@ extension ReverseSweep {
     /// - uniform (AttnLRP): `g_h = g_post/2`, `g_up = g_h ⊙ φ(gate)`, `g_gate = g_h ⊙ up ⊙ ρ(gate)`
     /// - detached gate (CP-LRP): `g_up = g_post ⊙ φ(gate)`, `g_gate = 0`
     /// - gradient: the product rule, `g_gate = g_post ⊙ up ⊙ φ'(gate)`.
+    ///
+    /// Every step but the neuron sums is row by row, so long inputs go through in chunks of
+    /// `mlpRowChunk` rows: the `[rows, d_ff]` temporaries (`φ(pre)`, `post`, `g_post`, `g_up`,
+    /// `g_gate`) then stay `O(mlpRowChunk · d_ff)` instead of `O(n · d_ff)`.
     mutating func mlpBackward(layer l: Int, _ gOut: Tensor) throws -> Tensor {
+        if let mixture = weights.blocks[l].mlp.mixture { return try mixtureBackward(mixture, layer: l, gOut) }
+        let chunk = max(mlpRowChunk, 1)
+        guard n > chunk else {
+            let (gX, sums) = try mlpRowsBackward(layer: l, gOut, rows: 0..<n)
+            setNeuronRelevance(layer: l, sums)
+            return gX
+        }
+        let d = gOut.dim(-1)
+        var gX = Tensor.zeros([n, d])
+        var total = [Double](repeating: 0, count: architecture.dFF)
+        for r0 in stride(from: 0, to: n, by: chunk) {
+            let rows = r0..<min(n, r0 + chunk)
+            let (part, sums) = try mlpRowsBackward(layer: l, gOut.rows(rows), rows: rows)
+            for i in total.indices { total[i] += sums[i] }
+            gX.withUnsafeMutableBufferPointer { dst in
+                part.withUnsafeBufferPointer { src in
+                    (dst.baseAddress! + r0 * d).update(from: src.baseAddress!, count: src.count)
+                }
+            }
+        }
+        setNeuronRelevance(layer: l, total)
+        return gX
+    }
+
+    /// The MLP backward of rows `rows` (`gOut` is `[rows, d]`): the gradient at the MLP's input for
+    /// those rows and their neuron sums `Σ_t post ⊙ g_post` `[d_ff]`.
+    private func mlpRowsBackward(layer l: Int, _ gOut: Tensor, rows: Range<Int>) throws -> (Tensor, [Double]) {
         let arch = architecture
         let mlp = weights.blocks[l].mlp
-        if let mixture = mlp.mixture { return try mixtureBackward(mixture, layer: l, gOut) }
         let linearRule = table[.linear], activationRule = table[.activation]
-        let pre = try tensor(.block(l, .mlpPre))                          // [n, dff]
+        let whole = rows == 0..<n
+        func slice(_ t: Tensor) -> Tensor { whole ? t : t.rows(rows) }
+        let pre = slice(try tensor(.block(l, .mlpPre)))                   // [rows, dff]
         var activated = pre
         arch.activation.apply(&activated)                        // φ(pre)
         var post = activated
-        let up: Tensor? = mlp.up == nil ? nil : try tensor(.block(l, .mlpPreLinear))
+        let up: Tensor? = mlp.up == nil ? nil : slice(try tensor(.block(l, .mlpPreLinear)))
         if let up { multiplyInPlace(&post, up) }                          // φ(gate) ⊙ up
 
-        let gPost = linearBackward(mlp.output, gOut, rule: linearRule, input: { post })   // [n, dff]
-        accumulateNeuronRelevance(layer: l, post: post, gPost: gPost)
+        let gPost = linearBackward(mlp.output, gOut, rule: linearRule, input: { post })   // [rows, dff]
+        let sums = Reductions.columnSums(post, times: gPost, columns: post.dim(-1))
         let reader = self
-        let input = { try reader.mlpInput(layer: l) }               // read by the Gamma rule only
+        let input = { slice(try reader.mlpInput(layer: l)) }        // read by the Gamma rule only
 
         guard let upWeights = mlp.up, let up else {
             var gPre = gPost
             ActivationRules.apply(.model(arch.activation), rule: activationRule, x: pre, to: &gPre)
-            return try linearBackward(mlp.input, gPre, rule: linearRule, input: input)
+            return (try linearBackward(mlp.input, gPre, rule: linearRule, input: input), sums)
         }
-        return try gatedBackward(mlp.input, upWeights, gPost, pre: pre, activated: activated, up: up, input: input)
+        return (try gatedBackward(mlp.input, upWeights, gPost, pre: pre, activated: activated, up: up, input: input), sums)
     }
 
     /// The gated product's backward, `g_post [n, dff]` → the gradient at the MLP input `[n, d]`, under
@@ -65,17 +97,14 @@ extension ReverseSweep {
         }
     }
 
-    /// `neurons[l, offset + i] = Σ_t post[t, i]·g_post[t, i]` (`offset`: expert `e`'s `e·dff` in a mixture).
+    /// `neurons[l, offset + i] = sums[i]`, the column sums `Σ_t post[t, i]·g_post[t, i]` (`offset`:
+    /// expert `e`'s `e·dff` in a mixture).
+    mutating func setNeuronRelevance(layer l: Int, _ sums: [Double], offset: Int = 0) {
+        for i in sums.indices { neurons[l, offset + i] = Float(sums[i]) }
+    }
+
+    /// `neurons[l, offset + i] = Σ_t post[t, i]·g_post[t, i]` (one expert of a mixture).
     mutating func accumulateNeuronRelevance(layer l: Int, post: Tensor, gPost: Tensor, offset: Int = 0) {
-        let dff = post.dim(-1)
-        var sums = [Double](repeating: 0, count: dff)
-        post.withUnsafeBufferPointer { pp in
-            gPost.withUnsafeBufferPointer { gp in
-                for t in 0..<n {
-                    for i in 0..<dff { sums[i] += Double(pp[t * dff + i] * gp[t * dff + i]) }
-                }
-            }
-        }
-        for i in 0..<dff { neurons[l, offset + i] = Float(sums[i]) }
+        setNeuronRelevance(layer: l, Reductions.columnSums(post, times: gPost, columns: post.dim(-1)), offset: offset)
     }
 }

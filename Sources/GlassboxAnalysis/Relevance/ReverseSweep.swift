@@ -19,8 +19,11 @@ struct ReverseSweep {
     /// gradient under the `.gradient` table), for Chefer's and GAE's attention weighting. When set,
     /// `g_A` is computed even where the scores are detached.
     var attentionObserver: ((_ layer: Int, _ head: Int, _ pattern: Tensor, _ gradient: Tensor) -> Void)?
-    /// Query rows per attention block in the backward (see `attentionBackward`).
-    var rowBlock = 128
+    /// Rows per chunk of the MLP backward (`mlpBackward`; 32 MiB per `[rows, d_ff]` temporary at
+    /// d_ff 4096).
+    var mlpRowChunk = 2048
+    /// Query rows per attention task in the backward (see `attentionTasks`).
+    var rowBlock = AttentionPath.defaultBlockSize
     /// Receives the gradient at `hook_resid_pre`, `hook_attn_out`, `hook_mlp_out` (`[n, d]`),
     /// `attn.hook_z`, `attn.hook_q` (`[n, H·dh]`, before RoPE), `attn.hook_k` and `attn.hook_v`
     /// (`[n, Hkv·dh]`) of every layer, for attribution patching (docs/methods.md §12.2).
@@ -30,6 +33,14 @@ struct ReverseSweep {
     var dropLayer: Int?
     /// Replaces the gradient seed at the logits `[V]` (a metric's derivative); nil: the target's seed.
     var seedOverride: [Float]?
+    /// Checkpointing (docs/methods.md §2.3): `cache` holds only the layer inputs (`checkpointCapture`)
+    /// and each layer's activations are recomputed from its input with `capture` when the sweep
+    /// reaches it, then dropped; nil: `cache` holds every layer's.
+    var recompute: (capture: HookFilter, attention: AttentionPath)?
+    /// Called with the number of layers swept so far after each layer.
+    var layerDone: ((Int) -> Void)?
+    /// The recomputed activations of the layer being swept (checkpointing only).
+    var layerCache: ActivationCache?
 
     /// The cos/sin tables layer `l` rotated its queries and keys with (`nil` without RoPE).
     func rotary(_ l: Int) -> (cos: Tensor, sin: Tensor)? {
@@ -59,15 +70,15 @@ struct ReverseSweep {
     }
 
     /// The hook points the sweep reads, for `forward(capture:)`. Attention patterns are kept only
-    /// for short inputs (`keepsPatterns`); otherwise each layer's are recomputed from `q`, `k`
-    /// during the sweep (one head at a time), which keeps memory at `O(L·n·d)` instead of `O(L·H·n²)`.
+    /// when `keepPatterns` (the unblocked path); otherwise the sweep recomputes each block of them
+    /// from `q`, `k` (`attentionTasks`), which keeps memory at `O(L·n·d)` instead of `O(L·H·n²)`
+    /// and lets the forward run blocked attention.
     ///
     /// The gradient rule needs each norm's `x̂` and Gamma its output `γ ⊙ x̂ + β`; neither is read from
     /// `hook_normalized` (TransformerLens's meaning: the output for LayerNorm, `x̂` for RMSNorm) but
     /// recomputed from the norm's cached input (`normInput`), bit for bit as the forward computed them.
-    static func capture(_ arch: Architecture, _ table: RuleTable, length n: Int = .max) -> HookFilter {
+    static func capture(_ arch: Architecture, _ table: RuleTable, keepPatterns: Bool = false) -> HookFilter {
         let needsNormInputs = table[.normalization] == .gradient || isGamma(table[.linear]) || isGamma(table[.attentionProjections])
-        let keepPatterns = keepsPatterns(arch, length: n)
         let last = arch.layers - 1
         let blockOutput: BlockSite = arch.placement == .post ? .normalizedResidPost : .residPost
         let (queries, keys) = (arch.scoredQuery, arch.scoredKey)   // rotated q, k in rotary models
@@ -103,10 +114,14 @@ struct ReverseSweep {
         }
     }
 
-    /// Short inputs keep the forward's patterns (`L·H·n²` floats within 64 MiB) instead of
-    /// recomputing them head by head.
-    static func keepsPatterns(_ arch: Architecture, length n: Int) -> Bool {
-        n <= 4096 && arch.layers * arch.heads * n * n * MemoryLayout<Float>.size <= 64 << 20
+    /// The sweep's query rows per attention task on `path`: all `n` (unblocked), the block size
+    /// (blocked) or `AttentionPath.defaultBlockSize` (automatic).
+    static func rowBlock(_ path: AttentionPath, length n: Int) -> Int {
+        switch path {
+        case .unblocked: max(n, 1)
+        case .blocked(let size): max(size, 1)
+        case .automatic: AttentionPath.defaultBlockSize
+        }
     }
 
     static func isGamma(_ rule: RelevanceRule) -> Bool {
@@ -114,9 +129,22 @@ struct ReverseSweep {
         return false
     }
 
-    /// A captured tensor; a missing one is an internal inconsistency reported as an error.
+    /// What a checkpointed forward keeps of `full` (the sweep's `capture`): every point outside the
+    /// blocks, each block's `hook_resid_pre` and the last block's output; the rest is recomputed
+    /// layer by layer (`recompute`).
+    static func checkpointCapture(_ arch: Architecture, _ full: HookFilter) -> HookFilter {
+        let last = arch.layers - 1
+        let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
+        return .matching { point in
+            guard case .block(let l, let site) = point else { return full.contains(point) }
+            return site == .residPre || (l == last && site == blockOutput)
+        }
+    }
+
+    /// A captured (or, checkpointing, recomputed) tensor; a missing one is an internal
+    /// inconsistency reported as an error.
     func tensor(_ point: HookPoint) throws -> Tensor {
-        guard let t = cache[point] else {
+        guard let t = layerCache?[point] ?? cache[point] else {
             throw AnalysisError.invalidOption("relevance: hook \(point.name) was not captured by the forward pass")
         }
         return t
@@ -130,6 +158,11 @@ struct ReverseSweep {
         setLayerRelevance(arch.layers, activation: try tensor(last), gradient: g)
         for l in stride(from: arch.layers - 1, through: 0, by: -1) {
             let block = weights.blocks[l]
+            if let recompute {
+                layerCache = try model.forwardBlock(try tensor(.block(l, .residPre)), layer: l, capture: recompute.capture,
+                                                    attention: recompute.attention)
+            }
+            defer { layerCache = nil }
             let through = dropLayer != l
             switch arch.placement {
             case .pre where arch.parallelResidual:
@@ -180,6 +213,7 @@ struct ReverseSweep {
             }
             gradientObserver?(.block(l, .residPre), g)
             setLayerRelevance(l, activation: try tensor(.block(l, .residPre)), gradient: g)
+            layerDone?(arch.layers - l)
         }
         return g
     }
@@ -232,13 +266,7 @@ struct ReverseSweep {
 
     /// `Σ_j a[t, j]·b[t, j]` per row `t` (fp64 accumulation) → `[rows]`.
     static func rowDot(_ a: Tensor, _ b: Tensor) -> [Float] {
-        precondition(a.count == b.count, "rowDot: \(a.shape) vs \(b.shape)")
-        let d = a.dim(-1), rows = a.count / max(d, 1)
-        return (0..<rows).map { r in
-            var s = 0.0
-            for j in 0..<d { s += Double(a.storage[r * d + j]) * Double(b.storage[r * d + j]) }
-            return Float(s)
-        }
+        Reductions.rowDots(a, b, columns: a.dim(-1))
     }
 }
 

@@ -65,7 +65,7 @@ public struct GradientCheck: Sendable, Equatable {
         let table = RuleTable.gradientTimesInput
         var target = target ?? Verification.defaultTarget(model, input)
         let position = try Relevance.resolvePosition(target, input: input, architecture: arch)
-        let forward = try model.forward(input, capture: ReverseSweep.capture(arch, table, length: Relevance.inputLength(input, arch)),
+        let forward = try model.forward(input, capture: ReverseSweep.capture(arch, table),
                                         logitRows: .positions([position]))
         let n = forward.hidden.shape[0], d = arch.dModel
         var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: n)

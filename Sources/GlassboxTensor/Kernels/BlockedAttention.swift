@@ -145,7 +145,7 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
 
 /// Runs `body` with OpenBLAS on one thread (so tile products can run side by side on `parallelFor`
 /// workers), restoring `Threading.threads` after.
-private func withSerialBLAS<R>(_ body: () throws -> R) rethrows -> R {
+public func withSerialBLAS<R>(_ body: () throws -> R) rethrows -> R {
     let threads = Threading.threads
     guard threads > 1 else { return try body() }
     openblas_set_num_threads(1)

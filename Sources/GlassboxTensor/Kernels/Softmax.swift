@@ -81,3 +81,11 @@ public func softmaxRows(_ x: UnsafeMutableBufferPointer<Float>, rowLength: Int) 
         kernels.softmaxRows(ptr.base + range.lowerBound * rowLength, rows: range.count, d: rowLength)
     }
 }
+
+/// `softmaxRows` on the calling thread only: `rows` rows of `rowLength` (> 0) floats at `x`, in
+/// place, with the same C kernel (for `parallelFor` bodies, which must not fan out again).
+public func softmaxRowsSerial(_ x: UnsafeMutablePointer<Float>, rows: Int, rowLength: Int) {
+    guard rows > 0 else { return }
+    precondition(rowLength > 0, "softmaxRowsSerial: the row length must be positive")
+    KernelTable.current.softmaxRows(x, rows: rows, d: rowLength)
+}

@@ -1,0 +1,105 @@
+import Foundation
+@testable import GlassboxAnalysis
+import GlassboxRuntime
+import GlassboxTensor
+import GlassboxTestSupport
+import XCTest
+
+/// Checkpointed sweeps (only layer inputs kept, each layer's activations recomputed from its input;
+/// docs/methods.md §2.3 "Checkpointing") against sweeps over the stored activations: the same code
+/// on the same inputs, so every relevance vector agrees to 1e-6 relative (in practice bitwise).
+final class RelevanceCheckpointingTests: XCTestCase {
+    static let families = ["gpt2-tiny", "llama-gqa", "mistral-swa", "bert-cls", "neox-parallel", "qwen3-qknorm", "vit-tiny"]
+
+    func testCheckpointedEqualsStored() throws {
+        var (vectors, bitwise) = (0, 0)
+        defer { print("checkpointed vs stored: \(bitwise) of \(vectors) relevance vectors bitwise equal") }
+        for name in Self.families {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let input = try RelevanceBlockingTests.input(name)
+            for method in RelevanceMethod.allCases {
+                for attention in [AttentionPath.automatic, .unblocked] {
+                    let stored = try RelevanceBlockingTests.vectors(model, input, RelevanceOptions(method: method, attention: attention,
+                                                                                                   checkpointing: .off))
+                    let checkpointed = try RelevanceBlockingTests.vectors(model, input, RelevanceOptions(method: method, attention: attention,
+                                                                                                         checkpointing: .on))
+                    XCTAssertEqual(checkpointed.map(\.0), stored.map(\.0), name)
+                    for ((key, a), (_, b)) in zip(checkpointed, stored) {
+                        vectors += 1
+                        if a == b { bitwise += 1 }
+                        XCTAssertLessThanOrEqual(RelevanceMetrics.compare(a, b).relative, 1e-6, "\(name) \(method) \(attention) \(key)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// A checkpointed forward keeps, of the blocks, only their inputs and the last block's output.
+    func testCheckpointedForwardKeepsOnlyLayerInputs() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("llama-gqa"))
+        let arch = model.architecture
+        let full = ReverseSweep.capture(arch, .attnLRP)
+        let forward = try model.forward(try Fixtures.golden("llama-gqa", "full").inputIDs,
+                                        capture: ReverseSweep.checkpointCapture(arch, full))
+        let sites = forward.cache.entries.compactMap { entry -> String? in
+            guard case .block(let l, let site) = entry.point else { return nil }
+            return site == .residPre || (l == arch.layers - 1 && site == .residPost) ? nil : entry.point.name
+        }
+        XCTAssertEqual(sites, [])
+        XCTAssertEqual(forward.cache.entries.filter { if case .block(_, .residPre) = $0.point { true } else { false } }.count, arch.layers)
+    }
+
+    /// The MLP backward in row chunks (as long inputs run it) equals the whole-matrix one.
+    func testMLPRowChunksGiveTheSameRelevance() throws {
+        for name in ["gpt2-tiny", "llama-gqa", "bert-cls"] {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let arch = model.architecture
+            let ids = try Fixtures.golden(name, "full").inputIDs
+            let position = arch.mask == .causal ? ids.count - 1 : 0
+            for table in [RuleTable.attnLRP, .cpLRP, .gradientTimesInput] {
+                var results: [[Float]] = []
+                for chunk in [ids.count, 3] {
+                    let forward = try model.forward(ids, capture: ReverseSweep.capture(arch, table), logitRows: .positions([position]))
+                    var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: ids.count)
+                    sweep.mlpRowChunk = chunk
+                    let (g, _) = try sweep.headBackward(.top(), position: position, forward: forward)
+                    let tokens = try sweep.embeddingsBackward(try sweep.blocksBackward(g), input: .tokens(ids, types: nil)).tokens
+                    results.append(tokens + sweep.neurons.storage + sweep.layers.storage)
+                }
+                XCTAssertLessThanOrEqual(RelevanceMetrics.compare(results[1], results[0]).relative, 1e-6, "\(name) \(table)")
+            }
+        }
+    }
+
+    /// Progress counts the forward pass and then each swept layer, checkpointed or not.
+    func testProgressCountsTheForwardAndEachLayer() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("llama-gqa"))
+        let layers = model.architecture.layers
+        for checkpointing in [Checkpointing.off, .on] {
+            let calls = ProgressCalls()
+            var options = RelevanceOptions(checkpointing: checkpointing)
+            options.progress = { done, total in calls.append(done, total) }
+            _ = try Relevance.explain(model, .tokens(try Fixtures.golden("llama-gqa", "full").inputIDs, types: nil), options: options)
+            XCTAssertEqual(calls.values.map(\.0), Array(1...(layers + 1)), "\(checkpointing)")
+            XCTAssertEqual(Set(calls.values.map(\.1)), [layers + 1])
+        }
+        XCTAssertEqual(RelevanceOptions(), { var o = RelevanceOptions(); o.progress = { _, _ in }; return o }())
+    }
+
+    func testAutomaticThreshold() {
+        XCTAssertFalse(Checkpointing.automatic.isOn(length: Checkpointing.threshold - 1))
+        XCTAssertTrue(Checkpointing.automatic.isOn(length: Checkpointing.threshold))
+        XCTAssertTrue(Checkpointing.on.isOn(length: 1))
+        XCTAssertFalse(Checkpointing.off.isOn(length: 1 << 20))
+    }
+}
+
+/// Progress calls, collected under a lock.
+private final class ProgressCalls: @unchecked Sendable {
+    private let lock = NSLock()
+    private var calls: [(Int, Int)] = []
+
+    func append(_ done: Int, _ total: Int) { lock.withLock { calls.append((done, total)) } }
+
+    var values: [(Int, Int)] { lock.withLock { calls } }
+}
