@@ -10,49 +10,52 @@ import GlassboxTensor
 ///
 /// A sub-update `m_i·v_i` projects to `m_i·(E·v_i)`: the ranking of `E·v_i`, reversed when
 /// `m_i < 0` (possible with GELU, SiLU and gating).
+///
+/// A sparse mixture of experts (Mixtral) has `E·dff` memories per layer, numbered expert-major
+/// (`e·dff + i`, ``MemoryNeuron``): expert `e`'s keys and values, with coefficients its `hook_post`
+/// times its routing weight (0 where it is not chosen); see ``coefficients(_:cache:layer:)``.
 public enum FFNMemories {
-    /// Throws a typed error for a sparse mixture of experts (Mixtral): these analyses read one dense
-    /// MLP's keys, coefficients and values, and a mixture has `E` of them, each seeing only the
-    /// positions routed to it (docs/methods.md §6.1). Per-expert activations are the hook points
-    /// `mlp.experts.{e}.*`; per-expert neuron relevance is `RelevanceResult.neurons`.
-    static func requireDenseMLP(_ model: TransformerModel) throws {
-        guard let experts = model.architecture.experts else { return }
-        throw AnalysisError.invalidOption(
-            "\(model.architecture.modelType)'s MLP is a mixture of \(experts.count) experts (top-\(experts.topK) routing), "
-                + "and FFN memories read one dense MLP; read an expert's activations at blocks.L.mlp.experts.E.hook_post "
-                + "(glassbox predict --trace) or its neurons' relevance with glassbox explain")
-    }
-
     /// `v_i [d]` of one neuron.
     public static func value(_ model: TransformerModel, layer: Int, neuron: Int) throws -> [Float] {
         try ParameterProjection.check(model, layer: layer, neuron: neuron, k: 1)
-        return WeightSlices.writerVector(model.weights.blocks[layer].mlp.output, input: neuron)
+        let (mlp, i) = mlp(model, layer: layer, neuron: neuron)
+        return WeightSlices.writerVector(mlp.output, input: i)
     }
 
-    /// `‖v_i‖₂` for every neuron of a layer, `[dff]` (LM-Debugger's per-row norms of `c_proj`).
+    /// `‖v_i‖₂` for every neuron of a layer, `[dff]` (LM-Debugger's per-row norms of `c_proj`;
+    /// a mixture: `[E·dff]`, expert-major).
     public static func valueNorms(_ model: TransformerModel, layer: Int) throws -> [Float] {
         try ParameterProjection.check(model, layer: layer, neuron: 0, k: 1)
-        let values = WeightSlices.inOut(model.weights.blocks[layer].mlp.output)             // [dff, d]
-        let d = values.shape[1]
-        return values.withUnsafeBufferPointer { b in
-            (0..<values.shape[0]).map { i in Float(WeightSlices.dot(b.baseAddress! + i * d, b.baseAddress! + i * d, d).squareRoot()) }
+        let block = model.weights.blocks[layer].mlp
+        return (block.mixture?.experts ?? [block]).flatMap { mlp in
+            let values = WeightSlices.inOut(mlp.output)                                     // [dff, d]
+            let d = values.shape[1]
+            return values.withUnsafeBufferPointer { b in
+                (0..<values.shape[0]).map { i in Float(WeightSlices.dot(b.baseAddress! + i * d, b.baseAddress! + i * d, d).squareRoot()) }
+            }
         }
     }
 
-    /// `Σ_i m_i·v_i + b_out [d]` for coefficients `m [dff]` (one position's `mlp.hook_post`).
+    /// `Σ_i m_i·v_i + b_out [d]` for coefficients `m [dff]` (one position's `mlp.hook_post`; a
+    /// mixture: `m [E·dff]`, one row of ``coefficients(_:cache:layer:)``, and no `b_out`).
     /// The reconstruction check of §6.5 compares it with `hook_mlp_out`.
     public static func reconstruct(_ model: TransformerModel, layer: Int, coefficients m: [Float]) throws -> [Float] {
         try ParameterProjection.check(model, layer: layer, neuron: 0, k: 1)
-        guard m.count == model.architecture.dFF else {
-            throw AnalysisError.invalidOption("\(m.count) coefficients for \(model.architecture.dFF) neurons")
+        let count = neuronCount(model)
+        guard m.count == count else {
+            throw AnalysisError.invalidOption("\(m.count) coefficients for \(count) neurons")
         }
-        let values = WeightSlices.inOut(model.weights.blocks[layer].mlp.output)             // [dff, d]
-        let d = values.shape[1]
-        var out = model.weights.blocks[layer].mlp.output.bias.map { $0.storage.map(Double.init) } ?? Array(repeating: 0, count: d)
-        values.withUnsafeBufferPointer { b in
-            for i in 0..<m.count where m[i] != 0 {
-                let row = b.baseAddress! + i * d
-                for j in 0..<d { out[j] += Double(m[i]) * Double(row[j]) }
+        let block = model.weights.blocks[layer].mlp
+        let d = model.architecture.dModel
+        var out = outputBias(model, layer: layer).map { $0.map(Double.init) } ?? Array(repeating: 0, count: d)
+        for (e, mlp) in (block.mixture?.experts ?? [block]).enumerated() {
+            let values = WeightSlices.inOut(mlp.output)                                     // [dff, d]
+            let dff = values.shape[0]
+            values.withUnsafeBufferPointer { b in
+                for i in 0..<dff where m[e * dff + i] != 0 {
+                    let row = b.baseAddress! + i * d
+                    for j in 0..<d { out[j] += Double(m[e * dff + i]) * Double(row[j]) }
+                }
             }
         }
         return out.map(Float.init)

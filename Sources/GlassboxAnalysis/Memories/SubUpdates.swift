@@ -3,9 +3,11 @@ import GlassboxTensor
 
 /// One FFN sub-update `m_i·v_i` at one position.
 public struct SubUpdate: Sendable, Equatable, Codable {
-    /// Index of the neuron `i` in the MLP hidden layer, in `0..<dff`.
+    /// Index of the neuron `i` in the MLP hidden layer, in `0..<dff` (a mixture: `e·dff + i`, see
+    /// ``MemoryNeuron``).
     public let neuron: Int
-    /// `m_i`: the neuron's input to the output projection (`mlp.hook_post`).
+    /// `m_i`: the neuron's input to the output projection (`mlp.hook_post`; a mixture: its expert's
+    /// `hook_post` times the expert's routing weight at the position).
     public let coefficient: Float
     /// `‖v_i‖₂`.
     public let valueNorm: Float
@@ -54,18 +56,18 @@ extension FFNMemories {
                                           filter: TokenFilter = .all, embedding: EmbeddingChoice = .standard,
                                           texts: [String]? = nil) throws -> DominantSubUpdates {
         let arch = model.architecture
-        try FFNMemories.requireDenseMLP(model)
         let chosen = layers ?? Array(0..<arch.layers)
         for l in chosen where l < 0 || l >= arch.layers { throw AnalysisError.layerOutOfRange(l, layers: arch.layers) }
         guard count >= 1, tokensPerUpdate >= 1 else { throw AnalysisError.invalidOption("count and tokensPerUpdate must be at least 1") }
         let space = try EmbeddingSpace.resolve(model, embedding)
         let labels = space.texts(texts)
         let logitRows: LogitRows = if case .tokens = input { .positions([0]) } else { .all }
-        let cache = try model.forward(input, capture: .points(chosen.map { .block($0, .mlpPost) }), logitRows: logitRows).cache
+        let cache = try model.forward(input, capture: .points(chosen.flatMap { coefficientPoints(model, layer: $0) }),
+                                      logitRows: logitRows).cache
         var result: [LayerSubUpdates] = []
         var p = 0
         for l in chosen {
-            let post = cache[.block(l, .mlpPost)]!                                           // [n, dff]
+            let post = try coefficients(model, cache: cache, layer: l)                        // [n, dff] (mixture: [n, E·dff])
             let (n, dff) = (post.shape[0], post.shape[1])
             p = position ?? n - 1
             guard p >= 0, p < n else { throw AnalysisError.positionOutOfRange(p, length: n) }
@@ -83,12 +85,13 @@ extension FFNMemories {
                                  tokens: side.map { TokenScore(id: $0.id, text: $0.text, score: m[i] * $0.score) })
             }
             let update = try reconstruct(model, layer: l, coefficients: m)
-            let bias = model.weights.blocks[l].mlp.output.bias?.storage ?? Array(repeating: 0, count: update.count)
+            let bias = outputBias(model, layer: l) ?? Array(repeating: 0, count: update.count)
             let updateNorm = zip(update, bias).reduce(0.0) { $0 + Double($1.0 - $1.1) * Double($1.0 - $1.1) }.squareRoot()
             result.append(LayerSubUpdates(layer: l, updates: updates, updateNorm: Float(updateNorm)))
         }
         let parameters = ["count": "\(count)", "tokensPerUpdate": "\(tokensPerUpdate)", "filter": filter.label,
-                          "score": "|m|·‖v‖", "coefficient": "mlp.hook_post", "embedding": space.choice.rawValue,
+                          "score": "|m|·‖v‖",
+                          "coefficient": arch.experts == nil ? "mlp.hook_post" : "mlp.experts.E.hook_post × routing weight", "embedding": space.choice.rawValue,
                           "matrix": space.writerLabel]
         let ids: [Int] = if case .tokens(let ids, _) = input { ids } else { [] }
         return DominantSubUpdates(method: "ffn-sub-updates", parameters: parameters, position: p, inputIDs: ids, layers: result)

@@ -38,7 +38,7 @@ public struct TriggerExample: Sendable, Equatable, Codable {
 public struct LayerTriggers: Sendable, Equatable, Codable {
     /// Index of the layer, 0-based.
     public let layer: Int
-    /// `[dff]`, each best first, at most `examplesPerNeuron`.
+    /// `[dff]` (a mixture: `[E·dff]`, expert-major), each best first, at most `examplesPerNeuron`.
     public let neurons: [[TriggerExample]]
 }
 
@@ -77,7 +77,9 @@ extension FFNMemories {
         public var layers: [Int]
         /// Examples kept per neuron (Geva et al.: 5 in code, 50 in the README examples, 25 annotated).
         public var examplesPerNeuron: Int
-        /// Which activation ranks examples (default the pre-activation, as Geva et al.).
+        /// Which activation ranks examples (default the pre-activation, as Geva et al.). A mixture of
+        /// experts always ranks by the coefficient (expert `hook_post` × routing weight): its experts'
+        /// pre-activations exist only at the positions routed to them.
         public var activation: ScanActivation
         /// Tokens of prefix stored per example (ending at the maximum).
         public var prefixTokens: Int
@@ -113,7 +115,6 @@ extension FFNMemories {
                                     progress: ((ScanProgress) -> Void)? = nil) throws -> TriggerScanResult {
         let arch = model.architecture
         guard arch.image == nil else { throw AnalysisError.invalidOption("a corpus scan needs a text model") }
-        try FFNMemories.requireDenseMLP(model)
         guard !options.layers.isEmpty else { throw AnalysisError.invalidOption("choose at least one layer to scan") }
         for l in options.layers where l < 0 || l >= arch.layers { throw AnalysisError.layerOutOfRange(l, layers: arch.layers) }
         guard Set(options.layers).count == options.layers.count else { throw AnalysisError.invalidOption("a layer is listed twice") }
@@ -127,9 +128,11 @@ extension FFNMemories {
         if options.workers > 1 { Threading.setThreads(max(1, saved / options.workers)) }
         defer { if options.workers > 1 { Threading.setThreads(saved) } }
 
-        let site: BlockSite = options.activation == .preActivation ? .mlpPre : .mlpPost
-        let capture = HookFilter.points(options.layers.map { .block($0, site) })
-        var kept = TriggerTable(layers: options.layers.count, neurons: arch.dFF, capacity: options.examplesPerNeuron)
+        let activation: ScanActivation = arch.experts == nil ? options.activation : .coefficient
+        let capture = HookFilter.points(options.layers.flatMap { l in
+            activation == .preActivation ? [.block(l, .mlpPre)] : coefficientPoints(model, layer: l)
+        })
+        var kept = TriggerTable(layers: options.layers.count, neurons: neuronCount(model), capacity: options.examplesPerNeuron)
         let clock = ContinuousClock(), start = clock.now
         var (sequences, tokens) = (0, 0)
         var current: [Int] = []                 // the sequence whose windows are being run
@@ -161,7 +164,9 @@ extension FFNMemories {
             DispatchQueue.concurrentPerform(iterations: ids.count) { b in
                 let outcome = Result { () throws -> [WindowMaxima] in
                     let cache = try model.forward(ids[b], capture: capture, logitRows: .positions([0])).cache
-                    return layers.map { WindowMaxima(cache[.block($0, site)]!) }
+                    return try layers.map { l in
+                        WindowMaxima(activation == .preActivation ? cache[.block(l, .mlpPre)]! : try coefficients(model, cache: cache, layer: l))
+                    }
                 }
                 maxima.update { $0[b] = outcome }
             }
@@ -176,7 +181,7 @@ extension FFNMemories {
             progress?(ScanProgress(sequences: sequences, tokens: tokens, seconds: seconds(since: start, clock)))
         }
         let parameters = ["layers": options.layers.map(String.init).joined(separator: ","),
-                          "examplesPerNeuron": "\(options.examplesPerNeuron)", "activation": options.activation.rawValue,
+                          "examplesPerNeuron": "\(options.examplesPerNeuron)", "activation": activation.rawValue,
                           "prefixTokens": "\(options.prefixTokens)", "windowLength": "\(window)",
                           "workers": "\(options.workers)"]
         return TriggerScanResult(method: "ffn-trigger-scan", parameters: parameters,

@@ -9,7 +9,8 @@ public struct VectorProjection: Sendable, Equatable, Codable {
     public let parameters: [String: String]
     /// Index of the layer, 0-based.
     public let layer: Int
-    /// Index of the neuron in the MLP hidden layer, in `0..<dff`.
+    /// Index of the neuron in the MLP hidden layer, in `0..<dff` (a mixture: `e·dff + i`, see
+    /// ``MemoryNeuron``).
     public let neuron: Int
     /// `ffn-key`, `ffn-key-up` (the up projection of a gated MLP: its second key) or `ffn-value`.
     public let kind: String
@@ -39,15 +40,16 @@ public enum ParameterProjection {
     }
 
     /// FFN key(s) of one neuron projected with the reader embedding: one vector for standard MLPs
-    /// (`ffn-key`), two for gated MLPs (`ffn-key` = the gate's row, `ffn-key-up` = the up row).
+    /// (`ffn-key`), two for gated MLPs (`ffn-key` = the gate's row, `ffn-key-up` = the up row; a
+    /// mixture's neuron `e·dff + i`: rows `i` of expert `e`'s `w1` and `w3`).
     public static func ffnKeys(_ model: TransformerModel, layer: Int, neuron: Int, k: Int = 30,
                                filter: TokenFilter = .all, embedding: EmbeddingChoice = .standard,
                                texts: [String]? = nil) throws -> [VectorProjection] {
         try check(model, layer: layer, neuron: neuron, k: k)
         let space = try EmbeddingSpace.resolve(model, embedding)
-        let mlp = model.weights.blocks[layer].mlp
-        var keys = [("ffn-key", WeightSlices.readerVector(mlp.input, output: neuron))]
-        if let up = mlp.up { keys.append(("ffn-key-up", WeightSlices.readerVector(up, output: neuron))) }
+        let (mlp, i) = FFNMemories.mlp(model, layer: layer, neuron: neuron)
+        var keys = [("ffn-key", WeightSlices.readerVector(mlp.input, output: i))]
+        if let up = mlp.up { keys.append(("ffn-key-up", WeightSlices.readerVector(up, output: i))) }
         return try keys.map { kind, vector in
             let (top, bottom) = try project(vector, onto: space.readers, k: k, filter: filter, texts: space.texts(texts))
             return VectorProjection(method: method, parameters: parameters(k, filter, space, matrix: space.readerLabel),
@@ -55,13 +57,15 @@ public enum ParameterProjection {
         }
     }
 
-    /// The FFN value `v_i` of one neuron projected with the writer embedding (per-vector path).
+    /// The FFN value `v_i` of one neuron projected with the writer embedding (per-vector path; a
+    /// mixture's neuron `e·dff + i`: column `i` of expert `e`'s `w2`).
     public static func ffnValue(_ model: TransformerModel, layer: Int, neuron: Int, k: Int = 30,
                                 filter: TokenFilter = .all, embedding: EmbeddingChoice = .standard,
                                 texts: [String]? = nil) throws -> VectorProjection {
         try check(model, layer: layer, neuron: neuron, k: k)
         let space = try EmbeddingSpace.resolve(model, embedding)
-        let vector = WeightSlices.writerVector(model.weights.blocks[layer].mlp.output, input: neuron)
+        let (mlp, i) = FFNMemories.mlp(model, layer: layer, neuron: neuron)
+        let vector = WeightSlices.writerVector(mlp.output, input: i)
         let (top, bottom) = try project(vector, onto: space.writers, k: k, filter: filter, texts: space.texts(texts))
         return VectorProjection(method: method, parameters: parameters(k, filter, space, matrix: space.writerLabel),
                                 layer: layer, neuron: neuron, kind: "ffn-value", norm: norm(vector), top: top, bottom: bottom)
@@ -71,21 +75,20 @@ public enum ParameterProjection {
     /// at most `blockNeurons × V` logits exist at a time (GPT-2 medium's 24 × 4096 × 50k value
     /// logits are never held). Equals `ffnValue` neuron by neuron.
     ///
-    /// - Parameter neurons: the neurons (default: all `dff`), results in this order.
+    /// - Parameter neurons: the neurons (default: all `dff`; a mixture: all `E·dff`), results in this order.
     public static func ffnValues(_ model: TransformerModel, layer: Int, neurons: [Int]? = nil, k: Int = 30,
                                  filter: TokenFilter = .all, embedding: EmbeddingChoice = .standard,
                                  texts: [String]? = nil, blockNeurons: Int = 64) throws -> [VectorProjection] {
-        let chosen = neurons ?? Array(0..<model.architecture.dFF)
+        let chosen = neurons ?? Array(0..<FFNMemories.neuronCount(model))
         for n in chosen { try check(model, layer: layer, neuron: n, k: k) }
         let space = try EmbeddingSpace.resolve(model, embedding)
-        let output = model.weights.blocks[layer].mlp.output
         let labels = space.texts(texts)
         let params = parameters(k, filter, space, matrix: space.writerLabel)
         var results: [VectorProjection] = []
         results.reserveCapacity(chosen.count)
         for start in stride(from: 0, to: chosen.count, by: max(1, blockNeurons)) {
             let block = Array(chosen[start..<min(chosen.count, start + max(1, blockNeurons))])
-            let values = WeightSlices.writerRows(output, block)                         // [m, d]
+            let values = FFNMemories.valueRows(model, layer: layer, block)               // [m, d]
             let logits = matmul(values, space.writers, transposeB: true)                 // [m, V]
             let picked = topAndBottom(logits, k: k, filter: filter)
             for (r, neuron) in block.enumerated() {
@@ -127,10 +130,11 @@ public enum ParameterProjection {
 
     static func check(_ model: TransformerModel, layer: Int, neuron: Int, k: Int) throws {
         let arch = model.architecture
-        try FFNMemories.requireDenseMLP(model)
         guard layer >= 0, layer < arch.layers else { throw AnalysisError.layerOutOfRange(layer, layers: arch.layers) }
-        guard neuron >= 0, neuron < arch.dFF else {
-            throw AnalysisError.invalidOption("neuron \(neuron) is outside 0..<\(arch.dFF)")
+        let count = FFNMemories.neuronCount(model)
+        guard neuron >= 0, neuron < count else {
+            let numbering = arch.experts.map { " (\($0.count) experts × \(arch.dFF) neurons, expert e's neuron i is e·\(arch.dFF) + i)" } ?? ""
+            throw AnalysisError.invalidOption("neuron \(neuron) is outside 0..<\(count)\(numbering)")
         }
         guard k >= 1 else { throw AnalysisError.invalidOption("k must be at least 1, got \(k)") }
     }
