@@ -84,12 +84,8 @@ final class MemoriesTests: XCTestCase {
         for name in LensFixtures.models {
             let model = try LensFixtures.model(name)
             let (_, reference, input) = try LensFixtures.cases(name)[0]
-            if model.architecture.experts != nil {                    // a mixture has no single FFN memory
-                XCTAssertThrowsError(try FFNMemories.dominantSubUpdates(model, input), name)
-                XCTAssertNil(reference.entry("subupdate_scores"), name)
-                continue
-            }
-            let expected = try reference.tensor("subupdate_scores")                           // [L, dff]
+            let expected = try reference.tensor("subupdate_scores")              // [L, dff] (mixture: [L, E·dff])
+            XCTAssertEqual(expected.shape[1], FFNMemories.neuronCount(model), name)
             let result = try FFNMemories.dominantSubUpdates(model, input, count: 10, tokensPerUpdate: 4)
             let space = try EmbeddingSpace.resolve(model)
             XCTAssertEqual(result.layers.map(\.layer), Array(0..<model.architecture.layers))
@@ -109,6 +105,57 @@ final class MemoriesTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// A mixture of experts (Mixtral, docs/methods.md §6.1): with coefficients = each expert's
+    /// `hook_post` times its routing weight (expert-major, `e·dff + i`), the sub-updates of all
+    /// experts' neurons sum to `hook_mlp_out` at every position of every layer (≤ 1e-5 relative to
+    /// the output's scale); zeroing one chosen expert neuron's `hook_post` removes exactly its
+    /// sub-update; unchosen experts' coefficients are 0.
+    func testMixtureSubUpdatesReconstructTheBlockOutput() throws {
+        let model = try LensFixtures.model("mixtral-moe")
+        let experts = try XCTUnwrap(model.architecture.experts)
+        let (L, dff) = (model.architecture.layers, model.architecture.dFF)
+        XCTAssertEqual(FFNMemories.neuronCount(model), experts.count * dff)
+        guard case .tokens(let ids, _) = try input("mixtral-moe") else { return XCTFail("a text model") }
+        let points = (0..<L).flatMap { FFNMemories.coefficientPoints(model, layer: $0) + [.block($0, .mlpOut)] }
+        let cache = try model.forward(ids, capture: .points(points)).cache
+        for l in 0..<L {
+            let m = try FFNMemories.coefficients(model, cache: cache, layer: l), out = cache[.block(l, .mlpOut)]!
+            XCTAssertEqual(m.shape, [ids.count, experts.count * dff])
+            let scale = max(1, out.storage.map(abs).max()!)
+            let chosen = cache[.block(l, .expertIndices)]!
+            for p in 0..<ids.count {
+                let rebuilt = try FFNMemories.reconstruct(model, layer: l, coefficients: m.row(p).storage)
+                assertClose(Tensor(shape: [rebuilt.count], storage: rebuilt), out.row(p), tolerance: 1e-5 * scale, "layer \(l) position \(p)")
+                let routed = Set((0..<experts.topK).map { Int(chosen[p, $0]) })
+                for e in 0..<experts.count where !routed.contains(e) {
+                    XCTAssertTrue((0..<dff).allSatisfy { m[p, e * dff + $0] == 0 }, "layer \(l) position \(p) expert \(e)")
+                }
+            }
+        }
+        // Zeroing expert e's neuron i at a routed position removes m·v there, v = column i of e's w2.
+        let (l, p) = (1, ids.count - 1)
+        let e = Int(cache[.block(l, .expertIndices)]![p, 0]), i = 3
+        let neuron = e * dff + i
+        XCTAssertEqual(FFNMemories.locate(model, neuron: neuron), MemoryNeuron(expert: e, index: i))
+        XCTAssertEqual(FFNMemories.locate(model, neuron: neuron).label, "expert \(e), neuron \(i)")
+        let coefficient = try FFNMemories.coefficients(model, cache: cache, layer: l)[p, neuron]
+        XCTAssertNotEqual(coefficient, 0)
+        let v = try FFNMemories.value(model, layer: l, neuron: neuron)
+        let w2 = try XCTUnwrap(model.weights.blocks[l].mlp.mixture).experts[e].output
+        XCTAssertEqual(v, w2.weight.columns(i..<(i + 1)).storage)       // nn.Linear [d, dff]: column i
+        var expected = cache[.block(l, .mlpOut)]!
+        for j in 0..<v.count { expected[p, j] -= coefficient * v[j] }
+        let edited = try model.forward(ids, capture: .points([.block(l, .mlpOut)]),
+                                       interventions: Interventions(.block(l, .expert(e, .post))) { _, t in
+            var t = t
+            t[p, i] = 0
+            return t
+        }).cache
+        assertClose(edited[.block(l, .mlpOut)]!, expected, tolerance: 1e-5, "expert \(e) neuron \(i) at \(p) zeroed")
+        XCTAssertThrowsError(try FFNMemories.value(model, layer: 0, neuron: experts.count * dff))
+        XCTAssertThrowsError(try FFNMemories.reconstruct(model, layer: 0, coefficients: Array(repeating: 0, count: dff)))
     }
 
     func testValueNormsAndTokens() throws {

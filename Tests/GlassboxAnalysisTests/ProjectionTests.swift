@@ -96,12 +96,14 @@ final class ProjectionTests: XCTestCase {
             let model = try LensFixtures.model(name)
             let reference = try LensFixtures.params(name)
             let last = model.architecture.layers - 1
-            let mixture = model.architecture.experts != nil              // no single FFN: refused
-            if mixture { XCTAssertThrowsError(try ParameterProjection.ffnValues(model, layer: last, k: 10), name) }
-            let values = mixture ? [] : try ParameterProjection.ffnValues(model, layer: last, k: 10)
-            let keys = mixture ? [] : try (0..<model.architecture.dFF).map { try ParameterProjection.ffnKeys(model, layer: 0, neuron: $0, k: 10)[0] }
-            for (label, got, prefix) in [("value", values, "value_top"), ("key", keys, "key_top")] where !mixture {
+            // A mixture (Mixtral) has E·dff memories, expert-major (e·dff + i): expert e's w2 columns and w1 rows.
+            let count = FFNMemories.neuronCount(model)
+            let values = try ParameterProjection.ffnValues(model, layer: last, k: 10)
+            let keys = try (0..<count).map { try ParameterProjection.ffnKeys(model, layer: 0, neuron: $0, k: 10)[0] }
+            XCTAssertEqual(values.count, count, name)
+            for (label, got, prefix) in [("value", values, "value_top"), ("key", keys, "key_top")] {
                 let ids = try reference.tensor("\(prefix)_ids"), scores = try reference.tensor("\(prefix)_scores")
+                XCTAssertEqual(ids.shape[0], got.count, "\(name) \(label) rows")
                 for (i, projection) in got.enumerated() {
                     LensFixtures.assertRanking(projection.top.map(\.id), projection.top.map(\.score),
                                                expectedIDs: ids.row(i).storage.map { Int($0) }, expectedScores: scores.row(i).storage,

@@ -10,6 +10,9 @@ public struct MemoryNeuron: Sendable, Equatable, Hashable {
     /// The neuron `i` inside its MLP, in `0..<dff`.
     public let index: Int
 
+    /// A neuron from its expert (`nil` in a dense MLP) and its index inside that MLP.
+    public init(expert: Int?, index: Int) { (self.expert, self.index) = (expert, index) }
+
     /// `"neuron i"`, or `"expert e, neuron i"` in a mixture.
     public var label: String { expert.map { "expert \($0), neuron \(index)" } ?? "neuron \(index)" }
 }
