@@ -64,6 +64,44 @@ final class MemoriesScanTests: XCTestCase {
         }
     }
 
+    /// A mixture of experts (Mixtral): `E·dff` neurons, expert-major, ranked by the routed coefficient
+    /// (expert `hook_post` × routing weight, whatever activation is asked): equal to a brute-force top-k
+    /// over each sequence's maxima of those coefficients, read independently from the expert and
+    /// routing hook points; examples of an expert never chosen in a sequence have activation 0 there.
+    func testMixtureScanRanksByRoutedCoefficient() throws {
+        let model = try LensFixtures.model("mixtral-moe")
+        let experts = try XCTUnwrap(model.architecture.experts)
+        let (dff, E, k) = (model.architecture.dFF, experts.count, experts.topK)
+        let sequences = corpus(8, vocab: model.architecture.vocabSize, seed: 3).map { Array($0.prefix(40)) }
+        let result = try FFNMemories.scanTriggers(model, sequences: sequences,
+                                                  options: .init(layers: [1], examplesPerNeuron: 2, activation: .preActivation))
+        XCTAssertEqual(result.parameters["activation"], "post")
+        XCTAssertEqual(result.layers[0].neurons.count, E * dff)
+        let points: [HookPoint] = (0..<E).map { .block(1, .expert($0, .post)) } + [.block(1, .expertIndices), .block(1, .routingWeights)]
+        var best: [[(value: Float, sequence: Int, position: Int)]] = Array(repeating: [], count: E * dff)
+        for (s, ids) in sequences.enumerated() where !ids.isEmpty {
+            let cache = try model.forward(ids, capture: .points(points)).cache
+            let chosen = cache[.block(1, .expertIndices)]!, weights = cache[.block(1, .routingWeights)]!
+            for e in 0..<E {
+                let post = cache[.block(1, .expert(e, .post))]!
+                for i in 0..<dff {
+                    var top: (value: Float, position: Int) = (-.infinity, 0)
+                    for p in 0..<ids.count {
+                        let w = (0..<k).reduce(Float(0)) { Int(chosen[p, $1]) == e ? $0 + weights[p, $1] : $0 }
+                        if post[p, i] * w > top.value { top = (post[p, i] * w, p) }
+                    }
+                    best[e * dff + i].append((top.value, s, top.position))
+                }
+            }
+        }
+        for (j, examples) in result.layers[0].neurons.enumerated() {
+            let expected = best[j].sorted { $0.value > $1.value || ($0.value == $1.value && $0.sequence < $1.sequence) }.prefix(2)
+            XCTAssertEqual(examples.map(\.sequence), expected.map(\.sequence), "neuron \(j)")
+            XCTAssertEqual(examples.map(\.position), expected.map(\.position), "neuron \(j)")
+            for (x, y) in zip(examples, expected) { XCTAssertEqual(x.activation, y.value, accuracy: 1e-6) }
+        }
+    }
+
     /// The result does not depend on how many forward passes run at once; the thread count is restored;
     /// progress is reported after every batch with growing counts.
     func testWorkersAndProgress() throws {
