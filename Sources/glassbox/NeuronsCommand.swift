@@ -13,7 +13,7 @@ struct NeuronsCommand: ParsableCommand {
     @Argument(help: "A prompt: show its dominant sub-updates at --position.") var text: String?
     @Option(parsing: .unconditional, help: "Token ids instead of a prompt.") var ids: String?
     @Option(parsing: .unconditional, help: "The layer.") var layer: Int
-    @Option(parsing: .unconditional, help: "A neuron: its value tokens (and, with --corpus, its trigger examples).") var neuron: Int?
+    @Option(parsing: .unconditional, help: "A neuron: its value tokens (and, with --corpus, its trigger examples); in a mixture of experts, expert e's neuron i is e·d_ff + i.") var neuron: Int?
     @Option(parsing: .unconditional, help: "The position of the sub-updates (default: last; needs a prompt or --ids).") var position: Int?
     @Option(help: "A text file to scan for trigger examples (one example per blank-line-separated paragraph; longer than the context: scanned in context-length windows).")
     var corpus: String?
@@ -48,9 +48,11 @@ struct NeuronsCommand: ParsableCommand {
 
         if let neuron {
             let value = try ParameterProjection.ffnValue(model, layer: layer, neuron: neuron, k: topK, texts: texts)
-            object["value"] = ["neuron": neuron, "norm": Double(value.norm),
-                               "top": value.top.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
-            lines.append("layer \(layer) neuron \(neuron) value (‖v‖ = \(String(format: "%.3f", value.norm))) promotes: "
+            let place = FFNMemories.locate(model, neuron: neuron)
+            object["value"] = (["neuron": neuron, "norm": Double(value.norm),
+                                "top": value.top.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
+                               as [String: Any]).merging(place.jsonFields) { $1 }
+            lines.append("layer \(layer) \(place.label) value (‖v‖ = \(String(format: "%.3f", value.norm))) promotes: "
                          + value.top.map { ($0.text ?? "<\($0.id)>").debugDescription }.joined(separator: " "))
             drawsPicture = true
         }
@@ -62,13 +64,15 @@ struct NeuronsCommand: ParsableCommand {
                                                              position: position, layers: [layer], count: topK, texts: texts)
             let top = updates.layers[0].updates
             object["subUpdates"] = ["position": updates.position, "updates": top.map { u in
-                ["neuron": u.neuron, "coefficient": Double(u.coefficient), "valueNorm": Double(u.valueNorm), "score": Double(u.score),
-                 "tokens": u.tokens.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
-                    as [String: Any]
+                (["neuron": u.neuron, "coefficient": Double(u.coefficient), "valueNorm": Double(u.valueNorm), "score": Double(u.score),
+                  "tokens": u.tokens.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
+                    as [String: Any]).merging(FFNMemories.locate(model, neuron: u.neuron).jsonFields) { $1 }
             }]
             lines.append("dominant sub-updates of layer \(layer) at position \(updates.position) (|m|·‖v‖, top tokens of m·v):")
             for u in top {
-                lines.append(String(format: "  neuron %5d  %8.3f  ", u.neuron, u.score)
+                let place = FFNMemories.locate(model, neuron: u.neuron)
+                let label = place.expert == nil ? String(format: "neuron %5d", u.neuron) : place.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                lines.append("  " + label + String(format: "  %8.3f  ", u.score)
                              + u.tokens.prefix(5).map { ($0.text ?? "<\($0.id)>").debugDescription }.joined(separator: " "))
             }
             drawsPicture = true
@@ -101,14 +105,16 @@ struct NeuronsCommand: ParsableCommand {
                                 + "\(InputLimits.describe(bytes: InputLimits.corpusWindowBytes)) were read in "
                                 + "\(InputLimits.describe(bytes: InputLimits.corpusWindowBytes)) pieces, each its own example" : ""))
             }
-            let neurons = neuron.map { [$0] } ?? Array(0..<min(5, model.architecture.dFF))
+            let neurons = neuron.map { [$0] } ?? Array(0..<min(5, FFNMemories.neuronCount(model)))
             object["triggers"] = neurons.map { n in
-                ["neuron": n, "examples": result.layers[0].neurons[n].map {
+                (["neuron": n, "examples": result.layers[0].neurons[n].map {
                     ["activation": Double($0.activation), "prefix": tokenizer.decode($0.prefix), "position": $0.position] as [String: Any]
-                }] as [String: Any]
+                }] as [String: Any]).merging(FFNMemories.locate(model, neuron: n).jsonFields) { $1 }
             }
+            object["triggerActivation"] = result.parameters["activation"] == "post"
+                ? (model.architecture.experts == nil ? "mlp.hook_post" : "mlp.experts.E.hook_post × routing weight") : "mlp.hook_pre"
             for n in neurons {
-                lines.append("neuron \(n) is most active after:")
+                lines.append("\(FFNMemories.locate(model, neuron: n).label) is most active after:")
                 for e in result.layers[0].neurons[n].prefix(topK) {
                     lines.append(String(format: "  %8.3f  ", e.activation) + "…" + tokenizer.decode(e.prefix).debugDescription)
                 }

@@ -20,7 +20,7 @@ struct ProjectCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The layer.") var layer: Int
     @Option(parsing: .unconditional, help: "The head (OV and QK).") var head: Int?
     @Option(help: "ffn-key, ffn-value, ov or qk (default: ov with --head, else ffn-value).") var what: ProjectWhat?
-    @Option(parsing: .unconditional, help: "The FFN neuron (ffn-key, ffn-value).") var neuron: Int?
+    @Option(parsing: .unconditional, help: "The FFN neuron (ffn-key, ffn-value); in a mixture of experts, expert e's neuron i is e·d_ff + i.") var neuron: Int?
     @Option(parsing: .unconditional, help: "Entries listed.") var topK = 20
     @Option(help: "Keep only these tokens: all, ascii, alnum.") var filter: FilterOption = .all
     @Option(help: "Write the picture here (default: output/project-WHAT-MODEL.png).") var out: String?
@@ -65,8 +65,10 @@ struct ProjectCommand: ParsableCommand {
             let first = projections[0]
             labels = first.top.map { TokenText.label($0.text ?? "<\($0.id)>") }
             values = first.top.map { Double($0.score) }
-            title = "Layer \(layer), neuron \(neuron): \(first.kind) in embedding space · \(name)"
+            let place = FFNMemories.locate(model, neuron: neuron)
+            title = "Layer \(layer), \(place.label): \(first.kind) in embedding space · \(name)"
             object["neuron"] = neuron
+            object.merge(place.jsonFields) { $1 }
             object["projections"] = projections.map { p in
                 ["kind": p.kind, "norm": Double(p.norm),
                  "top": p.top.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] },

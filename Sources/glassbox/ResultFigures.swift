@@ -72,7 +72,7 @@ enum ResultFigures {
             let top = try JSONField.objects(first, "top")
             labels = try top.map { TokenText.label(try tokenText($0)) }
             values = try top.map { try JSONField.double($0, "score") }
-            title = "Layer \(layer), neuron \(try JSONField.int(object, "neuron")): \(try JSONField.string(first, "kind")) in embedding space · \(try name(object))"
+            title = "Layer \(layer), \(try MemoryNeuron.label(object)): \(try JSONField.string(first, "kind")) in embedding space · \(try name(object))"
         }
         return BarChart(values: values, labels: labels, title: title, valueLabel: "score")
     }
@@ -83,7 +83,7 @@ enum ResultFigures {
             let subUpdates = try JSONField.object(["subUpdates": sub], "subUpdates")
             let updates = try JSONField.objects(subUpdates, "updates")
             return BarChart(values: try updates.map { try JSONField.double($0, "score") },
-                            labels: try updates.map { "n\(try JSONField.int($0, "neuron"))" },
+                            labels: try updates.map { $0["expert"] == nil ? "n\(try JSONField.int($0, "neuron"))" : try MemoryNeuron.label($0) },
                             title: "Layer \(layer): dominant sub-updates at position \(try JSONField.int(subUpdates, "position")) · \(try name(object))",
                             valueLabel: "score")
         }
@@ -92,7 +92,7 @@ enum ResultFigures {
             let top = try JSONField.objects(entry, "top")
             return BarChart(values: try top.map { try JSONField.double($0, "score") },
                             labels: try top.map { TokenText.label(try tokenText($0)) },
-                            title: "Layer \(layer), neuron \(try JSONField.int(entry, "neuron")): value tokens · \(try name(object))",
+                            title: "Layer \(layer), \(try MemoryNeuron.label(entry)): value tokens · \(try name(object))",
                             valueLabel: "score")
         }
         return nil
