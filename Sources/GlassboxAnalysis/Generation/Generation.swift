@@ -37,8 +37,8 @@ public enum GenerationStop: String, Sendable, Equatable {
     case maxTokens = "max_tokens"
     /// The model's context is full.
     case context
-    /// The caller's `onToken` asked to stop (e.g. a stop text appeared).
-    case caller
+    /// The caller's `onToken` asked to stop (the CLI: the `--stop` text appeared).
+    case caller = "stop"
 }
 
 /// The tokens `generate` produced and why it stopped.
@@ -50,12 +50,12 @@ public struct GenerationResult: Sendable, Equatable {
 }
 
 /// Why `generate` cannot run.
-public enum GenerationOptionsError: Error, Equatable, CustomStringConvertible {
+public enum GenerationOptionsError: Error, Equatable, LocalizedError {
     /// `maxTokens` is below 1.
     case maxTokens(Int)
 
     /// One readable line naming the bad value.
-    public var description: String {
+    public var errorDescription: String? {
         switch self {
         case .maxTokens(let n): "the number of new tokens must be at least 1, got \(n)"
         }

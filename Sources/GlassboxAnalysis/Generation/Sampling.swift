@@ -15,7 +15,7 @@ public enum Sampling: Sendable, Equatable {
 }
 
 /// Why sampling options are unusable.
-public enum SamplingError: Error, Equatable, CustomStringConvertible {
+public enum SamplingError: Error, Equatable, LocalizedError {
     /// `temperature` is not a finite number above 0.
     case temperature(Float)
     /// `topK` is below 1.
@@ -24,7 +24,7 @@ public enum SamplingError: Error, Equatable, CustomStringConvertible {
     case topP(Float)
 
     /// One readable line naming the bad value.
-    public var description: String {
+    public var errorDescription: String? {
         switch self {
         case .temperature(let t): "the temperature must be a number above 0, got \(t)"
         case .topK(let k): "top-k must be at least 1, got \(k)"
