@@ -9,18 +9,12 @@ import XCTest
 final class GenerateCommandTests: XCTestCase {
     let tiny = "Tests/Fixtures/models/gpt2-tiny"
 
-    private func json(_ output: CommandOutput) throws -> [String: Any] {
-        XCTAssertEqual(output.status, 0, output.stderr)
-        return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any],
-                             "stdout is not one JSON object: \(output.stdout)")
-    }
-
     func testGreedyJSONEqualsTheReference() throws {
         let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/generation/gpt2-tiny.json")
         let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         let prompt = try XCTUnwrap(reference["prompt_ids"] as? [Int])
         let expected = try XCTUnwrap(reference["output_ids"] as? [Int])
-        let object = try json(try runGlassbox(["generate", "--model", tiny, "--ids", prompt.map(String.init).joined(separator: ","),
+        let object = try jsonObject(try runGlassbox(["generate", "--model", tiny, "--ids", prompt.map(String.init).joined(separator: ","),
                                                "--max-tokens", "\(expected.count)", "--json"]))
         XCTAssertEqual(object["command"] as? String, "generate")
         let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
@@ -41,7 +35,7 @@ final class GenerateCommandTests: XCTestCase {
         let a = try runGlassbox(args), b = try runGlassbox(args)
         XCTAssertEqual(a.status, 0, a.stderr)
         XCTAssertEqual(a.stdout, b.stdout)
-        let object = try json(try runGlassbox(args + ["--json"]))
+        let object = try jsonObject(try runGlassbox(args + ["--json"]))
         XCTAssertEqual(a.stdout, (object["text"] as? String ?? "") + "\n")
     }
 
