@@ -86,11 +86,11 @@ public enum Generation {
         let context = model.architecture.contextLength
         while true {
             let row = logits.storage
-            let probs = options.sampling.probabilities(row)
             let id: Int
             if case .greedy = options.sampling {
                 id = argmax(row)
             } else {
+                let probs = options.sampling.probabilities(row)
                 let u = Float(Double(rng.next() >> 11) / Double(1 << 53))
                 var cumulative: Float = 0, chosen = argmax(probs)
                 for (i, p) in probs.enumerated() where p > 0 {
