@@ -10,6 +10,6 @@ struct GlassboxCommand: ParsableCommand {
         subcommands: [InfoCommand.self, TokenizeCommand.self, PredictCommand.self, ExplainCommand.self,
                       AttentionCommand.self, LensCommand.self, ProjectCommand.self,
                       NeuronsCommand.self, PatchCommand.self, TraceCommand.self, PathCommand.self, EvaluateCommand.self,
-                      BatchCommand.self, MergeCommand.self,
+                      GenerateCommand.self, BatchCommand.self, MergeCommand.self,
                       RenderCommand.self, VerifyCommand.self])
 }

@@ -12,6 +12,13 @@ func runGlassboxJSON(_ arguments: [String], model: String, out: URL,
                          "\(model) \(arguments)", file: file, line: line)
 }
 
+/// Asserts that a run exited 0 and returns the one JSON object it printed on stdout.
+func jsonObject(_ output: CommandOutput, file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
+    XCTAssertEqual(output.status, 0, output.stderr, file: file, line: line)
+    return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any],
+                         "stdout is not one JSON object: \(output.stdout)", file: file, line: line)
+}
+
 /// Every number anywhere in a JSON value (booleans excluded).
 func jsonNumbers(_ value: Any) -> [Double] {
     switch value {

@@ -16,15 +16,21 @@ public struct SuffixBase: Sendable {
     public let length: Int
     /// True when positions before a perturbation are unaffected by it (causal attention).
     public let isCausal: Bool
-    /// `[n, d]`: the input of block 0 (embeddings, after the embedding norm where there is one).
+    /// `[n − firstRow, d]`: the input of block 0 (embeddings, after the embedding norm where there
+    /// is one) of positions `firstRow..<n`.
     let embedded: Tensor
-    /// `[n, d]`: the token (or `[CLS]` + patch) embedding rows, `hook_embed`, before positions are added.
+    /// `[n − firstRow, d]`: the token (or `[CLS]` + patch) embedding rows, `hook_embed`, before
+    /// positions are added.
     let tokenEmbeddings: Tensor
+    /// The first position `embedded` holds: 0 for a base pass; the first new position of a decode
+    /// step (`KVCache`), whose items all start there.
+    let firstRow: Int
     /// `[n]`: the token types of the input (empty for images and models without them).
     let tokenTypes: [Int]
-    /// Per layer `[n, Hkv, dh]`, post-RoPE (`hook_rot_k`; causal models only; empty otherwise).
+    /// Per layer `[n, Hkv, dh]` (`[firstRow, Hkv, dh]` in a decode step), post-RoPE (`hook_rot_k`;
+    /// causal models only; empty otherwise).
     let keys: [Tensor]
-    /// Per layer `[n, Hkv, dh]` (causal models only; empty otherwise).
+    /// Per layer `[n, Hkv, dh]` (`[firstRow, Hkv, dh]` in a decode step; causal models only; empty otherwise).
     let values: [Tensor]
     /// Per layer `[n, d]`: `blocks.l.hook_resid_pre`, kept when the base was made with
     /// `keepResiduals` (items that start at a later layer read theirs from here); empty otherwise.
@@ -217,7 +223,7 @@ extension TransformerModel {
         let n = embedded.shape[0]
         let types: [Int] = if case .tokens(let ids, let t) = input { t ?? Array(repeating: 0, count: ids.count) } else { [] }
         return SuffixBase(result: result, logitRows: rows, length: n, isCausal: causal, embedded: embedded,
-                          tokenEmbeddings: cache[.embed]!, tokenTypes: types,
+                          tokenEmbeddings: cache[.embed]!, firstRow: 0, tokenTypes: types,
                           keys: causal ? (0..<layers).map { cache[.block($0, keys)]! } : [],
                           values: causal ? (0..<layers).map { cache[.block($0, .v)]! } : [],
                           residuals: keepResiduals ? (0..<layers).map { cache[.block($0, .residPre)]! } : [])

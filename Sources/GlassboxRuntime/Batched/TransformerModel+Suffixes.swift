@@ -138,10 +138,13 @@ extension TransformerModel {
     ///   - items: `(start, edit, embedding, computed)` per item; items not computed return the base logits.
     ///   - read: the sorted positions the head reads.
     ///   - progress: called after each layer with the rows it processed.
-    private func runChunk(base: SuffixBase,
-                          items: [(start: Int, edit: AttentionScoreEdit?, embedding: EmbeddingEdit?, computed: Bool)],
-                          startLayer: Int, patches: [[ActivationPatch]],
-                          read: [Int], progress: (Int) -> Void) throws -> [Tensor] {
+    ///   - keep: called per layer with the recomputed keys (post-RoPE) and values `[R, Hkv, dh]` of
+    ///     the stacked rows (a decode step appends them to its `KVCache`).
+    func runChunk(base: SuffixBase,
+                  items: [(start: Int, edit: AttentionScoreEdit?, embedding: EmbeddingEdit?, computed: Bool)],
+                  startLayer: Int, patches: [[ActivationPatch]],
+                  read: [Int], progress: (Int) -> Void,
+                  keep: ((_ layer: Int, _ keys: Tensor, _ values: Tensor) -> Void)? = nil) throws -> [Tensor] {
         let arch = architecture, n = base.length
         let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
         let computed = items.indices.filter { items[$0].computed }
@@ -202,7 +205,8 @@ extension TransformerModel {
             }
         }
 
-        var x = (startLayer == 0 ? base.embedded : base.residuals[startLayer]).gatherRows(positions)   // [R, d]
+        var x = startLayer == 0 ? base.embedded.gatherRows(positions.map { $0 - base.firstRow })
+            : base.residuals[startLayer].gatherRows(positions)                      // [R, d]
         for (slot, c) in computed.enumerated() {
             guard let embedding = items[c].embedding else { continue }   // embedding items start at layer 0
             // The item's own first residual [n, d]: hook_embed with its rows replaced, positions added.
@@ -253,6 +257,7 @@ extension TransformerModel {
                 }
                 applyRotary(&k, cos: cos, sin: sin)
             }
+            keep?(l, k, v)
             var z = suffixAttention(layer: l, architecture: arch, length: n, items: itemRows, q: q, k: k, v: v,
                                     baseKeys: base.isCausal ? base.keys[l] : nil,
                                     baseValues: base.isCausal ? base.values[l] : nil)   // [Rq, H·dh]
@@ -314,12 +319,12 @@ extension TransformerModel {
         }
 
         // Each item's rows in `base.logitRows` order: recomputed where at or after its start.
-        let baseRows = base.logits
-        let width = baseRows.shape[1]
+        // (A decode step has no base logits: every row it reads is recomputed.)
+        let width = headLogits.first?.shape[1] ?? base.logits.shape[1]
         var out: [Tensor] = []
         var slot = 0
         for item in items {
-            guard item.computed else { out.append(baseRows); continue }
+            guard item.computed else { out.append(base.logits); continue }
             let own = headLogits[slot], rows = lastRows[slot]
             slot += 1
             var storage: [Float] = []
@@ -328,7 +333,7 @@ extension TransformerModel {
                 if p >= item.start, let j = rows.queryPositions.firstIndex(of: p) {
                     storage += own.storage[(j * width)..<((j + 1) * width)]
                 } else {
-                    storage += baseRows.storage[(i * width)..<((i + 1) * width)]
+                    storage += base.logits.storage[(i * width)..<((i + 1) * width)]
                 }
             }
             out.append(Tensor(shape: [base.logitRows.count, width], storage: storage))

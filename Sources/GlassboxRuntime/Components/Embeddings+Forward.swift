@@ -3,11 +3,12 @@ import GlassboxTensor
 extension EmbeddingWeights {
     /// Token ids `[n]` (and token types `[n]`) → the first residual stream `[n, d]`, firing
     /// hook_embed (the rows times `scale` where there is one), hook_pos_embed, hook_token_type_embed and the embedding LayerNorm's hooks.
-    func forward(_ ids: [Int], tokenTypes: [Int], hooks: inout HookRun) throws -> Tensor {
+    /// `offset`: the position of the first id (a decode step after `offset` cached positions).
+    func forward(_ ids: [Int], tokenTypes: [Int], offset: Int = 0, hooks: inout HookRun) throws -> Tensor {
         var embed = token.gatherRows(ids)                                   // [n, d]
         if let scale { scaleInPlace(&embed, scale) }                        // Gemma: · √d
         try hooks.fire(.embed, &embed)
-        return try addPositions(to: embed, tokenTypes: tokenTypes, hooks: &hooks)
+        return try addPositions(to: embed, tokenTypes: tokenTypes, offset: offset, hooks: &hooks)
     }
 
     /// Pixels `[C, H, W]` → `[1 + patches, d]`: row 0 the `[CLS]` embedding, then each `P×P` patch
@@ -40,13 +41,14 @@ extension EmbeddingWeights {
     }
 
     /// `embed + positions (+ token types)`, then the embedding norm where there is one: the first
-    /// residual stream `[n, d]` from token (or patch) embedding rows `embed [n, d]`.
-    func addPositions(to embed: Tensor, tokenTypes: [Int], hooks: inout HookRun) throws -> Tensor {
+    /// residual stream `[n, d]` from token (or patch) embedding rows `embed [n, d]` at positions
+    /// `offset..<offset + n` (learned positions only; RoBERTa's padded positions start at 0).
+    func addPositions(to embed: Tensor, tokenTypes: [Int], offset: Int = 0, hooks: inout HookRun) throws -> Tensor {
         let n = embed.shape[0]
         var sum = embed
         if let position {
             var pos = paddingIndex.map { position.gatherRows(Self.paddedPositions(ids: hooks.cache.inputIDs, n: n, paddingIndex: $0)) }
-                ?? position.rows(0..<n)                                     // [n, d]
+                ?? position.rows(offset..<(offset + n))                     // [n, d]
             try hooks.fire(.posEmbed, &pos)
             addInPlace(&sum, pos)
         }

@@ -171,7 +171,7 @@ public struct TransformerModel: Sendable {
         return ForwardError.nonFiniteActivation(hook: "the output", count: 0, total: 0)
     }
 
-    private func validate(_ ids: [Int], tokenTypes: [Int]?) throws {
+    func validate(_ ids: [Int], tokenTypes: [Int]?) throws {
         guard architecture.image == nil else { throw InputError.tokensForVisionModel(architecture.modelType) }
         guard !ids.isEmpty else { throw InputError.empty }
         guard ids.count <= architecture.contextLength else {

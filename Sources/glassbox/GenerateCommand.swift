@@ -1,0 +1,120 @@
+import ArgumentParser
+import Foundation
+import Glassbox
+
+/// `glassbox generate`: continues a prompt with a causal language model, one token per decode step
+/// over a KV cache (docs/methods.md §13), streaming the text as it is produced.
+struct GenerateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "generate",
+        abstract: "Continue a prompt (causal LMs): greedy, or seeded sampling; streams the text.")
+
+    @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var input: InputOptions
+
+    @Option(name: .long, parsing: .unconditional, help: "At most this many new tokens.")
+    var maxTokens = 32
+
+    @Option(name: .long, parsing: .unconditional, help: "Sample with this temperature (> 0; default 1 when sampling).")
+    var temperature: Float?
+
+    @Option(name: .long, parsing: .unconditional, help: "Sample from the K most likely tokens only (≥ 1).")
+    var topK: Int?
+
+    @Option(name: .long, parsing: .unconditional, help: "Sample from the most likely tokens whose probability reaches P (0 < P ≤ 1).")
+    var topP: Float?
+
+    @Option(name: .long, parsing: .unconditional, help: "Seed of the sampler (SplitMix64; default 0). Any sampling option turns greedy decoding off.")
+    var seed: UInt64?
+
+    @Option(name: .long, help: "Stop when the generated text contains this text (it is left out of the output).")
+    var stop: String?
+
+    @Flag(name: .long, help: "Print one JSON object on stdout (ids, texts, log-probabilities, entropies) instead of streaming.")
+    var json = false
+
+    func validate() throws {
+        if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
+        if let stop, stop.isEmpty { throw ValidationError("--stop needs a non-empty text") }
+        do { try sampling.validate() } catch let error as SamplingError {
+            let option = switch error { case .temperature: "--temperature"; case .topK: "--top-k"; case .topP: "--top-p" }
+            throw ValidationError("\(option): " + (error.errorDescription ?? "\(error)"))
+        }
+    }
+
+    /// Greedy unless a sampling option is given; transformers' warper order (temperature, top-k, top-p).
+    var sampling: Sampling {
+        guard temperature != nil || topK != nil || topP != nil || seed != nil else { return .greedy }
+        return .sample(temperature: temperature ?? 1, topK: topK, topP: topP, seed: seed ?? 0)
+    }
+
+    func run() throws {
+        let loaded = try modelOptions.load()
+        _ = try KVCache(for: loaded.model)            // encoders and ViTs: one line, exit 1
+        let prepared = try PreparedInput.prepare(loaded, input: input)
+        let tokenizer = try? loaded.tokenizer.get()
+        let decode: ([Int]) -> String = { ids in
+            tokenizer?.decode(ids, skipSpecialTokens: true) ?? ids.map(loaded.text).joined()
+        }
+        let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling,
+                                        stopIDs: Self.endOfSequenceIDs(loaded.directory.url))
+        var printed = ""                                // the text streamed so far
+        var text = ""
+        let result = try Generation.run(model: loaded.model, prompt: prepared.ids, options: options) { _, ids in
+            text = decode(ids)
+            var shown = text, stopped = false
+            if let stop, let range = text.range(of: stop) {
+                shown = String(text[..<range.lowerBound])
+                stopped = true
+            } else if let stop {
+                shown = String(text.dropLast(stop.count - 1))   // might be the start of the stop text
+            }
+            while shown.hasSuffix("\u{FFFD}") && !stopped { shown.removeLast() }   // an incomplete character
+            if !json && shown.hasPrefix(printed) && shown.count > printed.count {
+                Self.stream(String(shown.dropFirst(printed.count)))
+                printed = shown
+            }
+            if stopped { text = shown }
+            return !stopped
+        }
+        if json {
+            try Console.json(Self.object(loaded, prepared: prepared, result: result, text: text,
+                                         pieces: result.tokens.map { decode([$0.id]) }))
+            return
+        }
+        if text.hasPrefix(printed) { Self.stream(String(text.dropFirst(printed.count))) }
+        Self.stream("\n")
+    }
+
+    /// The `--json` object.
+    static func object(_ loaded: LoadedModel, prepared: PreparedInput, result: GenerationResult, text: String,
+                       pieces: [String]) -> [String: Any] {
+        [
+            "glassbox": GlassboxVersion.string, "command": "generate", "model": loaded.jsonDescription,
+            "prompt": prepared.prompt as Any? ?? NSNull(), "prompt_tokens": prepared.jsonTokens,
+            "tokens": zip(result.tokens, pieces).map { token, piece in
+                ["id": token.id, "text": piece, "logprob": Double(token.logprob), "entropy": Double(token.entropy)] as [String: Any]
+            },
+            "text": text, "stop": result.stop.rawValue,
+        ]
+    }
+
+    /// Writes `text` on stdout at once (streaming).
+    static func stream(_ text: String) {
+        Console.write(Data(text.utf8))
+        if let code = StandardStreams.flushOut() { Console.failStandardOutput(code) }
+    }
+
+    /// The end-of-sequence ids of the checkpoint: `eos_token_id` (a number or a list) of
+    /// generation_config.json, else of config.json; none when neither names one.
+    static func endOfSequenceIDs(_ directory: URL) -> Set<Int> {
+        for file in ["generation_config.json", "config.json"] {
+            guard let data = try? Data(contentsOf: directory.appendingPathComponent(file)),
+                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                  let eos = object["eos_token_id"] else { continue }
+            if let id = eos as? Int { return [id] }
+            if let ids = eos as? [Int] { return Set(ids) }
+        }
+        return []
+    }
+}

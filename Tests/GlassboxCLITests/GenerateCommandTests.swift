@@ -1,0 +1,55 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// `glassbox generate` end to end, through the built executable: the `--json` ids are the
+/// reference's greedy ids (Tests/Fixtures/generation/, from transformers' `generate`), seeded
+/// sampling repeats, the stream equals the JSON text, and bad values and encoders are one-line errors.
+final class GenerateCommandTests: XCTestCase {
+    let tiny = "Tests/Fixtures/models/gpt2-tiny"
+
+    func testGreedyJSONEqualsTheReference() throws {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/generation/gpt2-tiny.json")
+        let reference = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let prompt = try XCTUnwrap(reference["prompt_ids"] as? [Int])
+        let expected = try XCTUnwrap(reference["output_ids"] as? [Int])
+        let object = try jsonObject(try runGlassbox(["generate", "--model", tiny, "--ids", prompt.map(String.init).joined(separator: ","),
+                                               "--max-tokens", "\(expected.count)", "--json"]))
+        XCTAssertEqual(object["command"] as? String, "generate")
+        let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
+        XCTAssertEqual(tokens.compactMap { $0["id"] as? Int }, expected)
+        for token in tokens {
+            let logprob = try XCTUnwrap(token["logprob"] as? Double), entropy = try XCTUnwrap(token["entropy"] as? Double)
+            XCTAssertLessThanOrEqual(logprob, 0)
+            XCTAssertGreaterThanOrEqual(entropy, 0)
+            XCTAssertNotNil(token["text"] as? String)
+        }
+        XCTAssertEqual(object["stop"] as? String, "max_tokens")
+        XCTAssertNotNil(object["text"] as? String)
+    }
+
+    func testSamplingIsReproducibleAndTheStreamIsTheText() throws {
+        let args = ["generate", "--model", tiny, "--ids", "5,6,7", "--max-tokens", "12", "--temperature", "0.9",
+                    "--top-k", "20", "--top-p", "0.95", "--seed", "11"]
+        let a = try runGlassbox(args), b = try runGlassbox(args)
+        XCTAssertEqual(a.status, 0, a.stderr)
+        XCTAssertEqual(a.stdout, b.stdout)
+        let object = try jsonObject(try runGlassbox(args + ["--json"]))
+        XCTAssertEqual(a.stdout, (object["text"] as? String ?? "") + "\n")
+    }
+
+    func testBadValuesAndEncodersAreOneLineErrors() throws {
+        for bad in [["--max-tokens", "0"], ["--temperature", "0"], ["--top-k", "0"], ["--top-p", "1.5"], ["--temperature", "-1"]] {
+            let out = try runGlassbox(["generate", "--model", tiny, "--ids", "1,2"] + bad)
+            XCTAssertEqual(out.status, 2, "\(bad): \(out.stderr)")
+            XCTAssertEqual(out.stderrLines.count, 1, out.stderr)
+        }
+        for encoder in ["bert-tiny-mlm", "roberta-mlm"] {
+            let out = try runGlassbox(["generate", "--model", "Tests/Fixtures/models/\(encoder)", "--ids", "1,2"])
+            XCTAssertEqual(out.status, 1, out.stderr)
+            XCTAssertEqual(out.stderrLines.count, 1, out.stderr)
+            XCTAssertTrue(out.stderr.contains("not a causal language model"), out.stderr)
+        }
+    }
+}
