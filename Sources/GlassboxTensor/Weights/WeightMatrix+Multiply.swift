@@ -59,6 +59,8 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weig
                  "gemm: W \(w.shape) is not \(transposeB ? [n, k] : [k, n])")
     guard m > 0, n > 0 else { return }
     if w.isAlignedFloat32 {
+        // sgemm reads f32 in place: a pending check is one pass just before it (docs/methods.md §0.7).
+        if w.settlesPendingCheck, let check = w.check { check.settle(w.nonFiniteCount()) }
         w.withBase { base in
             gemm(m: m, n: n, k: k, a: a, lda: lda, b: base.assumingMemoryBound(to: Float.self), ldb: w.rowStride,
                  transposeB: transposeB, c: c, ldc: ldc, beta: beta)
@@ -75,18 +77,21 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weig
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: width * k)
     defer { scratch.deallocate() }
     let panel = SendablePointer(scratch)
+    // The first product over a whole matrix with a pending check counts its NaN/±Inf while converting.
+    let tally: NonFiniteTally? = w.settlesPendingCheck ? NonFiniteTally() : nil
+    defer { if let tally, let check = w.check { check.settle(tally.value) } }
     for j0 in stride(from: 0, to: n, by: width) {
         let cols = j0..<min(n, j0 + width), nb = cols.count
         if transposeB {
             // Rows j0..<j1 of W [n, k] → scratch [nb, k].
             parallelChunks(nb, grain: max(1, 32_768 / k)) { rows in
                 w.convert(rows: (j0 + rows.lowerBound)..<(j0 + rows.upperBound), columns: 0..<k,
-                          into: panel.base + rows.lowerBound * k, ld: k)
+                          into: panel.base + rows.lowerBound * k, ld: k, tally: tally)
             }
         } else {
             // Columns j0..<j1 of W [k, n] → scratch [k, nb].
             parallelChunks(k, grain: max(1, 32_768 / nb)) { rows in
-                w.convert(rows: rows, columns: cols, into: panel.base + rows.lowerBound * nb, ld: nb)
+                w.convert(rows: rows, columns: cols, into: panel.base + rows.lowerBound * nb, ld: nb, tally: tally)
             }
         }
         gemm(m: m, n: nb, k: k, a: a, lda: lda, b: scratch, ldb: transposeB ? k : nb, transposeB: transposeB,
