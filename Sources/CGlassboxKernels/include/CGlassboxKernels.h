@@ -84,6 +84,11 @@ typedef struct gb_kernels {
     /// Float32 → IEEE binary16 bits, round to nearest even; overflow gives ±inf, NaN a quiet NaN
     /// with the top payload bits (as the F16C instruction does).
     void (*_Nonnull f32_to_f16)(const float *_Nonnull source, uint16_t *_Nonnull destination, size_t n);
+    /// How many of the `n` 16-bit elements at `source` (little-endian, any alignment) have every
+    /// bit of `mask` set: with an exponent mask, the NaN and ±Inf count of f16 or bf16 data.
+    size_t (*_Nonnull count_mask16)(const void *_Nonnull source, size_t n, uint16_t mask);
+    /// The same for 32-bit elements (f32 data with mask 0x7F800000).
+    size_t (*_Nonnull count_mask32)(const void *_Nonnull source, size_t n, uint32_t mask);
 } gb_kernels;
 
 /// The fastest table this CPU runs, detected on the first call (`__builtin_cpu_supports`) and
