@@ -7,10 +7,11 @@
 ///   - bias: `[n]`, added to every row.
 /// - Returns: `[..., n]`.
 ///
-/// A matrix that is a whole f32 ``Tensor`` goes to `matmul(_:_:transposeB:bias:)` on it, unchanged.
+/// A matrix that is a whole f32 ``Tensor`` goes to `matmul(_:_:transposeB:bias:)` on it, unchanged
+/// (in the exact precision; see ``ProductPrecision``).
 /// Otherwise see ``gemm(m:n:k:a:lda:weight:transposeB:c:ldc:beta:)``.
 public func matmul(_ a: Tensor, _ w: WeightMatrix, transposeB: Bool = false, bias: Tensor? = nil) -> Tensor {
-    if case .tensor(let t) = w.storage, w.offset == 0, w.rowStride == w.columnCount {
+    if case .tensor(let t) = w.storage, w.offset == 0, w.rowStride == w.columnCount, ProductPrecision.current == .exact {
         return matmul(a, t, transposeB: transposeB, bias: bias)
     }
     precondition(a.rank >= 1, "matmul: a must have rank ≥ 1, got \(a.shape)")
@@ -51,13 +52,19 @@ public let weightPanelElements = 1 << 22
 /// (rows of `W [n, k]`, or columns of `W [k, n]`), converted in parallel, then one sgemm writes
 /// those columns of `C`. Every dot product still runs over all of `k` inside one sgemm call, in
 /// the order sgemm gives it, so splitting the output columns leaves the sums as they were.
-/// `panelElements` bounds the scratch panel (tests make it small to force many panels).
+/// `panelElements` bounds the scratch panel (tests make it small to force many panels). Under
+/// `ProductPrecision.bf16` the product rounds both operands to bf16 instead (`bf16WeightGemm`).
 public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight w: WeightMatrix,
                  transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0,
                  panelElements: Int = weightPanelElements) {
     precondition((transposeB ? [n, k] : [k, n]) == w.shape,
                  "gemm: W \(w.shape) is not \(transposeB ? [n, k] : [k, n])")
     guard m > 0, n > 0 else { return }
+    if ProductPrecision.current == .bf16, k > 0 {
+        bf16WeightGemm(m: m, n: n, k: k, a: a, lda: lda, weight: w, transposeB: transposeB, c: c, ldc: ldc,
+                       beta: beta, panelElements: panelElements)
+        return
+    }
     if w.isAlignedFloat32 {
         // sgemm reads f32 in place: a pending check is one pass just before it (docs/methods.md §0.7).
         if w.settlesPendingCheck, let check = w.check { check.settle(w.nonFiniteCount()) }

@@ -1,0 +1,50 @@
+/// The `--precision bf16` form of ``gemm(m:n:k:a:lda:weight:transposeB:c:ldc:beta:panelElements:)``
+/// (docs/methods.md §0.7): `A` rounded to bf16 once; `W` used in place when it is stored as bf16
+/// with rows along `k` (`transposeB`, `nn.Linear`'s layout), else converted panel by panel (f32
+/// exactly, then rounded to bf16, transposed to `[nb, k]` for a `[k, n]` weight). A pending NaN/±Inf
+/// check is settled as in the exact path.
+func bf16WeightGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight w: WeightMatrix,
+                    transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float, panelElements: Int) {
+    let ab = UnsafeMutablePointer<UInt16>.allocate(capacity: max(1, m * k))
+    defer { ab.deallocate() }
+    for i in 0..<m { roundToBF16(a + i * lda, ab + i * k, count: k) }
+    if w.format == .bf16 && transposeB {
+        if w.settlesPendingCheck, let check = w.check { check.settle(w.nonFiniteCount()) }
+        w.withBase { base in
+            bf16Gemm(m: m, n: n, k: k, a: ab, lda: k, w: base.assumingMemoryBound(to: UInt16.self), ldw: w.rowStride,
+                     c: c, ldc: ldc, beta: beta)
+        }
+        return
+    }
+    var width = min(n, max(1, panelElements / max(k, 1)))
+    if width >= 16 && width < n { width -= width % 16 }
+    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: width * k)
+    let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: width * k)
+    defer { scratch.deallocate(); packed.deallocate() }
+    let (panel, bits) = (SendablePointer(scratch), SendablePointer(packed))
+    let tally: NonFiniteTally? = w.settlesPendingCheck ? NonFiniteTally() : nil
+    defer { if let tally, let check = w.check { check.settle(tally.value) } }
+    for j0 in stride(from: 0, to: n, by: width) {
+        let cols = j0..<min(n, j0 + width), nb = cols.count
+        if transposeB {
+            parallelChunks(nb, grain: max(1, 32_768 / k)) { rows in
+                w.convert(rows: (j0 + rows.lowerBound)..<(j0 + rows.upperBound), columns: 0..<k,
+                          into: panel.base + rows.lowerBound * k, ld: k, tally: tally)
+                roundToBF16(panel.base + rows.lowerBound * k, bits.base + rows.lowerBound * k, count: rows.count * k)
+            }
+        } else {
+            parallelChunks(k, grain: max(1, 32_768 / nb)) { rows in
+                w.convert(rows: rows, columns: cols, into: panel.base + rows.lowerBound * nb, ld: nb, tally: tally)
+            }
+            // [k, nb] f32 → [nb, k] bf16.
+            parallelChunks(nb, grain: max(1, 32_768 / k)) { js in
+                var row = [Float](repeating: 0, count: k)
+                for j in js {
+                    for p in 0..<k { row[p] = panel.base[p * nb + j] }
+                    row.withUnsafeBufferPointer { roundToBF16($0.baseAddress!, bits.base + j * k, count: k) }
+                }
+            }
+        }
+        bf16Gemm(m: m, n: nb, k: k, a: ab, lda: k, w: packed, ldw: k, c: c + j0, ldc: ldc, beta: beta)
+    }
+}
