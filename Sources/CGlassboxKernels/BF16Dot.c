@@ -54,13 +54,14 @@ static inline __m512bh load32(const uint16_t *p, size_t left) {
 }
 
 /// Blocks of up to 4 rows of A × 4 rows of W: 16 accumulators of 16 lanes; each `vdpbf16ps`
-/// adds 32 products (pairs of bf16 multiplied, summed into a Float32 lane).
+/// adds 32 products (pairs of bf16 multiplied, summed into a Float32 lane). The 4 rows of W stay
+/// in L1 while every row block of A (in L2 for the usual m·k) passes by, so W is read once.
 static void bf16_gemm_avx512(size_t m, size_t n, size_t k, const uint16_t *a, size_t lda, const uint16_t *w,
                              size_t ldw, float *c, size_t ldc, float beta) {
-    for (size_t i0 = 0; i0 < m; i0 += 4) {
-        const size_t mi = m - i0 < 4 ? m - i0 : 4;
-        for (size_t j0 = 0; j0 < n; j0 += 4) {
-            const size_t nj = n - j0 < 4 ? n - j0 : 4;
+    for (size_t j0 = 0; j0 < n; j0 += 4) {
+        const size_t nj = n - j0 < 4 ? n - j0 : 4;
+        for (size_t i0 = 0; i0 < m; i0 += 4) {
+            const size_t mi = m - i0 < 4 ? m - i0 : 4;
             __m512 acc[4][4];
             for (size_t r = 0; r < 4; r++)
                 for (size_t s = 0; s < 4; s++) acc[r][s] = _mm512_setzero_ps();

@@ -36,12 +36,19 @@ func bf16WeightGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w
             parallelChunks(k, grain: max(1, 32_768 / nb)) { rows in
                 w.convert(rows: rows, columns: cols, into: panel.base + rows.lowerBound * nb, ld: nb, tally: tally)
             }
-            // [k, nb] f32 → [nb, k] bf16.
-            parallelChunks(nb, grain: max(1, 32_768 / k)) { js in
-                var row = [Float](repeating: 0, count: k)
-                for j in js {
-                    for p in 0..<k { row[p] = panel.base[p * nb + j] }
-                    row.withUnsafeBufferPointer { roundToBF16($0.baseAddress!, bits.base + j * k, count: k) }
+            // [k, nb] f32 → [nb, k] bf16, 8 columns at a time (8 contiguous floats read per row of W).
+            parallelChunks(nb, grain: max(8, 32_768 / k)) { js in
+                var rows = [Float](repeating: 0, count: 8 * k)
+                rows.withUnsafeMutableBufferPointer { buffer in
+                    let t = buffer.baseAddress!
+                    for j0 in stride(from: js.lowerBound, to: js.upperBound, by: 8) {
+                        let width = min(8, js.upperBound - j0)
+                        for p in 0..<k {
+                            let source = panel.base + p * nb + j0
+                            for jj in 0..<width { t[jj * k + p] = source[jj] }
+                        }
+                        for jj in 0..<width { roundToBF16(t + jj * k, bits.base + (j0 + jj) * k, count: k) }
+                    }
                 }
             }
         }
