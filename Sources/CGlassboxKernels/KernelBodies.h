@@ -398,40 +398,28 @@ static void f32_to_f16(const float *source, uint16_t *destination, size_t n) {
 
 // MARK: - Non-finite counts
 
-/// How many of the `n` little-endian 16-bit elements at `source` have all of `mask`'s bits set
-/// (an all-ones exponent: NaN or ±Inf); plain loops the compiler vectorises, 32-bit block counts.
-static size_t count_mask16(const void *source, size_t n, uint16_t mask) {
-    const uint8_t *s = source;
-    size_t total = 0, i = 0;
-    while (i < n) {
-        size_t end = n < i + 65536 ? n : i + 65536;
-        uint32_t block = 0;
-        for (; i < end; i++) {
-            uint16_t h;
-            memcpy(&h, s + 2 * i, 2);
-            block += (h & mask) == mask;
-        }
-        total += block;
+/// `count_maskBITS`: how many of the `n` little-endian BITS-bit elements at `source` have all of
+/// `mask`'s bits set (an all-ones exponent: NaN or ±Inf); plain loops the compiler vectorises,
+/// with 32-bit counts per block of 65,536 elements.
+#define GB_COUNT_MASK(BITS)                                                                        \
+    static size_t count_mask##BITS(const void *source, size_t n, uint##BITS##_t mask) {            \
+        const uint8_t *s = source;                                                                 \
+        size_t total = 0, i = 0;                                                                   \
+        while (i < n) {                                                                            \
+            size_t end = n < i + 65536 ? n : i + 65536;                                            \
+            uint32_t block = 0;                                                                    \
+            for (; i < end; i++) {                                                                 \
+                uint##BITS##_t x;                                                                  \
+                memcpy(&x, s + (BITS / 8) * i, BITS / 8);                                          \
+                block += (x & mask) == mask;                                                       \
+            }                                                                                      \
+            total += block;                                                                        \
+        }                                                                                          \
+        return total;                                                                              \
     }
-    return total;
-}
-
-/// The 32-bit form of `count_mask16`.
-static size_t count_mask32(const void *source, size_t n, uint32_t mask) {
-    const uint8_t *s = source;
-    size_t total = 0, i = 0;
-    while (i < n) {
-        size_t end = n < i + 65536 ? n : i + 65536;
-        uint32_t block = 0;
-        for (; i < end; i++) {
-            uint32_t w;
-            memcpy(&w, s + 4 * i, 4);
-            block += (w & mask) == mask;
-        }
-        total += block;
-    }
-    return total;
-}
+GB_COUNT_MASK(16)
+GB_COUNT_MASK(32)
+#undef GB_COUNT_MASK
 
 // MARK: - The table
 

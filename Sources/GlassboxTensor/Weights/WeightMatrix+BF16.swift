@@ -16,26 +16,17 @@ func bf16WeightGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, w
         }
         return
     }
-    var width = min(n, max(1, panelElements / max(k, 1)))
-    if width >= 16 && width < n { width -= width % 16 }
-    let scratch = UnsafeMutablePointer<Float>.allocate(capacity: width * k)
-    let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: width * k)
-    defer { scratch.deallocate(); packed.deallocate() }
-    let (panel, bits) = (SendablePointer(scratch), SendablePointer(packed))
-    let tally: NonFiniteTally? = w.settlesPendingCheck ? NonFiniteTally() : nil
-    defer { if let tally, let check = w.check { check.settle(tally.value) } }
-    for j0 in stride(from: 0, to: n, by: width) {
-        let cols = j0..<min(n, j0 + width), nb = cols.count
+    let packed = UnsafeMutablePointer<UInt16>.allocate(capacity: min(n, max(1, panelElements / k)) * k)
+    defer { packed.deallocate() }
+    let bits = SendablePointer(packed)
+    forEachPanel(of: w, n: n, k: k, transposeB: transposeB, panelElements: panelElements) { j0, nb, scratch in
+        let panel = SendablePointer(scratch)
         if transposeB {
+            // [nb, k] f32 → [nb, k] bf16.
             parallelChunks(nb, grain: max(1, 32_768 / k)) { rows in
-                w.convert(rows: (j0 + rows.lowerBound)..<(j0 + rows.upperBound), columns: 0..<k,
-                          into: panel.base + rows.lowerBound * k, ld: k, tally: tally)
                 roundToBF16(panel.base + rows.lowerBound * k, bits.base + rows.lowerBound * k, count: rows.count * k)
             }
         } else {
-            parallelChunks(k, grain: max(1, 32_768 / nb)) { rows in
-                w.convert(rows: rows, columns: cols, into: panel.base + rows.lowerBound * nb, ld: nb, tally: tally)
-            }
             // [k, nb] f32 → [nb, k] bf16, 8 columns at a time (8 contiguous floats read per row of W).
             parallelChunks(nb, grain: max(8, 32_768 / k)) { js in
                 var rows = [Float](repeating: 0, count: 8 * k)

@@ -79,12 +79,24 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weig
              c: c, ldc: ldc, beta: beta)
         return
     }
+    forEachPanel(of: w, n: n, k: k, transposeB: transposeB, panelElements: panelElements) { j0, nb, panel in
+        gemm(m: m, n: nb, k: k, a: a, lda: lda, b: panel, ldb: transposeB ? k : nb, transposeB: transposeB,
+             c: c + j0, ldc: ldc, beta: beta)
+    }
+}
+
+/// Converts `W` to Float32 one panel of output columns at a time into one reused scratch buffer
+/// (at most `panelElements` floats, converted on all worker threads) and calls `body(j0, nb,
+/// panel)` for each: the panel holds rows `j0..<j0+nb` of `W [n, k]` as `[nb, k]` when
+/// `transposeB`, else columns `j0..<j0+nb` of `W [k, n]` as `[k, nb]`. The first pass over a whole
+/// matrix with a pending NaN/±Inf check counts while converting and settles it.
+func forEachPanel(of w: WeightMatrix, n: Int, k: Int, transposeB: Bool, panelElements: Int,
+                  _ body: (_ j0: Int, _ nb: Int, _ panel: UnsafeMutablePointer<Float>) -> Void) {
     var width = min(n, max(1, panelElements / k))
     if width >= 16 && width < n { width -= width % 16 }
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: width * k)
     defer { scratch.deallocate() }
     let panel = SendablePointer(scratch)
-    // The first product over a whole matrix with a pending check counts its NaN/±Inf while converting.
     let tally: NonFiniteTally? = w.settlesPendingCheck ? NonFiniteTally() : nil
     defer { if let tally, let check = w.check { check.settle(tally.value) } }
     for j0 in stride(from: 0, to: n, by: width) {
@@ -101,7 +113,6 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weig
                 w.convert(rows: rows, columns: cols, into: panel.base + rows.lowerBound * nb, ld: nb, tally: tally)
             }
         }
-        gemm(m: m, n: nb, k: k, a: a, lda: lda, b: scratch, ldb: transposeB ? k : nb, transposeB: transposeB,
-             c: c + j0, ldc: ldc, beta: beta)
+        body(j0, nb, scratch)
     }
 }
