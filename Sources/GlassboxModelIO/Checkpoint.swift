@@ -27,8 +27,9 @@ public struct Checkpoint: Sendable {
     /// Whether tensors holding NaN or ±Inf are returned (and listed in ``nonFiniteTensors``)
     /// instead of being an error.
     public let allowsNonFinite: Bool
-    /// Whether ``matrix(_:)`` scans each matrix for NaN and ±Inf (reading all of it); without the
-    /// scan a matrix is only mapped, and nothing is read until a product touches it.
+    /// Whether each matrix ``matrix(_:)`` returns is checked for NaN and ±Inf: at once with
+    /// `allowNonFinite`, else deferred to the products (``deferredChecks``); without the check a
+    /// matrix is only mapped, and nothing is read until a product touches it.
     public let scansMatrices: Bool
 
     private let shards: [SafetensorsFile]
