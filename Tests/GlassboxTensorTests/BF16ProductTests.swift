@@ -90,3 +90,19 @@ final class BF16ProductTests: XCTestCase {
         XCTAssertGreaterThan((0..<m).map { i in abs(exactProduct[i, 0] - y2[i, 0]) }.max()!, 1e-6)
     }
 }
+
+/// Worker threads of `parallelFor` see the caller's product precision.
+final class ProductPrecisionThreadTests: XCTestCase {
+    func testParallelWorkersInheritThePrecision() {
+        let saved = Threading.threads
+        Threading.setThreads(2)
+        defer { Threading.setThreads(saved) }
+        let seen = UnsafeMutablePointer<Bool>.allocate(capacity: 8)
+        defer { seen.deallocate() }
+        let out = SendablePointer(seen)
+        withProductPrecision(.bf16) {
+            parallelFor(8) { i in out.base[i] = ProductPrecision.current == .bf16 }
+        }
+        XCTAssertEqual((0..<8).filter { seen[$0] }.count, 8)
+    }
+}
