@@ -396,6 +396,31 @@ static void f32_to_f16(const float *source, uint16_t *destination, size_t n) {
 
 #endif
 
+// MARK: - Non-finite counts
+
+/// `count_maskBITS`: how many of the `n` little-endian BITS-bit elements at `source` have all of
+/// `mask`'s bits set (an all-ones exponent: NaN or ±Inf); plain loops the compiler vectorises,
+/// with 32-bit counts per block of 65,536 elements.
+#define GB_COUNT_MASK(BITS)                                                                        \
+    static size_t count_mask##BITS(const void *source, size_t n, uint##BITS##_t mask) {            \
+        const uint8_t *s = source;                                                                 \
+        size_t total = 0, i = 0;                                                                   \
+        while (i < n) {                                                                            \
+            size_t end = n < i + 65536 ? n : i + 65536;                                            \
+            uint32_t block = 0;                                                                    \
+            for (; i < end; i++) {                                                                 \
+                uint##BITS##_t x;                                                                  \
+                memcpy(&x, s + (BITS / 8) * i, BITS / 8);                                          \
+                block += (x & mask) == mask;                                                       \
+            }                                                                                      \
+            total += block;                                                                        \
+        }                                                                                          \
+        return total;                                                                              \
+    }
+GB_COUNT_MASK(16)
+GB_COUNT_MASK(32)
+#undef GB_COUNT_MASK
+
 // MARK: - The table
 
 const gb_kernels GB_TABLE = {
@@ -406,4 +431,6 @@ const gb_kernels GB_TABLE = {
     .normalize_rows = normalize_rows,
     .f16_to_f32 = f16_to_f32,
     .f32_to_f16 = f32_to_f16,
+    .count_mask16 = count_mask16,
+    .count_mask32 = count_mask32,
 };

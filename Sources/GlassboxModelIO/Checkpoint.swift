@@ -27,14 +27,18 @@ public struct Checkpoint: Sendable {
     /// Whether tensors holding NaN or ±Inf are returned (and listed in ``nonFiniteTensors``)
     /// instead of being an error.
     public let allowsNonFinite: Bool
-    /// Whether ``matrix(_:)`` scans each matrix for NaN and ±Inf (reading all of it); without the
-    /// scan a matrix is only mapped, and nothing is read until a product touches it.
+    /// Whether each matrix ``matrix(_:)`` returns is checked for NaN and ±Inf: at once with
+    /// `allowNonFinite`, else deferred to the products (``deferredChecks``); without the check a
+    /// matrix is only mapped, and nothing is read until a product touches it.
     public let scansMatrices: Bool
 
     private let shards: [SafetensorsFile]
     /// Tensor name → index into `shards`.
     private let location: [String: Int]
     private let findings = NonFiniteFindings()
+    /// The checks deferred by a strict checkpoint that scans matrices (nil otherwise): see
+    /// ``matrix(_:)``.
+    public let deferredChecks: DeferredWeightChecks?
 
     /// Opens and validates the weights in `directory` (see the type's documentation for the
     /// files looked for). Throws `ModelIOError` for missing, PyTorch-only, malformed or inconsistent
@@ -51,6 +55,7 @@ public struct Checkpoint: Sendable {
         self.directory = directory
         self.allowsNonFinite = allowNonFinite
         self.scansMatrices = scanMatrices
+        deferredChecks = scanMatrices && !allowNonFinite ? DeferredWeightChecks() : nil
         let single = directory.appendingPathComponent(Self.singleFileName)
         let index = directory.appendingPathComponent(Self.indexFileName)
         if manager.fileExists(atPath: single.path) {
@@ -132,7 +137,10 @@ public struct Checkpoint: Sendable {
 
     /// Tensor `name` as a ``WeightMatrix`` in its file's dtype, read in place from the mapping (see
     /// ``SafetensorsFile/matrix(_:)``), checked for NaN and ±Inf as ``tensor(_:)`` checks (in the
-    /// stored format, no conversion).
+    /// stored format, no conversion). A strict checkpoint defers that check (``deferredChecks``):
+    /// the matrix is returned unread, carrying a check the first product over it settles while
+    /// converting (docs/methods.md §0.7); with `allowNonFinite` the scan happens here, so the
+    /// findings are known at load.
     public func matrix(_ name: String) throws -> WeightMatrix {
         guard let i = location[name] else {
             throw ModelIOError.tensorNotFound(file: directory.path, tensor: name, available: location.count,
@@ -140,6 +148,7 @@ public struct Checkpoint: Sendable {
         }
         let matrix = try shards[i].matrix(name)
         guard scansMatrices else { return matrix }
+        if let deferredChecks { return deferredChecks.defer_(matrix, name: name, file: shards[i].url.path) }
         let bad = matrix.nonFiniteCount()
         if bad > 0 {
             guard allowsNonFinite else {

@@ -28,6 +28,8 @@ struct ForwardBenchmark: ParsableCommand {
     var python = ".venv-ref/bin/python"
     @Flag(help: "Also time the forward with Float32 copies of the weight matrices (the load before weights stayed in their dtype) and print how far its logits are from the stored-format ones.")
     var compareFloat32Copy = false
+    @Flag(help: "Also time the forward with --precision bf16 products and print how far its logits are from the exact ones (docs/methods.md §0.7).")
+    var compareBF16 = false
 
     func run() throws {
         Threading.setThreads(threads)
@@ -48,12 +50,28 @@ struct ForwardBenchmark: ParsableCommand {
                      median, times.min()!, repeats, achieved, flops / 1e9) + (clock == .cpu ? "; process CPU time" : ""))
         print(String(format: "sgemm peak %.1f GFLOP/s → the forward reaches %.0f%% of it", peak, 100 * achieved / peak))
         if compareFloat32Copy { try compareWithFloat32Copy(loaded, ids, median: median) }
+        if compareBF16 { try compareWithBF16(loaded, ids, median: median) }
         guard python != "none" else { return }
         guard let reference = try runReference() else { return }
         print(String(format: "pytorch    median %.4f s (min %.4f; torch %@, transformers %@, eager, %d threads)",
                      reference.median, reference.min, reference.torch, reference.transformers, threads))
         print(String(format: "ratio      glassbox / pytorch = %.2f (≤ 1.0 means Glassbox is not slower)",
                      median / reference.median))
+    }
+
+    /// Times the forward with bf16 products (`ProductPrecision.bf16`) and prints its median next to
+    /// the exact one and the largest logit difference relative to the largest |logit|.
+    private func compareWithBF16(_ model: TransformerModel, _ ids: [Int], median: Double) throws {
+        let times = try withProductPrecision(.bf16) {
+            try Timing.measure(warmup: warmup, repeats: repeats, clock: clock) { _ = try model.forward(ids) }
+        }
+        let exact = try model.forward(ids).logits!.storage
+        let bf16 = try withProductPrecision(.bf16) { try model.forward(ids).logits!.storage }
+        let scale = exact.map { abs($0) }.max() ?? 1
+        let errors = zip(exact, bf16).map { abs($0 - $1) / scale }
+        print(String(format: "bf16       median %.4f s (min %.4f) = %.2f× the exact forward; logits: max |Δ|/max|l| %.2e, mean %.2e",
+                     Timing.median(times), times.min()!, Timing.median(times) / median, errors.max() ?? 0,
+                     errors.reduce(0, +) / Float(max(errors.count, 1))))
     }
 
     /// Times the forward on Float32 copies of the weights and prints the largest logit difference

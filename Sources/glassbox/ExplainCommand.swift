@@ -26,6 +26,9 @@ struct ExplainCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
 
+    @Option(name: .long, help: PrecisionOption.help)
+    var precision: PrecisionOption = .exact
+
     @Option(help: ArgumentHelp(
         "The explanation method.",
         discussion: """
@@ -95,7 +98,7 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
-        let record = try explanation(loaded, memory: memory)
+        let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: memory) }
         let latents = method.givesLatentRelevance ? LatentPictures(heads: heads, neurons: neurons) : LatentPictures()
         try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top,
                                    latents: latents)

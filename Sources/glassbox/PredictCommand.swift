@@ -11,6 +11,9 @@ struct PredictCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
 
+    @Option(name: .long, help: PrecisionOption.help)
+    var precision: PrecisionOption = .exact
+
     @Option(name: .long, parsing: .unconditional, help: "How many predictions to show.")
     var topK = 10
 
@@ -42,7 +45,7 @@ struct PredictCommand: ParsableCommand {
     func run() throws {
         let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
-        let prediction = try predict(loaded, memory: memory)
+        let prediction = try withProductPrecision(precision.value) { try predict(loaded, memory: memory) }
         if json {
             try Console.json(prediction.object)
             return

@@ -63,6 +63,30 @@ final class PredictCommandTests: XCTestCase {
         XCTAssertTrue(refused.stderr.contains("--attention blocked"), refused.stderr)
     }
 
+    /// `--precision bf16` (methods §0.7) moves the golden logits by less than 2% of their scale but
+    /// does move them (bf16 operands), `exact` is the default, and an unknown precision is a usage
+    /// error.
+    func testPrecisionBF16StaysNearTheReferenceLogits() throws {
+        let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("gpt2-tiny/short.safetensors"))
+        let ids = golden.inputIDs.map(String.init).joined(separator: ",")
+        let reference = try golden.tensor("unembed.hook_out")
+        let lastRow = reference.row(reference.shape[0] - 1).storage.map(Double.init)
+        let scale = lastRow.map(abs).max()!
+        var error: [String: Double] = [:]
+        for precision in ["exact", "bf16"] {
+            let object = try json(try runGlassbox(["predict", "--model", tiny, "--ids", ids, "--logits", "--json",
+                                                   "--precision", precision]))
+            let logits = try XCTUnwrap(object["logits"] as? [Double])
+            XCTAssertEqual(logits.count, lastRow.count)
+            error[precision] = zip(logits, lastRow).map { abs($0 - $1) }.max()! / scale
+        }
+        XCTAssertLessThanOrEqual(error["exact"]!, 1e-5)
+        XCTAssertLessThanOrEqual(error["bf16"]!, 2e-2)
+        XCTAssertGreaterThan(error["bf16"]!, 1e-5, "bf16 products must round")
+        let refused = try runGlassbox(["predict", "--model", tiny, "--ids", "1,2", "--precision", "fp8"])
+        XCTAssertEqual(refused.status, 2)
+    }
+
     func testPredictTextTableAndMaskedLM() throws {
         let output = try runGlassbox(["predict", "--model", tiny, "--ids", "1,2,3", "--top-k", "3"])
         XCTAssertEqual(output.status, 0, output.stderr)

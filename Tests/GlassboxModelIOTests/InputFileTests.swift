@@ -93,9 +93,27 @@ final class InputFileTests: TemporaryFolderTestCase {
         XCTAssertEqual(mapped.shape, [2, 3])
         XCTAssertEqual(Array(mapped.row(0).storage), [1, -2.5, 0.15625])   // exact in bf16
         XCTAssertTrue(mapped[1, 1].isNaN)
-        XCTAssertThrowsError(try Checkpoint(directory: dir).matrix("w")) { error in
+        // Strict: the check is deferred (methods §0.7); a product over the whole matrix settles it,
+        // and verifying names the tensor with its count.
+        let strict = try Checkpoint(directory: dir)
+        let deferred = try strict.matrix("w")
+        XCTAssertEqual(strict.deferredChecks?.pendingCount, 1)
+        _ = matmul(Tensor(shape: [1, 3], storage: [1, 1, 1]), deferred, transposeB: true)
+        XCTAssertEqual(strict.deferredChecks?.pendingCount, 0)
+        XCTAssertThrowsError(try XCTUnwrap(strict.deferredChecks).verify()) { error in
             XCTAssertEqual(error as? ModelIOError, .nonFiniteValues(file: url.path, tensor: "w", count: 1, total: 6))
         }
+        // Without a product, verifying scans it.
+        let unread = try Checkpoint(directory: dir)
+        _ = try unread.matrix("w")
+        XCTAssertThrowsError(try XCTUnwrap(unread.deferredChecks).verify()) { error in
+            XCTAssertEqual(error as? ModelIOError, .nonFiniteValues(file: url.path, tensor: "w", count: 1, total: 6))
+        }
+        // Permissive: scanned at load, as before.
+        let lenient = try Checkpoint(directory: dir, allowNonFinite: true)
+        _ = try lenient.matrix("w")
+        XCTAssertNil(lenient.deferredChecks)
+        XCTAssertEqual(lenient.nonFiniteTensors.map(\.count), [1])
         // F32 data after a header padded to 8 bytes is read in place, aligned.
         let f32 = dir.appendingPathComponent("f32")
         try FileManager.default.createDirectory(at: f32, withIntermediateDirectories: true)

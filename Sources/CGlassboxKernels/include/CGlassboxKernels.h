@@ -84,7 +84,35 @@ typedef struct gb_kernels {
     /// Float32 → IEEE binary16 bits, round to nearest even; overflow gives ±inf, NaN a quiet NaN
     /// with the top payload bits (as the F16C instruction does).
     void (*_Nonnull f32_to_f16)(const float *_Nonnull source, uint16_t *_Nonnull destination, size_t n);
+    /// How many of the `n` 16-bit elements at `source` (little-endian, any alignment) have every
+    /// bit of `mask` set: with an exponent mask, the NaN and ±Inf count of f16 or bf16 data.
+    size_t (*_Nonnull count_mask16)(const void *_Nonnull source, size_t n, uint16_t mask);
+    /// The same for 32-bit elements (f32 data with mask 0x7F800000).
+    size_t (*_Nonnull count_mask32)(const void *_Nonnull source, size_t n, uint32_t mask);
 } gb_kernels;
+
+/// The instruction set a bf16 product kernel was compiled for.
+typedef enum gb_bf16_isa {
+    /// Scalar C, one Float32 running sum per output in k order (any CPU).
+    GB_BF16_ISA_PORTABLE = 0,
+    /// x86-64 with AVX512-BF16 (`vdpbf16ps`), AVX512F, VL and BW.
+    GB_BF16_ISA_AVX512 = 1,
+} gb_bf16_isa;
+
+/// `c[i·ldc + j] = Σ_p a[i·lda + p]·w[j·ldw + p] (+ beta·c[i·ldc + j])` for i < m, j < n: A [m, k]
+/// and W [n, k] as bfloat16 bits, products and sums in Float32 (`vdpbf16ps` adds pairs of products
+/// per lane, so the summation order differs between builds). `beta` is 0 or 1.
+typedef void (*gb_bf16_gemm_fn)(size_t m, size_t n, size_t k, const uint16_t *_Nonnull a, size_t lda,
+                                const uint16_t *_Nonnull w, size_t ldw, float *_Nonnull c, size_t ldc, float beta);
+
+/// The bf16 product kernel compiled for `isa`, or NULL when this CPU cannot run it.
+gb_bf16_gemm_fn _Nullable gb_bf16_gemm_for(gb_bf16_isa isa);
+
+/// The fastest bf16 product kernel this CPU runs; never NULL.
+gb_bf16_gemm_fn _Nonnull gb_bf16_gemm_best(void);
+
+/// Float32 → bfloat16 bits, round to nearest even; NaN stays a quiet NaN, overflow gives ±inf.
+void gb_f32_to_bf16(const float *_Nonnull source, uint16_t *_Nonnull destination, size_t n);
 
 /// The fastest table this CPU runs, detected on the first call (`__builtin_cpu_supports`) and
 /// remembered; never NULL.

@@ -41,22 +41,27 @@ public struct TransformerModel: Sendable {
     /// Whether `forward` stops with `ForwardError.nonFiniteActivation` when the residual stream or
     /// the output holds NaN or ±Inf (true unless loaded with `LoadOptions.allowNonFinite`).
     public var checksActivations: Bool
+    /// The NaN/±Inf checks the strict checkpoint deferred to the products (see `verifyWeights()`).
+    public let deferredChecks: DeferredWeightChecks?
 
     /// A model from an architecture and matching weights (not checked: `load(directory:)`
     /// checks every weight against the config; use this for hand-built test models).
     public init(architecture: Architecture, weights: TransformerWeights, directory: URL? = nil,
                 checkpointDTypes: [String] = ["F32"], nonFiniteWeights: [(tensor: String, count: Int)] = [],
-                checksActivations: Bool = true) {
+                checksActivations: Bool = true, deferredChecks: DeferredWeightChecks? = nil) {
         self.architecture = architecture
         self.weights = weights
         self.directory = directory
         self.checkpointDTypes = checkpointDTypes
         self.nonFiniteWeights = nonFiniteWeights
         self.checksActivations = checksActivations
+        self.deferredChecks = deferredChecks
     }
 
     /// Loads a Hugging Face model folder (config.json + safetensors), strictly: every weight is
     /// checked for NaN and ±Inf once (an error naming the tensor, unless `options.allowNonFinite`).
+    /// Weight matrices are checked by the first forward's products as they convert them (see
+    /// `verifyWeights()`), small tensors and permissive loads at load.
     public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws -> TransformerModel {
         let configURL = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else {
@@ -76,7 +81,7 @@ public struct TransformerModel: Sendable {
         let dtypes = Set(checkpoint.tensorNames.compactMap { checkpoint.entry($0)?.dtype.rawValue })
         return TransformerModel(architecture: architecture, weights: weights, directory: directory,
                                 checkpointDTypes: dtypes.sorted(), nonFiniteWeights: checkpoint.nonFiniteTensors,
-                                checksActivations: !options.allowNonFinite)
+                                checksActivations: !options.allowNonFinite, deferredChecks: checkpoint.deferredChecks)
     }
 
     /// Runs the model on one token sequence (see `forward(_:capture:interventions:logitRows:)`).
@@ -89,6 +94,14 @@ public struct TransformerModel: Sendable {
                         logitRows: LogitRows = .all, attention: AttentionPath = .automatic) throws -> ForwardResult {
         try forward(.tokens(ids, types: tokenTypes), capture: capture, interventions: interventions, logitRows: logitRows,
                     attention: attention)
+    }
+
+    /// Settles the weights' deferred NaN/±Inf checks (scanning the matrices no product has read
+    /// whole) and throws `ModelIOError.nonFiniteValues` for the first bad one; `forward` calls it
+    /// after running (docs/methods.md §0.7). Nothing to do for a model loaded with
+    /// `allowNonFinite`, without `scansWeights`, or built in memory.
+    public func verifyWeights() throws {
+        try deferredChecks?.verify()
     }
 
     /// Runs the model on one input.
@@ -109,8 +122,16 @@ public struct TransformerModel: Sendable {
     public func forward(_ input: ModelInput, capture: HookFilter = .none,
                         interventions: Interventions = Interventions(),
                         logitRows: LogitRows = .all, attention: AttentionPath = .automatic) throws -> ForwardResult {
-        try run(input, capture: capture, interventions: interventions, logitRows: logitRows, attention: attention,
-                check: checksActivations)
+        let result: ForwardResult
+        do {
+            result = try run(input, capture: capture, interventions: interventions, logitRows: logitRows,
+                             attention: attention, check: checksActivations)
+        } catch {
+            try verifyWeights()   // a NaN weight is named before the activation it spoilt
+            throw error
+        }
+        try verifyWeights()
+        return result
     }
 
     private func run(_ input: ModelInput, capture: HookFilter, interventions: Interventions, logitRows: LogitRows,

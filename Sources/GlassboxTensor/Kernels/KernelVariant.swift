@@ -98,6 +98,16 @@ struct KernelTable: @unchecked Sendable {
         table.pointee.f16_to_f32(source, destination, n)
     }
 
+    /// How many 16-bit elements (any alignment) have every bit of `mask` set.
+    func countMask16(_ source: UnsafeRawPointer, _ n: Int, mask: UInt16) -> Int {
+        table.pointee.count_mask16(source, n, mask)
+    }
+
+    /// How many 32-bit elements (any alignment) have every bit of `mask` set.
+    func countMask32(_ source: UnsafeRawPointer, _ n: Int, mask: UInt32) -> Int {
+        table.pointee.count_mask32(source, n, mask)
+    }
+
     /// Float32 → binary16 bits, round to nearest even.
     func f32ToF16(_ source: UnsafePointer<Float>, _ destination: UnsafeMutablePointer<UInt16>, _ n: Int) {
         table.pointee.f32_to_f16(source, destination, n)

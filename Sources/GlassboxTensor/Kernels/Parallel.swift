@@ -51,6 +51,7 @@ public enum Threading {
 /// Work is dealt out round-robin (worker `w` runs `w, w + workers, …`), which balances both uniform
 /// rows and triangular (causal) workloads. Runs serially on the calling thread when `count < 2` or
 /// only one thread is configured. `body` must only write disjoint memory (see `SendablePointer`).
+/// Workers see the caller's `ProductPrecision.current`.
 /// Do not call OpenBLAS from `body` while BLAS is multi-threaded: that oversubscribes the cores.
 public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     guard count > 0 else { return }
@@ -59,11 +60,15 @@ public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
         for i in 0..<count { body(i) }
         return
     }
+    // Workers are not tasks: the caller's product precision is handed to them explicitly.
+    let precision = ProductPrecision.current
     DispatchQueue.concurrentPerform(iterations: workers) { w in
-        var i = w
-        while i < count {
-            body(i)
-            i += workers
+        ProductPrecision.$current.withValue(precision) {
+            var i = w
+            while i < count {
+                body(i)
+                i += workers
+            }
         }
     }
 }

@@ -43,29 +43,14 @@ public enum WeightFormat: String, Sendable, Equatable, CaseIterable {
     }
 
     /// How many of the `count` elements at `source` are NaN or ±Inf (exponent bits all ones); one
-    /// branch-free pass the compiler vectorises.
+    /// branch-free pass of the C kernels (vectorised).
     public func nonFiniteCount(_ source: UnsafeRawPointer, count: Int) -> Int {
+        guard count > 0 else { return 0 }
+        let kernels = KernelTable.current
         switch self {
-        case .f32: return countExponentAllOnes(source, count, UInt32.self, mask: 0x7F80_0000)
-        case .f16: return countExponentAllOnes(source, count, UInt16.self, mask: 0x7C00)
-        case .bf16: return countExponentAllOnes(source, count, UInt16.self, mask: 0x7F80)
+        case .f32: return kernels.countMask32(source, count, mask: 0x7F80_0000)
+        case .f16: return kernels.countMask16(source, count, mask: 0x7C00)
+        case .bf16: return kernels.countMask16(source, count, mask: 0x7F80)
         }
-    }
-
-    private func countExponentAllOnes<T: FixedWidthInteger>(_ source: UnsafeRawPointer, _ count: Int,
-                                                            _: T.Type, mask: T) -> Int {
-        var total = 0, i = 0
-        let stride = MemoryLayout<T>.stride
-        while i < count {
-            let end = min(i + 4096, count)
-            var block: UInt32 = 0
-            for j in i..<end {
-                let bits = T(littleEndian: source.loadUnaligned(fromByteOffset: j * stride, as: T.self))
-                block &+= (bits & mask) == mask ? 1 : 0
-            }
-            total += Int(block)
-            i = end
-        }
-        return total
     }
 }

@@ -7,10 +7,11 @@
 ///   - bias: `[n]`, added to every row.
 /// - Returns: `[..., n]`.
 ///
-/// A matrix that is a whole f32 ``Tensor`` goes to `matmul(_:_:transposeB:bias:)` on it, unchanged.
+/// A matrix that is a whole f32 ``Tensor`` goes to `matmul(_:_:transposeB:bias:)` on it, unchanged
+/// (in the exact precision; see ``ProductPrecision``).
 /// Otherwise see ``gemm(m:n:k:a:lda:weight:transposeB:c:ldc:beta:)``.
 public func matmul(_ a: Tensor, _ w: WeightMatrix, transposeB: Bool = false, bias: Tensor? = nil) -> Tensor {
-    if case .tensor(let t) = w.storage, w.offset == 0, w.rowStride == w.columnCount {
+    if case .tensor(let t) = w.storage, w.offset == 0, w.rowStride == w.columnCount, ProductPrecision.current == .exact {
         return matmul(a, t, transposeB: transposeB, bias: bias)
     }
     precondition(a.rank >= 1, "matmul: a must have rank ≥ 1, got \(a.shape)")
@@ -51,14 +52,22 @@ public let weightPanelElements = 1 << 22
 /// (rows of `W [n, k]`, or columns of `W [k, n]`), converted in parallel, then one sgemm writes
 /// those columns of `C`. Every dot product still runs over all of `k` inside one sgemm call, in
 /// the order sgemm gives it, so splitting the output columns leaves the sums as they were.
-/// `panelElements` bounds the scratch panel (tests make it small to force many panels).
+/// `panelElements` bounds the scratch panel (tests make it small to force many panels). Under
+/// `ProductPrecision.bf16` the product rounds both operands to bf16 instead (`bf16WeightGemm`).
 public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weight w: WeightMatrix,
                  transposeB: Bool, c: UnsafeMutablePointer<Float>, ldc: Int, beta: Float = 0,
                  panelElements: Int = weightPanelElements) {
     precondition((transposeB ? [n, k] : [k, n]) == w.shape,
                  "gemm: W \(w.shape) is not \(transposeB ? [n, k] : [k, n])")
     guard m > 0, n > 0 else { return }
+    if ProductPrecision.current == .bf16, k > 0 {
+        bf16WeightGemm(m: m, n: n, k: k, a: a, lda: lda, weight: w, transposeB: transposeB, c: c, ldc: ldc,
+                       beta: beta, panelElements: panelElements)
+        return
+    }
     if w.isAlignedFloat32 {
+        // sgemm reads f32 in place: a pending check is one pass just before it (docs/methods.md §0.7).
+        if w.settlesPendingCheck, let check = w.check { check.settle(w.nonFiniteCount()) }
         w.withBase { base in
             gemm(m: m, n: n, k: k, a: a, lda: lda, b: base.assumingMemoryBound(to: Float.self), ldb: w.rowStride,
                  transposeB: transposeB, c: c, ldc: ldc, beta: beta)
@@ -70,26 +79,40 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, weig
              c: c, ldc: ldc, beta: beta)
         return
     }
+    forEachPanel(of: w, n: n, k: k, transposeB: transposeB, panelElements: panelElements) { j0, nb, panel in
+        gemm(m: m, n: nb, k: k, a: a, lda: lda, b: panel, ldb: transposeB ? k : nb, transposeB: transposeB,
+             c: c + j0, ldc: ldc, beta: beta)
+    }
+}
+
+/// Converts `W` to Float32 one panel of output columns at a time into one reused scratch buffer
+/// (at most `panelElements` floats, converted on all worker threads) and calls `body(j0, nb,
+/// panel)` for each: the panel holds rows `j0..<j0+nb` of `W [n, k]` as `[nb, k]` when
+/// `transposeB`, else columns `j0..<j0+nb` of `W [k, n]` as `[k, nb]`. The first pass over a whole
+/// matrix with a pending NaN/±Inf check counts while converting and settles it.
+func forEachPanel(of w: WeightMatrix, n: Int, k: Int, transposeB: Bool, panelElements: Int,
+                  _ body: (_ j0: Int, _ nb: Int, _ panel: UnsafeMutablePointer<Float>) -> Void) {
     var width = min(n, max(1, panelElements / k))
     if width >= 16 && width < n { width -= width % 16 }
     let scratch = UnsafeMutablePointer<Float>.allocate(capacity: width * k)
     defer { scratch.deallocate() }
     let panel = SendablePointer(scratch)
+    let tally: NonFiniteTally? = w.settlesPendingCheck ? NonFiniteTally() : nil
+    defer { if let tally, let check = w.check { check.settle(tally.value) } }
     for j0 in stride(from: 0, to: n, by: width) {
         let cols = j0..<min(n, j0 + width), nb = cols.count
         if transposeB {
             // Rows j0..<j1 of W [n, k] → scratch [nb, k].
             parallelChunks(nb, grain: max(1, 32_768 / k)) { rows in
                 w.convert(rows: (j0 + rows.lowerBound)..<(j0 + rows.upperBound), columns: 0..<k,
-                          into: panel.base + rows.lowerBound * k, ld: k)
+                          into: panel.base + rows.lowerBound * k, ld: k, tally: tally)
             }
         } else {
             // Columns j0..<j1 of W [k, n] → scratch [k, nb].
             parallelChunks(k, grain: max(1, 32_768 / nb)) { rows in
-                w.convert(rows: rows, columns: cols, into: panel.base + rows.lowerBound * nb, ld: nb)
+                w.convert(rows: rows, columns: cols, into: panel.base + rows.lowerBound * nb, ld: nb, tally: tally)
             }
         }
-        gemm(m: m, n: nb, k: k, a: a, lda: lda, b: scratch, ldb: transposeB ? k : nb, transposeB: transposeB,
-             c: c + j0, ldc: ldc, beta: beta)
+        body(j0, nb, scratch)
     }
 }

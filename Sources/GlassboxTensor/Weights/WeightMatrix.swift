@@ -24,6 +24,8 @@ public struct WeightMatrix: Sendable {
     let offset: Int
     /// Elements between the starts of consecutive rows (`≥ columnCount`).
     let rowStride: Int
+    /// The deferred NaN/±Inf check of the stored matrix, shared by its views (nil: none pending).
+    public private(set) var check: WeightCheck?
 
     /// Where the elements live.
     enum Storage: @unchecked Sendable {
@@ -63,6 +65,21 @@ public struct WeightMatrix: Sendable {
     private init(_ parent: WeightMatrix, rows: Int, columns: Int, offset: Int) {
         (rowCount, columnCount, format, storage) = (rows, columns, parent.format, parent.storage)
         (self.offset, rowStride) = (offset, parent.rowStride)
+        check = parent.check
+    }
+
+    /// The same matrix carrying `check`, which the first product over the whole of it settles.
+    public func deferringCheck(_ check: WeightCheck) -> WeightMatrix {
+        var copy = self
+        copy.check = check
+        return copy
+    }
+
+    /// Whether this is the whole stored matrix with its check still pending: a conversion of all
+    /// of it can settle the check.
+    var settlesPendingCheck: Bool {
+        guard let check, offset == 0, rowStride == columnCount else { return false }
+        return check.isPending
     }
 
     /// `[rows, cols]`.
@@ -108,14 +125,19 @@ public struct WeightMatrix: Sendable {
     }
 
     /// Converts columns `columns` of rows `rows` to Float32 into `destination`, row after row,
-    /// rows `ld` floats apart.
-    func convert(rows: Range<Int>, columns: Range<Int>, into destination: UnsafeMutablePointer<Float>, ld: Int) {
+    /// rows `ld` floats apart. With a `tally`, each row's non-finite elements are counted right
+    /// after it is converted (its bits still in cache) and added to it.
+    func convert(rows: Range<Int>, columns: Range<Int>, into destination: UnsafeMutablePointer<Float>, ld: Int,
+                 tally: NonFiniteTally? = nil) {
         let size = format.bytesPerElement
         withBase { base in
+            var bad = 0
             for (i, r) in rows.enumerated() {
-                format.convert(base + (r * rowStride + columns.lowerBound) * size, count: columns.count,
-                               into: destination + i * ld)
+                let source = base + (r * rowStride + columns.lowerBound) * size
+                format.convert(source, count: columns.count, into: destination + i * ld)
+                if tally != nil { bad += format.nonFiniteCount(source, count: columns.count) }
             }
+            tally?.add(bad)
         }
     }
 
