@@ -69,7 +69,7 @@ extension ExplainCommand: BatchableCommand {
     }
 
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
-        let record = try explanation(loaded)
+        let record = try withProductPrecision(precision.value) { try explanation(loaded) }
         return BatchResult(json: try JSONOutput.data(record)) { try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top) }
     }
 }
@@ -80,7 +80,7 @@ extension PredictCommand: BatchableCommand {
     }
 
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
-        BatchResult(json: try Self.data(try predict(loaded).object)) { nil }
+        BatchResult(json: try Self.data(try withProductPrecision(precision.value) { try predict(loaded) }.object)) { nil }
     }
 }
 

@@ -183,6 +183,22 @@ final class BatchCommandTests: XCTestCase {
         XCTAssertEqual((records[8]["target"] as? [String: Any])?["id"] as? Int, 12)
     }
 
+    func testPrecisionReachesEveryLine() throws {
+        let inputs = try writeInputs("in.jsonl", count: 2)
+        let exact = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", path("exact.jsonl"), "--command", "predict", "--logits"])
+        let bf16 = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", path("bf16.jsonl"), "--command", "predict", "--logits",
+                                    "--precision", "bf16"])
+        XCTAssertEqual(exact.status, 0, exact.stderr)
+        XCTAssertEqual(bf16.status, 0, bf16.stderr)
+        for (a, b) in zip(try lines(path("exact.jsonl")), try lines(path("bf16.jsonl"))) {
+            let x = try XCTUnwrap(try object(a)["logits"] as? [Double]), y = try XCTUnwrap(try object(b)["logits"] as? [Double])
+            let scale = x.map(abs).max()!
+            let difference = zip(x, y).map { abs($0 - $1) }.max()!
+            XCTAssertGreaterThan(difference, 1e-5 * scale, "--precision bf16 did not reach the line")
+            XCTAssertLessThan(difference, 2e-2 * scale)
+        }
+    }
+
     func testEveryCommandRunsPerLine() throws {
         let inputs = try writeInputs("in.jsonl", count: 2)
         for command in ["predict", "lens", "evaluate"] {
