@@ -73,7 +73,7 @@ struct BatchBenchmark: ParsableCommand {
                         let status = (try? Self.run(executable, ["explain"] + modelArguments
                                                     + ["--threads", "\(threadsEach)", texts[i], "--method", method, "--json",
                                                        "--out", folder.appendingPathComponent("\(i).png").path], stdout: out)) ?? -1
-                        if status != 0 { _ = failures.take(below: Int.max) }
+                        if status != 0 { failures.increment() }
                     }
                 }
             }
@@ -116,11 +116,12 @@ struct BatchBenchmark: ParsableCommand {
         return process.terminationStatus
     }
 
-    /// A shared counter handing out indexes.
+    /// A shared counter: hands out indexes, or counts.
     private final class Counter: @unchecked Sendable {
         private let lock = NSLock()
         private var next = 0
         var value: Int { lock.withLock { next } }
+        func increment() { lock.withLock { next += 1 } }
         func take(below limit: Int) -> Int? {
             lock.withLock {
                 guard next < limit else { return nil }

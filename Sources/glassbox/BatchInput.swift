@@ -21,6 +21,8 @@ struct BatchInput {
     let index: Int
     /// The `"id"` value as JSON text (a string or a number), written back unchanged.
     let idJSON: String
+    /// The `"id"` as plain text (a string's characters, a number's digits), for file names.
+    let idText: String
     let source: Source
     /// `"target"`: a string (token text or label) or an integer (id or class index).
     let target: Any?
@@ -96,17 +98,18 @@ struct BatchInput {
                 throw fail("\"\(key)\" must be a string, a number, a boolean or an array of them")
             }
         }
-        return BatchInput(index: index, idJSON: idJSON, source: source, target: target, arguments: arguments)
+        let idText = (object["id"] as? String) ?? (object["id"] as? NSNumber)?.stringValue ?? idJSON
+        return BatchInput(index: index, idJSON: idJSON, idText: idText, source: source, target: target, arguments: arguments)
     }
 
     /// `"id"` as JSON text: a string or a finite number; required.
     private static func idJSON(_ value: Any?, line: Int) throws -> String {
         guard let value, !(value is NSNull) else { throw BatchLineError(idJSON: nil, message: "no \"id\"") }
         let valid = value is String || ((value as? NSNumber).map { !isBool($0) && $0.doubleValue.isFinite } ?? false)
-        guard valid, let data = try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]) else {
+        guard valid, let text = JSONText.fragment(value) else {
             throw BatchLineError(idJSON: nil, message: "\"id\" must be a string or a number")
         }
-        return String(decoding: data, as: UTF8.self)
+        return text
     }
 
     /// `maxTokens` → `max-tokens`, `top_k` → `top-k`; kebab-case keys stay as they are.

@@ -111,11 +111,9 @@ struct BatchRecordHeader {
     /// Nil when `bytes` is not a JSON object with an integer `"index"` (a cut-short line).
     init?(_ bytes: [UInt8]) {
         guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any],
-              let index = object["index"] as? Int, let id = object["id"],
-              let idData = try? JSONSerialization.data(withJSONObject: id, options: [.fragmentsAllowed, .withoutEscapingSlashes])
+              let index = object["index"] as? Int, let id = object["id"], let idJSON = JSONText.fragment(id)
         else { return nil }
-        self.index = index
-        self.idJSON = String(decoding: idData, as: UTF8.self)
+        (self.index, self.idJSON) = (index, idJSON)
     }
 }
 

@@ -39,9 +39,7 @@ struct BatchPlan {
 
     /// The `"id"` of an input line as JSON text, if it parses.
     static func idJSON(_ bytes: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let id = object["id"],
-              let data = try? JSONSerialization.data(withJSONObject: id, options: [.fragmentsAllowed, .withoutEscapingSlashes])
-        else { return nil }
-        return String(decoding: data, as: UTF8.self)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let id = object["id"] else { return nil }
+        return JSONText.fragment(id)
     }
 }

@@ -83,8 +83,7 @@ final class BatchRunner: @unchecked Sendable {
     /// others as `-`, at most 80; all or nothing); its path, or nil when the command draws none.
     private func draw(_ result: BatchResult, input: BatchInput, into folder: URL) throws -> String? {
         guard let figure = try result.figure() else { return nil }
-        let id = (try? JSONSerialization.jsonObject(with: Data(input.idJSON.utf8), options: .fragmentsAllowed)).map { "\($0)" } ?? input.idJSON
-        let safe = String(id.prefix(80).map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        let safe = String(input.idText.prefix(80).map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
         let url = folder.appendingPathComponent("\(input.index)-\(safe).png")
         let output = OutputTransaction()
         try output.render(figure, to: url)
@@ -96,8 +95,8 @@ final class BatchRunner: @unchecked Sendable {
     /// record without its opening brace, on one line.
     static func record(index: Int, idJSON: String, picture: String? = nil, json: Data) -> Data {
         var line = Data("{\"id\":\(idJSON),\"index\":\(index)".utf8)
-        if let picture, let text = try? JSONSerialization.data(withJSONObject: picture, options: [.fragmentsAllowed, .withoutEscapingSlashes]) {
-            line.append(contentsOf: Data(",\"picture\":".utf8) + text)
+        if let picture, let text = JSONText.fragment(picture) {
+            line.append(contentsOf: Data(",\"picture\":\(text)".utf8))
         }
         let body = JSONText.compact(json)
         let rest = body.dropFirst()                                    // after "{"
@@ -108,8 +107,7 @@ final class BatchRunner: @unchecked Sendable {
 
     /// `{"id":…,"index":…,"error":"…"}`.
     static func failure(index: Int, idJSON: String?, message: String) -> Output {
-        let text = (try? JSONSerialization.data(withJSONObject: message, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
-            .map { String(decoding: $0, as: UTF8.self) } ?? "\"error\""
+        let text = JSONText.fragment(message) ?? "\"error\""
         return Output(data: Data("{\"id\":\(idJSON ?? "null"),\"index\":\(index),\"error\":\(text)}".utf8), failed: true)
     }
 
@@ -137,6 +135,13 @@ final class BatchRunner: @unchecked Sendable {
 
 /// JSON text helpers.
 enum JSONText {
+    /// One JSON value (a string, a number, an object…) as compact JSON text, slashes unescaped;
+    /// nil when it cannot be written.
+    static func fragment(_ value: Any) -> String? {
+        (try? JSONSerialization.data(withJSONObject: value, options: [.fragmentsAllowed, .withoutEscapingSlashes]))
+            .map { String(decoding: $0, as: UTF8.self) }
+    }
+
     /// `json` without the whitespace outside strings (pretty-printed JSON on one line; numbers
     /// and strings keep their exact text).
     static func compact(_ json: Data) -> Data {
