@@ -33,10 +33,27 @@ public enum Relevance {
         let checkpointing = options.checkpointing.isOn(length: inputLength(input, arch))
         let forward = try model.forward(input, capture: checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture,
                                         logitRows: .positions([position]), attention: options.attention)
+        return try sweep(model, input, forward: forward, target: target, position: position, table: table,
+                         options: options, checkpointing: checkpointing ? capture : nil)
+    }
+
+    /// The reverse sweep of one target over a finished forward pass (docs/methods.md §2.3): from
+    /// the seed at logit row 0 of `forward` at `position` down to the embeddings of `input`.
+    /// `Relevance.explain` runs it once; sequence attribution (docs/methods.md §16) runs it once per
+    /// generated token on `ForwardResult.prefix` of one shared causal pass.
+    ///
+    /// - Parameters:
+    ///   - forward: a pass over `input` (`n` positions) that captured `ReverseSweep.capture` (or,
+    ///     with `checkpointing`, its checkpoint capture), logits `[1, V]` at `position`.
+    ///   - checkpointing: the full capture, when `forward` kept only the layer inputs.
+    static func sweep(_ model: TransformerModel, _ input: ModelInput, forward: ForwardResult, target: RelevanceTarget,
+                      position: Int, table: RuleTable, options: RelevanceOptions,
+                      checkpointing: HookFilter?) throws -> RelevanceResult {
+        let arch = model.architecture
         let n = forward.hidden.shape[0]
         var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: n)
         sweep.rowBlock = ReverseSweep.rowBlock(options.attention, length: n)
-        if checkpointing { sweep.recompute = (capture, options.attention) }
+        if let checkpointing { sweep.recompute = (checkpointing, options.attention) }
         if let progress = options.progress {
             progress(1, arch.layers + 1)
             sweep.layerDone = { done in progress(1 + done, arch.layers + 1) }
