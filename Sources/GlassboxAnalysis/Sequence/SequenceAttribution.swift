@@ -30,7 +30,10 @@ public struct SequenceOptions: Sendable {
     public var contrast: Int?
     /// The relevance methods' attention path and checkpointing (`method` is taken from `method`).
     public var relevance: RelevanceOptions
-    /// AtMan's factor, κ, score and engine (its target is the generated tokens).
+    /// AtMan's factor, κ, score and engine (its target is the generated tokens). The default
+    /// shift here is `.visibleKeyMinimum`: the official `.rowMinimum` subtracts the minimum of the
+    /// whole raw row, future keys included, so a row of the full sequence would not equal AtMan
+    /// on the target's prefix (docs/methods.md §16).
     public var atman: AtMan.Options
     /// Rollout's options; `discardRatio` must be 0 (its cut depends on the sequence length, so a
     /// row of the full sequence's rollout would not be the prefix's).
@@ -38,9 +41,16 @@ public struct SequenceOptions: Sendable {
     /// Called with `(completed, total)` targets (relevance, rollout) or passes (AtMan).
     public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)?
 
+    /// AtMan's defaults with the visible-key shift (see `atman`).
+    public static var atmanDefaults: AtMan.Options {
+        var options = AtMan.Options()
+        options.shift = .visibleKeyMinimum
+        return options
+    }
+
     /// Options from their fields, as listed above.
     public init(method: SequenceMethod = .relevance(.attnLRP), contrast: Int? = nil,
-                relevance: RelevanceOptions = RelevanceOptions(), atman: AtMan.Options = AtMan.Options(),
+                relevance: RelevanceOptions = RelevanceOptions(), atman: AtMan.Options = SequenceOptions.atmanDefaults,
                 rollout: RolloutOptions = RolloutOptions()) {
         (self.method, self.contrast, self.relevance, self.atman, self.rollout) = (method, contrast, relevance, atman, rollout)
     }

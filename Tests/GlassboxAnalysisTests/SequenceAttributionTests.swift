@@ -1,0 +1,126 @@
+import Foundation
+import GlassboxAnalysis
+import GlassboxRuntime
+import GlassboxTestSupport
+import XCTest
+
+/// Sequence attribution (docs/methods.md §16) against single-step explanations: every row of the
+/// targets × sources matrix equals the single-step explanation of the same prefix and target to
+/// 1e-6 of the row's largest |score| (plus 1e-7 absolute; AtMan: plus 2e-6 of the base cross-entropy), for every method on GPT-2, a
+/// grouped-query Llama, a sliding-window Mistral and Gemma 2 (soft-capping). The sequences are the
+/// prompt and greedy continuation of Tests/Fixtures/generation (`transformers`' `generate`).
+final class SequenceAttributionTests: XCTestCase {
+    static let families = ["gpt2-tiny", "llama-gqa", "mistral-swa", "gemma2-softcap"]
+    /// Relative tolerance of a row against its single-step explanation (of the row's max |score|).
+    static let relative: Float = 1e-6
+
+    /// The prompt and (at most `maxTargets` tokens of) the greedy continuation of a fixture.
+    static func sequence(_ name: String, maxTargets: Int = 4) throws -> (ids: [Int], prompt: Int) {
+        let data = try Data(contentsOf: GenerationTests.folder.appendingPathComponent("\(name).json"))
+        let reference = try JSONDecoder().decode(GenerationTests.Reference.self, from: data)
+        XCTAssertFalse(reference.output_ids.isEmpty, name)
+        return (reference.prompt_ids + reference.output_ids.prefix(maxTargets), reference.prompt_ids.count)
+    }
+
+    func assertRow(_ row: [Float?], equals single: [Float], position: Int, _ message: String, floor: Float = 1e-7,
+                   file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(single.count, position, "\(message): the single-step explanation covers positions 0..<\(position)", file: file, line: line)
+        XCTAssertTrue(row[position...].allSatisfy { $0 == nil }, "\(message): sources at or after the target must be nil", file: file, line: line)
+        let defined = row[0..<position].compactMap { $0 }
+        XCTAssertEqual(defined.count, position, "\(message): every earlier source has a score", file: file, line: line)
+        let scale = single.map(abs).max() ?? 0
+        XCTAssertGreaterThan(scale, 0, "\(message): an all-zero row would prove nothing", file: file, line: line)
+        var worst: (diff: Float, index: Int) = (0, -1)
+        for (j, (a, b)) in zip(defined, single).enumerated() where abs(a - b) > worst.diff { worst = (abs(a - b), j) }
+        XCTAssertLessThanOrEqual(worst.diff, Self.relative * scale + floor,
+                                 "\(message): max |diff| \(worst.diff) at source \(worst.index) (row max \(scale)); sequence \(worst.index >= 0 ? defined[worst.index] : 0) vs single \(worst.index >= 0 ? single[worst.index] : 0)",
+                                 file: file, line: line)
+    }
+
+    func testRelevanceRowsEqualSingleStep() throws {
+        for name in Self.families {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let (ids, prompt) = try Self.sequence(name)
+            for method in RelevanceMethod.allCases {
+                for contrast in [nil, 7] as [Int?] {
+                    let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt,
+                                                            options: SequenceOptions(method: .relevance(method), contrast: contrast))
+                    XCTAssertEqual(s.steps.map(\.id), Array(ids[prompt...]), name)
+                    XCTAssertEqual(s.matrix.count, ids.count - prompt)
+                    for (i, step) in s.steps.enumerated() {
+                        let prefix = Array(ids[0..<step.position]), row = step.position - 1
+                        let target: RelevanceTarget = contrast.map { .contrast(step.id, minus: $0, position: row) } ?? .token(step.id, position: row)
+                        let single = try Relevance.explain(model, .tokens(prefix, types: nil), target: target,
+                                                           options: RelevanceOptions(method: method))
+                        assertRow(s.matrix[i], equals: single.tokens, position: step.position, "\(name) \(method) contrast \(contrast.map(String.init) ?? "-") target \(i)")
+                        XCTAssertEqual(step.prob, single.target.probability!, accuracy: 1e-5, "\(name) step \(i) prob")
+                        if let contrast { XCTAssertEqual(step.contrastDifference!, single.target.value, accuracy: 1e-4 * max(1, abs(single.target.value))) }
+                    }
+                }
+            }
+        }
+    }
+
+    func testAtManRowsEqualSingleStep() throws {
+        for name in Self.families {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let (ids, prompt) = try Self.sequence(name, maxTargets: 3)
+            let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: SequenceOptions(method: .atman))
+            for (i, step) in s.steps.enumerated() {
+                let single = try AtMan.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
+                                               target: .token(id: step.id, position: step.position - 1),
+                                               options: SequenceOptions.atmanDefaults)
+                // A score is CE_perturbed − CE_base, two float32 cross-entropies of a few nats: the
+                // floor is their rounding, 2e-6 of the base CE (≈ 2 ulp), not of the row's maximum.
+                assertRow(s.matrix[i], equals: single.scores.scores, position: step.position, "\(name) atman target \(i)",
+                          floor: 2e-6 * single.baseline[0])
+            }
+        }
+    }
+
+    func testRolloutRowsEqualSingleStep() throws {
+        for name in Self.families {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let (ids, prompt) = try Self.sequence(name)
+            let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: SequenceOptions(method: .rollout))
+            for (i, step) in s.steps.enumerated() {
+                let single = try AttentionRollout.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
+                                                          position: step.position - 1)
+                assertRow(s.matrix[i], equals: single.scores, position: step.position, "\(name) rollout target \(i)")
+            }
+        }
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        XCTAssertThrowsError(try SequenceAttribution.explain(model, ids: [1, 2, 3], promptLength: 1,
+                                                             options: SequenceOptions(method: .rollout, rollout: RolloutOptions(discardRatio: 0.5))))
+    }
+
+    func testStepScoresAndGrouping() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        let (ids, prompt) = try Self.sequence("gpt2-tiny")
+        let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: SequenceOptions(method: .relevance(.gradientTimesInput)))
+        for step in s.steps {
+            let logits = try model.forward(Array(ids[0..<step.position])).logits!.row(step.position - 1).storage
+            let m = logits.max()!, z = logits.reduce(0.0) { $0 + exp(Double($1 - m)) }
+            let p = logits.map { exp(Double($0 - m)) / z }
+            XCTAssertEqual(Double(step.prob), p[step.id], accuracy: 1e-5)
+            XCTAssertEqual(Double(step.entropy), p.reduce(0.0) { $1 > 0 ? $0 - $1 * log($1) : $0 }, accuracy: 1e-4)
+        }
+        // Two source groups (prompt, continuation) and all targets as one row.
+        let g = s.grouped(sources: [Array(0..<prompt), Array(prompt..<ids.count)], targets: [Array(s.steps.indices)])
+        let promptSum = s.matrix.reduce(0.0) { acc, row in acc + row[0..<prompt].reduce(0.0) { $0 + Double($1!) } }
+        XCTAssertEqual(g.matrix[0][0]!, promptSum, accuracy: 1e-9)
+        XCTAssertEqual(g.prob[0], s.steps.reduce(1.0) { $0 * Double($1.prob) }, accuracy: 1e-12)
+        let last = s.grouped(sources: [[ids.count - 1]], targets: [Array(s.steps.indices)])
+        XCTAssertNil(last.matrix[0][0], "the last token is no source of any target")
+    }
+
+    func testRefusesNonCausalModelsAndBadPrompts() throws {
+        let gpt2 = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        XCTAssertThrowsError(try SequenceAttribution.explain(gpt2, ids: [1, 2], promptLength: 2))
+        XCTAssertThrowsError(try SequenceAttribution.explain(gpt2, ids: [1, 2], promptLength: 0))
+        XCTAssertThrowsError(try SequenceAttribution.explain(gpt2, ids: [1, 2], promptLength: 1,
+                                                             options: SequenceOptions(contrast: gpt2.architecture.vocabSize)))
+        let bert = try TransformerModel.load(directory: Fixtures.model("bert-tiny-mlm"))
+        XCTAssertThrowsError(try SequenceAttribution.explain(bert, ids: [1, 2, 3], promptLength: 1))
+    }
+}
