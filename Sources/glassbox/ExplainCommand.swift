@@ -44,6 +44,13 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The position whose prediction is explained (default: last token; [CLS] or the first mask for encoders).")
     var position: Int?
     @Flag(help: "Aggregate scores per word (sum), using the tokenizer's offsets.") var words = false
+    @Option(parsing: .unconditional, help: "Generate this many tokens greedily (KV cache), then explain every one of them.")
+    var generate: Int?
+    @Option(help: "Explain this continuation of the prompt by forced decoding (tokenized together with the prompt).")
+    var continuation: String?
+    @Flag(help: "With --generate or --continuation: aggregate both axes per sentence (sum).") var sentences = false
+    @Option(help: ArgumentHelp("With --generate or --continuation: target rows that also get a token strip picture.", valueName: "0,2,5"))
+    var targets: String?
 
     @Option(parsing: .unconditional,
             help: "Rollout, flow and chefer: first layer multiplied in (default 0; chefer on text encoders: the last layer, as the reference).")
@@ -92,10 +99,13 @@ struct ExplainCommand: ParsableCommand {
         if let startLayer, startLayer < 0 { throw ValidationError("--start-layer must not be negative, got \(startLayer)") }
         if let factor, !(0...1).contains(factor) { throw ValidationError("--factor must be in [0, 1], got \(factor)") }
         if let kappa, !(-1...1).contains(kappa) { throw ValidationError("--kappa must be in [-1, 1], got \(kappa)") }
+        if let problem = sequenceUsageProblem { throw ValidationError(problem.errorDescription ?? "\(problem)") }
+        if explainsSequence { return }
         if let usageProblem { throw ValidationError(usageProblem.errorDescription ?? "\(usageProblem)") }
     }
 
     func run() throws {
+        if explainsSequence { return try runSequence() }
         let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
         let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: memory) }
@@ -110,6 +120,7 @@ struct ExplainCommand: ParsableCommand {
     func explanation(_ loaded: LoadedModel, memory: MemoryGate? = nil) throws -> ExplanationRecord {
         let model = loaded.model
         let arch = model.architecture
+        if explainsSequence { throw UsageMistake("--generate and --continuation write a sequence result; run them with explain, not batch") }
         try checkUsage(arch)
         let prepared = try PreparedInput.prepare(loaded, input: input)
         try memory?.check(model, prepared, profile: method == .atman ? .concurrentForwards(Threading.threads) : .cachedForward,

@@ -27,7 +27,10 @@ struct RenderCommand: ParsableCommand {
             throw FileProblem(path: result, reason: "\(article) \(command) result has no picture; \(reads)")
         }
         let figure: any Figure
-        if command == "explain" {
+        if command == "explain", object["matrix"] != nil, object["generated"] != nil {
+            return try SequenceRendering.redraw(data, path: result, out: out, scoreLimit: colorScale.scoreLimit,
+                                                defaultName: url.deletingPathExtension().lastPathComponent)
+        } else if command == "explain" {
             let record: ExplanationRecord
             do { record = try JSONDecoder().decode(ExplanationRecord.self, from: data) } catch {
                 throw FileProblem(path: result, reason: "not a readable explain result (\(UserMessage.line(for: error)))")

@@ -1,0 +1,120 @@
+import Foundation
+import Glassbox
+
+/// The token sequence `explain --generate` / `--continuation` explains: the prompt's tokens and
+/// the targets after them, with each token's text and byte span in the whole text.
+struct SequenceInput {
+    /// `[n]` all ids: the prompt, then the targets.
+    let ids: [Int]
+    /// How many of them are the prompt.
+    let promptLength: Int
+    /// `[n]` display text per token.
+    let texts: [String]
+    /// The whole text (prompt + continuation) and its encoding, for word and sentence groups;
+    /// nil for `--ids` input.
+    let text: String?
+    let encoding: Encoding?
+    /// How the prompt/continuation boundary was tokenized (provenance, `--continuation` only).
+    let boundary: String?
+    /// A note for stderr when a token spans the boundary.
+    let boundaryNote: String?
+
+    /// What the rows and columns are.
+    enum Unit: String { case token, word, sentence }
+
+    /// The sequence of `command`: greedy generation with the KV cache (`--generate N`, stopping at
+    /// the checkpoint's end-of-sequence ids), or the prompt and continuation tokenized together
+    /// (`--continuation`).
+    ///
+    /// The continuation is tokenized with the prompt as one text, so the model sees the tokens a
+    /// tokenizer gives the whole text (merges across the boundary included, as `generate` would
+    /// have produced them); the targets are the tokens from the first one that reaches past the
+    /// prompt's last byte. A token that spans the boundary (starts inside the prompt) is a target,
+    /// and a note says so.
+    static func prepare(_ command: ExplainCommand, _ loaded: LoadedModel) throws -> SequenceInput {
+        let prepared = try PreparedInput.prepare(loaded, input: command.input)
+        if let count = command.generate {
+            let options = GenerationOptions(maxTokens: count, stopIDs: GenerateCommand.endOfSequenceIDs(loaded.directory.url))
+            let generated = try Generation.run(model: loaded.model, prompt: prepared.ids, options: options).tokens.map(\.id)
+            let tokenizer = try? loaded.tokenizer.get()
+            let pieces = generated.map { tokenizer?.decode([$0], skipSpecialTokens: false) ?? loaded.text($0) }
+            var encoding: Encoding?, text: String?
+            if let prompt = prepared.prompt, var joined = prepared.encoding {
+                // The generated pieces appended to the prompt text, each covering its own bytes.
+                var offset = prompt.utf8.count
+                for (id, piece) in zip(generated, pieces) {
+                    let length = piece.utf8.count
+                    joined.ids.append(id)
+                    joined.tokens.append(piece)
+                    joined.offsets.append(TokenSpan(start: offset, end: offset + length))
+                    joined.wordIDs.append(nil)
+                    joined.typeIDs.append(0)
+                    joined.specialTokensMask.append(false)
+                    joined.sequenceIDs.append(0)
+                    offset += length
+                }
+                (encoding, text) = (joined, prompt + pieces.joined())
+            }
+            return SequenceInput(ids: prepared.ids + generated, promptLength: prepared.ids.count, texts: prepared.texts + pieces,
+                                 text: text, encoding: encoding, boundary: nil, boundaryNote: nil)
+        }
+        guard let prompt = prepared.prompt, let continuation = command.continuation else { throw SequenceUsage.continuationNeedsPrompt }
+        let whole = prompt + continuation
+        let encoding = try loaded.tokenizer.get().encode(whole)
+        let promptBytes = prompt.utf8.count
+        guard let first = encoding.offsets.firstIndex(where: { !$0.isEmpty && $0.end > promptBytes }) else {
+            throw SequenceProblem.noContinuationTokens(continuation)
+        }
+        guard first >= 1 else { throw SequenceProblem.noPromptTokens }
+        let bytes = Array(whole.utf8)
+        let texts = zip(encoding.tokens, encoding.offsets).map { piece, span in
+            span.isEmpty || span.end > bytes.count ? piece : String(decoding: bytes[span.start..<span.end], as: UTF8.self)
+        }
+        let straddles = encoding.offsets[first].start < promptBytes
+        let note = straddles ? "note: token \(texts[first].debugDescription) spans the end of the prompt and the continuation; it is explained as the first target" : nil
+        let boundary = "prompt and continuation tokenized as one text; targets from token \(first) (the first reaching past the prompt)"
+            + (straddles ? ", which starts inside the prompt" : "")
+        return SequenceInput(ids: encoding.ids, promptLength: first, texts: texts, text: whole, encoding: encoding,
+                             boundary: boundary, boundaryNote: note)
+    }
+
+    /// The record of `result` per token, or summed per word or sentence on both axes.
+    func record(_ result: SequenceAttribution, loaded: LoadedModel, unit: Unit) throws -> SequenceExplanationRecord {
+        let arch = loaded.model.architecture
+        let summary = ExplanationRecord.ModelSummary(name: loaded.spec, path: loaded.directory.url.path,
+                                                     architecture: arch.modelType, layers: arch.layers, heads: arch.heads)
+        let spans = encoding?.offsets
+        guard unit != .token else {
+            let tokens = ids.indices.map { i in
+                SequenceExplanationRecord.Token(id: ids[i], text: texts[i], start: spans?[i].start, end: spans?[i].end,
+                                                generated: i >= promptLength)
+            }
+            let generated = result.steps.map { step in
+                SequenceExplanationRecord.Generated(id: step.id, text: texts[step.position], position: step.position,
+                                                    prob: Double(step.prob), entropy: Double(step.entropy),
+                                                    contrast: step.contrastDifference.map(Double.init))
+            }
+            return SequenceExplanationRecord(model: summary, method: result.method, parameters: result.parameters, unit: unit.rawValue,
+                                             generated: generated, tokens: tokens,
+                                             matrix: result.matrix.map { $0.map { $0.map(Double.init) } })
+        }
+        guard let encoding, let text else { throw SequenceUsage.groupsNeedPrompt(unit == .word ? "--words" : "--sentences") }
+        let groups = unit == .word ? TokenGrouping.words(encoding, text: text) : TokenGrouping.sentences(encoding, text: text)
+        // Target rows: the groups holding generated tokens, each with the steps of those tokens.
+        let rowGroups = groups.enumerated().compactMap { g, group -> (Int, [Int])? in
+            let steps = group.tokenIndices.filter { $0 >= promptLength }.map { $0 - promptLength }
+            return steps.isEmpty ? nil : (g, steps)
+        }
+        let grouped = result.grouped(sources: groups.map(\.tokenIndices), targets: rowGroups.map(\.1))
+        let tokens = groups.map { group in
+            SequenceExplanationRecord.Token(id: nil, text: group.text, start: group.span.start, end: group.span.end,
+                                            generated: group.tokenIndices.contains { $0 >= promptLength })
+        }
+        let generated = rowGroups.enumerated().map { r, row in
+            SequenceExplanationRecord.Generated(id: nil, text: groups[row.0].text, position: row.0,
+                                                prob: grouped.prob[r], entropy: grouped.entropy[r])
+        }
+        return SequenceExplanationRecord(model: summary, method: result.method, parameters: result.parameters, unit: unit.rawValue,
+                                         generated: generated, tokens: tokens, matrix: grouped.matrix)
+    }
+}

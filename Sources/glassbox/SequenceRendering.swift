@@ -1,0 +1,32 @@
+import Foundation
+import Glassbox
+
+/// `glassbox render` of a sequence explanation (`explain --generate/--continuation --json`): the
+/// heatmap at the picture path and the token strips the record lists beside it.
+enum SequenceRendering {
+    static func redraw(_ data: Data, path: String, out: String?, scoreLimit: ScoreLimit, defaultName: String) throws {
+        let record: SequenceExplanationRecord
+        do {
+            record = try JSONDecoder().decode(SequenceExplanationRecord.self, from: data)
+            try record.validate()
+        } catch let error as RecordError {
+            throw FileProblem(path: path, reason: "not a readable sequence explanation (\(UserMessage.line(for: error)))")
+        } catch {
+            throw FileProblem(path: path, reason: "not a readable sequence explanation (\(UserMessage.line(for: error)))")
+        }
+        let picture = try PictureOutput.url(out, defaultName: defaultName)
+        let output = OutputTransaction()
+        var drawn = [picture]
+        let report = try output.render(try record.heatmap(scoreLimit: scoreLimit), to: picture)
+        for warning in report.warnings { Console.note("warning: \(warning)") }
+        for index in record.strips {
+            let url = LatentPictures.sibling(of: picture, suffix: "target-\(index)")
+            let stripReport = try output.render(try record.strip(index, scoreLimit: scoreLimit), to: url)
+            for warning in stripReport.warnings { Console.note("warning: \(warning)") }
+            drawn.append(url)
+        }
+        print("picture: \(picture.path)")
+        for url in drawn.dropFirst() { print("strip picture: \(url.path)") }
+        try output.commit()
+    }
+}
