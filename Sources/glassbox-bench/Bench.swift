@@ -10,5 +10,5 @@ struct Bench: ParsableCommand {
         abstract: "Benchmarks of Glassbox against the PyTorch reference on the same machine and thread count.",
         subcommands: [ForwardBenchmark.self, SgemmBenchmark.self, TokenizerBenchmark.self, AtManBenchmark.self,
                       CorpusScanBenchmark.self, RelevanceBenchmark.self, LoadBenchmark.self, KernelsBenchmark.self, PatchBenchmark.self,
-                      BatchBenchmark.self, GenerateBenchmark.self])
+                      BatchBenchmark.self, GenerateBenchmark.self, SequenceBenchmark.self])
 }
