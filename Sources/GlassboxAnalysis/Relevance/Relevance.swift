@@ -46,13 +46,16 @@ public enum Relevance {
     ///   - forward: a pass over `input` (`n` positions) that captured `ReverseSweep.capture` (or,
     ///     with `checkpointing`, its checkpoint capture), logits `[1, V]` at `position`.
     ///   - checkpointing: the full capture, when `forward` kept only the layer inputs.
+    ///   - latents: false skips the latent relevance and the budget (left zero): only `tokens`,
+    ///     `positions` and `tokenTypes` are meaningful then.
     static func sweep(_ model: TransformerModel, _ input: ModelInput, forward: ForwardResult, target: RelevanceTarget,
                       position: Int, table: RuleTable, options: RelevanceOptions,
-                      checkpointing: HookFilter?) throws -> RelevanceResult {
+                      checkpointing: HookFilter?, latents: Bool = true) throws -> RelevanceResult {
         let arch = model.architecture
         let n = forward.hidden.shape[0]
         var sweep = ReverseSweep(model: model, cache: forward.cache, table: table, length: n)
         sweep.rowBlock = ReverseSweep.rowBlock(options.attention, length: n)
+        sweep.latents = latents
         if let checkpointing { sweep.recompute = (checkpointing, options.attention) }
         if let progress = options.progress {
             progress(1, arch.layers + 1)

@@ -53,7 +53,7 @@ extension ReverseSweep {
         }
 
         // What the softmax kept: R_z − R_v − R_q − R_k (rotated q, k; before RoPE is undone).
-        ledger.softmax += Self.dot(z, gZ) - Self.dot(cached.v, grads.v) - Self.dot(cached.q, grads.q) - Self.dot(cached.k, grads.k)
+        if latents { ledger.softmax += Self.dot(z, gZ) - Self.dot(cached.v, grads.v) - Self.dot(cached.q, grads.q) - Self.dot(cached.k, grads.k) }
 
         let reader = self
         let input: () throws -> Tensor = { try reader.attentionInput(layer: l) }
@@ -219,6 +219,7 @@ extension ReverseSweep {
 
     /// `heads[l, h] += Σ_{t, j} z[t, h, j]·g_z[t, h, j]`.
     mutating func accumulateHeadRelevance(layer l: Int, z: Tensor, gZ: Tensor) {
+        guard latents else { return }
         let (H, dh) = (architecture.heads, architecture.headDim)
         var sums = [Double](repeating: 0, count: H)
         z.withUnsafeBufferPointer { zp in

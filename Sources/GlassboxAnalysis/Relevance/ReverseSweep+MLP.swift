@@ -24,7 +24,7 @@ extension ReverseSweep {
         }
         let d = gOut.dim(-1)
         var gX = Tensor.zeros([n, d])
-        var total = [Double](repeating: 0, count: architecture.dFF)
+        var total = [Double](repeating: 0, count: latents ? architecture.dFF : 0)
         for r0 in stride(from: 0, to: n, by: chunk) {
             let rows = r0..<min(n, r0 + chunk)
             let (part, sums) = try mlpRowsBackward(layer: l, gOut.rows(rows), rows: rows)
@@ -55,7 +55,7 @@ extension ReverseSweep {
         if let up { multiplyInPlace(&post, up) }                          // φ(gate) ⊙ up
 
         let gPost = linearBackward(mlp.output, gOut, rule: linearRule, input: { post })   // [rows, dff]
-        let sums = Reductions.columnSums(post, times: gPost, columns: post.dim(-1))
+        let sums = latents ? Reductions.columnSums(post, times: gPost, columns: post.dim(-1)) : []
         let reader = self
         let input = { slice(try reader.mlpInput(layer: l)) }        // read by the Gamma rule only
 
@@ -100,11 +100,13 @@ extension ReverseSweep {
     /// `neurons[l, offset + i] = sums[i]`, the column sums `Σ_t post[t, i]·g_post[t, i]` (`offset`:
     /// expert `e`'s `e·dff` in a mixture).
     mutating func setNeuronRelevance(layer l: Int, _ sums: [Double], offset: Int = 0) {
+        guard latents else { return }
         for i in sums.indices { neurons[l, offset + i] = Float(sums[i]) }
     }
 
     /// `neurons[l, offset + i] = Σ_t post[t, i]·g_post[t, i]` (one expert of a mixture).
     mutating func accumulateNeuronRelevance(layer l: Int, post: Tensor, gPost: Tensor, offset: Int = 0) {
+        guard latents else { return }
         setNeuronRelevance(layer: l, Reductions.columnSums(post, times: gPost, columns: post.dim(-1)), offset: offset)
     }
 }

@@ -39,6 +39,9 @@ struct ReverseSweep {
     var recompute: (capture: HookFilter, attention: AttentionPath)?
     /// Called with the number of layers swept so far after each layer.
     var layerDone: ((Int) -> Void)?
+    /// Whether the latent relevance (`heads`, `neurons`, `layers`) and the conservation ledger are
+    /// accumulated; sequence attribution reads only the input relevance and turns them off.
+    var latents = true
     /// The recomputed activations of the layer being swept (checkpointing only).
     var layerCache: ActivationCache?
 
@@ -220,6 +223,7 @@ struct ReverseSweep {
 
     /// `layers[row, t] = Σ_d activation[t] ⊙ gradient[t]`.
     mutating func setLayerRelevance(_ row: Int, activation: Tensor, gradient: Tensor) {
+        guard latents else { return }
         let sums = Self.rowDot(activation, gradient)
         for t in 0..<n { layers[row, t] = sums[t] }
     }
@@ -242,7 +246,7 @@ struct ReverseSweep {
     /// keeps under frozen statistics (`RelevanceBudget`).
     func normBackward(_ norm: Norm, _ g: Tensor, normalized: () throws -> Tensor, scale: Tensor) throws -> Tensor {
         let rule = table[.normalization]
-        if rule == .frozenStatistics { ledger.biases += RelevanceLedger.biasShare(norm.bias, g) }
+        if rule == .frozenStatistics && latents { ledger.biases += RelevanceLedger.biasShare(norm.bias, g) }
         return try NormRules.backward(norm, g, normalized: normalized, scale: scale, rule: rule)
     }
 
@@ -250,7 +254,7 @@ struct ReverseSweep {
     /// gradient, or `R_out − R_in` under the Gamma rule (`RelevanceBudget`).
     func linearBackward(_ linear: Linear, _ gOut: Tensor, rule: RelevanceRule, input: () throws -> Tensor) rethrows -> Tensor {
         guard case .gamma(let gamma) = rule else {
-            ledger.biases += RelevanceLedger.biasShare(linear.bias, gOut)
+            if latents { ledger.biases += RelevanceLedger.biasShare(linear.bias, gOut) }
             return LinearRules.gradientBackward(linear, gOut)
         }
         let (gIn, kept) = LinearRules.gammaBackwardAccounted(linear, gOut, gamma: gamma, input: try input())

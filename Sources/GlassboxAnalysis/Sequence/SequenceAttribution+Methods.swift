@@ -11,9 +11,12 @@ extension SequenceAttribution {
     static func relevanceRows(_ model: TransformerModel, ids: [Int], rows: [Int], method: RelevanceMethod,
                               options: SequenceOptions) throws -> ([[Float?]], Tensor, [String: String]) {
         let arch = model.architecture
-        var relevance = options.relevance
-        relevance.method = method
-        relevance.progress = nil
+        let relevance = { () -> RelevanceOptions in
+            var o = options.relevance
+            o.method = method
+            o.progress = nil
+            return o
+        }()
         let table = try relevance.table(for: arch)
         let capture = ReverseSweep.capture(arch, table, keepPatterns: relevance.attention == .unblocked)
         let checkpointing = relevance.checkpointing.isOn(length: ids.count)
@@ -21,21 +24,30 @@ extension SequenceAttribution {
                                         capture: checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture,
                                         logitRows: .positions(rows), attention: relevance.attention)
         guard let logits = forward.logits else { throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head") }
-        var matrix: [[Float?]] = []
-        for (i, row) in rows.enumerated() {
+        // One sweep per target; targets run side by side, one per worker with single-threaded
+        // products (`sideBySide`), which keeps BLAS's threads from waiting on each other.
+        let rowsOut = Collector([[Float?]](repeating: [], count: rows.count))
+        let done = Collector(0)
+        let capturing = checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture
+        try sideBySide(rows.count) { i in
+            let row = rows[i]
             let prefix = Array(ids[0...row])
             let target: RelevanceTarget = options.contrast.map { .contrast(ids[row + 1], minus: $0, position: row) }
                 ?? .token(ids[row + 1], position: row)
             // The shared pass's first row + 1 positions; a mixture's routed-token points cannot be
             // cut, so there the prefix runs on its own.
             let view = try forward.prefix(row + 1, logitRow: i)
-                ?? model.forward(.tokens(prefix, types: nil), capture: checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture,
-                                 logitRows: .positions([row]), attention: relevance.attention)
+                ?? model.forward(.tokens(prefix, types: nil), capture: capturing, logitRows: .positions([row]),
+                                 attention: relevance.attention)
             let result = try Relevance.sweep(model, .tokens(prefix, types: nil), forward: view, target: target, position: row,
-                                             table: table, options: relevance, checkpointing: checkpointing ? capture : nil)
-            matrix.append(paddedRow(result.tokens, length: ids.count))
-            options.progress?(i + 1, rows.count)
+                                             table: table, options: relevance, checkpointing: checkpointing ? capture : nil,
+                                             latents: false)
+            rowsOut.update { $0[i] = paddedRow(result.tokens, length: ids.count) }
+            var completed = 0
+            done.update { count in count += 1; completed = count }
+            options.progress?(completed, rows.count)
         }
+        let matrix = rowsOut.value
         return (matrix, logits, relevance.parameters(table: table, architecture: arch))
     }
 
