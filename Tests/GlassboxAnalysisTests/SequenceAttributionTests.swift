@@ -4,7 +4,7 @@ import GlassboxRuntime
 import GlassboxTestSupport
 import XCTest
 
-/// Sequence attribution (docs/methods.md §16) against single-step explanations: every row of the
+/// Sequence attribution (docs/methods.md §14) against single-step explanations: every row of the
 /// targets × sources matrix equals the single-step explanation of the same prefix and target to
 /// 1e-6 of the row's largest |score| (plus 1e-7 absolute; AtMan: plus 2e-6 of the base cross-entropy), for every method on GPT-2, a
 /// grouped-query Llama, a sliding-window Mistral and Gemma 2 (soft-capping). The sequences are the

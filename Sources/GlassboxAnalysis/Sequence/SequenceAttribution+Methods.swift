@@ -2,7 +2,7 @@ import GlassboxRuntime
 import GlassboxTensor
 
 extension SequenceAttribution {
-    /// AttnLRP / CP-LRP / gradient × input (docs/methods.md §16): ONE forward of the whole sequence
+    /// AttnLRP / CP-LRP / gradient × input (docs/methods.md §14): ONE forward of the whole sequence
     /// with logits at every target row, then per target the reverse sweep (`Relevance.sweep`) on the
     /// pass's prefix `0...row` (`ForwardResult.prefix`: in a causal model those rows are exactly
     /// what a forward of the prefix computes), seeded at `logit(t_i)` (or `logit(t_i) − logit(c)`).
@@ -51,7 +51,7 @@ extension SequenceAttribution {
         return (matrix, logits, relevance.parameters(table: table, architecture: arch))
     }
 
-    /// AtMan (docs/methods.md §16): `AtMan.explain` with the targets as a continuation, so each
+    /// AtMan (docs/methods.md §14): `AtMan.explain` with the targets as a continuation, so each
     /// suppressed source is ONE perturbed pass of the suffix engine from the source's position on,
     /// which scores every target row after it at once; entries of sources at or after a target's
     /// position are nil (causally they cannot change it).
@@ -73,7 +73,7 @@ extension SequenceAttribution {
         return (matrix, logits, parameters)
     }
 
-    /// Attention rollout (docs/methods.md §16): the layer matrices `Ã_l` of the whole sequence once,
+    /// Attention rollout (docs/methods.md §14): the layer matrices `Ã_l` of the whole sequence once,
     /// then per target its row `e_rowᵀ·Ã_last ⋯ Ã_first` top-down (`AttentionRollout.row`, vector–matrix
     /// products); causal masking makes columns after the row 0, and the rows `≤ row` of each `Ã_l`
     /// are the prefix's.
