@@ -21,9 +21,27 @@ enum LinearRules {
     /// `g_out · Wᵀ`: `[m, out] · W[in, out]ᵀ`, or `[m, out] · W[out, in]`. Rows of `g_out` that are
     /// all zero (above the explained position of the last block, say) give zero rows: when they are
     /// the majority only the others are multiplied.
+    ///
+    /// A single row with only a few non-zero outputs (a logit seed at the `[V]`-wide output layer)
+    /// is summed from those outputs' weights, `Σ_k g_k · W[:, k]`, instead of reading all of `W`
+    /// (in `[rows of W]` order, so the sum is the product's: every other term is an exact zero).
     static func gradientBackward(_ linear: Linear, _ gOut: Tensor) -> Tensor {
         let transpose = linear.layout == .inOut
         let out = gOut.dim(-1), rows = gOut.count / max(out, 1)
+        if rows == 1 {
+            let nonzero = gOut.storage.indices.filter { gOut.storage[$0] != 0 }
+            if nonzero.count * 256 < out {
+                let inputs = linear.inFeatures
+                var result = Tensor.zeros(Array(gOut.shape.dropLast()) + [inputs])
+                for k in nonzero {                                       // ascending output index
+                    let g = gOut.storage[k]
+                    let w = linear.layout == .outIn ? linear.weight.row(k).storage
+                        : (0..<inputs).map { linear.weight[$0, k] }          // W[in, out]: column k
+                    for j in 0..<inputs { result.storage[j] += g * w[j] }
+                }
+                return result
+            }
+        }
         let live = gOut.withUnsafeBufferPointer { g in
             (0..<rows).filter { r in (0..<out).contains { g[r * out + $0] != 0 } }
         }
