@@ -69,10 +69,16 @@ struct SequenceBenchmark: ParsableCommand {
                                               environment: AtManBenchmark.passiveOpenMP)
             }
             defer { reference?.stop() }
-            var mine: [Double] = [], theirs: [Double] = []
+            var mine: [Double] = [], theirs: [Double] = [], mineCPU: [Double] = [], theirsCPU: [Double] = []
             for _ in 0..<repeats {
-                mine.append(try ours.run()["s"] as? Double ?? .nan)
-                if let reference { theirs.append(try reference.run()["s"] as? Double ?? .nan) }
+                let a = try ours.run()
+                mine.append(a["s"] as? Double ?? .nan)
+                mineCPU.append(a["cpu"] as? Double ?? .nan)
+                if let reference {
+                    let b = try reference.run()
+                    theirs.append(b["s"] as? Double ?? .nan)
+                    theirsCPU.append(b["cpu"] as? Double ?? .nan)
+                }
             }
             _ = try ours.finish()
             print(String(format: "glassbox   %@: median %.3f s for %d targets (%@)", method, Timing.median(mine), targets, Self.list(mine)))
@@ -84,6 +90,9 @@ struct SequenceBenchmark: ParsableCommand {
                 let perRound = zip(mine, theirs).map { $1 / $0 }
                 print(String(format: "ratio      %@: reference / Glassbox median time %.2f×; median of per-round ratios %.2f× (%@)", method,
                              Timing.median(theirs) / Timing.median(mine), Timing.median(perRound), Self.list(perRound)))
+                let cpuRounds = zip(mineCPU, theirsCPU).map { $1 / $0 }
+                print(String(format: "cpu time   %@: Glassbox median %.3f s, reference %.3f s (all threads; other processes do not count): %.2f× (per round %@)",
+                             method, Timing.median(mineCPU), Timing.median(theirsCPU), Timing.median(cpuRounds), Self.list(cpuRounds)))
             }
             print("after      \(method): \(MachineDescription.load)")
         }
@@ -100,14 +109,14 @@ struct SequenceBenchmark: ParsableCommand {
         let ids = sequence(vocabulary: loaded.architecture.vocabSize)
         let method: RelevanceMethod = methods.first == "attnlrp" ? .attnLRP : .gradientTimesInput
         let options = SequenceOptions(method: .relevance(method))
-        func once() throws -> Double {
-            let start = DispatchTime.now().uptimeNanoseconds
+        func once() throws -> [String: Double] {
+            let (start, cpu) = (Clock.wall.now(), Clock.cpu.now())
             _ = try SequenceAttribution.explain(loaded, ids: ids, promptLength: promptTokens, options: options)
-            return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+            return ["s": Double(Clock.wall.now() - start) / 1e9, "cpu": Double(Clock.cpu.now() - cpu) / 1e9]
         }
         for _ in 0..<warmup { _ = try once() }
         Self.emit(["ready": true])
-        while let line = Swift.readLine(), line == "run" { Self.emit(["s": try once()]) }
+        while let line = Swift.readLine(), line == "run" { Self.emit(try once()) }
         Self.emit(["done": true])
     }
 

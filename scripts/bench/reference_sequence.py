@@ -12,7 +12,8 @@ map patched in (`monkey_patch(modeling_gpt2)`: attnLRP) for --method attnlrp, or
 model (plain gradient × input) for --method grad-input. Parameters frozen, eval mode, eager attention.
 
 --serve: the served side of the benchmark (bench_serve.py): loads, warms up, then one timed run per
-`run` line; on end of input the summary (peak memory, versions). Without --serve: --repeats runs,
+`run` line ({"s": wall seconds, "cpu": process CPU seconds}); on end of input the summary (peak
+memory, versions). Without --serve: --repeats runs,
 one JSON line with the median.
 """
 import argparse
@@ -88,10 +89,10 @@ def main() -> int:
         explain_all()
     if a.serve:
         def once() -> dict:
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             rows = explain_all()
-            dt = time.perf_counter() - t0
-            return {"s": dt, "checksum": float(sum(r.sum() for r in rows))}
+            dt, cpu = time.perf_counter() - t0, time.process_time() - c0
+            return {"s": dt, "cpu": cpu, "checksum": float(sum(r.detach().sum() for r in rows))}
         return serve(dict(info, ready=True), once, lambda times: dict(info, times=times, peak_rss_mb=status_mb("VmHWM")))
     times = []
     for _ in range(a.repeats):
