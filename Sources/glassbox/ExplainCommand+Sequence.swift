@@ -28,6 +28,7 @@ extension ExplainCommand {
             (input.image != nil, "--image"), (colorScale.top != nil, "--top"),
         ]
         if let option = excluded.first(where: \.0)?.1 { return .excludes(option) }
+        if let problem = methodOptionProblem { return .methodOption(problem.errorDescription ?? "\(problem)") }
         if words && sentences { return .both("--words", "--sentences") }
         if (words || sentences) && input.promptText == nil { return .groupsNeedPrompt(words ? "--words" : "--sentences") }
         if continuation != nil && input.promptText == nil { return .continuationNeedsPrompt }
@@ -155,6 +156,8 @@ enum SequenceUsage: UsageProblem, Equatable {
     case continuationNeedsPrompt
     case emptyContinuation
     case badTargets(String)
+    /// A method's own option with another method (the single-step message).
+    case methodOption(String)
 
     var errorDescription: String? {
         switch self {
@@ -168,6 +171,7 @@ enum SequenceUsage: UsageProblem, Equatable {
         case .groupsNeedPrompt(let option): "\(option) needs a text prompt (word boundaries come from the tokenizer's offsets), not --ids"
         case .continuationNeedsPrompt: "--continuation needs a text prompt (it is tokenized together with the prompt), not --ids"
         case .emptyContinuation: "--continuation needs a non-empty text"
+        case .methodOption(let message): message
         case .badTargets(let text): "--targets takes target row indices from 0, separated by commas (e.g. 0,2), got \(text.debugDescription)"
         }
     }

@@ -92,14 +92,7 @@ extension ExplainCommand {
         if !method.givesLatentRelevance, let option = [(heads, "--heads"), (neurons, "--neurons")].first(where: \.0)?.1 {
             return .needsLatentRelevance(option: option, method: method.rawValue)
         }
-        let given: [String: Bool] = [
-            "--factor": factor != nil, "--kappa": kappa != nil, "--no-conceptual": noConceptual, "--granularity": granularity != nil,
-            "--no-residual": noResidual, "--discard-ratio": discardRatio != nil,
-            "--start-layer": startLayer != nil, "--head-fusion": headFusion != nil,
-        ]
-        for (option, methods) in ExplainMethod.methodOptions where given[option] == true && !methods.contains(method) {
-            return .notForMethod(option: option, methods: methods, method: method.rawValue)
-        }
+        if let problem = methodOptionProblem { return problem }
         if kappa != nil && noConceptual { return .both("--kappa", "--no-conceptual") }
         if neuronCount != nil && !neurons { return .needsOption("--neuron-count", "--neurons") }
         let grouping = granularity.map { $0 != .token } ?? false
@@ -115,6 +108,19 @@ extension ExplainCommand {
         }
         if (contrast != nil || contrastId != nil) && seed == .contrastive { return .contrastWithContrastiveSeed }
         if let neuronCount, neuronCount < 1 { return .badNeuronCount(neuronCount) }
+        return nil
+    }
+
+    /// A method's own option (AtMan's, rollout/flow's, …) given with another method.
+    var methodOptionProblem: ExplainUsage? {
+        let given: [String: Bool] = [
+            "--factor": factor != nil, "--kappa": kappa != nil, "--no-conceptual": noConceptual, "--granularity": granularity != nil,
+            "--no-residual": noResidual, "--discard-ratio": discardRatio != nil,
+            "--start-layer": startLayer != nil, "--head-fusion": headFusion != nil,
+        ]
+        for (option, methods) in ExplainMethod.methodOptions where given[option] == true && !methods.contains(method) {
+            return .notForMethod(option: option, methods: methods, method: method.rawValue)
+        }
         return nil
     }
 

@@ -118,7 +118,7 @@ final class ExplainSequenceCommandTests: XCTestCase {
             ["--generate", "0"], ["--generate", "2", "--position", "1"], ["--generate", "2", "--continuation", "x"],
             ["--generate", "2", "--method", "flow"], ["--targets", "0"], ["--sentences"], ["--generate", "2", "--targets", "x"],
             ["--continuation", " more"], ["--generate", "2", "--words"], ["--generate", "2", "--targets", "7"],
-            ["--generate", "2", "--heads"],
+            ["--generate", "2", "--heads"], ["--generate", "2", "--factor", "0.2"], ["--generate", "2", "--method", "atman", "--discard-ratio", "0.1"],
         ]
         for extra in usage {
             let out = try runGlassbox(["explain", "--model", tiny, "--ids", "5,6,7"] + extra + ["--out", folder.appendingPathComponent("x.png").path])
