@@ -74,6 +74,25 @@ def failure(error: BaseException) -> str:
 
 
 
+def load_model(ap: argparse.ArgumentParser, path: str, threads: int, lxt: bool):
+    """The checkpoint at `path` as its causal-LM class, eval mode, eager attention, float32, on
+    `threads` threads; with `lxt`, LXT's default map (attnLRP) patched into its module first."""
+    transformers.logging.set_verbosity_error()
+    transformers.logging.disable_progress_bar()
+    torch.set_num_threads(threads)
+    with open(os.path.join(path, "config.json")) as f:
+        model_type = json.load(f).get("model_type")
+    if model_type not in FAMILIES:
+        ap.error(f"model_type {model_type!r}: the reference runs {', '.join(FAMILIES)}")
+    module_name, class_name = FAMILIES[model_type]
+    module = importlib.import_module(module_name)
+    if lxt:
+        from lxt.efficient import monkey_patch
+        monkey_patch(module)                                          # LXT's default map: attnLRP
+    return getattr(module, class_name).from_pretrained(path, attn_implementation="eager",
+                                                       torch_dtype=torch.float32).eval()
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", required=True,
@@ -94,20 +113,8 @@ def main() -> int:
     if not os.path.isfile(os.path.join(a.model, "config.json")):
         ap.error(f"no config.json in {a.model} (make one with scripts/bench/make_gpt2_small.py)")
 
-    from lxt.efficient import monkey_patch
     import importlib.metadata as md
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    torch.set_num_threads(a.threads)
-    with open(os.path.join(a.model, "config.json")) as f:
-        model_type = json.load(f).get("model_type")
-    if model_type not in FAMILIES:
-        ap.error(f"model_type {model_type!r}: the reference runs {', '.join(FAMILIES)}")
-    module_name, class_name = FAMILIES[model_type]
-    module = importlib.import_module(module_name)
-    monkey_patch(module)                                              # LXT's default map: attnLRP
-    model = getattr(module, class_name).from_pretrained(a.model, attn_implementation="eager",
-                                                        torch_dtype=torch.float32).eval()
+    model = load_model(ap, a.model, a.threads, lxt=True)
     for p in model.parameters():
         p.requires_grad = False
     model_rss = status_mb("VmRSS")

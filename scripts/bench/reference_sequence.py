@@ -17,7 +17,6 @@ memory, versions). Without --serve: --repeats runs,
 one JSON line with the median.
 """
 import argparse
-import importlib
 import json
 import os
 import statistics
@@ -30,11 +29,7 @@ import torch
 import transformers
 
 from bench_serve import reset_peak_rss, serve, status_mb
-
-FAMILIES = {
-    "gpt2": ("transformers.models.gpt2.modeling_gpt2", "GPT2LMHeadModel"),
-    "llama": ("transformers.models.llama.modeling_llama", "LlamaForCausalLM"),
-}
+from reference_lrp import load_model
 
 
 def main() -> int:
@@ -53,20 +48,7 @@ def main() -> int:
         ap.error("--prompt-tokens must leave at least one target")
 
     import importlib.metadata as md
-    transformers.logging.set_verbosity_error()
-    transformers.logging.disable_progress_bar()
-    torch.set_num_threads(a.threads)
-    with open(os.path.join(a.model, "config.json")) as f:
-        model_type = json.load(f).get("model_type")
-    if model_type not in FAMILIES:
-        ap.error(f"model_type {model_type!r}: the reference runs {', '.join(FAMILIES)}")
-    module_name, class_name = FAMILIES[model_type]
-    module = importlib.import_module(module_name)
-    if a.method == "attnlrp":
-        from lxt.efficient import monkey_patch
-        monkey_patch(module)                                          # LXT's default map: attnLRP
-    model = getattr(module, class_name).from_pretrained(a.model, attn_implementation="eager",
-                                                        torch_dtype=torch.float32).eval()
+    model = load_model(ap, a.model, a.threads, lxt=a.method == "attnlrp")
     for p in model.parameters():
         p.requires_grad = False
     model_rss = status_mb("VmRSS")
