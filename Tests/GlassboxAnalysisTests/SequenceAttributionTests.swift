@@ -23,6 +23,7 @@ final class SequenceAttributionTests: XCTestCase {
     }
 
     func assertRow(_ row: [Float?], equals single: [Float], position: Int, _ message: String, floor: Float = 1e-7,
+                   relative: Float = SequenceAttributionTests.relative,
                    file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertEqual(single.count, position, "\(message): the single-step explanation covers positions 0..<\(position)", file: file, line: line)
         XCTAssertTrue(row[position...].allSatisfy { $0 == nil }, "\(message): sources at or after the target must be nil", file: file, line: line)
@@ -32,13 +33,19 @@ final class SequenceAttributionTests: XCTestCase {
         XCTAssertGreaterThan(scale, 0, "\(message): an all-zero row would prove nothing", file: file, line: line)
         var worst: (diff: Float, index: Int) = (0, -1)
         for (j, (a, b)) in zip(defined, single).enumerated() where abs(a - b) > worst.diff { worst = (abs(a - b), j) }
-        XCTAssertLessThanOrEqual(worst.diff, Self.relative * scale + floor,
+        XCTAssertLessThanOrEqual(worst.diff, relative * scale + floor,
                                  "\(message): max |diff| \(worst.diff) at source \(worst.index) (row max \(scale)); sequence \(worst.index >= 0 ? defined[worst.index] : 0) vs single \(worst.index >= 0 ? single[worst.index] : 0)",
                                  file: file, line: line)
     }
 
     func testRelevanceRowsEqualSingleStep() throws {
-        for name in Self.families {
+        // Plus a mixture of experts (its expert hooks are cut like every other [n, …] point) and
+        // QK-norm with Gemma 3's two rotary tables, to 5e-6: the shared pass and the single step
+        // multiply differently shaped matrices, so they agree only to float summation order, and
+        // plain gradient × input through two norms per head is the most sensitive (qwen3-qknorm
+        // with a contrast: 1.4e-6).
+        for name in Self.families + ["mixtral-moe", "qwen3-qknorm", "gemma3-text"] {
+            let relative: Float = Self.families.contains(name) ? Self.relative : 5e-6
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let (ids, prompt) = try Self.sequence(name)
             for method in RelevanceMethod.allCases {
@@ -52,7 +59,8 @@ final class SequenceAttributionTests: XCTestCase {
                         let target: RelevanceTarget = contrast.map { .contrast(step.id, minus: $0, position: row) } ?? .token(step.id, position: row)
                         let single = try Relevance.explain(model, .tokens(prefix, types: nil), target: target,
                                                            options: RelevanceOptions(method: method))
-                        assertRow(s.matrix[i], equals: single.tokens, position: step.position, "\(name) \(method) contrast \(contrast.map(String.init) ?? "-") target \(i)")
+                        assertRow(s.matrix[i], equals: single.tokens, position: step.position,
+                                  "\(name) \(method) contrast \(contrast.map(String.init) ?? "-") target \(i)", relative: relative)
                         XCTAssertEqual(step.prob, single.target.probability!, accuracy: 1e-5, "\(name) step \(i) prob")
                         if let contrast { XCTAssertEqual(step.contrastDifference!, single.target.value, accuracy: 1e-4 * max(1, abs(single.target.value))) }
                     }
