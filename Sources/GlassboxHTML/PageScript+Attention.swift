@@ -221,11 +221,13 @@ function attentionView() {
         for (let d = 0; d < dh; d++) { p[d] = qi[d] * kj[d]; limit = Math.max(limit, Math.abs(kj[d])); plimit = Math.max(plimit, Math.abs(p[d])); }
         products.push(p);
       }
+      const scores = [], weights = [];
       rows.append(el("tr", {}, [el("th", { text: "key" }), el("th", { text: "k" }), el("th", { text: "q ⊙ k" }), el("th", { text: "q·k/√d" }), el("th", { text: "weight" })]));
       const b = li >= 0 ? layer(li) : null, headSlot = D.heads.indexOf(hs);
       for (let j = 0; j < keys; j++) {
         const dot = products[j].reduce(function (a, v) { return a + v; }, 0);
         const w = b && headSlot >= 0 ? weight(b, headSlot, query, j) : null;
+        scores.push(dot / Math.sqrt(dh)); weights.push(w);
         const tr = el("tr", { class: j === key ? "chosen" : "" }, [el("td", { text: D.tokens[j] }),
           el("td", {}, [strip(kv(j), limit, "k")]), el("td", {}, [strip(products[j], plimit, "q⊙k")]),
           el("td", { text: fmt(dot / Math.sqrt(dh)) }), el("td", { text: w === null ? "—" : fmt(w) })]);
@@ -238,7 +240,8 @@ function attentionView() {
       detail.replaceChildren(el("p", { text: "Layer " + N.layer + ", head " + hs + ": query " + query + " " + JSON.stringify(D.tokens[query])
         + " · key " + key + " " + JSON.stringify(D.tokens[key]) + " · q·k = " + fmt(dot) + ", q·k/√" + dh + " = " + fmt(dot / Math.sqrt(dh)) }),
         el("div", { class: "qrow" }, [el("span", { text: "q " }), strip(qi, limit, "q")]), rows);
-      TEST.state.neuron = { layer: N.layer, head: hs, query: query, key: key, dot: dot, scaled: dot / Math.sqrt(dh), keys: keys };
+      TEST.state.neuron = { layer: N.layer, head: hs, query: query, key: key, dot: dot, scaled: dot / Math.sqrt(dh), keys: keys,
+        scores: scores, weights: weights };
       TEST.hooks.nkey = function (a) { return [rows.rows[a[0] + 1], 2, 2]; };
     }
     box.append(el("div", { class: "controls" }, [

@@ -42,13 +42,15 @@ function lensView() {
 // Patching: one heatmap per site on its own zero-centred scale (as in the PNG), values on hover.
 function patchingView() {
   const root = el("section", {}, [el("p", { class: "summary", text: D.summary || "" })]);
-  const maps = [];
+  const maps = [], box = el("div", { class: "panels" });
+  root.append(box);
   D.panels.forEach(function (p, i) {
     const scale = diverging(p.limit);
     const map = heatmap({ rows: p.rows, columns: p.columns, values: p.values, scale: scale, rowLabels: p.rowLabels,
       columnLabels: p.columnLabels, valueLabel: p.valueLabel });
     maps.push(map);
-    root.append(el("h2", { text: p.title }), el("div", { class: "scroll" }, [map.element]), colourBar(scale, p.valueLabel));
+    box.append(el("div", { class: "panel" }, [el("h2", { text: p.title }), el("div", { class: "scroll" }, [map.element]),
+      colourBar(scale, p.valueLabel)]));
   });
   TEST.hooks.cell = function (a) { const m = maps[a[0]], p = m.point(a[1], a[2]); return [m.element, p[0], p[1]]; };
   TEST.state.panels = D.panels.length;

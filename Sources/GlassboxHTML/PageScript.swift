@@ -113,7 +113,7 @@ function tabs(entries) {
 // A heatmap on a canvas: rows × columns cells, labels on the left and below, value on hover.
 function heatmap(p) {
   const cell = p.cell || Math.max(4, Math.min(28, Math.floor(640 / Math.max(p.columns, 1))));
-  const left = p.rowLabels ? 90 : 0, bottom = p.columnLabels ? 70 : 0;
+  const left = p.rowLabels ? 90 : 0, bottom = p.columnLabels ? 56 : 0;
   const w = left + p.columns * cell, h = p.rows * cell + bottom;
   const c = el("canvas", { class: "heatmap", width: w, height: h });
   const ctx = c.getContext("2d");

@@ -27,6 +27,7 @@ h1 { font-size: 18px; margin: 0 0 8px; } h2 { font-size: 15px; margin: 16px 0 6p
 .vector { image-rendering: pixelated; display: block; } .qrow { display: flex; align-items: center; margin: 6px 0; }
 table.lens { border-collapse: collapse; } table.lens td, table.lens th { border: 1px solid #fff; padding: 2px 5px;
   font: 12px ui-monospace, monospace; white-space: pre; } table.lens td.marked { outline: 2px solid #d6604d; outline-offset: -2px; }
+.panels { display: flex; flex-wrap: wrap; gap: 8px 28px; } .panel { max-width: 100%; }
 .curves { display: flex; flex-wrap: wrap; gap: 10px; } .curves figure { margin: 0; }
 .curves figcaption { font-size: 12px; text-align: center; }
 table.metrics { border-collapse: collapse; margin-top: 10px; } table.metrics td, table.metrics th { border-bottom: 1px solid #ddd; padding: 2px 10px; text-align: right; }
