@@ -57,7 +57,7 @@ function attentionView() {
       octx.clearRect(0, 0, width, height);
       const b = layer(li);
       let lines = 0;
-      const all = hover === null && n * n * shownHeads().length <= 400000;
+      const all = hover === null && n * (n + 1) / 2 * shownHeads().length <= 30000;   // every line at rest only while that stays quick
       for (const h of shownHeads()) {
         octx.strokeStyle = HEAD_COLOURS[D.heads[h] % HEAD_COLOURS.length];
         const queries = hover && hover.side === "query" ? [hover.index] : (all ? [...Array(n).keys()] : []);
