@@ -43,9 +43,9 @@ final class HTMLPageCommandTests: XCTestCase {
 
     /// The enlarged head shows the weights `--json` prints (within the page's √-byte quantisation,
     /// ≤ 0.004); the neuron view's q·k/√d, softmaxed over the keys, gives the same weights — on GPT-2
-    /// and on a Llama with grouped-query attention and rotary embeddings.
+    /// on a Llama with grouped-query attention and rotary embeddings, and on a BERT (full, not causal, maps).
     func testAttentionPageShowsTheModelsWeightsAndConsistentQueriesAndKeys() throws {
-        for model in ["gpt2-tiny", "llama-gqa"] {
+        for model in ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm"] {
             let base = ["attention", "--model", "Tests/Fixtures/models/\(model)", "--ids", Self.ids]
             let object = try json(base)
             let weights = try XCTUnwrap(object["attention"] as? [[[[Double]]]])
@@ -90,6 +90,34 @@ final class HTMLPageCommandTests: XCTestCase {
         let withoutPage = try runGlassbox(["render", first.path, "--with", second.path, "--out", folder.appendingPathComponent("x.png").path])
         XCTAssertEqual(withoutPage.status, 2)
         XCTAssertEqual(withoutPage.stderrLines.count, 1, withoutPage.stderr)
+    }
+
+    /// A sequence-attribution result (`"generated"`, `"tokens"`, `"matrix"` with nulls) renders as
+    /// the targets × sources matrix, read from the shape alone.
+    func testRenderShowsTheGeneratedTokensMatrix() throws {
+        let saved = folder.appendingPathComponent("sequence.json")
+        let tokens: [[String: Any]] = ["To", " be", " or", " not", " to"].enumerated().map { ["id": $0.offset, "text": $0.element] }
+        let generated: [[String: Any]] = [
+            ["id": 0, "text": " not", "position": 3, "prob": 0.4, "entropy": 1.2],
+            ["id": 0, "text": " to", "position": 4, "prob": 0.5, "entropy": 0.9],
+        ]
+        let matrix: [[Any]] = [[0.5, -0.25, 0.125, NSNull(), NSNull()], [0.1, 0.2, -0.3, 0.4, NSNull()]]
+        let object: [String: Any] = ["glassbox": "0.1.0", "command": "explain", "method": "attnlrp", "model": ["name": "tiny"],
+                                     "tokens": tokens, "generated": generated, "matrix": matrix]
+        try JSONSerialization.data(withJSONObject: object).write(to: saved)
+        let state = try page(["render", saved.path], "sequence", steps: "hover:cell:1:2")
+        XCTAssertEqual(state["matrix"] as? [String: Int], ["rows": 2, "columns": 5])
+        XCTAssertEqual(state["tooltip"] as? String, "to × or: relevance -0.3000")
+        let masked = try page(["render", saved.path], "sequence-masked", steps: "hover:cell:0:4")
+        XCTAssertEqual(masked["tooltip"] as? String, "not × to: relevance —")
+
+        var ragged = object
+        ragged["matrix"] = [[0.5], [0.1]]
+        try JSONSerialization.data(withJSONObject: ragged).write(to: saved)
+        let bad = try runGlassbox(["render", saved.path, "--out", folder.appendingPathComponent("bad.html").path])
+        XCTAssertEqual(bad.status, 1)
+        XCTAssertTrue(bad.stderr.contains("'matrix' row 0 does not have one entry per token (5)"), bad.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad.html").path))
     }
 
     func testLensPatchAndEvaluatePagesFromCommandsAndRender() throws {
