@@ -13,7 +13,8 @@ extension OutputTransaction {
     func write(figure: () throws -> any Figure, page: () throws -> HTMLPage, to destination: URL) throws -> RenderReport? {
         guard Self.isPage(destination) else { return try render(try figure(), to: destination) }
         try Self.checkDestination(destination)
-        let built = try page()
+        let built: HTMLPage
+        do { built = try page() } catch let problem as JSONField.Problem { throw HTMLError.invalidInput(problem.detail) }
         try built.write(to: try stage(destination))
         return nil
     }

@@ -23,14 +23,12 @@ enum RenderPage {
             }
             return o
         }
-        let output = OutputTransaction()
-        do {
-            try output.write(figure: { throw NoPage() }, page: {
-                try ResultPages.page(object, scoreLimit: colorScale.scoreLimit, more: others)
-            }, to: out)
-        } catch let problem as JSONField.Problem {
+        let page: HTMLPage
+        do { page = try ResultPages.page(object, scoreLimit: colorScale.scoreLimit, more: others) } catch let problem as JSONField.Problem {
             throw FileProblem(path: path, reason: "not a readable \(command) result (\(problem.detail))")
         }
+        let output = OutputTransaction()
+        try output.write(figure: { throw NoPage() }, page: { page }, to: out)
         print("page: \(out.path)")
         try output.commit()
     }
