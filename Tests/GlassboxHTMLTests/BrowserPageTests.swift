@@ -1,6 +1,7 @@
 import Foundation
 import GlassboxHTML
 import GlassboxModelIO
+import GlassboxRender
 import GlassboxTestSupport
 import XCTest
 
@@ -111,6 +112,31 @@ final class BrowserPageTests: XCTestCase {
             }
         }
         XCTAssertEqual(counted, 2 * boxes.count, "grey border runs on the box rows")
+    }
+
+    /// Every other page kind paints its view: the screenshot holds many colours, and the view's
+    /// own colours (a colour-table entry) appear in it.
+    func testOtherPageScreenshotsAreNotBlank() throws {
+        let pages: [(String, HTMLPage, String, String)] = [
+            ("attention-model", try PageFixtures.attention(n: 6, layers: 2, heads: 3), "tab:model;click:thumb:0:0", "viridis"),
+            ("lens", try PageFixtures.lens(), "", "Blues"),
+            ("patching", try PageFixtures.patching(), "", "RdBu"),
+        ]
+        for (name, page, steps, map) in pages {
+            let url = try PageFixtures.write(page, name: name)
+            let png = url.deletingPathExtension().appendingPathExtension("png")
+            let run = try HeadlessChromium.screenshot(url, steps: steps, to: png)
+            XCTAssertEqual(run.consoleLines, [], name)
+            let image = try RGBImage.readPNG(png)
+            var colours = Set<Int>()
+            for i in stride(from: 0, to: image.pixels.count, by: 3) {
+                colours.insert(Int(image.pixels[i]) << 16 | Int(image.pixels[i + 1]) << 8 | Int(image.pixels[i + 2]))
+            }
+            XCTAssertGreaterThan(colours.count, 20, name)
+            let table = ColorTable.hex(map == "viridis" ? .viridis : map == "Blues" ? .blues : .redBlue)
+            let entries = Set((0..<256).map { Int(table.dropFirst($0 * 6).prefix(6), radix: 16)! })
+            XCTAssertGreaterThanOrEqual(entries.intersection(colours).count, 3, "\(name): \(map) colours painted")
+        }
     }
 
     /// A 2,048-token head view (one layer, two heads): hovering the last query draws its 2,048
