@@ -80,7 +80,7 @@ struct ExplainCommand: ParsableCommand {
     var checkpoint: CheckpointOption = .auto
 
     @OptionGroup var colorScale: ColorScaleOptions
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/explain-METHOD-MODEL.png).")
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/explain-METHOD-MODEL.png).")
     var out: String?
     @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
 
