@@ -42,11 +42,13 @@ let package = Package(
             "GlassboxFiles", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
         .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango"]),
+        // Self-contained interactive HTML pages (data, script and style inline), beside the Cairo pictures.
+        .target(name: "GlassboxHTML", dependencies: ["GlassboxRender"]),
         // The bundled default models (weights as resources; trained by scripts/train/).
         .target(name: "GlassboxDefaults", resources: [.copy("Models")]),
         .target(name: "Glassbox", dependencies: [
             "GlassboxTensor", "GlassboxFiles", "GlassboxModelIO", "GlassboxRuntime", "GlassboxAnalysis", "GlassboxTokenizers",
-            "GlassboxRender", "GlassboxDefaults",
+            "GlassboxRender", "GlassboxHTML", "GlassboxDefaults",
         ]),
 
         // Tools.
@@ -64,6 +66,7 @@ let package = Package(
         .testTarget(name: "GlassboxModelIOTests", dependencies: ["GlassboxModelIO", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxRuntimeTests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxRenderTests", dependencies: ["GlassboxRender", "CGlassboxCairo", "GlassboxTestSupport"]),
+        .testTarget(name: "GlassboxHTMLTests", dependencies: ["GlassboxHTML", "GlassboxModelIO", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxAnalysisTests", dependencies: ["GlassboxAnalysis", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxTokenizersTests", dependencies: ["GlassboxTokenizers", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxCLITests", dependencies: ["Glassbox", "GlassboxTestSupport"]),

@@ -1,9 +1,11 @@
 // The bf16 product behind `--precision bf16` (docs/methods.md §0.7): C = A · Wᵀ with A [m, k] and
 // W [n, k] both bfloat16 (raw bits, rows contiguous along k) and Float32 accumulation. Two builds:
-// AVX512-BF16 (`vdpbf16ps`, per-function target attributes, Cooper Lake / Zen 4 and later) and a
+// AVX512-BF16 (`vdpbf16ps`, per-function target attributes, Cooper Lake / Zen 4 and later; from
+// GB_BF16_PACKED_MIN_ROWS rows of A the packed kernel of BF16Packed.c, below it the dot kernel here) and a
 // portable scalar one; `gb_bf16_gemm_for` picks by CPU detection. Debian's OpenBLAS 0.3.21 has no
 // `cblas_sbgemm`, so this is the package's own kernel.
 #include "CGlassboxKernels.h"
+#include "BF16Packed.h"
 
 #include <string.h>
 
@@ -58,6 +60,10 @@ static inline __m512bh load32(const uint16_t *p, size_t left) {
 /// in L1 while every row block of A (in L2 for the usual m·k) passes by, so W is read once.
 static void bf16_gemm_avx512(size_t m, size_t n, size_t k, const uint16_t *a, size_t lda, const uint16_t *w,
                              size_t ldw, float *c, size_t ldc, float beta) {
+    if (m >= GB_BF16_PACKED_MIN_ROWS) {
+        gb_bf16_gemm_avx512_packed(m, n, k, a, lda, w, ldw, c, ldc, beta);
+        return;
+    }
     for (size_t j0 = 0; j0 < n; j0 += 4) {
         const size_t nj = n - j0 < 4 ? n - j0 : 4;
         for (size_t i0 = 0; i0 < m; i0 += 4) {

@@ -3,6 +3,7 @@
 @_exported import GlassboxAnalysis
 @_exported import GlassboxDefaults
 @_exported import GlassboxFiles
+@_exported import GlassboxHTML
 @_exported import GlassboxModelIO
 @_exported import GlassboxRender
 @_exported import GlassboxRuntime

@@ -32,7 +32,7 @@ public enum RenderError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .unsupportedExtension(let path):
-            "cannot tell the picture format of '\(path)'; use a .png, .svg or .pdf file name"
+            "cannot tell the picture format of '\(path)'; use a .png, .svg or .pdf file name (or .html for an interactive page)"
         case .unwritable(let path, let reason):
             "cannot write \(path): \(reason)"
         case .cairo(let status):

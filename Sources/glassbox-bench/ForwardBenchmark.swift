@@ -26,6 +26,8 @@ struct ForwardBenchmark: ParsableCommand {
     var clock: Clock = .wall
     @Option(help: "Python with torch and transformers for the reference; 'none' skips it.")
     var python = ".venv-ref/bin/python"
+    @Option(help: "The reference's dtype: float32 (weights widened at load, the default), bfloat16 or float16 (a bf16/f16 checkpoint run as stored; an 8B model does not fit in 24 GB as float32).")
+    var referenceDtype: ReferenceDType = .float32
     @Flag(help: "Also time the forward with Float32 copies of the weight matrices (the load before weights stayed in their dtype) and print how far its logits are from the stored-format ones.")
     var compareFloat32Copy = false
     @Flag(help: "Also time the forward with --precision bf16 products and print how far its logits are from the exact ones (docs/methods.md §0.7).")
@@ -53,10 +55,10 @@ struct ForwardBenchmark: ParsableCommand {
         if compareBF16 { try compareWithBF16(loaded, ids, median: median) }
         guard python != "none" else { return }
         guard let reference = try runReference() else { return }
-        print(String(format: "pytorch    median %.4f s (min %.4f; torch %@, transformers %@, eager, %d threads)",
-                     reference.median, reference.min, reference.torch, reference.transformers, threads))
-        print(String(format: "ratio      glassbox / pytorch = %.2f (≤ 1.0 means Glassbox is not slower)",
-                     median / reference.median))
+        print(String(format: "pytorch    median %.4f s (min %.4f; torch %@, transformers %@, eager, %@, %d threads)",
+                     reference.median, reference.min, reference.torch, reference.transformers, referenceDtype.rawValue, threads))
+        print(String(format: "ratio      glassbox / pytorch = %.2f (≤ 1.0 means Glassbox is not slower); %.1f vs %.1f tokens/s",
+                     median / reference.median, Double(tokens) / median, Double(tokens) / reference.median))
     }
 
     /// Times the forward with bf16 products (`ProductPrecision.bf16`) and prints its median next to
@@ -103,11 +105,14 @@ struct ForwardBenchmark: ParsableCommand {
 
     struct Reference { let median, min: Double; let torch, transformers: String }
 
+    /// The dtype PyTorch runs the reference in (`reference_forward.py --dtype`).
+    enum ReferenceDType: String, ExpressibleByArgument, CaseIterable { case float32, bfloat16, float16 }
+
     private func runReference() throws -> Reference? {
         guard let object = try ReferenceRunner.run(
             python: python, script: "scripts/bench/reference_forward.py",
             arguments: ["--model", model, "--tokens", "\(tokens)", "--threads", "\(threads)", "--warmup", "\(warmup)",
-                        "--repeats", "\(repeats)"]),
+                        "--repeats", "\(repeats)", "--dtype", referenceDtype.rawValue]),
             let median = object["median_s"] as? Double, let min = object["min_s"] as? Double else { return nil }
         return Reference(median: median, min: min, torch: object["torch"] as? String ?? "?",
                          transformers: object["transformers"] as? String ?? "?")

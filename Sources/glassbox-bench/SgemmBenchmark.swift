@@ -8,12 +8,43 @@ struct SgemmBenchmark: ParsableCommand {
         commandName: "sgemm", abstract: "Measure the sgemm peak (GFLOP/s) through OpenBLAS.")
 
     @Option(help: "Worker threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
+    @Flag(help: "Also time the bf16 product of --precision bf16 (the best kernel build this CPU runs) on Llama-8B-shaped products.")
+    var bf16 = false
 
     func run() throws {
         Threading.setThreads(threads)
         let peak = Self.peak()
         print(String(format: "sgemm peak: %.1f GFLOP/s (%d threads; best of square 1024 and GPT-2 MLP shapes)",
                      peak, threads))
+        if bf16 { Self.timeBF16() }
+    }
+
+    /// GFLOP/s of `bf16Gemm` (C = A·Wᵀ, A [m, k], W [n, k]) on the 8B shapes' projections, with the
+    /// best kernel build, next to sgemm on the same shape.
+    static func timeBF16() {
+        var rng = SystemRandomNumberGenerator()
+        for (m, n, k) in [(128, 4096, 4096), (128, 14336, 4096), (128, 4096, 14336), (512, 14336, 4096), (4, 14336, 4096)] {
+            let a = (0..<(m * k)).map { _ in UInt16.random(in: 0x3C00...0x3F80, using: &rng) }  // |x| in [2⁻⁷, 1]
+            let w = (0..<(n * k)).map { _ in UInt16.random(in: 0x3C00...0x3F80, using: &rng) }
+            var c = [Float](repeating: 0, count: m * n)
+            let flops = 2 * Double(m * n * k)
+            var line = String(format: "bf16 m %4d n %5d k %5d:", m, n, k)
+            do {
+                let variant = BF16KernelVariant.best                  // the portable build is scalar, far slower
+                let repeats = max(3, Int(4e10 / flops))
+                let times = Timing.measure(warmup: 1, repeats: repeats) {
+                    a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { wp in c.withUnsafeMutableBufferPointer { cp in
+                        bf16Gemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: k, w: wp.baseAddress!, ldw: k,
+                                 c: cp.baseAddress!, ldc: n, beta: 0, variant: variant)
+                    } } }
+                }
+                line += String(format: " %@ %.1f GFLOP/s", variant.rawValue, flops / Timing.median(times) / 1e9)
+            }
+            let af = Tensor(shape: [m, k], storage: (0..<(m * k)).map { _ in Float.random(in: -1...1, using: &rng) })
+            let bf = Tensor(shape: [k, n], storage: (0..<(k * n)).map { _ in Float.random(in: -1...1, using: &rng) })
+            let times = Timing.measure(warmup: 1, repeats: max(3, Int(2e10 / flops))) { _ = matmul(af, bf) }
+            print(line + String(format: "; sgemm %.1f GFLOP/s", flops / Timing.median(times) / 1e9))
+        }
     }
 
     /// Best GFLOP/s over a few large shapes (median of several runs each).

@@ -24,7 +24,7 @@ struct AttentionCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Grid view: tiles show at most this many positions per side (max-pooled; default 64).")
     var tile: Int?
 
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/attention-VIEW-MODEL.png).")
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/attention-VIEW-MODEL.png).")
     var out: String?
     @Flag(help: "Print the attention weights as one JSON object on stdout.") var json = false
 
@@ -49,24 +49,26 @@ struct AttentionCommand: ParsableCommand {
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let view = chosenView
         let heads = head.isEmpty ? nil : head
-        let layers: [Int]? = view == .grid ? layer.map { [$0] } : [layer ?? arch.layers - 1]
+        // A page (--out FILE.html) holds every layer (or --layer's) with its views; a picture one view.
+        let page = out.map { OutputTransaction.isPage(URL(fileURLWithPath: $0)) } ?? false
+        let layers: [Int]? = view == .grid || page ? layer.map { [$0] } : [layer ?? arch.layers - 1]
         let causal = arch.mask == .causal
         let labels = prepared.texts.map { TokenText.label($0) }
 
         // JSON carries the full weights; the grid picture pools long inputs while streaming.
         let maps = try AttentionMaps.collect(loaded.model, prepared.modelInput, layers: layers, heads: heads,
-                                             maxSize: json || view != .grid ? nil : tile ?? 64)
+                                             maxSize: json || page || view != .grid ? nil : tile ?? 64)
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "attention-\(view.rawValue)-\(name)")
         if view == .lines, let query, query < 0 || query >= prepared.count {
             throw CLIError.positionOutOfRange(query, length: prepared.count, option: "--query")
         }
         let panels = maps.map { ResultFigures.AttentionPanel(layer: $0.layer, heads: $0.heads, patterns: $0.patterns) }
-        let figure = try ResultFigures.attention(view: view.rawValue, panels: panels, labels: labels, name: name, causal: causal,
-                                                 query: query)
         let output = OutputTransaction()
-        let report = try output.render(figure, to: url)
-        for warning in report.warnings { Console.note("warning: \(warning)") }
+        let report = try output.write(
+            figure: { try ResultFigures.attention(view: view.rawValue, panels: panels, labels: labels, name: name, causal: causal, query: query) },
+            page: { try AttentionPage.page(loaded, prepared, maps: maps, neuronLayer: layer ?? arch.layers - 1) }, to: url)
+        for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         if json {
             var object: [String: Any] = [
                 "glassbox": GlassboxVersion.string, "command": "attention", "model": loaded.jsonDescription,

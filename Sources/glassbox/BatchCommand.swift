@@ -21,7 +21,7 @@ enum BatchCommandKind: String, ExpressibleByArgument, CaseIterable {
     var probeInput: [String] {
         switch self {
         case .explain, .predict, .lens: ["--ids", "0"]
-        case .evaluate: ["(batch input)"]
+        case .evaluate: [EvaluateCommand.batchPlaceholder]
         case .patch: ["--clean-ids", "0", "--corrupted-ids", "0"]
         }
     }

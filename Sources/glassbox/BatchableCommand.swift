@@ -113,11 +113,15 @@ extension PatchCommand: BatchableCommand {
 }
 
 extension EvaluateCommand: BatchableCommand {
+    /// The positional argument a batch line stands in with: the input itself is handed over
+    /// separately, this only satisfies the command's "one input" rule.
+    static let batchPlaceholder = "(batch input)"
+
     /// The input itself is handed to `evaluate(_:sources:)` (below); the argument only satisfies
     /// the command's "one input" rule.
     static func inputArguments(_ input: BatchInput) throws -> [String] {
         if case .none = input.source { _ = try sourceArguments(input) }
-        return ["(batch input)"]
+        return [batchPlaceholder]
     }
 
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {

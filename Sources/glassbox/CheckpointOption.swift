@@ -3,7 +3,7 @@ import Glassbox
 
 /// `--checkpoint`: whether the LRP sweep recomputes each layer from its input (methods §2.3).
 enum CheckpointOption: String, ExpressibleByArgument, CaseIterable {
-    /// From `Checkpointing.threshold` positions on (the default).
+    /// When the stored activations would exceed `Checkpointing.storedBudget` (the default).
     case auto
     /// Always keep only the layer inputs.
     case on

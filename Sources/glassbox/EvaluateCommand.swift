@@ -31,7 +31,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(parsing: .unconditional,
             help: "Run the cascading randomisation check (Adebayo et al. 2018) on the first N inputs (default 0: off).")
     var randomization = 0
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/evaluate-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/evaluate-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
 
     func validate() throws {
@@ -62,8 +62,8 @@ struct EvaluateCommand: ParsableCommand {
         let arch = loaded.model.architecture
         let url = try PictureOutput.url(out, defaultName: "evaluate-\(PictureOutput.slug(loaded.spec))")
         let output = OutputTransaction()
-        let picture = try output.render(try EvaluationFigure.figure(object), to: url)
-        for warning in picture.warnings { Console.note("warning: \(warning)") }
+        let picture = try output.write(figure: { try EvaluationFigure.figure(object) }, page: { try ResultPages.evaluation(object) }, to: url)
+        for warning in picture?.warnings ?? [] { Console.note("warning: \(warning)") }
         if json {
             try output.commitJSON(object, picture: url)
             return

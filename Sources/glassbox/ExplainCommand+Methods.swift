@@ -5,6 +5,17 @@ extension ExplainCommand {
     /// Inputs from this many positions show a progress line on stderr in the LRP methods.
     static let relevanceProgressLength = 1024
 
+    /// What this method keeps in memory, for the check before the run: AtMan's forwards on every
+    /// worker, the relevance sweep as `--checkpoint` and `--attention` set it up, else every hook.
+    func memoryProfile(available: Int?) -> MemoryEstimate.Profile {
+        switch method {
+        case .atman: .concurrentForwards(Threading.threads)
+        case .attnlrp, .cpLRP, .gradInput:
+            .relevanceSweep(checkpointing: checkpoint.checkpointing, patternsKept: attention == .unblocked, available: available)
+        case .rollout, .flow, .gae, .chefer, .attention: .cachedForward
+        }
+    }
+
     /// AttnLRP / CP-LRP / gradient × input (LXT 2.1's rules), seeded as the objective says.
     func relevance(_ model: TransformerModel, _ prepared: PreparedInput, _ objective: GradientObjective) throws -> RelevanceResult {
         let kind: RelevanceMethod = switch method {

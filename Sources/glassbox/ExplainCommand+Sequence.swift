@@ -52,11 +52,14 @@ extension ExplainCommand {
         let record = try withProductPrecision(precision.value) { try sequenceRecord(loaded) }
         let url = try PictureOutput.url(out, defaultName: "explain-sequence-\(record.method)-\(PictureOutput.slug(record.model.name))")
         let output = OutputTransaction()
-        let report = try output.render(try record.heatmap(scoreLimit: colorScale.scoreLimit), to: url)
-        for warning in report.warnings { Console.note("warning: \(warning)") }
+        let report = try output.write(figure: { try record.heatmap(scoreLimit: colorScale.scoreLimit) },
+                                      page: { try ResultPages.explanation([try Self.jsonObject(record)], scoreLimit: colorScale.scoreLimit) },
+                                      to: url)
+        for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         var strips: [URL] = []
+        let stripBase = OutputTransaction.isPage(url) ? url.deletingPathExtension().appendingPathExtension("png") : url   // strips are pictures
         for index in record.strips {
-            let stripURL = LatentPictures.sibling(of: url, suffix: "target-\(index)")
+            let stripURL = LatentPictures.sibling(of: stripBase, suffix: "target-\(index)")
             let stripReport = try output.render(try record.strip(index, scoreLimit: colorScale.scoreLimit), to: stripURL)
             for warning in stripReport.warnings { Console.note("warning: \(warning)") }
             strips.append(stripURL)
@@ -75,6 +78,14 @@ extension ExplainCommand {
         print("picture: \(url.path)")
         for strip in strips { print("strip picture: \(strip.path)") }
         try output.commit()
+    }
+
+    /// The record as the JSON object `--json` prints (what the page builder reads).
+    static func jsonObject(_ record: SequenceExplanationRecord) throws -> [String: Any] {
+        let data: Data
+        do { data = try record.jsonData() } catch is EncodingError { throw NonFiniteResult() }
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw NonFiniteResult() }
+        return object
     }
 
     /// The compact table: per target row its probability, entropy and three strongest sources.

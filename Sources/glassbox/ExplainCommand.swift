@@ -83,11 +83,11 @@ struct ExplainCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "With --neurons: how many neurons (default 20).") var neuronCount: Int?
     @Option(help: "LRP methods: attention path, auto (blocked, no [n, n] pattern kept), blocked or unblocked (patterns kept).")
     var attention: AttentionPathOption = .auto
-    @Option(help: "LRP methods: keep only each layer's input and recompute the layer in the sweep: auto (from 2,048 positions), on or off.")
+    @Option(help: "LRP methods: keep only each layer's input and recompute the layer in the sweep: auto (when the kept activations would exceed a quarter of the available memory or 4 GiB), on or off.")
     var checkpoint: CheckpointOption = .auto
 
     @OptionGroup var colorScale: ColorScaleOptions
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/explain-METHOD-MODEL.png).")
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/explain-METHOD-MODEL.png).")
     var out: String?
     @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
 
@@ -123,8 +123,7 @@ struct ExplainCommand: ParsableCommand {
         if explainsSequence { throw UsageMistake("--generate and --continuation write a sequence result; run them with explain, not batch") }
         try checkUsage(arch)
         let prepared = try PreparedInput.prepare(loaded, input: input)
-        try memory?.check(model, prepared, profile: method == .atman ? .concurrentForwards(Threading.threads) : .cachedForward,
-                         force: force)
+        try memory?.check(model, prepared, profile: memoryProfile(available: memory?.available), force: force)
         let comparison = try Comparison.prepare(loaded, text: compare, ids: compareIds)
         let target = try comparison.map { ResolvedTarget(position: 0, id: nil, text: $0.text, logit: nil, probability: nil) }
             ?? TargetResolver(loaded: loaded, prepared: prepared)

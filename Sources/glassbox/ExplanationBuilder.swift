@@ -70,9 +70,12 @@ enum ExplanationOutput {
                      top: Int? = nil, latents: LatentPictures = LatentPictures()) throws {
         let url = try PictureOutput.url(out, defaultName: "explain-\(record.method)-\(PictureOutput.slug(record.model.name))")
         let output = OutputTransaction()
-        let report = try output.render(try record.figure(scoreLimit: scoreLimit, top: top), to: url)
-        for warning in report.warnings { Console.note("warning: \(warning)") }
-        let extras = try latents.write(record, beside: url, into: output)
+        let report = try output.write(figure: { try record.figure(scoreLimit: scoreLimit, top: top) },
+                                      page: { try ResultPages.explanation([try record.jsonObject()], scoreLimit: scoreLimit) }, to: url)
+        for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
+        // Beside a page, the head and neuron pictures are PNGs.
+        let extras = try latents.write(record, beside: OutputTransaction.isPage(url) ? url.deletingPathExtension().appendingPathExtension("png") : url,
+                                       into: output)
         let data = json ? try JSONOutput.data(record) : nil
         if let data {
             Console.write(data)

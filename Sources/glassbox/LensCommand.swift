@@ -16,7 +16,7 @@ struct LensCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Tokens kept per cell.") var topK = 5
     @Option(parsing: .unconditional, help: "Report the rank and probability of this token id (default: the model's own final prediction).")
     var targetId: Int?
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/lens-SITE-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/lens-SITE-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {
@@ -29,8 +29,8 @@ struct LensCommand: ParsableCommand {
         let url = try PictureOutput.url(out, defaultName: "lens-\(site.rawValue)-\(PictureOutput.slug(loaded.spec))")
         let label = { (s: TokenScore) in s.text ?? "<\(s.id)>" }
         let output = OutputTransaction()
-        let report = try output.render(try ResultFigures.lens(object), to: url)
-        for warning in report.warnings { Console.note("warning: \(warning)") }
+        let report = try output.write(figure: { try ResultFigures.lens(object) }, page: { try ResultPages.lens(object) }, to: url)
+        for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         if json {
             try output.commitJSON(object, picture: url)
             return

@@ -16,6 +16,7 @@ final class OutputTransaction {
     /// Draws `figure` for `destination` (format by its extension) without touching it yet.
     @discardableResult
     func render(_ figure: any Figure, to destination: URL, scale: Double = 2) throws -> RenderReport {
+        if Self.isPage(destination) { throw NoPage() }
         try Self.checkDestination(destination)
         let temporary = Self.temporaryName(for: destination, kind: "new")
         staged.append((temporary, destination))
@@ -89,7 +90,7 @@ final class OutputTransaction {
     /// What makes a destination impossible before anything is drawn: a missing or read-only
     /// folder, a folder in the file's place, an unknown extension (of a picture).
     static func checkDestination(_ url: URL, picture: Bool = true) throws {
-        if picture { _ = try OutputFormat(path: url.path) }
+        if picture, !isPage(url) { _ = try OutputFormat(path: url.path) }
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {

@@ -22,7 +22,7 @@ struct PatchCommand: ParsableCommand {
     var method: PatchMethodOption = .exact
     @Flag(help: "Noising: patch corrupted activations into the clean run (default: denoising, clean into corrupted).")
     var noising = false
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/patch-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/patch-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {
@@ -38,8 +38,8 @@ struct PatchCommand: ParsableCommand {
         let object = patching.object
         let url = try PictureOutput.url(out, defaultName: "patch-\(PictureOutput.slug(loaded.spec))")
         let output = OutputTransaction()
-        let report = try output.render(try PatchFigures.figure(object), to: url)
-        for warning in report.warnings { Console.note("warning: \(warning)") }
+        let report = try output.write(figure: { try PatchFigures.figure(object) }, page: { try ResultPages.patching(object) }, to: url)
+        for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         if json {
             try output.commitJSON(object, picture: url)
             return

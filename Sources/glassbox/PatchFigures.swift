@@ -7,12 +7,31 @@ import Glassbox
 /// (layer, head).
 enum PatchFigures {
     static func figure(_ object: [String: Any]) throws -> any Figure {
+        let panels = try self.panels(object).map { p in
+            AttentionMatrix(weights: try ScoreMatrix(rows: p.rows, columns: p.columns, values: p.values),
+                            rowLabels: p.rowLabels, columnLabels: p.columnLabels, title: p.title,
+                            colorScale: .diverging(limit: p.limit), rowAxisTitle: p.rowAxisTitle,
+                            columnAxisTitle: p.columnAxisTitle, valueLabel: "normalised effect")
+        }
+        return HeatmapPanels(panels: panels, title: try title(object))
+    }
+
+    /// One map of a patching result, ready to draw: row-major values, labels, a zero-centred limit.
+    struct Panel {
+        let title: String
+        let rows: Int, columns: Int
+        let rowLabels: [String], columnLabels: [String]
+        let values: [Float]
+        let limit: Double
+        let rowAxisTitle: String, columnAxisTitle: String
+    }
+
+    /// The maps of a `patch`, `trace` or `path` result (what the picture and the page show).
+    static func panels(_ object: [String: Any]) throws -> [Panel] {
         let tokens = try JSONField.objects(object, "tokens").map { TokenText.label(try JSONField.string($0, "text")) }
-        let metric = try JSONField.object(object, "metric")
-        let model = PictureOutput.slug(try JSONField.string(try JSONField.object(object, "model"), "name"))
         let results = try JSONField.objects(object, "results")
         guard !results.isEmpty else { throw JSONField.Problem(detail: "'results' is empty") }
-        let panels = try results.map { entry -> AttentionMatrix in
+        return try results.map { entry -> Panel in
             let site = try JSONField.string(entry, "site")
             let axes = try value(entry, "axes", [String].self, "a list of axis names")
             let (values, shape) = try flatten(entry["values"], site: site)
@@ -35,12 +54,16 @@ enum PatchFigures {
                 ? (0..<shape[0]).flatMap { l in (0..<shape[1]).map { "L\(l).H\($0)" } }
                 : shape.count == 2 ? try labels(axes[0], shape[0]) : [site]
             let limit = max(values.map { abs(Double($0)) }.filter(\.isFinite).max() ?? 1, 1e-6)
-            return AttentionMatrix(weights: try ScoreMatrix(rows: rows, columns: columns, values: values),
-                                   rowLabels: rowLabels, columnLabels: try labels(axes.last!, columns),
-                                   title: "\(site) [\(axes.joined(separator: " × "))]",
-                                   colorScale: .diverging(limit: limit), rowAxisTitle: shape.count == 3 ? "layer.head" : axes[0],
-                                   columnAxisTitle: axes.last!, valueLabel: "normalised effect")
+            return Panel(title: "\(site) [\(axes.joined(separator: " × "))]", rows: rows, columns: columns, rowLabels: rowLabels,
+                         columnLabels: try labels(axes.last!, columns), values: values, limit: limit,
+                         rowAxisTitle: shape.count == 3 ? "layer.head" : axes[0], columnAxisTitle: axes.last!)
         }
+    }
+
+    /// The picture's title: the method, direction and metric with the tokens it reads.
+    static func title(_ object: [String: Any]) throws -> String {
+        let metric = try JSONField.object(object, "metric")
+        let model = PictureOutput.slug(try JSONField.string(try JSONField.object(object, "model"), "name"))
         let method = try JSONField.string(object, "method"), direction = try JSONField.string(object, "direction")
         // The metric with the tokens it reads: logit_diff " king" − " lord", prob " king", kl.
         // (spaces inside a token become no-break spaces, so a wrapped title never splits a token from its quotes)
@@ -50,12 +73,11 @@ enum PatchFigures {
         let read = [token("answer"), token("wrong")].compactMap { $0 }.joined(separator: " − ")
         let values = String(format: "%@%@: clean %.3g, corrupted %.3g", try JSONField.string(metric, "name"),
                             read.isEmpty ? "" : " " + read, try JSONField.double(metric, "clean"), try JSONField.double(metric, "corrupted"))
-        let title: String = switch try JSONField.string(object, "command") {
+        return switch try JSONField.string(object, "command") {
         case "trace": "Causal tracing (restored p of the answer, normalised), \(values) · \(model)"
         case "path": "Path patching from each head to \((object["receivers"] as? [String])?.joined(separator: ", ") ?? "the receivers"), \(values) · \(model)"
         default: "\(method) patching (\(direction)), \(values) · \(model)"
         }
-        return HeatmapPanels(panels: panels, title: title)
     }
 
     private static func value<T>(_ o: [String: Any], _ key: String, _ type: T.Type, _ what: String) throws -> T {

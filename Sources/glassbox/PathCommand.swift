@@ -18,7 +18,7 @@ struct PathCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Receivers: heads' inputs L.H.q, L.H.k, L.H.v (L.H means all three), comma-separated; or resid.",
                                valueName: "L.H[.q|k|v],…|resid"))
     var receivers: String
-    @Option(help: "Write the picture here, for a map over every sender (.png, .svg or .pdf; default: output/path-MODEL.png).")
+    @Option(help: "Write the picture here, for a map over every sender (.png, .svg, .pdf, or .html for an interactive page; default: output/path-MODEL.png).")
     var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
@@ -91,8 +91,8 @@ struct PathCommand: ParsableCommand {
         var picture: URL?
         if result.map != nil {
             let url = try PictureOutput.url(out, defaultName: "path-\(PictureOutput.slug(loaded.spec))")
-            let report = try output.render(try PatchFigures.figure(object), to: url)
-            for warning in report.warnings { Console.note("warning: \(warning)") }
+            let report = try output.write(figure: { try PatchFigures.figure(object) }, page: { try ResultPages.patching(object) }, to: url)
+            for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
             picture = url
         } else if out != nil {
             throw UsageMistake("with --senders the result is one number, not a picture; leave out --out, or leave out --senders for a layers × heads map")

@@ -9,7 +9,9 @@ struct RenderCommand: ParsableCommand {
         commandName: "render", abstract: "Redraw a result saved with --json, without the model.")
 
     @Argument(help: "A JSON file written with --json by explain, attention, lens, project or neurons.") var result: String
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/NAME.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/NAME.png), or an interactive page (.html).") var out: String?
+    @Option(name: .customLong("with"), help: ArgumentHelp("With --out FILE.html: another explain result of the same input, shown behind a method switch (repeatable).", valueName: "RESULT.json"))
+    var with: [String] = []
     @OptionGroup var colorScale: ColorScaleOptions
 
     func run() throws {
@@ -26,6 +28,10 @@ struct RenderCommand: ParsableCommand {
             let article = command.first.map { "aeiou".contains($0) } == true ? "an" : "a"
             throw FileProblem(path: result, reason: "\(article) \(command) result has no picture; \(reads)")
         }
+        if let out, OutputTransaction.isPage(URL(fileURLWithPath: out)) {
+            return try RenderPage.write(object, from: result, with: with, colorScale: colorScale, to: try PictureOutput.url(out, defaultName: ""))
+        }
+        if !with.isEmpty { throw UsageMistake("--with adds results to an interactive page; give --out FILE.html") }
         let figure: any Figure
         if command == "explain", object["matrix"] != nil, object["generated"] != nil {
             return try SequenceRendering.redraw(data, path: result, out: out, scoreLimit: colorScale.scoreLimit,

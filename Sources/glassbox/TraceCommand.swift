@@ -21,7 +21,7 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "The answer token (default: the clean run's top prediction).") var answer: String?
     @Option(name: .customLong("answer-id"), parsing: .unconditional, help: "The answer as a token id.") var answerID: Int?
     @Option(parsing: .unconditional, help: "The position whose prediction is measured (default: the last token).") var position: Int?
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/trace-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/trace-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {
@@ -77,8 +77,8 @@ struct TraceCommand: ParsableCommand {
         ]
         let url = try PictureOutput.url(out, defaultName: "trace-\(PictureOutput.slug(loaded.spec))")
         let output = OutputTransaction()
-        let report = try output.render(try PatchFigures.figure(object), to: url)
-        for warning in report.warnings { Console.note("warning: \(warning)") }
+        let report = try output.write(figure: { try PatchFigures.figure(object) }, page: { try ResultPages.patching(object) }, to: url)
+        for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         if json {
             try output.commitJSON(object, picture: url)
             return

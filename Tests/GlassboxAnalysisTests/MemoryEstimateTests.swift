@@ -48,4 +48,27 @@ final class MemoryEstimateTests: XCTestCase {
         let a = model.architecture
         XCTAssertGreaterThan(cached.activations, 4 * a.layers * 2 * a.heads * 512 * 512)
     }
+
+    func testTheRelevanceSweepCountsWhatItKeeps() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("llama-gqa"))
+        let a = model.architecture, n = 4096
+        func sweep(_ c: Checkpointing, patterns: Bool = false, available: Int? = nil) -> Int {
+            MemoryEstimate(model: model, tokens: n, profile: .relevanceSweep(checkpointing: c, patternsKept: patterns, available: available))
+                .activations
+        }
+        let stored = Checkpointing.storedBytes(a, length: n, patternsKept: false)
+        let oneLayer = stored / 4 / a.layers, logits = a.vocabSize
+        // Stored: what the sweep keeps + two layers' worth of gradients + one logit row (×2).
+        XCTAssertEqual(sweep(.off), 4 * (stored / 4 + 2 * oneLayer + 2 * logits))
+        // Checkpointed: the layer inputs and one layer instead.
+        XCTAssertEqual(sweep(.on), 4 * (a.layers * n * a.dModel + oneLayer + 2 * oneLayer + 2 * logits))
+        XCTAssertLessThan(sweep(.on), sweep(.off))
+        // Automatic follows the budget (a quarter of what is available).
+        XCTAssertEqual(sweep(.automatic, available: 4 * stored), sweep(.off))
+        XCTAssertEqual(sweep(.automatic, available: 4 * stored - 4), sweep(.on))
+        // Kept patterns (unblocked attention) add 2·H·n² per layer.
+        XCTAssertEqual(sweep(.off, patterns: true) - sweep(.off), 4 * 2 * a.heads * n * n * (a.layers + 2))
+        // Far less than the cached forward of every hook and pattern.
+        XCTAssertLessThan(sweep(.off), MemoryEstimate(model: model, tokens: n, profile: .cachedForward).activations)
+    }
 }

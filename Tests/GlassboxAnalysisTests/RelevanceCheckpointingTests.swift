@@ -86,11 +86,23 @@ final class RelevanceCheckpointingTests: XCTestCase {
         XCTAssertEqual(RelevanceOptions(), { var o = RelevanceOptions(); o.progress = { _, _ in }; return o }())
     }
 
-    func testAutomaticThreshold() {
-        XCTAssertFalse(Checkpointing.automatic.isOn(length: Checkpointing.threshold - 1))
-        XCTAssertTrue(Checkpointing.automatic.isOn(length: Checkpointing.threshold))
-        XCTAssertTrue(Checkpointing.on.isOn(length: 1))
-        XCTAssertFalse(Checkpointing.off.isOn(length: 1 << 20))
+    func testAutomaticFollowsTheStoredBudget() throws {
+        // A quarter of the available memory, at most 4 GiB.
+        XCTAssertEqual(Checkpointing.storedBudget(available: 8 << 30), 2 << 30)
+        XCTAssertEqual(Checkpointing.storedBudget(available: 64 << 30), 4 << 30)
+        XCTAssertEqual(Checkpointing.storedBudget(available: nil), 4 << 30)
+        XCTAssertFalse(Checkpointing.automatic.isOn(storedBytes: 2 << 30, available: 8 << 30))
+        XCTAssertTrue(Checkpointing.automatic.isOn(storedBytes: (2 << 30) + 1, available: 8 << 30))
+        XCTAssertTrue(Checkpointing.on.isOn(storedBytes: 1, available: nil))
+        XCTAssertFalse(Checkpointing.off.isOn(storedBytes: .max, available: 1))
+        // Per position and layer d + 2·H·d_h + 2·H_kv·d_h + 2·d_ff floats for a gated MLP
+        // (docs/methods.md §2.3); the kept patterns add 2·H·n².
+        let arch = try TransformerModel.load(directory: Fixtures.model("llama-gqa")).architecture
+        let perPosition = 4 * arch.layers * (arch.dModel + 2 * arch.heads * arch.headDim + 2 * arch.kvHeads * arch.headDim + 2 * arch.dFF)
+        XCTAssertEqual(Checkpointing.storedBytes(arch, length: 10, patternsKept: false), 10 * perPosition)
+        XCTAssertEqual(Checkpointing.storedBytes(arch, length: 10, patternsKept: true),
+                       10 * perPosition + 4 * arch.layers * 2 * arch.heads * 100)
+        XCTAssertEqual(Checkpointing.storedBytes(arch, length: 1 << 40, patternsKept: true), .max, "saturates")
     }
 }
 

@@ -103,6 +103,18 @@ final class ExplainSequenceCommandTests: XCTestCase {
         XCTAssertEqual(failed.stderrLines.count, 1, failed.stderr)
     }
 
+    func testPageWithOutHTML() throws {
+        let page = folder.appendingPathComponent("sequence.html")
+        let output = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "5,6,7", "--generate", "3",
+                                      "--targets", "1", "--out", page.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let html = try String(contentsOf: page, encoding: .utf8)
+        XCTAssertTrue(html.lowercased().hasPrefix("<!doctype html"), String(html.prefix(80)))
+        XCTAssertTrue(html.contains("\"sequence\""), "the page carries the generated-tokens matrix")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("sequence-target-1.png").path),
+                      "strips beside a page are pictures")
+    }
+
     func testTableAndContrast() throws {
         let output = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "5,6,7", "--generate", "3",
                                       "--contrast-id", "9", "--out", folder.appendingPathComponent("t.png").path])

@@ -105,6 +105,13 @@ typedef enum gb_bf16_isa {
 typedef void (*gb_bf16_gemm_fn)(size_t m, size_t n, size_t k, const uint16_t *_Nonnull a, size_t lda,
                                 const uint16_t *_Nonnull w, size_t ldw, float *_Nonnull c, size_t ldc, float beta);
 
+/// Rows of A from which the AVX512 build packs A and broadcasts W (below it, a dot kernel streams W
+/// past 4 rows of A at a time). Callers splitting W across threads give each packed call whole
+/// multiples of `GB_BF16_PACKED_COLUMNS` rows of W, many of them, since each call packs A again.
+#define GB_BF16_PACKED_MIN_ROWS 8
+/// Rows of W per register tile of the packed kernel.
+#define GB_BF16_PACKED_COLUMNS 12
+
 /// The bf16 product kernel compiled for `isa`, or NULL when this CPU cannot run it.
 gb_bf16_gemm_fn _Nullable gb_bf16_gemm_for(gb_bf16_isa isa);
 

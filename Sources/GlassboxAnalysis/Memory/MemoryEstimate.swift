@@ -17,9 +17,13 @@ public struct MemoryEstimate: Sendable, Equatable {
         case forward
         /// `concurrent` forwards at once (AtMan over worker threads).
         case concurrentForwards(Int)
-        /// A forward whose hooks are all cached, then a reverse sweep over them (AttnLRP, CP-LRP,
-        /// gradient × input, Chefer, lens, attention pictures).
+        /// A forward whose hooks are all cached, patterns included (Chefer, lens, attention
+        /// pictures, traces).
         case cachedForward
+        /// A relevance sweep (AttnLRP, CP-LRP, gradient × input): the activations it keeps, stored
+        /// or checkpointed as `checkpointing` decides with `available` bytes free, `[H, n, n]`
+        /// patterns only when `patternsKept` (the unblocked path); one logit row.
+        case relevanceSweep(checkpointing: Checkpointing, patternsKept: Bool, available: Int?)
     }
 
     /// Bytes of the weights in memory.
@@ -48,6 +52,14 @@ public struct MemoryEstimate: Sendable, Equatable {
             // pattern [H, n, n]) plus the sweep's gradients for one layer at a time.
             let cachedLayer = n * (6 * d + 2 * qWidth + 2 * kvWidth + 4 * dff) + 2 * heads * n * n
             floats = layers * cachedLayer + 2 * cachedLayer + 2 * logits
+        case .relevanceSweep(let checkpointing, let patternsKept, let available):
+            // Stored: what the sweep keeps (Checkpointing.storedBytes); checkpointed: the layer
+            // inputs and one layer's stored activations. Either way the sweep's gradients for one
+            // layer (about twice its activations) and one row of logits.
+            let stored = Checkpointing.storedBytes(a, length: n, patternsKept: patternsKept) / 4
+            let oneLayer = stored / max(1, layers)
+            let kept = checkpointing.isOn(storedBytes: 4 * stored, available: available) ? layers * n * d + oneLayer : stored
+            floats = kept + 2 * oneLayer + 2 * v
         }
         self.init(weights: model.weights.residentBytes, activations: 4 * floats)
     }

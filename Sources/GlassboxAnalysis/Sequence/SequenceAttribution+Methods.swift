@@ -19,7 +19,9 @@ extension SequenceAttribution {
         }()
         let table = try relevance.table(for: arch)
         let capture = ReverseSweep.capture(arch, table, keepPatterns: relevance.attention == .unblocked)
-        let checkpointing = relevance.checkpointing.isOn(length: ids.count)
+        // Two sweeps run at once (`sideBySide`), each over at most the whole sequence.
+        let stored = Checkpointing.storedBytes(arch, length: ids.count, patternsKept: relevance.attention == .unblocked)
+        let checkpointing = relevance.checkpointing.isOn(storedBytes: stored, available: AvailableMemory.current().map { $0 / 2 })
         let forward = try model.forward(.tokens(ids, types: nil),
                                         capture: checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture,
                                         logitRows: .positions(rows), attention: relevance.attention)

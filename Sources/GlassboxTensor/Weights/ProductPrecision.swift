@@ -50,7 +50,12 @@ public func bf16Gemm(m: Int, n: Int, k: Int, a: UnsafePointer<UInt16>, lda: Int,
     guard m > 0, n > 0 else { return }
     guard let kernel = variant.kernel else { preconditionFailure("bf16 kernel \(variant) not supported on this CPU") }
     let (ap, wp, cp) = (SendableConstPointer(a), SendableConstPointer(w), SendablePointer(c))
-    parallelChunks(n, grain: max(4, 262_144 / max(1, m * k))) { cols in
+    // The packed kernel packs A once per call: a few calls per thread, whole register tiles each.
+    let tileColumns = Int(GB_BF16_PACKED_COLUMNS)
+    let grain = m >= Int(GB_BF16_PACKED_MIN_ROWS) && variant == .avx512
+        ? max(4 * tileColumns, (n / (4 * Threading.threads) + tileColumns - 1) / tileColumns * tileColumns)
+        : max(4, 262_144 / max(1, m * k))
+    parallelChunks(n, grain: grain) { cols in
         kernel(m, cols.count, k, ap.base, lda, wp.base + cols.lowerBound * ldw, ldw, cp.base + cols.lowerBound, ldc, beta)
     }
 }

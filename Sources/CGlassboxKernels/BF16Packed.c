@@ -1,0 +1,161 @@
+// The packed AVX512-BF16 product behind `--precision bf16` for products with many rows
+// (docs/methods.md §0.7): C = A · Wᵀ (+ beta·C) with A [m, k] and W [n, k] bf16 bits, rows along k.
+//
+// `vdpbf16ps` multiplies 16 pairs of bf16 values lane by lane and adds each pair's two products to
+// a Float32 lane. Here the lanes run along the rows of A: A is packed once per call (per block of
+// KC values of k) as [row block of 32][k pair][32 rows] 32-bit pairs, and each (pair of) W value is
+// broadcast from W as it lies in memory, so W, the big operand (the weights), is never copied.
+// Register tile: 32 rows of A (two zmm) × 12 rows of W = 24 accumulators; per k pair 2 loads,
+// 12 broadcasts and 24 `vdpbf16ps`. The W block (12 rows × KC) stays in L1/L2 while every row
+// block of A passes by, so W is read from memory once per KC block; the packed A block (m × KC)
+// is sized to sit in L2. Sums run per k pair within a KC block, then across blocks: another
+// Float32 summation order than the dot kernel's, within the same rounding bound.
+#include "BF16Packed.h"
+
+#if defined(__x86_64__)
+#include <immintrin.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MR 32          // rows of A per tile (two zmm of 16 lanes)
+#define NR GB_BF16_PACKED_COLUMNS   // rows of W per tile (12)
+#define PACK_BYTES (512 * 1024)   // the packed A block, within a 1 MB L2 with room for W
+
+#pragma clang attribute push(__attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))), apply_to = function)
+
+/// Packs rows [0, m) of A's columns [k0, k0 + kc) (kc even, or odd only for the last block) into
+/// `dst`: for each row block of 32, for each pair q, 32 uint32 (rows past m are zero, and the
+/// second half of the last pair when kc is odd).
+static void pack_a(size_t m, size_t kc, const uint16_t *a, size_t lda, size_t k0, uint32_t *dst) {
+    const size_t pairs = (kc + 1) / 2, blocks = (m + MR - 1) / MR;
+    for (size_t b = 0; b < blocks; b++) {
+        uint32_t *block = dst + b * pairs * MR;
+        for (size_t r = 0; r < MR; r++) {
+            const size_t i = b * MR + r;
+            if (i >= m) {
+                for (size_t q = 0; q < pairs; q++) block[q * MR + r] = 0;
+                continue;
+            }
+            const uint16_t *row = a + i * lda + k0;
+            for (size_t q = 0; q < kc / 2; q++) {
+                uint32_t v;
+                memcpy(&v, row + 2 * q, 4);
+                block[q * MR + r] = v;
+            }
+            if (kc & 1) block[(pairs - 1) * MR + r] = row[kc - 1];
+        }
+    }
+}
+
+/// Transposes the 16 × 16 Float32 block held as 16 rows of 16 lanes, in registers.
+static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
+    __m512 t[16], u[16];
+    for (int i = 0; i < 16; i += 2) {
+        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);           // r_i0 r_(i+1)0 r_i1 r_(i+1)1 per 128-bit lane
+        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 16; i += 4) {
+        u[i] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 1] = _mm512_shuffle_ps(t[i], t[i + 2], _MM_SHUFFLE(3, 2, 3, 2));
+        u[i + 2] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(1, 0, 1, 0));
+        u[i + 3] = _mm512_shuffle_ps(t[i + 1], t[i + 3], _MM_SHUFFLE(3, 2, 3, 2));
+    }
+    // u[4g + c] holds, per 128-bit lane L, column 4L + c of rows 4g…4g+3.
+    for (int c = 0; c < 4; c++) {
+        const __m512 a = _mm512_shuffle_f32x4(u[c], u[4 + c], 0x88);       // lanes 0, 2 of g0 | of g1
+        const __m512 b = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0x88);
+        const __m512 d = _mm512_shuffle_f32x4(u[c], u[4 + c], 0xDD);       // lanes 1, 3
+        const __m512 e = _mm512_shuffle_f32x4(u[8 + c], u[12 + c], 0xDD);
+        r[c] = _mm512_shuffle_f32x4(a, b, 0x88);                             // column c
+        r[8 + c] = _mm512_shuffle_f32x4(a, b, 0xDD);                         // column 8 + c
+        r[4 + c] = _mm512_shuffle_f32x4(d, e, 0x88);                         // column 4 + c
+        r[12 + c] = _mm512_shuffle_f32x4(d, e, 0xDD);                        // column 12 + c
+    }
+}
+
+/// One tile: rows [0, rows) of a packed 32-row block × `NC` rows of W, over `kc` values of k
+/// starting at `w` (W rows `ldw` apart). C[i, j] = acc (+ beta·C) when `first`, else C += acc.
+static inline __attribute__((always_inline)) void tile(const int NC, size_t rows, size_t kc, const uint32_t *pa,
+                                                       const uint16_t *w, size_t ldw, float *c, size_t ldc,
+                                                       int first, float beta) {
+    __m512 acc[NR][2];
+    for (int j = 0; j < NC; j++) acc[j][0] = acc[j][1] = _mm512_setzero_ps();
+    const size_t full = kc / 2;
+    for (size_t q = 0; q < full; q++) {
+        const __m512bh x0 = (__m512bh)_mm512_loadu_si512((const void *)(pa + q * MR));
+        const __m512bh x1 = (__m512bh)_mm512_loadu_si512((const void *)(pa + q * MR + 16));
+        for (int j = 0; j < NC; j++) {
+            uint32_t v;
+            memcpy(&v, w + j * ldw + 2 * q, 4);
+            const __m512bh y = (__m512bh)_mm512_set1_epi32((int)v);
+            acc[j][0] = _mm512_dpbf16_ps(acc[j][0], x0, y);
+            acc[j][1] = _mm512_dpbf16_ps(acc[j][1], x1, y);
+        }
+    }
+    if (kc & 1) {                                   // the last value alone: (w, 0) against (a, 0)
+        const __m512bh x0 = (__m512bh)_mm512_loadu_si512((const void *)(pa + full * MR));
+        const __m512bh x1 = (__m512bh)_mm512_loadu_si512((const void *)(pa + full * MR + 16));
+        for (int j = 0; j < NC; j++) {
+            const __m512bh y = (__m512bh)_mm512_set1_epi32((int)(uint32_t)w[j * ldw + kc - 1]);
+            acc[j][0] = _mm512_dpbf16_ps(acc[j][0], x0, y);
+            acc[j][1] = _mm512_dpbf16_ps(acc[j][1], x1, y);
+        }
+    }
+    for (int h = 0; h < 2; h++) {
+        const size_t left = rows > 16 * (size_t)h ? rows - 16 * (size_t)h : 0;
+        if (left == 0) break;
+        __m512 r[16];
+        for (int j = 0; j < 16; j++) r[j] = j < NC ? acc[j][h] : _mm512_setzero_ps();
+        transpose16(r);                              // r[i] lane j = C[16h + i, j]
+        const __mmask16 cols = (__mmask16)((1u << NC) - 1u);
+        for (size_t i = 0; i < (left < 16 ? left : 16); i++) {
+            float *out = c + (16 * (size_t)h + i) * ldc;
+            __m512 v = r[i];
+            if (!first || beta != 0) {
+                const __m512 old = _mm512_maskz_loadu_ps(cols, out);
+                v = first ? _mm512_fmadd_ps(_mm512_set1_ps(beta), old, v) : _mm512_add_ps(old, v);
+            }
+            _mm512_mask_storeu_ps(out, cols, v);
+        }
+    }
+}
+
+/// `tile` with the column count as a compile-time constant (each case inlined and unrolled).
+static void tile_any(int nc, size_t rows, size_t kc, const uint32_t *pa, const uint16_t *w, size_t ldw, float *c,
+                     size_t ldc, int first, float beta) {
+    switch (nc) {
+#define CASE(N) case N: tile(N, rows, kc, pa, w, ldw, c, ldc, first, beta); break;
+        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+#undef CASE
+    default: break;
+    }
+}
+
+void gb_bf16_gemm_avx512_packed(size_t m, size_t n, size_t k, const uint16_t *a, size_t lda, const uint16_t *w,
+                                size_t ldw, float *c, size_t ldc, float beta) {
+    if (m == 0 || n == 0) return;
+    const size_t blocks = (m + MR - 1) / MR;
+    // k values per block: the packed A block (blocks·32 rows × kc bf16) within PACK_BYTES, even.
+    size_t kc = PACK_BYTES / (blocks * MR * 2);
+    kc = kc < 64 ? 64 : kc & ~(size_t)1;
+    if (kc > k) kc = k;
+    uint32_t *pa = aligned_alloc(64, ((blocks * MR * ((kc + 1) / 2) * 4) + 63) & ~(size_t)63);
+    if (pa == NULL) abort();
+    for (size_t k0 = 0; k0 < k; k0 += kc) {
+        const size_t kb = k - k0 < kc ? k - k0 : kc;
+        const size_t pairs = (kb + 1) / 2;
+        pack_a(m, kb, a, lda, k0, pa);
+        for (size_t j0 = 0; j0 < n; j0 += NR) {
+            const int nc = (int)(n - j0 < NR ? n - j0 : NR);
+            for (size_t b = 0; b < blocks; b++) {
+                const size_t rows = m - b * MR < MR ? m - b * MR : MR;
+                tile_any(nc, rows, kb, pa + b * pairs * MR, w + j0 * ldw + k0, ldw, c + b * MR * ldc + j0, ldc,
+                         k0 == 0, beta);
+            }
+        }
+    }
+    free(pa);
+}
+
+#pragma clang attribute pop
+#endif
