@@ -25,24 +25,22 @@
 
 /// Packs rows [0, m) of A's columns [k0, k0 + kc) (kc even, or odd only for the last block) into
 /// `dst`: for each row block of 32, for each pair q, 32 uint32 (rows past m are zero, and the
-/// second half of the last pair when kc is odd).
+/// second half of the last pair when kc is odd). Pairs outermost, so the 32 rows being read stay in
+/// L1 while the block is written in order.
 static void pack_a(size_t m, size_t kc, const uint16_t *a, size_t lda, size_t k0, uint32_t *dst) {
     const size_t pairs = (kc + 1) / 2, blocks = (m + MR - 1) / MR;
     for (size_t b = 0; b < blocks; b++) {
         uint32_t *block = dst + b * pairs * MR;
-        for (size_t r = 0; r < MR; r++) {
-            const size_t i = b * MR + r;
-            if (i >= m) {
-                for (size_t q = 0; q < pairs; q++) block[q * MR + r] = 0;
-                continue;
-            }
-            const uint16_t *row = a + i * lda + k0;
-            for (size_t q = 0; q < kc / 2; q++) {
-                uint32_t v;
-                memcpy(&v, row + 2 * q, 4);
-                block[q * MR + r] = v;
-            }
-            if (kc & 1) block[(pairs - 1) * MR + r] = row[kc - 1];
+        const size_t rows = m - b * MR < MR ? m - b * MR : MR;
+        for (size_t q = 0; q < kc / 2; q++) {
+            uint32_t *out = block + q * MR;
+            for (size_t r = 0; r < rows; r++) memcpy(out + r, a + (b * MR + r) * lda + k0 + 2 * q, 4);
+            for (size_t r = rows; r < MR; r++) out[r] = 0;
+        }
+        if (kc & 1) {
+            uint32_t *out = block + (pairs - 1) * MR;
+            for (size_t r = 0; r < rows; r++) out[r] = a[(b * MR + r) * lda + k0 + kc - 1];
+            for (size_t r = rows; r < MR; r++) out[r] = 0;
         }
     }
 }
@@ -131,31 +129,75 @@ static void tile_any(int nc, size_t rows, size_t kc, const uint32_t *pa, const u
     }
 }
 
-void gb_bf16_gemm_avx512_packed(size_t m, size_t n, size_t k, const uint16_t *a, size_t lda, const uint16_t *w,
-                                size_t ldw, float *c, size_t ldc, float beta) {
-    if (m == 0 || n == 0) return;
+size_t gb_bf16_packed_kc(size_t m, size_t k) {
     const size_t blocks = (m + MR - 1) / MR;
     // k values per block: the packed A block (blocks·32 rows × kc bf16) within PACK_BYTES, even.
     size_t kc = PACK_BYTES / (blocks * MR * 2);
     kc = kc < 64 ? 64 : kc & ~(size_t)1;
-    if (kc > k) kc = k;
-    uint32_t *pa = aligned_alloc(64, ((blocks * MR * ((kc + 1) / 2) * 4) + 63) & ~(size_t)63);
-    if (pa == NULL) abort();
+    return kc > k ? (k > 0 ? k : 1) : kc;                 // a k below 64 is one block (odd allowed: the last)
+}
+
+size_t gb_bf16_packed_a_count(size_t m, size_t k) {
+    const size_t kc = gb_bf16_packed_kc(m, k), blocks = (m + MR - 1) / MR;
+    size_t pairs = 0;                                  // every k block's pairs, as gb_bf16_pack_a writes them
+    for (size_t k0 = 0; k0 < k; k0 += kc) pairs += ((k - k0 < kc ? k - k0 : kc) + 1) / 2;
+    return blocks * MR * (pairs > 0 ? pairs : 1);
+}
+
+void gb_bf16_pack_a(size_t m, size_t k, const uint16_t *a, size_t lda, uint32_t *packed) {
+    const size_t kc = gb_bf16_packed_kc(m, k), blocks = (m + MR - 1) / MR;
+    for (size_t k0 = 0; k0 < k; k0 += kc) {
+        const size_t kb = k - k0 < kc ? k - k0 : kc;
+        pack_a(m, kb, a, lda, k0, packed);
+        packed += blocks * MR * ((kb + 1) / 2);
+    }
+}
+
+void gb_bf16_gemm_packed_a(size_t m, size_t n, size_t k, const uint32_t *packed, const uint16_t *w, size_t ldw,
+                           float *c, size_t ldc, float beta) {
+    if (m == 0 || n == 0) return;
+    if (k == 0) {                                      // an empty sum: C = beta·C
+        for (size_t i = 0; i < m; i++)
+            for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
+        return;
+    }
+    const size_t kc = gb_bf16_packed_kc(m, k), blocks = (m + MR - 1) / MR;
     for (size_t k0 = 0; k0 < k; k0 += kc) {
         const size_t kb = k - k0 < kc ? k - k0 : kc;
         const size_t pairs = (kb + 1) / 2;
-        pack_a(m, kb, a, lda, k0, pa);
         for (size_t j0 = 0; j0 < n; j0 += NR) {
             const int nc = (int)(n - j0 < NR ? n - j0 : NR);
             for (size_t b = 0; b < blocks; b++) {
                 const size_t rows = m - b * MR < MR ? m - b * MR : MR;
-                tile_any(nc, rows, kb, pa + b * pairs * MR, w + j0 * ldw + k0, ldw, c + b * MR * ldc + j0, ldc,
+                tile_any(nc, rows, kb, packed + b * pairs * MR, w + j0 * ldw + k0, ldw, c + b * MR * ldc + j0, ldc,
                          k0 == 0, beta);
             }
         }
+        packed += blocks * MR * pairs;
     }
-    free(pa);
+}
+
+void gb_bf16_gemm_avx512_packed(size_t m, size_t n, size_t k, const uint16_t *a, size_t lda, const uint16_t *w,
+                                size_t ldw, float *c, size_t ldc, float beta) {
+    if (m == 0 || n == 0) return;
+    const size_t count = gb_bf16_packed_a_count(m, k);
+    uint32_t *packed = aligned_alloc(64, (count * 4 + 63) & ~(size_t)63);
+    if (packed == NULL) abort();
+    gb_bf16_pack_a(m, k, a, lda, packed);
+    gb_bf16_gemm_packed_a(m, n, k, packed, w, ldw, c, ldc, beta);
+    free(packed);
 }
 
 #pragma clang attribute pop
+#else
+#include <stdlib.h>
+// Not x86-64: the AVX512 build does not exist (gb_bf16_gemm_for returns NULL), so nothing calls these.
+size_t gb_bf16_packed_a_count(size_t m, size_t k) { (void)m; (void)k; abort(); }
+void gb_bf16_pack_a(size_t m, size_t k, const uint16_t *a, size_t lda, uint32_t *packed) {
+    (void)m; (void)k; (void)a; (void)lda; (void)packed; abort();
+}
+void gb_bf16_gemm_packed_a(size_t m, size_t n, size_t k, const uint32_t *packed, const uint16_t *w, size_t ldw,
+                           float *c, size_t ldc, float beta) {
+    (void)m; (void)n; (void)k; (void)packed; (void)w; (void)ldw; (void)c; (void)ldc; (void)beta; abort();
+}
 #endif

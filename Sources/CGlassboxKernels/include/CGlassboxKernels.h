@@ -112,6 +112,16 @@ typedef void (*gb_bf16_gemm_fn)(size_t m, size_t n, size_t k, const uint16_t *_N
 /// Rows of W per register tile of the packed kernel.
 #define GB_BF16_PACKED_COLUMNS 12
 
+/// The packed AVX512-BF16 product in two steps, for callers that share one packed A among threads
+/// that each take some rows of W. Call only where `gb_bf16_gemm_for(GB_BF16_ISA_AVX512)` is not
+/// NULL. `gb_bf16_packed_a_count(m, k)`: the uint32 elements the packed A takes;
+/// `gb_bf16_pack_a`: packs A [m, k] (rows `lda` apart) into them; `gb_bf16_gemm_packed_a`: the same
+/// contract as `gb_bf16_gemm_fn` with A given packed (m and k as packed).
+size_t gb_bf16_packed_a_count(size_t m, size_t k);
+void gb_bf16_pack_a(size_t m, size_t k, const uint16_t *_Nonnull a, size_t lda, uint32_t *_Nonnull packed);
+void gb_bf16_gemm_packed_a(size_t m, size_t n, size_t k, const uint32_t *_Nonnull packed, const uint16_t *_Nonnull w,
+                           size_t ldw, float *_Nonnull c, size_t ldc, float beta);
+
 /// The bf16 product kernel compiled for `isa`, or NULL when this CPU cannot run it.
 gb_bf16_gemm_fn _Nullable gb_bf16_gemm_for(gb_bf16_isa isa);
 

@@ -50,12 +50,20 @@ public func bf16Gemm(m: Int, n: Int, k: Int, a: UnsafePointer<UInt16>, lda: Int,
     guard m > 0, n > 0 else { return }
     guard let kernel = variant.kernel else { preconditionFailure("bf16 kernel \(variant) not supported on this CPU") }
     let (ap, wp, cp) = (SendableConstPointer(a), SendableConstPointer(w), SendablePointer(c))
-    // The packed kernel packs A once per call: a few calls per thread, whole register tiles each.
-    let tileColumns = Int(GB_BF16_PACKED_COLUMNS)
-    let grain = m >= Int(GB_BF16_PACKED_MIN_ROWS) && variant == .avx512
-        ? max(4 * tileColumns, (n / (4 * Threading.threads) + tileColumns - 1) / tileColumns * tileColumns)
-        : max(4, 262_144 / max(1, m * k))
-    parallelChunks(n, grain: grain) { cols in
+    if variant == .avx512 && m >= Int(GB_BF16_PACKED_MIN_ROWS) {
+        // A packed once for every thread; each thread takes whole register tiles of W's rows.
+        let packed = UnsafeMutablePointer<UInt32>.allocate(capacity: gb_bf16_packed_a_count(m, k))
+        defer { packed.deallocate() }
+        gb_bf16_pack_a(m, k, a, lda, packed)
+        let pp = SendableConstPointer(UnsafePointer(packed))
+        let tileColumns = Int(GB_BF16_PACKED_COLUMNS)
+        let grain = max(tileColumns, (n / (2 * Threading.threads) + tileColumns - 1) / tileColumns * tileColumns)
+        parallelChunks(n, grain: grain) { cols in
+            gb_bf16_gemm_packed_a(m, cols.count, k, pp.base, wp.base + cols.lowerBound * ldw, ldw, cp.base + cols.lowerBound, ldc, beta)
+        }
+        return
+    }
+    parallelChunks(n, grain: max(4, 262_144 / max(1, m * k))) { cols in
         kernel(m, cols.count, k, ap.base, lda, wp.base + cols.lowerBound * ldw, ldw, cp.base + cols.lowerBound, ldc, beta)
     }
 }
