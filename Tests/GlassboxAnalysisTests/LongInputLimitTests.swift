@@ -59,7 +59,9 @@ final class LongInputLimitTests: XCTestCase {
         XCTAssertEqual(AtMan.estimateLine(passes: 16384, secondsPerPass: 2), "atman: 16384 passes × 2.00 s per pass ≈ 9.1 h (estimate)")
         XCTAssertEqual(AtMan.estimateLine(passes: 40, secondsPerPass: 1), "atman: 40 passes × 1.00 s per pass ≈ 40 s (estimate)")
 
-        // The callback gets the number of perturbed passes and the measured unperturbed pass.
+        // The callback gets the number of perturbed passes and the unperturbed pass's time scaled by
+        // the share of positions each pass recomputes (tokens 0…4 suppressed one at a time: 5/5 … 1/5
+        // of the positions, 3/5 on average; the hooks engine reruns whole passes).
         let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
         let seen = Collected()
         var options = AtMan.Options()
@@ -69,6 +71,10 @@ final class LongInputLimitTests: XCTestCase {
         XCTAssertEqual(passes, result.groups.count)
         XCTAssertEqual(passes, 5)
         XCTAssertTrue(seconds > 0 && seconds < 60, "\(seconds)")
+        XCTAssertEqual(AtMan.recomputedShare(firstKeys: [0, 1, 2, 3, 4], length: 5), 0.6, accuracy: 1e-12)
+        XCTAssertEqual(AtMan.recomputedShare(firstKeys: [0], length: 64), 1)
+        XCTAssertEqual(AtMan.recomputedShare(firstKeys: Array(0..<64), length: 64), 65.0 / 128, accuracy: 1e-12)
+        XCTAssertEqual(AtMan.recomputedShare(firstKeys: [], length: 64), 1)
     }
 }
 

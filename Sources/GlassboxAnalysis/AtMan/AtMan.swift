@@ -44,7 +44,10 @@ public enum AtMan {
             AttentionScoreEdit(keys: $0.keys, factors: $0.factors, shift: options.shift, layers: options.layers)
         }
 
-        options.estimate?(edits.count, Double(basePass.components.seconds) + Double(basePass.components.attoseconds) * 1e-18)
+        // The batched engine recomputes each pass from its first suppressed key on: a pass costs
+        // about the unperturbed pass times the share of positions it recomputes.
+        let recomputed = options.engine == .hooks ? 1.0 : recomputedShare(firstKeys: suppressions.map { $0.keys.min() ?? 0 }, length: n)
+        options.estimate?(edits.count, recomputed * (Double(basePass.components.seconds) + Double(basePass.components.attoseconds) * 1e-18))
         let scorer = Scorer(score: options.score, temperature: options.temperature, targets: targetIDs,
                             baseLogits: base.logits)
         var perTarget = [[Float]](repeating: [], count: explained.count)

@@ -72,8 +72,10 @@ extension AtMan {
         public var rowBudget = 4096
         /// Called with `(completed, total)` units of work; see `AtMan.stderrProgress`.
         public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil
-        /// Called once before the perturbed passes with their number and the measured time of the
-        /// unperturbed pass (seconds), so a caller can announce a long run (see `AtMan.estimate`).
+        /// Called once before the perturbed passes with their number and the estimated time of one
+        /// (seconds: the measured unperturbed pass times the average share of positions a pass
+        /// recomputes, 1 with the hooks engine), so a caller can announce a long run (see
+        /// `AtMan.estimateLine`).
         public var estimate: (@Sendable (_ passes: Int, _ secondsPerPass: Double) -> Void)? = nil
 
         /// The reference's defaults, as listed above; set fields to change them.
@@ -116,12 +118,19 @@ extension AtMan {
 }
 
 extension AtMan {
+    /// The average share of the `length` positions a batched pass recomputes when the passes'
+    /// first suppressed keys are `firstKeys` (a pass reruns positions `firstKey…length−1`).
+    public static func recomputedShare(firstKeys: [Int], length: Int) -> Double {
+        guard !firstKeys.isEmpty, length > 0 else { return 1 }
+        return firstKeys.map { Double(length - min(max($0, 0), length)) }.reduce(0, +) / Double(firstKeys.count * length)
+    }
+
     /// Runs longer than this (estimated, seconds) are announced by `estimateLine`.
     public static let announcedRun = 30.0
 
-    /// The time estimate of a run, `passes × secondsPerPass` (the measured unperturbed pass: an
-    /// upper bound, since the batched engine reruns only the suffix after each suppressed group),
-    /// as one stderr line — or nil when the estimate is at most `announcedRun` seconds.
+    /// The time estimate of a run, `passes × secondsPerPass` (the unperturbed pass scaled by the
+    /// share of positions each pass recomputes; the first pass also pages the weights in, so
+    /// the estimate errs high), as one stderr line — or nil when the estimate is at most `announcedRun` seconds.
     /// `hint` is appended after a semicolon (e.g. how to make fewer passes).
     public static func estimateLine(passes: Int, secondsPerPass: Double, hint: String? = nil) -> String? {
         let total = Double(passes) * secondsPerPass
