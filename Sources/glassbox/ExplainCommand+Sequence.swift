@@ -67,11 +67,7 @@ extension ExplainCommand {
         if json {
             let data: Data
             do { data = try record.jsonData() } catch is EncodingError { throw NonFiniteResult() }
-            Console.write(data)
-            Console.write(Data("\n".utf8))
-            try output.commit()
-            Console.note("picture: \(url.path)")
-            for strip in strips { Console.note("strip picture: \(strip.path)") }
+            try ExplanationOutput.emitJSON(data, output: output, pictures: [("picture", url)] + strips.map { ("strip picture", $0) })
             return
         }
         printSequenceTable(record)

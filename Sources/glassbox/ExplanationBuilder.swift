@@ -63,6 +63,15 @@ struct ExplanationBuilder {
 
 /// Writes what `explain` shows: the table (or JSON) on stdout and the picture.
 enum ExplanationOutput {
+    /// Prints `data` (a JSON record) and a newline on stdout, commits `output`, then names each
+    /// written picture on stderr (`label: path`), so stdout holds the JSON alone.
+    static func emitJSON(_ data: Data, output: OutputTransaction, pictures: [(label: String, url: URL)]) throws {
+        Console.write(data)
+        Console.write(Data("\n".utf8))
+        try output.commit()
+        for picture in pictures { Console.note("\(picture.label): \(picture.url.path)") }
+    }
+
     /// Draws the picture (and, with `latents`, the head and neuron pictures beside it), then prints
     /// the table or the JSON and where the pictures are. All or nothing: the pictures replace
     /// existing files only once every one of them and the JSON are ready.
@@ -78,11 +87,7 @@ enum ExplanationOutput {
                                        into: output)
         let data = json ? try JSONOutput.data(record) : nil
         if let data {
-            Console.write(data)
-            Console.write(Data("\n".utf8))
-            try output.commit()
-            Console.note("picture: \(url.path)")
-            for extra in extras { Console.note("\(extra.label) picture: \(extra.url.path)") }
+            try emitJSON(data, output: output, pictures: [("picture", url)] + extras.map { ("\($0.label) picture", $0.url) })
             return
         }
         print(summaryLine(record))
