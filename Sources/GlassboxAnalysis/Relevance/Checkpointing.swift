@@ -45,3 +45,12 @@ public enum Checkpointing: Sendable, Equatable {
         }
     }
 }
+
+extension RelevanceOptions {
+    /// Whether a sweep over `n` positions of `arch` with these options checkpoints, given the
+    /// memory available now shared by `concurrentSweeps` sweeps running at once.
+    func checkpoints(_ arch: Architecture, length n: Int, concurrentSweeps: Int = 1) -> Bool {
+        checkpointing.isOn(storedBytes: Checkpointing.storedBytes(arch, length: n, patternsKept: attention == .unblocked),
+                           available: AvailableMemory.current().map { $0 / max(1, concurrentSweeps) })
+    }
+}

@@ -30,9 +30,7 @@ public enum Relevance {
         let table = try options.table(for: arch)
         let position = try resolvePosition(target, input: input, architecture: arch)
         let capture = ReverseSweep.capture(arch, table, keepPatterns: options.attention == .unblocked)
-        let checkpointing = options.checkpointing.isOn(
-            storedBytes: Checkpointing.storedBytes(arch, length: inputLength(input, arch), patternsKept: options.attention == .unblocked),
-            available: AvailableMemory.current())
+        let checkpointing = options.checkpoints(arch, length: inputLength(input, arch))
         let forward = try model.forward(input, capture: checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture,
                                         logitRows: .positions([position]), attention: options.attention)
         return try sweep(model, input, forward: forward, target: target, position: position, table: table,

@@ -20,8 +20,7 @@ extension SequenceAttribution {
         let table = try relevance.table(for: arch)
         let capture = ReverseSweep.capture(arch, table, keepPatterns: relevance.attention == .unblocked)
         // Two sweeps run at once (`sideBySide`), each over at most the whole sequence.
-        let stored = Checkpointing.storedBytes(arch, length: ids.count, patternsKept: relevance.attention == .unblocked)
-        let checkpointing = relevance.checkpointing.isOn(storedBytes: stored, available: AvailableMemory.current().map { $0 / 2 })
+        let checkpointing = relevance.checkpoints(arch, length: ids.count, concurrentSweeps: 2)
         let forward = try model.forward(.tokens(ids, types: nil),
                                         capture: checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture,
                                         logitRows: .positions(rows), attention: relevance.attention)
