@@ -8,19 +8,16 @@ public enum ColorTable {
     public static func hex(_ colormap: Colormap) -> String {
         var out = ""
         out.reserveCapacity(256 * 6)
+        let digits = Array("0123456789abcdef")
         for i in 0..<256 {
-            let c = colormap.color(at: Double(i) / 255)
-            for channel in [c.red, c.green, c.blue] {
-                let byte = Int((min(max(channel, 0), 1) * 255).rounded())
-                out += String(byte, radix: 16).count == 1 ? "0" + String(byte, radix: 16) : String(byte, radix: 16)
-            }
+            let b = colormap.color(at: Double(i) / 255).bytes
+            for byte in [b.r, b.g, b.b] { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
         }
         return out
     }
 
     /// The tables every page carries, by the colour map's name: `RdBu` (signed scores),
     /// `viridis` (attention weights, 0…1) and `Blues` (lens probabilities, 0…1).
-    public static var standard: [String: String] {
+    public static let standard: [String: String] =
         Dictionary(uniqueKeysWithValues: [Colormap.redBlue, .viridis, .blues].map { ($0.name, hex($0)) })
-    }
 }

@@ -42,6 +42,12 @@ enum ReferenceRunner {
 /// JSON line when ready, one per `run` line written to its stdin, and a last one (its summary) when
 /// stdin closes. Only one side computes at a time: the other waits on its stdin.
 final class ServedProcess {
+    /// The served side's half of the protocol: one JSON object per line on standard output.
+    static func emit(_ object: [String: Any]) {
+        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8)
+        FileHandle.standardOutput.write(data + Data("\n".utf8))
+    }
+
     private let process = Process()
     private let input = Pipe()
     private let output = Pipe()

@@ -155,16 +155,12 @@ struct RelevanceBenchmark: ParsableCommand {
             return seconds
         }
         for _ in 0..<warmup { _ = try once() }
-        Self.emit(["ready": true, "model_rss_mb": modelMB, "load_peak_rss_mb": loadPeakMB, "tokens": n])
+        ServedProcess.emit(["ready": true, "model_rss_mb": modelMB, "load_peak_rss_mb": loadPeakMB, "tokens": n])
         while let line = Swift.readLine(), line == "run" {
-            Self.emit(["s": try once()])
+            ServedProcess.emit(["s": try once()])
         }
-        Self.emit(["peak_rss_mb": ProcessMemory.peakMB(), "checksum": Double(checksum)])
+        ServedProcess.emit(["peak_rss_mb": ProcessMemory.peakMB(), "checksum": Double(checksum)])
     }
 
-    private static func emit(_ object: [String: Any]) {
-        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
-    }
 
 }

@@ -115,13 +115,9 @@ struct SequenceBenchmark: ParsableCommand {
             return ["s": Double(Clock.wall.now() - start) / 1e9, "cpu": Double(Clock.cpu.now() - cpu) / 1e9]
         }
         for _ in 0..<warmup { _ = try once() }
-        Self.emit(["ready": true])
-        while let line = Swift.readLine(), line == "run" { Self.emit(try once()) }
-        Self.emit(["done": true])
+        ServedProcess.emit(["ready": true])
+        while let line = Swift.readLine(), line == "run" { ServedProcess.emit(try once()) }
+        ServedProcess.emit(["done": true])
     }
 
-    private static func emit(_ object: [String: Any]) {
-        let data = (try? JSONSerialization.data(withJSONObject: object)) ?? Data("{}".utf8)
-        FileHandle.standardOutput.write(data + Data("\n".utf8))
-    }
 }

@@ -18,11 +18,7 @@ extension ExplainCommand {
 
     /// AttnLRP / CP-LRP / gradient × input (LXT 2.1's rules), seeded as the objective says.
     func relevance(_ model: TransformerModel, _ prepared: PreparedInput, _ objective: GradientObjective) throws -> RelevanceResult {
-        let kind: RelevanceMethod = switch method {
-        case .cpLRP: .cpLRP
-        case .gradInput: .gradientTimesInput
-        default: .attnLRP
-        }
+        let kind = method.relevanceMethod ?? .attnLRP
         var options = RelevanceOptions(method: kind, attention: attention.path, checkpointing: checkpoint.checkpointing)
         if prepared.count >= Self.relevanceProgressLength { options.progress = AtMan.stderrProgress(label: kind.rawValue) }
         return try Relevance.explain(model, prepared.modelInput, target: objective.target, options: options)

@@ -57,7 +57,7 @@ extension ExplainCommand {
                                       to: url)
         for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         var strips: [URL] = []
-        let stripBase = OutputTransaction.isPage(url) ? url.deletingPathExtension().appendingPathExtension("png") : url   // strips are pictures
+        let stripBase = OutputTransaction.pictureBase(beside: url)   // strips are pictures
         for index in record.strips {
             let stripURL = LatentPictures.sibling(of: stripBase, suffix: "target-\(index)")
             let stripReport = try output.render(try record.strip(index, scoreLimit: colorScale.scoreLimit), to: stripURL)
@@ -113,9 +113,7 @@ extension ExplainCommand {
         switch method {
         case .atman: options.method = .atman
         case .rollout: options.method = .rollout
-        case .cpLRP: options.method = .relevance(.cpLRP)
-        case .gradInput: options.method = .relevance(.gradientTimesInput)
-        default: options.method = .relevance(.attnLRP)
+        default: options.method = .relevance(method.relevanceMethod ?? .attnLRP)
         }
         if let factor { options.atman.factor = factor }
         if noConceptual { options.atman.kappa = nil } else if let kappa { options.atman.kappa = kappa }

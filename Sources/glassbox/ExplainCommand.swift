@@ -5,6 +5,16 @@ import Glassbox
 /// The explanation methods `glassbox explain` knows.
 enum ExplainMethod: String, ExpressibleByArgument, CaseIterable {
     case attnlrp, cpLRP = "cp-lrp", gradInput = "grad-input", atman, rollout, flow, gae, chefer, attention
+
+    /// The library's relevance sweep for the three LRP-family methods; nil for the others.
+    var relevanceMethod: RelevanceMethod? {
+        switch self {
+        case .attnlrp: .attnLRP
+        case .cpLRP: .cpLRP
+        case .gradInput: .gradientTimesInput
+        case .atman, .rollout, .flow, .gae, .chefer, .attention: nil
+        }
+    }
 }
 
 /// What AtMan suppresses at once.

@@ -79,14 +79,16 @@ enum ExplanationOutput {
                      top: Int? = nil, latents: LatentPictures = LatentPictures()) throws {
         let url = try PictureOutput.url(out, defaultName: "explain-\(record.method)-\(PictureOutput.slug(record.model.name))")
         let output = OutputTransaction()
+        // Encoded once: printed with --json, read back for a page.
+        let data = json || OutputTransaction.isPage(url) ? try JSONOutput.data(record) : Data()
         let report = try output.write(figure: { try record.figure(scoreLimit: scoreLimit, top: top) },
-                                      page: { try ResultPages.explanation([try record.jsonObject()], scoreLimit: scoreLimit) }, to: url)
+                                      page: { try ResultPages.explanation([try ExplanationRecord.jsonObject(data)], scoreLimit: scoreLimit,
+                                                                          summary: summaryLine(record)) }, to: url)
         for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         // Beside a page, the head and neuron pictures are PNGs.
-        let extras = try latents.write(record, beside: OutputTransaction.isPage(url) ? url.deletingPathExtension().appendingPathExtension("png") : url,
+        let extras = try latents.write(record, beside: OutputTransaction.pictureBase(beside: url),
                                        into: output)
-        let data = json ? try JSONOutput.data(record) : nil
-        if let data {
+        if json {
             try emitJSON(data, output: output, pictures: [("picture", url)] + extras.map { ("\($0.label) picture", $0.url) })
             return
         }

@@ -7,6 +7,11 @@ extension OutputTransaction {
     /// Whether `url` names a page (`.html` or `.htm`, any case).
     static func isPage(_ url: URL) -> Bool { ["html", "htm"].contains(url.pathExtension.lowercased()) }
 
+    /// Where pictures drawn beside `url` go: `url` itself, or the same name as `.png` beside a page.
+    static func pictureBase(beside url: URL) -> URL {
+        isPage(url) ? url.deletingPathExtension().appendingPathExtension("png") : url
+    }
+
     /// Builds and stages `page()` for a `.html` destination, else draws `figure()` (format by the
     /// extension). Only the one that is written is built. Returns the picture's report (nil for a page).
     @discardableResult

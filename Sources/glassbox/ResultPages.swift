@@ -37,10 +37,12 @@ enum ResultPages {
 
     /// Token heatmaps of one or more explanations of the same input (a method switch), and the
     /// generated-tokens × sources matrix when the first has `"generated"` and `"matrix"`.
-    static func explanation(_ objects: [[String: Any]], scoreLimit: ScoreLimit) throws -> HTMLPage {
+    /// `summary` is the record's one-line summary when the caller has the record (else it is
+    /// decoded from the object, as `render` must).
+    static func explanation(_ objects: [[String: Any]], scoreLimit: ScoreLimit, summary: String? = nil) throws -> HTMLPage {
         var explanations: [[String: Any]] = []
         var sequence: [String: Any]?
-        for object in objects {
+        for (i, object) in objects.enumerated() {
             if object["image"] != nil || (object["extra"] as? [String: Any])?["patches"] != nil {
                 throw JSONField.Problem(detail: "pages show text explanations; draw an image explanation as .png, .svg or .pdf")
             }
@@ -58,8 +60,10 @@ enum ResultPages {
                 "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(scores, limit: limit)),
             ]
             if let index = (object["extra"] as? [String: Any])?["targetIndex"] as? Int { entry["targetIndex"] = index }
-            if let data = try? JSONSerialization.data(withJSONObject: object),
-               let record = try? JSONDecoder().decode(ExplanationRecord.self, from: data) {
+            if i == 0, let summary {
+                entry["summary"] = summary
+            } else if let data = try? JSONSerialization.data(withJSONObject: object),
+                      let record = try? JSONDecoder().decode(ExplanationRecord.self, from: data) {
                 entry["summary"] = ExplanationOutput.summaryLine(record)
             }
             explanations.append(entry)
@@ -199,11 +203,9 @@ enum ResultPages {
 }
 
 extension ExplanationRecord {
-    /// The record as the JSON object `--json` prints (what pages are built from).
-    func jsonObject() throws -> [String: Any] {
-        guard let object = try JSONSerialization.jsonObject(with: try JSONOutput.data(self)) as? [String: Any] else {
-            throw NonFiniteResult()
-        }
+    /// `data` (a record as `--json` prints it) as a JSON object (what pages are built from).
+    static func jsonObject(_ data: Data) throws -> [String: Any] {
+        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw NonFiniteResult() }
         return object
     }
 }

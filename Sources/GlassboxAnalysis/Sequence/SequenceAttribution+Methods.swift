@@ -19,17 +19,16 @@ extension SequenceAttribution {
         }()
         let table = try relevance.table(for: arch)
         let capture = ReverseSweep.capture(arch, table, keepPatterns: relevance.attention == .unblocked)
-        // Two sweeps run at once (`sideBySide`), each over at most the whole sequence.
-        let checkpointing = relevance.checkpoints(arch, length: ids.count, concurrentSweeps: 2)
-        let forward = try model.forward(.tokens(ids, types: nil),
-                                        capture: checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture,
+        // One sweep per `sideBySide` worker at once, each over at most the whole sequence.
+        let checkpointing = relevance.checkpoints(arch, length: ids.count, concurrentSweeps: min(rows.count, Threading.threads))
+        let capturing = checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture
+        let forward = try model.forward(.tokens(ids, types: nil), capture: capturing,
                                         logitRows: .positions(rows), attention: relevance.attention)
         guard let logits = forward.logits else { throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head") }
         // One sweep per target; targets run side by side, one per worker with single-threaded
         // products (`sideBySide`), which keeps BLAS's threads from waiting on each other.
         let rowsOut = Collector([[Float?]](repeating: [], count: rows.count))
         let done = Collector(0)
-        let capturing = checkpointing ? ReverseSweep.checkpointCapture(arch, capture) : capture
         try sideBySide(rows.count) { i in
             let row = rows[i]
             let prefix = Array(ids[0...row])
