@@ -55,9 +55,12 @@ struct AttentionCommand: ParsableCommand {
         let causal = arch.mask == .causal
         let labels = prepared.texts.map { TokenText.label($0) }
 
-        // JSON carries the full weights; the grid picture pools long inputs while streaming.
-        let maps = try AttentionMaps.collect(loaded.model, prepared.modelInput, layers: layers, heads: heads,
-                                             maxSize: json || page || view != .grid ? nil : tile ?? 64)
+        // JSON carries the full weights; the grid picture pools long inputs while streaming. A page's
+        // neuron view takes q and k of one layer from the same forward pass.
+        let neuronLayer = layer ?? arch.layers - 1
+        let (maps, cache) = try AttentionMaps.collect(loaded.model, prepared.modelInput, layers: layers, heads: heads,
+                                                      maxSize: json || page || view != .grid ? nil : tile ?? 64,
+                                                      capturing: page ? AttentionPage.neuronPoints(layer: neuronLayer) : [])
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "attention-\(view.rawValue)-\(name)")
         if view == .lines, let query, query < 0 || query >= prepared.count {
@@ -67,7 +70,8 @@ struct AttentionCommand: ParsableCommand {
         let output = OutputTransaction()
         let report = try output.write(
             figure: { try ResultFigures.attention(view: view.rawValue, panels: panels, labels: labels, name: name, causal: causal, query: query) },
-            page: { try AttentionPage.page(loaded, prepared, maps: maps, neuronLayer: layer ?? arch.layers - 1) }, to: url)
+            page: { try AttentionPage.page(panels: panels, labels: labels, causal: causal, neuronLayer: neuronLayer, cache: cache, model: name) },
+            to: url)
         for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         if json {
             var object: [String: Any] = [

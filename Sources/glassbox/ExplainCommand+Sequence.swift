@@ -52,9 +52,10 @@ extension ExplainCommand {
         let record = try withProductPrecision(precision.value) { try sequenceRecord(loaded) }
         let url = try PictureOutput.url(out, defaultName: "explain-sequence-\(record.method)-\(PictureOutput.slug(record.model.name))")
         let output = OutputTransaction()
+        // Encoded once: printed with --json; a page is refused like the JSON when a value is not finite.
+        let data = json || OutputTransaction.isPage(url) ? try JSONOutput.data(record) : Data()
         let report = try output.write(figure: { try record.heatmap(scoreLimit: colorScale.scoreLimit) },
-                                      page: { try ResultPages.explanation([try Self.jsonObject(record)], scoreLimit: colorScale.scoreLimit) },
-                                      to: url)
+                                      page: { try ResultPages.sequence(record, scoreLimit: colorScale.scoreLimit) }, to: url)
         for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         var strips: [URL] = []
         let stripBase = OutputTransaction.pictureBase(beside: url)   // strips are pictures
@@ -65,8 +66,6 @@ extension ExplainCommand {
             strips.append(stripURL)
         }
         if json {
-            let data: Data
-            do { data = try record.jsonData() } catch is EncodingError { throw NonFiniteResult() }
             try ExplanationOutput.emitJSON(data, output: output, pictures: [("picture", url)] + strips.map { ("strip picture", $0) })
             return
         }
@@ -74,14 +73,6 @@ extension ExplainCommand {
         print("picture: \(url.path)")
         for strip in strips { print("strip picture: \(strip.path)") }
         try output.commit()
-    }
-
-    /// The record as the JSON object `--json` prints (what the page builder reads).
-    static func jsonObject(_ record: SequenceExplanationRecord) throws -> [String: Any] {
-        let data: Data
-        do { data = try record.jsonData() } catch is EncodingError { throw NonFiniteResult() }
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw NonFiniteResult() }
-        return object
     }
 
     /// The compact table: per target row its probability, entropy and three strongest sources.

@@ -130,6 +130,11 @@ enum JSONOutput {
         do { return try record.jsonData() } catch is EncodingError { throw NonFiniteResult() }
     }
 
+    /// The pretty JSON of a sequence explanation record (a NaN score is a `NonFiniteResult`).
+    static func data(_ record: SequenceExplanationRecord) throws -> Data {
+        do { return try record.jsonData() } catch is EncodingError { throw NonFiniteResult() }
+    }
+
     private static func containsNonFinite(_ value: Any) -> Bool {
         switch value {
         case let d as Double: !d.isFinite

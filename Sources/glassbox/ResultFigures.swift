@@ -24,14 +24,6 @@ enum ResultFigures {
         }
     }
 
-    private static func name(_ object: [String: Any]) throws -> String {
-        PictureOutput.slug(try JSONField.string(try JSONField.object(object, "model"), "name"))
-    }
-
-    private static func tokenLabels(_ object: [String: Any]) throws -> [String] {
-        try JSONField.objects(object, "tokens").map { TokenText.label(try JSONField.string($0, "text")) }
-    }
-
     /// `text`, or `<id>` when a token has no text.
     private static func tokenText(_ entry: [String: Any], text: String = "text", id: String = "id") throws -> String {
         let value = try JSONField.string(entry, text)
@@ -39,22 +31,13 @@ enum ResultFigures {
     }
 
     static func lens(_ object: [String: Any]) throws -> LensTable {
-        let rows = try JSONField.objects(object, "rows")
-        let labels = try tokenLabels(object)
-        let cells = try rows.map { row in
-            try JSONField.objects(row, "positions").map { cell in
-                let top = try JSONField.objects(cell, "top").first
-                return LensTable.Cell(text: try top.map { try JSONField.string($0, "text") } ?? "",
-                                      probability: try top.map { try JSONField.double($0, "prob") } ?? 0,
-                                      isMarked: cell["targetRank"] as? Int == 1)
-            }
+        let lens = try ResultJSON.lens(object)
+        let cells = lens.rows.map { row in
+            row.cells.map { LensTable.Cell(text: $0.top.first?.text ?? "", probability: $0.top.first?.prob ?? 0, isMarked: $0.targetRank == 1) }
         }
-        let positions = try rows.first.map { try JSONField.objects($0, "positions").map { try JSONField.int($0, "position") } } ?? []
-        guard positions.allSatisfy(labels.indices.contains) else { throw JSONField.Problem(detail: "a position is outside 'tokens'") }
         let approximate = object["approximate"] as? Bool == true
-        return LensTable(cells: cells, positionLabels: positions.map { labels[$0] },
-                         layerLabels: try rows.map { try JSONField.string($0, "label") },
-                         title: "Logit lens (\(try JSONField.string(object, "site"))\(approximate ? ", approximate: tied embeddings" : "")) · \(try name(object))")
+        return LensTable(cells: cells, positionLabels: lens.positions.map { lens.labels[$0] }, layerLabels: lens.rows.map(\.label),
+                         title: "Logit lens (\(try JSONField.string(object, "site"))\(approximate ? ", approximate: tied embeddings" : "")) · \(try ResultJSON.modelName(object))")
     }
 
     static func project(_ object: [String: Any]) throws -> BarChart {
@@ -66,13 +49,13 @@ enum ResultFigures {
                 TokenText.label(try tokenText($0, text: "fromText", id: "from")) + " → " + TokenText.label(try tokenText($0, text: "toText", id: "to"))
             }
             values = try entries.map { try JSONField.double($0, "score") }
-            title = "Layer \(layer), head \(try JSONField.int(object, "head")): top \(what.uppercased()) token pairs · \(try name(object))"
+            title = "Layer \(layer), head \(try JSONField.int(object, "head")): top \(what.uppercased()) token pairs · \(try ResultJSON.modelName(object))"
         } else {
             guard let first = try JSONField.objects(object, "projections").first else { throw JSONField.Problem(detail: "'projections' is empty") }
             let top = try JSONField.objects(first, "top")
             labels = try top.map { TokenText.label(try tokenText($0)) }
             values = try top.map { try JSONField.double($0, "score") }
-            title = "Layer \(layer), \(try MemoryNeuron.label(object)): \(try JSONField.string(first, "kind")) in embedding space · \(try name(object))"
+            title = "Layer \(layer), \(try MemoryNeuron.label(object)): \(try JSONField.string(first, "kind")) in embedding space · \(try ResultJSON.modelName(object))"
         }
         return BarChart(values: values, labels: labels, title: title, valueLabel: "score")
     }
@@ -84,7 +67,7 @@ enum ResultFigures {
             let updates = try JSONField.objects(subUpdates, "updates")
             return BarChart(values: try updates.map { try JSONField.double($0, "score") },
                             labels: try updates.map { $0["expert"] == nil ? "n\(try JSONField.int($0, "neuron"))" : try MemoryNeuron.label($0) },
-                            title: "Layer \(layer): dominant sub-updates at position \(try JSONField.int(subUpdates, "position")) · \(try name(object))",
+                            title: "Layer \(layer): dominant sub-updates at position \(try JSONField.int(subUpdates, "position")) · \(try ResultJSON.modelName(object))",
                             valueLabel: "score")
         }
         if let value = object["value"] {
@@ -92,7 +75,7 @@ enum ResultFigures {
             let top = try JSONField.objects(entry, "top")
             return BarChart(values: try top.map { try JSONField.double($0, "score") },
                             labels: try top.map { TokenText.label(try tokenText($0)) },
-                            title: "Layer \(layer), \(try MemoryNeuron.label(entry)): value tokens · \(try name(object))",
+                            title: "Layer \(layer), \(try MemoryNeuron.label(entry)): value tokens · \(try ResultJSON.modelName(object))",
                             valueLabel: "score")
         }
         return nil
@@ -129,18 +112,9 @@ enum ResultFigures {
     /// An `attention --json` result redrawn in the view it was drawn in (`grid` for results
     /// without a `view` key).
     static func attention(_ object: [String: Any]) throws -> any Figure {
-        let labels = try tokenLabels(object)
-        let n = labels.count
-        let layers = try JSONField.ints(object, "layers"), heads = try JSONField.ints(object, "heads")
-        guard let weights = object["attention"] as? [[[[Double]]]], weights.count == layers.count,
-              weights.allSatisfy({ $0.count == heads.count && $0.allSatisfy { $0.count == n && $0.allSatisfy { $0.count == n } } })
-        else { throw JSONField.Problem(detail: "'attention' is not layers × heads × \(n) × \(n) numbers") }
-        let panels = zip(layers, weights).map { layer, perHead in
-            AttentionPanel(layer: layer, heads: heads, patterns: Tensor(shape: [heads.count, n, n],
-                                                                       storage: perHead.flatMap { $0.flatMap { $0.map(Float.init) } }))
-        }
-        return try attention(view: object["view"] as? String ?? "grid", panels: panels, labels: labels, name: try name(object),
-                             causal: object["causal"] as? Bool ?? false, query: object["query"] as? Int)
+        let (labels, panels) = try ResultJSON.attention(object)
+        return try attention(view: object["view"] as? String ?? "grid", panels: panels, labels: labels,
+                             name: try ResultJSON.modelName(object), causal: object["causal"] as? Bool ?? false, query: object["query"] as? Int)
     }
 }
 

@@ -22,32 +22,25 @@ enum ResultPages {
         }
     }
 
-    private static func modelName(_ object: [String: Any]) -> String {
-        ((object["model"] as? [String: Any])?["name"] as? String).map(PictureOutput.slug) ?? "model"
-    }
-
-    /// A token's text: an object with `"text"` or a plain string.
-    private static func text(_ token: Any) throws -> String {
-        if let s = token as? String { return s }
-        if let o = token as? [String: Any], let s = o["text"] as? String { return s }
-        throw JSONField.Problem(detail: "a token is neither text nor an object with \"text\"")
-    }
+    /// The model's name, `model` when the result does not name it.
+    private static func modelName(_ object: [String: Any]) -> String { (try? ResultJSON.modelName(object)) ?? "model" }
 
     // MARK: explain
 
     /// Token heatmaps of one or more explanations of the same input (a method switch), and the
-    /// generated-tokens × sources matrix when the first has `"generated"` and `"matrix"`.
+    /// generated-tokens × sources matrix of the first sequence explanation (an object with
+    /// `"generated"` and `"matrix"`, read as a `SequenceExplanationRecord`).
     /// `summary` is the record's one-line summary when the caller has the record (else it is
     /// decoded from the object, as `render` must).
     static func explanation(_ objects: [[String: Any]], scoreLimit: ScoreLimit, summary: String? = nil) throws -> HTMLPage {
         var explanations: [[String: Any]] = []
-        var sequence: [String: Any]?
+        var sequence: SequenceExplanationRecord?
         for (i, object) in objects.enumerated() {
             if object["image"] != nil || (object["extra"] as? [String: Any])?["patches"] != nil {
                 throw JSONField.Problem(detail: "pages show text explanations; draw an image explanation as .png, .svg or .pdf")
             }
-            if let generated = object["generated"], let matrix = object["matrix"] {
-                sequence = try sequenceMatrix(generated: generated, matrix: matrix, tokens: object["tokens"], scoreLimit: scoreLimit)
+            if object["generated"] != nil, object["matrix"] != nil {
+                sequence = try sequenceRecord(object)
                 continue
             }
             let tokens = try JSONField.objects(object, "tokens")
@@ -69,64 +62,52 @@ enum ResultPages {
             explanations.append(entry)
         }
         guard !explanations.isEmpty || sequence != nil else { throw JSONField.Problem(detail: "no explanation to show") }
-        var view: [String: Any] = ["explanations": explanations]
-        if let sequence { view["sequence"] = sequence }
         let method = (objects.first?["method"] as? String) ?? "explanation"
-        return try HTMLPage(kind: .explanation, title: "Explanation (\(method)) · \(modelName(objects[0]))", view: view)
+        return try explanationPage(explanations, sequence: sequence, scoreLimit: scoreLimit, method: method, model: modelName(objects[0]))
     }
 
-    /// `{"generated": [{id, text, position, prob, entropy}], "tokens": [...], "matrix": [[…|null]]}`:
-    /// one row per generated token, one column per source token, null where a source comes after
-    /// the target.
-    private static func sequenceMatrix(generated: Any, matrix: Any, tokens: Any?, scoreLimit: ScoreLimit) throws -> [String: Any] {
-        guard let generated = generated as? [Any], let rows = matrix as? [Any], let tokens = tokens as? [Any] else {
-            throw JSONField.Problem(detail: "'generated', 'matrix' and 'tokens' must be lists")
+    /// The page of a sequence explanation (`explain --generate` / `--continuation`): its targets ×
+    /// sources matrix.
+    static func sequence(_ record: SequenceExplanationRecord, scoreLimit: ScoreLimit) throws -> HTMLPage {
+        try explanationPage([], sequence: record, scoreLimit: scoreLimit, method: record.method, model: PictureOutput.slug(record.model.name))
+    }
+
+    private static func explanationPage(_ explanations: [[String: Any]], sequence: SequenceExplanationRecord?, scoreLimit: ScoreLimit,
+                                        method: String, model: String) throws -> HTMLPage {
+        var view: [String: Any] = ["explanations": explanations]
+        if let sequence { view["sequence"] = sequenceMatrix(sequence, scoreLimit: scoreLimit) }
+        return try HTMLPage(kind: .explanation, title: "Explanation (\(method)) · \(model)", view: view)
+    }
+
+    /// A saved sequence explanation, decoded and its shapes checked (the message names the first
+    /// mismatch).
+    private static func sequenceRecord(_ object: [String: Any]) throws -> SequenceExplanationRecord {
+        do {
+            let record = try JSONDecoder().decode(SequenceExplanationRecord.self, from: try JSONSerialization.data(withJSONObject: object))
+            try record.validate()
+            return record
+        } catch {
+            throw JSONField.Problem(detail: UserMessage.line(for: error))
         }
-        let columns = tokens.count
-        guard rows.count == generated.count else {
-            throw JSONField.Problem(detail: "'matrix' has \(rows.count) rows for \(generated.count) generated tokens")
-        }
-        var values: [Any] = []
-        var finite: [Double] = []
-        for (r, row) in rows.enumerated() {
-            guard let row = row as? [Any], row.count == columns else {
-                throw JSONField.Problem(detail: "'matrix' row \(r) does not have one entry per token (\(columns))")
-            }
-            var out: [Any] = []
-            for v in row {
-                if let n = v as? NSNumber, !(v is Bool) { out.append(n.doubleValue); finite.append(n.doubleValue) }
-                else if v is NSNull { out.append(NSNull()) }
-                else { throw JSONField.Problem(detail: "'matrix' row \(r) holds a value that is neither a number nor null") }
-            }
-            values.append(out)
-        }
-        let limit = scoreLimit.limit(for: finite)
-        return ["tokens": try tokens.map { TokenText.label(try text($0)) },
-                "generated": try generated.map { ["text": TokenText.label(try text($0))] },
-                "matrix": values, "limit": limit,
-                "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(finite, limit: limit), unit: "cell")]
+    }
+
+    /// The matrix view: one row per generated token, one column per token, null where a source
+    /// comes at or after the target; the colour limit from the defined cells.
+    private static func sequenceMatrix(_ record: SequenceExplanationRecord, scoreLimit: ScoreLimit) -> [String: Any] {
+        let defined = record.matrix.flatMap { $0.compactMap { $0 } }
+        let limit = scoreLimit.limit(for: defined)
+        return ["tokens": record.tokens.map { TokenText.label($0.text) },
+                "generated": record.generated.map { ["text": TokenText.label($0.text)] },
+                "matrix": record.matrix.map { $0.map { $0.map { $0 as Any } ?? NSNull() } }, "limit": limit,
+                "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(defined, limit: limit), unit: "cell")]
     }
 
     // MARK: attention
 
     /// The attention page from a saved result (`"attention"` indexed layer, head, query, key).
     static func attention(_ object: [String: Any]) throws -> HTMLPage {
-        let tokens = try JSONField.objects(object, "tokens").map { try JSONField.string($0, "text") }
-        let layers = try JSONField.value(object, "layers", [Int].self, "a list of layer numbers")
-        let heads = try JSONField.value(object, "heads", [Int].self, "a list of head numbers")
-        guard let weights = object["attention"] as? [Any], weights.count == layers.count else {
-            throw JSONField.Problem(detail: "'attention' must hold one entry per layer")
-        }
-        let n = tokens.count
-        let patterns = try weights.enumerated().map { l, layer -> [Float] in
-            let (values, shape) = try PatchFigures.flatten(layer, site: "attention layer \(layers[l])")
-            guard shape == [heads.count, n, n] else {
-                throw JSONField.Problem(detail: "attention of layer \(layers[l]) has shape \(shape), expected [\(heads.count), \(n), \(n)]")
-            }
-            return values
-        }
-        return try attention(tokens: tokens, layers: layers, heads: heads, causal: object["causal"] as? Bool ?? false,
-                             patterns: patterns, neuron: nil, model: modelName(object))
+        let (labels, panels) = try ResultJSON.attention(object)
+        return try attention(labels: labels, panels: panels, causal: object["causal"] as? Bool ?? false, neuron: nil, model: modelName(object))
     }
 
     /// q and k of one layer for the neuron view: `q` `[n, heads, dHead]`, `k` `[n, kvHeads, dHead]`.
@@ -135,15 +116,17 @@ enum ResultPages {
         let q: [Float], k: [Float]
     }
 
-    /// The attention page: `patterns[l]` is `[heads.count, n, n]` row-major for `layers[l]`.
-    static func attention(tokens: [String], layers: [Int], heads: [Int], causal: Bool, patterns: [[Float]],
+    /// The attention page of `panels` (each `[heads, n, n]`, the same heads in every layer) over
+    /// the tokens `labels`.
+    static func attention(labels: [String], panels: [ResultFigures.AttentionPanel], causal: Bool,
                           neuron: NeuronData?, model: String) throws -> HTMLPage {
-        let n = tokens.count
-        let data = try patterns.map { p in
-            try p.withUnsafeBufferPointer { try PackedValues.attention($0, heads: heads.count, n: n, causal: causal) }
+        let data = try panels.map { panel in
+            try panel.patterns.storage.withUnsafeBufferPointer {
+                try PackedValues.attention($0, heads: panel.heads.count, n: labels.count, causal: causal)
+            }
         }
-        var view: [String: Any] = ["tokens": tokens.map(TokenText.label), "layers": layers, "heads": heads, "causal": causal,
-                                   "layerData": data]
+        var view: [String: Any] = ["tokens": labels, "layers": panels.map(\.layer), "heads": panels.first?.heads ?? [],
+                                   "causal": causal, "layerData": data]
         if let neuron {
             view["neuron"] = ["layer": neuron.layer, "heads": neuron.heads, "kvHeads": neuron.kvHeads, "dHead": neuron.dHead,
                               "q": PackedValues.float32(neuron.q), "k": PackedValues.float32(neuron.k)]
@@ -155,20 +138,16 @@ enum ResultPages {
 
     /// The lens table: every cell's top-k tokens and probabilities, the target's rank and probability.
     static func lens(_ object: [String: Any]) throws -> HTMLPage {
-        let tokens = try JSONField.objects(object, "tokens").map { TokenText.label(try JSONField.string($0, "text")) }
-        let rows = try JSONField.objects(object, "rows")
-        let positions = try rows.first.map { try JSONField.objects($0, "positions").map { try JSONField.int($0, "position") } } ?? []
-        guard positions.allSatisfy(tokens.indices.contains) else { throw JSONField.Problem(detail: "a position is outside 'tokens'") }
-        let table = try rows.map { row -> [String: Any] in
-            ["label": try JSONField.string(row, "label"), "cells": try JSONField.objects(row, "positions").map { cell -> [String: Any] in
-                ["top": try JSONField.objects(cell, "top").map { [TokenText.label(try JSONField.string($0, "text")), try JSONField.double($0, "prob")] as [Any] },
-                 "targetRank": cell["targetRank"] as? Int as Any? ?? NSNull(),
-                 "targetProb": (cell["targetProb"] as? NSNumber)?.doubleValue as Any? ?? NSNull()]
+        let lens = try ResultJSON.lens(object)
+        let table = lens.rows.map { row -> [String: Any] in
+            ["label": row.label, "cells": row.cells.map { cell -> [String: Any] in
+                ["top": cell.top.map { [TokenText.label($0.text), $0.prob] as [Any] },
+                 "targetRank": cell.targetRank.map { $0 as Any } ?? NSNull(), "targetProb": cell.targetProb.map { $0 as Any } ?? NSNull()]
             }]
         }
         let site = (object["site"] as? String) ?? "resid"
         return try HTMLPage(kind: .lens, title: "Logit lens (\(site)) · \(modelName(object))", view: [
-            "tokens": tokens, "positions": positions, "rows": table, "summary": (object["readout"] as? String) ?? "",
+            "tokens": lens.labels, "positions": lens.positions, "rows": table, "summary": (object["readout"] as? String) ?? "",
         ])
     }
 

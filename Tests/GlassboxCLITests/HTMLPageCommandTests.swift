@@ -1,4 +1,5 @@
 import Foundation
+import Glassbox
 import GlassboxTestSupport
 import XCTest
 
@@ -92,31 +93,32 @@ final class HTMLPageCommandTests: XCTestCase {
         XCTAssertEqual(withoutPage.stderrLines.count, 1, withoutPage.stderr)
     }
 
-    /// A sequence-attribution result (`"generated"`, `"tokens"`, `"matrix"` with nulls) renders as
-    /// the targets × sources matrix, read from the shape alone.
+    /// A sequence-attribution result (a `SequenceExplanationRecord`, `"matrix"` with nulls) renders
+    /// as the targets × sources matrix; a ragged matrix is refused with the record's own check.
     func testRenderShowsTheGeneratedTokensMatrix() throws {
         let saved = folder.appendingPathComponent("sequence.json")
-        let tokens: [[String: Any]] = ["To", " be", " or", " not", " to"].enumerated().map { ["id": $0.offset, "text": $0.element] }
-        let generated: [[String: Any]] = [
-            ["id": 0, "text": " not", "position": 3, "prob": 0.4, "entropy": 1.2],
-            ["id": 0, "text": " to", "position": 4, "prob": 0.5, "entropy": 0.9],
-        ]
-        let matrix: [[Any]] = [[0.5, -0.25, 0.125, NSNull(), NSNull()], [0.1, 0.2, -0.3, 0.4, NSNull()]]
-        let object: [String: Any] = ["glassbox": "0.1.0", "command": "explain", "method": "attnlrp", "model": ["name": "tiny"],
-                                     "tokens": tokens, "generated": generated, "matrix": matrix]
-        try JSONSerialization.data(withJSONObject: object).write(to: saved)
+        let tokens = ["To", " be", " or", " not", " to"].enumerated().map {
+            SequenceExplanationRecord.Token(id: $0.offset, text: $0.element, start: nil, end: nil, generated: $0.offset >= 3)
+        }
+        let generated = [SequenceExplanationRecord.Generated(id: 3, text: " not", position: 3, prob: 0.4, entropy: 1.2),
+                         SequenceExplanationRecord.Generated(id: 4, text: " to", position: 4, prob: 0.5, entropy: 0.9)]
+        var record = SequenceExplanationRecord(
+            model: ExplanationRecord.ModelSummary(name: "tiny", path: "/tiny", architecture: "gpt2", layers: 2, heads: 2),
+            method: "attnlrp", parameters: [:], unit: "token", generated: generated, tokens: tokens,
+            matrix: [[0.5, -0.25, 0.125, nil, nil], [0.1, 0.2, -0.3, 0.4, nil]])
+        try record.jsonData().write(to: saved)
         let state = try page(["render", saved.path], "sequence", steps: "hover:cell:1:2")
         XCTAssertEqual(state["matrix"] as? [String: Int], ["rows": 2, "columns": 5])
         XCTAssertEqual(state["tooltip"] as? String, "to × or: relevance -0.3000")
         let masked = try page(["render", saved.path], "sequence-masked", steps: "hover:cell:0:4")
         XCTAssertEqual(masked["tooltip"] as? String, "not × to: relevance —")
 
-        var ragged = object
-        ragged["matrix"] = [[0.5], [0.1]]
-        try JSONSerialization.data(withJSONObject: ragged).write(to: saved)
+        record.matrix = [[0.5], [0.1]]
+        try record.jsonData().write(to: saved)
         let bad = try runGlassbox(["render", saved.path, "--out", folder.appendingPathComponent("bad.html").path])
         XCTAssertEqual(bad.status, 1)
-        XCTAssertTrue(bad.stderr.contains("'matrix' row 0 does not have one entry per token (5)"), bad.stderr)
+        XCTAssertEqual(bad.stderrLines.count, 1, bad.stderr)
+        XCTAssertTrue(bad.stderr.contains("matrix row 0 has 1 values for 5 tokens"), bad.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("bad.html").path))
     }
 

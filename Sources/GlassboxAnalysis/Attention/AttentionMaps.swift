@@ -22,6 +22,13 @@ public enum AttentionMaps {
     /// 2,048-token input never holds more than one layer's full patterns).
     public static func collect(_ model: TransformerModel, _ input: ModelInput, layers: [Int]? = nil,
                                heads: [Int]? = nil, maxSize: Int? = nil) throws -> [Layer] {
+        try collect(model, input, layers: layers, heads: heads, maxSize: maxSize, capturing: []).layers
+    }
+
+    /// `collect`, also keeping the activations at `points` from the same forward pass (the
+    /// attention page's q and k), so the model runs once.
+    public static func collect(_ model: TransformerModel, _ input: ModelInput, layers: [Int]? = nil, heads: [Int]? = nil,
+                               maxSize: Int? = nil, capturing points: [HookPoint]) throws -> (layers: [Layer], cache: ActivationCache) {
         let arch = model.architecture
         let chosenLayers = layers ?? Array(0..<arch.layers)
         let chosenHeads = heads ?? Array(0..<arch.heads)
@@ -29,7 +36,8 @@ public enum AttentionMaps {
         for h in chosenHeads where h < 0 || h >= arch.heads { throw AnalysisError.headOutOfRange(h, heads: arch.heads) }
         if let maxSize, maxSize < 1 { throw AnalysisError.invalidOption("the pooled size must be at least 1") }
         let collected = Collector([Int: Layer]())
-        try PatternStream.run(model, input, layers: chosenLayers, logitRows: .positions([0])) { l, pattern in
+        let forward = try PatternStream.run(model, input, layers: chosenLayers, capture: .points(points),
+                                            logitRows: .positions([0])) { l, pattern in
             let n = pattern.shape[1]
             let bins = poolBins(n, maxSize ?? n)
             let size = n * n, m = bins.count
@@ -53,7 +61,7 @@ public enum AttentionMaps {
             }
             collected.update { $0[l] = Layer(layer: l, heads: chosenHeads, patterns: kept, bins: bins) }
         }
-        return chosenLayers.map { collected.value[$0]! }
+        return (chosenLayers.map { collected.value[$0]! }, forward.cache)
     }
 
     /// `count` contiguous, near-equal bins covering `0..<n` (`n` bins of one when `n ≤ count`).

@@ -9,11 +9,12 @@ import GlassboxTensor
 public enum PatternStream {
     /// - Parameters:
     ///   - layers: the layers to observe (`nil`: all).
+    ///   - capture: activations to keep in the result's cache (none by default).
     ///   - consume: called once per observed layer, in layer order, with `[H, n, n]`.
-    /// - Returns: the forward result (its cache holds nothing extra).
+    /// - Returns: the forward result (its cache holds only what `capture` asked for).
     @discardableResult
     public static func run(_ model: TransformerModel, _ input: ModelInput, layers: [Int]? = nil,
-                           logitRows: LogitRows = .all,
+                           capture: HookFilter = .none, logitRows: LogitRows = .all,
                            consume: @escaping @Sendable (_ layer: Int, _ pattern: Tensor) -> Void) throws -> ForwardResult {
         let wanted = Set(layers ?? Array(0..<model.architecture.layers))
         var observer = Interventions()
@@ -23,7 +24,7 @@ public enum PatternStream {
             consume(point.layer!, pattern)
             return pattern
         }
-        return try model.forward(input, interventions: observer, logitRows: logitRows)
+        return try model.forward(input, capture: capture, interventions: observer, logitRows: logitRows)
     }
 }
 

@@ -1,0 +1,81 @@
+import Foundation
+import Glassbox
+
+/// What the pictures (`ResultFigures`) and the pages (`ResultPages`) both read from a saved
+/// `--json` result: the model's name, the token labels, and the `attention` and `lens` results.
+/// One reader for both, so `render` draws and pages a result from the same values.
+enum ResultJSON {
+    /// `"model"."name"` as file names spell it (`PictureOutput.slug`).
+    static func modelName(_ object: [String: Any]) throws -> String {
+        PictureOutput.slug(try JSONField.string(try JSONField.object(object, "model"), "name"))
+    }
+
+    /// Every entry of `"tokens"` (objects with `"text"`) as a one-line label.
+    static func tokenLabels(_ object: [String: Any]) throws -> [String] {
+        try JSONField.objects(object, "tokens").map { TokenText.label(try JSONField.string($0, "text")) }
+    }
+
+    // MARK: attention
+
+    /// An `attention --json` result: the token labels and one panel per layer, its patterns
+    /// `[heads.count, n, n]` read from `"attention"` (indexed layer, head, query, key).
+    static func attention(_ object: [String: Any]) throws -> (labels: [String], panels: [ResultFigures.AttentionPanel]) {
+        let labels = try tokenLabels(object)
+        let layers = try JSONField.ints(object, "layers"), heads = try JSONField.ints(object, "heads")
+        guard let weights = object["attention"] as? [Any], weights.count == layers.count else {
+            throw JSONField.Problem(detail: "'attention' must hold one entry per layer")
+        }
+        let n = labels.count
+        let panels = try zip(layers, weights).map { layer, perHead in
+            let (values, shape) = try PatchFigures.flatten(perHead, site: "attention layer \(layer)")
+            guard shape == [heads.count, n, n] else {
+                throw JSONField.Problem(detail: "attention of layer \(layer) has shape \(shape), expected [\(heads.count), \(n), \(n)]")
+            }
+            return ResultFigures.AttentionPanel(layer: layer, heads: heads, patterns: Tensor(shape: shape, storage: values))
+        }
+        return (labels, panels)
+    }
+
+    // MARK: lens
+
+    /// A `lens --json` result: rows (embedding, then each layer) × the positions read out.
+    struct Lens {
+        /// One readout cell.
+        struct Cell {
+            /// The top-k tokens (raw text) and their probabilities, most probable first.
+            let top: [(text: String, prob: Double)]
+            /// The target's rank (1 = top) and probability, when the result has a target.
+            let targetRank: Int?, targetProb: Double?
+        }
+
+        /// One row: its label and a cell per position.
+        struct Row {
+            /// `embed`, `L0`, … as the result names the row.
+            let label: String
+            /// One cell per position read out.
+            let cells: [Cell]
+        }
+
+        /// Every token's label.
+        let labels: [String]
+        /// The positions read out (the first row's), each an index into `labels`.
+        let positions: [Int]
+        /// The rows, in the result's order.
+        let rows: [Row]
+    }
+
+    /// Reads a `lens --json` result; a position outside the tokens is a `Problem`.
+    static func lens(_ object: [String: Any]) throws -> Lens {
+        let labels = try tokenLabels(object)
+        let raw = try JSONField.objects(object, "rows")
+        let rows = try raw.map { row in
+            Lens.Row(label: try JSONField.string(row, "label"), cells: try JSONField.objects(row, "positions").map { cell in
+                Lens.Cell(top: try JSONField.objects(cell, "top").map { (try JSONField.string($0, "text"), try JSONField.double($0, "prob")) },
+                          targetRank: cell["targetRank"] as? Int, targetProb: (cell["targetProb"] as? NSNumber)?.doubleValue)
+            })
+        }
+        let positions = try raw.first.map { try JSONField.objects($0, "positions").map { try JSONField.int($0, "position") } } ?? []
+        guard positions.allSatisfy(labels.indices.contains) else { throw JSONField.Problem(detail: "a position is outside 'tokens'") }
+        return Lens(labels: labels, positions: positions, rows: rows)
+    }
+}
