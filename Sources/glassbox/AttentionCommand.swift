@@ -88,7 +88,7 @@ struct AttentionCommand: ParsableCommand {
             if let query { object["query"] = query }
             try output.commitJSON(object, picture: url)
         } else {
-            print("picture: \(url.path)")
+            print(OutputTransaction.line(naming: url))
             try output.commit()
         }
     }

@@ -76,7 +76,7 @@ struct EvaluateCommand: ParsableCommand {
         let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
             + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"
         print(report.table(header: header))
-        print("picture: \(url.path)")
+        print(OutputTransaction.line(naming: url))
         try output.commit()
     }
 

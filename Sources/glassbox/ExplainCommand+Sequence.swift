@@ -66,11 +66,11 @@ extension ExplainCommand {
             strips.append(stripURL)
         }
         if json {
-            try ExplanationOutput.emitJSON(data, output: output, pictures: [("picture", url)] + strips.map { ("strip picture", $0) })
+            try ExplanationOutput.emitJSON(data, output: output, pictures: [(OutputTransaction.label(of: url), url)] + strips.map { ("strip picture", $0) })
             return
         }
         printSequenceTable(record)
-        print("picture: \(url.path)")
+        print(OutputTransaction.line(naming: url))
         for strip in strips { print("strip picture: \(strip.path)") }
         try output.commit()
     }

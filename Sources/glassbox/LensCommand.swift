@@ -42,7 +42,7 @@ struct LensCommand: ParsableCommand {
             }
             print(row.label.padding(toLength: 10, withPad: " ", startingAt: 0) + tops.joined(separator: "  "))
         }
-        print("picture: \(url.path)")
+        print(OutputTransaction.line(naming: url))
         try output.commit()
     }
 

@@ -5,7 +5,13 @@ import Glassbox
 /// nothing).
 extension OutputTransaction {
     /// Whether `url` names a page (`.html` or `.htm`, any case).
-    static func isPage(_ url: URL) -> Bool { ["html", "htm"].contains(url.pathExtension.lowercased()) }
+    static func isPage(_ url: URL) -> Bool { OutputKind(url) == .page }
+
+    /// What the line naming a written file calls it: `page` for a page, else `picture`.
+    static func label(of url: URL) -> String { isPage(url) ? "page" : "picture" }
+
+    /// The line naming a written file (docs/cli.md): `page: FILE.html` or `picture: FILE`.
+    static func line(naming url: URL) -> String { "\(label(of: url)): \(url.path)" }
 
     /// Where pictures drawn beside `url` go: `url` itself, or the same name as `.png` beside a page.
     static func pictureBase(beside url: URL) -> URL {

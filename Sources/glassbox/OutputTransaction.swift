@@ -28,12 +28,13 @@ final class OutputTransaction {
     }
 
     /// A command's `--json` result: checks `object` (finite, serialisable), prints it on stdout,
-    /// then commits the staged pictures and names `picture` (if one was drawn) on stderr.
+    /// then commits the staged files and names `picture` (if one was drawn: a picture or a page)
+    /// on stderr.
     func commitJSON(_ object: [String: Any], picture: URL?) throws {
         try JSONOutput.check(object)
         try Console.json(object)
         try commit()
-        if let picture { Console.note("picture: \(picture.path)") }
+        if let picture { Console.note(Self.line(naming: picture)) }
     }
 
     /// Moves every staged file into place; on a failed rename restores what was replaced.
@@ -47,7 +48,7 @@ final class OutputTransaction {
         var replaced: [(destination: URL, backup: URL?)] = []
         do {
             for (temporary, destination) in staged {
-                try Self.checkDestination(destination, picture: false)
+                try Self.checkDestination(destination, kind: false)
                 var backup: URL?
                 if FileManager.default.fileExists(atPath: destination.path) {
                     let name = Self.temporaryName(for: destination, kind: "old")
@@ -81,16 +82,17 @@ final class OutputTransaction {
     /// A hidden temporary name beside `destination` for a file the caller writes itself (a
     /// merged JSONL file), put in place by `commit()` like the pictures.
     func stage(_ destination: URL) throws -> URL {
-        try Self.checkDestination(destination, picture: false)
+        try Self.checkDestination(destination, kind: false)
         let temporary = Self.temporaryName(for: destination, kind: "new")
         staged.append((temporary, destination))
         return temporary
     }
 
     /// What makes a destination impossible before anything is drawn: a missing or read-only
-    /// folder, a folder in the file's place, an unknown extension (of a picture).
-    static func checkDestination(_ url: URL, picture: Bool = true) throws {
-        if picture, !isPage(url) { _ = try OutputFormat(path: url.path) }
+    /// folder, a folder in the file's place, and (with `kind`) an extension that is neither a
+    /// picture's nor a page's (`OutputKind`).
+    static func checkDestination(_ url: URL, kind: Bool = true) throws {
+        if kind, OutputKind(url) == nil { throw RenderError.unsupportedExtension(url.path) }
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {

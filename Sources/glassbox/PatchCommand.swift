@@ -45,7 +45,7 @@ struct PatchCommand: ParsableCommand {
             return
         }
         print(PatchJSON.summary(patching.result, texts: patching.texts))
-        print("picture: \(url.path)")
+        print(OutputTransaction.line(naming: url))
         try output.commit()
     }
 

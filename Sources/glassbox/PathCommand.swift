@@ -107,7 +107,7 @@ struct PathCommand: ParsableCommand {
         } else {
             print(PatchJSON.summary(patchResult, texts: texts, title: "path patching from every head"))
         }
-        if let picture { print("picture: \(picture.path)") }
+        if let picture { print(OutputTransaction.line(naming: picture)) }
         try output.commit()
     }
 }

@@ -29,7 +29,7 @@ enum RenderPage {
         }
         let output = OutputTransaction()
         try output.write(figure: { throw NoPage() }, page: { page }, to: out)
-        print("page: \(out.path)")
+        print(OutputTransaction.line(naming: out))
         try output.commit()
     }
 }

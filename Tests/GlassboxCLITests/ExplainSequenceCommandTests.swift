@@ -111,8 +111,16 @@ final class ExplainSequenceCommandTests: XCTestCase {
         let html = try String(contentsOf: page, encoding: .utf8)
         XCTAssertTrue(html.lowercased().hasPrefix("<!doctype html"), String(html.prefix(80)))
         XCTAssertTrue(html.contains("\"sequence\""), "the page carries the generated-tokens matrix")
-        XCTAssertTrue(FileManager.default.fileExists(atPath: folder.appendingPathComponent("sequence-target-1.png").path),
-                      "strips beside a page are pictures")
+        let strip = folder.appendingPathComponent("sequence-target-1.png")
+        XCTAssertTrue(FileManager.default.fileExists(atPath: strip.path), "strips beside a page are pictures")
+        let lines = output.stdout.split(separator: "\n").map(String.init)
+        XCTAssertEqual(Array(lines.suffix(2)), ["page: \(page.path)", "strip picture: \(strip.path)"], output.stdout)
+
+        let json = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "5,6,7", "--generate", "3",
+                                    "--json", "--out", page.path])
+        XCTAssertEqual(json.status, 0, json.stderr)
+        XCTAssertNotNil(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [String: Any])
+        XCTAssertTrue(json.stderrLines.contains("page: \(page.path)"), json.stderr)
     }
 
     func testTableAndContrast() throws {

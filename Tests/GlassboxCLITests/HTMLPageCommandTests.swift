@@ -18,12 +18,14 @@ final class HTMLPageCommandTests: XCTestCase {
 
     override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
-    /// Runs glassbox writing `name`.html, asserts exit 0, and opens the page with `steps`.
-    private func page(_ arguments: [String], _ name: String, steps: String,
+    /// Runs glassbox writing `name`.html, asserts exit 0 and (with `named`) that stdout ends with
+    /// `page: PATH`, and opens the page with `steps`.
+    private func page(_ arguments: [String], _ name: String, steps: String, named: Bool = true,
                       file: StaticString = #filePath, line: UInt = #line) throws -> [String: Any] {
         let url = folder.appendingPathComponent(name + ".html")
         let output = try runGlassbox(arguments + ["--out", url.path])
         XCTAssertEqual(output.status, 0, output.stderr, file: file, line: line)
+        if named { XCTAssertTrue(output.stdout.hasSuffix("page: \(url.path)\n"), output.stdout, file: file, line: line) }
         let html = try String(contentsOf: url, encoding: .utf8)
         XCTAssertTrue(html.hasPrefix("<!DOCTYPE html>"), file: file, line: line)
         let run = try HeadlessChromium.dumpDOM(url, steps: steps)
@@ -76,7 +78,8 @@ final class HTMLPageCommandTests: XCTestCase {
         let base = ["explain", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", Self.ids]
         let object = try json(base)
         let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
-        let state = try page(base, "explain", steps: "hover:token:3")
+        // The single-step explain output is ExplanationOutput.emit's, which still says `picture:`.
+        let state = try page(base, "explain", steps: "hover:token:3", named: false)
         XCTAssertEqual(state["tokens"] as? Int, tokens.count)
         XCTAssertEqual(state["method"] as? String, "attnlrp")
         XCTAssertEqual(try XCTUnwrap((state["hovered"] as? [String: Any])?["score"] as? Double),
@@ -126,6 +129,10 @@ final class HTMLPageCommandTests: XCTestCase {
         let model = "Tests/Fixtures/models/gpt2-tiny"
         let lens = try page(["lens", "--model", model, "--ids", Self.ids], "lens", steps: "hover:cell:0:2")
         XCTAssertEqual(lens["cells"] as? Int, 3 * 8)
+        let lensPage = folder.appendingPathComponent("lens-json.html")
+        let lensJSON = try runGlassbox(["lens", "--model", model, "--ids", Self.ids, "--json", "--out", lensPage.path])
+        XCTAssertEqual(lensJSON.status, 0, lensJSON.stderr)
+        XCTAssertEqual(lensJSON.stderrLines, ["page: \(lensPage.path)"], "with --json the page is named on stderr")
         XCTAssertTrue((lens["tooltip"] as? String)?.hasPrefix("embed · position 2") == true, "\(lens)")
 
         let patchArguments = ["patch", "--model", model, "--clean-ids", Self.ids, "--corrupted-ids", "5,17,33,44,9,21,60,12",
