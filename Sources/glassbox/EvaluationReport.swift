@@ -153,7 +153,7 @@ enum EvaluationFigure {
                                     yLabel: similarity ? "similarity" : "target probability",
                                     yRange: low...high, plotWidth: 240, plotHeight: 150))
         }
-        let model = (try? JSONField.string(try JSONField.object(object, "model"), "name")).map { PictureOutput.slug($0) } ?? "model"
+        let model = ResultJSON.modelLabel(object)
         let count = (object["inputs"] as? [Any])?.count
         let title = "Perturbation curves (means) · \(model)\(count.map { " · \($0) input\($0 == 1 ? "" : "s")" } ?? "") · baseline \((object["baseline"] as? String) ?? "?")"
         return LineChartGrid(panels: panels, columns: 3, title: title)

@@ -28,7 +28,7 @@ enum PatchFigures {
 
     /// The maps of a `patch`, `trace` or `path` result (what the picture and the page show).
     static func panels(_ object: [String: Any]) throws -> [Panel] {
-        let tokens = try JSONField.objects(object, "tokens").map { TokenText.label(try JSONField.string($0, "text")) }
+        let tokens = try ResultJSON.tokenLabels(object)
         let results = try JSONField.objects(object, "results")
         guard !results.isEmpty else { throw JSONField.Problem(detail: "'results' is empty") }
         return try results.map { entry -> Panel in
@@ -63,7 +63,7 @@ enum PatchFigures {
     /// The picture's title: the method, direction and metric with the tokens it reads.
     static func title(_ object: [String: Any]) throws -> String {
         let metric = try JSONField.object(object, "metric")
-        let model = PictureOutput.slug(try JSONField.string(try JSONField.object(object, "model"), "name"))
+        let model = try ResultJSON.modelName(object)
         let method = try JSONField.string(object, "method"), direction = try JSONField.string(object, "direction")
         // The metric with the tokens it reads: logit_diff " king" − " lord", prob " king", kl.
         // (spaces inside a token become no-break spaces, so a wrapped title never splits a token from its quotes)

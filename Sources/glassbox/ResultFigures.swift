@@ -35,27 +35,27 @@ enum ResultFigures {
         let cells = lens.rows.map { row in
             row.cells.map { LensTable.Cell(text: $0.top.first?.text ?? "", probability: $0.top.first?.prob ?? 0, isMarked: $0.targetRank == 1) }
         }
-        let approximate = object["approximate"] as? Bool == true
+        let site = try JSONField.string(object, "site") + (object["approximate"] as? Bool == true ? ", approximate: tied embeddings" : "")
         return LensTable(cells: cells, positionLabels: lens.positions.map { lens.labels[$0] }, layerLabels: lens.rows.map(\.label),
-                         title: "Logit lens (\(try JSONField.string(object, "site"))\(approximate ? ", approximate: tied embeddings" : "")) · \(try ResultJSON.modelName(object))")
+                         title: "Logit lens (\(site)) · \(try ResultJSON.modelName(object))")
     }
 
     static func project(_ object: [String: Any]) throws -> BarChart {
         let layer = try JSONField.int(object, "layer"), what = try JSONField.string(object, "what")
-        let labels: [String], values: [Double], title: String
+        let labels: [String], values: [Double], title: String, name = try ResultJSON.modelName(object)
         if let pairs = object["pairs"] {
             let entries = try JSONField.objects(["pairs": pairs], "pairs")
             labels = try entries.map {
                 TokenText.label(try tokenText($0, text: "fromText", id: "from")) + " → " + TokenText.label(try tokenText($0, text: "toText", id: "to"))
             }
             values = try entries.map { try JSONField.double($0, "score") }
-            title = "Layer \(layer), head \(try JSONField.int(object, "head")): top \(what.uppercased()) token pairs · \(try ResultJSON.modelName(object))"
+            title = "Layer \(layer), head \(try JSONField.int(object, "head")): top \(what.uppercased()) token pairs · \(name)"
         } else {
             guard let first = try JSONField.objects(object, "projections").first else { throw JSONField.Problem(detail: "'projections' is empty") }
             let top = try JSONField.objects(first, "top")
             labels = try top.map { TokenText.label(try tokenText($0)) }
             values = try top.map { try JSONField.double($0, "score") }
-            title = "Layer \(layer), \(try MemoryNeuron.label(object)): \(try JSONField.string(first, "kind")) in embedding space · \(try ResultJSON.modelName(object))"
+            title = "Layer \(layer), \(try MemoryNeuron.label(object)): \(try JSONField.string(first, "kind")) in embedding space · \(name)"
         }
         return BarChart(values: values, labels: labels, title: title, valueLabel: "score")
     }

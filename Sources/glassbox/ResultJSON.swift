@@ -1,14 +1,18 @@
 import Foundation
 import Glassbox
 
-/// What the pictures (`ResultFigures`) and the pages (`ResultPages`) both read from a saved
-/// `--json` result: the model's name, the token labels, and the `attention` and `lens` results.
+/// What the pictures (`ResultFigures`, `PatchFigures`, the evaluation figure) and the pages
+/// (`ResultPages`) both read from a saved `--json` result: the model's name, the token labels,
+/// and the `attention` and `lens` results.
 /// One reader for both, so `render` draws and pages a result from the same values.
 enum ResultJSON {
     /// `"model"."name"` as file names spell it (`PictureOutput.slug`).
     static func modelName(_ object: [String: Any]) throws -> String {
         PictureOutput.slug(try JSONField.string(try JSONField.object(object, "model"), "name"))
     }
+
+    /// `modelName`, or `model` when the result does not name its model (titles only).
+    static func modelLabel(_ object: [String: Any]) -> String { (try? modelName(object)) ?? "model" }
 
     /// Every entry of `"tokens"` (objects with `"text"`) as a one-line label.
     static func tokenLabels(_ object: [String: Any]) throws -> [String] {

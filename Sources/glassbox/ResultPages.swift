@@ -22,9 +22,6 @@ enum ResultPages {
         }
     }
 
-    /// The model's name, `model` when the result does not name it.
-    private static func modelName(_ object: [String: Any]) -> String { (try? ResultJSON.modelName(object)) ?? "model" }
-
     // MARK: explain
 
     /// Token heatmaps of one or more explanations of the same input (a method switch), and the
@@ -63,7 +60,8 @@ enum ResultPages {
         }
         guard !explanations.isEmpty || sequence != nil else { throw JSONField.Problem(detail: "no explanation to show") }
         let method = (objects.first?["method"] as? String) ?? "explanation"
-        return try explanationPage(explanations, sequence: sequence, scoreLimit: scoreLimit, method: method, model: modelName(objects[0]))
+        return try explanationPage(explanations, sequence: sequence, scoreLimit: scoreLimit, method: method,
+                                   model: ResultJSON.modelLabel(objects[0]))
     }
 
     /// The page of a sequence explanation (`explain --generate` / `--continuation`): its targets ×
@@ -107,7 +105,8 @@ enum ResultPages {
     /// The attention page from a saved result (`"attention"` indexed layer, head, query, key).
     static func attention(_ object: [String: Any]) throws -> HTMLPage {
         let (labels, panels) = try ResultJSON.attention(object)
-        return try attention(labels: labels, panels: panels, causal: object["causal"] as? Bool ?? false, neuron: nil, model: modelName(object))
+        return try attention(labels: labels, panels: panels, causal: object["causal"] as? Bool ?? false, neuron: nil,
+                             model: ResultJSON.modelLabel(object))
     }
 
     /// q and k of one layer for the neuron view: `q` `[n, heads, dHead]`, `k` `[n, kvHeads, dHead]`.
@@ -146,7 +145,7 @@ enum ResultPages {
             }]
         }
         let site = (object["site"] as? String) ?? "resid"
-        return try HTMLPage(kind: .lens, title: "Logit lens (\(site)) · \(modelName(object))", view: [
+        return try HTMLPage(kind: .lens, title: "Logit lens (\(site)) · \(ResultJSON.modelLabel(object))", view: [
             "tokens": lens.labels, "positions": lens.positions, "rows": table, "summary": (object["readout"] as? String) ?? "",
         ])
     }
@@ -174,7 +173,7 @@ enum ResultPages {
         }
         guard !methods.isEmpty else { throw JSONField.Problem(detail: "'methods' is empty") }
         let inputs = (object["inputs"] as? [Any])?.count ?? 0
-        return try HTMLPage(kind: .evaluation, title: "Faithfulness · \(modelName(object))", view: [
+        return try HTMLPage(kind: .evaluation, title: "Faithfulness · \(ResultJSON.modelLabel(object))", view: [
             "steps": try numbers(object, "steps"), "methods": methods,
             "summary": "\(inputs) input\(inputs == 1 ? "" : "s"), baseline \((object["baseline"] as? String) ?? "?"); means over inputs",
         ])
