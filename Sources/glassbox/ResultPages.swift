@@ -67,9 +67,12 @@ enum ResultPages {
     /// The page of a sequence explanation (`explain --generate` / `--continuation`): its targets ×
     /// sources matrix.
     static func sequence(_ record: SequenceExplanationRecord, scoreLimit: ScoreLimit) throws -> HTMLPage {
-        try explanationPage([], sequence: record, scoreLimit: scoreLimit, method: record.method, model: PictureOutput.slug(record.model.name))
+        try explanationPage([], sequence: record, scoreLimit: scoreLimit, method: record.method,
+                            model: PictureOutput.slug(record.model.name))
     }
 
+    /// The explanation page: the token heatmaps `explanations` (built above) and the matrix of
+    /// `sequence`, if any.
     private static func explanationPage(_ explanations: [[String: Any]], sequence: SequenceExplanationRecord?, scoreLimit: ScoreLimit,
                                         method: String, model: String) throws -> HTMLPage {
         var view: [String: Any] = ["explanations": explanations]
