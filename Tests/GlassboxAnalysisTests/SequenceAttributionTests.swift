@@ -1,6 +1,7 @@
 import Foundation
-import GlassboxAnalysis
+@testable import GlassboxAnalysis
 import GlassboxRuntime
+import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
@@ -67,6 +68,49 @@ final class SequenceAttributionTests: XCTestCase {
                 }
             }
         }
+    }
+
+    /// Packed sweeps (docs/methods.md §14): several prefixes swept as one. With row blocks of 2
+    /// (so each prefix spans several attention blocks, against a sliding window in mistral-swa) and
+    /// with checkpointing (layers recomputed from the shared pass, then packed), every row still
+    /// equals the single-step explanation with the same options (to 1e-5: the shared blocked pass
+    /// and the prefix's multiply differently shaped tiles, as `testRelevanceRowsEqualSingleStep`
+    /// explains), and the rows do not depend on how targets are grouped into packed sweeps (1e-6).
+    func testPackedSweepsWithBlocksAndCheckpointing() throws {
+        for name in ["gpt2-tiny", "llama-gqa", "mistral-swa"] {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let (ids, prompt) = try Self.sequence(name, maxTargets: 6)
+            for (attention, checkpointing) in [(AttentionPath.blocked(blockSize: 2), Checkpointing.off), (.automatic, .on), (.blocked(blockSize: 3), .on)] {
+                var options = SequenceOptions(method: .relevance(.gradientTimesInput))
+                options.relevance.method = .gradientTimesInput
+                options.relevance.attention = attention
+                options.relevance.checkpointing = checkpointing
+                let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: options)
+                // One worker packs every target into one sweep, three split them into three runs.
+                let threads = Threading.threads
+                defer { Threading.setThreads(threads) }
+                for count in [1, 3] {
+                    Threading.setThreads(count)
+                    let other = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: options)
+                    for (i, row) in other.matrix.enumerated() {
+                        assertRow(row, equals: s.matrix[i].compactMap { $0 }, position: s.steps[i].position,
+                                  "\(name) \(attention) \(checkpointing) target \(i), \(count) thread(s)")
+                    }
+                }
+                Threading.setThreads(threads)
+                for (i, step) in s.steps.enumerated() {
+                    let single = try Relevance.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
+                                                       target: .token(step.id, position: step.position - 1),
+                                                       options: options.relevance)
+                    assertRow(s.matrix[i], equals: single.tokens, position: step.position,
+                              "\(name) \(attention) \(checkpointing) target \(i)", relative: 1e-5)
+                }
+            }
+        }
+        XCTAssertEqual(SequenceAttribution.runs([3, 4, 5, 6, 7, 8], parts: 1, limit: 100), [0..<6])
+        XCTAssertEqual(SequenceAttribution.runs([3, 4, 5, 6, 7, 8], parts: 2, limit: 100), [0..<4, 4..<6])
+        XCTAssertEqual(SequenceAttribution.runs([3, 4, 5, 6, 7, 8], parts: 1, limit: 12), [0..<2, 2..<4, 4..<5, 5..<6])
+        XCTAssertEqual(SequenceAttribution.runs([30], parts: 2, limit: 12), [0..<1])
     }
 
     func testAtManRowsEqualSingleStep() throws {

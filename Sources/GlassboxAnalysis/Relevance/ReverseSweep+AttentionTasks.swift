@@ -29,9 +29,12 @@ extension ReverseSweep {
         let (qRow, kvRow) = (H * dh, Hkv * dh)
         let mask = arch.attentionMask(layer: l)
         let scale = arch.attentionScale(layer: l)
-        let blocks = Self.rowBlocks(n: n, mask: mask, size: rowBlock)
-        let groups = max(1, min(Self.rowGroups, blocks.count))
-        let capacity = blocks.map { $0.rows.count * $0.keys.count }.max() ?? 0
+        // Each segment's blocks, in its own positions (a packed sweep's prefixes never see each
+        // other); block j of a segment goes to row group j mod R, as in a sweep of that prefix alone.
+        let segmentBlocks = segments.map { Self.rowBlocks(n: $0.count, mask: mask, size: rowBlock) }
+        let groups = max(1, min(Self.rowGroups, segmentBlocks.map(\.count).max() ?? 1))
+        let capacity = segmentBlocks.joined().map { $0.rows.count * $0.keys.count }.max() ?? 0
+        let segments = self.segments
         let kvCount = n * kvRow
         // Row groups 1..<R sum g_k, g_v into their own copies.
         let privateKV = UnsafeMutablePointer<Float>.allocate(capacity: (groups - 1) * 2 * kvCount)
@@ -43,6 +46,7 @@ extension ReverseSweep {
         let cap = arch.attentionSoftCap
         let capRule = table[.activation]
         let kept = cap == nil ? cached.kept : nil
+        precondition(kept == nil || segments.count == 1, "a packed sweep recomputes its patterns")
         withSerialBLAS {
             cached.q.withUnsafeBufferPointer { qb in
             cached.k.withUnsafeBufferPointer { kb in
@@ -68,9 +72,12 @@ extension ReverseSweep {
                     let a = UnsafeMutablePointer<Float>.allocate(capacity: (cap == nil ? 2 : 3) * capacity)
                     defer { a.deallocate() }
                     let ga = a + capacity, capFactor = a + 2 * capacity
+                    for (segment, blocks) in zip(segments, segmentBlocks) {
                     for blockIndex in stride(from: rowGroup, to: blocks.count, by: groups) {
-                        let block = blocks[blockIndex]
-                        let (r0, b, k0, kk) = (block.rows.lowerBound, block.rows.count, block.keys.lowerBound, block.keys.count)
+                        let block = blocks[blockIndex]                  // positions within the segment
+                        let origin = segment.lowerBound
+                        let (r0, b, k0, kk) = (origin + block.rows.lowerBound, block.rows.count,
+                                               origin + block.keys.lowerBound, block.keys.count)
                         let kg = k.base + k0 * kvRow + g * dh, vg = v.base + k0 * kvRow + g * dh
                         for h in (g * group)..<((g + 1) * group) {
                             let qh = q.base + r0 * qRow + h * dh, gzh = gZ.base + r0 * qRow + h * dh
@@ -107,6 +114,7 @@ extension ReverseSweep {
                             gemm(m: kk, n: dh, k: b, a: ga, lda: kk, transposeA: true, b: qh, ldb: qRow, transposeB: false,
                                  c: gK + k0 * kvRow + g * dh, ldc: kvRow, alpha: alpha, beta: 1)
                         }
+                    }
                     }
                 }
                 // Fold the row groups' g_k, g_v into group 0's, in group order.

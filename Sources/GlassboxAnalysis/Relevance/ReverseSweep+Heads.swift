@@ -26,15 +26,7 @@ extension ReverseSweep {
         var (seed, explained) = try Self.seed(target.objective, logits: row,
                                               position: arch.head == .maskedLanguageModel || arch.head == .languageModel ? position : 0)
         if let seedOverride { seed = seedOverride }
-        if let cap = arch.finalSoftCap {                 // Gemma 2: back through cap·tanh(z/cap) (§2.5e)
-            let raw = unembed(try tensor(.unembedIn).rows(0..<1))                   // [1, V], before the cap
-            var g = Tensor(shape: [1, row.count], storage: seed)
-            ActivationRules.apply(.softCap(cap), rule: table[.activation], x: raw, to: &g)
-            seed = g.storage
-        }
-        // Gradient at the output layer's input [1, d].
-        var g = try linearBackward(unembed, Tensor(shape: [1, row.count], storage: seed), rule: table[.linear],
-                                     input: { try tensor(.unembedIn) })
+        var g = try unembedBackward(unembed, seeds: [seed])                         // [1, d]
         var hiddenRow = position
         switch arch.head {
         case .maskedLanguageModel:
@@ -61,6 +53,18 @@ extension ReverseSweep {
         var gHidden = Tensor.zeros([n, d])
         for j in 0..<d { gHidden[hiddenRow, j] = g.storage[j] }
         return (try finalNormBackward(gHidden), explained)
+    }
+
+    /// Through the output layer: the gradient at its input `[T, d]` from the seeds `[T][V]` at logit
+    /// rows `0..<T` (`unembed.hook_in` rows), back through Gemma 2's final soft-cap `cap·tanh(z/cap)`
+    /// first where there is one (§2.5e).
+    func unembedBackward(_ unembed: Linear, seeds: [[Float]]) throws -> Tensor {
+        var g = Tensor(shape: [seeds.count, seeds.first?.count ?? 0], storage: seeds.flatMap { $0 })     // [T, V]
+        if let cap = architecture.finalSoftCap {
+            let raw = unembed(try tensor(.unembedIn).rows(0..<seeds.count))        // [T, V], before the cap
+            ActivationRules.apply(.softCap(cap), rule: table[.activation], x: raw, to: &g)
+        }
+        return try linearBackward(unembed, g, rule: table[.linear], input: { try tensor(.unembedIn) })
     }
 
     /// Through the final norm of pre-norm models (identity when there is none).

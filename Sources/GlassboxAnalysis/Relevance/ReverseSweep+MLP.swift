@@ -17,8 +17,13 @@ extension ReverseSweep {
     mutating func mlpBackward(layer l: Int, _ gOut: Tensor) throws -> Tensor {
         if let mixture = weights.blocks[l].mlp.mixture { return try mixtureBackward(mixture, layer: l, gOut) }
         let chunk = max(mlpRowChunk, 1)
+        if let live = Self.sparseRows(gOut) {      // the top layer: only the explained rows
+            let (part, sums) = try mlpRowsBackward(layer: l, Self.gatherRows(gOut, live), slice: { Self.gatherRows($0, live) })
+            setNeuronRelevance(layer: l, sums)
+            return Self.scatterRows(part, live, count: n)
+        }
         guard n > chunk else {
-            let (gX, sums) = try mlpRowsBackward(layer: l, gOut, rows: 0..<n)
+            let (gX, sums) = try mlpRowsBackward(layer: l, gOut, slice: { $0 })
             setNeuronRelevance(layer: l, sums)
             return gX
         }
@@ -27,7 +32,7 @@ extension ReverseSweep {
         var total = [Double](repeating: 0, count: latents ? architecture.dFF : 0)
         for r0 in stride(from: 0, to: n, by: chunk) {
             let rows = r0..<min(n, r0 + chunk)
-            let (part, sums) = try mlpRowsBackward(layer: l, gOut.rows(rows), rows: rows)
+            let (part, sums) = try mlpRowsBackward(layer: l, gOut.rows(rows), slice: { $0.rows(rows) })
             for i in total.indices { total[i] += sums[i] }
             gX.withUnsafeMutableBufferPointer { dst in
                 part.withUnsafeBufferPointer { src in
@@ -39,14 +44,13 @@ extension ReverseSweep {
         return gX
     }
 
-    /// The MLP backward of rows `rows` (`gOut` is `[rows, d]`): the gradient at the MLP's input for
-    /// those rows and their neuron sums `Σ_t post ⊙ g_post` `[d_ff]`.
-    private func mlpRowsBackward(layer l: Int, _ gOut: Tensor, rows: Range<Int>) throws -> (Tensor, [Double]) {
+    /// The MLP backward of some rows (`gOut` is `[rows, d]`, `slice` takes those rows of an `[n, …]`
+    /// activation): the gradient at the MLP's input for those rows and their neuron sums
+    /// `Σ_t post ⊙ g_post` `[d_ff]`.
+    private func mlpRowsBackward(layer l: Int, _ gOut: Tensor, slice: (Tensor) -> Tensor) throws -> (Tensor, [Double]) {
         let arch = architecture
         let mlp = weights.blocks[l].mlp
         let linearRule = table[.linear], activationRule = table[.activation]
-        let whole = rows == 0..<n
-        func slice(_ t: Tensor) -> Tensor { whole ? t : t.rows(rows) }
         let pre = slice(try tensor(.block(l, .mlpPre)))                   // [rows, dff]
         var activated = pre
         arch.activation.apply(&activated)                        // φ(pre)

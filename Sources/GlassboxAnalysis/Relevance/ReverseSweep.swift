@@ -42,8 +42,16 @@ struct ReverseSweep {
     /// Whether the latent relevance (`heads`, `neurons`, `layers`) and the conservation ledger are
     /// accumulated; sequence attribution reads only the input relevance and turns them off.
     var latents = true
-    /// The recomputed activations of the layer being swept (checkpointing only).
+    /// The recomputed (checkpointing) or packed (`packedFrom`) activations of the layer being swept.
     var layerCache: ActivationCache?
+    /// The prefixes a packed sweep runs side by side, as row ranges of its `n` rows (docs/methods.md
+    /// §14, "packed sweeps"): each is one input of its own, attention never crosses between them,
+    /// and every other step is row by row. One range `0..<n` for an ordinary sweep.
+    let segments: [Range<Int>]
+    /// A packed sweep's shared causal pass (full length): when the sweep reaches layer `l`, that
+    /// layer's activations (recomputed from it when checkpointing) are packed into `layerCache`
+    /// (`ActivationCache.packedPrefixes`); `cache` then holds the packed points outside the blocks.
+    var packedFrom: ActivationCache?
 
     /// The cos/sin tables layer `l` rotated its queries and keys with (`nil` without RoPE).
     func rotary(_ l: Int) -> (cos: Tensor, sin: Tensor)? {
@@ -62,11 +70,22 @@ struct ReverseSweep {
     var architecture: Architecture { model.architecture }
     var weights: TransformerWeights { model.weights }
 
-    init(model: TransformerModel, cache: ActivationCache, table: RuleTable, length n: Int) {
+    /// A sweep over `cache` (`n` positions), or over prefixes of `segmentLengths` positions packed
+    /// end to end (`n = Σ segmentLengths`, see `segments`).
+    init(model: TransformerModel, cache: ActivationCache, table: RuleTable, length n: Int, segmentLengths: [Int]? = nil) {
         let arch = model.architecture
         (self.model, self.cache, self.table, self.n) = (model, cache, table, n)
-        let global: (cos: Tensor, sin: Tensor)? = if case .rotary(let rope) = arch.position { rope.tables(length: n) } else { nil }
-        rotaryTables = (global, arch.slidingRotary?.tables(length: n))
+        let lengths = segmentLengths ?? [n]
+        precondition(lengths.reduce(0, +) == n, "segments \(lengths) do not cover \(n) rows")
+        let starts = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }
+        segments = lengths.indices.map { starts[$0]..<starts[$0 + 1] }
+        // Each segment's own tables (a scaled RoPE's frequencies can depend on the length).
+        func tables(_ rope: RotaryEmbedding) -> (cos: Tensor, sin: Tensor) {
+            let parts = lengths.map { rope.tables(length: $0) }
+            return parts.count == 1 ? parts[0] : (Self.stacked(parts.map(\.cos)), Self.stacked(parts.map(\.sin)))
+        }
+        let global: (cos: Tensor, sin: Tensor)? = if case .rotary(let rope) = arch.position { tables(rope) } else { nil }
+        rotaryTables = (global, arch.slidingRotary.map(tables))
         heads = .zeros([arch.layers, arch.heads])
         neurons = .zeros([arch.layers, arch.dFF * (arch.experts?.count ?? 1)])   // mixture: expert-major
         layers = .zeros([arch.layers + 1, n])
@@ -161,7 +180,9 @@ struct ReverseSweep {
         setLayerRelevance(arch.layers, activation: try tensor(last), gradient: g)
         for l in stride(from: arch.layers - 1, through: 0, by: -1) {
             let block = weights.blocks[l]
-            if let recompute {
+            if let source = packedFrom {
+                layerCache = try packedLayer(l, from: source)
+            } else if let recompute {
                 layerCache = try model.forwardBlock(try tensor(.block(l, .residPre)), layer: l, capture: recompute.capture,
                                                     attention: recompute.attention)
             }

@@ -3,9 +3,12 @@ import GlassboxTensor
 
 extension SequenceAttribution {
     /// AttnLRP / CP-LRP / gradient × input (docs/methods.md §14): ONE forward of the whole sequence
-    /// with logits at every target row, then per target the reverse sweep (`Relevance.sweep`) on the
-    /// pass's prefix `0...row` (`ForwardResult.prefix`: in a causal model those rows are exactly
-    /// what a forward of the prefix computes), seeded at `logit(t_i)` (or `logit(t_i) − logit(c)`).
+    /// with logits at every target row, then the reverse sweep of each target on the pass's prefix
+    /// `0...row` (in a causal model those rows are exactly what a forward of the prefix computes),
+    /// seeded at `logit(t_i)` (or `logit(t_i) − logit(c)`). Targets are swept together in packed
+    /// sweeps (`Relevance.packedSweeps`: their prefixes end to end, each weight product taking every
+    /// target's rows at once), as many at a time as `Relevance.packedRows` allows; where a pass cannot
+    /// be packed, each target runs `Relevance.sweep` on `ForwardResult.prefix` on its own.
     ///
     /// - Returns: the matrix `[T][n]`, the logits `[T, V]` of the target rows and the provenance.
     static func relevanceRows(_ model: TransformerModel, ids: [Int], rows: [Int], method: RelevanceMethod,
@@ -18,6 +21,7 @@ extension SequenceAttribution {
             return o
         }()
         let table = try relevance.table(for: arch)
+        let parameters = relevance.parameters(table: table, architecture: arch)
         let capture = ReverseSweep.capture(arch, table, keepPatterns: relevance.attention == .unblocked)
         // One sweep per `sideBySide` worker at once, each over at most the whole sequence.
         let checkpointing = relevance.checkpoints(arch, length: ids.count, concurrentSweeps: min(rows.count, Threading.threads))
@@ -25,6 +29,28 @@ extension SequenceAttribution {
         let forward = try model.forward(.tokens(ids, types: nil), capture: capturing,
                                         logitRows: .positions(rows), attention: relevance.attention)
         guard let logits = forward.logits else { throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head") }
+        let targets: [RelevanceTarget] = rows.map { row in
+            options.contrast.map { .contrast(ids[row + 1], minus: $0, position: row) } ?? .token(ids[row + 1], position: row)
+        }
+        // Packed sweeps over runs of consecutive targets of about equal rows, at most `limit` rows
+        // each and at least one per worker; the runs go side by side, one per worker with
+        // single-threaded products (`sideBySide`), which keeps BLAS's threads from waiting on each other.
+        let limit = Relevance.packedRows(arch, longest: rows.last! + 1)
+        let groups = Self.runs(rows.map { $0 + 1 }, parts: min(rows.count, Threading.threads), limit: limit)
+        let packed = Collector([[Float?]?](repeating: nil, count: rows.count))
+        let finished = Collector(0)
+        try sideBySide(groups.count) { g in
+            let run = groups[g]
+            guard let tokens = try Relevance.packedSweeps(model, forward: forward, logitRows: run, rows: Array(rows[run]),
+                                                          targets: Array(targets[run]), table: table, options: relevance,
+                                                          checkpointing: checkpointing ? capture : nil) else { return }
+            packed.update { for (i, row) in zip(run, tokens) { $0[i] = paddedRow(row, length: ids.count) } }
+            var completed = 0
+            finished.update { count in count += run.count; completed = count }
+            options.progress?(completed, rows.count)
+        }
+        let packedMatrix = packed.value.compactMap { $0 }
+        if packedMatrix.count == rows.count { return (packedMatrix, logits, parameters) }
         // One sweep per target; targets run side by side, one per worker with single-threaded
         // products (`sideBySide`), which keeps BLAS's threads from waiting on each other.
         let rowsOut = Collector([[Float?]](repeating: [], count: rows.count))
@@ -32,14 +58,12 @@ extension SequenceAttribution {
         try sideBySide(rows.count) { i in
             let row = rows[i]
             let prefix = Array(ids[0...row])
-            let target: RelevanceTarget = options.contrast.map { .contrast(ids[row + 1], minus: $0, position: row) }
-                ?? .token(ids[row + 1], position: row)
             // The shared pass's first row + 1 positions; a mixture's routed-token points cannot be
             // cut, so there the prefix runs on its own.
             let view = try forward.prefix(row + 1, logitRow: i)
                 ?? model.forward(.tokens(prefix, types: nil), capture: capturing, logitRows: .positions([row]),
                                  attention: relevance.attention)
-            let result = try Relevance.sweep(model, .tokens(prefix, types: nil), forward: view, target: target, position: row,
+            let result = try Relevance.sweep(model, .tokens(prefix, types: nil), forward: view, target: targets[i], position: row,
                                              table: table, options: relevance, checkpointing: checkpointing ? capture : nil,
                                              latents: false)
             rowsOut.update { $0[i] = paddedRow(result.tokens, length: ids.count) }
@@ -47,8 +71,31 @@ extension SequenceAttribution {
             done.update { count in count += 1; completed = count }
             options.progress?(completed, rows.count)
         }
-        let matrix = rowsOut.value
-        return (matrix, logits, relevance.parameters(table: table, architecture: arch))
+        return (rowsOut.value, logits, parameters)
+    }
+
+    /// Consecutive runs of `lengths` (rows each) with about equal totals: `k` runs cut where the
+    /// running total is nearest `j·total/k`, `k` at least `parts` (where there are that many lengths)
+    /// and raised until no run of two or more exceeds `limit` rows.
+    static func runs(_ lengths: [Int], parts: Int, limit: Int) -> [Range<Int>] {
+        let sums = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }      // sums[i] = Σ lengths[..<i]
+        let total = sums.last!
+        var k = max(1, min(lengths.count, max(parts, (total + limit - 1) / max(limit, 1))))
+        while true {
+            var cuts = [0]
+            for j in 1..<max(k, 1) {
+                let goal = Double(total) * Double(j) / Double(k)
+                let i = sums.firstIndex { Double($0) >= goal } ?? lengths.count
+                let cut = i > 0 && goal - Double(sums[i - 1]) < Double(sums[i]) - goal ? i - 1 : i
+                if cut > cuts.last!, cut < lengths.count { cuts.append(cut) }
+            }
+            cuts.append(lengths.count)
+            let runs = zip(cuts, cuts.dropFirst()).map { $0..<$1 }
+            if k >= lengths.count || runs.allSatisfy({ $0.count == 1 || sums[$0.upperBound] - sums[$0.lowerBound] <= limit }) {
+                return runs
+            }
+            k += 1
+        }
     }
 
     /// AtMan (docs/methods.md §14): `AtMan.explain` with the targets as a continuation, so each

@@ -1,0 +1,52 @@
+import GlassboxRuntime
+import GlassboxTensor
+
+extension Relevance {
+    /// Packed sweeps (docs/methods.md §14): targets explained at positions `rows` of one shared
+    /// causal pass, each over its own prefix `0...rows[t]`, swept together. The prefixes' rows are
+    /// laid end to end (`ActivationCache.packedPrefixes`) and one reverse sweep runs over all of
+    /// them: every step but attention works row by row, attention runs segment by segment (a prefix
+    /// never sees another), and the sweep is linear in its seeds, so each segment's rows are exactly
+    /// that target's sweep of its prefix alone — while each weight product takes every target's
+    /// rows at once (one read and one packing of the weights per product, not one per target).
+    ///
+    /// - Parameters:
+    ///   - forward: the shared pass (with, checkpointing, only the layer inputs kept); its logit
+    ///     rows `logitRows` are the targets' logits, in order.
+    ///   - checkpointing: the full capture, when `forward` kept only the layer inputs.
+    /// - Returns: per target the token relevance of its prefix `[rows[t] + 1]`; nil where the pass
+    ///   cannot be packed (kept `[H, n, n]` patterns on the unblocked path, a mixture's routed-token
+    ///   points, a head other than a language model's): the caller sweeps each prefix alone then.
+    static func packedSweeps(_ model: TransformerModel, forward: ForwardResult, logitRows: Range<Int>, rows: [Int],
+                             targets: [RelevanceTarget], table: RuleTable, options: RelevanceOptions,
+                             checkpointing: HookFilter?) throws -> [[Float]]? {
+        let arch = model.architecture
+        guard options.attention != .unblocked, arch.experts == nil, arch.head == .languageModel,
+              let logits = forward.logits else { return nil }
+        let lengths = rows.map { $0 + 1 }
+        let lastOutput: HookPoint = .block(arch.layers - 1, arch.placement == .post ? .normalizedResidPost : .residPost)
+        let outsideBlocks: (HookPoint) -> Bool = { point in
+            if case .block = point { return point == lastOutput }
+            return true
+        }
+        guard let packed = forward.cache.packedPrefixes(lengths, logitRows: logitRows, including: outsideBlocks) else { return nil }
+        let n = lengths.reduce(0, +)
+        var sweep = ReverseSweep(model: model, cache: packed, table: table, length: n, segmentLengths: lengths)
+        sweep.rowBlock = ReverseSweep.rowBlock(options.attention, length: n)
+        sweep.latents = false
+        sweep.packedFrom = forward.cache
+        if let checkpointing { sweep.recompute = (checkpointing, options.attention) }
+        let (gHidden, _) = try sweep.segmentSeeds(targets, positions: rows, logits: logits.rows(logitRows))
+        let gEmbeddings = try sweep.blocksBackward(gHidden)
+        let inputs = try sweep.embeddingsBackward(gEmbeddings, input: .tokens(packed.inputIDs, types: nil))
+        return sweep.segments.map { Array(inputs.tokens[$0]) }
+    }
+
+    /// How many rows a packed sweep over `arch` takes at once: its packed layer (the activations a
+    /// sweep reads per position, about `8·d + 3·d_ff` floats) within `budget` bytes, and never
+    /// fewer than `longest` (one target always fits).
+    static func packedRows(_ arch: Architecture, longest: Int, budget: Int = 512 << 20) -> Int {
+        let perRow = 4 * (8 * arch.dModel + 3 * arch.dFF)
+        return max(longest, budget / max(perRow, 1))
+    }
+}
