@@ -34,9 +34,12 @@ enum Console {
 
     /// Prints one JSON value on stdout (sorted keys, so output is stable).
     static func json(_ object: Any) throws {
-        let data = try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])
-        write(data)
-        write(Data("\n".utf8))
+        write(try jsonData(object))
+    }
+
+    /// The bytes `json` prints: sorted keys, a final newline.
+    static func jsonData(_ object: Any) throws -> Data {
+        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
     }
 
     /// Flushes stdout and exits when any write to it failed: quietly when the reader has gone

@@ -33,6 +33,8 @@ struct EvaluateCommand: ParsableCommand {
     var randomization = 0
     @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/evaluate-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
+    @Option(help: ArgumentHelp("Also write the JSON object --json prints to this file (the table is still printed).", valueName: "result.json"))
+    var saveJSON: String?
 
     func validate() throws {
         let given = [text != nil, prompts != nil, images != nil].filter { $0 }.count
@@ -64,6 +66,10 @@ struct EvaluateCommand: ParsableCommand {
         let output = OutputTransaction()
         let picture = try output.write(figure: { try EvaluationFigure.figure(object) }, page: { try ResultPages.evaluation(object) }, to: url)
         for warning in picture?.warnings ?? [] { Console.note("warning: \(warning)") }
+        if let saveJSON {
+            try JSONOutput.check(object)
+            try Console.jsonData(object).write(to: try output.stage(URL(fileURLWithPath: saveJSON)))
+        }
         if json {
             try output.commitJSON(object, picture: url)
             return

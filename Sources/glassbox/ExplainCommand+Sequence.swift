@@ -99,7 +99,8 @@ extension ExplainCommand {
         guard arch.mask == .causal, arch.head == .languageModel, arch.image == nil else { throw SequenceProblem.notCausal(arch.modelType) }
         let sequence = try SequenceInput.prepare(self, loaded)
         if let note = sequence.boundaryNote { Console.note(note) }
-        var options = SequenceOptions(contrast: try contrastID(loaded),
+        let contrastID = try loaded.outputID(text: contrast, id: contrastId, option: "--contrast", labels: nil, count: arch.vocabSize)
+        var options = SequenceOptions(contrast: contrastID,
                                       relevance: RelevanceOptions(attention: attention.path, checkpointing: checkpoint.checkpointing))
         switch method {
         case .atman: options.method = .atman
@@ -123,21 +124,6 @@ extension ExplainCommand {
         }
         record.strips = strips
         return record
-    }
-
-    /// `--contrast` / `--contrast-id` as a token id (a text must be exactly one token).
-    func contrastID(_ loaded: LoadedModel) throws -> Int? {
-        let vocabulary = loaded.model.architecture.vocabSize
-        if let contrastId {
-            guard contrastId >= 0 && contrastId < vocabulary else {
-                throw TargetProblem.idOutOfRange(contrastId, count: vocabulary, option: "--contrast-id")
-            }
-            return contrastId
-        }
-        guard let contrast else { return nil }
-        let ids = try loaded.tokenizer.get().encode(contrast, addSpecialTokens: false).ids
-        guard ids.count == 1 else { throw TargetProblem.notOneToken(contrast, pieces: ids.map(loaded.text), option: "--contrast") }
-        return ids[0]
     }
 }
 

@@ -46,15 +46,12 @@ struct ExplanationBuilder {
     private func finish(_ scores: TokenScores, tokens: [ExplanationRecord.Token], words: Bool, targetIndex: Int,
                         heads: [[Double]]?, neurons: [ExplanationRecord.NeuronScore]?, positionRelevance: Double?,
                         parameters: [String: String]) -> ExplanationRecord {
-        let arch = loaded.model.architecture
-        let summary = ExplanationRecord.ModelSummary(name: loaded.spec, path: loaded.directory.url.path,
-                                                     architecture: arch.modelType, layers: arch.layers, heads: arch.heads)
         let extra = ExplanationRecord.Extra(
             patches: scores.patchGrid?.map { $0.map(Double.init) }, image: prepared.imagePath,
             positionRelevance: positionRelevance, heads: heads, neurons: neurons, words: words ? true : nil,
             targetIndex: targetIndex)
         return ExplanationRecord(
-            model: summary, method: scores.method, parameters: scores.parameters.merging(parameters) { _, new in new },
+            model: loaded.summary, method: scores.method, parameters: scores.parameters.merging(parameters) { _, new in new },
             target: .init(id: target.id ?? -1, text: target.text, position: target.position,
                           logit: target.logit.map(Double.init), prob: target.probability.map(Double.init)),
             tokens: tokens, extra: extra)

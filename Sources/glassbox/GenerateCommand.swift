@@ -58,31 +58,29 @@ struct GenerateCommand: ParsableCommand {
         }
         let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling,
                                         stopIDs: Self.endOfSequenceIDs(loaded.directory.url))
-        var printed = ""                                // the text streamed so far
-        var text = ""
-        let result = try Generation.run(model: loaded.model, prompt: prepared.ids, options: options) { _, ids in
-            text = decode(ids)
-            var shown = text, stopped = false
-            if let stop, let range = text.range(of: stop) {
-                shown = String(text[..<range.lowerBound])
-                stopped = true
-            } else if let stop {
-                shown = String(text.dropLast(stop.count - 1))   // might be the start of the stop text
-            }
-            while shown.hasSuffix("\u{FFFD}") && !stopped { shown.removeLast() }   // an incomplete character
-            if !json && shown.hasPrefix(printed) && shown.count > printed.count {
-                Self.stream(String(shown.dropFirst(printed.count)))
-                printed = shown
-            }
-            if stopped { text = shown }
+        // Each token decodes a short window only (StreamingDecoder), so streaming stays linear.
+        var decoder = StreamingDecoder(decode: decode)
+        var filter = StopTextFilter(stop)
+        var shown = ""                                  // the text streamed so far (printed unless --json)
+        func show(_ piece: String) {
+            guard !piece.isEmpty else { return }
+            shown += piece
+            if !json { Self.stream(piece) }
+        }
+        let result = try Generation.run(model: loaded.model, prompt: prepared.ids, options: options) { token, _ in
+            let (piece, stopped) = filter.pass(decoder.append(token.id))
+            show(piece)
             return !stopped
         }
+        // The whole text once; what is still held back (a last incomplete character, a possible
+        // start of the stop text) is streamed from it.
+        let text = result.stop == .caller ? shown : decode(result.tokens.map(\.id))
+        if text.utf8.starts(with: shown.utf8) { show(String(decoding: text.utf8.dropFirst(shown.utf8.count), as: UTF8.self)) }
         if json {
             try Console.json(Self.object(loaded, prepared: prepared, result: result, text: text,
                                          pieces: result.tokens.map { decode([$0.id]) }))
             return
         }
-        if text.hasPrefix(printed) { Self.stream(String(text.dropFirst(printed.count))) }
         Self.stream("\n")
     }
 

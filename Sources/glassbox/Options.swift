@@ -73,6 +73,13 @@ struct LoadedModel {
         return ["name": spec, "path": directory.url.path, "architecture": arch.modelType,
                 "layers": arch.layers, "dModel": arch.dModel, "heads": arch.heads, "vocabSize": arch.vocabSize]
     }
+
+    /// The `"model"` summary of explanation records (single step and sequence).
+    var summary: ExplanationRecord.ModelSummary {
+        let arch = model.architecture
+        return ExplanationRecord.ModelSummary(name: spec, path: directory.url.path, architecture: arch.modelType,
+                                              layers: arch.layers, heads: arch.heads)
+    }
 }
 
 /// The input: a prompt (positional or `--prompt`), `--ids`, or `--image` for vision models.

@@ -112,23 +112,9 @@ struct PatchAnswerOptions: ParsableArguments {
             try model.forward(.tokens(side.ids, types: side.types), logitRows: .positions([row])).logits!.storage
         }
         let count = labels?.count ?? arch.vocabSize
-        func id(_ text: String?, _ id: Int?, _ option: String) throws -> Int? {
-            if let id {
-                guard id >= 0 && id < count else { throw TargetProblem.idOutOfRange(id, count: count, option: option + "-id") }
-                return id
-            }
-            guard let text else { return nil }
-            if let labels {
-                guard let index = labels.firstIndex(of: text) else { throw TargetProblem.unknownLabel(text, labels: labels) }
-                return index
-            }
-            let ids = try loaded.tokenizer.get().encode(text, addSpecialTokens: false).ids
-            guard ids.count == 1 else { throw TargetProblem.notOneToken(text, pieces: ids.map(loaded.text), option: option) }
-            return ids[0]
-        }
         let kind = metric ?? .logitDiff
-        var answer = try id(self.answer, answerID, "--answer")
-        var wrong = try id(self.wrong, wrongID, "--wrong")
+        var answer = try loaded.outputID(text: self.answer, id: answerID, option: "--answer", labels: labels, count: count)
+        var wrong = try loaded.outputID(text: self.wrong, id: wrongID, option: "--wrong", labels: labels, count: count)
         if kind != .kl && answer == nil {
             let lc = try logits(clean)
             answer = lc.indices.max { lc[$0] < lc[$1] }!

@@ -80,9 +80,6 @@ struct SequenceInput {
 
     /// The record of `result` per token, or summed per word or sentence on both axes.
     func record(_ result: SequenceAttribution, loaded: LoadedModel, unit: Unit) throws -> SequenceExplanationRecord {
-        let arch = loaded.model.architecture
-        let summary = ExplanationRecord.ModelSummary(name: loaded.spec, path: loaded.directory.url.path,
-                                                     architecture: arch.modelType, layers: arch.layers, heads: arch.heads)
         let spans = encoding?.offsets
         guard unit != .token else {
             let tokens = ids.indices.map { i in
@@ -94,7 +91,7 @@ struct SequenceInput {
                                                     prob: Double(step.prob), entropy: Double(step.entropy),
                                                     contrast: step.contrastDifference.map(Double.init))
             }
-            return SequenceExplanationRecord(model: summary, method: result.method, parameters: result.parameters, unit: unit.rawValue,
+            return SequenceExplanationRecord(model: loaded.summary, method: result.method, parameters: result.parameters, unit: unit.rawValue,
                                              generated: generated, tokens: tokens,
                                              matrix: result.matrix.map { $0.map { $0.map(Double.init) } })
         }
@@ -114,7 +111,7 @@ struct SequenceInput {
             SequenceExplanationRecord.Generated(id: nil, text: groups[row.0].text, position: row.0,
                                                 prob: grouped.prob[r], entropy: grouped.entropy[r])
         }
-        return SequenceExplanationRecord(model: summary, method: result.method, parameters: result.parameters, unit: unit.rawValue,
+        return SequenceExplanationRecord(model: loaded.summary, method: result.method, parameters: result.parameters, unit: unit.rawValue,
                                          generated: generated, tokens: tokens, matrix: grouped.matrix)
     }
 }

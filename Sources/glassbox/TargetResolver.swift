@@ -39,25 +39,16 @@ struct TargetResolver {
         let rows: LogitRows = arch.head.predictsTokens ? .positions([position]) : .all
         let logits = try firstLogitRow(loaded.model.forward(prepared.modelInput, logitRows: rows))
         let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
-        let chosen = try output(text: text, id: id, option: "--target", labels: labels, count: logits.count)
+        let chosen = try loaded.outputID(text: text, id: id, option: "--target", labels: labels, count: logits.count)
             ?? logits.indices.max { logits[$0] < logits[$1] }!
         let top = TopK.softmaxTop(logits, k: logits.count).first { $0.index == chosen }!
         var resolved = ResolvedTarget(position: position, id: chosen, text: labels?[chosen] ?? loaded.text(chosen),
                                       logit: top.logit, probability: top.probability)
-        if let other = try output(text: contrastText, id: contrastID, option: "--contrast", labels: labels, count: logits.count) {
+        if let other = try loaded.outputID(text: contrastText, id: contrastID, option: "--contrast", labels: labels, count: logits.count) {
             resolved.contrast = ResolvedOutput(id: other, text: labels?[other] ?? loaded.text(other))
             if other == chosen { throw ExplainUsage.contrastIsTarget(resolved.text) }
         }
         return resolved
-    }
-
-    /// The output `--OPTION-id` or `--OPTION` names (nil when neither is given).
-    private func output(text: String?, id: Int?, option: String, labels: [String]?, count: Int) throws -> Int? {
-        if let id {
-            guard id >= 0 && id < count else { throw TargetProblem.idOutOfRange(id, count: count, option: option + "-id") }
-            return id
-        }
-        return try text.map { try targetID(for: $0, labels: labels, option: option) }
     }
 
     /// Last token for causal LMs; the first mask for masked LMs; `[CLS]` (0) otherwise.
@@ -69,18 +60,6 @@ struct TargetResolver {
             return mask.flatMap { prepared.ids.firstIndex(of: $0) } ?? 0
         default: return 0
         }
-    }
-
-    /// A class label, or a text that is exactly one token of the model's vocabulary.
-    private func targetID(for text: String, labels: [String]?, option: String) throws -> Int {
-        if let labels {
-            guard let index = labels.firstIndex(of: text) else { throw TargetProblem.unknownLabel(text, labels: labels) }
-            return index
-        }
-        let tokenizer = try Tokenizer.load(directory: loaded.directory.url)
-        let ids = try tokenizer.encode(text, addSpecialTokens: false).ids
-        guard ids.count == 1 else { throw TargetProblem.notOneToken(text, pieces: ids.map(loaded.text), option: option) }
-        return ids[0]
     }
 
     private func firstLogitRow(_ result: ForwardResult) throws -> [Float] {

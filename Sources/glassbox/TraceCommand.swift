@@ -56,9 +56,8 @@ struct TraceCommand: ParsableCommand {
         if let answerID {
             options.answer = answerID
         } else if let answer {
-            let ids = try loaded.tokenizer.get().encode(answer, addSpecialTokens: false).ids
-            guard ids.count == 1 else { throw TargetProblem.notOneToken(answer, pieces: ids.map(loaded.text), option: "--answer") }
-            options.answer = ids[0]
+            options.answer = try loaded.outputID(text: answer, id: nil, option: "--answer", labels: nil,
+                                                 count: loaded.model.architecture.vocabSize)
         }
         options.progress = Console.progress(label: "trace")
         let result = try CausalTracing.run(loaded.model, ids: prepared.ids, options: options)

@@ -73,6 +73,25 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertTrue(try String(contentsOf: redrawn, encoding: .utf8).contains("<svg"))
     }
 
+    /// `--save-json` writes what `--json` prints, byte for byte, and still prints the table: one
+    /// run gives both (scripts/evaluation/run.sh).
+    func testSaveJSONWritesWhatJSONPrintsAndTheTable() throws {
+        let file = temporary("inputs.jsonl"), out = temporary("curves.png"), saved = temporary("saved.json")
+        defer { for url in [file, out, saved] { try? FileManager.default.removeItem(at: url) } }
+        try "{\"ids\": [3, 14, 15, 92, 65, 35]}\n{\"ids\": [7, 1, 8, 2, 8]}".write(to: file, atomically: true, encoding: .utf8)
+        let args = ["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", file.path,
+                    "--methods", "grad-input,rollout", "--steps", "3", "--out", out.path]
+        let printed = try runGlassbox(args + ["--json"])
+        XCTAssertEqual(printed.status, 0, printed.stderr)
+        let table = try runGlassbox(args + ["--save-json", saved.path])
+        XCTAssertEqual(table.status, 0, table.stderr)
+        for expected in ["ABPC", "grad-input", "rollout", "random", "picture:"] {
+            XCTAssertTrue(table.stdout.contains(expected), "missing \(expected) in\n\(table.stdout)")
+        }
+        XCTAssertFalse(printed.stdout.isEmpty)
+        XCTAssertEqual(String(decoding: try Data(contentsOf: saved), as: UTF8.self), printed.stdout)
+    }
+
     func testTableOnTheBundledModelWithTheRandomisationCheck() throws {
         let out = temporary("table.png")
         defer { try? FileManager.default.removeItem(at: out) }

@@ -39,6 +39,29 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertEqual(a.stdout, (object["text"] as? String ?? "") + "\n")
     }
 
+    /// `--stop`: the stream ends just before the first occurrence of the stop text, whichever
+    /// tokens it spans, and equals the JSON text; generation ends with `stop`.
+    func testStopTextCutsTheStream() throws {
+        let base = ["generate", "--model", tiny, "--ids", "5,6,7", "--max-tokens", "24"]
+        let object = try jsonObject(try runGlassbox(base + ["--json"]))
+        let whole = try XCTUnwrap(object["text"] as? String)
+        let pieces = try XCTUnwrap(object["tokens"] as? [[String: Any]]).compactMap { $0["text"] as? String }.filter { !$0.isEmpty }
+        XCTAssertGreaterThan(pieces.count, 6, whole)
+        // Stop texts across the boundaries of tokens 1|2, 3|4 and 5|6 (the last character of one,
+        // the first of the next), and one inside a token.
+        var stops = [1, 3, 5].map { String(pieces[$0].last!) + String(pieces[$0 + 1].first!) }
+        stops.append(String(pieces[2].prefix(1)))
+        for stop in stops {
+            let expected = String(whole[..<whole.range(of: stop)!.lowerBound])
+            let streamed = try runGlassbox(base + ["--stop", stop])
+            XCTAssertEqual(streamed.status, 0, streamed.stderr)
+            XCTAssertEqual(streamed.stdout, expected + "\n", "stop \(stop.debugDescription)")
+            let object = try jsonObject(try runGlassbox(base + ["--stop", stop, "--json"]))
+            XCTAssertEqual(object["text"] as? String, expected)
+            XCTAssertEqual(object["stop"] as? String, "stop")
+        }
+    }
+
     func testBadValuesAndEncodersAreOneLineErrors() throws {
         for bad in [["--max-tokens", "0"], ["--temperature", "0"], ["--top-k", "0"], ["--top-p", "1.5"], ["--temperature", "-1"]] {
             let out = try runGlassbox(["generate", "--model", tiny, "--ids", "1,2"] + bad)

@@ -15,10 +15,9 @@ glassbox=${GLASSBOX:-.build/release/glassbox}
 out=docs/evaluation
 minilm=${MINILM:-.cache/models/all-MiniLM-L6-v2}
 
-run() {      # run NAME ARGS…: JSON to $out/NAME.json, picture to $out/NAME.png, table to $out/NAME.txt
+run() {      # run NAME ARGS…: JSON to $out/NAME.json, picture to $out/NAME.png, table to $out/NAME.txt (one run)
     local name=$1; shift
-    "$glassbox" evaluate "$@" --out "$out/$name.png" --json > "$out/$name.json"
-    "$glassbox" evaluate "$@" --out "$out/$name.png" 2> /dev/null | sed "s|$PWD/||" > "$out/$name.txt"
+    "$glassbox" evaluate "$@" --out "$out/$name.png" --save-json "$out/$name.json" | sed "s|$PWD/||" > "$out/$name.txt"
 }
 
 run shakespeare-zero --prompts "$out/shakespeare-lines.txt" --randomization 50

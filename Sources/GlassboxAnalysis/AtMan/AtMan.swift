@@ -75,7 +75,7 @@ public enum AtMan {
             scores: TokenScores(method: "atman", parameters: parameters, position: lastRow,
                                 scores: positionScores, image: arch.image),
             groups: explained, groupScores: groupScores, perTarget: perTarget, targets: targetIDs,
-            targetPositions: rows, baseline: scorer.baseline, suppressions: suppressions, inputIDs: inputIDs)
+            targetPositions: rows, baseline: scorer.baseline, baseLogits: base.logits, suppressions: suppressions, inputIDs: inputIDs)
     }
 
     /// The input actually run, the target ids and the logit row of each.

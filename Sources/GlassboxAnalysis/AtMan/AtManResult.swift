@@ -1,4 +1,5 @@
 import GlassboxRuntime
+import GlassboxTensor
 
 /// An AtMan explanation: one score per explained group (token, word, sentence or patch), per target
 /// and summed over targets, with what was suppressed to get it.
@@ -18,6 +19,8 @@ public struct AtManResult: Sendable {
     public let targetPositions: [Int]
     /// Per target: its cross-entropy (or logit, for `.logit` scores) in the unperturbed pass.
     public let baseline: [Float]
+    /// `[targets, V]` (or `[1, labels]`): the unperturbed pass's logits at `targetPositions`.
+    public let baseLogits: Tensor
     /// What each perturbation suppressed (same order as `groups`).
     public let suppressions: [AtManSuppression]
     /// The token ids run (the prompt plus all but the last continuation target); empty for images.

@@ -99,6 +99,14 @@ public enum AttentionRollout {
     /// kept), and returns the layer matrices from `startLayer` up.
     public static func layerMatrices(_ model: TransformerModel, _ input: ModelInput,
                                      options: RolloutOptions = RolloutOptions()) throws -> [Tensor] {
+        try layerMatricesAndLogits(model, input, options: options, logitRows: [0]).matrices
+    }
+
+    /// `layerMatrices`, and the same pass's logits `[logitRows.count, V]` at `logitRows` (nil for a
+    /// model without a prediction head).
+    public static func layerMatricesAndLogits(_ model: TransformerModel, _ input: ModelInput,
+                                              options: RolloutOptions = RolloutOptions(),
+                                              logitRows: [Int]) throws -> (matrices: [Tensor], logits: Tensor?) {
         let layers = model.architecture.layers
         guard options.startLayer >= 0 && options.startLayer < layers else {
             throw AnalysisError.layerOutOfRange(options.startLayer, layers: layers)
@@ -110,11 +118,12 @@ public enum AttentionRollout {
             throw AnalysisError.invalidOption("discard ratio must be in [0, 1), got \(options.discardRatio)")
         }
         let collected = Collector([Int: Tensor]())
-        try PatternStream.run(model, input, layers: Array(options.startLayer..<layers), logitRows: .positions([0])) { l, p in
+        let forward = try PatternStream.run(model, input, layers: Array(options.startLayer..<layers),
+                                            logitRows: .positions(logitRows)) { l, p in
             let a = layerMatrix(p, options: options)
             collected.update { $0[l] = a }
         }
-        return (options.startLayer..<layers).map { collected.value[$0]! }
+        return ((options.startLayer..<layers).map { collected.value[$0]! }, forward.logits)
     }
 
     /// Rollout scores of the explained position: a row of `R` over the input positions.

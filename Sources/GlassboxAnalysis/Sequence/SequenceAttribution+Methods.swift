@@ -101,7 +101,10 @@ extension SequenceAttribution {
     /// AtMan (docs/methods.md §14): `AtMan.explain` with the targets as a continuation, so each
     /// suppressed source is ONE perturbed pass of the suffix engine from the source's position on,
     /// which scores every target row after it at once; entries of sources at or after a target's
-    /// position are nil (causally they cannot change it).
+    /// position are nil (causally they cannot change it). The logits are AtMan's unperturbed pass's
+    /// (the sequence without its last token: causally the same rows), unless the rotary frequencies
+    /// depend on the length and change with that token (longrope, dynamic NTK): then one pass of
+    /// the whole sequence, as for the other methods.
     static func atmanRows(_ model: TransformerModel, ids: [Int], rows: [Int],
                           options: SequenceOptions) throws -> ([[Float?]], Tensor, [String: String]) {
         let promptLength = rows[0] + 1
@@ -114,7 +117,9 @@ extension SequenceAttribution {
         let matrix: [[Float?]] = rows.enumerated().map { i, row in
             paddedRow((0...row).map { result.perTarget[$0][i] }, length: ids.count)
         }
-        let logits = try model.forward(.tokens(ids, types: nil), logitRows: .positions(rows)).logits!
+        let logits = model.architecture.rotaryFrequenciesChange(from: ids.count - 1, to: ids.count)
+            ? try model.forward(.tokens(ids, types: nil), logitRows: .positions(rows)).logits!
+            : result.baseLogits
         var parameters = result.scores.parameters
         parameters["targets"] = nil
         return (matrix, logits, parameters)
@@ -123,19 +128,20 @@ extension SequenceAttribution {
     /// Attention rollout (docs/methods.md §14): the layer matrices `Ã_l` of the whole sequence once,
     /// then per target its row `e_rowᵀ·Ã_last ⋯ Ã_first` top-down (`AttentionRollout.row`, vector–matrix
     /// products); causal masking makes columns after the row 0, and the rows `≤ row` of each `Ã_l`
-    /// are the prefix's.
+    /// are the prefix's. The logits come from the same pass.
     static func rolloutRows(_ model: TransformerModel, ids: [Int], rows: [Int],
                             options: SequenceOptions) throws -> ([[Float?]], Tensor, [String: String]) {
         guard options.rollout.discardRatio == 0 else {
             throw AnalysisError.invalidOption("rollout over a sequence needs discard ratio 0 (its cut depends on the input length, so rows would differ from single-step rollout)")
         }
-        let matrices = try AttentionRollout.layerMatrices(model, .tokens(ids, types: nil), options: options.rollout)
+        let (matrices, head) = try AttentionRollout.layerMatricesAndLogits(model, .tokens(ids, types: nil),
+                                                                            options: options.rollout, logitRows: rows)
+        guard let logits = head else { throw AnalysisError.invalidOption("\(model.architecture.modelType) has no prediction head") }
         var matrix: [[Float?]] = []
         for (i, row) in rows.enumerated() {
             matrix.append(paddedRow(Array(AttentionRollout.row(matrices, position: row)[0...row]), length: ids.count))
             options.progress?(i + 1, rows.count)
         }
-        let logits = try model.forward(.tokens(ids, types: nil), logitRows: .positions(rows)).logits!
         return (matrix, logits, options.rollout.parameters)
     }
 }

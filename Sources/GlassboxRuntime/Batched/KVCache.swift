@@ -138,7 +138,7 @@ extension Architecture {
     /// True when the rotary frequencies of a sequence of `s` positions differ from those of `n`
     /// (scalings that depend on the length: longrope, dynamic NTK), so keys cached at length `s`
     /// are not those a pass over `n` positions computes.
-    func rotaryFrequenciesChange(from s: Int, to n: Int) -> Bool {
+    public func rotaryFrequenciesChange(from s: Int, to n: Int) -> Bool {
         var ropes: [RotaryEmbedding] = slidingRotary.map { [$0] } ?? []
         if case .rotary(let rope) = position { ropes.append(rope) }
         return ropes.contains { $0.inverseFrequencies(length: s) != $0.inverseFrequencies(length: n) }
