@@ -86,7 +86,7 @@ enum ExplanationOutput {
         let extras = try latents.write(record, beside: OutputTransaction.pictureBase(beside: url),
                                        into: output)
         if json {
-            try emitJSON(data, output: output, pictures: [("picture", url)] + extras.map { ("\($0.label) picture", $0.url) })
+            try emitJSON(data, output: output, pictures: [(OutputTransaction.label(of: url), url)] + extras.map { ("\($0.label) picture", $0.url) })
             return
         }
         print(summaryLine(record))
@@ -97,7 +97,7 @@ enum ExplanationOutput {
             print(String(format: "%5d  %+.5f  ", i, token.score) + token.text.debugDescription + mark)
         }
         if let neurons = record.extra.neurons { LatentPictures.printTable(neurons) }
-        print("picture: \(url.path)")
+        print(OutputTransaction.line(naming: url))
         for extra in extras { print("\(extra.label) picture: \(extra.url.path)") }
         try output.commit()
     }

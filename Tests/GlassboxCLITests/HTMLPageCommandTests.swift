@@ -78,8 +78,7 @@ final class HTMLPageCommandTests: XCTestCase {
         let base = ["explain", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", Self.ids]
         let object = try json(base)
         let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
-        // The single-step explain output is ExplanationOutput.emit's, which still says `picture:`.
-        let state = try page(base, "explain", steps: "hover:token:3", named: false)
+        let state = try page(base, "explain", steps: "hover:token:3")
         XCTAssertEqual(state["tokens"] as? Int, tokens.count)
         XCTAssertEqual(state["method"] as? String, "attnlrp")
         XCTAssertEqual(try XCTUnwrap((state["hovered"] as? [String: Any])?["score"] as? Double),
