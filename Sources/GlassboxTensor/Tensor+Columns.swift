@@ -34,4 +34,21 @@ extension Tensor {
             }
         }
     }
+
+    /// The rows of a matrix `[indices.count, d]` placed at rows `indices` of a zero `[count, d]`
+    /// (the inverse of `gatherRows` on distinct indices).
+    public func scatterRows(_ indices: [Int], count: Int) -> Tensor {
+        precondition(rank == 2 && shape[0] == indices.count, "scatterRows: \(shape) for \(indices.count) rows")
+        let d = shape[1]
+        var out = Tensor.zeros([count, d])
+        out.withUnsafeMutableBufferPointer { dst in
+            storage.withUnsafeBufferPointer { src in
+                for (i, index) in indices.enumerated() {
+                    precondition(index >= 0 && index < count, "row \(index) out of bounds for \(count) rows")
+                    (dst.baseAddress! + index * d).update(from: src.baseAddress! + i * d, count: d)
+                }
+            }
+        }
+        return out
+    }
 }

@@ -22,37 +22,60 @@ enum LinearRules {
     /// all zero (above the explained position of the last block, say) give zero rows: when they are
     /// the majority only the others are multiplied.
     ///
-    /// A single row with only a few non-zero outputs (a logit seed at the `[V]`-wide output layer)
-    /// is summed from those outputs' weights, `Σ_k g_k · W[:, k]`, instead of reading all of `W`
-    /// (in `[rows of W]` order, so the sum is the product's: every other term is an exact zero).
+    /// Rows with only a few non-zero outputs each (logit seeds at the `[V]`-wide output layer) are
+    /// summed from those outputs' weights, `Σ_k g_k · W[:, k]`, instead of reading all of `W` (in
+    /// `[rows of W]` order, so each sum is the product's: every other term is an exact zero).
     static func gradientBackward(_ linear: Linear, _ gOut: Tensor) -> Tensor {
         let transpose = linear.layout == .inOut
         let out = gOut.dim(-1), rows = gOut.count / max(out, 1)
-        if rows == 1 {
-            let nonzero = gOut.storage.indices.filter { gOut.storage[$0] != 0 }
-            if nonzero.count * 256 < out {
-                let inputs = linear.inFeatures
-                var result = Tensor.zeros(Array(gOut.shape.dropLast()) + [inputs])
-                for k in nonzero {                                       // ascending output index
-                    let g = gOut.storage[k]
+        if rows <= 256, let nonzero = fewOutputs(gOut, rows: rows, out: out) {
+            let inputs = linear.inFeatures
+            var result = Tensor.zeros(Array(gOut.shape.dropLast()) + [inputs])
+            for (r, outputs) in nonzero.enumerated() {
+                for k in outputs {                                       // ascending output index
+                    let g = gOut.storage[r * out + k]
                     let w = linear.layout == .outIn ? linear.weight.row(k).storage
                         : (0..<inputs).map { linear.weight[$0, k] }          // W[in, out]: column k
-                    for j in 0..<inputs { result.storage[j] += g * w[j] }
+                    for j in 0..<inputs { result.storage[r * inputs + j] += g * w[j] }
                 }
-                return result
+            }
+            return result
+        }
+        guard let live = sparseRows(gOut) else { return matmul(gOut, linear.weight, transposeB: transpose) }
+        let product = matmul(gOut.reshaped([rows, out]).gatherRows(live), linear.weight, transposeB: transpose)
+        return product.scatterRows(live, count: rows).reshaped(Array(gOut.shape.dropLast()) + [product.shape[1]])
+    }
+
+    /// Per row of `g [rows, out]`, its non-zero outputs, when every row has fewer than `out / 256`;
+    /// nil as soon as one has more.
+    static func fewOutputs(_ g: Tensor, rows: Int, out: Int) -> [[Int]]? {
+        g.withUnsafeBufferPointer { p in
+            var all: [[Int]] = []
+            for r in 0..<rows {
+                var outputs: [Int] = []
+                for k in 0..<out where p[r * out + k] != 0 {
+                    outputs.append(k)
+                    if outputs.count * 256 >= out { return nil }
+                }
+                all.append(outputs)
+            }
+            return all
+        }
+    }
+
+    /// The rows of `g [rows, …]` that are not entirely zero, when they are fewer than half of them
+    /// (the top layer's gradient, nonzero only at the explained positions); nil otherwise. A zero
+    /// row stays zero through every step of a sweep but attention, so those steps may skip it.
+    static func sparseRows(_ g: Tensor) -> [Int]? {
+        let rows = g.shape.first ?? 0, size = g.rowSize
+        var live: [Int] = []
+        g.withUnsafeBufferPointer { p in
+            for r in 0..<rows where (0..<size).contains(where: { p[r * size + $0] != 0 }) {
+                live.append(r)
+                if live.count * 2 >= rows { return }
             }
         }
-        let live = gOut.withUnsafeBufferPointer { g in
-            (0..<rows).filter { r in (0..<out).contains { g[r * out + $0] != 0 } }
-        }
-        guard live.count * 2 < rows else { return matmul(gOut, linear.weight, transposeB: transpose) }
-        let product = matmul(gOut.reshaped([rows, out]).gatherRows(live), linear.weight, transposeB: transpose)
-        let inputs = product.shape[1]
-        var result = Tensor.zeros(Array(gOut.shape.dropLast()) + [inputs])
-        for (i, r) in live.enumerated() {
-            for j in 0..<inputs { result.storage[r * inputs + j] = product.storage[i * inputs + j] }
-        }
-        return result
+        return live.count * 2 < rows ? live : nil
     }
 
     /// Generalized Gamma (Montavon et al. 2019; Andéol et al. 2021) exactly as `zennit.rules.Gamma`

@@ -27,11 +27,8 @@ extension ReverseSweep {
         let projectionRule = table[.attentionProjections]
         let z = try tensor(.block(l, .z))                                            // [n, H, dh]
 
-        // Output projection: g_z [n, H·dh] (per-head slices of the concatenated heads). In the top
-        // layer only the explained rows have a gradient (`sparseRows`): those rows alone, and then
-        // only they have one at q too.
-        let live = Self.sparseRows(gOut)
-        let gZ = sparseLinearBackward(w.output, gOut, live: live, rule: projectionRule, input: { z.reshaped([n, H * dh]) })
+        // Output projection: g_z [n, H·dh] (per-head slices of the concatenated heads).
+        let gZ = linearBackward(w.output, gOut, rule: projectionRule, input: { z.reshaped([n, H * dh]) })
         accumulateHeadRelevance(layer: l, z: z, gZ: gZ)
         gradientObserver?(.block(l, .z), gZ)
 
@@ -80,7 +77,7 @@ extension ReverseSweep {
             }
             gradientObserver?(.block(l, .q), grads.q.reshaped([n, H * dh]))
             gradientObserver?(.block(l, .k), grads.k.reshaped([n, kvWidth]))
-            addInPlace(&gX, try sparseLinearBackward(w.query, grads.q.reshaped([n, H * dh]), live: live, rule: projectionRule, input: input))
+            addInPlace(&gX, try linearBackward(w.query, grads.q.reshaped([n, H * dh]), rule: projectionRule, input: input))
             addInPlace(&gX, try linearBackward(w.key, grads.k.reshaped([n, kvWidth]), rule: projectionRule, input: input))
         }
         return gX

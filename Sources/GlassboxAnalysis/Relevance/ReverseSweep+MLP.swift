@@ -17,10 +17,10 @@ extension ReverseSweep {
     mutating func mlpBackward(layer l: Int, _ gOut: Tensor) throws -> Tensor {
         if let mixture = weights.blocks[l].mlp.mixture { return try mixtureBackward(mixture, layer: l, gOut) }
         let chunk = max(mlpRowChunk, 1)
-        if let live = Self.sparseRows(gOut) {      // the top layer: only the explained rows
-            let (part, sums) = try mlpRowsBackward(layer: l, Self.gatherRows(gOut, live), slice: { Self.gatherRows($0, live) })
+        if let live = LinearRules.sparseRows(gOut) {      // the top layer: only the explained rows
+            let (part, sums) = try mlpRowsBackward(layer: l, gOut.gatherRows(live), slice: { $0.gatherRows(live) })
             setNeuronRelevance(layer: l, sums)
-            return Self.scatterRows(part, live, count: n)
+            return part.scatterRows(live, count: n)
         }
         guard n > chunk else {
             let (gX, sums) = try mlpRowsBackward(layer: l, gOut, slice: { $0 })

@@ -54,52 +54,6 @@ extension ReverseSweep {
         return packed
     }
 
-    /// The rows of `g [n, …]` that are not entirely zero, when they are at most half of them (the
-    /// top layer's gradient, nonzero only at the explained positions); nil otherwise. A zero row
-    /// stays zero through every step but attention, so those steps may skip it.
-    static func sparseRows(_ g: Tensor) -> [Int]? {
-        let rows = g.shape.first ?? 0, size = g.rowSize
-        var live: [Int] = []
-        g.withUnsafeBufferPointer { p in
-            for r in 0..<rows where (0..<size).contains(where: { p[r * size + $0] != 0 }) {
-                live.append(r)
-                if live.count * 2 > rows { return }
-            }
-        }
-        return live.count * 2 > rows ? nil : live
-    }
-
-    /// Rows `rows` of `t [n, …]` → `[rows.count, …]`.
-    static func gatherRows(_ t: Tensor, _ rows: [Int]) -> Tensor {
-        let size = t.rowSize
-        var shape = t.shape
-        shape[0] = rows.count
-        var storage = [Float](); storage.reserveCapacity(rows.count * size)
-        for r in rows { storage += t.storage[(r * size)..<((r + 1) * size)] }
-        return Tensor(shape: shape, storage: storage)
-    }
-
-    /// `part [rows.count, …]` placed at rows `rows` of a zero `[count, …]`.
-    static func scatterRows(_ part: Tensor, _ rows: [Int], count: Int) -> Tensor {
-        let size = part.rowSize
-        var shape = part.shape
-        shape[0] = count
-        var out = Tensor.zeros(shape)
-        for (i, r) in rows.enumerated() {
-            for j in 0..<size { out.storage[r * size + j] = part.storage[i * size + j] }
-        }
-        return out
-    }
-
-    /// `linearBackward` of only the rows `live` of `gOut [n, out]` (the others are zero, and give zero
-    /// rows); all rows when `live` is nil.
-    func sparseLinearBackward(_ linear: Linear, _ gOut: Tensor, live: [Int]?, rule: RelevanceRule,
-                              input: () throws -> Tensor) rethrows -> Tensor {
-        guard let live else { return try linearBackward(linear, gOut, rule: rule, input: input) }
-        let part = try linearBackward(linear, Self.gatherRows(gOut, live), rule: rule, input: { Self.gatherRows(try input(), live) })
-        return Self.scatterRows(part, live, count: gOut.shape[0])
-    }
-
     /// `[m_i, …]` tensors stacked along the first axis → `[Σ m_i, …]`.
     static func stacked(_ parts: [Tensor]) -> Tensor {
         var shape = parts[0].shape

@@ -35,8 +35,7 @@ extension ActivationCache {
         let size = t.rowSize
         var shape = t.shape
         shape[0] = lengths.reduce(0, +)
-        var storage = [Float](repeating: 0, count: shape[0] * size)
-        storage.withUnsafeMutableBufferPointer { dst in
+        return Tensor(shape: shape) { dst in
             t.withUnsafeBufferPointer { src in
                 var offset = 0
                 for m in lengths {
@@ -45,6 +44,5 @@ extension ActivationCache {
                 }
             }
         }
-        return Tensor(shape: shape, storage: storage)
     }
 }
