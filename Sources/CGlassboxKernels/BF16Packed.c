@@ -5,10 +5,14 @@
 // a Float32 lane. Here the lanes run along the rows of A: A is packed once per call (per block of
 // KC values of k) as [row block of 32][k pair][32 rows] 32-bit pairs, and each (pair of) W value is
 // broadcast from W as it lies in memory, so W, the big operand (the weights), is never copied.
-// Register tile: 32 rows of A (two zmm) × 12 rows of W = 24 accumulators; per k pair 2 loads,
-// 12 broadcasts and 24 `vdpbf16ps`. The W block (12 rows × KC) stays in L1/L2 while every row
-// block of A passes by, so W is read from memory once per KC block; the packed A block (m × KC)
-// is sized to sit in L2. Sums run per k pair within a KC block, then across blocks: another
+// Register tile, 24 accumulators either way: with 64 rows of A or more, 64 rows (four zmm) × 6 rows
+// of W (per k pair 4 loads, 6 broadcasts and 24 `vdpbf16ps`: the fewest loads per product, 222
+// against 200 GFLOP/s on one Zen 4 core at m 128); below that, 32 rows (two zmm) × 12 rows of W,
+// which wastes fewer padded rows. The W block (NR rows × KC) stays in L1/L2 while every row block
+// of A passes by, so W is read from memory once per KC block; the packed A block (m × KC) is at
+// most 4 MB: fewer KC blocks mean fewer passes over C, which measured faster than an A block
+// that fits L2 (`glassbox-bench forward --compare-bf16`, 8B model at 128 tokens: 4.89 s, 5.46 s
+// with the 32 × 12 tile and 512 KB blocks). Sums run per k pair within a KC block, then across blocks: another
 // Float32 summation order than the dot kernel's, within the same rounding bound.
 #include "BF16Packed.h"
 
@@ -17,17 +21,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MR 32          // rows of A per tile (two zmm of 16 lanes)
-#define NR GB_BF16_PACKED_COLUMNS   // rows of W per tile (12)
-#define PACK_BYTES (512 * 1024)   // the packed A block, within a 1 MB L2 with room for W
+#define NR_MAX 12      // rows of W per tile, at most (the 32-row tile's)
+#define HV_MAX 4       // zmm of A rows per tile, at most (the 64-row tile's)
+#define PACK_BYTES (4 * 1024 * 1024)  // the packed A block, at most (measured: fewer KC blocks beat an L2-sized one)
+
+/// Rows of A per tile for an A of `m` rows: 64 from 64 rows on, else 32.
+static inline size_t rows_per_tile(size_t m) { return m >= 64 ? 64 : 32; }
 
 #pragma clang attribute push(__attribute__((target("avx512bf16,avx512f,avx512vl,avx512bw"))), apply_to = function)
 
 /// Packs rows [0, m) of A's columns [k0, k0 + kc) (kc even, or odd only for the last block) into
-/// `dst`: for each row block of 32, for each pair q, 32 uint32 (rows past m are zero, and the
+/// `dst`: for each row block of MR, for each pair q, MR uint32 (rows past m are zero, and the
 /// second half of the last pair when kc is odd). Pairs outermost, so the 32 rows being read stay in
 /// L1 while the block is written in order.
 static void pack_a(size_t m, size_t kc, const uint16_t *a, size_t lda, size_t k0, uint32_t *dst) {
+    const size_t MR = rows_per_tile(m);
     const size_t pairs = (kc + 1) / 2, blocks = (m + MR - 1) / MR;
     for (size_t b = 0; b < blocks; b++) {
         uint32_t *block = dst + b * pairs * MR;
@@ -71,35 +79,34 @@ static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
     }
 }
 
-/// One tile: rows [0, rows) of a packed 32-row block × `NC` rows of W, over `kc` values of k
+/// One tile: rows [0, rows) of a packed block of 16·HV rows × `NC` rows of W, over `kc` values of k
 /// starting at `w` (W rows `ldw` apart). C[i, j] = acc (+ beta·C) when `first`, else C += acc.
-static inline __attribute__((always_inline)) void tile(const int NC, size_t rows, size_t kc, const uint32_t *pa,
-                                                       const uint16_t *w, size_t ldw, float *c, size_t ldc,
-                                                       int first, float beta) {
-    __m512 acc[NR][2];
-    for (int j = 0; j < NC; j++) acc[j][0] = acc[j][1] = _mm512_setzero_ps();
+static inline __attribute__((always_inline)) void tile(const int HV, const int NC, size_t rows, size_t kc,
+                                                       const uint32_t *pa, const uint16_t *w, size_t ldw, float *c,
+                                                       size_t ldc, int first, float beta) {
+    const size_t MR = 16 * (size_t)HV;
+    __m512 acc[NR_MAX][HV_MAX];
+    for (int j = 0; j < NC; j++) for (int h = 0; h < HV; h++) acc[j][h] = _mm512_setzero_ps();
     const size_t full = kc / 2;
     for (size_t q = 0; q < full; q++) {
-        const __m512bh x0 = (__m512bh)_mm512_loadu_si512((const void *)(pa + q * MR));
-        const __m512bh x1 = (__m512bh)_mm512_loadu_si512((const void *)(pa + q * MR + 16));
+        __m512bh x[HV_MAX];
+        for (int h = 0; h < HV; h++) x[h] = (__m512bh)_mm512_loadu_si512((const void *)(pa + q * MR + 16 * h));
         for (int j = 0; j < NC; j++) {
             uint32_t v;
             memcpy(&v, w + j * ldw + 2 * q, 4);
             const __m512bh y = (__m512bh)_mm512_set1_epi32((int)v);
-            acc[j][0] = _mm512_dpbf16_ps(acc[j][0], x0, y);
-            acc[j][1] = _mm512_dpbf16_ps(acc[j][1], x1, y);
+            for (int h = 0; h < HV; h++) acc[j][h] = _mm512_dpbf16_ps(acc[j][h], x[h], y);
         }
     }
     if (kc & 1) {                                   // the last value alone: (w, 0) against (a, 0)
-        const __m512bh x0 = (__m512bh)_mm512_loadu_si512((const void *)(pa + full * MR));
-        const __m512bh x1 = (__m512bh)_mm512_loadu_si512((const void *)(pa + full * MR + 16));
+        __m512bh x[HV_MAX];
+        for (int h = 0; h < HV; h++) x[h] = (__m512bh)_mm512_loadu_si512((const void *)(pa + full * MR + 16 * h));
         for (int j = 0; j < NC; j++) {
             const __m512bh y = (__m512bh)_mm512_set1_epi32((int)(uint32_t)w[j * ldw + kc - 1]);
-            acc[j][0] = _mm512_dpbf16_ps(acc[j][0], x0, y);
-            acc[j][1] = _mm512_dpbf16_ps(acc[j][1], x1, y);
+            for (int h = 0; h < HV; h++) acc[j][h] = _mm512_dpbf16_ps(acc[j][h], x[h], y);
         }
     }
-    for (int h = 0; h < 2; h++) {
+    for (int h = 0; h < HV; h++) {
         const size_t left = rows > 16 * (size_t)h ? rows - 16 * (size_t)h : 0;
         if (left == 0) break;
         __m512 r[16];
@@ -118,19 +125,29 @@ static inline __attribute__((always_inline)) void tile(const int NC, size_t rows
     }
 }
 
-/// `tile` with the column count as a compile-time constant (each case inlined and unrolled).
-static void tile_any(int nc, size_t rows, size_t kc, const uint32_t *pa, const uint16_t *w, size_t ldw, float *c,
-                     size_t ldc, int first, float beta) {
-    switch (nc) {
-#define CASE(N) case N: tile(N, rows, kc, pa, w, ldw, c, ldc, first, beta); break;
-        CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+/// `tile` with the tile shape and column count as compile-time constants (each case inlined and
+/// unrolled): 64 rows × up to 6 columns (HV 4), or 32 rows × up to 12 (HV 2).
+static void tile_any(int hv, int nc, size_t rows, size_t kc, const uint32_t *pa, const uint16_t *w, size_t ldw,
+                     float *c, size_t ldc, int first, float beta) {
+    if (hv == 4) {
+        switch (nc) {
+#define CASE(N) case N: tile(4, N, rows, kc, pa, w, ldw, c, ldc, first, beta); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6)
 #undef CASE
-    default: break;
+        default: break;
+        }
+    } else {
+        switch (nc) {
+#define CASE(N) case N: tile(2, N, rows, kc, pa, w, ldw, c, ldc, first, beta); break;
+            CASE(1) CASE(2) CASE(3) CASE(4) CASE(5) CASE(6) CASE(7) CASE(8) CASE(9) CASE(10) CASE(11) CASE(12)
+#undef CASE
+        default: break;
+        }
     }
 }
 
 size_t gb_bf16_packed_kc(size_t m, size_t k) {
-    const size_t blocks = (m + MR - 1) / MR;
+    const size_t MR = rows_per_tile(m), blocks = (m + MR - 1) / MR;
     // k values per block: the packed A block (blocks·32 rows × kc bf16) within PACK_BYTES, even.
     size_t kc = PACK_BYTES / (blocks * MR * 2);
     kc = kc < 64 ? 64 : kc & ~(size_t)1;
@@ -138,14 +155,14 @@ size_t gb_bf16_packed_kc(size_t m, size_t k) {
 }
 
 size_t gb_bf16_packed_a_count(size_t m, size_t k) {
-    const size_t kc = gb_bf16_packed_kc(m, k), blocks = (m + MR - 1) / MR;
+    const size_t MR = rows_per_tile(m), kc = gb_bf16_packed_kc(m, k), blocks = (m + MR - 1) / MR;
     size_t pairs = 0;                                  // every k block's pairs, as gb_bf16_pack_a writes them
     for (size_t k0 = 0; k0 < k; k0 += kc) pairs += ((k - k0 < kc ? k - k0 : kc) + 1) / 2;
     return blocks * MR * (pairs > 0 ? pairs : 1);
 }
 
 void gb_bf16_pack_a(size_t m, size_t k, const uint16_t *a, size_t lda, uint32_t *packed) {
-    const size_t kc = gb_bf16_packed_kc(m, k), blocks = (m + MR - 1) / MR;
+    const size_t MR = rows_per_tile(m), kc = gb_bf16_packed_kc(m, k), blocks = (m + MR - 1) / MR;
     for (size_t k0 = 0; k0 < k; k0 += kc) {
         const size_t kb = k - k0 < kc ? k - k0 : kc;
         pack_a(m, kb, a, lda, k0, packed);
@@ -161,6 +178,7 @@ void gb_bf16_gemm_packed_a(size_t m, size_t n, size_t k, const uint32_t *packed,
             for (size_t j = 0; j < n; j++) c[i * ldc + j] = beta == 0 ? 0 : beta * c[i * ldc + j];
         return;
     }
+    const size_t MR = rows_per_tile(m), NR = MR == 64 ? 6 : 12;
     const size_t kc = gb_bf16_packed_kc(m, k), blocks = (m + MR - 1) / MR;
     for (size_t k0 = 0; k0 < k; k0 += kc) {
         const size_t kb = k - k0 < kc ? k - k0 : kc;
@@ -169,8 +187,8 @@ void gb_bf16_gemm_packed_a(size_t m, size_t n, size_t k, const uint32_t *packed,
             const int nc = (int)(n - j0 < NR ? n - j0 : NR);
             for (size_t b = 0; b < blocks; b++) {
                 const size_t rows = m - b * MR < MR ? m - b * MR : MR;
-                tile_any(nc, rows, kb, packed + b * pairs * MR, w + j0 * ldw + k0, ldw, c + b * MR * ldc + j0, ldc,
-                         k0 == 0, beta);
+                tile_any((int)(MR / 16), nc, rows, kb, packed + b * pairs * MR, w + j0 * ldw + k0, ldw,
+                         c + b * MR * ldc + j0, ldc, k0 == 0, beta);
             }
         }
         packed += blocks * MR * pairs;

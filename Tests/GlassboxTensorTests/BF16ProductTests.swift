@@ -24,7 +24,10 @@ final class BF16ProductTests: XCTestCase {
     func testBothKernelsMatchTheNaiveReference() throws {
         var rng = SplitMix64(seed: 7)
         for (m, n, k) in [(1, 1, 1), (3, 5, 31), (5, 7, 33), (4, 4, 64), (9, 13, 200), (2, 70, 517), (8, 12, 2), (33, 25, 131),
-                          (70, 37, 1), (40, 29, 9_001), (12, 7, 0), (9, 30, 63), (16, 100, 77)] {   // from 8 rows: the packed kernel; 9,001: several k blocks, odd tail; k 0: C = beta·C; n 100: split across threads over one packed A
+                          (70, 37, 1), (40, 29, 9_001), (12, 7, 0), (9, 30, 63), (16, 100, 77),
+                          (64, 13, 77), (200, 7, 12_001)] {
+            // From 8 rows: the packed kernel (from 64 rows its 64-row tile); 9,001 (and 12,001 at 200
+            // rows): several k blocks, odd tail; k 0: C = beta·C; n 100: split across threads over one packed A.
             let a = bf16Bits((0..<(m * k)).map { _ in rng.uniform(-1...1) })
             let w = bf16Bits((0..<(n * k)).map { _ in rng.uniform(-1...1) })
             for variant in BF16KernelVariant.allCases where variant.isSupported {

@@ -27,18 +27,6 @@ func visibleKeys(_ position: Int, _ n: Int, _ mask: AttentionMaskKind) -> Range<
     }
 }
 
-/// Runs `body` with OpenBLAS on one thread, so that many small products can run side by side on
-/// `parallelFor` workers without oversubscribing the cores; restores `Threading.threads` after.
-/// (The BLAS thread count is process-wide: concurrent passes elsewhere run single-threaded BLAS
-/// meanwhile, which costs time, never correctness.)
-func withSingleThreadedBLAS<R>(_ body: () throws -> R) rethrows -> R {
-    let threads = Threading.threads
-    guard threads > 1 else { return try body() }
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(Int32(threads)) }
-    return try body()
-}
-
 /// Attention of one layer for the items of a chunk, each against its own keys: the base pass's
 /// keys and values for positions `0..<s` (causal models) and the item's recomputed ones for `s..<n`.
 ///
@@ -76,7 +64,7 @@ func suffixAttention(layer: Int, architecture arch: Architecture, length n: Int,
             let vp = SendablePointer(UnsafeMutablePointer(mutating: vb.baseAddress!))
             let bkp = bkb.baseAddress.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
             let bvp = bvb.baseAddress.map { SendablePointer(UnsafeMutablePointer(mutating: $0)) }
-            withSingleThreadedBLAS {
+            withSerialBLAS {
                 parallelFor(items.count * heads) { task in
                     let item = items[task / heads], h = task % heads, g = h / group
                     let m = item.queryPositions.count, s = item.start

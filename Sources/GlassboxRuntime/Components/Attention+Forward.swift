@@ -68,14 +68,21 @@ extension AttentionWeights {
         let n = q.shape[0]
         let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
         let group = heads / kvHeads
-        // scores[h] = scale · q[:, h, :] · k[:, g, :]ᵀ, read in place through row strides.
+        // scores[h] = scale · q[:, h, :] · k[:, g, :]ᵀ, read in place through row strides. Heads run
+        // side by side on single-threaded products: per head the products are small, and BLAS's
+        // own threads would spend more time meeting than multiplying.
         var scores = Tensor(shape: [heads, n, n]) { out in
-            q.withUnsafeBufferPointer { qp in
-                k.withUnsafeBufferPointer { kp in
-                    for h in 0..<heads {
-                        gemm(m: n, n: n, k: dh, a: qp.baseAddress! + h * dh, lda: heads * dh,
-                             b: kp.baseAddress! + (h / group) * dh, ldb: kvHeads * dh, transposeB: true,
-                             c: out.baseAddress! + h * n * n, ldc: n, alpha: scale)
+            q.withUnsafeBufferPointer { qb in
+                k.withUnsafeBufferPointer { kb in
+                    let (qp, kp) = (SendablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!)),
+                                    SendablePointer(UnsafeMutablePointer(mutating: kb.baseAddress!)))
+                    let o = SendablePointer(out.baseAddress!)
+                    withSerialBLAS {
+                        parallelFor(heads) { h in
+                            gemm(m: n, n: n, k: dh, a: qp.base + h * dh, lda: heads * dh,
+                                 b: kp.base + (h / group) * dh, ldb: kvHeads * dh, transposeB: true,
+                                 c: o.base + h * n * n, ldc: n, alpha: scale)
+                        }
                     }
                 }
             }
@@ -90,12 +97,17 @@ extension AttentionWeights {
 
         // z[:, h, :] = pattern[h] · v[:, g, :]   → [n, H, dh]
         return Tensor(shape: [n, heads, dh]) { out in
-            pattern.withUnsafeBufferPointer { ap in
-                v.withUnsafeBufferPointer { vp in
-                    for h in 0..<heads {
-                        gemm(m: n, n: dh, k: n, a: ap.baseAddress! + h * n * n, lda: n,
-                             b: vp.baseAddress! + (h / group) * dh, ldb: kvHeads * dh, transposeB: false,
-                             c: out.baseAddress! + h * dh, ldc: heads * dh)
+            pattern.withUnsafeBufferPointer { ab in
+                v.withUnsafeBufferPointer { vb in
+                    let (ap, vp) = (SendablePointer(UnsafeMutablePointer(mutating: ab.baseAddress!)),
+                                    SendablePointer(UnsafeMutablePointer(mutating: vb.baseAddress!)))
+                    let o = SendablePointer(out.baseAddress!)
+                    withSerialBLAS {
+                        parallelFor(heads) { h in
+                            gemm(m: n, n: dh, k: n, a: ap.base + h * n * n, lda: n,
+                                 b: vp.base + (h / group) * dh, ldb: kvHeads * dh, transposeB: false,
+                                 c: o.base + h * dh, ldc: heads * dh)
+                        }
                     }
                 }
             }
