@@ -19,9 +19,9 @@ struct ReverseSweep {
     /// gradient under the `.gradient` table), for Chefer's and GAE's attention weighting. When set,
     /// `g_A` is computed even where the scores are detached.
     var attentionObserver: ((_ layer: Int, _ head: Int, _ pattern: Tensor, _ gradient: Tensor) -> Void)?
-    /// Rows per chunk of the MLP backward (`mlpBackward`; 32 MiB per `[rows, d_ff]` temporary at
-    /// d_ff 4096).
-    var mlpRowChunk = 2048
+    /// Rows per chunk of the MLP backward (`mlpBackward`): 32 MiB per `[rows, d_ff]` temporary
+    /// (2,048 rows at d_ff 4096, 2,730 at GPT-2's 3072), at least 512 rows.
+    var mlpRowChunk: Int
     /// Query rows per attention task in the backward (see `attentionTasks`).
     var rowBlock = AttentionPath.defaultBlockSize
     /// Receives the gradient at `hook_resid_pre`, `hook_attn_out`, `hook_mlp_out` (`[n, d]`),
@@ -75,6 +75,7 @@ struct ReverseSweep {
     init(model: TransformerModel, cache: ActivationCache, table: RuleTable, length n: Int, segmentLengths: [Int]? = nil) {
         let arch = model.architecture
         (self.model, self.cache, self.table, self.n) = (model, cache, table, n)
+        mlpRowChunk = max(512, (32 << 20) / (4 * max(arch.dFF, 1)))
         let lengths = segmentLengths ?? [n]
         precondition(lengths.reduce(0, +) == n, "segments \(lengths) do not cover \(n) rows")
         let starts = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }

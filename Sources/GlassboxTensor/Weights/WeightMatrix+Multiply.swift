@@ -28,6 +28,10 @@ public func matmul(_ a: Tensor, _ w: WeightMatrix, transposeB: Bool = false, bia
                 for r in 0..<m { (o + r * n).initialize(from: src, count: n) }
             }
         }
+    } else if m > 0, n > 0, k > 0 {
+        // gemm's beta = 0 path writes every element of C (each panel its own columns), so C need
+        // not be zero-filled first.
+        y = Tensor(shape: Array(a.shape.dropLast()) + [n]) { _ in }
     } else {
         y = Tensor.zeros(Array(a.shape.dropLast()) + [n])
     }
