@@ -68,23 +68,11 @@ extension AttentionWeights {
         let n = q.shape[0]
         let (heads, kvHeads, dh) = (arch.heads, arch.kvHeads, arch.headDim)
         let group = heads / kvHeads
-        // scores[h] = scale · q[:, h, :] · k[:, g, :]ᵀ, read in place through row strides. Heads run
-        // side by side on single-threaded products: per head the products are small, and BLAS's
-        // own threads would spend more time meeting than multiplying.
+        // scores[h] = scale · q[:, h, :] · k[:, g, :]ᵀ, read in place through row strides.
         var scores = Tensor(shape: [heads, n, n]) { out in
-            q.withUnsafeBufferPointer { qb in
-                k.withUnsafeBufferPointer { kb in
-                    let (qp, kp) = (SendablePointer(UnsafeMutablePointer(mutating: qb.baseAddress!)),
-                                    SendablePointer(UnsafeMutablePointer(mutating: kb.baseAddress!)))
-                    let o = SendablePointer(out.baseAddress!)
-                    withSerialBLAS {
-                        parallelFor(heads) { h in
-                            gemm(m: n, n: n, k: dh, a: qp.base + h * dh, lda: heads * dh,
-                                 b: kp.base + (h / group) * dh, ldb: kvHeads * dh, transposeB: true,
-                                 c: o.base + h * n * n, ldc: n, alpha: scale)
-                        }
-                    }
-                }
+            Self.eachHead(heads, q, k, out) { h, qp, kp, o in
+                gemm(m: n, n: n, k: dh, a: qp + h * dh, lda: heads * dh, b: kp + (h / group) * dh, ldb: kvHeads * dh,
+                     transposeB: true, c: o + h * n * n, ldc: n, alpha: scale)
             }
         }
         if let cap = arch.attentionSoftCap { softCap(&scores, cap) }   // Gemma 2: before the mask
@@ -97,19 +85,25 @@ extension AttentionWeights {
 
         // z[:, h, :] = pattern[h] · v[:, g, :]   → [n, H, dh]
         return Tensor(shape: [n, heads, dh]) { out in
-            pattern.withUnsafeBufferPointer { ab in
-                v.withUnsafeBufferPointer { vb in
-                    let (ap, vp) = (SendablePointer(UnsafeMutablePointer(mutating: ab.baseAddress!)),
-                                    SendablePointer(UnsafeMutablePointer(mutating: vb.baseAddress!)))
-                    let o = SendablePointer(out.baseAddress!)
-                    withSerialBLAS {
-                        parallelFor(heads) { h in
-                            gemm(m: n, n: dh, k: n, a: ap.base + h * n * n, lda: n,
-                                 b: vp.base + (h / group) * dh, ldb: kvHeads * dh, transposeB: false,
-                                 c: o.base + h * dh, ldc: heads * dh)
-                        }
-                    }
-                }
+            Self.eachHead(heads, pattern, v, out) { h, ap, vp, o in
+                gemm(m: n, n: dh, k: n, a: ap + h * n * n, lda: n, b: vp + (h / group) * dh, ldb: kvHeads * dh,
+                     transposeB: false, c: o + h * dh, ldc: heads * dh)
+            }
+        }
+    }
+
+    /// `body(h, a, b, out)` for every head `h`, heads side by side on single-threaded products:
+    /// per head the products are small, and BLAS's own threads would spend more time meeting
+    /// than multiplying.
+    private static func eachHead(_ heads: Int, _ a: Tensor, _ b: Tensor, _ out: UnsafeMutableBufferPointer<Float>,
+                                 _ body: @Sendable (Int, UnsafeMutablePointer<Float>, UnsafeMutablePointer<Float>,
+                                                    UnsafeMutablePointer<Float>) -> Void) {
+        a.withUnsafeBufferPointer { ab in
+            b.withUnsafeBufferPointer { bb in
+                let (ap, bp) = (SendablePointer(UnsafeMutablePointer(mutating: ab.baseAddress!)),
+                                SendablePointer(UnsafeMutablePointer(mutating: bb.baseAddress!)))
+                let o = SendablePointer(out.baseAddress!)
+                withSerialBLAS { parallelFor(heads) { h in body(h, ap.base, bp.base, o.base) } }
             }
         }
     }
