@@ -111,6 +111,14 @@ final class SequenceAttributionTests: XCTestCase {
         XCTAssertEqual(SequenceAttribution.runs([3, 4, 5, 6, 7, 8], parts: 2, limit: 100), [0..<4, 4..<6])
         XCTAssertEqual(SequenceAttribution.runs([3, 4, 5, 6, 7, 8], parts: 1, limit: 12), [0..<2, 2..<4, 4..<5, 5..<6])
         XCTAssertEqual(SequenceAttribution.runs([30], parts: 2, limit: 12), [0..<1])
+        // Long prefixes against a limit of the longest (a big model): every run within the limit or
+        // a single prefix, consecutive and covering all, without a search over every run count.
+        let long = (0..<8192).map { 1000 + $0 }
+        let runs = SequenceAttribution.runs(long, parts: 2, limit: long.last!)
+        XCTAssertEqual(runs.first?.lowerBound, 0)
+        XCTAssertEqual(runs.last?.upperBound, long.count)
+        XCTAssertTrue(zip(runs, runs.dropFirst()).allSatisfy { $0.upperBound == $1.lowerBound })
+        XCTAssertTrue(runs.allSatisfy { $0.count == 1 || long[$0].reduce(0, +) <= long.last! })
     }
 
     func testAtManRowsEqualSingleStep() throws {

@@ -41,8 +41,9 @@ enum LinearRules {
             }
             return result
         }
-        guard let live = sparseRows(gOut) else { return matmul(gOut, linear.weight, transposeB: transpose) }
-        let product = matmul(gOut.reshaped([rows, out]).gatherRows(live), linear.weight, transposeB: transpose)
+        let matrix = gOut.reshaped([rows, out])
+        guard let live = sparseRows(matrix) else { return matmul(gOut, linear.weight, transposeB: transpose) }
+        let product = matmul(matrix.gatherRows(live), linear.weight, transposeB: transpose)
         return product.scatterRows(live, count: rows).reshaped(Array(gOut.shape.dropLast()) + [product.shape[1]])
     }
 

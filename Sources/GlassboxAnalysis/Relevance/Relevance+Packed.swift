@@ -43,10 +43,12 @@ extension Relevance {
     }
 
     /// How many rows a packed sweep over `arch` takes at once: its packed layer (the activations a
-    /// sweep reads per position, about `8·d + 3·d_ff` floats) within `budget` bytes, and never
-    /// fewer than `longest` (one target always fits).
-    static func packedRows(_ arch: Architecture, longest: Int, budget: Int = 512 << 20) -> Int {
+    /// sweep reads per position, about `8·d + 3·d_ff` floats) within `budget` bytes — by default
+    /// 512 MiB or an eighth of the memory available now, whichever is less — and never fewer than
+    /// `longest` (one target always fits).
+    static func packedRows(_ arch: Architecture, longest: Int, budget: Int? = nil) -> Int {
+        let bytes = budget ?? min(512 << 20, (AvailableMemory.current() ?? Int.max) / 8)
         let perRow = 4 * (8 * arch.dModel + 3 * arch.dFF)
-        return max(longest, budget / max(perRow, 1))
+        return max(longest, bytes / max(perRow, 1))
     }
 }

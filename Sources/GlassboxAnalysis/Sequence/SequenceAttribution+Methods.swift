@@ -76,26 +76,35 @@ extension SequenceAttribution {
 
     /// Consecutive runs of `lengths` (rows each) with about equal totals: `k` runs cut where the
     /// running total is nearest `j·total/k`, `k` at least `parts` (where there are that many lengths)
-    /// and raised until no run of two or more exceeds `limit` rows.
+    /// and raised (a few times) until no run of two or more exceeds `limit` rows; failing that,
+    /// greedy runs of at most `limit` rows. Linear in the lengths per try (cuts by binary search).
     static func runs(_ lengths: [Int], parts: Int, limit: Int) -> [Range<Int>] {
         let sums = lengths.reduce(into: [0]) { $0.append($0.last! + $1) }      // sums[i] = Σ lengths[..<i]
         let total = sums.last!
-        var k = max(1, min(lengths.count, max(parts, (total + limit - 1) / max(limit, 1))))
-        while true {
+        func fits(_ runs: [Range<Int>]) -> Bool {
+            runs.allSatisfy { $0.count == 1 || sums[$0.upperBound] - sums[$0.lowerBound] <= limit }
+        }
+        let first = max(1, min(lengths.count, max(parts, (total + limit - 1) / max(limit, 1))))
+        for k in first...min(lengths.count, first + 8) {
             var cuts = [0]
             for j in 1..<max(k, 1) {
                 let goal = Double(total) * Double(j) / Double(k)
-                let i = sums.firstIndex { Double($0) >= goal } ?? lengths.count
-                let cut = i > 0 && goal - Double(sums[i - 1]) < Double(sums[i]) - goal ? i - 1 : i
+                var (lo, hi) = (0, lengths.count)                       // first i with sums[i] ≥ goal
+                while lo < hi { let mid = (lo + hi) / 2; if Double(sums[mid]) >= goal { hi = mid } else { lo = mid + 1 } }
+                let cut = lo > 0 && goal - Double(sums[lo - 1]) < Double(sums[lo]) - goal ? lo - 1 : lo
                 if cut > cuts.last!, cut < lengths.count { cuts.append(cut) }
             }
             cuts.append(lengths.count)
             let runs = zip(cuts, cuts.dropFirst()).map { $0..<$1 }
-            if k >= lengths.count || runs.allSatisfy({ $0.count == 1 || sums[$0.upperBound] - sums[$0.lowerBound] <= limit }) {
-                return runs
-            }
-            k += 1
+            if k == lengths.count || fits(runs) { return runs }
         }
+        var runs: [Range<Int>] = [], start = 0
+        for i in lengths.indices where i > start && sums[i + 1] - sums[start] > limit {
+            runs.append(start..<i)
+            start = i
+        }
+        runs.append(start..<lengths.count)
+        return runs
     }
 
     /// AtMan (docs/methods.md §14): `AtMan.explain` with the targets as a continuation, so each
