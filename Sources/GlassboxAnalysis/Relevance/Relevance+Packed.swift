@@ -14,22 +14,24 @@ extension Relevance {
     ///   - forward: the shared pass (with, checkpointing, only the layer inputs kept); its logit
     ///     rows `logitRows` are the targets' logits, in order.
     ///   - checkpointing: the full capture, when `forward` kept only the layer inputs.
-    /// - Returns: per target the token relevance of its prefix `[rows[t] + 1]`; nil where the pass
-    ///   cannot be packed (kept `[H, n, n]` patterns on the unblocked path, a mixture's routed-token
-    ///   points, a head other than a language model's): the caller sweeps each prefix alone then.
+    /// - Returns: per target the token relevance of its prefix `[rows[t] + 1]`. Call only where
+    ///   `packs` holds.
     static func packedSweeps(_ model: TransformerModel, forward: ForwardResult, logitRows: Range<Int>, rows: [Int],
                              targets: [RelevanceTarget], table: RuleTable, options: RelevanceOptions,
-                             checkpointing: HookFilter?) throws -> [[Float]]? {
+                             checkpointing: HookFilter?) throws -> [[Float]] {
         let arch = model.architecture
-        guard options.attention != .unblocked, arch.experts == nil, arch.head == .languageModel,
-              let logits = forward.logits else { return nil }
+        guard Self.packs(arch, options), let logits = forward.logits else {
+            throw AnalysisError.invalidOption("relevance: \(arch.modelType) cannot sweep several prefixes at once")
+        }
         let lengths = rows.map { $0 + 1 }
         let lastOutput: HookPoint = .block(arch.layers - 1, arch.placement == .post ? .normalizedResidPost : .residPost)
         let outsideBlocks: (HookPoint) -> Bool = { point in
             if case .block = point { return point == lastOutput }
             return true
         }
-        guard let packed = forward.cache.packedPrefixes(lengths, logitRows: logitRows, including: outsideBlocks) else { return nil }
+        guard let packed = forward.cache.packedPrefixes(lengths, logitRows: logitRows, including: outsideBlocks) else {
+            throw AnalysisError.invalidOption("relevance: activations outside the blocks are not position-major")
+        }
         let n = lengths.reduce(0, +)
         var sweep = ReverseSweep(model: model, cache: packed, table: table, length: n, segmentLengths: lengths)
         sweep.rowBlock = ReverseSweep.rowBlock(options.attention, length: n)
@@ -40,6 +42,13 @@ extension Relevance {
         let gEmbeddings = try sweep.blocksBackward(gHidden)
         let inputs = try sweep.embeddingsBackward(gEmbeddings, input: .tokens(packed.inputIDs, types: nil))
         return sweep.segments.map { Array(inputs.tokens[$0]) }
+    }
+
+    /// Whether targets of `arch` can be swept packed: a language-model head, and every activation
+    /// the sweep reads position-major — not a mixture's routed-token points, not the unblocked
+    /// path's kept `[H, n, n]` patterns.
+    static func packs(_ arch: Architecture, _ options: RelevanceOptions) -> Bool {
+        options.attention != .unblocked && arch.experts == nil && arch.head == .languageModel
     }
 
     /// How many rows a packed sweep over `arch` takes at once: its packed layer (the activations a

@@ -47,7 +47,7 @@ extension ReverseSweep {
             positions = input.shape[0]
         }
         let inLayer: (HookPoint) -> Bool = { if case .block(l, _) = $0 { true } else { false } }
-        guard let packed = layer.packedPrefixes(segments.map(\.count), positions: positions, logitRows: 0..<0,
+        guard let packed = layer.packedPrefixes(segments.map(\.count), positions: positions, logitRows: nil,
                                                 including: inLayer) else {
             throw AnalysisError.invalidOption("relevance: block \(l)'s activations are not position-major and cannot be packed")
         }

@@ -32,44 +32,45 @@ extension SequenceAttribution {
         let targets: [RelevanceTarget] = rows.map { row in
             options.contrast.map { .contrast(ids[row + 1], minus: $0, position: row) } ?? .token(ids[row + 1], position: row)
         }
-        // Packed sweeps over runs of consecutive targets of about equal rows, at most `limit` rows
-        // each and at least one per worker; the runs go side by side, one per worker with
-        // single-threaded products (`sideBySide`), which keeps BLAS's threads from waiting on each other.
-        let limit = Relevance.packedRows(arch, longest: rows.last! + 1)
-        let groups = Self.runs(rows.map { $0 + 1 }, parts: min(rows.count, Threading.threads), limit: limit)
-        let packed = Collector([[Float?]?](repeating: nil, count: rows.count))
-        let finished = Collector(0)
-        try sideBySide(groups.count) { g in
-            let run = groups[g]
-            guard let tokens = try Relevance.packedSweeps(model, forward: forward, logitRows: run, rows: Array(rows[run]),
-                                                          targets: Array(targets[run]), table: table, options: relevance,
-                                                          checkpointing: checkpointing ? capture : nil) else { return }
-            packed.update { for (i, row) in zip(run, tokens) { $0[i] = paddedRow(row, length: ids.count) } }
-            var completed = 0
-            finished.update { count in count += run.count; completed = count }
-            options.progress?(completed, rows.count)
-        }
-        let packedMatrix = packed.value.compactMap { $0 }
-        if packedMatrix.count == rows.count { return (packedMatrix, logits, parameters) }
-        // One sweep per target; targets run side by side, one per worker with single-threaded
-        // products (`sideBySide`), which keeps BLAS's threads from waiting on each other.
         let rowsOut = Collector([[Float?]](repeating: [], count: rows.count))
         let done = Collector(0)
-        try sideBySide(rows.count) { i in
-            let row = rows[i]
-            let prefix = Array(ids[0...row])
-            // The shared pass's first row + 1 positions; a mixture's routed-token points cannot be
-            // cut, so there the prefix runs on its own.
-            let view = try forward.prefix(row + 1, logitRow: i)
-                ?? model.forward(.tokens(prefix, types: nil), capture: capturing, logitRows: .positions([row]),
-                                 attention: relevance.attention)
-            let result = try Relevance.sweep(model, .tokens(prefix, types: nil), forward: view, target: targets[i], position: row,
-                                             table: table, options: relevance, checkpointing: checkpointing ? capture : nil,
-                                             latents: false)
-            rowsOut.update { $0[i] = paddedRow(result.tokens, length: ids.count) }
+        @Sendable func finished(_ count: Int) {
             var completed = 0
-            done.update { count in count += 1; completed = count }
+            done.update { total in total += count; completed = total }
             options.progress?(completed, rows.count)
+        }
+        guard Relevance.packs(arch, relevance) else {
+            // One sweep per target on its prefix; targets run side by side, one per worker with
+            // single-threaded products (`sideBySide`), which keeps BLAS's threads from waiting on
+            // each other.
+            try sideBySide(rows.count) { i in
+                let row = rows[i]
+                let prefix = Array(ids[0...row])
+                // The shared pass's first row + 1 positions; a mixture's routed-token points cannot
+                // be cut, so there the prefix runs on its own.
+                let view = try forward.prefix(row + 1, logitRow: i)
+                    ?? model.forward(.tokens(prefix, types: nil), capture: capturing, logitRows: .positions([row]),
+                                     attention: relevance.attention)
+                let result = try Relevance.sweep(model, .tokens(prefix, types: nil), forward: view, target: targets[i], position: row,
+                                                 table: table, options: relevance, checkpointing: checkpointing ? capture : nil,
+                                                 latents: false)
+                rowsOut.update { $0[i] = paddedRow(result.tokens, length: ids.count) }
+                finished(1)
+            }
+            return (rowsOut.value, logits, parameters)
+        }
+        // Packed sweeps over runs of consecutive targets of about equal rows, at most `limit` rows
+        // each and at least one per worker; the runs go side by side, one per worker with
+        // single-threaded products.
+        let limit = Relevance.packedRows(arch, longest: rows.last! + 1)
+        let groups = Self.runs(rows.map { $0 + 1 }, parts: min(rows.count, Threading.threads), limit: limit)
+        try sideBySide(groups.count) { g in
+            let run = groups[g]
+            let tokens = try Relevance.packedSweeps(model, forward: forward, logitRows: run, rows: Array(rows[run]),
+                                                    targets: Array(targets[run]), table: table, options: relevance,
+                                                    checkpointing: checkpointing ? capture : nil)
+            rowsOut.update { for (i, row) in zip(run, tokens) { $0[i] = paddedRow(row, length: ids.count) } }
+            finished(run.count)
         }
         return (rowsOut.value, logits, parameters)
     }

@@ -3,15 +3,16 @@ import GlassboxTensor
 extension ActivationCache {
     /// Several prefixes of this causal pass laid end to end (docs/methods.md §14, "packed
     /// sweeps"): prefix `t` of `lengths[t]` positions occupies rows `Σ_{s<t} lengths[s] ..<` of
-    /// every position-major tensor `[n, …]` → `[Σ lengths, …]`, each prefix's rows being exactly what
-    /// `prefix(lengths[t], logitRow:)` keeps. The output layer's points (`[rows, …]` over the logit
-    /// rows) keep `logitRows`, in order. Only points `including` accepts are packed. `positions` is
-    /// the pass's length `n` (default: its input ids; a cache of `forwardBlock` has none).
+    /// every position-major tensor `[n, …]` → `[Σ lengths, …]` (one prefix: `prefix(_:logitRow:)`).
+    /// The output layer's points (`[rows, …]` over the logit rows) keep `logitRows`, in order (nil:
+    /// they are dropped). Attention scores and patterns `[H, n, n]` of a single prefix keep their
+    /// `[H, m, m]` corner. Only points `including` accepts are packed. `positions` is the pass's
+    /// length `n` (default: its input ids; a cache of `forwardBlock` has none).
     ///
-    /// - Returns: nil when a packed tensor does not have the positions on its first axis (attention
-    ///   scores and patterns `[H, n, n]`, a mixture's routed-token points), so the caller sweeps the
-    ///   prefixes one by one instead.
-    public func packedPrefixes(_ lengths: [Int], positions: Int? = nil, logitRows: Range<Int>,
+    /// - Returns: nil when a packed tensor does not have the positions on its first axis (a mixture's
+    ///   routed-token points, or `[H, n, n]` scores and patterns of several prefixes), so the caller
+    ///   runs the prefixes one by one instead.
+    public func packedPrefixes(_ lengths: [Int], positions: Int? = nil, logitRows: Range<Int>?,
                                including: (HookPoint) -> Bool) -> ActivationCache? {
         let n = positions ?? inputIDs.count
         precondition(lengths.allSatisfy { $0 >= 1 && $0 <= n }, "prefixes \(lengths) of \(n) positions")
@@ -19,7 +20,11 @@ extension ActivationCache {
         for (point, tensor) in entries where including(point) {
             switch point {
             case .unembedIn, .unembedOut:
+                guard let logitRows else { continue }
                 out.record(point, tensor.rows(logitRows))
+            case .block(_, .attnScores), .block(_, .pattern):
+                guard lengths.count == 1 else { return nil }
+                out.record(point, Self.corner(tensor, length: lengths[0]))         // [H, n, n] → [H, m, m]
             case .poolerOut:
                 continue
             default:

@@ -13,24 +13,7 @@ extension ActivationCache {
     /// - Returns: nil when a captured tensor does not have the positions on its first axis
     ///   (mixture-of-experts points hold only the routed tokens), so the caller runs the prefix instead.
     public func prefix(_ length: Int, logitRow: Int?) -> ActivationCache? {
-        let n = inputIDs.count
-        precondition(length >= 1 && length <= n, "prefix \(length) of \(n) positions")
-        var out = ActivationCache(inputIDs: Array(inputIDs.prefix(length)))
-        for (point, tensor) in entries {
-            switch point {
-            case .unembedIn, .unembedOut:
-                guard let logitRow else { continue }
-                out.record(point, tensor.rows(logitRow..<(logitRow + 1)))
-            case .block(_, .attnScores), .block(_, .pattern):
-                out.record(point, Self.corner(tensor, length: length))         // [H, n, n] → [H, m, m]
-            case .poolerOut:
-                continue
-            default:
-                guard tensor.shape.first == n else { return nil }
-                out.record(point, tensor.rows(0..<length))                       // [n, …] → [m, …]
-            }
-        }
-        return out
+        packedPrefixes([length], logitRows: logitRow.map { $0..<($0 + 1) }, including: { _ in true })
     }
 
     /// `[H, n, n]` → `[H, m, m]`: the top-left corner of every head's matrix.
