@@ -67,7 +67,9 @@ struct GenerateCommand: ParsableCommand {
             shown += piece
             if !json { Self.stream(piece) }
         }
+        let streams = !json || stop != nil              // decoding as it goes: to print, or to find the stop text
         let result = try Generation.run(model: loaded.model, prompt: prepared.ids, options: options) { token, _ in
+            guard streams else { return true }
             let (piece, stopped) = filter.pass(decoder.append(token.id))
             show(piece)
             return !stopped

@@ -43,17 +43,18 @@ public enum AtMan {
         let edits = suppressions.map {
             AttentionScoreEdit(keys: $0.keys, factors: $0.factors, shift: options.shift, layers: options.layers)
         }
+        let items = edits.map(SuffixItem.init(edit:))                // each pass from its first suppressed key
 
         // The batched engine recomputes each pass from its first suppressed key on: a pass costs
         // about the unperturbed pass times the share of positions it recomputes.
-        let recomputed = options.engine == .hooks ? 1.0 : recomputedShare(firstKeys: suppressions.map { $0.keys.min() ?? 0 }, length: n)
+        let recomputed = options.engine == .hooks ? 1.0 : recomputedShare(firstKeys: items.map(\.start), length: n)
         options.estimate?(edits.count, recomputed * (Double(basePass.components.seconds) + Double(basePass.components.attoseconds) * 1e-18))
         let scorer = Scorer(score: options.score, temperature: options.temperature, targets: targetIDs,
                             baseLogits: base.logits)
         var perTarget = [[Float]](repeating: [], count: explained.count)
         switch options.engine {
         case .batched:
-            try model.forwardSuffixes(base: base, items: edits.map { SuffixItem(edit: $0) },
+            try model.forwardSuffixes(base: base, items: items,
                                       options: SuffixOptions(rowBudget: options.rowBudget, progress: options.progress)) { i, logits in
                 perTarget[i] = scorer.deltas(logits)
             }
