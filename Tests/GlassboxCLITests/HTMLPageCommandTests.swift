@@ -143,7 +143,11 @@ final class HTMLPageCommandTests: XCTestCase {
         let saved = folder.appendingPathComponent("patch.json")
         try JSONSerialization.data(withJSONObject: object).write(to: saved)
         let redrawn = try page(["render", saved.path], "patch-render", steps: "hover:cell:0:1:3")
-        XCTAssertEqual(redrawn["hovered"] as? [String: Double], patch["hovered"] as? [String: Double])
+        // The redrawn page shows the same cell: value, row and column (numbers of either kind).
+        let (before, after) = (try XCTUnwrap(patch["hovered"] as? [String: Any]), try XCTUnwrap(redrawn["hovered"] as? [String: Any]))
+        for key in ["value", "row", "column"] {
+            XCTAssertEqual(try XCTUnwrap((after[key] as? NSNumber)?.doubleValue, key), try XCTUnwrap((before[key] as? NSNumber)?.doubleValue, key))
+        }
 
         let prompts = folder.appendingPathComponent("prompts.jsonl")
         try Data("{\"ids\": [\(Self.ids)]}\n{\"ids\": [9, 21, 60, 12, 5]}\n".utf8).write(to: prompts)
@@ -163,6 +167,7 @@ final class HTMLPageCommandTests: XCTestCase {
         XCTAssertTrue(noPage.stderr.contains(".html pages come from explain, attention"), noPage.stderr)
         let bad = try runGlassbox(["lens", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", Self.ids, "--out",
                                    folder.appendingPathComponent("x.txt").path])
+        XCTAssertEqual(bad.status, 1)                       // docs/cli.md: `--out` with an unknown extension
         XCTAssertTrue(bad.stderr.contains("or .html for an interactive page"), bad.stderr)
         XCTAssertEqual(try FileManager.default.contentsOfDirectory(atPath: folder.path), [])
     }
