@@ -10,6 +10,15 @@ struct SgemmBenchmark: ParsableCommand {
     @Option(help: "Worker threads.") var threads = ProcessInfo.processInfo.activeProcessorCount
     @Flag(help: "Also time the bf16 product of --precision bf16 (the best kernel build this CPU runs) on Llama-8B-shaped products.")
     var bf16 = false
+    @Option(help: "Also time the weight products of one relevance explanation of this model alone (forward and backward to the inputs of every linear map, nothing else): the floor under `relevance`.")
+    var explanationModel: String?
+    @Option(parsing: .upToNextOption, help: "Input lengths for --explanation-model.") var tokens: [Int] = [128, 1024]
+
+    func validate() throws {
+        guard threads > 0, !tokens.isEmpty, tokens.allSatisfy({ $0 > 0 }) else {
+            throw ValidationError("--threads and --tokens must be positive")
+        }
+    }
 
     func run() throws {
         Threading.setThreads(threads)
@@ -17,6 +26,15 @@ struct SgemmBenchmark: ParsableCommand {
         print(String(format: "sgemm peak: %.1f GFLOP/s (%d threads; best of square 1024 and GPT-2 MLP shapes)",
                      peak, threads))
         if bf16 { Self.timeBF16() }
+        if let explanationModel {
+            let arch = try TransformerModel.load(directory: URL(fileURLWithPath: explanationModel)).architecture
+            for n in tokens {
+                let seconds = ExplanationProducts.time(arch, rows: n, warmup: 2, repeats: 9)
+                let flops = ExplanationProducts.flops(arch, rows: n)
+                print(String(format: "explanation products, %d tokens: median %.3f s for %.1f GFLOP (%.1f GFLOP/s): forward and backward to the inputs of the %d blocks' linear maps, nothing else",
+                             n, seconds, flops / 1e9, flops / seconds / 1e9, arch.layers))
+            }
+        }
     }
 
     /// GFLOP/s of `bf16Gemm` (C = A·Wᵀ, A [m, k], W [n, k]) on the 8B shapes' projections, with the
