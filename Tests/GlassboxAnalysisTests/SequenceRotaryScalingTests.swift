@@ -1,0 +1,103 @@
+import Foundation
+@testable import GlassboxAnalysis
+import GlassboxRuntime
+import GlassboxTensor
+import GlassboxTestSupport
+import XCTest
+
+/// Sequence attribution (docs/methods.md §14.1) on rotary scalings whose frequencies depend on the
+/// length: Phi-3's LongRoPE (short factors up to `original_max_position_embeddings` = 8, long ones
+/// beyond) and dynamic NTK (the base grows past `max_position_embeddings` = 16, so every longer
+/// length has its own table). The sequences cross the switch point, so some targets' prefixes have
+/// other frequencies than the whole sequence: every row must still equal the single-step explanation
+/// of its prefix (to 1e-5 of the row's largest |score|; AtMan plus 2e-6 of its base cross-entropy)
+/// and every step's logit and probability those of a forward of the prefix (to 1e-5).
+final class SequenceRotaryScalingTests: XCTestCase {
+    /// The fixture, its ids and prompt length: phi3-longrope's prefixes run from 4 to 18 tokens
+    /// (5 short, 10 long), llama-rope-dynamic's from 10 to 21 (7 within 16 tokens, 5 past it).
+    static let cases: [(name: String, ids: [Int], prompt: Int)] = [
+        ("phi3-longrope", [70, 53, 70, 29, 51, 78, 32, 6, 20, 51, 6, 53, 7, 55, 74, 16, 30, 94, 34], 4),
+        ("llama-rope-dynamic", [77, 49, 41, 68, 97, 118, 72, 29, 72, 70, 80, 16, 96, 93, 89, 93, 5, 17, 33, 64, 90, 101], 10),
+    ]
+    static let relative: Float = 1e-5
+
+    /// The step's logit and probability against a forward of its prefix.
+    func assertStep(_ model: TransformerModel, _ ids: [Int], _ step: SequenceStep, _ message: String,
+                    file: StaticString = #filePath, line: UInt = #line) throws {
+        let logits = try model.forward(Array(ids[0..<step.position])).logits!.row(step.position - 1).storage
+        let scale = max(1, logits.map(abs).max()!)
+        XCTAssertEqual(step.logit, logits[step.id], accuracy: Self.relative * scale, "\(message) logit", file: file, line: line)
+        let m = logits.max()!, z = logits.reduce(0.0) { $0 + exp(Double($1 - m)) }
+        XCTAssertEqual(Double(step.prob), exp(Double(logits[step.id] - m)) / z, accuracy: 1e-5, "\(message) prob", file: file, line: line)
+    }
+
+    /// The largest |difference| over the row's defined sources, relative to the single step's largest |score|.
+    func relativeError(_ row: [Float?], _ single: [Float]) -> Float {
+        let scale = max(single.map(abs).max() ?? 0, .leastNormalMagnitude)
+        return zip(row.compactMap { $0 }, single).map { abs($0 - $1) }.max().map { $0 / scale } ?? .infinity
+    }
+
+    func testRelevanceRowsEqualSingleStepAcrossTheSwitch() throws {
+        for (name, ids, prompt) in Self.cases {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            // Packed sweeps (default), then with checkpointing and small blocks (layers recomputed
+            // from each pass), then unpacked (unblocked attention: one sweep per target on its pass).
+            let variants: [(RelevanceMethod, AttentionPath, Checkpointing)] =
+                RelevanceMethod.allCases.map { ($0, .automatic, .automatic) }
+                + [(.gradientTimesInput, .blocked(blockSize: 3), .on), (.attnLRP, .unblocked, .automatic)]
+            for (method, attention, checkpointing) in variants {
+                var options = SequenceOptions(method: .relevance(method))
+                (options.relevance.method, options.relevance.attention, options.relevance.checkpointing) = (method, attention, checkpointing)
+                let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: options)
+                XCTAssertEqual(s.steps.map(\.id), Array(ids[prompt...]))
+                var worst: Float = 0
+                for (i, step) in s.steps.enumerated() {
+                    let single = try Relevance.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
+                                                       target: .token(step.id, position: step.position - 1), options: options.relevance)
+                    worst = max(worst, relativeError(s.matrix[i], single.tokens))
+                    assertRow(s.matrix[i], equals: single.tokens, position: step.position,
+                              "\(name) \(method) \(attention) \(checkpointing) target \(i) (prefix \(step.position))", relative: Self.relative)
+                    try assertStep(model, ids, step, "\(name) \(method) target \(i)")
+                }
+                print("\(name) \(method) \(attention) \(checkpointing): max relative row error \(worst)")
+            }
+        }
+    }
+
+    func testRolloutRowsEqualSingleStepAcrossTheSwitch() throws {
+        for (name, ids, prompt) in Self.cases {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: SequenceOptions(method: .rollout))
+            var worst: Float = 0
+            for (i, step) in s.steps.enumerated() {
+                let single = try AttentionRollout.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
+                                                          position: step.position - 1)
+                worst = max(worst, relativeError(s.matrix[i], single.scores))
+                assertRow(s.matrix[i], equals: single.scores, position: step.position,
+                          "\(name) rollout target \(i) (prefix \(step.position))", relative: Self.relative)
+                try assertStep(model, ids, step, "\(name) rollout target \(i)")
+            }
+            print("\(name) rollout: max relative row error \(worst)")
+        }
+    }
+
+    func testAtManRowsEqualSingleStepAcrossTheSwitch() throws {
+        for (name, ids, prompt) in Self.cases {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: SequenceOptions(method: .atman))
+            var worst: Float = 0
+            for (i, step) in s.steps.enumerated() {
+                let single = try AtMan.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
+                                               target: .token(id: step.id, position: step.position - 1),
+                                               options: SequenceOptions.atmanDefaults)
+                worst = max(worst, relativeError(s.matrix[i], single.scores.scores))
+                // A score is CE_perturbed − CE_base: the floor is the rounding of the two float32 cross-entropies.
+                assertRow(s.matrix[i], equals: single.scores.scores, position: step.position,
+                          "\(name) atman target \(i) (prefix \(step.position))", floor: 2e-6 * single.baseline[0],
+                          relative: Self.relative)
+                try assertStep(model, ids, step, "\(name) atman target \(i)")
+            }
+            print("\(name) atman: max relative row error \(worst)")
+        }
+    }
+}
