@@ -100,4 +100,30 @@ final class SequenceRotaryScalingTests: XCTestCase {
             print("\(name) atman: max relative row error \(worst)")
         }
     }
+
+    /// The passes the methods run (`SequenceAttribution.passes`, shared by relevance, rollout and
+    /// AtMan): one shared pass for every target where the frequencies do not depend on the length
+    /// (plain RoPE, linear and Llama 3 scaling, learned positions), else one per table. Counting the
+    /// passes through the plan is how this is observed: the methods run exactly one forward (AtMan:
+    /// one run) per planned pass.
+    func testPassesGroupTargetsByFrequencyTable() throws {
+        typealias Pass = SequenceAttribution.Pass
+        for name in ["llama-gqa", "llama-rope-linear", "llama3-rope", "gpt2-tiny", "gemma3-text"] {
+            let arch = try TransformerModel.load(directory: Fixtures.model(name)).architecture
+            XCTAssertEqual(SequenceAttribution.passes(arch, rows: Array(3..<40), sharedLength: 41),
+                           [Pass(length: 41, targets: Array(0..<37))], name)
+        }
+        let phi3 = try TransformerModel.load(directory: Fixtures.model("phi3-longrope")).architecture
+        // Prefixes 4...8 take the short factors (a pass of 8), 9...18 the long ones of the sequence's 19.
+        XCTAssertEqual(SequenceAttribution.passes(phi3, rows: Array(3..<18), sharedLength: 19),
+                       [Pass(length: 8, targets: Array(0..<5)), Pass(length: 19, targets: Array(5..<15))])
+        // AtMan's shared pass ends at the last row; within the original length nothing splits.
+        XCTAssertEqual(SequenceAttribution.passes(phi3, rows: Array(3..<18), sharedLength: 18),
+                       [Pass(length: 8, targets: Array(0..<5)), Pass(length: 18, targets: Array(5..<15))])
+        XCTAssertEqual(SequenceAttribution.passes(phi3, rows: Array(1..<7), sharedLength: 8), [Pass(length: 8, targets: Array(0..<6))])
+        // Dynamic NTK: prefixes up to 16 share one table (a pass of 16); each longer one has its own.
+        let dynamic = try TransformerModel.load(directory: Fixtures.model("llama-rope-dynamic")).architecture
+        XCTAssertEqual(SequenceAttribution.passes(dynamic, rows: Array(9..<21), sharedLength: 22),
+                       [Pass(length: 16, targets: Array(0..<7))] + (7..<12).map { Pass(length: $0 + 10, targets: [$0]) })
+    }
 }
