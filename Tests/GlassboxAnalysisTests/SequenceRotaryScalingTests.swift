@@ -37,67 +37,55 @@ final class SequenceRotaryScalingTests: XCTestCase {
         return zip(row.compactMap { $0 }, single).map { abs($0 - $1) }.max().map { $0 / scale } ?? .infinity
     }
 
-    func testRelevanceRowsEqualSingleStepAcrossTheSwitch() throws {
+    /// Explains each case with `options` and checks every row against `single(model, prefix, step)`
+    /// (the single step's scores and the absolute floor of the comparison) and every step's logits.
+    func assertRowsEqualSingleStep(_ options: SequenceOptions, _ label: String,
+                                   single: (TransformerModel, [Int], SequenceStep) throws -> (scores: [Float], floor: Float)) throws {
         for (name, ids, prompt) in Self.cases {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
-            // Packed sweeps (default), then with checkpointing and small blocks (layers recomputed
-            // from each pass), then unpacked (unblocked attention: one sweep per target on its pass).
-            let variants: [(RelevanceMethod, AttentionPath, Checkpointing)] =
-                RelevanceMethod.allCases.map { ($0, .automatic, .automatic) }
-                + [(.gradientTimesInput, .blocked(blockSize: 3), .on), (.attnLRP, .unblocked, .automatic)]
-            for (method, attention, checkpointing) in variants {
-                var options = SequenceOptions(method: .relevance(method))
-                (options.relevance.method, options.relevance.attention, options.relevance.checkpointing) = (method, attention, checkpointing)
-                let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: options)
-                XCTAssertEqual(s.steps.map(\.id), Array(ids[prompt...]))
-                var worst: Float = 0
-                for (i, step) in s.steps.enumerated() {
-                    let single = try Relevance.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
-                                                       target: .token(step.id, position: step.position - 1), options: options.relevance)
-                    worst = max(worst, relativeError(s.matrix[i], single.tokens))
-                    assertRow(s.matrix[i], equals: single.tokens, position: step.position,
-                              "\(name) \(method) \(attention) \(checkpointing) target \(i) (prefix \(step.position))", relative: Self.relative)
-                    try assertStep(model, ids, step, "\(name) \(method) target \(i)")
-                }
-                print("\(name) \(method) \(attention) \(checkpointing): max relative row error \(worst)")
+            let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: options)
+            XCTAssertEqual(s.steps.map(\.id), Array(ids[prompt...]), name)
+            var worst: Float = 0
+            for (i, step) in s.steps.enumerated() {
+                let (scores, floor) = try single(model, Array(ids[0..<step.position]), step)
+                worst = max(worst, relativeError(s.matrix[i], scores))
+                assertRow(s.matrix[i], equals: scores, position: step.position,
+                          "\(name) \(label) target \(i) (prefix \(step.position))", floor: floor, relative: Self.relative)
+                try assertStep(model, ids, step, "\(name) \(label) target \(i)")
+            }
+            print("\(name) \(label): max relative row error \(worst)")
+        }
+    }
+
+    func testRelevanceRowsEqualSingleStepAcrossTheSwitch() throws {
+        // Packed sweeps (default), then with checkpointing and small blocks (layers recomputed from
+        // each pass), then unpacked (unblocked attention: one sweep per target on its pass).
+        let variants: [(RelevanceMethod, AttentionPath, Checkpointing)] =
+            RelevanceMethod.allCases.map { ($0, .automatic, .automatic) }
+            + [(.gradientTimesInput, .blocked(blockSize: 3), .on), (.attnLRP, .unblocked, .automatic)]
+        for (method, attention, checkpointing) in variants {
+            var options = SequenceOptions(method: .relevance(method))
+            (options.relevance.method, options.relevance.attention, options.relevance.checkpointing) = (method, attention, checkpointing)
+            try assertRowsEqualSingleStep(options, "\(method) \(attention) \(checkpointing)") { model, prefix, step in
+                let single = try Relevance.explain(model, .tokens(prefix, types: nil), target: .token(step.id, position: step.position - 1),
+                                                   options: options.relevance)
+                return (single.tokens, 1e-7)
             }
         }
     }
 
     func testRolloutRowsEqualSingleStepAcrossTheSwitch() throws {
-        for (name, ids, prompt) in Self.cases {
-            let model = try TransformerModel.load(directory: Fixtures.model(name))
-            let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: SequenceOptions(method: .rollout))
-            var worst: Float = 0
-            for (i, step) in s.steps.enumerated() {
-                let single = try AttentionRollout.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
-                                                          position: step.position - 1)
-                worst = max(worst, relativeError(s.matrix[i], single.scores))
-                assertRow(s.matrix[i], equals: single.scores, position: step.position,
-                          "\(name) rollout target \(i) (prefix \(step.position))", relative: Self.relative)
-                try assertStep(model, ids, step, "\(name) rollout target \(i)")
-            }
-            print("\(name) rollout: max relative row error \(worst)")
+        try assertRowsEqualSingleStep(SequenceOptions(method: .rollout), "rollout") { model, prefix, step in
+            (try AttentionRollout.explain(model, .tokens(prefix, types: nil), position: step.position - 1).scores, 1e-7)
         }
     }
 
     func testAtManRowsEqualSingleStepAcrossTheSwitch() throws {
-        for (name, ids, prompt) in Self.cases {
-            let model = try TransformerModel.load(directory: Fixtures.model(name))
-            let s = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: SequenceOptions(method: .atman))
-            var worst: Float = 0
-            for (i, step) in s.steps.enumerated() {
-                let single = try AtMan.explain(model, .tokens(Array(ids[0..<step.position]), types: nil),
-                                               target: .token(id: step.id, position: step.position - 1),
-                                               options: SequenceOptions.atmanDefaults)
-                worst = max(worst, relativeError(s.matrix[i], single.scores.scores))
-                // A score is CE_perturbed − CE_base: the floor is the rounding of the two float32 cross-entropies.
-                assertRow(s.matrix[i], equals: single.scores.scores, position: step.position,
-                          "\(name) atman target \(i) (prefix \(step.position))", floor: 2e-6 * single.baseline[0],
-                          relative: Self.relative)
-                try assertStep(model, ids, step, "\(name) atman target \(i)")
-            }
-            print("\(name) atman: max relative row error \(worst)")
+        try assertRowsEqualSingleStep(SequenceOptions(method: .atman), "atman") { model, prefix, step in
+            let single = try AtMan.explain(model, .tokens(prefix, types: nil), target: .token(id: step.id, position: step.position - 1),
+                                           options: SequenceOptions.atmanDefaults)
+            // A score is CE_perturbed − CE_base: the floor is the rounding of the two float32 cross-entropies.
+            return (single.scores.scores, 2e-6 * single.baseline[0])
         }
     }
 
