@@ -38,7 +38,8 @@ public struct SequenceOptions: Sendable {
     /// Rollout's options; `discardRatio` must be 0 (its cut depends on the sequence length, so a
     /// row of the full sequence's rollout would not be the prefix's).
     public var rollout: RolloutOptions
-    /// Called with `(completed, total)` targets (relevance, rollout) or passes (AtMan).
+    /// Called with `(completed, total)` targets (relevance, rollout) or passes (AtMan; where its
+    /// targets need several runs, docs/methods.md §14.1, each run is an equal share of the total).
     public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)?
 
     /// AtMan's defaults with the visible-key shift (see `atman`).

@@ -139,8 +139,14 @@ extension Architecture {
     /// (scalings that depend on the length: longrope, dynamic NTK), so keys cached at length `s`
     /// are not those a pass over `n` positions computes.
     public func rotaryFrequenciesChange(from s: Int, to n: Int) -> Bool {
+        rotaryFrequencies(length: s) != rotaryFrequencies(length: n)
+    }
+
+    /// The inverse frequencies `[dimensions/2]` of each rotary table (the sliding layers' first, if
+    /// any) for a sequence of `n` positions; empty without rotary embeddings.
+    public func rotaryFrequencies(length n: Int) -> [[Float]] {
         var ropes: [RotaryEmbedding] = slidingRotary.map { [$0] } ?? []
         if case .rotary(let rope) = position { ropes.append(rope) }
-        return ropes.contains { $0.inverseFrequencies(length: s) != $0.inverseFrequencies(length: n) }
+        return ropes.map { $0.inverseFrequencies(length: n) }
     }
 }
