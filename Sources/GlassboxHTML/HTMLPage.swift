@@ -39,12 +39,14 @@ public struct HTMLPage: Sendable {
 
     /// A page of `kind` showing `view` (a JSON-serialisable dictionary; the keys each kind reads
     /// are listed in docs/html.md). The colour tables of `Colormap.redBlue`, `.viridis` and
-    /// `.blues` are added under `"colormaps"` so the page colours values exactly as the PNGs do.
+    /// `.blues` are added under `"colormaps"`, and the figures' fixed colours (`PageColors`) under
+    /// `"colours"`, so the page colours values exactly as the PNGs do.
     public init(kind: Kind, title: String, view: [String: Any]) throws {
         var data = view
         data["kind"] = kind.rawValue
         data["title"] = title
         data["colormaps"] = ColorTable.standard
+        data["colours"] = PageColors.standard
         guard JSONSerialization.isValidJSONObject(data) else {
             throw HTMLError.invalidInput("the \(kind.rawValue) page data holds values JSON cannot represent (NaN, ±infinity or a non-JSON type)")
         }

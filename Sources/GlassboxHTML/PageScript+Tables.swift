@@ -25,7 +25,7 @@ function lensView() {
         lines.unshift(row.label + " · position " + D.positions[k] + " " + JSON.stringify(D.tokens[D.positions[k]]));
         if (c.targetRank !== null) lines.push("target rank " + c.targetRank + ", p " + fmt(c.targetProb));
         showTip(lines.join("\n"), e.clientX, e.clientY);
-        TEST.state.hovered = { row: r, column: k, top: c.top };
+        TEST.state.hovered = { row: r, column: k, top: c.top, background: td.style.background, ink: td.style.color };
       });
       td.addEventListener("mouseleave", hideTip);
       tr.append(td);
