@@ -163,22 +163,22 @@ enum ResultPages {
         return try HTMLPage(kind: .patching, title: title, view: ["panels": panels])
     }
 
-    /// The evaluation's mean curves per method and its metrics.
+    /// The evaluation's mean curves per method and its metrics, read as the picture reads them;
+    /// each method that has a panel in the picture carries its colour there (`"colour"`, null for
+    /// the random ranking drawn behind the others, in `"randomColour"`).
     static func evaluation(_ object: [String: Any]) throws -> HTMLPage {
-        func numbers(_ o: [String: Any], _ key: String) throws -> [Any] {
-            try JSONField.value(o, key, [Any].self, "a list").map { ($0 as? NSNumber).map { $0.doubleValue as Any } ?? NSNull() }
+        let evaluation = try ResultJSON.evaluation(object)
+        var colours = [Any](repeating: NSNull(), count: evaluation.methods.count)
+        for (index, color) in EvaluationFigure.panels(evaluation) { colours[index] = ColorTable.css(color) }
+        func number(_ value: Double?) -> Any { value.map { $0 as Any } ?? NSNull() }
+        let methods = zip(evaluation.methods, colours).map { m, colour -> [String: Any] in
+            ["method": m.name, "morf": m.morf, "lerf": m.lerf, "abpc": number(m.abpc), "comprehensiveness": number(m.comprehensiveness),
+             "sufficiency": number(m.sufficiency), "colour": colour]
         }
-        let methods = try JSONField.objects(object, "methods").map { m -> [String: Any] in
-            ["method": try JSONField.string(m, "method"), "morf": try numbers(m, "morf"), "lerf": try numbers(m, "lerf"),
-             "abpc": (m["abpc"] as? NSNumber)?.doubleValue as Any? ?? NSNull(),
-             "comprehensiveness": (m["comprehensiveness"] as? NSNumber)?.doubleValue as Any? ?? NSNull(),
-             "sufficiency": (m["sufficiency"] as? NSNumber)?.doubleValue as Any? ?? NSNull()]
-        }
-        guard !methods.isEmpty else { throw JSONField.Problem(detail: "'methods' is empty") }
-        let inputs = (object["inputs"] as? [Any])?.count ?? 0
+        let inputs = evaluation.inputs ?? 0
         return try HTMLPage(kind: .evaluation, title: "Faithfulness · \(ResultJSON.modelLabel(object))", view: [
-            "steps": try numbers(object, "steps"), "methods": methods,
-            "summary": "\(inputs) input\(inputs == 1 ? "" : "s"), baseline \((object["baseline"] as? String) ?? "?"); means over inputs",
+            "steps": evaluation.steps, "methods": methods, "randomColour": ColorTable.css(EvaluationFigure.randomColor),
+            "summary": "\(inputs) input\(inputs == 1 ? "" : "s"), baseline \(evaluation.baseline ?? "?"); means over inputs",
         ])
     }
 }
