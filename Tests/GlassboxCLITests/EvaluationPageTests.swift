@@ -59,4 +59,16 @@ final class EvaluationPageTests: XCTestCase {
         }
         XCTAssertEqual(lines[0], lines[1])
     }
+
+    /// `--color-scale` on a result other than explain: one check refuses it for a picture and a
+    /// page alike (exit 2, the same line).
+    func testColourScaleOptionsAreRefusedAlikeForPictureAndPage() throws {
+        let path = try save(result())
+        let runs = try ["r.png", "r.html"].map { try runGlassbox(["render", path, "--color-scale", "max", "--out", folder.appendingPathComponent($0).path]) }
+        for run in runs {
+            XCTAssertEqual(run.status, 2, run.stderr)
+            XCTAssertTrue(run.stderr.contains("--color-scale applies to explain results (signed scores), not this evaluate result"), run.stderr)
+        }
+        XCTAssertEqual(runs[0].stderr, runs[1].stderr)
+    }
 }
