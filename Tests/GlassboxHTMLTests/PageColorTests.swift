@@ -40,6 +40,20 @@ final class PageColorTests: XCTestCase {
         XCTAssertEqual(Set(expected).count, 20, "head 20 takes head 0's colour, as in the PNG")
     }
 
+    /// With some heads chosen (`--head 3,5`), the PNG's head view colours the chosen heads in
+    /// order (`AttentionLines`: `Palette.color` of the index into the heads drawn); so does the page.
+    func testChosenHeadsTakeColoursInOrderAsInThePNG() throws {
+        let w: [Float] = [1, 0, 0.5, 0.5, 1, 0, 0.5, 0.5]   // [2 heads, 2, 2]
+        let packed = try w.withUnsafeBufferPointer { try PackedValues.attention($0, heads: 2, n: 2, causal: true) }
+        let page = try HTMLPage(kind: .attention, title: "chosen heads", view: [
+            "tokens": ["a", "b"], "layers": [0], "heads": [3, 5], "causal": true, "layerData": [packed]])
+        let (state, dom) = try state(page, "chosen-heads", steps: "select:head:1")
+        XCTAssertEqual((state["head"] as? [String: Any])?["colours"] as? [String], [ColorTable.css(Palette.color(1))], "head 5, the second chosen")
+        let (all, _) = try self.state(page, "chosen-heads-all", steps: "select:head:-1")
+        XCTAssertEqual((all["head"] as? [String: Any])?["colours"] as? [String], [0, 1].map { ColorTable.css(Palette.color($0)) })
+        XCTAssertTrue(dom.contains("class=\"head-key\" style=\"border-color: rgb(255, 127, 14);\">head 5<"), "head 5's key in Palette.color(1)")
+    }
+
     func testMaskedCellsAreThemeMasked() throws {
         let masked = ColorTable.css(Theme.masked)
         XCTAssertEqual(masked, "#f0f0f0")
