@@ -8,13 +8,22 @@ public enum ColorTable {
     public static func hex(_ colormap: Colormap) -> String {
         var out = ""
         out.reserveCapacity(256 * 6)
-        let digits = Array("0123456789abcdef")
-        for i in 0..<256 {
-            let b = colormap.color(at: Double(i) / 255).bytes
-            for byte in [b.r, b.g, b.b] { out.append(digits[Int(byte >> 4)]); out.append(digits[Int(byte & 15)]) }
-        }
+        for i in 0..<256 { out += digits(colormap.color(at: Double(i) / 255)) }
         return out
     }
+
+    /// `color` as six lowercase hex digits `rrggbb` (its rounded bytes; alpha dropped).
+    public static func digits(_ color: RGBA) -> String {
+        let b = color.bytes
+        var out = ""
+        for byte in [b.r, b.g, b.b] { out.append(hexDigits[Int(byte >> 4)]); out.append(hexDigits[Int(byte & 15)]) }
+        return out
+    }
+
+    /// `color` as a CSS colour `#rrggbb`.
+    public static func css(_ color: RGBA) -> String { "#" + digits(color) }
+
+    private static let hexDigits = Array("0123456789abcdef")
 
     /// The tables every page carries, by the colour map's name: `RdBu` (signed scores),
     /// `viridis` (attention weights, 0…1) and `Blues` (lens probabilities, 0…1).

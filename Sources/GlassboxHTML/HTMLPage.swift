@@ -39,12 +39,14 @@ public struct HTMLPage: Sendable {
 
     /// A page of `kind` showing `view` (a JSON-serialisable dictionary; the keys each kind reads
     /// are listed in docs/html.md). The colour tables of `Colormap.redBlue`, `.viridis` and
-    /// `.blues` are added under `"colormaps"` so the page colours values exactly as the PNGs do.
+    /// `.blues` are added under `"colormaps"`, and the figures' fixed colours (`PageColors`) under
+    /// `"colours"`, so the page colours values exactly as the PNGs do.
     public init(kind: Kind, title: String, view: [String: Any]) throws {
         var data = view
         data["kind"] = kind.rawValue
         data["title"] = title
         data["colormaps"] = ColorTable.standard
+        data["colours"] = PageColors.standard
         guard JSONSerialization.isValidJSONObject(data) else {
             throw HTMLError.invalidInput("the \(kind.rawValue) page data holds values JSON cannot represent (NaN, ±infinity or a non-JSON type)")
         }
@@ -52,40 +54,57 @@ public struct HTMLPage: Sendable {
         guard bytes.count <= Self.maximumBytes else { throw HTMLError.tooLarge(bytes: bytes.count, limit: Self.maximumBytes) }
         self.kind = kind
         self.title = title
-        self.json = Self.scriptSafe(String(decoding: bytes, as: UTF8.self))
+        self.json = Self.scriptSafe(bytes)
     }
 
-    /// The whole page.
+    /// The whole page, built once into a buffer reserved for it (the data can be hundreds of MB).
     public func html() -> String {
-        """
-        <!DOCTYPE html>
-        <html lang="en">
-        <head>
-        <meta charset="utf-8">
-        <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)">
-        <meta name="viewport" content="width=device-width, initial-scale=1">
-        <meta name="generator" content="glassbox">
-        <title>\(Self.escaped(title))</title>
-        <style>\(PageStyle.css)</style>
-        </head>
-        <body>
-        <header><h1>\(Self.escaped(title))</h1></header>
-        <main id="glassbox-view" data-kind="\(kind.rawValue)"></main>
-        <div id="glassbox-tooltip" hidden></div>
-        <pre id="glassbox-test-state" hidden></pre>
-        <script type="application/json" id="glassbox-data">\(json)</script>
-        <script>\(PageScript.source)</script>
-        </body>
-        </html>
-
-        """
+        let (head, tail) = frame()
+        var out = ""
+        out.reserveCapacity(head.utf8.count + json.utf8.count + tail.utf8.count)
+        out += head
+        out += json
+        out += tail
+        return out
     }
 
-    /// Writes the page to `url` (replacing it).
+    /// Writes the page to `url` (replacing it), its bytes assembled once.
     public func write(to url: URL) throws {
-        do { try Data(html().utf8).write(to: url) } catch {
+        let (head, tail) = frame()
+        var bytes = Data()
+        bytes.reserveCapacity(head.utf8.count + json.utf8.count + tail.utf8.count)
+        for part in [head, json, tail] {
+            var part = part
+            part.withUTF8 { bytes.append($0) }
+        }
+        do { try bytes.write(to: url) } catch {
             throw HTMLError.unwritable(path: url.path, reason: (error as NSError).localizedDescription)
         }
+    }
+
+    /// The page around the data: everything before it (up to the data element's opening tag) and
+    /// after it (from its closing tag: the script, the end of the document).
+    private func frame() -> (head: String, tail: String) {
+        let title = Self.escaped(title)
+        let head = """
+            <!DOCTYPE html>
+            <html lang="en">
+            <head>
+            <meta charset="utf-8">
+            <meta http-equiv="Content-Security-Policy" content="\(Self.contentSecurityPolicy)">
+            <meta name="viewport" content="width=device-width, initial-scale=1">
+            <meta name="generator" content="glassbox">
+            <title>\(title)</title>
+            <style>\(PageStyle.css)</style>
+            </head>
+            <body>
+            <header><h1>\(title)</h1></header>
+            <main id="glassbox-view" data-kind="\(kind.rawValue)"></main>
+            <div id="glassbox-tooltip" hidden></div>
+            <pre id="glassbox-test-state" hidden></pre>
+            <script type="application/json" id="glassbox-data">
+            """
+        return (head, "</script>\n<script>" + PageScript.source + "</script>\n</body>\n</html>\n")
     }
 
     /// `text` with the HTML specials escaped, for element text and attribute values.
@@ -105,11 +124,43 @@ public struct HTMLPage: Sendable {
         return out
     }
 
-    /// JSON that cannot end its `<script>` element or open a comment: `<`, `>` and `&` as `\u` escapes
-    /// (valid inside JSON strings, the only place they can appear).
-    static func scriptSafe(_ json: String) -> String {
-        json.replacingOccurrences(of: "<", with: "\\u003c").replacingOccurrences(of: ">", with: "\\u003e")
-            .replacingOccurrences(of: "&", with: "\\u0026")
+    /// UTF-8 JSON that cannot end its `<script>` element or open a comment: `<`, `>` and `&` as `\u`
+    /// escapes (valid inside JSON strings, the only place they can appear). The specials are found
+    /// with `memchr` (all three are ASCII, never part of a multi-byte character) and the runs between
+    /// them copied whole into one buffer of the final size.
+    static func scriptSafe(_ json: Data) -> String {
+        json.withUnsafeBytes { (source: UnsafeRawBufferPointer) -> String in
+            guard let base = source.baseAddress else { return "" }
+            var positions: [Int] = []
+            for special in [UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&")] {
+                var offset = 0
+                while offset < source.count, let hit = memchr(base + offset, Int32(special), source.count - offset) {
+                    offset = base.distance(to: UnsafeRawPointer(hit)) + 1
+                    positions.append(offset - 1)
+                }
+            }
+            guard !positions.isEmpty else { return String(decoding: source, as: UTF8.self) }
+            positions.sort()
+            let hex = Array("0123456789abcdef".utf8)
+            return String(unsafeUninitializedCapacity: source.count + 5 * positions.count) { out in
+                var from = 0, i = 0
+                func copy(upTo end: Int) {
+                    UnsafeMutableRawPointer(out.baseAddress! + i).copyMemory(from: base + from, byteCount: end - from)
+                    i += end - from
+                }
+                for at in positions {
+                    copy(upTo: at)
+                    let byte = source[at]
+                    // `\u00XX`: six bytes for one.
+                    out[i] = UInt8(ascii: "\\"); out[i + 1] = UInt8(ascii: "u"); out[i + 2] = UInt8(ascii: "0"); out[i + 3] = UInt8(ascii: "0")
+                    out[i + 4] = hex[Int(byte >> 4)]; out[i + 5] = hex[Int(byte & 15)]
+                    i += 6
+                    from = at + 1
+                }
+                copy(upTo: source.count)
+                return i
+            }
+        }
     }
 }
 

@@ -4,8 +4,6 @@ extension PageScript {
     static let attention = #"""
 // Attention: head view (lines between tokens, layer and head selectors), model view (layers ×
 // heads thumbnails, click to enlarge) and neuron view (q, k and q⊙k for a chosen pair).
-const HEAD_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f",
-  "#bcbd22", "#17becf", "#393b79", "#ad494a", "#637939", "#8c6d31", "#843c39", "#7b4173"];
 function attentionView() {
   const n = D.tokens.length, causal = D.causal, H = D.heads.length;
   const perHead = causal ? n * (n + 1) / 2 : n * n;
@@ -59,7 +57,7 @@ function attentionView() {
       let lines = 0;
       const all = hover === null && n * (n + 1) / 2 * shownHeads().length <= 30000;   // every line at rest only while that stays quick
       for (const h of shownHeads()) {
-        octx.strokeStyle = HEAD_COLOURS[D.heads[h] % HEAD_COLOURS.length];
+        octx.strokeStyle = categorical(h);   // the h-th head shown, as the PNG's head view (AttentionLines) colours it
         const queries = hover && hover.side === "query" ? [hover.index] : (all ? [...Array(n).keys()] : []);
         for (const i of queries) {
           for (let j = 0; j <= (causal ? i : n - 1); j++) {
@@ -92,7 +90,7 @@ function attentionView() {
         probe.getImageData(0, 0, 1, 1);
       }
       TEST.state.head = { layer: D.layers[li], head: head < 0 ? "all" : D.heads[head], lines: lines,
-        hover: hover, drawMs: performance.now() - started };
+        hover: hover, drawMs: performance.now() - started, colours: shownHeads().map(categorical) };
     }
     over.addEventListener("mousemove", function (e) {
       const b = over.getBoundingClientRect(), x = e.clientX - b.left, i = Math.floor((e.clientY - b.top - top) / rowH);
@@ -117,9 +115,9 @@ function attentionView() {
       select("head", "Head", [[-1, "all"]].concat(D.heads.map(function (h, s) { return [s, String(h)]; })), function (v) { head = Number(v); draw(); }),
       el("span", { class: "hint", text: "hover a token on the left (its query) or right (its key)" })]), el("div", { class: "scroll" }, [stack]));
     const keys = el("div", { class: "head-keys" });
-    D.heads.forEach(function (h) {
+    D.heads.forEach(function (h, s) {
       const k = el("span", { class: "head-key", text: "head " + h });
-      k.style.borderColor = HEAD_COLOURS[h % HEAD_COLOURS.length];
+      k.style.borderColor = categorical(s);
       keys.append(k);
     });
     box.append(keys);

@@ -22,7 +22,7 @@ function explanationView() {
       if (s !== null && Math.abs(s) > x.limit) span.append(el("sup", { text: "▲" }));
       span.addEventListener("mousemove", function (e) {
         showTip("position " + t + " · " + JSON.stringify(x.rawTokens ? x.rawTokens[t] : text) + " · score " + fmt(s), e.clientX, e.clientY);
-        TEST.state.hovered = { position: t, score: s };
+        TEST.state.hovered = { position: t, score: s, background: span.style.background, ink: span.style.color };
       });
       span.addEventListener("mouseleave", hideTip);
       strip.append(span);

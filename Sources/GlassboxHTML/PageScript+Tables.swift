@@ -25,7 +25,7 @@ function lensView() {
         lines.unshift(row.label + " · position " + D.positions[k] + " " + JSON.stringify(D.tokens[D.positions[k]]));
         if (c.targetRank !== null) lines.push("target rank " + c.targetRank + ", p " + fmt(c.targetProb));
         showTip(lines.join("\n"), e.clientX, e.clientY);
-        TEST.state.hovered = { row: r, column: k, top: c.top };
+        TEST.state.hovered = { row: r, column: k, top: c.top, background: td.style.background, ink: td.style.color };
       });
       td.addEventListener("mouseleave", hideTip);
       tr.append(td);
@@ -57,8 +57,9 @@ function patchingView() {
   return root;
 }
 
-// Evaluation: each method's mean MoRF (solid) and LeRF (dashed) curves over the random ranking's
-// (grey), on one y range; the metrics table below. Hover a curve panel for the values at a step.
+// Evaluation: a panel per method that has a colour (EvaluationFigure.panels: the PNG's panels and
+// colours), its mean MoRF (solid) and LeRF (dashed) curves over the random ranking's (grey), on one
+// y range; the metrics table of every method below. Hover a panel for the values at a step.
 function evaluationView() {
   const root = el("section", {}, [el("p", { class: "summary", text: D.summary || "" })]);
   const grid = el("div", { class: "curves" }), W = 260, Hh = 180, pad = 30;
@@ -70,7 +71,8 @@ function evaluationView() {
   const panels = [];
   function px(s) { return pad + (W - pad - 8) * xs[s] / Math.max(xs[xs.length - 1], 1e-9); }
   function py(v) { return 8 + (Hh - pad - 8) * (1 - (v - low) / (high - low)); }
-  D.methods.forEach(function (m) {
+  const shown = D.methods.filter(function (m) { return m.colour; });
+  shown.forEach(function (m) {
     const c = el("canvas", { width: W, height: Hh }), ctx = c.getContext("2d");
     ctx.fillStyle = "#fff"; ctx.fillRect(0, 0, W, Hh);
     ctx.strokeStyle = "#999"; ctx.strokeRect(pad, 8, W - pad - 8, Hh - pad - 8);
@@ -79,8 +81,8 @@ function evaluationView() {
       values.forEach(function (v, s) { if (v === null) return; if (s === 0) ctx.moveTo(px(s), py(v)); else ctx.lineTo(px(s), py(v)); });
       ctx.stroke(); ctx.setLineDash([]);
     }
-    if (random && m !== random) { curve(random.morf, "#bbbbbb", []); curve(random.lerf, "#bbbbbb", [5, 4]); }
-    curve(m.morf, "#b2182b", []); curve(m.lerf, "#2166ac", [5, 4]);
+    if (random && m !== random) { curve(random.morf, D.randomColour, []); curve(random.lerf, D.randomColour, [5, 4]); }
+    curve(m.morf, m.colour, []); curve(m.lerf, m.colour, [5, 4]);
     ctx.fillStyle = "#222"; ctx.font = "11px sans-serif";
     ctx.fillText(fmt(high), 0, 14); ctx.fillText(fmt(low), 0, Hh - pad);
     ctx.fillText("fraction removed →", pad, Hh - 8);
@@ -101,6 +103,7 @@ function evaluationView() {
   });
   TEST.hooks.curve = function (a) { return [panels[a[0]], px(a[1]), Hh / 2]; };
   TEST.state.curves = D.methods.length;
+  TEST.state.panels = shown.map(function (m) { return { method: m.method, colour: m.colour }; });
   root.append(grid, el("p", { class: "hint", text: "solid: MoRF (most relevant first), dashed: LeRF; grey: random ranking" }), t);
   return root;
 }

@@ -6,7 +6,9 @@
 /// view and writes the resulting state as JSON into `#glassbox-test-state` (read with
 /// `chromium --headless --dump-dom`). A step is `hover:TARGET:ARGS`, `click:TARGET:ARGS` or
 /// `leave:TARGET:ARGS` (real `MouseEvent`s dispatched at the target's coordinates, so the view's own
-/// handlers run), `select:ID:VALUE` (sets a `<select>` and fires `change`) or `tab:NAME`. Targets:
+/// handlers run), `select:ID:VALUE` (sets a `<select>` and fires `change`), `tab:NAME` or
+/// `probe:colours` (the ink `inkOn` picks for every colour-table entry, palette colour and the
+/// masked colour, under `"probe"`). Targets:
 /// `token:I`, `key:I`, `thumb:L:H`, `cell:R:C` (or `cell:P:R:C` for patching panels), `nkey:J`,
 /// `curve:M:S`.
 public enum PageScript {
@@ -48,7 +50,12 @@ function table(name) {
   }
   return TABLES[name];
 }
-const MASKED = "#d9d9d9";
+// The figures' fixed colours (PageColors): cells with no value, the categorical palette, the inks.
+const COLOURS = D.colours;
+const MASKED = COLOURS.masked, MASKED_RGB = rgbOfHex(MASKED);
+function rgbOfHex(css) { const v = parseInt(css.slice(1), 16); return [(v >> 16) & 255, (v >> 8) & 255, v & 255]; }
+// Palette.color(i): the categorical colours, cycling.
+function categorical(i) { const p = COLOURS.categorical; return p[((i % p.length) + p.length) % p.length]; }
 function index(t) { return Math.round(Math.min(Math.max(t, 0), 1) * 255); }
 function position(scale, v) { return (v - scale.lower) / (scale.upper - scale.lower); }
 function colour(scale, v) {
@@ -56,10 +63,16 @@ function colour(scale, v) {
   return table(scale.map).css[index(position(scale, v))];
 }
 function rgbOf(scale, v) {
-  if (v === null || v === undefined || Number.isNaN(v)) return [217, 217, 217];
+  if (v === null || v === undefined || Number.isNaN(v)) return MASKED_RGB;
   return table(scale.map).rgb[index(position(scale, v))];
 }
-function inkOn(rgb) { return (0.2126 * rgb[0] + 0.7152 * rgb[1] + 0.0722 * rgb[2]) / 255 < 0.5 ? "#ffffff" : "#111111"; }
+// RGBA.contrastingText on 8-bit rgb: the WCAG luminance, then the dark ink when its contrast ratio
+// is at least white's (luminance 1).
+function linear(byte) { const c = byte / 255; return c <= 0.04045 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4); }
+function inkOn(rgb) {
+  const l = 0.2126 * linear(rgb[0]) + 0.7152 * linear(rgb[1]) + 0.0722 * linear(rgb[2]);
+  return (l + 0.05) / (COLOURS.ink.darkLuminance + 0.05) >= (1 + 0.05) / (l + 0.05) ? COLOURS.ink.dark : COLOURS.ink.light;
+}
 function diverging(limit) { return { map: "RdBu", lower: -limit, upper: limit }; }
 function fmt(v) {
   if (v === null || v === undefined || Number.isNaN(v)) return "—";
@@ -147,7 +160,7 @@ function heatmap(p) {
     const text = (p.rowLabels ? p.rowLabels[rk[0]] : "row " + rk[0]) + " × " + (p.columnLabels ? p.columnLabels[rk[1]] : "column " + rk[1])
       + ": " + (p.valueLabel ? p.valueLabel + " " : "") + fmt(v);
     showTip(text, e.clientX, e.clientY);
-    TEST.state.hovered = { row: rk[0], column: rk[1], value: v };
+    TEST.state.hovered = { row: rk[0], column: rk[1], value: v, colour: colour(p.scale, v) };
     if (p.onHover) p.onHover(rk[0], rk[1]);
   });
   c.addEventListener("mouseleave", hideTip);
@@ -166,6 +179,15 @@ function mouse(type, node, x, y) {
   const init = { bubbles: true, cancelable: true, view: window, clientX: b.left + x, clientY: b.top + y };
   node.dispatchEvent(new MouseEvent(type, init));
 }
+// What the page's colour rules give for every colour it can paint, for tests to compare with Swift.
+const PROBES = {
+  colours: function () {
+    const ink = {};
+    for (const name of Object.keys(D.colormaps)) ink[name] = table(name).rgb.map(inkOn);
+    return { ink: ink, categorical: COLOURS.categorical.map(function (c) { return inkOn(rgbOfHex(c)); }),
+      masked: inkOn(MASKED_RGB), heads: [...Array(24).keys()].map(categorical) };
+  },
+};
 function runTest() {
   const m = /glassbox-test=([^&]*)/.exec(decodeURIComponent(location.hash));
   if (!m) return;
@@ -181,6 +203,9 @@ function runTest() {
         s.value = args[0]; s.dispatchEvent(new Event("change"));
       } else if (action === "tab") {
         document.getElementById("tab-" + target).click();
+      } else if (action === "probe") {
+        if (!PROBES[target]) throw new Error("no probe " + target);
+        TEST.state.probe = PROBES[target]();
       } else {
         const [node, x, y] = point(target, args);
         if (action === "hover") { mouse("mouseover", node, x, y); mouse("mousemove", node, x, y); }

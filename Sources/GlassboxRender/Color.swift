@@ -37,11 +37,12 @@ public struct RGBA: Sendable, Equatable, Hashable {
         return 0.2126 * linear(red) + 0.7152 * linear(green) + 0.0722 * linear(blue)
     }
 
-    /// Dark or light text, whichever contrasts more with this background.
+    /// Dark or light text, whichever contrasts more with this background: `Theme.text` when the
+    /// WCAG contrast ratio against it (luminance `Theme.textLuminance`) is at least the one against
+    /// white (luminance 1), else white. The interactive pages apply the same rule (`inkOn`).
     public var contrastingText: RGBA {
-        // Contrast ratios against near-black (#1a1a1a, L≈0.010) and white (L=1).
         let l = luminance
-        return (l + 0.05) / (0.010 + 0.05) >= (1.05) / (l + 0.05) ? Theme.text : .white
+        return (l + 0.05) / (Theme.textLuminance + 0.05) >= (1 + 0.05) / (l + 0.05) ? Theme.text : .white
     }
 
     /// 8-bit components, rounded.

@@ -60,7 +60,7 @@ struct AttentionCommand: ParsableCommand {
         let neuronLayer = layer ?? arch.layers - 1
         let (maps, cache) = try AttentionMaps.collect(loaded.model, prepared.modelInput, layers: layers, heads: heads,
                                                       maxSize: json || page || view != .grid ? nil : tile ?? 64,
-                                                      capturing: page ? AttentionPage.neuronPoints(layer: neuronLayer) : [])
+                                                      capturing: page ? AttentionPage.neuronPoints(layer: neuronLayer, architecture: arch) : [])
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "attention-\(view.rawValue)-\(name)")
         if view == .lines, let query, query < 0 || query >= prepared.count {
@@ -70,7 +70,7 @@ struct AttentionCommand: ParsableCommand {
         let output = OutputTransaction()
         let report = try output.write(
             figure: { try ResultFigures.attention(view: view.rawValue, panels: panels, labels: labels, name: name, causal: causal, query: query) },
-            page: { try AttentionPage.page(panels: panels, labels: labels, causal: causal, neuronLayer: neuronLayer, cache: cache, model: name) },
+            page: { try AttentionPage.page(panels: panels, labels: labels, causal: causal, neuronLayer: neuronLayer, architecture: arch, cache: cache, model: name) },
             to: url)
         for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         if json {

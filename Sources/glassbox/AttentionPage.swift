@@ -5,24 +5,25 @@ import Glassbox
 /// asked for (all by default), from the attention maps, plus q and k of one layer for the neuron
 /// view, captured in the forward pass that produced the maps.
 enum AttentionPage {
-    /// What the neuron view of `layer` reads, to capture in the maps' forward pass:
-    /// `attn.hook_rot_q`/`hook_rot_k` where the model applies rotary embeddings (the vectors whose
-    /// product gives the scores), else `attn.hook_q`/`hook_k`.
-    static func neuronPoints(layer: Int) -> [HookPoint] {
-        [.q, .k, .rotQ, .rotK].map { .block(layer, $0) }
+    /// What the neuron view of `layer` reads, the only points to capture in the maps' forward pass:
+    /// the vectors whose product gives the scores (`Architecture.scoredQuery`/`scoredKey`:
+    /// `attn.hook_rot_q`/`hook_rot_k` where the model applies rotary embeddings, else
+    /// `attn.hook_q`/`hook_k`), as `[q, k]`.
+    static func neuronPoints(layer: Int, architecture: Architecture) -> [HookPoint] {
+        [.block(layer, architecture.scoredQuery), .block(layer, architecture.scoredKey)]
     }
 
     /// The page for `panels` (full, unpooled `[heads, n, n]` patterns); the neuron view shows
     /// `neuronLayer`, its q `[n, heads, dh]` and k `[n, kvHeads, dh]` read from `cache` (captured
-    /// at `neuronPoints(layer: neuronLayer)`), as float32.
+    /// at `neuronPoints(layer: neuronLayer, architecture: architecture)`), as float32.
     static func page(panels: [ResultFigures.AttentionPanel], labels: [String], causal: Bool, neuronLayer: Int,
-                     cache: ActivationCache, model: String) throws -> HTMLPage {
+                     architecture: Architecture, cache: ActivationCache, model: String) throws -> HTMLPage {
         let n = labels.count
         for panel in panels where panel.patterns.shape != [panel.heads.count, n, n] {
             throw HTMLError.invalidInput("the attention of layer \(panel.layer) is pooled (\(panel.patterns.shape)); pages need the full maps")
         }
-        let points = neuronPoints(layer: neuronLayer)
-        let q = cache[points[2]] ?? cache[points[0]], k = cache[points[3]] ?? cache[points[1]]
+        let points = neuronPoints(layer: neuronLayer, architecture: architecture)
+        let q = cache[points[0]], k = cache[points[1]]
         var neuron: ResultPages.NeuronData?
         if let q, let k, q.shape.count == 3, k.shape.count == 3 {
             neuron = ResultPages.NeuronData(layer: neuronLayer, heads: q.shape[1], kvHeads: k.shape[1], dHead: q.shape[2],

@@ -101,61 +101,55 @@ struct EvaluationReport {
 }
 
 /// The picture of an `evaluate` result: mean MoRF (solid) and LeRF (dashed) probability curves
-/// per method, one colour per method, the random ranking in black. Drawn from the JSON object, so
-/// `glassbox render` redraws it without the model.
+/// per method, one colour per method, the random ranking in grey behind them. Drawn from the JSON
+/// object (read by `ResultJSON.evaluation`, as the page is), so `glassbox render` redraws it
+/// without the model.
 enum EvaluationFigure {
+    /// The random ranking's curves behind each method's.
+    static let randomColor = RGBA(0.62, 0.62, 0.62)
+
+    /// The methods that get a panel, as indices into `evaluation.methods`, each with its colour:
+    /// every method but the random ranking (unless it is the only one, then in near-black), in
+    /// order, taking category10's colours (`Palette.color`) in turn and skipping its grey (index 7),
+    /// kept for the random ranking. The page colours its panels with these too.
+    static func panels(_ evaluation: ResultJSON.Evaluation) -> [(method: Int, color: RGBA)] {
+        var colorIndex = 0
+        var panels: [(method: Int, color: RGBA)] = []
+        for (i, method) in evaluation.methods.enumerated() where method.name != "random" || evaluation.methods.count == 1 {
+            if colorIndex == 7 { colorIndex += 1 }
+            panels.append((i, method.name == "random" ? RGBA(0.1, 0.1, 0.1) : Palette.color(colorIndex)))
+            colorIndex += 1
+        }
+        return panels
+    }
+
     /// Small multiples: one panel per method with its mean MoRF (solid) and LeRF (dashed) curves,
     /// the random ranking's two curves in grey behind them, and the method's ABPC in the panel's
     /// title; every panel on the same y range.
     static func figure(_ object: [String: Any]) throws -> LineChartGrid {
-        let fractions = try JSONField.value(object, "steps", [Any].self, "a list").map { value -> Double in
-            guard let number = value as? NSNumber else { throw JSONField.Problem(detail: "'steps' holds a non-number") }
-            return number.doubleValue
-        }
-        let methods = try JSONField.objects(object, "methods")
-        guard !methods.isEmpty else { throw JSONField.Problem(detail: "'methods' is empty") }
-        var curves: [(name: String, abpc: Double?, morf: [Double], lerf: [Double])] = []
-        for method in methods {
-            let name = try JSONField.string(method, "method")
-            func values(_ key: String) throws -> [Double] {
-                let values = try JSONField.value(method, key, [Any].self, "a list").map { value -> Double in
-                    guard let number = value as? NSNumber else { throw JSONField.Problem(detail: "'\(key)' of \(name) holds a non-number") }
-                    return number.doubleValue
-                }
-                guard values.count == fractions.count else {
-                    throw JSONField.Problem(detail: "'\(key)' of \(name) has \(values.count) values for \(fractions.count) steps")
-                }
-                return values
-            }
-            curves.append((name, (method["abpc"] as? NSNumber)?.doubleValue, try values("morf"), try values("lerf")))
-        }
-        let all = curves.flatMap { $0.morf + $0.lerf }.filter(\.isFinite)
+        let evaluation = try ResultJSON.evaluation(object)
+        let fractions = evaluation.steps
+        let all = evaluation.methods.flatMap { $0.morf + $0.lerf }.filter(\.isFinite)
         let low = min(0, all.min() ?? 0), high = max(all.max() ?? 1, low + 1e-6)
-        let random = curves.first { $0.name == "random" }
-        let grey = RGBA(0.62, 0.62, 0.62)
-        let similarity = (object["quantity"] as? String) == "similarity"
+        let random = evaluation.random
         var panels: [LineChart] = []
-        // Methods take category10's colours in order, skipping its grey (index 7), kept for the random ranking.
-        var colorIndex = 0
-        for curve in curves where curve.name != "random" || curves.count == 1 {
-            if colorIndex == 7 { colorIndex += 1 }
-            let color = curve.name == "random" ? RGBA(0.1, 0.1, 0.1) : Palette.color(colorIndex)
-            colorIndex += 1
+        for (index, color) in Self.panels(evaluation) {
+            let curve = evaluation.methods[index]
             var series: [LineChart.Series] = []
             if let random, curve.name != "random" {
-                series.append(LineChart.Series(name: "random MoRF", values: random.morf, x: fractions, color: grey))
-                series.append(LineChart.Series(name: "random LeRF", values: random.lerf, x: fractions, color: grey, dashed: true))
+                series.append(LineChart.Series(name: "random MoRF", values: random.morf, x: fractions, color: randomColor))
+                series.append(LineChart.Series(name: "random LeRF", values: random.lerf, x: fractions, color: randomColor, dashed: true))
             }
             series.append(LineChart.Series(name: "MoRF", values: curve.morf, x: fractions, color: color))
             series.append(LineChart.Series(name: "LeRF", values: curve.lerf, x: fractions, color: color, dashed: true))
             let abpc = curve.abpc.map { String(format: " · ABPC %+.3f", $0) } ?? ""
             panels.append(LineChart(series: series, title: curve.name + abpc, xLabel: "fraction removed",
-                                    yLabel: similarity ? "similarity" : "target probability",
+                                    yLabel: evaluation.similarity ? "similarity" : "target probability",
                                     yRange: low...high, plotWidth: 240, plotHeight: 150))
         }
         let model = ResultJSON.modelLabel(object)
-        let count = (object["inputs"] as? [Any])?.count
-        let title = "Perturbation curves (means) · \(model)\(count.map { " · \($0) input\($0 == 1 ? "" : "s")" } ?? "") · baseline \((object["baseline"] as? String) ?? "?")"
+        let count = evaluation.inputs
+        let title = "Perturbation curves (means) · \(model)\(count.map { " · \($0) input\($0 == 1 ? "" : "s")" } ?? "") · baseline \(evaluation.baseline ?? "?")"
         return LineChartGrid(panels: panels, columns: 3, title: title)
     }
 }

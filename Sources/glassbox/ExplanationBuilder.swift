@@ -76,11 +76,10 @@ enum ExplanationOutput {
                      top: Int? = nil, latents: LatentPictures = LatentPictures()) throws {
         let url = try PictureOutput.url(out, defaultName: "explain-\(record.method)-\(PictureOutput.slug(record.model.name))")
         let output = OutputTransaction()
-        // Encoded once: printed with --json, read back for a page.
+        // Encoded once: printed with --json; a page is refused like the JSON when a value is not finite.
         let data = json || OutputTransaction.isPage(url) ? try JSONOutput.data(record) : Data()
         let report = try output.write(figure: { try record.figure(scoreLimit: scoreLimit, top: top) },
-                                      page: { try ResultPages.explanation([try ExplanationRecord.jsonObject(data)], scoreLimit: scoreLimit,
-                                                                          summary: summaryLine(record)) }, to: url)
+                                      page: { try ResultPages.explanation(record, scoreLimit: scoreLimit) }, to: url)
         for warning in report?.warnings ?? [] { Console.note("warning: \(warning)") }
         // Beside a page, the head and neuron pictures are PNGs.
         let extras = try latents.write(record, beside: OutputTransaction.pictureBase(beside: url),

@@ -28,6 +28,9 @@ struct RenderCommand: ParsableCommand {
             let article = command.first.map { "aeiou".contains($0) } == true ? "an" : "a"
             throw FileProblem(path: result, reason: "\(article) \(command) result has no picture; \(reads)")
         }
+        if command != "explain", let option = colorScale.given {
+            throw UsageMistake("\(option) applies to explain results (signed scores), not this \(command) result; leave it out")
+        }
         if let out, OutputTransaction.isPage(URL(fileURLWithPath: out)) {
             return try RenderPage.write(object, from: result, with: with, colorScale: colorScale, to: try PictureOutput.url(out, defaultName: ""))
         }
@@ -43,9 +46,6 @@ struct RenderCommand: ParsableCommand {
             }
             figure = try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top)
         } else {
-            if let option = colorScale.given {
-                throw UsageMistake("\(option) applies to explain results (signed scores), not this \(command) result; leave it out")
-            }
             do {
                 guard let drawn = try ResultFigures.figure(object) else {
                     throw FileProblem(path: result, reason: "this \(command) result has no picture (trigger examples only)")

@@ -4,14 +4,12 @@ import Glassbox
 /// `glassbox render RESULT.json --out FILE.html [--with MORE.json …]`: the interactive page of a
 /// saved result; `--with` adds further explain results of the same input behind a method switch.
 enum RenderPage {
-    /// Writes the page of `object` (read from `path`) to `out`, all or nothing.
+    /// Writes the page of `object` (read from `path`) to `out`, all or nothing. `RenderCommand` has
+    /// already refused colour-scale options on results other than explain.
     static func write(_ object: [String: Any], from path: String, with more: [String], colorScale: ColorScaleOptions, to out: URL) throws {
         let command = try JSONField.string(object, "command")
         if colorScale.top != nil {
             throw UsageMistake("--top applies to pictures; a page shows every token (leave --top out)")
-        }
-        if command != "explain", let option = colorScale.given {
-            throw UsageMistake("\(option) applies to explain results (signed scores), not this \(command) result; leave it out")
         }
         if command != "explain" && !more.isEmpty {
             throw UsageMistake("--with adds explain results to an explain page; this is a \(command) result")

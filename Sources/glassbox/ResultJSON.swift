@@ -3,7 +3,7 @@ import Glassbox
 
 /// What the pictures (`ResultFigures`, `PatchFigures`, the evaluation figure) and the pages
 /// (`ResultPages`) both read from a saved `--json` result: the model's name, the token labels,
-/// and the `attention` and `lens` results.
+/// and the `attention`, `lens` and `evaluate` (`ResultJSON+Evaluation.swift`) results.
 /// One reader for both, so `render` draws and pages a result from the same values.
 enum ResultJSON {
     /// `"model"."name"` as file names spell it (`PictureOutput.slug`).

@@ -24,44 +24,56 @@ enum ResultPages {
 
     // MARK: explain
 
-    /// Token heatmaps of one or more explanations of the same input (a method switch), and the
-    /// generated-tokens × sources matrix of the first sequence explanation (an object with
-    /// `"generated"` and `"matrix"`, read as a `SequenceExplanationRecord`).
-    /// `summary` is the record's one-line summary when the caller has the record (else it is
-    /// decoded from the object, as `render` must).
-    static func explanation(_ objects: [[String: Any]], scoreLimit: ScoreLimit, summary: String? = nil) throws -> HTMLPage {
-        var explanations: [[String: Any]] = []
+    /// Token heatmaps of one or more saved explanations of the same input (a method switch), and
+    /// the generated-tokens × sources matrix of the first sequence explanation (an object with
+    /// `"generated"` and `"matrix"`). Each object is decoded as the picture decodes it
+    /// (`ExplanationRecord`, `SequenceExplanationRecord`); one that does not decode is a `Problem`.
+    static func explanation(_ objects: [[String: Any]], scoreLimit: ScoreLimit) throws -> HTMLPage {
+        var records: [ExplanationRecord] = []
         var sequence: SequenceExplanationRecord?
-        for (i, object) in objects.enumerated() {
-            if object["image"] != nil || (object["extra"] as? [String: Any])?["patches"] != nil {
-                throw JSONField.Problem(detail: "pages show text explanations; draw an image explanation as .png, .svg or .pdf")
-            }
+        for object in objects {
             if object["generated"] != nil, object["matrix"] != nil {
                 sequence = try sequenceRecord(object)
-                continue
+            } else {
+                records.append(try record(object))
             }
-            let tokens = try JSONField.objects(object, "tokens")
-            let texts = try tokens.map { try JSONField.string($0, "text") }
-            let scores = try tokens.map { try JSONField.double($0, "score") }
-            let limit = scoreLimit.limit(for: scores)
-            var entry: [String: Any] = [
-                "method": try JSONField.string(object, "method"), "tokens": texts.map(TokenText.label), "rawTokens": texts,
-                "scores": scores, "limit": limit,
-                "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(scores, limit: limit)),
-            ]
-            if let index = (object["extra"] as? [String: Any])?["targetIndex"] as? Int { entry["targetIndex"] = index }
-            if i == 0, let summary {
-                entry["summary"] = summary
-            } else if let data = try? JSONSerialization.data(withJSONObject: object),
-                      let record = try? JSONDecoder().decode(ExplanationRecord.self, from: data) {
-                entry["summary"] = ExplanationOutput.summaryLine(record)
-            }
-            explanations.append(entry)
         }
-        guard !explanations.isEmpty || sequence != nil else { throw JSONField.Problem(detail: "no explanation to show") }
+        guard !records.isEmpty || sequence != nil else { throw JSONField.Problem(detail: "no explanation to show") }
         let method = (objects.first?["method"] as? String) ?? "explanation"
-        return try explanationPage(explanations, sequence: sequence, scoreLimit: scoreLimit, method: method,
-                                   model: ResultJSON.modelLabel(objects[0]))
+        return try explanationPage(try records.map { try heatmap($0, scoreLimit: scoreLimit) }, sequence: sequence, scoreLimit: scoreLimit,
+                                   method: method, model: ResultJSON.modelLabel(objects[0]))
+    }
+
+    /// The page of one explanation (`explain --out FILE.html`): its token heatmap.
+    static func explanation(_ record: ExplanationRecord, scoreLimit: ScoreLimit) throws -> HTMLPage {
+        try explanationPage([try heatmap(record, scoreLimit: scoreLimit)], sequence: nil, scoreLimit: scoreLimit, method: record.method,
+                            model: PictureOutput.slug(record.model.name))
+    }
+
+    /// One method's token heatmap: token labels and raw texts, scores, the score limit and its
+    /// legend (the picture's rule), the explained entry and the record's one-line summary.
+    private static func heatmap(_ record: ExplanationRecord, scoreLimit: ScoreLimit) throws -> [String: Any] {
+        if record.extra.image != nil || record.extra.patches != nil {
+            throw JSONField.Problem(detail: "pages show text explanations; draw an image explanation as .png, .svg or .pdf")
+        }
+        let texts = record.tokens.map(\.text), scores = record.tokens.map(\.score)
+        let limit = scoreLimit.limit(for: scores)
+        var entry: [String: Any] = [
+            "method": record.method, "tokens": texts.map(TokenText.label), "rawTokens": texts, "scores": scores, "limit": limit,
+            "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(scores, limit: limit)),
+            "summary": ExplanationOutput.summaryLine(record),
+        ]
+        if let index = record.extra.targetIndex { entry["targetIndex"] = index }
+        return entry
+    }
+
+    /// A saved explanation, decoded (the message names what is missing or malformed).
+    private static func record(_ object: [String: Any]) throws -> ExplanationRecord {
+        do {
+            return try JSONDecoder().decode(ExplanationRecord.self, from: try JSONSerialization.data(withJSONObject: object))
+        } catch {
+            throw JSONField.Problem(detail: UserMessage.line(for: error))
+        }
     }
 
     /// The page of a sequence explanation (`explain --generate` / `--continuation`): its targets ×
@@ -163,30 +175,22 @@ enum ResultPages {
         return try HTMLPage(kind: .patching, title: title, view: ["panels": panels])
     }
 
-    /// The evaluation's mean curves per method and its metrics.
+    /// The evaluation's mean curves per method and its metrics, read as the picture reads them;
+    /// each method that has a panel in the picture carries its colour there (`"colour"`, null for
+    /// the random ranking drawn behind the others, in `"randomColour"`).
     static func evaluation(_ object: [String: Any]) throws -> HTMLPage {
-        func numbers(_ o: [String: Any], _ key: String) throws -> [Any] {
-            try JSONField.value(o, key, [Any].self, "a list").map { ($0 as? NSNumber).map { $0.doubleValue as Any } ?? NSNull() }
+        let evaluation = try ResultJSON.evaluation(object)
+        var colours = [Any](repeating: NSNull(), count: evaluation.methods.count)
+        for (index, color) in EvaluationFigure.panels(evaluation) { colours[index] = ColorTable.css(color) }
+        func number(_ value: Double?) -> Any { value.map { $0 as Any } ?? NSNull() }
+        let methods = zip(evaluation.methods, colours).map { m, colour -> [String: Any] in
+            ["method": m.name, "morf": m.morf, "lerf": m.lerf, "abpc": number(m.abpc), "comprehensiveness": number(m.comprehensiveness),
+             "sufficiency": number(m.sufficiency), "colour": colour]
         }
-        let methods = try JSONField.objects(object, "methods").map { m -> [String: Any] in
-            ["method": try JSONField.string(m, "method"), "morf": try numbers(m, "morf"), "lerf": try numbers(m, "lerf"),
-             "abpc": (m["abpc"] as? NSNumber)?.doubleValue as Any? ?? NSNull(),
-             "comprehensiveness": (m["comprehensiveness"] as? NSNumber)?.doubleValue as Any? ?? NSNull(),
-             "sufficiency": (m["sufficiency"] as? NSNumber)?.doubleValue as Any? ?? NSNull()]
-        }
-        guard !methods.isEmpty else { throw JSONField.Problem(detail: "'methods' is empty") }
-        let inputs = (object["inputs"] as? [Any])?.count ?? 0
+        let inputs = evaluation.inputs ?? 0
         return try HTMLPage(kind: .evaluation, title: "Faithfulness · \(ResultJSON.modelLabel(object))", view: [
-            "steps": try numbers(object, "steps"), "methods": methods,
-            "summary": "\(inputs) input\(inputs == 1 ? "" : "s"), baseline \((object["baseline"] as? String) ?? "?"); means over inputs",
+            "steps": evaluation.steps, "methods": methods, "randomColour": ColorTable.css(EvaluationFigure.randomColor),
+            "summary": "\(inputs) input\(inputs == 1 ? "" : "s"), baseline \(evaluation.baseline ?? "?"); means over inputs",
         ])
-    }
-}
-
-extension ExplanationRecord {
-    /// `data` (a record as `--json` prints it) as a JSON object (what pages are built from).
-    static func jsonObject(_ data: Data) throws -> [String: Any] {
-        guard let object = try JSONSerialization.jsonObject(with: data) as? [String: Any] else { throw NonFiniteResult() }
-        return object
     }
 }

@@ -90,14 +90,16 @@ enum PageFixtures {
         return try HTMLPage(kind: .patching, title: "Patching fixture", view: ["panels": [resid, z]])
     }
 
-    /// Two methods and the random ranking over five steps.
+    /// Two methods (panels in category10's first two colours) and the random ranking (no panel of
+    /// its own, grey behind the others) over five steps.
     static func evaluation() throws -> HTMLPage {
-        func method(_ name: String, _ drop: Double) -> [String: Any] {
-            ["method": name, "abpc": drop / 2, "comprehensiveness": drop, "sufficiency": 0.1,
+        func method(_ name: String, _ drop: Double, _ colour: Any) -> [String: Any] {
+            ["method": name, "abpc": drop / 2, "comprehensiveness": drop, "sufficiency": 0.1, "colour": colour,
              "morf": (0..<5).map { 1 - drop * Double($0) / 4 }, "lerf": (0..<5).map { 1 - 0.1 * Double($0) / 4 }]
         }
         return try HTMLPage(kind: .evaluation, title: "Evaluation fixture", view: [
-            "steps": [0, 0.25, 0.5, 0.75, 1.0], "methods": [method("attnlrp", 0.8), method("rollout", 0.4), method("random", 0.2)],
+            "steps": [0, 0.25, 0.5, 0.75, 1.0], "randomColour": "#9e9e9e",
+            "methods": [method("attnlrp", 0.8, "#1f77b4"), method("rollout", 0.4, "#ff7f0e"), method("random", 0.2, NSNull())],
         ])
     }
 
