@@ -143,12 +143,11 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
     }
 }
 
-/// Runs `body` with OpenBLAS on one thread (so tile products can run side by side on `parallelFor`
-/// workers), restoring `Threading.threads` after.
+/// Runs `body` with every product single-threaded (so tile products can run side by side on
+/// `parallelFor` workers): `gemm` does not split products across workers until it returns.
+/// Sections may nest and may run on several threads at once.
 public func withSerialBLAS<R>(_ body: () throws -> R) rethrows -> R {
-    let threads = Threading.threads
-    guard threads > 1 else { return try body() }
-    openblas_set_num_threads(1)
-    defer { openblas_set_num_threads(Int32(threads)) }
+    Threading.enterSerialProducts()
+    defer { Threading.leaveSerialProducts() }
     return try body()
 }

@@ -59,6 +59,11 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, bias: Ten
 ///   - c: `C`, `m` rows of `n` floats, rows `ldc` (≥ n) apart. When `beta == 0` its old contents are
 ///     never read (NaN garbage is fine).
 ///
+/// A product of at least `ProductSplit.minimumWork` multiply-adds, outside `withSerialBLAS`, is
+/// split across the `parallelFor` workers: blocks of C's columns (whole multiples of 16), or of
+/// its rows when C is too narrow, each one single-threaded OpenBLAS call (OpenBLAS itself always
+/// runs on one thread; see `Threading`). Each element of C is still one call's dot product over
+/// all of `k`, so the split does not change how the sums are formed.
 /// Uses `cblas_sgemv` when `m == 1` (and A is not transposed). `k == 0` gives `C = beta · C` without calling BLAS.
 public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
                  b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
@@ -67,6 +72,58 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, tran
     precondition(lda >= (transposeA ? m : k) && ldc >= n && ldb >= (transposeB ? k : n),
                  "gemm: leading dimensions too small (lda=\(lda) ldb=\(ldb) ldc=\(ldc) for m=\(m) n=\(n) k=\(k))")
     guard m > 0, n > 0 else { return }
+    Threading.ensureConfigured()
+    let workers = m * n * k >= ProductSplit.minimumWork ? Threading.productWorkers : 1
+    guard workers > 1 else {
+        serialGemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB,
+                   c: c, ldc: ldc, alpha: alpha, beta: beta)
+        return
+    }
+    let (ap, bp, cp) = (SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
+                        SendablePointer(c))
+    if let width = ProductSplit.sliceLength(n, workers: workers, multiple: 16) {
+        // Columns j0..<j0+nb of C: rows j0… of B [n, k] (transposeB) or its columns j0… of [k, n].
+        parallelFor((n + width - 1) / width) { s in
+            let j0 = s * width, nb = min(width, n - j0)
+            serialGemm(m: m, n: nb, k: k, a: ap.base, lda: lda, transposeA: transposeA,
+                       b: bp.base + (transposeB ? j0 * ldb : j0), ldb: ldb, transposeB: transposeB,
+                       c: cp.base + j0, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    } else if let height = ProductSplit.sliceLength(m, workers: workers, multiple: 4) {
+        // Rows r0..<r0+mb of C: rows r0… of A [m, k], or its columns r0… of [k, m] (transposeA).
+        parallelFor((m + height - 1) / height) { s in
+            let r0 = s * height, mb = min(height, m - r0)
+            serialGemm(m: mb, n: n, k: k, a: ap.base + (transposeA ? r0 : r0 * lda), lda: lda, transposeA: transposeA,
+                       b: bp.base, ldb: ldb, transposeB: transposeB, c: cp.base + r0 * ldc, ldc: ldc, alpha: alpha, beta: beta)
+        }
+    } else {
+        serialGemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB,
+                   c: c, ldc: ldc, alpha: alpha, beta: beta)
+    }
+}
+
+/// How `gemm` splits a product across workers.
+enum ProductSplit {
+    /// Multiply-adds (`m·n·k`) below which a product stays on one thread: about 10 µs of one core,
+    /// on the order of waking the workers.
+    static let minimumWork = 1 << 20
+
+    /// The slice length that deals `count` into at most `workers` slices of a whole `multiple`
+    /// each (the last one shorter), or nil when `count` is too short for two slices of at least
+    /// two multiples.
+    static func sliceLength(_ count: Int, workers: Int, multiple: Int) -> Int? {
+        guard count >= 2 * 2 * multiple else { return nil }
+        let per = (count + workers - 1) / workers
+        let length = (per + multiple - 1) / multiple * multiple
+        return length < count ? length : nil
+    }
+}
+
+/// `gemm` on the calling thread: one OpenBLAS call (`cblas_sgemv` for one row), C zeroed first
+/// when `beta == 0`.
+private func serialGemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool,
+                        b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
+                        c: UnsafeMutablePointer<Float>, ldc: Int, alpha: Float, beta: Float) {
     // beta == 0 must not read C: zero it ourselves rather than trust every BLAS build's beta path.
     if beta == 0 {
         for r in 0..<m { (c + r * ldc).update(repeating: 0, count: n) }
@@ -74,7 +131,6 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, tran
         for r in 0..<m { for j in 0..<n { c[r * ldc + j] *= beta } }
     }
     guard k > 0 else { return }
-    Threading.ensureConfigured()
     let lda32 = Int32(max(1, lda)), ldb32 = Int32(max(1, ldb)), ldc32 = Int32(max(1, ldc))
     if m == 1 && !transposeA {
         if transposeB {

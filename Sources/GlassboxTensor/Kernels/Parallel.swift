@@ -1,36 +1,40 @@
 import CGlassboxBLAS
 import Foundation
 
-/// Process-wide worker count shared by `parallelFor` and OpenBLAS.
+/// Process-wide worker count shared by `parallelFor` and the products.
 ///
-/// The default is `ProcessInfo.activeProcessorCount`; it is pushed to OpenBLAS
-/// (`openblas_set_num_threads`) the first time the setting is read or written or `gemm` runs, so the
-/// two never disagree (this overrides `OPENBLAS_NUM_THREADS`; call `setThreads` instead).
-///
-/// OpenBLAS 0.3.21's idle workers spin for a while after each BLAS call and steal a core from
-/// `parallelFor` work that follows (GELU on 1M floats with 2 threads: 0.49 ms right after a matmul,
-/// 0.30 ms with `OPENBLAS_THREAD_TIMEOUT=4` in the environment, which OpenBLAS reads at load time).
-/// Benchmarks must say which count they used (two BLAS-threaded processes on two cores collapse
+/// The default is `ProcessInfo.activeProcessorCount`. OpenBLAS itself always runs on one thread
+/// (set the first time the setting is read or written or `gemm` runs; this overrides
+/// `OPENBLAS_NUM_THREADS`): `gemm` splits a large product's output columns (or rows) across the
+/// `parallelFor` workers, each slice one single-threaded sgemm. OpenBLAS 0.3.21's own workers spin
+/// with `sched_yield` for a while after each threaded call, which steals a core from the
+/// `parallelFor` work that follows (GELU on 1M floats with 2 threads: 0.49 ms right after a
+/// threaded matmul, 0.30 ms with `OPENBLAS_THREAD_TIMEOUT=4` in the environment, which OpenBLAS
+/// reads only at load time); with OpenBLAS kept serial its workers sleep.
+/// Benchmarks must say which count they used (two multi-threaded processes on two cores collapse
 /// throughput).
 public enum Threading {
     /// Lock-protected storage; the lazily-initialised `static let` configures OpenBLAS once.
     private final class State: @unchecked Sendable {
         private let lock = NSLock()
         private var value: Int
+        private var serialDepth = 0
 
         init(_ value: Int) {
             self.value = value
-            openblas_set_num_threads(Int32(value))
+            openblas_set_num_threads(1)
         }
 
         func get() -> Int { lock.withLock { value } }
 
-        func set(_ n: Int) {
-            lock.withLock {
-                value = n
-                openblas_set_num_threads(Int32(n))
-            }
-        }
+        func set(_ n: Int) { lock.withLock { value = n } }
+
+        /// Workers a product may split over: 1 inside `withSerialBLAS`.
+        func productWorkers() -> Int { lock.withLock { serialDepth > 0 ? 1 : value } }
+
+        func enterSerial() { lock.withLock { serialDepth += 1 } }
+
+        func leaveSerial() { lock.withLock { serialDepth -= 1 } }
     }
 
     private static let state = State(max(1, ProcessInfo.processInfo.activeProcessorCount))
@@ -41,9 +45,17 @@ public enum Threading {
     /// The current worker count (≥ 1).
     public static var threads: Int { state.get() }
 
-    /// Makes sure OpenBLAS has been given the default count (a one-time lazy initialisation; cheap
-    /// afterwards). Called by `gemm` so BLAS and `parallelFor` agree even if nobody set a count.
+    /// Makes sure OpenBLAS has been set to one thread (a one-time lazy initialisation; cheap
+    /// afterwards). Called by `gemm` before its first BLAS call.
     static func ensureConfigured() { _ = state }
+
+    /// How many workers `gemm` may split a product over: `threads`, or 1 inside `withSerialBLAS`
+    /// (products that already run side by side on the workers).
+    static var productWorkers: Int { state.productWorkers() }
+
+    /// Marks the start / end of a `withSerialBLAS` section (nested and concurrent sections count).
+    static func enterSerialProducts() { state.enterSerial() }
+    static func leaveSerialProducts() { state.leaveSerial() }
 }
 
 /// Runs `body(i)` for every `i` in `0..<count` on up to `Threading.threads` workers.
