@@ -80,4 +80,50 @@ final class MatmulTests: XCTestCase {
             }
         }
     }
+
+    /// Products large enough to be split across workers (`m·n·k ≥ 2^20`): column blocks, row
+    /// blocks when C is narrow, one-row products (sgemv) by columns; transposed A or B, strides,
+    /// alpha/beta, and three workers so the last block is shorter. Against `NaiveKernels` (Double
+    /// sums; k ≤ 1,100 uniform [-1, 1] inputs: Float32 sums within 2e-4), and padding untouched.
+    func testSplitProductsMatchTheReference() {
+        var rng = SplitMix64(seed: 4)
+        let sentinel: Float = 777
+        let threads = Threading.threads
+        defer { Threading.setThreads(threads) }
+        for workers in [2, 3] {
+            Threading.setThreads(workers)
+            // (m, k, n): columns split; rows split (n < 64); one row; uneven sizes.
+            for (m, k, n) in [(64, 128, 160), (300, 100, 40), (1, 1_100, 1_000), (37, 333, 101)] {
+                for transposeA in [false, true] where !(transposeA && m == 1) {
+                    for transposeB in [false, true] {
+                        for (alpha, beta) in [(Float(1), Float(0)), (0.5, 2)] {
+                            let lda = (transposeA ? m : k) + 3, ldc = n + 5
+                            let ldb = (transposeB ? k : n) + 2
+                            let aRows = transposeA ? k : m, aCols = transposeA ? m : k
+                            let bRows = transposeB ? n : k, bCols = transposeB ? k : n
+                            var a = [Float](repeating: sentinel, count: aRows * lda)
+                            var b = [Float](repeating: sentinel, count: bRows * ldb)
+                            var c = [Float](repeating: sentinel, count: m * ldc)
+                            for i in 0..<aRows { for p in 0..<aCols { a[i * lda + p] = rng.uniform(-1...1) } }
+                            for i in 0..<bRows { for p in 0..<bCols { b[i * ldb + p] = rng.uniform(-1...1) } }
+                            for i in 0..<m { for j in 0..<n { c[i * ldc + j] = beta == 0 ? .nan : rng.uniform(-1...1) } }
+                            // The reference takes A as [m, k]: transpose a stored [k, m].
+                            var plainA = [Float](repeating: 0, count: m * k)
+                            for i in 0..<m { for p in 0..<k { plainA[i * k + p] = transposeA ? a[p * lda + i] : a[i * lda + p] } }
+                            var ref = c
+                            NaiveKernels.gemm(m: m, n: n, k: k, a: plainA, lda: k, b: b, ldb: ldb, transposeB: transposeB,
+                                              c: &ref, ldc: ldc, alpha: alpha, beta: beta)
+                            a.withUnsafeBufferPointer { ap in b.withUnsafeBufferPointer { bp in c.withUnsafeMutableBufferPointer { cp in
+                                gemm(m: m, n: n, k: k, a: ap.baseAddress!, lda: lda, transposeA: transposeA, b: bp.baseAddress!,
+                                     ldb: ldb, transposeB: transposeB, c: cp.baseAddress!, ldc: ldc, alpha: alpha, beta: beta)
+                            } } }
+                            let name = "split gemm workers \(workers) m\(m) k\(k) n\(n) tA \(transposeA) tB \(transposeB) β\(beta)"
+                            assertClose(c, ref, abs: 2e-4, name)
+                            for i in 0..<m { for j in n..<ldc { XCTAssertEqual(c[i * ldc + j], sentinel, name) } }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
