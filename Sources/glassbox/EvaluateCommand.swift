@@ -36,10 +36,20 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Also write the JSON object --json prints to this file (the table is still printed).", valueName: "result.json"))
     var saveJSON: String?
 
+    /// Upper bounds of `--steps` and `--random-seeds`: far above any useful value, low enough
+    /// that a typo cannot ask for gigabytes of curve points or hours of random curves.
+    static let maximumSteps = 1_000, maximumRandomSeeds = 1_000
+
     func validate() throws {
         let given = [text != nil, prompts != nil, images != nil].filter { $0 }.count
         if given != 1 { throw ValidationError(given == 0 ? "no input: give a prompt, --prompts FILE or --images FOLDER" : "give one input: a prompt, --prompts or --images") }
         if steps < 1 { throw ValidationError("--steps must be at least 1, got \(steps)") }
+        if steps > Self.maximumSteps {
+            throw ValidationError("--steps must be at most \(Self.maximumSteps) (each step is a point of every curve; steps beyond an input's removable tokens repeat a point), got \(steps)")
+        }
+        if randomSeeds > Self.maximumRandomSeeds {
+            throw ValidationError("--random-seeds must be at most \(Self.maximumRandomSeeds) (each seed is a full random curve), got \(randomSeeds)")
+        }
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if randomSeeds < 1 { throw ValidationError("--random-seeds must be at least 1, got \(randomSeeds)") }
         if randomization < 0 { throw ValidationError("--randomization must not be negative, got \(randomization)") }

@@ -145,6 +145,8 @@ final class EvaluateCommandTests: XCTestCase {
         try "{\"ids\": [1, 2, 3]}\n{\"ids\": \"x\"}\n".write(to: bad, atomically: true, encoding: .utf8)
         let cases: [([String], Int32, String)] = [
             (["evaluate", "hello there", "--steps", "0"], 2, "--steps must be at least 1"),
+            (["evaluate", "hello there", "--steps", "100000000"], 2, "--steps must be at most 1000"),
+            (["evaluate", "hello there", "--random-seeds", "100000000"], 2, "--random-seeds must be at most 1000"),
             (["evaluate", "hello there", "--baseline", "noise"], 2, "--baseline must be zero, mean or token:ID"),
             (["evaluate", "hello there", "--methods", "attnlrp,magic"], 2, "unknown method 'magic'"),
             (["evaluate"], 2, "no input"),
