@@ -2,6 +2,11 @@ import CGlassboxCairo
 import Foundation
 
 extension Canvas {
+    /// The most pixels a PNG may have (2²⁸, a 1 GiB ARGB surface; a 16,384-token strip at scale 2
+    /// is 70 million): checked before the surface is allocated, so a huge picture is a clear error,
+    /// not gigabytes of memory.
+    public static let maximumPixels = 1 << 28
+
     /// Writes a picture: `draw` fills a `width × height` point canvas, which goes to `url` in the
     /// format its extension names (PNG, SVG or PDF — one drawing code path). PNGs have
     /// `scale` pixels per point; SVG and PDF are vector and measured in points.
@@ -32,6 +37,10 @@ extension Canvas {
         }
         guard scale > 0, scale <= 16, (width * scale).rounded(.up) <= 32_767, (height * scale).rounded(.up) <= 32_767 else {
             throw RenderError.invalidScale(scale)
+        }
+        if format == .png {
+            let (w, h) = (Int((width * scale).rounded(.up)), Int((height * scale).rounded(.up)))
+            guard w * h <= maximumPixels else { throw RenderError.tooManyPixels(width: w, height: h) }
         }
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false

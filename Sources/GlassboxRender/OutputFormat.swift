@@ -27,6 +27,8 @@ public enum RenderError: Error, LocalizedError, Equatable {
     case invalidScale(Double)
     /// The figure's input is inconsistent (shapes, counts, empty data); the text says how.
     case invalidInput(String)
+    /// A PNG of this many pixels would need more memory than `Canvas.maximumPixels` allows.
+    case tooManyPixels(width: Int, height: Int)
 
     /// One readable line saying what to change.
     public var errorDescription: String? {
@@ -43,6 +45,9 @@ public enum RenderError: Error, LocalizedError, Equatable {
             "a PNG scale of \(s) pixels per point cannot be used (0 < scale ≤ 16, at most 32767 pixels a side)"
         case .invalidInput(let why):
             "cannot draw this figure: \(why)"
+        case .tooManyPixels(let w, let h):
+            String(format: "a PNG of %d×%d pixels would take %.1f GB of memory to draw (at most %d million pixels); use a smaller --scale, a .pdf or .svg file, or fewer items (--top K for long explanations)",
+                   w, h, Double(w) * Double(h) * 4 / 1e9, Canvas.maximumPixels / 1_000_000)
         }
     }
 }

@@ -33,7 +33,8 @@ public struct TokenStrip: Figure {
     /// The tallest picture drawn (points; default 16,000, so a PNG at scale 2 stays within the
     /// 32,767-pixel limit). A strip that would be taller flows on without starting a line at each
     /// newline (the `↵` marks stay) and widens its lines (up to the same width), so a
-    /// 16,384-token strip still fits one picture; beyond that `render` throws.
+    /// 16,384-token strip still fits one picture; beyond that `render` throws (as soon as the
+    /// tokens measured so far cannot fit).
     public var maxHeight: Double = 16_000
     /// PDF only: the height of a page (points, default 1,200). A strip taller than this is written
     /// as several pages, cut between lines (the title on the first, the colour bar on the last),
@@ -67,6 +68,10 @@ public struct TokenStrip: Figure {
 
     static let padX = 3.0, padY = 3.0, gapX = 2.0, gapY = 5.0
 
+    /// The most tokens a strip draws in any format (a PDF of them is about 280 pages); longer
+    /// explanations are drawn as their top tokens (`TopTokens`) or as a page.
+    public static let maximumTokens = 100_000
+
     /// The clipped-score mark: a small triangle in a chip's top-right corner (the "▲" of the legend).
     static func drawClipMark(on canvas: Canvas, corner: (Double, Double), ink: RGBA, size: Double = 8) {
         canvas.fillPolygon([(corner.0 - size, corner.1), (corner.0, corner.1), (corner.0, corner.1 + size)], ink)
@@ -79,12 +84,21 @@ public struct TokenStrip: Figure {
         try validate(tokens.count == scores.count, "\(tokens.count) tokens but \(scores.count) scores")
         try validate(target.map { tokens.indices.contains($0) } ?? true, "target \(target ?? 0) is not a token index (0..<\(tokens.count))")
         try validate(lineWidth >= 40 && fontSize > 0, "line width \(lineWidth) or font size \(fontSize) too small")
+        try validate(tokens.count <= Self.maximumTokens,
+                     "\(tokens.count) tokens are more than a strip draws (at most \(Self.maximumTokens)); draw the highest-scoring tokens instead (--top K), or write an .html page")
         let style = TextStyle(size: fontSize)
         let m = Theme.margin
         let title = TitleBlock(title, engine: engine, maxWidth: max(lineWidth, 520))
         let lineHeight = engine.measure("Ag", style).height + 2 * Self.padY
 
-        // Measure the chips once, then flow them onto lines.
+        // Measure the chips once, then flow them onto lines. One picture holds at most
+        // `(maxHeight − 2m)` wide × the text budget tall; each chip takes at least its width plus a
+        // gap on a line of `lineHeight + gapY`, so once the chips measured so far need more area
+        // than that, the rest need not be measured.
+        let fits = "\(tokens.count) tokens do not fit one picture of at most \(Int(maxHeight)) points a side; draw the highest-scoring tokens instead (--top K), or write a .pdf (pages)"
+        let textBudget = maxHeight - 2 * m - title.height - 80
+        let areaBudget = (maxHeight - 2 * m) * (textBudget + Self.gapY)
+        var area = 0.0
         var measured: [(text: String, width: Double, newlines: Int, isNewlineOnly: Bool)] = []
         measured.reserveCapacity(tokens.count)
         for (i, token) in tokens.enumerated() {
@@ -95,6 +109,8 @@ public struct TokenStrip: Figure {
             let text = TokenText.visible(body) + marks
             let box = engine.measure(text, TextStyle(size: fontSize, bold: i == target), maxWidth: lineWidth - 2 * Self.padX, overflow: .ellipsizeEnd)
             measured.append((text, max(box.width, 4) + 2 * Self.padX, newlines, body.isEmpty && newlines > 0))
+            area += (measured[i].width + Self.gapX) * (lineHeight + Self.gapY)
+            try validate(paged || area <= areaBudget, fits)
         }
         func flow(_ width: Double, breaks: Bool = true) -> (chips: [Chip], used: Double, height: Double) {
             var chips: [Chip] = []
@@ -111,7 +127,6 @@ public struct TokenStrip: Figure {
         }
         // Long inputs: newlines no longer end lines (their "↵" stays), and the lines widen (by the
         // ratio of heights, then in 10% steps) until the text fits.
-        let textBudget = maxHeight - 2 * m - title.height - 80
         var (chips, used, textHeight) = flow(lineWidth)
         if textHeight > textBudget && !paged {
             (chips, used, textHeight) = flow(lineWidth, breaks: false)
@@ -121,8 +136,7 @@ public struct TokenStrip: Figure {
                 width *= 1.1
             }
         }
-        try validate(paged || textHeight <= textBudget,
-                     "\(tokens.count) tokens do not fit one picture of at most \(Int(maxHeight)) points a side; draw the highest-scoring tokens instead (--top K)")
+        try validate(paged || textHeight <= textBudget, fits)
 
         // Colour bar and target legend below the text.
         let scale = colorScale

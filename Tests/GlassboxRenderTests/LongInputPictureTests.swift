@@ -50,6 +50,34 @@ final class LongInputPictureTests: RenderTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: file("too-long.png").path))
     }
 
+    /// More tokens than a strip draws, in any format; and a strip far too long for one picture is
+    /// refused once its measured tokens cannot fit (the error the same as after flowing them).
+    func testTheStripRefusesMoreTokensThanItDraws() throws {
+        let (tokens, scores) = Self.longInput(TokenStrip.maximumTokens + 1)
+        for name in ["many.png", "many.pdf"] {
+            XCTAssertThrowsError(try TokenStrip(tokens: tokens, scores: scores).render(to: file(name), scale: 1)) {
+                XCTAssertTrue("\($0)".contains("at most 100000") && "\($0)".contains("--top K"), "\($0)")
+            }
+            XCTAssertFalse(FileManager.default.fileExists(atPath: file(name).path))
+        }
+        let (fewer, fewerScores) = Self.longInput(TokenStrip.maximumTokens)
+        XCTAssertThrowsError(try TokenStrip(tokens: fewer.map { $0 + " relevance relevance" }, scores: fewerScores)
+            .render(to: file("wide.png"), scale: 1)) {
+            XCTAssertTrue("\($0)".contains("do not fit one picture"), "\($0)")
+        }
+    }
+
+    /// A PNG above `Canvas.maximumPixels` is refused before its surface exists, naming the way out.
+    func testAPNGAboveThePixelBudgetIsRefused() throws {
+        XCTAssertThrowsError(try Canvas.write(to: file("huge.png"), width: 20_000, height: 20_000, scale: 1) { _ in }) {
+            XCTAssertEqual($0 as? RenderError, .tooManyPixels(width: 20_000, height: 20_000))
+            XCTAssertTrue("\($0.localizedDescription)".contains("1.6 GB"), $0.localizedDescription)
+        }
+        XCTAssertFalse(FileManager.default.fileExists(atPath: file("huge.png").path))
+        // The same size as a PDF is vector: no pixels to budget.
+        XCTAssertNoThrow(try Canvas.write(to: file("huge.pdf"), width: 20_000, height: 20_000, scale: 1) { _ in })
+    }
+
     func testTopTokensListsTheHighestScoresInContext() throws {
         let (tokens, scores) = Self.longInput(500)
         let view = TopTokens(tokens: tokens, scores: scores, k: 5, context: 3, title: "top 5", scoreLabel: "relevance")
