@@ -18,10 +18,12 @@ struct RenderCommand: ParsableCommand {
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
         let data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let reads = "render redraws the --json results of \(ResultFigures.renderableList)"
-        guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+        // Its kind first, decoded without building the whole object: an explain picture decodes the
+        // typed record alone (a dictionary of a long explanation takes tens of times the file's size).
+        guard let kind = try? JSONDecoder().decode(ResultKind.self, from: data) else {
             throw FileProblem(path: result, reason: "not JSON; \(reads)")
         }
-        guard let command = object["command"] as? String else {
+        guard let command = kind.command else {
             throw FileProblem(path: result, reason: "not a glassbox result (no \"command\" key); \(reads)")
         }
         guard ResultFigures.renderable.contains(command) else {
@@ -31,12 +33,18 @@ struct RenderCommand: ParsableCommand {
         if command != "explain", let option = colorScale.given {
             throw UsageMistake("\(option) applies to explain results (signed scores), not this \(command) result; leave it out")
         }
+        func object() throws -> [String: Any] {
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                throw FileProblem(path: result, reason: "not JSON; \(reads)")
+            }
+            return object
+        }
         if let out, OutputTransaction.isPage(URL(fileURLWithPath: out)) {
-            return try RenderPage.write(object, from: result, with: with, colorScale: colorScale, to: try PictureOutput.url(out, defaultName: ""))
+            return try RenderPage.write(try object(), from: result, with: with, colorScale: colorScale, to: try PictureOutput.url(out, defaultName: ""))
         }
         if !with.isEmpty { throw UsageMistake("--with adds results to an interactive page; give --out FILE.html") }
         let figure: any Figure
-        if command == "explain", object["matrix"] != nil, object["generated"] != nil {
+        if command == "explain", kind.isSequence {
             return try SequenceRendering.redraw(data, path: result, out: out, scoreLimit: colorScale.scoreLimit,
                                                 defaultName: url.deletingPathExtension().lastPathComponent)
         } else if command == "explain" {
@@ -47,7 +55,7 @@ struct RenderCommand: ParsableCommand {
             figure = try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top)
         } else {
             do {
-                guard let drawn = try ResultFigures.figure(object) else {
+                guard let drawn = try ResultFigures.figure(try object()) else {
                     throw FileProblem(path: result, reason: "this \(command) result has no picture (trigger examples only)")
                 }
                 figure = drawn
@@ -61,5 +69,20 @@ struct RenderCommand: ParsableCommand {
         for warning in report.warnings { Console.note("warning: \(warning)") }
         print("picture: \(picture.path)")
         try output.commit()
+    }
+}
+
+/// What `render` reads of a result before choosing how to decode it: its `"command"`, and whether
+/// an explain result is a sequence (`"matrix"` and `"generated"` present).
+private struct ResultKind: Decodable {
+    var command: String?
+    var isSequence: Bool
+
+    private enum Keys: String, CodingKey { case command, matrix, generated }
+
+    init(from decoder: Decoder) throws {
+        let container = try decoder.container(keyedBy: Keys.self)
+        command = try? container.decodeIfPresent(String.self, forKey: .command)
+        isSequence = container.contains(.matrix) && container.contains(.generated)
     }
 }
