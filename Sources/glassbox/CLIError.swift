@@ -8,6 +8,7 @@ enum CLIError: Error, LocalizedError {
     case noPredictionHead(String)
     case noMaskToken
     case positionOutOfRange(Int, length: Int, option: String = "--position")
+    case noRoomToGenerate(promptTokens: Int, context: Int)
 
     var errorDescription: String? {
         switch self {
@@ -23,6 +24,8 @@ enum CLIError: Error, LocalizedError {
             "the input has no mask token to predict; include the mask id or pass --position"
         case .positionOutOfRange(let p, let length, let option):
             "\(option) \(p) is outside the input (0..<\(length))"
+        case .noRoomToGenerate(let promptTokens, let context):
+            "the prompt has \(promptTokens) tokens and the model's context window is \(context): an explained sequence holds at most \(context) tokens, so there is no room for --generate; shorten the prompt"
         }
     }
 }

@@ -34,7 +34,15 @@ struct SequenceInput {
     static func prepare(_ command: ExplainCommand, _ loaded: LoadedModel) throws -> SequenceInput {
         let prepared = try PreparedInput.prepare(loaded, input: command.input)
         if let count = command.generate {
-            let options = GenerationOptions(maxTokens: count, stopIDs: GenerateCommand.endOfSequenceIDs(loaded.directory.url))
+            // The explanation reads the prompt and every generated token in one pass: together at
+            // most the context window (checked here, before generating, not after).
+            let context = loaded.model.architecture.contextLength
+            let room = context - prepared.ids.count
+            guard room >= 1 else { throw CLIError.noRoomToGenerate(promptTokens: prepared.ids.count, context: context) }
+            if count > room {
+                Console.note("note: --generate \(count) stops after \(room) new token\(room == 1 ? "" : "s"): the prompt has \(prepared.ids.count) of the model's \(context) positions")
+            }
+            let options = GenerationOptions(maxTokens: min(count, room), stopIDs: GenerateCommand.endOfSequenceIDs(loaded.directory.url))
             let generated = try Generation.run(model: loaded.model, prompt: prepared.ids, options: options).tokens.map(\.id)
             let tokenizer = try? loaded.tokenizer.get()
             let pieces = generated.map { tokenizer?.decode([$0], skipSpecialTokens: false) ?? loaded.text($0) }

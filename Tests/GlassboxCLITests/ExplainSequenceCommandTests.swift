@@ -123,6 +123,22 @@ final class ExplainSequenceCommandTests: XCTestCase {
         XCTAssertTrue(json.stderrLines.contains("page: \(page.path)"), json.stderr)
     }
 
+    /// `--generate N` past the context window stops where the explained sequence fills it (a note
+    /// says so) instead of failing after generating; a prompt that fills it is refused up front.
+    func testGenerationStopsAtTheContextWindow() throws {
+        let model = "Tests/Fixtures/models/gpt2-tiny"      // n_positions 32
+        let output = try runGlassbox(["explain", "--model", model, "--ids", "5,6,7", "--generate", "300", "--method", "grad-input",
+                                      "--json", "--out", folder.appendingPathComponent("c.png").path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssertTrue(output.stderr.contains("note: --generate 300 stops after 29 new tokens: the prompt has 3 of the model's 32 positions"), output.stderr)
+        let record = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        XCTAssertLessThanOrEqual(try XCTUnwrap(record["generated"] as? [Any]).count, 29)
+        let full = try runGlassbox(["explain", "--model", model, "--ids", (0..<32).map { String($0 % 50 + 5) }.joined(separator: ","),
+                                    "--generate", "1", "--out", folder.appendingPathComponent("d.png").path])
+        XCTAssertEqual(full.status, 1, full.stderr)
+        XCTAssertEqual(full.stderrLines, ["glassbox: error: the prompt has 32 tokens and the model's context window is 32: an explained sequence holds at most 32 tokens, so there is no room for --generate; shorten the prompt"])
+    }
+
     func testTableAndContrast() throws {
         let output = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "5,6,7", "--generate", "3",
                                       "--contrast-id", "9", "--out", folder.appendingPathComponent("t.png").path])
