@@ -177,11 +177,15 @@ struct ExplainCommand: ParsableCommand {
 /// Mistakes specific to explanations.
 enum ExplainProblem: Error, LocalizedError {
     case wordsNeedPrompt
+    /// Grouping by words or sentences found none (a prompt of whitespace only); the option named.
+    case noGroups(option: String, unit: String)
 
     var errorDescription: String? {
         switch self {
         case .wordsNeedPrompt:
             "--words needs a text prompt (word boundaries come from the tokenizer's offsets)"
+        case .noGroups(let option, let unit):
+            "the prompt has no \(unit)s (only whitespace), so \(option) has nothing to group; explain its tokens instead (leave \(option) out)"
         }
     }
 }

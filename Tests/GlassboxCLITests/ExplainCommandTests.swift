@@ -165,6 +165,12 @@ final class ExplainInputTests: XCTestCase {
                        inWords.compactMap { $0["score"] as? Double }.reduce(0, +), accuracy: 1e-6)
         XCTAssertEqual(perWord[3]["start"] as? Int, 9)
         XCTAssertEqual(perWord[3]["end"] as? Int, 12)
+        // A prompt of whitespace only has no words: an error naming the option, not an empty table.
+        for (extra, option) in [(["--words"], "--words"), (["--method", "atman", "--granularity", "word"], "--granularity word")] {
+            let blank = try runGlassbox(["explain", "--model", model, "--prompt", "   ", "--out", out.path] + extra)
+            XCTAssertEqual(blank.status, 1, blank.stderr)
+            XCTAssertEqual(blank.stderrLines, ["glassbox: error: the prompt has no words (only whitespace), so \(option) has nothing to group; explain its tokens instead (leave \(option) out)"])
+        }
     }
 }
 
