@@ -28,7 +28,7 @@ enum EvaluationInputs {
     static func read(prompts path: String, limit: Int?) throws -> [EvaluationSource] {
         let data = try InputFile.read(path: (path as NSString).expandingTildeInPath, limit: InputLimits.resultFileBytes)
         if let bad = UTF8Validation.firstInvalidOffset(Array(data)) {
-            throw InvalidUTF8.file(path: path, offset: bad, byte: data[data.startIndex + bad])
+            throw InvalidUTF8.file(path: path, offset: bad, byte: data[data.startIndex + bad], replaceable: false)
         }
         let lines = String(decoding: data, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
         let jsonl = lines.first { !$0.trimmingCharacters(in: .whitespaces).isEmpty }?

@@ -6,15 +6,17 @@ import Glassbox
 enum InvalidUTF8: Error, LocalizedError {
     /// Command-line argument `index` (1 = the first after `glassbox`).
     case argument(index: Int, offset: Int, byte: UInt8, preview: String)
-    /// A corpus file, at byte `offset` of the file.
-    case file(path: String, offset: Int, byte: UInt8)
+    /// A file, at byte `offset`; `replaceable` when the command has `--replace-invalid-utf8` for it
+    /// (a corpus), else the message only asks to fix the file (`evaluate --prompts`).
+    case file(path: String, offset: Int, byte: UInt8, replaceable: Bool = true)
 
     var errorDescription: String? {
         switch self {
         case let .argument(index, offset, byte, preview):
             "argument \(index) (\(preview.debugDescription)) is not valid UTF-8: byte \(String(format: "0x%02X", byte)) at byte offset \(offset); fix the text or pass --replace-invalid-utf8 to replace invalid bytes with U+FFFD"
-        case let .file(path, offset, byte):
-            "'\(path)' is not valid UTF-8: byte \(String(format: "0x%02X", byte)) at byte offset \(offset); fix the file or pass --replace-invalid-utf8 to replace invalid bytes with U+FFFD"
+        case let .file(path, offset, byte, replaceable):
+            "'\(path)' is not valid UTF-8: byte \(String(format: "0x%02X", byte)) at byte offset \(offset); fix the file"
+                + (replaceable ? " or pass --replace-invalid-utf8 to replace invalid bytes with U+FFFD" : "")
         }
     }
 

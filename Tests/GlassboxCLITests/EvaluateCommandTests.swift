@@ -160,5 +160,12 @@ final class EvaluateCommandTests: XCTestCase {
             XCTAssertTrue(output.stderr.contains(message), "\(arguments): \(output.stderr)")
             XCTAssertEqual(output.stderr.split(separator: "\n").filter { $0.hasPrefix("glassbox: error") }.count, 1, "\(arguments)")
         }
+        // A prompts file that is not UTF-8: fix the file (evaluate has no --replace-invalid-utf8 to suggest).
+        let latin1 = temporary("latin1.txt")
+        defer { try? FileManager.default.removeItem(at: latin1) }
+        try Data([0x63, 0x61, 0x66, 0xE9, 0x0A]).write(to: latin1)
+        let invalid = try runGlassbox(["evaluate", "--prompts", latin1.path])
+        XCTAssertEqual(invalid.status, 1, invalid.stderr)
+        XCTAssertEqual(invalid.stderrLines, ["glassbox: error: '\(latin1.path)' is not valid UTF-8: byte 0xE9 at byte offset 3; fix the file"])
     }
 }
