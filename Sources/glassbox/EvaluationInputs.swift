@@ -54,6 +54,10 @@ enum EvaluationInputs {
         guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
             throw problem("not a JSON object (JSONL: one {\"text\": …} or {\"ids\": […]} per line)")
         }
+        // "id" is allowed beside them (a batch file's record name), and ignored.
+        if let unknown = object.keys.sorted().first(where: { !["text", "ids", "target", "compare", "id"].contains($0) }) {
+            throw problem("unknown key \"\(unknown)\" (a record has \"text\" or \"ids\", optional \"target\" and \"compare\")")
+        }
         var source = EvaluationSource(origin: origin)
         switch (object["text"], object["ids"]) {
         case (let text as String, nil):

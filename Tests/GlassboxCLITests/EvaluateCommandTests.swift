@@ -143,6 +143,9 @@ final class EvaluateCommandTests: XCTestCase {
         let bad = temporary("bad.jsonl")
         defer { try? FileManager.default.removeItem(at: bad) }
         try "{\"ids\": [1, 2, 3]}\n{\"ids\": \"x\"}\n".write(to: bad, atomically: true, encoding: .utf8)
+        let unknownKey = temporary("unknown-key.jsonl")
+        defer { try? FileManager.default.removeItem(at: unknownKey) }
+        try "{\"id\": 1, \"ids\": [1, 2, 3]}\n{\"ids\": [1, 2], \"bogus\": true}\n".write(to: unknownKey, atomically: true, encoding: .utf8)
         let cases: [([String], Int32, String)] = [
             (["evaluate", "hello there", "--steps", "0"], 2, "--steps must be at least 1"),
             (["evaluate", "hello there", "--steps", "100000000"], 2, "--steps must be at most 1000"),
@@ -151,6 +154,7 @@ final class EvaluateCommandTests: XCTestCase {
             (["evaluate", "hello there", "--methods", "attnlrp,magic"], 2, "unknown method 'magic'"),
             (["evaluate"], 2, "no input"),
             (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", bad.path], 1, "line 2"),
+            (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", unknownKey.path], 1, "line 2: unknown key \"bogus\""),
             (["evaluate", "hello there", "--baseline", "token:999999"], 1, "outside the vocabulary"),
             (["evaluate", "--prompts", "/nonexistent/file.txt"], 1, "/nonexistent/file.txt"),
         ]
