@@ -56,7 +56,8 @@ struct RenderCommand: ParsableCommand {
         } else {
             do {
                 guard let drawn = try ResultFigures.figure(try object()) else {
-                    throw FileProblem(path: result, reason: "this \(command) result has no picture (trigger examples only)")
+                    let why = command == "neurons" ? "trigger examples only" : "no map or curve to draw"
+                    throw FileProblem(path: result, reason: "this \(command) result has no picture (\(why))")
                 }
                 figure = drawn
             } catch let problem as JSONField.Problem {
