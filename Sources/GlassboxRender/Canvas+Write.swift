@@ -1,5 +1,6 @@
 import CGlassboxCairo
 import Foundation
+import GlassboxFiles
 
 extension Canvas {
     /// Writes a picture: `draw` fills a `width × height` point canvas, which goes to `url` in the
@@ -48,7 +49,11 @@ extension Canvas {
             throw RenderError.unwritable(path: url.path, reason: "it is a folder")
         }
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString.prefix(8)).tmp")
-        defer { try? FileManager.default.removeItem(at: temporary) }
+        let registration = TemporaryFiles.register(temporary.path)    // removed on SIGINT/SIGTERM too
+        defer {
+            try? FileManager.default.removeItem(at: temporary)
+            TemporaryFiles.unregister(registration)
+        }
 
         let surface: OpaquePointer? = switch format {
         case .png: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((width * scale).rounded(.up)),

@@ -60,4 +60,54 @@ final class HostileOutputTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(try contents(a), "{\"id\":1,\"index\":0,\"x\":1}\n{\"id\":2,\"index\":1,\"x\":2}\n")
     }
+
+    /// SIGINT while pictures are staged: the run dies of the signal, its hidden temporaries are
+    /// removed, and the existing outputs keep their bytes.
+    func testInterruptedRunLeavesNoTemporaries() throws {
+        let out = folder.appendingPathComponent("d.png")
+        try Data("old picture".utf8).write(to: out)
+        let targets = (0..<28).map(String.init).joined(separator: ",")
+        var interrupted = false
+        for _ in 0..<5 where !interrupted {
+            let process = Process()
+            process.executableURL = try glassboxExecutable()
+            process.arguments = ["explain", "--model", tiny, "--ids", "1,2,3", "--generate", "28", "--targets", targets,
+                                 "--out", out.path]
+            process.currentDirectoryURL = Fixtures.root
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            while process.isRunning {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: folder.path)) ?? []
+                if names.contains(where: { $0.hasPrefix(".") }) {
+                    process.interrupt()
+                    interrupted = true
+                    break
+                }
+                usleep(500)
+            }
+            process.waitUntilExit()
+            if interrupted {
+                XCTAssertEqual(process.terminationReason, .uncaughtSignal)
+                XCTAssertEqual(process.terminationStatus, SIGINT)
+            } else {
+                for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) where name != "d.png" {
+                    try FileManager.default.removeItem(at: folder.appendingPathComponent(name))
+                }
+                try Data("old picture".utf8).write(to: out)
+            }
+        }
+        XCTAssertTrue(interrupted, "never saw a temporary while the run went on")
+        let names = try FileManager.default.contentsOfDirectory(atPath: folder.path)
+        XCTAssertEqual(names.filter { $0.hasPrefix(".") }, [], "temporaries left behind")
+        XCTAssertEqual(try Data(contentsOf: out), Data("old picture".utf8))
+    }
+
+    /// `--targets 0,0,0` draws one strip, not three.
+    func testDuplicateTargetsDrawOneStrip() throws {
+        let run = try runGlassbox(["explain", "--model", tiny, "--ids", "1,2,3", "--generate", "2", "--targets", "0,0,0,1,0",
+                                   "--out", path("d.png")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout.components(separatedBy: "strip picture:").count - 1, 2, run.stdout)
+    }
 }
