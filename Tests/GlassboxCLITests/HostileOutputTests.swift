@@ -110,4 +110,34 @@ final class HostileOutputTests: XCTestCase {
         XCTAssertEqual(run.status, 0, run.stderr)
         XCTAssertEqual(run.stdout.components(separatedBy: "strip picture:").count - 1, 2, run.stdout)
     }
+
+    /// A huge `"index"` is a gap counted, not materialised: one line, exit 1, in bounded memory
+    /// (under a 2 GB address-space limit, which the old per-index list overran).
+    func testMergeOfAHugeIndexCountsTheGapInBoundedMemory() throws {
+        let file = try write("{\"id\":1,\"index\":2000000000}\n", "big.jsonl")
+        let run = try runGlassboxShell("ulimit -v 2000000; \"$GLASSBOX\" merge '\(file)' --out '\(path("o.jsonl"))'", timeout: 30)
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertEqual(run.stderrLines.count, 2, run.stderr)              // the summary, then the error
+        XCTAssertTrue(run.stderr.contains("2000000000 input(s) missing: index 0, index 1,"), run.stderr)
+    }
+
+    /// `batch --resume` refuses a results file `merge` would reject (an index past the inputs,
+    /// an index twice, out of order, negative) and leaves it as it was.
+    func testResumeAppliesMergesChecks() throws {
+        let inputs = try write("{\"id\":1,\"ids\":[1,2,3]}\n{\"id\":2,\"ids\":[2,3]}\n{\"id\":3,\"ids\":[3,4]}\n", "in.jsonl")
+        let cases = [
+            ("{\"id\":1,\"index\":2000000000}\n", "holds index 2000000000"),
+            ("{\"id\":1,\"index\":0}\n{\"id\":1,\"index\":0}\n", "index 0 after 0"),
+            ("{\"id\":3,\"index\":2}\n{\"id\":1,\"index\":0}\n", "index 0 after 2"),
+            ("{\"id\":1,\"index\":-1}\n", "index -1 is negative"),
+        ]
+        for (text, message) in cases {
+            let out = try write(text, "out.jsonl")
+            let run = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", out, "--resume"])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertTrue(run.stderr.contains(message), "\(message): \(run.stderr)")
+            XCTAssertEqual(run.stderrLines.count, 1, run.stderr)
+            XCTAssertEqual(try contents(out), text)
+        }
+    }
 }
