@@ -71,6 +71,7 @@ struct BatchCommand: ParsableCommand {
             if BatchInput.batchWideKeys.contains(name) || ["in", "shard", "resume", "overwrite", "workers", "command"].contains(name) {
                 throw ValidationError("--\(name) belongs before the command's options, once for the whole batch")
             }
+            if BatchInput.ownFileKeys.contains(name) { throw ValidationError(BatchInput.ownFileMessage(name)) }
         }
     }
 

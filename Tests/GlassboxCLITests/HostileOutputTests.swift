@@ -140,4 +140,46 @@ final class HostileOutputTests: XCTestCase {
             XCTAssertEqual(try contents(out), text)
         }
     }
+
+    private func records(_ file: String) throws -> [[String: Any]] {
+        try contents(file).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+    }
+
+    /// A line key with "=" (or anything not an option name) is an error record, not ignored.
+    func testBatchLineKeysThatAreNotOptionNamesAreRefused() throws {
+        let inputs = try write("""
+            {"id":1,"ids":[1,2,3],"model=Tests/Fixtures/models/llama-gqa":true}
+            {"id":2,"ids":[1,2,3],"out=\(path("x.png"))":true}
+            {"id":3,"ids":[1,2,3],"threads=64":true}
+            {"id":4,"ids":[1,2,3]}
+
+            """, "in.jsonl")
+        let run = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", path("out.jsonl")])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        let lines = try records(path("out.jsonl"))
+        XCTAssertEqual(lines.count, 4)
+        for record in lines.prefix(3) {
+            XCTAssertTrue((record["error"] as? String)?.contains("is not an option name") == true, "\(record)")
+        }
+        XCTAssertNil(lines[3]["error"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("x.png")))
+    }
+
+    /// `--save-json` in a batch of `evaluate` is refused (batch-wide: exit 2; per line: an error
+    /// record), and no file appears.
+    func testBatchEvaluateSaveJSONIsRefused() throws {
+        let inputs = try write("{\"id\":1,\"ids\":[1,2,3,4]}\n", "in.jsonl")
+        let wide = try runGlassbox(["batch", "--model", tiny, "--command", "evaluate", "--in", inputs, "--out", path("a.jsonl"),
+                                    "--methods", "rollout", "--save-json", path("s.json")])
+        XCTAssertEqual(wide.status, 2, wide.stderr)
+        XCTAssertTrue(wide.stderr.contains("--save-json is not available in a batch"), wide.stderr)
+        let perLine = try write("{\"id\":1,\"ids\":[1,2,3,4],\"save_json\":\"\(path("s.json"))\"}\n", "line.jsonl")
+        let run = try runGlassbox(["batch", "--model", tiny, "--command", "evaluate", "--in", perLine, "--out", path("b.jsonl"),
+                                   "--methods", "rollout"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertTrue((try records(path("b.jsonl")).first?["error"] as? String)?.contains("--save-json is not available") == true)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("s.json")))
+    }
 }
