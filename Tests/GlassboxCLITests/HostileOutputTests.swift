@@ -182,4 +182,19 @@ final class HostileOutputTests: XCTestCase {
         XCTAssertTrue((try records(path("b.jsonl")).first?["error"] as? String)?.contains("--save-json is not available") == true)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("s.json")))
     }
+
+    /// With stderr not a terminal, progress is whole lines (no `\r`), and an error in mid-run
+    /// is a line of its own.
+    func testProgressOffATerminalIsWholeLines() throws {
+        let failing = try write("{\"ids\":[1,2,3]}\n{\"ids\":[1,2,99999]}\n", "bad.jsonl")
+        let run = try runGlassbox(["evaluate", "--model", tiny, "--prompts", failing, "--methods", "rollout", "--out", path("e.png")])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertFalse(run.stderr.contains("\r"), run.stderr.debugDescription)
+        XCTAssertTrue(run.stderrLines.contains { $0.hasPrefix("glassbox: error: token id 99999") }, run.stderr.debugDescription)
+        let good = try write(String(repeating: "{\"ids\":[1,2,3,4]}\n", count: 20), "good.jsonl")
+        let done = try runGlassbox(["evaluate", "--model", tiny, "--prompts", good, "--methods", "rollout", "--out", path("e.png")])
+        XCTAssertEqual(done.status, 0, done.stderr)
+        XCTAssertFalse(done.stderr.contains("\r"), done.stderr.debugDescription)
+        XCTAssertTrue(done.stderrLines.contains { $0.hasPrefix("evaluate  [##############################] 100%") }, done.stderr)
+    }
 }
