@@ -20,8 +20,7 @@ final class OutputTransaction {
     func render(_ figure: any Figure, to destination: URL, scale: Double = 2) throws -> RenderReport {
         if Self.isPage(destination) { throw NoPage() }
         try Self.checkDestination(destination)
-        let temporary = Self.temporaryName(for: destination, kind: "new")
-        staged.append((temporary, destination, TemporaryFiles.register(temporary.path)))
+        let temporary = try createTemporary(for: destination)
         do {
             return try figure.render(to: temporary, scale: scale)
         } catch RenderError.unwritable(_, let reason) {
@@ -91,8 +90,25 @@ final class OutputTransaction {
     /// merged JSONL file), put in place by `commit()` like the pictures.
     func stage(_ destination: URL) throws -> URL {
         try Self.checkDestination(destination, kind: false)
+        return try createTemporary(for: destination)
+    }
+
+    /// Creates the (empty) temporary for `destination` and stages it. Created here, so a folder
+    /// that takes no new files (/proc) is reported with the user's path and a reason in words,
+    /// not with the temporary's name in Foundation's or cairo's text.
+    private func createTemporary(for destination: URL) throws -> URL {
         let temporary = Self.temporaryName(for: destination, kind: "new")
-        staged.append((temporary, destination, TemporaryFiles.register(temporary.path)))
+        let registration = TemporaryFiles.register(temporary.path)
+        let created = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard created >= 0 else {
+            let code = errno
+            TemporaryFiles.unregister(registration)
+            let folder = destination.deletingLastPathComponent().path
+            let reason = code == ENOENT ? "the folder \(folder) takes no new files" : FileProblem.reason(errno: code, writing: true)
+            throw RenderError.unwritable(path: destination.path, reason: reason)
+        }
+        close(created)
+        staged.append((temporary, destination, registration))
         return temporary
     }
 

@@ -60,6 +60,7 @@ struct PathCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load()
         let (clean, corrupted) = try inputs.prepare(loaded)
         let (metric, position, texts) = try answer.resolve(loaded, clean: clean, corrupted: corrupted)

@@ -41,6 +41,7 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load()
         let prepared = try PreparedInput.prepare(loaded, input: input)
         var options = CausalTracing.Options(noiseSpan: try Self.span(noiseSpan))

@@ -197,4 +197,34 @@ final class HostileOutputTests: XCTestCase {
         XCTAssertFalse(done.stderr.contains("\r"), done.stderr.debugDescription)
         XCTAssertTrue(done.stderrLines.contains { $0.hasPrefix("evaluate  [##############################] 100%") }, done.stderr)
     }
+
+    /// patch, trace and path check `--out` before they load the model or compute anything.
+    func testPatchTraceAndPathCheckTheirOutputFirst() throws {
+        let commands = [
+            ["patch", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4"],
+            ["trace", "--ids", "1,2,3", "--noise-span", "0:1"],
+            ["path", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "resid"],
+        ]
+        for command in commands {
+            let run = try runGlassbox(command + ["--model", tiny, "--out", path("x.txt")])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertEqual(run.stderrLines.count, 1, "\(command[0]) computed first: \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains("cannot tell the picture format"), run.stderr)
+            let missing = try runGlassbox(command + ["--model", path("no-such-model"), "--out", path("none/x.png")])
+            XCTAssertTrue(missing.stderr.contains("none does not exist"), "\(command[0]): \(missing.stderr)")
+        }
+    }
+
+    /// `--out ""` and an `--out` in a folder that takes no files: one line naming the user's path.
+    func testUnwritableOutMessagesNameTheUsersPath() throws {
+        let empty = try runGlassbox(["patch", "--model", tiny, "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--out", ""])
+        XCTAssertEqual(empty.status, 2, empty.stderr)
+        XCTAssertEqual(empty.stderrLines, ["glassbox: error: --out is empty; give a file name ending in .png, .svg, .pdf or .html"])
+        for out in ["/proc/x.html", "/proc/x.png"] {
+            let run = try runGlassbox(["patch", "--model", tiny, "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--out", out])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertEqual(run.stderrLines.last, "glassbox: error: cannot write \(out): the folder /proc takes no new files", run.stderr)
+            XCTAssertFalse(run.stderr.contains("glassbox-"), run.stderr)
+        }
+    }
 }
