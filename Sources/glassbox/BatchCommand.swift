@@ -51,7 +51,7 @@ struct BatchCommand: ParsableCommand {
     var inputPath: String
     @Option(help: ArgumentHelp("The results, one JSON object per line.", valueName: "results.jsonl")) var out: String
     @Option(help: "The command run on each input.") var command: BatchCommandKind = .explain
-    @Option(help: ArgumentHelp("Take only the inputs whose 0-based index k has k mod N = I.", valueName: "I/N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Take only the inputs whose 0-based index k has k mod N = I.", valueName: "I/N"))
     var shard: ShardOption = .all
     @Flag(help: "Continue --out: skip the inputs already there, remove a last line cut short.") var resume = false
     @Flag(help: "Replace an existing --out.") var overwrite = false

@@ -11,9 +11,9 @@ struct TraceCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
-    @Option(name: .customLong("noise-span"), help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
+    @Option(name: .customLong("noise-span"), parsing: .unconditional, help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
     var noiseSpan: String
-    @Option(name: .customLong("noise-scale"), help: "Noise standard deviation as a multiple of the embedding matrix's standard deviation.")
+    @Option(name: .customLong("noise-scale"), parsing: .unconditional, help: "Noise standard deviation as a multiple of the embedding matrix's standard deviation.")
     var noiseScale: Float = 3
     @Option(help: "Layers restored together in the MLP and attention panels.") var window = 1
     @Option(help: "Noise samples averaged.") var samples = 10

@@ -227,4 +227,23 @@ final class HostileOutputTests: XCTestCase {
             XCTAssertFalse(run.stderr.contains("glassbox-"), run.stderr)
         }
     }
+
+    /// Negative values reach the command's own checks instead of "Missing value for '--X'".
+    func testNegativeValuesGetTheCommandsOwnMessage() throws {
+        let inputs = try write("{\"id\":1,\"ids\":[1,2]}\n", "in.jsonl")
+        let cases: [([String], String)] = [
+            (["trace", "--ids", "1,2,3", "--noise-span", "-1:2"], "--noise-span must be A:B"),
+            (["trace", "--ids", "1,2,3", "--noise-span", "0:1", "--noise-scale", "-3"], "--noise-scale must be a number"),
+            (["path", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "-1.0"], "--receivers wants"),
+            (["path", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "resid", "--senders", "-1.0"], "--senders wants"),
+            (["batch", "--in", inputs, "--out", path("o.jsonl"), "--shard", "-1/2"], "'-1/2' is invalid for '--shard"),
+            (["explain", "--ids", "1,2,3", "--generate", "2", "--targets", "-1"], "--targets takes target row indices"),
+        ]
+        for (arguments, message) in cases {
+            let run = try runGlassbox(arguments + ["--model", tiny])
+            XCTAssertEqual(run.status, 2, run.stderr)
+            XCTAssertTrue(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+            XCTAssertFalse(run.stderr.contains("Missing value"), run.stderr)
+        }
+    }
 }
