@@ -46,7 +46,7 @@ struct TraceCommand: ParsableCommand {
         let prepared = try PreparedInput.prepare(loaded, input: input)
         var options = CausalTracing.Options(noiseSpan: try Self.span(noiseSpan))
         guard options.noiseSpan.upperBound <= prepared.count else {
-            throw UsageMistake("--noise-span \(noiseSpan) reaches past the input's \(prepared.count) tokens")
+            throw InputProblem.spanPastInput(option: "--noise-span", span: noiseSpan, length: prepared.count)
         }
         options.noiseScale = noiseScale
         options.window = window

@@ -246,4 +246,21 @@ final class HostileOutputTests: XCTestCase {
             XCTAssertFalse(run.stderr.contains("Missing value"), run.stderr)
         }
     }
+
+    /// Exit codes as docs/cli.md states them: text given to a vision model and positions outside
+    /// the input are input errors (exit 1).
+    func testInputMistakesExitOneAsDocumented() throws {
+        let vit = "Tests/Fixtures/models/vit-tiny"
+        let cases: [([String], String)] = [
+            (["patch", "--model", vit, "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4"], "patching needs a text model"),
+            (["path", "--model", vit, "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "resid"],
+             "patching needs a text model"),
+            (["trace", "--model", tiny, "--ids", "1,2,3", "--noise-span", "0:4"], "--noise-span 0:4 reaches past the input's 3 tokens"),
+        ]
+        for (arguments, message) in cases {
+            let run = try runGlassbox(arguments)
+            XCTAssertEqual(run.status, 1, "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stderr.contains(message), "\(arguments): \(run.stderr)")
+        }
+    }
 }
