@@ -64,13 +64,6 @@ public enum TemporaryFiles {
         lock.unlock()
     }
 
-    /// Paths registered now (for tests).
-    public static var registered: [String] {
-        lock.lock()
-        defer { lock.unlock() }
-        return (0..<capacity).filter { live[$0] != 0 }.map { String(cString: buffers[$0]!) }
-    }
-
     /// Installs the cleaning handler for `signal` unless the signal is ignored (a background job
     /// started with SIGINT ignored keeps ignoring it).
     private static func installHandler(_ signal: Int32) {
