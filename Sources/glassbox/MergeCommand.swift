@@ -97,12 +97,13 @@ struct MergeInputs {
     func close() { reader.close() }
 
     /// Reads inputs up to `target`, reporting those before it as missing; returns `target`'s id.
+    /// An index past the last input is an error (the results belong to other inputs).
     mutating func skip(to target: Int, report: inout MergeReport) throws -> String? {
         while let (i, id) = try nextInput() {
             if i == target { return id }
             report.addMissing(id ?? "index \(i)")
         }
-        return nil
+        throw MergeProblem.beyondInputs(index: target, inputs: index)
     }
 
     mutating func skipToEnd(report: inout MergeReport) throws {
@@ -172,6 +173,7 @@ enum MergeProblem: Error, LocalizedError {
     case notResults(path: String, line: Int)
     case outOfOrder(path: String, line: Int, index: Int, after: Int)
     case negativeIndex(path: String, line: Int, index: Int)
+    case beyondInputs(index: Int, inputs: Int)
     case idMismatch(path: String, index: Int, had: String, input: String?)
     case incomplete(String)
 
@@ -181,6 +183,8 @@ enum MergeProblem: Error, LocalizedError {
             "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\")"
         case .outOfOrder(let path, let line, let index, let after):
             "\(path) line \(line): index \(index) after \(after); a batch writes its inputs in order, so this file was changed"
+        case .beyondInputs(let index, let inputs):
+            "a result has index \(index), but --in holds \(inputs) input(s): the results were written for other inputs"
         case .negativeIndex(let path, let line, let index):
             "\(path) line \(line): index \(index) is negative; a batch numbers its inputs from 0, so this file was changed"
         case .idMismatch(let path, let index, let had, let input):

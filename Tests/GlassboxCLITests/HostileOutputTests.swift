@@ -119,6 +119,12 @@ final class HostileOutputTests: XCTestCase {
         XCTAssertEqual(run.status, 1, run.stderr)
         XCTAssertEqual(run.stderrLines.count, 2, run.stderr)              // the summary, then the error
         XCTAssertTrue(run.stderr.contains("2000000000 input(s) missing: index 0, index 1,"), run.stderr)
+        let inputs = try write("{\"id\":1}\n{\"id\":2}\n", "in.jsonl")
+        let checked = try runGlassboxShell("ulimit -v 2000000; \"$GLASSBOX\" merge '\(file)' --in '\(inputs)' --out '\(path("p.jsonl"))'",
+                                           timeout: 30)
+        XCTAssertEqual(checked.status, 1, checked.stderr)
+        XCTAssertEqual(checked.stderrLines, ["glassbox: error: a result has index 2000000000, but --in holds 2 input(s): the results were written for other inputs"])
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("p.jsonl")))
     }
 
     /// `batch --resume` refuses a results file `merge` would reject (an index past the inputs,
