@@ -45,14 +45,14 @@ public enum TemporaryFiles {
         guard bytes.count <= pathBytes else { return nil }
         lock.lock()
         defer { lock.unlock() }
-        if !installed {
-            installed = true
-            for signal in [SIGINT, SIGTERM, SIGHUP] { installHandler(signal) }
-        }
         guard let slot = (0..<capacity).first(where: { live[$0] == 0 }) else { return nil }
         if buffers[slot] == nil { buffers[slot] = .allocate(capacity: pathBytes) }
         bytes.withUnsafeBufferPointer { buffers[slot]!.update(from: $0.baseAddress!, count: bytes.count) }
         live[slot] = 1
+        if !installed {                       // after `live` and `buffers` exist: the handler reads them
+            installed = true
+            for signal in [SIGINT, SIGTERM, SIGHUP] { installHandler(signal) }
+        }
         return Token(slot: slot)
     }
 
