@@ -41,7 +41,7 @@ let package = Package(
         .target(name: "GlassboxTokenizers", dependencies: [
             "GlassboxFiles", .product(name: "SwiftProtobuf", package: "swift-protobuf"),
         ]),
-        .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango"]),
+        .target(name: "GlassboxRender", dependencies: ["CGlassboxCairo", "CGlassboxPango", "GlassboxFiles"]),
         // Self-contained interactive HTML pages (data, script and style inline), beside the Cairo pictures.
         .target(name: "GlassboxHTML", dependencies: ["GlassboxRender"]),
         // The bundled default models (weights as resources; trained by scripts/train/).

@@ -1,5 +1,6 @@
 import CGlassboxCairo
 import Foundation
+import GlassboxFiles
 
 extension Canvas {
     /// The most pixels a PNG may have (2²⁸, a 1 GiB ARGB surface; a 16,384-token strip at scale 2
@@ -57,7 +58,11 @@ extension Canvas {
             throw RenderError.unwritable(path: url.path, reason: "it is a folder")
         }
         let temporary = folder.appendingPathComponent(".\(url.lastPathComponent).\(getpid()).\(UUID().uuidString.prefix(8)).tmp")
-        defer { try? FileManager.default.removeItem(at: temporary) }
+        let registration = TemporaryFiles.register(temporary.path)    // removed on SIGINT/SIGTERM too
+        defer {
+            try? FileManager.default.removeItem(at: temporary)
+            TemporaryFiles.unregister(registration)
+        }
 
         let surface: OpaquePointer? = switch format {
         case .png: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((width * scale).rounded(.up)),

@@ -51,7 +51,7 @@ struct BatchCommand: ParsableCommand {
     var inputPath: String
     @Option(help: ArgumentHelp("The results, one JSON object per line.", valueName: "results.jsonl")) var out: String
     @Option(help: "The command run on each input.") var command: BatchCommandKind = .explain
-    @Option(help: ArgumentHelp("Take only the inputs whose 0-based index k has k mod N = I.", valueName: "I/N"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Take only the inputs whose 0-based index k has k mod N = I.", valueName: "I/N"))
     var shard: ShardOption = .all
     @Flag(help: "Continue --out: skip the inputs already there, remove a last line cut short.") var resume = false
     @Flag(help: "Replace an existing --out.") var overwrite = false
@@ -71,6 +71,7 @@ struct BatchCommand: ParsableCommand {
             if BatchInput.batchWideKeys.contains(name) || ["in", "shard", "resume", "overwrite", "workers", "command"].contains(name) {
                 throw ValidationError("--\(name) belongs before the command's options, once for the whole batch")
             }
+            if BatchInput.ownFileKeys.contains(name) { throw ValidationError(BatchInput.ownFileMessage(name)) }
         }
     }
 
@@ -83,6 +84,7 @@ struct BatchCommand: ParsableCommand {
             throw UsageMistake("\(kind.rawValue): " + (unknown ?? kind.type.message(for: error)))
         }
         let folder = URL(fileURLWithPath: inputPath).deletingLastPathComponent()
+        try SameFile.refuse(output: out, outputOption: "--out", input: inputPath, inputOption: "--in")
         if !resume && !overwrite && FileManager.default.fileExists(atPath: out) {
             throw BatchOutputFile.exists(out)                         // before the model loads
         }

@@ -34,6 +34,20 @@ struct BatchInput {
     /// Options a line may not set: the model is loaded once for the whole batch, and the output
     /// is the batch's file.
     static let batchWideKeys: Set<String> = ["model", "threads", "allow-nonfinite", "json", "out", "help"]
+    /// Options that write a file of their own, which a batch never does (the record is the JSON).
+    static let ownFileKeys: Set<String> = ["save-json"]
+
+    /// Why `--save-json` is refused in a batch, batch-wide or per line.
+    static func ownFileMessage(_ option: String) -> String {
+        "--\(option) is not available in a batch: each input's JSON is its record in --out"
+    }
+
+    /// Whether `option` can name a command-line option at all: lower-case letters, digits and
+    /// hyphens (`"model=x"` or `"--out"` would reach the parser as something else).
+    static func isOptionName(_ option: String) -> Bool {
+        guard let first = option.unicodeScalars.first, ("a"..."z").contains(first) else { return false }
+        return option.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || $0 == "-" }
+    }
 
     /// Parses one line. Errors carry the id when the line has one (see ``BatchLineError``).
     static func parse(_ bytes: [UInt8], index: Int, line: Int, folder: URL) throws -> BatchInput {
@@ -81,6 +95,10 @@ struct BatchInput {
         var arguments: [String] = []
         for key in object.keys.sorted() where !reservedKeys.contains(key) {
             let option = Self.optionName(key)
+            guard Self.isOptionName(option) else {
+                throw fail("\"\(key)\" is not an option name (letters, digits, - and _ only)")
+            }
+            guard !ownFileKeys.contains(option) else { throw fail(Self.ownFileMessage(option)) }
             guard !batchWideKeys.contains(option) else {
                 throw fail("\"\(key)\" cannot change per line: the batch sets it for every input (pass it to `glassbox batch`)")
             }

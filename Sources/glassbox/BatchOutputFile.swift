@@ -91,6 +91,7 @@ final class BatchOutputFile {
                 if bytes.starts(with: Array("{\"id\":".utf8)), try reader.next() == nil { break }
                 throw BatchOutputProblem.notBatchOutput(path: path, line: number)
             }
+            try record.checkOrder(after: lastIndex, path: path, line: reader.lineNumber)
             done[record.index] = record.idJSON
             (previousEnd, goodEnd, lastIndex) = (goodEnd, offset, record.index)
         }
@@ -115,12 +116,22 @@ struct BatchRecordHeader {
         else { return nil }
         (self.index, self.idJSON) = (index, idJSON)
     }
+
+    /// The rules `merge` and `batch --resume` both apply to a results file: indexes from 0,
+    /// strictly ascending (a batch writes its inputs in order, each once).
+    func checkOrder(after previous: Int?, path: String, line: Int) throws {
+        if index < 0 { throw MergeProblem.negativeIndex(path: path, line: line, index: index) }
+        if let previous, index <= previous {
+            throw MergeProblem.outOfOrder(path: path, line: line, index: index, after: previous)
+        }
+    }
 }
 
 /// An output file `glassbox batch --resume` cannot continue.
 enum BatchOutputProblem: Error, LocalizedError {
     case notBatchOutput(path: String, line: Int)
     case differentInput(path: String, index: Int, had: String, now: String)
+    case beyondInputs(path: String, index: Int, inputs: Int)
 
     var errorDescription: String? {
         switch self {
@@ -128,6 +139,8 @@ enum BatchOutputProblem: Error, LocalizedError {
             "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\"); not continuing it"
         case .differentInput(let path, let index, let had, let now):
             "\(path) holds id \(had) for input \(index), but the input file has id \(now) there: it was written for other inputs; not continuing it"
+        case .beyondInputs(let path, let index, let inputs):
+            "\(path) holds index \(index), but the input file has \(inputs) input(s): it was written for other inputs; not continuing it"
         }
     }
 }

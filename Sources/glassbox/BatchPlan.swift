@@ -31,6 +31,9 @@ struct BatchPlan {
             if shard.contains(records) { inShard += 1 }
             records += 1
         }
+        if let last = done.keys.max(), last >= records {
+            throw BatchOutputProblem.beyondInputs(path: output, index: last, inputs: records)
+        }
         return BatchPlan(records: records, shardRecords: inShard, firstIsImage: firstIsImage ?? false)
     }
 

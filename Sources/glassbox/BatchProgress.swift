@@ -1,12 +1,12 @@
 import Foundation
 
 /// The progress line of `glassbox batch` on stderr: inputs done of the shard's total, the rate,
-/// the time left at that rate and the failures so far; redrawn at most every 0.2 s.
+/// the time left at that rate and the failures so far (a `StatusLine`).
 final class BatchProgress: @unchecked Sendable {
     private let total: Int
     private let lock = NSLock()
     private let started = Date()
-    private var lastDraw = Date.distantPast
+    private let status = StatusLine()
     private var done = 0, failed = 0
 
     /// `total`: the inputs this run computes (skipped ones excluded).
@@ -17,10 +17,8 @@ final class BatchProgress: @unchecked Sendable {
         lock.withLock {
             done += 1
             if failed { self.failed += 1 }
-            let now = Date()
-            guard done == total || now.timeIntervalSince(lastDraw) >= 0.2 else { return }
-            lastDraw = now
-            Console.writeError(line(now: now) + (done == total ? "\n" : ""))
+            let fraction = total > 0 ? Double(done) / Double(total) : 1
+            status.show(line(now: Date()), step: Int(fraction * 10), final: done == total)
         }
     }
 
@@ -34,7 +32,7 @@ final class BatchProgress: @unchecked Sendable {
         let width = 30, filled = Int(fraction * Double(width))
         let left = rate > 0 ? Double(total - done) / rate : .nan
         let failures = failed > 0 ? "  \(failed) failed" : ""
-        return String(format: "\rbatch  [%@%@] %d/%d  %.2f inputs/s  %@ left%@",
+        return String(format: "batch  [%@%@] %d/%d  %.2f inputs/s  %@ left%@",
                       String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
                       done, total, rate, Self.duration(left), failures)
     }

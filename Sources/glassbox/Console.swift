@@ -8,23 +8,25 @@ import Glassbox
 /// end, by ``finishStandardOutput()``.
 enum Console {
     static func error(_ message: String) {
+        StatusLine.closeOpenLine()
         writeError("glassbox: error: " + message + "\n")
     }
 
     static func note(_ message: String) {
+        StatusLine.closeOpenLine()
         writeError(message + "\n")
     }
 
-    /// Text on stderr as is (progress lines end with `\r`); a failed write is ignored.
+    /// Text on stderr as is; a failed write is ignored. Progress goes through `StatusLine`.
     static func writeError(_ text: String) {
         StandardStreams.writeError(text)
     }
 
-    /// A progress bar on stderr (see `AtMan.stderrProgress`), or nothing for an input of
-    /// `glassbox batch`, which draws one bar for the whole batch.
+    /// A progress bar on stderr (`ProgressBar`: redrawn in place on a terminal, whole lines
+    /// elsewhere), or nothing for an input of `glassbox batch`, which draws one bar for the whole batch.
     static func progress(label: String) -> @Sendable (Int, Int) -> Void {
         if BatchMode.active { return { _, _ in } }
-        return AtMan.stderrProgress(label: label)
+        return ProgressBar.callback(label: label)
     }
 
     /// Bytes on stdout.

@@ -60,6 +60,11 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let prompts {
+            for (option, path) in [("--save-json", saveJSON), ("--out", out)] {
+                if let path { try SameFile.refuse(output: path, outputOption: option, input: prompts, inputOption: "--prompts") }
+            }
+        }
         let loaded = try modelOptions.load(image: images != nil)
         let sources: [EvaluationSource]
         if let prompts {

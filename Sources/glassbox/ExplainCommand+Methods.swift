@@ -20,7 +20,7 @@ extension ExplainCommand {
     func relevance(_ model: TransformerModel, _ prepared: PreparedInput, _ objective: GradientObjective) throws -> RelevanceResult {
         let kind = method.relevanceMethod ?? .attnLRP
         var options = RelevanceOptions(method: kind, attention: attention.path, checkpointing: checkpoint.checkpointing)
-        if prepared.count >= Self.relevanceProgressLength { options.progress = AtMan.stderrProgress(label: kind.rawValue) }
+        if prepared.count >= Self.relevanceProgressLength { options.progress = Console.progress(label: kind.rawValue) }
         return try Relevance.explain(model, prepared.modelInput, target: objective.target, options: options)
     }
 

@@ -38,12 +38,14 @@ extension ExplainCommand {
         return nil
     }
 
-    /// `--targets 0,2,5` → `[0, 2, 5]`; nil for a malformed list.
+    /// `--targets 0,2,5` → `[0, 2, 5]`, each row once (a repeated row would redraw the same
+    /// strip); throws for a malformed list.
     static func targetList(_ text: String) throws -> [Int] {
         let fields = text.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
         let values = fields.compactMap { Int($0) }
         guard !fields.isEmpty, values.count == fields.count, values.allSatisfy({ $0 >= 0 }) else { throw SequenceUsage.badTargets(text) }
-        return values
+        var seen = Set<Int>()
+        return values.filter { seen.insert($0).inserted }
     }
 
     /// Explains the sequence and writes the heatmap, the strips and the table or JSON.

@@ -59,7 +59,7 @@ struct ExplainCommand: ParsableCommand {
     @Option(help: "Explain this continuation of the prompt by forced decoding (tokenized together with the prompt).")
     var continuation: String?
     @Flag(help: "With --generate or --continuation: aggregate both axes per sentence (sum).") var sentences = false
-    @Option(help: ArgumentHelp("With --generate or --continuation: target rows that also get a token strip picture.", valueName: "0,2,5"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("With --generate or --continuation: target rows that also get a token strip picture.", valueName: "0,2,5"))
     var targets: String?
 
     @Option(parsing: .unconditional,

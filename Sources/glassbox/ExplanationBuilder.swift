@@ -122,10 +122,20 @@ enum ExplanationOutput {
 /// Where pictures go: `--out`, or `output/NAME.png` in the current folder.
 enum PictureOutput {
     static func url(_ out: String?, defaultName: String) throws -> URL {
-        if let out { return URL(fileURLWithPath: (out as NSString).expandingTildeInPath) }
+        if let out {
+            guard !out.isEmpty else { throw UsageMistake("--out is empty; give a file name ending in .png, .svg, .pdf or .html") }
+            return URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
+        }
         let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("output")
         try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         return folder.appendingPathComponent(defaultName + ".png")
+    }
+
+    /// Checks a given `--out` before any work (`OutputTransaction.checkDestination`), so a bad
+    /// extension or a missing folder is reported before a long computation, not after it.
+    static func checkEarly(_ out: String?) throws {
+        guard let out else { return }
+        try OutputTransaction.checkDestination(try url(out, defaultName: ""))
     }
 
     /// A file-name-safe version of a model name or path.

@@ -44,9 +44,7 @@ struct MergeCommand: ParsableCommand {
             if let expected = try inputs?.skip(to: head.index, report: &report), expected != head.idJSON {
                 throw MergeProblem.idMismatch(path: sources[s].path, index: head.index, had: head.idJSON, input: expected)
             }
-            if inputs == nil {
-                for missing in nextIndex..<head.index { report.missing.append("index \(missing)") }
-            }
+            if inputs == nil { report.addMissingIndexes(nextIndex..<head.index) }
             try writer.append(Data(head.bytes))
             report.records += 1
             nextIndex = head.index + 1
@@ -55,7 +53,7 @@ struct MergeCommand: ParsableCommand {
         writer.synchronize()
         try transaction.commit()
         Console.note(report.summary(files: files.count, out: out, checkedInputs: inputs != nil))
-        if !report.missing.isEmpty || !report.duplicates.isEmpty { throw MergeProblem.incomplete(report.problemLine) }
+        if report.missingCount > 0 || !report.duplicates.isEmpty { throw MergeProblem.incomplete(report.problemLine) }
     }
 }
 
@@ -82,9 +80,7 @@ struct MergeSource {
             guard case .bytes(let bytes) = line else { throw MergeProblem.notResults(path: path, line: reader.lineNumber) }
             if BatchPlan.isBlank(bytes) { continue }
             guard let header = BatchRecordHeader(bytes) else { throw MergeProblem.notResults(path: path, line: reader.lineNumber) }
-            if let previous, header.index <= previous {
-                throw MergeProblem.outOfOrder(path: path, line: reader.lineNumber, index: header.index, after: previous)
-            }
+            try header.checkOrder(after: previous, path: path, line: reader.lineNumber)
             head = Record(index: header.index, idJSON: header.idJSON, bytes: bytes)
             return
         }
@@ -101,16 +97,17 @@ struct MergeInputs {
     func close() { reader.close() }
 
     /// Reads inputs up to `target`, reporting those before it as missing; returns `target`'s id.
+    /// An index past the last input is an error (the results belong to other inputs).
     mutating func skip(to target: Int, report: inout MergeReport) throws -> String? {
         while let (i, id) = try nextInput() {
             if i == target { return id }
-            report.missing.append(id ?? "index \(i)")
+            report.addMissing(id ?? "index \(i)")
         }
-        return nil
+        throw MergeProblem.beyondInputs(index: target, inputs: index)
     }
 
     mutating func skipToEnd(report: inout MergeReport) throws {
-        while let (i, id) = try nextInput() { report.missing.append(id ?? "index \(i)") }
+        while let (i, id) = try nextInput() { report.addMissing(id ?? "index \(i)") }
     }
 
     private mutating func nextInput() throws -> (Int, String?)? {
@@ -127,16 +124,33 @@ struct MergeInputs {
     }
 }
 
-/// What a merge found.
+/// What a merge found. Missing inputs are counted, and only the first few named, so a gap of
+/// two billion indexes costs no memory.
 struct MergeReport {
     var records = 0
-    /// Missing inputs: their ids (with --in) or indexes.
-    var missing: [String] = []
+    /// How many inputs are missing.
+    private(set) var missingCount = 0
+    /// The first missing inputs: their ids (with --in) or indexes.
+    private(set) var missing: [String] = []
     var duplicates: [String] = []
+
+    /// Notes one missing input.
+    mutating func addMissing(_ name: String) {
+        missingCount += 1
+        if missing.count < Self.shown { missing.append(name) }
+    }
+
+    /// Notes the gap `indexes` (without --in), naming at most the first few.
+    mutating func addMissingIndexes(_ indexes: Range<Int>) {
+        missingCount += indexes.count
+        for index in indexes.prefix(max(0, Self.shown - missing.count)) { missing.append("index \(index)") }
+    }
+
+    private static let shown = 10
 
     func summary(files: Int, out: String, checkedInputs: Bool) -> String {
         var text = "merge: \(records) record(s) from \(files) file(s) into \(out)"
-        if missing.isEmpty && duplicates.isEmpty {
+        if missingCount == 0 && duplicates.isEmpty {
             text += checkedInputs ? "; every input present once" : "; no gaps or duplicates (inputs after the last index not checked: pass --in)"
         }
         return text
@@ -144,13 +158,13 @@ struct MergeReport {
 
     var problemLine: String {
         var parts: [String] = []
-        if !missing.isEmpty { parts.append("\(missing.count) input(s) missing: " + Self.list(missing)) }
-        if !duplicates.isEmpty { parts.append("\(duplicates.count) duplicate(s), kept the first: " + Self.list(duplicates)) }
+        if missingCount > 0 { parts.append("\(missingCount) input(s) missing: " + Self.list(missing, total: missingCount)) }
+        if !duplicates.isEmpty { parts.append("\(duplicates.count) duplicate(s), kept the first: " + Self.list(duplicates, total: duplicates.count)) }
         return parts.joined(separator: "; ")
     }
 
-    private static func list(_ items: [String]) -> String {
-        items.prefix(10).joined(separator: ", ") + (items.count > 10 ? ", …" : "")
+    private static func list(_ items: [String], total: Int) -> String {
+        items.prefix(shown).joined(separator: ", ") + (total > shown ? ", …" : "")
     }
 }
 
@@ -158,6 +172,8 @@ struct MergeReport {
 enum MergeProblem: Error, LocalizedError {
     case notResults(path: String, line: Int)
     case outOfOrder(path: String, line: Int, index: Int, after: Int)
+    case negativeIndex(path: String, line: Int, index: Int)
+    case beyondInputs(index: Int, inputs: Int)
     case idMismatch(path: String, index: Int, had: String, input: String?)
     case incomplete(String)
 
@@ -167,6 +183,10 @@ enum MergeProblem: Error, LocalizedError {
             "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\")"
         case .outOfOrder(let path, let line, let index, let after):
             "\(path) line \(line): index \(index) after \(after); a batch writes its inputs in order, so this file was changed"
+        case .beyondInputs(let index, let inputs):
+            "a result has index \(index), but --in holds \(inputs) input(s): the results were written for other inputs"
+        case .negativeIndex(let path, let line, let index):
+            "\(path) line \(line): index \(index) is negative; a batch numbers its inputs from 0, so this file was changed"
         case .idMismatch(let path, let index, let had, let input):
             "\(path) holds id \(had) for input \(index), but the input file has \(input ?? "no valid id") there: it was written for other inputs"
         case .incomplete(let problems):

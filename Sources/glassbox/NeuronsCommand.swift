@@ -86,6 +86,7 @@ struct NeuronsCommand: ParsableCommand {
             defer { reader.close() }
             let context = model.architecture.contextLength
             var windowed = 0
+            let status = StatusLine()
             let result = try FFNMemories.scanTriggers(model, options: .init(layers: [layer], examplesPerNeuron: topK), next: {
                 while let paragraph = try reader.next() {
                     let ids = try tokenizer.encode(paragraph).ids
@@ -94,10 +95,9 @@ struct NeuronsCommand: ParsableCommand {
                 }
                 return nil
             }, progress: { p in
-                Console.writeError(String(format: "\rscan: %d sequences, %d tokens, %.0f tokens/s",
-                                          p.sequences, p.tokens, p.tokensPerSecond))
+                status.show(String(format: "scan: %d sequences, %d tokens, %.0f tokens/s", p.sequences, p.tokens, p.tokensPerSecond))
             })
-            Console.writeError("\n")
+            status.finish()
             if windowed > 0 || reader.longParagraphs > 0 {
                 Console.note("note: \(windowed) paragraph(s) longer than the \(context)-token context were scanned in "
                              + "consecutive \(context)-token windows"

@@ -7,8 +7,10 @@ import Glassbox
 /// every existing file untouched (the temporaries are removed when the transaction goes away), and
 /// so does a run whose output on stdout could not be written.
 /// Within `commit()` a rename that fails puts back the files already replaced.
+/// Every temporary is registered with `TemporaryFiles`, so a run ended by SIGINT or SIGTERM
+/// removes them too.
 final class OutputTransaction {
-    private var staged: [(temporary: URL, destination: URL)] = []
+    private var staged: [(temporary: URL, destination: URL, registration: TemporaryFiles.Token?)] = []
     private var committed = false
 
     deinit { if !committed { discard() } }
@@ -18,8 +20,7 @@ final class OutputTransaction {
     func render(_ figure: any Figure, to destination: URL, scale: Double = 2) throws -> RenderReport {
         if Self.isPage(destination) { throw NoPage() }
         try Self.checkDestination(destination)
-        let temporary = Self.temporaryName(for: destination, kind: "new")
-        staged.append((temporary, destination))
+        let temporary = try createTemporary(for: destination)
         do {
             return try figure.render(to: temporary, scale: scale)
         } catch RenderError.unwritable(_, let reason) {
@@ -47,13 +48,15 @@ final class OutputTransaction {
         }
         var replaced: [(destination: URL, backup: URL?)] = []
         do {
-            for (temporary, destination) in staged {
+            for (temporary, destination, _) in staged {
                 try Self.checkDestination(destination, kind: false)
                 var backup: URL?
                 if FileManager.default.fileExists(atPath: destination.path) {
                     let name = Self.temporaryName(for: destination, kind: "old")
                     if link(destination.path, name.path) == 0 { backup = name }
                 }
+                let backupRegistration = backup.flatMap { TemporaryFiles.register($0.path) }
+                defer { TemporaryFiles.unregister(backupRegistration) }
                 guard rename(temporary.path, destination.path) == 0 else {
                     let reason = String(cString: strerror(errno))
                     if let backup { unlink(backup.path) }
@@ -69,13 +72,17 @@ final class OutputTransaction {
             throw error
         }
         for case let (_, backup?) in replaced { unlink(backup.path) }
+        for entry in staged { TemporaryFiles.unregister(entry.registration) }
         committed = true
         staged = []
     }
 
     /// Removes the temporaries (the destinations stay as they were).
     func discard() {
-        for (temporary, _) in staged { unlink(temporary.path) }
+        for (temporary, _, registration) in staged {
+            unlink(temporary.path)
+            TemporaryFiles.unregister(registration)
+        }
         staged = []
     }
 
@@ -83,8 +90,25 @@ final class OutputTransaction {
     /// merged JSONL file), put in place by `commit()` like the pictures.
     func stage(_ destination: URL) throws -> URL {
         try Self.checkDestination(destination, kind: false)
+        return try createTemporary(for: destination)
+    }
+
+    /// Creates the (empty) temporary for `destination` and stages it. Created here, so a folder
+    /// that takes no new files (/proc) is reported with the user's path and a reason in words,
+    /// not with the temporary's name in Foundation's or cairo's text.
+    private func createTemporary(for destination: URL) throws -> URL {
         let temporary = Self.temporaryName(for: destination, kind: "new")
-        staged.append((temporary, destination))
+        let registration = TemporaryFiles.register(temporary.path)
+        let created = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
+        guard created >= 0 else {
+            let code = errno
+            TemporaryFiles.unregister(registration)
+            let folder = destination.deletingLastPathComponent().path
+            let reason = code == ENOENT ? "the folder \(folder) takes no new files" : FileProblem.reason(errno: code, writing: true)
+            throw RenderError.unwritable(path: destination.path, reason: reason)
+        }
+        close(created)
+        staged.append((temporary, destination, registration))
         return temporary
     }
 

@@ -33,6 +33,7 @@ struct PatchCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load()
         let patching = try patch(loaded)
         let object = patching.object

@@ -22,7 +22,7 @@ struct PatchInputOptions: ParsableArguments {
     /// tokenizations.
     func prepare(_ loaded: LoadedModel) throws -> (clean: PatchSide, corrupted: PatchSide) {
         let arch = loaded.model.architecture
-        guard arch.image == nil else { throw UsageMistake("patching needs a text model; this \(arch.modelType) model reads images") }
+        guard arch.image == nil else { throw InputProblem.textModelNeeded(arch.modelType, command: "patching") }
         let c = try PatchSide(loaded, text: clean, ids: cleanIDs)
         let r = try PatchSide(loaded, text: corrupted, ids: corruptedIDs)
         guard c.ids.count == r.ids.count else {

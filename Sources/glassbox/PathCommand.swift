@@ -12,10 +12,10 @@ struct PathCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var inputs: PatchInputOptions
     @OptionGroup var answer: PatchAnswerOptions
-    @Option(help: ArgumentHelp("Sender heads L.H, comma-separated (default: every head in turn, giving a layers × heads map).",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Sender heads L.H, comma-separated (default: every head in turn, giving a layers × heads map).",
                                valueName: "L.H,…"))
     var senders: String?
-    @Option(help: ArgumentHelp("Receivers: heads' inputs L.H.q, L.H.k, L.H.v (L.H means all three), comma-separated; or resid.",
+    @Option(parsing: .unconditional, help: ArgumentHelp("Receivers: heads' inputs L.H.q, L.H.k, L.H.v (L.H means all three), comma-separated; or resid.",
                                valueName: "L.H[.q|k|v],…|resid"))
     var receivers: String
     @Option(help: "Write the picture here, for a map over every sender (.png, .svg, .pdf, or .html for an interactive page; default: output/path-MODEL.png).")
@@ -60,6 +60,7 @@ struct PathCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load()
         let (clean, corrupted) = try inputs.prepare(loaded)
         let (metric, position, texts) = try answer.resolve(loaded, clean: clean, corrupted: corrupted)

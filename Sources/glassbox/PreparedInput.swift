@@ -52,9 +52,15 @@ struct PreparedInput {
 enum InputProblem: Error, LocalizedError {
     case imageRequired(String)
     case imageForTextModel(String)
+    /// A command that reads token positions (patching) given a vision model.
+    case textModelNeeded(String, command: String)
+    /// `--noise-span` (or another span) reaching past the input's tokens.
+    case spanPastInput(option: String, span: String, length: Int)
 
     var errorDescription: String? {
         switch self {
+        case .textModelNeeded(let type, let command): "\(command) needs a text model; this \(type) model reads images"
+        case .spanPastInput(let option, let span, let length): "\(option) \(span) reaches past the input's \(length) tokens (positions 0..<\(length))"
         case .imageRequired(let type): "this \(type) model reads images; pass --image FILE.png"
         case .imageForTextModel(let type): "this \(type) model reads text, not images; give a prompt or --ids"
         }

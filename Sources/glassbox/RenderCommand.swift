@@ -15,6 +15,9 @@ struct RenderCommand: ParsableCommand {
     @OptionGroup var colorScale: ColorScaleOptions
 
     func run() throws {
+        if let out {
+            for input in [result] + with { try SameFile.refuse(output: out, outputOption: "--out", input: input, inputOption: "the result") }
+        }
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
         let data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let reads = "render redraws the --json results of \(ResultFigures.renderableList)"

@@ -11,9 +11,9 @@ struct TraceCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
-    @Option(name: .customLong("noise-span"), help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
+    @Option(name: .customLong("noise-span"), parsing: .unconditional, help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
     var noiseSpan: String
-    @Option(name: .customLong("noise-scale"), help: "Noise standard deviation as a multiple of the embedding matrix's standard deviation.")
+    @Option(name: .customLong("noise-scale"), parsing: .unconditional, help: "Noise standard deviation as a multiple of the embedding matrix's standard deviation.")
     var noiseScale: Float = 3
     @Option(help: "Layers restored together in the MLP and attention panels.") var window = 1
     @Option(help: "Noise samples averaged.") var samples = 10
@@ -41,11 +41,12 @@ struct TraceCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load()
         let prepared = try PreparedInput.prepare(loaded, input: input)
         var options = CausalTracing.Options(noiseSpan: try Self.span(noiseSpan))
         guard options.noiseSpan.upperBound <= prepared.count else {
-            throw UsageMistake("--noise-span \(noiseSpan) reaches past the input's \(prepared.count) tokens")
+            throw InputProblem.spanPastInput(option: "--noise-span", span: noiseSpan, length: prepared.count)
         }
         options.noiseScale = noiseScale
         options.window = window

@@ -7,9 +7,10 @@ import ArgumentParser
 /// every option (none is hidden).
 enum UnknownOptionProbe {
     /// "Unknown option '--bogus'" for the first option-like argument the subcommand does not know;
-    /// nil when every one is known. Arguments after a `--` terminator are values.
+    /// nil when every one is known. Arguments after a `--` terminator are values. `batch` passes
+    /// the options it does not know to its command, which checks them itself.
     static func message(in arguments: [String]) -> String? {
-        guard let first = arguments.first, !first.hasPrefix("-"),
+        guard let first = arguments.first, !first.hasPrefix("-"), first != "batch",
               let command = GlassboxCommand.configuration.subcommands.first(where: {
                   $0.configuration.commandName == first })
         else { return nil }
