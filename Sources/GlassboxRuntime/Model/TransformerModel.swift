@@ -76,6 +76,7 @@ public struct TransformerModel: Sendable {
         let loader = try ModelRegistry.loader(for: modelType)
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
+        try CheckpointCounts.check(configData: data, configFile: configURL, checkpoint: checkpoint)
         let (architecture, weights) = try loader.load(configData: data, configFile: configURL,
                                                       checkpoint: checkpoint, directory: directory)
         let dtypes = Set(checkpoint.tensorNames.compactMap { checkpoint.entry($0)?.dtype.rawValue })
