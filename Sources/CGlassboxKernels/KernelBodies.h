@@ -226,6 +226,14 @@ GB_INLINE void softmax_row(float *p, size_t d) {
         if (p[j] > m) m = p[j];
     }
     if (m == -INFINITY) {
+        // Every key masked: zeros on purpose. But NaN never wins the max either: a row of NaN
+        // (and masked) scores is NaN, as in PyTorch, so that the non-finite checks see it.
+        for (size_t j = 0; j < d; j++) {
+            if (p[j] != p[j]) {
+                for (size_t i = 0; i < d; i++) p[i] = NAN;
+                return;
+            }
+        }
         memset(p, 0, d * sizeof(float));
         return;
     }

@@ -13,6 +13,12 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
     case fileTooShort(file: String, size: Int)
     /// The header length runs past the end of the file or exceeds ``SafetensorsFile/maxHeaderLength``.
     case headerLengthOutOfRange(file: String, headerLength: UInt64, fileSize: Int)
+    /// The header lists more than ``SafetensorsFile/maxTensorCount`` tensors (`count` counted
+    /// before parsing it).
+    case tooManyTensors(file: String, count: Int)
+    /// The data section runs on past the end of the last tensor (`dataEnd`): bytes no header entry
+    /// describes, which the reference library rejects.
+    case trailingBytes(file: String, dataEnd: Int, dataSize: Int)
     /// The header bytes are not valid UTF-8 JSON.
     case headerNotJSON(file: String, detail: String)
     /// The header is valid JSON but not an object (`found` names the JSON kind).
@@ -88,6 +94,12 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
         case let .headerLengthOutOfRange(file, headerLength, fileSize):
             return "'\(file)': header length \(headerLength) bytes does not fit in the \(fileSize)-byte file "
                 + "(limit \(SafetensorsFile.maxHeaderLength)); the file is truncated or not safetensors"
+        case let .tooManyTensors(file, count):
+            return "'\(file)': the header lists \(count) tensors, more than \(SafetensorsFile.maxTensorCount) in one file; "
+                + "the file is corrupt or not a model checkpoint"
+        case let .trailingBytes(file, dataEnd, dataSize):
+            return "'\(file)': \(dataSize - dataEnd) byte(s) after the last tensor (which ends at data offset \(dataEnd) "
+                + "of \(dataSize)); the file is corrupt or was written by a broken tool"
         case let .headerNotJSON(file, detail):
             return "'\(file)': header is not valid JSON (\(detail)); the file is corrupt or not safetensors"
         case let .headerNotObject(file, found):

@@ -17,6 +17,11 @@ import GlassboxTensor
 public final class SafetensorsFile: @unchecked Sendable {
     /// Largest header accepted, in bytes (the reference implementation's limit).
     public static let maxHeaderLength = 100_000_000
+    /// Most tensors accepted in one file's header. Real checkpoints hold thousands per file (the
+    /// largest models tens of thousands in all, split over shards); parsing a header costs a few KB
+    /// per entry, so a 47 MB header of 600,000 one-element tensors once used 2.5 GB before the
+    /// "unused weights" error.
+    public static let maxTensorCount = 250_000
 
     /// The file that was opened.
     public let url: URL

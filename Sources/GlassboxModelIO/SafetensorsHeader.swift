@@ -13,6 +13,10 @@ struct SafetensorsHeader {
         // Writers pad the header with spaces (some with NULs); JSON tolerates only the former.
         var end = bytes.count
         while end > 0, bytes[end - 1] == 0 || bytes[end - 1] == 0x20 { end -= 1 }
+        // Parsing costs a few KB per entry: count the entries first (each has one "data_offsets"
+        // key) so that a header of millions of one-element tensors is refused before it is parsed.
+        let count = Self.occurrences(of: Array("\"data_offsets\"".utf8), in: UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+        guard count <= SafetensorsFile.maxTensorCount else { throw ModelIOError.tooManyTensors(file: file, count: count) }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: Data(bytes[0..<end]), options: [.fragmentsAllowed])
@@ -31,6 +35,24 @@ struct SafetensorsHeader {
                                                 file: file)
         }
         try Self.checkOverlaps(entries.values, file: file)
+        let dataEnd = entries.values.map(\.byteRange.upperBound).max() ?? 0
+        guard dataEnd == dataSize else { throw ModelIOError.trailingBytes(file: file, dataEnd: dataEnd, dataSize: dataSize) }
+    }
+
+    /// How many times `needle` occurs in `haystack` (non-overlapping; a plain scan).
+    static func occurrences(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int {
+        guard let first = needle.first, haystack.count >= needle.count else { return 0 }
+        var count = 0, i = 0
+        let last = haystack.count - needle.count
+        while i <= last {
+            if haystack[i] == first {
+                var k = 1
+                while k < needle.count && haystack[i + k] == needle[k] { k += 1 }
+                if k == needle.count { count += 1; i += needle.count; continue }
+            }
+            i += 1
+        }
+        return count
     }
 
     private static func parseMetadata(_ value: Any, file: String) throws -> [String: String] {

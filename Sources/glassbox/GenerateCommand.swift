@@ -16,7 +16,7 @@ struct GenerateCommand: ParsableCommand {
     var maxTokens = 32
 
     @Option(name: .long, parsing: .unconditional, help: "Sample with this temperature (> 0; default 1 when sampling).")
-    var temperature: Float?
+    var temperature: Double?
 
     @Option(name: .long, parsing: .unconditional, help: "Sample from the K most likely tokens only (≥ 1).")
     var topK: Int?
@@ -36,6 +36,10 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
         if let stop, stop.isEmpty { throw ValidationError("--stop needs a non-empty text") }
+        // Read as a Double so that the message names the value given (1e-300 is not Float's 0).
+        if let t = temperature, !(t > 0 && t <= Double(Float.greatestFiniteMagnitude)) {
+            throw ValidationError("--temperature: " + (SamplingError.temperature(t).errorDescription ?? ""))
+        }
         do { try sampling.validate() } catch let error as SamplingError {
             let option = switch error { case .temperature: "--temperature"; case .topK: "--top-k"; case .topP: "--top-p" }
             throw ValidationError("\(option): " + (error.errorDescription ?? "\(error)"))
@@ -45,7 +49,9 @@ struct GenerateCommand: ParsableCommand {
     /// Greedy unless a sampling option is given; transformers' warper order (temperature, top-k, top-p).
     var sampling: Sampling {
         guard temperature != nil || topK != nil || topP != nil || seed != nil else { return .greedy }
-        return .sample(temperature: temperature ?? 1, topK: topK, topP: topP, seed: seed ?? 0)
+        // A positive temperature below Float's smallest is that smallest: sampling at it is greedy.
+        let t = temperature.map { Float(max($0, Double(Float.leastNonzeroMagnitude))) } ?? 1
+        return .sample(temperature: t, topK: topK, topP: topP, seed: seed ?? 0)
     }
 
     func run() throws {

@@ -17,6 +17,9 @@ struct ModelOptions: ParsableArguments {
 
     func validate() throws {
         if let threads, threads < 1 { throw ValidationError("--threads must be at least 1, got \(threads)") }
+        if let threads, threads > Threading.maximumThreads {
+            throw ValidationError("--threads must be at most \(Threading.maximumThreads) (4 per core, at least 256), got \(threads)")
+        }
     }
 
     /// Sets the thread count, resolves and loads the model and its tokenizer. Without `--model`,

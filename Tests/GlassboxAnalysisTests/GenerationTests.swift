@@ -83,4 +83,29 @@ final class GenerationTests: XCTestCase {
         let cold = Sampling.sample(temperature: 0.5, topK: nil, topP: 0.7, seed: 0).probabilities([2, 1, 0, -1])
         XCTAssertEqual(cold, [1, 0, 0, 0])
     }
+
+    func testTinyTemperatureIsGreedyAndNaNLogitsAreAnError() throws {
+        // l / T overflows Float for T = 1e-38 (logits ~ 10): scores must be (l − max l) / T.
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        let greedy = try Generation.run(model: model, prompt: [5, 6, 7], options: GenerationOptions(maxTokens: 6))
+        for t in [Float(1e-38), .leastNonzeroMagnitude, 1e-30] {
+            let sampled = try Generation.run(model: model, prompt: [5, 6, 7],
+                                             options: GenerationOptions(maxTokens: 6, sampling: .sample(temperature: t, topK: nil, topP: nil, seed: 9)))
+            XCTAssertEqual(sampled.tokens.map(\.id), greedy.tokens.map(\.id), "T = \(t)")
+        }
+        let p = Sampling.sample(temperature: 1e-38, topK: nil, topP: nil, seed: 0).probabilities([3, 9, -2, 8.5])
+        XCTAssertEqual(p, [0, 1, 0, 0])
+        // NaN logits (NaN in ln_f, loaded with non-finite values allowed) are an error, never a silent id 0.
+        let broken = try Fixtures.editedCopy(of: "gpt2-tiny", test: self) { name, tensor in
+            if name == "transformer.ln_f.weight" { tensor.storage[0] = .nan }
+        }
+        let nanModel = try TransformerModel.load(directory: broken, options: LoadOptions(allowNonFinite: true))
+        for sampling in [Sampling.greedy, .sample(temperature: 1, topK: nil, topP: nil, seed: 0)] {
+            XCTAssertThrowsError(try Generation.run(model: nanModel, prompt: [5, 6, 7],
+                                                    options: GenerationOptions(maxTokens: 2, sampling: sampling))) { error in
+                guard case GenerationError.nonFiniteLogits(0, let count) = error else { return XCTFail("\(error)") }
+                XCTAssertGreaterThan(count, 0)
+            }
+        }
+    }
 }

@@ -75,4 +75,22 @@ final class GenerateCommandTests: XCTestCase {
             XCTAssertTrue(out.stderr.contains("not a causal language model"), out.stderr)
         }
     }
+
+    func testTinyTemperaturesAreGreedy() throws {
+        // logits ÷ 1e-38 overflow Float; 1e-300 is below Float's smallest positive value. Both are
+        // positive temperatures at which sampling is greedy (once drew id 0 every step; 1e-300
+        // was refused as "got 0.0").
+        let base = ["generate", "--model", tiny, "--ids", "5,6,7", "--max-tokens", "6", "--json"]
+        let greedy = try XCTUnwrap(try jsonObject(try runGlassbox(base))["tokens"] as? [[String: Any]]).map { $0["id"] as? Int }
+        XCTAssertFalse(greedy.allSatisfy { $0 == 0 }, "the greedy ids should not be all 0: \(greedy)")
+        for t in ["1e-38", "1e-300", "1e-45"] {
+            let out = try runGlassbox(base + ["--temperature", t, "--seed", "7"])
+            XCTAssertEqual(out.status, 0, "\(t): \(out.stderr)")
+            let ids = try XCTUnwrap(try jsonObject(out)["tokens"] as? [[String: Any]]).map { $0["id"] as? Int }
+            XCTAssertEqual(ids, greedy, "--temperature \(t)")
+        }
+        let refused = try runGlassbox(base + ["--temperature", "1e300"])
+        XCTAssertEqual(refused.status, 2, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("got 1e+300"), refused.stderr)
+    }
 }

@@ -810,7 +810,8 @@ final class HostileCatalogueTests: XCTestCase {
         weights("dtype-unknown", setEntry("transformer.h.0.attn.c_attn.weight", "dtype", "Q4"), "unknown dtype 'Q4'", "F32"),
         weights("shape-negative", setEntry("transformer.h.0.attn.c_attn.weight", "shape", [-32, -96]), "negative dimension"),
         weights("shape-and-bytes-disagree", setEntry("transformer.h.0.attn.c_attn.weight", "shape", [32, 95]), "needs 12160 bytes"),
-        weights("tensor-missing", editHeader { header, _ in header["transformer.wte.weight"] = nil }, "'wte.weight' is missing"),
+        // wpe, not wte: wte's bytes are the last ones, and bytes after the last tensor are an error of their own.
+        weights("tensor-missing", editHeader { header, _ in header["transformer.wpe.weight"] = nil }, "'transformer.wpe.weight' is missing"),
         weights("tensor-extra", { w in
             try w.weights("m/model.safetensors") { header, body in
                 header["transformer.h.0.bogus"] = ["dtype": "F32", "shape": [1], "data_offsets": [body.count, body.count + 4]]

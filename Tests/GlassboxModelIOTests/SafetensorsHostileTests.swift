@@ -211,7 +211,7 @@ final class SafetensorsHostileTests: TemporaryFolderTestCase {
             try SafetensorsFile(url: nested)
         }
         // A zero-size tensor inside another tensor's range does not overlap it.
-        let zero = try hostile(SafetensorsImage.entry("F32", [0], 2, 2))
+        let zero = try hostile(SafetensorsImage.entry("F32", [0], 2, 2), data: [UInt8](repeating: 0, count: 4))
         XCTAssertNoThrow(try SafetensorsFile(url: zero))
     }
 

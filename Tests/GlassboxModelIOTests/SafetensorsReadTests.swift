@@ -131,12 +131,13 @@ final class SafetensorsReadTests: TemporaryFolderTestCase {
     }
 
     func testUnalignedHeaderLength() throws {
-        // A 13-byte header ("{}" + 11 spaces): no tensors, data section starts at byte 21.
-        let empty = SafetensorsImage.file(header: "{}", data: [1, 2, 3], padTo: 13)
-        XCTAssertEqual(empty.count, 8 + 13 + 3)
+        // A 13-byte header ("{}" + 11 spaces): no tensors, an empty data section at byte 21 (bytes
+        // after the last tensor, here after none, are refused: SafetensorsLimitsTests).
+        let empty = SafetensorsImage.file(header: "{}", data: [], padTo: 13)
+        XCTAssertEqual(empty.count, 8 + 13)
         let file = try SafetensorsFile(url: write(empty, to: "empty.safetensors"))
         XCTAssertEqual(file.headerLength, 13)
-        XCTAssertEqual(file.dataSize, 3)
+        XCTAssertEqual(file.dataSize, 0)
         XCTAssertEqual(file.tensorNames, [])
 
         // Tensors behind a header whose length is 5 mod 8: every element is misaligned.

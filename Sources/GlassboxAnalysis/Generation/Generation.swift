@@ -86,6 +86,12 @@ public enum Generation {
         let context = model.architecture.contextLength
         while true {
             let row = logits.storage
+            // NaN compares false and would leave the arg-max or the draw at id 0; -Inf (a masked
+            // token) is fine as long as some logit is finite.
+            let bad = row.reduce(0) { $0 + ($1.isNaN || $1 == .infinity ? 1 : 0) }
+            guard bad == 0, row.contains(where: \.isFinite) else {
+                throw GenerationError.nonFiniteLogits(step: tokens.count, count: bad == 0 ? row.count : bad)
+            }
             let id: Int
             if case .greedy = options.sampling {
                 id = argmax(row)

@@ -16,8 +16,8 @@ public enum Sampling: Sendable, Equatable {
 
 /// Why sampling options are unusable.
 public enum SamplingError: Error, Equatable, LocalizedError {
-    /// `temperature` is not a finite number above 0.
-    case temperature(Float)
+    /// `temperature` is not a finite number above 0 (the value as given, in Double).
+    case temperature(Double)
     /// `topK` is below 1.
     case topK(Int)
     /// `topP` is not in (0, 1].
@@ -37,7 +37,7 @@ extension Sampling {
     /// Throws `SamplingError` for a temperature ≤ 0 or not finite, top-k < 1, top-p outside (0, 1].
     public func validate() throws {
         guard case .sample(let t, let k, let p, _) = self else { return }
-        guard t.isFinite && t > 0 else { throw SamplingError.temperature(t) }
+        guard t.isFinite && t > 0 else { throw SamplingError.temperature(Double(t)) }
         if let k, k < 1 { throw SamplingError.topK(k) }
         if let p, !(p > 0 && p <= 1) { throw SamplingError.topP(p) }
     }
@@ -51,7 +51,11 @@ extension Sampling {
             p[argmax(logits)] = 1
             return p
         case .sample(let temperature, let topK, let topP, _):
-            var scores = logits.map { $0 / temperature }
+            // (l − max l) / T, not l / T − max l / T: for a tiny T, l / T overflows to ±Inf and the
+            // softmax would give NaN; shifted first, the maxima score 0 and the rest fall to −Inf
+            // at worst, so T → 0 becomes greedy. Softmax is unchanged by the shift.
+            let top = Double(logits.filter(\.isFinite).max() ?? 0)
+            var scores = logits.map { Float((Double($0) - top) / Double(temperature)) }
             if let topK, topK < scores.count {
                 let kth = scores.sorted(by: >)[topK - 1]
                 for i in scores.indices where scores[i] < kth { scores[i] = -.infinity }
@@ -80,7 +84,8 @@ func argmax(_ values: [Float]) -> Int {
     return best
 }
 
-/// `softmax(x)` in Double accumulation; `-inf` entries get probability 0.
+/// `softmax(x)` in Double accumulation; `-inf` entries get probability 0. Finite, non-NaN `x`
+/// (with at least one finite entry) gives finite probabilities.
 func softmax(_ x: [Float]) -> [Float] {
     let m = x.max() ?? 0
     let e = x.map { $0 == -.infinity ? 0 : Double(Foundation.exp(Double($0 - m))) }

@@ -64,14 +64,19 @@ public enum GenerationError: Error, LocalizedError, Equatable {
     case notCausal(String)
     /// The model (its `model_type` given) has no language-model head.
     case noHead(String)
+    /// The logits of generation step `step` (0-based) hold `count` NaN or +Inf values (a model
+    /// loaded with non-finite values allowed): no token can be chosen from them.
+    case nonFiniteLogits(step: Int, count: Int)
 
-    /// One readable line naming the model type.
+    /// One readable line naming the model type or the step.
     public var errorDescription: String? {
         switch self {
         case .notCausal(let type):
             "this \(type) model is not a causal language model, so it cannot generate text (use a decoder such as GPT-2 or Llama)"
         case .noHead(let type):
             "this \(type) model has no language-model head, so it cannot generate text"
+        case .nonFiniteLogits(let step, let count):
+            "the logits of generated token \(step + 1) hold \(count) NaN or +Inf value(s), so no token can be chosen"
         }
     }
 }

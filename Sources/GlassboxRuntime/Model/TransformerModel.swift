@@ -67,7 +67,8 @@ public struct TransformerModel: Sendable {
         guard FileManager.default.fileExists(atPath: configURL.path) else {
             throw LoadError.configMissing(directory: directory.path)
         }
-        let data = try InputFile.readJSON(configURL, limit: InputLimits.configFileBytes)
+        // A repeated key keeps its last value, as Python's json reads config.json.
+        let data = LastKeyWins.rewrite(try InputFile.readJSON(configURL, limit: InputLimits.configFileBytes))
         let probe = try ConfigDecoding.decode(ModelTypeProbe.self, from: data, file: configURL)
         guard let modelType = probe.modelType else {
             throw LoadError.invalidConfig(file: configURL.path, key: "model_type",
@@ -76,6 +77,7 @@ public struct TransformerModel: Sendable {
         let loader = try ModelRegistry.loader(for: modelType)
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
+        try CheckpointCounts.check(configData: data, configFile: configURL, checkpoint: checkpoint)
         let (architecture, weights) = try loader.load(configData: data, configFile: configURL,
                                                       checkpoint: checkpoint, directory: directory)
         let dtypes = Set(checkpoint.tensorNames.compactMap { checkpoint.entry($0)?.dtype.rawValue })

@@ -102,7 +102,10 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
                                 for j in a..<e where s[j] > tileMax { tileMax = s[j] }
                                 let old = runMax[r]
                                 let new = max(old, tileMax)
-                                if new == -.infinity {              // every visible score is −inf so far
+                                if new == -.infinity {              // every visible score is −inf (or NaN) so far
+                                    // NaN never wins the max: a NaN score makes the row's z NaN
+                                    // (as the full softmax does), not the zeros of a row with no key.
+                                    if (a..<e).contains(where: { s[$0].isNaN }) { runSum[r] = .nan }
                                     s.update(repeating: 0, count: cols)
                                     continue
                                 }

@@ -39,8 +39,14 @@ public enum Threading {
 
     private static let state = State(max(1, ProcessInfo.processInfo.activeProcessorCount))
 
-    /// Sets the worker count for `parallelFor` and OpenBLAS; values below 1 are treated as 1.
-    public static func setThreads(_ n: Int) { state.set(max(1, n)) }
+    /// The largest worker count accepted: 4 per core, and at least 256. More workers than that
+    /// only cost memory (a stack each) and, where thread creation fails under a memory limit,
+    /// can leave the work waiting for workers that never start.
+    public static let maximumThreads = max(256, 4 * ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Sets the worker count for `parallelFor` and OpenBLAS; values below 1 are treated as 1,
+    /// values above `maximumThreads` as `maximumThreads`.
+    public static func setThreads(_ n: Int) { state.set(min(maximumThreads, max(1, n))) }
 
     /// The current worker count (≥ 1).
     public static var threads: Int { state.get() }

@@ -52,7 +52,8 @@ public func applyMask(_ scores: inout Tensor, _ mask: AttentionMaskKind) {
 ///
 /// - Parameter x: `[..., d]`; each length-`d` row is replaced by `exp(x - max) / Σ exp(x - max)`.
 ///   `-infinity` entries become exactly 0, and a row that is entirely `-infinity` becomes all zeros
-///   (no NaN). A NaN anywhere in a row makes the whole row NaN.
+///   (no NaN). A NaN anywhere in a row makes the whole row NaN, also when the other entries are
+///   all `-infinity` (PyTorch's softmax does the same).
 public func softmaxLastDim(_ x: inout Tensor) {
     guard x.count > 0 else { return }
     let d = x.rank == 0 ? 1 : x.dim(-1)

@@ -63,12 +63,16 @@ public enum NaiveKernels {
         }
     }
 
-    /// Softmax over the last dim in Double; −inf → 0, an all −inf row → zeros.
+    /// Softmax over the last dim in Double; −inf → 0, an all −inf row → zeros, a row holding NaN → NaN.
     public static func softmaxLastDim(_ x: inout Tensor) {
         let d = x.rank == 0 ? 1 : x.dim(-1)
         guard d > 0 else { return }
         for r in 0..<(x.count / d) {
             let row = (r * d)..<((r + 1) * d)
+            if x.storage[row].contains(where: \.isNaN) {
+                for i in row { x.storage[i] = .nan }
+                continue
+            }
             let m = x.storage[row].max()!
             if m == -.infinity {
                 for i in row { x.storage[i] = 0 }

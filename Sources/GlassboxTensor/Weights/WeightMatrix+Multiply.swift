@@ -11,7 +11,7 @@
 /// (in the exact precision; see ``ProductPrecision``).
 /// Otherwise see ``gemm(m:n:k:a:lda:weight:transposeB:c:ldc:beta:)``.
 public func matmul(_ a: Tensor, _ w: WeightMatrix, transposeB: Bool = false, bias: Tensor? = nil) -> Tensor {
-    if case .tensor(let t) = w.storage, w.offset == 0, w.rowStride == w.columnCount, ProductPrecision.current == .exact {
+    if case .tensor(let t) = w.storage, w.isWhole, ProductPrecision.current == .exact {
         return matmul(a, t, transposeB: transposeB, bias: bias)
     }
     precondition(a.rank >= 1, "matmul: a must have rank ≥ 1, got \(a.shape)")

@@ -24,6 +24,9 @@ public struct WeightMatrix: Sendable {
     let offset: Int
     /// Elements between the starts of consecutive rows (`≥ columnCount`).
     let rowStride: Int
+    /// Rows of the stored matrix this one is (a view of), so a view of its first rows is not
+    /// taken for the whole of it.
+    let storedRowCount: Int
     /// The deferred NaN/±Inf check of the stored matrix, shared by its views (nil: none pending).
     public private(set) var check: WeightCheck?
 
@@ -41,7 +44,7 @@ public struct WeightMatrix: Sendable {
         precondition(tensor.rank == 2, "a weight matrix is rank 2, got \(tensor.shape)")
         (rowCount, columnCount, format) = (tensor.shape[0], tensor.shape[1], .f32)
         storage = .tensor(tensor)
-        (offset, rowStride) = (0, tensor.shape[1])
+        (offset, rowStride, storedRowCount) = (0, tensor.shape[1], tensor.shape[0])
     }
 
     /// A matrix over `rows · cols` contiguous little-endian elements of `format` at `base` (any
@@ -51,7 +54,7 @@ public struct WeightMatrix: Sendable {
         precondition(rows >= 0 && columns >= 0, "negative weight shape [\(rows), \(columns)]")
         (rowCount, columnCount, self.format) = (rows, columns, format)
         storage = .raw(base: base, owner: owner)
-        (offset, rowStride) = (0, columns)
+        (offset, rowStride, storedRowCount) = (0, columns, rows)
     }
 
     /// A matrix owning a copy of `bits`: `rows · cols` little-endian elements of `format`, row-major.
@@ -64,7 +67,7 @@ public struct WeightMatrix: Sendable {
 
     private init(_ parent: WeightMatrix, rows: Int, columns: Int, offset: Int) {
         (rowCount, columnCount, format, storage) = (rows, columns, parent.format, parent.storage)
-        (self.offset, rowStride) = (offset, parent.rowStride)
+        (self.offset, rowStride, storedRowCount) = (offset, parent.rowStride, parent.storedRowCount)
         check = parent.check
     }
 
@@ -78,9 +81,12 @@ public struct WeightMatrix: Sendable {
     /// Whether this is the whole stored matrix with its check still pending: a conversion of all
     /// of it can settle the check.
     var settlesPendingCheck: Bool {
-        guard let check, offset == 0, rowStride == columnCount else { return false }
+        guard let check, isWhole else { return false }
         return check.isPending
     }
+
+    /// Whether this is the whole stored matrix, not a view of part of it.
+    var isWhole: Bool { offset == 0 && rowStride == columnCount && rowCount == storedRowCount }
 
     /// `[rows, cols]`.
     public var shape: [Int] { [rowCount, columnCount] }
@@ -177,7 +183,7 @@ public struct WeightMatrix: Sendable {
     /// The whole matrix as a Float32 tensor `[rows, cols]`: the tensor itself when the matrix is
     /// one, else a converted copy (rows in parallel).
     public func float32() -> Tensor {
-        if case .tensor(let t) = storage, offset == 0, rowStride == columnCount { return t }
+        if case .tensor(let t) = storage, isWhole { return t }
         return Tensor(shape: shape) { out in
             guard let o = out.baseAddress else { return }
             let dst = SendablePointer(o)

@@ -2,7 +2,19 @@
 /// each takes the previous one's strings, and the last result is joined.
 protocol TokenDecoder: Sendable {
     func decodeChain(_ tokens: [String]) -> [String]
+    /// An upper bound on how many times longer (in scalars) the decoder can make the text, apart
+    /// from a few scalars per token (a space, a prefix): 1 for all but `Replace`.
+    var growthFactor: Double { get }
 }
+
+extension TokenDecoder {
+    /// 1: the decoder adds at most a few scalars per token.
+    var growthFactor: Double { 1 }
+}
+
+/// How much a decoder chain may grow the text: a chain of `Replace` steps that each double it
+/// (`a` → `aa`, 20 times) would turn two tokens into megabytes and take minutes.
+let maximumDecoderGrowth: Double = 64
 
 /// The decoder types of tokenizer.json, by their `"type"`.
 enum DecoderRegistry {
@@ -35,7 +47,14 @@ struct DecoderSequence: TokenDecoder {
 
     init(config: ConfigReader) throws {
         decoders = try config.array("decoders").map(DecoderRegistry.make)
+        guard growthFactor <= maximumDecoderGrowth else {
+            throw config.fail("the decoders can make the text up to \(Int(growthFactor.rounded(.up)))× longer "
+                              + "(more than \(Int(maximumDecoderGrowth))×); a Replace chain this long is not a real decoder")
+        }
     }
+
+    /// The product of the steps' factors.
+    var growthFactor: Double { decoders.reduce(1) { $0 * $1.growthFactor } }
 
     func decodeChain(_ tokens: [String]) -> [String] {
         decoders.reduce(tokens) { $1.decodeChain($0) }

@@ -36,6 +36,18 @@ public struct AddedToken: Sendable, Equatable {
     }
 }
 
+/// An ``AddedToken`` as a set member: equal exactly when the tokens are (`==` compares the
+/// content byte for byte, so the key holds its UTF-8 bytes).
+private struct AddedTokenKey: Hashable {
+    let content: [UInt8]
+    let flags: [Bool]
+
+    init(_ token: AddedToken) {
+        content = Array(token.content.utf8)
+        flags = [token.singleWord, token.lstrip, token.rstrip, token.normalized, token.special]
+    }
+}
+
 /// The added tokens of a tokenizer and how they split the input (`AddedVocabulary` in the
 /// reference): ids are assigned as `add_tokens` does (the model's id if the piece is in its
 /// vocabulary, else the next free id after the vocabulary); matching is leftmost-longest, first
@@ -58,8 +70,11 @@ struct AddedVocabulary: Sendable {
             specialContents.insert(token.content, id: 0)
         }
         var maxID: Int? = nil
+        // Tokens already added (every field equal, content byte for byte): a set, not a scan of
+        // `tokensByID` per token, which made 200k added tokens take minutes.
+        var seen = Set<AddedTokenKey>()
         for token in tokens {
-            if token.content.isEmpty || tokensByID.values.contains(token) { continue }
+            if token.content.isEmpty || !seen.insert(AddedTokenKey(token)).inserted { continue }
             let id: Int
             if let existing = ids.id(of: token.content) ?? model.id(of: token.content) {
                 id = existing

@@ -1,0 +1,58 @@
+import Foundation
+import GlassboxModelIO
+
+/// Checks the config's layer and expert counts against the tensor names the checkpoint holds,
+/// before any loader sizes per-layer or per-expert arrays by them: a hostile
+/// `"num_hidden_layers": 2147483647` must be an error, not a 34 GB allocation.
+///
+/// A layer's index is the first all-digit component of a tensor name (`model.layers.3.…`,
+/// `transformer.h.3.…`, `bert.encoder.layer.3.…`); an expert's the component after `experts`
+/// (`….experts.5.w1.weight`). Only counts the config states are checked (a default is small).
+enum CheckpointCounts {
+    /// Config keys that count blocks, in the families' spellings.
+    static let layerKeys = ["num_hidden_layers", "n_layer", "n_layers", "num_layers"]
+    /// Config keys that count experts per layer.
+    static let expertKeys = ["num_local_experts"]
+
+    /// Throws `LoadError.invalidConfig` naming the key and both numbers when a stated count exceeds
+    /// the highest index in the checkpoint + 1 (0 when no tensor has an index). A smaller count is
+    /// left to the loader (its config checks, then the unused-weights error), which allocates
+    /// nothing beyond what the checkpoint holds.
+    static func check(configData: Data, configFile: URL, checkpoint: Checkpoint) throws {
+        guard let object = try? JSONSerialization.jsonObject(with: configData) as? [String: Any] else { return }
+        let stated = { (keys: [String]) in keys.compactMap { key in integer(object[key]).map { (key, $0) } } }
+        let layerCounts = stated(layerKeys), expertCounts = stated(expertKeys)
+        guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }
+        var layers = 0, experts = 0
+        for name in checkpoint.tensorNames {
+            let parts = name.split(separator: ".")
+            if let index = parts.first(where: isIndex).flatMap({ Int($0) }) { layers = max(layers, index + 1) }
+            if let at = parts.firstIndex(of: "experts"), at + 1 < parts.count, isIndex(parts[at + 1]),
+               let index = Int(parts[at + 1]) {
+                experts = max(experts, index + 1)
+            }
+        }
+        for (key, count) in layerCounts where count > layers {
+            throw LoadError.invalidConfig(file: configFile.path, key: key,
+                                          detail: "is \(count), but the checkpoint holds \(layers) layer(s) (indices 0..<\(layers))")
+        }
+        for (key, count) in expertCounts where count > experts {
+            throw LoadError.invalidConfig(file: configFile.path, key: key,
+                                          detail: "is \(count), but the checkpoint holds \(experts) expert(s) per layer (indices 0..<\(experts))")
+        }
+    }
+
+    /// Whether a name component is a plain index (digits only, at most 9 of them).
+    private static func isIndex(_ part: Substring) -> Bool {
+        !part.isEmpty && part.count <= 9 && part.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// A non-negative integral JSON number as an `Int`; anything else (left to the config's own
+    /// decoding and its error) is nil.
+    private static func integer(_ value: Any?) -> Int? {
+        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
+        let double = number.doubleValue
+        guard double >= 0, double < 9e15, double == double.rounded() else { return nil }
+        return Int(double)
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+@testable import GlassboxRuntime
+
+/// A key repeated in config.json keeps its last value, as Python's `json` (and so `transformers`)
+/// reads it; Foundation alone keeps the first.
+final class DuplicateConfigKeyTests: XCTestCase {
+    private func gpt2Tiny(configText edit: (String) -> String) throws -> URL {
+        let folder = try Fixtures.editedCopy(of: "gpt2-tiny", test: self) { _, _ in }
+        let url = folder.appendingPathComponent("config.json")
+        try Data(edit(try String(contentsOf: url, encoding: .utf8)).utf8).write(to: url)
+        return folder
+    }
+
+    func testTheLastValueOfARepeatedKeyWins() throws {
+        let config = try String(contentsOf: Fixtures.model("gpt2-tiny").appendingPathComponent("config.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\"n_layer\": 2"), "the fixture's config changed")
+        // 3 first, then the checkpoint's 2: loads with 2 layers, as transformers would.
+        let lastIsRight = try gpt2Tiny { $0.replacingOccurrences(of: "\"n_layer\": 2", with: "\"n_layer\": 3, \"n_layer\": 2") }
+        XCTAssertEqual(try TransformerModel.load(directory: lastIsRight).architecture.layers, 2)
+        // 2 first, then 3: the 3 is what counts (and the checkpoint has 2 layers).
+        let lastIsWrong = try gpt2Tiny { $0.replacingOccurrences(of: "\"n_layer\": 2", with: "\"n_layer\": 2, \"n_layer\": 3") }
+        XCTAssertThrowsError(try TransformerModel.load(directory: lastIsWrong)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("'n_layer' is 3"), error.localizedDescription)
+        }
+    }
+
+    func testRewriteKeepsTheFirstPlaceAndTheLastValueAtEveryDepth() throws {
+        let text = #"{"a": 1, "s": "x\"}", "o": {"k": [1, {"k": 1, "k": 2}], "k": "last"}, "a": {"b": null}}"#
+        let rewritten = try XCTUnwrap(String(data: LastKeyWins.rewrite(Data(text.utf8)), encoding: .utf8))
+        XCTAssertEqual(rewritten, #"{"a":{"b":null},"s":"x\"}","o":{"k":"last"}}"#)
+        // Nothing repeated, or not JSON: the bytes are returned as they were.
+        for unchanged in [#"{"a": 1, "b": [1, 2]}"#, #"{"a": 1,, }"#, "[1, 2"] {
+            XCTAssertEqual(LastKeyWins.rewrite(Data(unchanged.utf8)), Data(unchanged.utf8))
+        }
+    }
+}

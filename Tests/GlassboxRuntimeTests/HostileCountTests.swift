@@ -1,0 +1,61 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// Layer and expert counts in config.json are checked against the checkpoint's tensor names
+/// before anything is sized by them: 2³¹−1 layers or 10⁸ experts is a typed error naming the key
+/// and both numbers, not an allocation of tens of gigabytes.
+final class HostileCountTests: XCTestCase {
+    /// `model`'s folder with `key` set to `value` (raw JSON) in a copy of its config.json.
+    private func model(_ model: String, setting key: String, to value: String) throws -> URL {
+        let source = Fixtures.model(model)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-counts-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where file != "config.json" {
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(file),
+                                                       withDestinationURL: source.appendingPathComponent(file))
+        }
+        var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as! [String: Any]
+        XCTAssertNotNil(config[key], "\(model) has no \(key) to change")
+        config[key] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
+        try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+        return folder
+    }
+
+    private func assertCountError(_ model: String, _ key: String, _ value: String, mentions: [String],
+                                  file: StaticString = #filePath, line: UInt = #line) throws {
+        let folder = try self.model(model, setting: key, to: value)
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder), file: file, line: line) { error in
+            guard case LoadError.invalidConfig(_, let named, _) = error else {
+                return XCTFail("\(model) \(key)=\(value): \(error)", file: file, line: line)
+            }
+            XCTAssertEqual(named, key, file: file, line: line)
+            for text in mentions {
+                XCTAssertTrue(error.localizedDescription.contains(text), "\(text) not in \(error.localizedDescription)",
+                              file: file, line: line)
+            }
+        }
+    }
+
+    func testHugeLayerCountsAreRefusedBeforeAllocating() throws {
+        let cases = [("llama-gqa", "num_hidden_layers", "2"), ("gpt2-tiny", "n_layer", "2"), ("distilbert-mlm", "n_layers", "2"),
+                     ("bert-tiny-mlm", "num_hidden_layers", "2"), ("qwen2-swa", "num_hidden_layers", "2"),
+                     ("mistral-swa", "num_hidden_layers", "2"), ("qwen3-qknorm", "num_hidden_layers", "2"),
+                     ("phi3-longrope", "num_hidden_layers", "2"), ("neox-parallel", "num_hidden_layers", "2"),
+                     ("gemma-tiny", "num_hidden_layers", "2"), ("olmo2-postnorm", "num_hidden_layers", "2"),
+                     ("mixtral-moe", "num_hidden_layers", "2"), ("vit-tiny", "num_hidden_layers", "2")]
+        for (name, key, held) in cases {
+            try assertCountError(name, key, "2147483647", mentions: ["2147483647", "holds \(held) layer"])
+            try assertCountError(name, key, "100000000", mentions: ["100000000"])
+        }
+        // One layer more than the checkpoint holds is named the same way.
+        try assertCountError("gpt2-odd", "n_layer", "4", mentions: ["is 4", "holds 3 layer"])
+    }
+
+    func testHugeExpertCountsAreRefusedBeforeAllocating() throws {
+        try assertCountError("mixtral-moe", "num_local_experts", "1e8", mentions: ["100000000", "holds 5 expert"])
+        try assertCountError("mixtral-moe", "num_local_experts", "2147483647", mentions: ["2147483647"])
+    }
+}

@@ -1,0 +1,26 @@
+import Foundation
+import Glassbox
+import XCTest
+
+extension Fixtures {
+    /// A copy of fixture `model` in a temporary folder (removed after `test`), every tensor passed
+    /// through `edit` (name, tensor) before being written back as F32: e.g. one NaN in a weight.
+    public static func editedCopy(of model: String, test: XCTestCase,
+                                  edit: (String, inout Tensor) -> Void) throws -> URL {
+        let source = Fixtures.model(model)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-edited-\(model)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where !file.hasSuffix(".safetensors") {
+            try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: folder.appendingPathComponent(file))
+        }
+        let checkpoint = try Checkpoint(directory: source, allowNonFinite: true)
+        let tensors = try checkpoint.tensorNames.sorted().map { name in
+            var tensor = try checkpoint.tensor(name)
+            edit(name, &tensor)
+            return (name, tensor)
+        }
+        try SafetensorsFile.write(tensors, to: folder.appendingPathComponent("model.safetensors"))
+        return folder
+    }
+}
