@@ -126,4 +126,35 @@ final class MatmulTests: XCTestCase {
             }
         }
     }
+
+    /// Inside `Threading.withThreadedBLAS` (decoding: products on OpenBLAS's threads) products are
+    /// the reference's too, and so are products in a `withSerialBLAS` section nested in it, side
+    /// by side on the workers; after it, products split again.
+    func testThreadedBLASSectionsKeepProductsRight() {
+        var rng = SplitMix64(seed: 5)
+        let threads = Threading.threads
+        defer { Threading.setThreads(threads) }
+        Threading.setThreads(2)
+        let (m, k, n) = (3, 700, 900)                     // one-row-like decode shapes, above the split size
+        let a = rng.tensor([m, k]), b = rng.tensor([n, k])
+        let reference = NaiveKernels.matmul(a, b, transposeB: true)
+        Threading.withThreadedBLAS {
+            assertClose(matmul(a, b, transposeB: true), reference, abs: 2e-4, "threaded BLAS")
+            let rows = (0..<4).map { _ in rng.tensor([1, k]) }
+            let out = UnsafeMutablePointer<Float>.allocate(capacity: rows.count * n)
+            defer { out.deallocate() }
+            let target = SendablePointer(out)
+            withSerialBLAS {
+                parallelFor(rows.count) { i in
+                    let y = matmul(rows[i], b, transposeB: true)
+                    y.withUnsafeBufferPointer { (target.base + i * n).update(from: $0.baseAddress!, count: n) }
+                }
+            }
+            for (i, row) in rows.enumerated() {
+                let y = Tensor(shape: [1, n], storage: Array(UnsafeBufferPointer(start: out + i * n, count: n)))
+                assertClose(y, NaiveKernels.matmul(row, b, transposeB: true), abs: 2e-4, "serial inside threaded, row \(i)")
+            }
+        }
+        assertClose(matmul(a, b, transposeB: true), reference, abs: 2e-4, "split again after the section")
+    }
 }

@@ -79,6 +79,13 @@ public enum Generation {
         throws -> GenerationResult {
         guard options.maxTokens >= 1 else { throw GenerationOptionsError.maxTokens(options.maxTokens) }
         try options.sampling.validate()
+        // One-row products back to back: on OpenBLAS's threads (`Threading.withThreadedBLAS`).
+        return try Threading.withThreadedBLAS { try decodeLoop(model: model, prompt: prompt, options: options, onToken: onToken) }
+    }
+
+    /// The body of `run`: prefill, then one decode step per token until a stop.
+    private static func decodeLoop(model: TransformerModel, prompt: [Int], options: GenerationOptions,
+                                   onToken: (_ token: GeneratedToken, _ generated: [Int]) throws -> Bool) throws -> GenerationResult {
         var cache = try KVCache(for: model)
         var rng = SplitMix64(seed: { if case .sample(_, _, _, let seed) = options.sampling { seed } else { 0 } }())
         var logits = try model.decode(prompt, cache: &cache, logits: .last)       // [1, V]
