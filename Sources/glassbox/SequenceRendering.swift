@@ -4,16 +4,8 @@ import Glassbox
 /// `glassbox render` of a sequence explanation (`explain --generate/--continuation --json`): the
 /// heatmap at the picture path and the token strips the record lists beside it.
 enum SequenceRendering {
-    static func redraw(_ data: Data, path: String, out: String?, scoreLimit: ScoreLimit, defaultName: String) throws {
-        let record: SequenceExplanationRecord
-        do {
-            record = try JSONDecoder().decode(SequenceExplanationRecord.self, from: data)
-            try record.validate()
-        } catch let error as RecordError {
-            throw FileProblem(path: path, reason: "not a readable sequence explanation (\(UserMessage.line(for: error)))")
-        } catch {
-            throw FileProblem(path: path, reason: "not a readable sequence explanation (\(UserMessage.line(for: error)))")
-        }
+    /// Draws `record` (decoded and validated by `render`) and its strips, all or nothing.
+    static func redraw(_ record: SequenceExplanationRecord, out: String?, scoreLimit: ScoreLimit, defaultName: String) throws {
         let picture = try PictureOutput.url(out, defaultName: defaultName)
         let output = OutputTransaction()
         var drawn = [picture]
