@@ -95,7 +95,7 @@ public enum Generation {
             let row = logits.storage
             // NaN compares false and would leave the arg-max or the draw at id 0; -Inf (a masked
             // token) is fine as long as some logit is finite.
-            let bad = row.reduce(0) { $0 + ($1.isNaN || $1 == .infinity ? 1 : 0) }
+            let bad = NonFinite.countExceptNegativeInfinity(logits)
             guard bad == 0, row.contains(where: \.isFinite) else {
                 throw GenerationError.nonFiniteLogits(step: tokens.count, count: bad == 0 ? row.count : bad)
             }

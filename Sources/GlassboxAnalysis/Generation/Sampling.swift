@@ -54,7 +54,7 @@ extension Sampling {
             // (l − max l) / T, not l / T − max l / T: for a tiny T, l / T overflows to ±Inf and the
             // softmax would give NaN; shifted first, the maxima score 0 and the rest fall to −Inf
             // at worst, so T → 0 becomes greedy. Softmax is unchanged by the shift.
-            let top = Double(logits.filter(\.isFinite).max() ?? 0)
+            let top = Double(logits.lazy.filter(\.isFinite).max() ?? 0)
             var scores = logits.map { Float((Double($0) - top) / Double(temperature)) }
             if let topK, topK < scores.count {
                 let kth = scores.sorted(by: >)[topK - 1]

@@ -20,8 +20,9 @@ extension Relevance {
                              targets: [RelevanceTarget], table: RuleTable, options: RelevanceOptions,
                              checkpointing: HookFilter?) throws -> [[Float]] {
         let arch = model.architecture
-        guard Self.packs(arch, options), let logits = forward.logits else {
-            throw AnalysisError.invalidOption("relevance: \(arch.modelType) cannot sweep several prefixes at once")
+        precondition(Self.packs(arch, options), "packedSweeps: \(arch.modelType) with these options does not pack (check Relevance.packs first)")
+        guard let logits = forward.logits else {
+            throw AnalysisError.invalidOption("relevance: \(arch.modelType) has no prediction head")
         }
         let lengths = rows.map { $0 + 1 }
         let lastOutput: HookPoint = .block(arch.layers - 1, arch.placement == .post ? .normalizedResidPost : .residPost)
@@ -52,11 +53,11 @@ extension Relevance {
     }
 
     /// How many rows a packed sweep over `arch` takes at once: its packed layer (the activations a
-    /// sweep reads per position, about `8·d + 3·d_ff` floats) within `budget` bytes — by default
-    /// 512 MiB or an eighth of the memory available now, whichever is less — and never fewer than
-    /// `longest` (one target always fits).
-    static func packedRows(_ arch: Architecture, longest: Int, budget: Int? = nil) -> Int {
-        let bytes = budget ?? min(512 << 20, (AvailableMemory.current() ?? Int.max) / 8)
+    /// sweep reads per position, about `8·d + 3·d_ff` floats) within 512 MiB or an eighth of the
+    /// memory available now, whichever is less, and never fewer than `longest` (one target always
+    /// fits).
+    static func packedRows(_ arch: Architecture, longest: Int) -> Int {
+        let bytes = min(512 << 20, (AvailableMemory.current() ?? Int.max) / 8)
         let perRow = 4 * (8 * arch.dModel + 3 * arch.dFF)
         return max(longest, bytes / max(perRow, 1))
     }

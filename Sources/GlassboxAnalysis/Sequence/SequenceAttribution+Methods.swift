@@ -147,8 +147,7 @@ extension SequenceAttribution {
                 let row = rows[i]
                 matrix[i] = paddedRow((0...row).map { result.perTarget[$0][row - first] }, length: ids.count)
             }
-            passLogits.append(Tensor(shape: [pass.targets.count, result.baseLogits.shape[1]],
-                                     storage: pass.targets.flatMap { result.baseLogits.row(rows[$0] - first).storage }))
+            passLogits.append(result.baseLogits.gatherRows(pass.targets.map { rows[$0] - first }))
             parameters = result.scores.parameters
         }
         parameters["targets"] = nil

@@ -44,11 +44,8 @@ extension SequenceAttribution {
     /// order of `passes`.
     static func gathered(_ logits: [Tensor], of passes: [Pass]) -> Tensor {
         guard passes.count > 1 else { return logits[0] }
-        let count = passes.reduce(0) { $0 + $1.targets.count }, v = logits[0].shape[1]
-        var storage = [Float](repeating: 0, count: count * v)
-        for (pass, part) in zip(passes, logits) {
-            for (k, i) in pass.targets.enumerated() { storage.replaceSubrange(i * v..<(i + 1) * v, with: part.row(k).storage) }
-        }
-        return Tensor(shape: [count, v], storage: storage)
+        let targets = passes.flatMap(\.targets)
+        return Tensor(shape: [targets.count, logits[0].shape[1]], storage: logits.flatMap(\.storage))
+            .scatterRows(targets, count: targets.count)
     }
 }
