@@ -1,4 +1,5 @@
 import Foundation
+import Glassbox
 
 /// The progress line of `glassbox batch` on stderr: inputs done of the shard's total, the rate,
 /// the time left at that rate and the failures so far (a `StatusLine`).
@@ -29,11 +30,9 @@ final class BatchProgress: @unchecked Sendable {
         let elapsed = now.timeIntervalSince(started)
         let rate = Double(done) / max(elapsed, 1e-9)
         let fraction = total > 0 ? Double(done) / Double(total) : 1
-        let width = 30, filled = Int(fraction * Double(width))
         let left = rate > 0 ? Double(total - done) / rate : .nan
         let failures = failed > 0 ? "  \(failed) failed" : ""
-        return String(format: "batch  [%@%@] %d/%d  %.2f inputs/s  %@ left%@",
-                      String(repeating: "#", count: filled), String(repeating: "-", count: width - filled),
+        return String(format: "batch  [%@] %d/%d  %.2f inputs/s  %@ left%@", AtMan.progressCells(fraction),
                       done, total, rate, Self.duration(left), failures)
     }
 

@@ -1,4 +1,5 @@
 import Foundation
+import Glassbox
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -81,14 +82,8 @@ struct ProgressBar {
         let line = StatusLine()
         return { done, total in
             let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
-            line.show(text(label: label, fraction: fraction, elapsed: line.elapsed), step: Int(fraction * 10), final: done >= total)
+            line.show(AtMan.progressText(label: label, fraction: fraction, elapsed: line.elapsed), step: Int(fraction * 10),
+                      final: done >= total)
         }
-    }
-
-    /// `label  [###---]  50%  3.2 s`, 30 cells wide.
-    static func text(label: String, fraction: Double, elapsed: Double) -> String {
-        let width = 30, filled = Int(fraction * Double(width))
-        return String(format: "%@  [%@%@] %3d%%  %.1f s", label, String(repeating: "#", count: filled),
-                      String(repeating: "-", count: width - filled), Int(fraction * 100), elapsed)
     }
 }

@@ -115,6 +115,18 @@ extension AtMan {
         let bar = ProgressLine(label: label)
         return { done, total in bar.update(done, total) }
     }
+
+    /// The text of a progress line: `label  [#####-----]  50%  3.2 s` (`fraction` of the work done,
+    /// `elapsed` seconds), the bar `progressCells(fraction)`.
+    public static func progressText(label: String, fraction: Double, elapsed: Double) -> String {
+        String(format: "%@  [%@] %3d%%  %.1f s", label, progressCells(fraction), Int(fraction * 100), elapsed)
+    }
+
+    /// A bar of 30 cells, `#` for the `fraction` done and `-` for the rest.
+    public static func progressCells(_ fraction: Double) -> String {
+        let width = 30, filled = min(width, max(0, Int(fraction * Double(width))))
+        return String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+    }
 }
 
 extension AtMan {
@@ -161,10 +173,7 @@ extension AtMan {
             guard !finished, complete || now.timeIntervalSince(lastDraw) >= 0.1 else { return }
             lastDraw = now
             let fraction = total > 0 ? min(1, Double(done) / Double(total)) : 1
-            let width = 30, filled = Int(fraction * Double(width))
-            let line = String(format: "\r%@  [%@%@] %3d%%  %.1f s", label, String(repeating: "#", count: filled),
-                              String(repeating: "-", count: width - filled), Int(fraction * 100),
-                              now.timeIntervalSince(started))
+            let line = "\r" + AtMan.progressText(label: label, fraction: fraction, elapsed: now.timeIntervalSince(started))
             FileHandle.standardError.write(Data((line + (complete ? "\n" : "")).utf8))
             finished = complete
         }
