@@ -44,6 +44,7 @@ struct AttentionCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load(image: input.image != nil)
         let arch = loaded.model.architecture
         let prepared = try PreparedInput.prepare(loaded, input: input)

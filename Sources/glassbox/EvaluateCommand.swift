@@ -60,6 +60,7 @@ struct EvaluateCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         if let prompts {
             for (option, path) in [("--save-json", saveJSON), ("--out", out)] {
                 if let path { try SameFile.refuse(output: path, outputOption: option, input: prompts, inputOption: "--prompts") }

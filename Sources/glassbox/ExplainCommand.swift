@@ -115,6 +115,7 @@ struct ExplainCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         if explainsSequence { return try runSequence() }
         let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)

@@ -24,6 +24,7 @@ struct LensCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load(image: input.image != nil)
         let (object, result) = try lens(loaded)
         let url = try PictureOutput.url(out, defaultName: "lens-\(site.rawValue)-\(PictureOutput.slug(loaded.spec))")

@@ -35,6 +35,7 @@ struct NeuronsCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load()
         let model = loaded.model
         let vocab = model.architecture.vocabSize

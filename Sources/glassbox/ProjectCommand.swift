@@ -42,6 +42,7 @@ struct ProjectCommand: ParsableCommand {
     }
 
     func run() throws {
+        try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load()
         let model = loaded.model
         let what = chosenWhat

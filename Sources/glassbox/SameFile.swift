@@ -6,9 +6,11 @@ import Glibc
 /// Whether two paths name one file, so a command that reads one and writes the other would
 /// destroy its own input (`batch --in X --out X --overwrite` truncates X before reading it).
 enum SameFile {
-    /// True when `a` and `b` resolve (symlinks, `..`) to the same path, or both exist and have
+    /// True when `a` and `b` resolve (`~`, symlinks, `..`) to the same path, or both exist and have
     /// the same device and inode (hard links, bind mounts).
     static func check(_ a: String, _ b: String) -> Bool {
+        // `~` expanded as the commands' readers and `PictureOutput.url` expand it.
+        let (a, b) = ((a as NSString).expandingTildeInPath, (b as NSString).expandingTildeInPath)
         let resolvedA = URL(fileURLWithPath: a).resolvingSymlinksInPath().path
         let resolvedB = URL(fileURLWithPath: b).resolvingSymlinksInPath().path
         if resolvedA == resolvedB { return true }
