@@ -51,11 +51,8 @@ extension ExplainCommand {
             else { .token(id: id, position: target.position) }
         var groups: [TokenGroup] = []
         if let granularity, granularity != .token {
-            guard let encoding = prepared.encoding, let text = prepared.prompt else { throw ExplainProblem.wordsNeedPrompt }
-            groups = granularity == .word ? TokenGrouping.words(encoding, text: text) : TokenGrouping.sentences(encoding, text: text)
-            guard !groups.isEmpty else {
-                throw ExplainProblem.noGroups(option: "--granularity \(granularity.rawValue)", unit: granularity == .word ? "word" : "sentence")
-            }
+            groups = try promptGroups(prepared.encoding, text: prepared.prompt, sentences: granularity == .sentence,
+                                      option: "--granularity \(granularity.rawValue)", missingPrompt: ExplainProblem.wordsNeedPrompt)
             if arch.mask == .causal { groups = groups.filter { ($0.tokenIndices.min() ?? 0) <= target.position } }
         }
         let result = try AtMan.explain(loaded.model, prepared.modelInput, target: atmanTarget,

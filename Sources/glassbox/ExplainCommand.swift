@@ -175,6 +175,16 @@ struct ExplainCommand: ParsableCommand {
     }
 }
 
+/// The words (or sentences) of a prompt that `option` groups scores by: `missingPrompt` without a
+/// text prompt, `ExplainProblem.noGroups` when the prompt has none (only whitespace).
+func promptGroups(_ encoding: Encoding?, text: String?, sentences: Bool, option: String,
+                  missingPrompt: @autoclosure () -> Error) throws -> [TokenGroup] {
+    guard let encoding, let text else { throw missingPrompt() }
+    let groups = sentences ? TokenGrouping.sentences(encoding, text: text) : TokenGrouping.words(encoding, text: text)
+    guard !groups.isEmpty else { throw ExplainProblem.noGroups(option: option, unit: sentences ? "sentence" : "word") }
+    return groups
+}
+
 /// Mistakes specific to explanations.
 enum ExplainProblem: Error, LocalizedError {
     case wordsNeedPrompt

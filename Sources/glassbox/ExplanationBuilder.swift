@@ -21,9 +21,8 @@ struct ExplanationBuilder {
         }
         var targetIndex = target.position
         if words {
-            guard let encoding = prepared.encoding, let text = prepared.prompt else { throw ExplainProblem.wordsNeedPrompt }
-            let groups = TokenGrouping.words(encoding, text: text)
-            guard !groups.isEmpty else { throw ExplainProblem.noGroups(option: "--words", unit: "word") }
+            let groups = try promptGroups(prepared.encoding, text: prepared.prompt, sentences: false, option: "--words",
+                                          missingPrompt: ExplainProblem.wordsNeedPrompt)
             let summed = TokenGrouping.aggregate(scores.scores.map(Double.init), over: groups, using: .sum)
             tokens = zip(groups, summed).map { group, score in
                 ExplanationRecord.Token(id: nil, text: group.text, start: group.span.start, end: group.span.end, score: score)

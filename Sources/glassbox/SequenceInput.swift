@@ -103,8 +103,9 @@ struct SequenceInput {
                                              generated: generated, tokens: tokens,
                                              matrix: result.matrix.map { $0.map { $0.map(Double.init) } })
         }
-        guard let encoding, let text else { throw SequenceUsage.groupsNeedPrompt(unit == .word ? "--words" : "--sentences") }
-        let groups = unit == .word ? TokenGrouping.words(encoding, text: text) : TokenGrouping.sentences(encoding, text: text)
+        let option = unit == .word ? "--words" : "--sentences"
+        let groups = try promptGroups(encoding, text: text, sentences: unit == .sentence, option: option,
+                                      missingPrompt: SequenceUsage.groupsNeedPrompt(option))
         // Target rows: the groups holding generated tokens, each with the steps of those tokens.
         let rowGroups = groups.enumerated().compactMap { g, group -> (Int, [Int])? in
             let steps = group.tokenIndices.filter { $0 >= promptLength }.map { $0 - promptLength }
