@@ -36,13 +36,13 @@ extension Canvas {
                 throw RenderError.invalidSize(width: width, height: height)
             }
         }
-        guard scale > 0, scale <= 16, (width * scale).rounded(.up) <= 32_767, (height * scale).rounded(.up) <= 32_767 else {
+        // A PNG's size in pixels (the first page's: PNGs have one).
+        let (pixelWidth, pixelHeight) = ((width * scale).rounded(.up), (height * scale).rounded(.up))
+        guard scale > 0, scale <= 16, pixelWidth <= 32_767, pixelHeight <= 32_767 else {
             throw RenderError.invalidScale(scale)
         }
-        if format == .png {
-            let (w, h) = (Int((width * scale).rounded(.up)), Int((height * scale).rounded(.up)))
-            guard w * h <= maximumPixels else { throw RenderError.tooManyPixels(width: w, height: h) }
-        }
+        let (w, h) = (Int(pixelWidth), Int(pixelHeight))
+        if format == .png, w * h > maximumPixels { throw RenderError.tooManyPixels(width: w, height: h) }
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
@@ -65,8 +65,7 @@ extension Canvas {
         }
 
         let surface: OpaquePointer? = switch format {
-        case .png: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32((width * scale).rounded(.up)),
-                                              Int32((height * scale).rounded(.up)))
+        case .png: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(w), Int32(h))
         case .svg: cairo_svg_surface_create(temporary.path, width, height)
         case .pdf: cairo_pdf_surface_create(temporary.path, width, height)
         }

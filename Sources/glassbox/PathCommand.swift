@@ -41,9 +41,10 @@ struct PathCommand: ParsableCommand {
         if text.trimmingCharacters(in: .whitespaces) == "resid" { return [.residual] }
         var out: [PathPatching.Receiver] = []
         for field in text.split(separator: ",", omittingEmptySubsequences: false) {
-            let parts = field.trimmingCharacters(in: .whitespaces).split(separator: ".", omittingEmptySubsequences: false)
+            let trimmed = field.trimmingCharacters(in: .whitespaces)
+            let parts = trimmed.split(separator: ".", omittingEmptySubsequences: false)
             guard parts.count == 2 || parts.count == 3, let l = Int(parts[0]), let h = Int(parts[1]), l >= 0, h >= 0 else {
-                if field.trimmingCharacters(in: .whitespaces) == "resid" {
+                if trimmed == "resid" {
                     throw ValidationError("--receivers: resid (the final residual) stands alone; give it by itself or list heads only")
                 }
                 throw ValidationError("--receivers wants LAYER.HEAD[.q|k|v] (e.g. 10.7.q) or resid, got '\(field)'")
