@@ -21,39 +21,33 @@ struct RenderCommand: ParsableCommand {
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
         let data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let notJSON = FileProblem(path: result, reason: "not JSON; \(Self.reads)")
-        if let out, OutputTransaction.isPage(URL(fileURLWithPath: out)) {
-            // A page is built from the result's dictionary: parsed once, as that.
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw notJSON }
-            try check(command: object["command"] as? String)
-            return try RenderPage.write(object, from: result, with: with, colorScale: colorScale, to: try PictureOutput.url(out, defaultName: ""))
-        }
-        // A picture: the kind and, for explain results, the typed record in one decoding pass (a
-        // dictionary of a long explanation takes tens of times the file's size).
+        // The kind and, for explain results, the typed record in one decoding pass; other results
+        // are then read as a dictionary (a second pass over the file).
         guard let kind = try? JSONDecoder().decode(ResultKind.self, from: data) else { throw notJSON }
         let command = try check(command: kind.command)
+        func object() throws -> [String: Any] {
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw notJSON }
+            return object
+        }
+        if let out, OutputTransaction.isPage(URL(fileURLWithPath: out)) {
+            let page = try PictureOutput.url(out, defaultName: "")
+            if let explanation = kind.explanation {
+                return try RenderPage.write(explanation, from: result, with: with, colorScale: colorScale, to: page)
+            }
+            return try RenderPage.write(try object(), from: result, with: with, colorScale: colorScale, to: page)
+        }
         if !with.isEmpty { throw UsageMistake("--with adds results to an interactive page; give --out FILE.html") }
         let name = url.deletingPathExtension().lastPathComponent
         let figure: any Figure
         switch kind.explanation {
         case .sequence(let decoded):
-            let record: SequenceExplanationRecord
-            do {
-                record = try decoded.get()
-                try record.validate()
-            } catch {
-                throw FileProblem(path: result, reason: "not a readable sequence explanation (\(UserMessage.line(for: error)))")
-            }
+            let record = try ResultKind.Explanation.sequence(decoded, path: result)
             return try SequenceRendering.redraw(record, out: out, scoreLimit: colorScale.scoreLimit, defaultName: name)
         case .single(let decoded):
-            let record: ExplanationRecord
-            do { record = try decoded.get() } catch {
-                throw FileProblem(path: result, reason: "not a readable explain result (\(UserMessage.line(for: error)))")
-            }
-            figure = try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top)
+            figure = try ResultKind.Explanation.single(decoded, path: result).figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top)
         case nil:
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw notJSON }
             do {
-                guard let drawn = try ResultFigures.figure(object) else {
+                guard let drawn = try ResultFigures.figure(try object()) else {
                     let why = command == "neurons" ? "trigger examples only" : "no map or curve to draw"
                     throw FileProblem(path: result, reason: "this \(command) result has no picture (\(why))")
                 }
@@ -73,7 +67,6 @@ struct RenderCommand: ParsableCommand {
     static let reads = "render redraws the --json results of \(ResultFigures.renderableList)"
 
     /// The result's `"command"`, if it has a picture; colour-scale options only for explain results.
-    @discardableResult
     private func check(command: String?) throws -> String {
         guard let command else {
             throw FileProblem(path: result, reason: "not a glassbox result (no \"command\" key); \(Self.reads)")
@@ -86,29 +79,5 @@ struct RenderCommand: ParsableCommand {
             throw UsageMistake("\(option) applies to explain results (signed scores), not this \(command) result; leave it out")
         }
         return command
-    }
-}
-
-/// What `render` reads of a result for a picture, in one decoding pass: its `"command"` and, for an
-/// explain result, the typed record — a sequence record when `"matrix"` and `"generated"` are
-/// present — or the decoding error, reported once the command is known to be drawable.
-private struct ResultKind: Decodable {
-    enum Explanation {
-        case single(Result<ExplanationRecord, Error>)
-        case sequence(Result<SequenceExplanationRecord, Error>)
-    }
-
-    var command: String?
-    var explanation: Explanation?
-
-    private enum Keys: String, CodingKey { case command, matrix, generated }
-
-    init(from decoder: Decoder) throws {
-        let container = try decoder.container(keyedBy: Keys.self)
-        command = try? container.decodeIfPresent(String.self, forKey: .command)
-        guard command == "explain" else { return }
-        explanation = container.contains(.matrix) && container.contains(.generated)
-            ? .sequence(Result { try SequenceExplanationRecord(from: decoder) })
-            : .single(Result { try ExplanationRecord(from: decoder) })
     }
 }

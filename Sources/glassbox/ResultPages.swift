@@ -9,11 +9,10 @@ enum ResultPages {
     /// The commands whose results have a page.
     static let kinds = ["explain", "attention", "lens", "patch", "trace", "path", "evaluate"]
 
-    /// The page of a saved result (dispatching on `"command"`); `more` are further explain results
-    /// shown behind a method switch.
-    static func page(_ object: [String: Any], scoreLimit: ScoreLimit = .robust, more: [[String: Any]] = []) throws -> HTMLPage {
+    /// The page of a saved result other than explain (dispatching on `"command"`; explain results
+    /// are decoded as records and go to `explanation(_:sequence:scoreLimit:)`).
+    static func page(_ object: [String: Any], scoreLimit: ScoreLimit = .robust) throws -> HTMLPage {
         switch try JSONField.string(object, "command") {
-        case "explain": try explanation([object] + more, scoreLimit: scoreLimit)
         case "attention": try attention(object)
         case "lens": try lens(object)
         case "patch", "trace", "path": try patching(object)
@@ -24,24 +23,13 @@ enum ResultPages {
 
     // MARK: explain
 
-    /// Token heatmaps of one or more saved explanations of the same input (a method switch), and
-    /// the generated-tokens × sources matrix of the first sequence explanation (an object with
-    /// `"generated"` and `"matrix"`). Each object is decoded as the picture decodes it
-    /// (`ExplanationRecord`, `SequenceExplanationRecord`); one that does not decode is a `Problem`.
-    static func explanation(_ objects: [[String: Any]], scoreLimit: ScoreLimit) throws -> HTMLPage {
-        var records: [ExplanationRecord] = []
-        var sequence: SequenceExplanationRecord?
-        for object in objects {
-            if object["generated"] != nil, object["matrix"] != nil {
-                sequence = try sequenceRecord(object)
-            } else {
-                records.append(try record(object))
-            }
-        }
-        guard !records.isEmpty || sequence != nil else { throw JSONField.Problem(detail: "no explanation to show") }
-        let method = (objects.first?["method"] as? String) ?? "explanation"
-        return try explanationPage(try records.map { try heatmap($0, scoreLimit: scoreLimit) }, sequence: sequence, scoreLimit: scoreLimit,
-                                   method: method, model: ResultJSON.modelLabel(objects[0]))
+    /// Token heatmaps of one or more explanations of the same input (a method switch), and the
+    /// generated-tokens × sources matrix of a sequence explanation; titled by `method` and the
+    /// model named `modelName`.
+    static func explanation(_ records: [ExplanationRecord], sequence: SequenceExplanationRecord?, scoreLimit: ScoreLimit,
+                            method: String, modelName: String) throws -> HTMLPage {
+        try explanationPage(try records.map { try heatmap($0, scoreLimit: scoreLimit) }, sequence: sequence, scoreLimit: scoreLimit,
+                            method: method, model: PictureOutput.slug(modelName))
     }
 
     /// The page of one explanation (`explain --out FILE.html`): its token heatmap.
@@ -67,15 +55,6 @@ enum ResultPages {
         return entry
     }
 
-    /// A saved explanation, decoded (the message names what is missing or malformed).
-    private static func record(_ object: [String: Any]) throws -> ExplanationRecord {
-        do {
-            return try JSONDecoder().decode(ExplanationRecord.self, from: try JSONSerialization.data(withJSONObject: object))
-        } catch {
-            throw JSONField.Problem(detail: UserMessage.line(for: error))
-        }
-    }
-
     /// The page of a sequence explanation (`explain --generate` / `--continuation`): its targets ×
     /// sources matrix.
     static func sequence(_ record: SequenceExplanationRecord, scoreLimit: ScoreLimit) throws -> HTMLPage {
@@ -90,18 +69,6 @@ enum ResultPages {
         var view: [String: Any] = ["explanations": explanations]
         if let sequence { view["sequence"] = sequenceMatrix(sequence, scoreLimit: scoreLimit) }
         return try HTMLPage(kind: .explanation, title: "Explanation (\(method)) · \(model)", view: view)
-    }
-
-    /// A saved sequence explanation, decoded and its shapes checked (the message names the first
-    /// mismatch).
-    private static func sequenceRecord(_ object: [String: Any]) throws -> SequenceExplanationRecord {
-        do {
-            let record = try JSONDecoder().decode(SequenceExplanationRecord.self, from: try JSONSerialization.data(withJSONObject: object))
-            try record.validate()
-            return record
-        } catch {
-            throw JSONField.Problem(detail: UserMessage.line(for: error))
-        }
     }
 
     /// The matrix view: one row per generated token, one column per token, null where a source
