@@ -22,6 +22,8 @@ final class HostileDecoderTests: XCTestCase {
         }
         // A regex that can match the empty text inserts `content` everywhere: (1 + 1)⁷ = 128.
         XCTAssertThrowsError(try tokenizer(replaceSteps: 7, pattern: #"{"Regex": "x*"}"#, content: "y"))
+        // 2⁷⁰ is past `Int`: still a message, not a crash.
+        XCTAssertThrowsError(try tokenizer(replaceSteps: 70))
     }
 
     func testBoundedReplaceChainsStillDecode() throws {
