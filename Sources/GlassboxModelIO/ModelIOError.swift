@@ -14,7 +14,8 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
     /// The header length runs past the end of the file or exceeds ``SafetensorsFile/maxHeaderLength``.
     case headerLengthOutOfRange(file: String, headerLength: UInt64, fileSize: Int)
     /// The header lists more than ``SafetensorsFile/maxTensorCount`` tensors (`count` counted
-    /// before parsing it).
+    /// before parsing it, as the objects in the header, `__metadata__` included; or the entries
+    /// parsed, when only one object more than the limit was counted).
     case tooManyTensors(file: String, count: Int)
     /// The data section runs on past the end of the last tensor (`dataEnd`): bytes no header entry
     /// describes, which the reference library rejects.

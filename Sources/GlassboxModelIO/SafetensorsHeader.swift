@@ -9,14 +9,19 @@ struct SafetensorsHeader {
     var metadata: [String: String] = [:]
     var entries: [String: TensorEntry] = [:]
 
-    init(bytes: UnsafeRawBufferPointer, dataSize: Int, file: String) throws {
+    /// Parses and validates the header `bytes`; `maxTensorCount` is
+    /// ``SafetensorsFile/maxTensorCount`` but for tests.
+    init(bytes: UnsafeRawBufferPointer, dataSize: Int, file: String,
+         maxTensorCount: Int = SafetensorsFile.maxTensorCount) throws {
         // Writers pad the header with spaces (some with NULs); JSON tolerates only the former.
         var end = bytes.count
         while end > 0, bytes[end - 1] == 0 || bytes[end - 1] == 0x20 { end -= 1 }
-        // Parsing costs a few KB per entry: count the entries first (each has one "data_offsets"
-        // key) so that a header of millions of one-element tensors is refused before it is parsed.
-        let count = Self.occurrences(of: Array("\"data_offsets\"".utf8), in: UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
-        guard count <= SafetensorsFile.maxTensorCount else { throw ModelIOError.tooManyTensors(file: file, count: count) }
+        // Parsing costs a few KB per entry: count the entries first so that a header of millions
+        // of one-element tensors is refused before it is parsed. Every entry is an object, however
+        // its keys are spelled (`"data\u005foffsets"` is `data_offsets` too), and so is
+        // `__metadata__`: one object more than the limit may still be a header at the limit.
+        let objects = Self.nestedObjectCount(UnsafeRawBufferPointer(rebasing: bytes[0..<end]))
+        guard objects <= maxTensorCount + 1 else { throw ModelIOError.tooManyTensors(file: file, count: objects) }
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: Data(bytes[0..<end]), options: [.fragmentsAllowed])
@@ -26,6 +31,8 @@ struct SafetensorsHeader {
         guard let object = json as? [String: Any] else {
             throw ModelIOError.headerNotObject(file: file, found: Self.kind(of: json))
         }
+        let tensorCount = object.count - (object["__metadata__"] == nil ? 0 : 1)
+        guard tensorCount <= maxTensorCount else { throw ModelIOError.tooManyTensors(file: file, count: tensorCount) }
         if let value = object["__metadata__"] {
             metadata = try Self.parseMetadata(value, file: file)
         }
@@ -39,20 +46,23 @@ struct SafetensorsHeader {
         guard dataEnd == dataSize else { throw ModelIOError.trailingBytes(file: file, dataEnd: dataEnd, dataSize: dataSize) }
     }
 
-    /// How many times `needle` occurs in `haystack` (non-overlapping; a plain scan).
-    static func occurrences(of needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int {
-        guard let first = needle.first, haystack.count >= needle.count else { return 0 }
-        var count = 0, i = 0
-        let last = haystack.count - needle.count
-        while i <= last {
-            if haystack[i] == first {
-                var k = 1
-                while k < needle.count && haystack[i + k] == needle[k] { k += 1 }
-                if k == needle.count { count += 1; i += needle.count; continue }
+    /// How many objects the JSON text holds inside its outermost one: the `{` bytes outside
+    /// strings, less one (a plain scan, strings skipped with their escapes).
+    static func nestedObjectCount(_ text: UnsafeRawBufferPointer) -> Int {
+        var count = 0
+        var inString = false, escaped = false
+        for byte in text {
+            if escaped {
+                escaped = false
+            } else if inString {
+                if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
+            } else if byte == UInt8(ascii: "\"") {
+                inString = true
+            } else if byte == UInt8(ascii: "{") {
+                count += 1
             }
-            i += 1
         }
-        return count
+        return max(0, count - 1)
     }
 
     private static func parseMetadata(_ value: Any, file: String) throws -> [String: String] {

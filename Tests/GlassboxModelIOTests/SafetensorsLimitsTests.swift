@@ -2,8 +2,8 @@ import Foundation
 import XCTest
 @testable import GlassboxModelIO
 
-/// A header of more tensors than ``SafetensorsFile/maxTensorCount`` is refused before it is
-/// parsed; bytes after the last tensor are refused, as the reference library does.
+/// A header of more tensors than ``SafetensorsFile/maxTensorCount`` is refused before its entries
+/// are parsed (before the JSON is, past one object more than the limit); bytes after the last tensor are refused, as the reference library does.
 final class SafetensorsLimitsTests: TemporaryFolderTestCase {
     func testTooManyTensorsAreRefusedBeforeParsing() throws {
         let count = SafetensorsFile.maxTensorCount + 1
@@ -13,11 +13,51 @@ final class SafetensorsLimitsTests: TemporaryFolderTestCase {
         assertThrows(.tooManyTensors(file: url.path, count: count), mentions: ["\(count) tensors"]) {
             try SafetensorsFile(url: url)
         }
-        // At the limit it loads.
-        let fewer = Array(entries.prefix(1000))
-        let ok = try write(SafetensorsImage.file(header: SafetensorsImage.header(fewer), data: [UInt8](repeating: 0, count: 4000)),
-                           to: "ok.safetensors")
-        XCTAssertEqual(try SafetensorsFile(url: ok).tensorNames.count, 1000)
+    }
+
+    /// The header `text` parsed with a limit of `limit` tensors.
+    private func header(_ text: String, dataSize: Int, limit: Int) throws -> SafetensorsHeader {
+        try Array(text.utf8).withUnsafeBytes {
+            try SafetensorsHeader(bytes: $0, dataSize: dataSize, file: "h", maxTensorCount: limit)
+        }
+    }
+
+    /// Entries `t0`… of one F32 each, `key` spelling their offsets' key.
+    private func entries(_ count: Int, key: String = "data_offsets") -> [(String, String)] {
+        (0..<count).map { ("t\($0)", #"{"dtype": "F32", "shape": [1], "\#(key)": [\#(4 * $0), \#(4 * $0 + 4)]}"#) }
+    }
+
+    /// At the limit (5 here, ``SafetensorsFile/maxTensorCount`` in use) a header loads, with
+    /// `__metadata__` too; one tensor more is refused, whichever way the keys are spelled.
+    func testAtTheLimitItLoadsAndOneMoreIsRefused() throws {
+        let limit = 5
+        XCTAssertEqual(try header(SafetensorsImage.header(entries(limit)), dataSize: 4 * limit, limit: limit).entries.count, limit)
+        let withMetadata = [("__metadata__", #"{"format": "pt"}"#)] + entries(limit)
+        XCTAssertEqual(try header(SafetensorsImage.header(withMetadata), dataSize: 4 * limit, limit: limit).entries.count, limit)
+        for key in ["data_offsets", #"data\u005foffsets"#] {
+            assertThrows(.tooManyTensors(file: "h", count: limit + 1), mentions: ["\(limit + 1) tensors"]) {
+                try header(SafetensorsImage.header(entries(limit + 1, key: key)), dataSize: 4 * (limit + 1), limit: limit)
+            }
+        }
+        // Two objects more are refused before parsing: the broken end is never read.
+        assertThrows(.tooManyTensors(file: "h", count: limit + 2)) {
+            try header(SafetensorsImage.header(entries(limit + 2, key: #"data\u005foffsets"#)) + ",,", dataSize: 0, limit: limit)
+        }
+        // A `{` inside a string (a name, an escaped quote before it) is no object.
+        let braces = [(#"{\"{"#, SafetensorsImage.entry("F32", [1], 0, 4))]
+        XCTAssertEqual(Array(SafetensorsImage.header(braces).utf8).withUnsafeBytes(SafetensorsHeader.nestedObjectCount), 1)
+    }
+
+    /// The count does not look for the key's text: `data\u005foffsets` is `data_offsets` once
+    /// decoded, and the entries spelled so are refused too.
+    func testTooManyTensorsWithEscapedKeysAreRefused() throws {
+        let count = SafetensorsFile.maxTensorCount + 1
+        let entries = (0..<count).map { ("t\($0)", #"{"dtype": "F32", "shape": [1], "data\u005foffsets": [\#(4 * $0), \#(4 * $0 + 4)]}"#) }
+        let url = try write(SafetensorsImage.file(header: SafetensorsImage.header(entries),
+                                                  data: [UInt8](repeating: 0, count: 4 * count)))
+        assertThrows(.tooManyTensors(file: url.path, count: count), mentions: ["\(count) tensors"]) {
+            try SafetensorsFile(url: url)
+        }
     }
 
     func testBytesAfterTheLastTensorAreRefused() throws {

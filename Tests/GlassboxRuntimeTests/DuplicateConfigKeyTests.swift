@@ -36,4 +36,11 @@ final class DuplicateConfigKeyTests: XCTestCase {
             XCTAssertEqual(LastKeyWins.rewrite(Data(unchanged.utf8)), Data(unchanged.utf8))
         }
     }
+
+    func testRewriteDropsWhitespaceEverywhereWhenAKeyRepeats() throws {
+        // Parts written compactly are kept as they are, parts with whitespace come out compact.
+        let text = #"{"k":1,"m":{"x":[1,{"y":"a b"}],"z":true},"n":[ 1 , {"p": 2} ],"k":2}"#
+        let rewritten = try XCTUnwrap(String(data: LastKeyWins.rewrite(Data(text.utf8)), encoding: .utf8))
+        XCTAssertEqual(rewritten, #"{"k":2,"m":{"x":[1,{"y":"a b"}],"z":true},"n":[1,{"p":2}]}"#)
+    }
 }

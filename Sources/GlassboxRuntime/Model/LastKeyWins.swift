@@ -4,9 +4,10 @@ import Foundation
 /// Python's `json` (and so `transformers`) reads it; Foundation's decoders keep the first. A config
 /// with `"n_layer": 2, "n_layer": 3` then means 3 layers here too.
 ///
-/// One pass over the bytes: strings and numbers are copied as written, objects are rebuilt only
-/// when a key repeats (keys compared as written, escapes and all). A document this scanner cannot
-/// follow is returned unchanged, for the decoder to report.
+/// One pass over the bytes: strings and numbers are kept as written; an object or array is rebuilt
+/// (compactly) only when a key repeats inside it or it holds whitespace to drop, else kept as its
+/// slice of the input, not copied level by level (keys compared as written, escapes and all). A
+/// document this scanner cannot follow is returned unchanged, for the decoder to report.
 enum LastKeyWins {
     static func rewrite(_ data: Data) -> Data {
         let bytes = [UInt8](data)
@@ -20,11 +21,17 @@ enum LastKeyWins {
         var i = 0
         /// Whether some object had a repeated key.
         var changed = false
+        /// Whether the value being scanned differs from its bytes as written: a repeated key, or
+        /// whitespace, which the rebuild drops. A value that does not is returned as its slice of
+        /// `bytes`, not copied level by level.
+        var differs = false
 
         init(bytes: [UInt8]) { self.bytes = bytes }
 
         mutating func skipSpace() {
+            let start = i
             while i < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[i]) { i += 1 }
+            if i > start { differs = true }
         }
 
         mutating func atEndAfterSpace() -> Bool {
@@ -33,7 +40,7 @@ enum LastKeyWins {
         }
 
         /// The value at `i`, rewritten; nil when the text is not JSON this scanner follows.
-        mutating func value() -> [UInt8]? {
+        mutating func value() -> ArraySlice<UInt8>? {
             skipSpace()
             guard i < bytes.count else { return nil }
             switch bytes[i] {
@@ -43,26 +50,36 @@ enum LastKeyWins {
             default:
                 let start = i
                 while i < bytes.count, !",]}: \n\r\t".utf8.contains(bytes[i]) { i += 1 }
-                return i > start ? Array(bytes[start..<i]) : nil
+                return i > start ? bytes[start..<i] : nil
             }
         }
 
-        mutating func string() -> [UInt8]? {
+        /// The bytes of the object or array that began at `start` and ends at `i`: as written unless
+        /// something inside differs (then `rebuild()`); `outer` is the enclosing value's `differs`.
+        mutating func finish(from start: Int, outer: Bool, _ rebuild: () -> [UInt8]) -> ArraySlice<UInt8> {
+            let inside = differs
+            differs = outer || inside
+            return inside ? rebuild()[...] : bytes[start..<i]
+        }
+
+        mutating func string() -> ArraySlice<UInt8>? {
             let start = i
             i += 1
             while i < bytes.count {
                 if bytes[i] == UInt8(ascii: "\\") { i += 2; continue }
-                if bytes[i] == UInt8(ascii: "\"") { i += 1; return Array(bytes[start..<i]) }
+                if bytes[i] == UInt8(ascii: "\"") { i += 1; return bytes[start..<i] }
                 i += 1
             }
             return nil
         }
 
-        mutating func array() -> [UInt8]? {
+        mutating func array() -> ArraySlice<UInt8>? {
+            let start = i, outer = differs
+            differs = false
             i += 1
-            var items: [[UInt8]] = []
+            var items: [ArraySlice<UInt8>] = []
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return Array("[]".utf8) }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return finish(from: start, outer: outer) { Array("[]".utf8) } }
             while true {
                 guard let item = value() else { return nil }
                 items.append(item)
@@ -72,15 +89,19 @@ enum LastKeyWins {
                 if bytes[i] == UInt8(ascii: "]") { i += 1; break }
                 return nil
             }
-            return [UInt8(ascii: "[")] + Array(items.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
+            return finish(from: start, outer: outer) {
+                [UInt8(ascii: "[")] + Array(items.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
+            }
         }
 
-        mutating func object() -> [UInt8]? {
+        mutating func object() -> ArraySlice<UInt8>? {
+            let start = i, outer = differs
+            differs = false
             i += 1
-            var members: [(key: [UInt8], value: [UInt8])] = []
-            var position: [[UInt8]: Int] = [:]
+            var members: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>)] = []
+            var position: [ArraySlice<UInt8>: Int] = [:]
             skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return Array("{}".utf8) }
+            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return finish(from: start, outer: outer) { Array("{}".utf8) } }
             while true {
                 skipSpace()
                 guard i < bytes.count, bytes[i] == UInt8(ascii: "\""), let key = string() else { return nil }
@@ -91,6 +112,7 @@ enum LastKeyWins {
                 if let at = position[key] {
                     members[at].value = item          // Python: the first key's place, the last value
                     changed = true
+                    differs = true
                 } else {
                     position[key] = members.count
                     members.append((key, item))
@@ -101,8 +123,10 @@ enum LastKeyWins {
                 if bytes[i] == UInt8(ascii: "}") { i += 1; break }
                 return nil
             }
-            let body = members.map { $0.key + [UInt8(ascii: ":")] + $0.value }
-            return [UInt8(ascii: "{")] + Array(body.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "}")]
+            return finish(from: start, outer: outer) {
+                let body = members.map { $0.key + [UInt8(ascii: ":")] + $0.value }
+                return [UInt8(ascii: "{")] + Array(body.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "}")]
+            }
         }
     }
 }

@@ -12,20 +12,15 @@ struct ReplaceDecoder: TokenDecoder {
                 "a Replace decoder's pattern cannot use atomic groups or lookarounds of variable length")
         }
         content = try config.string("content")
-        guard growthFactor <= maximumDecoderGrowth else {
+        guard growthFactor <= ReplaceNormalizer.maximumChainGrowth else {
             throw config.fail("a Replace decoder of \(content.unicodeScalars.count) scalars can make the text up to "
-                              + "\(Int(growthFactor.rounded(.up)))× longer (more than \(Int(maximumDecoderGrowth))×)")
+                              + "\(ReplaceNormalizer.describe(growth: growthFactor))× longer "
+                              + "(more than \(Int(ReplaceNormalizer.maximumChainGrowth))×)")
         }
     }
 
-    /// Each match of `m ≥ 1` scalars becomes `content`: at most `max(1, |content| / m)` times longer;
-    /// a pattern that can match the empty text inserts `content` between any two scalars.
-    var growthFactor: Double {
-        let c = Double(content.unicodeScalars.count)
-        if let literal = regex.literal { return max(1, c / Double(max(1, literal.count))) }
-        let matchesEmpty = !regex.unboundedMatches(in: []).isEmpty
-        return matchesEmpty ? c + 1 : max(1, c)
-    }
+    /// As for the `Replace` normalizer: ``ReplaceNormalizer/growthFactor(_:contentLength:)``.
+    var growthFactor: Double { ReplaceNormalizer.growthFactor(regex, contentLength: content.unicodeScalars.count) }
 
     func decodeChain(_ tokens: [String]) -> [String] {
         tokens.map { token in

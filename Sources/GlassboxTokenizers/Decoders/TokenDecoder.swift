@@ -12,10 +12,6 @@ extension TokenDecoder {
     var growthFactor: Double { 1 }
 }
 
-/// How much a decoder chain may grow the text: a chain of `Replace` steps that each double it
-/// (`a` → `aa`, 20 times) would turn two tokens into megabytes and take minutes.
-let maximumDecoderGrowth: Double = 64
-
 /// The decoder types of tokenizer.json, by their `"type"`.
 enum DecoderRegistry {
     static let builders: [String: @Sendable (ConfigReader) throws -> any TokenDecoder] = [
@@ -47,10 +43,7 @@ struct DecoderSequence: TokenDecoder {
 
     init(config: ConfigReader) throws {
         decoders = try config.array("decoders").map(DecoderRegistry.make)
-        guard growthFactor <= maximumDecoderGrowth else {
-            throw config.fail("the decoders can make the text up to \(Int(growthFactor.rounded(.up)))× longer "
-                              + "(more than \(Int(maximumDecoderGrowth))×); a Replace chain this long is not a real decoder")
-        }
+        try ReplaceNormalizer.checkChain(growth: growthFactor, of: "decoder", config: config)
     }
 
     /// The product of the steps' factors.

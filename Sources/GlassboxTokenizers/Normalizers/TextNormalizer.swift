@@ -2,6 +2,15 @@
 /// the original (`normalizer` in tokenizer.json).
 protocol TextNormalizer: Sendable {
     func normalize(_ string: inout NormalizedString) throws
+    /// An upper bound on how many times longer (in scalars) a chain of this normalizer can make
+    /// the text, apart from a few scalars in all (a prefix): 1 for all but `Replace`.
+    var growthFactor: Double { get }
+}
+
+extension TextNormalizer {
+    /// 1: the normalizer adds at most a few scalars, or a bounded number per scalar that it does
+    /// not grow again when repeated.
+    var growthFactor: Double { 1 }
 }
 
 /// The normalizer types of tokenizer.json, by their `"type"`.
@@ -39,7 +48,11 @@ struct NormalizerSequence: TextNormalizer {
 
     init(config: ConfigReader) throws {
         normalizers = try config.array("normalizers").map(NormalizerRegistry.make)
+        try ReplaceNormalizer.checkChain(growth: growthFactor, of: "normalizer", config: config)
     }
+
+    /// The product of the steps' factors.
+    var growthFactor: Double { normalizers.reduce(1) { $0 * $1.growthFactor } }
 
     func normalize(_ string: inout NormalizedString) throws {
         for n in normalizers { try n.normalize(&string) }

@@ -40,11 +40,15 @@ public struct AddedToken: Sendable, Equatable {
 /// content byte for byte, so the key holds its UTF-8 bytes).
 private struct AddedTokenKey: Hashable {
     let content: [UInt8]
-    let flags: [Bool]
+    let singleWord, lstrip, rstrip, normalized, special: Bool
 
     init(_ token: AddedToken) {
         content = Array(token.content.utf8)
-        flags = [token.singleWord, token.lstrip, token.rstrip, token.normalized, token.special]
+        singleWord = token.singleWord
+        lstrip = token.lstrip
+        rstrip = token.rstrip
+        normalized = token.normalized
+        special = token.special
     }
 }
 
@@ -70,8 +74,10 @@ struct AddedVocabulary: Sendable {
             specialContents.insert(token.content, id: 0)
         }
         var maxID: Int? = nil
-        // Tokens already added (every field equal, content byte for byte): a set, not a scan of
-        // `tokensByID` per token, which made 200k added tokens take minutes.
+        // The tokens currently in `tokensByID` (every field equal, content byte for byte): a set,
+        // not a scan of `tokensByID` per token, which made 200k added tokens take minutes. A token
+        // overwritten by one of the same content but other flags leaves the set, so that it counts
+        // as new again when it comes back (as the reference skips only the current values).
         var seen = Set<AddedTokenKey>()
         for token in tokens {
             if token.content.isEmpty || !seen.insert(AddedTokenKey(token)).inserted { continue }
@@ -85,7 +91,7 @@ struct AddedVocabulary: Sendable {
             }
             ids.insert(token.content, id: id)
             maxID = max(maxID ?? id, id)
-            tokensByID[id] = token
+            if let old = tokensByID.updateValue(token, forKey: id) { seen.remove(AddedTokenKey(old)) }
             if specialContents.id(of: token.content) == nil { plain.append(token) }
         }
         for token in special + plain {
