@@ -125,39 +125,22 @@ public struct HTMLPage: Sendable {
     }
 
     /// UTF-8 JSON that cannot end its `<script>` element or open a comment: `<`, `>` and `&` as `\u`
-    /// escapes (valid inside JSON strings, the only place they can appear). The specials are found
-    /// with `memchr` (all three are ASCII, never part of a multi-byte character) and the runs between
-    /// them copied whole into one buffer of the final size.
+    /// escapes (valid inside JSON strings, the only place they can appear; all three are ASCII,
+    /// never part of a multi-byte character), written in one pass into a buffer of the final size.
     static func scriptSafe(_ json: Data) -> String {
         json.withUnsafeBytes { (source: UnsafeRawBufferPointer) -> String in
-            guard let base = source.baseAddress else { return "" }
-            var positions: [Int] = []
-            for special in [UInt8(ascii: "<"), UInt8(ascii: ">"), UInt8(ascii: "&")] {
-                var offset = 0
-                while offset < source.count, let hit = memchr(base + offset, Int32(special), source.count - offset) {
-                    offset = base.distance(to: UnsafeRawPointer(hit)) + 1
-                    positions.append(offset - 1)
-                }
-            }
-            guard !positions.isEmpty else { return String(decoding: source, as: UTF8.self) }
-            positions.sort()
+            func special(_ byte: UInt8) -> Bool { byte == UInt8(ascii: "<") || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "&") }
+            let specials = source.reduce(0) { $0 + (special($1) ? 1 : 0) }
             let hex = Array("0123456789abcdef".utf8)
-            return String(unsafeUninitializedCapacity: source.count + 5 * positions.count) { out in
-                var from = 0, i = 0
-                func copy(upTo end: Int) {
-                    UnsafeMutableRawPointer(out.baseAddress! + i).copyMemory(from: base + from, byteCount: end - from)
-                    i += end - from
-                }
-                for at in positions {
-                    copy(upTo: at)
-                    let byte = source[at]
+            return String(unsafeUninitializedCapacity: source.count + 5 * specials) { out in
+                var i = 0
+                for byte in source {
+                    guard special(byte) else { out[i] = byte; i += 1; continue }
                     // `\u00XX`: six bytes for one.
                     out[i] = UInt8(ascii: "\\"); out[i + 1] = UInt8(ascii: "u"); out[i + 2] = UInt8(ascii: "0"); out[i + 3] = UInt8(ascii: "0")
                     out[i + 4] = hex[Int(byte >> 4)]; out[i + 5] = hex[Int(byte & 15)]
                     i += 6
-                    from = at + 1
                 }
-                copy(upTo: source.count)
                 return i
             }
         }
