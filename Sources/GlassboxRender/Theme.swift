@@ -6,7 +6,8 @@ public enum Theme {
 
     /// Ink for text: the dark choice of `RGBA.contrastingText` (the light one is white).
     public static let text = RGBA(hex: 0x1A1A1A)
-    /// The relative luminance `RGBA.contrastingText` takes for `text` (#1a1a1a, exactly 0.0103).
+    /// The relative luminance `RGBA.contrastingText` takes for `text`: 0.010, rounded on purpose (the
+    /// value the rule has always used; #1a1a1a's own is 0.0103), so the pages' ink rule is the same.
     public static let textLuminance = 0.010
     static let mutedText = RGBA(hex: 0x555555)
     static let axis = RGBA(hex: 0x444444)
