@@ -6,7 +6,6 @@ import Glassbox
 final class BatchProgress: @unchecked Sendable {
     private let total: Int
     private let lock = NSLock()
-    private let started = Date()
     private let status = StatusLine()
     private var done = 0, failed = 0
 
@@ -19,17 +18,15 @@ final class BatchProgress: @unchecked Sendable {
             done += 1
             if failed { self.failed += 1 }
             let fraction = total > 0 ? Double(done) / Double(total) : 1
-            status.show(line(now: Date()), step: Int(fraction * 10), final: done == total)
+            status.show(line(fraction: fraction), step: Int(fraction * 10), final: done == total)
         }
     }
 
     /// Inputs per second so far.
-    var rate: Double { lock.withLock { Double(done) / max(Date().timeIntervalSince(started), 1e-9) } }
+    var rate: Double { lock.withLock { Double(done) / max(status.elapsed, 1e-9) } }
 
-    private func line(now: Date) -> String {
-        let elapsed = now.timeIntervalSince(started)
-        let rate = Double(done) / max(elapsed, 1e-9)
-        let fraction = total > 0 ? Double(done) / Double(total) : 1
+    private func line(fraction: Double) -> String {
+        let rate = Double(done) / max(status.elapsed, 1e-9)
         let left = rate > 0 ? Double(total - done) / rate : .nan
         let failures = failed > 0 ? "  \(failed) failed" : ""
         return String(format: "batch  [%@] %d/%d  %.2f inputs/s  %@ left%@", AtMan.progressCells(fraction),
