@@ -61,8 +61,8 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, bias: Ten
 ///
 /// A product of at least `ProductSplit.minimumWork` multiply-adds, outside `withSerialBLAS`, is
 /// split across the `parallelFor` workers: blocks of C's columns (whole multiples of 16), or of
-/// its rows when C is too narrow, each one single-threaded OpenBLAS call (OpenBLAS itself always
-/// runs on one thread; see `Threading`). Each element of C is still one call's dot product over
+/// its rows when C is too narrow, each one single-threaded OpenBLAS call (OpenBLAS itself runs on
+/// one thread, except inside `Threading.withThreadedBLAS`, where products are not split). Each element of C is still one call's dot product over
 /// all of `k`, so the split does not change how the sums are formed.
 /// Uses `cblas_sgemv` when `m == 1` (and A is not transposed). `k == 0` gives `C = beta · C` without calling BLAS.
 public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,

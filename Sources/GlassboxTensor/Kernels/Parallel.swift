@@ -3,10 +3,10 @@ import Foundation
 
 /// Process-wide worker count shared by `parallelFor` and the products.
 ///
-/// The default is `ProcessInfo.activeProcessorCount`. OpenBLAS itself always runs on one thread
-/// (set the first time the setting is read or written or `gemm` runs; this overrides
-/// `OPENBLAS_NUM_THREADS`): `gemm` splits a large product's output columns (or rows) across the
-/// `parallelFor` workers, each slice one single-threaded sgemm. OpenBLAS 0.3.21's own workers spin
+/// The default is `ProcessInfo.activeProcessorCount`. OpenBLAS itself runs on one thread (set the
+/// first time the setting is read or written or `gemm` runs; this overrides `OPENBLAS_NUM_THREADS`)
+/// except inside `withThreadedBLAS`: `gemm` splits a large product's output columns (or rows)
+/// across the `parallelFor` workers, each slice one single-threaded sgemm. OpenBLAS 0.3.21's own workers spin
 /// with `sched_yield` for a while after each threaded call, which steals a core from the
 /// `parallelFor` work that follows (GELU on 1M floats with 2 threads: 0.49 ms right after a
 /// threaded matmul, 0.30 ms with `OPENBLAS_THREAD_TIMEOUT=4` in the environment, which OpenBLAS
@@ -75,7 +75,7 @@ public enum Threading {
     /// can leave the work waiting for workers that never start.
     public static let maximumThreads = max(256, 4 * ProcessInfo.processInfo.activeProcessorCount)
 
-    /// Sets the worker count for `parallelFor` and OpenBLAS; values below 1 are treated as 1,
+    /// Sets the worker count for `parallelFor` and the products; values below 1 are treated as 1,
     /// values above `maximumThreads` as `maximumThreads`.
     public static func setThreads(_ n: Int) { state.set(min(maximumThreads, max(1, n))) }
 
@@ -112,7 +112,7 @@ public enum Threading {
 /// rows and triangular (causal) workloads. Runs serially on the calling thread when `count < 2` or
 /// only one thread is configured. `body` must only write disjoint memory (see `SendablePointer`).
 /// Workers see the caller's `ProductPrecision.current`.
-/// Do not call OpenBLAS from `body` while BLAS is multi-threaded: that oversubscribes the cores.
+/// Products in `body` belong in `withSerialBLAS` (else each one splits across the workers again).
 public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     guard count > 0 else { return }
     let workers = min(count, Threading.threads)
