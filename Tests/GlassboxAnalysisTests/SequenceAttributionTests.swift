@@ -59,7 +59,10 @@ final class SequenceAttributionTests: XCTestCase {
     /// with checkpointing (layers recomputed from the shared pass, then packed), every row still
     /// equals the single-step explanation with the same options (to 1e-5: the shared blocked pass
     /// and the prefix's multiply differently shaped tiles, as `testRelevanceRowsEqualSingleStep`
-    /// explains), and the rows do not depend on how targets are grouped into packed sweeps (1e-6).
+    /// explains), and the rows do not depend on how targets are grouped into packed sweeps beyond
+    /// float rounding (3e-6 of the row's largest score: a group's products have as many rows as its
+    /// prefixes together, and OpenBLAS picks its kernel, and so the order it adds in, by shape;
+    /// mistral-swa with blocks of 2 differs by 2.1e-6 between 2 and 3 groups).
     func testPackedSweepsWithBlocksAndCheckpointing() throws {
         for name in ["gpt2-tiny", "llama-gqa", "mistral-swa"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
@@ -78,7 +81,7 @@ final class SequenceAttributionTests: XCTestCase {
                     let other = try SequenceAttribution.explain(model, ids: ids, promptLength: prompt, options: options)
                     for (i, row) in other.matrix.enumerated() {
                         assertRow(row, equals: s.matrix[i].compactMap { $0 }, position: s.steps[i].position,
-                                  "\(name) \(attention) \(checkpointing) target \(i), \(count) thread(s)")
+                                  "\(name) \(attention) \(checkpointing) target \(i), \(count) thread(s)", relative: 3e-6)
                     }
                 }
                 Threading.setThreads(threads)

@@ -3,7 +3,9 @@ import XCTest
 
 /// `blockedAttention` (online softmax over key tiles) against `NaiveKernels.attention` (Double,
 /// one full row at a time) and against the unblocked composition the forward uses (scores by
-/// `gemm`, `applyMask`, `softmaxLastDim`, `gemm`). Tolerance: |Δ| ≤ 1e-6 + 1e-5·|expected|.
+/// `gemm`, `applyMask`, `softmaxLastDim`, `gemm`), with the default key tile (every key these
+/// short inputs have in one tile), key tiles as long as the query blocks, and key tiles of other
+/// lengths (several tiles per row, the online rescaling). Tolerance: |Δ| ≤ 1e-6 + 1e-5·|expected|.
 final class BlockedAttentionKernelTests: XCTestCase {
     static let abs: Float = 1e-6, rel: Float = 1e-5
 
@@ -22,6 +24,10 @@ final class BlockedAttentionKernelTests: XCTestCase {
         (1, 17, 2, 1, 8, .causal, 4),
     ]
 
+    /// Key tile lengths tried on each case with query blocks of `block`: the default, `block`, and
+    /// 3 (tiles shorter than, or not dividing, the query block).
+    static func keyBlocks(_ block: Int) -> [Int?] { [nil, block, 3] }
+
     private func inputs(_ c: (Int, Int, Int, Int, Int, AttentionMaskKind, Int), seed: UInt64) -> (Tensor, Tensor, Tensor) {
         var rng = SplitMix64(seed: seed)
         return (rng.tensor([c.0, c.2, c.4], -2...2), rng.tensor([c.1, c.3, c.4], -2...2), rng.tensor([c.1, c.3, c.4]))
@@ -37,10 +43,13 @@ final class BlockedAttentionKernelTests: XCTestCase {
                     let (q, k, v) = inputs(c, seed: UInt64(90 + index))
                     let scale = 1 / Float(c.4).squareRoot()
                     let expected = NaiveKernels.attention(q: q, k: k, v: v, scale: scale, mask: c.5)
-                    let got = KernelVariant.using(variant) {
-                        blockedAttention(q: q, k: k, v: v, scale: scale, mask: c.5, blockSize: c.6)
+                    for keys in Self.keyBlocks(c.6) {
+                        let got = KernelVariant.using(variant) {
+                            blockedAttention(q: q, k: k, v: v, scale: scale, mask: c.5, blockSize: c.6, keyBlockSize: keys)
+                        }
+                        assertClose(got, expected, abs: Self.abs, rel: Self.rel,
+                                    "case \(index) \(variant) \(threads) threads, key tile \(keys.map(String.init) ?? "default")")
                     }
-                    assertClose(got, expected, abs: Self.abs, rel: Self.rel, "case \(index) \(variant) \(threads) threads")
                 }
             }
         }
@@ -71,8 +80,10 @@ final class BlockedAttentionKernelTests: XCTestCase {
                     }
                 } }
             }
-            let blocked = blockedAttention(q: q, k: k, v: v, scale: scale, mask: c.5, blockSize: c.6)
-            assertClose(blocked, unblocked, abs: Self.abs, rel: Self.rel, "case \(index)")
+            for keys in Self.keyBlocks(c.6) {
+                let blocked = blockedAttention(q: q, k: k, v: v, scale: scale, mask: c.5, blockSize: c.6, keyBlockSize: keys)
+                assertClose(blocked, unblocked, abs: Self.abs, rel: Self.rel, "case \(index), key tile \(keys.map(String.init) ?? "default")")
+            }
         }
     }
 
@@ -84,6 +95,11 @@ final class BlockedAttentionKernelTests: XCTestCase {
         let z = blockedAttention(q: q, k: k, v: v, scale: 1, mask: .causal, blockSize: 2)
         XCTAssertEqual(Array(z.storage[0..<(3 * 8)]), [Float](repeating: 0, count: 24))
         assertClose(z, NaiveKernels.attention(q: q, k: k, v: v, scale: 1, mask: .causal), abs: Self.abs, rel: Self.rel)
+
+        for keys in [1, 2, 3] {                                     // rows 0–2 see no key in any tile
+            let tiled = blockedAttention(q: q, k: k, v: v, scale: 1, mask: .causal, blockSize: 2, keyBlockSize: keys)
+            XCTAssertEqual(Array(tiled.storage[0..<(3 * 8)]), [Float](repeating: 0, count: 24), "key tile \(keys)")
+        }
 
         var bad = rng.tensor([5, 1, 4])
         bad.storage[2 * 4 + 1] = .nan                               // key 2

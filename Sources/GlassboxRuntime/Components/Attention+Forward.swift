@@ -41,7 +41,7 @@ extension AttentionWeights {
         let patternNeeded = hooks.wants(.block(layer, .attnScores)) || hooks.wants(.block(layer, .pattern))
         var z: Tensor                                   // [n, H, dh]
         if let blockSize = try hooks.attentionPath.blockSize(length: n, patternNeeded: patternNeeded, layer: layer) {
-            // Tiles of [B, B] with an online softmax; no [H, n, n] tensor (methods §0.4).
+            // Tiles of [B, C] keys with an online softmax; no [H, n, n] tensor (methods §0.4).
             z = blockedAttention(q: q, k: k, v: v, scale: scale, mask: arch.attentionMask(layer: layer),
                                  blockSize: blockSize, softCap: arch.attentionSoftCap)
         } else {

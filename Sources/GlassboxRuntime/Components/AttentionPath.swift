@@ -4,7 +4,7 @@ import Foundation
 ///
 /// The unblocked path holds the scores and the pattern of a layer whole, `[H, n, n]`; it is the
 /// one that can fire `hook_attn_scores` and `hook_pattern`. The blocked path (`blockedAttention`)
-/// walks `[B, B]` tiles with an online softmax and never holds more than one tile per worker, so
+/// walks `[B, C]` tiles (`B` query rows, `C` keys) with an online softmax and never holds more than one tile per worker, so
 /// attention memory grows linearly in `n`. Both give the same `z` up to float rounding (1e-5
 /// relative, Tests/GlassboxRuntimeTests/BlockedAttentionTests.swift).
 public enum AttentionPath: Sendable, Equatable {
@@ -13,11 +13,12 @@ public enum AttentionPath: Sendable, Equatable {
     case automatic
     /// Always the full `[H, n, n]` scores and pattern.
     case unblocked
-    /// Always blocked, with blocks of `blockSize` query rows and keys; a forward that needs the
+    /// Always blocked, with blocks of `blockSize` query rows (and key tiles of
+    /// `max(blockSize, attentionTileFloats / blockSize)`); a forward that needs the
     /// scores or pattern of a layer fails with `AttentionPathError.patternNeeded`.
     case blocked(blockSize: Int)
 
-    /// The block length `automatic` uses: a `[64, 64]` tile (16 KiB) per worker.
+    /// The query block length `automatic` uses: a `[64, 1024]` tile (256 KiB) per worker.
     public static let defaultBlockSize = 64
 
     /// The blocked path with `defaultBlockSize`.

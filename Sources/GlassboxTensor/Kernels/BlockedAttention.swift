@@ -18,10 +18,11 @@ func visibleKeyRange(_ i: Int, queries: Int, keys: Int, _ mask: AttentionMaskKin
 
 /// Multi-head (grouped-query) attention computed block by block, flash-attention style (Dao et al.
 /// 2022, "FlashAttention", Algorithm 1; the online softmax of Milakov & Gimelshein 2018, eq. 4):
-/// no `[n, n]` score matrix is ever held, only a `[B, B]` tile per worker.
+/// no `[n, n]` score matrix is ever held, only a `[B, C]` tile per worker.
 ///
-/// For head `h` (key/value head `g = h ÷ (H/Hkv)`), each block of `B` query rows walks the key
-/// blocks it can see; per tile `S = scale · Q_b · K_jᵀ` `[B, B]`, masked entries are dropped, and
+/// For head `h` (key/value head `g = h ÷ (H/Hkv)`), each block of `B` query rows walks the keys
+/// it can see in tiles of `C` keys; per tile `S = scale · Q_b · K_jᵀ` `[B, C]`, masked entries are
+/// dropped, and
 /// each row keeps a running max `m`, sum `ℓ` and unnormalised output `o [dh]`:
 /// `m' = max(m, max_j S_j)`, `c = e^(m − m')`, `ℓ' = c·ℓ + Σ_j e^(S_j − m')`,
 /// `o' = c·o + Σ_j e^(S_j − m')·V_j`; finally `z = o / ℓ`. Equal to `softmax(mask(S))·V` up to
@@ -36,12 +37,15 @@ func visibleKeyRange(_ i: Int, queries: Int, keys: Int, _ mask: AttentionMaskKin
 ///   - blockSize: `B` (> 0), the query and key block length.
 ///   - softCap: Gemma 2's attention soft-cap: each visible score becomes `cap·tanh(S/cap)` before
 ///     the softmax, as `softCap` does to the full scores (`nil`: none).
+///   - keyBlockSize: `C`, the keys per tile (> 0); `nil`: `max(B, attentionTileFloats / B)`, so
+///     that a block of 64 queries takes up to 1,024 keys in one tile (one softmax pass, and tile
+///     products large enough to run near the sgemm peak) and the tile stays 256 KiB per worker.
 /// - Returns: `z` `[n, H, dh]`.
 ///
 /// Heads × query blocks run on `parallelFor` workers with single-threaded OpenBLAS for the tile
 /// products; exponentials use the current ``KernelVariant``'s `exp`, read before going parallel.
 public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask: AttentionMaskKind,
-                             blockSize: Int, softCap cap: Float? = nil) -> Tensor {
+                             blockSize: Int, keyBlockSize: Int? = nil, softCap cap: Float? = nil) -> Tensor {
     precondition(q.rank == 3 && k.rank == 3 && v.rank == 3, "blockedAttention: q, k, v must be [n, heads, dh]")
     precondition(k.shape == v.shape, "blockedAttention: k \(k.shape) and v \(v.shape) differ")
     precondition(blockSize > 0, "blockedAttention: the block size must be positive, got \(blockSize)")
@@ -53,6 +57,8 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
     let group = heads / kvHeads
     let qStride = heads * dh, kvStride = kvHeads * dh
     let b = blockSize
+    let c = keyBlockSize ?? max(b, attentionTileFloats / b)
+    precondition(c > 0, "blockedAttention: the key block size must be positive, got \(c)")
     let queryBlocks = (n + b - 1) / b
     let kernels = KernelTable.current
     return Tensor(shape: [n, heads, dh]) { out in
@@ -69,8 +75,8 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
                     let h = task / queryBlocks, i0 = (task % queryBlocks) * b
                     let rows = min(b, n - i0), g = h / group
                     let zh = z.base + i0 * qStride + h * dh
-                    // Per-worker state: the tile [rows, B], o [rows, dh], m [rows], ℓ [rows].
-                    let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * b)
+                    // Per-worker state: the tile [rows, C], o [rows, dh], m [rows], ℓ [rows].
+                    let tile = UnsafeMutablePointer<Float>.allocate(capacity: rows * c)
                     let o = UnsafeMutablePointer<Float>.allocate(capacity: rows * dh)
                     let runMax = UnsafeMutablePointer<Float>.allocate(capacity: rows)
                     let runSum = UnsafeMutablePointer<Float>.allocate(capacity: rows)
@@ -84,7 +90,7 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
                     if let kp, let vp, lo < hi {
                         var j0 = lo
                         while j0 < hi {
-                            let cols = min(b, hi - j0)
+                            let cols = min(c, hi - j0)
                             // S [rows, cols] = scale · Q_b · K_jᵀ
                             gemm(m: rows, n: cols, k: dh, a: qp.base + i0 * qStride + h * dh, lda: qStride,
                                  b: kp.base + j0 * kvStride + g * dh, ldb: kvStride, transposeB: true,
@@ -98,8 +104,7 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
                                     continue
                                 }
                                 if let cap { for j in a..<e { s[j] = softCapped(s[j], cap) } }
-                                var tileMax = -Float.infinity
-                                for j in a..<e where s[j] > tileMax { tileMax = s[j] }
+                                let tileMax = visibleMax(s, a..<e)
                                 let old = runMax[r]
                                 let new = max(old, tileMax)
                                 if new == -.infinity {              // every visible score is −inf (or NaN) so far
@@ -113,8 +118,7 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
                                 if a > 0 { s.update(repeating: 0, count: a) }
                                 if e < cols { (s + e).update(repeating: 0, count: cols - e) }
                                 kernels.map(GB_UNARY_EXP, s + a, s + a, e - a)
-                                var sum: Float = 0
-                                for j in a..<e { sum += s[j] }
+                                let sum = laneSum(s + a, count: e - a)
                                 if new != old {
                                     let c = old == -.infinity ? 0 : exp(old - new)
                                     runSum[r] *= c
@@ -144,6 +148,39 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
             }
         }}}
     }
+}
+
+/// Floats in one worker's score tile of `blockedAttention` by default (256 KiB).
+public let attentionTileFloats = 1 << 16
+
+/// `max_j s[j]` over `range` in 16 lanes; NaN never wins (as `s[j] > max` in a scalar loop), so
+/// a range of only NaN and −inf gives −inf.
+@inline(__always)
+func visibleMax(_ s: UnsafeMutablePointer<Float>, _ range: Range<Int>) -> Float {
+    var lanes = SIMD16<Float>(repeating: -.infinity)
+    var j = range.lowerBound
+    while j + 16 <= range.upperBound {
+        let x = UnsafeRawPointer(s + j).loadUnaligned(as: SIMD16<Float>.self)
+        lanes.replace(with: x, where: x .> lanes)
+        j += 16
+    }
+    var best = lanes.max()
+    while j < range.upperBound { if s[j] > best { best = s[j] }; j += 1 }
+    return best
+}
+
+/// `Σ x[0..<count]` in 16 lanes (then the lanes and the tail in order).
+@inline(__always)
+func laneSum(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
+    var lanes = SIMD16<Float>(repeating: 0)
+    var j = 0
+    while j + 16 <= count {
+        lanes += UnsafeRawPointer(x + j).loadUnaligned(as: SIMD16<Float>.self)
+        j += 16
+    }
+    var sum = lanes.sum()
+    while j < count { sum += x[j]; j += 1 }
+    return sum
 }
 
 /// Runs `body` with every product single-threaded (so tile products can run side by side on
