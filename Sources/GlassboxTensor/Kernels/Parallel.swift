@@ -1,5 +1,6 @@
 import CGlassboxBLAS
 import Foundation
+import Synchronization
 
 /// Process-wide worker count shared by `parallelFor` and the products.
 ///
@@ -108,9 +109,11 @@ public enum Threading {
 
 /// Runs `body(i)` for every `i` in `0..<count` on up to `Threading.threads` workers.
 ///
-/// Work is dealt out round-robin (worker `w` runs `w, w + workers, …`), which balances both uniform
-/// rows and triangular (causal) workloads. Runs serially on the calling thread when `count < 2` or
-/// only one thread is configured. `body` must only write disjoint memory (see `SendablePointer`).
+/// Indices are taken in order from a shared counter, each worker claiming the next one when it
+/// finishes its last, so uneven tasks (causal attention blocks) and a worker that starts late or is
+/// slowed by another process do not leave the others waiting at the end. Which worker runs an
+/// index never changes a result: bodies write disjoint memory determined by the index alone. Runs
+/// serially on the calling thread when `count < 2` or only one thread is configured. `body` must only write disjoint memory (see `SendablePointer`).
 /// Workers see the caller's `ProductPrecision.current`.
 /// Products in `body` belong in `withSerialBLAS` (else each one splits across the workers again).
 public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
@@ -122,12 +125,13 @@ public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     }
     // Workers are not tasks: the caller's product precision is handed to them explicitly.
     let precision = ProductPrecision.current
-    DispatchQueue.concurrentPerform(iterations: workers) { w in
+    let next = Atomic<Int>(0)
+    DispatchQueue.concurrentPerform(iterations: workers) { _ in
         ProductPrecision.$current.withValue(precision) {
-            var i = w
-            while i < count {
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard i < count else { return }
                 body(i)
-                i += workers
             }
         }
     }
