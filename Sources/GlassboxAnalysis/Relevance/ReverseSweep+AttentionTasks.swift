@@ -21,6 +21,10 @@ extension ReverseSweep {
     /// `(key/value head, row group)` pairs, each working through its blocks and heads in a fixed
     /// order, so the result is the same for every thread count. Tile products run on
     /// single-threaded OpenBLAS, one per worker.
+    ///
+    /// Where `g_z` is nonzero on fewer than half the rows (the top layer, where only the explained
+    /// positions have a gradient; `LinearRules.sparseRows`), a block none of whose rows has one is
+    /// skipped: it would add `Aᵀ·0` and `0·q` to `g_v`, `g_k` and leave its `g_q` rows zero.
     func attentionTasks(layer l: Int, _ cached: LayerAttention, qkFactor: Float?, vFactor: Float,
                         into grads: inout AttentionGradients) {
         let arch = architecture
@@ -35,6 +39,11 @@ extension ReverseSweep {
         let groups = max(1, min(Self.rowGroups, segmentBlocks.map(\.count).max() ?? 1))
         let capacity = segmentBlocks.joined().map { $0.rows.count * $0.keys.count }.max() ?? 0
         let segments = self.segments
+        let live: [Bool]? = LinearRules.sparseRows(cached.gZ).map { rows in
+            var mask = [Bool](repeating: false, count: self.n)
+            for r in rows { mask[r] = true }
+            return mask
+        }
         let kvCount = n * kvRow
         // Row groups 1..<R sum g_k, g_v into their own copies.
         let privateKV = UnsafeMutablePointer<Float>.allocate(capacity: (groups - 1) * 2 * kvCount)
@@ -76,6 +85,9 @@ extension ReverseSweep {
                     for blockIndex in stride(from: rowGroup, to: blocks.count, by: groups) {
                         let block = blocks[blockIndex]                  // positions within the segment
                         let origin = segment.lowerBound
+                        if let live, !live[(origin + block.rows.lowerBound)..<(origin + block.rows.upperBound)].contains(true) {
+                            continue
+                        }
                         let (r0, b, k0, kk) = (origin + block.rows.lowerBound, block.rows.count,
                                                origin + block.keys.lowerBound, block.keys.count)
                         let kg = k.base + k0 * kvRow + g * dh, vg = v.base + k0 * kvRow + g * dh
