@@ -37,6 +37,22 @@ final class DuplicateConfigKeyTests: XCTestCase {
         }
     }
 
+    /// The same pass gives the top-level members (the last value of a repeated one) for the model
+    /// type and the count check; a document that is not strict JSON gives none and is left as it
+    /// was, for the decoder's error.
+    func testScanGivesTheTopLevelMembersOfStrictJSONOnly() throws {
+        let document = LastKeyWins.scan(Data(#"{"model_type": "gpt2", "n_layer": 2, "o": {"model_type": "x"}, "n_layer": 3e0}"#.utf8))
+        XCTAssertEqual(document.string("model_type"), "gpt2")
+        XCTAssertEqual(document.members?["n_layer"], "3e0")
+        XCTAssertEqual(document.members?["o"], #"{"model_type":"x"}"#)
+        for invalid in [#"{"model_type": "gpt2", "x": NaN}"#, #"{"model_type": "gpt2", "x": 01}"#, #"{"model_type": "gpt2", "x": tru}"#,
+                        #"{"model_type": "gp\qt2"}"#, "{\"model_type\": \"gp\tt2\"}", #"["model_type"]"#] {
+            let scanned = LastKeyWins.scan(Data(invalid.utf8))
+            XCTAssertNil(scanned.members, invalid)
+            XCTAssertEqual(scanned.data, Data(invalid.utf8), invalid)
+        }
+    }
+
     func testRewriteDropsWhitespaceEverywhereWhenAKeyRepeats() throws {
         // Parts written compactly are kept as they are, parts with whitespace come out compact.
         let text = #"{"k":1,"m":{"x":[1,{"y":"a b"}],"z":true},"n":[ 1 , {"p": 2} ],"k":2}"#
