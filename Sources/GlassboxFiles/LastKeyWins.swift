@@ -215,3 +215,11 @@ public enum LastKeyWins {
         }
     }
 }
+
+extension InputFile {
+    /// ``readJSON(_:limit:)`` for a file Python reads with `json.load` (a model folder's configs,
+    /// its shard index): a repeated key keeps its last value (``LastKeyWins``).
+    public static func readPythonJSON(_ url: URL, limit: Int) throws -> Data {
+        LastKeyWins.rewrite(try readJSON(url, limit: limit))
+    }
+}
