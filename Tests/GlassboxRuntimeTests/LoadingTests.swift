@@ -126,4 +126,16 @@ final class LoadingTests: XCTestCase {
         // Segment B changes the output: token types are used, not ignored.
         XCTAssertNotEqual(try model.forward([2, 7, 3], tokenTypes: [0, 1, 1]).logits, try model.forward([2, 7, 3]).logits)
     }
+
+    /// GPT-2 has no token-type embedding: a type other than 0 says the model takes none, not
+    /// "outside 0..<0".
+    func testTokenTypesForAModelWithoutThemSaySo() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        XCTAssertEqual(model.architecture.tokenTypes, 0)
+        XCTAssertNoThrow(try model.forward([2, 3], tokenTypes: [0, 0]))
+        XCTAssertThrowsError(try model.forward([2, 3], tokenTypes: [0, 1])) { error in
+            XCTAssertEqual(error.localizedDescription,
+                           "token type 1 at position 1: this model takes no token types (only 0, the default); leave them out")
+        }
+    }
 }
