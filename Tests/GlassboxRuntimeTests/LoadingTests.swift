@@ -111,6 +111,24 @@ final class LoadingTests: XCTestCase {
         }
     }
 
+    /// A real-valued field whose number a 32-bit float cannot hold (1e300) is named as such, not
+    /// as "should be an integer"; an integer field given 1e30 still says it should be an integer.
+    func testOutOfRangeFloatFieldIsNamedAsAFloat() throws {
+        let config = try String(contentsOf: Fixtures.model("gpt2-tiny").appendingPathComponent("config.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\"layer_norm_epsilon\": 1e-05"), "the fixture's config changed")
+        for (value, message) in [("1e300", "'layer_norm_epsilon' is 1e+300, which a 32-bit float cannot hold"),
+                                 ("-1e300", "'layer_norm_epsilon' is -1e+300, which a 32-bit float cannot hold")] {
+            let folder = try editedCopy(of: "gpt2-tiny", config: config.replacingOccurrences(of: "1e-05", with: value))
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+                XCTAssertTrue(error.localizedDescription.hasSuffix("config.json is not a valid config: \(message)"), error.localizedDescription)
+            }
+        }
+        let layers = try editedCopy(of: "gpt2-tiny", config: config.replacingOccurrences(of: "\"n_layer\": 2", with: "\"n_layer\": 1e30"))
+        XCTAssertThrowsError(try TransformerModel.load(directory: layers)) { error in
+            XCTAssertTrue(error.localizedDescription.hasSuffix("'n_layer' should be an integer, got 1e+30"), error.localizedDescription)
+        }
+    }
+
     func testInputValidation() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("bert-cls"))
         XCTAssertThrowsError(try model.forward([])) { XCTAssertEqual($0 as? InputError, .empty) }
