@@ -150,6 +150,11 @@ final class VerificationTests: XCTestCase {
             (#"{"format": "glassbox-trace", "version": 1, "input": {"ids": [1]}, "hooks": [{"name": "a", "shape": [2, 2], "data": [0]}]}"#, "needs 4 values"),
             (#"{"format": "glassbox-trace", "version": 1, "input": {"ids": [1]}, "hooks": [{"name": "a", "shape": [1], "data": ["x"]}]}"#, "wrong type"),
             (#"{"format": "glassbox-trace", "version": 1, "input": {"ids": [1]}"#, "not valid JSON"),
+            // A number float32 cannot hold is named with its place, not "not valid JSON".
+            (#"{"format": "glassbox-trace", "version": 1, "input": {"ids": [1]}, "hooks": [{"name": "a", "shape": [2], "data": [0, 1e300]}]}"#,
+             "hooks[0].data[1] is 1e+300, which float32 cannot hold"),
+            (#"{"format": "glassbox-trace", "version": 1, "input": {"pixels": {"shape": [1], "data": [-1e39]}}, "hooks": []}"#,
+             "input.pixels.data[0] is -1e+39, which float32 cannot hold"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try ReferenceTrace.decode(Data(text.utf8)), text) { error in
