@@ -38,8 +38,12 @@ public struct ImagePreprocessor: Sendable, Equatable {
             throw ImageError.unsupportedProcessor(file: url.path, detail: "is missing; a vision model needs its image processor config")
         }
         let data = try InputFile.readPythonJSON(url, limit: InputLimits.configFileBytes)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not a JSON object")
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not valid JSON (\(SafetensorsHeader.describe(error)))")
+        }
+        guard let object = json as? [String: Any] else {
+            throw ImageError.unsupportedProcessor(file: url.path, detail: "is a JSON \(SafetensorsHeader.kind(of: json)), not an object")
         }
         return try ImagePreprocessor(json: object, file: url.path)
     }
