@@ -152,6 +152,16 @@ public enum LastKeyWins {
                 || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
         }
 
+        /// After an item: `,` (true, another follows) or `close` (false, the end), consumed; nil
+        /// for anything else.
+        mutating func separator(closing close: UInt8) -> Bool? {
+            skipSpace()
+            guard i < bytes.count else { return nil }
+            if bytes[i] == UInt8(ascii: ",") { i += 1; return true }
+            if bytes[i] == close { i += 1; return false }
+            return nil
+        }
+
         mutating func array() -> ArraySlice<UInt8>? {
             let start = i, outer = differs
             differs = false
@@ -162,11 +172,8 @@ public enum LastKeyWins {
             while true {
                 guard let item = value() else { return nil }
                 items.append(item)
-                skipSpace()
-                guard i < bytes.count else { return nil }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "]") { i += 1; break }
-                return nil
+                guard let more = separator(closing: UInt8(ascii: "]")) else { return nil }
+                if !more { break }
             }
             return finish(from: start, outer: outer) {
                 [UInt8(ascii: "[")] + Array(items.joined(separator: [UInt8(ascii: ",")])) + [UInt8(ascii: "]")]
@@ -202,11 +209,8 @@ public enum LastKeyWins {
                     position[key] = members.count
                     members.append((key, item))
                 }
-                skipSpace()
-                guard i < bytes.count else { return nil }
-                if bytes[i] == UInt8(ascii: ",") { i += 1; continue }
-                if bytes[i] == UInt8(ascii: "}") { i += 1; break }
-                return nil
+                guard let more = separator(closing: UInt8(ascii: "}")) else { return nil }
+                if !more { break }
             }
             return finish(from: start, outer: outer) {
                 let body = members.map { $0.key + [UInt8(ascii: ":")] + $0.value }
