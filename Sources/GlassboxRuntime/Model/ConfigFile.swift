@@ -12,6 +12,9 @@ struct ConfigFile {
     let data: Data
     /// The top-level members as JSON text; nil when the scan did not follow the text.
     private let members: [String: String]?
+    /// The document as `JSONSerialization` reads it, only when the scan did not follow a text
+    /// Foundation may still decode (a byte order mark, UTF-16): so the counts are checked anyway.
+    private let parsedFallback: [String: Any]?
     /// The model type, when the scan found it as a plain string.
     private let scannedModelType: String?
 
@@ -25,6 +28,7 @@ struct ConfigFile {
         data = document.data
         members = document.members
         scannedModelType = document.string("model_type")
+        parsedFallback = members == nil ? (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] : nil
     }
 
     /// `model_type`, or the error the config's decoding gives (not JSON, not a string, missing).
@@ -42,7 +46,14 @@ struct ConfigFile {
     /// The top-level `key` as a non-negative integral number (`12`, `12.0`, `1.2e1`); nil when it
     /// is absent or anything else (left to the loader's decoding and its error).
     func count(_ key: String) -> Int? {
-        guard let text = members?[key], let value = Double(text) else { return nil }
+        let value: Double
+        if let members {
+            guard let text = members[key], let number = Double(text) else { return nil }
+            value = number
+        } else {
+            guard let number = parsedFallback?[key] as? NSNumber, !(parsedFallback?[key] is Bool) else { return nil }
+            value = number.doubleValue
+        }
         guard value >= 0, value < 9e15, value == value.rounded() else { return nil }
         return Int(value)
     }
