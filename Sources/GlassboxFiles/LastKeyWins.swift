@@ -6,7 +6,8 @@ import Foundation
 ///
 /// One pass over the bytes: strings and numbers are kept as written; an object or array is rebuilt
 /// (compactly) only when a key repeats inside it or it holds whitespace to drop, else kept as its
-/// slice of the input, not copied level by level (keys compared as written, escapes and all). A
+/// slice of the input, not copied level by level (keys compared as JSON reads them: `"a"` and
+/// `"\u0061"` are one key). A
 /// document that is not strict JSON (RFC 8259: no `NaN`, no bare words, no raw control characters
 /// in strings) is returned unchanged, for the decoder to report.
 public enum LastKeyWins {
@@ -18,8 +19,9 @@ public enum LastKeyWins {
     public struct Document: Sendable {
         /// The document, a repeated key's last value kept (``LastKeyWins/rewrite(_:)``).
         public let data: Data
-        /// Each top-level member's value as JSON text (`"gpt2"`, `12`, `{…}`), by key; keys with
-        /// escapes are left out. Nil when the document is not JSON (or not UTF-8) or not an object.
+        /// Each top-level member's value as JSON text (`"gpt2"`, `12`, `{…}`), by key (escapes in
+        /// keys resolved; a repeated key: its last value). Nil when the document is not JSON (or
+        /// not UTF-8) or not an object.
         public let members: [String: String]?
 
         /// The top-level member `key` as a string, when it is one without escapes; nil otherwise.
@@ -50,7 +52,7 @@ public enum LastKeyWins {
         /// whitespace, which the rebuild drops. A value that does not is returned as its slice of
         /// `bytes`, not copied level by level.
         var differs = false
-        /// The outermost object's members (keys without escapes), filled while it is scanned.
+        /// The outermost object's members, filled while it is scanned.
         var topLevel: [String: String]?
         /// How many objects enclose the current position.
         var depth = 0
@@ -147,6 +149,12 @@ public enum LastKeyWins {
             return nil
         }
 
+        /// A key (quotes included) as text, escapes resolved (`"n\u005flayer"` is `n_layer`).
+        static func keyName(_ key: ArraySlice<UInt8>) -> String? {
+            guard key.contains(UInt8(ascii: "\\")) else { return String(decoding: key.dropFirst().dropLast(), as: UTF8.self) }
+            return (try? JSONSerialization.jsonObject(with: Data(key), options: [.fragmentsAllowed])) as? String
+        }
+
         static func isHexDigit(_ byte: UInt8) -> Bool {
             (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
                 || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
@@ -188,7 +196,7 @@ public enum LastKeyWins {
             defer { depth -= 1 }
             let isTop = depth == 1
             var members: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>)] = []
-            var position: [ArraySlice<UInt8>: Int] = [:]
+            var position: [String: Int] = [:]
             skipSpace()
             if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return finish(from: start, outer: outer) { Array("{}".utf8) } }
             while true {
@@ -198,15 +206,14 @@ public enum LastKeyWins {
                 guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
                 i += 1
                 guard let item = value() else { return nil }
-                if isTop, !key.contains(UInt8(ascii: "\\")) {
-                    topLevel?[String(decoding: key.dropFirst().dropLast(), as: UTF8.self)] = String(decoding: item, as: UTF8.self)
-                }
-                if let at = position[key] {
+                let name = Self.keyName(key) ?? String(decoding: key, as: UTF8.self)
+                if isTop { topLevel?[name] = String(decoding: item, as: UTF8.self) }
+                if let at = position[name] {
                     members[at].value = item          // Python: the first key's place, the last value
                     changed = true
                     differs = true
                 } else {
-                    position[key] = members.count
+                    position[name] = members.count
                     members.append((key, item))
                 }
                 guard let more = separator(closing: UInt8(ascii: "}")) else { return nil }

@@ -31,6 +31,8 @@ final class DuplicateConfigKeyTests: XCTestCase {
         let text = #"{"a": 1, "s": "x\"}", "o": {"k": [1, {"k": 1, "k": 2}], "k": "last"}, "a": {"b": null}}"#
         let rewritten = try XCTUnwrap(String(data: LastKeyWins.rewrite(Data(text.utf8)), encoding: .utf8))
         XCTAssertEqual(rewritten, #"{"a":{"b":null},"s":"x\"}","o":{"k":"last"}}"#)
+        // A key spelled with an escape is the same key, as Python reads it: {"a": 2}.
+        XCTAssertEqual(String(decoding: LastKeyWins.rewrite(Data(#"{"a": 1, "\u0061": 2}"#.utf8)), as: UTF8.self), #"{"a":2}"#)
         // Nothing repeated, or not JSON: the bytes are returned as they were.
         for unchanged in [#"{"a": 1, "b": [1, 2]}"#, #"{"a": 1,, }"#, "[1, 2"] {
             XCTAssertEqual(LastKeyWins.rewrite(Data(unchanged.utf8)), Data(unchanged.utf8))
