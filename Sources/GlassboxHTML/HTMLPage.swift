@@ -59,27 +59,29 @@ public struct HTMLPage: Sendable {
 
     /// The whole page, built once into a buffer reserved for it (the data can be hundreds of MB).
     public func html() -> String {
-        let (head, tail) = frame()
+        let (parts, count) = assembly()
         var out = ""
-        out.reserveCapacity(head.utf8.count + json.utf8.count + tail.utf8.count)
-        out += head
-        out += json
-        out += tail
+        out.reserveCapacity(count)
+        for part in parts { out += part }
         return out
     }
 
     /// Writes the page to `url` (replacing it), its bytes assembled once.
     public func write(to url: URL) throws {
-        let (head, tail) = frame()
-        var bytes = Data()
-        bytes.reserveCapacity(head.utf8.count + json.utf8.count + tail.utf8.count)
-        for part in [head, json, tail] {
-            var part = part
-            part.withUTF8 { bytes.append($0) }
-        }
+        let (parts, count) = assembly()
+        var bytes = Data(capacity: count)
+        for var part in parts { part.withUTF8 { bytes.append($0) } }
         do { try bytes.write(to: url) } catch {
             throw HTMLError.unwritable(path: url.path, reason: (error as NSError).localizedDescription)
         }
+    }
+
+    /// The page's parts in order (the frame's head, the data, the frame's tail; shared, not
+    /// copied) and their total size in UTF-8 bytes, for one buffer of the final size.
+    private func assembly() -> (parts: [String], bytes: Int) {
+        let (head, tail) = frame()
+        let parts = [head, json, tail]
+        return (parts, parts.reduce(0) { $0 + $1.utf8.count })
     }
 
     /// The page around the data: everything before it (up to the data element's opening tag) and

@@ -166,7 +166,7 @@ public struct Checkpoint: Sendable {
     /// Reads the index's `weight_map`; validates its shape and that shard names stay in the folder.
     private static func readWeightMap(_ index: URL) throws -> [String: String] {
         let path = index.path
-        let data = try InputFile.readJSON(index, limit: InputLimits.configFileBytes)
+        let data = try InputFile.readPythonJSON(index, limit: InputLimits.configFileBytes)
         let json: Any
         do {
             json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])

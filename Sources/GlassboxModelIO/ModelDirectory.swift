@@ -54,13 +54,18 @@ public struct ModelDirectory: Sendable, Equatable {
         guard isHuggingFaceID(spec) else { throw ModelIOError.pathNotFound(path: path) }
 
         let caches = cacheFolders(environment: environment, home: home)
+        var malformed: ModelIOError?
         for cache in caches {
             let repo = cache.appendingPathComponent(cacheFolderName(forID: spec), isDirectory: true)
             if let snapshot = snapshot(in: repo) {
                 return ModelDirectory(url: snapshot, source: .huggingFaceCache(id: spec))
             }
+            if malformed == nil, case .malformed(let content)? = mainRef(in: repo) {
+                malformed = .malformedCacheRef(file: repo.appendingPathComponent("refs/main").path, content: content)
+            }
         }
-        throw ModelIOError.modelNotInCache(id: spec, searched: caches.map(\.path))
+        // The model is there but its refs/main is broken (and no snapshot to fall back on): say so.
+        throw malformed ?? ModelIOError.modelNotInCache(id: spec, searched: caches.map(\.path))
     }
 
     /// `name` inside the model folder, if it exists (symlinks followed, as in the HF cache).
@@ -97,13 +102,9 @@ public struct ModelDirectory: Sendable, Equatable {
         let snapshots = repo.appendingPathComponent("snapshots", isDirectory: true)
         func usable(_ url: URL) -> Bool { manager.fileExists(atPath: url.appendingPathComponent("config.json").path) }
 
-        if let data = try? InputFile.read(repo.appendingPathComponent("refs/main"), limit: 4096),
-           let ref = String(data: data, encoding: .utf8) {
-            let revision = ref.trimmingCharacters(in: .whitespacesAndNewlines)
-            if !revision.isEmpty, !revision.contains("/") {
-                let candidate = snapshots.appendingPathComponent(revision, isDirectory: true)
-                if usable(candidate) { return candidate }
-            }
+        if case .revision(let revision)? = mainRef(in: repo) {
+            let candidate = snapshots.appendingPathComponent(revision, isDirectory: true)
+            if usable(candidate) { return candidate }
         }
         guard let names = try? manager.contentsOfDirectory(atPath: snapshots.path) else { return nil }
         let candidates = names.map { snapshots.appendingPathComponent($0, isDirectory: true) }.filter(usable)
@@ -112,6 +113,24 @@ public struct ModelDirectory: Sendable, Equatable {
         }
         return candidates.map { ($0, modified($0)) }
             .max { ($0.1, $0.0.lastPathComponent) < ($1.1, $1.0.lastPathComponent) }?.0
+    }
+
+    /// What a cached repo's `refs/main` holds.
+    enum MainRef: Equatable {
+        /// A revision name (a commit hash): letters, digits, `._-`, not `.` or `..`.
+        case revision(String)
+        /// Anything else (a path, empty, not UTF-8), as text for the message.
+        case malformed(String)
+    }
+
+    /// `repo/refs/main`, trimmed; nil when there is none (or it cannot be read).
+    static func mainRef(in repo: URL) -> MainRef? {
+        guard let data = try? InputFile.read(repo.appendingPathComponent("refs/main"), limit: 4096) else { return nil }
+        guard let text = String(data: data, encoding: .utf8) else { return .malformed("\(data.count) bytes that are not UTF-8") }
+        let revision = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let plain = !revision.isEmpty && revision != "." && revision != ".."
+            && revision.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "._-".contains($0)) }
+        return plain ? .revision(revision) : .malformed(String(revision.prefix(80)).debugDescription)
     }
 
     /// Whether `spec` is spelled like a Hub id: `NAME` or `ORG/NAME` of letters, digits, `-_.`,

@@ -83,6 +83,9 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
     case missingConfig(folder: String, contents: [String])
     /// A Hugging Face id that is neither a local folder nor in any searched cache folder.
     case modelNotInCache(id: String, searched: [String])
+    /// A cached model's `refs/main` (`file`) is not a revision name (`content`, quoted) and no
+    /// snapshot holds config.json to fall back on.
+    case malformedCacheRef(file: String, content: String)
 
     /// One readable line naming the file, folder or tensor and the likely cause.
     public var errorDescription: String? {
@@ -174,6 +177,9 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
         case let .missingConfig(folder, contents):
             return "model folder '\(folder)' has no config.json (it contains: \(Self.listing(contents))); "
                 + "pass a Hugging Face model folder"
+        case let .malformedCacheRef(file, content):
+            return "'\(file)' is malformed: it holds \(content), not a revision name of snapshots/; "
+                + "delete the model's cache folder and download it again"
         case let .modelNotInCache(id, searched):
             let folders = searched.map { "'\($0)'" }.joined(separator: ", ")
             return "model '\(id)' is not a local folder and not in the Hugging Face cache (searched: "

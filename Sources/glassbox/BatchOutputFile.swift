@@ -131,7 +131,6 @@ struct BatchRecordHeader {
 enum BatchOutputProblem: Error, LocalizedError {
     case notBatchOutput(path: String, line: Int)
     case differentInput(path: String, index: Int, had: String, now: String)
-    case beyondInputs(path: String, index: Int, inputs: Int)
 
     var errorDescription: String? {
         switch self {
@@ -139,8 +138,6 @@ enum BatchOutputProblem: Error, LocalizedError {
             "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\"); not continuing it"
         case .differentInput(let path, let index, let had, let now):
             "\(path) holds id \(had) for input \(index), but the input file has id \(now) there: it was written for other inputs; not continuing it"
-        case .beyondInputs(let path, let index, let inputs):
-            "\(path) holds index \(index), but the input file has \(inputs) input(s): it was written for other inputs; not continuing it"
         }
     }
 }

@@ -32,7 +32,7 @@ struct BatchPlan {
             records += 1
         }
         if let last = done.keys.max(), last >= records {
-            throw BatchOutputProblem.beyondInputs(path: output, index: last, inputs: records)
+            throw MergeProblem.beyondInputs(path: output, index: last, inputs: records)
         }
         return BatchPlan(records: records, shardRecords: inShard, firstIsImage: firstIsImage ?? false)
     }

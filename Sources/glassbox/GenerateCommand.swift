@@ -115,7 +115,7 @@ struct GenerateCommand: ParsableCommand {
     /// generation_config.json, else of config.json; none when neither names one.
     static func endOfSequenceIDs(_ directory: URL) -> Set<Int> {
         for file in ["generation_config.json", "config.json"] {
-            guard let data = try? Data(contentsOf: directory.appendingPathComponent(file)),
+            guard let data = try? InputFile.readPythonJSON(directory.appendingPathComponent(file), limit: InputLimits.configFileBytes),
                   let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
                   let eos = object["eos_token_id"] else { continue }
             if let id = eos as? Int { return [id] }

@@ -41,7 +41,7 @@ struct MergeCommand: ParsableCommand {
                 report.duplicates.append("\(head.idJSON) (index \(head.index), again in \(sources[s].path))")
                 continue
             }
-            if let expected = try inputs?.skip(to: head.index, report: &report), expected != head.idJSON {
+            if let expected = try inputs?.skip(to: head.index, in: sources[s].path, report: &report), expected != head.idJSON {
                 throw MergeProblem.idMismatch(path: sources[s].path, index: head.index, had: head.idJSON, input: expected)
             }
             if inputs == nil { report.addMissingIndexes(nextIndex..<head.index) }
@@ -97,13 +97,14 @@ struct MergeInputs {
     func close() { reader.close() }
 
     /// Reads inputs up to `target`, reporting those before it as missing; returns `target`'s id.
-    /// An index past the last input is an error (the results belong to other inputs).
-    mutating func skip(to target: Int, report: inout MergeReport) throws -> String? {
+    /// An index past the last input is an error naming `path`, the results file (its results
+    /// belong to other inputs).
+    mutating func skip(to target: Int, in path: String, report: inout MergeReport) throws -> String? {
         while let (i, id) = try nextInput() {
             if i == target { return id }
             report.addMissing(id ?? "index \(i)")
         }
-        throw MergeProblem.beyondInputs(index: target, inputs: index)
+        throw MergeProblem.beyondInputs(path: path, index: target, inputs: index)
     }
 
     mutating func skipToEnd(report: inout MergeReport) throws {
@@ -168,12 +169,13 @@ struct MergeReport {
     }
 }
 
-/// Why a merge stopped or is incomplete.
+/// Why a merge stopped or is incomplete; `negativeIndex`, `outOfOrder` and `beyondInputs` also
+/// stop `batch --resume`, which applies the same rules to its output file.
 enum MergeProblem: Error, LocalizedError {
     case notResults(path: String, line: Int)
     case outOfOrder(path: String, line: Int, index: Int, after: Int)
     case negativeIndex(path: String, line: Int, index: Int)
-    case beyondInputs(index: Int, inputs: Int)
+    case beyondInputs(path: String, index: Int, inputs: Int)
     case idMismatch(path: String, index: Int, had: String, input: String?)
     case incomplete(String)
 
@@ -183,8 +185,8 @@ enum MergeProblem: Error, LocalizedError {
             "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\")"
         case .outOfOrder(let path, let line, let index, let after):
             "\(path) line \(line): index \(index) after \(after); a batch writes its inputs in order, so this file was changed"
-        case .beyondInputs(let index, let inputs):
-            "a result has index \(index), but --in holds \(inputs) input(s): the results were written for other inputs"
+        case .beyondInputs(let path, let index, let inputs):
+            "\(path) holds index \(index), but the input file has \(inputs) input(s): it was written for other inputs"
         case .negativeIndex(let path, let line, let index):
             "\(path) line \(line): index \(index) is negative; a batch numbers its inputs from 0, so this file was changed"
         case .idMismatch(let path, let index, let had, let input):

@@ -21,12 +21,11 @@ struct RenderCommand: ParsableCommand {
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
         let data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let notJSON = FileProblem(path: result, reason: "not JSON; \(Self.reads)")
-        // The kind and, for explain results, the typed record in one decoding pass; other results
-        // are then read as a dictionary (a second pass over the file).
+        // The kind and the typed record (explain) or the dictionary (other results): one decoding pass.
         guard let kind = try? JSONDecoder().decode(ResultKind.self, from: data) else { throw notJSON }
         let command = try check(command: kind.command)
         func object() throws -> [String: Any] {
-            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else { throw notJSON }
+            guard let object = kind.object else { throw notJSON }
             return object
         }
         if let out, OutputTransaction.isPage(URL(fileURLWithPath: out)) {

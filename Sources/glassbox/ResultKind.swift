@@ -1,11 +1,11 @@
 import Foundation
 import Glassbox
 
-/// What `render` reads of a saved result first, in one decoding pass: its `"command"` and, for an
+/// What `render` reads of a saved result, in one decoding pass: its `"command"` and, for an
 /// explain result, the typed record — a sequence record when `"matrix"` and `"generated"` are
 /// present — or the decoding error, reported once the command is known to be drawable. Explain
 /// results are never built as a dictionary (for a long explanation that takes tens of times the
-/// file's size); other results are read as one by `ResultFigures` / `ResultPages`.
+/// file's size); other results are, in the same pass, for `ResultFigures` / `ResultPages`.
 struct ResultKind: Decodable {
     /// An explain result's record, or why it does not decode.
     enum Explanation {
@@ -15,13 +15,19 @@ struct ResultKind: Decodable {
 
     var command: String?
     var explanation: Explanation?
+    /// A result other than explain as `JSONSerialization` gives it (nil for explain results and
+    /// for a document without a string `"command"`).
+    var object: [String: Any]?
 
     private enum Keys: String, CodingKey { case command, matrix, generated }
 
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         command = try? container.decodeIfPresent(String.self, forKey: .command)
-        guard command == "explain" else { return }
+        guard command == "explain" else {
+            if command != nil { object = try FoundationJSON(from: decoder).value as? [String: Any] }
+            return
+        }
         explanation = container.contains(.matrix) && container.contains(.generated)
             ? .sequence(Result { try SequenceExplanationRecord(from: decoder) })
             : .single(Result { try ExplanationRecord(from: decoder) })
@@ -46,5 +52,40 @@ extension ResultKind.Explanation {
         } catch {
             throw FileProblem(path: path, reason: "not a readable sequence explanation (\(UserMessage.line(for: error)))")
         }
+    }
+}
+
+/// A JSON value decoded into the types `JSONSerialization` gives (`[String: Any]`, `[Any]`,
+/// `String`, `NSNumber`, `NSNull`), so a result decoded once can be read by the code that reads
+/// parsed dictionaries (`JSONField`). Numbers are tried first: they are most of a result's values.
+private struct FoundationJSON: Decodable {
+    let value: Any
+
+    private struct Key: CodingKey {
+        let stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    init(from decoder: Decoder) throws {
+        let single = try decoder.singleValueContainer()
+        if single.decodeNil() { value = NSNull(); return }
+        if let number = try? single.decode(Double.self) {
+            value = number == number.rounded() && abs(number) < 9e15 ? NSNumber(value: Int(number)) : NSNumber(value: number)
+            return
+        }
+        if let text = try? single.decode(String.self) { value = text; return }
+        if let flag = try? single.decode(Bool.self) { value = NSNumber(value: flag); return }
+        if var array = try? decoder.unkeyedContainer() {
+            var items: [Any] = []
+            while !array.isAtEnd { items.append(try array.decode(FoundationJSON.self).value) }
+            value = items
+            return
+        }
+        let object = try decoder.container(keyedBy: Key.self)
+        var members: [String: Any] = [:]
+        for key in object.allKeys { members[key.stringValue] = try object.decode(FoundationJSON.self, forKey: key).value }
+        value = members
     }
 }

@@ -88,7 +88,26 @@ enum UserMessage {
         }
         if reason.contains("out of memory") { return "\(file): not enough memory to decode the image; scale it down" }
         if reason.contains("cannot open") { return "\(file): cannot open it (\(FileProblem.reason(errno: EACCES)))" }
-        return "\(file) is not a readable PNG (truncated?)"
+        return "\(file) is not a readable PNG: \(pngDamage(reason))"
+    }
+
+    /// What libpng's `reason` says is wrong, in words (libpng's own text names chunks and zlib
+    /// internals); "truncated" only when the data ran out.
+    private static func pngDamage(_ reason: String) -> String {
+        let lower = reason.lowercased()
+        if lower.contains("read error") || lower.contains("not enough image data") || lower.contains("unexpected end") {
+            return "it ends early (truncated)"
+        }
+        if lower.contains("crc error") { return "a chunk's checksum does not match (the file is damaged)" }
+        if lower.contains("plte") { return "it is a palette image without its palette, or with a broken one" }
+        if lower.contains("ihdr") || lower.contains("bit depth") || lower.contains("color type") {
+            return "its header is invalid (an impossible bit depth, colour type or size)"
+        }
+        if lower.contains("idat") || lower.contains("zlib") || lower.contains("invalid") || lower.contains("incorrect")
+            || lower.contains("too far back") || lower.contains("too much") {
+            return "its compressed image data is damaged"
+        }
+        return "it is damaged or uses a feature libpng cannot read"
     }
 
     /// Width and height from a PNG's IHDR chunk (bytes 16..<24).

@@ -9,7 +9,7 @@ struct VerifyCommand: ParsableCommand {
         commandName: "verify",
         abstract: "Check that a checkpoint runs correctly: AttnLRP conservation, gradients, determinism, finite values, a PyTorch trace.",
         discussion: """
-        Exit status 0 when every check passes; 1 with the first failing check named on stderr. Without \
+        Exit status 0 when every check passes; 1 with the first failing check (finite, when it fails) named on stderr. Without \
         --reference the input is --prompt / --ids / --image, or a fixed one (8 token ids spread over the \
         vocabulary, or seeded pixels); with --reference it is the trace's own input. scripts/trace.py \
         writes traces (docs/cli.md, "glassbox verify").

@@ -103,6 +103,20 @@ final class VerificationTests: XCTestCase {
         XCTAssertTrue(FinitenessCheck.scan(try model.forward([1, 2, 3, 4], capture: .all).cache).passed)
     }
 
+    /// A NaN weight spoils conservation and the gradient too; the failure reported first is the
+    /// finite check, which names the hook where it starts (blocks.0.attn.hook_q for c_attn's query
+    /// columns), not conservation's "nan%".
+    func testNonFiniteWeightsReportTheFiniteCheckFirst() throws {
+        let folder = try Fixtures.editedCopy(of: "gpt2-tiny", test: self) { name, tensor in
+            if name == "transformer.h.0.attn.c_attn.weight" { tensor.storage[0] = .nan }
+        }
+        let model = try TransformerModel.load(directory: folder, options: LoadOptions(allowNonFinite: true))
+        let report = try Verification.run(model, .tokens([1, 2, 3, 4], types: nil))
+        XCTAssertTrue(report.failures.contains(.conservation), "\(report.failures)")
+        XCTAssertEqual(report.firstFailure, .finite)
+        XCTAssertEqual(report.finite.findings.first?.hook, "blocks.0.attn.hook_q")
+    }
+
     /// The committed traces (scripts/fixtures/generate_traces.py, transformers 4.53) match hook by hook
     /// within 1e-4 + 1e-4·max|ref|, every hook present in both and in the same order.
     func testCommittedTracesMatch() throws {
@@ -150,6 +164,11 @@ final class VerificationTests: XCTestCase {
             (#"{"format": "glassbox-trace", "version": 1, "input": {"ids": [1]}, "hooks": [{"name": "a", "shape": [2, 2], "data": [0]}]}"#, "needs 4 values"),
             (#"{"format": "glassbox-trace", "version": 1, "input": {"ids": [1]}, "hooks": [{"name": "a", "shape": [1], "data": ["x"]}]}"#, "wrong type"),
             (#"{"format": "glassbox-trace", "version": 1, "input": {"ids": [1]}"#, "not valid JSON"),
+            // A number float32 cannot hold is named with its place, not "not valid JSON".
+            (#"{"format": "glassbox-trace", "version": 1, "input": {"ids": [1]}, "hooks": [{"name": "a", "shape": [2], "data": [0, 1e300]}]}"#,
+             "hooks[0].data[1] is 1e+300, which float32 cannot hold"),
+            (#"{"format": "glassbox-trace", "version": 1, "input": {"pixels": {"shape": [1], "data": [-1e39]}}, "hooks": []}"#,
+             "input.pixels.data[0] is -1e+39, which float32 cannot hold"),
         ]
         for (text, expected) in cases {
             XCTAssertThrowsError(try ReferenceTrace.decode(Data(text.utf8)), text) { error in

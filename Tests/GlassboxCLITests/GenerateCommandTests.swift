@@ -29,6 +29,22 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertNotNil(object["text"] as? String)
     }
 
+    /// generation_config.json with `"eos_token_id": 5, "eos_token_id": 94`: Python's json (and so
+    /// transformers' generate) reads 94, the reference's third greedy token (38, 38, 94, …), so
+    /// generation stops there with `eos`; the first value, 5, would never stop it.
+    func testGenerationConfigKeepsTheLastEndOfSequenceID() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-genconfig-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent(tiny), to: folder)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        try Data(#"{"eos_token_id": 5, "eos_token_id": 94}"#.utf8).write(to: folder.appendingPathComponent("generation_config.json"))
+        let object = try jsonObject(try runGlassbox(["generate", "--model", folder.path, "--ids", "30,85,11,27,40,39",
+                                                      "--max-tokens", "10", "--json"]))
+        XCTAssertEqual(object["stop"] as? String, "eos")
+        let ids = try XCTUnwrap(object["tokens"] as? [[String: Any]]).compactMap { $0["id"] as? Int }
+        XCTAssertEqual(ids.prefix(2), [38, 38])
+        XCTAssertLessThanOrEqual(ids.count, 3, "\(ids)")
+    }
+
     func testSamplingIsReproducibleAndTheStreamIsTheText() throws {
         let args = ["generate", "--model", tiny, "--ids", "5,6,7", "--max-tokens", "12", "--temperature", "0.9",
                     "--top-k", "20", "--top-p", "0.95", "--seed", "11"]

@@ -751,7 +751,7 @@ final class HostileCatalogueTests: XCTestCase {
             Case(name: "png-truncated", kind: .messages, setup: { w in
                 let data = try Data(contentsOf: URL(fileURLWithPath: image))
                 try w.write("cut.png", data.prefix(data.count / 2))
-            }, run: .args(["predict", "--model", vit, "--image", "cut.png"]), outcomes: fails(1, "cut.png is not a readable PNG (truncated?)")),
+            }, run: .args(["predict", "--model", vit, "--image", "cut.png"]), outcomes: fails(1, "cut.png is not a readable PNG: it ends early (truncated)")),
             Case(name: "png-too-large", kind: .messages, setup: { try $0.write("huge.png", pngHeader(width: 40_000, height: 30_000)) },
                  run: .args(["predict", "--model", vit, "--image", "huge.png"]), outcomes: fails(1, "huge.png", "40000", "30000", "limit")),
         ]

@@ -212,7 +212,30 @@ final class HostileInputTests: XCTestCase {
         let source = try Data(contentsOf: Fixtures.root.appendingPathComponent("Tests/Fixtures/images/rgb8-100x33.png"))
         try source.prefix(source.count / 2).write(to: folder.appendingPathComponent("cut.png"))
         try assertFails(["predict", "--model", "Tests/Fixtures/models/vit-tiny", "--image", path("cut.png")], status: 1,
-                        mentions: "\(path("cut.png")) is not a readable PNG (truncated?)")
+                        mentions: "\(path("cut.png")) is not a readable PNG: it ends early (truncated)")
+        // Damaged, not truncated: each says what is wrong, none guesses "truncated".
+        let ihdrAt = 12   // the IHDR chunk type; its 13 data bytes follow, then the CRC
+        func edited(_ name: String, _ edit: (inout [UInt8]) -> Void, fixCRC: Bool) throws -> String {
+            var bytes = [UInt8](source)
+            edit(&bytes)
+            if fixCRC {
+                withUnsafeBytes(of: crc32(Data(bytes[ihdrAt..<(ihdrAt + 17)])).bigEndian) { bytes.replaceSubrange((ihdrAt + 17)..<(ihdrAt + 21), with: $0) }
+            }
+            try Data(bytes).write(to: folder.appendingPathComponent(name))
+            return path(name)
+        }
+        let idat = try XCTUnwrap(source.range(of: Data("IDAT".utf8))).lowerBound - source.startIndex
+        let damaged: [(String, String)] = [
+            (try edited("crc.png", { $0[ihdrAt + 20] ^= 0xFF }, fixCRC: false), "a chunk's checksum does not match"),
+            (try edited("depth7.png", { $0[ihdrAt + 12] = 7 }, fixCRC: true), "its header is invalid"),
+            (try edited("noplte.png", { $0[ihdrAt + 13] = 3 }, fixCRC: true), "it is a palette image without its palette"),
+            (try edited("zlib.png", { $0[idat + 6] ^= 0xFF }, fixCRC: false), "its compressed image data is damaged"),
+        ]
+        for (file, why) in damaged {
+            let message = try assertFails(["predict", "--model", "Tests/Fixtures/models/vit-tiny", "--image", file], status: 1,
+                                          mentions: "\(file) is not a readable PNG: \(why)")
+            XCTAssertFalse(message.contains("truncated"), message)
+        }
 
         // A valid header announcing 40000 × 30000 pixels.
         var ihdr = Data("IHDR".utf8)

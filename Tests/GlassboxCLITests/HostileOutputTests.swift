@@ -128,7 +128,7 @@ final class HostileOutputTests: XCTestCase {
         let checked = try runGlassboxShell("ulimit -v 2000000; \"$GLASSBOX\" merge '\(file)' --in '\(inputs)' --out '\(path("p.jsonl"))'",
                                            timeout: 30)
         XCTAssertEqual(checked.status, 1, checked.stderr)
-        XCTAssertEqual(checked.stderrLines, ["glassbox: error: a result has index 2000000000, but --in holds 2 input(s): the results were written for other inputs"])
+        XCTAssertEqual(checked.stderrLines, ["glassbox: error: \(file) holds index 2000000000, but the input file has 2 input(s): it was written for other inputs"])
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("p.jsonl")))
     }
 

@@ -50,6 +50,25 @@ final class ImagePreprocessingTests: XCTestCase {
         XCTAssertEqual(PILResize.bilinear(constant, width: 37, height: 91), constant)
     }
 
+    /// A preprocessor_config.json that is not JSON (a NaN literal) says so, with where; one whose
+    /// top level is not an object names what it is.
+    func testMalformedPreprocessorConfigSaysWhatIsWrong() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pre-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("preprocessor_config.json")
+        try Data(#"{"size": 4, "rescale_factor": NaN}"#.utf8).write(to: file)
+        XCTAssertThrowsError(try ImagePreprocessor.load(directory: folder)) { error in
+            let message = error.localizedDescription
+            XCTAssertTrue(message.contains("preprocessor_config.json: is not valid JSON ("), message)
+            XCTAssertFalse(message.contains("not a JSON object"), message)
+        }
+        try Data("[1, 2]".utf8).write(to: file)
+        XCTAssertThrowsError(try ImagePreprocessor.load(directory: folder)) { error in
+            XCTAssertTrue(error.localizedDescription.hasSuffix("preprocessor_config.json: is a JSON array, not an object"), error.localizedDescription)
+        }
+    }
+
     func testUnreadableImagesAreErrors() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-png-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

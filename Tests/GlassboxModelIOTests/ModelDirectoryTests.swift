@@ -116,6 +116,21 @@ final class ModelDirectoryTests: TemporaryFolderTestCase {
         XCTAssertEqual(try ModelDirectory.resolve("org/model", environment: environment).source, .folder)
     }
 
+    /// A refs/main that is not a revision name (a path, empty) and no snapshot to fall back on:
+    /// the error names that file as malformed, not "not in the Hugging Face cache".
+    func testMalformedRefsMainIsNamed() throws {
+        try makeSnapshot(cache: defaultCache, id: "org/model", revision: "r1", config: false)
+        let ref = defaultCache.appendingPathComponent("models--org--model/refs/main").path
+        for content in ["../../etc", ""] {
+            try setRef(cache: defaultCache, id: "org/model", revision: content)
+            XCTAssertThrowsError(try ModelDirectory.resolve("org/model", environment: environment)) { error in
+                XCTAssertEqual(error.localizedDescription,
+                               "'\(ref)' is malformed: it holds \(content.debugDescription), not a revision name of snapshots/; "
+                               + "delete the model's cache folder and download it again")
+            }
+        }
+    }
+
     func testMissingIDListsSearchedFoldersAndSuggestsDownload() throws {
         var env = environment
         env["HF_HUB_CACHE"] = folder.appendingPathComponent("hub-cache").path

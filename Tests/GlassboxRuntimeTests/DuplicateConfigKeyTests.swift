@@ -31,9 +31,27 @@ final class DuplicateConfigKeyTests: XCTestCase {
         let text = #"{"a": 1, "s": "x\"}", "o": {"k": [1, {"k": 1, "k": 2}], "k": "last"}, "a": {"b": null}}"#
         let rewritten = try XCTUnwrap(String(data: LastKeyWins.rewrite(Data(text.utf8)), encoding: .utf8))
         XCTAssertEqual(rewritten, #"{"a":{"b":null},"s":"x\"}","o":{"k":"last"}}"#)
+        // A key spelled with an escape is the same key, as Python reads it: {"a": 2}.
+        XCTAssertEqual(String(decoding: LastKeyWins.rewrite(Data(#"{"a": 1, "\u0061": 2}"#.utf8)), as: UTF8.self), #"{"a":2}"#)
         // Nothing repeated, or not JSON: the bytes are returned as they were.
         for unchanged in [#"{"a": 1, "b": [1, 2]}"#, #"{"a": 1,, }"#, "[1, 2"] {
             XCTAssertEqual(LastKeyWins.rewrite(Data(unchanged.utf8)), Data(unchanged.utf8))
+        }
+    }
+
+    /// The same pass gives the top-level members (the last value of a repeated one) for the model
+    /// type and the count check; a document that is not strict JSON gives none and is left as it
+    /// was, for the decoder's error.
+    func testScanGivesTheTopLevelMembersOfStrictJSONOnly() throws {
+        let document = LastKeyWins.scan(Data(#"{"model_type": "gpt2", "n_layer": 2, "o": {"model_type": "x"}, "n_layer": 3e0}"#.utf8))
+        XCTAssertEqual(document.string("model_type"), "gpt2")
+        XCTAssertEqual(document.members?["n_layer"], "3e0")
+        XCTAssertEqual(document.members?["o"], #"{"model_type":"x"}"#)
+        for invalid in [#"{"model_type": "gpt2", "x": NaN}"#, #"{"model_type": "gpt2", "x": 01}"#, #"{"model_type": "gpt2", "x": tru}"#,
+                        #"{"model_type": "gp\qt2"}"#, "{\"model_type\": \"gp\tt2\"}", #"["model_type"]"#] {
+            let scanned = LastKeyWins.scan(Data(invalid.utf8))
+            XCTAssertNil(scanned.members, invalid)
+            XCTAssertEqual(scanned.data, Data(invalid.utf8), invalid)
         }
     }
 

@@ -111,6 +111,24 @@ final class LoadingTests: XCTestCase {
         }
     }
 
+    /// A real-valued field whose number a 32-bit float cannot hold (1e300) is named as such, not
+    /// as "should be an integer"; an integer field given 1e30 still says it should be an integer.
+    func testOutOfRangeFloatFieldIsNamedAsAFloat() throws {
+        let config = try String(contentsOf: Fixtures.model("gpt2-tiny").appendingPathComponent("config.json"), encoding: .utf8)
+        XCTAssertTrue(config.contains("\"layer_norm_epsilon\": 1e-05"), "the fixture's config changed")
+        for (value, message) in [("1e300", "'layer_norm_epsilon' is 1e+300, which a 32-bit float cannot hold"),
+                                 ("-1e300", "'layer_norm_epsilon' is -1e+300, which a 32-bit float cannot hold")] {
+            let folder = try editedCopy(of: "gpt2-tiny", config: config.replacingOccurrences(of: "1e-05", with: value))
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+                XCTAssertTrue(error.localizedDescription.hasSuffix("config.json is not a valid config: \(message)"), error.localizedDescription)
+            }
+        }
+        let layers = try editedCopy(of: "gpt2-tiny", config: config.replacingOccurrences(of: "\"n_layer\": 2", with: "\"n_layer\": 1e30"))
+        XCTAssertThrowsError(try TransformerModel.load(directory: layers)) { error in
+            XCTAssertTrue(error.localizedDescription.hasSuffix("'n_layer' should be an integer, got 1e+30"), error.localizedDescription)
+        }
+    }
+
     func testInputValidation() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("bert-cls"))
         XCTAssertThrowsError(try model.forward([])) { XCTAssertEqual($0 as? InputError, .empty) }
@@ -125,5 +143,17 @@ final class LoadingTests: XCTestCase {
         }
         // Segment B changes the output: token types are used, not ignored.
         XCTAssertNotEqual(try model.forward([2, 7, 3], tokenTypes: [0, 1, 1]).logits, try model.forward([2, 7, 3]).logits)
+    }
+
+    /// GPT-2 has no token-type embedding: a type other than 0 says the model takes none, not
+    /// "outside 0..<0".
+    func testTokenTypesForAModelWithoutThemSaySo() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        XCTAssertEqual(model.architecture.tokenTypes, 0)
+        XCTAssertNoThrow(try model.forward([2, 3], tokenTypes: [0, 0]))
+        XCTAssertThrowsError(try model.forward([2, 3], tokenTypes: [0, 1])) { error in
+            XCTAssertEqual(error.localizedDescription,
+                           "token type 1 at position 1: this model takes no token types (only 0, the default); leave them out")
+        }
     }
 }

@@ -46,9 +46,13 @@ final class TokenizerErrorTests: XCTestCase {
         assertError(#"{"model": {"type": "WordPiece", "vocab": {"a": "zero"}}}"#,
                     contains: ["model.vocab.a", "non-negative integer"])
         assertError(#"{"model": \#(model), "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "a(b"}, "behavior": "Isolated", "invert": false}}"#,
-                    contains: ["regex", "missing ')'"])
+                    contains: ["test.json is not a valid tokenizer file: pre_tokenizer.pattern: cannot compile the regex", "missing ')'"])
         assertError(#"{"model": \#(model), "pre_tokenizer": {"type": "Split", "pattern": {"Regex": "(a)\\1"}, "behavior": "Isolated", "invert": false}}"#,
-                    contains: ["backreferences"])
+                    contains: ["test.json", "pre_tokenizer.pattern", "backreferences"])
+        assertError(#"{"model": \#(model), "normalizer": {"type": "Replace", "pattern": {"Regex": "[a"}, "content": "b"}}"#,
+                    contains: ["test.json", "normalizer.pattern: cannot compile the regex"])
+        assertError(#"{"model": \#(model), "decoder": {"type": "Replace", "pattern": {"Regex": "(?<=a|bc)d"}, "content": "c"}}"#,
+                    contains: ["test.json", "decoder: cannot compile the regex", "lookarounds of variable length"])
         assertError(#"{"model": \#(model), "pre_tokenizer": {"type": "Metaspace", "replacement": "ab"}}"#,
                     contains: ["pre_tokenizer", "'replacement' must be a single character"])
         assertError(#"{"model": \#(model), "post_processor": {"type": "TemplateProcessing", "single": [{"SpecialToken": {"id": "[X]", "type_id": 0}}], "pair": [], "special_tokens": {}}}"#,

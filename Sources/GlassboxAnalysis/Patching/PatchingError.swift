@@ -21,6 +21,9 @@ public enum PatchingError: Error, LocalizedError, Equatable {
                 + "rephrase one of them so the tokens line up"
         case .identicalInputs:
             "clean and corrupted inputs are the same tokens; change the corrupted input"
+        case .noMetricDifference("kl", let value):
+            "the kl metric is \(value) on both the clean and the corrupted run (the corruption leaves the output "
+                + "distribution unchanged), so the normalised effect is undefined; change the corrupted input so the prediction changes"
         case .noMetricDifference(let metric, let value):
             "the \(metric) metric is \(value) on both the clean and the corrupted run, so the normalised "
                 + "effect is undefined; pick answer tokens the corruption changes"

@@ -75,8 +75,14 @@ public struct ReferenceTrace: Sendable {
         case .dataCorrupted(let c): (c, "not valid JSON")
         @unknown default: (DecodingError.Context(codingPath: [], debugDescription: ""), "unreadable")
         }
-        let path = context.codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
-        return path.isEmpty ? what : "\(what) at \(path.hasPrefix(".") ? String(path.dropFirst()) : path)"
+        let path = place(context.codingPath)
+        return path.isEmpty ? what : "\(what) at \(path)"
+    }
+
+    /// A coding path as the file's reader would write it: `hooks[0].data`.
+    static func place(_ codingPath: [CodingKey]) -> String {
+        let path = codingPath.map { $0.intValue.map { "[\($0)]" } ?? "." + $0.stringValue }.joined()
+        return path.hasPrefix(".") ? String(path.dropFirst()) : path
     }
 }
 
@@ -104,24 +110,24 @@ private struct TraceFile: Decodable {
     struct Array: Decodable {
         let name: String?
         let shape: [Int]
-        let data: [Float]
+        let data: Float32Values
 
         func tensor(name label: String) throws -> Tensor {
             guard shape.allSatisfy({ $0 >= 0 }), shape.count <= 8 else {
                 throw ReferenceTraceError.malformed("\(label): shape \(shape) is not a tensor shape")
             }
             let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
-            guard count == data.count else {
-                throw ReferenceTraceError.malformed("\(label): shape \(shape) needs \(count) values, the data has \(data.count)")
+            guard count == data.values.count else {
+                throw ReferenceTraceError.malformed("\(label): shape \(shape) needs \(count) values, the data has \(data.values.count)")
             }
-            return Tensor(shape: shape, storage: data)
+            return Tensor(shape: shape, storage: data.values)
         }
     }
 
     struct Hook: Decodable {
         let name: String
         let shape: [Int]
-        let data: [Float]
+        let data: Float32Values
 
         func tensor(name label: String) throws -> Tensor { try Array(name: name, shape: shape, data: data).tensor(name: label) }
     }
@@ -132,4 +138,28 @@ private struct TraceFile: Decodable {
     let generator: [String: String]?
     let input: Input
     let hooks: [Hook]
+}
+
+/// A trace's `data` list: float32 values (non-finite ones as the strings the decoder's strategy
+/// names). Read as Double and narrowed, so a finite number float32 cannot hold (1e300) is an error
+/// naming its place and value, where Foundation only says "not valid JSON"; a tiny one rounds to
+/// 0 as in numpy's float32 conversion.
+private struct Float32Values: Decodable {
+    let values: [Float]
+
+    init(from decoder: Decoder) throws {
+        var list = try decoder.unkeyedContainer()
+        var values: [Float] = []
+        if let count = list.count { values.reserveCapacity(count) }
+        while !list.isAtEnd {
+            let index = list.currentIndex
+            let value = try list.decode(Double.self)
+            let narrowed = Float(value)
+            if value.isFinite && !narrowed.isFinite {
+                throw ReferenceTraceError.malformed("\(ReferenceTrace.place(decoder.codingPath))[\(index)] is \(value), which float32 cannot hold")
+            }
+            values.append(narrowed)
+        }
+        self.values = values
+    }
 }

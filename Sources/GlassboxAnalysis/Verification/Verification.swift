@@ -13,7 +13,7 @@ import GlassboxTensor
 /// ```swift
 /// let report = try Verification.run(model, .tokens(ids, types: nil))
 /// report.passed              // all five (four without a reference)
-/// report.firstFailure        // .gradient, …: the first failing check in the order above
+/// report.firstFailure        // .gradient, …: the first failing check in the order above (finite first)
 /// ```
 public enum Verification {
     /// A check's name, as the CLI prints it.
@@ -79,8 +79,9 @@ public enum Verification {
         public var checks: [Check] { Check.allCases.filter { $0 != .reference || reference != nil } }
         /// The failing checks, in order.
         public var failures: [Check] { checks.filter { !passed($0) } }
-        /// The first failing check.
-        public var firstFailure: Check? { failures.first }
+        /// The failing check to report: `finite` when it fails (a NaN or ±Inf spoils every other
+        /// check, and `finite` names the hook where it starts), else the first in order.
+        public var firstFailure: Check? { failures.contains(.finite) ? .finite : failures.first }
         /// Whether every check that ran passed.
         public var passed: Bool { failures.isEmpty }
     }

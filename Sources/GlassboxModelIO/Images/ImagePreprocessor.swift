@@ -30,15 +30,20 @@ public struct ImagePreprocessor: Sendable, Equatable {
     /// The largest height or width `size` may ask for.
     public static let maxSide = 4096
 
-    /// Loads `preprocessor_config.json` from a model folder.
+    /// Loads `preprocessor_config.json` from a model folder (a repeated key keeps its last value,
+    /// as Python's `json` reads it).
     public static func load(directory: URL) throws -> ImagePreprocessor {
         let url = directory.appendingPathComponent("preprocessor_config.json")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw ImageError.unsupportedProcessor(file: url.path, detail: "is missing; a vision model needs its image processor config")
         }
-        let data = try InputFile.readJSON(url, limit: InputLimits.configFileBytes)
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else {
-            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not a JSON object")
+        let data = try InputFile.readPythonJSON(url, limit: InputLimits.configFileBytes)
+        let json: Any
+        do { json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
+            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not valid JSON (\(SafetensorsHeader.describe(error)))")
+        }
+        guard let object = json as? [String: Any] else {
+            throw ImageError.unsupportedProcessor(file: url.path, detail: "is a JSON \(SafetensorsHeader.kind(of: json)), not an object")
         }
         return try ImagePreprocessor(json: object, file: url.path)
     }

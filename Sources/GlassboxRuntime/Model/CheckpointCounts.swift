@@ -18,9 +18,9 @@ enum CheckpointCounts {
     /// the highest index in the checkpoint + 1 (0 when no tensor has an index). A smaller count is
     /// left to the loader (its config checks, then the unused-weights error), which allocates
     /// nothing beyond what the checkpoint holds.
-    static func check(configData: Data, configFile: URL, checkpoint: Checkpoint) throws {
-        guard let object = try? JSONSerialization.jsonObject(with: configData) as? [String: Any] else { return }
-        let stated = { (keys: [String]) in keys.compactMap { key in integer(object[key]).map { (key, $0) } } }
+    static func check(_ config: ConfigFile, checkpoint: Checkpoint) throws {
+        let configFile = config.url
+        let stated = { (keys: [String]) in keys.compactMap { key in config.count(key).map { (key, $0) } } }
         let layerCounts = stated(layerKeys), expertCounts = stated(expertKeys)
         guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }
         var layers = 0, experts = 0
@@ -45,14 +45,5 @@ enum CheckpointCounts {
     /// Whether a name component is a plain index (digits only, at most 9 of them).
     private static func isIndex(_ part: Substring) -> Bool {
         !part.isEmpty && part.count <= 9 && part.allSatisfy { $0.isASCII && $0.isNumber }
-    }
-
-    /// A non-negative integral JSON number as an `Int`; anything else (left to the config's own
-    /// decoding and its error) is nil.
-    private static func integer(_ value: Any?) -> Int? {
-        guard let number = value as? NSNumber, !(value is Bool) else { return nil }
-        let double = number.doubleValue
-        guard double >= 0, double < 9e15, double == double.rounded() else { return nil }
-        return Int(double)
     }
 }

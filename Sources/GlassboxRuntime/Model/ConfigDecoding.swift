@@ -76,7 +76,9 @@ enum ConfigDecoding {
     }
 
     /// "'KEY' should be an integer, got VALUE" for the first number in `data` (valid JSON) whose
-    /// replacement by an integer lets `C` decode past Foundation's keyless "not valid JSON".
+    /// replacement by an integer lets `C` decode past Foundation's keyless "not valid JSON"; when a
+    /// fraction (0.5) passes too, the field is real-valued and VALUE is out of Float's range:
+    /// "'KEY' is VALUE, which a 32-bit float cannot hold".
     private static func nonIntegerField<C: Decodable>(_ type: C.Type, in data: Data) -> String? {
         guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
         func candidates(_ value: Any, _ path: [String]) -> [[String]] {
@@ -87,9 +89,9 @@ enum ConfigDecoding {
             let d = number.doubleValue
             return d == d.rounded() && abs(d) < 9.2e18 ? [] : [path]
         }
-        func replacing(_ value: Any, _ path: ArraySlice<String>) -> Any {
-            guard let key = path.first, var dictionary = value as? [String: Any] else { return 1 }
-            dictionary[key] = replacing(dictionary[key] as Any, path.dropFirst())
+        func replacing(_ value: Any, _ path: ArraySlice<String>, with number: Double = 1) -> Any {
+            guard let key = path.first, var dictionary = value as? [String: Any] else { return number }
+            dictionary[key] = replacing(dictionary[key] as Any, path.dropFirst(), with: number)
             return dictionary
         }
         func corrupt(_ candidate: Any) -> Bool {
@@ -102,7 +104,9 @@ enum ConfigDecoding {
         for path in candidates(object, []) where !corrupt(replacing(object, path[...])) {
             var value: Any? = object
             for key in path { value = (value as? [String: Any])?[key] }
-            return "'\(path.joined(separator: "."))' should be an integer, got \(value.map { "\($0)" } ?? "?")"
+            let (key, text) = (path.joined(separator: "."), value.map { "\($0)" } ?? "?")
+            if !corrupt(replacing(object, path[...], with: 0.5)) { return "'\(key)' is \(text), which a 32-bit float cannot hold" }
+            return "'\(key)' should be an integer, got \(text)"
         }
         return nil
     }

@@ -78,6 +78,8 @@ public enum InputError: Error, LocalizedError, Equatable {
             "token id \(id) at position \(position) is outside the vocabulary (0..<\(vocab))"
         case .tooLong(let length, let context):
             "the input has \(length) tokens but the model's context window is \(context); shorten it"
+        case .tokenTypeOutOfRange(let type, let position, let types) where types == 0:
+            "token type \(type) at position \(position): this model takes no token types (only 0, the default); leave them out"
         case .tokenTypeOutOfRange(let type, let position, let types):
             "token type \(type) at position \(position) is outside 0..<\(types)"
         case .tokenTypeCount(let expected, let got):

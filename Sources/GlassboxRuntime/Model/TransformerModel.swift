@@ -63,22 +63,12 @@ public struct TransformerModel: Sendable {
     /// Weight matrices are checked by the first forward's products as they convert them (see
     /// `verifyWeights()`), small tensors and permissive loads at load.
     public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws -> TransformerModel {
-        let configURL = directory.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: configURL.path) else {
-            throw LoadError.configMissing(directory: directory.path)
-        }
-        // A repeated key keeps its last value, as Python's json reads config.json.
-        let data = LastKeyWins.rewrite(try InputFile.readJSON(configURL, limit: InputLimits.configFileBytes))
-        let probe = try ConfigDecoding.decode(ModelTypeProbe.self, from: data, file: configURL)
-        guard let modelType = probe.modelType else {
-            throw LoadError.invalidConfig(file: configURL.path, key: "model_type",
-                                          detail: "is missing; supported: \(ModelRegistry.supportedModelTypes.joined(separator: ", "))")
-        }
-        let loader = try ModelRegistry.loader(for: modelType)
+        let config = try ConfigFile(directory: directory)
+        let loader = try ModelRegistry.loader(for: try config.modelType())
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
-        try CheckpointCounts.check(configData: data, configFile: configURL, checkpoint: checkpoint)
-        let (architecture, weights) = try loader.load(configData: data, configFile: configURL,
+        try CheckpointCounts.check(config, checkpoint: checkpoint)
+        let (architecture, weights) = try loader.load(configData: config.data, configFile: config.url,
                                                       checkpoint: checkpoint, directory: directory)
         let dtypes = Set(checkpoint.tensorNames.compactMap { checkpoint.entry($0)?.dtype.rawValue })
         return TransformerModel(architecture: architecture, weights: weights, directory: directory,

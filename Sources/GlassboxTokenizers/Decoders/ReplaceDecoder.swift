@@ -8,8 +8,8 @@ struct ReplaceDecoder: TokenDecoder {
     init(config: ConfigReader) throws {
         regex = try ReplaceNormalizer.regex(config)
         guard regex.automaton != nil else {
-            throw TokenizerError.invalidRegex(pattern: regex.pattern, detail:
-                "a Replace decoder's pattern cannot use atomic groups or lookarounds of variable length")
+            throw config.fail(TokenizerError.invalidRegex(pattern: regex.pattern, detail:
+                "a Replace decoder's pattern cannot use atomic groups or lookarounds of variable length").errorDescription!)
         }
         content = try config.string("content")
         guard growthFactor <= ReplaceNormalizer.maximumChainGrowth else {

@@ -42,11 +42,17 @@ struct ReplaceNormalizer: TextNormalizer {
         return matchesEmpty ? c + 1 : max(1, c)
     }
 
-    /// The `pattern` member: `{"String": …}` (matched literally) or `{"Regex": …}`.
+    /// The `pattern` member: `{"String": …}` (matched literally) or `{"Regex": …}`; a pattern
+    /// that does not compile is an error naming the file and the member.
     static func regex(_ config: ConfigReader) throws -> Regex {
         guard let pattern = config.child("pattern") else { throw config.fail("missing field 'pattern'") }
-        if let literal = try pattern.optionalString("String") { return try Regex(literal: literal) }
-        if let source = try pattern.optionalString("Regex") { return try Regex(source) }
+        do {
+            if let literal = try pattern.optionalString("String") { return try Regex(literal: literal) }
+            if let source = try pattern.optionalString("Regex") { return try Regex(source) }
+        } catch let error as TokenizerError {
+            guard case .invalidRegex = error else { throw error }
+            throw pattern.fail(error.errorDescription ?? "\(error)")
+        }
         throw pattern.fail("expected {\"String\": …} or {\"Regex\": …}")
     }
 

@@ -1,0 +1,60 @@
+import Foundation
+import GlassboxFiles
+
+/// A model folder's `config.json`, read once (at most `InputLimits.configFileBytes`) and scanned
+/// once: a repeated key keeps its last value, as Python's `json` reads it (`LastKeyWins`), and the
+/// top-level members come out of the same pass, so the model type and the layer and expert counts
+/// need no decoding of their own. The loader decodes `data` into its typed config (the one decode).
+struct ConfigFile {
+    /// Where it was read from.
+    let url: URL
+    /// The document with a repeated key's last value.
+    let data: Data
+    /// The top-level members as JSON text; nil when the scan did not follow the text.
+    private let members: [String: String]?
+    /// The document as `JSONSerialization` reads it, only when the scan did not follow a text
+    /// Foundation may still decode (a byte order mark, UTF-16): so the counts are checked anyway.
+    private let parsedFallback: [String: Any]?
+    /// The model type, when the scan found it as a plain string.
+    private let scannedModelType: String?
+
+    /// Reads `directory/config.json`; `LoadError.configMissing` when there is none.
+    init(directory: URL) throws {
+        url = directory.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: url.path) else {
+            throw LoadError.configMissing(directory: directory.path)
+        }
+        let document = LastKeyWins.scan(try InputFile.readJSON(url, limit: InputLimits.configFileBytes))
+        data = document.data
+        members = document.members
+        scannedModelType = document.string("model_type")
+        parsedFallback = members == nil ? (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] : nil
+    }
+
+    /// `model_type`, or the error the config's decoding gives (not JSON, not a string, missing).
+    func modelType() throws -> String {
+        if let scannedModelType { return scannedModelType }
+        // Anything but a plain string (or a text the scan refused): decode it for the same error
+        // message as any other field (this path only runs for a config that is wrong or unusual).
+        guard let modelType = try ConfigDecoding.decode(ModelTypeProbe.self, from: data, file: url).modelType else {
+            throw LoadError.invalidConfig(file: url.path, key: "model_type",
+                                          detail: "is missing; supported: \(ModelRegistry.supportedModelTypes.joined(separator: ", "))")
+        }
+        return modelType
+    }
+
+    /// The top-level `key` as a non-negative integral number (`12`, `12.0`, `1.2e1`); nil when it
+    /// is absent or anything else (left to the loader's decoding and its error).
+    func count(_ key: String) -> Int? {
+        let value: Double
+        if let members {
+            guard let text = members[key], let number = Double(text) else { return nil }
+            value = number
+        } else {
+            guard let number = parsedFallback?[key] as? NSNumber, !(parsedFallback?[key] is Bool) else { return nil }
+            value = number.doubleValue
+        }
+        guard value >= 0, value < 9e15, value == value.rounded() else { return nil }
+        return Int(value)
+    }
+}
