@@ -10,7 +10,8 @@ import GlassboxFiles
 ///   searched in order: `$HF_HUB_CACHE`, `$HF_HOME/hub`, `~/.cache/huggingface/hub` (each only if
 ///   set, duplicates removed). In a cache, `models--ORG--NAME/snapshots/<revision>/` is used, where
 ///   the revision is the one named by `models--ORG--NAME/refs/main` if that snapshot holds
-///   `config.json`, else the most recently modified snapshot that does.
+///   `config.json`, else the most recently modified snapshot that does. A `refs/main` that is not
+///   a revision name (a path, empty, not UTF-8) is an error, never a reason to pick another snapshot.
 ///
 /// An existing path always wins over an id of the same spelling.
 public struct ModelDirectory: Sendable, Equatable {
@@ -54,18 +55,18 @@ public struct ModelDirectory: Sendable, Equatable {
         guard isHuggingFaceID(spec) else { throw ModelIOError.pathNotFound(path: path) }
 
         let caches = cacheFolders(environment: environment, home: home)
-        var malformed: ModelIOError?
         for cache in caches {
             let repo = cache.appendingPathComponent(cacheFolderName(forID: spec), isDirectory: true)
+            // A refs/main that is not a revision name is a damaged cache: falling back to another
+            // snapshot could load a different revision of the model without a word, so say so.
+            if case .malformed(let content)? = mainRef(in: repo) {
+                throw ModelIOError.malformedCacheRef(file: repo.appendingPathComponent("refs/main").path, content: content)
+            }
             if let snapshot = snapshot(in: repo) {
                 return ModelDirectory(url: snapshot, source: .huggingFaceCache(id: spec))
             }
-            if malformed == nil, case .malformed(let content)? = mainRef(in: repo) {
-                malformed = .malformedCacheRef(file: repo.appendingPathComponent("refs/main").path, content: content)
-            }
         }
-        // The model is there but its refs/main is broken (and no snapshot to fall back on): say so.
-        throw malformed ?? ModelIOError.modelNotInCache(id: spec, searched: caches.map(\.path))
+        throw ModelIOError.modelNotInCache(id: spec, searched: caches.map(\.path))
     }
 
     /// `name` inside the model folder, if it exists (symlinks followed, as in the HF cache).

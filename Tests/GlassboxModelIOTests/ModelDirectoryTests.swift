@@ -116,10 +116,12 @@ final class ModelDirectoryTests: TemporaryFolderTestCase {
         XCTAssertEqual(try ModelDirectory.resolve("org/model", environment: environment).source, .folder)
     }
 
-    /// A refs/main that is not a revision name (a path, empty) and no snapshot to fall back on:
-    /// the error names that file as malformed, not "not in the Hugging Face cache".
+    /// A refs/main that is not a revision name (a path, empty): the error names that file as
+    /// malformed, not "not in the Hugging Face cache", and no other snapshot is picked in its place
+    /// (r2 holds a config.json; loading it would be loading a revision nobody asked for).
     func testMalformedRefsMainIsNamed() throws {
         try makeSnapshot(cache: defaultCache, id: "org/model", revision: "r1", config: false)
+        try makeSnapshot(cache: defaultCache, id: "org/model", revision: "r2")
         let ref = defaultCache.appendingPathComponent("models--org--model/refs/main").path
         for content in ["../../etc", ""] {
             try setRef(cache: defaultCache, id: "org/model", revision: content)
