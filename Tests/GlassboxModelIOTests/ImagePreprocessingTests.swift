@@ -52,6 +52,23 @@ final class ImagePreprocessingTests: XCTestCase {
 
     /// A preprocessor_config.json that is not JSON (a NaN literal) says so, with where; one whose
     /// top level is not an object names what it is.
+    /// `image_mean` / `image_std` given as one number: the Hugging Face processors broadcast it over
+    /// the channels, so vit-tiny's config with 0.5 for both (its lists are [0.5, 0.5, 0.5]) must give
+    /// the transformers golden of vit-tiny (1e-5).
+    func testScalarMeanAndStdBroadcastAsTheProcessorDoes() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pre-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let config = #"{"do_normalize": true, "do_rescale": true, "do_resize": true, "image_mean": 0.5, "image_std": 0.5, "#
+            + #""resample": 2, "rescale_factor": 0.00392156862745098, "size": {"height": 32, "width": 32}}"#
+        try Data(config.utf8).write(to: folder.appendingPathComponent("preprocessor_config.json"))
+        let processor = try ImagePreprocessor.load(directory: folder)
+        let name = try XCTUnwrap(try pngs().first)
+        let image = try RGBImage.readPNG(images.appendingPathComponent(name))
+        let golden = try SafetensorsFile(url: images.appendingPathComponent("goldens/\(name.dropLast(4)).safetensors"))
+        assertClose(processor.pixelValues(image), try golden.tensor("vit-tiny.pixel_values"), tolerance: 1e-5, "scalar mean/std")
+    }
+
     func testMalformedPreprocessorConfigSaysWhatIsWrong() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pre-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

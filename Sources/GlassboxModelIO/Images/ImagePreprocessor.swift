@@ -82,11 +82,15 @@ public struct ImagePreprocessor: Sendable, Equatable {
             }
         }
         if json["do_normalize"] as? Bool ?? true {
-            guard let mean = (json["image_mean"] as? [Double])?.map(Float.init),
-                  let std = (json["image_std"] as? [Double])?.map(Float.init),
+            // One number stands for all three channels, as the Hugging Face processors broadcast it.
+            func channels(_ value: Any?) -> [Float]? {
+                if let one = value as? Double { return [Float](repeating: Float(one), count: 3) }
+                return (value as? [Double])?.map(Float.init)
+            }
+            guard let mean = channels(json["image_mean"]), let std = channels(json["image_std"]),
                   mean.count == 3, std.count == 3, std.allSatisfy({ $0 > 0 && $0.isFinite }),
                   mean.allSatisfy(\.isFinite) else {
-                throw fail("'image_mean' and 'image_std' must be three numbers each (std positive)")
+                throw fail("'image_mean' and 'image_std' must be three numbers each, or one for all channels (std positive)")
             }
             (self.mean, self.std) = (mean, std)
         }
