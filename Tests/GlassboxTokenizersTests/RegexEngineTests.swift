@@ -67,6 +67,18 @@ final class RegexEngineTests: XCTestCase {
         }
     }
 
+    /// Repeat bounds above 100,000 are an error, as Oniguruma (the `tokenizers` 0.21 engine) reports
+    /// "too big number for repeat range" for every pattern below (checked with `tokenizers.Regex`),
+    /// even without the closing brace; 100,000 itself is a bound.
+    func testRepeatBoundsAboveOniguramasLimitAreErrors() throws {
+        for pattern in ["a{1000000000}", "a{100001}", "a{100001", "a{2,100001}", "a{,100001}", "x{99999999999999999999}"] {
+            XCTAssertThrowsError(try Regex(pattern), pattern) { error in
+                XCTAssertTrue("\(error)".contains("too big number for repeat range"), "\(pattern): \(error)")
+            }
+        }
+        XCTAssertEqual(try Regex("a{2,100000}").matches(in: Array("aaa".unicodeScalars)), [0..<3])
+    }
+
     func testAReplaceDecoderNeedsAnAutomaton() {
         let json = #"{"model": {"type": "WordLevel", "vocab": {"[UNK]": 0}, "unk_token": "[UNK]"}, "#
             + #""decoder": {"type": "Replace", "pattern": {"Regex": "(?=a+b)a"}, "content": " "}}"#

@@ -169,7 +169,7 @@ struct RegexParser {
             case "+": index += 1; min = 1
             case "?": index += 1; max = 1
             case "{":
-                guard let (lo, hi, length) = parseBraces() else { return node }
+                guard let (lo, hi, length) = try parseBraces() else { return node }
                 index += length
                 min = lo
                 max = hi
@@ -193,23 +193,24 @@ struct RegexParser {
     }
 
     /// `{n}`, `{n,}`, `{n,m}` or `{,m}` at the current position: (min, max, length), or nil if
-    /// the brace is a literal.
-    private func parseBraces() -> (Int, Int?, Int)? {
+    /// the brace is a literal. A bound above 100,000 is an error, as in Oniguruma (the `tokenizers`
+    /// library's engine: "too big number for repeat range").
+    private func parseBraces() throws -> (Int, Int?, Int)? {
         var j = index + 1
-        func number() -> Int? {
+        func number() throws -> Int? {
             var value: Int? = nil
             while j < scalars.count, let d = Int(String(scalars[j])), (0...9).contains(d) {
                 value = (value ?? 0) * 10 + d
-                if value! > 100_000 { return nil }
+                if value! > 100_000 { throw fail("too big number for repeat range (the limit is 100000)") }
                 j += 1
             }
             return value
         }
-        let lo = number()
+        let lo = try number()
         var hi: Int?
         if j < scalars.count && scalars[j] == "," {
             j += 1
-            hi = number()
+            hi = try number()
             guard lo != nil || hi != nil else { return nil }
         } else {
             guard lo != nil else { return nil }
