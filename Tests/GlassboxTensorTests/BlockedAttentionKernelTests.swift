@@ -56,10 +56,18 @@ final class BlockedAttentionKernelTests: XCTestCase {
     }
 
     func testBlockedMatchesTheUnblockedComposition() {
+        for cap in [nil, 2] as [Float?] {
+            compareWithUnblockedComposition(softCap: cap)
+        }
+    }
+
+    /// Every equal-length case, with Gemma 2's soft-cap (`cap·tanh(S/cap)` before the mask) when
+    /// `softCap` is set, so that the cap is also checked across several key tiles.
+    private func compareWithUnblockedComposition(softCap cap: Float?) {
         for (index, c) in Self.cases.enumerated() where c.0 == c.1 {
             let (n, heads, kvHeads, dh) = (c.0, c.2, c.3, c.4)
             let (q, k, v) = inputs(c, seed: UInt64(190 + index))
-            let scale: Float = 0.3
+            let scale: Float = cap == nil ? 0.3 : 1.5
             var scores = Tensor(shape: [heads, n, n]) { out in
                 q.withUnsafeBufferPointer { qp in k.withUnsafeBufferPointer { kp in
                     for h in 0..<heads {
@@ -69,6 +77,7 @@ final class BlockedAttentionKernelTests: XCTestCase {
                     }
                 } }
             }
+            if let cap { softCap(&scores, cap) }
             applyMask(&scores, c.5)
             softmaxLastDim(&scores)
             let unblocked = Tensor(shape: [n, heads, dh]) { out in
@@ -81,8 +90,10 @@ final class BlockedAttentionKernelTests: XCTestCase {
                 } }
             }
             for keys in Self.keyBlocks(c.6) {
-                let blocked = blockedAttention(q: q, k: k, v: v, scale: scale, mask: c.5, blockSize: c.6, keyBlockSize: keys)
-                assertClose(blocked, unblocked, abs: Self.abs, rel: Self.rel, "case \(index), key tile \(keys.map(String.init) ?? "default")")
+                let blocked = blockedAttention(q: q, k: k, v: v, scale: scale, mask: c.5, blockSize: c.6, keyBlockSize: keys,
+                                               softCap: cap)
+                assertClose(blocked, unblocked, abs: Self.abs, rel: Self.rel,
+                            "case \(index), key tile \(keys.map(String.init) ?? "default"), soft-cap \(cap.map { "\($0)" } ?? "none")")
             }
         }
     }
