@@ -57,4 +57,39 @@ final class HostileNonFiniteTests: XCTestCase {
         XCTAssertTrue(neurons.stderr.contains("all NaN"), neurons.stderr)
         XCTAssertFalse(neurons.stderr.contains("bar chart"), neurons.stderr)
     }
+
+    /// A run whose attention scores overflow at 8000 tokens (llama-gqa with 8192 positions and
+    /// layer 0's q and k weights × 1e20) names the first bad hook point under a 3 GB address-space
+    /// limit: the diagnostic rerun keeps nothing (it kept every hook, 4 GB with the `[H, n, n]`
+    /// scores and patterns, and died of a failed allocation).
+    func testNonFiniteDiagnosisIsBoundedAtLongInputs() throws {
+        let source = URL(fileURLWithPath: "Tests/Fixtures/models/llama-gqa", relativeTo: Fixtures.root)
+        let model = folder.appendingPathComponent("llama-long-overflow")
+        try FileManager.default.copyItem(at: source, to: model)
+        let configURL = model.appendingPathComponent("config.json")
+        var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+        config["max_position_embeddings"] = 8192
+        try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+        let weightsURL = model.appendingPathComponent("model.safetensors")
+        var weights = try Data(contentsOf: weightsURL)
+        let headerLength = Int(weights.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
+        let header = try XCTUnwrap(JSONSerialization.jsonObject(with: weights.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
+        for name in ["model.layers.0.self_attn.q_proj.weight", "model.layers.0.self_attn.k_proj.weight"] {
+            let offsets = try XCTUnwrap((header[name] as? [String: Any])?["data_offsets"] as? [Int])
+            for at in stride(from: 8 + headerLength + offsets[0], to: 8 + headerLength + offsets[1], by: 4) {
+                let value = weights.subdata(in: at..<(at + 4)).withUnsafeBytes { Float(bitPattern: UInt32(littleEndian: $0.loadUnaligned(as: UInt32.self))) }
+                let scaled = withUnsafeBytes(of: (value * 1e20).bitPattern.littleEndian) { Data($0) }
+                weights.replaceSubrange(at..<(at + 4), with: scaled)
+            }
+        }
+        try weights.write(to: weightsURL)
+        var generator = SystemRandomNumberGenerator()
+        let ids = (0..<8000).map { _ in String(Int.random(in: 3..<128, using: &generator)) }.joined(separator: ",")
+        try ids.write(toFile: path("ids.txt"), atomically: true, encoding: .utf8)
+        let run = try runGlassboxShell("ulimit -v 3000000; \"$GLASSBOX\" predict --model '\(model.path)' --ids \"$(cat '\(path("ids.txt"))')\"",
+                                       timeout: 120)
+        XCTAssertEqual(run.status, 1, String(run.stderr.prefix(2000)))
+        XCTAssertEqual(run.stderrLines.count, 1, String(run.stderr.prefix(2000)))
+        XCTAssertTrue(run.stderr.contains("produced NaN or ±Inf: first at blocks.0.attn."), run.stderr)
+    }
 }
