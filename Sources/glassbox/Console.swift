@@ -7,14 +7,17 @@ import Glassbox
 /// is kept); a failed write never traps. Whether stdout took everything is checked once, at the
 /// end, by ``finishStandardOutput()``.
 enum Console {
+    /// One error line on stderr; control characters in `message` (which may quote input files)
+    /// are escaped (`InertText`), newlines included, so the line stays whole and inert.
     static func error(_ message: String) {
         StatusLine.closeOpenLine()
-        writeError("glassbox: error: " + message + "\n")
+        writeError("glassbox: error: " + InertText.escaped(message) + "\n")
     }
 
+    /// A note or warning on stderr; control characters other than newline are escaped (`InertText`).
     static func note(_ message: String) {
         StatusLine.closeOpenLine()
-        writeError(message + "\n")
+        writeError(InertText.escaped(message, keepsNewlines: true) + "\n")
     }
 
     /// Text on stderr as is; a failed write is ignored. Progress goes through `StatusLine`.

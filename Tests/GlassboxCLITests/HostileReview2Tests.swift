@@ -31,4 +31,30 @@ final class HostileReview2Tests: XCTestCase {
         XCTAssertEqual(run.stderrLines.count, 1, run.stderr)
         XCTAssertTrue(run.stderr.contains("too large"), run.stderr)
     }
+
+    /// Control characters quoted from a file (here `model_type`) reach stderr escaped: a NUL no
+    /// longer cuts the line short (it ended `fputs`'s string), ESC and BEL cannot drive the
+    /// terminal, and CR/LF cannot start a fake line; the error stays one whole line.
+    func testControlCharactersInMessagesAreEscaped() throws {
+        let source = Fixtures.root.appendingPathComponent("Tests/Fixtures/models/gpt2-tiny")
+        for (name, modelType) in [("nul", "gpt2\u{0}tail"), ("esc", "\u{1B}[31mRED\u{1B}]0;title\u{7}\r\nfake line\u{9B}")] {
+            let model = folder.appendingPathComponent(name)
+            try FileManager.default.copyItem(at: source, to: model)
+            let configURL = model.appendingPathComponent("config.json")
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: configURL)) as? [String: Any])
+            config["model_type"] = modelType
+            try JSONSerialization.data(withJSONObject: config).write(to: configURL)
+            let run = try runGlassbox(["predict", "--model", model.path, "--ids", "1,2,3"])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertTrue(run.stderr.hasSuffix("\n"), "\(name): \(run.stderr.debugDescription)")
+            XCTAssertEqual(run.stderrLines.count, 1, "\(name): \(run.stderr.debugDescription)")
+            XCTAssertFalse(run.stderr.dropLast().unicodeScalars.contains { $0.value < 0x20 || (0x7F...0x9F).contains($0.value) },
+                           "\(name): \(run.stderr.debugDescription)")
+            if name == "nul" {
+                XCTAssertTrue(run.stderr.contains("gpt2\\u{0}tail"), run.stderr.debugDescription)
+            } else {
+                XCTAssertTrue(run.stderr.contains("\\u{1B}[31mRED\\u{1B}]0;title\\u{7}") && run.stderr.contains("fake line\\u{9B}"), run.stderr.debugDescription)
+            }
+        }
+    }
 }
