@@ -57,4 +57,30 @@ final class HostileReview2Tests: XCTestCase {
             }
         }
     }
+
+    /// Lines whose `"id"` is an array, an object or a boolean get an error record with
+    /// `"id": null`; `merge --in` and `--resume` accept batch's own output for those very inputs
+    /// (they compared the null with the raw id and called the file "written for other inputs").
+    func testBatchOutputWithRefusedIdsMergesAndResumes() throws {
+        let model = "Tests/Fixtures/models/gpt2-tiny"
+        let input = path("in.jsonl")
+        try "{\"id\":1,\"ids\":[1,2,3]}\n{\"id\":[1],\"ids\":[2,3]}\n{\"id\":{\"b\":1,\"a\":2},\"ids\":[2]}\n{\"id\":true,\"ids\":[3]}\n{\"id\":\"e\",\"ids\":[4,5]}\n"
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        let whole = try runGlassbox(["batch", "--model", model, "--in", input, "--out", path("out.jsonl"), "--command", "predict"])
+        XCTAssertEqual(whole.status, 1, whole.stderr)
+        let lines = try String(contentsOfFile: path("out.jsonl"), encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(lines.count, 5)
+        for line in lines[1...3] {
+            XCTAssertTrue(line.hasPrefix("{\"id\":null,") && line.contains("must be a string or a number"), String(line))
+        }
+
+        let merge = try runGlassbox(["merge", path("out.jsonl"), "--in", input, "--out", path("merged.jsonl")])
+        XCTAssertEqual(merge.status, 0, merge.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("merged.jsonl"))), try Data(contentsOf: URL(fileURLWithPath: path("out.jsonl"))))
+
+        try (lines[0...3].joined(separator: "\n") + "\n").write(toFile: path("part.jsonl"), atomically: true, encoding: .utf8)
+        let resume = try runGlassbox(["batch", "--model", model, "--in", input, "--out", path("part.jsonl"), "--command", "predict", "--resume"])
+        XCTAssertFalse(resume.stderr.contains("written for other inputs"), resume.stderr)
+        XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("part.jsonl"))), try Data(contentsOf: URL(fileURLWithPath: path("out.jsonl"))))
+    }
 }
