@@ -42,9 +42,11 @@ enum Console {
         write(try jsonData(object))
     }
 
-    /// The bytes `json` prints: sorted keys, a final newline.
+    /// The bytes `json` prints: sorted keys, a final newline. NaN or ±∞ anywhere is a
+    /// `NonFiniteResult` (Foundation's own error would read "not valid JSON").
     static func jsonData(_ object: Any) throws -> Data {
-        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+        try JSONOutput.check(object)
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
     }
 
     /// Flushes stdout and exits when any write to it failed: quietly when the reader has gone

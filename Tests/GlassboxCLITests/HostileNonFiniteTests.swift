@@ -92,4 +92,25 @@ final class HostileNonFiniteTests: XCTestCase {
         XCTAssertEqual(run.stderrLines.count, 1, String(run.stderr.prefix(2000)))
         XCTAssertTrue(run.stderr.contains("produced NaN or ±Inf: first at blocks.0.attn."), run.stderr)
     }
+
+    /// NaN in a result gives the one shared line about numbers that are not finite: `predict
+    /// --json` said "not valid JSON" (Foundation's text), and `evaluate` to a PNG without JSON
+    /// no longer mentions JSON.
+    func testNonFiniteResultsGiveTheSharedMessage() throws {
+        let model = try nanModel()
+        for command in [["predict", "--json"], ["lens", "--json", "--out", path("l.png")]] {
+            let run = try runGlassbox(command + ["--model", model, "--ids", "1,2,100", "--allow-nonfinite"])
+            XCTAssertEqual(run.status, 1, "\(command): \(run.stderr)")
+            XCTAssertEqual(run.stdout, "", "\(command)")
+            let error = run.stderrLines.filter { $0.hasPrefix("glassbox: error:") }
+            XCTAssertEqual(error.count, 1, run.stderr)
+            XCTAssertTrue(run.stderr.contains("not finite numbers (NaN or ±infinity), which JSON cannot represent"), "\(command): \(run.stderr)")
+        }
+        try "{\"ids\":[1,2,100,3]}\n".write(toFile: path("prompts.jsonl"), atomically: true, encoding: .utf8)
+        let evaluate = try runGlassbox(["evaluate", "--model", model, "--prompts", path("prompts.jsonl"), "--allow-nonfinite",
+                                        "--methods", "rollout", "--out", path("e.png")])
+        XCTAssertEqual(evaluate.status, 1, evaluate.stderr)
+        XCTAssertTrue(evaluate.stderr.contains("not finite numbers"), evaluate.stderr)
+        XCTAssertFalse(evaluate.stderr.contains("JSON"), evaluate.stderr)
+    }
 }
