@@ -37,9 +37,22 @@ struct ResultKind: Decodable {
 extension ResultKind.Explanation {
     /// The single-step record, or a `FileProblem` naming `path` and what is wrong.
     static func single(_ decoded: Result<ExplanationRecord, Error>, path: String) throws -> ExplanationRecord {
-        do { return try decoded.get() } catch {
+        let record: ExplanationRecord
+        do { record = try decoded.get() } catch {
             throw FileProblem(path: path, reason: "not a readable explain result (\(UserMessage.line(for: error)))")
         }
+        // Glassbox computes in Float32: a score beyond its range was not written by it, and the
+        // drawing code's scale (1 / max |score|) would be 0 and its matrix singular.
+        let limit = Double(Float.greatestFiniteMagnitude)
+        if let (i, token) = record.tokens.enumerated().first(where: { !($0.element.score.magnitude <= limit) }) {
+            throw FileProblem(path: path, reason: "not a readable explain result (token \(i)'s score \(token.score) is not a finite 32-bit float)")
+        }
+        for (name, rows) in [("patches", record.extra.patches), ("heads", record.extra.heads)] {
+            if let value = rows?.lazy.flatMap({ $0 }).first(where: { !($0.magnitude <= limit) }) {
+                throw FileProblem(path: path, reason: "not a readable explain result (a score \(value) in \(name) is not a finite 32-bit float)")
+            }
+        }
+        return record
     }
 
     /// The sequence record with its shapes checked, or a `FileProblem` naming `path` and the first

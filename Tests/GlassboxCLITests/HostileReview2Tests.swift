@@ -83,4 +83,22 @@ final class HostileReview2Tests: XCTestCase {
         XCTAssertFalse(resume.stderr.contains("written for other inputs"), resume.stderr)
         XCTAssertEqual(try Data(contentsOf: URL(fileURLWithPath: path("part.jsonl"))), try Data(contentsOf: URL(fileURLWithPath: path("out.jsonl"))))
     }
+
+    /// An explain result whose score is beyond Float32 (1e308) is refused when read, naming the
+    /// token, instead of cairo's "invalid matrix (not invertible)" while drawing.
+    func testExplainScoreBeyondFloatIsRefusedWhenRead() throws {
+        let made = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "1,2,3", "--method", "rollout",
+                                    "--json", "--out", path("x.png")])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        var result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])
+        var tokens = try XCTUnwrap(result["tokens"] as? [[String: Any]])
+        tokens[0]["score"] = 1e308
+        result["tokens"] = tokens
+        try JSONSerialization.data(withJSONObject: result).write(to: URL(fileURLWithPath: path("huge.json")))
+        let run = try runGlassbox(["render", path("huge.json"), "--out", path("huge.png")])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertEqual(run.stderrLines.count, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("token 0's score 1e+308 is not a finite 32-bit float"), run.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("huge.png")))
+    }
 }
