@@ -21,11 +21,25 @@ struct ResultKind: Decodable {
 
     private enum Keys: String, CodingKey { case command, matrix, generated }
 
+    /// `userInfo` key of the decoder: the file's size in bytes (an `Int`), for `ResultMemory`.
+    static let fileBytes = CodingUserInfoKey(rawValue: "glassbox.resultFileBytes")!
+
+    /// Decodes `data` (a result file of that size), refusing with `ResultMemory.Refusal` a
+    /// dictionary result that would not fit in the memory available (see `ResultMemory`).
+    static func decode(_ data: Data) throws -> ResultKind {
+        let decoder = JSONDecoder()
+        decoder.userInfo[fileBytes] = data.count
+        return try decoder.decode(ResultKind.self, from: data)
+    }
+
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         command = try? container.decodeIfPresent(String.self, forKey: .command)
         guard command == "explain" else {
-            if command != nil { object = try FoundationJSON(from: decoder).value as? [String: Any] }
+            if command != nil {
+                if let bytes = decoder.userInfo[Self.fileBytes] as? Int { try ResultMemory.check(fileBytes: bytes) }
+                object = try FoundationJSON(from: decoder).value as? [String: Any]
+            }
             return
         }
         explanation = container.contains(.matrix) && container.contains(.generated)

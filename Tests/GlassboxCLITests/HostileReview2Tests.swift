@@ -101,4 +101,26 @@ final class HostileReview2Tests: XCTestCase {
         XCTAssertTrue(run.stderr.contains("token 0's score 1e+308 is not a finite 32-bit float"), run.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: path("huge.png")))
     }
+
+    /// `render` builds results other than explain as Foundation objects, about 21 bytes of memory
+    /// per byte of file: a result that would not fit in the memory available is refused with one
+    /// line before it is parsed (a 180 MB evaluate result peaked at 3.86 GB).
+    func testRenderRefusesAResultThatWouldNotFitInMemory() throws {
+        let made = try runGlassbox(["lens", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "1,2,3", "--json", "--out", path("l.png")])
+        XCTAssertEqual(made.status, 0, made.stderr)
+        var result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(made.stdout.utf8)) as? [String: Any])
+        result["padding"] = [Double](repeating: 0.1, count: 500_000)
+        let data = try JSONSerialization.data(withJSONObject: result)
+        try data.write(to: URL(fileURLWithPath: path("big.json")))
+        var environment = ProcessInfo.processInfo.environment
+        environment["GLASSBOX_MEMAVAILABLE_BYTES"] = "\(data.count * 10)"
+        let refused = try runGlassbox(["render", path("big.json"), "--out", path("big.png")], environment: environment)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertEqual(refused.stderrLines.count, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("big.json: reading this") && refused.stderr.contains("bytes per byte of file"), refused.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("big.png")))
+        environment["GLASSBOX_MEMAVAILABLE_BYTES"] = "\(data.count * 30)"
+        let drawn = try runGlassbox(["render", path("big.json"), "--out", path("big.png")], environment: environment)
+        XCTAssertEqual(drawn.status, 0, drawn.stderr)
+    }
 }
