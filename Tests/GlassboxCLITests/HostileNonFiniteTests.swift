@@ -18,8 +18,8 @@ final class HostileNonFiniteTests: XCTestCase {
 
     /// A gpt2-tiny copy whose embedding row 100 starts with a NaN: any input holding token 100 has
     /// NaN hidden states from there on, so every logit of that position (and later ones) is NaN.
-    private func nanModel() throws -> String {
-        let model = folder.appendingPathComponent("nan-model")
+    private func nanModel(tensor: String = "transformer.wte.weight", element: Int = 100 * 32, name: String = "nan-model") throws -> String {
+        let model = folder.appendingPathComponent(name)
         try FileManager.default.createDirectory(at: model, withIntermediateDirectories: true)
         let source = URL(fileURLWithPath: "Tests/Fixtures/models/gpt2-tiny", relativeTo: Fixtures.root)
         for name in ["config.json", "tokenizer.json"] where FileManager.default.fileExists(atPath: source.appendingPathComponent(name).path) {
@@ -28,9 +28,9 @@ final class HostileNonFiniteTests: XCTestCase {
         var weights = try Data(contentsOf: source.appendingPathComponent("model.safetensors"))
         let headerLength = Int(weights.prefix(8).withUnsafeBytes { $0.loadUnaligned(as: UInt64.self) })
         let header = try XCTUnwrap(JSONSerialization.jsonObject(with: weights.subdata(in: 8..<(8 + headerLength))) as? [String: Any])
-        let wte = try XCTUnwrap((header["transformer.wte.weight"] as? [String: Any])?["data_offsets"] as? [Int])
+        let offsets = try XCTUnwrap((header[tensor] as? [String: Any])?["data_offsets"] as? [Int])
         let nan = withUnsafeBytes(of: Float.nan.bitPattern.littleEndian) { Data($0) }
-        let at = 8 + headerLength + wte[0] + 100 * 32 * 4
+        let at = 8 + headerLength + offsets[0] + element * 4
         weights.replaceSubrange(at..<(at + 4), with: nan)
         try weights.write(to: model.appendingPathComponent("model.safetensors"))
         return model.path
@@ -56,6 +56,14 @@ final class HostileNonFiniteTests: XCTestCase {
         XCTAssertEqual(neurons.stderrLines.filter { $0.hasPrefix("glassbox: error:") }.count, 1, neurons.stderr)
         XCTAssertTrue(neurons.stderr.contains("all NaN"), neurons.stderr)
         XCTAssertFalse(neurons.stderr.contains("bar chart"), neurons.stderr)
+
+        // One NaN in head 0's W_Q (c_attn column 0) makes every QK pair score of that head NaN.
+        let query = try nanModel(tensor: "transformer.h.0.attn.c_attn.weight", element: 0, name: "nan-query")
+        let project = try runGlassbox(["project", "--model", query, "--layer", "0", "--head", "0", "--what", "qk",
+                                       "--allow-nonfinite", "--out", path("project.png")])
+        XCTAssertEqual(project.status, 1, project.stderr)
+        XCTAssertFalse(project.stderr.contains("bar chart"), project.stderr)
+        XCTAssertTrue(project.stderr.contains("scores NaN"), project.stderr)
     }
 
     /// A run whose attention scores overflow at 8000 tokens (llama-gqa with 8192 positions and
