@@ -121,4 +121,16 @@ final class HostileNonFiniteTests: XCTestCase {
         XCTAssertTrue(evaluate.stderr.contains("not finite numbers"), evaluate.stderr)
         XCTAssertFalse(evaluate.stderr.contains("JSON"), evaluate.stderr)
     }
+
+    /// `patch` on a model whose outputs are NaN says the outputs are not finite, not "pick answer
+    /// tokens the corruption changes" (advice that cannot help).
+    func testPatchingOnNaNOutputsNamesTheCause() throws {
+        let model = try nanModel()
+        let run = try runGlassbox(["patch", "--model", model, "--clean-ids", "1,2,100", "--corrupted-ids", "1,2,3",
+                                   "--answer-id", "7", "--wrong-id", "9", "--allow-nonfinite", "--out", path("patch.png")])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        XCTAssertEqual(run.stderrLines.filter { $0.hasPrefix("glassbox: error:") }.count, 1, run.stderr)
+        XCTAssertTrue(run.stderr.contains("not finite numbers"), run.stderr)
+        XCTAssertFalse(run.stderr.contains("pick answer tokens"), run.stderr)
+    }
 }
