@@ -46,7 +46,8 @@ extension Canvas {
         let layout = TextEngine.layout(context, text, style, maxWidth: maxWidth, overflow: overflow, centered: centered)
         defer { g_object_unref(UnsafeMutableRawPointer(layout)) }
         let box = TextEngine.box(layout)
-        let missing = TextEngine.missingCodepoints(layout)
+        var seen = Set<UInt32>()
+        let missing = TextEngine.missingCodepoints(layout).filter { seen.insert($0).inserted }   // each once, first-seen order
         if !missing.isEmpty { log.add(.missingGlyphs(text: text, codepoints: missing)) }
         let (dx, dy) = anchor.offset(in: box)
         withSavedState {

@@ -38,8 +38,9 @@ extension Canvas {
         }
         // A PNG's size in pixels (the first page's: PNGs have one).
         let (pixelWidth, pixelHeight) = ((width * scale).rounded(.up), (height * scale).rounded(.up))
-        guard scale > 0, scale <= 16, pixelWidth <= 32_767, pixelHeight <= 32_767 else {
-            throw RenderError.invalidScale(scale)
+        guard scale > 0, scale <= 16 else { throw RenderError.invalidScale(scale) }
+        guard pixelWidth <= 32_767, pixelHeight <= 32_767 else {
+            throw RenderError.tooLargeAtScale(width: width, height: height, scale: scale)
         }
         let (w, h) = (Int(pixelWidth), Int(pixelHeight))
         if format == .png, w * h > maximumPixels { throw RenderError.tooManyPixels(width: w, height: h) }

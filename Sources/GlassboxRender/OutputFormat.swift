@@ -23,8 +23,11 @@ public enum RenderError: Error, LocalizedError, Equatable {
     case cairo(status: String)
     /// The picture's size in points is outside 1…32767 a side.
     case invalidSize(width: Double, height: Double)
-    /// The PNG scale is outside 0 < scale ≤ 16, or makes a side exceed 32767 pixels.
+    /// The PNG scale is outside 0 < scale ≤ 16.
     case invalidScale(Double)
+    /// A picture of `width`×`height` points has a side of more than 32767 pixels at `scale`
+    /// pixels per point: the picture is too big (whatever chose the scale).
+    case tooLargeAtScale(width: Double, height: Double, scale: Double)
     /// The figure's input is inconsistent (shapes, counts, empty data); the text says how.
     case invalidInput(String)
     /// A PNG of this many pixels would need more memory than `Canvas.maximumPixels` allows.
@@ -42,7 +45,10 @@ public enum RenderError: Error, LocalizedError, Equatable {
         case .invalidSize(let w, let h):
             "a picture of \(w)×\(h) points cannot be drawn (1…32767 points a side)"
         case .invalidScale(let s):
-            "a PNG scale of \(s) pixels per point cannot be used (0 < scale ≤ 16, at most 32767 pixels a side)"
+            "a PNG scale of \(s) pixels per point cannot be used (0 < scale ≤ 16)"
+        case .tooLargeAtScale(let w, let h, let s):
+            String(format: "the picture is %.0f×%.0f points, %.0f×%.0f pixels at %g pixels per point: more than a PNG's 32767 pixels a side; draw fewer items, or write a .pdf or .svg file",
+                   w, h, (w * s).rounded(.up), (h * s).rounded(.up), s)
         case .invalidInput(let why):
             "cannot draw this figure: \(why)"
         case .tooManyPixels(let w, let h):

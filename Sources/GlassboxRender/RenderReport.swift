@@ -37,8 +37,14 @@ public enum RenderWarning: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .missingGlyphs(let text, let codepoints):
-            let list = codepoints.map { String(format: "U+%04X", $0) }.joined(separator: ", ")
-            return "no installed font has \(list) (in \"\(text)\"); they are drawn as boxes — install a font that covers them"
+            // One short line however long the text: each code point once, at most 10 listed,
+            // and at most 40 characters of the text quoted.
+            var seen = Set<UInt32>()
+            let unique = codepoints.filter { seen.insert($0).inserted }
+            var list = unique.prefix(10).map { String(format: "U+%04X", $0) }.joined(separator: ", ")
+            if unique.count > 10 { list += " and \(unique.count - 10) more" }
+            let quoted = text.count > 40 ? String(text.prefix(40)) + "…" : text
+            return "no installed font has \(list) (in \"\(quoted)\"); they are drawn as boxes — install a font that covers them"
         case .imageNotDrawn(let width, let height):
             return "an image of \(width)×\(height) pixels is too large to draw (at most 32767 a side); it was left out"
         }

@@ -123,11 +123,19 @@ struct BatchInput {
     /// `"id"` as JSON text: a string or a finite number; required.
     private static func idJSON(_ value: Any?, line: Int) throws -> String {
         guard let value, !(value is NSNull) else { throw BatchLineError(idJSON: nil, message: "no \"id\"") }
-        let valid = value is String || ((value as? NSNumber).map { !isBool($0) && $0.doubleValue.isFinite } ?? false)
-        guard valid, let text = JSONText.fragment(value) else {
+        guard let text = validID(value) else {
             throw BatchLineError(idJSON: nil, message: "\"id\" must be a string or a number")
         }
         return text
+    }
+
+    /// `value` as JSON text when it is an id batch accepts (a string or a finite number), else
+    /// nil: the one rule for batch's records and for what `merge --in` and `--resume` expect,
+    /// so a line refused for its id (written with `"id": null`) matches its input on both sides.
+    static func validID(_ value: Any?) -> String? {
+        guard let value else { return nil }
+        let valid = value is String || ((value as? NSNumber).map { !isBool($0) && $0.doubleValue.isFinite } ?? false)
+        return valid ? JSONText.fragment(value) : nil
     }
 
     /// `maxTokens` → `max-tokens`, `top_k` → `top-k`; kebab-case keys stay as they are.

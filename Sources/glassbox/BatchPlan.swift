@@ -40,9 +40,10 @@ struct BatchPlan {
     /// A line of only spaces, tabs and carriage returns: not an input.
     static func isBlank(_ bytes: [UInt8]) -> Bool { bytes.allSatisfy { $0 == 0x20 || $0 == 0x09 || $0 == 0x0D } }
 
-    /// The `"id"` of an input line as JSON text, if it parses.
+    /// The `"id"` of an input line as JSON text, if it parses and is an id batch accepts (a
+    /// string or a number, `BatchInput.validID`); otherwise nil, which matches any record.
     static func idJSON(_ bytes: [UInt8]) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any], let id = object["id"] else { return nil }
-        return JSONText.fragment(id)
+        guard let object = try? JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] else { return nil }
+        return BatchInput.validID(object["id"])
     }
 }

@@ -7,14 +7,17 @@ import Glassbox
 /// is kept); a failed write never traps. Whether stdout took everything is checked once, at the
 /// end, by ``finishStandardOutput()``.
 enum Console {
+    /// One error line on stderr; control characters in `message` (which may quote input files)
+    /// are escaped (`InertText`), newlines included, so the line stays whole and inert.
     static func error(_ message: String) {
         StatusLine.closeOpenLine()
-        writeError("glassbox: error: " + message + "\n")
+        writeError("glassbox: error: " + InertText.escaped(message) + "\n")
     }
 
+    /// A note or warning on stderr; control characters other than newline are escaped (`InertText`).
     static func note(_ message: String) {
         StatusLine.closeOpenLine()
-        writeError(message + "\n")
+        writeError(InertText.escaped(message, keepsNewlines: true) + "\n")
     }
 
     /// Text on stderr as is; a failed write is ignored. Progress goes through `StatusLine`.
@@ -39,9 +42,11 @@ enum Console {
         write(try jsonData(object))
     }
 
-    /// The bytes `json` prints: sorted keys, a final newline.
+    /// The bytes `json` prints: sorted keys, a final newline. NaN or ±∞ anywhere is a
+    /// `NonFiniteResult` (Foundation's own error would read "not valid JSON").
     static func jsonData(_ object: Any) throws -> Data {
-        try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
+        try JSONOutput.check(object)
+        return try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]) + Data("\n".utf8)
     }
 
     /// Flushes stdout and exits when any write to it failed: quietly when the reader has gone

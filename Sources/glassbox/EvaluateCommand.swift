@@ -162,7 +162,7 @@ struct EvaluateCommand: ParsableCommand {
             "bootstrap": ["resamples": 1000, "level": 0.95, "seed": Int(report.bootstrapSeed)],
         ]
         let object = report.json(model: loaded.jsonDescription, protocolInfo: protocolInfo)
-        try JSONOutput.check(object)
+        try JSONOutput.check(object, writesJSON: json || saveJSON != nil || (out?.lowercased().hasSuffix(".html") ?? false))
         return (object, report, similarity)
     }
 

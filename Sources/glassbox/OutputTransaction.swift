@@ -146,9 +146,12 @@ final class OutputTransaction {
 /// JSON printed once the files are in place is checked before `commit()`, so a value JSON cannot
 /// hold (NaN, ±∞) fails the run before anything is replaced.
 enum JSONOutput {
-    /// Throws `NonFiniteResult` when `object` cannot be printed as JSON.
-    static func check(_ object: Any) throws {
-        guard !containsNonFinite(object), JSONSerialization.isValidJSONObject(object) else { throw NonFiniteResult() }
+    /// Throws `NonFiniteResult` when `object` cannot be printed as JSON (`writesJSON: false`: the
+    /// same check for a result only drawn, whose message then does not mention JSON).
+    static func check(_ object: Any, writesJSON: Bool = true) throws {
+        guard !containsNonFinite(object), JSONSerialization.isValidJSONObject(object) else {
+            throw NonFiniteResult(writesJSON: writesJSON)
+        }
     }
 
     /// The pretty JSON of an explanation record (a NaN score is a `NonFiniteResult`).
@@ -172,9 +175,15 @@ enum JSONOutput {
     }
 }
 
-/// A result that holds NaN or infinite numbers, which JSON cannot represent.
+/// A result that holds NaN or infinite numbers, which JSON cannot represent: the one message
+/// every command gives for it (`Console.jsonData` checks every JSON output).
 struct NonFiniteResult: Error, LocalizedError {
+    /// Whether the run was to write JSON (the message then says JSON cannot hold such numbers).
+    var writesJSON = true
+
     var errorDescription: String? {
-        "the result holds values that are not finite numbers (NaN or ±infinity), which JSON cannot represent; the model's weights or activations overflow or are corrupt (`glassbox predict --trace` shows where)"
+        "the result holds values that are not finite numbers (NaN or ±infinity)"
+            + (writesJSON ? ", which JSON cannot represent" : "")
+            + "; the model's weights or activations overflow or are corrupt (`glassbox predict --trace` shows where)"
     }
 }

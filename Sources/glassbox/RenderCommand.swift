@@ -22,7 +22,10 @@ struct RenderCommand: ParsableCommand {
         let data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let notJSON = FileProblem(path: result, reason: "not JSON; \(Self.reads)")
         // The kind and the typed record (explain) or the dictionary (other results): one decoding pass.
-        guard let kind = try? JSONDecoder().decode(ResultKind.self, from: data) else { throw notJSON }
+        let kind: ResultKind
+        do { kind = try ResultKind.decode(data) } catch let refusal as ResultMemory.Refusal {
+            throw FileProblem(path: result, reason: refusal.errorDescription!)
+        } catch { throw notJSON }
         let command = try check(command: kind.command)
         func object() throws -> [String: Any] {
             guard let object = kind.object else { throw notJSON }

@@ -21,11 +21,25 @@ struct ResultKind: Decodable {
 
     private enum Keys: String, CodingKey { case command, matrix, generated }
 
+    /// `userInfo` key of the decoder: the file's size in bytes (an `Int`), for `ResultMemory`.
+    static let fileBytes = CodingUserInfoKey(rawValue: "glassbox.resultFileBytes")!
+
+    /// Decodes `data` (a result file of that size), refusing with `ResultMemory.Refusal` a
+    /// dictionary result that would not fit in the memory available (see `ResultMemory`).
+    static func decode(_ data: Data) throws -> ResultKind {
+        let decoder = JSONDecoder()
+        decoder.userInfo[fileBytes] = data.count
+        return try decoder.decode(ResultKind.self, from: data)
+    }
+
     init(from decoder: Decoder) throws {
         let container = try decoder.container(keyedBy: Keys.self)
         command = try? container.decodeIfPresent(String.self, forKey: .command)
         guard command == "explain" else {
-            if command != nil { object = try FoundationJSON(from: decoder).value as? [String: Any] }
+            if command != nil {
+                if let bytes = decoder.userInfo[Self.fileBytes] as? Int { try ResultMemory.check(fileBytes: bytes) }
+                object = try FoundationJSON(from: decoder).value as? [String: Any]
+            }
             return
         }
         explanation = container.contains(.matrix) && container.contains(.generated)
@@ -37,9 +51,22 @@ struct ResultKind: Decodable {
 extension ResultKind.Explanation {
     /// The single-step record, or a `FileProblem` naming `path` and what is wrong.
     static func single(_ decoded: Result<ExplanationRecord, Error>, path: String) throws -> ExplanationRecord {
-        do { return try decoded.get() } catch {
+        let record: ExplanationRecord
+        do { record = try decoded.get() } catch {
             throw FileProblem(path: path, reason: "not a readable explain result (\(UserMessage.line(for: error)))")
         }
+        // Glassbox computes in Float32: a score beyond its range was not written by it, and the
+        // drawing code's scale (1 / max |score|) would be 0 and its matrix singular.
+        let limit = Double(Float.greatestFiniteMagnitude)
+        if let (i, token) = record.tokens.enumerated().first(where: { !($0.element.score.magnitude <= limit) }) {
+            throw FileProblem(path: path, reason: "not a readable explain result (token \(i)'s score \(token.score) is not a finite 32-bit float)")
+        }
+        for (name, rows) in [("patches", record.extra.patches), ("heads", record.extra.heads)] {
+            if let value = rows?.lazy.flatMap({ $0 }).first(where: { !($0.magnitude <= limit) }) {
+                throw FileProblem(path: path, reason: "not a readable explain result (a score \(value) in \(name) is not a finite 32-bit float)")
+            }
+        }
+        return record
     }
 
     /// The sequence record with its shapes checked, or a `FileProblem` naming `path` and the first

@@ -64,6 +64,18 @@ final class FormatTests: RenderTestCase {
         XCTAssertEqual(try leftovers(), [])
     }
 
+    /// A picture too tall for a PNG at the default scale says the picture is too big, not that
+    /// the scale (which the user never chose) is wrong.
+    func testTooTallPictureNamesItsSizeNotTheScale() throws {
+        XCTAssertThrowsError(try Canvas.write(to: file("tall.png"), width: 100, pageHeights: [20_000], scale: 2) { _, _ in }) {
+            XCTAssertEqual($0 as? RenderError, .tooLargeAtScale(width: 100, height: 20_000, scale: 2))
+            let line = $0.localizedDescription
+            XCTAssertTrue(line.contains("100×20000 points, 200×40000 pixels at 2 pixels per point"), line)
+            XCTAssertFalse(line.contains("scale of"), line)
+        }
+        XCTAssertEqual(try leftovers(), [])
+    }
+
     /// The smallest and flattest inputs still give complete pictures.
     func testDegenerateInputsStillDraw() throws {
         let one = try ScoreMatrix([[0.5]])

@@ -85,6 +85,22 @@ final class TokenStripTests: RenderTestCase {
         XCTAssertTrue(report.warnings[0].description.contains("U+E000"), report.warnings[0].description)
     }
 
+    /// A text repeating missing characters gives one short warning: each code point once, at
+    /// most 10 listed then "and N more", the text quoted shortened (it was one 17 KB line).
+    func testMissingGlyphWarningIsDeduplicatedAndShort() throws {
+        let (report, _) = try renderPNG(TokenStrip(tokens: ["ok", String(repeating: "\u{E000}", count: 500)], scores: [0, 0]))
+        guard case .missingGlyphs(_, let drawn)? = report.warnings.first else { return XCTFail("\(report.warnings)") }
+        XCTAssertEqual(drawn, [0xE000], "each missing code point once")
+
+        let distinct = (0xE001...0xE014).map { String(UnicodeScalar($0)!) }.joined()
+        let text = String(repeating: "\u{E000}", count: 500) + distinct
+        let line = RenderWarning.missingGlyphs(text: text, codepoints: Array(repeating: 0xE000, count: 500) + (0xE001...0xE014).map(UInt32.init))
+            .description
+        XCTAssertEqual(line.components(separatedBy: "U+E000").count - 1, 1, line)
+        XCTAssertTrue(line.contains("U+E009 and 11 more"), line)
+        XCTAssertLessThan(line.count, 300, line)
+    }
+
     func testInconsistentInputIsRejectedBeforeWriting() throws {
         XCTAssertThrowsError(try TokenStrip(tokens: ["a"], scores: [1, 2]).render(to: file("x.png"))) {
             XCTAssertEqual($0 as? RenderError, .invalidInput("1 tokens but 2 scores"))

@@ -76,6 +76,10 @@ extension FFNMemories {
             var heap = TopKHeap(capacity: min(count, dff))
             for i in 0..<dff { heap.offer(abs(m[i]) * norms[i], i) }
             let winners = heap.sorted().map(\.index)
+            guard !winners.isEmpty else {
+                // The heap ignores NaN: every coefficient (or value norm) of this layer is NaN here.
+                throw AnalysisError.invalidOption("the MLP coefficients of layer \(l) at position \(p) are all NaN, so no sub-update can be ranked; the model's weights or activations overflow or are corrupt (`glassbox predict --trace` shows where)")
+            }
             let projections = try ParameterProjection.ffnValues(model, layer: l, neurons: winners, k: tokensPerUpdate,
                                                                 filter: filter, embedding: embedding, texts: labels)
             let updates = zip(winners, projections).map { i, projection in

@@ -71,9 +71,7 @@ public enum AttributionPatching {
         let (cleanLogits, corruptedLogits) = options.direction == .denoise ? (source.logits!, base.logits!) : (base.logits!, source.logits!)
         setup.cleanLogProbs = PatchingMetric.logSoftmax(cleanLogits.storage)
         let mc = setup.metric(cleanLogits), mr = setup.metric(corruptedLogits)
-        guard abs(mc - mr) > 1e-6 * max(1, abs(mc)) else {
-            throw PatchingError.noMetricDifference(metric: options.metric.name, value: mc)
-        }
+        try PatchingError.checkDifference(metric: options.metric.name, clean: mc, corrupted: mr)
         let baseMetric = options.direction == .denoise ? mr : mc
         let seed = Self.seed(options.metric, logits: base.logits!.storage, cleanLogProbs: setup.cleanLogProbs)
 

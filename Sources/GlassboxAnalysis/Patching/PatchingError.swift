@@ -11,6 +11,15 @@ public enum PatchingError: Error, LocalizedError, Equatable {
     case noMetricDifference(metric: String, value: Float)
     /// A token id the metric reads is outside the output (`0..<size`).
     case answerOutOfRange(id: Int, size: Int)
+    /// The metric is NaN or ±Inf on the clean or the corrupted run: the model's outputs are not finite.
+    case nonFiniteMetric(metric: String, clean: Float, corrupted: Float)
+
+    /// Throws `nonFiniteMetric` when either value is not finite, `noMetricDifference` when they
+    /// agree to 1e-6 relative (the normalised effect would be undefined).
+    static func checkDifference(metric: String, clean mc: Float, corrupted mr: Float) throws {
+        guard mc.isFinite, mr.isFinite else { throw nonFiniteMetric(metric: metric, clean: mc, corrupted: mr) }
+        guard abs(mc - mr) > 1e-6 * max(1, abs(mc)) else { throw noMetricDifference(metric: metric, value: mc) }
+    }
 
     /// One readable line.
     public var errorDescription: String? {
@@ -27,6 +36,9 @@ public enum PatchingError: Error, LocalizedError, Equatable {
         case .noMetricDifference(let metric, let value):
             "the \(metric) metric is \(value) on both the clean and the corrupted run, so the normalised "
                 + "effect is undefined; pick answer tokens the corruption changes"
+        case .nonFiniteMetric(let metric, let clean, let corrupted):
+            "the \(metric) metric is \(clean) on the clean run and \(corrupted) on the corrupted run: the model's outputs "
+                + "are not finite numbers (its weights or activations overflow or are corrupt; `glassbox predict --trace` shows where)"
         case .answerOutOfRange(let id, let size):
             "answer token \(id) is outside the model's output (0..<\(size))"
         }

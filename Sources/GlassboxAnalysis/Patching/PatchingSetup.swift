@@ -73,9 +73,7 @@ extension ActivationPatching {
             let (clean, corrupted) = options.direction == .denoise ? (source.logits!, base.logits) : (base.logits, source.logits!)
             cleanLogProbs = PatchingMetric.logSoftmax(clean.storage)
             let mc = metric(clean), mr = metric(corrupted)
-            guard abs(mc - mr) > 1e-6 * max(1, abs(mc)) else {
-                throw PatchingError.noMetricDifference(metric: options.metric.name, value: mc)
-            }
+            try PatchingError.checkDifference(metric: options.metric.name, clean: mc, corrupted: mr)
             return Runs(base: base, source: source, cleanMetric: mc, corruptedMetric: mr,
                         baseMetric: options.direction == .denoise ? mr : mc)
         }

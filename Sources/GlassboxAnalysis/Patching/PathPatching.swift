@@ -89,7 +89,7 @@ public enum PathPatching {
         let corruptedRun = try model.forward(corruptedInput, capture: .points(zPoints), logitRows: .positions([row]))
         setup.cleanLogProbs = PatchingMetric.logSoftmax(cleanRun.logits!.storage)
         let mc = setup.metric(cleanRun.logits!), mr = setup.metric(corruptedRun.logits!)
-        guard abs(mc - mr) > 1e-6 * max(1, abs(mc)) else { throw PatchingError.noMetricDifference(metric: options.metric.name, value: mc) }
+        try PatchingError.checkDifference(metric: options.metric.name, clean: mc, corrupted: mr)
 
         func patchedMetric(_ senderSet: [Head]) throws -> Float {
             // Step 2: senders from the corrupted run, every other head frozen at its clean z.

@@ -88,6 +88,10 @@ public enum HeadProjection {
         if !filter.isAll { (left, right) = (left.gatherRows(rowIDs), right.gatherRows(columnIDs)) }
         let hits = PairTopK.search(rows: left, columns: right, rowIDs: rowIDs, columnIDs: columnIDs, k: k,
                                    excludeSame: excludeSameToken, largest: largest, blockRows: blockRows)
+        if hits.isEmpty, NonFinite.count(left) + NonFinite.count(right) > 0 {
+            // The search ignores NaN: every pair's score is NaN (the head's weights hold NaN or ±Inf).
+            throw AnalysisError.invalidOption("every token pair of layer \(layer) head \(head) scores NaN: the head's weights (or the embeddings) hold NaN or ±Inf values")
+        }
         let labels = space.texts(texts)
         let pairs = hits.map { hit in
             let (a, b) = (rowIDs[hit.row], columnIDs[hit.column])

@@ -84,14 +84,23 @@ struct TopKHeap: Sendable {
 /// Top-k selection over vocabulary-sized vectors.
 public enum VocabularyTopK {
     /// The `k` largest (or, with `largest: false`, smallest) entries of `scores` among the ids
-    /// `filter` allows, best first, as `(id, score)`; ties keep the smaller id.
+    /// `filter` allows, best first, as `(id, score)`; ties keep the smaller id. NaN entries rank
+    /// after every number (smallest id first), so the result always holds `min(k, allowed ids)`
+    /// entries: an all-NaN row gives its first `k` allowed ids with score NaN, never an empty list.
     public static func select(_ scores: UnsafeBufferPointer<Float>, k: Int, filter: TokenFilter = .all,
                               largest: Bool = true) -> [(id: Int, score: Float)] {
         var heap = TopKHeap(capacity: min(k, scores.count))
         guard heap.capacity > 0, let base = scores.baseAddress else { return [] }
         let sign: Float = largest ? 1 : -1
         scan(base, scores.count, sign: sign, heap: &heap) { i in filter.isAll || filter.allows(i) }
-        return heap.sorted().map { (id: $0.index, score: sign * $0.score) }
+        var picked = heap.sorted().map { (id: $0.index, score: sign * $0.score) }
+        if !heap.isFull {
+            // Fewer numbers than k were allowed: the rest are NaN entries (the heap ignores NaN).
+            for i in 0..<scores.count where picked.count < heap.capacity && base[i].isNaN && (filter.isAll || filter.allows(i)) {
+                picked.append((id: i, score: .nan))
+            }
+        }
+        return picked
     }
 
     /// Offers `sign·x[i]` for `i` in `0..<n` to `heap` where `accept(i)`, skipping blocks of 16 that

@@ -116,7 +116,14 @@ private struct TraceFile: Decodable {
             guard shape.allSatisfy({ $0 >= 0 }), shape.count <= 8 else {
                 throw ReferenceTraceError.malformed("\(label): shape \(shape) is not a tensor shape")
             }
-            let count = shape.reduce(1) { $0.multipliedReportingOverflow(by: $1).overflow ? Int.max : $0 * $1 }
+            // Overflow is checked at every step: a saturated product times a later 0 would be 0
+            // and match empty data, and `Tensor.init` would then trap on the product itself.
+            var count = 1
+            for dim in shape {
+                let (product, overflow) = count.multipliedReportingOverflow(by: dim)
+                guard !overflow else { throw ReferenceTraceError.malformed("\(label): shape \(shape) is too large (its element count overflows)") }
+                count = product
+            }
             guard count == data.values.count else {
                 throw ReferenceTraceError.malformed("\(label): shape \(shape) needs \(count) values, the data has \(data.values.count)")
             }

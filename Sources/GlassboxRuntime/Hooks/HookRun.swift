@@ -20,10 +20,28 @@ struct HookRun {
         capture.contains(point) || interventions.touches(point)
     }
 
-    /// Fires a hook: applies interventions to `tensor` in place, then records it if captured.
+    /// The diagnostic mode of `TransformerModel.forward`: record nothing, check every fired tensor
+    /// for NaN or ±Inf (−Inf in attention scores is masking) and stop at the first by throwing `NonFiniteHit`.
+    var stopsAtNonFinite = false
+
+    /// The first hook point, in forward order, whose tensor holds NaN or ±Inf (thrown to stop the pass).
+    struct NonFiniteHit: Error {
+        let point: HookPoint
+        let count: Int
+        let total: Int
+    }
+
+    /// Fires a hook: applies interventions to `tensor` in place, then records it if captured (or,
+    /// when `stopsAtNonFinite`, checks it instead).
     mutating func fire(_ point: HookPoint, _ tensor: inout Tensor) throws {
         if interventions.touches(point) {
             tensor = try interventions.apply(at: point, to: tensor)
+        }
+        if stopsAtNonFinite {
+            let isScores = if case .block(_, .attnScores) = point { true } else { false }
+            let bad = isScores ? NonFinite.countExceptNegativeInfinity(tensor) : NonFinite.count(tensor)
+            if bad > 0 { throw NonFiniteHit(point: point, count: bad, total: tensor.count) }
+            return
         }
         if capture.contains(point) { cache.record(point, tensor) }
     }

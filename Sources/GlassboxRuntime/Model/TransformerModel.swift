@@ -110,7 +110,11 @@ public struct TransformerModel: Sendable {
     /// With `checksActivations` (the default), the embeddings, every block's output and the
     /// logits are checked for NaN and ±Inf (one pass over `[n, d]` each); the first one found is
     /// `ForwardError.nonFiniteActivation`, naming the first hook point, in forward order, where a
-    /// non-finite value appears (found by running the input once more with every hook captured).
+    /// non-finite value appears. That point is found by running the input once more with the same
+    /// capture filter and attention path, keeping nothing: each tensor the pass materialises is
+    /// checked as its hook fires and the pass stops at the first bad one. So the rerun needs no
+    /// more memory than the run itself (at most one layer's tensors; with blocked attention, no
+    /// `[H, n, n]` scores, and an overflow in the scores is then named at `hook_z`).
     public func forward(_ input: ModelInput, capture: HookFilter = .none,
                         interventions: Interventions = Interventions(),
                         logitRows: LogitRows = .all, attention: AttentionPath = .automatic) throws -> ForwardResult {
@@ -127,10 +131,11 @@ public struct TransformerModel: Sendable {
     }
 
     private func run(_ input: ModelInput, capture: HookFilter, interventions: Interventions, logitRows: LogitRows,
-                     attention: AttentionPath = .automatic, check: Bool) throws -> ForwardResult {
+                     attention: AttentionPath = .automatic, check: Bool, diagnose: Bool = false) throws -> ForwardResult {
         func requireFinite(_ t: Tensor?) throws {
             guard check, let t, NonFinite.count(t) > 0 else { return }
-            throw firstNonFinite(input, interventions: interventions, logitRows: logitRows)
+            throw firstNonFinite(input, capture: capture, interventions: interventions, logitRows: logitRows,
+                                 attention: attention)
         }
         let arch = architecture
         var x: Tensor
@@ -139,6 +144,7 @@ public struct TransformerModel: Sendable {
         case .tokens(let ids, let types):
             try validate(ids, tokenTypes: types)
             hooks = HookRun(inputIDs: ids, capture: capture, interventions: interventions)
+            hooks.stopsAtNonFinite = diagnose
             x = try weights.embeddings.forward(ids, tokenTypes: types ?? Array(repeating: 0, count: ids.count),
                                                hooks: &hooks)
         case .pixels(let pixels):
@@ -146,6 +152,7 @@ public struct TransformerModel: Sendable {
             let expected = [geometry.channels, geometry.height, geometry.width]
             guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
             hooks = HookRun(inputIDs: [], capture: capture, interventions: interventions)
+            hooks.stopsAtNonFinite = diagnose
             x = try weights.embeddings.forward(pixels: pixels, geometry: geometry, hooks: &hooks)
         }
         hooks.attentionPath = attention
@@ -171,16 +178,17 @@ public struct TransformerModel: Sendable {
                              hidden: top.hidden, pooled: top.pooled, cache: hooks.cache)
     }
 
-    /// Runs `input` again capturing every hook point and names the first (in forward order) that
-    /// holds NaN or ±Inf (−Inf in attention scores is masking, not an error).
-    private func firstNonFinite(_ input: ModelInput, interventions: Interventions, logitRows: LogitRows) -> Error {
-        guard let traced = try? run(input, capture: .all, interventions: interventions, logitRows: logitRows, check: false)
-        else { return ForwardError.nonFiniteActivation(hook: "the output", count: 0, total: 0) }
-        for (point, tensor) in traced.cache.entries {
-            let isScores = if case .block(_, .attnScores) = point { true } else { false }
-            let bad = isScores ? NonFinite.countExceptNegativeInfinity(tensor) : NonFinite.count(tensor)
-            if bad > 0 { return ForwardError.nonFiniteActivation(hook: point.name, count: bad, total: tensor.count) }
-        }
+    /// Runs `input` again, materialising what the failed run did and keeping nothing, and names
+    /// the first hook point (in forward order) that holds NaN or ±Inf (−Inf in attention scores is
+    /// masking, not an error): the pass stops as that hook fires (bounded as `forward` says).
+    private func firstNonFinite(_ input: ModelInput, capture: HookFilter, interventions: Interventions,
+                                logitRows: LogitRows, attention: AttentionPath) -> Error {
+        do {
+            _ = try run(input, capture: capture, interventions: interventions, logitRows: logitRows, attention: attention,
+                        check: false, diagnose: true)
+        } catch let hit as HookRun.NonFiniteHit {
+            return ForwardError.nonFiniteActivation(hook: hit.point.name, count: hit.count, total: hit.total)
+        } catch {}
         return ForwardError.nonFiniteActivation(hook: "the output", count: 0, total: 0)
     }
 
