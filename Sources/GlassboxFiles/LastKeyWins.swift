@@ -229,8 +229,17 @@ public enum LastKeyWins {
 
 extension InputFile {
     /// ``readJSON(_:limit:)`` for a file Python reads with `json.load` (a model folder's configs,
-    /// its shard index): a repeated key keeps its last value (``LastKeyWins``).
+    /// its shard index): it must be plain UTF-8 (``readPlainUTF8JSON(_:limit:)``), and a repeated
+    /// key keeps its last value (``LastKeyWins``).
     public static func readPythonJSON(_ url: URL, limit: Int) throws -> Data {
-        LastKeyWins.rewrite(try readJSON(url, limit: limit))
+        LastKeyWins.rewrite(try readPlainUTF8JSON(url, limit: limit))
+    }
+
+    /// ``readJSON(_:limit:)`` that also refuses a text Python's `json` refuses: a byte-order mark,
+    /// UTF-16 or UTF-32, invalid UTF-8 (``InputFileError/notPlainUTF8(path:problem:)``).
+    public static func readPlainUTF8JSON(_ url: URL, limit: Int) throws -> Data {
+        let data = try readJSON(url, limit: limit)
+        if let problem = PythonJSONEncoding.problem(data) { throw InputFileError.notPlainUTF8(path: url.path, problem: problem) }
+        return data
     }
 }

@@ -24,7 +24,7 @@ struct ConfigFile {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw LoadError.configMissing(directory: directory.path)
         }
-        let document = LastKeyWins.scan(try InputFile.readJSON(url, limit: InputLimits.configFileBytes))
+        let document = LastKeyWins.scan(try InputFile.readPlainUTF8JSON(url, limit: InputLimits.configFileBytes))
         data = document.data
         members = document.members
         scannedModelType = document.string("model_type")
