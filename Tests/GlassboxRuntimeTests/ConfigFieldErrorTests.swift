@@ -47,4 +47,30 @@ final class ConfigFieldErrorTests: XCTestCase {
         XCTAssertTrue(message.hasSuffix("config.json is not a valid config: 'n_layer' should be an integer, got 1.5"), message)
         XCTAssertLessThan(seconds, 1.0, "finding the field took \(seconds) s")
     }
+
+    /// A number that rounds to 0 is named with its own field (before: 'attn_pdrop', whose
+    /// replacement happened to let the decode pass).
+    func testAnUnderflowingNumberNamesItsField() throws {
+        let folder = try model("gpt2-tiny") { $0.replacingOccurrences(of: "\"layer_norm_epsilon\": 1e-05", with: "\"layer_norm_epsilon\": 1e-400") }
+        let message = loadError(folder)
+        XCTAssertTrue(message.hasSuffix("config.json is not a valid config: 'layer_norm_epsilon' is 1e-400, which rounds to 0 in a 32-bit float"),
+                      message)
+    }
+
+    /// An odd head width is blamed on head_dim (given, or derived from hidden_size and
+    /// num_attention_heads), not on partial_rotary_factor, which the file does not hold.
+    func testAnOddHeadDimNamesHeadDim() throws {
+        for value in ["7", "2147483647"] {
+            let folder = try model("llama-gqa") { $0.replacingOccurrences(of: "\"head_dim\": 8", with: "\"head_dim\": \(value)") }
+            let message = loadError(folder)
+            XCTAssertTrue(message.hasSuffix("config.json: 'head_dim' is \(value), an odd number: rotary embeddings turn pairs of dimensions, so it must be even"),
+                          message)
+        }
+        let derived = try model("llama-gqa") {
+            $0.replacingOccurrences(of: "\"head_dim\": 8,", with: "").replacingOccurrences(of: "\"hidden_size\": 32", with: "\"hidden_size\": 28")
+        }
+        let message = loadError(derived)
+        XCTAssertTrue(message.hasSuffix("'head_dim' (hidden_size / num_attention_heads = 28 / 4) is 7, an odd number: rotary embeddings turn pairs of dimensions, so it must be even"),
+                      message)
+    }
 }

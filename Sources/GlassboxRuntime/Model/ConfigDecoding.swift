@@ -97,11 +97,16 @@ enum ConfigDecoding {
                   suspects.contains(index) else { return nil }
             let literal = numbers.literals[index]
             let value = Double(literal.text) ?? .infinity
+            let (key, text) = (literal.path, literal.text)
             switch wanted {
             case is any BinaryInteger.Type:
-                return "'\(literal.path)' should be an integer, got \(literal.text)"
-            case is Float.Type where abs(value) > Double(Float.greatestFiniteMagnitude) || (value != 0 && Float(value) == 0):
-                return "'\(literal.path)' is \(literal.text), which a 32-bit float cannot hold"
+                return "'\(key)' should be an integer, got \(text)"
+            case _ where !value.isFinite:
+                return "'\(key)' is \(text), beyond the range of floating-point numbers (Python reads it as inf)"
+            case _ where value == 0 || (wanted is Float.Type && Float(value) == 0):
+                return "'\(key)' is \(text), which rounds to 0 in a \(wanted is Float.Type ? 32 : 64)-bit float"
+            case is Float.Type where abs(value) > Double(Float.greatestFiniteMagnitude):
+                return "'\(key)' is \(text), which a 32-bit float cannot hold"
             default:
                 suspects.remove(index)   // a number its field can hold: put it back
             }
@@ -116,13 +121,14 @@ enum ConfigDecoding {
     }
 
     /// Whether a number literal may be what Foundation refused: not a whole number, a whole
-    /// number beyond Int64, or a magnitude Float cannot hold (overflow, or a non-zero that
-    /// rounds to 0).
+    /// number beyond Int64, or a magnitude Float or Double cannot hold (overflow, or a non-zero
+    /// that rounds to 0: `1e-400`).
     private static func isSuspect(_ text: String) -> Bool {
         guard let value = Double(text) else { return true }
         let magnitude = abs(value)
+        let underflows = value == 0 && text.prefix(while: { $0 != "e" && $0 != "E" }).contains(where: { ("1"..."9").contains($0) })
         return value != value.rounded() || magnitude >= 9.2e18 || magnitude > Double(Float.greatestFiniteMagnitude)
-            || (value != 0 && Float(value) == 0)
+            || (value != 0 && Float(value) == 0) || underflows
     }
 
     static func describe(_ error: DecodingError) -> String {

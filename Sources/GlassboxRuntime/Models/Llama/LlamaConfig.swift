@@ -120,7 +120,9 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         try requirePositive(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         qkNorm = family == .qwen3
-        if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? (family == .qwen3 ? 128 : nil) {
+        let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        let headDimIsExplicit = explicitHeadDim != nil || family == .qwen3
+        if let explicit = explicitHeadDim ?? (family == .qwen3 ? 128 : nil) {
             try requirePositive(explicit, "head_dim")
             headDim = explicit
         } else {
@@ -132,11 +134,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         }
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
-        guard partialRotaryFactor > 0 && partialRotaryFactor <= 1,
-              Int(Double(headDim) * partialRotaryFactor) % 2 == 0 else {
-            throw ConfigValidationError(key: "partial_rotary_factor",
-                                        detail: "must be in (0, 1] and give an even number of rotated dimensions")
-        }
+        try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
+                                derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
         ropeScaling = try Self.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling))
         slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
     }
