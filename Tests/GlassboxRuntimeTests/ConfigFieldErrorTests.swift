@@ -6,20 +6,20 @@ import XCTest
 /// config.json errors name the field that is wrong, with the value as written, and are found
 /// quickly however many other numbers the config holds.
 final class ConfigFieldErrorTests: XCTestCase {
-    /// A copy of fixture `model` (symbolic links) whose config.json is `edit` of its own text.
-    private func model(_ model: String, _ edit: (String) -> String) throws -> URL {
+    /// A copy of fixture `model` (symbolic links) whose `file` is `edit` of its own text.
+    private func model(_ model: String, file: String = "config.json", _ edit: (String) -> String) throws -> URL {
         let source = Fixtures.model(model)
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-fields-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "config.json" {
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != file {
             try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
                                                        withDestinationURL: source.appendingPathComponent(name))
         }
-        let text = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
+        let text = try String(contentsOf: source.appendingPathComponent(file), encoding: .utf8)
         let edited = edit(text)
-        XCTAssertNotEqual(edited, text, "the edit of \(model)'s config.json changed nothing")
-        try Data(edited.utf8).write(to: folder.appendingPathComponent("config.json"))
+        XCTAssertNotEqual(edited, text, "the edit of \(model)'s \(file) changed nothing")
+        try Data(edited.utf8).write(to: folder.appendingPathComponent(file))
         return folder
     }
 
@@ -72,5 +72,54 @@ final class ConfigFieldErrorTests: XCTestCase {
         let message = loadError(derived)
         XCTAssertTrue(message.hasSuffix("'head_dim' (hidden_size / num_attention_heads = 28 / 4) is 7, an odd number: rotary embeddings turn pairs of dimensions, so it must be even"),
                       message)
+    }
+
+    /// What Python's json reads and Foundation refuses (NaN, ±Infinity, 1e400, a lone surrogate
+    /// escape in a key) loads in a field Glassbox does not read, with the original prediction, as
+    /// transformers loads it (before: "not valid JSON").
+    func testPythonOnlyLiteralsInUnusedFieldsLoad() throws {
+        let reference = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny")).forward([1, 2, 3]).logits!
+        for literal in ["NaN", "Infinity", "-Infinity", "1e400"] {
+            let folder = try model("gpt2-tiny") { $0.replacingOccurrences(of: "\"initializer_range\": 0.02", with: "\"initializer_range\": \(literal)") }
+            let logits = try TransformerModel.load(directory: folder).forward([1, 2, 3]).logits!
+            XCTAssertEqual(logits.storage, reference.storage, literal)
+        }
+        let surrogate = try model("gpt2-tiny") { $0.replacingOccurrences(of: "{", with: #"{"\ud800": 1, "x": "\udc00\ud83d\ude00", "#) }
+        XCTAssertEqual(try TransformerModel.load(directory: surrogate).forward([1, 2, 3]).logits!.storage, reference.storage)
+        let index = try model("gpt2-sharded", file: "model.safetensors.index.json") {
+            $0.replacingOccurrences(of: "\"total_size\": 173184", with: "\"total_size\": NaN")
+        }
+        XCTAssertNoThrow(try TransformerModel.load(directory: index))
+    }
+
+    /// The same literals in a field Glassbox reads are our own one-line error naming the file and
+    /// the field, never Foundation's text ("Number 1e400 is not representable in Swift.").
+    func testPythonOnlyLiteralsInUsedFieldsNameTheField() throws {
+        for (literal, python) in [("NaN", "nan"), ("Infinity", "inf"), ("-Infinity", "-inf"), ("1e400", "inf")] {
+            let folder = try model("gpt2-tiny") { $0.replacingOccurrences(of: "\"layer_norm_epsilon\": 1e-05", with: "\"layer_norm_epsilon\": \(literal)") }
+            let message = loadError(folder)
+            XCTAssertTrue(message.hasSuffix("config.json: 'layer_norm_epsilon' is \(literal), which Python reads as \(python): a finite number is needed here"),
+                          message)
+        }
+        for literal in ["NaN", "1e400"] {
+            let folder = try model("vit-tiny", file: "preprocessor_config.json") { $0.replacingOccurrences(of: "\"image_mean\": [\n    0.5", with: "\"image_mean\": [\n    \(literal)") }
+            XCTAssertThrowsError(try ImagePreprocessor.load(directory: folder)) { error in
+                let message = error.localizedDescription
+                XCTAssertTrue(message.contains("preprocessor_config.json") && message.contains("image_mean"), message)
+                XCTAssertFalse(message.contains("representable") || message.contains("around character"), message)
+            }
+        }
+    }
+
+    /// JSON that Python refuses too is "not valid JSON" with the place, in our own words.
+    func testInvalidJSONIsPlacedInOurOwnWords() throws {
+        let config = try model("gpt2-tiny") { $0.replacingOccurrences(of: "{", with: "{ // a comment\n") }
+        XCTAssertTrue(loadError(config).hasSuffix("config.json is not a valid config: not valid JSON at line 1, column 3"), loadError(config))
+        let preprocessor = try model("vit-tiny", file: "preprocessor_config.json") { $0 + "garbage" }
+        XCTAssertThrowsError(try ImagePreprocessor.load(directory: preprocessor)) { error in
+            XCTAssertTrue(error.localizedDescription.hasSuffix("preprocessor_config.json: is not valid JSON at line 24, column 1"), error.localizedDescription)
+        }
+        let index = try model("gpt2-sharded", file: "model.safetensors.index.json") { $0.replacingOccurrences(of: "{", with: "{,") }
+        XCTAssertTrue(loadError(index).contains("model.safetensors.index.json': malformed sharded-checkpoint index: not valid JSON at line 1, column 2;"), loadError(index))
     }
 }

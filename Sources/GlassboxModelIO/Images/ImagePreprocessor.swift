@@ -40,7 +40,7 @@ public struct ImagePreprocessor: Sendable, Equatable {
         let data = try InputFile.readPythonJSON(url, limit: InputLimits.configFileBytes)
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not valid JSON (\(SafetensorsHeader.describe(error)))")
+            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not valid JSON\(LastKeyWins.syntaxErrorPlace(data).map { " " + $0 } ?? "")")
         }
         guard let object = json as? [String: Any] else {
             throw ImageError.unsupportedProcessor(file: url.path, detail: "is a JSON \(SafetensorsHeader.kind(of: json)), not an object")

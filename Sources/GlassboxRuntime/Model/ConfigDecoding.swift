@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// A config value that decodes but makes no sense; the loader adds the file name.
 struct ConfigValidationError: Error {
@@ -65,14 +66,38 @@ enum ConfigDecoding {
         } catch let error as ConfigValidationError {
             throw LoadError.invalidConfig(file: file.path, key: error.key, detail: error.detail)
         } catch let error as DecodingError {
+            if case .typeMismatch(let wanted, let context) = error, wanted is any Numeric.Type,
+               let text = nonFiniteLiteral(at: context.codingPath, in: data) {
+                let key = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+                throw LoadError.invalidConfig(file: file.path, key: key, detail:
+                    "is \(text), which Python reads as \(text == "NaN" ? "nan" : text.hasPrefix("-") ? "-inf" : "inf"): a finite number is needed here")
+            }
             // Foundation reports a number that does not fit an integer field (1.5, 1e30) as "not
             // valid JSON" without a key: find the field by decoding again with each candidate fixed.
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
                let field = nonIntegerField(C.self, in: data) {
                 throw LoadError.configUnreadable(file: file.path, detail: field)
             }
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let place = LastKeyWins.syntaxErrorPlace(data) {
+                throw LoadError.configUnreadable(file: file.path, detail: "not valid JSON \(place)")
+            }
             throw LoadError.configUnreadable(file: file.path, detail: describe(error))
         }
+    }
+
+    /// The text of the value at `path` when it is a non-finite literal that `PythonJSONLiterals`
+    /// turned into a string (`NaN`, `Infinity`, `1e400`); nil otherwise. Only runs on an error.
+    private static func nonFiniteLiteral(at path: [CodingKey], in data: Data) -> String? {
+        var value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        for key in path {
+            if let index = key.intValue, let array = value as? [Any] {
+                value = array.indices.contains(index) ? array[index] : nil
+            } else {
+                value = (value as? [String: Any])?[key.stringValue]
+            }
+        }
+        guard let text = value as? String, PythonJSONLiterals.isNonFiniteLiteral(text) else { return nil }
+        return text
     }
 
     /// "'KEY' should be an integer, got VALUE" for the number in `data` that Foundation's keyless

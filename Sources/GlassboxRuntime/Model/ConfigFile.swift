@@ -1,8 +1,9 @@
 import Foundation
 import GlassboxFiles
 
-/// A model folder's `config.json`, read once (at most `InputLimits.configFileBytes`) and scanned
-/// once: a repeated key keeps its last value, as Python's `json` reads it (`LastKeyWins`), and the
+/// A model folder's `config.json`, read once (at most `InputLimits.configFileBytes`; plain UTF-8;
+/// `NaN` and numbers beyond Double made strings by `PythonJSONLiterals`) and scanned once: a
+/// repeated key keeps its last value, as Python's `json` reads it (`LastKeyWins`), and the
 /// top-level members come out of the same pass, so the model type and the layer and expert counts
 /// need no decoding of their own. The loader decodes `data` into its typed config (the one decode).
 struct ConfigFile {
@@ -24,7 +25,7 @@ struct ConfigFile {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw LoadError.configMissing(directory: directory.path)
         }
-        let document = LastKeyWins.scan(try InputFile.readPlainUTF8JSON(url, limit: InputLimits.configFileBytes))
+        let document = LastKeyWins.scan(PythonJSONLiterals.rewrite(try InputFile.readPlainUTF8JSON(url, limit: InputLimits.configFileBytes)))
         data = document.data
         members = document.members
         scannedModelType = document.string("model_type")
