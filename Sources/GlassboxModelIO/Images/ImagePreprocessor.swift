@@ -76,6 +76,11 @@ public struct ImagePreprocessor: Sendable, Equatable {
             resize = (h, w)
         }
         if json["do_rescale"] as? Bool ?? true {
+            // A value that is not a number (a NaN or 1e400 made a string by PythonJSONLiterals) is
+            // an error, not the default.
+            if let raw = json["rescale_factor"], !(raw is NSNull), !(raw is NSNumber) {
+                throw fail("'rescale_factor' must be a positive number, got \(raw)")
+            }
             rescaleFactor = (json["rescale_factor"] as? Double) ?? 1.0 / 255
             if let factor = rescaleFactor, !(factor.isFinite && factor > 0) {
                 throw fail("'rescale_factor' must be a positive number, got \(factor)")
