@@ -122,4 +122,33 @@ final class ConfigFieldErrorTests: XCTestCase {
         let index = try model("gpt2-sharded", file: "model.safetensors.index.json") { $0.replacingOccurrences(of: "{", with: "{,") }
         XCTAssertTrue(loadError(index).contains("model.safetensors.index.json': malformed sharded-checkpoint index: not valid JSON at line 1, column 2;"), loadError(index))
     }
+
+    /// A layer count written as a float is refused, as transformers refuses it (TypeError in
+    /// range()), with one line saying how to write it (before: loaded as 2 layers).
+    func testAFloatLayerCountIsRefused() throws {
+        for text in ["2.0", "2e0"] {
+            let folder = try model("gpt2-tiny") { $0.replacingOccurrences(of: "\"n_layer\": 2", with: "\"n_layer\": \(text)") }
+            XCTAssertTrue(loadError(folder).hasSuffix("config.json: 'n_layer' should be an integer, got \(text) (transformers refuses a float here too: write it without a fraction or exponent)"),
+                          loadError(folder))
+        }
+    }
+
+    /// llama3 rope_scaling's original_max_position_embeddings is a length read exactly, not via a
+    /// Float (before: 2147483647 was refused as "got 2147483648").
+    func testALlama3OriginalLengthIsReadExactly() throws {
+        let folder = try model("llama3-rope") {
+            $0.replacingOccurrences(of: "\"original_max_position_embeddings\": 256", with: "\"original_max_position_embeddings\": 2147483647")
+        }
+        XCTAssertNoThrow(try TransformerModel.load(directory: folder).forward([1, 2, 3]))
+    }
+
+    /// Phi-3 with original_max_position_embeddings 1 (below max_position_embeddings) is a config
+    /// error naming the field (before: NaN in the forward pass; transformers: ZeroDivisionError).
+    func testAPhi3OriginalLengthOfOneIsAConfigError() throws {
+        let folder = try model("phi3-longrope") {
+            $0.replacingOccurrences(of: "\"original_max_position_embeddings\": 8", with: "\"original_max_position_embeddings\": 1")
+        }
+        XCTAssertTrue(loadError(folder).contains("config.json: 'original_max_position_embeddings' is 1, below max_position_embeddings (32)"),
+                      loadError(folder))
+    }
 }

@@ -44,6 +44,18 @@ struct ConfigFile {
         return modelType
     }
 
+    /// Throws `LoadError.invalidConfig` when the top-level `key` is a whole number written with a
+    /// fraction or an exponent (`2.0`, `2e0`): transformers passes counts to `range()`, which
+    /// refuses a float (TypeError), so a count must be written as an integer. (Other numbers are
+    /// left to the decoder: `1.5` and `1e30` are "should be an integer" there.)
+    func requireIntegerLiteral(_ key: String) throws {
+        guard let text = members?[key], text.first.map({ $0 == "-" || $0.isNumber }) == true,
+              text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
+              let value = Double(text), value == value.rounded(), abs(value) < 9.2e18 else { return }
+        throw LoadError.invalidConfig(file: url.path, key: key,
+                                      detail: "should be an integer, got \(text) (transformers refuses a float here too: write it without a fraction or exponent)")
+    }
+
     /// The top-level `key` as a non-negative integral number (`12`, `12.0`, `1.2e1`); nil when it
     /// is absent or anything else (left to the loader's decoding and its error).
     func count(_ key: String) -> Int? {

@@ -164,10 +164,12 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
                 throw ConfigValidationError(key: "rope_scaling.high_freq_factor",
                                             detail: "(\(configNumber(Double(high)))) must be larger than low_freq_factor (\(configNumber(Double(low))))")
             }
-            let original = try number("original_max_position_embeddings")
-            guard original == original.rounded(), Double(original) <= Double(maximumConfigSize) else {
+            // A length, read as a Double (exact to 2⁵³), not a Float: 2147483647 stays itself.
+            _ = try number("original_max_position_embeddings")
+            let original = raw["original_max_position_embeddings"]?.number ?? 0
+            guard original == original.rounded(), original <= Double(maximumConfigSize) else {
                 throw ConfigValidationError(key: "rope_scaling.original_max_position_embeddings",
-                                            detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(Double(original)))")
+                                            detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(original))")
             }
             return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
                            originalMaxPositions: Int(original))
