@@ -8,18 +8,9 @@ import XCTest
 /// byte-order mark, UTF-16, UTF-32, invalid UTF-8. Before, Foundation read them all, and behind a
 /// byte-order mark a repeated key kept its first value.
 final class ConfigEncodingTests: XCTestCase {
-    /// A copy of fixture `model` (symbolic links) whose `file` holds `transform` of its bytes.
+    /// A copy of fixture `model` whose `file` holds `transform` of its bytes.
     private func model(_ model: String, file: String, _ transform: (Data) -> Data) throws -> URL {
-        let source = Fixtures.model(model)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-encoding-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != file {
-            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
-                                                       withDestinationURL: source.appendingPathComponent(name))
-        }
-        try transform(Data(contentsOf: source.appendingPathComponent(file))).write(to: folder.appendingPathComponent(file))
-        return folder
+        try Fixtures.linkedCopy(of: model, test: self, replacing: file, edit: transform)
     }
 
     private static let encodings: [(name: String, problem: String, transform: @Sendable (Data) -> Data)] = [

@@ -6,21 +6,14 @@ import XCTest
 /// config.json errors name the field that is wrong, with the value as written, and are found
 /// quickly however many other numbers the config holds.
 final class ConfigFieldErrorTests: XCTestCase {
-    /// A copy of fixture `model` (symbolic links) whose `file` is `edit` of its own text.
+    /// A copy of fixture `model` whose `file` is `edit` of its own text.
     private func model(_ model: String, file: String = "config.json", _ edit: (String) -> String) throws -> URL {
-        let source = Fixtures.model(model)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-fields-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
-        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != file {
-            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
-                                                       withDestinationURL: source.appendingPathComponent(name))
+        try Fixtures.linkedCopy(of: model, test: self, replacing: file) { data in
+            let text = String(decoding: data, as: UTF8.self)
+            let edited = edit(text)
+            XCTAssertNotEqual(edited, text, "the edit of \(model)'s \(file) changed nothing")
+            return Data(edited.utf8)
         }
-        let text = try String(contentsOf: source.appendingPathComponent(file), encoding: .utf8)
-        let edited = edit(text)
-        XCTAssertNotEqual(edited, text, "the edit of \(model)'s \(file) changed nothing")
-        try Data(edited.utf8).write(to: folder.appendingPathComponent(file))
-        return folder
     }
 
     /// The load error's text, or a failure when the load succeeds.
