@@ -59,4 +59,17 @@ final class ConfigEncodingTests: XCTestCase {
             assertRefused({ _ = try Tokenizer.load(directory: tokenizer) }, file: "tokenizer.json", problem: problem, name)
         }
     }
+
+    /// The legacy tokenizer files transformers reads with `json.load` (`vocab.json`,
+    /// `tokenizer_config.json`) are held to the same rule (before, a byte-order mark was skipped).
+    func testLegacyTokenizerJSONMustBePlainUTF8() throws {
+        let bom: (Data) -> Data = { Data([0xEF, 0xBB, 0xBF]) + $0 }
+        let vocabulary = try model("gpt2-tiny", file: "vocab.json", bom)
+        assertRefused({ _ = try Tokenizer.load(directory: vocabulary) }, file: "vocab.json",
+                      problem: "starts with a UTF-8 byte-order mark", "vocab.json")
+        let config = try model("gpt2-tiny", file: "vocab.json") { $0 }
+        try bom(Data(#"{"add_prefix_space": false}"#.utf8)).write(to: config.appendingPathComponent("tokenizer_config.json"))
+        assertRefused({ _ = try Tokenizer.load(directory: config) }, file: "tokenizer_config.json",
+                      problem: "starts with a UTF-8 byte-order mark", "tokenizer_config.json")
+    }
 }
