@@ -142,6 +142,8 @@ public enum InputFileError: Error, LocalizedError, Equatable, Sendable {
     case jsonTooDeep(path: String, limit: Int)
     /// Opening or reading failed (`reason` is the system's message).
     case unreadable(path: String, reason: String)
+    /// A JSON file Python reads is not plain UTF-8 (`problem` from ``PythonJSONEncoding``).
+    case notPlainUTF8(path: String, problem: String)
 
     /// One line naming the path and the limit or file type.
     public var errorDescription: String? {
@@ -156,6 +158,8 @@ public enum InputFileError: Error, LocalizedError, Equatable, Sendable {
             "'\(path)': JSON nests deeper than the limit of \(limit) levels"
         case .unreadable(let path, let reason):
             "cannot read '\(path)': \(reason)"
+        case .notPlainUTF8(let path, let problem):
+            "\(path) \(problem)"
         }
     }
 }

@@ -43,6 +43,17 @@ public enum LastKeyWins {
         return Document(data: scanner.changed ? Data(value) : data, members: members)
     }
 
+    /// Where `data` stops being strict JSON, as "at line L, column C" (1-based, columns in
+    /// bytes), or nil when it is strict JSON: for error messages in our own words.
+    public static func syntaxErrorPlace(_ data: Data) -> String? {
+        let bytes = [UInt8](data)
+        var scanner = Scanner(bytes: bytes)
+        if scanner.value() != nil && scanner.atEndAfterSpace() { return nil }
+        let offset = min(scanner.i, bytes.count)
+        let lineStart = bytes[..<offset].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
+        return "at line \(bytes[..<offset].count(where: { $0 == 0x0A }) + 1), column \(offset - lineStart + 1)"
+    }
+
     private struct Scanner {
         let bytes: [UInt8]
         var i = 0
@@ -229,8 +240,18 @@ public enum LastKeyWins {
 
 extension InputFile {
     /// ``readJSON(_:limit:)`` for a file Python reads with `json.load` (a model folder's configs,
-    /// its shard index): a repeated key keeps its last value (``LastKeyWins``).
+    /// its shard index): it must be plain UTF-8 (``readPlainUTF8JSON(_:limit:)``), what Python
+    /// reads and Foundation refuses is rewritten (``PythonJSONLiterals``: `NaN`, `1e400`, a lone
+    /// surrogate), and a repeated key keeps its last value (``LastKeyWins``).
     public static func readPythonJSON(_ url: URL, limit: Int) throws -> Data {
-        LastKeyWins.rewrite(try readJSON(url, limit: limit))
+        LastKeyWins.rewrite(PythonJSONLiterals.rewrite(try readPlainUTF8JSON(url, limit: limit)))
+    }
+
+    /// ``readJSON(_:limit:)`` that also refuses a text Python's `json` refuses: a byte-order mark,
+    /// UTF-16 or UTF-32, invalid UTF-8 (``InputFileError/notPlainUTF8(path:problem:)``).
+    public static func readPlainUTF8JSON(_ url: URL, limit: Int) throws -> Data {
+        let data = try readJSON(url, limit: limit)
+        if let problem = PythonJSONEncoding.problem(data) { throw InputFileError.notPlainUTF8(path: url.path, problem: problem) }
+        return data
     }
 }

@@ -171,7 +171,7 @@ public struct Checkpoint: Sendable {
         do {
             json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
         } catch {
-            throw ModelIOError.malformedIndex(file: path, detail: "not valid JSON (\(SafetensorsHeader.describe(error)))")
+            throw ModelIOError.malformedIndex(file: path, detail: "not valid JSON\(LastKeyWins.syntaxErrorPlace(data).map { " " + $0 } ?? "")")
         }
         guard let object = json as? [String: Any] else {
             throw ModelIOError.malformedIndex(file: path, detail: "top level is a JSON \(SafetensorsHeader.kind(of: json))")

@@ -95,6 +95,7 @@ public struct TokenVocabulary: Sendable {
     /// A JSON vocabulary file, checked as every tokenizer file is (regular file, size, depth).
     private static func readJSON(_ url: URL) throws -> Data {
         let data = try LegacyFiles.read(url)
+        if let problem = PythonJSONEncoding.problem(data) { throw VocabularyError.malformed(file: url.path, detail: problem) }
         try InputFile.checkJSONDepth(data, path: url.path)
         return data
     }

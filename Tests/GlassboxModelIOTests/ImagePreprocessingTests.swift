@@ -50,8 +50,6 @@ final class ImagePreprocessingTests: XCTestCase {
         XCTAssertEqual(PILResize.bilinear(constant, width: 37, height: 91), constant)
     }
 
-    /// A preprocessor_config.json that is not JSON (a NaN literal) says so, with where; one whose
-    /// top level is not an object names what it is.
     /// `image_mean` / `image_std` given as one number: the Hugging Face processors broadcast it over
     /// the channels, so vit-tiny's config with 0.5 for both (its lists are [0.5, 0.5, 0.5]) must give
     /// the transformers golden of vit-tiny (1e-5).
@@ -69,16 +67,22 @@ final class ImagePreprocessingTests: XCTestCase {
         assertClose(processor.pixelValues(image), try golden.tensor("vit-tiny.pixel_values"), tolerance: 1e-5, "scalar mean/std")
     }
 
+    /// A preprocessor_config.json that is not JSON (a missing comma) says so, with where; a NaN
+    /// (which Python reads) is named with its field; one whose top level is not an object names
+    /// what it is.
     func testMalformedPreprocessorConfigSaysWhatIsWrong() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pre-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
         let file = folder.appendingPathComponent("preprocessor_config.json")
-        try Data(#"{"size": 4, "rescale_factor": NaN}"#.utf8).write(to: file)
+        try Data(#"{"size": 4 "rescale_factor": 1}"#.utf8).write(to: file)
         XCTAssertThrowsError(try ImagePreprocessor.load(directory: folder)) { error in
             let message = error.localizedDescription
-            XCTAssertTrue(message.contains("preprocessor_config.json: is not valid JSON ("), message)
-            XCTAssertFalse(message.contains("not a JSON object"), message)
+            XCTAssertTrue(message.hasSuffix("preprocessor_config.json: is not valid JSON at line 1, column 12"), message)
+        }
+        try Data(#"{"size": 4, "image_mean": [0.5, 0.5, 0.5], "image_std": [0.5, 0.5, 0.5], "rescale_factor": NaN}"#.utf8).write(to: file)
+        XCTAssertThrowsError(try ImagePreprocessor.load(directory: folder)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("rescale_factor"), error.localizedDescription)
         }
         try Data("[1, 2]".utf8).write(to: file)
         XCTAssertThrowsError(try ImagePreprocessor.load(directory: folder)) { error in

@@ -54,18 +54,6 @@ final class HostileCountTests: XCTestCase {
         try assertCountError("gpt2-odd", "n_layer", "4", mentions: ["is 4", "holds 3 layer"])
     }
 
-    /// A config.json Foundation decodes but the last-key-wins scan does not follow (a UTF-8 byte
-    /// order mark in front) is still count-checked.
-    func testCountsAreCheckedInAConfigWithAByteOrderMark() throws {
-        let folder = try model("gpt2-tiny", setting: "n_layer", to: "3")
-        let url = folder.appendingPathComponent("config.json")
-        try (Data([0xEF, 0xBB, 0xBF]) + Data(contentsOf: url)).write(to: url)
-        XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
-            XCTAssertTrue(error.localizedDescription.hasSuffix("'n_layer' is 3, but the checkpoint holds 2 layer(s) (indices 0..<2)"),
-                          error.localizedDescription)
-        }
-    }
-
     /// A count key spelled with an escape (`"n\u005flayer"`, which JSON readers take as `n_layer`)
     /// is checked like the plain one.
     func testCountsAreCheckedUnderAnEscapedKey() throws {
@@ -77,6 +65,42 @@ final class HostileCountTests: XCTestCase {
         XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
             XCTAssertTrue(error.localizedDescription.hasSuffix("'n_layer' is 3, but the checkpoint holds 2 layer(s) (indices 0..<2)"),
                           error.localizedDescription)
+        }
+    }
+
+    /// `model`'s folder with `key` set to `value` and a one-element decoy tensor `decoy` added in a
+    /// second shard (a shard index maps the original tensors to the first).
+    private func model(_ model: String, setting key: String, to value: String, decoy: String) throws -> URL {
+        let folder = try self.model(model, setting: key, to: value)
+        let weights = folder.appendingPathComponent("model.safetensors")
+        let bytes = try Data(contentsOf: weights)
+        try FileManager.default.moveItem(at: weights, to: folder.appendingPathComponent("main.safetensors"))
+        let headerLength = bytes.prefix(8).enumerated().reduce(0) { $0 | Int($1.element) << (8 * $1.offset) }
+        let header = try JSONSerialization.jsonObject(with: bytes.subdata(in: 8..<(8 + headerLength))) as! [String: Any]
+        var map = Dictionary(uniqueKeysWithValues: header.keys.filter { $0 != "__metadata__" }.map { ($0, "main.safetensors") })
+        map[decoy] = "decoy.safetensors"
+        try SafetensorsFile.write([(decoy, Tensor(shape: [1], storage: [0]))], to: folder.appendingPathComponent("decoy.safetensors"))
+        try JSONSerialization.data(withJSONObject: ["weight_map": map])
+            .write(to: folder.appendingPathComponent("model.safetensors.index.json"))
+        return folder
+    }
+
+    /// One unused tensor with a huge index does not let a huge count through: every index below
+    /// the count must be present (before, 10⁸ experts or 10⁹ layers passed and the loader died
+    /// allocating 40 GB).
+    func testADecoyTensorWithAHugeIndexDoesNotLetACountThrough() throws {
+        let cases = [("gpt2-tiny", "n_layer", "3", "transformer.h.3.attn.c_attn.weight", "holds 2 layer(s) (indices 0..<2)"),
+                     ("mixtral-moe", "num_local_experts", "100000000", "model.layers.0.block_sparse_moe.experts.99999999.w1.weight",
+                      "holds 5 expert(s) per layer (indices 0..<5)"),
+                     ("llama-gqa", "num_hidden_layers", "1000000000", "model.layers.999999999.x", "holds 2 layer(s) (indices 0..<2)")]
+        for (name, key, value, decoy, held) in cases {
+            let folder = try model(name, setting: key, to: value, decoy: decoy)
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+                guard case LoadError.invalidConfig(_, let named, _) = error else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(named, key)
+                XCTAssertTrue(error.localizedDescription.hasSuffix("'\(key)' is \(value), but the checkpoint \(held)"),
+                              error.localizedDescription)
+            }
         }
     }
 

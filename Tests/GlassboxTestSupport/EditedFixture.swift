@@ -24,3 +24,21 @@ extension Fixtures {
         return folder
     }
 }
+
+extension Fixtures {
+    /// A copy of fixture `model` in a temporary folder (removed after `test`): every file a
+    /// symbolic link to the fixture's, except `file`, which holds `edit` of the fixture's bytes.
+    public static func linkedCopy(of model: String, test: XCTestCase, replacing file: String,
+                                  edit: (Data) throws -> Data) throws -> URL {
+        let source = Fixtures.model(model)
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-linked-\(model)-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != file {
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
+                                                       withDestinationURL: source.appendingPathComponent(name))
+        }
+        try edit(Data(contentsOf: source.appendingPathComponent(file))).write(to: folder.appendingPathComponent(file))
+        return folder
+    }
+}

@@ -40,7 +40,7 @@ public struct ImagePreprocessor: Sendable, Equatable {
         let data = try InputFile.readPythonJSON(url, limit: InputLimits.configFileBytes)
         let json: Any
         do { json = try JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed]) } catch {
-            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not valid JSON (\(SafetensorsHeader.describe(error)))")
+            throw ImageError.unsupportedProcessor(file: url.path, detail: "is not valid JSON\(LastKeyWins.syntaxErrorPlace(data).map { " " + $0 } ?? "")")
         }
         guard let object = json as? [String: Any] else {
             throw ImageError.unsupportedProcessor(file: url.path, detail: "is a JSON \(SafetensorsHeader.kind(of: json)), not an object")
@@ -76,6 +76,11 @@ public struct ImagePreprocessor: Sendable, Equatable {
             resize = (h, w)
         }
         if json["do_rescale"] as? Bool ?? true {
+            // A value that is not a number (a NaN or 1e400 made a string by PythonJSONLiterals) is
+            // an error, not the default.
+            if let raw = json["rescale_factor"], !(raw is NSNull), !(raw is NSNumber) {
+                throw fail("'rescale_factor' must be a positive number, got \(raw)")
+            }
             rescaleFactor = (json["rescale_factor"] as? Double) ?? 1.0 / 255
             if let factor = rescaleFactor, !(factor.isFinite && factor > 0) {
                 throw fail("'rescale_factor' must be a positive number, got \(factor)")

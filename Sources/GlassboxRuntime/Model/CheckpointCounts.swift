@@ -15,23 +15,28 @@ enum CheckpointCounts {
     static let expertKeys = ["num_local_experts"]
 
     /// Throws `LoadError.invalidConfig` naming the key and both numbers when a stated count exceeds
-    /// the highest index in the checkpoint + 1 (0 when no tensor has an index). A smaller count is
-    /// left to the loader (its config checks, then the unused-weights error), which allocates
-    /// nothing beyond what the checkpoint holds.
+    /// the number of indices the checkpoint holds without a gap from 0 (layers 0, 1, 2, …): every
+    /// index below the count must appear in some tensor name. So a decoy tensor with a huge index
+    /// (`model.layers.999999999.x`) cannot stand for the missing ones, and no count passes that is
+    /// larger than the checkpoint's number of tensors. A smaller count is left to the loader (its
+    /// config checks, then the unused-weights error), which allocates nothing beyond what the
+    /// checkpoint holds.
     static func check(_ config: ConfigFile, checkpoint: Checkpoint) throws {
         let configFile = config.url
+        for key in layerKeys + expertKeys { try config.requireIntegerLiteral(key) }
         let stated = { (keys: [String]) in keys.compactMap { key in config.count(key).map { (key, $0) } } }
         let layerCounts = stated(layerKeys), expertCounts = stated(expertKeys)
         guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }
-        var layers = 0, experts = 0
+        var layerIndices = Set<Int>(), expertIndices = Set<Int>()
         for name in checkpoint.tensorNames {
             let parts = name.split(separator: ".")
-            if let index = parts.first(where: isIndex).flatMap({ Int($0) }) { layers = max(layers, index + 1) }
+            if let index = parts.first(where: isIndex).flatMap({ Int($0) }) { layerIndices.insert(index) }
             if let at = parts.firstIndex(of: "experts"), at + 1 < parts.count, isIndex(parts[at + 1]),
                let index = Int(parts[at + 1]) {
-                experts = max(experts, index + 1)
+                expertIndices.insert(index)
             }
         }
+        let layers = unbroken(layerIndices), experts = unbroken(expertIndices)
         for (key, count) in layerCounts where count > layers {
             throw LoadError.invalidConfig(file: configFile.path, key: key,
                                           detail: "is \(count), but the checkpoint holds \(layers) layer(s) (indices 0..<\(layers))")
@@ -40,6 +45,13 @@ enum CheckpointCounts {
             throw LoadError.invalidConfig(file: configFile.path, key: key,
                                           detail: "is \(count), but the checkpoint holds \(experts) expert(s) per layer (indices 0..<\(experts))")
         }
+    }
+
+    /// How many indices `0, 1, 2, …` are all in `indices` (the first missing one).
+    private static func unbroken(_ indices: Set<Int>) -> Int {
+        var count = 0
+        while indices.contains(count) { count += 1 }
+        return count
     }
 
     /// Whether a name component is a plain index (digits only, at most 9 of them).

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// A config value that decodes but makes no sense; the loader adds the file name.
 struct ConfigValidationError: Error {
@@ -65,50 +66,94 @@ enum ConfigDecoding {
         } catch let error as ConfigValidationError {
             throw LoadError.invalidConfig(file: file.path, key: error.key, detail: error.detail)
         } catch let error as DecodingError {
+            if case .typeMismatch(let wanted, let context) = error, wanted is any Numeric.Type,
+               let text = nonFiniteLiteral(at: context.codingPath, in: data) {
+                let key = context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+                throw LoadError.invalidConfig(file: file.path, key: key, detail:
+                    "is \(text), which Python reads as \(text == "NaN" ? "nan" : text.hasPrefix("-") ? "-inf" : "inf"): a finite number is needed here")
+            }
             // Foundation reports a number that does not fit an integer field (1.5, 1e30) as "not
             // valid JSON" without a key: find the field by decoding again with each candidate fixed.
             if case .dataCorrupted(let context) = error, context.codingPath.isEmpty,
                let field = nonIntegerField(C.self, in: data) {
                 throw LoadError.configUnreadable(file: file.path, detail: field)
             }
+            if case .dataCorrupted(let context) = error, context.codingPath.isEmpty, let place = LastKeyWins.syntaxErrorPlace(data) {
+                throw LoadError.configUnreadable(file: file.path, detail: "not valid JSON \(place)")
+            }
             throw LoadError.configUnreadable(file: file.path, detail: describe(error))
         }
     }
 
-    /// "'KEY' should be an integer, got VALUE" for the first number in `data` (valid JSON) whose
-    /// replacement by an integer lets `C` decode past Foundation's keyless "not valid JSON"; when a
-    /// fraction (0.5) passes too, the field is real-valued and VALUE is out of Float's range:
-    /// "'KEY' is VALUE, which a 32-bit float cannot hold".
-    private static func nonIntegerField<C: Decodable>(_ type: C.Type, in data: Data) -> String? {
-        guard let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
-        func candidates(_ value: Any, _ path: [String]) -> [[String]] {
-            if let dictionary = value as? [String: Any] {
-                return dictionary.keys.sorted().flatMap { candidates(dictionary[$0]!, path + [$0]) }
+    /// The text of the value at `path` when it is a non-finite literal that `PythonJSONLiterals`
+    /// turned into a string (`NaN`, `Infinity`, `1e400`); nil otherwise. Only runs on an error.
+    private static func nonFiniteLiteral(at path: [CodingKey], in data: Data) -> String? {
+        var value = try? JSONSerialization.jsonObject(with: data, options: [.fragmentsAllowed])
+        for key in path {
+            if let index = key.intValue, let array = value as? [Any] {
+                value = array.indices.contains(index) ? array[index] : nil
+            } else {
+                value = (value as? [String: Any])?[key.stringValue]
             }
-            guard let number = value as? NSNumber else { return [] }
-            let d = number.doubleValue
-            return d == d.rounded() && abs(d) < 9.2e18 ? [] : [path]
         }
-        func replacing(_ value: Any, _ path: ArraySlice<String>, with number: Double = 1) -> Any {
-            guard let key = path.first, var dictionary = value as? [String: Any] else { return number }
-            dictionary[key] = replacing(dictionary[key] as Any, path.dropFirst(), with: number)
-            return dictionary
-        }
-        func corrupt(_ candidate: Any) -> Bool {
-            guard let data = try? JSONSerialization.data(withJSONObject: candidate) else { return false }
-            do { _ = try JSONDecoder().decode(C.self, from: data) } catch DecodingError.dataCorrupted(let c) {
-                return c.codingPath.isEmpty
-            } catch { return false }
-            return false
-        }
-        for path in candidates(object, []) where !corrupt(replacing(object, path[...])) {
-            var value: Any? = object
-            for key in path { value = (value as? [String: Any])?[key] }
-            let (key, text) = (path.joined(separator: "."), value.map { "\($0)" } ?? "?")
-            if !corrupt(replacing(object, path[...], with: 0.5)) { return "'\(key)' is \(text), which a 32-bit float cannot hold" }
-            return "'\(key)' should be an integer, got \(text)"
+        guard let text = value as? String, PythonJSONLiterals.isNonFiniteLiteral(text) else { return nil }
+        return text
+    }
+
+    /// "'KEY' should be an integer, got VALUE" for the number in `data` that Foundation's keyless
+    /// "not valid JSON" is about (a fraction or a huge number in an integer field), or "'KEY' is
+    /// VALUE, which a 32-bit float cannot hold" for a real field; nil when none is (the decode
+    /// failed for another reason).
+    ///
+    /// Every suspect number (a fraction, an integer beyond Int64, a magnitude Float cannot hold) is
+    /// replaced by a string at once, so the decode stops with a type mismatch at the first suspect
+    /// `C` reads, naming its place and the type it wants. A suspect its field can hold (0.5 in a
+    /// real field) is put back and the decode repeated: a few decodes in all, however many
+    /// numbers the config holds in fields `C` never reads (one decode per number took minutes
+    /// for 20,000).
+    private static func nonIntegerField<C: Decodable>(_ type: C.Type, in data: Data) -> String? {
+        let numbers = ConfigNumberLiterals(data)
+        var suspects = Set(numbers.literals.indices.filter { isSuspect(numbers.literals[$0].text) })
+        let byPath = Dictionary(numbers.literals.indices.map { (numbers.literals[$0].path, $0) }, uniquingKeysWith: { a, _ in a })
+        while !suspects.isEmpty {
+            let document = numbers.replacing(Dictionary(uniqueKeysWithValues: suspects.map { ($0, "\"?\"") }))
+            guard case DecodingError.typeMismatch(let wanted, let context)? = decodingError(C.self, document),
+                  let index = byPath[context.codingPath.map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")],
+                  suspects.contains(index) else { return nil }
+            let literal = numbers.literals[index]
+            let value = Double(literal.text) ?? .infinity
+            let (key, text) = (literal.path, literal.text)
+            switch wanted {
+            case is any BinaryInteger.Type:
+                return "'\(key)' should be an integer, got \(text)"
+            case _ where !value.isFinite:
+                return "'\(key)' is \(text), beyond the range of floating-point numbers (Python reads it as inf)"
+            case _ where value == 0 || (wanted is Float.Type && Float(value) == 0):
+                return "'\(key)' is \(text), which rounds to 0 in a \(wanted is Float.Type ? 32 : 64)-bit float"
+            case is Float.Type where abs(value) > Double(Float.greatestFiniteMagnitude):
+                return "'\(key)' is \(text), which a 32-bit float cannot hold"
+            default:
+                suspects.remove(index)   // a number its field can hold: put it back
+            }
         }
         return nil
+    }
+
+    /// The error decoding `C` from `data` gives, or nil.
+    private static func decodingError<C: Decodable>(_ type: C.Type, _ data: Data) -> Error? {
+        do { _ = try JSONDecoder().decode(C.self, from: data) } catch { return error }
+        return nil
+    }
+
+    /// Whether a number literal may be what Foundation refused: not a whole number, a whole
+    /// number beyond Int64, or a magnitude Float or Double cannot hold (overflow, or a non-zero
+    /// that rounds to 0: `1e-400`).
+    private static func isSuspect(_ text: String) -> Bool {
+        guard let value = Double(text) else { return true }
+        let magnitude = abs(value)
+        let underflows = value == 0 && text.prefix(while: { $0 != "e" && $0 != "E" }).contains(where: { ("1"..."9").contains($0) })
+        return value != value.rounded() || magnitude >= 9.2e18 || magnitude > Double(Float.greatestFiniteMagnitude)
+            || (value != 0 && Float(value) == 0) || underflows
     }
 
     static func describe(_ error: DecodingError) -> String {

@@ -1,8 +1,9 @@
 import Foundation
 import GlassboxFiles
 
-/// A model folder's `config.json`, read once (at most `InputLimits.configFileBytes`) and scanned
-/// once: a repeated key keeps its last value, as Python's `json` reads it (`LastKeyWins`), and the
+/// A model folder's `config.json`, read once (at most `InputLimits.configFileBytes`; plain UTF-8;
+/// `NaN` and numbers beyond Double made strings by `PythonJSONLiterals`) and scanned once: a
+/// repeated key keeps its last value, as Python's `json` reads it (`LastKeyWins`), and the
 /// top-level members come out of the same pass, so the model type and the layer and expert counts
 /// need no decoding of their own. The loader decodes `data` into its typed config (the one decode).
 struct ConfigFile {
@@ -24,7 +25,7 @@ struct ConfigFile {
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw LoadError.configMissing(directory: directory.path)
         }
-        let document = LastKeyWins.scan(try InputFile.readJSON(url, limit: InputLimits.configFileBytes))
+        let document = LastKeyWins.scan(PythonJSONLiterals.rewrite(try InputFile.readPlainUTF8JSON(url, limit: InputLimits.configFileBytes)))
         data = document.data
         members = document.members
         scannedModelType = document.string("model_type")
@@ -41,6 +42,18 @@ struct ConfigFile {
                                           detail: "is missing; supported: \(ModelRegistry.supportedModelTypes.joined(separator: ", "))")
         }
         return modelType
+    }
+
+    /// Throws `LoadError.invalidConfig` when the top-level `key` is a whole number written with a
+    /// fraction or an exponent (`2.0`, `2e0`): transformers passes counts to `range()`, which
+    /// refuses a float (TypeError), so a count must be written as an integer. (Other numbers are
+    /// left to the decoder: `1.5` and `1e30` are "should be an integer" there.)
+    func requireIntegerLiteral(_ key: String) throws {
+        guard let text = members?[key], text.first.map({ $0 == "-" || $0.isNumber }) == true,
+              text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
+              let value = Double(text), value == value.rounded(), abs(value) < 9.2e18 else { return }
+        throw LoadError.invalidConfig(file: url.path, key: key,
+                                      detail: "should be an integer, got \(text) (transformers refuses a float here too: write it without a fraction or exponent)")
     }
 
     /// The top-level `key` as a non-negative integral number (`12`, `12.0`, `1.2e1`); nil when it

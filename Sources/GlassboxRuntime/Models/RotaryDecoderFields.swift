@@ -78,7 +78,9 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         try requirePositive(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         if let slidingWindow { try requirePositive(slidingWindow, "sliding_window") }
-        if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim) {
+        let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        let headDimIsExplicit = explicitHeadDim != nil
+        if let explicit = explicitHeadDim {
             try requirePositive(explicit, "head_dim")
             headDim = explicit
         } else {
@@ -96,11 +98,8 @@ public struct RotaryDecoderFields: Sendable, Equatable {
             throw ConfigValidationError(key: "hidden_act", detail:
                 "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
         }
-        let rotated = Int(Double(headDim) * partialRotaryFactor)
-        guard partialRotaryFactor > 0 && partialRotaryFactor <= 1, rotated % 2 == 0, rotated > 0 else {
-            throw ConfigValidationError(key: "partial_rotary_factor",
-                                        detail: "must be in (0, 1] and give an even number of rotated dimensions")
-        }
+        try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
+                                derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
     }
 
     /// The typed architecture of a pre-RMSNorm causal decoder with a gated MLP and `rope`.
@@ -112,5 +111,22 @@ public struct RotaryDecoderFields: Sendable, Equatable {
             position: .rotary(rope), mlp: .gated, activation: Activation(huggingFaceName: hiddenAct)!, mask: .causal,
             attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false, tokenTypes: 0,
             head: .languageModel, slidingWindows: [Int?](repeating: slidingWindow, count: numHiddenLayers))
+    }
+}
+
+/// Checks that `head_dim × partial_rotary_factor` is a positive even number of rotated dimensions
+/// (rotary embeddings turn pairs). An odd `head_dim` with the whole head rotating is blamed on
+/// `head_dim` (saying what it was derived from, when `derivedFrom` gives hidden_size and
+/// num_attention_heads), anything else on `partial_rotary_factor`.
+func requireRotatedWidth(headDim: Int, factor: Double, derivedFrom: (hidden: Int, heads: Int)?) throws {
+    let rotated = Int(Double(headDim) * factor)
+    guard factor > 0 && factor <= 1, factor == 1 || (rotated % 2 == 0 && rotated > 0) else {
+        throw ConfigValidationError(key: "partial_rotary_factor",
+                                    detail: "must be in (0, 1] and give an even number of rotated dimensions")
+    }
+    guard rotated % 2 == 0 else {
+        let derived = derivedFrom.map { "(hidden_size / num_attention_heads = \($0.hidden) / \($0.heads)) " } ?? ""
+        throw ConfigValidationError(key: "head_dim", detail:
+            "\(derived)is \(headDim), an odd number: rotary embeddings turn pairs of dimensions, so it must be even")
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// A parsed JSON document, as tokenizer files need it: numbers keep whether they were integers,
 /// object members keep their order (a repeated key: the last one wins on lookup, as serde does),
@@ -12,9 +13,11 @@ enum JSONValue: Sendable {
     case array([JSONValue])
     case object([(key: String, value: JSONValue)])
 
-    /// Parses `data` (UTF-8). `file` only names the document in errors.
+    /// Parses `data` (UTF-8). `file` only names the document in errors. A text `tokenizers` and
+    /// Python's `json` refuse (a byte-order mark, UTF-16, UTF-32, invalid UTF-8) is refused too.
     static func parse(_ data: Data, file: String) throws -> JSONValue {
-        try data.withUnsafeBytes { raw in
+        if let problem = PythonJSONEncoding.problem(data) { throw TokenizerError.malformedFile(file: file, detail: problem) }
+        return try data.withUnsafeBytes { raw in
             var parser = JSONParser(bytes: raw.bindMemory(to: UInt8.self), file: file)
             return try parser.parseDocument()
         }
@@ -54,8 +57,6 @@ private struct JSONParser {
     }
 
     mutating func parseDocument() throws -> JSONValue {
-        // A UTF-8 byte order mark is tolerated.
-        if bytes.count >= 3 && bytes[0] == 0xEF && bytes[1] == 0xBB && bytes[2] == 0xBF { index = 3 }
         let value = try parseValue()
         skipWhitespace()
         if index != bytes.count { throw error("unexpected content after the JSON value") }

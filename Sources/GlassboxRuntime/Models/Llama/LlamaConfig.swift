@@ -120,7 +120,9 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         try requirePositive(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         qkNorm = family == .qwen3
-        if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim) ?? (family == .qwen3 ? 128 : nil) {
+        let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        let headDimIsExplicit = explicitHeadDim != nil || family == .qwen3
+        if let explicit = explicitHeadDim ?? (family == .qwen3 ? 128 : nil) {
             try requirePositive(explicit, "head_dim")
             headDim = explicit
         } else {
@@ -132,11 +134,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         }
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
-        guard partialRotaryFactor > 0 && partialRotaryFactor <= 1,
-              Int(Double(headDim) * partialRotaryFactor) % 2 == 0 else {
-            throw ConfigValidationError(key: "partial_rotary_factor",
-                                        detail: "must be in (0, 1] and give an even number of rotated dimensions")
-        }
+        try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
+                                derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
         ropeScaling = try Self.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling))
         slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
     }
@@ -165,10 +164,12 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
                 throw ConfigValidationError(key: "rope_scaling.high_freq_factor",
                                             detail: "(\(configNumber(Double(high)))) must be larger than low_freq_factor (\(configNumber(Double(low))))")
             }
-            let original = try number("original_max_position_embeddings")
-            guard original == original.rounded(), Double(original) <= Double(maximumConfigSize) else {
+            // A length, read as a Double (exact to 2⁵³), not a Float: 2147483647 stays itself.
+            _ = try number("original_max_position_embeddings")
+            let original = raw["original_max_position_embeddings"]?.number ?? 0
+            guard original == original.rounded(), original <= Double(maximumConfigSize) else {
                 throw ConfigValidationError(key: "rope_scaling.original_max_position_embeddings",
-                                            detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(Double(original)))")
+                                            detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(original))")
             }
             return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
                            originalMaxPositions: Int(original))

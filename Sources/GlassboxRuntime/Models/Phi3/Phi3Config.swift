@@ -64,6 +64,11 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
         }
         // transformers: factor = max / original; attention factor √(1 + ln factor / ln original) when > 1.
         let factor = Double(fields.maxPositionEmbeddings) / Double(originalMaxPositionEmbeddings)
+        guard factor <= 1 || originalMaxPositionEmbeddings > 1 else {   // transformers: ZeroDivisionError
+            throw ConfigValidationError(key: "original_max_position_embeddings", detail:
+                "is 1, below max_position_embeddings (\(fields.maxPositionEmbeddings)): the LongRoPE attention factor "
+                + "divides by ln(original_max_position_embeddings) = 0; it must be at least 2")
+        }
         let attention = factor <= 1 ? 1 : (1 + log(factor) / log(Double(originalMaxPositionEmbeddings))).squareRoot()
         ropeScaling = .longrope(short: try factors(scaling.shortFactor, "short_factor"),
                                 long: try factors(scaling.longFactor, "long_factor"),
