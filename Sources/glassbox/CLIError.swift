@@ -9,6 +9,7 @@ enum CLIError: Error, LocalizedError {
     case noMaskToken
     case positionOutOfRange(Int, length: Int, option: String = "--position")
     case noRoomToGenerate(promptTokens: Int, context: Int)
+    case malformedGenerationConfig(path: String, detail: String)
 
     var errorDescription: String? {
         switch self {
@@ -26,6 +27,8 @@ enum CLIError: Error, LocalizedError {
             "\(option) \(p) is outside the input (0..<\(length))"
         case .noRoomToGenerate(let promptTokens, let context):
             "the prompt has \(promptTokens) tokens and the model's context window is \(context): an explained sequence holds at most \(context) tokens, so there is no room for --generate; shorten the prompt"
+        case .malformedGenerationConfig(let path, let detail):
+            "\(path): \(detail); transformers cannot read it either (fix or remove the file to generate with config.json's end-of-sequence ids)"
         }
     }
 }

@@ -63,7 +63,7 @@ struct GenerateCommand: ParsableCommand {
             tokenizer?.decode(ids, skipSpecialTokens: true) ?? ids.map(loaded.text).joined()
         }
         let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling,
-                                        stopIDs: Self.endOfSequenceIDs(loaded.directory.url))
+                                        stopIDs: try Self.endOfSequenceIDs(loaded.directory.url))
         // Each token decodes a short window only (StreamingDecoder), so streaming stays linear.
         var decoder = StreamingDecoder(decode: decode)
         var filter = StopTextFilter(stop)
@@ -112,12 +112,19 @@ struct GenerateCommand: ParsableCommand {
     }
 
     /// The end-of-sequence ids of the checkpoint: `eos_token_id` (a number or a list) of
-    /// generation_config.json, else of config.json; none when neither names one.
-    static func endOfSequenceIDs(_ directory: URL) -> Set<Int> {
+    /// generation_config.json, else of config.json; none when neither names one. A
+    /// generation_config.json that is there but not a JSON object Python reads (a byte-order mark,
+    /// a syntax error) is an error, as it is for transformers' `GenerationConfig`, not a file to skip.
+    static func endOfSequenceIDs(_ directory: URL) throws -> Set<Int> {
         for file in ["generation_config.json", "config.json"] {
-            guard let data = try? InputFile.readPythonJSON(directory.appendingPathComponent(file), limit: InputLimits.configFileBytes),
-                  let object = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
-                  let eos = object["eos_token_id"] else { continue }
+            let url = directory.appendingPathComponent(file)
+            guard FileManager.default.fileExists(atPath: url.path) else { continue }
+            let data = try InputFile.readPythonJSON(url, limit: InputLimits.configFileBytes)
+            guard let object = (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] else {
+                let place = LastKeyWins.syntaxErrorPlace(data)
+                throw CLIError.malformedGenerationConfig(path: url.path, detail: place.map { "is not valid JSON \($0)" } ?? "is not a JSON object")
+            }
+            guard let eos = object["eos_token_id"] else { continue }
             if let id = eos as? Int { return [id] }
             if let ids = eos as? [Int] { return Set(ids) }
         }

@@ -42,7 +42,7 @@ struct SequenceInput {
             if count > room {
                 Console.note("note: --generate \(count) stops after \(room) new token\(room == 1 ? "" : "s"): the prompt has \(prepared.ids.count) of the model's \(context) positions")
             }
-            let options = GenerationOptions(maxTokens: min(count, room), stopIDs: GenerateCommand.endOfSequenceIDs(loaded.directory.url))
+            let options = GenerationOptions(maxTokens: min(count, room), stopIDs: try GenerateCommand.endOfSequenceIDs(loaded.directory.url))
             let generated = try Generation.run(model: loaded.model, prompt: prepared.ids, options: options).tokens.map(\.id)
             let tokenizer = try? loaded.tokenizer.get()
             let pieces = generated.map { tokenizer?.decode([$0], skipSpecialTokens: false) ?? loaded.text($0) }

@@ -45,6 +45,27 @@ final class GenerateCommandTests: XCTestCase {
         XCTAssertLessThanOrEqual(ids.count, 3, "\(ids)")
     }
 
+    /// A generation_config.json that transformers cannot read (a byte-order mark, a syntax error,
+    /// an array) stops `generate` with one line naming the file (exit 1), instead of being skipped
+    /// for config.json's end-of-sequence ids.
+    func testUnreadableGenerationConfigIsAnError() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-genconfig-\(UUID().uuidString)")
+        try FileManager.default.copyItem(at: Fixtures.root.appendingPathComponent(tiny), to: folder)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let file = folder.appendingPathComponent("generation_config.json")
+        for (bytes, expected) in [
+            (Data([0xEF, 0xBB, 0xBF]) + Data(#"{"eos_token_id": 94}"#.utf8), "byte-order mark"),
+            (Data(#"{"eos_token_id": }"#.utf8), "is not valid JSON at line 1, column"),
+            (Data("[94]".utf8), "is not a JSON object"),
+        ] {
+            try bytes.write(to: file)
+            let run = try runGlassbox(["generate", "--model", folder.path, "--ids", "30,85", "--max-tokens", "3"])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertTrue(run.stderr.contains("generation_config.json") && run.stderr.contains(expected), run.stderr)
+            XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+        }
+    }
+
     func testSamplingIsReproducibleAndTheStreamIsTheText() throws {
         let args = ["generate", "--model", tiny, "--ids", "5,6,7", "--max-tokens", "12", "--temperature", "0.9",
                     "--top-k", "20", "--top-p", "0.95", "--seed", "11"]
