@@ -13,8 +13,9 @@ struct ConfigFile {
     let data: Data
     /// The top-level members as JSON text; nil when the scan did not follow the text.
     private let members: [String: String]?
-    /// The document as `JSONSerialization` reads it, only when the scan did not follow a text
-    /// Foundation may still decode (a byte order mark, UTF-16): so the counts are checked anyway.
+    /// The document as `JSONSerialization` reads it, only when the strict scan stopped on a text
+    /// Foundation still decodes (a trailing comma): so the counts are checked anyway. (A byte-order
+    /// mark or UTF-16 never gets here: `readPlainUTF8JSON` refuses it.)
     private let parsedFallback: [String: Any]?
     /// The model type, when the scan found it as a plain string.
     private let scannedModelType: String?

@@ -111,10 +111,10 @@ public enum Threading {
 ///
 /// Indices are taken in order from a shared counter, each worker claiming the next one when it
 /// finishes its last, so uneven tasks (causal attention blocks) and a worker that starts late or is
-/// slowed by another process do not leave the others waiting at the end. Which worker runs an
-/// index never changes a result: bodies write disjoint memory determined by the index alone. Runs
-/// serially on the calling thread when `count < 2` or only one thread is configured. `body` must only write disjoint memory (see `SendablePointer`).
-/// Workers see the caller's `ProductPrecision.current`.
+/// slowed by another process do not leave the others waiting at the end. `body` must only write
+/// disjoint memory determined by its index (see `SendablePointer`), so which worker runs an index
+/// never changes a result. Runs serially on the calling thread when `count < 2` or only one thread
+/// is configured. Workers see the caller's `ProductPrecision.current`.
 /// Products in `body` belong in `withSerialBLAS` (else each one splits across the workers again).
 public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
     guard count > 0 else { return }
