@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxRender
 
 /// One self-contained interactive page: the result's data, the script and the style inline in a
 /// single HTML file that opens from disk (`file://`) and fetches nothing. A Content-Security-Policy
@@ -42,6 +43,7 @@ public struct HTMLPage: Sendable {
     /// `.blues` are added under `"colormaps"`, and the figures' fixed colours (`PageColors`) under
     /// `"colours"`, so the page colours values exactly as the PNGs do.
     public init(kind: Kind, title: String, view: [String: Any]) throws {
+        let title = TokenText.visible(title)            // one line; controls and bidi overrides shown as code points
         var data = view
         data["kind"] = kind.rawValue
         data["title"] = title

@@ -44,6 +44,9 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
     case offsetsOutOfRange(file: String, tensor: String, begin: Int, end: Int, dataSize: Int)
     /// A tensor's `data_offsets` span a different number of bytes than shape × dtype size.
     case byteSizeMismatch(file: String, tensor: String, dtype: DType, shape: [Int], expected: Int, actual: Int)
+    /// Bytes `previousEnd..<start` of the data section belong to no tensor (a gap before `tensor`,
+    /// after `previous`, or before the first tensor when `previous` is nil).
+    case gapBeforeTensor(file: String, tensor: String, start: Int, previousEnd: Int, previous: String?)
     /// Two tensors' byte ranges (relative to the data section) overlap.
     case overlappingTensors(file: String, tensor: String, range: Range<Int>, other: String, otherRange: Range<Int>)
     /// The tensor's dtype is a valid safetensors dtype that cannot be converted to Float32.
@@ -134,6 +137,10 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
         case let .byteSizeMismatch(file, tensor, dtype, shape, expected, actual):
             return "'\(file)': tensor '\(tensor)': \(dtype.rawValue) shape \(shape) needs \(expected) bytes "
                 + "but data_offsets span \(actual)"
+        case let .gapBeforeTensor(file, tensor, start, previousEnd, previous):
+            return "'\(file)': \(start - previousEnd) byte(s) at data offsets \(previousEnd)..<\(start) belong to no tensor ("
+                + (previous.map { "between '\($0)' and '\(tensor)'" } ?? "before the first tensor, '\(tensor)'")
+                + "); the file is corrupt or was written by a broken tool"
         case let .overlappingTensors(file, tensor, range, other, otherRange):
             return "'\(file)': tensors '\(tensor)' (bytes \(range.lowerBound)..<\(range.upperBound)) and "
                 + "'\(other)' (bytes \(otherRange.lowerBound)..<\(otherRange.upperBound)) overlap"

@@ -141,17 +141,25 @@ struct SafetensorsHeader {
     }
 
     /// Throws for the first pair of non-empty tensors whose byte ranges intersect.
+    /// The data section must be the tensors end to end, as the `safetensors` library validates
+    /// it (sorted by offsets, each tensor starting where the previous one ends, from 0): an overlap
+    /// or bytes that belong to no tensor are refused. (The end is checked by the caller.)
     private static func checkOverlaps(_ entries: some Sequence<TensorEntry>, file: String) throws {
-        let sorted = entries.filter { !$0.byteRange.isEmpty }.sorted {
-            ($0.byteRange.lowerBound, $0.name) < ($1.byteRange.lowerBound, $1.name)
+        let sorted = entries.sorted {
+            ($0.byteRange.lowerBound, $0.byteRange.upperBound, $0.name) < ($1.byteRange.lowerBound, $1.byteRange.upperBound, $1.name)
         }
         var furthest: TensorEntry?  // the earlier tensor reaching furthest
         for entry in sorted {
-            if let previous = furthest, entry.byteRange.lowerBound < previous.byteRange.upperBound {
+            let reached = furthest?.byteRange.upperBound ?? 0
+            if let previous = furthest, entry.byteRange.lowerBound < reached {
                 throw ModelIOError.overlappingTensors(file: file, tensor: previous.name, range: previous.byteRange,
                                                       other: entry.name, otherRange: entry.byteRange)
             }
-            if furthest.map({ entry.byteRange.upperBound > $0.byteRange.upperBound }) ?? true { furthest = entry }
+            if entry.byteRange.lowerBound > reached {
+                throw ModelIOError.gapBeforeTensor(file: file, tensor: entry.name, start: entry.byteRange.lowerBound,
+                                                   previousEnd: reached, previous: furthest?.name)
+            }
+            if furthest.map({ entry.byteRange.upperBound >= $0.byteRange.upperBound }) ?? true { furthest = entry }
         }
     }
 

@@ -39,7 +39,9 @@ public enum TokenText {
     }
 
     /// Text made visible on one line for labels: newline `↵`, tab `⇥`, carriage return `␍`,
-    /// other control characters as `<0xNN>`; an all-space token as `␣` repeated.
+    /// other control characters as `<0xNN>`, the invisible bidirectional controls (marks,
+    /// embeddings, overrides, isolates: they would reorder the text around them) as `<U+NNNN>`;
+    /// an all-space token as `␣` repeated.
     public static func visible(_ text: String) -> String {
         if !text.isEmpty, text.allSatisfy({ $0 == " " }) { return String(repeating: "␣", count: text.count) }
         var out = ""
@@ -50,6 +52,8 @@ public enum TokenText {
             case "\r": out += "␍"
             case _ where scalar.value < 0x20 || (0x7F...0x9F).contains(scalar.value):
                 out += String(format: "<0x%02X>", scalar.value)
+            case "\u{061C}", "\u{200E}", "\u{200F}", "\u{202A}"..."\u{202E}", "\u{2066}"..."\u{2069}":
+                out += String(format: "<U+%04X>", scalar.value)
             default: out.unicodeScalars.append(scalar)
             }
         }

@@ -68,6 +68,32 @@ final class BatchOutputFile {
         let done: [Int: String]
         /// Bytes of a cut-short last line.
         let repairedBytes: Int
+        /// The `command` and `model.path` values its records name (one each for a file one run wrote).
+        var commands: Set<String> = []
+        var modelPaths: Set<String> = []
+
+        /// Throws when continuing this file in `shard` would break what `merge` checks: every index
+        /// it holds must be in the shard, with every earlier index of the shard before it (a run
+        /// writes its shard's inputs in order, so a stopped run leaves a prefix of them).
+        func checkContinues(_ shard: ShardOption, path: String) throws {
+            guard let last = done.keys.max() else { return }
+            if let foreign = done.keys.filter({ !shard.contains($0) }).min() {
+                throw BatchOutputProblem.otherShard(path: path, index: foreign, shard: shard.description)
+            }
+            if let missing = (0..<last).first(where: { shard.contains($0) && done[$0] == nil }) {
+                throw BatchOutputProblem.gap(path: path, missing: missing, after: last)
+            }
+        }
+
+        /// Throws when the file's records come from another command or model than this run's.
+        func checkSameRun(command: String, modelPath: String?, path: String) throws {
+            if let other = commands.first(where: { $0 != command }) {
+                throw BatchOutputProblem.otherRun(path: path, what: "`\(other)` results", now: "`\(command)`")
+            }
+            if let modelPath, let other = modelPaths.first(where: { $0 != modelPath && !SameFile.check($0, modelPath) }) {
+                throw BatchOutputProblem.otherRun(path: path, what: "results of the model \(other)", now: "the model \(modelPath)")
+            }
+        }
     }
 
     /// What `path` holds (nil when there is no such file): the indexes and ids of its complete
@@ -78,6 +104,7 @@ final class BatchOutputFile {
         var reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes * 4)
         defer { reader.close() }
         var done: [Int: String] = [:]
+        var commands: Set<String> = [], modelPaths: Set<String> = []
         var offset = 0, goodEnd = 0, previousEnd = 0, lastIndex: Int?
         while let line = try reader.next() {
             guard case .bytes(let bytes) = line else {
@@ -93,6 +120,8 @@ final class BatchOutputFile {
             }
             try record.checkOrder(after: lastIndex, path: path, line: reader.lineNumber)
             done[record.index] = record.idJSON
+            if let command = record.command { commands.insert(command) }
+            if let modelPath = record.modelPath { modelPaths.insert(modelPath) }
             (previousEnd, goodEnd, lastIndex) = (goodEnd, offset, record.index)
         }
         let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? goodEnd)
@@ -100,7 +129,7 @@ final class BatchOutputFile {
             done[lastIndex] = nil
             goodEnd = previousEnd
         }
-        return Existing(done: done, repairedBytes: max(0, size - goodEnd))
+        return Existing(done: done, repairedBytes: max(0, size - goodEnd), commands: commands, modelPaths: modelPaths)
     }
 }
 
@@ -108,6 +137,9 @@ final class BatchOutputFile {
 struct BatchRecordHeader {
     let index: Int
     let idJSON: String
+    /// The record's `"command"` and `"model"."path"`, where it names them.
+    var command: String?
+    var modelPath: String?
 
     /// Nil when `bytes` is not a JSON object with an integer `"index"` (a cut-short line).
     init?(_ bytes: [UInt8]) {
@@ -115,6 +147,8 @@ struct BatchRecordHeader {
               let index = object["index"] as? Int, let id = object["id"], let idJSON = JSONText.fragment(id)
         else { return nil }
         (self.index, self.idJSON) = (index, idJSON)
+        command = object["command"] as? String
+        modelPath = (object["model"] as? [String: Any])?["path"] as? String
     }
 
     /// The rules `merge` and `batch --resume` both apply to a results file: indexes from 0,
@@ -131,6 +165,9 @@ struct BatchRecordHeader {
 enum BatchOutputProblem: Error, LocalizedError {
     case notBatchOutput(path: String, line: Int)
     case differentInput(path: String, index: Int, had: String, now: String)
+    case otherShard(path: String, index: Int, shard: String)
+    case gap(path: String, missing: Int, after: Int)
+    case otherRun(path: String, what: String, now: String)
 
     var errorDescription: String? {
         switch self {
@@ -138,6 +175,12 @@ enum BatchOutputProblem: Error, LocalizedError {
             "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\"); not continuing it"
         case .differentInput(let path, let index, let had, let now):
             "\(path) holds id \(had) for input \(index), but the input file has id \(now) there: it was written for other inputs; not continuing it"
+        case .otherShard(let path, let index, let shard):
+            "\(path) holds input \(index), which is not in shard \(shard): it was written with another --shard; resume it with the --shard it was written with"
+        case .gap(let path, let missing, let after):
+            "\(path) holds input \(after) but not input \(missing) before it: it was written with another --shard or edited; resume it with the --shard it was written with, or start again with --overwrite"
+        case .otherRun(let path, let what, let now):
+            "\(path) holds \(what), not \(now): it was written by another run; not continuing it (choose another --out, or --overwrite)"
         }
     }
 }

@@ -28,7 +28,8 @@ enum CLIError: Error, LocalizedError {
         case .noRoomToGenerate(let promptTokens, let context):
             "the prompt has \(promptTokens) tokens and the model's context window is \(context): an explained sequence holds at most \(context) tokens, so there is no room for --generate; shorten the prompt"
         case .malformedGenerationConfig(let path, let detail):
-            "\(path): \(detail); transformers cannot read it either (fix or remove the file to generate with config.json's end-of-sequence ids)"
+            "\(path): \(detail); transformers cannot read it either"
+                + (path.hasSuffix("generation_config.json") ? " (fix or remove the file to generate with config.json's end-of-sequence ids)" : "")
         }
     }
 }

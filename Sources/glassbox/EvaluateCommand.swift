@@ -76,15 +76,21 @@ struct EvaluateCommand: ParsableCommand {
             guard let text, !text.isEmpty else { throw CLIError.emptyInput }
             sources = [EvaluationSource(text: text, origin: "the prompt")]
         }
+        let url = try PictureOutput.url(out, defaultName: "evaluate-\(PictureOutput.slug(loaded.spec))")
+        if let saveJSON {
+            if SameFile.check(saveJSON, url.path) {
+                throw UsageMistake("--save-json \(saveJSON) is the picture's file \(url.path) too: give --save-json and --out different paths")
+            }
+            try OutputTransaction.checkDestination(URL(fileURLWithPath: saveJSON), kind: false, option: "--save-json")
+        }
         let (object, report, similarity) = try evaluate(loaded, sources: sources)
         let arch = loaded.model.architecture
-        let url = try PictureOutput.url(out, defaultName: "evaluate-\(PictureOutput.slug(loaded.spec))")
         let output = OutputTransaction()
         let picture = try output.write(figure: { try EvaluationFigure.figure(object) }, page: { try ResultPages.evaluation(object) }, to: url)
         for warning in picture?.warnings ?? [] { Console.note("warning: \(warning)") }
         if let saveJSON {
             try JSONOutput.check(object)
-            try Console.jsonData(object).write(to: try output.stage(URL(fileURLWithPath: saveJSON)))
+            try Console.jsonData(object).write(to: try output.stage(URL(fileURLWithPath: saveJSON), option: "--save-json"))
         }
         if json {
             try output.commitJSON(object, picture: url)

@@ -68,8 +68,12 @@ struct EvaluationItem {
             target = ResolvedTarget(position: 0, id: nil, text: comparison.text, logit: nil, probability: nil)
             perturbation = .similarity(to: comparison.input)
         } else {
-            target = try TargetResolver(loaded: loaded, prepared: prepared)
-                .resolve(position: nil, text: source.targetText, id: source.targetID)
+            do {
+                target = try TargetResolver(loaded: loaded, prepared: prepared)
+                    .resolve(position: nil, text: source.targetText, id: source.targetID)
+            } catch let problem as TargetProblem where source.targetText != nil || source.targetID != nil {
+                throw EvaluationProblem.badTarget(source.origin, problem)     // the file's "target", not an option
+            }
             guard let id = target.id else { throw TargetProblem.noHead(arch.modelType) }
             perturbation = arch.head.predictsTokens ? .token(id: id, position: target.position) : .label(id)
         }
@@ -116,6 +120,7 @@ enum EvaluationProblem: Error, LocalizedError {
     case needsLogits(String)
     case nothingToRemove(String)
     case noInputLeft
+    case badTarget(String, TargetProblem)
 
     var errorDescription: String? {
         switch self {
@@ -125,6 +130,12 @@ enum EvaluationProblem: Error, LocalizedError {
             "\(origin): no token can be removed (only special tokens and the explained position)"
         case .noInputLeft:
             "no input could be evaluated (each was skipped; the notes above say why)"
+        case .badTarget(let origin, .idOutOfRange(let id, let count, _)):
+            "\(origin): \"target\" \(id) is outside 0..<\(count)"
+        case .badTarget(let origin, .notOneToken(let text, let pieces, _)):
+            "\(origin): \"target\" '\(text)' is \(pieces.count) tokens (\(pieces.map { $0.debugDescription }.joined(separator: " "))); give one token (often with its leading space) or its id"
+        case .badTarget(let origin, let problem):
+            "\(origin): \"target\": \(problem.errorDescription ?? "not a target of this model")"
         }
     }
 }

@@ -107,7 +107,7 @@ struct ExplainCommand: ParsableCommand {
             throw ValidationError("--discard-ratio must be in [0, 1), got \(discardRatio)")
         }
         if let startLayer, startLayer < 0 { throw ValidationError("--start-layer must not be negative, got \(startLayer)") }
-        if let factor, !(0...1).contains(factor) { throw ValidationError("--factor must be in [0, 1], got \(factor)") }
+        if let factor, !(0...1).contains(factor) { throw ValidationError("--factor must be in [0, 1], got \(factor.isFinite ? "\(factor)" : "a number beyond float's range")") }
         if let kappa, !(-1...1).contains(kappa) { throw ValidationError("--kappa must be in [-1, 1], got \(kappa)") }
         if let problem = sequenceUsageProblem { throw ValidationError(problem.errorDescription ?? "\(problem)") }
         if explainsSequence { return }

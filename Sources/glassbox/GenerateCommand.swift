@@ -124,10 +124,24 @@ struct GenerateCommand: ParsableCommand {
                 let place = LastKeyWins.syntaxErrorPlace(data)
                 throw CLIError.malformedGenerationConfig(path: url.path, detail: place.map { "is not valid JSON \($0)" } ?? "is not a JSON object")
             }
-            guard let eos = object["eos_token_id"] else { continue }
-            if let id = eos as? Int { return [id] }
-            if let ids = eos as? [Int] { return Set(ids) }
+            guard let eos = object["eos_token_id"], !(eos is NSNull) else { continue }
+            if let id = Self.tokenID(eos) { return [id] }
+            if let list = eos as? [Any], !list.isEmpty {
+                let ids = list.compactMap(Self.tokenID)
+                if ids.count == list.count { return Set(ids) }
+            }
+            // transformers fails on these too (a TypeError, an overflow, an IndexError on []).
+            throw CLIError.malformedGenerationConfig(path: url.path, detail: "has an eos_token_id that is neither a whole-number id nor a non-empty list of them")
         }
         return []
+    }
+
+    /// A JSON number that is a whole-number token id (`38`, `38.0`, `true` as Python's 1), nil
+    /// for anything else (a string, a fraction, NaN, a number beyond `Int`).
+    private static func tokenID(_ value: Any) -> Int? {
+        guard let number = value as? NSNumber, !(value is String) else { return nil }
+        let double = number.doubleValue
+        guard double.isFinite, double == double.rounded(), abs(double) < 9.2e18 else { return nil }
+        return number.intValue
     }
 }

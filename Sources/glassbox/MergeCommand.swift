@@ -25,6 +25,7 @@ struct MergeCommand: ParsableCommand {
     }
 
     func run() throws {
+        if let inputPath { try SameFile.refuse(output: out, outputOption: "--out", input: inputPath, inputOption: "--in") }
         var sources = try files.map { try MergeSource(path: $0) }
         defer { sources.forEach { $0.close() } }
         var inputs = try inputPath.map { try MergeInputs(path: $0) }

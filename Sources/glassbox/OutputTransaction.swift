@@ -9,8 +9,14 @@ import Glassbox
 /// Within `commit()` a rename that fails puts back the files already replaced.
 /// Every temporary is registered with `TemporaryFiles`, so a run ended by SIGINT or SIGTERM
 /// removes them too.
+///
+/// A destination that is a symbolic link is written at the link's target (the link stays); one
+/// that exists and is not a regular file (a device such as /dev/null, a FIFO) is written through
+/// at `commit()` — its bytes copied into it — and never renamed over.
 final class OutputTransaction {
     private var staged: [(temporary: URL, destination: URL, registration: TemporaryFiles.Token?)] = []
+    /// The destinations as the user named them, beside `staged` (messages name these).
+    private var named: [URL] = []
     private var committed = false
 
     deinit { if !committed { discard() } }
@@ -48,8 +54,12 @@ final class OutputTransaction {
         }
         var replaced: [(destination: URL, backup: URL?)] = []
         do {
-            for (temporary, destination, _) in staged {
+            for (i, (temporary, destination, _)) in staged.enumerated() {
                 try Self.checkDestination(destination, kind: false)
+                if Self.isSpecialFile(destination) {
+                    try Self.writeThrough(temporary, into: destination, named: named[i])
+                    continue
+                }
                 var backup: URL?
                 if FileManager.default.fileExists(atPath: destination.path) {
                     let name = Self.temporaryName(for: destination, kind: "old")
@@ -60,7 +70,7 @@ final class OutputTransaction {
                 guard rename(temporary.path, destination.path) == 0 else {
                     let reason = String(cString: strerror(errno))
                     if let backup { unlink(backup.path) }
-                    throw RenderError.unwritable(path: destination.path, reason: reason)
+                    throw RenderError.unwritable(path: named[i].path, reason: reason)
                 }
                 replaced.append((destination, backup))
             }
@@ -72,9 +82,13 @@ final class OutputTransaction {
             throw error
         }
         for case let (_, backup?) in replaced { unlink(backup.path) }
-        for entry in staged { TemporaryFiles.unregister(entry.registration) }
+        for entry in staged {
+            unlink(entry.temporary.path)                 // gone after a rename; a written-through copy's source
+            TemporaryFiles.unregister(entry.registration)
+        }
         committed = true
         staged = []
+        named = []
     }
 
     /// Removes the temporaries (the destinations stay as they were).
@@ -84,20 +98,29 @@ final class OutputTransaction {
             TemporaryFiles.unregister(registration)
         }
         staged = []
+        named = []
     }
 
     /// A hidden temporary name beside `destination` for a file the caller writes itself (a
-    /// merged JSONL file), put in place by `commit()` like the pictures.
-    func stage(_ destination: URL) throws -> URL {
-        try Self.checkDestination(destination, kind: false)
+    /// merged JSONL file), put in place by `commit()` like the pictures; `option` is the one that
+    /// named it, for messages.
+    func stage(_ destination: URL, option: String = "--out") throws -> URL {
+        try Self.checkDestination(destination, kind: false, option: option)
         return try createTemporary(for: destination)
     }
 
     /// Creates the (empty) temporary for `destination` and stages it. Created here, so a folder
     /// that takes no new files (/proc) is reported with the user's path and a reason in words,
     /// not with the temporary's name in Foundation's or cairo's text.
-    private func createTemporary(for destination: URL) throws -> URL {
-        let temporary = Self.temporaryName(for: destination, kind: "new")
+    private func createTemporary(for named: URL) throws -> URL {
+        if let earlier = self.named.first(where: { SameFile.check($0.path, named.path) }) {
+            throw UsageMistake("\(earlier.path) and \(named.path) are the same file, and this run writes two outputs there: give each output its own path")
+        }
+        let destination = Self.target(of: named)
+        // A special file's copy waits in the temporary folder: its own folder (/dev) may take no files.
+        let temporary = Self.isSpecialFile(destination)
+            ? Self.temporaryName(for: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(destination.lastPathComponent), kind: "new")
+            : Self.temporaryName(for: destination, kind: "new")
         let registration = TemporaryFiles.register(temporary.path)
         let created = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard created >= 0 else {
@@ -105,33 +128,96 @@ final class OutputTransaction {
             TemporaryFiles.unregister(registration)
             let folder = destination.deletingLastPathComponent().path
             let reason = code == ENOENT ? "the folder \(folder) takes no new files" : FileProblem.reason(errno: code, writing: true)
-            throw RenderError.unwritable(path: destination.path, reason: reason)
+            throw RenderError.unwritable(path: named.path, reason: reason)
         }
         close(created)
         staged.append((temporary, destination, registration))
+        self.named.append(named)
         return temporary
+    }
+
+    /// Where a write to `url` lands: the final target of a symbolic link (resolved link by link,
+    /// relative targets against the link's folder, at most 40 links as the kernel allows), `url`
+    /// itself otherwise. A rename onto the link would replace the link and leave its target stale.
+    static func target(of url: URL) -> URL {
+        var current = url.standardizedFileURL
+        for _ in 0..<40 {
+            var info = stat()
+            guard lstat(current.path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK,
+                  let text = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { return current }
+            current = text.hasPrefix("/") ? URL(fileURLWithPath: text)
+                : current.deletingLastPathComponent().appendingPathComponent(text)
+            current = current.standardizedFileURL
+        }
+        return current
+    }
+
+    /// Whether `url` exists and is neither a regular file nor a folder (a device, a FIFO, a socket).
+    static func isSpecialFile(_ url: URL) -> Bool {
+        var info = stat()
+        guard stat(url.path, &info) == 0 else { return false }
+        let type = info.st_mode & S_IFMT
+        return type != S_IFREG && type != S_IFDIR
+    }
+
+    /// Copies the finished `temporary` into the existing special file `destination` (opened for
+    /// writing, never replaced), then removes the temporary. A write that fails (/dev/full) is an
+    /// error naming the user's path `named`.
+    private static func writeThrough(_ temporary: URL, into destination: URL, named: URL) throws {
+        if isFIFO(destination) {                   // a FIFO without a reader would block forever
+            let probe = open(destination.path, O_WRONLY | O_NONBLOCK | O_CLOEXEC)
+            guard probe >= 0 else {
+                throw RenderError.unwritable(path: named.path, reason: "it is a FIFO that no process is reading")
+            }
+            close(probe)
+        }
+        let out = open(destination.path, O_WRONLY | O_CLOEXEC)
+        guard out >= 0 else { throw RenderError.unwritable(path: named.path, reason: FileProblem.reason(errno: errno, writing: true)) }
+        defer { close(out) }
+        guard let input = FileHandle(forReadingAtPath: temporary.path) else {
+            throw RenderError.unwritable(path: named.path, reason: "its staged copy could not be read back")
+        }
+        defer { try? input.close() }
+        while let chunk = try input.read(upToCount: 1 << 20), !chunk.isEmpty {
+            var offset = 0
+            while offset < chunk.count {
+                let written = chunk.withUnsafeBytes { Glibc.write(out, $0.baseAddress! + offset, chunk.count - offset) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw RenderError.unwritable(path: named.path, reason: FileProblem.reason(errno: errno, writing: true))
+                }
+                offset += written
+            }
+        }
+    }
+
+    private static func isFIFO(_ url: URL) -> Bool {
+        var info = stat()
+        return stat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO
     }
 
     /// What makes a destination impossible before anything is drawn: a missing or read-only
     /// folder, a folder in the file's place, and (with `kind`) an extension that is neither a
     /// picture's nor a page's (`OutputKind`).
-    static func checkDestination(_ url: URL, kind: Bool = true) throws {
-        if kind, OutputKind(url) == nil { throw RenderError.unsupportedExtension(url.path) }
+    static func checkDestination(_ named: URL, kind: Bool = true, option: String = "--out") throws {
+        if kind, OutputKind(named) == nil { throw RenderError.unsupportedExtension(named.path) }
+        let url = target(of: named)
+        if isSpecialFile(url) { return }                // written through, its folder untouched
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
-            throw RenderError.unwritable(path: url.path, reason: "the folder \(folder.path) does not exist; create it or choose another --out")
+            throw RenderError.unwritable(path: named.path, reason: "the folder \(folder.path) does not exist; create it or choose another \(option)")
         }
         guard isFolder.boolValue else {
-            throw RenderError.unwritable(path: url.path, reason: "\(folder.path) is a file, not a folder")
+            throw RenderError.unwritable(path: named.path, reason: "\(folder.path) is a file, not a folder")
         }
         if FileManager.default.fileExists(atPath: url.path, isDirectory: &isFolder), isFolder.boolValue {
-            throw RenderError.unwritable(path: url.path, reason: "it is a folder; choose another --out or remove the folder")
+            throw RenderError.unwritable(path: named.path, reason: "it is a folder; choose another \(option) or remove the folder")
         }
         guard access(folder.path, W_OK) == 0 else {
             let reason = errno == EROFS ? "the folder \(folder.path) is on a read-only file system"
                 : "no permission to write in the folder \(folder.path)"
-            throw RenderError.unwritable(path: url.path, reason: reason)
+            throw RenderError.unwritable(path: named.path, reason: reason)
         }
     }
 

@@ -54,7 +54,7 @@ enum PatchFigures {
                 ? (0..<shape[0]).flatMap { l in (0..<shape[1]).map { "L\(l).H\($0)" } }
                 : shape.count == 2 ? try labels(axes[0], shape[0]) : [site]
             let limit = max(values.map { abs(Double($0)) }.filter(\.isFinite).max() ?? 1, 1e-6)
-            return Panel(title: "\(site) [\(axes.joined(separator: " × "))]", rows: rows, columns: columns, rowLabels: rowLabels,
+            return Panel(title: TokenText.visible("\(site) [\(axes.joined(separator: " × "))]"), rows: rows, columns: columns, rowLabels: rowLabels,
                          columnLabels: try labels(axes.last!, columns), values: values, limit: limit,
                          rowAxisTitle: shape.count == 3 ? "layer.head" : axes[0], columnAxisTitle: axes.last!)
         }
@@ -73,11 +73,12 @@ enum PatchFigures {
         let read = [token("answer"), token("wrong")].compactMap { $0 }.joined(separator: " − ")
         let values = String(format: "%@%@: clean %.3g, corrupted %.3g", try JSONField.string(metric, "name"),
                             read.isEmpty ? "" : " " + read, try JSONField.double(metric, "clean"), try JSONField.double(metric, "corrupted"))
-        return switch try JSONField.string(object, "command") {
+        let title = switch try JSONField.string(object, "command") {
         case "trace": "Causal tracing (restored p of the answer, normalised), \(values) · \(model)"
         case "path": "Path patching from each head to \((object["receivers"] as? [String])?.joined(separator: ", ") ?? "the receivers"), \(values) · \(model)"
         default: "\(method) patching (\(direction)), \(values) · \(model)"
         }
+        return TokenText.visible(title)               // controls and bidi overrides from the file shown, not obeyed
     }
 
     private static func value<T>(_ o: [String: Any], _ key: String, _ type: T.Type, _ what: String) throws -> T {

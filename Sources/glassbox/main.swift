@@ -17,6 +17,11 @@ do {
     Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
     exit(1)
 }
+// `--ids=` (an empty value after `=`) would make the parser take the next argument as the value.
+if let empty = arguments.prefix(while: { $0 != "--" }).first(where: { $0.hasPrefix("--") && $0.hasSuffix("=") && $0.count > 3 }) {
+    Console.error(UsageMessage.line("\(empty.dropLast()) has an empty value after '='; give one or leave the option out") + " (see `glassbox help`)")
+    exit(2)
+}
 do {
     command = try GlassboxCommand.parseAsRoot(arguments)
 } catch {

@@ -69,4 +69,29 @@ final class SafetensorsLimitsTests: TemporaryFolderTestCase {
         let exact = try write(SafetensorsImage.file(header: header, data: [UInt8](repeating: 0, count: 8)), to: "exact.safetensors")
         XCTAssertEqual(try SafetensorsFile(url: exact).tensorNames, ["a"])
     }
+
+    /// Bytes between tensors, or before the first, belong to no tensor: the `safetensors` library
+    /// refuses such a file ("invalid offset", its `validate` wants each tensor to start where the
+    /// previous one ends), and so does Glassbox; an empty tensor inside another's bytes too.
+    func testBytesBetweenTensorsAreRefused() throws {
+        let gap = SafetensorsImage.header([("a", SafetensorsImage.entry("F32", [2], 0, 8)), ("b", SafetensorsImage.entry("F32", [1], 16, 20))])
+        let url = try write(SafetensorsImage.file(header: gap, data: [UInt8](repeating: 0, count: 20)))
+        assertThrows(.gapBeforeTensor(file: url.path, tensor: "b", start: 16, previousEnd: 8, previous: "a"),
+                     mentions: ["8 byte(s) at data offsets 8..<16 belong to no tensor (between 'a' and 'b')"]) {
+            try SafetensorsFile(url: url)
+        }
+        let leading = SafetensorsImage.header([("a", SafetensorsImage.entry("F32", [1], 4, 8))])
+        let first = try write(SafetensorsImage.file(header: leading, data: [UInt8](repeating: 0, count: 8)), to: "leading.safetensors")
+        assertThrows(.gapBeforeTensor(file: first.path, tensor: "a", start: 4, previousEnd: 0, previous: nil), mentions: ["before the first tensor"]) {
+            try SafetensorsFile(url: first)
+        }
+        let inside = SafetensorsImage.header([("a", SafetensorsImage.entry("F32", [2], 0, 8)), ("e", SafetensorsImage.entry("F32", [0], 4, 4))])
+        let empty = try write(SafetensorsImage.file(header: inside, data: [UInt8](repeating: 0, count: 8)), to: "empty.safetensors")
+        XCTAssertThrowsError(try SafetensorsFile(url: empty))
+        // Out of order in the header but end to end in the data: loads (sorted by offset, as the library does).
+        let shuffled = SafetensorsImage.header([("z", SafetensorsImage.entry("F32", [1], 0, 4)), ("a", SafetensorsImage.entry("F32", [1], 4, 8)),
+                                                ("e", SafetensorsImage.entry("F32", [0], 8, 8))])
+        let fine = try write(SafetensorsImage.file(header: shuffled, data: [UInt8](repeating: 0, count: 8)), to: "fine.safetensors")
+        XCTAssertEqual(try SafetensorsFile(url: fine).tensorNames.sorted(), ["a", "e", "z"])
+    }
 }

@@ -100,7 +100,9 @@ public enum CausalTracing {
         let nu = options.noiseScale * standardDeviation(model.weights.embeddings.token)
 
         // Cells: resid, mlp, attn × [layer, position], in map order.
-        func window(_ l: Int) -> Range<Int> { max(0, l - options.window / 2)..<min(arch.layers, l + (options.window + 1) / 2) }
+        // A window of 2·L layers or more covers every layer from every layer (clamped: no overflow).
+        let width = min(options.window, 2 * arch.layers)
+        func window(_ l: Int) -> Range<Int> { max(0, l - width / 2)..<min(arch.layers, l + (width + 1) / 2) }
         var items: [(kind: Int, cell: Int, item: SuffixItem?)] = []
         for kind in 0..<3 {
             for l in 0..<arch.layers {
