@@ -20,8 +20,17 @@ public enum ScoreLimit: Sendable, Equatable {
 
     /// The limit for `scores` (NaN and infinities ignored); 1 when every score is zero.
     public func limit(for scores: [Double]) -> Double {
-        let magnitudes = scores.filter(\.isFinite).map(abs).sorted()
-        let largest = magnitudes.last ?? 0
+        limit(sortedMagnitudes: scores.filter(\.isFinite).map(abs).sorted())
+    }
+
+    /// `limit(for:)` of float32 scores (a `ScoreMatrix`'s values) without a copy as doubles: the
+    /// same limit as for `scores.map(Double.init)`.
+    public func limit(for scores: [Float]) -> Double {
+        limit(sortedMagnitudes: scores.filter(\.isFinite).map(abs).sorted())
+    }
+
+    private func limit<T: BinaryFloatingPoint>(sortedMagnitudes magnitudes: [T]) -> Double {
+        let largest = magnitudes.last.map { Double($0) } ?? 0
         let value: Double
         switch self {
         case .maxAbs:
@@ -32,7 +41,7 @@ public enum ScoreLimit: Sendable, Equatable {
             guard magnitudes.count >= 4 else { value = largest; break }
             let q1 = Self.quantile(magnitudes, 0.25), q3 = Self.quantile(magnitudes, 0.75)
             let fence = q3 + 3 * (q3 - q1)
-            value = magnitudes.last(where: { $0 <= fence }) ?? largest
+            value = magnitudes.last(where: { Double($0) <= fence }).map { Double($0) } ?? largest
         }
         return value.isFinite && value > 0 ? value : (largest > 0 ? largest : 1)
     }
@@ -40,6 +49,11 @@ public enum ScoreLimit: Sendable, Equatable {
     /// How many finite scores lie beyond `limit` (drawn at full colour and marked).
     public static func clippedCount(_ scores: [Double], limit: Double) -> Int {
         scores.filter { $0.isFinite && abs($0) > limit }.count
+    }
+
+    /// `clippedCount` of float32 scores, compared as doubles.
+    public static func clippedCount(_ scores: [Float], limit: Double) -> Int {
+        scores.reduce(0) { $1.isFinite && Double(abs($1)) > limit ? $0 + 1 : $0 }
     }
 
     /// The legend's statement of the scale, e.g. "scale ±0.96, robust (Tukey fence): 1 beyond, ▲".
@@ -59,9 +73,9 @@ public enum ScoreLimit: Sendable, Equatable {
 
     /// The `p`-quantile of ascending `sorted` values, linear interpolation between order statistics
     /// (numpy's default, "type 7").
-    static func quantile(_ sorted: [Double], _ p: Double) -> Double {
+    static func quantile<T: BinaryFloatingPoint>(_ sorted: [T], _ p: Double) -> Double {
         let h = Double(sorted.count - 1) * p
         let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
-        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+        return Double(sorted[lo]) + (h - Double(lo)) * (Double(sorted[hi]) - Double(sorted[lo]))
     }
 }
