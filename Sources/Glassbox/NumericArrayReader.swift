@@ -44,7 +44,9 @@ public struct NumericArrayReader {
         data.withUnsafeBytes { raw in
             var reader = NumericArrayReader(raw)
             reader.i = range.lowerBound
-            return reader.nested(allowNull: allowNull)
+            // Room for the most values the range can hold (a digit and a comma each): reserved,
+            // not touched, so memory grows only as values are stored, and never by copying.
+            return reader.nested(allowNull: allowNull, capacity: range.count / 2 + 1)
         }
     }
 
@@ -171,8 +173,9 @@ public struct NumericArrayReader {
         }
     }
 
-    private mutating func nested(allowNull: Bool) -> Array? {
+    private mutating func nested(allowNull: Bool, capacity: Int) -> Array? {
         var shape: [Int] = [], leafLevel: Int?, values: [Float] = [], rows: [Int] = []
+        values.reserveCapacity(capacity)
         func level(_ depth: Int, _ r: inout NumericArrayReader) -> Bool {
             guard r.take(UInt8(ascii: "[")) else { return false }
             var count = 0

@@ -49,7 +49,7 @@ public struct SequenceHeatmap: Figure {
 
     /// The colour scale: `−L…L` with `L = scoreLimit.limit(for:)` of the finite scores.
     public var colorScale: ColorScale {
-        .diverging(limit: scoreLimit.limit(for: scores.values), colormap: colormap)
+        .diverging(limit: scoreLimit.limit(forFloat32: scores.values), colormap: colormap)
     }
 
     /// The pooling blocks, rows × columns: 1 × 1 when the matrix is drawn cell for cell; square
@@ -92,7 +92,7 @@ public struct SequenceHeatmap: Figure {
         let labels = columnTexts.enumerated().map { generated.contains($0.offset) ? "›" + $0.element : $0.element }
         let scale = colorScale
         let limit = scale.upper
-        let clipped = ScoreLimit.clippedCount(scores.values, limit: limit)
+        let clipped = ScoreLimit.clippedCount(float32: scores.values, limit: limit)
         let matrix = AttentionMatrix(weights: cells, rowLabels: blocks.rows > 1 ? ranges(scores.rows, blocks.rows) : rowLabels,
                                      columnLabels: labels,
                                      title: pooled ? [title, "Cells " + statement!].compactMap { $0 }.joined(separator: "\n") : title,

@@ -19,11 +19,13 @@ struct RenderCommand: ParsableCommand {
             for input in [result] + with { try SameFile.refuse(output: out, outputOption: "--out", input: input, inputOption: "the result") }
         }
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
-        let data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
+        // A var, emptied once read, so the file's bytes are freed before the drawing.
+        var data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let notJSON = FileProblem(path: result, reason: "not JSON; \(Self.reads)")
         let name = url.deletingPathExtension().lastPathComponent
         // A sequence explanation drawn as a picture: its matrix read straight into float32.
         if !(out.map { OutputTransaction.isPage(URL(fileURLWithPath: $0)) } ?? false), let drawn = SequenceRecordScores.read(data) {
+            data = Data()
             if !with.isEmpty { throw Self.withNeedsPage }
             return try SequenceRendering.redraw(drawn, out: out, scoreLimit: colorScale.scoreLimit, defaultName: name)
         }
@@ -32,6 +34,7 @@ struct RenderCommand: ParsableCommand {
         do { kind = try ResultKind.decode(data) } catch let refusal as ResultMemory.Refusal {
             throw FileProblem(path: result, reason: refusal.errorDescription!)
         } catch { throw notJSON }
+        data = Data()
         let command = try check(command: kind.command)
         func object() throws -> [String: Any] {
             guard let object = kind.object else { throw notJSON }

@@ -146,6 +146,54 @@ final class SequenceRenderTests: XCTestCase {
     }
 }
 
+extension SequenceRenderTests {
+    /// An attention result's weights are read straight into float32: `render` draws the picture
+    /// the command drew, refuses malformed weights with the messages of the dictionary reader, and
+    /// checks memory at the float32 reader's own rate.
+    func testAnAttentionResultIsReadAsFloatsAndDrawnAsTheCommandDrew() throws {
+        let model = "Tests/Fixtures/models/gpt2-tiny", ids = "1,2,3,4,5,6,7"
+        for (name, view) in [("grid", [String]()), ("matrix", ["--layer", "1", "--head", "2"])] {
+            let drawn = folder.appendingPathComponent("\(name).png"), saved = folder.appendingPathComponent("\(name).json")
+            let made = try runGlassbox(["attention", "--model", model, "--ids", ids, "--json", "--out", drawn.path] + view)
+            XCTAssertEqual(made.status, 0, made.stderr)
+            try Data(made.stdout.utf8).write(to: saved)
+            let redrawn = folder.appendingPathComponent("\(name)-render.png")
+            let run = try runGlassbox(["render", saved.path, "--out", redrawn.path])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            XCTAssertEqual(try pixels(redrawn).data, try pixels(drawn).data, "\(name): render draws what attention drew")
+        }
+        let saved = folder.appendingPathComponent("grid.json")
+        let result = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: saved)) as? [String: Any])
+        let weights = try XCTUnwrap(result["attention"] as? [[[[Double]]]])
+        let cases: [(String, Any, String)] = [
+            ("layers", Array(weights.prefix(1)), "'attention' must hold one entry per layer"),
+            ("ragged", [weights[0], weights[1].map { Array($0.prefix(3)) + [Array($0[3].prefix(2))] + Array($0.dropFirst(4)) }],
+             "'attention layer 1' values are ragged"),
+            ("positions", weights.map { $0.map { Array($0.prefix(6)) } }, "attention of layer 0 has shape [4, 6, 7], expected [4, 7, 7]"),
+        ]
+        for (name, value, message) in cases {
+            var changed = result
+            changed["attention"] = value
+            let file = folder.appendingPathComponent("bad-\(name).json"), out = folder.appendingPathComponent("bad-\(name).png")
+            try JSONSerialization.data(withJSONObject: changed).write(to: file)
+            let run = try runGlassbox(["render", file.path, "--out", out.path])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertEqual(run.stderrLines.count, 1, run.stderr)
+            XCTAssertTrue(run.stderr.contains(message), "\(name): \(run.stderr)")
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        }
+        let size = try Data(contentsOf: saved).count
+        var environment = ProcessInfo.processInfo.environment
+        environment["GLASSBOX_MEMAVAILABLE_BYTES"] = "\(size)"
+        let refused = try runGlassbox(["render", saved.path, "--out", folder.appendingPathComponent("r.png").path], environment: environment)
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertTrue(refused.stderr.contains("reading this") && refused.stderr.contains("about 2 bytes per byte of file"), refused.stderr)
+        environment["GLASSBOX_MEMAVAILABLE_BYTES"] = "\(size * 3)"
+        let fits = try runGlassbox(["render", saved.path, "--out", folder.appendingPathComponent("r.png").path], environment: environment)
+        XCTAssertEqual(fits.status, 0, fits.stderr)
+    }
+}
+
 /// The fast reader's values for the first row of a `"matrix"` key, through the public reader.
 private enum NumericArrayProbe {
     static func values(_ data: Data) -> [Float]? {

@@ -33,9 +33,9 @@ final class SequenceHeatmapTests: RenderTestCase {
             return i % 7 == 0 ? .nan : Float(Int64(bitPattern: state) >> 40) / 1e6 * (i == 500 ? 40 : 1)
         }
         for rule in [ScoreLimit.robust, .maxAbs, .fixed(0.3)] {
-            XCTAssertEqual(rule.limit(for: scores), rule.limit(for: scores.map(Double.init)), "\(rule)")
-            let limit = rule.limit(for: scores)
-            XCTAssertEqual(ScoreLimit.clippedCount(scores, limit: limit), ScoreLimit.clippedCount(scores.map(Double.init), limit: limit))
+            XCTAssertEqual(rule.limit(forFloat32: scores), rule.limit(for: scores.map(Double.init)), "\(rule)")
+            let limit = rule.limit(forFloat32: scores)
+            XCTAssertEqual(ScoreLimit.clippedCount(float32: scores, limit: limit), ScoreLimit.clippedCount(scores.map(Double.init), limit: limit))
         }
     }
 
