@@ -7,7 +7,7 @@ cell per row (the previous token) and a hot first column, as relevance often loo
     python3 scripts/bench/make_sequence_record.py OUT.json [--rows 5000] [--prompt 100]
 
 Plain Python (no packages); cells are written with 7 significant digits, null for a source at or
-after its target, so the 5,000-row record is about 200 MB (render reads at most 256 MiB).
+after its target, so the 5,000-row record is 221 MB (render reads at most 256 MiB).
 """
 import argparse
 import json
