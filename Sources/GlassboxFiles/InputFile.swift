@@ -78,21 +78,17 @@ public enum InputFile {
     }
 
     /// Throws ``InputFileError/jsonTooDeep(path:limit:)`` when arrays and objects in `data` nest
-    /// deeper than `limit` (brackets inside strings are not counted). One pass, no allocation.
+    /// deeper than `limit` (brackets inside strings are not counted). One pass over
+    /// ``JSONLexer``'s tokens.
     public static func checkJSONDepth(_ data: Data, path: String, limit: Int = InputLimits.jsonDepth) throws {
-        var depth = 0, inString = false, escaped = false
-        for byte in data {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true }
-                else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
+        var lexer = JSONLexer([UInt8](data))
+        var depth = 0
+        while case let token = lexer.next(), token.kind != .end {
+            switch token.kind {
+            case .beginArray, .beginObject:
                 depth += 1
                 if depth > limit { throw InputFileError.jsonTooDeep(path: path, limit: limit) }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            case .endArray, .endObject: depth -= 1
             default: break
             }
         }
