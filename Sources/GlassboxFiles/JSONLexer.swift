@@ -1,5 +1,5 @@
 /// The one tokenizer of JSON text the project's JSON scanners share (``LastKeyWins``,
-/// ``PythonJSONLiterals``, the depth check of ``InputFile/checkJSONDepth(_:path:limit:)``, the
+/// ``PythonJSONLiterals``, the depth check of ``InputFile/checkJSONText(_:path:limit:pythonSyntax:)``, the
 /// config number finder, the tokenizer files' parser, the safetensors header count, the batch
 /// compactor): one pass over UTF-8 bytes, a token at a time, each with its byte range.
 ///

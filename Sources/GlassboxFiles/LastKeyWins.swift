@@ -189,7 +189,7 @@ public enum LastKeyWins {
 }
 
 extension InputFile {
-    /// ``readJSON(_:limit:)`` for a file Python reads with `json.load` (a model folder's configs,
+    /// ``readJSON(_:limit:pythonSyntax:)`` for a file Python reads with `json.load` (a model folder's configs,
     /// its shard index): it must be plain UTF-8 (``readPlainUTF8JSON(_:limit:)``), what Python
     /// reads and Foundation refuses is rewritten (``PythonJSONLiterals``: `NaN`, `1e400`, a lone
     /// surrogate), and a repeated key keeps its last value (``LastKeyWins``).
@@ -197,11 +197,13 @@ extension InputFile {
         LastKeyWins.rewrite(PythonJSONLiterals.rewrite(try readPlainUTF8JSON(url, limit: limit)))
     }
 
-    /// ``readJSON(_:limit:)`` that also refuses a text Python's `json` refuses: a byte-order mark,
-    /// UTF-16 or UTF-32, invalid UTF-8 (``InputFileError/notPlainUTF8(path:problem:)``).
+    /// ``readJSON(_:limit:pythonSyntax:)`` that also refuses a text Python's `json` refuses: a
+    /// trailing comma or a comment (``PythonJSONSyntax``), a byte-order mark, UTF-16 or UTF-32,
+    /// invalid UTF-8 (``InputFileError/notPlainUTF8(path:problem:)``).
     public static func readPlainUTF8JSON(_ url: URL, limit: Int) throws -> Data {
-        let data = try readJSON(url, limit: limit)
+        let data = try read(url, limit: limit)
         if let problem = PythonJSONEncoding.problem(data) { throw InputFileError.notPlainUTF8(path: url.path, problem: problem) }
+        try checkJSONText(data, path: url.path, pythonSyntax: true)
         return data
     }
 }

@@ -73,7 +73,7 @@ final class BatchRunner: @unchecked Sendable {
             return Output(data: Self.record(index: item.index, idJSON: input.idJSON, picture: picture, json: result.json),
                           failed: false)
         } catch let error as BatchLineError {
-            return Self.failure(index: item.index, idJSON: error.idJSON ?? idJSON, message: "line \(item.line): " + error.message)
+            return Self.failure(index: item.index, idJSON: error.idJSON ?? idJSON, message: "line \(item.line)\(error.column.map { ", column \($0)" } ?? ""): " + error.message)
         } catch {
             return Self.failure(index: item.index, idJSON: idJSON, message: "line \(item.line): " + UserMessage.line(for: error))
         }

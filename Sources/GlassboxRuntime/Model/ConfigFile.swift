@@ -14,8 +14,8 @@ struct ConfigFile {
     /// The top-level members as JSON text; nil when the scan did not follow the text.
     private let members: [String: String]?
     /// The document as `JSONSerialization` reads it, only when the strict scan stopped on a text
-    /// Foundation still decodes (a trailing comma): so the counts are checked anyway. (A byte-order
-    /// mark or UTF-16 never gets here: `readPlainUTF8JSON` refuses it.)
+    /// Foundation still decodes: so the counts are checked anyway. (A trailing comma, a comment,
+    /// a byte-order mark or UTF-16 never gets here: `readPlainUTF8JSON` refuses them.)
     private let parsedFallback: [String: Any]?
     /// The model type, when the scan found it as a plain string.
     private let scannedModelType: String?

@@ -47,21 +47,28 @@ enum JSONValue: Sendable {
 private struct JSONParser {
     var lexer: JSONLexer
     /// The token at hand (not yet consumed).
-    var token: JSONToken
+    var token = JSONToken(kind: .end, range: 0..<0)
+    /// Python's strictness (no trailing comma, no comment), checked on every token read.
+    var rule = PythonJSONSyntax.Rule()
     let file: String
     var depth = 0
 
     init(bytes: [UInt8], file: String) {
         lexer = JSONLexer(bytes)
-        token = lexer.next()
         self.file = file
     }
 
     var bytes: [UInt8] { lexer.bytes }
 
-    mutating func advance() { token = lexer.next() }
+    /// Reads the next token; throws ``InputFileError/pythonRefuses(path:line:column:problem:)``
+    /// for a trailing comma or a comment.
+    mutating func advance() throws {
+        token = lexer.next()
+        if let refusal = rule.check(token) { throw PythonJSONSyntax.error(refusal, path: file, in: bytes) }
+    }
 
     mutating func parseDocument() throws -> JSONValue {
+        try advance()
         let value = try parseValue()
         if token.kind != .end { throw error("unexpected content after the JSON value") }
         return value
@@ -78,11 +85,11 @@ private struct JSONParser {
         switch current.kind {
         case .beginObject: return try parseObject()
         case .beginArray: return try parseArray()
-        case .string: advance(); return .string(try string(current))
-        case .trueLiteral: advance(); return .bool(true)
-        case .falseLiteral: advance(); return .bool(false)
-        case .null: advance(); return .null
-        case .number: advance(); return try number(current)
+        case .string: try advance(); return .string(try string(current))
+        case .trueLiteral: try advance(); return .bool(true)
+        case .falseLiteral: try advance(); return .bool(false)
+        case .null: try advance(); return .null
+        case .number: try advance(); return try number(current)
         case .end: throw error("unexpected end of input")
         case .unterminatedString: throw error("an unterminated string")
         case .word where "tfn".utf8.contains(bytes[current.range.lowerBound]): throw error("invalid literal")
@@ -98,22 +105,22 @@ private struct JSONParser {
     mutating func parseObject() throws -> JSONValue {
         try enter()
         defer { depth -= 1 }
-        advance()
+        try advance()
         var members: [(key: String, value: JSONValue)] = []
-        if token.kind == .endObject { advance(); return .object(members) }
+        if token.kind == .endObject { try advance(); return .object(members) }
         while true {
             let keyToken = token
             guard keyToken.kind == .string else {
                 throw error(keyToken.kind == .unterminatedString ? "an unterminated string" : "expected a member name")
             }
-            advance()
+            try advance()
             let key = try string(keyToken)
             guard token.kind == .colon else { throw error("expected ':'") }
-            advance()
+            try advance()
             members.append((key, try parseValue()))
             switch token.kind {
-            case .comma: advance()
-            case .endObject: advance(); return .object(members)
+            case .comma: try advance()
+            case .endObject: try advance(); return .object(members)
             case .end: throw error("unexpected end of input in an object")
             default: throw error("expected ',' or '}'")
             }
@@ -123,14 +130,14 @@ private struct JSONParser {
     mutating func parseArray() throws -> JSONValue {
         try enter()
         defer { depth -= 1 }
-        advance()
+        try advance()
         var elements: [JSONValue] = []
-        if token.kind == .endArray { advance(); return .array(elements) }
+        if token.kind == .endArray { try advance(); return .array(elements) }
         while true {
             elements.append(try parseValue())
             switch token.kind {
-            case .comma: advance()
-            case .endArray: advance(); return .array(elements)
+            case .comma: try advance()
+            case .endArray: try advance(); return .array(elements)
             case .end: throw error("unexpected end of input in an array")
             default: throw error("expected ',' or ']'")
             }
