@@ -45,10 +45,18 @@ struct ConfigFile {
         return modelType
     }
 
+    /// The first entry of the top-level `architectures` array (`"ViTModel"`), when there is one.
+    var firstArchitecture: String? {
+        guard let text = members?["architectures"],
+              let list = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Any] else { return nil }
+        return list.first as? String
+    }
+
     /// Throws `LoadError.invalidConfig` when the top-level `key` is a whole number written with a
-    /// fraction or an exponent (`2.0`, `2e0`): transformers passes counts to `range()`, which
-    /// refuses a float (TypeError), so a count must be written as an integer. (Other numbers are
-    /// left to the decoder: `1.5` and `1e30` are "should be an integer" there.)
+    /// fraction or an exponent (`2.0`, `2e0`): transformers passes sizes and counts to torch and
+    /// `range()`, which refuse a float (TypeError), so they must be written as integers
+    /// (`IntegerConfigFields` lists which). (Other numbers are left to the decoder: `1.5` and
+    /// `1e30` are "should be an integer" there.)
     func requireIntegerLiteral(_ key: String) throws {
         guard let text = members?[key], text.first.map({ $0 == "-" || $0.isNumber }) == true,
               text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
