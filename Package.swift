@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "GlassboxHTMLTests", dependencies: ["GlassboxHTML", "GlassboxModelIO", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxAnalysisTests", dependencies: ["GlassboxAnalysis", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxTokenizersTests", dependencies: ["GlassboxTokenizers", "GlassboxTestSupport"]),
-        .testTarget(name: "GlassboxCLITests", dependencies: ["Glassbox", "GlassboxTestSupport"]),
+        .testTarget(name: "GlassboxCLITests", dependencies: ["Glassbox", "CGlassboxCairo", "GlassboxTestSupport"]),
 
         // Fuzzing harnesses: scripts/fuzz.sh builds them with libFuzzer and AddressSanitizer; a plain
         // build makes each a replayer of the inputs named on its command line (Tests/Fuzz/README.md).

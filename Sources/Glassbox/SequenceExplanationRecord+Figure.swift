@@ -5,7 +5,12 @@ extension SequenceExplanationRecord {
     /// marked, null cells hatched), its colour scale chosen by `scoreLimit` as the token strips'.
     public func heatmap(scoreLimit: ScoreLimit = .robust) throws -> SequenceHeatmap {
         try validate()
-        let values = try ScoreMatrix(matrix.map { $0.map { Float($0 ?? .nan) } })
+        return heatmap(scores: try ScoreMatrix(matrix.map { $0.map { Float($0 ?? .nan) } }), scoreLimit: scoreLimit)
+    }
+
+    /// `heatmap(scoreLimit:)` with the matrix given as `scores` (`[generated, tokens]`, NaN for
+    /// null), as `SequenceRecordScores` holds it; the shapes are not checked here.
+    public func heatmap(scores values: ScoreMatrix, scoreLimit: ScoreLimit = .robust) -> SequenceHeatmap {
         let name = ExplanationRecord.methodNames[method] ?? method
         return SequenceHeatmap(scores: values, rowLabels: generated.map { TokenText.display($0.text) },
                                columnLabels: tokens.map { TokenText.display($0.text) },
@@ -22,7 +27,13 @@ extension SequenceExplanationRecord {
         guard index >= 0 && index < generated.count else {
             throw RecordError.unreadable(file: "sequence explanation", reason: "target \(index) outside 0..<\(generated.count)")
         }
-        let target = generated[index], row = matrix[index]
+        return strip(index, row: matrix[index], scoreLimit: scoreLimit)
+    }
+
+    /// `strip(_:scoreLimit:)` with target `index`'s matrix row given as `row` (one value per
+    /// token, nil for none); `index` must be a valid target.
+    func strip(_ index: Int, row: [Double?], scoreLimit: ScoreLimit) -> TokenStrip {
+        let target = generated[index]
         let lastDefined = row.lastIndex { $0 != nil } ?? -1
         let shown = max(target.position, lastDefined + 1)
         var texts = tokens[0..<shown].map(\.text), scores = row[0..<shown].map { $0 ?? 0 }

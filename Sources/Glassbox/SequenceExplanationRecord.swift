@@ -85,12 +85,16 @@ public struct SequenceExplanationRecord: Codable, Sendable, Equatable {
 
     /// Checks the shapes a decoded record must have (matrix `[generated][tokens]`, positions and
     /// strips in range); the message names the first mismatch.
-    public func validate() throws {
+    public func validate() throws { try validate(rowLengths: matrix.map(\.count)) }
+
+    /// `validate()` for a matrix held elsewhere (`SequenceRecordScores`): `rowLengths` are the
+    /// lengths of its rows.
+    func validate(rowLengths: [Int]) throws {
         func fail(_ reason: String) -> RecordError { .unreadable(file: "sequence explanation", reason: reason) }
         guard !generated.isEmpty, !tokens.isEmpty else { throw fail("it has no generated tokens or no tokens") }
-        guard matrix.count == generated.count else { throw fail("\(matrix.count) matrix rows for \(generated.count) generated tokens") }
-        if let bad = matrix.firstIndex(where: { $0.count != tokens.count }) {
-            throw fail("matrix row \(bad) has \(matrix[bad].count) values for \(tokens.count) tokens")
+        guard rowLengths.count == generated.count else { throw fail("\(rowLengths.count) matrix rows for \(generated.count) generated tokens") }
+        if let bad = rowLengths.firstIndex(where: { $0 != tokens.count }) {
+            throw fail("matrix row \(bad) has \(rowLengths[bad]) values for \(tokens.count) tokens")
         }
         if let bad = generated.first(where: { $0.position < 0 || $0.position >= tokens.count }) {
             throw fail("generated token “\(bad.text)” at position \(bad.position) outside 0..<\(tokens.count)")

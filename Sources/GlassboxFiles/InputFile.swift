@@ -70,31 +70,34 @@ public enum InputFile {
 
     /// ``read(_:limit:)`` for a JSON document: also refuses nesting deeper than
     /// ``InputLimits/jsonDepth`` (with ``InputFileError/jsonTooDeep(path:limit:)``), so no parser
-    /// recurses without bound. The bytes are returned unparsed.
-    public static func readJSON(_ url: URL, limit: Int) throws -> Data {
+    /// recurses without bound, and, for a file Python's `json` reads (`pythonSyntax`), what it
+    /// refuses and a lenient reader would accept (``PythonJSONSyntax``). The bytes are returned
+    /// unparsed.
+    public static func readJSON(_ url: URL, limit: Int, pythonSyntax: Bool = false) throws -> Data {
         let data = try read(url, limit: limit)
-        try checkJSONDepth(data, path: url.path)
+        try checkJSONText(data, path: url.path, pythonSyntax: pythonSyntax)
         return data
     }
 
     /// Throws ``InputFileError/jsonTooDeep(path:limit:)`` when arrays and objects in `data` nest
-    /// deeper than `limit` (brackets inside strings are not counted). One pass, no allocation.
-    public static func checkJSONDepth(_ data: Data, path: String, limit: Int = InputLimits.jsonDepth) throws {
-        var depth = 0, inString = false, escaped = false
-        for byte in data {
-            if inString {
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true }
-                else if byte == UInt8(ascii: "\"") { inString = false }
-                continue
-            }
-            switch byte {
-            case UInt8(ascii: "\""): inString = true
-            case UInt8(ascii: "["), UInt8(ascii: "{"):
+    /// deeper than `limit` (brackets inside strings are not counted) and, with `pythonSyntax`,
+    /// ``InputFileError/pythonRefuses(path:line:column:problem:)`` at the first construct
+    /// ``PythonJSONSyntax`` refuses. One pass over ``JSONLexer``'s tokens.
+    public static func checkJSONText(_ data: Data, path: String, limit: Int = InputLimits.jsonDepth,
+                                     pythonSyntax: Bool = false) throws {
+        let bytes = [UInt8](data)
+        var lexer = JSONLexer(bytes)
+        var rule = PythonJSONSyntax.Rule()
+        var depth = 0
+        while case let token = lexer.next(), token.kind != .end {
+            switch token.kind {
+            case .beginArray, .beginObject:
                 depth += 1
                 if depth > limit { throw InputFileError.jsonTooDeep(path: path, limit: limit) }
-            case UInt8(ascii: "]"), UInt8(ascii: "}"): depth -= 1
+            case .endArray, .endObject: depth -= 1
             default: break
             }
+            if pythonSyntax, let refusal = rule.check(token) { throw PythonJSONSyntax.error(refusal, path: path, in: bytes) }
         }
     }
 
@@ -144,6 +147,9 @@ public enum InputFileError: Error, LocalizedError, Equatable, Sendable {
     case unreadable(path: String, reason: String)
     /// A JSON file Python reads is not plain UTF-8 (`problem` from ``PythonJSONEncoding``).
     case notPlainUTF8(path: String, problem: String)
+    /// A JSON file Python reads holds what Python's `json` refuses (`problem`: "trailing comma",
+    /// "comment"; ``PythonJSONSyntax``), at `line`:`column` (1-based, columns in bytes).
+    case pythonRefuses(path: String, line: Int, column: Int, problem: String)
 
     /// One line naming the path and the limit or file type.
     public var errorDescription: String? {
@@ -160,6 +166,8 @@ public enum InputFileError: Error, LocalizedError, Equatable, Sendable {
             "cannot read '\(path)': \(reason)"
         case .notPlainUTF8(let path, let problem):
             "\(path) \(problem)"
+        case .pythonRefuses(let path, let line, let column, let problem):
+            "\(path):\(line):\(column): \(problem) (Python's json refuses it)"
         }
     }
 }

@@ -4,7 +4,7 @@ import Foundation
 /// Python's `json` (and so `transformers`) reads it; Foundation's decoders keep the first. A config
 /// with `"n_layer": 2, "n_layer": 3` then means 3 layers here too.
 ///
-/// One pass over the bytes: strings and numbers are kept as written; an object or array is rebuilt
+/// One pass over ``JSONLexer``'s tokens: strings and numbers are kept as written; an object or array is rebuilt
 /// (compactly) only when a key repeats inside it or it holds whitespace to drop, else kept as its
 /// slice of the input, not copied level by level (keys compared as JSON reads them: `"a"` and
 /// `"\u0061"` are one key). A
@@ -37,8 +37,8 @@ public enum LastKeyWins {
         let bytes = [UInt8](data)
         var scanner = Scanner(bytes: bytes)
         scanner.topLevel = [:]
-        guard let value = scanner.value(), scanner.atEndAfterSpace() else { return Document(data: data, members: nil) }
-        let isObject = bytes.first(where: { !Scanner.isSpace($0) }) == UInt8(ascii: "{")
+        guard let value = scanner.document() else { return Document(data: data, members: nil) }
+        let isObject = bytes.first(where: { !JSONLexer.isSpace($0) }) == UInt8(ascii: "{")
         let members = isObject && UTF8Validation.firstInvalidOffset(bytes) == nil ? scanner.topLevel : nil
         return Document(data: scanner.changed ? Data(value) : data, members: members)
     }
@@ -48,150 +48,100 @@ public enum LastKeyWins {
     public static func syntaxErrorPlace(_ data: Data) -> String? {
         let bytes = [UInt8](data)
         var scanner = Scanner(bytes: bytes)
-        if scanner.value() != nil && scanner.atEndAfterSpace() { return nil }
-        let offset = min(scanner.i, bytes.count)
-        let lineStart = bytes[..<offset].lastIndex(of: 0x0A).map { $0 + 1 } ?? 0
-        return "at line \(bytes[..<offset].count(where: { $0 == 0x0A }) + 1), column \(offset - lineStart + 1)"
+        if scanner.document() != nil { return nil }
+        let (line, column) = JSONLexer.lineColumn(of: scanner.failure, in: bytes)
+        return "at line \(line), column \(column)"
     }
 
+    /// A strict reader of ``JSONLexer``'s tokens that rebuilds what it reads.
     private struct Scanner {
-        let bytes: [UInt8]
-        var i = 0
+        var lexer: JSONLexer
+        /// The token at hand (not yet consumed).
+        var token: JSONToken
         /// Whether some object had a repeated key.
         var changed = false
         /// Whether the value being scanned differs from its bytes as written: a repeated key, or
         /// whitespace, which the rebuild drops. A value that does not is returned as its slice of
-        /// `bytes`, not copied level by level.
+        /// the text, not copied level by level.
         var differs = false
         /// The outermost object's members, filled while it is scanned.
         var topLevel: [String: String]?
         /// How many objects enclose the current position.
         var depth = 0
+        /// Where the text stopped being strict JSON (after a nil from `value()`).
+        var failure = 0
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
-
-        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x0A || byte == 0x0D || byte == 0x09 }
-
-        mutating func skipSpace() {
-            let start = i
-            while i < bytes.count, Self.isSpace(bytes[i]) { i += 1 }
-            if i > start { differs = true }
+        init(bytes: [UInt8]) {
+            lexer = JSONLexer(bytes)
+            token = lexer.next()
         }
 
-        mutating func atEndAfterSpace() -> Bool {
-            skipSpace()
-            return i == bytes.count
+        var bytes: [UInt8] { lexer.bytes }
+
+        /// Consumes the token at hand; whitespace before the next one makes the value differ.
+        mutating func advance() {
+            let end = token.range.upperBound
+            token = lexer.next()
+            if token.range.lowerBound > end { differs = true }
         }
 
-        /// The value at `i`, rewritten; nil when the text is not strict JSON.
-        mutating func value() -> ArraySlice<UInt8>? {
-            skipSpace()
-            guard i < bytes.count else { return nil }
-            switch bytes[i] {
-            case UInt8(ascii: "{"): return object()
-            case UInt8(ascii: "["): return array()
-            case UInt8(ascii: "\""): return string()
-            default:
-                let start = i
-                while i < bytes.count, !",]}: \n\r\t".utf8.contains(bytes[i]) { i += 1 }
-                let word = bytes[start..<i]
-                return Self.isLiteral(word) || Self.isNumber(word) ? word : nil
-            }
-        }
-
-        /// `true`, `false` or `null`.
-        static func isLiteral(_ word: ArraySlice<UInt8>) -> Bool {
-            word.elementsEqual("true".utf8) || word.elementsEqual("false".utf8) || word.elementsEqual("null".utf8)
-        }
-
-        /// A JSON number: `-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?` (no `NaN`, no `Infinity`).
-        static func isNumber(_ word: ArraySlice<UInt8>) -> Bool {
-            var j = word.startIndex
-            func digits() -> Int {
-                let from = j
-                while j < word.endIndex, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(word[j]) { j += 1 }
-                return j - from
-            }
-            if j < word.endIndex, word[j] == UInt8(ascii: "-") { j += 1 }
-            let first = j
-            let whole = digits()
-            guard whole > 0, whole == 1 || word[first] != UInt8(ascii: "0") else { return false }
-            if j < word.endIndex, word[j] == UInt8(ascii: ".") {
-                j += 1
-                guard digits() > 0 else { return false }
-            }
-            if j < word.endIndex, word[j] == UInt8(ascii: "e") || word[j] == UInt8(ascii: "E") {
-                j += 1
-                if j < word.endIndex, word[j] == UInt8(ascii: "+") || word[j] == UInt8(ascii: "-") { j += 1 }
-                guard digits() > 0 else { return false }
-            }
-            return j == word.endIndex
-        }
-
-        /// The bytes of the object or array that began at `start` and ends at `i`: as written unless
-        /// something inside differs (then `rebuild()`); `outer` is the enclosing value's `differs`.
-        mutating func finish(from start: Int, outer: Bool, _ rebuild: () -> [UInt8]) -> ArraySlice<UInt8> {
-            let inside = differs
-            differs = outer || inside
-            return inside ? rebuild()[...] : bytes[start..<i]
-        }
-
-        /// A string with valid escapes and no raw control characters, quotes included.
-        mutating func string() -> ArraySlice<UInt8>? {
-            let start = i
-            i += 1
-            while i < bytes.count {
-                let byte = bytes[i]
-                if byte < 0x20 { return nil }
-                if byte == UInt8(ascii: "\\") {
-                    guard i + 1 < bytes.count else { return nil }
-                    if bytes[i + 1] == UInt8(ascii: "u") {
-                        guard i + 6 <= bytes.count, bytes[(i + 2)..<(i + 6)].allSatisfy({ Self.isHexDigit($0) }) else { return nil }
-                        i += 6
-                    } else {
-                        guard "\"\\/bfnrt".utf8.contains(bytes[i + 1]) else { return nil }
-                        i += 2
-                    }
-                    continue
-                }
-                if byte == UInt8(ascii: "\"") { i += 1; return bytes[start..<i] }
-                i += 1
-            }
+        /// nil, with `failure` at the token at hand.
+        mutating func fail(at offset: Int? = nil) -> ArraySlice<UInt8>? {
+            failure = offset ?? token.range.lowerBound
             return nil
         }
 
-        /// A key (quotes included) as text, escapes resolved (`"n\u005flayer"` is `n_layer`).
-        static func keyName(_ key: ArraySlice<UInt8>) -> String? {
-            guard key.contains(UInt8(ascii: "\\")) else { return String(decoding: key.dropFirst().dropLast(), as: UTF8.self) }
-            return (try? JSONSerialization.jsonObject(with: Data(key), options: [.fragmentsAllowed])) as? String
+        /// The whole text as one value, rewritten; nil when it is not strict JSON.
+        mutating func document() -> ArraySlice<UInt8>? {
+            guard let value = value() else { return nil }
+            guard token.kind == .end else { return fail() }
+            return value
         }
 
-        static func isHexDigit(_ byte: UInt8) -> Bool {
-            (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains(byte)
-                || (UInt8(ascii: "A")...UInt8(ascii: "F")).contains(byte)
+        /// The value at hand, rewritten; nil when the text is not strict JSON.
+        mutating func value() -> ArraySlice<UInt8>? {
+            let current = token
+            switch current.kind {
+            case .beginObject: return object()
+            case .beginArray: return array()
+            case .string where !current.plain:
+                do { _ = try JSONString.decode(current, in: bytes, loneSurrogates: .replace) } catch { return fail(at: error.offset) }
+            case .string, .number, .trueLiteral, .falseLiteral, .null: break
+            default: return fail()
+            }
+            advance()
+            return bytes[current.range]
         }
 
-        /// After an item: `,` (true, another follows) or `close` (false, the end), consumed; nil
-        /// for anything else.
-        mutating func separator(closing close: UInt8) -> Bool? {
-            skipSpace()
-            guard i < bytes.count else { return nil }
-            if bytes[i] == UInt8(ascii: ",") { i += 1; return true }
-            if bytes[i] == close { i += 1; return false }
+        /// The bytes of the object or array that began at `start` and ends with the token at
+        /// hand (its closing bracket, then consumed): as written unless something inside differs
+        /// (then `rebuild()`); `outer` is the enclosing value's `differs`.
+        mutating func finish(from start: Int, outer: Bool, _ rebuild: () -> [UInt8]) -> ArraySlice<UInt8> {
+            let inside = differs
+            differs = outer || inside
+            let result = inside ? rebuild()[...] : bytes[start..<token.range.upperBound]
+            advance()
+            return result
+        }
+
+        /// After an item: `,` (true, another follows) or `close` (false, the end; not consumed);
+        /// nil for anything else.
+        mutating func separator(closing close: JSONToken.Kind) -> Bool? {
+            if token.kind == .comma { advance(); return true }
+            if token.kind == close { return false }
             return nil
         }
 
         mutating func array() -> ArraySlice<UInt8>? {
-            let start = i, outer = differs
+            let start = token.range.lowerBound, outer = differs
             differs = false
-            i += 1
+            advance()
             var items: [ArraySlice<UInt8>] = []
-            skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "]") { i += 1; return finish(from: start, outer: outer) { Array("[]".utf8) } }
+            if token.kind == .endArray { return finish(from: start, outer: outer) { Array("[]".utf8) } }
             while true {
                 guard let item = value() else { return nil }
                 items.append(item)
-                guard let more = separator(closing: UInt8(ascii: "]")) else { return nil }
+                guard let more = separator(closing: .endArray) else { return fail() }
                 if !more { break }
             }
             return finish(from: start, outer: outer) {
@@ -200,24 +150,24 @@ public enum LastKeyWins {
         }
 
         mutating func object() -> ArraySlice<UInt8>? {
-            let start = i, outer = differs
+            let start = token.range.lowerBound, outer = differs
             differs = false
-            i += 1
+            advance()
             depth += 1
             defer { depth -= 1 }
             let isTop = depth == 1
             var members: [(key: ArraySlice<UInt8>, value: ArraySlice<UInt8>)] = []
             var position: [String: Int] = [:]
-            skipSpace()
-            if i < bytes.count, bytes[i] == UInt8(ascii: "}") { i += 1; return finish(from: start, outer: outer) { Array("{}".utf8) } }
+            if token.kind == .endObject { return finish(from: start, outer: outer) { Array("{}".utf8) } }
             while true {
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: "\""), let key = string() else { return nil }
-                skipSpace()
-                guard i < bytes.count, bytes[i] == UInt8(ascii: ":") else { return nil }
-                i += 1
+                let keyToken = token
+                guard keyToken.kind == .string else { return fail() }
+                guard let key = value() else { return nil }
+                guard token.kind == .colon else { return fail() }
+                advance()
                 guard let item = value() else { return nil }
-                let name = Self.keyName(key) ?? String(decoding: key, as: UTF8.self)
+                let name = keyToken.plain ? String(decoding: key.dropFirst().dropLast(), as: UTF8.self)
+                    : JSONString.text(keyToken, in: bytes) ?? String(decoding: key, as: UTF8.self)
                 if isTop { topLevel?[name] = String(decoding: item, as: UTF8.self) }
                 if let at = position[name] {
                     members[at].value = item          // Python: the first key's place, the last value
@@ -227,7 +177,7 @@ public enum LastKeyWins {
                     position[name] = members.count
                     members.append((key, item))
                 }
-                guard let more = separator(closing: UInt8(ascii: "}")) else { return nil }
+                guard let more = separator(closing: .endObject) else { return fail() }
                 if !more { break }
             }
             return finish(from: start, outer: outer) {
@@ -239,7 +189,7 @@ public enum LastKeyWins {
 }
 
 extension InputFile {
-    /// ``readJSON(_:limit:)`` for a file Python reads with `json.load` (a model folder's configs,
+    /// ``readJSON(_:limit:pythonSyntax:)`` for a file Python reads with `json.load` (a model folder's configs,
     /// its shard index): it must be plain UTF-8 (``readPlainUTF8JSON(_:limit:)``), what Python
     /// reads and Foundation refuses is rewritten (``PythonJSONLiterals``: `NaN`, `1e400`, a lone
     /// surrogate), and a repeated key keeps its last value (``LastKeyWins``).
@@ -247,11 +197,13 @@ extension InputFile {
         LastKeyWins.rewrite(PythonJSONLiterals.rewrite(try readPlainUTF8JSON(url, limit: limit)))
     }
 
-    /// ``readJSON(_:limit:)`` that also refuses a text Python's `json` refuses: a byte-order mark,
-    /// UTF-16 or UTF-32, invalid UTF-8 (``InputFileError/notPlainUTF8(path:problem:)``).
+    /// ``readJSON(_:limit:pythonSyntax:)`` that also refuses a text Python's `json` refuses: a
+    /// trailing comma or a comment (``PythonJSONSyntax``), a byte-order mark, UTF-16 or UTF-32,
+    /// invalid UTF-8 (``InputFileError/notPlainUTF8(path:problem:)``).
     public static func readPlainUTF8JSON(_ url: URL, limit: Int) throws -> Data {
-        let data = try readJSON(url, limit: limit)
+        let data = try read(url, limit: limit)
         if let problem = PythonJSONEncoding.problem(data) { throw InputFileError.notPlainUTF8(path: url.path, problem: problem) }
+        try checkJSONText(data, path: url.path, pythonSyntax: true)
         return data
     }
 }

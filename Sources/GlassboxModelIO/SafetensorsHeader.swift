@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// The parsed and validated JSON header of a safetensors file.
 ///
@@ -46,21 +47,13 @@ struct SafetensorsHeader {
         guard dataEnd == dataSize else { throw ModelIOError.trailingBytes(file: file, dataEnd: dataEnd, dataSize: dataSize) }
     }
 
-    /// How many objects the JSON text holds inside its outermost one: the `{` bytes outside
-    /// strings, less one (a plain scan, strings skipped with their escapes).
+    /// How many objects the JSON text holds inside its outermost one: the `{` tokens
+    /// (``JSONLexer``), less one.
     static func nestedObjectCount(_ text: UnsafeRawBufferPointer) -> Int {
+        var lexer = JSONLexer([UInt8](text))
         var count = 0
-        var inString = false, escaped = false
-        for byte in text {
-            if escaped {
-                escaped = false
-            } else if inString {
-                if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-            } else if byte == UInt8(ascii: "{") {
-                count += 1
-            }
+        while case let token = lexer.next(), token.kind != .end {
+            if token.kind == .beginObject { count += 1 }
         }
         return max(0, count - 1)
     }

@@ -119,7 +119,7 @@ public struct HeadGrid: Figure {
 
         var notes = [String(format: "colour range %g…%g (%@), shared by all tiles", colorScale.lower, colorScale.upper, colorScale.colormap.name)]
         if shape.0 > resolution || shape.1 > resolution {
-            let method = downsampling == .maxPool ? "max-pooled" : "area-averaged"
+            let method = downsampling.name
             notes.append("tiles show \(shape.0)×\(shape.1) patterns \(method) to \(min(shape.0, resolution))×\(min(shape.1, resolution))")
         }
         return Plan(size: size, regions: regions, notes: notes) { canvas in

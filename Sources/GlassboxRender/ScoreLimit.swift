@@ -20,8 +20,57 @@ public enum ScoreLimit: Sendable, Equatable {
 
     /// The limit for `scores` (NaN and infinities ignored); 1 when every score is zero.
     public func limit(for scores: [Double]) -> Double {
-        let magnitudes = scores.filter(\.isFinite).map(abs).sorted()
-        let largest = magnitudes.last ?? 0
+        limit(sortedMagnitudes: scores.filter(\.isFinite).map(abs).sorted())
+    }
+
+    /// `limit(for:)` of float32 scores (a `ScoreMatrix`'s values): the same limit as for
+    /// `scores.map(Double.init)`, from one float32 copy of the magnitudes and, for `.robust`, the
+    /// four order statistics the quartiles need picked by selection instead of a sort (tens of
+    /// millions of cells: a sequence heatmap of 5,000 generated tokens).
+    public func limit(forFloat32 scores: [Float]) -> Double {
+        var magnitudes: [Float] = []
+        magnitudes.reserveCapacity(scores.count)
+        for v in scores where v.isFinite { magnitudes.append(abs(v)) }
+        guard case .robust = self, magnitudes.count >= 4 else {
+            return limit(sortedMagnitudes: magnitudes.max().map { [$0] } ?? [])
+        }
+        let largest = Double(magnitudes.max()!)
+        func quantile(_ p: Double) -> Double {
+            let h = Double(magnitudes.count - 1) * p, lo = Int(h.rounded(.down))
+            let low = Double(Self.select(&magnitudes, lo))
+            let high = lo + 1 < magnitudes.count ? Double(magnitudes[(lo + 1)...].min()!) : low
+            return low + (h - Double(lo)) * (high - low)
+        }
+        let q1 = quantile(0.25), q3 = quantile(0.75)
+        let fence = q3 + 3 * (q3 - q1)
+        let value = magnitudes.reduce(-Double.infinity) { Double($1) <= fence ? max($0, Double($1)) : $0 }
+        return value.isFinite && value > 0 ? value : (largest > 0 ? largest : 1)
+    }
+
+    /// Reorders `values` so that `values[k]` is the value a sort would put there, every value
+    /// before it no larger and every value after it no smaller (Hoare's FIND, 1961, with the
+    /// median of three as pivot); returns `values[k]`.
+    static func select(_ values: inout [Float], _ k: Int) -> Float {
+        var lo = 0, hi = values.count - 1
+        while hi > lo {
+            let mid = lo + (hi - lo) / 2
+            if values[mid] < values[lo] { values.swapAt(mid, lo) }
+            if values[hi] < values[lo] { values.swapAt(hi, lo) }
+            if values[hi] < values[mid] { values.swapAt(hi, mid) }
+            let pivot = values[mid]
+            var i = lo, j = hi
+            while i <= j {
+                while values[i] < pivot { i += 1 }
+                while values[j] > pivot { j -= 1 }
+                if i <= j { values.swapAt(i, j); i += 1; j -= 1 }
+            }
+            if k <= j { hi = j } else if k >= i { lo = i } else { break }
+        }
+        return values[k]
+    }
+
+    private func limit<T: BinaryFloatingPoint>(sortedMagnitudes magnitudes: [T]) -> Double {
+        let largest = magnitudes.last.map { Double($0) } ?? 0
         let value: Double
         switch self {
         case .maxAbs:
@@ -32,7 +81,7 @@ public enum ScoreLimit: Sendable, Equatable {
             guard magnitudes.count >= 4 else { value = largest; break }
             let q1 = Self.quantile(magnitudes, 0.25), q3 = Self.quantile(magnitudes, 0.75)
             let fence = q3 + 3 * (q3 - q1)
-            value = magnitudes.last(where: { $0 <= fence }) ?? largest
+            value = magnitudes.last(where: { Double($0) <= fence }).map { Double($0) } ?? largest
         }
         return value.isFinite && value > 0 ? value : (largest > 0 ? largest : 1)
     }
@@ -40,6 +89,11 @@ public enum ScoreLimit: Sendable, Equatable {
     /// How many finite scores lie beyond `limit` (drawn at full colour and marked).
     public static func clippedCount(_ scores: [Double], limit: Double) -> Int {
         scores.filter { $0.isFinite && abs($0) > limit }.count
+    }
+
+    /// `clippedCount` of float32 scores, compared as doubles.
+    public static func clippedCount(float32 scores: [Float], limit: Double) -> Int {
+        scores.reduce(0) { $1.isFinite && Double(abs($1)) > limit ? $0 + 1 : $0 }
     }
 
     /// The legend's statement of the scale, e.g. "scale ±0.96, robust (Tukey fence): 1 beyond, ▲".
@@ -59,9 +113,9 @@ public enum ScoreLimit: Sendable, Equatable {
 
     /// The `p`-quantile of ascending `sorted` values, linear interpolation between order statistics
     /// (numpy's default, "type 7").
-    static func quantile(_ sorted: [Double], _ p: Double) -> Double {
+    static func quantile<T: BinaryFloatingPoint>(_ sorted: [T], _ p: Double) -> Double {
         let h = Double(sorted.count - 1) * p
         let lo = Int(h.rounded(.down)), hi = min(lo + 1, sorted.count - 1)
-        return sorted[lo] + (h - Double(lo)) * (sorted[hi] - sorted[lo])
+        return Double(sorted[lo]) + (h - Double(lo)) * (Double(sorted[hi]) - Double(sorted[lo]))
     }
 }

@@ -8,6 +8,19 @@ public enum Downsampling: Sendable, Equatable {
     /// Each output cell is the area-weighted mean of its block: preserves total mass, so faint
     /// diffuse attention is shown faithfully but thin peaks fade.
     case areaAverage
+    /// Each output cell is the value of largest magnitude in its block, sign kept: for signed
+    /// scores (relevance), where the strongest evidence against should stay as visible as the
+    /// strongest for. Equal to `.maxPool` on blocks without negative values.
+    case maxMagnitude
+
+    /// How a picture names the reduction: "max-pooled", "area-averaged", "pooled by largest |score|".
+    public var name: String {
+        switch self {
+        case .maxPool: "max-pooled"
+        case .areaAverage: "area-averaged"
+        case .maxMagnitude: "pooled by largest |score|"
+        }
+    }
 }
 
 extension ScoreMatrix {
@@ -24,7 +37,7 @@ extension ScoreMatrix {
             let y0 = Double(i) * sy, y1 = Double(i + 1) * sy
             for j in 0..<outColumns {
                 let x0 = Double(j) * sx, x1 = Double(j + 1) * sx
-                var best = -Float.infinity, sum = 0.0, weight = 0.0
+                var best = -Float.infinity, strongest = Float.nan, sum = 0.0, weight = 0.0
                 for r in Int(y0)..<min(rows, Int(y1.rounded(.up))) {
                     let wy = min(Double(r + 1), y1) - max(Double(r), y0)
                     guard wy > 1e-9 else { continue }
@@ -33,12 +46,50 @@ extension ScoreMatrix {
                         let v = values[r * columns + c]
                         guard wx > 1e-9, !v.isNaN else { continue }
                         best = max(best, v)
+                        if !(abs(strongest) >= abs(v)) { strongest = v }
                         sum += Double(v) * wx * wy
                         weight += wx * wy
                     }
                 }
                 guard weight > 0 else { continue }
-                out[i * outColumns + j] = method == .maxPool ? best : Float(sum / weight)
+                switch method {
+                case .maxPool: out[i * outColumns + j] = best
+                case .areaAverage: out[i * outColumns + j] = Float(sum / weight)
+                case .maxMagnitude: out[i * outColumns + j] = strongest
+                }
+            }
+        }
+        return ScoreMatrix(unchecked: outRows, outColumns, out)
+    }
+
+    /// This matrix reduced in whole blocks of `rowBlock × columnBlock` cells (the last block of a
+    /// side may be shorter): `[⌈rows / rowBlock⌉, ⌈columns / columnBlock⌉]`. NaN cells are
+    /// ignored and a block of only NaN cells stays NaN; `.areaAverage` is the mean of a block's
+    /// other cells. One pass over the values, for matrices of tens of millions of cells.
+    public func pooled(rowBlock: Int, columnBlock: Int, method: Downsampling) -> ScoreMatrix {
+        let rb = max(1, rowBlock), cb = max(1, columnBlock)
+        guard rb > 1 || cb > 1 else { return self }
+        let outRows = (rows + rb - 1) / rb, outColumns = (columns + cb - 1) / cb
+        var out = [Float](repeating: .nan, count: outRows * outColumns)
+        var counts = method == .areaAverage ? [Int32](repeating: 0, count: outRows * outColumns) : []
+        values.withUnsafeBufferPointer { v in
+            out.withUnsafeMutableBufferPointer { o in
+                for r in 0..<rows {
+                    let base = (r / rb) * outColumns, row = r * columns
+                    for c in 0..<columns {
+                        let x = v[row + c]
+                        guard !x.isNaN else { continue }
+                        let k = base + c / cb, y = o[k]
+                        switch method {
+                        case .maxPool: if !(y >= x) { o[k] = x }
+                        case .maxMagnitude: if !(abs(y) >= abs(x)) { o[k] = x }
+                        case .areaAverage:
+                            o[k] = y.isNaN ? x : y + x
+                            counts[k] += 1
+                        }
+                    }
+                }
+                if method == .areaAverage { for k in 0..<o.count where counts[k] > 0 { o[k] /= Float(counts[k]) } }
             }
         }
         return ScoreMatrix(unchecked: outRows, outColumns, out)

@@ -96,7 +96,7 @@ public struct TokenVocabulary: Sendable {
     private static func readJSON(_ url: URL) throws -> Data {
         let data = try LegacyFiles.read(url)
         if let problem = PythonJSONEncoding.problem(data) { throw VocabularyError.malformed(file: url.path, detail: problem) }
-        try InputFile.checkJSONDepth(data, path: url.path)
+        try InputFile.checkJSONText(data, path: url.path, pythonSyntax: true)
         return data
     }
 

@@ -54,6 +54,10 @@ struct BatchInput {
         if let bad = UTF8Validation.firstInvalidOffset(bytes) {
             throw BatchLineError(idJSON: nil, message: "byte \(bad) is not valid UTF-8")
         }
+        if let refusal = PythonJSONSyntax.firstRefusal(bytes) {
+            throw BatchLineError(idJSON: nil, message: "\(refusal.problem) (Python's json refuses it)",
+                                 column: JSONLexer.lineColumn(of: refusal.offset, in: bytes).column)
+        }
         let object: [String: Any]
         do {
             guard let parsed = try JSONSerialization.jsonObject(with: Data(bytes), options: [.fragmentsAllowed]) as? [String: Any] else {
@@ -177,5 +181,7 @@ struct BatchLineError: Error, LocalizedError {
     /// The line's `"id"` as JSON text, when it has a valid one.
     let idJSON: String?
     let message: String
+    /// The column (1-based, in bytes) the message is about, when it is about one place.
+    var column: Int? = nil
     var errorDescription: String? { message }
 }

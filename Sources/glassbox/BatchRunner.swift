@@ -73,7 +73,7 @@ final class BatchRunner: @unchecked Sendable {
             return Output(data: Self.record(index: item.index, idJSON: input.idJSON, picture: picture, json: result.json),
                           failed: false)
         } catch let error as BatchLineError {
-            return Self.failure(index: item.index, idJSON: error.idJSON ?? idJSON, message: "line \(item.line): " + error.message)
+            return Self.failure(index: item.index, idJSON: error.idJSON ?? idJSON, message: "line \(item.line)\(error.column.map { ", column \($0)" } ?? ""): " + error.message)
         } catch {
             return Self.failure(index: item.index, idJSON: idJSON, message: "line \(item.line): " + UserMessage.line(for: error))
         }
@@ -145,19 +145,9 @@ enum JSONText {
     /// `json` without the whitespace outside strings (pretty-printed JSON on one line; numbers
     /// and strings keep their exact text).
     static func compact(_ json: Data) -> Data {
+        var lexer = JSONLexer([UInt8](json))
         var out = Data(capacity: json.count)
-        var inString = false, escaped = false
-        for byte in json {
-            if inString {
-                out.append(byte)
-                if escaped { escaped = false } else if byte == UInt8(ascii: "\\") { escaped = true } else if byte == UInt8(ascii: "\"") { inString = false }
-            } else if byte == UInt8(ascii: "\"") {
-                inString = true
-                out.append(byte)
-            } else if ![0x20, 0x0A, 0x0D, 0x09].contains(byte) {
-                out.append(byte)
-            }
-        }
+        while case let token = lexer.next(), token.kind != .end { out.append(contentsOf: lexer.bytes[token.range]) }
         return out
     }
 }

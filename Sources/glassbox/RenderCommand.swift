@@ -19,13 +19,22 @@ struct RenderCommand: ParsableCommand {
             for input in [result] + with { try SameFile.refuse(output: out, outputOption: "--out", input: input, inputOption: "the result") }
         }
         let url = URL(fileURLWithPath: (result as NSString).expandingTildeInPath)
-        let data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
+        // A var, emptied once read, so the file's bytes are freed before the drawing.
+        var data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let notJSON = FileProblem(path: result, reason: "not JSON; \(Self.reads)")
+        let name = url.deletingPathExtension().lastPathComponent
+        // A sequence explanation drawn as a picture: its matrix read straight into float32.
+        if !(out.map { OutputTransaction.isPage(URL(fileURLWithPath: $0)) } ?? false), let drawn = SequenceRecordScores.read(data) {
+            data = Data()
+            if !with.isEmpty { throw Self.withNeedsPage }
+            return try SequenceRendering.redraw(drawn, out: out, scoreLimit: colorScale.scoreLimit, defaultName: name)
+        }
         // The kind and the typed record (explain) or the dictionary (other results): one decoding pass.
         let kind: ResultKind
         do { kind = try ResultKind.decode(data) } catch let refusal as ResultMemory.Refusal {
             throw FileProblem(path: result, reason: refusal.errorDescription!)
         } catch { throw notJSON }
+        data = Data()
         let command = try check(command: kind.command)
         func object() throws -> [String: Any] {
             guard let object = kind.object else { throw notJSON }
@@ -38,13 +47,12 @@ struct RenderCommand: ParsableCommand {
             }
             return try RenderPage.write(try object(), from: result, with: with, colorScale: colorScale, to: page)
         }
-        if !with.isEmpty { throw UsageMistake("--with adds results to an interactive page; give --out FILE.html") }
-        let name = url.deletingPathExtension().lastPathComponent
+        if !with.isEmpty { throw Self.withNeedsPage }
         let figure: any Figure
         switch kind.explanation {
         case .sequence(let decoded):
             let record = try ResultKind.Explanation.sequence(decoded, path: result)
-            return try SequenceRendering.redraw(record, out: out, scoreLimit: colorScale.scoreLimit, defaultName: name)
+            return try SequenceRendering.redraw(try SequenceRecordScores(record), out: out, scoreLimit: colorScale.scoreLimit, defaultName: name)
         case .single(let decoded):
             figure = try ResultKind.Explanation.single(decoded, path: result).figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top)
         case nil:
@@ -65,6 +73,8 @@ struct RenderCommand: ParsableCommand {
         print("picture: \(picture.path)")
         try output.commit()
     }
+
+    static let withNeedsPage = UsageMistake("--with adds results to an interactive page; give --out FILE.html")
 
     static let reads = "render redraws the --json results of \(ResultFigures.renderableList)"
 

@@ -26,10 +26,21 @@ enum ResultJSON {
     static func attention(_ object: [String: Any]) throws -> (labels: [String], panels: [ResultFigures.AttentionPanel]) {
         let labels = try tokenLabels(object)
         let layers = try JSONField.ints(object, "layers"), heads = try JSONField.ints(object, "heads")
+        let n = labels.count
+        if let weights = object["attention"] as? NumericArrayReader.Array {
+            // Read straight into float32 by `ResultKind` (`[layers, heads, n, n]`), checked as below.
+            guard weights.shape[0] == layers.count else { throw JSONField.Problem(detail: "'attention' must hold one entry per layer") }
+            let shape = Array(weights.shape.dropFirst()), size = shape.reduce(1, *)
+            return (labels, try layers.enumerated().map { l, layer in
+                guard shape == [heads.count, n, n] else {
+                    throw JSONField.Problem(detail: "attention of layer \(layer) has shape \(shape), expected [\(heads.count), \(n), \(n)]")
+                }
+                return ResultFigures.AttentionPanel(layer: layer, heads: heads, patterns: Tensor(shape: shape, storage: Array(weights.values[(l * size)..<((l + 1) * size)])))
+            })
+        }
         guard let weights = object["attention"] as? [Any], weights.count == layers.count else {
             throw JSONField.Problem(detail: "'attention' must hold one entry per layer")
         }
-        let n = labels.count
         let panels = try zip(layers, weights).map { layer, perHead in
             let (values, shape) = try PatchFigures.flatten(perHead, site: "attention layer \(layer)")
             guard shape == [heads.count, n, n] else {

@@ -27,9 +27,28 @@ struct ResultKind: Decodable {
     /// Decodes `data` (a result file of that size), refusing with `ResultMemory.Refusal` a
     /// dictionary result that would not fit in the memory available (see `ResultMemory`).
     static func decode(_ data: Data) throws -> ResultKind {
+        if let kind = try attention(data) { return kind }
         let decoder = JSONDecoder()
         decoder.userInfo[fileBytes] = data.count
         return try decoder.decode(ResultKind.self, from: data)
+    }
+
+    /// An `attention` result with its `"attention"` weights read straight into float32
+    /// (`NumericArrayReader`; `ResultJSON.attention` takes them as they are) and the rest of the
+    /// document as dictionaries: the peak is the file and its numbers as float32, not
+    /// `ResultMemory`'s 21 bytes per byte. Nil when the file is anything else or the weights are not
+    /// a `[layers, heads, n, n]` array of numbers; then `decode` reads it the ordinary way.
+    private static func attention(_ data: Data) throws -> ResultKind? {
+        guard let ranges = NumericArrayReader.topLevelValues(data, keys: ["command", "attention"]),
+              let command = ranges["command"], let weights = ranges["attention"],
+              (try? JSONDecoder().decode(String.self, from: data.subdata(in: (data.startIndex + command.lowerBound)..<(data.startIndex + command.upperBound)))) == "attention"
+        else { return nil }
+        try ResultMemory.check(fileBytes: data.count, bytesPerFileByte: ResultMemory.attentionBytesPerFileByte)
+        guard let array = NumericArrayReader.array(data, at: weights, allowNull: false), array.shape.count == 4,
+              var kind = try? JSONDecoder().decode(ResultKind.self, from: NumericArrayReader.removing([weights], from: data)),
+              kind.command == "attention", kind.object != nil else { return nil }
+        kind.object?["attention"] = array
+        return kind
     }
 
     init(from decoder: Decoder) throws {

@@ -128,7 +128,7 @@ struct VerifyCommand: ParsableCommand {
     /// Reads and parses a trace file (regular files only, within `InputLimits.traceFileBytes`).
     static func readTrace(_ path: String) throws -> ReferenceTrace {
         let url = URL(fileURLWithPath: (path as NSString).expandingTildeInPath)
-        let data = try InputFile.readJSON(url, limit: InputLimits.traceFileBytes)
+        let data = try InputFile.readJSON(url, limit: InputLimits.traceFileBytes, pythonSyntax: true)
         do {
             return try ReferenceTrace.decode(data)
         } catch let error as ReferenceTraceError {

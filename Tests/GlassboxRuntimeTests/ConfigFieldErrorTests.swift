@@ -106,7 +106,7 @@ final class ConfigFieldErrorTests: XCTestCase {
 
     /// JSON that Python refuses too is "not valid JSON" with the place, in our own words.
     func testInvalidJSONIsPlacedInOurOwnWords() throws {
-        let config = try model("gpt2-tiny") { $0.replacingOccurrences(of: "{", with: "{ // a comment\n") }
+        let config = try model("gpt2-tiny") { $0.replacingOccurrences(of: "{", with: "{ nope\n") }
         XCTAssertTrue(loadError(config).hasSuffix("config.json is not a valid config: not valid JSON at line 1, column 3"), loadError(config))
         let preprocessor = try model("vit-tiny", file: "preprocessor_config.json") { $0 + "garbage" }
         XCTAssertThrowsError(try ImagePreprocessor.load(directory: preprocessor)) { error in

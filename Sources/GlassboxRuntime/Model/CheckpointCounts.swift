@@ -23,7 +23,6 @@ enum CheckpointCounts {
     /// checkpoint holds.
     static func check(_ config: ConfigFile, checkpoint: Checkpoint) throws {
         let configFile = config.url
-        for key in layerKeys + expertKeys { try config.requireIntegerLiteral(key) }
         let stated = { (keys: [String]) in keys.compactMap { key in config.count(key).map { (key, $0) } } }
         let layerCounts = stated(layerKeys), expertCounts = stated(expertKeys)
         guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }

@@ -14,8 +14,8 @@ struct ConfigFile {
     /// The top-level members as JSON text; nil when the scan did not follow the text.
     private let members: [String: String]?
     /// The document as `JSONSerialization` reads it, only when the strict scan stopped on a text
-    /// Foundation still decodes (a trailing comma): so the counts are checked anyway. (A byte-order
-    /// mark or UTF-16 never gets here: `readPlainUTF8JSON` refuses it.)
+    /// Foundation still decodes: so the counts are checked anyway. (A trailing comma, a comment,
+    /// a byte-order mark or UTF-16 never gets here: `readPlainUTF8JSON` refuses them.)
     private let parsedFallback: [String: Any]?
     /// The model type, when the scan found it as a plain string.
     private let scannedModelType: String?
@@ -45,10 +45,18 @@ struct ConfigFile {
         return modelType
     }
 
+    /// The first entry of the top-level `architectures` array (`"ViTModel"`), when there is one.
+    var firstArchitecture: String? {
+        guard let text = members?["architectures"],
+              let list = (try? JSONSerialization.jsonObject(with: Data(text.utf8))) as? [Any] else { return nil }
+        return list.first as? String
+    }
+
     /// Throws `LoadError.invalidConfig` when the top-level `key` is a whole number written with a
-    /// fraction or an exponent (`2.0`, `2e0`): transformers passes counts to `range()`, which
-    /// refuses a float (TypeError), so a count must be written as an integer. (Other numbers are
-    /// left to the decoder: `1.5` and `1e30` are "should be an integer" there.)
+    /// fraction or an exponent (`2.0`, `2e0`): transformers passes sizes and counts to torch and
+    /// `range()`, which refuse a float (TypeError), so they must be written as integers
+    /// (`IntegerConfigFields` lists which). (Other numbers are left to the decoder: `1.5` and
+    /// `1e30` are "should be an integer" there.)
     func requireIntegerLiteral(_ key: String) throws {
         guard let text = members?[key], text.first.map({ $0 == "-" || $0.isNumber }) == true,
               text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),

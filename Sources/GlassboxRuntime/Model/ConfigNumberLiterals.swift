@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 /// The number literals of a strict JSON document, each with its place (`"rope_scaling.factor"`,
 /// `"eos_token_id.1"`) and byte range, found in one pass; and the document with some of them
@@ -19,36 +20,27 @@ struct ConfigNumberLiterals {
     private(set) var literals: [Literal] = []
     private let bytes: [UInt8]
 
-    /// Scans `data`; a text that is not strict JSON gives the literals found before the problem.
+    /// Scans `data` (``JSONLexer``'s tokens); a text that is not strict JSON gives the literals
+    /// found before the problem.
     init(_ data: Data) {
         bytes = [UInt8](data)
-        var i = 0
+        var lexer = JSONLexer(bytes)
         var path: [String] = []
         // Per open container: whether it is an array, and the next array index.
         var containers: [(isArray: Bool, index: Int)] = []
         var expectingKey = false
-        func skipString() -> Range<Int> {
-            let start = i
-            i += 1
-            while i < bytes.count, bytes[i] != UInt8(ascii: "\"") { i += bytes[i] == UInt8(ascii: "\\") ? 2 : 1 }
-            i += 1
-            return start..<min(i, bytes.count)
-        }
-        scan: while i < bytes.count {
-            let byte = bytes[i]
-            switch byte {
-            case UInt8(ascii: "{"), UInt8(ascii: "["):
-                let isArray = byte == UInt8(ascii: "[")
+        scan: while case let token = lexer.next(), token.kind != .end {
+            switch token.kind {
+            case .beginObject, .beginArray:
+                let isArray = token.kind == .beginArray
                 containers.append((isArray, 0))
                 path.append(isArray ? "0" : "")
                 expectingKey = !isArray
-                i += 1
-            case UInt8(ascii: "}"), UInt8(ascii: "]"):
+            case .endObject, .endArray:
                 guard !containers.isEmpty else { break scan }
                 containers.removeLast()
                 path.removeLast()
-                i += 1
-            case UInt8(ascii: ","):
+            case .comma:
                 if let last = containers.last {
                     if last.isArray {
                         containers[containers.count - 1].index += 1
@@ -57,29 +49,16 @@ struct ConfigNumberLiterals {
                         expectingKey = true
                     }
                 }
-                i += 1
-            case UInt8(ascii: "\""):
-                let range = skipString()
-                if expectingKey, !path.isEmpty {
-                    path[path.count - 1] = Self.key(bytes[range])
-                    expectingKey = false
-                }
-            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"):
-                let start = i
-                while i < bytes.count, "+-.eE0123456789".utf8.contains(bytes[i]) { i += 1 }
-                literals.append(Literal(path: path.joined(separator: "."), range: start..<i,
-                                        text: String(decoding: bytes[start..<i], as: UTF8.self)))
+            case .string where expectingKey && !path.isEmpty:
+                path[path.count - 1] = JSONString.text(token, in: bytes) ?? String(decoding: bytes[token.range], as: UTF8.self)
+                expectingKey = false
+            case .number:
+                literals.append(Literal(path: path.joined(separator: "."), range: token.range,
+                                        text: String(decoding: bytes[token.range], as: UTF8.self)))
             default:
-                i += 1
+                break
             }
         }
-    }
-
-    /// A key's text with its escapes resolved.
-    private static func key(_ quoted: ArraySlice<UInt8>) -> String {
-        guard quoted.contains(UInt8(ascii: "\\")) else { return String(decoding: quoted.dropFirst().dropLast(), as: UTF8.self) }
-        return (try? JSONSerialization.jsonObject(with: Data(quoted), options: [.fragmentsAllowed])) as? String
-            ?? String(decoding: quoted, as: UTF8.self)
     }
 
     /// The document with the literals at the given indices (into `literals`) replaced by their

@@ -64,7 +64,9 @@ public struct TransformerModel: Sendable {
     /// `verifyWeights()`), small tensors and permissive loads at load.
     public static func load(directory: URL, options: LoadOptions = LoadOptions()) throws -> TransformerModel {
         let config = try ConfigFile(directory: directory)
-        let loader = try ModelRegistry.loader(for: try config.modelType())
+        let modelType = try config.modelType()
+        let loader = try ModelRegistry.loader(for: modelType)
+        try IntegerConfigFields.check(config, modelType: modelType)
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
         try CheckpointCounts.check(config, checkpoint: checkpoint)

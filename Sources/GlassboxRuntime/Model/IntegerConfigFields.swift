@@ -1,0 +1,44 @@
+import Foundation
+
+/// The config fields that must be written as integer literals: those `transformers` 4.53.3
+/// refuses as a float (`"hidden_size": 32.0`), because it passes them to torch as sizes
+/// (`nn.Linear`, `nn.Embedding`, `torch.empty`, `Tensor.view`, `torch.topk`) or to `range()`
+/// (TypeError when the model is built or first run). The rest of the integer fields (sliding
+/// windows, rope bases, `max_window_layers`, a rotary family's `max_position_embeddings`, …) load
+/// as transformers loads them: `4.0` reads as 4.
+///
+/// Measured, not guessed: scripts/fixtures/generate_integer_fields.py respells each integer field
+/// of every fixture model and records what transformers does
+/// (Tests/Fixtures/config-integers/fields.json); IntegerFieldTests holds this table to it.
+enum IntegerConfigFields {
+    /// Refused in every family that has the field: sizes and counts.
+    static let everywhere: [String] = CheckpointCounts.layerKeys + CheckpointCounts.expertKeys + [
+        "hidden_size", "n_embd", "dim",
+        "intermediate_size", "n_inner", "hidden_dim",
+        "num_attention_heads", "n_head", "n_heads", "num_key_value_heads", "head_dim",
+        "vocab_size", "type_vocab_size", "n_positions", "num_experts_per_tok",
+        "image_size", "patch_size", "num_channels",
+    ]
+
+    /// Families whose positions are a learned table, `nn.Embedding(max_position_embeddings, d)`;
+    /// the rotary families only compare positions with the number.
+    static let learnedPositionFamilies: Set<String> = ["bert", "distilbert", "roberta"]
+
+    /// The fields `modelType`'s model of class `architecture` (the config's first
+    /// `architectures` entry) refuses as floats.
+    static func fields(modelType: String, architecture: String?) -> [String] {
+        var fields = everywhere
+        if learnedPositionFamilies.contains(modelType) { fields.append("max_position_embeddings") }
+        // ViTModel builds a pooler, nn.Linear(hidden_size, pooler_output_size); the classifier does not.
+        if modelType == "vit" && architecture == "ViTModel" { fields.append("pooler_output_size") }
+        return fields
+    }
+
+    /// Throws `LoadError.invalidConfig` for the first of ``fields(modelType:architecture:)`` that
+    /// `config` writes as a whole number with a fraction or an exponent.
+    static func check(_ config: ConfigFile, modelType: String) throws {
+        for key in fields(modelType: modelType, architecture: config.firstArchitecture) {
+            try config.requireIntegerLiteral(key)
+        }
+    }
+}

@@ -1,0 +1,81 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// An integer config field respelled as a float (`"hidden_size": 32.0`) is refused exactly where
+/// transformers 4.53.3 refuses it, and loads with the same numbers where transformers loads it.
+/// The reference is Tests/Fixtures/config-integers/fields.json, written by
+/// scripts/fixtures/generate_integer_fields.py (transformers' AutoConfig, from_config and one
+/// forward on a copy of each fixture model with one field respelled). Before, only the layer and
+/// expert counts were refused; `hidden_size: 32.0`, `vocab_size: 96.0`, … loaded.
+final class IntegerFieldTests: XCTestCase {
+    private struct Reference: Decodable {
+        struct Model: Decodable {
+            struct Field: Decodable { let outcome: String; let stage: String?; let error: String }
+            let model_type: String
+            let fields: [String: Field]
+        }
+        let models: [String: Model]
+    }
+
+    private func reference() throws -> Reference {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-integers/fields.json")
+        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+    }
+
+    /// A run's output, for comparing two loads: logits, or the last hidden state without a head.
+    private func output(_ model: TransformerModel) throws -> [Float] {
+        let run: ForwardResult
+        if let image = model.architecture.image {
+            let count = image.channels * image.height * image.width
+            let pixels = Tensor(shape: [image.channels, image.height, image.width], storage: (0..<count).map { Float($0 % 7) / 7 })
+            run = try model.forward(.pixels(pixels))
+        } else {
+            run = try model.forward([1, 2, 3])
+        }
+        return (run.logits ?? run.hidden).storage
+    }
+
+    func testEveryIntegerFieldAsAFloatIsRefusedOrLoadedAsTransformersDoes() throws {
+        let reference = try reference()
+        XCTAssertEqual(reference.models.count, 31, "one entry per fixture model")
+        var checked = 0
+        for (name, model) in reference.models.sorted(by: { $0.key < $1.key }) {
+            let original = try output(TransformerModel.load(directory: Fixtures.model(name)))
+            XCTAssertFalse(model.fields.isEmpty, name)
+            for (field, expected) in model.fields.sorted(by: { $0.key < $1.key }) {
+                var written = ""
+                let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
+                    let text = String(decoding: data, as: UTF8.self)
+                    let pattern = try NSRegularExpression(pattern: "(\"\(NSRegularExpression.escapedPattern(for: field))\"\\s*:\\s*)(-?[0-9]+)(?![0-9.eE])")
+                    let matches = pattern.matches(in: text, range: NSRange(text.startIndex..., in: text))
+                    XCTAssertEqual(matches.count, 1, "\(name): \(field) appears once as an integer")
+                    let value = NSString(string: text).substring(with: matches[0].range(at: 2))
+                    written = value + ".0"
+                    return Data(pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
+                                                                 withTemplate: "$1$2.0").utf8)
+                }
+                let label = "\(name) \(field): \(written) (transformers: \(expected.outcome) \(expected.stage ?? ""))"
+                switch expected.outcome {
+                case "refused":
+                    XCTAssertThrowsError(try TransformerModel.load(directory: folder), label) { error in
+                        XCTAssertTrue(error.localizedDescription.hasSuffix(
+                            "config.json: '\(field)' should be an integer, got \(written) (transformers refuses a float here too: write it without a fraction or exponent)"),
+                                      "\(label): \(error.localizedDescription)")
+                    }
+                case "accepted":
+                    do {
+                        XCTAssertEqual(try output(TransformerModel.load(directory: folder)), original, label)
+                    } catch {
+                        XCTFail("\(label): \(error.localizedDescription)")
+                    }
+                default:
+                    XCTFail("\(label): unknown outcome")
+                }
+                checked += 1
+            }
+        }
+        XCTAssertEqual(checked, 237)
+    }
+}
