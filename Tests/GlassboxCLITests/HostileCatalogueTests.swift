@@ -810,8 +810,21 @@ final class HostileCatalogueTests: XCTestCase {
         weights("dtype-unknown", setEntry("transformer.h.0.attn.c_attn.weight", "dtype", "Q4"), "unknown dtype 'Q4'", "F32"),
         weights("shape-negative", setEntry("transformer.h.0.attn.c_attn.weight", "shape", [-32, -96]), "negative dimension"),
         weights("shape-and-bytes-disagree", setEntry("transformer.h.0.attn.c_attn.weight", "shape", [32, 95]), "needs 12160 bytes"),
-        // wpe, not wte: wte's bytes are the last ones, and bytes after the last tensor are an error of their own.
-        weights("tensor-missing", editHeader { header, _ in header["transformer.wpe.weight"] = nil }, "'transformer.wpe.weight' is missing"),
+        // The file as a writer leaves it without the tensor: its entry and its bytes gone, the later
+        // offsets moved down (an entry dropped alone leaves bytes of no tensor, an error of its own).
+        weights("tensor-missing", { w in
+            try w.weights("m/model.safetensors") { header, body in
+                let name = "transformer.wpe.weight"
+                let range = try XCTUnwrap((header[name] as? [String: Any])?["data_offsets"] as? [Int])
+                header[name] = nil
+                body.removeSubrange(range[0]..<range[1])
+                for (key, value) in header {
+                    guard var entry = value as? [String: Any], let offsets = entry["data_offsets"] as? [Int], offsets[0] >= range[1] else { continue }
+                    entry["data_offsets"] = offsets.map { $0 - (range[1] - range[0]) }
+                    header[key] = entry
+                }
+            }
+        }, "'transformer.wpe.weight' is missing"),
         weights("tensor-extra", { w in
             try w.weights("m/model.safetensors") { header, body in
                 header["transformer.h.0.bogus"] = ["dtype": "F32", "shape": [1], "data_offsets": [body.count, body.count + 4]]
