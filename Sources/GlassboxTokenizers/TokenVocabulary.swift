@@ -86,10 +86,22 @@ public struct TokenVocabulary: Sendable {
     }
 
     private static func readJSONVocab(_ url: URL) throws -> [Int: String] {
-        guard let object = try JSONSerialization.jsonObject(with: readJSON(url)) as? [String: Any] else {
+        guard let object = try parseJSON(url) as? [String: Any] else {
             throw VocabularyError.malformed(file: url.path, detail: "expected a JSON object of token → id")
         }
         return try invert(object, file: url)
+    }
+
+    /// A JSON vocabulary file parsed, or an error naming the file and the place it stops being
+    /// JSON (Foundation's own text never reaches the user).
+    private static func parseJSON(_ url: URL) throws -> Any {
+        let data = try readJSON(url)
+        do {
+            return try JSONSerialization.jsonObject(with: data)
+        } catch {
+            let place = LastKeyWins.syntaxErrorPlace(data) ?? JSONString.firstProblem(in: [UInt8](data))
+            throw VocabularyError.malformed(file: url.path, detail: "invalid JSON" + (place.map { " \($0)" } ?? ""))
+        }
     }
 
     /// A JSON vocabulary file, checked as every tokenizer file is (regular file, size, depth).
@@ -112,7 +124,7 @@ public struct TokenVocabulary: Sendable {
     }
 
     private static func fromTokenizerJSON(_ url: URL) throws -> TokenVocabulary {
-        guard let root = try JSONSerialization.jsonObject(with: readJSON(url)) as? [String: Any],
+        guard let root = try parseJSON(url) as? [String: Any],
               let model = root["model"] as? [String: Any] else {
             throw VocabularyError.malformed(file: url.path, detail: "no 'model' object")
         }

@@ -179,4 +179,27 @@ final class HostileReview3Tests: XCTestCase {
         XCTAssertEqual(empty.status, 2, empty.stderr)
         XCTAssertTrue(empty.stderr.contains("--ids has an empty value after '='"), empty.stderr)
     }
+
+    /// A truncated tokenizer.json or vocab.json, or one with a lone surrogate, was "not valid JSON"
+    /// from predict and info (the vocabulary's fallback read them with Foundation): the message
+    /// names the file and the place.
+    func testBrokenVocabularyFilesNameTheFileAndPlace() throws {
+        let cases: [(model: String, file: String, text: (Data) -> Data, place: String)] = [
+            ("llama-gqa", "tokenizer.json", { $0.prefix(3000) }, "invalid JSON at line "),
+            ("gpt2-tiny", "vocab.json", { $0.prefix(500) }, "invalid JSON at line 1, column 501"),
+            ("gpt2-tiny", "vocab.json", { _ in Data(#"{"a": 1, "\ud800": 2}"#.utf8) }, "invalid JSON at line 1, column 11: a lone surrogate escape in a string"),
+        ]
+        for (index, item) in cases.enumerated() {
+            let model = folder.appendingPathComponent("m\(index)")
+            try FileManager.default.copyItem(at: Fixtures.model(item.model), to: model)
+            let url = model.appendingPathComponent(item.file)
+            try item.text(try Data(contentsOf: url)).write(to: url)
+            for command in [["predict", "--model", model.path, "--ids", "1,2"], ["info", "--model", model.path]] {
+                let run = try runGlassbox(command)
+                XCTAssertEqual(run.status, 1, run.stderr)
+                XCTAssertEqual(run.stderrLines.count, 1, run.stderr)
+                XCTAssertTrue(run.stderr.contains("\(url.path) is not a valid vocabulary: \(item.place)"), "\(command[0]) \(index): \(run.stderr)")
+            }
+        }
+    }
 }
