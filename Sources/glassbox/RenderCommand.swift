@@ -33,6 +33,8 @@ struct RenderCommand: ParsableCommand {
         let kind: ResultKind
         do { kind = try ResultKind.decode(data) } catch let refusal as ResultMemory.Refusal {
             throw FileProblem(path: result, reason: refusal.errorDescription!)
+        } catch let invalid as InvalidJSONText {
+            throw FileProblem(path: result, reason: invalid.errorDescription!)
         } catch { throw notJSON }
         data = Data()
         let command = try check(command: kind.command)
