@@ -38,11 +38,14 @@ enum ResultPages {
                             model: PictureOutput.slug(record.model.name))
     }
 
+    /// Why an image explanation has no page.
+    static let textOnly = "pages show text explanations; draw an image explanation as .png, .svg or .pdf"
+
     /// One method's token heatmap: token labels and raw texts, scores, the score limit and its
     /// legend (the picture's rule), the explained entry and the record's one-line summary.
     private static func heatmap(_ record: ExplanationRecord, scoreLimit: ScoreLimit) throws -> [String: Any] {
         if record.extra.image != nil || record.extra.patches != nil {
-            throw JSONField.Problem(detail: "pages show text explanations; draw an image explanation as .png, .svg or .pdf")
+            throw JSONField.Problem(detail: textOnly)
         }
         let texts = record.tokens.map(\.text), scores = record.tokens.map(\.score)
         let limit = scoreLimit.limit(for: scores)
