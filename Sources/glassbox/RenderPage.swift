@@ -24,16 +24,27 @@ enum RenderPage {
     /// of `more` must explain the same input (`ExplainedInput`), be a text explanation, and at most
     /// one of all may be a sequence explanation (the page has one matrix); a refusal names the
     /// file at fault.
-    static func write(_ explanation: ResultKind.Explanation, from path: String, with more: [String], colorScale: ColorScaleOptions,
-                      to out: URL) throws {
+    /// A sequence explanation too large for every cell on a page comes read by
+    /// `SequenceRecordScores` (`large`, see `largeSequence(_:)`), its matrix as float32.
+    static func write(_ explanation: ResultKind.Explanation?, large: SequenceRecordScores? = nil, from path: String, with more: [String],
+                      colorScale: ColorScaleOptions, to out: URL) throws {
         try checkOptions(colorScale)
         var records: [ExplanationRecord] = []
-        var sequence: (record: SequenceExplanationRecord, path: String)?
+        var sequence: (matrix: SequencePageMatrix, path: String)?
         var title: (method: String, model: String)?          // the first result's
         var input: ExplainedInput?                           // the first result's
-        func add(_ explanation: ResultKind.Explanation, from file: String) throws {
+        func add(_ explanation: ResultKind.Explanation?, large: SequenceRecordScores?, from file: String) throws {
             let explained: ExplainedInput
             switch explanation {
+            case nil:
+                let record = large!.record
+                try input?.check(ExplainedInput(record), of: path, path: file)
+                if let sequence {
+                    throw FileProblem(path: file, reason: "a second sequence explanation; a page shows one (\(sequence.path) is the other)")
+                }
+                sequence = (.scores(large!), file)
+                title = title ?? (record.method, record.model.name)
+                explained = ExplainedInput(record)
             case .single(let decoded):
                 let record = try ResultKind.Explanation.single(decoded, path: file)
                 if record.extra.image != nil || record.extra.patches != nil {
@@ -48,15 +59,20 @@ enum RenderPage {
                 if let sequence {
                     throw FileProblem(path: file, reason: "a second sequence explanation; a page shows one (\(sequence.path) is the other)")
                 }
-                sequence = (record, file)
+                sequence = (.record(record), file)
                 title = title ?? (record.method, record.model.name)
                 explained = ExplainedInput(record)
             }
             if let input { try input.check(explained, of: path, path: file) } else { input = explained }
         }
-        try add(explanation, from: path)
+        try add(explanation, large: large, from: path)
         for other in more {
-            let data = try InputFile.readJSON(URL(fileURLWithPath: (other as NSString).expandingTildeInPath), limit: InputLimits.resultFileBytes)
+            var data = try InputFile.readJSON(URL(fileURLWithPath: (other as NSString).expandingTildeInPath), limit: InputLimits.resultFileBytes)
+            if let large = largeSequence(data) {
+                data = Data()
+                try add(nil, large: large, from: other)
+                continue
+            }
             let kind: ResultKind
             do { kind = try ResultKind.decode(data) } catch let invalid as InvalidJSONText {
                 throw FileProblem(path: other, reason: invalid.errorDescription!)
@@ -68,16 +84,23 @@ enum RenderPage {
             guard let explanation = kind.explanation else {
                 throw FileProblem(path: other, reason: "not an explain result; --with takes results of glassbox explain --json")
             }
-            try add(explanation, from: other)
+            try add(explanation, large: nil, from: other)
         }
         let page: HTMLPage
         do {
-            page = try ResultPages.explanation(records, sequence: sequence?.record, scoreLimit: colorScale.scoreLimit, method: title!.method,
+            page = try ResultPages.explanation(records, sequence: sequence?.matrix, scoreLimit: colorScale.scoreLimit, method: title!.method,
                                                modelName: title!.model)
         } catch let problem as JSONField.Problem {
             throw FileProblem(path: path, reason: "not a readable explain result (\(problem.detail))")
         }
         try write(page, to: out)
+    }
+
+    /// A sequence explanation in `data` whose page pools its matrix (`SequencePageMatrix`), read
+    /// with its matrix as float32; nil for anything else, which is decoded whole.
+    static func largeSequence(_ data: Data) -> SequenceRecordScores? {
+        guard let scores = SequenceRecordScores.read(data), SequencePageMatrix.isPooled(scores) else { return nil }
+        return scores
     }
 
     /// Options that apply to pictures only.

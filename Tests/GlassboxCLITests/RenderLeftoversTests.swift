@@ -28,12 +28,17 @@ final class RenderLeftoversTests: XCTestCase {
         return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
     }
 
-    /// The view data of a written page.
-    private func pageData(_ page: String) throws -> [String: Any] {
+    /// The view data of a written page, as it is in the page.
+    private func pageDataText(_ page: String) throws -> String {
         let html = try String(contentsOfFile: page, encoding: .utf8)
         let start = try XCTUnwrap(html.range(of: "<script type=\"application/json\" id=\"glassbox-data\">")).upperBound
         let end = try XCTUnwrap(html.range(of: "</script>", range: start..<html.endIndex)).lowerBound
-        let json = String(html[start..<end]).replacingOccurrences(of: "\\u003c", with: "<")
+        return String(html[start..<end])
+    }
+
+    /// The view data of a written page.
+    private func pageData(_ page: String) throws -> [String: Any] {
+        let json = try pageDataText(page).replacingOccurrences(of: "\\u003c", with: "<")
         return try XCTUnwrap(JSONSerialization.jsonObject(with: Data(json.utf8)) as? [String: Any])
     }
 
@@ -127,5 +132,72 @@ final class RenderLeftoversTests: XCTestCase {
             XCTAssertEqual((data["explanations"] as? [Any])?.count, 1)
             XCTAssertEqual(((data["sequence"] as? [String: Any])?["tokens"] as? [Any])?.count, ids.count)
         }
+    }
+
+    /// A sequence record of `rows` generated tokens after a `prompt`-token prompt, its scores a
+    /// fixed pattern of both signs (null where a source comes at or after its target).
+    private func sequenceRecord(rows: Int, prompt: Int) -> SequenceExplanationRecord {
+        let count = prompt + rows
+        let tokens = (0..<count).map { SequenceExplanationRecord.Token(id: $0 % 128, text: "t\($0)", start: nil, end: nil, generated: $0 >= prompt) }
+        let generated = (0..<rows).map { SequenceExplanationRecord.Generated(id: (prompt + $0) % 128, text: "t\(prompt + $0)", position: prompt + $0,
+                                                                              prob: 0.5, entropy: 1) }
+        let matrix: [[Double?]] = (0..<rows).map { r in
+            (0..<count).map { c in c < prompt + r ? sin(Double(r * 31 + c * 17)) * Double(1 + (r + c) % 7) / 3 : nil }
+        }
+        return SequenceExplanationRecord(
+            model: ExplanationRecord.ModelSummary(name: "tiny", path: "/tiny", architecture: "gpt2", layers: 2, heads: 2),
+            method: "attnlrp", parameters: [:], unit: "token", generated: generated, tokens: tokens, matrix: matrix)
+    }
+
+    /// A small sequence record's page data is main's, byte for byte (every cell, no pooling); a record longer than 840 a side carries the picture's blocks, each the
+    /// score of largest |score| in its block, with the colour limit of every cell, and says so on
+    /// the page.
+    func testALongSequencePageIsPooledAsThePictureAndSaysSo() throws {
+        // The page data of sequence-small.json (6 × 9) as main wrote it at e2f631e, byte for byte.
+        let pictures = Fixtures.root.appendingPathComponent("Tests/Fixtures/pictures")
+        let smallRun = try runGlassbox(["render", pictures.appendingPathComponent("sequence-small.json").path, "--out", path("small.html")])
+        XCTAssertEqual(smallRun.status, 0, smallRun.stderr)
+        XCTAssertEqual(try pageDataText(path("small.html")),
+                       try String(contentsOf: pictures.appendingPathComponent("sequence-small-page-data.json"), encoding: .utf8))
+
+        // 900 × 1,000: both sides over 840, so blocks of 2 × 2 (⌈1000 / 840⌉, square).
+        let large = sequenceRecord(rows: 900, prompt: 100)
+        try large.jsonData().write(to: URL(fileURLWithPath: path("large.json")))
+        let largeRun = try runGlassbox(["render", path("large.json"), "--out", path("large.html")])
+        XCTAssertEqual(largeRun.status, 0, largeRun.stderr)
+        let view = try XCTUnwrap(try pageData(path("large.html"))["sequence"] as? [String: Any])
+        let statement = "pooled by largest |score| in blocks of 2 × 2: 900 × 1000 cells shown as 450 × 500"
+        XCTAssertEqual(view["pooled"] as? String, statement)
+        XCTAssertEqual(view["cells"] as? [Int], [900, 1000])
+        let matrix = try XCTUnwrap(view["matrix"] as? [[Any]])
+        XCTAssertEqual(matrix.count, 450)
+        XCTAssertEqual(Set(matrix.map(\.count)), [500])
+        XCTAssertEqual((view["generated"] as? [[String: String]])?.first?["text"], "0–1 ‘t100’…")
+        XCTAssertEqual((view["tokens"] as? [String])?.last, "998–999 ‘t998’…")
+        for r in 0..<450 {
+            for c in 0..<500 {
+                let block = (2 * r..<2 * r + 2).flatMap { i in (2 * c..<2 * c + 2).compactMap { j in large.matrix[i][j].map(Float.init) } }
+                let shown = (matrix[r][c] as? NSNumber).map { Float($0.doubleValue) }
+                guard let expected = block.max(by: { abs($0) < abs($1) }) else {
+                    XCTAssertNil(shown, "block \(r), \(c) has no score: null")
+                    continue
+                }
+                XCTAssertEqual(abs(shown ?? .nan), abs(expected), "block \(r), \(c): its score of largest |score|")
+                if abs(shown ?? .nan) == abs(expected), block.contains(shown!) == false {
+                    XCTFail("block \(r), \(c): \(shown!) is not one of its scores")
+                }
+            }
+        }
+        let all = large.matrix.flatMap { $0.compactMap { $0.map(Float.init) } }
+        XCTAssertEqual(try XCTUnwrap(view["limit"] as? Double), ScoreLimit.robust.limit(forFloat32: all), accuracy: 1e-9,
+                       "the colour limit of every cell, as the picture's")
+        let run = try HeadlessChromium.dumpDOM(URL(fileURLWithPath: path("large.html")), steps: "hover:cell:0:0")
+        let state = try run.state()
+        XCTAssertEqual(state["errors"] as? [String], [])
+        XCTAssertEqual((state["matrix"] as? [String: Any])?["pooled"] as? String, statement)
+        XCTAssertTrue(run.dom.contains("<p class=\"summary\" id=\"pooled\">Cells \(statement).</p>"), "the page says it is pooled")
+        XCTAssertTrue(run.dom.contains("Generated tokens × sources (900 × 1000)"), "the heading gives the record's size")
+        let html = try String(contentsOfFile: path("large.html"), encoding: .utf8)
+        XCTAssertLessThan(html.utf8.count, 4_000_000, "450 × 500 cells, not 900 × 1,000")
     }
 }
