@@ -153,7 +153,7 @@ final class RenderLeftoversTests: XCTestCase {
     /// score of largest |score| in its block, with the colour limit of every cell, and says so on
     /// the page.
     func testALongSequencePageIsPooledAsThePictureAndSaysSo() throws {
-        // The page data of sequence-small.json (6 × 9) as main wrote it at e2f631e, byte for byte.
+        // The page data of sequence-small.json (6 × 9) as main wrote it before pages were pooled, byte for byte.
         let pictures = Fixtures.root.appendingPathComponent("Tests/Fixtures/pictures")
         let smallRun = try runGlassbox(["render", pictures.appendingPathComponent("sequence-small.json").path, "--out", path("small.html")])
         XCTAssertEqual(smallRun.status, 0, smallRun.stderr)
