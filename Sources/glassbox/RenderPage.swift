@@ -20,12 +20,12 @@ enum RenderPage {
     }
 
     /// Writes the page of an explain result (read from `path`) and the explain results `more`
-    /// behind a method switch, each decoded once as the picture decodes it (`ResultKind`). Each
+    /// behind a method switch, each decoded once as the picture decodes it (`ResultKind`); a
+    /// sequence explanation too large for every cell on a page comes read by `SequenceRecordScores`
+    /// instead (`large`, see `largeSequence(_:)`; `explanation` nil), its matrix as float32. Each
     /// of `more` must explain the same input (`ExplainedInput`), be a text explanation, and at most
     /// one of all may be a sequence explanation (the page has one matrix); a refusal names the
     /// file at fault.
-    /// A sequence explanation too large for every cell on a page comes read by
-    /// `SequenceRecordScores` (`large`, see `largeSequence(_:)`), its matrix as float32.
     static func write(_ explanation: ResultKind.Explanation?, large: SequenceRecordScores? = nil, from path: String, with more: [String],
                       colorScale: ColorScaleOptions, to out: URL) throws {
         try checkOptions(colorScale)
@@ -34,36 +34,28 @@ enum RenderPage {
         var title: (method: String, model: String)?          // the first result's
         var input: ExplainedInput?                           // the first result's
         func add(_ explanation: ResultKind.Explanation?, large: SequenceRecordScores?, from file: String) throws {
-            let explained: ExplainedInput
+            let matrix: SequencePageMatrix
             switch explanation {
-            case nil:
-                let record = large!.record
-                try input?.check(ExplainedInput(record), of: path, path: file)
-                if let sequence {
-                    throw FileProblem(path: file, reason: "a second sequence explanation; a page shows one (\(sequence.path) is the other)")
-                }
-                sequence = (.scores(large!), file)
-                title = title ?? (record.method, record.model.name)
-                explained = ExplainedInput(record)
+            case nil: matrix = .scores(large!)
+            case .sequence(let decoded): matrix = .record(try ResultKind.Explanation.sequence(decoded, path: file))
             case .single(let decoded):
                 let record = try ResultKind.Explanation.single(decoded, path: file)
                 if record.extra.image != nil || record.extra.patches != nil {
                     throw FileProblem(path: file, reason: "not a readable explain result (\(ResultPages.textOnly))")
                 }
+                let explained = ExplainedInput(record)
+                if let input { try input.check(explained, of: path, path: file) } else { input = explained }
                 records.append(record)
                 title = title ?? (record.method, record.model.name)
-                explained = ExplainedInput(record)
-            case .sequence(let decoded):
-                let record = try ResultKind.Explanation.sequence(decoded, path: file)
-                try input?.check(ExplainedInput(record), of: path, path: file)
-                if let sequence {
-                    throw FileProblem(path: file, reason: "a second sequence explanation; a page shows one (\(sequence.path) is the other)")
-                }
-                sequence = (.record(record), file)
-                title = title ?? (record.method, record.model.name)
-                explained = ExplainedInput(record)
+                return
             }
+            let record = matrix.record, explained = ExplainedInput(matrix.record)
             if let input { try input.check(explained, of: path, path: file) } else { input = explained }
+            if let sequence {
+                throw FileProblem(path: file, reason: "a second sequence explanation; a page shows one (\(sequence.path) is the other)")
+            }
+            sequence = (matrix, file)
+            title = title ?? (record.method, record.model.name)
         }
         try add(explanation, large: large, from: path)
         for other in more {
