@@ -44,10 +44,14 @@ function explanationView() {
     const q = D.sequence, scale = diverging(q.limit);
     const map = heatmap({ rows: q.generated.length, columns: q.tokens.length, values: q.matrix.flat(), scale: scale,
       rowLabels: q.generated.map(function (g) { return g.text; }), columnLabels: q.tokens, valueLabel: "relevance" });
-    root.append(el("h2", { text: "Generated tokens × sources (" + q.generated.length + " × " + q.tokens.length + ")" }),
-      el("div", { class: "scroll" }, [map.element]), colourBar(scale, q.legend || ""));
+    // A long record's matrix comes pooled in blocks (q.pooled says how; q.cells is its size).
+    const size = q.cells || [q.generated.length, q.tokens.length];
+    root.append(el("h2", { text: "Generated tokens × sources (" + size[0] + " × " + size[1] + ")" }));
+    if (q.pooled) root.append(el("p", { class: "summary", id: "pooled", text: "Cells " + q.pooled + "." }));
+    root.append(el("div", { class: "scroll" }, [map.element]), colourBar(scale, q.legend || ""));
     TEST.hooks.cell = function (a) { const p = map.point(a[0], a[1]); return [map.element, p[0], p[1]]; };
     TEST.state.matrix = { rows: q.generated.length, columns: q.tokens.length };
+    if (q.pooled) TEST.state.matrix.pooled = q.pooled;
   }
   TEST.snapshot = function () {
     return { tokens: strip.children.length, boxes: Array.from(strip.children).slice(0, 400).map(function (s) {

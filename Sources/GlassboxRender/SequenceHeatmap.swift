@@ -35,6 +35,8 @@ public struct SequenceHeatmap: Figure {
     /// The most cells drawn along a side (> 0; default 840, the longest side the matrix view draws
     /// at its smallest cell of 1 point): a longer side is pooled in blocks of ⌈side / maxCells⌉.
     public var maxCells: Int
+    /// The default `maxCells`, 840; the interactive page pools a sequence matrix by the same rule.
+    public static let defaultMaxCells = 840
     /// How a pooled block becomes one cell (default `.maxMagnitude`: its score of largest |score|,
     /// sign kept).
     public var pooling: Downsampling
@@ -42,7 +44,7 @@ public struct SequenceHeatmap: Figure {
     /// A heatmap from its parts, as listed above; nothing is checked until `render`.
     public init(scores: ScoreMatrix, rowLabels: [String], columnLabels: [String], generatedColumns: [Int],
                 title: String? = nil, scoreLabel: String? = nil, scoreLimit: ScoreLimit = .robust, colormap: Colormap = .redBlue,
-                maxCells: Int = 840, pooling: Downsampling = .maxMagnitude) {
+                maxCells: Int = defaultMaxCells, pooling: Downsampling = .maxMagnitude) {
         (self.scores, self.rowLabels, self.columnLabels, self.generatedColumns) = (scores, rowLabels, columnLabels, generatedColumns)
         (self.title, self.scoreLabel, self.scoreLimit, self.colormap) = (title, scoreLabel, scoreLimit, colormap)
         (self.maxCells, self.pooling) = (maxCells, pooling)

@@ -23,8 +23,15 @@ struct RenderCommand: ParsableCommand {
         var data = try InputFile.readJSON(url, limit: InputLimits.resultFileBytes)
         let notJSON = FileProblem(path: result, reason: "not JSON; \(Self.reads)")
         let name = url.deletingPathExtension().lastPathComponent
-        // A sequence explanation drawn as a picture: its matrix read straight into float32.
-        if !(out.map { OutputTransaction.isPage(URL(fileURLWithPath: $0)) } ?? false), let drawn = SequenceRecordScores.read(data) {
+        // A sequence explanation drawn as a picture, or on a page that pools its matrix: the
+        // matrix read straight into float32.
+        let isPage = out.map { OutputTransaction.isPage(URL(fileURLWithPath: $0)) } ?? false
+        if let out, isPage, let large = RenderPage.largeSequence(data) {
+            data = Data()
+            return try RenderPage.write(nil, large: large, from: result, with: with, colorScale: colorScale,
+                                        to: try PictureOutput.url(out, defaultName: ""))
+        }
+        if !isPage, let drawn = SequenceRecordScores.read(data) {
             data = Data()
             if !with.isEmpty { throw Self.withNeedsPage }
             return try SequenceRendering.redraw(drawn, out: out, scoreLimit: colorScale.scoreLimit, defaultName: name)
@@ -33,6 +40,8 @@ struct RenderCommand: ParsableCommand {
         let kind: ResultKind
         do { kind = try ResultKind.decode(data) } catch let refusal as ResultMemory.Refusal {
             throw FileProblem(path: result, reason: refusal.errorDescription!)
+        } catch let invalid as InvalidJSONText {
+            throw FileProblem(path: result, reason: invalid.errorDescription!)
         } catch { throw notJSON }
         data = Data()
         let command = try check(command: kind.command)

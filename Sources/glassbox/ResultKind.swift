@@ -26,11 +26,23 @@ struct ResultKind: Decodable {
 
     /// Decodes `data` (a result file of that size), refusing with `ResultMemory.Refusal` a
     /// dictionary result that would not fit in the memory available (see `ResultMemory`).
+    /// A string or encoding the decoder could not read is reported as `InvalidJSONText` (line,
+    /// column and why), for the explain record as for the document.
     static func decode(_ data: Data) throws -> ResultKind {
         if let kind = try attention(data) { return kind }
         let decoder = JSONDecoder()
         decoder.userInfo[fileBytes] = data.count
-        return try decoder.decode(ResultKind.self, from: data)
+        let kind: ResultKind
+        do { kind = try decoder.decode(ResultKind.self, from: data) } catch let refusal as ResultMemory.Refusal {
+            throw refusal
+        } catch {
+            throw InvalidJSONText.find(in: data) ?? error
+        }
+        switch kind.explanation {
+        case .single(.failure), .sequence(.failure): if let invalid = InvalidJSONText.find(in: data) { throw invalid }
+        default: break
+        }
+        return kind
     }
 
     /// An `attention` result with its `"attention"` weights read straight into float32

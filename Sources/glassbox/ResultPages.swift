@@ -24,9 +24,9 @@ enum ResultPages {
     // MARK: explain
 
     /// Token heatmaps of one or more explanations of the same input (a method switch), and the
-    /// generated-tokens × sources matrix of a sequence explanation; titled by `method` and the
-    /// model named `modelName`.
-    static func explanation(_ records: [ExplanationRecord], sequence: SequenceExplanationRecord?, scoreLimit: ScoreLimit,
+    /// generated-tokens × sources matrix of a sequence explanation (pooled beyond 840 cells a side:
+    /// `SequencePageMatrix`); titled by `method` and the model named `modelName`.
+    static func explanation(_ records: [ExplanationRecord], sequence: SequencePageMatrix?, scoreLimit: ScoreLimit,
                             method: String, modelName: String) throws -> HTMLPage {
         try explanationPage(try records.map { try heatmap($0, scoreLimit: scoreLimit) }, sequence: sequence, scoreLimit: scoreLimit,
                             method: method, model: PictureOutput.slug(modelName))
@@ -38,11 +38,14 @@ enum ResultPages {
                             model: PictureOutput.slug(record.model.name))
     }
 
+    /// Why an image explanation has no page.
+    static let textOnly = "pages show text explanations; draw an image explanation as .png, .svg or .pdf"
+
     /// One method's token heatmap: token labels and raw texts, scores, the score limit and its
     /// legend (the picture's rule), the explained entry and the record's one-line summary.
     private static func heatmap(_ record: ExplanationRecord, scoreLimit: ScoreLimit) throws -> [String: Any] {
         if record.extra.image != nil || record.extra.patches != nil {
-            throw JSONField.Problem(detail: "pages show text explanations; draw an image explanation as .png, .svg or .pdf")
+            throw JSONField.Problem(detail: textOnly)
         }
         let texts = record.tokens.map(\.text), scores = record.tokens.map(\.score)
         let limit = scoreLimit.limit(for: scores)
@@ -58,28 +61,17 @@ enum ResultPages {
     /// The page of a sequence explanation (`explain --generate` / `--continuation`): its targets ×
     /// sources matrix.
     static func sequence(_ record: SequenceExplanationRecord, scoreLimit: ScoreLimit) throws -> HTMLPage {
-        try explanationPage([], sequence: record, scoreLimit: scoreLimit, method: record.method,
+        try explanationPage([], sequence: .record(record), scoreLimit: scoreLimit, method: record.method,
                             model: PictureOutput.slug(record.model.name))
     }
 
     /// The explanation page: the token heatmaps `explanations` (built above) and the matrix of
     /// `sequence`, if any.
-    private static func explanationPage(_ explanations: [[String: Any]], sequence: SequenceExplanationRecord?, scoreLimit: ScoreLimit,
+    private static func explanationPage(_ explanations: [[String: Any]], sequence: SequencePageMatrix?, scoreLimit: ScoreLimit,
                                         method: String, model: String) throws -> HTMLPage {
         var view: [String: Any] = ["explanations": explanations]
-        if let sequence { view["sequence"] = sequenceMatrix(sequence, scoreLimit: scoreLimit) }
+        if let sequence { view["sequence"] = try sequence.view(scoreLimit: scoreLimit) }
         return try HTMLPage(kind: .explanation, title: "Explanation (\(method)) · \(model)", view: view)
-    }
-
-    /// The matrix view: one row per generated token, one column per token, null where a source
-    /// comes at or after the target; the colour limit from the defined cells.
-    private static func sequenceMatrix(_ record: SequenceExplanationRecord, scoreLimit: ScoreLimit) -> [String: Any] {
-        let defined = record.matrix.flatMap { $0.compactMap { $0 } }
-        let limit = scoreLimit.limit(for: defined)
-        return ["tokens": record.tokens.map { TokenText.label($0.text) },
-                "generated": record.generated.map { ["text": TokenText.label($0.text)] },
-                "matrix": record.matrix.map { $0.map { $0.map { $0 as Any } ?? NSNull() } }, "limit": limit,
-                "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(defined, limit: limit), unit: "cell")]
     }
 
     // MARK: attention

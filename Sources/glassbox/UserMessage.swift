@@ -35,9 +35,16 @@ enum UserMessage {
         case let error as CocoaError: cocoa(error)
         case let error as POSIXError: FileProblem.reason(errno: error.code.rawValue)
         case let error as LocalizedError: error.errorDescription ?? "\(error)"
-        default: foundation(error as NSError) ?? "\(error)"
+        default: foundation(error as NSError) ?? (isFoundationJSONError(error) ? "not valid JSON" : "\(error)")
         }
         return text.split(whereSeparator: \.isNewline).joined(separator: " ")
+    }
+
+    /// Whether `error` is swift-foundation's internal `JSONError` (thrown as it is by
+    /// `JSONDecoder` for a bad string or number met while decoding a value), whose description
+    /// names Foundation's types; callers that have the bytes say where (`InvalidJSONText`).
+    private static func isFoundationJSONError(_ error: any Error) -> Bool {
+        String(reflecting: type(of: error)).hasSuffix(".JSONError")
     }
 
     /// The POSIX reason under a Foundation error, in words.
