@@ -16,3 +16,11 @@ extension JSONString {
         return nil
     }
 }
+
+extension JSONString.Problem {
+    /// "at line L, column C: what" for this problem in `text` (1-based, columns in bytes).
+    public func place(in text: [UInt8]) -> String {
+        let (line, column) = JSONLexer.lineColumn(of: offset, in: text)
+        return "at line \(line), column \(column): \(message)"
+    }
+}

@@ -99,7 +99,8 @@ public struct TokenVocabulary: Sendable {
         do {
             return try JSONSerialization.jsonObject(with: data)
         } catch {
-            let place = LastKeyWins.syntaxErrorPlace(data) ?? JSONString.firstProblem(in: [UInt8](data))
+            let bytes = [UInt8](data)
+            let place = LastKeyWins.syntaxErrorPlace(data) ?? JSONString.firstProblem(in: bytes)?.place(in: bytes)
             throw VocabularyError.malformed(file: url.path, detail: "invalid JSON" + (place.map { " \($0)" } ?? ""))
         }
     }
