@@ -2,7 +2,7 @@ import Foundation
 import GlassboxFiles
 
 /// A sequence attribution as `explain --generate` / `--continuation` writes it with `--json` and
-/// `glassbox render` reads it back (docs/methods.md §14): the generated tokens with their step
+/// `glassbox render` reads it back (docs/methods.md §12): the generated tokens with their step
 /// scores, all tokens, and the targets × sources matrix (null for a source at or after its
 /// target). Encoded as JSON with these property names as keys; `render` tells it from a
 /// single-step `ExplanationRecord` by the `"matrix"` key.

@@ -11,7 +11,7 @@ import Foundation
 /// matrix is drawn as 715 × 729 cells, each a block of 7 × 7; the title's second line, the axis titles
 /// and the report's notes say that the cells were pooled, in blocks of what size and how. The
 /// colour scale and the clipped count are taken over every cell, before pooling (docs/methods.md
-/// §14.5).
+/// §12.5).
 ///
 /// Shapes: `scores` is `[targets, sources]`, NaN for no value; `rowLabels.count == rows`,
 /// `columnLabels.count == columns`; `generatedColumns` are column indices.

@@ -7,7 +7,7 @@
 /// decode has it; a window whose text ends in U+FFFD (byte tokens of a character not yet complete)
 /// returns nothing until a later id completes it. The returned pieces followed by `finish()` equal
 /// `decode(ids)` byte for byte on the fixture tokenizers (byte-level BPE, byte fallback, Metaspace,
-/// SentencePiece; docs/methods.md §13.2).
+/// SentencePiece; docs/methods.md §11.2).
 ///
 /// ```swift
 /// var stream = StreamingDecoder(tokenizer: tokenizer)

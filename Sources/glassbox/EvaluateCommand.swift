@@ -4,7 +4,7 @@ import Glassbox
 
 /// `glassbox evaluate`: how faithful each attribution method is on this model — perturbation curves
 /// (MoRF, LeRF), ABPC, AOPC comprehensiveness and sufficiency with bootstrap intervals, against a
-/// random ranking; optionally the cascading randomisation check (docs/methods.md §10).
+/// random ranking; optionally the cascading randomisation check (docs/methods.md §9).
 struct EvaluateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "evaluate",

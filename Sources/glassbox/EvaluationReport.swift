@@ -2,7 +2,7 @@ import Foundation
 import Glassbox
 
 /// The results of `glassbox evaluate` per method: every input's curves and metrics, and the means
-/// with bootstrap intervals (docs/methods.md §10).
+/// with bootstrap intervals (docs/methods.md §9).
 struct EvaluationReport {
     /// One method's (or the random ranking's) results.
     struct MethodResult {

@@ -2,7 +2,7 @@ import Foundation
 import Glassbox
 
 /// `explain --generate N` / `--continuation TEXT`: attribution of every generated token to the
-/// tokens before it (docs/methods.md §14), as a targets × sources matrix, a heatmap, token strips
+/// tokens before it (docs/methods.md §12), as a targets × sources matrix, a heatmap, token strips
 /// for `--targets` and `--json` (`SequenceExplanationRecord`).
 extension ExplainCommand {
     /// The methods that explain sequences.

@@ -3,7 +3,7 @@ import Foundation
 import Glassbox
 
 /// `glassbox generate`: continues a prompt with a causal language model, one token per decode step
-/// over a KV cache (docs/methods.md §13), streaming the text as it is produced.
+/// over a KV cache (docs/methods.md §11), streaming the text as it is produced.
 struct GenerateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "generate",

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-/// `glassbox patch`: activation patching (docs/methods.md §12) — how much of the clean behaviour
+/// `glassbox patch`: activation patching (docs/methods.md §10) — how much of the clean behaviour
 /// each site restores when patched into the corrupted run — as layers × positions and layers ×
 /// heads maps; `--method atp|atp*` estimates the same maps by attribution patching.
 struct PatchCommand: ParsableCommand {

@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-/// `glassbox path`: path patching (Wang et al. 2022, docs/methods.md §12.4) — the effect of sender
+/// `glassbox path`: path patching (Wang et al. 2022, docs/methods.md §10.4) — the effect of sender
 /// heads on receivers (heads' q/k/v inputs, or the final residual) along the direct paths only.
 struct PathCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

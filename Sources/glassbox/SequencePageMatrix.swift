@@ -2,7 +2,7 @@ import Foundation
 import Glassbox
 
 /// The generated-tokens × sources matrix an explanation page carries, by the heatmap figure's rule
-/// (`SequenceHeatmap.blocks`, docs/methods.md §14.5): every cell exact while both sides are at most
+/// (`SequenceHeatmap.blocks`, docs/methods.md §12.5): every cell exact while both sides are at most
 /// `SequenceHeatmap.maxCells` (840); beyond, pooled in the figure's blocks (⌈side / 840⌉, square
 /// when both sides are pooled) to the score of largest |score| in each, and the page says so. The
 /// colour limit and the clipped count are taken over every cell, before pooling, as the figure's.

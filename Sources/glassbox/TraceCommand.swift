@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Glassbox
 
-/// `glassbox trace`: causal tracing (Meng et al. 2022, docs/methods.md §12.3) — noise the
+/// `glassbox trace`: causal tracing (Meng et al. 2022, docs/methods.md §10.3) — noise the
 /// embeddings of a span, restore one state at a time, and see where the answer comes back.
 struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(

@@ -7,7 +7,7 @@ import XCTest
 
 /// The metric formulas on hand-made curves (values worked out by hand in the comments), the step
 /// schedule, the rankings, the bootstrap interval, Spearman's ρ, and the randomisation check
-/// flagging a method that ignores the randomised weights (docs/methods.md §10).
+/// flagging a method that ignores the randomised weights (docs/methods.md §9).
 final class EvaluationMetricsTests: XCTestCase {
     func curves(_ counts: [Int], morf: [Float], lerf: [Float]) -> PerturbationCurves {
         PerturbationCurves(counts: counts, morf: PerturbationCurve(values: morf, probabilities: morf),

@@ -5,7 +5,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// Sequence attribution (docs/methods.md §14) against single-step explanations: every row of the
+/// Sequence attribution (docs/methods.md §12) against single-step explanations: every row of the
 /// targets × sources matrix equals the single-step explanation of the same prefix and target to
 /// 1e-6 of the row's largest |score| (plus 1e-7 absolute; AtMan: plus 2e-6 of the base cross-entropy), for every method on GPT-2, a
 /// grouped-query Llama, a sliding-window Mistral and Gemma 2 (soft-capping). The sequences are the
@@ -54,7 +54,7 @@ final class SequenceAttributionTests: XCTestCase {
         }
     }
 
-    /// Packed sweeps (docs/methods.md §14): several prefixes swept as one. With row blocks of 2
+    /// Packed sweeps (docs/methods.md §12): several prefixes swept as one. With row blocks of 2
     /// (so each prefix spans several attention blocks, against a sliding window in mistral-swa) and
     /// with checkpointing (layers recomputed from the shared pass, then packed), every row still
     /// equals the single-step explanation with the same options (to 1e-5: the shared blocked pass

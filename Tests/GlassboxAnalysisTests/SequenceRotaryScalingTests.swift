@@ -5,7 +5,7 @@ import GlassboxTensor
 import GlassboxTestSupport
 import XCTest
 
-/// Sequence attribution (docs/methods.md §14.1) on rotary scalings whose frequencies depend on the
+/// Sequence attribution (docs/methods.md §12.1) on rotary scalings whose frequencies depend on the
 /// length: Phi-3's LongRoPE (short factors up to `original_max_position_embeddings` = 8, long ones
 /// beyond) and dynamic NTK (the base grows past `max_position_embeddings` = 16, so every longer
 /// length has its own table). The sequences cross the switch point, so some targets' prefixes have

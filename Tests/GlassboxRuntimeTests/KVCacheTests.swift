@@ -3,7 +3,7 @@ import Glassbox
 import GlassboxTestSupport
 import XCTest
 
-/// Decoding with a `KVCache` (docs/methods.md §13) against the cache-free forward of the whole
+/// Decoding with a `KVCache` (docs/methods.md §11) against the cache-free forward of the whole
 /// prefix on every causal fixture family: each step's logits agree to 1e-5 relative to the logits'
 /// scale (the prefix / suffix split changes the summation order, so not bitwise).
 final class KVCacheTests: XCTestCase {

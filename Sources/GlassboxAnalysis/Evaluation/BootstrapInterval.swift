@@ -1,6 +1,6 @@
 import GlassboxTensor
 
-/// A mean over inputs with its bootstrap confidence interval (docs/methods.md §10.2).
+/// A mean over inputs with its bootstrap confidence interval (docs/methods.md §9.2).
 public struct MeanInterval: Sendable, Equatable, Codable {
     /// The mean of the values.
     public let mean: Double

@@ -1,7 +1,7 @@
 import Foundation
 
 /// The faithfulness numbers of one ranking on one input, from its probability curves
-/// (docs/methods.md §10.2).
+/// (docs/methods.md §9.2).
 ///
 /// - ABPC, the area between the perturbation curves (Blücher, Vielhaben & Strodthoff 2024, *Decoupling
 ///   pixel flipping and occlusion strategy for consistent XAI benchmarks*; the measure the AttnLRP paper,

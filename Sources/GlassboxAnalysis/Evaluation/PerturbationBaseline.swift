@@ -2,7 +2,7 @@ import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
-/// What a removed token's input embedding is replaced by (docs/methods.md §10.1). Images ignore it:
+/// What a removed token's input embedding is replaced by (docs/methods.md §9.1). Images ignore it:
 /// a removed patch always takes the image's mean pixel value (`meanPixelRow`).
 public enum PerturbationBaseline: Sendable, Equatable, CustomStringConvertible {
     /// The zero vector (the default).

@@ -1,7 +1,7 @@
 import Foundation
 import GlassboxRuntime
 
-/// One curve: the target's reading after each step (docs/methods.md §10.1).
+/// One curve: the target's reading after each step (docs/methods.md §9.1).
 public struct PerturbationCurve: Sendable, Equatable {
     /// `[steps + 1]`: the target's logit (or similarity) at fractions `0, 1/K, …, 1`.
     public let values: [Float]

@@ -2,7 +2,7 @@ import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
-/// Runs one input with sets of its units removed and reads the target (docs/methods.md §10.1).
+/// Runs one input with sets of its units removed and reads the target (docs/methods.md §9.1).
 ///
 /// "Removed" means the unit's input embedding row (`hook_embed`: a token's embedding, or a
 /// patch's projection) is replaced by the baseline row; position and token-type embeddings stay,

@@ -1,6 +1,6 @@
 import GlassboxTensor
 
-/// Which units are removed at each step of a perturbation curve (docs/methods.md §10.1).
+/// Which units are removed at each step of a perturbation curve (docs/methods.md §9.1).
 public enum PerturbationSchedule {
     /// How many of `units` units are removed at steps `j = 0…steps`: `round(j · units / steps)`
     /// (halves rounded up). With fewer units than steps this removes at most one unit per step

@@ -1,7 +1,7 @@
 import Foundation
 import GlassboxRuntime
 
-/// What a perturbation curve reads after each removal (docs/methods.md §10.1).
+/// What a perturbation curve reads after each removal (docs/methods.md §9.1).
 public enum PerturbationTarget: Sendable {
     /// Token `id` predicted at `position` (causal or masked language models): its logit and its
     /// softmax probability over the vocabulary.

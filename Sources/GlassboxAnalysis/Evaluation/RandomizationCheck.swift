@@ -3,7 +3,7 @@ import GlassboxRuntime
 
 /// The model-parameter randomisation test of Adebayo et al. 2018 (*Sanity Checks for Saliency
 /// Maps*, NeurIPS, §3.1 "cascading randomization"), for token and patch scores
-/// (docs/methods.md §10.3).
+/// (docs/methods.md §9.3).
 ///
 /// Stage `s` randomises the top `s` blocks (`TransformerModel.randomizingBlocks`, from the top layer
 /// down); at each stage a method's scores on each input are compared with its scores on the

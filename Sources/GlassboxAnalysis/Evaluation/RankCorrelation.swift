@@ -1,4 +1,4 @@
-/// Spearman's rank correlation (docs/methods.md §10.3).
+/// Spearman's rank correlation (docs/methods.md §9.3).
 public enum RankCorrelation {
     /// Ranks `0…n−1` of `x` in ascending order; tied values share their mean rank.
     public static func ranks(_ x: [Double]) -> [Double] {

@@ -2,7 +2,7 @@ import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
-/// What `generate` does (docs/methods.md §13).
+/// What `generate` does (docs/methods.md §11).
 public struct GenerationOptions: Sendable {
     /// At most this many new tokens (≥ 1; the context length may stop it earlier).
     public var maxTokens: Int
@@ -62,9 +62,9 @@ public enum GenerationOptionsError: Error, Equatable, LocalizedError {
     }
 }
 
-/// Text generation with a KV cache (docs/methods.md §13).
+/// Text generation with a KV cache (docs/methods.md §11).
 public enum Generation {
-    /// Continues `prompt` with `model`, one token per decode step over a `KVCache` (docs/methods.md §13):
+    /// Continues `prompt` with `model`, one token per decode step over a `KVCache` (docs/methods.md §11):
     /// the prompt is prefilled once, then each chosen token is decoded against the cached keys and
     /// values. Greedy decoding equals `transformers`' `generate(do_sample=False)` token for token
     /// (checked on every causal fixture family).

@@ -1,7 +1,7 @@
 import Foundation
 import GlassboxTensor
 
-/// How the next token is chosen from a step's logits (docs/methods.md §13.2).
+/// How the next token is chosen from a step's logits (docs/methods.md §11.2).
 public enum Sampling: Sendable, Equatable {
     /// The arg-max token (the lowest id among equal maxima, as `torch.argmax`).
     case greedy

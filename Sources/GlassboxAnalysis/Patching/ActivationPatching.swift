@@ -2,7 +2,7 @@ import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
-/// Activation patching (docs/methods.md §12.1), with TransformerLens's `patching.py` semantics:
+/// Activation patching (docs/methods.md §10.1), with TransformerLens's `patching.py` semantics:
 /// run one input with a single activation replaced by its value on the other input, and measure
 /// how far the metric moves from the corrupted run's value towards the clean run's.
 ///

@@ -2,7 +2,7 @@ import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
-/// Attribution patching (docs/methods.md §12.2): the first-order estimate of every site's patching
+/// Attribution patching (docs/methods.md §10.2): the first-order estimate of every site's patching
 /// effect from one forward and one backward pass on the base input plus one forward pass on the
 /// source input (Nanda, *Attribution Patching*, 2023; Syed, Rager & Conmy, *Attribution Patching
 /// Outperforms Automated Circuit Discovery*, 2023, Eq. 1):

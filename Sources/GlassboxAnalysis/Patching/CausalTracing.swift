@@ -3,7 +3,7 @@ import GlassboxRuntime
 import GlassboxTensor
 
 /// Causal tracing (Meng, Bau, Andonian & Belinkov, *Locating and Editing Factual Associations in
-/// GPT*, NeurIPS 2022, §2.1; `kmeng01/rome:experiments/causal_trace.py`), docs/methods.md §12.3.
+/// GPT*, NeurIPS 2022, §2.1; `kmeng01/rome:experiments/causal_trace.py`), docs/methods.md §10.3.
 ///
 /// The corrupted run is the clean input with Gaussian noise `ε ~ N(0, ν²)` added to the token
 /// embeddings (`hook_embed`) of a span of positions; then the clean value of one state is restored

@@ -1,7 +1,7 @@
 import GlassboxRuntime
 import GlassboxTensor
 
-/// One patched site: which rows and columns of which hook are replaced (docs/methods.md §12.1).
+/// One patched site: which rows and columns of which hook are replaced (docs/methods.md §10.1).
 /// The activation is read as `[rows, width]` with rows the first axis (positions, or heads for
 /// `[H, n, n]` attention tensors).
 struct PatchingCell: Sendable {

@@ -2,7 +2,7 @@ import Foundation
 import GlassboxRuntime
 
 /// The metric a patched run is scored by, read from the logits at one position (docs/methods.md
-/// §12.1; TransformerLens `patching.py` demos).
+/// §10.1; TransformerLens `patching.py` demos).
 public enum PatchingMetric: Sendable, Equatable {
     /// `logit[answer] − logit[wrong]` (the default when both tokens are given).
     case logitDiff(answer: Int, wrong: Int)
@@ -33,7 +33,7 @@ public enum PatchingMetric: Sendable, Equatable {
     }
 }
 
-/// Which run is patched with activations of which (docs/methods.md §12.1).
+/// Which run is patched with activations of which (docs/methods.md §10.1).
 public enum PatchingDirection: String, Sendable, Equatable, CaseIterable {
     /// Run the corrupted input and splice in one clean activation (TransformerLens's demos; the default).
     case denoise

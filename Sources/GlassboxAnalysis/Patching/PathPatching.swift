@@ -4,7 +4,7 @@ import GlassboxTensor
 
 /// Path patching (Wang, Variengien, Conmy, Shlegeris & Steinhardt, *Interpretability in the Wild:
 /// a Circuit for Indirect Object Identification in GPT-2 small*, ICLR 2023, §3.1 and Appendix B;
-/// TransformerLens's path-patching demo), docs/methods.md §12.4: the effect of sender heads on
+/// TransformerLens's path-patching demo), docs/methods.md §10.4: the effect of sender heads on
 /// receivers along the direct paths between them only.
 ///
 /// 1. Run the clean and the corrupted input, caching every head's `attn.hook_z`.
@@ -16,7 +16,7 @@ import GlassboxTensor
 ///    frozen) and measure the metric. For the final residual, step 3 is step 2's own output.
 ///
 /// The normalised effect is `(M_patched − M_clean) / (M_clean − M_corrupted)`: 0 when the path
-/// carries nothing, −1 when it alone carries the whole difference (the noising convention of §12.1).
+/// carries nothing, −1 when it alone carries the whole difference (the noising convention of §10.1).
 /// All runs are plain forward passes with interventions.
 public enum PathPatching {
     /// A receiver of path patching.

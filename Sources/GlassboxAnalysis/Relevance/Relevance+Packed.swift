@@ -2,7 +2,7 @@ import GlassboxRuntime
 import GlassboxTensor
 
 extension Relevance {
-    /// Packed sweeps (docs/methods.md §14): targets explained at positions `rows` of one shared
+    /// Packed sweeps (docs/methods.md §12): targets explained at positions `rows` of one shared
     /// causal pass, each over its own prefix `0...rows[t]`, swept together. The prefixes' rows are
     /// laid end to end (`ActivationCache.packedPrefixes`) and one reverse sweep runs over all of
     /// them: every step but attention works row by row, attention runs segment by segment (a prefix

@@ -39,7 +39,7 @@ public enum Relevance {
 
     /// The reverse sweep of one target over a finished forward pass (docs/methods.md §2.3): from
     /// the seed at logit row 0 of `forward` at `position` down to the embeddings of `input`.
-    /// `Relevance.explain` runs it once; sequence attribution (docs/methods.md §14) runs it once per
+    /// `Relevance.explain` runs it once; sequence attribution (docs/methods.md §12) runs it once per
     /// generated token on `ForwardResult.prefix` of one shared causal pass.
     ///
     /// - Parameters:

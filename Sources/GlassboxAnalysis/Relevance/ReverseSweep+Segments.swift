@@ -2,7 +2,7 @@ import GlassboxRuntime
 import GlassboxTensor
 
 extension ReverseSweep {
-    /// A packed sweep's seeds (docs/methods.md §14, "packed sweeps"): target `t`, read at logit row
+    /// A packed sweep's seeds (docs/methods.md §12, "packed sweeps"): target `t`, read at logit row
     /// `t` of the packed cache's output layer, is seeded at the last row of segment `t`; all go
     /// through the output layer in one product. Language-model heads only.
     ///

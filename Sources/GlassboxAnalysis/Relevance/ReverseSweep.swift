@@ -26,7 +26,7 @@ struct ReverseSweep {
     var rowBlock = AttentionPath.defaultBlockSize
     /// Receives the gradient at `hook_resid_pre`, `hook_attn_out`, `hook_mlp_out` (`[n, d]`),
     /// `attn.hook_z`, `attn.hook_q` (`[n, H·dh]`, before RoPE), `attn.hook_k` and `attn.hook_v`
-    /// (`[n, Hkv·dh]`) of every layer, for attribution patching (docs/methods.md §12.2).
+    /// (`[n, Hkv·dh]`) of every layer, for attribution patching (docs/methods.md §10.2).
     var gradientObserver: ((_ point: HookPoint, _ gradient: Tensor) -> Void)?
     /// GradDrop (AtP*, Kramár et al. 2024, §3.2): the gradient does not flow back through this
     /// layer's attention and MLP (only along the residual stream); nil: it does.
@@ -45,7 +45,7 @@ struct ReverseSweep {
     /// The recomputed (checkpointing) or packed (`packedFrom`) activations of the layer being swept.
     var layerCache: ActivationCache?
     /// The prefixes a packed sweep runs side by side, as row ranges of its `n` rows (docs/methods.md
-    /// §14, "packed sweeps"): each is one input of its own, attention never crosses between them,
+    /// §12, "packed sweeps"): each is one input of its own, attention never crosses between them,
     /// and every other step is row by row. One range `0..<n` for an ordinary sweep.
     let segments: [Range<Int>]
     /// A packed sweep's shared causal pass (full length): when the sweep reaches layer `l`, that

@@ -1,5 +1,5 @@
 /// A sequence attribution aggregated over groups of positions on both axes — words or sentences
-/// from the tokenizer's offsets (docs/methods.md §14, "Aggregation").
+/// from the tokenizer's offsets (docs/methods.md §12, "Aggregation").
 public struct GroupedSequenceAttribution: Sendable, Equatable {
     /// `[S]` the source groups: positions of the sequence, disjoint, in order.
     public let sources: [[Int]]

@@ -2,7 +2,7 @@ import GlassboxRuntime
 import GlassboxTensor
 
 extension SequenceAttribution {
-    /// AttnLRP / CP-LRP / gradient × input (docs/methods.md §14): ONE forward of the whole sequence
+    /// AttnLRP / CP-LRP / gradient × input (docs/methods.md §12): ONE forward of the whole sequence
     /// with logits at every target row, then the reverse sweep of each target on the pass's prefix
     /// `0...row` (in a causal model those rows are exactly what a forward of the prefix computes),
     /// seeded at `logit(t_i)` (or `logit(t_i) − logit(c)`). Targets are swept together in packed
@@ -10,7 +10,7 @@ extension SequenceAttribution {
     /// target's rows at once), as many at a time as `Relevance.packedRows` allows; where a pass cannot
     /// be packed, each target runs `Relevance.sweep` on `ForwardResult.prefix` on its own. Where the
     /// rotary frequencies depend on the length, targets whose prefix has other frequencies than the
-    /// sequence get a pass of their own table (`passes`, docs/methods.md §14.1), sweeps and logits
+    /// sequence get a pass of their own table (`passes`, docs/methods.md §12.1), sweeps and logits
     /// from it.
     ///
     /// - Returns: the matrix `[T][n]`, the logits `[T, V]` of the target rows and the provenance.
@@ -118,12 +118,12 @@ extension SequenceAttribution {
         return runs
     }
 
-    /// AtMan (docs/methods.md §14): `AtMan.explain` with the targets as a continuation, so each
+    /// AtMan (docs/methods.md §12): `AtMan.explain` with the targets as a continuation, so each
     /// suppressed source is ONE perturbed pass of the suffix engine from the source's position on,
     /// which scores every target row after it at once; entries of sources at or after a target's
     /// position are nil (causally they cannot change it). The logits are AtMan's unperturbed pass's
     /// (the sequence without its last token: causally the same rows). Where the rotary frequencies
-    /// depend on the length, the targets are grouped by their prefix's table (`passes`, §14.1) and
+    /// depend on the length, the targets are grouped by their prefix's table (`passes`, §12.1) and
     /// each group is its own AtMan run over the longest prefix with that table.
     static func atmanRows(_ model: TransformerModel, ids: [Int], rows: [Int],
                           options: SequenceOptions) throws -> ([[Float?]], Tensor, [String: String]) {
@@ -154,11 +154,11 @@ extension SequenceAttribution {
         return (matrix, gathered(passLogits, of: passes), parameters)
     }
 
-    /// Attention rollout (docs/methods.md §14): the layer matrices `Ã_l` of the whole sequence once,
+    /// Attention rollout (docs/methods.md §12): the layer matrices `Ã_l` of the whole sequence once,
     /// then per target its row `e_rowᵀ·Ã_last ⋯ Ã_first` top-down (`AttentionRollout.row`, vector–matrix
     /// products); causal masking makes columns after the row 0, and the rows `≤ row` of each `Ã_l`
     /// are the prefix's. The logits come from the same pass. Where the rotary frequencies depend on
-    /// the length, each table of the targets' prefixes has its own pass (`passes`, §14.1).
+    /// the length, each table of the targets' prefixes has its own pass (`passes`, §12.1).
     static func rolloutRows(_ model: TransformerModel, ids: [Int], rows: [Int],
                             options: SequenceOptions) throws -> ([[Float?]], Tensor, [String: String]) {
         guard options.rollout.discardRatio == 0 else {

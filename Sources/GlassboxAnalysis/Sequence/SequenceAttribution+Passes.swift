@@ -3,7 +3,7 @@ import GlassboxTensor
 
 extension SequenceAttribution {
     /// One forward pass that some targets share: the pass over `ids[0..<length]`, whose rows
-    /// `0...row` are each of its targets' prefix (docs/methods.md §14.1).
+    /// `0...row` are each of its targets' prefix (docs/methods.md §12.1).
     struct Pass: Equatable {
         /// The positions the pass reads, from 0.
         let length: Int
@@ -12,7 +12,7 @@ extension SequenceAttribution {
     }
 
     /// Groups the target `rows` by the rotary frequencies of their prefix (`row + 1` positions),
-    /// one pass per distinct table (docs/methods.md §14.1).
+    /// one pass per distinct table (docs/methods.md §12.1).
     ///
     /// A causal pass's row `r` is the prefix `0...r`'s only when both are rotated with the same
     /// frequencies; with a scaling that depends on the length (Phi-3's LongRoPE past its original

@@ -2,7 +2,7 @@ import Foundation
 import GlassboxRuntime
 import GlassboxTensor
 
-/// Which method explains each generated token (docs/methods.md §14).
+/// Which method explains each generated token (docs/methods.md §12).
 public enum SequenceMethod: Sendable, Equatable {
     /// AttnLRP, CP-LRP or gradient × input: one shared forward, one reverse sweep per target.
     case relevance(RelevanceMethod)
@@ -33,13 +33,13 @@ public struct SequenceOptions: Sendable {
     /// AtMan's factor, κ, score and engine (its target is the generated tokens). The default
     /// shift here is `.visibleKeyMinimum`: the official `.rowMinimum` subtracts the minimum of the
     /// whole raw row, future keys included, so a row of the full sequence would not equal AtMan
-    /// on the target's prefix (docs/methods.md §14).
+    /// on the target's prefix (docs/methods.md §12).
     public var atman: AtMan.Options
     /// Rollout's options; `discardRatio` must be 0 (its cut depends on the sequence length, so a
     /// row of the full sequence's rollout would not be the prefix's).
     public var rollout: RolloutOptions
     /// Called with `(completed, total)` targets (relevance, rollout) or passes (AtMan; where its
-    /// targets need several runs, docs/methods.md §14.1, each run is an equal share of the total).
+    /// targets need several runs, docs/methods.md §12.1, each run is an equal share of the total).
     public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)?
 
     /// AtMan's defaults with the visible-key shift (see `atman`).
@@ -57,7 +57,7 @@ public struct SequenceOptions: Sendable {
     }
 }
 
-/// One generated (or forced) token and the distribution it was read from (docs/methods.md §14).
+/// One generated (or forced) token and the distribution it was read from (docs/methods.md §12).
 public struct SequenceStep: Sendable, Equatable {
     /// The token id `t_i`.
     public let id: Int
@@ -75,7 +75,7 @@ public struct SequenceStep: Sendable, Equatable {
 
 /// The attribution of every generated token of a sequence to the tokens before it, as inseq
 /// (Sarti et al., *Inseq: An Interpretability Toolkit for Sequence Generation Models*, ACL 2023
-/// demo) lays it out: a targets × sources matrix (docs/methods.md §14).
+/// demo) lays it out: a targets × sources matrix (docs/methods.md §12).
 ///
 /// ```swift
 /// let s = try SequenceAttribution.explain(model, ids: prompt + generated, promptLength: prompt.count)
@@ -100,7 +100,7 @@ public struct SequenceAttribution: Sendable, Equatable {
     /// Explains every token of `ids` after the first `promptLength` with all tokens before it.
     ///
     /// Row `i` equals a single-step explanation of `ids[0..<p_i]` with target `ids[p_i]` at its
-    /// last position (docs/methods.md §14 says how exactly per method).
+    /// last position (docs/methods.md §12 says how exactly per method).
     ///
     /// - Throws: `AnalysisError` for a model that is not a causal language model, a prompt length
     ///   outside `1..<n`, a contrast id outside the vocabulary or an option the method cannot honour.

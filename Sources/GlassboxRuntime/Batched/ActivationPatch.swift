@@ -2,7 +2,7 @@ import GlassboxTensor
 
 /// A replacement of part of one activation inside a suffix pass: the values some rows and columns
 /// of a hook point take instead of the ones the pass computes (activation patching, docs/methods.md
-/// §12). `forwardSuffixes` applies it where the plain forward fires the matching hook, so an item
+/// §10). `forwardSuffixes` applies it where the plain forward fires the matching hook, so an item
 /// carrying it equals a plain `forward` whose intervention at that hook splices the same values in.
 ///
 /// The activation is seen as a matrix `[n, width]`, one row per position: `hook_resid_pre`,

@@ -2,7 +2,7 @@ import Foundation
 import GlassboxTensor
 
 /// The keys and values of every position a causal model has read so far, per layer, for decoding
-/// one (or a few) new tokens at a time (docs/methods.md §13).
+/// one (or a few) new tokens at a time (docs/methods.md §11).
 ///
 /// A decode step is a suffix pass of the suffix engine (`forwardSuffixes`): the new positions are
 /// the recomputed suffix, the cached keys and values are the shared prefix they attend over, and
@@ -83,7 +83,7 @@ public enum GenerationError: Error, LocalizedError, Equatable {
 
 extension TransformerModel {
     /// Reads `ids` after the cached positions and returns their next-token logits, appending their
-    /// keys and values to `cache` (docs/methods.md §13).
+    /// keys and values to `cache` (docs/methods.md §11).
     ///
     /// On an empty cache this is the prefill of a prompt; afterwards, one generated token at a
     /// time is a decode step. The new positions `s..<s+m` (`s = cache.length`) are one item of the

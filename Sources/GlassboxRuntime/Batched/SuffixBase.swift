@@ -43,7 +43,7 @@ public struct SuffixBase: Sendable {
 /// A replacement of input embedding rows: the `hook_embed` rows at `positions` (token
 /// embeddings, or `[CLS]` and patch projections of a ViT) become `rows`; position and token-type
 /// embeddings are added to them as usual, and the embedding norm (BERT) runs on the sum. This is
-/// how perturbation curves remove a token or a patch (docs/methods.md §10).
+/// how perturbation curves remove a token or a patch (docs/methods.md §9).
 public struct EmbeddingEdit: Sendable, Equatable {
     /// The replaced positions, each at most once.
     public let positions: [Int]

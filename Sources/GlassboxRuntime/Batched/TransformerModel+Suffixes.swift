@@ -15,7 +15,7 @@ extension TransformerModel {
     /// - attention runs per item and head on `parallelFor` workers.
     /// Bidirectional models (BERT, ViT) recompute every position, still batched.
     ///
-    /// Activation patching (docs/methods.md §12) uses the same engine with a different edit: an item
+    /// Activation patching (docs/methods.md §10) uses the same engine with a different edit: an item
     /// with `patches` starts at `startLayer` from the base pass's residual stream of that layer (all
     /// earlier layers are the base pass's), and its patches are spliced in where their hooks fire.
     /// Items are grouped into chunks of one start layer, so each chunk's layers run as one product.

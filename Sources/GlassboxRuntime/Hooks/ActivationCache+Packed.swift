@@ -1,7 +1,7 @@
 import GlassboxTensor
 
 extension ActivationCache {
-    /// Several prefixes of this causal pass laid end to end (docs/methods.md §14, "packed
+    /// Several prefixes of this causal pass laid end to end (docs/methods.md §12, "packed
     /// sweeps"): prefix `t` of `lengths[t]` positions occupies rows `Σ_{s<t} lengths[s] ..<` of
     /// every position-major tensor `[n, …]` → `[Σ lengths, …]` (one prefix: `prefix(_:logitRow:)`).
     /// The output layer's points (`[rows, …]` over the logit rows) keep `logitRows`, in order (nil:

@@ -2,7 +2,7 @@ import GlassboxTensor
 
 extension ActivationCache {
     /// The activations of the first `length` positions, as a forward pass over only those positions
-    /// would have captured them in a causal model (docs/methods.md §14: position `i` of a causal
+    /// would have captured them in a causal model (docs/methods.md §12: position `i` of a causal
     /// model reads only positions `≤ i`, so the full pass's rows `0..<length` are the prefix's).
     ///
     /// Position-major tensors `[n, …]` keep rows `0..<length`; attention scores and patterns
