@@ -4,7 +4,8 @@ import Glibc
 #endif
 
 /// The hidden temporary files this process has staged but not yet renamed or removed, so that an
-/// interrupted run (SIGINT from Ctrl-C, SIGTERM from `timeout` or a scheduler, SIGHUP) removes them
+/// interrupted run (SIGINT from Ctrl-C, SIGTERM from `timeout` or a scheduler, SIGHUP, SIGPIPE from
+/// a reader that closed the pipe, as `| head` does) removes them
 /// before it dies instead of leaving `.NAME.glassbox-PID-…` litter beside the user's outputs.
 ///
 /// The signal handler may only call async-signal-safe functions, so every path is copied into a
@@ -36,7 +37,7 @@ public enum TemporaryFiles {
         let slot: Int
     }
 
-    /// Records `path` for removal on SIGINT/SIGTERM/SIGHUP (installing the handlers on first use).
+    /// Records `path` for removal on SIGINT/SIGTERM/SIGHUP/SIGPIPE (installing the handlers on first use).
     /// Nil when every slot is taken or the path is too long (the file is then only removed by
     /// its owner, as before).
     @discardableResult
@@ -51,7 +52,7 @@ public enum TemporaryFiles {
         live[slot] = 1
         if !installed {                       // after `live` and `buffers` exist: the handler reads them
             installed = true
-            for signal in [SIGINT, SIGTERM, SIGHUP] { installHandler(signal) }
+            for signal in [SIGINT, SIGTERM, SIGHUP, SIGPIPE] { installHandler(signal) }
         }
         return Token(slot: slot)
     }

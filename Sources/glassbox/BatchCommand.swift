@@ -89,11 +89,11 @@ struct BatchCommand: ParsableCommand {
             throw BatchOutputFile.exists(out)                         // before the model loads
         }
         let existing = resume ? try BatchOutputFile.scan(out) : nil
-        try existing?.checkSameRun(command: kind.rawValue, modelPath: nil, path: out)
+        try existing?.checkSameRun(command: kind.rawValue, model: nil, path: out)
         let plan = try BatchPlan.scan(inputPath, shard: shard, done: existing?.done ?? [:], output: out)
         try existing?.checkContinues(shard, path: out)              // its indexes are below the inputs' count now
         let loaded = try modelOptions.load(image: plan.firstIsImage)
-        try existing?.checkSameRun(command: kind.rawValue, modelPath: loaded.jsonDescription["path"] as? String, path: out)
+        try existing?.checkSameRun(command: kind.rawValue, model: loaded.jsonDescription, path: out)
         let output = try BatchOutputFile(path: out, mode: resume ? .resume : overwrite ? .overwrite : .create, existing: existing)
         let threads = modelOptions.threads ?? Threading.threads
         let workerCount = max(1, workers ?? threads)

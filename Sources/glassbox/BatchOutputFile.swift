@@ -68,9 +68,10 @@ final class BatchOutputFile {
         let done: [Int: String]
         /// Bytes of a cut-short last line.
         let repairedBytes: Int
-        /// The `command` and `model.path` values its records name (one each for a file one run wrote).
+        /// The `command` values its records name, and their models' shapes (`model` without its
+        /// name and path, which differ between machines): one each for a file one run wrote.
         var commands: Set<String> = []
-        var modelPaths: Set<String> = []
+        var modelShapes: Set<String> = []
 
         /// Throws when continuing this file in `shard` would break what `merge` checks: every index
         /// it holds must be in the shard, with every earlier index of the shard before it (a run
@@ -85,13 +86,14 @@ final class BatchOutputFile {
             }
         }
 
-        /// Throws when the file's records come from another command or model than this run's.
-        func checkSameRun(command: String, modelPath: String?, path: String) throws {
+        /// Throws when the file's records come from another command or another model (its shape:
+        /// a copy of the same checkpoint elsewhere is the same model) than this run's.
+        func checkSameRun(command: String, model: [String: Any]?, path: String) throws {
             if let other = commands.first(where: { $0 != command }) {
                 throw BatchOutputProblem.otherRun(path: path, what: "`\(other)` results", now: "`\(command)`")
             }
-            if let modelPath, let other = modelPaths.first(where: { $0 != modelPath && !SameFile.check($0, modelPath) }) {
-                throw BatchOutputProblem.otherRun(path: path, what: "results of the model \(other)", now: "the model \(modelPath)")
+            if let model, let shape = BatchRecordHeader.shape(of: model), let other = modelShapes.first(where: { $0 != shape }) {
+                throw BatchOutputProblem.otherRun(path: path, what: "results of a \(other) model", now: "a \(shape) one")
             }
         }
     }
@@ -104,7 +106,7 @@ final class BatchOutputFile {
         var reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes * 4)
         defer { reader.close() }
         var done: [Int: String] = [:]
-        var commands: Set<String> = [], modelPaths: Set<String> = []
+        var commands: Set<String> = [], modelShapes: Set<String> = []
         var offset = 0, goodEnd = 0, previousEnd = 0, lastIndex: Int?
         while let line = try reader.next() {
             guard case .bytes(let bytes) = line else {
@@ -121,7 +123,7 @@ final class BatchOutputFile {
             try record.checkOrder(after: lastIndex, path: path, line: reader.lineNumber)
             done[record.index] = record.idJSON
             if let command = record.command { commands.insert(command) }
-            if let modelPath = record.modelPath { modelPaths.insert(modelPath) }
+            if let shape = record.modelShape { modelShapes.insert(shape) }
             (previousEnd, goodEnd, lastIndex) = (goodEnd, offset, record.index)
         }
         let size = Int((try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? goodEnd)
@@ -129,7 +131,7 @@ final class BatchOutputFile {
             done[lastIndex] = nil
             goodEnd = previousEnd
         }
-        return Existing(done: done, repairedBytes: max(0, size - goodEnd), commands: commands, modelPaths: modelPaths)
+        return Existing(done: done, repairedBytes: max(0, size - goodEnd), commands: commands, modelShapes: modelShapes)
     }
 }
 
@@ -137,9 +139,9 @@ final class BatchOutputFile {
 struct BatchRecordHeader {
     let index: Int
     let idJSON: String
-    /// The record's `"command"` and `"model"."path"`, where it names them.
+    /// The record's `"command"` and its model's ``shape(of:)``, where it names them.
     var command: String?
-    var modelPath: String?
+    var modelShape: String?
 
     /// Nil when `bytes` is not a JSON object with an integer `"index"` (a cut-short line).
     init?(_ bytes: [UInt8]) {
@@ -148,7 +150,15 @@ struct BatchRecordHeader {
         else { return nil }
         (self.index, self.idJSON) = (index, idJSON)
         command = object["command"] as? String
-        modelPath = (object["model"] as? [String: Any])?["path"] as? String
+        modelShape = (object["model"] as? [String: Any]).flatMap(Self.shape(of:))
+    }
+
+    /// A model object's architecture and size as one phrase ("gpt2, 2 layers, 4 heads": the
+    /// fields every command's `"model"` has, explanation records' summary included); nil without them.
+    static func shape(of model: [String: Any]) -> String? {
+        guard let architecture = model["architecture"] as? String, let layers = model["layers"] as? Int,
+              let heads = model["heads"] as? Int else { return nil }
+        return "\(architecture), \(layers) layers, \(heads) heads"
     }
 
     /// The rules `merge` and `batch --resume` both apply to a results file: indexes from 0,

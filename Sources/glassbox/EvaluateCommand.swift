@@ -78,7 +78,8 @@ struct EvaluateCommand: ParsableCommand {
         }
         let url = try PictureOutput.url(out, defaultName: "evaluate-\(PictureOutput.slug(loaded.spec))")
         if let saveJSON {
-            if SameFile.check(saveJSON, url.path) {
+            if SameFile.check(saveJSON, url.path)
+                || (try? OutputTransaction.target(of: URL(fileURLWithPath: saveJSON))) == (try? OutputTransaction.target(of: url)) {
                 throw UsageMistake("--save-json \(saveJSON) is the picture's file \(url.path) too: give --save-json and --out different paths")
             }
             try OutputTransaction.checkDestination(URL(fileURLWithPath: saveJSON), kind: false, option: "--save-json")

@@ -3,8 +3,9 @@ import Glassbox
 
 /// What an explain result explains, for `render --with`: the model (architecture and size; its
 /// path may differ between machines) and the tokens (ids and texts; a sequence explanation's
-/// prompt and generated tokens, the columns of its matrix). Results of one input share it.
-struct ExplainedInput: Equatable {
+/// prompt and generated tokens, the columns of its matrix). Results of one input share it: the
+/// same model shape and token ids (texts only where a token has no id).
+struct ExplainedInput {
     let architecture: String
     let layers: Int
     let heads: Int
@@ -27,8 +28,17 @@ struct ExplainedInput: Equatable {
         try other.differs(from: self, of: first, path: path)
     }
 
+    /// Whether token `i` is the same in both: by id where both have one (a sequence record and a
+    /// single explanation spell a SentencePiece token's text with and without its leading space),
+    /// by text otherwise.
+    private func sameToken(_ i: Int, _ reference: ExplainedInput) -> Bool {
+        if let id = ids[i], let other = reference.ids[i] { return id == other }
+        return ids[i] == nil && reference.ids[i] == nil && texts[i] == reference.texts[i]
+    }
+
     private func differs(from reference: ExplainedInput, of first: String, path: String) throws {
-        guard self != reference else { return }
+        if (architecture, layers, heads) == (reference.architecture, reference.layers, reference.heads),
+           ids.count == reference.ids.count, ids.indices.allSatisfy({ sameToken($0, reference) }) { return }
         let firstName = (first as NSString).lastPathComponent
         let what: String
         if (architecture, layers, heads) != (reference.architecture, reference.layers, reference.heads) {
@@ -36,7 +46,7 @@ struct ExplainedInput: Equatable {
         } else if texts.count != reference.texts.count {
             what = "it has \(texts.count) token(s), \(firstName) has \(reference.texts.count)"
         } else {
-            let i = texts.indices.first { ids[$0] != reference.ids[$0] || texts[$0] != reference.texts[$0] } ?? 0
+            let i = ids.indices.first { !sameToken($0, reference) } ?? 0
             what = "its token \(i) is \(Self.token(ids[i], texts[i])), in \(firstName) \(Self.token(reference.ids[i], reference.texts[i]))"
         }
         throw FileProblem(path: path, reason: "not an explanation of the same input (\(what)); --with takes explain results of one input")

@@ -131,17 +131,18 @@ struct GenerateCommand: ParsableCommand {
                 if ids.count == list.count { return Set(ids) }
             }
             // transformers fails on these too (a TypeError, an overflow, an IndexError on []).
-            throw CLIError.malformedGenerationConfig(path: url.path, detail: "has an eos_token_id that is neither a whole-number id nor a non-empty list of them")
+            throw CLIError.malformedGenerationConfig(path: url.path, detail: "has an eos_token_id that is neither a token id nor a non-empty list of them")
         }
         return []
     }
 
-    /// A JSON number that is a whole-number token id (`38`, `38.0`, `true` as Python's 1), nil
-    /// for anything else (a string, a fraction, NaN, a number beyond `Int`).
+    /// A JSON number as transformers reads a token id (`torch.tensor(...).long()`): `38`, `38.0`,
+    /// `true` as Python's 1, `11.5` truncated to 11; nil for a string, NaN, ±∞ or a number beyond
+    /// 64 bits (transformers fails on those).
     private static func tokenID(_ value: Any) -> Int? {
         guard let number = value as? NSNumber, !(value is String) else { return nil }
         let double = number.doubleValue
-        guard double.isFinite, double == double.rounded(), abs(double) < 9.2e18 else { return nil }
-        return number.intValue
+        guard double.isFinite, abs(double) < 9.2e18 else { return nil }
+        return Int(double.rounded(.towardZero))
     }
 }

@@ -113,10 +113,10 @@ final class OutputTransaction {
     /// that takes no new files (/proc) is reported with the user's path and a reason in words,
     /// not with the temporary's name in Foundation's or cairo's text.
     private func createTemporary(for named: URL) throws -> URL {
-        if let earlier = self.named.first(where: { SameFile.check($0.path, named.path) }) {
+        let destination = try Self.target(of: named)
+        if let earlier = self.named.first(where: { SameFile.check($0.path, named.path) || (try? Self.target(of: $0)) == destination }) {
             throw UsageMistake("\(earlier.path) and \(named.path) are the same file, and this run writes two outputs there: give each output its own path")
         }
-        let destination = Self.target(of: named)
         // A special file's copy waits in the temporary folder: its own folder (/dev) may take no files.
         let temporary = Self.isSpecialFile(destination)
             ? Self.temporaryName(for: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(destination.lastPathComponent), kind: "new")
@@ -139,9 +139,9 @@ final class OutputTransaction {
     /// Where a write to `url` lands: the final target of a symbolic link (resolved link by link,
     /// relative targets against the link's folder, at most 40 links as the kernel allows), `url`
     /// itself otherwise. A rename onto the link would replace the link and leave its target stale.
-    static func target(of url: URL) -> URL {
+    static func target(of url: URL) throws -> URL {
         var current = url.standardizedFileURL
-        for _ in 0..<40 {
+        for _ in 0...40 {
             var info = stat()
             guard lstat(current.path, &info) == 0, info.st_mode & S_IFMT == S_IFLNK,
                   let text = try? FileManager.default.destinationOfSymbolicLink(atPath: current.path) else { return current }
@@ -149,7 +149,7 @@ final class OutputTransaction {
                 : current.deletingLastPathComponent().appendingPathComponent(text)
             current = current.standardizedFileURL
         }
-        return current
+        throw RenderError.unwritable(path: url.path, reason: "it is a chain of more than 40 symbolic links (a loop?)")
     }
 
     /// Whether `url` exists and is neither a regular file nor a folder (a device, a FIFO, a socket).
@@ -201,7 +201,7 @@ final class OutputTransaction {
     /// picture's nor a page's (`OutputKind`).
     static func checkDestination(_ named: URL, kind: Bool = true, option: String = "--out") throws {
         if kind, OutputKind(named) == nil { throw RenderError.unsupportedExtension(named.path) }
-        let url = target(of: named)
+        let url = try target(of: named)
         if isSpecialFile(url) { return }                // written through, its folder untouched
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false

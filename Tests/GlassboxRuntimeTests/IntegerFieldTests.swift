@@ -76,6 +76,6 @@ final class IntegerFieldTests: XCTestCase {
                 checked += 1
             }
         }
-        XCTAssertEqual(checked, 237)
+        XCTAssertEqual(checked, 251)
     }
 }

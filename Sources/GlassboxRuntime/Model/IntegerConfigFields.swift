@@ -24,11 +24,17 @@ enum IntegerConfigFields {
     /// the rotary families only compare positions with the number.
     static let learnedPositionFamilies: Set<String> = ["bert", "distilbert", "roberta"]
 
+    /// Families whose token embedding takes no `padding_idx`; every other family builds
+    /// `nn.Embedding(vocab_size, d, padding_idx=pad_token_id)`, which fails on a float id
+    /// (IndexError; checked for every supported family with the reference venv).
+    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit"]
+
     /// The fields `modelType`'s model of class `architecture` (the config's first
     /// `architectures` entry) refuses as floats.
     static func fields(modelType: String, architecture: String?) -> [String] {
         var fields = everywhere
         if learnedPositionFamilies.contains(modelType) { fields.append("max_position_embeddings") }
+        if !noPaddingIndexFamilies.contains(modelType) { fields.append("pad_token_id") }
         // ViTModel builds a pooler, nn.Linear(hidden_size, pooler_output_size); the classifier does not.
         if modelType == "vit" && architecture == "ViTModel" { fields.append("pooler_output_size") }
         return fields
