@@ -67,7 +67,7 @@ struct BatchInput {
         } catch let error as BatchLineError {
             throw error
         } catch {
-            throw BatchLineError(idJSON: nil, message: "not JSON")
+            throw Self.notJSON(bytes)
         }
         let idJSON = try Self.idJSON(object["id"], line: line)
         func fail(_ message: String) -> BatchLineError { BatchLineError(idJSON: idJSON, message: message) }
@@ -122,6 +122,27 @@ struct BatchInput {
         }
         let idText = (object["id"] as? String) ?? (object["id"] as? NSNumber)?.stringValue ?? idJSON
         return BatchInput(index: index, idJSON: idJSON, idText: idText, source: source, target: target, arguments: arguments)
+    }
+
+    /// Why a line Foundation could not parse is refused: a number beyond float64's range (Python
+    /// reads `1e400` as `inf`, which no JSON line can hold) or a non-finite literal (`NaN`,
+    /// `Infinity`, which Python accepts and JSON does not) is named with its column; anything else
+    /// is "not JSON".
+    static func notJSON(_ bytes: [UInt8]) -> BatchLineError {
+        var lexer = JSONLexer(bytes)
+        while case let token = lexer.next(), token.kind != .end {
+            let text = String(decoding: bytes[token.range], as: UTF8.self)
+            let column = JSONLexer.lineColumn(of: token.range.lowerBound, in: bytes).column
+            switch token.kind {
+            case .number where !(Double(text)?.isFinite ?? true):
+                return BatchLineError(idJSON: nil, message: "the number \(text) is beyond float64's range (Python reads it as inf)",
+                                      column: column)
+            case .nan, .infinity, .negativeInfinity:
+                return BatchLineError(idJSON: nil, message: "\(text) is not a JSON value (numbers must be finite)", column: column)
+            default: continue
+            }
+        }
+        return BatchLineError(idJSON: nil, message: "not JSON")
     }
 
     /// `"id"` as JSON text: a string or a finite number; required.

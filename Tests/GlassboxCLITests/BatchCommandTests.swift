@@ -183,6 +183,27 @@ final class BatchCommandTests: XCTestCase {
         XCTAssertEqual((records[8]["target"] as? [String: Any])?["id"] as? Int, 12)
     }
 
+    /// A line Foundation cannot read says why when the reason is a number JSON cannot hold
+    /// (Python reads `1e400` as inf and accepts `NaN`; neither can be written back as JSON).
+    func testNonFiniteNumbersAreNamedNotJustNotJSON() throws {
+        let inputs = path("in.jsonl")
+        try """
+            {"id": 1e400, "ids": [5, 6]}
+            {"id": 2, "ids": [5, 6], "factor": NaN}
+            {"id": 3, "ids": [5, -Infinity]}
+            {"id": 4 "ids": [5]}
+
+            """.write(toFile: inputs, atomically: true, encoding: .utf8)
+        let out = path("out.jsonl")
+        let run = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", out])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        let errors = try lines(out).map(object).map { $0["error"] as? String }
+        XCTAssertEqual(errors, ["line 1, column 8: the number 1e400 is beyond float64's range (Python reads it as inf)",
+                                "line 2, column 36: NaN is not a JSON value (numbers must be finite)",
+                                "line 3, column 22: -Infinity is not a JSON value (numbers must be finite)",
+                                "line 4: not JSON"])
+    }
+
     func testPrecisionReachesEveryLine() throws {
         let inputs = try writeInputs("in.jsonl", count: 2)
         let exact = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", path("exact.jsonl"), "--command", "predict", "--logits"])
