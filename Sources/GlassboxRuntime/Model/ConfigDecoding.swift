@@ -8,7 +8,8 @@ struct ConfigValidationError: Error {
 }
 
 extension KeyedDecodingContainer {
-    /// `decodeIfPresent` with a default: absent or `null` keys give `fallback`.
+    /// `decodeIfPresent` with a default: absent or `null` keys give `fallback`. (A `Bool` reads
+    /// as transformers reads it instead: ConfigFlag.swift.)
     func value<T: Decodable>(_ key: Key, default fallback: T) throws -> T {
         try decodeIfPresent(T.self, forKey: key) ?? fallback
     }
@@ -62,7 +63,7 @@ struct ModelTypeProbe: Decodable {
 enum ConfigDecoding {
     static func decode<C: Decodable>(_ type: C.Type, from data: Data, file: URL) throws -> C {
         do {
-            return try JSONDecoder().decode(C.self, from: data)
+            return try configDecoder(data).decode(C.self, from: data)
         } catch let error as ConfigValidationError {
             throw LoadError.invalidConfig(file: file.path, key: error.key, detail: error.detail)
         } catch let error as DecodingError {
@@ -141,8 +142,15 @@ enum ConfigDecoding {
 
     /// The error decoding `C` from `data` gives, or nil.
     private static func decodingError<C: Decodable>(_ type: C.Type, _ data: Data) -> Error? {
-        do { _ = try JSONDecoder().decode(C.self, from: data) } catch { return error }
+        do { _ = try configDecoder(data).decode(C.self, from: data) } catch { return error }
         return nil
+    }
+
+    /// A `JSONDecoder` that hands `data` to the fields it decodes (`CodingUserInfoKey.configDocument`).
+    private static func configDecoder(_ data: Data) -> JSONDecoder {
+        let decoder = JSONDecoder()
+        decoder.userInfo[.configDocument] = data
+        return decoder
     }
 
     /// Whether a number literal may be what Foundation refused: not a whole number, a whole
