@@ -27,6 +27,11 @@ public struct AttentionLines: Figure {
     /// Token text size in points.
     public var fontSize: Double
 
+    /// The most tokens a side the view draws (one row each, about 18 points at the default size):
+    /// a longer input is refused, as its lines could not be told apart — the attention matrix
+    /// and grid pool long inputs instead.
+    public static let maximumTokens = 1_000
+
     /// A head view from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], keyTokens: [String]? = nil, attention: [ScoreMatrix], heads: [Int]? = nil,
                 headLabels: [String]? = nil, query: Int? = nil, title: String? = nil,
@@ -55,6 +60,8 @@ public struct AttentionLines: Figure {
         let names = headLabels ?? attention.indices.map { "head \($0)" }
         try validate(names.count == attention.count, "\(attention.count) heads but \(names.count) head labels")
         try validate(query.map { tokens.indices.contains($0) } ?? true, "query \(query ?? 0) is not a token index")
+        try validate(max(tokens.count, keys.count) <= Self.maximumTokens,
+                     "the lines view draws at most \(Self.maximumTokens) tokens a side, not \(max(tokens.count, keys.count)); the attention matrix pools long inputs")
 
         let m = Theme.margin
         let style = TextStyle(size: fontSize)

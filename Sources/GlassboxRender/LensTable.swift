@@ -36,13 +36,21 @@ public struct LensTable: Figure {
     public var maxCellWidth: Double
     /// Cell text size in points.
     public var fontSize: Double
+    /// The widest grid drawn (points). A table of more columns than fit draws the last positions
+    /// that do — a long input's lens is read at its end — and its title says which
+    /// ("positions 3,801–4,095 of 4,096 shown"); the JSON and the `.html` page keep every position.
+    public var maxGridWidth: Double
+
+    /// The default ``maxGridWidth``: 12,000 points, a 24,000-pixel PNG at 2 pixels per point.
+    public static let defaultMaxGridWidth = 12_000.0
 
     /// A table from its parts, as listed above; nothing is checked until `render`.
     public init(cells: [[Cell]], positionLabels: [String], layerLabels: [String]? = nil, title: String? = nil,
                 firstLayerAtBottom: Bool = true, colorScale: ColorScale = .unit(.blues),
-                maxCellWidth: Double = 90, fontSize: Double = 10) {
+                maxCellWidth: Double = 90, fontSize: Double = 10, maxGridWidth: Double = LensTable.defaultMaxGridWidth) {
         (self.cells, self.positionLabels, self.layerLabels, self.title) = (cells, positionLabels, layerLabels, title)
         (self.firstLayerAtBottom, self.colorScale, self.maxCellWidth, self.fontSize) = (firstLayerAtBottom, colorScale, maxCellWidth, fontSize)
+        self.maxGridWidth = maxGridWidth
     }
 
     /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
@@ -69,6 +77,20 @@ public struct LensTable: Figure {
             let widest = (0..<layers).map { engine.measure(texts[$0][p], cells[$0][p].isMarked ? bold : style, maxWidth: maxCellWidth).width }.max() ?? 0
             let header = engine.measure(TokenText.label(positionLabels[p]), TextStyle(size: min(Theme.labelSize, fontSize)), maxWidth: maxCellWidth).width
             return max(28, max(widest, header) + 2 * padX)
+        }
+        if widths.reduce(0, +) > maxGridWidth, positions > 1 {
+            // The last positions whose columns fit (at least one).
+            var first = positions - 1, width = widths[first]
+            while first > 0, width + widths[first - 1] <= maxGridWidth { first -= 1; width += widths[first] }
+            var shown = self
+            shown.cells = cells.map { Array($0[first...]) }
+            shown.positionLabels = Array(positionLabels[first...])
+            shown.maxGridWidth = .infinity
+            let range = "positions \(Self.grouped(first))–\(Self.grouped(positions - 1)) of \(Self.grouped(positions)) shown"
+            shown.title = title.map { "\($0) · \(range)" } ?? range
+            var plan = try shown.plan(engine)
+            plan.notes.append(range + " (the last that fit \(Int(maxGridWidth)) points)")
+            return plan
         }
         var xs = [0.0]
         for w in widths { xs.append(xs.last! + w) }
@@ -124,5 +146,11 @@ public struct LensTable: Figure {
             canvas.text("input", axisStyle, at: (grid.midX, inputTitleY), anchor: .topCenter)
             bar.draw(on: canvas, at: barOrigin, length: barLength)
         }
+    }
+
+    /// `n` with thousands separated by commas: 4,096.
+    static func grouped(_ n: Int) -> String {
+        let digits = String(n)
+        return digits.enumerated().map { i, c in (i > 0 && (digits.count - i) % 3 == 0 ? "," : "") + String(c) }.joined()
     }
 }

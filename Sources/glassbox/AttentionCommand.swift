@@ -52,6 +52,10 @@ struct AttentionCommand: ParsableCommand {
         let heads = head.isEmpty ? nil : head
         // A page (--out FILE.html) holds every layer (or --layer's) with its views; a picture one view.
         let page = out.map { OutputTransaction.isPage(URL(fileURLWithPath: $0)) } ?? false
+        // Before the forward pass: a lines picture longer than it can be drawn is refused now.
+        if view == .lines, !page, prepared.count > AttentionLines.maximumTokens {
+            throw CLIError.tooManyTokensForLines(prepared.count, limit: AttentionLines.maximumTokens)
+        }
         let layers: [Int]? = view == .grid || page ? layer.map { [$0] } : [layer ?? arch.layers - 1]
         let causal = arch.mask == .causal
         let labels = prepared.texts.map { TokenText.label($0) }

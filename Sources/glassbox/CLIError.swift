@@ -10,6 +10,7 @@ enum CLIError: Error, LocalizedError {
     case positionOutOfRange(Int, length: Int, option: String = "--position")
     case noRoomToGenerate(promptTokens: Int, context: Int)
     case malformedGenerationConfig(path: String, detail: String)
+    case tooManyTokensForLines(Int, limit: Int)
 
     var errorDescription: String? {
         switch self {
@@ -30,6 +31,8 @@ enum CLIError: Error, LocalizedError {
         case .malformedGenerationConfig(let path, let detail):
             "\(path): \(detail); transformers cannot read it either"
                 + (path.hasSuffix("generation_config.json") ? " (fix or remove the file to generate with config.json's end-of-sequence ids)" : "")
+        case .tooManyTokensForLines(let count, let limit):
+            "the lines view draws at most \(limit) tokens a side and the input has \(count); use --view matrix or --view grid (both pool long inputs), or --out FILE.html"
         }
     }
 }

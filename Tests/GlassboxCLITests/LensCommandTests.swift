@@ -27,6 +27,31 @@ final class LensCommandTests: XCTestCase {
         XCTAssertEqual(try Data(contentsOf: out).prefix(4), Data([0x89, 0x50, 0x4E, 0x47]))
     }
 
+    /// Long inputs: the lens picture shows the last positions that fit (the JSON keeps all of
+    /// them); the attention lines view refuses more than it can draw before the forward pass.
+    func testLongInputsDrawTheLensEndAndRefuseTheLinesView() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-long-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let ids = (0..<1200).map { String(($0 * 79 + 13) % 128) }.joined(separator: ",")
+        let lens = folder.appendingPathComponent("lens.png")
+        let run = try runGlassbox(["lens", "--model", "Tests/Fixtures/models/gpt2-long", "--ids", ids, "--json", "--out", lens.path])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        let rows = try XCTUnwrap(object["rows"] as? [[String: Any]])
+        XCTAssertEqual((rows.first?["positions"] as? [Any])?.count, 1200, "the JSON keeps every position")
+        let png = try Data(contentsOf: lens)
+        let width = png[16..<20].reduce(0) { $0 << 8 | Int($1) }
+        XCTAssertGreaterThan(width, 2_000)
+        XCTAssertLessThanOrEqual(width, 2 * 12_600, "at most 12,000 points of grid plus labels, at 2 pixels per point")
+
+        let lines = folder.appendingPathComponent("lines.png")
+        let refused = try runGlassbox(["attention", "--model", "Tests/Fixtures/models/gpt2-long", "--ids", ids, "--view", "lines", "--out", lines.path])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertEqual(refused.stderr, "glassbox: error: the lines view draws at most 1000 tokens a side and the input has 1200; use --view matrix or --view grid (both pool long inputs), or --out FILE.html\n")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: lines.path))
+    }
+
     /// `glassbox lens --json` against TransformerLens's `accumulated_resid(apply_ln=True)` + unembed
     /// (Tests/Fixtures/transformerlens, docs/methods.md §5.4): every cell's top-5 probabilities within
     /// 1e-5 of the softmax of TransformerLens's lens logits, KL(final ‖ lens) within 1e-4.

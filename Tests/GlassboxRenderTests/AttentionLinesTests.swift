@@ -68,6 +68,13 @@ final class AttentionLinesTests: RenderTestCase {
         XCTAssertThrowsError(try AttentionLines(tokens: tokens, attention: [try straight()], heads: [3]).render(to: file("x.png")))
         XCTAssertThrowsError(try AttentionLines(tokens: ["a"], attention: [try straight()]).render(to: file("x.png")))
         XCTAssertThrowsError(try AttentionLines(tokens: tokens, attention: [try straight()], heads: []).render(to: file("x.png")))
+        // More tokens than the view can draw: refused with a message, not a canvas failure.
+        let n = AttentionLines.maximumTokens + 1
+        let uniform = try ScoreMatrix(rows: n, columns: n, values: [Float](repeating: 1 / Float(n), count: n * n))
+        XCTAssertThrowsError(try AttentionLines(tokens: (0..<n).map(String.init), attention: [uniform]).render(to: file("x.png"))) {
+            XCTAssertEqual($0.localizedDescription,
+                           "cannot draw this figure: the lines view draws at most 1000 tokens a side, not 1001; the attention matrix pools long inputs")
+        }
         XCTAssertEqual(try leftovers(), [])
     }
 }

@@ -48,6 +48,33 @@ final class LensTableTests: RenderTestCase {
         return n
     }
 
+    /// A table wider than `maxGridWidth` draws the last positions that fit and says which, in the
+    /// title and the report's notes (a long input's lens used to fail: "a picture of 247945×265
+    /// points cannot be drawn", after the whole computation).
+    func testAWideTableDrawsItsLastPositionsAndSaysWhich() throws {
+        // Single letters: every column takes its minimum of 28 points, so 200 points hold 7.
+        let letters = (0..<10).map { String(UnicodeScalar(UInt8(ascii: "a") + UInt8($0))) }
+        let row = letters.enumerated().map { LensTable.Cell(text: $1, probability: Double($0) / 9) }
+        let table = LensTable(cells: [row, row], positionLabels: letters, title: "Lens", maxGridWidth: 200)
+        let (report, picture) = try renderPNG(table)
+        XCTAssertTrue(report.notes.contains("positions 3–9 of 10 shown (the last that fit 200 points)"), "\(report.notes)")
+        XCTAssertEqual(try XCTUnwrap(report.regions[.plot]).width, 7 * 28, accuracy: 1e-9)
+        // The first column drawn is position 3 (probability 3/9), the last position 9 (probability 1).
+        let plot = try XCTUnwrap(report.regions[.plot])
+        assertColor(picture.color(plot.x + 2, plot.y + 2), ColorScale.unit(.blues).color(3.0 / 9), "first column shown")
+        assertColor(picture.color(plot.maxX - 2, plot.y + 2), ColorScale.unit(.blues).color(1), "last column shown")
+        XCTAssertGreaterThan(picture.inkPixels(in: try XCTUnwrap(report.regions[.title])), 50)
+
+        // 4,096 positions at the default width: drawn, at most 12,000 points of grid, ending at 4,095.
+        let long = (0..<4096).map { "t\($0)" }
+        let wide = LensTable(cells: [long.map { .init(text: $0, probability: 0.5) }], positionLabels: long, title: "Lens")
+        let url = file("long.png")
+        let drawn = try wide.render(to: url)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(drawn.regions[.plot]).width, LensTable.defaultMaxGridWidth)
+        let note = try XCTUnwrap(drawn.notes.first { $0.hasPrefix("positions ") })
+        XCTAssertTrue(note.hasSuffix("–4,095 of 4,096 shown (the last that fit 12000 points)"), note)
+    }
+
     func testRaggedRowsAreRejected() throws {
         XCTAssertThrowsError(try LensTable(cells: [Array(cells[0].prefix(2))], positionLabels: ["a", "b", "c"]).render(to: file("x.png")))
         XCTAssertThrowsError(try LensTable(cells: cells, positionLabels: ["a", "b", "c"], layerLabels: ["only one"]).render(to: file("x.png")))
