@@ -52,7 +52,11 @@ struct AttentionCommand: ParsableCommand {
         let heads = head.isEmpty ? nil : head
         // A page (--out FILE.html) holds every layer (or --layer's) with its views; a picture one view.
         let page = out.map { OutputTransaction.isPage(URL(fileURLWithPath: $0)) } ?? false
-        // Before the forward pass: a lines picture longer than it can be drawn is refused now.
+        // Before the forward pass: a --query outside the input, or a lines picture longer than it
+        // can be drawn, is refused now.
+        if view == .lines, let query, query < 0 || query >= prepared.count {
+            throw CLIError.positionOutOfRange(query, length: prepared.count, option: "--query")
+        }
         if view == .lines, !page, prepared.count > AttentionLines.maximumTokens {
             throw CLIError.tooManyTokensForLines(prepared.count, limit: AttentionLines.maximumTokens)
         }
@@ -68,9 +72,6 @@ struct AttentionCommand: ParsableCommand {
                                                       capturing: page ? AttentionPage.neuronPoints(layer: neuronLayer, architecture: arch) : [])
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "attention-\(view.rawValue)-\(name)")
-        if view == .lines, let query, query < 0 || query >= prepared.count {
-            throw CLIError.positionOutOfRange(query, length: prepared.count, option: "--query")
-        }
         let panels = maps.map { ResultFigures.AttentionPanel(layer: $0.layer, heads: $0.heads, patterns: $0.patterns) }
         let output = OutputTransaction()
         let report = try output.write(
