@@ -27,6 +27,7 @@ struct AttentionCommand: ParsableCommand {
     @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/attention-VIEW-MODEL.png).")
     var out: String?
     @Flag(help: "Print the attention weights as one JSON object on stdout.") var json = false
+    @OptionGroup var memoryOptions: MemoryOptions
 
     /// The view drawn: `--view`, or matrix when `--layer` and `--head` are given, else grid.
     var chosenView: AttentionView { view ?? (layer != nil && !head.isEmpty ? .matrix : .grid) }
@@ -45,6 +46,7 @@ struct AttentionCommand: ParsableCommand {
 
     func run() throws {
         try PictureOutput.checkEarly(out)
+        let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
         let arch = loaded.model.architecture
         let prepared = try PreparedInput.prepare(loaded, input: input)
@@ -67,6 +69,11 @@ struct AttentionCommand: ParsableCommand {
         // JSON carries the full weights; the grid picture pools long inputs while streaming. A page's
         // neuron view takes q and k of one layer from the same forward pass.
         let neuronLayer = layer ?? arch.layers - 1
+        // Kept patterns: every chosen layer's for the JSON, a page or one head's matrix; the grid
+        // picture alone pools them as they stream (one layer's scores at a time).
+        let pooled = !(json || page || view != .grid)
+        try memory.check(loaded.model, prepared, profile: .attentionPatterns(layers: pooled ? 0 : (layers?.count ?? arch.layers)),
+                         force: memoryOptions.force)
         let (maps, cache) = try AttentionMaps.collect(loaded.model, prepared.modelInput, layers: layers, heads: heads,
                                                       maxSize: json || page || view != .grid ? nil : tile ?? 64,
                                                       capturing: page ? AttentionPage.neuronPoints(layer: neuronLayer, architecture: arch) : [])
@@ -84,15 +91,9 @@ struct AttentionCommand: ParsableCommand {
                 "glassbox": GlassboxVersion.string, "command": "attention", "model": loaded.jsonDescription,
                 "layers": maps.map(\.layer), "heads": maps.first?.heads ?? [], "view": view.rawValue, "causal": causal,
                 "tokens": prepared.jsonTokens,
-                "attention": maps.map { map in
-                    (0..<map.heads.count).map { h in
-                        let m = map.patterns.row(h)
-                        return (0..<m.shape[0]).map { i in m.row(i).storage.map(Double.init) }
-                    }
-                },
             ]
             if let query { object["query"] = query }
-            try output.commitJSON(object, picture: url)
+            try output.commitJSON(picture: url) { try AttentionJSON.print(object, layers: maps) }
         } else {
             print(OutputTransaction.line(naming: url))
             try output.commit()

@@ -92,6 +92,7 @@ struct BatchCommand: ParsableCommand {
         try existing?.checkSameRun(command: kind.rawValue, model: nil, path: out)
         let plan = try BatchPlan.scan(inputPath, shard: shard, done: existing?.done ?? [:], output: out)
         try existing?.checkContinues(shard, path: out)              // its indexes are below the inputs' count now
+        let memory = MemoryGate()
         let loaded = try modelOptions.load(image: plan.firstIsImage)
         try existing?.checkSameRun(command: kind.rawValue, model: loaded.jsonDescription, path: out)
         let output = try BatchOutputFile(path: out, mode: resume ? .resume : overwrite ? .overwrite : .create, existing: existing)
@@ -109,7 +110,7 @@ struct BatchCommand: ParsableCommand {
             return url
         }
         let runner = BatchRunner(kind: kind, commandOptions: commandOptions, loaded: loaded, folder: folder, progress: progress,
-                                 pictures: pictureFolder)
+                                 pictures: pictureFolder, memory: memory)
 
         var reader = try JSONLReader(path: inputPath, maxLineBytes: InputLimits.batchLineBytes)
         defer { reader.close() }

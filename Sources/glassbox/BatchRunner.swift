@@ -28,22 +28,28 @@ final class BatchRunner: @unchecked Sendable {
     let progress: BatchProgress
     /// `--pictures`: where each input's picture goes (`ID.png`, the id made file-name safe).
     let pictures: URL?
+    /// The memory check each input passes (its workers' activations at once), read before the model loaded.
+    let memory: MemoryGate?
 
     init(kind: BatchCommandKind, commandOptions: [String], loaded: LoadedModel, folder: URL, progress: BatchProgress,
-         pictures: URL?) {
+         pictures: URL?, memory: MemoryGate? = nil) {
         (self.kind, self.commandOptions, self.loaded, self.folder, self.progress) = (kind, commandOptions, loaded, folder, progress)
-        self.pictures = pictures
+        (self.pictures, self.memory) = (pictures, memory)
     }
 
     /// The output lines of `items`, in their order; `workers` inputs are computed at once.
     func run(_ items: [Item], workers: Int) -> [Output] {
         let slots = Slots(count: items.count)
-        DispatchQueue.concurrentPerform(iterations: max(1, min(workers, items.count))) { _ in
+        let running = max(1, min(workers, items.count))
+        let gate = memory.map { gate in var shared = gate; shared.concurrentRuns = running; return shared }
+        DispatchQueue.concurrentPerform(iterations: running) { _ in
             BatchMode.$active.withValue(true) {
-                while let i = slots.take() {
-                    let output = compute(items[i])
-                    slots.put(output, at: i)
-                    progress.advance(failed: output.failed)
+                BatchMode.$memory.withValue(gate) {
+                    while let i = slots.take() {
+                        let output = compute(items[i])
+                        slots.put(output, at: i)
+                        progress.advance(failed: output.failed)
+                    }
                 }
             }
         }

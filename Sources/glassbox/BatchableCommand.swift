@@ -69,7 +69,7 @@ extension ExplainCommand: BatchableCommand {
     }
 
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
-        let record = try withProductPrecision(precision.value) { try explanation(loaded) }
+        let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: BatchMode.memory) }
         return BatchResult(json: try JSONOutput.data(record)) { try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top) }
     }
 }
@@ -80,7 +80,7 @@ extension PredictCommand: BatchableCommand {
     }
 
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
-        BatchResult(json: try Self.data(try withProductPrecision(precision.value) { try predict(loaded) }.object)) { nil }
+        BatchResult(json: try Self.data(try withProductPrecision(precision.value) { try predict(loaded, memory: BatchMode.memory) }.object)) { nil }
     }
 }
 
@@ -90,7 +90,7 @@ extension LensCommand: BatchableCommand {
     }
 
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
-        let object = try lens(loaded).object
+        let object = try lens(loaded, memory: BatchMode.memory).object
         return BatchResult(json: try Self.data(object)) { try ResultFigures.lens(object) }
     }
 }
@@ -107,7 +107,7 @@ extension PatchCommand: BatchableCommand {
     }
 
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
-        let object = try patch(loaded).object
+        let object = try patch(loaded, memory: BatchMode.memory).object
         return BatchResult(json: try Self.data(object)) { try PatchFigures.figure(object) }
     }
 }

@@ -71,4 +71,7 @@ enum Console {
 /// `BatchMode.$active.withValue(true)`): per-input progress bars are then left out.
 enum BatchMode {
     @TaskLocal static var active = false
+    /// The memory check of each input of a batch (read before the model loaded, shared by its
+    /// workers), or nil outside a batch.
+    @TaskLocal static var memory: MemoryGate?
 }

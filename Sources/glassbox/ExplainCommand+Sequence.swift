@@ -50,8 +50,9 @@ extension ExplainCommand {
 
     /// Explains the sequence and writes the heatmap, the strips and the table or JSON.
     func runSequence() throws {
+        let memory = MemoryGate()
         let loaded = try modelOptions.load()
-        let record = try withProductPrecision(precision.value) { try sequenceRecord(loaded) }
+        let record = try withProductPrecision(precision.value) { try sequenceRecord(loaded, memory: memory) }
         let url = try PictureOutput.url(out, defaultName: "explain-sequence-\(record.method)-\(PictureOutput.slug(record.model.name))")
         let output = OutputTransaction()
         // Encoded once: printed with --json; a page is refused like the JSON when a value is not finite.
@@ -95,11 +96,13 @@ extension ExplainCommand {
         }
     }
 
-    /// The sequence and its attribution on `loaded`, as a record.
-    func sequenceRecord(_ loaded: LoadedModel) throws -> SequenceExplanationRecord {
+    /// The sequence and its attribution on `loaded`, as a record. `memory` (read before the model
+    /// loaded) refuses a sequence (prompt and continuation) the memory would not hold.
+    func sequenceRecord(_ loaded: LoadedModel, memory: MemoryGate?) throws -> SequenceExplanationRecord {
         let model = loaded.model, arch = model.architecture
         guard arch.mask == .causal, arch.head == .languageModel, arch.image == nil else { throw SequenceProblem.notCausal(arch.modelType) }
         let sequence = try SequenceInput.prepare(self, loaded)
+        try memory?.check(model, tokens: sequence.ids.count, profile: memoryProfile(available: memory?.available), force: force)
         if let note = sequence.boundaryNote { Console.note(note) }
         let contrastID = try loaded.outputID(text: contrast, id: contrastId, option: "--contrast", labels: nil, count: arch.vocabSize)
         var options = SequenceOptions(contrast: contrastID,

@@ -18,6 +18,7 @@ struct LensCommand: ParsableCommand {
     var targetId: Int?
     @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/lens-SITE-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
+    @OptionGroup var memoryOptions: MemoryOptions
 
     func validate() throws {
         if topK < 1 { throw ValidationError("--top-k must be at least 1, got \(topK)") }
@@ -25,8 +26,9 @@ struct LensCommand: ParsableCommand {
 
     func run() throws {
         try PictureOutput.checkEarly(out)
+        let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
-        let (object, result) = try lens(loaded)
+        let (object, result) = try lens(loaded, memory: memory)
         let url = try PictureOutput.url(out, defaultName: "lens-\(site.rawValue)-\(PictureOutput.slug(loaded.spec))")
         let label = { (s: TokenScore) in s.text ?? "<\(s.id)>" }
         let output = OutputTransaction()
@@ -49,9 +51,11 @@ struct LensCommand: ParsableCommand {
 
     /// The lens of this command's input on `loaded`: the `--json` object (also what
     /// `glassbox batch` writes per input) and the result it was made from.
-    func lens(_ loaded: LoadedModel) throws -> (object: [String: Any], result: LogitLensResult) {
+    /// `memory` (read before the model loaded) refuses an input the memory would not hold.
+    func lens(_ loaded: LoadedModel, memory: MemoryGate?) throws -> (object: [String: Any], result: LogitLensResult) {
         let arch = loaded.model.architecture
         let prepared = try PreparedInput.prepare(loaded, input: input)
+        try memory?.check(loaded.model, prepared, profile: .lens(states: arch.layers + 1), force: memoryOptions.force)
         let texts: [String]? = arch.vocabSize > 0 ? (0..<arch.vocabSize).map(loaded.text) : nil
         let result = try LogitLens.run(loaded.model, prepared.modelInput, options: LogitLens.Options(
             site: site.site, topK: topK, target: targetId.map { .id($0) } ?? .finalTop, tokenTexts: texts))

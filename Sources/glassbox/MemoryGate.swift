@@ -9,6 +9,8 @@ import Glassbox
 struct MemoryGate {
     /// Bytes available when the command started, or `nil` when unknown.
     let available: Int?
+    /// Runs at once sharing the weights (`glassbox batch`'s workers): each holds its own activations.
+    var concurrentRuns = 1
 
     /// Reads the available memory now.
     init() {
@@ -19,11 +21,19 @@ struct MemoryGate {
     /// Throws `MemoryCheckError.wouldNotFit` when `profile` on `prepared` would exceed the memory
     /// available at start; nothing when `force`.
     func check(_ model: TransformerModel, _ prepared: PreparedInput, profile: MemoryEstimate.Profile, force: Bool) throws {
-        guard !force else { return }
         let tokens: Int = switch prepared.modelInput {
         case .tokens(let ids, _): ids.count
         case .pixels: (model.architecture.image?.patchCount ?? 0) + 1
         }
-        try MemoryEstimate(model: model, tokens: tokens, profile: profile).check(available: available)
+        try check(model, tokens: tokens, profile: profile, force: force)
+    }
+
+    /// ``check(_:_:profile:force:)`` for an input of `tokens` positions: the weights once plus
+    /// ``concurrentRuns`` times the activations.
+    func check(_ model: TransformerModel, tokens: Int, profile: MemoryEstimate.Profile, force: Bool) throws {
+        guard !force else { return }
+        let one = MemoryEstimate(model: model, tokens: tokens, profile: profile)
+        let (runs, overflow) = one.activations.multipliedReportingOverflow(by: max(1, concurrentRuns))
+        try MemoryEstimate(weights: one.weights, activations: overflow ? Int.max / 2 : runs).check(available: available)
     }
 }

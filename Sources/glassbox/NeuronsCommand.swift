@@ -10,6 +10,7 @@ struct NeuronsCommand: ParsableCommand {
         abstract: "FFN memories: a neuron's value tokens, a prompt's dominant sub-updates, or trigger examples from a corpus.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var memoryOptions: MemoryOptions
     @Argument(help: "A prompt: show its dominant sub-updates at --position.") var text: String?
     @Option(parsing: .unconditional, help: "Token ids instead of a prompt.") var ids: String?
     @Option(parsing: .unconditional, help: "The layer.") var layer: Int
@@ -36,6 +37,7 @@ struct NeuronsCommand: ParsableCommand {
 
     func run() throws {
         try PictureOutput.checkEarly(out)
+        let memory = MemoryGate()
         let loaded = try modelOptions.load()
         let model = loaded.model
         let vocab = model.architecture.vocabSize
@@ -61,6 +63,7 @@ struct NeuronsCommand: ParsableCommand {
             let tokenIDs: [Int] = if let text { try loaded.tokenizer.get().encode(text).ids }
                 else { try InputOptions.parseIDs(ids ?? "") }
             guard !tokenIDs.isEmpty else { throw CLIError.emptyInput }
+            try memory.check(model, tokens: tokenIDs.count, profile: .storedActivations(perLayer: 2), force: memoryOptions.force)
             let updates = try FFNMemories.dominantSubUpdates(model, .tokens(tokenIDs, types: nil),
                                                              position: position, layers: [layer], count: topK, texts: texts)
             let top = updates.layers[0].updates

@@ -39,7 +39,13 @@ final class OutputTransaction {
     /// on stderr.
     func commitJSON(_ object: [String: Any], picture: URL?) throws {
         try JSONOutput.check(object)
-        try Console.json(object)
+        try commitJSON(picture: picture) { try Console.json(object) }
+    }
+
+    /// ``commitJSON(_:picture:)`` for JSON that `print` writes to stdout itself (a result too
+    /// large to box: ``AttentionJSON``); it throws before printing anything when it cannot.
+    func commitJSON(picture: URL?, print: () throws -> Void) throws {
+        try print()
         try commit()
         if let picture { Console.note(Self.line(naming: picture)) }
     }

@@ -11,6 +11,7 @@ struct PatchCommand: ParsableCommand {
         abstract: "Activation patching: the effect of each site (layer × position, layer × head) on a prediction.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var memoryOptions: MemoryOptions
     @OptionGroup var inputs: PatchInputOptions
     @OptionGroup var answer: PatchAnswerOptions
     @Option(help: ArgumentHelp("Site kinds, comma-separated: resid, attn, mlp, heads, heads-pos, qkv (q, k, v and pattern per head).",
@@ -34,8 +35,9 @@ struct PatchCommand: ParsableCommand {
 
     func run() throws {
         try PictureOutput.checkEarly(out)
+        let memory = MemoryGate()
         let loaded = try modelOptions.load()
-        let patching = try patch(loaded)
+        let patching = try patch(loaded, memory: memory)
         let object = patching.object
         let url = try PictureOutput.url(out, defaultName: "patch-\(PictureOutput.slug(loaded.spec))")
         let output = OutputTransaction()
@@ -52,8 +54,9 @@ struct PatchCommand: ParsableCommand {
 
     /// The patching run of this command's inputs on `loaded`: the `--json` object (also what
     /// `glassbox batch` writes per input), the result and the answer texts.
-    func patch(_ loaded: LoadedModel) throws -> (object: [String: Any], result: PatchingResult, texts: [Int: String]) {
+    func patch(_ loaded: LoadedModel, memory: MemoryGate?) throws -> (object: [String: Any], result: PatchingResult, texts: [Int: String]) {
         let (clean, corrupted) = try inputs.prepare(loaded)
+        try memory?.check(loaded.model, tokens: clean.ids.count, profile: .storedActivations(perLayer: 8), force: memoryOptions.force)
         let (metric, position, texts) = try answer.resolve(loaded, clean: clean, corrupted: corrupted)
         var options = PatchingOptions(metric: metric)
         options.direction = noising ? .noise : .denoise

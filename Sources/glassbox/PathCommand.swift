@@ -10,6 +10,7 @@ struct PathCommand: ParsableCommand {
         abstract: "Path patching: the effect of sender heads on receiver heads' q/k/v inputs, or on the final residual.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var memoryOptions: MemoryOptions
     @OptionGroup var inputs: PatchInputOptions
     @OptionGroup var answer: PatchAnswerOptions
     @Option(parsing: .unconditional, help: ArgumentHelp("Sender heads L.H, comma-separated (default: every head in turn, giving a layers × heads map).",
@@ -65,8 +66,10 @@ struct PathCommand: ParsableCommand {
 
     func run() throws {
         try PictureOutput.checkEarly(out)
+        let memory = MemoryGate()
         let loaded = try modelOptions.load()
         let (clean, corrupted) = try inputs.prepare(loaded)
+        try memory.check(loaded.model, tokens: clean.ids.count, profile: .storedActivations(perLayer: 8), force: memoryOptions.force)
         let (metric, position, texts) = try answer.resolve(loaded, clean: clean, corrupted: corrupted)
         var options = PatchingOptions(metric: metric)
         options.position = position

@@ -10,6 +10,7 @@ struct TraceCommand: ParsableCommand {
         abstract: "Causal tracing (ROME): noise a span's embeddings, restore states one at a time (residual, MLP, attention panels).")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var memoryOptions: MemoryOptions
     @OptionGroup var input: InputOptions
     @Option(name: .customLong("noise-span"), parsing: .unconditional, help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
     var noiseSpan: String
@@ -42,8 +43,10 @@ struct TraceCommand: ParsableCommand {
 
     func run() throws {
         try PictureOutput.checkEarly(out)
+        let memory = MemoryGate()
         let loaded = try modelOptions.load()
         let prepared = try PreparedInput.prepare(loaded, input: input)
+        try memory.check(loaded.model, prepared, profile: .storedActivations(perLayer: 6), force: memoryOptions.force)
         var options = CausalTracing.Options(noiseSpan: try Self.span(noiseSpan))
         guard options.noiseSpan.upperBound <= prepared.count else {
             throw InputProblem.spanPastInput(option: "--noise-span", span: noiseSpan, length: prepared.count)

@@ -16,6 +16,7 @@ struct VerifyCommand: ParsableCommand {
         """)
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var memoryOptions: MemoryOptions
 
     @Option(name: .long, help: ArgumentHelp("A trace written by scripts/trace.py: compare every hook point with it.", valueName: "trace.json"))
     var reference: String?
@@ -66,9 +67,15 @@ struct VerifyCommand: ParsableCommand {
         if let trace, case .pixels = trace.input { isImage = true }
         var loadOptions = modelOptions
         loadOptions.allowNonfinite = true                      // the `finite` check reports them instead
+        let memory = MemoryGate()
         let loaded = try loadOptions.load(image: isImage)
         let model = loaded.model
         let (input, described) = try modelInput(loaded, trace: trace)
+        let positions: Int = switch input {
+        case .tokens(let ids, _): ids.count
+        case .pixels: (model.architecture.image?.patchCount ?? 0) + 1
+        }
+        try memory.check(model, tokens: positions, profile: .cachedForward, force: memoryOptions.force)
 
         var options = Verification.Options()
         options.gradientStep = gradientStep

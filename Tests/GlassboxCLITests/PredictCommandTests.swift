@@ -175,4 +175,48 @@ final class MemoryCheckCommandTests: XCTestCase {
         XCTAssertEqual(try runGlassbox(["predict", "--model", "Tests/Fixtures/models/gpt2-tiny", "--ids", "1,2,3"],
                                        environment: environment).status, 0)
     }
+
+    /// Every command that runs the model checks its memory first (a review found `attention`,
+    /// `lens`, `trace`, `patch`, `path`, `neurons`, `verify`, a sequence `explain` and `batch`
+    /// running unchecked into an allocation failure), and `--force` runs it anyway.
+    func testEveryCommandThatRunsTheModelChecksItsMemory() throws {
+        var environment = ProcessInfo.processInfo.environment
+        environment["GLASSBOX_MEMAVAILABLE_BYTES"] = "1000"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-memory-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let model = ["--model", "Tests/Fixtures/models/gpt2-tiny"]
+        let picture = folder.appendingPathComponent("x.png").path
+        let runs: [[String]] = [
+            ["lens", "--ids", "1,2,3", "--out", picture],
+            ["attention", "--ids", "1,2,3", "--json", "--out", picture],
+            ["attention", "--ids", "1,2,3", "--view", "grid", "--out", picture],
+            ["trace", "--ids", "1,2,3,4", "--noise-span", "0:1", "--samples", "1", "--out", picture],
+            ["patch", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--out", picture],
+            ["path", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "resid", "--out", picture],
+            ["neurons", "--layer", "0", "--ids", "1,2,3", "--out", picture],
+            ["verify", "--ids", "1,2,3"],
+            ["explain", "--ids", "1,2,3", "--generate", "2", "--out", picture],
+        ]
+        for arguments in runs {
+            let command = arguments[0]
+            let refused = try runGlassbox(Array(arguments.prefix(1)) + model + arguments.dropFirst(), environment: environment)
+            XCTAssertEqual(refused.status, 1, "\(command): \(refused.stderr)")
+            XCTAssertTrue(refused.stderr.hasPrefix("glassbox: error: this run needs about ") && refused.stderr.hasSuffix(
+                ", 0 MB available; shorten the input, close other programs, or pass --force to try anyway\n"), "\(command): \(refused.stderr)")
+            XCTAssertEqual(refused.stdout, "", command)
+            let forced = try runGlassbox(Array(arguments.prefix(1)) + model + arguments.dropFirst() + ["--force"], environment: environment)
+            XCTAssertEqual(forced.status, 0, "\(command) --force: \(forced.stderr)")
+        }
+        // A batch checks each input (its workers' activations at once) and records the refusal.
+        let inputs = folder.appendingPathComponent("in.jsonl"), out = folder.appendingPathComponent("out.jsonl")
+        try "{\"id\": 1, \"ids\": [1, 2, 3]}\n{\"id\": 2, \"ids\": [1, 2, 3], \"force\": true}\n".write(to: inputs, atomically: true, encoding: .utf8)
+        let batch = try runGlassbox(["batch"] + model + ["--in", inputs.path, "--out", out.path], environment: environment)
+        XCTAssertEqual(batch.status, 1, batch.stderr)
+        let records = try String(contentsOf: out, encoding: .utf8).split(separator: "\n").map {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
+        }
+        XCTAssertTrue((records[0]["error"] as? String ?? "").hasPrefix("line 1: this run needs about "), "\(records[0])")
+        XCTAssertNil(records[1]["error"], "\(records[1])")
+    }
 }

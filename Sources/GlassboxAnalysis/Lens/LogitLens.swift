@@ -59,54 +59,65 @@ public enum LogitLens {
         let v = readout.outputs
         let texts = readout.classLabels ?? options.tokenTexts
 
-        // The final distribution at each chosen position: the readout of the last residual row.
-        let final = readout.logits(states.final.gatherRows(positions))                      // [P, V]
-        var finalProbs = final
-        softmaxLastDim(&finalProbs)                                                          // [P, V]
-        let finalTop = (0..<positions.count).map { i in
-            final.withUnsafeBufferPointer { VocabularyTopK.select(UnsafeBufferPointer(rebasing: $0[(i * v)..<((i + 1) * v)]), k: 1)[0].id }
-        }
-        let finalLSE = (0..<positions.count).map { i in logSumExp(max: final[i, finalTop[i]], probability: finalProbs[i, finalTop[i]]) }
+        // Targets first (they may need the final top token, found chunk by chunk below).
         let targets: [Int?]
         switch options.target {
-        case .none: targets = Array(repeating: nil, count: positions.count)
+        case .none, .finalTop: targets = Array(repeating: nil, count: positions.count)
         case .id(let id): targets = Array(repeating: id, count: positions.count)
         case .perPosition(let ids):
             guard ids.count == positions.count else {
                 throw AnalysisError.invalidOption("\(ids.count) targets for \(positions.count) positions")
             }
             targets = ids
-        case .finalTop: targets = finalTop
         }
         for case let t? in targets where t < 0 || t >= v {
             throw AnalysisError.invalidOption("target \(t) is outside the outputs (0..<\(v))")
         }
 
-        var rows: [LensRow] = []
-        for (r, state) in states.states.enumerated() {
-            let logits = readout.logits(state.gatherRows(positions))                         // [P, V]
-            var probs = logits
-            softmaxLastDim(&probs)                                                           // [P, V]
-            let cells = Collector([LensCell?](repeating: nil, count: positions.count))
-            logits.withUnsafeBufferPointer { lp in
-                probs.withUnsafeBufferPointer { qp in
-                    final.withUnsafeBufferPointer { fp in
-                        finalProbs.withUnsafeBufferPointer { pp in
-                            let rows = (lens: SendableConstPointer(lp.baseAddress!), probs: SendableConstPointer(qp.baseAddress!),
-                                        final: SendableConstPointer(fp.baseAddress!), finalProbs: SendableConstPointer(pp.baseAddress!))
-                            parallelFor(positions.count) { i in
-                                let o = i * v
-                                let cell = makeCell(lens: rows.lens.base + o, probs: rows.probs.base + o, final: rows.final.base + o,
-                                                    finalProbs: rows.finalProbs.base + o, count: v, finalLSE: finalLSE[i],
-                                                    position: positions[i], target: targets[i], topK: options.topK, texts: texts,
-                                                    identifiability: readout.kind == .classes)
-                                cells.update { $0[i] = cell }
+        // The positions are read a chunk at a time, so that a long input holds 4 · chunk · V
+        // floats of logits and probabilities rather than 4 · n · V.
+        let chunk = Self.positionChunk(vocabulary: v)
+        var cellsByRow = [[LensCell?]](repeating: [LensCell?](repeating: nil, count: positions.count), count: states.states.count)
+        for chunkStart in stride(from: 0, to: positions.count, by: chunk) {
+            let span = chunkStart..<min(positions.count, chunkStart + chunk)
+            let chosen = Array(positions[span])
+            // The final distribution at each chosen position: the readout of the last residual row.
+            let final = readout.logits(states.final.gatherRows(chosen))                      // [P, V]
+            var finalProbs = final
+            softmaxLastDim(&finalProbs)                                                      // [P, V]
+            let finalTop = (0..<chosen.count).map { i in
+                final.withUnsafeBufferPointer { VocabularyTopK.select(UnsafeBufferPointer(rebasing: $0[(i * v)..<((i + 1) * v)]), k: 1)[0].id }
+            }
+            let finalLSE = (0..<chosen.count).map { i in logSumExp(max: final[i, finalTop[i]], probability: finalProbs[i, finalTop[i]]) }
+            let chunkTargets: [Int?] = options.target == .finalTop ? finalTop : Array(targets[span])
+            for (r, state) in states.states.enumerated() {
+                let logits = readout.logits(state.gatherRows(chosen))                        // [P, V]
+                var probs = logits
+                softmaxLastDim(&probs)                                                       // [P, V]
+                let cells = Collector([LensCell?](repeating: nil, count: chosen.count))
+                logits.withUnsafeBufferPointer { lp in
+                    probs.withUnsafeBufferPointer { qp in
+                        final.withUnsafeBufferPointer { fp in
+                            finalProbs.withUnsafeBufferPointer { pp in
+                                let rows = (lens: SendableConstPointer(lp.baseAddress!), probs: SendableConstPointer(qp.baseAddress!),
+                                            final: SendableConstPointer(fp.baseAddress!), finalProbs: SendableConstPointer(pp.baseAddress!))
+                                parallelFor(chosen.count) { i in
+                                    let o = i * v
+                                    let cell = makeCell(lens: rows.lens.base + o, probs: rows.probs.base + o, final: rows.final.base + o,
+                                                        finalProbs: rows.finalProbs.base + o, count: v, finalLSE: finalLSE[i],
+                                                        position: chosen[i], target: chunkTargets[i], topK: options.topK, texts: texts,
+                                                        identifiability: readout.kind == .classes)
+                                    cells.update { $0[i] = cell }
+                                }
                             }
                         }
                     }
                 }
+                cellsByRow[r].replaceSubrange(span, with: cells.value)
             }
-            rows.append(LensRow(label: states.labels[r], layer: states.layers[r], cells: cells.value.map { $0! }))
+        }
+        let rows = states.states.indices.map { r in
+            LensRow(label: states.labels[r], layer: states.layers[r], cells: cellsByRow[r].map { $0! })
         }
 
         let identifiability: [RowIdentifiability]? = readout.kind == .classes && options.target != .none
@@ -123,6 +134,12 @@ public enum LogitLens {
                                site: options.site, readout: readout.kind, readoutDescription: readout.description,
                                approximate: readout.approximate, inputIDs: ids, positions: positions,
                                classLabels: readout.classLabels, rows: rows, identifiability: identifiability)
+    }
+
+    /// Positions read at once: enough that a chunk's four `[P, V]` float arrays stay near 256 MiB
+    /// (at least 1, at most 4,096 positions).
+    static func positionChunk(vocabulary v: Int) -> Int {
+        max(1, min(4096, (256 << 20) / (16 * max(1, v))))
     }
 
     /// The hidden states of one site from one forward pass (§0.3). Residual rows: pre-norm models:

@@ -24,6 +24,16 @@ public struct MemoryEstimate: Sendable, Equatable {
         /// or checkpointed as `checkpointing` decides with `available` bytes free, `[H, n, n]`
         /// patterns only when `patternsKept` (the unblocked path); one logit row.
         case relevanceSweep(checkpointing: Checkpointing, patternsKept: Bool, available: Int?)
+        /// A forward that keeps the `[H, n, n]` attention patterns of `layers` layers (the
+        /// attention command: one head's matrix, the JSON, a page), one more layer's scores and
+        /// pattern while they are captured.
+        case attentionPatterns(layers: Int)
+        /// The logit lens: `states` rows of `[n, d]` residual states, and four `[P, V]` arrays of
+        /// logits and probabilities for a chunk of P positions (``LogitLens``).
+        case lens(states: Int)
+        /// A forward that keeps `[n, d]`-wide activations of every layer (about `perLayer` of them
+        /// per layer) but no attention pattern: patching, causal tracing, neuron readouts.
+        case storedActivations(perLayer: Int)
     }
 
     /// Bytes of the weights in memory.
@@ -60,6 +70,12 @@ public struct MemoryEstimate: Sendable, Equatable {
             let oneLayer = stored / max(1, layers)
             let kept = checkpointing.isOn(storedBytes: 4 * stored, available: available) ? layers * n * d + oneLayer : stored
             floats = kept + 2 * oneLayer + 2 * v
+        case .attentionPatterns(let kept):
+            floats = layer + logits + (max(0, kept) + 2) * heads * n * n
+        case .lens(let states):
+            floats = layer + logits + max(1, states) * n * d + 4 * min(n, LogitLens.positionChunk(vocabulary: v)) * v
+        case .storedActivations(let perLayer):
+            floats = layer + logits + max(1, perLayer) * layers * n * d
         }
         self.init(weights: model.weights.residentBytes, activations: 4 * floats)
     }
