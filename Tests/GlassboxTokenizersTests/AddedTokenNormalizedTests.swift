@@ -23,12 +23,17 @@ final class AddedTokenNormalizedTests: XCTestCase {
         }
         struct Encoded: Decodable {
             let text: String
-            let ids: [Int]
-            let tokens: [String]
+            /// What the reference's panic said, when it panicked on the text (the other fields
+            /// are then absent).
+            let panic: String?
+            let ids: [Int]?
+            let tokens: [String]?
             /// Byte offsets: start0, end0, start1, end1, …
-            let offsets: [Int]
-            let decoded: String
-            let decoded_skip: String
+            let offsets: [Int]?
+            /// Word ids, -1 for none.
+            let words: [Int]?
+            let decoded: String?
+            let decoded_skip: String?
         }
         struct Decoded: Decodable {
             let ids: [Int]
@@ -88,13 +93,30 @@ final class AddedTokenNormalizedTests: XCTestCase {
         }
         for e in v.encodings {
             let context = "\(name): encode \(e.text.debugDescription)"
+            if e.panic != nil {
+                XCTAssertThrowsError(try tokenizer.encode(e.text), context) { error in
+                    guard case .emptyAddedTokenCutsCharacter(let file, let token, let character)? = error as? TokenizerError
+                    else { return XCTFail("\(context): \(error)") }
+                    XCTAssertEqual(file, "\(name).json", context)
+                    XCTAssertEqual(token, "\u{01}", context)
+                    XCTAssertTrue(["ß", "日"].contains(character), "\(context): \(character)")
+                    XCTAssertEqual(error.localizedDescription,
+                                   "\(name).json: the added token \"\\u{01}\" (added_tokens) normalizes to nothing; its empty "
+                                       + "pattern would cut \"\(character)\" inside its UTF-8 bytes (tokenizers 0.21 panics: "
+                                       + "AddedVocabulary bad split)", context)
+                }
+                continue
+            }
+            guard let ids = e.ids, let tokens = e.tokens, let offsets = e.offsets, let words = e.words,
+                  let decoded = e.decoded, let decodedSkip = e.decoded_skip else { return XCTFail("\(context): incomplete") }
             let encoding = try tokenizer.encode(e.text)
-            XCTAssertEqual(encoding.ids, e.ids, context)
-            XCTAssertEqual(encoding.tokens.map { Array($0.utf8) }, e.tokens.map { Array($0.utf8) },
-                           "\(context): tokens \(encoding.tokens) vs \(e.tokens)")
-            XCTAssertEqual(encoding.offsets.flatMap { [$0.start, $0.end] }, e.offsets, "\(context): offsets")
-            same(tokenizer.decode(e.ids), e.decoded, "\(context): decode")
-            same(tokenizer.decode(e.ids, skipSpecialTokens: true), e.decoded_skip, "\(context): decode skipping specials")
+            XCTAssertEqual(encoding.ids, ids, context)
+            XCTAssertEqual(encoding.tokens.map { Array($0.utf8) }, tokens.map { Array($0.utf8) },
+                           "\(context): tokens \(encoding.tokens) vs \(tokens)")
+            XCTAssertEqual(encoding.offsets.flatMap { [$0.start, $0.end] }, offsets, "\(context): offsets")
+            XCTAssertEqual(encoding.wordIDs.map { $0 ?? -1 }, words, "\(context): word ids")
+            same(tokenizer.decode(ids), decoded, "\(context): decode")
+            same(tokenizer.decode(ids, skipSpecialTokens: true), decodedSkip, "\(context): decode skipping specials")
         }
         for d in v.decodes {
             same(tokenizer.decode(d.ids), d.decoded, "\(name): decode \(d.ids)")
@@ -116,11 +138,26 @@ final class AddedTokenNormalizedTests: XCTestCase {
         XCTAssertEqual(v.decodes.first { $0.ids == [5, 82, 5] }?.decoded, "!cat!")
     }
 
+    /// An `rstrip` match widened over the spaces after it, and a match starting in those spaces:
+    /// both are kept, overlapping ("<x> y" → "<x> " 0..<4, " y" 3..<5).
+    func testRStripMatchOverlapsTheNextRaw() throws { try check("rstrip-overlap-raw") }
+    func testRStripMatchOverlapsTheNextNormalized() throws { try check("rstrip-overlap-normalized") }
+    /// A special token that BertNormalizer empties: it cuts the text between every two characters
+    /// not matched otherwise (whole words with `single_word`; the spaces become the token with
+    /// `lstrip` / `rstrip`), and a character of more than one byte there is an error, where the
+    /// reference panics.
+    func testEmptyNormalizedToken() throws { try check("empty-normalized") }
+    func testEmptyNormalizedTokenLStrip() throws { try check("empty-normalized-lstrip") }
+    func testEmptyNormalizedTokenRStrip() throws { try check("empty-normalized-rstrip") }
+    func testEmptyNormalizedTokenSingleWord() throws { try check("empty-normalized-single_word") }
+
     func testGoldenComesFromTheReferenceVersion() throws {
         let golden = try Self.golden()
         XCTAssertEqual(golden.generator_version, "1")
         XCTAssertEqual(golden.tokenizers, "0.21.4")
         XCTAssertEqual(golden.variants.map(\.name),
-                       ["llama", "mistral", "bert", "nfkc-lowercase", "gpt2", "bytelevel-normalizer", "llama-gqa-cat"])
+                       ["llama", "mistral", "bert", "nfkc-lowercase", "gpt2", "bytelevel-normalizer", "llama-gqa-cat",
+                        "rstrip-overlap-raw", "rstrip-overlap-normalized", "empty-normalized", "empty-normalized-lstrip",
+                        "empty-normalized-rstrip", "empty-normalized-single_word"])
     }
 }
