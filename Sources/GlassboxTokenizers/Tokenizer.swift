@@ -143,7 +143,7 @@ public struct Tokenizer: Sendable {
         }
         let original = bytes.withUnsafeBufferPointer { NormalizedString(original: $0, range: 0..<$0.count) }
         bytes = []
-        var pre = try addedVocabulary.extractAndNormalize(original, normalizer: normalizer)
+        var pre = try addedVocabulary.extractAndNormalize(original, normalizer: normalizer, file: source)
         try preTokenizer?.preTokenize(&pre)
         var encoding = Encoding()
         var tokens: [ModelToken] = []
@@ -183,7 +183,7 @@ public struct Tokenizer: Sendable {
         encoding.reserveCapacity(bytes.count / 3 + 4)
         var scratch = ByteLevelBPEPath.Scratch()
         var word = 0
-        for (range, id) in addedVocabulary.rawPieces(of: scalars) {
+        for (range, id) in try addedVocabulary.rawPieces(of: scalars, file: source) {
             if let id {
                 var value = String.UnicodeScalarView()
                 value.append(contentsOf: scalars[range])

@@ -38,6 +38,11 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     case inputTooLong(bytes: Int)
     /// A vocabulary piece or added token longer than ``InputLimits/tokenBytes`` (`what` names it).
     case tokenTooLong(file: String, what: String, bytes: Int, limit: Int)
+    /// An added token with `normalized: true` whose content the normalizer removes entirely (a
+    /// control character under BertNormalizer): its empty pattern matches between every two
+    /// characters, and the reference panics when that falls inside a character of more than one
+    /// byte (`character`, of the normalized text).
+    case emptyAddedTokenCutsCharacter(file: String, token: String, character: String)
 
     /// One readable line naming the file or pattern, with the supported alternatives
     /// where there are any.
@@ -62,6 +67,9 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
             "the input is \(bytes) bytes long; at most 2 GiB can be tokenized"
         case .tokenTooLong(let file, let what, let bytes, let limit):
             "\(file): \(what) is \(bytes) bytes long, over the limit of \(limit) bytes per token"
+        case .emptyAddedTokenCutsCharacter(let file, let token, let character):
+            "\(file): the added token \(token.debugDescription) (added_tokens) normalizes to nothing; its empty pattern "
+                + "would cut \(character.debugDescription) inside its UTF-8 bytes (tokenizers 0.21 panics: AddedVocabulary bad split)"
         }
     }
 }

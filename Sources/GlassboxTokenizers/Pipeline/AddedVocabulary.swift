@@ -57,6 +57,12 @@ private struct AddedTokenKey: Hashable {
 /// vocabulary, else the next free id after the vocabulary); matching is leftmost-longest, first
 /// over the original text for tokens with `normalized: false`, then over each normalized piece for
 /// the others, honouring `single_word`, `lstrip` and `rstrip`.
+///
+/// Matching follows the reference's Aho-Corasick iterator exactly, oddities included: the search
+/// goes on from the end of a match, not from the end of its `rstrip` widening, so a match starting
+/// in the spaces taken keeps overlapping the previous one ("<x> " then " y"); and a normalized
+/// token whose content normalizes to nothing has an empty pattern, which matches at every
+/// position not covered by another match but the one where the previous match ended.
 struct AddedVocabulary: Sendable {
     private(set) var tokensByID: [Int: AddedToken] = [:]
     private var ids = PieceTable(capacity: 8)
@@ -116,11 +122,12 @@ struct AddedVocabulary: Sendable {
     func content(for id: Int) -> String? { tokensByID[id]?.content }
     func isSpecial(_ content: String) -> Bool { specialContents.id(of: content) != nil }
 
-    /// Splits `original` on added tokens, normalizing the rest (`extract_and_normalize`).
-    func extractAndNormalize(_ original: NormalizedString,
-                             normalizer: (any TextNormalizer)?) throws -> PreTokenizedString {
+    /// Splits `original` on added tokens, normalizing the rest (`extract_and_normalize`); `file`
+    /// names the tokenizer in errors.
+    func extractAndNormalize(_ original: NormalizedString, normalizer: (any TextNormalizer)?,
+                             file: String) throws -> PreTokenizedString {
         let firstPass: [PreTokenizedString.Split] = rawMatcher.isEmpty
-            ? [.init(normalized: original, tokens: nil, values: nil)] : split(with: rawMatcher, original)
+            ? [.init(normalized: original, tokens: nil, values: nil)] : try split(with: rawMatcher, original, file: file)
         var out: [PreTokenizedString.Split] = []
         for piece in firstPass {
             if piece.tokens != nil { out.append(piece); continue }
@@ -129,15 +136,16 @@ struct AddedVocabulary: Sendable {
             if normalizedMatcher.isEmpty {
                 if !normalized.isEmpty { out.append(.init(normalized: normalized, tokens: nil, values: nil)) }
             } else {
-                out += split(with: normalizedMatcher, normalized).filter { !$0.normalized.isEmpty }
+                out += try split(with: normalizedMatcher, normalized, file: file).filter { !$0.normalized.isEmpty }
             }
         }
         return PreTokenizedString(splits: out)
     }
 
     /// The pieces of `s`: added-token matches (carrying their token) and the text between them.
-    private func split(with matcher: AddedTokenMatcher, _ s: NormalizedString) -> [PreTokenizedString.Split] {
-        pieces(of: s.scalars, with: matcher).compactMap { range, id in
+    private func split(with matcher: AddedTokenMatcher, _ s: NormalizedString,
+                       file: String) throws -> [PreTokenizedString.Split] {
+        try pieces(of: s.scalars, with: matcher, file: file).compactMap { range, id in
             let piece = s.slice(range)
             guard let id else { return .init(normalized: piece, tokens: nil, values: nil) }
             let value = piece.text
@@ -146,20 +154,38 @@ struct AddedVocabulary: Sendable {
     }
 
     /// The original text cut at added tokens with `normalized: false` (the first pass):
-    /// non-empty scalar ranges, with the token id for matches.
-    func rawPieces(of text: [Unicode.Scalar]) -> [(Range<Int>, Int?)] {
-        rawMatcher.isEmpty ? (text.isEmpty ? [] : [(0..<text.count, nil)]) : pieces(of: text, with: rawMatcher)
+    /// non-empty scalar ranges, with the token id for matches. (Never throws: raw patterns are
+    /// never empty.)
+    func rawPieces(of text: [Unicode.Scalar], file: String) throws -> [(Range<Int>, Int?)] {
+        rawMatcher.isEmpty ? (text.isEmpty ? [] : [(0..<text.count, nil)]) : try pieces(of: text, with: rawMatcher, file: file)
     }
 
     /// `find_matches`: leftmost-longest matches, filtered by `single_word`, widened by `lstrip`
-    /// and `rstrip`, and the gaps between them.
-    private func pieces(of text: [Unicode.Scalar], with matcher: AddedTokenMatcher) -> [(Range<Int>, Int?)] {
+    /// and `rstrip`, and the gaps between them; a match starting inside the previous one's
+    /// `rstrip` spaces overlaps it, as in the reference. Throws where the reference panics: an
+    /// empty pattern matching inside a character of more than one UTF-8 byte.
+    private func pieces(of text: [Unicode.Scalar], with matcher: AddedTokenMatcher,
+                        file: String) throws -> [(Range<Int>, Int?)] {
         if text.isEmpty { return [] }
         var pieces: [(Range<Int>, Int?)] = []
         var startOffset = 0
         var position = 0
-        while let (matchStart, matchEnd, id) = matcher.nextMatch(in: text, from: position) {
+        var lastEnd: Int? = nil
+        while var match = matcher.nextMatch(in: text, from: position) {
+            if match.0 == match.1 && match.1 == lastEnd {
+                // The iterator never reports an empty match where the previous match ended: it
+                // searches again one byte further, which is inside this character if it has more
+                // than one byte (the empty pattern matches there: the reference panics).
+                if position < text.count && text[position].value >= 0x80, let token = tokensByID[match.2] {
+                    throw TokenizerError.emptyAddedTokenCutsCharacter(file: file, token: token.content,
+                                                                      character: String(Character(text[position])))
+                }
+                guard let next = matcher.nextMatch(in: text, from: position + 1) else { break }
+                match = next
+            }
+            let (matchStart, matchEnd, id) = match
             position = matchEnd
+            lastEnd = matchEnd
             guard let token = tokensByID[id] else { continue }
             var start = matchStart, stop = matchEnd
             if token.singleWord {
@@ -175,11 +201,9 @@ struct AddedVocabulary: Sendable {
             if token.rstrip {
                 while stop < text.count && UnicodeClasses.isWhitespace(text[stop]) { stop += 1 }
             }
-            start = max(start, startOffset)
             if startOffset < start { pieces.append((startOffset..<start, nil)) }
             pieces.append((start..<stop, id))
             startOffset = stop
-            position = max(position, stop)
         }
         if startOffset != text.count { pieces.append((startOffset..<text.count, nil)) }
         return pieces.filter { !$0.0.isEmpty }
@@ -195,11 +219,18 @@ struct AddedTokenMatcher: Sendable {
     /// The ASCII first scalars as a bitmap (most texts are mostly ASCII).
     private var asciiFirst: (UInt64, UInt64) = (0, 0)
 
-    var isEmpty: Bool { firstScalars.isEmpty }
+    /// The token of the empty pattern (a normalized token whose content normalizes to nothing),
+    /// which matches at every position.
+    private var emptyID: Int? { terminal[0] >= 0 ? terminal[0] : nil }
+
+    var isEmpty: Bool { firstScalars.isEmpty && emptyID == nil }
 
     /// Adds a pattern; the first pattern added for the same scalars keeps it.
     mutating func add(_ pattern: [Unicode.Scalar], id: Int) {
-        guard let first = pattern.first else { return }
+        guard let first = pattern.first else {
+            if terminal[0] < 0 { terminal[0] = id }
+            return
+        }
         firstScalars.insert(first.value)
         if first.value < 64 { asciiFirst.0 |= 1 << UInt64(first.value) } else if first.value < 128 {
             asciiFirst.1 |= 1 << UInt64(first.value - 64)
@@ -218,16 +249,18 @@ struct AddedTokenMatcher: Sendable {
         if terminal[node] < 0 { terminal[node] = id }
     }
 
-    /// The leftmost match at or after `from`, the longest one starting there.
+    /// The leftmost match at or after `from`, the longest one starting there (with an empty
+    /// pattern: at `from` itself, up to `from == text.count`).
     func nextMatch(in text: [Unicode.Scalar], from: Int) -> (Int, Int, Int)? {
+        if let emptyID, from == text.count { return (from, from, emptyID) }
         var start = from
         while start < text.count {
             let v = text[start].value
-            let candidate = v < 64 ? asciiFirst.0 & (1 << UInt64(v)) != 0
-                : v < 128 ? asciiFirst.1 & (1 << UInt64(v - 64)) != 0 : firstScalars.contains(v)
+            let candidate = emptyID != nil || (v < 64 ? asciiFirst.0 & (1 << UInt64(v)) != 0
+                : v < 128 ? asciiFirst.1 & (1 << UInt64(v - 64)) != 0 : firstScalars.contains(v))
             if candidate {
                 var node = 0
-                var best: (Int, Int)? = nil
+                var best: (Int, Int)? = emptyID.map { (start, $0) }
                 var i = start
                 while i < text.count, let next = children[node][text[i].value] {
                     node = Int(next)
