@@ -67,6 +67,25 @@ final class ImagePreprocessingTests: XCTestCase {
         assertClose(processor.pixelValues(image), try golden.tensor("vit-tiny.pixel_values"), tolerance: 1e-5, "scalar mean/std")
     }
 
+    /// The `do_*` switches as transformers 4.53.3's ViTImageProcessor reads them (checked in the
+    /// reference environment: `ViTImageProcessor(do_normalize=v, size={"height": 4, "width": 4},
+    /// image_mean=0.5, image_std=0.5)` against `do_normalize=False` on one image): `null` (None),
+    /// `0` and `0.0` switch normalisation off; `1`, `2` and `"false"` (a non-empty string) leave it
+    /// on. `null` used to fall back to on.
+    func testDoSwitchesReadAsTheProcessorReadsThem() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pre-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let cases: [(String, Bool)] = [("null", false), ("0", false), ("0.0", false), ("1", true), ("2", true), ("\"false\"", true)]
+        for (written, on) in cases + [("", true)] {
+            let field = written.isEmpty ? "" : #""do_normalize": "# + written + ", "
+            let config = "{" + field + #""image_mean": 0.5, "image_std": 0.5, "size": {"height": 4, "width": 4}}"#
+            try Data(config.utf8).write(to: folder.appendingPathComponent("preprocessor_config.json"))
+            let processor = try ImagePreprocessor.load(directory: folder)
+            XCTAssertEqual(processor.mean != nil, on, "do_normalize: \(written.isEmpty ? "absent" : written)")
+        }
+    }
+
     /// A preprocessor_config.json that is not JSON (a missing comma) says so, with where; a NaN
     /// (which Python reads) is named with its field; one whose top level is not an object names
     /// what it is.

@@ -48,13 +48,22 @@ public struct ImagePreprocessor: Sendable, Equatable {
         return try ImagePreprocessor(json: object, file: url.path)
     }
 
+    /// A `do_*` switch as the Hugging Face image processors read it: absent is on; `null` is off
+    /// (the processor keeps None, which is falsy); `true`/`false`, `0`/`1` are themselves; any other
+    /// value (a nonzero number, a non-empty string) is Python-truthy, so on.
+    static func flag(_ value: Any?) -> Bool {
+        guard let value else { return true }
+        if value is NSNull { return false }
+        return value as? Bool ?? true
+    }
+
     init(json: [String: Any], file: String) throws {
         func fail(_ detail: String) -> ImageError { .unsupportedProcessor(file: file, detail: detail) }
         let type = json["image_processor_type"] as? String ?? json["feature_extractor_type"] as? String ?? "ViTImageProcessor"
         guard Self.supportedTypes.contains(type) else {
             throw fail("image processor '\(type)' is not supported; supported: \(Self.supportedTypes.joined(separator: ", "))")
         }
-        if json["do_resize"] as? Bool ?? true {
+        if Self.flag(json["do_resize"]) {
             let resample = json["resample"] as? Int ?? 2
             guard resample == 2 else { throw fail("resample \(resample) is not supported; supported: 2 (bilinear)") }
             // Bounded: the resized image is allocated as given (ViTs use 224 to 518).
@@ -75,7 +84,7 @@ public struct ImagePreprocessor: Sendable, Equatable {
             }
             resize = (h, w)
         }
-        if json["do_rescale"] as? Bool ?? true {
+        if Self.flag(json["do_rescale"]) {
             // A value that is not a number (a NaN or 1e400 made a string by PythonJSONLiterals) is
             // an error, not the default.
             if let raw = json["rescale_factor"], !(raw is NSNull), !(raw is NSNumber) {
@@ -86,7 +95,7 @@ public struct ImagePreprocessor: Sendable, Equatable {
                 throw fail("'rescale_factor' must be a positive number, got \(factor)")
             }
         }
-        if json["do_normalize"] as? Bool ?? true {
+        if Self.flag(json["do_normalize"]) {
             // One number stands for all three channels, as the Hugging Face processors broadcast it.
             func channels(_ value: Any?) -> [Float]? {
                 if let one = value as? Double { return [Float](repeating: Float(one), count: 3) }
