@@ -85,6 +85,10 @@ struct BatchCommand: ParsableCommand {
         }
         let folder = URL(fileURLWithPath: inputPath).deletingLastPathComponent()
         try SameFile.refuse(output: out, outputOption: "--out", input: inputPath, inputOption: "--in")
+        if let model = try? modelOptions.resolve() {                // a file of the model, before --resume reads it
+            ModelFiles.record(directory: model.url)
+            try ModelFiles.refuse(output: out)
+        }
         if !resume && !overwrite && FileManager.default.fileExists(atPath: out) {
             throw BatchOutputFile.exists(out)                         // before the model loads
         }

@@ -196,10 +196,11 @@ final class OutputTransaction {
         return stat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO
     }
 
-    /// What makes a destination impossible before anything is drawn: a missing or read-only
-    /// folder, a folder in the file's place, and (with `kind`) an extension that is neither a
-    /// picture's nor a page's (`OutputKind`).
+    /// What makes a destination impossible before anything is drawn: a file of the loaded model
+    /// (`ModelFiles`), a missing or read-only folder, a folder in the file's place, and (with
+    /// `kind`) an extension that is neither a picture's nor a page's (`OutputKind`).
     static func checkDestination(_ named: URL, kind: Bool = true, option: String = "--out") throws {
+        try ModelFiles.refuse(output: named.path, option: option)
         if kind, OutputKind(named) == nil { throw RenderError.unsupportedExtension(named.path) }
         let url = try target(of: named)
         if isSpecialFile(url) { return }                // written through, its folder untouched
