@@ -66,6 +66,9 @@ struct BatchCommand: ParsableCommand {
     func validate() throws {
         if resume && overwrite { throw ValidationError("give --resume or --overwrite, not both") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        if let workers, workers > Threading.maximumThreads {       // the bound of --threads: each worker is a thread
+            throw ValidationError("--workers must be at most \(Threading.maximumThreads) (4 per core, at least 256), got \(workers)")
+        }
         for option in commandOptions where option.hasPrefix("--") {
             let name = String(option.dropFirst(2).prefix { $0 != "=" })
             if BatchInput.batchWideKeys.contains(name) || ["in", "shard", "resume", "overwrite", "workers", "command"].contains(name) {
