@@ -66,6 +66,9 @@ struct BatchCommand: ParsableCommand {
     func validate() throws {
         if resume && overwrite { throw ValidationError("give --resume or --overwrite, not both") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
+        if let workers, workers > Threading.maximumThreads {       // the bound of --threads: each worker is a thread
+            throw ValidationError("--workers must be at most \(Threading.maximumThreads) (4 per core, at least 256), got \(workers)")
+        }
         for option in commandOptions where option.hasPrefix("--") {
             let name = String(option.dropFirst(2).prefix { $0 != "=" })
             if BatchInput.batchWideKeys.contains(name) || ["in", "shard", "resume", "overwrite", "workers", "command"].contains(name) {
@@ -85,6 +88,10 @@ struct BatchCommand: ParsableCommand {
         }
         let folder = URL(fileURLWithPath: inputPath).deletingLastPathComponent()
         try SameFile.refuse(output: out, outputOption: "--out", input: inputPath, inputOption: "--in")
+        if let model = try? modelOptions.resolve() {                // a file of the model, before --resume reads it
+            ModelFiles.record(directory: model.url)
+            try ModelFiles.refuse(output: out)
+        }
         if !resume && !overwrite && FileManager.default.fileExists(atPath: out) {
             throw BatchOutputFile.exists(out)                         // before the model loads
         }

@@ -23,6 +23,7 @@ final class BatchOutputFile {
     /// file, nil when it does not exist) found there.
     init(path: String, mode: Mode, existing: Existing? = nil) throws {
         self.path = path
+        try ModelFiles.refuse(output: path, option: "--out")
         if mode == .create && FileManager.default.fileExists(atPath: path) { throw Self.exists(path) }
         if mode == .resume, let existing { (done, repairedBytes) = (existing.done, existing.repairedBytes) }
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == .overwrite ? O_TRUNC : 0)

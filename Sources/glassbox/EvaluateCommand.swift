@@ -78,6 +78,7 @@ struct EvaluateCommand: ParsableCommand {
         }
         let url = try PictureOutput.url(out, defaultName: "evaluate-\(PictureOutput.slug(loaded.spec))")
         if let saveJSON {
+            try ModelFiles.refuse(output: saveJSON, option: "--save-json")      // named as given
             if SameFile.check(saveJSON, url.path)
                 || (try? OutputTransaction.target(of: URL(fileURLWithPath: saveJSON))) == (try? OutputTransaction.target(of: url)) {
                 throw UsageMistake("--save-json \(saveJSON) is the picture's file \(url.path) too: give --save-json and --out different paths")

@@ -50,7 +50,8 @@ enum EvaluationInputs {
     }
 
     private static func record(_ line: String, origin: String, path: String, line number: Int) throws -> EvaluationSource {
-        func problem(_ what: String) -> FileProblem { FileProblem(path: path, reason: "line \(number): \(what)") }
+        // FILE:LINE: as every other message about a line of the file (`origin`).
+        func problem(_ what: String) -> FileProblem { FileProblem(path: "\(path):\(number)", reason: what) }
         guard let object = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else {
             throw problem("not a JSON object (JSONL: one {\"text\": …} or {\"ids\": […]} per line)")
         }
@@ -68,6 +69,8 @@ enum EvaluationInputs {
             guard parsed.count == ids.count, !parsed.isEmpty else { throw problem("\"ids\" must be a non-empty list of integers") }
             source.ids = parsed
         case (nil, nil): throw problem("needs \"text\" or \"ids\"")
+        case (nil, _?): throw problem("\"ids\" must be a non-empty list of integers")
+        case (_?, nil): throw problem("\"text\" must be a string")
         default: throw problem("give \"text\" (a string) or \"ids\" (a list), not both")
         }
         switch object["target"] {

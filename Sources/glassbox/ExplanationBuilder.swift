@@ -120,9 +120,12 @@ enum ExplanationOutput {
 
 /// Where pictures go: `--out`, or `output/NAME.png` in the current folder.
 enum PictureOutput {
+    /// The picture's destination: `--out` (bad usage when empty or a file of the loaded model,
+    /// `ModelFiles`), or `output/NAME.png` in the current folder (created).
     static func url(_ out: String?, defaultName: String) throws -> URL {
         if let out {
             guard !out.isEmpty else { throw UsageMistake("--out is empty; give a file name ending in .png, .svg, .pdf or .html") }
+            try ModelFiles.refuse(output: out, option: "--out")        // after the load: before any work
             return URL(fileURLWithPath: (out as NSString).expandingTildeInPath)
         }
         let folder = URL(fileURLWithPath: FileManager.default.currentDirectoryPath).appendingPathComponent("output")

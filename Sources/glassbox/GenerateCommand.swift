@@ -22,7 +22,7 @@ struct GenerateCommand: ParsableCommand {
     var topK: Int?
 
     @Option(name: .long, parsing: .unconditional, help: "Sample from the most likely tokens whose probability reaches P (0 < P ≤ 1).")
-    var topP: Float?
+    var topP: Double?
 
     @Option(name: .long, parsing: .unconditional, help: "Seed of the sampler (SplitMix64; default 0). Any sampling option turns greedy decoding off.")
     var seed: UInt64?
@@ -40,6 +40,9 @@ struct GenerateCommand: ParsableCommand {
         if let t = temperature, !(t > 0 && t <= Double(Float.greatestFiniteMagnitude)) {
             throw ValidationError("--temperature: " + (SamplingError.temperature(t).errorDescription ?? ""))
         }
+        // Also a Double, so that 1e-300 is accepted as transformers accepts it (0 < top_p ≤ 1) and
+        // a refused value is printed as given.
+        if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p: top-p must be in (0, 1], got \(p)") }
         do { try sampling.validate() } catch let error as SamplingError {
             let option = switch error { case .temperature: "--temperature"; case .topK: "--top-k"; case .topP: "--top-p" }
             throw ValidationError("\(option): " + (error.errorDescription ?? "\(error)"))
@@ -51,7 +54,10 @@ struct GenerateCommand: ParsableCommand {
         guard temperature != nil || topK != nil || topP != nil || seed != nil else { return .greedy }
         // A positive temperature below Float's smallest is that smallest: sampling at it is greedy.
         let t = temperature.map { Float(max($0, Double(Float.leastNonzeroMagnitude))) } ?? 1
-        return .sample(temperature: t, topK: topK, topP: topP, seed: seed ?? 0)
+        // A positive top-p below Float's smallest is that smallest: 1 − p is 1 either way, so only
+        // the most probable token stays, as in transformers.
+        let p = topP.map { Float(max($0, Double(Float.leastNonzeroMagnitude))) }
+        return .sample(temperature: t, topK: topK, topP: p, seed: seed ?? 0)
     }
 
     func run() throws {

@@ -57,6 +57,8 @@ struct NeuronsCommand: ParsableCommand {
                                as [String: Any]).merging(place.jsonFields) { $1 }
             lines.append("layer \(layer) \(place.label) value (‖v‖ = \(String(format: "%.3f", value.norm))) promotes: "
                          + value.top.map { ($0.text ?? "<\($0.id)>").debugDescription }.joined(separator: " "))
+            try JSONOutput.checkFinite(["value": object["value"]!], what: "layer \(layer) \(place.label)'s value-token scores", json: json,
+                                       allowNonfinite: modelOptions.allowNonfinite)
             drawsPicture = true
         }
         if text != nil || ids != nil {
@@ -72,6 +74,9 @@ struct NeuronsCommand: ParsableCommand {
                   "tokens": u.tokens.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
                     as [String: Any]).merging(FFNMemories.locate(model, neuron: u.neuron).jsonFields) { $1 }
             }]
+            // Coefficients come from a checked forward pass, but |m|·‖v‖ and m·v can still overflow.
+            try JSONOutput.checkFinite(["subUpdates": object["subUpdates"]!], what: "layer \(layer)'s sub-update scores at position \(updates.position)",
+                                       json: json, allowNonfinite: modelOptions.allowNonfinite)
             lines.append("dominant sub-updates of layer \(layer) at position \(updates.position) (|m|·‖v‖, top tokens of m·v):")
             for u in top {
                 let place = FFNMemories.locate(model, neuron: u.neuron)

@@ -38,6 +38,7 @@ struct ModelOptions: ParsableArguments {
             guard bundled.directory != nil else { throw CLIError.noModel }
             context = try ModelContext.load(bundled, options: options)
         }
+        ModelFiles.record(directory: context.directory)
         if let nonFinite = context.model.nonFiniteWeights.first {
             Console.note("warning: \(context.model.nonFiniteWeights.count) tensor(s) hold NaN or ±Inf values (first: "
                          + "'\(nonFinite.tensor)', \(nonFinite.count) values); loaded anyway (--allow-nonfinite)")

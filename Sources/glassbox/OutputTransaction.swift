@@ -202,10 +202,11 @@ final class OutputTransaction {
         return stat(url.path, &info) == 0 && info.st_mode & S_IFMT == S_IFIFO
     }
 
-    /// What makes a destination impossible before anything is drawn: a missing or read-only
-    /// folder, a folder in the file's place, and (with `kind`) an extension that is neither a
-    /// picture's nor a page's (`OutputKind`).
+    /// What makes a destination impossible before anything is drawn: a file of the loaded model
+    /// (`ModelFiles`), a missing or read-only folder, a folder in the file's place, and (with
+    /// `kind`) an extension that is neither a picture's nor a page's (`OutputKind`).
     static func checkDestination(_ named: URL, kind: Bool = true, option: String = "--out") throws {
+        try ModelFiles.refuse(output: named.path, option: option)
         if kind, OutputKind(named) == nil { throw RenderError.unsupportedExtension(named.path) }
         let url = try target(of: named)
         if isSpecialFile(url) { return }                // written through, its folder untouched
@@ -256,6 +257,29 @@ enum JSONOutput {
         do { return try record.jsonData() } catch is EncodingError { throw NonFiniteResult() }
     }
 
+    /// For a result computed from the weights alone (`project`, `neurons`): throws
+    /// `NonFiniteResult` naming `what` and the first non-finite value when `object` holds NaN or
+    /// ±∞, unless `allowNonfinite` lets the text and the picture show them (JSON never can, so
+    /// `json` refuses them either way). Called before anything is drawn, so the text, the
+    /// picture and the JSON all refuse the same result.
+    static func checkFinite(_ object: [String: Any], what: String, json: Bool, allowNonfinite: Bool) throws {
+        guard !allowNonfinite || json, let first = firstNonFinite(object, at: "") else { return }
+        throw NonFiniteResult(writesJSON: json, what: what, first: first)
+    }
+
+    /// The key path and value of the first NaN or ±∞ in `value` (keys in sorted order, so the
+    /// same one each run), e.g. `pairs[0].score = inf`; nil when every number is finite.
+    static func firstNonFinite(_ value: Any, at path: String) -> String? {
+        switch value {
+        case let d as Double: d.isFinite ? nil : "\(path) = \(d)"
+        case let f as Float: f.isFinite ? nil : "\(path) = \(f)"
+        case let array as [Any]: array.indices.lazy.compactMap { firstNonFinite(array[$0], at: "\(path)[\($0)]") }.first
+        case let object as [String: Any]:
+            object.keys.sorted().lazy.compactMap { firstNonFinite(object[$0]!, at: path.isEmpty ? $0 : "\(path).\($0)") }.first
+        default: nil
+        }
+    }
+
     private static func containsNonFinite(_ value: Any) -> Bool {
         switch value {
         case let d as Double: !d.isFinite
@@ -272,10 +296,21 @@ enum JSONOutput {
 struct NonFiniteResult: Error, LocalizedError {
     /// Whether the run was to write JSON (the message then says JSON cannot hold such numbers).
     var writesJSON = true
+    /// What holds them, for a result computed from the weights alone (e.g. "layer 0 head 0's OV
+    /// token-pair scores"); nil: "the result", computed by a forward pass.
+    var what: String? = nil
+    /// The first such value with its JSON key path (`pairs[0].score = inf`), when known.
+    var first: String? = nil
 
     var errorDescription: String? {
-        "the result holds values that are not finite numbers (NaN or ±infinity)"
+        guard let what else {
+            return "the result holds values that are not finite numbers (NaN or ±infinity)"
+                + (writesJSON ? ", which JSON cannot represent" : "")
+                + "; the model's weights or activations overflow or are corrupt (`glassbox predict --trace` shows where)"
+        }
+        return "\(what) hold values that are not finite numbers (NaN or ±infinity)" + (first.map { " (first: \($0))" } ?? "")
             + (writesJSON ? ", which JSON cannot represent" : "")
-            + "; the model's weights or activations overflow or are corrupt (`glassbox predict --trace` shows where)"
+            + "; the model's weights overflow Float32 in this computation, or are corrupt"
+            + (writesJSON ? "" : " (--allow-nonfinite prints and draws them anyway)")
     }
 }

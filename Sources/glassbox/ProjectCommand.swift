@@ -54,7 +54,7 @@ struct ProjectCommand: ParsableCommand {
         }
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "project-\(what.rawValue)-\(name)")
-        var labels: [String] = [], values: [Double] = [], title = ""
+        var labels: [String] = [], values: [Double] = [], title = "", subject = ""
         var object: [String: Any] = ["glassbox": GlassboxVersion.string, "command": "project", "model": loaded.jsonDescription,
                                      "layer": layer, "what": what.rawValue, "filter": tokenFilter.label]
         switch what {
@@ -68,6 +68,7 @@ struct ProjectCommand: ParsableCommand {
             values = first.top.map { Double($0.score) }
             let place = FFNMemories.locate(model, neuron: neuron)
             title = "Layer \(layer), \(place.label): \(first.kind) in embedding space · \(name)"
+            subject = "layer \(layer) \(place.label)'s \(what.rawValue) token scores"
             object["neuron"] = neuron
             object.merge(place.jsonFields) { $1 }
             object["projections"] = projections.map { p in
@@ -83,12 +84,16 @@ struct ProjectCommand: ParsableCommand {
             labels = result.pairs.map { TokenText.label($0.fromText ?? "<\($0.from)>") + " → " + TokenText.label($0.toText ?? "<\($0.to)>") }
             values = result.pairs.map { Double($0.score) }
             title = "Layer \(layer), head \(head): top \(what.rawValue.uppercased()) token pairs · \(name)"
+            subject = "layer \(layer) head \(head)'s \(what.rawValue.uppercased()) token-pair scores"
             object["head"] = head
             object["pairs"] = result.pairs.map {
                 ["from": $0.from, "fromText": $0.fromText ?? "", "to": $0.to, "toText": $0.toText ?? "", "score": Double($0.score)]
                     as [String: Any]
             }
         }
+        // inf or NaN products (weights near Float32's limit) are refused by the text and the
+        // picture as by the JSON, unless --allow-nonfinite.
+        try JSONOutput.checkFinite(object, what: subject, json: json, allowNonfinite: modelOptions.allowNonfinite)
         let output = OutputTransaction()
         try output.render(try ResultFigures.project(object), to: url)
         if json {

@@ -25,10 +25,17 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/trace-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
+    /// Upper bound of `--samples`, as `evaluate --random-seeds`: far above any useful value, low
+    /// enough that a typo cannot ask for hours of noised runs.
+    static let maximumSamples = 1_000
+
     func validate() throws {
         _ = try Self.span(noiseSpan)
         if window < 1 { throw ValidationError("--window must be at least 1, got \(window)") }
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
+        if samples > Self.maximumSamples {
+            throw ValidationError("--samples must be at most \(Self.maximumSamples) (each sample is a noised run of every restoration), got \(samples)")
+        }
         if !(noiseScale >= 0 && noiseScale.isFinite) { throw ValidationError("--noise-scale must be a number ≥ 0") }
         if answer != nil && answerID != nil { throw ValidationError("give the answer once: --answer or --answer-id") }
     }

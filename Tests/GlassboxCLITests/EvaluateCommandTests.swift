@@ -146,15 +146,24 @@ final class EvaluateCommandTests: XCTestCase {
         let unknownKey = temporary("unknown-key.jsonl")
         defer { try? FileManager.default.removeItem(at: unknownKey) }
         try "{\"id\": 1, \"ids\": [1, 2, 3]}\n{\"ids\": [1, 2], \"bogus\": true}\n".write(to: unknownKey, atomically: true, encoding: .utf8)
+        // Every line reference reads FILE:LINE: (a record's own problem said "FILE: line N:").
+        let negative = temporary("negative-target.jsonl"), outside = temporary("outside-target.jsonl")
+        defer { [negative, outside].forEach { try? FileManager.default.removeItem(at: $0) } }
+        try "{\"ids\": [1, 2, 3, 4], \"target\": -1}\n".write(to: negative, atomically: true, encoding: .utf8)
+        try "{\"ids\": [1, 2, 3, 4], \"target\": 99999}\n".write(to: outside, atomically: true, encoding: .utf8)
         let cases: [([String], Int32, String)] = [
+            (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", negative.path], 1,
+             "error: \(negative.path):1: \"target\" -1 is not a token id"),
+            (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", outside.path, "--methods", "rollout"], 1,
+             "error: \(outside.path):1: \"target\" 99999 is outside"),
             (["evaluate", "hello there", "--steps", "0"], 2, "--steps must be at least 1"),
             (["evaluate", "hello there", "--steps", "100000000"], 2, "--steps must be at most 1000"),
             (["evaluate", "hello there", "--random-seeds", "100000000"], 2, "--random-seeds must be at most 1000"),
             (["evaluate", "hello there", "--baseline", "noise"], 2, "--baseline must be zero, mean or token:ID"),
             (["evaluate", "hello there", "--methods", "attnlrp,magic"], 2, "unknown method 'magic'"),
             (["evaluate"], 2, "no input"),
-            (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", bad.path], 1, "line 2"),
-            (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", unknownKey.path], 1, "line 2: unknown key \"bogus\""),
+            (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", bad.path], 1, "\(bad.path):2: \"ids\" must be"),
+            (["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", unknownKey.path], 1, "\(unknownKey.path):2: unknown key \"bogus\""),
             (["evaluate", "hello there", "--baseline", "token:999999"], 1, "outside the vocabulary"),
             (["evaluate", "--prompts", "/nonexistent/file.txt"], 1, "/nonexistent/file.txt"),
         ]
