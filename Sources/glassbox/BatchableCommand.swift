@@ -137,7 +137,7 @@ extension EvaluateCommand: BatchableCommand {
         case let id as Int: source.targetID = id
         default: break
         }
-        let object = try evaluate(loaded, sources: [source]).object
+        let object = try evaluate(loaded, sources: [source], memory: BatchMode.memory).object
         return BatchResult(json: try Self.data(object)) { try EvaluationFigure.figure(object) }
     }
 }

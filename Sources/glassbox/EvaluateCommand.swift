@@ -11,6 +11,7 @@ struct EvaluateCommand: ParsableCommand {
         abstract: "Which explanation can you trust? Perturbation curves, ABPC and AOPC per method, and a randomisation check.")
 
     @OptionGroup var modelOptions: ModelOptions
+    @OptionGroup var memoryOptions: MemoryOptions
     @Argument(help: "One prompt to evaluate on (or use --prompts / --images).") var text: String?
     @Option(help: ArgumentHelp("A file of inputs: one text per line, or JSONL records {\"text\": …} or {\"ids\": […]} with optional \"target\" and \"compare\".",
                                valueName: "file"))
@@ -66,6 +67,7 @@ struct EvaluateCommand: ParsableCommand {
                 if let path { try SameFile.refuse(output: path, outputOption: option, input: prompts, inputOption: "--prompts") }
             }
         }
+        let memory = MemoryGate()
         let loaded = try modelOptions.load(image: images != nil)
         let sources: [EvaluationSource]
         if let prompts {
@@ -85,7 +87,7 @@ struct EvaluateCommand: ParsableCommand {
             }
             try OutputTransaction.checkDestination(URL(fileURLWithPath: saveJSON), kind: false, option: "--save-json")
         }
-        let (object, report, similarity) = try evaluate(loaded, sources: sources)
+        let (object, report, similarity) = try evaluate(loaded, sources: sources, memory: memory)
         let arch = loaded.model.architecture
         let output = OutputTransaction()
         let picture = try output.write(figure: { try EvaluationFigure.figure(object) }, page: { try ResultPages.evaluation(object) }, to: url)
@@ -112,7 +114,9 @@ struct EvaluateCommand: ParsableCommand {
 
     /// The evaluation of `sources` on `loaded`: the `--json` object (also what `glassbox batch`
     /// writes per input, one source each), the report, and whether a similarity was evaluated.
-    func evaluate(_ loaded: LoadedModel, sources: [EvaluationSource]) throws
+    /// `memory` (read before the model loaded) refuses an input the memory would not hold: every
+    /// hook of every layer when an attention-based method is evaluated, else a relevance sweep.
+    func evaluate(_ loaded: LoadedModel, sources: [EvaluationSource], memory: MemoryGate?) throws
         -> (object: [String: Any], report: EvaluationReport, similarity: Bool) {
         let model = loaded.model, arch = model.architecture
         let similarity = compare != nil || sources.contains { $0.compare != nil }
@@ -134,6 +138,10 @@ struct EvaluateCommand: ParsableCommand {
         for (index, source) in sources.enumerated() {
             progress(index, sources.count)
             let item = try EvaluationItem.prepare(source, loaded: loaded, compare: compare, includeTargetPosition: includeTargetPosition)
+            let attentionBased = chosen.contains { [.gae, .chefer, .rollout, .attention].contains($0) }
+            try memory?.check(model, item.prepared, profile: attentionBased ? .cachedForward
+                              : .relevanceSweep(checkpointing: .automatic, patternsKept: false, available: memory?.available),
+                              force: memoryOptions.force)
             guard !item.units.isEmpty else {
                 Console.note("\nskipped \(EvaluationProblem.nothingToRemove(source.origin).errorDescription!)")
                 continue

@@ -177,7 +177,7 @@ final class MemoryCheckCommandTests: XCTestCase {
     }
 
     /// Every command that runs the model checks its memory first (a review found `attention`,
-    /// `lens`, `trace`, `patch`, `path`, `neurons`, `verify`, a sequence `explain` and `batch`
+    /// `lens`, `trace`, `patch`, `path`, `neurons`, `verify`, `evaluate`, a sequence `explain` and `batch`
     /// running unchecked into an allocation failure), and `--force` runs it anyway.
     func testEveryCommandThatRunsTheModelChecksItsMemory() throws {
         var environment = ProcessInfo.processInfo.environment
@@ -187,6 +187,8 @@ final class MemoryCheckCommandTests: XCTestCase {
         defer { try? FileManager.default.removeItem(at: folder) }
         let model = ["--model", "Tests/Fixtures/models/gpt2-tiny"]
         let picture = folder.appendingPathComponent("x.png").path
+        let prompts = folder.appendingPathComponent("prompts.jsonl")
+        try "{\"ids\": [1, 2, 3, 4, 5]}\n".write(to: prompts, atomically: true, encoding: .utf8)
         let runs: [[String]] = [
             ["lens", "--ids", "1,2,3", "--out", picture],
             ["attention", "--ids", "1,2,3", "--json", "--out", picture],
@@ -196,6 +198,8 @@ final class MemoryCheckCommandTests: XCTestCase {
             ["path", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "resid", "--out", picture],
             ["neurons", "--layer", "0", "--ids", "1,2,3", "--out", picture],
             ["verify", "--ids", "1,2,3"],
+            ["evaluate", "--prompts", prompts.path, "--methods", "grad-input", "--out", picture],
+            ["evaluate", "--prompts", prompts.path, "--methods", "rollout", "--out", picture],
             ["explain", "--ids", "1,2,3", "--generate", "2", "--out", picture],
         ]
         for arguments in runs {
