@@ -9,7 +9,7 @@ extension ExplainCommand {
     /// worker, the relevance sweep as `--checkpoint` and `--attention` set it up, else every hook.
     func memoryProfile(available: Int?) -> MemoryEstimate.Profile {
         switch method {
-        case .atman: .concurrentForwards(Threading.threads)
+        case .atman: .concurrentForwards(Threading.threads, stackedRows: SuffixOptions().rowBudget)
         case .attnlrp, .cpLRP, .gradInput:
             .relevanceSweep(checkpointing: checkpoint.checkpointing, patternsKept: attention == .unblocked, available: available)
         case .rollout, .flow, .gae, .chefer, .attention: .cachedForward

@@ -65,7 +65,7 @@ struct NeuronsCommand: ParsableCommand {
             let tokenIDs: [Int] = if let text { try loaded.tokenizer.get().encode(text).ids }
                 else { try InputOptions.parseIDs(ids ?? "") }
             guard !tokenIDs.isEmpty else { throw CLIError.emptyInput }
-            try memory.check(model, tokens: tokenIDs.count, profile: .storedActivations(perLayer: 2), force: memoryOptions.force)
+            try memory.check(model, tokens: tokenIDs.count, profile: .storedActivations(perLayer: 3, stackedRows: 0), force: memoryOptions.force)
             let updates = try FFNMemories.dominantSubUpdates(model, .tokens(tokenIDs, types: nil),
                                                              position: position, layers: [layer], count: topK, texts: texts)
             let top = updates.layers[0].updates

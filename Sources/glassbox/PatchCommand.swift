@@ -56,7 +56,7 @@ struct PatchCommand: ParsableCommand {
     /// `glassbox batch` writes per input), the result and the answer texts.
     func patch(_ loaded: LoadedModel, memory: MemoryGate?) throws -> (object: [String: Any], result: PatchingResult, texts: [Int: String]) {
         let (clean, corrupted) = try inputs.prepare(loaded)
-        try memory?.check(loaded.model, tokens: clean.ids.count, profile: .storedActivations(perLayer: 8), force: memoryOptions.force)
+        try memory?.check(loaded.model, tokens: clean.ids.count, profile: .storedActivations(perLayer: 8, stackedRows: SuffixOptions().rowBudget), force: memoryOptions.force)
         let (metric, position, texts) = try answer.resolve(loaded, clean: clean, corrupted: corrupted)
         var options = PatchingOptions(metric: metric)
         options.direction = noising ? .noise : .denoise

@@ -69,7 +69,7 @@ struct PathCommand: ParsableCommand {
         let memory = MemoryGate()
         let loaded = try modelOptions.load()
         let (clean, corrupted) = try inputs.prepare(loaded)
-        try memory.check(loaded.model, tokens: clean.ids.count, profile: .storedActivations(perLayer: 8), force: memoryOptions.force)
+        try memory.check(loaded.model, tokens: clean.ids.count, profile: .storedActivations(perLayer: 8, stackedRows: SuffixOptions().rowBudget), force: memoryOptions.force)
         let (metric, position, texts) = try answer.resolve(loaded, clean: clean, corrupted: corrupted)
         var options = PatchingOptions(metric: metric)
         options.position = position

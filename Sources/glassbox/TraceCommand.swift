@@ -53,7 +53,7 @@ struct TraceCommand: ParsableCommand {
         let memory = MemoryGate()
         let loaded = try modelOptions.load()
         let prepared = try PreparedInput.prepare(loaded, input: input)
-        try memory.check(loaded.model, prepared, profile: .storedActivations(perLayer: 6), force: memoryOptions.force)
+        try memory.check(loaded.model, prepared, profile: .storedActivations(perLayer: 6, stackedRows: SuffixOptions().rowBudget), force: memoryOptions.force)
         var options = CausalTracing.Options(noiseSpan: try Self.span(noiseSpan))
         guard options.noiseSpan.upperBound <= prepared.count else {
             throw InputProblem.spanPastInput(option: "--noise-span", span: noiseSpan, length: prepared.count)

@@ -44,7 +44,8 @@ final class LensTests: XCTestCase {
 
     /// The lens of every site against the numpy lens on HF hidden states / module outputs
     /// (generate_lens.py): logits ≤ 1e-4, KL ≤ 1e-4 (relative above 1), top-5 probabilities ≤ 1e-5,
-    /// ranks exact; the doubly-normed readout too.
+    /// ranks exact, whether the positions are read at once or two at a time; the doubly-normed
+    /// readout too.
     func testLensMatchesTheReference() throws {
         var compared = 0
         for name in LensFixtures.models {
@@ -62,23 +63,28 @@ final class LensTests: XCTestCase {
                     for (r, state) in states.states.enumerated() {
                         assertClose(readout.logits(state), expected.row(r), tolerance: 1e-4, "\(label) \(site) row \(r)")
                     }
-                    let result = try LogitLens.run(model, input, options: .init(site: site, topK: 5))
-                    XCTAssertEqual(result.approximate, name == "bert-odd", label)
-                    for (r, row) in result.rows.enumerated() {
-                        for cell in row.cells {
-                            let kl = expectedKL[r, cell.position]
-                            XCTAssertEqual(cell.kl, kl, accuracy: 1e-4 * max(1, kl), "\(label) \(site) \(row.label) KL at \(cell.position)")
-                            // Reference probabilities and ranks from the reference logits (float64 softmax).
-                            let logits = (0..<v).map { Double(expected[r, cell.position, $0]) }
-                            let m = logits.max()!
-                            let z = logits.reduce(0) { $0 + exp($1 - m) }
-                            for top in cell.top {
-                                XCTAssertEqual(Double(top.prob!), exp(logits[top.id] - m) / z, accuracy: 1e-5, "\(label) prob")
+                    // Read in one chunk, and two positions at a time (the chunks a long input is read in).
+                    for chunk in [nil, 2] as [Int?] {
+                        var options = LogitLens.Options(site: site, topK: 5)
+                        options.positionsPerChunk = chunk
+                        let result = try LogitLens.run(model, input, options: options)
+                        XCTAssertEqual(result.approximate, name == "bert-odd", label)
+                        for (r, row) in result.rows.enumerated() {
+                            for cell in row.cells {
+                                let kl = expectedKL[r, cell.position]
+                                XCTAssertEqual(cell.kl, kl, accuracy: 1e-4 * max(1, kl), "\(label) \(site) \(row.label) KL at \(cell.position)")
+                                // Reference probabilities and ranks from the reference logits (float64 softmax).
+                                let logits = (0..<v).map { Double(expected[r, cell.position, $0]) }
+                                let m = logits.max()!
+                                let z = logits.reduce(0) { $0 + exp($1 - m) }
+                                for top in cell.top {
+                                    XCTAssertEqual(Double(top.prob!), exp(logits[top.id] - m) / z, accuracy: 1e-5, "\(label) prob")
+                                }
+                                let target = (0..<v).max { final[cell.position, $0] < final[cell.position, $1] }!
+                                XCTAssertEqual(cell.targetID, target, label)
+                                let rank = 1 + logits.indices.filter { logits[$0] > logits[target] }.count
+                                XCTAssertEqual(cell.targetRank, rank, "\(label) \(site) \(row.label) rank at \(cell.position)")
                             }
-                            let target = (0..<v).max { final[cell.position, $0] < final[cell.position, $1] }!
-                            XCTAssertEqual(cell.targetID, target, label)
-                            let rank = 1 + logits.indices.filter { logits[$0] > logits[target] }.count
-                            XCTAssertEqual(cell.targetRank, rank, "\(label) \(site) \(row.label) rank at \(cell.position)")
                         }
                     }
                     compared += 1

@@ -36,6 +36,25 @@ final class MemoryEstimateTests: XCTestCase {
         XCTAssertLessThan(f16.weights.residentBytes, widened.weights.residentBytes * 6 / 10)
     }
 
+    /// The profiles of the commands other than predict and explain: the lens's logits stay one
+    /// chunk of positions (linear in n beyond it, not n · V); kept attention patterns grow as n²;
+    /// the batched suffix engine's stacked rows are a fixed term.
+    func testLensAttentionAndPatchingProfilesGrowAsTheirRunsDo() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        let a = model.architecture
+        func lens(_ n: Int) -> Int { MemoryEstimate(model: model, tokens: n, profile: .lens(states: a.layers + 1)).activations }
+        // Past the chunk, doubling n adds the linear terms only: (states + one layer's tensors + logits) per position.
+        let perPosition = 4 * ((a.layers + 1) * a.dModel + 4 * a.dModel + a.heads * a.headDim + 2 * a.kvHeads * a.headDim + 3 * a.dFF + a.vocabSize)
+        XCTAssertEqual(lens(200_000) - lens(100_000), 100_000 * perPosition)
+        func patterns(_ n: Int, _ layers: Int) -> Int { MemoryEstimate(model: model, tokens: n, profile: .attentionPatterns(layers: layers)).activations }
+        XCTAssertEqual(patterns(1000, 2) - patterns(1000, 1), 4 * a.heads * 1000 * 1000, "one more layer's [H, n, n] float patterns")
+        XCTAssertGreaterThan(patterns(2000, 0), 3 * patterns(1000, 0), "quadratic in n")
+        let rowWidth = 4 * (4 * a.dModel + a.heads * a.headDim + 2 * a.kvHeads * a.headDim + 3 * a.dFF)
+        XCTAssertEqual(MemoryEstimate(model: model, tokens: 10, profile: .storedActivations(perLayer: 8, stackedRows: 4096)).activations
+                       - MemoryEstimate(model: model, tokens: 10, profile: .storedActivations(perLayer: 8, stackedRows: 0)).activations,
+                       4096 * rowWidth)
+    }
+
     func testActivationsGrowWithLengthAndCaching() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
         let short = MemoryEstimate(model: model, tokens: 16, profile: .forward)

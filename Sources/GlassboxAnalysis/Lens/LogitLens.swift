@@ -26,6 +26,9 @@ public enum LogitLens {
         public var readout: LensReadout.Kind?
         /// Display strings per token id, for `TokenScore.text`.
         public var tokenTexts: [String]?
+        /// Positions read out at once (`nil`: ``LogitLens/positionChunk(vocabulary:)``); the
+        /// result does not depend on it, only the memory held.
+        public var positionsPerChunk: Int?
 
         /// Options from their fields, as listed above; checked when the lens runs.
         public init(site: LensSite = .resid, topK: Int = 5, positions: [Int]? = nil, target: LensTarget = .finalTop,
@@ -76,7 +79,7 @@ public enum LogitLens {
 
         // The positions are read a chunk at a time, so that a long input holds 4 · chunk · V
         // floats of logits and probabilities rather than 4 · n · V.
-        let chunk = Self.positionChunk(vocabulary: v)
+        let chunk = max(1, options.positionsPerChunk ?? Self.positionChunk(vocabulary: v))
         var cellsByRow = [[LensCell?]](repeating: [LensCell?](repeating: nil, count: positions.count), count: states.states.count)
         for chunkStart in stride(from: 0, to: positions.count, by: chunk) {
             let span = chunkStart..<min(positions.count, chunkStart + chunk)

@@ -16,7 +16,7 @@ public struct MemoryEstimate: Sendable, Equatable {
         /// One forward, nothing cached (predict, AtMan's single passes).
         case forward
         /// `concurrent` forwards at once (AtMan over worker threads).
-        case concurrentForwards(Int)
+        case concurrentForwards(Int, stackedRows: Int)
         /// A forward whose hooks are all cached, patterns included (Chefer, lens, attention
         /// pictures, traces).
         case cachedForward
@@ -32,8 +32,10 @@ public struct MemoryEstimate: Sendable, Equatable {
         /// logits and probabilities for a chunk of P positions (``LogitLens``).
         case lens(states: Int)
         /// A forward that keeps `[n, d]`-wide activations of every layer (about `perLayer` of them
-        /// per layer) but no attention pattern: patching, causal tracing, neuron readouts.
-        case storedActivations(perLayer: Int)
+        /// per layer) but no attention pattern, and runs `stackedRows` rows of variants at once
+        /// (the batched suffix engine's row budget; 0 when it is not used): patching, causal
+        /// tracing, neuron readouts.
+        case storedActivations(perLayer: Int, stackedRows: Int)
     }
 
     /// Bytes of the weights in memory.
@@ -49,14 +51,15 @@ public struct MemoryEstimate: Sendable, Equatable {
         let (d, dff, v, layers) = (a.dModel, a.dFF, max(a.vocabSize, 1), a.layers)
         let (qWidth, kvWidth, heads) = (a.heads * a.headDim, a.kvHeads * a.headDim, a.heads)
         // One layer's transient tensors [n, ·] (residuals, norms, q/k/v, z, gate/up/activation) and the logits.
-        let layer = n * (4 * d + qWidth + 2 * kvWidth + 3 * dff)
+        let rowWidth = 4 * d + qWidth + 2 * kvWidth + 3 * dff
+        let layer = n * rowWidth
         let logits = n * v
         let floats: Int
         switch profile {
         case .forward:
             floats = layer + logits
-        case .concurrentForwards(let count):
-            floats = max(1, count) * (layer + heads * n * n) + logits
+        case .concurrentForwards(let count, let rows):
+            floats = max(1, count) * (layer + heads * n * n) + logits + max(0, rows) * rowWidth
         case .cachedForward:
             // Every hook of every layer (about 10 [n, d]-wide and 4 [n, d_ff]-wide tensors, scores and
             // pattern [H, n, n]) plus the sweep's gradients for one layer at a time.
@@ -74,8 +77,8 @@ public struct MemoryEstimate: Sendable, Equatable {
             floats = layer + logits + (max(0, kept) + 2) * heads * n * n
         case .lens(let states):
             floats = layer + logits + max(1, states) * n * d + 4 * min(n, LogitLens.positionChunk(vocabulary: v)) * v
-        case .storedActivations(let perLayer):
-            floats = layer + logits + max(1, perLayer) * layers * n * d
+        case .storedActivations(let perLayer, let rows):
+            floats = layer + logits + max(1, perLayer) * layers * n * d + max(0, rows) * rowWidth
         }
         self.init(weights: model.weights.residentBytes, activations: 4 * floats)
     }
