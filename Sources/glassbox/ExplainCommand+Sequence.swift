@@ -103,7 +103,7 @@ extension ExplainCommand {
         guard arch.mask == .causal, arch.head == .languageModel, arch.image == nil else { throw SequenceProblem.notCausal(arch.modelType) }
         let sequence = try SequenceInput.prepare(self, loaded)
         // The sequence engine keeps every layer's activations and [H, n, n] patterns for its
-        // backward passes (measured: 1.57 GB for 808 tokens of an 8-layer, d 1024 model whose
+        // backward passes (measured: 1.57 GB for 712 tokens of an 8-layer, d 1024 model whose
         // weights take 0.75 GB; this estimate 2.1 GB).
         let profile: MemoryEstimate.Profile = switch memoryProfile(available: memory?.available) {
         case .relevanceSweep: .cachedForward
