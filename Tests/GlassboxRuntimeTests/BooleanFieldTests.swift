@@ -45,18 +45,8 @@ final class BooleanFieldTests: XCTestCase {
         return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
     }
 
-    /// A run's output, for comparing two loads: logits, or the last hidden state without a head.
-    private func output(_ model: TransformerModel) throws -> [Float] {
-        let run: ForwardResult
-        if let image = model.architecture.image {
-            let count = image.channels * image.height * image.width
-            let pixels = Tensor(shape: [image.channels, image.height, image.width], storage: (0..<count).map { Float($0 % 7) / 7 })
-            run = try model.forward(.pixels(pixels))
-        } else {
-            run = try model.forward([1, 2, 3])
-        }
-        return (run.logits ?? run.hidden).storage
-    }
+    /// A run's output, for comparing two loads (``fixtureOutput(_:)``).
+    private func output(_ model: TransformerModel) throws -> [Float] { try fixtureOutput(model) }
 
     /// Loads and runs a copy of fixture `name` with `field`'s value written as `spelling`.
     private func run(_ name: String, _ field: String, _ spelling: String) throws -> Run {
