@@ -128,6 +128,7 @@ extension PositionKind {
             case .dynamic(let f): ", dynamic NTK scaling ×\(f)"
             case .llama3(let f, _, _, let original): ", llama3 scaling ×\(f) from \(original)"
             case .longrope(_, _, let original, let f): ", LongRoPE from \(original), attention factor \(f)"
+            case .yarn(let y): ", YaRN ×\(y.factor) from \(String(format: "%g", y.originalMaxPositions)), attention factor \(y.attentionFactor)"
             }
             return "rotary (\(rope.dimensions) dims, θ \(rope.base)\(scaling))"
         }

@@ -96,7 +96,7 @@ final class ModernFamilyTests: XCTestCase {
 
     func testLlamaConfigErrors() throws {
         let cases: [(String, String)] = [
-            (#"{"model_type": "llama", "rope_scaling": {"rope_type": "yarn", "factor": 4}}"#, "yarn"),
+            (#"{"model_type": "llama", "rope_scaling": {"rope_type": "ntk-by-parts", "factor": 4}}"#, "ntk-by-parts"),
             (#"{"model_type": "llama", "rope_scaling": {"type": "linear"}}"#, "factor"),
             (#"{"model_type": "llama", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),
             (#"{"model_type": "qwen2", "use_sliding_window": true, "num_hidden_layers": 2, "layer_types": ["full_attention"]}"#, "layer_types"),

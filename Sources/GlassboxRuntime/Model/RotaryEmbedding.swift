@@ -47,13 +47,19 @@ public struct RotaryEmbedding: Sendable, Equatable {
             // factor, the long ones once the input is longer than the pretrained length.
             let factors = length > original ? long : short
             return zip(ropeInverseFrequencies(rotaryDim: dimensions, base: base), factors).map { $0 / $1 }
+        case .yarn(let yarn):
+            return yarn.inverseFrequencies(ropeInverseFrequencies(rotaryDim: dimensions, base: base),
+                                           dimensions: dimensions, base: base)
         }
     }
 
-    /// The factor cos and sin are multiplied by (LongRoPE's attention factor; 1 otherwise).
+    /// The factor cos and sin are multiplied by (LongRoPE's and YaRN's attention factor; 1 otherwise).
     public var attentionScaling: Float {
-        if case .longrope(_, _, _, let factor) = scaling { return factor }
-        return 1
+        switch scaling {
+        case .longrope(_, _, _, let factor): factor
+        case .yarn(let yarn): yarn.attentionFactor
+        default: 1
+        }
     }
 
     /// cos/sin tables `[n, dimensions]` for positions `0..<n`.
@@ -77,7 +83,10 @@ public enum RopeScaling: Sendable, Equatable {
     /// `originalMaxPositions`, each `[dimensions/2]`), and cos/sin scaled by `attentionFactor`
     /// (`√(1 + ln(max/original) / ln(original))`, 1 when not extended).
     case longrope(short: [Float], long: [Float], originalMaxPositions: Int, attentionFactor: Float)
+    /// YaRN: frequencies blended between kept and divided by a factor, cos/sin scaled (YarnScaling.swift).
+    case yarn(YarnScaling)
 
-    /// The `rope_type` values the Llama family supports (Phi-3 takes `longrope` only).
-    public static let supportedTypes = ["default", "linear", "dynamic", "llama3"]
+    /// The `rope_type` values the Llama family supports (Phi-3 takes `longrope` only; Mixtral all
+    /// but `yarn`).
+    public static let supportedTypes = ["default", "linear", "dynamic", "llama3", "yarn"]
 }

@@ -138,7 +138,9 @@ struct CheferSweep {
             Self.accumulate(&rK, rk, head: g)
         }
         if case .rotary(let rope) = arch.position {
-            let tables = rope.tables(length: n)
+            // The pure rotation: with cos/sin scaled by s (LongRoPE, YaRN) the map is s·Rot, and the
+            // z-rule's x_pre = Rot⁻¹·x_rot / s times s·Rotᵀ·(R / x_rot) is the same product.
+            let tables = ropeTables(positions: Array(0..<n), inverseFrequencies: rope.inverseFrequencies(length: n))
             rQ = Self.unrotate(relevance: rQ, rotated: q, tables)
             rK = Self.unrotate(relevance: rK, rotated: k, tables)
         }

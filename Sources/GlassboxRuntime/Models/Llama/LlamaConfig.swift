@@ -136,14 +136,24 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
-        ropeScaling = try Self.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling))
+        ropeScaling = try Self.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
+                                           maxPositions: maxPositionEmbeddings)
+        if case .yarn = ropeScaling, ropeTheta == 1 {   // transformers: ZeroDivisionError (ln 1 = 0)
+            throw ConfigValidationError(key: "rope_theta", detail: "must not be 1 with yarn rope_scaling (its correction range divides by ln rope_theta)")
+        }
         slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
     }
 
-    /// A config's `rope_scaling` object (`nil`: none) as a checked `RopeScaling` (also Mixtral's).
-    static func ropeScaling(_ raw: [String: JSONValue]?) throws -> RopeScaling {
+    /// A config's `rope_scaling` object (`nil`: none) as a checked `RopeScaling` of one of `types`
+    /// (also Mixtral's); `maxPositions` is `max_position_embeddings` (YaRN's factor may derive from it).
+    static func ropeScaling(_ raw: [String: JSONValue]?, maxPositions: Int,
+                            types: [String] = RopeScaling.supportedTypes) throws -> RopeScaling {
         guard let raw else { return .none }
         let type = raw["rope_type"]?.string ?? raw["type"]?.string ?? "default"
+        guard types.contains(type) else {
+            throw ConfigValidationError(key: "rope_scaling", detail:
+                "type '\(type)' is not supported; supported: \(types.joined(separator: ", "))")
+        }
         /// A positive, finite number (every rope_scaling field is a factor, a frequency or a length).
         func number(_ key: String) throws -> Float {
             guard let value = raw[key]?.number else {
@@ -173,6 +183,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             }
             return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
                            originalMaxPositions: Int(original))
+        case "yarn": return .yarn(try YarnScaling(raw, maxPositions: maxPositions))
         default:
             throw ConfigValidationError(key: "rope_scaling", detail:
                 "type '\(type)' is not supported; supported: \(RopeScaling.supportedTypes.joined(separator: ", "))")

@@ -36,7 +36,11 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "num_experts_per_tok",
                                         detail: "(\(numExpertsPerTok)) must be at most num_local_experts (\(numLocalExperts))")
         }
-        ropeScaling = try LlamaConfig.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling))
+        // No yarn: transformers 4.53.3's MixtralConfig leaves head_dim None unless given, which its
+        // yarn code cannot multiply.
+        ropeScaling = try LlamaConfig.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
+                                                  maxPositions: fields.maxPositionEmbeddings,
+                                                  types: RopeScaling.supportedTypes.filter { $0 != "yarn" })
     }
 
     func architecture() -> Architecture {
