@@ -27,10 +27,11 @@ public struct AttentionLines: Figure {
     /// Token text size in points.
     public var fontSize: Double
 
-    /// The most tokens a side the view draws (one row each, about 18 points at the default size):
-    /// a longer input is refused, as its lines could not be told apart — the attention matrix
-    /// and grid pool long inputs instead.
-    public static let maximumTokens = 1_000
+    /// The most tokens a side the view draws (one row each, about 18 points at the default size,
+    /// so 900 rows stay within a PNG's 32,767 pixels at 2 pixels per point): a longer input is
+    /// refused, as its lines could not be told apart — the attention matrix and grid pool long
+    /// inputs instead.
+    public static let maximumTokens = 900
 
     /// A head view from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], keyTokens: [String]? = nil, attention: [ScoreMatrix], heads: [Int]? = nil,

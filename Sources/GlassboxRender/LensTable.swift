@@ -36,9 +36,10 @@ public struct LensTable: Figure {
     public var maxCellWidth: Double
     /// Cell text size in points.
     public var fontSize: Double
-    /// The widest grid drawn (points). A table of more columns than fit draws the last positions
-    /// that do — a long input's lens is read at its end — and its title says which
-    /// ("positions 3,801–4,095 of 4,096 shown"); the JSON and the `.html` page keep every position.
+    /// The widest grid drawn (points). A table of more columns than fit draws the first position
+    /// (an encoder's [CLS]) and the last positions that fit beside it — a causal model's lens is
+    /// read at its end — and its title says which ("positions 0 and 3,801–4,095 of 4,096 shown");
+    /// the JSON and the `.html` page keep every position.
     public var maxGridWidth: Double
 
     /// The default ``maxGridWidth``: 12,000 points, a 24,000-pixel PNG at 2 pixels per point.
@@ -78,15 +79,17 @@ public struct LensTable: Figure {
             let header = engine.measure(TokenText.label(positionLabels[p]), TextStyle(size: min(Theme.labelSize, fontSize)), maxWidth: maxCellWidth).width
             return max(28, max(widest, header) + 2 * padX)
         }
-        if widths.reduce(0, +) > maxGridWidth, positions > 1 {
-            // The last positions whose columns fit (at least one).
-            var first = positions - 1, width = widths[first]
-            while first > 0, width + widths[first - 1] <= maxGridWidth { first -= 1; width += widths[first] }
+        if widths.reduce(0, +) > maxGridWidth, positions > 2 {
+            // The first position (an encoder's [CLS], read by its classifier) and the last
+            // positions whose columns fit beside it (at least one).
+            var first = positions - 1, width = widths[0] + widths[first]
+            while first > 1, width + widths[first - 1] <= maxGridWidth { first -= 1; width += widths[first] }
+            let kept = [0] + Array(first..<positions)
             var shown = self
-            shown.cells = cells.map { Array($0[first...]) }
-            shown.positionLabels = Array(positionLabels[first...])
+            shown.cells = cells.map { row in kept.map { row[$0] } }
+            shown.positionLabels = kept.map { positionLabels[$0] }
             shown.maxGridWidth = .infinity
-            let range = "positions \(Self.grouped(first))–\(Self.grouped(positions - 1)) of \(Self.grouped(positions)) shown"
+            let range = "positions 0 and \(Self.grouped(first))–\(Self.grouped(positions - 1)) of \(Self.grouped(positions)) shown"
             shown.title = title.map { "\($0) · \(range)" } ?? range
             var plan = try shown.plan(engine)
             plan.notes.append(range + " (the last that fit \(Int(maxGridWidth)) points)")

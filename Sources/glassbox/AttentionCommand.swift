@@ -69,10 +69,11 @@ struct AttentionCommand: ParsableCommand {
         // JSON carries the full weights; the grid picture pools long inputs while streaming. A page's
         // neuron view takes q and k of one layer from the same forward pass.
         let neuronLayer = layer ?? arch.layers - 1
-        // Kept patterns: every chosen layer's for the JSON, a page or one head's matrix; the grid
-        // picture alone pools them as they stream (one layer's scores at a time).
+        // Kept patterns: every chosen layer's for the JSON, a page or one head's matrix, and as much
+        // again for the picture or page drawn from them; the grid picture alone pools them as they
+        // stream (one layer's scores at a time).
         let pooled = !(json || page || view != .grid)
-        try memory.check(loaded.model, prepared, profile: .attentionPatterns(layers: pooled ? 0 : (layers?.count ?? arch.layers)),
+        try memory.check(loaded.model, prepared, profile: .attentionPatterns(layers: pooled ? 0 : 2 * (layers?.count ?? arch.layers)),
                          force: memoryOptions.force)
         let (maps, cache) = try AttentionMaps.collect(loaded.model, prepared.modelInput, layers: layers, heads: heads,
                                                       maxSize: json || page || view != .grid ? nil : tile ?? 64,

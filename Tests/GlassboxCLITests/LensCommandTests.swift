@@ -48,7 +48,7 @@ final class LensCommandTests: XCTestCase {
         let lines = folder.appendingPathComponent("lines.png")
         let refused = try runGlassbox(["attention", "--model", "Tests/Fixtures/models/gpt2-long", "--ids", ids, "--view", "lines", "--out", lines.path])
         XCTAssertEqual(refused.status, 1)
-        XCTAssertEqual(refused.stderr, "glassbox: error: the lines view draws at most 1000 tokens a side and the input has 1200; use --view matrix or --view grid (both pool long inputs), or --out FILE.html\n")
+        XCTAssertEqual(refused.stderr, "glassbox: error: the lines view draws at most 900 tokens a side and the input has 1200; use --view matrix or --view grid (both pool long inputs), or --out FILE.html\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: lines.path))
     }
 

@@ -73,7 +73,7 @@ final class AttentionLinesTests: RenderTestCase {
         let uniform = try ScoreMatrix(rows: n, columns: n, values: [Float](repeating: 1 / Float(n), count: n * n))
         XCTAssertThrowsError(try AttentionLines(tokens: (0..<n).map(String.init), attention: [uniform]).render(to: file("x.png"))) {
             XCTAssertEqual($0.localizedDescription,
-                           "cannot draw this figure: the lines view draws at most 1000 tokens a side, not 1001; the attention matrix pools long inputs")
+                           "cannot draw this figure: the lines view draws at most 900 tokens a side, not 901; the attention matrix pools long inputs")
         }
         XCTAssertEqual(try leftovers(), [])
     }

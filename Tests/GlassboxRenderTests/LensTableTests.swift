@@ -48,7 +48,7 @@ final class LensTableTests: RenderTestCase {
         return n
     }
 
-    /// A table wider than `maxGridWidth` draws the last positions that fit and says which, in the
+    /// A table wider than `maxGridWidth` draws position 0 and the last positions that fit and says which, in the
     /// title and the report's notes (a long input's lens used to fail: "a picture of 247945×265
     /// points cannot be drawn", after the whole computation).
     func testAWideTableDrawsItsLastPositionsAndSaysWhich() throws {
@@ -57,11 +57,12 @@ final class LensTableTests: RenderTestCase {
         let row = letters.enumerated().map { LensTable.Cell(text: $1, probability: Double($0) / 9) }
         let table = LensTable(cells: [row, row], positionLabels: letters, title: "Lens", maxGridWidth: 200)
         let (report, picture) = try renderPNG(table)
-        XCTAssertTrue(report.notes.contains("positions 3–9 of 10 shown (the last that fit 200 points)"), "\(report.notes)")
+        XCTAssertTrue(report.notes.contains("positions 0 and 4–9 of 10 shown (the last that fit 200 points)"), "\(report.notes)")
         XCTAssertEqual(try XCTUnwrap(report.regions[.plot]).width, 7 * 28, accuracy: 1e-9)
-        // The first column drawn is position 3 (probability 3/9), the last position 9 (probability 1).
+        // Drawn: position 0 (probability 0), then 4 (4/9) … 9 (probability 1).
         let plot = try XCTUnwrap(report.regions[.plot])
-        assertColor(picture.color(plot.x + 2, plot.y + 2), ColorScale.unit(.blues).color(3.0 / 9), "first column shown")
+        assertColor(picture.color(plot.x + 2, plot.y + 2), ColorScale.unit(.blues).color(0), "position 0 kept")
+        assertColor(picture.color(plot.x + 28 + 2, plot.y + 2), ColorScale.unit(.blues).color(4.0 / 9), "then the last positions")
         assertColor(picture.color(plot.maxX - 2, plot.y + 2), ColorScale.unit(.blues).color(1), "last column shown")
         XCTAssertGreaterThan(picture.inkPixels(in: try XCTUnwrap(report.regions[.title])), 50)
 
@@ -72,7 +73,7 @@ final class LensTableTests: RenderTestCase {
         let drawn = try wide.render(to: url)
         XCTAssertLessThanOrEqual(try XCTUnwrap(drawn.regions[.plot]).width, LensTable.defaultMaxGridWidth)
         let note = try XCTUnwrap(drawn.notes.first { $0.hasPrefix("positions ") })
-        XCTAssertTrue(note.hasSuffix("–4,095 of 4,096 shown (the last that fit 12000 points)"), note)
+        XCTAssertTrue(note.hasPrefix("positions 0 and ") && note.hasSuffix("–4,095 of 4,096 shown (the last that fit 12000 points)"), note)
     }
 
     func testRaggedRowsAreRejected() throws {
