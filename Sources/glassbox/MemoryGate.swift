@@ -21,7 +21,12 @@ struct MemoryGate {
     /// Throws `MemoryCheckError.wouldNotFit` when `profile` on `prepared` would exceed the memory
     /// available at start; nothing when `force`.
     func check(_ model: TransformerModel, _ prepared: PreparedInput, profile: MemoryEstimate.Profile, force: Bool) throws {
-        let tokens: Int = switch prepared.modelInput {
+        try check(model, input: prepared.modelInput, profile: profile, force: force)
+    }
+
+    /// ``check(_:_:profile:force:)`` for a model input: its token count, or a ViT's patches and [CLS].
+    func check(_ model: TransformerModel, input: ModelInput, profile: MemoryEstimate.Profile, force: Bool) throws {
+        let tokens: Int = switch input {
         case .tokens(let ids, _): ids.count
         case .pixels: (model.architecture.image?.patchCount ?? 0) + 1
         }

@@ -71,16 +71,12 @@ struct VerifyCommand: ParsableCommand {
         let loaded = try loadOptions.load(image: isImage)
         let model = loaded.model
         let (input, described) = try modelInput(loaded, trace: trace)
-        let positions: Int = switch input {
-        case .tokens(let ids, _): ids.count
-        case .pixels: (model.architecture.image?.patchCount ?? 0) + 1
-        }
         // The checks keep every hook of two runs (determinism) and the gradient passes' own:
         // three cached forwards' activations (measured on a GPT-2-small shape: 1.62 GB at 256
         // tokens, 8.19 GB at 1,024; one cached forward's estimate was 0.73 and 3.2 GB).
         var gate = memory
         gate.concurrentRuns = 3
-        try gate.check(model, tokens: positions, profile: .cachedForward, force: memoryOptions.force)
+        try gate.check(model, input: input, profile: .cachedForward, force: memoryOptions.force)
 
         var options = Verification.Options()
         options.gradientStep = gradientStep
