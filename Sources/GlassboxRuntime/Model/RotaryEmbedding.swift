@@ -43,8 +43,8 @@ public struct RotaryEmbedding: Sendable, Equatable {
                 return (1 - smooth) * f / factor + smooth * f
             }
         case .longrope(let short, let long, let original, _):
-            // Phi-3's LongRoPE (`_compute_longrope_parameters`): each frequency divided by its own
-            // factor, the long ones once the input is longer than the pretrained length.
+            // LongRoPE (`_compute_longrope_parameters`): each frequency divided by its own factor,
+            // the long ones once the input is longer than the pretrained length.
             let factors = length > original ? long : short
             return zip(ropeInverseFrequencies(rotaryDim: dimensions, base: base), factors).map { $0 / $1 }
         case .yarn(let yarn):
@@ -79,14 +79,15 @@ public enum RopeScaling: Sendable, Equatable {
     case dynamic(factor: Float)
     /// Llama 3.1's band-wise scaling.
     case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalMaxPositions: Int)
-    /// Phi-3's LongRoPE: per-frequency divisors (`short_factor`, or `long_factor` beyond
-    /// `originalMaxPositions`, each `[dimensions/2]`), and cos/sin scaled by `attentionFactor`
-    /// (`√(1 + ln(max/original) / ln(original))`, 1 when not extended).
+    /// LongRoPE (Phi-3; the Llama family and Mixtral): per-frequency divisors (`short_factor`, or
+    /// `long_factor` for a sequence longer than `originalMaxPositions`, each `[dimensions/2]`), and
+    /// cos/sin scaled by `attentionFactor` (`attention_factor`, else `√(1 + ln factor / ln original)`,
+    /// 1 when not extended; LongRopeScaling.swift).
     case longrope(short: [Float], long: [Float], originalMaxPositions: Int, attentionFactor: Float)
     /// YaRN: frequencies blended between kept and divided by a factor, cos/sin scaled (YarnScaling.swift).
     case yarn(YarnScaling)
 
     /// The `rope_type` values the Llama family supports (Phi-3 takes `longrope` only; Mixtral all
     /// but `yarn`).
-    public static let supportedTypes = ["default", "linear", "dynamic", "llama3", "yarn"]
+    public static let supportedTypes = ["default", "linear", "dynamic", "llama3", "yarn", "longrope"]
 }

@@ -105,25 +105,27 @@ extension JSONValue {
         }
     }
 
-    /// Python truthiness: null, false, 0 and "" are false (other objects are taken as true).
+    /// Python truthiness: null, false, 0, "" and [] are false (objects are taken as true).
     var isTruthy: Bool {
         switch self {
         case .null: false
         case .bool(let b): b
         case .number(let n): n != 0
         case .string(let s): !s.isEmpty
+        case .list(let l): !l.isEmpty
         case .other: true
         }
     }
 
-    /// The value as written in an error message: `0`, `null`, `"x"`.
+    /// The value as written in an error message: `0`, `null`, `"x"`, `a list of 3`.
     var written: String {
         switch self {
         case .number(let n): configNumber(n)
         case .string(let s): "\"\(s)\""
         case .bool(let b): b ? "true" : "false"
         case .null: "null"
-        case .other: "a list or object"
+        case .list(let l): "a list of \(l.count)"
+        case .other: "an object"
         }
     }
 }

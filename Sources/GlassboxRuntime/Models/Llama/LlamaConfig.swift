@@ -75,6 +75,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         case useSlidingWindow = "use_sliding_window"
         case maxWindowLayers = "max_window_layers"
         case layerTypes = "layer_types"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
     }
 
     /// Decodes `config.json` with the defaults of its `model_type`, and checks it: sizes positive,
@@ -137,16 +138,26 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
         ropeScaling = try Self.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           maxPositions: maxPositionEmbeddings)
+                                           maxPositions: maxPositionEmbeddings,
+                                           rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
+                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
+                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil)
         if case .yarn = ropeScaling, ropeTheta == 1 {   // transformers: ZeroDivisionError (ln 1 = 0)
             throw ConfigValidationError(key: "rope_theta", detail: "must not be 1 with yarn rope_scaling (its correction range divides by ln rope_theta)")
+        }
+        if case .longrope = ropeScaling, family == .mistral, explicitHeadDim == nil {
+            throw Self.longRopeNeedsHeadDim(modelType: family.rawValue)
         }
         slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
     }
 
     /// A config's `rope_scaling` object (`nil`: none) as a checked `RopeScaling` of one of `types`
-    /// (also Mixtral's); `maxPositions` is `max_position_embeddings` (YaRN's factor may derive from it).
-    static func ropeScaling(_ raw: [String: JSONValue]?, maxPositions: Int,
+    /// (also Mixtral's); `maxPositions` is `max_position_embeddings` (YaRN's and LongRoPE's factor
+    /// may derive from it), `rotatedDimensions` the rotated width of a head (LongRoPE lists one
+    /// factor per pair), `originalMaxPositions` the top-level `original_max_position_embeddings` as
+    /// written (`nil`: absent), which only LongRoPE reads.
+    static func ropeScaling(_ raw: [String: JSONValue]?, maxPositions: Int, rotatedDimensions: Int,
+                            originalMaxPositions: JSONValue?,
                             types: [String] = RopeScaling.supportedTypes) throws -> RopeScaling {
         guard let raw else { return .none }
         let type = raw["rope_type"]?.string ?? raw["type"]?.string ?? "default"
@@ -184,10 +195,20 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
                            originalMaxPositions: Int(original))
         case "yarn": return .yarn(try YarnScaling(raw, maxPositions: maxPositions))
+        case "longrope":
+            return try LongRopeScaling.read(raw, rotatedDimensions: rotatedDimensions, maxPositions: maxPositions,
+                                            topLevelOriginal: originalMaxPositions)
         default:
             throw ConfigValidationError(key: "rope_scaling", detail:
                 "type '\(type)' is not supported; supported: \(RopeScaling.supportedTypes.joined(separator: ", "))")
         }
+    }
+
+    /// Mistral's and Mixtral's configs in transformers 4.53.3 keep `head_dim` null unless it is given,
+    /// and LongRoPE multiplies it (TypeError): the error for such a config.
+    static func longRopeNeedsHeadDim(modelType: String) -> ConfigValidationError {
+        ConfigValidationError(key: "head_dim", detail:
+            "must be given with longrope rope_scaling for \(modelType) (transformers leaves it null there and cannot multiply it)")
     }
 
     /// Mistral slides in every layer when `sliding_window` is set; Qwen2 and Qwen3 in the layers that
@@ -241,9 +262,10 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     }
 }
 
-/// A JSON value of unknown type, for loosely typed config objects such as `rope_scaling`.
+/// A JSON value of unknown type, for loosely typed config objects such as `rope_scaling`
+/// (`other`: an object).
 enum JSONValue: Decodable, Equatable {
-    case string(String), number(Double), bool(Bool), null, other
+    case string(String), number(Double), bool(Bool), null, list([JSONValue]), other
 
     init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
@@ -251,6 +273,7 @@ enum JSONValue: Decodable, Equatable {
         else if let b = try? c.decode(Bool.self) { self = .bool(b) }
         else if let n = try? c.decode(Double.self) { self = .number(n) }
         else if let s = try? c.decode(String.self) { self = .string(s) }
+        else if let l = try? c.decode([JSONValue].self) { self = .list(l) }
         else { self = .other }
     }
 

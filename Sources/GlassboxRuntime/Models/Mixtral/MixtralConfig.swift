@@ -20,6 +20,8 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
         case ropeScaling = "rope_scaling"
         case numLocalExperts = "num_local_experts"
         case numExpertsPerTok = "num_experts_per_tok"
+        case headDim = "head_dim"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
     }
 
     /// Decodes `config.json` with Mixtral's defaults and checks it (`RotaryDecoderFields`' checks, a
@@ -37,10 +39,16 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
                                         detail: "(\(numExpertsPerTok)) must be at most num_local_experts (\(numLocalExperts))")
         }
         // No yarn: transformers 4.53.3's MixtralConfig leaves head_dim None unless given, which its
-        // yarn code cannot multiply.
+        // yarn code cannot multiply; longrope likewise, so it needs an explicit head_dim.
         ropeScaling = try LlamaConfig.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                                   maxPositions: fields.maxPositionEmbeddings,
+                                                  rotatedDimensions: fields.headDim,
+                                                  originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
+                                                      ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
                                                   types: RopeScaling.supportedTypes.filter { $0 != "yarn" })
+        if case .longrope = ropeScaling, try c.decodeIfPresent(Int.self, forKey: .headDim) == nil {
+            throw LlamaConfig.longRopeNeedsHeadDim(modelType: "mixtral")
+        }
     }
 
     func architecture() -> Architecture {

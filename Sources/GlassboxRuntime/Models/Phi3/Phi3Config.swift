@@ -23,17 +23,6 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
         case partialRotaryFactor = "partial_rotary_factor"
     }
 
-    /// `rope_scaling` as Phi-3 writes it: `{"type": "longrope", "short_factor": [...], "long_factor": [...]}`.
-    private struct LongRopeFields: Decodable {
-        let type: String?
-        let ropeType: String?
-        let shortFactor: [Double]?
-        let longFactor: [Double]?
-        enum CodingKeys: String, CodingKey {
-            case type, ropeType = "rope_type", shortFactor = "short_factor", longFactor = "long_factor"
-        }
-    }
-
     /// Decodes `config.json` with Phi-3's defaults and checks it (`RotaryDecoderFields`' checks, an
     /// even number of rotated dimensions, and a `rope_scaling` that is LongRoPE with `rotated/2`
     /// positive factors in each list; any other type is an error naming it).
@@ -46,32 +35,23 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
                                            kvHeads: nil, positions: 4096, theta: 10000),
             partialRotaryFactor: partialRotaryFactor,
             sizes: [(originalMaxPositionEmbeddings, "original_max_position_embeddings")])
-        guard let scaling = try c.decodeIfPresent(LongRopeFields.self, forKey: .ropeScaling) else {
+        // `rope_scaling` as Phi-3 writes it: `{"type": "longrope", "short_factor": [...], "long_factor": [...]}`.
+        guard let raw = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) else {
             ropeScaling = .none
             return
         }
-        let type = scaling.type ?? scaling.ropeType ?? "default"
+        let type = raw["type"]?.string ?? raw["rope_type"]?.string ?? "default"
         guard type == "longrope" || type == "su" || type == "yarn" else {
             throw ConfigValidationError(key: "rope_scaling", detail: "type '\(type)' is not supported for phi3; supported: longrope")
         }
+        // Phi3Config's own validation (a ValueError): exactly rotated/2 numbers in each list.
         let half = Int(Double(fields.headDim) * partialRotaryFactor) / 2
-        func factors(_ list: [Double]?, _ key: String) throws -> [Float] {
-            guard let list, list.count == half else {
-                throw ConfigValidationError(key: "rope_scaling.\(key)", detail: "must list \(half) numbers (one per rotated frequency)")
-            }
-            for value in list { try requirePositive(value, "rope_scaling.\(key)") }
-            return list.map { Float($0) }
-        }
         // transformers: factor = max / original; attention factor √(1 + ln factor / ln original) when > 1.
-        let factor = Double(fields.maxPositionEmbeddings) / Double(originalMaxPositionEmbeddings)
-        guard factor <= 1 || originalMaxPositionEmbeddings > 1 else {   // transformers: ZeroDivisionError
-            throw ConfigValidationError(key: "original_max_position_embeddings", detail:
-                "is 1, below max_position_embeddings (\(fields.maxPositionEmbeddings)): the LongRoPE attention factor "
-                + "divides by ln(original_max_position_embeddings) = 0; it must be at least 2")
-        }
-        let attention = factor <= 1 ? 1 : (1 + log(factor) / log(Double(originalMaxPositionEmbeddings))).squareRoot()
-        ropeScaling = .longrope(short: try factors(scaling.shortFactor, "short_factor"),
-                                long: try factors(scaling.longFactor, "long_factor"),
+        let attention = try LongRopeScaling.defaultAttentionFactor(
+            factor: Double(fields.maxPositionEmbeddings) / Double(originalMaxPositionEmbeddings),
+            original: Double(originalMaxPositionEmbeddings), originalKey: "original_max_position_embeddings")
+        ropeScaling = .longrope(short: try LongRopeScaling.factors(raw, "short_factor", count: half, oneForAll: false),
+                                long: try LongRopeScaling.factors(raw, "long_factor", count: half, oneForAll: false),
                                 originalMaxPositions: originalMaxPositionEmbeddings, attentionFactor: Float(attention))
     }
 
