@@ -30,8 +30,8 @@ final class CheferParityTests: XCTestCase {
     static let families: [String: [String]] = [
         "gpt2": ["gpt2-copy", "gpt2-long", "gpt2-odd", "gpt2-sharded", "gpt2-tiny"],
         "bert": ["bert-cls", "bert-odd", "bert-tiny-mlm"],
-        "llama": ["llama-gqa", "llama-rope-dynamic", "llama-rope-linear", "llama-rope-yarn", "llama3-rope", "mistral-swa",
-                  "qwen2-swa", "qwen2-yarn"],
+        "llama": ["llama-gqa", "llama-longrope", "llama-rope-dynamic", "llama-rope-linear", "llama-rope-yarn", "llama3-rope",
+                  "mistral-swa", "qwen2-longrope", "qwen2-swa", "qwen2-yarn"],
         "vit": ["vit-odd", "vit-tiny"],
         "encoders": ["distilbert-cls", "distilbert-mlm", "distilbert-sinus", "roberta-cls", "roberta-mlm", "roberta-odd"],
     ]

@@ -20,7 +20,8 @@ final class GenerationTests: XCTestCase {
     static let families = ["gpt2-tiny", "gpt2-odd", "gpt2-sharded", "gpt2-long", "gpt2-copy",
                            "llama-gqa", "llama-rope-linear", "llama-rope-dynamic", "llama3-rope", "mistral-swa",
                            "qwen2-swa", "qwen3-qknorm", "neox-parallel", "neox-sequential", "gemma-tiny",
-                           "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe"]
+                           "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe",
+                           "llama-longrope", "qwen2-longrope"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {
