@@ -9,8 +9,8 @@ import XCTest
 final class KVCacheTests: XCTestCase {
     /// Every causal fixture with a language-model head.
     static let families = ["gpt2-tiny", "gpt2-odd", "gpt2-sharded", "gpt2-long", "gpt2-copy",
-                           "llama-gqa", "llama-rope-linear", "llama-rope-dynamic", "llama3-rope", "llama-rope-yarn", "mistral-swa",
-                           "qwen2-swa", "qwen2-yarn", "qwen3-qknorm", "neox-parallel", "neox-sequential", "gemma-tiny",
+                           "llama-gqa", "llama-rope-linear", "llama-rope-dynamic", "llama3-rope", "llama-rope-yarn", "llama-longrope",
+                           "mistral-swa", "qwen2-swa", "qwen2-yarn", "qwen2-longrope", "qwen3-qknorm", "neox-parallel", "neox-sequential", "gemma-tiny",
                            "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe"]
 
     static func tolerance(_ expected: Tensor) -> Float {
