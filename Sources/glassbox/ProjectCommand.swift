@@ -38,6 +38,9 @@ struct ProjectCommand: ParsableCommand {
         case .ov, .qk:
             if neuron != nil { throw ValidationError("--neuron applies to ffn-key and ffn-value, not \(chosenWhat.rawValue); leave it out or give --what ffn-key|ffn-value") }
             if head == nil { throw ValidationError("\(chosenWhat.rawValue) reads one attention head: give --head H") }
+            if topK > HeadProjection.maxPairs {
+                throw ValidationError("--top-k lists at most \(HeadProjection.maxPairs) token pairs for \(chosenWhat.rawValue), got \(topK)")
+            }
         }
     }
 
