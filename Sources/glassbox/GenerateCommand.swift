@@ -90,6 +90,11 @@ struct GenerateCommand: ParsableCommand {
         // start of the stop text) is streamed from it.
         let text = result.stop == .caller ? shown : decode(result.tokens.map(\.id))
         if text.utf8.starts(with: shown.utf8) { show(String(decoding: text.utf8.dropFirst(shown.utf8.count), as: UTF8.self)) }
+        if result.stop == .context {
+            // Said on stderr, not only in --json's "stop": fewer tokens than asked is otherwise silent.
+            Console.note("generate: stopped after \(result.tokens.count) of \(maxTokens) tokens: the prompt (\(prepared.ids.count) tokens) "
+                         + "and the generated tokens fill the model's context of \(loaded.model.architecture.contextLength) positions")
+        }
         if json {
             try Console.json(Self.object(loaded, prepared: prepared, result: result, text: text,
                                          pieces: result.tokens.map { decode([$0.id]) }))

@@ -99,6 +99,21 @@ final class GenerateCommandTests: XCTestCase {
         }
     }
 
+    /// Stopping because the context is full is said on stderr (gpt2-tiny: 32 positions, so a
+    /// 30-token prompt leaves room for 3 tokens of the 5 asked).
+    func testAFullContextIsSaid() throws {
+        let ids = (0..<30).map { "\(($0 * 7) % 100)" }.joined(separator: ",")
+        let run = try runGlassbox(["generate", "--model", tiny, "--ids", ids, "--max-tokens", "5", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(run.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(object["stop"] as? String, "context")
+        XCTAssertEqual((object["tokens"] as? [Any])?.count, 3)
+        XCTAssertEqual(run.stderr, "generate: stopped after 3 of 5 tokens: the prompt (30 tokens) and the generated tokens "
+                       + "fill the model's context of 32 positions\n")
+        let room = try runGlassbox(["generate", "--model", tiny, "--ids", "5,6,7", "--max-tokens", "2"])
+        XCTAssertEqual(room.stderr, "")
+    }
+
     func testBadValuesAndEncodersAreOneLineErrors() throws {
         for bad in [["--max-tokens", "0"], ["--temperature", "0"], ["--top-k", "0"], ["--top-p", "1.5"], ["--temperature", "-1"]] {
             let out = try runGlassbox(["generate", "--model", tiny, "--ids", "1,2"] + bad)
