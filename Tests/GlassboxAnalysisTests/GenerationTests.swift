@@ -21,7 +21,8 @@ final class GenerationTests: XCTestCase {
                            "llama-gqa", "llama-rope-linear", "llama-rope-dynamic", "llama3-rope", "mistral-swa",
                            "qwen2-swa", "qwen3-qknorm", "neox-parallel", "neox-sequential", "gemma-tiny",
                            "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe",
-                           "llama-longrope", "qwen2-longrope"]
+                           "llama-longrope", "qwen2-longrope", "gemma-rope-dynamic", "gemma2-rope-linear",
+                           "olmo2-rope-dynamic", "neox-rope-yarn"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

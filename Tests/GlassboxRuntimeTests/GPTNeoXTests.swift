@@ -64,7 +64,7 @@ final class GPTNeoXTests: XCTestCase {
             (#"{"model_type": "gpt_neox", "hidden_act": "mish"}"#, "hidden_act"),
             (#"{"model_type": "gpt_neox", "layer_norm_eps": -1}"#, "layer_norm_eps"),
             (#"{"model_type": "gpt_neox", "rotary_emb_base": 0}"#, "rotary_emb_base"),
-            (#"{"model_type": "gpt_neox", "rope_scaling": {"rope_type": "linear", "factor": 2}}"#, "rope_scaling"),
+            (#"{"model_type": "gpt_neox", "rope_scaling": {"rope_type": "ntk", "factor": 2.0}}"#, "rope_scaling"),
             (#"{"model_type": "gpt_neox", "num_hidden_layers": 0}"#, "num_hidden_layers"),
         ]
         for (json, fragment) in cases {

@@ -141,7 +141,7 @@ final class GemmaFamilyTests: XCTestCase {
             ("gemma2-softcap", #"{"model_type": "gemma2", "num_hidden_layers": 3, "layer_types": ["full_attention"]}"#, "layer_types"),
             ("gemma2-softcap", #"{"model_type": "gemma2", "hidden_activation": "mish"}"#, "hidden_activation"),
             ("gemma-tiny", #"{"model_type": "gemma", "head_dim": 9}"#, "head_dim"),
-            ("gemma3-text", #"{"model_type": "gemma3_text", "rope_scaling": {"rope_type": "yarn", "factor": 2}}"#, "rope_scaling"),
+            ("gemma3-text", #"{"model_type": "gemma3_text", "rope_scaling": {"type": "linear", "factor": 2.0}}"#, "rope_type"),
             ("gemma3-text", #"{"model_type": "gemma3_text", "query_pre_attn_scalar": 0}"#, "query_pre_attn_scalar"),
             ("olmo2-postnorm", #"{"model_type": "olmo2", "hidden_size": 30, "num_attention_heads": 4}"#, "num_attention_heads"),
             ("olmo2-postnorm", #"{"model_type": "olmo2", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),

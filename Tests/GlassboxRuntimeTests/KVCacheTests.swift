@@ -11,7 +11,8 @@ final class KVCacheTests: XCTestCase {
     static let families = ["gpt2-tiny", "gpt2-odd", "gpt2-sharded", "gpt2-long", "gpt2-copy",
                            "llama-gqa", "llama-rope-linear", "llama-rope-dynamic", "llama3-rope", "llama-rope-yarn", "llama-longrope",
                            "mistral-swa", "qwen2-swa", "qwen2-yarn", "qwen2-longrope", "qwen3-qknorm", "neox-parallel", "neox-sequential", "gemma-tiny",
-                           "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe"]
+                           "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe",
+                           "gemma-rope-dynamic", "gemma2-rope-linear", "olmo2-rope-dynamic", "neox-rope-yarn"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

@@ -33,6 +33,9 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     public var useParallelResidual: Bool
     /// `attention_bias`: biases on the fused QKV and output projections (default true).
     public var attentionBias: Bool
+    /// `rope_scaling`: the frequency scaling of the rotated dimensions, any of the Llama family's
+    /// types (default none).
+    public var ropeScaling: RopeScaling
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -49,12 +52,15 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         case useParallelResidual = "use_parallel_residual"
         case attentionBias = "attention_bias"
         case ropeScaling = "rope_scaling"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
     }
 
     /// Decodes `config.json` with transformers' defaults and checks it: sizes positive, heads
     /// dividing the width, a supported activation, `rotary_pct` in (0, 1] giving an even number of
-    /// rotated dimensions, ε > 0, a positive rotary base, and no `rope_scaling` (not supported for
-    /// this family). Violations throw an error that loading reports as `LoadError.invalidConfig`.
+    /// rotated dimensions, ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
+    /// reads it (`RopeScaling.read`: the config copies `type` over `rope_type`; the scaling sees the
+    /// `rotary_pct · dh` rotated dimensions and the base `rotary_emb_base`). Violations throw an
+    /// error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         vocabSize = try c.value(.vocabSize, default: 50432)
@@ -91,13 +97,13 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "rotary_pct", detail:
                 "must be in (0, 1] and rotate an even, non-zero number of the \(hiddenSize / numAttentionHeads) head dimensions, got \(configNumber(rotaryPct))")
         }
-        if let scaling = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) {
-            let type = scaling["rope_type"]?.string ?? scaling["type"]?.string ?? "default"
-            guard type == "default" else {
-                throw ConfigValidationError(key: "rope_scaling",
-                                            detail: "type '\(type)' is not supported for gpt_neox; supported: default")
-            }
-        }
+        // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
+        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
+                                           typeKeys: .typeOverridesRopeType, modelType: "gpt_neox",
+                                           maxPositions: maxPositionEmbeddings, rotatedDimensions: rotated,
+                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
+                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
+                                           base: (rotaryEmbBase, "rotary_emb_base"))
     }
 
     /// Per-head width `dh = d / H`.
@@ -105,11 +111,12 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
 
     func architecture() -> Architecture {
         let rope = RotaryEmbedding(dimensions: Int(Double(headDim) * rotaryPct), base: rotaryEmbBase,
-                                   scaling: .none, maxPositions: maxPositionEmbeddings)
+                                   scaling: ropeScaling, maxPositions: maxPositionEmbeddings)
         return Architecture(
             modelType: "gpt_neox", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
-            contextLength: maxPositionEmbeddings, norm: .layerNorm(eps: layerNormEps), placement: .pre,
+            contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings),
+            norm: .layerNorm(eps: layerNormEps), placement: .pre,
             position: .rotary(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
             mask: .causal, attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false,
             tokenTypes: 0, head: .languageModel, parallelResidual: useParallelResidual)

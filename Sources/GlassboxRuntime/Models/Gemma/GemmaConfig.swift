@@ -43,7 +43,8 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     public var rmsNormEps: Float
     /// `rope_theta` (default 10000; Gemma 3 1e6).
     public var ropeTheta: Double
-    /// `rope_scaling` of the full-attention layers (Gemma 3; `default` or `linear`).
+    /// `rope_scaling`, any of the Llama family's types: of every layer (Gemma, Gemma 2), of the
+    /// full-attention layers only (Gemma 3, whose sliding layers use `rope_local_base_freq` unscaled).
     public var ropeScaling: RopeScaling
     /// `rope_local_base_freq`: the rotary base of Gemma 3's sliding layers (default 10000).
     public var ropeLocalBaseFreq: Double?
@@ -88,12 +89,15 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         case layerTypes = "layer_types"
         case slidingWindowPattern = "sliding_window_pattern"
         case privateSlidingWindowPattern = "_sliding_window_pattern"
+        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
     }
 
     /// Decodes `config.json` with the defaults of its `model_type` and checks it: sizes positive,
     /// `Hkv` dividing `H`, an even `head_dim`, a supported activation, ε, θ, scalar and caps positive,
-    /// `layer_types` one known entry per layer, `rope_scaling` `default` or `linear`. Violations throw
-    /// an error that loading reports as `LoadError.invalidConfig`.
+    /// `layer_types` one known entry per layer, and `rope_scaling` as transformers 4.53.3 reads it
+    /// (`RopeScaling.read`: Gemma and Gemma 2 take `rope_type`, else `type`; Gemma 3's config
+    /// validates it and requires `rope_type`). Violations throw an error that loading reports as
+    /// `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let type = try c.value(.modelType, default: "gemma")
@@ -129,11 +133,19 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         // Gemma reads hidden_act; Gemma 2 and 3 read hidden_activation (transformers 4.53's MLPs).
         let actKey: CodingKeys = first ? .hiddenAct : .hiddenActivation
         activation = try configActivation(c.value(actKey, default: "gelu_pytorch_tanh"), key: actKey.rawValue)
+        // Every rotary module of the family goes through transformers' ROPE_INIT_FUNCTIONS (all of
+        // Gemma's layers, Gemma 3's full-attention ones); only Gemma 3's config validates first.
+        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
+                                           typeKeys: family == .gemma3Text ? .ropeTypeRequired : .ropeTypeFirst,
+                                           modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
+                                           rotatedDimensions: headDim,
+                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
+                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
+                                           base: (ropeTheta, "rope_theta"))
 
         if first {
             queryPreAttnScalar = Double(headDim)
             (attentionSoftCap, finalSoftCap, ropeLocalBaseFreq) = (nil, nil, nil)
-            ropeScaling = .none
             slidingWindows = [Int?](repeating: nil, count: numHiddenLayers)
             return
         }
@@ -144,12 +156,11 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         finalSoftCap = try Self.cap(c, .finalLogitSoftcapping, default: gemma2 ? 30 : nil)
         if gemma2 {
             ropeLocalBaseFreq = nil
-            ropeScaling = .none
         } else {
+            // Gemma 3's sliding layers: a copy of the config with this base and {"rope_type": "default"}.
             let local = try c.value(.ropeLocalBaseFreq, default: 10000.0)
             try requirePositive(local, "rope_local_base_freq")
             ropeLocalBaseFreq = local
-            ropeScaling = try simpleRopeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling), family: "Gemma 3")
         }
         let window = try c.value(.slidingWindow, default: 4096)
         try requirePositive(window, "sliding_window")
@@ -192,7 +203,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         var arch = Architecture(
             modelType: family.rawValue, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
-            contextLength: maxPositionEmbeddings, norm: .rmsNorm(eps: rmsNormEps),
+            contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings), norm: .rmsNorm(eps: rmsNormEps),
             placement: sandwich ? .sandwich : .pre, position: .rotary(rope), mlp: .gated, activation: activation,
             mask: .causal, attentionScale: Float(1 / queryPreAttnScalar.squareRoot()), scaleAttentionByInverseLayer: false,
             tokenTypes: 0, head: .languageModel, slidingWindows: slidingWindows)
@@ -202,24 +213,5 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
             RotaryEmbedding(dimensions: headDim, base: $0, scaling: .none, maxPositions: maxPositionEmbeddings)
         }
         return arch
-    }
-}
-
-/// A `rope_scaling` object limited to the variants Gemma 3 and OLMo 2 checkpoints use: absent or
-/// `default` (none) and `linear` (frequencies divided by `factor`); anything else is a config error
-/// naming `family`.
-func simpleRopeScaling(_ raw: [String: JSONValue]?, family: String) throws -> RopeScaling {
-    guard let raw else { return .none }
-    let type = raw["rope_type"]?.string ?? raw["type"]?.string ?? "default"
-    switch type {
-    case "default": return .none
-    case "linear":
-        guard let factor = raw["factor"]?.number, factor.isFinite, factor > 0, Float(factor).isFinite else {
-            throw ConfigValidationError(key: "rope_scaling.factor", detail: "must be a positive number")
-        }
-        return .linear(factor: Float(factor))
-    default:
-        throw ConfigValidationError(key: "rope_scaling", detail:
-            "type '\(type)' is not supported for \(family); supported: default, linear")
     }
 }

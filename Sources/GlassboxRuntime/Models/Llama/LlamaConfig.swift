@@ -137,71 +137,18 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
-        ropeScaling = try Self.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           maxPositions: maxPositionEmbeddings,
+        // Llama, Qwen2 and Qwen3 copy `type` over `rope_type`; Mistral's config leaves both as written.
+        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
+                                           typeKeys: family == .mistral ? .ropeTypeFirst : .typeOverridesRopeType,
+                                           modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
                                            rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil)
-        if case .yarn = ropeScaling, ropeTheta == 1 {   // transformers: ZeroDivisionError (ln 1 = 0)
-            throw ConfigValidationError(key: "rope_theta", detail: "must not be 1 with yarn rope_scaling (its correction range divides by ln rope_theta)")
-        }
+                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
+                                           base: (ropeTheta, "rope_theta"))
         if case .longrope = ropeScaling, family == .mistral, explicitHeadDim == nil {
             throw Self.longRopeNeedsHeadDim(modelType: family.rawValue)
         }
         slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
-    }
-
-    /// A config's `rope_scaling` object (`nil`: none) as a checked `RopeScaling` of one of `types`
-    /// (also Mixtral's); `maxPositions` is `max_position_embeddings` (YaRN's and LongRoPE's factor
-    /// may derive from it), `rotatedDimensions` the rotated width of a head (LongRoPE lists one
-    /// factor per pair), `originalMaxPositions` the top-level `original_max_position_embeddings` as
-    /// written (`nil`: absent), which only LongRoPE reads.
-    static func ropeScaling(_ raw: [String: JSONValue]?, maxPositions: Int, rotatedDimensions: Int,
-                            originalMaxPositions: JSONValue?,
-                            types: [String] = RopeScaling.supportedTypes) throws -> RopeScaling {
-        guard let raw else { return .none }
-        let type = raw["rope_type"]?.string ?? raw["type"]?.string ?? "default"
-        guard types.contains(type) else {
-            throw ConfigValidationError(key: "rope_scaling", detail:
-                "type '\(type)' is not supported; supported: \(types.joined(separator: ", "))")
-        }
-        /// A positive, finite number (every rope_scaling field is a factor, a frequency or a length).
-        func number(_ key: String) throws -> Float {
-            guard let value = raw[key]?.number else {
-                throw ConfigValidationError(key: "rope_scaling", detail: "of type '\(type)' needs a numeric '\(key)'")
-            }
-            guard value.isFinite, value > 0, Float(value).isFinite, Float(value) > 0 else {
-                throw ConfigValidationError(key: "rope_scaling.\(key)", detail: "must be a positive number, got \(configNumber(value))")
-            }
-            return Float(value)
-        }
-        switch type {
-        case "default": return .none
-        case "linear": return .linear(factor: try number("factor"))
-        case "dynamic": return .dynamic(factor: try number("factor"))
-        case "llama3":
-            let low = try number("low_freq_factor"), high = try number("high_freq_factor")
-            guard high > low else {
-                throw ConfigValidationError(key: "rope_scaling.high_freq_factor",
-                                            detail: "(\(configNumber(Double(high)))) must be larger than low_freq_factor (\(configNumber(Double(low))))")
-            }
-            // A length, read as a Double (exact to 2⁵³), not a Float: 2147483647 stays itself.
-            _ = try number("original_max_position_embeddings")
-            let original = raw["original_max_position_embeddings"]?.number ?? 0
-            guard original == original.rounded(), original <= Double(maximumConfigSize) else {
-                throw ConfigValidationError(key: "rope_scaling.original_max_position_embeddings",
-                                            detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(original))")
-            }
-            return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
-                           originalMaxPositions: Int(original))
-        case "yarn": return .yarn(try YarnScaling(raw, maxPositions: maxPositions))
-        case "longrope":
-            return try LongRopeScaling.read(raw, rotatedDimensions: rotatedDimensions, maxPositions: maxPositions,
-                                            topLevelOriginal: originalMaxPositions)
-        default:
-            throw ConfigValidationError(key: "rope_scaling", detail:
-                "type '\(type)' is not supported; supported: \(RopeScaling.supportedTypes.joined(separator: ", "))")
-        }
     }
 
     /// Mistral's and Mixtral's configs in transformers 4.53.3 keep `head_dim` null unless it is given,
@@ -248,10 +195,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         let rotaryDims = Int(Double(headDim) * partialRotaryFactor)
         let rope = RotaryEmbedding(dimensions: rotaryDims, base: ropeTheta, scaling: ropeScaling,
                                    maxPositions: maxPositionEmbeddings)
-        // Dynamic NTK scaling exists to run past the trained length.
-        let context: Int = if case .dynamic(let factor) = ropeScaling {
-            Int(min(Double(maxPositionEmbeddings) * Double(max(factor, 1)), Double(maximumConfigSize)))
-        } else { maxPositionEmbeddings }
+        let context = ropeScaling.contextLength(maxPositions: maxPositionEmbeddings)
         return Architecture(
             modelType: family.rawValue, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,

@@ -40,12 +40,14 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
         }
         // No yarn: transformers 4.53.3's MixtralConfig leaves head_dim None unless given, which its
         // yarn code cannot multiply; longrope likewise, so it needs an explicit head_dim.
-        ropeScaling = try LlamaConfig.ropeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                                  maxPositions: fields.maxPositionEmbeddings,
-                                                  rotatedDimensions: fields.headDim,
-                                                  originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                                      ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                                  types: RopeScaling.supportedTypes.filter { $0 != "yarn" })
+        // Mixtral's config neither copies `type` over `rope_type` nor validates.
+        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
+                                           typeKeys: .ropeTypeFirst, modelType: "mixtral",
+                                           maxPositions: fields.maxPositionEmbeddings, rotatedDimensions: fields.headDim,
+                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
+                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
+                                           base: (fields.ropeTheta, "rope_theta"),
+                                           types: RopeScaling.supportedTypes.filter { $0 != "yarn" })
         if case .longrope = ropeScaling, try c.decodeIfPresent(Int.self, forKey: .headDim) == nil {
             throw LlamaConfig.longRopeNeedsHeadDim(modelType: "mixtral")
         }

@@ -1,0 +1,108 @@
+import Foundation
+
+/// Where a family's transformers 4.53.3 config class lets the rotary module find `rope_scaling`'s
+/// type. Every rotary module reads `rope_scaling.get("rope_type", rope_scaling.get("type"))` and
+/// raises a KeyError when that is not a known type; the config classes differ before that.
+enum RopeTypeKeys: Sendable, Equatable {
+    /// The config copies `type` over `rope_type`, then validates (Llama, Qwen2, Qwen3, GPT-NeoX):
+    /// `type` wins when both are written.
+    case typeOverridesRopeType
+    /// No copying and no validation (Mistral, Mixtral, Gemma, Gemma 2, and OLMo 2 after its own
+    /// check): `rope_type`, else `type`; a `rope_type` of null is None, whatever `type` says.
+    case ropeTypeFirst
+    /// The config validates without copying (Gemma 3): the validation requires `rope_type`, so a
+    /// `type` alone is a KeyError.
+    case ropeTypeRequired
+}
+
+extension RopeScaling {
+    /// A config's `rope_scaling` object (`nil`: none) as a checked `RopeScaling` of one of `types`,
+    /// read as transformers 4.53.3 reads it for a family whose config class finds the type as
+    /// `typeKeys` says (`modelType` names the family in messages). `maxPositions` is
+    /// `max_position_embeddings` (YaRN's and LongRoPE's factor may derive from it),
+    /// `rotatedDimensions` the rotated width of a head (LongRoPE lists one factor per pair),
+    /// `originalMaxPositions` the top-level `original_max_position_embeddings` as written (`nil`:
+    /// absent), which only LongRoPE reads, and `base` the rotary base with its key (YaRN divides by
+    /// its logarithm). A `rope_scaling` without a type is refused (transformers: KeyError), as is one
+    /// with a non-positive factor (NaN or infinite frequencies there).
+    static func read(_ raw: [String: JSONValue]?, typeKeys: RopeTypeKeys, modelType: String, maxPositions: Int,
+                     rotatedDimensions: Int, originalMaxPositions: JSONValue?, base: (value: Double, key: String),
+                     types: [String] = RopeScaling.supportedTypes) throws -> RopeScaling {
+        guard let raw else { return .none }
+        let written: (key: String, value: JSONValue)?
+        switch typeKeys {
+        case .typeOverridesRopeType:
+            written = raw["type"].map { ("type", $0) } ?? raw["rope_type"].map { ("rope_type", $0) }
+        case .ropeTypeFirst:
+            written = raw["rope_type"].map { ("rope_type", $0) } ?? raw["type"].map { ("type", $0) }
+        case .ropeTypeRequired:
+            guard let value = raw["rope_type"] else {
+                throw ConfigValidationError(key: "rope_scaling", detail:
+                    "needs a 'rope_type' for \(modelType) (transformers' config class does not read 'type' there)")
+            }
+            written = ("rope_type", value)
+        }
+        guard let written else {
+            throw ConfigValidationError(key: "rope_scaling", detail: "needs a 'rope_type' (or 'type')")
+        }
+        guard let type = written.value.string else {
+            throw ConfigValidationError(key: "rope_scaling.\(written.key)", detail:
+                "must be one of \(types.joined(separator: ", ")), got \(written.value.written)")
+        }
+        guard types.contains(type) else {
+            throw ConfigValidationError(key: "rope_scaling", detail:
+                "type '\(type)' is not supported for \(modelType); supported: \(types.joined(separator: ", "))")
+        }
+        /// A positive, finite number (every rope_scaling field is a factor, a frequency or a length).
+        func number(_ key: String) throws -> Float {
+            guard let value = raw[key]?.number else {
+                throw ConfigValidationError(key: "rope_scaling", detail: "of type '\(type)' needs a numeric '\(key)'")
+            }
+            guard value.isFinite, value > 0, Float(value).isFinite, Float(value) > 0 else {
+                throw ConfigValidationError(key: "rope_scaling.\(key)", detail: "must be a positive number, got \(configNumber(value))")
+            }
+            return Float(value)
+        }
+        switch type {
+        case "default": return .none
+        case "linear": return .linear(factor: try number("factor"))
+        case "dynamic": return .dynamic(factor: try number("factor"))
+        case "llama3":
+            let low = try number("low_freq_factor"), high = try number("high_freq_factor")
+            guard high > low else {
+                throw ConfigValidationError(key: "rope_scaling.high_freq_factor",
+                                            detail: "(\(configNumber(Double(high)))) must be larger than low_freq_factor (\(configNumber(Double(low))))")
+            }
+            // A length, read as a Double (exact to 2⁵³), not a Float: 2147483647 stays itself.
+            _ = try number("original_max_position_embeddings")
+            let original = raw["original_max_position_embeddings"]?.number ?? 0
+            guard original == original.rounded(), original <= Double(maximumConfigSize) else {
+                throw ConfigValidationError(key: "rope_scaling.original_max_position_embeddings",
+                                            detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(original))")
+            }
+            return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
+                           originalMaxPositions: Int(original))
+        case "yarn":
+            let yarn = try YarnScaling(raw, maxPositions: maxPositions)
+            guard base.value != 1 else {   // transformers: ZeroDivisionError (ln 1 = 0)
+                throw ConfigValidationError(key: base.key, detail:
+                    "must not be 1 with yarn rope_scaling (its correction range divides by ln \(base.key))")
+            }
+            return .yarn(yarn)
+        case "longrope":
+            return try LongRopeScaling.read(raw, rotatedDimensions: rotatedDimensions, maxPositions: maxPositions,
+                                            topLevelOriginal: originalMaxPositions)
+        default:
+            throw ConfigValidationError(key: "rope_scaling", detail:
+                "type '\(type)' is not supported for \(modelType); supported: \(RopeScaling.supportedTypes.joined(separator: ", "))")
+        }
+    }
+
+    /// The longest input a model of `maxPositions` positions takes with this scaling: dynamic NTK
+    /// exists to run past the trained length, so it allows `factor` times as many (at most
+    /// `maximumConfigSize`); the others `maxPositions`.
+    func contextLength(maxPositions: Int) -> Int {
+        guard case .dynamic(let factor) = self else { return maxPositions }
+        return Int(min(Double(maxPositions) * Double(max(factor, 1)), Double(maximumConfigSize)))
+    }
+}
