@@ -135,13 +135,13 @@ final class ConfigFieldErrorTests: XCTestCase {
         XCTAssertNoThrow(try TransformerModel.load(directory: folder).forward([1, 2, 3]))
     }
 
-    /// Phi-3 with original_max_position_embeddings 1 (below max_position_embeddings) is a config
-    /// error naming the field (before: NaN in the forward pass; transformers: ZeroDivisionError).
+    /// Phi-3 with original_max_position_embeddings 1 (so a LongRoPE factor of max/1) is a config
+    /// error naming the field and why (before: NaN in the forward pass; transformers: ZeroDivisionError).
     func testAPhi3OriginalLengthOfOneIsAConfigError() throws {
         let folder = try model("phi3-longrope") {
             $0.replacingOccurrences(of: "\"original_max_position_embeddings\": 8", with: "\"original_max_position_embeddings\": 1")
         }
-        XCTAssertTrue(loadError(folder).contains("config.json: 'original_max_position_embeddings' is 1, below max_position_embeddings (32)"),
+        XCTAssertTrue(loadError(folder).contains("config.json: 'original_max_position_embeddings' is 1 while the LongRoPE factor is 32: the attention factor √(1 + ln factor / ln original_max_position_embeddings) divides by ln 1 = 0"),
                       loadError(folder))
     }
 }

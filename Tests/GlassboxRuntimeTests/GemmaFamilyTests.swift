@@ -160,6 +160,27 @@ final class GemmaFamilyTests: XCTestCase {
         }
     }
 
+    /// Gemma 3's `attn_logit_softcapping` is inert in transformers 4.53.3 (`Gemma3Attention.forward`
+    /// never passes `softcap=` to its attention function), so writing 3.0 there leaves the logits of
+    /// gemma3-text as they are with `null` (the golden's config); Gemma 2's cap still applies.
+    func testGemma3IgnoresTheAttentionSoftCapAsTransformersDoes() throws {
+        let ids = [3, 17, 5, 42, 8, 11, 29, 2]
+        func logits(_ fixture: String, _ edit: ((String) -> String)?) throws -> [Float] {
+            let folder = try edit.map { edit in
+                try Fixtures.linkedCopy(of: fixture, test: self, replacing: "config.json") { Data(edit(String(decoding: $0, as: UTF8.self)).utf8) }
+            } ?? Fixtures.model(fixture)
+            return try XCTUnwrap(TransformerModel.load(directory: folder).forward(ids).logits).storage
+        }
+        let capped = { (text: String) in
+            text.replacingOccurrences(of: #""attn_logit_softcapping": null"#, with: #""attn_logit_softcapping": 3.0"#)
+        }
+        XCTAssertEqual(try logits("gemma3-text", capped), try logits("gemma3-text", nil))
+        let gemma2 = { (text: String) in
+            text.replacingOccurrences(of: #""attn_logit_softcapping": 3.0"#, with: #""attn_logit_softcapping": 0.5"#)
+        }
+        XCTAssertNotEqual(try logits("gemma2-softcap", gemma2), try logits("gemma2-softcap", nil))
+    }
+
     func testMissingPostNormWeightIsNamed() throws {
         // gemma-tiny's weights (no pre_feedforward / post_feedforward norms) under a gemma2 config.
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-gemma-\(UUID().uuidString)")

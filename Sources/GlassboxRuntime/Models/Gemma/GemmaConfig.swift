@@ -53,7 +53,9 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     /// `query_pre_attn_scalar`: scores are scaled by its inverse square root (Gemma 2, 3; default
     /// 256). Gemma: `head_dim`.
     public var queryPreAttnScalar: Double
-    /// `attn_logit_softcapping` (Gemma 2 default 50; Gemma 3 none).
+    /// `attn_logit_softcapping` (Gemma 2, default 50). Always none for Gemma 3: transformers 4.53's
+    /// `Gemma3Attention` stores the key but never passes it to the attention function, so a value
+    /// written there changes nothing.
     public var attentionSoftCap: Float?
     /// `final_logit_softcapping` (Gemma 2 default 30; Gemma 3 none).
     public var finalSoftCap: Float?
@@ -152,7 +154,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         queryPreAttnScalar = try c.value(.queryPreAttnScalar, default: 256)
         try requirePositive(queryPreAttnScalar, "query_pre_attn_scalar")
         let gemma2 = family == .gemma2
-        attentionSoftCap = try Self.cap(c, .attnLogitSoftcapping, default: gemma2 ? 50 : nil)
+        attentionSoftCap = gemma2 ? try Self.cap(c, .attnLogitSoftcapping, default: 50) : nil
         finalSoftCap = try Self.cap(c, .finalLogitSoftcapping, default: gemma2 ? 30 : nil)
         if gemma2 {
             ropeLocalBaseFreq = nil
