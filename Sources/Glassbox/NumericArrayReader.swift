@@ -7,8 +7,9 @@ import Foundation
 ///
 /// It accepts only what it reads exactly: a top-level object in which each wanted key appears once,
 /// its value a rectangular nested array of JSON numbers (and `null`, read as NaN, where allowed)
-/// whose numbers are finite as doubles. Anything else returns nil, and the caller reads the file the
-/// ordinary way (`JSONDecoder`), which reports malformed input with its usual messages.
+/// whose numbers are finite as float32 (`Float32Narrowing`). Anything else returns nil, and the
+/// caller reads the file the ordinary way (`JSONDecoder`), which reports malformed input — and a
+/// number beyond float32's range, with its place — with its usual messages.
 /// Numbers are read as `Double` (correctly rounded, as `JSONDecoder` reads them) and then
 /// converted to `Float`, so the values equal the ordinary path's `Float(double)`.
 public struct NumericArrayReader {
@@ -38,7 +39,7 @@ public struct NumericArrayReader {
     }
 
     /// The nested array at `range` of `data` (from `topLevelValues`), or nil when it is not a
-    /// rectangular array of finite numbers (and nulls, with `allowNull`), at least one deep and
+    /// rectangular array of numbers finite as float32 (and nulls, with `allowNull`), at least one deep and
     /// with no empty array.
     public static func array(_ data: Data, at range: Range<Int>, allowNull: Bool) -> Array? {
         data.withUnsafeBytes { raw in
@@ -189,7 +190,11 @@ public struct NumericArrayReader {
                 } else {
                     if leafLevel == nil { leafLevel = depth }
                     guard leafLevel == depth else { return false }
-                    if allowNull, r.takeNull() { values.append(.nan) } else if let v = r.number() { values.append(Float(v)) } else { return false }
+                    if allowNull, r.takeNull() {
+                        values.append(.nan)
+                    } else if let v = r.number(), let narrowed = Float32Narrowing.narrow(v) {
+                        values.append(narrowed)
+                    } else { return false }
                 }
                 count += 1
                 r.skipSpace()

@@ -84,8 +84,17 @@ public struct SequenceExplanationRecord: Codable, Sendable, Equatable {
     }
 
     /// Checks the shapes a decoded record must have (matrix `[generated][tokens]`, positions and
-    /// strips in range); the message names the first mismatch.
-    public func validate() throws { try validate(rowLengths: matrix.map(\.count)) }
+    /// strips in range) and that every score is finite as the float32 it is drawn as; the message
+    /// names the first mismatch.
+    public func validate() throws {
+        try validate(rowLengths: matrix.map(\.count))
+        for (i, row) in matrix.enumerated() {
+            if let (j, score) = row.enumerated().first(where: { $0.element.map { Float32Narrowing.narrow($0) == nil } ?? false }) {
+                throw RecordError.unreadable(file: "sequence explanation",
+                                             reason: Float32Narrowing.refusal(score!, at: "matrix[\(i)][\(j)]", what: "score"))
+            }
+        }
+    }
 
     /// `validate()` for a matrix held elsewhere (`SequenceRecordScores`): `rowLengths` are the
     /// lengths of its rows.

@@ -8,7 +8,9 @@ public enum PackedValues {
     /// (the smallest non-zero step is 1/255² ≈ 1.5e-5, so the 1/2,048 of a uniform row at 2,048
     /// tokens survives) at an error of at most about 0.004 near 1. Row-major by head, query, key;
     /// with `causal`, row `i` keeps only keys `0…i` (the rest are zero by the mask), so a head
-    /// takes n(n+1)/2 bytes instead of n².
+    /// takes n(n+1)/2 bytes instead of n². A weight that is NaN or ±∞ is refused (it has no byte;
+    /// drawn as 0 it would be a weight the model did not give); one just outside [0, 1] (rounding)
+    /// is clamped.
     ///
     /// - Parameter weights: `[heads, n, n]` row-major.
     public static func attention(_ weights: UnsafeBufferPointer<Float>, heads: Int, n: Int, causal: Bool) throws -> String {
@@ -23,7 +25,10 @@ public enum PackedValues {
                 let row = weights.baseAddress! + (h * n + i) * n
                 for j in 0..<(causal ? i + 1 : n) {
                     let w = row[j]
-                    bytes[out] = w.isFinite ? UInt8((min(max(w, 0), 1).squareRoot() * 255).rounded()) : 0
+                    guard w.isFinite else {
+                        throw HTMLError.invalidInput("the attention weight of head \(h), query \(i), key \(j) is \(w), not a number a page can show")
+                    }
+                    bytes[out] = UInt8((min(max(w, 0), 1).squareRoot() * 255).rounded())
                     out += 1
                 }
             }

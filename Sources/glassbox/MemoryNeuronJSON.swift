@@ -8,7 +8,7 @@ extension MemoryNeuron {
     /// The label of a result entry holding `neuron` and, in a mixture, `expert` and `expertNeuron`:
     /// `"neuron i"` or `"expert e, neuron i"`.
     static func label(_ entry: [String: Any]) throws -> String {
-        if let expert = entry["expert"] as? Int {
+        if let expert = try JSONField.optionalInt(entry, "expert") {
             return MemoryNeuron(expert: expert, index: try JSONField.int(entry, "expertNeuron")).label
         }
         return MemoryNeuron(expert: nil, index: try JSONField.int(entry, "neuron")).label

@@ -31,10 +31,10 @@ enum PatchFigures {
         let tokens = try ResultJSON.tokenLabels(object)
         let results = try JSONField.objects(object, "results")
         guard !results.isEmpty else { throw JSONField.Problem(detail: "'results' is empty") }
-        return try results.map { entry -> Panel in
+        return try results.enumerated().map { index, entry -> Panel in
             let site = try JSONField.string(entry, "site")
             let axes = try value(entry, "axes", [String].self, "a list of axis names")
-            let (values, shape) = try flatten(entry["values"], site: site)
+            let (values, shape) = try flatten(entry["values"], place: "results[\(index)].values", site: site)
             guard shape.count == axes.count, shape.count >= 1 else {
                 throw JSONField.Problem(detail: "'\(site)' values have \(shape.count) axes but 'axes' names \(axes.count)")
             }
@@ -67,37 +67,60 @@ enum PatchFigures {
         let method = try JSONField.string(object, "method"), direction = try JSONField.string(object, "direction")
         // The metric with the tokens it reads: logit_diff " king" − " lord", prob " king", kl.
         // (spaces inside a token become no-break spaces, so a wrapped title never splits a token from its quotes)
-        func token(_ key: String) -> String? {
-            ((metric[key] as? [String: Any])?["text"] as? String).map { "“\($0.replacingOccurrences(of: " ", with: "\u{00A0}"))”" }
+        func token(_ key: String) throws -> String? {
+            guard let raw = metric[key] else { return nil }
+            guard let entry = raw as? [String: Any] else { throw JSONField.mismatch(raw, at: "metric.\(key)", expected: "an object") }
+            return try JSONField.optionalString(entry, "text").map { "“\($0.replacingOccurrences(of: " ", with: "\u{00A0}"))”" }
         }
-        let read = [token("answer"), token("wrong")].compactMap { $0 }.joined(separator: " − ")
+        let read = [try token("answer"), try token("wrong")].compactMap { $0 }.joined(separator: " − ")
         let values = String(format: "%@%@: clean %.3g, corrupted %.3g", try JSONField.string(metric, "name"),
                             read.isEmpty ? "" : " " + read, try JSONField.double(metric, "clean"), try JSONField.double(metric, "corrupted"))
         let title = switch try JSONField.string(object, "command") {
         case "trace": "Causal tracing (restored p of the answer, normalised), \(values) · \(model)"
-        case "path": "Path patching from each head to \((object["receivers"] as? [String])?.joined(separator: ", ") ?? "the receivers"), \(values) · \(model)"
+        case "path": "Path patching from each head to \(try receivers(object)?.joined(separator: ", ") ?? "the receivers"), \(values) · \(model)"
         default: "\(method) patching (\(direction)), \(values) · \(model)"
         }
         return TokenText.visible(title)               // controls and bidi overrides from the file shown, not obeyed
+    }
+
+    /// A path result's `"receivers"` (names such as `3.1.q` or `resid`), when it lists them.
+    private static func receivers(_ object: [String: Any]) throws -> [String]? {
+        try object["receivers"].map { raw in
+            guard let names = raw as? [String] else { throw JSONField.mismatch(raw, at: "receivers", expected: "a list of strings") }
+            return names
+        }
     }
 
     private static func value<T>(_ o: [String: Any], _ key: String, _ type: T.Type, _ what: String) throws -> T {
         try JSONField.value(o, key, type, what)
     }
 
-    /// Nested arrays of numbers → row-major values and shape.
-    static func flatten(_ raw: Any?, site: String) throws -> ([Float], [Int]) {
+    /// Nested lists of numbers at `place` (`results[0].values`, `attention[1]`) → row-major
+    /// float32 values and shape, `site` naming the map in the shape messages. Each number is read
+    /// by `JSONField.float` (a boolean, null or string is refused, and so is a number beyond
+    /// float32's range), its place named with its indices (`results[0].values[3][7]`), `what`
+    /// naming the kind of number (`value`, `weight`).
+    static func flatten(_ raw: Any?, place: String, site: String, what: String = "value") throws -> ([Float], [Int]) {
         guard let raw else { throw JSONField.Problem(detail: "'\(site)' has no 'values'") }
-        if let numbers = raw as? [Double] { return (numbers.map(Float.init), [numbers.count]) }
-        guard let list = raw as? [Any], !list.isEmpty else { throw JSONField.Problem(detail: "'\(site)' values are not nested lists of numbers") }
-        var values: [Float] = []
-        var inner: [Int]? = nil
-        for item in list {
-            let (v, s) = try flatten(item, site: site)
-            if let inner, inner != s { throw JSONField.Problem(detail: "'\(site)' values are ragged") }
-            inner = s
-            values += v
+        guard raw is [Any] else { throw JSONField.Problem(detail: "'\(site)' values are not nested lists of numbers") }
+        var values: [Float] = [], indices: [Int] = []
+        /// The shape of `item` (`[]` for a number), its numbers appended to `values`.
+        func walk(_ item: Any) throws -> [Int] {
+            guard let list = item as? [Any] else {
+                values.append(try JSONField.float(item, at: place + indices.map { "[\($0)]" }.joined(), what: what))
+                return []
+            }
+            var inner: [Int]? = nil
+            for (i, element) in list.enumerated() {
+                indices.append(i)
+                let shape = try walk(element)
+                indices.removeLast()
+                if let inner, inner != shape { throw JSONField.Problem(detail: "'\(site)' values are ragged") }
+                inner = shape
+            }
+            return [list.count] + (inner ?? [])
         }
-        return (values, [list.count] + (inner ?? []))
+        let shape = try walk(raw)
+        return (values, shape)
     }
 }

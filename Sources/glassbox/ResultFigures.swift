@@ -35,7 +35,7 @@ enum ResultFigures {
         let cells = lens.rows.map { row in
             row.cells.map { LensTable.Cell(text: $0.top.first?.text ?? "", probability: $0.top.first?.prob ?? 0, isMarked: $0.targetRank == 1) }
         }
-        let site = try JSONField.string(object, "site") + (object["approximate"] as? Bool == true ? ", approximate: tied embeddings" : "")
+        let site = try JSONField.string(object, "site") + (try JSONField.optionalBool(object, "approximate") == true ? ", approximate: tied embeddings" : "")
         return LensTable(cells: cells, positionLabels: lens.positions.map { lens.labels[$0] }, layerLabels: lens.rows.map(\.label),
                          title: "Logit lens (\(site)) · \(try ResultJSON.modelName(object))")
     }
@@ -112,37 +112,8 @@ enum ResultFigures {
     /// An `attention --json` result redrawn in the view it was drawn in (`grid` for results
     /// without a `view` key).
     static func attention(_ object: [String: Any]) throws -> any Figure {
-        let (labels, panels) = try ResultJSON.attention(object)
-        return try attention(view: object["view"] as? String ?? "grid", panels: panels, labels: labels,
-                             name: try ResultJSON.modelName(object), causal: object["causal"] as? Bool ?? false, query: object["query"] as? Int)
-    }
-}
-
-/// Typed reads from a parsed JSON object; a missing or mistyped key is a `Problem` naming it.
-enum JSONField {
-    struct Problem: Error { let detail: String }
-
-    static func value<T>(_ object: [String: Any], _ key: String, _ type: T.Type, _ what: String) throws -> T {
-        guard let raw = object[key] else { throw Problem(detail: "no '\(key)' key") }
-        guard let value = raw as? T else { throw Problem(detail: "'\(key)' is not \(what)") }
-        return value
-    }
-
-    static func string(_ o: [String: Any], _ key: String) throws -> String { try value(o, key, String.self, "a string") }
-    static func int(_ o: [String: Any], _ key: String) throws -> Int { try value(o, key, Int.self, "an integer") }
-    static func ints(_ o: [String: Any], _ key: String) throws -> [Int] { try value(o, key, [Int].self, "a list of integers") }
-    static func double(_ o: [String: Any], _ key: String) throws -> Double {
-        switch o[key] {
-        case let number as Double: return number
-        case let number as NSNumber: return number.doubleValue
-        case nil: throw Problem(detail: "no '\(key)' key")
-        default: throw Problem(detail: "'\(key)' is not a number")
-        }
-    }
-    static func object(_ o: [String: Any], _ key: String) throws -> [String: Any] {
-        try value(o, key, [String: Any].self, "an object")
-    }
-    static func objects(_ o: [String: Any], _ key: String) throws -> [[String: Any]] {
-        try value(o, key, [[String: Any]].self, "a list of objects")
+        let result = try ResultJSON.attention(object)
+        return try attention(view: result.view, panels: result.panels, labels: result.labels,
+                             name: try ResultJSON.modelName(object), causal: result.causal, query: result.query)
     }
 }

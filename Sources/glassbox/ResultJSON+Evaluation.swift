@@ -31,30 +31,27 @@ extension ResultJSON {
     }
 
     /// Reads an `evaluate --json` result: every step and curve value a number, each curve one value
-    /// per step, at least one method; anything else is a `Problem`.
+    /// per step, at least one method; the metrics (`abpc`, `comprehensiveness`, `sufficiency`)
+    /// numbers when present (`evaluate` always writes them, never null). Anything else is a
+    /// `Problem` naming the key (`methods[0].abpc: expected a number, got a string`).
     static func evaluation(_ object: [String: Any]) throws -> Evaluation {
-        let steps = try JSONField.value(object, "steps", [Any].self, "a list").map { value -> Double in
-            guard let number = value as? NSNumber else { throw JSONField.Problem(detail: "'steps' holds a non-number") }
-            return number.doubleValue
-        }
-        let methods = try JSONField.objects(object, "methods").map { method -> Evaluation.Method in
+        let steps = try JSONField.doubles(object, "steps")
+        let methods = try JSONField.objects(object, "methods").enumerated().map { index, method -> Evaluation.Method in
             let name = try JSONField.string(method, "method")
             func values(_ key: String) throws -> [Double] {
-                let values = try JSONField.value(method, key, [Any].self, "a list").map { value -> Double in
-                    guard let number = value as? NSNumber else { throw JSONField.Problem(detail: "'\(key)' of \(name) holds a non-number") }
-                    return number.doubleValue
-                }
+                let values = try JSONField.doubles(method, key, place: "methods[\(index)].\(key)")
                 guard values.count == steps.count else {
                     throw JSONField.Problem(detail: "'\(key)' of \(name) has \(values.count) values for \(steps.count) steps")
                 }
                 return values
             }
-            func metric(_ key: String) -> Double? { (method[key] as? NSNumber)?.doubleValue }
-            return Evaluation.Method(name: name, abpc: metric("abpc"), comprehensiveness: metric("comprehensiveness"),
-                                     sufficiency: metric("sufficiency"), morf: try values("morf"), lerf: try values("lerf"))
+            func metric(_ key: String) throws -> Double? { try JSONField.optionalNumber(method, key, place: "methods[\(index)].\(key)") }
+            return Evaluation.Method(name: name, abpc: try metric("abpc"), comprehensiveness: try metric("comprehensiveness"),
+                                     sufficiency: try metric("sufficiency"), morf: try values("morf"), lerf: try values("lerf"))
         }
         guard !methods.isEmpty else { throw JSONField.Problem(detail: "'methods' is empty") }
-        return Evaluation(steps: steps, methods: methods, inputs: (object["inputs"] as? [Any])?.count,
-                          baseline: object["baseline"] as? String, similarity: (object["quantity"] as? String) == "similarity")
+        return Evaluation(steps: steps, methods: methods, inputs: try JSONField.optionalList(object, "inputs")?.count,
+                          baseline: try JSONField.optionalString(object, "baseline"),
+                          similarity: try JSONField.optionalString(object, "quantity") == "similarity")
     }
 }

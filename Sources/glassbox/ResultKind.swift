@@ -88,12 +88,11 @@ extension ResultKind.Explanation {
         }
         // Glassbox computes in Float32: a score beyond its range was not written by it, and the
         // drawing code's scale (1 / max |score|) would be 0 and its matrix singular.
-        let limit = Double(Float.greatestFiniteMagnitude)
-        if let (i, token) = record.tokens.enumerated().first(where: { !($0.element.score.magnitude <= limit) }) {
-            throw FileProblem(path: path, reason: "not a readable explain result (token \(i)'s score \(token.score) is not a finite 32-bit float)")
+        if let (i, token) = record.tokens.enumerated().first(where: { Float32Narrowing.narrow($0.element.score) == nil }) {
+            throw FileProblem(path: path, reason: "not a readable explain result (\(Float32Narrowing.refusal(token.score, at: "token \(i)", what: "score")))")
         }
         for (name, rows) in [("patches", record.extra.patches), ("heads", record.extra.heads)] {
-            if let value = rows?.lazy.flatMap({ $0 }).first(where: { !($0.magnitude <= limit) }) {
+            if let value = rows?.lazy.flatMap({ $0 }).first(where: { Float32Narrowing.narrow($0) == nil }) {
                 throw FileProblem(path: path, reason: "not a readable explain result (a score \(value) in \(name) is not a finite 32-bit float)")
             }
         }

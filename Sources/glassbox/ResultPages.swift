@@ -78,8 +78,8 @@ enum ResultPages {
 
     /// The attention page from a saved result (`"attention"` indexed layer, head, query, key).
     static func attention(_ object: [String: Any]) throws -> HTMLPage {
-        let (labels, panels) = try ResultJSON.attention(object)
-        return try attention(labels: labels, panels: panels, causal: object["causal"] as? Bool ?? false, neuron: nil,
+        let result = try ResultJSON.attention(object)
+        return try attention(labels: result.labels, panels: result.panels, causal: result.causal, neuron: nil,
                              model: ResultJSON.modelLabel(object))
     }
 
@@ -118,9 +118,9 @@ enum ResultPages {
                  "targetRank": cell.targetRank.map { $0 as Any } ?? NSNull(), "targetProb": cell.targetProb.map { $0 as Any } ?? NSNull()]
             }]
         }
-        let site = (object["site"] as? String) ?? "resid"
+        let site = try JSONField.optionalString(object, "site") ?? "resid"
         return try HTMLPage(kind: .lens, title: "Logit lens (\(site)) · \(ResultJSON.modelLabel(object))", view: [
-            "tokens": lens.labels, "positions": lens.positions, "rows": table, "summary": (object["readout"] as? String) ?? "",
+            "tokens": lens.labels, "positions": lens.positions, "rows": table, "summary": try JSONField.optionalString(object, "readout") ?? "",
         ])
     }
 

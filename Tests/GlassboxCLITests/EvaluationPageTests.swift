@@ -45,7 +45,7 @@ final class EvaluationPageTests: XCTestCase {
         XCTAssertTrue(html.contains(##""randomColour":"#9e9e9e""##))
     }
 
-    /// A curve with a non-number is refused with the same line by the picture and the page.
+    /// A curve with a non-number is refused, naming its place, with the same line by the picture and the page.
     func testPictureAndPageReadTheResultAlike() throws {
         let path = try save(result(morf: [1.0, NSNull(), 0.2]))
         var lines: [String] = []
@@ -53,7 +53,7 @@ final class EvaluationPageTests: XCTestCase {
             let run = try runGlassbox(["render", path, "--out", folder.appendingPathComponent(out).path])
             XCTAssertEqual(run.status, 1, run.stderr)
             XCTAssertEqual(run.stderrLines.count, 1, run.stderr)
-            XCTAssertTrue(run.stderr.contains("'morf' of m0 holds a non-number"), run.stderr)
+            XCTAssertTrue(run.stderr.contains("methods[0].morf[1]: expected a number, got null"), run.stderr)
             lines.append(run.stderr)
             XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent(out).path))
         }
