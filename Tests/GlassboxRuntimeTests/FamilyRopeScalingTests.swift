@@ -191,6 +191,11 @@ final class FamilyRopeScalingTests: XCTestCase {
         let model = try TransformerModel.load(directory: try temporaryModel("gemma3-text",
             #""original_max_position_embeddings": 8, "rope_scaling": {"rope_type": "longrope", "short_factor": [1.0], "long_factor": [2.0]}"#))
         guard case .rotary(let rope) = model.architecture.position else { return XCTFail("not rotary") }
+        // Mixtral's dynamic NTK runs past its 64 trained positions like the other families' (it was
+        // held to 64, so a generation stopped there).
+        let mixtral = try TransformerModel.load(directory: try temporaryModel("mixtral-moe", #""rope_scaling": {"rope_type": "dynamic", "factor": 2.0}"#))
+        XCTAssertEqual(mixtral.architecture.contextLength, 128)
+        XCTAssertNoThrow(try mixtral.forward(Array(repeating: 3, count: 100)))
         XCTAssertEqual(Double(rope.attentionScaling), (1 + log(8.0) / log(8.0)).squareRoot(), accuracy: 1e-6)
         XCTAssertEqual(rope.inverseFrequencies(length: 9)[1] * 2, rope.inverseFrequencies(length: 8)[1], accuracy: 1e-9)
     }

@@ -102,12 +102,13 @@ public struct RotaryDecoderFields: Sendable, Equatable {
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
     }
 
-    /// The typed architecture of a pre-RMSNorm causal decoder with a gated MLP and `rope`.
+    /// The typed architecture of a pre-RMSNorm causal decoder with a gated MLP and `rope`; its
+    /// context is the one `rope`'s scaling allows (dynamic NTK: `factor` × the trained length).
     func architecture(modelType: String, rope: RotaryEmbedding) -> Architecture {
         Architecture(
             modelType: modelType, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
-            contextLength: maxPositionEmbeddings, norm: .rmsNorm(eps: rmsNormEps), placement: .pre,
+            contextLength: rope.scaling.contextLength(maxPositions: maxPositionEmbeddings), norm: .rmsNorm(eps: rmsNormEps), placement: .pre,
             position: .rotary(rope), mlp: .gated, activation: Activation(huggingFaceName: hiddenAct)!, mask: .causal,
             attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false, tokenTypes: 0,
             head: .languageModel, slidingWindows: [Int?](repeating: slidingWindow, count: numHiddenLayers))

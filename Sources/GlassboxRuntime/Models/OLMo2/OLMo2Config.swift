@@ -70,7 +70,6 @@ public struct OLMo2Config: Decodable, Sendable, Equatable {
         let rope = RotaryEmbedding(dimensions: fields.headDim, base: fields.ropeTheta, scaling: ropeScaling,
                                    maxPositions: fields.maxPositionEmbeddings)
         var arch = fields.architecture(modelType: "olmo2", rope: rope)
-        arch.contextLength = ropeScaling.contextLength(maxPositions: fields.maxPositionEmbeddings)
         arch.placement = .branchOutput
         arch.slidingWindows = []
         arch.qkNormScope = .wholeProjection
