@@ -105,8 +105,10 @@ extension ExplainCommand {
         // The sequence engine keeps every layer's activations and [H, n, n] patterns for its
         // backward passes (measured: 1.57 GB for 712 tokens of an 8-layer, d 1024 model whose
         // weights take 0.75 GB; this estimate 2.1 GB).
-        let profile: MemoryEstimate.Profile = switch memoryProfile(available: memory?.available) {
-        case .relevanceSweep: .cachedForward
+        // Rollout over a sequence keeps logits of every target row besides its matrices: counted as
+        // every hook too.
+        let profile: MemoryEstimate.Profile = switch memoryProfile(available: memory?.available, layers: arch.layers) {
+        case .relevanceSweep, .rollout: .cachedForward
         case let other: other
         }
         try memory?.check(model, tokens: sequence.ids.count, profile: profile, force: force)

@@ -134,7 +134,7 @@ struct ExplainCommand: ParsableCommand {
         if explainsSequence { throw UsageMistake("--generate and --continuation write a sequence result; run them with explain, not batch") }
         try checkUsage(arch)
         let prepared = try PreparedInput.prepare(loaded, input: input)
-        try memory?.check(model, prepared, profile: memoryProfile(available: memory?.available), force: force)
+        try memory?.check(model, prepared, profile: memoryProfile(available: memory?.available, layers: arch.layers), force: force)
         let comparison = try Comparison.prepare(loaded, text: compare, ids: compareIds)
         let target = try comparison.map { ResolvedTarget(position: 0, id: nil, text: $0.text, logit: nil, probability: nil) }
             ?? TargetResolver(loaded: loaded, prepared: prepared)
