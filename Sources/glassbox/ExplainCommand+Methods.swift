@@ -45,8 +45,8 @@ extension ExplainCommand {
         let arch = loaded.model.architecture
         guard let id = target.id else { throw TargetProblem.noHead(arch.modelType) }
         var options = AtMan.Options()
-        if let factor { options.factor = factor }
-        if noConceptual { options.kappa = nil } else if let kappa { options.kappa = kappa }
+        if let factor { options.factor = factor.value }
+        if noConceptual { options.kappa = nil } else if let kappa { options.kappa = kappa.value }
         if prepared.count >= 32 { options.progress = Console.progress(label: "atman") }
         let hint = (granularity ?? .token) == .sentence || prepared.prompt == nil ? nil
             : "--granularity sentence suppresses whole sentences, one pass each"

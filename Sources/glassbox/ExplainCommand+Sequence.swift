@@ -121,10 +121,10 @@ extension ExplainCommand {
         case .rollout: options.method = .rollout
         default: options.method = .relevance(method.relevanceMethod ?? .attnLRP)
         }
-        if let factor { options.atman.factor = factor }
-        if noConceptual { options.atman.kappa = nil } else if let kappa { options.atman.kappa = kappa }
+        if let factor { options.atman.factor = factor.value }
+        if noConceptual { options.atman.kappa = nil } else if let kappa { options.atman.kappa = kappa.value }
         options.rollout = RolloutOptions(startLayer: startLayer ?? 0, headFusion: (headFusion ?? .mean).fusion,
-                                         addResidual: !noResidual, discardRatio: discardRatio ?? 0)
+                                         addResidual: !noResidual, discardRatio: discardRatio?.value ?? 0)
         let count = sequence.ids.count - sequence.promptLength
         if count >= 8 || sequence.ids.count >= 512 { options.progress = Console.progress(label: method.rawValue) }
         let result = try SequenceAttribution.explain(model, ids: sequence.ids, promptLength: sequence.promptLength, options: options)
