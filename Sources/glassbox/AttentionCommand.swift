@@ -98,8 +98,7 @@ struct AttentionCommand: ParsableCommand {
             if let query { object["query"] = query }
             try output.commitJSON(picture: url) { try AttentionJSON.print(object, layers: maps) }
         } else {
-            print(OutputTransaction.line(naming: url))
-            try output.commit()
+            try output.commit(naming: [OutputTransaction.line(naming: url)])
         }
     }
 }

@@ -108,8 +108,7 @@ struct EvaluateCommand: ParsableCommand {
         let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
             + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"
         print(report.table(header: header))
-        print(OutputTransaction.line(naming: url))
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)])
     }
 
     /// The evaluation of `sources` on `loaded`: the `--json` object (also what `glassbox batch`

@@ -73,9 +73,7 @@ extension ExplainCommand {
             return
         }
         printSequenceTable(record)
-        print(OutputTransaction.line(naming: url))
-        for strip in strips { print("strip picture: \(strip.path)") }
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)] + strips.map { "strip picture: \($0.path)" })
     }
 
     /// The compact table: per target row its probability, entropy and three strongest sources.

@@ -50,6 +50,13 @@ final class OutputTransaction {
         if let picture { Console.note(Self.line(naming: picture)) }
     }
 
+    /// ``commit()``, then names the files on stdout (`lines`: `picture: FILE`, …): a file is named
+    /// only once it is in place, never before a write that fails.
+    func commit(naming lines: [String]) throws {
+        try commit()
+        for line in lines { print(line) }
+    }
+
     /// Moves every staged file into place; on a failed rename restores what was replaced.
     /// Called once the command has printed its result: stdout is flushed first, and a failed write
     /// there (a full disk) ends the run before any file is replaced.
@@ -124,8 +131,9 @@ final class OutputTransaction {
             throw UsageMistake("\(earlier.path) and \(named.path) are the same file, and this run writes two outputs there: give each output its own path")
         }
         // A special file's copy waits in the temporary folder: its own folder (/dev) may take no files.
+        // It is named after the path given (a link `x.png` to /dev/full), whose extension sets the format.
         let temporary = Self.isSpecialFile(destination)
-            ? Self.temporaryName(for: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(destination.lastPathComponent), kind: "new")
+            ? Self.temporaryName(for: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(named.lastPathComponent), kind: "new")
             : Self.temporaryName(for: destination, kind: "new")
         let registration = TemporaryFiles.register(temporary.path)
         let created = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)

@@ -101,7 +101,6 @@ struct TraceCommand: ParsableCommand {
             print(String(format: "  %@: highest restored p %.4f at layer %d, position %d", map.site, map.raw[best],
                          best / map.shape[1], best % map.shape[1]))
         }
-        print(OutputTransaction.line(naming: url))
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)])
     }
 }
