@@ -27,11 +27,27 @@ public struct AttentionLines: Figure {
     /// Token text size in points.
     public var fontSize: Double
 
-    /// The most tokens a side the view draws (one row each, about 18 points at the default size,
-    /// so 900 rows stay within a PNG's 32,767 pixels at 2 pixels per point): a longer input is
-    /// refused, as its lines could not be told apart — the attention matrix and grid pool long
-    /// inputs instead.
+    /// The most tokens a side a PNG of the view holds (one row each, about 18 points at the
+    /// default size, so 900 rows stay within a PNG's 32,767 pixels at 2 pixels per point): a
+    /// longer input is refused — an SVG or PDF holds more, and the attention matrix and grid pool
+    /// long inputs instead.
     public static let maximumTokens = 900
+
+    /// The most tokens a side an SVG or PDF of the view holds: 400,000 rows of about 18 points
+    /// stay within Cairo's 8,000,000 points a side (`Canvas.maximumVectorSide`).
+    public static let maximumVectorTokens = 400_000
+
+    /// The most tokens a side the view draws in `format`.
+    public static func maximumTokens(for format: OutputFormat) -> Int {
+        format == .png ? maximumTokens : maximumVectorTokens
+    }
+
+    /// The limit in words, for refusals: `at most 900 tokens a side in a PNG (…why)`.
+    public static func limitDescription(for format: OutputFormat) -> String {
+        format == .png
+            ? "at most \(maximumTokens) tokens a side in a PNG (32,767 pixels at 2 pixels per point)"
+            : "at most \(maximumVectorTokens) tokens a side in an SVG or PDF (Cairo's coordinates end at 2²³ points)"
+    }
 
     /// A head view from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], keyTokens: [String]? = nil, attention: [ScoreMatrix], heads: [Int]? = nil,
@@ -47,10 +63,11 @@ public struct AttentionLines: Figure {
     /// wrong count.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
-        try plan(TextEngine()).render(to: url, scale: scale)
+        try plan(TextEngine(), format: OutputFormat(path: url.path)).render(to: url, scale: scale)
     }
 
-    func plan(_ engine: TextEngine) throws -> Plan {
+    /// The laid-out figure for a picture in `format` (which sets how many tokens fit).
+    func plan(_ engine: TextEngine, format: OutputFormat = .png) throws -> Plan {
         let keys = keyTokens ?? tokens
         try validate(!attention.isEmpty, "attention lines need at least one head")
         try validate(attention.allSatisfy { $0.rows == tokens.count && $0.columns == keys.count },
@@ -61,8 +78,9 @@ public struct AttentionLines: Figure {
         let names = headLabels ?? attention.indices.map { "head \($0)" }
         try validate(names.count == attention.count, "\(attention.count) heads but \(names.count) head labels")
         try validate(query.map { tokens.indices.contains($0) } ?? true, "query \(query ?? 0) is not a token index")
-        try validate(max(tokens.count, keys.count) <= Self.maximumTokens,
-                     "the lines view draws at most \(Self.maximumTokens) tokens a side, not \(max(tokens.count, keys.count)); the attention matrix pools long inputs")
+        let rows = max(tokens.count, keys.count)
+        try validate(rows <= Self.maximumTokens(for: format), "the lines view draws \(Self.limitDescription(for: format)), not \(rows)"
+                     + (format == .png ? "; an SVG or PDF holds up to \(Self.maximumVectorTokens)" : "") + "; the attention matrix pools long inputs")
 
         let m = Theme.margin
         let style = TextStyle(size: fontSize)
@@ -91,7 +109,6 @@ public struct AttentionLines: Figure {
         let title = TitleBlock(title, engine: engine, maxWidth: max(contentWidth, 520))
         let legendTop = m + title.height
         let top = legendTop + legendHeight + 10
-        let rows = max(tokens.count, keys.count)
         let leftX = m + leftWidth, rightX = m + leftWidth + 2 * pad + span
         let size = Size(width: max(rightX + rightWidth, m + legendWidth, m + title.width) + m,
                         height: top + pitch * Double(rows) + m)

@@ -8,6 +8,17 @@ extension Canvas {
     /// not gigabytes of memory.
     public static let maximumPixels = 1 << 28
 
+    /// The longest side of a PNG, in points and in pixels at its scale: pixman's image limit.
+    public static let maximumRasterSide = 32_767
+
+    /// The longest side of an SVG or PDF picture in points. Cairo keeps coordinates as 24.8
+    /// fixed-point numbers, so they end at 2²³ = 8,388,608 points: with Cairo 1.16 a line 10
+    /// points above the bottom of a 9,000,000-point SVG page wraps to y = −7,777,226, and strokes
+    /// within about 100 points of 2²³ are dropped; pages of 8,388,000 points are drawn whole.
+    /// Nothing else bounds a vector page (Acrobat shows at most 14,400 points a side; poppler,
+    /// pdf.js and browsers show larger pages).
+    public static let maximumVectorSide = 8_000_000
+
     /// Writes a picture: `draw` fills a `width × height` point canvas, which goes to `url` in the
     /// format its extension names (PNG, SVG or PDF — one drawing code path). PNGs have
     /// `scale` pixels per point; SVG and PDF are vector and measured in points.
@@ -31,19 +42,23 @@ extension Canvas {
         guard let height = pageHeights.first, format == .pdf || pageHeights.count == 1 else {
             throw RenderError.invalidInput("\(pageHeights.count) pages: only a PDF has pages other than one")
         }
+        let side = Double(format == .png ? maximumRasterSide : maximumVectorSide)
         for height in pageHeights {
-            guard width >= 1, height >= 1, width <= 32_767, height <= 32_767, width.isFinite, height.isFinite else {
+            guard width >= 1, height >= 1, width <= side, height <= side, width.isFinite, height.isFinite else {
                 throw RenderError.invalidSize(width: width, height: height)
             }
         }
-        // A PNG's size in pixels (the first page's: PNGs have one).
-        let (pixelWidth, pixelHeight) = ((width * scale).rounded(.up), (height * scale).rounded(.up))
         guard scale > 0, scale <= 16 else { throw RenderError.invalidScale(scale) }
-        guard pixelWidth <= 32_767, pixelHeight <= 32_767 else {
-            throw RenderError.tooLargeAtScale(width: width, height: height, scale: scale)
+        // A PNG's size in pixels (the first page's: PNGs have one); the scale means nothing to SVG and PDF.
+        let (pixelWidth, pixelHeight) = ((width * scale).rounded(.up), (height * scale).rounded(.up))
+        if format == .png {
+            guard pixelWidth <= Double(maximumRasterSide), pixelHeight <= Double(maximumRasterSide) else {
+                throw RenderError.tooLargeAtScale(width: width, height: height, scale: scale)
+            }
+            if Int(pixelWidth) * Int(pixelHeight) > maximumPixels {
+                throw RenderError.tooManyPixels(width: Int(pixelWidth), height: Int(pixelHeight))
+            }
         }
-        let (w, h) = (Int(pixelWidth), Int(pixelHeight))
-        if format == .png, w * h > maximumPixels { throw RenderError.tooManyPixels(width: w, height: h) }
         let folder = url.deletingLastPathComponent()
         var isFolder: ObjCBool = false
         guard FileManager.default.fileExists(atPath: folder.path, isDirectory: &isFolder) else {
@@ -66,7 +81,7 @@ extension Canvas {
         }
 
         let surface: OpaquePointer? = switch format {
-        case .png: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(w), Int32(h))
+        case .png: cairo_image_surface_create(CAIRO_FORMAT_ARGB32, Int32(pixelWidth), Int32(pixelHeight))
         case .svg: cairo_svg_surface_create(temporary.path, width, height)
         case .pdf: cairo_pdf_surface_create(temporary.path, width, height)
         }

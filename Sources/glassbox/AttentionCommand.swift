@@ -59,8 +59,10 @@ struct AttentionCommand: ParsableCommand {
         if view == .lines, let query, query < 0 || query >= prepared.count {
             throw CLIError.positionOutOfRange(query, length: prepared.count, option: "--query")
         }
-        if view == .lines, !page, prepared.count > AttentionLines.maximumTokens {
-            throw CLIError.tooManyTokensForLines(prepared.count, limit: AttentionLines.maximumTokens)
+        // The picture's format sets the limit (PNG pixels, or Cairo's coordinates in an SVG or PDF).
+        let format = out.flatMap { try? OutputFormat(path: $0) } ?? .png
+        if view == .lines, !page, prepared.count > AttentionLines.maximumTokens(for: format) {
+            throw CLIError.tooManyTokensForLines(prepared.count, format: format)
         }
         let layers: [Int]? = view == .grid || page ? layer.map { [$0] } : [layer ?? arch.layers - 1]
         let causal = arch.mask == .causal
@@ -96,8 +98,7 @@ struct AttentionCommand: ParsableCommand {
             if let query { object["query"] = query }
             try output.commitJSON(picture: url) { try AttentionJSON.print(object, layers: maps) }
         } else {
-            print(OutputTransaction.line(naming: url))
-            try output.commit()
+            try output.commit(naming: [OutputTransaction.line(naming: url)])
         }
     }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Glassbox
 
 /// Mistakes the CLI itself detects.
 enum CLIError: Error, LocalizedError {
@@ -10,7 +11,7 @@ enum CLIError: Error, LocalizedError {
     case positionOutOfRange(Int, length: Int, option: String = "--position")
     case noRoomToGenerate(promptTokens: Int, context: Int)
     case malformedGenerationConfig(path: String, detail: String)
-    case tooManyTokensForLines(Int, limit: Int)
+    case tooManyTokensForLines(Int, format: OutputFormat)
 
     var errorDescription: String? {
         switch self {
@@ -31,8 +32,10 @@ enum CLIError: Error, LocalizedError {
         case .malformedGenerationConfig(let path, let detail):
             "\(path): \(detail); transformers cannot read it either"
                 + (path.hasSuffix("generation_config.json") ? " (fix or remove the file to generate with config.json's end-of-sequence ids)" : "")
-        case .tooManyTokensForLines(let count, let limit):
-            "the lines view draws at most \(limit) tokens a side and the input has \(count); use --view matrix or --view grid (both pool long inputs), or --out FILE.html"
+        case .tooManyTokensForLines(let count, let format):
+            "the lines view draws \(AttentionLines.limitDescription(for: format)) and the input has \(count)"
+                + (format == .png ? "; write --out FILE.svg or FILE.pdf (up to \(AttentionLines.maximumVectorTokens) tokens)," : ";")
+                + " use --view matrix or --view grid (both pool long inputs), or --out FILE.html"
         }
     }
 }

@@ -14,15 +14,15 @@ struct ColorScaleOptions: ParsableArguments {
     var colorScale: ColorScaleOption?
     @Option(parsing: .unconditional,
             help: ArgumentHelp("A fixed colour scale −X…X (X > 0); larger |scores| are clipped and marked ▲. Instead of --color-scale.", valueName: "X"))
-    var colorLimit: Double?
+    var colorLimit: TypedNumber<Double>?
     @Option(parsing: .unconditional,
             help: ArgumentHelp("Text explanations: draw only the K highest-scoring tokens, each with 6 tokens of context either side (the view for long inputs).", valueName: "K"))
     var top: Int?
 
     func validate() throws {
         if let top, top < 1 { throw ValidationError("--top must be at least 1, got \(top)") }
-        if let colorLimit, !(colorLimit.isFinite && colorLimit > 0) {
-            throw ValidationError("--color-limit must be a positive number, got \(colorLimit.asTyped)")
+        if let colorLimit, !(colorLimit.value.isFinite && colorLimit.value > 0) {
+            throw ValidationError("--color-limit must be a positive number, got \(colorLimit.text)")
         }
         if colorLimit != nil && colorScale != nil {
             throw ValidationError("give --color-scale or --color-limit, not both (--color-limit fixes the scale)")
@@ -34,12 +34,8 @@ struct ColorScaleOptions: ParsableArguments {
 
     /// The rule these options select.
     var scoreLimit: ScoreLimit {
-        if let colorLimit { return .fixed(colorLimit) }
+        if let colorLimit { return .fixed(colorLimit.value) }
         switch colorScale ?? .robust { case .robust: return .robust; case .max: return .maxAbs }
     }
 }
 
-extension Double {
-    /// `-1` rather than `-1.0` for whole numbers, as the user typed them.
-    var asTyped: String { self == rounded() && abs(self) < 1e15 ? String(Int(self)) : "\(self)" }
-}

@@ -108,14 +108,13 @@ struct EvaluateCommand: ParsableCommand {
         let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
             + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"
         print(report.table(header: header))
-        print(OutputTransaction.line(naming: url))
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)])
     }
 
     /// The evaluation of `sources` on `loaded`: the `--json` object (also what `glassbox batch`
     /// writes per input, one source each), the report, and whether a similarity was evaluated.
-    /// `memory` (read before the model loaded) refuses an input the memory would not hold: every
-    /// hook of every layer when an attention-based method is evaluated, else a relevance sweep.
+    /// `memory` (read before the model loaded) refuses an input the memory would not hold: the
+    /// largest estimate among the chosen methods and the perturbation passes.
     func evaluate(_ loaded: LoadedModel, sources: [EvaluationSource], memory: MemoryGate?) throws
         -> (object: [String: Any], report: EvaluationReport, similarity: Bool) {
         let model = loaded.model, arch = model.architecture
@@ -133,15 +132,14 @@ struct EvaluateCommand: ParsableCommand {
         var report = EvaluationReport(methods: (chosen.map(\.rawValue) + ["random"]).map { EvaluationReport.MethodResult(name: $0) },
                                       steps: steps, baseline: arch.image == nil ? parsedBaseline.description : "mean-pixel")
         if similarity { report.quantity = "similarity" }
+        // The methods run one after another, then the perturbation passes: the largest counts.
+        let profiles = chosen.map { $0.memoryProfile(layers: arch.layers, available: memory?.available) } + [EvaluatedMethod.perturbationProfile]
         let progress = Console.progress(label: "evaluate")
         var kept: [EvaluationItem] = []
         for (index, source) in sources.enumerated() {
             progress(index, sources.count)
             let item = try EvaluationItem.prepare(source, loaded: loaded, compare: compare, includeTargetPosition: includeTargetPosition)
-            let attentionBased = chosen.contains { [.gae, .chefer, .rollout, .attention].contains($0) }
-            try memory?.check(model, item.prepared, profile: attentionBased ? .cachedForward
-                              : .relevanceSweep(checkpointing: .automatic, patternsKept: false, available: memory?.available),
-                              force: memoryOptions.force)
+            try memory?.check(model, item.prepared, profiles: profiles, force: memoryOptions.force)
             guard !item.units.isEmpty else {
                 Console.note("\nskipped \(EvaluationProblem.nothingToRemove(source.origin).errorDescription!)")
                 continue

@@ -22,6 +22,24 @@ enum EvaluatedMethod: String, CaseIterable {
 
     /// Whether the method can explain a similarity (encoders without a head): AtMan needs logits.
     var explainsSimilarity: Bool { self != .atman }
+
+    /// What the method keeps in memory as `EvaluationItem.scores` runs it (default options, as
+    /// `explain` counts them): the relevance sweep (automatic checkpointing, blocked attention),
+    /// every hook for the Chefer methods, AtMan's forwards on every worker, rollout's fused matrices
+    /// of every layer, the last layer's patterns for `attention`.
+    func memoryProfile(layers: Int, available: Int?) -> MemoryEstimate.Profile {
+        switch self {
+        case .attnlrp, .cpLRP, .gradInput: .relevanceSweep(checkpointing: .automatic, patternsKept: false, available: available)
+        case .gae, .chefer: .cachedForward
+        case .atman: .concurrentForwards(Threading.threads, stackedRows: SuffixOptions().rowBudget)
+        case .rollout: .rollout(layers: layers, flow: false)
+        case .attention: .attentionPatterns(layers: 1)
+        }
+    }
+
+    /// The perturbation passes (``PerturbationRunner``): the suffix base's keys and values of every
+    /// layer and the batched passes' stacked rows.
+    static let perturbationProfile = MemoryEstimate.Profile.storedActivations(perLayer: 2, stackedRows: SuffixOptions().rowBudget)
 }
 
 /// One input ready to evaluate: the model input, its target, and the positions that may be removed.

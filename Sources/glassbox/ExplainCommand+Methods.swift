@@ -6,13 +6,19 @@ extension ExplainCommand {
     static let relevanceProgressLength = 1024
 
     /// What this method keeps in memory, for the check before the run: AtMan's forwards on every
-    /// worker, the relevance sweep as `--checkpoint` and `--attention` set it up, else every hook.
-    func memoryProfile(available: Int?) -> MemoryEstimate.Profile {
-        switch method {
+    /// worker, the relevance sweep as `--checkpoint` and `--attention` set it up, rollout's and
+    /// flow's fused matrices from `--start-layer` up (flow's graph too), the last layer's patterns
+    /// for `attention`, else every hook.
+    func memoryProfile(available: Int?, layers: Int) -> MemoryEstimate.Profile {
+        let kept = max(1, layers - (startLayer ?? 0))
+        return switch method {
         case .atman: .concurrentForwards(Threading.threads, stackedRows: SuffixOptions().rowBudget)
         case .attnlrp, .cpLRP, .gradInput:
             .relevanceSweep(checkpointing: checkpoint.checkpointing, patternsKept: attention == .unblocked, available: available)
-        case .rollout, .flow, .gae, .chefer, .attention: .cachedForward
+        case .rollout: .rollout(layers: kept, flow: false)
+        case .flow: .rollout(layers: kept, flow: true)
+        case .attention: .attentionPatterns(layers: 1)
+        case .gae, .chefer: .cachedForward
         }
     }
 
@@ -39,8 +45,8 @@ extension ExplainCommand {
         let arch = loaded.model.architecture
         guard let id = target.id else { throw TargetProblem.noHead(arch.modelType) }
         var options = AtMan.Options()
-        if let factor { options.factor = factor }
-        if noConceptual { options.kappa = nil } else if let kappa { options.kappa = kappa }
+        if let factor { options.factor = factor.value }
+        if noConceptual { options.kappa = nil } else if let kappa { options.kappa = kappa.value }
         if prepared.count >= 32 { options.progress = Console.progress(label: "atman") }
         let hint = (granularity ?? .token) == .sentence || prepared.prompt == nil ? nil
             : "--granularity sentence suppresses whole sentences, one pass each"

@@ -73,9 +73,7 @@ extension ExplainCommand {
             return
         }
         printSequenceTable(record)
-        print(OutputTransaction.line(naming: url))
-        for strip in strips { print("strip picture: \(strip.path)") }
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)] + strips.map { "strip picture: \($0.path)" })
     }
 
     /// The compact table: per target row its probability, entropy and three strongest sources.
@@ -105,8 +103,10 @@ extension ExplainCommand {
         // The sequence engine keeps every layer's activations and [H, n, n] patterns for its
         // backward passes (measured: 1.57 GB for 712 tokens of an 8-layer, d 1024 model whose
         // weights take 0.75 GB; this estimate 2.1 GB).
-        let profile: MemoryEstimate.Profile = switch memoryProfile(available: memory?.available) {
-        case .relevanceSweep: .cachedForward
+        // Rollout over a sequence keeps logits of every target row besides its matrices: counted as
+        // every hook too.
+        let profile: MemoryEstimate.Profile = switch memoryProfile(available: memory?.available, layers: arch.layers) {
+        case .relevanceSweep, .rollout: .cachedForward
         case let other: other
         }
         try memory?.check(model, tokens: sequence.ids.count, profile: profile, force: force)
@@ -119,10 +119,10 @@ extension ExplainCommand {
         case .rollout: options.method = .rollout
         default: options.method = .relevance(method.relevanceMethod ?? .attnLRP)
         }
-        if let factor { options.atman.factor = factor }
-        if noConceptual { options.atman.kappa = nil } else if let kappa { options.atman.kappa = kappa }
+        if let factor { options.atman.factor = factor.value }
+        if noConceptual { options.atman.kappa = nil } else if let kappa { options.atman.kappa = kappa.value }
         options.rollout = RolloutOptions(startLayer: startLayer ?? 0, headFusion: (headFusion ?? .mean).fusion,
-                                         addResidual: !noResidual, discardRatio: discardRatio ?? 0)
+                                         addResidual: !noResidual, discardRatio: discardRatio?.value ?? 0)
         let count = sequence.ids.count - sequence.promptLength
         if count >= 8 || sequence.ids.count >= 512 { options.progress = Console.progress(label: method.rawValue) }
         let result = try SequenceAttribution.explain(model, ids: sequence.ids, promptLength: sequence.promptLength, options: options)

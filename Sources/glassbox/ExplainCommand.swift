@@ -69,14 +69,14 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: "Rollout/flow: leave out the residual identity.") var noResidual = false
     @Option(parsing: .unconditional,
             help: "Rollout and flow: fraction of the lowest fused weights set to 0 per layer (default 0; as jacobgil/vit-explain, entry [0, 0] kept).")
-    var discardRatio: Double?
+    var discardRatio: TypedNumber<Double>?
     @Flag(help: "Flow and rollout: compute even above their size limits (long or memory-hungry); any method: run even when the memory estimate exceeds the memory available.") var force = false
 
     @Option(parsing: .unconditional, help: "AtMan: factor on the suppressed attention columns (default 0.1: keeps 10%).")
-    var factor: Float?
+    var factor: TypedNumber<Float>?
     @Option(parsing: .unconditional,
             help: "AtMan: cosine threshold of conceptual suppression (default 0.6: embeddings at least this similar are suppressed too).")
-    var kappa: Float?
+    var kappa: TypedNumber<Float>?
     @Flag(help: "AtMan: suppress only the explained tokens themselves.") var noConceptual = false
     @Option(help: "AtMan: suppress by token, word or sentence (default token).") var granularity: GranularityOption?
 
@@ -103,12 +103,12 @@ struct ExplainCommand: ParsableCommand {
 
     func validate() throws {
         if target != nil && targetId != nil { throw ValidationError("give --target or --target-id, not both") }
-        if let discardRatio, !(0..<1).contains(discardRatio) {
-            throw ValidationError("--discard-ratio must be in [0, 1), got \(discardRatio)")
+        if let discardRatio, !(0..<1).contains(discardRatio.value) {
+            throw ValidationError("--discard-ratio must be in [0, 1), got \(discardRatio.text)")
         }
         if let startLayer, startLayer < 0 { throw ValidationError("--start-layer must not be negative, got \(startLayer)") }
-        if let factor, !(0...1).contains(factor) { throw ValidationError("--factor must be in [0, 1], got \(factor.isFinite ? "\(factor)" : "a number beyond float's range")") }
-        if let kappa, !(-1...1).contains(kappa) { throw ValidationError("--kappa must be in [-1, 1], got \(kappa)") }
+        if let factor, !(0...1).contains(factor.value) { throw ValidationError("--factor must be in [0, 1], got \(factor.text)") }
+        if let kappa, !(-1...1).contains(kappa.value) { throw ValidationError("--kappa must be in [-1, 1], got \(kappa.text)") }
         if let problem = sequenceUsageProblem { throw ValidationError(problem.errorDescription ?? "\(problem)") }
         if explainsSequence { return }
         if let usageProblem { throw ValidationError(usageProblem.errorDescription ?? "\(usageProblem)") }
@@ -134,14 +134,14 @@ struct ExplainCommand: ParsableCommand {
         if explainsSequence { throw UsageMistake("--generate and --continuation write a sequence result; run them with explain, not batch") }
         try checkUsage(arch)
         let prepared = try PreparedInput.prepare(loaded, input: input)
-        try memory?.check(model, prepared, profile: memoryProfile(available: memory?.available), force: force)
+        try memory?.check(model, prepared, profile: memoryProfile(available: memory?.available, layers: arch.layers), force: force)
         let comparison = try Comparison.prepare(loaded, text: compare, ids: compareIds)
         let target = try comparison.map { ResolvedTarget(position: 0, id: nil, text: $0.text, logit: nil, probability: nil) }
             ?? TargetResolver(loaded: loaded, prepared: prepared)
                 .resolve(position: position, text: self.target, id: targetId, contrastText: contrast, contrastID: contrastId)
         let fusion = (headFusion ?? .mean).fusion
         let rollout = RolloutOptions(startLayer: startLayer ?? 0, headFusion: fusion, addResidual: !noResidual,
-                                     discardRatio: discardRatio ?? 0)
+                                     discardRatio: discardRatio?.value ?? 0)
         let builder = ExplanationBuilder(loaded: loaded, prepared: prepared, target: target)
         let scores: TokenScores
         var parameters: [String: String] = [:]

@@ -96,9 +96,7 @@ enum ExplanationOutput {
             print(String(format: "%5d  %+.5f  ", i, token.score) + token.text.debugDescription + mark)
         }
         if let neurons = record.extra.neurons { LatentPictures.printTable(neurons) }
-        print(OutputTransaction.line(naming: url))
-        for extra in extras { print("\(extra.label) picture: \(extra.url.path)") }
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)] + extras.map { "\($0.label) picture: \($0.url.path)" })
     }
 
     static func summaryLine(_ record: ExplanationRecord) -> String {

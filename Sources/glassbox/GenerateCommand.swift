@@ -16,13 +16,13 @@ struct GenerateCommand: ParsableCommand {
     var maxTokens = 32
 
     @Option(name: .long, parsing: .unconditional, help: "Sample with this temperature (> 0; default 1 when sampling).")
-    var temperature: Double?
+    var temperature: TypedNumber<Double>?
 
     @Option(name: .long, parsing: .unconditional, help: "Sample from the K most likely tokens only (≥ 1).")
     var topK: Int?
 
     @Option(name: .long, parsing: .unconditional, help: "Sample from the most likely tokens whose probability reaches P (0 < P ≤ 1).")
-    var topP: Double?
+    var topP: TypedNumber<Double>?
 
     @Option(name: .long, parsing: .unconditional, help: "Seed of the sampler (SplitMix64; default 0). Any sampling option turns greedy decoding off.")
     var seed: UInt64?
@@ -36,13 +36,13 @@ struct GenerateCommand: ParsableCommand {
     func validate() throws {
         if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
         if let stop, stop.isEmpty { throw ValidationError("--stop needs a non-empty text") }
-        // Read as a Double so that the message names the value given (1e-300 is not Float's 0).
-        if let t = temperature, !(t > 0 && t <= Double(Float.greatestFiniteMagnitude)) {
-            throw ValidationError("--temperature: " + (SamplingError.temperature(t).errorDescription ?? ""))
+        // Read as a Double, so that 1e-300 is not Float's 0; a refused value is printed as typed.
+        if let t = temperature, !(t.value > 0 && t.value <= Double(Float.greatestFiniteMagnitude)) {
+            let bound = t.value > 0 ? "at most Float's largest, 3.4e38" : "above 0"
+            throw ValidationError("--temperature: the temperature must be a number \(bound), got \(t.text)")
         }
-        // Also a Double, so that 1e-300 is accepted as transformers accepts it (0 < top_p ≤ 1) and
-        // a refused value is printed as given.
-        if let p = topP, !(p > 0 && p <= 1) { throw ValidationError("--top-p: top-p must be in (0, 1], got \(p)") }
+        // Also a Double, so that 1e-300 is accepted as transformers accepts it (0 < top_p ≤ 1).
+        if let p = topP, !(p.value > 0 && p.value <= 1) { throw ValidationError("--top-p: top-p must be in (0, 1], got \(p.text)") }
         do { try sampling.validate() } catch let error as SamplingError {
             let option = switch error { case .temperature: "--temperature"; case .topK: "--top-k"; case .topP: "--top-p" }
             throw ValidationError("\(option): " + (error.errorDescription ?? "\(error)"))
@@ -53,10 +53,10 @@ struct GenerateCommand: ParsableCommand {
     var sampling: Sampling {
         guard temperature != nil || topK != nil || topP != nil || seed != nil else { return .greedy }
         // A positive temperature below Float's smallest is that smallest: sampling at it is greedy.
-        let t = temperature.map { Float(max($0, Double(Float.leastNonzeroMagnitude))) } ?? 1
+        let t = temperature.map { Float(max($0.value, Double(Float.leastNonzeroMagnitude))) } ?? 1
         // A positive top-p below Float's smallest is that smallest: 1 − p is 1 either way, so only
         // the most probable token stays, as in transformers.
-        let p = topP.map { Float(max($0, Double(Float.leastNonzeroMagnitude))) }
+        let p = topP.map { Float(max($0.value, Double(Float.leastNonzeroMagnitude))) }
         return .sample(temperature: t, topK: topK, topP: p, seed: seed ?? 0)
     }
 

@@ -45,8 +45,7 @@ struct LensCommand: ParsableCommand {
             }
             print(row.label.padding(toLength: 10, withPad: " ", startingAt: 0) + tops.joined(separator: "  "))
         }
-        print(OutputTransaction.line(naming: url))
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)])
     }
 
     /// The lens of this command's input on `loaded`: the `--json` object (also what

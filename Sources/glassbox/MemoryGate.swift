@@ -24,21 +24,37 @@ struct MemoryGate {
         try check(model, input: prepared.modelInput, profile: profile, force: force)
     }
 
+    /// ``check(_:_:profile:force:)`` for methods run one after another on `prepared` (`evaluate`):
+    /// the largest of their estimates.
+    func check(_ model: TransformerModel, _ prepared: PreparedInput, profiles: [MemoryEstimate.Profile], force: Bool) throws {
+        try check(model, tokens: Self.positions(model, prepared.modelInput), profiles: profiles, force: force)
+    }
+
     /// ``check(_:_:profile:force:)`` for a model input: its token count, or a ViT's patches and [CLS].
     func check(_ model: TransformerModel, input: ModelInput, profile: MemoryEstimate.Profile, force: Bool) throws {
-        let tokens: Int = switch input {
+        try check(model, tokens: Self.positions(model, input), profile: profile, force: force)
+    }
+
+    /// ``check(_:_:profile:force:)`` for an input of `tokens` positions.
+    func check(_ model: TransformerModel, tokens: Int, profile: MemoryEstimate.Profile, force: Bool) throws {
+        try check(model, tokens: tokens, profiles: [profile], force: force)
+    }
+
+    /// The largest estimate of `profiles` for an input of `tokens` positions: the weights and the
+    /// program once plus ``concurrentRuns`` times the activations.
+    func check(_ model: TransformerModel, tokens: Int, profiles: [MemoryEstimate.Profile], force: Bool) throws {
+        guard !force else { return }
+        let one = MemoryEstimate(model: model, tokens: tokens, largestOf: profiles)
+        let (runs, overflow) = one.activations.multipliedReportingOverflow(by: max(1, concurrentRuns))
+        try MemoryEstimate(weights: one.weights, activations: overflow ? Int.max / 2 : runs, program: one.program)
+            .check(available: available)
+    }
+
+    /// Positions of a model input: its token count, or a ViT's patches and [CLS].
+    static func positions(_ model: TransformerModel, _ input: ModelInput) -> Int {
+        switch input {
         case .tokens(let ids, _): ids.count
         case .pixels: (model.architecture.image?.patchCount ?? 0) + 1
         }
-        try check(model, tokens: tokens, profile: profile, force: force)
-    }
-
-    /// ``check(_:_:profile:force:)`` for an input of `tokens` positions: the weights once plus
-    /// ``concurrentRuns`` times the activations.
-    func check(_ model: TransformerModel, tokens: Int, profile: MemoryEstimate.Profile, force: Bool) throws {
-        guard !force else { return }
-        let one = MemoryEstimate(model: model, tokens: tokens, profile: profile)
-        let (runs, overflow) = one.activations.multipliedReportingOverflow(by: max(1, concurrentRuns))
-        try MemoryEstimate(weights: one.weights, activations: overflow ? Int.max / 2 : runs).check(available: available)
     }
 }

@@ -136,7 +136,6 @@ struct NeuronsCommand: ParsableCommand {
             return
         }
         lines.forEach { print($0) }
-        if drawsPicture { print("picture: \(url.path)") }
-        try output.commit()
+        try output.commit(naming: drawsPicture ? ["picture: \(url.path)"] : [])
     }
 }

@@ -53,12 +53,26 @@ final class OutputTransaction {
     /// Moves every staged file into place; on a failed rename restores what was replaced.
     /// Called once the command has printed its result: stdout is flushed first, and a failed write
     /// there (a full disk) ends the run before any file is replaced.
-    func commit() throws {
+    func commit() throws { try commit(naming: []) }
+
+    /// ``commit()`` that names the files on stdout (`lines`: `picture: FILE`, …) once they are in
+    /// place, so a file whose write fails is never named. The lines are flushed before the
+    /// replaced files' old copies are let go: when stdout fails there, the files are put back as
+    /// they were (a written-through device keeps what it got) and the run ends as for any failed
+    /// write to stdout.
+    func commit(naming lines: [String]) throws {
         if let code = StandardStreams.flushOut() {
             discard()
             Console.failStandardOutput(code)
         }
-        var replaced: [(destination: URL, backup: URL?)] = []
+        var replaced: [(destination: URL, backup: URL?, registration: TemporaryFiles.Token?)] = []
+        func restore() {
+            for (destination, backup, registration) in replaced.reversed() {
+                if let backup { rename(backup.path, destination.path) } else { unlink(destination.path) }
+                TemporaryFiles.unregister(registration)
+            }
+            replaced = []
+        }
         do {
             for (i, (temporary, destination, _)) in staged.enumerated() {
                 try Self.checkDestination(destination, kind: false)
@@ -72,22 +86,31 @@ final class OutputTransaction {
                     if link(destination.path, name.path) == 0 { backup = name }
                 }
                 let backupRegistration = backup.flatMap { TemporaryFiles.register($0.path) }
-                defer { TemporaryFiles.unregister(backupRegistration) }
                 guard rename(temporary.path, destination.path) == 0 else {
                     let reason = String(cString: strerror(errno))
                     if let backup { unlink(backup.path) }
+                    TemporaryFiles.unregister(backupRegistration)
                     throw RenderError.unwritable(path: named[i].path, reason: reason)
                 }
-                replaced.append((destination, backup))
+                replaced.append((destination, backup, backupRegistration))
             }
         } catch {
-            for (destination, backup) in replaced.reversed() {
-                if let backup { rename(backup.path, destination.path) } else { unlink(destination.path) }
-            }
+            restore()
             discard()
             throw error
         }
-        for case let (_, backup?) in replaced { unlink(backup.path) }
+        if !lines.isEmpty {
+            for line in lines { print(line) }
+            if let code = StandardStreams.flushOut() {
+                restore()
+                discard()
+                Console.failStandardOutput(code)
+            }
+        }
+        for case let (_, backup, registration) in replaced {
+            if let backup { unlink(backup.path) }
+            TemporaryFiles.unregister(registration)
+        }
         for entry in staged {
             unlink(entry.temporary.path)                 // gone after a rename; a written-through copy's source
             TemporaryFiles.unregister(entry.registration)
@@ -124,8 +147,9 @@ final class OutputTransaction {
             throw UsageMistake("\(earlier.path) and \(named.path) are the same file, and this run writes two outputs there: give each output its own path")
         }
         // A special file's copy waits in the temporary folder: its own folder (/dev) may take no files.
+        // It is named after the path given (a link `x.png` to /dev/full), whose extension sets the format.
         let temporary = Self.isSpecialFile(destination)
-            ? Self.temporaryName(for: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(destination.lastPathComponent), kind: "new")
+            ? Self.temporaryName(for: URL(fileURLWithPath: NSTemporaryDirectory()).appendingPathComponent(named.lastPathComponent), kind: "new")
             : Self.temporaryName(for: destination, kind: "new")
         let registration = TemporaryFiles.register(temporary.path)
         let created = open(temporary.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)

@@ -48,8 +48,7 @@ struct PatchCommand: ParsableCommand {
             return
         }
         print(PatchJSON.summary(patching.result, texts: patching.texts))
-        print(OutputTransaction.line(naming: url))
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)])
     }
 
     /// The patching run of this command's inputs on `loaded`: the `--json` object (also what

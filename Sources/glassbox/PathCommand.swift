@@ -115,7 +115,6 @@ struct PathCommand: ParsableCommand {
         } else {
             print(PatchJSON.summary(patchResult, texts: texts, title: "path patching from every head"))
         }
-        if let picture { print(OutputTransaction.line(naming: picture)) }
-        try output.commit()
+        try output.commit(naming: picture.map { [OutputTransaction.line(naming: $0)] } ?? [])
     }
 }

@@ -105,7 +105,6 @@ struct ProjectCommand: ParsableCommand {
         }
         print(title)
         for (label, value) in zip(labels, values) { print(String(format: "%10.4f  ", value) + label) }
-        print("picture: \(url.path)")
-        try output.commit()
+        try output.commit(naming: ["picture: \(url.path)"])
     }
 }

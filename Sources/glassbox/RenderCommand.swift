@@ -79,8 +79,7 @@ struct RenderCommand: ParsableCommand {
         let output = OutputTransaction()
         let report = try output.render(figure, to: picture)
         for warning in report.warnings { Console.note("warning: \(warning)") }
-        print("picture: \(picture.path)")
-        try output.commit()
+        try output.commit(naming: ["picture: \(picture.path)"])
     }
 
     static let withNeedsPage = UsageMistake("--with adds results to an interactive page; give --out FILE.html")

@@ -106,7 +106,6 @@ enum RenderPage {
     private static func write(_ page: HTMLPage, to out: URL) throws {
         let output = OutputTransaction()
         try output.write(figure: { throw NoPage() }, page: { page }, to: out)
-        print(OutputTransaction.line(naming: out))
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: out)])
     }
 }

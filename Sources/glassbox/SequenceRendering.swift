@@ -17,8 +17,6 @@ enum SequenceRendering {
             for warning in stripReport.warnings { Console.note("warning: \(warning)") }
             drawn.append(url)
         }
-        print("picture: \(picture.path)")
-        for url in drawn.dropFirst() { print("strip picture: \(url.path)") }
-        try output.commit()
+        try output.commit(naming: ["picture: \(picture.path)"] + drawn.dropFirst().map { "strip picture: \($0.path)" })
     }
 }

@@ -15,7 +15,7 @@ struct TraceCommand: ParsableCommand {
     @Option(name: .customLong("noise-span"), parsing: .unconditional, help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
     var noiseSpan: String
     @Option(name: .customLong("noise-scale"), parsing: .unconditional, help: "Noise standard deviation as a multiple of the embedding matrix's standard deviation.")
-    var noiseScale: Float = 3
+    var noiseScale = TypedNumber<Float>(3)
     @Option(help: "Layers restored together in the MLP and attention panels.") var window = 1
     @Option(help: "Noise samples averaged.") var samples = 10
     @Option(parsing: .unconditional, help: "Seed of the noise.") var seed: UInt64 = 0
@@ -36,7 +36,7 @@ struct TraceCommand: ParsableCommand {
         if samples > Self.maximumSamples {
             throw ValidationError("--samples must be at most \(Self.maximumSamples) (each sample is a noised run of every restoration), got \(samples)")
         }
-        if !(noiseScale >= 0 && noiseScale.isFinite) { throw ValidationError("--noise-scale must be a number ≥ 0") }
+        if !(noiseScale.value >= 0 && noiseScale.value.isFinite) { throw ValidationError("--noise-scale must be a number ≥ 0, got \(noiseScale.text)") }
         if answer != nil && answerID != nil { throw ValidationError("give the answer once: --answer or --answer-id") }
     }
 
@@ -58,7 +58,7 @@ struct TraceCommand: ParsableCommand {
         guard options.noiseSpan.upperBound <= prepared.count else {
             throw InputProblem.spanPastInput(option: "--noise-span", span: noiseSpan, length: prepared.count)
         }
-        options.noiseScale = noiseScale
+        options.noiseScale = noiseScale.value
         options.window = window
         options.samples = samples
         options.seed = seed
@@ -77,7 +77,7 @@ struct TraceCommand: ParsableCommand {
             "method": "causal-tracing", "direction": "denoise",
             "metric": ["name": "prob", "clean": Double(result.cleanProb), "corrupted": Double(result.corruptedProb),
                        "position": result.position, "answer": ["id": result.answer, "text": loaded.text(result.answer)]] as [String: Any],
-            "noise": ["span": [options.noiseSpan.lowerBound, options.noiseSpan.upperBound], "scale": Double(noiseScale),
+            "noise": ["span": [options.noiseSpan.lowerBound, options.noiseSpan.upperBound], "scale": Double(noiseScale.value),
                       "std": Double(result.noiseStd), "samples": samples, "seed": seed, "window": window] as [String: Any],
             "tokens": prepared.jsonTokens,
             "results": result.maps.map { map in
@@ -101,7 +101,6 @@ struct TraceCommand: ParsableCommand {
             print(String(format: "  %@: highest restored p %.4f at layer %d, position %d", map.site, map.raw[best],
                          best / map.shape[1], best % map.shape[1]))
         }
-        print(OutputTransaction.line(naming: url))
-        try output.commit()
+        try output.commit(naming: [OutputTransaction.line(naming: url)])
     }
 }

@@ -31,16 +31,16 @@ struct VerifyCommand: ParsableCommand {
     var image: String?
 
     @Option(name: .long, parsing: .unconditional, help: "Finite-difference step of the gradient check.")
-    var gradientStep: Float = 1e-2
+    var gradientStep = TypedNumber<Float>(1e-2)
 
     @Option(name: .long, parsing: .unconditional, help: "Allowed gradient error, relative to the largest gradient entry.")
-    var gradientTolerance: Float = 1e-2
+    var gradientTolerance = TypedNumber<Float>(1e-2)
 
     @Option(name: .long, parsing: .unconditional, help: "Reference check: allowed absolute difference per hook.")
-    var referenceAtol: Float = 1e-4
+    var referenceAtol = TypedNumber<Float>(1e-4)
 
     @Option(name: .long, parsing: .unconditional, help: "Reference check: allowed difference relative to the hook's largest |value|.")
-    var referenceRtol: Float = 1e-4
+    var referenceRtol = TypedNumber<Float>(1e-4)
 
     @Flag(name: .long, help: "Print one JSON object on stdout.")
     var json = false
@@ -53,11 +53,11 @@ struct VerifyCommand: ParsableCommand {
             throw ValidationError("--reference runs the trace's own input; leave out --prompt, --ids and --image")
         }
         for (name, value) in [("--gradient-step", gradientStep), ("--gradient-tolerance", gradientTolerance)]
-        where !(value > 0 && value.isFinite) {
-            throw ValidationError("\(name) must be a positive number, got \(value)")
+        where !(value.value > 0 && value.value.isFinite) {
+            throw ValidationError("\(name) must be a positive number, got \(value.text)")
         }
-        for (name, value) in [("--reference-atol", referenceAtol), ("--reference-rtol", referenceRtol)] where !(value >= 0 && value.isFinite) {
-            throw ValidationError("\(name) must be a number ≥ 0, got \(value)")
+        for (name, value) in [("--reference-atol", referenceAtol), ("--reference-rtol", referenceRtol)] where !(value.value >= 0 && value.value.isFinite) {
+            throw ValidationError("\(name) must be a number ≥ 0, got \(value.text)")
         }
     }
 
@@ -79,9 +79,9 @@ struct VerifyCommand: ParsableCommand {
         try gate.check(model, input: input, profile: .cachedForward, force: memoryOptions.force)
 
         var options = Verification.Options()
-        options.gradientStep = gradientStep
-        options.gradientTolerance = gradientTolerance
-        options.referenceTolerance = .init(absolute: referenceAtol, relative: referenceRtol)
+        options.gradientStep = gradientStep.value
+        options.gradientTolerance = gradientTolerance.value
+        options.referenceTolerance = .init(absolute: referenceAtol.value, relative: referenceRtol.value)
         let showsProgress = isatty(2) == 1
         let report = try Verification.run(model, input, reference: trace, options: options) { check in
             if showsProgress { Console.writeError("verify: \(check.rawValue)…\u{1B}[K\r") }

@@ -165,7 +165,7 @@ final class HostileReview3Tests: XCTestCase {
     }
 
     /// A JSONL `"target"` outside the vocabulary names the file's line and key, not `--target-id`;
-    /// `--factor 1e308` says it is beyond float's range instead of echoing "inf".
+    /// `--factor 1e308` echoes what was typed, not the "inf" it rounds to as a Float.
     func testMessagesNameWhatTheUserGave() throws {
         try "{\"ids\": [1, 2, 3, 4], \"target\": 999}\n".write(toFile: path("p.jsonl"), atomically: true, encoding: .utf8)
         let run = try runGlassbox(["evaluate", "--model", tiny, "--prompts", path("p.jsonl"), "--methods", "rollout", "--out", path("e.png")])
@@ -173,7 +173,7 @@ final class HostileReview3Tests: XCTestCase {
         XCTAssertEqual(run.stderrLines.last, "glassbox: error: \(path("p.jsonl")):1: \"target\" 999 is outside 0..<128", run.stderr)
         let factor = try runGlassbox(["explain", "--model", tiny, "--ids", "1,2,3", "--method", "atman", "--factor", "1e308", "--out", path("x.png")])
         XCTAssertEqual(factor.status, 2, factor.stderr)
-        XCTAssertTrue(factor.stderr.contains("--factor must be in [0, 1], got a number beyond float's range"), factor.stderr)
+        XCTAssertTrue(factor.stderr.contains("--factor must be in [0, 1], got 1e308 (see"), factor.stderr)
         // `--ids=` took the next argument as its value.
         let empty = try runGlassbox(["predict", "--model", tiny, "--ids=", "1,2"])
         XCTAssertEqual(empty.status, 2, empty.stderr)

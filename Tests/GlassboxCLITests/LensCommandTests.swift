@@ -48,8 +48,15 @@ final class LensCommandTests: XCTestCase {
         let lines = folder.appendingPathComponent("lines.png")
         let refused = try runGlassbox(["attention", "--model", "Tests/Fixtures/models/gpt2-long", "--ids", ids, "--view", "lines", "--out", lines.path])
         XCTAssertEqual(refused.status, 1)
-        XCTAssertEqual(refused.stderr, "glassbox: error: the lines view draws at most 900 tokens a side and the input has 1200; use --view matrix or --view grid (both pool long inputs), or --out FILE.html\n")
+        XCTAssertEqual(refused.stderr, "glassbox: error: the lines view draws at most 900 tokens a side in a PNG (32,767 pixels at 2 pixels per point) and the input has 1200; write --out FILE.svg or FILE.pdf (up to 400000 tokens), use --view matrix or --view grid (both pool long inputs), or --out FILE.html\n")
         XCTAssertFalse(FileManager.default.fileExists(atPath: lines.path))
+        // An SVG or PDF has no pixel limit: the same input draws.
+        for ext in ["svg", "pdf"] {
+            let vector = folder.appendingPathComponent("lines.\(ext)")
+            let drawn = try runGlassbox(["attention", "--model", "Tests/Fixtures/models/gpt2-long", "--ids", ids, "--view", "lines", "--out", vector.path])
+            XCTAssertEqual(drawn.status, 0, drawn.stderr)
+            XCTAssertEqual(drawn.stdout, "picture: \(vector.path)\n")
+        }
     }
 
     /// `glassbox lens --json` against TransformerLens's `accumulated_resid(apply_ln=True)` + unembed

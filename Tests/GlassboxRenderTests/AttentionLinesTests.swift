@@ -73,8 +73,26 @@ final class AttentionLinesTests: RenderTestCase {
         let uniform = try ScoreMatrix(rows: n, columns: n, values: [Float](repeating: 1 / Float(n), count: n * n))
         XCTAssertThrowsError(try AttentionLines(tokens: (0..<n).map(String.init), attention: [uniform]).render(to: file("x.png"))) {
             XCTAssertEqual($0.localizedDescription,
-                           "cannot draw this figure: the lines view draws at most 900 tokens a side, not 901; the attention matrix pools long inputs")
+                           "cannot draw this figure: the lines view draws at most 900 tokens a side in a PNG (32,767 pixels at 2 pixels per point), not 901; an SVG or PDF holds up to 400000; the attention matrix pools long inputs")
         }
         XCTAssertEqual(try leftovers(), [])
+    }
+
+    /// The PNG's pixel limit is not an SVG's or PDF's: 2,000 rows (about 35,700 points, past the
+    /// 32,767 a PNG holds at any scale ≥ 1) draw in both, every row in place.
+    func testLongInputsDrawAsSVGAndPDF() throws {
+        let n = 2000
+        var values = [Float](repeating: 0, count: n * n)
+        for i in 0..<n { values[i * n + i] = 1 }
+        let diagonal = try ScoreMatrix(rows: n, columns: n, values: values)
+        let figure = AttentionLines(tokens: (0..<n).map { "t\($0)" }, attention: [diagonal])
+        for ext in ["svg", "pdf"] {
+            let report = try figure.render(to: file("long.\(ext)"))
+            XCTAssertGreaterThan(report.size.height, 32_767, ext)
+            XCTAssertLessThan(try XCTUnwrap(report.regions[.token(n - 1)]).maxY, report.size.height, ext)
+        }
+        XCTAssertEqual(AttentionLines.maximumTokens(for: .png), 900)
+        XCTAssertEqual(AttentionLines.maximumTokens(for: .svg), 400_000)
+        XCTAssertEqual(AttentionLines.maximumTokens(for: .pdf), 400_000)
     }
 }

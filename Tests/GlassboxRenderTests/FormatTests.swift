@@ -76,6 +76,28 @@ final class FormatTests: RenderTestCase {
         XCTAssertEqual(try leftovers(), [])
     }
 
+    /// The scale is a PNG's: an SVG or PDF taller than a PNG can be is written (the 900-token cap
+    /// of the attention lines came from it), up to Cairo's coordinate range.
+    func testVectorPicturesAreNotHeldToPNGLimits() throws {
+        for ext in ["svg", "pdf"] {
+            let report = try Canvas.write(to: file("tall.\(ext)"), width: 100, pageHeights: [40_000], scale: 2) { canvas, _ in
+                canvas.line(from: (0, 39_990), to: (100, 39_990), RGBA(0, 0, 0), lineWidth: 1)
+            }
+            XCTAssertEqual(report.size.height, 40_000, ext)
+            XCTAssertThrowsError(try Canvas.write(to: file("huge.\(ext)"), width: 100, pageHeights: [9_000_000], scale: 2) { _, _ in }) {
+                XCTAssertEqual($0 as? RenderError, .invalidSize(width: 100, height: 9_000_000), ext)
+                XCTAssertTrue($0.localizedDescription.contains("1…8000000 in an SVG or PDF"), $0.localizedDescription)
+            }
+        }
+        let svg = try String(contentsOf: file("tall.svg"), encoding: .utf8)
+        XCTAssertTrue(svg.contains("height=\"40000pt\""), String(svg.prefix(300)))
+        XCTAssertThrowsError(try Canvas.write(to: file("tall.png"), width: 100, pageHeights: [40_000], scale: 0.5) { _, _ in }) {
+            XCTAssertEqual($0 as? RenderError, .invalidSize(width: 100, height: 40_000))
+        }
+        XCTAssertEqual(Canvas.maximumVectorSide, 8_000_000)
+        XCTAssertEqual(try leftovers().filter { !$0.hasPrefix("tall.") }, [])
+    }
+
     /// The smallest and flattest inputs still give complete pictures.
     func testDegenerateInputsStillDraw() throws {
         let one = try ScoreMatrix([[0.5]])

@@ -1,0 +1,84 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// The estimate each command prints when a run would not fit, against the profile of what the run
+/// keeps (docs/benchmarks.md, "Memory estimates against runs"): rollout and flow count their fused
+/// `[n, n]` matrices, not every hook (3.2 GB estimated against a 0.42 GB peak at 1,024 tokens on a
+/// GPT-2-small shape); `evaluate` counts the largest of the methods it runs, not every hook as soon
+/// as one attention-based method is among them.
+final class MemoryProfileCommandTests: XCTestCase {
+    private let long = "Tests/Fixtures/models/gpt2-long"   // 2 layers, 2 heads, d 16, 2,048 positions
+
+    /// `this run needs about X, 0 MB available; …` for `estimate`, as `MemoryCheckError` words it.
+    private func refusal(_ estimate: MemoryEstimate) -> String {
+        let bytes = Double(estimate.total)
+        let size = bytes >= 1e9 ? String(format: "%.1f GB", bytes / 1e9) : String(format: "%.0f MB", bytes / 1e6)
+        return "glassbox: error: this run needs about \(size), 0 MB available; shorten the input, close other programs, or pass --force to try anyway\n"
+    }
+
+    private func environment(available: Int) -> [String: String] {
+        var environment = ProcessInfo.processInfo.environment
+        environment["GLASSBOX_MEMAVAILABLE_BYTES"] = "\(available)"
+        return environment
+    }
+
+    private func ids(_ n: Int) -> String { (0..<n).map { "\(($0 * 7 + 3) % 128)" }.joined(separator: ",") }
+
+    func testRolloutAndFlowCountTheirMatricesNotEveryHook() throws {
+        let model = try TransformerModel.load(directory: URL(fileURLWithPath: long))
+        let n = 2000, layers = model.architecture.layers
+        let rollout = MemoryEstimate(model: model, tokens: n, profile: .rollout(layers: layers, flow: false))
+        let cached = MemoryEstimate(model: model, tokens: n, profile: .cachedForward)
+        XCTAssertLessThan(rollout.total + 50_000_000, cached.total, "every hook's [H, n, n] scores and patterns are far more")
+        let base = ["explain", "--model", long, "--ids", ids(n), "--json"]
+        let refused = try runGlassbox(base + ["--method", "rollout"], environment: environment(available: 1))
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertEqual(refused.stderr, refusal(rollout))
+        // --start-layer 1 keeps one matrix fewer.
+        let fromOne = MemoryEstimate(model: model, tokens: n, profile: .rollout(layers: layers - 1, flow: false))
+        XCTAssertEqual(fromOne.activations, rollout.activations - 4 * n * n)
+        // Flow adds its graph: an edge and its reverse per causal weight, n(n+1)/2 a layer.
+        let flow = MemoryEstimate(model: model, tokens: n, profile: .rollout(layers: layers, flow: true))
+        XCTAssertEqual(flow.activations - rollout.activations, 4 * 32 * layers * n * (n + 1) / 2)
+        let refusedFlow = try runGlassbox(base + ["--method", "flow"], environment: environment(available: 1))
+        XCTAssertEqual(refusedFlow.stderr, refusal(flow))
+        // A run that fits its own estimate, though not every hook's, runs.
+        let fits = try runGlassbox(base + ["--method", "rollout"], environment: environment(available: rollout.total + 1_000_000))
+        XCTAssertEqual(fits.status, 0, fits.stderr)
+        XCTAssertLessThan(rollout.total + 1_000_000, cached.total)
+    }
+
+    func testEvaluateCountsTheLargestOfItsMethods() throws {
+        let model = try TransformerModel.load(directory: URL(fileURLWithPath: long))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-memory-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let n = 1000, layers = model.architecture.layers
+        let prompts = folder.appendingPathComponent("p.jsonl")
+        try "{\"ids\": [\(ids(n))]}\n".write(to: prompts, atomically: true, encoding: .utf8)
+        func estimate(_ profile: MemoryEstimate.Profile) -> MemoryEstimate { MemoryEstimate(model: model, tokens: n, profile: profile) }
+        let rollout = estimate(.rollout(layers: layers, flow: false)), attention = estimate(.attentionPatterns(layers: 1))
+        let perturbation = estimate(.storedActivations(perLayer: 2, stackedRows: SuffixOptions().rowBudget))
+        let cached = estimate(.cachedForward)
+        let largest = [rollout, attention, perturbation].max { $0.total < $1.total }!
+        XCTAssertLessThan(largest.total + 10_000_000, cached.total, "every hook would be counted without the fix")
+        let base = ["evaluate", "--model", long, "--prompts", prompts.path, "--out", folder.appendingPathComponent("e.png").path]
+        let refused = try runGlassbox(base + ["--methods", "rollout,attention"], environment: environment(available: 1))
+        XCTAssertEqual(refused.status, 1, refused.stderr)
+        XCTAssertEqual(refused.stderr, refusal(largest))
+        // With a Chefer method among them, every hook is what the largest keeps.
+        let chefer = try runGlassbox(base + ["--methods", "rollout,gae"], environment: environment(available: 1))
+        XCTAssertEqual(chefer.stderr, refusal(cached))
+    }
+
+    /// The program itself is counted once beside the weights, whatever the profile.
+    func testTheProgramIsCountedOnce() throws {
+        let model = try TransformerModel.load(directory: URL(fileURLWithPath: "Tests/Fixtures/models/gpt2-tiny"))
+        let estimate = MemoryEstimate(model: model, tokens: 3, profile: .forward)
+        XCTAssertEqual(estimate.program, MemoryEstimate.programBytes)
+        XCTAssertEqual(estimate.total, model.weights.residentBytes + MemoryEstimate.programBytes + estimate.activations)
+        XCTAssertEqual(MemoryEstimate(weights: 10, activations: 5).total, 15)
+    }
+}
