@@ -26,6 +26,11 @@ struct ProjectCommand: ParsableCommand {
     @Option(help: "Write the picture here (default: output/project-WHAT-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
+    /// The most token pairs `--top-k` lists for ov and qk: its heap would otherwise grow towards the
+    /// whole `V × V` table (2.5 billion pairs for GPT-2's vocabulary); 5,000,000 on a 2,048-token
+    /// vocabulary ran past a minute at 2.4 GB.
+    static let maxPairs = 10_000
+
     /// What is projected: `--what`, or ov with `--head`, else ffn-value.
     var chosenWhat: ProjectWhat { what ?? (head != nil ? .ov : .ffnValue) }
 
@@ -38,8 +43,8 @@ struct ProjectCommand: ParsableCommand {
         case .ov, .qk:
             if neuron != nil { throw ValidationError("--neuron applies to ffn-key and ffn-value, not \(chosenWhat.rawValue); leave it out or give --what ffn-key|ffn-value") }
             if head == nil { throw ValidationError("\(chosenWhat.rawValue) reads one attention head: give --head H") }
-            if topK > HeadProjection.maxPairs {
-                throw ValidationError("--top-k lists at most \(HeadProjection.maxPairs) token pairs for \(chosenWhat.rawValue), got \(topK)")
+            if topK > Self.maxPairs {
+                throw ValidationError("--top-k lists at most \(Self.maxPairs) token pairs for \(chosenWhat.rawValue), got \(topK)")
             }
         }
     }

@@ -862,7 +862,7 @@ final class HostileCatalogueTests: XCTestCase {
         config(.checkpoint, "config-string-for-integer", "gpt2-tiny", "n_layer", "two", "'n_layer' should be an integer"),
         config(.checkpoint, "config-string-for-number", "gpt2-tiny", "layer_norm_epsilon", "x", "'layer_norm_epsilon' should be a number"),
         config(.checkpoint, "rope-type-unknown", "llama-gqa", "rope_scaling", ["rope_type": "magic", "factor": 2],
-               "'rope_scaling' type 'magic' is not supported; supported: default, linear, dynamic, llama3"),
+               "'rope_scaling' type 'magic' is not supported for llama; supported: default, linear, dynamic, llama3"),
     ]
 
     nonisolated(unsafe) static let tokenizers: [Case] = [

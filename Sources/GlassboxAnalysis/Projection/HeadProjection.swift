@@ -68,11 +68,7 @@ public enum HeadProjection {
         }
     }
 
-    /// The most pairs `pairs` lists: a top-k heap of more is a sort of the whole `V × V` table
-    /// (2.5 billion pairs for GPT-2's vocabulary), not a reading of a head's strongest pairs.
-    public static let maxPairs = 10_000
-
-    /// The top `k` token pairs of one head (`k` at most ``maxPairs``).
+    /// The top `k` token pairs of one head.
     ///
     /// - Parameters:
     ///   - filter: applied to both tokens of a pair (rows and columns are filtered before the product).
@@ -85,9 +81,6 @@ public enum HeadProjection {
                              blockRows: Int? = nil) throws -> PairProjection {
         try check(model, layer: layer, head: head, matrix: matrix)
         guard k >= 1 else { throw AnalysisError.invalidOption("k must be at least 1, got \(k)") }
-        guard k <= maxPairs else {
-            throw AnalysisError.invalidOption("k lists at most \(maxPairs) token pairs, got \(k)")
-        }
         let space = try EmbeddingSpace.resolve(model, embedding)
         var (left, right) = factors(model, layer: layer, head: head, matrix: matrix, space: space)
         let rowIDs = filter.allowedIDs(count: left.shape[0])
