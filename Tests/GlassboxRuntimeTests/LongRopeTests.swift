@@ -27,24 +27,7 @@ final class LongRopeTests: XCTestCase {
                   case .longrope(_, _, let threshold, _) = rope.scaling else { return XCTFail("\(name): not LongRoPE") }
             XCTAssertEqual(threshold, original, name)
             XCTAssertEqual(Double(rope.attentionScaling), attention, accuracy: 1e-6, name)
-            for (caseName, file) in try Fixtures.goldenCases(name) {
-                let golden = try Golden(url: file)
-                let n = golden.inputIDs.count
-                lengths[name, default: []].append(n)
-                let reference = try XCTUnwrap(try JSONSerialization.jsonObject(
-                    with: Data(XCTUnwrap(golden.file.metadata["rope_inv_freq"]).utf8)) as? [Double])
-                let ours = rope.inverseFrequencies(length: n)
-                XCTAssertEqual(ours.count, reference.count, "\(name)/\(caseName)")
-                for (a, b) in zip(ours, reference) {
-                    XCTAssertEqual(Double(a), b, accuracy: 1e-6 * abs(b), "\(name)/\(caseName) inv_freq")
-                }
-                let result = try model.forward(golden.inputIDs, capture: .all)
-                XCTAssertEqual(result.cache.order.map(\.name), golden.hookOrder, "\(name)/\(caseName)")
-                for hook in golden.hookOrder {
-                    guard let tensor = result.cache[hook] else { XCTFail("\(name)/\(caseName): no \(hook)"); continue }
-                    assertClose(tensor, try golden.tensor(hook), tolerance: 1e-4, "\(name)/\(caseName) \(hook)")
-                }
-            }
+            lengths[name, default: []] += try compareRopeGoldens(name, model: model, rope: rope).lengths
         }
         let llama = lengths["llama-longrope"] ?? []
         XCTAssertTrue(llama.contains { $0 > 16 } && llama.contains { $0 <= 16 }, "inputs on both sides of 16: \(llama)")

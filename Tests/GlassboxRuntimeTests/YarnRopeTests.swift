@@ -24,24 +24,7 @@ final class YarnRopeTests: XCTestCase {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             guard case .rotary(let rope) = model.architecture.position else { return XCTFail("\(name): not rotary") }
             XCTAssertEqual(Double(rope.attentionScaling), attention, accuracy: 1e-6, name)
-            for (caseName, file) in try Fixtures.goldenCases(name) {
-                let golden = try Golden(url: file)
-                let n = golden.inputIDs.count
-                longest[name] = max(longest[name] ?? 0, n)
-                let reference = try XCTUnwrap(try JSONSerialization.jsonObject(
-                    with: Data(XCTUnwrap(golden.file.metadata["rope_inv_freq"]).utf8)) as? [Double])
-                let ours = rope.inverseFrequencies(length: n)
-                XCTAssertEqual(ours.count, reference.count, "\(name)/\(caseName)")
-                for (a, b) in zip(ours, reference) {
-                    XCTAssertEqual(Double(a), b, accuracy: 1e-6 * abs(b), "\(name)/\(caseName) inv_freq")
-                }
-                let result = try model.forward(golden.inputIDs, capture: .all)
-                XCTAssertEqual(result.cache.order.map(\.name), golden.hookOrder, "\(name)/\(caseName)")
-                for hook in golden.hookOrder {
-                    guard let tensor = result.cache[hook] else { XCTFail("\(name)/\(caseName): no \(hook)"); continue }
-                    assertClose(tensor, try golden.tensor(hook), tolerance: 1e-4, "\(name)/\(caseName) \(hook)")
-                }
-            }
+            longest[name] = try compareRopeGoldens(name, model: model, rope: rope).lengths.max()
         }
         XCTAssertGreaterThan(longest["llama-rope-yarn"] ?? 0, 16, "an input past original_max_position_embeddings")
     }
