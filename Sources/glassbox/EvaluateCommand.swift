@@ -134,6 +134,9 @@ struct EvaluateCommand: ParsableCommand {
         if similarity { report.quantity = "similarity" }
         // The methods run one after another, then the perturbation passes: the largest counts.
         let profiles = chosen.map { $0.memoryProfile(layers: arch.layers, available: memory?.available) } + [EvaluatedMethod.perturbationProfile]
+        var memory = memory
+        // --randomization's last stage holds a Float32 copy of every block's linear maps beside the model.
+        if randomization > 0 { memory?.extraWeightBytes = 4 * model.weights.blockLinearParameterCount }
         let progress = Console.progress(label: "evaluate")
         var kept: [EvaluationItem] = []
         for (index, source) in sources.enumerated() {

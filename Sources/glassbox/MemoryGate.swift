@@ -11,6 +11,9 @@ struct MemoryGate {
     let available: Int?
     /// Runs at once sharing the weights (`glassbox batch`'s workers): each holds its own activations.
     var concurrentRuns = 1
+    /// Bytes of weights held beside the model's own for part of the run (`evaluate
+    /// --randomization`'s copy with redrawn blocks), counted once with the weights.
+    var extraWeightBytes = 0
 
     /// Reads the available memory now.
     init() {
@@ -40,13 +43,13 @@ struct MemoryGate {
         try check(model, tokens: tokens, profiles: [profile], force: force)
     }
 
-    /// The largest estimate of `profiles` for an input of `tokens` positions: the weights and the
-    /// program once plus ``concurrentRuns`` times the activations.
+    /// The largest estimate of `profiles` for an input of `tokens` positions: the weights (with
+    /// ``extraWeightBytes``) and the program once plus ``concurrentRuns`` times the activations.
     func check(_ model: TransformerModel, tokens: Int, profiles: [MemoryEstimate.Profile], force: Bool) throws {
         guard !force else { return }
         let one = MemoryEstimate(model: model, tokens: tokens, largestOf: profiles)
         let (runs, overflow) = one.activations.multipliedReportingOverflow(by: max(1, concurrentRuns))
-        try MemoryEstimate(weights: one.weights, activations: overflow ? Int.max / 2 : runs, program: one.program)
+        try MemoryEstimate(weights: one.weights + extraWeightBytes, activations: overflow ? Int.max / 2 : runs, program: one.program)
             .check(available: available)
     }
 

@@ -71,6 +71,13 @@ final class MemoryProfileCommandTests: XCTestCase {
         // With a Chefer method among them, every hook is what the largest keeps.
         let chefer = try runGlassbox(base + ["--methods", "rollout,gae"], environment: environment(available: 1))
         XCTAssertEqual(chefer.stderr, refusal(cached))
+        // --randomization adds the Float32 copy of every block's linear maps it redraws.
+        let copy = 4 * model.weights.blockLinearParameterCount
+        let a = model.architecture
+        XCTAssertEqual(copy, 4 * a.layers * (4 * (a.dModel * a.dModel + a.dModel) + 2 * a.dModel * a.dFF + a.dFF + a.dModel))
+        let randomized = try runGlassbox(base + ["--methods", "rollout,attention", "--randomization", "1"], environment: environment(available: 1))
+        XCTAssertEqual(randomized.stderr, refusal(MemoryEstimate(weights: largest.weights + copy, activations: largest.activations,
+                                                                 program: largest.program)))
     }
 
     /// The program itself is counted once beside the weights, whatever the profile.

@@ -5,19 +5,27 @@ extension TransformerWeights {
     public var parameterCount: Int {
         var total = embeddings.token.count + (embeddings.position?.count ?? 0) + (embeddings.tokenType?.count ?? 0)
         total += Self.count(embeddings.norm)
+        total += blockLinearParameterCount
+        for block in blocks { total += Self.count(block.ln1) + Self.count(block.ln2) }
+        total += Self.count(head.finalNorm) + (head.pooler.map(Self.count) ?? 0) + (head.transform.map(Self.count) ?? 0)
+        total += Self.count(head.transformNorm)
+        if let unembed = head.unembed {
+            let tied = unembed.weight.sharesStorage(with: embeddings.token)
+            total += (tied ? 0 : unembed.weight.count) + (unembed.bias?.count ?? 0)
+        }
+        return total
+    }
+
+    /// Weights and biases of every block's linear maps (attention projections, MLP, a mixture's
+    /// experts and router): what `randomizingBlocks` redraws, as Float32, when it takes every block.
+    public var blockLinearParameterCount: Int {
+        var total = 0
         for block in blocks {
             let a = block.attention
             total += [a.query, a.key, a.value, a.output].map(Self.count).reduce(0, +)
             let mlps = block.mlp.mixture?.experts ?? [block.mlp]
             total += mlps.map { Self.count($0.input) + Self.count($0.output) + ($0.up.map(Self.count) ?? 0) }.reduce(0, +)
             total += block.mlp.mixture.map { Self.count($0.router) } ?? 0
-            total += Self.count(block.ln1) + Self.count(block.ln2)
-        }
-        total += Self.count(head.finalNorm) + (head.pooler.map(Self.count) ?? 0) + (head.transform.map(Self.count) ?? 0)
-        total += Self.count(head.transformNorm)
-        if let unembed = head.unembed {
-            let tied = unembed.weight.sharesStorage(with: embeddings.token)
-            total += (tied ? 0 : unembed.weight.count) + (unembed.bias?.count ?? 0)
         }
         return total
     }
