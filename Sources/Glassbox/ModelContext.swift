@@ -78,12 +78,6 @@ public struct ModelContext: Sendable {
         return .tokens(encoding.ids, types: encoding.typeIDs.isEmpty ? nil : encoding.typeIDs)
     }
 
-    /// A vision model's input for a PNG file, preprocessed as the checkpoint says.
-    public func input(image url: URL) throws -> ModelInput {
-        guard let imagePreprocessor else { throw ModelContextError.notAVisionModel(architecture.modelType) }
-        return .pixels(imagePreprocessor.pixelValues(try RGBImage.readPNG(url)))
-    }
-
     /// Display text of a token id.
     public func text(_ id: Int) -> String { vocabulary?.displayText(id) ?? "<\(id)>" }
 

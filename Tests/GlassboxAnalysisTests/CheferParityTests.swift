@@ -32,7 +32,7 @@ final class CheferParityTests: XCTestCase {
         "bert": ["bert-cls", "bert-odd", "bert-tiny-mlm"],
         "llama": ["llama-gqa", "llama-longrope", "llama-rope-dynamic", "llama-rope-linear", "llama-rope-yarn", "llama3-rope",
                   "mistral-swa", "qwen2-longrope", "qwen2-swa", "qwen2-yarn"],
-        "vit": ["vit-odd", "vit-tiny"],
+        "vit": ["vit-odd", "vit-tiny", "vit-wide"],
         "encoders": ["distilbert-cls", "distilbert-mlm", "distilbert-sinus", "roberta-cls", "roberta-mlm", "roberta-odd"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,

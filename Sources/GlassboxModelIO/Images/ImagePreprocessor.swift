@@ -6,9 +6,12 @@ import GlassboxTensor
 /// (`ViTImageProcessor` / `ViTFeatureExtractor`): resize to a fixed size with Pillow's filter,
 /// rescale, normalise, and lay out channels first.
 public struct ImagePreprocessor: Sendable, Equatable {
-    /// Target size in pixels (`size`), resized with Pillow's bilinear filter; nil when
+    /// Target size in pixels (`size`), resized with Pillow's `resample` filter; nil when
     /// `do_resize` is false.
     public var resize: (height: Int, width: Int)?
+    /// Pillow's filter for the resize (`resample`: absent or `null` is bilinear, as the processor's
+    /// default).
+    public var resample: PILFilter = .bilinear
     /// Multiplier applied to the 0...255 values (`rescale_factor`, usually 1/255); nil when
     /// `do_rescale` is false.
     public var rescaleFactor: Double?
@@ -21,7 +24,7 @@ public struct ImagePreprocessor: Sendable, Equatable {
 
     /// Equal when every setting is equal (written out because tuples are not `Equatable`).
     public static func == (a: Self, b: Self) -> Bool {
-        a.resize?.height == b.resize?.height && a.resize?.width == b.resize?.width
+        a.resize?.height == b.resize?.height && a.resize?.width == b.resize?.width && a.resample == b.resample
             && a.rescaleFactor == b.rescaleFactor && a.mean == b.mean && a.std == b.std
     }
 
@@ -64,8 +67,7 @@ public struct ImagePreprocessor: Sendable, Equatable {
             throw fail("image processor '\(type)' is not supported; supported: \(Self.supportedTypes.joined(separator: ", "))")
         }
         if Self.flag(json["do_resize"]) {
-            let resample = json["resample"] as? Int ?? 2
-            guard resample == 2 else { throw fail("resample \(resample) is not supported; supported: 2 (bilinear)") }
+            resample = try Self.filter(json["resample"], fail)
             // Bounded: the resized image is allocated as given (ViTs use 224 to 518).
             var target: (Int, Int)?
             if let size = json["size"] as? [String: Any], let h = size["height"] as? Int, let w = size["width"] as? Int {
@@ -110,10 +112,24 @@ public struct ImagePreprocessor: Sendable, Equatable {
         }
     }
 
-    /// `[3, H, W]` pixel values: resize (Pillow bilinear, 8-bit), then `x·rescale`, then
+    /// The filter `resample` names: a `PIL.Image.Resampling` number; absent or `null` is bilinear
+    /// (transformers' `resize` falls back to BILINEAR for None); a whole float is its integer and
+    /// `true`/`false` are 1/0, as Python's enum lookup reads them. Pillow's MKS2013 (6) and MKS2021
+    /// (7), and anything else, are refused with the supported list.
+    static func filter(_ value: Any?, _ fail: (String) -> ImageError) throws -> PILFilter {
+        guard let value, !(value is NSNull) else { return .bilinear }
+        let supported = PILFilter.allCases.map { "\($0.rawValue) (\($0.name.lowercased()))" }.joined(separator: ", ")
+        guard let number = value as? NSNumber, let code = Int(exactly: number.doubleValue),
+              let filter = PILFilter(rawValue: code) else {
+            throw fail("resample \(value) is not supported; supported: \(supported)")
+        }
+        return filter
+    }
+
+    /// `[3, H, W]` pixel values: resize (Pillow's `resample` filter, 8-bit), then `x·rescale`, then
     /// `(x − mean)/std` per channel, as `ViTImageProcessor.preprocess` does.
     public func pixelValues(_ image: RGBImage) -> Tensor {
-        let resized = resize.map { PILResize.bilinear(image, width: $0.width, height: $0.height) } ?? image
+        let resized = resize.map { PILResize.resize(image, width: $0.width, height: $0.height, filter: resample) } ?? image
         let (h, w) = (resized.height, resized.width)
         return Tensor(shape: [3, h, w]) { out in
             for c in 0..<3 {

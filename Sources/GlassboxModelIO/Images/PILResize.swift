@@ -1,28 +1,39 @@
-/// Image resizing exactly as Pillow's `Image.resize(..., BILINEAR)` does it for 8-bit images
-/// (`libImaging/Resample.c`), which is what Hugging Face's image processors call.
+/// Image resizing exactly as Pillow's `Image.resize` does it for 8-bit images
+/// (`libImaging/Resample.c`), which is what Hugging Face's image processors call, for every
+/// filter a `preprocessor_config.json` may name (`PILFilter`).
 ///
-/// Separable convolution with the triangle filter; when shrinking, the filter's support widens by
-/// the scale factor (antialiasing). Coefficients are normalised per output pixel, then turned into
-/// 22-bit fixed point; each pass rounds to 8 bits. The horizontal pass runs first unless Pillow 13's
-/// rule puts the vertical one first (see `bilinear`). Pillow restricts the first pass to the rows or
-/// columns the second reads, which changes nothing but speed; this version runs whole passes.
+/// The convolution filters (all but nearest) run a separable convolution with the filter's
+/// kernel; when shrinking, the kernel's support widens by the scale factor (antialiasing).
+/// Coefficients are normalised per output pixel, then turned into 22-bit fixed point (negative
+/// lobes of bicubic and Lanczos included); each pass rounds and clips to 8 bits. The horizontal
+/// pass runs first unless Pillow 13's rule puts the vertical one first (see `resize`). Pillow
+/// restricts the first pass to the rows or columns the second reads, which changes nothing but
+/// speed; this version runs whole passes. Nearest neighbour takes Pillow's other path (`PILNearest`).
 public enum PILResize {
     static let precisionBits = 32 - 8 - 2
 
-    /// Resizes `image` to `width × height` with the bilinear filter.
+    /// Resizes `image` to `width × height` with the bilinear filter (`resize(…, filter: .bilinear)`).
     public static func bilinear(_ image: RGBImage, width: Int, height: Int) -> RGBImage {
+        resize(image, width: width, height: height, filter: .bilinear)
+    }
+
+    /// Resizes `image` to `width × height` with `filter`, as `Image.resize((width, height), filter)`
+    /// does: the same size is a copy.
+    public static func resize(_ image: RGBImage, width: Int, height: Int, filter: PILFilter) -> RGBImage {
         precondition(width > 0 && height > 0, "PILResize: target size must be positive")
         let (w, h) = (image.width, image.height)
+        if width == w && height == h { return image }
+        if filter == .nearest { return PILNearest.resize(image, width: width, height: height) }
         let horizontal = width != w, vertical = height != h
         // Pillow ≥ 13 runs the vertical pass first when it removes much more than the horizontal
         // one (python-pillow PR #9549); the order matters because each pass rounds to 8 bits.
         if horizontal && vertical && height < h && (h - height) > 2 * (w - width) {
-            let tall = pass(image, along: .vertical, to: height)
-            return pass(tall, along: .horizontal, to: width)
+            let tall = pass(image, along: .vertical, to: height, filter: filter)
+            return pass(tall, along: .horizontal, to: width, filter: filter)
         }
         var result = image
-        if horizontal { result = pass(result, along: .horizontal, to: width) }
-        if vertical { result = pass(result, along: .vertical, to: height) }
+        if horizontal { result = pass(result, along: .horizontal, to: width, filter: filter) }
+        if vertical { result = pass(result, along: .vertical, to: height, filter: filter) }
         return result
     }
 
@@ -30,10 +41,10 @@ public enum PILResize {
 
     /// One separable pass (`ImagingResampleHorizontal_8bpc` / `…Vertical_8bpc`): every output
     /// sample is `clip8((2²¹ + Σ p·k) >> 22)`.
-    static func pass(_ image: RGBImage, along axis: Axis, to size: Int) -> RGBImage {
+    static func pass(_ image: RGBImage, along axis: Axis, to size: Int, filter: PILFilter) -> RGBImage {
         let (w, h) = (image.width, image.height)
         let inSize = axis == .horizontal ? w : h
-        let c = coefficients(inSize: inSize, outSize: size)
+        let c = coefficients(inSize: inSize, outSize: size, filter: filter)
         let (outW, outH) = axis == .horizontal ? (size, h) : (w, size)
         // Step between neighbouring taps along the axis, in samples.
         let tapStride = axis == .horizontal ? 3 : 3 * w
@@ -68,11 +79,13 @@ public enum PILResize {
         let weights: [Int]
     }
 
-    /// `precompute_coeffs` + `normalize_coeffs_8bpc` for the triangle filter (support 1).
-    static func coefficients(inSize: Int, outSize: Int) -> Coefficients {
+    /// `precompute_coeffs` + `normalize_coeffs_8bpc` for a convolution `filter`: per output pixel,
+    /// the kernel sampled at the source pixels within its widened support, divided by its sum
+    /// (when that is not 0), rounded half away from zero to 22-bit fixed point.
+    static func coefficients(inSize: Int, outSize: Int, filter: PILFilter) -> Coefficients {
         let scale = Double(inSize) / Double(outSize)
         let filterScale = max(scale, 1)
-        let support = 1.0 * filterScale
+        let support = filter.support * filterScale
         let size = Int(support.rounded(.up)) * 2 + 1
         var bounds: [(Int, Int)] = []
         var weights = [Int](repeating: 0, count: outSize * size)
@@ -84,8 +97,7 @@ public enum PILResize {
             var k = [Double](repeating: 0, count: max(xmax, 0))
             var total = 0.0
             for x in 0..<max(xmax, 0) {
-                let t = abs((Double(x + xmin) - center + 0.5) * ss)
-                let w = t < 1 ? 1 - t : 0
+                let w = filter.weight((Double(x + xmin) - center + 0.5) * ss)
                 k[x] = w
                 total += w
             }

@@ -12,9 +12,13 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
     public var hiddenAct: String
     /// `layer_norm_eps`: ε of every LayerNorm (default 1e-12).
     public var layerNormEps: Float
-    /// `image_size`: side of the square input in pixels (default 224).
-    public var imageSize: Int
-    /// `patch_size`: side of a square patch in pixels, dividing `imageSize` (default 16).
+    /// `image_size`: input height in pixels (default 224; `image_size` is one integer for a square
+    /// input or a list `[height, width]`).
+    public var imageHeight: Int
+    /// `image_size`: input width in pixels (default 224).
+    public var imageWidth: Int
+    /// `patch_size`: side of a square patch in pixels, dividing the height and the width (default
+    /// 16; one integer, or a list `[p, p]` of two equal sides).
     public var patchSize: Int
     /// `num_channels`: input colour channels (default 3).
     public var numChannels: Int
@@ -48,13 +52,15 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
         intermediateSize = try c.value(.intermediateSize, default: 3072)
         hiddenAct = try c.value(.hiddenAct, default: "gelu")
         layerNormEps = try c.value(.layerNormEps, default: 1e-12)
-        imageSize = try c.value(.imageSize, default: 224)
-        patchSize = try c.value(.patchSize, default: 16)
+        let image = try c.value(.imageSize, default: ViTSize(side: 224))
+        let patch = try c.value(.patchSize, default: ViTSize(side: 16))
+        (imageHeight, imageWidth, patchSize) = (image.height, image.width, patch.height)
         numChannels = try c.value(.numChannels, default: 3)
         qkvBias = try c.value(.qkvBias, default: true)
         for (value, key) in [(hiddenSize, "hidden_size"), (numHiddenLayers, "num_hidden_layers"),
                              (numAttentionHeads, "num_attention_heads"), (intermediateSize, "intermediate_size"),
-                             (imageSize, "image_size"), (patchSize, "patch_size"), (numChannels, "num_channels")] {
+                             (imageHeight, "image_size"), (imageWidth, "image_size"), (patch.height, "patch_size"),
+                             (patch.width, "patch_size"), (numChannels, "num_channels")] {
             try requirePositive(value, key)
         }
         try requirePositive(layerNormEps, "layer_norm_eps")
@@ -62,8 +68,13 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "num_attention_heads",
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
-        guard imageSize % patchSize == 0 else {
-            throw ConfigValidationError(key: "patch_size", detail: "(\(patchSize)) must divide image_size (\(imageSize))")
+        // Rectangular patches would need every patch-grid user (embedding, relevance folding,
+        // perturbation) to take two sides; no checkpoint is known to use them.
+        guard patch.height == patch.width else {
+            throw ConfigValidationError(key: "patch_size", detail: "is \(patch.written): patches with unequal sides are not supported; give one size")
+        }
+        guard imageHeight % patchSize == 0 && imageWidth % patchSize == 0 else {
+            throw ConfigValidationError(key: "patch_size", detail: "(\(patch.written)) must divide image_size (\(image.written))")
         }
         guard Activation(huggingFaceName: hiddenAct) != nil else {
             throw ConfigValidationError(key: "hidden_act", detail:
@@ -74,7 +85,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
 
     func architecture(head: HeadKind) -> Architecture {
         let headDim = hiddenSize / numAttentionHeads
-        let geometry = ImageGeometry(height: imageSize, width: imageSize, channels: numChannels, patchSize: patchSize)
+        let geometry = ImageGeometry(height: imageHeight, width: imageWidth, channels: numChannels, patchSize: patchSize)
         return Architecture(
             modelType: "vit", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: 0,
