@@ -55,40 +55,14 @@ public struct Tokenizer: Sendable {
     /// Encodes `text`; with `addSpecialTokens` the post-processor adds `[CLS]`/`<s>`/… as the
     /// checkpoint says.
     public func encode(_ text: String, addSpecialTokens: Bool = true) throws -> Encoding {
-        var e = try postProcess([encodeSequence(text, typeID: 0)], addSpecialTokens: addSpecialTokens)
-        Self.snapToCharacters(&e, texts: [text])
-        return e
+        try postProcess([encodeSequence(text, typeID: 0)], texts: [text], addSpecialTokens: addSpecialTokens)
     }
 
     /// Encodes a pair of texts (`[CLS] A [SEP] B [SEP]` for BERT); offsets of the second part
     /// are into `pair`.
     public func encode(_ text: String, pair: String, addSpecialTokens: Bool = true) throws -> Encoding {
-        var e = try postProcess([encodeSequence(text, typeID: 0), encodeSequence(pair, typeID: 1)],
-                                addSpecialTokens: addSpecialTokens)
-        Self.snapToCharacters(&e, texts: [text, pair])
-        return e
-    }
-
-    /// Moves offsets that fall inside a character back to its start, as the reference's byte →
-    /// character offset conversion does (only the ByteLevel offset trimming of a token made of a
-    /// prefix space and part of a character produces such offsets); offsets are then always on
-    /// character boundaries of the input.
-    static func snapToCharacters(_ encoding: inout Encoding, texts: [String]) {
-        for (sequence, text) in texts.enumerated() {
-            let utf8 = text.utf8
-            if utf8.allSatisfy({ $0 < 0x80 }) { continue }
-            utf8.withContiguousStorageIfAvailable { bytes in
-                func floor(_ x: Int) -> Int {
-                    var x = min(max(x, 0), bytes.count)
-                    while x < bytes.count && x > 0 && bytes[x] & 0xC0 == 0x80 { x -= 1 }
-                    return x
-                }
-                for i in 0..<encoding.count where encoding.sequenceIDs[i] == sequence {
-                    let span = encoding.offsets[i]
-                    encoding.offsets[i] = TokenSpan(start: floor(span.start), end: floor(span.end))
-                }
-            }
-        }
+        try postProcess([encodeSequence(text, typeID: 0), encodeSequence(pair, typeID: 1)], texts: [text, pair],
+                        addSpecialTokens: addSpecialTokens)
     }
 
     /// The text of `ids` as the checkpoint's decoder produces it (tokens joined by spaces when
@@ -199,10 +173,22 @@ public struct Tokenizer: Sendable {
         return encoding
     }
 
-    private func postProcess(_ encodings: [Encoding], addSpecialTokens: Bool) throws -> Encoding {
-        if let postProcessor { return try postProcessor.run(encodings, addSpecialTokens: addSpecialTokens) }
-        var result = Encoding()
-        for e in encodings { result.append(contentsOf: e) }
+    /// The post-processor on the encodings of `texts` (one or a pair). It sees the offsets in
+    /// characters, as the reference's does (``CharacterOffsets``: ByteLevel's `trim_offsets` moves a
+    /// span by whole characters); they come back in bytes, on character boundaries.
+    private func postProcess(_ encodings: [Encoding], texts: [String], addSpecialTokens: Bool) throws -> Encoding {
+        guard let postProcessor else {
+            var result = Encoding()
+            for e in encodings { result.append(contentsOf: e) }
+            return result
+        }
+        let tables = texts.map(CharacterOffsets.init)
+        var inCharacters = encodings
+        for (s, table) in zip(inCharacters.indices, tables) { inCharacters[s].offsets = inCharacters[s].offsets.map(table.characters) }
+        var result = try postProcessor.run(inCharacters, addSpecialTokens: addSpecialTokens)
+        for i in 0..<result.count {
+            if let s = result.sequenceIDs[i], s < tables.count { result.offsets[i] = tables[s].bytes(result.offsets[i]) }
+        }
         return result
     }
 }

@@ -5,7 +5,8 @@ import XCTest
 /// goldens/added-tokens.json (scripts/fixtures/tokenizer_added.py): small tokenizers whose added
 /// tokens are declared `normalized: true` or `false`, special or not, under Llama 2 (Prepend +
 /// Replace), Mistral (Metaspace), BERT (lowercase, accents stripped), NFKC + Lowercase, GPT-2
-/// (ByteLevel pre-tokenizer) and ByteLevel-normalizer pipelines, plus the llama-gqa fixture
+/// (ByteLevel pre-tokenizer; offset trimming next to spaces of more than one byte) and
+/// ByteLevel-normalizer pipelines, plus the llama-gqa fixture
 /// model's tokenizer with `cat` added as normalized. Against `tokenizers` 0.21.4, exactly (texts
 /// compared byte for byte): each added token's id and the string `id_to_token` gives (its content
 /// as declared, not its normalized form), encodings (ids, token strings — the matched normalized
@@ -131,6 +132,11 @@ final class AddedTokenNormalizedTests: XCTestCase {
     func testNFKCLowercase() throws { try check("nfkc-lowercase") }
     func testGPT2ByteLevel() throws { try check("gpt2") }
     func testByteLevelNormalizer() throws { try check("bytelevel-normalizer") }
+    /// ByteLevel `trim_offsets` trims a space of more than one byte (U+3000, NBSP, U+2003) whole,
+    /// before an `lstrip` `<mask>` or after an `rstrip` `<end>`, and a prefix space before "é" or
+    /// "京" moves the span past the whole character: the reference trims character offsets.
+    func testByteLevelTrimsWholeCharacters() throws { try check("bytelevel-trim") }
+    func testByteLevelTrimsWholeCharactersWithAPrefixSpace() throws { try check("bytelevel-trim-prefix") }
     /// The red-team report's case: ids 5, 82, 5 decode to "!cat!" in 0.21.4 (0.23 gives "! cat!").
     func testLlamaGQAWithNormalizedCat() throws {
         try check("llama-gqa-cat")
@@ -157,7 +163,7 @@ final class AddedTokenNormalizedTests: XCTestCase {
         XCTAssertEqual(golden.tokenizers, "0.21.4")
         XCTAssertEqual(golden.variants.map(\.name),
                        ["llama", "mistral", "bert", "nfkc-lowercase", "gpt2", "bytelevel-normalizer", "llama-gqa-cat",
-                        "rstrip-overlap-raw", "rstrip-overlap-normalized", "empty-normalized", "empty-normalized-lstrip",
-                        "empty-normalized-rstrip", "empty-normalized-single_word"])
+                        "bytelevel-trim", "bytelevel-trim-prefix", "rstrip-overlap-raw", "rstrip-overlap-normalized", "empty-normalized",
+                        "empty-normalized-lstrip", "empty-normalized-rstrip", "empty-normalized-single_word"])
     }
 }

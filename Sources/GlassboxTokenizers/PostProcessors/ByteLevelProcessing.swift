@@ -20,7 +20,8 @@ struct ByteLevelProcessing: PostProcessor {
     func addedTokens(isPair: Bool) -> Int { 0 }
 
     /// `process_offsets`: counts leading and trailing `Ġ`/whitespace characters of each token
-    /// string and moves the offsets in by as many bytes.
+    /// string and moves the offsets in by as many units — characters of the input, as the
+    /// post-processor sees offsets (Tokenizer's `postProcess`, ``CharacterOffsets``).
     static func trimOffsets(_ encoding: inout Encoding, addPrefixSpace: Bool) {
         let space = ByteLevel.characters[0x20]
         let isSpace = { (c: Unicode.Scalar) in c == space || UnicodeClasses.isWhitespace(c) }
