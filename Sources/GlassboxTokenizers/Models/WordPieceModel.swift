@@ -7,6 +7,10 @@ struct WordPieceModel: TokenizationModel {
     let unknownToken: String
     let prefix: [UInt8]
     let maxInputCharsPerWord: Int
+    /// Bytes of the longest vocabulary piece: no longer candidate can match, so the search starts
+    /// there (a word of n bytes costs O(n · longest), not O(n²), under a large
+    /// `max_input_chars_per_word`).
+    let longestPieceBytes: Int
 
     var typeName: String { "WordPiece" }
     var vocabularySize: Int { table.count }
@@ -19,6 +23,7 @@ struct WordPieceModel: TokenizationModel {
         self.unknownToken = unknownToken
         self.prefix = Array(prefix.utf8)
         self.maxInputCharsPerWord = maxInputCharsPerWord
+        longestPieceBytes = vocabulary.reduce(0) { max($0, $1.0.utf8.count) }
     }
 
     init(config: ConfigReader) throws {
@@ -46,7 +51,10 @@ struct WordPieceModel: TokenizationModel {
         var buffer = prefix
         var start = 0
         while start < word.count {
-            var end = word.count
+            // The longest candidate that could be a piece (with the prefix when not at the start),
+            // cut back to a character boundary.
+            var end = min(word.count, start + max(1, longestPieceBytes - (start > 0 ? prefix.count : 0)))
+            while end > start && end < word.count && word[end] & 0xC0 == 0x80 { end -= 1 }
             var found: Int? = nil
             while start < end {
                 let piece = UnsafeBufferPointer(rebasing: word[start..<end])
