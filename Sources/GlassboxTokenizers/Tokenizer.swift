@@ -55,14 +55,26 @@ public struct Tokenizer: Sendable {
     /// Encodes `text`; with `addSpecialTokens` the post-processor adds `[CLS]`/`<s>`/… as the
     /// checkpoint says.
     public func encode(_ text: String, addSpecialTokens: Bool = true) throws -> Encoding {
-        try postProcess([encodeSequence(text, typeID: 0)], texts: [text], addSpecialTokens: addSpecialTokens)
+        try namingFile { try postProcess([encodeSequence(text, typeID: 0)], texts: [text], addSpecialTokens: addSpecialTokens) }
     }
 
     /// Encodes a pair of texts (`[CLS] A [SEP] B [SEP]` for BERT); offsets of the second part
     /// are into `pair`.
     public func encode(_ text: String, pair: String, addSpecialTokens: Bool = true) throws -> Encoding {
-        try postProcess([encodeSequence(text, typeID: 0), encodeSequence(pair, typeID: 1)], texts: [text, pair],
-                        addSpecialTokens: addSpecialTokens)
+        try namingFile {
+            try postProcess([encodeSequence(text, typeID: 0), encodeSequence(pair, typeID: 1)], texts: [text, pair],
+                            addSpecialTokens: addSpecialTokens)
+        }
+    }
+
+    /// `body`, with the tokenizer's file named in a missing-unknown-token error (the model that
+    /// throws it does not know its file).
+    private func namingFile<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch TokenizerError.unknownTokenMissing(let model, let token, nil) {
+            throw TokenizerError.unknownTokenMissing(model: model, token: token, file: source)
+        }
     }
 
     /// The text of `ids` as the checkpoint's decoder produces it (tokens joined by spaces when

@@ -32,8 +32,9 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     /// A regex that took more than its budget of `steps` on a text of `textLength` scalars
     /// (`RegexBudget`): a pattern that backtracks too much, or whose matches overlap too much.
     case regexBudgetExceeded(pattern: String, steps: Int, textLength: Int)
-    /// The model needs its unknown token but the vocabulary does not have it.
-    case unknownTokenMissing(model: String, token: String)
+    /// The model needs its unknown token but the vocabulary does not have it (`token`; `nil` for a
+    /// Unigram model without `unk_id`); `file` is the tokenizer's, once the tokenizer names it.
+    case unknownTokenMissing(model: String, token: String?, file: String? = nil)
     /// Input beyond what offsets can address (2 GiB).
     case inputTooLong(bytes: Int)
     /// A vocabulary piece or added token longer than ``InputLimits/tokenBytes`` (`what` names it).
@@ -61,8 +62,9 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
             "the regex \(pattern.debugDescription) gave up after \(steps) steps on a text of \(textLength) characters "
                 + "(its budget: \(RegexBudget.stepsPerUnit) per character and pattern instruction, at least \(RegexBudget.minimum)); "
                 + "it backtracks too much or its matches overlap too much on this input"
-        case .unknownTokenMissing(let model, let token):
-            "the \(model) model needs its unknown token '\(token)', which is not in its vocabulary"
+        case .unknownTokenMissing(let model, let token, let file):
+            (file.map { "\($0): " } ?? "") + (token.map { "the \(model) model needs its unknown token '\($0)', which is not in its vocabulary" }
+                ?? "the \(model) model has no unknown token (its unk_id is null) for a piece outside its vocabulary")
         case .inputTooLong(let bytes):
             "the input is \(bytes) bytes long; at most 2 GiB can be tokenized"
         case .tokenTooLong(let file, let what, let bytes, let limit):

@@ -68,7 +68,8 @@ final class TokenizerErrorTests: XCTestCase {
         let tokenizer = try load(#"{"model": {"type": "WordPiece", "vocab": {"a": 0}, "unk_token": "[UNK]"}}"#)
         XCTAssertEqual(try tokenizer.encode("a").ids, [0])
         XCTAssertThrowsError(try tokenizer.encode("b")) { error in
-            XCTAssertEqual(error as? TokenizerError, .unknownTokenMissing(model: "WordPiece", token: "[UNK]"))
+            XCTAssertEqual(error as? TokenizerError, .unknownTokenMissing(model: "WordPiece", token: "[UNK]", file: "test.json"))
+            XCTAssertEqual(error.localizedDescription, "test.json: the WordPiece model needs its unknown token '[UNK]', which is not in its vocabulary")
         }
     }
 

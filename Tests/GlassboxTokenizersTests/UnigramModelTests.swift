@@ -77,7 +77,9 @@ final class UnigramModelTests: XCTestCase {
         let m = try model([("a", -1)], unk: nil)
         XCTAssertEqual(try pieces(m, "aa"), ["a", "a"])
         XCTAssertThrowsError(try tokens(m, "ab")) { error in
-            guard case TokenizerError.unknownTokenMissing = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(error as? TokenizerError, .unknownTokenMissing(model: "Unigram", token: nil))
+            XCTAssertEqual(error.localizedDescription,
+                           "the Unigram model has no unknown token (its unk_id is null) for a piece outside its vocabulary")
         }
         XCTAssertThrowsError(try model([("a", 0)], unk: 1))
         XCTAssertThrowsError(try model([], unk: 0))

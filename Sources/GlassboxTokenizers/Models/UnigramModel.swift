@@ -117,7 +117,7 @@ struct UnigramModel: TokenizationModel {
                 let candidate = scoreHere + unknownScore
                 if bestStart[end] < 0 || candidate > bestScore[end] {
                     guard let unknownID else {
-                        throw TokenizerError.unknownTokenMissing(model: typeName, token: "unk_id")
+                        throw TokenizerError.unknownTokenMissing(model: typeName, token: nil)
                     }
                     bestScore[end] = candidate
                     bestStart[end] = start
@@ -156,7 +156,7 @@ struct UnigramModel: TokenizationModel {
             } else if let unknownID {
                 tokens.append(ModelToken(id: unknownID, start: segment.start, end: segment.end))
             } else {
-                throw TokenizerError.unknownTokenMissing(model: typeName, token: "unk_id")
+                throw TokenizerError.unknownTokenMissing(model: typeName, token: nil)
             }
         }
     }
