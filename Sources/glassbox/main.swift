@@ -9,7 +9,7 @@ import Glassbox
 // once, at the end (exit 1).
 AllocatorSettings.apply()               // heap reuse for large tensors; see AllocatorSettings
 StandardStreams.restoreDefaultSIGPIPE()
-let arguments = Array(CommandLine.arguments.dropFirst())
+let arguments = GlueEqualsArgument.split(Array(CommandLine.arguments.dropFirst()))
 let command: ParsableCommand
 do {
     try InvalidUTF8.checkArguments()

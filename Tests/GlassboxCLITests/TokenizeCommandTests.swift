@@ -121,6 +121,16 @@ final class TokenizeCommandTests: XCTestCase {
         XCTAssertTrue(tokens.allSatisfy { $0["start"] is NSNull && $0["end"] is NSNull })
     }
 
+    /// `--prompt=VALUE` whose value starts with a combining mark: the parser sees `=` and the mark
+    /// as one character, so the option was refused as unknown; it now reads as `--prompt VALUE`.
+    func testPromptAfterEqualsMayStartWithACombiningMark() throws {
+        let spaced = try runGlassbox(["tokenize", "--model", bert, "--prompt", "\u{300}king", "--json"])
+        XCTAssertEqual(spaced.status, 0, spaced.stderr)
+        let glued = try runGlassbox(["tokenize", "--model", bert, "--prompt=\u{300}king", "--json"])
+        XCTAssertEqual(glued.status, 0, glued.stderr)
+        XCTAssertEqual(glued.stdout, spaced.stdout)
+    }
+
     func testPredictWithAPromptRunsItsTokens() throws {
         let c = try XCTUnwrap(try golden("gpt2-tiny-bpe128").first)
         let byPrompt = try json(["predict", "--model", gpt2, "--prompt", c.prompt, "--top-k", "5", "--json"])
