@@ -17,7 +17,9 @@ public struct Tokenizer: Sendable {
     let normalizer: (any TextNormalizer)?
     let preTokenizer: (any PreTokenizer)?
     private(set) var model: any TokenizationModel
-    let postProcessor: (any PostProcessor)?
+    /// Adds the special tokens; replaced after loading when `tokenizer_config.json` rebuilds it
+    /// (``FastTokenizerOverrides``).
+    var postProcessor: (any PostProcessor)?
     let decoder: (any TokenDecoder)?
     let addedVocabulary: AddedVocabulary
     /// The byte-level BPE shortcut, when the pipeline allows it (tests may turn it off).

@@ -2,7 +2,9 @@ import Foundation
 import GlassboxFiles
 
 extension Tokenizer {
-    /// Loads the tokenizer of a model folder: `tokenizer.json` if present, else GPT-2's
+    /// Loads the tokenizer of a model folder: `tokenizer.json` if present (with the settings of
+    /// `tokenizer_config.json` that `transformers` applies over it for the Llama, GPT-2, RoBERTa
+    /// and BERT tokenizer classes, see ``FastTokenizerOverrides``), else GPT-2's
     /// `vocab.json` + `merges.txt`, else BERT's `vocab.txt` (each with `tokenizer_config.json` /
     /// `special_tokens_map.json` for special tokens and options, as `transformers` converts them),
     /// else a SentencePiece `tokenizer.model` (run as `sentencepiece` runs it, see
@@ -11,7 +13,7 @@ extension Tokenizer {
     public static func load(directory: URL) throws -> Tokenizer {
         let fm = FileManager.default
         let json = directory.appendingPathComponent("tokenizer.json")
-        if fm.fileExists(atPath: json.path) { return try Tokenizer(contentsOf: json) }
+        if fm.fileExists(atPath: json.path) { return try FastTokenizerOverrides.load(tokenizerJSON: json, directory: directory) }
         let vocabJSON = directory.appendingPathComponent("vocab.json")
         let merges = directory.appendingPathComponent("merges.txt")
         if fm.fileExists(atPath: vocabJSON.path) && fm.fileExists(atPath: merges.path) {
@@ -33,7 +35,12 @@ extension Tokenizer {
 
     /// Parses the contents of a `tokenizer.json`; `file` names it in errors.
     public init(json data: Data, file: String = "tokenizer.json") throws {
-        let root = ConfigReader(try JSONValue.parse(data, file: file), file: file, path: "")
+        try self.init(document: try JSONValue.parse(data, file: file), file: file)
+    }
+
+    /// Builds the tokenizer a parsed `tokenizer.json` describes; `file` names it in errors.
+    init(document: JSONValue, file: String) throws {
+        let root = ConfigReader(document, file: file, path: "")
         guard case .object = root.value else { throw root.fail("expected a JSON object") }
         if let version = try root.optionalString("version"), version != "1.0" {
             throw root.fail("unknown tokenizer version '\(version)' (1.0 is supported)")

@@ -38,6 +38,10 @@ struct TokenizerConfig {
         }
     }
 
+    /// The raw value of `key` (`special_tokens_map.json`'s if both files have it), `nil` if absent.
+    func value(_ key: String) -> JSONValue? { values[key] }
+
+    /// The boolean `key`, `nil` if absent or not a boolean.
     func bool(_ key: String) -> Bool? {
         if case .bool(let b)? = values[key] { return b }
         return nil

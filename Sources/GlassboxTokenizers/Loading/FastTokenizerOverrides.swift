@@ -1,0 +1,180 @@
+import Foundation
+import GlassboxFiles
+
+/// The `tokenizer_config.json` settings that `transformers` (4.53) fast tokenizer classes apply
+/// over a `tokenizer.json`, keyed on `tokenizer_class` as `AutoTokenizer` resolves it (`X` and
+/// `XFast` both give `XFast`). Only these four classes are handled; any other class, or no
+/// `tokenizer_config.json`, leaves `tokenizer.json` as it is.
+/// - `LlamaTokenizerFast`: the post-processor becomes a `TemplateProcessing`
+///   `[bos] $A [eos]` / `[bos] $A [eos] [bos]:1 $B:1 [eos]:1` from `add_bos_token` (default
+///   true) and `add_eos_token` (default false), with `bos_token` (`<s>`) / `eos_token` (`</s>`).
+/// - `GPT2TokenizerFast`, `RobertaTokenizerFast`, `BertTokenizerFast` (`PreTrainedTokenizerFast`'s
+///   rule): a `ByteLevel` pre-tokenizer takes `add_prefix_space` (default false).
+/// - `RobertaTokenizerFast`: a `RobertaProcessing` or `ByteLevel` post-processor takes
+///   `add_prefix_space` (false) and `trim_offsets` (true).
+/// - `BertTokenizerFast`: a `BertNormalizer` whose `lowercase` / `strip_accents` /
+///   `handle_chinese_chars` differ from `do_lower_case` (true) / `strip_accents` (null) /
+///   `tokenize_chinese_chars` (true) takes all three.
+/// A setting that is not a boolean (`strip_accents`: or null) is a `malformedFile` error naming
+/// the file and key; so is a Llama special token missing from the vocabulary (`transformers`
+/// would add it as a new token), and a Llama `add_prefix_space` (`transformers` then rebuilds
+/// the tokenizer from `tokenizer.model`).
+enum FastTokenizerOverrides {
+    /// The tokenizer classes whose settings are applied.
+    enum Family: String, CaseIterable {
+        case llama = "LlamaTokenizer", gpt2 = "GPT2Tokenizer", roberta = "RobertaTokenizer", bert = "BertTokenizer"
+    }
+
+    /// The family of a `tokenizer_class` value (`LlamaTokenizer` or `LlamaTokenizerFast`, …).
+    static func family(tokenizerClass: String) -> Family? {
+        let base = tokenizerClass.hasSuffix("Fast") ? String(tokenizerClass.dropLast(4)) : tokenizerClass
+        return Family(rawValue: base)
+    }
+
+    /// Loads `tokenizerJSON` with the settings of `directory`'s `tokenizer_config.json` (and
+    /// `special_tokens_map.json`) applied.
+    static func load(tokenizerJSON: URL, directory: URL) throws -> Tokenizer {
+        let file = tokenizerJSON.path
+        let document = try JSONValue.parse(try InputFile.readJSON(tokenizerJSON, limit: InputLimits.tokenizerFileBytes),
+                                           file: file)
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        guard FileManager.default.fileExists(atPath: configURL.path),
+              case .string(let name)? = try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path)["tokenizer_class"],
+              let family = family(tokenizerClass: name)
+        else { return try Tokenizer(document: document, file: file) }
+        let config = try TokenizerConfig(directory: directory)
+        let settings = Settings(config: config, file: configURL.path)
+        var patched = document
+        try patch(&patched, family: family, settings: settings)
+        var tokenizer = try Tokenizer(document: patched, file: file)
+        if family == .llama { tokenizer.postProcessor = try llamaTemplate(tokenizer, settings: settings) }
+        return tokenizer
+    }
+
+    /// Typed reads of `tokenizer_config.json` settings; errors name the file and key.
+    struct Settings {
+        let config: TokenizerConfig
+        let file: String
+
+        /// The boolean `key`, `fallback` when absent.
+        func bool(_ key: String, default fallback: Bool) throws -> Bool {
+            guard let value = config.value(key) else { return fallback }
+            guard case .bool(let b) = value else { throw fail("'\(key)' must be true or false, found \(value.kindName)") }
+            return b
+        }
+
+        func fail(_ detail: String) -> TokenizerError { .malformedFile(file: file, detail: detail) }
+    }
+
+    /// Applies the normalizer, pre-tokenizer and RoBERTa post-processor settings to the
+    /// `tokenizer.json` document.
+    static func patch(_ document: inout JSONValue, family: Family, settings: Settings) throws {
+        if family == .llama {
+            if let v = settings.config.value("add_prefix_space"), !v.isNull {
+                throw settings.fail("'add_prefix_space' is set for a Llama tokenizer, which transformers then rebuilds "
+                                    + "from tokenizer.model; not supported")
+            }
+            return
+        }
+        let addPrefixSpace = try settings.bool("add_prefix_space", default: false)
+        document.update("pre_tokenizer") { pre in
+            guard pre["type"].isString("ByteLevel"), pre["add_prefix_space"] != nil else { return }
+            pre.set("add_prefix_space", .bool(addPrefixSpace))
+        }
+        if family == .roberta {
+            let trimOffsets = try settings.bool("trim_offsets", default: true)
+            document.update("post_processor") { post in
+                guard post["type"].isString("RobertaProcessing") || post["type"].isString("ByteLevel") else { return }
+                if post["add_prefix_space"] != nil { post.set("add_prefix_space", .bool(addPrefixSpace)) }
+                if post["trim_offsets"] != nil { post.set("trim_offsets", .bool(trimOffsets)) }
+            }
+        }
+        if family == .bert {
+            let lowercase = try settings.bool("do_lower_case", default: true)
+            let chinese = try settings.bool("tokenize_chinese_chars", default: true)
+            let strip: JSONValue
+            switch settings.config.value("strip_accents") {
+            case nil, .null?: strip = .null
+            case .bool(let b)?: strip = .bool(b)
+            case let other?: throw settings.fail("'strip_accents' must be true, false or null, found \(other.kindName)")
+            }
+            document.update("normalizer") { norm in
+                guard norm["type"].isString("BertNormalizer") else { return }
+                let current = (norm["lowercase"] ?? .bool(true), norm["strip_accents"] ?? .null,
+                               norm["handle_chinese_chars"] ?? .bool(true))
+                guard !(current.0.sameScalar(.bool(lowercase)) && current.1.sameScalar(strip)
+                        && current.2.sameScalar(.bool(chinese))) else { return }
+                norm.set("lowercase", .bool(lowercase))
+                norm.set("strip_accents", strip)
+                norm.set("handle_chinese_chars", .bool(chinese))
+            }
+        }
+    }
+
+    /// `LlamaTokenizerFast.update_post_processor`: the template from `add_bos_token` /
+    /// `add_eos_token`, the special tokens' ids looked up in `tokenizer`.
+    static func llamaTemplate(_ tokenizer: Tokenizer, settings: Settings) throws -> TemplateProcessing {
+        let addBOS = try settings.bool("add_bos_token", default: true)
+        let addEOS = try settings.bool("add_eos_token", default: false)
+        var specials: [String: (ids: [Int], tokens: [String])] = [:]
+        func special(_ key: String, fallback: String) throws -> String {
+            let content: String
+            if settings.config.value(key) == nil {
+                content = fallback
+            } else if let c = settings.config.tokenContent(key) {
+                content = c
+            } else {
+                throw settings.fail("'add_\(key)' is true but '\(key)' is not a token")
+            }
+            guard let id = tokenizer.id(of: content) else {
+                throw settings.fail("'\(key)' \(content.debugDescription) is not in the tokenizer's vocabulary")
+            }
+            specials[content] = ([id], [content])
+            return content
+        }
+        let bos = addBOS ? try special("bos_token", fallback: "<s>") : nil
+        let eos = addEOS ? try special("eos_token", fallback: "</s>") : nil
+        func part(second: Bool) -> [TemplateProcessing.Piece] {
+            let type = second ? 1 : 0
+            return (bos.map { [.special(id: $0, typeID: type)] } ?? []) + [.sequence(second: second, typeID: type)]
+                + (eos.map { [.special(id: $0, typeID: type)] } ?? [])
+        }
+        return TemplateProcessing(single: part(second: false), pair: part(second: false) + part(second: true),
+                                  specialTokens: specials)
+    }
+}
+
+private extension Optional where Wrapped == JSONValue {
+    /// Whether this is the string `s`.
+    func isString(_ s: String) -> Bool {
+        if case .string(let v)? = self { return v == s }
+        return false
+    }
+}
+
+private extension JSONValue {
+    /// Whether two scalars (null, booleans, strings, integers) are equal.
+    func sameScalar(_ other: JSONValue) -> Bool {
+        switch (self, other) {
+        case (.null, .null): true
+        case (.bool(let a), .bool(let b)): a == b
+        case (.int(let a), .int(let b)): a == b
+        case (.string(let a), .string(let b)): a == b
+        default: false
+        }
+    }
+
+    /// Sets the member `key` of an object (the last one if repeated; appended if absent).
+    mutating func set(_ key: String, _ value: JSONValue) {
+        guard case .object(var members) = self else { return }
+        if let i = members.lastIndex(where: { $0.key == key }) { members[i].value = value } else { members.append((key, value)) }
+        self = .object(members)
+    }
+
+    /// Edits the object member `key` in place, if present.
+    mutating func update(_ key: String, _ edit: (inout JSONValue) -> Void) {
+        guard case .object(var members) = self, let i = members.lastIndex(where: { $0.key == key }) else { return }
+        edit(&members[i].value)
+        self = .object(members)
+    }
+}
