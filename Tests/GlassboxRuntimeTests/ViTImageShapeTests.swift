@@ -84,26 +84,16 @@ final class ViTImageShapeTests: XCTestCase {
         try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
         // The checkpoint with the patch projection's first input channel only: [24, 3, 4, 4] → [24, 1, 4, 4].
         let checkpoint = try Checkpoint(directory: source)
-        var header: [String: Any] = [:], data = Data()
-        for name in checkpoint.tensorNames.sorted() {
+        let tensors = try checkpoint.tensorNames.sorted().map { name -> (String, Tensor) in
             var tensor = try checkpoint.tensor(name)
             if name.hasSuffix("patch_embeddings.projection.weight") {
                 let plane = 16
                 let storage = (0..<24).flatMap { o in tensor.storage[(o * 3 * plane)..<(o * 3 * plane + plane)] }
                 tensor = Tensor(shape: [24, 1, 4, 4], storage: storage)
             }
-            var bytes = Data()
-            tensor.storage.withUnsafeBytes { bytes.append(contentsOf: $0) }
-            header[name] = ["dtype": "F32", "shape": tensor.shape, "data_offsets": [data.count, data.count + bytes.count]]
-            data.append(bytes)
+            return (name, tensor)
         }
-        var headerBytes = try JSONSerialization.data(withJSONObject: header, options: [.sortedKeys])
-        headerBytes.append(contentsOf: [UInt8](repeating: 0x20, count: (8 - headerBytes.count % 8) % 8))
-        var file = Data()
-        withUnsafeBytes(of: UInt64(headerBytes.count).littleEndian) { file.append(contentsOf: $0) }
-        file.append(headerBytes)
-        file.append(data)
-        try file.write(to: folder.appendingPathComponent("model.safetensors"))
+        try SafetensorsFile.write(tensors, to: folder.appendingPathComponent("model.safetensors"))
 
         let context = try ModelContext.load(directory: folder)
         XCTAssertNotNil(try context.model.forward(.pixels(Tensor(shape: [1, 16, 24], storage: (0..<384).map { Float($0 % 5) / 5 }))).logits)
