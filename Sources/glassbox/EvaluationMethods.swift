@@ -23,18 +23,12 @@ enum EvaluatedMethod: String, CaseIterable {
     /// Whether the method can explain a similarity (encoders without a head): AtMan needs logits.
     var explainsSimilarity: Bool { self != .atman }
 
-    /// What the method keeps in memory as `EvaluationItem.scores` runs it (default options, as
-    /// `explain` counts them): the relevance sweep (automatic checkpointing, blocked attention),
-    /// every hook for the Chefer methods, AtMan's forwards on every worker, rollout's fused matrices
-    /// of every layer, the last layer's patterns for `attention`.
+    /// What the method keeps in memory as `EvaluationItem.scores` runs it: `explain`'s profile of
+    /// the same method with default options (automatic checkpointing, blocked attention, rollout
+    /// from layer 0).
     func memoryProfile(layers: Int, available: Int?) -> MemoryEstimate.Profile {
-        switch self {
-        case .attnlrp, .cpLRP, .gradInput: .relevanceSweep(checkpointing: .automatic, patternsKept: false, available: available)
-        case .gae, .chefer: .cachedForward
-        case .atman: .concurrentForwards(Threading.threads, stackedRows: SuffixOptions().rowBudget)
-        case .rollout: .rollout(layers: layers, flow: false)
-        case .attention: .attentionPatterns(layers: 1)
-        }
+        ExplainMethod(rawValue: rawValue)!.memoryProfile(checkpointing: .automatic, patternsKept: false,
+                                                         rolloutLayers: layers, available: available)
     }
 
     /// The perturbation passes (``PerturbationRunner``): the suffix base's keys and values of every

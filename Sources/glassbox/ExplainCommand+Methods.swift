@@ -5,21 +5,12 @@ extension ExplainCommand {
     /// Inputs from this many positions show a progress line on stderr in the LRP methods.
     static let relevanceProgressLength = 1024
 
-    /// What this method keeps in memory, for the check before the run: AtMan's forwards on every
-    /// worker, the relevance sweep as `--checkpoint` and `--attention` set it up, rollout's and
-    /// flow's fused matrices from `--start-layer` up (flow's graph too), the last layer's patterns
-    /// for `attention`, else every hook.
+    /// What this method keeps in memory, for the check before the run: the relevance sweep as
+    /// `--checkpoint` and `--attention` set it up, rollout's and flow's fused matrices from
+    /// `--start-layer` up (``ExplainMethod/memoryProfile(checkpointing:patternsKept:rolloutLayers:available:)``).
     func memoryProfile(available: Int?, layers: Int) -> MemoryEstimate.Profile {
-        let kept = max(1, layers - (startLayer ?? 0))
-        return switch method {
-        case .atman: .concurrentForwards(Threading.threads, stackedRows: SuffixOptions().rowBudget)
-        case .attnlrp, .cpLRP, .gradInput:
-            .relevanceSweep(checkpointing: checkpoint.checkpointing, patternsKept: attention == .unblocked, available: available)
-        case .rollout: .rollout(layers: kept, flow: false)
-        case .flow: .rollout(layers: kept, flow: true)
-        case .attention: .attentionPatterns(layers: 1)
-        case .gae, .chefer: .cachedForward
-        }
+        method.memoryProfile(checkpointing: checkpoint.checkpointing, patternsKept: attention == .unblocked,
+                             rolloutLayers: max(1, layers - (startLayer ?? 0)), available: available)
     }
 
     /// AttnLRP / CP-LRP / gradient × input (LXT 2.1's rules), seeded as the objective says.
@@ -64,5 +55,25 @@ extension ExplainCommand {
         let result = try AtMan.explain(loaded.model, prepared.modelInput, target: atmanTarget,
                                        groups: groups.isEmpty ? nil : groups.map(\.tokenIndices), options: options)
         return (result, groups)
+    }
+}
+
+extension ExplainMethod {
+    /// What the method keeps in memory as it runs, for the check before a run (`explain`, and
+    /// `evaluate` with default options): AtMan's forwards on every worker with the batched engine's
+    /// stacked rows, the relevance sweep checkpointed as `checkpointing` says (`[H, n, n]` patterns
+    /// when `patternsKept`), rollout's and flow's fused matrices of `rolloutLayers` layers (flow's
+    /// graph too), the last layer's patterns for `attention`, every hook for the Chefer methods.
+    func memoryProfile(checkpointing: Checkpointing, patternsKept: Bool, rolloutLayers: Int,
+                       available: Int?) -> MemoryEstimate.Profile {
+        switch self {
+        case .atman: .concurrentForwards(Threading.threads, stackedRows: SuffixOptions().rowBudget)
+        case .attnlrp, .cpLRP, .gradInput:
+            .relevanceSweep(checkpointing: checkpointing, patternsKept: patternsKept, available: available)
+        case .rollout: .rollout(layers: rolloutLayers, flow: false)
+        case .flow: .rollout(layers: rolloutLayers, flow: true)
+        case .attention: .attentionPatterns(layers: 1)
+        case .gae, .chefer: .cachedForward
+        }
     }
 }
