@@ -38,11 +38,11 @@ enum FastTokenizerOverrides {
         let document = try JSONValue.parse(try InputFile.readJSON(tokenizerJSON, limit: InputLimits.tokenizerFileBytes),
                                            file: file)
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        guard FileManager.default.fileExists(atPath: configURL.path),
-              case .string(let name)? = try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path)["tokenizer_class"],
-              let family = family(tokenizerClass: name)
+        guard FileManager.default.fileExists(atPath: configURL.path) else { return try Tokenizer(document: document, file: file) }
+        let parsed = try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path)
+        guard case .string(let name)? = parsed["tokenizer_class"], let family = family(tokenizerClass: name)
         else { return try Tokenizer(document: document, file: file) }
-        let config = try TokenizerConfig(directory: directory)
+        let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
         let settings = Settings(config: config, file: configURL.path)
         var patched = document
         try patch(&patched, family: family, settings: settings)

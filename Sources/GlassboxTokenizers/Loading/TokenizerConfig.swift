@@ -11,11 +11,18 @@ struct TokenizerConfig {
     /// The special-token attributes, in the order `transformers` adds them.
     static let specialKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
 
-    init(directory: URL) throws {
+    /// Reads the three files of `directory`; `tokenizerConfig`, when given, is its
+    /// `tokenizer_config.json` already parsed (not read again).
+    init(directory: URL, tokenizerConfig parsed: JSONValue? = nil) throws {
         for name in ["tokenizer_config.json", "special_tokens_map.json"] {
             let url = directory.appendingPathComponent(name)
-            guard FileManager.default.fileExists(atPath: url.path) else { continue }
-            let value = try JSONValue.parse(try LegacyFiles.read(url), file: url.path)
+            let value: JSONValue
+            if name == "tokenizer_config.json", let parsed {
+                value = parsed
+            } else {
+                guard FileManager.default.fileExists(atPath: url.path) else { continue }
+                value = try JSONValue.parse(try LegacyFiles.read(url), file: url.path)
+            }
             guard case .object(let members) = value else {
                 throw TokenizerError.malformedFile(file: url.path, detail: "expected a JSON object")
             }
