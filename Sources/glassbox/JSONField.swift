@@ -61,6 +61,12 @@ enum JSONField {
 
     // MARK: values
 
+    /// `value`, or the `Problem` of a missing `key`.
+    static func present<T>(_ value: T?, _ key: String) throws -> T {
+        guard let value else { throw Problem(detail: "no '\(key)' key") }
+        return value
+    }
+
     /// The number `raw` at `place`; anything else (a boolean, null, a string…) is a `mismatch`.
     static func number(_ raw: Any, at place: @autoclosure () -> String) throws -> Double {
         guard let value = number(raw) else { throw mismatch(raw, at: place(), expected: "a number") }
@@ -80,7 +86,7 @@ enum JSONField {
 
     /// `object[key]` as `T` (described as `what`, e.g. `a string`); missing or of another kind is a `Problem`.
     static func value<T>(_ object: [String: Any], _ key: String, _ type: T.Type, _ what: String) throws -> T {
-        guard let raw = object[key] else { throw Problem(detail: "no '\(key)' key") }
+        let raw = try present(object[key], key)
         guard let value = raw as? T else { throw mismatch(raw, at: key, expected: what) }
         return value
     }
@@ -89,11 +95,7 @@ enum JSONField {
     static func string(_ o: [String: Any], _ key: String) throws -> String { try value(o, key, String.self, "a string") }
 
     /// `o[key]`, an integer (not `true`, which Foundation would read as 1).
-    static func int(_ o: [String: Any], _ key: String) throws -> Int {
-        guard let raw = o[key] else { throw Problem(detail: "no '\(key)' key") }
-        guard let value = integer(raw) else { throw mismatch(raw, at: key, expected: "an integer") }
-        return value
-    }
+    static func int(_ o: [String: Any], _ key: String) throws -> Int { try present(optionalInt(o, key), key) }
 
     /// `o[key]`, a list of integers; a wrong entry is named by its index (`layers[2]`).
     static func ints(_ o: [String: Any], _ key: String) throws -> [Int] {
@@ -104,15 +106,12 @@ enum JSONField {
     }
 
     /// `o[key]`, a number.
-    static func double(_ o: [String: Any], _ key: String) throws -> Double {
-        guard let raw = o[key] else { throw Problem(detail: "no '\(key)' key") }
-        return try number(raw, at: key)
-    }
+    static func double(_ o: [String: Any], _ key: String) throws -> Double { try present(optionalNumber(o, key), key) }
 
     /// `o[key]`, a list of numbers; `place` names it in messages (`methods[0].morf`, default the key).
     static func doubles(_ o: [String: Any], _ key: String, place: String? = nil) throws -> [Double] {
         let place = place ?? key
-        guard let raw = o[key] else { throw Problem(detail: "no '\(key)' key") }
+        let raw = try present(o[key], key)
         guard let list = raw as? [Any] else { throw mismatch(raw, at: place, expected: "a list of numbers") }
         return try list.enumerated().map { i, value in try number(value, at: "\(place)[\(i)]") }
     }
