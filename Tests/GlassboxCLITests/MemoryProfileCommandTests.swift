@@ -5,7 +5,7 @@ import XCTest
 
 /// The estimate each command prints when a run would not fit, against the profile of what the run
 /// keeps (docs/benchmarks.md, "Memory estimates against runs"): rollout and flow count their fused
-/// `[n, n]` matrices, not every hook (3.2 GB estimated against a 0.42 GB peak at 1,024 tokens on a
+/// `[n, n]` matrices, not every hook (3.5 GB estimated against a 0.67 GB peak at 1,024 tokens on a
 /// GPT-2-small shape); `evaluate` counts the largest of the methods it runs, not every hook as soon
 /// as one attention-based method is among them.
 final class MemoryProfileCommandTests: XCTestCase {
