@@ -293,13 +293,17 @@ enum JSONOutput {
 
     /// The key path and value of the first NaN or ±∞ in `value` (keys in sorted order, so the
     /// same one each run), e.g. `pairs[0].score = inf`; nil when every number is finite.
+    /// Only the branch that holds it is followed down (``containsNonFinite(_:)`` finds it), so no
+    /// path is built for the finite elements.
     static func firstNonFinite(_ value: Any, at path: String) -> String? {
         switch value {
         case let d as Double: d.isFinite ? nil : "\(path) = \(d)"
         case let f as Float: f.isFinite ? nil : "\(path) = \(f)"
-        case let array as [Any]: array.indices.lazy.compactMap { firstNonFinite(array[$0], at: "\(path)[\($0)]") }.first
+        case let array as [Any]:
+            array.firstIndex(where: containsNonFinite).flatMap { firstNonFinite(array[$0], at: "\(path)[\($0)]") }
         case let object as [String: Any]:
-            object.keys.sorted().lazy.compactMap { firstNonFinite(object[$0]!, at: path.isEmpty ? $0 : "\(path).\($0)") }.first
+            object.keys.sorted().first { containsNonFinite(object[$0]!) }
+                .flatMap { firstNonFinite(object[$0]!, at: path.isEmpty ? $0 : "\(path).\($0)") }
         default: nil
         }
     }
