@@ -30,8 +30,8 @@ extension ExplainCommand {
         if let option = excluded.first(where: \.0)?.1 { return .excludes(option) }
         if let problem = methodOptionProblem { return .methodOption(problem.errorDescription ?? "\(problem)") }
         if words && sentences { return .both("--words", "--sentences") }
-        if (words || sentences) && input.promptText == nil { return .groupsNeedPrompt(words ? "--words" : "--sentences") }
-        if continuation != nil && input.promptText == nil { return .continuationNeedsPrompt }
+        if (words || sentences) && !input.givesPrompt { return .groupsNeedPrompt(words ? "--words" : "--sentences") }
+        if continuation != nil && !input.givesPrompt { return .continuationNeedsPrompt }
         if let continuation, continuation.isEmpty { return .emptyContinuation }
         if contrast != nil && contrastId != nil { return .both("--contrast", "--contrast-id") }
         if let targets, (try? Self.targetList(targets)) == nil { return .badTargets(targets) }

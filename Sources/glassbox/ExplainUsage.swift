@@ -97,7 +97,7 @@ extension ExplainCommand {
         if neuronCount != nil && !neurons { return .needsOption("--neuron-count", "--neurons") }
         let grouping = granularity.map { $0 != .token } ?? false
         if words && grouping { return .both("--words", "--granularity \(granularity!.rawValue)") }
-        if (words || grouping) && input.promptText == nil { return .wordsNeedPrompt(words ? "--words" : "--granularity") }
+        if (words || grouping) && !input.givesPrompt { return .wordsNeedPrompt(words ? "--words" : "--granularity") }
         if contrast != nil && contrastId != nil { return .both("--contrast", "--contrast-id") }
         if compare != nil && compareIds != nil { return .both("--compare", "--compare-ids") }
         if comparing {

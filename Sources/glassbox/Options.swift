@@ -86,13 +86,19 @@ struct LoadedModel {
     }
 }
 
-/// The input: a prompt (positional or `--prompt`), `--ids`, or `--image` for vision models.
+/// The input: a prompt (positional, `--prompt` or `--prompt-file`), `--ids`, or `--image` for
+/// vision models.
 struct InputOptions: ParsableArguments {
     @Argument(help: "The prompt text (same as --prompt).")
     var text: String?
 
     @Option(name: .long, help: "The prompt text, tokenized with the model's tokenizer.")
     var prompt: String?
+
+    @Option(name: .customLong("prompt-file"), help: ArgumentHelp(
+        "Read the prompt from a UTF-8 text file (for long prompts; trailing line breaks are dropped, as \"$(cat FILE)\" drops them).",
+        valueName: "file"))
+    var promptFile: String?
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Token ids, comma-separated (no tokenizer).", valueName: "1,2,3"))
     var ids: String?
@@ -104,13 +110,19 @@ struct InputOptions: ParsableArguments {
     var replaceInvalidUTF8 = false
 
     func validate() throws {
-        let given = [text != nil, prompt != nil, ids != nil, image != nil].filter { $0 }.count
+        let given = [text != nil, prompt != nil, promptFile != nil, ids != nil, image != nil].filter { $0 }.count
         if given > 1 { throw ValidationError("give one input: a prompt, --ids or --image") }
         if given == 0 { throw ValidationError("no input: give a prompt, --ids or --image") }
     }
 
-    /// The prompt, if one was given (positional or `--prompt`).
-    var promptText: String? { text ?? prompt }
+    /// Whether the input is a prompt (positional, `--prompt` or `--prompt-file`).
+    var givesPrompt: Bool { text != nil || prompt != nil || promptFile != nil }
+
+    /// The prompt, if one was given: as typed, or `--prompt-file`'s text (`PromptFile.read`).
+    func promptText() throws -> String? {
+        if let promptFile { return try PromptFile.read(promptFile, replaceInvalid: replaceInvalidUTF8) }
+        return text ?? prompt
+    }
 
     /// The token ids to run: `--ids` as given, or the prompt tokenized with the model's
     /// tokenizer, special tokens included as the checkpoint's post-processor adds them.
@@ -118,7 +130,7 @@ struct InputOptions: ParsableArguments {
 
     /// The input as token ids, with the prompt's encoding when there is one.
     func tokenized(_ loaded: LoadedModel) throws -> TokenizedInput {
-        guard let prompt = promptText else {
+        guard let prompt = try promptText() else {
             return TokenizedInput(ids: try Self.parseIDs(ids ?? ""), encoding: nil, prompt: nil)
         }
         guard !prompt.isEmpty else { throw CLIError.emptyInput }

@@ -25,7 +25,7 @@ struct TokenizeCommand: ParsableCommand {
 
     func validate() throws {
         if input.image != nil { throw ValidationError("tokenize reads text: give a prompt or --ids, not --image") }
-        if let specialTokens, input.promptText == nil {
+        if let specialTokens, !input.givesPrompt {
             throw ValidationError("--\(specialTokens ? "" : "no-")special-tokens applies to a prompt; --ids are shown as given")
         }
     }
@@ -34,7 +34,7 @@ struct TokenizeCommand: ParsableCommand {
         let directory = try modelOptions.resolve()
         let tokenizer = try Tokenizer.load(directory: directory.url)
         let rows: [Row]
-        let prompt = input.promptText
+        let prompt = try input.promptText()
         if let prompt {
             guard !prompt.isEmpty else { throw CLIError.emptyInput }
             let encoding = try tokenizer.encode(prompt, addSpecialTokens: specialTokens ?? true)
