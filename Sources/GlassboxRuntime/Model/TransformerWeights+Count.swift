@@ -1,12 +1,17 @@
 import GlassboxTensor
 
 extension TransformerWeights {
-    /// Distinct parameters (a tied output layer counts once).
+    /// Distinct parameters (a tied output layer counts once), as transformers' `num_parameters()`
+    /// counts them: embeddings (token, position, token type, a vision model's patch projection and
+    /// `[CLS]` row), every norm (sandwich and QK-norms included), every linear map, the head.
     public var parameterCount: Int {
         var total = embeddings.token.count + (embeddings.position?.count ?? 0) + (embeddings.tokenType?.count ?? 0)
-        total += Self.count(embeddings.norm)
+        total += Self.count(embeddings.norm) + (embeddings.patch.map(Self.count) ?? 0) + (embeddings.classToken?.count ?? 0)
         total += blockLinearParameterCount
-        for block in blocks { total += Self.count(block.ln1) + Self.count(block.ln2) }
+        for block in blocks {
+            total += [block.ln1, block.ln2, block.ln1Post, block.ln2Post, block.attention.queryNorm, block.attention.keyNorm]
+                .map(Self.count).reduce(0, +)
+        }
         total += Self.count(head.finalNorm) + (head.pooler.map(Self.count) ?? 0) + (head.transform.map(Self.count) ?? 0)
         total += Self.count(head.transformNorm)
         if let unembed = head.unembed {
@@ -44,12 +49,17 @@ extension TransformerWeights {
         return total + 4 * max(0, parameterCount - (matrixElements - tiedElements))
     }
 
-    /// Every weight matrix: the token table, each block's projections, then the head's.
+    /// Every weight matrix: the token table (and patch projection), each block's projections
+    /// (every expert's and the router in a mixture), then the head's.
     private var matrixList: [WeightMatrix] {
         var list = [embeddings.token] + (embeddings.patch.map { [$0.weight] } ?? [])
         for block in blocks {
-            let a = block.attention, m = block.mlp
-            list += [a.query, a.key, a.value, a.output, m.input, m.output].map(\.weight) + (m.up.map { [$0.weight] } ?? [])
+            let a = block.attention
+            list += [a.query, a.key, a.value, a.output].map(\.weight)
+            for m in block.mlp.mixture?.experts ?? [block.mlp] {     // a mixture's every expert
+                list += [m.input, m.output].map(\.weight) + (m.up.map { [$0.weight] } ?? [])
+            }
+            if let router = block.mlp.mixture?.router { list.append(router.weight) }
         }
         list += [head.pooler, head.transform, head.unembed].compactMap { $0?.weight }
         return list
