@@ -11,12 +11,7 @@ AllocatorSettings.apply()               // heap reuse for large tensors; see All
 StandardStreams.restoreDefaultSIGPIPE()
 let arguments = GlueEqualsArgument.split(Array(CommandLine.arguments.dropFirst()))
 let command: ParsableCommand
-do {
-    try InvalidUTF8.checkArguments()
-} catch {
-    Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
-    exit(1)
-}
+let badArguments = InvalidUTF8.badArguments()
 // `--ids=` (an empty value after `=`) would make the parser take the next argument as the value.
 if let empty = arguments.prefix(while: { $0 != "--" }).first(where: { $0.hasPrefix("--") && $0.hasSuffix("=") && $0.count > 3 }) {
     Console.error(UsageMessage.line("\(empty.dropLast()) has an empty value after '='; give one or leave the option out") + " (see `glassbox help`)")
@@ -29,6 +24,12 @@ do {
     let message = UnknownOptionProbe.message(in: arguments) ?? GlassboxCommand.message(for: error)
     Console.error(UsageMessage.line(message) + " (see `glassbox help`)")
     exit(2)
+}
+do {
+    try InvalidUTF8.check(badArguments, command: command)
+} catch {
+    Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
+    exit(1)
 }
 do {
     var runnable = command
