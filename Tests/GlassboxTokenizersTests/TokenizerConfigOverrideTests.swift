@@ -4,9 +4,11 @@ import XCTest
 
 /// tokenizer_config.json settings applied over tokenizer.json, against what AutoTokenizer
 /// (transformers 4.53.3) gives for the same folders (Tests/Fixtures/tokenizers/tokenizer-config,
-/// scripts/fixtures/generate_tokenizer_config.py): Llama `add_bos_token` / `add_eos_token` /
-/// `bos_token`, GPT-2 and RoBERTa `add_prefix_space` / `trim_offsets`, BERT `do_lower_case` /
-/// `strip_accents` / `tokenize_chinese_chars`, and a class the settings do not apply to.
+/// scripts/fixtures/generate_tokenizer_config.py): Llama, Gemma and GPT-NeoX `add_bos_token` /
+/// `add_eos_token` / `bos_token`, GPT-2, RoBERTa, GPT-NeoX and Qwen2 `add_prefix_space`, RoBERTa
+/// `trim_offsets`, BERT and DistilBERT `do_lower_case` / `strip_accents` /
+/// `tokenize_chinese_chars`, with the class named in tokenizer_config.json or taken from
+/// config.json's `tokenizer_class` / `model_type`, and classes the settings do not apply to.
 /// Ids and UTF-8 byte offsets must match exactly.
 final class TokenizerConfigOverrideTests: XCTestCase {
     struct Encoded: Decodable { let text: String; let pair: String?; let ids: [Int]; let offsets: [[Int]] }
@@ -16,9 +18,15 @@ final class TokenizerConfigOverrideTests: XCTestCase {
 
     func testIdsAndOffsetsMatchAutoTokenizer() throws {
         let cases = try TokenizerFixtures.json([String: Case].self, Self.folder.appendingPathComponent("expected.json"))
-        XCTAssertEqual(cases.count, 10)
+        XCTAssertEqual(cases.count, 25)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
-            let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
+            let directory = Self.folder.appendingPathComponent(name)
+            let parsed = try JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("tokenizer_config.json")),
+                                             file: name)
+            let resolved = try FastTokenizerOverrides.tokenizerClass(tokenizerConfig: parsed, directory: directory)
+            XCTAssertEqual(resolved.flatMap { FastTokenizerOverrides.family(tokenizerClass: $0) },
+                           FastTokenizerOverrides.family(tokenizerClass: expected.class), "\(name): \(expected.class)")
+            let tokenizer = try Tokenizer.load(directory: directory)
             for single in expected.single {
                 let e = try tokenizer.encode(single.text)
                 XCTAssertEqual(e.ids, single.ids, "\(name): \(single.text)")
@@ -30,32 +38,45 @@ final class TokenizerConfigOverrideTests: XCTestCase {
         }
     }
 
+    /// The class of each model_type is TOKENIZER_MAPPING_NAMES' (classes.json).
+    func testModelTypeClassesMatchTransformers() throws {
+        let expected = try TokenizerFixtures.json([String: String].self, Self.folder.appendingPathComponent("classes.json"))
+        XCTAssertEqual(expected.count, 15)
+        XCTAssertEqual(FastTokenizerOverrides.classByModelType, expected)
+    }
+
     func testClassNames() {
         XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "LlamaTokenizer"), .llama)
         XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "BertTokenizerFast"), .bert)
+        XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "GPTNeoXTokenizerFast"), .gptNeoX)
+        XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "DistilBertTokenizer"), .distilBert)
+        XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "Qwen2TokenizerFast"), .qwen2)
         XCTAssertNil(FastTokenizerOverrides.family(tokenizerClass: "PreTrainedTokenizerFast"))
         XCTAssertNil(FastTokenizerOverrides.family(tokenizerClass: "CodeLlamaTokenizerFast"))
     }
 
-    /// A copy of fixture `name` with `config` as its tokenizer_config.json.
-    private func folder(_ name: String, config: String) throws -> URL {
+    /// A copy of fixture `name` with `config` as its tokenizer_config.json (and `modelConfig`, if
+    /// given, as its config.json).
+    private func folder(_ name: String, config: String, modelConfig: String? = nil) throws -> URL {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokconfig-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
         try FileManager.default.copyItem(at: Self.folder.appendingPathComponent(name).appendingPathComponent("tokenizer.json"),
                                          to: dir.appendingPathComponent("tokenizer.json"))
         try Data(config.utf8).write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        if let modelConfig { try Data(modelConfig.utf8).write(to: dir.appendingPathComponent("config.json")) }
         return dir
     }
 
-    private func message(_ name: String, config: String) throws -> String {
-        let dir = try folder(name, config: config)
+    private func message(_ name: String, config: String, modelConfig: String? = nil,
+                         file: String = "tokenizer_config.json") throws -> String {
+        let dir = try folder(name, config: config, modelConfig: modelConfig)
         do {
             _ = try Tokenizer.load(directory: dir)
             XCTFail("expected an error for \(config)")
             return ""
         } catch let error as TokenizerError {
-            XCTAssertTrue(error.localizedDescription.contains("tokenizer_config.json"), error.localizedDescription)
+            XCTAssertTrue(error.localizedDescription.contains(file), error.localizedDescription)
             return error.localizedDescription
         }
     }
@@ -71,12 +92,27 @@ final class TokenizerConfigOverrideTests: XCTestCase {
             .contains("'add_prefix_space' is set for a Llama tokenizer"))
         XCTAssertTrue(try message("bert-cased", config: #"{"tokenizer_class": "BertTokenizer", "strip_accents": 1}"#)
             .contains("'strip_accents' must be true, false or null, found a number"))
+        XCTAssertTrue(try message("llama-add-eos", config: #"{"add_eos_token": 1}"#, modelConfig: #"{"model_type": "mistral"}"#)
+            .contains("'add_eos_token' must be true or false, found a number"))
+        XCTAssertTrue(try message("llama-add-eos", config: #"{"add_bos_token": true}"#, modelConfig: #"{"model_type": "gemma"}"#)
+            .contains(#"'bos_token' "<bos>" is not in the tokenizer's vocabulary"#))
+        XCTAssertTrue(try message("llama-add-eos", config: #"{"tokenizer_class": 3}"#)
+            .contains("'tokenizer_class' must be a string, found a number"))
+        XCTAssertTrue(try message("llama-add-eos", config: "{}", modelConfig: #"{"model_type": ["llama"]}"#, file: "config.json")
+            .contains("'model_type' must be a string, found an array"))
     }
 
-    /// Settings of a class not handled leave tokenizer.json alone, even when malformed.
+    /// Settings of a class not handled leave tokenizer.json alone, even when malformed; so do
+    /// settings with no class (no config.json) or a model_type outside the table.
     func testOtherClassesIgnoreTheSettings() throws {
-        let dir = try folder("llama-add-eos", config: #"{"tokenizer_class": "T5Tokenizer", "add_eos_token": "yes"}"#)
         let plain = try Tokenizer(contentsOf: Self.folder.appendingPathComponent("llama-add-eos/tokenizer.json"))
-        XCTAssertEqual(try Tokenizer.load(directory: dir).encode("Hello world").ids, try plain.encode("Hello world").ids)
+        for (config, modelConfig) in [(#"{"tokenizer_class": "T5Tokenizer", "add_eos_token": "yes"}"#, nil),
+                                      (#"{"add_eos_token": "yes"}"#, nil),
+                                      (#"{"add_eos_token": "yes"}"#, #"{"model_type": "t5"}"#),
+                                      (#"{"tokenizer_class": "T5Tokenizer", "add_eos_token": "yes"}"#, #"{"model_type": "llama"}"#)] {
+            let dir = try folder("llama-add-eos", config: config, modelConfig: modelConfig)
+            XCTAssertEqual(try Tokenizer.load(directory: dir).encode("Hello world").ids, try plain.encode("Hello world").ids,
+                           "\(config) \(modelConfig ?? "")")
+        }
     }
 }

@@ -2,27 +2,43 @@ import Foundation
 import GlassboxFiles
 
 /// The `tokenizer_config.json` settings that `transformers` (4.53) fast tokenizer classes apply
-/// over a `tokenizer.json`, keyed on `tokenizer_class` as `AutoTokenizer` resolves it (`X` and
-/// `XFast` both give `XFast`). Only these four classes are handled; any other class, or no
-/// `tokenizer_config.json`, leaves `tokenizer.json` as it is.
-/// - `LlamaTokenizerFast`: the post-processor becomes a `TemplateProcessing`
-///   `[bos] $A [eos]` / `[bos] $A [eos] [bos]:1 $B:1 [eos]:1` from `add_bos_token` (default
-///   true) and `add_eos_token` (default false), with `bos_token` (`<s>`) / `eos_token` (`</s>`).
-/// - `GPT2TokenizerFast`, `RobertaTokenizerFast`, `BertTokenizerFast` (`PreTrainedTokenizerFast`'s
-///   rule): a `ByteLevel` pre-tokenizer takes `add_prefix_space` (default false).
+/// over a `tokenizer.json`, keyed on the class `AutoTokenizer` picks (``tokenizerClass(tokenizerConfig:directory:)``:
+/// `tokenizer_config.json`'s `tokenizer_class`, else `config.json`'s, else its `model_type`'s;
+/// `X` and `XFast` both give `XFast`). Only the classes of ``Family`` are handled; any other
+/// class, or no `tokenizer_config.json`, leaves `tokenizer.json` as it is.
+/// - `LlamaTokenizerFast`, `GemmaTokenizerFast`, `GPTNeoXTokenizerFast`: the post-processor
+///   becomes a `TemplateProcessing` `[bos] $A [eos]` / `[bos] $A [eos] [bos]:1 $B:1 [eos]:1` from
+///   `add_bos_token` (default true, true, false) and `add_eos_token` (default false), with
+///   `bos_token` / `eos_token` (`<s>` / `</s>`, `<bos>` / `<eos>`, `<|endoftext|>`).
+/// - Every class but Llama's (`PreTrainedTokenizerFast`'s rule): a `ByteLevel` pre-tokenizer
+///   takes `add_prefix_space` (default false).
 /// - `RobertaTokenizerFast`: a `RobertaProcessing` or `ByteLevel` post-processor takes
 ///   `add_prefix_space` (false) and `trim_offsets` (true).
-/// - `BertTokenizerFast`: a `BertNormalizer` whose `lowercase` / `strip_accents` /
-///   `handle_chinese_chars` differ from `do_lower_case` (true) / `strip_accents` (null) /
-///   `tokenize_chinese_chars` (true) takes all three.
+/// - `BertTokenizerFast`, `DistilBertTokenizerFast`: a `BertNormalizer` whose `lowercase` /
+///   `strip_accents` / `handle_chinese_chars` differ from `do_lower_case` (true) /
+///   `strip_accents` (null) / `tokenize_chinese_chars` (true) takes all three.
+/// - `Qwen2TokenizerFast`: nothing of its own.
 /// A setting that is not a boolean (`strip_accents`: or null) is a `malformedFile` error naming
-/// the file and key; so is a Llama special token missing from the vocabulary (`transformers`
-/// would add it as a new token), and a Llama `add_prefix_space` (`transformers` then rebuilds
-/// the tokenizer from `tokenizer.model`).
+/// the file and key; so is a special token of the template missing from the vocabulary
+/// (`transformers` would add it as a new token), and a Llama `add_prefix_space` (`transformers`
+/// then rebuilds the tokenizer from `tokenizer.model`).
 enum FastTokenizerOverrides {
     /// The tokenizer classes whose settings are applied.
     enum Family: String, CaseIterable {
-        case llama = "LlamaTokenizer", gpt2 = "GPT2Tokenizer", roberta = "RobertaTokenizer", bert = "BertTokenizer"
+        case llama = "LlamaTokenizer", gemma = "GemmaTokenizer", gptNeoX = "GPTNeoXTokenizer", qwen2 = "Qwen2Tokenizer"
+        case gpt2 = "GPT2Tokenizer", roberta = "RobertaTokenizer", bert = "BertTokenizer"
+        case distilBert = "DistilBertTokenizer"
+
+        /// For the classes whose `update_post_processor` rebuilds the post-processor: the
+        /// defaults of `add_bos_token`, `bos_token` and `eos_token` (`add_eos_token`'s is false).
+        var templateDefaults: (addBOS: Bool, bos: String, eos: String)? {
+            switch self {
+            case .llama: (true, "<s>", "</s>")
+            case .gemma: (true, "<bos>", "<eos>")
+            case .gptNeoX: (false, "<|endoftext|>", "<|endoftext|>")
+            case .qwen2, .gpt2, .roberta, .bert, .distilBert: nil
+            }
+        }
     }
 
     /// The family of a `tokenizer_class` value (`LlamaTokenizer` or `LlamaTokenizerFast`, …).
@@ -40,14 +56,17 @@ enum FastTokenizerOverrides {
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         guard FileManager.default.fileExists(atPath: configURL.path) else { return try Tokenizer(document: document, file: file) }
         let parsed = try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path)
-        guard case .string(let name)? = parsed["tokenizer_class"], let family = family(tokenizerClass: name)
+        guard let name = try tokenizerClass(tokenizerConfig: parsed, directory: directory),
+              let family = family(tokenizerClass: name)
         else { return try Tokenizer(document: document, file: file) }
         let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
         let settings = Settings(config: config, file: configURL.path)
         var patched = document
         try patch(&patched, family: family, settings: settings)
         var tokenizer = try Tokenizer(document: patched, file: file)
-        if family == .llama { tokenizer.postProcessor = try llamaTemplate(tokenizer, settings: settings) }
+        if let defaults = family.templateDefaults {
+            tokenizer.postProcessor = try template(tokenizer, settings: settings, defaults: defaults)
+        }
         return tokenizer
     }
 
@@ -89,7 +108,7 @@ enum FastTokenizerOverrides {
                 if post["trim_offsets"] != nil { post.set("trim_offsets", .bool(trimOffsets)) }
             }
         }
-        if family == .bert {
+        if family == .bert || family == .distilBert {
             let lowercase = try settings.bool("do_lower_case", default: true)
             let chinese = try settings.bool("tokenize_chinese_chars", default: true)
             let strip: JSONValue
@@ -111,10 +130,12 @@ enum FastTokenizerOverrides {
         }
     }
 
-    /// `LlamaTokenizerFast.update_post_processor`: the template from `add_bos_token` /
-    /// `add_eos_token`, the special tokens' ids looked up in `tokenizer`.
-    static func llamaTemplate(_ tokenizer: Tokenizer, settings: Settings) throws -> TemplateProcessing {
-        let addBOS = try settings.bool("add_bos_token", default: true)
+    /// `update_post_processor` of the Llama, Gemma and GPT-NeoX fast classes: the template from
+    /// `add_bos_token` / `add_eos_token` (`defaults`: the class's), the special tokens' ids looked
+    /// up in `tokenizer`.
+    static func template(_ tokenizer: Tokenizer, settings: Settings,
+                         defaults: (addBOS: Bool, bos: String, eos: String)) throws -> TemplateProcessing {
+        let addBOS = try settings.bool("add_bos_token", default: defaults.addBOS)
         let addEOS = try settings.bool("add_eos_token", default: false)
         var specials: [String: (ids: [Int], tokens: [String])] = [:]
         func special(_ key: String, fallback: String) throws -> String {
@@ -132,8 +153,8 @@ enum FastTokenizerOverrides {
             specials[content] = ([id], [content])
             return content
         }
-        let bos = addBOS ? try special("bos_token", fallback: "<s>") : nil
-        let eos = addEOS ? try special("eos_token", fallback: "</s>") : nil
+        let bos = addBOS ? try special("bos_token", fallback: defaults.bos) : nil
+        let eos = addEOS ? try special("eos_token", fallback: defaults.eos) : nil
         func part(second: Bool) -> [TemplateProcessing.Piece] {
             let type = second ? 1 : 0
             return (bos.map { [.special(id: $0, typeID: type)] } ?? []) + [.sequence(second: second, typeID: type)]

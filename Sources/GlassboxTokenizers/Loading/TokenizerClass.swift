@@ -1,0 +1,41 @@
+import Foundation
+import GlassboxFiles
+
+extension FastTokenizerOverrides {
+    /// The fast tokenizer class `transformers` 4.53.3's `TOKENIZER_MAPPING_NAMES` gives each
+    /// `model_type` Glassbox runs (`AutoTokenizer`'s choice when no `tokenizer_class` is named).
+    static let classByModelType: [String: String] = [
+        "bert": "BertTokenizerFast", "distilbert": "DistilBertTokenizerFast",
+        "gemma": "GemmaTokenizerFast", "gemma2": "GemmaTokenizerFast", "gemma3_text": "GemmaTokenizerFast",
+        "gpt2": "GPT2TokenizerFast", "gpt_neox": "GPTNeoXTokenizerFast", "olmo2": "GPTNeoXTokenizerFast",
+        "llama": "LlamaTokenizerFast", "mistral": "LlamaTokenizerFast", "mixtral": "LlamaTokenizerFast",
+        "phi3": "LlamaTokenizerFast", "qwen2": "Qwen2TokenizerFast", "qwen3": "Qwen2TokenizerFast",
+        "roberta": "RobertaTokenizerFast",
+    ]
+
+    /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
+    /// `tokenizerConfig`'s (the parsed `tokenizer_config.json`) `tokenizer_class`, else
+    /// `config.json`'s `tokenizer_class`, else the class of `config.json`'s `model_type`
+    /// (``classByModelType``). `nil` when none applies (no `config.json`, or a `model_type` not in
+    /// the table). A `tokenizer_class` or `model_type` that is neither a string nor null is a
+    /// `malformedFile` error naming the file and key.
+    static func tokenizerClass(tokenizerConfig: JSONValue, directory: URL) throws -> String? {
+        let configFile = directory.appendingPathComponent("tokenizer_config.json").path
+        if let name = try string("tokenizer_class", in: tokenizerConfig, file: configFile) { return name }
+        let modelConfigURL = directory.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: modelConfigURL.path) else { return nil }
+        let modelConfig = try JSONValue.parse(try InputFile.readJSON(modelConfigURL, limit: InputLimits.configFileBytes),
+                                              file: modelConfigURL.path)
+        if let name = try string("tokenizer_class", in: modelConfig, file: modelConfigURL.path) { return name }
+        return try string("model_type", in: modelConfig, file: modelConfigURL.path).flatMap { classByModelType[$0] }
+    }
+
+    /// The string member `key` of `object`; `nil` if absent or null.
+    private static func string(_ key: String, in object: JSONValue, file: String) throws -> String? {
+        switch object[key] {
+        case nil, .null?: return nil
+        case .string(let s)?: return s
+        case let other?: throw TokenizerError.malformedFile(file: file, detail: "'\(key)' must be a string, found \(other.kindName)")
+        }
+    }
+}
