@@ -36,6 +36,21 @@ public enum BundledModel: String, CaseIterable, Sendable {
         return nil
     }
 
+    /// `$GLASSBOX_MODELS` when it is set (not empty): then the only folder bundled models are
+    /// looked for in, which messages about a missing bundled model name.
+    public static var overrideFolder: String? {
+        guard let custom = ProcessInfo.processInfo.environment["GLASSBOX_MODELS"], !custom.isEmpty else { return nil }
+        return custom
+    }
+
+    /// Why `directory` is nil, for messages: the folder `$GLASSBOX_MODELS` names, or the build.
+    public var missingReason: String {
+        if let folder = Self.overrideFolder {
+            return "GLASSBOX_MODELS is set to '\(folder)', which holds no \(rawValue)/config.json and model.safetensors; fix the variable or unset it"
+        }
+        return "not in this build (Sources/GlassboxDefaults/Models/\(rawValue) is missing; scripts/train/ makes it)"
+    }
+
     /// Where bundled models are looked for: `$GLASSBOX_MODELS` alone when it is set; otherwise the
     /// resource bundle SwiftPM copies next to the executable
     /// (`Glassbox_GlassboxDefaults.resources/Models`), then this source folder
@@ -44,9 +59,7 @@ public enum BundledModel: String, CaseIterable, Sendable {
     /// has been moved away.
     static var roots: [URL] {
         var roots: [URL] = []
-        if let custom = ProcessInfo.processInfo.environment["GLASSBOX_MODELS"], !custom.isEmpty {
-            return [URL(fileURLWithPath: custom, isDirectory: true)]
-        }
+        if let custom = overrideFolder { return [URL(fileURLWithPath: custom, isDirectory: true)] }
         let bundleName = "Glassbox_GlassboxDefaults.resources"
         var executables: [URL] = []
         if let exe = Bundle.main.executableURL { executables.append(exe.resolvingSymlinksInPath()) }

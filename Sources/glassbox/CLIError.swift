@@ -16,7 +16,11 @@ enum CLIError: Error, LocalizedError {
     var errorDescription: String? {
         switch self {
         case .noModel:
-            "no --model given and the bundled default models are not in this build (scripts/train/ makes them); pass a model folder (e.g. --model Tests/Fixtures/models/gpt2-tiny) or a Hugging Face id in the local cache"
+            if let folder = BundledModel.overrideFolder {
+                "no --model given and GLASSBOX_MODELS is set to '\(folder)', which holds no bundled default model (shakespeare-gpt2/ or digits-vit/ with config.json and model.safetensors); fix or unset the variable, or pass --model"
+            } else {
+                "no --model given and the bundled default models are not in this build (scripts/train/ makes them); pass a model folder (e.g. --model Tests/Fixtures/models/gpt2-tiny) or a Hugging Face id in the local cache"
+            }
         case .promptWithoutTokens(let prompt):
             "the tokenizer gives no tokens for \(prompt.debugDescription) (its vocabulary covers none of it); pass token ids with --ids"
         case .emptyInput:

@@ -49,9 +49,13 @@ final class BundledDefaultTests: XCTestCase {
         XCTAssertEqual(output.status, 1)
         XCTAssertEqual(output.stderrLines.count, 1, output.stderr)
         XCTAssertTrue(output.stderr.contains("--model"), output.stderr)
+        // The message names the variable and the folder it searched, not a missing build.
+        XCTAssertTrue(output.stderr.contains("GLASSBOX_MODELS is set to '/nonexistent/glassbox-models'"), output.stderr)
+        XCTAssertFalse(output.stderr.contains("not in this build"), output.stderr)
         let named = try runGlassbox(["info", "--model", "shakespeare-gpt2"], environment: environment)
         XCTAssertEqual(named.status, 1)
         XCTAssertEqual(named.stderrLines.count, 1, named.stderr)
         XCTAssertTrue(named.stderr.contains("shakespeare-gpt2"), named.stderr)
+        XCTAssertTrue(named.stderr.contains("GLASSBOX_MODELS is set to '/nonexistent/glassbox-models', which holds no shakespeare-gpt2/config.json"), named.stderr)
     }
 }
