@@ -61,6 +61,8 @@ public enum FigureRegion: Hashable, Sendable {
     case rowLabels
     /// The column (key, position) labels.
     case columnLabels
+    /// The title of the row axis, drawn rotated beside the row labels (e.g. "query").
+    case rowAxisTitle
     /// The colour bar with its ticks and caption.
     case colorBar
     /// The legend (series names, heads).
