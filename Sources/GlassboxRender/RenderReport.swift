@@ -75,6 +75,8 @@ public enum FigureRegion: Hashable, Sendable {
     case keyToken(Int)
     /// One tile of a head grid.
     case tile(layer: Int, head: Int)
+    /// One panel of a figure of stacked panels, counted from the top.
+    case panel(Int)
     /// The plain input image beside an overlay.
     case image
     /// The image with the score map on top.
