@@ -80,7 +80,14 @@ public struct AttentionMatrix: Figure {
         let barSize = bar.size(length: barLength)
         let title = TitleBlock(title, engine: engine, maxWidth: max(leftSpace + grid.width + barSize.width, 520))
 
-        let gridRect = Rect(x: m + leftSpace, y: m + title.height, width: grid.width, height: grid.height)
+        // The row axis title runs up beside the grid, centred on it; one longer than the grid is
+        // tall would reach into the title, so the grid moves down by the excess and the axis
+        // title ends level with the grid's bottom edge.
+        let rowTitleLength = rowTitle?.width ?? 0
+        let raise = max(0, rowTitleLength - grid.height)
+        let gridRect = Rect(x: m + leftSpace, y: m + title.height + raise, width: grid.width, height: grid.height)
+        let rowTitleAnchor = (gridRect.x - rowDepth - 6, raise > 0 ? gridRect.maxY - rowTitleLength / 2 : gridRect.midY)
+        let rowTitlePlacement = TextAnchor(h: .center, v: .bottom)
         let columnTitleY = gridRect.maxY + columnDepth + 6
         let barOrigin = (gridRect.maxX + 16, gridRect.y)
         let width = max(barOrigin.0 + barSize.width, m + title.width) + m
@@ -92,6 +99,7 @@ public struct AttentionMatrix: Figure {
         regions[.rowLabels] = rows.bounds(centers: rowCentersAbs, edge: gridRect.x)
         regions[.columnLabels] = columns.bounds(centers: columnCentersAbs, edge: gridRect.maxY)
         regions[.colorBar] = Rect(x: barOrigin.0, y: barOrigin.1, width: barSize.width, height: barSize.height)
+        regions[.rowAxisTitle] = rowTitle?.bounds(at: rowTitleAnchor, anchor: rowTitlePlacement, rotation: -.pi / 2)
 
         let shown = causal ? weights.maskingUpperTriangle() : weights
         let raster = shown.raster(colorScale, cellPoints: cell)
@@ -117,8 +125,7 @@ public struct AttentionMatrix: Figure {
             rows.draw(on: canvas, centers: rowCentersAbs, edge: gridRect.x)
             columns.draw(on: canvas, centers: columnCentersAbs, edge: gridRect.maxY)
             if let rowAxisTitle {
-                canvas.text(rowAxisTitle, axisStyle, at: (gridRect.x - rowDepth - 6, gridRect.midY),
-                            anchor: TextAnchor(h: .center, v: .bottom), rotation: -.pi / 2)
+                canvas.text(rowAxisTitle, axisStyle, at: rowTitleAnchor, anchor: rowTitlePlacement, rotation: -.pi / 2)
             }
             if let columnAxisTitle {
                 canvas.text(columnAxisTitle, axisStyle, at: (gridRect.midX, columnTitleY), anchor: .topCenter)

@@ -52,17 +52,41 @@ struct Plan {
     }
 }
 
-/// A figure's title: bold, left-aligned, wrapped onto several lines when wider than allowed.
+/// A figure's title: bold, left-aligned, wrapped onto several lines when wider than allowed —
+/// at spaces only (`wrapAtSpaces`), so a model name such as "shakespeare-gpt2" is never split at
+/// its hyphen; only a single word wider than the line is broken inside.
 struct TitleBlock {
+    /// The title with its line breaks (the given ones and those `wrapAtSpaces` chose); nil for none.
     let text: String?
     let box: TextBox?
     let maxWidth: Double
     static let gap = 10.0
 
     init(_ text: String?, engine: TextEngine, maxWidth: Double) {
-        let text = text.flatMap { $0.isEmpty ? nil : $0 }
+        let text = text.flatMap { $0.isEmpty ? nil : $0 }.map { Self.wrapAtSpaces($0, engine: engine, maxWidth: maxWidth) }
         (self.text, self.maxWidth) = (text, maxWidth)
         box = text.map { engine.measure($0, .title, maxWidth: maxWidth, overflow: .wrap) }
+    }
+
+    /// `text` with a line break put in place of the last space before each point where a line
+    /// would grow wider than `maxWidth` in the title style (greedy, paragraph by paragraph: the
+    /// given line breaks stay). Hyphens and other break opportunities within words are not used.
+    static func wrapAtSpaces(_ text: String, engine: TextEngine, maxWidth: Double) -> String {
+        text.components(separatedBy: "\n").map { paragraph in
+            var lines: [String] = []
+            var line = ""
+            for word in paragraph.components(separatedBy: " ") {
+                let candidate = line.isEmpty ? word : line + " " + word
+                if !line.isEmpty, engine.measure(candidate, .title).width > maxWidth {
+                    lines.append(line)
+                    line = word
+                } else {
+                    line = candidate
+                }
+            }
+            lines.append(line)
+            return lines.joined(separator: "\n")
+        }.joined(separator: "\n")
     }
 
     /// Vertical space taken, including the gap below (0 without a title).

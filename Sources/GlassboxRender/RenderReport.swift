@@ -61,6 +61,8 @@ public enum FigureRegion: Hashable, Sendable {
     case rowLabels
     /// The column (key, position) labels.
     case columnLabels
+    /// The title of the row axis, drawn rotated beside the row labels (e.g. "query").
+    case rowAxisTitle
     /// The colour bar with its ticks and caption.
     case colorBar
     /// The legend (series names, heads).
@@ -73,6 +75,8 @@ public enum FigureRegion: Hashable, Sendable {
     case keyToken(Int)
     /// One tile of a head grid.
     case tile(layer: Int, head: Int)
+    /// One panel of a figure of stacked panels, counted from the top.
+    case panel(Int)
     /// The plain input image beside an overlay.
     case image
     /// The image with the score map on top.

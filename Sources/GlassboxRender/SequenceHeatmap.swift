@@ -2,9 +2,11 @@ import Foundation
 
 /// A sequence attribution as a heatmap (the inseq view): generated tokens down the left (rows,
 /// targets), every token of the sequence along the bottom (columns, sources), a diverging colour
-/// scale centred on 0 chosen by `scoreLimit` as for the token strips. Cells with no value (a source
-/// at or after its target) are hatched; the generated tokens' columns are marked by a bar above the
-/// matrix and a `›` before their labels.
+/// scale centred on 0 chosen by `scoreLimit` as for the token strips: cells beyond its limit are
+/// drawn at full colour and marked with the strips' corner triangle (▲), and a line under the
+/// picture states the rule, the limit and how many cells were clipped. Cells with no value (a
+/// source at or after its target) are hatched; the generated tokens' columns are marked by a bar
+/// above the matrix and a `›` before their labels.
 ///
 /// A side longer than `maxCells` is pooled in whole blocks (`ScoreMatrix.pooled`, by `pooling`:
 /// by default each drawn cell is the score of largest magnitude in its block), so a 5,000 × 5,100
@@ -109,8 +111,20 @@ public struct SequenceHeatmap: Figure {
         let inner = plan.draw
         let band = min(4, max(2, cell * 0.3))
         plan.notes.append("generated tokens: columns \(generatedColumns.first.map(String.init) ?? "-")…\(generatedColumns.last.map(String.init) ?? "-") marked")
-        plan.notes.append(scoreLimit.legend(limit: limit, clipped: clipped, unit: "cell"))
+        // The clipped cells are marked as the token strips mark theirs (`TokenStrip.drawClipMark`,
+        // |score| > limit), a drawn cell when its block holds one; cells under 5 points get no mark
+        // and the legend says so. The legend is drawn under the picture, left-aligned.
+        let clippedCells = clipped == 0 ? [] : Self.clippedCells(scores, limit: limit, blocks: blocks, drawnColumns: cells.columns)
+        let markSize = min(8, cell * 0.4)
+        let drawsMarks = cell >= 5
+        var legend = scoreLimit.legend(limit: limit, clipped: clipped, unit: "cell")
+        if clipped > 0 && !drawsMarks { legend += " (cells too small for the mark)" }
+        plan.notes.append(legend)
         if let statement { plan.notes.append("cells " + statement) }
+        let legendBox = engine.measure(legend, .tick)
+        let legendOrigin = (Theme.margin, plan.size.height - Theme.margin + 6)
+        plan.regions[.scaleLegend] = Rect(x: legendOrigin.0, y: legendOrigin.1, width: legendBox.width, height: legendBox.height)
+        plan.size = Size(width: max(plan.size.width, legendBox.width + 2 * Theme.margin), height: legendOrigin.1 + legendBox.height + Theme.margin)
         // Unpooled: one bar per generated column, as always; pooled: one bar per run of marked cells.
         let bars: [Range<Int>] = pooled ? Self.runs(generated.sorted()) : generatedColumns.map { $0..<($0 + 1) }
         plan.draw = { canvas in
@@ -118,8 +132,28 @@ public struct SequenceHeatmap: Figure {
             for run in bars {
                 canvas.fill(x: grid.x + Double(run.lowerBound) * cell, y: grid.y - band - 1, width: Double(run.count) * cell, height: band, color: Theme.axis)
             }
+            if drawsMarks {
+                for index in clippedCells {
+                    let (r, c) = index.quotientAndRemainder(dividingBy: cells.columns)
+                    let value = Double(cells[r, c])
+                    let ink = value.isNaN ? Theme.text : scale.color(value).contrastingText
+                    TokenStrip.drawClipMark(on: canvas, corner: (grid.x + Double(c + 1) * cell, grid.y + Double(r) * cell), ink: ink, size: markSize)
+                }
+            }
+            canvas.text(legend, .tick, at: legendOrigin)
         }
         return plan
+    }
+
+    /// The drawn cells (`row · drawnColumns + column`, ascending) whose block of `scores` holds a
+    /// finite |score| beyond `limit`.
+    static func clippedCells(_ scores: ScoreMatrix, limit: Double, blocks: (rows: Int, columns: Int), drawnColumns: Int) -> [Int] {
+        var found = Set<Int>()
+        for (i, v) in scores.values.enumerated() where v.isFinite && Double(abs(v)) > limit {
+            let (r, c) = i.quotientAndRemainder(dividingBy: scores.columns)
+            found.insert((r / blocks.rows) * drawnColumns + c / blocks.columns)
+        }
+        return found.sorted()
     }
 
     /// Ascending indices as runs of consecutive ones.

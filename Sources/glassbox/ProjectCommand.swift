@@ -62,7 +62,9 @@ struct ProjectCommand: ParsableCommand {
         }
         let name = PictureOutput.slug(loaded.spec)
         let url = try PictureOutput.url(out, defaultName: "project-\(what.rawValue)-\(name)")
-        var labels: [String] = [], values: [Double] = [], title = "", subject = ""
+        // The table: one section per projected vector (a gated MLP's ffn-key has two, gate and up,
+        // each under its name), or one unnamed section.
+        var sections: [(name: String?, labels: [String], values: [Double])] = [], title = "", subject = ""
         var object: [String: Any] = ["glassbox": GlassboxVersion.string, "command": "project", "model": loaded.jsonDescription,
                                      "layer": layer, "what": what.rawValue, "filter": tokenFilter.label]
         switch what {
@@ -71,11 +73,12 @@ struct ProjectCommand: ParsableCommand {
             let projections = what == .ffnKey
                 ? try ParameterProjection.ffnKeys(model, layer: layer, neuron: neuron, k: topK, filter: tokenFilter, texts: texts)
                 : [try ParameterProjection.ffnValue(model, layer: layer, neuron: neuron, k: topK, filter: tokenFilter, texts: texts)]
-            let first = projections[0]
-            labels = first.top.map { TokenText.label($0.text ?? "<\($0.id)>") }
-            values = first.top.map { Double($0.score) }
+            sections = projections.map { p in
+                (projections.count > 1 ? ResultFigures.projectionName(p.kind) : nil,
+                 p.top.map { TokenText.label($0.text ?? "<\($0.id)>") }, p.top.map { Double($0.score) })
+            }
             let place = FFNMemories.locate(model, neuron: neuron)
-            title = "Layer \(layer), \(place.label): \(first.kind) in embedding space · \(name)"
+            title = "Layer \(layer), \(place.label): \(ResultFigures.projectionSubject(projections.map(\.kind))) in embedding space · \(name)"
             subject = "layer \(layer) \(place.label)'s \(what.rawValue) token scores"
             object["neuron"] = neuron
             object.merge(place.jsonFields) { $1 }
@@ -89,8 +92,8 @@ struct ProjectCommand: ParsableCommand {
             let head = head ?? 0
             let result = try HeadProjection.pairs(model, layer: layer, head: head, matrix: what == .ov ? .ov : .qk, k: topK,
                                                   filter: tokenFilter, texts: texts)
-            labels = result.pairs.map { TokenText.label($0.fromText ?? "<\($0.from)>") + " → " + TokenText.label($0.toText ?? "<\($0.to)>") }
-            values = result.pairs.map { Double($0.score) }
+            sections = [(nil, result.pairs.map { TokenText.label($0.fromText ?? "<\($0.from)>") + " → " + TokenText.label($0.toText ?? "<\($0.to)>") },
+                         result.pairs.map { Double($0.score) })]
             title = "Layer \(layer), head \(head): top \(what.rawValue.uppercased()) token pairs · \(name)"
             subject = "layer \(layer) head \(head)'s \(what.rawValue.uppercased()) token-pair scores"
             object["head"] = head
@@ -109,7 +112,10 @@ struct ProjectCommand: ParsableCommand {
             return
         }
         print(title)
-        for (label, value) in zip(labels, values) { print(String(format: "%10.4f  ", value) + label) }
+        for section in sections {
+            if let name = section.name { print(name + ":") }
+            for (label, value) in zip(section.labels, section.values) { print(String(format: "%10.4f  ", value) + label) }
+        }
         try output.commit(naming: ["picture: \(url.path)"])
     }
 }

@@ -40,24 +40,48 @@ enum ResultFigures {
                          title: "Logit lens (\(site)) · \(try ResultJSON.modelName(object))")
     }
 
-    static func project(_ object: [String: Any]) throws -> BarChart {
+    /// The picture of a `project` result: one bar chart of the top token pairs or of the one
+    /// projected vector's top tokens; a gated MLP's `ffn-key` (two projections, gate and up) as two
+    /// panels under one title, named by `projectionName`.
+    static func project(_ object: [String: Any]) throws -> any Figure {
         let layer = try JSONField.int(object, "layer"), what = try JSONField.string(object, "what")
-        let labels: [String], values: [Double], title: String, name = try ResultJSON.modelName(object)
+        let name = try ResultJSON.modelName(object)
         if let pairs = object["pairs"] {
             let entries = try JSONField.objects(["pairs": pairs], "pairs")
-            labels = try entries.map {
+            let labels = try entries.map {
                 TokenText.label(try tokenText($0, text: "fromText", id: "from")) + " → " + TokenText.label(try tokenText($0, text: "toText", id: "to"))
             }
-            values = try entries.map { try JSONField.double($0, "score") }
-            title = "Layer \(layer), head \(try JSONField.int(object, "head")): top \(what.uppercased()) token pairs · \(name)"
-        } else {
-            guard let first = try JSONField.objects(object, "projections").first else { throw JSONField.Problem(detail: "'projections' is empty") }
-            let top = try JSONField.objects(first, "top")
-            labels = try top.map { TokenText.label(try tokenText($0)) }
-            values = try top.map { try JSONField.double($0, "score") }
-            title = "Layer \(layer), \(try MemoryNeuron.label(object)): \(try JSONField.string(first, "kind")) in embedding space · \(name)"
+            return BarChart(values: try entries.map { try JSONField.double($0, "score") }, labels: labels,
+                            title: "Layer \(layer), head \(try JSONField.int(object, "head")): top \(what.uppercased()) token pairs · \(name)",
+                            valueLabel: "score")
         }
-        return BarChart(values: values, labels: labels, title: title, valueLabel: "score")
+        let projections = try JSONField.objects(object, "projections")
+        guard let first = projections.first else { throw JSONField.Problem(detail: "'projections' is empty") }
+        let kinds = try projections.map { try JSONField.string($0, "kind") }
+        let title = "Layer \(layer), \(try MemoryNeuron.label(object)): \(projectionSubject(kinds)) in embedding space · \(name)"
+        func chart(_ projection: [String: Any], title: String?) throws -> BarChart {
+            let top = try JSONField.objects(projection, "top")
+            return BarChart(values: try top.map { try JSONField.double($0, "score") }, labels: try top.map { TokenText.label(try tokenText($0)) },
+                            title: title, valueLabel: "score")
+        }
+        guard projections.count > 1 else { return try chart(first, title: title) }
+        return BarChartPanels(panels: try zip(projections, kinds).map { try chart($0, title: projectionName($1)) }, title: title)
+    }
+
+    /// What a `project` result's projections read, for its title: the one kind (`ffn-key`,
+    /// `ffn-value`), or "ffn-key (gate and up)" for a gated MLP's two keys.
+    static func projectionSubject(_ kinds: [String]) -> String {
+        kinds == ["ffn-key", "ffn-key-up"] ? "ffn-key (gate and up)" : kinds.joined(separator: " and ")
+    }
+
+    /// The name of one of several projections (a panel's title, a table section's heading):
+    /// "gate key (ffn-key)", "up key (ffn-key-up)", otherwise the kind itself.
+    static func projectionName(_ kind: String) -> String {
+        switch kind {
+        case "ffn-key": "gate key (ffn-key)"
+        case "ffn-key-up": "up key (ffn-key-up)"
+        default: kind
+        }
     }
 
     static func neurons(_ object: [String: Any]) throws -> BarChart? {

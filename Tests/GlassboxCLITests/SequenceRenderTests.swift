@@ -37,7 +37,8 @@ final class SequenceRenderTests: XCTestCase {
 
     /// The heatmap and both strips of `sequence-small.json` (6 × 9, an outlier the robust scale
     /// clips, strips 1 and 4) equal, pixel for pixel, the pictures the previous `render` drew
-    /// (`sequence-small*.png`, rendered by main at e6bc570 with the same fonts).
+    /// (`sequence-small*.png`, rendered by main at e6bc570 with the same fonts; the heatmap redrawn
+    /// on branch figfix when it gained the scale legend under it and the ▲ on its clipped cell).
     func testASmallRecordIsDrawnExactlyAsBefore() throws {
         let out = folder.appendingPathComponent("small.png")
         let run = try runGlassbox(["render", Self.fixtures.appendingPathComponent("sequence-small.json").path, "--out", out.path])

@@ -31,6 +31,26 @@ final class ChartTests: RenderTestCase {
         XCTAssertGreaterThan(picture.inkPixels(in: try XCTUnwrap(report.regions[.columnLabels])), 20, "bar labels")
     }
 
+    /// Stacked bar charts: the panels one below the other under the overall title, each with its
+    /// own title and bars; no panels is refused.
+    func testBarChartPanelsStackUnderOneTitle() throws {
+        let panels = BarChartPanels(panels: [BarChart(values: [2, 1], labels: ["a", "b"], title: "gate key", valueLabel: "score"),
+                                             BarChart(values: [1, 3], labels: ["c", "d"], title: "up key", valueLabel: "score")],
+                                    title: "Layer 0, neuron 1")
+        let (report, picture) = try renderPNG(panels)
+        let title = try XCTUnwrap(report.regions[.title])
+        let top = try XCTUnwrap(report.regions[.panel(0)]), bottom = try XCTUnwrap(report.regions[.panel(1)])
+        XCTAssertLessThanOrEqual(title.maxY, top.y + 14, "the panels' content (inside their 14-point margin) starts below the title")
+        XCTAssertEqual(bottom.y, top.maxY, accuracy: 1e-9, "the second panel follows the first")
+        XCTAssertEqual(Double(picture.height) / picture.scale, bottom.maxY, accuracy: 1)
+        for panel in [top, bottom] {
+            let redColumns = stride(from: panel.x, to: panel.maxX, by: 1).filter { run(RGBA(hex: 0xD6604D), x: $0, in: panel, picture) > 0 }.count
+            XCTAssertGreaterThan(redColumns, 40, "two bars in \(panel)")
+            XCTAssertGreaterThan(picture.inkPixels(in: Rect(x: panel.x, y: panel.y, width: panel.width, height: 30)), 50, "panel title in \(panel)")
+        }
+        XCTAssertThrowsError(try BarChartPanels(panels: []).render(to: file("none.png")))
+    }
+
     func testManyBarsThinTheirLabels() throws {
         let chart = BarChart(values: (0..<400).map { sin(Double($0)) }, categoryLabel: "neuron")
         let (report, picture) = try renderPNG(chart, scale: 1)

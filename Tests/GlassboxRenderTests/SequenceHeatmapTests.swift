@@ -1,5 +1,5 @@
 import Foundation
-import GlassboxRender
+@testable import GlassboxRender
 import XCTest
 
 /// Sequence heatmaps of long generations: whole-block pooling, the float32 colour limit, and the
@@ -67,6 +67,77 @@ final class SequenceHeatmapTests: RenderTestCase {
         assertColor(at(19, 22), scale.color(1), "the block of the hot cell (77, 91)")
         assertColor(at(19, 21), scale.color(0.01), "its neighbour")
         assertColor(at(18, 22), scale.color(0.01), "its neighbour above")
+    }
+
+    /// Cells beyond the robust limit are marked in their top-right corner with the strips' triangle
+    /// (in the cell's contrasting ink), others are not, and the legend line is drawn under the
+    /// picture with the count of clipped cells.
+    func testClippedCellsAreMarkedAndTheLegendIsDrawn() throws {
+        let rows = 4, columns = 8
+        var values = (0..<(rows * columns)).map { Float($0 % 5) * 0.1 - 0.2 }   // −0.2…0.2
+        values[1 * columns + 2] = 9      // far beyond the fence: clipped
+        values[3 * columns + 6] = -7     // clipped, negative
+        let scores = try ScoreMatrix(rows: rows, columns: columns, values: values)
+        let heatmap = SequenceHeatmap(scores: scores, rowLabels: (0..<rows).map { "r\($0)" }, columnLabels: (0..<columns).map { "c\($0)" },
+                                      generatedColumns: [4, 5, 6, 7], title: "clipped", scoreLabel: "AttnLRP")
+        let (report, picture) = try renderPNG(heatmap, "clipped.png")
+        let limit = heatmap.colorScale.upper
+        XCTAssertEqual(limit, 0.2, accuracy: 1e-6, "the robust limit leaves out both outliers")
+        let legend = "scale ±0.2, robust (Tukey fence): 2 cells beyond, marked ▲"
+        XCTAssertTrue(report.notes.contains(legend), "\(report.notes)")
+        let legendRect = try XCTUnwrap(report.regions[.scaleLegend], "the legend is drawn")
+        let grid = try XCTUnwrap(report.regions[.plot])
+        XCTAssertGreaterThan(legendRect.y, try XCTUnwrap(report.regions[.columnLabels]).maxY, "under the labels")
+        XCTAssertLessThanOrEqual(legendRect.maxY, Double(picture.height) / 2, "inside the picture")
+        XCTAssertGreaterThan(picture.inkPixels(in: legendRect), 100, "legend text inked")
+        let cell = grid.width / Double(columns)
+        func corner(_ r: Int, _ c: Int) -> (r: Int, g: Int, b: Int) { picture.color(grid.x + Double(c + 1) * cell - 1.5, grid.y + Double(r) * cell + 1.5) }
+        func opposite(_ r: Int, _ c: Int) -> (r: Int, g: Int, b: Int) { picture.color(grid.x + Double(c) * cell + 1.5, grid.y + Double(r + 1) * cell - 1.5) }
+        let scale = heatmap.colorScale
+        for (r, c, v) in [(1, 2, 9.0), (3, 6, -7.0)] {
+            assertColor(corner(r, c), scale.color(v).contrastingText, tolerance: 8, "mark of clipped cell (\(r), \(c))")
+            assertColor(opposite(r, c), scale.color(v), "the rest of clipped cell (\(r), \(c))")
+        }
+        let within = Double(values[0 * columns + 4])   // 0.2: full colour but not beyond the limit
+        assertColor(corner(0, 4), scale.color(within), "no mark on a cell at the limit")
+    }
+
+    /// A two-row heatmap under a two-line title: the title wraps at a space, not at the hyphen of
+    /// "shakespeare-gpt2", and the rotated "generated token" axis title, longer than the grid is
+    /// tall, stays clear of the title (their boxes do not intersect).
+    func testTheTitleWrapsAtSpacesAndClearsTheRowAxisTitle() throws {
+        let scores = try ScoreMatrix(rows: 2, columns: 12, values: (0..<24).map { Float($0 % 7) * 0.1 - 0.3 })
+        let title = "What each generated token draws on: AttnLRP · shakespeare-gpt2 shakespeare-gpt2"
+        let heatmap = SequenceHeatmap(scores: scores, rowLabels: ["thou", "↵"], columnLabels: (0..<12).map { "t\($0)" },
+                                      generatedColumns: [10, 11], title: title, scoreLabel: "AttnLRP")
+        let (report, picture) = try renderPNG(heatmap, "two.png")
+        let titleRect = try XCTUnwrap(report.regions[.title]), axis = try XCTUnwrap(report.regions[.rowAxisTitle])
+        let grid = try XCTUnwrap(report.regions[.plot])
+        XCTAssertGreaterThan(titleRect.height, 1.6 * TextEngine().measure("A", .title).height, "two lines")
+        XCTAssertGreaterThan(axis.height, grid.height, "the axis title is longer than the grid is tall")
+        XCTAssertTrue(titleRect.maxY <= axis.y || axis.maxY <= titleRect.y || titleRect.maxX <= axis.x || axis.maxX <= titleRect.x,
+                      "title \(titleRect) and axis title \(axis) intersect")
+        XCTAssertGreaterThan(picture.inkPixels(in: axis), 50, "the axis title is drawn in its box")
+        XCTAssertEqual(try XCTUnwrap(TitleBlock(title, engine: TextEngine(), maxWidth: titleRect.width).text).components(separatedBy: "\n"),
+                       ["What each generated token draws on: AttnLRP ·", "shakespeare-gpt2 shakespeare-gpt2"], "as drawn")
+    }
+
+    /// A title is broken at spaces only: where "shakespeare-" would still fit on the first line but
+    /// "shakespeare-gpt2" does not, the whole name goes to the second line; the given line breaks
+    /// stay, and a word wider than the line stands alone on its line.
+    func testTitlesWrapAtSpacesOnly() {
+        let engine = TextEngine()
+        let head = "What each generated token draws on: AttnLRP · "
+        let width = engine.measure(head + "shakespeare-g", .title).width
+        func lines(_ text: String, _ width: Double) -> [String] {
+            TitleBlock(text, engine: engine, maxWidth: width).text?.components(separatedBy: "\n") ?? []
+        }
+        XCTAssertEqual(lines(head + "shakespeare-gpt2", width), ["What each generated token draws on: AttnLRP ·", "shakespeare-gpt2"])
+        XCTAssertEqual(lines(head + "shakespeare-gpt2", width * 2), [head + "shakespeare-gpt2"])
+        XCTAssertEqual(lines("a b\nCells pooled", 500), ["a b", "Cells pooled"])
+        XCTAssertEqual(lines("tiny enormous-hyphenated-word end", engine.measure("tiny", .title).width),
+                       ["tiny", "enormous-hyphenated-word", "end"])
+        XCTAssertNil(TitleBlock("", engine: engine, maxWidth: 100).text)
     }
 }
 
