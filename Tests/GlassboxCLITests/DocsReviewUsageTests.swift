@@ -1,0 +1,46 @@
+import Foundation
+import GlassboxTestSupport
+import XCTest
+
+/// Usage and messages of a docs review: each case checks the exit code and the exact error line
+/// (or the printed line), so each fails on a build without its fix.
+final class DocsReviewUsageTests: XCTestCase {
+    private let tiny = "Tests/Fixtures/models/gpt2-tiny"
+    private let digit = "samples/digits/digit-3.png"
+    private let romeo = "O Romeo, Romeo! wherefore art"
+
+    /// The run's exit code is `status` and its only stderr line is `line`.
+    private func assertError(_ arguments: [String], status: Int32, line: String,
+                             file: StaticString = #filePath, lineNumber: UInt = #line) throws {
+        let run = try runGlassbox(arguments)
+        XCTAssertEqual(run.status, status, run.stderr, file: file, line: lineNumber)
+        XCTAssertEqual(run.stderrLines, [line], file: file, line: lineNumber)
+    }
+
+    /// A usage error (exit 2): `message` and the hint, on one line.
+    private func assertUsage(_ arguments: [String], _ message: String, file: StaticString = #filePath, lineNumber: UInt = #line) throws {
+        try assertError(arguments, status: 2, line: "glassbox: error: \(message) (see `glassbox help`)", file: file, lineNumber: lineNumber)
+    }
+
+    /// `trace` and `generate` read text: `--image` is bad usage before anything loads (it used to
+    /// load the GPT-2), and `trace` on a vision model says so in one line (it used to talk of an
+    /// empty position range, or ask for the `--image` it then could not use).
+    func testTraceAndGenerateNeedText() throws {
+        try assertUsage(["trace", "--image", digit, "--noise-span", "1:5"],
+                        "--image: causal tracing noises token embeddings, so it needs a text model; give a prompt or --ids")
+        try assertUsage(["trace", "--model", "digits-vit", "--image", digit, "--noise-span", "1:5"],
+                        "--image: causal tracing noises token embeddings, so it needs a text model; give a prompt or --ids")
+        try assertUsage(["generate", "--image", digit],
+                        "--image: generate continues a text, so it needs a text model; give a prompt or --ids")
+        try assertError(["trace", "--model", "digits-vit", "--ids", "1,2", "--noise-span", "0:1"], status: 1,
+                        line: "glassbox: error: causal tracing needs a text model; this vit model reads images")
+    }
+
+    /// A fresh path under a folder removed after the test.
+    private func temporary(_ name: String) -> String {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-docsreview-\(UUID().uuidString)")
+        try? FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        return folder.appendingPathComponent(name).path
+    }
+}
