@@ -113,7 +113,8 @@ extension ExplainCommand {
         if let note = sequence.boundaryNote { Console.note(note) }
         let contrastID = try loaded.outputID(text: contrast, id: contrastId, option: "--contrast", labels: nil, count: arch.vocabSize)
         var options = SequenceOptions(contrast: contrastID,
-                                      relevance: RelevanceOptions(attention: attention.path, checkpointing: checkpoint.checkpointing))
+                                      relevance: RelevanceOptions(attention: (attention ?? .auto).path,
+                                                                               checkpointing: (checkpoint ?? .auto).checkpointing))
         switch method {
         case .atman: options.method = .atman
         case .rollout: options.method = .rollout

@@ -73,6 +73,7 @@ extension ExplainMethod {
         ("--factor", [.atman]), ("--kappa", [.atman]), ("--no-conceptual", [.atman]), ("--granularity", [.atman]),
         ("--no-residual", [.rollout, .flow]), ("--discard-ratio", [.rollout, .flow]),
         ("--start-layer", [.rollout, .flow, .chefer]), ("--head-fusion", [.rollout, .flow, .attention]),
+        ("--attention", [.attnlrp, .cpLRP, .gradInput]), ("--checkpoint", [.attnlrp, .cpLRP, .gradInput]),
     ]
 
     static var gradientMethods: String { allCases.filter(\.usesGradient).map(\.rawValue).joined(separator: ", ") }
@@ -117,6 +118,7 @@ extension ExplainCommand {
             "--factor": factor != nil, "--kappa": kappa != nil, "--no-conceptual": noConceptual, "--granularity": granularity != nil,
             "--no-residual": noResidual, "--discard-ratio": discardRatio != nil,
             "--start-layer": startLayer != nil, "--head-fusion": headFusion != nil,
+            "--attention": attention != nil, "--checkpoint": checkpoint != nil,
         ]
         for (option, methods) in ExplainMethod.methodOptions where given[option] == true && !methods.contains(method) {
             return .notForMethod(option: option, methods: methods, method: method.rawValue)

@@ -36,6 +36,34 @@ final class DocsReviewUsageTests: XCTestCase {
                         line: "glassbox: error: causal tracing needs a text model; this vit model reads images")
     }
 
+    /// `explain --attention` and `--checkpoint` steer only the LRP sweep: with another method they
+    /// are refused like the other methods' options (they were accepted and did nothing).
+    func testAttentionAndCheckpointNeedAnLRPMethod() throws {
+        for method in ["rollout", "atman", "gae", "chefer", "flow", "attention"] {
+            for option in [["--checkpoint", "on"], ["--attention", "unblocked"], ["--attention", "blocked"], ["--checkpoint", "auto"]] {
+                try assertUsage(["explain", romeo, "--method", method] + option,
+                                "\(option[0]) applies to attnlrp, cp-lrp, grad-input, not \(method); leave it out or choose --method attnlrp")
+            }
+        }
+        try assertUsage(["explain", romeo, "--generate", "2", "--method", "atman", "--checkpoint", "on"],
+                        "--checkpoint applies to attnlrp, cp-lrp, grad-input, not atman; leave it out or choose --method attnlrp")
+        let lrp = try runGlassbox(["explain", "--model", tiny, "--ids", "1,2,3", "--method", "grad-input", "--attention", "blocked",
+                                   "--checkpoint", "on", "--json", "--out", temporary("lrp.png")])
+        XCTAssertEqual(lrp.status, 0, lrp.stderr)
+    }
+
+    /// `evaluate --images`: patches always take the image's mean pixel value and a classifier has
+    /// no explained position, so `--baseline` and `--include-target-position` are refused (they
+    /// were accepted and the table said "baseline mean-pixel").
+    func testEvaluateImagesRefuseTokenOptions() throws {
+        for baseline in ["token:5", "mean", "zero"] {
+            try assertUsage(["evaluate", "--images", "samples/digits", "--baseline", baseline, "--limit", "2"],
+                            "--baseline applies to token inputs; image patches always take the image's mean pixel value, so leave it out")
+        }
+        try assertUsage(["evaluate", "--images", "samples/digits", "--include-target-position", "--limit", "2"],
+                        "--include-target-position applies to token predictions; an image classifier's prediction has no position to keep, so leave it out")
+    }
+
     /// A fresh path under a folder removed after the test.
     private func temporary(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-docsreview-\(UUID().uuidString)")
