@@ -99,6 +99,7 @@ extension ExplainCommand {
     func sequenceRecord(_ loaded: LoadedModel, memory: MemoryGate?) throws -> SequenceExplanationRecord {
         let model = loaded.model, arch = model.architecture
         guard arch.mask == .causal, arch.head == .languageModel, arch.image == nil else { throw SequenceProblem.notCausal(arch.modelType) }
+        try IndexOutOfRange.layer(startLayer, option: "--start-layer", layers: arch.layers)
         let sequence = try SequenceInput.prepare(self, loaded)
         // The sequence engine keeps every layer's activations and [H, n, n] patterns for its
         // backward passes (measured: 1.57 GB for 712 tokens of an 8-layer, d 1024 model whose

@@ -135,6 +135,7 @@ struct ExplainCommand: ParsableCommand {
         let arch = model.architecture
         if explainsSequence { throw UsageMistake("--generate and --continuation write a sequence result; run them with explain, not batch") }
         try checkUsage(arch)
+        try IndexOutOfRange.layer(startLayer, option: "--start-layer", layers: arch.layers)
         let prepared = try PreparedInput.prepare(loaded, input: input)
         try memory?.check(model, prepared, profile: memoryProfile(available: memory?.available, layers: arch.layers), force: force)
         let comparison = try Comparison.prepare(loaded, text: compare, ids: compareIds)

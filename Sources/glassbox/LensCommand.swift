@@ -53,6 +53,9 @@ struct LensCommand: ParsableCommand {
     /// `memory` (read before the model loaded) refuses an input the memory would not hold.
     func lens(_ loaded: LoadedModel, memory: MemoryGate?) throws -> (object: [String: Any], result: LogitLensResult) {
         let arch = loaded.model.architecture
+        if let targetId {
+            try IndexOutOfRange.check(targetId, option: "--target-id", count: try LensReadout.natural(for: loaded.model).outputs, unit: "outputs")
+        }
         let prepared = try PreparedInput.prepare(loaded, input: input)
         try memory?.check(loaded.model, prepared, profile: .lens(states: arch.layers + 1), force: memoryOptions.force)
         let texts: [String]? = arch.vocabSize > 0 ? (0..<arch.vocabSize).map(loaded.text) : nil

@@ -64,6 +64,33 @@ final class DocsReviewUsageTests: XCTestCase {
                         "--include-target-position applies to token predictions; an image classifier's prediction has no position to keep, so leave it out")
     }
 
+    /// Index options out of range name the option and the model's count (the library's line named
+    /// neither: "layer 9 is outside 0..<2").
+    func testOutOfRangeIndexesNameTheOption() throws {
+        let cases: [([String], String)] = [
+            (["attention", "--model", tiny, "--ids", "1,2,3", "--layer", "9"], "--layer 9 is outside 0..<2 (the model has 2 layers)"),
+            (["attention", "--model", tiny, "--ids", "1,2,3", "--layer", "1", "--head", "9"], "--head 9 is outside 0..<4 (the model has 4 heads per layer)"),
+            (["project", "--model", tiny, "--layer", "9", "--head", "0"], "--layer 9 is outside 0..<2 (the model has 2 layers)"),
+            (["project", "--model", tiny, "--layer", "0", "--head", "9"], "--head 9 is outside 0..<4 (the model has 4 heads per layer)"),
+            (["explain", "--model", tiny, "--ids", "1,2,3", "--method", "rollout", "--start-layer", "9"],
+             "--start-layer 9 is outside 0..<2 (the model has 2 layers)"),
+            (["explain", "--model", tiny, "--ids", "1,2,3", "--method", "chefer", "--start-layer", "2"],
+             "--start-layer 2 is outside 0..<2 (the model has 2 layers)"),
+            (["explain", "--model", tiny, "--ids", "1,2,3", "--generate", "2", "--method", "rollout", "--start-layer", "9"],
+             "--start-layer 9 is outside 0..<2 (the model has 2 layers)"),
+            (["path", "--model", tiny, "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "4.0"],
+             "--receivers 4.0: layer 4 is outside 0..<2 (the model has 2 layers)"),
+            (["path", "--model", tiny, "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "resid", "--senders", "0.7"],
+             "--senders 0.7: head 7 is outside 0..<4 (the model has 4 heads per layer)"),
+            (["lens", "--model", tiny, "--ids", "1,2,3", "--target-id", "99999"], "--target-id 99999 is outside 0..<128 (the model has 128 outputs)"),
+            (["neurons", "--model", tiny, "--ids", "1,2,3", "--layer", "0", "--position", "5"], "--position 5 is outside the input (0..<3)"),
+            (["neurons", "--model", tiny, "--ids", "1,2,3", "--layer", "9"], "--layer 9 is outside 0..<2 (the model has 2 layers)"),
+        ]
+        for (arguments, message) in cases {
+            try assertError(arguments + ["--out", temporary("index.png")], status: 1, line: "glassbox: error: \(message)")
+        }
+    }
+
     /// A fresh path under a folder removed after the test.
     private func temporary(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-docsreview-\(UUID().uuidString)")
