@@ -26,6 +26,8 @@ enum ExplainUsage: UsageProblem, Equatable {
     case wordsNeedPrompt(String)
     /// `--position` for a classifier with a method that explains its one prediction.
     case positionForClassifier(modelType: String, method: String)
+    /// `--top` with `--image`: an image explanation is drawn as a patch grid, without token rows.
+    case topNeedsText
 
     var errorDescription: String? {
         switch self {
@@ -55,6 +57,8 @@ enum ExplainUsage: UsageProblem, Equatable {
             "\(option) needs a text prompt (word boundaries come from the tokenizer's offsets), not --ids or --image"
         case .positionForClassifier(let type, let method):
             "--position chooses the row that rollout, flow and attention read; \(method) explains this \(type) classifier's one prediction, so leave out --position"
+        case .topNeedsText:
+            "--top lists the strongest tokens of a text explanation; an image explanation is drawn as a patch grid, so leave out --top"
         case .contrastIsTarget(let text):
             "--contrast is the explained target itself (\(text.debugDescription)), so target − contrast is 0: choose another token or class"
         }
@@ -109,6 +113,7 @@ extension ExplainCommand {
         }
         if (contrast != nil || contrastId != nil) && seed == .contrastive { return .contrastWithContrastiveSeed }
         if let neuronCount, neuronCount < 1 { return .badNeuronCount(neuronCount) }
+        if colorScale.top != nil && input.image != nil { return .topNeedsText }
         return nil
     }
 

@@ -91,6 +91,19 @@ final class DocsReviewUsageTests: XCTestCase {
         }
     }
 
+    /// Usage mistakes found before loading: `explain --image --top` (it ran the whole explanation,
+    /// then failed to draw, exit 1) and `--generate` rollout with a non-zero `--discard-ratio`
+    /// (the library's message, exit 1).
+    func testLateUsageMistakesAreFoundFirst() throws {
+        try assertUsage(["explain", "--image", digit, "--top", "3"],
+                        "--top lists the strongest tokens of a text explanation; an image explanation is drawn as a patch grid, so leave out --top")
+        try assertUsage(["explain", romeo, "--generate", "3", "--method", "rollout", "--discard-ratio", "0.5"],
+                        "--discard-ratio 0.5 does not apply when explaining a sequence (the discarded share would depend on each row's length, so rows would differ from single-step rollout); leave it out")
+        let zero = try runGlassbox(["explain", "--model", tiny, "--ids", "1,2,3", "--generate", "2", "--method", "rollout",
+                                    "--discard-ratio", "0", "--json", "--out", temporary("zero.png")])
+        XCTAssertEqual(zero.status, 0, zero.stderr)
+    }
+
     /// A fresh path under a folder removed after the test.
     private func temporary(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-docsreview-\(UUID().uuidString)")
