@@ -38,7 +38,7 @@ struct LensCommand: ParsableCommand {
             try output.commitJSON(object, picture: url)
             return
         }
-        print("logit lens, \(result.readoutDescription)\(result.approximate ? " (approximate)" : "")")
+        print("logit lens, \(result.readoutDescription)")     // the description says "(approximate)" itself
         for row in result.rows {
             let tops = row.cells.map { cell in
                 (cell.top.first.map(label) ?? "").debugDescription + String(format: " %.2f", cell.top.first?.prob ?? 0)

@@ -104,6 +104,13 @@ final class DocsReviewUsageTests: XCTestCase {
         XCTAssertEqual(zero.status, 0, zero.stderr)
     }
 
+    /// The lens header says "(approximate)" once (the readout's description already holds it).
+    func testLensHeaderSaysApproximateOnce() throws {
+        let run = try runGlassbox(["lens", "--model", "Tests/Fixtures/models/bert-cls", "hello world", "--out", temporary("lens.png")])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(run.stdout.split(separator: "\n").first, "logit lens, tied word embeddings h·Eᵀ (approximate)")
+    }
+
     /// A fresh path under a folder removed after the test.
     private func temporary(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-docsreview-\(UUID().uuidString)")
