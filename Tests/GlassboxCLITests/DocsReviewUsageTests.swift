@@ -111,6 +111,19 @@ final class DocsReviewUsageTests: XCTestCase {
         XCTAssertEqual(run.stdout.split(separator: "\n").first, "logit lens, tied word embeddings h·Eᵀ (approximate)")
     }
 
+    /// `help NAME` for a name that is no command is an unknown command (exit 2), not the top-level help.
+    func testHelpForAnUnknownCommand() throws {
+        let run = try runGlassbox(["help", "nosuch"])
+        XCTAssertEqual(run.status, 2, run.stderr)
+        XCTAssertEqual(run.stdout, "")
+        XCTAssertEqual(run.stderrLines, ["glassbox: error: unknown command 'nosuch'; the commands are info, tokenize, predict, explain, "
+                                         + "attention, lens, project, neurons, patch, trace, path, evaluate, generate, batch, merge, render, verify (see `glassbox help`)"])
+        try assertUsage(["help", "explain", "nosuch"], "unknown command 'explain nosuch': explain has no subcommands")
+        let known = try runGlassbox(["help", "trace"])
+        XCTAssertEqual(known.status, 0, known.stderr)
+        XCTAssertTrue(known.stdout.contains("USAGE: glassbox trace"), known.stdout)
+    }
+
     /// A fresh path under a folder removed after the test.
     private func temporary(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-docsreview-\(UUID().uuidString)")
