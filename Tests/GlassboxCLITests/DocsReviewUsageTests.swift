@@ -124,6 +124,25 @@ final class DocsReviewUsageTests: XCTestCase {
         XCTAssertTrue(known.stdout.contains("USAGE: glassbox trace"), known.stdout)
     }
 
+    /// batch names a picture from the id as the record writes it: `3.0` is `"id":3` and `2-3.png`.
+    func testBatchPictureNameFollowsTheRecordsID() throws {
+        let folder = temporary("batch")
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let input = folder + "/in.jsonl"
+        try "{\"id\": \"a\", \"ids\": [1, 2]}\n{\"id\": 1, \"ids\": [1, 2]}\n{\"id\": 3.0, \"ids\": [1, 2, 3]}\n{\"id\": 1e20, \"ids\": [1, 2]}\n"
+            .write(toFile: input, atomically: true, encoding: .utf8)
+        let run = try runGlassbox(["batch", "--model", tiny, "--in", input, "--out", folder + "/out.jsonl", "--pictures", folder + "/pics"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let records = try String(contentsOfFile: folder + "/out.jsonl", encoding: .utf8).split(separator: "\n")
+        let heads = records.map { String($0.prefix { $0 != "," }) }
+        XCTAssertEqual(heads, ["{\"id\":\"a\"", "{\"id\":1", "{\"id\":3", "{\"id\":1e+20"])
+        let pictures = try records.map { line -> String in
+            let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
+            return URL(fileURLWithPath: try XCTUnwrap(object["picture"] as? String)).lastPathComponent
+        }
+        XCTAssertEqual(pictures, ["0-a.png", "1-1.png", "2-3.png", "3-1e+20.png"])
+    }
+
     /// A fresh path under a folder removed after the test.
     private func temporary(_ name: String) -> String {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-docsreview-\(UUID().uuidString)")
