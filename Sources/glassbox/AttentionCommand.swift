@@ -49,6 +49,8 @@ struct AttentionCommand: ParsableCommand {
         let memory = MemoryGate()
         let loaded = try modelOptions.load(image: input.image != nil)
         let arch = loaded.model.architecture
+        try IndexOutOfRange.layer(layer, layers: arch.layers)
+        for h in head { try IndexOutOfRange.head(h, heads: arch.heads) }
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let view = chosenView
         let heads = head.isEmpty ? nil : head

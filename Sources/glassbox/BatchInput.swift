@@ -21,7 +21,7 @@ struct BatchInput {
     let index: Int
     /// The `"id"` value as JSON text (a string or a number), written back unchanged.
     let idJSON: String
-    /// The `"id"` as plain text (a string's characters, a number's digits), for file names.
+    /// The `"id"` as plain text (a string's characters, a number as `idJSON` writes it), for file names.
     let idText: String
     let source: Source
     /// `"target"`: a string (token text or label) or an integer (id or class index).
@@ -120,7 +120,8 @@ struct BatchInput {
                 throw fail("\"\(key)\" must be a string, a number, a boolean or an array of them")
             }
         }
-        let idText = (object["id"] as? String) ?? (object["id"] as? NSNumber)?.stringValue ?? idJSON
+        // A number as the record writes it (3.0 → 3), so the picture's name matches the record's id.
+        let idText = (object["id"] as? String) ?? idJSON
         return BatchInput(index: index, idJSON: idJSON, idText: idText, source: source, target: target, arguments: arguments)
     }
 

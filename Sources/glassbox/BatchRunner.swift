@@ -85,11 +85,12 @@ final class BatchRunner: @unchecked Sendable {
         }
     }
 
-    /// Draws the result's picture as `folder/INDEX-ID.png` (the id's letters, digits, `-` and `_`,
-    /// others as `-`, at most 80; all or nothing); its path, or nil when the command draws none.
+    /// Draws the result's picture as `folder/INDEX-ID.png` (the id as the record writes it: its
+    /// letters, digits, `-`, `_` and `+` (of `1e+20`), others as `-`, at most 80; all or nothing);
+    /// its path, or nil when the command draws none.
     private func draw(_ result: BatchResult, input: BatchInput, into folder: URL) throws -> String? {
         guard let figure = try result.figure() else { return nil }
-        let safe = String(input.idText.prefix(80).map { $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" ? $0 : "-" })
+        let safe = String(input.idText.prefix(80).map { $0.isLetter || $0.isNumber || "-_+".contains($0) ? $0 : "-" })
         let url = folder.appendingPathComponent("\(input.index)-\(safe).png")
         let output = OutputTransaction()
         try output.render(figure, to: url)

@@ -24,7 +24,7 @@ struct EvaluateCommand: ParsableCommand {
     var steps = 10
     @Option(help: ArgumentHelp("What a removed token's input embedding becomes: zero, mean (of the embedding table) or token:ID. Image patches always take the mean pixel value.",
                                valueName: "zero|mean|token:ID"))
-    var baseline = "zero"
+    var baseline: String?
     @Option(parsing: .unconditional, help: "Evaluate at most this many inputs (the first ones).") var limit: Int?
     @Option(help: "Encoders without a head: evaluate the cosine similarity of each input to this text.") var compare: String?
     @Option(parsing: .unconditional, help: "Seeds of the random ranking, averaged (default 5).") var randomSeeds = 5
@@ -54,10 +54,26 @@ struct EvaluateCommand: ParsableCommand {
         if let limit, limit < 1 { throw ValidationError("--limit must be at least 1, got \(limit)") }
         if randomSeeds < 1 { throw ValidationError("--random-seeds must be at least 1, got \(randomSeeds)") }
         if randomization < 0 { throw ValidationError("--randomization must not be negative, got \(randomization)") }
-        if PerturbationBaseline(parsing: baseline) == nil {
+        if let baseline, PerturbationBaseline(parsing: baseline) == nil {
             throw ValidationError("--baseline must be zero, mean or token:ID, got '\(baseline)'")
         }
+        if images != nil, let option = imageRefusedOption { throw ValidationError(Self.imageRefusal(option)) }
         if let methods { _ = try EvaluatedMethod.parseList(methods) }
+    }
+
+    /// The first option given that images do not use: patches always take the image's mean pixel
+    /// value, and a classifier's one prediction has no explained position to keep.
+    var imageRefusedOption: String? {
+        if baseline != nil { return "--baseline" }
+        if includeTargetPosition { return "--include-target-position" }
+        return nil
+    }
+
+    /// Why `option` is refused with images (exit 2).
+    static func imageRefusal(_ option: String) -> String {
+        option == "--baseline"
+            ? "--baseline applies to token inputs; image patches always take the image's mean pixel value, so leave it out"
+            : "--include-target-position applies to token predictions; an image classifier's prediction has no position to keep, so leave it out"
     }
 
     func run() throws {
@@ -127,7 +143,9 @@ struct EvaluateCommand: ParsableCommand {
             if methods != nil { throw UsageMistake("atman needs a prediction head; leave it out of --methods for a similarity (--compare)") }
             chosen.removeAll { $0 == .atman }
         }
-        let parsedBaseline = PerturbationBaseline(parsing: baseline)!
+        // Image inputs in batch lines reach here with the batch's options: refused as with --images.
+        if arch.image != nil, let option = imageRefusedOption { throw UsageMistake(Self.imageRefusal(option)) }
+        let parsedBaseline = PerturbationBaseline(parsing: baseline ?? "zero")!
         let textRow: [Float]? = arch.image == nil ? try parsedBaseline.row(for: model) : nil
         var report = EvaluationReport(methods: (chosen.map(\.rawValue) + ["random"]).map { EvaluationReport.MethodResult(name: $0) },
                                       steps: steps, baseline: arch.image == nil ? parsedBaseline.description : "mean-pixel")

@@ -9,14 +9,15 @@ extension ExplainCommand {
     /// `--checkpoint` and `--attention` set it up, rollout's and flow's fused matrices from
     /// `--start-layer` up (``ExplainMethod/memoryProfile(checkpointing:patternsKept:rolloutLayers:available:)``).
     func memoryProfile(available: Int?, layers: Int) -> MemoryEstimate.Profile {
-        method.memoryProfile(checkpointing: checkpoint.checkpointing, patternsKept: attention == .unblocked,
+        method.memoryProfile(checkpointing: (checkpoint ?? .auto).checkpointing, patternsKept: attention == .unblocked,
                              rolloutLayers: max(1, layers - (startLayer ?? 0)), available: available)
     }
 
     /// AttnLRP / CP-LRP / gradient × input (LXT 2.1's rules), seeded as the objective says.
     func relevance(_ model: TransformerModel, _ prepared: PreparedInput, _ objective: GradientObjective) throws -> RelevanceResult {
         let kind = method.relevanceMethod ?? .attnLRP
-        var options = RelevanceOptions(method: kind, attention: attention.path, checkpointing: checkpoint.checkpointing)
+        var options = RelevanceOptions(method: kind, attention: (attention ?? .auto).path,
+                                       checkpointing: (checkpoint ?? .auto).checkpointing)
         if prepared.count >= Self.relevanceProgressLength { options.progress = Console.progress(label: kind.rawValue) }
         return try Relevance.explain(model, prepared.modelInput, target: objective.target, options: options)
     }

@@ -29,6 +29,7 @@ extension ExplainCommand {
         ]
         if let option = excluded.first(where: \.0)?.1 { return .excludes(option) }
         if let problem = methodOptionProblem { return .methodOption(problem.errorDescription ?? "\(problem)") }
+        if let discardRatio, discardRatio.value != 0 { return .discardRatio(discardRatio.text) }
         if words && sentences { return .both("--words", "--sentences") }
         if (words || sentences) && !input.givesPrompt { return .groupsNeedPrompt(words ? "--words" : "--sentences") }
         if continuation != nil && !input.givesPrompt { return .continuationNeedsPrompt }
@@ -99,6 +100,7 @@ extension ExplainCommand {
     func sequenceRecord(_ loaded: LoadedModel, memory: MemoryGate?) throws -> SequenceExplanationRecord {
         let model = loaded.model, arch = model.architecture
         guard arch.mask == .causal, arch.head == .languageModel, arch.image == nil else { throw SequenceProblem.notCausal(arch.modelType) }
+        try IndexOutOfRange.layer(startLayer, option: "--start-layer", layers: arch.layers)
         let sequence = try SequenceInput.prepare(self, loaded)
         // The sequence engine keeps every layer's activations and [H, n, n] patterns for its
         // backward passes (measured: 1.57 GB for 712 tokens of an 8-layer, d 1024 model whose
@@ -113,7 +115,8 @@ extension ExplainCommand {
         if let note = sequence.boundaryNote { Console.note(note) }
         let contrastID = try loaded.outputID(text: contrast, id: contrastId, option: "--contrast", labels: nil, count: arch.vocabSize)
         var options = SequenceOptions(contrast: contrastID,
-                                      relevance: RelevanceOptions(attention: attention.path, checkpointing: checkpoint.checkpointing))
+                                      relevance: RelevanceOptions(attention: (attention ?? .auto).path,
+                                                                               checkpointing: (checkpoint ?? .auto).checkpointing))
         switch method {
         case .atman: options.method = .atman
         case .rollout: options.method = .rollout
@@ -152,6 +155,8 @@ enum SequenceUsage: UsageProblem, Equatable {
     case badTargets(String)
     /// A method's own option with another method (the single-step message).
     case methodOption(String)
+    /// A non-zero `--discard-ratio` (as typed), which sequence rollout cannot honour.
+    case discardRatio(String)
 
     var errorDescription: String? {
         switch self {
@@ -166,6 +171,8 @@ enum SequenceUsage: UsageProblem, Equatable {
         case .continuationNeedsPrompt: "--continuation needs a text prompt (it is tokenized together with the prompt), not --ids"
         case .emptyContinuation: "--continuation needs a non-empty text"
         case .methodOption(let message): message
+        case .discardRatio(let text):
+            "--discard-ratio \(text) does not apply when explaining a sequence (the discarded share would depend on each row's length, so rows would differ from single-step rollout); leave it out"
         case .badTargets(let text): "--targets takes target row indices from 0, separated by commas (e.g. 0,2), got \(text.debugDescription)"
         }
     }

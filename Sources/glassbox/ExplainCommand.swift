@@ -91,10 +91,12 @@ struct ExplainCommand: ParsableCommand {
     var heads = false
     @Flag(help: "LRP methods: also list and draw the most relevant FFN neurons (NAME-neurons.png).") var neurons = false
     @Option(parsing: .unconditional, help: "With --neurons: how many neurons (default 20).") var neuronCount: Int?
+    /// nil is `auto`; given with a method other than the LRP ones, it is refused (`methodOptionProblem`).
     @Option(help: "LRP methods: attention path, auto (blocked, no [n, n] pattern kept), blocked or unblocked (patterns kept).")
-    var attention: AttentionPathOption = .auto
+    var attention: AttentionPathOption?
+    /// nil is `auto`; given with a method other than the LRP ones, it is refused (`methodOptionProblem`).
     @Option(help: "LRP methods: keep only each layer's input and recompute the layer in the sweep: auto (when the kept activations would exceed a quarter of the available memory or 4 GiB), on or off.")
-    var checkpoint: CheckpointOption = .auto
+    var checkpoint: CheckpointOption?
 
     @OptionGroup var colorScale: ColorScaleOptions
     @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/explain-METHOD-MODEL.png).")
@@ -133,6 +135,7 @@ struct ExplainCommand: ParsableCommand {
         let arch = model.architecture
         if explainsSequence { throw UsageMistake("--generate and --continuation write a sequence result; run them with explain, not batch") }
         try checkUsage(arch)
+        try IndexOutOfRange.layer(startLayer, option: "--start-layer", layers: arch.layers)
         let prepared = try PreparedInput.prepare(loaded, input: input)
         try memory?.check(model, prepared, profile: memoryProfile(available: memory?.available, layers: arch.layers), force: force)
         let comparison = try Comparison.prepare(loaded, text: compare, ids: compareIds)

@@ -26,6 +26,8 @@ enum ExplainUsage: UsageProblem, Equatable {
     case wordsNeedPrompt(String)
     /// `--position` for a classifier with a method that explains its one prediction.
     case positionForClassifier(modelType: String, method: String)
+    /// `--top` with `--image`: an image explanation is drawn as a patch grid, without token rows.
+    case topNeedsText
 
     var errorDescription: String? {
         switch self {
@@ -55,6 +57,8 @@ enum ExplainUsage: UsageProblem, Equatable {
             "\(option) needs a text prompt (word boundaries come from the tokenizer's offsets), not --ids or --image"
         case .positionForClassifier(let type, let method):
             "--position chooses the row that rollout, flow and attention read; \(method) explains this \(type) classifier's one prediction, so leave out --position"
+        case .topNeedsText:
+            "--top lists the strongest tokens of a text explanation; an image explanation is drawn as a patch grid, so leave out --top"
         case .contrastIsTarget(let text):
             "--contrast is the explained target itself (\(text.debugDescription)), so target − contrast is 0: choose another token or class"
         }
@@ -73,6 +77,7 @@ extension ExplainMethod {
         ("--factor", [.atman]), ("--kappa", [.atman]), ("--no-conceptual", [.atman]), ("--granularity", [.atman]),
         ("--no-residual", [.rollout, .flow]), ("--discard-ratio", [.rollout, .flow]),
         ("--start-layer", [.rollout, .flow, .chefer]), ("--head-fusion", [.rollout, .flow, .attention]),
+        ("--attention", [.attnlrp, .cpLRP, .gradInput]), ("--checkpoint", [.attnlrp, .cpLRP, .gradInput]),
     ]
 
     static var gradientMethods: String { allCases.filter(\.usesGradient).map(\.rawValue).joined(separator: ", ") }
@@ -108,6 +113,7 @@ extension ExplainCommand {
         }
         if (contrast != nil || contrastId != nil) && seed == .contrastive { return .contrastWithContrastiveSeed }
         if let neuronCount, neuronCount < 1 { return .badNeuronCount(neuronCount) }
+        if colorScale.top != nil && input.image != nil { return .topNeedsText }
         return nil
     }
 
@@ -117,6 +123,7 @@ extension ExplainCommand {
             "--factor": factor != nil, "--kappa": kappa != nil, "--no-conceptual": noConceptual, "--granularity": granularity != nil,
             "--no-residual": noResidual, "--discard-ratio": discardRatio != nil,
             "--start-layer": startLayer != nil, "--head-fusion": headFusion != nil,
+            "--attention": attention != nil, "--checkpoint": checkpoint != nil,
         ]
         for (option, methods) in ExplainMethod.methodOptions where given[option] == true && !methods.contains(method) {
             return .notForMethod(option: option, methods: methods, method: method.rawValue)

@@ -34,6 +34,8 @@ struct GenerateCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
+        // Generation continues text; an image would otherwise load the text model.
+        if input.image != nil { throw ValidationError("--image: generate continues a text, so it needs a text model; give a prompt or --ids") }
         if maxTokens < 1 { throw ValidationError("--max-tokens must be at least 1, got \(maxTokens)") }
         if let stop, stop.isEmpty { throw ValidationError("--stop needs a non-empty text") }
         // Read as a Double, so that 1e-300 is not Float's 0; a refused value is printed as typed.

@@ -38,7 +38,7 @@ struct LensCommand: ParsableCommand {
             try output.commitJSON(object, picture: url)
             return
         }
-        print("logit lens, \(result.readoutDescription)\(result.approximate ? " (approximate)" : "")")
+        print("logit lens, \(result.readoutDescription)")     // the description says "(approximate)" itself
         for row in result.rows {
             let tops = row.cells.map { cell in
                 (cell.top.first.map(label) ?? "").debugDescription + String(format: " %.2f", cell.top.first?.prob ?? 0)
@@ -53,6 +53,9 @@ struct LensCommand: ParsableCommand {
     /// `memory` (read before the model loaded) refuses an input the memory would not hold.
     func lens(_ loaded: LoadedModel, memory: MemoryGate?) throws -> (object: [String: Any], result: LogitLensResult) {
         let arch = loaded.model.architecture
+        if let targetId {
+            try IndexOutOfRange.check(targetId, option: "--target-id", count: try LensReadout.natural(for: loaded.model).outputs, unit: "outputs")
+        }
         let prepared = try PreparedInput.prepare(loaded, input: input)
         try memory?.check(loaded.model, prepared, profile: .lens(states: arch.layers + 1), force: memoryOptions.force)
         let texts: [String]? = arch.vocabSize > 0 ? (0..<arch.vocabSize).map(loaded.text) : nil

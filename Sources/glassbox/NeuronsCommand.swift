@@ -40,6 +40,7 @@ struct NeuronsCommand: ParsableCommand {
         let memory = MemoryGate()
         let loaded = try modelOptions.load()
         let model = loaded.model
+        try IndexOutOfRange.layer(layer, layers: model.architecture.layers)
         let vocab = model.architecture.vocabSize
         let texts: [String]? = vocab > 0 ? (0..<vocab).map(loaded.text) : nil
         let name = PictureOutput.slug(loaded.spec)
@@ -65,6 +66,7 @@ struct NeuronsCommand: ParsableCommand {
             let tokenIDs: [Int] = if let text { try loaded.tokenizer.get().encode(text).ids }
                 else { try InputOptions.parseIDs(ids ?? "") }
             guard !tokenIDs.isEmpty else { throw CLIError.emptyInput }
+            if let position, !tokenIDs.indices.contains(position) { throw CLIError.positionOutOfRange(position, length: tokenIDs.count) }
             try memory.check(model, tokens: tokenIDs.count, profile: .storedActivations(perLayer: 3, stackedRows: 0), force: memoryOptions.force)
             let updates = try FFNMemories.dominantSubUpdates(model, .tokens(tokenIDs, types: nil),
                                                              position: position, layers: [layer], count: topK, texts: texts)

@@ -64,6 +64,17 @@ struct PathCommand: ParsableCommand {
         return out
     }
 
+    /// Senders and receivers outside the model's layers or heads, named by option and entry.
+    static func checkHeads(_ senders: [PathPatching.Head], _ receivers: [PathPatching.Receiver], _ arch: Architecture) throws {
+        let heads = senders.map { ("--senders", $0.layer, $0.head) } + receivers.compactMap { receiver in
+            if case .head(let l, let h, _) = receiver { ("--receivers", l, h) } else { nil }
+        }
+        for (option, l, h) in heads {
+            try IndexOutOfRange.layer(l, option: option, layers: arch.layers, entry: "\(l).\(h)")
+            try IndexOutOfRange.head(h, option: option, heads: arch.heads, entry: "\(l).\(h)")
+        }
+    }
+
     func run() throws {
         try PictureOutput.checkEarly(out)
         let memory = MemoryGate()
@@ -77,6 +88,7 @@ struct PathCommand: ParsableCommand {
         options.progress = Console.progress(label: "path")
         let senderHeads = try senders.map(Self.senders)
         let receiverList = try Self.receivers(receivers)
+        try Self.checkHeads(senderHeads ?? [], receiverList, loaded.model.architecture)
         let result = try PathPatching.run(loaded.model, clean: clean.ids, corrupted: corrupted.ids, senders: senderHeads,
                                           receivers: receiverList, options: options)
         let patchResult = PatchingResult(method: .exact, direction: .noise, metric: metric, cleanMetric: result.cleanMetric,

@@ -53,6 +53,8 @@ struct ProjectCommand: ParsableCommand {
         try PictureOutput.checkEarly(out)
         let loaded = try modelOptions.load()
         let model = loaded.model
+        try IndexOutOfRange.layer(layer, layers: model.architecture.layers)
+        try IndexOutOfRange.head(head, heads: model.architecture.heads)
         let what = chosenWhat
         let texts: [String]? = model.architecture.vocabSize > 0 ? (0..<model.architecture.vocabSize).map(loaded.text) : nil
         let tokenFilter: TokenFilter = switch (filter, texts) {

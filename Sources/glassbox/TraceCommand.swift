@@ -30,6 +30,8 @@ struct TraceCommand: ParsableCommand {
     static let maximumSamples = 1_000
 
     func validate() throws {
+        // Causal tracing noises token embeddings; an image would otherwise load the text model.
+        if input.image != nil { throw ValidationError(Self.imageRefusal) }
         _ = try Self.span(noiseSpan)
         if window < 1 { throw ValidationError("--window must be at least 1, got \(window)") }
         if samples < 1 { throw ValidationError("--samples must be at least 1, got \(samples)") }
@@ -39,6 +41,9 @@ struct TraceCommand: ParsableCommand {
         if !(noiseScale.value >= 0 && noiseScale.value.isFinite) { throw ValidationError("--noise-scale must be a number ≥ 0, got \(noiseScale.text)") }
         if answer != nil && answerID != nil { throw ValidationError("give the answer once: --answer or --answer-id") }
     }
+
+    /// Why `--image` is refused (exit 2, before loading anything).
+    static let imageRefusal = "--image: causal tracing noises token embeddings, so it needs a text model; give a prompt or --ids"
 
     static func span(_ text: String) throws -> Range<Int> {
         let parts = text.split(separator: ":", omittingEmptySubsequences: false)
@@ -52,6 +57,8 @@ struct TraceCommand: ParsableCommand {
         try PictureOutput.checkEarly(out)
         let memory = MemoryGate()
         let loaded = try modelOptions.load()
+        let arch = loaded.model.architecture
+        guard arch.image == nil else { throw InputProblem.textModelNeeded(arch.modelType, command: "causal tracing") }
         let prepared = try PreparedInput.prepare(loaded, input: input)
         try memory.check(loaded.model, prepared, profile: .storedActivations(perLayer: 6, stackedRows: SuffixOptions().rowBudget), force: memoryOptions.force)
         var options = CausalTracing.Options(noiseSpan: try Self.span(noiseSpan))

@@ -17,6 +17,10 @@ if let empty = arguments.prefix(while: { $0 != "--" }).first(where: { $0.hasPref
     Console.error(UsageMessage.line("\(empty.dropLast()) has an empty value after '='; give one or leave the option out") + " (see `glassbox help`)")
     exit(2)
 }
+if let problem = HelpTopic.problem(in: arguments) {
+    Console.error(UsageMessage.line(problem) + " (see `glassbox help`)")
+    exit(2)
+}
 do {
     command = try GlassboxCommand.parseAsRoot(arguments)
 } catch {
