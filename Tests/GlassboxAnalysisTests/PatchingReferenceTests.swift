@@ -12,7 +12,7 @@ import XCTest
 /// engine must match every map within 1e-4 · max(1, |M_clean|, |M_corrupted|), and so must the
 /// unpatched metrics. Every tensor the test expects must be in the file (a missing one fails).
 final class PatchingReferenceTests: XCTestCase {
-    static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "phi3-longrope", "mixtral-moe"]
+    static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "phi3-longrope", "mixtral-moe", "gemma-tiny"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

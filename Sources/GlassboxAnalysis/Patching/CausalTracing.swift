@@ -13,7 +13,8 @@ import GlassboxTensor
 ///   around `l` (ROME: `max(0, l − ⌊W/2⌋) ..< min(L, l + ⌈W/2⌉)`; ROME uses `W = 10`, Glassbox
 ///   defaults to 1).
 /// Results are averaged over `samples` seeded noise draws (ROME: 10). `ν = noiseScale` × the
-/// standard deviation of the token-embedding matrix's entries. **Difference from the reference**:
+/// standard deviation of the token-embedding matrix's entries (× Gemma's embedding scale `√d`: ROME
+/// adds the noise to the embedding module's output, which Gemma scales afterwards). **Difference from the reference**:
 /// ROME measures the standard deviation of the subject tokens' embeddings over a corpus; the
 /// embedding matrix is the offline stand-in.
 ///
@@ -97,7 +98,9 @@ public enum CausalTracing {
         guard answer >= 0 && answer < cleanLogits.count else { throw PatchingError.answerOutOfRange(id: answer, size: cleanLogits.count) }
         let metric = PatchingMetric.prob(answer: answer)
         let pClean = metric.evaluate(clean.logits!, cleanLogProbs: [])
-        let nu = options.noiseScale * standardDeviation(model.weights.embeddings.token)
+        // At `hook_embed`, after Gemma's √d scale: the noise ROME adds to the embedding module's
+        // output is scaled with it.
+        let nu = options.noiseScale * standardDeviation(model.weights.embeddings.token) * (model.weights.embeddings.scale ?? 1)
 
         // Cells: resid, mlp, attn × [layer, position], in map order.
         // A window of 2·L layers or more covers every layer from every layer (clamped: no overflow).
