@@ -27,11 +27,11 @@ public final class ChatTemplate {
         /// Largest rendered text (and any string built on the way), in UTF-8 bytes.
         public var outputBytes = 16 << 20
         /// Loop iterations allowed in one rendering, over all loops.
-        public var loopIterations = 1_000_000
+        public var loopIterations = 250_000
         /// Deepest macro call nesting.
         public var callDepth = 64
         /// Deepest nesting of blocks and expressions in the source.
-        public var nesting = 128
+        public var nesting = 256
         /// Largest template source, in UTF-8 bytes.
         public var sourceBytes = 4 << 20
 

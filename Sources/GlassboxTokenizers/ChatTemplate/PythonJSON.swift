@@ -53,7 +53,7 @@ enum PythonJSON {
     private static func dumpObject(_ d: TemplateDict, options: Options, level: Int, itemSeparator: String,
                                    keySeparator: String, into out: inout String, renderer: TemplateRenderer,
                                    at offset: Int) throws {
-        if d.keys.isEmpty { out += "{}"; return }
+        if d.isEmpty { out += "{}"; return }
         var items = d.items
         if options.sortKeys {
             items.sort { $0.0.unicodeScalars.lexicographicallyPrecedes($1.0.unicodeScalars) { $0.value < $1.value } }

@@ -31,7 +31,7 @@ extension TemplateRenderer {
             switch value {
             case .string(let s): return .int(s.unicodeScalars.count)
             case .list(let l): return .int(l.count)
-            case .dict(let d): return .int(d.keys.count)
+            case .dict(let d): return .int(d.count)
             case .undefined: return .int(0)
             default: throw TemplateFailure(offset: offset, detail: "object of type '\(value.typeName)' has no len()")
             }

@@ -174,7 +174,7 @@ extension TemplateValue {
         case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
         case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { $0.pythonEquals($1) }
         case (.dict(let x), .dict(let y)):
-            return x.keys.count == y.keys.count && x.items.allSatisfy { k, v in y[k].map { v.pythonEquals($0) } ?? false }
+            return x.count == y.count && x.items.allSatisfy { k, v in y[k].map { v.pythonEquals($0) } ?? false }
         case (.namespace(let x), .namespace(let y)): return x === y
         default: return false
         }

@@ -37,10 +37,21 @@ extension TemplateParser {
         return value
     }
 
+    /// Counts one more link of a left-deep chain (`a + b + c`, `a.b.c`, `a|f|g`) as nesting, so the
+    /// height of every expression tree (and the recursion evaluating it) stays within `maxDepth`.
+    mutating func link(_ links: inout Int, at offset: Int) throws {
+        links += 1
+        depth += 1
+        if depth > maxDepth { throw TemplateFailure(offset: offset, detail: "expression nested deeper than \(maxDepth)") }
+    }
+
     mutating func parseOr() throws -> TemplateExpression {
+        var links = 0
+        defer { depth -= links }
         var left = try parseAnd()
         while case .name("or") = token.kind {
             let at = token.offset
+            try link(&links, at: at)
             advance()
             left = TemplateExpression(kind: .or(left, try parseAnd()), offset: at)
         }
@@ -48,9 +59,12 @@ extension TemplateParser {
     }
 
     mutating func parseAnd() throws -> TemplateExpression {
+        var links = 0
+        defer { depth -= links }
         var left = try parseNot()
         while case .name("and") = token.kind {
             let at = token.offset
+            try link(&links, at: at)
             advance()
             left = TemplateExpression(kind: .and(left, try parseNot()), offset: at)
         }
@@ -73,7 +87,10 @@ extension TemplateParser {
         let start = token.offset
         let first = try parseMath1()
         var ops: [(String, TemplateExpression)] = []
+        var links = 0
+        defer { depth -= links }
         while true {
+            try link(&links, at: token.offset)
             if case .op(let op) = token.kind, ["==", "!=", "<", "<=", ">", ">="].contains(op) {
                 advance()
                 ops.append((op, try parseMath1()))
@@ -91,9 +108,12 @@ extension TemplateParser {
     }
 
     mutating func parseMath1() throws -> TemplateExpression {
+        var links = 0
+        defer { depth -= links }
         var left = try parseConcat()
         while case .op(let op) = token.kind, op == "+" || op == "-" {
             let at = token.offset
+            try link(&links, at: at)
             advance()
             left = TemplateExpression(kind: .binary(op, left, try parseConcat()), offset: at)
         }
@@ -101,9 +121,12 @@ extension TemplateParser {
     }
 
     mutating func parseConcat() throws -> TemplateExpression {
+        var links = 0
+        defer { depth -= links }
         var left = try parseMath2()
         while token.kind == .op("~") {
             let at = token.offset
+            try link(&links, at: at)
             advance()
             left = TemplateExpression(kind: .binary("~", left, try parseMath2()), offset: at)
         }
@@ -111,9 +134,12 @@ extension TemplateParser {
     }
 
     mutating func parseMath2() throws -> TemplateExpression {
+        var links = 0
+        defer { depth -= links }
         var left = try parsePow()
         while case .op(let op) = token.kind, ["*", "/", "//", "%"].contains(op) {
             let at = token.offset
+            try link(&links, at: at)
             advance()
             left = TemplateExpression(kind: .binary(op, left, try parsePow()), offset: at)
         }
@@ -121,9 +147,12 @@ extension TemplateParser {
     }
 
     mutating func parsePow() throws -> TemplateExpression {
+        var links = 0
+        defer { depth -= links }
         var left = try parseUnary()
         while token.kind == .op("**") {
             let at = token.offset
+            try link(&links, at: at)
             advance()
             left = TemplateExpression(kind: .binary("**", left, try parseUnary()), offset: at)
         }
@@ -219,8 +248,11 @@ extension TemplateParser {
 
     mutating func parsePostfix(_ start: TemplateExpression) throws -> TemplateExpression {
         var node = start
+        var links = 0
+        defer { depth -= links }
         while true {
             let at = token.offset
+            try link(&links, at: at)
             switch token.kind {
             case .op("."):
                 advance()
@@ -293,8 +325,11 @@ extension TemplateParser {
     /// `| filter`, `is test` and calls after them, left to right.
     mutating func parseFilterExpression(_ start: TemplateExpression) throws -> TemplateExpression {
         var node = start
+        var links = 0
+        defer { depth -= links }
         while true {
             let at = token.offset
+            try link(&links, at: at)
             if token.kind == .op("|") {
                 advance()
                 let nameOffset = token.offset

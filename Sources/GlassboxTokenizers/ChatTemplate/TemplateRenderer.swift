@@ -11,6 +11,8 @@ final class TemplateRenderer {
     private var written = 0
     /// Loop iterations so far, over all loops.
     private var iterations = 0
+    /// Values inspected by ``checkStorable(_:at:)`` so far.
+    private var visits = 0
     /// Macro calls in progress.
     var callDepth = 0
 
@@ -112,14 +114,39 @@ final class TemplateRenderer {
             try countIteration(at: offset)
             let frame = TemplateScope(parent: scope)
             try assign(target, item, scope: frame, at: offset)
-            frame.set("loop", .dict(TemplateDict([
-                ("index0", .int(i)), ("index", .int(i + 1)), ("revindex", .int(n - i)), ("revindex0", .int(n - i - 1)),
-                ("first", .bool(i == 0)), ("last", .bool(i == n - 1)), ("length", .int(n)),
-                ("previtem", i > 0 ? items[i - 1] : .undefined("there is no previous item")),
-                ("nextitem", i < n - 1 ? items[i + 1] : .undefined("there is no next item")),
-                ("depth", .int(1)), ("depth0", .int(0)),
+            frame.set("loop", .dict(TemplateDict(distinct: [
+                "index0": .int(i), "index": .int(i + 1), "revindex": .int(n - i), "revindex0": .int(n - i - 1),
+                "first": .bool(i == 0), "last": .bool(i == n - 1), "length": .int(n),
+                "previtem": i > 0 ? items[i - 1] : .undefined("there is no previous item"),
+                "nextitem": i < n - 1 ? items[i + 1] : .undefined("there is no next item"),
+                "depth": .int(1), "depth0": .int(0),
             ])))
             if try render(body, scope: frame, into: &out) == .breakLoop { break }
+        }
+    }
+
+    /// A namespace attribute outlives loop iterations, so it is where a template could grow a value
+    /// without bound: its nesting is limited (`limits.nesting`) and it may not hold a namespace
+    /// (no cycles). The values visited count against the work budget.
+    func checkStorable(_ value: TemplateValue, at offset: Int) throws {
+        var stack: [(TemplateValue, Int)] = [(value, 1)]
+        while let (v, level) = stack.popLast() {
+            visits += 1
+            if visits > limits.loopIterations * 16 {
+                throw TemplateFailure(offset: offset, detail: "too much work (more than \(limits.loopIterations * 16) values inspected)")
+            }
+            switch v {
+            case .list(let items):
+                if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) stored in a namespace") }
+                stack += items.map { ($0, level + 1) }
+            case .dict(let d):
+                if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) stored in a namespace") }
+                stack += d.items.map { ($0.1, level + 1) }
+            case .namespace:
+                throw TemplateFailure(offset: offset, detail: "storing a namespace inside a namespace is not supported")
+            default:
+                break
+            }
         }
     }
 
@@ -151,6 +178,7 @@ final class TemplateRenderer {
             guard case .namespace(let ns)? = scope.lookup(name) else {
                 throw TemplateFailure(offset: offset, detail: "cannot assign attribute on non-namespace object '\(name)'")
             }
+            try checkStorable(value, at: offset)
             ns.attributes[attribute] = value
         }
     }

@@ -30,7 +30,7 @@ indirect enum TemplateValue {
         case .double(let d): d != 0
         case .string(let s): !s.isEmpty
         case .list(let l): !l.isEmpty
-        case .dict(let d): !d.keys.isEmpty
+        case .dict(let d): !d.isEmpty
         case .namespace, .callable: true
         }
     }
@@ -54,11 +54,14 @@ indirect enum TemplateValue {
     }
 }
 
-/// A dictionary with string keys in insertion order (Python's `dict`).
+/// A dictionary with string keys in insertion order (Python's `dict`). Keys compare by code point
+/// (UTF-8 bytes), as Python's do; small dictionaries (messages, `loop`) are searched linearly, larger
+/// ones through an index.
 struct TemplateDict {
-    /// The keys in insertion order.
-    private(set) var keys: [String] = []
-    private var values: [String: TemplateValue] = [:]
+    private var entries: [(key: String, value: TemplateValue)] = []
+    /// Positions of the keys, built once the dictionary passes `indexThreshold` entries.
+    private var index: [String: [Int]]? = nil
+    private static let indexThreshold = 16
 
     init() {}
 
@@ -66,18 +69,50 @@ struct TemplateDict {
         for (k, v) in pairs { self[k] = v }
     }
 
+    /// A dictionary of `pairs` whose keys are known to be distinct (no duplicate checks).
+    init(distinct pairs: KeyValuePairs<String, TemplateValue>) {
+        entries = pairs.map { ($0.key, $0.value) }
+        if entries.count > Self.indexThreshold { rebuildIndex() }
+    }
+
+    /// The keys in insertion order.
+    var keys: [String] { entries.map(\.key) }
+    var count: Int { entries.count }
+    var isEmpty: Bool { entries.isEmpty }
+
+    private func position(_ key: String) -> Int? {
+        if let index {
+            return index[key]?.first { entries[$0].key.utf8.elementsEqual(key.utf8) }
+        }
+        return entries.firstIndex { $0.key.utf8.elementsEqual(key.utf8) }
+    }
+
+    private mutating func rebuildIndex() {
+        var built: [String: [Int]] = [:]
+        for (i, e) in entries.enumerated() { built[e.key, default: []].append(i) }
+        index = built
+    }
+
     /// The value of `key`, `nil` if absent; setting appends a new key or replaces in place.
     subscript(key: String) -> TemplateValue? {
-        get { values[key] }
+        get { position(key).map { entries[$0].value } }
         set {
-            if values[key] == nil, newValue != nil { keys.append(key) }
-            if newValue == nil { keys.removeAll { $0 == key } }
-            values[key] = newValue
+            if let i = position(key) {
+                if let newValue { entries[i].value = newValue } else {
+                    entries.remove(at: i)
+                    index = nil
+                    if entries.count > Self.indexThreshold { rebuildIndex() }
+                }
+            } else if let newValue {
+                entries.append((key, newValue))
+                if index != nil { index![key, default: []].append(entries.count - 1) }
+                else if entries.count > Self.indexThreshold { rebuildIndex() }
+            }
         }
     }
 
     /// The (key, value) pairs in order.
-    var items: [(String, TemplateValue)] { keys.map { ($0, values[$0]!) } }
+    var items: [(String, TemplateValue)] { entries.map { ($0.key, $0.value) } }
 }
 
 /// The shared, mutable attribute store of a `namespace(…)` value.
@@ -115,7 +150,8 @@ final class TemplateMacro {
 /// walk outwards; `{% set %}` writes to the innermost frame (so a loop's assignments do not leak
 /// out, as in jinja2).
 final class TemplateScope {
-    private var variables: [String: TemplateValue] = [:]
+    /// The frame's bindings (few: a loop's target and `loop`, a macro's parameters).
+    private var variables: [(name: String, value: TemplateValue)] = []
     let parent: TemplateScope?
 
     init(parent: TemplateScope?) { self.parent = parent }
@@ -124,12 +160,14 @@ final class TemplateScope {
     func lookup(_ name: String) -> TemplateValue? {
         var scope: TemplateScope? = self
         while let s = scope {
-            if let v = s.variables[name] { return v }
+            if let v = s.variables.last(where: { $0.name == name })?.value { return v }
             scope = s.parent
         }
         return nil
     }
 
     /// Binds `name` in this frame.
-    func set(_ name: String, _ value: TemplateValue) { variables[name] = value }
+    func set(_ name: String, _ value: TemplateValue) {
+        if let i = variables.firstIndex(where: { $0.name == name }) { variables[i].value = value } else { variables.append((name, value)) }
+    }
 }
