@@ -16,6 +16,8 @@ struct PreparedInput {
     let encoding: Encoding?
     /// The image file, for vision models.
     let imagePath: String?
+    /// With `--chat`: the prompt as typed and the template's rendering (`prompt` is the rendering).
+    var chat: ChatPrompt? = nil
 
     var count: Int { texts.count }
 
@@ -44,7 +46,7 @@ struct PreparedInput {
         let tokenized = try input.tokenized(loaded)
         return PreparedInput(modelInput: .tokens(tokenized.ids, types: tokenized.encoding?.typeIDs), ids: tokenized.ids,
                              texts: tokenized.texts(loaded), spans: tokenized.encoding?.offsets, prompt: tokenized.prompt,
-                             encoding: tokenized.encoding, imagePath: nil)
+                             encoding: tokenized.encoding, imagePath: nil, chat: tokenized.chat)
     }
 }
 
