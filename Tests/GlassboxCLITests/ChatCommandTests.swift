@@ -93,7 +93,7 @@ final class ChatCommandTests: XCTestCase {
         XCTAssertEqual(noTemplate.status, 1)
         XCTAssertEqual(noTemplate.stderr, "glassbox: error: \(Fixtures.model("llama3-rope").path) has no chat template "
                        + "(no chat_template.jinja, no \"chat_template\" in tokenizer_config.json); leave out --chat\n")
-        let broken = try folder(model: "llama3-rope", config: ["chat_template": "{{ bos_token }}\n{% for m in messages %}{{ m | nope }}"])
+        let broken = try folder(model: "llama3-rope", config: ["chat_template": "{{ bos_token }}\n{% for m in messages %}{{ m | nope }}{% endfor %}"])
         let run = try runGlassbox(["predict", "--model", broken.path, "--chat", "hi"])
         XCTAssertEqual(run.status, 1)
         XCTAssertEqual(run.stderr, "glassbox: error: \(broken.path)/tokenizer_config.json: chat_template: line 2, column 31: "

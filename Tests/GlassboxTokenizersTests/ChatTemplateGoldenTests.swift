@@ -81,6 +81,15 @@ final class ChatTemplateGoldenTests: XCTestCase {
             context["tools"] = TemplateValue.none
             context["documents"] = TemplateValue.none
             context["add_generation_prompt"] = .bool(false)
+            // jinja2 reports an unknown filter when compiling, unless it sits in conditional code:
+            // then only when it runs ("… found.").
+            if case .string(let message)? = c["error"], message.hasPrefix("No filter named"), !message.hasSuffix("found.") {
+                XCTAssertThrowsError(try ChatTemplate(text, origin: name), name) { error in
+                    XCTAssertEqual((error as? ChatTemplateError)?.detail, "no filter named 'nope'", name)
+                }
+                checked += 1
+                continue
+            }
             let template = try ChatTemplate(text, origin: name)
             if case .string(let message)? = c["error"] {
                 XCTAssertThrowsError(try template.render(context: context, now: Self.frozenNow), name) { error in

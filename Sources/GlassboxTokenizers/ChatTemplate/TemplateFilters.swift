@@ -10,6 +10,17 @@ extension TemplateRenderer {
         "int", "float", "abs", "safe", "e", "escape", "indent", "unique", "wordcount", "sum", "min", "max",
     ]
 
+    /// jinja2's built-in filters this interpreter does not provide.
+    static let unsupportedFilters: Set<String> = [
+        "attr", "batch", "center", "dictsort", "filesizeformat", "forceescape", "format", "groupby", "pprint", "random",
+        "round", "slice", "sort", "striptags", "truncate", "urlencode", "urlize", "wordwrap", "xmlattr",
+    ]
+
+    /// The message for a filter that is not available.
+    static func unknownFilter(_ name: String) -> String {
+        unsupportedFilters.contains(name) ? "the jinja2 filter '\(name)' is not supported" : "no filter named '\(name)'"
+    }
+
     func applyFilter(_ name: String, _ value: TemplateValue, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                      at offset: Int) throws -> TemplateValue {
         func arg(_ i: Int, _ keyword: String) -> TemplateValue? {
@@ -83,7 +94,7 @@ extension TemplateRenderer {
             var testName: String? = nil
             if let first = rest.first {
                 guard case .string(let t) = first else { throw TemplateFailure(offset: offset, detail: "\(name) needs a test name") }
-                guard Self.testNames.contains(t) else { throw TemplateFailure(offset: offset, detail: "no test named '\(t)'") }
+                guard Self.testNames.contains(t) else { throw TemplateFailure(offset: offset, detail: Self.unknownTest(t)) }
                 testName = t
                 rest.removeFirst()
             }
@@ -104,7 +115,7 @@ extension TemplateRenderer {
                 })
             }
             guard case .string(let filter)? = args.first else { throw TemplateFailure(offset: offset, detail: "map needs a filter name or attribute=") }
-            guard Self.filterNames.contains(filter) else { throw TemplateFailure(offset: offset, detail: "no filter named '\(filter)'") }
+            guard Self.filterNames.contains(filter) else { throw TemplateFailure(offset: offset, detail: Self.unknownFilter(filter)) }
             return .list(try items.map { try applyFilter(filter, $0, Array(args.dropFirst()), [], at: offset) })
         case "unique":
             var out: [TemplateValue] = []
@@ -161,7 +172,7 @@ extension TemplateRenderer {
             let out = lines.joined(separator: "\n")
             try checkSize(out.utf8.count, at: offset)
             return .string(out)
-        default: // tojson
+        case "tojson":
             var options = PythonJSON.Options()
             for (k, v) in kwargs {
                 switch k {
@@ -185,6 +196,8 @@ extension TemplateRenderer {
             var out = ""
             try PythonJSON.dump(value, options: options, level: 0, into: &out, renderer: self, at: offset)
             return .string(out)
+        default:
+            throw TemplateFailure(offset: offset, detail: Self.unknownFilter(name))
         }
     }
 

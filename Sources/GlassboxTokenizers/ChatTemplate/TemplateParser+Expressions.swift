@@ -22,10 +22,16 @@ extension TemplateParser {
         depth += 1
         defer { depth -= 1 }
         if depth > maxDepth { throw TemplateFailure(offset: token.offset, detail: "expression nested deeper than \(maxDepth)") }
+        let mark = unknownNames.count
         var value = try parseOr()
         while case .name("if") = token.kind {
             let start = token.offset
             advance()
+            // jinja2 compiles the whole inline if as conditional code.
+            for i in mark..<unknownNames.count { unknownNames[i].soft = true }
+            let outer = soft
+            soft = true
+            defer { soft = outer }
             let condition = try parseOr()
             var otherwise: TemplateExpression? = nil
             if case .name("else") = token.kind {
@@ -334,8 +340,8 @@ extension TemplateParser {
                 advance()
                 let nameOffset = token.offset
                 let name = try dottedName()
-                guard TemplateRenderer.filterNames.contains(name) else {
-                    throw TemplateFailure(offset: nameOffset, detail: "no filter named '\(name)'")
+                if !TemplateRenderer.filterNames.contains(name) {
+                    unknownNames.append((nameOffset, TemplateRenderer.unknownFilter(name), soft))
                 }
                 let args = token.kind == .op("(") ? try parseArguments() : TemplateArguments()
                 node = TemplateExpression(kind: .filter(node, name, args), offset: at)
@@ -345,8 +351,8 @@ extension TemplateParser {
                 if case .name("not") = token.kind { negated = true; advance() }
                 let nameOffset = token.offset
                 let name = try dottedName()
-                guard TemplateRenderer.testNames.contains(name) else {
-                    throw TemplateFailure(offset: nameOffset, detail: "no test named '\(name)'")
+                if !TemplateRenderer.testNames.contains(name) {
+                    unknownNames.append((nameOffset, TemplateRenderer.unknownTest(name), soft))
                 }
                 var args = TemplateArguments()
                 if token.kind == .op("(") {

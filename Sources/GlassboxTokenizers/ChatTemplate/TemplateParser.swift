@@ -11,6 +11,12 @@ struct TemplateParser {
     var depth = 0
     /// The deepest nesting accepted.
     let maxDepth: Int
+    /// Whether the code being parsed runs only conditionally (inside `if` or an inline `… if … else …`,
+    /// not inside a loop or macro body there): jinja2 reports an unknown filter or test there only
+    /// when it runs, elsewhere when the template is compiled.
+    var soft = false
+    /// Unknown filters and tests met so far: where, the message, and whether in soft code.
+    var unknownNames: [(offset: Int, detail: String, soft: Bool)] = []
 
     init(tokens: [TemplateToken], maxDepth: Int) {
         self.tokens = tokens
@@ -25,6 +31,7 @@ struct TemplateParser {
     mutating func parseTemplate() throws -> [TemplateNode] {
         let (body, end) = try parseBody(until: [])
         if let end { throw TemplateFailure(offset: end.offset, detail: "unexpected '\(end.name)'") }
+        if let unknown = unknownNames.first(where: { !$0.soft }) { throw TemplateFailure(offset: unknown.offset, detail: unknown.detail) }
         return body
     }
 
@@ -109,6 +116,9 @@ struct TemplateParser {
 
     mutating func parseIf(offset: Int) throws -> TemplateNode {
         advance()
+        let outer = soft
+        soft = true
+        defer { soft = outer }
         var branches: [(TemplateExpression, [TemplateNode])] = []
         var condition = try parseTuple(conditional: false)
         try expect(.blockEnd, "'%}'")
@@ -145,7 +155,10 @@ struct TemplateParser {
             throw TemplateFailure(offset: token.offset, detail: "recursive for loops are not supported")
         }
         try expect(.blockEnd, "'%}'")
+        let outer = soft
+        soft = false
         let (body, end) = try parseBlock("for", at: offset, until: ["else", "endfor"])
+        soft = outer
         var otherwise: [TemplateNode] = []
         try expect(.blockEnd, "'%}'")
         if end == "else" {
@@ -168,6 +181,9 @@ struct TemplateParser {
             throw TemplateFailure(offset: token.offset, detail: "expected '=' in the set tag")
         }
         try expect(.blockEnd, "'%}' or '='")
+        let outer = soft
+        soft = false
+        defer { soft = outer }
         let (body, _) = try parseBlock("set", at: offset, until: ["endset"])
         try expect(.blockEnd, "'%}'")
         return .assignBlock(name, body)
@@ -195,6 +211,9 @@ struct TemplateParser {
         }
         advance()
         try expect(.blockEnd, "'%}'")
+        let outer = soft
+        soft = false
+        defer { soft = outer }
         let (body, _) = try parseBlock("macro", at: offset, until: ["endmacro"])
         if case .name = token.kind { advance() }  // `{% endmacro name %}`
         try expect(.blockEnd, "'%}'")

@@ -9,6 +9,11 @@ extension TemplateRenderer {
         "greaterthan", ">", "ge", ">=", "odd", "even", "divisibleby", "lower", "upper", "callable", "sameas",
     ]
 
+    /// The message for a test that is not available (`escaped`, `filter`, `test` are jinja2's but not here).
+    static func unknownTest(_ name: String) -> String {
+        ["escaped", "filter", "test"].contains(name) ? "the jinja2 test '\(name)' is not supported" : "no test named '\(name)'"
+    }
+
     func applyTest(_ name: String, _ value: TemplateValue, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                    at offset: Int) throws -> Bool {
         let other = args.first ?? kwargs.first?.1 ?? .undefined("the test '\(name)' needs an argument")
@@ -51,7 +56,8 @@ extension TemplateRenderer {
             guard let y = other.integerValue, y != 0 else { throw TemplateFailure(offset: offset, detail: "divisibleby needs a nonzero integer") }
             return x % y == 0
         case "lower": return value.pythonString.lowercased() == value.pythonString
-        default: return value.pythonString.uppercased() == value.pythonString // upper
+        case "upper": return value.pythonString.uppercased() == value.pythonString
+        default: throw TemplateFailure(offset: offset, detail: Self.unknownTest(name))
         }
     }
 }
