@@ -85,6 +85,12 @@ final class ChatTemplateHostileTests: XCTestCase {
                     line: 1, column: 59, "a value nested deeper than 256 stored in a namespace")
         assertFails("{% set ns = namespace() %}{% set ns.me = ns %}{{ ns }}", line: 1, column: 27,
                     "storing a namespace inside a namespace is not supported")
+        assertFails("{{ range(-9223372036854775807, 9223372036854775807, 3) }}", line: 1, column: 9, "range too big")
+        assertFails("{{ 2 ** 100 }}", line: 1, column: 6, "integer overflow")
+        assertFails("{{ (-9223372036854775807 - 1) ** 2 }}", line: 1, column: 31, "integer overflow")
+        assertFails("{{ [1, 2] * 1000000 }}", line: 1, column: 11, "a list longer than 250000 items")
+        assertFails("{% set ns = namespace(l=[1]) %}{% for i in range(40) %}{% set ns.l = ns.l + ns.l %}{% endfor %}",
+                    line: 1, column: 75, "a list longer than 250000 items")
         var small = ChatTemplate.Limits()
         small.loopIterations = 10
         assertFails("{% for m in messages %}{% for i in range(20) %}{% endfor %}{% endfor %}", line: 1, column: 24,
@@ -119,5 +125,26 @@ final class ChatTemplateHostileTests: XCTestCase {
         try Data("{{ bos_token }}{{ messages[0].content }}".utf8).write(to: folder.appendingPathComponent("chat_template.jinja"))
         XCTAssertEqual(try ChatTemplate.load(directory: folder)?.render(messages: [ChatMessage(role: "user", content: "q")],
                                                                        addGenerationPrompt: true), "<s>q")
+    }
+
+    /// Random soups of template fragments (seeded): every one renders or is a ChatTemplateError.
+    func testRandomFragmentSoupsNeverCrash() {
+        let fragments = ["{{", "}}", "{%", "%}", "{#", "#}", "{%-", "-%}", "{{-", "-}}", " if ", " for ", " in ", " else ",
+                         " endif ", " endfor ", " set ", " = ", "messages", "[0]", "[-1]", "['role']", ".content", "|trim",
+                         "|length", "|tojson", "|join(',')", " is defined", " is not none", " and ", " or ", " not ", "(",
+                         ")", "[", "]", "{", "}", ",", ":", "'a'", "\"b\"", "'\\n'", "1", "2.5", "-", "+", "*", "/", "//",
+                         "%", "~", "==", "<", " macro ", " endmacro ", "f(", "ns", "namespace(x=1)", ".x", "loop.index",
+                         "[::-1]", "[1:]", ".strip()", ".split(' ')", "raise_exception('r')", "range(3)", "\n", "  ", "x"]
+        var state: UInt64 = 0x9E3779B97F4A7C15
+        func next() -> Int {
+            state ^= state << 13; state ^= state >> 7; state ^= state << 17
+            return Int(state % UInt64(Int.max))
+        }
+        var rendered = 0
+        for _ in 0..<20000 {
+            let source = (0..<(1 + next() % 24)).map { _ in fragments[next() % fragments.count] }.joined()
+            if failure(source) == nil { rendered += 1 }
+        }
+        XCTAssertGreaterThan(rendered, 500, "some soups are valid templates")
     }
 }

@@ -16,6 +16,7 @@ extension TemplateRenderer {
             try checkSize(x.utf8.count + y.utf8.count, at: offset)
             return .string(x + y)
         case ("+", .list(let x), .list(let y)):
+            try checkListSize(x.count + y.count, at: offset)
             return .list(x + y)
         case ("%", .string, _):
             throw TemplateFailure(offset: offset, detail: "string formatting with '%' is not supported")
@@ -45,7 +46,7 @@ extension TemplateRenderer {
                 if y < 0 { return .double(pow(Double(x), Double(y))) }
                 var result = 1
                 for _ in 0..<min(y, 64) { result = try checked(result.multipliedReportingOverflow(by: x), at: offset) }
-                if y > 64, abs(x) > 1 { throw TemplateFailure(offset: offset, detail: "integer overflow") }
+                if y > 64, x.magnitude > 1 { throw TemplateFailure(offset: offset, detail: "integer overflow") }
                 return .int(y > 64 ? (x == -1 && y % 2 == 1 ? -1 : (x == 0 ? 0 : 1)) : result)
             default: break
             }
@@ -82,7 +83,7 @@ extension TemplateRenderer {
     private func repeated(_ items: [TemplateValue], _ n: Int, at offset: Int) throws -> TemplateValue {
         let count = max(n, 0)
         let (total, overflow) = items.count.multipliedReportingOverflow(by: count)
-        try checkSize(overflow ? Int.max : total, at: offset)
+        try checkListSize(overflow ? Int.max : total, at: offset)
         return .list(Array([[TemplateValue]](repeating: items, count: count).joined()))
     }
 

@@ -251,8 +251,13 @@ extension TemplateRenderer {
             default: throw TemplateFailure(offset: offset, detail: "range() takes 1 to 3 arguments")
             }
             if step == 0 { throw TemplateFailure(offset: offset, detail: "range() step must not be zero") }
-            let count = step > 0 ? (stop > start ? (stop - start + step - 1) / step : 0)
-                                 : (start > stop ? (start - stop - step - 1) / -step : 0)
+            // In Double: the span of two extreme Ints overflows Int (an error, not a trap).
+            let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
+            let exact = span <= 0 ? 0 : (span / Double(step.magnitude)).rounded(.up)
+            guard exact <= 100_000 else {
+                throw TemplateFailure(offset: offset, detail: "range too big: the sandbox blocks ranges larger than 100000")
+            }
+            let count = Int(exact)
             if count > 100_000 {
                 throw TemplateFailure(offset: offset, detail: "range too big: the sandbox blocks ranges larger than 100000")
             }

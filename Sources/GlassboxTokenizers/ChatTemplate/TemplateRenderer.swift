@@ -83,6 +83,14 @@ final class TemplateRenderer {
         }
     }
 
+    /// Fails if a list of `count` items would be longer than the loop budget (a list built with `+`
+    /// or `*` could otherwise take gigabytes).
+    func checkListSize(_ count: Int, at offset: Int) throws {
+        if count > limits.loopIterations {
+            throw TemplateFailure(offset: offset, detail: "a list longer than \(limits.loopIterations) items")
+        }
+    }
+
     /// Counts one loop iteration against the budget.
     func countIteration(at offset: Int) throws {
         iterations += 1
