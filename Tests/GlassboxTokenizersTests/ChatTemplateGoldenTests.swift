@@ -61,7 +61,7 @@ final class ChatTemplateGoldenTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(compared + raised, 180)
+        XCTAssertEqual(compared + raised, 192)
         XCTAssertEqual(raised, 12)
     }
 
