@@ -65,6 +65,8 @@ indirect enum TemplateNode {
     case assignBlock(String, [TemplateNode])
     /// `{% macro name(params) %}body{% endmacro %}`.
     case macro(name: String, parameters: [(name: String, defaultValue: TemplateExpression?)], body: [TemplateNode])
+    /// `{% filter f(args) | g %}body{% endfilter %}`: the rendered body passed through the filters.
+    case filterBlock([(name: String, arguments: TemplateArguments, offset: Int)], [TemplateNode])
     /// `{% generation %}body{% endgeneration %}` (transformers' assistant-mask tag: renders its body).
     case generation([TemplateNode])
     case breakLoop(offset: Int)

@@ -103,14 +103,15 @@ struct TemplateParser {
             let (body, _) = try parseBlock("generation", at: offset, until: ["endgeneration"])
             try expect(.blockEnd, "'%}'")
             return .generation(body)
+        case "filter": return try parseFilterBlock(offset: offset)
         case "break", "continue":
             advance()
             try expect(.blockEnd, "'%}'")
             return name == "break" ? .breakLoop(offset: offset) : .continueLoop(offset: offset)
-        case "endif", "endfor", "endset", "endmacro", "endgeneration", "elif", "else":
+        case "endif", "endfor", "endset", "endmacro", "endfilter", "endgeneration", "elif", "else":
             throw TemplateFailure(offset: offset, detail: "unexpected '\(name)' (no block is open that it could end)")
         default:
-            throw TemplateFailure(offset: offset, detail: "unsupported tag '\(name)' (supported: if, for, set, macro, generation, break, continue)")
+            throw TemplateFailure(offset: offset, detail: "unsupported tag '\(name)' (supported: if, for, set, macro, filter, generation, break, continue)")
         }
     }
 
@@ -187,6 +188,28 @@ struct TemplateParser {
         let (body, _) = try parseBlock("set", at: offset, until: ["endset"])
         try expect(.blockEnd, "'%}'")
         return .assignBlock(name, body)
+    }
+
+    /// `{% filter name(args) | other … %}body{% endfilter %}`.
+    mutating func parseFilterBlock(offset: Int) throws -> TemplateNode {
+        advance()
+        var filters: [(name: String, arguments: TemplateArguments, offset: Int)] = []
+        repeat {
+            if !filters.isEmpty { advance() }  // the `|`
+            let at = token.offset
+            let name = try dottedName()
+            if !TemplateRenderer.filterNames.contains(name) {
+                unknownNames.append((at, TemplateRenderer.unknownFilter(name), soft))
+            }
+            filters.append((name, token.kind == .op("(") ? try parseArguments() : TemplateArguments(), at))
+        } while token.kind == .op("|")
+        try expect(.blockEnd, "'%}'")
+        let outer = soft
+        soft = false
+        defer { soft = outer }
+        let (body, _) = try parseBlock("filter", at: offset, until: ["endfilter"])
+        try expect(.blockEnd, "'%}'")
+        return .filterBlock(filters, body)
     }
 
     mutating func parseMacro(offset: Int) throws -> TemplateNode {

@@ -55,6 +55,15 @@ final class TemplateRenderer {
                 scope.set(name, .string(text))
             case .macro(let name, let parameters, let body):
                 scope.set(name, .callable(.macro(TemplateMacro(name: name, parameters: parameters, body: body, scope: scope))))
+            case .filterBlock(let filters, let body):
+                var text = ""
+                _ = try render(body, scope: scope, into: &text)
+                var value = TemplateValue.string(text)
+                for f in filters {
+                    let (args, kwargs) = try evaluateArguments(f.arguments, scope)
+                    value = try applyFilter(f.name, value, args, kwargs, at: f.offset)
+                }
+                try write(value.pythonString, into: &out, at: filters.first?.offset ?? 0)
             case .generation(let body):
                 let flow = try render(body, scope: scope, into: &out)
                 if flow != .normal { return flow }
