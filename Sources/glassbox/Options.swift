@@ -119,7 +119,6 @@ struct InputOptions: ParsableArguments {
         let given = [text != nil, prompt != nil, promptFile != nil, ids != nil, image != nil].filter { $0 }.count
         if given > 1 { throw ValidationError("give one input: a prompt, --ids or --image") }
         if given == 0 { throw ValidationError("no input: give a prompt, --ids or --image") }
-        if chat, !givesPrompt { throw ValidationError("--chat applies the chat template to a text prompt; --ids and --image are used as given") }
         if system != nil, !chat { throw ValidationError("--system adds a system message to --chat; give --chat too") }
     }
 
@@ -139,6 +138,7 @@ struct InputOptions: ParsableArguments {
     /// The input as token ids, with the prompt's encoding when there is one.
     func tokenized(_ loaded: LoadedModel) throws -> TokenizedInput {
         guard let prompt = try promptText() else {
+            try checkChatHasPrompt()
             return TokenizedInput(ids: try Self.parseIDs(ids ?? ""), encoding: nil, prompt: nil)
         }
         guard !prompt.isEmpty else { throw CLIError.emptyInput }
@@ -150,6 +150,12 @@ struct InputOptions: ParsableArguments {
         let encoding = try loaded.tokenizer.get().encode(prompt)
         guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(prompt) }
         return TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: prompt)
+    }
+
+    /// `--chat` needs a text prompt: with `--ids` or `--image` it is a usage mistake (exit 2). Checked
+    /// when the input is prepared, not in `validate()`, as `batch` validates its options with `--ids`.
+    func checkChatHasPrompt() throws {
+        if chat, !givesPrompt { throw UsageMistake("--chat applies the chat template to a text prompt; --ids and --image are used as given") }
     }
 
     /// With `--chat`, `prompt` rendered by the chat template of the checkpoint in `directory`;

@@ -35,6 +35,7 @@ struct PreparedInput {
     /// an image (preprocessed as the checkpoint's preprocessor_config.json says).
     static func prepare(_ loaded: LoadedModel, input: InputOptions) throws -> PreparedInput {
         let arch = loaded.model.architecture
+        try input.checkChatHasPrompt()
         if let geometry = arch.image {
             guard let image = input.image else { throw InputProblem.imageRequired(arch.modelType) }
             let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)

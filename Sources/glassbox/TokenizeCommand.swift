@@ -33,6 +33,7 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         let directory = try modelOptions.resolve()
         let tokenizer = try Tokenizer.load(directory: directory.url)
+        try input.checkChatHasPrompt()
         let rows: [Row]
         var prompt = try input.promptText()
         var chat: ChatPrompt? = nil

@@ -109,4 +109,20 @@ final class ChatCommandTests: XCTestCase {
         XCTAssertEqual(ids.status, 2)
         XCTAssertTrue(ids.stderr.contains("--chat applies the chat template to a text prompt"), ids.stderr)
     }
+
+    /// `batch --command predict --chat`: every line rendered, a line's "system" overriding.
+    func testBatchAppliesTheTemplatePerLine() throws {
+        let template = try String(contentsOf: Fixtures.root.appendingPathComponent("Tests/Fixtures/chat-templates/templates/zephyr-7b-beta.jinja"),
+                                  encoding: .utf8)
+        let model = try folder(model: "llama3-rope", config: ["eos_token": "</s>", "chat_template": template])
+        let input = model.appendingPathComponent("in.jsonl"), output = model.appendingPathComponent("out.jsonl")
+        let lines = [#"{"id": "a", "text": "the cat"}"#, #"{"id": "b", "text": "the dog", "system": "terse"}"#]
+        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
+        let run = try runGlassbox(["batch", "--model", model.path, "--in", input.path, "--out", output.path, "--command", "predict", "--chat"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let records = try String(contentsOf: output, encoding: .utf8).split(separator: "\n")
+            .map { try XCTUnwrap(JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any]) }
+        XCTAssertEqual(records.map { $0["chat_prompt"] as? String }, [
+            "<|user|>\nthe cat</s>\n<|assistant|>\n", "<|system|>\nterse</s>\n<|user|>\nthe dog</s>\n<|assistant|>\n"])
+    }
 }
