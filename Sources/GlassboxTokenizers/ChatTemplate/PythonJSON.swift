@@ -4,6 +4,7 @@ import Foundation
 /// default, `indent` (nil: one line with `", "` and `": "`; given: `","` and `": "`, one member per
 /// line), custom `separators`, `sort_keys`. Undefined values and functions cannot be serialized.
 enum PythonJSON {
+    /// `json.dumps` keyword arguments `tojson` accepts.
     struct Options {
         var ensureASCII = false
         /// The indentation unit, nil for one line.
@@ -13,6 +14,7 @@ enum PythonJSON {
         var sortKeys = false
     }
 
+    /// Appends the JSON text of `value` (at nesting `level`) to `out`, bounded by the output limit.
     static func dump(_ value: TemplateValue, options: Options, level: Int, into out: inout String,
                      renderer: TemplateRenderer, at offset: Int) throws {
         try renderer.checkSize(out.utf8.count, at: offset)
@@ -50,6 +52,7 @@ enum PythonJSON {
         }
     }
 
+    /// A dict as a JSON object, keys in insertion order (or sorted with `sort_keys`).
     private static func dumpObject(_ d: TemplateDict, options: Options, level: Int, itemSeparator: String,
                                    keySeparator: String, into out: inout String, renderer: TemplateRenderer,
                                    at offset: Int) throws {

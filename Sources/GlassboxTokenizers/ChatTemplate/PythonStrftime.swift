@@ -8,6 +8,7 @@ enum PythonStrftime {
                          "October", "November", "December"]
     static let days = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"]
 
+    /// `date` formatted by `format` in `timeZone`.
     static func format(_ format: String, _ date: Date, timeZone: TimeZone = .current) -> String {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = timeZone

@@ -21,6 +21,7 @@ extension TemplateRenderer {
         unsupportedFilters.contains(name) ? "the jinja2 filter '\(name)' is not supported" : "no filter named '\(name)'"
     }
 
+    /// `value | name(args, kwargs)`; an unknown name fails here (it was deferred from parsing).
     func applyFilter(_ name: String, _ value: TemplateValue, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                      at offset: Int) throws -> TemplateValue {
         func arg(_ i: Int, _ keyword: String) -> TemplateValue? {

@@ -3,6 +3,7 @@ import Foundation
 /// One token of a template: literal text, a tag delimiter, or a piece of an expression.
 /// `offset` is where it starts, in Unicode scalars of the normalized source.
 struct TemplateToken {
+    /// What a token is, with its value.
     enum Kind: Equatable {
         /// Literal text between tags, whitespace control already applied.
         case data(String)
@@ -61,8 +62,10 @@ struct TemplateLexer {
 
     private init(scalars: [Unicode.Scalar]) { source = scalars }
 
+    /// The scalar at `i`, nil past the end.
     private func at(_ i: Int) -> Unicode.Scalar? { i < source.count ? source[i] : nil }
 
+    /// Whether `literal` occurs at `i`.
     private func matches(_ literal: String, at i: Int) -> Bool {
         var j = i
         for s in literal.unicodeScalars {
@@ -77,6 +80,7 @@ struct TemplateLexer {
         s.properties.isWhitespace || (0x1C...0x1F).contains(s.value)
     }
 
+    /// Splits the whole source: text up to each tag, then the tag (comments skipped).
     private mutating func run() throws {
         while pos < source.count {
             // The next tag start: `{{`, `{%` or `{#`.
@@ -119,6 +123,7 @@ struct TemplateLexer {
         tokens.append(TemplateToken(kind: .end, offset: source.count))
     }
 
+    /// A `.data` token of `text` (none if empty).
     private mutating func appendData(_ text: [Unicode.Scalar], at offset: Int) {
         guard !text.isEmpty else { return }
         var s = String.UnicodeScalarView()
@@ -126,6 +131,7 @@ struct TemplateLexer {
         tokens.append(TemplateToken(kind: .data(String(s)), offset: offset))
     }
 
+    /// Whether the block tag starting at `i` is `raw`.
     private func isRawTag(_ i: Int) -> Bool {
         var j = i
         while let c = at(j), Self.isSpace(c) { j += 1 }

@@ -25,6 +25,7 @@ enum TemplateMethods {
         }
     }
 
+    /// Calls method `name` of `receiver` with Python semantics.
     static func call(_ receiver: TemplateValue, _ name: String, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                      renderer: TemplateRenderer, at offset: Int) throws -> TemplateValue {
         if dictMutating.contains(name) || listMutating.contains(name), !(receiver.isString) {
@@ -144,6 +145,7 @@ enum TemplateMethods {
         }
     }
 
+    /// A string of the scalars `s`.
     static func scalarString<S: Sequence>(_ s: S) -> String where S.Element == Unicode.Scalar {
         var v = String.UnicodeScalarView()
         v.append(contentsOf: s)

@@ -3,6 +3,7 @@ import Foundation
 /// Arithmetic and comparison with Python's rules (`/` is true division, `//` and `%` floor,
 /// `True == 1`, strings compare by code point), as jinja2 evaluates them.
 extension TemplateRenderer {
+    /// `a op b` for `+ - * / // % ** ~`, with Python semantics; sizes bounded by the limits.
     func binary(_ op: String, _ a: TemplateValue, _ b: TemplateValue, at offset: Int) throws -> TemplateValue {
         if op == "~" {
             let s = a.pythonString + b.pythonString
@@ -274,6 +275,7 @@ enum PythonFloat {
         return out + String(quote)
     }
 
+    /// `v` in lower-case hex, zero-padded to `width` digits.
     static func hex(_ v: UInt32, _ width: Int) -> String {
         let h = String(v, radix: 16)
         return String(repeating: "0", count: max(0, width - h.count)) + h

@@ -18,6 +18,7 @@ extension TemplateParser {
         return TemplateExpression(kind: .list(items), offset: start)
     }
 
+    /// An expression with inline ifs (`a if c else b`).
     mutating func parseExpression() throws -> TemplateExpression {
         depth += 1
         defer { depth -= 1 }
@@ -51,6 +52,7 @@ extension TemplateParser {
         if depth > maxDepth { throw TemplateFailure(offset: offset, detail: "expression nested deeper than \(maxDepth)") }
     }
 
+    /// `a or b or …`.
     mutating func parseOr() throws -> TemplateExpression {
         var links = 0
         defer { depth -= links }
@@ -64,6 +66,7 @@ extension TemplateParser {
         return left
     }
 
+    /// `a and b and …`.
     mutating func parseAnd() throws -> TemplateExpression {
         var links = 0
         defer { depth -= links }
@@ -77,6 +80,7 @@ extension TemplateParser {
         return left
     }
 
+    /// `not a`.
     mutating func parseNot() throws -> TemplateExpression {
         if case .name("not") = token.kind {
             let at = token.offset
@@ -89,6 +93,7 @@ extension TemplateParser {
         return try parseCompare()
     }
 
+    /// A comparison chain.
     mutating func parseCompare() throws -> TemplateExpression {
         let start = token.offset
         let first = try parseMath1()
@@ -113,6 +118,7 @@ extension TemplateParser {
         return ops.isEmpty ? first : TemplateExpression(kind: .compare(first, ops), offset: start)
     }
 
+    /// `a + b - c …`.
     mutating func parseMath1() throws -> TemplateExpression {
         var links = 0
         defer { depth -= links }
@@ -126,6 +132,7 @@ extension TemplateParser {
         return left
     }
 
+    /// `a ~ b ~ …`.
     mutating func parseConcat() throws -> TemplateExpression {
         var links = 0
         defer { depth -= links }
@@ -139,6 +146,7 @@ extension TemplateParser {
         return left
     }
 
+    /// `a * b / c // d % e …`.
     mutating func parseMath2() throws -> TemplateExpression {
         var links = 0
         defer { depth -= links }
@@ -152,6 +160,7 @@ extension TemplateParser {
         return left
     }
 
+    /// `a ** b …`.
     mutating func parsePow() throws -> TemplateExpression {
         var links = 0
         defer { depth -= links }
@@ -165,6 +174,7 @@ extension TemplateParser {
         return left
     }
 
+    /// `-a`, `+a`, or a primary with its postfixes and (with `withFilter`) filters and tests.
     mutating func parseUnary(withFilter: Bool = true) throws -> TemplateExpression {
         let at = token.offset
         var node: TemplateExpression
@@ -184,6 +194,7 @@ extension TemplateParser {
         return node
     }
 
+    /// A name, literal, parenthesized expression or tuple, list or dict.
     mutating func parsePrimary() throws -> TemplateExpression {
         let at = token.offset
         switch token.kind {
@@ -244,6 +255,7 @@ extension TemplateParser {
         }
     }
 
+    /// A token as error messages name it.
     func describe(_ kind: TemplateToken.Kind) -> String {
         switch kind {
         case .op(let op): "'\(op)'"
@@ -252,6 +264,7 @@ extension TemplateParser {
         }
     }
 
+    /// `.attr`, `[item]`, `[a:b:c]` and calls after `start`.
     mutating func parsePostfix(_ start: TemplateExpression) throws -> TemplateExpression {
         var node = start
         var links = 0
@@ -283,6 +296,7 @@ extension TemplateParser {
         }
     }
 
+    /// The inside of `[…]` after `base`: an index or a slice.
     mutating func parseSubscript(_ base: TemplateExpression, at: Int) throws -> TemplateExpression {
         var parts: [TemplateExpression?] = [nil]
         var colons = 0
@@ -381,6 +395,7 @@ extension TemplateParser {
         }
     }
 
+    /// A filter or test name (dotted names allowed, as jinja2 parses them).
     mutating func dottedName() throws -> String {
         guard case .name(var name) = token.kind else { throw TemplateFailure(offset: token.offset, detail: "expected a filter or test name") }
         advance()

@@ -25,6 +25,7 @@ struct TemplateParser {
 
     var token: TemplateToken { tokens[index] }
 
+    /// Moves to the next token (stays on `.end`).
     mutating func advance() { if index < tokens.count - 1 { index += 1 } }
 
     /// The statements of the whole template.
@@ -71,11 +72,13 @@ struct TemplateParser {
         }
     }
 
+    /// Consumes a token of `kind` or fails naming `what` was expected.
     mutating func expect(_ kind: TemplateToken.Kind, _ what: String) throws {
         guard token.kind == kind else { throw TemplateFailure(offset: token.offset, detail: "expected \(what)") }
         advance()
     }
 
+    /// Consumes the name `name` or fails.
     mutating func expectName(_ name: String) throws {
         guard case .name(name) = token.kind else { throw TemplateFailure(offset: token.offset, detail: "expected '\(name)'") }
         advance()
@@ -91,6 +94,7 @@ struct TemplateParser {
         return (body, end.name)
     }
 
+    /// The block tag `name` (its `{%` at `offset`), through its end tag.
     mutating func parseStatement(_ name: String, offset: Int) throws -> TemplateNode {
         switch name {
         case "if": return try parseIf(offset: offset)
@@ -115,6 +119,7 @@ struct TemplateParser {
         }
     }
 
+    /// `if` … `elif` … `else` … `endif`.
     mutating func parseIf(offset: Int) throws -> TemplateNode {
         advance()
         let outer = soft
@@ -142,6 +147,7 @@ struct TemplateParser {
         }
     }
 
+    /// `for target in iterable [if filter]` … `else` … `endfor`.
     mutating func parseFor(offset: Int) throws -> TemplateNode {
         advance()
         let target = try parseTarget(allowNamespace: false)
@@ -169,6 +175,7 @@ struct TemplateParser {
         return .loop(target: target, iterable: iterable, filter: filter, body: body, otherwise: otherwise, offset: offset)
     }
 
+    /// `set target = value`, or a block `set name` … `endset`.
     mutating func parseSet(offset: Int) throws -> TemplateNode {
         advance()
         let target = try parseTarget(allowNamespace: true)
@@ -212,6 +219,7 @@ struct TemplateParser {
         return .filterBlock(filters, body)
     }
 
+    /// `macro name(params)` … `endmacro`.
     mutating func parseMacro(offset: Int) throws -> TemplateNode {
         advance()
         guard case .name(let name) = token.kind else { throw TemplateFailure(offset: token.offset, detail: "expected a macro name") }

@@ -6,6 +6,7 @@ extension TemplateRenderer {
     /// plus transformers' `raise_exception` and `strftime_now`).
     static let globals: Set<String> = ["range", "dict", "namespace", "raise_exception", "strftime_now"]
 
+    /// The value of `e` in `scope`.
     func evaluate(_ e: TemplateExpression, _ scope: TemplateScope) throws -> TemplateValue {
         switch e.kind {
         case .literal(let v):
@@ -92,11 +93,13 @@ extension TemplateRenderer {
         }
     }
 
+    /// An overflow-checked result, or an "integer overflow" failure.
     func checked(_ r: (partialValue: Int, overflow: Bool), at offset: Int) throws -> Int {
         if r.overflow { throw TemplateFailure(offset: offset, detail: "integer overflow") }
         return r.partialValue
     }
 
+    /// The positional and keyword argument values of a call.
     func evaluateArguments(_ arguments: TemplateArguments, _ scope: TemplateScope) throws
         -> ([TemplateValue], [(String, TemplateValue)]) {
         (try arguments.positional.map { try evaluate($0, scope) },
@@ -182,6 +185,7 @@ extension TemplateRenderer {
         }
     }
 
+    /// Renders a macro body with the arguments bound (defaults evaluated in the call frame).
     private func callMacro(_ macro: TemplateMacro, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                            at offset: Int) throws -> TemplateValue {
         callDepth += 1
@@ -216,6 +220,7 @@ extension TemplateRenderer {
         return .string(text)
     }
 
+    /// `raise_exception`, `strftime_now`, `namespace`, `dict` or `range`.
     private func callGlobal(_ name: String, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                             at offset: Int) throws -> TemplateValue {
         switch name {

@@ -108,6 +108,7 @@ final class TemplateRenderer {
         }
     }
 
+    /// A `for` loop: filtered items, `loop` variables, one scope per iteration, `else` when empty.
     private func renderLoop(target: TemplateTarget, iterable: TemplateExpression, filter: TemplateExpression?,
                             body: [TemplateNode], otherwise: [TemplateNode], offset: Int, scope: TemplateScope,
                             into out: inout String) throws {

@@ -14,6 +14,7 @@ extension TemplateRenderer {
         ["escaped", "filter", "test"].contains(name) ? "the jinja2 test '\(name)' is not supported" : "no test named '\(name)'"
     }
 
+    /// `value is name(args)`; an unknown name fails here (it was deferred from parsing).
     func applyTest(_ name: String, _ value: TemplateValue, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                    at offset: Int) throws -> Bool {
         let other = args.first ?? kwargs.first?.1 ?? .undefined("the test '\(name)' needs an argument")

@@ -80,6 +80,7 @@ struct TemplateDict {
     var count: Int { entries.count }
     var isEmpty: Bool { entries.isEmpty }
 
+    /// The index of `key` in `entries`, comparing code points.
     private func position(_ key: String) -> Int? {
         if let index {
             return index[key]?.first { entries[$0].key.utf8.elementsEqual(key.utf8) }
@@ -87,6 +88,7 @@ struct TemplateDict {
         return entries.firstIndex { $0.key.utf8.elementsEqual(key.utf8) }
     }
 
+    /// Rebuilds the key index from `entries`.
     private mutating func rebuildIndex() {
         var built: [String: [Int]] = [:]
         for (i, e) in entries.enumerated() { built[e.key, default: []].append(i) }
