@@ -125,6 +125,19 @@ final class ChatTemplateHostileTests: XCTestCase {
         try Data("{{ bos_token }}{{ messages[0].content }}".utf8).write(to: folder.appendingPathComponent("chat_template.jinja"))
         XCTAssertEqual(try ChatTemplate.load(directory: folder)?.render(messages: [ChatMessage(role: "user", content: "q")],
                                                                        addGenerationPrompt: true), "<s>q")
+        // additional_chat_templates/: default.jinja wins; other files do not make chat_template.jinja lose.
+        let extra = folder.appendingPathComponent("additional_chat_templates")
+        try FileManager.default.createDirectory(at: extra, withIntermediateDirectories: true)
+        try Data("tools".utf8).write(to: extra.appendingPathComponent("tool_use.jinja"))
+        XCTAssertEqual(try ChatTemplate.load(directory: folder)?.render(messages: [ChatMessage(role: "user", content: "q")],
+                                                                       addGenerationPrompt: true), "<s>q")
+        try FileManager.default.removeItem(at: folder.appendingPathComponent("chat_template.jinja"))
+        XCTAssertThrowsError(try ChatTemplate.load(directory: folder)) { error in
+            XCTAssertEqual((error as? ChatTemplateError)?.errorDescription,
+                           "\(extra.path): several templates and none named 'default' (names: tool_use)")
+        }
+        try Data("D{{ bos_token }}".utf8).write(to: extra.appendingPathComponent("default.jinja"))
+        XCTAssertEqual(try ChatTemplate.load(directory: folder)?.render(messages: [], addGenerationPrompt: true), "D<s>")
     }
 
     /// Random soups of template fragments (seeded): every one renders or is a ChatTemplateError.

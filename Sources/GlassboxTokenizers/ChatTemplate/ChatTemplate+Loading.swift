@@ -3,7 +3,9 @@ import Foundation
 /// Finding a checkpoint's chat template as transformers 4.53 does.
 extension ChatTemplate {
     /// The chat template of the checkpoint in `directory`, `nil` if it has none: the
-    /// `chat_template.jinja` file if present (it takes priority over the config), else
+    /// `chat_template.jinja` file if present (it takes priority over the config; a file
+    /// `additional_chat_templates/default.jinja` over it, and other files there without a default
+    /// are an error, as transformers then has templates but no default), else
     /// `tokenizer_config.json`'s `chat_template` — a string, or a list of `{name, template}` of which
     /// the one named `default` is used (as `apply_chat_template` without tools picks it). The special
     /// tokens of `tokenizer_config.json` and `special_tokens_map.json` (whose entries win) become
@@ -14,12 +16,24 @@ extension ChatTemplate {
         let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
         let config = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
         let specials = try specialTokens(directory: directory, config: config)
-        if FileManager.default.fileExists(atPath: jinjaURL.path) {
-            let data = try LegacyFiles.read(jinjaURL)
+        // Template files: additional_chat_templates/NAME.jinja, then chat_template.jinja as "default"
+        // unless an additional file is named default.jinja (transformers reads it last).
+        let extraFolder = directory.appendingPathComponent("additional_chat_templates")
+        let extras = ((try? FileManager.default.contentsOfDirectory(atPath: extraFolder.path)) ?? [])
+            .filter { $0.hasSuffix(".jinja") }.sorted()
+        let fileURL: URL? = extras.contains("default.jinja") ? extraFolder.appendingPathComponent("default.jinja")
+            : FileManager.default.fileExists(atPath: jinjaURL.path) ? jinjaURL : nil
+        if let fileURL {
+            let data = try LegacyFiles.read(fileURL)
             guard let text = String(data: data, encoding: .utf8) else {
-                throw ChatTemplateError(origin: jinjaURL.path, detail: "the file is not valid UTF-8")
+                throw ChatTemplateError(origin: fileURL.path, detail: "the file is not valid UTF-8")
             }
-            return try ChatTemplate(text, origin: jinjaURL.path, specialTokens: specials, limits: limits)
+            return try ChatTemplate(text, origin: fileURL.path, specialTokens: specials, limits: limits)
+        }
+        if !extras.isEmpty {
+            // The files replace the config's templates, and none is the default.
+            throw ChatTemplateError(origin: extraFolder.path, detail: "several templates and none named 'default' (names: "
+                                    + extras.map { String($0.dropLast(".jinja".count)) }.joined(separator: ", ") + ")")
         }
         guard let value = config?["chat_template"], !value.isNull else { return nil }
         let origin = "\(configURL.path): chat_template"
