@@ -99,12 +99,18 @@ public struct ExplanationRecord: Codable, Sendable, Equatable {
         public var words: Bool?
         /// Index into `tokens` of the entry holding the explained position (words: the word).
         public var targetIndex: Int?
+        /// True when the prompt went through the checkpoint's chat template (`--chat`).
+        public var chat: Bool?
+        /// With `--chat`: the template's rendering, the text the tokens' offsets point into.
+        public var chatPrompt: String?
 
         /// Additions from their fields, as listed above; every one is optional.
         public init(patches: [[Double]]? = nil, image: String? = nil, positionRelevance: Double? = nil,
-                    heads: [[Double]]? = nil, neurons: [NeuronScore]? = nil, words: Bool? = nil, targetIndex: Int? = nil) {
+                    heads: [[Double]]? = nil, neurons: [NeuronScore]? = nil, words: Bool? = nil, targetIndex: Int? = nil,
+                    chat: Bool? = nil, chatPrompt: String? = nil) {
             (self.patches, self.image, self.positionRelevance, self.heads) = (patches, image, positionRelevance, heads)
             (self.neurons, self.words, self.targetIndex) = (neurons, words, targetIndex)
+            (self.chat, self.chatPrompt) = (chat, chatPrompt)
         }
     }
 

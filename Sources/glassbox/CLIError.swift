@@ -12,6 +12,8 @@ enum CLIError: Error, LocalizedError {
     case noRoomToGenerate(promptTokens: Int, context: Int)
     case malformedGenerationConfig(path: String, detail: String)
     case tooManyTokensForLines(Int, format: OutputFormat)
+    /// `--chat` on a checkpoint folder (path) without a chat template.
+    case noChatTemplate(String)
 
     var errorDescription: String? {
         switch self {
@@ -36,6 +38,8 @@ enum CLIError: Error, LocalizedError {
         case .malformedGenerationConfig(let path, let detail):
             "\(path): \(detail); transformers cannot read it either"
                 + (path.hasSuffix("generation_config.json") ? " (fix or remove the file to generate with config.json's end-of-sequence ids)" : "")
+        case .noChatTemplate(let path):
+            "\(path) has no chat template (no chat_template.jinja, no \"chat_template\" in tokenizer_config.json); leave out --chat"
         case .tooManyTokensForLines(let count, let format):
             "the lines view draws \(AttentionLines.limitDescription(for: format)) and the input has \(count)"
                 + (format == .png ? "; write --out FILE.svg or FILE.pdf (up to \(AttentionLines.maximumVectorTokens) tokens)," : ";")

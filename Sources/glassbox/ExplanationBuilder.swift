@@ -49,7 +49,7 @@ struct ExplanationBuilder {
         let extra = ExplanationRecord.Extra(
             patches: scores.patchGrid?.map { $0.map(Double.init) }, image: prepared.imagePath,
             positionRelevance: positionRelevance, heads: heads, neurons: neurons, words: words ? true : nil,
-            targetIndex: targetIndex)
+            targetIndex: targetIndex, chat: prepared.chat.map { _ in true }, chatPrompt: prepared.chat?.rendered)
         return ExplanationRecord(
             model: loaded.summary, method: scores.method, parameters: scores.parameters.merging(parameters) { _, new in new },
             target: .init(id: target.id ?? -1, text: target.text, position: target.position,

@@ -108,7 +108,7 @@ struct GenerateCommand: ParsableCommand {
     /// The `--json` object.
     static func object(_ loaded: LoadedModel, prepared: PreparedInput, result: GenerationResult, text: String,
                        pieces: [String]) -> [String: Any] {
-        [
+        var object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "generate", "model": loaded.jsonDescription,
             "prompt": prepared.prompt as Any? ?? NSNull(), "prompt_tokens": prepared.jsonTokens,
             "tokens": zip(result.tokens, pieces).map { token, piece in
@@ -116,6 +116,9 @@ struct GenerateCommand: ParsableCommand {
             },
             "text": text, "stop": result.stop.rawValue,
         ]
+        // With --chat, "prompt" stays the text the prompt tokens point into: the rendering.
+        if let chat = prepared.chat { object.merge(chat.json) { _, new in new } }
+        return object
     }
 
     /// Writes `text` on stdout at once (streaming).

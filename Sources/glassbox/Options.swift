@@ -109,10 +109,17 @@ struct InputOptions: ParsableArguments {
     @Flag(name: .customLong("replace-invalid-utf8"), help: "Replace bytes of the prompt that are not valid UTF-8 with U+FFFD instead of stopping.")
     var replaceInvalidUTF8 = false
 
+    @Flag(name: .long, help: "Apply the checkpoint's chat template: the prompt becomes a user message, rendered with the assistant's turn opened and tokenized without adding special tokens, as transformers' apply_chat_template(add_generation_prompt=True).")
+    var chat = false
+
+    @Option(name: .long, help: ArgumentHelp("With --chat: a system message before the prompt.", valueName: "text"))
+    var system: String?
+
     func validate() throws {
         let given = [text != nil, prompt != nil, promptFile != nil, ids != nil, image != nil].filter { $0 }.count
         if given > 1 { throw ValidationError("give one input: a prompt, --ids or --image") }
         if given == 0 { throw ValidationError("no input: give a prompt, --ids or --image") }
+        if system != nil, !chat { throw ValidationError("--system adds a system message to --chat; give --chat too") }
     }
 
     /// Whether the input is a prompt (positional, `--prompt` or `--prompt-file`).
@@ -131,12 +138,31 @@ struct InputOptions: ParsableArguments {
     /// The input as token ids, with the prompt's encoding when there is one.
     func tokenized(_ loaded: LoadedModel) throws -> TokenizedInput {
         guard let prompt = try promptText() else {
+            try checkChatHasPrompt()
             return TokenizedInput(ids: try Self.parseIDs(ids ?? ""), encoding: nil, prompt: nil)
         }
         guard !prompt.isEmpty else { throw CLIError.emptyInput }
+        if let chat = try chatPrompt(prompt, directory: loaded.directory.url) {
+            let encoding = try loaded.tokenizer.get().encode(chat.rendered, addSpecialTokens: false)
+            guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(chat.rendered) }
+            return TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: chat.rendered, chat: chat)
+        }
         let encoding = try loaded.tokenizer.get().encode(prompt)
         guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(prompt) }
         return TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: prompt)
+    }
+
+    /// `--chat` needs a text prompt: with `--ids` or `--image` it is a usage mistake (exit 2). Checked
+    /// when the input is prepared, not in `validate()`, as `batch` validates its options with `--ids`.
+    func checkChatHasPrompt() throws {
+        if chat, !givesPrompt { throw UsageMistake("--chat applies the chat template to a text prompt; --ids and --image are used as given") }
+    }
+
+    /// With `--chat`, `prompt` rendered by the chat template of the checkpoint in `directory`;
+    /// nil without `--chat`.
+    func chatPrompt(_ prompt: String, directory: URL) throws -> ChatPrompt? {
+        guard chat else { return nil }
+        return try ChatPrompt.render(prompt, system: system, directory: directory)
     }
 
     static func parseIDs(_ text: String) throws -> [Int] {
@@ -155,7 +181,10 @@ struct TokenizedInput {
     let ids: [Int]
     /// The prompt's encoding (byte offsets, token strings); nil for `--ids`.
     let encoding: Encoding?
+    /// The text the encoding's offsets point into: the prompt, or with `--chat` its rendering.
     let prompt: String?
+    /// The chat rendering, with `--chat`.
+    var chat: ChatPrompt? = nil
 
     /// Per position: the text of the prompt the token covers (its piece for tokens the
     /// post-processor added), or the vocabulary's display text for `--ids`.

@@ -104,6 +104,7 @@ struct PredictCommand: ParsableCommand {
                               "prob": Double($0.probability)] as [String: Any] },
         ]
         if logits { object["logits"] = logitRow.map { Double($0) } }
+        if let chat = prepared.chat { object.merge(chat.json) { _, new in new } }
         return Prediction(object: object, prepared: prepared, position: target, top: top, logitRow: logitRow, label: label)
     }
 

@@ -16,6 +16,8 @@ struct PreparedInput {
     let encoding: Encoding?
     /// The image file, for vision models.
     let imagePath: String?
+    /// With `--chat`: the prompt as typed and the template's rendering (`prompt` is the rendering).
+    var chat: ChatPrompt? = nil
 
     var count: Int { texts.count }
 
@@ -33,6 +35,7 @@ struct PreparedInput {
     /// an image (preprocessed as the checkpoint's preprocessor_config.json says).
     static func prepare(_ loaded: LoadedModel, input: InputOptions) throws -> PreparedInput {
         let arch = loaded.model.architecture
+        try input.checkChatHasPrompt()
         if let geometry = arch.image {
             guard let image = input.image else { throw InputProblem.imageRequired(arch.modelType) }
             let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
@@ -44,7 +47,7 @@ struct PreparedInput {
         let tokenized = try input.tokenized(loaded)
         return PreparedInput(modelInput: .tokens(tokenized.ids, types: tokenized.encoding?.typeIDs), ids: tokenized.ids,
                              texts: tokenized.texts(loaded), spans: tokenized.encoding?.offsets, prompt: tokenized.prompt,
-                             encoding: tokenized.encoding, imagePath: nil)
+                             encoding: tokenized.encoding, imagePath: nil, chat: tokenized.chat)
     }
 }
 

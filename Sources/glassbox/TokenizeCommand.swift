@@ -17,7 +17,7 @@ struct TokenizeCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var input: InputOptions
 
-    @Flag(inversion: .prefixedNo, help: "Add the special tokens the checkpoint's post-processor adds (default: on; prompts only).")
+    @Flag(inversion: .prefixedNo, help: "Add the special tokens the checkpoint's post-processor adds (default: on for prompts, off with --chat, whose template writes them).")
     var specialTokens: Bool?
 
     @Flag(name: .long, help: "Print one JSON object on stdout.")
@@ -33,11 +33,17 @@ struct TokenizeCommand: ParsableCommand {
     func run() throws {
         let directory = try modelOptions.resolve()
         let tokenizer = try Tokenizer.load(directory: directory.url)
+        try input.checkChatHasPrompt()
         let rows: [Row]
-        let prompt = try input.promptText()
+        var prompt = try input.promptText()
+        var chat: ChatPrompt? = nil
+        if let typed = prompt {
+            guard !typed.isEmpty else { throw CLIError.emptyInput }
+            chat = try input.chatPrompt(typed, directory: directory.url)
+            prompt = chat?.rendered ?? typed
+        }
         if let prompt {
-            guard !prompt.isEmpty else { throw CLIError.emptyInput }
-            let encoding = try tokenizer.encode(prompt, addSpecialTokens: specialTokens ?? true)
+            let encoding = try tokenizer.encode(prompt, addSpecialTokens: specialTokens ?? (chat == nil))
             let bytes = Array(prompt.utf8)
             rows = encoding.ids.indices.map { i in
                 let span = encoding.offsets[i]
@@ -59,13 +65,16 @@ struct TokenizeCommand: ParsableCommand {
         if json {
             let model: [String: Any] = ["name": modelOptions.model ?? "", "path": directory.url.path,
                                         "tokenizer": tokenizer.source, "tokenizerModel": tokenizer.modelType]
-            try Console.json([
+            var object: [String: Any] = [
                 "glassbox": GlassboxVersion.string, "command": "tokenize", "model": model,
                 "tokens": rows.map(\.json), "decoded": decoded,
-            ])
+            ]
+            if let chat { object.merge(chat.json) { _, new in new } }
+            try Console.json(object)
             return
         }
         print("model  \(directory.url.path) (\(tokenizer.source), \(tokenizer.modelType))")
+        if let chat { print("chat   template rendering (offsets point into it): \(chat.rendered.debugDescription)") }
         print("\(rows.count) tokens; decoded: \(decoded.debugDescription)")
         print("index  id        bytes        token                text")
         for (i, row) in rows.enumerated() {

@@ -1,0 +1,79 @@
+import Foundation
+
+/// Finding a checkpoint's chat template as transformers 4.53 does.
+extension ChatTemplate {
+    /// The chat template of the checkpoint in `directory`, `nil` if it has none: the
+    /// `chat_template.jinja` file if present (it takes priority over the config; a file
+    /// `additional_chat_templates/default.jinja` over it, and other files there without a default
+    /// are an error, as transformers then has templates but no default), else
+    /// `tokenizer_config.json`'s `chat_template` — a string, or a list of `{name, template}` of which
+    /// the one named `default` is used (as `apply_chat_template` without tools picks it). The special
+    /// tokens of `tokenizer_config.json` and `special_tokens_map.json` (whose entries win) become
+    /// variables, as transformers passes `special_tokens_map`.
+    public static func load(directory: URL, limits: Limits = Limits()) throws -> ChatTemplate? {
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
+        let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
+        let config = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
+        let specials = try specialTokens(directory: directory, config: config)
+        // Template files: additional_chat_templates/NAME.jinja, then chat_template.jinja as "default"
+        // unless an additional file is named default.jinja (transformers reads it last).
+        let extraFolder = directory.appendingPathComponent("additional_chat_templates")
+        let extras = ((try? FileManager.default.contentsOfDirectory(atPath: extraFolder.path)) ?? [])
+            .filter { $0.hasSuffix(".jinja") }.sorted()
+        let fileURL: URL? = extras.contains("default.jinja") ? extraFolder.appendingPathComponent("default.jinja")
+            : FileManager.default.fileExists(atPath: jinjaURL.path) ? jinjaURL : nil
+        if let fileURL {
+            let data = try LegacyFiles.read(fileURL)
+            guard let text = String(data: data, encoding: .utf8) else {
+                throw ChatTemplateError(origin: fileURL.path, detail: "the file is not valid UTF-8")
+            }
+            return try ChatTemplate(text, origin: fileURL.path, specialTokens: specials, limits: limits)
+        }
+        if !extras.isEmpty {
+            // The files replace the config's templates, and none is the default.
+            throw ChatTemplateError(origin: extraFolder.path, detail: "several templates and none named 'default' (names: "
+                                    + extras.map { String($0.dropLast(".jinja".count)) }.joined(separator: ", ") + ")")
+        }
+        guard let value = config?["chat_template"], !value.isNull else { return nil }
+        let origin = "\(configURL.path): chat_template"
+        switch value {
+        case .string(let text):
+            return try ChatTemplate(text, origin: origin, specialTokens: specials, limits: limits)
+        case .array(let entries):
+            var names: [String] = []
+            for (i, entry) in entries.enumerated() {
+                guard case .string(let name)? = entry["name"], case .string(let text)? = entry["template"] else {
+                    throw ChatTemplateError(origin: origin, detail: "entry \(i) is not {\"name\": string, \"template\": string}")
+                }
+                if name == "default" {
+                    return try ChatTemplate(text, origin: "\(origin) (default)", specialTokens: specials, limits: limits)
+                }
+                names.append(name)
+            }
+            throw ChatTemplateError(origin: origin, detail: "several templates and none named 'default' (names: \(names.sorted().joined(separator: ", ")))")
+        default:
+            throw ChatTemplateError(origin: origin, detail: "expected a string or a list of {name, template}, found \(value.kindName)")
+        }
+    }
+
+    /// transformers' `special_tokens_map`: each special-token attribute that is set and not empty
+    /// (`bos_token`, `eos_token`, `unk_token`, `sep_token`, `pad_token`, `cls_token`, `mask_token`,
+    /// `additional_special_tokens`), as text.
+    static func specialTokens(directory: URL, config: JSONValue?) throws -> [(name: String, value: SpecialTokenValue)] {
+        let merged = try TokenizerConfig(directory: directory, tokenizerConfig: config)
+        var out: [(name: String, value: SpecialTokenValue)] = []
+        for key in TokenizerConfig.specialKeys {
+            if let t = merged.tokenContent(key), !t.isEmpty { out.append((key, .token(t))) }
+        }
+        if case .array(let extra)? = merged.value("additional_special_tokens") {
+            let tokens: [String] = extra.compactMap {
+                if case .string(let s) = $0 { return s }
+                if case .string(let s)? = $0["content"] { return s }
+                return nil
+            }
+            if !tokens.isEmpty { out.append(("additional_special_tokens", .tokens(tokens))) }
+        }
+        return out
+    }
+}

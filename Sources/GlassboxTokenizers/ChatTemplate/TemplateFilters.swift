@@ -1,0 +1,250 @@
+import Foundation
+
+/// The jinja2 filters chat templates use, with jinja2's semantics, and transformers' `tojson`
+/// (`json.dumps` with `ensure_ascii=False`, no HTML escaping). A filter not listed here is an
+/// error when the template is parsed, as jinja2 reports unknown filters when compiling.
+extension TemplateRenderer {
+    static let filterNames: Set<String> = [
+        "trim", "tojson", "length", "count", "upper", "lower", "capitalize", "title", "default", "d", "first", "last",
+        "join", "items", "list", "string", "replace", "selectattr", "rejectattr", "select", "reject", "map", "reverse",
+        "int", "float", "abs", "safe", "e", "escape", "indent", "unique", "wordcount", "sum", "min", "max",
+    ]
+
+    /// jinja2's built-in filters this interpreter does not provide.
+    static let unsupportedFilters: Set<String> = [
+        "attr", "batch", "center", "dictsort", "filesizeformat", "forceescape", "format", "groupby", "pprint", "random",
+        "round", "slice", "sort", "striptags", "truncate", "urlencode", "urlize", "wordwrap", "xmlattr",
+    ]
+
+    /// The message for a filter that is not available.
+    static func unknownFilter(_ name: String) -> String {
+        unsupportedFilters.contains(name) ? "the jinja2 filter '\(name)' is not supported" : "no filter named '\(name)'"
+    }
+
+    /// `value | name(args, kwargs)`; an unknown name fails here (it was deferred from parsing).
+    func applyFilter(_ name: String, _ value: TemplateValue, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
+                     at offset: Int) throws -> TemplateValue {
+        func arg(_ i: Int, _ keyword: String) -> TemplateValue? {
+            i < args.count ? args[i] : kwargs.first(where: { $0.0 == keyword })?.1
+        }
+        func text() -> [Unicode.Scalar] { Array(value.pythonString.unicodeScalars) }
+        switch name {
+        case "trim":
+            let chars: Set<Unicode.Scalar>? = if case .string(let c)? = arg(0, "chars") { Set(c.unicodeScalars) } else { nil }
+            return .string(TemplateMethods.strip(text(), chars, leading: true, trailing: true))
+        case "upper": return .string(value.pythonString.uppercased())
+        case "lower": return .string(value.pythonString.lowercased())
+        case "capitalize": return .string(TemplateMethods.capitalize(text()))
+        case "title": return .string(jinjaTitle(text()))
+        case "string": return .string(value.pythonString)
+        case "safe": return value
+        case "e", "escape": return .string(htmlEscape(value.pythonString))
+        case "length", "count":
+            switch value {
+            case .string(let s): return .int(s.unicodeScalars.count)
+            case .list(let l): return .int(l.count)
+            case .dict(let d): return .int(d.count)
+            case .undefined: return .int(0)
+            default: throw TemplateFailure(offset: offset, detail: "object of type '\(value.typeName)' has no len()")
+            }
+        case "default", "d":
+            let fallback = arg(0, "default_value") ?? .string("")
+            let boolean = arg(1, "boolean")?.isTruthy ?? false
+            if value.isUndefined || (boolean && !value.isTruthy) { return fallback }
+            return value
+        case "first", "last":
+            if case .undefined = value { return .undefined("no \(name) item, sequence was empty") }
+            let items = try iterate(value, at: offset)
+            return (name == "first" ? items.first : items.last) ?? .undefined("no \(name) item, sequence was empty")
+        case "reverse":
+            if case .string(let s) = value { return .string(TemplateMethods.scalarString(s.unicodeScalars.reversed())) }
+            return .list(try iterate(value, at: offset).reversed())
+        case "list":
+            return .list(try iterate(value, at: offset))
+        case "items":
+            switch value {
+            case .undefined: return .list([])
+            case .dict(let d): return .list(d.items.map { .list([.string($0.0), $0.1]) })
+            default: throw TemplateFailure(offset: offset, detail: "can only get item pairs from a mapping")
+            }
+        case "join":
+            var items = try iterate(value, at: offset)
+            if case .string(let attribute)? = arg(1, "attribute") {
+                items = try items.map { try itemPath($0, attribute, at: offset) }
+            }
+            let separator = arg(0, "d")?.pythonString ?? ""
+            let joined = items.map(\.pythonString).joined(separator: separator)
+            try checkSize(joined.utf8.count, at: offset)
+            return .string(joined)
+        case "replace":
+            guard case .string(let old)? = arg(0, "old"), case .string(let new)? = arg(1, "new") else {
+                throw TemplateFailure(offset: offset, detail: "replace needs two strings")
+            }
+            let count = arg(2, "count")?.integerValue ?? -1
+            return .string(try TemplateMethods.replace(text(), Array(old.unicodeScalars), Array(new.unicodeScalars),
+                                                       count: count, renderer: self, at: offset))
+        case "selectattr", "rejectattr", "select", "reject":
+            let byAttribute = name.hasSuffix("attr")
+            var rest = args
+            var attribute = ""
+            if byAttribute {
+                guard case .string(let a)? = rest.first else { throw TemplateFailure(offset: offset, detail: "\(name) needs an attribute name") }
+                attribute = a
+                rest.removeFirst()
+            }
+            var testName: String? = nil
+            if let first = rest.first {
+                guard case .string(let t) = first else { throw TemplateFailure(offset: offset, detail: "\(name) needs a test name") }
+                guard Self.testNames.contains(t) else { throw TemplateFailure(offset: offset, detail: Self.unknownTest(t)) }
+                testName = t
+                rest.removeFirst()
+            }
+            let keep = name.hasPrefix("select")
+            return .list(try iterate(value, at: offset).filter { item in
+                let probe = byAttribute ? try itemPath(item, attribute, at: offset) : item
+                let ok = try testName.map { try applyTest($0, probe, rest, [], at: offset) } ?? probe.isTruthy
+                return ok == keep
+            })
+        case "map":
+            let items = try iterate(value, at: offset)
+            if case .string(let attribute)? = kwargs.first(where: { $0.0 == "attribute" })?.1 {
+                let fallback = kwargs.first(where: { $0.0 == "default" })?.1
+                return .list(try items.map { item in
+                    let v = try itemPath(item, attribute, at: offset)
+                    if v.isUndefined, let fallback { return fallback }
+                    return v
+                })
+            }
+            guard case .string(let filter)? = args.first else { throw TemplateFailure(offset: offset, detail: "map needs a filter name or attribute=") }
+            guard Self.filterNames.contains(filter) else { throw TemplateFailure(offset: offset, detail: Self.unknownFilter(filter)) }
+            return .list(try items.map { try applyFilter(filter, $0, Array(args.dropFirst()), [], at: offset) })
+        case "unique":
+            var out: [TemplateValue] = []
+            for item in try iterate(value, at: offset) where !out.contains(where: { $0.pythonEquals(item) }) { out.append(item) }
+            return .list(out)
+        case "sum":
+            var total: TemplateValue = arg(1, "start") ?? .int(0)
+            for item in try iterate(value, at: offset) { total = try binary("+", total, item, at: offset) }
+            return total
+        case "min", "max":
+            let items = try iterate(value, at: offset)
+            guard var best = items.first else { return .undefined("no \(name) item, sequence was empty") }
+            for item in items.dropFirst() {
+                let o = try ordering(item, best, op: "<", at: offset)
+                if name == "min" ? o < 0 : o > 0 { best = item }
+            }
+            return best
+        case "wordcount":
+            return .int(value.pythonString.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count)
+        case "int":
+            switch value {
+            case .int: return value
+            case .bool(let b): return .int(b ? 1 : 0)
+            case .double(let d): return d.isFinite && abs(d) < 9.2e18 ? .int(Int(d)) : (arg(0, "default") ?? .int(0))
+            case .string(let s):
+                let t = s.trimmingCharacters(in: .whitespaces)
+                return Int(t).map { .int($0) } ?? Double(t).flatMap { $0.isFinite && abs($0) < 9.2e18 ? TemplateValue.int(Int($0)) : nil }
+                    ?? arg(0, "default") ?? .int(0)
+            default: return arg(0, "default") ?? .int(0)
+            }
+        case "float":
+            if let d = value.numberValue { return .double(d) }
+            if case .string(let s) = value, let d = Double(s.trimmingCharacters(in: .whitespaces)) { return .double(d) }
+            return arg(0, "default") ?? .double(0)
+        case "abs":
+            switch value {
+            case .int(let i): return .int(try checked(i == Int.min ? (0, true) : (abs(i), false), at: offset))
+            case .bool(let b): return .int(b ? 1 : 0)
+            case .double(let d): return .double(abs(d))
+            default: throw TemplateFailure(offset: offset, detail: "bad operand type for abs(): '\(value.typeName)'")
+            }
+        case "indent":
+            let width: String = switch arg(0, "width") {
+            case .string(let s)?: s
+            case let v?: String(repeating: " ", count: max(0, v.integerValue ?? 4))
+            case nil: "    "
+            }
+            let first = arg(1, "first")?.isTruthy ?? false
+            let blank = arg(2, "blank")?.isTruthy ?? false
+            var lines = value.pythonString.components(separatedBy: "\n")
+            for i in lines.indices where (i > 0 || first) && (blank || !lines[i].allSatisfy(\.isWhitespace)) {
+                lines[i] = width + lines[i]
+            }
+            let out = lines.joined(separator: "\n")
+            try checkSize(out.utf8.count, at: offset)
+            return .string(out)
+        case "tojson":
+            var options = PythonJSON.Options()
+            for (k, v) in kwargs {
+                switch k {
+                case "ensure_ascii": options.ensureASCII = v.isTruthy
+                case "indent":
+                    switch v {
+                    case .none: options.indent = nil
+                    case .string(let s): options.indent = s
+                    default: options.indent = String(repeating: " ", count: max(0, v.integerValue ?? 0))
+                    }
+                case "separators":
+                    guard case .list(let l) = v, l.count == 2, case .string(let a) = l[0], case .string(let b) = l[1] else {
+                        throw TemplateFailure(offset: offset, detail: "tojson separators must be two strings")
+                    }
+                    options.separators = (a, b)
+                case "sort_keys": options.sortKeys = v.isTruthy
+                default: throw TemplateFailure(offset: offset, detail: "tojson() got an unexpected keyword argument '\(k)'")
+                }
+            }
+            if let first = args.first { options.ensureASCII = first.isTruthy }
+            var out = ""
+            try PythonJSON.dump(value, options: options, level: 0, into: &out, renderer: self, at: offset)
+            return .string(out)
+        default:
+            throw TemplateFailure(offset: offset, detail: Self.unknownFilter(name))
+        }
+    }
+
+    /// jinja2's `make_attrgetter`: `a.b` looks up `a` then `b`, each as an item first.
+    func itemPath(_ value: TemplateValue, _ path: String, at offset: Int) throws -> TemplateValue {
+        var v = value
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            let key: TemplateValue = Int(part).map { .int($0) } ?? .string(String(part))
+            v = try item(v, key, at: offset)
+        }
+        return v
+    }
+
+    /// jinja2's `title` filter: words start after `-`, whitespace, `(`, `{`, `[` or `<`.
+    func jinjaTitle(_ s: [Unicode.Scalar]) -> String {
+        var out = ""
+        var word: [Unicode.Scalar] = []
+        func flush() {
+            if let first = word.first { out += String(first).uppercased() + TemplateMethods.scalarString(word.dropFirst()).lowercased() }
+            word = []
+        }
+        for c in s {
+            if TemplateLexer.isSpace(c) || "-({[<".unicodeScalars.contains(c) {
+                flush()
+                out.unicodeScalars.append(c)
+            } else {
+                word.append(c)
+            }
+        }
+        flush()
+        return out
+    }
+
+    /// markupsafe's `escape`.
+    func htmlEscape(_ s: String) -> String {
+        var out = ""
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&#34;"
+            case "'": out += "&#39;"
+            default: out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}

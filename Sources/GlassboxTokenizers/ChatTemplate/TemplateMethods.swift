@@ -1,0 +1,268 @@
+import Foundation
+
+/// The Python methods templates call on strings, dicts and lists (`content.strip()`,
+/// `message.get('x')`, `text.split('</think>')`). Methods that change a value (`append`, `pop`,
+/// `update`, …) exist but fail when called, as transformers' immutable sandbox refuses them.
+enum TemplateMethods {
+    static let stringMethods: Set<String> = [
+        "strip", "lstrip", "rstrip", "startswith", "endswith", "split", "rsplit", "upper", "lower", "title",
+        "capitalize", "replace", "join", "find", "rfind", "count", "removeprefix", "removesuffix", "splitlines",
+        "isdigit", "isspace", "isalpha", "isalnum", "islower", "isupper", "format",
+    ]
+    static let dictMethods: Set<String> = ["items", "keys", "values", "get", "copy"]
+    static let listMethods: Set<String> = ["index", "count", "copy"]
+    /// Methods the immutable sandbox refuses (they modify their receiver).
+    static let dictMutating: Set<String> = ["pop", "update", "clear", "setdefault", "popitem"]
+    static let listMutating: Set<String> = ["append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"]
+
+    /// Whether `value` has a method `name` (jinja2 finds methods before dict keys).
+    static func has(_ value: TemplateValue, _ name: String) -> Bool {
+        switch value {
+        case .string: stringMethods.contains(name)
+        case .dict: dictMethods.contains(name) || dictMutating.contains(name)
+        case .list: listMethods.contains(name) || listMutating.contains(name)
+        default: false
+        }
+    }
+
+    /// Calls method `name` of `receiver` with Python semantics.
+    static func call(_ receiver: TemplateValue, _ name: String, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
+                     renderer: TemplateRenderer, at offset: Int) throws -> TemplateValue {
+        if dictMutating.contains(name) || listMutating.contains(name), !(receiver.isString) {
+            throw TemplateFailure(offset: offset, detail: "'\(receiver.typeName).\(name)' is unsafe: transformers' immutable sandbox does not let templates change values")
+        }
+        func arg(_ i: Int, _ keyword: String) -> TemplateValue? {
+            i < args.count ? args[i] : kwargs.first(where: { $0.0 == keyword })?.1
+        }
+        func string(_ i: Int, _ keyword: String) throws -> String? {
+            switch arg(i, keyword) {
+            case nil, .none?: return nil
+            case .string(let s)?: return s
+            case let v?: throw TemplateFailure(offset: offset, detail: "\(name)() argument must be str, not \(v.typeName)")
+            }
+        }
+        switch receiver {
+        case .string(let s):
+            let scalars = Array(s.unicodeScalars)
+            switch name {
+            case "strip", "lstrip", "rstrip":
+                let chars = try string(0, "chars").map { Set($0.unicodeScalars) }
+                return .string(strip(scalars, chars, leading: name != "rstrip", trailing: name != "lstrip"))
+            case "startswith", "endswith":
+                let candidates: [String]
+                switch arg(0, "prefix") {
+                case .string(let p)?: candidates = [p]
+                case .list(let l)?: candidates = l.compactMap { if case .string(let p) = $0 { p } else { nil } }
+                default: throw TemplateFailure(offset: offset, detail: "\(name)() needs a string or a tuple of strings")
+                }
+                return .bool(candidates.contains { c in
+                    let p = Array(c.unicodeScalars)
+                    return p.count <= scalars.count && (name == "startswith" ? Array(scalars.prefix(p.count)) == p
+                                                                              : Array(scalars.suffix(p.count)) == p)
+                })
+            case "split", "rsplit":
+                let sep = try string(0, "sep")
+                let maxSplit = arg(1, "maxsplit")?.integerValue ?? -1
+                return .list(try split(scalars, sep, maxSplit: maxSplit, fromRight: name == "rsplit", at: offset).map { .string($0) })
+            case "splitlines":
+                return .list(s.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map { .string(String($0)) }
+                    .dropLast(s.last?.isNewline == true || s.isEmpty ? 1 : 0))
+            case "upper": return .string(s.uppercased())
+            case "lower": return .string(s.lowercased())
+            case "title": return .string(title(scalars))
+            case "capitalize": return .string(capitalize(scalars))
+            case "replace":
+                guard let old = try string(0, "old"), let new = try string(1, "new") else {
+                    throw TemplateFailure(offset: offset, detail: "replace() takes two strings")
+                }
+                let count = arg(2, "count")?.integerValue ?? -1
+                return .string(try replace(scalars, Array(old.unicodeScalars), Array(new.unicodeScalars), count: count,
+                                           renderer: renderer, at: offset))
+            case "join":
+                let items = try renderer.iterate(arg(0, "iterable") ?? .list([]), at: offset)
+                var parts: [String] = []
+                for item in items {
+                    guard case .string(let p) = item else {
+                        throw TemplateFailure(offset: offset, detail: "sequence item: expected str instance, \(item.typeName) found")
+                    }
+                    parts.append(p)
+                }
+                let joined = parts.joined(separator: s)
+                try renderer.checkSize(joined.utf8.count, at: offset)
+                return .string(joined)
+            case "find", "rfind", "count":
+                guard let sub = try string(0, "sub") else { throw TemplateFailure(offset: offset, detail: "\(name)() needs a string") }
+                let needle = Array(sub.unicodeScalars)
+                var positions: [Int] = []
+                var from = 0
+                while let p = find(scalars, needle, from: from) {
+                    positions.append(p)
+                    from = p + max(needle.count, 1)
+                    if from > scalars.count { break }
+                }
+                if name == "count" { return .int(positions.count) }
+                return .int((name == "find" ? positions.first : positions.last) ?? -1)
+            case "removeprefix", "removesuffix":
+                let affix = Array((try string(0, "prefix") ?? "").unicodeScalars)
+                if name == "removeprefix", scalars.starts(with: affix) { return .string(scalarString(scalars.dropFirst(affix.count))) }
+                if name == "removesuffix", !affix.isEmpty, Array(scalars.suffix(affix.count)) == affix {
+                    return .string(scalarString(scalars.dropLast(affix.count)))
+                }
+                return receiver
+            case "isdigit": return .bool(!scalars.isEmpty && scalars.allSatisfy { $0.properties.numericType == .decimal || $0.properties.numericType == .digit })
+            case "isspace": return .bool(!scalars.isEmpty && scalars.allSatisfy(TemplateLexer.isSpace))
+            case "isalpha": return .bool(!scalars.isEmpty && scalars.allSatisfy { $0.properties.isAlphabetic })
+            case "isalnum": return .bool(!scalars.isEmpty && scalars.allSatisfy { $0.properties.isAlphabetic || $0.properties.numericType != nil })
+            case "islower": return .bool(s.contains { $0.isCased } && s.lowercased() == s)
+            case "isupper": return .bool(s.contains { $0.isCased } && s.uppercased() == s)
+            default:
+                throw TemplateFailure(offset: offset, detail: "str.\(name)() is not supported")
+            }
+        case .dict(let d):
+            switch name {
+            case "items": return .list(d.items.map { .list([.string($0.0), $0.1]) })
+            case "keys": return .list(d.keys.map { .string($0) })
+            case "values": return .list(d.items.map { $0.1 })
+            case "copy": return receiver
+            default: // get
+                guard case .string(let key)? = arg(0, "key") else { return arg(1, "default") ?? .none }
+                return d[key] ?? arg(1, "default") ?? .none
+            }
+        case .list(let items):
+            switch name {
+            case "copy": return receiver
+            case "count":
+                guard let x = arg(0, "value") else { return .int(0) }
+                return .int(items.filter { $0.pythonEquals(x) }.count)
+            default: // index
+                guard let x = arg(0, "value"), let i = items.firstIndex(where: { $0.pythonEquals(x) }) else {
+                    throw TemplateFailure(offset: offset, detail: "list.index(x): x not in list")
+                }
+                return .int(i)
+            }
+        default:
+            throw TemplateFailure(offset: offset, detail: "'\(receiver.typeName)' object has no method '\(name)'")
+        }
+    }
+
+    /// A string of the scalars `s`.
+    static func scalarString<S: Sequence>(_ s: S) -> String where S.Element == Unicode.Scalar {
+        var v = String.UnicodeScalarView()
+        v.append(contentsOf: s)
+        return String(v)
+    }
+
+    /// The first index ≥ `from` where `needle` occurs in `haystack` (an empty needle matches at `from`).
+    static func find(_ haystack: [Unicode.Scalar], _ needle: [Unicode.Scalar], from: Int) -> Int? {
+        guard needle.count <= haystack.count - from else { return nil }
+        if needle.isEmpty { return from }
+        var i = from
+        while i + needle.count <= haystack.count {
+            if haystack[i] == needle[0], haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// Python's `strip`: `chars` nil strips whitespace.
+    static func strip(_ s: [Unicode.Scalar], _ chars: Set<Unicode.Scalar>?, leading: Bool, trailing: Bool) -> String {
+        let drop: (Unicode.Scalar) -> Bool = { c in chars.map { $0.contains(c) } ?? TemplateLexer.isSpace(c) }
+        var lo = 0, hi = s.count
+        if leading { while lo < hi, drop(s[lo]) { lo += 1 } }
+        if trailing { while hi > lo, drop(s[hi - 1]) { hi -= 1 } }
+        return scalarString(s[lo..<hi])
+    }
+
+    /// Python's `split`/`rsplit`: `sep` nil splits on runs of whitespace and drops empty parts.
+    static func split(_ s: [Unicode.Scalar], _ sep: String?, maxSplit: Int, fromRight: Bool, at offset: Int) throws -> [String] {
+        var parts: [String] = []
+        if let sep {
+            let needle = Array(sep.unicodeScalars)
+            if needle.isEmpty { throw TemplateFailure(offset: offset, detail: "empty separator") }
+            var positions: [Int] = []
+            var from = 0
+            while let p = find(s, needle, from: from) { positions.append(p); from = p + needle.count }
+            if maxSplit >= 0, positions.count > maxSplit {
+                positions = fromRight ? Array(positions.suffix(maxSplit)) : Array(positions.prefix(maxSplit))
+            }
+            var start = 0
+            for p in positions {
+                parts.append(scalarString(s[start..<p]))
+                start = p + needle.count
+            }
+            parts.append(scalarString(s[start...]))
+            return parts
+        }
+        var words: [Range<Int>] = []
+        var i = 0
+        while i < s.count {
+            while i < s.count, TemplateLexer.isSpace(s[i]) { i += 1 }
+            if i == s.count { break }
+            let start = i
+            while i < s.count, !TemplateLexer.isSpace(s[i]) { i += 1 }
+            words.append(start..<i)
+        }
+        if maxSplit >= 0, words.count > maxSplit + 1 {
+            if fromRight {
+                let kept = words.suffix(maxSplit)
+                let head = strip(Array(s[0..<kept.first!.lowerBound]), nil, leading: false, trailing: true)
+                return [head] + kept.map { scalarString(s[$0]) }
+            }
+            let kept = words.prefix(maxSplit)
+            let tail = strip(Array(s[kept.last!.upperBound...]), nil, leading: true, trailing: false)
+            return kept.map { scalarString(s[$0]) } + [tail]
+        }
+        return words.map { scalarString(s[$0]) }
+    }
+
+    /// Python's `str.replace` (an empty `old` inserts `new` between characters), bounded in size.
+    static func replace(_ s: [Unicode.Scalar], _ old: [Unicode.Scalar], _ new: [Unicode.Scalar], count: Int,
+                        renderer: TemplateRenderer, at offset: Int) throws -> String {
+        var out = String.UnicodeScalarView()
+        var bytes = 0
+        var i = 0, done = 0
+        func emit<C: Collection>(_ c: C) throws where C.Element == Unicode.Scalar {
+            out.append(contentsOf: c)
+            bytes += c.count
+            try renderer.checkSize(bytes, at: offset)
+        }
+        if old.isEmpty {
+            for c in s {
+                if count < 0 || done < count { try emit(new); done += 1 }
+                try emit([c])
+            }
+            if count < 0 || done < count { try emit(new) }
+            return String(out)
+        }
+        while i < s.count {
+            if count < 0 || done < count, let p = find(s, old, from: i) {
+                try emit(s[i..<p])
+                try emit(new)
+                i = p + old.count
+                done += 1
+            } else {
+                try emit(s[i...])
+                break
+            }
+        }
+        return String(out)
+    }
+
+    /// Python's `str.title`: each run of cased letters starts upper-case, continues lower-case.
+    static func title(_ s: [Unicode.Scalar]) -> String {
+        var out = ""
+        var previousCased = false
+        for c in s {
+            let text = String(c)
+            out += previousCased ? text.lowercased() : text.uppercased()
+            previousCased = c.properties.isCased
+        }
+        return out
+    }
+
+    /// Python's `str.capitalize`: the first character upper-case, the rest lower-case.
+    static func capitalize(_ s: [Unicode.Scalar]) -> String {
+        guard let first = s.first else { return "" }
+        return String(first).uppercased() + scalarString(s.dropFirst()).lowercased()
+    }
+}

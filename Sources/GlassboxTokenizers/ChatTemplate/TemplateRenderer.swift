@@ -1,0 +1,203 @@
+import Foundation
+
+/// Runs a parsed template: statements write to an output buffer, expressions evaluate to
+/// ``TemplateValue``s with Python's and jinja2's semantics. Work is bounded by ``ChatTemplate/Limits``:
+/// output and string size, loop iterations in total, and macro call depth.
+final class TemplateRenderer {
+    let limits: ChatTemplate.Limits
+    /// The clock `strftime_now` reads.
+    let now: Date
+    /// Bytes written so far, over all buffers (the main output and macro bodies).
+    private var written = 0
+    /// Loop iterations so far, over all loops.
+    private var iterations = 0
+    /// Values inspected by ``checkStorable(_:at:)`` so far.
+    private var visits = 0
+    /// Macro calls in progress.
+    var callDepth = 0
+
+    init(limits: ChatTemplate.Limits, now: Date) {
+        self.limits = limits
+        self.now = now
+    }
+
+    /// How a statement list ended.
+    enum Flow { case normal, breakLoop, continueLoop }
+
+    /// Renders `nodes` in `scope`, appending to `out`.
+    func render(_ nodes: [TemplateNode], scope: TemplateScope, into out: inout String) throws -> Flow {
+        for node in nodes {
+            switch node {
+            case .text(let text):
+                try write(text, into: &out, at: 0)
+            case .output(let e):
+                try write(try evaluate(e, scope).pythonString, into: &out, at: e.offset)
+            case .conditional(let branches, let otherwise):
+                var taken = false
+                for (condition, body) in branches where try evaluate(condition, scope).isTruthy {
+                    taken = true
+                    let flow = try render(body, scope: scope, into: &out)
+                    if flow != .normal { return flow }
+                    break
+                }
+                if !taken {
+                    let flow = try render(otherwise, scope: scope, into: &out)
+                    if flow != .normal { return flow }
+                }
+            case .loop(let target, let iterable, let filter, let body, let otherwise, let offset):
+                try renderLoop(target: target, iterable: iterable, filter: filter, body: body, otherwise: otherwise,
+                               offset: offset, scope: scope, into: &out)
+            case .assign(let target, let e, let offset):
+                try assign(target, try evaluate(e, scope), scope: scope, at: offset)
+            case .assignBlock(let name, let body):
+                var text = ""
+                _ = try render(body, scope: scope, into: &text)
+                scope.set(name, .string(text))
+            case .macro(let name, let parameters, let body):
+                scope.set(name, .callable(.macro(TemplateMacro(name: name, parameters: parameters, body: body, scope: scope))))
+            case .filterBlock(let filters, let body):
+                var text = ""
+                _ = try render(body, scope: scope, into: &text)
+                var value = TemplateValue.string(text)
+                for f in filters {
+                    let (args, kwargs) = try evaluateArguments(f.arguments, scope)
+                    value = try applyFilter(f.name, value, args, kwargs, at: f.offset)
+                }
+                try write(value.pythonString, into: &out, at: filters.first?.offset ?? 0)
+            case .generation(let body):
+                let flow = try render(body, scope: scope, into: &out)
+                if flow != .normal { return flow }
+            case .breakLoop:
+                return .breakLoop
+            case .continueLoop:
+                return .continueLoop
+            }
+        }
+        return .normal
+    }
+
+    /// Appends `text`, failing once the output limit is passed.
+    func write(_ text: String, into out: inout String, at offset: Int) throws {
+        written += text.utf8.count
+        if written > limits.outputBytes {
+            throw TemplateFailure(offset: offset, detail: "the rendered text exceeds \(limits.outputBytes) bytes")
+        }
+        out += text
+    }
+
+    /// Fails if a string of `bytes` bytes would exceed the output limit (checked before building it).
+    func checkSize(_ bytes: Int, at offset: Int) throws {
+        if bytes > limits.outputBytes {
+            throw TemplateFailure(offset: offset, detail: "a string longer than \(limits.outputBytes) bytes")
+        }
+    }
+
+    /// Fails if a list of `count` items would be longer than the loop budget (a list built with `+`
+    /// or `*` could otherwise take gigabytes).
+    func checkListSize(_ count: Int, at offset: Int) throws {
+        if count > limits.loopIterations {
+            throw TemplateFailure(offset: offset, detail: "a list longer than \(limits.loopIterations) items")
+        }
+    }
+
+    /// Counts one loop iteration against the budget.
+    func countIteration(at offset: Int) throws {
+        iterations += 1
+        if iterations > limits.loopIterations {
+            throw TemplateFailure(offset: offset, detail: "more than \(limits.loopIterations) loop iterations")
+        }
+    }
+
+    /// A `for` loop: filtered items, `loop` variables, one scope per iteration, `else` when empty.
+    private func renderLoop(target: TemplateTarget, iterable: TemplateExpression, filter: TemplateExpression?,
+                            body: [TemplateNode], otherwise: [TemplateNode], offset: Int, scope: TemplateScope,
+                            into out: inout String) throws {
+        var items = try iterate(try evaluate(iterable, scope), at: iterable.offset)
+        if let filter {
+            var kept: [TemplateValue] = []
+            for item in items {
+                try countIteration(at: offset)
+                let probe = TemplateScope(parent: scope)
+                try assign(target, item, scope: probe, at: offset)
+                if try evaluate(filter, probe).isTruthy { kept.append(item) }
+            }
+            items = kept
+        }
+        if items.isEmpty {
+            _ = try render(otherwise, scope: scope, into: &out)
+            return
+        }
+        let n = items.count
+        for (i, item) in items.enumerated() {
+            try countIteration(at: offset)
+            let frame = TemplateScope(parent: scope)
+            try assign(target, item, scope: frame, at: offset)
+            frame.set("loop", .dict(TemplateDict(distinct: [
+                "index0": .int(i), "index": .int(i + 1), "revindex": .int(n - i), "revindex0": .int(n - i - 1),
+                "first": .bool(i == 0), "last": .bool(i == n - 1), "length": .int(n),
+                "previtem": i > 0 ? items[i - 1] : .undefined("there is no previous item"),
+                "nextitem": i < n - 1 ? items[i + 1] : .undefined("there is no next item"),
+                "depth": .int(1), "depth0": .int(0),
+            ])))
+            if try render(body, scope: frame, into: &out) == .breakLoop { break }
+        }
+    }
+
+    /// A namespace attribute outlives loop iterations, so it is where a template could grow a value
+    /// without bound: its nesting is limited (`limits.nesting`) and it may not hold a namespace
+    /// (no cycles). The values visited count against the work budget.
+    func checkStorable(_ value: TemplateValue, at offset: Int) throws {
+        var stack: [(TemplateValue, Int)] = [(value, 1)]
+        while let (v, level) = stack.popLast() {
+            visits += 1
+            if visits > limits.loopIterations * 16 {
+                throw TemplateFailure(offset: offset, detail: "too much work (more than \(limits.loopIterations * 16) values inspected)")
+            }
+            switch v {
+            case .list(let items):
+                if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) stored in a namespace") }
+                stack += items.map { ($0, level + 1) }
+            case .dict(let d):
+                if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) stored in a namespace") }
+                stack += d.items.map { ($0.1, level + 1) }
+            case .namespace:
+                throw TemplateFailure(offset: offset, detail: "storing a namespace inside a namespace is not supported")
+            default:
+                break
+            }
+        }
+    }
+
+    /// The items a `for` loop visits: a list's items, a dict's keys, a string's characters;
+    /// nothing for an undefined value (jinja2's `Undefined` iterates as empty).
+    func iterate(_ value: TemplateValue, at offset: Int) throws -> [TemplateValue] {
+        switch value {
+        case .list(let items): return items
+        case .dict(let d): return d.keys.map { .string($0) }
+        case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
+        case .undefined: return []
+        case .namespace(let ns): return ns.attributes.keys.map { .string($0) }
+        default: throw TemplateFailure(offset: offset, detail: "'\(value.typeName)' object is not iterable")
+        }
+    }
+
+    /// `{% set %}` and loop targets: binds a name, unpacks into names, or sets a namespace attribute.
+    func assign(_ target: TemplateTarget, _ value: TemplateValue, scope: TemplateScope, at offset: Int) throws {
+        switch target {
+        case .name(let name):
+            scope.set(name, value)
+        case .tuple(let names):
+            let parts = try iterate(value, at: offset)
+            guard parts.count == names.count else {
+                throw TemplateFailure(offset: offset, detail: "cannot unpack \(parts.count) values into \(names.count) names")
+            }
+            for (name, part) in zip(names, parts) { scope.set(name, part) }
+        case .attribute(let name, let attribute):
+            guard case .namespace(let ns)? = scope.lookup(name) else {
+                throw TemplateFailure(offset: offset, detail: "cannot assign attribute on non-namespace object '\(name)'")
+            }
+            try checkStorable(value, at: offset)
+            ns.attributes[attribute] = value
+        }
+    }
+}

@@ -1,0 +1,31 @@
+import Foundation
+import Glassbox
+
+/// `--chat`: the prompt as the model's chat template presents it — one user message (after a
+/// `--system` message, if given), rendered with the assistant's turn opened
+/// (`add_generation_prompt=True`), as transformers' `apply_chat_template` builds it.
+struct ChatPrompt {
+    /// The `--system` text, if given.
+    let system: String?
+    /// The user's prompt as typed (or read from `--prompt-file`).
+    let prompt: String
+    /// The template's rendering: the text that is tokenized (without adding special tokens; the
+    /// template writes them) and that token offsets point into.
+    let rendered: String
+
+    /// Renders `prompt` with the chat template of the checkpoint in `directory`; a checkpoint
+    /// without one is ``CLIError/noChatTemplate(_:)``.
+    static func render(_ prompt: String, system: String?, directory: URL) throws -> ChatPrompt {
+        guard let template = try ChatTemplate.load(directory: directory) else { throw CLIError.noChatTemplate(directory.path) }
+        var messages: [ChatMessage] = []
+        if let system { messages.append(ChatMessage(role: "system", content: system)) }
+        messages.append(ChatMessage(role: "user", content: prompt))
+        return ChatPrompt(system: system, prompt: prompt, rendered: try template.render(messages: messages, addGenerationPrompt: true))
+    }
+
+    /// The `"chat"` entries of JSON results: `true`, the rendered text the tokens' offsets point
+    /// into (`chat_prompt`), the prompt as typed (`chat_user`) and the system message.
+    var json: [String: Any] {
+        ["chat": true, "chat_prompt": rendered, "chat_user": prompt, "system": system as Any? ?? NSNull()]
+    }
+}
