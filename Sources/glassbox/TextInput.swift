@@ -91,7 +91,8 @@ enum InvalidUTF8: Error, LocalizedError {
 protocol ReplacesInvalidPrompt {
     /// Whether `--replace-invalid-utf8` was given.
     var replacesInvalidUTF8: Bool { get }
-    /// The prompt as parsed (positional text, `--prompt`), the only arguments the option may alter.
+    /// The prompt as parsed (positional text, `--prompt`, `--chat`'s `--system`), the only arguments
+    /// the option may alter.
     var promptArguments: [String] { get }
 }
 
@@ -102,7 +103,7 @@ protocol InputCommand: ReplacesInvalidPrompt {
 
 extension InputCommand {
     var replacesInvalidUTF8: Bool { input.replaceInvalidUTF8 }
-    var promptArguments: [String] { [input.text, input.prompt].compactMap { $0 } }
+    var promptArguments: [String] { [input.text, input.prompt, input.system].compactMap { $0 } }
 }
 
 extension TokenizeCommand: InputCommand {}
