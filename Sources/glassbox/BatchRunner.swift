@@ -86,7 +86,8 @@ final class BatchRunner: @unchecked Sendable {
     }
 
     /// Draws the result's picture as `folder/INDEX-ID.png` (the id as the record writes it: its
-    /// letters, digits, `-`, `_` and `+` (of `1e+20`), others as `-`, at most 80; all or nothing);
+    /// letters, digits, `-`, `_` and `+` — of `1e+20`, and of any text id, so `"a+b"` gives `a+b` —
+    /// others as `-`, at most 80 characters; all or nothing);
     /// its path, or nil when the command draws none.
     private func draw(_ result: BatchResult, input: BatchInput, into folder: URL) throws -> String? {
         guard let figure = try result.figure() else { return nil }

@@ -96,7 +96,7 @@ struct InputOptions: ParsableArguments {
     var prompt: String?
 
     @Option(name: .customLong("prompt-file"), help: ArgumentHelp(
-        "Read the prompt from a UTF-8 text file (for long prompts; trailing line breaks are dropped, as \"$(cat FILE)\" drops them).",
+        "Read the prompt from a UTF-8 text file (for long prompts; trailing line breaks, \\n or \\r\\n, are dropped).",
         valueName: "file"))
     var promptFile: String?
 

@@ -7,8 +7,9 @@ enum PromptFile {
     /// The largest prompt file read: 16 MiB (millions of tokens, far beyond any model's context).
     static let limitBytes = 16 << 20
 
-    /// The file's text with its trailing line breaks dropped, as the shell's `"$(cat FILE)"` drops
-    /// them, so `--prompt-file FILE` and `--prompt "$(cat FILE)"` give the same tokens. Bytes that are
+    /// The file's text with its trailing line breaks (`\n` or `\r\n`) dropped, as the shell's
+    /// `"$(cat FILE)"` drops trailing `\n`s, so `--prompt-file FILE` and `--prompt "$(cat FILE)"` give
+    /// the same tokens — except that the `\r` of a trailing `\r\n` goes too, where the shell keeps it. Bytes that are
     /// not valid UTF-8 are an error naming the offset, or U+FFFD with `replaceInvalid`.
     static func read(_ path: String, replaceInvalid: Bool) throws -> String {
         let expanded = (path as NSString).expandingTildeInPath

@@ -71,17 +71,28 @@ enum InvalidUTF8: Error, LocalizedError {
     }
 
     /// Checks the parsed `command` against the arguments that were not valid UTF-8: each is an
-    /// error, except a prompt (positional or `--prompt`) of a command given `--replace-invalid-utf8`.
-    /// The message suggests the option only to commands that have it.
-    static func check(_ bad: [BadArgument], command: any ParsableCommand) throws {
+    /// error, except a prompt (positional, `--prompt`, `--system`) of a command given
+    /// `--replace-invalid-utf8`. The message suggests the option only to commands that have it.
+    ///
+    /// Which option an argument fed is found by parsing again (`parse`, the arguments after the
+    /// command name) with that argument (or the value after its `--name=`) replaced by a sentinel:
+    /// it is a prompt iff the sentinel lands in the command's prompt — so a path equal to the
+    /// prompt's text is still refused.
+    static func check(_ bad: [BadArgument], command: any ParsableCommand, arguments: [String],
+                      parse: ([String]) throws -> any ParsableCommand) throws {
         guard let first = bad.first else { return }
         guard let prompted = command as? any ReplacesInvalidPrompt else { throw first.error(.none) }
         guard prompted.replacesInvalidUTF8 else { throw first.error(.replaceOption) }
-        let prompts = prompted.promptArguments
         for argument in bad {
+            let sentinel = "\u{F8FF}glassbox-argument-\(argument.index)\u{F8FF}"
+            var probe = arguments
             let value = argument.replaced
-            let typed = value.hasPrefix("--prompt=") ? String(value.dropFirst("--prompt=".count)) : value
-            if !prompts.contains(typed) { throw argument.error(.promptOnly) }
+            let equals = value.hasPrefix("--") ? value.firstIndex(of: "=") : nil
+            probe[argument.index - 1] = equals.map { String(value[...$0]) + sentinel } ?? sentinel
+            let reparsed = (try? parse(probe)) as? any ReplacesInvalidPrompt
+            guard let prompts = reparsed?.promptArguments, prompts.contains(where: { $0.contains(sentinel) }) else {
+                throw argument.error(.promptOnly)
+            }
         }
     }
 }

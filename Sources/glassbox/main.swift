@@ -30,7 +30,9 @@ do {
     exit(2)
 }
 do {
-    try InvalidUTF8.check(badArguments, command: command)
+    try InvalidUTF8.check(badArguments, command: command, arguments: Array(CommandLine.arguments.dropFirst())) {
+        try GlassboxCommand.parseAsRoot(GlueEqualsArgument.split($0))
+    }
 } catch {
     Console.error((error as? LocalizedError)?.errorDescription ?? "\(error)")
     exit(1)

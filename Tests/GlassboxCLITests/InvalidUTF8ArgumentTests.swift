@@ -63,6 +63,32 @@ final class InvalidUTF8ArgumentTests: XCTestCase {
         }
     }
 
+    /// `--chat`'s `--system` text is replaced too, given apart or after `=`; a path whose text equals
+    /// the prompt's is still refused (which option an argument fed is what counts, not its text).
+    func testSystemTextIsReplacedAndAPathEqualToThePromptIsNot() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("utf8-chat-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let source = Fixtures.root.appendingPathComponent("Sources/GlassboxDefaults/Models/shakespeare-gpt2")
+        for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "tokenizer_config.json" {
+            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
+                                                       withDestinationURL: source.appendingPathComponent(name))
+        }
+        let template = "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        try JSONSerialization.data(withJSONObject: ["chat_template": template]).write(to: folder.appendingPathComponent("tokenizer_config.json"))
+        for system in [["--system", "be \u{FF}brief"], ["--system=be \u{FF}brief"]] {
+            let run = try runGlassboxShell(Self.shell(["tokenize", "--model", folder.path, "--chat", "--replace-invalid-utf8", "--json"]
+                                                      + system + ["hello"]))
+            XCTAssertEqual(run.status, 0, "\(system): \(run.stderr)")
+            XCTAssertTrue(run.stdout.contains("system: be \u{FFFD}brief\\nuser: hello"), run.stdout)
+        }
+        let out = folder.appendingPathComponent("x\u{FF}.png").path
+        let same = try runGlassboxShell(Self.shell(["explain", "--model", folder.path, "--replace-invalid-utf8", out, "--out", out]))
+        XCTAssertEqual(same.status, 1, same.stderr)
+        XCTAssertTrue(same.stderr.contains("argument 7") && same.stderr.contains("in the prompt only"), same.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("x\u{FFFD}.png").path))
+    }
+
     /// A shell command line with each argument single-quoted, `U+00FF` written as the raw byte 0xFF
     /// (`printf '%b'`, whose `\\0377` is that byte).
     private static func shell(_ arguments: [String]) -> String {

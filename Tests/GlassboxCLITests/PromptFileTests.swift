@@ -30,7 +30,8 @@ final class PromptFileTests: XCTestCase {
         return tokens.compactMap { $0["id"] as? Int }
     }
 
-    /// Trailing line breaks are dropped as `"$(cat FILE)"` drops them; inner ones are kept.
+    /// Trailing line breaks are dropped as `"$(cat FILE)"` drops them (a trailing `\r\n` whole, where
+    /// the shell would keep the `\r`); inner ones are kept.
     func testFileGivesTheTokensOfTheSamePrompt() throws {
         let text = "To be, or not to be:\nthat is the question"
         let expected = try ids(["--prompt", text])
