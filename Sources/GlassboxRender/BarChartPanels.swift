@@ -25,28 +25,6 @@ public struct BarChartPanels: Figure {
 
     func plan(_ engine: TextEngine) throws -> Plan {
         try validate(!panels.isEmpty, "no panels to draw")
-        let plans = try panels.map { try $0.plan(engine) }
-        let m = Theme.margin
-        let width = max(plans.map(\.size.width).max() ?? 0, 520)
-        let head = TitleBlock(title, engine: engine, maxWidth: width - 2 * m)
-        // Each panel's plan has its own margins; the panels follow one another below the title.
-        var offsets: [Double] = []
-        var y = head.height
-        for plan in plans {
-            offsets.append(y)
-            y += plan.size.height
-        }
-        var regions: [FigureRegion: Rect] = [:]
-        regions[.title] = head.region(x: m, y: m)
-        for (k, (plan, offset)) in zip(plans, offsets).enumerated() {
-            regions[.panel(k)] = Rect(x: 0, y: offset, width: plan.size.width, height: plan.size.height)
-            if k == 0, let plot = plan.regions[.plot] { regions[.plot] = Rect(x: plot.x, y: plot.y + offset, width: plot.width, height: plot.height) }
-        }
-        return Plan(size: Size(width: width, height: y), regions: regions, notes: plans.flatMap(\.notes)) { canvas in
-            head.draw(on: canvas, x: m, y: m)
-            for (plan, offset) in zip(plans, offsets) {
-                canvas.translated(0, offset) { plan.draw(canvas) }
-            }
-        }
+        return StackedPanels.plan(try panels.map { try $0.plan(engine) }, title: title, engine: engine)
     }
 }

@@ -22,27 +22,7 @@ public struct HeatmapPanels: Figure {
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         let engine = TextEngine()
         try validate(!panels.isEmpty, "no panels to draw")
-        let plans = try panels.map { try $0.plan(engine) }
-        let m = Theme.margin
-        let width = max(plans.map(\.size.width).max() ?? 0, 520)
-        let head = TitleBlock(title, engine: engine, maxWidth: width - 2 * m)
-        var offsets: [Double] = []
-        var y = m + head.height
-        for plan in plans {
-            offsets.append(y)
-            y += plan.size.height
-        }
-        var regions: [FigureRegion: Rect] = [:]
-        regions[.title] = head.region(x: m, y: m)
-        if let first = plans.first?.regions[.plot] {
-            regions[.plot] = Rect(x: first.x, y: first.y + offsets[0], width: first.width, height: first.height)
-        }
-        let notes = plans.flatMap(\.notes)
-        return try Plan(size: Size(width: width, height: y + m), regions: regions, notes: notes) { canvas in
-            head.draw(on: canvas, x: m, y: m)
-            for (plan, offset) in zip(plans, offsets) {
-                canvas.translated(0, offset) { plan.draw(canvas) }
-            }
-        }.render(to: url, scale: scale)
+        return try StackedPanels.plan(try panels.map { try $0.plan(engine) }, title: title, engine: engine)
+            .render(to: url, scale: scale)
     }
 }

@@ -42,7 +42,7 @@ final class ChartTests: RenderTestCase {
         let top = try XCTUnwrap(report.regions[.panel(0)]), bottom = try XCTUnwrap(report.regions[.panel(1)])
         XCTAssertLessThanOrEqual(title.maxY, top.y + 14, "the panels' content (inside their 14-point margin) starts below the title")
         XCTAssertEqual(bottom.y, top.maxY, accuracy: 1e-9, "the second panel follows the first")
-        XCTAssertEqual(Double(picture.height) / picture.scale, bottom.maxY, accuracy: 1)
+        XCTAssertEqual(Double(picture.height) / picture.scale, bottom.maxY + 14, accuracy: 1, "a 14-point margin below the last panel")
         for panel in [top, bottom] {
             let redColumns = stride(from: panel.x, to: panel.maxX, by: 1).filter { run(RGBA(hex: 0xD6604D), x: $0, in: panel, picture) > 0 }.count
             XCTAssertGreaterThan(redColumns, 40, "two bars in \(panel)")
