@@ -167,6 +167,9 @@ final class ChatTemplateHostileTests: XCTestCase {
                            "too much work (more than 4000000 values inspected)")
         assertFailsQuickly("{% set a = 1 %}" + String(repeating: "{% set a = [a] %}", count: 200_000) + "{{ a|length }}",
                            "a value nested deeper than 256 assigned to a variable", within: 20)
+        assertFailsQuickly("{% set a = 1 %}" + String(repeating: "{% set a, b = [[a], 1] %}", count: 300),
+                           "a value nested deeper than 256 assigned to a variable")
+        assertFailsQuickly("{% set s = 'a' * 10000000 %}{{ ([s] * 2000) ~ '' }}", "a string longer than 16777216 bytes")
         assertFailsQuickly("{% macro f(x) %}{{ f([[[[[[[[[[x]]]]]]]]]]) }}{% endmacro %}{{ f(1) }}",
                            "a value nested deeper than 256 passed to a macro")
         // join and str.join add up the parts' sizes before building the text (here 20 GB).

@@ -266,7 +266,9 @@ extension TemplateValue {
         case .bool(let b): out += b ? "True" : "False"
         case .int(let i): out += String(i)
         case .double(let d): out += PythonFloat.repr(d)
-        case .string(let s): out += PythonFloat.reprString(s)
+        case .string(let s):
+            if out.utf8.count + s.utf8.count + 2 > limit { return false } // a repr is never shorter
+            out += PythonFloat.reprString(s)
         case .list(let items):
             out += "["
             for (i, item) in items.enumerated() {

@@ -49,7 +49,7 @@ final class TemplateRenderer {
                                offset: offset, scope: scope, into: &out)
             case .assign(let target, let e, let offset):
                 let value = try evaluate(e, scope)
-                if case .name = target { try checkStorable(value, in: .variable, at: offset) }
+                if case .attribute = target {} else { try checkStorable(value, in: .variable, at: offset) } // attributes: in assign
                 try assign(target, value, scope: scope, at: offset)
             case .assignBlock(let name, let body):
                 var text = ""
