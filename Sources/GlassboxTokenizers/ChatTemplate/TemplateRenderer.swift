@@ -11,7 +11,7 @@ final class TemplateRenderer {
     private var written = 0
     /// Loop iterations so far, over all loops.
     private var iterations = 0
-    /// Values inspected by ``checkStorable(_:at:)``, ``equals(_:_:at:)`` and ``ordering(_:_:op:at:)`` so far.
+    /// Values inspected by ``checkStorable(_:in:at:)`` and ``equals(_:_:at:)`` so far.
     private var visits = 0
     /// Macro calls in progress.
     var callDepth = 0
