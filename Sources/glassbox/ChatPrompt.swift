@@ -16,11 +16,33 @@ struct ChatPrompt {
     /// Renders `prompt` with the chat template of the checkpoint in `directory`; a checkpoint
     /// without one is ``CLIError/noChatTemplate(_:)``.
     static func render(_ prompt: String, system: String?, directory: URL) throws -> ChatPrompt {
-        guard let template = try ChatTemplate.load(directory: directory) else { throw CLIError.noChatTemplate(directory.path) }
+        guard let template = try templates.template(directory) else { throw CLIError.noChatTemplate(directory.path) }
         var messages: [ChatMessage] = []
         if let system { messages.append(ChatMessage(role: "system", content: system)) }
         messages.append(ChatMessage(role: "user", content: prompt))
         return ChatPrompt(system: system, prompt: prompt, rendered: try template.render(messages: messages, addGenerationPrompt: true))
+    }
+
+    /// The checkpoints' templates, read and parsed once per process (a batch renders every line).
+    private static let templates = TemplateCache()
+
+    /// The chat template (or its absence, or the error reading it) of each checkpoint directory,
+    /// loaded on first use; safe to use from the batch's worker threads (rendering a parsed
+    /// ``ChatTemplate`` does not change it).
+    private final class TemplateCache: @unchecked Sendable {
+        private let lock = NSLock()
+        private var loaded: [String: Result<ChatTemplate?, Error>] = [:]
+
+        /// `ChatTemplate.load(directory:)`, remembered by the directory's standardized path.
+        func template(_ directory: URL) throws -> ChatTemplate? {
+            let key = directory.standardizedFileURL.path
+            lock.lock()
+            defer { lock.unlock() }
+            if let known = loaded[key] { return try known.get() }
+            let result = Result { try ChatTemplate.load(directory: directory) }
+            loaded[key] = result
+            return try result.get()
+        }
     }
 
     /// The `"chat"` entries of JSON results: `true`, the rendered text the tokens' offsets point

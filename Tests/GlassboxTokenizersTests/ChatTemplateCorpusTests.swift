@@ -33,12 +33,7 @@ final class ChatTemplateCorpusTests: XCTestCase {
             for c in cases {
                 guard case .string(let name)? = c["conversation"], case .bool(let agp)? = c["add_generation_prompt"],
                       let messages = conversations[name] else { return XCTFail("malformed case of \(model)") }
-                var context = TemplateDict()
-                for (k, v) in specials { context[k] = TemplateValue(json: v) }
-                context["messages"] = TemplateValue(json: messages)
-                context["tools"] = TemplateValue.none
-                context["documents"] = TemplateValue.none
-                context["add_generation_prompt"] = .bool(agp)
+                let context = ChatTemplateGoldenTests.context(specials: specials, messages: messages, addGenerationPrompt: agp)
                 let label = "\(model) / \(name) / add_generation_prompt=\(agp)"
                 if case .string(let message)? = c["error"] {
                     XCTAssertThrowsError(try template.render(context: context, now: ChatTemplateGoldenTests.frozenNow),

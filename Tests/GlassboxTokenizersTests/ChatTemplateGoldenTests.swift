@@ -16,6 +16,20 @@ final class ChatTemplateGoldenTests: XCTestCase {
         return calendar.date(from: DateComponents(year: 2024, month: 7, day: 26, hour: 12))!
     }
 
+    /// The variables transformers passes a template for one fixture case: the special tokens,
+    /// `messages`, `tools` and `documents` None, `add_generation_prompt`, then any extra `variables`.
+    static func context(specials: [(key: String, value: JSONValue)], messages: JSONValue, addGenerationPrompt: Bool,
+                        variables: [(key: String, value: JSONValue)] = []) -> TemplateDict {
+        var context = TemplateDict()
+        for (k, v) in specials { context[k] = TemplateValue(json: v) }
+        context["messages"] = TemplateValue(json: messages)
+        context["tools"] = TemplateValue.none
+        context["documents"] = TemplateValue.none
+        context["add_generation_prompt"] = .bool(addGenerationPrompt)
+        for (k, v) in variables { context[k] = TemplateValue(json: v) }
+        return context
+    }
+
     static func expected() throws -> JSONValue {
         let url = folder.appendingPathComponent("expected.json")
         return try JSONValue.parse(try Data(contentsOf: url), file: url.path)
@@ -40,13 +54,7 @@ final class ChatTemplateGoldenTests: XCTestCase {
                       case .object(let variables)? = c["variables"] else {
                     return XCTFail("malformed case in \(name)")
                 }
-                var context = TemplateDict()
-                for (k, v) in specials { context[k] = TemplateValue(json: v) }
-                context["messages"] = TemplateValue(json: messages)
-                context["tools"] = TemplateValue.none
-                context["documents"] = TemplateValue.none
-                context["add_generation_prompt"] = .bool(agp)
-                for (k, v) in variables { context[k] = TemplateValue(json: v) }
+                let context = Self.context(specials: specials, messages: messages, addGenerationPrompt: agp, variables: variables)
                 let label = "\(name) / \(conversation) / add_generation_prompt=\(agp) / \(variables.map(\.key))"
                 if case .string(let message)? = c["error"] {
                     XCTAssertThrowsError(try template.render(context: context, now: Self.frozenNow), label) { error in

@@ -98,6 +98,103 @@ final class ChatTemplateHostileTests: XCTestCase {
         XCTAssertLessThan(Date().timeIntervalSince(start), 30, "bounded work finishes quickly")
     }
 
+    /// The rendering of `source` (nil, with a test failure, if it fails), which must finish within
+    /// `seconds` (a debug build).
+    func rendered(_ source: String, within seconds: Double = 5, file: StaticString = #filePath, line: UInt = #line) -> String? {
+        let start = Date()
+        defer { XCTAssertLessThan(Date().timeIntervalSince(start), seconds, "took too long", file: file, line: line) }
+        do {
+            return try ChatTemplate(source, origin: "t").render(messages: [], addGenerationPrompt: false)
+        } catch {
+            XCTFail("\(error.localizedDescription)", file: file, line: line)
+            return nil
+        }
+    }
+
+    /// Fails with `detail` (anywhere in the template) within `seconds`.
+    func assertFailsQuickly(_ source: String, _ detail: String, within seconds: Double = 5,
+                            file: StaticString = #filePath, line: UInt = #line) {
+        let start = Date()
+        let e = failure(source)
+        XCTAssertLessThan(Date().timeIntervalSince(start), seconds, "took too long", file: file, line: line)
+        XCTAssertTrue(e?.detail.contains(detail) == true, e?.detail ?? "rendered without error", file: file, line: line)
+    }
+
+    /// Integer edge cases that trapped: `Int.min // -1` and `% -1`, `range` near the ends of Int,
+    /// `divisibleby(-1)`; ints past 2^53 compare exactly (values as jinja2 renders them).
+    func testIntegerEdgesAreErrorsOrPythonValues() {
+        assertFails("{{ (-9223372036854775807 - 1) // -1 }}", line: 1, column: 31, "integer overflow")
+        XCTAssertEqual(rendered("{{ (-9223372036854775807 - 1) % -1 }}"), "0")
+        XCTAssertEqual(rendered("{{ (-9223372036854775807 - 1) is divisibleby(-1) }}"), "True")
+        XCTAssertEqual(rendered("{{ range(9223372036854774807, 9223372036854775807)|length }}"), "1000")
+        XCTAssertEqual(rendered("{{ range(-9223372036854775807 - 1, 9223372036854775807, 4611686018427387904)|list }}"),
+                       "[-9223372036854775808, -4611686018427387904, 0, 4611686018427387904]")
+        XCTAssertEqual(rendered("{{ range(9223372036854775807, -9223372036854775807 - 1, -4611686018427387904)|list }}"),
+                       "[9223372036854775807, 4611686018427387903, -1, -4611686018427387905]")
+        assertFails("{{ range(-9223372036854775807 - 1, 9223372036854775807) }}", line: 1, column: 9, "range too big")
+        XCTAssertEqual(rendered("{{ 9007199254740993 == 9007199254740992 }} {{ 9007199254740993 > 9007199254740992 }} "
+                                + "{{ 9007199254740993 == 9007199254740992.0 }} {{ 9007199254740993 > 9007199254740992.0 }} "
+                                + "{{ [9007199254740993] == [9007199254740992] }} {{ [9007199254740993] < [9007199254740992] }} "
+                                + "{{ 9007199254740993 in [9007199254740992] }} {{ 9223372036854775807 == 9223372036854775808.0 }} "
+                                + "{{ 9223372036854775807 < 9223372036854775808.0 }} {{ 2 < 2.5 }} {{ -3 < -2.5 }} {{ 1 == 1.0 }} {{ True == 1 }}"),
+                       "False True False True False False False False True True True True True")
+    }
+
+    /// `split`/`rsplit` without a separator and a `maxsplit` (0 trapped): the rest is one part,
+    /// stripped on the side it was split from, as Python's `str.split(None, n)`.
+    func testWhitespaceSplitWithMaxsplit() {
+        XCTAssertEqual(rendered("{{ 'a b'.split(maxsplit=0) }} {{ 'a b'.rsplit(none, 0) }} {{ ' a b '.split(none, 0) }} "
+                                + "{{ ' a b '.rsplit(none, 0) }} {{ ' a b '.split(none, 1) }} {{ ' a b '.rsplit(none, 1) }} "
+                                + "{{ '  '.split(none, 0) }} {{ ' a '.split(none, 0) }}"),
+                       "['a b'] ['a b'] ['a b '] [' a b'] ['a', 'b '] [' a', 'b'] [] ['a ']")
+    }
+
+    /// Lists holding one list twice, nested 40 deep (2^40 leaves in 40 lists): printing stops at the
+    /// output limit, comparing at the work budget; `{% set %}` and macro arguments limit nesting
+    /// (a chain of 200,000 one-item lists overflowed the stack when freed).
+    func testSharedAndDeepValuesAreBounded() {
+        // Built by nested loops (no `set`): a0 = [1, 1], a1 = [a0, a0], …, a39.
+        let open = (0..<40).map { i in "{% for a\(i) in [[" + (i == 0 ? "1, 1" : "a\(i - 1), a\(i - 1)") + "]] %}" }.joined()
+        let close = String(repeating: "{% endfor %}", count: 40)
+        // (Each takes about 3 s in a debug build: 16 MiB printed, 4,000,000 values compared.)
+        for body in ["{{ a39 }}", "{{ a39 ~ '' }}", "{{ a39|join }}", "{{ a39|tojson }}"] {
+            assertFailsQuickly(open + body + close, "longer than 16777216 bytes")
+        }
+        for body in ["{{ a39 == a39 }}", "{{ a39 < a39 }}", "{{ a39 in [a39] }}"] {
+            assertFailsQuickly(open + body + close, "too much work (more than 4000000 values inspected)")
+        }
+        assertFailsQuickly("{% set a = [1] %}" + String(repeating: "{% set a = [a, a] %}", count: 40) + "{{ a }}",
+                           "too much work (more than 4000000 values inspected)")
+        assertFailsQuickly("{% set a = 1 %}" + String(repeating: "{% set a = [a] %}", count: 200_000) + "{{ a|length }}",
+                           "a value nested deeper than 256 assigned to a variable", within: 20)
+        assertFailsQuickly("{% set a = 1 %}" + String(repeating: "{% set a, b = [[a], 1] %}", count: 300),
+                           "a value nested deeper than 256 assigned to a variable")
+        assertFailsQuickly("{% set s = 'a' * 10000000 %}{{ ([s] * 2000) ~ '' }}", "a string longer than 16777216 bytes")
+        assertFailsQuickly("{% macro f(x) %}{{ f([[[[[[[[[[x]]]]]]]]]]) }}{% endmacro %}{{ f(1) }}",
+                           "a value nested deeper than 256 passed to a macro")
+        // join and str.join add up the parts' sizes before building the text (here 20 GB).
+        assertFailsQuickly("{% set s = 'a' * 10000000 %}{{ ([s] * 2000)|join }}", "a string longer than 16777216 bytes")
+        assertFailsQuickly("{% set s = 'a' * 10000000 %}{{ ''.join([s] * 2000) }}", "a string longer than 16777216 bytes")
+    }
+
+    /// `unique` hashes (200,000 items took minutes pairwise) with jinja2's semantics (case-insensitive
+    /// by default, `1 == 1.0 == True`, lists unhashable); substring search is linear (a 1,000,001-
+    /// character near-miss needle in 2,000,000 characters took minutes).
+    func testUniqueAndSubstringSearchAreFast() {
+        XCTAssertEqual(rendered("{{ (range(100000)|list + range(100000)|list)|unique|list|length }}"), "100000")
+        XCTAssertEqual(rendered("{{ ['A','a','b',1,1.0,True,none,none,'B']|unique|list }} {{ ['A','a']|unique(true)|list }} "
+                                + "{{ [{'n':'x'},{'n':'X'},{'n':'y'}]|unique(attribute='n')|list }}"),
+                       "['A', 'b', 1, None] ['A', 'a'] [{'n': 'x'}, {'n': 'y'}]")
+        assertFails("{{ [[1], [1]]|unique|list }}", line: 1, column: 14, "unhashable type: 'list'")
+        let big = "{% set h = 'a' * 2000000 %}{% set n = 'a' * 1000000 ~ 'b' %}"
+        XCTAssertEqual(rendered(big + "{{ n in h }} {{ h.count(n) }} {{ h.find(n) }} {{ h.replace(n, 'x')|length }} "
+                                + "{{ h.split(n)|length }} {{ h.rsplit(n)|length }}", within: 10),
+                       "False 0 -1 2000000 1 1")
+        XCTAssertEqual(rendered("{{ 'abababc'.find('ababc') }} {{ 'aaa'.count('aa') }} {{ 'abcabd'.rfind('ab') }} "
+                                + "{{ 'a--b--c'.split('--') }} {{ 'aaaa'.replace('aa', 'b') }}"),
+                       "2 1 3 ['a', 'b', 'c'] bb")
+    }
+
     func testTemplateFileAndConfigErrorsNameTheirSource() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-chat-hostile-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)

@@ -10,7 +10,7 @@ public struct ChatTemplateError: Error, LocalizedError, Equatable, Sendable {
     public var line: Int?
     /// 1-based column (in Unicode scalars) of the construct, if the problem is at one place.
     public var column: Int?
-    /// What went wrong, e.g. `unknown filter 'foo'`.
+    /// What went wrong, e.g. `no filter named 'foo'`.
     public var detail: String
 
     /// `origin`: `line L, column C: detail` on one line.

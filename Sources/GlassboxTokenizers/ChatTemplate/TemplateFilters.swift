@@ -2,7 +2,9 @@ import Foundation
 
 /// The jinja2 filters chat templates use, with jinja2's semantics, and transformers' `tojson`
 /// (`json.dumps` with `ensure_ascii=False`, no HTML escaping). A filter not listed here is an
-/// error when the template is parsed, as jinja2 reports unknown filters when compiling.
+/// error when the template is parsed, as jinja2 reports unknown filters when compiling — except in
+/// conditional code (`if` blocks, inline `… if … else …`), where jinja2 defers the error, and so
+/// does this interpreter: it fails only if that code runs.
 extension TemplateRenderer {
     static let filterNames: Set<String> = [
         "trim", "tojson", "length", "count", "upper", "lower", "capitalize", "title", "default", "d", "first", "last",
@@ -27,18 +29,18 @@ extension TemplateRenderer {
         func arg(_ i: Int, _ keyword: String) -> TemplateValue? {
             i < args.count ? args[i] : kwargs.first(where: { $0.0 == keyword })?.1
         }
-        func text() -> [Unicode.Scalar] { Array(value.pythonString.unicodeScalars) }
+        func text() throws -> [Unicode.Scalar] { Array(try str(value, at: offset).unicodeScalars) }
         switch name {
         case "trim":
             let chars: Set<Unicode.Scalar>? = if case .string(let c)? = arg(0, "chars") { Set(c.unicodeScalars) } else { nil }
-            return .string(TemplateMethods.strip(text(), chars, leading: true, trailing: true))
-        case "upper": return .string(value.pythonString.uppercased())
-        case "lower": return .string(value.pythonString.lowercased())
-        case "capitalize": return .string(TemplateMethods.capitalize(text()))
-        case "title": return .string(jinjaTitle(text()))
-        case "string": return .string(value.pythonString)
+            return .string(TemplateMethods.strip(try text(), chars, leading: true, trailing: true))
+        case "upper": return .string(try str(value, at: offset).uppercased())
+        case "lower": return .string(try str(value, at: offset).lowercased())
+        case "capitalize": return .string(TemplateMethods.capitalize(try text()))
+        case "title": return .string(jinjaTitle(try text()))
+        case "string": return .string(try str(value, at: offset))
         case "safe": return value
-        case "e", "escape": return .string(htmlEscape(value.pythonString))
+        case "e", "escape": return .string(htmlEscape(try str(value, at: offset)))
         case "length", "count":
             switch value {
             case .string(let s): return .int(s.unicodeScalars.count)
@@ -72,16 +74,18 @@ extension TemplateRenderer {
             if case .string(let attribute)? = arg(1, "attribute") {
                 items = try items.map { try itemPath($0, attribute, at: offset) }
             }
-            let separator = arg(0, "d")?.pythonString ?? ""
-            let joined = items.map(\.pythonString).joined(separator: separator)
-            try checkSize(joined.utf8.count, at: offset)
-            return .string(joined)
+            let separator = try arg(0, "d").map { try str($0, at: offset) } ?? ""
+            let parts = try items.map { try str($0, at: offset) }
+            // Summed before joining: the parts may be one huge string many times.
+            let bytes = parts.reduce(separator.utf8.count * max(parts.count - 1, 0)) { $0 + $1.utf8.count }
+            try checkSize(bytes, at: offset)
+            return .string(parts.joined(separator: separator))
         case "replace":
             guard case .string(let old)? = arg(0, "old"), case .string(let new)? = arg(1, "new") else {
                 throw TemplateFailure(offset: offset, detail: "replace needs two strings")
             }
             let count = arg(2, "count")?.integerValue ?? -1
-            return .string(try TemplateMethods.replace(text(), Array(old.unicodeScalars), Array(new.unicodeScalars),
+            return .string(try TemplateMethods.replace(try text(), Array(old.unicodeScalars), Array(new.unicodeScalars),
                                                        count: count, renderer: self, at: offset))
         case "selectattr", "rejectattr", "select", "reject":
             let byAttribute = name.hasSuffix("attr")
@@ -119,8 +123,16 @@ extension TemplateRenderer {
             guard Self.filterNames.contains(filter) else { throw TemplateFailure(offset: offset, detail: Self.unknownFilter(filter)) }
             return .list(try items.map { try applyFilter(filter, $0, Array(args.dropFirst()), [], at: offset) })
         case "unique":
+            // jinja2: a set of keys seen (strings lower-cased unless case_sensitive, or the items'
+            // `attribute`); lists and dicts are unhashable.
+            let caseSensitive = arg(0, "case_sensitive")?.isTruthy ?? false
+            let attribute: String? = if case .string(let a)? = arg(1, "attribute") { a } else { nil }
+            var seen = Set<UniqueKey>()
             var out: [TemplateValue] = []
-            for item in try iterate(value, at: offset) where !out.contains(where: { $0.pythonEquals(item) }) { out.append(item) }
+            for item in try iterate(value, at: offset) {
+                let probe = try attribute.map { try itemPath(item, $0, at: offset) } ?? item
+                if seen.insert(try UniqueKey(probe, caseSensitive: caseSensitive, at: offset)).inserted { out.append(item) }
+            }
             return .list(out)
         case "sum":
             var total: TemplateValue = arg(1, "start") ?? .int(0)
@@ -135,7 +147,7 @@ extension TemplateRenderer {
             }
             return best
         case "wordcount":
-            return .int(value.pythonString.split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count)
+            return .int(try str(value, at: offset).split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count)
         case "int":
             switch value {
             case .int: return value
@@ -166,7 +178,7 @@ extension TemplateRenderer {
             }
             let first = arg(1, "first")?.isTruthy ?? false
             let blank = arg(2, "blank")?.isTruthy ?? false
-            var lines = value.pythonString.components(separatedBy: "\n")
+            var lines = try str(value, at: offset).components(separatedBy: "\n")
             for i in lines.indices where (i > 0 || first) && (blank || !lines[i].allSatisfy(\.isWhitespace)) {
                 lines[i] = width + lines[i]
             }

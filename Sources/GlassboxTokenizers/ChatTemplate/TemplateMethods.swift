@@ -81,15 +81,16 @@ enum TemplateMethods {
             case "join":
                 let items = try renderer.iterate(arg(0, "iterable") ?? .list([]), at: offset)
                 var parts: [String] = []
+                var bytes = s.utf8.count * max(items.count - 1, 0)
                 for item in items {
                     guard case .string(let p) = item else {
                         throw TemplateFailure(offset: offset, detail: "sequence item: expected str instance, \(item.typeName) found")
                     }
                     parts.append(p)
+                    bytes += p.utf8.count
                 }
-                let joined = parts.joined(separator: s)
-                try renderer.checkSize(joined.utf8.count, at: offset)
-                return .string(joined)
+                try renderer.checkSize(bytes, at: offset) // before joining: the parts may share one huge string
+                return .string(parts.joined(separator: s))
             case "find", "rfind", "count":
                 guard let sub = try string(0, "sub") else { throw TemplateFailure(offset: offset, detail: "\(name)() needs a string") }
                 let needle = Array(sub.unicodeScalars)
@@ -133,9 +134,9 @@ enum TemplateMethods {
             case "copy": return receiver
             case "count":
                 guard let x = arg(0, "value") else { return .int(0) }
-                return .int(items.filter { $0.pythonEquals(x) }.count)
+                return .int(try items.filter { try renderer.equals($0, x, at: offset) }.count)
             default: // index
-                guard let x = arg(0, "value"), let i = items.firstIndex(where: { $0.pythonEquals(x) }) else {
+                guard let x = arg(0, "value"), let i = try items.firstIndex(where: { try renderer.equals($0, x, at: offset) }) else {
                     throw TemplateFailure(offset: offset, detail: "list.index(x): x not in list")
                 }
                 return .int(i)
@@ -152,14 +153,25 @@ enum TemplateMethods {
         return String(v)
     }
 
-    /// The first index ≥ `from` where `needle` occurs in `haystack` (an empty needle matches at `from`).
+    /// The first index ≥ `from` where `needle` occurs in `haystack` (an empty needle matches at `from`),
+    /// in time linear in the part of `haystack` searched plus `needle` (Knuth–Morris–Pratt), so a
+    /// long near-miss needle cannot make it quadratic.
     static func find(_ haystack: [Unicode.Scalar], _ needle: [Unicode.Scalar], from: Int) -> Int? {
-        guard needle.count <= haystack.count - from else { return nil }
+        guard from >= 0, needle.count <= haystack.count - from else { return nil }
         if needle.isEmpty { return from }
-        var i = from
-        while i + needle.count <= haystack.count {
-            if haystack[i] == needle[0], haystack[i..<(i + needle.count)].elementsEqual(needle) { return i }
-            i += 1
+        // border[i]: length of the longest proper prefix of needle[0...i] that is also its suffix.
+        var border = [Int](repeating: 0, count: needle.count)
+        var k = 0
+        for i in 1..<needle.count {
+            while k > 0, needle[i] != needle[k] { k = border[k - 1] }
+            if needle[i] == needle[k] { k += 1 }
+            border[i] = k
+        }
+        var matched = 0
+        for i in from..<haystack.count {
+            while matched > 0, haystack[i] != needle[matched] { matched = border[matched - 1] }
+            if haystack[i] == needle[matched] { matched += 1 }
+            if matched == needle.count { return i - needle.count + 1 }
         }
         return nil
     }
@@ -202,14 +214,16 @@ enum TemplateMethods {
             while i < s.count, !TemplateLexer.isSpace(s[i]) { i += 1 }
             words.append(start..<i)
         }
-        if maxSplit >= 0, words.count > maxSplit + 1 {
+        // More words than splits: the rest is one part, stripped only on the side it was split from
+        // (`' a b '.split(None, 1)` is `['a', 'b ']`; `split(None, 0)` only strips the left).
+        if maxSplit >= 0, words.count > maxSplit {
             if fromRight {
                 let kept = words.suffix(maxSplit)
-                let head = strip(Array(s[0..<kept.first!.lowerBound]), nil, leading: false, trailing: true)
+                let head = strip(Array(s[0..<(kept.first?.lowerBound ?? s.count)]), nil, leading: false, trailing: true)
                 return [head] + kept.map { scalarString(s[$0]) }
             }
             let kept = words.prefix(maxSplit)
-            let tail = strip(Array(s[kept.last!.upperBound...]), nil, leading: true, trailing: false)
+            let tail = strip(Array(s[(kept.last?.upperBound ?? 0)...]), nil, leading: true, trailing: false)
             return kept.map { scalarString(s[$0]) } + [tail]
         }
         return words.map { scalarString(s[$0]) }

@@ -6,9 +6,9 @@ extension TemplateRenderer {
     /// `a op b` for `+ - * / // % ** ~`, with Python semantics; sizes bounded by the limits.
     func binary(_ op: String, _ a: TemplateValue, _ b: TemplateValue, at offset: Int) throws -> TemplateValue {
         if op == "~" {
-            let s = a.pythonString + b.pythonString
-            try checkSize(s.utf8.count, at: offset)
-            return .string(s)
+            let x = try str(a, at: offset), y = try str(b, at: offset)
+            try checkSize(x.utf8.count + y.utf8.count, at: offset)
+            return .string(x + y)
         }
         if case .undefined(let why) = a { throw TemplateFailure(offset: offset, detail: why) }
         if case .undefined(let why) = b { throw TemplateFailure(offset: offset, detail: why) }
@@ -40,6 +40,11 @@ extension TemplateRenderer {
                 return .double(Double(x) / Double(y))
             case "//", "%":
                 if y == 0 { throw TemplateFailure(offset: offset, detail: "integer division or modulo by zero") }
+                // Int.min // -1 is 2**63, past Int (Python's int grows); Int.min % -1 is 0.
+                if x == Int.min && y == -1 {
+                    if op == "%" { return .int(0) }
+                    throw TemplateFailure(offset: offset, detail: "integer overflow")
+                }
                 var q = x / y
                 if (x % y != 0) && ((x < 0) != (y < 0)) { q -= 1 }
                 return op == "//" ? .int(q) : .int(x - q * y)
@@ -88,11 +93,50 @@ extension TemplateRenderer {
         return .list(Array([[TemplateValue]](repeating: items, count: count).joined()))
     }
 
+    /// Python's `==` (jinja2's `Undefined` equals only another `Undefined`). Each value visited counts
+    /// against the work budget: lists holding one list twice, nested 40 deep, would take 2^40 steps.
+    func equals(_ a: TemplateValue, _ b: TemplateValue, at offset: Int) throws -> Bool {
+        try countVisit(at: offset)
+        switch (a, b) {
+        case (.list(let x), .list(let y)):
+            guard x.count == y.count else { return false }
+            for (p, q) in zip(x, y) where !(try equals(p, q, at: offset)) { return false }
+            return true
+        case (.dict(let x), .dict(let y)):
+            guard x.count == y.count else { return false }
+            for (k, v) in x.items {
+                guard let w = y[k], try equals(v, w, at: offset) else { return false }
+            }
+            return true
+        default:
+            return a.scalarEquals(b)
+        }
+    }
+
+    /// Python's `str(value)` (what `{{ value }}` prints; an undefined value prints nothing), failing
+    /// once it would pass the output limit (a value of shared nested lists can print exponentially long).
+    func str(_ value: TemplateValue, at offset: Int) throws -> String {
+        switch value {
+        case .undefined: return ""
+        case .string(let s): return s
+        default: return try repr(value, at: offset)
+        }
+    }
+
+    /// Python's `repr(value)`, bounded like ``str(_:at:)``.
+    func repr(_ value: TemplateValue, at offset: Int) throws -> String {
+        var out = ""
+        guard value.appendRepr(to: &out, limit: limits.outputBytes) else {
+            throw TemplateFailure(offset: offset, detail: "a string longer than \(limits.outputBytes) bytes")
+        }
+        return out
+    }
+
     /// One comparison of a chain (`== != < <= > >= in`, `not in`).
     func compare(_ op: String, _ a: TemplateValue, _ b: TemplateValue, at offset: Int) throws -> Bool {
         switch op {
-        case "==": return a.pythonEquals(b)
-        case "!=": return !a.pythonEquals(b)
+        case "==": return try equals(a, b, at: offset)
+        case "!=": return !(try equals(a, b, at: offset))
         case "in": return try contains(b, a, at: offset)
         case "not in": return !(try contains(b, a, at: offset))
         default:
@@ -115,7 +159,7 @@ extension TemplateRenderer {
                 throw TemplateFailure(offset: offset, detail: "'in <string>' requires string as left operand, not \(needle.typeName)")
             }
             return n.isEmpty || TemplateMethods.find(Array(s.unicodeScalars), Array(n.unicodeScalars), from: 0) != nil
-        case .list(let items): return items.contains { $0.pythonEquals(needle) }
+        case .list(let items): return try items.contains { try equals($0, needle, at: offset) }
         case .dict(let d):
             if case .string(let k) = needle { return d[k] != nil }
             return false
@@ -129,13 +173,13 @@ extension TemplateRenderer {
 
     /// -1, 0 or 1 for Python's ordering of numbers, strings (by code point) and lists.
     func ordering(_ a: TemplateValue, _ b: TemplateValue, op: String, at offset: Int) throws -> Int {
-        if let x = a.numberValue, let y = b.numberValue { return x < y ? -1 : (x > y ? 1 : 0) }
+        if let order = TemplateValue.numericOrder(a, b) { return order }
         switch (a, b) {
         case (.string(let x), .string(let y)):
             if x.utf8.elementsEqual(y.utf8) { return 0 }
             return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
         case (.list(let x), .list(let y)):
-            for (p, q) in zip(x, y) where !p.pythonEquals(q) { return try ordering(p, q, op: op, at: offset) }
+            for (p, q) in zip(x, y) where !(try equals(p, q, at: offset)) { return try ordering(p, q, op: op, at: offset) }
             return x.count < y.count ? -1 : (x.count > y.count ? 1 : 0)
         default:
             if case .undefined(let why) = a { throw TemplateFailure(offset: offset, detail: why) }
@@ -168,15 +212,38 @@ extension TemplateValue {
         }
     }
 
-    /// Python's `==` (jinja2's `Undefined` equals only another `Undefined`).
-    func pythonEquals(_ other: TemplateValue) -> Bool {
-        if let x = numberValue, let y = other.numberValue { return x == y }
+    /// -1, 0 or 1 comparing two numbers exactly as Python does (two ints as ints, an int and a float
+    /// without rounding the int to a float); `nil` when either is not a number or a float is NaN.
+    static func numericOrder(_ a: TemplateValue, _ b: TemplateValue) -> Int? {
+        func sign(_ x: Int, _ y: Int) -> Int { x < y ? -1 : (x > y ? 1 : 0) }
+        switch (a.integerValue, b.integerValue) {
+        case let (x?, y?): return sign(x, y)
+        case (let x?, nil): return b.numberValue.flatMap { intVersusDouble(x, $0) }
+        case (nil, let y?): return a.numberValue.flatMap { intVersusDouble(y, $0) }.map { -$0 }
+        case (nil, nil):
+            guard let x = a.numberValue, let y = b.numberValue, !x.isNaN, !y.isNaN else { return nil }
+            return x < y ? -1 : (x > y ? 1 : 0)
+        }
+    }
+
+    /// -1, 0 or 1 comparing `i` with `d` exactly; `nil` for NaN.
+    private static func intVersusDouble(_ i: Int, _ d: Double) -> Int? {
+        if d.isNaN { return nil }
+        if d >= 0x1p63 { return -1 }
+        if d < -0x1p63 { return 1 }
+        let whole = d.rounded(.down) // in [-2^63, 2^63): exactly an Int
+        let w = Int(whole)
+        if i != w { return i < w ? -1 : 1 }
+        return d > whole ? -1 : 0
+    }
+
+    /// Python's `==` for values that are not lists or dicts (those compare element by element in
+    /// ``TemplateRenderer/equals(_:_:at:)``, which bounds the work); a list or dict is never equal here.
+    func scalarEquals(_ other: TemplateValue) -> Bool {
+        if let order = TemplateValue.numericOrder(self, other) { return order == 0 }
         switch (self, other) {
         case (.undefined, .undefined), (.none, .none): return true
         case (.string(let x), .string(let y)): return x.utf8.elementsEqual(y.utf8)
-        case (.list(let x), .list(let y)): return x.count == y.count && zip(x, y).allSatisfy { $0.pythonEquals($1) }
-        case (.dict(let x), .dict(let y)):
-            return x.count == y.count && x.items.allSatisfy { k, v in y[k].map { v.pythonEquals($0) } ?? false }
         case (.namespace(let x), .namespace(let y)): return x === y
         default: return false
         }
@@ -190,29 +257,46 @@ extension TemplateValue {
         }
     }
 
-    /// Python's `str(value)` (what `{{ value }}` prints; an undefined value prints nothing).
-    var pythonString: String {
+    /// Appends Python's `repr(value)` to `out`, stopping (and returning false) once `out` is longer
+    /// than `limit` bytes; an undefined value appends nothing.
+    func appendRepr(to out: inout String, limit: Int) -> Bool {
         switch self {
-        case .undefined: ""
-        case .string(let s): s
-        default: pythonRepr
+        case .undefined: break
+        case .none: out += "None"
+        case .bool(let b): out += b ? "True" : "False"
+        case .int(let i): out += String(i)
+        case .double(let d): out += PythonFloat.repr(d)
+        case .string(let s):
+            if out.utf8.count + s.utf8.count + 2 > limit { return false } // a repr is never shorter
+            out += PythonFloat.reprString(s)
+        case .list(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ", " }
+                guard item.appendRepr(to: &out, limit: limit) else { return false }
+            }
+            out += "]"
+        case .dict(let d):
+            out += "{"
+            for (i, (k, v)) in d.items.enumerated() {
+                if i > 0 { out += ", " }
+                out += PythonFloat.reprString(k) + ": "
+                guard v.appendRepr(to: &out, limit: limit) else { return false }
+            }
+            out += "}"
+        case .namespace(let ns):
+            out += "<Namespace "
+            guard TemplateValue.dict(ns.attributes).appendRepr(to: &out, limit: limit) else { return false }
+            out += ">"
+        case .callable: out += "<function>"
         }
+        return out.utf8.count <= limit
     }
 
-    /// Python's `repr(value)`.
-    var pythonRepr: String {
-        switch self {
-        case .undefined: ""
-        case .none: "None"
-        case .bool(let b): b ? "True" : "False"
-        case .int(let i): String(i)
-        case .double(let d): PythonFloat.repr(d)
-        case .string(let s): PythonFloat.reprString(s)
-        case .list(let items): "[" + items.map(\.pythonRepr).joined(separator: ", ") + "]"
-        case .dict(let d): "{" + d.items.map { PythonFloat.reprString($0.0) + ": " + $0.1.pythonRepr }.joined(separator: ", ") + "}"
-        case .namespace(let ns): "<Namespace " + TemplateValue.dict(ns.attributes).pythonRepr + ">"
-        case .callable: "<function>"
-        }
+    /// `repr(value)` cut to about 200 bytes (with `...`), for error messages.
+    var shortRepr: String {
+        var out = ""
+        return appendRepr(to: &out, limit: 200) ? out : String(decoding: out.utf8.prefix(200), as: UTF8.self) + "..."
     }
 }
 

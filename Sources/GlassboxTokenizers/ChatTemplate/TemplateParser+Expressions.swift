@@ -120,56 +120,36 @@ extension TemplateParser {
 
     /// `a + b - c …`.
     mutating func parseMath1() throws -> TemplateExpression {
-        var links = 0
-        defer { depth -= links }
-        var left = try parseConcat()
-        while case .op(let op) = token.kind, op == "+" || op == "-" {
-            let at = token.offset
-            try link(&links, at: at)
-            advance()
-            left = TemplateExpression(kind: .binary(op, left, try parseConcat()), offset: at)
-        }
-        return left
+        try parseLeftAssociative(["+", "-"]) { try $0.parseConcat() }
     }
 
     /// `a ~ b ~ …`.
     mutating func parseConcat() throws -> TemplateExpression {
-        var links = 0
-        defer { depth -= links }
-        var left = try parseMath2()
-        while token.kind == .op("~") {
-            let at = token.offset
-            try link(&links, at: at)
-            advance()
-            left = TemplateExpression(kind: .binary("~", left, try parseMath2()), offset: at)
-        }
-        return left
+        try parseLeftAssociative(["~"]) { try $0.parseMath2() }
     }
 
     /// `a * b / c // d % e …`.
     mutating func parseMath2() throws -> TemplateExpression {
-        var links = 0
-        defer { depth -= links }
-        var left = try parsePow()
-        while case .op(let op) = token.kind, ["*", "/", "//", "%"].contains(op) {
-            let at = token.offset
-            try link(&links, at: at)
-            advance()
-            left = TemplateExpression(kind: .binary(op, left, try parsePow()), offset: at)
-        }
-        return left
+        try parseLeftAssociative(["*", "/", "//", "%"]) { try $0.parsePow() }
     }
 
-    /// `a ** b …`.
+    /// `a ** b …` (left-associative, as jinja2 parses it).
     mutating func parsePow() throws -> TemplateExpression {
+        try parseLeftAssociative(["**"]) { try $0.parseUnary() }
+    }
+
+    /// `x op y op z …` for the binary operators `ops`, grouped from the left, each operand parsed
+    /// by `next`; each link counts towards the nesting limit.
+    mutating func parseLeftAssociative(_ ops: Set<String>, next: (inout TemplateParser) throws -> TemplateExpression)
+        throws -> TemplateExpression {
         var links = 0
         defer { depth -= links }
-        var left = try parseUnary()
-        while token.kind == .op("**") {
+        var left = try next(&self)
+        while case .op(let op) = token.kind, ops.contains(op) {
             let at = token.offset
             try link(&links, at: at)
             advance()
-            left = TemplateExpression(kind: .binary("**", left, try parseUnary()), offset: at)
+            left = TemplateExpression(kind: .binary(op, left, try next(&self)), offset: at)
         }
         return left
     }

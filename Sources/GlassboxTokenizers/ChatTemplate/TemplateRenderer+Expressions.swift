@@ -141,7 +141,7 @@ extension TemplateRenderer {
             return .callable(.method(receiver: value, name: name))
         }
         if case .string(let name) = key { return .undefined("'\(value.objectName)' has no attribute '\(name)'") }
-        return .undefined("'\(value.objectName)' has no element \(key.pythonRepr)")
+        return .undefined("'\(value.objectName)' has no element \(key.shortRepr)")
     }
 
     /// Python slicing of a list or string (negative indices and steps included).
@@ -206,8 +206,10 @@ extension TemplateRenderer {
         }
         for (i, p) in macro.parameters.enumerated() {
             if i < args.count {
+                try checkStorable(args[i], in: .argument, at: offset)
                 frame.set(p.name, args[i])
             } else if let v = given[p.name] {
+                try checkStorable(v, in: .argument, at: offset)
                 frame.set(p.name, v)
             } else if let d = p.defaultValue {
                 frame.set(p.name, try evaluate(d, frame))
@@ -225,7 +227,7 @@ extension TemplateRenderer {
                             at offset: Int) throws -> TemplateValue {
         switch name {
         case "raise_exception":
-            throw TemplateFailure(offset: offset, detail: "the template raised an exception: \(args.first?.pythonString ?? "")")
+            throw TemplateFailure(offset: offset, detail: "the template raised an exception: \(try str(args.first ?? .string(""), at: offset))")
         case "strftime_now":
             guard case .string(let format)? = args.first else {
                 throw TemplateFailure(offset: offset, detail: "strftime_now() needs a format string")
@@ -256,17 +258,23 @@ extension TemplateRenderer {
             default: throw TemplateFailure(offset: offset, detail: "range() takes 1 to 3 arguments")
             }
             if step == 0 { throw TemplateFailure(offset: offset, detail: "range() step must not be zero") }
-            // In Double: the span of two extreme Ints overflows Int (an error, not a trap).
-            let span = step > 0 ? Double(stop) - Double(start) : Double(start) - Double(stop)
-            let exact = span <= 0 ? 0 : (span / Double(step.magnitude)).rounded(.up)
-            guard exact <= 100_000 else {
-                throw TemplateFailure(offset: offset, detail: "range too big: the sandbox blocks ranges larger than 100000")
-            }
-            let count = Int(exact)
+            // The span between two Ints fits in a UInt; count = ceil(span / |step|), in integers.
+            let ascending = step > 0
+            let span: UInt = ascending ? (stop > start ? UInt(bitPattern: stop &- start) : 0)
+                                       : (start > stop ? UInt(bitPattern: start &- stop) : 0)
+            let count = span == 0 ? 0 : (span - 1) / step.magnitude + 1
             if count > 100_000 {
                 throw TemplateFailure(offset: offset, detail: "range too big: the sandbox blocks ranges larger than 100000")
             }
-            return .list((0..<count).map { .int(start + $0 * step) })
+            // Each value lies between start and stop; only the step past the last may wrap (unused).
+            var values: [TemplateValue] = []
+            values.reserveCapacity(Int(count))
+            var v = start
+            for _ in 0..<Int(count) {
+                values.append(.int(v))
+                v = v &+ step
+            }
+            return .list(values)
         }
     }
 }

@@ -11,7 +11,7 @@ final class TemplateRenderer {
     private var written = 0
     /// Loop iterations so far, over all loops.
     private var iterations = 0
-    /// Values inspected by ``checkStorable(_:at:)`` so far.
+    /// Values inspected by ``checkStorable(_:in:at:)`` and ``equals(_:_:at:)`` so far.
     private var visits = 0
     /// Macro calls in progress.
     var callDepth = 0
@@ -31,7 +31,7 @@ final class TemplateRenderer {
             case .text(let text):
                 try write(text, into: &out, at: 0)
             case .output(let e):
-                try write(try evaluate(e, scope).pythonString, into: &out, at: e.offset)
+                try write(try str(try evaluate(e, scope), at: e.offset), into: &out, at: e.offset)
             case .conditional(let branches, let otherwise):
                 var taken = false
                 for (condition, body) in branches where try evaluate(condition, scope).isTruthy {
@@ -48,7 +48,9 @@ final class TemplateRenderer {
                 try renderLoop(target: target, iterable: iterable, filter: filter, body: body, otherwise: otherwise,
                                offset: offset, scope: scope, into: &out)
             case .assign(let target, let e, let offset):
-                try assign(target, try evaluate(e, scope), scope: scope, at: offset)
+                let value = try evaluate(e, scope)
+                if case .attribute = target {} else { try checkStorable(value, in: .variable, at: offset) } // attributes: in assign
+                try assign(target, value, scope: scope, at: offset)
             case .assignBlock(let name, let body):
                 var text = ""
                 _ = try render(body, scope: scope, into: &text)
@@ -63,7 +65,7 @@ final class TemplateRenderer {
                     let (args, kwargs) = try evaluateArguments(f.arguments, scope)
                     value = try applyFilter(f.name, value, args, kwargs, at: f.offset)
                 }
-                try write(value.pythonString, into: &out, at: filters.first?.offset ?? 0)
+                try write(try str(value, at: filters.first?.offset ?? 0), into: &out, at: filters.first?.offset ?? 0)
             case .generation(let body):
                 let flow = try render(body, scope: scope, into: &out)
                 if flow != .normal { return flow }
@@ -143,24 +145,38 @@ final class TemplateRenderer {
         }
     }
 
-    /// A namespace attribute outlives loop iterations, so it is where a template could grow a value
-    /// without bound: its nesting is limited (`limits.nesting`) and it may not hold a namespace
-    /// (no cycles). The values visited count against the work budget.
-    func checkStorable(_ value: TemplateValue, at offset: Int) throws {
+    /// Counts one value inspected against the work budget (16 per loop iteration allowed).
+    func countVisit(at offset: Int) throws {
+        visits += 1
+        if visits > limits.loopIterations * 16 {
+            throw TemplateFailure(offset: offset, detail: "too much work (more than \(limits.loopIterations * 16) values inspected)")
+        }
+    }
+
+    /// Where a value is stored, for ``checkStorable(_:in:at:)``'s messages.
+    enum Store: String {
+        case namespace = "stored in a namespace"
+        case variable = "assigned to a variable"
+        case argument = "passed to a macro"
+    }
+
+    /// A value that outlives the expression that built it (a namespace attribute across loop
+    /// iterations, a `{% set %}` variable across statements, a macro argument across calls) is where
+    /// a template could nest lists without bound — deep enough to overflow the stack when printed,
+    /// compared or freed: its nesting is limited (`limits.nesting`), and a namespace may not hold a
+    /// namespace (no cycles). The values visited count against the work budget.
+    func checkStorable(_ value: TemplateValue, in store: Store = .namespace, at offset: Int) throws {
         var stack: [(TemplateValue, Int)] = [(value, 1)]
         while let (v, level) = stack.popLast() {
-            visits += 1
-            if visits > limits.loopIterations * 16 {
-                throw TemplateFailure(offset: offset, detail: "too much work (more than \(limits.loopIterations * 16) values inspected)")
-            }
+            try countVisit(at: offset)
             switch v {
             case .list(let items):
-                if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) stored in a namespace") }
+                if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) \(store.rawValue)") }
                 stack += items.map { ($0, level + 1) }
             case .dict(let d):
-                if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) stored in a namespace") }
+                if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) \(store.rawValue)") }
                 stack += d.items.map { ($0.1, level + 1) }
-            case .namespace:
+            case .namespace where store == .namespace:
                 throw TemplateFailure(offset: offset, detail: "storing a namespace inside a namespace is not supported")
             default:
                 break

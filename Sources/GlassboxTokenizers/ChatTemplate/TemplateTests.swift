@@ -1,7 +1,8 @@
 import Foundation
 
 /// The jinja2 tests (`x is defined`, `x is string`, …). A test not listed here is an error when
-/// the template is parsed, as in jinja2.
+/// the template is parsed, as in jinja2 — in conditional code only when that code runs, as jinja2
+/// defers it there.
 extension TemplateRenderer {
     static let testNames: Set<String> = [
         "defined", "undefined", "none", "string", "mapping", "sequence", "iterable", "number", "integer", "float",
@@ -38,8 +39,8 @@ extension TemplateRenderer {
         case "boolean": if case .bool = value { return true } else { return false }
         case "callable": if case .callable = value { return true } else { return false }
         case "in": return try contains(other, value, at: offset)
-        case "eq", "equalto", "==": return value.pythonEquals(other)
-        case "ne", "!=": return !value.pythonEquals(other)
+        case "eq", "equalto", "==": return try equals(value, other, at: offset)
+        case "ne", "!=": return !(try equals(value, other, at: offset))
         case "sameas":
             switch (value, other) {
             case (.none, .none): return true
@@ -55,9 +56,10 @@ extension TemplateRenderer {
             if name == "odd" { return x % 2 != 0 }
             if name == "even" { return x % 2 == 0 }
             guard let y = other.integerValue, y != 0 else { throw TemplateFailure(offset: offset, detail: "divisibleby needs a nonzero integer") }
-            return x % y == 0
-        case "lower": return value.pythonString.lowercased() == value.pythonString
-        case "upper": return value.pythonString.uppercased() == value.pythonString
+            return y == -1 || x % y == 0 // Int.min % -1 traps
+        case "lower", "upper":
+            let text = try str(value, at: offset)
+            return (name == "lower" ? text.lowercased() : text.uppercased()) == text
         default: throw TemplateFailure(offset: offset, detail: Self.unknownTest(name))
         }
     }

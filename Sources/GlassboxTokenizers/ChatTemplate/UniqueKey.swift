@@ -1,0 +1,39 @@
+import Foundation
+
+/// The hash key of a value in jinja2's `unique` filter, equal where Python's `==` is (so `1`,
+/// `1.0` and `True` are one key); strings are lower-cased unless `case_sensitive`. Lists and dicts
+/// are unhashable, as in Python.
+enum UniqueKey: Hashable {
+    case undefined, none
+    case int(Int)
+    /// A float that is not a whole number in Int's range (NaN never equals itself).
+    case double(Double)
+    /// A string's UTF-8 bytes (Python compares code points; Swift's `String` would equate
+    /// canonically equivalent spellings).
+    case string([UInt8])
+    /// A namespace or macro, by identity.
+    case object(ObjectIdentifier)
+    /// A global function or a method, by name.
+    case function(String)
+
+    /// The key of `value`; a list or dict is a "unhashable type" failure.
+    init(_ value: TemplateValue, caseSensitive: Bool, at offset: Int) throws {
+        switch value {
+        case .undefined: self = .undefined
+        case .none: self = .none
+        case .bool(let b): self = .int(b ? 1 : 0)
+        case .int(let i): self = .int(i)
+        case .double(let d):
+            if d == d.rounded(.towardZero), d >= -0x1p63, d < 0x1p63 { self = .int(Int(d)) } else { self = .double(d) }
+        case .string(let s):
+            // Python's str.lower; dictionary keys compare by code point, as Python's do.
+            self = .string(Array((caseSensitive ? s : s.lowercased()).utf8))
+        case .namespace(let ns): self = .object(ObjectIdentifier(ns))
+        case .callable(.macro(let m)): self = .object(ObjectIdentifier(m))
+        case .callable(.global(let name)): self = .function(name)
+        case .callable(.method(_, let name)): self = .function("." + name)
+        case .list, .dict:
+            throw TemplateFailure(offset: offset, detail: "unhashable type: '\(value.typeName)'")
+        }
+    }
+}
