@@ -2,9 +2,12 @@ import Foundation
 
 /// One message of a conversation: its role (`system`, `user`, `assistant`, …) and text.
 public struct ChatMessage: Sendable, Equatable {
+    /// `system`, `user`, `assistant`, … as the template reads `message['role']`.
     public var role: String
+    /// The message's text, `message['content']`.
     public var content: String
 
+    /// A message of `role` saying `content`.
     public init(role: String, content: String) {
         self.role = role
         self.content = content
@@ -35,6 +38,7 @@ public final class ChatTemplate {
         /// Largest template source, in UTF-8 bytes.
         public var sourceBytes = 4 << 20
 
+        /// The default bounds above.
         public init() {}
     }
 
@@ -50,7 +54,9 @@ public final class ChatTemplate {
 
     /// A special-token variable: one token (`bos_token`) or a list (`additional_special_tokens`).
     public enum SpecialTokenValue: Sendable, Equatable {
+        /// One token's text (`bos_token`, `eos_token`, …).
         case token(String)
+        /// A list of token texts (`additional_special_tokens`).
         case tokens([String])
     }
 
