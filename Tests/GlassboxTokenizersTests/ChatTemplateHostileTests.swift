@@ -120,6 +120,24 @@ final class ChatTemplateHostileTests: XCTestCase {
         XCTAssertTrue(e?.detail.contains(detail) == true, e?.detail ?? "rendered without error", file: file, line: line)
     }
 
+    /// Work no single bound saw (red-team review 11): a macro calling itself twice is 2^depth calls
+    /// (each counts as a loop iteration); a loop building a string under the size limit over and over
+    /// (each operator's, filter's and call's result counts against 16 × the output limit);
+    /// `replace` with millions of matches; `indent` checked before it builds its result.
+    func testWorkSpreadOverManyStepsIsBounded() {
+        assertFailsQuickly("{% macro f(n) %}{% if n < 60 %}{{ f(n+1) }}{{ f(n+1) }}{% endif %}{% endmacro %}{{ f(0) }}",
+                           "more than 250000 loop iterations and macro calls")
+        assertFailsQuickly("{% macro f(n) %}{% if n < 60 %}{% set a = f(n+1) %}{% set b = f(n+1) %}{% endif %}{% endmacro %}{{ f(0) }}",
+                           "more than 250000 loop iterations and macro calls")
+        for body in ["{% set a = x ~ x %}", "{% set a = x|upper %}"] {
+            assertFailsQuickly("{% set x = 'y' * 8000000 %}{% for i in range(100000) %}" + body + "{% endfor %}ok",
+                               "too much text built (more than 268435456 bytes in all)")
+        }
+        assertFailsQuickly("{% set x = 'y\\n' * 8000 %}{{ x|indent(100000)|length }}", "a string longer than 16777216 bytes")
+        XCTAssertEqual(try ChatTemplate("{% set x = 'y' * 400000 %}{{ x.replace('y', 'yy')|length }} {{ x.replace('', '-')|length }}",
+                                        origin: "t").render(messages: [], addGenerationPrompt: false), "800000 800001")  // Python: 2·400,000 and 400,000 + 400,001
+    }
+
     /// Integer edge cases that trapped: `Int.min // -1` and `% -1`, `range` near the ends of Int,
     /// `divisibleby(-1)`; ints past 2^53 compare exactly (values as jinja2 renders them).
     func testIntegerEdgesAreErrorsOrPythonValues() {

@@ -178,7 +178,9 @@ extension TemplateRenderer {
             }
             let first = arg(1, "first")?.isTruthy ?? false
             let blank = arg(2, "blank")?.isTruthy ?? false
-            var lines = try str(value, at: offset).components(separatedBy: "\n")
+            let text = try str(value, at: offset)
+            var lines = text.components(separatedBy: "\n")
+            try checkSize(text.utf8.count + lines.count * width.utf8.count, at: offset)  // at most this, before building it
             for i in lines.indices where (i > 0 || first) && (blank || !lines[i].allSatisfy(\.isWhitespace)) {
                 lines[i] = width + lines[i]
             }

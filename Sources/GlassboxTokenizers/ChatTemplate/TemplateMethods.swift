@@ -232,34 +232,38 @@ enum TemplateMethods {
     /// Python's `str.replace` (an empty `old` inserts `new` between characters), bounded in size.
     static func replace(_ s: [Unicode.Scalar], _ old: [Unicode.Scalar], _ new: [Unicode.Scalar], count: Int,
                         renderer: TemplateRenderer, at offset: Int) throws -> String {
-        var out = String.UnicodeScalarView()
+        // Built as scalars, the UTF-8 size kept as it grows and checked (cheaply) at every piece.
+        var out: [Unicode.Scalar] = []
+        out.reserveCapacity(s.count)
         var bytes = 0
+        let newBytes = new.reduce(0) { $0 + UTF8.width($1) }
         var i = 0, done = 0
-        func emit<C: Collection>(_ c: C) throws where C.Element == Unicode.Scalar {
+        func emit(_ c: ArraySlice<Unicode.Scalar>, bytes added: Int) throws {
             out.append(contentsOf: c)
-            bytes += c.count
-            try renderer.checkSize(bytes, at: offset)
+            bytes += added
+            if bytes > renderer.limits.outputBytes { try renderer.checkSize(bytes, at: offset) }
         }
+        func size(_ c: ArraySlice<Unicode.Scalar>) -> Int { c.reduce(0) { $0 + UTF8.width($1) } }
         if old.isEmpty {
-            for c in s {
-                if count < 0 || done < count { try emit(new); done += 1 }
-                try emit([c])
+            for k in s.indices {
+                if count < 0 || done < count { try emit(new[...], bytes: newBytes); done += 1 }
+                try emit(s[k...k], bytes: UTF8.width(s[k]))
             }
-            if count < 0 || done < count { try emit(new) }
-            return String(out)
+            if count < 0 || done < count { try emit(new[...], bytes: newBytes) }
+            return scalarString(out[...])
         }
         while i < s.count {
             if count < 0 || done < count, let p = find(s, old, from: i) {
-                try emit(s[i..<p])
-                try emit(new)
+                try emit(s[i..<p], bytes: size(s[i..<p]))
+                try emit(new[...], bytes: newBytes)
                 i = p + old.count
                 done += 1
             } else {
-                try emit(s[i...])
+                try emit(s[i...], bytes: size(s[i...]))
                 break
             }
         }
-        return String(out)
+        return scalarString(out[...])
     }
 
     /// Python's `str.title`: each run of cased letters starts upper-case, continues lower-case.

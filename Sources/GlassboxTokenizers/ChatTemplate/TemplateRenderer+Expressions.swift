@@ -44,11 +44,11 @@ extension TemplateRenderer {
         case .call(let callee, let arguments):
             let f = try evaluate(callee, scope)
             let (args, kwargs) = try evaluateArguments(arguments, scope)
-            return try call(f, args, kwargs, at: e.offset)
+            return try charge(try call(f, args, kwargs, at: e.offset), at: e.offset)
         case .filter(let base, let name, let arguments):
             let value = try evaluate(base, scope)
             let (args, kwargs) = try evaluateArguments(arguments, scope)
-            return try applyFilter(name, value, args, kwargs, at: e.offset)
+            return try charge(try applyFilter(name, value, args, kwargs, at: e.offset), at: e.offset)
         case .test(let base, let name, let arguments, let negated):
             let value = try evaluate(base, scope)
             let (args, kwargs) = try evaluateArguments(arguments, scope)
@@ -77,7 +77,7 @@ extension TemplateRenderer {
             let left = try evaluate(a, scope)
             return left.isTruthy ? left : try evaluate(b, scope)
         case .binary(let op, let a, let b):
-            return try binary(op, try evaluate(a, scope), try evaluate(b, scope), at: e.offset)
+            return try charge(try binary(op, try evaluate(a, scope), try evaluate(b, scope), at: e.offset), at: e.offset)
         case .compare(let first, let rest):
             var left = try evaluate(first, scope)
             for (op, x) in rest {
@@ -188,6 +188,7 @@ extension TemplateRenderer {
     /// Renders a macro body with the arguments bound (defaults evaluated in the call frame).
     private func callMacro(_ macro: TemplateMacro, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                            at offset: Int) throws -> TemplateValue {
+        try countIteration(at: offset)                // every call counts: f calling f twice is 2^depth calls
         callDepth += 1
         defer { callDepth -= 1 }
         if callDepth > limits.callDepth {

@@ -13,6 +13,9 @@ final class TemplateRenderer {
     private var iterations = 0
     /// Values inspected by ``checkStorable(_:in:at:)`` and ``equals(_:_:at:)`` so far.
     private var visits = 0
+    /// Bytes of strings (and items of lists) built by operators, filters and calls so far: each may
+    /// stay under the size limit while a loop builds terabytes in all.
+    private var built = 0
     /// Macro calls in progress.
     var callDepth = 0
 
@@ -102,12 +105,27 @@ final class TemplateRenderer {
         }
     }
 
-    /// Counts one loop iteration against the budget.
+    /// Counts one loop iteration (or macro call) against the budget.
     func countIteration(at offset: Int) throws {
         iterations += 1
         if iterations > limits.loopIterations {
-            throw TemplateFailure(offset: offset, detail: "more than \(limits.loopIterations) loop iterations")
+            throw TemplateFailure(offset: offset, detail: "more than \(limits.loopIterations) loop iterations and macro calls")
         }
+    }
+
+    /// Counts what `value`, just built by an operator, filter or call, holds against the budget of
+    /// text built in one rendering (16 × the output limit): its UTF-8 bytes for a string, its items for
+    /// a list. Returns `value`.
+    func charge(_ value: TemplateValue, at offset: Int) throws -> TemplateValue {
+        switch value {
+        case .string(let s): built += s.utf8.count
+        case .list(let items): built += items.count
+        default: return value
+        }
+        if built > limits.outputBytes * 16 {
+            throw TemplateFailure(offset: offset, detail: "too much text built (more than \(limits.outputBytes * 16) bytes in all)")
+        }
+        return value
     }
 
     /// A `for` loop: filtered items, `loop` variables, one scope per iteration, `else` when empty.
