@@ -54,28 +54,26 @@ extension TemplateParser {
 
     /// `a or b or …`.
     mutating func parseOr() throws -> TemplateExpression {
-        var links = 0
-        defer { depth -= links }
-        var left = try parseAnd()
-        while case .name("or") = token.kind {
-            let at = token.offset
-            try link(&links, at: at)
-            advance()
-            left = TemplateExpression(kind: .or(left, try parseAnd()), offset: at)
-        }
-        return left
+        try parseBooleanChain("or", next: { try $0.parseAnd() }, combine: TemplateExpression.Kind.or)
     }
 
     /// `a and b and …`.
     mutating func parseAnd() throws -> TemplateExpression {
+        try parseBooleanChain("and", next: { try $0.parseNot() }, combine: TemplateExpression.Kind.and)
+    }
+
+    /// `a WORD b WORD …` (`or`, `and`), left-associative, each operand parsed by `next`.
+    private mutating func parseBooleanChain(_ word: String, next: (inout Self) throws -> TemplateExpression,
+                                            combine: (TemplateExpression, TemplateExpression) -> TemplateExpression.Kind)
+        throws -> TemplateExpression {
         var links = 0
         defer { depth -= links }
-        var left = try parseNot()
-        while case .name("and") = token.kind {
+        var left = try next(&self)
+        while case .name(let name) = token.kind, name == word {
             let at = token.offset
             try link(&links, at: at)
             advance()
-            left = TemplateExpression(kind: .and(left, try parseNot()), offset: at)
+            left = TemplateExpression(kind: combine(left, try next(&self)), offset: at)
         }
         return left
     }
