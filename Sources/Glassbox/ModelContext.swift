@@ -114,7 +114,7 @@ public enum ModelContextError: Error, LocalizedError, Equatable {
     public var errorDescription: String? {
         switch self {
         case .bundledModelMissing(let m):
-            "the bundled model \(m.rawValue) is \(m.missingReason.hasPrefix("GLASSBOX_MODELS") ? "missing: " : "")\(m.missingReason); or pass a model folder with --model"
+            "the bundled model \(m.rawValue) is \(m.missingReason); or pass a model folder with --model"
         case .noTokens(let text):
             "the tokenizer gives no tokens for \(text.debugDescription)"
         case .notAVisionModel(let type):

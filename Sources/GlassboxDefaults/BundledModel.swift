@@ -43,10 +43,11 @@ public enum BundledModel: String, CaseIterable, Sendable {
         return custom
     }
 
-    /// Why `directory` is nil, for messages: the folder `$GLASSBOX_MODELS` names, or the build.
+    /// Why `directory` is nil, completing "the bundled model NAME is …": missing from the folder
+    /// `$GLASSBOX_MODELS` names, or not in the build.
     public var missingReason: String {
         if let folder = Self.overrideFolder {
-            return "GLASSBOX_MODELS is set to '\(folder)', which holds no \(rawValue)/config.json and model.safetensors; fix the variable or unset it"
+            return "missing: GLASSBOX_MODELS is set to '\(folder)', which holds no \(rawValue)/config.json and model.safetensors; fix the variable or unset it"
         }
         return "not in this build (Sources/GlassboxDefaults/Models/\(rawValue) is missing; scripts/train/ makes it)"
     }
