@@ -8,8 +8,9 @@ extension ChatTemplate {
     /// are an error, as transformers then has templates but no default), else
     /// `tokenizer_config.json`'s `chat_template` — a string, or a list of `{name, template}` of which
     /// the one named `default` is used (as `apply_chat_template` without tools picks it). The special
-    /// tokens of `tokenizer_config.json` and `special_tokens_map.json` (whose entries win) become
-    /// variables, as transformers passes `special_tokens_map`.
+    /// tokens of `tokenizer_config.json` and `special_tokens_map.json` (whose entries win), and the
+    /// tokenizer class's defaults for those they do not name, become variables, as transformers
+    /// passes `special_tokens_map`.
     public static func load(directory: URL, limits: Limits = Limits()) throws -> ChatTemplate? {
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
@@ -59,12 +60,27 @@ extension ChatTemplate {
 
     /// transformers' `special_tokens_map`: each special-token attribute that is set and not empty
     /// (`bos_token`, `eos_token`, `unk_token`, `sep_token`, `pad_token`, `cls_token`, `mask_token`,
-    /// `additional_special_tokens`), as text.
+    /// `additional_special_tokens`), as text. `config` is the parsed `tokenizer_config.json`, `nil`
+    /// when there is none. An attribute neither file names (not even as null) takes the default of
+    /// the tokenizer class `AutoTokenizer` picks (``FastTokenizerOverrides/Family/defaultSpecialTokens``)
+    /// when that token is in the vocabulary of the folder's tokenizer (transformers adds it as a new
+    /// token otherwise; it is then left out). Reading the tokenizer's files fails as
+    /// ``Tokenizer/load(directory:)`` does; a folder with none has no vocabulary.
     static func specialTokens(directory: URL, config: JSONValue?) throws -> [(name: String, value: SpecialTokenValue)] {
         let merged = try TokenizerConfig(directory: directory, tokenizerConfig: config)
+        let defaults = try FastTokenizerOverrides.unnamedDefaultSpecialTokens(tokenizerConfig: config, config: merged,
+                                                                             directory: directory)
+        var vocabulary: Tokenizer?
+        if !defaults.isEmpty {
+            do { vocabulary = try Tokenizer.load(directory: directory) } catch TokenizerError.noTokenizerFiles {}
+        }
         var out: [(name: String, value: SpecialTokenValue)] = []
         for key in TokenizerConfig.specialKeys {
-            if let t = merged.tokenContent(key), !t.isEmpty { out.append((key, .token(t))) }
+            if let t = merged.tokenContent(key), !t.isEmpty {
+                out.append((key, .token(t)))
+            } else if let t = defaults[key], vocabulary?.id(of: t) != nil {
+                out.append((key, .token(t)))
+            }
         }
         if case .array(let extra)? = merged.value("additional_special_tokens") {
             let tokens: [String] = extra.compactMap {

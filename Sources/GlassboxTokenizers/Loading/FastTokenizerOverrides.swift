@@ -5,7 +5,9 @@ import GlassboxFiles
 /// over a `tokenizer.json`, keyed on the class `AutoTokenizer` picks (``tokenizerClass(tokenizerConfig:directory:)``:
 /// `tokenizer_config.json`'s `tokenizer_class`, else `config.json`'s, else its `model_type`'s;
 /// `X` and `XFast` both give `XFast`). Only the classes of ``Family`` are handled; any other
-/// class, or no `tokenizer_config.json`, leaves `tokenizer.json` as it is.
+/// class leaves `tokenizer.json` as it is. A setting or special token no file names takes the
+/// class's default, also when there is no `tokenizer_config.json` (as `transformers` builds the
+/// class with its `__init__` defaults).
 /// - `LlamaTokenizerFast`, `GemmaTokenizerFast`, `GPTNeoXTokenizerFast`: the post-processor
 ///   becomes a `TemplateProcessing` `[bos] $A [eos]` / `[bos] $A [eos] [bos]:1 $B:1 [eos]:1` from
 ///   `add_bos_token` (default true, true, false) and `add_eos_token` (default false), with
@@ -21,7 +23,9 @@ import GlassboxFiles
 /// A setting that is not a boolean (`strip_accents`: or null) is a `malformedFile` error naming
 /// the file and key; so is a special token of the template missing from the vocabulary
 /// (`transformers` would add it as a new token), and a Llama `add_prefix_space` (`transformers`
-/// then rebuilds the tokenizer from `tokenizer.model`).
+/// then rebuilds the tokenizer from `tokenizer.model`). Without a `tokenizer_config.json`, a class
+/// default token of the template missing from the vocabulary instead leaves the post-processor of
+/// `tokenizer.json` (`transformers` adds the token with a new id and uses it).
 enum FastTokenizerOverrides {
     /// The tokenizer classes whose settings are applied.
     enum Family: String, CaseIterable {
@@ -30,12 +34,12 @@ enum FastTokenizerOverrides {
         case distilBert = "DistilBertTokenizer"
 
         /// For the classes whose `update_post_processor` rebuilds the post-processor: the
-        /// defaults of `add_bos_token`, `bos_token` and `eos_token` (`add_eos_token`'s is false).
-        var templateDefaults: (addBOS: Bool, bos: String, eos: String)? {
+        /// default of `add_bos_token` (`add_eos_token`'s is false; the tokens' are
+        /// ``defaultSpecialTokens``).
+        var addBOSDefault: Bool? {
             switch self {
-            case .llama: (true, "<s>", "</s>")
-            case .gemma: (true, "<bos>", "<eos>")
-            case .gptNeoX: (false, "<|endoftext|>", "<|endoftext|>")
+            case .llama, .gemma: true
+            case .gptNeoX: false
             case .qwen2, .gpt2, .roberta, .bert, .distilBert: nil
             }
         }
@@ -48,32 +52,39 @@ enum FastTokenizerOverrides {
     }
 
     /// Loads `tokenizerJSON` with the settings of `directory`'s `tokenizer_config.json` (and
-    /// `special_tokens_map.json`) applied.
+    /// `special_tokens_map.json`) applied, or the class defaults where they name none.
     static func load(tokenizerJSON: URL, directory: URL) throws -> Tokenizer {
         let file = tokenizerJSON.path
         let document = try JSONValue.parse(try InputFile.readJSON(tokenizerJSON, limit: InputLimits.tokenizerFileBytes),
                                            file: file)
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        guard FileManager.default.fileExists(atPath: configURL.path) else { return try Tokenizer(document: document, file: file) }
-        let parsed = try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path)
-        guard let name = try tokenizerClass(tokenizerConfig: parsed, directory: directory),
+        let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
+        let parsed = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
+        guard let name = try tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory),
               let family = family(tokenizerClass: name)
         else { return try Tokenizer(document: document, file: file) }
         let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
-        let settings = Settings(config: config, file: configURL.path)
+        let settingsFile = hasConfig ? configURL : directory.appendingPathComponent("special_tokens_map.json")
+        let settings = Settings(config: config, file: settingsFile.path, hasTokenizerConfig: hasConfig)
         var patched = document
         try patch(&patched, family: family, settings: settings)
         var tokenizer = try Tokenizer(document: patched, file: file)
-        if let defaults = family.templateDefaults {
-            tokenizer.postProcessor = try template(tokenizer, settings: settings, defaults: defaults)
+        if let addBOS = family.addBOSDefault,
+           let processor = try template(tokenizer, settings: settings, addBOSDefault: addBOS,
+                                        defaultTokens: family.defaultSpecialTokens) {
+            tokenizer.postProcessor = processor
         }
         return tokenizer
     }
 
-    /// Typed reads of `tokenizer_config.json` settings; errors name the file and key.
+    /// Typed reads of `tokenizer_config.json` settings (merged with `special_tokens_map.json`);
+    /// errors name the file and key.
     struct Settings {
         let config: TokenizerConfig
+        /// `tokenizer_config.json`, or `special_tokens_map.json` when there is no `tokenizer_config.json`.
         let file: String
+        /// Whether the folder has a `tokenizer_config.json`.
+        let hasTokenizerConfig: Bool
 
         /// The boolean `key`, `fallback` when absent.
         func bool(_ key: String, default fallback: Bool) throws -> Bool {
@@ -131,17 +142,22 @@ enum FastTokenizerOverrides {
     }
 
     /// `update_post_processor` of the Llama, Gemma and GPT-NeoX fast classes: the template from
-    /// `add_bos_token` / `add_eos_token` (`defaults`: the class's), the special tokens' ids looked
-    /// up in `tokenizer`.
-    static func template(_ tokenizer: Tokenizer, settings: Settings,
-                         defaults: (addBOS: Bool, bos: String, eos: String)) throws -> TemplateProcessing {
-        let addBOS = try settings.bool("add_bos_token", default: defaults.addBOS)
+    /// `add_bos_token` / `add_eos_token` (defaults `addBOSDefault` / false) and `bos_token` /
+    /// `eos_token` (defaults from `defaultTokens`), the special tokens' ids looked up in
+    /// `tokenizer`. `nil` (keep `tokenizer.json`'s post-processor) when there is no
+    /// `tokenizer_config.json` and a class default token is not in the vocabulary.
+    static func template(_ tokenizer: Tokenizer, settings: Settings, addBOSDefault: Bool,
+                         defaultTokens: [String: String]) throws -> TemplateProcessing? {
+        let addBOS = try settings.bool("add_bos_token", default: addBOSDefault)
         let addEOS = try settings.bool("add_eos_token", default: false)
         var specials: [String: (ids: [Int], tokens: [String])] = [:]
-        func special(_ key: String, fallback: String) throws -> String {
+        /// The token's content, `nil` for a class default missing from the vocabulary when there is
+        /// no `tokenizer_config.json`.
+        func special(_ key: String) throws -> String? {
             let content: String
-            if settings.config.value(key) == nil {
+            if settings.config.value(key) == nil, let fallback = defaultTokens[key] {
                 content = fallback
+                if tokenizer.id(of: content) == nil && !settings.hasTokenizerConfig { return nil }
             } else if let c = settings.config.tokenContent(key) {
                 content = c
             } else {
@@ -153,8 +169,9 @@ enum FastTokenizerOverrides {
             specials[content] = ([id], [content])
             return content
         }
-        let bos = addBOS ? try special("bos_token", fallback: defaults.bos) : nil
-        let eos = addEOS ? try special("eos_token", fallback: defaults.eos) : nil
+        var bos: String?, eos: String?
+        if addBOS { guard let token = try special("bos_token") else { return nil }; bos = token }
+        if addEOS { guard let token = try special("eos_token") else { return nil }; eos = token }
         func part(second: Bool) -> [TemplateProcessing.Piece] {
             let type = second ? 1 : 0
             return (bos.map { [.special(id: $0, typeID: type)] } ?? []) + [.sequence(second: second, typeID: type)]

@@ -4,7 +4,8 @@ import GlassboxFiles
 extension Tokenizer {
     /// Loads the tokenizer of a model folder: `tokenizer.json` if present (with the settings of
     /// `tokenizer_config.json` that `transformers` applies over it for the tokenizer class
-    /// `AutoTokenizer` picks, see ``FastTokenizerOverrides``), else GPT-2's
+    /// `AutoTokenizer` picks, or that class's defaults for what the files omit, see
+    /// ``FastTokenizerOverrides``), else GPT-2's
     /// `vocab.json` + `merges.txt`, else BERT's `vocab.txt` (each with `tokenizer_config.json` /
     /// `special_tokens_map.json` for special tokens and options, as `transformers` converts them),
     /// else a SentencePiece `tokenizer.model` (run as `sentencepiece` runs it, see

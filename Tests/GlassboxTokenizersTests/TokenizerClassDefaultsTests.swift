@@ -1,0 +1,111 @@
+import Foundation
+@testable import GlassboxTokenizers
+import XCTest
+
+/// The tokenizer class's `__init__` defaults where the files omit them, against AutoTokenizer
+/// (transformers 4.53.3; Tests/Fixtures/tokenizers/tokenizer-config/defaults.json,
+/// scripts/fixtures/generate_tokenizer_config.py): folders with no tokenizer_config.json (class from
+/// config.json) or one naming no special tokens. Each case's folder is rebuilt here from a committed
+/// tokenizer.json and the files the case lists. Ids, UTF-8 byte offsets, the special tokens a chat
+/// template sees (transformers' `special_tokens_map`, less the defaults missing from the vocabulary,
+/// which transformers adds as new tokens) and one chat-template rendering must match exactly.
+final class TokenizerClassDefaultsTests: XCTestCase {
+    struct Encoded: Decodable { let text: String; let pair: String?; let ids: [Int]; let offsets: [[Int]] }
+    struct Case: Decodable {
+        let source: String
+        let `class`: String
+        let single: [Encoded]
+        let pair: Encoded
+        let special_tokens: [String: String]
+        let in_vocabulary: [String: Bool]
+        let chat: String
+    }
+
+    static let fixtures = TokenizerFixtures.root.appendingPathComponent("Tests/Fixtures")
+    static let expectedURL = TokenizerFixtures.folder.appendingPathComponent("tokenizer-config/defaults.json")
+    /// The template the generator writes to each case's chat_template.jinja.
+    static let template = "[{{ bos_token }}|{{ eos_token }}|{{ unk_token }}]"
+        + "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+        + "{% if add_generation_prompt %}assistant:{% endif %}"
+
+    /// The folder of case `name`: the source's tokenizer.json, the case's files, the template.
+    private func folder(_ name: String, raw: [String: Any]) throws -> URL {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokdefaults-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let source = try XCTUnwrap(raw["source"] as? String, name)
+        try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(source).appendingPathComponent("tokenizer.json"),
+                                         to: dir.appendingPathComponent("tokenizer.json"))
+        for (key, file) in [("tokenizer_config", "tokenizer_config.json"), ("special_tokens_map", "special_tokens_map.json"),
+                            ("config", "config.json")] {
+            guard let object = raw[key], !(object is NSNull) else { continue }
+            try JSONSerialization.data(withJSONObject: object).write(to: dir.appendingPathComponent(file))
+        }
+        try Data(Self.template.utf8).write(to: dir.appendingPathComponent("chat_template.jinja"))
+        return dir
+    }
+
+    func testDefaultsMatchAutoTokenizer() throws {
+        let data = try Data(contentsOf: Self.expectedURL)
+        let cases = try JSONDecoder().decode([String: Case].self, from: data)
+        let raw = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
+        XCTAssertEqual(cases.count, 15)
+        for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
+            let directory = try folder(name, raw: try XCTUnwrap(raw[name]))
+            let tokenizer = try Tokenizer.load(directory: directory)
+            for single in expected.single {
+                let e = try tokenizer.encode(single.text)
+                XCTAssertEqual(e.ids, single.ids, "\(name): \(single.text)")
+                XCTAssertEqual(e.offsets.map { [$0.start, $0.end] }, single.offsets, "\(name): \(single.text)")
+            }
+            let p = try tokenizer.encode(expected.pair.text, pair: expected.pair.pair ?? "")
+            XCTAssertEqual(p.ids, expected.pair.ids, "\(name): pair")
+            XCTAssertEqual(p.offsets.map { [$0.start, $0.end] }, expected.pair.offsets, "\(name): pair")
+
+            let template = try XCTUnwrap(try ChatTemplate.load(directory: directory), name)
+            var seen: [String: String] = [:]
+            for (key, value) in template.specialTokens {
+                if case .token(let t) = value { seen[key] = t }
+            }
+            let inVocabulary = expected.special_tokens.filter { expected.in_vocabulary[$0.key] == true }
+            XCTAssertEqual(seen, inVocabulary, name)
+            let rendered = try template.render(messages: [ChatMessage(role: "user", content: "Hello world")],
+                                               addGenerationPrompt: true)
+            XCTAssertEqual(rendered, expected.chat, name)
+        }
+    }
+
+    /// The cases cover every class with defaults, and the fixture's defaults are the table's.
+    func testFixtureCoversEveryClass() throws {
+        let cases = try JSONDecoder().decode([String: Case].self, from: try Data(contentsOf: Self.expectedURL))
+        let families = Set(cases.values.compactMap { FastTokenizerOverrides.family(tokenizerClass: $0.class) })
+        XCTAssertEqual(families, Set(FastTokenizerOverrides.Family.allCases))
+        XCTAssertEqual(cases["llama-gqa-model"]?.single.first?.ids, [1, 0], "the llama-gqa folder gains its BOS")
+    }
+
+    /// Without tokenizer_config.json, a class default token of the post-processor missing from the
+    /// vocabulary keeps tokenizer.json's post-processor (transformers adds the token as a new id);
+    /// with a tokenizer_config.json it stays an error naming the file and key. Missing defaults are
+    /// not given to chat templates.
+    func testDefaultMissingFromVocabulary() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokdefaults-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let json = TokenizerFixtures.folder.appendingPathComponent("tokenizer-config/llama-add-eos/tokenizer.json")
+        try FileManager.default.copyItem(at: json, to: dir.appendingPathComponent("tokenizer.json"))
+        try Data(#"{"model_type": "gemma"}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        try Data(Self.template.utf8).write(to: dir.appendingPathComponent("chat_template.jinja"))
+        let plain = try Tokenizer(contentsOf: json)
+        XCTAssertEqual(try Tokenizer.load(directory: dir).encode("Hello world").ids, try plain.encode("Hello world").ids)
+        let template = try XCTUnwrap(try ChatTemplate.load(directory: dir))
+        XCTAssertEqual(template.specialTokens.map(\.name), ["unk_token"])
+        XCTAssertEqual(try template.render(messages: [], addGenerationPrompt: false), "[||<unk>]")
+
+        try Data(#"{"add_eos_token": true}"#.utf8).write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        XCTAssertThrowsError(try Tokenizer.load(directory: dir)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("tokenizer_config.json"), error.localizedDescription)
+            XCTAssertTrue(error.localizedDescription.contains(#"'bos_token' "<bos>" is not in the tokenizer's vocabulary"#),
+                          error.localizedDescription)
+        }
+    }
+}
