@@ -32,7 +32,7 @@ enum PythonJSON {
         case .double(let d):
             out += d.isNaN ? "NaN" : d.isInfinite ? (d < 0 ? "-Infinity" : "Infinity") : PythonFloat.repr(d)
         case .string(let s): quote(s, ascii: options.ensureASCII, into: &out)
-        case .list(let items):
+        case .list(let items), .tuple(let items): // a tuple is a JSON array too, as json.dumps writes it
             if items.isEmpty { out += "[]"; return }
             out += "["
             for (i, item) in items.enumerated() {

@@ -34,9 +34,9 @@ extension TemplateRenderer {
         case "trim":
             let chars: Set<Unicode.Scalar>? = if case .string(let c)? = arg(0, "chars") { Set(c.unicodeScalars) } else { nil }
             return .string(TemplateMethods.strip(try text(), chars, leading: true, trailing: true))
-        case "upper": return .string(try str(value, at: offset).uppercased())
-        case "lower": return .string(try str(value, at: offset).lowercased())
-        case "capitalize": return .string(TemplateMethods.capitalize(try text()))
+        case "upper": return .string(PythonCase.upper(try str(value, at: offset)))
+        case "lower": return .string(PythonCase.lower(try str(value, at: offset)))
+        case "capitalize": return .string(PythonCase.capitalize(try text()))
         case "title": return .string(jinjaTitle(try text()))
         case "string": return .string(try str(value, at: offset))
         case "safe": return value
@@ -44,7 +44,7 @@ extension TemplateRenderer {
         case "length", "count":
             switch value {
             case .string(let s): return .int(s.unicodeScalars.count)
-            case .list(let l): return .int(l.count)
+            case .list(let l), .tuple(let l): return .int(l.count)
             case .dict(let d): return .int(d.count)
             case .undefined: return .int(0)
             default: throw TemplateFailure(offset: offset, detail: "object of type '\(value.typeName)' has no len()")
@@ -66,7 +66,7 @@ extension TemplateRenderer {
         case "items":
             switch value {
             case .undefined: return .list([])
-            case .dict(let d): return .list(d.items.map { .list([.string($0.0), $0.1]) })
+            case .dict(let d): return .list(d.items.map { .tuple([.string($0.0), $0.1]) })
             default: throw TemplateFailure(offset: offset, detail: "can only get item pairs from a mapping")
             }
         case "join":
@@ -149,16 +149,7 @@ extension TemplateRenderer {
         case "wordcount":
             return .int(try str(value, at: offset).split(whereSeparator: { !($0.isLetter || $0.isNumber || $0 == "_") }).count)
         case "int":
-            switch value {
-            case .int: return value
-            case .bool(let b): return .int(b ? 1 : 0)
-            case .double(let d): return d.isFinite && abs(d) < 9.2e18 ? .int(Int(d)) : (arg(0, "default") ?? .int(0))
-            case .string(let s):
-                let t = s.trimmingCharacters(in: .whitespaces)
-                return Int(t).map { .int($0) } ?? Double(t).flatMap { $0.isFinite && abs($0) < 9.2e18 ? TemplateValue.int(Int($0)) : nil }
-                    ?? arg(0, "default") ?? .int(0)
-            default: return arg(0, "default") ?? .int(0)
-            }
+            return try intFilter(value, default: arg(0, "default") ?? .int(0), base: arg(1, "base") ?? .int(10), at: offset)
         case "float":
             if let d = value.numberValue { return .double(d) }
             if case .string(let s) = value, let d = Double(s.trimmingCharacters(in: .whitespaces)) { return .double(d) }
@@ -216,6 +207,38 @@ extension TemplateRenderer {
         }
     }
 
+    /// jinja2's `do_int(value, default=0, base=10)`: a string is `int(value, base)`, else `int(value)`;
+    /// where that fails, `int(float(value))`; where that fails too, `default`. An undefined value is
+    /// an error (jinja2's `Undefined` refuses `int()`), and so is a result past 64 bits (Python's
+    /// int would grow; this interpreter's stops), naming the value.
+    func intFilter(_ value: TemplateValue, default fallback: TemplateValue, base: TemplateValue, at offset: Int) throws -> TemplateValue {
+        func truncated(_ d: Double) throws -> TemplateValue {
+            if d.isNaN || d.isInfinite { return fallback } // int(float(…)) raises ValueError / OverflowError, both caught
+            guard d >= -0x1p63, d < 0x1p63 else {
+                throw TemplateFailure(offset: offset, detail: "integer overflow: \(value.shortRepr)|int is past the 64-bit integer range")
+            }
+            return .int(Int(d))
+        }
+        switch value {
+        case .undefined(let why): throw TemplateFailure(offset: offset, detail: why)
+        case .int: return value
+        case .bool(let b): return .int(b ? 1 : 0)
+        case .double(let d):
+            if d.isInfinite { throw TemplateFailure(offset: offset, detail: "cannot convert float infinity to integer") }
+            return try truncated(d)
+        case .string(let s):
+            // A base that is not an int is a TypeError in `int(value, base)`: caught, then float().
+            switch base.integerValue.map({ PythonNumberParsing.int(s, base: $0) }) ?? .invalid {
+            case .value(let i): return .int(i)
+            case .overflow:
+                throw TemplateFailure(offset: offset, detail: "integer overflow: \(value.shortRepr)|int is past the 64-bit integer range")
+            case .invalid:
+                return try PythonNumberParsing.float(s).map(truncated) ?? fallback
+            }
+        default: return fallback
+        }
+    }
+
     /// jinja2's `make_attrgetter`: `a.b` looks up `a` then `b`, each as an item first.
     func itemPath(_ value: TemplateValue, _ path: String, at offset: Int) throws -> TemplateValue {
         var v = value
@@ -226,12 +249,14 @@ extension TemplateRenderer {
         return v
     }
 
-    /// jinja2's `title` filter: words start after `-`, whitespace, `(`, `{`, `[` or `<`.
+    /// jinja2's `title` filter: words start after `-`, whitespace, `(`, `{`, `[` or `<`; each word is
+    /// `word[0].upper() + word[1:].lower()` (upper case, not title case, and the rest lower-cased on
+    /// its own: a final sigma is judged within `word[1:]`).
     func jinjaTitle(_ s: [Unicode.Scalar]) -> String {
         var out = ""
         var word: [Unicode.Scalar] = []
         func flush() {
-            if let first = word.first { out += String(first).uppercased() + TemplateMethods.scalarString(word.dropFirst()).lowercased() }
+            if let first = word.first { out += PythonCase.upper(String(first)) + PythonCase.lower(TemplateMethods.scalarString(word.dropFirst())) }
             word = []
         }
         for c in s {

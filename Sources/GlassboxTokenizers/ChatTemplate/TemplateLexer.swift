@@ -295,6 +295,18 @@ struct TemplateLexer {
                 }
                 out.append(scalar)
                 j += count
+            case "N":
+                // `\N{NAME}`: the named character; a malformed escape or an unknown name is a syntax error.
+                guard at(j) == "{", let close = (j + 1..<source.count).first(where: { source[$0] == "}" || source[$0] == quote }),
+                      source[close] == "}", close > j + 1 else {
+                    throw TemplateFailure(offset: j - 2, detail: "malformed \\N character escape in a string literal")
+                }
+                let name = String(String.UnicodeScalarView(source[(j + 1)..<close]))
+                guard let scalar = UnicodeNames.lookup(name) else {
+                    throw TemplateFailure(offset: j - 2, detail: "unknown Unicode character name '\(name)' in a \\N{…} escape")
+                }
+                out.append(scalar)
+                j = close + 1
             case "0"..."7":
                 var value = e.value - 0x30
                 var k = 0

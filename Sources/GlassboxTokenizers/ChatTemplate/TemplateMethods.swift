@@ -11,6 +11,7 @@ enum TemplateMethods {
     ]
     static let dictMethods: Set<String> = ["items", "keys", "values", "get", "copy"]
     static let listMethods: Set<String> = ["index", "count", "copy"]
+    static let tupleMethods: Set<String> = ["index", "count"]
     /// Methods the immutable sandbox refuses (they modify their receiver).
     static let dictMutating: Set<String> = ["pop", "update", "clear", "setdefault", "popitem"]
     static let listMutating: Set<String> = ["append", "extend", "insert", "pop", "remove", "clear", "sort", "reverse"]
@@ -21,6 +22,7 @@ enum TemplateMethods {
         case .string: stringMethods.contains(name)
         case .dict: dictMethods.contains(name) || dictMutating.contains(name)
         case .list: listMethods.contains(name) || listMutating.contains(name)
+        case .tuple: tupleMethods.contains(name)
         default: false
         }
     }
@@ -52,8 +54,16 @@ enum TemplateMethods {
                 let candidates: [String]
                 switch arg(0, "prefix") {
                 case .string(let p)?: candidates = [p]
-                case .list(let l)?: candidates = l.compactMap { if case .string(let p) = $0 { p } else { nil } }
-                default: throw TemplateFailure(offset: offset, detail: "\(name)() needs a string or a tuple of strings")
+                case .tuple(let l)?:
+                    candidates = try l.map { item in
+                        guard case .string(let p) = item else {
+                            throw TemplateFailure(offset: offset, detail: "tuple for \(name) must only contain str, not \(item.typeName)")
+                        }
+                        return p
+                    }
+                case let v?:
+                    throw TemplateFailure(offset: offset, detail: "\(name) first arg must be str or a tuple of str, not \(v.typeName)")
+                case nil: throw TemplateFailure(offset: offset, detail: "\(name)() needs a string or a tuple of strings")
                 }
                 return .bool(candidates.contains { c in
                     let p = Array(c.unicodeScalars)
@@ -67,10 +77,10 @@ enum TemplateMethods {
             case "splitlines":
                 return .list(s.split(omittingEmptySubsequences: false, whereSeparator: { $0.isNewline }).map { .string(String($0)) }
                     .dropLast(s.last?.isNewline == true || s.isEmpty ? 1 : 0))
-            case "upper": return .string(s.uppercased())
-            case "lower": return .string(s.lowercased())
-            case "title": return .string(title(scalars))
-            case "capitalize": return .string(capitalize(scalars))
+            case "upper": return .string(PythonCase.upper(s))
+            case "lower": return .string(PythonCase.lower(s))
+            case "title": return .string(PythonCase.title(scalars))
+            case "capitalize": return .string(PythonCase.capitalize(scalars))
             case "replace":
                 guard let old = try string(0, "old"), let new = try string(1, "new") else {
                     throw TemplateFailure(offset: offset, detail: "replace() takes two strings")
@@ -121,7 +131,7 @@ enum TemplateMethods {
             }
         case .dict(let d):
             switch name {
-            case "items": return .list(d.items.map { .list([.string($0.0), $0.1]) })
+            case "items": return .list(d.items.map { .tuple([.string($0.0), $0.1]) })
             case "keys": return .list(d.keys.map { .string($0) })
             case "values": return .list(d.items.map { $0.1 })
             case "copy": return receiver
@@ -129,7 +139,7 @@ enum TemplateMethods {
                 guard case .string(let key)? = arg(0, "key") else { return arg(1, "default") ?? .none }
                 return d[key] ?? arg(1, "default") ?? .none
             }
-        case .list(let items):
+        case .list(let items), .tuple(let items):
             switch name {
             case "copy": return receiver
             case "count":
@@ -137,7 +147,7 @@ enum TemplateMethods {
                 return .int(try items.filter { try renderer.equals($0, x, at: offset) }.count)
             default: // index
                 guard let x = arg(0, "value"), let i = try items.firstIndex(where: { try renderer.equals($0, x, at: offset) }) else {
-                    throw TemplateFailure(offset: offset, detail: "list.index(x): x not in list")
+                    throw TemplateFailure(offset: offset, detail: "\(receiver.typeName).index(x): x not in \(receiver.typeName)")
                 }
                 return .int(i)
             }
@@ -264,23 +274,5 @@ enum TemplateMethods {
             }
         }
         return scalarString(out[...])
-    }
-
-    /// Python's `str.title`: each run of cased letters starts upper-case, continues lower-case.
-    static func title(_ s: [Unicode.Scalar]) -> String {
-        var out = ""
-        var previousCased = false
-        for c in s {
-            let text = String(c)
-            out += previousCased ? text.lowercased() : text.uppercased()
-            previousCased = c.properties.isCased
-        }
-        return out
-    }
-
-    /// Python's `str.capitalize`: the first character upper-case, the rest lower-case.
-    static func capitalize(_ s: [Unicode.Scalar]) -> String {
-        guard let first = s.first else { return "" }
-        return String(first).uppercased() + scalarString(s.dropFirst()).lowercased()
     }
 }

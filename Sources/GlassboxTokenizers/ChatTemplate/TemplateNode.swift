@@ -6,6 +6,8 @@ struct TemplateExpression {
         case literal(TemplateValue)
         case name(String)
         case list([TemplateExpression])
+        /// `(a, b)`, `(a,)`, `()` or a bare `a, b`.
+        case tuple([TemplateExpression])
         case dict([(TemplateExpression, TemplateExpression)])
         /// `a.b`: jinja2's `getattr` (attribute first, then item).
         case attribute(TemplateExpression, String)

@@ -19,6 +19,11 @@ extension TemplateRenderer {
         case ("+", .list(let x), .list(let y)):
             try checkListSize(x.count + y.count, at: offset)
             return .list(x + y)
+        case ("+", .tuple(let x), .tuple(let y)):
+            try checkListSize(x.count + y.count, at: offset)
+            return .tuple(x + y)
+        case ("+", .list, _), ("+", .tuple, _):
+            throw TemplateFailure(offset: offset, detail: "can only concatenate \(a.typeName) (not \"\(b.typeName)\") to \(a.typeName)")
         case ("%", .string, _):
             throw TemplateFailure(offset: offset, detail: "string formatting with '%' is not supported")
         default:
@@ -27,8 +32,10 @@ extension TemplateRenderer {
         if op == "*" {
             if case .string(let text) = a, let n = b.integerValue { return try repeated(text, n, at: offset) }
             if case .string(let text) = b, let n = a.integerValue { return try repeated(text, n, at: offset) }
-            if case .list(let items) = a, let n = b.integerValue { return try repeated(items, n, at: offset) }
-            if case .list(let items) = b, let n = a.integerValue { return try repeated(items, n, at: offset) }
+            if case .list(let items) = a, let n = b.integerValue { return .list(try repeated(items, n, at: offset)) }
+            if case .list(let items) = b, let n = a.integerValue { return .list(try repeated(items, n, at: offset)) }
+            if case .tuple(let items) = a, let n = b.integerValue { return .tuple(try repeated(items, n, at: offset)) }
+            if case .tuple(let items) = b, let n = a.integerValue { return .tuple(try repeated(items, n, at: offset)) }
         }
         if let x = a.integerValue, let y = b.integerValue {
             switch op {
@@ -85,12 +92,12 @@ extension TemplateRenderer {
         return .string(String(repeating: text, count: count))
     }
 
-    /// `items * n` (empty for n ≤ 0), bounded like strings.
-    private func repeated(_ items: [TemplateValue], _ n: Int, at offset: Int) throws -> TemplateValue {
+    /// The items of a list or tuple `* n` (empty for n ≤ 0), bounded like strings.
+    private func repeated(_ items: [TemplateValue], _ n: Int, at offset: Int) throws -> [TemplateValue] {
         let count = max(n, 0)
         let (total, overflow) = items.count.multipliedReportingOverflow(by: count)
         try checkListSize(overflow ? Int.max : total, at: offset)
-        return .list(Array([[TemplateValue]](repeating: items, count: count).joined()))
+        return Array([[TemplateValue]](repeating: items, count: count).joined())
     }
 
     /// Python's `==` (jinja2's `Undefined` equals only another `Undefined`). Each value visited counts
@@ -98,7 +105,7 @@ extension TemplateRenderer {
     func equals(_ a: TemplateValue, _ b: TemplateValue, at offset: Int) throws -> Bool {
         try countVisit(at: offset)
         switch (a, b) {
-        case (.list(let x), .list(let y)):
+        case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)): // a list never equals a tuple
             guard x.count == y.count else { return false }
             for (p, q) in zip(x, y) where !(try equals(p, q, at: offset)) { return false }
             return true
@@ -159,7 +166,7 @@ extension TemplateRenderer {
                 throw TemplateFailure(offset: offset, detail: "'in <string>' requires string as left operand, not \(needle.typeName)")
             }
             return n.isEmpty || TemplateMethods.find(Array(s.unicodeScalars), Array(n.unicodeScalars), from: 0) != nil
-        case .list(let items): return try items.contains { try equals($0, needle, at: offset) }
+        case .list(let items), .tuple(let items): return try items.contains { try equals($0, needle, at: offset) }
         case .dict(let d):
             if case .string(let k) = needle { return d[k] != nil }
             return false
@@ -171,14 +178,15 @@ extension TemplateRenderer {
         }
     }
 
-    /// -1, 0 or 1 for Python's ordering of numbers, strings (by code point) and lists.
+    /// -1, 0 or 1 for Python's ordering of numbers, strings (by code point), lists and tuples (a list
+    /// and a tuple do not compare).
     func ordering(_ a: TemplateValue, _ b: TemplateValue, op: String, at offset: Int) throws -> Int {
         if let order = TemplateValue.numericOrder(a, b) { return order }
         switch (a, b) {
         case (.string(let x), .string(let y)):
             if x.utf8.elementsEqual(y.utf8) { return 0 }
             return x.utf8.lexicographicallyPrecedes(y.utf8) ? -1 : 1
-        case (.list(let x), .list(let y)):
+        case (.list(let x), .list(let y)), (.tuple(let x), .tuple(let y)):
             for (p, q) in zip(x, y) where !(try equals(p, q, at: offset)) { return try ordering(p, q, op: op, at: offset) }
             return x.count < y.count ? -1 : (x.count > y.count ? 1 : 0)
         default:
@@ -237,8 +245,8 @@ extension TemplateValue {
         return d > whole ? -1 : 0
     }
 
-    /// Python's `==` for values that are not lists or dicts (those compare element by element in
-    /// ``TemplateRenderer/equals(_:_:at:)``, which bounds the work); a list or dict is never equal here.
+    /// Python's `==` for values that are not lists, tuples or dicts (those compare element by element in
+    /// ``TemplateRenderer/equals(_:_:at:)``, which bounds the work); a list, tuple or dict is never equal here.
     func scalarEquals(_ other: TemplateValue) -> Bool {
         if let order = TemplateValue.numericOrder(self, other) { return order == 0 }
         switch (self, other) {
@@ -276,6 +284,13 @@ extension TemplateValue {
                 guard item.appendRepr(to: &out, limit: limit) else { return false }
             }
             out += "]"
+        case .tuple(let items):
+            out += "("
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ", " }
+                guard item.appendRepr(to: &out, limit: limit) else { return false }
+            }
+            out += items.count == 1 ? ",)" : ")"
         case .dict(let d):
             out += "{"
             for (i, (k, v)) in d.items.enumerated() {

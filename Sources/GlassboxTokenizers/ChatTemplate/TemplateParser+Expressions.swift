@@ -4,7 +4,7 @@ import Foundation
 /// `and`, `not`, comparisons (`== != < <= > >= in`, `not in`), `+ -`, `~`, `* / // %`, `**`,
 /// unary `- +`, then postfix `.attr`, `[item]`, `[a:b:c]`, `(call)`, `| filter`, `is test`.
 extension TemplateParser {
-    /// A single expression or a bare tuple `a, b` (a list value).
+    /// A single expression or a bare tuple `a, b` (a tuple value).
     mutating func parseTuple(conditional: Bool = true) throws -> TemplateExpression {
         let start = token.offset
         let first = conditional ? try parseExpression() : try parseOr()
@@ -15,7 +15,7 @@ extension TemplateParser {
             if [.blockEnd, .variableEnd, .op(")")].contains(token.kind) { break }
             items.append(conditional ? try parseExpression() : try parseOr())
         }
-        return TemplateExpression(kind: .list(items), offset: start)
+        return TemplateExpression(kind: .tuple(items), offset: start)
     }
 
     /// An expression with inline ifs (`a if c else b`).
@@ -199,7 +199,7 @@ extension TemplateParser {
             advance()
             if token.kind == .op(")") {
                 advance()
-                return TemplateExpression(kind: .list([]), offset: at)
+                return TemplateExpression(kind: .tuple([]), offset: at)
             }
             let inner = try parseTuple()
             try expect(.op(")"), "')'")

@@ -17,6 +17,8 @@ extension TemplateRenderer {
             return .undefined("'\(name)' is undefined")
         case .list(let items):
             return .list(try items.map { try evaluate($0, scope) })
+        case .tuple(let items):
+            return .tuple(try items.map { try evaluate($0, scope) })
         case .dict(let pairs):
             var d = TemplateDict()
             for (k, v) in pairs {
@@ -128,7 +130,7 @@ extension TemplateRenderer {
             if let v = d[k] { return v }
         case (.namespace(let ns), .string(let k)):
             if let v = ns.attributes[k] { return v }
-        case (.list(let items), .int(let i)):
+        case (.list(let items), .int(let i)), (.tuple(let items), .int(let i)):
             let j = i < 0 ? i + items.count : i
             if j >= 0, j < items.count { return items[j] }
         case (.string(let s), .int(let i)):
@@ -144,7 +146,7 @@ extension TemplateRenderer {
         return .undefined("'\(value.objectName)' has no element \(key.shortRepr)")
     }
 
-    /// Python slicing of a list or string (negative indices and steps included).
+    /// Python slicing of a list, tuple or string (negative indices and steps included).
     func slice(_ value: TemplateValue, _ start: Int?, _ stop: Int?, _ step: Int?, at offset: Int) throws -> TemplateValue {
         let step = step ?? 1
         if step == 0 { throw TemplateFailure(offset: offset, detail: "slice step cannot be zero") }
@@ -163,6 +165,7 @@ extension TemplateRenderer {
         }
         switch value {
         case .list(let items): return .list(indices(items.count).map { items[$0] })
+        case .tuple(let items): return .tuple(indices(items.count).map { items[$0] })
         case .string(let s):
             let scalars = Array(s.unicodeScalars)
             var out = String.UnicodeScalarView()

@@ -119,7 +119,7 @@ final class TemplateRenderer {
     func charge(_ value: TemplateValue, at offset: Int) throws -> TemplateValue {
         switch value {
         case .string(let s): built += s.utf8.count
-        case .list(let items): built += items.count
+        case .list(let items), .tuple(let items): built += items.count
         default: return value
         }
         if built > limits.outputBytes * 16 {
@@ -188,7 +188,7 @@ final class TemplateRenderer {
         while let (v, level) = stack.popLast() {
             try countVisit(at: offset)
             switch v {
-            case .list(let items):
+            case .list(let items), .tuple(let items):
                 if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) \(store.rawValue)") }
                 stack += items.map { ($0, level + 1) }
             case .dict(let d):
@@ -202,11 +202,11 @@ final class TemplateRenderer {
         }
     }
 
-    /// The items a `for` loop visits: a list's items, a dict's keys, a string's characters;
+    /// The items a `for` loop visits: a list's or tuple's items, a dict's keys, a string's characters;
     /// nothing for an undefined value (jinja2's `Undefined` iterates as empty).
     func iterate(_ value: TemplateValue, at offset: Int) throws -> [TemplateValue] {
         switch value {
-        case .list(let items): return items
+        case .list(let items), .tuple(let items): return items
         case .dict(let d): return d.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []

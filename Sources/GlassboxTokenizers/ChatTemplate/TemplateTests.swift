@@ -27,7 +27,7 @@ extension TemplateRenderer {
         case "mapping": if case .dict = value { return true } else { return false }
         case "sequence", "iterable":
             switch value {
-            case .string, .list, .dict: return true
+            case .string, .list, .tuple, .dict: return true
             case .undefined: return name == "iterable"
             default: return false
             }

@@ -12,8 +12,11 @@ indirect enum TemplateValue {
     case int(Int)
     case double(Double)
     case string(String)
-    /// A Python list (tuples are lists too).
+    /// A Python list.
     case list([TemplateValue])
+    /// A Python tuple (`(1, 'a')`, `a, b`, the pairs of `items()`): read like a list, but printed
+    /// in parentheses and never equal to a list.
+    case tuple([TemplateValue])
     /// A Python dict with string keys in insertion order.
     case dict(TemplateDict)
     /// A `namespace(…)` object: the one mutable value (`{% set ns.x = … %}`).
@@ -29,7 +32,7 @@ indirect enum TemplateValue {
         case .int(let i): i != 0
         case .double(let d): d != 0
         case .string(let s): !s.isEmpty
-        case .list(let l): !l.isEmpty
+        case .list(let l), .tuple(let l): !l.isEmpty
         case .dict(let d): !d.isEmpty
         case .namespace, .callable: true
         }
@@ -47,6 +50,7 @@ indirect enum TemplateValue {
         case .double: "float"
         case .string: "str"
         case .list: "list"
+        case .tuple: "tuple"
         case .dict: "dict"
         case .namespace: "Namespace"
         case .callable: "function"

@@ -1,8 +1,8 @@
 import Foundation
 
 /// The hash key of a value in jinja2's `unique` filter, equal where Python's `==` is (so `1`,
-/// `1.0` and `True` are one key); strings are lower-cased unless `case_sensitive`. Lists and dicts
-/// are unhashable, as in Python.
+/// `1.0` and `True` are one key); strings are lower-cased unless `case_sensitive`. Tuples hash by
+/// their items; lists and dicts are unhashable, as in Python.
 enum UniqueKey: Hashable {
     case undefined, none
     case int(Int)
@@ -15,8 +15,11 @@ enum UniqueKey: Hashable {
     case object(ObjectIdentifier)
     /// A global function or a method, by name.
     case function(String)
+    /// A tuple: its items' keys (strings inside it keep their case, as jinja2 lower-cases only
+    /// top-level strings).
+    case tuple([UniqueKey])
 
-    /// The key of `value`; a list or dict is a "unhashable type" failure.
+    /// The key of `value`; a list or dict (also inside a tuple) is a "unhashable type" failure.
     init(_ value: TemplateValue, caseSensitive: Bool, at offset: Int) throws {
         switch value {
         case .undefined: self = .undefined
@@ -27,11 +30,12 @@ enum UniqueKey: Hashable {
             if d == d.rounded(.towardZero), d >= -0x1p63, d < 0x1p63 { self = .int(Int(d)) } else { self = .double(d) }
         case .string(let s):
             // Python's str.lower; dictionary keys compare by code point, as Python's do.
-            self = .string(Array((caseSensitive ? s : s.lowercased()).utf8))
+            self = .string(Array((caseSensitive ? s : PythonCase.lower(s)).utf8))
         case .namespace(let ns): self = .object(ObjectIdentifier(ns))
         case .callable(.macro(let m)): self = .object(ObjectIdentifier(m))
         case .callable(.global(let name)): self = .function(name)
         case .callable(.method(_, let name)): self = .function("." + name)
+        case .tuple(let items): self = .tuple(try items.map { try UniqueKey($0, caseSensitive: true, at: offset) })
         case .list, .dict:
             throw TemplateFailure(offset: offset, detail: "unhashable type: '\(value.typeName)'")
         }

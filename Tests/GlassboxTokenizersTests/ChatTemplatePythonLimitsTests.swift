@@ -1,0 +1,66 @@
+import Foundation
+@testable import GlassboxTokenizers
+import XCTest
+
+/// Where the interpreter knowingly stops short of Python (documented in docs/chat-templates.md):
+/// integers past 64 bits and `\N{…}` aliases Swift's Unicode data lacks fail with one clear line
+/// instead of rendering what jinja2 would. The rest of the `int` filter, `\N{…}` escapes, tuples
+/// and case mappings are checked against jinja2 in ChatTemplateGoldenTests' snippets.
+final class ChatTemplatePythonLimitsTests: XCTestCase {
+    /// The error of parsing and rendering `source`, nil (with a test failure) if it renders.
+    func failure(_ source: String, file: StaticString = #filePath, line: UInt = #line) -> ChatTemplateError? {
+        do {
+            _ = try ChatTemplate(source, origin: "t.json: chat_template").render(messages: [], addGenerationPrompt: false)
+            XCTFail("rendered without error", file: file, line: line)
+        } catch let e as ChatTemplateError {
+            return e
+        } catch {
+            XCTFail("not a ChatTemplateError: \(error)", file: file, line: line)
+        }
+        return nil
+    }
+
+    /// jinja2 gives a Python big int (`'99999999999999999999'|int` prints all 20 digits); this
+    /// interpreter refuses, naming the value.
+    func testIntPast64BitsFails() {
+        let cases = [
+            ("{{ '99999999999999999999'|int }}", "'99999999999999999999'"),
+            ("{{ '9223372036854775808'|int }}", "'9223372036854775808'"),
+            ("{{ '-0x8000000000000001'|int(0, 16) }}", "'-0x8000000000000001'"),
+            ("{{ '1e30'|int }}", "'1e30'"),
+            ("{{ 1e19|int }}", "1e+19"),
+        ]
+        for (source, shown) in cases {
+            let e = failure(source)
+            XCTAssertEqual(e?.detail, "integer overflow: \(shown)|int is past the 64-bit integer range", source)
+            XCTAssertEqual(e?.line, 1, source)
+        }
+    }
+
+    /// `int(float('inf'))` raises OverflowError, which jinja2's `int` filter does not catch for a
+    /// float value (for a string it does: `'inf'|int` is the default, in the golden).
+    func testInfiniteFloatToIntFails() {
+        XCTAssertEqual(failure("{{ (1e308 * 10)|int }}")?.detail, "cannot convert float infinity to integer")
+    }
+
+    /// An unknown `\N{…}` name is a syntax error at the escape's line and column, on one line.
+    func testUnknownNamedEscapeIsPlaced() throws {
+        let e = try XCTUnwrap(failure("ab\n{{ 'x' }} {{ '\\N{NO SUCH THING}' }}"))
+        XCTAssertEqual(e.line, 2)
+        XCTAssertEqual(e.column, 15)
+        XCTAssertEqual(e.errorDescription, "t.json: chat_template: line 2, column 15: unknown Unicode character name 'NO SUCH THING' in a \\N{…} escape")
+        XCTAssertEqual(failure("{{ '\\N' }}")?.detail, "malformed \\N character escape in a string literal")
+        XCTAssertEqual(failure("{{ '\\N{BULLET' }}")?.column, 5)
+    }
+
+    /// Python also accepts control and abbreviation aliases (`\N{LINE FEED}`, `\N{LF}`, `\N{ZWJ}`);
+    /// Swift's Unicode properties have only names and correction aliases, so these are unknown.
+    func testAliasesBeyondCorrectionsAreUnknown() {
+        for name in ["LINE FEED", "LF", "NULL", "ZWJ", "BYTE ORDER MARK"] {
+            XCTAssertEqual(failure("{{ '\\N{\(name)}' }}")?.detail, "unknown Unicode character name '\(name)' in a \\N{…} escape", name)
+        }
+        // The correction alias and the name of the same character both work.
+        XCTAssertEqual(try ChatTemplate("{{ '\\N{LATIN CAPITAL LETTER GHA}\\N{latin capital letter oi}' }}", origin: "t")
+            .render(messages: [], addGenerationPrompt: false), "\u{01A2}\u{01A2}")
+    }
+}
