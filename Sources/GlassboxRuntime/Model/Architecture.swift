@@ -41,6 +41,8 @@ public struct Architecture: Sendable, Equatable {
     public var tokenTypes: Int
     /// What sits on top of the last block.
     public var head: HeadKind
+    /// A classifier's `problem_type` from `config.json` (nil when absent; see `classScores`).
+    public var problemType: ProblemType? = nil
     /// Per-layer sliding attention windows (`nil`: full causal attention); empty means none.
     public var slidingWindows: [Int?] = []
     /// Image geometry of vision models (`nil` for text models).

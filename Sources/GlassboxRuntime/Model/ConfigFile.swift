@@ -52,6 +52,24 @@ struct ConfigFile {
         return list.first as? String
     }
 
+    /// `problem_type`: nil when absent or null, else one of transformers' three values
+    /// (`LoadError.invalidConfig` for anything else, as `PretrainedConfig` raises ValueError).
+    func problemType() throws -> ProblemType? {
+        let value: Any?
+        if let members {
+            guard let text = members["problem_type"] else { return nil }
+            value = try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)
+        } else {
+            value = parsedFallback?["problem_type"]
+        }
+        if value == nil || value is NSNull { return nil }
+        guard let name = value as? String, let type = ProblemType(rawValue: name) else {
+            throw LoadError.invalidConfig(file: url.path, key: "problem_type", detail:
+                "is not one of \(ProblemType.allCases.map(\.rawValue).joined(separator: ", ")) (transformers refuses it too)")
+        }
+        return type
+    }
+
     /// Throws `LoadError.invalidConfig` when the top-level `key` is a whole number written with a
     /// fraction or an exponent (`2.0`, `2e0`): transformers passes sizes and counts to torch and
     /// `range()`, which refuse a float (TypeError), so they must be written as integers

@@ -16,6 +16,9 @@ public enum LoadError: Error, LocalizedError, Equatable {
     case shapeMismatch(name: String, expected: [Int], actual: [Int], directory: String)
     /// The checkpoint holds weights the architecture does not use (strict loading).
     case unexpectedTensors(names: [String], directory: String)
+    /// `config.json`'s first `architectures` entry is a class whose head Glassbox does not run
+    /// (`BertForTokenClassification`); `supported` lists the family's classes it runs.
+    case unsupportedHead(file: String, className: String, supported: [String])
 
     /// One readable line naming the file, key or weight.
     public var errorDescription: String? {
@@ -38,6 +41,9 @@ public enum LoadError: Error, LocalizedError, Equatable {
         case .unexpectedTensors(let names, let dir):
             let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", … (\(names.count) in all)" : "")
             return "the checkpoint in \(dir) has weights this architecture does not use: \(shown)"
+        case .unsupportedHead(let file, let className, let supported):
+            return "\(file): 'architectures' names \(className), a head Glassbox does not support; "
+                + "supported: \(supported.joined(separator: ", "))"
         }
     }
 }

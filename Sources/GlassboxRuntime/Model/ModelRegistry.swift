@@ -5,8 +5,10 @@ import GlassboxModelIO
 protocol ArchitectureLoader: Sendable {
     /// The `model_type` values this loader handles.
     static var modelTypes: [String] { get }
+    /// `head`: what `config.json`'s `architectures` asks for (`HeadClass`); nil leaves it to
+    /// the weight names. Decoder loaders build their LM head either way.
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights)
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights)
 }
 
 /// `model_type` → loader. An unknown type is an error listing the supported ones.

@@ -70,8 +70,10 @@ public struct TransformerModel: Sendable {
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
         try CheckpointCounts.check(config, checkpoint: checkpoint)
-        let (architecture, weights) = try loader.load(configData: config.data, configFile: config.url,
-                                                      checkpoint: checkpoint, directory: directory)
+        let head = try HeadClass.requested(by: config.firstArchitecture, modelType: modelType, file: config.url.path)
+        var (architecture, weights) = try loader.load(configData: config.data, configFile: config.url,
+                                                      checkpoint: checkpoint, directory: directory, head: head)
+        if case .sequenceClassification = architecture.head { architecture.problemType = try config.problemType() }
         let dtypes = Set(checkpoint.tensorNames.compactMap { checkpoint.entry($0)?.dtype.rawValue })
         return TransformerModel(architecture: architecture, weights: weights, directory: directory,
                                 checkpointDTypes: dtypes.sorted(), nonFiniteWeights: checkpoint.nonFiniteTensors,

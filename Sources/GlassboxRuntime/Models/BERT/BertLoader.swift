@@ -4,13 +4,15 @@ import GlassboxTensor
 
 /// BERT (`BertModel`, `BertForMaskedLM`, `BertForPreTraining`, `BertForSequenceClassification`):
 /// learned positions and token types, an embedding LayerNorm, post-LN blocks, `nn.Linear` weights
-/// stored `[out, in]`. The head is chosen by the tensors present: the MLM head (`cls.predictions.*`),
-/// a classifier (`classifier.*`, on the pooler), or none.
+/// stored `[out, in]`. The head is the one `architectures` names (`head`: the other heads' weights are
+/// ignored, as transformers ignores unexpected keys; the masked LM runs no pooler), else chosen by
+/// the tensors present: the MLM head (`cls.predictions.*`), a classifier (`classifier.*`, on the
+/// pooler), or none.
 enum BertLoader: ArchitectureLoader {
     static let modelTypes = ["bert"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(BertConfig.self, from: configData, file: configFile)
         let prefix = checkpoint.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
@@ -34,12 +36,15 @@ enum BertLoader: ArchitectureLoader {
             norm: try norm("embeddings.LayerNorm"))
 
         let blocks = try r.bertEncoderBlocks(arch)
-        let pooler = r.resolve(["pooler.dense.weight"]) != nil ? try linear("pooler.dense", d, d) : nil
+        let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("cls.predictions.transform.dense.weight")
+        let classifier = head.map { $0 == .sequenceClassification } ?? checkpoint.contains("classifier.weight")
+        let pooler = r.resolve(["pooler.dense.weight"]) != nil && !(masked && head != nil)
+            ? try linear("pooler.dense", d, d) : nil
 
         var transform: Linear?
         var transformNorm: Norm?
         var unembed: Linear?
-        if checkpoint.contains("cls.predictions.transform.dense.weight") {
+        if masked {
             arch.head = .maskedLanguageModel
             transform = try linear("cls.predictions.transform.dense", d, d, prefixed: false)
             transformNorm = try norm("cls.predictions.transform.LayerNorm", prefixed: false)
@@ -48,7 +53,7 @@ enum BertLoader: ArchitectureLoader {
             let bias = try r.tensor("cls.predictions.bias", "cls.predictions.decoder.bias", shape: [vocab], prefixed: false)
             _ = try r.optionalTensor("cls.predictions.decoder.bias", shape: [vocab], prefixed: false)
             unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
-        } else if checkpoint.contains("classifier.weight") {
+        } else if classifier {
             guard pooler != nil else {
                 throw LoadError.missingTensor(name: prefix + "pooler.dense.weight", directory: directory.path)
             }
@@ -58,7 +63,9 @@ enum BertLoader: ArchitectureLoader {
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)
         }
-        try r.finish(ignorable: [#"(bert\.)?embeddings\.position_ids"#, #"cls\.seq_relationship\..*"#])
+        // Weights of the heads `architectures` did not ask for.
+        let otherHeads = head == nil ? [] : [#"classifier\..*"#, #"cls\..*"#, #"(bert\.)?pooler\..*"#]
+        try r.finish(ignorable: [#"(bert\.)?embeddings\.position_ids"#, #"cls\.seq_relationship\..*"#] + otherHeads)
 
         let weights = TransformerWeights(
             embeddings: embeddings, blocks: blocks,

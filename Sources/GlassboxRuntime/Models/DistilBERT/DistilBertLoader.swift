@@ -5,7 +5,8 @@ import GlassboxTensor
 /// DistilBERT (`DistilBertModel`, `DistilBertForMaskedLM`, `DistilBertForSequenceClassification`):
 /// BERT's post-LN encoder under other names (`transformer.layer.l.attention.q_lin` …,
 /// `sa_layer_norm`, `ffn.lin1` / `ffn.lin2`, `output_layer_norm`), no token types and no pooler.
-/// The head is chosen by the tensors present (docs/methods.md §0.6):
+/// The head is the one `architectures` names (`head`; the other heads' weights are ignored, as
+/// transformers ignores unexpected keys), else chosen by the tensors present (docs/methods.md §0.6):
 /// - `vocab_transform` / `vocab_layer_norm` / `vocab_projector`: the MLM head (dense, the config's
 ///   activation, LayerNorm, decoder tied to the word embeddings plus bias);
 /// - `pre_classifier` / `classifier`: dense on the `[CLS]` row, ReLU, classifier — held as a pooler
@@ -15,7 +16,7 @@ enum DistilBertLoader: ArchitectureLoader {
     static let modelTypes = ["distilbert"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(DistilBertConfig.self, from: configData, file: configFile)
         let prefix = checkpoint.contains("distilbert.embeddings.word_embeddings.weight") ? "distilbert." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
@@ -55,7 +56,7 @@ enum DistilBertLoader: ArchitectureLoader {
         var transform: Linear?
         var transformNorm: Norm?
         var unembed: Linear?
-        if checkpoint.contains("vocab_transform.weight") {
+        if head.map({ $0 == .maskedLanguageModel }) ?? checkpoint.contains("vocab_transform.weight") {
             arch.head = .maskedLanguageModel
             transform = try linear("vocab_transform", d, d, prefixed: false)
             transformNorm = try norm("vocab_layer_norm", prefixed: false)
@@ -63,7 +64,7 @@ enum DistilBertLoader: ArchitectureLoader {
             let decoder = try r.optionalMatrix("vocab_projector.weight", shape: [vocab, d], prefixed: false)
             let bias = try r.tensor("vocab_projector.bias", shape: [vocab], prefixed: false)
             unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
-        } else if checkpoint.contains("classifier.weight") {
+        } else if head.map({ $0 == .sequenceClassification }) ?? checkpoint.contains("classifier.weight") {
             let rows = checkpoint.entry("classifier.weight")?.shape.first ?? 0
             var labels = config.labels
             if labels.isEmpty { labels = (0..<rows).map { "LABEL_\($0)" } }
@@ -71,7 +72,9 @@ enum DistilBertLoader: ArchitectureLoader {
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)
         }
-        try r.finish(ignorable: [#"(distilbert\.)?embeddings\.position_ids"#])
+        // Weights of the heads `architectures` did not ask for.
+        let otherHeads = head == nil ? [] : [#"(pre_)?classifier\..*"#, #"vocab_(transform|layer_norm|projector)\..*"#]
+        try r.finish(ignorable: [#"(distilbert\.)?embeddings\.position_ids"#] + otherHeads)
 
         var head = HeadWeights(finalNorm: nil, pooler: pooler, transform: transform,
                                transformNorm: transformNorm, unembed: unembed)

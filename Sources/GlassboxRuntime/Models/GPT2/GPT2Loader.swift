@@ -9,7 +9,7 @@ enum GPT2Loader: ArchitectureLoader {
     static let modelTypes = ["gpt2"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(GPT2Config.self, from: configData, file: configFile)
         let arch = config.architecture(head: .languageModel)
         let prefix = checkpoint.contains("transformer.wte.weight") ? "transformer." : ""

@@ -10,7 +10,7 @@ enum GPTNeoXLoader: ArchitectureLoader {
     static let modelTypes = ["gpt_neox"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(GPTNeoXConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let prefix = checkpoint.contains("gpt_neox.embed_in.weight") ? "gpt_neox." : ""

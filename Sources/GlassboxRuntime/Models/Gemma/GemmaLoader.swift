@@ -17,7 +17,7 @@ enum GemmaLoader: ArchitectureLoader {
     static let modelTypes = GemmaConfig.Family.allCases.map(\.rawValue)
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(GemmaConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""

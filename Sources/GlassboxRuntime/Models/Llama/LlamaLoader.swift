@@ -10,7 +10,7 @@ enum LlamaLoader: ArchitectureLoader {
     static let modelTypes = LlamaConfig.Family.allCases.map(\.rawValue)
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(LlamaConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""

@@ -10,7 +10,7 @@ enum MixtralLoader: ArchitectureLoader {
     static let modelTypes = ["mixtral"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(MixtralConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let (d, dff) = (arch.dModel, arch.dFF)

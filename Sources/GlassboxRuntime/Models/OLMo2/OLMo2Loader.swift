@@ -10,7 +10,7 @@ enum OLMo2Loader: ArchitectureLoader {
     static let modelTypes = ["olmo2"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(OLMo2Config.self, from: configData, file: configFile)
         let arch = config.architecture()
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""

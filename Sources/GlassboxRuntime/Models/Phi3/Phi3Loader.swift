@@ -11,7 +11,7 @@ enum Phi3Loader: ArchitectureLoader {
     static let modelTypes = ["phi3"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(Phi3Config.self, from: configData, file: configFile)
         let arch = config.architecture()
         let (d, dff) = (arch.dModel, arch.dFF)

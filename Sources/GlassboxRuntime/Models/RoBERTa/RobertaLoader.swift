@@ -4,7 +4,9 @@ import GlassboxTensor
 
 /// RoBERTa (`RobertaModel`, `RobertaForMaskedLM`, `RobertaForSequenceClassification`): BERT's
 /// encoder (same tensor names under `roberta.`), positions counted from `pad_token_id + 1`
-/// (docs/methods.md §0.6), usually one token type. The head is chosen by the tensors present:
+/// (docs/methods.md §0.6), usually one token type. The head is the one `architectures` names (`head`;
+/// the other heads' weights are ignored, as transformers ignores unexpected keys), else chosen by
+/// the tensors present:
 /// - `lm_head.*`: dense, GELU (always, whatever `hidden_act`), LayerNorm, decoder tied to the word
 ///   embeddings plus `lm_head.bias`;
 /// - `classifier.dense` / `classifier.out_proj`: dense on the `<s>` row, tanh, out_proj — held as a
@@ -14,7 +16,7 @@ enum RobertaLoader: ArchitectureLoader {
     static let modelTypes = ["roberta"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(RobertaConfig.self, from: configData, file: configFile)
         let prefix = checkpoint.contains("roberta.embeddings.word_embeddings.weight") ? "roberta." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
@@ -43,7 +45,7 @@ enum RobertaLoader: ArchitectureLoader {
         var transform: Linear?
         var transformNorm: Norm?
         var unembed: Linear?
-        if checkpoint.contains("lm_head.dense.weight") {
+        if head.map({ $0 == .maskedLanguageModel }) ?? checkpoint.contains("lm_head.dense.weight") {
             arch.head = .maskedLanguageModel
             pooler = nil                        // RobertaForMaskedLM runs no pooler
             transform = try linear("lm_head.dense", d, d, prefixed: false)
@@ -53,7 +55,7 @@ enum RobertaLoader: ArchitectureLoader {
             let bias = try r.tensor("lm_head.bias", "lm_head.decoder.bias", shape: [vocab], prefixed: false)
             _ = try r.optionalTensor("lm_head.decoder.bias", shape: [vocab], prefixed: false)
             unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
-        } else if checkpoint.contains("classifier.out_proj.weight") {
+        } else if head.map({ $0 == .sequenceClassification }) ?? checkpoint.contains("classifier.out_proj.weight") {
             let rows = checkpoint.entry("classifier.out_proj.weight")?.shape.first ?? 0
             var labels = config.bert.labels
             if labels.isEmpty { labels = (0..<rows).map { "LABEL_\($0)" } }
@@ -61,7 +63,9 @@ enum RobertaLoader: ArchitectureLoader {
             unembed = try linear("classifier.out_proj", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)
         }
-        try r.finish(ignorable: [#"(roberta\.)?embeddings\.position_ids"#, #"(roberta\.)?pooler\..*"#])
+        // Weights of the heads `architectures` did not ask for.
+        let otherHeads = head == nil ? [] : [#"classifier\..*"#, #"lm_head\..*"#]
+        try r.finish(ignorable: [#"(roberta\.)?embeddings\.position_ids"#, #"(roberta\.)?pooler\..*"#] + otherHeads)
 
         var head = HeadWeights(finalNorm: nil, pooler: pooler, transform: transform,
                                transformNorm: transformNorm, unembed: unembed)

@@ -5,11 +5,14 @@ import GlassboxTensor
 /// ViT (`ViTForImageClassification`, `ViTModel`): a stride-P patch convolution, a `[CLS]` token
 /// and learned positions, pre-LN blocks, a final LayerNorm, then the classifier on `[CLS]`
 /// (or, for `ViTModel`, the tanh pooler). Positions are `[CLS]` then patches in row-major order.
+/// The head is the one `architectures` names (`head`), else the classifier when `classifier.*` is
+/// stored; the classifier runs no pooler (a stored one is ignored, as transformers ignores it),
+/// nor does a bare model keep a stored classifier.
 enum ViTLoader: ArchitectureLoader {
     static let modelTypes = ["vit"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
-                     directory: URL) throws -> (Architecture, TransformerWeights) {
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(ViTConfig.self, from: configData, file: configFile)
         var arch = config.architecture(head: .none)
         let geometry = arch.image!
@@ -51,15 +54,16 @@ enum ViTLoader: ArchitectureLoader {
                                 output: try linear(p + "output.dense", dff, d))))
         }
         let finalNorm = try norm("layernorm")
-        let pooler = r.resolve(["pooler.dense.weight"]) != nil ? try linear("pooler.dense", d, d) : nil
+        let classifier = head.map { $0 == .sequenceClassification } ?? checkpoint.contains("classifier.weight")
+        let pooler = r.resolve(["pooler.dense.weight"]) != nil && !classifier ? try linear("pooler.dense", d, d) : nil
         var unembed: Linear?
-        if checkpoint.contains("classifier.weight") {
+        if classifier {
             let rows = checkpoint.entry("classifier.weight")?.shape.first ?? 0
             let labels = config.labels.isEmpty ? (0..<rows).map { "LABEL_\($0)" } : config.labels
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)
         }
-        try r.finish(ignorable: [])
+        try r.finish(ignorable: classifier ? [#"(vit\.)?pooler\..*"#] : head == nil ? [] : [#"classifier\..*"#])
         let weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: Tensor.zeros([0, d]), position: positions, tokenType: nil, norm: nil,
                                          patch: patch, classToken: classToken),

@@ -1,0 +1,54 @@
+import Foundation
+
+/// transformers' `problem_type` of a classifier (`PretrainedConfig` accepts only these three).
+public enum ProblemType: String, Sendable, Equatable, CaseIterable {
+    /// One output per target, trained with MSE; the text pipeline shows the raw logit.
+    case regression
+    /// One class per input (softmax over the classes).
+    case singleLabel = "single_label_classification"
+    /// Independent yes/no per class (a sigmoid per class).
+    case multiLabel = "multi_label_classification"
+}
+
+/// How transformers' classification pipeline turns a classifier's logits `[labels]` into the
+/// scores it shows (`function_to_apply`'s default).
+public enum ClassScoreFunction: String, Sendable, Equatable {
+    /// `softmax(z)`: one distribution over the classes.
+    case softmax
+    /// `σ(z_i)` per class, independent.
+    case sigmoid
+    /// The logit itself (regression).
+    case none
+}
+
+extension Architecture {
+    /// The score function of a sequence (or image) classifier, nil for other heads, as the
+    /// pipelines choose it: text — `regression` → none, `multi_label_classification` or one label
+    /// → sigmoid, else softmax; image (no regression case) — multi-label or one label → sigmoid,
+    /// else softmax.
+    public var classScores: ClassScoreFunction? {
+        guard case .sequenceClassification(let labels) = head else { return nil }
+        if problemType == .regression && image == nil { return ClassScoreFunction.none }
+        if problemType == .multiLabel || labels.count == 1 { return .sigmoid }
+        return .softmax
+    }
+
+    /// True when the class scores are one softmax distribution (what cross-entropy, class
+    /// probabilities and KL divergences between outputs assume); false for sigmoid and raw scores.
+    public var classScoresAreSoftmax: Bool { classScores.map { $0 == .softmax } ?? true }
+}
+
+extension ClassScoreFunction {
+    /// The scores of `logits` `[labels]` under this function (softmax in double precision).
+    public func scores(_ logits: [Float]) -> [Float] {
+        switch self {
+        case .none: return logits
+        case .sigmoid: return logits.map { Float(1 / (1 + exp(-Double($0)))) }
+        case .softmax:
+            let top = logits.max() ?? 0
+            let exps = logits.map { exp(Double($0 - top)) }
+            let total = exps.reduce(0, +)
+            return exps.map { Float($0 / total) }
+        }
+    }
+}

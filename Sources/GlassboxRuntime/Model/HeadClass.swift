@@ -1,0 +1,79 @@
+/// The prediction head a `config.json`'s first `architectures` entry asks for (transformers'
+/// class name, e.g. `BertForTokenClassification`), as far as Glassbox runs it.
+enum RequestedHead: Sendable, Equatable {
+    /// Masked-token logits (`…ForMaskedLM`, and `BertForPreTraining`, whose first output is the same head).
+    case maskedLanguageModel
+    /// Class logits on the pooled first token (`…ForSequenceClassification`, `ViTForImageClassification`).
+    case sequenceClassification
+    /// Next-token logits (`…ForCausalLM`, `GPT2LMHeadModel`).
+    case languageModel
+    /// No head (`BertModel`, `ViTModel`, …). Decoder families keep their tied LM head here, as before.
+    case none
+}
+
+/// transformers' class names per `model_type` (checked against the 4.53.3 modeling files): which
+/// head each supported one maps to, and the ones Glassbox refuses. A name not listed (a custom or
+/// another family's class) leaves the head to the weight names, as without `architectures`.
+enum HeadClass {
+    /// Encoder families: every class of the modeling file, `nil` for a head Glassbox does not run.
+    static let encoderClasses: [String: [String: RequestedHead?]] = [
+        "bert": ["BertModel": RequestedHead.none, "BertForMaskedLM": .maskedLanguageModel,
+                 "BertForPreTraining": .maskedLanguageModel,
+                 "BertForSequenceClassification": .sequenceClassification,
+                 "BertLMHeadModel": nil, "BertForNextSentencePrediction": nil, "BertForMultipleChoice": nil,
+                 "BertForTokenClassification": nil, "BertForQuestionAnswering": nil],
+        "roberta": ["RobertaModel": RequestedHead.none, "RobertaForMaskedLM": .maskedLanguageModel,
+                    "RobertaForSequenceClassification": .sequenceClassification,
+                    "RobertaForCausalLM": nil, "RobertaForMultipleChoice": nil,
+                    "RobertaForTokenClassification": nil, "RobertaForQuestionAnswering": nil],
+        "distilbert": ["DistilBertModel": RequestedHead.none, "DistilBertForMaskedLM": .maskedLanguageModel,
+                       "DistilBertForSequenceClassification": .sequenceClassification,
+                       "DistilBertForQuestionAnswering": nil, "DistilBertForTokenClassification": nil,
+                       "DistilBertForMultipleChoice": nil],
+        "vit": ["ViTModel": RequestedHead.none, "ViTForImageClassification": .sequenceClassification,
+                "ViTForMaskedImageModeling": nil],
+    ]
+
+    /// Decoder families: the class-name prefix (`Llama` → `LlamaForCausalLM`, `LlamaModel`).
+    static let decoderPrefixes: [String: String] = [
+        "gpt2": "GPT2", "gpt_neox": "GPTNeoX", "llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral",
+        "qwen2": "Qwen2", "qwen3": "Qwen3", "gemma": "Gemma", "gemma2": "Gemma2", "gemma3_text": "Gemma3",
+        "phi3": "Phi3", "olmo2": "Olmo2",
+    ]
+
+    /// Heads of decoder families Glassbox does not run (the class name after the prefix).
+    static let decoderUnsupportedSuffixes = [
+        "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "DoubleHeadsModel",
+    ]
+
+    /// The class names of `modelType` Glassbox runs, sorted (for the refusal).
+    static func supported(modelType: String) -> [String] {
+        if let classes = encoderClasses[modelType] {
+            return classes.filter { $0.value != nil }.keys.sorted()
+        }
+        let prefix = decoderPrefixes[modelType] ?? ""
+        let model = modelType == "gemma3_text" ? "Gemma3TextModel" : prefix + "Model"
+        return [modelType == "gpt2" ? "GPT2LMHeadModel" : prefix + "ForCausalLM", model].sorted()
+    }
+
+    /// The head `architecture` (the first `architectures` entry) asks of a `modelType` model; nil
+    /// when there is no entry or it is not one of the family's classes (the weights decide).
+    /// Throws `LoadError.unsupportedHead` for a class whose head Glassbox does not run.
+    static func requested(by architecture: String?, modelType: String, file: String) throws -> RequestedHead? {
+        guard let architecture else { return nil }
+        if let classes = encoderClasses[modelType] {
+            guard let entry = classes[architecture] else { return nil }
+            guard let head = entry else {
+                throw LoadError.unsupportedHead(file: file, className: architecture,
+                                                supported: supported(modelType: modelType))
+            }
+            return head
+        }
+        guard let prefix = decoderPrefixes[modelType], architecture.hasPrefix(prefix) else { return nil }
+        let suffix = architecture.dropFirst(prefix.count)
+        if decoderUnsupportedSuffixes.contains(String(suffix)) {
+            throw LoadError.unsupportedHead(file: file, className: architecture, supported: supported(modelType: modelType))
+        }
+        return supported(modelType: modelType).contains(architecture) ? .languageModel : nil
+    }
+}
