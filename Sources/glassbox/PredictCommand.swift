@@ -61,7 +61,16 @@ struct PredictCommand: ParsableCommand {
         print(prepared.imagePath.map { "input  \($0)" }
               ?? "input  \(prepared.ids.count) tokens: " + prepared.texts.map(\.debugDescription).joined(separator: " "))
         print("top \(prediction.top.count) predictions for the \(what):")
-        print("rank  id      logit      prob    text")
+        let column = switch arch.classScores {
+        case .some(.sigmoid): "sigmoid"
+        case .some(.none): "  score"
+        default: "   prob"
+        }
+        if let scores = arch.classScores, scores != .softmax {
+            print(scores == .sigmoid ? "scores: a sigmoid per class (\(arch.problemType == .multiLabel ? "multi-label" : "one output"), as the pipeline)"
+                                     : "scores: the raw regression output (problem_type regression, as the pipeline)")
+        }
+        print("rank  id      logit  \(column)    text")
         for (rank, entry) in prediction.top.enumerated() {
             print(String(format: "%4d  %-6d  %9.4f  %7.4f  ", rank + 1, entry.index, entry.logit, entry.probability)
                   + prediction.label(entry.index).debugDescription)
@@ -93,16 +102,23 @@ struct PredictCommand: ParsableCommand {
             throw CLIError.noPredictionHead(arch.modelType)
         }
         let logitRow = allLogits.row(row).storage
-        let top = TopK.softmaxTop(logitRow, k: topK)
+        // Classifiers: the scores transformers' pipeline shows (softmax, a sigmoid per class, or the
+        // raw regression output), ranked by logit as the pipeline ranks by score.
+        let scoring = arch.classScores ?? .softmax
+        let top = TopK.top(logitRow, k: topK, scores: scoring)
         let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
         let label = { (id: Int) in labels?[id] ?? loaded.text(id) }
         var object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "predict", "model": loaded.jsonDescription,
             "tokens": prepared.jsonTokens,
             "position": arch.head.predictsTokens ? target : 0,
-            "top": top.map { ["id": $0.index, "text": label($0.index), "logit": Double($0.logit),
-                              "prob": Double($0.probability)] as [String: Any] },
+            "top": top.map { entry in
+                var item: [String: Any] = ["id": entry.index, "text": label(entry.index), "logit": Double(entry.logit)]
+                if scoring == .none { item["score"] = Double(entry.probability) } else { item["prob"] = Double(entry.probability) }
+                return item
+            },
         ]
+        if let scores = arch.classScores { object["scores"] = scores.rawValue }
         if logits { object["logits"] = logitRow.map { Double($0) } }
         if let chat = prepared.chat { object.merge(chat.json) { _, new in new } }
         return Prediction(object: object, prepared: prepared, position: target, top: top, logitRow: logitRow, label: label)

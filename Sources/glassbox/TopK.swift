@@ -1,4 +1,5 @@
 import Foundation
+import Glassbox
 
 /// The k largest logits with their softmax probabilities over the whole row.
 enum TopK {
@@ -16,5 +17,13 @@ enum TopK {
         return order.prefix(k).map { i in
             Entry(index: i, logit: logits[i], probability: Float(exp(Double(logits[i] - maxLogit)) / total))
         }
+    }
+
+    /// The k largest logits with their scores under `scores` (`probability` holds the sigmoid or the
+    /// raw logit for a classifier that is not a softmax; every function ranks as the logits do).
+    static func top(_ logits: [Float], k: Int, scores: ClassScoreFunction) -> [Entry] {
+        let entries = softmaxTop(logits, k: k)
+        guard scores != .softmax else { return entries }
+        return entries.map { Entry(index: $0.index, logit: $0.logit, probability: scores.scores([$0.logit])[0]) }
     }
 }
