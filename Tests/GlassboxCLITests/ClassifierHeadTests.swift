@@ -1,0 +1,109 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// The head `config.json`'s `architectures` names, and the scores `problem_type` / one label ask
+/// for, against transformers (scripts/fixtures/generate_heads.py → Tests/Fixtures/heads/pipeline.json).
+final class ClassifierHeadTests: XCTestCase {
+    /// The pipeline cases of one fixture model.
+    private func cases(_ model: String) throws -> [[String: Any]] {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/heads/pipeline.json")
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        return try XCTUnwrap(object[model] as? [[String: Any]], "no cases for \(model)")
+    }
+
+    /// `predict --json` shows each label with the pipeline's score (1e-4 absolute; float32 both
+    /// sides, logits of order 1): a sigmoid per class for multi-label, the raw output for
+    /// regression, the softmax for a classifier whose file also holds the pre-training heads.
+    func testPredictShowsThePipelineScores() throws {
+        for (model, key, function) in [("bert-regression", "score", "none"), ("bert-multilabel", "prob", "sigmoid"),
+                                       ("bert-cls-extra-heads", "prob", "softmax")] {
+            for reference in try cases(model) {
+                let ids = try XCTUnwrap(reference["ids"] as? [Int]).map(String.init).joined(separator: ",")
+                let output = try runGlassbox(["predict", "--model", "Tests/Fixtures/models/\(model)", "--ids", ids,
+                                              "--json", "--top-k", "10"])
+                XCTAssertEqual(output.status, 0, "\(model): \(output.stderr)")
+                let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+                XCTAssertEqual(object["scores"] as? String, function, model)
+                let top = try XCTUnwrap(object["top"] as? [[String: Any]])
+                XCTAssertEqual(top.compactMap { $0["text"] as? String }, reference["labels"] as? [String], model)
+                let expected = try XCTUnwrap(reference["scores"] as? [Double])
+                let got = top.compactMap { $0[key] as? Double }
+                XCTAssertEqual(got.count, expected.count, "\(model): \(top)")
+                for (ours, theirs) in zip(got, expected) { XCTAssertEqual(ours, theirs, accuracy: 1e-4, model) }
+            }
+        }
+    }
+
+    /// The text table names the score function and heads its column with it.
+    func testPredictTableNamesTheScoreFunction() throws {
+        let output = try runGlassbox(["predict", "--model", "Tests/Fixtures/models/bert-regression", "--ids", "2,13,28,3"])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssertTrue(output.stdout.contains("scores: the raw regression output (problem_type regression, as the pipeline)"), output.stdout)
+        XCTAssertTrue(output.stdout.contains("rank  id      logit     score    text"), output.stdout)
+        let multi = try runGlassbox(["predict", "--model", "Tests/Fixtures/models/bert-multilabel", "--ids", "2,13,28,3"])
+        XCTAssertTrue(multi.stdout.contains("scores: a sigmoid per class (multi-label, as the pipeline)"), multi.stdout)
+    }
+
+    /// A copy of `model` whose config.json names `className` in `architectures`.
+    private func relabelled(_ model: String, as className: String) throws -> URL {
+        try Fixtures.linkedCopy(of: model, test: self, replacing: "config.json") { data in
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            config["architectures"] = [className]
+            return try JSONSerialization.data(withJSONObject: config)
+        }
+    }
+
+    /// Heads Glassbox does not run are refused with one line naming `architectures`, the class and
+    /// the family's supported classes, even when the weights would fit another head (bert-cls has a
+    /// pooler and `classifier.*`, which used to run as a sequence classifier).
+    func testUnsupportedHeadsAreRefusedNamingTheClass() throws {
+        let bert = "BertForMaskedLM, BertForPreTraining, BertForSequenceClassification, BertModel"
+        for (model, className, supported) in [
+            ("bert-cls", "BertForTokenClassification", bert), ("bert-cls", "BertForMultipleChoice", bert),
+            ("bert-cls", "BertForNextSentencePrediction", bert), ("bert-cls", "BertForQuestionAnswering", bert),
+            ("bert-tiny-mlm", "BertLMHeadModel", bert),
+            ("distilbert-cls", "DistilBertForTokenClassification", "DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertModel"),
+            ("distilbert-cls", "DistilBertForMultipleChoice", "DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertModel"),
+            ("roberta-cls", "RobertaForTokenClassification", "RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel"),
+            ("llama-gqa", "LlamaForSequenceClassification", "LlamaForCausalLM, LlamaModel"),
+            ("gpt2-tiny", "GPT2DoubleHeadsModel", "GPT2LMHeadModel, GPT2Model"),
+        ] {
+            let folder = try relabelled(model, as: className)
+            let output = try runGlassbox(["predict", "--model", folder.path, "--ids", "2,5,3"])
+            XCTAssertEqual(output.status, 1, "\(className): \(output.stdout)")
+            XCTAssertEqual(output.stderrLines, ["glassbox: error: \(folder.path)/config.json: 'architectures' names \(className), "
+                                                + "a head Glassbox does not support; supported: \(supported)"], className)
+        }
+    }
+
+    /// `architectures` decides over the weight names: bert-cls named `BertModel` is the bare encoder
+    /// (its classifier ignored, as transformers ignores unexpected keys), named `BertForMaskedLM`
+    /// it lacks the MLM head's weights.
+    func testArchitecturesDecidesOverTheWeights() throws {
+        let bare = try TransformerModel.load(directory: try relabelled("bert-cls", as: "BertModel"))
+        XCTAssertEqual(bare.architecture.head, .none)
+        let classifier = try TransformerModel.load(directory: Fixtures.model("bert-cls"))
+        XCTAssertEqual(classifier.architecture.head, .sequenceClassification(labels: ["negative", "neutral", "positive"]))
+        XCTAssertEqual(classifier.architecture.classScores, .softmax)
+        let folder = try relabelled("bert-cls", as: "BertForMaskedLM")
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+            XCTAssertEqual(error.localizedDescription,
+                           "weight 'cls.predictions.transform.dense.weight' is missing from the checkpoint in \(folder.path)")
+        }
+    }
+
+    /// An unknown `problem_type` is refused as transformers' `PretrainedConfig` refuses it.
+    func testUnknownProblemTypeIsRefused() throws {
+        let folder = try Fixtures.linkedCopy(of: "bert-multilabel", test: self, replacing: "config.json") { data in
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            config["problem_type"] = "multilabel"
+            return try JSONSerialization.data(withJSONObject: config)
+        }
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+            XCTAssertEqual(error.localizedDescription, "\(folder.path)/config.json: 'problem_type' is not one of regression, "
+                           + "single_label_classification, multi_label_classification (transformers refuses it too)")
+        }
+    }
+}
