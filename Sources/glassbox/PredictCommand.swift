@@ -70,7 +70,7 @@ struct PredictCommand: ParsableCommand {
             print(scores == .sigmoid ? "scores: a sigmoid per class (\(arch.problemType == .multiLabel ? "multi-label" : "one output"), as the pipeline)"
                                      : "scores: the raw regression output (problem_type regression, as the pipeline)")
         }
-        print("rank  id      logit  \(column)    text")
+        print("rank  id      logit   \(column)    text")
         for (rank, entry) in prediction.top.enumerated() {
             print(String(format: "%4d  %-6d  %9.4f  %7.4f  ", rank + 1, entry.index, entry.logit, entry.probability)
                   + prediction.label(entry.index).debugDescription)

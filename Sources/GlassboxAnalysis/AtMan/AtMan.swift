@@ -28,6 +28,7 @@ public enum AtMan {
                                groups: [[Int]]? = nil, options: Options = Options()) throws -> AtManResult {
         let arch = model.architecture
         try options.validate(layers: arch.layers)
+        if options.score == .crossEntropy { try arch.requireSoftmaxClasses(for: "AtMan (its delta-ce score)") }
         let (run, targetIDs, rows) = try resolve(model, input, target)
         let conceptual = options.kappa != nil
         let clock = ContinuousClock(), started = clock.now

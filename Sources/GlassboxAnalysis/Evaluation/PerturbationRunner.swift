@@ -53,6 +53,7 @@ public struct PerturbationRunner: Sendable {
             (self.base, length, logitRow, otherPooled) = (base, base.length, 0, [])
             original = try Self.reading(base.logits, row: 0, index: id)
         case .label(let index):
+            try model.architecture.requireSoftmaxClasses(for: "evaluate (its curves read the class probability)")
             let base = try model.suffixBase(input, logitRows: [0])
             (self.base, length, logitRow, otherPooled) = (base, base.length, 0, [])
             original = try Self.reading(base.logits, row: 0, index: index)

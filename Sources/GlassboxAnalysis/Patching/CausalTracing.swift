@@ -81,6 +81,7 @@ public enum CausalTracing {
         guard arch.head != .none else {
             throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; causal tracing measures a prediction")
         }
+        try arch.requireSoftmaxClasses(for: "causal tracing (it measures the answer's probability)")
         let position: Int = if case .sequenceClassification = arch.head { 0 } else { options.position ?? n - 1 }
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
         let input = ModelInput.tokens(ids, types: options.tokenTypes)

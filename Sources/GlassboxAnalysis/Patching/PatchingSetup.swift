@@ -35,6 +35,9 @@ extension ActivationPatching {
             case .sequenceClassification(let labels): outputs = labels.count
             case .none: throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; patching needs logits")
             }
+            if case .logitDiff = options.metric {} else {
+                try arch.requireSoftmaxClasses(for: "the \(options.metric.name) metric", instead: "--metric logit-diff")
+            }
             for id in options.metric.tokens where id < 0 || id >= outputs {
                 throw PatchingError.answerOutOfRange(id: id, size: outputs)
             }
