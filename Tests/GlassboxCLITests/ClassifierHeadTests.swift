@@ -106,4 +106,27 @@ final class ClassifierHeadTests: XCTestCase {
                            + "single_label_classification, multi_label_classification (transformers refuses it too)")
         }
     }
+
+    /// Analyses that read a softmax over the classes refuse a multi-label or regression classifier
+    /// in one line (exit 1); patching's logit-diff metric still runs.
+    func testSoftmaxAnalysesRefuseSigmoidAndRegressionClassifiers() throws {
+        let multi = "Tests/Fixtures/models/bert-multilabel", regression = "Tests/Fixtures/models/bert-regression"
+        let sigmoid = "but this bert classifier has none: its scores are a sigmoid per class (problem_type multi_label_classification)"
+        let raw = "but this bert classifier has none: its one output is a raw regression score (problem_type regression)"
+        for (arguments, line) in [
+            (["explain", "--model", regression, "--ids", "2,13,28,3", "--method", "atman"],
+             "AtMan (its delta-ce score) reads a softmax over the classes, \(raw); this analysis does not support it"),
+            (["trace", "--model", multi, "--ids", "2,13,28,3", "--noise-span", "1:2"],
+             "causal tracing (it measures the answer's probability) reads a softmax over the classes, \(sigmoid); this analysis does not support it"),
+            (["patch", "--model", multi, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "kl"],
+             "the kl metric reads a softmax over the classes, \(sigmoid); use --metric logit-diff"),
+        ] {
+            let output = try runGlassbox(arguments)
+            XCTAssertEqual(output.status, 1, arguments[0])
+            XCTAssertEqual(output.stderrLines, ["glassbox: error: " + line], arguments[0])
+        }
+        let patched = try runGlassbox(["patch", "--model", multi, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3",
+                                       "--answer-id", "0", "--wrong-id", "1", "--json"])
+        XCTAssertEqual(patched.status, 0, patched.stderr)
+    }
 }

@@ -32,10 +32,6 @@ extension Architecture {
         if problemType == .multiLabel || labels.count == 1 { return .sigmoid }
         return .softmax
     }
-
-    /// True when the class scores are one softmax distribution (what cross-entropy, class
-    /// probabilities and KL divergences between outputs assume); false for sigmoid and raw scores.
-    public var classScoresAreSoftmax: Bool { classScores.map { $0 == .softmax } ?? true }
 }
 
 extension ClassScoreFunction {
