@@ -21,7 +21,7 @@ final class ClassifierHeadTests: XCTestCase {
                                        ("bert-cls-extra-heads", "prob", "softmax")] {
             for reference in try cases(model) {
                 let ids = try XCTUnwrap(reference["ids"] as? [Int]).map(String.init).joined(separator: ",")
-                let output = try runGlassbox(["predict", "--model", "Tests/Fixtures/models/\(model)", "--ids", ids,
+                let output = try runGlassbox(["predict", "--model", "Tests/Fixtures/heads/models/\(model)", "--ids", ids,
                                               "--json", "--top-k", "10"])
                 XCTAssertEqual(output.status, 0, "\(model): \(output.stderr)")
                 let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
@@ -38,11 +38,11 @@ final class ClassifierHeadTests: XCTestCase {
 
     /// The text table names the score function and heads its column with it.
     func testPredictTableNamesTheScoreFunction() throws {
-        let output = try runGlassbox(["predict", "--model", "Tests/Fixtures/models/bert-regression", "--ids", "2,13,28,3"])
+        let output = try runGlassbox(["predict", "--model", "Tests/Fixtures/heads/models/bert-regression", "--ids", "2,13,28,3"])
         XCTAssertEqual(output.status, 0, output.stderr)
         XCTAssertTrue(output.stdout.contains("scores: the raw regression output (problem_type regression, as the pipeline)"), output.stdout)
         XCTAssertTrue(output.stdout.contains("rank  id      logit     score    text"), output.stdout)
-        let multi = try runGlassbox(["predict", "--model", "Tests/Fixtures/models/bert-multilabel", "--ids", "2,13,28,3"])
+        let multi = try runGlassbox(["predict", "--model", "Tests/Fixtures/heads/models/bert-multilabel", "--ids", "2,13,28,3"])
         XCTAssertTrue(multi.stdout.contains("scores: a sigmoid per class (multi-label, as the pipeline)"), multi.stdout)
     }
 
@@ -96,7 +96,7 @@ final class ClassifierHeadTests: XCTestCase {
 
     /// An unknown `problem_type` is refused as transformers' `PretrainedConfig` refuses it.
     func testUnknownProblemTypeIsRefused() throws {
-        let folder = try Fixtures.linkedCopy(of: "bert-multilabel", test: self, replacing: "config.json") { data in
+        let folder = try Fixtures.linkedCopy(of: "bert-cls", test: self, replacing: "config.json") { data in
             var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
             config["problem_type"] = "multilabel"
             return try JSONSerialization.data(withJSONObject: config)
@@ -110,7 +110,7 @@ final class ClassifierHeadTests: XCTestCase {
     /// Analyses that read a softmax over the classes refuse a multi-label or regression classifier
     /// in one line (exit 1); patching's logit-diff metric still runs.
     func testSoftmaxAnalysesRefuseSigmoidAndRegressionClassifiers() throws {
-        let multi = "Tests/Fixtures/models/bert-multilabel", regression = "Tests/Fixtures/models/bert-regression"
+        let multi = "Tests/Fixtures/heads/models/bert-multilabel", regression = "Tests/Fixtures/heads/models/bert-regression"
         let sigmoid = "but this bert classifier has none: its scores are a sigmoid per class (problem_type multi_label_classification)"
         let raw = "but this bert classifier has none: its one output is a raw regression score (problem_type regression)"
         for (arguments, line) in [
