@@ -14,6 +14,9 @@ enum CLIError: Error, LocalizedError {
     case tooManyTokensForLines(Int, format: OutputFormat)
     /// `--chat` on a checkpoint folder (path) without a chat template.
     case noChatTemplate(String)
+    /// A classifier with one output (`num_labels` 1, model type named) where a metric needs a
+    /// second class: the default wrong class of `patch` and `path` (the clean runner-up).
+    case oneOutput(String)
 
     var errorDescription: String? {
         switch self {
@@ -38,6 +41,8 @@ enum CLIError: Error, LocalizedError {
         case .malformedGenerationConfig(let path, let detail):
             "\(path): \(detail); transformers cannot read it either"
                 + (path.hasSuffix("generation_config.json") ? " (fix or remove the file to generate with config.json's end-of-sequence ids)" : "")
+        case .oneOutput(let type):
+            "this \(type) classifier has one output (num_labels 1), so the logit difference has no second class (no runner-up; --wrong and --wrong-id can only name class 0, the answer), and over one output --metric logprob, prob and kl are constant: patching needs a classifier with two or more labels"
         case .noChatTemplate(let path):
             "\(path) has no chat template (no chat_template.jinja, no \"chat_template\" in tokenizer_config.json); leave out --chat"
         case .tooManyTokensForLines(let count, let format):

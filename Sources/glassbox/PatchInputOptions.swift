@@ -97,6 +97,9 @@ struct PatchAnswerOptions: ParsableArguments {
         let n = clean.ids.count
         let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
         guard arch.head != .none else { throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; patching measures a prediction") }
+        if self.position != nil, labels != nil {
+            throw UsageMistake("--position picks the measured position of language models; this \(arch.modelType) classifier predicts one class for the whole input: leave out --position")
+        }
         let position: Int
         if let p = self.position {
             position = p
@@ -124,7 +127,10 @@ struct PatchAnswerOptions: ParsableArguments {
             var top = lr.indices.max { lr[$0] < lr[$1] }!
             if top == answer {
                 let lc = try logits(clean)
-                top = lc.indices.filter { $0 != answer }.max { lc[$0] < lc[$1] }!
+                guard let runnerUp = lc.indices.filter({ $0 != answer }).max(by: { lc[$0] < lc[$1] }) else {
+                    throw CLIError.oneOutput(arch.modelType)
+                }
+                top = runnerUp
             }
             wrong = top
         }
