@@ -19,9 +19,9 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "Layers restored together in the MLP and attention panels.") var window = 1
     @Option(help: "Noise samples averaged.") var samples = 10
     @Option(parsing: .unconditional, help: "Seed of the noise.") var seed: UInt64 = 0
-    @Option(help: "The answer token (default: the clean run's top prediction).") var answer: String?
-    @Option(name: .customLong("answer-id"), parsing: .unconditional, help: "The answer as a token id.") var answerID: Int?
-    @Option(parsing: .unconditional, help: "The position whose prediction is measured (default: the last token).") var position: Int?
+    @Option(help: "The answer token (default: the clean run's top prediction; a class label for classifiers).") var answer: String?
+    @Option(name: .customLong("answer-id"), parsing: .unconditional, help: "The answer as a token id (or class index).") var answerID: Int?
+    @Option(parsing: .unconditional, help: "The position whose prediction is measured (default: the last token; not for classifiers).") var position: Int?
     @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/trace-MODEL.png).") var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
@@ -59,6 +59,11 @@ struct TraceCommand: ParsableCommand {
         let loaded = try modelOptions.load()
         let arch = loaded.model.architecture
         guard arch.image == nil else { throw InputProblem.textModelNeeded(arch.modelType, command: "causal tracing") }
+        // Classifiers: `--answer` is a class label and the one prediction has no position.
+        let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
+        if position != nil, labels != nil {
+            throw UsageMistake("--position picks the measured position of language models; this \(arch.modelType) classifier predicts one class for the whole input: leave out --position")
+        }
         let prepared = try PreparedInput.prepare(loaded, input: input)
         try memory.check(loaded.model, prepared, profile: .storedActivations(perLayer: 6, stackedRows: SuffixOptions().rowBudget), force: memoryOptions.force)
         var options = CausalTracing.Options(noiseSpan: try Self.span(noiseSpan))
@@ -71,19 +76,16 @@ struct TraceCommand: ParsableCommand {
         options.seed = seed
         options.position = position
         options.tokenTypes = prepared.encoding?.typeIDs
-        if let answerID {
-            options.answer = answerID
-        } else if let answer {
-            options.answer = try loaded.outputID(text: answer, id: nil, option: "--answer", labels: nil,
-                                                 count: loaded.model.architecture.vocabSize)
-        }
+        options.answer = try loaded.outputID(text: answer, id: answerID, option: "--answer", labels: labels,
+                                             count: labels?.count ?? arch.vocabSize)
         options.progress = Console.progress(label: "trace")
         let result = try CausalTracing.run(loaded.model, ids: prepared.ids, options: options)
+        let answerText = labels?[result.answer] ?? loaded.text(result.answer)
         let object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "trace", "model": loaded.jsonDescription,
             "method": "causal-tracing", "direction": "denoise",
             "metric": ["name": "prob", "clean": Double(result.cleanProb), "corrupted": Double(result.corruptedProb),
-                       "position": result.position, "answer": ["id": result.answer, "text": loaded.text(result.answer)]] as [String: Any],
+                       "position": result.position, "answer": ["id": result.answer, "text": answerText]] as [String: Any],
             "noise": ["span": [options.noiseSpan.lowerBound, options.noiseSpan.upperBound], "scale": Double(noiseScale.value),
                       "std": Double(result.noiseStd), "samples": samples, "seed": seed, "window": window] as [String: Any],
             "tokens": prepared.jsonTokens,
@@ -101,7 +103,7 @@ struct TraceCommand: ParsableCommand {
             return
         }
         print(String(format: "causal tracing of %@ at position %d: p clean %.4f, noised %.4f (noise std %.4g, %d samples)",
-                     loaded.text(result.answer).debugDescription, result.position, result.cleanProb, result.corruptedProb,
+                     answerText.debugDescription, result.position, result.cleanProb, result.corruptedProb,
                      result.noiseStd, samples))
         for map in result.maps {
             let best = map.raw.indices.max { map.raw[$0] < map.raw[$1] }!
