@@ -40,7 +40,8 @@ extension ExplanationRecord {
         }
         var texts = tokens.map(\.text)
         var scores = tokens.map(\.score)
-        var marked: Int? = explainsSimilarity ? nil : extra.targetIndex ?? target.position
+        // Per word, no `targetIndex` means no entry holds the explained position: nothing framed.
+        var marked: Int? = explainsSimilarity ? nil : extra.targetIndex ?? (extra.words == true ? nil : target.position)
         if appendsTarget && !explainsSimilarity {
             texts.append(target.text)
             scores.append(0)

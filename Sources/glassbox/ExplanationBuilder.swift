@@ -8,7 +8,9 @@ struct ExplanationBuilder {
     let prepared: PreparedInput
     let target: ResolvedTarget
 
-    /// A record over the input's tokens (or, with `words`, its words). `parameters` are added to the
+    /// A record over the input's tokens (or, with `words`, its words and the tokens the tokenizer
+    /// added, `AddedTokenGroups`; the target's entry is the one holding the explained position,
+    /// none for a whitespace-only token). `parameters` are added to the
     /// method's own (the seed choices of gradient methods); `heads`, `neurons` and
     /// `positionRelevance` go into `"extra"`.
     func record(_ scores: TokenScores, words: Bool, heads: [[Double]]? = nil,
@@ -19,31 +21,33 @@ struct ExplanationBuilder {
                                     start: prepared.spans?[i].start, end: prepared.spans?[i].end,
                                     score: Double(scores.scores[i]))
         }
-        var targetIndex = target.position
+        var targetIndex: Int? = target.position
         if words {
-            let groups = try promptGroups(prepared.encoding, text: prepared.prompt, sentences: false, option: "--words",
-                                          missingPrompt: ExplainProblem.wordsNeedPrompt)
+            let words = try promptGroups(prepared.encoding, text: prepared.prompt, sentences: false, option: "--words",
+                                         missingPrompt: ExplainProblem.wordsNeedPrompt)
+            let groups = AddedTokenGroups.including(words, spans: prepared.spans ?? [], texts: prepared.texts)
             let summed = TokenGrouping.aggregate(scores.scores.map(Double.init), over: groups, using: .sum)
             tokens = zip(groups, summed).map { group, score in
                 ExplanationRecord.Token(id: nil, text: group.text, start: group.span.start, end: group.span.end, score: score)
             }
-            targetIndex = groups.firstIndex { $0.tokenIndices.contains(target.position) } ?? max(0, groups.count - 1)
+            targetIndex = groups.firstIndex { $0.tokenIndices.contains(target.position) }
         }
         return finish(scores, tokens: tokens, words: words, targetIndex: targetIndex, heads: heads, neurons: neurons,
                       positionRelevance: positionRelevance, parameters: parameters)
     }
 
-    /// A record over groups of tokens (words or sentences) with one score each.
+    /// A record over groups of tokens (words or sentences) with one score each. The target's entry
+    /// is the group holding the explained position, none when no group holds it.
     func record(_ scores: TokenScores, groups: [TokenGroup], groupScores: [Double]) throws -> ExplanationRecord {
         let tokens = zip(groups, groupScores).map { group, score in
             ExplanationRecord.Token(id: nil, text: group.text, start: group.span.start, end: group.span.end, score: score)
         }
-        let targetIndex = groups.firstIndex { $0.tokenIndices.contains(target.position) } ?? max(0, groups.count - 1)
+        let targetIndex = groups.firstIndex { $0.tokenIndices.contains(target.position) }
         return finish(scores, tokens: tokens, words: true, targetIndex: targetIndex, heads: nil, neurons: nil,
                       positionRelevance: nil, parameters: [:])
     }
 
-    private func finish(_ scores: TokenScores, tokens: [ExplanationRecord.Token], words: Bool, targetIndex: Int,
+    private func finish(_ scores: TokenScores, tokens: [ExplanationRecord.Token], words: Bool, targetIndex: Int?,
                         heads: [[Double]]?, neurons: [ExplanationRecord.NeuronScore]?, positionRelevance: Double?,
                         parameters: [String: String]) -> ExplanationRecord {
         let extra = ExplanationRecord.Extra(
