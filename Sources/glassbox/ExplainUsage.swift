@@ -15,7 +15,8 @@ enum ExplainUsage: UsageProblem, Equatable {
     /// `--compare` on a causal LM or a vision model.
     case compareNeedsTextEncoder(modelType: String, causal: Bool)
     /// A gradient method on a model without a head, and no `--compare`.
-    case noHeadNeedsCompare(modelType: String, method: String)
+    /// `image`: the model reads images, so `--compare` does not fit either.
+    case noHeadNeedsCompare(modelType: String, method: String, image: Bool)
     /// `--contrast` naming the target itself.
     case contrastIsTarget(String)
     /// A method's own option (AtMan's, rollout/flow's, …) with another method.
@@ -47,7 +48,9 @@ enum ExplainUsage: UsageProblem, Equatable {
             causal
                 ? "--compare explains the similarity of mean-pooled embeddings of text encoders (BERT, MiniLM); this \(type) model is a causal LM: explain its prediction, e.g. with --contrast"
                 : "--compare explains the similarity of two texts' mean-pooled embeddings; this \(type) model reads images"
-        case .noHeadNeedsCompare(let type, let method):
+        case .noHeadNeedsCompare(let type, let method, true):
+            "this \(type) checkpoint has no prediction head, so \(method) has no logit to explain, and --compare needs a text encoder (this model reads images): use rollout, flow or attention, with --position for the row they read"
+        case .noHeadNeedsCompare(let type, let method, false):
             "this \(type) checkpoint has no prediction head, so \(method) has no logit to explain: give --compare TEXT to explain the similarity to a second text, or use rollout, flow or attention with --position"
         case .notForMethod(let option, let methods, let method):
             "\(option) applies to \(methods.map(\.rawValue).joined(separator: ", ")), not \(method); leave it out or choose --method \(methods[0].rawValue)"
@@ -140,7 +143,7 @@ extension ExplainCommand {
                 throw ExplainUsage.compareNeedsTextEncoder(modelType: arch.modelType, causal: arch.image == nil)
             }
         } else if method.usesGradient && arch.head == .none {
-            throw ExplainUsage.noHeadNeedsCompare(modelType: arch.modelType, method: method.rawValue)
+            throw ExplainUsage.noHeadNeedsCompare(modelType: arch.modelType, method: method.rawValue, image: arch.image != nil)
         }
         if position != nil, arch.head != .none, !arch.head.predictsTokens, ![.rollout, .flow, .attention].contains(method) {
             throw ExplainUsage.positionForClassifier(modelType: arch.modelType, method: method.rawValue)
