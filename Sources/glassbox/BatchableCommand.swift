@@ -125,11 +125,14 @@ extension EvaluateCommand: BatchableCommand {
     }
 
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
-        var source = EvaluationSource(origin: "input \(input.idJSON)")
+        // Origins as the single command writes them (docs/batch.md: a line's record is the
+        // command's --json): "the prompt" for a text, the file for an image; errors already
+        // start with "line N:".
+        var source = EvaluationSource(origin: "the prompt")
         switch input.source {
         case .text(let text): source.text = text
-        case .ids(let ids): source.ids = ids
-        case .image(let path): source.image = URL(fileURLWithPath: path)
+        case .ids(let ids): source.ids = ids; source.origin = "the token ids"
+        case .image(let path): source.image = URL(fileURLWithPath: path); source.origin = path
         case .none: break
         }
         switch input.target {
