@@ -14,8 +14,8 @@ enum CLIError: Error, LocalizedError {
     case tooManyTokensForLines(Int, format: OutputFormat)
     /// `--chat` on a checkpoint folder (path) without a chat template.
     case noChatTemplate(String)
-    /// A classifier with one output (`num_labels` 1, model type named) where a metric needs a
-    /// second class: the default wrong class of `patch` and `path` (the clean runner-up).
+    /// `patch` or `path` on a classifier with one output (`num_labels` 1, model type named): no
+    /// metric fits (logit-diff has no second class, the others no softmax over classes).
     case oneOutput(String)
 
     var errorDescription: String? {
@@ -42,7 +42,7 @@ enum CLIError: Error, LocalizedError {
             "\(path): \(detail); transformers cannot read it either"
                 + (path.hasSuffix("generation_config.json") ? " (fix or remove the file to generate with config.json's end-of-sequence ids)" : "")
         case .oneOutput(let type):
-            "this \(type) classifier has one output (num_labels 1), so the logit difference has no second class (no runner-up; --wrong and --wrong-id can only name class 0, the answer), and over one output --metric logprob, prob and kl are constant: patching needs a classifier with two or more labels"
+            "this \(type) classifier has one output (num_labels 1): the logit difference needs a second class (there is no runner-up, and --wrong or --wrong-id could only name the answer), and --metric logprob, prob and kl need a softmax over classes; patching needs a classifier with two or more labels"
         case .noChatTemplate(let path):
             "\(path) has no chat template (no chat_template.jinja, no \"chat_template\" in tokenizer_config.json); leave out --chat"
         case .tooManyTokensForLines(let count, let format):

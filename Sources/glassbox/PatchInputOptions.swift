@@ -97,6 +97,7 @@ struct PatchAnswerOptions: ParsableArguments {
         let n = clean.ids.count
         let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
         guard arch.head != .none else { throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; patching measures a prediction") }
+        if labels?.count == 1 { throw CLIError.oneOutput(arch.modelType) }
         if self.position != nil, labels != nil {
             throw UsageMistake("--position picks the measured position of language models; this \(arch.modelType) classifier predicts one class for the whole input: leave out --position")
         }
@@ -128,7 +129,7 @@ struct PatchAnswerOptions: ParsableArguments {
             if top == answer {
                 let lc = try logits(clean)
                 guard let runnerUp = lc.indices.filter({ $0 != answer }).max(by: { lc[$0] < lc[$1] }) else {
-                    throw CLIError.oneOutput(arch.modelType)
+                    throw CLIError.oneOutput(arch.modelType)                  // one output (checked above)
                 }
                 top = runnerUp
             }

@@ -10,7 +10,7 @@ final class ClassifierCommandTests: XCTestCase {
     static let cls = "Tests/Fixtures/models/bert-cls"
     /// num_labels 1 (scripts/fixtures/generate_one_output.py).
     static let oneOutput = "Tests/Fixtures/classifiers/bert-one-output"
-    static let oneOutputError = "glassbox: error: this bert classifier has one output (num_labels 1), so the logit difference has no second class (no runner-up; --wrong and --wrong-id can only name class 0, the answer), and over one output --metric logprob, prob and kl are constant: patching needs a classifier with two or more labels"
+    static let oneOutputError = "glassbox: error: this bert classifier has one output (num_labels 1): the logit difference needs a second class (there is no runner-up, and --wrong or --wrong-id could only name the answer), and --metric logprob, prob and kl need a softmax over classes; patching needs a classifier with two or more labels"
     static let positionError = "glassbox: error: --position picks the measured position of language models; this bert classifier predicts one class for the whole input: leave out --position"
     private var folder: URL!
 
@@ -31,7 +31,8 @@ final class ClassifierCommandTests: XCTestCase {
 
     func testPatchAndPathOnAOneOutputClassifierAreOneLineErrors() throws {
         let inputs = ["--clean-ids", "2,10,20,30,3", "--corrupted-ids", "2,11,20,30,3", "--out", path("p.png")]
-        for command in [["patch"], ["path", "--receivers", "resid"], ["patch", "--answer-id", "0"]] {
+        for command in [["patch"], ["path", "--receivers", "resid"], ["patch", "--answer-id", "0"], ["patch", "--metric", "prob"],
+                        ["patch", "--metric", "kl"]] {
             let run = try runGlassbox(command + ["--model", Self.oneOutput] + inputs)
             XCTAssertEqual(run.status, 1, run.stderr)
             XCTAssertEqual(run.stderrLines, [Self.oneOutputError], "\(command)")
@@ -48,7 +49,11 @@ final class ClassifierCommandTests: XCTestCase {
         XCTAssertEqual(records.count, 2)
         guard records.count == 2 else { return }
         XCTAssertEqual(records[0]["error"] as? String, "line 1: " + Self.oneOutputError.dropFirst("glassbox: error: ".count))
-        XCTAssertEqual(records[1]["error"] as? String, "line 2: the prob metric is 1.0 on both the clean and the corrupted run, so the normalised effect is undefined; pick answer tokens the corruption changes")
+        XCTAssertEqual(records[1]["error"] as? String, "line 2: " + Self.oneOutputError.dropFirst("glassbox: error: ".count))
+        // Causal tracing measures a probability: refused in one line too (not maps of zeros).
+        let trace = try runGlassbox(["trace", "--model", Self.oneOutput, "--ids", "2,10,20,30,3", "--noise-span", "1:2", "--out", path("t.png")])
+        XCTAssertEqual(trace.status, 1, trace.stderr)
+        XCTAssertEqual(trace.stderrLines, ["glassbox: error: causal tracing (it measures the answer's probability) reads a softmax over the classes, but this bert classifier has none: its one output is scored by a sigmoid (num_labels 1); this analysis does not support it"])
     }
 
     func testPositionIsRefusedForAClassifierAsPredictRefusesIt() throws {
