@@ -56,7 +56,7 @@ struct EvaluationItem {
         if let image = source.image {
             guard let geometry = arch.image else { throw InputProblem.imageForTextModel(arch.modelType) }
             let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
-            prepared = PreparedInput(modelInput: try loaded.context.input(image: image), ids: [], texts: texts, spans: nil,
+            prepared = PreparedInput(modelInput: try loaded.context.input(image: image, note: Console.note), ids: [], texts: texts, spans: nil,
                                      prompt: nil, encoding: nil, imagePath: image.path)
         } else {
             if arch.image != nil { throw InputProblem.imageRequired(arch.modelType) }
