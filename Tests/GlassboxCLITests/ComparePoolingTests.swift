@@ -64,4 +64,27 @@ final class ComparePoolingTests: XCTestCase {
         XCTAssertTrue(output.stderr.contains(folder.appendingPathComponent("modules.json").path + ": module 2 (sentence_transformers.models.Dense"),
                       output.stderr)
     }
+
+    /// `evaluate --compare` reads the similarity with the same pooling: its unperturbed reading is
+    /// the library's CLS cosine (checked against generate_pooling.py above), not the mean one.
+    func testEvaluatePoolsTheSameWay() throws {
+        let folder = try checkpoint(["modules.json": "[\(Self.transformer), \(Self.pooling)]",
+                                     "1_Pooling/config.json": #"{"pooling_mode": "cls"}"#])
+        try Data("the cat sat on the mat\n".utf8).write(to: folder.appendingPathComponent("prompts.txt"))
+        let output = try runGlassbox(["evaluate", "--model", folder.path, "--prompts", folder.appendingPathComponent("prompts.txt").path,
+                                      "--compare", "the dog", "--methods", "grad-input", "--steps", "2", "--json",
+                                      "--out", folder.appendingPathComponent("e.png").path])
+        let json = try jsonObject(output)
+        let methods = try XCTUnwrap(json["methods"] as? [[String: Any]])
+        let first = try XCTUnwrap((methods.first?["morf"] as? [Double])?.first)
+        let tokenizer = try Tokenizer.load(directory: Fixtures.model("bert-odd"))
+        let model = try TransformerModel.load(directory: Fixtures.model("bert-odd"))
+        let prompt = try tokenizer.encode("the cat sat on the mat"), other = try tokenizer.encode("the dog")
+        func cosine(_ pooling: EmbeddingPooling) throws -> Double {
+            Double(try Relevance.explain(model, .tokens(prompt.ids, types: prompt.typeIDs),
+                                         target: .similarity(to: .tokens(other.ids, types: other.typeIDs), pooling: pooling)).target.value)
+        }
+        XCTAssertEqual(first, try cosine(try XCTUnwrap(EmbeddingPooling(modes: [.cls]))), accuracy: 1e-5)
+        XCTAssertGreaterThan(abs(first - (try cosine(.mean))), 1e-3, "CLS and mean pooling should differ here")
+    }
 }
