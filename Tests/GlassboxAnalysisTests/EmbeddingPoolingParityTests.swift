@@ -28,7 +28,7 @@ final class EmbeddingPoolingParityTests: XCTestCase {
             let name = try XCTUnwrap(entry[0] as? String), names = try XCTUnwrap(entry[1] as? [String])
             let modes = try names.map { try XCTUnwrap(EmbeddingPooling.Mode(rawValue: $0), "unknown mode \($0)") }
             covered.formUnion(modes)
-            let pooling = try XCTUnwrap(EmbeddingPooling(modes: Set(modes)))
+            let pooling = try XCTUnwrap(EmbeddingPooling(modes: modes))
             XCTAssertEqual(pooling.description, name)
             let pooled = pooling.pool(hidden), expected = try file.tensor("\(name).pooled").storage
             XCTAssertEqual(pooled.count, expected.count, name)

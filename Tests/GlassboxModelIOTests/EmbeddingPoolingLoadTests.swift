@@ -49,6 +49,22 @@ final class EmbeddingPoolingLoadTests: XCTestCase {
         XCTAssertEqual(try EmbeddingPooling.load(directory: url).modes, [.cls, .mean, .lastToken])
     }
 
+    /// sentence-transformers 6's configs: `embedding_dimension`, `pooling_mode` as a list kept in its
+    /// order (repeats too), and module types under `sentence_transformer.modules`; no mode at all
+    /// is mean pooling (its default).
+    func testSentenceTransformers6Configs() throws {
+        let transformer = #"{"idx": 0, "name": "0", "path": "", "type": "sentence_transformers.base.modules.transformer.Transformer"}"#
+        let pooling = #"{"idx": 1, "name": "1", "path": "1_Pooling", "type": "sentence_transformers.sentence_transformer.modules.pooling.Pooling"}"#
+        let normalize = #"{"idx": 2, "name": "2", "path": "2_Normalize", "type": "sentence_transformers.base.modules.normalize.Normalize"}"#
+        for (config, modes) in [(#"{"embedding_dimension": 30, "pooling_mode": ["lasttoken", "cls"], "include_prompt": true}"#, [EmbeddingPooling.Mode.lastToken, .cls]),
+                                (#"{"embedding_dimension": 30, "pooling_mode": ["mean", "mean"]}"#, [.mean, .mean]),
+                                (#"{"embedding_dimension": 30}"#, [.mean]),
+                                (#"{"pooling_mode_cls_token": false, "pooling_mode_mean_tokens": false}"#, [.mean])] {
+            let url = try folder(["modules.json": modules(transformer, pooling, normalize), "1_Pooling/config.json": config])
+            XCTAssertEqual(try EmbeddingPooling.load(directory: url).modes, modes, config)
+        }
+    }
+
     func testPoolingModeNameOverridesSwitches() throws {
         for (name, mode) in [("LastToken", EmbeddingPooling.Mode.lastToken), ("mean_sqrt_len_tokens", .meanSqrtLen),
                              ("weightedmean", .weightedMean), ("max", .max)] {
@@ -81,8 +97,10 @@ final class EmbeddingPoolingLoadTests: XCTestCase {
         try assertRefused(["modules.json": #"{"0": 1}"#], file: "modules.json", ["JSON list"])
         try assertRefused(["modules.json": "[{"], file: "modules.json", ["not valid JSON"])
         try assertRefused(["modules.json": modules(Self.transformer, Self.pooling)], file: "1_Pooling/config.json", ["is missing"])
-        try assertRefused(["modules.json": modules(Self.transformer, Self.pooling), "1_Pooling/config.json": #"{"pooling_mode_mean_tokens": false}"#],
-                          file: "1_Pooling/config.json", ["sets no pooling mode"])
+        try assertRefused(["modules.json": modules(Self.transformer, Self.pooling), "1_Pooling/config.json": #"{"pooling_mode": []}"#],
+                          file: "1_Pooling/config.json", ["'pooling_mode' is an empty list"])
+        try assertRefused(["modules.json": modules(Self.transformer, Self.pooling), "1_Pooling/config.json": #"{"pooling_mode": ["cls", 3]}"#],
+                          file: "1_Pooling/config.json", ["'pooling_mode' 3 is not one of"])
         try assertRefused(["modules.json": modules(Self.transformer, Self.pooling), "1_Pooling/config.json": #"{"pooling_mode": "median"}"#],
                           file: "1_Pooling/config.json", ["'pooling_mode' median"])
         try assertRefused(["modules.json": modules(Self.transformer, Self.pooling),

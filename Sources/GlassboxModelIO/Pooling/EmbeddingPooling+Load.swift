@@ -52,9 +52,13 @@ extension EmbeddingPooling {
         return try loadConfig(directory.appendingPathComponent(poolingPath).appendingPathComponent("config.json"))
     }
 
-    /// The modes of a `Pooling` module's `config.json`: `pooling_mode` (a name) when given, else the
-    /// `pooling_mode_*` switches; `include_prompt` is accepted either way (Glassbox adds no prompt,
-    /// so there is nothing to leave out) and `word_embedding_dimension` is not needed.
+    /// The modes of a `Pooling` module's `config.json`, as sentence-transformers 6.3 reads it (and
+    /// the configs of earlier versions): `pooling_mode` when given — a name (any case, as versions
+    /// before 6 lowercased it) or a list of names, concatenated in that order — else the legacy
+    /// `pooling_mode_*` switches in `Mode.allCases` order, and mean pooling when none is on or the
+    /// config names none (sentence-transformers 6's default). `include_prompt` is accepted either
+    /// way (Glassbox adds no prompt, so there is nothing to leave out); the embedding dimension
+    /// (`embedding_dimension`, before 6 `word_embedding_dimension`) is not needed.
     static func loadConfig(_ url: URL) throws -> EmbeddingPooling {
         let file = url.path
         func fail(_ detail: String) -> PoolingConfigError { PoolingConfigError(file: file, detail: detail) }
@@ -62,7 +66,7 @@ extension EmbeddingPooling {
             throw fail("is missing; modules.json names its folder for the Pooling module")
         }
         guard let config = try readJSON(url) as? [String: Any] else { throw fail("must be a JSON object") }
-        let known = Set(switches.map(\.key) + ["pooling_mode", "include_prompt", "word_embedding_dimension"])
+        let known = Set(switches.map(\.key) + ["pooling_mode", "include_prompt", "embedding_dimension", "word_embedding_dimension"])
         if let unknown = config.keys.filter({ !known.contains($0) }).sorted().first {
             throw fail("key '\(unknown)' is not supported; known: \(known.sorted().joined(separator: ", "))")
         }
@@ -74,20 +78,21 @@ extension EmbeddingPooling {
             }
             return number.doubleValue != 0
         }
-        var modes = Set<Mode>()
-        if let name = config["pooling_mode"], !(name is NSNull) {
-            guard let text = name as? String, let mode = modeNames[text.lowercased()] else {
-                throw fail("'pooling_mode' \(name) is not one of \(modeNames.keys.sorted().joined(separator: ", "))")
+        var modes: [Mode] = []
+        if let given = config["pooling_mode"], !(given is NSNull) {
+            let names = given as? [Any] ?? [given]
+            for name in names {
+                guard let text = name as? String, let mode = modeNames[text.lowercased()] else {
+                    throw fail("'pooling_mode' \(name) is not one of \(modeNames.keys.sorted().joined(separator: ", "))")
+                }
+                modes.append(mode)
             }
-            modes = [mode]
+            guard !modes.isEmpty else { throw fail("'pooling_mode' is an empty list: the embedding would be empty") }
         } else {
-            for (key, mode) in switches where try truth(key) { modes.insert(mode) }
+            for (key, mode) in switches where try truth(key) { modes.append(mode) }
         }
         _ = try truth("include_prompt")
-        guard let pooling = EmbeddingPooling(modes: modes) else {
-            throw fail("sets no pooling mode; set one of \(switches.map(\.key).joined(separator: ", ")) to true")
-        }
-        return pooling
+        return EmbeddingPooling(modes: modes) ?? .mean
     }
 
     /// A JSON file (a repeated key keeps its last value, as Python's `json` reads it).

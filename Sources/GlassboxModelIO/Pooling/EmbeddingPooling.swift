@@ -17,18 +17,19 @@ public struct EmbeddingPooling: Sendable, Equatable, CustomStringConvertible {
         case lastToken = "lasttoken"
     }
 
-    /// The modes whose `[d]` vectors are concatenated into the `[modes.count · d]` embedding, in
-    /// sentence-transformers' order (the order of `Mode.allCases`); never empty.
+    /// The modes whose `[d]` vectors are concatenated, in this order, into the `[modes.count · d]`
+    /// embedding (a list `pooling_mode` keeps its order and repeats; the `pooling_mode_*` switches
+    /// give the order of `Mode.allCases`); never empty.
     public let modes: [Mode]
 
-    /// The given modes, put in sentence-transformers' concatenation order; nil when empty.
-    public init?(modes: Set<Mode>) {
+    /// The given modes in the given order; nil when empty.
+    public init?(modes: [Mode]) {
         guard !modes.isEmpty else { return nil }
-        self.modes = Mode.allCases.filter(modes.contains)
+        self.modes = modes
     }
 
     /// Mean pooling: what Glassbox uses when the checkpoint has no `modules.json`.
-    public static let mean = EmbeddingPooling(modes: [.mean])!
+    public static let mean = EmbeddingPooling(modes: [Mode.mean])!
 
     /// The modes' names joined by `+` (`cls`, `mean`, `cls+mean`, …), as the JSON output records them.
     public var description: String { modes.map(\.rawValue).joined(separator: "+") }
