@@ -36,8 +36,10 @@ public struct RGBImage: Sendable, Equatable {
         let fd = try InputFile.openChecked(url.path)     // regular files only; the decoder closes it
         // The size announced in the header is checked before libpng reads anything else, so a
         // huge (or truncated) image is refused for its size, whatever follows the header.
-        var head = [UInt8](repeating: 0, count: 24)
-        if pread(fd, &head, 24, 0) == 24, head.starts(with: [0x89, 0x50, 0x4E, 0x47]), Array(head[12..<16]) == Array("IHDR".utf8) {
+        var head = [UInt8](repeating: 0, count: 26)
+        var grayWithoutAlpha = false      // colour type 0: Pillow's "I;16" at 16 bits, tRNS or not
+        if pread(fd, &head, 26, 0) == 26, head.starts(with: [0x89, 0x50, 0x4E, 0x47]), Array(head[12..<16]) == Array("IHDR".utf8) {
+            grayWithoutAlpha = head[25] == 0
             let number = { (i: Int) in head[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
             let (w, h) = (number(16), number(20))
             if w > InputLimits.imageSide || h > InputLimits.imageSide || w * h > InputLimits.imagePixels {
@@ -60,13 +62,14 @@ public struct RGBImage: Sendable, Equatable {
         }
         var rgb = [UInt8](repeating: 0, count: w * h * 3)
         var clipped = 0
+        let clipsGray = bytesPerSample == 2 && grayWithoutAlpha
         rgb.withUnsafeMutableBufferPointer { out in
             for i in 0..<(w * h) {
                 // High byte of each sample (big-endian for 16-bit); 16-bit gray clipped instead.
                 let pixel = raw + i * c * bytesPerSample
                 let sample = { (k: Int) in pixel[k * bytesPerSample] }
                 switch c {
-                case 1 where bytesPerSample == 2:
+                case 1 where clipsGray, 2 where clipsGray:      // 2: tRNS made an alpha channel
                     let value = Int(pixel[0]) << 8 | Int(pixel[1])
                     if value > 255 { clipped += 1 }
                     let g = UInt8(min(value, 255)); out[3 * i] = g; out[3 * i + 1] = g; out[3 * i + 2] = g
