@@ -15,8 +15,8 @@ public struct ImagePreprocessor: Sendable, Equatable {
     public var centerCrop: (height: Int, width: Int)?
     /// `image_processor_type` (or `feature_extractor_type`) as written; `ViTImageProcessor` when absent.
     public var processorType = "ViTImageProcessor"
-    /// Pillow's filter for the resize (`resample`: absent or `null` is bilinear, as the processor's
-    /// default).
+    /// Pillow's filter for the resize (`resample`: absent is the class default, bilinear for ViT and
+    /// bicubic for DeiT; `null` is bilinear, as transformers' `resize` falls back).
     public var resample: PILFilter = .bilinear
     /// Multiplier applied to the 0...255 values (`rescale_factor`, usually 1/255); nil when
     /// `do_rescale` is false.
