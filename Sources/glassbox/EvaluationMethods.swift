@@ -56,7 +56,7 @@ struct EvaluationItem {
         if let image = source.image {
             guard let geometry = arch.image else { throw InputProblem.imageForTextModel(arch.modelType) }
             let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
-            prepared = PreparedInput(modelInput: try loaded.context.input(image: image), ids: [], texts: texts, spans: nil,
+            prepared = PreparedInput(modelInput: try loaded.context.input(image: image, note: Console.note), ids: [], texts: texts, spans: nil,
                                      prompt: nil, encoding: nil, imagePath: image.path)
         } else {
             if arch.image != nil { throw InputProblem.imageRequired(arch.modelType) }
@@ -78,7 +78,7 @@ struct EvaluationItem {
         let perturbation: PerturbationTarget
         if let comparison {
             target = ResolvedTarget(position: 0, id: nil, text: comparison.text, logit: nil, probability: nil)
-            perturbation = .similarity(to: comparison.input)
+            perturbation = .similarity(to: comparison.input, pooling: comparison.pooling)
         } else {
             do {
                 target = try TargetResolver(loaded: loaded, prepared: prepared)
@@ -99,7 +99,7 @@ struct EvaluationItem {
 
     /// What gradient methods differentiate: the target's logit, or the similarity.
     var relevanceTarget: RelevanceTarget {
-        if case .similarity(let other) = perturbation { return .similarity(to: other, measure: .cosine) }
+        if case .similarity(let other, let pooling) = perturbation { return .similarity(to: other, measure: .cosine, pooling: pooling) }
         return .token(target.id ?? 0, position: target.position)
     }
 

@@ -46,8 +46,8 @@ enum ExplainUsage: UsageProblem, Equatable {
             "--neuron-count must be at least 1 (got \(count))"
         case .compareNeedsTextEncoder(let type, let causal):
             causal
-                ? "--compare explains the similarity of mean-pooled embeddings of text encoders (BERT, MiniLM); this \(type) model is a causal LM: explain its prediction, e.g. with --contrast"
-                : "--compare explains the similarity of two texts' mean-pooled embeddings; this \(type) model reads images"
+                ? "--compare explains the similarity of pooled embeddings of text encoders (BERT, MiniLM); this \(type) model is a causal LM: explain its prediction, e.g. with --contrast"
+                : "--compare explains the similarity of two texts' pooled embeddings; this \(type) model reads images"
         case .noHeadNeedsCompare(let type, let method, true):
             "this \(type) checkpoint has no prediction head, so \(method) has no logit to explain, and --compare needs a text encoder (this model reads images): use rollout, flow or attention, with --position for the row they read"
         case .noHeadNeedsCompare(let type, let method, false):

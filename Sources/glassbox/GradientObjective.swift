@@ -10,24 +10,29 @@ enum SeedOption: String, ExpressibleByArgument, CaseIterable {
     case contrastive
 }
 
-/// `--compare`: the second input, whose mean-pooled embedding the explained input is compared with.
+/// `--compare`: the second input, whose pooled embedding the explained input is compared with.
 struct Comparison {
     let input: ModelInput
     /// Its text (`--compare`), or its tokens' display texts (`--compare-ids`).
     let text: String
     let ids: [Int]
+    /// How both inputs' final hidden states are pooled: the checkpoint's sentence-transformers
+    /// `modules.json` and pooling config, or mean pooling without them.
+    let pooling: EmbeddingPooling
 
     /// The text tokenized like the prompt (special tokens included), or the ids as given.
     static func prepare(_ loaded: LoadedModel, text: String?, ids: String?) throws -> Comparison? {
         if let ids {
             let parsed = try InputOptions.parseIDs(ids)
-            return Comparison(input: .tokens(parsed, types: nil), text: parsed.map(loaded.text).joined(), ids: parsed)
+            return Comparison(input: .tokens(parsed, types: nil), text: parsed.map(loaded.text).joined(), ids: parsed,
+                              pooling: try EmbeddingPooling.load(directory: loaded.directory.url))
         }
         guard let text else { return nil }
         guard !text.isEmpty else { throw CLIError.emptyInput }
         let encoding = try loaded.tokenizer.get().encode(text)
         guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(text) }
-        return Comparison(input: .tokens(encoding.ids, types: encoding.typeIDs), text: text, ids: encoding.ids)
+        return Comparison(input: .tokens(encoding.ids, types: encoding.typeIDs), text: text, ids: encoding.ids,
+                          pooling: try EmbeddingPooling.load(directory: loaded.directory.url))
     }
 }
 
@@ -40,9 +45,10 @@ struct GradientObjective {
 
     init(seed: SeedOption?, target resolved: ResolvedTarget, comparison: Comparison?, modelType: String) throws {
         if let comparison {
-            target = .similarity(to: comparison.input, measure: .cosine)
+            target = .similarity(to: comparison.input, measure: .cosine, pooling: comparison.pooling)
             parameters = ["seed": "similarity", "similarity": SimilarityMeasure.cosine.rawValue, "compare": comparison.text,
-                          "compareIds": comparison.ids.map(String.init).joined(separator: ",")]
+                          "compareIds": comparison.ids.map(String.init).joined(separator: ","),
+                          "pooling": comparison.pooling.description]
             return
         }
         guard let id = resolved.id else { throw TargetProblem.noHead(modelType) }

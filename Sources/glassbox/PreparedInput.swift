@@ -40,7 +40,7 @@ struct PreparedInput {
             guard let image = input.image else { throw InputProblem.imageRequired(arch.modelType) }
             let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
             let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
-            return PreparedInput(modelInput: try loaded.context.input(image: url), ids: [], texts: texts, spans: nil, prompt: nil,
+            return PreparedInput(modelInput: try loaded.context.input(image: url, note: Console.note), ids: [], texts: texts, spans: nil, prompt: nil,
                                  encoding: nil, imagePath: url.path)
         }
         if input.image != nil { throw InputProblem.imageForTextModel(arch.modelType) }

@@ -109,7 +109,7 @@ struct VerifyCommand: ParsableCommand {
         if let image {
             guard arch.image != nil else { throw InputProblem.imageForTextModel(arch.modelType) }
             let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
-            let input = try loaded.context.input(image: url)
+            let input = try loaded.context.input(image: url, note: Console.note)
             let shape = if case .pixels(let pixels) = input { pixels.shape } else { [Int]() }
             return (input, .init(ids: nil, pixelShape: shape, source: url.path))
         }

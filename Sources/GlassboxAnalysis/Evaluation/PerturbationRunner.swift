@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxModelIO
 import GlassboxRuntime
 import GlassboxTensor
 
@@ -42,12 +43,12 @@ public struct PerturbationRunner: Sendable {
         }
         (self.model, self.input, self.target, self.baselineRow, self.options) = (model, input, target, baselineRow, options)
         switch target {
-        case .similarity(let other):
+        case .similarity(let other, let pooling):
             let forward = try model.forward(input)
             length = forward.hidden.shape[0]
-            otherPooled = Self.meanRows(try model.forward(other).hidden)
+            otherPooled = pooling.poolExactly(try model.forward(other).hidden)
             (base, logitRow) = (nil, 0)
-            original = try Self.cosine(Self.meanRows(forward.hidden), otherPooled)
+            original = try Self.cosine(pooling.poolExactly(forward.hidden), otherPooled)
         case .token(let id, let position):
             let base = try model.suffixBase(input, logitRows: [position])
             (self.base, length, logitRow, otherPooled) = (base, base.length, 0, [])
@@ -77,7 +78,7 @@ public struct PerturbationRunner: Sendable {
     private func readUnique(_ sets: [[Int]]) throws -> [TargetReading] {
         guard !sets.isEmpty else { return [] }
         switch target {
-        case .similarity:
+        case .similarity(_, let pooling):
             return try sets.map { set in
                 let row = baselineRow
                 let edit = Interventions(.embed) { _, embed in
@@ -89,7 +90,7 @@ public struct PerturbationRunner: Sendable {
                     return e
                 }
                 let hidden = try model.forward(input, interventions: edit).hidden
-                return try Self.cosine(Self.meanRows(hidden), otherPooled)
+                return try Self.cosine(pooling.poolExactly(hidden), otherPooled)
             }
         case .token(let id, _), .label(let id):
             let items = sets.map { SuffixItem(embedding: EmbeddingEdit(positions: $0, row: baselineRow)) }
@@ -108,14 +109,6 @@ public struct PerturbationRunner: Sendable {
             throw AnalysisError.invalidOption("target \(index) is outside the model's \(width) outputs")
         }
         return TargetReading.from(logits: logits.storage[(row * width)..<((row + 1) * width)], index: index)
-    }
-
-    /// `[d]`: the mean of the rows of `[n, d]`, in Double.
-    static func meanRows(_ x: Tensor) -> [Double] {
-        let (n, d) = (x.shape[0], x.shape[1])
-        var sum = [Double](repeating: 0, count: d)
-        for i in 0..<n { for j in 0..<d { sum[j] += Double(x.storage[i * d + j]) } }
-        return sum.map { $0 / Double(n) }
     }
 
     static func cosine(_ a: [Double], _ b: [Double]) throws -> TargetReading {

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxModelIO
 import GlassboxRuntime
 
 /// What a perturbation curve reads after each removal (docs/methods.md §9.1).
@@ -8,9 +9,10 @@ public enum PerturbationTarget: Sendable {
     case token(id: Int, position: Int)
     /// Class `index` of a classifier: its logit and its softmax probability over the labels.
     case label(Int)
-    /// Encoders without a head: the cosine similarity of the mean-pooled final hidden state to that
-    /// of `other` (sentence-transformers' comparison); value and "probability" are both the cosine.
-    case similarity(to: ModelInput)
+    /// Encoders without a head: the cosine similarity of the pooled final hidden state (`pooling`,
+    /// default mean) to that of `other` (sentence-transformers' comparison); value and
+    /// "probability" are both the cosine.
+    case similarity(to: ModelInput, pooling: EmbeddingPooling = .mean)
 }
 
 /// The target's reading on one (perturbed) input.

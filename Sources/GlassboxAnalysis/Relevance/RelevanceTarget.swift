@@ -1,3 +1,4 @@
+import GlassboxModelIO
 import GlassboxRuntime
 
 /// What a relevance explanation explains: a scalar built from the model's outputs at one position.
@@ -13,8 +14,8 @@ public struct RelevanceTarget: Sendable {
         /// LXT's contrastive seed (GPT-2 docs, after Gu et al. 2018): `+1` at each id, `−1/V` at every
         /// other output — "equivalent to explaining the softmax output"; empty = the top prediction.
         case contrastive([Int])
-        /// Encoders without a head: the similarity of the mean-pooled final hidden state to that of a
-        /// second input, whose embedding is held fixed (computed without relevance).
+        /// Encoders without a head: the similarity of the pooled final hidden state (`pooling`) to
+        /// that of a second input, whose embedding is held fixed (computed without relevance).
         case similarity(to: ModelInput, measure: SimilarityMeasure)
     }
 
@@ -23,6 +24,9 @@ public struct RelevanceTarget: Sendable {
     /// The explained position; nil = the default: the last token of causal models, position 0
     /// ([CLS]) of encoders. Ignored by classifiers (they read the pooled [CLS]) and similarities.
     public var position: Int?
+    /// How similarities pool the final hidden state of both inputs (sentence-transformers' modes;
+    /// default mean). Ignored by the other objectives.
+    public var pooling: EmbeddingPooling = .mean
 
     /// A target from its objective and position (nil: the default position, see `position`).
     public init(_ objective: Objective, position: Int? = nil) {
@@ -43,9 +47,12 @@ public struct RelevanceTarget: Sendable {
     public static func contrastive(_ id: Int? = nil, position: Int? = nil) -> RelevanceTarget {
         .init(.contrastive(id.map { [$0] } ?? []), position: position)
     }
-    /// Similarity of the mean-pooled embedding to `other`'s.
-    public static func similarity(to other: ModelInput, measure: SimilarityMeasure = .cosine) -> RelevanceTarget {
-        .init(.similarity(to: other, measure: measure))
+    /// Similarity of the pooled embedding (default: mean pooling) to `other`'s.
+    public static func similarity(to other: ModelInput, measure: SimilarityMeasure = .cosine,
+                                  pooling: EmbeddingPooling = .mean) -> RelevanceTarget {
+        var target = RelevanceTarget(.similarity(to: other, measure: measure))
+        target.pooling = pooling
+        return target
     }
 }
 

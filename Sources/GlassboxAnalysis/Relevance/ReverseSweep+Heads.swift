@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxModelIO
 import GlassboxRuntime
 import GlassboxTensor
 
@@ -12,12 +13,13 @@ extension ReverseSweep {
     /// - Classifier: `tanh(pooler(h_[CLS]))·W_c + b` (BERT, RoBERTa; the tanh gets the activation
     ///   rule; DistilBERT: ReLU) or
     ///   `ln_final(x)_[CLS]·W_c + b` (ViT).
-    /// - No head / similarity: `a = mean_t hidden[t]` against the fixed `b`.
+    /// - No head / similarity: `a = pool(hidden)` (mean unless `target.pooling` says otherwise)
+    ///   against the fixed `b`.
     func headBackward(_ target: RelevanceTarget, position: Int, forward: ForwardResult) throws -> (Tensor, ExplainedTarget) {
         let arch = architecture, head = weights.head
         let d = arch.dModel
         if case .similarity(let other, let measure) = target.objective {
-            return try similarityBackward(other, measure: measure, forward: forward)
+            return try similarityBackward(other, measure: measure, pooling: target.pooling, forward: forward)
         }
         guard let unembed = head.unembed, let logits = forward.logits else {
             throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head: explain the similarity to a second input instead")
@@ -75,11 +77,12 @@ extension ReverseSweep {
                                 scale: try tensor(.lnFinal(.scale)))
     }
 
-    /// Similarity of the mean-pooled final hidden state `a` to `b`, the other input's (no gradient).
-    /// Cosine: `a·b/(‖a‖‖b‖)` with `‖a‖` detached, so `g_a = b/(‖a‖‖b‖)`; dot: `g_a = b`. Mean pooling
-    /// gives every position `g_a/n`.
-    func similarityBackward(_ other: ModelInput, measure: SimilarityMeasure, forward: ForwardResult) throws -> (Tensor, ExplainedTarget) {
-        let a = Self.meanRows(forward.hidden), b = Self.meanRows(try model.forward(other).hidden)
+    /// Similarity of the pooled final hidden state `a` to `b`, the other input's (no gradient).
+    /// Cosine: `a·b/(‖a‖‖b‖)` with `‖a‖` detached, so `g_a = b/(‖a‖‖b‖)`; dot: `g_a = b`. The
+    /// pooling takes `g_a` to the positions (mean pooling: `g_a/n` to each).
+    func similarityBackward(_ other: ModelInput, measure: SimilarityMeasure, pooling: EmbeddingPooling,
+                            forward: ForwardResult) throws -> (Tensor, ExplainedTarget) {
+        let a = pooling.pool(forward.hidden), b = pooling.pool(try model.forward(other).hidden)
         var dot = 0.0, na = 0.0, nb = 0.0
         for j in a.indices { dot += Double(a[j]) * Double(b[j]); na += Double(a[j] * a[j]); nb += Double(b[j] * b[j]) }
         let factor: Double
@@ -89,9 +92,7 @@ extension ReverseSweep {
             guard na > 0, nb > 0 else { throw AnalysisError.invalidOption("cosine similarity of a zero embedding") }
             factor = 1 / (na.squareRoot() * nb.squareRoot())
         }
-        let d = a.count
-        var g = Tensor.zeros([n, d])
-        for t in 0..<n { for j in 0..<d { g[t, j] = Float(Double(b[j]) * factor / Double(n)) } }
+        let g = pooling.backward(b.map { Double($0) * factor }, hidden: forward.hidden)      // [n, d]
         let explained = ExplainedTarget(objective: "similarity-\(measure.rawValue)", position: 0, ids: [],
                                         value: Float(dot * factor), logit: nil, probability: nil)
         return (try finalNormBackward(g), explained)
@@ -138,11 +139,4 @@ extension ReverseSweep {
                                       logit: logits[ids[0]], probability: Float(probability)))
     }
 
-    /// Mean over rows of `[n, d]` (fp64 accumulation) → `[d]`.
-    static func meanRows(_ x: Tensor) -> [Float] {
-        let rows = x.shape[0], d = x.shape[1]
-        var sum = [Double](repeating: 0, count: d)
-        for r in 0..<rows { for j in 0..<d { sum[j] += Double(x.storage[r * d + j]) } }
-        return sum.map { Float($0 / Double(rows)) }
-    }
 }

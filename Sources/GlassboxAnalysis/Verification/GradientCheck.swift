@@ -1,3 +1,4 @@
+import GlassboxModelIO
 import GlassboxRuntime
 import GlassboxTensor
 
@@ -75,8 +76,9 @@ public struct GradientCheck: Sendable, Equatable {
         // The scalar of a perturbed forward pass.
         let scalar: (ForwardResult) -> Double
         if case .similarity(let other, _) = target.objective {
-            let fixed = ReverseSweep.meanRows(try model.forward(other).hidden)
-            scalar = { result in zip(ReverseSweep.meanRows(result.hidden), fixed).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
+            let pooling = target.pooling
+            let fixed = pooling.pool(try model.forward(other).hidden)
+            scalar = { result in zip(pooling.pool(result.hidden), fixed).reduce(0.0) { $0 + Double($1.0) * Double($1.1) } }
         } else {
             if case .logits(let ids) = target.objective, ids.isEmpty { target = .token(explained.ids[0], position: target.position) }
             guard let logits = forward.logits else { throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head") }

@@ -20,19 +20,26 @@ public struct RGBImage: Sendable, Equatable {
     }
 
     /// Reads a PNG of any colour type and bit depth through libpng and converts it to RGB the way
-    /// PIL's `Image.open(path).convert("RGB")` does for 8-bit files: gray is replicated, palettes are
-    /// looked up, alpha (and tRNS transparency) is dropped without compositing, gamma chunks are
-    /// ignored. 16-bit samples keep their high byte (PIL does so for RGB; for 16-bit gray PIL's
-    /// "I;16" → "RGB" conversion clips at 255 instead, which we do not copy).
-    public static func readPNG(_ url: URL) throws -> RGBImage {
+    /// Pillow 13's `Image.open(path).convert("RGB")` does (so transformers' image processors): gray
+    /// is replicated, palettes are looked up, alpha (and tRNS transparency) is dropped without
+    /// compositing, gamma chunks are ignored. 16-bit RGB, RGBA and gray + alpha samples keep their
+    /// high byte; 16-bit gray (Pillow's mode "I;16") is clipped to 0...255, as Pillow's "I;16" →
+    /// "RGB" conversion does: see ``readPNGCountingClipped(_:)`` for how many samples were.
+    public static func readPNG(_ url: URL) throws -> RGBImage { try readPNGCountingClipped(url).image }
+
+    /// ``readPNG(_:)``, with the number of 16-bit gray samples above 255 that were clipped to 255
+    /// (0 for every other kind of file).
+    public static func readPNGCountingClipped(_ url: URL) throws -> (image: RGBImage, clipped: Int) {
         var raw: UnsafeMutablePointer<UInt8>?
         var (width, height, channels, depth): (Int32, Int32, Int32, Int32) = (0, 0, 0, 0)
         var message = [CChar](repeating: 0, count: 256)
         let fd = try InputFile.openChecked(url.path)     // regular files only; the decoder closes it
         // The size announced in the header is checked before libpng reads anything else, so a
         // huge (or truncated) image is refused for its size, whatever follows the header.
-        var head = [UInt8](repeating: 0, count: 24)
-        if pread(fd, &head, 24, 0) == 24, head.starts(with: [0x89, 0x50, 0x4E, 0x47]), Array(head[12..<16]) == Array("IHDR".utf8) {
+        var head = [UInt8](repeating: 0, count: 26)
+        var grayWithoutAlpha = false      // colour type 0: Pillow's "I;16" at 16 bits, tRNS or not
+        if pread(fd, &head, 26, 0) == 26, head.starts(with: [0x89, 0x50, 0x4E, 0x47]), Array(head[12..<16]) == Array("IHDR".utf8) {
+            grayWithoutAlpha = head[25] == 0
             let number = { (i: Int) in head[i..<(i + 4)].reduce(0) { $0 << 8 | Int($1) } }
             let (w, h) = (number(16), number(20))
             if w > InputLimits.imageSide || h > InputLimits.imageSide || w * h > InputLimits.imagePixels {
@@ -54,18 +61,24 @@ public struct RGBImage: Sendable, Equatable {
             throw ImageError.unreadable(file: url.path, reason: "unsupported layout (\(c) channels, \(depth) bits)")
         }
         var rgb = [UInt8](repeating: 0, count: w * h * 3)
+        var clipped = 0
+        let clipsGray = bytesPerSample == 2 && grayWithoutAlpha
         rgb.withUnsafeMutableBufferPointer { out in
             for i in 0..<(w * h) {
-                // High byte of each sample (big-endian for 16-bit).
+                // High byte of each sample (big-endian for 16-bit); 16-bit gray clipped instead.
                 let pixel = raw + i * c * bytesPerSample
                 let sample = { (k: Int) in pixel[k * bytesPerSample] }
                 switch c {
+                case 1 where clipsGray, 2 where clipsGray:      // 2: tRNS made an alpha channel
+                    let value = Int(pixel[0]) << 8 | Int(pixel[1])
+                    if value > 255 { clipped += 1 }
+                    let g = UInt8(min(value, 255)); out[3 * i] = g; out[3 * i + 1] = g; out[3 * i + 2] = g
                 case 1, 2: let g = sample(0); out[3 * i] = g; out[3 * i + 1] = g; out[3 * i + 2] = g
                 default: out[3 * i] = sample(0); out[3 * i + 1] = sample(1); out[3 * i + 2] = sample(2)
                 }
             }
         }
-        return RGBImage(width: w, height: h, pixels: rgb)
+        return (RGBImage(width: w, height: h, pixels: rgb), clipped)
     }
 }
 

@@ -1,3 +1,4 @@
+import GlassboxModelIO
 import GlassboxRuntime
 import GlassboxTensor
 
@@ -5,23 +6,20 @@ extension CheferSweep {
     /// Relevance at the last block's output `[n, d]`, seeded with the target's seed vector (one-hot
     /// at the target for a logit: `generate_LRP`'s `one_hot_vector`, not the logit's value).
     /// Output layers by α1β0, their activations (pooler tanh, MLM GELU) and norms by the identity.
-    /// Similarities: `R_a = a ⊙ ∂s/∂a` (the contributions to `a·b`), then the z-rule through the mean.
+    /// Similarities: `R_a = a ⊙ ∂s/∂a` (the contributions to `a·b`), then the z-rule through the pooling (mean unless
+    /// `target.pooling` says otherwise).
     func headRelevance(_ target: RelevanceTarget, position: Int, forward: ForwardResult) throws -> Tensor {
         let arch = architecture, head = weights.head
         let d = arch.dModel
         var out = Tensor.zeros([n, d])
         if case .similarity(let other, let measure) = target.objective {
-            let a = ReverseSweep.meanRows(forward.hidden), b = ReverseSweep.meanRows(try model.forward(other).hidden)
+            let pooling = target.pooling
+            let a = pooling.pool(forward.hidden), b = pooling.pool(try model.forward(other).hidden)
             var na = 0.0, nb = 0.0
             for j in a.indices { na += Double(a[j] * a[j]); nb += Double(b[j] * b[j]) }
             let factor = measure == .dot ? 1 : Float(1 / max((na * nb).squareRoot(), .leastNonzeroMagnitude))
-            for t in 0..<n {
-                for j in 0..<d {
-                    let share = CheferRules.safeDivide(forward.hidden[t, j] / Float(n), a[j])
-                    out[t, j] = share * a[j] * b[j] * factor
-                }
-            }
-            return out
+            return pooling.zRule(a.indices.map { a[$0] * b[$0] * factor }, pooled: a, hidden: forward.hidden,
+                                 divide: CheferRules.safeDivide)
         }
         guard let unembed = head.unembed, let logits = forward.logits else {
             throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head: explain the similarity to a second input instead")

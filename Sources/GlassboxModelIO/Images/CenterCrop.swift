@@ -1,0 +1,24 @@
+extension RGBImage {
+    /// transformers' `image_transforms.center_crop` on an 8-bit image `[H, W, 3]` → `[height, width, 3]`:
+    /// the window starts at `(H − height) // 2`, `(W − width) // 2` (Python's floor division); a
+    /// window larger than the image is first padded with zeros, the image placed at
+    /// `ceil((new − old) / 2)` on each axis, as transformers pads it.
+    public func centerCropped(height: Int, width: Int) -> RGBImage {
+        precondition(height > 0 && width > 0, "centerCropped: \(width)×\(height)")
+        func floorHalf(_ x: Int) -> Int { x >= 0 ? x / 2 : -((-x + 1) / 2) }
+        let paddedH = Swift.max(height, self.height), paddedW = Swift.max(width, self.width)
+        let padTop = (paddedH - self.height + 1) / 2, padLeft = (paddedW - self.width + 1) / 2
+        let top = floorHalf(self.height - height) + padTop, left = floorHalf(self.width - width) + padLeft
+        var out = [UInt8](repeating: 0, count: height * width * 3)
+        for y in 0..<height {
+            let sourceY = top + y - padTop
+            guard sourceY >= 0 && sourceY < self.height else { continue }
+            for x in 0..<width {
+                let sourceX = left + x - padLeft
+                guard sourceX >= 0 && sourceX < self.width else { continue }
+                for c in 0..<3 { out[(y * width + x) * 3 + c] = pixels[(sourceY * self.width + sourceX) * 3 + c] }
+            }
+        }
+        return RGBImage(width: width, height: height, pixels: out)
+    }
+}
