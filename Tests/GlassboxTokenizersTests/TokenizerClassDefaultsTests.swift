@@ -10,12 +10,11 @@ import XCTest
 /// template sees (transformers' `special_tokens_map`, less the defaults missing from the vocabulary,
 /// which transformers adds as new tokens) and one chat-template rendering must match exactly.
 final class TokenizerClassDefaultsTests: XCTestCase {
-    struct Encoded: Decodable { let text: String; let pair: String?; let ids: [Int]; let offsets: [[Int]] }
     struct Case: Decodable {
         let source: String
         let `class`: String
-        let single: [Encoded]
-        let pair: Encoded
+        let single: [AutoTokenizerEncoding]
+        let pair: AutoTokenizerEncoding
         let special_tokens: [String: String]
         let in_vocabulary: [String: Bool]
         let chat: String
@@ -53,14 +52,7 @@ final class TokenizerClassDefaultsTests: XCTestCase {
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let directory = try folder(name, raw: try XCTUnwrap(raw[name]))
             let tokenizer = try Tokenizer.load(directory: directory)
-            for single in expected.single {
-                let e = try tokenizer.encode(single.text)
-                XCTAssertEqual(e.ids, single.ids, "\(name): \(single.text)")
-                XCTAssertEqual(e.offsets.map { [$0.start, $0.end] }, single.offsets, "\(name): \(single.text)")
-            }
-            let p = try tokenizer.encode(expected.pair.text, pair: expected.pair.pair ?? "")
-            XCTAssertEqual(p.ids, expected.pair.ids, "\(name): pair")
-            XCTAssertEqual(p.offsets.map { [$0.start, $0.end] }, expected.pair.offsets, "\(name): pair")
+            try assertEncodesLikeAutoTokenizer(tokenizer, single: expected.single, pair: expected.pair, case: name)
 
             let template = try XCTUnwrap(try ChatTemplate.load(directory: directory), name)
             var seen: [String: String] = [:]

@@ -11,8 +11,7 @@ import XCTest
 /// config.json's `tokenizer_class` / `model_type`, and classes the settings do not apply to.
 /// Ids and UTF-8 byte offsets must match exactly.
 final class TokenizerConfigOverrideTests: XCTestCase {
-    struct Encoded: Decodable { let text: String; let pair: String?; let ids: [Int]; let offsets: [[Int]] }
-    struct Case: Decodable { let `class`: String; let single: [Encoded]; let pair: Encoded }
+    struct Case: Decodable { let `class`: String; let single: [AutoTokenizerEncoding]; let pair: AutoTokenizerEncoding }
 
     static let folder = TokenizerFixtures.folder.appendingPathComponent("tokenizer-config")
 
@@ -27,14 +26,7 @@ final class TokenizerConfigOverrideTests: XCTestCase {
             XCTAssertEqual(resolved.flatMap { FastTokenizerOverrides.family(tokenizerClass: $0) },
                            FastTokenizerOverrides.family(tokenizerClass: expected.class), "\(name): \(expected.class)")
             let tokenizer = try Tokenizer.load(directory: directory)
-            for single in expected.single {
-                let e = try tokenizer.encode(single.text)
-                XCTAssertEqual(e.ids, single.ids, "\(name): \(single.text)")
-                XCTAssertEqual(e.offsets.map { [$0.start, $0.end] }, single.offsets, "\(name): \(single.text)")
-            }
-            let p = try tokenizer.encode(expected.pair.text, pair: expected.pair.pair ?? "")
-            XCTAssertEqual(p.ids, expected.pair.ids, "\(name): pair")
-            XCTAssertEqual(p.offsets.map { [$0.start, $0.end] }, expected.pair.offsets, "\(name): pair")
+            try assertEncodesLikeAutoTokenizer(tokenizer, single: expected.single, pair: expected.pair, case: name)
         }
     }
 
