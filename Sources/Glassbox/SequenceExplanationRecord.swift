@@ -28,6 +28,10 @@ public struct SequenceExplanationRecord: Codable, Sendable, Equatable {
     public var matrix: [[Double?]]
     /// Indices into `generated` drawn as token strips beside the heatmap (`--targets`).
     public var strips: [Int]
+    /// True when the prompt went through the checkpoint's chat template (`--chat`); absent otherwise.
+    public var chat: Bool? = nil
+    /// With `--chat`: the template's rendering, the text the prompt tokens' offsets point into.
+    public var chatPrompt: String? = nil
 
     /// One target row and its step scores.
     public struct Generated: Codable, Sendable, Equatable {

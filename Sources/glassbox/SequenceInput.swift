@@ -18,6 +18,8 @@ struct SequenceInput {
     let boundary: String?
     /// A note for stderr when a token spans the boundary.
     let boundaryNote: String?
+    /// With `--chat`: the template's rendering the prompt went through (recorded as `chat`).
+    var chat: ChatPrompt? = nil
 
     /// What the rows and columns are.
     enum Unit: String { case token, word, sentence }
@@ -64,7 +66,7 @@ struct SequenceInput {
                 (encoding, text) = (joined, prompt + pieces.joined())
             }
             return SequenceInput(ids: prepared.ids + generated, promptLength: prepared.ids.count, texts: prepared.texts + pieces,
-                                 text: text, encoding: encoding, boundary: nil, boundaryNote: nil)
+                                 text: text, encoding: encoding, boundary: nil, boundaryNote: nil, chat: prepared.chat)
         }
         guard let prompt = prepared.prompt, let continuation = command.continuation else { throw SequenceUsage.continuationNeedsPrompt }
         let whole = prompt + continuation
@@ -84,11 +86,19 @@ struct SequenceInput {
         let boundary = "prompt and continuation tokenized as one text; targets from token \(first) (the first reaching past the prompt)"
             + (straddles ? ", which starts inside the prompt" : "")
         return SequenceInput(ids: encoding.ids, promptLength: first, texts: texts, text: whole, encoding: encoding,
-                             boundary: boundary, boundaryNote: note)
+                             boundary: boundary, boundaryNote: note, chat: prepared.chat)
+    }
+
+    /// The record of `result` per token, or summed per word or sentence on both axes, with the
+    /// chat rendering when the prompt went through the template.
+    func record(_ result: SequenceAttribution, loaded: LoadedModel, unit: Unit) throws -> SequenceExplanationRecord {
+        var record = try scores(result, loaded: loaded, unit: unit)
+        if let chat { (record.chat, record.chatPrompt) = (true, chat.rendered) }
+        return record
     }
 
     /// The record of `result` per token, or summed per word or sentence on both axes.
-    func record(_ result: SequenceAttribution, loaded: LoadedModel, unit: Unit) throws -> SequenceExplanationRecord {
+    private func scores(_ result: SequenceAttribution, loaded: LoadedModel, unit: Unit) throws -> SequenceExplanationRecord {
         let spans = encoding?.offsets
         guard unit != .token else {
             let tokens = ids.indices.map { i in

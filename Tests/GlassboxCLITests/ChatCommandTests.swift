@@ -86,6 +86,16 @@ final class ChatCommandTests: XCTestCase {
         let generated = try json(["generate", "--model", model.path, "--chat", "--system", "be brief", "the cat sat", "--max-tokens", "2"])
         XCTAssertEqual(generated["prompt"] as? String, rendered, "generate's prompt is the text its prompt tokens point into")
         XCTAssertEqual(generated["chat_user"] as? String, "the cat sat")
+        // A sequence explanation records the rendering too, and its prompt tokens cover it.
+        let sequence = try json(["explain", "--model", model.path, "--chat", "--system", "be brief", "the cat sat",
+                                 "--generate", "2", "--method", "grad-input", "--out", out.path])
+        XCTAssertEqual(sequence["chat"] as? Bool, true)
+        XCTAssertEqual(sequence["chatPrompt"] as? String, rendered)
+        let columns = try XCTUnwrap(sequence["tokens"] as? [[String: Any]])
+        XCTAssertEqual(columns.filter { $0["generated"] as? Bool == false }.compactMap { $0["text"] as? String }.joined(), rendered)
+        let plain = try json(["explain", "--model", model.path, "the cat sat", "--generate", "2", "--method", "grad-input", "--out", out.path])
+        XCTAssertNil(plain["chat"])
+        XCTAssertNil(plain["chatPrompt"])
     }
 
     func testMistakesAreOneLine() throws {
