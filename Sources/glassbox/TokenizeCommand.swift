@@ -66,11 +66,10 @@ struct TokenizeCommand: ParsableCommand {
             let model: [String: Any] = ["name": modelOptions.model ?? "", "path": directory.url.path,
                                         "tokenizer": tokenizer.source, "tokenizerModel": tokenizer.modelType]
             var object: [String: Any] = [
-                "glassbox": GlassboxVersion.string, "command": "tokenize", "model": model,
-                "tokens": rows.map(\.json), "decoded": decoded,
+                "glassbox": GlassboxVersion.string, "command": "tokenize", "model": model, "decoded": decoded,
             ]
             if let chat { object.merge(chat.json) { _, new in new } }
-            try Console.json(object)
+            try StreamedJSON.write(object, streaming: "tokens", count: rows.count) { i, out in rows[i].appendJSON(to: &out) }
             return
         }
         print("model  \(directory.url.path) (\(tokenizer.source), \(tokenizer.modelType))")
@@ -97,9 +96,22 @@ struct TokenizeCommand: ParsableCommand {
         let special: Bool
         let word: Int?
 
-        var json: [String: Any] {
-            ["id": id, "text": text, "token": piece, "start": span.map { $0.start as Any } ?? NSNull(),
-             "end": span.map { $0.end as Any } ?? NSNull(), "special": special, "word": word.map { $0 as Any } ?? NSNull()]
+        /// Appends the row as a JSON object with sorted keys: `end`, `id`, `special`, `start`,
+        /// `text`, `token`, `word` (`null` spans and words for `--ids` and added tokens).
+        func appendJSON(to out: inout [UInt8]) {
+            out.append(contentsOf: Array("{\"end\":".utf8))
+            StreamedJSON.appendInt(span?.end, to: &out)
+            out.append(contentsOf: Array(",\"id\":".utf8))
+            StreamedJSON.appendInt(id, to: &out)
+            out.append(contentsOf: Array((special ? ",\"special\":true,\"start\":" : ",\"special\":false,\"start\":").utf8))
+            StreamedJSON.appendInt(span?.start, to: &out)
+            out.append(contentsOf: Array(",\"text\":".utf8))
+            StreamedJSON.appendString(text, to: &out)
+            out.append(contentsOf: Array(",\"token\":".utf8))
+            StreamedJSON.appendString(piece, to: &out)
+            out.append(contentsOf: Array(",\"word\":".utf8))
+            StreamedJSON.appendInt(word, to: &out)
+            out.append(UInt8(ascii: "}"))
         }
     }
 }
