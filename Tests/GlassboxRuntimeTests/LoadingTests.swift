@@ -96,7 +96,7 @@ final class LoadingTests: XCTestCase {
 
         let cases: [(String, String)] = [
             (#"{"model_type": "gpt2", "n_embd": 30, "n_head": 4}"#, "n_head"),
-            (#"{"model_type": "gpt2", "activation_function": "gelu_10"}"#, "gelu_10"),
+            (#"{"model_type": "gpt2", "activation_function": "prelu"}"#, "learnable nn.PReLU"),
             (#"{"model_type": "gpt2", "n_layer": 0}"#, "n_layer"),
             (#"{"model_type": "gpt2", "n_layer": "two"}"#, "n_layer"),
             (#"{"model_type": "bert", "position_embedding_type": "relative_key"}"#, "relative_key"),
