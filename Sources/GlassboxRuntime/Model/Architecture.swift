@@ -147,15 +147,16 @@ public struct ImageGeometry: Sendable, Equatable {
     /// Side of the square patches.
     public var patchSize: Int
 
-    /// A geometry from its fields, as listed above (sizes should be multiples of
-    /// `patchSize`; not checked here, the ViT config checks it).
+    /// A geometry from its fields, as listed above. Sizes need not be multiples of `patchSize`:
+    /// the grid is `floor(height/P) × floor(width/P)` and the pixels past it are never read (the
+    /// stride-P convolution of transformers drops them too).
     public init(height: Int, width: Int, channels: Int, patchSize: Int) {
         (self.height, self.width, self.channels, self.patchSize) = (height, width, channels, patchSize)
     }
 
-    /// Patch rows × patch columns.
+    /// Patch rows, `height / patchSize` (rounded down).
     public var gridRows: Int { height / patchSize }
-    /// Patch columns, `width / patchSize`.
+    /// Patch columns, `width / patchSize` (rounded down).
     public var gridColumns: Int { width / patchSize }
     /// Number of patches, `gridRows · gridColumns` (the sequence is one longer, with `[CLS]`).
     public var patchCount: Int { gridRows * gridColumns }
