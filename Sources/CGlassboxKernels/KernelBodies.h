@@ -136,6 +136,19 @@ GB_INLINE lanes vtanh(lanes x) { return 2.0f * vsigmoid(2.0f * x) - 1.0f; }
 #define GELU_TANH_A 1.5957691216057308f      // 2·√(2/π)
 #define GELU_TANH_B 0.071354816f             // 2·√(2/π)·0.044715
 
+// laplace: z = (x − μ)/(σ·√2) with transformers' μ = 0.707107, σ = 0.282095 (σ·√2 in Double).
+#define LAPLACE_MU 0.707107f
+#define LAPLACE_SCALE 0.39894218777966985f   // 0.282095·√2
+
+/// tanh(softplus(x)) = ((1 + e^x)² − 1)/((1 + e^x)² + 1) = n/(n + 2), n = e^x·(e^x + 2); exactly 1
+/// above 20 (torch's softplus threshold, where e^x would overflow n).
+GB_INLINE lanes mish_ratio(lanes x) {
+    lanes e = vexp(x);
+    lanes n = e * (e + 2.0f);
+    lanes t = n / (n + 2.0f);
+    return x > 20.0f ? SPLAT(1.0f) : t;
+}
+
 /// The lane function `f` (one of `gb_unary`).
 GB_INLINE lanes apply(gb_unary f, lanes v) {
     switch (f) {
@@ -167,6 +180,61 @@ GB_INLINE lanes apply(gb_unary f, lanes v) {
         return s * (1.0f + v * (1.0f - s));
     }
     case GB_UNARY_STEP: return v > 0.0f ? SPLAT(1.0f) : SPLAT(0.0f);
+    case GB_UNARY_GELU10: {
+        lanes g = 0.5f * v * (1.0f + verf(v * 0.70710678118654752f));
+        g = g > 10.0f ? SPLAT(10.0f) : g;
+        return g < -10.0f ? SPLAT(-10.0f) : g;
+    }
+    case GB_UNARY_GELU10_RATIO: {
+        lanes phi = 0.5f * (1.0f + verf(v * 0.70710678118654752f));
+        return v * phi > 10.0f ? 10.0f / v : phi;
+    }
+    case GB_UNARY_GELU10_DERIVATIVE: {
+        lanes phi = 0.5f * (1.0f + verf(v * 0.70710678118654752f));
+        lanes d = phi + v * vexp(-0.5f * v * v) * 0.3989422804014327f;
+        return v * phi >= 10.0f ? SPLAT(0.0f) : d;
+    }
+    case GB_UNARY_LAPLACE: return 0.5f * (1.0f + verf((v - LAPLACE_MU) / LAPLACE_SCALE));
+    case GB_UNARY_LAPLACE_RATIO:
+        return 0.5f * (1.0f + verf((v - LAPLACE_MU) / LAPLACE_SCALE)) / (v + 1e-10f);
+    case GB_UNARY_LAPLACE_DERIVATIVE: {
+        lanes z = (v - LAPLACE_MU) / LAPLACE_SCALE;
+        return vexp(-(z * z)) * (0.56418958354775628f / LAPLACE_SCALE);    // 1/√π
+    }
+    case GB_UNARY_LEAKY_RELU: return v > 0.0f ? v : v * 0.01f;
+    case GB_UNARY_LEAKY_STEP: return v > 0.0f ? SPLAT(1.0f) : SPLAT(0.01f);
+    case GB_UNARY_MISH: return v * mish_ratio(v);
+    case GB_UNARY_MISH_RATIO: return mish_ratio(v);
+    case GB_UNARY_MISH_DERIVATIVE: {
+        lanes t = mish_ratio(v);
+        return t + v * (1.0f - t * t) * vsigmoid(v);
+    }
+    case GB_UNARY_RELU2: {
+        lanes r = v < 0.0f ? SPLAT(0.0f) : v;
+        return r * r;
+    }
+    case GB_UNARY_RELU2_DERIVATIVE: return v > 0.0f ? 2.0f * v : SPLAT(0.0f);
+    case GB_UNARY_RELU6: {
+        lanes r = v < 0.0f ? SPLAT(0.0f) : v;
+        return r > 6.0f ? SPLAT(6.0f) : r;
+    }
+    case GB_UNARY_RELU6_RATIO: return v > 6.0f ? 6.0f / v : (v > 0.0f ? SPLAT(1.0f) : SPLAT(0.0f));
+    case GB_UNARY_RELU6_DERIVATIVE: return v > 0.0f && v < 6.0f ? SPLAT(1.0f) : SPLAT(0.0f);
+    case GB_UNARY_SIGMOID_RATIO: return vsigmoid(v) / (v + 1e-10f);
+    case GB_UNARY_SIGMOID_DERIVATIVE: {
+        lanes s = vsigmoid(v);
+        return s * (1.0f - s);
+    }
+    case GB_UNARY_TANH_RATIO: {
+        lanes x2 = v * v;
+        lanes series = 1.0f - x2 * (1.0f / 3.0f) + x2 * x2 * (2.0f / 15.0f);
+        lanes a = v < 0.0f ? -v : v;
+        return a < 0.05f ? series : vtanh(v) / v;
+    }
+    case GB_UNARY_TANH_DERIVATIVE: {
+        lanes t = vtanh(v);
+        return 1.0f - t * t;
+    }
     }
     return v;
 }
@@ -177,7 +245,13 @@ GB_INLINE lanes apply(gb_unary f, lanes v) {
     X(GB_UNARY_GELU_TANH) X(GB_UNARY_QUICK_GELU) X(GB_UNARY_SILU) X(GB_UNARY_RELU)               \
     X(GB_UNARY_GELU_ERF_RATIO) X(GB_UNARY_GELU_ERF_DERIVATIVE) X(GB_UNARY_GELU_TANH_RATIO)       \
     X(GB_UNARY_GELU_TANH_DERIVATIVE) X(GB_UNARY_QUICK_GELU_RATIO)                                \
-    X(GB_UNARY_QUICK_GELU_DERIVATIVE) X(GB_UNARY_SILU_DERIVATIVE) X(GB_UNARY_STEP)
+    X(GB_UNARY_QUICK_GELU_DERIVATIVE) X(GB_UNARY_SILU_DERIVATIVE) X(GB_UNARY_STEP)               \
+    X(GB_UNARY_GELU10) X(GB_UNARY_GELU10_RATIO) X(GB_UNARY_GELU10_DERIVATIVE) X(GB_UNARY_LAPLACE) \
+    X(GB_UNARY_LAPLACE_RATIO) X(GB_UNARY_LAPLACE_DERIVATIVE) X(GB_UNARY_LEAKY_RELU)              \
+    X(GB_UNARY_LEAKY_STEP) X(GB_UNARY_MISH) X(GB_UNARY_MISH_RATIO) X(GB_UNARY_MISH_DERIVATIVE)   \
+    X(GB_UNARY_RELU2) X(GB_UNARY_RELU2_DERIVATIVE) X(GB_UNARY_RELU6) X(GB_UNARY_RELU6_RATIO)     \
+    X(GB_UNARY_RELU6_DERIVATIVE) X(GB_UNARY_SIGMOID_RATIO) X(GB_UNARY_SIGMOID_DERIVATIVE)        \
+    X(GB_UNARY_TANH_RATIO) X(GB_UNARY_TANH_DERIVATIVE)
 
 GB_INLINE void map_loop(gb_unary f, const float *x, float *y, size_t n) {
     size_t i = 0;

@@ -91,9 +91,9 @@ final class EncoderFamilyTests: XCTestCase {
             ("roberta-mlm", #"{"model_type": "roberta", "pad_token_id": 30, "max_position_embeddings": 31, "vocab_size": 301}"#, "max_position_embeddings"),
             ("roberta-mlm", #"{"model_type": "roberta", "pad_token_id": -1}"#, "pad_token_id"),
             ("roberta-mlm", #"{"model_type": "roberta", "hidden_size": 30, "num_attention_heads": 4}"#, "num_attention_heads"),
-            ("roberta-mlm", #"{"model_type": "roberta", "hidden_act": "mish"}"#, "hidden_act"),
+            ("roberta-mlm", #"{"model_type": "roberta", "hidden_act": "prelu"}"#, "hidden_act"),
             ("distilbert-mlm", #"{"model_type": "distilbert", "dim": 30, "n_heads": 4}"#, "n_heads"),
-            ("distilbert-mlm", #"{"model_type": "distilbert", "activation": "mish"}"#, "activation"),
+            ("distilbert-mlm", #"{"model_type": "distilbert", "activation": "prelu"}"#, "activation"),
             ("distilbert-mlm", #"{"model_type": "distilbert", "n_layers": 0}"#, "n_layers"),
             ("distilbert-mlm", #"{"model_type": "distilbert", "hidden_dim": -3}"#, "hidden_dim"),
         ]

@@ -61,7 +61,7 @@ final class GPTNeoXTests: XCTestCase {
             (#"{"model_type": "gpt_neox", "hidden_size": 30, "num_attention_heads": 3, "rotary_pct": 0.3}"#, "rotary_pct"),
             (#"{"model_type": "gpt_neox", "rotary_pct": 1.5}"#, "rotary_pct"),
             (#"{"model_type": "gpt_neox", "rotary_pct": 0}"#, "rotary_pct"),
-            (#"{"model_type": "gpt_neox", "hidden_act": "mish"}"#, "hidden_act"),
+            (#"{"model_type": "gpt_neox", "hidden_act": "prelu"}"#, "hidden_act"),
             (#"{"model_type": "gpt_neox", "layer_norm_eps": -1}"#, "layer_norm_eps"),
             (#"{"model_type": "gpt_neox", "rotary_emb_base": 0}"#, "rotary_emb_base"),
             (#"{"model_type": "gpt_neox", "rope_scaling": {"rope_type": "ntk", "factor": 2.0}}"#, "rope_scaling"),

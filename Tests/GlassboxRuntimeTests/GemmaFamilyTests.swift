@@ -139,7 +139,7 @@ final class GemmaFamilyTests: XCTestCase {
         let cases: [(String, String, String)] = [
             ("gemma2-softcap", #"{"model_type": "gemma2", "attn_logit_softcapping": -1}"#, "attn_logit_softcapping"),
             ("gemma2-softcap", #"{"model_type": "gemma2", "num_hidden_layers": 3, "layer_types": ["full_attention"]}"#, "layer_types"),
-            ("gemma2-softcap", #"{"model_type": "gemma2", "hidden_activation": "mish"}"#, "hidden_activation"),
+            ("gemma2-softcap", #"{"model_type": "gemma2", "hidden_activation": "prelu"}"#, "hidden_activation"),
             ("gemma-tiny", #"{"model_type": "gemma", "head_dim": 9}"#, "head_dim"),
             ("gemma3-text", #"{"model_type": "gemma3_text", "rope_scaling": {"type": "linear", "factor": 2.0}}"#, "rope_type"),
             ("gemma3-text", #"{"model_type": "gemma3_text", "query_pre_attn_scalar": 0}"#, "query_pre_attn_scalar"),

@@ -62,6 +62,21 @@ final class LoadingTests: XCTestCase {
         XCTAssertEqual(try renamed.forward([2, 7, 9, 3]).logits, try original.forward([2, 7, 9, 3]).logits)
     }
 
+    func testPersistentTokenTypeBuffersAreIgnored() throws {
+        // Older BERT and RoBERTa checkpoints saved the `embeddings.token_type_ids` buffer [1, max
+        // positions] (int64 there; only the name matters here) beside position_ids; transformers
+        // ignores both, so the logits are those of the checkpoint without them.
+        for (name, prefix) in [("bert-cls", "bert"), ("roberta-cls", "roberta")] {
+            let folder = try editedCopy(of: name) {
+                $0 + [("\(prefix).embeddings.token_type_ids", Tensor.zeros([1, 32])),
+                      ("\(prefix).embeddings.position_ids", Tensor.zeros([1, 32]))]
+            }
+            let buffered = try TransformerModel.load(directory: folder)
+            let original = try TransformerModel.load(directory: Fixtures.model(name))
+            XCTAssertEqual(try buffered.forward([0, 7, 9, 2]).logits, try original.forward([0, 7, 9, 2]).logits, name)
+        }
+    }
+
     func testTiedAndUntiedHeads() throws {
         let tied = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
         XCTAssertTrue(tied.weights.head.unembed!.weight.sharesStorage(with: tied.weights.embeddings.token))
@@ -96,7 +111,7 @@ final class LoadingTests: XCTestCase {
 
         let cases: [(String, String)] = [
             (#"{"model_type": "gpt2", "n_embd": 30, "n_head": 4}"#, "n_head"),
-            (#"{"model_type": "gpt2", "activation_function": "gelu_10"}"#, "gelu_10"),
+            (#"{"model_type": "gpt2", "activation_function": "prelu"}"#, "learnable nn.PReLU"),
             (#"{"model_type": "gpt2", "n_layer": 0}"#, "n_layer"),
             (#"{"model_type": "gpt2", "n_layer": "two"}"#, "n_layer"),
             (#"{"model_type": "bert", "position_embedding_type": "relative_key"}"#, "relative_key"),

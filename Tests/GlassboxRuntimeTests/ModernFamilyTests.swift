@@ -100,7 +100,7 @@ final class ModernFamilyTests: XCTestCase {
             (#"{"model_type": "llama", "rope_scaling": {"type": "linear"}}"#, "factor"),
             (#"{"model_type": "llama", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),
             (#"{"model_type": "qwen2", "use_sliding_window": true, "num_hidden_layers": 2, "layer_types": ["full_attention"]}"#, "layer_types"),
-            (#"{"model_type": "vit", "image_size": 30, "patch_size": 8}"#, "patch_size"),
+            (#"{"model_type": "vit", "image_size": 30, "patch_size": 32}"#, "patch_size"),
         ]
         for (json, fragment) in cases {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-cfg-\(UUID().uuidString)")

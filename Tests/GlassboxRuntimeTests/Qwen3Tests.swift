@@ -77,7 +77,7 @@ final class Qwen3Tests: XCTestCase {
             (#"{"model_type": "qwen3", "head_dim": 0}"#, "head_dim"),
             (#"{"model_type": "qwen3", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),
             (#"{"model_type": "qwen3", "use_sliding_window": true, "num_hidden_layers": 2, "layer_types": ["full_attention"]}"#, "layer_types"),
-            (#"{"model_type": "qwen3", "hidden_act": "mish"}"#, "hidden_act"),
+            (#"{"model_type": "qwen3", "hidden_act": "prelu"}"#, "hidden_act"),
         ]
         for (json, fragment) in cases {
             let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-qwen3-\(UUID().uuidString)")

@@ -58,8 +58,7 @@ final class ViTImageShapeTests: XCTestCase {
             ({ $0["patch_size"] = [4, 6] }, "'patch_size' is [4, 6]: patches with unequal sides are not supported; give one size"),
             ({ $0["image_size"] = [16] }, "'image_size' must be one integer or a list [height, width], got a list of 1"),
             ({ $0["image_size"] = [16, 24, 3] }, "'image_size' must be one integer or a list [height, width], got a list of 3"),
-            ({ $0["patch_size"] = [5, 5] }, "'patch_size' (5) must divide image_size ([16, 24])"),
-            ({ $0["patch_size"] = 8; $0["image_size"] = [16, 20] }, "'patch_size' (8) must divide image_size ([16, 20])"),
+            ({ $0["patch_size"] = [20, 20] }, "'patch_size' (20) is larger than image_size ([16, 24]): no patch fits"),
             ({ $0["image_size"] = [16, 0] }, "'image_size' must be positive, got 0"),
         ]
         for (edit, message) in cases {

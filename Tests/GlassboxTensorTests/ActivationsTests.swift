@@ -5,7 +5,9 @@ import XCTest
 /// Activations vs their Double formulas (`NaiveKernels`) on a dense grid over [-10, 10] (20 001
 /// points, so the SIMD tail is exercised), plus ±80 for saturation. Tolerances, absolute:
 /// GELU (erf) 2e-6 — the brief's bound for matching torch; GELU (tanh), QuickGELU, SiLU
-/// 1e-6 + 2e-7·|x| (a few ulp of the result); ReLU exact.
+/// 1e-6 + 2e-7·|x| (a few ulp of the result); ReLU exact. The other ACT2FN functions: gelu_10 as
+/// GELU (erf), laplace 1e-6 (erf's error), mish 1e-6 + 2e-7·|x|, sigmoid 1e-7, tanh 2e-7 (its
+/// 2σ(2x) − 1 form), leaky ReLU 1e-7·|x| (0.01 rounded to Float), relu2 and relu6 exact.
 final class ActivationsTests: XCTestCase {
     static let grid: Tensor = {
         let xs = (0...20_000).map { Float(-10 + Double($0) * 0.001) } + [-80, -40, -20, 20, 40, 80, 0, -0.0]
@@ -36,6 +38,14 @@ final class ActivationsTests: XCTestCase {
     func testQuickGelu() { check("quickGelu", quickGelu, NaiveKernels.quickGelu, abs: 1e-6, rel: 2e-7) }
     func testSilu() { check("silu", silu, NaiveKernels.silu, abs: 1e-6, rel: 2e-7) }
     func testRelu() { check("relu", relu, NaiveKernels.relu, abs: 0, rel: 0) }
+    func testGelu10() { check("gelu10", gelu10, NaiveKernels.gelu10, abs: 2e-6, rel: 0) }
+    func testLaplace() { check("laplace", laplace, NaiveKernels.laplace, abs: 1e-6, rel: 0) }
+    func testLeakyRelu() { check("leakyRelu", leakyRelu, NaiveKernels.leakyRelu, abs: 0, rel: 1e-7) }
+    func testMish() { check("mish", mish, NaiveKernels.mish, abs: 1e-6, rel: 2e-7) }
+    func testRelu2() { check("relu2", relu2, NaiveKernels.relu2, abs: 0, rel: 0) }
+    func testRelu6() { check("relu6", relu6, NaiveKernels.relu6, abs: 0, rel: 0) }
+    func testSigmoid() { check("sigmoid", sigmoidActivation, NaiveKernels.sigmoid, abs: 1e-7, rel: 0) }
+    func testTanh() { check("tanh", tanhActivation, NaiveKernels.tanh, abs: 2e-7, rel: 0) }
 
     /// 70 000 random values: the multi-worker path must agree with the same formulas.
     func testParallelPathAndShapePreserved() {
@@ -49,7 +59,8 @@ final class ActivationsTests: XCTestCase {
     }
 
     func testNaNPropagates() {
-        for kernel in [geluErf, geluTanh, quickGelu, silu, relu] as [(inout Tensor) -> Void] {
+        for kernel in [geluErf, geluTanh, quickGelu, silu, relu, gelu10, laplace, leakyRelu, mish, relu2, relu6,
+                       sigmoidActivation, tanhActivation] as [(inout Tensor) -> Void] {
             var x = Tensor(shape: [3], storage: [.nan, 1, -1])
             kernel(&x)
             XCTAssertTrue(x.storage[0].isNaN)

@@ -87,6 +87,12 @@ final class KernelVariantTests: XCTestCase {
             ("quickGelu", quickGelu, NaiveKernels.quickGelu, 1e-6, 2e-7),
             ("silu", silu, NaiveKernels.silu, 1e-6, 2e-7),
             ("relu", relu, NaiveKernels.relu, 0, 0),
+            ("gelu10", gelu10, NaiveKernels.gelu10, 2e-6, 0),
+            ("laplace", laplace, NaiveKernels.laplace, 1e-6, 0),
+            ("mish", mish, NaiveKernels.mish, 1e-6, 2e-7),
+            ("relu6", relu6, NaiveKernels.relu6, 0, 0),
+            ("sigmoid", sigmoidActivation, NaiveKernels.sigmoid, 1e-7, 0),
+            ("tanh", tanhActivation, NaiveKernels.tanh, 2e-7, 0),
         ]
         for variant in KernelVariant.supported {
             for (name, kernel, formula, absTol, rel) in cases {

@@ -58,6 +58,46 @@ typedef enum gb_unary {
     GB_UNARY_SILU_DERIVATIVE = 15,
     /// 1 where x > 0, else 0 (ReLU's ratio and derivative).
     GB_UNARY_STEP = 16,
+    /// GELU (erf) clipped to [-10, 10] (HF `gelu_10`), NaN stays NaN.
+    GB_UNARY_GELU10 = 17,
+    /// Φ(x) where GELU(x) ≤ 10, else 10/x (`gelu_10`'s ratio).
+    GB_UNARY_GELU10_RATIO = 18,
+    /// GELU'(x) where GELU(x) < 10, else 0 (torch.clip's gradient is 0 on the boundary, x = 10).
+    GB_UNARY_GELU10_DERIVATIVE = 19,
+    /// 0.5·(1 + erf(z)), z = (x − 0.707107)/(0.282095·√2) (HF `laplace`).
+    GB_UNARY_LAPLACE = 20,
+    /// laplace(x)/(x + 1e-10): LXT's identity rule (laplace(0) ≠ 0, so φ(x)/x has no limit at 0).
+    GB_UNARY_LAPLACE_RATIO = 21,
+    /// e^(−z²)/(√π·0.282095·√2), laplace's derivative.
+    GB_UNARY_LAPLACE_DERIVATIVE = 22,
+    /// x where x > 0, else 0.01·x (`leaky_relu`, nn.LeakyReLU's default slope).
+    GB_UNARY_LEAKY_RELU = 23,
+    /// 1 where x > 0, else 0.01 (leaky ReLU's ratio and derivative; torch's gradient at 0 is 0.01).
+    GB_UNARY_LEAKY_STEP = 24,
+    /// x·tanh(softplus(x)) (`mish`), tanh(softplus(x)) = n/(n + 2), n = e^x·(e^x + 2); 1 above 20.
+    GB_UNARY_MISH = 25,
+    /// tanh(softplus(x)) = mish(x)/x.
+    GB_UNARY_MISH_RATIO = 26,
+    /// t + x·(1 − t²)·sigmoid(x), t = tanh(softplus(x)).
+    GB_UNARY_MISH_DERIVATIVE = 27,
+    /// max(x, 0)² (`relu2`; its ratio is GB_UNARY_RELU).
+    GB_UNARY_RELU2 = 28,
+    /// 2·max(x, 0).
+    GB_UNARY_RELU2_DERIVATIVE = 29,
+    /// min(max(x, 0), 6) (`relu6`), NaN stays NaN.
+    GB_UNARY_RELU6 = 30,
+    /// 1 on (0, 6], 6/x above, 0 at and below 0.
+    GB_UNARY_RELU6_RATIO = 31,
+    /// 1 on (0, 6), else 0 (torch's hardtanh gradient is 0 on the boundaries).
+    GB_UNARY_RELU6_DERIVATIVE = 32,
+    /// sigmoid(x)/(x + 1e-10): LXT's identity rule (sigmoid(0) = ½, so φ(x)/x has no limit at 0).
+    GB_UNARY_SIGMOID_RATIO = 33,
+    /// s·(1 − s), s = sigmoid(x).
+    GB_UNARY_SIGMOID_DERIVATIVE = 34,
+    /// tanh(x)/x: 1 − x²/3 + 2x⁴/15 for |x| < 0.05 (the limit 1 at 0), else tanh(x)/x.
+    GB_UNARY_TANH_RATIO = 35,
+    /// 1 − tanh²(x).
+    GB_UNARY_TANH_DERIVATIVE = 36,
 } gb_unary;
 
 /// One implementation of every kernel. All pointers may be unaligned; `n`, `rows` and `d` may be 0.

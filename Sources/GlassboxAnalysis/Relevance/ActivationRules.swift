@@ -17,7 +17,9 @@ enum PointwiseFunction: Sendable, Equatable {
 /// rather than LXT's `φ(x)/(x + 1e-10)` (`identity_rule_implicit_fn`). The two agree except at
 /// exactly `x = 0`, where LXT gives 0 and the closed form gives the limit (Φ(0) = ½ for GELU,
 /// σ(0) = ½ for SiLU), and within float rounding where `φ(x)` cancels (|x| ≳ 5 for GELU), where
-/// either value carries negligible relevance.
+/// either value carries negligible relevance. `sigmoid` and `laplace` are not 0 at 0, so φ(x)/x
+/// has no limit there: they use LXT's `φ(x)/(x + 1e-10)` itself. Leaky ReLU's ratio at 0 is its
+/// derivative there, 0.01 (torch's).
 enum ActivationRules {
     /// `g ⊙= ρ(x)` (identity rule) or `g ⊙= φ'(x)` (gradient rule), elementwise.
     ///
@@ -53,6 +55,22 @@ enum ActivationRules {
             case (.relu, _): factor = .step                                // ρ = φ' = step(x > 0)
             case (.silu, true): factor = .siluRatio
             case (.silu, false): factor = .siluDerivative
+            case (.gelu10, true): factor = .gelu10Ratio
+            case (.gelu10, false): factor = .gelu10Derivative
+            case (.laplace, true): factor = .laplaceRatio                  // LXT's φ/(x + 1e-10)
+            case (.laplace, false): factor = .laplaceDerivative
+            case (.leakyRelu, _): factor = .leakyStep                       // ρ = φ' = 1 or 0.01
+            case (.linear, _): return                                        // ρ = φ' = 1
+            case (.mish, true): factor = .mishRatio
+            case (.mish, false): factor = .mishDerivative
+            case (.relu2, true): factor = .relu2Ratio
+            case (.relu2, false): factor = .relu2Derivative
+            case (.relu6, true): factor = .relu6Ratio
+            case (.relu6, false): factor = .relu6Derivative
+            case (.sigmoid, true): factor = .sigmoidRatio                   // LXT's φ/(x + 1e-10)
+            case (.sigmoid, false): factor = .sigmoidDerivative
+            case (.tanh, true): factor = .tanhRatio
+            case (.tanh, false): factor = .tanhDerivative
             }
             multiply(&g, byActivationFactor: factor, of: x)
         }

@@ -31,6 +31,15 @@ extension Activation {
         case .quickGelu: GlassboxTensor.quickGelu(&x)
         case .relu: GlassboxTensor.relu(&x)
         case .silu: GlassboxTensor.silu(&x)
+        case .gelu10: GlassboxTensor.gelu10(&x)
+        case .laplace: GlassboxTensor.laplace(&x)
+        case .leakyRelu: GlassboxTensor.leakyRelu(&x)
+        case .linear: break
+        case .mish: GlassboxTensor.mish(&x)
+        case .relu2: GlassboxTensor.relu2(&x)
+        case .relu6: GlassboxTensor.relu6(&x)
+        case .sigmoid: GlassboxTensor.sigmoidActivation(&x)
+        case .tanh: GlassboxTensor.tanhActivation(&x)
         }
     }
 }

@@ -147,15 +147,16 @@ public struct ImageGeometry: Sendable, Equatable {
     /// Side of the square patches.
     public var patchSize: Int
 
-    /// A geometry from its fields, as listed above (sizes should be multiples of
-    /// `patchSize`; not checked here, the ViT config checks it).
+    /// A geometry from its fields, as listed above. Sizes need not be multiples of `patchSize`:
+    /// the grid is `floor(height/P) × floor(width/P)` and the pixels past it are never read (the
+    /// stride-P convolution of transformers drops them too).
     public init(height: Int, width: Int, channels: Int, patchSize: Int) {
         (self.height, self.width, self.channels, self.patchSize) = (height, width, channels, patchSize)
     }
 
-    /// Patch rows × patch columns.
+    /// Patch rows, `height / patchSize` (rounded down).
     public var gridRows: Int { height / patchSize }
-    /// Patch columns, `width / patchSize`.
+    /// Patch columns, `width / patchSize` (rounded down).
     public var gridColumns: Int { width / patchSize }
     /// Number of patches, `gridRows · gridColumns` (the sequence is one longer, with `[CLS]`).
     public var patchCount: Int { gridRows * gridColumns }
@@ -180,11 +181,13 @@ public struct ExpertRouting: Sendable, Equatable {
     public init(count: Int, topK: Int) { (self.count, self.topK) = (count, topK) }
 }
 
-/// Elementwise non-linearities, by Hugging Face's `hidden_act` / `activation_function` names.
+/// Elementwise non-linearities, by Hugging Face's `hidden_act` / `activation_function` names
+/// (transformers' `ACT2FN`; every entry but the learnable `prelu`).
 public enum Activation: String, Sendable, Equatable, CaseIterable {
-    /// GELU with erf.
+    /// GELU with erf (`gelu`, `gelu_python`).
     case gelu = "gelu"
-    /// GELU, tanh approximation (`gelu_new`, `gelu_pytorch_tanh`, `gelu_fast`).
+    /// GELU, tanh approximation (`gelu_new`, `gelu_pytorch_tanh`, `gelu_fast`, `gelu_accurate`:
+    /// the same function; `gelu_fast` writes √(2/π) as 0.7978845608).
     case geluTanh = "gelu_new"
     /// `x·σ(1.702x)`.
     case quickGelu = "quick_gelu"
@@ -192,23 +195,53 @@ public enum Activation: String, Sendable, Equatable, CaseIterable {
     case relu = "relu"
     /// `x·σ(x)` (`silu`, `swish`).
     case silu = "silu"
+    /// GELU (erf) clipped to [−10, 10].
+    case gelu10 = "gelu_10"
+    /// `0.5·(1 + erf((x − 0.707107)/(0.282095·√2)))` (MEGA).
+    case laplace = "laplace"
+    /// `x` for x > 0, else `0.01·x`.
+    case leakyRelu = "leaky_relu"
+    /// The identity.
+    case linear = "linear"
+    /// `x·tanh(softplus(x))`.
+    case mish = "mish"
+    /// `max(x, 0)²`.
+    case relu2 = "relu2"
+    /// `min(max(x, 0), 6)`.
+    case relu6 = "relu6"
+    /// `σ(x)`.
+    case sigmoid = "sigmoid"
+    /// `tanh(x)`.
+    case tanh = "tanh"
 
     /// Maps a config string; `nil` when unsupported.
     public init?(huggingFaceName name: String) {
         switch name {
         case "gelu", "gelu_python": self = .gelu
-        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast": self = .geluTanh
-        case "quick_gelu": self = .quickGelu
-        case "relu": self = .relu
-        case "silu", "swish": self = .silu
-        default: return nil
+        case "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate": self = .geluTanh
+        case "swish": self = .silu
+        default:
+            guard let activation = Activation(rawValue: name) else { return nil }
+            self = activation
         }
     }
 
     /// The config strings `init(huggingFaceName:)` accepts.
     public static let huggingFaceNames = [
-        "gelu", "gelu_python", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "quick_gelu", "relu", "silu", "swish",
+        "gelu", "gelu_python", "gelu_new", "gelu_pytorch_tanh", "gelu_fast", "gelu_accurate", "gelu_10",
+        "quick_gelu", "relu", "relu2", "relu6", "leaky_relu", "silu", "swish", "mish", "laplace", "linear",
+        "sigmoid", "tanh",
     ]
+
+    /// Why a config's activation name is refused, one line: `prelu` (a learnable nn.PReLU with a
+    /// weight of its own, not a fixed function) gets its own reason; any other name lists the
+    /// supported ones.
+    public static func refusal(of name: String) -> String {
+        if name == "prelu" {
+            return "'prelu' is not supported: it is a learnable nn.PReLU module with its own weight, not a fixed function"
+        }
+        return "'\(name)' is not supported; supported: \(huggingFaceNames.joined(separator: ", "))"
+    }
 }
 
 /// Which keys a query may see.

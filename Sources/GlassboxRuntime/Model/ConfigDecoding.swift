@@ -204,8 +204,7 @@ func requireHeadGroups(heads: Int, kvHeads: Int) throws {
 /// The activation a config names under `key`, or an error listing the supported names.
 func configActivation(_ name: String, key: String) throws -> Activation {
     guard let activation = Activation(huggingFaceName: name) else {
-        throw ConfigValidationError(key: key, detail:
-            "'\(name)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+        throw ConfigValidationError(key: key, detail: Activation.refusal(of: name))
     }
     return activation
 }

@@ -95,8 +95,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
                                         detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
         }
         guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail:
-                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+            throw ConfigValidationError(key: "hidden_act", detail: Activation.refusal(of: hiddenAct))
         }
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))

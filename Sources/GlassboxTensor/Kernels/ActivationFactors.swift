@@ -26,6 +26,36 @@ public enum ActivationFactor: Sendable, Equatable, CaseIterable {
     case siluDerivative
     /// 1 where x > 0, else 0: ReLU's ratio and its derivative (NaN gives 0).
     case step
+    /// Φ(x) where GELU(x) ≤ 10, else 10/x: `gelu_10`'s ratio.
+    case gelu10Ratio
+    /// GELU'(x) where GELU(x) < 10, else 0: `gelu_10`'s derivative (torch.clip's: 0 at x = 10).
+    case gelu10Derivative
+    /// laplace(x)/(x + 1e-10), LXT's form (laplace(0) ≠ 0: the ratio has no limit at 0).
+    case laplaceRatio
+    /// e^(−z²)/(√π·σ√2), z = (x − μ)/(σ√2): laplace's derivative.
+    case laplaceDerivative
+    /// 1 where x > 0, else 0.01: leaky ReLU's ratio and derivative.
+    case leakyStep
+    /// tanh(softplus(x)) = mish(x)/x.
+    case mishRatio
+    /// t + x·(1 − t²)·σ(x), t = tanh(softplus(x)).
+    case mishDerivative
+    /// max(x, 0) = relu2(x)/x.
+    case relu2Ratio
+    /// 2·max(x, 0).
+    case relu2Derivative
+    /// 1 on (0, 6], 6/x above, else 0: ReLU6's ratio.
+    case relu6Ratio
+    /// 1 on (0, 6), else 0: ReLU6's derivative (torch's, 0 on the boundaries).
+    case relu6Derivative
+    /// σ(x)/(x + 1e-10), LXT's form (σ(0) = ½: the ratio has no limit at 0).
+    case sigmoidRatio
+    /// σ(x)·(1 − σ(x)).
+    case sigmoidDerivative
+    /// tanh(x)/x, with the limit 1 at 0 (a series below |x| = 0.05).
+    case tanhRatio
+    /// 1 − tanh²(x).
+    case tanhDerivative
 
     var lanes: gb_unary {
         switch self {
@@ -38,6 +68,21 @@ public enum ActivationFactor: Sendable, Equatable, CaseIterable {
         case .siluRatio: GB_UNARY_SIGMOID
         case .siluDerivative: GB_UNARY_SILU_DERIVATIVE
         case .step: GB_UNARY_STEP
+        case .gelu10Ratio: GB_UNARY_GELU10_RATIO
+        case .gelu10Derivative: GB_UNARY_GELU10_DERIVATIVE
+        case .laplaceRatio: GB_UNARY_LAPLACE_RATIO
+        case .laplaceDerivative: GB_UNARY_LAPLACE_DERIVATIVE
+        case .leakyStep: GB_UNARY_LEAKY_STEP
+        case .mishRatio: GB_UNARY_MISH_RATIO
+        case .mishDerivative: GB_UNARY_MISH_DERIVATIVE
+        case .relu2Ratio: GB_UNARY_RELU
+        case .relu2Derivative: GB_UNARY_RELU2_DERIVATIVE
+        case .relu6Ratio: GB_UNARY_RELU6_RATIO
+        case .relu6Derivative: GB_UNARY_RELU6_DERIVATIVE
+        case .sigmoidRatio: GB_UNARY_SIGMOID_RATIO
+        case .sigmoidDerivative: GB_UNARY_SIGMOID_DERIVATIVE
+        case .tanhRatio: GB_UNARY_TANH_RATIO
+        case .tanhDerivative: GB_UNARY_TANH_DERIVATIVE
         }
     }
 }

@@ -137,6 +137,22 @@ public enum NaiveKernels {
     public static func silu(_ x: Double) -> Double { x / (1 + Foundation.exp(-x)) }
     /// max(x, 0).
     public static func relu(_ x: Double) -> Double { x < 0 ? 0 : x }
+    /// min(GELU(x), 10) (erf GELU, transformers' `gelu_10`) in Double.
+    public static func gelu10(_ x: Double) -> Double { Swift.min(geluErf(x), 10) }
+    /// 0.5·(1 + erf((x − 0.707107)/(0.282095·√2))) in Double (transformers' `laplace`).
+    public static func laplace(_ x: Double) -> Double { 0.5 * (1 + Foundation.erf((x - 0.707107) / (0.282095 * 2.0.squareRoot()))) }
+    /// x for x > 0, else 0.01·x.
+    public static func leakyRelu(_ x: Double) -> Double { x > 0 ? x : 0.01 * x }
+    /// x·tanh(log(1 + e^x)) in Double (softplus = x above 20, as torch).
+    public static func mish(_ x: Double) -> Double { x * Foundation.tanh(x > 20 ? x : Foundation.log1p(Foundation.exp(x))) }
+    /// max(x, 0)².
+    public static func relu2(_ x: Double) -> Double { x < 0 ? 0 : x * x }
+    /// min(max(x, 0), 6).
+    public static func relu6(_ x: Double) -> Double { Swift.min(Swift.max(x, 0), 6) }
+    /// 1/(1 + e^−x) in Double.
+    public static func sigmoid(_ x: Double) -> Double { 1 / (1 + Foundation.exp(-x)) }
+    /// tanh(x) in Double.
+    public static func tanh(_ x: Double) -> Double { Foundation.tanh(x) }
 
     /// Applies a Double formula elementwise (any shape), rounding each result to Float.
     public static func map(_ x: Tensor, _ f: (Double) -> Double) -> Tensor {

@@ -65,8 +65,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
         guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail:
-                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+            throw ConfigValidationError(key: "hidden_act", detail: Activation.refusal(of: hiddenAct))
         }
         let positions = try c.value(.positionEmbeddingType, default: "absolute")
         guard positions == "absolute" else {

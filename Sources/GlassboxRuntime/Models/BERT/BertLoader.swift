@@ -65,7 +65,7 @@ enum BertLoader: ArchitectureLoader {
         }
         // Weights of the heads `architectures` did not ask for.
         let otherHeads = head == nil ? [] : [#"classifier\..*"#, #"cls\..*"#, #"(bert\.)?pooler\..*"#]
-        try r.finish(ignorable: [#"(bert\.)?embeddings\.position_ids"#, #"cls\.seq_relationship\..*"#] + otherHeads)
+        try r.finish(ignorable: [#"(bert\.)?embeddings\.(position_ids|token_type_ids)"#, #"cls\.seq_relationship\..*"#] + otherHeads)
 
         let weights = TransformerWeights(
             embeddings: embeddings, blocks: blocks,

@@ -58,8 +58,7 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "n_heads", detail: "(\(heads)) must divide dim (\(dim))")
         }
         guard Activation(huggingFaceName: activation) != nil else {
-            throw ConfigValidationError(key: "activation", detail:
-                "'\(activation)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+            throw ConfigValidationError(key: "activation", detail: Activation.refusal(of: activation))
         }
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
     }

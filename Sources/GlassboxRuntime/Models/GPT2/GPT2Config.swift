@@ -65,8 +65,7 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "n_head", detail: "(\(nHead)) must divide n_embd (\(nEmbd))")
         }
         guard Activation(huggingFaceName: activationFunction) != nil else {
-            throw ConfigValidationError(key: "activation_function", detail:
-                "'\(activationFunction)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+            throw ConfigValidationError(key: "activation_function", detail: Activation.refusal(of: activationFunction))
         }
         try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
         if try c.value(.addCrossAttention, default: false) {

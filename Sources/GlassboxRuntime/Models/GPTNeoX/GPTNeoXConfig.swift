@@ -89,8 +89,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
         guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail:
-                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+            throw ConfigValidationError(key: "hidden_act", detail: Activation.refusal(of: hiddenAct))
         }
         let rotated = Int(Double(hiddenSize / numAttentionHeads) * rotaryPct)
         guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0, rotated % 2 == 0 else {

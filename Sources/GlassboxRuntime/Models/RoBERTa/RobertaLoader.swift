@@ -65,7 +65,7 @@ enum RobertaLoader: ArchitectureLoader {
         }
         // Weights of the heads `architectures` did not ask for.
         let otherHeads = head == nil ? [] : [#"classifier\..*"#, #"lm_head\..*"#]
-        try r.finish(ignorable: [#"(roberta\.)?embeddings\.position_ids"#, #"(roberta\.)?pooler\..*"#] + otherHeads)
+        try r.finish(ignorable: [#"(roberta\.)?embeddings\.(position_ids|token_type_ids)"#, #"(roberta\.)?pooler\..*"#] + otherHeads)
 
         var head = HeadWeights(finalNorm: nil, pooler: pooler, transform: transform,
                                transformNorm: transformNorm, unembed: unembed)

@@ -17,8 +17,9 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
     public var imageHeight: Int
     /// `image_size`: input width in pixels (default 224).
     public var imageWidth: Int
-    /// `patch_size`: side of a square patch in pixels, dividing the height and the width (default
-    /// 16; one integer, or a list `[p, p]` of two equal sides).
+    /// `patch_size`: side of a square patch in pixels, at most the height and the width (default
+    /// 16; one integer, or a list `[p, p]` of two equal sides); edge pixels past the last whole
+    /// patch are not read, as in transformers.
     public var patchSize: Int
     /// `num_channels`: input colour channels (default 3).
     public var numChannels: Int
@@ -42,7 +43,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
-    /// sizes positive, heads dividing the width, patches dividing the image, a supported activation.
+    /// sizes positive, heads dividing the width, a patch no larger than the image, a supported activation.
     /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -73,12 +74,14 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
         guard patch.height == patch.width else {
             throw ConfigValidationError(key: "patch_size", detail: "is \(patch.written): patches with unequal sides are not supported; give one size")
         }
-        guard imageHeight % patchSize == 0 && imageWidth % patchSize == 0 else {
-            throw ConfigValidationError(key: "patch_size", detail: "(\(patch.written)) must divide image_size (\(image.written))")
+        // A patch size that does not divide the image is allowed: transformers' stride-P convolution
+        // then drops the last `image mod P` rows and columns, a floor(H/P) × floor(W/P) grid
+        // (`ImageGeometry`); a patch larger than the image leaves no patch at all.
+        guard patchSize <= imageHeight && patchSize <= imageWidth else {
+            throw ConfigValidationError(key: "patch_size", detail: "(\(patch.written)) is larger than image_size (\(image.written)): no patch fits")
         }
         guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail:
-                "'\(hiddenAct)' is not supported; supported: \(Activation.huggingFaceNames.joined(separator: ", "))")
+            throw ConfigValidationError(key: "hidden_act", detail: Activation.refusal(of: hiddenAct))
         }
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
     }
