@@ -52,7 +52,7 @@ extension ExplainCommand {
             groups = AddedTokenGroups.including(
                 try promptGroups(prepared.encoding, text: prepared.prompt, sentences: granularity == .sentence,
                                  option: "--granularity \(granularity.rawValue)", missingPrompt: ExplainProblem.wordsNeedPrompt),
-                spans: prepared.spans ?? [], texts: prepared.texts)
+                special: prepared.encoding?.specialTokensMask ?? [], spans: prepared.spans ?? [], texts: prepared.texts)
             if arch.mask == .causal { groups = groups.filter { ($0.tokenIndices.min() ?? 0) <= target.position } }
         }
         let result = try AtMan.explain(loaded.model, prepared.modelInput, target: atmanTarget,

@@ -25,7 +25,8 @@ struct ExplanationBuilder {
         if words {
             let words = try promptGroups(prepared.encoding, text: prepared.prompt, sentences: false, option: "--words",
                                          missingPrompt: ExplainProblem.wordsNeedPrompt)
-            let groups = AddedTokenGroups.including(words, spans: prepared.spans ?? [], texts: prepared.texts)
+            let groups = AddedTokenGroups.including(words, special: prepared.encoding?.specialTokensMask ?? [],
+                                                    spans: prepared.spans ?? [], texts: prepared.texts)
             let summed = TokenGrouping.aggregate(scores.scores.map(Double.init), over: groups, using: .sum)
             tokens = zip(groups, summed).map { group, score in
                 ExplanationRecord.Token(id: nil, text: group.text, start: group.span.start, end: group.span.end, score: score)

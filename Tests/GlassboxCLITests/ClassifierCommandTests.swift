@@ -125,6 +125,21 @@ final class ClassifierCommandTests: XCTestCase {
         }
     }
 
+    /// RoBERTa's trim_offsets gives a lone space an empty span, like `<s>`; it is no added token
+    /// (the encoding's special-tokens mask says so), so it belongs to no word entry.
+    func testAWhitespaceOnlyTokenIsNoWordEntry() throws {
+        let model = "Tests/Fixtures/models/roberta-cls"
+        let words = try runGlassbox(["explain", "--model", model, "the  cat sat", "--words", "--json", "--out", path("w.png")])
+        XCTAssertEqual(words.status, 0, words.stderr)
+        XCTAssertEqual(try XCTUnwrap(try object(words.stdout)["tokens"] as? [[String: Any]]).map { $0["text"] as? String },
+                       ["<s>", "the", "cat", "sat", "</s>"])
+        let atman = try runGlassbox(["explain", "--model", model, "the  cat sat", "--method", "atman", "--granularity", "word",
+                                     "--json", "--out", path("a.png")])
+        XCTAssertEqual(atman.status, 0, atman.stderr)
+        XCTAssertEqual(try XCTUnwrap(try object(atman.stdout)["tokens"] as? [[String: Any]]).map { $0["text"] as? String },
+                       ["<s>", "the", "cat", "sat", "</s>"])
+    }
+
     func testAWordRecordWithoutTargetEntryFramesNothing() throws {
         let run = try runGlassbox(["explain", "--model", Self.cls, "the of and to", "--words", "--json", "--out", path("w.png")])
         XCTAssertEqual(run.status, 0, run.stderr)
