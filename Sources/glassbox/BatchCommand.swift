@@ -16,13 +16,15 @@ enum BatchCommandKind: String, ExpressibleByArgument, CaseIterable {
         }
     }
 
-    /// An input that satisfies the command's input rules, to check the batch's options once
-    /// before any line runs.
-    var probeInput: [String] {
+    /// Inputs that satisfy the command's input rules, to check the batch's options once before any
+    /// line runs: the options pass when they fit one of them. A rule about the kind of input
+    /// (`--words` needs a text prompt) is then checked per line, where a line of ids gets an error
+    /// record; the first probe's mistake is the one reported.
+    var probeInputs: [[String]] {
         switch self {
-        case .explain, .predict, .lens: ["--ids", "0"]
-        case .evaluate: [EvaluateCommand.batchPlaceholder]
-        case .patch: ["--clean-ids", "0", "--corrupted-ids", "0"]
+        case .explain, .predict, .lens: [["--ids", "0"], ["--prompt", "x"]]
+        case .evaluate: [[EvaluateCommand.batchPlaceholder]]
+        case .patch: [["--clean-ids", "0", "--corrupted-ids", "0"]]
         }
     }
 }
@@ -80,10 +82,10 @@ struct BatchCommand: ParsableCommand {
 
     func run() throws {
         let kind = command
-        do {
-            _ = try kind.type.parse(commandOptions + kind.probeInput)
-        } catch {
-            let unknown = UnknownOptionProbe.message(in: [kind.rawValue] + commandOptions + kind.probeInput)
+        let probes = kind.probeInputs.map { probe in Result { try kind.type.parse(commandOptions + probe) } }
+        if !probes.contains(where: { if case .success = $0 { true } else { false } }),
+           case .failure(let error) = probes[0] {
+            let unknown = UnknownOptionProbe.message(in: [kind.rawValue] + commandOptions + kind.probeInputs[0])
             throw UsageMistake("\(kind.rawValue): " + (unknown ?? kind.type.message(for: error)))
         }
         let folder = URL(fileURLWithPath: inputPath).deletingLastPathComponent()

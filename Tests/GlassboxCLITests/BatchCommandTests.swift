@@ -242,6 +242,25 @@ final class BatchCommandTests: XCTestCase {
         XCTAssertEqual(record["id"] as? String, "p")
     }
 
+    /// `batch --words` (docs/batch.md): the "needs a text prompt" rule applies per line, so a text
+    /// line gets word entries and an ids line an error record; the batch's command line is fine.
+    func testWordsOnTheBatchCommandLineApplyPerLine() throws {
+        let inputs = path("in.jsonl")
+        try """
+            {"id": "a", "text": "the cat sat"}
+            {"id": "b", "ids": [2, 10, 3]}
+
+            """.write(toFile: inputs, atomically: true, encoding: .utf8)
+        let out = path("out.jsonl")
+        let run = try runGlassbox(["batch", "--model", "Tests/Fixtures/models/bert-cls", "--in", inputs, "--out", out, "--words"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        let records = try lines(out).map(object)
+        XCTAssertEqual(try XCTUnwrap(records.first?["tokens"] as? [[String: Any]]).map { $0["text"] as? String },
+                       ["[CLS]", "the", "cat", "sat", "[SEP]"])
+        XCTAssertEqual(records.map { $0["error"] as? String },
+                       [nil, "line 2: --words needs a text prompt (word boundaries come from the tokenizer's offsets), not --ids or --image"])
+    }
+
     func testUsageMistakesStopBeforeAnyLineRuns() throws {
         let inputs = try writeInputs("in.jsonl", count: 2)
         let bad = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", path("o.jsonl"), "--method", "bogus"])
