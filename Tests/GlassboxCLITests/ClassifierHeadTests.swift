@@ -94,16 +94,19 @@ final class ClassifierHeadTests: XCTestCase {
         }
     }
 
-    /// An unknown `problem_type` is refused as transformers' `PretrainedConfig` refuses it.
+    /// An unknown `problem_type` is refused as transformers' `PretrainedConfig` refuses it, for
+    /// every model, not only classifiers (its `__init__` checks it whatever the head).
     func testUnknownProblemTypeIsRefused() throws {
-        let folder = try Fixtures.linkedCopy(of: "bert-cls", test: self, replacing: "config.json") { data in
-            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-            config["problem_type"] = "multilabel"
-            return try JSONSerialization.data(withJSONObject: config)
-        }
-        XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
-            XCTAssertEqual(error.localizedDescription, "\(folder.path)/config.json: 'problem_type' is not one of regression, "
-                           + "single_label_classification, multi_label_classification (transformers refuses it too)")
+        for model in ["bert-cls", "gpt2-tiny", "roberta-mlm", "bert-tiny-mlm"] {
+            let folder = try Fixtures.linkedCopy(of: model, test: self, replacing: "config.json") { data in
+                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+                config["problem_type"] = "multilabel"
+                return try JSONSerialization.data(withJSONObject: config)
+            }
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder), model) { error in
+                XCTAssertEqual(error.localizedDescription, "\(folder.path)/config.json: 'problem_type' is not one of regression, "
+                               + "single_label_classification, multi_label_classification (transformers refuses it too)", model)
+            }
         }
     }
 

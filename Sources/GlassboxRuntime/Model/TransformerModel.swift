@@ -67,13 +67,14 @@ public struct TransformerModel: Sendable {
         let modelType = try config.modelType()
         let loader = try ModelRegistry.loader(for: modelType)
         try IntegerConfigFields.check(config, modelType: modelType)
+        let problemType = try config.problemType()    // checked for every model, as PretrainedConfig does
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
         try CheckpointCounts.check(config, checkpoint: checkpoint)
         let head = try HeadClass.requested(by: config.firstArchitecture, modelType: modelType, file: config.url.path)
         var (architecture, weights) = try loader.load(configData: config.data, configFile: config.url,
                                                       checkpoint: checkpoint, directory: directory, head: head)
-        if case .sequenceClassification = architecture.head { architecture.problemType = try config.problemType() }
+        if case .sequenceClassification = architecture.head { architecture.problemType = problemType }
         let dtypes = Set(checkpoint.tensorNames.compactMap { checkpoint.entry($0)?.dtype.rawValue })
         return TransformerModel(architecture: architecture, weights: weights, directory: directory,
                                 checkpointDTypes: dtypes.sorted(), nonFiniteWeights: checkpoint.nonFiniteTensors,
