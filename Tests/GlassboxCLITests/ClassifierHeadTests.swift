@@ -110,6 +110,33 @@ final class ClassifierHeadTests: XCTestCase {
         }
     }
 
+    /// A checkpoint holding the masked-LM head and a classifier, whose `architectures` names
+    /// neither (absent, empty, a string, a custom class, null), is refused in one line naming
+    /// `architectures` and the two heads, so the user knows what to set.
+    func testTwoHeadsWithoutArchitecturesNameTheKey() throws {
+        let source = Fixtures.root.appendingPathComponent("Tests/Fixtures/heads/models/bert-cls-extra-heads")
+        let values: [Any?] = [nil, [] as [Any], "BertForSequenceClassification", ["MyBert"], [NSNull()]]
+        for value in values {
+            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-two-heads-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+            for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "config.json" {
+                try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
+                                                           withDestinationURL: source.appendingPathComponent(name))
+            }
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(
+                with: Data(contentsOf: source.appendingPathComponent("config.json"))) as? [String: Any])
+            config["architectures"] = value
+            try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+            let output = try runGlassbox(["predict", "--ids", "2,10,3", "--model", folder.path])
+            XCTAssertEqual(output.status, 1, "\(String(describing: value))")
+            XCTAssertEqual(output.stderrLines, ["glassbox: error: \(folder.path)/config.json: 'architectures' names no bert class "
+                + "Glassbox runs, and the weights hold two heads: a masked-LM head (cls.predictions.*) and a classifier "
+                + "(classifier.*); set it to [\"BertForMaskedLM\"] or [\"BertForSequenceClassification\"] to choose one"],
+                           "\(String(describing: value))")
+        }
+    }
+
     /// Analyses that read a softmax over the classes refuse a multi-label or regression classifier
     /// in one line (exit 1); patching's logit-diff metric still runs.
     func testSoftmaxAnalysesRefuseSigmoidAndRegressionClassifiers() throws {

@@ -7,7 +7,7 @@ import GlassboxTensor
 /// stored `[out, in]`. The head is the one `architectures` names (`head`: the other heads' weights are
 /// ignored, as transformers ignores unexpected keys; the masked LM runs no pooler), else chosen by
 /// the tensors present: the MLM head (`cls.predictions.*`), a classifier (`classifier.*`, on the
-/// pooler), or none.
+/// pooler), or none; both, with no `architectures` to choose, is refused (`TwoHeads`).
 enum BertLoader: ArchitectureLoader {
     static let modelTypes = ["bert"]
 
@@ -38,6 +38,8 @@ enum BertLoader: ArchitectureLoader {
         let blocks = try r.bertEncoderBlocks(arch)
         let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("cls.predictions.transform.dense.weight")
         let classifier = head.map { $0 == .sequenceClassification } ?? checkpoint.contains("classifier.weight")
+        try TwoHeads.refuse(head: head, masked: masked, classifier: classifier, maskedWeights: "cls.predictions.*",
+                            classifierWeights: "classifier.*", modelType: "bert", file: configFile)
         let pooler = r.resolve(["pooler.dense.weight"]) != nil && !(masked && head != nil)
             ? try linear("pooler.dense", d, d) : nil
 

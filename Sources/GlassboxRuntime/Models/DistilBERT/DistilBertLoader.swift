@@ -56,6 +56,9 @@ enum DistilBertLoader: ArchitectureLoader {
         var transform: Linear?
         var transformNorm: Norm?
         var unembed: Linear?
+        try TwoHeads.refuse(head: head, masked: checkpoint.contains("vocab_transform.weight"),
+                            classifier: checkpoint.contains("classifier.weight"), maskedWeights: "vocab_*",
+                            classifierWeights: "pre_classifier.*, classifier.*", modelType: "distilbert", file: configFile)
         if head.map({ $0 == .maskedLanguageModel }) ?? checkpoint.contains("vocab_transform.weight") {
             arch.head = .maskedLanguageModel
             transform = try linear("vocab_transform", d, d, prefixed: false)

@@ -45,6 +45,9 @@ enum RobertaLoader: ArchitectureLoader {
         var transform: Linear?
         var transformNorm: Norm?
         var unembed: Linear?
+        try TwoHeads.refuse(head: head, masked: checkpoint.contains("lm_head.dense.weight"),
+                            classifier: checkpoint.contains("classifier.out_proj.weight"), maskedWeights: "lm_head.*",
+                            classifierWeights: "classifier.*", modelType: "roberta", file: configFile)
         if head.map({ $0 == .maskedLanguageModel }) ?? checkpoint.contains("lm_head.dense.weight") {
             arch.head = .maskedLanguageModel
             pooler = nil                        // RobertaForMaskedLM runs no pooler
