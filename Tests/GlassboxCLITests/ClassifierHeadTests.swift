@@ -137,6 +137,29 @@ final class ClassifierHeadTests: XCTestCase {
         }
     }
 
+    /// A regression head with three outputs (bert-cls's config with `problem_type` regression)
+    /// is refused with its output count, not "its one output".
+    func testARegressionHeadWithSeveralOutputsIsWordedForTheCount() throws {
+        let folder = try Fixtures.linkedCopy(of: "bert-cls", test: self, replacing: "config.json") { data in
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            config["problem_type"] = "regression"
+            return try JSONSerialization.data(withJSONObject: config)
+        }
+        let raw = "but this bert classifier has none: its 3 outputs are raw regression scores (problem_type regression)"
+        for (arguments, line) in [
+            (["explain", "--model", folder.path, "--ids", "2,13,28,3", "--method", "atman"],
+             "AtMan (its delta-ce score) reads a softmax over the classes, \(raw); this analysis does not support it"),
+            (["trace", "--model", folder.path, "--ids", "2,13,28,3", "--noise-span", "1:2"],
+             "causal tracing (it measures the answer's probability) reads a softmax over the classes, \(raw); this analysis does not support it"),
+            (["patch", "--model", folder.path, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "kl"],
+             "the kl metric reads a softmax over the classes, \(raw); use --metric logit-diff"),
+        ] {
+            let output = try runGlassbox(arguments)
+            XCTAssertEqual(output.status, 1, arguments[0])
+            XCTAssertEqual(output.stderrLines, ["glassbox: error: " + line], arguments[0])
+        }
+    }
+
     /// Analyses that read a softmax over the classes refuse a multi-label or regression classifier
     /// in one line (exit 1); patching's logit-diff metric still runs.
     func testSoftmaxAnalysesRefuseSigmoidAndRegressionClassifiers() throws {
