@@ -109,4 +109,33 @@ final class EmbeddingPoolingLoadTests: XCTestCase {
         try assertRefused(["modules.json": modules(Self.transformer, Self.pooling), "1_Pooling/config.json": #"{"pooling_mode_cls_token": "yes"}"#],
                           file: "1_Pooling/config.json", ["'pooling_mode_cls_token' must be true or false"])
     }
+
+    /// A module's `"path"` must be a string (sentence-transformers 6.3 reads `module_config["path"]`
+    /// of every module, the Transformer's too, and refuses a non-string) and relative, inside the
+    /// model folder (it refuses a rooted path or `..`); Glassbox reads nothing outside the folder.
+    func testModulePathMustBeARelativeString() throws {
+        let transformerWithout = #"{"idx": 0, "name": "0", "type": "sentence_transformers.models.Transformer"}"#
+        func pooling(_ path: String) -> String {
+            #"{"idx": 1, "name": "1", "path": \#(path), "type": "sentence_transformers.models.Pooling"}"#
+        }
+        let poolingWithout = #"{"idx": 1, "name": "1", "type": "sentence_transformers.models.Pooling"}"#
+        for (entries, message) in [
+            ([Self.transformer, pooling("5")], #"module 1 "path" must be a string"#),
+            ([Self.transformer, pooling("null")], #"module 1 "path" must be a string"#),
+            ([Self.transformer, poolingWithout], #"module 1 "path" must be a string"#),
+            ([transformerWithout, Self.pooling], #"module 0 "path" must be a string"#),
+            ([Self.transformer, pooling(#""/etc""#)],
+             #"module 1 "path" "/etc" must be a relative path inside the model folder (Glassbox reads nothing outside it)"#),
+            ([Self.transformer, pooling(#""../1_Pooling""#)],
+             #"module 1 "path" "../1_Pooling" must be a relative path inside the model folder (Glassbox reads nothing outside it)"#),
+            ([Self.transformer, pooling(#""C:\\x""#)],
+             #"module 1 "path" "C:\\x" must be a relative path inside the model folder (Glassbox reads nothing outside it)"#),
+        ] {
+            let url = try folder(["modules.json": "[" + entries.joined(separator: ", ") + "]", "config.json": "{}",
+                                  "1_Pooling/config.json": Self.bgeConfig])
+            XCTAssertThrowsError(try EmbeddingPooling.load(directory: url), message) { error in
+                XCTAssertEqual(error.localizedDescription, url.appendingPathComponent("modules.json").path + ": " + message)
+            }
+        }
+    }
 }

@@ -18,7 +18,8 @@ extension EmbeddingPooling {
     /// `modules.json` lists a `Transformer`, then one `Pooling` module whose folder's `config.json`
     /// sets the modes, then optionally `Normalize` (which leaves a cosine unchanged). Without
     /// `modules.json`: mean pooling. Any other module (`Dense`, `LayerNorm`, …), a module order
-    /// sentence-transformers would not run, or a config this does not understand throws
+    /// sentence-transformers would not run, a module `"path"` that is not a string or leaves the
+    /// folder (`isInsideFolder`), or a config this does not understand throws
     /// ``PoolingConfigError`` naming the file.
     public static func load(directory: URL) throws -> EmbeddingPooling {
         let url = directory.appendingPathComponent("modules.json")
@@ -32,7 +33,11 @@ extension EmbeddingPooling {
                 throw fail("module \(index) must be an object with a string \"type\"")
             }
             let kind = type.hasPrefix("sentence_transformers.") ? String(type.split(separator: ".").last ?? "") : type
-            let path = module["path"] as? String ?? ""
+            guard let path = module["path"] as? String else { throw fail("module \(index) \"path\" must be a string") }
+            guard isInsideFolder(path) else {
+                throw fail("module \(index) \"path\" \(path.debugDescription) must be a relative path inside the model folder "
+                           + "(Glassbox reads nothing outside it)")
+            }
             switch (index, kind, poolingPath) {
             case (0, "Transformer", _):
                 continue
@@ -50,6 +55,16 @@ extension EmbeddingPooling {
         }
         guard let poolingPath else { throw fail("lists no sentence_transformers.models.Pooling module") }
         return try loadConfig(directory.appendingPathComponent(poolingPath).appendingPathComponent("config.json"))
+    }
+
+    /// Whether a module's `"path"` stays inside the model folder, as sentence-transformers 6.3's
+    /// `_validate_relative_path` requires: not rooted (`/x`, `\\x`, `C:x`), no `..` component
+    /// (POSIX or Windows separators), no NUL.
+    static func isInsideFolder(_ path: String) -> Bool {
+        let scalars = Array(path.unicodeScalars)
+        if scalars.first == "/" || scalars.first == "\\" || path.contains("\0") { return false }
+        if scalars.count >= 2, scalars[1] == ":", scalars[0].properties.isAlphabetic, scalars[0].isASCII { return false }
+        return !path.split(whereSeparator: { $0 == "/" || $0 == "\\" }).contains("..")
     }
 
     /// The modes of a `Pooling` module's `config.json`, as sentence-transformers 6.3 reads it (and
