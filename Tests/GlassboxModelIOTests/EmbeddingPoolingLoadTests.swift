@@ -138,4 +138,14 @@ final class EmbeddingPoolingLoadTests: XCTestCase {
             }
         }
     }
+
+    /// A switch given as a string is quoted in the refusal, so `"true"` does not read as `true`.
+    func testAStringSwitchIsQuoted() throws {
+        let url = try folder(["modules.json": modules(Self.transformer, Self.pooling),
+                              "1_Pooling/config.json": #"{"pooling_mode_cls_token":"true"}"#])
+        XCTAssertThrowsError(try EmbeddingPooling.load(directory: url)) { error in
+            XCTAssertEqual(error.localizedDescription, url.appendingPathComponent("1_Pooling/config.json").path
+                           + #": 'pooling_mode_cls_token' must be true or false, got "true""#)
+        }
+    }
 }

@@ -89,7 +89,8 @@ extension EmbeddingPooling {
         func truth(_ key: String) throws -> Bool {
             guard let value = config[key], !(value is NSNull) else { return false }
             guard let number = value as? NSNumber, number.doubleValue.isFinite else {
-                throw fail("'\(key)' must be true or false, got \(value)")
+                let shown = (value as? String).map(\.debugDescription) ?? "\(value)"   // "true" quoted, not read as true
+                throw fail("'\(key)' must be true or false, got \(shown)")
             }
             return number.doubleValue != 0
         }
