@@ -61,7 +61,7 @@ let package = Package(
         ]),
 
         // Tests.
-        .target(name: "GlassboxTestSupport", dependencies: ["Glassbox"], path: "Tests/GlassboxTestSupport"),
+        .target(name: "GlassboxTestSupport", dependencies: ["Glassbox", "CGlassboxCairo"], path: "Tests/GlassboxTestSupport"),
         .testTarget(name: "GlassboxTensorTests", dependencies: ["GlassboxTensor", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxModelIOTests", dependencies: ["GlassboxModelIO", "GlassboxTestSupport"]),
         .testTarget(name: "GlassboxRuntimeTests", dependencies: ["Glassbox", "GlassboxTestSupport"]),

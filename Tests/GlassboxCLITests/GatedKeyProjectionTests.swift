@@ -1,4 +1,3 @@
-import CGlassboxCairo
 import Foundation
 import Glassbox
 import GlassboxTestSupport
@@ -22,17 +21,12 @@ final class GatedKeyProjectionTests: XCTestCase {
     /// The most separate vertical runs of the bars' red (`BarChart`'s positive fill, 0xD6604D) met
     /// by any one column of pixels: 1 for one chart, one per panel for stacked charts.
     private func barRunsPerColumn(_ url: URL) throws -> Int {
-        let surface = try XCTUnwrap(cairo_image_surface_create_from_png(url.path))
-        defer { cairo_surface_destroy(surface) }
-        XCTAssertEqual(cairo_surface_status(surface), CAIRO_STATUS_SUCCESS, "cannot read \(url.path)")
-        let width = Int(cairo_image_surface_get_width(surface)), height = Int(cairo_image_surface_get_height(surface))
-        let stride = Int(cairo_image_surface_get_stride(surface))
-        let base = try XCTUnwrap(cairo_image_surface_get_data(surface))
+        let picture = try PNGPixels(url)
         var most = 0
-        for x in 0..<width {
+        for x in 0..<picture.width {
             var runs = 0, inside = false
-            for y in 0..<height {
-                let red = UnsafeRawPointer(base + y * stride).assumingMemoryBound(to: UInt32.self)[x] == 0xFFD6_604D
+            for y in 0..<picture.height {
+                let red = picture[x, y] == 0xFFD6_604D
                 if red && !inside { runs += 1 }
                 inside = red
             }

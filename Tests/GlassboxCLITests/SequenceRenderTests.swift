@@ -1,4 +1,3 @@
-import CGlassboxCairo
 import Foundation
 import Glassbox
 import GlassboxTestSupport
@@ -20,20 +19,7 @@ final class SequenceRenderTests: XCTestCase {
     private static let fixtures = Fixtures.root.appendingPathComponent("Tests/Fixtures/pictures")
 
     /// Premultiplied ARGB32 pixels of a PNG, with its size.
-    private func pixels(_ url: URL) throws -> (width: Int, height: Int, data: [UInt32]) {
-        let surface = try XCTUnwrap(cairo_image_surface_create_from_png(url.path))
-        defer { cairo_surface_destroy(surface) }
-        XCTAssertEqual(cairo_surface_status(surface), CAIRO_STATUS_SUCCESS, "cannot read \(url.path)")
-        let width = Int(cairo_image_surface_get_width(surface)), height = Int(cairo_image_surface_get_height(surface))
-        let stride = Int(cairo_image_surface_get_stride(surface))
-        let base = try XCTUnwrap(cairo_image_surface_get_data(surface))
-        var out: [UInt32] = []
-        for y in 0..<height {
-            let row = UnsafeRawPointer(base + y * stride).assumingMemoryBound(to: UInt32.self)
-            for x in 0..<width { out.append(row[x]) }
-        }
-        return (width, height, out)
-    }
+    private func pixels(_ url: URL) throws -> PNGPixels { try PNGPixels(url) }
 
     /// The heatmap and both strips of `sequence-small.json` (6 × 9, an outlier the robust scale
     /// clips, strips 1 and 4) equal, pixel for pixel, the pictures the previous `render` drew
