@@ -94,9 +94,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
             throw ConfigValidationError(key: "num_key_value_heads",
                                         detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
         }
-        guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail: Activation.refusal(of: hiddenAct))
-        }
+        _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
     }

@@ -64,9 +64,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "num_attention_heads",
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
-        guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail: Activation.refusal(of: hiddenAct))
-        }
+        _ = try configActivation(hiddenAct, key: "hidden_act")
         let positions = try c.value(.positionEmbeddingType, default: "absolute")
         guard positions == "absolute" else {
             throw ConfigValidationError(key: "position_embedding_type",

@@ -57,9 +57,7 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
         guard dim % heads == 0 else {
             throw ConfigValidationError(key: "n_heads", detail: "(\(heads)) must divide dim (\(dim))")
         }
-        guard Activation(huggingFaceName: activation) != nil else {
-            throw ConfigValidationError(key: "activation", detail: Activation.refusal(of: activation))
-        }
+        _ = try configActivation(activation, key: "activation")
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
     }
 

@@ -64,9 +64,7 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
         guard nEmbd % nHead == 0 else {
             throw ConfigValidationError(key: "n_head", detail: "(\(nHead)) must divide n_embd (\(nEmbd))")
         }
-        guard Activation(huggingFaceName: activationFunction) != nil else {
-            throw ConfigValidationError(key: "activation_function", detail: Activation.refusal(of: activationFunction))
-        }
+        _ = try configActivation(activationFunction, key: "activation_function")
         try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
         if try c.value(.addCrossAttention, default: false) {
             throw ConfigValidationError(key: "add_cross_attention", detail: "is true; encoder-decoder GPT-2 is not supported")

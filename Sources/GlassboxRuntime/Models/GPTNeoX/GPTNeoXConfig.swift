@@ -88,9 +88,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "num_attention_heads",
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
-        guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail: Activation.refusal(of: hiddenAct))
-        }
+        _ = try configActivation(hiddenAct, key: "hidden_act")
         let rotated = Int(Double(hiddenSize / numAttentionHeads) * rotaryPct)
         guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0, rotated % 2 == 0 else {
             throw ConfigValidationError(key: "rotary_pct", detail:

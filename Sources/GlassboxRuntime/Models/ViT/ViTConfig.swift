@@ -80,9 +80,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
         guard patchSize <= imageHeight && patchSize <= imageWidth else {
             throw ConfigValidationError(key: "patch_size", detail: "(\(patch.written)) is larger than image_size (\(image.written)): no patch fits")
         }
-        guard Activation(huggingFaceName: hiddenAct) != nil else {
-            throw ConfigValidationError(key: "hidden_act", detail: Activation.refusal(of: hiddenAct))
-        }
+        _ = try configActivation(hiddenAct, key: "hidden_act")
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
     }
 
