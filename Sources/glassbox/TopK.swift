@@ -22,8 +22,8 @@ enum TopK {
     /// The k largest logits with their scores under `scores` (`probability` holds the sigmoid or the
     /// raw logit for a classifier that is not a softmax; every function ranks as the logits do).
     static func top(_ logits: [Float], k: Int, scores: ClassScoreFunction) -> [Entry] {
-        let entries = softmaxTop(logits, k: k)
-        guard scores != .softmax else { return entries }
-        return entries.map { Entry(index: $0.index, logit: $0.logit, probability: scores.scores([$0.logit])[0]) }
+        softmaxTop(logits, k: k).map { entry in
+            scores.elementwiseScore(entry.logit).map { Entry(index: entry.index, logit: entry.logit, probability: $0) } ?? entry
+        }
     }
 }

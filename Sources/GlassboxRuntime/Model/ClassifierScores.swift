@@ -35,16 +35,13 @@ extension Architecture {
 }
 
 extension ClassScoreFunction {
-    /// The scores of `logits` `[labels]` under this function (softmax in double precision).
-    public func scores(_ logits: [Float]) -> [Float] {
+    /// The score of one class's logit under an element-wise function: the sigmoid (in double
+    /// precision) or the raw logit; nil for softmax, which needs every class's logit.
+    public func elementwiseScore(_ logit: Float) -> Float? {
         switch self {
-        case .none: return logits
-        case .sigmoid: return logits.map { Float(1 / (1 + exp(-Double($0)))) }
-        case .softmax:
-            let top = logits.max() ?? 0
-            let exps = logits.map { exp(Double($0 - top)) }
-            let total = exps.reduce(0, +)
-            return exps.map { Float($0 / total) }
+        case .none: logit
+        case .sigmoid: Float(1 / (1 + exp(-Double(logit))))
+        case .softmax: nil
         }
     }
 }
