@@ -24,15 +24,22 @@ extension TransformerWeights {
     /// Weights and biases of every block's linear maps (attention projections, MLP, a mixture's
     /// experts and router): what `randomizingBlocks` redraws, as Float32, when it takes every block.
     public var blockLinearParameterCount: Int {
-        var total = 0
+        blockLinears.map(Self.count).reduce(0, +)
+    }
+
+    /// Every block's linear maps, in order: the attention projections, then the MLP's (every
+    /// expert's in a mixture: input, output, up), then a mixture's router.
+    private var blockLinears: [Linear] {
+        var list: [Linear] = []
         for block in blocks {
             let a = block.attention
-            total += [a.query, a.key, a.value, a.output].map(Self.count).reduce(0, +)
-            let mlps = block.mlp.mixture?.experts ?? [block.mlp]
-            total += mlps.map { Self.count($0.input) + Self.count($0.output) + ($0.up.map(Self.count) ?? 0) }.reduce(0, +)
-            total += block.mlp.mixture.map { Self.count($0.router) } ?? 0
+            list += [a.query, a.key, a.value, a.output]
+            for m in block.mlp.mixture?.experts ?? [block.mlp] {     // a mixture's every expert
+                list += [m.input, m.output] + (m.up.map { [$0] } ?? [])
+            }
+            if let router = block.mlp.mixture?.router { list.append(router) }
         }
-        return total
+        return list
     }
 
     /// Bytes the weights occupy once touched: every matrix in its stored format (a tied output
@@ -52,17 +59,8 @@ extension TransformerWeights {
     /// Every weight matrix: the token table (and patch projection), each block's projections
     /// (every expert's and the router in a mixture), then the head's.
     private var matrixList: [WeightMatrix] {
-        var list = [embeddings.token] + (embeddings.patch.map { [$0.weight] } ?? [])
-        for block in blocks {
-            let a = block.attention
-            list += [a.query, a.key, a.value, a.output].map(\.weight)
-            for m in block.mlp.mixture?.experts ?? [block.mlp] {     // a mixture's every expert
-                list += [m.input, m.output].map(\.weight) + (m.up.map { [$0.weight] } ?? [])
-            }
-            if let router = block.mlp.mixture?.router { list.append(router.weight) }
-        }
-        list += [head.pooler, head.transform, head.unembed].compactMap { $0?.weight }
-        return list
+        [embeddings.token] + (embeddings.patch.map { [$0.weight] } ?? []) + blockLinears.map(\.weight)
+            + [head.pooler, head.transform, head.unembed].compactMap { $0?.weight }
     }
 
     private static func count(_ linear: Linear) -> Int { linear.weight.count + (linear.bias?.count ?? 0) }
