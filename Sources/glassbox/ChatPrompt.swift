@@ -13,10 +13,10 @@ struct ChatPrompt {
     /// template writes them) and that token offsets point into.
     let rendered: String
 
-    /// Renders `prompt` with the chat template of the checkpoint in `directory`; a checkpoint
-    /// without one is ``CLIError/noChatTemplate(_:)``.
-    static func render(_ prompt: String, system: String?, directory: URL) throws -> ChatPrompt {
-        guard let template = try templates.template(directory) else { throw CLIError.noChatTemplate(directory.path) }
+    /// Renders `prompt` with the chat template of the checkpoint in `directory` (whose tokenizer,
+    /// `tokenizer`, is already loaded); a checkpoint without one is ``CLIError/noChatTemplate(_:)``.
+    static func render(_ prompt: String, system: String?, directory: URL, tokenizer: Tokenizer) throws -> ChatPrompt {
+        guard let template = try templates.template(directory, tokenizer: tokenizer) else { throw CLIError.noChatTemplate(directory.path) }
         var messages: [ChatMessage] = []
         if let system { messages.append(ChatMessage(role: "system", content: system)) }
         messages.append(ChatMessage(role: "user", content: prompt))
@@ -33,13 +33,13 @@ struct ChatPrompt {
         private let lock = NSLock()
         private var loaded: [String: Result<ChatTemplate?, Error>] = [:]
 
-        /// `ChatTemplate.load(directory:)`, remembered by the directory's standardized path.
-        func template(_ directory: URL) throws -> ChatTemplate? {
+        /// `ChatTemplate.load(directory:tokenizer:)`, remembered by the directory's standardized path.
+        func template(_ directory: URL, tokenizer: Tokenizer) throws -> ChatTemplate? {
             let key = directory.standardizedFileURL.path
             lock.lock()
             defer { lock.unlock() }
             if let known = loaded[key] { return try known.get() }
-            let result = Result { try ChatTemplate.load(directory: directory) }
+            let result = Result { try ChatTemplate.load(directory: directory, tokenizer: tokenizer) }
             loaded[key] = result
             return try result.get()
         }

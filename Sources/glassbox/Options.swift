@@ -142,7 +142,7 @@ struct InputOptions: ParsableArguments {
             return TokenizedInput(ids: try Self.parseIDs(ids ?? ""), encoding: nil, prompt: nil)
         }
         guard !prompt.isEmpty else { throw CLIError.emptyInput }
-        if let chat = try chatPrompt(prompt, directory: loaded.directory.url) {
+        if let chat = try chatPrompt(prompt, directory: loaded.directory.url, tokenizer: { try loaded.tokenizer.get() }) {
             let encoding = try loaded.tokenizer.get().encode(chat.rendered, addSpecialTokens: false)
             guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(chat.rendered) }
             return TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: chat.rendered, chat: chat)
@@ -158,11 +158,11 @@ struct InputOptions: ParsableArguments {
         if chat, !givesPrompt { throw UsageMistake("--chat applies the chat template to a text prompt; --ids and --image are used as given") }
     }
 
-    /// With `--chat`, `prompt` rendered by the chat template of the checkpoint in `directory`;
-    /// nil without `--chat`.
-    func chatPrompt(_ prompt: String, directory: URL) throws -> ChatPrompt? {
+    /// With `--chat`, `prompt` rendered by the chat template of the checkpoint in `directory`, whose
+    /// tokenizer `tokenizer` gives; nil without `--chat` (the tokenizer is then not asked for).
+    func chatPrompt(_ prompt: String, directory: URL, tokenizer: () throws -> Tokenizer) throws -> ChatPrompt? {
         guard chat else { return nil }
-        return try ChatPrompt.render(prompt, system: system, directory: directory)
+        return try ChatPrompt.render(prompt, system: system, directory: directory, tokenizer: try tokenizer())
     }
 
     static func parseIDs(_ text: String) throws -> [Int] {

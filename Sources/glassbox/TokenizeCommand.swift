@@ -39,7 +39,7 @@ struct TokenizeCommand: ParsableCommand {
         var chat: ChatPrompt? = nil
         if let typed = prompt {
             guard !typed.isEmpty else { throw CLIError.emptyInput }
-            chat = try input.chatPrompt(typed, directory: directory.url)
+            chat = try input.chatPrompt(typed, directory: directory.url, tokenizer: { tokenizer })
             prompt = chat?.rendered ?? typed
         }
         if let prompt {

@@ -10,13 +10,14 @@ extension ChatTemplate {
     /// the one named `default` is used (as `apply_chat_template` without tools picks it). The special
     /// tokens of `tokenizer_config.json` and `special_tokens_map.json` (whose entries win), and the
     /// tokenizer class's defaults for those they do not name, become variables, as transformers
-    /// passes `special_tokens_map`.
-    public static func load(directory: URL, limits: Limits = Limits()) throws -> ChatTemplate? {
+    /// passes `special_tokens_map`. `tokenizer` is the folder's tokenizer when the caller has it
+    /// loaded (the class defaults are looked up in its vocabulary); nil loads it when needed.
+    public static func load(directory: URL, tokenizer: Tokenizer? = nil, limits: Limits = Limits()) throws -> ChatTemplate? {
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let jinjaURL = directory.appendingPathComponent("chat_template.jinja")
         let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
         let config = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
-        let specials = try specialTokens(directory: directory, config: config)
+        let specials = try specialTokens(directory: directory, config: config, tokenizer: tokenizer)
         // Template files: additional_chat_templates/NAME.jinja, then chat_template.jinja as "default"
         // unless an additional file is named default.jinja (transformers reads it last).
         let extraFolder = directory.appendingPathComponent("additional_chat_templates")
@@ -64,14 +65,16 @@ extension ChatTemplate {
     /// when there is none. An attribute neither file names (not even as null) takes the default of
     /// the tokenizer class `AutoTokenizer` picks (``FastTokenizerOverrides/Family/defaultSpecialTokens``)
     /// when that token is in the vocabulary of the folder's tokenizer (transformers adds it as a new
-    /// token otherwise; it is then left out). Reading the tokenizer's files fails as
-    /// ``Tokenizer/load(directory:)`` does; a folder with none has no vocabulary.
-    static func specialTokens(directory: URL, config: JSONValue?) throws -> [(name: String, value: SpecialTokenValue)] {
+    /// token otherwise; it is then left out). `tokenizer` is that tokenizer if already loaded; else
+    /// reading its files fails as ``Tokenizer/load(directory:)`` does, and a folder with none has no
+    /// vocabulary.
+    static func specialTokens(directory: URL, config: JSONValue?,
+                              tokenizer: Tokenizer? = nil) throws -> [(name: String, value: SpecialTokenValue)] {
         let merged = try TokenizerConfig(directory: directory, tokenizerConfig: config)
         let defaults = try FastTokenizerOverrides.unnamedDefaultSpecialTokens(tokenizerConfig: config, config: merged,
                                                                              directory: directory)
-        var vocabulary: Tokenizer?
-        if !defaults.isEmpty {
+        var vocabulary = tokenizer
+        if !defaults.isEmpty, vocabulary == nil {
             do { vocabulary = try Tokenizer.load(directory: directory) } catch TokenizerError.noTokenizerFiles {}
         }
         var out: [(name: String, value: SpecialTokenValue)] = []
