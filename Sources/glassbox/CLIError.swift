@@ -62,6 +62,12 @@ struct UsageMistake: UsageProblem {
     let message: String
     init(_ message: String) { self.message = message }
     var errorDescription: String? { message }
+
+    /// `--position` given for a classifier (`modelType`), whose one prediction has no position;
+    /// `role` says what the position is elsewhere ("predicted", "measured").
+    static func positionOnClassifier(_ modelType: String, role: String) -> UsageMistake {
+        UsageMistake("--position picks the \(role) position of language models; this \(modelType) classifier predicts one class for the whole input: leave out --position")
+    }
 }
 
 /// A malformed `--ids` (or `--compare-ids`) value: bad usage, exit code 2.

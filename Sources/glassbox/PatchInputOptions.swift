@@ -95,11 +95,11 @@ struct PatchAnswerOptions: ParsableArguments {
         -> (metric: PatchingMetric, position: Int, texts: [Int: String]) {
         let model = loaded.model, arch = model.architecture
         let n = clean.ids.count
-        let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
+        let labels = arch.head.classLabels
         guard arch.head != .none else { throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; patching measures a prediction") }
         if labels?.count == 1 { throw CLIError.oneOutput(arch.modelType) }
         if self.position != nil, labels != nil {
-            throw UsageMistake("--position picks the measured position of language models; this \(arch.modelType) classifier predicts one class for the whole input: leave out --position")
+            throw UsageMistake.positionOnClassifier(arch.modelType, role: "measured")
         }
         let position: Int
         if let p = self.position {

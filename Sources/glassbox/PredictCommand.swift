@@ -89,7 +89,7 @@ struct PredictCommand: ParsableCommand {
         let arch = model.architecture
         guard arch.head != .none else { throw CLIError.noPredictionHead(arch.modelType) }
         if position != nil && !arch.head.predictsTokens {
-            throw UsageMistake("--position picks the predicted position of language models; this \(arch.modelType) classifier predicts one class for the whole input: leave out --position")
+            throw UsageMistake.positionOnClassifier(arch.modelType, role: "predicted")
         }
 
         let target = try predictedPosition(ids: ids, loaded: loaded)
@@ -106,7 +106,7 @@ struct PredictCommand: ParsableCommand {
         // raw regression output), ranked by logit as the pipeline ranks by score.
         let scoring = arch.classScores ?? .softmax
         let top = TopK.top(logitRow, k: topK, scores: scoring)
-        let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
+        let labels = arch.head.classLabels
         let label = { (id: Int) in labels?[id] ?? loaded.text(id) }
         var object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "predict", "model": loaded.jsonDescription,

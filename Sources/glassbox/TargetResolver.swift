@@ -38,7 +38,7 @@ struct TargetResolver {
         }
         let rows: LogitRows = arch.head.predictsTokens ? .positions([position]) : .all
         let logits = try firstLogitRow(loaded.model.forward(prepared.modelInput, logitRows: rows))
-        let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
+        let labels = arch.head.classLabels
         let chosen = try loaded.outputID(text: text, id: id, option: "--target", labels: labels, count: logits.count)
             ?? logits.indices.max { logits[$0] < logits[$1] }!
         let top = TopK.softmaxTop(logits, k: logits.count).first { $0.index == chosen }!

@@ -60,9 +60,9 @@ struct TraceCommand: ParsableCommand {
         let arch = loaded.model.architecture
         guard arch.image == nil else { throw InputProblem.textModelNeeded(arch.modelType, command: "causal tracing") }
         // Classifiers: `--answer` is a class label and the one prediction has no position.
-        let labels: [String]? = if case .sequenceClassification(let l) = arch.head { l } else { nil }
+        let labels = arch.head.classLabels
         if position != nil, labels != nil {
-            throw UsageMistake("--position picks the measured position of language models; this \(arch.modelType) classifier predicts one class for the whole input: leave out --position")
+            throw UsageMistake.positionOnClassifier(arch.modelType, role: "measured")
         }
         let prepared = try PreparedInput.prepare(loaded, input: input)
         try memory.check(loaded.model, prepared, profile: .storedActivations(perLayer: 6, stackedRows: SuffixOptions().rowBudget), force: memoryOptions.force)

@@ -270,4 +270,9 @@ public enum HeadKind: Sendable, Equatable {
         case .sequenceClassification, .none: false
         }
     }
+
+    /// A classifier's class names (`config.json`'s `id2label`, in index order); nil for other heads.
+    public var classLabels: [String]? {
+        if case .sequenceClassification(let labels) = self { labels } else { nil }
+    }
 }
