@@ -8,11 +8,6 @@ extension EmbeddingPooling {
         ("pooling_mode_mean_sqrt_len_tokens", .meanSqrtLen), ("pooling_mode_weightedmean_tokens", .weightedMean),
         ("pooling_mode_lasttoken", .lastToken),
     ]
-    /// The names `pooling_mode` may give (sentence-transformers' `Pooling.POOLING_MODES`).
-    static let modeNames: [String: Mode] = [
-        "cls": .cls, "max": .max, "mean": .mean, "mean_sqrt_len_tokens": .meanSqrtLen,
-        "weightedmean": .weightedMean, "lasttoken": .lastToken,
-    ]
 
     /// The pooling a checkpoint folder asks for, read as sentence-transformers reads it:
     /// `modules.json` lists a `Transformer`, then one `Pooling` module whose folder's `config.json`
@@ -98,8 +93,9 @@ extension EmbeddingPooling {
         if let given = config["pooling_mode"], !(given is NSNull) {
             let names = given as? [Any] ?? [given]
             for name in names {
-                guard let text = name as? String, let mode = modeNames[text.lowercased()] else {
-                    throw fail("'pooling_mode' \(name) is not one of \(modeNames.keys.sorted().joined(separator: ", "))")
+                guard let text = name as? String, let mode = Mode(rawValue: text.lowercased()) else {
+                    // The names are sentence-transformers' `Pooling.POOLING_MODES`: `Mode`'s raw values.
+                    throw fail("'pooling_mode' \(name) is not one of \(Mode.allCases.map(\.rawValue).sorted().joined(separator: ", "))")
                 }
                 modes.append(mode)
             }
