@@ -6,15 +6,16 @@ extension RGBImage {
     public func centerCropped(height: Int, width: Int) -> RGBImage {
         precondition(height > 0 && width > 0, "centerCropped: \(width)×\(height)")
         func floorHalf(_ x: Int) -> Int { x >= 0 ? x / 2 : -((-x + 1) / 2) }
-        let paddedH = Swift.max(height, self.height), paddedW = Swift.max(width, self.width)
-        let padTop = (paddedH - self.height + 1) / 2, padLeft = (paddedW - self.width + 1) / 2
-        let top = floorHalf(self.height - height) + padTop, left = floorHalf(self.width - width) + padLeft
+        // The window's corner in the image (negative when the window is larger): padding places the
+        // image at ceil(k/2) and the crop starts at floor(-k/2) + ceil(k/2) = 0 of the padded image,
+        // so the two offsets cancel and only the floor division is left.
+        let top = floorHalf(self.height - height), left = floorHalf(self.width - width)
         var out = [UInt8](repeating: 0, count: height * width * 3)
         for y in 0..<height {
-            let sourceY = top + y - padTop
+            let sourceY = top + y
             guard sourceY >= 0 && sourceY < self.height else { continue }
             for x in 0..<width {
-                let sourceX = left + x - padLeft
+                let sourceX = left + x
                 guard sourceX >= 0 && sourceX < self.width else { continue }
                 for c in 0..<3 { out[(y * width + x) * 3 + c] = pixels[(sourceY * self.width + sourceX) * 3 + c] }
             }
