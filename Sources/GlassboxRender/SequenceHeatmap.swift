@@ -114,9 +114,10 @@ public struct SequenceHeatmap: Figure {
         // The clipped cells are marked as the token strips mark theirs (`TokenStrip.drawClipMark`,
         // |score| > limit), a drawn cell when its block holds one; cells under 5 points get no mark
         // and the legend says so. The legend is drawn under the picture, left-aligned.
-        let clippedCells = clipped == 0 ? [] : Self.clippedCells(scores, limit: limit, blocks: blocks, drawnColumns: cells.columns)
         let markSize = min(8, cell * 0.4)
         let drawsMarks = cell >= 5
+        // Found only when they will be marked (a second pass over the scores, which may be millions).
+        let clippedCells = clipped == 0 || !drawsMarks ? [] : Self.clippedCells(scores, limit: limit, blocks: blocks, drawnColumns: cells.columns)
         var legend = scoreLimit.legend(limit: limit, clipped: clipped, unit: "cell")
         if clipped > 0 && !drawsMarks { legend += " (cells too small for the mark)" }
         plan.notes.append(legend)
