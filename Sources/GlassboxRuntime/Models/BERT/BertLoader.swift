@@ -48,20 +48,17 @@ enum BertLoader: ArchitectureLoader {
         var unembed: Linear?
         if masked {
             arch.head = .maskedLanguageModel
-            transform = try linear("cls.predictions.transform.dense", d, d, prefixed: false)
-            transformNorm = try norm("cls.predictions.transform.LayerNorm", prefixed: false)
-            // The decoder is tied to the word embeddings; its bias is stored under either name.
-            let decoder = try r.optionalMatrix("cls.predictions.decoder.weight", shape: [vocab, d], prefixed: false)
-            let bias = try r.tensor("cls.predictions.bias", "cls.predictions.decoder.bias", shape: [vocab], prefixed: false)
-            _ = try r.optionalTensor("cls.predictions.decoder.bias", shape: [vocab], prefixed: false)
-            unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
+            let mlm = try r.maskedLanguageModelHead(
+                MaskedLMHeadNames(transform: "cls.predictions.transform.dense", norm: "cls.predictions.transform.LayerNorm",
+                                  decoderWeight: "cls.predictions.decoder.weight",
+                                  decoderBiases: ["cls.predictions.bias", "cls.predictions.decoder.bias"]),
+                norm: arch.norm, width: d, wordEmbeddings: wordEmbeddings)
+            (transform, transformNorm, unembed) = (mlm.transform, mlm.norm, mlm.decoder)
         } else if classifier {
             guard pooler != nil else {
                 throw LoadError.missingTensor(name: prefix + "pooler.dense.weight", directory: directory.path)
             }
-            let rows = checkpoint.entry("classifier.weight")?.shape.first ?? 0
-            var labels = config.labels
-            if labels.isEmpty { labels = (0..<rows).map { "LABEL_\($0)" } }
+            let labels = r.classLabels(configured: config.labels, outputWeight: "classifier.weight")
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)
         }

@@ -61,16 +61,13 @@ enum DistilBertLoader: ArchitectureLoader {
                             classifierWeights: "pre_classifier.*, classifier.*", modelType: "distilbert", file: configFile)
         if head.map({ $0 == .maskedLanguageModel }) ?? checkpoint.contains("vocab_transform.weight") {
             arch.head = .maskedLanguageModel
-            transform = try linear("vocab_transform", d, d, prefixed: false)
-            transformNorm = try norm("vocab_layer_norm", prefixed: false)
-            // vocab_projector is tied to the word embeddings (its weight usually not stored).
-            let decoder = try r.optionalMatrix("vocab_projector.weight", shape: [vocab, d], prefixed: false)
-            let bias = try r.tensor("vocab_projector.bias", shape: [vocab], prefixed: false)
-            unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
+            let mlm = try r.maskedLanguageModelHead(
+                MaskedLMHeadNames(transform: "vocab_transform", norm: "vocab_layer_norm", decoderWeight: "vocab_projector.weight",
+                                  decoderBiases: ["vocab_projector.bias"]),
+                norm: arch.norm, width: d, wordEmbeddings: wordEmbeddings)
+            (transform, transformNorm, unembed) = (mlm.transform, mlm.norm, mlm.decoder)
         } else if head.map({ $0 == .sequenceClassification }) ?? checkpoint.contains("classifier.weight") {
-            let rows = checkpoint.entry("classifier.weight")?.shape.first ?? 0
-            var labels = config.labels
-            if labels.isEmpty { labels = (0..<rows).map { "LABEL_\($0)" } }
+            let labels = r.classLabels(configured: config.labels, outputWeight: "classifier.weight")
             pooler = try linear("pre_classifier", d, d, prefixed: false)
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)

@@ -51,17 +51,13 @@ enum RobertaLoader: ArchitectureLoader {
         if head.map({ $0 == .maskedLanguageModel }) ?? checkpoint.contains("lm_head.dense.weight") {
             arch.head = .maskedLanguageModel
             pooler = nil                        // RobertaForMaskedLM runs no pooler
-            transform = try linear("lm_head.dense", d, d, prefixed: false)
-            transformNorm = try norm("lm_head.layer_norm", prefixed: false)
-            // The decoder is tied to the word embeddings; its bias is stored under either name.
-            let decoder = try r.optionalMatrix("lm_head.decoder.weight", shape: [vocab, d], prefixed: false)
-            let bias = try r.tensor("lm_head.bias", "lm_head.decoder.bias", shape: [vocab], prefixed: false)
-            _ = try r.optionalTensor("lm_head.decoder.bias", shape: [vocab], prefixed: false)
-            unembed = Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias)
+            let mlm = try r.maskedLanguageModelHead(
+                MaskedLMHeadNames(transform: "lm_head.dense", norm: "lm_head.layer_norm", decoderWeight: "lm_head.decoder.weight",
+                                  decoderBiases: ["lm_head.bias", "lm_head.decoder.bias"]),
+                norm: arch.norm, width: d, wordEmbeddings: wordEmbeddings)
+            (transform, transformNorm, unembed) = (mlm.transform, mlm.norm, mlm.decoder)
         } else if head.map({ $0 == .sequenceClassification }) ?? checkpoint.contains("classifier.out_proj.weight") {
-            let rows = checkpoint.entry("classifier.out_proj.weight")?.shape.first ?? 0
-            var labels = config.bert.labels
-            if labels.isEmpty { labels = (0..<rows).map { "LABEL_\($0)" } }
+            let labels = r.classLabels(configured: config.bert.labels, outputWeight: "classifier.out_proj.weight")
             pooler = try linear("classifier.dense", d, d, prefixed: false)
             unembed = try linear("classifier.out_proj", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)

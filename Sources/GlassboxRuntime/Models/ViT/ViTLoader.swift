@@ -58,8 +58,7 @@ enum ViTLoader: ArchitectureLoader {
         let pooler = r.resolve(["pooler.dense.weight"]) != nil && !classifier ? try linear("pooler.dense", d, d) : nil
         var unembed: Linear?
         if classifier {
-            let rows = checkpoint.entry("classifier.weight")?.shape.first ?? 0
-            let labels = config.labels.isEmpty ? (0..<rows).map { "LABEL_\($0)" } : config.labels
+            let labels = r.classLabels(configured: config.labels, outputWeight: "classifier.weight")
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)
         }

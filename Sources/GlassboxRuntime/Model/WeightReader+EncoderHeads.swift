@@ -1,0 +1,54 @@
+import GlassboxTensor
+
+/// Where an encoder checkpoint stores its masked-LM head: BERT's `cls.predictions.*`, RoBERTa's
+/// `lm_head.*`, DistilBERT's `vocab_*` (all unprefixed).
+struct MaskedLMHeadNames {
+    /// The dense `d → d` transform (`name.weight`, `name.bias`).
+    var transform: String
+    /// The LayerNorm after the transform's activation.
+    var norm: String
+    /// The decoder's weight `[V, d]`, usually absent because it is tied to the word embeddings.
+    var decoderWeight: String
+    /// The decoder's bias `[V]` under each name checkpoints use; the first present is read and
+    /// stored copies under the others are consumed.
+    var decoderBiases: [String]
+}
+
+/// The weights of an encoder's masked-LM head (BERT's `BertLMPredictionHead` and its kin).
+struct MaskedLMHeadWeights {
+    /// Dense `d → d` before the activation.
+    var transform: Linear
+    /// LayerNorm after the activation.
+    var norm: Norm
+    /// Decoder `d → V`: the stored weight or the tied word embeddings, plus its bias.
+    var decoder: Linear
+}
+
+extension WeightReader {
+    /// Reads a masked-LM head of width `d` over a vocabulary of `wordEmbeddings.shape[0]` tokens,
+    /// its decoder tied to `wordEmbeddings [V, d]` unless a decoder weight is stored.
+    mutating func maskedLanguageModelHead(_ names: MaskedLMHeadNames, norm kind: NormKind, width d: Int,
+                                          wordEmbeddings: WeightMatrix) throws -> MaskedLMHeadWeights {
+        let vocab = wordEmbeddings.shape[0]
+        let transform = try linearWithBias(names.transform, d, d, prefixed: false)
+        let norm = try layerNorm(names.norm, kind: kind, width: d, prefixed: false)
+        let decoder = try optionalMatrix(names.decoderWeight, shape: [vocab, d], prefixed: false)
+        guard let biasName = resolve(names.decoderBiases, prefixed: false) else {
+            throw LoadError.missingTensor(name: names.decoderBiases[0], directory: directory)
+        }
+        let bias = try tensor(biasName, shape: [vocab], prefixed: false)
+        for other in names.decoderBiases where other != biasName {
+            _ = try optionalTensor(other, shape: [vocab], prefixed: false)
+        }
+        return MaskedLMHeadWeights(transform: transform, norm: norm,
+                                   decoder: Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias))
+    }
+
+    /// A classifier's class names: the config's `id2label` names (`configured`), or `LABEL_i` for
+    /// each row of the stored output weight `outputWeight [classes, d]` when the config names none.
+    func classLabels(configured: [String], outputWeight: String) -> [String] {
+        guard configured.isEmpty else { return configured }
+        let rows = checkpoint.entry(outputWeight)?.shape.first ?? 0
+        return (0..<rows).map { "LABEL_\($0)" }
+    }
+}
