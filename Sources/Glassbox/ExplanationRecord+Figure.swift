@@ -4,14 +4,16 @@ extension ExplanationRecord {
     /// Display names of the methods, for titles and colour-bar captions.
     static let methodNames = [
         "attnlrp": "AttnLRP", "cp-lrp": "CP-LRP", "grad-input": "gradient × input", "atman": "AtMan ΔCE",
-        "rollout": "attention rollout", "flow": "attention flow", "gae": "GAE", "chefer": "Chefer LRP",
+        "rollout": "attention rollout", "flow": "attention flow", "gae": "GAE", "chefer": "Chefer et al. (∇A ⊙ R rollout)",
         "attention": "last-layer attention",
     ]
 
     /// The method as a caption names it: its display name, with "+ Gamma" when it ran with the Gamma
-    /// rule (AttnLRP and CP-LRP on vision models: `parameters` has `convolutionGamma`).
+    /// rule (AttnLRP and CP-LRP on vision models: `parameters` has `convolutionGamma`); AtMan's names
+    /// the score it recorded (`parameters["score"]`: ΔCE, or Δlogit for `delta-logit`).
     public var methodCaption: String {
-        let name = Self.methodNames[method] ?? method
+        var name = Self.methodNames[method] ?? method
+        if method == "atman", parameters["score"] == "delta-logit" { name = "AtMan Δlogit" }
         return parameters["convolutionGamma"] == nil ? name : name + " + Gamma"
     }
 

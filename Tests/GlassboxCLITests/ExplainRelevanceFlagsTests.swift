@@ -70,7 +70,21 @@ final class ExplainRelevanceFlagsTests: XCTestCase {
             XCTAssertEqual(parameters(json)["seed"], "logit")
             assertNonTrivial(try scores(json), method)
             assertEqual(try scores(json), expected.scores, accuracy: 1e-6, method)
+            // Chefer et al.'s method is a gradient-weighted attention rollout, not an LRP map.
+            let record = try JSONDecoder().decode(ExplanationRecord.self, from: JSONSerialization.data(withJSONObject: json))
+            XCTAssertEqual(record.methodCaption, method == "gae" ? "GAE" : "Chefer et al. (∇A ⊙ R rollout)")
         }
+    }
+
+    /// AtMan's caption names the score the record holds: ΔCE by default, Δlogit for the library's
+    /// `delta-logit` score.
+    func testAtManCaptionNamesItsScore() throws {
+        let json = try explain(odd, idArguments(ids) + ["--method", "atman"])
+        var record = try JSONDecoder().decode(ExplanationRecord.self, from: JSONSerialization.data(withJSONObject: json))
+        XCTAssertEqual(record.parameters["score"], "delta-ce")
+        XCTAssertEqual(record.methodCaption, "AtMan ΔCE")
+        record.parameters["score"] = "delta-logit"
+        XCTAssertEqual(record.methodCaption, "AtMan Δlogit")
     }
 
     func testCheferAndGAEOnAClassifierTakeTheStartLayerAndContrast() throws {
