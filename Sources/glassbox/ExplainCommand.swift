@@ -80,7 +80,9 @@ struct ExplainCommand: ParsableCommand {
     @Flag(help: "AtMan: suppress only the explained tokens themselves.") var noConceptual = false
     @Option(help: "AtMan: suppress by token, word or sentence (default token).") var granularity: GranularityOption?
 
-    @Option(help: "Gradient methods: logit (+1 at the target logit, LXT's default) or contrastive (+1 at the target, −1/V elsewhere).")
+    @Option(help: ArgumentHelp("Gradient methods: the output gradient that starts the backward pass (not a random seed): "
+                               + "logit (+1 at the target logit, LXT's default) or contrastive (+1 at the target, −1/V elsewhere).",
+                               valueName: "logit|contrastive"))
     var seed: SeedOption?
     @Option(help: "Gradient methods: explain logit(target) − logit(this token or class).") var contrast: String?
     @Option(parsing: .unconditional, help: "Gradient methods: the token id or class index of --contrast.") var contrastId: Int?

@@ -4,7 +4,7 @@ import GlassboxTensor
 
 /// Path patching (Wang, Variengien, Conmy, Shlegeris & Steinhardt, *Interpretability in the Wild:
 /// a Circuit for Indirect Object Identification in GPT-2 small*, ICLR 2023, §3.1 and Appendix B;
-/// TransformerLens's path-patching demo), docs/methods.md §10.4: the effect of sender heads on
+/// run as ARENA's IOI exercises run it with TransformerLens, `get_path_patch_head_to_heads`), docs/methods.md §10.4: the effect of sender heads on
 /// receivers along the direct paths between them only.
 ///
 /// 1. Run the clean and the corrupted input, caching every head's `attn.hook_z`.
