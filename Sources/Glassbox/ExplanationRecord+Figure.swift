@@ -25,7 +25,7 @@ extension ExplanationRecord {
     }
 
     /// The picture of this explanation: the input image with the patch scores on top for vision
-    /// models, otherwise the tokens coloured by score with the explained target framed (for a
+    /// models (over `extra.patchRegion`, the rest of the image veiled), otherwise the tokens coloured by score with the explained target framed (for a
     /// causal LM the predicted token is appended after the input). `scoreLimit` chooses the end of
     /// the colour scale (see `ScoreLimit`; the picture's legend states it). With `top`, text
     /// explanations are drawn as the `top` highest-scoring tokens in context (`TopTokens`) instead
@@ -36,9 +36,10 @@ extension ExplanationRecord {
         if let patches = extra.patches, let imagePath = extra.image {
             if top != nil { throw RenderError.invalidInput("--top draws the tokens of text explanations; this one is a patch grid over an image") }
             let image = try RGBImage.readPNG(URL(fileURLWithPath: imagePath))
+            // Without `patchRegion` (older records) the grid covers the whole image, as it was drawn.
             return ImageOverlay(image: try PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.pixels),
-                                scores: try ScoreMatrix(patches.map { $0.map(Float.init) }), title: title,
-                                scoreLabel: name, scoreLimit: scoreLimit)
+                                scores: try ScoreMatrix(patches.map { $0.map(Float.init) }), region: extra.patchRegion?.rect,
+                                title: title, scoreLabel: name, scoreLimit: scoreLimit)
         }
         var texts = tokens.map(\.text)
         var scores = tokens.map(\.score)

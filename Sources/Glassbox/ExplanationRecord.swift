@@ -89,6 +89,10 @@ public struct ExplanationRecord: Codable, Sendable, Equatable {
         public var patches: [[Double]]?
         /// Vision models: the image that was explained.
         public var image: String?
+        /// Vision models: the rectangle of `image`, in its own pixels, that the patch grid covers
+        /// (the region the model saw, through the checkpoint's resize and center crop); absent in
+        /// records written before it existed, which are drawn over the whole image.
+        public var patchRegion: ImageRegion?
         /// Relevance on position embeddings etc. (gradient methods).
         public var positionRelevance: Double?
         /// Per-head scores `[layer][head]` (e.g. AttnLRP head relevance).
@@ -105,10 +109,11 @@ public struct ExplanationRecord: Codable, Sendable, Equatable {
         public var chatPrompt: String?
 
         /// Additions from their fields, as listed above; every one is optional.
-        public init(patches: [[Double]]? = nil, image: String? = nil, positionRelevance: Double? = nil,
+        public init(patches: [[Double]]? = nil, image: String? = nil, patchRegion: ImageRegion? = nil, positionRelevance: Double? = nil,
                     heads: [[Double]]? = nil, neurons: [NeuronScore]? = nil, words: Bool? = nil, targetIndex: Int? = nil,
                     chat: Bool? = nil, chatPrompt: String? = nil) {
-            (self.patches, self.image, self.positionRelevance, self.heads) = (patches, image, positionRelevance, heads)
+            (self.patches, self.image, self.patchRegion, self.positionRelevance) = (patches, image, patchRegion, positionRelevance)
+            self.heads = heads
             (self.neurons, self.words, self.targetIndex) = (neurons, words, targetIndex)
             (self.chat, self.chatPrompt) = (chat, chatPrompt)
         }
@@ -156,6 +161,9 @@ public struct ExplanationRecord: Codable, Sendable, Equatable {
             let record = try JSONDecoder().decode(ExplanationRecord.self, from: data)
             guard record.command == "explain" else {
                 throw RecordError.unreadable(file: url.path, reason: "it holds a '\(record.command)' result, not an explanation")
+            }
+            if let problem = record.extra.patchRegion?.problem {
+                throw RecordError.unreadable(file: url.path, reason: "extra.patchRegion: \(problem)")
             }
             return record
         } catch let error as RecordError {

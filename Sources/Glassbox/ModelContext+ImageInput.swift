@@ -7,6 +7,12 @@ extension ModelContext {
     /// model's. `note` receives one line each when 16-bit gray values above 255 were clipped (as
     /// Pillow does) and when a `…Fast` processor is prepared the slow way.
     public func input(image url: URL, note: (String) -> Void = { _ in }) throws -> ModelInput {
+        try preparedImage(url, note: note).input
+    }
+
+    /// `input(image:note:)` with the rectangle of the PNG (in its own pixels) that the patch grid
+    /// covers (`patchRegion`): what a picture of patch scores is drawn over.
+    public func preparedImage(_ url: URL, note: (String) -> Void = { _ in }) throws -> (input: ModelInput, region: ImageRegion) {
         guard let imagePreprocessor, let geometry = architecture.image else {
             throw ModelContextError.notAVisionModel(architecture.modelType)
         }
@@ -22,7 +28,17 @@ extension ModelContext {
                 "does not resize (do_resize is false), so the image must be \(geometry.width) × \(geometry.height) pixels "
                 + "as config.json's image_size says; \(url.path) is \(image.width) × \(image.height)")
         }
-        return .pixels(imagePreprocessor.pixelValues(image))
+        let region = imagePreprocessor.sourceRegion(width: image.width, height: image.height, covered: geometry.coveredSize)
+        return (.pixels(imagePreprocessor.pixelValues(image)), region)
+    }
+
+    /// The rectangle of a `width × height` image, in its own pixels, whose pixels this vision model's
+    /// patches are made from: the top-left `gridRows·P × gridColumns·P` pixels of the prepared input
+    /// mapped back through the checkpoint's center crop and resize
+    /// (`ImagePreprocessor.sourceRegion`); the whole image when the patches tile it. nil for a text model.
+    public func patchRegion(imageWidth width: Int, imageHeight height: Int) -> ImageRegion? {
+        guard let imagePreprocessor, let geometry = architecture.image else { return nil }
+        return imagePreprocessor.sourceRegion(width: width, height: height, covered: geometry.coveredSize)
     }
 
     /// `preprocessor_config.json` in the model folder.

@@ -90,7 +90,8 @@ extension ModelContext {
 
     /// A picture of one explanation's scores: the tokens coloured by score (`TokenStrip`) for
     /// text, or the patch scores over the image (`ImageOverlay`) for vision models, in which case
-    /// `image` must be the PNG the input was made from.
+    /// `image` must be the PNG the input was made from (the scores cover the part of it the model
+    /// saw, `patchRegion`).
     ///
     /// - Parameters:
     ///   - predicted: the explained output of a causal LM (the next token): drawn after the input,
@@ -109,7 +110,8 @@ extension ModelContext {
             guard let image else { throw ScriptingError.imageNeeded }
             let png = try RGBImage.readPNG(image)
             return ImageOverlay(image: try PixelImage(width: png.width, height: png.height, channels: 3, pixels: png.pixels),
-                                scores: try ScoreMatrix(grid), title: title, scoreLabel: label)
+                                scores: try ScoreMatrix(grid), region: patchRegion(imageWidth: png.width, imageHeight: png.height)?.rect,
+                                title: title, scoreLabel: label)
         }
         var texts = tokens(input), values = scores.scores.map(Double.init)
         var marked = scores.position

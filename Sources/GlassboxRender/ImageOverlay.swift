@@ -2,15 +2,20 @@ import Foundation
 
 /// An input image with a patch-grid score map (relevance per ViT patch, rollout, …) upsampled
 /// bilinearly to the image's pixels and laid on top with partial opacity, beside the plain image,
-/// with a colour bar.
+/// with a colour bar. The grid covers `region` of the image (the pixels the model saw, through its
+/// resize and center crop); the rest of the image is veiled in grey, the region outlined and the
+/// caption says so.
 ///
 /// Shapes: `image` is `height × width × channels` bytes; `scores` is the patch grid
-/// `[gridRows, gridColumns]` covering the whole image (e.g. 14×14 for ViT-B/16 at 224 px).
+/// `[gridRows, gridColumns]` covering `region` (e.g. 14×14 for ViT-B/16 at 224 px).
 public struct ImageOverlay: Figure {
     /// The input image the scores were computed for, any size.
     public var image: PixelImage
-    /// Patch scores `[gridRows, gridColumns]`, stretched over the whole image.
+    /// Patch scores `[gridRows, gridColumns]`, stretched over `region`.
     public var scores: ScoreMatrix
+    /// The rectangle of `image`, in its pixels (origin at its top-left corner, y down), that the
+    /// score grid covers; it may reach past the image (a crop that padded). nil: the whole image.
+    public var region: Rect?
     /// Title above the panels; nil draws none.
     public var title: String?
     /// nil: a zero-centred diverging scale `−L…L` when any score is negative, else viridis over
@@ -31,11 +36,11 @@ public struct ImageOverlay: Figure {
     public var scoreLabel: String?
 
     /// An overlay from its parts, as listed above; nothing is checked until `render`.
-    public init(image: PixelImage, scores: ScoreMatrix, title: String? = nil, colorScale: ColorScale? = nil,
+    public init(image: PixelImage, scores: ScoreMatrix, region: Rect? = nil, title: String? = nil, colorScale: ColorScale? = nil,
                 opacity: Double = 0.6, opacityFollowsScore: Bool = false, showOriginal: Bool = true,
                 panelSize: Double = 260, scoreLabel: String? = nil, scoreLimit: ScoreLimit = .robust) {
         (self.image, self.scores, self.title, self.colorScale, self.opacity) = (image, scores, title, colorScale, opacity)
-        self.scoreLimit = scoreLimit
+        (self.region, self.scoreLimit) = (region, scoreLimit)
         (self.opacityFollowsScore, self.showOriginal, self.panelSize, self.scoreLabel) = (opacityFollowsScore, showOriginal, panelSize, scoreLabel)
     }
 
@@ -58,8 +63,8 @@ public struct ImageOverlay: Figure {
     }
 
     /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
-    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when `opacity` is outside 0…1 or
-    /// `panelSize` is below 16 points.
+    /// per point) and reports what was drawn where. Throws `RenderError.invalidInput` when `opacity` is outside 0…1,
+    /// `panelSize` is below 16 points, or `region` is not finite with a positive width and height.
     @discardableResult
     public func render(to url: URL, scale: Double = 2) throws -> RenderReport {
         try plan(TextEngine()).render(to: url, scale: scale)
@@ -68,12 +73,18 @@ public struct ImageOverlay: Figure {
     func plan(_ engine: TextEngine) throws -> Plan {
         try validate((0...1).contains(opacity), "opacity \(opacity) must be in 0…1")
         try validate(panelSize >= 16, "panel size \(panelSize) is too small")
+        if let region {
+            try validate([region.x, region.y, region.width, region.height].allSatisfy(\.isFinite) && region.width > 0 && region.height > 0,
+                         "the scored region \(region) must be finite with a positive width and height")
+        }
         let m = Theme.margin, gap = 12.0
         let aspect = Double(image.width) / Double(image.height)
         let panel = aspect >= 1 ? Size(width: panelSize, height: panelSize / aspect) : Size(width: panelSize * aspect, height: panelSize)
         let captionStyle = TextStyle.tick
         let legend = scaleLegend
-        let captionHeight = engine.measure("Ag", captionStyle).height * (legend == nil ? 1 : 2) + 6
+        let partial = isPartial
+        let captionLines = 1 + (legend == nil ? 0 : 1) + (partial ? 1 : 0)
+        let captionHeight = engine.measure("Ag", captionStyle).height * Double(captionLines) + 6
         let colorScale = resolvedScale
         let bar = ColorBar(colorScale, caption: scoreLabel, vertical: true, engine: engine)
         let barSize = bar.size(length: panel.height)
@@ -87,24 +98,24 @@ public struct ImageOverlay: Figure {
                         height: max(overlayRect.maxY + captionHeight, top + barSize.height) + m)
 
         // The score layer at the image's own pixel resolution, so both share one pixel grid.
-        let upsampled = scores.upsampledBilinear(width: image.width, height: image.height)
         let limit = max(abs(colorScale.lower), abs(colorScale.upper))
-        var layer = Raster(width: image.width, height: image.height)
-        for y in 0..<image.height {
-            for x in 0..<image.width {
-                let v = Double(upsampled[y * image.width + x])
-                guard v.isFinite else { continue }
-                let alpha = opacityFollowsScore ? opacity * min(1, abs(v) / limit) : opacity
-                layer[x, y] = colorScale.color(v).withAlpha(alpha)
-            }
-        }
+        let opacity = opacity, followsScore = opacityFollowsScore
+        let layer = scoreLayer(colorScale) { v in followsScore ? opacity * min(1, abs(v) / limit) : opacity }
         let photo = image.raster
-        var regions: [FigureRegion: Rect] = [.overlay: overlayRect, .plot: overlayRect]
+        // The grid's rectangle on the overlay panel, and the part of it the panel shows (outlined).
+        let gridRect = scoredRect(on: overlayRect)
+        let shownX = max(gridRect.x, overlayRect.x), shownY = max(gridRect.y, overlayRect.y)
+        let shown = Rect(x: shownX, y: shownY, width: max(0, min(gridRect.maxX, overlayRect.maxX) - shownX),
+                         height: max(0, min(gridRect.maxY, overlayRect.maxY) - shownY))
+        var regions: [FigureRegion: Rect] = [.overlay: overlayRect, .plot: overlayRect, .scoredRegion: shown]
         if showOriginal { regions[.image] = imageRect }
         regions[.title] = title.region(x: m, y: m)
         regions[.colorBar] = Rect(x: barOrigin.0, y: barOrigin.1, width: barSize.width, height: barSize.height)
         let legendText = legend?.text
-        let notes = (legendText.map { [$0] } ?? []) + ["\(scores.rows)×\(scores.columns) scores upsampled bilinearly (half-pixel centres) to \(image.width)×\(image.height)",
+        let covered = scoredRect, imageSize = "\(image.width)×\(image.height)"
+        let target = partial ? String(format: "the region x %.4g, y %.4g, %.4g × %.4g", covered.x, covered.y, covered.width, covered.height)
+                                 + " of the \(imageSize) image (the rest veiled: the model did not see it)" : imageSize
+        let notes = (legendText.map { [$0] } ?? []) + ["\(scores.rows)×\(scores.columns) scores upsampled bilinearly (half-pixel centres) to \(target)",
                      String(format: "colour range %.3g…%.3g (%@), opacity %g%@", colorScale.lower, colorScale.upper,
                             colorScale.colormap.name, opacity, opacityFollowsScore ? " × |score|/limit" : "")]
         let showOriginal = showOriginal, scoreLabel = scoreLabel
@@ -117,22 +128,30 @@ public struct ImageOverlay: Figure {
             }
             canvas.draw(photo, in: overlayRect, smooth: true)
             canvas.draw(layer, in: overlayRect, smooth: true)
+            if partial && shown.width > 0 && shown.height > 0 { canvas.stroke(shown, Theme.text, lineWidth: 1) }
             canvas.stroke(overlayRect, Theme.frame, lineWidth: 0.5)
             canvas.text("\(scoreLabel ?? "scores") (\(self.scores.rows)×\(self.scores.columns) patches)", captionStyle,
                         at: (overlayRect.midX, overlayRect.maxY + 4), anchor: .topCenter)
-            if let legendText {
-                let lineHeight = engine.measure("Ag", captionStyle).height
-                canvas.text(legendText, captionStyle, at: (overlayRect.midX, overlayRect.maxY + 6 + lineHeight), anchor: .topCenter)
+            let lineHeight = engine.measure("Ag", captionStyle).height
+            var captionY = overlayRect.maxY + 6 + lineHeight
+            if partial {
+                canvas.text(Self.regionCaption, captionStyle, at: (overlayRect.midX, captionY), anchor: .topCenter)
+                captionY += lineHeight
             }
-            // Clipped patches: a corner triangle in each patch beyond the scale.
+            if let legendText {
+                canvas.text(legendText, captionStyle, at: (overlayRect.midX, captionY), anchor: .topCenter)
+            }
+            // Clipped patches: a corner triangle in each patch beyond the scale (inside the panel).
             if legend?.clipped ?? 0 > 0 {
-                let cellW = overlayRect.width / Double(self.scores.columns), cellH = overlayRect.height / Double(self.scores.rows)
-                for r in 0..<self.scores.rows {
-                    for c in 0..<self.scores.columns {
-                        let v = Double(self.scores[r, c])
-                        guard v.isFinite, abs(v) > limit else { continue }
-                        TokenStrip.drawClipMark(on: canvas, corner: (overlayRect.x + Double(c + 1) * cellW, overlayRect.y + Double(r) * cellH),
-                                                ink: Theme.text, size: min(6, 0.4 * min(cellW, cellH)))
+                let cellW = gridRect.width / Double(self.scores.columns), cellH = gridRect.height / Double(self.scores.rows)
+                canvas.withClip(overlayRect) {
+                    for r in 0..<self.scores.rows {
+                        for c in 0..<self.scores.columns {
+                            let v = Double(self.scores[r, c])
+                            guard v.isFinite, abs(v) > limit else { continue }
+                            TokenStrip.drawClipMark(on: canvas, corner: (gridRect.x + Double(c + 1) * cellW, gridRect.y + Double(r) * cellH),
+                                                    ink: Theme.text, size: min(6, 0.4 * min(cellW, cellH)))
+                        }
                     }
                 }
             }

@@ -81,4 +81,7 @@ public enum FigureRegion: Hashable, Sendable {
     case image
     /// The image with the score map on top.
     case overlay
+    /// The part of the overlay the score grid covers (the pixels the model saw), clipped to it: the
+    /// whole overlay unless the grid covers only a region of the image.
+    case scoredRegion
 }

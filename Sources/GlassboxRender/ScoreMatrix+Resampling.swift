@@ -116,3 +116,17 @@ extension ScoreMatrix {
         return out
     }
 }
+
+extension ScoreMatrix {
+    /// The bilinear value at grid position (`column`, `row`), cell centres at whole numbers (cell
+    /// `[r, c]` at `(c, r)`), clamped to the edge cells, as `upsampledBilinear` samples each
+    /// output pixel. A NaN neighbour makes it NaN.
+    public func bilinear(column: Double, row: Double) -> Float {
+        let v = min(max(row, 0), Double(rows - 1)), u = min(max(column, 0), Double(columns - 1))
+        let r0 = Int(v), r1 = min(r0 + 1, rows - 1), fy = Float(v - Double(r0))
+        let c0 = Int(u), c1 = min(c0 + 1, columns - 1), fx = Float(u - Double(c0))
+        let top = self[r0, c0] * (1 - fx) + self[r0, c1] * fx
+        let bottom = self[r1, c0] * (1 - fx) + self[r1, c1] * fx
+        return top * (1 - fy) + bottom * fy
+    }
+}

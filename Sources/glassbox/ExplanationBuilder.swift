@@ -53,6 +53,7 @@ struct ExplanationBuilder {
                         parameters: [String: String]) -> ExplanationRecord {
         let extra = ExplanationRecord.Extra(
             patches: scores.patchGrid?.map { $0.map(Double.init) }, image: prepared.imagePath,
+            patchRegion: scores.patchGrid == nil ? nil : prepared.imageRegion,
             positionRelevance: positionRelevance, heads: heads, neurons: neurons, words: words ? true : nil,
             targetIndex: targetIndex, chat: prepared.chat.map { _ in true }, chatPrompt: prepared.chat?.rendered)
         return ExplanationRecord(

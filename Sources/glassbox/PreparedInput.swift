@@ -18,6 +18,9 @@ struct PreparedInput {
     let imagePath: String?
     /// With `--chat`: the prompt as typed and the template's rendering (`prompt` is the rendering).
     var chat: ChatPrompt? = nil
+    /// For images: the rectangle of the image (its own pixels) that the patch grid covers, what
+    /// the overlay is drawn over (`ModelContext.patchRegion`).
+    var imageRegion: ImageRegion? = nil
 
     var count: Int { texts.count }
 
@@ -40,8 +43,9 @@ struct PreparedInput {
             guard let image = input.image else { throw InputProblem.imageRequired(arch.modelType) }
             let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
             let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
-            return PreparedInput(modelInput: try loaded.context.input(image: url, note: Console.note), ids: [], texts: texts, spans: nil, prompt: nil,
-                                 encoding: nil, imagePath: url.path)
+            let prepared = try loaded.context.preparedImage(url, note: Console.note)
+            return PreparedInput(modelInput: prepared.input, ids: [], texts: texts, spans: nil, prompt: nil,
+                                 encoding: nil, imagePath: url.path, imageRegion: prepared.region)
         }
         if input.image != nil { throw InputProblem.imageForTextModel(arch.modelType) }
         let tokenized = try input.tokenized(loaded)

@@ -5,11 +5,10 @@ extension RGBImage {
     /// `ceil((new − old) / 2)` on each axis, as transformers pads it.
     public func centerCropped(height: Int, width: Int) -> RGBImage {
         precondition(height > 0 && width > 0, "centerCropped: \(width)×\(height)")
-        func floorHalf(_ x: Int) -> Int { x >= 0 ? x / 2 : -((-x + 1) / 2) }
         // The window's corner in the image (negative when the window is larger): padding places the
         // image at ceil(k/2) and the crop starts at floor(-k/2) + ceil(k/2) = 0 of the padded image,
         // so the two offsets cancel and only the floor division is left.
-        let top = floorHalf(self.height - height), left = floorHalf(self.width - width)
+        let top = Self.centerCropStart(size: self.height, crop: height), left = Self.centerCropStart(size: self.width, crop: width)
         var out = [UInt8](repeating: 0, count: height * width * 3)
         for y in 0..<height {
             let sourceY = top + y
@@ -21,5 +20,12 @@ extension RGBImage {
             }
         }
         return RGBImage(width: width, height: height, pixels: out)
+    }
+
+    /// Where transformers' `center_crop` starts a window of `crop` pixels on an axis of `size`
+    /// pixels: `(size − crop) // 2` (Python's floor division; negative when the window is larger).
+    static func centerCropStart(size: Int, crop: Int) -> Int {
+        let k = size - crop
+        return k >= 0 ? k / 2 : -((-k + 1) / 2)
     }
 }

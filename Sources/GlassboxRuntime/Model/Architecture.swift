@@ -160,6 +160,9 @@ public struct ImageGeometry: Sendable, Equatable {
     public var gridColumns: Int { width / patchSize }
     /// Number of patches, `gridRows · gridColumns` (the sequence is one longer, with `[CLS]`).
     public var patchCount: Int { gridRows * gridColumns }
+    /// The pixels the patches read, from the input's top-left corner: `gridRows · patchSize` ×
+    /// `gridColumns · patchSize` (the whole input when `patchSize` divides both sides).
+    public var coveredSize: (height: Int, width: Int) { (gridRows * patchSize, gridColumns * patchSize) }
 }
 
 /// The feed-forward block.
