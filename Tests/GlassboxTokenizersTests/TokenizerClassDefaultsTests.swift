@@ -8,7 +8,9 @@ import XCTest
 /// config.json) or one naming no special tokens. Each case's folder is rebuilt here from a committed
 /// tokenizer.json and the files the case lists. Ids, UTF-8 byte offsets, the special tokens a chat
 /// template sees (transformers' `special_tokens_map`, less the defaults missing from the vocabulary,
-/// which transformers adds as new tokens) and one chat-template rendering must match exactly.
+/// which transformers adds as new tokens) and one chat-template rendering must match exactly. Two
+/// cases pit special_tokens_map.json against tokenizer_config.json (the map wins only when the
+/// config has no `added_tokens_decoder`).
 final class TokenizerClassDefaultsTests: XCTestCase {
     struct Case: Decodable {
         let source: String
@@ -48,7 +50,7 @@ final class TokenizerClassDefaultsTests: XCTestCase {
         let data = try Data(contentsOf: Self.expectedURL)
         let cases = try JSONDecoder().decode([String: Case].self, from: data)
         let raw = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
-        XCTAssertEqual(cases.count, 15)
+        XCTAssertEqual(cases.count, 17)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let directory = try folder(name, raw: try XCTUnwrap(raw[name]))
             let tokenizer = try Tokenizer.load(directory: directory)

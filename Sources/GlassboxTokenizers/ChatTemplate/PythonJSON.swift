@@ -45,7 +45,7 @@ enum PythonJSON {
         case .dict(let d):
             try dumpObject(d, options: options, level: level, itemSeparator: itemSeparator, keySeparator: keySeparator,
                            into: &out, renderer: renderer, at: offset)
-        case .namespace, .callable:
+        case .namespace, .callable, .dictView, .loop:
             throw TemplateFailure(offset: offset, detail: "tojson: Object of type \(value.typeName) is not JSON serializable")
         case .undefined:
             throw TemplateFailure(offset: offset, detail: "tojson: Object of type Undefined is not JSON serializable")

@@ -1,6 +1,6 @@
 import Foundation
 
-/// Python's `int(text, base)` and `float(text)` on strings, as jinja2's `int` filter calls them:
+/// Python's `int(text, base)` and `float(text)` on strings, as jinja2's `int` and `float` filters call them:
 /// surrounding whitespace ignored, any Unicode decimal digit read as its ASCII digit (`'١٢'` is 12),
 /// single underscores between digits (`'1_000'`), base prefixes (`0x`, `0o`, `0b`) only when the
 /// base matches or is 0, and for floats `inf`, `infinity` and `nan` in any case.

@@ -46,6 +46,7 @@ extension TemplateRenderer {
             case .string(let s): return .int(s.unicodeScalars.count)
             case .list(let l), .tuple(let l): return .int(l.count)
             case .dict(let d): return .int(d.count)
+            case .dictView(let v): return .int(v.dict.count)
             case .undefined: return .int(0)
             default: throw TemplateFailure(offset: offset, detail: "object of type '\(value.typeName)' has no len()")
             }
@@ -151,9 +152,7 @@ extension TemplateRenderer {
         case "int":
             return try intFilter(value, default: arg(0, "default") ?? .int(0), base: arg(1, "base") ?? .int(10), at: offset)
         case "float":
-            if let d = value.numberValue { return .double(d) }
-            if case .string(let s) = value, let d = Double(s.trimmingCharacters(in: .whitespaces)) { return .double(d) }
-            return arg(0, "default") ?? .double(0)
+            return try floatFilter(value, default: arg(0, "default") ?? .double(0), at: offset)
         case "abs":
             switch value {
             case .int(let i): return .int(try checked(i == Int.min ? (0, true) : (abs(i), false), at: offset))
@@ -236,6 +235,18 @@ extension TemplateRenderer {
                 return try PythonNumberParsing.float(s).map(truncated) ?? fallback
             }
         default: return fallback
+        }
+    }
+
+    /// jinja2's `do_float(value, default=0.0)`: Python's `float(value)` (a string as
+    /// ``PythonNumberParsing/float(_:)`` reads it: `'1_000'`, `' 2.5 '`, `'inf'`, `'nan'`, `'1e5'`),
+    /// `default` where that raises ValueError or TypeError. An undefined value is an error, as
+    /// jinja2's `Undefined` refuses `float()`.
+    func floatFilter(_ value: TemplateValue, default fallback: TemplateValue, at offset: Int) throws -> TemplateValue {
+        switch value {
+        case .undefined(let why): throw TemplateFailure(offset: offset, detail: why)
+        case .string(let s): return PythonNumberParsing.float(s).map { .double($0) } ?? fallback
+        default: return value.numberValue.map { .double($0) } ?? fallback
         }
     }
 

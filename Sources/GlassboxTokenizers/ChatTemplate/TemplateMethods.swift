@@ -131,9 +131,9 @@ enum TemplateMethods {
             }
         case .dict(let d):
             switch name {
-            case "items": return .list(d.items.map { .tuple([.string($0.0), $0.1]) })
-            case "keys": return .list(d.keys.map { .string($0) })
-            case "values": return .list(d.items.map { $0.1 })
+            case "items": return .dictView(TemplateDictView(kind: .items, dict: d))
+            case "keys": return .dictView(TemplateDictView(kind: .keys, dict: d))
+            case "values": return .dictView(TemplateDictView(kind: .values, dict: d))
             case "copy": return receiver
             default: // get
                 guard case .string(let key)? = arg(0, "key") else { return arg(1, "default") ?? .none }

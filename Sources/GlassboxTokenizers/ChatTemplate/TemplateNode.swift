@@ -58,9 +58,9 @@ indirect enum TemplateNode {
     case output(TemplateExpression)
     /// `{% if %}…{% elif %}…{% else %}…{% endif %}`: the branches in order, then the else body.
     case conditional([(TemplateExpression, [TemplateNode])], otherwise: [TemplateNode])
-    /// `{% for target in iterable if filter %}body{% else %}empty{% endfor %}`.
+    /// `{% for target in iterable if filter [recursive] %}body{% else %}empty{% endfor %}`.
     case loop(target: TemplateTarget, iterable: TemplateExpression, filter: TemplateExpression?, body: [TemplateNode],
-              otherwise: [TemplateNode], offset: Int)
+              otherwise: [TemplateNode], recursive: Bool, offset: Int)
     /// `{% set target = value %}`.
     case assign(TemplateTarget, TemplateExpression, offset: Int)
     /// `{% set name %}body{% endset %}`.

@@ -109,6 +109,8 @@ extension TemplateRenderer {
             guard x.count == y.count else { return false }
             for (p, q) in zip(x, y) where !(try equals(p, q, at: offset)) { return false }
             return true
+        case (.dictView, .dictView):
+            return try compareViews("==", a, b, at: offset) ?? false
         case (.dict(let x), .dict(let y)):
             guard x.count == y.count else { return false }
             for (k, v) in x.items {
@@ -147,6 +149,7 @@ extension TemplateRenderer {
         case "in": return try contains(b, a, at: offset)
         case "not in": return !(try contains(b, a, at: offset))
         default:
+            if let result = try compareViews(op, a, b, at: offset) { return result }
             let order = try ordering(a, b, op: op, at: offset)
             switch op {
             case "<": return order < 0
@@ -167,6 +170,7 @@ extension TemplateRenderer {
             }
             return n.isEmpty || TemplateMethods.find(Array(s.unicodeScalars), Array(n.unicodeScalars), from: 0) != nil
         case .list(let items), .tuple(let items): return try items.contains { try equals($0, needle, at: offset) }
+        case .dictView(let v): return try v.elements.contains { try equals($0, needle, at: offset) }
         case .dict(let d):
             if case .string(let k) = needle { return d[k] != nil }
             return false
@@ -299,11 +303,16 @@ extension TemplateValue {
                 guard v.appendRepr(to: &out, limit: limit) else { return false }
             }
             out += "}"
+        case .dictView(let v):
+            out += v.kind.rawValue + "("
+            guard TemplateValue.list(v.elements).appendRepr(to: &out, limit: limit) else { return false }
+            out += ")"
         case .namespace(let ns):
             out += "<Namespace "
             guard TemplateValue.dict(ns.attributes).appendRepr(to: &out, limit: limit) else { return false }
             out += ">"
         case .callable: out += "<function>"
+        case .loop(let loop): out += "<LoopContext \(loop.index0 + 1)/\(loop.items.count)>"
         }
         return out.utf8.count <= limit
     }

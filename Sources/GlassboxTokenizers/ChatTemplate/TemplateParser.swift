@@ -147,7 +147,7 @@ struct TemplateParser {
         }
     }
 
-    /// `for target in iterable [if filter]` … `else` … `endfor`.
+    /// `for target in iterable [if filter] [recursive]` … `else` … `endfor`.
     mutating func parseFor(offset: Int) throws -> TemplateNode {
         advance()
         let target = try parseTarget(allowNamespace: false)
@@ -158,8 +158,10 @@ struct TemplateParser {
             advance()
             filter = try parseExpression()
         }
+        var recursive = false
         if case .name("recursive") = token.kind {
-            throw TemplateFailure(offset: token.offset, detail: "recursive for loops are not supported")
+            advance()
+            recursive = true
         }
         try expect(.blockEnd, "'%}'")
         let outer = soft
@@ -172,7 +174,8 @@ struct TemplateParser {
             (otherwise, _) = try parseBlock("for", at: offset, until: ["endfor"])
             try expect(.blockEnd, "'%}'")
         }
-        return .loop(target: target, iterable: iterable, filter: filter, body: body, otherwise: otherwise, offset: offset)
+        return .loop(target: target, iterable: iterable, filter: filter, body: body, otherwise: otherwise, recursive: recursive,
+                     offset: offset)
     }
 
     /// `set target = value`, or a block `set name` … `endset`.

@@ -115,6 +115,8 @@ extension TemplateRenderer {
         if TemplateMethods.has(value, name) { return .callable(.method(receiver: value, name: name)) }
         switch value {
         case .dict(let d): if let v = d[name] { return v }
+        case .dictView(let v): if name == "mapping" { return .dict(v.dict) }
+        case .loop(let loop): if let v = loop.attribute(name) { return v }
         case .namespace(let ns): if let v = ns.attributes[name] { return v }
         default: break
         }
@@ -130,6 +132,8 @@ extension TemplateRenderer {
             if let v = d[k] { return v }
         case (.namespace(let ns), .string(let k)):
             if let v = ns.attributes[k] { return v }
+        case (.loop(let loop), .string(let k)):
+            if let v = loop.attribute(k) { return v }
         case (.list(let items), .int(let i)), (.tuple(let items), .int(let i)):
             let j = i < 0 ? i + items.count : i
             if j >= 0, j < items.count { return items[j] }
@@ -183,6 +187,8 @@ extension TemplateRenderer {
         case .callable(.global(let name)): return try callGlobal(name, args, kwargs, at: offset)
         case .callable(.method(let receiver, let name)):
             return try TemplateMethods.call(receiver, name, args, kwargs, renderer: self, at: offset)
+        case .callable(.loopMethod(let loop, let name)): return try callLoopMethod(loop, name, args, at: offset)
+        case .loop(let loop): return try callLoop(loop, args, kwargs, at: offset)
         case .undefined(let why): throw TemplateFailure(offset: offset, detail: why)
         default: throw TemplateFailure(offset: offset, detail: "'\(f.typeName)' object is not callable")
         }

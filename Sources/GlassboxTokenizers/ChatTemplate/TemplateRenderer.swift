@@ -47,9 +47,11 @@ final class TemplateRenderer {
                     let flow = try render(otherwise, scope: scope, into: &out)
                     if flow != .normal { return flow }
                 }
-            case .loop(let target, let iterable, let filter, let body, let otherwise, let offset):
-                try renderLoop(target: target, iterable: iterable, filter: filter, body: body, otherwise: otherwise,
-                               offset: offset, scope: scope, into: &out)
+            case .loop(let target, let iterable, let filter, let body, let otherwise, let recursive, let offset):
+                let definition = TemplateLoopDefinition(target: target, filter: filter, body: body, otherwise: otherwise,
+                                                        recursive: recursive, scope: scope, offset: offset)
+                try runLoop(definition, over: try evaluate(iterable, scope), depth: 1, iterableOffset: iterable.offset,
+                            into: &out)
             case .assign(let target, let e, let offset):
                 let value = try evaluate(e, scope)
                 if case .attribute = target {} else { try checkStorable(value, in: .variable, at: offset) } // attributes: in assign
@@ -128,41 +130,6 @@ final class TemplateRenderer {
         return value
     }
 
-    /// A `for` loop: filtered items, `loop` variables, one scope per iteration, `else` when empty.
-    private func renderLoop(target: TemplateTarget, iterable: TemplateExpression, filter: TemplateExpression?,
-                            body: [TemplateNode], otherwise: [TemplateNode], offset: Int, scope: TemplateScope,
-                            into out: inout String) throws {
-        var items = try iterate(try evaluate(iterable, scope), at: iterable.offset)
-        if let filter {
-            var kept: [TemplateValue] = []
-            for item in items {
-                try countIteration(at: offset)
-                let probe = TemplateScope(parent: scope)
-                try assign(target, item, scope: probe, at: offset)
-                if try evaluate(filter, probe).isTruthy { kept.append(item) }
-            }
-            items = kept
-        }
-        if items.isEmpty {
-            _ = try render(otherwise, scope: scope, into: &out)
-            return
-        }
-        let n = items.count
-        for (i, item) in items.enumerated() {
-            try countIteration(at: offset)
-            let frame = TemplateScope(parent: scope)
-            try assign(target, item, scope: frame, at: offset)
-            frame.set("loop", .dict(TemplateDict(distinct: [
-                "index0": .int(i), "index": .int(i + 1), "revindex": .int(n - i), "revindex0": .int(n - i - 1),
-                "first": .bool(i == 0), "last": .bool(i == n - 1), "length": .int(n),
-                "previtem": i > 0 ? items[i - 1] : .undefined("there is no previous item"),
-                "nextitem": i < n - 1 ? items[i + 1] : .undefined("there is no next item"),
-                "depth": .int(1), "depth0": .int(0),
-            ])))
-            if try render(body, scope: frame, into: &out) == .breakLoop { break }
-        }
-    }
-
     /// Counts one value inspected against the work budget (16 per loop iteration allowed).
     func countVisit(at offset: Int) throws {
         visits += 1
@@ -194,6 +161,8 @@ final class TemplateRenderer {
             case .dict(let d):
                 if level > limits.nesting { throw TemplateFailure(offset: offset, detail: "a value nested deeper than \(limits.nesting) \(store.rawValue)") }
                 stack += d.items.map { ($0.1, level + 1) }
+            case .dictView(let v):
+                stack.append((.dict(v.dict), level))
             case .namespace where store == .namespace:
                 throw TemplateFailure(offset: offset, detail: "storing a namespace inside a namespace is not supported")
             default:
@@ -202,11 +171,13 @@ final class TemplateRenderer {
         }
     }
 
-    /// The items a `for` loop visits: a list's or tuple's items, a dict's keys, a string's characters;
+    /// The items a `for` loop visits: a list's or tuple's items, a dict's keys, a dict view's
+    /// elements, a string's characters;
     /// nothing for an undefined value (jinja2's `Undefined` iterates as empty).
     func iterate(_ value: TemplateValue, at offset: Int) throws -> [TemplateValue] {
         switch value {
         case .list(let items), .tuple(let items): return items
+        case .dictView(let v): return v.elements
         case .dict(let d): return d.keys.map { .string($0) }
         case .string(let s): return s.unicodeScalars.map { .string(String($0)) }
         case .undefined: return []

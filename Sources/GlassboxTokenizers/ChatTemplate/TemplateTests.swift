@@ -28,6 +28,7 @@ extension TemplateRenderer {
         case "sequence", "iterable":
             switch value {
             case .string, .list, .tuple, .dict: return true
+            case .dictView: return name == "iterable" // no __getitem__
             case .undefined: return name == "iterable"
             default: return false
             }
@@ -37,7 +38,11 @@ extension TemplateRenderer {
         case "true": if case .bool(true) = value { return true } else { return false }
         case "false": if case .bool(false) = value { return true } else { return false }
         case "boolean": if case .bool = value { return true } else { return false }
-        case "callable": if case .callable = value { return true } else { return false }
+        case "callable":
+            switch value {
+            case .callable, .loop: return true
+            default: return false
+            }
         case "in": return try contains(other, value, at: offset)
         case "eq", "equalto", "==": return try equals(value, other, at: offset)
         case "ne", "!=": return !(try equals(value, other, at: offset))

@@ -19,10 +19,15 @@ indirect enum TemplateValue {
     case tuple([TemplateValue])
     /// A Python dict with string keys in insertion order.
     case dict(TemplateDict)
+    /// A view of a dict (`d.items()`, `d.keys()`, `d.values()`: Python's `dict_items`, …), see
+    /// ``TemplateDictView``.
+    case dictView(TemplateDictView)
     /// A `namespace(…)` object: the one mutable value (`{% set ns.x = … %}`).
     case namespace(TemplateNamespace)
     /// A macro, a global function or a bound method.
     case callable(TemplateCallable)
+    /// The `loop` variable of a `for` iteration (jinja2's `LoopContext`), see ``TemplateLoop``.
+    case loop(TemplateLoop)
 
     /// Python's truth value (`Undefined` is false).
     var isTruthy: Bool {
@@ -34,7 +39,8 @@ indirect enum TemplateValue {
         case .string(let s): !s.isEmpty
         case .list(let l), .tuple(let l): !l.isEmpty
         case .dict(let d): !d.isEmpty
-        case .namespace, .callable: true
+        case .dictView(let v): !v.dict.isEmpty
+        case .namespace, .callable, .loop: true
         }
     }
 
@@ -52,8 +58,10 @@ indirect enum TemplateValue {
         case .list: "list"
         case .tuple: "tuple"
         case .dict: "dict"
+        case .dictView(let v): v.kind.rawValue
         case .namespace: "Namespace"
         case .callable: "function"
+        case .loop: "LoopContext"
         }
     }
 }
@@ -128,11 +136,14 @@ final class TemplateNamespace {
 }
 
 /// Something a template can call: a macro, one of the globals (`namespace`, `range`,
-/// `raise_exception`, `strftime_now`) or a method bound to its receiver (`s.strip`).
+/// `raise_exception`, `strftime_now`), a method bound to its receiver (`s.strip`) or a loop's
+/// `cycle` / `changed`.
 enum TemplateCallable {
     case macro(TemplateMacro)
     case global(String)
     case method(receiver: TemplateValue, name: String)
+    /// `loop.cycle` or `loop.changed` of a loop.
+    case loopMethod(TemplateLoop, String)
 }
 
 /// A `{% macro %}`: its parameters with default expressions, its body, and the scope it was

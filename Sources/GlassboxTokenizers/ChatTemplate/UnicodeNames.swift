@@ -1,18 +1,19 @@
 import Foundation
 
-/// Python's `\N{NAME}` lookup for string literals: a character's Unicode name or its correction
-/// alias, matched case-insensitively (`\N{bullet}` is U+2022). The table is built on first use
+/// Python's `\N{NAME}` lookup for string literals: a character's Unicode name or any of its name
+/// aliases, matched case-insensitively (`\N{bullet}` is U+2022, `\N{LF}` and `\N{line feed}` U+000A). The table is built on first use
 /// (only templates with a `\N{` escape pay for it, about 50,000 names); CJK ideographs' names, which
 /// end in their code point (`CJK UNIFIED IDEOGRAPH-4E2D`), are decoded from it instead. Python's
 /// `unicodedata` does not know the Tangut, Khitan and Nüshu names built the same way, and neither
-/// does this. Python also knows control, abbreviation and figment aliases (`NULL`, `LF`, `ZWJ`);
-/// Swift's Unicode properties do not carry them, so those names are unknown here.
+/// does this. Swift's Unicode properties carry only the correction aliases; the control,
+/// abbreviation, alternate and figment aliases (`NULL`, `LF`, `BOM`, `ZWJ`) come from ``aliases``,
+/// generated from Python 3.11 (Unicode 14.0).
 enum UnicodeNames {
-    /// The character named `name`, `nil` if no character has that name or correction alias.
+    /// The character named `name`, `nil` if no character has that name or alias.
     static func lookup(_ name: String) -> Unicode.Scalar? {
         let upper = name.uppercased()
         if let scalar = fromCodePoint(upper) { return scalar }
-        return table[upper]
+        return table[upper] ?? aliases[upper].flatMap(Unicode.Scalar.init)
     }
 
     /// The CJK ideograph of a name `CJK … IDEOGRAPH-XXXX` (4 to 6 hex digits) whose own name is exactly that.

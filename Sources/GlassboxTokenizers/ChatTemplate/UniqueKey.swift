@@ -2,7 +2,7 @@ import Foundation
 
 /// The hash key of a value in jinja2's `unique` filter, equal where Python's `==` is (so `1`,
 /// `1.0` and `True` are one key); strings are lower-cased unless `case_sensitive`. Tuples hash by
-/// their items; lists and dicts are unhashable, as in Python.
+/// their items; lists, dicts and dict views are unhashable, as in Python.
 enum UniqueKey: Hashable {
     case undefined, none
     case int(Int)
@@ -35,8 +35,10 @@ enum UniqueKey: Hashable {
         case .callable(.macro(let m)): self = .object(ObjectIdentifier(m))
         case .callable(.global(let name)): self = .function(name)
         case .callable(.method(_, let name)): self = .function("." + name)
+        case .callable(.loopMethod(let loop, let name)): self = .function(".\(ObjectIdentifier(loop)).\(name)")
+        case .loop(let loop): self = .object(ObjectIdentifier(loop))
         case .tuple(let items): self = .tuple(try items.map { try UniqueKey($0, caseSensitive: true, at: offset) })
-        case .list, .dict:
+        case .list, .dict, .dictView:
             throw TemplateFailure(offset: offset, detail: "unhashable type: '\(value.typeName)'")
         }
     }

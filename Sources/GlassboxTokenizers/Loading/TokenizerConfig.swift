@@ -1,8 +1,9 @@
 import Foundation
 
-/// `tokenizer_config.json` with `special_tokens_map.json` (whose entries win) and
-/// `added_tokens.json`: the options and special tokens `transformers` reads when it builds a
-/// tokenizer from legacy vocabulary files. Absent files are empty.
+/// `tokenizer_config.json` with `special_tokens_map.json` and `added_tokens.json`: the options and
+/// special tokens `transformers` reads when it builds a tokenizer. `special_tokens_map.json`'s
+/// entries win, but only when `tokenizer_config.json` has no `added_tokens_decoder`: with one,
+/// `transformers` (4.53) does not read the map at all. Absent files are empty.
 struct TokenizerConfig {
     private var values: [String: JSONValue] = [:]
     private var addedTokensDecoder: [(Int, AddedToken)] = []
@@ -14,7 +15,8 @@ struct TokenizerConfig {
     /// Reads the three files of `directory`; `tokenizerConfig`, when given, is its
     /// `tokenizer_config.json` already parsed (not read again).
     init(directory: URL, tokenizerConfig parsed: JSONValue? = nil) throws {
-        for name in ["tokenizer_config.json", "special_tokens_map.json"] {
+        var readsSpecialTokensMap = true
+        for name in ["tokenizer_config.json", "special_tokens_map.json"] where name != "special_tokens_map.json" || readsSpecialTokensMap {
             let url = directory.appendingPathComponent(name)
             let value: JSONValue
             if name == "tokenizer_config.json", let parsed {
@@ -27,6 +29,8 @@ struct TokenizerConfig {
                 throw TokenizerError.malformedFile(file: url.path, detail: "expected a JSON object")
             }
             for (key, v) in members { values[key] = v }
+            // transformers' legacy path (the map) is taken only without `added_tokens_decoder`.
+            if name == "tokenizer_config.json", value["added_tokens_decoder"] != nil { readsSpecialTokensMap = false }
             if name == "tokenizer_config.json", case .object(let decoder)? = value["added_tokens_decoder"] {
                 let reader = ConfigReader(value, file: url.path, path: "added_tokens_decoder")
                 for (key, entry) in decoder {
