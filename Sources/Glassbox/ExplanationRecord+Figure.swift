@@ -53,7 +53,9 @@ extension ExplanationRecord {
         if let top {
             // The appended prediction has no score: it is not listed, only framed in context.
             let listed = appendsTarget && !explainsSimilarity ? scores.indices.map { $0 == texts.count - 1 ? Double.nan : scores[$0] } : scores
-            return TopTokens(tokens: texts, scores: listed, k: top, target: marked, title: title, scoreLabel: name, scoreLimit: scoreLimit)
+            var view = TopTokens(tokens: texts, scores: listed, k: top, target: marked, title: title, scoreLabel: name, scoreLimit: scoreLimit)
+            view.appendsTarget = appendsTarget && !explainsSimilarity
+            return view
         }
         return TokenStrip(tokens: texts, scores: scores, target: marked, title: title, scoreLabel: name, scoreLimit: scoreLimit)
     }

@@ -59,7 +59,7 @@ public struct ImageOverlay: Figure {
         let finite = scores.values.filter(\.isFinite).map(Double.init)
         let limit = resolvedScale.upper
         let clipped = ScoreLimit.clippedCount(finite, limit: limit)
-        return (scoreLimit.legend(limit: limit, clipped: clipped, unit: "patch"), clipped)
+        return (scoreLimit.legend(limit: limit, clipped: clipped, unit: "patch", allZero: ScoreLimit.allZero(finite)), clipped)
     }
 
     /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels

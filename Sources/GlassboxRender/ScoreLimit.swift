@@ -97,8 +97,11 @@ public enum ScoreLimit: Sendable, Equatable {
     }
 
     /// The legend's statement of the scale, e.g. "scale ±0.96, robust (Tukey fence): 1 beyond, ▲".
-    public func legend(limit: Double, clipped: Int, unit: String = "token") -> String {
+    /// With `allZero` (every finite score is 0, see ``allZero(_:)``) a rule that reads the scores
+    /// had nothing to read: the legend says so and that ±1 is only the default.
+    public func legend(limit: Double, clipped: Int, unit: String = "token", allZero: Bool = false) -> String {
         let value = String(format: "±%.3g", limit)
+        if allZero, !isFixed { return "every \(unit) scores 0 (scale \(value) by default)" }
         let units = clipped == 1 ? unit : (unit.hasSuffix("ch") ? unit + "es" : unit + "s")
         let beyond = clipped == 0 ? "" : ": \(clipped) \(units) beyond, marked \(Self.clipMark)"
         switch self {
@@ -107,6 +110,15 @@ public enum ScoreLimit: Sendable, Equatable {
         case .fixed: return "scale \(value), fixed\(beyond)"
         }
     }
+
+    /// Whether no finite score differs from 0 (the limit then falls back to 1).
+    public static func allZero(_ scores: [Double]) -> Bool { !scores.contains { $0.isFinite && $0 != 0 } }
+
+    /// `allZero` of float32 scores.
+    public static func allZero(float32 scores: [Float]) -> Bool { !scores.contains { $0.isFinite && $0 != 0 } }
+
+    /// Whether the limit is given (`.fixed`) rather than read from the scores.
+    var isFixed: Bool { if case .fixed = self { true } else { false } }
 
     /// The mark drawn on a clipped score.
     public static let clipMark = "▲"

@@ -147,7 +147,7 @@ public struct TokenStrip: Figure {
         let legendBox = target == nil ? nil : engine.measure(legendText, .tick)
         let legendWidth = legendBox.map { $0.width + 22 } ?? 0
         let clipped = ScoreLimit.clippedCount(scores, limit: scale.upper)
-        let scaleText = limitRule.legend(limit: scale.upper, clipped: clipped)
+        let scaleText = limitRule.legend(limit: scale.upper, clipped: clipped, allZero: ScoreLimit.allZero(scores))
         let scaleBox = engine.measure(scaleText, .tick)
 
         let contentWidth = max(used, title.width, barSize.width + (legendWidth > 0 ? 24 + legendWidth : 0), scaleBox.width)

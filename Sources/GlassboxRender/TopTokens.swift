@@ -27,6 +27,9 @@ public struct TopTokens: Figure {
     public var colormap: Colormap
     /// Token text size in points.
     public var fontSize: Double
+    /// The last token is the appended prediction of a causal LM (shown for context, not an input
+    /// token): the legend does not count it.
+    public var appendsTarget = false
 
     /// A list from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], scores: [Double], k: Int, context: Int = 6, target: Int? = nil, title: String? = nil,
@@ -98,8 +101,9 @@ public struct TopTokens: Figure {
         let bar = ColorBar(scale, caption: scoreLabel, vertical: false, engine: engine)
         let barLength = 220.0, barSize = bar.size(length: barLength)
         let clipped = ScoreLimit.clippedCount(scores, limit: scale.upper)
-        let scaleText = scoreLimit.legend(limit: scale.upper, clipped: clipped)
-            + " · the \(rows.count) highest of \(tokens.count) tokens, \(context) either side"
+        let inputCount = appendsTarget ? tokens.count - 1 : tokens.count
+        let scaleText = scoreLimit.legend(limit: scale.upper, clipped: clipped, allZero: ScoreLimit.allZero(scores))
+            + " · the \(rows.count) highest of \(inputCount) tokens, \(context) either side"
         let scaleBox = engine.measure(scaleText, .tick)
         let barTop = textTop + textHeight + 16, scaleTop = barTop + barSize.height + 4
         let contentWidth = max(labelWidth + 12 + used, title.width, barSize.width, scaleBox.width)

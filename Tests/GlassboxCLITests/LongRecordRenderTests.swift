@@ -58,6 +58,7 @@ final class LongRecordRenderTests: XCTestCase {
         XCTAssertEqual(view.listed.first, 9_000)
         XCTAssertEqual(view.listed.count, 10)
         XCTAssertFalse(view.listed.contains(16_384), "the appended prediction is never listed")
+        XCTAssertTrue(view.appendsTarget, "the legend counts the 16,384 input tokens, not the appended prediction")
     }
 
     func testTopIsValidatedForRenderAndExplain() throws {

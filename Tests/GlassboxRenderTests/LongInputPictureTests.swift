@@ -95,6 +95,11 @@ final class LongInputPictureTests: RenderTestCase {
         }
         XCTAssertEqual(Set(report.regions.keys.compactMap { if case .token(let i) = $0 { i } else { nil } }), Set(expected))
         XCTAssertLessThan(report.size.height, 400, "five lines, whatever the length")
+        XCTAssertTrue(report.notes.contains { $0.hasSuffix("the 5 highest of 500 tokens, 3 either side") }, "\(report.notes)")
+        // An appended prediction is framed in context but is not one of the input tokens counted.
+        var predicted = TopTokens(tokens: tokens + ["next"], scores: scores + [.nan], k: 5, context: 3, target: 500)
+        predicted.appendsTarget = true
+        XCTAssertTrue(try renderPNG(predicted, "predicted.png").0.notes.contains { $0.hasSuffix("the 5 highest of 500 tokens, 3 either side") })
         // k above n lists every finite score; NaN is never listed.
         var few = TopTokens(tokens: ["a", "b", "c"], scores: [0.1, .nan, -0.2], k: 10)
         XCTAssertEqual(few.listed, [0, 2])

@@ -40,6 +40,21 @@ final class ScoreLimitTests: RenderTestCase {
                        "scale ±0.5, fixed: 3 patches beyond, marked ▲")
     }
 
+    /// All-zero scores leave the rules nothing to read: the legend says so instead of calling the
+    /// default ±1 the maximum |score|; a fixed limit is still stated as fixed.
+    func testLegendOfAllZeroScoresSaysSo() throws {
+        XCTAssertTrue(ScoreLimit.allZero([0, -0, .nan]))
+        XCTAssertFalse(ScoreLimit.allZero([0, 1e-30]))
+        XCTAssertTrue(ScoreLimit.allZero(float32: [0, .infinity]))
+        XCTAssertEqual(ScoreLimit.robust.legend(limit: 1, clipped: 0, allZero: true), "every token scores 0 (scale ±1 by default)")
+        XCTAssertEqual(ScoreLimit.maxAbs.legend(limit: 1, clipped: 0, unit: "cell", allZero: true), "every cell scores 0 (scale ±1 by default)")
+        XCTAssertEqual(ScoreLimit.fixed(0.5).legend(limit: 0.5, clipped: 0, allZero: true), "scale ±0.5, fixed")
+        let strip = TokenStrip(tokens: ["a", "b", "c"], scores: [0, 0, 0])
+        let report = try strip.render(to: FileManager.default.temporaryDirectory
+            .appendingPathComponent("glassbox-zero-\(UUID().uuidString).png"), scale: 1)
+        XCTAssertTrue(report.notes.contains("every token scores 0 (scale ±1 by default)"), "\(report.notes)")
+    }
+
     /// Pixels: with the robust scale the earlier " you" is strongly coloured and the clipped last
     /// token carries the corner mark; with max |score| the same token is pale and unmarked.
     func testRobustStripColoursMoreThanOneTokenAndMarksTheClippedOne() throws {
