@@ -21,8 +21,10 @@ enum PatchJSON {
             "tokens": clean.jsonTokens, "corruptedTokens": corrupted.jsonTokens,
             "firstDifference": result.firstDifference,
             "results": result.maps.map { map in
-                ["site": map.site, "axes": map.axes, "values": nested(map.effect, map.shape),
-                 "raw": nested(map.raw, map.shape)] as [String: Any]
+                var entry: [String: Any] = ["site": map.site, "axes": map.axes, "values": nested(map.effect, map.shape),
+                                            "raw": nested(map.raw, map.shape)]
+                if let ranking = map.ranking { entry["ranking"] = nested(ranking, map.shape) }
+                return entry
             },
         ]
         if !result.agreement.isEmpty {
@@ -40,20 +42,24 @@ enum PatchJSON {
         return (0..<shape[0]).map { nested(Array(values[($0 * inner)..<(($0 + 1) * inner)]), Array(shape.dropFirst())) }
     }
 
-    /// A few lines: the metric on both runs and the strongest sites of each map.
+    /// A few lines: the metric on both runs and the strongest sites of each map (by |effect|, or for
+    /// AtP* with GradDrop by |ranking|, printing both the ranking score and the estimate).
     static func summary(_ result: PatchingResult, texts: [Int: String], title: String? = nil) -> String {
         var lines = [String(format: "%@, %@ at position %d: clean %.4f, corrupted %.4f",
                             title ?? "\(result.method.rawValue) patching (\(result.direction.rawValue))", result.metric.name,
                             result.position, result.cleanMetric, result.corruptedMetric)]
         for map in result.maps {
-            let order = map.effect.indices.sorted { abs(map.effect[$0]) > abs(map.effect[$1]) }.prefix(3)
+            let key = map.ranking ?? map.effect
+            let order = key.indices.sorted { abs(key[$0]) > abs(key[$1]) }.prefix(3)
             let top = order.map { i -> String in
                 var rest = i, index: [Int] = []
                 for size in map.shape.reversed() { index.insert(rest % size, at: 0); rest /= size }
                 let where_ = zip(map.axes, index).map { "\($0.0.prefix(1))\($0.1)" }.joined(separator: " ")
-                return String(format: "%@ %.3f", where_, map.effect[i])
+                return map.ranking == nil ? String(format: "%@ %.3f", where_, map.effect[i])
+                    : String(format: "%@ %.3f (estimate %.3f)", where_, key[i], map.effect[i])
             }
-            lines.append("  \(map.site) [\(map.axes.joined(separator: " × "))]: strongest \(top.joined(separator: ", "))")
+            let heading = map.ranking == nil ? "strongest" : "strongest by GradDrop ranking (a score, not an effect):"
+            lines.append("  \(map.site) [\(map.axes.joined(separator: " × "))]: \(heading) \(top.joined(separator: ", "))")
         }
         for a in result.agreement {
             lines.append(String(format: "  agreement with exact, %@: Pearson %.3f, top-%d overlap %.2f", a.site, a.pearson, a.k, a.topKOverlap))

@@ -128,10 +128,11 @@ final class PatchingReferenceTests: XCTestCase {
         let name: String
         let file: SafetensorsFile
 
-        init(_ name: String) throws {
-            let url = PatchingReferenceTests.folder.appendingPathComponent("\(name).safetensors")
+        /// `<folder>/<name>.safetensors`, written by `scripts/fixtures/<generator>`.
+        init(_ name: String, folder: URL = PatchingReferenceTests.folder, generator: String = "generate_patching.py") throws {
+            let url = folder.appendingPathComponent("\(name).safetensors")
             guard FileManager.default.fileExists(atPath: url.path) else {
-                throw Missing(description: "no patching reference \(url.path) (run scripts/fixtures/generate_patching.py)")
+                throw Missing(description: "no patching reference \(url.path) (run scripts/fixtures/\(generator))")
             }
             (self.name, file) = (name, try SafetensorsFile(url: url))
         }

@@ -19,16 +19,18 @@ import GlassboxTensor
 ///   patched scores) and only the step after the pattern is linearised:
 ///   `ĉ = Σ_heads Σ (A_patched − A_base) · ∂M/∂A`;
 /// - §3.2, GradDrop: the backward pass is repeated `L` times, each with the gradient through one
-///   layer's attention and MLP dropped (it flows only along the residual stream there), and the
-///   estimate's magnitude is `1/(L−1) · Σ_l |ĉ_l|` (the paper's combination). **Glassbox's own
-///   variant**: the paper ranks by that magnitude only; to keep a signed map, Glassbox gives it the
-///   sign of the plain AtP estimate. With one layer GradDrop is skipped.
+///   layer's attention and MLP dropped (it flows only along the residual stream there), giving the
+///   ranking score `sign(ĉ) · 1/(L−1) · Σ_l |ĉ_l|` (`gradDropScores`). It counters cancellation
+///   between paths (fewer false negatives when sites are ranked); it is not an estimate of the
+///   patched metric, so it goes to `PatchingMap.ranking` and the maps' `effect` and `raw` hold the
+///   estimate `ĉ` (with the §3.1 correction, nothing dropped). With one layer GradDrop is skipped.
 public enum AttributionPatching {
     /// Attribution-specific options.
     public struct Options: Sendable {
         /// AtP* (the two corrections above) instead of plain AtP.
         public var star = false
-        /// With `star`: also GradDrop (the default; it costs `L` more backward passes).
+        /// With `star`: also GradDrop's ranking score, `PatchingMap.ranking` (the default; it costs
+        /// `L` more backward passes and leaves the estimates unchanged).
         public var gradDrop = true
         /// Also run exact patching and report Pearson correlation and top-`k` overlap per map.
         public var compareWithExact = false
@@ -95,22 +97,16 @@ public enum AttributionPatching {
             estimates.append(list)
             options.progress?(s + 1, sweeps)
         }
-        var combined = estimates[0]
-        if sweeps > 1 {
-            let scale = 1 / Float(arch.layers - 1)
-            for i in combined.indices {
-                let magnitude = scale * estimates.dropFirst().reduce(0) { $0 + abs($1[i]) }
-                combined[i] = estimates[0][i] < 0 ? -magnitude : magnitude
-            }
-        }
+        let scores = sweeps > 1 ? gradDropScores(estimate: estimates[0], dropped: Array(estimates.dropFirst())) : nil
         var maps: [PatchingMap] = []
         var offset = 0
         for (kind, layout) in layouts {
-            let c = Array(combined[offset..<(offset + layout.cells.count)])
+            let span = offset..<(offset + layout.cells.count)
             offset += layout.cells.count
-            let raw = c.map { baseMetric + $0 }
+            let c = Array(estimates[0][span])
             maps.append(PatchingMap(site: kind.jsonSite, kind: kind, axes: kind.axes, shape: layout.shape,
-                                    effect: raw.map { ($0 - baseMetric) / (mc - mr) }, raw: raw))
+                                    effect: c.map { $0 / (mc - mr) }, raw: c.map { baseMetric + $0 },
+                                    ranking: scores.map { $0[span].map { $0 / (mc - mr) } }))
         }
         var result = PatchingResult(method: star ? .atpStar : .atp, direction: options.direction, metric: options.metric,
                                     cleanMetric: mc, corruptedMetric: mr, position: setup.position, cleanIDs: clean,

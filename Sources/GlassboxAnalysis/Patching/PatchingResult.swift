@@ -12,10 +12,17 @@ public struct PatchingMap: Sendable {
     /// The size of each axis.
     public let shape: [Int]
     /// Row-major over `shape`: the normalised effect `(M_patched − M_base) / (M_clean − M_corrupted)`,
-    /// `M_base` the corrupted run's metric when denoising and the clean run's when noising.
+    /// `M_base` the corrupted run's metric when denoising and the clean run's when noising
+    /// (attribution patching: its estimate `ĉ / (M_clean − M_corrupted)`).
     public let effect: [Float]
-    /// Row-major over `shape`: the metric of each patched run.
+    /// Row-major over `shape`: the metric of each patched run (attribution patching: its estimate
+    /// `M_base + ĉ`).
     public let raw: [Float]
+    /// AtP* with GradDrop only (nil otherwise), row-major over `shape`: the GradDrop ranking score
+    /// (Kramár et al. 2024, §3.2) `sign(ĉ) · 1/(L−1) · Σ_l |ĉ_l|` normalised like `effect`
+    /// (divided by `M_clean − M_corrupted`), `ĉ_l` the estimate with the gradient through layer `l`'s
+    /// attention and MLP dropped. It orders sites; it is not an estimate of the effect.
+    public var ranking: [Float]? = nil
 
     /// The effect at `index` (one value per axis).
     public func effect(at index: [Int]) -> Float { effect[flat(index)] }
