@@ -42,7 +42,8 @@ extension Canvas {
         guard let height = pageHeights.first, format == .pdf || pageHeights.count == 1 else {
             throw RenderError.invalidInput("\(pageHeights.count) pages: only a PDF has pages other than one")
         }
-        let side = Double(format == .png ? maximumRasterSide : maximumVectorSide)
+        // Points are bounded by Cairo's coordinates; a PNG's pixels are checked below, with the scale.
+        let side = Double(maximumVectorSide)
         for height in pageHeights {
             guard width >= 1, height >= 1, width <= side, height <= side, width.isFinite, height.isFinite else {
                 throw RenderError.invalidSize(width: width, height: height)

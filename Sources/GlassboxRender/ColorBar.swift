@@ -9,6 +9,8 @@ struct ColorBar {
     /// Thickness of the bar itself.
     var thickness = 11.0
     private let ticks: [(value: Double, label: String)]
+    /// Each tick label's measured width.
+    private let labelWidths: [Double]
     private let labelWidth: Double
     private let labelHeight: Double
     private let captionBox: TextBox?
@@ -21,7 +23,8 @@ struct ColorBar {
     init(_ scale: ColorScale, caption: String?, vertical: Bool, engine text: TextEngine) {
         (self.scale, self.caption, self.vertical) = (scale, caption, vertical)
         ticks = Ticks.withEnds(lower: scale.lower, upper: scale.upper, target: vertical ? 5 : 4)
-        labelWidth = text.maxWidth(ticks.map(\.label), .tick)
+        labelWidths = ticks.map { text.measure($0.label, .tick).width }
+        labelWidth = labelWidths.max() ?? 0
         labelHeight = text.measure("0", .tick).height
         captionBox = caption.map { text.measure($0, .tick, maxWidth: Self.captionWidth(vertical), overflow: vertical ? .wrap : .ellipsizeEnd) }
     }
@@ -60,8 +63,20 @@ struct ColorBar {
         let bar = barRect(at: origin, length: length)
         canvas.fillGradient(bar, colors: scale.colormap.stops, vertical: vertical)
         canvas.stroke(bar, Theme.frame, lineWidth: 0.5)
-        for tick in ticks {
+        let labelled = labelledTicks(along: vertical ? bar.height : bar.width)
+        for (k, tick) in ticks.enumerated() {
             let t = scale.position(tick.value)
+            guard labelled.contains(k) else {
+                // A tick whose label would run into a neighbour's keeps its mark only.
+                if vertical {
+                    let y = bar.maxY - t * bar.height
+                    canvas.line(from: (bar.maxX, y), to: (bar.maxX + Self.tickLength, y), Theme.axis, lineWidth: 0.6)
+                } else {
+                    let x = bar.x + t * bar.width
+                    canvas.line(from: (x, bar.maxY), to: (x, bar.maxY + Self.tickLength), Theme.axis, lineWidth: 0.6)
+                }
+                continue
+            }
             if vertical {
                 let y = bar.maxY - t * bar.height
                 canvas.line(from: (bar.maxX, y), to: (bar.maxX + Self.tickLength, y), Theme.axis, lineWidth: 0.6)
@@ -73,5 +88,30 @@ struct ColorBar {
             }
         }
         return bar
+    }
+
+    /// The ticks whose labels are drawn on a bar `length` points long: both ends, then each inner
+    /// tick whose label keeps 4 points from every label already kept (long labels of extreme
+    /// scales, `−1e−300`, would otherwise run together), dropped again when its mirror image
+    /// around 0 was not kept.
+    func labelledTicks(along length: Double) -> Set<Int> {
+        guard ticks.count > 2 else { return Set(ticks.indices) }
+        // Each label's extent along the bar: its width horizontally, the line height vertically.
+        func span(_ k: Int) -> (Double, Double) {
+            let centre = scale.position(ticks[k].value) * length
+            let half = (vertical ? labelHeight : labelWidths[k]) / 2 + 2
+            return (centre - half, centre + half)
+        }
+        var kept: [Int] = [0, ticks.count - 1]
+        for k in 1..<(ticks.count - 1) {
+            let (lo, hi) = span(k)
+            if kept.allSatisfy({ let (a, b) = span($0); return hi <= a || lo >= b }) { kept.append(k) }
+        }
+        // A symmetric scale keeps its labels in mirrored pairs (−5e−301 is wider than 5e−301).
+        let values = ticks.map(\.value)
+        return Set(kept.filter { k in
+            guard let mirror = values.firstIndex(of: -values[k]), mirror != k else { return true }
+            return kept.contains(mirror)
+        })
     }
 }

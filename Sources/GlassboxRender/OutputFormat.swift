@@ -21,8 +21,8 @@ public enum RenderError: Error, LocalizedError, Equatable {
     case unwritable(path: String, reason: String)
     /// Cairo reported an error while drawing; `status` is its message.
     case cairo(status: String)
-    /// The picture's size in points is outside 1…32767 a side (PNG) or 1…8,000,000 (SVG, PDF:
-    /// `Canvas.maximumVectorSide`).
+    /// The picture's size in points is outside 1…8,000,000 a side (`Canvas.maximumVectorSide`;
+    /// a PNG is further bounded in pixels: `tooLargeAtScale`).
     case invalidSize(width: Double, height: Double)
     /// The PNG scale is outside 0 < scale ≤ 16.
     case invalidScale(Double)
@@ -44,7 +44,7 @@ public enum RenderError: Error, LocalizedError, Equatable {
         case .cairo(let status):
             "drawing failed: \(status)"
         case .invalidSize(let w, let h):
-            "a picture of \(w)×\(h) points cannot be drawn (1…32767 points a side in a PNG, 1…8000000 in an SVG or PDF)"
+            String(format: "a picture of %.0f×%.0f points cannot be drawn (1…8000000 points a side, and at most 32767 pixels a side in a PNG); draw fewer items (--top K), or write a .pdf", w, h)
         case .invalidScale(let s):
             "a PNG scale of \(s) pixels per point cannot be used (0 < scale ≤ 16)"
         case .tooLargeAtScale(let w, let h, let s):

@@ -30,6 +30,9 @@ public struct TopTokens: Figure {
     /// The last token is the appended prediction of a causal LM (shown for context, not an input
     /// token): the legend does not count it.
     public var appendsTarget = false
+    /// PDF only: the list goes onto pages of at most this many points, cut between lines (a PNG or
+    /// SVG is one picture).
+    public var pageHeight: Double = 1_200
 
     /// A list from its parts, as listed above; nothing is checked until `render`.
     public init(tokens: [String], scores: [Double], k: Int, context: Int = 6, target: Int? = nil, title: String? = nil,
@@ -120,11 +123,24 @@ public struct TopTokens: Figure {
         regions[.colorBar] = Rect(x: m, y: barTop, width: barSize.width, height: barSize.height)
         regions[.scaleLegend] = Rect(x: m, y: scaleTop, width: scaleBox.width, height: scaleBox.height)
 
+        // PDF pages: bands cut at the top of a line once a page is full.
+        var bands: [(top: Double, bottom: Double)] = []
+        if size.height > pageHeight {
+            var start = 0.0
+            for row in lines.indices {
+                let top = textTop + Double(row) * rowStep
+                guard top > start else { continue }
+                if (bands.isEmpty ? 0 : m) + top + rowStep - start + m > pageHeight { bands.append((start, top)); start = top }
+            }
+            bands.append((start, size.height))
+        }
+
         let scores = scores, target = target, fontSize = fontSize
-        return Plan(size: size, regions: regions, notes: [scaleText]) { canvas in
-            title.draw(on: canvas, x: m, y: m)
+        let drawBand: (Canvas, Double, Double) -> Void = { canvas, lo, hi in
+            if lo <= m { title.draw(on: canvas, x: m, y: m) }
             for (row, chips) in lines.enumerated() {
                 let y = textTop + Double(row) * rowStep
+                guard y >= lo && y < hi else { continue }
                 canvas.text(labels[row], .tick, at: (m, y + lineHeight / 2), anchor: .leftMiddle)
                 for chip in chips {
                     let r = Rect(x: chipLeft + chip.x, y: y, width: chip.width, height: lineHeight)
@@ -147,8 +163,11 @@ public struct TopTokens: Figure {
                     }
                 }
             }
+            guard barTop >= lo && barTop < hi else { return }
             canvas.text(scaleText, .tick, at: (m, scaleTop))
             bar.draw(on: canvas, at: (m, barTop), length: barLength)
         }
+        return Plan(size: size, regions: regions, notes: [scaleText], draw: { drawBand($0, -.infinity, .infinity) },
+                    pageBands: bands, drawBand: drawBand)
     }
 }

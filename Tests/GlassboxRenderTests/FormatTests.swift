@@ -86,13 +86,18 @@ final class FormatTests: RenderTestCase {
             XCTAssertEqual(report.size.height, 40_000, ext)
             XCTAssertThrowsError(try Canvas.write(to: file("huge.\(ext)"), width: 100, pageHeights: [9_000_000], scale: 2) { _, _ in }) {
                 XCTAssertEqual($0 as? RenderError, .invalidSize(width: 100, height: 9_000_000), ext)
-                XCTAssertTrue($0.localizedDescription.contains("1…8000000 in an SVG or PDF"), $0.localizedDescription)
+                XCTAssertTrue($0.localizedDescription.contains("9000000 points cannot be drawn (1…8000000 points a side"), $0.localizedDescription)
             }
         }
         let svg = try String(contentsOf: file("tall.svg"), encoding: .utf8)
         XCTAssertTrue(svg.contains("height=\"40000pt\""), String(svg.prefix(300)))
-        XCTAssertThrowsError(try Canvas.write(to: file("tall.png"), width: 100, pageHeights: [40_000], scale: 0.5) { _, _ in }) {
-            XCTAssertEqual($0 as? RenderError, .invalidSize(width: 100, height: 40_000))
+        // A PNG is bounded in pixels, not points: 40,000 points at 0.5 pixels per point is 20,000
+        // pixels and drawn; at 1 pixel per point it is refused with the advice for PNGs.
+        let half = try Canvas.write(to: file("tall.half.png"), width: 100, pageHeights: [40_000], scale: 0.5) { _, _ in }
+        XCTAssertEqual(half.size.height, 40_000)
+        XCTAssertThrowsError(try Canvas.write(to: file("tall.png"), width: 100, pageHeights: [40_000], scale: 1) { _, _ in }) {
+            XCTAssertEqual($0 as? RenderError, .tooLargeAtScale(width: 100, height: 40_000, scale: 1))
+            XCTAssertTrue($0.localizedDescription.contains("write a .pdf or .svg file"), $0.localizedDescription)
         }
         XCTAssertEqual(Canvas.maximumVectorSide, 8_000_000)
         XCTAssertEqual(try leftovers().filter { !$0.hasPrefix("tall.") }, [])

@@ -134,4 +134,22 @@ final class LongStripPDFTests: RenderTestCase {
         let short = try TokenStrip(tokens: Array(tokens.prefix(50)), scores: Array(scores.prefix(50))).render(to: file("short.pdf"))
         XCTAssertEqual(short.pages, 1)
     }
+
+    /// A long `--top K` list is paged too: 2,000 lines would be one page of ~50,000 points, far
+    /// above what PDF viewers show (Acrobat: 14,400).
+    func testALongTopTokensListIsAPDFOfPages() throws {
+        let (tokens, scores) = LongInputPictureTests.longInput(4_000)
+        let view = TopTokens(tokens: tokens, scores: scores, k: 2_000, context: 2)
+        let url = file("top.pdf")
+        let report = try view.render(to: url)
+        let text = String(decoding: try Data(contentsOf: url), as: UTF8.self)
+        let heights = text.components(separatedBy: "/MediaBox").dropFirst().compactMap { entry -> Double? in
+            entry.drop { $0 != "[" }.dropFirst().prefix { $0 != "]" }.split(separator: " ").compactMap { Double($0) }.last
+        }
+        XCTAssertGreaterThan(heights.reduce(0, +), 40_000, "the whole list is tall")
+        XCTAssertGreaterThan(report.pages, 30)
+        XCTAssertEqual(heights.count, report.pages, "one MediaBox per page")
+        XCTAssertLessThanOrEqual(heights.max() ?? .infinity, view.pageHeight + 1)
+        XCTAssertEqual(try TopTokens(tokens: tokens, scores: scores, k: 10).render(to: file("top10.pdf")).pages, 1)
+    }
 }
