@@ -46,7 +46,7 @@ public struct PerturbationRunner: Sendable {
         }
         (self.model, self.input, self.target, self.baselineRow, self.options) = (model, input, target, baselineRow, options)
         scores = if case .label = target {
-            try model.architecture.probabilityScores(for: "evaluate (its curves read the class probability)")
+            try model.architecture.probabilityScores(for: "evaluate (its curves)")
         } else { .softmax }
         switch target {
         case .similarity(let other, let pooling):

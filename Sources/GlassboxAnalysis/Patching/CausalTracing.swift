@@ -85,7 +85,7 @@ public enum CausalTracing {
             throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; causal tracing measures a prediction")
         }
         // The answer's probability: softmax, or σ(z_answer) for multi-label and one-output classifiers.
-        let scores = try arch.probabilityScores(for: "causal tracing (it measures the answer's probability)")
+        let scores = try arch.probabilityScores(for: "causal tracing")
         let position: Int = if case .sequenceClassification = arch.head { 0 } else { options.position ?? n - 1 }
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
         let input = ModelInput.tokens(ids, types: options.tokenTypes)
