@@ -14,8 +14,9 @@ enum CLIError: Error, LocalizedError {
     case tooManyTokensForLines(Int, format: OutputFormat)
     /// `--chat` on a checkpoint folder (path) without a chat template.
     case noChatTemplate(String)
-    /// `patch` or `path` on a classifier with one output (`num_labels` 1, model type named): no
-    /// metric fits (logit-diff has no second class, the others no softmax over classes).
+    /// `patch` or `path` with `--metric logit-diff` (the default) or `kl` on a classifier with one
+    /// output (`num_labels` 1, model type named): logit-diff has no second class, kl no softmax over
+    /// classes; prob and logprob (the sigmoid of the output) run.
     case oneOutput(String)
 
     var errorDescription: String? {
@@ -42,7 +43,7 @@ enum CLIError: Error, LocalizedError {
             "\(path): \(detail); transformers cannot read it either"
                 + (path.hasSuffix("generation_config.json") ? " (fix or remove the file to generate with config.json's end-of-sequence ids)" : "")
         case .oneOutput(let type):
-            "this \(type) classifier has one output (num_labels 1): the logit difference needs a second class (there is no runner-up, and --wrong or --wrong-id could only name the answer), and --metric logprob, prob and kl need a softmax over classes; patching needs a classifier with two or more labels"
+            "this \(type) classifier has one output (num_labels 1): the logit difference needs a second class (there is no runner-up, and --wrong or --wrong-id could only name the answer), and --metric kl a softmax over classes; use --metric prob or logprob (the sigmoid of its output, as the pipeline scores it)"
         case .noChatTemplate(let path):
             "\(path) has no chat template (no chat_template.jinja, no \"chat_template\" in tokenizer_config.json); leave out --chat"
         case .tooManyTokensForLines(let count, let format):

@@ -121,7 +121,8 @@ struct EvaluateCommand: ParsableCommand {
         let kind = (arch.image != nil ? "image" : "input") + (count == 1 ? "" : "s")
         let what = similarity ? "the similarity of \(count) pair\(count == 1 ? "" : "s")" : "\(count) \(kind)"
         let position = explainsTokens ? (includeTargetPosition ? ", explained position removable" : ", explained position kept") : ""
-        let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)"
+        let scores = report.scores == "sigmoid" ? ", target probability σ(label logit) (sigmoid)" : ""
+        let header = "evaluated \(what) on \(loaded.spec): \(steps) steps, baseline \(report.baseline)\(position)\(scores)"
             + ", random ranking over \(randomSeeds) seeds; means with 95% bootstrap intervals"
         print(report.table(header: header))
         try output.commit(naming: [OutputTransaction.line(naming: url)])
@@ -150,6 +151,7 @@ struct EvaluateCommand: ParsableCommand {
         var report = EvaluationReport(methods: (chosen.map(\.rawValue) + ["random"]).map { EvaluationReport.MethodResult(name: $0) },
                                       steps: steps, baseline: arch.image == nil ? parsedBaseline.description : "mean-pixel")
         if similarity { report.quantity = "similarity" }
+        if !similarity, arch.classScores == .sigmoid { report.scores = "sigmoid" }     // the curves read σ(z_label)
         // The methods run one after another, then the perturbation passes: the largest counts.
         let profiles = chosen.map { $0.memoryProfile(layers: arch.layers, available: memory?.available) } + [EvaluatedMethod.perturbationProfile]
         var memory = memory

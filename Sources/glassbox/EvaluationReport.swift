@@ -31,6 +31,9 @@ struct EvaluationReport {
     let baseline: String
     /// `probability`, or `similarity` for similarity pairs: what the curves hold.
     var quantity = "probability"
+    /// `sigmoid` when the probability is `σ(z_label)` (multi-label and one-output classifiers; JSON
+    /// `"scores"`), nil for a softmax or a similarity.
+    var scores: String?
     let bootstrapSeed: UInt64 = 0
     var randomization: RandomizationCheck.Result?
 
@@ -44,6 +47,7 @@ struct EvaluationReport {
             "steps": PerturbationSchedule.fractions(steps: steps), "protocol": protocolInfo, "inputs": inputs,
             "quantity": quantity,
         ]
+        if let scores { object["scores"] = scores }
         object["methods"] = methods.map { m -> [String: Any] in
             let abpc = m.interval(\.abpc, seed: bootstrapSeed)
             let comp = m.interval(\.comprehensiveness, seed: bootstrapSeed)
@@ -144,7 +148,8 @@ enum EvaluationFigure {
             series.append(LineChart.Series(name: "LeRF", values: curve.lerf, x: fractions, color: color, dashed: true))
             let abpc = curve.abpc.map { String(format: " · ABPC %+.3f", $0) } ?? ""
             panels.append(LineChart(series: series, title: curve.name + abpc, xLabel: "fraction removed",
-                                    yLabel: evaluation.similarity ? "similarity" : "target probability",
+                                    yLabel: evaluation.similarity ? "similarity"
+                                        : evaluation.sigmoid ? "target probability (sigmoid)" : "target probability",
                                     yRange: low...high, plotWidth: 240, plotHeight: 150))
         }
         let model = ResultJSON.modelLabel(object)

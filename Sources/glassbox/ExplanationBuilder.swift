@@ -56,8 +56,11 @@ struct ExplanationBuilder {
             patchRegion: scores.patchGrid == nil ? nil : prepared.imageRegion,
             positionRelevance: positionRelevance, heads: heads, neurons: neurons, words: words ? true : nil,
             targetIndex: targetIndex, chat: prepared.chat.map { _ in true }, chatPrompt: prepared.chat?.rendered)
+        // A sigmoid classifier's target probability is σ(logit): the record says so.
+        let scoring: [String: String] = loaded.model.architecture.classScores == .sigmoid ? ["scores": "sigmoid"] : [:]
         return ExplanationRecord(
-            model: loaded.summary, method: scores.method, parameters: scores.parameters.merging(parameters) { _, new in new },
+            model: loaded.summary, method: scores.method,
+            parameters: scores.parameters.merging(parameters) { _, new in new }.merging(scoring) { _, new in new },
             target: .init(id: target.id ?? -1, text: target.text, position: target.position,
                           logit: target.logit.map(Double.init), prob: target.probability.map(Double.init)),
             tokens: tokens, extra: extra)
@@ -113,7 +116,8 @@ enum ExplanationOutput {
             let value = p["value"].map { " (\(p["similarity"] ?? "similarity") \($0))" } ?? ""
             return "explaining the similarity to “\(compared)”\(value) with \(method)"
         }
-        let odds = [t.prob.map { String(format: "p=%.4f", $0) }, t.logit.map { String(format: "logit %.4f", $0) }]
+        let sigmoid = p["scores"] == "sigmoid" ? " (sigmoid)" : ""
+        let odds = [t.prob.map { String(format: "p=%.4f", $0) + sigmoid }, t.logit.map { String(format: "logit %.4f", $0) }]
             .compactMap { $0 }.joined(separator: ", ")
         var what = t.id >= 0 ? "“\(TokenText.visible(t.text))” (id \(t.id)\(odds.isEmpty ? "" : ", " + odds))" : "position \(t.position)"
         if let contrast = p["contrastText"], let id = p["contrast"] { what += " rather than “\(contrast)” (id \(id))" }

@@ -47,7 +47,8 @@ struct PatchCommand: ParsableCommand {
             try output.commitJSON(object, picture: url)
             return
         }
-        print(PatchJSON.summary(patching.result, texts: patching.texts))
+        print(PatchJSON.summary(patching.result, texts: patching.texts,
+                                sigmoid: PatchJSON.readsSigmoid(patching.result.metric, loaded)))
         try output.commit(naming: [OutputTransaction.line(naming: url)])
     }
 

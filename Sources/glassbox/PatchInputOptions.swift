@@ -97,7 +97,9 @@ struct PatchAnswerOptions: ParsableArguments {
         let n = clean.ids.count
         let labels = arch.head.classLabels
         guard arch.head != .none else { throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; patching measures a prediction") }
-        if labels?.count == 1 { throw CLIError.oneOutput(arch.modelType) }
+        let kind = metric ?? .logitDiff
+        // One output: no second class, no softmax; prob and logprob read σ of it (the pipeline's score).
+        if labels?.count == 1, kind == .logitDiff || kind == .kl { throw CLIError.oneOutput(arch.modelType) }
         if self.position != nil, labels != nil {
             throw UsageMistake.positionOnClassifier(arch.modelType, role: "measured")
         }
@@ -116,7 +118,6 @@ struct PatchAnswerOptions: ParsableArguments {
             try model.forward(.tokens(side.ids, types: side.types), logitRows: .positions([row])).logits!.storage
         }
         let count = labels?.count ?? arch.vocabSize
-        let kind = metric ?? .logitDiff
         var answer = try loaded.outputID(text: self.answer, id: answerID, option: "--answer", labels: labels, count: count)
         var wrong = try loaded.outputID(text: self.wrong, id: wrongID, option: "--wrong", labels: labels, count: count)
         if kind != .kl && answer == nil {

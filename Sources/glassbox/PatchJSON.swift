@@ -15,6 +15,7 @@ enum PatchJSON {
         case .logProb(let a), .prob(let a): metric["answer"] = ["id": a, "text": texts[a] ?? loaded.text(a)]
         case .kl: break
         }
+        if readsSigmoid(result.metric, loaded) { metric["scores"] = "sigmoid" }
         var object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "patch", "model": loaded.jsonDescription,
             "method": result.method.rawValue, "direction": result.direction.rawValue, "metric": metric,
@@ -35,6 +36,20 @@ enum PatchJSON {
         return object
     }
 
+    /// Whether `metric` reads the answer's probability as `σ(z_answer)`: `prob` or `logprob` on a
+    /// multi-label or one-output classifier (JSON `"scores": "sigmoid"`, text "prob (sigmoid)").
+    static func readsSigmoid(_ metric: PatchingMetric, _ loaded: LoadedModel) -> Bool {
+        switch metric {
+        case .prob, .logProb: loaded.model.architecture.classScores == .sigmoid
+        case .logitDiff, .kl: false
+        }
+    }
+
+    /// The metric's name for text output: `prob (sigmoid)` / `logprob (sigmoid)` when `sigmoid`.
+    static func metricName(_ metric: PatchingMetric, sigmoid: Bool) -> String {
+        metric.name + (sigmoid ? " (sigmoid)" : "")
+    }
+
     /// Row-major `values` as nested arrays of `shape`.
     static func nested(_ values: [Float], _ shape: [Int]) -> Any {
         guard shape.count > 1 else { return values.map(Double.init) }
@@ -44,9 +59,11 @@ enum PatchJSON {
 
     /// A few lines: the metric on both runs and the strongest sites of each map (by |effect|, or for
     /// AtP* with GradDrop by |ranking|, printing both the ranking score and the estimate).
-    static func summary(_ result: PatchingResult, texts: [Int: String], title: String? = nil) -> String {
+    /// `sigmoid`: the metric reads `σ(z_answer)` (`readsSigmoid`), named so.
+    static func summary(_ result: PatchingResult, texts: [Int: String], title: String? = nil, sigmoid: Bool = false) -> String {
         var lines = [String(format: "%@, %@ at position %d: clean %.4f, corrupted %.4f",
-                            title ?? "\(result.method.rawValue) patching (\(result.direction.rawValue))", result.metric.name,
+                            title ?? "\(result.method.rawValue) patching (\(result.direction.rawValue))",
+                            metricName(result.metric, sigmoid: sigmoid),
                             result.position, result.cleanMetric, result.corruptedMetric)]
         for map in result.maps {
             let key = map.ranking ?? map.effect

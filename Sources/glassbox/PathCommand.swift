@@ -123,9 +123,11 @@ struct PathCommand: ParsableCommand {
         }
         if let patched = result.patched, let effect = result.effect {
             print(String(format: "path patching, %@: clean %.4f, corrupted %.4f, patched %.4f, normalised effect %.4f",
-                         metric.name, result.cleanMetric, result.corruptedMetric, patched, effect))
+                         PatchJSON.metricName(metric, sigmoid: PatchJSON.readsSigmoid(metric, loaded)),
+                         result.cleanMetric, result.corruptedMetric, patched, effect))
         } else {
-            print(PatchJSON.summary(patchResult, texts: texts, title: "path patching from every head"))
+            print(PatchJSON.summary(patchResult, texts: texts, title: "path patching from every head",
+                                    sigmoid: PatchJSON.readsSigmoid(metric, loaded)))
         }
         try output.commit(naming: picture.map { [OutputTransaction.line(naming: $0)] } ?? [])
     }

@@ -25,6 +25,8 @@ extension ResultJSON {
         let baseline: String?
         /// Whether the curves hold similarities (similarity pairs) rather than target probabilities.
         let similarity: Bool
+        /// Whether the target probability is the sigmoid of the label's logit (`"scores": "sigmoid"`).
+        var sigmoid = false
 
         /// The random ranking, when the result has it.
         var random: Method? { methods.first { $0.name == "random" } }
@@ -50,8 +52,10 @@ extension ResultJSON {
                                      sufficiency: try metric("sufficiency"), morf: try values("morf"), lerf: try values("lerf"))
         }
         guard !methods.isEmpty else { throw JSONField.Problem(detail: "'methods' is empty") }
-        return Evaluation(steps: steps, methods: methods, inputs: try JSONField.optionalList(object, "inputs")?.count,
-                          baseline: try JSONField.optionalString(object, "baseline"),
-                          similarity: try JSONField.optionalString(object, "quantity") == "similarity")
+        var evaluation = Evaluation(steps: steps, methods: methods, inputs: try JSONField.optionalList(object, "inputs")?.count,
+                                    baseline: try JSONField.optionalString(object, "baseline"),
+                                    similarity: try JSONField.optionalString(object, "quantity") == "similarity")
+        evaluation.sigmoid = try JSONField.optionalString(object, "scores") == "sigmoid"
+        return evaluation
     }
 }

@@ -8,6 +8,8 @@ struct ResolvedTarget {
     let id: Int?
     let text: String
     let logit: Float?
+    /// The target's probability as the pipeline shows it: softmax, or `σ(logit)` for multi-label
+    /// and one-output classifiers; `nil` for regression heads and models without a head.
     let probability: Float?
     /// `--contrast`: the output subtracted from the target's (gradient methods).
     var contrast: ResolvedOutput? = nil
@@ -41,9 +43,11 @@ struct TargetResolver {
         let labels = arch.head.classLabels
         let chosen = try loaded.outputID(text: text, id: id, option: "--target", labels: labels, count: logits.count)
             ?? logits.indices.max { logits[$0] < logits[$1] }!
-        let top = TopK.softmaxTop(logits, k: logits.count).first { $0.index == chosen }!
+        // The probability the pipeline shows: softmax, σ(z) for sigmoid classifiers, none for regression.
+        let scores = arch.classScores ?? .softmax
+        let top = TopK.top(logits, k: logits.count, scores: scores).first { $0.index == chosen }!
         var resolved = ResolvedTarget(position: position, id: chosen, text: labels?[chosen] ?? loaded.text(chosen),
-                                      logit: top.logit, probability: top.probability)
+                                      logit: top.logit, probability: scores == .none ? nil : top.probability)
         if let other = try loaded.outputID(text: contrastText, id: contrastID, option: "--contrast", labels: labels, count: logits.count) {
             resolved.contrast = ResolvedOutput(id: other, text: labels?[other] ?? loaded.text(other))
             if other == chosen { throw ExplainUsage.contrastIsTarget(resolved.text) }

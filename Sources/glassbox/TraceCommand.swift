@@ -81,11 +81,15 @@ struct TraceCommand: ParsableCommand {
         options.progress = Console.progress(label: "trace")
         let result = try CausalTracing.run(loaded.model, ids: prepared.ids, options: options)
         let answerText = labels?[result.answer] ?? loaded.text(result.answer)
+        var metric: [String: Any] = ["name": "prob", "clean": Double(result.cleanProb), "corrupted": Double(result.corruptedProb),
+                                     "position": result.position, "answer": ["id": result.answer, "text": answerText]]
+        // Multi-label and one-output classifiers: p(answer) is σ(z_answer), as the pipeline shows it.
+        let sigmoid = result.scores == .sigmoid
+        if sigmoid { metric["scores"] = "sigmoid" }
         let object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "trace", "model": loaded.jsonDescription,
             "method": "causal-tracing", "direction": "denoise",
-            "metric": ["name": "prob", "clean": Double(result.cleanProb), "corrupted": Double(result.corruptedProb),
-                       "position": result.position, "answer": ["id": result.answer, "text": answerText]] as [String: Any],
+            "metric": metric,
             "noise": ["span": [options.noiseSpan.lowerBound, options.noiseSpan.upperBound], "scale": Double(noiseScale.value),
                       "std": Double(result.noiseStd), "samples": samples, "seed": seed, "window": window] as [String: Any],
             "tokens": prepared.jsonTokens,
@@ -102,8 +106,8 @@ struct TraceCommand: ParsableCommand {
             try output.commitJSON(object, picture: url)
             return
         }
-        print(String(format: "causal tracing of %@ at position %d: p clean %.4f, noised %.4f (noise std %.4g, %d samples)",
-                     answerText.debugDescription, result.position, result.cleanProb, result.corruptedProb,
+        print(String(format: "causal tracing of %@ at position %d: p%@ clean %.4f, noised %.4f (noise std %.4g, %d samples)",
+                     answerText.debugDescription, result.position, sigmoid ? " (sigmoid)" : "", result.cleanProb, result.corruptedProb,
                      result.noiseStd, samples))
         for map in result.maps {
             let best = map.raw.indices.max { map.raw[$0] < map.raw[$1] }!

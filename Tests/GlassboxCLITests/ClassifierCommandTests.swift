@@ -10,7 +10,7 @@ final class ClassifierCommandTests: XCTestCase {
     static let cls = "Tests/Fixtures/models/bert-cls"
     /// num_labels 1 (scripts/fixtures/generate_one_output.py).
     static let oneOutput = "Tests/Fixtures/classifiers/bert-one-output"
-    static let oneOutputError = "glassbox: error: this bert classifier has one output (num_labels 1): the logit difference needs a second class (there is no runner-up, and --wrong or --wrong-id could only name the answer), and --metric logprob, prob and kl need a softmax over classes; patching needs a classifier with two or more labels"
+    static let oneOutputError = "glassbox: error: this bert classifier has one output (num_labels 1): the logit difference needs a second class (there is no runner-up, and --wrong or --wrong-id could only name the answer), and --metric kl a softmax over classes; use --metric prob or logprob (the sigmoid of its output, as the pipeline scores it)"
     static let positionError = "glassbox: error: --position picks the measured position of language models; this bert classifier predicts one class for the whole input: leave out --position"
     private var folder: URL!
 
@@ -29,15 +29,31 @@ final class ClassifierCommandTests: XCTestCase {
         try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
     }
 
-    func testPatchAndPathOnAOneOutputClassifierAreOneLineErrors() throws {
+    /// A one-output classifier has no second class and no softmax: logit-diff and kl are one-line
+    /// errors (an error record in batch); prob, logprob and causal tracing read σ of the output, as
+    /// the pipeline scores it.
+    func testOneOutputClassifierPatchesAndTracesItsSigmoid() throws {
         let inputs = ["--clean-ids", "2,10,20,30,3", "--corrupted-ids", "2,11,20,30,3", "--out", path("p.png")]
-        for command in [["patch"], ["path", "--receivers", "resid"], ["patch", "--answer-id", "0"], ["patch", "--metric", "prob"],
-                        ["patch", "--metric", "kl"]] {
+        for command in [["patch"], ["path", "--receivers", "resid"], ["patch", "--answer-id", "0"], ["patch", "--metric", "kl"]] {
             let run = try runGlassbox(command + ["--model", Self.oneOutput] + inputs)
             XCTAssertEqual(run.status, 1, run.stderr)
             XCTAssertEqual(run.stderrLines, [Self.oneOutputError], "\(command)")
         }
-        // In batch: an error record for that line, and the next line still runs.
+        let model = try TransformerModel.load(directory: Fixtures.root.appendingPathComponent(Self.oneOutput))
+        func sigmoid(_ ids: [Int]) throws -> Double {
+            let z = try model.forward(.tokens(ids, types: nil), logitRows: .positions([0])).logits!.storage[0]
+            return 1 / (1 + exp(-Double(z)))
+        }
+        let (clean, corrupted) = (try sigmoid([2, 10, 20, 30, 3]), try sigmoid([2, 11, 20, 30, 3]))
+        for (metric, transform) in [("prob", { (p: Double) in p }), ("logprob", { (p: Double) in log(p) })] {
+            let run = try runGlassbox(["patch", "--model", Self.oneOutput, "--metric", metric, "--json"] + inputs)
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let named = try XCTUnwrap(try object(run.stdout)["metric"] as? [String: Any])
+            XCTAssertEqual(named["scores"] as? String, "sigmoid", metric)
+            XCTAssertEqual(named["clean"] as? Double ?? .nan, transform(clean), accuracy: 1e-5, metric)
+            XCTAssertEqual(named["corrupted"] as? Double ?? .nan, transform(corrupted), accuracy: 1e-5, metric)
+        }
+        // In batch: an error record for the logit-diff line, and the prob line runs.
         try """
             {"id": "a", "clean_ids": [2, 10, 20, 30, 3], "corrupted_ids": [2, 11, 20, 30, 3]}
             {"id": "b", "clean_ids": [2, 10, 20, 30, 3], "corrupted_ids": [2, 11, 20, 30, 3], "metric": "prob"}
@@ -49,11 +65,15 @@ final class ClassifierCommandTests: XCTestCase {
         XCTAssertEqual(records.count, 2)
         guard records.count == 2 else { return }
         XCTAssertEqual(records[0]["error"] as? String, "line 1: " + Self.oneOutputError.dropFirst("glassbox: error: ".count))
-        XCTAssertEqual(records[1]["error"] as? String, "line 2: " + Self.oneOutputError.dropFirst("glassbox: error: ".count))
-        // Causal tracing measures a probability: refused in one line too (not maps of zeros).
-        let trace = try runGlassbox(["trace", "--model", Self.oneOutput, "--ids", "2,10,20,30,3", "--noise-span", "1:2", "--out", path("t.png")])
-        XCTAssertEqual(trace.status, 1, trace.stderr)
-        XCTAssertEqual(trace.stderrLines, ["glassbox: error: causal tracing (it measures the answer's probability) reads a softmax over the classes, but this bert classifier has none: its one output is scored by a sigmoid (num_labels 1); this analysis does not support it"])
+        XCTAssertNil(records[1]["error"], "\(records[1])")
+        XCTAssertEqual((records[1]["metric"] as? [String: Any])?["clean"] as? Double ?? .nan, clean, accuracy: 1e-5)
+        // Causal tracing measures σ(z) of the one output.
+        let trace = try runGlassbox(["trace", "--model", Self.oneOutput, "--ids", "2,10,20,30,3", "--noise-span", "1:2",
+                                     "--samples", "2", "--json", "--out", path("t.png")])
+        XCTAssertEqual(trace.status, 0, trace.stderr)
+        let metric = try XCTUnwrap(try object(trace.stdout)["metric"] as? [String: Any])
+        XCTAssertEqual(metric["scores"] as? String, "sigmoid")
+        XCTAssertEqual(metric["clean"] as? Double ?? .nan, clean, accuracy: 1e-5)
     }
 
     func testPositionIsRefusedForAClassifierAsPredictRefusesIt() throws {

@@ -148,9 +148,9 @@ final class ClassifierHeadTests: XCTestCase {
         let raw = "but this bert classifier has none: its 3 outputs are raw regression scores (problem_type regression)"
         for (arguments, line) in [
             (["explain", "--model", folder.path, "--ids", "2,13,28,3", "--method", "atman"],
-             "AtMan (its delta-ce score) reads a softmax over the classes, \(raw); this analysis does not support it"),
+             "AtMan (its delta-ce score) reads a class probability, \(raw); this analysis does not support it"),
             (["trace", "--model", folder.path, "--ids", "2,13,28,3", "--noise-span", "1:2"],
-             "causal tracing (it measures the answer's probability) reads a softmax over the classes, \(raw); this analysis does not support it"),
+             "causal tracing reads a class probability, \(raw); this analysis does not support it"),
             (["patch", "--model", folder.path, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "kl"],
              "the kl metric reads a softmax over the classes, \(raw); use --metric logit-diff"),
         ] {
@@ -160,19 +160,29 @@ final class ClassifierHeadTests: XCTestCase {
         }
     }
 
-    /// Analyses that read a softmax over the classes refuse a multi-label or regression classifier
-    /// in one line (exit 1); patching's logit-diff metric still runs.
-    func testSoftmaxAnalysesRefuseSigmoidAndRegressionClassifiers() throws {
+    /// Analyses that read a class probability still refuse a regression classifier in one line
+    /// (exit 1): it has no probability; `patch --metric kl` refuses a multi-label classifier too,
+    /// saying why (no one distribution over its classes) and which metrics fit. Patching's
+    /// logit-diff metric runs on both.
+    func testRegressionHeadsAndKLOnSigmoidHeadsAreRefused() throws {
         let multi = "Tests/Fixtures/heads/models/bert-multilabel", regression = "Tests/Fixtures/heads/models/bert-regression"
-        let sigmoid = "but this bert classifier has none: its scores are a sigmoid per class (problem_type multi_label_classification)"
         let raw = "but this bert classifier has none: its one output is a raw regression score (problem_type regression)"
+        let prompts = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-regression-\(UUID().uuidString).jsonl").path
+        try #"{"ids": [2, 13, 28, 3]}"#.write(toFile: prompts, atomically: true, encoding: .utf8)
+        addTeardownBlock { try? FileManager.default.removeItem(atPath: prompts) }
         for (arguments, line) in [
             (["explain", "--model", regression, "--ids", "2,13,28,3", "--method", "atman"],
-             "AtMan (its delta-ce score) reads a softmax over the classes, \(raw); this analysis does not support it"),
-            (["trace", "--model", multi, "--ids", "2,13,28,3", "--noise-span", "1:2"],
-             "causal tracing (it measures the answer's probability) reads a softmax over the classes, \(sigmoid); this analysis does not support it"),
+             "AtMan (its delta-ce score) reads a class probability, \(raw); this analysis does not support it"),
+            (["trace", "--model", regression, "--ids", "2,13,28,3", "--noise-span", "1:2"],
+             "causal tracing reads a class probability, \(raw); this analysis does not support it"),
+            (["evaluate", "--model", regression, "--prompts", prompts, "--methods", "atman"],
+             "evaluate (its curves) reads a class probability, \(raw); this analysis does not support it"),
+            (["patch", "--model", regression, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "prob"],
+             "the prob metric reads a class probability, \(raw); use --metric logit-diff"),
             (["patch", "--model", multi, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "kl"],
-             "the kl metric reads a softmax over the classes, \(sigmoid); use --metric logit-diff"),
+             "the kl metric reads a softmax over the classes, but this bert classifier has none: its scores are a sigmoid per class "
+             + "(problem_type multi_label_classification), independent yes/no probabilities with no one distribution over the classes; "
+             + "use --metric prob, logprob or logit-diff"),
         ] {
             let output = try runGlassbox(arguments)
             XCTAssertEqual(output.status, 1, arguments[0])
@@ -181,5 +191,65 @@ final class ClassifierHeadTests: XCTestCase {
         let patched = try runGlassbox(["patch", "--model", multi, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3",
                                        "--answer-id", "0", "--wrong-id", "1", "--json"])
         XCTAssertEqual(patched.status, 0, patched.stderr)
+    }
+
+    /// On a multi-label classifier the analyses that read a class probability run and say that it
+    /// is the sigmoid of the label's logit: explain's target `prob` is `σ(z)` (0.6627 for
+    /// "science", the pipeline's score in pipeline.json) with `"scores": "sigmoid"` and
+    /// "p=… (sigmoid)"; trace's and patch's metric objects, evaluate's result carry `"scores"`,
+    /// and their text names it. A softmax classifier's records name no score function.
+    func testSigmoidClassifiersAnalysesNameTheSigmoid() throws {
+        let multi = "Tests/Fixtures/heads/models/bert-multilabel"
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-sigmoid-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        func out(_ name: String) -> String { folder.appendingPathComponent(name).path }
+        func object(_ text: String) throws -> [String: Any] {
+            try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)
+        }
+        let ids = "2,1,29,1,16,13,1,3"
+        let science = try XCTUnwrap(try cases("bert-multilabel")[1]["scores"] as? [Double]).last!   // σ(0.6753), the lowest label
+        for method in ["atman", "grad-input"] {
+            let explain = try runGlassbox(["explain", "--model", multi, "--ids", ids, "--method", method, "--target", "science",
+                                           "--json", "--out", out("e.png")])
+            XCTAssertEqual(explain.status, 0, explain.stderr)
+            let record = try object(explain.stdout)
+            XCTAssertEqual((record["target"] as? [String: Any])?["prob"] as? Double ?? .nan, science, accuracy: 1e-6, method)
+            XCTAssertEqual((record["parameters"] as? [String: Any])?["scores"] as? String, "sigmoid", method)
+        }
+        let text = try runGlassbox(["explain", "--model", multi, "--ids", ids, "--method", "atman", "--target", "science", "--out", out("e.png")])
+        XCTAssertTrue(text.stdout.hasPrefix(String(format: "explaining “science” (id 2, p=%.4f (sigmoid), logit 0.6753)", science)), text.stdout)
+        let trace = try runGlassbox(["trace", "--model", multi, "--ids", ids, "--noise-span", "1:4", "--answer", "science",
+                                     "--samples", "2", "--json", "--out", out("t.png")])
+        XCTAssertEqual(trace.status, 0, trace.stderr)
+        let traced = try XCTUnwrap(try object(trace.stdout)["metric"] as? [String: Any])
+        XCTAssertEqual(traced["scores"] as? String, "sigmoid")
+        XCTAssertEqual(traced["clean"] as? Double ?? .nan, science, accuracy: 1e-6)
+        let traceText = try runGlassbox(["trace", "--model", multi, "--ids", ids, "--noise-span", "1:4", "--answer", "science",
+                                         "--samples", "2", "--out", out("t.png")])
+        XCTAssertTrue(traceText.stdout.hasPrefix(String(format: "causal tracing of \"science\" at position 0: p (sigmoid) clean %.4f", science)),
+                      traceText.stdout)
+        let patchArguments = ["patch", "--model", multi, "--clean-ids", ids, "--corrupted-ids", "2,1,40,1,57,13,1,3",
+                              "--metric", "logprob", "--answer", "science", "--out", out("p.png")]
+        let patch = try runGlassbox(patchArguments + ["--json"])
+        XCTAssertEqual(patch.status, 0, patch.stderr)
+        let patched = try XCTUnwrap(try object(patch.stdout)["metric"] as? [String: Any])
+        XCTAssertEqual(patched["scores"] as? String, "sigmoid")
+        XCTAssertEqual(patched["clean"] as? Double ?? .nan, log(science), accuracy: 1e-6)
+        XCTAssertTrue(try runGlassbox(patchArguments).stdout.hasPrefix("exact patching (denoise), logprob (sigmoid) at position 0"))
+        let prompts = out("in.jsonl")
+        try #"{"ids": [2, 1, 29, 1, 16, 13, 1, 3], "target": "science"}"#.write(toFile: prompts, atomically: true, encoding: .utf8)
+        let evaluate = try runGlassbox(["evaluate", "--model", multi, "--prompts", prompts, "--methods", "atman", "--steps", "3",
+                                        "--json", "--out", out("v.png")])
+        XCTAssertEqual(evaluate.status, 0, evaluate.stderr)
+        let evaluation = try object(evaluate.stdout)
+        XCTAssertEqual(evaluation["scores"] as? String, "sigmoid")
+        let input = try XCTUnwrap((evaluation["inputs"] as? [[String: Any]])?.first?["target"] as? [String: Any])
+        XCTAssertEqual(input["prob"] as? Double ?? .nan, science, accuracy: 1e-6)
+        // A softmax classifier: no score function named.
+        let softmax = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/bert-cls", "--ids", "2,13,28,3", "--method", "atman",
+                                       "--json", "--out", out("s.png")])
+        XCTAssertEqual(softmax.status, 0, softmax.stderr)
+        XCTAssertNil((try object(softmax.stdout)["parameters"] as? [String: Any])?["scores"])
     }
 }

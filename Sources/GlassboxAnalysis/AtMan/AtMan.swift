@@ -28,7 +28,8 @@ public enum AtMan {
                                groups: [[Int]]? = nil, options: Options = Options()) throws -> AtManResult {
         let arch = model.architecture
         try options.validate(layers: arch.layers)
-        if options.score == .crossEntropy { try arch.requireSoftmaxClasses(for: "AtMan (its delta-ce score)") }
+        // delta-ce reads the target's probability: a softmax over the row, or σ(z_c) for a sigmoid head.
+        let scores = options.score == .crossEntropy ? try arch.probabilityScores(for: "AtMan (its delta-ce score)") : .softmax
         let (run, targetIDs, rows) = try resolve(model, input, target)
         let conceptual = options.kappa != nil
         let clock = ContinuousClock(), started = clock.now
@@ -51,7 +52,7 @@ public enum AtMan {
         let recomputed = options.engine == .hooks ? 1.0 : recomputedShare(firstKeys: items.map(\.start), length: n)
         options.estimate?(edits.count, recomputed * (Double(basePass.components.seconds) + Double(basePass.components.attoseconds) * 1e-18))
         let scorer = Scorer(score: options.score, temperature: options.temperature, targets: targetIDs,
-                            baseLogits: base.logits)
+                            baseLogits: base.logits, scores: scores)
         var perTarget = [[Float]](repeating: [], count: explained.count)
         switch options.engine {
         case .batched:
@@ -71,6 +72,7 @@ public enum AtMan {
         var positionScores = [Float](repeating: 0, count: n)
         for (group, score) in zip(explained, groupScores) { for p in group { positionScores[p] = score } }
         var parameters = options.provenance
+        if options.score == .crossEntropy && scores == .sigmoid { parameters["scores"] = scores.rawValue }
         parameters["targets"] = targetIDs.map(String.init).joined(separator: ",")
         let inputIDs: [Int] = if case .tokens(let ids, _) = run { ids } else { [] }
         return AtManResult(
@@ -143,29 +145,36 @@ extension AtMan {
         let score: AtMan.Score
         let temperature: Float?
         let targets: [Int]
+        /// How the cross-entropy reads the target's probability: softmax over the row, or the
+        /// sigmoid of the target's logit (multi-label and one-output classifiers).
+        let scores: ClassScoreFunction
         /// Per target: CE (or logit) of the base pass.
         let baseline: [Float]
 
-        init(score: AtMan.Score, temperature: Float?, targets: [Int], baseLogits: Tensor) {
-            (self.score, self.temperature, self.targets) = (score, temperature, targets)
-            baseline = Self.values(baseLogits, score: score, temperature: temperature, targets: targets)
+        init(score: AtMan.Score, temperature: Float?, targets: [Int], baseLogits: Tensor, scores: ClassScoreFunction = .softmax) {
+            (self.score, self.temperature, self.targets, self.scores) = (score, temperature, targets, scores)
+            baseline = Self.values(baseLogits, score: score, temperature: temperature, targets: targets, scores: scores)
         }
 
         /// `[T]`: ΔCE (`CE_pert − CE_orig`) or Δlogit (`logit_orig − logit_pert`) per target, from
         /// logits `[T, V]`.
         func deltas(_ logits: Tensor) -> [Float] {
-            let values = Self.values(logits, score: score, temperature: temperature, targets: targets)
+            let values = Self.values(logits, score: score, temperature: temperature, targets: targets, scores: scores)
             return zip(values, baseline).map { score == .crossEntropy ? $0 - $1 : $1 - $0 }
         }
 
-        /// Per target row `t`: `logsumexp(l/τ) − l[y_t]/τ` (in Double) or the raw logit `l[y_t]`.
-        static func values(_ logits: Tensor, score: AtMan.Score, temperature: Float?, targets: [Int]) -> [Float] {
+        /// Per target row `t`: the cross-entropy `logsumexp(l/τ) − l[y_t]/τ` (in Double) — for a
+        /// sigmoid head the binary cross-entropy of the label being on, `−log σ(l[y_t]/τ) =
+        /// softplus(−l[y_t]/τ)` — or the raw logit `l[y_t]`.
+        static func values(_ logits: Tensor, score: AtMan.Score, temperature: Float?, targets: [Int],
+                           scores: ClassScoreFunction = .softmax) -> [Float] {
             let width = logits.shape[1]
             let tau = Double(temperature ?? 1)
             return targets.enumerated().map { t, y in
                 let row = logits.storage[(t * width)..<((t + 1) * width)]
                 let target = Double(row[row.startIndex + y])
                 guard score == .crossEntropy else { return Float(target) }
+                if scores == .sigmoid { return Float(-ClassScoreFunction.logSigmoid(target / tau)) }
                 let top = Double(row.max()!) / tau
                 let sum = row.reduce(0.0) { $0 + Foundation.exp(Double($1) / tau - top) }
                 return Float(top + Foundation.log(sum) - target / tau)

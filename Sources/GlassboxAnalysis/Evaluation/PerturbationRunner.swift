@@ -29,6 +29,9 @@ public struct PerturbationRunner: Sendable {
 
     private let base: SuffixBase?
     private let logitRow: Int
+    /// How a reading's probability is computed: softmax over the row, or the sigmoid of the
+    /// target's logit (sigmoid classifiers).
+    private let scores: ClassScoreFunction
     private let otherPooled: [Double]
 
     /// Prepares the unperturbed pass.
@@ -42,6 +45,9 @@ public struct PerturbationRunner: Sendable {
             throw AnalysisError.invalidOption("the baseline row has \(baselineRow.count) values, the model width is \(d)")
         }
         (self.model, self.input, self.target, self.baselineRow, self.options) = (model, input, target, baselineRow, options)
+        scores = if case .label = target {
+            try model.architecture.probabilityScores(for: "evaluate (its curves)")
+        } else { .softmax }
         switch target {
         case .similarity(let other, let pooling):
             let forward = try model.forward(input)
@@ -54,10 +60,9 @@ public struct PerturbationRunner: Sendable {
             (self.base, length, logitRow, otherPooled) = (base, base.length, 0, [])
             original = try Self.reading(base.logits, row: 0, index: id)
         case .label(let index):
-            try model.architecture.requireSoftmaxClasses(for: "evaluate (its curves read the class probability)")
             let base = try model.suffixBase(input, logitRows: [0])
             (self.base, length, logitRow, otherPooled) = (base, base.length, 0, [])
-            original = try Self.reading(base.logits, row: 0, index: index)
+            original = try Self.reading(base.logits, row: 0, index: index, scores: scores)
         }
     }
 
@@ -96,19 +101,19 @@ public struct PerturbationRunner: Sendable {
             let items = sets.map { SuffixItem(embedding: EmbeddingEdit(positions: $0, row: baselineRow)) }
             var out: [TargetReading] = []
             try model.forwardSuffixes(base: base!, items: items, options: options) { _, logits in
-                out.append(try Self.reading(logits, row: logitRow, index: id))
+                out.append(try Self.reading(logits, row: logitRow, index: id, scores: scores))
             }
             return out
         }
     }
 
-    /// Reads `index` from row `row` of logits `[rows, V]`.
-    static func reading(_ logits: Tensor, row: Int, index: Int) throws -> TargetReading {
+    /// Reads `index` from row `row` of logits `[rows, V]`, its probability under `scores`.
+    static func reading(_ logits: Tensor, row: Int, index: Int, scores: ClassScoreFunction = .softmax) throws -> TargetReading {
         let width = logits.shape[1]
         guard index >= 0 && index < width else {
             throw AnalysisError.invalidOption("target \(index) is outside the model's \(width) outputs")
         }
-        return TargetReading.from(logits: logits.storage[(row * width)..<((row + 1) * width)], index: index)
+        return TargetReading.from(logits: logits.storage[(row * width)..<((row + 1) * width)], index: index, scores: scores)
     }
 
     static func cosine(_ a: [Double], _ b: [Double]) throws -> TargetReading {

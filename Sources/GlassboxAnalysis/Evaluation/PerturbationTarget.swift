@@ -7,7 +7,9 @@ public enum PerturbationTarget: Sendable {
     /// Token `id` predicted at `position` (causal or masked language models): its logit and its
     /// softmax probability over the vocabulary.
     case token(id: Int, position: Int)
-    /// Class `index` of a classifier: its logit and its softmax probability over the labels.
+    /// Class `index` of a classifier: its logit and its probability as the classification
+    /// pipeline shows it — the softmax over the labels, or `σ(z_index)` for a multi-label or
+    /// one-output classifier (`Architecture.classScores`).
     case label(Int)
     /// Encoders without a head: the cosine similarity of the pooled final hidden state (`pooling`,
     /// default mean) to that of `other` (sentence-transformers' comparison); value and
@@ -19,7 +21,8 @@ public enum PerturbationTarget: Sendable {
 public struct TargetReading: Sendable, Equatable {
     /// The target's logit (or the similarity).
     public let value: Float
-    /// The target's softmax probability (or the similarity).
+    /// The target's probability — softmax, or the sigmoid of its logit for sigmoid classifiers —
+    /// (or the similarity).
     public let probability: Float
 
     /// A reading from its two numbers.
@@ -27,9 +30,14 @@ public struct TargetReading: Sendable, Equatable {
         (self.value, self.probability) = (value, probability)
     }
 
-    /// Reads `index` from one row of logits `[V]`: the logit and its softmax probability
-    /// (computed in Double, max-subtracted).
-    public static func from(logits row: ArraySlice<Float>, index: Int) -> TargetReading {
+    /// Reads `index` from one row of logits `[V]`: the logit and its probability under `scores` —
+    /// the softmax (computed in Double, max-subtracted) or `σ(z_index)` (in Double; the other
+    /// logits unread). `scores` is never `.none` (regression heads are refused before).
+    public static func from(logits row: ArraySlice<Float>, index: Int, scores: ClassScoreFunction = .softmax) -> TargetReading {
+        if scores == .sigmoid {
+            let value = row[row.startIndex + index]
+            return TargetReading(value: value, probability: Float(ClassScoreFunction.sigmoid(Double(value))))
+        }
         let top = Double(row.max() ?? 0)
         let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }
         let value = row[row.startIndex + index]

@@ -75,7 +75,7 @@ public enum AttributionPatching {
         let mc = setup.metric(cleanLogits), mr = setup.metric(corruptedLogits)
         try PatchingError.checkDifference(metric: options.metric.name, clean: mc, corrupted: mr)
         let baseMetric = options.direction == .denoise ? mr : mc
-        let seed = Self.seed(options.metric, logits: base.logits!.storage, cleanLogProbs: setup.cleanLogProbs)
+        let seed = Self.seed(options.metric, logits: base.logits!.storage, cleanLogProbs: setup.cleanLogProbs, scores: setup.scores)
 
         let layouts = options.sites.map { kind in
             (kind, PatchingCell.cells(kind, architecture: arch, length: n, allPositions: Array(0..<n)))
@@ -120,8 +120,23 @@ public enum AttributionPatching {
         return result
     }
 
-    /// `∂M/∂logits [V]` at the base run.
-    static func seed(_ metric: PatchingMetric, logits: [Float], cleanLogProbs: [Double]) -> [Float] {
+    /// `∂M/∂logits [V]` at the base run. For a sigmoid head (`scores`), `prob` and `logprob` read
+    /// only the answer's logit: `∂σ(z_a)/∂z_a = σ(1 − σ)`, `∂log σ(z_a)/∂z_a = 1 − σ`.
+    static func seed(_ metric: PatchingMetric, logits: [Float], cleanLogProbs: [Double],
+                     scores: ClassScoreFunction = .softmax) -> [Float] {
+        if scores == .sigmoid {
+            var g = [Float](repeating: 0, count: logits.count)
+            switch metric {
+            case .prob(let a):
+                let s = ClassScoreFunction.sigmoid(Double(logits[a]))
+                g[a] = Float(s * (1 - s))
+                return g
+            case .logProb(let a):
+                g[a] = Float(ClassScoreFunction.sigmoid(-Double(logits[a])))           // 1 − σ(z), without cancellation
+                return g
+            case .logitDiff, .kl: break
+            }
+        }
         let logP = PatchingMetric.logSoftmax(logits)
         let p = logP.map { Foundation.exp($0) }
         var g = [Float](repeating: 0, count: logits.count)

@@ -56,6 +56,9 @@ public enum CausalTracing {
     public struct Result: Sendable {
         /// The answer token and the position read.
         public let answer: Int, position: Int
+        /// How `p(answer)` is read: the softmax over the row, or `σ(z_answer)` for multi-label and
+        /// one-output classifiers (the probability the pipeline shows).
+        public var scores: ClassScoreFunction = .softmax
         /// `p(answer)` on the clean run and (mean over samples) on the noised run.
         public let cleanProb: Float, corruptedProb: Float
         /// The noise's standard deviation `ν`.
@@ -81,7 +84,8 @@ public enum CausalTracing {
         guard arch.head != .none else {
             throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; causal tracing measures a prediction")
         }
-        try arch.requireSoftmaxClasses(for: "causal tracing (it measures the answer's probability)")
+        // The answer's probability: softmax, or σ(z_answer) for multi-label and one-output classifiers.
+        let scores = try arch.probabilityScores(for: "causal tracing")
         let position: Int = if case .sequenceClassification = arch.head { 0 } else { options.position ?? n - 1 }
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
         let input = ModelInput.tokens(ids, types: options.tokenTypes)
@@ -98,7 +102,7 @@ public enum CausalTracing {
         let answer = options.answer ?? cleanLogits.indices.max { cleanLogits[$0] < cleanLogits[$1] }!
         guard answer >= 0 && answer < cleanLogits.count else { throw PatchingError.answerOutOfRange(id: answer, size: cleanLogits.count) }
         let metric = PatchingMetric.prob(answer: answer)
-        let pClean = metric.evaluate(clean.logits!, cleanLogProbs: [])
+        let pClean = metric.evaluate(clean.logits!, cleanLogProbs: [], scores: scores)
         // At `hook_embed`, after Gemma's √d scale: the noise ROME adds to the embedding module's
         // output is scaled with it.
         let nu = options.noiseScale * standardDeviation(model.weights.embeddings.token) * (model.weights.embeddings.scale ?? 1)
@@ -145,11 +149,11 @@ public enum CausalTracing {
                 return out
             }
             let base = try model.suffixBase(input, logitRows: [position], keepResiduals: true, interventions: noised)
-            corruptedSum += Double(metric.evaluate(base.logits, cleanLogProbs: []))
+            corruptedSum += Double(metric.evaluate(base.logits, cleanLogProbs: [], scores: scores))
             try model.forwardSuffixes(base: base, items: engine.map { items[$0].item! },
                                       options: SuffixOptions(rowBudget: options.rowBudget)) { i, logits in
                 let (kind, cell, _) = items[engine[i]]
-                sums[kind][cell] += Double(metric.evaluate(logits, cleanLogProbs: []))
+                sums[kind][cell] += Double(metric.evaluate(logits, cleanLogProbs: [], scores: scores))
             }
             for (index, (kind, cell, item)) in items.enumerated() where !engineSet.contains(index) {
                 let p = cell % n
@@ -164,7 +168,7 @@ public enum CausalTracing {
                     }
                 }
                 let logits = try model.forward(input, interventions: interventions, logitRows: .positions([position])).logits!
-                sums[kind][cell] += Double(metric.evaluate(logits, cleanLogProbs: []))
+                sums[kind][cell] += Double(metric.evaluate(logits, cleanLogProbs: [], scores: scores))
             }
             options.progress?(s + 1, options.samples)
         }
@@ -176,7 +180,9 @@ public enum CausalTracing {
             return PatchingMap(site: site, kind: nil, axes: ["layer", "position"], shape: [arch.layers, n],
                                effect: raw.map { denominator != 0 ? ($0 - pCorrupted) / denominator : 0 }, raw: raw)
         }
-        return Result(answer: answer, position: position, cleanProb: pClean, corruptedProb: pCorrupted, noiseStd: nu, maps: maps)
+        var result = Result(answer: answer, position: position, cleanProb: pClean, corruptedProb: pCorrupted, noiseStd: nu, maps: maps)
+        result.scores = scores
+        return result
     }
 
     /// The standard deviation of all entries of `t` (population, in Double).

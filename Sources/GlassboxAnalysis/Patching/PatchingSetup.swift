@@ -13,6 +13,9 @@ extension ActivationPatching {
         let position: Int
         let firstDifference: Int
         let causal: Bool
+        /// How `prob` and `logprob` read the answer's probability: softmax, or the sigmoid of its
+        /// logit for multi-label and one-output classifiers (`Architecture.probabilityScores`).
+        let scores: ClassScoreFunction
         /// Log-softmax of the clean logits at `position` (filled by `runs`; KL only).
         var cleanLogProbs: [Double] = []
 
@@ -35,8 +38,15 @@ extension ActivationPatching {
             case .sequenceClassification(let labels): outputs = labels.count
             case .none: throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; patching needs logits")
             }
-            if case .logitDiff = options.metric {} else {
-                try arch.requireSoftmaxClasses(for: "the \(options.metric.name) metric", instead: "--metric logit-diff")
+            switch options.metric {
+            case .logitDiff: scores = .softmax
+            case .kl:
+                // Sigmoid classes are independent yes/no probabilities: no one distribution to compare.
+                try arch.requireSoftmaxClasses(for: "the kl metric", instead: arch.classScores == .sigmoid
+                                               ? "--metric prob, logprob or logit-diff" : "--metric logit-diff")
+                scores = .softmax
+            case .prob, .logProb:
+                scores = try arch.probabilityScores(for: "the \(options.metric.name) metric", instead: "--metric logit-diff")
             }
             for id in options.metric.tokens where id < 0 || id >= outputs {
                 throw PatchingError.answerOutOfRange(id: id, size: outputs)
@@ -54,8 +64,8 @@ extension ActivationPatching {
             causal = arch.mask == .causal
         }
 
-        /// The metric of one run's logits `[1, V]`.
-        func metric(_ logits: Tensor) -> Float { options.metric.evaluate(logits, cleanLogProbs: cleanLogProbs) }
+        /// The metric of one run's logits `[1, V]` (`prob` / `logprob` under `scores`).
+        func metric(_ logits: Tensor) -> Float { options.metric.evaluate(logits, cleanLogProbs: cleanLogProbs, scores: scores) }
 
         /// The unpatched runs.
         struct Runs {
