@@ -66,9 +66,12 @@ public struct ModelContext: Sendable {
                             vocabulary: vocabulary, tokenizerResult: tokenizer, imagePreprocessor: preprocessor)
     }
 
-    /// The prompt tokenized with the model's tokenizer (special tokens as its post-processor adds them).
+    /// The prompt tokenized with the model's tokenizer (special tokens as its post-processor adds
+    /// them); an id past the model's token embedding is ``ModelContextError/tokenBeyondEmbedding(token:id:position:rows:)``.
     public func encode(_ text: String) throws -> Encoding {
-        try tokenizerResult.get().encode(text)
+        let encoding = try tokenizerResult.get().encode(text)
+        try checkEmbeddingRows(encoding.ids)
+        return encoding
     }
 
     /// A text model's input for `text`.
@@ -109,6 +112,9 @@ public enum ModelContextError: Error, LocalizedError, Equatable {
     case noTokens(String)
     /// An image was given to a text model (its `model_type` given).
     case notAVisionModel(String)
+    /// The tokenizer gave `token` an id with no row in the model's token embedding of `rows` rows
+    /// (a special token added past the vocabulary, as `transformers` adds it).
+    case tokenBeyondEmbedding(token: String, id: Int, position: Int, rows: Int)
 
     /// One readable line with a hint.
     public var errorDescription: String? {
@@ -119,6 +125,10 @@ public enum ModelContextError: Error, LocalizedError, Equatable {
             "the tokenizer gives no tokens for \(text.debugDescription)"
         case .notAVisionModel(let type):
             "this \(type) model reads text, not images"
+        case .tokenBeyondEmbedding(let token, let id, let position, let rows):
+            "token \(token.debugDescription) (id \(id), position \(position)) is past the model's token embedding of "
+                + "\(rows) rows (config.json vocab_size): the tokenizer added it as a new special token, as transformers "
+                + "does, and the model has no embedding for it"
         }
     }
 }

@@ -30,9 +30,12 @@ public struct Tokenizer: Sendable {
     /// `SentencePiece BPE` for a `tokenizer.model`.
     public var modelType: String { model.typeName }
 
+    /// The pipeline of these stages; `addedTokens` are added in one `add_tokens` call, then
+    /// `laterAddedTokens` in a second (what `transformers` adds over a `tokenizer.json`, see
+    /// ``FastTokenizerOverrides``).
     init(normalizer: (any TextNormalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizationModel,
          postProcessor: (any PostProcessor)?, decoder: (any TokenDecoder)?, addedTokens: [AddedToken],
-         source: String) throws {
+         laterAddedTokens: [AddedToken] = [], source: String) throws {
         self.normalizer = normalizer
         self.preTokenizer = preTokenizer
         self.model = model
@@ -41,7 +44,7 @@ public struct Tokenizer: Sendable {
         self.source = source
         // Token strings have a stated limit: one huge added token would cost gigabytes to match.
         let limit = InputLimits.tokenBytes
-        for (i, token) in addedTokens.enumerated() where token.content.utf8.count > limit {
+        for (i, token) in (addedTokens + laterAddedTokens).enumerated() where token.content.utf8.count > limit {
             throw TokenizerError.tokenTooLong(file: source, what: "added token \(i)", bytes: token.content.utf8.count,
                                               limit: limit)
         }
@@ -49,7 +52,8 @@ public struct Tokenizer: Sendable {
             throw TokenizerError.tokenTooLong(file: source, what: "vocabulary piece \(id)", bytes: piece.utf8.count,
                                               limit: limit)
         }
-        addedVocabulary = try AddedVocabulary(tokens: addedTokens, model: model, normalizer: normalizer)
+        addedVocabulary = try AddedVocabulary(batches: laterAddedTokens.isEmpty ? [addedTokens] : [addedTokens, laterAddedTokens],
+                                              model: model, normalizer: normalizer)
         fastPath = ByteLevelBPEPath(normalizer: normalizer, preTokenizer: preTokenizer, model: model,
                                     added: addedVocabulary)
     }

@@ -65,7 +65,7 @@ struct EvaluationItem {
                 tokenized = TokenizedInput(ids: ids, encoding: nil, prompt: nil)
             } else {
                 let text = source.text ?? ""
-                let encoding = try loaded.tokenizer.get().encode(text)
+                let encoding = try loaded.context.encode(text)
                 guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(text) }
                 tokenized = TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: text)
             }

@@ -29,7 +29,7 @@ struct Comparison {
         }
         guard let text else { return nil }
         guard !text.isEmpty else { throw CLIError.emptyInput }
-        let encoding = try loaded.tokenizer.get().encode(text)
+        let encoding = try loaded.context.encode(text)
         guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(text) }
         return Comparison(input: .tokens(encoding.ids, types: encoding.typeIDs), text: text, ids: encoding.ids,
                           pooling: try EmbeddingPooling.load(directory: loaded.directory.url))

@@ -63,7 +63,7 @@ struct NeuronsCommand: ParsableCommand {
             drawsPicture = true
         }
         if text != nil || ids != nil {
-            let tokenIDs: [Int] = if let text { try loaded.tokenizer.get().encode(text).ids }
+            let tokenIDs: [Int] = if let text { try loaded.context.encode(text).ids }
                 else { try InputOptions.parseIDs(ids ?? "") }
             guard !tokenIDs.isEmpty else { throw CLIError.emptyInput }
             if let position, !tokenIDs.indices.contains(position) { throw CLIError.positionOutOfRange(position, length: tokenIDs.count) }

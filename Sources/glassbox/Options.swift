@@ -135,7 +135,8 @@ struct InputOptions: ParsableArguments {
     /// tokenizer, special tokens included as the checkpoint's post-processor adds them.
     func tokenIDs(_ loaded: LoadedModel) throws -> [Int] { try tokenized(loaded).ids }
 
-    /// The input as token ids, with the prompt's encoding when there is one.
+    /// The input as token ids, with the prompt's encoding when there is one; a prompt's token past
+    /// the model's embedding is an error naming it (`ModelContext.checkEmbeddingRows`).
     func tokenized(_ loaded: LoadedModel) throws -> TokenizedInput {
         guard let prompt = try promptText() else {
             try checkChatHasPrompt()
@@ -145,9 +146,10 @@ struct InputOptions: ParsableArguments {
         if let chat = try chatPrompt(prompt, directory: loaded.directory.url, tokenizer: { try loaded.tokenizer.get() }) {
             let encoding = try loaded.tokenizer.get().encode(chat.rendered, addSpecialTokens: false)
             guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(chat.rendered) }
+            try loaded.context.checkEmbeddingRows(encoding.ids)
             return TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: chat.rendered, chat: chat)
         }
-        let encoding = try loaded.tokenizer.get().encode(prompt)
+        let encoding = try loaded.context.encode(prompt)
         guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(prompt) }
         return TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: prompt)
     }

@@ -116,7 +116,7 @@ struct VerifyCommand: ParsableCommand {
         if (prompt != nil || ids != nil) && arch.image != nil { throw InputProblem.imageRequired(arch.modelType) }
         if let prompt {
             guard !prompt.isEmpty else { throw CLIError.emptyInput }
-            let encoding = try loaded.tokenizer.get().encode(prompt)
+            let encoding = try loaded.context.encode(prompt)
             guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(prompt) }
             let tokenized = TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: prompt)
             return (.tokens(encoding.ids, types: encoding.typeIDs),

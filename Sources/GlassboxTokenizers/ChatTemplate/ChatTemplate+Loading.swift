@@ -64,8 +64,9 @@ extension ChatTemplate {
     /// `additional_special_tokens`), as text. `config` is the parsed `tokenizer_config.json`, `nil`
     /// when there is none. An attribute neither file names (not even as null) takes the default of
     /// the tokenizer class `AutoTokenizer` picks (``FastTokenizerOverrides/Family/defaultSpecialTokens``)
-    /// when that token is in the vocabulary of the folder's tokenizer (transformers adds it as a new
-    /// token otherwise; it is then left out). `tokenizer` is that tokenizer if already loaded; else
+    /// when the folder's tokenizer has that token: with a `tokenizer.json` it always does, as the
+    /// default is added as `transformers` adds it (a new id when the vocabulary lacks it); a
+    /// tokenizer from other files may lack it, and it is then left out. `tokenizer` is that tokenizer if already loaded; else
     /// reading its files fails as ``Tokenizer/load(directory:)`` does, and a folder with none has no
     /// vocabulary.
     static func specialTokens(directory: URL, config: JSONValue?,

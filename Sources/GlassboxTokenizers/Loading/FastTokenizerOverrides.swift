@@ -20,12 +20,13 @@ import GlassboxFiles
 ///   `strip_accents` / `handle_chinese_chars` differ from `do_lower_case` (true) /
 ///   `strip_accents` (null) / `tokenize_chinese_chars` (true) takes all three.
 /// - `Qwen2TokenizerFast`: nothing of its own.
+/// For every class `AutoTokenizer` picks (handled or not), the configured special tokens, and for
+/// the handled classes their defaults, are added as `transformers` adds them
+/// (``tokensToAdd(document:file:config:family:)``): one missing from the vocabulary gets a new id,
+/// which the rebuilt template uses.
 /// A setting that is not a boolean (`strip_accents`: or null) is a `malformedFile` error naming
-/// the file and key; so is a special token of the template missing from the vocabulary
-/// (`transformers` would add it as a new token), and a Llama `add_prefix_space` (`transformers`
-/// then rebuilds the tokenizer from `tokenizer.model`). Without a `tokenizer_config.json`, a class
-/// default token of the template missing from the vocabulary instead leaves the post-processor of
-/// `tokenizer.json` (`transformers` adds the token with a new id and uses it).
+/// the file and key; so is a template token set to null, and a Llama `add_prefix_space`
+/// (`transformers` then rebuilds the tokenizer from `tokenizer.model`).
 enum FastTokenizerOverrides {
     /// The tokenizer classes whose settings are applied.
     enum Family: String, CaseIterable {
@@ -60,19 +61,20 @@ enum FastTokenizerOverrides {
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
         let parsed = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
-        guard let name = try tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory),
-              let family = family(tokenizerClass: name)
+        guard let name = try tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory)
         else { return try Tokenizer(document: document, file: file) }
         let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
+        let family = family(tokenizerClass: name)
+        let added = try tokensToAdd(document: document, file: file, config: config, family: family)
+        guard let family else { return try Tokenizer(document: document, file: file, laterAddedTokens: added) }
         let settingsFile = hasConfig ? configURL : directory.appendingPathComponent("special_tokens_map.json")
-        let settings = Settings(config: config, file: settingsFile.path, hasTokenizerConfig: hasConfig)
+        let settings = Settings(config: config, file: settingsFile.path)
         var patched = document
         try patch(&patched, family: family, settings: settings)
-        var tokenizer = try Tokenizer(document: patched, file: file)
-        if let addBOS = family.addBOSDefault,
-           let processor = try template(tokenizer, settings: settings, addBOSDefault: addBOS,
-                                        defaultTokens: family.defaultSpecialTokens) {
-            tokenizer.postProcessor = processor
+        var tokenizer = try Tokenizer(document: patched, file: file, laterAddedTokens: added)
+        if let addBOS = family.addBOSDefault {
+            tokenizer.postProcessor = try template(tokenizer, settings: settings, addBOSDefault: addBOS,
+                                                   defaultTokens: family.defaultSpecialTokens)
         }
         return tokenizer
     }
@@ -83,8 +85,6 @@ enum FastTokenizerOverrides {
         let config: TokenizerConfig
         /// `tokenizer_config.json`, or `special_tokens_map.json` when there is no `tokenizer_config.json`.
         let file: String
-        /// Whether the folder has a `tokenizer_config.json`.
-        let hasTokenizerConfig: Bool
 
         /// The boolean `key`, `fallback` when absent.
         func bool(_ key: String, default fallback: Bool) throws -> Bool {
@@ -144,20 +144,17 @@ enum FastTokenizerOverrides {
     /// `update_post_processor` of the Llama, Gemma and GPT-NeoX fast classes: the template from
     /// `add_bos_token` / `add_eos_token` (defaults `addBOSDefault` / false) and `bos_token` /
     /// `eos_token` (defaults from `defaultTokens`), the special tokens' ids looked up in
-    /// `tokenizer`. `nil` (keep `tokenizer.json`'s post-processor) when there is no
-    /// `tokenizer_config.json` and a class default token is not in the vocabulary.
+    /// `tokenizer` (which has the tokens ``tokensToAdd(document:file:config:family:)`` adds).
     static func template(_ tokenizer: Tokenizer, settings: Settings, addBOSDefault: Bool,
-                         defaultTokens: [String: String]) throws -> TemplateProcessing? {
+                         defaultTokens: [String: String]) throws -> TemplateProcessing {
         let addBOS = try settings.bool("add_bos_token", default: addBOSDefault)
         let addEOS = try settings.bool("add_eos_token", default: false)
         var specials: [String: (ids: [Int], tokens: [String])] = [:]
-        /// The token's content, `nil` for a class default missing from the vocabulary when there is
-        /// no `tokenizer_config.json`.
-        func special(_ key: String) throws -> String? {
+        /// The token's content.
+        func special(_ key: String) throws -> String {
             let content: String
             if settings.config.value(key) == nil, let fallback = defaultTokens[key] {
                 content = fallback
-                if tokenizer.id(of: content) == nil && !settings.hasTokenizerConfig { return nil }
             } else if let c = settings.config.tokenContent(key) {
                 content = c
             } else {
@@ -170,8 +167,8 @@ enum FastTokenizerOverrides {
             return content
         }
         var bos: String?, eos: String?
-        if addBOS { guard let token = try special("bos_token") else { return nil }; bos = token }
-        if addEOS { guard let token = try special("eos_token") else { return nil }; eos = token }
+        if addBOS { bos = try special("bos_token") }
+        if addEOS { eos = try special("eos_token") }
         func part(second: Bool) -> [TemplateProcessing.Piece] {
             let type = second ? 1 : 0
             return (bos.map { [.special(id: $0, typeID: type)] } ?? []) + [.sequence(second: second, typeID: type)]

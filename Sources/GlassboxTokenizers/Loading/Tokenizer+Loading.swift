@@ -39,8 +39,9 @@ extension Tokenizer {
         try self.init(document: try JSONValue.parse(data, file: file), file: file)
     }
 
-    /// Builds the tokenizer a parsed `tokenizer.json` describes; `file` names it in errors.
-    init(document: JSONValue, file: String) throws {
+    /// Builds the tokenizer a parsed `tokenizer.json` describes, with `laterAddedTokens` added
+    /// after its `added_tokens` (in a second `add_tokens` call); `file` names it in errors.
+    init(document: JSONValue, file: String, laterAddedTokens: [AddedToken] = []) throws {
         let root = ConfigReader(document, file: file, path: "")
         guard case .object = root.value else { throw root.fail("expected a JSON object") }
         if let version = try root.optionalString("version"), version != "1.0" {
@@ -57,7 +58,8 @@ extension Tokenizer {
             added = try root.array("added_tokens").map(Self.addedToken)
         }
         try self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, postProcessor: postProcessor,
-                      decoder: decoder, addedTokens: added, source: URL(fileURLWithPath: file).lastPathComponent)
+                      decoder: decoder, addedTokens: added, laterAddedTokens: laterAddedTokens,
+                      source: URL(fileURLWithPath: file).lastPathComponent)
     }
 
     /// One entry of `added_tokens` (its `id` is recomputed as the reference does).

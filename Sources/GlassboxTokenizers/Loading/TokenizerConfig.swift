@@ -6,8 +6,14 @@ import Foundation
 /// `transformers` (4.53) does not read the map at all. Absent files are empty.
 struct TokenizerConfig {
     private var values: [String: JSONValue] = [:]
-    private var addedTokensDecoder: [(Int, AddedToken)] = []
-    private var addedTokensFile: [(String, Int)] = []
+    /// `tokenizer_config.json`'s `added_tokens_decoder`, by id; `normalizedGiven` says whether the
+    /// entry has `normalized` (else it follows the final `special` flag, as in the reference).
+    private(set) var addedTokensDecoder: [(id: Int, token: AddedToken, normalizedGiven: Bool)] = []
+    /// `added_tokens.json`'s token → id entries, by id.
+    private(set) var addedTokensFile: [(String, Int)] = []
+    /// Whether `tokenizer_config.json` has `added_tokens_decoder` (then `transformers` reads
+    /// neither `special_tokens_map.json` nor `added_tokens.json`: not its legacy path).
+    private(set) var hasAddedTokensDecoder = false
 
     /// The special-token attributes, in the order `transformers` adds them.
     static let specialKeys = ["bos_token", "eos_token", "unk_token", "sep_token", "pad_token", "cls_token", "mask_token"]
@@ -30,13 +36,16 @@ struct TokenizerConfig {
             }
             for (key, v) in members { values[key] = v }
             // transformers' legacy path (the map) is taken only without `added_tokens_decoder`.
-            if name == "tokenizer_config.json", value["added_tokens_decoder"] != nil { readsSpecialTokensMap = false }
+            if name == "tokenizer_config.json", value["added_tokens_decoder"] != nil {
+                readsSpecialTokensMap = false
+                hasAddedTokensDecoder = true
+            }
             if name == "tokenizer_config.json", case .object(let decoder)? = value["added_tokens_decoder"] {
                 let reader = ConfigReader(value, file: url.path, path: "added_tokens_decoder")
                 for (key, entry) in decoder {
                     guard let id = Int(key) else { throw reader.fail("'\(key)' is not a token id") }
-                    addedTokensDecoder.append((id, try Tokenizer.addedToken(ConfigReader(entry, file: url.path,
-                                                                                          path: "added_tokens_decoder.\(key)"))))
+                    let reader = ConfigReader(entry, file: url.path, path: "added_tokens_decoder.\(key)")
+                    addedTokensDecoder.append((id, try Tokenizer.addedToken(reader), reader.member("normalized") != nil))
                 }
                 addedTokensDecoder.sort { $0.0 < $1.0 }
             }
@@ -68,7 +77,9 @@ struct TokenizerConfig {
         return nil
     }
 
-    private func specialToken(_ value: JSONValue) -> AddedToken? {
+    /// A special token given as a string, or as an object with `content` and flags (`normalized`
+    /// false when absent, as the token is special); `nil` for anything else.
+    func specialToken(_ value: JSONValue) -> AddedToken? {
         switch value {
         case .string(let s): return AddedToken(content: s, special: true)
         case .object:
@@ -84,7 +95,7 @@ struct TokenizerConfig {
     /// `added_tokens.json`, then the special tokens not already among them (configured or
     /// `defaults`), then `additional_special_tokens`.
     func tokensToAdd(defaults: [String: String]) -> [AddedToken] {
-        var out = addedTokensDecoder.map(\.1)
+        var out = addedTokensDecoder.map(\.token)
         out += addedTokensFile.map { AddedToken(content: $0.0, special: false) }
         var specials: [AddedToken] = []
         for key in Self.specialKeys {

@@ -72,33 +72,44 @@ struct AddedVocabulary: Sendable {
 
     init() {}
 
+    /// The tokens of `tokens` added in one `add_tokens` call.
     init(tokens: [AddedToken], model: any TokenizationModel, normalizer: (any TextNormalizer)?) throws {
+        try self.init(batches: [tokens], model: model, normalizer: normalizer)
+    }
+
+    /// The tokens of each batch added in one `add_tokens` call, batch after batch (`tokenizer.json`'s
+    /// `added_tokens`, then what `transformers` adds when it builds the tokenizer): a batch's special
+    /// tokens are registered before its tokens get ids, so a content made special by a later batch
+    /// stays among the earlier batch's plain patterns too, as in the reference.
+    init(batches: [[AddedToken]], model: any TokenizationModel, normalizer: (any TextNormalizer)?) throws {
         var special: [AddedToken] = []
         var plain: [AddedToken] = []
-        for token in tokens where token.special && !token.content.isEmpty && specialContents.id(of: token.content) == nil {
-            special.append(token)
-            specialContents.insert(token.content, id: 0)
-        }
         var maxID: Int? = nil
         // The tokens currently in `tokensByID` (every field equal, content byte for byte): a set,
         // not a scan of `tokensByID` per token, which made 200k added tokens take minutes. A token
         // overwritten by one of the same content but other flags leaves the set, so that it counts
         // as new again when it comes back (as the reference skips only the current values).
         var seen = Set<AddedTokenKey>()
-        for token in tokens {
-            if token.content.isEmpty || !seen.insert(AddedTokenKey(token)).inserted { continue }
-            let id: Int
-            if let existing = ids.id(of: token.content) ?? model.id(of: token.content) {
-                id = existing
-            } else if let m = maxID {
-                id = m >= model.vocabularySize || model.vocabularySize == 0 ? m + 1 : model.vocabularySize
-            } else {
-                id = model.vocabularySize
+        for tokens in batches {
+            for token in tokens where token.special && !token.content.isEmpty && specialContents.id(of: token.content) == nil {
+                special.append(token)
+                specialContents.insert(token.content, id: 0)
             }
-            ids.insert(token.content, id: id)
-            maxID = max(maxID ?? id, id)
-            if let old = tokensByID.updateValue(token, forKey: id) { seen.remove(AddedTokenKey(old)) }
-            if specialContents.id(of: token.content) == nil { plain.append(token) }
+            for token in tokens {
+                if token.content.isEmpty || !seen.insert(AddedTokenKey(token)).inserted { continue }
+                let id: Int
+                if let existing = ids.id(of: token.content) ?? model.id(of: token.content) {
+                    id = existing
+                } else if let m = maxID {
+                    id = m >= model.vocabularySize || model.vocabularySize == 0 ? m + 1 : model.vocabularySize
+                } else {
+                    id = model.vocabularySize
+                }
+                ids.insert(token.content, id: id)
+                maxID = max(maxID ?? id, id)
+                if let old = tokensByID.updateValue(token, forKey: id) { seen.remove(AddedTokenKey(old)) }
+                if specialContents.id(of: token.content) == nil { plain.append(token) }
+            }
         }
         for token in special + plain {
             guard let id = ids.id(of: token.content) ?? model.id(of: token.content) else { continue }

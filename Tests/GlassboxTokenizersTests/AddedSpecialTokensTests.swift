@@ -1,0 +1,117 @@
+import Foundation
+@testable import GlassboxTokenizers
+import XCTest
+
+/// The special tokens `transformers` adds over a `tokenizer.json` when it builds the class
+/// (configured in tokenizer_config.json / special_tokens_map.json, or the class's defaults, that
+/// are not among `added_tokens`), against AutoTokenizer (transformers 4.53.3;
+/// Tests/Fixtures/tokenizers/tokenizer-config/added/, scripts/fixtures/tokenizer_config_added.py).
+/// Each case folder is loaded as it is. Ids, the ids' token strings, UTF-8 byte offsets, both decodes
+/// (keeping and skipping special tokens), `len(tokenizer)`, every added token's id and flags, the
+/// chat template's special tokens and its rendering must match exactly.
+final class AddedSpecialTokensTests: XCTestCase {
+    struct Added: Decodable, Equatable {
+        let content: String
+        let special, normalized, lstrip, rstrip, single_word: Bool
+    }
+
+    struct Text: Decodable {
+        let text: String
+        let pair: String?
+        let ids: [Int]
+        let tokens: [String]
+        let offsets: [[Int]]
+        let decoded: String
+        let decoded_skipping_special: String
+    }
+
+    /// A `special_tokens_map` value: one token or a list.
+    enum Special: Decodable, Equatable {
+        case token(String), tokens([String])
+
+        init(from decoder: Decoder) throws {
+            let c = try decoder.singleValueContainer()
+            if let s = try? c.decode(String.self) { self = .token(s) } else { self = .tokens(try c.decode([String].self)) }
+        }
+    }
+
+    struct Case: Decodable {
+        let `class`: String
+        let length: Int
+        let model_vocabulary_size: Int
+        let added_tokens: [String: Added]
+        let special_tokens: [String: Special]
+        let single: [Text]
+        let pair: Text
+        let chat: String
+    }
+
+    static let folder = TokenizerFixtures.folder.appendingPathComponent("tokenizer-config/added")
+
+    static func cases() throws -> [String: Case] {
+        try JSONDecoder().decode([String: Case].self,
+                                 from: Data(contentsOf: folder.appendingPathComponent("expected.json")))
+    }
+
+    func testEncodingsMatchAutoTokenizer() throws {
+        let cases = try Self.cases()
+        XCTAssertEqual(cases.count, 12)
+        for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
+            let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
+            for text in expected.single + [expected.pair] {
+                let label = "\(name): \(text.text)"
+                let e = try text.pair.map { try tokenizer.encode(text.text, pair: $0) } ?? tokenizer.encode(text.text)
+                XCTAssertEqual(e.ids, text.ids, label)
+                // convert_ids_to_tokens: the token of each id (an added token's content, without the
+                // spaces its lstrip / rstrip took, which the encoding's token strings keep).
+                XCTAssertEqual(e.ids.map { tokenizer.token(for: $0) ?? "" }, text.tokens, label)
+                XCTAssertEqual(e.offsets.map { [$0.start, $0.end] }, text.offsets, label)
+                XCTAssertEqual(tokenizer.decode(text.ids), text.decoded, label)
+                XCTAssertEqual(tokenizer.decode(text.ids, skipSpecialTokens: true), text.decoded_skipping_special, label)
+            }
+        }
+    }
+
+    /// The added tokens (ids, content, flags), `len(tokenizer)` and the model's vocabulary size.
+    func testAddedTokensMatchAutoTokenizer() throws {
+        for (name, expected) in try Self.cases().sorted(by: { $0.key < $1.key }) {
+            let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
+            var seen: [String: Added] = [:]
+            for (id, t) in tokenizer.addedVocabulary.tokensByID {
+                seen[String(id)] = Added(content: t.content, special: tokenizer.isSpecial(t.content),
+                                         normalized: t.normalized, lstrip: t.lstrip, rstrip: t.rstrip,
+                                         single_word: t.singleWord)
+            }
+            XCTAssertEqual(seen, expected.added_tokens, name)
+            XCTAssertEqual(tokenizer.pieces.count, expected.length, name)
+            XCTAssertEqual(tokenizer.modelVocabularySize, expected.model_vocabulary_size, name)
+        }
+    }
+
+    /// A special token transformers adds is one the chat template sees, as it renders it.
+    func testChatTemplatesMatchAutoTokenizer() throws {
+        for (name, expected) in try Self.cases().sorted(by: { $0.key < $1.key }) {
+            let template = try XCTUnwrap(try ChatTemplate.load(directory: Self.folder.appendingPathComponent(name)), name)
+            var seen: [String: Special] = [:]
+            for (key, value) in template.specialTokens {
+                switch value {
+                case .token(let t): seen[key] = .token(t)
+                case .tokens(let t): seen[key] = .tokens(t)
+                }
+            }
+            XCTAssertEqual(seen, expected.special_tokens, name)
+            let rendered = try template.render(messages: [ChatMessage(role: "user", content: "Hello world")],
+                                               addGenerationPrompt: true)
+            XCTAssertEqual(rendered, expected.chat, name)
+        }
+    }
+
+    /// The fixture shows what the cases are for: a new id used as BOS / EOS, vocabulary ids kept.
+    func testFixtureCoversTheCases() throws {
+        let cases = try Self.cases()
+        XCTAssertEqual(cases["llama-bos-missing"]?.single.first?.ids.first, 119, "<s> gets id = vocabulary size")
+        XCTAssertEqual(cases["config-eos-missing"]?.single.first?.ids.last, 120, "<|im_end|> is the EOS")
+        XCTAssertEqual(cases["llama-specials-not-added"]?.single[1].tokens.filter { $0 == "<s>" }.count, 3)
+        XCTAssertEqual(cases["gemma-defaults-missing"]?.added_tokens["122"]?.content, "<pad>")
+    }
+}
