@@ -55,8 +55,8 @@ struct BatchCommand: ParsableCommand {
     @Option(help: "The command run on each input.") var command: BatchCommandKind = .explain
     @Option(parsing: .unconditional, help: ArgumentHelp("Take only the inputs whose 0-based index k has k mod N = I.", valueName: "I/N"))
     var shard: ShardOption = .all
-    @Flag(help: "Continue --out: skip the inputs already there, remove a last line cut short.") var resume = false
-    @Flag(help: "Replace an existing --out.") var overwrite = false
+    @Flag(help: "Continue --out: skip the inputs already there, remove a last line cut short; with --overwrite, continue the OUT.partial an interrupted --overwrite run left.") var resume = false
+    @Flag(help: "Replace an existing --out once the run ends: the records go to OUT.partial until then, so a failed or interrupted run leaves --out as it was.") var overwrite = false
     @Option(help: ArgumentHelp("Also draw each input's picture here, as INDEX-ID.png (the record names it in \"picture\").", valueName: "folder"))
     var pictures: String?
     @Option(parsing: .unconditional,
@@ -66,7 +66,6 @@ struct BatchCommand: ParsableCommand {
     var commandOptions: [String] = []
 
     func validate() throws {
-        if resume && overwrite { throw ValidationError("give --resume or --overwrite, not both") }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
         if let workers, workers > Threading.maximumThreads {       // the bound of --threads: each worker is a thread
             throw ValidationError("--workers must be at most \(Threading.maximumThreads) (4 per core, at least 256), got \(workers)")
@@ -97,21 +96,24 @@ struct BatchCommand: ParsableCommand {
         if !resume && !overwrite && FileManager.default.fileExists(atPath: out) {
             throw BatchOutputFile.exists(out)                         // before the model loads
         }
-        let existing = resume ? try BatchOutputFile.scan(out) : nil
-        try existing?.checkSameRun(command: kind.rawValue, model: nil, path: out)
-        let plan = try BatchPlan.scan(inputPath, shard: shard, done: existing?.done ?? [:], output: out)
-        try existing?.checkContinues(shard, path: out)              // its indexes are below the inputs' count now
+        // --overwrite writes to OUT.partial and renames it over --out at the end (BatchOutputFile.partialPath).
+        let written = overwrite ? BatchOutputFile.partialPath(out) : out
+        if overwrite { try ModelFiles.refuse(output: written) }
+        let existing = resume ? try BatchOutputFile.scan(written) : nil
+        try existing?.checkSameRun(command: kind.rawValue, model: nil, path: written)
+        let plan = try BatchPlan.scan(inputPath, shard: shard, done: existing?.done ?? [:], output: written)
+        try existing?.checkContinues(shard, path: written)          // its indexes are below the inputs' count now
         let memory = MemoryGate()
         let loaded = try modelOptions.load(image: plan.firstIsImage)
-        try existing?.checkSameRun(command: kind.rawValue, model: loaded.jsonDescription, path: out)
-        let output = try BatchOutputFile(path: out, mode: resume ? .resume : overwrite ? .overwrite : .create, existing: existing)
+        try existing?.checkSameRun(command: kind.rawValue, model: loaded.jsonDescription, path: written)
+        let output = try BatchOutputFile(path: written, mode: resume ? .resume : overwrite ? .overwrite : .create, existing: existing)
         let threads = modelOptions.threads ?? Threading.threads
         let workerCount = max(1, workers ?? threads)
         Threading.setThreads(workerCount > 1 ? 1 : threads)
         let todo = plan.shardRecords - output.done.keys.filter(shard.contains).count
-        if output.repairedBytes > 0 { Console.note("\(out): removed a last line cut short (\(output.repairedBytes) bytes)") }
+        if output.repairedBytes > 0 { Console.note("\(written): removed a last line cut short (\(output.repairedBytes) bytes)") }
         Console.note("batch: \(kind.rawValue) on \(loaded.spec), shard \(shard) (\(plan.shardRecords) of \(plan.records) inputs), "
-                     + "\(todo) to compute, \(plan.shardRecords - todo) already in \(out); \(workerCount) worker(s)")
+                     + "\(todo) to compute, \(plan.shardRecords - todo) already in \(written); \(workerCount) worker(s)")
         let progress = BatchProgress(total: todo)
         let pictureFolder = try pictures.map { path -> URL in
             let url = URL(fileURLWithPath: path)
@@ -124,12 +126,12 @@ struct BatchCommand: ParsableCommand {
         var reader = try JSONLReader(path: inputPath, maxLineBytes: InputLimits.batchLineBytes)
         defer { reader.close() }
         var window: [BatchRunner.Item] = []
-        var index = 0, failed = 0, written = 0
+        var index = 0, failed = 0, records = 0
         func flush() throws {
             for line in runner.run(window, workers: workerCount) {
                 try output.append(line.data)
                 if line.failed { failed += 1 }
-                written += 1
+                records += 1
             }
             window.removeAll(keepingCapacity: true)
         }
@@ -139,12 +141,15 @@ struct BatchCommand: ParsableCommand {
             guard shard.contains(index) else { continue }
             if output.done[index] != nil { continue }                 // ids checked by BatchPlan.scan
             window.append(BatchRunner.Item(index: index, line: reader.lineNumber, content: line))
-            if window.count >= 4 * workerCount { try flush() }
+            // One input at a time with one worker, so each record follows its picture at once;
+            // several workers share windows of 4 inputs each (kept in input order).
+            if window.count >= (workerCount == 1 ? 1 : 4 * workerCount) { try flush() }
         }
         try flush()
         output.synchronize()
-        Console.note(String(format: "batch: wrote %d record(s) to %@ (%d failed) at %.2f inputs/s", written, out, failed, progress.rate))
-        if failed > 0 { throw BatchFailures(failed: failed, total: written, path: out) }
+        if overwrite { try output.replace(out) }
+        Console.note(String(format: "batch: wrote %d record(s) to %@ (%d failed) at %.2f inputs/s", records, out, failed, progress.rate))
+        if failed > 0 { throw BatchFailures(failed: failed, total: records, path: out) }
     }
 }
 

@@ -5,8 +5,8 @@ import Glibc
 #endif
 
 /// The JSONL file `glassbox batch` writes: one whole line per input, appended with one `write`
-/// each. A new run refuses an existing file unless told to replace it (`--overwrite`) or continue
-/// it (`--resume`). Continuing reads what is there: the indexes already written are skipped, and
+/// each. A new run refuses an existing file unless told to replace it (`--overwrite`, which writes
+/// `OUT.partial` and renames it over the file at the end) or continue it (`--resume`). Continuing reads what is there: the indexes already written are skipped, and
 /// a last line cut short by a killed run (no newline, or not JSON) is removed first, so the file
 /// ends as if the run had never been interrupted.
 final class BatchOutputFile {
@@ -38,6 +38,19 @@ final class BatchOutputFile {
     }
 
     deinit { close(fd) }
+
+    /// Where `--overwrite` writes the records of `out` until the run ends: `OUT.partial`, beside it.
+    /// An interrupted or failed run leaves `out` as it was and the records it completed here;
+    /// `--overwrite --resume` continues this file.
+    static func partialPath(_ out: String) -> String { out + ".partial" }
+
+    /// Renames this file (`--overwrite`'s ``partialPath(_:)``, synchronized) over `destination`:
+    /// one rename(2), so `destination` holds either the old records or all the new ones.
+    func replace(_ destination: String) throws {
+        guard rename(path, destination) == 0 else {
+            throw FileProblem(path: destination, reason: "cannot replace it with \(path): " + FileProblem.reason(errno: errno, writing: true))
+        }
+    }
 
     /// The error for an existing output without `--resume` or `--overwrite`.
     static func exists(_ path: String) -> UsageMistake {

@@ -59,9 +59,8 @@ final class LongInputLimitTests: XCTestCase {
         XCTAssertEqual(AtMan.estimateLine(passes: 16384, secondsPerPass: 2), "atman: 16384 passes × 2.00 s per pass ≈ 9.1 h (estimate)")
         XCTAssertEqual(AtMan.estimateLine(passes: 40, secondsPerPass: 1), "atman: 40 passes × 1.00 s per pass ≈ 40 s (estimate)")
 
-        // The callback gets the number of perturbed passes and the unperturbed pass's time scaled by
-        // the share of positions each pass recomputes (tokens 0…4 suppressed one at a time: 5/5 … 1/5
-        // of the positions, 3/5 on average; the hooks engine reruns whole passes).
+        // The callback gets the number of perturbed passes and their average estimated time (the
+        // first chunk of passes timed, scaled by AtManCost).
         let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
         let seen = Collected()
         var options = AtMan.Options()
@@ -75,6 +74,25 @@ final class LongInputLimitTests: XCTestCase {
         XCTAssertEqual(AtMan.recomputedShare(firstKeys: [0], length: 64), 1)
         XCTAssertEqual(AtMan.recomputedShare(firstKeys: Array(0..<64), length: 64), 65.0 / 128, accuracy: 1e-12)
         XCTAssertEqual(AtMan.recomputedShare(firstKeys: [], length: 64), 1)
+    }
+
+    func testAtManCostSumsTheRowsAndKeysEachSuffixPassRecomputes() {
+        let cost = AtManCost(rowWeight: 10, keyWeight: 1)
+        // n = 4, causal: from 0, 4 rows reading 1+2+3+4 keys; from 2, rows 2 and 3 reading 3+4.
+        XCTAssertEqual(cost.pass(start: 0, length: 4, causal: true), 10 * 4 + 10)
+        XCTAssertEqual(cost.pass(start: 2, length: 4, causal: true), 10 * 2 + 7)
+        XCTAssertEqual(cost.pass(start: 3, length: 4, causal: true), 10 * 1 + 4)
+        XCTAssertEqual(cost.pass(start: 4, length: 4, causal: true), 0)
+        // Bidirectional: every pass reruns all 4 rows over all 4 keys.
+        XCTAssertEqual(cost.pass(start: 2, length: 4, causal: false), 10 * 4 + 16)
+        // Passes from 0, 1, 2, 3 cost 50 + 39 + 27 + 14 = 130; the one from 0 took 2 s.
+        XCTAssertEqual(cost.seconds(starts: [0, 1, 2, 3], length: 4, causal: true, timedStarts: [0], timedSeconds: 2), 2 * 130 / 50, accuracy: 1e-12)
+        // Timed on the first two (50 + 39 = 89 units in 1.78 s): 0.02 s a unit.
+        XCTAssertEqual(cost.seconds(starts: [0, 1, 2, 3], length: 4, causal: true, timedStarts: [0, 1], timedSeconds: 1.78), 2.6, accuracy: 1e-12)
+        // Later passes are cheaper: 1,000 passes over 1,000 causal positions cost well under 1,000 × the first.
+        let long = AtManCost(rowWeight: 4096, keyWeight: 32)
+        let ratio = long.seconds(starts: Array(0..<1000), length: 1000, causal: true, timedStarts: [0], timedSeconds: 1)
+        XCTAssertTrue(ratio > 500 && ratio < 667, "\(ratio)")
     }
 }
 

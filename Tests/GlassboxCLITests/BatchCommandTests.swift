@@ -280,6 +280,39 @@ final class BatchCommandTests: XCTestCase {
         XCTAssertEqual(try String(contentsOfFile: path("exists.jsonl"), encoding: .utf8), "keep me\n")
     }
 
+    func testOverwriteReplacesTheFileOnlyWhenTheRunEnds() throws {
+        let inputs = try writeInputs("in.jsonl", count: 6)
+        let old = Data("{\"id\":\"old\",\"index\":0}\n".utf8)
+        let out = URL(fileURLWithPath: path("res.jsonl"))
+        try old.write(to: out)
+        // Fails after the results file is opened (--pictures names a file, not a folder): the old
+        // records stay byte for byte; what the run had begun is in res.jsonl.partial.
+        try "not a folder".write(toFile: path("pics"), atomically: true, encoding: .utf8)
+        let failed = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", out.path, "--overwrite", "--pictures", path("pics")])
+        XCTAssertEqual(failed.status, 1, failed.stderr)
+        XCTAssertEqual(try Data(contentsOf: out), old)
+        XCTAssertTrue(FileManager.default.fileExists(atPath: path("res.jsonl.partial")))
+
+        let fresh = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", path("fresh.jsonl")])
+        XCTAssertEqual(fresh.status, 0, fresh.stderr)
+        let expected = try Data(contentsOf: URL(fileURLWithPath: path("fresh.jsonl")))
+        // An interrupted --overwrite run's partial records, continued with --overwrite --resume.
+        let firstTwo = expected.prefix(expected.split(separator: 0x0A).prefix(2).reduce(0) { $0 + $1.count + 1 })
+        try firstTwo.write(to: URL(fileURLWithPath: path("res.jsonl.partial")))
+        let resumed = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", out.path, "--overwrite", "--resume"])
+        XCTAssertEqual(resumed.status, 0, resumed.stderr)
+        XCTAssertTrue(resumed.stderr.contains("4 to compute, 2 already in \(path("res.jsonl.partial"))"), resumed.stderr)
+        XCTAssertEqual(try Data(contentsOf: out), expected)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("res.jsonl.partial")))
+
+        // A run that completes replaces the file.
+        try old.write(to: out)
+        let replaced = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", out.path, "--overwrite"])
+        XCTAssertEqual(replaced.status, 0, replaced.stderr)
+        XCTAssertEqual(try Data(contentsOf: out), expected)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("res.jsonl.partial")))
+    }
+
     func testSlurmArrayScriptAndKubernetesIndexedJobCoverEveryInputOnce() throws {
         let inputs = try writeInputs("in.jsonl", count: 13)
         let full = try runGlassbox(["batch", "--model", tiny, "--threads", "2", "--in", inputs, "--out", path("full.jsonl")])

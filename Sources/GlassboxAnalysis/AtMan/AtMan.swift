@@ -47,20 +47,36 @@ public enum AtMan {
         }
         let items = edits.map(SuffixItem.init(edit:))                // each pass from its first suppressed key
 
-        // The batched engine recomputes each pass from its first suppressed key on: a pass costs
-        // about the unperturbed pass times the share of positions it recomputes.
-        let recomputed = options.engine == .hooks ? 1.0 : recomputedShare(firstKeys: items.map(\.start), length: n)
-        options.estimate?(edits.count, recomputed * (Double(basePass.components.seconds) + Double(basePass.components.attoseconds) * 1e-18))
         let scorer = Scorer(score: options.score, temperature: options.temperature, targets: targetIDs,
                             baseLogits: base.logits, scores: scores)
         var perTarget = [[Float]](repeating: [], count: explained.count)
         switch options.engine {
         case .batched:
-            try model.forwardSuffixes(base: base, items: items,
-                                      options: SuffixOptions(rowBudget: options.rowBudget, progress: options.progress)) { i, logits in
+            // The first chunk of passes (as many as the row budget takes, at least one), timed,
+            // calibrates the estimate of all of them (AtManCost: a pass recomputes the rows from its
+            // first suppressed key on, so later ones cost less); the unperturbed pass above is no
+            // guide (it also captures activations, and pays one-time costs).
+            let rows = items.map { Self.recomputedRows(start: $0.start, base: base) }
+            let total = rows.reduce(0, +) * arch.layers
+            var chunk = 1, filled = rows[0]
+            while chunk < items.count && filled + rows[chunk] <= options.rowBudget { filled += rows[chunk]; chunk += 1 }
+            let timedStart = clock.now
+            try model.forwardSuffixes(base: base, items: Array(items[..<chunk]),
+                                      options: SuffixOptions(rowBudget: options.rowBudget, progress: Self.offset(options.progress, by: 0, total: total))) { i, logits in
                 perTarget[i] = scorer.deltas(logits)
             }
+            let timed = clock.now - timedStart
+            let seconds = AtManCost(arch).seconds(starts: items.map(\.start), length: n, causal: base.isCausal,
+                                                  timedStarts: items[..<chunk].map(\.start), timedSeconds: Self.seconds(timed))
+            options.estimate?(edits.count, seconds / Double(edits.count))
+            if chunk < items.count {
+                try model.forwardSuffixes(base: base, items: Array(items[chunk...]),
+                                          options: SuffixOptions(rowBudget: options.rowBudget, progress: Self.offset(options.progress, by: filled * arch.layers, total: total))) { i, logits in
+                    perTarget[chunk + i] = scorer.deltas(logits)
+                }
+            }
         case .hooks:
+            options.estimate?(edits.count, Self.seconds(basePass))          // every pass reruns everything
             for (i, edit) in edits.enumerated() {
                 let logits = try HookPath.forward(model, run, edit: edit, logitRows: base.logitRows)
                 perTarget[i] = scorer.deltas(logits)
@@ -80,6 +96,24 @@ public enum AtMan {
                                 scores: positionScores, image: arch.image),
             groups: explained, groupScores: groupScores, perTarget: perTarget, targets: targetIDs,
             targetPositions: rows, baseline: scorer.baseline, baseLogits: base.logits, suppressions: suppressions, inputIDs: inputIDs)
+    }
+
+    /// `progress` for part of the work: `(done, _)` reported as `(offset + done, total)`.
+    static func offset(_ progress: (@Sendable (Int, Int) -> Void)?, by offset: Int, total: Int) -> (@Sendable (Int, Int) -> Void)? {
+        guard let progress else { return nil }
+        return { done, _ in progress(offset + done, total) }
+    }
+
+    /// Seconds in `duration`.
+    static func seconds(_ duration: Duration) -> Double {
+        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
+    }
+
+    /// Rows the batched engine recomputes for a pass from `start` (`forwardSuffixes`' count): the
+    /// rows from `start` on in a causal model (none when the head reads no row there), all of them otherwise.
+    static func recomputedRows(start: Int, base: SuffixBase) -> Int {
+        let s = base.isCausal ? start : 0
+        return base.logitRows.contains { $0 >= s } ? base.length - s : 0
     }
 
     /// The input actually run, the target ids and the logit row of each.

@@ -72,10 +72,11 @@ extension AtMan {
         public var rowBudget = 4096
         /// Called with `(completed, total)` units of work; see `AtMan.stderrProgress`.
         public var progress: (@Sendable (_ completed: Int, _ total: Int) -> Void)? = nil
-        /// Called once before the perturbed passes with their number and the estimated time of one
-        /// (seconds: the measured unperturbed pass times the average share of positions a pass
-        /// recomputes, 1 with the hooks engine), so a caller can announce a long run (see
-        /// `AtMan.estimateLine`).
+        /// Called once with the number of perturbed passes and the estimated average time of one
+        /// (seconds), so a caller can announce a long run (see `AtMan.estimateLine`). The batched
+        /// engine calls it after its first pass, timed and scaled by ``AtManCost`` (each pass
+        /// recomputes the rows from its first suppressed key on); the hooks engine before the
+        /// passes, with the unperturbed pass's time (each pass reruns every row).
         public var estimate: (@Sendable (_ passes: Int, _ secondsPerPass: Double) -> Void)? = nil
 
         /// The reference's defaults, as listed above; set fields to change them.
@@ -140,9 +141,8 @@ extension AtMan {
     /// Runs longer than this (estimated, seconds) are announced by `estimateLine`.
     public static let announcedRun = 30.0
 
-    /// The time estimate of a run, `passes × secondsPerPass` (the unperturbed pass scaled by the
-    /// share of positions each pass recomputes; the first pass also pages the weights in, so
-    /// the estimate errs high), as one stderr line — or nil when the estimate is at most `announcedRun` seconds.
+    /// The time estimate of a run, `passes × secondsPerPass` (the average estimated pass, see
+    /// ``Options/estimate``), as one stderr line — or nil when the estimate is at most `announcedRun` seconds.
     /// `hint` is appended after a semicolon (e.g. how to make fewer passes).
     public static func estimateLine(passes: Int, secondsPerPass: Double, hint: String? = nil) -> String? {
         let total = Double(passes) * secondsPerPass
