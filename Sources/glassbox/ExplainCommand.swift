@@ -121,7 +121,10 @@ struct ExplainCommand: ParsableCommand {
     func run() throws {
         try PictureOutput.checkEarly(out)
         if explainsSequence { return try runSequence() }
-        let memory = MemoryGate()
+        var memory = MemoryGate()
+        if input.image == nil, colorScale.top == nil, PictureOutput.drawsPNG(out) {
+            memory.picture = { TokenStrip.pngBytesBound(tokens: $0 + 1) }     // the tokens and the appended prediction
+        }
         let loaded = try modelOptions.load(image: input.image != nil)
         let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: memory) }
         let latents = method.givesLatentRelevance ? LatentPictures(heads: heads, neurons: neurons) : LatentPictures()

@@ -14,6 +14,9 @@ struct MemoryGate {
     /// Bytes of weights held beside the model's own for part of the run (`evaluate
     /// --randomization`'s copy with redrawn blocks), counted once with the weights.
     var extraWeightBytes = 0
+    /// Bytes of the PNG each run draws for an input of the given positions (a token strip's
+    /// surface, `TokenStrip.pngBytesBound`), counted with that run's activations; nil: none.
+    var picture: (@Sendable (Int) -> Int)?
 
     /// Reads the available memory now.
     init() {
@@ -48,9 +51,15 @@ struct MemoryGate {
     func check(_ model: TransformerModel, tokens: Int, profiles: [MemoryEstimate.Profile], force: Bool) throws {
         guard !force else { return }
         let one = MemoryEstimate(model: model, tokens: tokens, largestOf: profiles)
-        let (runs, overflow) = one.activations.multipliedReportingOverflow(by: max(1, concurrentRuns))
-        try MemoryEstimate(weights: one.weights + extraWeightBytes, activations: overflow ? Int.max / 2 : runs, program: one.program)
-            .check(available: available)
+        let pictureBytes = picture?(tokens) ?? 0
+        let (perRun, sumOverflow) = one.activations.addingReportingOverflow(pictureBytes)
+        let (runs, overflow) = perRun.multipliedReportingOverflow(by: max(1, concurrentRuns))
+        let estimate = MemoryEstimate(weights: one.weights + extraWeightBytes,
+                                      activations: overflow || sumOverflow ? Int.max / 2 : runs, program: one.program)
+        guard let available, estimate.total > available else { return }
+        throw pictureBytes > 0
+            ? MemoryCheckError.wouldNotFitWithPicture(needed: estimate.total, available: available, picture: pictureBytes * max(1, concurrentRuns))
+            : MemoryCheckError.wouldNotFit(needed: estimate.total, available: available)
     }
 
     /// Positions of a model input: its token count, or a ViT's patches and [CLS].

@@ -32,7 +32,11 @@ final class MemoryProfileCommandTests: XCTestCase {
         let rollout = MemoryEstimate(model: model, tokens: n, profile: .rollout(layers: layers, flow: false))
         let cached = MemoryEstimate(model: model, tokens: n, profile: .cachedForward)
         XCTAssertLessThan(rollout.total + 50_000_000, cached.total, "every hook's [H, n, n] scores and patterns are far more")
-        let base = ["explain", "--model", long, "--ids", ids(n), "--json"]
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-memory-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        // A PDF: the picture is not drawn on a pixel surface, so the estimate is the profile's alone.
+        let base = ["explain", "--model", long, "--ids", ids(n), "--json", "--out", folder.appendingPathComponent("r.pdf").path]
         let refused = try runGlassbox(base + ["--method", "rollout"], environment: environment(available: 1))
         XCTAssertEqual(refused.status, 1, refused.stderr)
         XCTAssertEqual(refused.stderr, refusal(rollout))
@@ -48,6 +52,44 @@ final class MemoryProfileCommandTests: XCTestCase {
         let fits = try runGlassbox(base + ["--method", "rollout"], environment: environment(available: rollout.total + 1_000_000))
         XCTAssertEqual(fits.status, 0, fits.stderr)
         XCTAssertLessThan(rollout.total + 1_000_000, cached.total)
+    }
+
+    /// A token strip drawn as a PNG needs its pixel surface (2,008 × 31,656 pixels for 16k tokens,
+    /// 254 MB, more than the analysis): the estimate adds `TokenStrip.pngBytesBound` and the
+    /// refusal names it; the same run written as a PDF, or as a `--top K` view, does not.
+    func testAPNGStripCountsItsPixelSurface() throws {
+        let model = try TransformerModel.load(directory: URL(fileURLWithPath: long))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-memory-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let n = 1000
+        let analysis = MemoryEstimate(model: model, tokens: n, profile: .rollout(layers: model.architecture.layers, flow: false))
+        let picture = TokenStrip.pngBytesBound(tokens: n + 1)
+        XCTAssertEqual(picture, 4 * Int((Double(n + 1) * 2_000 + 240_000) * 4), "2,000 square points a token and the frame, at 2 pixels per point")
+        func run(_ out: String, _ extra: [String] = [], available: Int) throws -> CommandOutput {
+            try runGlassbox(["explain", "--model", long, "--ids", ids(n), "--method", "rollout",
+                             "--out", folder.appendingPathComponent(out).path] + extra,
+                            environment: environment(available: available))
+        }
+        let png = try run("s.png", available: 1)
+        XCTAssertEqual(png.status, 1)
+        XCTAssertTrue(png.stderr.contains(String(format: "(%.0f MB of it to draw the PNG)", Double(picture) / 1e6)), png.stderr)
+        XCTAssertTrue(png.stderr.contains("write a .pdf or .svg, draw the highest-scoring tokens (--top K)"), png.stderr)
+        // Between the analysis alone and the analysis with the picture: the PNG is refused, a PDF
+        // and a --top view run.
+        let between = analysis.total + picture / 2
+        XCTAssertEqual(try run("s.png", available: between).status, 1)
+        let pdf = try run("s.pdf", available: between)
+        XCTAssertEqual(pdf.status, 0, pdf.stderr)
+        let top = try run("t.png", ["--top", "5"], available: between)
+        XCTAssertEqual(top.status, 0, top.stderr)
+        // The bound holds the surface actually drawn.
+        let drawn = try run("s.png", available: analysis.total + picture + 1_000_000)
+        XCTAssertEqual(drawn.status, 0, drawn.stderr)
+        let header = try Data(contentsOf: folder.appendingPathComponent("s.png")).prefix(24)
+        let width = header[16..<20].reduce(0) { $0 << 8 | Int($1) }, height = header[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        XCTAssertGreaterThan(width * height, 1_000_000, "a real strip was drawn")
+        XCTAssertLessThanOrEqual(4 * width * height, picture)
     }
 
     func testEvaluateCountsTheLargestOfItsMethods() throws {

@@ -4,12 +4,17 @@ import Foundation
 public enum MemoryCheckError: Error, LocalizedError, Equatable {
     /// The estimate (bytes) exceeds what is available (bytes).
     case wouldNotFit(needed: Int, available: Int)
+    /// The same, where `picture` bytes of the estimate are the PNG picture's drawing surface.
+    case wouldNotFitWithPicture(needed: Int, available: Int, picture: Int)
 
     /// One line: what is needed, what is available, and the way out.
     public var errorDescription: String? {
         switch self {
         case .wouldNotFit(let needed, let available):
             "this run needs about \(Self.size(needed)), \(Self.size(available)) available; shorten the input, close other programs, or pass --force to try anyway"
+        case .wouldNotFitWithPicture(let needed, let available, let picture):
+            "this run needs about \(Self.size(needed)) (\(Self.size(picture)) of it to draw the PNG), \(Self.size(available)) available; "
+                + "write a .pdf or .svg, draw the highest-scoring tokens (--top K), shorten the input, or pass --force to try anyway"
         }
     }
 }
