@@ -174,6 +174,13 @@ public enum CausalTracing {
         }
         let count = Double(options.samples)
         let pCorrupted = Float(corruptedSum / count)
+        // As exact patching refuses equal metrics: with p_noised = p_clean every effect would be 0/0.
+        guard pClean.isFinite, pCorrupted.isFinite else {
+            throw PatchingError.nonFiniteMetric(metric: "prob", clean: pClean, corrupted: pCorrupted)
+        }
+        guard abs(pClean - pCorrupted) > 1e-6 * max(1, abs(pClean)) else {
+            throw PatchingError.noiseHasNoEffect(clean: pClean, noised: pCorrupted)
+        }
         let denominator = pClean - pCorrupted
         let maps = zip(["resid", "mlp", "attn"], sums).map { site, sum in
             let raw = sum.map { Float($0 / count) }
