@@ -9,13 +9,14 @@ import XCTest
 /// Activation patching against plain PyTorch: scripts/fixtures/generate_patching.py patches the
 /// Hugging Face modules of the GPT-2, Llama (GQA, RoPE), BERT masked-LM, Phi-3 (fused projections), Mixtral (experts),
 /// Gemma 1 and 2 (embedding scale; Gemma 2's soft-caps, sliding windows, branch-output norms), OLMo 2 (whole-projection QK-norm,
-/// branch-output norms) and Qwen3 (per-head QK-norm) fixtures with forward
+/// branch-output norms), Qwen3 (per-head QK-norm) and GPT-NeoX (interleaved fused q/k/v, partial rotary;
+/// sequential and parallel residual) fixtures with forward
 /// hooks (no Glassbox code) and records the raw metric of every patched run; Glassbox's batched
 /// engine must match every map within 1e-4 · max(1, |M_clean|, |M_corrupted|), and so must the
 /// unpatched metrics. Every tensor the test expects must be in the file (a missing one fails).
 final class PatchingReferenceTests: XCTestCase {
     static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "phi3-longrope", "mixtral-moe", "gemma-tiny",
-                         "gemma2-softcap", "olmo2-postnorm", "qwen3-qknorm"]
+                         "gemma2-softcap", "olmo2-postnorm", "qwen3-qknorm", "neox-sequential", "neox-parallel"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 
