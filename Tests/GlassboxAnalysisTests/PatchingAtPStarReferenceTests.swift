@@ -13,13 +13,30 @@ import XCTest
 /// kinds. Glassbox's `effect` must be `ĉ / (M_c − M_r)`, `raw` `M_base + ĉ` and `ranking` the
 /// score / (M_c − M_r), each within 1e-4 · max(1, the map's largest |reference|) (`M_c`, `M_r`
 /// Glassbox's, themselves within 1e-4 · max(1, |M|) of the reference's; float32 on both sides).
+///
+/// The q, k and pattern sites also on Gemma 2 (attention soft-cap, sliding windows), OLMo 2 (QK-norm
+/// over the whole projection: patching one head's slice of `hook_q` moves every head's pattern) and
+/// Qwen3 (per-head QK-norm), the same tolerances (`testQueryKeySitesMatchPyTorchAcrossScoreFamilies`).
 final class PatchingAtPStarReferenceTests: XCTestCase {
     static let models = ["gpt2-tiny", "llama-gqa"]
     static let tolerance: Float = 1e-4
     static let sites: [PatchingSiteKind] = [.residPre, .attnOut, .mlpOut, .z, .q, .k, .v, .pattern]
+    /// Families whose scores are not plain `softmax(scale · q·kᵀ)` of the per-head slices.
+    static let scoreFamilies = ["gemma2-softcap", "olmo2-postnorm", "qwen3-qknorm"]
 
     func testEstimatesAndGradDropRankingMatchPyTorch() throws {
-        for name in Self.models {
+        try check(Self.models, sites: Self.sites, minimumDiffering: 10)
+    }
+
+    /// Gemma 2's soft-capped, sliding-window scores and the two QK-norm scopes: q, k and pattern.
+    func testQueryKeySitesMatchPyTorchAcrossScoreFamilies() throws {
+        try check(Self.scoreFamilies, sites: [.q, .k, .pattern], minimumDiffering: 2)
+    }
+
+    /// Every map of `sites` of each model against its fixture (see the class comment); GradDrop's
+    /// score must differ from the estimate in more than `minimumDiffering` cells per model.
+    private func check(_ models: [String], sites: [PatchingSiteKind], minimumDiffering: Int) throws {
+        for name in models {
             let reference = try Self.reference(name)
             let (clean, corrupted, position, answer, wrong) = try reference.inputs()
             let model = try TransformerModel.load(directory: Fixtures.model(name))
@@ -29,7 +46,7 @@ final class PatchingAtPStarReferenceTests: XCTestCase {
                 var options = PatchingOptions(metric: metric)
                 options.direction = direction
                 options.position = position
-                options.sites = Self.sites
+                options.sites = sites
                 var star = AttributionPatching.Options()
                 star.star = true
                 let result = try AttributionPatching.run(model, clean: clean, corrupted: corrupted, options: options, attribution: star)
@@ -38,7 +55,7 @@ final class PatchingAtPStarReferenceTests: XCTestCase {
                 let base = try reference.tensor("\(direction).\(metricName).base").storage[0]
                 XCTAssertEqual(result.cleanMetric, mc, accuracy: Self.tolerance * max(1, abs(mc)), "\(label): clean metric")
                 XCTAssertEqual(result.corruptedMetric, mr, accuracy: Self.tolerance * max(1, abs(mr)), "\(label): corrupted metric")
-                XCTAssertEqual(result.maps.map(\.kind), Self.sites, label)
+                XCTAssertEqual(result.maps.map(\.kind), sites, label)
                 for map in result.maps {
                     let key = "\(direction).\(metricName).\(map.kind!.rawValue)"
                     let estimate = try reference.tensor("\(key).estimate"), score = try reference.tensor("\(key).graddrop")
@@ -62,7 +79,7 @@ final class PatchingAtPStarReferenceTests: XCTestCase {
                 }
             }
             // GradDrop must change the numbers somewhere, or the two comparisons check the same thing.
-            XCTAssertGreaterThan(differing, 10, "\(name): cells where the reference's GradDrop score differs from the estimate")
+            XCTAssertGreaterThan(differing, minimumDiffering, "\(name): cells where the reference's GradDrop score differs from the estimate")
             print("AtP* reference \(name): largest |diff| / scale: values \(largest.values), ranking \(largest.ranking); \(differing) cells where GradDrop ≠ estimate")
         }
     }

@@ -7,12 +7,16 @@ import GlassboxTestSupport
 import XCTest
 
 /// Activation patching against plain PyTorch: scripts/fixtures/generate_patching.py patches the
-/// Hugging Face modules of the GPT-2, Llama (GQA, RoPE), BERT masked-LM, Phi-3 (fused projections) and Mixtral (experts) fixtures with forward
+/// Hugging Face modules of the GPT-2, Llama (GQA, RoPE), BERT masked-LM, Phi-3 (fused projections), Mixtral (experts),
+/// Gemma 1 and 2 (embedding scale; Gemma 2's soft-caps, sliding windows, branch-output norms), OLMo 2 (whole-projection QK-norm,
+/// branch-output norms), Qwen3 (per-head QK-norm) and GPT-NeoX (interleaved fused q/k/v, partial rotary;
+/// sequential and parallel residual) fixtures with forward
 /// hooks (no Glassbox code) and records the raw metric of every patched run; Glassbox's batched
 /// engine must match every map within 1e-4 · max(1, |M_clean|, |M_corrupted|), and so must the
 /// unpatched metrics. Every tensor the test expects must be in the file (a missing one fails).
 final class PatchingReferenceTests: XCTestCase {
-    static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "phi3-longrope", "mixtral-moe", "gemma-tiny"]
+    static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "phi3-longrope", "mixtral-moe", "gemma-tiny",
+                         "gemma2-softcap", "olmo2-postnorm", "qwen3-qknorm", "neox-sequential", "neox-parallel"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 
@@ -89,18 +93,7 @@ final class PatchingReferenceTests: XCTestCase {
             options.window = try XCTUnwrap(trace["window"] as? Int)
             options.answer = answer
             options.position = position
-            let result = try CausalTracing.run(model, ids: clean, options: options)
-            let pScale = max(1, result.cleanProb)
-            XCTAssertEqual(result.cleanProb, try tensor("trace.clean").storage[0], accuracy: 1e-4 * pScale, "\(name): clean p")
-            XCTAssertEqual(result.corruptedProb, try tensor("trace.corrupted").storage[0], accuracy: 1e-4 * pScale, "\(name): noised p")
-            var largest: Float = 0
-            for map in result.maps {
-                let expected = try tensor("trace.\(map.site)")
-                XCTAssertEqual(map.shape, expected.shape, "\(name) trace \(map.site)")
-                let worst = zip(map.raw, expected.storage).map { abs($0 - $1) }.max() ?? .infinity
-                largest = max(largest, worst)
-                XCTAssertLessThanOrEqual(worst, 1e-4 * pScale, "\(name) trace \(map.site)")
-            }
+            try checkTrace(name, model: model, ids: clean, options: options, reference: reference)
             let metric = PatchingMetric.logitDiff(answer: answer, wrong: wrong)
             var patching = PatchingOptions(metric: metric)
             patching.position = position
@@ -118,8 +111,27 @@ final class PatchingReferenceTests: XCTestCase {
                 XCTAssertEqual(try XCTUnwrap(path.patched), expected, accuracy: 1e-4 * scale, "\(name) path \(label)")
                 XCTAssertGreaterThan(abs(expected - path.cleanMetric), 1e-4, "\(name) path \(label): the path matters")
             }
-            print("causal tracing reference \(name): largest |p diff| \(largest)")
         }
+    }
+
+    /// One model's causal trace against its reference: clean, noised and every restored `p` within
+    /// 1e-4 · max(1, p_clean).
+    private func checkTrace(_ name: String, model: TransformerModel, ids clean: [Int], options: CausalTracing.Options,
+                            reference: Reference) throws {
+        let tensor = reference.tensor
+        let result = try CausalTracing.run(model, ids: clean, options: options)
+        let pScale = max(1, result.cleanProb)
+        XCTAssertEqual(result.cleanProb, try tensor("trace.clean").storage[0], accuracy: 1e-4 * pScale, "\(name): clean p")
+        XCTAssertEqual(result.corruptedProb, try tensor("trace.corrupted").storage[0], accuracy: 1e-4 * pScale, "\(name): noised p")
+        var largest: Float = 0
+        for map in result.maps {
+            let expected = try tensor("trace.\(map.site)")
+            XCTAssertEqual(map.shape, expected.shape, "\(name) trace \(map.site)")
+            let worst = zip(map.raw, expected.storage).map { abs($0 - $1) }.max() ?? .infinity
+            largest = max(largest, worst)
+            XCTAssertLessThanOrEqual(worst, 1e-4 * pScale, "\(name) trace \(map.site)")
+        }
+        print("causal tracing reference \(name): largest |p diff| \(largest)")
     }
 
     /// One model's reference file: its metadata (JSON values) and tensors; a missing file, key or

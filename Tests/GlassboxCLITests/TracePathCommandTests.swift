@@ -88,4 +88,19 @@ final class TracePathCommandTests: XCTestCase {
             XCTAssertTrue(output.stderr.contains(message), "\(arguments): \(output.stderr)")
         }
     }
+
+    /// Noise that leaves p(answer) where it was (gemma3-text's prediction is saturated, p = 1 either
+    /// way) is refused as `patch` refuses equal metrics: exit 1, one line saying what to try, no
+    /// all-zero map on stdout.
+    func testTraceRefusesNoiseThatLeavesTheProbabilityUnchanged() throws {
+        let output = try runGlassbox(["trace", "--model", "Tests/Fixtures/models/gemma3-text", "--ids", "5,17,3,44,9,12,30",
+                                      "--noise-span", "0:2", "--samples", "2", "--json"])
+        XCTAssertEqual(output.status, 1, output.stdout)
+        XCTAssertTrue(output.stderr.contains("the noise did not change the answer's probability"), output.stderr)
+        XCTAssertTrue(output.stderr.contains("try a larger --noise-scale or a longer or earlier --noise-span"), output.stderr)
+        let errors = output.stderr.split(separator: "\n").filter { $0.contains("error") }   // besides the progress bar
+        XCTAssertEqual(errors.count, 1, output.stderr)
+        XCTAssertTrue(errors.first?.hasPrefix("glassbox: error: the noise") ?? false, output.stderr)
+        XCTAssertEqual(output.stdout, "", "no result is written")
+    }
 }

@@ -91,7 +91,7 @@ public enum AttributionPatching {
             for (kind, layout) in layouts {
                 for cell in layout.cells {
                     list.append(try estimate(cell, kind: kind, star: star, base: base.cache, source: source.cache,
-                                             gradients: gradients, architecture: arch))
+                                             gradients: gradients, model: model))
                 }
             }
             estimates.append(list)
@@ -180,7 +180,8 @@ public enum AttributionPatching {
 
     /// One cell's estimate `ĉ`.
     static func estimate(_ cell: PatchingCell, kind: PatchingSiteKind, star: Bool, base: ActivationCache,
-                         source: ActivationCache, gradients: Gradients, architecture arch: Architecture) throws -> Float {
+                         source: ActivationCache, gradients: Gradients, model: TransformerModel) throws -> Float {
+        let arch = model.architecture
         guard case .block(let l, _) = cell.point else { return 0 }
         if kind == .pattern {
             let h = cell.rows[0]
@@ -190,7 +191,7 @@ public enum AttributionPatching {
         }
         if star && (kind == .q || kind == .k) {
             return try exactSoftmaxEstimate(cell, kind: kind, layer: l, base: base, source: source, gradients: gradients,
-                                            architecture: arch)
+                                            model: model)
         }
         guard let g = gradients.points[cell.point] else { throw missing("the gradient at \(cell.point.name)") }
         guard let a = base[cell.point], let b = source[cell.point] else { throw missing(cell.point.name) }
@@ -205,19 +206,31 @@ public enum AttributionPatching {
         return Float(sum)
     }
 
-    /// AtP* §3.1: `Σ_h Σ (A_patched,h − A_base,h) · ∂M/∂A_h` over the query heads that read the
-    /// patched queries (one head) or keys (the heads of the key/value group).
+    /// AtP* §3.1: `Σ_h Σ (A_patched,h − A_base,h) · ∂M/∂A_h`. Head `index`'s slice of `hook_q` or
+    /// `hook_k` (the point the q/k site and exact patching patch) comes from the source run at every
+    /// position; the QK-norm and the rotary embedding are recomputed from there
+    /// (`AttentionWeights.scoredQueries`/`scoredKeys`) and the patterns are recomputed with the
+    /// forward pass's own score transform (`pattern`). The sum runs over the query heads whose
+    /// pattern can change: the patched query head, or the heads of the patched key/value group; with
+    /// a QK-norm over the whole projection (OLMo 2) every head, since one head's slice moves the
+    /// norm's statistic and so every head's normalised q (or k).
     static func exactSoftmaxEstimate(_ cell: PatchingCell, kind: PatchingSiteKind, layer l: Int, base: ActivationCache,
-                                     source: ActivationCache, gradients: Gradients, architecture arch: Architecture) throws -> Float {
+                                     source: ActivationCache, gradients: Gradients, model: TransformerModel) throws -> Float {
+        let arch = model.architecture, attention = model.weights.blocks[l].attention
         let dh = arch.headDim, group = arch.heads / arch.kvHeads
         let index = cell.columns.lowerBound / dh
-        let heads = kind == .q ? [index] : Array((index * group)..<((index + 1) * group))
+        let norm = kind == .q ? attention.queryNorm : attention.keyNorm
+        let heads = norm != nil && arch.qkNormScope == .wholeProjection ? Array(0..<arch.heads)
+            : kind == .q ? [index] : Array((index * group)..<((index + 1) * group))
         let qPoint = HookPoint.block(l, arch.scoredQuery), kPoint = HookPoint.block(l, arch.scoredKey)
-        guard let qBase = base[qPoint], let kBase = base[kPoint], let qSource = source[qPoint], let kSource = source[kPoint]
-        else { throw missing("the scored queries and keys of layer \(l)") }
-        // Patched rows of the (rotated) q or k: every row of `cell.rows` from the source run.
-        let patchedQ = kind == .q ? splice(qBase, qSource, rows: cell.rows, columns: cell.columns) : qBase
-        let patchedK = kind == .k ? splice(kBase, kSource, rows: cell.rows, columns: cell.columns) : kBase
+        let patchedPoint = HookPoint.block(l, kind == .q ? .q : .k)
+        guard let qBase = base[qPoint], let kBase = base[kPoint] else { throw missing("the scored queries and keys of layer \(l)") }
+        guard let a = base[patchedPoint], let b = source[patchedPoint] else { throw missing(patchedPoint.name) }
+        // hook_q [n, H, dh] or hook_k [n, Hkv, dh] with the cell's slice from the source run, then
+        // normalised and rotated as the forward pass does.
+        let spliced = splice(a, b, rows: cell.rows, columns: cell.columns)
+        let patchedQ = kind == .q ? attention.scoredQueries(spliced, layer: l, architecture: arch) : qBase
+        let patchedK = kind == .k ? attention.scoredKeys(spliced, layer: l, architecture: arch) : kBase
         var sum: Float = 0
         for h in heads {
             guard let g = gradients.patterns[l * arch.heads + h] else { throw missing("∂M/∂A of layer \(l) head \(h)") }
@@ -228,7 +241,8 @@ public enum AttributionPatching {
         return sum
     }
 
-    /// `softmax(mask(scale · q_h · k_gᵀ)) [n, n]` from `q [n, H, dh]`, `k [n, Hkv, dh]`.
+    /// `softmax(finish(scale · q_h · k_gᵀ)) [n, n]` from `q [n, H, dh]`, `k [n, Hkv, dh]`, where
+    /// `finish` is the layer's soft-cap and mask (`Architecture.finishScores`, as the forward pass).
     static func pattern(q: Tensor, k: Tensor, head h: Int, layer l: Int, architecture arch: Architecture) -> Tensor {
         let n = q.shape[0], dh = arch.headDim, g = h / (arch.heads / arch.kvHeads)
         var scores = Tensor(shape: [1, n, n]) { out in
@@ -238,7 +252,7 @@ public enum AttributionPatching {
                      c: out.baseAddress!, ldc: n, alpha: arch.attentionScale(layer: l))
             } }
         }
-        applyMask(&scores, arch.attentionMask(layer: l))
+        arch.finishScores(&scores, layer: l)
         softmaxLastDim(&scores)
         return scores.reshaped([n, n])
     }

@@ -14,7 +14,9 @@ import GlassboxTensor
 ///   defaults to 1).
 /// Results are averaged over `samples` seeded noise draws (ROME: 10). `ν = noiseScale` × the
 /// standard deviation of the token-embedding matrix's entries (× Gemma's embedding scale `√d`: ROME
-/// adds the noise to the embedding module's output, which Gemma scales afterwards). **Difference from the reference**:
+/// measures the standard deviation on the embedding module's outputs, the tensors it noises, so its
+/// noise at `hook_embed` is `√d ×` the rows' on Gemma 1 and 2, whose module outputs unscaled rows
+/// that the model then scales, and on Gemma 3, whose module scales them itself). **Difference from the reference**:
 /// ROME measures the standard deviation of the subject tokens' embeddings over a corpus; the
 /// embedding matrix is the offline stand-in.
 ///
@@ -103,8 +105,8 @@ public enum CausalTracing {
         guard answer >= 0 && answer < cleanLogits.count else { throw PatchingError.answerOutOfRange(id: answer, size: cleanLogits.count) }
         let metric = PatchingMetric.prob(answer: answer)
         let pClean = metric.evaluate(clean.logits!, cleanLogProbs: [], scores: scores)
-        // At `hook_embed`, after Gemma's √d scale: the noise ROME adds to the embedding module's
-        // output is scaled with it.
+        // At `hook_embed`, after Gemma's √d scale (outside the embedding module in Gemma 1 and 2,
+        // inside it in Gemma 3): ROME's ν, measured on the outputs it noises, is √d × the rows' in all three.
         let nu = options.noiseScale * standardDeviation(model.weights.embeddings.token) * (model.weights.embeddings.scale ?? 1)
 
         // Cells: resid, mlp, attn × [layer, position], in map order.
@@ -174,6 +176,13 @@ public enum CausalTracing {
         }
         let count = Double(options.samples)
         let pCorrupted = Float(corruptedSum / count)
+        // As exact patching refuses equal metrics: with p_noised = p_clean every effect would be 0/0.
+        guard pClean.isFinite, pCorrupted.isFinite else {
+            throw PatchingError.nonFiniteMetric(metric: "prob", clean: pClean, corrupted: pCorrupted)
+        }
+        guard abs(pClean - pCorrupted) > 1e-6 * max(1, abs(pClean)) else {
+            throw PatchingError.noiseHasNoEffect(clean: pClean, noised: pCorrupted)
+        }
         let denominator = pClean - pCorrupted
         let maps = zip(["resid", "mlp", "attn"], sums).map { site, sum in
             let raw = sum.map { Float($0 / count) }

@@ -13,6 +13,9 @@ public enum PatchingError: Error, LocalizedError, Equatable {
     case answerOutOfRange(id: Int, size: Int)
     /// The metric is NaN or ±Inf on the clean or the corrupted run: the model's outputs are not finite.
     case nonFiniteMetric(metric: String, clean: Float, corrupted: Float)
+    /// Causal tracing: the noised runs give the answer the clean run's probability (to 1e-6
+    /// relative), so the normalised effect `(p − p_noised)/(p_clean − p_noised)` is undefined.
+    case noiseHasNoEffect(clean: Float, noised: Float)
 
     /// Throws `nonFiniteMetric` when either value is not finite, `noMetricDifference` when they
     /// agree to 1e-6 relative (the normalised effect would be undefined).
@@ -39,6 +42,9 @@ public enum PatchingError: Error, LocalizedError, Equatable {
         case .nonFiniteMetric(let metric, let clean, let corrupted):
             "the \(metric) metric is \(clean) on the clean run and \(corrupted) on the corrupted run: the model's outputs "
                 + "are not finite numbers (its weights or activations overflow or are corrupt; `glassbox predict --trace` shows where)"
+        case .noiseHasNoEffect(let clean, let noised):
+            "the noise did not change the answer's probability (p = \(clean) clean, \(noised) noised), so the "
+                + "normalised effect is undefined; try a larger --noise-scale or a longer or earlier --noise-span"
         case .answerOutOfRange(let id, let size):
             "answer token \(id) is outside the model's output (0..<\(size))"
         }

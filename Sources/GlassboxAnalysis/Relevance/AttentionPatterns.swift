@@ -2,11 +2,12 @@ import GlassboxRuntime
 import GlassboxTensor
 
 /// Recomputes one head's attention pattern from the cached (post-RoPE) `q` and `k`, with the
-/// forward's own kernels (`gemm`, `applyMask`, `softmaxLastDim`), so the values are bitwise those
+/// forward's own kernels (`gemm`, `Architecture.finishScores`, `softmaxLastDim`), so the values are bitwise those
 /// of `Attention+Forward`. The sweeps keep no `[H, n, n]` tensors: each head's pattern is rebuilt
 /// when its backward needs it.
 enum AttentionPatterns {
-    /// Writes `A_h = softmax(mask(scale · q[:, h] · k[:, g]ᵀ))` `[n, n]` into `pattern`.
+    /// Writes `A_h = softmax(mask(cap(scale · q[:, h] · k[:, g]ᵀ)))` `[n, n]` into `pattern` (`cap`:
+    /// Gemma 2's soft-cap, where the model has one; `Architecture.finishScores`).
     ///
     /// - Parameters:
     ///   - q: `[n, H, dh]`; k: `[n, Hkv, dh]`; `g = h ÷ (H/Hkv)`.
@@ -24,7 +25,7 @@ enum AttentionPatterns {
                 }
             }
         }
-        applyMask(&pattern, arch.attentionMask(layer: l))
+        arch.finishScores(&pattern, layer: l)
         softmaxLastDim(&pattern)
     }
 }

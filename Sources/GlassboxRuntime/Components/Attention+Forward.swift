@@ -75,8 +75,7 @@ extension AttentionWeights {
                      transposeB: true, c: o + h * n * n, ldc: n, alpha: scale)
             }
         }
-        if let cap = arch.attentionSoftCap { softCap(&scores, cap) }   // Gemma 2: before the mask
-        applyMask(&scores, arch.attentionMask(layer: layer))
+        arch.finishScores(&scores, layer: layer)        // soft-cap (Gemma 2), then the mask
         try hooks.fire(.block(layer, .attnScores), &scores)
 
         var pattern = consume scores                   // a move: no [H, n, n] copy
