@@ -18,6 +18,8 @@ enum CLIError: Error, LocalizedError {
     /// output (`num_labels` 1, model type named): logit-diff has no second class, kl no softmax over
     /// classes; prob and logprob (the sigmoid of the output) run.
     case oneOutput(String)
+    /// A one-output regression head: patching's metrics read a logit difference or a probability.
+    case oneRegressionOutput(String)
 
     var errorDescription: String? {
         switch self {
@@ -44,6 +46,8 @@ enum CLIError: Error, LocalizedError {
                 + (path.hasSuffix("generation_config.json") ? " (fix or remove the file to generate with config.json's end-of-sequence ids)" : "")
         case .oneOutput(let type):
             "this \(type) classifier has one output (num_labels 1): the logit difference needs a second class (there is no runner-up, and --wrong or --wrong-id could only name the answer), and --metric kl a softmax over classes; use --metric prob or logprob (the sigmoid of its output, as the pipeline scores it)"
+        case .oneRegressionOutput(let type):
+            "this \(type) classifier's one output is a raw regression score (problem_type regression): patching measures a logit difference between two outputs or a class probability, and it has neither"
         case .noChatTemplate(let path):
             "\(path) has no chat template (no chat_template.jinja, no \"chat_template\" in tokenizer_config.json); leave out --chat"
         case .tooManyTokensForLines(let count, let format):

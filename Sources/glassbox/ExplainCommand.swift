@@ -122,8 +122,12 @@ struct ExplainCommand: ParsableCommand {
         try PictureOutput.checkEarly(out)
         if explainsSequence { return try runSequence() }
         var memory = MemoryGate()
-        if input.image == nil, colorScale.top == nil, PictureOutput.drawsPNG(out) {
-            memory.picture = { TokenStrip.pngBytesBound(tokens: $0 + 1) }     // the tokens and the appended prediction
+        if input.image == nil, PictureOutput.drawsPNG(out) {
+            if let top = colorScale.top {
+                memory.picture = { TopTokens.pngBytesBound(lines: min(top, $0)) }
+            } else {
+                memory.picture = { TokenStrip.pngBytesBound(tokens: $0 + 1) }   // the tokens and the appended prediction
+            }
         }
         let loaded = try modelOptions.load(image: input.image != nil)
         let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: memory) }

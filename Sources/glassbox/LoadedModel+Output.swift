@@ -4,7 +4,8 @@ import Glassbox
 extension LoadedModel {
     /// The output of the model's head that `--OPTION-id` or `--OPTION` names, nil when neither is
     /// given: an id in `0..<count`, else a class label of `labels`, else a text that is exactly one
-    /// token of the model's vocabulary. Shared by `--target`/`--contrast` of explain (single step
+    /// token of the model's vocabulary and one of its `count` outputs (a special token the tokenizer
+    /// added past `vocab_size` is not). Shared by `--target`/`--contrast` of explain (single step
     /// and sequence) and `--answer`/`--wrong` of patch, so their messages are the same.
     func outputID(text: String?, id: Int?, option: String, labels: [String]?, count: Int) throws -> Int? {
         if let id {
@@ -18,6 +19,7 @@ extension LoadedModel {
         }
         let ids = try tokenizer.get().encode(text, addSpecialTokens: false).ids
         guard ids.count == 1 else { throw TargetProblem.notOneToken(text, pieces: ids.map(self.text), option: option) }
+        guard ids[0] < count else { throw TargetProblem.tokenOutsideOutputs(text, id: ids[0], count: count, option: option) }
         return ids[0]
     }
 }

@@ -57,7 +57,8 @@ struct MemoryGate {
         let estimate = MemoryEstimate(weights: one.weights + extraWeightBytes,
                                       activations: overflow || sumOverflow ? Int.max / 2 : runs, program: one.program)
         guard let available, estimate.total > available else { return }
-        throw pictureBytes > 0
+        // Name the picture (and suggest a PDF) only when the run without it would fit.
+        throw pictureBytes > 0 && estimate.total - pictureBytes * max(1, concurrentRuns) <= available
             ? MemoryCheckError.wouldNotFitWithPicture(needed: estimate.total, available: available, picture: pictureBytes * max(1, concurrentRuns))
             : MemoryCheckError.wouldNotFit(needed: estimate.total, available: available)
     }

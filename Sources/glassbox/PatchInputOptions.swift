@@ -98,7 +98,9 @@ struct PatchAnswerOptions: ParsableArguments {
         let labels = arch.head.classLabels
         guard arch.head != .none else { throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; patching measures a prediction") }
         let kind = metric ?? .logitDiff
-        // One output: no second class, no softmax; prob and logprob read σ of it (the pipeline's score).
+        // One output: no second class, no softmax; prob and logprob read σ of it (the pipeline's score),
+        // unless it is a regression score, which no metric reads.
+        if labels?.count == 1, arch.classScores == ClassScoreFunction.none { throw CLIError.oneRegressionOutput(arch.modelType) }
         if labels?.count == 1, kind == .logitDiff || kind == .kl { throw CLIError.oneOutput(arch.modelType) }
         if self.position != nil, labels != nil {
             throw UsageMistake.positionOnClassifier(arch.modelType, role: "measured")

@@ -77,6 +77,7 @@ enum TargetProblem: Error, LocalizedError {
     case idOutOfRange(Int, count: Int, option: String)
     case unknownLabel(String, labels: [String])
     case notOneToken(String, pieces: [String], option: String)
+    case tokenOutsideOutputs(String, id: Int, count: Int, option: String)
 
     var errorDescription: String? {
         switch self {
@@ -88,6 +89,8 @@ enum TargetProblem: Error, LocalizedError {
             "'\(label)' is not a class of this model; classes: \(labels.joined(separator: ", "))"
         case .notOneToken(let text, let pieces, let option):
             "\(option) '\(text)' is \(pieces.count) tokens (\(pieces.map { $0.debugDescription }.joined(separator: " "))); give one token (often with its leading space) or use \(option)-id"
+        case .tokenOutsideOutputs(let text, let id, let count, let option):
+            "\(option) '\(text)' is token \(id), outside the model's \(count) outputs (a special token the tokenizer added past config.json's vocab_size); the model cannot predict it"
         }
     }
 }

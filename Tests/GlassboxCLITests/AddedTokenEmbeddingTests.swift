@@ -41,4 +41,26 @@ final class AddedTokenEmbeddingTests: XCTestCase {
         XCTAssertTrue(output.stderr.contains(#"token "<|im_end|>" (id 128, position 2) is past the model's token embedding of 128 rows"#),
                       output.stderr)
     }
+
+    /// Such a token named as an output (`--target`, `--wrong`, an evaluate line's target) is one
+    /// line, not a crash: it was a force-unwrap on a missing logit (exit 132).
+    func testAnAddedTokenNamedAsAnOutputIsRefused() throws {
+        let dir = try folder()
+        let expected = "'<|im_end|>' is token 128, outside the model's 128 outputs"
+        let explain = try runGlassbox(["explain", "--model", dir.path, "--ids", "1,5,9", "--target", "<|im_end|>", "--json",
+                                       "--out", dir.appendingPathComponent("x.pdf").path])
+        XCTAssertEqual(explain.status, 1, explain.stderr)
+        XCTAssertEqual(explain.stderr.split(separator: "\n").count, 1, explain.stderr)
+        XCTAssertTrue(explain.stderr.contains("--target " + expected), explain.stderr)
+        let patch = try runGlassbox(["patch", "--model", dir.path, "--clean-ids", "1,5,9", "--corrupted-ids", "1,6,9",
+                                     "--answer-id", "8", "--wrong", "<|im_end|>", "--json"])
+        XCTAssertEqual(patch.status, 1, patch.stderr)
+        XCTAssertTrue(patch.stderr.contains("--wrong " + expected), patch.stderr)
+        let lines = dir.appendingPathComponent("in.jsonl")
+        try Data(#"{"ids": [1, 5, 9], "target": "<|im_end|>"}"#.utf8).write(to: lines)
+        let evaluate = try runGlassbox(["evaluate", "--model", dir.path, "--prompts", lines.path, "--methods", "attention",
+                                        "--out", dir.appendingPathComponent("e.pdf").path])
+        XCTAssertEqual(evaluate.status, 1, evaluate.stderr)
+        XCTAssertTrue(evaluate.stderr.contains(expected), evaluate.stderr)
+    }
 }

@@ -167,6 +167,8 @@ final class ClassifierHeadTests: XCTestCase {
     func testRegressionHeadsAndKLOnSigmoidHeadsAreRefused() throws {
         let multi = "Tests/Fixtures/heads/models/bert-multilabel", regression = "Tests/Fixtures/heads/models/bert-regression"
         let raw = "but this bert classifier has none: its one output is a raw regression score (problem_type regression)"
+        let oneRegression = "this bert classifier's one output is a raw regression score (problem_type regression): patching measures "
+            + "a logit difference between two outputs or a class probability, and it has neither"
         let prompts = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-regression-\(UUID().uuidString).jsonl").path
         try #"{"ids": [2, 13, 28, 3]}"#.write(toFile: prompts, atomically: true, encoding: .utf8)
         addTeardownBlock { try? FileManager.default.removeItem(atPath: prompts) }
@@ -177,8 +179,10 @@ final class ClassifierHeadTests: XCTestCase {
              "causal tracing reads a class probability, \(raw); this analysis does not support it"),
             (["evaluate", "--model", regression, "--prompts", prompts, "--methods", "atman"],
              "evaluate (its curves) reads a class probability, \(raw); this analysis does not support it"),
-            (["patch", "--model", regression, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "prob"],
-             "the prob metric reads a class probability, \(raw); use --metric logit-diff"),
+            // One regression output: no metric of patching reads it (the refusals used to point at each other).
+            (["patch", "--model", regression, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "prob"], oneRegression),
+            (["patch", "--model", regression, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "logit-diff"], oneRegression),
+            (["path", "--model", regression, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--receivers", "resid"], oneRegression),
             (["patch", "--model", multi, "--clean-ids", "2,13,28,3", "--corrupted-ids", "2,14,28,3", "--metric", "kl"],
              "the kl metric reads a softmax over the classes, but this bert classifier has none: its scores are a sigmoid per class "
              + "(problem_type multi_label_classification), independent yes/no probabilities with no one distribution over the classes; "

@@ -71,7 +71,8 @@ final class MemoryProfileCommandTests: XCTestCase {
                              "--out", folder.appendingPathComponent(out).path] + extra,
                             environment: environment(available: available))
         }
-        let png = try run("s.png", available: 1)
+        // The picture is named (and a PDF suggested) only when the run would fit without it.
+        let png = try run("s.png", available: analysis.total + 1)
         XCTAssertEqual(png.status, 1)
         XCTAssertTrue(png.stderr.contains(String(format: "(%.0f MB of it to draw the PNG)", Double(picture) / 1e6)), png.stderr)
         XCTAssertTrue(png.stderr.contains("write a .pdf or .svg, draw the highest-scoring tokens (--top K)"), png.stderr)
@@ -81,8 +82,22 @@ final class MemoryProfileCommandTests: XCTestCase {
         XCTAssertEqual(try run("s.png", available: between).status, 1)
         let pdf = try run("s.pdf", available: between)
         XCTAssertEqual(pdf.status, 0, pdf.stderr)
+        let none = try run("s.png", available: 1)
+        XCTAssertEqual(none.stderr, refusal(MemoryEstimate(weights: analysis.weights, activations: analysis.activations + picture,
+                                                           program: analysis.program)))
         let top = try run("t.png", ["--top", "5"], available: between)
         XCTAssertEqual(top.status, 0, top.stderr)
+        // A long --top list is a tall PNG too (600 lines: 779 × 15,802 points measured), and counted.
+        let list = TopTokens.pngBytesBound(lines: 600)
+        XCTAssertGreaterThan(list, picture, "600 lines of 13 chips take more than the 1,000-token strip")
+        let refusedList = try run("t.png", ["--top", "600"], available: between)
+        XCTAssertEqual(refusedList.status, 1)
+        XCTAssertTrue(refusedList.stderr.contains(String(format: "(%.0f MB of it to draw the PNG)", Double(list) / 1e6)), refusedList.stderr)
+        let drawnList = try run("t.png", ["--top", "600"], available: analysis.total + list + 1_000_000)
+        XCTAssertEqual(drawnList.status, 0, drawnList.stderr)
+        let listHeader = try Data(contentsOf: folder.appendingPathComponent("t.png")).prefix(24)
+        let listPixels = listHeader[16..<20].reduce(0) { $0 << 8 | Int($1) } * listHeader[20..<24].reduce(0) { $0 << 8 | Int($1) }
+        XCTAssertLessThanOrEqual(4 * listPixels, list)
         // The bound holds the surface actually drawn.
         let drawn = try run("s.png", available: analysis.total + picture + 1_000_000)
         XCTAssertEqual(drawn.status, 0, drawn.stderr)

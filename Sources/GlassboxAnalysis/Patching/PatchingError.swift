@@ -46,7 +46,7 @@ public enum PatchingError: Error, LocalizedError, Equatable {
             "the noise did not change the answer's probability (p = \(clean) clean, \(noised) noised), so the "
                 + "normalised effect is undefined; try a larger --noise-scale or a longer or earlier --noise-span"
         case .answerOutOfRange(let id, let size):
-            "answer token \(id) is outside the model's output (0..<\(size))"
+            "token \(id) (the answer or the wrong token) is outside the model's outputs (0..<\(size))"
         }
     }
 
