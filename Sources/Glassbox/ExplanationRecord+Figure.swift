@@ -36,6 +36,9 @@ extension ExplanationRecord {
         if let patches = extra.patches, let imagePath = extra.image {
             if top != nil { throw RenderError.invalidInput("--top draws the tokens of text explanations; this one is a patch grid over an image") }
             let image = try RGBImage.readPNG(URL(fileURLWithPath: imagePath))
+            if let problem = extra.patchRegion?.problem(imageWidth: image.width, imageHeight: image.height) {
+                throw ImageRegionProblem(detail: problem)
+            }
             // Without `patchRegion` (older records) the grid covers the whole image, as it was drawn.
             return ImageOverlay(image: try PixelImage(width: image.width, height: image.height, channels: 3, pixels: image.pixels),
                                 scores: try ScoreMatrix(patches.map { $0.map(Float.init) }), region: extra.patchRegion?.rect,

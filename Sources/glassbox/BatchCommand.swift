@@ -106,7 +106,7 @@ struct BatchCommand: ParsableCommand {
         let memory = MemoryGate()
         let loaded = try modelOptions.load(image: plan.firstIsImage)
         try existing?.checkSameRun(command: kind.rawValue, model: loaded.jsonDescription, path: written)
-        let output = try BatchOutputFile(path: written, mode: resume ? .resume : overwrite ? .overwrite : .create, existing: existing)
+        let output = try BatchOutputFile(path: written, mode: resume ? .resume : overwrite ? .overwrite : .create, existing: existing, out: out)
         let threads = modelOptions.threads ?? Threading.threads
         let workerCount = max(1, workers ?? threads)
         Threading.setThreads(workerCount > 1 ? 1 : threads)

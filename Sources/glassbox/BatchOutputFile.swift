@@ -19,25 +19,85 @@ final class BatchOutputFile {
 
     enum Mode { case create, overwrite, resume }
 
-    /// Opens `path` for appending. `.resume` continues what `existing` (``scan(_:)`` of the same
-    /// file, nil when it does not exist) found there.
-    init(path: String, mode: Mode, existing: Existing? = nil) throws {
+    /// Opens `path` for appending and locks it (`flock`, exclusive, for the whole run) before
+    /// changing anything in it, so a second run on the same file is refused
+    /// (``BatchOutputProblem/busy(out:)``, naming `out`: the `--out` the user gave) instead of
+    /// writing it too. `.overwrite` truncates `path` only once it holds the lock, and also locks
+    /// `out` when it exists (a `--resume` run on it is writing it). `.resume` continues what
+    /// `existing` (``scan(_:)`` of the same file, nil when it does not exist) found there.
+    init(path: String, mode: Mode, existing: Existing? = nil, out: String? = nil) throws {
         self.path = path
+        let out = out ?? path
         try ModelFiles.refuse(output: path, option: "--out")
         if mode == .create && FileManager.default.fileExists(atPath: path) { throw Self.exists(path) }
         if mode == .resume, let existing { (done, repairedBytes) = (existing.done, existing.repairedBytes) }
-        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == .overwrite ? O_TRUNC : 0)
+        let held = mode == .overwrite && out != path ? try Self.lockExisting(out, out: out) : nil
+        // No O_TRUNC: nothing is changed before the lock is held.
+        let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == .create ? O_EXCL : 0)
         let opened = open(path, flags, 0o644)
-        guard opened >= 0 else { throw FileProblem(path: path, reason: "cannot write: " + FileProblem.reason(errno: errno, writing: true)) }
+        guard opened >= 0 else {
+            let code = errno
+            if let held { close(held) }
+            if code == EEXIST { throw Self.exists(path) }                   // created since the check above
+            throw FileProblem(path: path, reason: "cannot write: " + FileProblem.reason(errno: code, writing: true))
+        }
         fd = opened
-        if repairedBytes > 0 {
-            let keep = lseek(fd, 0, SEEK_END) - off_t(repairedBytes)
-            guard ftruncate(fd, keep) == 0 else { let code = errno; close(fd); throw FileProblem(path: path, reason: "cannot write: " + FileProblem.reason(errno: code, writing: true)) }
+        do {
+            try Self.lock(fd, path: path, out: out)
+            let size = lseek(fd, 0, SEEK_END)
+            if mode == .resume, size != off_t(existing?.size ?? 0) {        // it grew or shrank since `scan`
+                throw BatchOutputProblem.changed(path: path)
+            }
+            let keep = mode == .overwrite ? 0 : size - off_t(repairedBytes)
+            if keep != size, ftruncate(fd, keep) != 0 {
+                throw FileProblem(path: path, reason: "cannot write: " + FileProblem.reason(errno: errno, writing: true))
+            }
+        } catch {
+            close(fd)
+            if let held { close(held) }
+            throw error
         }
         _ = lseek(fd, 0, SEEK_END)
+        destinationLock = held
     }
 
-    deinit { close(fd) }
+    /// The lock `.overwrite` holds on the file it will replace (nil when there was none).
+    private var destinationLock: Int32?
+
+    /// Takes `flock(LOCK_EX | LOCK_NB)` on the open file `fd` (at `path`), or throws: busy when
+    /// another process holds it, and busy too when `path` no longer names `fd`'s file (a run that
+    /// held it has just renamed or replaced it: the lock would guard a file no one writes through
+    /// `path`).
+    private static func lock(_ fd: Int32, path: String, out: String) throws {
+        while flock(fd, LOCK_EX | LOCK_NB) != 0 {
+            let code = errno
+            if code == EINTR { continue }
+            if code == EWOULDBLOCK { throw BatchOutputProblem.busy(out: out) }
+            throw FileProblem(path: path, reason: "cannot lock it: " + FileProblem.reason(errno: code, writing: true))
+        }
+        guard isFile(fd, at: path) else { throw BatchOutputProblem.busy(out: out) }
+    }
+
+    /// Opens and locks the existing file `path` (nil when there is none): held while `--overwrite`
+    /// writes its replacement, so no `--resume` run appends to a file about to be replaced.
+    private static func lockExisting(_ path: String, out: String) throws -> Int32? {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { return nil }                       // none (or unreadable: the rename decides)
+        do { try lock(fd, path: path, out: out) } catch { close(fd); throw error }
+        return fd
+    }
+
+    /// Whether `path` names the open file `fd` (same device and inode).
+    private static func isFile(_ fd: Int32, at path: String) -> Bool {
+        var opened = stat(), named = stat()
+        guard fstat(fd, &opened) == 0, stat(path, &named) == 0 else { return false }
+        return opened.st_dev == named.st_dev && opened.st_ino == named.st_ino
+    }
+
+    deinit {
+        close(fd)
+        if let destinationLock { close(destinationLock) }
+    }
 
     /// Where `--overwrite` writes the records of `out` until the run ends: `OUT.partial`, beside it.
     /// An interrupted or failed run leaves `out` as it was and the records it completed here;
@@ -45,10 +105,14 @@ final class BatchOutputFile {
     static func partialPath(_ out: String) -> String { out + ".partial" }
 
     /// Renames this file (`--overwrite`'s ``partialPath(_:)``, synchronized) over `destination`:
-    /// one rename(2), so `destination` holds either the old records or all the new ones.
+    /// one rename(2), so `destination` holds either the old records or all the new ones. Only
+    /// when `path` still names the file this run wrote: otherwise nothing is renamed.
     func replace(_ destination: String) throws {
+        guard Self.isFile(fd, at: path) else { throw BatchOutputProblem.partialGone(path: path, out: destination) }
         guard rename(path, destination) == 0 else {
-            throw FileProblem(path: destination, reason: "cannot replace it with \(path): " + FileProblem.reason(errno: errno, writing: true))
+            let code = errno
+            if code == ENOENT { throw BatchOutputProblem.partialGone(path: path, out: destination) }
+            throw FileProblem(path: destination, reason: "cannot replace it with \(path): " + FileProblem.reason(errno: code, writing: true))
         }
     }
 
@@ -82,6 +146,8 @@ final class BatchOutputFile {
         let done: [Int: String]
         /// Bytes of a cut-short last line.
         let repairedBytes: Int
+        /// The file's size in bytes when it was read (a run that finds another size refuses).
+        var size = 0
         /// The `command` values its records name, and their models' shapes (`model` without its
         /// name and path, which differ between machines): one each for a file one run wrote.
         var commands: Set<String> = []
@@ -145,7 +211,7 @@ final class BatchOutputFile {
             done[lastIndex] = nil
             goodEnd = previousEnd
         }
-        return Existing(done: done, repairedBytes: max(0, size - goodEnd), commands: commands, modelShapes: modelShapes)
+        return Existing(done: done, repairedBytes: max(0, size - goodEnd), size: size, commands: commands, modelShapes: modelShapes)
     }
 }
 
@@ -192,6 +258,9 @@ enum BatchOutputProblem: Error, LocalizedError {
     case otherShard(path: String, index: Int, shard: String)
     case gap(path: String, missing: Int, after: Int)
     case otherRun(path: String, what: String, now: String)
+    case busy(out: String)
+    case changed(path: String)
+    case partialGone(path: String, out: String)
 
     var errorDescription: String? {
         switch self {
@@ -205,6 +274,12 @@ enum BatchOutputProblem: Error, LocalizedError {
             "\(path) holds input \(after) but not input \(missing) before it: it was written with another --shard or edited; resume it with the --shard it was written with, or start again with --overwrite"
         case .otherRun(let path, let what, let now):
             "\(path) holds \(what), not \(now): it was written by another run; not continuing it (choose another --out, or --overwrite)"
+        case .busy(let out):
+            "another glassbox batch is writing \(out); wait for it or choose another --out"
+        case .changed(let path):
+            "\(path) changed while this run was starting (another glassbox batch wrote it); nothing was changed: run again"
+        case .partialGone(let path, let out):
+            "\(path) was removed or replaced while this run wrote it, so \(out) was left as it was; run again"
         }
     }
 }

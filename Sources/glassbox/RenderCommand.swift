@@ -63,7 +63,11 @@ struct RenderCommand: ParsableCommand {
             let record = try ResultKind.Explanation.sequence(decoded, path: result)
             return try SequenceRendering.redraw(try SequenceRecordScores(record), out: out, scoreLimit: colorScale.scoreLimit, defaultName: name)
         case .single(let decoded):
-            figure = try ResultKind.Explanation.single(decoded, path: result).figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top)
+            do {
+                figure = try ResultKind.Explanation.single(decoded, path: result).figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top)
+            } catch let problem as ImageRegionProblem {
+                throw FileProblem(path: result, reason: "not a readable explain result (\(problem.errorDescription!))")
+            }
         case nil:
             do {
                 guard let drawn = try ResultFigures.figure(try object()) else {

@@ -140,4 +140,28 @@ final class ExplainImageRegionTests: XCTestCase {
                       run.stderr)
         XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
     }
+
+    /// A region the record was not written with: entirely outside the image, or with a value far
+    /// beyond its size, would draw no scores and no outline under "outlined: the part the model
+    /// saw"; `render` refuses it in one line naming the file and key. One just touching the image
+    /// (the DeiT crop's padding) is still drawn.
+    func testRegionOffTheImageOrHugeIsRefused() throws {
+        let (object, _) = try explain("Tests/Fixtures/models/vit-tiny", solidPNG(width: 20, height: 20))
+        let cases: [([String: Double], String)] = [
+            (["x": -50, "y": -50, "width": 10, "height": 10], "the rectangle x -50.0, y -50.0, 10.0 × 10.0 does not overlap the 20 × 20 image"),
+            (["x": 20, "y": 0, "width": 10, "height": 20], "the rectangle x 20.0, y 0.0, 10.0 × 20.0 does not overlap the 20 × 20 image"),
+            (["x": 0, "y": 0, "width": 1e308, "height": 20], "a value is over 10⁶ × the image's side (20 pixels)"),
+            (["x": -1e308, "y": 0, "width": 1e308, "height": 20], "a value is over 10⁶ × the image's side (20 pixels)"),
+        ]
+        for (i, (region, message)) in cases.enumerated() {
+            let record = try write(object, "off-\(i).json") { $0["patchRegion"] = region }
+            let run = try runGlassbox(["render", record.path, "--out", folder.appendingPathComponent("off-\(i).png").path])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertTrue(run.stderr.contains(record.path) && run.stderr.contains("extra.patchRegion: ") && run.stderr.contains(message),
+                          run.stderr)
+            XCTAssertEqual(run.stderr.split(separator: "\n").count, 1, run.stderr)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: folder.appendingPathComponent("off-\(i).png").path))
+        }
+        _ = try render(try write(object, "overlapping.json") { $0["patchRegion"] = ["x": -5, "y": -5, "width": 10, "height": 30] })
+    }
 }
