@@ -28,5 +28,6 @@ public struct ImageRegionProblem: Error, LocalizedError {
     /// Why, in words (``ImageRegion/problem(imageWidth:imageHeight:)``).
     public let detail: String
 
+    /// One line: the key and why.
     public var errorDescription: String? { "extra.patchRegion: \(detail)" }
 }
