@@ -67,9 +67,10 @@ public struct ModelContext: Sendable {
     }
 
     /// The prompt tokenized with the model's tokenizer (special tokens as its post-processor adds
-    /// them); an id past the model's token embedding is ``ModelContextError/tokenBeyondEmbedding(token:id:position:rows:)``.
-    public func encode(_ text: String) throws -> Encoding {
-        let encoding = try tokenizerResult.get().encode(text)
+    /// them, unless `addSpecialTokens` is false: a chat rendering already holds them); an id past
+    /// the model's token embedding is ``ModelContextError/tokenBeyondEmbedding(token:id:position:rows:)``.
+    public func encode(_ text: String, addSpecialTokens: Bool = true) throws -> Encoding {
+        let encoding = try tokenizerResult.get().encode(text, addSpecialTokens: addSpecialTokens)
         try checkEmbeddingRows(encoding.ids)
         return encoding
     }

@@ -136,7 +136,7 @@ struct InputOptions: ParsableArguments {
     func tokenIDs(_ loaded: LoadedModel) throws -> [Int] { try tokenized(loaded).ids }
 
     /// The input as token ids, with the prompt's encoding when there is one; a prompt's token past
-    /// the model's embedding is an error naming it (`ModelContext.checkEmbeddingRows`).
+    /// the model's embedding is an error naming it (`ModelContext.encode`).
     func tokenized(_ loaded: LoadedModel) throws -> TokenizedInput {
         guard let prompt = try promptText() else {
             try checkChatHasPrompt()
@@ -144,9 +144,8 @@ struct InputOptions: ParsableArguments {
         }
         guard !prompt.isEmpty else { throw CLIError.emptyInput }
         if let chat = try chatPrompt(prompt, directory: loaded.directory.url, tokenizer: { try loaded.tokenizer.get() }) {
-            let encoding = try loaded.tokenizer.get().encode(chat.rendered, addSpecialTokens: false)
+            let encoding = try loaded.context.encode(chat.rendered, addSpecialTokens: false)
             guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(chat.rendered) }
-            try loaded.context.checkEmbeddingRows(encoding.ids)
             return TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: chat.rendered, chat: chat)
         }
         let encoding = try loaded.context.encode(prompt)

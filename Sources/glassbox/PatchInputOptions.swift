@@ -43,7 +43,7 @@ struct PatchSide {
         let tokenized: TokenizedInput
         if let text {
             guard !text.isEmpty else { throw CLIError.emptyInput }
-            let encoding = try loaded.tokenizer.get().encode(text)
+            let encoding = try loaded.context.encode(text)
             guard !encoding.isEmpty else { throw CLIError.promptWithoutTokens(text) }
             tokenized = TokenizedInput(ids: encoding.ids, encoding: encoding, prompt: text)
         } else {

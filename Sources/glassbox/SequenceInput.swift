@@ -71,8 +71,7 @@ struct SequenceInput {
         guard let prompt = prepared.prompt, let continuation = command.continuation else { throw SequenceUsage.continuationNeedsPrompt }
         let whole = prompt + continuation
         // With --chat the rendering already holds the template's special tokens.
-        let encoding = try loaded.tokenizer.get().encode(whole, addSpecialTokens: prepared.chat == nil)
-        try loaded.context.checkEmbeddingRows(encoding.ids)
+        let encoding = try loaded.context.encode(whole, addSpecialTokens: prepared.chat == nil)
         let promptBytes = prompt.utf8.count
         guard let first = encoding.offsets.firstIndex(where: { !$0.isEmpty && $0.end > promptBytes }) else {
             throw SequenceProblem.noContinuationTokens(continuation)
