@@ -11,6 +11,13 @@ extension Canvas {
     /// The longest side of a PNG, in points and in pixels at its scale: pixman's image limit.
     public static let maximumRasterSide = 32_767
 
+    /// The memory of a PNG's drawing surface for a picture of `points` square points at `scale`
+    /// pixels per point (4 bytes a pixel), at most that of the largest surface drawn
+    /// (`maximumPixels`; larger pictures are refused before drawing).
+    public static func pngSurfaceBytes(points: Double, scale: Double) -> Int {
+        4 * Int(min(points * scale * scale, Double(maximumPixels)).rounded(.up))
+    }
+
     /// The longest side of an SVG or PDF picture in points. Cairo keeps coordinates as 24.8
     /// fixed-point numbers, so they end at 2²³ = 8,388,608 points: with Cairo 1.16 a line 10
     /// points above the bottom of a 9,000,000-point SVG page wraps to y = −7,777,226, and strokes

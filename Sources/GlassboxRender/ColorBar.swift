@@ -66,25 +66,16 @@ struct ColorBar {
         let labelled = labelledTicks(along: vertical ? bar.height : bar.width)
         for (k, tick) in ticks.enumerated() {
             let t = scale.position(tick.value)
-            guard labelled.contains(k) else {
-                // A tick whose label would run into a neighbour's keeps its mark only.
-                if vertical {
-                    let y = bar.maxY - t * bar.height
-                    canvas.line(from: (bar.maxX, y), to: (bar.maxX + Self.tickLength, y), Theme.axis, lineWidth: 0.6)
-                } else {
-                    let x = bar.x + t * bar.width
-                    canvas.line(from: (x, bar.maxY), to: (x, bar.maxY + Self.tickLength), Theme.axis, lineWidth: 0.6)
-                }
-                continue
-            }
+            // A tick whose label would run into a neighbour's keeps its mark only.
+            let labelledTick = labelled.contains(k)
             if vertical {
                 let y = bar.maxY - t * bar.height
                 canvas.line(from: (bar.maxX, y), to: (bar.maxX + Self.tickLength, y), Theme.axis, lineWidth: 0.6)
-                canvas.text(tick.label, .tick, at: (bar.maxX + Self.tickLength + Self.gap, y), anchor: .leftMiddle)
+                if labelledTick { canvas.text(tick.label, .tick, at: (bar.maxX + Self.tickLength + Self.gap, y), anchor: .leftMiddle) }
             } else {
                 let x = bar.x + t * bar.width
                 canvas.line(from: (x, bar.maxY), to: (x, bar.maxY + Self.tickLength), Theme.axis, lineWidth: 0.6)
-                canvas.text(tick.label, .tick, at: (x, bar.maxY + Self.tickLength + Self.gap / 2), anchor: .topCenter)
+                if labelledTick { canvas.text(tick.label, .tick, at: (x, bar.maxY + Self.tickLength + Self.gap / 2), anchor: .topCenter) }
             }
         }
         return bar

@@ -22,6 +22,23 @@ struct Plan {
     var pageBands: [(top: Double, bottom: Double)] = []
     var drawBand: ((Canvas, Double, Double) -> Void)?
 
+    /// PDF pages of a picture `height` points tall whose lines start at `lineTops` (ascending) and
+    /// take `step` points each (the line and the gap below it): a band ends at the top of the line
+    /// that would carry the page's ink (with `margin` above pages after the first and below
+    /// each) past `pageHeight`. One band, the whole picture, when it fits one page.
+    static func pageBands(lineTops: [Double], step: Double, height: Double, pageHeight: Double,
+                          margin m: Double) -> [(top: Double, bottom: Double)] {
+        guard height > pageHeight else { return [] }
+        var bands: [(top: Double, bottom: Double)] = []
+        var start = 0.0
+        for top in lineTops where top > start {
+            let inked = (bands.isEmpty ? 0 : m) + top + step - start + m
+            if inked > pageHeight { bands.append((start, top)); start = top }
+        }
+        bands.append((start, height))
+        return bands
+    }
+
     func render(to url: URL, scale: Double) throws -> RenderReport {
         if pageBands.count > 1, let drawBand, (try? OutputFormat(path: url.path)) == .pdf {
             let width = size.width.rounded(.up), m = Theme.margin, last = pageBands.count - 1

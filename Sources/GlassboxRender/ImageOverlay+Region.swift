@@ -16,10 +16,10 @@ extension ImageOverlay {
     }
 
     /// The score layer `[image.height, image.width]` at the image's own pixels, so both share one
-    /// pixel grid. Without a `region` (or with the whole image) the grid is upsampled bilinearly over
-    /// the whole image (`upsampledBilinear`); otherwise a pixel whose centre lies in `region` samples
-    /// the grid stretched over `region` (half-pixel centres: column `(x + 0.5 − region.x)·columns /
-    /// region.width − 0.5`, the same for rows) and every other pixel gets the `veil`.
+    /// pixel grid. A pixel whose centre lies in `scoredRect` (the whole image without a `region`:
+    /// then this is `upsampledBilinear`) samples the grid stretched over that rectangle (half-pixel
+    /// centres: column `(x + 0.5 − r.x)·columns / r.width − 0.5`, the same for rows) and every other
+    /// pixel gets the `veil`.
     /// `alpha(v)` is the score colour's opacity for score `v`; NaN scores stay transparent.
     func scoreLayer(_ colorScale: ColorScale, alpha: (Double) -> Double) -> Raster {
         let (width, height) = (image.width, image.height)
@@ -29,11 +29,7 @@ extension ImageOverlay {
             guard v.isFinite else { return }
             layer[x, y] = colorScale.color(v).withAlpha(alpha(v))
         }
-        guard isPartial else {
-            let upsampled = scores.upsampledBilinear(width: width, height: height)
-            for y in 0..<height { for x in 0..<width { paint(x, y, upsampled[y * width + x]) } }
-            return layer
-        }
+        // The whole image (no region) is the same loop with every pixel centre inside.
         let r = scoredRect
         let sx = Double(scores.columns) / r.width, sy = Double(scores.rows) / r.height
         for y in 0..<height {

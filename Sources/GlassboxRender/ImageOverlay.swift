@@ -58,8 +58,7 @@ public struct ImageOverlay: Figure {
         guard colorScale == nil else { return nil }
         let finite = scores.values.filter(\.isFinite).map(Double.init)
         let limit = resolvedScale.upper
-        let clipped = ScoreLimit.clippedCount(finite, limit: limit)
-        return (scoreLimit.legend(limit: limit, clipped: clipped, unit: "patch", allZero: ScoreLimit.allZero(finite)), clipped)
+        return scoreLimit.legend(scores: finite, limit: limit, unit: "patch")
     }
 
     /// Draws the figure into `url` (`.png`, `.svg` or `.pdf` by extension; PNGs at `scale` pixels
@@ -84,7 +83,8 @@ public struct ImageOverlay: Figure {
         let legend = scaleLegend
         let partial = isPartial
         let captionLines = 1 + (legend == nil ? 0 : 1) + (partial ? 1 : 0)
-        let captionHeight = engine.measure("Ag", captionStyle).height * Double(captionLines) + 6
+        let lineHeight = engine.measure("Ag", captionStyle).height
+        let captionHeight = lineHeight * Double(captionLines) + 6
         let colorScale = resolvedScale
         let bar = ColorBar(colorScale, caption: scoreLabel, vertical: true, engine: engine)
         let barSize = bar.size(length: panel.height)
@@ -132,7 +132,6 @@ public struct ImageOverlay: Figure {
             canvas.stroke(overlayRect, Theme.frame, lineWidth: 0.5)
             canvas.text("\(scoreLabel ?? "scores") (\(self.scores.rows)×\(self.scores.columns) patches)", captionStyle,
                         at: (overlayRect.midX, overlayRect.maxY + 4), anchor: .topCenter)
-            let lineHeight = engine.measure("Ag", captionStyle).height
             var captionY = overlayRect.maxY + 6 + lineHeight
             if partial {
                 canvas.text(Self.regionCaption, captionStyle, at: (overlayRect.midX, captionY), anchor: .topCenter)

@@ -111,6 +111,27 @@ public enum ScoreLimit: Sendable, Equatable {
         }
     }
 
+    /// The legend of `scores` drawn on a scale ending at `limit`
+    /// (``legend(limit:clipped:unit:allZero:)``), with the clipped count and whether every score is
+    /// 0 found in one pass; also the clipped count, for the marks.
+    public func legend(scores: [Double], limit: Double, unit: String = "token") -> (text: String, clipped: Int) {
+        legend(counting: scores, limit: limit, unit: unit)
+    }
+
+    /// `legend(scores:limit:unit:)` of float32 scores, compared as doubles.
+    public func legend(float32 scores: [Float], limit: Double, unit: String = "token") -> (text: String, clipped: Int) {
+        legend(counting: scores, limit: limit, unit: unit)
+    }
+
+    private func legend<T: BinaryFloatingPoint>(counting scores: [T], limit: Double, unit: String) -> (text: String, clipped: Int) {
+        var clipped = 0, nonzero = false
+        for v in scores where v.isFinite {
+            if Double(abs(v)) > limit { clipped += 1 }
+            if v != 0 { nonzero = true }
+        }
+        return (legend(limit: limit, clipped: clipped, unit: unit, allZero: !nonzero), clipped)
+    }
+
     /// Whether no finite score differs from 0 (the limit then falls back to 1).
     public static func allZero(_ scores: [Double]) -> Bool { !scores.contains { $0.isFinite && $0 != 0 } }
 

@@ -103,14 +103,8 @@ extension ScoreMatrix {
         var out = [Float](repeating: 0, count: width * height)
         let sx = Double(columns) / Double(width), sy = Double(rows) / Double(height)
         for y in 0..<height {
-            let v = min(max((Double(y) + 0.5) * sy - 0.5, 0), Double(rows - 1))
-            let r0 = Int(v), r1 = min(r0 + 1, rows - 1), fy = Float(v - Double(r0))
             for x in 0..<width {
-                let u = min(max((Double(x) + 0.5) * sx - 0.5, 0), Double(columns - 1))
-                let c0 = Int(u), c1 = min(c0 + 1, columns - 1), fx = Float(u - Double(c0))
-                let top = self[r0, c0] * (1 - fx) + self[r0, c1] * fx
-                let bottom = self[r1, c0] * (1 - fx) + self[r1, c1] * fx
-                out[y * width + x] = top * (1 - fy) + bottom * fy
+                out[y * width + x] = bilinear(column: (Double(x) + 0.5) * sx - 0.5, row: (Double(y) + 0.5) * sy - 0.5)
             }
         }
         return out

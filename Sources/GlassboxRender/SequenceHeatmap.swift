@@ -97,7 +97,7 @@ public struct SequenceHeatmap: Figure {
         let labels = columnTexts.enumerated().map { generated.contains($0.offset) ? "›" + $0.element : $0.element }
         let scale = colorScale
         let limit = scale.upper
-        let clipped = ScoreLimit.clippedCount(float32: scores.values, limit: limit)
+        var (legend, clipped) = scoreLimit.legend(float32: scores.values, limit: limit, unit: "cell")
         let matrix = AttentionMatrix(weights: cells, rowLabels: blocks.rows > 1 ? ranges(scores.rows, blocks.rows) : rowLabels,
                                      columnLabels: labels,
                                      title: pooled ? [title, "Cells " + statement!].compactMap { $0 }.joined(separator: "\n") : title,
@@ -118,7 +118,6 @@ public struct SequenceHeatmap: Figure {
         let drawsMarks = cell >= 5
         // Found only when they will be marked (a second pass over the scores, which may be millions).
         let clippedCells = clipped == 0 || !drawsMarks ? [] : Self.clippedCells(scores, limit: limit, blocks: blocks, drawnColumns: cells.columns)
-        var legend = scoreLimit.legend(limit: limit, clipped: clipped, unit: "cell")
         if clipped > 0 && !drawsMarks { legend += " (cells too small for the mark)" }
         plan.notes.append(legend)
         if let statement { plan.notes.append("cells " + statement) }

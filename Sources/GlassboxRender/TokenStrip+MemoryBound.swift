@@ -13,8 +13,6 @@ extension TokenStrip {
     /// exist: `boundAreaPerToken` per token plus `boundFixedArea`, at most the largest surface a
     /// PNG is drawn on (`Canvas.maximumPixels`; larger pictures are refused before drawing).
     public static func pngBytesBound(tokens: Int, scale: Double = 2) -> Int {
-        let points = Double(max(0, tokens)) * boundAreaPerToken + boundFixedArea
-        let pixels = min(points * scale * scale, Double(Canvas.maximumPixels))
-        return 4 * Int(pixels.rounded(.up))
+        Canvas.pngSurfaceBytes(points: Double(max(0, tokens)) * boundAreaPerToken + boundFixedArea, scale: scale)
     }
 }

@@ -146,8 +146,7 @@ public struct TokenStrip: Figure {
         let legendText = "target"
         let legendBox = target == nil ? nil : engine.measure(legendText, .tick)
         let legendWidth = legendBox.map { $0.width + 22 } ?? 0
-        let clipped = ScoreLimit.clippedCount(scores, limit: scale.upper)
-        let scaleText = limitRule.legend(limit: scale.upper, clipped: clipped, allZero: ScoreLimit.allZero(scores))
+        let (scaleText, _) = limitRule.legend(scores: scores, limit: scale.upper)
         let scaleBox = engine.measure(scaleText, .tick)
 
         let contentWidth = max(used, title.width, barSize.width + (legendWidth > 0 ? 24 + legendWidth : 0), scaleBox.width)
@@ -172,15 +171,8 @@ public struct TokenStrip: Figure {
         }
 
         // PDF pages: bands cut at the top of a line once a page is full.
-        var bands: [(top: Double, bottom: Double)] = []
-        if paged && size.height > pageHeight {
-            var start = 0.0
-            for top in Set(chips.map { textTop + $0.rect.y }).sorted() where top > start {
-                let inked = (bands.isEmpty ? 0 : m) + top + lineHeight + Self.gapY - start + m
-                if inked > pageHeight { bands.append((start, top)); start = top }
-            }
-            bands.append((start, size.height))
-        }
+        let bands = paged ? Plan.pageBands(lineTops: Set(chips.map { textTop + $0.rect.y }).sorted(), step: lineHeight + Self.gapY,
+                                           height: size.height, pageHeight: pageHeight, margin: m) : []
 
         let scores = scores, target = target
         let drawBand: (Canvas, Double, Double) -> Void = { canvas, lo, hi in

@@ -13,8 +13,7 @@ extension TopTokens {
     /// checks made before the scores exist; at most the largest surface a PNG is drawn on
     /// (`Canvas.maximumPixels`).
     public static func pngBytesBound(lines: Int, context: Int = 6, scale: Double = 2) -> Int {
-        let points = Double(max(0, lines)) * boundLineArea(context: context) + TokenStrip.boundFixedArea
-        let pixels = min(points * scale * scale, Double(Canvas.maximumPixels))
-        return 4 * Int(pixels.rounded(.up))
+        Canvas.pngSurfaceBytes(points: Double(max(0, lines)) * boundLineArea(context: context) + TokenStrip.boundFixedArea,
+                               scale: scale)
     }
 }

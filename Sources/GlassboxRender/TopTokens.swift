@@ -103,9 +103,8 @@ public struct TopTokens: Figure {
 
         let bar = ColorBar(scale, caption: scoreLabel, vertical: false, engine: engine)
         let barLength = 220.0, barSize = bar.size(length: barLength)
-        let clipped = ScoreLimit.clippedCount(scores, limit: scale.upper)
         let inputCount = appendsTarget ? tokens.count - 1 : tokens.count
-        let scaleText = scoreLimit.legend(limit: scale.upper, clipped: clipped, allZero: ScoreLimit.allZero(scores))
+        let scaleText = scoreLimit.legend(scores: scores, limit: scale.upper).text
             + " · the \(rows.count) highest of \(inputCount) tokens, \(context) either side"
         let scaleBox = engine.measure(scaleText, .tick)
         let barTop = textTop + textHeight + 16, scaleTop = barTop + barSize.height + 4
@@ -124,16 +123,8 @@ public struct TopTokens: Figure {
         regions[.scaleLegend] = Rect(x: m, y: scaleTop, width: scaleBox.width, height: scaleBox.height)
 
         // PDF pages: bands cut at the top of a line once a page is full.
-        var bands: [(top: Double, bottom: Double)] = []
-        if size.height > pageHeight {
-            var start = 0.0
-            for row in lines.indices {
-                let top = textTop + Double(row) * rowStep
-                guard top > start else { continue }
-                if (bands.isEmpty ? 0 : m) + top + rowStep - start + m > pageHeight { bands.append((start, top)); start = top }
-            }
-            bands.append((start, size.height))
-        }
+        let bands = Plan.pageBands(lineTops: lines.indices.map { textTop + Double($0) * rowStep }, step: rowStep,
+                                   height: size.height, pageHeight: pageHeight, margin: m)
 
         let scores = scores, target = target, fontSize = fontSize
         let drawBand: (Canvas, Double, Double) -> Void = { canvas, lo, hi in
