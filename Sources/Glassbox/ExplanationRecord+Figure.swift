@@ -48,16 +48,17 @@ extension ExplanationRecord {
         var scores = tokens.map(\.score)
         // Per word, no `targetIndex` means no entry holds the explained position: nothing framed.
         var marked: Int? = explainsSimilarity ? nil : extra.targetIndex ?? (extra.words == true ? nil : target.position)
-        if appendsTarget && !explainsSimilarity {
+        let appendsPrediction = appendsTarget && !explainsSimilarity
+        if appendsPrediction {
             texts.append(target.text)
             scores.append(0)
             marked = texts.count - 1
         }
         if let top {
             // The appended prediction has no score: it is not listed, only framed in context.
-            let listed = appendsTarget && !explainsSimilarity ? scores.indices.map { $0 == texts.count - 1 ? Double.nan : scores[$0] } : scores
+            let listed = appendsPrediction ? scores.indices.map { $0 == texts.count - 1 ? Double.nan : scores[$0] } : scores
             var view = TopTokens(tokens: texts, scores: listed, k: top, target: marked, title: title, scoreLabel: name, scoreLimit: scoreLimit)
-            view.appendsTarget = appendsTarget && !explainsSimilarity
+            view.appendsTarget = appendsPrediction
             return view
         }
         return TokenStrip(tokens: texts, scores: scores, target: marked, title: title, scoreLabel: name, scoreLimit: scoreLimit)

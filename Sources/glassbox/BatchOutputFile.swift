@@ -31,7 +31,7 @@ final class BatchOutputFile {
         try ModelFiles.refuse(output: path, option: "--out")
         if mode == .create && FileManager.default.fileExists(atPath: path) { throw Self.exists(path) }
         if mode == .resume, let existing { (done, repairedBytes) = (existing.done, existing.repairedBytes) }
-        let held = mode == .overwrite && out != path ? try Self.lockExisting(out, out: out) : nil
+        let held = mode == .overwrite && out != path ? try Self.lockExisting(out) : nil
         // No O_TRUNC: nothing is changed before the lock is held.
         let flags = O_WRONLY | O_CREAT | O_CLOEXEC | (mode == .create ? O_EXCL : 0)
         let opened = open(path, flags, 0o644)
@@ -78,12 +78,12 @@ final class BatchOutputFile {
         guard isFile(fd, at: path) else { throw BatchOutputProblem.busy(out: out) }
     }
 
-    /// Opens and locks the existing file `path` (nil when there is none): held while `--overwrite`
-    /// writes its replacement, so no `--resume` run appends to a file about to be replaced.
-    private static func lockExisting(_ path: String, out: String) throws -> Int32? {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Opens and locks the existing `--out` file `out` (nil when there is none): held while
+    /// `--overwrite` writes its replacement, so no `--resume` run appends to a file about to be replaced.
+    private static func lockExisting(_ out: String) throws -> Int32? {
+        let fd = open(out, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }                       // none (or unreadable: the rename decides)
-        do { try lock(fd, path: path, out: out) } catch { close(fd); throw error }
+        do { try lock(fd, path: out, out: out) } catch { close(fd); throw error }
         return fd
     }
 

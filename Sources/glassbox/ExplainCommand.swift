@@ -122,7 +122,7 @@ struct ExplainCommand: ParsableCommand {
         try PictureOutput.checkEarly(out)
         if explainsSequence { return try runSequence() }
         var memory = MemoryGate()
-        if input.image == nil, PictureOutput.drawsPNG(out) {
+        if input.image == nil, (out.flatMap { try? OutputFormat(path: $0) } ?? .png) == .png {
             if let top = colorScale.top {
                 memory.picture = { TopTokens.pngBytesBound(lines: min(top, $0)) }
             } else {

@@ -148,13 +148,6 @@ enum PictureOutput {
         try OutputTransaction.checkDestination(try url(out, defaultName: ""))
     }
 
-    /// Whether the picture goes to a PNG: a given `--out` ending in `.png` (any case), or the
-    /// default `output/NAME.png`. Creates nothing.
-    static func drawsPNG(_ out: String?) -> Bool {
-        guard let out else { return true }
-        return (out as NSString).pathExtension.lowercased() == "png"
-    }
-
     /// A file-name-safe version of a model name or path.
     static func slug(_ text: String) -> String {
         let base = URL(fileURLWithPath: text).lastPathComponent

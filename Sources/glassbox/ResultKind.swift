@@ -96,9 +96,6 @@ extension ResultKind.Explanation {
                 throw FileProblem(path: path, reason: "not a readable explain result (a score \(value) in \(name) is not a finite 32-bit float)")
             }
         }
-        if let problem = record.extra.patchRegion?.problem {
-            throw FileProblem(path: path, reason: "not a readable explain result (extra.patchRegion: \(problem))")
-        }
         return record
     }
 
