@@ -177,17 +177,16 @@ public enum CausalTracing {
         let count = Double(options.samples)
         let pCorrupted = Float(corruptedSum / count)
         // As exact patching refuses equal metrics: with p_noised = p_clean every effect would be 0/0.
-        guard pClean.isFinite, pCorrupted.isFinite else {
-            throw PatchingError.nonFiniteMetric(metric: "prob", clean: pClean, corrupted: pCorrupted)
-        }
-        guard abs(pClean - pCorrupted) > 1e-6 * max(1, abs(pClean)) else {
-            throw PatchingError.noiseHasNoEffect(clean: pClean, noised: pCorrupted)
+        do {
+            try PatchingError.checkDifference(metric: "prob", clean: pClean, corrupted: pCorrupted)
+        } catch PatchingError.noMetricDifference {
+            throw PatchingError.noiseHasNoEffect(clean: pClean, noised: pCorrupted)   // worded for noise
         }
         let denominator = pClean - pCorrupted
         let maps = zip(["resid", "mlp", "attn"], sums).map { site, sum in
             let raw = sum.map { Float($0 / count) }
             return PatchingMap(site: site, kind: nil, axes: ["layer", "position"], shape: [arch.layers, n],
-                               effect: raw.map { denominator != 0 ? ($0 - pCorrupted) / denominator : 0 }, raw: raw)
+                               effect: raw.map { ($0 - pCorrupted) / denominator }, raw: raw)
         }
         var result = Result(answer: answer, position: position, cleanProb: pClean, corruptedProb: pCorrupted, noiseStd: nu, maps: maps)
         result.scores = scores

@@ -19,10 +19,6 @@ enum BertLoader: ArchitectureLoader {
         var arch = config.architecture(head: .none)
         let (d, vocab) = (arch.dModel, arch.vocabSize)
 
-        // Old TF-converted checkpoints name LayerNorm parameters gamma/beta (WeightReader.layerNorm).
-        func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
-            try r.layerNorm(name, kind: arch.norm, width: d, prefixed: prefixed)
-        }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
             try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
         }
@@ -33,7 +29,8 @@ enum BertLoader: ArchitectureLoader {
             position: try r.tensor("embeddings.position_embeddings.weight", shape: [arch.contextLength, d]),
             tokenType: arch.tokenTypes > 0
                 ? try r.tensor("embeddings.token_type_embeddings.weight", shape: [arch.tokenTypes, d]) : nil,
-            norm: try norm("embeddings.LayerNorm"))
+            // Old TF-converted checkpoints name LayerNorm parameters gamma/beta (WeightReader.layerNorm).
+            norm: try r.layerNorm("embeddings.LayerNorm", kind: arch.norm, width: d))
 
         let blocks = try r.bertEncoderBlocks(arch)
         let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("cls.predictions.transform.dense.weight")

@@ -23,8 +23,8 @@ enum DistilBertLoader: ArchitectureLoader {
         var arch = config.architecture(head: .none)
         let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
 
-        func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
-            try r.layerNorm(name, kind: arch.norm, width: d, prefixed: prefixed)
+        func norm(_ name: String) throws -> Norm {
+            try r.layerNorm(name, kind: arch.norm, width: d)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
             try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
@@ -56,17 +56,18 @@ enum DistilBertLoader: ArchitectureLoader {
         var transform: Linear?
         var transformNorm: Norm?
         var unembed: Linear?
-        try TwoHeads.refuse(head: head, masked: checkpoint.contains("vocab_transform.weight"),
-                            classifier: checkpoint.contains("classifier.weight"), maskedWeights: "vocab_*",
+        let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("vocab_transform.weight")
+        let classifier = head.map { $0 == .sequenceClassification } ?? checkpoint.contains("classifier.weight")
+        try TwoHeads.refuse(head: head, masked: masked, classifier: classifier, maskedWeights: "vocab_*",
                             classifierWeights: "pre_classifier.*, classifier.*", modelType: "distilbert", file: configFile)
-        if head.map({ $0 == .maskedLanguageModel }) ?? checkpoint.contains("vocab_transform.weight") {
+        if masked {
             arch.head = .maskedLanguageModel
             let mlm = try r.maskedLanguageModelHead(
                 MaskedLMHeadNames(transform: "vocab_transform", norm: "vocab_layer_norm", decoderWeight: "vocab_projector.weight",
                                   decoderBiases: ["vocab_projector.bias"]),
                 norm: arch.norm, width: d, wordEmbeddings: wordEmbeddings)
             (transform, transformNorm, unembed) = (mlm.transform, mlm.norm, mlm.decoder)
-        } else if head.map({ $0 == .sequenceClassification }) ?? checkpoint.contains("classifier.weight") {
+        } else if classifier {
             let labels = r.classLabels(configured: config.labels, outputWeight: "classifier.weight")
             pooler = try linear("pre_classifier", d, d, prefixed: false)
             unembed = try linear("classifier", d, labels.count, prefixed: false)

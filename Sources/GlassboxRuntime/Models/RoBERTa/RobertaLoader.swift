@@ -23,8 +23,8 @@ enum RobertaLoader: ArchitectureLoader {
         var arch = config.architecture(head: .none)
         let (d, vocab) = (arch.dModel, arch.vocabSize)
 
-        func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
-            try r.layerNorm(name, kind: arch.norm, width: d, prefixed: prefixed)
+        func norm(_ name: String) throws -> Norm {
+            try r.layerNorm(name, kind: arch.norm, width: d)
         }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
             try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
@@ -45,10 +45,11 @@ enum RobertaLoader: ArchitectureLoader {
         var transform: Linear?
         var transformNorm: Norm?
         var unembed: Linear?
-        try TwoHeads.refuse(head: head, masked: checkpoint.contains("lm_head.dense.weight"),
-                            classifier: checkpoint.contains("classifier.out_proj.weight"), maskedWeights: "lm_head.*",
+        let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("lm_head.dense.weight")
+        let classifier = head.map { $0 == .sequenceClassification } ?? checkpoint.contains("classifier.out_proj.weight")
+        try TwoHeads.refuse(head: head, masked: masked, classifier: classifier, maskedWeights: "lm_head.*",
                             classifierWeights: "classifier.*", modelType: "roberta", file: configFile)
-        if head.map({ $0 == .maskedLanguageModel }) ?? checkpoint.contains("lm_head.dense.weight") {
+        if masked {
             arch.head = .maskedLanguageModel
             pooler = nil                        // RobertaForMaskedLM runs no pooler
             let mlm = try r.maskedLanguageModelHead(
@@ -56,7 +57,7 @@ enum RobertaLoader: ArchitectureLoader {
                                   decoderBiases: ["lm_head.bias", "lm_head.decoder.bias"]),
                 norm: arch.norm, width: d, wordEmbeddings: wordEmbeddings)
             (transform, transformNorm, unembed) = (mlm.transform, mlm.norm, mlm.decoder)
-        } else if head.map({ $0 == .sequenceClassification }) ?? checkpoint.contains("classifier.out_proj.weight") {
+        } else if classifier {
             let labels = r.classLabels(configured: config.bert.labels, outputWeight: "classifier.out_proj.weight")
             pooler = try linear("classifier.dense", d, d, prefixed: false)
             unembed = try linear("classifier.out_proj", d, labels.count, prefixed: false)
