@@ -85,12 +85,7 @@ final class PatchingReferenceTests: XCTestCase {
             let (clean, corrupted, position, answer, wrong) = try reference.inputs()
             let trace: [String: Any] = try reference.meta("trace")
             let model = try TransformerModel.load(directory: Fixtures.model(name))
-            let span = try XCTUnwrap(trace["span"] as? [Int])
-            var options = CausalTracing.Options(noiseSpan: span[0]..<span[1])
-            options.noiseScale = Float(try XCTUnwrap(trace["scale"] as? Double))
-            options.samples = try XCTUnwrap(trace["samples"] as? Int)
-            options.seed = UInt64(try XCTUnwrap(trace["seed"] as? Int))
-            options.window = try XCTUnwrap(trace["window"] as? Int)
+            var options = try CausalTracing.Options(reference: trace)
             options.answer = answer
             options.position = position
             try checkTrace(name, model: model, ids: clean, options: options, reference: reference)

@@ -100,12 +100,7 @@ final class SigmoidHeadTests: XCTestCase {
     func testCausalTracingReadsTheAnswersSigmoid() throws {
         let trace = try section("trace")
         let settings = try XCTUnwrap(trace["options"] as? [String: Any])
-        let span = try XCTUnwrap(settings["span"] as? [Int])
-        var options = CausalTracing.Options(noiseSpan: span[0]..<span[1])
-        options.noiseScale = Float(try XCTUnwrap(settings["scale"] as? Double))
-        options.samples = try XCTUnwrap(settings["samples"] as? Int)
-        options.seed = UInt64(try XCTUnwrap(settings["seed"] as? Int))
-        options.window = try XCTUnwrap(settings["window"] as? Int)
+        var options = try CausalTracing.Options(reference: settings)
         options.answer = try XCTUnwrap(trace["answer"] as? Int)
         let result = try CausalTracing.run(model, ids: ids, options: options)
         XCTAssertEqual(result.scores, .sigmoid)
@@ -116,6 +111,10 @@ final class SigmoidHeadTests: XCTestCase {
         for map in result.maps { assertClose(map.raw, try XCTUnwrap(maps[map.site], map.site), "trace \(map.site)") }
     }
 
+}
+
+/// The sigmoid's own numerics, without the fixture model: `log σ` and AtP's seed on a sigmoid head.
+final class SigmoidFunctionTests: XCTestCase {
     /// `log σ` is stable where the naive `log(1 / (1 + e^{−z}))` is not: −1000 and 1000 give −1000
     /// and −e^{−1000} (0 in Double), and it agrees with the naive form where that is exact.
     func testLogSigmoidIsStable() {

@@ -50,8 +50,7 @@ final class ScoreLimitTests: RenderTestCase {
         XCTAssertEqual(ScoreLimit.maxAbs.legend(limit: 1, clipped: 0, unit: "cell", allZero: true), "every cell scores 0 (scale ±1 by default)")
         XCTAssertEqual(ScoreLimit.fixed(0.5).legend(limit: 0.5, clipped: 0, allZero: true), "scale ±0.5, fixed")
         let strip = TokenStrip(tokens: ["a", "b", "c"], scores: [0, 0, 0])
-        let report = try strip.render(to: FileManager.default.temporaryDirectory
-            .appendingPathComponent("glassbox-zero-\(UUID().uuidString).png"), scale: 1)
+        let report = try strip.render(to: file("zero.png"), scale: 1)
         XCTAssertTrue(report.notes.contains("every token scores 0 (scale ±1 by default)"), "\(report.notes)")
     }
 
