@@ -51,7 +51,7 @@ enum ResultPages {
         let limit = scoreLimit.limit(for: scores)
         var entry: [String: Any] = [
             "method": record.method, "tokens": texts.map(TokenText.label), "rawTokens": texts, "scores": scores, "limit": limit,
-            "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(scores, limit: limit), allZero: ScoreLimit.allZero(scores)),
+            "legend": scoreLimit.legend(scores: scores, limit: limit).text,
             "summary": ExplanationOutput.summaryLine(record),
         ]
         if let index = record.extra.targetIndex { entry["targetIndex"] = index }

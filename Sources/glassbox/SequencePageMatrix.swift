@@ -44,8 +44,7 @@ enum SequencePageMatrix {
             return ["tokens": record.tokens.map { TokenText.label($0.text) },
                     "generated": record.generated.map { ["text": TokenText.label($0.text)] },
                     "matrix": record.matrix.map { $0.map { $0.map { $0 as Any } ?? NSNull() } }, "limit": limit,
-                    "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(defined, limit: limit), unit: "cell",
-                                               allZero: ScoreLimit.allZero(defined))]
+                    "legend": scoreLimit.legend(scores: defined, limit: limit, unit: "cell").text]
         case .scores(let scores):
             let heatmap = scores.heatmap(scoreLimit: scoreLimit)
             let all = scores.scores
@@ -64,8 +63,7 @@ enum SequencePageMatrix {
                 "tokens": Self.labels(record.tokens.map(\.text), block: columnBlock),
                 "generated": Self.labels(record.generated.map(\.text), block: rowBlock).map { ["text": $0] },
                 "matrix": matrix, "limit": limit,
-                "legend": scoreLimit.legend(limit: limit, clipped: ScoreLimit.clippedCount(float32: all.values, limit: limit), unit: "cell",
-                                           allZero: ScoreLimit.allZero(float32: all.values)),
+                "legend": scoreLimit.legend(float32: all.values, limit: limit, unit: "cell").text,
             ]
             if rowBlock > 1 || columnBlock > 1 {
                 view["pooled"] = "\(heatmap.pooling.name) in blocks of \(rowBlock) × \(columnBlock): \(all.rows) × \(all.columns) cells shown as \(shown.rows) × \(shown.columns)"
