@@ -56,11 +56,13 @@ extension FastTokenizerOverrides {
         let allSpecial = Set(specials.map { Array($0.content.utf8) })
         let encoder = Set((backend.map(\.token) + decoder.map(\.token)).map { Array($0.content.utf8) })
         var out: [(AddedToken, Bool)] = decoder.map { ($0.token, $0.normalizedGiven) }
+        // Step 1's tokens as a set (every field equal, content byte for byte), not a scan per special token.
+        let decoded = Set(decoder.map { AddedTokenKey($0.token) })
         for value in specials {
             switch value {
             case .text(let s) where !encoder.contains(Array(s.utf8)):
                 out.append((AddedToken(content: s, special: true), true))
-            case .token(let t, let given) where !decoder.contains(where: { $0.token == t }):
+            case .token(let t, let given) where !decoded.contains(AddedTokenKey(t)):
                 out.append((t, given))
             default: break
             }
