@@ -112,12 +112,8 @@ extension TemplateRenderer {
         guard args.count == 1, kwargs.isEmpty else {
             throw TemplateFailure(offset: offset, detail: "loop() takes exactly one argument (the items), \(args.count + kwargs.count) given")
         }
-        try countIteration(at: offset)
-        callDepth += 1
+        try enterCall("recursive loop calls", at: offset)
         defer { callDepth -= 1 }
-        if callDepth > limits.callDepth {
-            throw TemplateFailure(offset: offset, detail: "recursive loop calls nested deeper than \(limits.callDepth) (runaway recursion?)")
-        }
         var text = ""
         try runLoop(loop.definition, over: args[0], depth: loop.depth + 1, iterableOffset: offset, into: &text)
         return .string(text)
