@@ -52,8 +52,7 @@ public struct Tokenizer: Sendable {
             throw TokenizerError.tokenTooLong(file: source, what: "vocabulary piece \(id)", bytes: piece.utf8.count,
                                               limit: limit)
         }
-        addedVocabulary = try AddedVocabulary(batches: laterAddedTokens.isEmpty ? [addedTokens] : [addedTokens, laterAddedTokens],
-                                              model: model, normalizer: normalizer)
+        addedVocabulary = try AddedVocabulary(batches: [addedTokens, laterAddedTokens], model: model, normalizer: normalizer)
         fastPath = ByteLevelBPEPath(normalizer: normalizer, preTokenizer: preTokenizer, model: model,
                                     added: addedVocabulary)
     }

@@ -78,7 +78,7 @@ final class AddedSpecialTokensTests: XCTestCase {
             let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
             var seen: [String: Added] = [:]
             for (id, t) in tokenizer.addedVocabulary.tokensByID {
-                seen[String(id)] = Added(content: t.content, special: tokenizer.isSpecial(t.content),
+                seen[String(id)] = Added(content: t.content, special: t.special,
                                          normalized: t.normalized, lstrip: t.lstrip, rstrip: t.rstrip,
                                          single_word: t.singleWord)
             }

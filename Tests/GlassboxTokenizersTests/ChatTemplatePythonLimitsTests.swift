@@ -52,4 +52,16 @@ final class ChatTemplatePythonLimitsTests: XCTestCase {
         XCTAssertEqual(failure("{{ '\\N' }}")?.detail, "malformed \\N character escape in a string literal")
         XCTAssertEqual(failure("{{ '\\N{BULLET' }}")?.column, 5)
     }
+
+    /// A correction alias later than Python 3.11's Unicode 14.0 (Swift knows it) is unknown, as in
+    /// Python 3.11 (`unicodedata.lookup('CUNEIFORM SIGN KALAM')` raises KeyError); one of Unicode 14
+    /// still names its character (`LATIN CAPITAL LETTER GHA`, also in the golden).
+    func testAliasLaterThanUnicode14IsUnknown() throws {
+        XCTAssertEqual(Unicode.Scalar(0x12327)?.properties.nameAlias, "CUNEIFORM SIGN KALAM", "Swift knows the later alias")
+        for name in ["CUNEIFORM SIGN KALAM", "ARABIC SMALL HIGH LIGATURE ALEF WITH YEH BARREE"] {
+            XCTAssertEqual(failure("{{ '\\N{\(name)}' }}")?.detail, "unknown Unicode character name '\(name)' in a \\N{…} escape")
+        }
+        let gha = try ChatTemplate("{{ '\\N{latin capital letter gha}' }}", origin: "t").render(messages: [], addGenerationPrompt: false)
+        XCTAssertEqual(gha.unicodeScalars.map(\.value), [0x01A2])
+    }
 }

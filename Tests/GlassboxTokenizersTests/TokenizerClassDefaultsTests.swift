@@ -19,7 +19,6 @@ final class TokenizerClassDefaultsTests: XCTestCase {
         let single: [AutoTokenizerEncoding]
         let pair: AutoTokenizerEncoding
         let special_tokens: [String: String]
-        let in_vocabulary: [String: Bool]
         let chat: String
     }
 

@@ -19,16 +19,6 @@ public struct ImageRegion: Codable, Sendable, Equatable {
         (self.x, self.y, self.width, self.height) = (x, y, width, height)
     }
 
-    /// The whole of a `width × height` image.
-    public static func whole(width: Int, height: Int) -> ImageRegion {
-        ImageRegion(x: 0, y: 0, width: Double(width), height: Double(height))
-    }
-
-    /// Whether this is the whole `width × height` image, to a thousandth of a pixel.
-    public func isWhole(width: Int, height: Int) -> Bool {
-        abs(x) < 1e-3 && abs(y) < 1e-3 && abs(self.width - Double(width)) < 1e-3 && abs(self.height - Double(height)) < 1e-3
-    }
-
     /// Why this region cannot be drawn, or nil: every value finite, width and height positive.
     public var problem: String? {
         guard [x, y, width, height].allSatisfy(\.isFinite) else { return "x, y, width and height must be finite numbers" }

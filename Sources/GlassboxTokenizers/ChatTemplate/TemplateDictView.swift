@@ -30,9 +30,9 @@ struct TemplateDictView {
 }
 
 extension TemplateRenderer {
-    /// Python's set comparison of two key or item views (`==`, `!=`, `<`, `<=`, `>`, `>=`): equal
-    /// when each holds the other, `<=` when the left one's elements are all in the right one.
-    /// `nil` when `a` and `b` are not two set-like views.
+    /// Python's set comparison of two key or item views (`op` is `==`, `<`, `<=`, `>` or `>=`;
+    /// ``compare(_:_:_:at:)`` makes `!=` of `==`): equal when each holds the other, `<=` when the
+    /// left one's elements are all in the right one. `nil` when `a` and `b` are not two set-like views.
     func compareViews(_ op: String, _ a: TemplateValue, _ b: TemplateValue, at offset: Int) throws -> Bool? {
         guard case .dictView(let x) = a, case .dictView(let y) = b, x.isSetLike, y.isSetLike else { return nil }
         func within(_ p: TemplateDictView, _ q: TemplateDictView) throws -> Bool {
@@ -43,7 +43,6 @@ extension TemplateRenderer {
         let (n, m) = (x.dict.count, y.dict.count)
         switch op {
         case "==": return try n == m && within(x, y)
-        case "!=": return try !(n == m && within(x, y))
         case "<": return try n < m && within(x, y)
         case "<=": return try n <= m && within(x, y)
         case ">": return try n > m && within(y, x)

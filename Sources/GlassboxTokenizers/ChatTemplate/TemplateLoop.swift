@@ -2,26 +2,21 @@ import Foundation
 
 /// A `{% for %}` statement as the renderer runs it: what each iteration binds and renders, and the
 /// scope the statement is in (a recursive loop's `loop(children)` runs it again there).
-final class TemplateLoopDefinition {
+struct TemplateLoopDefinition {
+    /// What each item is bound to (`x`, or `k, v`).
     let target: TemplateTarget
+    /// The `if` condition items must meet, if any.
     let filter: TemplateExpression?
+    /// Rendered once per item.
     let body: [TemplateNode]
+    /// The `else` body, rendered when no item is left.
     let otherwise: [TemplateNode]
     /// Whether the statement says `recursive` (only then is `loop(…)` callable).
     let recursive: Bool
+    /// The scope the statement is in; each iteration's scope is a child of it.
     let scope: TemplateScope
+    /// The scalar offset the statement starts at (for error messages).
     let offset: Int
-
-    init(target: TemplateTarget, filter: TemplateExpression?, body: [TemplateNode], otherwise: [TemplateNode],
-         recursive: Bool, scope: TemplateScope, offset: Int) {
-        self.target = target
-        self.filter = filter
-        self.body = body
-        self.otherwise = otherwise
-        self.recursive = recursive
-        self.scope = scope
-        self.offset = offset
-    }
 }
 
 /// jinja2's `LoopContext`, the `loop` variable: one object per run of a loop (one per
@@ -112,12 +107,8 @@ extension TemplateRenderer {
         guard args.count == 1, kwargs.isEmpty else {
             throw TemplateFailure(offset: offset, detail: "loop() takes exactly one argument (the items), \(args.count + kwargs.count) given")
         }
-        try countIteration(at: offset)
-        callDepth += 1
+        try enterCall("recursive loop calls", at: offset)
         defer { callDepth -= 1 }
-        if callDepth > limits.callDepth {
-            throw TemplateFailure(offset: offset, detail: "recursive loop calls nested deeper than \(limits.callDepth) (runaway recursion?)")
-        }
         var text = ""
         try runLoop(loop.definition, over: args[0], depth: loop.depth + 1, iterableOffset: offset, into: &text)
         return .string(text)

@@ -197,12 +197,8 @@ extension TemplateRenderer {
     /// Renders a macro body with the arguments bound (defaults evaluated in the call frame).
     private func callMacro(_ macro: TemplateMacro, _ args: [TemplateValue], _ kwargs: [(String, TemplateValue)],
                            at offset: Int) throws -> TemplateValue {
-        try countIteration(at: offset)                // every call counts: f calling f twice is 2^depth calls
-        callDepth += 1
+        try enterCall("macro calls", at: offset)
         defer { callDepth -= 1 }
-        if callDepth > limits.callDepth {
-            throw TemplateFailure(offset: offset, detail: "macro calls nested deeper than \(limits.callDepth) (runaway recursion?)")
-        }
         if args.count > macro.parameters.count {
             throw TemplateFailure(offset: offset, detail: "macro '\(macro.name)' takes not more than \(macro.parameters.count) argument(s)")
         }

@@ -115,6 +115,17 @@ final class TemplateRenderer {
         }
     }
 
+    /// Enters a macro or `loop(…)` call (`what` names them in the failure): counts it against the
+    /// iteration budget (f calling f twice is 2^depth calls) and goes one level deeper, failing past
+    /// `limits.callDepth` without doing so. The caller leaves with `defer { callDepth -= 1 }`.
+    func enterCall(_ what: String, at offset: Int) throws {
+        try countIteration(at: offset)
+        if callDepth >= limits.callDepth {
+            throw TemplateFailure(offset: offset, detail: "\(what) nested deeper than \(limits.callDepth) (runaway recursion?)")
+        }
+        callDepth += 1
+    }
+
     /// Counts what `value`, just built by an operator, filter or call, holds against the budget of
     /// text built in one rendering (16 × the output limit): its UTF-8 bytes for a string, its items for
     /// a list. Returns `value`.

@@ -5,9 +5,9 @@ import Foundation
 /// (only templates with a `\N{` escape pay for it, about 50,000 names); CJK ideographs' names, which
 /// end in their code point (`CJK UNIFIED IDEOGRAPH-4E2D`), are decoded from it instead. Python's
 /// `unicodedata` does not know the Tangut, Khitan and Nüshu names built the same way, and neither
-/// does this. Swift's Unicode properties carry only the correction aliases; the control,
-/// abbreviation, alternate and figment aliases (`NULL`, `LF`, `BOM`, `ZWJ`) come from ``aliases``,
-/// generated from Python 3.11 (Unicode 14.0).
+/// does this. Every alias (control, abbreviation, alternate, figment and correction: `NULL`, `LF`,
+/// `BOM`, `ZWJ`) comes from ``aliases``, generated from Python 3.11 (Unicode 14.0): Swift's own
+/// correction aliases are of a later Unicode, with ten that Python 3.11 does not know.
 enum UnicodeNames {
     /// The character named `name`, `nil` if no character has that name or alias.
     static func lookup(_ name: String) -> Unicode.Scalar? {
@@ -32,7 +32,7 @@ enum UnicodeNames {
         0x3400...0x4DBF, 0x4E00...0x9FFF, 0x17000...0x187FF, 0x18D00...0x18D7F, 0x1B170...0x1B2FF,
     ]
 
-    /// Name and correction alias → character, for planes 0, 1 and 14 (planes 2 and 3 hold only
+    /// Name → character, for planes 0, 1 and 14 (planes 2 and 3 hold only
     /// CJK ideographs; the others are unassigned or private use, which have no names).
     private static let table: [String: Unicode.Scalar] = {
         var names: [String: Unicode.Scalar] = [:]
@@ -40,7 +40,6 @@ enum UnicodeNames {
             for v in range where !codePointNamed.contains(where: { $0.contains(v) }) {
                 guard let scalar = Unicode.Scalar(v) else { continue }
                 if let name = scalar.properties.name { names[name] = scalar }
-                if let alias = scalar.properties.nameAlias { names[alias] = scalar }
             }
         }
         return names

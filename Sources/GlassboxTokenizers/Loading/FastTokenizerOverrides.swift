@@ -22,7 +22,7 @@ import GlassboxFiles
 /// - `Qwen2TokenizerFast`: nothing of its own.
 /// For every class `AutoTokenizer` picks (handled or not), the configured special tokens, and for
 /// the handled classes their defaults, are added as `transformers` adds them
-/// (``tokensToAdd(document:file:config:family:)``): one missing from the vocabulary gets a new id,
+/// (``tokensToAdd(backend:config:family:)``): one missing from the vocabulary gets a new id,
 /// which the rebuilt template uses.
 /// A setting that is not a boolean (`strip_accents`: or null) is a `malformedFile` error naming
 /// the file and key; so is a template token set to null, and a Llama `add_prefix_space`
@@ -65,13 +65,16 @@ enum FastTokenizerOverrides {
         else { return try Tokenizer(document: document, file: file) }
         let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
         let family = family(tokenizerClass: name)
-        let added = try tokensToAdd(document: document, file: file, config: config, family: family)
-        guard let family else { return try Tokenizer(document: document, file: file, laterAddedTokens: added) }
+        let backend = try backendAddedTokens(document: document, file: file)
+        let added = tokensToAdd(backend: backend, config: config, family: family)
+        guard let family else {
+            return try Tokenizer(document: document, file: file, addedTokens: backend.map(\.token), laterAddedTokens: added)
+        }
         let settingsFile = hasConfig ? configURL : directory.appendingPathComponent("special_tokens_map.json")
         let settings = Settings(config: config, file: settingsFile.path)
         var patched = document
         try patch(&patched, family: family, settings: settings)
-        var tokenizer = try Tokenizer(document: patched, file: file, laterAddedTokens: added)
+        var tokenizer = try Tokenizer(document: patched, file: file, addedTokens: backend.map(\.token), laterAddedTokens: added)
         if let addBOS = family.addBOSDefault {
             tokenizer.postProcessor = try template(tokenizer, settings: settings, addBOSDefault: addBOS,
                                                    defaultTokens: family.defaultSpecialTokens)
@@ -144,7 +147,7 @@ enum FastTokenizerOverrides {
     /// `update_post_processor` of the Llama, Gemma and GPT-NeoX fast classes: the template from
     /// `add_bos_token` / `add_eos_token` (defaults `addBOSDefault` / false) and `bos_token` /
     /// `eos_token` (defaults from `defaultTokens`), the special tokens' ids looked up in
-    /// `tokenizer` (which has the tokens ``tokensToAdd(document:file:config:family:)`` adds).
+    /// `tokenizer` (which has the tokens ``tokensToAdd(backend:config:family:)`` adds).
     static func template(_ tokenizer: Tokenizer, settings: Settings, addBOSDefault: Bool,
                          defaultTokens: [String: String]) throws -> TemplateProcessing {
         let addBOS = try settings.bool("add_bos_token", default: addBOSDefault)

@@ -15,9 +15,24 @@ extension FastTokenizerOverrides {
         }
     }
 
+    /// An entry of `tokenizer.json`'s `added_tokens`: its `id` if given, the token, and whether it
+    /// gives `normalized` (else that follows the final `special` flag).
+    typealias BackendAddedToken = (id: Int?, token: AddedToken, normalizedGiven: Bool)
+
+    /// A `tokenizer.json`'s `added_tokens` (`document`, read from `file`; none when absent), in its
+    /// order: each entry's `id` if it has one, the token, and whether it gives `normalized`.
+    static func backendAddedTokens(document: JSONValue, file: String) throws -> [BackendAddedToken] {
+        let root = ConfigReader(document, file: file, path: "")
+        guard root.member("added_tokens") != nil else { return [] }
+        return try root.array("added_tokens").map { entry in
+            (entry.member("id") == nil ? nil : try entry.int("id"), try Tokenizer.addedToken(entry),
+             entry.member("normalized") != nil)
+        }
+    }
+
     /// The tokens `PreTrainedTokenizerFast.__init__` (`transformers` 4.53.3) adds, in one
-    /// `add_tokens` call, over the `added_tokens` of a `tokenizer.json` (`document`, read from
-    /// `file`), in its order:
+    /// `add_tokens` call, over the `added_tokens` of a `tokenizer.json` (`backend`, see
+    /// ``backendAddedTokens(document:file:)``), in its order:
     /// 1. every entry of the added-tokens decoder it was given, by id (`tokenizer_config.json`'s
     ///    `added_tokens_decoder`; without one, its legacy path: `added_tokens.json`'s tokens, then
     ///    `tokenizer.json`'s own, the latter winning an id both have). Its check against the tokens
@@ -35,16 +50,7 @@ extension FastTokenizerOverrides {
     /// `AddedToken(content, special: true)` (not normalized). A token whose content is new gets the
     /// next id (``AddedVocabulary``); one already in the vocabulary keeps its id and is now matched
     /// as an added token; one already added with other flags takes the new flags.
-    static func tokensToAdd(document: JSONValue, file: String, config: TokenizerConfig,
-                            family: Family?) throws -> [AddedToken] {
-        var backend: [(id: Int?, token: AddedToken, normalizedGiven: Bool)] = []
-        let root = ConfigReader(document, file: file, path: "")
-        if root.member("added_tokens") != nil {
-            for entry in try root.array("added_tokens") {
-                backend.append((entry.member("id") == nil ? nil : try entry.int("id"), try Tokenizer.addedToken(entry),
-                                entry.member("normalized") != nil))
-            }
-        }
+    static func tokensToAdd(backend: [BackendAddedToken], config: TokenizerConfig, family: Family?) -> [AddedToken] {
         let decoder = legacyDecoder(config: config, backend: backend)
         var byContent: [String: (AddedToken, Bool)] = [:]
         if config.hasAddedTokensDecoder {
@@ -56,11 +62,13 @@ extension FastTokenizerOverrides {
         let allSpecial = Set(specials.map { Array($0.content.utf8) })
         let encoder = Set((backend.map(\.token) + decoder.map(\.token)).map { Array($0.content.utf8) })
         var out: [(AddedToken, Bool)] = decoder.map { ($0.token, $0.normalizedGiven) }
+        // Step 1's tokens as a set (every field equal, content byte for byte), not a scan per special token.
+        let decoded = Set(decoder.map { AddedTokenKey($0.token) })
         for value in specials {
             switch value {
             case .text(let s) where !encoder.contains(Array(s.utf8)):
                 out.append((AddedToken(content: s, special: true), true))
-            case .token(let t, let given) where !decoder.contains(where: { $0.token == t }):
+            case .token(let t, let given) where !decoded.contains(AddedTokenKey(t)):
                 out.append((t, given))
             default: break
             }
@@ -78,7 +86,7 @@ extension FastTokenizerOverrides {
     /// tokens (special when a file names them as special tokens, normalized otherwise) overlaid
     /// with `tokenizer.json`'s `added_tokens` (`backend`).
     private static func legacyDecoder(config: TokenizerConfig,
-                                      backend: [(id: Int?, token: AddedToken, normalizedGiven: Bool)])
+                                      backend: [BackendAddedToken])
         -> [(id: Int, token: AddedToken, normalizedGiven: Bool)] {
         if config.hasAddedTokensDecoder { return config.addedTokensDecoder }
         var configured = Set<[UInt8]>()
@@ -96,7 +104,7 @@ extension FastTokenizerOverrides {
     }
 
     /// `all_special_tokens_extended`: the special-token attributes in order, then
-    /// `additional_special_tokens`, the first of each content; see ``tokensToAdd(document:file:config:family:)``.
+    /// `additional_special_tokens`, the first of each content; see ``tokensToAdd(backend:config:family:)``.
     private static func specialValues(config: TokenizerConfig, family: Family?,
                                       decoderTokens: [String: (AddedToken, Bool)]) -> [SpecialValue] {
         var out: [SpecialValue] = []

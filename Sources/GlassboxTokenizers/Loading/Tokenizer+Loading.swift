@@ -41,7 +41,8 @@ extension Tokenizer {
 
     /// Builds the tokenizer a parsed `tokenizer.json` describes, with `laterAddedTokens` added
     /// after its `added_tokens` (in a second `add_tokens` call); `file` names it in errors.
-    init(document: JSONValue, file: String, laterAddedTokens: [AddedToken] = []) throws {
+    /// `addedTokens`, when given, are its `added_tokens` already parsed (not read again).
+    init(document: JSONValue, file: String, addedTokens: [AddedToken]? = nil, laterAddedTokens: [AddedToken] = []) throws {
         let root = ConfigReader(document, file: file, path: "")
         guard case .object = root.value else { throw root.fail("expected a JSON object") }
         if let version = try root.optionalString("version"), version != "1.0" {
@@ -53,8 +54,8 @@ extension Tokenizer {
         let preTokenizer = try root.child("pre_tokenizer").map(PreTokenizerRegistry.make)
         let postProcessor = try root.child("post_processor").map(PostProcessorRegistry.make)
         let decoder = try root.child("decoder").map(DecoderRegistry.make)
-        var added: [AddedToken] = []
-        if root.member("added_tokens") != nil {
+        var added = addedTokens ?? []
+        if addedTokens == nil, root.member("added_tokens") != nil {
             added = try root.array("added_tokens").map(Self.addedToken)
         }
         try self.init(normalizer: normalizer, preTokenizer: preTokenizer, model: model, postProcessor: postProcessor,

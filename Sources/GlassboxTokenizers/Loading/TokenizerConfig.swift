@@ -21,8 +21,8 @@ struct TokenizerConfig {
     /// Reads the three files of `directory`; `tokenizerConfig`, when given, is its
     /// `tokenizer_config.json` already parsed (not read again).
     init(directory: URL, tokenizerConfig parsed: JSONValue? = nil) throws {
-        var readsSpecialTokensMap = true
-        for name in ["tokenizer_config.json", "special_tokens_map.json"] where name != "special_tokens_map.json" || readsSpecialTokensMap {
+        // transformers' legacy path (the map) is taken only without `added_tokens_decoder`.
+        for name in ["tokenizer_config.json", "special_tokens_map.json"] where name != "special_tokens_map.json" || !hasAddedTokensDecoder {
             let url = directory.appendingPathComponent(name)
             let value: JSONValue
             if name == "tokenizer_config.json", let parsed {
@@ -35,19 +35,17 @@ struct TokenizerConfig {
                 throw TokenizerError.malformedFile(file: url.path, detail: "expected a JSON object")
             }
             for (key, v) in members { values[key] = v }
-            // transformers' legacy path (the map) is taken only without `added_tokens_decoder`.
-            if name == "tokenizer_config.json", value["added_tokens_decoder"] != nil {
-                readsSpecialTokensMap = false
+            if name == "tokenizer_config.json", let decoderValue = value["added_tokens_decoder"] {
                 hasAddedTokensDecoder = true
-            }
-            if name == "tokenizer_config.json", case .object(let decoder)? = value["added_tokens_decoder"] {
-                let reader = ConfigReader(value, file: url.path, path: "added_tokens_decoder")
-                for (key, entry) in decoder {
-                    guard let id = Int(key) else { throw reader.fail("'\(key)' is not a token id") }
-                    let reader = ConfigReader(entry, file: url.path, path: "added_tokens_decoder.\(key)")
-                    addedTokensDecoder.append((id, try Tokenizer.addedToken(reader), reader.member("normalized") != nil))
+                if case .object(let decoder) = decoderValue {
+                    let reader = ConfigReader(value, file: url.path, path: "added_tokens_decoder")
+                    for (key, entry) in decoder {
+                        guard let id = Int(key) else { throw reader.fail("'\(key)' is not a token id") }
+                        let reader = ConfigReader(entry, file: url.path, path: "added_tokens_decoder.\(key)")
+                        addedTokensDecoder.append((id, try Tokenizer.addedToken(reader), reader.member("normalized") != nil))
+                    }
+                    addedTokensDecoder.sort { $0.0 < $1.0 }
                 }
-                addedTokensDecoder.sort { $0.0 < $1.0 }
             }
         }
         let added = directory.appendingPathComponent("added_tokens.json")

@@ -38,7 +38,7 @@ public struct AddedToken: Sendable, Equatable {
 
 /// An ``AddedToken`` as a set member: equal exactly when the tokens are (`==` compares the
 /// content byte for byte, so the key holds its UTF-8 bytes).
-private struct AddedTokenKey: Hashable {
+struct AddedTokenKey: Hashable {
     let content: [UInt8]
     let singleWord, lstrip, rstrip, normalized, special: Bool
 
