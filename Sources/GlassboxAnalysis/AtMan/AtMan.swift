@@ -56,24 +56,17 @@ public enum AtMan {
             // calibrates the estimate of all of them (AtManCost: a pass recomputes the rows from its
             // first suppressed key on, so later ones cost less); the unperturbed pass above is no
             // guide (it also captures activations, and pays one-time costs).
-            let rows = items.map { Self.recomputedRows(start: $0.start, base: base) }
-            let total = rows.reduce(0, +) * arch.layers
-            var chunk = 1, filled = rows[0]
-            while chunk < items.count && filled + rows[chunk] <= options.rowBudget { filled += rows[chunk]; chunk += 1 }
             let timedStart = clock.now
-            try model.forwardSuffixes(base: base, items: Array(items[..<chunk]),
-                                      options: SuffixOptions(rowBudget: options.rowBudget, progress: Self.offset(options.progress, by: 0, total: total))) { i, logits in
+            try model.forwardSuffixes(base: base, items: items,
+                                      options: SuffixOptions(rowBudget: options.rowBudget, progress: options.progress),
+                                      chunkFinished: { range in
+                guard range.lowerBound == 0 else { return }
+                let timed = clock.now - timedStart
+                let seconds = AtManCost(arch).seconds(starts: items.map(\.start), length: n, causal: base.isCausal,
+                                                      timedStarts: items[range].map(\.start), timedSeconds: Self.seconds(timed))
+                options.estimate?(edits.count, seconds / Double(edits.count))
+            }) { i, logits in
                 perTarget[i] = scorer.deltas(logits)
-            }
-            let timed = clock.now - timedStart
-            let seconds = AtManCost(arch).seconds(starts: items.map(\.start), length: n, causal: base.isCausal,
-                                                  timedStarts: items[..<chunk].map(\.start), timedSeconds: Self.seconds(timed))
-            options.estimate?(edits.count, seconds / Double(edits.count))
-            if chunk < items.count {
-                try model.forwardSuffixes(base: base, items: Array(items[chunk...]),
-                                          options: SuffixOptions(rowBudget: options.rowBudget, progress: Self.offset(options.progress, by: filled * arch.layers, total: total))) { i, logits in
-                    perTarget[chunk + i] = scorer.deltas(logits)
-                }
             }
         case .hooks:
             options.estimate?(edits.count, Self.seconds(basePass))          // every pass reruns everything
@@ -98,22 +91,9 @@ public enum AtMan {
             targetPositions: rows, baseline: scorer.baseline, baseLogits: base.logits, suppressions: suppressions, inputIDs: inputIDs)
     }
 
-    /// `progress` for part of the work: `(done, _)` reported as `(offset + done, total)`.
-    static func offset(_ progress: (@Sendable (Int, Int) -> Void)?, by offset: Int, total: Int) -> (@Sendable (Int, Int) -> Void)? {
-        guard let progress else { return nil }
-        return { done, _ in progress(offset + done, total) }
-    }
-
     /// Seconds in `duration`.
     static func seconds(_ duration: Duration) -> Double {
         Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
-
-    /// Rows the batched engine recomputes for a pass from `start` (`forwardSuffixes`' count): the
-    /// rows from `start` on in a causal model (none when the head reads no row there), all of them otherwise.
-    static func recomputedRows(start: Int, base: SuffixBase) -> Int {
-        let s = base.isCausal ? start : 0
-        return base.logitRows.contains { $0 >= s } ? base.length - s : 0
     }
 
     /// The input actually run, the target ids and the logit row of each.
