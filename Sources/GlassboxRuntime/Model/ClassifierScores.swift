@@ -40,8 +40,17 @@ extension ClassScoreFunction {
     public func elementwiseScore(_ logit: Float) -> Float? {
         switch self {
         case .none: logit
-        case .sigmoid: Float(1 / (1 + exp(-Double(logit))))
+        case .sigmoid: Float(Self.sigmoid(Double(logit)))
         case .softmax: nil
         }
+    }
+
+    /// `σ(z) = 1 / (1 + e^{−z})` in Double (as `elementwiseScore` computes it).
+    public static func sigmoid(_ z: Double) -> Double { 1 / (1 + Foundation.exp(-z)) }
+
+    /// `log σ(z) = −softplus(−z)`, in Double and stable for any `z`: `−log1p(e^{−z})` for `z ≥ 0`,
+    /// `z − log1p(e^{z})` below. The log-probability that a label a sigmoid head scores is on.
+    public static func logSigmoid(_ z: Double) -> Double {
+        z >= 0 ? -Foundation.log1p(Foundation.exp(-z)) : z - Foundation.log1p(Foundation.exp(z))
     }
 }
