@@ -186,12 +186,8 @@ extension AtMan {
             let tau = Double(temperature ?? 1)
             return targets.enumerated().map { t, y in
                 let row = logits.storage[(t * width)..<((t + 1) * width)]
-                let target = Double(row[row.startIndex + y])
-                guard score == .crossEntropy else { return Float(target) }
-                if scores == .sigmoid { return Float(-ClassScoreFunction.logSigmoid(target / tau)) }
-                let top = Double(row.max()!) / tau
-                let sum = row.reduce(0.0) { $0 + Foundation.exp(Double($1) / tau - top) }
-                return Float(top + Foundation.log(sum) - target / tau)
+                guard score == .crossEntropy else { return row[row.startIndex + y] }
+                return Float(-scores.logProbability(of: y, in: row, temperature: tau))
             }
         }
     }

@@ -53,4 +53,16 @@ extension ClassScoreFunction {
     public static func logSigmoid(_ z: Double) -> Double {
         z >= 0 ? -Foundation.log1p(Foundation.exp(-z)) : z - Foundation.log1p(Foundation.exp(z))
     }
+
+    /// The log-probability of class `index` read from one row of logits `[V]` (indexed from the
+    /// slice's start) at `temperature` τ, in Double: `log σ(z_index/τ)` for a sigmoid head (the
+    /// other logits unread), else the max-subtracted log-softmax `z_index/τ − logsumexp(z/τ)`.
+    /// (Regression heads, `.none`, are refused before a probability is read.)
+    public func logProbability(of index: Int, in logits: ArraySlice<Float>, temperature: Double = 1) -> Double {
+        let z = Double(logits[logits.startIndex + index]) / temperature
+        if self == .sigmoid { return Self.logSigmoid(z) }
+        let top = Double(logits.max() ?? 0) / temperature
+        let sum = logits.reduce(0.0) { $0 + Foundation.exp(Double($1) / temperature - top) }
+        return z - (top + Foundation.log(sum))
+    }
 }
