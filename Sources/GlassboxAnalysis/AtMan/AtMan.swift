@@ -81,7 +81,7 @@ public enum AtMan {
         var positionScores = [Float](repeating: 0, count: n)
         for (group, score) in zip(explained, groupScores) { for p in group { positionScores[p] = score } }
         var parameters = options.provenance
-        if options.score == .crossEntropy && scores == .sigmoid { parameters["scores"] = scores.rawValue }
+        if scores == .sigmoid { parameters["scores"] = scores.rawValue }
         parameters["targets"] = targetIDs.map(String.init).joined(separator: ",")
         let inputIDs: [Int] = if case .tokens(let ids, _) = run { ids } else { [] }
         return AtManResult(
