@@ -165,7 +165,7 @@ extension AtMan {
         /// Per target: CE (or logit) of the base pass.
         let baseline: [Float]
 
-        init(score: AtMan.Score, temperature: Float?, targets: [Int], baseLogits: Tensor, scores: ClassScoreFunction = .softmax) {
+        init(score: AtMan.Score, temperature: Float?, targets: [Int], baseLogits: Tensor, scores: ClassScoreFunction) {
             (self.score, self.temperature, self.targets, self.scores) = (score, temperature, targets, scores)
             baseline = Self.values(baseLogits, score: score, temperature: temperature, targets: targets, scores: scores)
         }
@@ -181,7 +181,7 @@ extension AtMan {
         /// sigmoid head the binary cross-entropy of the label being on, `−log σ(l[y_t]/τ) =
         /// softplus(−l[y_t]/τ)` — or the raw logit `l[y_t]`.
         static func values(_ logits: Tensor, score: AtMan.Score, temperature: Float?, targets: [Int],
-                           scores: ClassScoreFunction = .softmax) -> [Float] {
+                           scores: ClassScoreFunction) -> [Float] {
             let width = logits.shape[1]
             let tau = Double(temperature ?? 1)
             return targets.enumerated().map { t, y in

@@ -123,7 +123,7 @@ public enum AttributionPatching {
     /// `∂M/∂logits [V]` at the base run. For a sigmoid head (`scores`), `prob` and `logprob` read
     /// only the answer's logit: `∂σ(z_a)/∂z_a = σ(1 − σ)`, `∂log σ(z_a)/∂z_a = 1 − σ`.
     static func seed(_ metric: PatchingMetric, logits: [Float], cleanLogProbs: [Double],
-                     scores: ClassScoreFunction = .softmax) -> [Float] {
+                     scores: ClassScoreFunction) -> [Float] {
         if scores == .sigmoid {
             var g = [Float](repeating: 0, count: logits.count)
             switch metric {

@@ -13,7 +13,7 @@ extension PatchingMetric {
     ///     `log σ(z_answer) = −softplus(−z_answer)` and its `exp`.
     ///     KL is softmax only (refused for other heads before).
     /// - Returns: the value, accumulated in Double.
-    func evaluate(_ logits: Tensor, cleanLogProbs: [Double], scores: ClassScoreFunction = .softmax) -> Float {
+    func evaluate(_ logits: Tensor, cleanLogProbs: [Double], scores: ClassScoreFunction) -> Float {
         let row = logits.storage
         switch self {
         case .logitDiff(let a, let w): return row[a] - row[w]
