@@ -63,13 +63,13 @@ public enum AtMan {
                 guard range.lowerBound == 0 else { return }
                 let timed = clock.now - timedStart
                 let seconds = AtManCost(arch).seconds(starts: items.map(\.start), length: n, causal: base.isCausal,
-                                                      timedStarts: items[range].map(\.start), timedSeconds: Self.seconds(timed))
+                                                      timedStarts: items[range].map(\.start), timedSeconds: timed.seconds)
                 options.estimate?(edits.count, seconds / Double(edits.count))
             }) { i, logits in
                 perTarget[i] = scorer.deltas(logits)
             }
         case .hooks:
-            options.estimate?(edits.count, Self.seconds(basePass))          // every pass reruns everything
+            options.estimate?(edits.count, basePass.seconds)                // every pass reruns everything
             for (i, edit) in edits.enumerated() {
                 let logits = try HookPath.forward(model, run, edit: edit, logitRows: base.logitRows)
                 perTarget[i] = scorer.deltas(logits)
@@ -89,11 +89,6 @@ public enum AtMan {
                                 scores: positionScores, image: arch.image),
             groups: explained, groupScores: groupScores, perTarget: perTarget, targets: targetIDs,
             targetPositions: rows, baseline: scorer.baseline, baseLogits: base.logits, suppressions: suppressions, inputIDs: inputIDs)
-    }
-
-    /// Seconds in `duration`.
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
     }
 
     /// The input actually run, the target ids and the logit row of each.
