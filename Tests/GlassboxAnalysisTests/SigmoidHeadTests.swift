@@ -125,6 +125,24 @@ final class SigmoidFunctionTests: XCTestCase {
         }
     }
 
+    /// `logProbability` reads one class: `log σ(z_i/τ)` for a sigmoid head (the other logits
+    /// ignored), the log-softmax at τ otherwise — also where a naive softmax overflows.
+    func testLogProbabilityReadsOneClass() {
+        let row: ArraySlice<Float> = [9, 1, -2, 0.5, 3][1...]                      // indices from the slice start
+        XCTAssertEqual(ClassScoreFunction.sigmoid.logProbability(of: 2, in: row), ClassScoreFunction.logSigmoid(0.5))
+        XCTAssertEqual(ClassScoreFunction.sigmoid.logProbability(of: 3, in: row, temperature: 2), ClassScoreFunction.logSigmoid(1.5))
+        let naive = { (tau: Double, i: Int) in
+            let z = row.map { Double($0) / tau }
+            return z[i] - log(z.map(exp).reduce(0, +))
+        }
+        for tau in [1.0, 0.5, 3] {
+            for i in 0..<4 {
+                XCTAssertEqual(ClassScoreFunction.softmax.logProbability(of: i, in: row, temperature: tau), naive(tau, i), accuracy: 1e-14, "τ \(tau) class \(i)")
+            }
+        }
+        XCTAssertEqual(ClassScoreFunction.softmax.logProbability(of: 0, in: [1000, 1000]), -log(2), accuracy: 1e-12)
+    }
+
     /// Attribution patching's seed on a sigmoid head is the derivative of the metric at the answer's
     /// logit only — `σ(1 − σ)` for prob, `1 − σ` for logprob — checked by central differences of
     /// the metric itself.

@@ -103,6 +103,18 @@ final class BatchedSuffixTests: XCTestCase {
         XCTAssertEqual(calls.map(\.0), calls.map(\.0).sorted())
     }
 
+    func testChunkFinishedFollowsEachChunksItems() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        let base = try model.suffixBase(.tokens([5, 9, 2, 44, 7, 1], types: nil), logitRows: [5])
+        // Rows 6, 5, 4, 3, 2, 1 under a budget of 8: chunks {0}, {1}, {2, 3}, {4, 5}.
+        var consumed: [Int] = [], finished: [(Range<Int>, [Int])] = []
+        try model.forwardSuffixes(base: base, items: (0..<6).map { SuffixItem(edit: AttentionScoreEdit(keys: [$0], factor: 0.1)) },
+                                  options: SuffixOptions(rowBudget: 8),
+                                  chunkFinished: { finished.append(($0, consumed)) }) { i, _ in consumed.append(i) }
+        XCTAssertEqual(finished.map(\.0), [0..<1, 1..<2, 2..<4, 4..<6])
+        XCTAssertEqual(finished.map(\.1), [[0], [0, 1], [0, 1, 2, 3], [0, 1, 2, 3, 4, 5]], "each range after its items are consumed")
+    }
+
     func testInvalidItemsAreRejected() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
         let base = try model.suffixBase(.tokens([5, 9, 2, 44], types: nil), logitRows: [3])

@@ -56,27 +56,20 @@ public enum AtMan {
             // calibrates the estimate of all of them (AtManCost: a pass recomputes the rows from its
             // first suppressed key on, so later ones cost less); the unperturbed pass above is no
             // guide (it also captures activations, and pays one-time costs).
-            let rows = items.map { Self.recomputedRows(start: $0.start, base: base) }
-            let total = rows.reduce(0, +) * arch.layers
-            var chunk = 1, filled = rows[0]
-            while chunk < items.count && filled + rows[chunk] <= options.rowBudget { filled += rows[chunk]; chunk += 1 }
             let timedStart = clock.now
-            try model.forwardSuffixes(base: base, items: Array(items[..<chunk]),
-                                      options: SuffixOptions(rowBudget: options.rowBudget, progress: Self.offset(options.progress, by: 0, total: total))) { i, logits in
+            try model.forwardSuffixes(base: base, items: items,
+                                      options: SuffixOptions(rowBudget: options.rowBudget, progress: options.progress),
+                                      chunkFinished: { range in
+                guard range.lowerBound == 0 else { return }
+                let timed = clock.now - timedStart
+                let seconds = AtManCost(arch).seconds(starts: items.map(\.start), length: n, causal: base.isCausal,
+                                                      timedStarts: items[range].map(\.start), timedSeconds: timed.seconds)
+                options.estimate?(edits.count, seconds / Double(edits.count))
+            }) { i, logits in
                 perTarget[i] = scorer.deltas(logits)
             }
-            let timed = clock.now - timedStart
-            let seconds = AtManCost(arch).seconds(starts: items.map(\.start), length: n, causal: base.isCausal,
-                                                  timedStarts: items[..<chunk].map(\.start), timedSeconds: Self.seconds(timed))
-            options.estimate?(edits.count, seconds / Double(edits.count))
-            if chunk < items.count {
-                try model.forwardSuffixes(base: base, items: Array(items[chunk...]),
-                                          options: SuffixOptions(rowBudget: options.rowBudget, progress: Self.offset(options.progress, by: filled * arch.layers, total: total))) { i, logits in
-                    perTarget[chunk + i] = scorer.deltas(logits)
-                }
-            }
         case .hooks:
-            options.estimate?(edits.count, Self.seconds(basePass))          // every pass reruns everything
+            options.estimate?(edits.count, basePass.seconds)                // every pass reruns everything
             for (i, edit) in edits.enumerated() {
                 let logits = try HookPath.forward(model, run, edit: edit, logitRows: base.logitRows)
                 perTarget[i] = scorer.deltas(logits)
@@ -88,7 +81,7 @@ public enum AtMan {
         var positionScores = [Float](repeating: 0, count: n)
         for (group, score) in zip(explained, groupScores) { for p in group { positionScores[p] = score } }
         var parameters = options.provenance
-        if options.score == .crossEntropy && scores == .sigmoid { parameters["scores"] = scores.rawValue }
+        if scores == .sigmoid { parameters["scores"] = scores.rawValue }
         parameters["targets"] = targetIDs.map(String.init).joined(separator: ",")
         let inputIDs: [Int] = if case .tokens(let ids, _) = run { ids } else { [] }
         return AtManResult(
@@ -96,24 +89,6 @@ public enum AtMan {
                                 scores: positionScores, image: arch.image),
             groups: explained, groupScores: groupScores, perTarget: perTarget, targets: targetIDs,
             targetPositions: rows, baseline: scorer.baseline, baseLogits: base.logits, suppressions: suppressions, inputIDs: inputIDs)
-    }
-
-    /// `progress` for part of the work: `(done, _)` reported as `(offset + done, total)`.
-    static func offset(_ progress: (@Sendable (Int, Int) -> Void)?, by offset: Int, total: Int) -> (@Sendable (Int, Int) -> Void)? {
-        guard let progress else { return nil }
-        return { done, _ in progress(offset + done, total) }
-    }
-
-    /// Seconds in `duration`.
-    static func seconds(_ duration: Duration) -> Double {
-        Double(duration.components.seconds) + Double(duration.components.attoseconds) * 1e-18
-    }
-
-    /// Rows the batched engine recomputes for a pass from `start` (`forwardSuffixes`' count): the
-    /// rows from `start` on in a causal model (none when the head reads no row there), all of them otherwise.
-    static func recomputedRows(start: Int, base: SuffixBase) -> Int {
-        let s = base.isCausal ? start : 0
-        return base.logitRows.contains { $0 >= s } ? base.length - s : 0
     }
 
     /// The input actually run, the target ids and the logit row of each.
@@ -185,7 +160,7 @@ extension AtMan {
         /// Per target: CE (or logit) of the base pass.
         let baseline: [Float]
 
-        init(score: AtMan.Score, temperature: Float?, targets: [Int], baseLogits: Tensor, scores: ClassScoreFunction = .softmax) {
+        init(score: AtMan.Score, temperature: Float?, targets: [Int], baseLogits: Tensor, scores: ClassScoreFunction) {
             (self.score, self.temperature, self.targets, self.scores) = (score, temperature, targets, scores)
             baseline = Self.values(baseLogits, score: score, temperature: temperature, targets: targets, scores: scores)
         }
@@ -201,17 +176,13 @@ extension AtMan {
         /// sigmoid head the binary cross-entropy of the label being on, `−log σ(l[y_t]/τ) =
         /// softplus(−l[y_t]/τ)` — or the raw logit `l[y_t]`.
         static func values(_ logits: Tensor, score: AtMan.Score, temperature: Float?, targets: [Int],
-                           scores: ClassScoreFunction = .softmax) -> [Float] {
+                           scores: ClassScoreFunction) -> [Float] {
             let width = logits.shape[1]
             let tau = Double(temperature ?? 1)
             return targets.enumerated().map { t, y in
                 let row = logits.storage[(t * width)..<((t + 1) * width)]
-                let target = Double(row[row.startIndex + y])
-                guard score == .crossEntropy else { return Float(target) }
-                if scores == .sigmoid { return Float(-ClassScoreFunction.logSigmoid(target / tau)) }
-                let top = Double(row.max()!) / tau
-                let sum = row.reduce(0.0) { $0 + Foundation.exp(Double($1) / tau - top) }
-                return Float(top + Foundation.log(sum) - target / tau)
+                guard score == .crossEntropy else { return row[row.startIndex + y] }
+                return Float(-scores.logProbability(of: y, in: row, temperature: tau))
             }
         }
     }

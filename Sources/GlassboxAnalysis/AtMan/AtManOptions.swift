@@ -131,13 +131,6 @@ extension AtMan {
 }
 
 extension AtMan {
-    /// The average share of the `length` positions a batched pass recomputes when the passes'
-    /// first suppressed keys are `firstKeys` (a pass reruns positions `firstKey…length−1`).
-    public static func recomputedShare(firstKeys: [Int], length: Int) -> Double {
-        guard !firstKeys.isEmpty, length > 0 else { return 1 }
-        return firstKeys.map { Double(length - min(max($0, 0), length)) }.reduce(0, +) / Double(firstKeys.count * length)
-    }
-
     /// Runs longer than this (estimated, seconds) are announced by `estimateLine`.
     public static let announcedRun = 30.0
 

@@ -31,16 +31,11 @@ public struct TargetReading: Sendable, Equatable {
     }
 
     /// Reads `index` from one row of logits `[V]`: the logit and its probability under `scores` —
-    /// the softmax (computed in Double, max-subtracted) or `σ(z_index)` (in Double; the other
-    /// logits unread). `scores` is never `.none` (regression heads are refused before).
+    /// the softmax or `σ(z_index)` (the other logits unread), as `exp` of
+    /// `ClassScoreFunction.logProbability` (in Double, max-subtracted). `scores` is never `.none`
+    /// (regression heads are refused before).
     public static func from(logits row: ArraySlice<Float>, index: Int, scores: ClassScoreFunction = .softmax) -> TargetReading {
-        if scores == .sigmoid {
-            let value = row[row.startIndex + index]
-            return TargetReading(value: value, probability: Float(ClassScoreFunction.sigmoid(Double(value))))
-        }
-        let top = Double(row.max() ?? 0)
-        let sum = row.reduce(0.0) { $0 + exp(Double($1) - top) }
-        let value = row[row.startIndex + index]
-        return TargetReading(value: value, probability: Float(exp(Double(value) - top) / sum))
+        TargetReading(value: row[row.startIndex + index],
+                      probability: Float(Foundation.exp(scores.logProbability(of: index, in: row))))
     }
 }

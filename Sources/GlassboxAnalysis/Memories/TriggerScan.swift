@@ -178,7 +178,7 @@ extension FFNMemories {
                 }
                 tokens += item.ids.count
             }
-            progress?(ScanProgress(sequences: sequences, tokens: tokens, seconds: seconds(since: start, clock)))
+            progress?(ScanProgress(sequences: sequences, tokens: tokens, seconds: (clock.now - start).seconds))
         }
         let parameters = ["layers": options.layers.map(String.init).joined(separator: ","),
                           "examplesPerNeuron": "\(options.examplesPerNeuron)", "activation": activation.rawValue,
@@ -186,7 +186,7 @@ extension FFNMemories {
                           "workers": "\(options.workers)"]
         return TriggerScanResult(method: "ffn-trigger-scan", parameters: parameters,
                                  layers: options.layers.enumerated().map { LayerTriggers(layer: $1, neurons: kept.examples[$0]) },
-                                 sequences: sequences, tokens: tokens, seconds: seconds(since: start, clock))
+                                 sequences: sequences, tokens: tokens, seconds: (clock.now - start).seconds)
     }
 
     /// `scanTriggers` over any sequence of tokenized sequences.
@@ -195,10 +195,5 @@ extension FFNMemories {
     where S.Element == [Int] {
         var iterator = sequences.makeIterator()
         return try scanTriggers(model, options: options, next: { iterator.next() }, progress: progress)
-    }
-
-    private static func seconds(since start: ContinuousClock.Instant, _ clock: ContinuousClock) -> Double {
-        let elapsed = clock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
     }
 }

@@ -123,7 +123,7 @@ public enum AttributionPatching {
     /// `∂M/∂logits [V]` at the base run. For a sigmoid head (`scores`), `prob` and `logprob` read
     /// only the answer's logit: `∂σ(z_a)/∂z_a = σ(1 − σ)`, `∂log σ(z_a)/∂z_a = 1 − σ`.
     static func seed(_ metric: PatchingMetric, logits: [Float], cleanLogProbs: [Double],
-                     scores: ClassScoreFunction = .softmax) -> [Float] {
+                     scores: ClassScoreFunction) -> [Float] {
         if scores == .sigmoid {
             var g = [Float](repeating: 0, count: logits.count)
             switch metric {
@@ -208,9 +208,11 @@ public enum AttributionPatching {
 
     /// AtP* §3.1: `Σ_h Σ (A_patched,h − A_base,h) · ∂M/∂A_h`. Head `index`'s slice of `hook_q` or
     /// `hook_k` (the point the q/k site and exact patching patch) comes from the source run at every
-    /// position; the QK-norm and the rotary embedding are recomputed from there
-    /// (`AttentionWeights.scoredQueries`/`scoredKeys`) and the patterns are recomputed with the
-    /// forward pass's own score transform (`pattern`). The sum runs over the query heads whose
+    /// position. With a QK-norm over the whole projection (OLMo 2) the norm and the rotary embedding
+    /// are recomputed from there (`AttentionWeights.scoredQueries`/`scoredKeys`); otherwise both act
+    /// per head, so the head's slice of the source run's cached scored q/k (`Architecture.scoredQuery`/
+    /// `scoredKey`) is spliced in. The patterns are recomputed with the forward pass's own score
+    /// transform (`pattern`). The sum runs over the query heads whose
     /// pattern can change: the patched query head, or the heads of the patched key/value group; with
     /// a QK-norm over the whole projection (OLMo 2) every head, since one head's slice moves the
     /// norm's statistic and so every head's normalised q (or k).
@@ -220,17 +222,29 @@ public enum AttributionPatching {
         let dh = arch.headDim, group = arch.heads / arch.kvHeads
         let index = cell.columns.lowerBound / dh
         let norm = kind == .q ? attention.queryNorm : attention.keyNorm
-        let heads = norm != nil && arch.qkNormScope == .wholeProjection ? Array(0..<arch.heads)
+        let wholeNorm = norm != nil && arch.qkNormScope == .wholeProjection
+        let heads = wholeNorm ? Array(0..<arch.heads)
             : kind == .q ? [index] : Array((index * group)..<((index + 1) * group))
         let qPoint = HookPoint.block(l, arch.scoredQuery), kPoint = HookPoint.block(l, arch.scoredKey)
-        let patchedPoint = HookPoint.block(l, kind == .q ? .q : .k)
         guard let qBase = base[qPoint], let kBase = base[kPoint] else { throw missing("the scored queries and keys of layer \(l)") }
-        guard let a = base[patchedPoint], let b = source[patchedPoint] else { throw missing(patchedPoint.name) }
-        // hook_q [n, H, dh] or hook_k [n, Hkv, dh] with the cell's slice from the source run, then
-        // normalised and rotated as the forward pass does.
-        let spliced = splice(a, b, rows: cell.rows, columns: cell.columns)
-        let patchedQ = kind == .q ? attention.scoredQueries(spliced, layer: l, architecture: arch) : qBase
-        let patchedK = kind == .k ? attention.scoredKeys(spliced, layer: l, architecture: arch) : kBase
+        let patchedQ: Tensor, patchedK: Tensor                                     // [n, H, dh], [n, Hkv, dh]
+        if wholeNorm {
+            // hook_q [n, H, dh] or hook_k [n, Hkv, dh] with the cell's slice from the source run, then
+            // normalised over the whole projection and rotated as the forward pass does.
+            let patchedPoint = HookPoint.block(l, kind == .q ? .q : .k)
+            guard let a = base[patchedPoint], let b = source[patchedPoint] else { throw missing(patchedPoint.name) }
+            let spliced = splice(a, b, rows: cell.rows, columns: cell.columns)
+            patchedQ = kind == .q ? attention.scoredQueries(spliced, layer: l, architecture: arch) : qBase
+            patchedK = kind == .k ? attention.scoredKeys(spliced, layer: l, architecture: arch) : kBase
+        } else {
+            // A per-head QK-norm and the rotary embedding act on each head's slice alone: the cell's
+            // head of the source run's scored q (or k) is what the recomputation would give.
+            guard let qSource = source[qPoint], let kSource = source[kPoint] else {
+                throw missing("the scored queries and keys of layer \(l) (source run)")
+            }
+            patchedQ = kind == .q ? splice(qBase, qSource, rows: cell.rows, columns: cell.columns) : qBase
+            patchedK = kind == .k ? splice(kBase, kSource, rows: cell.rows, columns: cell.columns) : kBase
+        }
         var sum: Float = 0
         for h in heads {
             guard let g = gradients.patterns[l * arch.heads + h] else { throw missing("∂M/∂A of layer \(l) head \(h)") }

@@ -8,23 +8,17 @@ extension PatchingMetric {
     /// - Parameters:
     ///   - logits: `[V]` (or `[1, V]`): the run's logits at the metric position.
     ///   - cleanLogProbs: `[V]` log-softmax of the clean run at that position (KL only).
-    ///   - scores: how `prob` and `logprob` read the answer's probability: the softmax over the row,
-    ///     or (sigmoid classifiers) `σ(z_answer)` and `log σ(z_answer) = −softplus(−z_answer)`.
+    ///   - scores: how `prob` and `logprob` read the answer's probability
+    ///     (`ClassScoreFunction.logProbability`): the softmax over the row, or (sigmoid classifiers)
+    ///     `log σ(z_answer) = −softplus(−z_answer)` and its `exp`.
     ///     KL is softmax only (refused for other heads before).
     /// - Returns: the value, accumulated in Double.
-    func evaluate(_ logits: Tensor, cleanLogProbs: [Double], scores: ClassScoreFunction = .softmax) -> Float {
+    func evaluate(_ logits: Tensor, cleanLogProbs: [Double], scores: ClassScoreFunction) -> Float {
         let row = logits.storage
-        if scores == .sigmoid {
-            switch self {
-            case .logProb(let a): return Float(ClassScoreFunction.logSigmoid(Double(row[a])))
-            case .prob(let a): return Float(ClassScoreFunction.sigmoid(Double(row[a])))
-            case .logitDiff, .kl: break
-            }
-        }
         switch self {
         case .logitDiff(let a, let w): return row[a] - row[w]
-        case .logProb(let a): return Float(Self.logSoftmax(row)[a])
-        case .prob(let a): return Float(Foundation.exp(Self.logSoftmax(row)[a]))
+        case .logProb(let a): return Float(scores.logProbability(of: a, in: row[...]))
+        case .prob(let a): return Float(Foundation.exp(scores.logProbability(of: a, in: row[...])))
         case .kl:
             let logP = Self.logSoftmax(row)
             var sum = 0.0

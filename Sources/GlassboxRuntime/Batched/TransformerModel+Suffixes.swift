@@ -29,9 +29,12 @@ extension TransformerModel {
     ///   - base: the unperturbed pass (`suffixBase`), of this model.
     ///   - items: the perturbed passes.
     ///   - options: the chunk row budget and a progress callback.
+    ///   - chunkFinished: called with each chunk's item range once its items are consumed (AtMan
+    ///     times the first chunk to estimate the rest).
     ///   - consume: receives each item's logits `[base.logitRows.count, V]` (`[1, labels]` for
     ///     classifiers), in item order, as chunks finish (so memory stays bounded by the budget).
     public func forwardSuffixes(base: SuffixBase, items: [SuffixItem], options: SuffixOptions = SuffixOptions(),
+                                chunkFinished: (_ items: Range<Int>) throws -> Void = { _ in },
                                 consume: (_ item: Int, _ logits: Tensor) throws -> Void) throws {
         try validate(items, base: base, options: options)
         let n = base.length
@@ -61,6 +64,7 @@ extension TransformerModel {
                 options.progress?(done, total)
             }
             for (offset, item) in chunk.enumerated() { try consume(item, logits[offset]) }
+            try chunkFinished(chunk)
         }
     }
 

@@ -40,8 +40,29 @@ extension ClassScoreFunction {
     public func elementwiseScore(_ logit: Float) -> Float? {
         switch self {
         case .none: logit
-        case .sigmoid: Float(1 / (1 + exp(-Double(logit))))
+        case .sigmoid: Float(Self.sigmoid(Double(logit)))
         case .softmax: nil
         }
+    }
+
+    /// `σ(z) = 1 / (1 + e^{−z})` in Double (as `elementwiseScore` computes it).
+    public static func sigmoid(_ z: Double) -> Double { 1 / (1 + Foundation.exp(-z)) }
+
+    /// `log σ(z) = −softplus(−z)`, in Double and stable for any `z`: `−log1p(e^{−z})` for `z ≥ 0`,
+    /// `z − log1p(e^{z})` below. The log-probability that a label a sigmoid head scores is on.
+    public static func logSigmoid(_ z: Double) -> Double {
+        z >= 0 ? -Foundation.log1p(Foundation.exp(-z)) : z - Foundation.log1p(Foundation.exp(z))
+    }
+
+    /// The log-probability of class `index` read from one row of logits `[V]` (indexed from the
+    /// slice's start) at `temperature` τ, in Double: `log σ(z_index/τ)` for a sigmoid head (the
+    /// other logits unread), else the max-subtracted log-softmax `z_index/τ − logsumexp(z/τ)`.
+    /// (Regression heads, `.none`, are refused before a probability is read.)
+    public func logProbability(of index: Int, in logits: ArraySlice<Float>, temperature: Double = 1) -> Double {
+        let z = Double(logits[logits.startIndex + index]) / temperature
+        if self == .sigmoid { return Self.logSigmoid(z) }
+        let top = Double(logits.max() ?? 0) / temperature
+        let sum = logits.reduce(0.0) { $0 + Foundation.exp(Double($1) / temperature - top) }
+        return z - (top + Foundation.log(sum))
     }
 }
