@@ -2,9 +2,10 @@ import Foundation
 @testable import GlassboxTokenizers
 import XCTest
 
-/// The special tokens `transformers` adds over a `tokenizer.json` when it builds the class
-/// (configured in tokenizer_config.json / special_tokens_map.json, or the class's defaults, that
-/// are not among `added_tokens`), against AutoTokenizer (transformers 4.53.3;
+/// The special tokens `transformers` adds over a `tokenizer.json` (or the slow class's vocabulary
+/// files) when it builds the class (configured in tokenizer_config.json / special_tokens_map.json,
+/// or the class's defaults, that are not among `added_tokens`; added_tokens.json only without
+/// added_tokens_decoder), against AutoTokenizer (transformers 4.53.3;
 /// Tests/Fixtures/tokenizers/tokenizer-config/added/, scripts/fixtures/tokenizer_config_added.py).
 /// Each case folder is loaded as it is. Ids, the ids' token strings, UTF-8 byte offsets, both decodes
 /// (keeping and skipping special tokens), `len(tokenizer)`, every added token's id and flags, the
@@ -55,7 +56,7 @@ final class AddedSpecialTokensTests: XCTestCase {
 
     func testEncodingsMatchAutoTokenizer() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 12)
+        XCTAssertEqual(cases.count, 18)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
             for text in expected.single + [expected.pair] {
@@ -113,5 +114,12 @@ final class AddedSpecialTokensTests: XCTestCase {
         XCTAssertEqual(cases["config-eos-missing"]?.single.first?.ids.last, 120, "<|im_end|> is the EOS")
         XCTAssertEqual(cases["llama-specials-not-added"]?.single[1].tokens.filter { $0 == "<s>" }.count, 3)
         XCTAssertEqual(cases["gemma-defaults-missing"]?.added_tokens["122"]?.content, "<pad>")
+        // added_tokens.json is read only without added_tokens_decoder, also for vocab.txt / vocab.json folders.
+        for name in ["vocab-txt-added-tokens-json", "vocab-json-added-tokens-json"] {
+            XCTAssertEqual(cases[name]?.added_tokens["1000"]?.content, "<new>", name)
+            XCTAssertEqual(cases[name + "-with-decoder"]?.added_tokens["1000"]?.content, "<|im_start|>", name)
+            XCTAssertNil(cases[name + "-with-decoder"]?.added_tokens["1001"], name)
+        }
+        XCTAssertEqual(cases["added-tokens-json-with-decoder"]?.length, 121, "no <new> / <sp>")
     }
 }

@@ -35,7 +35,8 @@ enum LegacyFiles {
         let model = try BPEModel(vocabulary: vocabulary, merges: merges, options: .init(), file: mergesURL.path)
         let addPrefixSpace = config.bool("add_prefix_space") ?? false
         let specials = config.tokensToAdd(defaults: ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
-                                                     "unk_token": "<|endoftext|>"])
+                                                     "unk_token": "<|endoftext|>"],
+                                           normalizedStrings: ["bos_token", "eos_token", "unk_token", "pad_token"])
         let added = try AddedVocabulary(tokens: specials, model: model, normalizer: nil)
         let postProcessor: any PostProcessor
         if config.bool("add_bos_token") == true {

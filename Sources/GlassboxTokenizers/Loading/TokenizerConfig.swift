@@ -2,14 +2,14 @@ import Foundation
 
 /// `tokenizer_config.json` with `special_tokens_map.json` and `added_tokens.json`: the options and
 /// special tokens `transformers` reads when it builds a tokenizer. `special_tokens_map.json`'s
-/// entries win, but only when `tokenizer_config.json` has no `added_tokens_decoder`: with one,
-/// `transformers` (4.53) does not read the map at all. Absent files are empty.
+/// entries win, and `added_tokens.json` is read, but only when `tokenizer_config.json` has no
+/// `added_tokens_decoder`: with one, `transformers` (4.53) reads neither file. Absent files are empty.
 struct TokenizerConfig {
     private var values: [String: JSONValue] = [:]
     /// `tokenizer_config.json`'s `added_tokens_decoder`, by id; `normalizedGiven` says whether the
     /// entry has `normalized` (else it follows the final `special` flag, as in the reference).
     private(set) var addedTokensDecoder: [(id: Int, token: AddedToken, normalizedGiven: Bool)] = []
-    /// `added_tokens.json`'s token → id entries, by id.
+    /// `added_tokens.json`'s token → id entries, by id (none when there is `added_tokens_decoder`).
     private(set) var addedTokensFile: [(String, Int)] = []
     /// Whether `tokenizer_config.json` has `added_tokens_decoder` (then `transformers` reads
     /// neither `special_tokens_map.json` nor `added_tokens.json`: not its legacy path).
@@ -48,8 +48,9 @@ struct TokenizerConfig {
                 }
             }
         }
+        // transformers reads added_tokens.json only on its legacy path (no `added_tokens_decoder`).
         let added = directory.appendingPathComponent("added_tokens.json")
-        if FileManager.default.fileExists(atPath: added.path),
+        if !hasAddedTokensDecoder, FileManager.default.fileExists(atPath: added.path),
            case .object(let members) = try JSONValue.parse(try LegacyFiles.read(added), file: added.path) {
             for (token, id) in members { if case .int(let i) = id { addedTokensFile.append((token, i)) } }
             addedTokensFile.sort { $0.1 < $1.1 }
@@ -91,16 +92,20 @@ struct TokenizerConfig {
 
     /// The tokens `transformers` adds to the backend tokenizer: `added_tokens_decoder` (by id),
     /// `added_tokens.json`, then the special tokens not already among them (configured or
-    /// `defaults`), then `additional_special_tokens`.
-    func tokensToAdd(defaults: [String: String]) -> [AddedToken] {
+    /// `defaults`), then `additional_special_tokens`. A special token of `normalizedStrings` given
+    /// as a string (or defaulted) is normalized, as a slow class that wraps it in
+    /// `AddedToken(token, lstrip=False, rstrip=False)` makes it (`GPT2Tokenizer`'s bos / eos / unk / pad).
+    func tokensToAdd(defaults: [String: String], normalizedStrings: Set<String> = []) -> [AddedToken] {
         var out = addedTokensDecoder.map(\.token)
         out += addedTokensFile.map { AddedToken(content: $0.0, special: false) }
         var specials: [AddedToken] = []
         for key in Self.specialKeys {
-            if let v = values[key], let t = specialToken(v) {
+            let wrapped = normalizedStrings.contains(key)
+            if let v = values[key], var t = specialToken(v) {
+                if wrapped, case .string = v { t.normalized = true }
                 specials.append(t)
             } else if values[key] == nil, let d = defaults[key] {
-                specials.append(AddedToken(content: d, special: true))
+                specials.append(AddedToken(content: d, normalized: wrapped, special: true))
             }
         }
         if case .array(let extra)? = values["additional_special_tokens"] { specials += extra.compactMap(specialToken) }

@@ -164,11 +164,18 @@ struct AddedVocabulary: Sendable {
         }
     }
 
-    /// The original text cut at added tokens with `normalized: false` (the first pass):
-    /// non-empty scalar ranges, with the token id for matches. (Never throws: raw patterns are
-    /// never empty.)
+    /// Whether some added tokens match the original text (the first pass).
+    var hasRawTokens: Bool { !rawMatcher.isEmpty }
+
+    /// The original text cut at added tokens with `normalized: false` (the first pass), or, when
+    /// there are none, at the `normalized: true` ones (the second pass, which is what
+    /// ``extractAndNormalize(_:normalizer:file:)`` does without a normalizer): non-empty scalar
+    /// ranges, with the token id for matches. Only for a pipeline without a normalizer when both
+    /// passes have tokens it would not be the same cut. (Never throws: patterns without a
+    /// normalizer are never empty.)
     func rawPieces(of text: [Unicode.Scalar], file: String) throws -> [(Range<Int>, Int?)] {
-        rawMatcher.isEmpty ? (text.isEmpty ? [] : [(0..<text.count, nil)]) : try pieces(of: text, with: rawMatcher, file: file)
+        let matcher = rawMatcher.isEmpty ? normalizedMatcher : rawMatcher
+        return matcher.isEmpty ? (text.isEmpty ? [] : [(0..<text.count, nil)]) : try pieces(of: text, with: matcher, file: file)
     }
 
     /// `find_matches`: leftmost-longest matches, filtered by `single_word`, widened by `lstrip`

@@ -20,7 +20,9 @@ struct ByteLevelBPEPath: Sendable {
     /// The path for a pipeline, or nil when it does not have the required shape.
     init?(normalizer: (any TextNormalizer)?, preTokenizer: (any PreTokenizer)?, model: any TokenizationModel,
           added: AddedVocabulary) {
-        guard let bpe = model as? BPEModel, !added.hasNormalizedTokens,
+        // Normalized added tokens are matched in one pass only without a normalizer and raw tokens
+        // (`AddedVocabulary.rawPieces`; legacy GPT-2's `<|endoftext|>` is normalized).
+        guard let bpe = model as? BPEModel, !added.hasNormalizedTokens || (normalizer == nil && !added.hasRawTokens),
               (bpe.continuingSubwordPrefix ?? []).isEmpty, (bpe.endOfWordSuffix ?? []).isEmpty else { return nil }
         if let normalizer {
             guard let form = normalizer as? UnicodeFormNormalizer, form.form == .nfc else { return nil }
