@@ -28,7 +28,8 @@ final class BatchRunner: @unchecked Sendable {
     let progress: BatchProgress
     /// `--pictures`: where each input's picture goes (`ID.png`, the id made file-name safe).
     let pictures: URL?
-    /// The memory check each input passes (its workers' activations at once), read before the model loaded.
+    /// The memory check each input passes (its workers' activations at once, and with `pictures`
+    /// their PNG surfaces), read before the model loaded.
     let memory: MemoryGate?
 
     init(kind: BatchCommandKind, commandOptions: [String], loaded: LoadedModel, folder: URL, progress: BatchProgress,
@@ -45,10 +46,12 @@ final class BatchRunner: @unchecked Sendable {
         DispatchQueue.concurrentPerform(iterations: running) { _ in
             BatchMode.$active.withValue(true) {
                 BatchMode.$memory.withValue(gate) {
-                    while let i = slots.take() {
-                        let output = compute(items[i])
-                        slots.put(output, at: i)
-                        progress.advance(failed: output.failed)
+                    BatchMode.$drawsPictures.withValue(pictures != nil) {
+                        while let i = slots.take() {
+                            let output = compute(items[i])
+                            slots.put(output, at: i)
+                            progress.advance(failed: output.failed)
+                        }
                     }
                 }
             }

@@ -68,8 +68,12 @@ extension ExplainCommand: BatchableCommand {
         try sourceArguments(input) + targetArguments(input, text: "target", id: "target-id")
     }
 
+    /// With `--pictures` (always PNGs) each run's gate counts the picture too, as `explain` does
+    /// for a PNG (``pngPictureBound``), once per worker.
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
-        let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: BatchMode.memory) }
+        var memory = BatchMode.memory
+        if BatchMode.drawsPictures { memory?.picture = pngPictureBound }
+        let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: memory) }
         return BatchResult(json: try JSONOutput.data(record)) { try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top) }
     }
 }

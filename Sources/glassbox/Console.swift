@@ -74,4 +74,7 @@ enum BatchMode {
     /// The memory check of each input of a batch (read before the model loaded, shared by its
     /// workers), or nil outside a batch.
     @TaskLocal static var memory: MemoryGate?
+    /// Whether each input's picture is drawn (`batch --pictures`, always a PNG), so that its
+    /// memory check counts the PNG's surface.
+    @TaskLocal static var drawsPictures = false
 }

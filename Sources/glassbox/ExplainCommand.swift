@@ -122,18 +122,21 @@ struct ExplainCommand: ParsableCommand {
         try PictureOutput.checkEarly(out)
         if explainsSequence { return try runSequence() }
         var memory = MemoryGate()
-        if input.image == nil, (out.flatMap { try? OutputFormat(path: $0) } ?? .png) == .png {
-            if let top = colorScale.top {
-                memory.picture = { TopTokens.pngBytesBound(lines: min(top, $0)) }
-            } else {
-                memory.picture = { TokenStrip.pngBytesBound(tokens: $0 + 1) }   // the tokens and the appended prediction
-            }
-        }
+        if (out.flatMap { try? OutputFormat(path: $0) } ?? .png) == .png { memory.picture = pngPictureBound }
         let loaded = try modelOptions.load(image: input.image != nil)
         let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: memory) }
         let latents = method.givesLatentRelevance ? LatentPictures(heads: heads, neurons: neurons) : LatentPictures()
         try ExplanationOutput.emit(record, out: out, json: json, scoreLimit: colorScale.scoreLimit, top: colorScale.top,
                                    latents: latents)
+    }
+
+    /// The memory of the PNG this command draws of a text explanation of the given positions, for
+    /// ``MemoryGate/picture``: the token strip's surface (the tokens and the appended prediction),
+    /// or the `--top K` list's; nil for an image, whose picture is not counted.
+    var pngPictureBound: (@Sendable (Int) -> Int)? {
+        guard input.image == nil else { return nil }
+        if let top = colorScale.top { return { TopTokens.pngBytesBound(lines: min(top, $0)) } }
+        return { TokenStrip.pngBytesBound(tokens: $0 + 1) }
     }
 
     /// The explanation of this command's input on `loaded`: what `--json` prints and the

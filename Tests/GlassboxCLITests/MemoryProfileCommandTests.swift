@@ -107,6 +107,50 @@ final class MemoryProfileCommandTests: XCTestCase {
         XCTAssertLessThanOrEqual(4 * width * height, picture)
     }
 
+    /// `batch --pictures` draws each input's strip as a PNG: every worker running at once holds its
+    /// activations and its picture's surface, so the gate adds the strip's bound per worker, as
+    /// `explain` adds it once; without `--pictures` the same batch runs.
+    func testBatchPicturesCountEachWorkersPNGSurface() throws {
+        let model = try TransformerModel.load(directory: URL(fileURLWithPath: long))
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-memory-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let n = 1000, workers = 2
+        let analysis = MemoryEstimate(model: model, tokens: n, profile: .rollout(layers: model.architecture.layers, flow: false))
+        let picture = TokenStrip.pngBytesBound(tokens: n + 1)
+        let inputs = folder.appendingPathComponent("in.jsonl")
+        try "{\"id\": 0, \"ids\": [\(ids(n))]}\n{\"id\": 1, \"ids\": [\(ids(n))]}\n"
+            .write(to: inputs, atomically: true, encoding: .utf8)
+        // Room for both workers' activations and one picture, not two.
+        let withoutPictures = analysis.weights + analysis.program + workers * analysis.activations
+        let available = withoutPictures + picture
+        func run(_ name: String, pictures: Bool) throws -> (CommandOutput, [String]) {
+            let out = folder.appendingPathComponent("\(name).jsonl")
+            let result = try runGlassbox(["batch", "--model", long, "--in", inputs.path, "--out", out.path,
+                                          "--workers", "\(workers)"]
+                                         + (pictures ? ["--pictures", folder.appendingPathComponent(name).path] : [])
+                                         + ["--method", "rollout"], environment: environment(available: available))
+            let lines = (try? String(contentsOf: out, encoding: .utf8))?.split(separator: "\n").map(String.init) ?? []
+            return (result, lines)
+        }
+        let (plain, plainLines) = try run("plain", pictures: false)
+        XCTAssertEqual(plain.status, 0, plain.stderr)
+        XCTAssertEqual(plainLines.count, 2)
+        XCTAssertFalse(plainLines.contains { $0.contains("\"error\"") }, plainLines.joined())
+        let (drawn, drawnLines) = try run("drawn", pictures: true)
+        XCTAssertEqual(drawn.status, 1, drawn.stderr)
+        XCTAssertEqual(drawnLines.count, 2)
+        let needed = MemoryEstimate(weights: analysis.weights, activations: workers * (analysis.activations + picture),
+                                    program: analysis.program).total
+        for line in drawnLines {
+            XCTAssertTrue(line.contains(String(format: "this run needs about %.0f MB (%.0f MB of it to draw the PNG)",
+                                               Double(needed) / 1e6, Double(workers * picture) / 1e6)), line)
+            XCTAssertFalse(line.contains("\"picture\""), line)
+        }
+        let pictures = try FileManager.default.contentsOfDirectory(atPath: folder.appendingPathComponent("drawn").path)
+        XCTAssertEqual(pictures, [], "nothing drawn")
+    }
+
     func testEvaluateCountsTheLargestOfItsMethods() throws {
         let model = try TransformerModel.load(directory: URL(fileURLWithPath: long))
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-memory-\(UUID().uuidString)")
