@@ -85,7 +85,11 @@ public struct Tokenizer: Sendable {
     /// The text of `ids` as the checkpoint's decoder produces it (tokens joined by spaces when
     /// it has none); unknown ids are skipped, and special tokens too with `skipSpecialTokens`.
     public func decode(_ ids: [Int], skipSpecialTokens: Bool = false) -> String {
-        if let sentencePiece = model as? SentencePieceProcessor { return sentencePiece.decode(ids) }
+        if let sentencePiece = model as? SentencePieceProcessor {
+            return sentencePiece.decode(ids) { id in
+                addedVocabulary.content(for: id).map { skipSpecialTokens && addedVocabulary.isSpecial($0) ? "" : $0 }
+            }
+        }
         let tokens = ids.compactMap { id -> String? in
             guard let token = addedVocabulary.content(for: id) ?? model.piece(for: id) else { return nil }
             if skipSpecialTokens && addedVocabulary.isSpecial(token) { return nil }
@@ -121,7 +125,7 @@ public struct Tokenizer: Sendable {
 
     /// One sequence through added tokens, normalizer, pre-tokenizer and model.
     func encodeSequence(_ text: String, typeID: Int) throws -> Encoding {
-        if let sentencePiece = model as? SentencePieceProcessor { return try sentencePiece.encode(text, typeID: typeID) }
+        if let sentencePiece = model as? SentencePieceProcessor { return try encodeSentencePiece(sentencePiece, text, typeID: typeID) }
         var bytes = Array(text.utf8)
         guard bytes.count < Int(Int32.max) else { throw TokenizerError.inputTooLong(bytes: bytes.count) }
         if let fastPath {

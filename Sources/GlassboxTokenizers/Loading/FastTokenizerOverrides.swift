@@ -70,8 +70,7 @@ enum FastTokenizerOverrides {
         guard let family else {
             return try Tokenizer(document: document, file: file, addedTokens: backend.map(\.token), laterAddedTokens: added)
         }
-        let settingsFile = hasConfig ? configURL : directory.appendingPathComponent("special_tokens_map.json")
-        let settings = Settings(config: config, file: settingsFile.path)
+        let settings = Settings(config: config, file: settingsFile(directory: directory, hasConfig: hasConfig))
         var patched = document
         try patch(&patched, family: family, settings: settings)
         var tokenizer = try Tokenizer(document: patched, file: file, addedTokens: backend.map(\.token), laterAddedTokens: added)
@@ -80,6 +79,12 @@ enum FastTokenizerOverrides {
                                                    defaultTokens: family.defaultSpecialTokens)
         }
         return tokenizer
+    }
+
+    /// The file errors about settings name: `tokenizer_config.json`, or `special_tokens_map.json`
+    /// when there is no `tokenizer_config.json`.
+    static func settingsFile(directory: URL, hasConfig: Bool) -> String {
+        directory.appendingPathComponent(hasConfig ? "tokenizer_config.json" : "special_tokens_map.json").path
     }
 
     /// Typed reads of `tokenizer_config.json` settings (merged with `special_tokens_map.json`);

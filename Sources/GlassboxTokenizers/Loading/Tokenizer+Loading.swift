@@ -8,8 +8,8 @@ extension Tokenizer {
     /// ``FastTokenizerOverrides``), else GPT-2's
     /// `vocab.json` + `merges.txt`, else BERT's `vocab.txt` (each with `tokenizer_config.json` /
     /// `special_tokens_map.json` for special tokens and options, as `transformers` converts them),
-    /// else a SentencePiece `tokenizer.model` (run as `sentencepiece` runs it, see
-    /// ``init(sentencePieceModel:)``).
+    /// else a SentencePiece `tokenizer.model` (run as `sentencepiece` runs it, see ``init(sentencePieceModel:)``, with the tokens `transformers` adds for the folder's
+    /// class, see ``SentencePieceFolder``).
     /// A folder with none of these is `TokenizerError.noTokenizerFiles`.
     public static func load(directory: URL) throws -> Tokenizer {
         let fm = FileManager.default
@@ -24,8 +24,10 @@ extension Tokenizer {
         if fm.fileExists(atPath: vocabTXT.path) {
             return try LegacyFiles.wordPiece(vocabulary: vocabTXT, directory: directory)
         }
-        let sentencePiece = directory.appendingPathComponent("tokenizer.model")
-        if fm.fileExists(atPath: sentencePiece.path) { return try Tokenizer(sentencePieceModel: sentencePiece) }
+        for name in SentencePieceFolder.fileNames {
+            let sentencePiece = directory.appendingPathComponent(name)
+            if fm.fileExists(atPath: sentencePiece.path) { return try SentencePieceFolder.load(model: sentencePiece, directory: directory) }
+        }
         throw TokenizerError.noTokenizerFiles(directory: directory.path)
     }
 

@@ -3,7 +3,9 @@ import Foundation
 /// `tokenizer_config.json` with `special_tokens_map.json` and `added_tokens.json`: the options and
 /// special tokens `transformers` reads when it builds a tokenizer. `special_tokens_map.json`'s
 /// entries win, and `added_tokens.json` is read, but only when `tokenizer_config.json` has no
-/// `added_tokens_decoder`: with one, `transformers` (4.53) reads neither file. Absent files are empty.
+/// `added_tokens_decoder`: with one, `transformers` (4.53) reads neither file. On that legacy path
+/// the two files' `additional_special_tokens` lists are joined as `transformers` joins them (the
+/// config's, then the map's new ones). Absent files are empty.
 struct TokenizerConfig {
     private var values: [String: JSONValue] = [:]
     /// `tokenizer_config.json`'s `added_tokens_decoder`, by id; `normalizedGiven` says whether the
@@ -34,7 +36,24 @@ struct TokenizerConfig {
             guard case .object(let members) = value else {
                 throw TokenizerError.malformedFile(file: url.path, detail: "expected a JSON object")
             }
-            for (key, v) in members { values[key] = v }
+            for (key, v) in members {
+                // transformers' legacy path: the map's additional_special_tokens follow the
+                // config's, less the strings the config's list has (its objects are compared as
+                // AddedTokens with the config's raw entries, so they are never equal).
+                if name == "special_tokens_map.json", key == "additional_special_tokens", case .array(let extra) = v {
+                    var merged: [JSONValue] = []
+                    if case .array(let own)? = values[key] { merged = own }
+                    for item in extra {
+                        if case .string(let s) = item, merged.contains(where: { if case .string(let t) = $0 { t.sameBytes(as: s) } else { false } }) {
+                            continue
+                        }
+                        merged.append(item)
+                    }
+                    values[key] = .array(merged)
+                } else {
+                    values[key] = v
+                }
+            }
             if name == "tokenizer_config.json", let decoderValue = value["added_tokens_decoder"] {
                 hasAddedTokensDecoder = true
                 if case .object(let decoder) = decoderValue {
@@ -59,6 +78,9 @@ struct TokenizerConfig {
 
     /// The raw value of `key` (`special_tokens_map.json`'s if both files have it), `nil` if absent.
     func value(_ key: String) -> JSONValue? { values[key] }
+
+    /// Sets `key` as a class's `__init__` sets it (T5's `extra_ids` tokens).
+    mutating func set(_ key: String, _ value: JSONValue) { values[key] = value }
 
     /// The boolean `key`, `nil` if absent or not a boolean.
     func bool(_ key: String) -> Bool? {

@@ -164,6 +164,23 @@ struct AddedVocabulary: Sendable {
         }
     }
 
+    /// Both passes on the original text, with no normalizer between them (a `tokenizer.model`,
+    /// whose normalization is inside its model): the text cut at `normalized: false` tokens, then
+    /// the rest at `normalized: true` ones; non-empty scalar ranges, with the token id for matches.
+    func unnormalizedPieces(of text: [Unicode.Scalar], file: String) throws -> [(Range<Int>, Int?)] {
+        if text.isEmpty { return [] }
+        let first = rawMatcher.isEmpty ? [(0..<text.count, nil)] : try pieces(of: text, with: rawMatcher, file: file)
+        if normalizedMatcher.isEmpty { return first }
+        var out: [(Range<Int>, Int?)] = []
+        for (range, id) in first {
+            if id != nil { out.append((range, id)); continue }
+            for (r, i) in try pieces(of: Array(text[range]), with: normalizedMatcher, file: file) {
+                out.append(((r.lowerBound + range.lowerBound)..<(r.upperBound + range.lowerBound), i))
+            }
+        }
+        return out
+    }
+
     /// Whether some added tokens match the original text (the first pass).
     var hasRawTokens: Bool { !rawMatcher.isEmpty }
 

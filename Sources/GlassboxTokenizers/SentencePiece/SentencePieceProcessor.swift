@@ -7,7 +7,9 @@ import Foundation
 /// normalized text it covers), or with byte fallback each unknown character becomes its
 /// `<0xXX>` pieces — the last one spanning the character, the others empty at its start. Offsets
 /// are input byte offsets through the normalizer's map. No special tokens are added (`encode`'s
-/// default in the Python API); what `transformers`' slow→fast converters add is not reproduced.
+/// default in the Python API). The tokens `transformers`' slow→fast converters add are the
+/// `Tokenizer`'s added tokens (``SentencePieceFolder``), which cut the text before this runs;
+/// their other changes (normalizers, offsets, post-processors) are not reproduced.
 /// docs/correctness.md § Tokenizers.
 struct SentencePieceProcessor: TokenizationModel {
     let model: SentencePieceModel
@@ -87,7 +89,13 @@ struct SentencePieceProcessor: TokenizationModel {
     /// surface (" ⁇ "), runs of byte pieces are decoded as UTF-8 (each invalid byte as U+FFFD),
     /// "▁" becomes a space, and the first piece loses one leading "▁" when the model adds a
     /// dummy prefix or removes extra whitespace.
-    func decode(_ ids: [Int]) -> String {
+    func decode(_ ids: [Int]) -> String { decode(ids, added: { _ in nil }) }
+
+    /// ``decode(_:)`` with added tokens: an id `added` gives text for (an added token's content, or
+    /// "" for one skipped) is decoded as a normal piece of that text ("▁" becomes a space, the
+    /// first piece's leading one dropped) — never vanishing like a control piece — as the decoders
+    /// of `transformers`' converted tokenizers treat added tokens as tokens like the others.
+    func decode(_ ids: [Int], added: (Int) -> String?) -> String {
         var text: [UInt8] = []
         var bytes: [UInt8] = []
         func flushBytes() {
@@ -96,7 +104,17 @@ struct SentencePieceProcessor: TokenizationModel {
         }
         var expectBOSSpace = true
         var bosSpaceSeen = false
-        for id in ids where id >= 0 && id < model.pieces.count {
+        for id in ids {
+            if let content = added(id) {
+                flushBytes()
+                if content.isEmpty { continue }
+                if bosSpaceSeen || !text.isEmpty { expectBOSSpace = false }
+                let (surface, consumedSpace) = decodePiece(content, kind: .normal, atStart: expectBOSSpace)
+                bosSpaceSeen = consumedSpace
+                text.append(contentsOf: Array(surface.utf8))
+                continue
+            }
+            guard id >= 0 && id < model.pieces.count else { continue }
             let piece = model.pieces[id]
             let pieceID = Array(piece.utf8).withUnsafeBufferPointer { model.id($0) }
             if model.kinds[pieceID] == .byte, let b = SentencePieceModel.byteValue(piece) {
@@ -105,7 +123,8 @@ struct SentencePieceProcessor: TokenizationModel {
             }
             flushBytes()
             if bosSpaceSeen || !text.isEmpty { expectBOSSpace = false }
-            let (surface, consumedSpace) = decodePiece(piece, id: pieceID, atStart: expectBOSSpace)
+            let (surface, consumedSpace) = decodePiece(piece, kind: model.kinds[pieceID], atStart: expectBOSSpace,
+                                                       unknownPiece: model.pieces[pieceID])
             bosSpaceSeen = consumedSpace
             text.append(contentsOf: Array(surface.utf8))
         }
@@ -116,10 +135,11 @@ struct SentencePieceProcessor: TokenizationModel {
 
     /// `DecodeSentencePiece`: the text of one non-byte piece and whether it consumed the
     /// leading "▁".
-    private func decodePiece(_ piece: String, id: Int, atStart: Bool) -> (String, Bool) {
-        switch model.kinds[id] {
+    private func decodePiece(_ piece: String, kind: SentencePieceModel.Kind, atStart: Bool,
+                             unknownPiece: String? = nil) -> (String, Bool) {
+        switch kind {
         case .control: return ("", false)
-        case .unknown: return (model.pieces[id] == piece ? model.unknownSurface : piece, false)
+        case .unknown: return (unknownPiece == piece ? model.unknownSurface : piece, false)
         default: break
         }
         let space = SentencePieceNormalizer.spaceSymbol

@@ -1,0 +1,48 @@
+import Foundation
+import GlassboxFiles
+
+/// A folder whose tokenizer is a SentencePiece model alone (`tokenizer.model`), with the tokens `transformers` (4.53.3) adds when `AutoTokenizer` converts it
+/// for the class it picks (``FastTokenizerOverrides/tokenizerClass(tokenizerConfig:directory:)``).
+/// The text between added tokens is still segmented as `sentencepiece` segments it
+/// (``Tokenizer/init(sentencePieceModel:)``), and no post-processor is built; what is added:
+/// - the converter's own added tokens (`SpmConverter`): every control and user-defined piece, in
+///   id order, not normalized, special when a control piece (or Gemma's `<start_of_turn>` /
+///   `<end_of_turn>`);
+/// - the special tokens `PreTrainedTokenizerFast.__init__` adds
+///   (``FastTokenizerOverrides/tokensToAdd(backend:config:family:)``): configured in
+///   `tokenizer_config.json` / `special_tokens_map.json`, or the class's defaults, and
+///   `additional_special_tokens`.
+/// Without a class (no `tokenizer_config.json` class and no `config.json` naming one, where
+/// `AutoTokenizer` cannot load the folder) the model is read alone, as before.
+enum SentencePieceFolder {
+    /// The model file names, in the order they are looked for.
+    static let fileNames = ["tokenizer.model"]
+
+    /// The tokenizer of `directory`, whose SentencePiece model is `url`.
+    static func load(model url: URL, directory: URL) throws -> Tokenizer {
+        let data = try InputFile.read(url, limit: InputLimits.tokenizerFileBytes)
+        let model = try SentencePieceModel(data: data, file: url.path)
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
+        let parsed = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
+        let source = url.lastPathComponent
+        guard let name = try FastTokenizerOverrides.tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory)
+        else {
+            return try Tokenizer(normalizer: nil, preTokenizer: nil, model: SentencePieceProcessor(model), postProcessor: nil,
+                                 decoder: nil, addedTokens: [], source: source)
+        }
+        let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
+        let family = FastTokenizerOverrides.family(tokenizerClass: name)
+        let converterSpecial: Set<String> = family == .gemma ? ["<start_of_turn>", "<end_of_turn>"] : []
+        var backend: [FastTokenizerOverrides.BackendAddedToken] = []
+        for (id, kind) in model.kinds.enumerated() where kind == .control || kind == .userDefined {
+            let piece = model.pieces[id]
+            let special = kind == .control || converterSpecial.contains(piece)
+            backend.append((id, AddedToken(content: piece, normalized: false, special: special), true))
+        }
+        let added = FastTokenizerOverrides.tokensToAdd(backend: backend, config: config, family: family)
+        return try Tokenizer(normalizer: nil, preTokenizer: nil, model: SentencePieceProcessor(model),
+                             postProcessor: nil, decoder: nil, addedTokens: backend.map(\.token), laterAddedTokens: added,
+                             source: source)
+    }
+}
