@@ -54,7 +54,7 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
         case .malformedFile(let file, let detail):
             "\(file) is not a valid tokenizer file: \(detail)"
         case .noTokenizerFiles(let directory):
-            "\(directory) has no tokenizer (looked for tokenizer.json, vocab.json + merges.txt, vocab.txt, tokenizer.model); "
+            "\(directory) has no tokenizer (looked for tokenizer.json, vocab.json + merges.txt, vocab.txt, tokenizer.model, spiece.model); "
                 + "pass token ids with --ids instead"
         case .invalidRegex(let pattern, let detail):
             "cannot compile the regex \(pattern.debugDescription): \(detail)"

@@ -105,6 +105,25 @@ final class TokenizeCommandTests: XCTestCase {
         }
     }
 
+    /// A T5 folder with only `spiece.model` (and config.json's `model_type`): `tokenize` keeps
+    /// T5's sentinels whole, with AutoTokenizer's ids (`<extra_id_0>` is the last id, 1099), where
+    /// it used to split `<extra_id_5>` into pieces (or find no tokenizer).
+    func testTokenizeKeepsT5Sentinels() throws {
+        let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/tokenizers/tokenizer-config/added/spm-t5-extra-ids")
+        struct Text: Decodable { let text: String; let ids: [Int] }
+        struct Case: Decodable { let single: [Text] }
+        let cases = try JSONDecoder().decode([String: Case].self, from: Data(contentsOf: folder.deletingLastPathComponent()
+            .appendingPathComponent("expected.json")))
+        let expected = try XCTUnwrap(cases["spm-t5-extra-ids"]?.single.first { $0.text.contains("<extra_id_5>") })
+        let object = try json(["tokenize", "--model", folder.path, "--prompt", expected.text, "--json"])
+        XCTAssertEqual((object["model"] as? [String: Any])?["tokenizer"] as? String, "spiece.model")
+        let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
+        XCTAssertEqual(tokens.compactMap { $0["id"] as? Int }, expected.ids)
+        XCTAssertEqual(tokens.compactMap { $0["token"] as? String }.filter { $0.hasPrefix("<extra_id_") },
+                       ["<extra_id_0>", "<extra_id_5>", "<extra_id_99>"])
+        XCTAssertTrue(expected.ids.contains(1099) && expected.ids.contains(1094) && expected.ids.contains(1000), "\(expected.ids)")
+    }
+
     func testTokenizeTableAndIDs() throws {
         let table = try runGlassbox(["tokenize", "--model", bert, "the king of denmark"])
         XCTAssertEqual(table.status, 0, table.stderr)

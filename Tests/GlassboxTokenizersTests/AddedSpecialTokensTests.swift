@@ -10,8 +10,8 @@ import XCTest
 /// Each case folder is loaded as it is. Ids, the ids' token strings, UTF-8 byte offsets, both decodes
 /// (keeping and skipping special tokens), `len(tokenizer)`, every added token's id and flags, the
 /// chat template's special tokens and its rendering must match exactly. The folders with a
-/// SentencePiece model alone (`tokenizer.model`: the tokens the converter and the class add) are
-/// encoded without special tokens (Glassbox builds no
+/// SentencePiece model alone (`tokenizer.model`, T5's `spiece.model`: the tokens the converter and
+/// the class add, T5's sentinels) are encoded without special tokens (Glassbox builds no
 /// post-processor for them), and their offsets are sentencepiece's, not compared.
 final class AddedSpecialTokensTests: XCTestCase {
     struct Added: Decodable, Equatable {
@@ -61,7 +61,7 @@ final class AddedSpecialTokensTests: XCTestCase {
 
     func testEncodingsMatchAutoTokenizer() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 22)
+        XCTAssertEqual(cases.count, 25)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
             for text in expected.single + [expected.pair] {
@@ -115,6 +115,31 @@ final class AddedSpecialTokensTests: XCTestCase {
                                                addGenerationPrompt: true)
             XCTAssertEqual(rendered, expected.chat, name)
         }
+    }
+
+    /// T5TokenizerFast refuses `additional_special_tokens` naming another number of sentinels than
+    /// `extra_ids` (ValueError), and `extra_ids` must be a count: errors naming the file and key.
+    func testT5ExtraIDsErrorsNameTheFileAndKey() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("t5-extra-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("spm-t5-extra-ids/spiece.model"),
+                                         to: dir.appendingPathComponent("spiece.model"))
+        let config = dir.appendingPathComponent("tokenizer_config.json")
+        for (json, key) in [(#"{"tokenizer_class": "T5Tokenizer", "extra_ids": 3, "additional_special_tokens": ["<extra_id_0>"]}"#,
+                             "'extra_ids' is 3"),
+                            (#"{"tokenizer_class": "T5Tokenizer", "extra_ids": "100"}"#, "'extra_ids' must be a non-negative integer")] {
+            try Data(json.utf8).write(to: config)
+            XCTAssertThrowsError(try Tokenizer.load(directory: dir)) { error in
+                let message = "\(error.localizedDescription)"
+                XCTAssertTrue(message.contains(config.path) && message.contains(key), message)
+            }
+        }
+        // extra_ids 0 with a listed sentinel is allowed (transformers checks the count only when > 0).
+        try Data(#"{"tokenizer_class": "T5Tokenizer", "extra_ids": 0, "additional_special_tokens": ["<extra_id_7>"]}"#.utf8).write(to: config)
+        let tokenizer = try Tokenizer.load(directory: dir)
+        XCTAssertEqual(tokenizer.modelVocabularySize, 1000)
+        XCTAssertEqual(tokenizer.id(of: "<extra_id_7>"), 1000)
     }
 
     /// The fixture shows what the cases are for: a new id used as BOS / EOS, vocabulary ids kept.

@@ -71,7 +71,12 @@ extension ChatTemplate {
     /// vocabulary.
     static func specialTokens(directory: URL, config: JSONValue?,
                               tokenizer: Tokenizer? = nil) throws -> [(name: String, value: SpecialTokenValue)] {
-        let merged = try TokenizerConfig(directory: directory, tokenizerConfig: config)
+        var merged = try TokenizerConfig(directory: directory, tokenizerConfig: config)
+        if let name = try FastTokenizerOverrides.tokenizerClass(tokenizerConfig: config ?? .object([]), directory: directory),
+           FastTokenizerOverrides.family(tokenizerClass: name) == .t5 {
+            let file = FastTokenizerOverrides.settingsFile(directory: directory, hasConfig: config != nil)
+            _ = try FastTokenizerOverrides.applyT5ExtraIDs(&merged, file: file)
+        }
         let defaults = try FastTokenizerOverrides.unnamedDefaultSpecialTokens(tokenizerConfig: config, config: merged,
                                                                              directory: directory)
         var vocabulary = tokenizer

@@ -20,6 +20,8 @@ import GlassboxFiles
 ///   `strip_accents` / `handle_chinese_chars` differ from `do_lower_case` (true) /
 ///   `strip_accents` (null) / `tokenize_chinese_chars` (true) takes all three.
 /// - `Qwen2TokenizerFast`: nothing of its own.
+/// - `T5TokenizerFast`: its `extra_ids` (default 100) `<extra_id_N>` tokens join
+///   `additional_special_tokens` (``applyT5ExtraIDs(_:file:)``).
 /// For every class `AutoTokenizer` picks (handled or not), the configured special tokens, and for
 /// the handled classes their defaults, are added as `transformers` adds them
 /// (``tokensToAdd(backend:config:family:)``): one missing from the vocabulary gets a new id,
@@ -33,6 +35,7 @@ enum FastTokenizerOverrides {
         case llama = "LlamaTokenizer", gemma = "GemmaTokenizer", gptNeoX = "GPTNeoXTokenizer", qwen2 = "Qwen2Tokenizer"
         case gpt2 = "GPT2Tokenizer", roberta = "RobertaTokenizer", bert = "BertTokenizer"
         case distilBert = "DistilBertTokenizer"
+        case t5 = "T5Tokenizer"
 
         /// For the classes whose `update_post_processor` rebuilds the post-processor: the
         /// default of `add_bos_token` (`add_eos_token`'s is false; the tokens' are
@@ -41,7 +44,7 @@ enum FastTokenizerOverrides {
             switch self {
             case .llama, .gemma: true
             case .gptNeoX: false
-            case .qwen2, .gpt2, .roberta, .bert, .distilBert: nil
+            case .qwen2, .gpt2, .roberta, .bert, .distilBert, .t5: nil
             }
         }
     }
@@ -63,8 +66,9 @@ enum FastTokenizerOverrides {
         let parsed = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
         guard let name = try tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory)
         else { return try Tokenizer(document: document, file: file) }
-        let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
+        var config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
         let family = family(tokenizerClass: name)
+        if family == .t5 { _ = try applyT5ExtraIDs(&config, file: settingsFile(directory: directory, hasConfig: hasConfig)) }
         let backend = try backendAddedTokens(document: document, file: file)
         let added = tokensToAdd(backend: backend, config: config, family: family)
         guard let family else {

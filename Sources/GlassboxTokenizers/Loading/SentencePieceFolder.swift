@@ -1,13 +1,16 @@
 import Foundation
 import GlassboxFiles
 
-/// A folder whose tokenizer is a SentencePiece model alone (`tokenizer.model`), with the tokens `transformers` (4.53.3) adds when `AutoTokenizer` converts it
+/// A folder whose tokenizer is a SentencePiece model alone (`tokenizer.model`, or T5's
+/// `spiece.model`), with the tokens `transformers` (4.53.3) adds when `AutoTokenizer` converts it
 /// for the class it picks (``FastTokenizerOverrides/tokenizerClass(tokenizerConfig:directory:)``).
 /// The text between added tokens is still segmented as `sentencepiece` segments it
 /// (``Tokenizer/init(sentencePieceModel:)``), and no post-processor is built; what is added:
 /// - the converter's own added tokens (`SpmConverter`): every control and user-defined piece, in
 ///   id order, not normalized, special when a control piece (or Gemma's `<start_of_turn>` /
 ///   `<end_of_turn>`);
+/// - T5's sentinels (`T5Converter`): `extra_ids` pieces at the end of the vocabulary,
+///   `<extra_id_0>` last (``FastTokenizerOverrides/applyT5ExtraIDs(_:file:)``);
 /// - the special tokens `PreTrainedTokenizerFast.__init__` adds
 ///   (``FastTokenizerOverrides/tokensToAdd(backend:config:family:)``): configured in
 ///   `tokenizer_config.json` / `special_tokens_map.json`, or the class's defaults, and
@@ -16,7 +19,7 @@ import GlassboxFiles
 /// `AutoTokenizer` cannot load the folder) the model is read alone, as before.
 enum SentencePieceFolder {
     /// The model file names, in the order they are looked for.
-    static let fileNames = ["tokenizer.model"]
+    static let fileNames = ["tokenizer.model", "spiece.model"]
 
     /// The tokenizer of `directory`, whose SentencePiece model is `url`.
     static func load(model url: URL, directory: URL) throws -> Tokenizer {
@@ -31,8 +34,14 @@ enum SentencePieceFolder {
             return try Tokenizer(normalizer: nil, preTokenizer: nil, model: SentencePieceProcessor(model), postProcessor: nil,
                                  decoder: nil, addedTokens: [], source: source)
         }
-        let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
+        var config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
         let family = FastTokenizerOverrides.family(tokenizerClass: name)
+        var extraPieces: [String] = []
+        if family == .t5 {
+            let file = FastTokenizerOverrides.settingsFile(directory: directory, hasConfig: hasConfig)
+            let count = try FastTokenizerOverrides.applyT5ExtraIDs(&config, file: file)
+            extraPieces = (0..<count).reversed().map { "<extra_id_\($0)>" }
+        }
         let converterSpecial: Set<String> = family == .gemma ? ["<start_of_turn>", "<end_of_turn>"] : []
         var backend: [FastTokenizerOverrides.BackendAddedToken] = []
         for (id, kind) in model.kinds.enumerated() where kind == .control || kind == .userDefined {
@@ -41,7 +50,7 @@ enum SentencePieceFolder {
             backend.append((id, AddedToken(content: piece, normalized: false, special: special), true))
         }
         let added = FastTokenizerOverrides.tokensToAdd(backend: backend, config: config, family: family)
-        return try Tokenizer(normalizer: nil, preTokenizer: nil, model: SentencePieceProcessor(model),
+        return try Tokenizer(normalizer: nil, preTokenizer: nil, model: SentencePieceProcessor(model, extraPieces: extraPieces),
                              postProcessor: nil, decoder: nil, addedTokens: backend.map(\.token), laterAddedTokens: added,
                              source: source)
     }

@@ -8,7 +8,8 @@ extension Tokenizer {
     /// ``FastTokenizerOverrides``), else GPT-2's
     /// `vocab.json` + `merges.txt`, else BERT's `vocab.txt` (each with `tokenizer_config.json` /
     /// `special_tokens_map.json` for special tokens and options, as `transformers` converts them),
-    /// else a SentencePiece `tokenizer.model` (run as `sentencepiece` runs it, see ``init(sentencePieceModel:)``, with the tokens `transformers` adds for the folder's
+    /// else a SentencePiece `tokenizer.model` or T5's `spiece.model` (run as `sentencepiece` runs
+    /// it, see ``init(sentencePieceModel:)``, with the tokens `transformers` adds for the folder's
     /// class, see ``SentencePieceFolder``).
     /// A folder with none of these is `TokenizerError.noTokenizerFiles`.
     public static func load(directory: URL) throws -> Tokenizer {

@@ -3,14 +3,15 @@ import GlassboxFiles
 
 extension FastTokenizerOverrides {
     /// The fast tokenizer class `transformers` 4.53.3's `TOKENIZER_MAPPING_NAMES` gives each
-    /// `model_type` Glassbox runs (`AutoTokenizer`'s choice when no `tokenizer_class` is named).
+    /// `model_type` Glassbox runs, and T5's (whose folders `tokenize` reads), `AutoTokenizer`'s
+    /// choice when no `tokenizer_class` is named.
     static let classByModelType: [String: String] = [
         "bert": "BertTokenizerFast", "distilbert": "DistilBertTokenizerFast",
         "gemma": "GemmaTokenizerFast", "gemma2": "GemmaTokenizerFast", "gemma3_text": "GemmaTokenizerFast",
         "gpt2": "GPT2TokenizerFast", "gpt_neox": "GPTNeoXTokenizerFast", "olmo2": "GPTNeoXTokenizerFast",
         "llama": "LlamaTokenizerFast", "mistral": "LlamaTokenizerFast", "mixtral": "LlamaTokenizerFast",
         "phi3": "LlamaTokenizerFast", "qwen2": "Qwen2TokenizerFast", "qwen3": "Qwen2TokenizerFast",
-        "roberta": "RobertaTokenizerFast",
+        "roberta": "RobertaTokenizerFast", "t5": "T5TokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:

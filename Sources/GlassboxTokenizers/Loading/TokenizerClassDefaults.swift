@@ -14,6 +14,7 @@ extension FastTokenizerOverrides.Family {
                         "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"]
         case .bert, .distilBert: ["unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
                                   "cls_token": "[CLS]", "mask_token": "[MASK]"]
+        case .t5: ["eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"]
         }
     }
 }

@@ -13,22 +13,31 @@ import Foundation
 /// docs/correctness.md § Tokenizers.
 struct SentencePieceProcessor: TokenizationModel {
     let model: SentencePieceModel
+    /// Pieces after the model's (ids `pieces.count`…), never produced by segmentation: the
+    /// sentinels `transformers`' T5 converter appends to the vocabulary (matched as added tokens).
+    let extraPieces: [String]
     private let unigram: SentencePieceUnigram?
     private let bpe: SentencePieceBPE?
 
-    init(_ model: SentencePieceModel) {
+    init(_ model: SentencePieceModel, extraPieces: [String] = []) {
         self.model = model
+        self.extraPieces = extraPieces
         unigram = model.algorithm == .unigram ? SentencePieceUnigram(model) : nil
         bpe = model.algorithm == .bpe ? SentencePieceBPE(model) : nil
     }
 
     var typeName: String { "SentencePiece " + model.algorithm.rawValue }
-    var vocabularySize: Int { model.pieces.count }
-    var vocabulary: [(String, Int)] { model.pieces.enumerated().map { ($0.element, $0.offset) } }
-    func piece(for id: Int) -> String? { id >= 0 && id < model.pieces.count ? model.pieces[id] : nil }
+    var vocabularySize: Int { model.pieces.count + extraPieces.count }
+    var vocabulary: [(String, Int)] { (model.pieces + extraPieces).enumerated().map { ($0.element, $0.offset) } }
+    func piece(for id: Int) -> String? {
+        if id >= 0 && id < model.pieces.count { return model.pieces[id] }
+        let extra = id - model.pieces.count
+        return extra >= 0 && extra < extraPieces.count ? extraPieces[extra] : nil
+    }
     func id(of piece: String) -> Int? {
-        var piece = piece
-        return piece.withUTF8 { model.reserved.id($0) ?? model.matchable.id($0) }
+        var bytes = piece
+        if let id = bytes.withUTF8({ model.reserved.id($0) ?? model.matchable.id($0) }) { return id }
+        return extraPieces.firstIndex { $0.sameBytes(as: piece) }.map { model.pieces.count + $0 }
     }
 
     /// Segments already-normalized bytes: (start, end, id) with byte fallback applied, all
