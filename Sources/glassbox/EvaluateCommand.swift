@@ -136,6 +136,9 @@ struct EvaluateCommand: ParsableCommand {
         -> (object: [String: Any], report: EvaluationReport, similarity: Bool) {
         let model = loaded.model, arch = model.architecture
         let similarity = compare != nil || sources.contains { $0.compare != nil }
+        if similarity, arch.mask == .causal || arch.image != nil {      // as `explain --compare` refuses them
+            throw ExplainUsage.compareNeedsTextEncoder(modelType: arch.modelType, causal: arch.image == nil, command: "evaluate")
+        }
         if arch.head == .none && !similarity {
             throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; evaluate a similarity with --compare TEXT (or \"compare\" in JSONL)")
         }
