@@ -38,8 +38,22 @@ struct TraceCommand: ParsableCommand {
         if samples > Self.maximumSamples {
             throw ValidationError("--samples must be at most \(Self.maximumSamples) (each sample is a noised run of every restoration), got \(samples)")
         }
-        if !(noiseScale.value >= 0 && noiseScale.value.isFinite) { throw ValidationError("--noise-scale must be a number ≥ 0, got \(noiseScale.text)") }
+        if let problem = Self.noiseScaleProblem(noiseScale) { throw ValidationError(problem) }
         if answer != nil && answerID != nil { throw ValidationError("give the answer once: --answer or --answer-id") }
+    }
+
+    /// Why `--noise-scale` is refused, or nil: it must be > 0 (no noise leaves every normalised
+    /// effect 0/0, which the run would refuse only at its end) and finite as a Float32 (above
+    /// 3.4e38 it reads as infinity).
+    static func noiseScaleProblem(_ scale: TypedNumber<Float>) -> String? {
+        if scale.value.isInfinite {
+            return "--noise-scale must be finite: at most \(Float.greatestFiniteMagnitude) (Float32's largest), got \(scale.text)"
+        }
+        guard scale.value > 0 else {
+            let rounded = scale.value == 0 && (Double(scale.text) ?? 0) != 0 ? ", which is 0 as a Float32" : ""
+            return "--noise-scale must be > 0 (0 adds no noise, so there is nothing to restore), got \(scale.text)\(rounded)"
+        }
+        return nil
     }
 
     /// Why `--image` is refused (exit 2, before loading anything).
