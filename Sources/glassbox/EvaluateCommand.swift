@@ -195,12 +195,14 @@ struct EvaluateCommand: ParsableCommand {
             }
         }
         let explainsTokens = !similarity && arch.head.predictsTokens
-        let protocolInfo: [String: Any] = [
+        var protocolInfo: [String: Any] = [
             "removal": arch.image == nil ? "input embedding replaced by the baseline" : "patch pixels replaced by the image's mean pixel value (per channel)",
-            "explainedPositionKept": explainsTokens ? !includeTargetPosition : NSNull(), "specialTokensKept": true,
+            "specialTokensKept": true,
             "counts": "round(j · units / steps), halves up", "randomSeeds": randomSeeds,
             "bootstrap": ["resamples": 1000, "level": 0.95, "seed": Int(report.bootstrapSeed)],
         ]
+        // Only a token prediction has an explained position that could be removed.
+        if explainsTokens { protocolInfo["explainedPositionKept"] = !includeTargetPosition }
         let object = report.json(model: loaded.jsonDescription, protocolInfo: protocolInfo)
         try JSONOutput.check(object, writesJSON: json || saveJSON != nil || (out?.lowercased().hasSuffix(".html") ?? false))
         return (object, report, similarity)
