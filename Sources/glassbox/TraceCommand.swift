@@ -11,7 +11,7 @@ struct TraceCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var memoryOptions: MemoryOptions
-    @OptionGroup var input: InputOptions
+    @OptionGroup var input: TextInputOptions
     @Option(name: .customLong("noise-span"), parsing: .unconditional, help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
     var noiseSpan: String
     @Option(name: .customLong("noise-scale"), parsing: .unconditional, help: "Noise standard deviation as a multiple of the embedding matrix's standard deviation (ROME: 3 × the subject tokens' embedding std over a corpus).")
@@ -22,7 +22,7 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "The answer token (default: the clean run's top prediction; a class label for classifiers).") var answer: String?
     @Option(name: .customLong("answer-id"), parsing: .unconditional, help: "The answer as a token id (or class index).") var answerID: Int?
     @Option(parsing: .unconditional, help: "The position whose prediction is measured (default: the last token; not for classifiers).") var position: Int?
-    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/trace-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/trace-MODEL.png).", completion: .file()) var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     /// Upper bound of `--samples`, as `evaluate --random-seeds`: far above any useful value, low
