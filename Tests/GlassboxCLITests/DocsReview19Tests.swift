@@ -110,4 +110,132 @@ final class DocsReview19Tests: XCTestCase {
         let run = try runGlassbox(base + ["1e-3"])
         XCTAssertEqual(run.status, 0, run.stderr)
     }
+
+    /// The JSON of `trace` and `path` has the keys docs/cli.md lists for each (trace has no
+    /// `corruptedTokens` or `firstDifference`; path has `corruptedTokens`, `direction` and
+    /// `"method": "path-patching"`, and no `firstDifference`).
+    func testTraceAndPathKeysAsDocumented() throws {
+        let trace = try jsonObject(try runGlassbox(["trace", "--model", tiny, "--ids", "1,2,3,4", "--noise-span", "0:2", "--samples", "2",
+                                                    "--json", "--out", path("t.png")]))
+        XCTAssertEqual(Set(trace.keys), ["command", "glassbox", "model", "method", "direction", "metric", "tokens", "noise", "results"])
+        XCTAssertEqual(trace["method"] as? String, "causal-tracing")
+        XCTAssertEqual(trace["direction"] as? String, "denoise")
+        XCTAssertEqual(Set((trace["noise"] as? [String: Any] ?? [:]).keys), ["span", "scale", "std", "samples", "seed", "window"])
+        XCTAssertEqual((trace["results"] as? [[String: Any]])?.map { $0["site"] as? String }, ["resid", "mlp", "attn"])
+        let common: Set<String> = ["command", "glassbox", "model", "method", "direction", "metric", "tokens", "corruptedTokens", "senders", "receivers", "results"]
+        let map = try jsonObject(try runGlassbox(["path", "--model", tiny, "--clean-ids", "1,2,3,4", "--corrupted-ids", "1,5,3,4",
+                                                  "--receivers", "resid", "--json", "--out", path("p.png")]))
+        XCTAssertEqual(Set(map.keys), common)
+        XCTAssertEqual(map["method"] as? String, "path-patching")
+        XCTAssertEqual(map["direction"] as? String, "noise")
+        XCTAssertEqual((map["results"] as? [[String: Any]])?.map { $0["axes"] as? [String] }, [["layer", "head"]])
+        let one = try jsonObject(try runGlassbox(["path", "--model", tiny, "--clean-ids", "1,2,3,4", "--corrupted-ids", "1,5,3,4",
+                                                  "--receivers", "1.0", "--senders", "0.0", "--json"]))
+        XCTAssertEqual(Set(one.keys), common.union(["patched", "effect"]))
+        XCTAssertEqual((one["results"] as? [Any])?.count, 0)
+        XCTAssertEqual(one["receivers"] as? [String], ["1.0.q", "1.0.k", "1.0.v"])
+    }
+
+    /// `info --json` has the documented `model.block` and `model.supportedModelTypes`; `evaluate`
+    /// documents `inputs[].ids` and the protocol's keys, and leaves out `explainedPositionKept`
+    /// where no token prediction is explained (it wrote `null`).
+    func testInfoAndEvaluateKeys() throws {
+        let info = try jsonObject(try runGlassbox(["info", "--json"]))
+        let model = try XCTUnwrap(info["model"] as? [String: Any])
+        XCTAssertEqual(model["block"] as? String, "sequential attention then MLP")
+        let types = try XCTUnwrap(model["supportedModelTypes"] as? [String])
+        XCTAssertEqual(types, types.sorted())
+        XCTAssertTrue(types.contains("gpt2") && types.contains("vit"), "\(types)")
+
+        let protocolKeys: Set<String> = ["removal", "specialTokensKept", "counts", "randomSeeds", "bootstrap"]
+        let tokens = try jsonObject(try runGlassbox(["evaluate", "--model", tiny, "--prompts", try write("{\"ids\": [1, 2, 3]}\n", "ids.jsonl"),
+                                                     "--methods", "attention", "--json", "--out", path("e.png")]))
+        let tokenProtocol = try XCTUnwrap(tokens["protocol"] as? [String: Any])
+        XCTAssertEqual(Set(tokenProtocol.keys), protocolKeys.union(["explainedPositionKept"]))
+        XCTAssertEqual(tokenProtocol["explainedPositionKept"] as? Bool, true)
+        XCTAssertEqual((tokens["inputs"] as? [[String: Any]])?.first?["ids"] as? [Int], [1, 2, 3])
+        let image = try jsonObject(try runGlassbox(["evaluate", "--model", "digits-vit", "--images", "samples/digits", "--limit", "1",
+                                                    "--methods", "attention", "--random-seeds", "1", "--json", "--out", path("i.png")]))
+        XCTAssertEqual(Set((image["protocol"] as? [String: Any] ?? [:]).keys), protocolKeys)
+    }
+
+    /// verify prints its settings as the decimals they are (`1e-06`, not the widened Float
+    /// `9.999999974752427e-07`).
+    func testVerifySettingsAreTheirDecimals() throws {
+        let object = try jsonObject(try runGlassbox(["verify", "--model", tiny, "--reference", "Tests/Fixtures/traces/gpt2-tiny.json",
+                                                     "--gradient-step", "0.02", "--reference-atol", "3e-4", "--json"]))
+        let checks = try XCTUnwrap(object["checks"] as? [String: Any])
+        let text = try runGlassbox(["verify", "--model", tiny, "--reference", "Tests/Fixtures/traces/gpt2-tiny.json",
+                                    "--gradient-step", "0.02", "--reference-atol", "3e-4", "--json"]).stdout
+        XCTAssertTrue(text.contains("\"tolerance\":1e-06") || text.contains("\"tolerance\": 1e-06"), text)
+        XCTAssertEqual((checks["determinism"] as? [String: Any])?["tolerance"] as? Double, 1e-6)
+        let gradient = try XCTUnwrap(checks["gradient"] as? [String: Any])
+        XCTAssertEqual(gradient["step"] as? Double, 0.02)
+        XCTAssertEqual(gradient["tolerance"] as? Double, 0.01)
+        for coordinate in gradient["coordinates"] as? [[String: Any]] ?? [] {
+            XCTAssertTrue([0.02, 0.005].contains(coordinate["step"] as? Double ?? 0), "\(coordinate)")
+        }
+        let tolerance = try XCTUnwrap((checks["reference"] as? [String: Any])?["tolerance"] as? [String: Any])
+        XCTAssertEqual(tolerance["absolute"] as? Double, 3e-4)
+        XCTAssertEqual(tolerance["relative"] as? Double, 1e-4)
+    }
+
+    /// `trace` and `generate` do not advertise `--image`, which they always refuse; the refusal
+    /// keeps its own message, and an input mistake names only what they take.
+    func testTextCommandsDoNotListImage() throws {
+        for command in ["trace", "generate"] {
+            let help = try runGlassbox([command, "--help"])
+            XCTAssertEqual(help.status, 0, help.stderr)
+            XCTAssertFalse(help.stdout.contains("--image"), "\(command): \(help.stdout)")
+            XCTAssertTrue(help.stdout.contains("--prompt-file"), help.stdout)
+        }
+        let predict = try runGlassbox(["predict", "--help"])
+        XCTAssertTrue(predict.stdout.contains("--image <file.png>"), predict.stdout)
+        try assertUsage(["trace", "--image", "samples/digits/digit-3.png", "--noise-span", "1:5"],
+                        "--image: causal tracing noises token embeddings, so it needs a text model; give a prompt or --ids")
+        try assertUsage(["generate", "--model", tiny], "no input: give a prompt or --ids")
+        try assertUsage(["trace", "--model", tiny, "--noise-span", "0:1", "--ids", "1", "--prompt", "x"], "give one input: a prompt or --ids")
+        try assertUsage(["predict", "--model", tiny], "no input: give a prompt, --ids or --image")
+    }
+
+    /// The zsh completion script completes files for the options that take one (it completed
+    /// nothing after `--out`, `--in`, `--image`, `--reference`), and the fixed values docs/cli.md lists.
+    func testCompletionCompletesFiles() throws {
+        let run = try runGlassbox(["--generate-completion-script", "zsh"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let lines = run.stdout.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+        let files: [(String, String)] = [
+            ("--out", ":_files'"), ("--in", ":inputs.jsonl:_files'"), ("--prompt-file", ":file:_files'"),
+            ("--image", #":file.png:_files -g '\''*.png'\'''"#), ("--reference", #":trace.json:_files -g '\''*.json'\'''"#),
+            ("--images", ":folder:_files -/'"), ("--pictures", ":folder:_files -/'"),
+        ]
+        for (option, completion) in files {
+            let declared = lines.filter { $0.hasPrefix("'\(option)[") }
+            XCTAssertFalse(declared.isEmpty, option)
+            for line in declared { XCTAssertTrue(line.hasSuffix(completion), "\(option): \(line)") }
+        }
+        for option in ["--metric", "--command", "--attention", "--checkpoint", "--precision", "--method"] {
+            XCTAssertTrue(lines.contains { $0.hasPrefix("'\(option)[") && $0.contains("__glassbox_complete") }, option)
+        }
+    }
+
+    /// The trace page's title says "noised", as the text and docs do (it said "corrupted"); the
+    /// colour bar of an `atp` map says its values are estimates.
+    func testTraceTitleAndEstimateLabel() throws {
+        let trace = try runGlassbox(["trace", "--model", tiny, "--ids", "1,2,3,4", "--noise-span", "0:2", "--samples", "2", "--out", path("t.html")])
+        XCTAssertEqual(trace.status, 0, trace.stderr)
+        let page = try String(contentsOfFile: path("t.html"), encoding: .utf8)
+        XCTAssertTrue(page.contains(": clean 0.627, noised 2.94e-05 · "), "no noised value in the title")
+        XCTAssertFalse(page.contains("corrupted"))
+        XCTAssertTrue(page.contains("\"valueLabel\":\"normalised effect\""))
+        for (method, label) in [("atp", "estimated normalised effect"), ("exact", "normalised effect")] {
+            let run = try runGlassbox(["patch", "--model", tiny, "--clean-ids", "1,2,3,4", "--corrupted-ids", "1,5,3,4", "--method", method,
+                                       "--out", path("\(method).html")])
+            XCTAssertEqual(run.status, 0, run.stderr)
+            let labels = try String(contentsOfFile: path("\(method).html"), encoding: .utf8)
+                .components(separatedBy: "\"valueLabel\":\"").dropFirst().map { $0.prefix { $0 != "\"" } }
+            XCTAssertFalse(labels.isEmpty, method)
+            XCTAssertEqual(Set(labels.map(String.init)), [label], method)
+        }
+    }
 }
