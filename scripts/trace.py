@@ -88,6 +88,12 @@ def trace(folder: Path, ids: list[int] | None = None, pixels: np.ndarray | None 
     }
 
 
+def fail(message: str) -> int:
+    """One error line on stderr, as glassbox writes it; exit status 1."""
+    print(f"trace.py: error: {message}", file=sys.stderr)
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("model", type=Path, help="Hugging Face model folder")
@@ -100,10 +106,15 @@ def main(argv: list[str] | None = None) -> int:
 
     ids = pixels = None
     if a.ids is not None:
-        ids = [int(x) for x in a.ids.split(",")]
+        try:
+            ids = [int(x) for x in a.ids.split(",")]
+        except ValueError:
+            return fail(f"--ids must be integers separated by commas, got {a.ids!r}")
     elif a.prompt is not None:
         tok = transformers.AutoTokenizer.from_pretrained(a.model)
         ids = tok(a.prompt)["input_ids"]
+        if not ids:
+            return fail(f"the tokenizer gives no tokens for {a.prompt!r} (its vocabulary covers none of it); pass token ids with --ids")
     else:
         from PIL import Image
         processor = transformers.AutoImageProcessor.from_pretrained(a.model)

@@ -24,7 +24,7 @@ struct AttentionCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Grid view: tiles show at most this many positions per side (max-pooled; default 64).")
     var tile: Int?
 
-    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/attention-VIEW-MODEL.png).")
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/attention-VIEW-MODEL.png).", completion: .file())
     var out: String?
     @Flag(help: "Print the attention weights as one JSON object on stdout.") var json = false
     @OptionGroup var memoryOptions: MemoryOptions

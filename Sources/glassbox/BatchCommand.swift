@@ -49,15 +49,18 @@ struct BatchCommand: ParsableCommand {
             """)
 
     @OptionGroup var modelOptions: ModelOptions
-    @Option(name: .customLong("in"), help: ArgumentHelp("The inputs, one JSON object per line.", valueName: "inputs.jsonl"))
+    @Option(name: .customLong("in"), help: ArgumentHelp("The inputs, one JSON object per line.", valueName: "inputs.jsonl"), completion: .file())
     var inputPath: String
-    @Option(help: ArgumentHelp("The results, one JSON object per line.", valueName: "results.jsonl")) var out: String
+    @Option(help: ArgumentHelp("The results, one JSON object per line.", valueName: "results.jsonl"), completion: .file()) var out: String
     @Option(help: "The command run on each input.") var command: BatchCommandKind = .explain
-    @Option(parsing: .unconditional, help: ArgumentHelp("Take only the inputs whose 0-based index k has k mod N = I.", valueName: "I/N"))
-    var shard: ShardOption = .all
+    @Option(name: .customLong("shard"), parsing: .unconditional,
+            help: ArgumentHelp("Take only the inputs whose 0-based index k has k mod N = I.", valueName: "I/N"))
+    var shardText = ShardOption.all.description
+    /// `--shard`, checked by `validate()` (which names what is wrong with a bad value).
+    var shard: ShardOption { (try? ShardOption(parsing: shardText)) ?? .all }
     @Flag(help: "Continue --out: skip the inputs already there, remove a last line cut short; with --overwrite, continue the OUT.partial an interrupted --overwrite run left.") var resume = false
     @Flag(help: "Replace an existing --out once the run ends: the records go to OUT.partial until then, so a failed or interrupted run leaves --out as it was.") var overwrite = false
-    @Option(help: ArgumentHelp("Also draw each input's picture here, as INDEX-ID.png (the record names it in \"picture\").", valueName: "folder"))
+    @Option(help: ArgumentHelp("Also draw each input's picture here, as INDEX-ID.png (the record names it in \"picture\").", valueName: "folder"), completion: .directory)
     var pictures: String?
     @Option(parsing: .unconditional,
             help: "Inputs computed at once, each on one thread (default: --threads, or all cores); 1 computes one input at a time on all threads.")
@@ -66,6 +69,10 @@ struct BatchCommand: ParsableCommand {
     var commandOptions: [String] = []
 
     func validate() throws {
+        _ = try ShardOption(parsing: shardText)
+        if pictures != nil, command == .predict {
+            throw ValidationError("--pictures: predict draws no picture (its record is the whole result), so leave out --pictures")
+        }
         if let workers, workers < 1 { throw ValidationError("--workers must be at least 1, got \(workers)") }
         if let workers, workers > Threading.maximumThreads {       // the bound of --threads: each worker is a thread
             throw ValidationError("--workers must be at most \(Threading.maximumThreads) (4 per core, at least 256), got \(workers)")

@@ -33,13 +33,16 @@ struct BatchInput {
     static let reservedKeys: Set<String> = ["id", "text", "ids", "image", "target"]
     /// Options a line may not set: the model is loaded once for the whole batch, and the output
     /// is the batch's file.
-    static let batchWideKeys: Set<String> = ["model", "threads", "allow-nonfinite", "json", "out", "help"]
-    /// Options that write a file of their own, which a batch never does (the record is the JSON).
-    static let ownFileKeys: Set<String> = ["save-json"]
+    static let batchWideKeys: Set<String> = ["model", "threads", "allow-nonfinite", "out", "help"]
+    /// Options that write the command's JSON elsewhere — stdout (`--json`) or a file of its own
+    /// (`--save-json`) — which a batch never does: each record in `--out` is that JSON.
+    static let ownFileKeys: Set<String> = ["save-json", "json"]
 
-    /// Why `--save-json` is refused in a batch, batch-wide or per line.
+    /// Why `--json` or `--save-json` is refused in a batch, batch-wide or per line.
     static func ownFileMessage(_ option: String) -> String {
-        "--\(option) is not available in a batch: each input's JSON is its record in --out"
+        option == "json"
+            ? "--json is not needed in a batch: each input's record in --out is already the JSON --json prints, so leave it out"
+            : "--\(option) is not available in a batch: each input's JSON is its record in --out"
     }
 
     /// Whether `option` can name a command-line option at all: lower-case letters, digits and

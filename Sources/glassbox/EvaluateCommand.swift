@@ -14,9 +14,9 @@ struct EvaluateCommand: ParsableCommand {
     @OptionGroup var memoryOptions: MemoryOptions
     @Argument(help: "One prompt to evaluate on (or use --prompts / --images).") var text: String?
     @Option(help: ArgumentHelp("A file of inputs: one text per line, or JSONL records {\"text\": …} or {\"ids\": […]} with optional \"target\" and \"compare\".",
-                               valueName: "file"))
+                               valueName: "file"), completion: .file())
     var prompts: String?
-    @Option(help: ArgumentHelp("A folder of PNG images (vision models).", valueName: "folder")) var images: String?
+    @Option(help: ArgumentHelp("A folder of PNG images (vision models).", valueName: "folder"), completion: .directory) var images: String?
     @Option(help: ArgumentHelp("Methods to compare, comma-separated (default: all of \(EvaluatedMethod.allCases.map(\.rawValue).joined(separator: ","))); the random ranking is always added.",
                                valueName: "a,b,…"))
     var methods: String?
@@ -32,9 +32,9 @@ struct EvaluateCommand: ParsableCommand {
     @Option(parsing: .unconditional,
             help: "Run the cascading randomisation check (Adebayo et al. 2018) on the first N inputs (default 0: off).")
     var randomization = 0
-    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/evaluate-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/evaluate-MODEL.png).", completion: .file()) var out: String?
     @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
-    @Option(help: ArgumentHelp("Also write the JSON object --json prints to this file (the table is still printed).", valueName: "result.json"))
+    @Option(help: ArgumentHelp("Also write the JSON object --json prints to this file (the table is still printed).", valueName: "result.json"), completion: .file())
     var saveJSON: String?
 
     /// Upper bounds of `--steps` and `--random-seeds`: far above any useful value, low enough
@@ -136,6 +136,9 @@ struct EvaluateCommand: ParsableCommand {
         -> (object: [String: Any], report: EvaluationReport, similarity: Bool) {
         let model = loaded.model, arch = model.architecture
         let similarity = compare != nil || sources.contains { $0.compare != nil }
+        if similarity, arch.mask == .causal || arch.image != nil {      // as `explain --compare` refuses them
+            throw ExplainUsage.compareNeedsTextEncoder(modelType: arch.modelType, causal: arch.image == nil, command: "evaluate")
+        }
         if arch.head == .none && !similarity {
             throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; evaluate a similarity with --compare TEXT (or \"compare\" in JSONL)")
         }
@@ -192,12 +195,14 @@ struct EvaluateCommand: ParsableCommand {
             }
         }
         let explainsTokens = !similarity && arch.head.predictsTokens
-        let protocolInfo: [String: Any] = [
+        var protocolInfo: [String: Any] = [
             "removal": arch.image == nil ? "input embedding replaced by the baseline" : "patch pixels replaced by the image's mean pixel value (per channel)",
-            "explainedPositionKept": explainsTokens ? !includeTargetPosition : NSNull(), "specialTokensKept": true,
+            "specialTokensKept": true,
             "counts": "round(j · units / steps), halves up", "randomSeeds": randomSeeds,
             "bootstrap": ["resamples": 1000, "level": 0.95, "seed": Int(report.bootstrapSeed)],
         ]
+        // Only a token prediction has an explained position that could be removed.
+        if explainsTokens { protocolInfo["explainedPositionKept"] = !includeTargetPosition }
         let object = report.json(model: loaded.jsonDescription, protocolInfo: protocolInfo)
         try JSONOutput.check(object, writesJSON: json || saveJSON != nil || (out?.lowercased().hasSuffix(".html") ?? false))
         return (object, report, similarity)

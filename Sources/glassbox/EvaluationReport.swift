@@ -39,7 +39,7 @@ struct EvaluationReport {
 
     /// A Float as the JSON number with the fewest digits that reads back as the same Float (keeps
     /// result files about half the size of the full Double expansion).
-    static func number(_ value: Float) -> Double { Double(value.description) ?? Double(value) }
+    static func number(_ value: Float) -> Double { value.shortestDecimal }
 
     func json(model: [String: Any], protocolInfo: [String: Any]) -> [String: Any] {
         var object: [String: Any] = [

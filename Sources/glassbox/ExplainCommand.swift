@@ -101,7 +101,7 @@ struct ExplainCommand: ParsableCommand {
     var checkpoint: CheckpointOption?
 
     @OptionGroup var colorScale: ColorScaleOptions
-    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/explain-METHOD-MODEL.png).")
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/explain-METHOD-MODEL.png).", completion: .file())
     var out: String?
     @Flag(help: "Print one JSON object on stdout (what `glassbox render` reads).") var json = false
 

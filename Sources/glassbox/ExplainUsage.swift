@@ -12,8 +12,9 @@ enum ExplainUsage: UsageProblem, Equatable {
     case compareExcludes(String)
     case contrastWithContrastiveSeed
     case badNeuronCount(Int)
-    /// `--compare` on a causal LM or a vision model.
-    case compareNeedsTextEncoder(modelType: String, causal: Bool)
+    /// `--compare` on a causal LM or a vision model; `command` (`explain` or `evaluate`) chooses
+    /// the verb and the advice.
+    case compareNeedsTextEncoder(modelType: String, causal: Bool, command: String = "explain")
     /// A gradient method on a model without a head, and no `--compare`.
     /// `image`: the model reads images, so `--compare` does not fit either.
     case noHeadNeedsCompare(modelType: String, method: String, image: Bool)
@@ -44,10 +45,11 @@ enum ExplainUsage: UsageProblem, Equatable {
             "--contrast sets its own seed (+1 at the target, −1 at the contrast): leave out --seed contrastive"
         case .badNeuronCount(let count):
             "--neuron-count must be at least 1 (got \(count))"
-        case .compareNeedsTextEncoder(let type, let causal):
+        case .compareNeedsTextEncoder(let type, let causal, let command):
             causal
-                ? "--compare explains the similarity of pooled embeddings of text encoders (BERT, MiniLM); this \(type) model is a causal LM: explain its prediction, e.g. with --contrast"
-                : "--compare explains the similarity of two texts' pooled embeddings; this \(type) model reads images"
+                ? "--compare \(command)s the similarity of pooled embeddings of text encoders (BERT, MiniLM); this \(type) model is a causal LM: "
+                    + (command == "explain" ? "explain its prediction, e.g. with --contrast" : "\(command) its prediction (leave out --compare)")
+                : "--compare \(command)s the similarity of two texts' pooled embeddings; this \(type) model reads images"
         case .noHeadNeedsCompare(let type, let method, true):
             "this \(type) checkpoint has no prediction head, so \(method) has no logit to explain, and --compare needs a text encoder (this model reads images): use rollout, flow or attention, with --position for the row they read"
         case .noHeadNeedsCompare(let type, let method, false):

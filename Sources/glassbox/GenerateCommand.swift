@@ -10,7 +10,7 @@ struct GenerateCommand: ParsableCommand {
         abstract: "Continue a prompt (causal LMs): greedy, or seeded sampling; streams the text.")
 
     @OptionGroup var modelOptions: ModelOptions
-    @OptionGroup var input: InputOptions
+    @OptionGroup var input: TextInputOptions
 
     @Option(name: .long, parsing: .unconditional, help: "At most this many new tokens.")
     var maxTokens = 32

@@ -16,7 +16,7 @@ struct LensCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "Tokens kept per cell.") var topK = 5
     @Option(parsing: .unconditional, help: "Report the rank and probability of this token id (default: the model's own final prediction).")
     var targetId: Int?
-    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/lens-SITE-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/lens-SITE-MODEL.png).", completion: .file()) var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @OptionGroup var memoryOptions: MemoryOptions
 

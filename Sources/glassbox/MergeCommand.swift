@@ -16,8 +16,8 @@ struct MergeCommand: ParsableCommand {
             """)
 
     @Argument(help: ArgumentHelp("The shards' result files.", valueName: "results.jsonl")) var files: [String]
-    @Option(help: ArgumentHelp("The merged file (replaced whole, once complete).", valueName: "all.jsonl")) var out: String
-    @Option(name: .customLong("in"), help: ArgumentHelp("The batch's input file: check every input's id is there.", valueName: "inputs.jsonl"))
+    @Option(help: ArgumentHelp("The merged file (replaced whole, once complete).", valueName: "all.jsonl"), completion: .file()) var out: String
+    @Option(name: .customLong("in"), help: ArgumentHelp("The batch's input file: check every input's id is there.", valueName: "inputs.jsonl"), completion: .file())
     var inputPath: String?
 
     func validate() throws {

@@ -16,10 +16,10 @@ struct NeuronsCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The layer.") var layer: Int
     @Option(parsing: .unconditional, help: "A neuron: its value tokens (and, with --corpus, its trigger examples); in a mixture of experts, expert e's neuron i is e·d_ff + i.") var neuron: Int?
     @Option(parsing: .unconditional, help: "The position of the sub-updates (default: last; needs a prompt or --ids).") var position: Int?
-    @Option(help: "A text file to scan for trigger examples (one example per blank-line-separated paragraph; longer than the context: scanned in context-length windows).")
+    @Option(help: "A text file to scan for trigger examples (one example per blank-line-separated paragraph; longer than the context: scanned in context-length windows).", completion: .file())
     var corpus: String?
     @Option(parsing: .unconditional, help: "Entries listed.") var topK = 10
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/neurons-LLAYER-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/neurons-LLAYER-MODEL.png).", completion: .file()) var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
     @Flag(name: .customLong("replace-invalid-utf8"), help: "Replace bytes that are not valid UTF-8 (in the prompt or the corpus) with U+FFFD instead of stopping.")
     var replaceInvalidUTF8 = false

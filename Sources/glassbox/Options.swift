@@ -86,9 +86,29 @@ struct LoadedModel {
     }
 }
 
+/// Whether a command's help lists `--image`: commands that read only text (`trace`, `generate`)
+/// keep the option, to refuse it with their own message, but do not advertise it.
+protocol ImageOptionShown {
+    /// The visibility of `--image` in help.
+    static var visibility: ArgumentVisibility { get }
+}
+
+/// `--image` listed in help (commands that take images).
+enum ImageListed: ImageOptionShown { static var visibility: ArgumentVisibility { .default } }
+
+/// `--image` left out of help (commands that read only text, which refuse it).
+enum ImageUnlisted: ImageOptionShown { static var visibility: ArgumentVisibility { .hidden } }
+
+/// The input of a command that takes images too.
+typealias InputOptions = InputOptionsOf<ImageListed>
+
+/// The input of a command that reads only text: `--image` is accepted by the parser, so the
+/// command refuses it with a message of its own, but its help does not list it.
+typealias TextInputOptions = InputOptionsOf<ImageUnlisted>
+
 /// The input: a prompt (positional, `--prompt` or `--prompt-file`), `--ids`, or `--image` for
-/// vision models.
-struct InputOptions: ParsableArguments {
+/// vision models (listed in help as `Shown` says).
+struct InputOptionsOf<Shown: ImageOptionShown>: ParsableArguments {
     @Argument(help: "The prompt text (same as --prompt).")
     var text: String?
 
@@ -97,13 +117,13 @@ struct InputOptions: ParsableArguments {
 
     @Option(name: .customLong("prompt-file"), help: ArgumentHelp(
         "Read the prompt from a UTF-8 text file (for long prompts; trailing line breaks, \\n or \\r\\n, are dropped).",
-        valueName: "file"))
+        valueName: "file"), completion: .file())
     var promptFile: String?
 
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Token ids, comma-separated (no tokenizer).", valueName: "1,2,3"))
     var ids: String?
 
-    @Option(name: .long, help: ArgumentHelp("An image for vision models (PNG).", valueName: "file.png"))
+    @Option(name: .long, help: ArgumentHelp("An image for vision models (PNG).", valueName: "file.png", visibility: Shown.visibility), completion: .file(extensions: ["png"]))
     var image: String?
 
     @Flag(name: .customLong("replace-invalid-utf8"), help: "Replace bytes of the prompt that are not valid UTF-8 with U+FFFD instead of stopping.")
@@ -117,8 +137,9 @@ struct InputOptions: ParsableArguments {
 
     func validate() throws {
         let given = [text != nil, prompt != nil, promptFile != nil, ids != nil, image != nil].filter { $0 }.count
-        if given > 1 { throw ValidationError("give one input: a prompt, --ids or --image") }
-        if given == 0 { throw ValidationError("no input: give a prompt, --ids or --image") }
+        let inputs = Shown.visibility == .default ? "a prompt, --ids or --image" : "a prompt or --ids"
+        if given > 1 { throw ValidationError("give one input: \(inputs)") }
+        if given == 0 { throw ValidationError("no input: give \(inputs)") }
         if system != nil, !chat { throw ValidationError("--system adds a system message to --chat; give --chat too") }
     }
 

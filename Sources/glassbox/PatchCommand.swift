@@ -23,7 +23,7 @@ struct PatchCommand: ParsableCommand {
     var method: PatchMethodOption = .exact
     @Flag(help: "Noising: patch corrupted activations into the clean run (default: denoising, clean into corrupted).")
     var noising = false
-    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/patch-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/patch-MODEL.png).", completion: .file()) var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     func validate() throws {

@@ -7,13 +7,20 @@ import Glassbox
 /// (layer, head).
 enum PatchFigures {
     static func figure(_ object: [String: Any]) throws -> any Figure {
+        let label = try valueLabel(object)
         let panels = try self.panels(object).map { p in
             AttentionMatrix(weights: try ScoreMatrix(rows: p.rows, columns: p.columns, values: p.values),
                             rowLabels: p.rowLabels, columnLabels: p.columnLabels, title: p.title,
                             colorScale: .diverging(limit: p.limit), rowAxisTitle: p.rowAxisTitle,
-                            columnAxisTitle: p.columnAxisTitle, valueLabel: "normalised effect")
+                            columnAxisTitle: p.columnAxisTitle, valueLabel: label)
         }
         return HeatmapPanels(panels: panels, title: try title(object))
+    }
+
+    /// What the colour bar's values are: the normalised effect of exact patching, tracing and path
+    /// patching, or, for `atp` and `atp*`, the attribution-patching estimate of it (docs/cli.md).
+    static func valueLabel(_ object: [String: Any]) throws -> String {
+        ["atp", "atp*"].contains(try JSONField.string(object, "method")) ? "estimated normalised effect" : "normalised effect"
     }
 
     /// One map of a patching result, ready to draw: row-major values, labels, a zero-centred limit.
@@ -73,9 +80,12 @@ enum PatchFigures {
             return try JSONField.optionalString(entry, "text").map { "“\($0.replacingOccurrences(of: " ", with: "\u{00A0}"))”" }
         }
         let read = [try token("answer"), try token("wrong")].compactMap { $0 }.joined(separator: " − ")
-        let values = String(format: "%@%@: clean %.3g, corrupted %.3g", try JSONField.string(metric, "name"),
-                            read.isEmpty ? "" : " " + read, try JSONField.double(metric, "clean"), try JSONField.double(metric, "corrupted"))
-        let title = switch try JSONField.string(object, "command") {
+        let command = try JSONField.string(object, "command")
+        // Causal tracing noises the clean input; its "corrupted" metric is the noised run's.
+        let values = String(format: "%@%@: clean %.3g, %@ %.3g", try JSONField.string(metric, "name"),
+                            read.isEmpty ? "" : " " + read, try JSONField.double(metric, "clean"),
+                            command == "trace" ? "noised" : "corrupted", try JSONField.double(metric, "corrupted"))
+        let title = switch command {
         case "trace": "Causal tracing (restored p of the answer, normalised), \(values) · \(model)"
         case "path": "Path patching from each head to \(try receivers(object)?.joined(separator: ", ") ?? "the receivers"), \(values) · \(model)"
         default: "\(method) patching (\(direction)), \(values) · \(model)"

@@ -19,7 +19,7 @@ struct PathCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Receivers: heads' inputs L.H.q, L.H.k, L.H.v (L.H means all three), comma-separated; or resid.",
                                valueName: "L.H[.q|k|v],…|resid"))
     var receivers: String
-    @Option(help: "Write the picture here, for a map over every sender (.png, .svg, .pdf, or .html for an interactive page; default: output/path-MODEL.png).")
+    @Option(help: "Write the picture here, for a map over every sender (.png, .svg, .pdf, or .html for an interactive page; default: output/path-MODEL.png).", completion: .file())
     var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 

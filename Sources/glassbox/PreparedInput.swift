@@ -36,7 +36,7 @@ struct PreparedInput {
 
     /// Builds the input from the options: a prompt (tokenized with the model's tokenizer), ids, or
     /// an image (preprocessed as the checkpoint's preprocessor_config.json says).
-    static func prepare(_ loaded: LoadedModel, input: InputOptions) throws -> PreparedInput {
+    static func prepare<Shown>(_ loaded: LoadedModel, input: InputOptionsOf<Shown>) throws -> PreparedInput {
         let arch = loaded.model.architecture
         try input.checkChatHasPrompt()
         if let geometry = arch.image {

@@ -23,7 +23,7 @@ struct ProjectCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: "The FFN neuron (ffn-key, ffn-value); in a mixture of experts, expert e's neuron i is e·d_ff + i.") var neuron: Int?
     @Option(parsing: .unconditional, help: "Entries listed.") var topK = 20
     @Option(help: "Keep only these tokens: all, ascii, alnum.") var filter: FilterOption = .all
-    @Option(help: "Write the picture here (default: output/project-WHAT-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (default: output/project-WHAT-MODEL.png).", completion: .file()) var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     /// The most token pairs `--top-k` lists for ov and qk: its heap would otherwise grow towards the

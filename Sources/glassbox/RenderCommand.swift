@@ -9,7 +9,7 @@ struct RenderCommand: ParsableCommand {
         commandName: "render", abstract: "Redraw a result saved with --json, without the model.")
 
     @Argument(help: "A JSON file written with --json by explain, attention, lens, project, neurons, patch, trace, path or evaluate.") var result: String
-    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/NAME.png), or an interactive page (.html).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg or .pdf; default: output/NAME.png), or an interactive page (.html).", completion: .file()) var out: String?
     @Option(name: .customLong("with"), help: ArgumentHelp("With --out FILE.html: another explain result of the same input, shown behind a method switch (repeatable).", valueName: "RESULT.json"))
     var with: [String] = []
     @OptionGroup var colorScale: ColorScaleOptions

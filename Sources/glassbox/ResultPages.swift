@@ -126,9 +126,10 @@ enum ResultPages {
 
     /// The patching maps, each on its own zero-centred scale as in the picture.
     static func patching(_ object: [String: Any]) throws -> HTMLPage {
+        let label = try PatchFigures.valueLabel(object)
         let panels = try PatchFigures.panels(object).map { p -> [String: Any] in
             ["title": p.title, "rows": p.rows, "columns": p.columns, "rowLabels": p.rowLabels, "columnLabels": p.columnLabels,
-             "values": p.values.map { $0.isFinite ? Double($0) as Any : NSNull() }, "limit": p.limit, "valueLabel": "normalised effect"]
+             "values": p.values.map { $0.isFinite ? Double($0) as Any : NSNull() }, "limit": p.limit, "valueLabel": label]
         }
         let title = try PatchFigures.title(object)
         return try HTMLPage(kind: .patching, title: title, view: ["panels": panels])

@@ -107,9 +107,10 @@ protocol ReplacesInvalidPrompt {
     var promptArguments: [String] { get }
 }
 
-/// A command whose input is `InputOptions` (which holds `--replace-invalid-utf8`).
+/// A command whose input is `InputOptions` or `TextInputOptions` (which hold `--replace-invalid-utf8`).
 protocol InputCommand: ReplacesInvalidPrompt {
-    var input: InputOptions { get }
+    associatedtype Shown: ImageOptionShown
+    var input: InputOptionsOf<Shown> { get }
 }
 
 extension InputCommand {

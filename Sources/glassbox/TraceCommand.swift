@@ -11,7 +11,7 @@ struct TraceCommand: ParsableCommand {
 
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var memoryOptions: MemoryOptions
-    @OptionGroup var input: InputOptions
+    @OptionGroup var input: TextInputOptions
     @Option(name: .customLong("noise-span"), parsing: .unconditional, help: ArgumentHelp("The noised positions, A:B (A included, B not).", valueName: "A:B"))
     var noiseSpan: String
     @Option(name: .customLong("noise-scale"), parsing: .unconditional, help: "Noise standard deviation as a multiple of the embedding matrix's standard deviation (ROME: 3 × the subject tokens' embedding std over a corpus).")
@@ -22,7 +22,7 @@ struct TraceCommand: ParsableCommand {
     @Option(help: "The answer token (default: the clean run's top prediction; a class label for classifiers).") var answer: String?
     @Option(name: .customLong("answer-id"), parsing: .unconditional, help: "The answer as a token id (or class index).") var answerID: Int?
     @Option(parsing: .unconditional, help: "The position whose prediction is measured (default: the last token; not for classifiers).") var position: Int?
-    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/trace-MODEL.png).") var out: String?
+    @Option(help: "Write the picture here (.png, .svg, .pdf, or .html for an interactive page; default: output/trace-MODEL.png).", completion: .file()) var out: String?
     @Flag(help: "Print one JSON object on stdout.") var json = false
 
     /// Upper bound of `--samples`, as `evaluate --random-seeds`: far above any useful value, low
@@ -38,8 +38,22 @@ struct TraceCommand: ParsableCommand {
         if samples > Self.maximumSamples {
             throw ValidationError("--samples must be at most \(Self.maximumSamples) (each sample is a noised run of every restoration), got \(samples)")
         }
-        if !(noiseScale.value >= 0 && noiseScale.value.isFinite) { throw ValidationError("--noise-scale must be a number ≥ 0, got \(noiseScale.text)") }
+        if let problem = Self.noiseScaleProblem(noiseScale) { throw ValidationError(problem) }
         if answer != nil && answerID != nil { throw ValidationError("give the answer once: --answer or --answer-id") }
+    }
+
+    /// Why `--noise-scale` is refused, or nil: it must be > 0 (no noise leaves every normalised
+    /// effect 0/0, which the run would refuse only at its end) and finite as a Float32 (above
+    /// 3.4e38 it reads as infinity).
+    static func noiseScaleProblem(_ scale: TypedNumber<Float>) -> String? {
+        if scale.value.isInfinite {
+            return "--noise-scale must be finite: at most \(Float.greatestFiniteMagnitude) (Float32's largest), got \(scale.text)"
+        }
+        guard scale.value > 0 else {
+            let rounded = scale.value == 0 && (Double(scale.text) ?? 0) != 0 ? ", which is 0 as a Float32" : ""
+            return "--noise-scale must be > 0 (0 adds no noise, so there is nothing to restore), got \(scale.text)\(rounded)"
+        }
+        return nil
     }
 
     /// Why `--image` is refused (exit 2, before loading anything).

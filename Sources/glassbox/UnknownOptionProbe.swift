@@ -3,8 +3,8 @@ import ArgumentParser
 /// Finds an option the command does not know, for the case where ArgumentParser reports
 /// something else first: it validates before it looks for unused input, so
 /// `tokenize --ids 1,2 --bogus 3` takes `3` as the prompt and fails with "give one input" while
-/// the real mistake is `--bogus`. The known names are read from the subcommand's help, which lists
-/// every option (none is hidden).
+/// the real mistake is `--bogus`. The known names are read from the subcommand's help with its
+/// hidden options (`trace` and `generate` keep `--image` out of their help, to refuse it themselves).
 enum UnknownOptionProbe {
     /// "Unknown option '--bogus'" for the first option-like argument the subcommand does not know;
     /// nil when every one is known. Arguments after a `--` terminator are values. `batch` passes
@@ -14,7 +14,7 @@ enum UnknownOptionProbe {
               let command = GlassboxCommand.configuration.subcommands.first(where: {
                   $0.configuration.commandName == first })
         else { return nil }
-        let known = knownNames(help: GlassboxCommand.helpMessage(for: command))
+        let known = knownNames(help: GlassboxCommand.helpMessage(for: command, includeHidden: true))
         for argument in arguments.dropFirst() {
             if argument == "--" { break }
             guard argument.count > 1, argument.hasPrefix("-"), Double(argument) == nil else { continue }

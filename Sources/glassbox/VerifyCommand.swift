@@ -18,7 +18,7 @@ struct VerifyCommand: ParsableCommand {
     @OptionGroup var modelOptions: ModelOptions
     @OptionGroup var memoryOptions: MemoryOptions
 
-    @Option(name: .long, help: ArgumentHelp("A trace written by scripts/trace.py: compare every hook point with it.", valueName: "trace.json"))
+    @Option(name: .long, help: ArgumentHelp("A trace written by scripts/trace.py: compare every hook point with it.", valueName: "trace.json"), completion: .file(extensions: ["json"]))
     var reference: String?
 
     @Option(name: .long, parsing: .unconditional, help: "The input text, tokenized with the model's tokenizer.")
@@ -27,7 +27,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, parsing: .unconditional, help: ArgumentHelp("Token ids, comma-separated.", valueName: "1,2,3"))
     var ids: String?
 
-    @Option(name: .long, help: ArgumentHelp("An image for vision models (PNG).", valueName: "file.png"))
+    @Option(name: .long, help: ArgumentHelp("An image for vision models (PNG).", valueName: "file.png"), completion: .file(extensions: ["png"]))
     var image: String?
 
     @Option(name: .long, parsing: .unconditional, help: "Finite-difference step of the gradient check.")

@@ -148,19 +148,20 @@ struct VerifyRendering {
         ] as [String: Any]
         let g = report.gradient
         checks["gradient"] = [
-            "passed": g.passed, "objective": g.objective, "step": number(g.step), "scale": number(g.scale), "tolerance": number(g.tolerance),
+            "passed": g.passed, "objective": g.objective, "step": g.step.shortestDecimal, "scale": number(g.scale),
+            "tolerance": g.tolerance.shortestDecimal,
             "maxError": number(g.maxError),
             "coordinates": g.coordinates.map { ["position": $0.position, "dimension": $0.dimension, "analytic": number($0.analytic),
-                                                 "numeric": number($0.numeric), "error": number($0.error), "step": number($0.step)] as [String: Any] },
+                                                 "numeric": number($0.numeric), "error": number($0.error), "step": $0.step.shortestDecimal] as [String: Any] },
         ] as [String: Any]
         let d = report.determinism
         checks["determinism"] = ["passed": d.passed, "threads": d.threads, "identical": d.identical,
                                  "maxRelativeDifference": number(d.maxRelativeDifference), "worst": d.worst ?? NSNull(),
-                                 "tolerance": number(d.tolerance)] as [String: Any]
+                                 "tolerance": d.tolerance.shortestDecimal] as [String: Any]
         if let r = report.reference {
             checks["reference"] = [
                 "passed": r.passed, "file": referencePath ?? NSNull(),
-                "tolerance": ["absolute": number(r.tolerance.absolute), "relative": number(r.tolerance.relative)],
+                "tolerance": ["absolute": r.tolerance.absolute.shortestDecimal, "relative": r.tolerance.relative.shortestDecimal],
                 "firstFailure": r.firstFailure?.hook ?? NSNull(), "unchecked": r.unchecked,
                 "hooks": r.rows.map { row in
                     ["hook": row.hook, "shape": row.shape ?? NSNull(), "referenceShape": row.referenceShape,

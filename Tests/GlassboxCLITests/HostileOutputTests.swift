@@ -244,12 +244,12 @@ final class HostileOutputTests: XCTestCase {
         let inputs = try write("{\"id\":1,\"ids\":[1,2]}\n", "in.jsonl")
         let cases: [([String], String)] = [
             (["trace", "--ids", "1,2,3", "--noise-span", "-1:2"], "--noise-span must be A:B"),
-            (["trace", "--ids", "1,2,3", "--noise-span", "0:1", "--noise-scale", "-3"], "--noise-scale must be a number"),
+            (["trace", "--ids", "1,2,3", "--noise-span", "0:1", "--noise-scale", "-3"], "--noise-scale must be > 0"),
             (["path", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "-1.0"], "--receivers wants"),
             (["path", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "resid,resid"],
              "--receivers: resid (the final residual) stands alone"),
             (["path", "--clean-ids", "1,2,3", "--corrupted-ids", "1,2,4", "--receivers", "resid", "--senders", "-1.0"], "--senders wants"),
-            (["batch", "--in", inputs, "--out", path("o.jsonl"), "--shard", "-1/2"], "'-1/2' is invalid for '--shard"),
+            (["batch", "--in", inputs, "--out", path("o.jsonl"), "--shard", "-1/2"], "--shard I/N needs 0 ≤ I < N"),
             (["explain", "--ids", "1,2,3", "--generate", "2", "--targets", "-1"], "--targets takes target row indices"),
         ]
         for (arguments, message) in cases {

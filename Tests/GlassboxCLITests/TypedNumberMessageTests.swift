@@ -26,7 +26,7 @@ final class TypedNumberMessageTests: XCTestCase {
             (verify + ["--reference-atol", "-1"], "--reference-atol must be a number ≥ 0, got -1"),
             (verify + ["--reference-rtol", "inf"], "--reference-rtol must be a number ≥ 0, got inf"),
             (["trace", "--model", tiny, "--ids", "1,2,3", "--noise-span", "0:1", "--noise-scale", "-3"],
-             "--noise-scale must be a number ≥ 0, got -3"),
+             "--noise-scale must be > 0 (0 adds no noise, so there is nothing to restore), got -3"),
         ]
         for (arguments, message) in cases {
             let run = try runGlassbox(arguments)
