@@ -1,3 +1,4 @@
+import Foundation
 import GlassboxTensor
 import XCTest
 
@@ -124,6 +125,35 @@ final class MatmulTests: XCTestCase {
                     }
                 }
             }
+        }
+    }
+
+    /// A product's bits do not depend on the worker count, nor on another caller's `withSerialBLAS`
+    /// section running at the same time: the slices follow the shape only. Before, 2 workers cut
+    /// `[20, 512]·[512, 128]` into two calls that OpenBLAS ran with another kernel than the one
+    /// whole call of 1 worker (most of the 2,560 outputs differed in the last bits). Needs a
+    /// machine with at least 2 processors to mean anything (CI has 2).
+    func testProductBitsDoNotDependOnWorkers() {
+        var rng = SplitMix64(seed: 9)
+        let threads = Threading.threads
+        defer { Threading.setThreads(threads) }
+        for (m, k, n) in [(20, 512, 128), (128, 768, 768), (1, 768, 3_000), (300, 64, 60), (1_024, 64, 64)] {
+            let a = rng.tensor([m, k]), b = rng.tensor([n, k])
+            Threading.setThreads(1)
+            let one = matmul(a, b, transposeB: true)
+            for workers in [2, 3] {
+                Threading.setThreads(workers)
+                XCTAssertEqual(matmul(a, b, transposeB: true).storage, one.storage, "m\(m) k\(k) n\(n): \(workers) workers")
+            }
+            // Another caller inside a serial section meanwhile (a sequence sweep beside a forward).
+            Threading.setThreads(2)
+            let (started, release) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+            let other = Thread { withSerialBLAS { started.signal(); release.wait() } }
+            other.start()
+            started.wait()
+            let beside = matmul(a, b, transposeB: true)
+            release.signal()
+            XCTAssertEqual(beside.storage, one.storage, "m\(m) k\(k) n\(n): beside another caller's serial section")
         }
     }
 

@@ -189,5 +189,5 @@ func laneSum(_ x: UnsafeMutablePointer<Float>, count: Int) -> Float {
 public func withSerialBLAS<R>(_ body: () throws -> R) rethrows -> R {
     Threading.enterSerialProducts()
     defer { Threading.leaveSerialProducts() }
-    return try body()
+    return try Threading.$serialProducts.withValue(true) { try body() }
 }

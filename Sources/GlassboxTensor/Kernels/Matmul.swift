@@ -60,10 +60,12 @@ public func matmul(_ a: Tensor, _ b: Tensor, transposeB: Bool = false, bias: Ten
 ///     never read (NaN garbage is fine).
 ///
 /// A product of at least `ProductSplit.minimumWork` multiply-adds, outside `withSerialBLAS`, is
-/// split across the `parallelFor` workers: blocks of C's columns (whole multiples of 16), or of
-/// its rows when C is too narrow, each one single-threaded OpenBLAS call (OpenBLAS itself runs on
-/// one thread, except inside `Threading.withThreadedBLAS`, where products are not split). Each element of C is still one call's dot product over
-/// all of `k`, so the split does not change how the sums are formed.
+/// cut into `Threading.productSlices` blocks of C's columns (whole multiples of 16), or of its
+/// rows when C is too narrow, each one single-threaded OpenBLAS call, and the blocks go to the
+/// `parallelFor` workers (OpenBLAS itself runs on one thread, except inside
+/// `Threading.withThreadedBLAS`, where products are not split). The blocks depend only on the
+/// shape, never on `Threading.threads`, so a result is the same bit for bit on any worker count:
+/// OpenBLAS chooses its kernel by each call's size, and kernels sum in different orders.
 /// Uses `cblas_sgemv` when `m == 1` (and A is not transposed). `k == 0` gives `C = beta · C` without calling BLAS.
 public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, transposeA: Bool = false,
                  b: UnsafePointer<Float>, ldb: Int, transposeB: Bool,
@@ -73,15 +75,15 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, tran
                  "gemm: leading dimensions too small (lda=\(lda) ldb=\(ldb) ldc=\(ldc) for m=\(m) n=\(n) k=\(k))")
     guard m > 0, n > 0 else { return }
     Threading.ensureConfigured()
-    let workers = m * n * k >= ProductSplit.minimumWork ? Threading.productWorkers : 1
-    guard workers > 1 else {
+    let slices = m * n * k >= ProductSplit.minimumWork && Threading.splitsProducts ? Threading.productSlices : 1
+    guard slices > 1 else {
         serialGemm(m: m, n: n, k: k, a: a, lda: lda, transposeA: transposeA, b: b, ldb: ldb, transposeB: transposeB,
                    c: c, ldc: ldc, alpha: alpha, beta: beta)
         return
     }
     let (ap, bp, cp) = (SendablePointer(UnsafeMutablePointer(mutating: a)), SendablePointer(UnsafeMutablePointer(mutating: b)),
                         SendablePointer(c))
-    if let width = ProductSplit.sliceLength(n, workers: workers, multiple: 16) {
+    if let width = ProductSplit.sliceLength(n, slices: slices, multiple: 16) {
         // Columns j0..<j0+nb of C: rows j0… of B [n, k] (transposeB) or its columns j0… of [k, n].
         parallelFor((n + width - 1) / width) { s in
             let j0 = s * width, nb = min(width, n - j0)
@@ -89,7 +91,7 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, tran
                        b: bp.base + (transposeB ? j0 * ldb : j0), ldb: ldb, transposeB: transposeB,
                        c: cp.base + j0, ldc: ldc, alpha: alpha, beta: beta)
         }
-    } else if let height = ProductSplit.sliceLength(m, workers: workers, multiple: 4) {
+    } else if let height = ProductSplit.sliceLength(m, slices: slices, multiple: 4) {
         // Rows r0..<r0+mb of C: rows r0… of A [m, k], or its columns r0… of [k, m] (transposeA).
         parallelFor((m + height - 1) / height) { s in
             let r0 = s * height, mb = min(height, m - r0)
@@ -102,18 +104,18 @@ public func gemm(m: Int, n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, tran
     }
 }
 
-/// How `gemm` splits a product across workers.
+/// How `gemm` cuts a product into slices for the workers.
 enum ProductSplit {
     /// Multiply-adds (`m·n·k`) below which a product stays on one thread: about 10 µs of one core,
     /// on the order of waking the workers.
     static let minimumWork = 1 << 20
 
-    /// The slice length that deals `count` into at most `workers` slices of a whole `multiple`
+    /// The slice length that deals `count` into at most `slices` slices of a whole `multiple`
     /// each (the last one shorter), or nil when `count` is too short for two slices of at least
     /// two multiples.
-    static func sliceLength(_ count: Int, workers: Int, multiple: Int) -> Int? {
+    static func sliceLength(_ count: Int, slices: Int, multiple: Int) -> Int? {
         guard count >= 2 * 2 * multiple else { return nil }
-        let per = (count + workers - 1) / workers
+        let per = (count + slices - 1) / slices
         let length = (per + multiple - 1) / multiple * multiple
         return length < count ? length : nil
     }

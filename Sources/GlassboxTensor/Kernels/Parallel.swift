@@ -6,8 +6,9 @@ import Synchronization
 ///
 /// The default is `ProcessInfo.activeProcessorCount`. OpenBLAS itself runs on one thread (set the
 /// first time the setting is read or written or `gemm` runs; this overrides `OPENBLAS_NUM_THREADS`)
-/// except inside `withThreadedBLAS`: `gemm` splits a large product's output columns (or rows)
-/// across the `parallelFor` workers, each slice one single-threaded sgemm. OpenBLAS 0.3.21's own workers spin
+/// except inside `withThreadedBLAS`: `gemm` cuts a large product's output columns (or rows) into
+/// `productSlices` slices by its shape alone, each one single-threaded sgemm, which the
+/// `parallelFor` workers take (so the worker count never changes a result). OpenBLAS 0.3.21's own workers spin
 /// with `sched_yield` for a while after each threaded call, which steals a core from the
 /// `parallelFor` work that follows (GELU on 1M floats with 2 threads: 0.49 ms right after a
 /// threaded matmul, 0.30 ms with `OPENBLAS_THREAD_TIMEOUT=4` in the environment, which OpenBLAS
@@ -36,9 +37,8 @@ public enum Threading {
             }
         }
 
-        /// Workers a product may split over: 1 inside `withSerialBLAS` and inside
-        /// `withThreadedBLAS` (where OpenBLAS's own threads do it).
-        func productWorkers() -> Int { lock.withLock { serialDepth > 0 || threadedDepth > 0 ? 1 : value } }
+        /// Whether products run on OpenBLAS's own threads (inside `withThreadedBLAS`), unsplit.
+        func threadedProducts() -> Bool { lock.withLock { threadedDepth > 0 } }
 
         func enterSerial() {
             lock.withLock {
@@ -87,9 +87,22 @@ public enum Threading {
     /// afterwards). Called by `gemm` before its first BLAS call.
     static func ensureConfigured() { _ = state }
 
-    /// How many workers `gemm` may split a product over: `threads`, or 1 inside `withSerialBLAS`
-    /// (products that already run side by side on the workers).
-    static var productWorkers: Int { state.productWorkers() }
+    /// Whether the calling context is inside `withSerialBLAS` (products that already run side by
+    /// side on the workers): a task-local value that `parallelFor` and `sideBySide` hand to their
+    /// workers, so one caller's section never changes how another caller's products are split.
+    @TaskLocal static var serialProducts = false
+
+    /// The number of slices `gemm` cuts a large product into, fixed for the process: the machine's
+    /// processor count, not `threads`. The slices (and so every bit of the result) depend only on
+    /// the product's shape; `threads` decides only how many workers take them (one worker runs
+    /// them one after another). OpenBLAS picks its kernel by each call's size (on AVX-512 CPUs a
+    /// small-matrix kernel at or below 10⁶ multiply-adds), so slices that followed the worker
+    /// count made `--threads 1` and `--threads 2` differ in the last bits.
+    static let productSlices = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Whether `gemm` may cut a product into `productSlices` slices: not inside `withSerialBLAS`
+    /// and not inside `withThreadedBLAS` (where OpenBLAS's own threads split it).
+    static var splitsProducts: Bool { !serialProducts && !state.threadedProducts() }
 
     /// Marks the start / end of a `withSerialBLAS` section (nested and concurrent sections count).
     static func enterSerialProducts() { state.enterSerial() }
@@ -123,15 +136,18 @@ public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
         for i in 0..<count { body(i) }
         return
     }
-    // Workers are not tasks: the caller's product precision is handed to them explicitly.
-    let precision = ProductPrecision.current
+    // Workers are not tasks: the caller's product precision and serial-products section are
+    // handed to them explicitly.
+    let (precision, serial) = (ProductPrecision.current, Threading.serialProducts)
     let next = Atomic<Int>(0)
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
         ProductPrecision.$current.withValue(precision) {
-            while true {
-                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                guard i < count else { return }
-                body(i)
+            Threading.$serialProducts.withValue(serial) {
+                while true {
+                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                    guard i < count else { return }
+                    body(i)
+                }
             }
         }
     }
