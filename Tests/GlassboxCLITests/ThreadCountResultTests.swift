@@ -23,4 +23,19 @@ final class ThreadCountResultTests: XCTestCase {
             XCTAssertEqual(outputs[2], outputs[0], "ids \(ids): 3 threads")
         }
     }
+
+    /// Likewise the explanation of a continuation (one packed reverse sweep per run of targets):
+    /// the runs follow the processor count, not `--threads`, so the packed products keep their
+    /// shapes. Before, 1 and 2 threads packed the targets differently and the scores differed.
+    func testContinuationBitsDoNotDependOnThreads() throws {
+        var outputs: [String] = []
+        for threads in [1, 2, 3] {
+            let out = try runGlassbox(["explain", "To be, or not to be, that is the question: whether tis nobler in the mind",
+                                       "--continuation", " to suffer the slings and arrows", "--threads", "\(threads)", "--json"])
+            XCTAssertEqual(out.status, 0, out.stderr)
+            outputs.append(out.stdout)
+        }
+        XCTAssertEqual(outputs[1], outputs[0], "2 threads")
+        XCTAssertEqual(outputs[2], outputs[0], "3 threads")
+    }
 }

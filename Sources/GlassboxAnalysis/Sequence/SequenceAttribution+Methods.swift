@@ -69,10 +69,11 @@ extension SequenceAttribution {
                 continue
             }
             // Packed sweeps over runs of consecutive targets of about equal rows, at most `limit`
-            // rows each and at least one per worker; the runs go side by side, one per worker with
-            // single-threaded products.
+            // rows each and at least one per processor; the runs go side by side, one per worker with
+            // single-threaded products. The runs follow the processor count, not `--threads`: how
+            // targets are packed sets the products' shapes, and so their last bits.
             let limit = Relevance.packedRows(arch, longest: passRows.last! + 1)
-            let groups = Self.runs(passRows.map { $0 + 1 }, parts: min(passRows.count, Threading.threads), limit: limit)
+            let groups = Self.runs(passRows.map { $0 + 1 }, parts: min(passRows.count, Threading.productSlices), limit: limit)
             try sideBySide(groups.count) { g in
                 let run = groups[g]
                 let tokens = try Relevance.packedSweeps(model, forward: forward, logitRows: run, rows: Array(passRows[run]),

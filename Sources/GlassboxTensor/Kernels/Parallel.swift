@@ -98,7 +98,7 @@ public enum Threading {
     /// them one after another). OpenBLAS picks its kernel by each call's size (on AVX-512 CPUs a
     /// small-matrix kernel at or below 10⁶ multiply-adds), so slices that followed the worker
     /// count made `--threads 1` and `--threads 2` differ in the last bits.
-    static let productSlices = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    public static let productSlices = max(1, ProcessInfo.processInfo.activeProcessorCount)
 
     /// Whether `gemm` may cut a product into `productSlices` slices: not inside `withSerialBLAS`
     /// and not inside `withThreadedBLAS` (where OpenBLAS's own threads split it).
