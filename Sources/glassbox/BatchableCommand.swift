@@ -72,7 +72,7 @@ extension ExplainCommand: BatchableCommand {
     /// for a PNG (``pngPictureBound``), once per worker.
     func batchResult(_ loaded: LoadedModel, input: BatchInput) throws -> BatchResult {
         var memory = BatchMode.memory
-        if BatchMode.drawsPictures { memory?.picture = pngPictureBound }
+        if BatchMode.drawsPictures { memory?.picture = pngPictureBound; memory?.batchPictures = true }
         let record = try withProductPrecision(precision.value) { try explanation(loaded, memory: memory) }
         return BatchResult(json: try JSONOutput.data(record)) { try record.figure(scoreLimit: colorScale.scoreLimit, top: colorScale.top) }
     }

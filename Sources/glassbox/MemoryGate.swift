@@ -17,6 +17,8 @@ struct MemoryGate {
     /// Bytes of the PNG each run draws for an input of the given positions (a token strip's
     /// surface, `TokenStrip.pngBytesBound`), counted with that run's activations; nil: none.
     var picture: (@Sendable (Int) -> Int)?
+    /// Whether `picture` is `glassbox batch --pictures`'s (the refusal then suggests what a batch can change).
+    var batchPictures = false
 
     /// Reads the available memory now.
     init() {
@@ -59,7 +61,8 @@ struct MemoryGate {
         guard let available, estimate.total > available else { return }
         // Name the picture (and suggest a PDF) only when the run without it would fit.
         throw pictureBytes > 0 && estimate.total - pictureBytes * max(1, concurrentRuns) <= available
-            ? MemoryCheckError.wouldNotFitWithPicture(needed: estimate.total, available: available, picture: pictureBytes * max(1, concurrentRuns))
+            ? (batchPictures ? MemoryCheckError.wouldNotFitWithBatchPictures(needed: estimate.total, available: available, picture: pictureBytes * max(1, concurrentRuns))
+                             : MemoryCheckError.wouldNotFitWithPicture(needed: estimate.total, available: available, picture: pictureBytes * max(1, concurrentRuns)))
             : MemoryCheckError.wouldNotFit(needed: estimate.total, available: available)
     }
 
