@@ -8,7 +8,9 @@ import Foundation
 public struct Tensor: Sendable, Equatable {
     /// Sizes of each dimension, outermost first. A scalar has shape `[]`.
     public private(set) var shape: [Int]
-    /// `shape.reduce(1, *)` elements in row-major order.
+    /// `shape.reduce(1, *)` elements in row-major order. Edit elements in place; code that
+    /// replaces the array must keep its count (the library's entry points check
+    /// ``hasConsistentStorage`` and throw when it does not).
     public var storage: [Float]
 
     /// Wraps `storage`; its count must equal the product of `shape`.
@@ -40,6 +42,9 @@ public struct Tensor: Sendable, Equatable {
 
     /// Number of elements, the product of `shape` (1 for a scalar).
     public var count: Int { storage.count }
+    /// Whether `storage` still holds exactly the product of `shape` elements: false only after
+    /// code outside the library replaced `storage` with an array of another length. O(rank).
+    public var hasConsistentStorage: Bool { shape.reduce(1, *) == storage.count }
     /// Number of dimensions (`shape.count`; 0 for a scalar).
     public var rank: Int { shape.count }
 

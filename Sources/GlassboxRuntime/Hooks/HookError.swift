@@ -6,6 +6,9 @@ public enum HookError: Error, LocalizedError, Equatable {
     case unknownName(String)
     /// An intervention at `point` returned a tensor of shape `to` instead of `from`.
     case interventionChangedShape(point: String, from: [Int], to: [Int])
+    /// An intervention at `point` returned a tensor of shape `shape` whose storage holds `count`
+    /// values instead of the shape's product.
+    case interventionStorageCount(point: String, shape: [Int], count: Int)
     /// An edit of `mlp.hook_expert_indices` named `value`, which is not one of the `experts` experts.
     case invalidExpertIndex(point: String, value: Float, experts: Int)
 
@@ -16,6 +19,9 @@ public enum HookError: Error, LocalizedError, Equatable {
             "unknown hook point '\(name)'; use full names such as 'blocks.0.attn.hook_pattern' (see `glassbox info`)"
         case .interventionChangedShape(let point, let from, let to):
             "an intervention at \(point) changed the shape from \(from) to \(to); it must return the same shape"
+        case .interventionStorageCount(let point, let shape, let count):
+            "an intervention at \(point) returned \(count) values for shape \(shape), which holds \(shape.reduce(1, *)); "
+                + "edit `storage` in place without changing its length"
         case .invalidExpertIndex(let point, let value, let experts):
             "an intervention at \(point) chose expert \(value); expert indices must be whole numbers in 0..<\(experts)"
         }

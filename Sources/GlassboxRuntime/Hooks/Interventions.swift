@@ -35,13 +35,17 @@ public struct Interventions: Sendable {
         rules.contains { $0.filter.contains(point) }
     }
 
-    /// Applies every matching rule to `tensor`; a rule that changes the shape is an error.
+    /// Applies every matching rule to `tensor`; a rule that changes the shape, or returns storage
+    /// of another length than the shape holds, is an error.
     func apply(at point: HookPoint, to tensor: Tensor) throws -> Tensor {
         var value = tensor
         for rule in rules where rule.filter.contains(point) {
             let edited = rule.edit(point, value)
             guard edited.shape == value.shape else {
                 throw HookError.interventionChangedShape(point: point.name, from: value.shape, to: edited.shape)
+            }
+            guard edited.hasConsistentStorage else {
+                throw HookError.interventionStorageCount(point: point.name, shape: edited.shape, count: edited.count)
             }
             value = edited
         }

@@ -153,9 +153,7 @@ public struct TransformerModel: Sendable {
             x = try weights.embeddings.forward(ids, tokenTypes: types ?? Array(repeating: 0, count: ids.count),
                                                hooks: &hooks)
         case .pixels(let pixels):
-            guard let geometry = arch.image else { throw InputError.imageForTextModel(arch.modelType) }
-            let expected = [geometry.channels, geometry.height, geometry.width]
-            guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
+            let geometry = try validate(pixels: pixels)
             hooks = HookRun(inputIDs: [], capture: capture, interventions: interventions)
             hooks.stopsAtNonFinite = diagnose
             x = try weights.embeddings.forward(pixels: pixels, geometry: geometry, hooks: &hooks)
@@ -195,6 +193,17 @@ public struct TransformerModel: Sendable {
             return ForwardError.nonFiniteActivation(hook: hit.point.name, count: hit.count, total: hit.total)
         } catch {}
         return ForwardError.nonFiniteActivation(hook: "the output", count: 0, total: 0)
+    }
+
+    /// Checks that `pixels` suit this vision model: shape `[channels, height, width]` and storage
+    /// of that many values. Returns the model's image geometry.
+    @discardableResult
+    public func validate(pixels: Tensor) throws -> ImageGeometry {
+        guard let geometry = architecture.image else { throw InputError.imageForTextModel(architecture.modelType) }
+        let expected = [geometry.channels, geometry.height, geometry.width]
+        guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
+        guard pixels.hasConsistentStorage else { throw InputError.pixelCount(shape: pixels.shape, count: pixels.count) }
+        return geometry
     }
 
     func validate(_ ids: [Int], tokenTypes: [Int]?) throws {
