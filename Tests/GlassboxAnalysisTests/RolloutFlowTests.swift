@@ -72,6 +72,29 @@ final class RolloutFlowTests: XCTestCase {
         XCTAssertEqual(forced.scores.reduce(0, +), 1, accuracy: 1e-5)
     }
 
+    /// A start layer outside `0..<layers` is refused as rollout refuses it (Int.min and Int.max
+    /// used to overflow `layers·n³`), and a 2,200,000-token input (`layers·n³` ≈ 2.1e19 > Int.max)
+    /// is refused as too large instead of trapping in the cost arithmetic; forced,
+    /// the forward pass refuses it against the context window.
+    func testFlowRefusesBadLayersAndHugeInputsWithoutOverflow() throws {
+        let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
+        let ids = Array(0..<6)
+        for start in [Int.min, -1, 2, Int.max] {
+            XCTAssertThrowsError(try AttentionFlow.explain(model, .tokens(ids, types: nil), position: 0,
+                                                           options: RolloutOptions(startLayer: start))) { error in
+                XCTAssertEqual(error as? AnalysisError, .layerOutOfRange(start, layers: 2))
+            }
+        }
+        let huge = ModelInput.tokens(Array(repeating: 1, count: 2_200_000), types: nil)
+        XCTAssertThrowsError(try AttentionFlow.explain(model, huge, position: 0)) { error in
+            XCTAssertTrue(error.localizedDescription.hasPrefix("attention flow over 2200000 tokens and 2 layers needs 2200000 "
+                                                               + "max-flow runs on 9680000000000 edges"), error.localizedDescription)
+        }
+        XCTAssertThrowsError(try AttentionFlow.explain(model, huge, position: 0, force: true)) { error in
+            XCTAssertEqual(error as? InputError, .tooLong(length: 2_200_000, contextLength: 32))
+        }
+    }
+
     func testViTRolloutReadsTheCLSRowAsAPatchGrid() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("vit-tiny"))
         let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("vit-tiny/random-a.safetensors"))
