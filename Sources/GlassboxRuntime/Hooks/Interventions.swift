@@ -30,6 +30,12 @@ public struct Interventions: Sendable {
     /// Whether no rule has been added.
     public var isEmpty: Bool { rules.isEmpty }
 
+    /// The points listed by the rules added for given points (`init(_:_:)`, `add(_:_:)` with a
+    /// point or a `points` filter); predicate rules list none.
+    var listedPoints: Set<HookPoint> {
+        rules.reduce(into: Set<HookPoint>()) { $0.formUnion($1.filter.listedPoints ?? []) }
+    }
+
     /// True when some rule would edit `point`.
     public func touches(_ point: HookPoint) -> Bool {
         rules.contains { $0.filter.contains(point) }

@@ -106,8 +106,10 @@ public struct TransformerModel: Sendable {
     /// - Parameters:
     ///   - input: token ids, or pixels `[C, H, W]` for vision models (preprocessed as the
     ///     checkpoint's image processor says; see `ImagePreprocessor`).
-    ///   - capture: the hook points to keep in the result's cache.
-    ///   - interventions: edits applied at hook points during this call only.
+    ///   - capture: the hook points to keep in the result's cache. Points listed by name
+    ///     (`points(_:)`) must be points of this model (`hookPoints`), else `HookError.noSuchPoint`.
+    ///   - interventions: edits applied at hook points during this call only; their listed points
+    ///     are checked the same way.
     ///   - logitRows: positions to project to logits (token heads).
     ///   - attention: blocked or unblocked attention (`automatic`: blocked in every layer whose
     ///     scores and pattern no hook reads or edits); the results agree to 1e-5 relative.
@@ -123,6 +125,7 @@ public struct TransformerModel: Sendable {
     public func forward(_ input: ModelInput, capture: HookFilter = .none,
                         interventions: Interventions = Interventions(),
                         logitRows: LogitRows = .all, attention: AttentionPath = .automatic) throws -> ForwardResult {
+        try checkListedPoints(capture: capture, interventions: interventions)
         let result: ForwardResult
         do {
             result = try run(input, capture: capture, interventions: interventions, logitRows: logitRows,
