@@ -14,8 +14,11 @@ public enum AttentionFlow {
     /// Raw and normalised flow from output position `position` to every input token.
     ///
     /// - Parameter layers: the rollout matrices `Ã` `[n, n]`, bottom layer first.
-    public static func row(_ layers: [Tensor], position u: Int) -> (raw: [Float], normalized: [Float]) {
-        let n = layers[0].shape[0], depth = layers.count
+    /// - Throws: `AnalysisError` for no layers, matrices that are not all `[n, n]`, or a position
+    ///   outside `0..<n`.
+    public static func row(_ layers: [Tensor], position u: Int) throws -> (raw: [Float], normalized: [Float]) {
+        let n = try AttentionRollout.chainSize(layers), depth = layers.count
+        guard u >= 0 && u < n else { throw AnalysisError.positionOutOfRange(u, length: n) }
         var graph = MaxFlowGraph(nodes: (depth + 1) * n)
         for (index, a) in layers.enumerated() {
             let upper = index + 1                                  // edges (upper, i) → (upper − 1, j)
@@ -57,7 +60,7 @@ public enum AttentionFlow {
         }
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
         let matrices = try AttentionRollout.layerMatrices(model, input, options: options)
-        let flow = row(matrices, position: position)
+        let flow = try row(matrices, position: position)
         return TokenScores(method: "flow", parameters: options.parameters, position: position,
                            scores: flow.normalized, image: model.architecture.image)
     }
