@@ -90,7 +90,7 @@ final class GenerationTests: XCTestCase {
     /// (index out of range).
     func testProbabilitiesRefuseNoLogitsAndBadOptions() {
         XCTAssertThrowsError(try Sampling.greedy.probabilities([])) { error in
-            XCTAssertEqual(error as? SamplingError, .noLogits)
+            XCTAssertEqual(error as? AnalysisError, .invalidOption("there are no logits to choose a token from"))
             XCTAssertEqual(error.localizedDescription, "there are no logits to choose a token from")
         }
         XCTAssertThrowsError(try Sampling.sample(temperature: 1, topK: 0, topP: nil, seed: 0).probabilities([1, 2, 3])) { error in

@@ -22,8 +22,6 @@ public enum SamplingError: Error, Equatable, LocalizedError {
     case topK(Int)
     /// `topP` is not in (0, 1].
     case topP(Float)
-    /// `probabilities` was given no logits.
-    case noLogits
 
     /// One readable line naming the bad value.
     public var errorDescription: String? {
@@ -31,7 +29,6 @@ public enum SamplingError: Error, Equatable, LocalizedError {
         case .temperature(let t): "the temperature must be a number above 0, got \(t)"
         case .topK(let k): "top-k must be at least 1, got \(k)"
         case .topP(let p): "top-p must be in (0, 1], got \(p)"
-        case .noLogits: "there are no logits to choose a token from"
         }
     }
 }
@@ -48,10 +45,11 @@ extension Sampling {
     /// The warped probabilities `[V]` of one step's logits `[V]` (zeros where a warper removed
     /// the token); greedy gives one-hot at the arg-max.
     ///
-    /// - Throws: `SamplingError` for options `validate()` refuses or empty `logits`.
+    /// - Throws: `SamplingError` for options `validate()` refuses; `AnalysisError.invalidOption`
+    ///   for empty `logits`.
     public func probabilities(_ logits: [Float]) throws -> [Float] {
         try validate()
-        guard !logits.isEmpty else { throw SamplingError.noLogits }
+        guard !logits.isEmpty else { throw AnalysisError.invalidOption("there are no logits to choose a token from") }
         switch self {
         case .greedy:
             var p = [Float](repeating: 0, count: logits.count)
