@@ -34,15 +34,17 @@ extension ModelContext {
     ///   - position: the position whose prediction is read; default: the last token (causal LMs),
     ///     position 0 otherwise. Classifiers always read their single row.
     ///   - interventions: activation edits for this forward pass only (see `Interventions`).
-    /// - Throws: `ScriptingError.noPredictionHead` for a model without an output layer; the
-    ///   runtime's `InputError` for a bad input or position.
+    /// - Throws: `ScriptingError.topK` for `topK < 1` (as `LogitLens` refuses it);
+    ///   `ScriptingError.noPredictionHead` for a model without an output layer; the runtime's
+    ///   `InputError` for a bad input or position.
     public func predict(_ input: ModelInput, topK: Int = 5, position: Int? = nil,
                         interventions: Interventions = Interventions()) throws -> [Prediction] {
+        guard topK >= 1 else { throw ScriptingError.topK(topK) }
         let logits = try logitRow(input, position: position, interventions: interventions)
         let top = max(logits.max() ?? 0, -Float.greatestFiniteMagnitude)
         let total = logits.reduce(0.0) { $0 + exp(Double($1 - top)) }
         let order = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
-        return order.prefix(max(topK, 0)).map { i in
+        return order.prefix(topK).map { i in
             Prediction(id: i, text: label(i), logit: logits[i], probability: Float(exp(Double(logits[i] - top)) / total))
         }
     }
@@ -142,6 +144,8 @@ public enum ScriptingError: Error, LocalizedError, Equatable {
     /// A next-token loss asked of a model (its `model_type` given) that is not a causal language
     /// model: an encoder, a classifier or a vision model.
     case notCausalLM(String)
+    /// `predict` was asked for fewer than one prediction.
+    case topK(Int)
     /// A picture of patch scores was asked for without the image the input came from.
     case imageNeeded
 
@@ -152,6 +156,7 @@ public enum ScriptingError: Error, LocalizedError, Equatable {
         case .noLossPositions(let n): "no next-token positions to score in \(n) tokens (positions must lie in 0..<\(max(n - 1, 0)))"
         case .notCausalLM(let type):
             "this \(type) model is not a causal language model, so it has no next-token loss (use a decoder such as GPT-2 or Llama)"
+        case .topK(let k): "topK must be at least 1, got \(k)"
         case .imageNeeded: "a picture of patch scores needs the image the input was made from (pass image:)"
         }
     }

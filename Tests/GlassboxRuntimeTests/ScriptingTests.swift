@@ -25,6 +25,23 @@ final class ScriptingTests: XCTestCase {
         XCTAssertEqual(Double(try gpt.nextTokenLoss(ids, positions: 2..<4)), (nll(2) + nll(3)) / 2, accuracy: 1e-5)
     }
 
+    /// `predict` refuses `topK < 1` as `LogitLens` does (it returned `[]`); `topK` above the
+    /// vocabulary returns every output, most likely first.
+    func testPredictRefusesTopKBelowOne() throws {
+        let gpt = try context("gpt2-tiny")
+        let input = ModelInput.tokens([5, 17, 3], types: nil)
+        for k in [0, -1, Int.min] {
+            XCTAssertThrowsError(try gpt.predict(input, topK: k)) { error in
+                XCTAssertEqual(error as? ScriptingError, .topK(k))
+                XCTAssertEqual(error.localizedDescription, "topK must be at least 1, got \(k)")
+            }
+        }
+        let all = try gpt.predict(input, topK: Int.max)
+        XCTAssertEqual(all.count, 128)
+        XCTAssertEqual(all.map(\.probability).reduce(0, +), 1, accuracy: 1e-4)
+        XCTAssertEqual(try gpt.predict(input, topK: 1).map(\.id), [all[0].id])
+    }
+
     /// Encoders, classifiers and vision models have no next-token loss: a BERT classifier used to
     /// trap (rows out of bounds) and a masked LM returned a number.
     func testNextTokenLossRefusesModelsThatAreNotCausalLMs() throws {
