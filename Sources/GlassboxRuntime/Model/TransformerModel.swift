@@ -192,20 +192,24 @@ public struct TransformerModel: Sendable {
         do {
             _ = try run(input, capture: capture, interventions: interventions, logitRows: logitRows, attention: attention,
                         check: false, diagnose: true)
+        } catch let hit as HookRun.NonFiniteHit where hit.byIntervention {
+            return ForwardError.nonFiniteEdit(hook: hit.point.name, count: hit.count, total: hit.total)
         } catch let hit as HookRun.NonFiniteHit {
             return ForwardError.nonFiniteActivation(hook: hit.point.name, count: hit.count, total: hit.total)
         } catch {}
         return ForwardError.nonFiniteActivation(hook: "the output", count: 0, total: 0)
     }
 
-    /// Checks that `pixels` suit this vision model: shape `[channels, height, width]` and storage
-    /// of that many values. Returns the model's image geometry.
+    /// Checks that `pixels` suit this vision model: shape `[channels, height, width]`, storage of
+    /// that many values, all finite (one pass). Returns the model's image geometry.
     @discardableResult
     public func validate(pixels: Tensor) throws -> ImageGeometry {
         guard let geometry = architecture.image else { throw InputError.imageForTextModel(architecture.modelType) }
         let expected = [geometry.channels, geometry.height, geometry.width]
         guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
         guard pixels.hasConsistentStorage else { throw InputError.pixelCount(shape: pixels.shape, count: pixels.count) }
+        let bad = NonFinite.count(pixels)
+        guard bad == 0 else { throw InputError.nonFinitePixels(count: bad, total: pixels.count) }
         return geometry
     }
 
@@ -260,6 +264,9 @@ public enum ForwardError: Error, LocalizedError, Equatable {
     /// NaN or ±Inf appeared during the run; `hook` is the first hook point (forward order) that
     /// holds one, with `count` such values among `total`.
     case nonFiniteActivation(hook: String, count: Int, total: Int)
+    /// An intervention at `hook` returned `count` NaN or ±Inf values among `total` for a finite
+    /// activation: the first non-finite values of the run came from the edit, not the model.
+    case nonFiniteEdit(hook: String, count: Int, total: Int)
 
     /// One line naming the hook point.
     public var errorDescription: String? {
@@ -267,6 +274,8 @@ public enum ForwardError: Error, LocalizedError, Equatable {
         case let .nonFiniteActivation(hook, count, total):
             "the forward pass produced NaN or ±Inf: first at \(hook) (\(count) of \(total) values); the weights or "
                 + "the input overflow Float32 (`--allow-nonfinite --trace` prints every hook point's sum)"
+        case let .nonFiniteEdit(hook, count, total):
+            "the intervention at \(hook) returned NaN or ±Inf (\(count) of \(total) values) for a finite activation; edits must be finite"
         }
     }
 }
