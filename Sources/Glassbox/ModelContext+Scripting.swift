@@ -34,15 +34,17 @@ extension ModelContext {
     ///   - position: the position whose prediction is read; default: the last token (causal LMs),
     ///     position 0 otherwise. Classifiers always read their single row.
     ///   - interventions: activation edits for this forward pass only (see `Interventions`).
-    /// - Throws: `ScriptingError.noPredictionHead` for a model without an output layer; the
-    ///   runtime's `InputError` for a bad input or position.
+    /// - Throws: `ScriptingError.topK` for `topK < 1` (as `LogitLens` refuses it);
+    ///   `ScriptingError.noPredictionHead` for a model without an output layer; the runtime's
+    ///   `InputError` for a bad input or position.
     public func predict(_ input: ModelInput, topK: Int = 5, position: Int? = nil,
                         interventions: Interventions = Interventions()) throws -> [Prediction] {
+        guard topK >= 1 else { throw ScriptingError.topK(topK) }
         let logits = try logitRow(input, position: position, interventions: interventions)
         let top = max(logits.max() ?? 0, -Float.greatestFiniteMagnitude)
         let total = logits.reduce(0.0) { $0 + exp(Double($1 - top)) }
         let order = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
-        return order.prefix(max(topK, 0)).map { i in
+        return order.prefix(topK).map { i in
             Prediction(id: i, text: label(i), logit: logits[i], probability: Float(exp(Double(logits[i] - top)) / total))
         }
     }
@@ -70,12 +72,20 @@ extension ModelContext {
     /// - Parameters:
     ///   - positions: the predicting positions, within `0..<ids.count - 1`.
     ///   - interventions: activation edits for this forward pass only (e.g. an ablated head).
+    /// - Throws: `ScriptingError.notCausalLM` for encoders, classifiers and vision models (their
+    ///   logits do not predict the next token); `ScriptingError.noLossPositions` for an empty or
+    ///   out-of-range `positions` (checked before anything is allocated).
     public func nextTokenLoss(_ ids: [Int], positions: Range<Int>? = nil,
                               interventions: Interventions = Interventions()) throws -> Float {
-        let rows = Array(positions ?? 0..<max(ids.count - 1, 0))
-        guard !rows.isEmpty, rows.allSatisfy({ $0 >= 0 && $0 + 1 < ids.count }) else {
+        let arch = architecture
+        guard arch.mask == .causal, arch.head == .languageModel, arch.image == nil else {
+            throw ScriptingError.notCausalLM(arch.modelType)
+        }
+        let range = positions ?? 0..<max(ids.count - 1, 0)
+        guard !range.isEmpty, range.lowerBound >= 0, range.upperBound < ids.count else {
             throw ScriptingError.noLossPositions(ids.count)
         }
+        let rows = Array(range)
         let result = try model.forward(.tokens(ids, types: nil), interventions: interventions, logitRows: .positions(rows))
         guard let logits = result.logits else { throw ScriptingError.noPredictionHead(architecture.modelType) }
         var total = 0.0
@@ -131,6 +141,11 @@ public enum ScriptingError: Error, LocalizedError, Equatable {
     /// No valid predicting position in a sequence of this many tokens (fewer than two, or
     /// `positions` outside `0..<count - 1`).
     case noLossPositions(Int)
+    /// A next-token loss asked of a model (its `model_type` given) that is not a causal language
+    /// model: an encoder, a classifier or a vision model.
+    case notCausalLM(String)
+    /// `predict` was asked for fewer than one prediction.
+    case topK(Int)
     /// A picture of patch scores was asked for without the image the input came from.
     case imageNeeded
 
@@ -139,6 +154,9 @@ public enum ScriptingError: Error, LocalizedError, Equatable {
         switch self {
         case .noPredictionHead(let type): "this \(type) model has no output layer to predict with"
         case .noLossPositions(let n): "no next-token positions to score in \(n) tokens (positions must lie in 0..<\(max(n - 1, 0)))"
+        case .notCausalLM(let type):
+            "this \(type) model is not a causal language model, so it has no next-token loss (use a decoder such as GPT-2 or Llama)"
+        case .topK(let k): "topK must be at least 1, got \(k)"
         case .imageNeeded: "a picture of patch scores needs the image the input was made from (pass image:)"
         }
     }

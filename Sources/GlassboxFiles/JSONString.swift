@@ -1,3 +1,5 @@
+import Foundation
+
 /// The value of a string token from ``JSONLexer``: its escapes resolved and checked (one
 /// backslash escape of RFC 8259 each, no raw control character), as UTF-8 bytes.
 public enum JSONString {
@@ -11,11 +13,15 @@ public enum JSONString {
     }
 
     /// Why a string is not valid, and where (a byte offset in the text).
-    public struct Problem: Error, Equatable, Sendable {
+    public struct Problem: Error, LocalizedError, Equatable, Sendable {
         /// The offset of the offending byte (a control character, the backslash of an escape).
         public let offset: Int
         /// What is wrong, as a phrase ("a control character inside a string").
         public let message: String
+
+        /// "invalid JSON string at byte N: what" (`place(in:)` gives the line and column when the
+        /// text is at hand).
+        public var errorDescription: String? { "invalid JSON string at byte \(offset): \(message)" }
     }
 
     /// A decoded string: its UTF-8 bytes, and the ranges of the lone-surrogate escapes replaced.

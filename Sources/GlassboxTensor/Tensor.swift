@@ -8,21 +8,28 @@ import Foundation
 public struct Tensor: Sendable, Equatable {
     /// Sizes of each dimension, outermost first. A scalar has shape `[]`.
     public private(set) var shape: [Int]
-    /// `shape.reduce(1, *)` elements in row-major order.
+    /// `shape.reduce(1, *)` elements in row-major order. Edit elements in place; code that
+    /// replaces the array must keep its count (the library's entry points check
+    /// ``hasConsistentStorage`` and throw when it does not).
     public var storage: [Float]
 
-    /// Wraps `storage`; its count must equal the product of `shape`.
+    /// Wraps `storage`; its count must equal the product of `shape` (a precondition: for sizes
+    /// from a file or a user, `init(validating:storage:)` throws instead).
     public init(shape: [Int], storage: [Float]) {
-        precondition(shape.allSatisfy { $0 >= 0 }, "negative dimension in \(shape)")
-        precondition(shape.reduce(1, *) == storage.count,
-                     "shape \(shape) needs \(shape.reduce(1, *)) elements, got \(storage.count)")
+        switch Self.elementCount(of: shape) {
+        case .failure(let problem): preconditionFailure(problem.errorDescription ?? "bad shape \(shape)")
+        case .success(let count):
+            precondition(count == storage.count, "shape \(shape) needs \(count) elements, got \(storage.count)")
+        }
         self.shape = shape
         self.storage = storage
     }
 
     /// A tensor of the given shape filled with `value`.
     public init(shape: [Int], repeating value: Float = 0) {
-        self.init(shape: shape, storage: [Float](repeating: value, count: shape.reduce(1, *)))
+        // A bad shape stops in `init(shape:storage:)` with its reason, not in the product here.
+        let count = (try? Self.elementCount(of: shape).get()) ?? 0
+        self.init(shape: shape, storage: [Float](repeating: value, count: count))
     }
 
     /// A zero-filled tensor of shape `shape`.
@@ -40,6 +47,9 @@ public struct Tensor: Sendable, Equatable {
 
     /// Number of elements, the product of `shape` (1 for a scalar).
     public var count: Int { storage.count }
+    /// Whether `storage` still holds exactly the product of `shape` elements: false only after
+    /// code outside the library replaced `storage` with an array of another length. O(rank).
+    public var hasConsistentStorage: Bool { shape.reduce(1, *) == storage.count }
     /// Number of dimensions (`shape.count`; 0 for a scalar).
     public var rank: Int { shape.count }
 

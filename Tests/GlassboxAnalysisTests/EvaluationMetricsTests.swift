@@ -26,7 +26,7 @@ final class EvaluationMetricsTests: XCTestCase {
 
     func testRepeatedCountsEnterTheAOPCMeansOnce() {
         // Two units over K = 4 steps: counts 0, 0, 1, 1, 2 (wait: round(j·2/4) = 0, 1, 1, 2, 2 by halves up).
-        XCTAssertEqual(PerturbationSchedule.counts(units: 2, steps: 4), [0, 1, 1, 2, 2])
+        XCTAssertEqual(try PerturbationSchedule.counts(units: 2, steps: 4), [0, 1, 1, 2, 2])
         // comp over the distinct removal sets {1 unit: j = 1, 2 units: j = 3}: mean(0.6, 0.9) = 0.75;
         // suff over the distinct kept sets {2 kept: j = 0, 1 kept: j = 1}: mean(0, 0.3) = 0.15.
         // ABPC: ¼·((1+.7)/2 + (.7+.7)/2 + (.7+.1)/2 + (.1+.1)/2) − ¼·((1+.4)/2 + (.4+.4)/2 + (.4+.1)/2 + (.1+.1)/2)
@@ -47,9 +47,9 @@ final class EvaluationMetricsTests: XCTestCase {
     }
 
     func testScheduleAndOrders() {
-        XCTAssertEqual(PerturbationSchedule.counts(units: 4, steps: 10), [0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4])
-        XCTAssertEqual(PerturbationSchedule.counts(units: 20, steps: 10), Array(stride(from: 0, through: 20, by: 2)))
-        XCTAssertEqual(PerturbationSchedule.counts(units: 5, steps: 2), [0, 3, 5])              // 2.5 rounds up
+        XCTAssertEqual(try PerturbationSchedule.counts(units: 4, steps: 10), [0, 0, 1, 1, 2, 2, 2, 3, 3, 4, 4])
+        XCTAssertEqual(try PerturbationSchedule.counts(units: 20, steps: 10), Array(stride(from: 0, through: 20, by: 2)))
+        XCTAssertEqual(try PerturbationSchedule.counts(units: 5, steps: 2), [0, 3, 5])              // 2.5 rounds up
         let scores: [Float] = [9, 0.5, 3, 0.5, -1, 7]
         XCTAssertEqual(PerturbationSchedule.order(scores, units: [1, 2, 3, 4, 5], mostRelevantFirst: true), [5, 2, 1, 3, 4])
         XCTAssertEqual(PerturbationSchedule.order(scores, units: [1, 2, 3, 4, 5], mostRelevantFirst: false), [4, 1, 3, 2, 5])
@@ -72,12 +72,12 @@ final class EvaluationMetricsTests: XCTestCase {
     }
 
     func testSpearman() {
-        XCTAssertEqual(RankCorrelation.spearman([1, 2, 3, 4], [1, 3, 2, 4]), 0.8, accuracy: 1e-12)   // 1 − 6·2/(4·15)
-        XCTAssertEqual(RankCorrelation.spearman([1, 2, 3], [30, 20, 10]), -1, accuracy: 1e-12)
+        XCTAssertEqual(try RankCorrelation.spearman([1, 2, 3, 4], [1, 3, 2, 4]), 0.8, accuracy: 1e-12)   // 1 − 6·2/(4·15)
+        XCTAssertEqual(try RankCorrelation.spearman([1, 2, 3], [30, 20, 10]), -1, accuracy: 1e-12)
         XCTAssertEqual(RankCorrelation.ranks([5, 1, 1, 7]), [2, 0.5, 0.5, 3])
         // Ties: scipy.stats.spearmanr([1, 1, 2, 3], [1, 2, 3, 4]) = 0.9486832980505138.
-        XCTAssertEqual(RankCorrelation.spearman([1, 1, 2, 3], [1, 2, 3, 4]), 0.9486832980505138, accuracy: 1e-12)
-        XCTAssertTrue(RankCorrelation.spearman([1, 1, 1], [1, 2, 3]).isNaN)
+        XCTAssertEqual(try RankCorrelation.spearman([1, 1, 2, 3], [1, 2, 3, 4]), 0.9486832980505138, accuracy: 1e-12)
+        XCTAssertTrue(try RankCorrelation.spearman([1, 1, 1], [1, 2, 3]).isNaN)
     }
 
     func testBaselineParsing() {

@@ -74,16 +74,32 @@ final class GenerationTests: XCTestCase {
         XCTAssertEqual(top1.tokens.map(\.id), greedy.tokens.map(\.id))
     }
 
-    func testWarpersFollowTransformersOrder() {
+    func testWarpersFollowTransformersOrder() throws {
         // logits [2, 1, 0, -1]: top-k 3 removes id 3; top-p 0.7 on the remaining softmax
         // (0.665, 0.245, 0.090) keeps ids 0 and 1 (cumulative ascending 0.090 ≤ 0.3 removed).
-        let p = Sampling.sample(temperature: 1, topK: 3, topP: 0.7, seed: 0).probabilities([2, 1, 0, -1])
+        let p = try Sampling.sample(temperature: 1, topK: 3, topP: 0.7, seed: 0).probabilities([2, 1, 0, -1])
         XCTAssertEqual(p[2], 0)
         XCTAssertEqual(p[3], 0)
         XCTAssertEqual(p[0], Float(exp(1.0) / (exp(1.0) + 1)), accuracy: 1e-6)
         // Temperature first: at T = 0.5 the same top-p keeps only id 0 (0.867 > 0.7 after the rest).
-        let cold = Sampling.sample(temperature: 0.5, topK: nil, topP: 0.7, seed: 0).probabilities([2, 1, 0, -1])
+        let cold = try Sampling.sample(temperature: 0.5, topK: nil, topP: 0.7, seed: 0).probabilities([2, 1, 0, -1])
         XCTAssertEqual(cold, [1, 0, 0, 0])
+    }
+
+    /// `probabilities` validates its options and its logits: no logits and top-k 0 used to trap
+    /// (index out of range).
+    func testProbabilitiesRefuseNoLogitsAndBadOptions() {
+        XCTAssertThrowsError(try Sampling.greedy.probabilities([])) { error in
+            XCTAssertEqual(error as? AnalysisError, .invalidOption("there are no logits to choose a token from"))
+            XCTAssertEqual(error.localizedDescription, "there are no logits to choose a token from")
+        }
+        XCTAssertThrowsError(try Sampling.sample(temperature: 1, topK: 0, topP: nil, seed: 0).probabilities([1, 2, 3])) { error in
+            XCTAssertEqual(error as? SamplingError, .topK(0))
+        }
+        XCTAssertThrowsError(try Sampling.sample(temperature: -1, topK: nil, topP: nil, seed: 0).probabilities([1, 2, 3])) { error in
+            XCTAssertEqual(error as? SamplingError, .temperature(-1))
+        }
+        XCTAssertEqual(try Sampling.greedy.probabilities([1, 3, 2]), [0, 1, 0])
     }
 
     func testTinyTemperatureIsGreedyAndNaNLogitsAreAnError() throws {
@@ -95,7 +111,7 @@ final class GenerationTests: XCTestCase {
                                              options: GenerationOptions(maxTokens: 6, sampling: .sample(temperature: t, topK: nil, topP: nil, seed: 9)))
             XCTAssertEqual(sampled.tokens.map(\.id), greedy.tokens.map(\.id), "T = \(t)")
         }
-        let p = Sampling.sample(temperature: 1e-38, topK: nil, topP: nil, seed: 0).probabilities([3, 9, -2, 8.5])
+        let p = try Sampling.sample(temperature: 1e-38, topK: nil, topP: nil, seed: 0).probabilities([3, 9, -2, 8.5])
         XCTAssertEqual(p, [0, 1, 0, 0])
         // NaN logits (NaN in ln_f, loaded with non-finite values allowed) are an error, never a silent id 0.
         let broken = try Fixtures.editedCopy(of: "gpt2-tiny", test: self) { name, tensor in

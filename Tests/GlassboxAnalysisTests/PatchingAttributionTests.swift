@@ -179,7 +179,7 @@ final class PatchingAtPStarTests: XCTestCase {
                         let d1 = (try metric(e) - metric(-e)) / Double(2 * e)
                         let d2 = (try metric(e / 2) - metric(-e / 2)) / Double(e)
                         let derivative = Float((4 * d2 - d1) / 3)
-                        let estimate = map.raw(at: [l, j]) - result.corruptedMetric
+                        let estimate = try map.raw(at: [l, j]) - result.corruptedMetric
                         XCTAssertEqual(estimate, derivative, accuracy: 2e-3 * (1 + abs(derivative)),
                                        "\(name) \(kind) layer \(l) head \(j)")
                     }

@@ -83,9 +83,9 @@ final class PatchingHookPathTests: XCTestCase {
             let map = try XCTUnwrap(result.map(.residPre))
             // Causal models: patching position p < 3 (before the first difference) does nothing.
             if model.architecture.mask == .causal {
-                for p in 0..<3 { XCTAssertEqual(map.raw(at: [0, p]), result.corruptedMetric, "\(name) position \(p)") }
+                for p in 0..<3 { XCTAssertEqual(try map.raw(at: [0, p]), result.corruptedMetric, "\(name) position \(p)") }
                 // In the last layer a position after the read one never matters; the read one always does.
-                XCTAssertNotEqual(map.raw(at: [0, 3]), result.corruptedMetric, "\(name): position 3 matters")
+                XCTAssertNotEqual(try map.raw(at: [0, 3]), result.corruptedMetric, "\(name): position 3 matters")
             }
             XCTAssertEqual(result.firstDifference, 3, name)
         }

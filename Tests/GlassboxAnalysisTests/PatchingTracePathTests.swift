@@ -33,11 +33,11 @@ final class PatchingTracePathTests: XCTestCase {
                 }
                 let resid = batched.maps[0]
                 let n = clean.count, last = model.architecture.layers - 1
-                XCTAssertEqual(resid.raw(at: [last, n - 1]), batched.cleanProb, accuracy: 1e-5,
+                XCTAssertEqual(try resid.raw(at: [last, n - 1]), batched.cleanProb, accuracy: 1e-5,
                                "\(name): restoring the last layer's output at the read position is the clean run")
                 if model.architecture.mask == .causal {
                     for l in 0...last {
-                        XCTAssertEqual(resid.raw(at: [l, 0]), batched.corruptedProb, accuracy: 1e-6, "\(name): before the noise")
+                        XCTAssertEqual(try resid.raw(at: [l, 0]), batched.corruptedProb, accuracy: 1e-6, "\(name): before the noise")
                     }
                 }
                 XCTAssertGreaterThan(abs(batched.cleanProb - batched.corruptedProb), 1e-4, "\(name): the noise matters")
@@ -66,15 +66,15 @@ final class PatchingTracePathTests: XCTestCase {
                 let path = try PathPatching.run(model, clean: clean, corrupted: corrupted,
                                                 senders: [PathPatching.Head(layer: last, head: h)], receivers: [.residual],
                                                 options: options)
-                XCTAssertEqual(try XCTUnwrap(path.patched), z.raw(at: [last, h]), accuracy: 1e-4, "\(name) head \(h)")
-                XCTAssertEqual(try XCTUnwrap(path.effect), z.effect(at: [last, h]), accuracy: 1e-3, "\(name) head \(h)")
+                XCTAssertEqual(try XCTUnwrap(path.patched), try z.raw(at: [last, h]), accuracy: 1e-4, "\(name) head \(h)")
+                XCTAssertEqual(try XCTUnwrap(path.effect), try z.effect(at: [last, h]), accuracy: 1e-3, "\(name) head \(h)")
             }
             // Every head as sender to layer-1 queries: heads in layers ≥ 1 have no path (effect 0).
             let map = try XCTUnwrap(PathPatching.run(model, clean: clean, corrupted: corrupted, senders: nil,
                                                      receivers: [.head(layer: 1, head: 0, input: .q)], options: options).map)
             XCTAssertEqual(map.shape, [model.architecture.layers, model.architecture.heads])
-            for h in 0..<model.architecture.heads { XCTAssertEqual(map.effect(at: [1, h]), 0, name) }
-            XCTAssertGreaterThan((0..<model.architecture.heads).map { abs(map.effect(at: [0, $0])) }.max() ?? 0, 1e-4,
+            for h in 0..<model.architecture.heads { XCTAssertEqual(try map.effect(at: [1, h]), 0, name) }
+            XCTAssertGreaterThan(try (0..<model.architecture.heads).map { abs(try map.effect(at: [0, $0])) }.max() ?? 0, 1e-4,
                                  "\(name): some layer-0 head reaches the layer-1 queries")
         }
     }

@@ -41,16 +41,16 @@ final class RolloutParityTests: XCTestCase {
                     ? .pixels(try golden.tensor("pixel_values")) : .tokens(golden.inputIDs, types: nil)
                 let layers = try AttentionRollout.layerMatrices(model, input)
                 let expected = try Self.required(reference, "rollout", label)
-                assertClose(AttentionRollout.matrix(layers), expected, tolerance: Self.tolerance, "\(label) rollout")
+                assertClose(try AttentionRollout.matrix(layers), expected, tolerance: Self.tolerance, "\(label) rollout")
                 let n = expected.shape[0]
                 for p in [0, n - 1] {
-                    assertClose(Tensor(shape: [n], storage: AttentionRollout.row(layers, position: p)), expected.row(p),
+                    assertClose(Tensor(shape: [n], storage: try AttentionRollout.row(layers, position: p)), expected.row(p),
                                 tolerance: Self.tolerance, "\(label) rollout row \(p)")
                 }
                 if n <= 12 {
                     let flow = try Self.required(reference, "flow", label)
                     for u in 0..<n {
-                        assertClose(Tensor(shape: [n], storage: AttentionFlow.row(layers, position: u).normalized), flow.row(u),
+                        assertClose(Tensor(shape: [n], storage: try AttentionFlow.row(layers, position: u).normalized), flow.row(u),
                                     tolerance: Self.tolerance, "\(label) flow row \(u)")
                     }
                     flows += 1
@@ -91,15 +91,15 @@ final class RolloutParityTests: XCTestCase {
             let options = RolloutOptions(startLayer: start, headFusion: headFusion, addResidual: residual, discardRatio: ratio)
             let matrices = try AttentionRollout.layerMatrices(model, input, options: options)
             let expected = try Self.required(reference, "rollout~\(key)", label)
-            assertClose(AttentionRollout.matrix(matrices), expected, tolerance: Self.tolerance, "\(label) rollout~\(key)")
+            assertClose(try AttentionRollout.matrix(matrices), expected, tolerance: Self.tolerance, "\(label) rollout~\(key)")
             for p in [0, n - 1] {
-                assertClose(Tensor(shape: [n], storage: AttentionRollout.row(matrices, position: p)), expected.row(p),
+                assertClose(Tensor(shape: [n], storage: try AttentionRollout.row(matrices, position: p)), expected.row(p),
                             tolerance: Self.tolerance, "\(label) rollout~\(key) row \(p)")
             }
             if n <= 12 && key == "max~discard0.9" {
                 let flow = try Self.required(reference, "flow~\(key)", label)
                 for u in 0..<n {
-                    assertClose(Tensor(shape: [n], storage: AttentionFlow.row(matrices, position: u).normalized), flow.row(u),
+                    assertClose(Tensor(shape: [n], storage: try AttentionFlow.row(matrices, position: u).normalized), flow.row(u),
                                 tolerance: Self.tolerance, "\(label) flow~\(key) row \(u)")
                 }
             }

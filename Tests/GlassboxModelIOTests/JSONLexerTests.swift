@@ -68,6 +68,10 @@ final class JSONLexerTests: XCTestCase {
         XCTAssertEqual(problem(strings[4])?.message, "a truncated \\u escape")
         XCTAssertEqual(problem(strings[5])?.message, "a control character inside a string")
         XCTAssertEqual(problem(strings[5])?.offset, strings[5].range.upperBound - 2)
+        // A LocalizedError: its description names the byte and the problem (it used to be the
+        // generic "The operation could not be completed").
+        let error: Error = try XCTUnwrap(problem(strings[3]))
+        XCTAssertEqual(error.localizedDescription, "invalid JSON string at byte \(strings[3].range.lowerBound + 1): an invalid escape '\\q'")
     }
 
     func testLineAndColumn() {

@@ -131,6 +131,32 @@ final class HookTests: XCTestCase {
         }
     }
 
+    /// Points named in a capture list or an intervention that the model does not fire are an
+    /// error (they used to be ignored silently): a layer past the last, an expert past the last,
+    /// sites of another architecture. Predicate filters stay as they are.
+    func testListedPointsTheModelLacksAreAnError() throws {
+        let gpt2 = try model(), mixtral = try model("mixtral-moe")
+        let cases: [(TransformerModel, HookPoint)] = [
+            (gpt2, .block(99, .pattern)), (gpt2, .block(2, .mlpOut)), (gpt2, .block(0, .rotQ)),
+            (gpt2, .block(0, .expert(0, .gate))), (gpt2, .poolerOut), (gpt2, .mlmTransform),
+            (mixtral, .block(0, .expert(99, .gate))), (mixtral, .block(0, .mlpPre)),
+        ]
+        for (m, point) in cases {
+            let expected = HookError.noSuchPoint(point.name)
+            XCTAssertThrowsError(try m.forward(ids, capture: .points([.embed, point])), point.name) { error in
+                XCTAssertEqual(error as? HookError, expected)
+                XCTAssertEqual(error.localizedDescription, "this model has no hook point \(point.name) (see `glassbox info`)")
+            }
+            let edit = Interventions(point) { _, t in Tensor(shape: t.shape, repeating: .nan) }
+            XCTAssertThrowsError(try m.forward(ids, interventions: edit), point.name) { error in
+                XCTAssertEqual(error as? HookError, expected)
+            }
+        }
+        // Every point the model lists is accepted, and predicates naming absent points are not checked.
+        XCTAssertEqual(try gpt2.forward(ids, capture: .points(gpt2.hookPoints)).cache.count, gpt2.hookPoints.count)
+        XCTAssertNoThrow(try gpt2.forward(ids, capture: .matching { $0 == .block(99, .pattern) }))
+    }
+
     func testConcurrentForwardPassesOnOneModelAgree() throws {
         let m = try model()
         let expected = try m.forward(ids).logits

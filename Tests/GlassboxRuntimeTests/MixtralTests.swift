@@ -106,6 +106,20 @@ final class MixtralTests: XCTestCase {
         XCTAssertThrowsError(try m.forward(ids, capture: .all, interventions: bad)) { error in
             XCTAssertEqual(error as? HookError, .invalidExpertIndex(point: "blocks.1.mlp.hook_expert_indices", value: 5, experts: 5))
         }
+        // Values `Int(_:)` cannot hold are refused the same way (they used to trap).
+        for value: Float in [.infinity, -.infinity, 1e20, -1e20, -0.6] {
+            let huge = Interventions(.block(0, .expertIndices)) { _, t in Tensor(shape: t.shape, repeating: value) }
+            XCTAssertThrowsError(try m.forward(ids, interventions: huge), "\(value)") { error in
+                XCTAssertEqual(error as? HookError, .invalidExpertIndex(point: "blocks.0.mlp.hook_expert_indices", value: value, experts: 5))
+            }
+        }
+        let nan = Interventions(.block(0, .expertIndices)) { _, t in Tensor(shape: t.shape, repeating: .nan) }
+        XCTAssertThrowsError(try m.forward(ids, interventions: nan)) { error in
+            guard case .invalidExpertIndex(let point, let value, 5)? = error as? HookError else { return XCTFail("\(error)") }
+            XCTAssertEqual(point, "blocks.0.mlp.hook_expert_indices")
+            XCTAssertTrue(value.isNaN)
+            XCTAssertTrue(error.localizedDescription.contains("chose expert nan"), error.localizedDescription)
+        }
     }
 
     /// An edit of one expert's `hook_post` at a routed position moves `hook_mlp_out` there by

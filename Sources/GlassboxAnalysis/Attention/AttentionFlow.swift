@@ -14,8 +14,11 @@ public enum AttentionFlow {
     /// Raw and normalised flow from output position `position` to every input token.
     ///
     /// - Parameter layers: the rollout matrices `Ã` `[n, n]`, bottom layer first.
-    public static func row(_ layers: [Tensor], position u: Int) -> (raw: [Float], normalized: [Float]) {
-        let n = layers[0].shape[0], depth = layers.count
+    /// - Throws: `AnalysisError` for no layers, matrices that are not all `[n, n]`, or a position
+    ///   outside `0..<n`.
+    public static func row(_ layers: [Tensor], position u: Int) throws -> (raw: [Float], normalized: [Float]) {
+        let n = try AttentionRollout.chainSize(layers), depth = layers.count
+        guard u >= 0 && u < n else { throw AnalysisError.positionOutOfRange(u, length: n) }
         var graph = MaxFlowGraph(nodes: (depth + 1) * n)
         for (index, a) in layers.enumerated() {
             let upper = index + 1                                  // edges (upper, i) → (upper − 1, j)
@@ -40,14 +43,24 @@ public enum AttentionFlow {
         case .tokens(let ids, _): ids.count
         case .pixels: (model.architecture.image?.patchCount ?? 0) + 1
         }
-        let layers = model.architecture.layers - options.startLayer
-        if !force && layers * n * n * n > budget {
-            throw AnalysisError.tooLarge(
-                "attention flow over \(n) tokens and \(layers) layers needs \(n) max-flow runs on \(layers * n * n) edges, which would take minutes; use --method rollout (the linear counterpart), shorten the input, or pass --force")
+        let total = model.architecture.layers
+        guard options.startLayer >= 0 && options.startLayer < total else {
+            throw AnalysisError.layerOutOfRange(options.startLayer, layers: total)
         }
-        let matrices = try AttentionRollout.layerMatrices(model, input, options: options)
+        let layers = total - options.startLayer
+        // `layers · n³` in checked steps: an input far over the context window (which the
+        // forward pass refuses later) must not overflow here.
+        let edges = layers.multipliedReportingOverflow(by: n), edgesSquared = edges.partialValue.multipliedReportingOverflow(by: n)
+        let cost = edgesSquared.partialValue.multipliedReportingOverflow(by: n)
+        let overflow = edges.overflow || edgesSquared.overflow || cost.overflow
+        if !force && (overflow || cost.partialValue > budget) {
+            let edgeCount = edges.overflow || edgesSquared.overflow ? "more than \(Int.max)" : "\(edgesSquared.partialValue)"
+            throw AnalysisError.tooLarge(
+                "attention flow over \(n) tokens and \(layers) layers needs \(n) max-flow runs on \(edgeCount) edges, which would take minutes; use --method rollout (the linear counterpart), shorten the input, or pass --force")
+        }
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
-        let flow = row(matrices, position: position)
+        let matrices = try AttentionRollout.layerMatrices(model, input, options: options)
+        let flow = try row(matrices, position: position)
         return TokenScores(method: "flow", parameters: options.parameters, position: position,
                            scores: flow.normalized, image: model.architecture.image)
     }

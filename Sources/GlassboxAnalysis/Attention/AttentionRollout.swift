@@ -65,9 +65,23 @@ public enum AttentionRollout {
         for i in order.prefix(k) where i != 0 { a.storage[i] = 0 }
     }
 
+    /// Checks a chain of layer matrices: at least one, each `[n, n]` with the same `n` and
+    /// storage of `n²` values. Returns `n`. O(layers).
+    static func chainSize(_ layers: [Tensor]) throws -> Int {
+        guard let first = layers.first else { throw AnalysisError.invalidOption("rollout needs at least one layer matrix") }
+        let n = first.rank == 2 ? first.shape[0] : -1
+        for (l, a) in layers.enumerated() where a.shape != [n, n] || !a.hasConsistentStorage {
+            let size = n < 0 ? "square [n, n]" : "[\(n), \(n)] like layer 0"
+            throw AnalysisError.invalidOption("layer matrix \(l) has shape \(a.shape) and \(a.count) values; each must be \(size)")
+        }
+        return n
+    }
+
     /// The full rollout matrix `R = Ã_last ⋯ Ã_first` `[n, n]` from bottom-to-top layer matrices.
-    public static func matrix(_ layers: [Tensor]) -> Tensor {
-        precondition(!layers.isEmpty, "rollout needs at least one layer")
+    ///
+    /// - Throws: `AnalysisError.invalidOption` for no layers or matrices that are not all `[n, n]`.
+    public static func matrix(_ layers: [Tensor]) throws -> Tensor {
+        _ = try chainSize(layers)
         var r = layers[0]
         for a in layers.dropFirst() { r = matmul(a, r) }                      // R_l = Ã_l · R_{l-1}
         return r
@@ -75,20 +89,22 @@ public enum AttentionRollout {
 
     /// `matrix`, refused with `AnalysisError.tooLarge` above `fullMatrixTokenLimit` tokens.
     public static func fullMatrix(_ layers: [Tensor]) throws -> Tensor {
-        let n = layers.first?.shape[0] ?? 0
+        let n = try chainSize(layers)
         guard n <= fullMatrixTokenLimit else {
             throw AnalysisError.tooLarge(
                 "the full rollout matrix over \(n) tokens is \(n) × \(n) and takes \(layers.count) products of that size; above \(fullMatrixTokenLimit) tokens only single rows are computed (AttentionRollout.row)")
         }
-        return matrix(layers)
+        return try matrix(layers)
     }
 
     /// Row `position` of the rollout, `e_pᵀ · Ã_last ⋯ Ã_first` `[n]`, computed top-down with
     /// vector–matrix products (`O(L·n²)`, no `n × n` product).
-    public static func row(_ layers: [Tensor], position: Int) -> [Float] {
-        precondition(!layers.isEmpty, "rollout needs at least one layer")
-        let n = layers[0].shape[0]
-        precondition(position >= 0 && position < n, "rollout row \(position) outside 0..<\(n)")
+    ///
+    /// - Throws: `AnalysisError` for no layers, matrices that are not all `[n, n]`, or a position
+    ///   outside `0..<n`.
+    public static func row(_ layers: [Tensor], position: Int) throws -> [Float] {
+        let n = try chainSize(layers)
+        guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
         var r = Tensor.zeros([1, n])
         r[0, position] = 1
         for a in layers.reversed() { r = matmul(r, a) }
@@ -147,7 +163,7 @@ public enum AttentionRollout {
         let n = matrices[0].shape[0]
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
         return TokenScores(method: "rollout", parameters: options.parameters, position: position,
-                           scores: row(matrices, position: position), image: model.architecture.image)
+                           scores: try row(matrices, position: position), image: model.architecture.image)
     }
 
     /// Divides each row by its sum; rows summing to 0 stay 0 (no NaN).

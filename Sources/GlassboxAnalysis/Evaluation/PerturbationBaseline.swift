@@ -60,9 +60,10 @@ public enum PerturbationBaseline: Sendable, Equatable, CustomStringConvertible {
     ///
     /// - Parameter pixels: `[C, H, W]`, preprocessed.
     public static func meanPixelRow(for model: TransformerModel, pixels: Tensor) throws -> [Float] {
-        guard let g = model.architecture.image, let patch = model.weights.embeddings.patch else {
+        guard model.architecture.image != nil, let patch = model.weights.embeddings.patch else {
             throw AnalysisError.invalidOption("a mean-pixel baseline needs a vision model")
         }
+        let g = try model.validate(pixels: pixels)
         let plane = g.height * g.width, p = g.patchSize
         var flat: [Float] = []
         flat.reserveCapacity(g.channels * p * p)

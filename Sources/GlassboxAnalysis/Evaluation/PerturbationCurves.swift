@@ -58,13 +58,12 @@ extension PerturbationRunner {
     /// - Parameters:
     ///   - scorings: each `[n]`, one score per input position (only `units` are read).
     ///   - units: the removable positions (special tokens and the explained position are usually left out).
-    ///   - steps: `K ≥ 1`.
+    ///   - steps: `K` in `1…PerturbationSchedule.maximumSteps`.
     public func curves(_ scorings: [[Float]], units: [Int], steps: Int) throws -> [PerturbationCurves] {
-        guard steps >= 1 else { throw AnalysisError.invalidOption("--steps must be at least 1, got \(steps)") }
+        let counts = try PerturbationSchedule.counts(units: units.count, steps: steps)
         for scores in scorings where scores.count != length {
             throw AnalysisError.invalidOption("\(scores.count) scores for an input of \(length) positions")
         }
-        let counts = PerturbationSchedule.counts(units: units.count, steps: steps)
         var removals: [[Int]] = []
         for scores in scorings {
             for mostRelevantFirst in [true, false] {

@@ -44,6 +44,9 @@ public struct PerturbationRunner: Sendable {
         guard baselineRow.count == d else {
             throw AnalysisError.invalidOption("the baseline row has \(baselineRow.count) values, the model width is \(d)")
         }
+        if case .label = target, model.architecture.head.classLabels == nil {
+            throw AnalysisError.invalidOption("this \(model.architecture.modelType) model has no class labels; explain a token")
+        }
         (self.model, self.input, self.target, self.baselineRow, self.options) = (model, input, target, baselineRow, options)
         scores = if case .label = target {
             try model.architecture.probabilityScores(for: "evaluate (its curves)")

@@ -2,11 +2,24 @@ import GlassboxTensor
 
 /// Which units are removed at each step of a perturbation curve (docs/methods.md §9.1).
 public enum PerturbationSchedule {
+    /// The most steps a curve may have: far above any useful value (each step is a point of every
+    /// curve, and steps beyond an input's removable units repeat a point), low enough that a typo
+    /// cannot ask for gigabytes of curve points.
+    public static let maximumSteps = 1_000
+
     /// How many of `units` units are removed at steps `j = 0…steps`: `round(j · units / steps)`
     /// (halves rounded up). With fewer units than steps this removes at most one unit per step
     /// (some steps repeat a count), so every input has `steps + 1` points at fractions `j / steps`.
-    public static func counts(units: Int, steps: Int) -> [Int] {
-        precondition(steps >= 1, "a curve needs at least one step")
+    ///
+    /// - Throws: `AnalysisError.invalidOption` for `steps` outside `1…maximumSteps` or a negative
+    ///   `units`.
+    public static func counts(units: Int, steps: Int) throws -> [Int] {
+        guard steps >= 1 else { throw AnalysisError.invalidOption("--steps must be at least 1, got \(steps)") }
+        guard steps <= maximumSteps else {
+            throw AnalysisError.invalidOption("--steps must be at most \(maximumSteps) (each step is a point of every curve; "
+                                              + "steps beyond an input's removable tokens repeat a point), got \(steps)")
+        }
+        guard units >= 0 else { throw AnalysisError.invalidOption("a curve removes 0 or more units, got \(units)") }
         return (0...steps).map { j in (j * units * 2 + steps) / (2 * steps) }
     }
 

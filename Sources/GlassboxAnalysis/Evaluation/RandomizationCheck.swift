@@ -53,7 +53,11 @@ public enum RandomizationCheck {
         for s in stages where s < 0 || s > layers {
             throw AnalysisError.invalidOption("a randomisation stage randomises 0…\(layers) blocks, got \(s)")
         }
-        let total = (stages.count + 1) * methods.count * inputs
+        // No inputs or no stages would leave NaN or no correlations, read as "not flagged": a pass.
+        guard inputs >= 1 else { throw AnalysisError.invalidOption("the randomisation check needs at least one input, got \(inputs)") }
+        guard !stages.isEmpty else { throw AnalysisError.invalidOption("the randomisation check needs at least one stage") }
+        let perInput = (stages.count + 1) * methods.count
+        let total = perInput > 0 && inputs > Int.max / perInput ? Int.max : perInput * inputs
         var done = 0
         func all(_ m: TransformerModel) throws -> [[[Float]]] {
             try methods.map { method in
@@ -68,9 +72,13 @@ public enum RandomizationCheck {
         for s in stages {
             let randomized = model.randomizingBlocks(Set((layers - s)..<layers), seed: seed &+ UInt64(s))
             let scores = try all(randomized)
-            perStage.append(methods.indices.map { m in
-                let rhos = (0..<inputs).map { i in
-                    RankCorrelation.spearman(original[m][i].map(Double.init), scores[m][i].map(Double.init))
+            perStage.append(try methods.indices.map { m in
+                let rhos = try (0..<inputs).map { i in
+                    guard original[m][i].count == scores[m][i].count else {
+                        throw AnalysisError.invalidOption("\(methods[m]) gave \(original[m][i].count) scores for input \(i) on the "
+                                                          + "original model but \(scores[m][i].count) with \(s) blocks randomised")
+                    }
+                    return try RankCorrelation.spearman(original[m][i].map(Double.init), scores[m][i].map(Double.init))
                 }.filter { !$0.isNaN }
                 return rhos.isEmpty ? .nan : rhos.reduce(0, +) / Double(rhos.count)
             })

@@ -17,8 +17,12 @@ public enum RankCorrelation {
 
     /// Spearman's ρ of `a` and `b` (equal lengths): Pearson's correlation of their ranks
     /// (`scipy.stats.spearmanr`). NaN when either is constant or shorter than 2.
-    public static func spearman(_ a: [Double], _ b: [Double]) -> Double {
-        precondition(a.count == b.count, "spearman: \(a.count) vs \(b.count) values")
+    ///
+    /// - Throws: `AnalysisError.invalidOption` when the lengths differ.
+    public static func spearman(_ a: [Double], _ b: [Double]) throws -> Double {
+        guard a.count == b.count else {
+            throw AnalysisError.invalidOption("Spearman's ρ compares two lists of equal length, got \(a.count) and \(b.count) values")
+        }
         guard a.count > 1 else { return .nan }
         let (ra, rb) = (ranks(a), ranks(b))
         let n = Double(a.count)

@@ -103,7 +103,7 @@ public enum Generation {
             if case .greedy = options.sampling {
                 id = argmax(row)
             } else {
-                let probs = options.sampling.probabilities(row)
+                let probs = try options.sampling.probabilities(row)
                 let u = Float(Double(rng.next() >> 11) / Double(1 << 53))
                 var cumulative: Float = 0, chosen = argmax(probs)
                 for (i, p) in probs.enumerated() where p > 0 {

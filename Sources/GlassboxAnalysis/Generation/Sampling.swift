@@ -44,7 +44,12 @@ extension Sampling {
 
     /// The warped probabilities `[V]` of one step's logits `[V]` (zeros where a warper removed
     /// the token); greedy gives one-hot at the arg-max.
-    public func probabilities(_ logits: [Float]) -> [Float] {
+    ///
+    /// - Throws: `SamplingError` for options `validate()` refuses; `AnalysisError.invalidOption`
+    ///   for empty `logits`.
+    public func probabilities(_ logits: [Float]) throws -> [Float] {
+        try validate()
+        guard !logits.isEmpty else { throw AnalysisError.invalidOption("there are no logits to choose a token from") }
         switch self {
         case .greedy:
             var p = [Float](repeating: 0, count: logits.count)

@@ -51,7 +51,7 @@ public enum ActivationPatching {
         let runs = try setup.runs(capture: .points(needed))
         for point in named {
             guard let activation = runs.source.cache[point] else {
-                throw AnalysisError.invalidOption("this model has no hook point \(point.name) (see `glassbox info`)")
+                throw HookError.noSuchPoint(point.name)
             }
             let (axis, list) = PatchingCell.cells(hook: point, activation: activation)
             layouts.append((point.name, nil, [axis], [list.count], cells.count..<(cells.count + list.count)))

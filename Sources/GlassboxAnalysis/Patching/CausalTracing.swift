@@ -70,11 +70,19 @@ public enum CausalTracing {
         public let maps: [PatchingMap]
     }
 
+    /// The most noise samples `run` accepts: far above any useful value (ROME uses 10), low
+    /// enough that a typo cannot ask for hours of noised runs.
+    public static let maximumSamples = 1_000
+
     /// Traces `ids`.
     public static func run(_ model: TransformerModel, ids: [Int], options: Options) throws -> Result {
         let arch = model.architecture
         let n = ids.count
         guard options.samples >= 1 else { throw AnalysisError.invalidOption("the number of noise samples must be at least 1") }
+        guard options.samples <= maximumSamples else {
+            throw AnalysisError.invalidOption("the number of noise samples must be at most \(maximumSamples) (each sample is a noised "
+                                              + "run of every restoration), got \(options.samples)")
+        }
         guard options.window >= 1 else { throw AnalysisError.invalidOption("the window must be at least 1 layer") }
         guard options.noiseScale.isFinite && options.noiseScale >= 0 else {
             throw AnalysisError.invalidOption("the noise scale must be a number ≥ 0, got \(options.noiseScale)")

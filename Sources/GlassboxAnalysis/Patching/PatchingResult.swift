@@ -24,13 +24,25 @@ public struct PatchingMap: Sendable {
     /// attention and MLP dropped. It orders sites; it is not an estimate of the effect.
     public var ranking: [Float]? = nil
 
-    /// The effect at `index` (one value per axis).
-    public func effect(at index: [Int]) -> Float { effect[flat(index)] }
-    /// The raw metric at `index` (one value per axis).
-    public func raw(at index: [Int]) -> Float { raw[flat(index)] }
+    /// The effect at `index` (one value per axis, each within its axis's size).
+    ///
+    /// - Throws: `AnalysisError.invalidOption` for another number of indices or an index outside
+    ///   its axis.
+    public func effect(at index: [Int]) throws -> Float { effect[try flat(index)] }
+    /// The raw metric at `index` (one value per axis, each within its axis's size).
+    ///
+    /// - Throws: `AnalysisError.invalidOption`, as ``effect(at:)``.
+    public func raw(at index: [Int]) throws -> Float { raw[try flat(index)] }
 
-    private func flat(_ index: [Int]) -> Int {
-        precondition(index.count == shape.count, "PatchingMap: \(index.count) indices for axes \(axes)")
+    /// The row-major offset of `index` over `shape`, after checking every index against its axis.
+    private func flat(_ index: [Int]) throws -> Int {
+        guard index.count == shape.count else {
+            throw AnalysisError.invalidOption("the \(site) map has \(shape.count) axes (\(axes.joined(separator: ", "))), "
+                                              + "got \(index.count) indices \(index)")
+        }
+        for (axis, (i, size)) in zip(index, shape).enumerated() where i < 0 || i >= size {
+            throw AnalysisError.invalidOption("\(axes[axis]) \(i) is outside 0..<\(size) in the \(site) map of shape \(shape)")
+        }
         return zip(index, shape).reduce(0) { $0 * $1.1 + $1.0 }
     }
 }

@@ -32,6 +32,9 @@ public enum ParameterProjection {
         guard matrix.rank == 2, vector.count == matrix.shape[1], !vector.isEmpty else {
             throw AnalysisError.invalidOption("a vector of \(vector.count) cannot be projected onto a \(matrix.shape) matrix")
         }
+        guard matrix.hasConsistentStorage else {
+            throw AnalysisError.invalidOption("the \(matrix.shape) matrix holds \(matrix.count) values, not \(matrix.shape[0] * matrix.shape[1])")
+        }
         let scores = matmul(Tensor(shape: [1, vector.count], storage: vector), matrix, transposeB: true)  // [1, V]
         return scores.withUnsafeBufferPointer { s in
             (VocabularyTopK.tokenScores(VocabularyTopK.select(s, k: k, filter: filter), texts: texts),

@@ -175,7 +175,7 @@ extension SequenceAttribution {
             guard let logits = head else { throw AnalysisError.invalidOption("\(model.architecture.modelType) has no prediction head") }
             passLogits.append(logits)
             for i in pass.targets {
-                matrix[i] = paddedRow(Array(AttentionRollout.row(matrices, position: rows[i])[0...rows[i]]), length: ids.count)
+                matrix[i] = paddedRow(Array(try AttentionRollout.row(matrices, position: rows[i])[0...rows[i]]), length: ids.count)
                 completed += 1
                 options.progress?(completed, rows.count)
             }

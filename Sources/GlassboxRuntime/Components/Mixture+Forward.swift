@@ -36,11 +36,13 @@ extension MixtureWeights {
         if hooks.interventions.touches(.block(l, .expertIndices)) {
             chosen = try (0..<n).map { t in
                 try (0..<k).map { j in
-                    let value = indexTensor[t, j], e = Int(value.rounded())
-                    guard value.isFinite, e >= 0, e < count else {
+                    let value = indexTensor[t, j], rounded = value.rounded()
+                    // Range-checked as a Float first: `Int(_:)` traps on NaN, ±Inf and 1e20.
+                    guard rounded.isFinite, rounded >= 0, rounded < Float(count) else {
                         throw HookError.invalidExpertIndex(point: HookPoint.block(l, .expertIndices).name,
                                                            value: value, experts: count)
                     }
+                    let e = Int(rounded)
                     picked[t][j] = probabilities[t, e]
                     return e
                 }

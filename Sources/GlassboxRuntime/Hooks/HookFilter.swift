@@ -34,6 +34,12 @@ public struct HookFilter: Sendable {
         })
     }
 
+    /// The points a `points(_:)` filter lists; nil for `none`, `all` and predicates, which name
+    /// no point and so cannot name one the model lacks.
+    var listedPoints: Set<HookPoint>? {
+        if case .points(let set) = storage { set } else { nil }
+    }
+
     /// Whether a forward pass with this filter keeps `point`.
     public func contains(_ point: HookPoint) -> Bool {
         switch storage {

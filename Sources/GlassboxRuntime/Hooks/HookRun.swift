@@ -29,18 +29,26 @@ struct HookRun {
         let point: HookPoint
         let count: Int
         let total: Int
+        /// True when an intervention at `point` returned the values: the tensor it was given was finite.
+        let byIntervention: Bool
+    }
+
+    /// NaN and ±Inf values of `tensor` at `point` (−Inf in attention scores is masking, not counted).
+    private static func nonFiniteCount(_ point: HookPoint, _ tensor: Tensor) -> Int {
+        if case .block(_, .attnScores) = point { NonFinite.countExceptNegativeInfinity(tensor) } else { NonFinite.count(tensor) }
     }
 
     /// Fires a hook: applies interventions to `tensor` in place, then records it if captured (or,
     /// when `stopsAtNonFinite`, checks it instead).
     mutating func fire(_ point: HookPoint, _ tensor: inout Tensor) throws {
+        var finiteBeforeEdit = false
         if interventions.touches(point) {
+            finiteBeforeEdit = stopsAtNonFinite && Self.nonFiniteCount(point, tensor) == 0
             tensor = try interventions.apply(at: point, to: tensor)
         }
         if stopsAtNonFinite {
-            let isScores = if case .block(_, .attnScores) = point { true } else { false }
-            let bad = isScores ? NonFinite.countExceptNegativeInfinity(tensor) : NonFinite.count(tensor)
-            if bad > 0 { throw NonFiniteHit(point: point, count: bad, total: tensor.count) }
+            let bad = Self.nonFiniteCount(point, tensor)
+            if bad > 0 { throw NonFiniteHit(point: point, count: bad, total: tensor.count, byIntervention: finiteBeforeEdit) }
             return
         }
         if capture.contains(point) { cache.record(point, tensor) }

@@ -68,6 +68,10 @@ public enum InputError: Error, LocalizedError, Equatable {
     case tokensForVisionModel(String)
     /// Pixel values of a shape other than the model's `[channels, height, width]`.
     case pixelShape(expected: [Int], got: [Int])
+    /// Pixel values whose storage holds `count` values, not the product of their `shape`.
+    case pixelCount(shape: [Int], count: Int)
+    /// Pixel values of which `count` (among `total`) are NaN or ±Inf.
+    case nonFinitePixels(count: Int, total: Int)
 
     /// One readable line saying what to give instead.
     public var errorDescription: String? {
@@ -78,6 +82,10 @@ public enum InputError: Error, LocalizedError, Equatable {
             "this \(type) model reads images; give --image FILE.png"
         case .pixelShape(let expected, let got):
             "pixel values have shape \(got) but the model expects \(expected) ([channels, height, width])"
+        case .pixelCount(let shape, let count):
+            "pixel values of shape \(shape) must hold \(shape.reduce(1, *)) values but their storage has \(count)"
+        case .nonFinitePixels(let count, let total):
+            "\(count) of the \(total) pixel values are NaN or ±Inf; the input must be finite"
         case .empty:
             "the input is empty; give at least one token"
         case .tokenOutOfRange(let id, let position, let vocab):

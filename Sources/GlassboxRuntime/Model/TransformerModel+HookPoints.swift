@@ -49,6 +49,18 @@ extension TransformerModel {
     }
 }
 
+extension TransformerModel {
+    /// Throws `HookError.noSuchPoint` for the first point (in name order) that `capture` or
+    /// `interventions` lists by name but this model does not fire. Predicate filters and rules
+    /// are not checked. O(hook points) when something is listed, nothing otherwise.
+    func checkListedPoints(capture: HookFilter, interventions: Interventions) throws {
+        let listed = (capture.listedPoints ?? []).union(interventions.listedPoints)
+        guard !listed.isEmpty else { return }
+        let missing = listed.subtracting(hookPoints)
+        if let first = missing.map(\.name).min() { throw HookError.noSuchPoint(first) }
+    }
+}
+
 extension Architecture {
     /// The point holding the queries the attention scores are computed from: `hook_rot_q` (after
     /// the rotation) in rotary models, `hook_q` otherwise. Analyses that recompute scores or

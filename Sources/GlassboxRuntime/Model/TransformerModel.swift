@@ -106,8 +106,10 @@ public struct TransformerModel: Sendable {
     /// - Parameters:
     ///   - input: token ids, or pixels `[C, H, W]` for vision models (preprocessed as the
     ///     checkpoint's image processor says; see `ImagePreprocessor`).
-    ///   - capture: the hook points to keep in the result's cache.
-    ///   - interventions: edits applied at hook points during this call only.
+    ///   - capture: the hook points to keep in the result's cache. Points listed by name
+    ///     (`points(_:)`) must be points of this model (`hookPoints`), else `HookError.noSuchPoint`.
+    ///   - interventions: edits applied at hook points during this call only; their listed points
+    ///     are checked the same way.
     ///   - logitRows: positions to project to logits (token heads).
     ///   - attention: blocked or unblocked attention (`automatic`: blocked in every layer whose
     ///     scores and pattern no hook reads or edits); the results agree to 1e-5 relative.
@@ -123,6 +125,7 @@ public struct TransformerModel: Sendable {
     public func forward(_ input: ModelInput, capture: HookFilter = .none,
                         interventions: Interventions = Interventions(),
                         logitRows: LogitRows = .all, attention: AttentionPath = .automatic) throws -> ForwardResult {
+        try checkListedPoints(capture: capture, interventions: interventions)
         let result: ForwardResult
         do {
             result = try run(input, capture: capture, interventions: interventions, logitRows: logitRows,
@@ -153,9 +156,7 @@ public struct TransformerModel: Sendable {
             x = try weights.embeddings.forward(ids, tokenTypes: types ?? Array(repeating: 0, count: ids.count),
                                                hooks: &hooks)
         case .pixels(let pixels):
-            guard let geometry = arch.image else { throw InputError.imageForTextModel(arch.modelType) }
-            let expected = [geometry.channels, geometry.height, geometry.width]
-            guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
+            let geometry = try validate(pixels: pixels)
             hooks = HookRun(inputIDs: [], capture: capture, interventions: interventions)
             hooks.stopsAtNonFinite = diagnose
             x = try weights.embeddings.forward(pixels: pixels, geometry: geometry, hooks: &hooks)
@@ -191,10 +192,25 @@ public struct TransformerModel: Sendable {
         do {
             _ = try run(input, capture: capture, interventions: interventions, logitRows: logitRows, attention: attention,
                         check: false, diagnose: true)
+        } catch let hit as HookRun.NonFiniteHit where hit.byIntervention {
+            return ForwardError.nonFiniteEdit(hook: hit.point.name, count: hit.count, total: hit.total)
         } catch let hit as HookRun.NonFiniteHit {
             return ForwardError.nonFiniteActivation(hook: hit.point.name, count: hit.count, total: hit.total)
         } catch {}
         return ForwardError.nonFiniteActivation(hook: "the output", count: 0, total: 0)
+    }
+
+    /// Checks that `pixels` suit this vision model: shape `[channels, height, width]`, storage of
+    /// that many values, all finite (one pass). Returns the model's image geometry.
+    @discardableResult
+    public func validate(pixels: Tensor) throws -> ImageGeometry {
+        guard let geometry = architecture.image else { throw InputError.imageForTextModel(architecture.modelType) }
+        let expected = [geometry.channels, geometry.height, geometry.width]
+        guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
+        guard pixels.hasConsistentStorage else { throw InputError.pixelCount(shape: pixels.shape, count: pixels.count) }
+        let bad = NonFinite.count(pixels)
+        guard bad == 0 else { throw InputError.nonFinitePixels(count: bad, total: pixels.count) }
+        return geometry
     }
 
     func validate(_ ids: [Int], tokenTypes: [Int]?) throws {
@@ -248,6 +264,9 @@ public enum ForwardError: Error, LocalizedError, Equatable {
     /// NaN or ±Inf appeared during the run; `hook` is the first hook point (forward order) that
     /// holds one, with `count` such values among `total`.
     case nonFiniteActivation(hook: String, count: Int, total: Int)
+    /// An intervention at `hook` returned `count` NaN or ±Inf values among `total` for a finite
+    /// activation: the first non-finite values of the run came from the edit, not the model.
+    case nonFiniteEdit(hook: String, count: Int, total: Int)
 
     /// One line naming the hook point.
     public var errorDescription: String? {
@@ -255,6 +274,8 @@ public enum ForwardError: Error, LocalizedError, Equatable {
         case let .nonFiniteActivation(hook, count, total):
             "the forward pass produced NaN or ±Inf: first at \(hook) (\(count) of \(total) values); the weights or "
                 + "the input overflow Float32 (`--allow-nonfinite --trace` prints every hook point's sum)"
+        case let .nonFiniteEdit(hook, count, total):
+            "the intervention at \(hook) returned NaN or ±Inf (\(count) of \(total) values) for a finite activation; edits must be finite"
         }
     }
 }
