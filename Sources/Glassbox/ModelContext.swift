@@ -68,7 +68,8 @@ public struct ModelContext: Sendable {
 
     /// The prompt tokenized with the model's tokenizer (special tokens as its post-processor adds
     /// them, unless `addSpecialTokens` is false: a chat rendering already holds them); an id past
-    /// the model's token embedding is ``ModelContextError/tokenBeyondEmbedding(token:id:position:rows:)``.
+    /// the model's token embedding is ``ModelContextError/tokenBeyondEmbedding(token:id:position:rows:)``
+    /// (an added token) or ``ModelContextError/vocabularyBeyondEmbedding(token:id:position:rows:vocabulary:)``.
     public func encode(_ text: String, addSpecialTokens: Bool = true) throws -> Encoding {
         let encoding = try tokenizerResult.get().encode(text, addSpecialTokens: addSpecialTokens)
         try checkEmbeddingRows(encoding.ids)
@@ -116,6 +117,10 @@ public enum ModelContextError: Error, LocalizedError, Equatable {
     /// The tokenizer gave `token` an id with no row in the model's token embedding of `rows` rows
     /// (a special token added past the vocabulary, as `transformers` adds it).
     case tokenBeyondEmbedding(token: String, id: Int, position: Int, rows: Int)
+    /// The tokenizer gave `token` an ordinary id of its `vocabulary` tokens, which has no row in the
+    /// model's token embedding of `rows` rows: the tokenizer's vocabulary is larger than the model's
+    /// (most likely a tokenizer of another model).
+    case vocabularyBeyondEmbedding(token: String, id: Int, position: Int, rows: Int, vocabulary: Int)
 
     /// One readable line with a hint.
     public var errorDescription: String? {
@@ -130,6 +135,10 @@ public enum ModelContextError: Error, LocalizedError, Equatable {
             "token \(token.debugDescription) (id \(id), position \(position)) is past the model's token embedding of "
                 + "\(rows) rows (config.json vocab_size): the tokenizer added it as a new special token, as transformers "
                 + "does, and the model has no embedding for it"
+        case .vocabularyBeyondEmbedding(let token, let id, let position, let rows, let vocabulary):
+            "token \(token.debugDescription) (id \(id), position \(position)) is past the model's token embedding of "
+                + "\(rows) rows (config.json vocab_size): the tokenizer's vocabulary of \(vocabulary) tokens is larger than "
+                + "the model's embedding; is tokenizer.json from another model?"
         }
     }
 }

@@ -8,8 +8,11 @@ import Glassbox
 /// Foundation boxes JSON `true` as an `NSNumber` that `as? Double` turns into 1, so numbers and
 /// booleans are told apart here, and every reader of a result goes through these.
 enum JSONField {
-    /// What is wrong with a result: one line naming the key.
-    struct Problem: Error { let detail: String }
+    /// What is wrong with a result: one line naming the key (what the CLI prints, `detail` itself).
+    struct Problem: LocalizedError {
+        let detail: String
+        var errorDescription: String? { detail }
+    }
 
     // MARK: kinds
 

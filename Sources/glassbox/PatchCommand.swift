@@ -31,6 +31,13 @@ struct PatchCommand: ParsableCommand {
         if method != .exact && !hooks.isEmpty {
             throw ValidationError("--hook patches named hooks exactly; leave it out with --method \(method.rawValue)")
         }
+        // Before the model loads (and on every batch line): a hook with one row for the whole run
+        // (unembed.*, pooler.hook_out, mlm_head.*) has no positions to patch. Unknown names: `patch`.
+        for point in hooks.compactMap(HookPoint.init(name:)) {
+            do { try PatchableHook.check([point]) } catch {
+                throw ValidationError("--hook " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
+            }
+        }
     }
 
     func run() throws {

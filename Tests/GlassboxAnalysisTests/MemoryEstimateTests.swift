@@ -24,6 +24,26 @@ final class MemoryEstimateTests: XCTestCase {
         }
     }
 
+    /// The need is rounded up and what is available down, so a refusal never prints the same size
+    /// twice (74.2 MB needed with 74.1 MB available printed `74 MB, 74 MB available`).
+    func testTheNeedAlwaysPrintsLargerThanWhatIsAvailable() {
+        let cases: [(needed: Int, available: Int, printed: String)] = [
+            (74_200_000, 74_100_000, "75 MB, 74 MB available"),
+            (74_000_001, 74_000_000, "75 MB, 74 MB available"),
+            (74_000_000, 73_999_999, "74 MB, 73 MB available"),
+            (1_000_000_001, 999_999_999, "1.1 GB, 999 MB available"),
+            (18_500_000_000, 12_000_000_000, "18.5 GB, 12.0 GB available"),
+            (12_040_000_000, 12_010_000_000, "12.1 GB, 12.0 GB available"),
+        ]
+        for (needed, available, printed) in cases {
+            let line = MemoryCheckError.wouldNotFit(needed: needed, available: available).localizedDescription
+            XCTAssertTrue(line.hasPrefix("this run needs about " + printed + ";"), line)
+        }
+        let picture = MemoryCheckError.wouldNotFitWithPicture(needed: 74_200_000, available: 74_100_000, picture: 36_400_000)
+        XCTAssertTrue(picture.localizedDescription.hasPrefix("this run needs about 75 MB (36 MB of it to draw the PNG), 74 MB available;"),
+                      picture.localizedDescription)
+    }
+
     func testWeightsCountInTheirStoredFormat() throws {
         // gpt2-tiny is f32 on disk: 4 bytes per parameter. The bundled Shakespeare model is f16:
         // its matrices take 2 bytes per element, and an f32 copy of them takes more.

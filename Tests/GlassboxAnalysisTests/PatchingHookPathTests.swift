@@ -91,6 +91,30 @@ final class PatchingHookPathTests: XCTestCase {
         }
     }
 
+    /// The head's hooks after the last block hold one row for the whole run (`[1, …]`), so they
+    /// have no positions to patch: a typed error before any run, naming the hook.
+    func testHooksWithOneRowForTheWholeRunAreATypedError() throws {
+        let expected: [(String, HookPoint, String)] = [
+            ("gpt2-tiny", .unembedIn, "the output layer's input at the predicted position only"),
+            ("gpt2-tiny", .unembedOut, "the logits at the predicted position only"),
+            ("bert-cls", .poolerOut, "one pooled vector for the whole input"),
+            ("bert-tiny-mlm", .mlmTransform, "the masked-LM head at the predicted position only"),
+            ("bert-tiny-mlm", .mlmLN(.scale), "the masked-LM head at the predicted position only"),
+        ]
+        for (name, point, holds) in expected {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            var options = PatchingOptions(metric: .logProb(answer: 1))
+            options.hooks = [.block(0, .residPre), point]
+            XCTAssertThrowsError(try ActivationPatching.run(model, clean: [5, 6, 7], corrupted: [5, 6, 8], options: options)) { error in
+                XCTAssertEqual(error as? PatchingError, .hookWithoutPositions(hook: point.name, holds: holds), name)
+                XCTAssertTrue(error.localizedDescription.hasPrefix("\(point.name) holds \(holds), not one row per token"),
+                              error.localizedDescription)
+            }
+        }
+        XCTAssertNil(PatchableHook.singleRow(.lnFinal(.normalized)))
+        XCTAssertNil(PatchableHook.singleRow(.block(0, .pattern)))
+    }
+
     func testInputsOfDifferentLengthsAreATypedErrorShowingBoth() throws {
         let model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))
         let options = PatchingOptions(metric: .logProb(answer: 1))

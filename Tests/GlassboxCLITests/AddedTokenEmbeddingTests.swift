@@ -42,6 +42,33 @@ final class AddedTokenEmbeddingTests: XCTestCase {
                       output.stderr)
     }
 
+    /// An ordinary vocabulary id past the embedding is not an added special token: the llama2
+    /// fixture tokenizer (1,259 tokens) with llama-gqa (128 embedding rows) encodes "Hello world"
+    /// as `[1, 481, …]`, and `▁H` (481) is one of its own tokens. The line says the tokenizer is
+    /// larger than the model (another model's?), not that it added a special token.
+    func testAnOrdinaryTokenPastTheEmbeddingBlamesTheTokenizersSize() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokbig-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let model = URL(fileURLWithPath: "Tests/Fixtures/models/llama-gqa")
+        for name in ["config.json", "model.safetensors"] {
+            try FileManager.default.copyItem(at: model.appendingPathComponent(name), to: dir.appendingPathComponent(name))
+        }
+        try FileManager.default.copyItem(at: URL(fileURLWithPath: "Tests/Fixtures/tokenizers/llama2/tokenizer.json"),
+                                         to: dir.appendingPathComponent("tokenizer.json"))
+        let context = try ModelContext.load(directory: dir)
+        XCTAssertEqual(try context.tokenizerResult.get().modelVocabularySize, 1259)
+        XCTAssertThrowsError(try context.input("Hello world")) { error in
+            XCTAssertEqual(error as? ModelContextError,
+                           .vocabularyBeyondEmbedding(token: "▁H", id: 481, position: 1, rows: 128, vocabulary: 1259))
+        }
+        let output = try runGlassbox(["predict", "--model", dir.path, "Hello world"])
+        XCTAssertEqual(output.status, 1, output.stderr)
+        XCTAssertEqual(output.stderr, #"glassbox: error: token "▁H" (id 481, position 1) is past the model's token embedding of "#
+                       + "128 rows (config.json vocab_size): the tokenizer's vocabulary of 1259 tokens is larger than the model's "
+                       + "embedding; is tokenizer.json from another model?\n")
+    }
+
     /// Such a token named as an output (`--target`, `--wrong`, an evaluate line's target) is one
     /// line, not a crash: it was a force-unwrap on a missing logit (exit 132).
     func testAnAddedTokenNamedAsAnOutputIsRefused() throws {

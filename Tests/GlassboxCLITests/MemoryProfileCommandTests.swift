@@ -11,11 +11,15 @@ import XCTest
 final class MemoryProfileCommandTests: XCTestCase {
     private let long = "Tests/Fixtures/models/gpt2-long"   // 2 layers, 2 heads, d 16, 2,048 positions
 
-    /// `this run needs about X, 0 MB available; …` for `estimate`, as `MemoryCheckError` words it.
-    private func refusal(_ estimate: MemoryEstimate) -> String {
-        let bytes = Double(estimate.total)
-        let size = bytes >= 1e9 ? String(format: "%.1f GB", bytes / 1e9) : String(format: "%.0f MB", bytes / 1e6)
-        return "glassbox: error: this run needs about \(size), 0 MB available; shorten the input, close other programs, or pass --force to try anyway\n"
+    /// `this run needs about X, Y available; …` for `estimate` and `available` bytes, as
+    /// `MemoryCheckError` words it: the need rounded up, what is available rounded down.
+    private func refusal(_ estimate: MemoryEstimate, available: Int = 1) -> String {
+        func size(_ bytes: Int, _ rule: FloatingPointRoundingRule) -> String {
+            bytes >= 1_000_000_000 ? String(format: "%.1f GB", (Double(bytes) / 1e8).rounded(rule) / 10)
+                : String(format: "%.0f MB", (Double(bytes) / 1e6).rounded(rule))
+        }
+        return "glassbox: error: this run needs about \(size(estimate.total, .up)), \(size(available, .down)) available; "
+            + "shorten the input, close other programs, or pass --force to try anyway\n"
     }
 
     private func environment(available: Int) -> [String: String] {
@@ -48,6 +52,14 @@ final class MemoryProfileCommandTests: XCTestCase {
         XCTAssertEqual(flow.activations - rollout.activations, 4 * 32 * layers * n * (n + 1) / 2)
         let refusedFlow = try runGlassbox(base + ["--method", "flow"], environment: environment(available: 1))
         XCTAssertEqual(refusedFlow.stderr, refusal(flow))
+        // One byte short: the need prints larger than what is available (it printed the same
+        // number twice, `243 MB, 243 MB available`, when both rounded to the nearest megabyte).
+        let short = try runGlassbox(base + ["--method", "rollout"], environment: environment(available: rollout.total - 1))
+        XCTAssertEqual(short.status, 1, short.stderr)
+        XCTAssertEqual(short.stderr, refusal(rollout, available: rollout.total - 1))
+        let printed = short.stderr.split(separator: " ").compactMap { Int($0) }
+        XCTAssertEqual(printed.count, 2, short.stderr)
+        XCTAssertGreaterThan(printed[0], printed[1], short.stderr)
         // A run that fits its own estimate, though not every hook's, runs.
         let fits = try runGlassbox(base + ["--method", "rollout"], environment: environment(available: rollout.total + 1_000_000))
         XCTAssertEqual(fits.status, 0, fits.stderr)
@@ -144,7 +156,7 @@ final class MemoryProfileCommandTests: XCTestCase {
                                     program: analysis.program).total
         for line in drawnLines {
             XCTAssertTrue(line.contains(String(format: "this run needs about %.0f MB (%.0f MB of it to draw the PNGs of --pictures)",
-                                               Double(needed) / 1e6, Double(workers * picture) / 1e6)), line)
+                                               (Double(needed) / 1e6).rounded(.up), Double(workers * picture) / 1e6)), line)
             // What a batch can change: not a .pdf, which --pictures never writes.
             XCTAssertTrue(line.contains("leave out --pictures, run fewer --workers"), line)
             XCTAssertFalse(line.contains(".pdf"), line)

@@ -115,6 +115,45 @@ final class PatchCommandTests: XCTestCase {
         }
     }
 
+    /// The head's hooks after the last block hold one row for the whole run (`[1, …]`: the
+    /// predicted position, or the pooled `[CLS]` vector), not one per token: `--hook` refuses them
+    /// while parsing (exit 2, one line naming the hook, nothing run, no picture); it was a
+    /// `Problem(detail: "'unembed.hook_in' has 1 positions but 5 tokens")` after the whole run.
+    func testHooksWithOneRowForTheWholeRunAreRefusedBeforeTheRun() throws {
+        let out = temporary("png")
+        defer { try? FileManager.default.removeItem(at: out) }
+        let cases: [(model: String, hook: String, holds: String)] = [
+            ("gpt2-tiny", "unembed.hook_in", "the output layer's input at the predicted position only"),
+            ("gpt2-tiny", "unembed.hook_out", "the logits at the predicted position only"),
+            ("bert-cls", "pooler.hook_out", "one pooled vector for the whole input"),
+            ("bert-cls", "unembed.hook_in", "the output layer's input at the predicted position only"),
+            ("bert-tiny-mlm", "mlm_head.hook_transform", "the masked-LM head at the predicted position only"),
+            ("bert-tiny-mlm", "mlm_head.ln.hook_normalized", "the masked-LM head at the predicted position only"),
+        ]
+        for (model, hook, holds) in cases {
+            let output = try runGlassbox(["patch", "--model", "Tests/Fixtures/models/" + model, "--clean-ids", "1,2,3,4,5",
+                                          "--corrupted-ids", "1,7,3,4,5", "--sites", "resid", "--hook", "blocks.0.hook_resid_pre",
+                                          "--hook", hook, "--json", "--out", out.path])
+            XCTAssertEqual(output.status, 2, "\(model) \(hook): \(output.stderr)")
+            XCTAssertEqual(output.stderr, "glassbox: error: --hook \(hook) holds \(holds), not one row per token, so it has no "
+                           + "positions to patch; patch a hook with a row per token (hook_embed, blocks.L.hook_resid_pre, "
+                           + "blocks.L.mlp.hook_post, ln_final.hook_normalized…) or per head (blocks.L.attn.hook_pattern, "
+                           + "blocks.L.attn.hook_attn_scores), as `glassbox info` lists them (see `glassbox help`)\n")
+            XCTAssertEqual(output.stdout, "", hook)
+            XCTAssertFalse(FileManager.default.fileExists(atPath: out.path), "\(hook): no picture")
+        }
+        // The hooks with a row per token or per head still patch, one map each, labelled by its axis.
+        let output = try runGlassbox(["patch", "--model", Self.model, "--clean-ids", ids(Self.clean), "--corrupted-ids",
+                                      ids(Self.corrupted), "--sites", "resid", "--hook", "ln_final.hook_normalized",
+                                      "--hook", "blocks.0.attn.hook_pattern", "--json", "--out", out.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        let results = try XCTUnwrap(object["results"] as? [[String: Any]])
+        XCTAssertEqual(results.map { $0["site"] as? String }, ["resid_pre", "ln_final.hook_normalized", "blocks.0.attn.hook_pattern"])
+        XCTAssertEqual(results.map { $0["axes"] as? [String] }, [["layer", "position"], ["position"], ["head"]])
+        XCTAssertEqual((results[1]["values"] as? [Double])?.count, Self.clean.count)
+    }
+
     private func flatten(_ value: Any?) -> [Double] {
         if let numbers = value as? [Double] { return numbers }
         return (value as? [Any])?.flatMap { flatten($0) } ?? []

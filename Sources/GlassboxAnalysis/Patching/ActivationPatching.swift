@@ -28,10 +28,12 @@ public enum ActivationPatching {
     ///   - model: a model with a prediction head (causal LM, masked LM or classifier).
     ///   - clean: the clean token ids `[n]`.
     ///   - corrupted: the corrupted token ids `[n]` (same length: `PatchingError.lengthMismatch`).
-    ///   - options: metric, direction, sites, position, engine.
+    ///   - options: metric, direction, sites, position, engine; a hook with one row for the whole
+    ///     run (`unembed.*`, `pooler.hook_out`, `mlm_head.*`) is `PatchingError.hookWithoutPositions`.
     /// - Returns: one map per site kind with the normalised effect and the raw metric.
     public static func run(_ model: TransformerModel, clean: [Int], corrupted: [Int],
                            options: PatchingOptions) throws -> PatchingResult {
+        try PatchableHook.check(options.hooks)
         var setup = try Setup(model, clean: clean, corrupted: corrupted, options: options)
         let arch = model.architecture
         let n = clean.count

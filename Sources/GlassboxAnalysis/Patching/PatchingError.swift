@@ -16,6 +16,9 @@ public enum PatchingError: Error, LocalizedError, Equatable {
     /// Causal tracing: the noised runs give the answer the clean run's probability (to 1e-6
     /// relative), so the normalised effect `(p − p_noised)/(p_clean − p_noised)` is undefined.
     case noiseHasNoEffect(clean: Float, noised: Float)
+    /// A hook patched by name holds one row for the whole run (`PatchableHook.singleRow`: `holds`
+    /// says what), not one per token or per head, so it has no positions to patch.
+    case hookWithoutPositions(hook: String, holds: String)
 
     /// Throws `nonFiniteMetric` when either value is not finite, `noMetricDifference` when they
     /// agree to 1e-6 relative (the normalised effect would be undefined).
@@ -45,6 +48,10 @@ public enum PatchingError: Error, LocalizedError, Equatable {
         case .noiseHasNoEffect(let clean, let noised):
             "the noise did not change the answer's probability (p = \(clean) clean, \(noised) noised), so the "
                 + "normalised effect is undefined; try a larger --noise-scale or a longer or earlier --noise-span"
+        case .hookWithoutPositions(let hook, let holds):
+            "\(hook) holds \(holds), not one row per token, so it has no positions to patch; patch a hook with a row "
+                + "per token (hook_embed, blocks.L.hook_resid_pre, blocks.L.mlp.hook_post, ln_final.hook_normalized…) "
+                + "or per head (blocks.L.attn.hook_pattern, blocks.L.attn.hook_attn_scores), as `glassbox info` lists them"
         case .answerOutOfRange(let id, let size):
             "token \(id) (the answer or the wrong token) is outside the model's outputs (0..<\(size))"
         }
