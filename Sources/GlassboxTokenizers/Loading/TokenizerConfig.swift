@@ -43,10 +43,10 @@ struct TokenizerConfig {
                 if name == "special_tokens_map.json", key == "additional_special_tokens", case .array(let extra) = v {
                     var merged: [JSONValue] = []
                     if case .array(let own)? = values[key] { merged = own }
+                    // The strings of `merged` (byte for byte), as a set: not a scan per entry.
+                    var strings = Set(merged.compactMap { if case .string(let t) = $0 { Array(t.utf8) } else { nil } })
                     for item in extra {
-                        if case .string(let s) = item, merged.contains(where: { if case .string(let t) = $0 { t.sameBytes(as: s) } else { false } }) {
-                            continue
-                        }
+                        if case .string(let s) = item, !strings.insert(Array(s.utf8)).inserted { continue }
                         merged.append(item)
                     }
                     values[key] = .array(merged)
@@ -131,7 +131,9 @@ struct TokenizerConfig {
             }
         }
         if case .array(let extra)? = values["additional_special_tokens"] { specials += extra.compactMap(specialToken) }
-        for t in specials where !out.contains(where: { $0.content.sameBytes(as: t.content) }) { out.append(t) }
+        // Contents already given, as a set (byte for byte): not a scan of `out` per special token.
+        var given = Set(out.map { Array($0.content.utf8) })
+        for t in specials where given.insert(Array(t.content.utf8)).inserted { out.append(t) }
         return out
     }
 }
