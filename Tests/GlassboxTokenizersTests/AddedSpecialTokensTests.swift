@@ -61,7 +61,7 @@ final class AddedSpecialTokensTests: XCTestCase {
 
     func testEncodingsMatchAutoTokenizer() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 27)
+        XCTAssertEqual(cases.count, 30)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
             for text in expected.single + [expected.pair] {
@@ -193,6 +193,32 @@ final class AddedSpecialTokensTests: XCTestCase {
                                          to: dir.appendingPathComponent("tokenizer.model"))
         try Data(#"{"tokenizer_class": "GemmaTokenizer", "legacy": false, "add_prefix_space": false}"#.utf8).write(to: config)
         XCTAssertNoThrow(try Tokenizer.load(directory: dir))
+    }
+
+    /// A vocab.json + merges.txt folder naming a class other than GPT-2's or RoBERTa's (whose
+    /// converters build other pipelines) is refused, naming the file and class; a `model_type`
+    /// without a named class keeps GPT-2's pipeline.
+    func testOtherByteLevelClassesAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-class-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        for name in ["vocab.json", "merges.txt"] {
+            try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("vocab-json-roberta-class/\(name)"),
+                                             to: dir.appendingPathComponent(name))
+        }
+        for (file, json) in [("tokenizer_config.json", #"{"tokenizer_class": "BartTokenizer"}"#),
+                             ("config.json", #"{"model_type": "codegen", "tokenizer_class": "CodeGenTokenizerFast"}"#)] {
+            for old in ["tokenizer_config.json", "config.json"] { try? FileManager.default.removeItem(at: dir.appendingPathComponent(old)) }
+            try Data(json.utf8).write(to: dir.appendingPathComponent(file))
+            XCTAssertThrowsError(try Tokenizer.load(directory: dir), json) { error in
+                let message = "\(error.localizedDescription)"
+                XCTAssertTrue(message.contains(dir.appendingPathComponent(file).path) && message.contains("'tokenizer_class' is ")
+                              && message.contains("a tokenizer.json works"), message)
+            }
+        }
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json"))
+        try Data(#"{"model_type": "qwen2"}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        XCTAssertEqual(try Tokenizer.load(directory: dir).encode("Hello").ids, [40, 418, 79])
     }
 
     /// The fixture shows what the cases are for: a new id used as BOS / EOS, vocabulary ids kept.

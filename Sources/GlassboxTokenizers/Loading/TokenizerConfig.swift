@@ -117,17 +117,21 @@ struct TokenizerConfig {
     /// `defaults`), then `additional_special_tokens`. A special token of `normalizedStrings` given
     /// as a string (or defaulted) is normalized, as a slow class that wraps it in
     /// `AddedToken(token, lstrip=False, rstrip=False)` makes it (`GPT2Tokenizer`'s bos / eos / unk / pad).
-    func tokensToAdd(defaults: [String: String], normalizedStrings: Set<String> = []) -> [AddedToken] {
+    /// One of `lstripStrings` given as a string (or defaulted) matches with `lstrip`, not normalized
+    /// (`RobertaTokenizer`'s `AddedToken(mask_token, lstrip=True, rstrip=False, normalized=False)`).
+    func tokensToAdd(defaults: [String: String], normalizedStrings: Set<String> = [],
+                     lstripStrings: Set<String> = []) -> [AddedToken] {
         var out = addedTokensDecoder.map(\.token)
         out += addedTokensFile.map { AddedToken(content: $0.0, special: false) }
         var specials: [AddedToken] = []
         for key in Self.specialKeys {
-            let wrapped = normalizedStrings.contains(key)
+            let wrapped = normalizedStrings.contains(key), lstrip = lstripStrings.contains(key)
             if let v = values[key], var t = specialToken(v) {
                 if wrapped, case .string = v { t.normalized = true }
+                if lstrip, case .string = v { t.lstrip = true }
                 specials.append(t)
             } else if values[key] == nil, let d = defaults[key] {
-                specials.append(AddedToken(content: d, normalized: wrapped, special: true))
+                specials.append(AddedToken(content: d, lstrip: lstrip, normalized: wrapped, special: true))
             }
         }
         if case .array(let extra)? = values["additional_special_tokens"] { specials += extra.compactMap(specialToken) }
