@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxFiles
 
 extension LegacyFiles {
     /// The classes whose `vocab.json` + `merges.txt` Glassbox builds: GPT-2's (`GPT2Converter`) and
@@ -33,7 +34,7 @@ extension LegacyFiles {
     private static func modelConfig(_ directory: URL) throws -> JSONValue? {
         let url = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return try JSONValue.parse(try read(url), file: url.path)
+        return try JSONValue.parse(try InputFile.readJSON(url, limit: InputLimits.configFileBytes), file: url.path)
     }
 
     /// What `RobertaTokenizerFast` (`transformers` 4.53.3) builds from `vocab.json` + `merges.txt`
