@@ -61,7 +61,7 @@ final class AddedSpecialTokensTests: XCTestCase {
 
     func testEncodingsMatchAutoTokenizer() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 25)
+        XCTAssertEqual(cases.count, 30)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
             for text in expected.single + [expected.pair] {
@@ -128,7 +128,7 @@ final class AddedSpecialTokensTests: XCTestCase {
         let config = dir.appendingPathComponent("tokenizer_config.json")
         for (json, key) in [(#"{"tokenizer_class": "T5Tokenizer", "extra_ids": 3, "additional_special_tokens": ["<extra_id_0>"]}"#,
                              "'extra_ids' is 3"),
-                            (#"{"tokenizer_class": "T5Tokenizer", "extra_ids": "100"}"#, "'extra_ids' must be a non-negative integer")] {
+                            (#"{"tokenizer_class": "T5Tokenizer", "extra_ids": "100"}"#, "'extra_ids' must be an integer")] {
             try Data(json.utf8).write(to: config)
             XCTAssertThrowsError(try Tokenizer.load(directory: dir)) { error in
                 let message = "\(error.localizedDescription)"
@@ -140,6 +140,104 @@ final class AddedSpecialTokensTests: XCTestCase {
         let tokenizer = try Tokenizer.load(directory: dir)
         XCTAssertEqual(tokenizer.modelVocabularySize, 1000)
         XCTAssertEqual(tokenizer.id(of: "<extra_id_7>"), 1000)
+    }
+
+    /// 100,000 T5 sentinels load (each looked up in a table, not by a scan of the others, which
+    /// took minutes for 20,000) and get transformers' ids: `<extra_id_0>` last, after the model's
+    /// 1,000 pieces.
+    func testManyT5SentinelsLoad() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("t5-many-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("spm-t5-extra-ids/spiece.model"),
+                                         to: dir.appendingPathComponent("spiece.model"))
+        try Data(#"{"tokenizer_class": "T5Tokenizer", "extra_ids": 100000}"#.utf8)
+            .write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        let tokenizer = try Tokenizer.load(directory: dir)
+        XCTAssertEqual(tokenizer.pieces.count, 101_000)
+        XCTAssertEqual(tokenizer.id(of: "<extra_id_0>"), 100_999)
+        XCTAssertEqual(tokenizer.id(of: "<extra_id_99999>"), 1000)
+        let ids = try tokenizer.encode("a<extra_id_54321>b", addSpecialTokens: false).ids
+        XCTAssertEqual(ids, [13, 1000 + 99999 - 54321, 123])
+    }
+
+    /// 50,000 `additional_special_tokens` of a vocab.json folder load (their contents kept in a set,
+    /// not compared with each earlier one, which took 4.7 s for 5,000) with the next ids in order.
+    func testManyAdditionalSpecialTokensLoad() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("many-added-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        for name in ["vocab.json", "merges.txt"] {
+            try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("vocab-json-added-tokens-json/\(name)"),
+                                             to: dir.appendingPathComponent(name))
+        }
+        let list = (0..<50_000).map { "\"<r\($0)>\"" }.joined(separator: ", ")
+        try Data(#"{"tokenizer_class": "GPT2Tokenizer", "additional_special_tokens": ["# .utf8 + Data(list.utf8) + Data("]}".utf8))
+            .write(to: dir.appendingPathComponent("tokenizer_config.json"))
+        let tokenizer = try Tokenizer.load(directory: dir)
+        XCTAssertEqual(tokenizer.id(of: "<r0>"), 1000)
+        XCTAssertEqual(tokenizer.id(of: "<r49999>"), 50_999)
+        XCTAssertEqual(try tokenizer.encode("<r123><r49999>", addSpecialTokens: false).ids, [1123, 50_999])
+    }
+
+    /// `legacy: false` and `add_prefix_space: false` on a Llama / T5 SentencePiece model make
+    /// transformers convert it into another pipeline: refused, naming the file and key.
+    func testSentencePieceSettingsGlassboxDoesNotBuildAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spm-settings-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let config = dir.appendingPathComponent("tokenizer_config.json")
+        for (model, file, json, key) in [
+            ("spm-llama-additional/tokenizer.model", "tokenizer.model", #"{"tokenizer_class": "LlamaTokenizer", "legacy": false}"#,
+             "'legacy' is false"),
+            ("spm-llama-additional/tokenizer.model", "tokenizer.model",
+             #"{"tokenizer_class": "LlamaTokenizerFast", "add_prefix_space": false}"#, "'add_prefix_space' is false"),
+            ("spm-t5-extra-ids/spiece.model", "spiece.model", #"{"tokenizer_class": "T5Tokenizer", "legacy": false}"#,
+             "'legacy' is false"),
+            ("spm-t5-extra-ids/spiece.model", "spiece.model", #"{"tokenizer_class": "T5Tokenizer", "legacy": "no"}"#,
+             "'legacy' must be true or false"),
+        ] {
+            for name in ["tokenizer.model", "spiece.model"] { try? FileManager.default.removeItem(at: dir.appendingPathComponent(name)) }
+            try FileManager.default.copyItem(at: Self.folder.appendingPathComponent(model), to: dir.appendingPathComponent(file))
+            try Data(json.utf8).write(to: config)
+            XCTAssertThrowsError(try Tokenizer.load(directory: dir), json) { error in
+                let message = "\(error.localizedDescription)"
+                XCTAssertTrue(message.contains(config.path) && message.contains(key), message)
+                if key.hasSuffix("is false") { XCTAssertTrue(message.contains("a tokenizer.json is"), message) }
+            }
+        }
+        // A class that does not read them (Gemma) loads.
+        try? FileManager.default.removeItem(at: dir.appendingPathComponent("spiece.model"))
+        try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("spm-gemma-additional/tokenizer.model"),
+                                         to: dir.appendingPathComponent("tokenizer.model"))
+        try Data(#"{"tokenizer_class": "GemmaTokenizer", "legacy": false, "add_prefix_space": false}"#.utf8).write(to: config)
+        XCTAssertNoThrow(try Tokenizer.load(directory: dir))
+    }
+
+    /// A vocab.json + merges.txt folder naming a class other than GPT-2's or RoBERTa's (whose
+    /// converters build other pipelines) is refused, naming the file and class; a `model_type`
+    /// without a named class keeps GPT-2's pipeline.
+    func testOtherByteLevelClassesAreRefused() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-class-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        for name in ["vocab.json", "merges.txt"] {
+            try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("vocab-json-roberta-class/\(name)"),
+                                             to: dir.appendingPathComponent(name))
+        }
+        for (file, json) in [("tokenizer_config.json", #"{"tokenizer_class": "BartTokenizer"}"#),
+                             ("config.json", #"{"model_type": "codegen", "tokenizer_class": "CodeGenTokenizerFast"}"#)] {
+            for old in ["tokenizer_config.json", "config.json"] { try? FileManager.default.removeItem(at: dir.appendingPathComponent(old)) }
+            try Data(json.utf8).write(to: dir.appendingPathComponent(file))
+            XCTAssertThrowsError(try Tokenizer.load(directory: dir), json) { error in
+                let message = "\(error.localizedDescription)"
+                XCTAssertTrue(message.contains(dir.appendingPathComponent(file).path) && message.contains("'tokenizer_class' is ")
+                              && message.contains("a tokenizer.json works"), message)
+            }
+        }
+        try FileManager.default.removeItem(at: dir.appendingPathComponent("config.json"))
+        try Data(#"{"model_type": "qwen2"}"#.utf8).write(to: dir.appendingPathComponent("config.json"))
+        XCTAssertEqual(try Tokenizer.load(directory: dir).encode("Hello").ids, [40, 418, 79])
     }
 
     /// The fixture shows what the cases are for: a new id used as BOS / EOS, vocabulary ids kept.

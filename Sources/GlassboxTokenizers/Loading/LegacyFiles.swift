@@ -5,11 +5,47 @@ import GlassboxFiles
 /// GPT-2's `vocab.json` + `merges.txt` or BERT's `vocab.txt` (`GPT2Converter`, `BertConverter`),
 /// with options and special tokens from `tokenizer_config.json` and `special_tokens_map.json`.
 enum LegacyFiles {
-    /// GPT-2 byte-level BPE. Merges are read as `GPT2Tokenizer` reads them: the first line (the
-    /// `#version` header) and the last (empty after the final newline) are skipped, each line is
-    /// two pieces separated by whitespace, and a repeated pair keeps its first rank.
+    /// GPT-2 byte-level BPE (``byteLevelBPE(vocabulary:merges:)``) with GPT-2's pre-tokenizer,
+    /// decoder and special tokens. `RobertaTokenizer` folders get RoBERTa's pipeline instead
+    /// (``roberta(model:config:file:)``); a folder naming another class is refused
+    /// (``byteLevelFamily(tokenizerConfig:directory:)``).
     static func gpt2(vocabulary vocabURL: URL, merges mergesURL: URL, directory: URL) throws -> Tokenizer {
-        let config = try TokenizerConfig(directory: directory)
+        let configURL = directory.appendingPathComponent("tokenizer_config.json")
+        let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
+        let parsed = hasConfig ? try JSONValue.parse(try read(configURL), file: configURL.path) : nil
+        let family = try byteLevelFamily(tokenizerConfig: parsed, directory: directory)
+        let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
+        let model = try byteLevelBPE(vocabulary: vocabURL, merges: mergesURL)
+        if family == .roberta {
+            return try roberta(model: model, config: config,
+                               file: FastTokenizerOverrides.settingsFile(directory: directory, hasConfig: hasConfig))
+        }
+        let addPrefixSpace = config.bool("add_prefix_space") ?? false
+        let specials = config.tokensToAdd(defaults: ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
+                                                     "unk_token": "<|endoftext|>"],
+                                           normalizedStrings: ["bos_token", "eos_token", "unk_token", "pad_token"])
+        let added = try AddedVocabulary(tokens: specials, model: model, normalizer: nil)
+        let postProcessor: any PostProcessor
+        if config.bool("add_bos_token") == true {
+            let bos = config.tokenContent("bos_token") ?? "<|endoftext|>"
+            let id = added.id(of: bos) ?? model.id(of: bos) ?? 0
+            postProcessor = TemplateProcessing(single: [.special(id: bos, typeID: 0), .sequence(second: false, typeID: 0)],
+                                               pair: [.special(id: bos, typeID: 0), .sequence(second: false, typeID: 0),
+                                                      .sequence(second: true, typeID: 1)],
+                                               specialTokens: [bos: ([id], [bos])])
+        } else {
+            postProcessor = NoPostProcessor()
+        }
+        return try Tokenizer(normalizer: nil, preTokenizer: ByteLevelPreTokenizer(addPrefixSpace: addPrefixSpace, useRegex: true),
+                             model: model, postProcessor: postProcessor, decoder: ByteLevelDecoder(),
+                             addedTokens: specials, source: "vocab.json + merges.txt")
+    }
+
+    /// The BPE model of `vocab.json` + `merges.txt`. Merges are read as `GPT2Tokenizer` reads
+    /// them: the first line (the `#version` header) and the last (empty after the final newline)
+    /// are skipped, each line is two pieces separated by whitespace, and a repeated pair keeps its
+    /// first rank.
+    static func byteLevelBPE(vocabulary vocabURL: URL, merges mergesURL: URL) throws -> BPEModel {
         let vocabFile = vocabURL.path
         let root = ConfigReader(try JSONValue.parse(try read(vocabURL), file: vocabFile), file: vocabFile, path: "")
         guard case .object(let members) = root.value else { throw root.fail("expected a JSON object of token → id") }
@@ -32,26 +68,7 @@ enum LegacyFiles {
             let key = Array(parts[0].utf8) + [0x20] + Array(parts[1].utf8)
             if seen.insert(key).inserted { merges.append((String(parts[0]), String(parts[1]))) }
         }
-        let model = try BPEModel(vocabulary: vocabulary, merges: merges, options: .init(), file: mergesURL.path)
-        let addPrefixSpace = config.bool("add_prefix_space") ?? false
-        let specials = config.tokensToAdd(defaults: ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>",
-                                                     "unk_token": "<|endoftext|>"],
-                                           normalizedStrings: ["bos_token", "eos_token", "unk_token", "pad_token"])
-        let added = try AddedVocabulary(tokens: specials, model: model, normalizer: nil)
-        let postProcessor: any PostProcessor
-        if config.bool("add_bos_token") == true {
-            let bos = config.tokenContent("bos_token") ?? "<|endoftext|>"
-            let id = added.id(of: bos) ?? model.id(of: bos) ?? 0
-            postProcessor = TemplateProcessing(single: [.special(id: bos, typeID: 0), .sequence(second: false, typeID: 0)],
-                                               pair: [.special(id: bos, typeID: 0), .sequence(second: false, typeID: 0),
-                                                      .sequence(second: true, typeID: 1)],
-                                               specialTokens: [bos: ([id], [bos])])
-        } else {
-            postProcessor = NoPostProcessor()
-        }
-        return try Tokenizer(normalizer: nil, preTokenizer: ByteLevelPreTokenizer(addPrefixSpace: addPrefixSpace, useRegex: true),
-                             model: model, postProcessor: postProcessor, decoder: ByteLevelDecoder(),
-                             addedTokens: specials, source: "vocab.json + merges.txt")
+        return try BPEModel(vocabulary: vocabulary, merges: merges, options: .init(), file: mergesURL.path)
     }
 
     /// BERT WordPiece from `vocab.txt` (one piece per line, id = line number; a repeated piece

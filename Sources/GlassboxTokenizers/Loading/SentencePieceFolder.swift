@@ -15,6 +15,8 @@ import GlassboxFiles
 ///   (``FastTokenizerOverrides/tokensToAdd(backend:config:family:)``): configured in
 ///   `tokenizer_config.json` / `special_tokens_map.json`, or the class's defaults, and
 ///   `additional_special_tokens`.
+/// `legacy: false` and `add_prefix_space: false`, with which the converter builds another
+/// pipeline, are refused (``checkSettings(_:family:file:model:)``).
 /// Without a class (no `tokenizer_config.json` class and no `config.json` naming one, where
 /// `AutoTokenizer` cannot load the folder) the model is read alone, as before.
 enum SentencePieceFolder {
@@ -36,9 +38,10 @@ enum SentencePieceFolder {
         }
         var config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
         let family = FastTokenizerOverrides.family(tokenizerClass: name)
+        let file = FastTokenizerOverrides.settingsFile(directory: directory, hasConfig: hasConfig)
+        try checkSettings(config, family: family, file: file, model: source)
         var extraPieces: [String] = []
         if family == .t5 {
-            let file = FastTokenizerOverrides.settingsFile(directory: directory, hasConfig: hasConfig)
             let count = try FastTokenizerOverrides.applyT5ExtraIDs(&config, file: file)
             extraPieces = (0..<count).reversed().map { "<extra_id_\($0)>" }
         }

@@ -6,17 +6,21 @@ extension FastTokenizerOverrides {
     /// `additional_special_tokens` when none of its entries names an `<extra_id_` token (all of
     /// them when it is absent); a list that names some must name exactly `extra_ids` of them
     /// (unless `extra_ids` is 0). Returns `extra_ids`: the converter of a `spiece.model` puts that
-    /// many sentinels at the end of the vocabulary, `<extra_id_0>` last. `extra_ids` that is not a
-    /// non-negative integer, or a list that names another number of sentinels, is a
+    /// many sentinels at the end of the vocabulary, `<extra_id_0>` last; a negative `extra_ids` makes
+    /// none (`range(extra_ids)` is empty). `extra_ids` that is not an integer, or above 1,000,000,
+    /// or a list that names another number of sentinels, is a
     /// `malformedFile` error naming `file` (`tokenizer_config.json`, or `special_tokens_map.json`)
     /// and the key, as `transformers` refuses it.
     static func applyT5ExtraIDs(_ config: inout TokenizerConfig, file: String) throws -> Int {
         let count: Int
         switch config.value("extra_ids") {
         case nil: count = 100
-        case .int(let n)? where n >= 0 && n <= 1_000_000: count = n
+        // A negative count makes no sentinels (`range(extra_ids)` is empty), as in transformers.
+        case .int(let n)? where n <= 1_000_000: count = max(n, 0)
+        case .int(let n)?:
+            throw TokenizerError.malformedFile(file: file, detail: "'extra_ids' is \(n); at most 1,000,000 sentinels are supported")
         case let other?:
-            throw TokenizerError.malformedFile(file: file, detail: "'extra_ids' must be a non-negative integer (at most 1,000,000), found \(other.kindName)")
+            throw TokenizerError.malformedFile(file: file, detail: "'extra_ids' must be an integer, found \(other.kindName)")
         }
         let sentinels = (0..<count).map { JSONValue.string("<extra_id_\($0)>") }
         guard case .array(let listed)? = config.value("additional_special_tokens") else {

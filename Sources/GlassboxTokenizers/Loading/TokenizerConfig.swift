@@ -43,10 +43,10 @@ struct TokenizerConfig {
                 if name == "special_tokens_map.json", key == "additional_special_tokens", case .array(let extra) = v {
                     var merged: [JSONValue] = []
                     if case .array(let own)? = values[key] { merged = own }
+                    // The strings of `merged` (byte for byte), as a set: not a scan per entry.
+                    var strings = Set(merged.compactMap { if case .string(let t) = $0 { Array(t.utf8) } else { nil } })
                     for item in extra {
-                        if case .string(let s) = item, merged.contains(where: { if case .string(let t) = $0 { t.sameBytes(as: s) } else { false } }) {
-                            continue
-                        }
+                        if case .string(let s) = item, !strings.insert(Array(s.utf8)).inserted { continue }
                         merged.append(item)
                     }
                     values[key] = .array(merged)
@@ -117,21 +117,27 @@ struct TokenizerConfig {
     /// `defaults`), then `additional_special_tokens`. A special token of `normalizedStrings` given
     /// as a string (or defaulted) is normalized, as a slow class that wraps it in
     /// `AddedToken(token, lstrip=False, rstrip=False)` makes it (`GPT2Tokenizer`'s bos / eos / unk / pad).
-    func tokensToAdd(defaults: [String: String], normalizedStrings: Set<String> = []) -> [AddedToken] {
+    /// One of `lstripStrings` given as a string (or defaulted) matches with `lstrip`, not normalized
+    /// (`RobertaTokenizer`'s `AddedToken(mask_token, lstrip=True, rstrip=False, normalized=False)`).
+    func tokensToAdd(defaults: [String: String], normalizedStrings: Set<String> = [],
+                     lstripStrings: Set<String> = []) -> [AddedToken] {
         var out = addedTokensDecoder.map(\.token)
         out += addedTokensFile.map { AddedToken(content: $0.0, special: false) }
         var specials: [AddedToken] = []
         for key in Self.specialKeys {
-            let wrapped = normalizedStrings.contains(key)
+            let wrapped = normalizedStrings.contains(key), lstrip = lstripStrings.contains(key)
             if let v = values[key], var t = specialToken(v) {
                 if wrapped, case .string = v { t.normalized = true }
+                if lstrip, case .string = v { t.lstrip = true }
                 specials.append(t)
             } else if values[key] == nil, let d = defaults[key] {
-                specials.append(AddedToken(content: d, normalized: wrapped, special: true))
+                specials.append(AddedToken(content: d, lstrip: lstrip, normalized: wrapped, special: true))
             }
         }
         if case .array(let extra)? = values["additional_special_tokens"] { specials += extra.compactMap(specialToken) }
-        for t in specials where !out.contains(where: { $0.content.sameBytes(as: t.content) }) { out.append(t) }
+        // Contents already given, as a set (byte for byte): not a scan of `out` per special token.
+        var given = Set(out.map { Array($0.content.utf8) })
+        for t in specials where given.insert(Array(t.content.utf8)).inserted { out.append(t) }
         return out
     }
 }

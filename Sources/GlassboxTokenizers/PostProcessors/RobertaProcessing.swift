@@ -7,6 +7,14 @@ struct RobertaProcessing: PostProcessor {
     let trimOffsets: Bool
     let addPrefixSpace: Bool
 
+    /// `RobertaProcessing(sep, cls, trim_offsets, add_prefix_space)`; tokens are (content, id).
+    init(cls: (String, Int), sep: (String, Int), trimOffsets: Bool, addPrefixSpace: Bool) {
+        self.cls = cls
+        self.sep = sep
+        self.trimOffsets = trimOffsets
+        self.addPrefixSpace = addPrefixSpace
+    }
+
     init(config: ConfigReader) throws {
         cls = try PostProcessorRegistry.tokenPair(config, "cls")
         sep = try PostProcessorRegistry.tokenPair(config, "sep")

@@ -16,12 +16,16 @@ struct SentencePieceProcessor: TokenizationModel {
     /// Pieces after the model's (ids `pieces.count`…), never produced by segmentation: the
     /// sentinels `transformers`' T5 converter appends to the vocabulary (matched as added tokens).
     let extraPieces: [String]
+    /// `extraPieces` → id (`pieces.count + index`), so that looking up each of 100,000 sentinels
+    /// is not a scan of all of them.
+    private let extraIDs: PieceTable
     private let unigram: SentencePieceUnigram?
     private let bpe: SentencePieceBPE?
 
     init(_ model: SentencePieceModel, extraPieces: [String] = []) {
         self.model = model
         self.extraPieces = extraPieces
+        extraIDs = PieceTable(extraPieces.enumerated().map { ($0.element, model.pieces.count + $0.offset) })
         unigram = model.algorithm == .unigram ? SentencePieceUnigram(model) : nil
         bpe = model.algorithm == .bpe ? SentencePieceBPE(model) : nil
     }
@@ -37,7 +41,7 @@ struct SentencePieceProcessor: TokenizationModel {
     func id(of piece: String) -> Int? {
         var bytes = piece
         if let id = bytes.withUTF8({ model.reserved.id($0) ?? model.matchable.id($0) }) { return id }
-        return extraPieces.firstIndex { $0.sameBytes(as: piece) }.map { model.pieces.count + $0 }
+        return extraIDs.id(of: piece)
     }
 
     /// Segments already-normalized bytes: (start, end, id) with byte fallback applied, all
