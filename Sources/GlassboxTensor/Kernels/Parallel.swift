@@ -136,19 +136,29 @@ public func parallelFor(_ count: Int, _ body: @Sendable (Int) -> Void) {
         for i in 0..<count { body(i) }
         return
     }
-    // Workers are not tasks: the caller's product precision and serial-products section are
-    // handed to them explicitly.
-    let (precision, serial) = (ProductPrecision.current, Threading.serialProducts)
+    let context = WorkerContext()
     let next = Atomic<Int>(0)
     DispatchQueue.concurrentPerform(iterations: workers) { _ in
-        ProductPrecision.$current.withValue(precision) {
-            Threading.$serialProducts.withValue(serial) {
-                while true {
-                    let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
-                    guard i < count else { return }
-                    body(i)
-                }
+        context.run {
+            while true {
+                let i = next.wrappingAdd(1, ordering: .relaxed).oldValue
+                guard i < count else { return }
+                body(i)
             }
+        }
+    }
+}
+
+/// The caller's task-local settings that worker threads must see (workers are not tasks):
+/// `ProductPrecision.current` and `Threading.serialProducts`, read where the work is handed out.
+struct WorkerContext: Sendable {
+    let precision = ProductPrecision.current
+    let serialProducts = Threading.serialProducts
+
+    /// Runs `body` on the calling (worker) thread with the caller's settings.
+    func run<R>(_ body: () throws -> R) rethrows -> R {
+        try ProductPrecision.$current.withValue(precision) {
+            try Threading.$serialProducts.withValue(serialProducts, operation: body)
         }
     }
 }

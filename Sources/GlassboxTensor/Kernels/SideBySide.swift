@@ -20,18 +20,16 @@ public func sideBySide(_ count: Int, _ body: @Sendable (Int) throws -> Void) thr
         func record(_ e: Error) { lock.withLock { if error == nil { error = e } } }
     }
     let failure = FirstError()
-    let (precision, serial) = (ProductPrecision.current, Threading.serialProducts)
+    let context = WorkerContext()
     let threads = Threading.threads
     Threading.setThreads(1)
     defer { Threading.setThreads(threads) }
     DispatchQueue.concurrentPerform(iterations: workers) { w in
-        ProductPrecision.$current.withValue(precision) {
-            Threading.$serialProducts.withValue(serial) {
-                var i = w
-                while i < count {
-                    do { try body(i) } catch { failure.record(error) }
-                    i += workers
-                }
+        context.run {
+            var i = w
+            while i < count {
+                do { try body(i) } catch { failure.record(error) }
+                i += workers
             }
         }
     }
