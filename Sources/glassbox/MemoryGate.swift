@@ -59,11 +59,13 @@ struct MemoryGate {
         let estimate = MemoryEstimate(weights: one.weights + extraWeightBytes,
                                       activations: overflow || sumOverflow ? Int.max / 2 : runs, program: one.program)
         guard let available, estimate.total > available else { return }
-        // Name the picture (and suggest a PDF) only when the run without it would fit.
-        throw pictureBytes > 0 && estimate.total - pictureBytes * max(1, concurrentRuns) <= available
-            ? (batchPictures ? MemoryCheckError.wouldNotFitWithBatchPictures(needed: estimate.total, available: available, picture: pictureBytes * max(1, concurrentRuns))
-                             : MemoryCheckError.wouldNotFitWithPicture(needed: estimate.total, available: available, picture: pictureBytes * max(1, concurrentRuns)))
-            : MemoryCheckError.wouldNotFit(needed: estimate.total, available: available)
+        // Name the picture (and say what to draw instead) only when the run without it would fit.
+        let pictures = overflow || sumOverflow ? 0 : pictureBytes * max(1, concurrentRuns)
+        guard pictures > 0, estimate.total - pictures <= available else {
+            throw MemoryCheckError.wouldNotFit(needed: estimate.total, available: available)
+        }
+        throw batchPictures ? MemoryCheckError.wouldNotFitWithBatchPictures(needed: estimate.total, available: available, picture: pictures)
+                            : MemoryCheckError.wouldNotFitWithPicture(needed: estimate.total, available: available, picture: pictures)
     }
 
     /// Positions of a model input: its token count, or a ViT's patches and [CLS].
