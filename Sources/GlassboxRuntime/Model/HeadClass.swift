@@ -22,10 +22,9 @@ enum HeadClass {
                  "BertForSequenceClassification": .sequenceClassification,
                  "BertLMHeadModel": nil, "BertForNextSentencePrediction": nil, "BertForMultipleChoice": nil,
                  "BertForTokenClassification": nil, "BertForQuestionAnswering": nil],
-        "roberta": ["RobertaModel": RequestedHead.none, "RobertaForMaskedLM": .maskedLanguageModel,
-                    "RobertaForSequenceClassification": .sequenceClassification,
-                    "RobertaForCausalLM": nil, "RobertaForMultipleChoice": nil,
-                    "RobertaForTokenClassification": nil, "RobertaForQuestionAnswering": nil],
+        "roberta": robertaClasses(prefix: "Roberta"),
+        "xlm-roberta": robertaClasses(prefix: "XLMRoberta"),
+        "camembert": robertaClasses(prefix: "Camembert"),
         "distilbert": ["DistilBertModel": RequestedHead.none, "DistilBertForMaskedLM": .maskedLanguageModel,
                        "DistilBertForSequenceClassification": .sequenceClassification,
                        "DistilBertForQuestionAnswering": nil, "DistilBertForTokenClassification": nil,
@@ -33,6 +32,15 @@ enum HeadClass {
         "vit": ["ViTModel": RequestedHead.none, "ViTForImageClassification": .sequenceClassification,
                 "ViTForMaskedImageModeling": nil],
     ]
+
+    /// The classes of RoBERTa's modeling file, which XLM-R's and CamemBERT's copy under their own
+    /// prefix (`XLMRobertaForMaskedLM`, `CamembertModel`, …).
+    static func robertaClasses(prefix: String) -> [String: RequestedHead?] {
+        [prefix + "Model": RequestedHead.none, prefix + "ForMaskedLM": .maskedLanguageModel,
+         prefix + "ForSequenceClassification": .sequenceClassification,
+         prefix + "ForCausalLM": nil, prefix + "ForMultipleChoice": nil,
+         prefix + "ForTokenClassification": nil, prefix + "ForQuestionAnswering": nil]
+    }
 
     /// Decoder families: the class-name prefix (`Llama` → `LlamaForCausalLM`, `LlamaModel`).
     static let decoderPrefixes: [String: String] = [

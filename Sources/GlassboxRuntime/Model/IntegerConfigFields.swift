@@ -22,7 +22,7 @@ enum IntegerConfigFields {
 
     /// Families whose positions are a learned table, `nn.Embedding(max_position_embeddings, d)`;
     /// the rotary families only compare positions with the number.
-    static let learnedPositionFamilies: Set<String> = ["bert", "distilbert", "roberta"]
+    static let learnedPositionFamilies: Set<String> = ["bert", "distilbert", "roberta", "xlm-roberta", "camembert"]
 
     /// Families whose token embedding takes no `padding_idx`; every other family builds
     /// `nn.Embedding(vocab_size, d, padding_idx=pad_token_id)`, which fails on a float id

@@ -2,7 +2,9 @@ import Foundation
 import GlassboxModelIO
 import GlassboxTensor
 
-/// RoBERTa (`RobertaModel`, `RobertaForMaskedLM`, `RobertaForSequenceClassification`): BERT's
+/// RoBERTa (`RobertaModel`, `RobertaForMaskedLM`, `RobertaForSequenceClassification`), and XLM-RoBERTa
+/// and CamemBERT (`model_type` `xlm-roberta`, `camembert`: the same modules, weight names and heads
+/// under the `XLMRoberta…` / `Camembert…` class names; their SentencePiece tokenizers differ): BERT's
 /// encoder (same tensor names under `roberta.`), positions counted from `pad_token_id + 1`
 /// (docs/methods.md §0.6), usually one token type. The head is the one `architectures` names (`head`;
 /// the other heads' weights are ignored, as transformers ignores unexpected keys), else chosen by
@@ -13,7 +15,7 @@ import GlassboxTensor
 ///   pooler and the output layer, so `pooler.hook_out` is the classifier's tanh;
 /// - neither: the bare encoder, with `pooler.dense` when the checkpoint has it.
 enum RobertaLoader: ArchitectureLoader {
-    static let modelTypes = ["roberta"]
+    static let modelTypes = RobertaConfig.modelTypes
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
@@ -48,7 +50,7 @@ enum RobertaLoader: ArchitectureLoader {
         let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("lm_head.dense.weight")
         let classifier = head.map { $0 == .sequenceClassification } ?? checkpoint.contains("classifier.out_proj.weight")
         try TwoHeads.refuse(head: head, masked: masked, classifier: classifier, maskedWeights: "lm_head.*",
-                            classifierWeights: "classifier.*", modelType: "roberta", file: configFile)
+                            classifierWeights: "classifier.*", modelType: config.modelType, file: configFile)
         if masked {
             arch.head = .maskedLanguageModel
             pooler = nil                        // RobertaForMaskedLM runs no pooler
