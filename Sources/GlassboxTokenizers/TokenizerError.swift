@@ -44,6 +44,10 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     /// characters, and the reference panics when that falls inside a character of more than one
     /// byte (`character`, of the normalized text).
     case emptyAddedTokenCutsCharacter(file: String, token: String, character: String)
+    /// A folder whose only tokenizer is the SentencePiece model of XLM-R or CamemBERT
+    /// (`sentencepiece.bpe.model`, `file`), which their slow classes read with fairseq's id
+    /// shift; Glassbox reads the `tokenizer.json` transformers converts it to instead.
+    case tokenizerJSONNeeded(file: String)
 
     /// One readable line naming the file or pattern, with the supported alternatives
     /// where there are any.
@@ -72,6 +76,9 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
         case .emptyAddedTokenCutsCharacter(let file, let token, let character):
             "\(file): the added token \(token.debugDescription) (added_tokens) normalizes to nothing; its empty pattern "
                 + "would cut \(character.debugDescription) inside its UTF-8 bytes (tokenizers 0.21 panics: AddedVocabulary bad split)"
+        case .tokenizerJSONNeeded(let file):
+            "\(file): the XLM-R / CamemBERT SentencePiece model alone is not read (its ids are shifted as fairseq's); "
+                + "a tokenizer.json is needed (transformers writes one: AutoTokenizer.from_pretrained(folder).save_pretrained(folder))"
         }
     }
 }

@@ -20,6 +20,9 @@ import GlassboxFiles
 ///   `strip_accents` / `handle_chinese_chars` differ from `do_lower_case` (true) /
 ///   `strip_accents` (null) / `tokenize_chinese_chars` (true) takes all three.
 /// - `Qwen2TokenizerFast`: nothing of its own.
+/// - `XLMRobertaTokenizerFast`, `CamembertTokenizerFast`: nothing of their own over the
+///   `tokenizer.json` (the converter wrote the `<s> $A </s>` template); only their special-token
+///   defaults (RoBERTa's, `<mask>` with `lstrip`; CamemBERT's `additional_special_tokens`).
 /// - `T5TokenizerFast`: its `extra_ids` (default 100) `<extra_id_N>` tokens join
 ///   `additional_special_tokens` (``applyT5ExtraIDs(_:file:)``).
 /// For every class `AutoTokenizer` picks (handled or not), the configured special tokens, and for
@@ -36,6 +39,7 @@ enum FastTokenizerOverrides {
         case gpt2 = "GPT2Tokenizer", roberta = "RobertaTokenizer", bert = "BertTokenizer"
         case distilBert = "DistilBertTokenizer"
         case t5 = "T5Tokenizer"
+        case xlmRoberta = "XLMRobertaTokenizer", camembert = "CamembertTokenizer"
 
         /// For the classes whose `update_post_processor` rebuilds the post-processor: the
         /// default of `add_bos_token` (`add_eos_token`'s is false; the tokens' are
@@ -44,7 +48,7 @@ enum FastTokenizerOverrides {
             switch self {
             case .llama, .gemma: true
             case .gptNeoX: false
-            case .qwen2, .gpt2, .roberta, .bert, .distilBert, .t5: nil
+            case .qwen2, .gpt2, .roberta, .bert, .distilBert, .t5, .xlmRoberta, .camembert: nil
             }
         }
     }

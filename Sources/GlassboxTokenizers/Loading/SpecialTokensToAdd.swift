@@ -44,8 +44,9 @@ extension FastTokenizerOverrides {
     ///    neither an added token of `tokenizer.json` nor of step 1. A configured string or object
     ///    whose content step 1's decoder has becomes that decoder token (not for the additional
     ///    ones); an attribute no file names takes the class's default (``Family/defaultSpecialTokens``);
-    ///    Qwen2's class wraps its `bos` / `eos` / `unk` / `pad` strings and RoBERTa's its mask string
-    ///    in `AddedToken` objects (the mask with `lstrip`).
+    ///    Qwen2's class wraps its `bos` / `eos` / `unk` / `pad` strings and RoBERTa's, XLM-R's and
+    ///    CamemBERT's their mask string in `AddedToken` objects (the mask with `lstrip`); CamemBERT's
+    ///    `additional_special_tokens` default to its `…NOTUSED` pieces.
     /// Each becomes special if it is or its content is one of the special tokens; a string becomes
     /// `AddedToken(content, special: true)` (not normalized). A token whose content is new gets the
     /// next id (``AddedVocabulary``); one already in the vocabulary keeps its id and is now matched
@@ -139,6 +140,8 @@ extension FastTokenizerOverrides {
                     add(.token(t, normalizedGiven: true))
                 }
             }
+        } else if config.value("additional_special_tokens") == nil {
+            for s in family?.defaultAdditionalSpecialTokens ?? [] { add(.text(s)) }
         }
         return out
     }
@@ -147,13 +150,19 @@ extension FastTokenizerOverrides {
 extension FastTokenizerOverrides.Family {
     /// The `AddedToken` the class's `__init__` makes of the string `content` given for `key`, `nil`
     /// when it keeps strings: Qwen2's `bos` / `eos` / `unk` / `pad` (special, not normalized) and
-    /// RoBERTa's `mask_token` (`lstrip`, not normalized).
+    /// the `mask_token` of RoBERTa (`lstrip`, not normalized), XLM-R and CamemBERT (`lstrip`).
     func wrapped(_ content: String, key: String) -> FastTokenizerOverrides.SpecialValue? {
         switch (self, key) {
         case (.qwen2, "bos_token"), (.qwen2, "eos_token"), (.qwen2, "unk_token"), (.qwen2, "pad_token"):
             .token(AddedToken(content: content, normalized: false, special: true), normalizedGiven: true)
         case (.roberta, "mask_token"):
             .token(AddedToken(content: content, lstrip: true, normalized: false, special: false), normalizedGiven: true)
+        // XLMRobertaTokenizerFast: AddedToken(mask, lstrip=True, rstrip=False), its `normalized`
+        // unset (it follows the final special flag); CamembertTokenizerFast: also special=True.
+        case (.xlmRoberta, "mask_token"):
+            .token(AddedToken(content: content, lstrip: true, special: false), normalizedGiven: false)
+        case (.camembert, "mask_token"):
+            .token(AddedToken(content: content, lstrip: true, special: true), normalizedGiven: false)
         default: nil
         }
     }

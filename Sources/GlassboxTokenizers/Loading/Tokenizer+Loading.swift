@@ -11,7 +11,8 @@ extension Tokenizer {
     /// else a SentencePiece `tokenizer.model` or T5's `spiece.model` (run as `sentencepiece` runs
     /// it, see ``init(sentencePieceModel:)``, with the tokens `transformers` adds for the folder's
     /// class, see ``SentencePieceFolder``).
-    /// A folder with none of these is `TokenizerError.noTokenizerFiles`.
+    /// A folder whose only tokenizer is XLM-R's or CamemBERT's `sentencepiece.bpe.model` is
+    /// `TokenizerError.tokenizerJSONNeeded`; one with none of these is `TokenizerError.noTokenizerFiles`.
     public static func load(directory: URL) throws -> Tokenizer {
         let fm = FileManager.default
         let json = directory.appendingPathComponent("tokenizer.json")
@@ -29,6 +30,8 @@ extension Tokenizer {
             let sentencePiece = directory.appendingPathComponent(name)
             if fm.fileExists(atPath: sentencePiece.path) { return try SentencePieceFolder.load(model: sentencePiece, directory: directory) }
         }
+        let fairseqModel = directory.appendingPathComponent("sentencepiece.bpe.model")
+        if fm.fileExists(atPath: fairseqModel.path) { throw TokenizerError.tokenizerJSONNeeded(file: fairseqModel.path) }
         throw TokenizerError.noTokenizerFiles(directory: directory.path)
     }
 

@@ -12,6 +12,7 @@ extension FastTokenizerOverrides {
         "llama": "LlamaTokenizerFast", "mistral": "LlamaTokenizerFast", "mixtral": "LlamaTokenizerFast",
         "phi3": "LlamaTokenizerFast", "qwen2": "Qwen2TokenizerFast", "qwen3": "Qwen2TokenizerFast",
         "roberta": "RobertaTokenizerFast", "t5": "T5TokenizerFast",
+        "xlm-roberta": "XLMRobertaTokenizerFast", "camembert": "CamembertTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:

@@ -10,12 +10,18 @@ extension FastTokenizerOverrides.Family {
         case .gemma: ["bos_token": "<bos>", "eos_token": "<eos>", "unk_token": "<unk>", "pad_token": "<pad>"]
         case .gptNeoX, .gpt2: ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"]
         case .qwen2: ["eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"]
-        case .roberta: ["bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
+        case .roberta, .xlmRoberta, .camembert: ["bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
                         "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"]
         case .bert, .distilBert: ["unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
                                   "cls_token": "[CLS]", "mask_token": "[MASK]"]
         case .t5: ["eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"]
         }
+    }
+
+    /// The `additional_special_tokens` the class's `__init__` supplies when no file names them:
+    /// CamemBERT's three `…NOTUSED` pieces (ids 0, 2, 4 of its converted vocabulary); none for the others.
+    var defaultAdditionalSpecialTokens: [String] {
+        self == .camembert ? ["<s>NOTUSED", "</s>NOTUSED", "<unk>NOTUSED"] : []
     }
 }
 
