@@ -33,7 +33,8 @@ final class CheferParityTests: XCTestCase {
         "llama": ["llama-gqa", "llama-longrope", "llama-rope-dynamic", "llama-rope-linear", "llama-rope-yarn", "llama3-rope",
                   "mistral-swa", "qwen2-longrope", "qwen2-swa", "qwen2-yarn"],
         "vit": ["vit-odd", "vit-tiny", "vit-wide"],
-        "encoders": ["distilbert-cls", "distilbert-mlm", "distilbert-sinus", "roberta-cls", "roberta-mlm", "roberta-odd"],
+        "encoders": ["camembert-mlm", "distilbert-cls", "distilbert-mlm", "distilbert-sinus", "roberta-cls", "roberta-mlm", "roberta-odd",
+                     "xlmr-cls", "xlmr-mlm"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a

@@ -67,6 +67,9 @@ final class ClassifierHeadTests: XCTestCase {
             ("distilbert-cls", "DistilBertForTokenClassification", "DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertModel"),
             ("distilbert-cls", "DistilBertForMultipleChoice", "DistilBertForMaskedLM, DistilBertForSequenceClassification, DistilBertModel"),
             ("roberta-cls", "RobertaForTokenClassification", "RobertaForMaskedLM, RobertaForSequenceClassification, RobertaModel"),
+            ("xlmr-cls", "XLMRobertaForTokenClassification",
+             "XLMRobertaForMaskedLM, XLMRobertaForSequenceClassification, XLMRobertaModel"),
+            ("camembert-mlm", "CamembertForCausalLM", "CamembertForMaskedLM, CamembertForSequenceClassification, CamembertModel"),
             ("llama-gqa", "LlamaForSequenceClassification", "LlamaForCausalLM, LlamaModel"),
             ("gpt2-tiny", "GPT2DoubleHeadsModel", "GPT2LMHeadModel, GPT2Model"),
         ] {

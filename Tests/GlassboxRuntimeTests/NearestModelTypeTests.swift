@@ -28,6 +28,15 @@ final class NearestModelTypeTests: XCTestCase {
         }
     }
 
+    /// XLM-R and CamemBERT load now; XLM-R XL (pre-LayerNorm, another modeling file) is pointed at
+    /// XLM-R, the supported name it starts with.
+    func testXLMRobertaAndCamembertOnceSupported() {
+        let all = ModelRegistry.supportedModelTypes
+        XCTAssertTrue(["xlm-roberta", "camembert", "roberta"].allSatisfy(all.contains))
+        XCTAssertEqual(NearestModelType.nearest(to: "xlm-roberta-xl", in: all), "xlm-roberta")
+        XCTAssertEqual(NearestModelType.nearest(to: "camembert", in: all), "camembert")
+    }
+
     func testTheMessageNamesTheNearestAndHowToAsk() {
         let message = LoadError.unsupportedModelType("mixtral", supported: supported).errorDescription ?? ""
         XCTAssertTrue(message.hasPrefix("model_type 'mixtral' is not supported; supported: bert, distilbert, gpt2"), message)

@@ -9,14 +9,20 @@ import XCTest
 /// shared corpus (Tests/Fixtures/goldens/tokenizers): ids, token strings, byte offsets, word ids,
 /// special-token mask, type ids and both decodes identical. Loaded as the CLI loads the folder, the
 /// RoBERTa class's default `<mask>` takes `lstrip`, as AutoTokenizer (transformers 4.53.3) gives it.
+/// The XLM-R and CamemBERT folders (`xlmr-mlm`, `xlmr-cls`, `camembert-mlm`) hold the SentencePiece
+/// Unigram `tokenizer.json` that `XLMRobertaTokenizerFast` / `CamembertTokenizerFast` save
+/// (Precompiled normalizer, Metaspace, `<s> $A </s>`, `<mask>` last with `lstrip`): checked alone
+/// and loaded as the CLI loads the folder (the generator asserts AutoTokenizer's ids equal the file's).
 final class EncoderFixtureTokenizerTests: XCTestCase {
     static let goldens = TokenizerFixtures.root.appendingPathComponent("Tests/Fixtures/goldens/tokenizers")
 
-    private func check(_ model: String) throws {
+    /// `folder`: loaded with `Tokenizer.load(directory:)` (tokenizer_config.json applied), else the file alone.
+    private func check(_ model: String, folder: Bool = false) throws {
         let golden = try TokenizerFixtures.json(TokenizerGolden.self, Self.goldens.appendingPathComponent("\(model).json"))
         XCTAssertEqual(golden.tokenizers, "0.21.4", model)
-        let tokenizer = try Tokenizer(contentsOf: TokenizerFixtures.models.appendingPathComponent(model)
-            .appendingPathComponent("tokenizer.json"))
+        let directory = TokenizerFixtures.models.appendingPathComponent(model)
+        let tokenizer = folder ? try Tokenizer.load(directory: directory)
+            : try Tokenizer(contentsOf: directory.appendingPathComponent("tokenizer.json"))
         let checked = try checkGolden(golden, tokenizer: tokenizer, corpus: try GoldenCorpus.load())
         XCTAssertGreaterThanOrEqual(checked, 40, "\(model): too few golden cases")
         XCTAssertFalse(golden.pairs.isEmpty, "\(model): no pair cases")
@@ -24,6 +30,38 @@ final class EncoderFixtureTokenizerTests: XCTestCase {
 
     func testRoBERTaFixtureByteLevelBPE() throws { try check("roberta-mlm") }
     func testDistilBERTFixtureWordPiece() throws { try check("distilbert-mlm") }
+
+    func testXLMRobertaAndCamembertFixtureUnigram() throws {
+        for model in ["xlmr-mlm", "xlmr-cls", "camembert-mlm"] {
+            try check(model)
+            try check(model, folder: true)
+        }
+    }
+
+    /// AutoTokenizer's ids (transformers 4.53.3) for the folder, and for `tokenizer.json` +
+    /// `config.json` alone (the class then comes from `model_type` and its defaults apply): the space
+    /// before `<mask>` joins it (`lstrip`), CamemBERT's `<s>` / `</s>` are 5 / 6 and its
+    /// `<s>NOTUSED` is matched whole (id 0).
+    func testXLMRobertaAndCamembertFoldersTokenizeAsAutoTokenizer() throws {
+        let expected: [(String, String, [Int])] = [
+            ("xlmr-mlm", "a <mask> b", [0, 82, 151, 4, 99, 2]),
+            ("xlmr-mlm", "Le chat<mask> dort.", [0, 52, 5, 83, 13, 151, 42, 80, 11, 2]),
+            ("camembert-mlm", "a <mask> b", [5, 85, 144, 7, 102, 6]),
+            ("camembert-mlm", "Le chat<mask> dort.", [5, 55, 8, 86, 16, 144, 45, 83, 14, 6]),
+            ("camembert-mlm", "x <s>NOTUSED y", [5, 7, 122, 0, 7, 19, 6]),
+        ]
+        for (model, text, ids) in expected {
+            let source = TokenizerFixtures.models.appendingPathComponent(model)
+            let bare = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-bare-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+            addTeardownBlock { try? FileManager.default.removeItem(at: bare) }
+            for file in ["tokenizer.json", "config.json"] {
+                try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: bare.appendingPathComponent(file))
+            }
+            XCTAssertEqual(try Tokenizer.load(directory: source).encode(text).ids, ids, "\(model) \(text)")
+            XCTAssertEqual(try Tokenizer.load(directory: bare).encode(text).ids, ids, "\(model) \(text) (no tokenizer_config.json)")
+        }
+    }
 
     /// The folder as the CLI loads it: `RobertaTokenizerFast` re-adds its default `<mask>` with
     /// `lstrip`, so the space before it joins the token (AutoTokenizer: `[0, 69, 4, 291, 2]`;

@@ -73,6 +73,23 @@ final class TokenizerErrorTests: XCTestCase {
         }
     }
 
+    /// XLM-R's / CamemBERT's `sentencepiece.bpe.model` alone (their slow classes shift its ids as
+    /// fairseq does) is refused in one line naming the file and asking for a tokenizer.json.
+    func testXLMRobertaSentencePieceModelAloneAsksForTokenizerJSON() throws {
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-spm-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let model = folder.appendingPathComponent("sentencepiece.bpe.model")
+        try Data([0x0A, 0x00]).write(to: model)
+        try Data(#"{"model_type": "xlm-roberta"}"#.utf8).write(to: folder.appendingPathComponent("config.json"))
+        XCTAssertThrowsError(try Tokenizer.load(directory: folder)) { error in
+            XCTAssertEqual(error as? TokenizerError, .tokenizerJSONNeeded(file: model.path))
+            XCTAssertEqual(error.localizedDescription, "\(model.path): the XLM-R / CamemBERT SentencePiece model alone is not read "
+                           + "(its ids are shifted as fairseq's); a tokenizer.json is needed (transformers writes one: "
+                           + "AutoTokenizer.from_pretrained(folder).save_pretrained(folder))")
+        }
+    }
+
     func testFolderWithoutTokenizerFiles() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-empty-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
