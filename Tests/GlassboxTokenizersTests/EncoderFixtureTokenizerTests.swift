@@ -63,6 +63,31 @@ final class EncoderFixtureTokenizerTests: XCTestCase {
         }
     }
 
+    /// The class defaults AutoTokenizer applies when `tokenizer.json` lacks them (only `config.json`
+    /// beside it, the class from `model_type`): `XLMRobertaTokenizerFast` re-adds `<mask>` with
+    /// `lstrip` over an entry without it, `CamembertTokenizerFast` its `…NOTUSED` additional special
+    /// tokens over a file without them. Expected ids: AutoTokenizer's (transformers 4.53.3) on the
+    /// same edited files; the file alone gives `[0, 82, 4, 151, 4, 99, 2]` and
+    /// `[5, 7, 122, 5, 7, 109, 3, 128, 120, 3, 138, 117, 7, 19, 6]`.
+    func testXLMRobertaAndCamembertClassDefaultsOverATokenizerJSONWithoutThem() throws {
+        for (model, text, ids) in [("xlmr-mlm", "a <mask> b", [0, 82, 151, 4, 99, 2]),
+                                   ("camembert-mlm", "x <s>NOTUSED y", [5, 7, 122, 0, 7, 19, 6])] {
+            let source = TokenizerFixtures.models.appendingPathComponent(model)
+            let bare = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-defaults-\(UUID().uuidString)")
+            try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
+            addTeardownBlock { try? FileManager.default.removeItem(at: bare) }
+            try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: bare.appendingPathComponent("config.json"))
+            var document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("tokenizer.json")))
+                as? [String: Any])
+            let added = try XCTUnwrap(document["added_tokens"] as? [[String: Any]])
+            document["added_tokens"] = model == "xlmr-mlm"
+                ? added.map { $0["content"] as? String == "<mask>" ? $0.merging(["lstrip": false]) { $1 } : $0 }
+                : added.filter { !(($0["content"] as? String) ?? "").hasSuffix("NOTUSED") }
+            try JSONSerialization.data(withJSONObject: document).write(to: bare.appendingPathComponent("tokenizer.json"))
+            XCTAssertEqual(try Tokenizer.load(directory: bare).encode(text).ids, ids, model)
+        }
+    }
+
     /// The folder as the CLI loads it: `RobertaTokenizerFast` re-adds its default `<mask>` with
     /// `lstrip`, so the space before it joins the token (AutoTokenizer: `[0, 69, 4, 291, 2]`;
     /// tokenizer.json alone: `[0, 69, 225, 4, 291, 2]`).
