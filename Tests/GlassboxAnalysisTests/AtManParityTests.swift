@@ -20,7 +20,7 @@ final class AtManParityTests: XCTestCase {
                            "llama-gqa", "llama-rope-linear", "mistral-swa", "qwen2-swa", "vit-tiny",
                            "neox-parallel", "neox-sequential", "qwen3-qknorm", "phi3-longrope", "mixtral-moe",
                            "roberta-mlm", "roberta-cls", "distilbert-mlm", "distilbert-cls",
-                           "gemma-tiny", "gemma2-softcap", "gemma3-text", "olmo2-postnorm"]
+                           "gemma-tiny", "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "xlmr-mlm", "xlmr-cls", "camembert-mlm"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -30,6 +30,7 @@ final class AtManParityTests: XCTestCase {
         "neox-parallel": familyCases, "neox-sequential": familyCases, "qwen3-qknorm": familyCases,
         "phi3-longrope": familyCases, "mixtral-moe": familyCases,
         "roberta-mlm": familyCases, "distilbert-mlm": familyCases, "distilbert-cls": familyCases,
+        "xlmr-mlm": familyCases, "xlmr-cls": familyCases, "camembert-mlm": familyCases,
         // Its last layer alone moves the CE by 6.5e-3 (< the 1e-2 floor): generate_atman.py skips that case.
         "roberta-cls": ["default", "no-shift"],
         // Gemma's random fixtures predict their own continuations almost surely (base CE ~1e-5): the

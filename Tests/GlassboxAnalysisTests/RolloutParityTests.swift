@@ -29,7 +29,7 @@ final class RolloutParityTests: XCTestCase {
         let models = try FileManager.default.contentsOfDirectory(atPath: folder.path).sorted()
         XCTAssertEqual(models, ["bert-cls", "distilbert-mlm", "gemma-tiny", "gemma2-softcap", "gemma3-text", "gpt2-odd", "llama-gqa",
                                 "mixtral-moe", "neox-parallel", "olmo2-postnorm", "phi3-longrope", "qwen3-qknorm", "roberta-cls",
-                                "vit-tiny"])
+                                "vit-tiny", "xlmr-cls"])
         var flows = 0, variantCases = 0, cornerDiscards = 0
         for name in models {
             let model = try TransformerModel.load(directory: Fixtures.model(name))

@@ -10,10 +10,12 @@ import XCTest
 /// RelevanceParityTests', with the authors' Chefer code CheferParityTests', every hook point
 /// against transformers GoldenTests'.
 final class EncoderCommandTests: XCTestCase {
-    /// Model, ids with a mask (`<mask>` / `[MASK]` = 4) between the specials.
+    /// Model, ids with a mask (`<mask>` / `[MASK]` = 4; XLM-R's and CamemBERT's `<mask>` is their
+    /// last id, CamemBERT's `<s>` / `</s>` 5 / 6) between the specials.
     static let models: [(name: String, ids: [Int])] = [
         ("roberta-mlm", [0, 17, 4, 40, 2]), ("roberta-cls", [0, 17, 33, 40, 2]),
         ("distilbert-mlm", [2, 17, 4, 40, 3]), ("distilbert-cls", [2, 17, 33, 40, 3]),
+        ("xlmr-mlm", [0, 17, 151, 40, 2]), ("xlmr-cls", [0, 17, 33, 40, 2]), ("camembert-mlm", [5, 17, 144, 40, 6]),
     ]
     private var out: URL!
 

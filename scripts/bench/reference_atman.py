@@ -85,7 +85,7 @@ class _State:
 STATE = _State()
 ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
                      "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
-                     "RobertaSelfAttention", "MultiHeadSelfAttention",
+                     "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
                      "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention")
 
 
@@ -192,7 +192,7 @@ def load(folder: str):
     Every attention module gets `_atman_layer`, its layer index."""
     config = transformers.AutoConfig.from_pretrained(folder)
     cls = getattr(transformers, config.architectures[0])
-    bert = config.model_type in ("bert", "roberta")                      # RobertaSelfAttention = BertSelfAttention
+    bert = config.model_type in ("bert", "roberta", "xlm-roberta", "camembert")   # their SelfAttention = BertSelfAttention
     distil = config.model_type == "distilbert"
     model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil else "atman",
                                 torch_dtype=torch.float32).eval()
@@ -270,7 +270,7 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
 
     Returns delta_ce [G, T] (CE_pert - CE_orig, positive = mattered), delta_logit [G, T]
     (logit_orig - logit_pert), base_ce [T], base_logit [T], the configs, input_ids and rows."""
-    causal = not model.config.model_type in ("bert", "vit", "roberta", "distilbert")
+    causal = not model.config.model_type in ("bert", "vit", "roberta", "xlm-roberta", "camembert", "distilbert")
     if isinstance(inputs, torch.Tensor):
         ids, batch_input = [], {"pixel_values": inputs[None].float()}
         n = 1 + (inputs.shape[1] // model.config.patch_size) * (inputs.shape[2] // model.config.patch_size)
