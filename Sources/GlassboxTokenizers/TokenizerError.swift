@@ -44,9 +44,9 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
     /// characters, and the reference panics when that falls inside a character of more than one
     /// byte (`character`, of the normalized text).
     case emptyAddedTokenCutsCharacter(file: String, token: String, character: String)
-    /// A folder whose only tokenizer is the SentencePiece model of XLM-R or CamemBERT
-    /// (`sentencepiece.bpe.model`, `file`), which their slow classes read with fairseq's id
-    /// shift; Glassbox reads the `tokenizer.json` transformers converts it to instead.
+    /// A folder whose only tokenizer is a `sentencepiece.bpe.model` (`file`) that is not XLM-R's or
+    /// CamemBERT's (no `config.json` or `tokenizer_config.json` names their class) or not a
+    /// Unigram model: its id layout is unknown, so a `tokenizer.json` is needed.
     case tokenizerJSONNeeded(file: String)
 
     /// One readable line naming the file or pattern, with the supported alternatives
@@ -58,7 +58,8 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
         case .malformedFile(let file, let detail):
             "\(file) is not a valid tokenizer file: \(detail)"
         case .noTokenizerFiles(let directory):
-            "\(directory) has no tokenizer (looked for tokenizer.json, vocab.json + merges.txt, vocab.txt, tokenizer.model, spiece.model); "
+            "\(directory) has no tokenizer (looked for tokenizer.json, vocab.json + merges.txt, vocab.txt, tokenizer.model, spiece.model, "
+                + "sentencepiece.bpe.model); "
                 + "pass token ids with --ids instead"
         case .invalidRegex(let pattern, let detail):
             "cannot compile the regex \(pattern.debugDescription): \(detail)"
@@ -77,8 +78,9 @@ public enum TokenizerError: Error, LocalizedError, Equatable, Sendable {
             "\(file): the added token \(token.debugDescription) (added_tokens) normalizes to nothing; its empty pattern "
                 + "would cut \(character.debugDescription) inside its UTF-8 bytes (tokenizers 0.21 panics: AddedVocabulary bad split)"
         case .tokenizerJSONNeeded(let file):
-            "\(file): the XLM-R / CamemBERT SentencePiece model alone is not read (its ids are shifted as fairseq's); "
-                + "a tokenizer.json is needed (transformers writes one: AutoTokenizer.from_pretrained(folder).save_pretrained(folder))"
+            "\(file): a SentencePiece model alone is read only for XLMRobertaTokenizer and CamembertTokenizer (Unigram; "
+                + "name the class in tokenizer_config.json or set config.json's model_type); otherwise a tokenizer.json is needed "
+                + "(transformers writes one: AutoTokenizer.from_pretrained(folder).save_pretrained(folder))"
         }
     }
 }

@@ -15,7 +15,7 @@ enum ModelFiles {
     static let names: Set<String> = [
         "config.json", Checkpoint.indexFileName, "generation_config.json", "preprocessor_config.json",
         "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "added_tokens.json",
-        "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "spiece.model",
+        "vocab.json", "merges.txt", "vocab.txt", "tokenizer.model", "spiece.model", "sentencepiece.bpe.model",
     ]
 
     private static let lock = NSLock()

@@ -73,9 +73,10 @@ final class XLMRobertaCommandTests: XCTestCase {
         }
     }
 
-    /// A folder with XLM-R's `sentencepiece.bpe.model` and no tokenizer.json: exit 1, one line
-    /// naming the file.
-    func testTheSentencePieceModelAloneIsRefusedInOneLine() throws {
+    /// xlmr-mlm with its `sentencepiece.bpe.model` instead of tokenizer.json (the model is converted
+    /// as AutoTokenizer converts it): the prompt's ids and prediction are the golden's. Naming
+    /// another tokenizer class there is refused: exit 1, one line naming the file.
+    func testTheSentencePieceModelAloneRunsOrIsRefusedInOneLine() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-xlmr-spm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
@@ -83,7 +84,18 @@ final class XLMRobertaCommandTests: XCTestCase {
             try FileManager.default.copyItem(at: Fixtures.model("xlmr-mlm").appendingPathComponent(file),
                                              to: folder.appendingPathComponent(file))
         }
-        try Data([0x0A, 0x00]).write(to: folder.appendingPathComponent("sentencepiece.bpe.model"))
+        let spm = Fixtures.root.appendingPathComponent("Tests/Fixtures/tokenizers/xlmr-spm/sentencepiece.bpe.model")
+        try FileManager.default.copyItem(at: spm, to: folder.appendingPathComponent("sentencepiece.bpe.model"))
+        let (ids, logits) = try golden("xlmr-mlm")
+        let record = try object(try runGlassbox(["predict", "--model", folder.path, "--prompt", Self.prompts[0].1, "--json"]))
+        XCTAssertEqual(try XCTUnwrap(record["tokens"] as? [[String: Any]]).compactMap { $0["id"] as? Int }, ids)
+        let position = try XCTUnwrap(record["position"] as? Int)
+        let row = logits.row(position).storage
+        let top = try XCTUnwrap((record["top"] as? [[String: Any]])?.first)
+        XCTAssertEqual(top["id"] as? Int, row.indices.max { row[$0] < row[$1] })
+        XCTAssertEqual(try XCTUnwrap(top["logit"] as? Double), Double(row.max()!), accuracy: 1e-4)
+
+        try Data(#"{"tokenizer_class": "AlbertTokenizer"}"#.utf8).write(to: folder.appendingPathComponent("tokenizer_config.json"))
         let output = try runGlassbox(["predict", "--model", folder.path, "--prompt", "a <mask> b"])
         XCTAssertEqual(output.status, 1, output.stderr)
         XCTAssertEqual(output.stderrLines.count, 1, output.stderr)

@@ -73,19 +73,21 @@ final class TokenizerErrorTests: XCTestCase {
         }
     }
 
-    /// XLM-R's / CamemBERT's `sentencepiece.bpe.model` alone (their slow classes shift its ids as
-    /// fairseq does) is refused in one line naming the file and asking for a tokenizer.json.
-    func testXLMRobertaSentencePieceModelAloneAsksForTokenizerJSON() throws {
+    /// A `sentencepiece.bpe.model` alone in a folder of another class (here BERT's, from
+    /// `model_type`) is refused in one line naming the file and asking for a tokenizer.json: only
+    /// XLM-R's and CamemBERT's id layouts are known.
+    func testAnotherClassesSentencePieceModelAloneAsksForTokenizerJSON() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-spm-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
         let model = folder.appendingPathComponent("sentencepiece.bpe.model")
         try Data([0x0A, 0x00]).write(to: model)
-        try Data(#"{"model_type": "xlm-roberta"}"#.utf8).write(to: folder.appendingPathComponent("config.json"))
+        try Data(#"{"model_type": "bert"}"#.utf8).write(to: folder.appendingPathComponent("config.json"))
         XCTAssertThrowsError(try Tokenizer.load(directory: folder)) { error in
             XCTAssertEqual(error as? TokenizerError, .tokenizerJSONNeeded(file: model.path))
-            XCTAssertEqual(error.localizedDescription, "\(model.path): the XLM-R / CamemBERT SentencePiece model alone is not read "
-                           + "(its ids are shifted as fairseq's); a tokenizer.json is needed (transformers writes one: "
+            XCTAssertEqual(error.localizedDescription, "\(model.path): a SentencePiece model alone is read only for "
+                           + "XLMRobertaTokenizer and CamembertTokenizer (Unigram; name the class in tokenizer_config.json or set "
+                           + "config.json's model_type); otherwise a tokenizer.json is needed (transformers writes one: "
                            + "AutoTokenizer.from_pretrained(folder).save_pretrained(folder))")
         }
     }

@@ -65,6 +65,12 @@ enum FastTokenizerOverrides {
         let file = tokenizerJSON.path
         let document = try JSONValue.parse(try InputFile.readJSON(tokenizerJSON, limit: InputLimits.tokenizerFileBytes),
                                            file: file)
+        return try load(document: document, file: file, directory: directory)
+    }
+
+    /// ``load(tokenizerJSON:directory:)`` on a parsed `tokenizer.json` document (read from, or built
+    /// from, `file`).
+    static func load(document: JSONValue, file: String, directory: URL) throws -> Tokenizer {
         let configURL = directory.appendingPathComponent("tokenizer_config.json")
         let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
         let parsed = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil

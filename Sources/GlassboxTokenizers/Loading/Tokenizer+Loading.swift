@@ -11,8 +11,9 @@ extension Tokenizer {
     /// else a SentencePiece `tokenizer.model` or T5's `spiece.model` (run as `sentencepiece` runs
     /// it, see ``init(sentencePieceModel:)``, with the tokens `transformers` adds for the folder's
     /// class, see ``SentencePieceFolder``).
-    /// A folder whose only tokenizer is XLM-R's or CamemBERT's `sentencepiece.bpe.model` is
-    /// `TokenizerError.tokenizerJSONNeeded`; one with none of these is `TokenizerError.noTokenizerFiles`.
+    /// Else XLM-R's or CamemBERT's `sentencepiece.bpe.model`, converted as `transformers` converts it
+    /// (``FairseqSentencePiece``; `TokenizerError.tokenizerJSONNeeded` for a folder of another class).
+    /// A folder with none of these is `TokenizerError.noTokenizerFiles`.
     public static func load(directory: URL) throws -> Tokenizer {
         let fm = FileManager.default
         let json = directory.appendingPathComponent("tokenizer.json")
@@ -30,8 +31,8 @@ extension Tokenizer {
             let sentencePiece = directory.appendingPathComponent(name)
             if fm.fileExists(atPath: sentencePiece.path) { return try SentencePieceFolder.load(model: sentencePiece, directory: directory) }
         }
-        let fairseqModel = directory.appendingPathComponent("sentencepiece.bpe.model")
-        if fm.fileExists(atPath: fairseqModel.path) { throw TokenizerError.tokenizerJSONNeeded(file: fairseqModel.path) }
+        let fairseqModel = directory.appendingPathComponent(FairseqSentencePiece.fileName)
+        if fm.fileExists(atPath: fairseqModel.path) { return try FairseqSentencePiece.load(model: fairseqModel, directory: directory) }
         throw TokenizerError.noTokenizerFiles(directory: directory.path)
     }
 
