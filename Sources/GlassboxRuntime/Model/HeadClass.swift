@@ -38,7 +38,7 @@ enum HeadClass {
     static let decoderPrefixes: [String: String] = [
         "gpt2": "GPT2", "gpt_neox": "GPTNeoX", "llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral",
         "qwen2": "Qwen2", "qwen3": "Qwen3", "gemma": "Gemma", "gemma2": "Gemma2", "gemma3_text": "Gemma3",
-        "phi3": "Phi3", "olmo2": "Olmo2",
+        "phi3": "Phi3", "olmo2": "Olmo2", "phi": "Phi",
     ]
 
     /// Heads of decoder families Glassbox does not run (the class name after the prefix).
