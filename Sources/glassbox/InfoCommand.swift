@@ -80,11 +80,15 @@ struct InfoCommand: ParsableCommand {
     /// the branches and soft-caps when present.
     static func blockSummary(_ model: TransformerModel) -> String {
         let arch = model.architecture
-        var parts = [arch.parallelResidual ? "parallel attention and MLP (x + attn(ln1(x)) + mlp(ln2(x)))"
-            : "sequential attention then MLP"]
-        if model.weights.blocks.first?.attention.queryNorm != nil {
-            parts.append(arch.qkNormScope == .wholeProjection ? "QK-norm (RMSNorm over the whole q and k projections)"
-                         : "QK-norm (RMSNorm per query and key head)")
+        let block0 = model.weights.blocks.first
+        let oneNorm = block0.map { $0.ln2.sharesStorage(with: $0.ln1) } ?? false   // Phi: ln2 is ln1
+        var parts = [!arch.parallelResidual ? "sequential attention then MLP"
+            : oneNorm ? "parallel attention and MLP on one norm (x + attn(ln1(x)) + mlp(ln2(x)), ln2 = ln1)"
+            : "parallel attention and MLP (x + attn(ln1(x)) + mlp(ln2(x)))"]
+        if block0?.attention.queryNorm != nil {
+            let kind = if case .layerNorm = arch.norm { "LayerNorm" } else { "RMSNorm" }
+            parts.append(arch.qkNormScope == .wholeProjection ? "QK-norm (\(kind) over the whole q and k projections)"
+                         : "QK-norm (\(kind) per query and key head)")
         }
         switch arch.placement {
         case .sandwich: parts.append("norms before and after attention and MLP (ln1_post, ln2_post)")

@@ -111,6 +111,11 @@ final class FamilyCommandTests: XCTestCase {
         }
         let phi = try runGlassbox(["info", "--model", "Tests/Fixtures/models/phi3-longrope"])
         XCTAssertTrue(phi.stdout.contains("LongRoPE from 8"), phi.stdout)
+        let phi2 = try runGlassbox(["info", "--model", "Tests/Fixtures/models/phi-qknorm"])
+        XCTAssertTrue(phi2.stdout.contains("block        parallel attention and MLP on one norm (x + attn(ln1(x)) + mlp(ln2(x)), ln2 = ln1); "
+                                           + "QK-norm (LayerNorm per query and key head)"), phi2.stdout)
+        XCTAssertTrue(phi2.stdout.contains("parameters   15.1k"), phi2.stdout)
+        XCTAssertFalse(phi2.stdout.contains("hook_resid_mid"), phi2.stdout)
     }
 
     func testQKProjectionIsRefusedUnderQKNorm() throws {
