@@ -66,11 +66,13 @@ public struct TransformerModel: Sendable {
         let config = try ConfigFile(directory: directory)
         let modelType = try config.modelType()
         let loader = try ModelRegistry.loader(for: modelType)
-        try IntegerConfigFields.check(config, modelType: modelType)
+        // A composite checkpoint's sizes are those of its text model (`text_config`).
+        let (sizes, sizesType) = TextModelConfig.sizes(of: config, modelType: modelType)
+        try IntegerConfigFields.check(sizes, modelType: sizesType)
         let problemType = try config.problemType()    // checked for every model, as PretrainedConfig does
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
-        try CheckpointCounts.check(config, checkpoint: checkpoint)
+        try CheckpointCounts.check(sizes, checkpoint: checkpoint)
         let head = try HeadClass.requested(by: config.firstArchitecture, modelType: modelType, file: config.url.path)
         var (architecture, weights) = try loader.load(configData: config.data, configFile: config.url,
                                                       checkpoint: checkpoint, directory: directory, head: head)
