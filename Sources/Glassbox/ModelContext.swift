@@ -135,7 +135,7 @@ public enum ModelContextError: Error, LocalizedError, Equatable {
         case .notAVisionModel(let type):
             "this \(type) model reads text, not images"
         case .visionTowerNotRun(let composite):
-            "this \(composite) checkpoint runs as its text model: its vision tower is not run, so it reads text, not images"
+            Architecture.visionTowerNotRun(composite)
         case .tokenBeyondEmbedding(let token, let id, let position, let rows):
             "token \(token.debugDescription) (id \(id), position \(position)) is past the model's token embedding of "
                 + "\(rows) rows (config.json vocab_size): the tokenizer added it as a new special token, as transformers "

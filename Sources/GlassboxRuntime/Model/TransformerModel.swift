@@ -206,7 +206,9 @@ public struct TransformerModel: Sendable {
     /// that many values, all finite (one pass). Returns the model's image geometry.
     @discardableResult
     public func validate(pixels: Tensor) throws -> ImageGeometry {
-        guard let geometry = architecture.image else { throw InputError.imageForTextModel(architecture.modelType) }
+        guard let geometry = architecture.image else {
+            throw architecture.textModelOf.map(InputError.visionTowerNotRun) ?? InputError.imageForTextModel(architecture.modelType)
+        }
         let expected = [geometry.channels, geometry.height, geometry.width]
         guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
         guard pixels.hasConsistentStorage else { throw InputError.pixelCount(shape: pixels.shape, count: pixels.count) }
