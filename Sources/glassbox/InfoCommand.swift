@@ -36,6 +36,7 @@ struct InfoCommand: ParsableCommand {
             object["positions"] = Self.positionSummary(model)
             object["block"] = Self.blockSummary(model)
             object["supportedModelTypes"] = ModelRegistry.supportedModelTypes
+            if let composite = arch.textModelOf { object["textModelOf"] = composite }
             if let image = arch.image {
                 object["image"] = ["height": image.height, "width": image.width, "channels": image.channels,
                                    "patchSize": image.patchSize]
@@ -46,7 +47,8 @@ struct InfoCommand: ParsableCommand {
         }
         let rows: [(String, String)] = [
             ("model", loaded.directory.url.path),
-            ("architecture", "\(arch.modelType) (\(arch.placement)-\(arch.norm.name), \(arch.mask == .causal ? "causal" : "bidirectional"))"),
+            ("architecture", "\(arch.modelType) (\(arch.placement)-\(arch.norm.name), \(arch.mask == .causal ? "causal" : "bidirectional"))"
+                + (arch.textModelOf.map { ": the text model of a \($0) checkpoint (vision tower and projector not loaded)" } ?? "")),
             ("block", Self.blockSummary(model)),
             ("layers", "\(arch.layers)"),
             ("width", "d \(arch.dModel), mlp \(arch.dFF) (\(arch.activation.rawValue))"),
@@ -57,7 +59,7 @@ struct InfoCommand: ParsableCommand {
             ("context", "\(arch.contextLength) positions"),
             ("positions", Self.positionSummary(model)),
             ("head", arch.head.summary),
-            ("parameters", Self.formatCount(parameters)),
+            ("parameters", Self.formatCount(parameters) + (arch.textModelOf == nil ? "" : " (text model)")),
             ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk and in memory (products accumulate in F32)"),
             ("tokenizer", tokenizer),
             ("families", ModelRegistry.supportedModelTypes.joined(separator: ", ") + " (model_type values Glassbox loads)"),
