@@ -12,7 +12,8 @@ enum CLIError: Error, LocalizedError {
     case noRoomToGenerate(promptTokens: Int, context: Int)
     case malformedGenerationConfig(path: String, detail: String)
     case tooManyTokensForLines(Int, format: OutputFormat)
-    /// `--chat` on a checkpoint folder (path) without a chat template.
+    /// `--chat` on a checkpoint folder (path) without a chat template (a `chat_template.json` there
+    /// is named: the processor's file, which transformers' tokenizer does not read).
     case noChatTemplate(String)
     /// `patch` or `path` with `--metric logit-diff` (the default) or `kl` on a classifier with one
     /// output (`num_labels` 1, model type named): logit-diff has no second class, kl no softmax over
@@ -49,7 +50,10 @@ enum CLIError: Error, LocalizedError {
         case .oneRegressionOutput(let type):
             "this \(type) classifier's one output is a raw regression score (problem_type regression): patching measures a logit difference between two outputs or a class probability, and it has neither"
         case .noChatTemplate(let path):
-            "\(path) has no chat template (no chat_template.jinja, no \"chat_template\" in tokenizer_config.json); leave out --chat"
+            "\(path) has no chat template (no chat_template.jinja, no \"chat_template\" in tokenizer_config.json)"
+                + (FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("chat_template.json").path)
+                    ? "; its chat_template.json is the processor's, which transformers' AutoTokenizer does not read (its apply_chat_template refuses this folder too)"
+                    : "") + "; leave out --chat"
         case .tooManyTokensForLines(let count, let format):
             "the lines view draws \(AttentionLines.limitDescription(for: format)) and the input has \(count)"
                 + (format == .png ? "; write --out FILE.svg or FILE.pdf (up to \(AttentionLines.maximumVectorTokens) tokens)," : ";")

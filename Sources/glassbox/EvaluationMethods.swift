@@ -54,7 +54,7 @@ struct EvaluationItem {
         let arch = loaded.model.architecture
         let prepared: PreparedInput
         if let image = source.image {
-            guard let geometry = arch.image else { throw InputProblem.imageForTextModel(arch.modelType) }
+            guard let geometry = arch.image else { throw InputProblem.imageRefused(arch) }
             let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
             prepared = PreparedInput(modelInput: try loaded.context.input(image: image, note: Console.note), ids: [], texts: texts, spans: nil,
                                      prompt: nil, encoding: nil, imagePath: image.path)

@@ -36,6 +36,7 @@ struct InfoCommand: ParsableCommand {
             object["positions"] = Self.positionSummary(model)
             object["block"] = Self.blockSummary(model)
             object["supportedModelTypes"] = ModelRegistry.supportedModelTypes
+            if let composite = arch.textModelOf { object["textModelOf"] = composite }
             if let image = arch.image {
                 object["image"] = ["height": image.height, "width": image.width, "channels": image.channels,
                                    "patchSize": image.patchSize]
@@ -46,7 +47,8 @@ struct InfoCommand: ParsableCommand {
         }
         let rows: [(String, String)] = [
             ("model", loaded.directory.url.path),
-            ("architecture", "\(arch.modelType) (\(arch.placement)-\(arch.norm.name), \(arch.mask == .causal ? "causal" : "bidirectional"))"),
+            ("architecture", "\(arch.modelType) (\(arch.placement)-\(arch.norm.name), \(arch.mask == .causal ? "causal" : "bidirectional"))"
+                + (arch.textModelOf.map { ": the text model of a \($0) checkpoint (vision tower and projector not loaded)" } ?? "")),
             ("block", Self.blockSummary(model)),
             ("layers", "\(arch.layers)"),
             ("width", "d \(arch.dModel), mlp \(arch.dFF) (\(arch.activation.rawValue))"),
@@ -57,7 +59,7 @@ struct InfoCommand: ParsableCommand {
             ("context", "\(arch.contextLength) positions"),
             ("positions", Self.positionSummary(model)),
             ("head", arch.head.summary),
-            ("parameters", Self.formatCount(parameters)),
+            ("parameters", Self.formatCount(parameters) + (arch.textModelOf == nil ? "" : " (text model)")),
             ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk and in memory (products accumulate in F32)"),
             ("tokenizer", tokenizer),
             ("families", ModelRegistry.supportedModelTypes.joined(separator: ", ") + " (model_type values Glassbox loads)"),
@@ -80,11 +82,15 @@ struct InfoCommand: ParsableCommand {
     /// the branches and soft-caps when present.
     static func blockSummary(_ model: TransformerModel) -> String {
         let arch = model.architecture
-        var parts = [arch.parallelResidual ? "parallel attention and MLP (x + attn(ln1(x)) + mlp(ln2(x)))"
-            : "sequential attention then MLP"]
-        if model.weights.blocks.first?.attention.queryNorm != nil {
-            parts.append(arch.qkNormScope == .wholeProjection ? "QK-norm (RMSNorm over the whole q and k projections)"
-                         : "QK-norm (RMSNorm per query and key head)")
+        let block0 = model.weights.blocks.first
+        let oneNorm = block0.map { $0.ln2.sharesStorage(with: $0.ln1) } ?? false   // Phi: ln2 is ln1
+        var parts = [!arch.parallelResidual ? "sequential attention then MLP"
+            : oneNorm ? "parallel attention and MLP on one norm (x + attn(ln1(x)) + mlp(ln2(x)), ln2 = ln1)"
+            : "parallel attention and MLP (x + attn(ln1(x)) + mlp(ln2(x)))"]
+        if block0?.attention.queryNorm != nil {
+            let kind = if case .layerNorm = arch.norm { "LayerNorm" } else { "RMSNorm" }
+            parts.append(arch.qkNormScope == .wholeProjection ? "QK-norm (\(kind) over the whole q and k projections)"
+                         : "QK-norm (\(kind) per query and key head)")
         }
         switch arch.placement {
         case .sandwich: parts.append("norms before and after attention and MLP (ln1_post, ln2_post)")

@@ -107,7 +107,7 @@ struct VerifyCommand: ParsableCommand {
             }
         }
         if let image {
-            guard arch.image != nil else { throw InputProblem.imageForTextModel(arch.modelType) }
+            guard arch.image != nil else { throw InputProblem.imageRefused(arch) }
             let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
             let input = try loaded.context.input(image: url, note: Console.note)
             let shape = if case .pixels(let pixels) = input { pixels.shape } else { [Int]() }

@@ -143,4 +143,26 @@ final class EvaluationMetricsTests: XCTestCase {
         }
         XCTAssertEqual(sd(redrawn), sd(original), accuracy: 0.1 * sd(original), "the redrawn weights keep the scale")
     }
+
+    /// Norms are kept (the method's definition): a randomised block still has its QK-norm (Qwen3,
+    /// Gemma 3, OLMo 2, Phi) and sandwich norms (Gemma 2, 3), with their own weights.
+    func testRandomizedBlocksKeepQKAndSandwichNorms() throws {
+        for name in ["qwen3-qknorm", "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi-qknorm"] {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            let layer = model.architecture.layers - 1
+            let original = model.weights.blocks[layer], redrawn = model.randomizingBlocks([layer], seed: 9).weights.blocks[layer]
+            let pairs: [(String, Norm?, Norm?)] = [("q_norm", original.attention.queryNorm, redrawn.attention.queryNorm),
+                                                   ("k_norm", original.attention.keyNorm, redrawn.attention.keyNorm),
+                                                   ("ln1_post", original.ln1Post, redrawn.ln1Post),
+                                                   ("ln2_post", original.ln2Post, redrawn.ln2Post)]
+            XCTAssertTrue(pairs.contains { $0.1 != nil }, "\(name) has a QK-norm or sandwich norm to keep")
+            for (label, before, after) in pairs {
+                XCTAssertEqual(before == nil, after == nil, "\(name) \(label) kept")
+                if let before, let after {
+                    XCTAssertEqual(before.weight.storage, after.weight.storage, "\(name) \(label) weights")
+                }
+            }
+            XCTAssertNotEqual(original.attention.query.weight.float32().storage, redrawn.attention.query.weight.float32().storage)
+        }
+    }
 }

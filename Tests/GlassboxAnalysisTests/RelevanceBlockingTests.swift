@@ -14,7 +14,8 @@ import XCTest
 /// compared too. Every relevance vector (inputs, heads, neurons, layers) within 1e-5 relative.
 final class RelevanceBlockingTests: XCTestCase {
     static let families = ["gpt2-tiny", "gpt2-odd", "llama-gqa", "mistral-swa", "qwen2-swa", "bert-tiny-mlm",
-                           "bert-cls", "vit-tiny", "neox-parallel", "neox-sequential", "qwen3-qknorm"]
+                           "bert-cls", "vit-tiny", "neox-parallel", "neox-sequential", "qwen3-qknorm", "phi-tiny",
+                           "phi-qknorm"]
     static let maxRelative: Float = 1e-5
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

@@ -96,7 +96,7 @@ final class SequenceRotaryScalingTests: XCTestCase {
     /// one run) per planned pass.
     func testPassesGroupTargetsByFrequencyTable() throws {
         typealias Pass = SequenceAttribution.Pass
-        for name in ["llama-gqa", "llama-rope-linear", "llama3-rope", "gpt2-tiny", "gemma3-text"] {
+        for name in ["llama-gqa", "llama-rope-linear", "llama3-rope", "gpt2-tiny", "gemma3-text", "gemma3-mm"] {
             let arch = try TransformerModel.load(directory: Fixtures.model(name)).architecture
             XCTAssertEqual(SequenceAttribution.passes(arch, rows: Array(3..<40), sharedLength: 41),
                            [Pass(length: 41, targets: Array(0..<37))], name)

@@ -14,14 +14,7 @@ final class ClassifierCommandTests: XCTestCase {
     static let positionError = "glassbox: error: --position picks the measured position of language models; this bert classifier predicts one class for the whole input: leave out --position"
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-cls-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("cls") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

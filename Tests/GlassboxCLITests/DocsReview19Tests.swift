@@ -8,14 +8,7 @@ final class DocsReview19Tests: XCTestCase {
     private let tiny = "Tests/Fixtures/models/gpt2-tiny"
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-review19-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("review19") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

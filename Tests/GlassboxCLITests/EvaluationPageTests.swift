@@ -8,12 +8,7 @@ import XCTest
 final class EvaluationPageTests: XCTestCase {
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-evaluation-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("evaluation") }
 
     /// Nine methods and the random ranking over three steps.
     private func result(morf: [Any] = [1.0, 0.5, 0.2]) -> [String: Any] {

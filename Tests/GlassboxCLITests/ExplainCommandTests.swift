@@ -9,12 +9,7 @@ final class ExplainCommandTests: XCTestCase {
     let ids = [5, 8, 13, 21, 34, 55, 89]
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-explain-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("explain") }
 
     private func object(_ output: CommandOutput) throws -> [String: Any] {
         XCTAssertEqual(output.status, 0, output.stderr)

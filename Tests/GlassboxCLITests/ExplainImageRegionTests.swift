@@ -12,12 +12,7 @@ final class ExplainImageRegionTests: XCTestCase {
     let photo: (r: UInt8, g: UInt8, b: UInt8) = (200, 40, 40)
     var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-region-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("region") }
 
     /// A `width × height` PNG of the solid `photo` colour, written with Cairo.
     func solidPNG(width: Int, height: Int) -> URL {

@@ -10,12 +10,7 @@ final class ExplainRelevanceFlagsTests: XCTestCase {
     let ids = [5, 8, 13, 21, 34]
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-flags-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("flags") }
 
     /// Runs `explain --json` on `model` and returns the JSON object.
     private func explain(_ model: String, _ arguments: [String], picture: String = "p.png",

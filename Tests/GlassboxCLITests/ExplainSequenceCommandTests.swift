@@ -10,12 +10,7 @@ import XCTest
 final class ExplainSequenceCommandTests: XCTestCase {
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-sequence-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("sequence") }
 
     func testGenerateJSONShapeGreedyIdsAndRows() throws {
         for name in ["gpt2-tiny", "llama-gqa"] {

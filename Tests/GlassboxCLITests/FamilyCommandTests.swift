@@ -5,14 +5,14 @@ import XCTest
 
 /// Every analysis command end to end on the GPT-NeoX (parallel and sequential residual), Qwen3
 /// (QK-norm), Phi-3 (fused projections, LongRoPE), Mixtral (sparse mixture of experts), Gemma 1–3
-/// (sandwich norms, soft-caps, sliding windows) and OLMo 2 (branch-output norms, whole-projection
-/// QK-norm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
+/// (sandwich norms, soft-caps, sliding windows; Gemma 3's multimodal checkpoint as its text model) and OLMo 2 (branch-output norms, whole-projection
+/// QK-norm) and Phi (one LayerNorm feeding parallel branches, per-head QK LayerNorm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
 /// to the library's, and conservation where the method conserves (AttnLRP, CP-LRP: inputs + biases +
 /// softmax + Gamma = the explained logit; docs/methods.md §2). Agreement with LXT
 /// is RelevanceParityTests'; every hook point against transformers is GoldenTests'.
 final class FamilyCommandTests: XCTestCase {
     static let models = ["neox-parallel", "neox-sequential", "qwen3-qknorm", "phi3-longrope", "mixtral-moe", "gemma-tiny",
-                         "gemma2-softcap", "gemma3-text", "olmo2-postnorm"]
+                         "gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm", "phi-tiny", "phi-qknorm"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 
@@ -95,13 +95,13 @@ final class FamilyCommandTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
             ["info", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--json"]).stdout.utf8)) as? [String: Any])
         let model = try XCTUnwrap(object["model"] as? [String: Any])
-        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "camembert", "distilbert", "gemma", "gemma2", "gemma3_text", "gpt2", "gpt_neox", "llama", "mistral", "mixtral", "olmo2", "phi3", "qwen2", "qwen3", "roberta", "vit", "xlm-roberta"])
+        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "camembert", "distilbert", "gemma", "gemma2", "gemma3", "gemma3_text", "gpt2", "gpt_neox", "llama", "mistral", "mixtral", "olmo2", "phi", "phi3", "qwen2", "qwen3", "roberta", "vit", "xlm-roberta"])
         XCTAssertEqual(model["headDim"] as? Int, 14)
         XCTAssertTrue((model["block"] as? String)?.contains("QK-norm") ?? false)
         XCTAssertTrue((object["hooks"] as? [String])?.contains("blocks.1.attn.k_norm.hook_scale") ?? false)
         let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/neox-parallel"])
         XCTAssertEqual(text.status, 0)
-        XCTAssertTrue(text.stdout.contains("families     bert, camembert, distilbert, gemma, gemma2, gemma3_text, gpt2, gpt_neox, llama, mistral, mixtral, olmo2, phi3, qwen2, qwen3, roberta, vit, xlm-roberta"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("families     bert, camembert, distilbert, gemma, gemma2, gemma3, gemma3_text, gpt2, gpt_neox, llama, mistral, mixtral, olmo2, phi, phi3, qwen2, qwen3, roberta, vit, xlm-roberta"), text.stdout)
         XCTAssertTrue(text.stdout.contains("parallel attention and MLP"), text.stdout)
         XCTAssertFalse(text.stdout.contains("hook_resid_mid"), text.stdout)
         let moe = try runGlassbox(["info", "--model", "Tests/Fixtures/models/mixtral-moe"])
@@ -111,6 +111,11 @@ final class FamilyCommandTests: XCTestCase {
         }
         let phi = try runGlassbox(["info", "--model", "Tests/Fixtures/models/phi3-longrope"])
         XCTAssertTrue(phi.stdout.contains("LongRoPE from 8"), phi.stdout)
+        let phi2 = try runGlassbox(["info", "--model", "Tests/Fixtures/models/phi-qknorm"])
+        XCTAssertTrue(phi2.stdout.contains("block        parallel attention and MLP on one norm (x + attn(ln1(x)) + mlp(ln2(x)), ln2 = ln1); "
+                                           + "QK-norm (LayerNorm per query and key head)"), phi2.stdout)
+        XCTAssertTrue(phi2.stdout.contains("parameters   15.1k"), phi2.stdout)
+        XCTAssertFalse(phi2.stdout.contains("hook_resid_mid"), phi2.stdout)
     }
 
     func testQKProjectionIsRefusedUnderQKNorm() throws {

@@ -9,12 +9,7 @@ import XCTest
 final class GatedKeyProjectionTests: XCTestCase {
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("gated-keys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("gated-keys") }
 
     private let arguments = ["project", "--model", "Tests/Fixtures/models/llama-gqa", "--layer", "0", "--neuron", "1", "--what", "ffn-key", "--top-k", "3"]
 

@@ -11,12 +11,7 @@ final class HTMLPageCommandTests: XCTestCase {
 
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pages-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("pages") }
 
     /// Runs glassbox writing `name`.html, asserts exit 0 and (with `named`) that stdout ends with
     /// `page: PATH`, and opens the page with `steps`.

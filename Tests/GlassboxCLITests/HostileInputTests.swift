@@ -10,12 +10,7 @@ final class HostileInputTests: XCTestCase {
     let odd = "Tests/Fixtures/models/gpt2-odd"
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("hostile") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

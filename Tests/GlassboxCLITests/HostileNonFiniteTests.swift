@@ -7,12 +7,7 @@ import XCTest
 final class HostileNonFiniteTests: XCTestCase {
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-hostile-nan-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("hostile-nan") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

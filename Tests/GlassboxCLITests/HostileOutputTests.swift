@@ -8,14 +8,7 @@ final class HostileOutputTests: XCTestCase {
     let tiny = "Tests/Fixtures/models/gpt2-tiny"
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-hostile-out-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws {
-        try? FileManager.default.removeItem(at: folder)
-    }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("hostile-out") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

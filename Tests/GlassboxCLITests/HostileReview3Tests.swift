@@ -10,12 +10,7 @@ final class HostileReview3Tests: XCTestCase {
     private var folder: URL!
     private let tiny = "Tests/Fixtures/models/gpt2-tiny"
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-hostile3-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("hostile3") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

@@ -9,12 +9,7 @@ final class HostileReview4Tests: XCTestCase {
     private var folder: URL!
     private let tiny = "Tests/Fixtures/models/gpt2-tiny"
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-hostile4-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("hostile4") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

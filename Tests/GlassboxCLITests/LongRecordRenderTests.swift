@@ -8,12 +8,7 @@ import XCTest
 final class LongRecordRenderTests: XCTestCase {
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("long-render-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("long-render") }
 
     /// A gpt2 record of `n` tokens with seeded scores in −1…1 and one token at +5 (position 9,000).
     static func record(_ n: Int = 16_384) -> ExplanationRecord {

@@ -11,13 +11,10 @@ final class ModelFilesOutputTests: XCTestCase {
     private var folder: URL!
 
     override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-model-files-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        folder = try makeTemporaryFolder("model-files")
         try "{\"ids\":[1,2,3,4]}\n".write(toFile: path("prompts.jsonl"), atomically: true, encoding: .utf8)
         try "{\"id\":\"a\",\"ids\":[1,2,3]}\n".write(toFile: path("inputs.jsonl"), atomically: true, encoding: .utf8)
     }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

@@ -8,12 +8,7 @@ final class PictureLineAfterCommitTests: XCTestCase {
     private let tiny = "Tests/Fixtures/models/gpt2-tiny"
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-picture-line-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("picture-line") }
 
     func testAFailedFinalWriteIsNotNamed() throws {
         try XCTSkipUnless(FileManager.default.fileExists(atPath: "/dev/full"), "needs /dev/full")

@@ -9,12 +9,7 @@ final class PromptFileTests: XCTestCase {
     private let model = "shakespeare-gpt2"
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("prompt-file-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("prompt-file") }
 
     private func file(_ name: String, _ bytes: [UInt8]) throws -> String {
         let url = folder.appendingPathComponent(name)

@@ -11,12 +11,7 @@ final class PythonJSONSyntaxCLITests: XCTestCase {
     let tiny = "Tests/Fixtures/models/gpt2-tiny"
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pysyntax-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("pysyntax") }
 
     func testGenerationConfigJSON() throws {
         let model = folder.appendingPathComponent("m")

@@ -10,12 +10,7 @@ final class RenderLeftoversTests: XCTestCase {
     private var folder: URL!
     private let model = "Tests/Fixtures/models/gpt2-tiny"
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-renderfix-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("renderfix") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

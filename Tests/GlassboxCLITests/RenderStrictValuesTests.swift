@@ -11,12 +11,7 @@ final class RenderStrictValuesTests: XCTestCase {
     private var folder: URL!
     private let model = "Tests/Fixtures/models/gpt2-tiny"
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-renderstrict-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("renderstrict") }
 
     private func path(_ name: String) -> String { folder.appendingPathComponent(name).path }
 

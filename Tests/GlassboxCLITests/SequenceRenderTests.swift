@@ -9,12 +9,7 @@ import XCTest
 final class SequenceRenderTests: XCTestCase {
     private var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("sequence-render-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("sequence-render") }
 
     private static let fixtures = Fixtures.root.appendingPathComponent("Tests/Fixtures/pictures")
 

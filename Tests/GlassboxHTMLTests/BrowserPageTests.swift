@@ -9,7 +9,7 @@ import XCTest
 /// scripted hovers and clicks change what the page shows as expected.
 final class BrowserPageTests: XCTestCase {
     private func open(_ page: HTMLPage, _ name: String, steps: String) throws -> [String: Any] {
-        let url = try PageFixtures.write(page, name: name)
+        let url = try writePage(page, name: name)
         let run = try HeadlessChromium.dumpDOM(url, steps: steps)
         XCTAssertEqual(run.consoleLines, [], "\(name): console messages")
         XCTAssertEqual(run.networkLines, [], "\(name): blocked or failed requests")
@@ -84,7 +84,7 @@ final class BrowserPageTests: XCTestCase {
     /// The screenshot shows the token boxes: on a pixel row through the top padding of each line of
     /// boxes, every box contributes its two grey side borders.
     func testExplanationScreenshotShowsEveryTokenBox() throws {
-        let url = try PageFixtures.write(try PageFixtures.explanation(), name: "explanation-shot")
+        let url = try writePage(try PageFixtures.explanation(), name: "explanation-shot")
         let state = try HeadlessChromium.dumpDOM(url, steps: "hover:token:0").state()
         let boxes = try XCTUnwrap(state["boxes"] as? [[Double]])
         XCTAssertEqual(boxes.count, 10)
@@ -123,7 +123,7 @@ final class BrowserPageTests: XCTestCase {
             ("patching", try PageFixtures.patching(), "", "RdBu"),
         ]
         for (name, page, steps, map) in pages {
-            let url = try PageFixtures.write(page, name: name)
+            let url = try writePage(page, name: name)
             let png = url.deletingPathExtension().appendingPathExtension("png")
             let run = try HeadlessChromium.screenshot(url, steps: steps, to: png)
             XCTAssertEqual(run.consoleLines, [], name)
@@ -143,7 +143,7 @@ final class BrowserPageTests: XCTestCase {
     /// lines per head quickly, and the whole page loads and runs in a few seconds.
     func testLongHeadViewStaysResponsive() throws {
         let page = try PageFixtures.attention(n: 2048, layers: 1, heads: 2, neuron: false)
-        let url = try PageFixtures.write(page, name: "attention-long")
+        let url = try writePage(page, name: "attention-long")
         let run = try HeadlessChromium.dumpDOM(url, steps: "select:head:0;hover:token:2047;hover:token:1024")
         XCTAssertEqual(run.consoleLines, [])
         let state = try run.state()

@@ -10,7 +10,7 @@ import XCTest
 /// back from the page running in headless Chromium and compared with the Swift value.
 final class PageColorTests: XCTestCase {
     private func state(_ page: HTMLPage, _ name: String, steps: String) throws -> (state: [String: Any], dom: String) {
-        let run = try HeadlessChromium.dumpDOM(try PageFixtures.write(page, name: name), steps: steps)
+        let run = try HeadlessChromium.dumpDOM(try writePage(page, name: name), steps: steps)
         XCTAssertEqual(run.consoleLines, [], name)
         let state = try run.state()
         XCTAssertEqual(state["errors"] as? [String], [], name)
@@ -62,7 +62,7 @@ final class PageColorTests: XCTestCase {
         XCTAssertTrue(hovered["value"] is NSNull, "the fixture's cell (1, 0) of panel 1 has no value")
         XCTAssertEqual(hovered["colour"] as? String, masked)
         // The painted raster: the 28 × 28 masked cell in exactly that colour.
-        let url = try PageFixtures.write(try PageFixtures.patching(), name: "masked-shot")
+        let url = try writePage(try PageFixtures.patching(), name: "masked-shot")
         let png = url.deletingPathExtension().appendingPathExtension("png")
         XCTAssertEqual(try HeadlessChromium.screenshot(url, to: png).consoleLines, [])
         let image = try RGBImage.readPNG(png)

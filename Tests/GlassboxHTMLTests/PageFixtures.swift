@@ -1,5 +1,7 @@
 import Foundation
 import GlassboxHTML
+import GlassboxTestSupport
+import XCTest
 
 /// Hand-made page data, one of each kind, with values chosen so the tests know what each hover
 /// must show.
@@ -102,12 +104,13 @@ enum PageFixtures {
             "methods": [method("attnlrp", 0.8, "#1f77b4"), method("rollout", 0.4, "#ff7f0e"), method("random", 0.2, NSNull())],
         ])
     }
+}
 
-    /// Writes `page` to a fresh temporary file and returns its URL.
-    static func write(_ page: HTMLPage, name: String) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-html-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        let url = folder.appendingPathComponent(name + ".html")
+extension XCTestCase {
+    /// Writes `page` as `<name>.html` into a fresh temporary folder, removed when the test ends, and
+    /// returns the file's URL.
+    func writePage(_ page: HTMLPage, name: String) throws -> URL {
+        let url = try makeTemporaryFolder("html").appendingPathComponent(name + ".html")
         try page.write(to: url)
         return url
     }

@@ -1,6 +1,7 @@
 import CGlassboxCairo
 import Foundation
 import GlassboxRender
+import GlassboxTestSupport
 import XCTest
 
 /// A PNG read back with Cairo, addressed in the figure's points (the report's scale applied).
@@ -86,12 +87,7 @@ func assertColor(_ actual: (r: Int, g: Int, b: Int), _ expected: RGBA, tolerance
 class RenderTestCase: XCTestCase {
     var folder: URL!
 
-    override func setUpWithError() throws {
-        folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-render-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-    }
-
-    override func tearDownWithError() throws { try? FileManager.default.removeItem(at: folder) }
+    override func setUpWithError() throws { folder = try makeTemporaryFolder("render") }
 
     func file(_ name: String) -> URL { folder.appendingPathComponent(name) }
 

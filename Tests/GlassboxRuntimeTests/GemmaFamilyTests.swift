@@ -76,7 +76,7 @@ final class GemmaFamilyTests: XCTestCase {
     }
 
     func testDirectLogitAttributionRefusesPostBranchNorms() throws {
-        for name in ["gemma2-softcap", "gemma3-text", "olmo2-postnorm"] {
+        for name in ["gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm"] {
             XCTAssertThrowsError(try DirectLogitAttribution.run(try model(name), .tokens([3, 9, 27], types: nil))) { error in
                 guard case AnalysisError.invalidOption(let detail) = error else { return XCTFail("\(name): \(error)") }
                 XCTAssertTrue(detail.contains("norms on the branch outputs"), detail)

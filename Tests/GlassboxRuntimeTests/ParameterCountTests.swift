@@ -30,7 +30,7 @@ final class ParameterCountTests: XCTestCase {
 
     /// The resident bytes of an f32 checkpoint are 4 bytes per distinct parameter.
     func testFloat32ResidentBytesAreFourPerParameter() throws {
-        for name in ["vit-tiny", "gemma3-text", "qwen3-qknorm", "olmo2-postnorm", "mixtral-moe", "gpt2-tiny"] {
+        for name in ["vit-tiny", "gemma3-text", "gemma3-mm", "qwen3-qknorm", "olmo2-postnorm", "mixtral-moe", "gpt2-tiny"] {
             let weights = try TransformerModel.load(directory: Fixtures.model(name)).weights
             XCTAssertEqual(weights.residentBytes, 4 * weights.parameterCount, name)
         }

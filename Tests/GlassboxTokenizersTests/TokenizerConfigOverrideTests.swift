@@ -17,7 +17,7 @@ final class TokenizerConfigOverrideTests: XCTestCase {
 
     func testIdsAndOffsetsMatchAutoTokenizer() throws {
         let cases = try TokenizerFixtures.json([String: Case].self, Self.folder.appendingPathComponent("expected.json"))
-        XCTAssertEqual(cases.count, 25)
+        XCTAssertEqual(cases.count, 26)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let directory = Self.folder.appendingPathComponent(name)
             let parsed = try JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("tokenizer_config.json")),
@@ -33,7 +33,7 @@ final class TokenizerConfigOverrideTests: XCTestCase {
     /// The class of each model_type is TOKENIZER_MAPPING_NAMES' (classes.json).
     func testModelTypeClassesMatchTransformers() throws {
         let expected = try TokenizerFixtures.json([String: String].self, Self.folder.appendingPathComponent("classes.json"))
-        XCTAssertEqual(expected.count, 18)
+        XCTAssertEqual(expected.count, 20)
         XCTAssertEqual(FastTokenizerOverrides.classByModelType, expected)
     }
 
@@ -43,6 +43,7 @@ final class TokenizerConfigOverrideTests: XCTestCase {
         XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "GPTNeoXTokenizerFast"), .gptNeoX)
         XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "DistilBertTokenizer"), .distilBert)
         XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "Qwen2TokenizerFast"), .qwen2)
+        XCTAssertEqual(FastTokenizerOverrides.family(tokenizerClass: "CodeGenTokenizerFast"), .codeGen)
         XCTAssertNil(FastTokenizerOverrides.family(tokenizerClass: "PreTrainedTokenizerFast"))
         XCTAssertNil(FastTokenizerOverrides.family(tokenizerClass: "CodeLlamaTokenizerFast"))
     }

@@ -86,7 +86,7 @@ STATE = _State()
 ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
                      "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
                      "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
-                     "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention")
+                     "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

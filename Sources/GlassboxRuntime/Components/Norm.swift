@@ -16,6 +16,18 @@ public struct Norm: Sendable {
         self.bias = bias
     }
 
+    /// Whether `self` and `other` are one norm: the same `γ` (and `β`) storage, not merely equal
+    /// values (Phi's `input_layernorm` serves as both `ln1` and `ln2`).
+    public func sharesStorage(with other: Norm) -> Bool {
+        func same(_ a: Tensor?, _ b: Tensor?) -> Bool {
+            guard let a, let b else { return a == nil && b == nil }
+            return a.shape == b.shape && a.storage.withUnsafeBufferPointer { p in
+                b.storage.withUnsafeBufferPointer { q in p.baseAddress == q.baseAddress }
+            }
+        }
+        return kind == other.kind && same(weight, other.weight) && same(bias, other.bias)
+    }
+
     /// The statistics of `x [n, d]`, before the affine part: `normalized` `x̂ [n, d]` = `(x−μ)/scale`
     /// (LayerNorm) or `x/scale` (RMSNorm), and `scale [n, 1]`. The forward pass computes them with this
     /// same kernel, so analyses that recompute `x̂` from a cached norm input get the forward's bits.

@@ -58,6 +58,10 @@ public struct Architecture: Sendable, Equatable {
     /// Gemma 3: the rotary embedding of sliding-window layers (`rope_local_base_freq`); `nil`
     /// when every layer uses `position`.
     public var slidingRotary: RotaryEmbedding? = nil
+    /// The class of the checkpoint when the model is only its text part
+    /// (`Gemma3ForConditionalGeneration`: the vision tower and projector are neither loaded nor
+    /// run); `nil` when the model is the whole checkpoint.
+    public var textModelOf: String? = nil
     /// What a QK-norm normalises over (only read when the attention weights have one).
     public var qkNormScope: QKNormScope = .perHead
 

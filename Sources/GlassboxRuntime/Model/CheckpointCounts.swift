@@ -37,11 +37,11 @@ enum CheckpointCounts {
         }
         let layers = unbroken(layerIndices), experts = unbroken(expertIndices)
         for (key, count) in layerCounts where count > layers {
-            throw LoadError.invalidConfig(file: configFile.path, key: key,
+            throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key,
                                           detail: "is \(count), but the checkpoint holds \(layers) layer(s) (indices 0..<\(layers))")
         }
         for (key, count) in expertCounts where count > experts {
-            throw LoadError.invalidConfig(file: configFile.path, key: key,
+            throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key,
                                           detail: "is \(count), but the checkpoint holds \(experts) expert(s) per layer (indices 0..<\(experts))")
         }
     }

@@ -19,6 +19,9 @@ struct ConfigFile {
     private let parsedFallback: [String: Any]?
     /// The model type, when the scan found it as a plain string.
     private let scannedModelType: String?
+    /// What error messages put before a key: empty, or `text_config.` for a nested config
+    /// (``member(_:)``).
+    let keyPrefix: String
 
     /// Reads `directory/config.json`; `LoadError.configMissing` when there is none.
     init(directory: URL) throws {
@@ -31,6 +34,34 @@ struct ConfigFile {
         members = document.members
         scannedModelType = document.string("model_type")
         parsedFallback = members == nil ? (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] : nil
+        keyPrefix = ""
+    }
+
+    /// The object member `key` of the config (a composite model's `text_config`) as a config of
+    /// its own, read from the same file: its keys are named `key.FIELD` in errors. Nil when the
+    /// member is absent, `null` or not an object (left to the loader's decoding and its error).
+    func member(_ key: String) -> ConfigFile? {
+        let text: String
+        if let members {
+            guard let member = members[key], member.first == "{" else { return nil }
+            text = member
+        } else {
+            guard let object = parsedFallback?[key] as? [String: Any],
+                  let data = try? JSONSerialization.data(withJSONObject: object) else { return nil }
+            text = String(decoding: data, as: UTF8.self)
+        }
+        let document = LastKeyWins.scan(Data(text.utf8))
+        return ConfigFile(url: url, document: document, keyPrefix: keyPrefix + key + ".")
+    }
+
+    /// A scanned document as a config read from `url`.
+    private init(url: URL, document: LastKeyWins.Document, keyPrefix: String) {
+        self.url = url
+        data = document.data
+        members = document.members
+        scannedModelType = document.string("model_type")
+        parsedFallback = members == nil ? (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] : nil
+        self.keyPrefix = keyPrefix
     }
 
     /// `model_type`, or the error the config's decoding gives (not JSON, not a string, missing).
@@ -79,7 +110,7 @@ struct ConfigFile {
         guard let text = members?[key], text.first.map({ $0 == "-" || $0.isNumber }) == true,
               text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
               let value = Double(text), value == value.rounded(), abs(value) < 9.2e18 else { return }
-        throw LoadError.invalidConfig(file: url.path, key: key,
+        throw LoadError.invalidConfig(file: url.path, key: keyPrefix + key,
                                       detail: "should be an integer, got \(text) (transformers refuses a float here too: write it without a fraction or exponent)")
     }
 

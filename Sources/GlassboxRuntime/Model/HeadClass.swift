@@ -46,7 +46,13 @@ enum HeadClass {
     static let decoderPrefixes: [String: String] = [
         "gpt2": "GPT2", "gpt_neox": "GPTNeoX", "llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral",
         "qwen2": "Qwen2", "qwen3": "Qwen3", "gemma": "Gemma", "gemma2": "Gemma2", "gemma3_text": "Gemma3",
-        "phi3": "Phi3", "olmo2": "Olmo2",
+        "phi3": "Phi3", "olmo2": "Olmo2", "phi": "Phi",
+    ]
+
+    /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by
+    /// `model_type` (both keep the text model's tied or stored LM head).
+    static let textModelClasses: [String: [String]] = [
+        "gemma3": ["Gemma3ForConditionalGeneration", "Gemma3Model"],
     ]
 
     /// Heads of decoder families Glassbox does not run (the class name after the prefix).
@@ -59,6 +65,7 @@ enum HeadClass {
         if let classes = encoderClasses[modelType] {
             return classes.filter { $0.value != nil }.keys.sorted()
         }
+        if let classes = textModelClasses[modelType] { return classes.sorted() }
         let prefix = decoderPrefixes[modelType] ?? ""
         let model = modelType == "gemma3_text" ? "Gemma3TextModel" : prefix + "Model"
         return [modelType == "gpt2" ? "GPT2LMHeadModel" : prefix + "ForCausalLM", model].sorted()
@@ -77,6 +84,7 @@ enum HeadClass {
             }
             return head
         }
+        if let classes = textModelClasses[modelType] { return classes.contains(architecture) ? .languageModel : nil }
         guard let prefix = decoderPrefixes[modelType], architecture.hasPrefix(prefix) else { return nil }
         let suffix = architecture.dropFirst(prefix.count)
         if decoderUnsupportedSuffixes.contains(String(suffix)) {

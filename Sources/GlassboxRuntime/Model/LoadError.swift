@@ -64,6 +64,9 @@ public enum InputError: Error, LocalizedError, Equatable {
     case positionOutOfRange(position: Int, length: Int)
     /// Pixels given to a text model (its `model_type` given).
     case imageForTextModel(String)
+    /// Pixels given to the text model of a composite checkpoint (its class given,
+    /// `Architecture.textModelOf`).
+    case visionTowerNotRun(String)
     /// Tokens given to a vision model (its `model_type` given).
     case tokensForVisionModel(String)
     /// Pixel values of a shape other than the model's `[channels, height, width]`.
@@ -78,6 +81,8 @@ public enum InputError: Error, LocalizedError, Equatable {
         switch self {
         case .imageForTextModel(let type):
             "this \(type) model reads text, not images; give a prompt or --ids"
+        case .visionTowerNotRun(let composite):
+            Architecture.visionTowerNotRun(composite)
         case .tokensForVisionModel(let type):
             "this \(type) model reads images; give --image FILE.png"
         case .pixelShape(let expected, let got):

@@ -16,7 +16,8 @@ public enum ModelRegistry {
     static let loaders: [any ArchitectureLoader.Type] = [GPT2Loader.self, BertLoader.self, LlamaLoader.self, ViTLoader.self,
                                                          GPTNeoXLoader.self, Phi3Loader.self, MixtralLoader.self,
                                                          RobertaLoader.self, DistilBertLoader.self, GemmaLoader.self,
-                                                         OLMo2Loader.self]
+                                                         OLMo2Loader.self,
+                                                         PhiLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

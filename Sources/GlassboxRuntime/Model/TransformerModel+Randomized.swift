@@ -34,8 +34,9 @@ extension TransformerModel {
             guard layers.contains(l) else { return block }
             let a = block.attention, m = block.mlp
             // Drawn in this order: q, k, v, o, then the MLP (a mixture: its experts, then the router).
-            let attention = AttentionWeights(query: redraw(a.query), key: redraw(a.key), value: redraw(a.value),
+            var attention = AttentionWeights(query: redraw(a.query), key: redraw(a.key), value: redraw(a.value),
                                              output: redraw(a.output))
+            (attention.queryNorm, attention.keyNorm) = (a.queryNorm, a.keyNorm)     // norms are kept
             func redrawMLP(_ m: MLPWeights) -> MLPWeights {
                 MLPWeights(input: redraw(m.input), up: m.up.map(redraw), output: redraw(m.output))
             }
@@ -47,7 +48,9 @@ extension TransformerModel {
             } else {
                 mlp = redrawMLP(m)
             }
-            return BlockWeights(ln1: block.ln1, attention: attention, ln2: block.ln2, mlp: mlp)
+            var randomized = BlockWeights(ln1: block.ln1, attention: attention, ln2: block.ln2, mlp: mlp)
+            (randomized.ln1Post, randomized.ln2Post) = (block.ln1Post, block.ln2Post)
+            return randomized
         }
         let randomized = TransformerWeights(embeddings: weights.embeddings, blocks: blocks, head: weights.head)
         return TransformerModel(architecture: architecture, weights: randomized, directory: directory,

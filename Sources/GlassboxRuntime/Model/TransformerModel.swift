@@ -66,11 +66,13 @@ public struct TransformerModel: Sendable {
         let config = try ConfigFile(directory: directory)
         let modelType = try config.modelType()
         let loader = try ModelRegistry.loader(for: modelType)
-        try IntegerConfigFields.check(config, modelType: modelType)
+        // A composite checkpoint's sizes are those of its text model (`text_config`).
+        let (sizes, sizesType) = TextModelConfig.sizes(of: config, modelType: modelType)
+        try IntegerConfigFields.check(sizes, modelType: sizesType)
         let problemType = try config.problemType()    // checked for every model, as PretrainedConfig does
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
-        try CheckpointCounts.check(config, checkpoint: checkpoint)
+        try CheckpointCounts.check(sizes, checkpoint: checkpoint)
         let head = try HeadClass.requested(by: config.firstArchitecture, modelType: modelType, file: config.url.path)
         var (architecture, weights) = try loader.load(configData: config.data, configFile: config.url,
                                                       checkpoint: checkpoint, directory: directory, head: head)
@@ -204,7 +206,9 @@ public struct TransformerModel: Sendable {
     /// that many values, all finite (one pass). Returns the model's image geometry.
     @discardableResult
     public func validate(pixels: Tensor) throws -> ImageGeometry {
-        guard let geometry = architecture.image else { throw InputError.imageForTextModel(architecture.modelType) }
+        guard let geometry = architecture.image else {
+            throw architecture.textModelOf.map(InputError.visionTowerNotRun) ?? InputError.imageForTextModel(architecture.modelType)
+        }
         let expected = [geometry.channels, geometry.height, geometry.width]
         guard pixels.shape == expected else { throw InputError.pixelShape(expected: expected, got: pixels.shape) }
         guard pixels.hasConsistentStorage else { throw InputError.pixelCount(shape: pixels.shape, count: pixels.count) }

@@ -9,7 +9,9 @@ extension TransformerWeights {
         total += Self.count(embeddings.norm) + (embeddings.patch.map(Self.count) ?? 0) + (embeddings.classToken?.count ?? 0)
         total += blockLinearParameterCount
         for block in blocks {
-            total += [block.ln1, block.ln2, block.ln1Post, block.ln2Post, block.attention.queryNorm, block.attention.keyNorm]
+            // Phi's one input_layernorm is both ln1 and ln2: counted once.
+            let ln2: Norm? = block.ln2.sharesStorage(with: block.ln1) ? nil : block.ln2
+            total += [block.ln1, ln2, block.ln1Post, block.ln2Post, block.attention.queryNorm, block.attention.keyNorm]
                 .map(Self.count).reduce(0, +)
         }
         total += Self.count(head.finalNorm) + (head.pooler.map(Self.count) ?? 0) + (head.transform.map(Self.count) ?? 0)

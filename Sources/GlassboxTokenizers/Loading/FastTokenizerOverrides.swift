@@ -37,6 +37,9 @@ enum FastTokenizerOverrides {
     enum Family: String, CaseIterable {
         case llama = "LlamaTokenizer", gemma = "GemmaTokenizer", gptNeoX = "GPTNeoXTokenizer", qwen2 = "Qwen2Tokenizer"
         case gpt2 = "GPT2Tokenizer", roberta = "RobertaTokenizer", bert = "BertTokenizer"
+        /// Phi-1 / 1.5 / 2's class: GPT-2's byte-level BPE with GPT-2's defaults (its fast class
+        /// differs only in `decode`'s `truncate_before_pattern`, which Glassbox does not offer).
+        case codeGen = "CodeGenTokenizer"
         case distilBert = "DistilBertTokenizer"
         case t5 = "T5Tokenizer"
         case xlmRoberta = "XLMRobertaTokenizer", camembert = "CamembertTokenizer"
@@ -48,7 +51,7 @@ enum FastTokenizerOverrides {
             switch self {
             case .llama, .gemma: true
             case .gptNeoX: false
-            case .qwen2, .gpt2, .roberta, .bert, .distilBert, .t5, .xlmRoberta, .camembert: nil
+            case .qwen2, .gpt2, .codeGen, .roberta, .bert, .distilBert, .t5, .xlmRoberta, .camembert: nil
             }
         }
     }

@@ -7,10 +7,11 @@ extension FastTokenizerOverrides {
     /// choice when no `tokenizer_class` is named.
     static let classByModelType: [String: String] = [
         "bert": "BertTokenizerFast", "distilbert": "DistilBertTokenizerFast",
-        "gemma": "GemmaTokenizerFast", "gemma2": "GemmaTokenizerFast", "gemma3_text": "GemmaTokenizerFast",
+        "gemma": "GemmaTokenizerFast", "gemma2": "GemmaTokenizerFast", "gemma3": "GemmaTokenizerFast",
+        "gemma3_text": "GemmaTokenizerFast",
         "gpt2": "GPT2TokenizerFast", "gpt_neox": "GPTNeoXTokenizerFast", "olmo2": "GPTNeoXTokenizerFast",
         "llama": "LlamaTokenizerFast", "mistral": "LlamaTokenizerFast", "mixtral": "LlamaTokenizerFast",
-        "phi3": "LlamaTokenizerFast", "qwen2": "Qwen2TokenizerFast", "qwen3": "Qwen2TokenizerFast",
+        "phi": "CodeGenTokenizerFast", "phi3": "LlamaTokenizerFast", "qwen2": "Qwen2TokenizerFast", "qwen3": "Qwen2TokenizerFast",
         "roberta": "RobertaTokenizerFast", "t5": "T5TokenizerFast",
         "xlm-roberta": "XLMRobertaTokenizerFast", "camembert": "CamembertTokenizerFast",
     ]

@@ -8,7 +8,7 @@ extension FastTokenizerOverrides.Family {
         switch self {
         case .llama: ["bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>"]
         case .gemma: ["bos_token": "<bos>", "eos_token": "<eos>", "unk_token": "<unk>", "pad_token": "<pad>"]
-        case .gptNeoX, .gpt2: ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"]
+        case .gptNeoX, .gpt2, .codeGen: ["bos_token": "<|endoftext|>", "eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>"]
         case .qwen2: ["eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"]
         case .roberta, .xlmRoberta, .camembert: ["bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
                         "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"]

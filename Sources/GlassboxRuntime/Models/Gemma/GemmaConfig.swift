@@ -5,7 +5,9 @@ import Foundation
 /// `√d`, a GeGLU MLP (`gelu_pytorch_tanh` gate), rotary embeddings, grouped-query attention, tied
 /// embeddings. Gemma 2 adds norms after attention and MLP, `query_pre_attn_scalar`, attention and
 /// final logit soft-capping and alternating sliding windows; Gemma 3 adds QK-norm and a second
-/// rotary base for its sliding layers.
+/// rotary base for its sliding layers. A `gemma3` config (`Gemma3ForConditionalGeneration`, the
+/// multimodal checkpoints) is read as its text model: `text_config` decoded as `gemma3_text`
+/// (GemmaConfig+Multimodal.swift).
 public struct GemmaConfig: Decodable, Sendable, Equatable {
     /// The `model_type` the config names; it picks the defaults and the block layout.
     public enum Family: String, Sendable, Equatable, CaseIterable {
@@ -61,6 +63,9 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     public var finalSoftCap: Float?
     /// `tie_word_embeddings` (default true).
     public var tieWordEmbeddings: Bool
+    /// `Gemma3ForConditionalGeneration` when the config is a `gemma3` one whose `text_config` this
+    /// is (the vision tower and projector are not read); nil for a text-only checkpoint.
+    public var textModelOf: String? = nil
     /// Per layer: the sliding window, or `nil` for full causal attention (from `layer_types`, else
     /// Gemma 2 alternates starting with a sliding layer and Gemma 3 slides except every
     /// `sliding_window_pattern`-th layer).
@@ -92,6 +97,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         case slidingWindowPattern = "sliding_window_pattern"
         case privateSlidingWindowPattern = "_sliding_window_pattern"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+        case textConfig = "text_config"
     }
 
     /// Decodes `config.json` with the defaults of its `model_type` and checks it: sizes positive,
@@ -99,13 +105,24 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     /// `layer_types` one known entry per layer, and `rope_scaling` as transformers 4.53.3 reads it
     /// (`RopeScaling.read`: Gemma and Gemma 2 take `rope_type`, else `type`; Gemma 3's config
     /// validates it and requires `rope_type`). Violations throw an error that loading reports as
-    /// `LoadError.invalidConfig`.
+    /// `LoadError.invalidConfig`. A `gemma3` config reads `text_config` instead
+    /// (``init(multimodal:)``).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         let type = try c.value(.modelType, default: "gemma")
+        if type == Self.multimodalType {
+            try self.init(multimodal: c)
+            return
+        }
         guard let family = Family(rawValue: type) else {
             throw ConfigValidationError(key: "model_type", detail: "'\(type)' is not a Gemma-family type")
         }
+        try self.init(c, family: family)
+    }
+
+    /// Decodes the fields of one text config with `family`'s defaults (see ``init(from:)``); the
+    /// container's own `model_type` is not read.
+    init(_ c: KeyedDecodingContainer<CodingKeys>, family: Family) throws {
         self.family = family
         let first = family == .gemma
         vocabSize = try c.value(.vocabSize, default: family == .gemma3Text ? 262_208 : 256_000)
@@ -203,7 +220,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
                                    maxPositions: maxPositionEmbeddings)
         let sandwich = family != .gemma
         var arch = Architecture(
-            modelType: family.rawValue, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
+            modelType: textModelOf == nil ? family.rawValue : Self.multimodalType, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
             contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings), norm: .rmsNorm(eps: rmsNormEps),
             placement: sandwich ? .sandwich : .pre, position: .rotary(rope), mlp: .gated, activation: activation,
@@ -211,6 +228,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
             tokenTypes: 0, head: .languageModel, slidingWindows: slidingWindows)
         arch.attentionSoftCap = attentionSoftCap
         arch.finalSoftCap = finalSoftCap
+        arch.textModelOf = textModelOf
         arch.slidingRotary = ropeLocalBaseFreq.map {
             RotaryEmbedding(dimensions: headDim, base: $0, scaling: .none, maxPositions: maxPositionEmbeddings)
         }

@@ -13,14 +13,19 @@ import GlassboxTensor
 /// sandwiches: `input_layernorm` (ln1), `post_attention_layernorm` (ln1_post),
 /// `pre_feedforward_layernorm` (ln2), `post_feedforward_layernorm` (ln2_post); Gemma's
 /// `post_attention_layernorm` is its pre-MLP norm (ln2). Gemma 3 adds `q_norm` / `k_norm` `[dh]`.
+///
+/// A `gemma3` checkpoint (`Gemma3ForConditionalGeneration`) loads as its text model
+/// (`GemmaLayout`): the same tensors under `language_model.model.` or `model.language_model.`;
+/// its vision tower and projector are left unread.
 enum GemmaLoader: ArchitectureLoader {
-    static let modelTypes = GemmaConfig.Family.allCases.map(\.rawValue)
+    static let modelTypes = GemmaConfig.Family.allCases.map(\.rawValue) + [GemmaConfig.multimodalType]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(GemmaConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
-        let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
+        let layout = GemmaLayout(checkpoint: checkpoint, multimodal: config.textModelOf != nil)
+        let prefix = layout.prefix
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, dff, vocab, dh) = (arch.dModel, arch.dFF, arch.vocabSize, arch.headDim)
         let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
@@ -62,8 +67,8 @@ enum GemmaLoader: ArchitectureLoader {
             blocks.append(block)
         }
         let finalNorm = try norm("norm", width: d)
-        let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
-        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
+        let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed, names: layout.headNames)
+        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#] + layout.ignorable)
         var embeddings = EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil)
         embeddings.scale = embedDType.rounded(Float(Double(d).squareRoot()))
         let weights = TransformerWeights(
