@@ -11,6 +11,8 @@ import XCTest
 /// The reference is Tests/Fixtures/config-booleans/fields.json, written by
 /// scripts/fixtures/generate_boolean_fields.py (transformers' AutoConfig, _from_config and one
 /// forward per spelling, compared exactly with the runs of the literals `true` and `false`).
+/// A composite checkpoint's sub-config fields are named `text_config.KEY`, as the loader's
+/// messages name them.
 /// Before, every integer was refused ("should be true or false") and `null` gave the default.
 final class BooleanFieldTests: XCTestCase {
     private struct Reference: Decodable {
@@ -48,15 +50,12 @@ final class BooleanFieldTests: XCTestCase {
     /// A run's output, for comparing two loads (``fixtureOutput(_:)``).
     private func output(_ model: TransformerModel) throws -> [Float] { try fixtureOutput(model) }
 
-    /// Loads and runs a copy of fixture `name` with `field`'s value written as `spelling`.
+    /// Loads and runs a copy of fixture `name` with `field`'s value (a key or `MEMBER.KEY`) written
+    /// as `spelling`.
     private func run(_ name: String, _ field: String, _ spelling: String) throws -> Run {
         let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
-            let text = String(decoding: data, as: UTF8.self)
-            let pattern = try NSRegularExpression(pattern: "(\"\(NSRegularExpression.escapedPattern(for: field))\"\\s*:\\s*)(true|false)\\b")
-            let range = NSRange(text.startIndex..., in: text)
-            XCTAssertEqual(pattern.matches(in: text, range: range).count, 1, "\(name): \(field) appears once as a boolean")
-            return Data(pattern.stringByReplacingMatches(in: text, range: range,
-                                                         withTemplate: "$1" + NSRegularExpression.escapedTemplate(for: spelling)).utf8)
+            Data(try ConfigFieldText.respell(String(decoding: data, as: UTF8.self), field: field,
+                                             value: "(?:true|false)\\b", as: { _ in spelling }).text.utf8)
         }
         do {
             return .output(try output(TransformerModel.load(directory: folder)))
@@ -67,9 +66,10 @@ final class BooleanFieldTests: XCTestCase {
 
     func testEveryBooleanFieldSpelledOtherwiseLoadsAsTransformersReadsIt() throws {
         let reference = try reference()
-        XCTAssertEqual(reference.models.count, 43, "one entry per fixture model")
+        XCTAssertEqual(reference.models.keys.sorted(), try ConfigFieldText.fixtureCheckpoints(), "one entry per fixture model")
+        XCTAssertEqual(reference.models.count, 46)
         XCTAssertEqual(reference.spellings, ["0", "1", "2", "null", "0.0", "\"false\""])
-        var checked = 0, counts: [String: Int] = [:]
+        var checked = 0, nested = 0, counts: [String: Int] = [:]
         for (name, model) in reference.models.sorted(by: { $0.key < $1.key }) {
             let original = try output(TransformerModel.load(directory: Fixtures.model(name)))
             for (field, expected) in model.fields.sorted(by: { $0.key < $1.key }) {
@@ -82,7 +82,9 @@ final class BooleanFieldTests: XCTestCase {
                     let acts = try XCTUnwrap(reference.acts_as, label)
                     counts[acts, default: 0] += 1
                     let spelled = try run(name, field, spelling)
-                    if let truth = Self.refused[spelling], !Self.unread.contains(field) {
+                    if field.contains(".") { nested += 1 }
+                    let key = field.split(separator: ".").last.map(String.init) ?? field
+                    if let truth = Self.refused[spelling], !Self.unread.contains(key) {
                         // Refused on purpose; the message's claim about transformers is the fixture's.
                         XCTAssertTrue(acts == truth || acts == "either", label)
                         XCTAssertEqual(spelled, .failure("<copy>/config.json: '\(field)' should be true or false, got \(spelling) (write true or false; transformers would read \(spelling) as \(truth))"), label)
@@ -95,8 +97,9 @@ final class BooleanFieldTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(counts, ["true": 201, "false": 201, "either": 306])
-        XCTAssertEqual(checked, 708)
+        XCTAssertEqual(counts, ["true": 219, "false": 219, "either": 324])
+        XCTAssertEqual(checked, 762)
+        XCTAssertEqual(nested, 18)          // gemma3-mm's text_config: three fields, six spellings each
     }
 
     /// Spellings beyond the fixture's, with Python's reading of each (checked in the reference

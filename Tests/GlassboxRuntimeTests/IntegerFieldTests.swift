@@ -7,8 +7,10 @@ import XCTest
 /// transformers 4.53.3 refuses it, and loads with the same numbers where transformers loads it.
 /// The reference is Tests/Fixtures/config-integers/fields.json, written by
 /// scripts/fixtures/generate_integer_fields.py (transformers' AutoConfig, from_config and one
-/// forward on a copy of each fixture model with one field respelled). Before, only the layer and
-/// expert counts were refused; `hidden_size: 32.0`, `vocab_size: 96.0`, … loaded.
+/// forward on a copy of each fixture model with one field respelled; an accepted float gives
+/// transformers exactly the unedited output). A composite checkpoint's sub-config fields are named
+/// `text_config.KEY` and `vision_config.KEY`, as the loader's messages name them. Before, only the
+/// layer and expert counts were refused; `hidden_size: 32.0`, `vocab_size: 96.0`, … loaded.
 final class IntegerFieldTests: XCTestCase {
     private struct Reference: Decodable {
         struct Model: Decodable {
@@ -29,23 +31,21 @@ final class IntegerFieldTests: XCTestCase {
 
     func testEveryIntegerFieldAsAFloatIsRefusedOrLoadedAsTransformersDoes() throws {
         let reference = try reference()
-        XCTAssertEqual(reference.models.count, 43, "one entry per fixture model")
-        var checked = 0
+        XCTAssertEqual(reference.models.keys.sorted(), try ConfigFieldText.fixtureCheckpoints(), "one entry per fixture model")
+        XCTAssertEqual(reference.models.count, 46)
+        var checked = 0, nested = 0
         for (name, model) in reference.models.sorted(by: { $0.key < $1.key }) {
             let original = try output(TransformerModel.load(directory: Fixtures.model(name)))
             XCTAssertFalse(model.fields.isEmpty, name)
             for (field, expected) in model.fields.sorted(by: { $0.key < $1.key }) {
                 var written = ""
                 let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
-                    let text = String(decoding: data, as: UTF8.self)
-                    let pattern = try NSRegularExpression(pattern: "(\"\(NSRegularExpression.escapedPattern(for: field))\"\\s*:\\s*)(-?[0-9]+)(?![0-9.eE])")
-                    let matches = pattern.matches(in: text, range: NSRange(text.startIndex..., in: text))
-                    XCTAssertEqual(matches.count, 1, "\(name): \(field) appears once as an integer")
-                    let value = NSString(string: text).substring(with: matches[0].range(at: 2))
+                    let (text, value) = try ConfigFieldText.respell(String(decoding: data, as: UTF8.self), field: field,
+                                                                    value: "-?[0-9]+(?![0-9.eE])", as: { $0 + ".0" })
                     written = value + ".0"
-                    return Data(pattern.stringByReplacingMatches(in: text, range: NSRange(text.startIndex..., in: text),
-                                                                 withTemplate: "$1$2.0").utf8)
+                    return Data(text.utf8)
                 }
+                if field.contains(".") { nested += 1 }
                 let label = "\(name) \(field): \(written) (transformers: \(expected.outcome) \(expected.stage ?? ""))"
                 switch expected.outcome {
                 case "refused":
@@ -66,6 +66,7 @@ final class IntegerFieldTests: XCTestCase {
                 checked += 1
             }
         }
-        XCTAssertEqual(checked, 353)
+        XCTAssertEqual(checked, 389)
+        XCTAssertEqual(nested, 18)          // gemma3-mm: 11 in text_config, 7 in vision_config
     }
 }

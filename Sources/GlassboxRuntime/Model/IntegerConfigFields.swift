@@ -40,11 +40,30 @@ enum IntegerConfigFields {
         return fields
     }
 
+    /// Sub-configs of a composite checkpoint that Glassbox does not read but transformers builds
+    /// modules from: `model_type` → (member, the fields it refuses as floats). Gemma 3's vision
+    /// tower (`vision_config`, SiglipVisionConfig): building it passes its sizes to torch, so
+    /// transformers cannot load the checkpoint; `num_attention_heads` only reaches torch when an
+    /// image is run (`view`), so a text run takes `2.0`, and Glassbox does too.
+    static let unreadMembers: [String: (key: String, fields: [String])] = [
+        "gemma3": ("vision_config", ["hidden_size", "intermediate_size", "num_hidden_layers",
+                                     "image_size", "patch_size", "num_channels"]),
+    ]
+
     /// Throws `LoadError.invalidConfig` for the first of ``fields(modelType:architecture:)`` that
     /// `config` writes as a whole number with a fraction or an exponent.
     static func check(_ config: ConfigFile, modelType: String) throws {
         for key in fields(modelType: modelType, architecture: config.firstArchitecture) {
             try config.requireIntegerLiteral(key)
+        }
+    }
+
+    /// Throws `LoadError.invalidConfig` (naming `vision_config.KEY`) for the first field of
+    /// ``unreadMembers`` that the top-level `config` of `modelType` writes as a float.
+    static func checkUnreadMembers(_ config: ConfigFile, modelType: String) throws {
+        guard let (key, fields) = unreadMembers[modelType], let member = config.member(key) else { return }
+        for field in fields {
+            try member.requireIntegerLiteral(field)
         }
     }
 }

@@ -69,6 +69,7 @@ public struct TransformerModel: Sendable {
         // A composite checkpoint's sizes are those of its text model (`text_config`).
         let (sizes, sizesType) = TextModelConfig.sizes(of: config, modelType: modelType)
         try IntegerConfigFields.check(sizes, modelType: sizesType)
+        try IntegerConfigFields.checkUnreadMembers(config, modelType: modelType)   // the sizes of a vision tower left unread
         let problemType = try config.problemType()    // checked for every model, as PretrainedConfig does
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)

@@ -16,7 +16,9 @@ extension GemmaConfig {
     /// and the masks and rotary tables come from the text config. `final_logit_softcapping` is
     /// dropped: `Gemma3ForConditionalGeneration.forward` never applies it (only `Gemma3ForCausalLM`
     /// does). The vision settings (`vision_config`, `mm_tokens_per_image`, the image token ids) are
-    /// not read. Errors name their key as `text_config.KEY`.
+    /// not read here (the load still refuses a vision tower's size written as a float, as
+    /// transformers does: `IntegerConfigFields.unreadMembers`). Errors name their key as
+    /// `text_config.KEY`.
     init(multimodal c: KeyedDecodingContainer<CodingKeys>) throws {
         do {
             if c.contains(.textConfig), try !c.decodeNil(forKey: .textConfig) {
