@@ -70,7 +70,9 @@ final class TokenizeCommandTests: XCTestCase {
 
     /// A checkpoint folder whose only tokenizer is a SentencePiece `tokenizer.model` (the
     /// Gemma-style BPE of Tests/Fixtures/sentencepiece, beside llama-gqa's config and weights):
-    /// `tokenize` reads it and gives sentencepiece 0.2.1's ids, byte offsets and decode.
+    /// `tokenize --no-special-tokens` reads it and gives sentencepiece 0.2.1's ids, byte offsets and
+    /// decode; with special tokens, config.json's `model_type` (llama) makes it `LlamaTokenizerFast`,
+    /// whose template puts `<s>` (this model's id 2) in front, as AutoTokenizer does.
     func testTokenizeReadsASentencePieceModel() throws {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-spm-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -90,7 +92,7 @@ final class TokenizeCommandTests: XCTestCase {
         for name in ["accents", "whitespace-runs", "emoji"] {
             let expected = try XCTUnwrap(golden.cases.first { $0.name == name })
             let text = try XCTUnwrap(corpus.cases.first { $0.name == name }?.text)
-            let object = try json(["tokenize", "--model", folder.path, "--prompt", text, "--json"])
+            let object = try json(["tokenize", "--model", folder.path, "--prompt", text, "--json", "--no-special-tokens"])
             XCTAssertEqual((object["model"] as? [String: Any])?["tokenizer"] as? String, "tokenizer.model")
             XCTAssertEqual((object["model"] as? [String: Any])?["tokenizerModel"] as? String, "SentencePiece BPE")
             let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
@@ -102,6 +104,11 @@ final class TokenizeCommandTests: XCTestCase {
             }
             XCTAssertEqual(tokens.flatMap { [$0["start"] as? Int ?? -1, $0["end"] as? Int ?? -1] }, offsets, name)
             XCTAssertEqual(object["decoded"] as? String, expected.decoded, name)
+            let special = try json(["tokenize", "--model", folder.path, "--prompt", text, "--json"])
+            let specialTokens = try XCTUnwrap(special["tokens"] as? [[String: Any]])
+            XCTAssertEqual(specialTokens.compactMap { $0["id"] as? Int }, [2] + expected.ids, name)
+            XCTAssertEqual(specialTokens.first?["token"] as? String, "<s>", name)
+            XCTAssertEqual(specialTokens.first.map { [$0["start"] as? Int, $0["end"] as? Int] }, [0, 0], name)
         }
     }
 

@@ -9,10 +9,11 @@ import XCTest
 /// Tests/Fixtures/tokenizers/tokenizer-config/added/, scripts/fixtures/tokenizer_config_added.py).
 /// Each case folder is loaded as it is. Ids, the ids' token strings, UTF-8 byte offsets, both decodes
 /// (keeping and skipping special tokens), `len(tokenizer)`, every added token's id and flags, the
-/// chat template's special tokens and its rendering must match exactly. The folders with a
-/// SentencePiece model alone (`tokenizer.model`, T5's `spiece.model`: the tokens the converter and
-/// the class add, T5's sentinels) are encoded without special tokens (Glassbox builds no
-/// post-processor for them), and their offsets are sentencepiece's, not compared.
+/// chat template's special tokens and its rendering must match exactly, and so must the ids
+/// without special tokens. The folders with a SentencePiece model alone (`tokenizer.model`, T5's
+/// `spiece.model`: the tokens the converter and the class add, T5's sentinels, the fast class's
+/// post-processor from `add_bos_token` / `add_eos_token`) are encoded with special tokens; their
+/// offsets are sentencepiece's, not compared.
 final class AddedSpecialTokensTests: XCTestCase {
     struct Added: Decodable, Equatable {
         let content: String
@@ -27,6 +28,8 @@ final class AddedSpecialTokensTests: XCTestCase {
         let offsets: [[Int]]
         let decoded: String
         let decoded_skipping_special: String
+        /// The ids with `add_special_tokens=False`.
+        let ids_without_special_tokens: [Int]
     }
 
     /// A `special_tokens_map` value: one token or a list.
@@ -43,8 +46,10 @@ final class AddedSpecialTokensTests: XCTestCase {
         let `class`: String
         let length: Int
         let model_vocabulary_size: Int
-        /// False for the SentencePiece-model folders, for which Glassbox builds no post-processor.
+        /// False for the vocab.txt / GPT-2 vocab.json folders, whose post-processors are not checked here.
         let add_special_tokens: Bool
+        /// True for the folders with a SentencePiece model alone (offsets not compared).
+        let sentencepiece_model: Bool
         let added_tokens: [String: Added]
         let special_tokens: [String: Special]
         let single: [Text]
@@ -61,7 +66,7 @@ final class AddedSpecialTokensTests: XCTestCase {
 
     func testEncodingsMatchAutoTokenizer() throws {
         let cases = try Self.cases()
-        XCTAssertEqual(cases.count, 30)
+        XCTAssertEqual(cases.count, 48)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let tokenizer = try Tokenizer.load(directory: Self.folder.appendingPathComponent(name))
             for text in expected.single + [expected.pair] {
@@ -70,13 +75,16 @@ final class AddedSpecialTokensTests: XCTestCase {
                 let e = try text.pair.map { try tokenizer.encode(text.text, pair: $0, addSpecialTokens: special) }
                     ?? tokenizer.encode(text.text, addSpecialTokens: special)
                 XCTAssertEqual(e.ids, text.ids, label)
+                let plain = try text.pair.map { try tokenizer.encode(text.text, pair: $0, addSpecialTokens: false) }
+                    ?? tokenizer.encode(text.text, addSpecialTokens: false)
+                XCTAssertEqual(plain.ids, text.ids_without_special_tokens, label + " (without special tokens)")
                 // convert_ids_to_tokens: the token of each id (an added token's content, without the
                 // spaces its lstrip / rstrip took, which the encoding's token strings keep).
                 XCTAssertEqual(e.ids.map { tokenizer.token(for: $0) ?? "" }, text.tokens, label)
                 // A SentencePiece model's pieces keep sentencepiece's offsets (a "▁" of a space is
                 // empty where it stands; SentencePieceGoldenTests checks them against sentencepiece),
                 // not those of transformers' converted tokenizer, which gives the "▁" its space.
-                if special { XCTAssertEqual(e.offsets.map { [$0.start, $0.end] }, text.offsets, label) }
+                if special && !expected.sentencepiece_model { XCTAssertEqual(e.offsets.map { [$0.start, $0.end] }, text.offsets, label) }
                 XCTAssertEqual(tokenizer.decode(text.ids), text.decoded, label)
                 XCTAssertEqual(tokenizer.decode(text.ids, skipSpecialTokens: true), text.decoded_skipping_special, label)
             }
@@ -254,5 +262,13 @@ final class AddedSpecialTokensTests: XCTestCase {
             XCTAssertNil(cases[name + "-with-decoder"]?.added_tokens["1001"], name)
         }
         XCTAssertEqual(cases["added-tokens-json-with-decoder"]?.length, 121, "no <new> / <sp>")
+        // A SentencePiece model alone: the fast class's template around the text.
+        XCTAssertEqual(cases["spm-gemma-bos-absent-eos-true"]?.single.first?.ids, [2, 337, 347, 1], "<bos> … <eos>")
+        XCTAssertEqual(cases["spm-gemma-bos-absent-eos-true"]?.single.first?.ids_without_special_tokens, [337, 347])
+        XCTAssertEqual(cases["spm-llama-bos-false-eos-absent"]?.single.first?.ids, [343, 348], "nothing added")
+        XCTAssertEqual(cases["spm-llama-bos-true-eos-true"]?.pair.ids, [1, 343, 380, 1, 380, 348, 2, 1, 261, 380, 2, 380, 332, 2],
+                       "<s> A </s> <s> B </s>")
+        XCTAssertEqual(cases["spm-t5-other-eos"]?.single.first?.ids.last, 1, "T5's template names the literal </s>")
+        XCTAssertEqual(cases["spm-t5-add-bos-no-eos"]?.single.first?.ids.last, 1, "T5 reads neither setting")
     }
 }

@@ -5,7 +5,7 @@ import GlassboxFiles
 /// `spiece.model`), with the tokens `transformers` (4.53.3) adds when `AutoTokenizer` converts it
 /// for the class it picks (``FastTokenizerOverrides/tokenizerClass(tokenizerConfig:directory:)``).
 /// The text between added tokens is still segmented as `sentencepiece` segments it
-/// (``Tokenizer/init(sentencePieceModel:)``), and no post-processor is built; what is added:
+/// (``Tokenizer/init(sentencePieceModel:)``); what is added:
 /// - the converter's own added tokens (`SpmConverter`): every control and user-defined piece, in
 ///   id order, not normalized, special when a control piece (or Gemma's `<start_of_turn>` /
 ///   `<end_of_turn>`);
@@ -14,7 +14,10 @@ import GlassboxFiles
 /// - the special tokens `PreTrainedTokenizerFast.__init__` adds
 ///   (``FastTokenizerOverrides/tokensToAdd(backend:config:family:)``): configured in
 ///   `tokenizer_config.json` / `special_tokens_map.json`, or the class's defaults, and
-///   `additional_special_tokens`.
+///   `additional_special_tokens`;
+/// - the fast class's post-processor around the text (``postProcessor(family:tokenizer:config:file:unknownID:)``:
+///   Llama's and Gemma's `[bos] $A [eos]` from `add_bos_token` / `add_eos_token`, T5's `$A </s>`;
+///   none for another class).
 /// `legacy: false` and `add_prefix_space: false`, with which the converter builds another
 /// pipeline, are refused (``checkSettings(_:family:file:model:)``).
 /// Without a class (no `tokenizer_config.json` class and no `config.json` naming one, where
@@ -53,8 +56,11 @@ enum SentencePieceFolder {
             backend.append((id, AddedToken(content: piece, normalized: false, special: special), true))
         }
         let added = FastTokenizerOverrides.tokensToAdd(backend: backend, config: config, family: family)
-        return try Tokenizer(normalizer: nil, preTokenizer: nil, model: SentencePieceProcessor(model, extraPieces: extraPieces),
-                             postProcessor: nil, decoder: nil, addedTokens: backend.map(\.token), laterAddedTokens: added,
-                             source: source)
+        var tokenizer = try Tokenizer(normalizer: nil, preTokenizer: nil, model: SentencePieceProcessor(model, extraPieces: extraPieces),
+                                      postProcessor: nil, decoder: nil, addedTokens: backend.map(\.token), laterAddedTokens: added,
+                                      source: source)
+        tokenizer.postProcessor = try postProcessor(family: family, tokenizer: tokenizer, config: config, file: file,
+                                                    unknownID: model.unknownID)
+        return tokenizer
     }
 }

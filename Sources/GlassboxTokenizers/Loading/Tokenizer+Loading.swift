@@ -9,8 +9,8 @@ extension Tokenizer {
     /// `vocab.json` + `merges.txt`, else BERT's `vocab.txt` (each with `tokenizer_config.json` /
     /// `special_tokens_map.json` for special tokens and options, as `transformers` converts them),
     /// else a SentencePiece `tokenizer.model` or T5's `spiece.model` (run as `sentencepiece` runs
-    /// it, see ``init(sentencePieceModel:)``, with the tokens `transformers` adds for the folder's
-    /// class, see ``SentencePieceFolder``).
+    /// it, see ``init(sentencePieceModel:)``, with the tokens and post-processor `transformers` adds
+    /// for the folder's class, see ``SentencePieceFolder``).
     /// Else XLM-R's or CamemBERT's `sentencepiece.bpe.model`, converted as `transformers` converts it
     /// (``FairseqSentencePiece``; `TokenizerError.tokenizerJSONNeeded` for a folder of another class).
     /// A folder with none of these is `TokenizerError.noTokenizerFiles`.

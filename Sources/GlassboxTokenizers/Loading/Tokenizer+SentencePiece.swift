@@ -7,8 +7,8 @@ extension Tokenizer {
     /// ids, pieces and byte offsets (`encode(text, out_type="immutable_proto")`), with no special
     /// tokens added whatever `addSpecialTokens` says; `decode` gives its `decode(ids)`. What
     /// `transformers`' converters make of such a file (a tokenizer.json's post-processor, added
-    /// tokens) is not reproduced here (``Tokenizer/load(directory:)`` adds the tokens, see
-    /// ``SentencePieceFolder``). A file that is not a valid model is
+    /// tokens) is not reproduced here (``Tokenizer/load(directory:)`` adds the tokens and the fast
+    /// class's post-processor, see ``SentencePieceFolder``). A file that is not a valid model is
     /// `TokenizerError.malformedFile`; a Word or Char model is `TokenizerError.unsupportedType`.
     public init(sentencePieceModel url: URL) throws {
         let data = try InputFile.read(url, limit: InputLimits.tokenizerFileBytes)
