@@ -13,6 +13,16 @@ extension KeyedDecodingContainer {
     func value<T: Decodable>(_ key: Key, default fallback: T) throws -> T {
         try decodeIfPresent(T.self, forKey: key) ?? fallback
     }
+
+    /// `value(_:default:)` for a key whose `null` transformers does not read as the default:
+    /// absent gives `fallback`, `null` is refused with `detail` (after "KEY is null; ").
+    func value<T: Decodable>(_ key: Key, default fallback: T, refusingNull detail: String) throws -> T {
+        if contains(key), try decodeNil(forKey: key) {
+            let place = (codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            throw ConfigValidationError(key: place, detail: "is null; \(detail)")
+        }
+        return try value(key, default: fallback)
+    }
 }
 
 /// The largest size a config may give (2³¹ − 1): far above any real model, and small enough that
