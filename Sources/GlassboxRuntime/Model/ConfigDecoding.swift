@@ -45,6 +45,12 @@ func requirePositive<F: BinaryFloatingPoint>(_ value: F, _ key: String) throws {
     }
 }
 
+/// Why a `null` share of rotated dimensions (`partial_rotary_factor`, GPT-NeoX's `rotary_pct`) is
+/// refused: transformers multiplies the head size by it as given; `fallback` is the key's default.
+func nullRotaryShare(default fallback: Double) -> String {
+    "transformers cannot multiply the head size by it (TypeError); give a number in (0, 1] or leave the key out for \(configNumber(fallback))"
+}
+
 /// A config number as written: `0`, `-5`, `1e-06`.
 func configNumber(_ value: Double) -> String {
     value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
