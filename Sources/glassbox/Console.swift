@@ -20,6 +20,24 @@ enum Console {
         writeError(InertText.escaped(message, keepsNewlines: true) + "\n")
     }
 
+    /// `message` as a note on stderr the first time it is given in this process, later silently
+    /// (a note about the options, not the input, is then printed once per `glassbox batch`).
+    static func noteOnce(_ message: String) {
+        if noted.first(message) { note(message) }
+    }
+
+    /// The messages ``noteOnce(_:)`` has printed.
+    private static let noted = NotedMessages()
+
+    /// A set of messages under a lock (a batch's workers run in parallel).
+    private final class NotedMessages: @unchecked Sendable {
+        private let lock = NSLock()
+        private var messages: Set<String> = []
+
+        /// Whether `message` is new (it is remembered).
+        func first(_ message: String) -> Bool { lock.withLock { messages.insert(message).inserted } }
+    }
+
     /// Text on stderr as is; a failed write is ignored. Progress goes through `StatusLine`.
     static func writeError(_ text: String) {
         StandardStreams.writeError(text)

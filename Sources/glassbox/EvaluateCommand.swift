@@ -142,11 +142,7 @@ struct EvaluateCommand: ParsableCommand {
         if arch.head == .none && !similarity {
             throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; evaluate a similarity with --compare TEXT (or \"compare\" in JSONL)")
         }
-        var chosen = try methods.map(EvaluatedMethod.parseList) ?? EvaluatedMethod.allCases
-        if similarity, chosen.contains(.atman) {
-            if methods != nil { throw UsageMistake("atman needs a prediction head; leave it out of --methods for a similarity (--compare)") }
-            chosen.removeAll { $0 == .atman }
-        }
+        let chosen = try EvaluatedMethod.chosen(methods, model: model, similarity: similarity)
         // Image inputs in batch lines reach here with the batch's options: refused as with --images.
         if arch.image != nil, let option = imageRefusedOption { throw UsageMistake(Self.imageRefusal(option)) }
         let parsedBaseline = PerturbationBaseline(parsing: baseline ?? "zero")!

@@ -23,6 +23,34 @@ enum EvaluatedMethod: String, CaseIterable {
     /// Whether the method can explain a similarity (encoders without a head): AtMan needs logits.
     var explainsSimilarity: Bool { self != .atman }
 
+    /// Why the method cannot run on `model` (`similarity`: a `--compare` run), or nil where it
+    /// runs: `reason`, the note when the default list leaves it out, and `error`, what naming it
+    /// in `--methods` gets (AtMan on a similarity: a usage mistake, exit 2; Chefer's transformer
+    /// attribution where its relevance propagation is not defined: the error `explain` gives, exit 1).
+    func refusal(on model: TransformerModel, similarity: Bool) -> (reason: String, error: Error)? {
+        switch self {
+        case .atman where similarity && !explainsSimilarity:
+            ("atman needs a prediction head, and a similarity (--compare) has none",
+             UsageMistake("atman needs a prediction head; leave it out of --methods for a similarity (--compare)"))
+        case .chefer:
+            TransformerAttribution.undefinedReason(model).map { ($0, TransformerAttribution.refusal(model)!) }
+        default: nil
+        }
+    }
+
+    /// The methods to run: those `--methods` names (`list`; one that cannot run here is refused
+    /// with its error), or by default every method, leaving out each one that cannot run here
+    /// with one note on stderr saying why (once per process, so once per batch).
+    static func chosen(_ list: String?, model: TransformerModel, similarity: Bool) throws -> [EvaluatedMethod] {
+        let named = try list.map(parseList)
+        return try (named ?? allCases).filter { method in
+            guard let refusal = method.refusal(on: model, similarity: similarity) else { return true }
+            if named != nil { throw refusal.error }
+            Console.noteOnce("evaluate: left out \(method.rawValue) of the default methods: \(refusal.reason)")
+            return false
+        }
+    }
+
     /// What the method keeps in memory as `EvaluationItem.scores` runs it: `explain`'s profile of
     /// the same method with default options (automatic checkpointing, blocked attention, rollout
     /// from layer 0).

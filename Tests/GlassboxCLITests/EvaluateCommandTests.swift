@@ -130,6 +130,45 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertTrue(noCompare.stderr.contains("--compare"), noCompare.stderr)
     }
 
+    /// The default methods leave out Chefer's transformer attribution where its relevance
+    /// propagation is not defined (GPT-NeoX's parallel residual), with one note on stderr, once per
+    /// batch too; the same default run on a similarity leaves out AtMan the same way. Named in
+    /// `--methods`, each is still refused.
+    func testDefaultMethodsLeaveOutThoseThatCannotRun() throws {
+        let file = temporary("ids.jsonl"), lines = temporary("batch.jsonl"), out = temporary("curves.png"), records = temporary("records.jsonl")
+        defer { for url in [file, lines, out, records] { try? FileManager.default.removeItem(at: url) } }
+        try "{\"ids\": [5, 17, 3, 44, 9, 12, 30]}\n".write(to: file, atomically: true, encoding: .utf8)
+        let note = "evaluate: left out chefer of the default methods: Chefer et al.'s relevance propagation is not defined here for gpt_neox (parallel residual)"
+        let model = ["--model", "Tests/Fixtures/models/neox-parallel"]
+        let output = try runGlassbox(["evaluate"] + model + ["--prompts", file.path, "--steps", "3", "--json", "--out", out.path])
+        XCTAssertEqual(output.status, 0, output.stderr)
+        XCTAssertEqual(output.stderr.components(separatedBy: note).count, 2, "one note:\n\(output.stderr)")
+        let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(output.stdout.utf8)) as? [String: Any])
+        let methods = try XCTUnwrap(object["methods"] as? [[String: Any]]).map { $0["method"] as? String }
+        XCTAssertEqual(methods, ["attnlrp", "cp-lrp", "grad-input", "gae", "atman", "rollout", "attention", "random"])
+
+        let named = try runGlassbox(["evaluate"] + model + ["--prompts", file.path, "--methods", "attnlrp,chefer", "--out", out.path])
+        XCTAssertEqual(named.status, 1)
+        XCTAssertEqual(named.stderr.trimmingCharacters(in: .whitespacesAndNewlines),
+                       "glassbox: error: Chefer et al.'s relevance propagation is not defined here for gpt_neox (parallel residual); use attnlrp, cp-lrp or grad-input")
+
+        try "{\"id\": 1, \"ids\": [5, 17, 3, 44]}\n{\"id\": 2, \"ids\": [9, 12, 30, 8]}\n".write(to: lines, atomically: true, encoding: .utf8)
+        let batch = try runGlassbox(["batch", "--command", "evaluate"] + model + ["--in", lines.path, "--out", records.path, "--steps", "2"])
+        XCTAssertEqual(batch.status, 0, batch.stderr)
+        XCTAssertEqual(batch.stderr.components(separatedBy: note).count, 2, "one note for the batch:\n\(batch.stderr)")
+        let written = try String(contentsOf: records, encoding: .utf8).split(separator: "\n")
+        XCTAssertEqual(written.count, 2)
+        XCTAssertFalse(written.contains { $0.contains("\"chefer\"") || $0.contains("\"error\"") }, written.joined(separator: "\n"))
+
+        let similarity = try runGlassbox(["evaluate", "--model", "Tests/Fixtures/models/bert-odd", "the of and to", "--compare", "is was",
+                                          "--steps", "2", "--json", "--out", out.path])
+        XCTAssertEqual(similarity.status, 0, similarity.stderr)
+        XCTAssertTrue(similarity.stderr.contains("evaluate: left out atman of the default methods: atman needs a prediction head"), similarity.stderr)
+        let compared = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(similarity.stdout.utf8)) as? [String: Any])
+        XCTAssertEqual(try XCTUnwrap(compared["methods"] as? [[String: Any]]).map { $0["method"] as? String },
+                       ["attnlrp", "cp-lrp", "grad-input", "gae", "chefer", "rollout", "attention", "random"])
+    }
+
     func testImagesAndBadInput() throws {
         let out = temporary("digits.png")
         defer { try? FileManager.default.removeItem(at: out) }

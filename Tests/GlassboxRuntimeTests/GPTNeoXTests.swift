@@ -61,6 +61,8 @@ final class GPTNeoXTests: XCTestCase {
             (#"{"model_type": "gpt_neox", "hidden_size": 30, "num_attention_heads": 3, "rotary_pct": 0.3}"#, "rotary_pct"),
             (#"{"model_type": "gpt_neox", "rotary_pct": 1.5}"#, "rotary_pct"),
             (#"{"model_type": "gpt_neox", "rotary_pct": 0}"#, "rotary_pct"),
+            (#"{"model_type": "gpt_neox", "rotary_pct": null}"#,      // transformers: TypeError, not the default 0.25
+             "'rotary_pct' is null; transformers cannot multiply the head size by it (TypeError); give a number in (0, 1] or leave the key out for 0.25"),
             (#"{"model_type": "gpt_neox", "hidden_act": "prelu"}"#, "hidden_act"),
             (#"{"model_type": "gpt_neox", "layer_norm_eps": -1}"#, "layer_norm_eps"),
             (#"{"model_type": "gpt_neox", "rotary_emb_base": 0}"#, "rotary_emb_base"),

@@ -151,6 +151,34 @@ final class Gemma3MultimodalTests: XCTestCase {
         }
     }
 
+    /// The layer count is checked against the text model's tensors only: with every
+    /// `language_model.*` tensor removed the vision tower's `encoder.layers.N` do not count, and
+    /// the message says the text model's weights are missing; with text layers 1 and 2 removed,
+    /// one layer is counted (not the vision tower's 0 and 1).
+    func testLayerCountReadsOnlyTheTextModel() throws {
+        func copy(keeping keep: (String) -> Bool) throws -> URL {
+            let folder = try Fixtures.editedCopy(of: Self.name, test: self) { _, _ in }
+            let checkpoint = try Checkpoint(directory: folder)
+            let tensors = try checkpoint.tensorNames.sorted().filter(keep).map { ($0, try checkpoint.tensor($0)) }
+            try SafetensorsFile.write(tensors, to: folder.appendingPathComponent("model.safetensors"))
+            return folder
+        }
+        let cases: [((String) -> Bool, String)] = [
+            ({ !$0.hasPrefix("language_model.") },
+             "'text_config.num_hidden_layers' is 3, but the checkpoint holds no text model weights (no tensor named language_model.* or model.language_model.*)"),
+            ({ !$0.hasPrefix("language_model.model.layers.1.") && !$0.hasPrefix("language_model.model.layers.2.") },
+             "'text_config.num_hidden_layers' is 3, but the checkpoint holds 1 layer(s) of the text model (language_model.* or model.language_model.*, indices 0..<1)"),
+        ]
+        for (keep, expected) in cases {
+            let folder = try copy(keeping: keep)
+            XCTAssertTrue(try Checkpoint(directory: folder).tensorNames.contains { $0.contains("vision_model.encoder.layers.1.") },
+                          "the vision tower has layers 0 and 1")
+            XCTAssertThrowsError(try model(folder)) { error in
+                XCTAssertEqual(error.localizedDescription, folder.appendingPathComponent("config.json").path + ": " + expected)
+            }
+        }
+    }
+
     /// A copy of the fixture whose config.json is `edit` of the fixture's (parsed as JSON).
     private func configCopy(_ edit: (inout [String: Any]) -> Void) throws -> URL {
         try Fixtures.linkedCopy(of: Self.name, test: self, replacing: "config.json") { data in

@@ -99,6 +99,9 @@ final class ModernFamilyTests: XCTestCase {
             (#"{"model_type": "llama", "rope_scaling": {"rope_type": "ntk-by-parts", "factor": 4}}"#, "ntk-by-parts"),
             (#"{"model_type": "llama", "rope_scaling": {"type": "linear"}}"#, "factor"),
             (#"{"model_type": "llama", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),
+            // null is not the default 1: transformers multiplies the head size by None (TypeError), in every Llama-config family
+            (#"{"model_type": "llama", "partial_rotary_factor": null}"#, "'partial_rotary_factor' is null; transformers cannot multiply"),
+            (#"{"model_type": "qwen2", "partial_rotary_factor": null}"#, "'partial_rotary_factor' is null; transformers cannot multiply"),
             (#"{"model_type": "qwen2", "use_sliding_window": true, "num_hidden_layers": 2, "layer_types": ["full_attention"]}"#, "layer_types"),
             (#"{"model_type": "vit", "image_size": 30, "patch_size": 32}"#, "patch_size"),
         ]

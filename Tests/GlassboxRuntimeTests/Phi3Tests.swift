@@ -55,6 +55,7 @@ final class Phi3Tests: XCTestCase {
             (#"{"model_type": "phi3", "hidden_size": 30, "num_attention_heads": 3, "partial_rotary_factor": 0.5}"#, "partial_rotary_factor"),
             (#"{"model_type": "phi3", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),
             (#"{"model_type": "phi3", "sliding_window": 0}"#, "sliding_window"),
+            (#"{"model_type": "phi3", "partial_rotary_factor": null}"#, "'partial_rotary_factor' is null; transformers cannot multiply"),   // TypeError there
         ]
         for (json, fragment) in cases {
             let folder = try temporaryModel(config: json)

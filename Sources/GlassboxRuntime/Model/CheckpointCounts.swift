@@ -20,14 +20,17 @@ enum CheckpointCounts {
     /// (`model.layers.999999999.x`) cannot stand for the missing ones, and no count passes that is
     /// larger than the checkpoint's number of tensors. A smaller count is left to the loader (its
     /// config checks, then the unused-weights error), which allocates nothing beyond what the
-    /// checkpoint holds.
-    static func check(_ config: ConfigFile, checkpoint: Checkpoint) throws {
+    /// checkpoint holds. `textTensorPrefixes` (a composite checkpoint's text model, as
+    /// `language_model.`): only the tensors under them are counted, and the message says so —
+    /// a vision tower's `encoder.layers.0` is not a text layer.
+    static func check(_ config: ConfigFile, checkpoint: Checkpoint, textTensorPrefixes: [String]? = nil) throws {
         let configFile = config.url
         let stated = { (keys: [String]) in keys.compactMap { key in config.count(key).map { (key, $0) } } }
         let layerCounts = stated(layerKeys), expertCounts = stated(expertKeys)
         guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }
         var layerIndices = Set<Int>(), expertIndices = Set<Int>()
-        for name in checkpoint.tensorNames {
+        let names = checkpoint.tensorNames.filter { name in textTensorPrefixes?.contains { name.hasPrefix($0) } ?? true }
+        for name in names {
             let parts = name.split(separator: ".")
             if let index = parts.first(where: isIndex).flatMap({ Int($0) }) { layerIndices.insert(index) }
             if let at = parts.firstIndex(of: "experts"), at + 1 < parts.count, isIndex(parts[at + 1]),
@@ -37,8 +40,13 @@ enum CheckpointCounts {
         }
         let layers = unbroken(layerIndices), experts = unbroken(expertIndices)
         for (key, count) in layerCounts where count > layers {
-            throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key,
-                                          detail: "is \(count), but the checkpoint holds \(layers) layer(s) (indices 0..<\(layers))")
+            // Which tensors were counted: every one, or the text model's (none: its weights are missing).
+            let held = textTensorPrefixes.map { prefixes in
+                let spelled = prefixes.map { $0 + "*" }.joined(separator: " or ")
+                return names.isEmpty ? "no text model weights (no tensor named \(spelled))"
+                    : "\(layers) layer(s) of the text model (\(spelled), indices 0..<\(layers))"
+            } ?? "\(layers) layer(s) (indices 0..<\(layers))"
+            throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key, detail: "is \(count), but the checkpoint holds \(held)")
         }
         for (key, count) in expertCounts where count > experts {
             throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key,

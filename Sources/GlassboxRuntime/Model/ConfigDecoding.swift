@@ -13,6 +13,16 @@ extension KeyedDecodingContainer {
     func value<T: Decodable>(_ key: Key, default fallback: T) throws -> T {
         try decodeIfPresent(T.self, forKey: key) ?? fallback
     }
+
+    /// `value(_:default:)` for a key whose `null` transformers does not read as the default:
+    /// absent gives `fallback`, `null` is refused with `detail` (after "KEY is null; ").
+    func value<T: Decodable>(_ key: Key, default fallback: T, refusingNull detail: String) throws -> T {
+        if contains(key), try decodeNil(forKey: key) {
+            let place = (codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+            throw ConfigValidationError(key: place, detail: "is null; \(detail)")
+        }
+        return try value(key, default: fallback)
+    }
 }
 
 /// The largest size a config may give (2³¹ − 1): far above any real model, and small enough that
@@ -33,6 +43,12 @@ func requirePositive<F: BinaryFloatingPoint>(_ value: F, _ key: String) throws {
     guard value.isFinite && value > 0 else {
         throw ConfigValidationError(key: key, detail: "must be a positive number, got \(configNumber(Double(value)))")
     }
+}
+
+/// Why a `null` share of rotated dimensions (`partial_rotary_factor`, GPT-NeoX's `rotary_pct`) is
+/// refused: transformers multiplies the head size by it as given; `fallback` is the key's default.
+func nullRotaryShare(default fallback: Double) -> String {
+    "transformers cannot multiply the head size by it (TypeError); give a number in (0, 1] or leave the key out for \(configNumber(fallback))"
 }
 
 /// A config number as written: `0`, `-5`, `1e-06`.

@@ -37,15 +37,7 @@ struct CheferSweep {
     /// returns the relevance at that block's input.
     @discardableResult
     func blocks(_ relevance: Tensor, stopLayer: Int) throws -> Tensor {
-        // Chefer's relprop has no rule written for a three-way residual sum, QK-norm, routed experts,
-        // norms on the branch outputs or soft-capped scores.
-        if architecture.parallelResidual || weights.blocks.contains(where: { $0.attention.queryNorm != nil })
-            || architecture.experts != nil
-            || [.sandwich, .branchOutput].contains(architecture.placement) || architecture.attentionSoftCap != nil {
-            throw AnalysisError.invalidOption(
-                "Chefer et al.'s relevance propagation is not defined here for \(architecture.modelType) "
-                    + "(parallel residual, QK-norm, a mixture of experts, post-branch norms or soft-capping); use attnlrp, cp-lrp or grad-input")
-        }
+        if let refusal = TransformerAttribution.refusal(model) { throw refusal }
         var r = relevance
         for l in stride(from: architecture.layers - 1, through: stopLayer, by: -1) {
             let block = weights.blocks[l]

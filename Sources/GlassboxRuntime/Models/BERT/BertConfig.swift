@@ -65,7 +65,8 @@ public struct BertConfig: Decodable, Sendable, Equatable {
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
         _ = try configActivation(hiddenAct, key: "hidden_act")
-        let positions = try c.value(.positionEmbeddingType, default: "absolute")
+        let positions = try c.value(.positionEmbeddingType, default: "absolute", refusingNull:
+            "transformers then adds no position embeddings, which is not supported; supported: absolute")
         guard positions == "absolute" else {
             throw ConfigValidationError(key: "position_embedding_type",
                                         detail: "'\(positions)' is not supported; supported: absolute")

@@ -69,7 +69,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         numAttentionHeads = try c.value(.numAttentionHeads, default: 64)
         intermediateSize = try c.value(.intermediateSize, default: 24576)
         hiddenAct = try c.value(.hiddenAct, default: "gelu")
-        rotaryPct = try c.value(.rotaryPct, default: 0.25)
+        rotaryPct = try c.value(.rotaryPct, default: 0.25, refusingNull: nullRotaryShare(default: 0.25))
         rotaryEmbBase = try c.value(.rotaryEmbBase, default: 10000)
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 2048)
         layerNormEps = try c.value(.layerNormEps, default: 1e-5)

@@ -105,7 +105,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
         rmsNormEps = try c.value(.rmsNormEps, default: 1e-6)
         ropeTheta = try c.value(.ropeTheta, default: 10000)
-        partialRotaryFactor = try c.value(.partialRotaryFactor, default: 1)
+        partialRotaryFactor = try c.value(.partialRotaryFactor, default: 1, refusingNull: nullRotaryShare(default: 1))
         let attentionBias = try c.value(.attentionBias, default: false)
         qkvBias = family == .qwen2 || attentionBias
         outputBias = family != .qwen2 && attentionBias

@@ -82,7 +82,7 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 2048)
         layerNormEps = try c.value(.layerNormEps, default: 1e-5)
         ropeTheta = try c.value(.ropeTheta, default: 10000)
-        partialRotaryFactor = try c.value(.partialRotaryFactor, default: 0.5)
+        partialRotaryFactor = try c.value(.partialRotaryFactor, default: 0.5, refusingNull: nullRotaryShare(default: 0.5))
         qkLayerNorm = try c.value(.qkLayerNorm, default: false)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
 

@@ -28,7 +28,7 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
     /// positive factors in each list; any other type is an error naming it).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        partialRotaryFactor = try c.value(.partialRotaryFactor, default: 1)
+        partialRotaryFactor = try c.value(.partialRotaryFactor, default: 1, refusingNull: nullRotaryShare(default: 1))
         originalMaxPositionEmbeddings = try c.value(.originalMaxPositionEmbeddings, default: 4096)
         fields = try RotaryDecoderFields(
             from: decoder, defaults: .init(vocab: 32064, hidden: 3072, intermediate: 8192, layers: 32, heads: 32,
