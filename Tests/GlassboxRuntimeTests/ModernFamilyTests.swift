@@ -118,6 +118,33 @@ final class ModernFamilyTests: XCTestCase {
         }
     }
 
+    /// Families that rotate the whole head (Mixtral, Gemma 1–3, OLMo 2) refuse a
+    /// `partial_rotary_factor` other than 1: transformers 4.53.3 sizes the rotary tables by it and
+    /// then fails (checked there: "The size of tensor a (6) must match the size of tensor b (4)" on
+    /// mixtral-moe at 0.5, likewise the other four). 1 loads as without the key.
+    func testWholeHeadFamiliesRefuseAPartialRotaryShare() throws {
+        for name in ["mixtral-moe", "gemma-tiny", "gemma2-softcap", "gemma3-text", "olmo2-postnorm"] {
+            for (value, fragment) in [("0.5", "'partial_rotary_factor' is 0.5, but this family rotates the whole head"),
+                                      ("null", "'partial_rotary_factor' is null; transformers cannot multiply"),
+                                      ("1.0", nil)] as [(String, String?)] {
+                let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
+                    var text = String(decoding: data, as: UTF8.self)
+                    text.insert(contentsOf: "\"partial_rotary_factor\": \(value), ", at: text.index(after: text.firstIndex(of: "{")!))
+                    return Data(text.utf8)
+                }
+                if let fragment {
+                    XCTAssertThrowsError(try TransformerModel.load(directory: folder), "\(name) \(value)") { error in
+                        XCTAssertTrue(error.localizedDescription.contains(fragment), "\(name): \(error.localizedDescription)")
+                    }
+                } else {
+                    let model = try TransformerModel.load(directory: folder)
+                    let plain = try TransformerModel.load(directory: Fixtures.model(name))
+                    XCTAssertEqual(try model.forward([2, 5, 7, 9]).logits?.storage, try plain.forward([2, 5, 7, 9]).logits?.storage, name)
+                }
+            }
+        }
+    }
+
     func testWrongInputKindsAreErrors() throws {
         XCTAssertThrowsError(try model("vit-tiny").forward([1, 2])) {
             XCTAssertEqual($0 as? InputError, .tokensForVisionModel("vit"))

@@ -51,6 +51,24 @@ func nullRotaryShare(default fallback: Double) -> String {
     "transformers cannot multiply the head size by it (TypeError); give a number in (0, 1] or leave the key out for \(configNumber(fallback))"
 }
 
+/// Refuses a `partial_rotary_factor` other than 1 in a family whose attention rotates the whole head
+/// (Mixtral, Gemma 1–3, OLMo 2). transformers 4.53.3 builds every family's rotary tables with
+/// `getattr(config, "partial_rotary_factor", 1.0)`, so such a key shrinks the tables while the
+/// attention still rotates every dimension: a size mismatch in `apply_rotary_pos_emb` (`null`: a
+/// TypeError). Absent, or exactly 1, passes.
+func refuseUnreadRotaryShare<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws {
+    guard c.contains(key) else { return }
+    let place = (c.codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
+    if try c.decodeNil(forKey: key) {
+        throw ConfigValidationError(key: place, detail: "is null; transformers cannot multiply the head size by it (TypeError); leave the key out")
+    }
+    let share = try c.decode(Double.self, forKey: key)
+    guard share == 1 else {
+        throw ConfigValidationError(key: place, detail: "is \(configNumber(share)), but this family rotates the whole head: transformers "
+                                    + "4.53 builds rotary tables for part of it and then fails on the size mismatch; leave the key out or set 1")
+    }
+}
+
 /// A config number as written: `0`, `-5`, `1e-06`.
 func configNumber(_ value: Double) -> String {
     value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"

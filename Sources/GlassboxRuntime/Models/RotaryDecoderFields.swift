@@ -51,12 +51,16 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         case ropeTheta = "rope_theta"
         case tieWordEmbeddings = "tie_word_embeddings"
         case slidingWindow = "sliding_window"
+        case partialRotaryFactor = "partial_rotary_factor"
     }
 
-    /// Decodes and checks the shared fields; `partialRotaryFactor` must leave an even, positive
-    /// number of rotated dimensions in (0, 1], and `sizes` (the family's own counts) must be positive.
-    init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double = 1, sizes: [(Int, String)] = []) throws {
+    /// Decodes and checks the shared fields; `partialRotaryFactor` (the family's own reading of
+    /// `partial_rotary_factor`) must leave an even, positive number of rotated dimensions in (0, 1];
+    /// `nil` for a family that rotates the whole head, where the key must be absent or 1
+    /// (`refuseUnreadRotaryShare`). `sizes` (the family's own counts) must be positive.
+    init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = []) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        if partialRotaryFactor == nil { try refuseUnreadRotaryShare(c, .partialRotaryFactor) }
         vocabSize = try c.value(.vocabSize, default: defaults.vocab)
         hiddenSize = try c.value(.hiddenSize, default: defaults.hidden)
         intermediateSize = try c.value(.intermediateSize, default: defaults.intermediate)
@@ -95,7 +99,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
                                         detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
         }
         _ = try configActivation(hiddenAct, key: "hidden_act")
-        try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
+        try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor ?? 1,
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
     }
 

@@ -73,6 +73,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
+        case partialRotaryFactor = "partial_rotary_factor"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
         case intermediateSize = "intermediate_size"
@@ -137,6 +138,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         ropeTheta = try c.value(.ropeTheta, default: family == .gemma3Text ? 1_000_000 : 10000)
         attentionBias = try c.value(.attentionBias, default: false)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
+        try refuseUnreadRotaryShare(c, .partialRotaryFactor)
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"),
                              (intermediateSize, "intermediate_size"), (numHiddenLayers, "num_hidden_layers"),
                              (numAttentionHeads, "num_attention_heads"), (numKeyValueHeads, "num_key_value_heads"),
