@@ -18,10 +18,14 @@ extension KeyedDecodingContainer {
     /// absent gives `fallback`, `null` is refused with `detail` (after "KEY is null; ").
     func value<T: Decodable>(_ key: Key, default fallback: T, refusingNull detail: String) throws -> T {
         if contains(key), try decodeNil(forKey: key) {
-            let place = (codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-            throw ConfigValidationError(key: place, detail: "is null; \(detail)")
+            throw ConfigValidationError(key: place(of: key), detail: "is null; \(detail)")
         }
         return try value(key, default: fallback)
+    }
+
+    /// `key`'s dotted path from the config's root, as messages name it (`text_config.head_dim`).
+    func place(of key: Key) -> String {
+        (codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 }
 
@@ -57,14 +61,9 @@ func nullRotaryShare(default fallback: Double) -> String {
 /// attention still rotates every dimension: a size mismatch in `apply_rotary_pos_emb` (`null`: a
 /// TypeError). Absent, or exactly 1, passes.
 func refuseUnreadRotaryShare<K: CodingKey>(_ c: KeyedDecodingContainer<K>, _ key: K) throws {
-    guard c.contains(key) else { return }
-    let place = (c.codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
-    if try c.decodeNil(forKey: key) {
-        throw ConfigValidationError(key: place, detail: "is null; transformers cannot multiply the head size by it (TypeError); leave the key out")
-    }
-    let share = try c.decode(Double.self, forKey: key)
+    let share = try c.value(key, default: 1.0, refusingNull: "transformers cannot multiply the head size by it (TypeError); leave the key out")
     guard share == 1 else {
-        throw ConfigValidationError(key: place, detail: "is \(configNumber(share)), but this family rotates the whole head: transformers "
+        throw ConfigValidationError(key: c.place(of: key), detail: "is \(configNumber(share)), but this family rotates the whole head: transformers "
                                     + "4.53 builds rotary tables for part of it and then fails on the size mismatch; leave the key out or set 1")
     }
 }
@@ -225,6 +224,19 @@ enum ConfigDecoding {
                 : String(describing: type).hasPrefix("Array") ? "a JSON array" : "\(type)"
         }
     }
+}
+
+/// The per-head width `dh`: an `explicit` `head_dim` (positive), else `hidden / heads`, which must
+/// divide evenly.
+func configHeadDim(explicit: Int?, hidden: Int, heads: Int) throws -> Int {
+    if let explicit {
+        try requirePositive(explicit, "head_dim")
+        return explicit
+    }
+    guard hidden % heads == 0 else {
+        throw ConfigValidationError(key: "num_attention_heads", detail: "(\(heads)) must divide hidden_size (\(hidden))")
+    }
+    return hidden / heads
 }
 
 /// Checks that `num_key_value_heads` divides `num_attention_heads` (grouped-query attention).

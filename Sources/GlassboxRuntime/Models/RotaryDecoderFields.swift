@@ -84,20 +84,8 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         if let slidingWindow { try requirePositive(slidingWindow, "sliding_window") }
         let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
         let headDimIsExplicit = explicitHeadDim != nil
-        if let explicit = explicitHeadDim {
-            try requirePositive(explicit, "head_dim")
-            headDim = explicit
-        } else {
-            guard hiddenSize % numAttentionHeads == 0 else {
-                throw ConfigValidationError(key: "num_attention_heads",
-                                            detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
-            }
-            headDim = hiddenSize / numAttentionHeads
-        }
-        guard numAttentionHeads % numKeyValueHeads == 0 else {
-            throw ConfigValidationError(key: "num_key_value_heads",
-                                        detail: "(\(numKeyValueHeads)) must divide num_attention_heads (\(numAttentionHeads))")
-        }
+        headDim = try configHeadDim(explicit: explicitHeadDim, hidden: hiddenSize, heads: numAttentionHeads)
+        try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor ?? 1,
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))

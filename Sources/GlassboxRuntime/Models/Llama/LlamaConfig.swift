@@ -123,16 +123,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         qkNorm = family == .qwen3
         let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
         let headDimIsExplicit = explicitHeadDim != nil || family == .qwen3
-        if let explicit = explicitHeadDim ?? (family == .qwen3 ? 128 : nil) {
-            try requirePositive(explicit, "head_dim")
-            headDim = explicit
-        } else {
-            guard hiddenSize % numAttentionHeads == 0 else {
-                throw ConfigValidationError(key: "num_attention_heads",
-                                            detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
-            }
-            headDim = hiddenSize / numAttentionHeads
-        }
+        headDim = try configHeadDim(explicit: explicitHeadDim ?? (family == .qwen3 ? 128 : nil),
+                                    hidden: hiddenSize, heads: numAttentionHeads)
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,

@@ -94,16 +94,7 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
         try requirePositive(layerNormEps, "layer_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
-        if let explicit = explicitHeadDim {
-            try requirePositive(explicit, "head_dim")
-            headDim = explicit
-        } else {
-            guard hiddenSize % numAttentionHeads == 0 else {
-                throw ConfigValidationError(key: "num_attention_heads",
-                                            detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
-            }
-            headDim = hiddenSize / numAttentionHeads
-        }
+        headDim = try configHeadDim(explicit: explicitHeadDim, hidden: hiddenSize, heads: numAttentionHeads)
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
