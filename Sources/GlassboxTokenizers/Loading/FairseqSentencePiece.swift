@@ -32,8 +32,7 @@ enum FairseqSentencePiece {
         let data = try InputFile.read(url, limit: InputLimits.tokenizerFileBytes)
         let model = try SentencePieceModel(data: data, file: url.path)
         guard model.algorithm == .unigram else { throw TokenizerError.tokenizerJSONNeeded(file: url.path) }
-        let charsmap = try Sentencepiece_ModelProto(serializedBytes: data).normalizerSpec.precompiledCharsmap
-        let document = self.document(model, charsmap: charsmap, camembert: family == .camembert)
+        let document = self.document(model, charsmap: model.precompiledCharsmap, camembert: family == .camembert)
         return try FastTokenizerOverrides.load(document: document, file: url.path, directory: directory)
     }
 

@@ -7,21 +7,6 @@ struct RobertaProcessing: PostProcessor {
     let trimOffsets: Bool
     let addPrefixSpace: Bool
 
-    /// `RobertaProcessing(sep, cls, trim_offsets, add_prefix_space)`; tokens are (content, id).
-    init(cls: (String, Int), sep: (String, Int), trimOffsets: Bool, addPrefixSpace: Bool) {
-        self.cls = cls
-        self.sep = sep
-        self.trimOffsets = trimOffsets
-        self.addPrefixSpace = addPrefixSpace
-    }
-
-    init(config: ConfigReader) throws {
-        cls = try PostProcessorRegistry.tokenPair(config, "cls")
-        sep = try PostProcessorRegistry.tokenPair(config, "sep")
-        trimOffsets = try config.bool("trim_offsets")
-        addPrefixSpace = try config.bool("add_prefix_space")
-    }
-
     func process(_ encodings: [Encoding], addSpecialTokens: Bool) -> [Encoding] {
         var encodings = encodings
         if trimOffsets {
@@ -45,4 +30,13 @@ struct RobertaProcessing: PostProcessor {
     }
 
     func addedTokens(isPair: Bool) -> Int { isPair ? 4 : 2 }
+}
+
+extension RobertaProcessing {
+    /// `RobertaProcessing(sep, cls, trim_offsets, add_prefix_space)` as `tokenizer.json` gives it;
+    /// tokens are (content, id). (In an extension, so the memberwise initialiser stays.)
+    init(config: ConfigReader) throws {
+        self.init(cls: try PostProcessorRegistry.tokenPair(config, "cls"), sep: try PostProcessorRegistry.tokenPair(config, "sep"),
+                  trimOffsets: try config.bool("trim_offsets"), addPrefixSpace: try config.bool("add_prefix_space"))
+    }
 }

@@ -55,6 +55,9 @@ struct SentencePieceModel: Sendable {
     /// `NormalizerSpec.add_dummy_prefix` / `remove_extra_whitespaces`, which decoding consults.
     let addDummyPrefix: Bool
     let removeExtraWhitespaces: Bool
+    /// `NormalizerSpec.precompiled_charsmap` as stored: what transformers' converters copy into a
+    /// `Precompiled` normalizer (`FairseqSentencePiece`).
+    let precompiledCharsmap: Data
     /// Special ids the trainer recorded (`-1`: none); informational, `encode` does not add them.
     let bosID: Int, eosID: Int, padID: Int
 
@@ -152,6 +155,7 @@ struct SentencePieceModel: Sendable {
         let spec = proto.normalizerSpec
         addDummyPrefix = spec.addDummyPrefix
         removeExtraWhitespaces = spec.removeExtraWhitespaces
+        precompiledCharsmap = spec.precompiledCharsmap
         normalizer = try SentencePieceNormalizer(spec: spec, userDefined: userDefined,
                                                  whitespaceAsSuffix: trainer.treatWhitespaceAsSuffix, file: file)
         if proto.hasDenormalizerSpec, !proto.denormalizerSpec.precompiledCharsmap.isEmpty {
