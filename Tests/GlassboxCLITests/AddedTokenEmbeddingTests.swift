@@ -13,9 +13,7 @@ final class AddedTokenEmbeddingTests: XCTestCase {
     /// its added tokens.
     private func folder() throws -> URL {
         let source = URL(fileURLWithPath: "Tests/Fixtures/models/llama-gqa")
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokadd-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("tokadd")
         for name in ["config.json", "tokenizer.json", "model.safetensors"] {
             try FileManager.default.copyItem(at: source.appendingPathComponent(name), to: dir.appendingPathComponent(name))
         }
@@ -47,9 +45,7 @@ final class AddedTokenEmbeddingTests: XCTestCase {
     /// as `[1, 481, …]`, and `▁H` (481) is one of its own tokens. The line says the tokenizer is
     /// larger than the model (another model's?), not that it added a special token.
     func testAnOrdinaryTokenPastTheEmbeddingBlamesTheTokenizersSize() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokbig-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("tokbig")
         let model = URL(fileURLWithPath: "Tests/Fixtures/models/llama-gqa")
         for name in ["config.json", "model.safetensors"] {
             try FileManager.default.copyItem(at: model.appendingPathComponent(name), to: dir.appendingPathComponent(name))

@@ -120,9 +120,7 @@ final class ClassifierHeadTests: XCTestCase {
         let source = Fixtures.root.appendingPathComponent("Tests/Fixtures/heads/models/bert-cls-extra-heads")
         let values: [Any?] = [nil, [] as [Any], "BertForSequenceClassification", ["MyBert"], [NSNull()]]
         for value in values {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-two-heads-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+            let folder = try makeTemporaryFolder("two-heads")
             for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != "config.json" {
                 try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
                                                            withDestinationURL: source.appendingPathComponent(name))
@@ -207,9 +205,7 @@ final class ClassifierHeadTests: XCTestCase {
     /// and their text names it. A softmax classifier's records name no score function.
     func testSigmoidClassifiersAnalysesNameTheSigmoid() throws {
         let multi = "Tests/Fixtures/heads/models/bert-multilabel"
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-sigmoid-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("sigmoid")
         func out(_ name: String) -> String { folder.appendingPathComponent(name).path }
         func object(_ text: String) throws -> [String: Any] {
             try XCTUnwrap(JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any], text)

@@ -12,9 +12,7 @@ final class HostileFileInputTests: XCTestCase {
     let digit = "samples/digits/digit-3.png"
 
     private func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        let url = try makeTemporaryFolder("hostile")
         return url
     }
 

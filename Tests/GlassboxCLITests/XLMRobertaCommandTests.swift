@@ -77,9 +77,7 @@ final class XLMRobertaCommandTests: XCTestCase {
     /// as AutoTokenizer converts it): the prompt's ids and prediction are the golden's. Naming
     /// another tokenizer class there is refused: exit 1, one line naming the file.
     func testTheSentencePieceModelAloneRunsOrIsRefusedInOneLine() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-xlmr-spm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("xlmr-spm")
         for file in ["config.json", "model.safetensors"] {
             try FileManager.default.copyItem(at: Fixtures.model("xlmr-mlm").appendingPathComponent(file),
                                              to: folder.appendingPathComponent(file))

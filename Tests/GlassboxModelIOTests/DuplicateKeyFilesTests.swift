@@ -10,9 +10,7 @@ import XCTest
 /// goes through `glassbox generate` (`GenerateCommandTests`).
 final class DuplicateKeyFilesTests: XCTestCase {
     private func folder() throws -> URL {
-        let url = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-dupkeys-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: url) }
+        let url = try makeTemporaryFolder("dupkeys")
         return url
     }
 

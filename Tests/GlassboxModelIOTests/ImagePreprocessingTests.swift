@@ -54,9 +54,7 @@ final class ImagePreprocessingTests: XCTestCase {
     /// the channels, so vit-tiny's config with 0.5 for both (its lists are [0.5, 0.5, 0.5]) must give
     /// the transformers golden of vit-tiny (1e-5).
     func testScalarMeanAndStdBroadcastAsTheProcessorDoes() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pre-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("pre")
         let config = #"{"do_normalize": true, "do_rescale": true, "do_resize": true, "image_mean": 0.5, "image_std": 0.5, "#
             + #""resample": 2, "rescale_factor": 0.00392156862745098, "size": {"height": 32, "width": 32}}"#
         try Data(config.utf8).write(to: folder.appendingPathComponent("preprocessor_config.json"))
@@ -73,9 +71,7 @@ final class ImagePreprocessingTests: XCTestCase {
     /// `0` and `0.0` switch normalisation off; `1`, `2` and `"false"` (a non-empty string) leave it
     /// on. `null` used to fall back to on.
     func testDoSwitchesReadAsTheProcessorReadsThem() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pre-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("pre")
         let cases: [(String, Bool)] = [("null", false), ("0", false), ("0.0", false), ("1", true), ("2", true), ("\"false\"", true)]
         for (written, on) in cases + [("", true)] {
             let field = written.isEmpty ? "" : #""do_normalize": "# + written + ", "
@@ -90,9 +86,7 @@ final class ImagePreprocessingTests: XCTestCase {
     /// (which Python reads) is named with its field; one whose top level is not an object names
     /// what it is.
     func testMalformedPreprocessorConfigSaysWhatIsWrong() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-pre-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("pre")
         let file = folder.appendingPathComponent("preprocessor_config.json")
         try Data(#"{"size": 4 "rescale_factor": 1}"#.utf8).write(to: file)
         XCTAssertThrowsError(try ImagePreprocessor.load(directory: folder)) { error in
@@ -110,9 +104,7 @@ final class ImagePreprocessingTests: XCTestCase {
     }
 
     func testUnreadableImagesAreErrors() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-png-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("png")
         let notPNG = folder.appendingPathComponent("x.png")
         try Data("hello".utf8).write(to: notPNG)
         XCTAssertThrowsError(try RGBImage.readPNG(notPNG)) {

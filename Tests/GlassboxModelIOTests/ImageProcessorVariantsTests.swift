@@ -15,9 +15,7 @@ final class ImageProcessorVariantsTests: XCTestCase {
 
     /// The processor of a golden's `config` metadata, loaded from a temporary folder.
     func processor(_ config: String) throws -> ImagePreprocessor {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-proc-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("proc")
         try Data(config.utf8).write(to: folder.appendingPathComponent("preprocessor_config.json"))
         return try ImagePreprocessor.load(directory: folder)
     }

@@ -13,9 +13,7 @@ import XCTest
 final class ImageRegionTests: XCTestCase {
     /// The processor of one case: its config written to a temporary folder and loaded as a model's.
     func processor(_ config: Any) throws -> ImagePreprocessor {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-region-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("region")
         try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("preprocessor_config.json"))
         return try ImagePreprocessor.load(directory: folder)
     }

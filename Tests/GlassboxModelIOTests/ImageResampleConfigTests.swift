@@ -14,9 +14,7 @@ final class ImageResampleConfigTests: XCTestCase {
 
     /// A folder holding `preprocessor_config.json` with `text`.
     private func folder(_ text: String) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-resample-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("resample")
         try Data(text.utf8).write(to: folder.appendingPathComponent("preprocessor_config.json"))
         return folder
     }

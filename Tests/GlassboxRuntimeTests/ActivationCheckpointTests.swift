@@ -19,9 +19,7 @@ final class ActivationCheckpointTests: XCTestCase {
     /// A copy of fixture `name` (under activations/models) whose config says `hidden_act = act`.
     private func copy(_ name: String, hiddenAct act: String) throws -> URL {
         let source = Self.folder.appendingPathComponent("models/\(name)")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-acts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("acts")
         try FileManager.default.copyItem(at: source.appendingPathComponent("model.safetensors"),
                                          to: folder.appendingPathComponent("model.safetensors"))
         let data = try Data(contentsOf: source.appendingPathComponent("config.json"))

@@ -192,9 +192,7 @@ final class FamilyRopeScalingTests: XCTestCase {
                                                  options: .regularExpression)
         }
         config = config.replacingOccurrences(of: "{\n", with: "{\n  \(fields),\n", options: .anchored)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-rope-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("rope")
         try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: Fixtures.model(fixture).appendingPathComponent("model.safetensors"),
                                          to: folder.appendingPathComponent("model.safetensors"))

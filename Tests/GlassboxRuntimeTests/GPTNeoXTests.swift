@@ -70,9 +70,7 @@ final class GPTNeoXTests: XCTestCase {
             (#"{"model_type": "gpt_neox", "num_hidden_layers": 0}"#, "num_hidden_layers"),
         ]
         for (json, fragment) in cases {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-neox-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+            let folder = try makeTemporaryFolder("neox")
             try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
             try FileManager.default.copyItem(at: Fixtures.model("neox-parallel").appendingPathComponent("model.safetensors"),
                                              to: folder.appendingPathComponent("model.safetensors"))
@@ -85,9 +83,7 @@ final class GPTNeoXTests: XCTestCase {
 
     func testShapeMismatchOfTheFusedProjectionIsAnError() throws {
         // neox-sequential's weights under neox-parallel's config: every shape differs.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-neox-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("neox")
         try FileManager.default.copyItem(at: Fixtures.model("neox-parallel").appendingPathComponent("config.json"),
                                          to: folder.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: Fixtures.model("neox-sequential").appendingPathComponent("model.safetensors"),

@@ -147,9 +147,7 @@ final class GemmaFamilyTests: XCTestCase {
             ("olmo2-postnorm", #"{"model_type": "olmo2", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),
         ]
         for (fixture, json, fragment) in cases {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-gemma-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+            let folder = try makeTemporaryFolder("gemma")
             try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
             try FileManager.default.copyItem(at: Fixtures.model(fixture).appendingPathComponent("model.safetensors"),
                                              to: folder.appendingPathComponent("model.safetensors"))
@@ -183,9 +181,7 @@ final class GemmaFamilyTests: XCTestCase {
 
     func testMissingPostNormWeightIsNamed() throws {
         // gemma-tiny's weights (no pre_feedforward / post_feedforward norms) under a gemma2 config.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-gemma-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("gemma")
         let source = Fixtures.model("gemma-tiny")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as! [String: Any]
         config["model_type"] = "gemma2"

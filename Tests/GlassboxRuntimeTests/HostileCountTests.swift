@@ -10,9 +10,7 @@ final class HostileCountTests: XCTestCase {
     /// `model`'s folder with `key` set to `value` (raw JSON) in a copy of its config.json.
     private func model(_ model: String, setting key: String, to value: String) throws -> URL {
         let source = Fixtures.model(model)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-counts-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("counts")
         for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where file != "config.json" {
             try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(file),
                                                        withDestinationURL: source.appendingPathComponent(file))

@@ -10,9 +10,7 @@ final class LoadingTests: XCTestCase {
     private func editedCopy(of name: String, config: String? = nil,
                             edit: ([(String, Tensor)]) -> [(String, Tensor)] = { $0 }) throws -> URL {
         let source = Fixtures.model(name)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-load-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("load")
         let configData = try config.map { Data($0.utf8) } ?? Data(contentsOf: source.appendingPathComponent("config.json"))
         try configData.write(to: folder.appendingPathComponent("config.json"))
         let file = try SafetensorsFile(url: source.appendingPathComponent("model.safetensors"))

@@ -196,9 +196,7 @@ final class LongRopeTests: XCTestCase {
             with: Data(contentsOf: source.appendingPathComponent("config.json"))) as? [String: Any])
         let extra = try XCTUnwrap(JSONSerialization.jsonObject(with: Data("{\(fields)}".utf8)) as? [String: Any])
         config.merge(extra) { _, new in new }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-longrope-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("longrope")
         try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: source.appendingPathComponent("model.safetensors"),
                                          to: folder.appendingPathComponent("model.safetensors"))

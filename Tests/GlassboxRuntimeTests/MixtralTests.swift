@@ -172,9 +172,7 @@ final class MixtralTests: XCTestCase {
     }
 
     private func temporaryModel(config: String) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-mixtral-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("mixtral")
         try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: Fixtures.model("mixtral-moe").appendingPathComponent("model.safetensors"),
                                          to: folder.appendingPathComponent("model.safetensors"))

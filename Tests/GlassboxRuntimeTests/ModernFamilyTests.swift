@@ -106,9 +106,7 @@ final class ModernFamilyTests: XCTestCase {
             (#"{"model_type": "vit", "image_size": 30, "patch_size": 32}"#, "patch_size"),
         ]
         for (json, fragment) in cases {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-cfg-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+            let folder = try makeTemporaryFolder("cfg")
             try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
             try FileManager.default.copyItem(at: Fixtures.model("llama-gqa").appendingPathComponent("model.safetensors"),
                                              to: folder.appendingPathComponent("model.safetensors"))

@@ -11,9 +11,7 @@ final class Phi3StoredDTypeTests: XCTestCase {
     /// dtype and (Float) values; F64 and I32 are written from those values.
     private func rewrite(_ transform: (String, [Float]) -> (dtype: String, values: [Float])) throws -> URL {
         let source = Fixtures.model("phi3-longrope")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-phi3-dtype-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("phi3-dtype")
         try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"),
                                          to: folder.appendingPathComponent("config.json"))
         let checkpoint = try Checkpoint(directory: source)

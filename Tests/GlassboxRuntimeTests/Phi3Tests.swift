@@ -77,9 +77,7 @@ final class Phi3Tests: XCTestCase {
     }
 
     private func temporaryModel(config: String, weightsFrom source: String = "phi3-longrope") throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-phi3-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("phi3")
         try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: Fixtures.model(source).appendingPathComponent("model.safetensors"),
                                          to: folder.appendingPathComponent("model.safetensors"))

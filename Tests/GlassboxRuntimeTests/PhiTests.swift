@@ -14,9 +14,7 @@ final class PhiTests: XCTestCase {
 
     /// A folder holding `config` (JSON text) and phi-tiny's weights, or `weights` when given.
     private func folder(config: String, weights: URL? = nil) throws -> URL {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-phi-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("phi")
         try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: weights ?? Fixtures.model("phi-tiny").appendingPathComponent("model.safetensors"),
                                          to: folder.appendingPathComponent("model.safetensors"))

@@ -57,9 +57,7 @@ final class Qwen3Tests: XCTestCase {
 
     func testMissingQKNormWeightIsNamed() throws {
         // llama-gqa's weights under a qwen3 config of the same sizes: no q_norm tensors.
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-qwen3-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("qwen3")
         let source = Fixtures.model("llama-gqa")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as! [String: Any]
         config["model_type"] = "qwen3"
@@ -80,9 +78,7 @@ final class Qwen3Tests: XCTestCase {
             (#"{"model_type": "qwen3", "hidden_act": "prelu"}"#, "hidden_act"),
         ]
         for (json, fragment) in cases {
-            let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-qwen3-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-            addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+            let folder = try makeTemporaryFolder("qwen3")
             try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
             try FileManager.default.copyItem(at: Fixtures.model("qwen3-qknorm").appendingPathComponent("model.safetensors"),
                                              to: folder.appendingPathComponent("model.safetensors"))

@@ -73,9 +73,7 @@ final class ViTImageShapeTests: XCTestCase {
     /// pixels; preparing an image is refused before the PNG is read, naming config.json and the key.
     func testOneChannelModelRefusesImagesNamingNumChannels() throws {
         let source = Fixtures.model("vit-wide")
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-vit-gray-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("vit-gray")
         try FileManager.default.copyItem(at: source.appendingPathComponent("preprocessor_config.json"),
                                          to: folder.appendingPathComponent("preprocessor_config.json"))
         var config = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as? [String: Any])

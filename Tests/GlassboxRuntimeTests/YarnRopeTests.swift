@@ -95,9 +95,7 @@ final class YarnRopeTests: XCTestCase {
         let edited = config.replacingOccurrences(of: "\"rope_scaling\": null,", with: "")
             .replacingOccurrences(of: "\"rope_theta\": 10000.0,", with: "")
             .replacingOccurrences(of: "{\n", with: "{\n  \(fields),\n", options: .anchored)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-yarn-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("yarn")
         try Data(edited.utf8).write(to: folder.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: Fixtures.model("llama-gqa").appendingPathComponent("model.safetensors"),
                                          to: folder.appendingPathComponent("model.safetensors"))

@@ -8,9 +8,7 @@ extension Fixtures {
     public static func editedCopy(of model: String, test: XCTestCase,
                                   edit: (String, inout Tensor) -> Void) throws -> URL {
         let source = Fixtures.model(model)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-edited-\(model)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try test.makeTemporaryFolder("edited-\(model)")
         for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where !file.hasSuffix(".safetensors") {
             try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: folder.appendingPathComponent(file))
         }
@@ -31,9 +29,7 @@ extension Fixtures {
     public static func linkedCopy(of model: String, test: XCTestCase, replacing file: String,
                                   edit: (Data) throws -> Data) throws -> URL {
         let source = Fixtures.model(model)
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-linked-\(model)-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        test.addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try test.makeTemporaryFolder("linked-\(model)")
         for name in try FileManager.default.contentsOfDirectory(atPath: source.path) where name != file {
             try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(name),
                                                        withDestinationURL: source.appendingPathComponent(name))

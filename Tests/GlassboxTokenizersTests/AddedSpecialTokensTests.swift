@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTestSupport
 @testable import GlassboxTokenizers
 import XCTest
 
@@ -128,9 +129,7 @@ final class AddedSpecialTokensTests: XCTestCase {
     /// T5TokenizerFast refuses `additional_special_tokens` naming another number of sentinels than
     /// `extra_ids` (ValueError), and `extra_ids` must be a count: errors naming the file and key.
     func testT5ExtraIDsErrorsNameTheFileAndKey() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("t5-extra-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("t5-extra")
         try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("spm-t5-extra-ids/spiece.model"),
                                          to: dir.appendingPathComponent("spiece.model"))
         let config = dir.appendingPathComponent("tokenizer_config.json")
@@ -154,9 +153,7 @@ final class AddedSpecialTokensTests: XCTestCase {
     /// took minutes for 20,000) and get transformers' ids: `<extra_id_0>` last, after the model's
     /// 1,000 pieces.
     func testManyT5SentinelsLoad() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("t5-many-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("t5-many")
         try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("spm-t5-extra-ids/spiece.model"),
                                          to: dir.appendingPathComponent("spiece.model"))
         try Data(#"{"tokenizer_class": "T5Tokenizer", "extra_ids": 100000}"#.utf8)
@@ -172,9 +169,7 @@ final class AddedSpecialTokensTests: XCTestCase {
     /// 50,000 `additional_special_tokens` of a vocab.json folder load (their contents kept in a set,
     /// not compared with each earlier one, which took 4.7 s for 5,000) with the next ids in order.
     func testManyAdditionalSpecialTokensLoad() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("many-added-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("many-added")
         for name in ["vocab.json", "merges.txt"] {
             try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("vocab-json-added-tokens-json/\(name)"),
                                              to: dir.appendingPathComponent(name))
@@ -191,9 +186,7 @@ final class AddedSpecialTokensTests: XCTestCase {
     /// `legacy: false` and `add_prefix_space: false` on a Llama / T5 SentencePiece model make
     /// transformers convert it into another pipeline: refused, naming the file and key.
     func testSentencePieceSettingsGlassboxDoesNotBuildAreRefused() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("spm-settings-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("spm-settings")
         let config = dir.appendingPathComponent("tokenizer_config.json")
         for (model, file, json, key) in [
             ("spm-llama-additional/tokenizer.model", "tokenizer.model", #"{"tokenizer_class": "LlamaTokenizer", "legacy": false}"#,
@@ -226,9 +219,7 @@ final class AddedSpecialTokensTests: XCTestCase {
     /// converters build other pipelines) is refused, naming the file and class; a `model_type`
     /// without a named class keeps GPT-2's pipeline.
     func testOtherByteLevelClassesAreRefused() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("bpe-class-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("bpe-class")
         for name in ["vocab.json", "merges.txt"] {
             try FileManager.default.copyItem(at: Self.folder.appendingPathComponent("vocab-json-roberta-class/\(name)"),
                                              to: dir.appendingPathComponent(name))

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTestSupport
 @testable import GlassboxTokenizers
 import XCTest
 
@@ -138,9 +139,7 @@ final class ChatTemplateGoldenTests: XCTestCase {
         let expected = try Self.expected()
         guard let cli = expected["cli"], case .string(let rendered)? = cli["rendered"], let config = cli["tokenizer_config"],
               case .array(let messages)? = cli["messages"] else { return XCTFail("expected.json has no cli case") }
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-chat-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("chat")
         try Self.write(config, to: folder.appendingPathComponent("tokenizer_config.json"))
         let template = try XCTUnwrap(try ChatTemplate.load(directory: folder))
         let chat = messages.compactMap { m -> ChatMessage? in

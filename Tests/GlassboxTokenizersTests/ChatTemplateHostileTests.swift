@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTestSupport
 @testable import GlassboxTokenizers
 import XCTest
 
@@ -214,9 +215,7 @@ final class ChatTemplateHostileTests: XCTestCase {
     }
 
     func testTemplateFileAndConfigErrorsNameTheirSource() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-chat-hostile-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("chat-hostile")
         let config = folder.appendingPathComponent("tokenizer_config.json")
         XCTAssertNil(try ChatTemplate.load(directory: folder), "no files: no template")
         try Data(#"{"chat_template": 3}"#.utf8).write(to: config)

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTestSupport
 import GlassboxTokenizers
 import XCTest
 
@@ -62,9 +63,7 @@ final class EncoderFixtureTokenizerTests: XCTestCase {
         ]
         for (model, text, ids) in expected {
             let source = TokenizerFixtures.models.appendingPathComponent(model)
-            let bare = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-bare-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
-            addTeardownBlock { try? FileManager.default.removeItem(at: bare) }
+            let bare = try makeTemporaryFolder("bare")
             for file in ["tokenizer.json", "config.json"] {
                 try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: bare.appendingPathComponent(file))
             }
@@ -83,9 +82,7 @@ final class EncoderFixtureTokenizerTests: XCTestCase {
         for (model, text, ids) in [("xlmr-mlm", "a <mask> b", [0, 82, 151, 4, 99, 2]),
                                    ("camembert-mlm", "x <s>NOTUSED y", [5, 7, 122, 0, 7, 19, 6])] {
             let source = TokenizerFixtures.models.appendingPathComponent(model)
-            let bare = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-defaults-\(UUID().uuidString)")
-            try FileManager.default.createDirectory(at: bare, withIntermediateDirectories: true)
-            addTeardownBlock { try? FileManager.default.removeItem(at: bare) }
+            let bare = try makeTemporaryFolder("defaults")
             try FileManager.default.copyItem(at: source.appendingPathComponent("config.json"), to: bare.appendingPathComponent("config.json"))
             var document = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("tokenizer.json")))
                 as? [String: Any])

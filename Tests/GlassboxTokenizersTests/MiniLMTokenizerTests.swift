@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTestSupport
 import GlassboxTokenizers
 import XCTest
 
@@ -17,9 +18,7 @@ final class MiniLMTokenizerTests: XCTestCase {
 
     func testVocabTXTAlone() throws {
         let folder = try TokenizerFixtures.requireMiniLM()
-        let copy = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-minilm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: copy) }
+        let copy = try makeTemporaryFolder("minilm")
         for f in ["vocab.txt", "tokenizer_config.json", "special_tokens_map.json"] {
             try FileManager.default.copyItem(at: folder.appendingPathComponent(f), to: copy.appendingPathComponent(f))
         }

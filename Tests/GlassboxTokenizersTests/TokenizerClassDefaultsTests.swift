@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTestSupport
 @testable import GlassboxTokenizers
 import XCTest
 
@@ -31,9 +32,7 @@ final class TokenizerClassDefaultsTests: XCTestCase {
 
     /// The folder of case `name`: the source's tokenizer.json, the case's files, the template.
     private func folder(_ name: String, raw: [String: Any]) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokdefaults-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("tokdefaults")
         let source = try XCTUnwrap(raw["source"] as? String, name)
         try FileManager.default.copyItem(at: Self.fixtures.appendingPathComponent(source).appendingPathComponent("tokenizer.json"),
                                          to: dir.appendingPathComponent("tokenizer.json"))
@@ -80,9 +79,7 @@ final class TokenizerClassDefaultsTests: XCTestCase {
     /// template uses, with or without a tokenizer_config.json, and chat templates see it
     /// (AutoTokenizer: `[120, 62, 106]`, with `add_eos_token` `[120, 62, 106, 121]`, `[<bos>|<eos>|<unk>]`).
     func testDefaultMissingFromVocabularyIsAdded() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokdefaults-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("tokdefaults")
         let json = TokenizerFixtures.folder.appendingPathComponent("tokenizer-config/llama-add-eos/tokenizer.json")
         try FileManager.default.copyItem(at: json, to: dir.appendingPathComponent("tokenizer.json"))
         try Data(#"{"model_type": "gemma"}"#.utf8).write(to: dir.appendingPathComponent("config.json"))

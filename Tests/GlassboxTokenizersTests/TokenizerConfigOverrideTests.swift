@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTestSupport
 @testable import GlassboxTokenizers
 import XCTest
 
@@ -51,9 +52,7 @@ final class TokenizerConfigOverrideTests: XCTestCase {
     /// A copy of fixture `name` with `config` as its tokenizer_config.json (and `modelConfig`, if
     /// given, as its config.json).
     private func folder(_ name: String, config: String, modelConfig: String? = nil) throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tokconfig-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: dir) }
+        let dir = try makeTemporaryFolder("tokconfig")
         try FileManager.default.copyItem(at: Self.folder.appendingPathComponent(name).appendingPathComponent("tokenizer.json"),
                                          to: dir.appendingPathComponent("tokenizer.json"))
         try Data(config.utf8).write(to: dir.appendingPathComponent("tokenizer_config.json"))

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTestSupport
 import GlassboxTokenizers
 import XCTest
 
@@ -77,9 +78,7 @@ final class TokenizerErrorTests: XCTestCase {
     /// `model_type`) is refused in one line naming the file and asking for a tokenizer.json: only
     /// XLM-R's and CamemBERT's id layouts are known.
     func testAnotherClassesSentencePieceModelAloneAsksForTokenizerJSON() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-spm-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("spm")
         let model = folder.appendingPathComponent("sentencepiece.bpe.model")
         try Data([0x0A, 0x00]).write(to: model)
         try Data(#"{"model_type": "bert"}"#.utf8).write(to: folder.appendingPathComponent("config.json"))
@@ -93,9 +92,7 @@ final class TokenizerErrorTests: XCTestCase {
     }
 
     func testFolderWithoutTokenizerFiles() throws {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-empty-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        addTeardownBlock { try? FileManager.default.removeItem(at: folder) }
+        let folder = try makeTemporaryFolder("empty")
         XCTAssertThrowsError(try Tokenizer.load(directory: folder)) { error in
             XCTAssertEqual(error as? TokenizerError, .noTokenizerFiles(directory: folder.path))
             XCTAssertTrue((error as? TokenizerError)?.errorDescription?.contains("tokenizer.json") ?? false)
