@@ -4,8 +4,9 @@ extension TransformerModel {
     /// A copy of the model whose weight matrices (linear layers and the token table) are Float32
     /// copies instead of the checkpoint's stored format: what loading did before weights stayed in
     /// their dtype (docs/methods.md §0.7). Twice the memory of a bf16 checkpoint; for measuring
-    /// the stored-format products against it. Every field of the weights is carried over; a field
-    /// added to the weight structs must be added here too.
+    /// the stored-format products against it. Every field of the weights is carried over (the
+    /// blocks' by `BlockWeights.mappingLinears`); a field added to the embedding or head structs
+    /// must be added here too.
     public func widenedToFloat32() -> TransformerModel {
         func widen(_ l: Linear) -> Linear { Linear(weight: l.weight.float32(), layout: l.layout, bias: l.bias) }
         func widen(_ l: Linear?) -> Linear? { l.map { widen($0) } }
@@ -15,20 +16,7 @@ extension TransformerModel {
         let unembed = h.unembed.map { u in
             u.weight.sharesStorage(with: e.token) ? Linear(weight: token, layout: u.layout, bias: u.bias) : widen(u)
         }
-        let blocks = weights.blocks.map { b in
-            let a = b.attention
-            var attention = AttentionWeights(query: widen(a.query), key: widen(a.key), value: widen(a.value), output: widen(a.output))
-            (attention.queryNorm, attention.keyNorm) = (a.queryNorm, a.keyNorm)
-            var mlp = MLPWeights(input: widen(b.mlp.input), up: widen(b.mlp.up), output: widen(b.mlp.output))
-            mlp.mixture = b.mlp.mixture.map { m in
-                MixtureWeights(router: widen(m.router), experts: m.experts.map { x in
-                    MLPWeights(input: widen(x.input), up: widen(x.up), output: widen(x.output))
-                }, topK: m.topK)
-            }
-            var block = BlockWeights(ln1: b.ln1, attention: attention, ln2: b.ln2, mlp: mlp)
-            (block.ln1Post, block.ln2Post) = (b.ln1Post, b.ln2Post)
-            return block
-        }
+        let blocks = weights.blocks.map { $0.mappingLinears(widen) }
         var embeddings = EmbeddingWeights(token: token, position: e.position, tokenType: e.tokenType, norm: e.norm,
                                           patch: widen(e.patch), classToken: e.classToken)
         (embeddings.scale, embeddings.paddingIndex) = (e.scale, e.paddingIndex)

@@ -30,28 +30,8 @@ extension TransformerModel {
         func redraw(_ linear: Linear) -> Linear {
             Linear(weight: redraw(linear.weight.float32()), layout: linear.layout, bias: linear.bias.map(redraw))
         }
-        let blocks = weights.blocks.enumerated().map { l, block -> BlockWeights in
-            guard layers.contains(l) else { return block }
-            let a = block.attention, m = block.mlp
-            // Drawn in this order: q, k, v, o, then the MLP (a mixture: its experts, then the router).
-            var attention = AttentionWeights(query: redraw(a.query), key: redraw(a.key), value: redraw(a.value),
-                                             output: redraw(a.output))
-            (attention.queryNorm, attention.keyNorm) = (a.queryNorm, a.keyNorm)     // norms are kept
-            func redrawMLP(_ m: MLPWeights) -> MLPWeights {
-                MLPWeights(input: redraw(m.input), up: m.up.map(redraw), output: redraw(m.output))
-            }
-            let mlp: MLPWeights
-            if let mixture = m.mixture {
-                let experts = mixture.experts.map(redrawMLP)
-                mlp = MLPWeights(input: experts[0].input, up: experts[0].up, output: experts[0].output,
-                                 mixture: MixtureWeights(router: redraw(mixture.router), experts: experts, topK: mixture.topK))
-            } else {
-                mlp = redrawMLP(m)
-            }
-            var randomized = BlockWeights(ln1: block.ln1, attention: attention, ln2: block.ln2, mlp: mlp)
-            (randomized.ln1Post, randomized.ln2Post) = (block.ln1Post, block.ln2Post)
-            return randomized
-        }
+        // Norms and the rest of each listed block are kept (`mappingLinears`: q, k, v, o, then the MLP).
+        let blocks = weights.blocks.enumerated().map { l, block in layers.contains(l) ? block.mappingLinears(redraw) : block }
         let randomized = TransformerWeights(embeddings: weights.embeddings, blocks: blocks, head: weights.head)
         return TransformerModel(architecture: architecture, weights: randomized, directory: directory,
                                 checkpointDTypes: checkpointDTypes, nonFiniteWeights: nonFiniteWeights,
