@@ -25,32 +25,28 @@ struct ConfigFile {
 
     /// Reads `directory/config.json`; `LoadError.configMissing` when there is none.
     init(directory: URL) throws {
-        url = directory.appendingPathComponent("config.json")
+        let url = directory.appendingPathComponent("config.json")
         guard FileManager.default.fileExists(atPath: url.path) else {
             throw LoadError.configMissing(directory: directory.path)
         }
-        let document = LastKeyWins.scan(PythonJSONLiterals.rewrite(try InputFile.readPlainUTF8JSON(url, limit: InputLimits.configFileBytes)))
-        data = document.data
-        members = document.members
-        scannedModelType = document.string("model_type")
-        parsedFallback = members == nil ? (try? JSONSerialization.jsonObject(with: data)) as? [String: Any] : nil
-        keyPrefix = ""
+        let text = PythonJSONLiterals.rewrite(try InputFile.readPlainUTF8JSON(url, limit: InputLimits.configFileBytes))
+        self.init(url: url, document: LastKeyWins.scan(text), keyPrefix: "")
     }
 
     /// The object member `key` of the config (a composite model's `text_config`) as a config of
     /// its own, read from the same file: its keys are named `key.FIELD` in errors. Nil when the
     /// member is absent, `null` or not an object (left to the loader's decoding and its error).
     func member(_ key: String) -> ConfigFile? {
-        let text: String
+        let text: Data
         if let members {
             guard let member = members[key], member.first == "{" else { return nil }
-            text = member
+            text = Data(member.utf8)
         } else {
             guard let object = parsedFallback?[key] as? [String: Any],
                   let data = try? JSONSerialization.data(withJSONObject: object) else { return nil }
-            text = String(decoding: data, as: UTF8.self)
+            text = data
         }
-        let document = LastKeyWins.scan(Data(text.utf8))
+        let document = LastKeyWins.scan(text)
         return ConfigFile(url: url, document: document, keyPrefix: keyPrefix + key + ".")
     }
 

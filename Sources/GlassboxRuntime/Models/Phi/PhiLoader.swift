@@ -52,14 +52,8 @@ enum PhiLoader: ArchitectureLoader {
         }
         let finalNorm = try norm("final_layernorm", width: d)
         // lm_head is an nn.Linear with a bias; tying shares only its weight with the embeddings.
-        let headWeight: WeightMatrix
-        if config.tieWordEmbeddings {
-            r.markUsed("lm_head.weight")
-            headWeight = embed
-        } else {
-            headWeight = try r.matrix("lm_head.weight", shape: [vocab, d], prefixed: false)
-        }
-        let unembed = Linear(weight: headWeight, layout: .outIn,
+        let head = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
+        let unembed = Linear(weight: head.weight, layout: .outIn,
                              bias: try r.tensor("lm_head.bias", shape: [vocab], prefixed: false))
         // Older checkpoints saved the rotary frequencies as buffers.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#, #"(model\.)?rotary_emb\.inv_freq"#])
