@@ -12,9 +12,9 @@ enum CLIError: Error, LocalizedError {
     case noRoomToGenerate(promptTokens: Int, context: Int)
     case malformedGenerationConfig(path: String, detail: String)
     case tooManyTokensForLines(Int, format: OutputFormat)
-    /// `--chat` on a checkpoint folder (path) without a chat template (a `chat_template.json` there
-    /// is named: the processor's file, which transformers' tokenizer does not read).
-    case noChatTemplate(String)
+    /// `--chat` on a checkpoint folder (path) without a chat template; `processorTemplate`: the folder
+    /// has a `chat_template.json` (named: the processor's file, which transformers' tokenizer does not read).
+    case noChatTemplate(String, processorTemplate: Bool)
     /// `patch` or `path` with `--metric logit-diff` (the default) or `kl` on a classifier with one
     /// output (`num_labels` 1, model type named): logit-diff has no second class, kl no softmax over
     /// classes; prob and logprob (the sigmoid of the output) run.
@@ -49,9 +49,9 @@ enum CLIError: Error, LocalizedError {
             "this \(type) classifier has one output (num_labels 1): the logit difference needs a second class (there is no runner-up, and --wrong or --wrong-id could only name the answer), and --metric kl a softmax over classes; use --metric prob or logprob (the sigmoid of its output, as the pipeline scores it)"
         case .oneRegressionOutput(let type):
             "this \(type) classifier's one output is a raw regression score (problem_type regression): patching measures a logit difference between two outputs or a class probability, and it has neither"
-        case .noChatTemplate(let path):
+        case .noChatTemplate(let path, let processorTemplate):
             "\(path) has no chat template (no chat_template.jinja, no \"chat_template\" in tokenizer_config.json)"
-                + (FileManager.default.fileExists(atPath: URL(fileURLWithPath: path).appendingPathComponent("chat_template.json").path)
+                + (processorTemplate
                     ? "; its chat_template.json is the processor's, which transformers' AutoTokenizer does not read (its apply_chat_template refuses this folder too)"
                     : "") + "; leave out --chat"
         case .tooManyTokensForLines(let count, let format):

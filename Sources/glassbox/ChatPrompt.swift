@@ -14,9 +14,12 @@ struct ChatPrompt {
     let rendered: String
 
     /// Renders `prompt` with the chat template of the checkpoint in `directory` (whose tokenizer,
-    /// `tokenizer`, is already loaded); a checkpoint without one is ``CLIError/noChatTemplate(_:)``.
+    /// `tokenizer`, is already loaded); a checkpoint without one is ``CLIError/noChatTemplate(_:processorTemplate:)``.
     static func render(_ prompt: String, system: String?, directory: URL, tokenizer: Tokenizer) throws -> ChatPrompt {
-        guard let template = try templates.template(directory, tokenizer: tokenizer) else { throw CLIError.noChatTemplate(directory.path) }
+        guard let template = try templates.template(directory, tokenizer: tokenizer) else {
+            let processorTemplate = FileManager.default.fileExists(atPath: directory.appendingPathComponent("chat_template.json").path)
+            throw CLIError.noChatTemplate(directory.path, processorTemplate: processorTemplate)
+        }
         var messages: [ChatMessage] = []
         if let system { messages.append(ChatMessage(role: "system", content: system)) }
         messages.append(ChatMessage(role: "user", content: prompt))

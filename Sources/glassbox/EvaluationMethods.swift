@@ -20,20 +20,17 @@ enum EvaluatedMethod: String, CaseIterable {
         }
     }
 
-    /// Whether the method can explain a similarity (encoders without a head): AtMan needs logits.
-    var explainsSimilarity: Bool { self != .atman }
-
     /// Why the method cannot run on `model` (`similarity`: a `--compare` run), or nil where it
     /// runs: `reason`, the note when the default list leaves it out, and `error`, what naming it
     /// in `--methods` gets (AtMan on a similarity: a usage mistake, exit 2; Chefer's transformer
     /// attribution where its relevance propagation is not defined: the error `explain` gives, exit 1).
     func refusal(on model: TransformerModel, similarity: Bool) -> (reason: String, error: Error)? {
         switch self {
-        case .atman where similarity && !explainsSimilarity:
+        case .atman where similarity:                      // AtMan needs logits; a similarity has none
             ("atman needs a prediction head, and a similarity (--compare) has none",
              UsageMistake("atman needs a prediction head; leave it out of --methods for a similarity (--compare)"))
         case .chefer:
-            TransformerAttribution.undefinedReason(model).map { ($0, TransformerAttribution.refusal(model)!) }
+            TransformerAttribution.undefinedReason(model).map { ($0, TransformerAttribution.refusal(reason: $0)) }
         default: nil
         }
     }

@@ -88,7 +88,7 @@ struct InfoCommand: ParsableCommand {
             : oneNorm ? "parallel attention and MLP on one norm (x + attn(ln1(x)) + mlp(ln2(x)), ln2 = ln1)"
             : "parallel attention and MLP (x + attn(ln1(x)) + mlp(ln2(x)))"]
         if block0?.attention.queryNorm != nil {
-            let kind = if case .layerNorm = arch.norm { "LayerNorm" } else { "RMSNorm" }
+            let kind = arch.norm.name
             parts.append(arch.qkNormScope == .wholeProjection ? "QK-norm (\(kind) over the whole q and k projections)"
                          : "QK-norm (\(kind) per query and key head)")
         }

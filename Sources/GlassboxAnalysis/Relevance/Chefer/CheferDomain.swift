@@ -22,6 +22,11 @@ extension TransformerAttribution {
     /// The error `explain` throws where ``undefinedReason(_:)`` is not nil: the reason and the
     /// methods that do run on every block.
     public static func refusal(_ model: TransformerModel) -> AnalysisError? {
-        undefinedReason(model).map { .invalidOption("\($0); use attnlrp, cp-lrp or grad-input") }
+        undefinedReason(model).map(refusal(reason:))
+    }
+
+    /// The error for an ``undefinedReason(_:)`` already found: the reason and the methods that run.
+    public static func refusal(reason: String) -> AnalysisError {
+        .invalidOption("\(reason); use attnlrp, cp-lrp or grad-input")
     }
 }
