@@ -14,7 +14,7 @@ extension ModelContext {
     /// covers (`patchRegion`): what a picture of patch scores is drawn over.
     public func preparedImage(_ url: URL, note: (String) -> Void = { _ in }) throws -> (input: ModelInput, region: ImageRegion) {
         guard let imagePreprocessor, let geometry = architecture.image else {
-            if let composite = architecture.textModelOf { throw ModelContextError.visionTowerNotRun(composite) }
+            if let composite = architecture.textModelOf { throw InputError.visionTowerNotRun(composite) }
             throw ModelContextError.notAVisionModel(architecture.modelType)
         }
         try checkImagePreparation(imagePreprocessor, geometry)

@@ -114,9 +114,6 @@ public enum ModelContextError: Error, LocalizedError, Equatable {
     case noTokens(String)
     /// An image was given to a text model (its `model_type` given).
     case notAVisionModel(String)
-    /// An image was given to the text model of a multimodal checkpoint (its class given,
-    /// `Gemma3ForConditionalGeneration`), whose vision tower Glassbox does not run.
-    case visionTowerNotRun(String)
     /// The tokenizer gave `token` an id with no row in the model's token embedding of `rows` rows
     /// (a special token added past the vocabulary, as `transformers` adds it).
     case tokenBeyondEmbedding(token: String, id: Int, position: Int, rows: Int)
@@ -134,8 +131,6 @@ public enum ModelContextError: Error, LocalizedError, Equatable {
             "the tokenizer gives no tokens for \(text.debugDescription)"
         case .notAVisionModel(let type):
             "this \(type) model reads text, not images"
-        case .visionTowerNotRun(let composite):
-            Architecture.visionTowerNotRun(composite)
         case .tokenBeyondEmbedding(let token, let id, let position, let rows):
             "token \(token.debugDescription) (id \(id), position \(position)) is past the model's token embedding of "
                 + "\(rows) rows (config.json vocab_size): the tokenizer added it as a new special token, as transformers "

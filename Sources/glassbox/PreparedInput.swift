@@ -59,17 +59,15 @@ struct PreparedInput {
 enum InputProblem: Error, LocalizedError {
     case imageRequired(String)
     case imageForTextModel(String)
-    /// `--image` for the text model of a composite checkpoint (its class, `Architecture.textModelOf`).
-    case visionTowerNotRun(String)
     /// A command that reads token positions (patching) given a vision model.
     case textModelNeeded(String, command: String)
     /// `--noise-span` (or another span) reaching past the input's tokens.
     case spanPastInput(option: String, span: String, length: Int)
 
-    /// `--image` given to a model without an image input: `imageForTextModel`, or
-    /// `visionTowerNotRun` for the text model of a composite checkpoint.
-    static func imageRefused(_ arch: Architecture) -> InputProblem {
-        arch.textModelOf.map(InputProblem.visionTowerNotRun) ?? .imageForTextModel(arch.modelType)
+    /// `--image` given to a model without an image input: `imageForTextModel`, or the runtime's
+    /// `InputError.visionTowerNotRun` for the text model of a composite checkpoint.
+    static func imageRefused(_ arch: Architecture) -> any Error {
+        arch.textModelOf.map(InputError.visionTowerNotRun) ?? InputProblem.imageForTextModel(arch.modelType)
     }
 
     var errorDescription: String? {
@@ -78,7 +76,6 @@ enum InputProblem: Error, LocalizedError {
         case .spanPastInput(let option, let span, let length): "\(option) \(span) reaches past the input's \(length) tokens (positions 0..<\(length))"
         case .imageRequired(let type): "this \(type) model reads images; pass --image FILE.png"
         case .imageForTextModel(let type): "this \(type) model reads text, not images; give a prompt or --ids"
-        case .visionTowerNotRun(let composite): Architecture.visionTowerNotRun(composite)
         }
     }
 }

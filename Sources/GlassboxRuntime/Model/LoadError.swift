@@ -82,7 +82,8 @@ public enum InputError: Error, LocalizedError, Equatable {
         case .imageForTextModel(let type):
             "this \(type) model reads text, not images; give a prompt or --ids"
         case .visionTowerNotRun(let composite):
-            Architecture.visionTowerNotRun(composite)
+            "this \(composite) checkpoint runs as its text model (Glassbox does not run its vision tower): "
+                + "it reads text, not images; give a prompt or --ids"
         case .tokensForVisionModel(let type):
             "this \(type) model reads images; give --image FILE.png"
         case .pixelShape(let expected, let got):
