@@ -23,9 +23,7 @@ enum FairseqSentencePiece {
 
     /// The tokenizer of `directory`, whose only tokenizer file is the SentencePiece model `url`.
     static func load(model url: URL, directory: URL) throws -> Tokenizer {
-        let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        let parsed = FileManager.default.fileExists(atPath: configURL.path)
-            ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
+        let parsed = try FastTokenizerOverrides.tokenizerConfig(directory)
         guard let name = try FastTokenizerOverrides.tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory),
               let family = FastTokenizerOverrides.family(tokenizerClass: name), family == .xlmRoberta || family == .camembert
         else { throw TokenizerError.tokenizerJSONNeeded(file: url.path) }
@@ -33,7 +31,8 @@ enum FairseqSentencePiece {
         let model = try SentencePieceModel(data: data, file: url.path)
         guard model.algorithm == .unigram else { throw TokenizerError.tokenizerJSONNeeded(file: url.path) }
         let document = self.document(model, charsmap: model.precompiledCharsmap, camembert: family == .camembert)
-        return try FastTokenizerOverrides.load(document: document, file: url.path, directory: directory)
+        return try FastTokenizerOverrides.load(document: document, file: url.path, directory: directory, tokenizerConfig: parsed,
+                                               className: name)
     }
 
     /// The converter's `tokenizer.json` document for `model` (see the type's description).

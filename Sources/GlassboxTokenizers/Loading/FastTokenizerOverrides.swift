@@ -68,17 +68,18 @@ enum FastTokenizerOverrides {
         let file = tokenizerJSON.path
         let document = try JSONValue.parse(try InputFile.readJSON(tokenizerJSON, limit: InputLimits.tokenizerFileBytes),
                                            file: file)
-        return try load(document: document, file: file, directory: directory)
+        let parsed = try tokenizerConfig(directory)
+        return try load(document: document, file: file, directory: directory, tokenizerConfig: parsed,
+                        className: tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory))
     }
 
     /// ``load(tokenizerJSON:directory:)`` on a parsed `tokenizer.json` document (read from, or built
-    /// from, `file`).
-    static func load(document: JSONValue, file: String, directory: URL) throws -> Tokenizer {
-        let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
-        let parsed = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
-        guard let name = try tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory)
-        else { return try Tokenizer(document: document, file: file) }
+    /// from, `file`), given `directory`'s parsed `tokenizer_config.json` (nil: none) and the class
+    /// `tokenizerClass(tokenizerConfig:directory:)` found for it.
+    static func load(document: JSONValue, file: String, directory: URL, tokenizerConfig parsed: JSONValue?,
+                     className: String?) throws -> Tokenizer {
+        let hasConfig = parsed != nil
+        guard let name = className else { return try Tokenizer(document: document, file: file) }
         var config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
         let family = family(tokenizerClass: name)
         if family == .t5 { _ = try applyT5ExtraIDs(&config, file: settingsFile(directory: directory, hasConfig: hasConfig)) }

@@ -10,9 +10,8 @@ enum LegacyFiles {
     /// (``roberta(model:config:file:)``); a folder naming another class is refused
     /// (``byteLevelFamily(tokenizerConfig:directory:)``).
     static func gpt2(vocabulary vocabURL: URL, merges mergesURL: URL, directory: URL) throws -> Tokenizer {
-        let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
-        let parsed = hasConfig ? try JSONValue.parse(try read(configURL), file: configURL.path) : nil
+        let parsed = try FastTokenizerOverrides.tokenizerConfig(directory)
+        let hasConfig = parsed != nil
         let family = try byteLevelFamily(tokenizerConfig: parsed, directory: directory)
         let config = try TokenizerConfig(directory: directory, tokenizerConfig: parsed)
         let model = try byteLevelBPE(vocabulary: vocabURL, merges: mergesURL)

@@ -19,7 +19,7 @@ extension LegacyFiles {
         else { return nil }
         let family = FastTokenizerOverrides.family(tokenizerClass: name)
         if let family, byteLevelClasses.contains(family) { return family }
-        for (file, document) in [("tokenizer_config.json", tokenizerConfig), ("config.json", try modelConfig(directory))] {
+        for (file, document) in [("tokenizer_config.json", tokenizerConfig), ("config.json", try FastTokenizerOverrides.modelConfig(directory))] {
             if case .string(let named)? = document?["tokenizer_class"], named == name {
                 throw TokenizerError.malformedFile(file: directory.appendingPathComponent(file).path,
                                                    detail: "'tokenizer_class' is \(name), which Glassbox does not build from "
@@ -28,13 +28,6 @@ extension LegacyFiles {
             }
         }
         return nil
-    }
-
-    /// `config.json` of `directory` parsed, `nil` when absent.
-    private static func modelConfig(_ directory: URL) throws -> JSONValue? {
-        let url = directory.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
-        return try JSONValue.parse(try InputFile.readJSON(url, limit: InputLimits.configFileBytes), file: url.path)
     }
 
     /// What `RobertaTokenizerFast` (`transformers` 4.53.3) builds from `vocab.json` + `merges.txt`

@@ -30,9 +30,8 @@ enum SentencePieceFolder {
     static func load(model url: URL, directory: URL) throws -> Tokenizer {
         let data = try InputFile.read(url, limit: InputLimits.tokenizerFileBytes)
         let model = try SentencePieceModel(data: data, file: url.path)
-        let configURL = directory.appendingPathComponent("tokenizer_config.json")
-        let hasConfig = FileManager.default.fileExists(atPath: configURL.path)
-        let parsed = hasConfig ? try JSONValue.parse(try LegacyFiles.read(configURL), file: configURL.path) : nil
+        let parsed = try FastTokenizerOverrides.tokenizerConfig(directory)
+        let hasConfig = parsed != nil
         let source = url.lastPathComponent
         guard let name = try FastTokenizerOverrides.tokenizerClass(tokenizerConfig: parsed ?? .object([]), directory: directory)
         else {

@@ -25,12 +25,24 @@ extension FastTokenizerOverrides {
     static func tokenizerClass(tokenizerConfig: JSONValue, directory: URL) throws -> String? {
         let configFile = directory.appendingPathComponent("tokenizer_config.json").path
         if let name = try string("tokenizer_class", in: tokenizerConfig, file: configFile) { return name }
-        let modelConfigURL = directory.appendingPathComponent("config.json")
-        guard FileManager.default.fileExists(atPath: modelConfigURL.path) else { return nil }
-        let modelConfig = try JSONValue.parse(try InputFile.readJSON(modelConfigURL, limit: InputLimits.configFileBytes),
-                                              file: modelConfigURL.path)
-        if let name = try string("tokenizer_class", in: modelConfig, file: modelConfigURL.path) { return name }
-        return try string("model_type", in: modelConfig, file: modelConfigURL.path).flatMap { classByModelType[$0] }
+        guard let modelConfig = try modelConfig(directory) else { return nil }
+        let modelConfigPath = directory.appendingPathComponent("config.json").path
+        if let name = try string("tokenizer_class", in: modelConfig, file: modelConfigPath) { return name }
+        return try string("model_type", in: modelConfig, file: modelConfigPath).flatMap { classByModelType[$0] }
+    }
+
+    /// `tokenizer_config.json` of `directory` parsed, `nil` when absent.
+    static func tokenizerConfig(_ directory: URL) throws -> JSONValue? {
+        let url = directory.appendingPathComponent("tokenizer_config.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try JSONValue.parse(try LegacyFiles.read(url), file: url.path)
+    }
+
+    /// `config.json` of `directory` parsed, `nil` when absent.
+    static func modelConfig(_ directory: URL) throws -> JSONValue? {
+        let url = directory.appendingPathComponent("config.json")
+        guard FileManager.default.fileExists(atPath: url.path) else { return nil }
+        return try JSONValue.parse(try InputFile.readJSON(url, limit: InputLimits.configFileBytes), file: url.path)
     }
 
     /// The string member `key` of `object`; `nil` if absent or null.
