@@ -41,8 +41,7 @@ final class PhiCommandTests: XCTestCase {
         let target = try XCTUnwrap(try JSONSerialization.jsonObject(with: Data(XCTUnwrap(reference.metadata["target"]).utf8))
                                    as? [String: Any])
         let targetID = try XCTUnwrap((target["ids"] as? [Int])?.first)
-        let out = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-phi-\(UUID().uuidString).png")
-        addTeardownBlock { try? FileManager.default.removeItem(at: out) }
+        let out = try makeTemporaryFolder("phi").appendingPathComponent("explain.png")
         for (flag, key) in [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp"), ("grad-input", "gxi")] {
             let object = try json(["explain", "--model", model, "--ids", ids, "--method", flag, "--json", "--out", out.path])
             XCTAssertEqual((object["target"] as? [String: Any])?["id"] as? Int, targetID, flag)

@@ -142,7 +142,8 @@ final class Gemma3MultimodalTests: XCTestCase {
         }
         XCTAssertThrowsError(try model(textNaN).forward([1, 5, 9]))
         let stray = try Fixtures.editedCopy(of: Self.name, test: self) { _, _ in }
-        var tensors = try Checkpoint(directory: stray).tensorNames.sorted().map { ($0, try Checkpoint(directory: stray).tensor($0)) }
+        let checkpoint = try Checkpoint(directory: stray)
+        var tensors = try checkpoint.tensorNames.sorted().map { ($0, try checkpoint.tensor($0)) }
         tensors.append(("language_model.model.extra.weight", Tensor(shape: [2], storage: [1, 2])))
         try SafetensorsFile.write(tensors, to: stray.appendingPathComponent("model.safetensors"))
         XCTAssertThrowsError(try model(stray)) { error in
