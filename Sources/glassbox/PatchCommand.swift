@@ -33,10 +33,8 @@ struct PatchCommand: ParsableCommand {
         }
         // Before the model loads (and on every batch line): a hook with one row for the whole run
         // (unembed.*, pooler.hook_out, mlm_head.*) has no positions to patch. Unknown names: `patch`.
-        for point in hooks.compactMap(HookPoint.init(name:)) {
-            do { try PatchableHook.check([point]) } catch {
-                throw ValidationError("--hook " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
-            }
+        do { try PatchableHook.check(hooks.compactMap(HookPoint.init(name:))) } catch {
+            throw ValidationError("--hook " + ((error as? LocalizedError)?.errorDescription ?? "\(error)"))
         }
     }
 

@@ -42,8 +42,7 @@ final class XLMRobertaFamilyTests: XCTestCase {
         }
     }
 
-    /// Config errors name the file and key, as RoBERTa's; a `model_type` the loader is not for is
-    /// refused by name.
+    /// Config errors name the file and key, as RoBERTa's.
     func testConfigErrorsAreTyped() throws {
         for (json, fragment) in [
             (#"{"model_type": "xlm-roberta", "pad_token_id": -1}"#, "pad_token_id"),
