@@ -61,23 +61,29 @@ final class Gemma3MultimodalTests: XCTestCase {
         XCTAssertEqual(m.weights.parameterCount, count(text))
     }
 
-    /// `final_logit_softcapping` in `text_config` changes nothing (Gemma3ForConditionalGeneration
-    /// never applies it; the generator checks transformers agrees), nor do top-level keys of the
+    /// `final_logit_softcapping` in `text_config` changes nothing, whatever its value
+    /// (Gemma3ForConditionalGeneration never applies it; the generator checks transformers agrees
+    /// for 5.0), nor do top-level keys of the
     /// text model's names; a tied `text_config` takes the embeddings as the head and leaves a stored
     /// `language_model.lm_head.weight` unread.
     func testOnlyTextConfigKeysChangeTheTextModel() throws {
         let ids = try Fixtures.golden(Self.name, "full").inputIDs
         let want = try XCTUnwrap(model().forward(ids).logits).storage
-        let capped = try configCopy { config in
-            var text = config["text_config"] as! [String: Any]
-            text["final_logit_softcapping"] = 5.0
-            config["text_config"] = text
-            config["final_logit_softcapping"] = 1.0
-            config["tie_word_embeddings"] = true
-            config["sliding_window"] = 1
-            config["num_hidden_layers"] = 1
+        // 0, negative and non-numeric caps too, which a gemma3_text config refuses: the multimodal
+        // forward never reads the key.
+        let caps: [Any] = [5.0, 0, -1.5, "none"]
+        for cap in caps {
+            let capped = try configCopy { config in
+                var text = config["text_config"] as! [String: Any]
+                text["final_logit_softcapping"] = cap
+                config["text_config"] = text
+                config["final_logit_softcapping"] = 1.0
+                config["tie_word_embeddings"] = true
+                config["sliding_window"] = 1
+                config["num_hidden_layers"] = 1
+            }
+            XCTAssertEqual(try XCTUnwrap(model(capped).forward(ids).logits).storage, want, "text_config.final_logit_softcapping \(cap)")
         }
-        XCTAssertEqual(try XCTUnwrap(model(capped).forward(ids).logits).storage, want)
 
         let tied = try configCopy { config in
             var text = config["text_config"] as! [String: Any]

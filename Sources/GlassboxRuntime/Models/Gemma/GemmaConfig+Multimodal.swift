@@ -14,22 +14,23 @@ extension GemmaConfig {
     /// does not look at it). No top-level key changes the text model: the head is tied as
     /// `text_config.tie_word_embeddings` says (`tie_weights` reads `get_text_config(decoder=True)`),
     /// and the masks and rotary tables come from the text config. `final_logit_softcapping` is
-    /// dropped: `Gemma3ForConditionalGeneration.forward` never applies it (only `Gemma3ForCausalLM`
-    /// does). The vision settings (`vision_config`, `mm_tokens_per_image`, the image token ids) are
+    /// not read, so any value loads (0 and negative ones too, which a `gemma3_text` config
+    /// refuses): `Gemma3ForConditionalGeneration.forward` never applies it (only
+    /// `Gemma3ForCausalLM` does). The vision settings (`vision_config`, `mm_tokens_per_image`, the image token ids) are
     /// not read here (the load still refuses a vision tower's size written as a float, as
     /// transformers does: `IntegerConfigFields.unreadMembers`). Errors name their key as
     /// `text_config.KEY`.
     init(multimodal c: KeyedDecodingContainer<CodingKeys>) throws {
         do {
             if c.contains(.textConfig), try !c.decodeNil(forKey: .textConfig) {
-                try self.init(c.nestedContainer(keyedBy: CodingKeys.self, forKey: .textConfig), family: .gemma3Text)
+                try self.init(c.nestedContainer(keyedBy: CodingKeys.self, forKey: .textConfig), family: .gemma3Text,
+                              readsFinalCap: false)
             } else {
                 self = try JSONDecoder().decode(DefaultTextConfig.self, from: Data("{}".utf8)).config
             }
         } catch let error as ConfigValidationError where !error.key.hasPrefix("text_config.") {
             throw ConfigValidationError(key: "text_config." + error.key, detail: error.detail)
         }
-        finalSoftCap = nil
         textModelOf = Self.multimodalClass
     }
 }

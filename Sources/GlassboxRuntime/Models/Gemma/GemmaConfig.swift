@@ -122,8 +122,10 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes the fields of one text config with `family`'s defaults (see ``init(from:)``); the
-    /// container's own `model_type` is not read.
-    init(_ c: KeyedDecodingContainer<CodingKeys>, family: Family) throws {
+    /// container's own `model_type` is not read. With `readsFinalCap` false,
+    /// `final_logit_softcapping` is neither read nor checked (a multimodal checkpoint's text model
+    /// never applies it, whatever it holds).
+    init(_ c: KeyedDecodingContainer<CodingKeys>, family: Family, readsFinalCap: Bool = true) throws {
         self.family = family
         let first = family == .gemma
         vocabSize = try c.value(.vocabSize, default: family == .gemma3Text ? 262_208 : 256_000)
@@ -174,7 +176,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         try requirePositive(queryPreAttnScalar, "query_pre_attn_scalar")
         let gemma2 = family == .gemma2
         attentionSoftCap = gemma2 ? try Self.cap(c, .attnLogitSoftcapping, default: 50) : nil
-        finalSoftCap = try Self.cap(c, .finalLogitSoftcapping, default: gemma2 ? 30 : nil)
+        finalSoftCap = readsFinalCap ? try Self.cap(c, .finalLogitSoftcapping, default: gemma2 ? 30 : nil) : nil
         if gemma2 {
             ropeLocalBaseFreq = nil
         } else {
