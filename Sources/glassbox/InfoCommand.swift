@@ -136,7 +136,8 @@ extension PositionKind {
             case .longrope(_, _, let original, let f): ", LongRoPE from \(original), attention factor \(f)"
             case .yarn(let y): ", YaRN ×\(y.factor) from \(String(format: "%g", y.originalMaxPositions)), attention factor \(y.attentionFactor)"
             }
-            return "rotary (\(rope.dimensions) dims, θ \(rope.base)\(scaling))"
+            let pairs = rope.layout == .interleaved ? ", interleaved pairs" : ""
+            return "rotary (\(rope.dimensions) dims\(pairs), θ \(rope.base)\(scaling))"
         }
     }
 }

@@ -12,7 +12,8 @@ import XCTest
 /// is RelevanceParityTests'; every hook point against transformers is GoldenTests'.
 final class FamilyCommandTests: XCTestCase {
     static let models = ["neox-parallel", "neox-sequential", "qwen3-qknorm", "phi3-longrope", "mixtral-moe", "gemma-tiny",
-                         "gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm", "phi-tiny", "phi-qknorm"]
+                         "gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm", "phi-tiny", "phi-qknorm",
+                         "gptj-tiny", "gptj-whole"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 
@@ -83,8 +84,10 @@ final class FamilyCommandTests: XCTestCase {
             assertFinite(try json(["patch"] + patch + ["--method", "atp"], name), "\(name) atp")
             assertFinite(try json(["trace", "--ids", "5,17,3,44,9", "--noise-span", "1:3", "--samples", "3", "--window", "2",
                                    "--seed", "5"], name), "\(name) trace")
+            // Heads 1 and 2 of layer 0, or head 0 of a one-head model (gptj-whole).
+            let senders = try TransformerModel.load(directory: Fixtures.model(name)).architecture.heads > 2 ? "0.1,0.2" : "0.0"
             let path = try runGlassbox(["path", "--model", "Tests/Fixtures/models/\(name)"] + patch
-                                       + ["--senders", "0.1,0.2", "--receivers", "1.0.q,1.0", "--json"])
+                                       + ["--senders", senders, "--receivers", "1.0.q,1.0", "--json"])
             XCTAssertEqual(path.status, 0, "\(name) path: \(path.stderr)")
             let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(path.stdout.utf8)) as? [String: Any])
             assertFinite(object, "\(name) path")
@@ -95,13 +98,13 @@ final class FamilyCommandTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
             ["info", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--json"]).stdout.utf8)) as? [String: Any])
         let model = try XCTUnwrap(object["model"] as? [String: Any])
-        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "camembert", "distilbert", "gemma", "gemma2", "gemma3", "gemma3_text", "gpt2", "gpt_neox", "llama", "mistral", "mixtral", "olmo2", "phi", "phi3", "qwen2", "qwen3", "roberta", "vit", "xlm-roberta"])
+        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "camembert", "distilbert", "gemma", "gemma2", "gemma3", "gemma3_text", "gpt2", "gpt_neox", "gptj", "llama", "mistral", "mixtral", "olmo2", "phi", "phi3", "qwen2", "qwen3", "roberta", "vit", "xlm-roberta"])
         XCTAssertEqual(model["headDim"] as? Int, 14)
         XCTAssertTrue((model["block"] as? String)?.contains("QK-norm") ?? false)
         XCTAssertTrue((object["hooks"] as? [String])?.contains("blocks.1.attn.k_norm.hook_scale") ?? false)
         let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/neox-parallel"])
         XCTAssertEqual(text.status, 0)
-        XCTAssertTrue(text.stdout.contains("families     bert, camembert, distilbert, gemma, gemma2, gemma3, gemma3_text, gpt2, gpt_neox, llama, mistral, mixtral, olmo2, phi, phi3, qwen2, qwen3, roberta, vit, xlm-roberta"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("families     bert, camembert, distilbert, gemma, gemma2, gemma3, gemma3_text, gpt2, gpt_neox, gptj, llama, mistral, mixtral, olmo2, phi, phi3, qwen2, qwen3, roberta, vit, xlm-roberta"), text.stdout)
         XCTAssertTrue(text.stdout.contains("parallel attention and MLP"), text.stdout)
         XCTAssertFalse(text.stdout.contains("hook_resid_mid"), text.stdout)
         let moe = try runGlassbox(["info", "--model", "Tests/Fixtures/models/mixtral-moe"])
@@ -116,6 +119,9 @@ final class FamilyCommandTests: XCTestCase {
                                            + "QK-norm (LayerNorm per query and key head)"), phi2.stdout)
         XCTAssertTrue(phi2.stdout.contains("parameters   15.1k"), phi2.stdout)
         XCTAssertFalse(phi2.stdout.contains("hook_resid_mid"), phi2.stdout)
+        let gptj = try runGlassbox(["info", "--model", "Tests/Fixtures/models/gptj-tiny"])
+        XCTAssertTrue(gptj.stdout.contains("rotary (4 dims, interleaved pairs, θ 10000.0)"), gptj.stdout)
+        XCTAssertTrue(gptj.stdout.contains("parallel attention and MLP on one norm"), gptj.stdout)
     }
 
     func testQKProjectionIsRefusedUnderQKNorm() throws {

@@ -86,7 +86,8 @@ STATE = _State()
 ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
                      "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
                      "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
-                     "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention")
+                     "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention",
+                     "GPTJAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -187,6 +188,18 @@ def _distilbert_attention_forward(self, query, key, value, mask, head_mask=None,
     return (z, p) if output_attentions else (z,)
 
 
+def _gptj_attn(self, query, key, value, attention_mask=None, head_mask=None):
+    """GPTJAttention._attn (GPT-J has no attention interface in transformers 4.53) with the
+    manipulation: query, key (rotated), value [B, H, n, dh]; attention_mask the eager 4D additive
+    causal mask; scores divided by scale_attn = √dh. Returns ([B, H, n, dh], pattern) as _attn."""
+    assert head_mask is None
+    n = query.shape[2]
+    visible = attention_mask[:, :, :, :n] == 0
+    z, p = manipulated_attention(self._atman_layer, query.to(torch.float32), key.to(torch.float32), value,
+                                 visible, 1.0 / float(self.scale_attn))
+    return z.transpose(1, 2), p
+
+
 def load(folder: str):
     """The checkpoint in `folder` (its config's architecture), float32, with the replaced attention.
     Every attention module gets `_atman_layer`, its layer index."""
@@ -194,7 +207,8 @@ def load(folder: str):
     cls = getattr(transformers, config.architectures[0])
     bert = config.model_type in ("bert", "roberta", "xlm-roberta", "camembert")   # their SelfAttention = BertSelfAttention
     distil = config.model_type == "distilbert"
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil else "atman",
+    gptj = config.model_type == "gptj"                                    # no attention interface: _attn replaced
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -205,6 +219,8 @@ def load(folder: str):
                 module.forward = types.MethodType(_bert_self_attention_forward, module)
             elif distil:
                 module.forward = types.MethodType(_distilbert_attention_forward, module)
+            elif gptj:
+                module._attn = types.MethodType(_gptj_attn, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 

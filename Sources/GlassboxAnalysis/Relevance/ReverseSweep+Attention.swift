@@ -63,8 +63,8 @@ extension ReverseSweep {
         gradientObserver?(.block(l, .v), grads.v.reshaped([n, kvWidth]))
         if qkFactor != nil {
             if let rotary = rotary(l) {        // RoPE's transpose: rotate by −θ
-                applyRotary(&grads.q, cos: rotary.cos, sin: Self.negated(rotary.sin))
-                applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin))
+                applyRotary(&grads.q, cos: rotary.cos, sin: Self.negated(rotary.sin), layout: rotaryLayout)
+                applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin), layout: rotaryLayout)
             }
             // QK-norm (Qwen3, Gemma 3 per head; OLMo 2 over the whole projection): back through the
             // RMSNorm with the normalization rule (docs/methods.md §2.5b), from γ ⊙ x̂ to hook_q / hook_k.

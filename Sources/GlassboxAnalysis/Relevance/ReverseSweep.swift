@@ -15,6 +15,8 @@ struct ReverseSweep {
     /// cos/sin `[n, rotaryDim]` of rotary models: the tables of `position`, and of Gemma 3's
     /// sliding layers (`Architecture.slidingRotary`) where there are some.
     let rotaryTables: (global: (cos: Tensor, sin: Tensor)?, sliding: (cos: Tensor, sin: Tensor)?)
+    /// The pairing both tables were laid out for (`RotaryEmbedding.layout`; GPT-J's interleaved pairs).
+    let rotaryLayout: RotaryLayout
     /// Receives each head's pattern `A [n, n]` and the gradient at it `g_A [n, n]` (its true
     /// gradient under the `.gradient` table), for Chefer's and GAE's attention weighting. When set,
     /// `g_A` is computed even where the scores are detached.
@@ -87,6 +89,7 @@ struct ReverseSweep {
         }
         let global: (cos: Tensor, sin: Tensor)? = if case .rotary(let rope) = arch.position { tables(rope) } else { nil }
         rotaryTables = (global, arch.slidingRotary.map(tables))
+        rotaryLayout = if case .rotary(let rope) = arch.position { rope.layout } else { .halves }
         heads = .zeros([arch.layers, arch.heads])
         neurons = .zeros([arch.layers, arch.dFF * (arch.experts?.count ?? 1)])   // mixture: expert-major
         layers = .zeros([arch.layers + 1, n])

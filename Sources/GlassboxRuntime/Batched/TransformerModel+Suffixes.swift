@@ -255,11 +255,12 @@ extension TransformerModel {
             if !wholeNorm, let norm = block.attention.keyNorm { k = norm.perHead(k) }
             if let rotary = layerRotary(l), let (cos, sin) = stackedTables(l) {
                 if selection == nil {
-                    applyRotary(&q, cos: cos, sin: sin)
+                    applyRotary(&q, cos: cos, sin: sin, layout: rotary.layout)
                 } else {
-                    applyRotary(&q, cos: rotary.cos.gatherRows(qPositions), sin: rotary.sin.gatherRows(qPositions))
+                    applyRotary(&q, cos: rotary.cos.gatherRows(qPositions), sin: rotary.sin.gatherRows(qPositions),
+                                layout: rotary.layout)
                 }
-                applyRotary(&k, cos: cos, sin: sin)
+                applyRotary(&k, cos: cos, sin: sin, layout: rotary.layout)
             }
             keep?(l, k, v)
             var z = suffixAttention(layer: l, architecture: arch, length: n, items: itemRows, q: q, k: k, v: v,

@@ -31,9 +31,9 @@ extension AttentionWeights {
                 : try headNorm(k, keyNorm, layer: layer, site: BlockSite.kNorm, hooks: &hooks)
         }
         if let rotary {                                 // hook_q / hook_k above are before RoPE
-            applyRotary(&q, cos: rotary.cos, sin: rotary.sin)
+            applyRotary(&q, cos: rotary.cos, sin: rotary.sin, layout: rotary.layout)
             try hooks.fire(.block(layer, .rotQ), &q)
-            applyRotary(&k, cos: rotary.cos, sin: rotary.sin)
+            applyRotary(&k, cos: rotary.cos, sin: rotary.sin, layout: rotary.layout)
             try hooks.fire(.block(layer, .rotK), &k)
         }
 
@@ -190,10 +190,18 @@ extension AttentionWeights {
     }
 }
 
-/// The cos/sin tables `[n, rotaryDim]` shared by every layer of one forward pass.
+/// The cos/sin tables `[n, rotaryDim]` shared by every layer of one forward pass, and the pairing
+/// they were laid out for.
 struct RotaryTables {
     let cos: Tensor
     let sin: Tensor
+    let layout: RotaryLayout
+
+    /// `rope`'s tables for positions `0..<n`.
+    init(_ rope: RotaryEmbedding, length n: Int) {
+        (cos, sin) = rope.tables(length: n)
+        layout = rope.layout
+    }
 }
 
 extension Architecture {
@@ -202,7 +210,7 @@ extension Architecture {
     /// table is computed once.
     func rotaryTables(length n: Int) -> (Int) -> RotaryTables? {
         func tables(_ rope: RotaryEmbedding?) -> RotaryTables? {
-            rope.map { let t = $0.tables(length: n); return RotaryTables(cos: t.cos, sin: t.sin) }
+            rope.map { RotaryTables($0, length: n) }
         }
         let global: RotaryTables? = if case .rotary(let rope) = position { tables(rope) } else { nil }
         let sliding = tables(slidingRotary)

@@ -38,7 +38,7 @@ extension AttentionWeights {
         }
         if let rope = arch.rotary(layer: layer) {
             let tables = rope.tables(length: x.shape[0])
-            applyRotary(&y, cos: tables.cos, sin: tables.sin)
+            applyRotary(&y, cos: tables.cos, sin: tables.sin, layout: rope.layout)
         }
         return y
     }

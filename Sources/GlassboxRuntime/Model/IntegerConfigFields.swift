@@ -27,7 +27,7 @@ enum IntegerConfigFields {
     /// Families whose token embedding takes no `padding_idx`; every other family builds
     /// `nn.Embedding(vocab_size, d, padding_idx=pad_token_id)`, which fails on a float id
     /// (IndexError; checked for every supported family with the reference venv).
-    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit"]
+    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit", "gptj"]
 
     /// The fields `modelType`'s model of class `architecture` (the config's first
     /// `architectures` entry) refuses as floats.
@@ -37,6 +37,9 @@ enum IntegerConfigFields {
         if !noPaddingIndexFamilies.contains(modelType) { fields.append("pad_token_id") }
         // ViTModel builds a pooler, nn.Linear(hidden_size, pooler_output_size); the classifier does not.
         if modelType == "vit" && architecture == "ViTModel" { fields.append("pooler_output_size") }
+        // GPT-J: n_positions only sizes torch.arange for the sin/cos table (a float is fine there);
+        // rotary_dim slices q and k (a float is a TypeError in the first forward).
+        if modelType == "gptj" { fields.removeAll { $0 == "n_positions" }; fields.append("rotary_dim") }
         return fields
     }
 

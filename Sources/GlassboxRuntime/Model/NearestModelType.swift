@@ -8,7 +8,7 @@ enum NearestModelType {
         (["xlm-roberta", "camembert"], "roberta"),
         (["electra", "deberta", "albert", "mpnet"], "bert"),
         (["gpt_neo", "gpt_bigcode", "opt", "bloom"], "gpt2"),
-        (["gptj", "codegen"], "gpt_neox"),
+        (["codegen"], "gpt_neox"),
         (["mixtral"], "mistral"),
         (["qwen2_moe", "qwen2_vl"], "qwen2"),
         (["qwen3_moe"], "qwen3"),

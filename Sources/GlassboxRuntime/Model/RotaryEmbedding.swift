@@ -12,10 +12,14 @@ public struct RotaryEmbedding: Sendable, Equatable {
     public var scaling: RopeScaling
     /// `max_position_embeddings` (the dynamic variant rescales beyond it).
     public var maxPositions: Int
+    /// Which dimensions pair up: `.halves` (`rotate_half`, every family but GPT-J) or
+    /// `.interleaved` (GPT-J's `rotate_every_two`).
+    public var layout: RotaryLayout
 
     /// Rotary settings from their fields, as listed above (not checked; the config checks them).
-    public init(dimensions: Int, base: Double, scaling: RopeScaling, maxPositions: Int) {
+    public init(dimensions: Int, base: Double, scaling: RopeScaling, maxPositions: Int, layout: RotaryLayout = .halves) {
         (self.dimensions, self.base, self.scaling, self.maxPositions) = (dimensions, base, scaling, maxPositions)
+        self.layout = layout
     }
 
     /// `inv_freq [dimensions/2]` for a sequence of `length` positions.
@@ -62,10 +66,10 @@ public struct RotaryEmbedding: Sendable, Equatable {
         }
     }
 
-    /// cos/sin tables `[n, dimensions]` for positions `0..<n`.
+    /// cos/sin tables `[n, dimensions]` for positions `0..<n`, laid out for `layout`.
     public func tables(length n: Int) -> (cos: Tensor, sin: Tensor) {
         ropeTables(positions: Array(0..<n), inverseFrequencies: inverseFrequencies(length: n),
-                   attentionScaling: attentionScaling)
+                   attentionScaling: attentionScaling, layout: layout)
     }
 }
 

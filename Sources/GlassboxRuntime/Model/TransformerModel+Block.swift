@@ -20,7 +20,7 @@ extension TransformerModel {
         var hooks = HookRun(inputIDs: [], capture: capture, interventions: Interventions())
         hooks.attentionPath = attention
         let rotary: RotaryTables? = if case .rotary(let rope) = arch.position {
-            { let t = rope.tables(length: n); return RotaryTables(cos: t.cos, sin: t.sin) }()
+            RotaryTables(rope, length: n)
         } else { nil }
         _ = try weights.blocks[layer].forward(x, layer: layer, architecture: arch, rotary: rotary, hooks: &hooks)
         return hooks.cache

@@ -1,8 +1,17 @@
 import Foundation
 
-// Rotary position embeddings, Hugging Face "rotate half" convention (Llama, Mistral, Qwen, GPT-NeoX
-// partial rotary): the rotary part of a head is split into halves x1 | x2 and
-// x' = x·cos + cat(−x2, x1)·sin. (GPT-J style interleaved pairs are a different convention.)
+// Rotary position embeddings in both Hugging Face conventions (`RotaryLayout`): "rotate half"
+// (Llama, Mistral, Qwen, GPT-NeoX partial rotary: the rotary part of a head is split into halves
+// x1 | x2 and x' = x·cos + cat(−x2, x1)·sin) and GPT-J's interleaved pairs ("rotate every two":
+// dims (2i, 2i+1) rotate by frequency i, x' = x·cos + stack(−x_odd, x_even)·sin).
+
+/// Which dimensions of a head's rotary part form the rotated pairs.
+public enum RotaryLayout: Sendable, Equatable {
+    /// Pairs `(i, i + rotaryDim/2)`: `rotate_half`, tables `cat(freqs, freqs)` (Llama, GPT-NeoX, …).
+    case halves
+    /// Pairs `(2i, 2i + 1)`: GPT-J's `rotate_every_two`, tables `repeat_interleave(freqs, 2)`.
+    case interleaved
+}
 
 /// Inverse frequencies of the rotary embedding.
 ///
@@ -26,8 +35,10 @@ public func ropeInverseFrequencies(rotaryDim: Int, base: Double) -> [Float] {
 ///   - positions: `n` token positions.
 ///   - inverseFrequencies: `[rotaryDim / 2]`, e.g. from `ropeInverseFrequencies` (or a scaled variant).
 ///   - attentionScaling: multiplies both tables (HF `attention_scaling`, 1 except for YaRN-style scaling).
-/// - Returns: `cos` and `sin`, each `[n, rotaryDim]`, with columns j and j + rotaryDim/2 equal
-///   (HF `emb = cat(freqs, freqs)`).
+///   - layout: `.halves` gives columns `i` and `i + rotaryDim/2` frequency `i` (HF `emb = cat(freqs,
+///     freqs)`); `.interleaved` gives columns `2i` and `2i + 1` frequency `i` (GPT-J's
+///     `repeat_interleave(sin, 2)`).
+/// - Returns: `cos` and `sin`, each `[n, rotaryDim]`.
 ///
 /// HF computes `freqs = inv_freq @ position_ids` as a float32 matmul with K = 1, i.e. one float32
 /// product `Float(pos) · invFreq` per entry, then float32 `cos`/`sin`, then `· attention_scaling` in
@@ -35,7 +46,8 @@ public func ropeInverseFrequencies(rotaryDim: Int, base: Double) -> [Float] {
 /// rounded angle as HF: at position 4096 the angle's ulp is ~5e-4), evaluate cos/sin of that angle
 /// in Double and round to Float, then scale in float32. The only difference from HF is float32
 /// cos/sin's own rounding (≤ 1 ulp).
-public func ropeTables(positions: [Int], inverseFrequencies: [Float], attentionScaling: Float = 1) -> (cos: Tensor, sin: Tensor) {
+public func ropeTables(positions: [Int], inverseFrequencies: [Float], attentionScaling: Float = 1,
+                       layout: RotaryLayout = .halves) -> (cos: Tensor, sin: Tensor) {
     let half = inverseFrequencies.count
     let rotaryDim = 2 * half
     let n = positions.count
@@ -49,10 +61,11 @@ public func ropeTables(positions: [Int], inverseFrequencies: [Float], attentionS
                     let angle = Double(p * inverseFrequencies[i])     // float32 product, as HF
                     let c = Float(Foundation.cos(angle)) * attentionScaling
                     let s = Float(Foundation.sin(angle)) * attentionScaling
-                    cb[t * rotaryDim + i] = c
-                    cb[t * rotaryDim + half + i] = c
-                    sb[t * rotaryDim + i] = s
-                    sb[t * rotaryDim + half + i] = s
+                    let (j1, j2) = layout == .halves ? (i, half + i) : (2 * i, 2 * i + 1)
+                    cb[t * rotaryDim + j1] = c
+                    cb[t * rotaryDim + j2] = c
+                    sb[t * rotaryDim + j1] = s
+                    sb[t * rotaryDim + j2] = s
                 }
             }
         }
@@ -66,11 +79,14 @@ public func ropeTables(positions: [Int], inverseFrequencies: [Float], attentionS
 ///   - x: `[n, heads, headDim]` queries or keys.
 ///   - cos: `[n, rotaryDim]` with rotaryDim ≤ headDim (even), from `ropeTables`.
 ///   - sin: `[n, rotaryDim]`.
+///   - layout: the pairing the tables were made for.
 ///
-/// For each token and head, the first `rotaryDim` dims become x·cos + rotateHalf(x)·sin with
-/// rotateHalf(x) = cat(−x2, x1) over that part; dims ≥ rotaryDim are unchanged (partial rotary).
-/// Each output is two rounded products and a rounded sum, like PyTorch's (no FMA).
-public func applyRotary(_ x: inout Tensor, cos: Tensor, sin: Tensor) {
+/// For each token and head, the first `rotaryDim` dims become x·cos + rotate(x)·sin with
+/// rotate(x) = cat(−x2, x1) over that part (`.halves`, HF `rotate_half`) or
+/// (…, −x[2i+1], x[2i], …) (`.interleaved`, GPT-J's `rotate_every_two`); dims ≥ rotaryDim are
+/// unchanged (partial rotary). Each output is two rounded products and a rounded sum, like
+/// PyTorch's (no FMA). With `sin` negated this is the transpose (inverse) rotation, in both layouts.
+public func applyRotary(_ x: inout Tensor, cos: Tensor, sin: Tensor, layout: RotaryLayout = .halves) {
     precondition(x.rank == 3, "applyRotary: x must be [n, heads, headDim], got \(x.shape)")
     let n = x.shape[0], heads = x.shape[1], headDim = x.shape[2]
     precondition(cos.rank == 2 && cos.shape == sin.shape && cos.shape[0] == n,
@@ -80,6 +96,8 @@ public func applyRotary(_ x: inout Tensor, cos: Tensor, sin: Tensor) {
                  "applyRotary: rotaryDim \(rotaryDim) must be even and ≤ headDim \(headDim)")
     let half = rotaryDim / 2
     guard n > 0, heads > 0, half > 0 else { return }
+    // Pair i is dims (i·stride, i·stride + offset) of the head.
+    let (stride, offset) = layout == .halves ? (1, half) : (2, 1)
     cos.withUnsafeBufferPointer { cb in
         sin.withUnsafeBufferPointer { sb in
             x.withUnsafeMutableBufferPointer { xb in
@@ -87,11 +105,12 @@ public func applyRotary(_ x: inout Tensor, cos: Tensor, sin: Tensor) {
                 for t in 0..<n {
                     let c = cp + t * rotaryDim, s = sp + t * rotaryDim
                     for h in 0..<heads {
-                        let x1 = xp + (t * heads + h) * headDim, x2 = x1 + half
+                        let x1 = xp + (t * heads + h) * headDim
                         for i in 0..<half {
-                            let a = x1[i], b = x2[i]
-                            x1[i] = a * c[i] - b * s[i]
-                            x2[i] = b * c[half + i] + a * s[half + i]
+                            let j1 = i * stride, j2 = j1 + offset
+                            let a = x1[j1], b = x1[j2]
+                            x1[j1] = a * c[j1] - b * s[j1]
+                            x1[j2] = b * c[j2] + a * s[j2]
                         }
                     }
                 }

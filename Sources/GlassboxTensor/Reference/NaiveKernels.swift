@@ -166,31 +166,38 @@ public enum NaiveKernels {
         (0..<(rotaryDim / 2)).map { 1 / Foundation.pow(base, Double(2 * $0) / Double(rotaryDim)) }
     }
 
-    /// cos / sin [n, rotaryDim] of HF's float32 angle Float(pos)·invFreq, as emb = cat(freqs, freqs).
-    public static func ropeTables(positions: [Int], inverseFrequencies: [Float],
-                                  attentionScaling: Float = 1) -> (cos: Tensor, sin: Tensor) {
+    /// cos / sin [n, rotaryDim] of HF's float32 angle Float(pos)·invFreq, as emb = cat(freqs, freqs)
+    /// (`.halves`) or repeat_interleave(freqs, 2) (`.interleaved`, GPT-J).
+    public static func ropeTables(positions: [Int], inverseFrequencies: [Float], attentionScaling: Float = 1,
+                                  layout: RotaryLayout = .halves) -> (cos: Tensor, sin: Tensor) {
         let half = inverseFrequencies.count
         var c = [Float](), s = [Float]()
         for pos in positions {
             let angles = inverseFrequencies.map { Double(Float(pos) * $0) }
             let cr = angles.map { Float(Foundation.cos($0)) * attentionScaling }
             let sr = angles.map { Float(Foundation.sin($0)) * attentionScaling }
-            c += cr + cr
-            s += sr + sr
+            switch layout {
+            case .halves: c += cr + cr; s += sr + sr
+            case .interleaved: c += cr.flatMap { [$0, $0] }; s += sr.flatMap { [$0, $0] }
+            }
         }
         return (Tensor(shape: [positions.count, 2 * half], storage: c),
                 Tensor(shape: [positions.count, 2 * half], storage: s))
     }
 
-    /// x [n, heads, headDim]: first rotaryDim dims → x·cos + cat(−x2, x1)·sin; the rest unchanged.
-    public static func applyRotary(_ x: Tensor, cos: Tensor, sin: Tensor) -> Tensor {
+    /// x [n, heads, headDim]: first rotaryDim dims → x·cos + rotated·sin, rotated = cat(−x2, x1)
+    /// (`.halves`) or (−x1, x0, −x3, x2, …) (`.interleaved`); the rest unchanged.
+    public static func applyRotary(_ x: Tensor, cos: Tensor, sin: Tensor, layout: RotaryLayout = .halves) -> Tensor {
         let heads = x.shape[1], headDim = x.shape[2], rotaryDim = cos.shape[1], half = rotaryDim / 2
         var y = x
         for t in 0..<x.shape[0] {
             for h in 0..<heads {
                 let base = (t * heads + h) * headDim
                 for j in 0..<rotaryDim {
-                    let rotated = j < half ? -x.storage[base + j + half] : x.storage[base + j - half]
+                    let rotated: Float = switch layout {
+                    case .halves: j < half ? -x.storage[base + j + half] : x.storage[base + j - half]
+                    case .interleaved: j % 2 == 0 ? -x.storage[base + j + 1] : x.storage[base + j - 1]
+                    }
                     y.storage[base + j] = x.storage[base + j] * cos[t, j] + rotated * sin[t, j]
                 }
             }

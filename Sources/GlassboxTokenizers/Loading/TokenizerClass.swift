@@ -10,6 +10,7 @@ extension FastTokenizerOverrides {
         "gemma": "GemmaTokenizerFast", "gemma2": "GemmaTokenizerFast", "gemma3": "GemmaTokenizerFast",
         "gemma3_text": "GemmaTokenizerFast",
         "gpt2": "GPT2TokenizerFast", "gpt_neox": "GPTNeoXTokenizerFast", "olmo2": "GPTNeoXTokenizerFast",
+        "gptj": "GPT2TokenizerFast",
         "llama": "LlamaTokenizerFast", "mistral": "LlamaTokenizerFast", "mixtral": "LlamaTokenizerFast",
         "phi": "CodeGenTokenizerFast", "phi3": "LlamaTokenizerFast", "qwen2": "Qwen2TokenizerFast", "qwen3": "Qwen2TokenizerFast",
         "roberta": "RobertaTokenizerFast", "t5": "T5TokenizerFast",

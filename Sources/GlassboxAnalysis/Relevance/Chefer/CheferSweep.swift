@@ -132,9 +132,10 @@ struct CheferSweep {
         if case .rotary(let rope) = arch.position {
             // The pure rotation: with cos/sin scaled by s (LongRoPE, YaRN) the map is s·Rot, and the
             // z-rule's x_pre = Rot⁻¹·x_rot / s times s·Rotᵀ·(R / x_rot) is the same product.
-            let tables = ropeTables(positions: Array(0..<n), inverseFrequencies: rope.inverseFrequencies(length: n))
-            rQ = Self.unrotate(relevance: rQ, rotated: q, tables)
-            rK = Self.unrotate(relevance: rK, rotated: k, tables)
+            let tables = ropeTables(positions: Array(0..<n), inverseFrequencies: rope.inverseFrequencies(length: n),
+                                    layout: rope.layout)
+            rQ = Self.unrotate(relevance: rQ, rotated: q, tables, layout: rope.layout)
+            rK = Self.unrotate(relevance: rK, rotated: k, tables, layout: rope.layout)
         }
         var out = CheferRules.linear(w.query, input: x, relevance: rQ.reshaped([n, H * dh]))
         addInPlace(&out, CheferRules.linear(w.key, input: x, relevance: rK.reshaped([n, Hkv * dh])))
@@ -143,12 +144,13 @@ struct CheferSweep {
     }
 
     /// z-rule through RoPE's rotation: `R_pre = x_pre ⊙ Rotᵀ·(R / x_rot)`, `x_pre = Rot⁻¹·x_rot`.
-    static func unrotate(relevance r: Tensor, rotated: Tensor, _ tables: (cos: Tensor, sin: Tensor)) -> Tensor {
+    static func unrotate(relevance r: Tensor, rotated: Tensor, _ tables: (cos: Tensor, sin: Tensor),
+                         layout: RotaryLayout) -> Tensor {
         let minusSin = ReverseSweep.negated(tables.sin)
         var s = CheferRules.ratio(r, rotated)
-        applyRotary(&s, cos: tables.cos, sin: minusSin)
+        applyRotary(&s, cos: tables.cos, sin: minusSin, layout: layout)
         var pre = rotated
-        applyRotary(&pre, cos: tables.cos, sin: minusSin)
+        applyRotary(&pre, cos: tables.cos, sin: minusSin, layout: layout)
         multiplyInPlace(&s, pre)
         return s
     }
