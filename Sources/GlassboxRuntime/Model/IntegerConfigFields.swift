@@ -37,6 +37,7 @@ enum IntegerConfigFields {
         if !noPaddingIndexFamilies.contains(modelType) { fields.append("pad_token_id") }
         // ViTModel builds a pooler, nn.Linear(hidden_size, pooler_output_size); the classifier does not.
         if modelType == "vit" && architecture == "ViTModel" { fields.append("pooler_output_size") }
+        if modelType == "falcon" { fields.append("ffn_hidden_size") }   // FalconMLP's nn.Linear sizes
         return fields
     }
 
