@@ -143,6 +143,11 @@ final class FalconTests: XCTestCase {
         XCTAssertNotEqual(nullNorms, newArch)
         let loaded = try TransformerModel.load(directory: try folder(config: nullNorms, weights: "falcon-newarch"))
         XCTAssertFalse(loaded.weights.blocks[0].ln2.sharesStorage(with: loaded.weights.blocks[0].ln1))
+        // Falcon2-11B's shape: the new architecture on one input_layernorm, which these weights lack.
+        let oneNorm = newArch.replacingOccurrences(of: #""num_ln_in_parallel_attn": 2"#, with: #""num_ln_in_parallel_attn": 1"#)
+        XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: oneNorm, weights: "falcon-newarch"))) { error in
+            XCTAssertTrue(error.localizedDescription.contains("h.0.input_layernorm.weight"), error.localizedDescription)
+        }
         let sized = try ConfigDecoding.decode(FalconConfig.self, from: Data(#"{"n_embed": 16, "hidden_size": 8, "num_attention_heads": 2}"#.utf8),
                                               file: URL(fileURLWithPath: "config.json"))
         XCTAssertEqual([sized.hiddenSize, sized.ffnHiddenSize, sized.keyValueHeads], [16, 32, 1])
