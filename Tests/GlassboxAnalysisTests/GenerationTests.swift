@@ -23,7 +23,8 @@ final class GenerationTests: XCTestCase {
                            "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe",
                            "llama-longrope", "qwen2-longrope", "gemma-rope-dynamic", "gemma2-rope-linear",
                            "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm",
-                           "gptj-tiny", "gptj-whole"]
+                           "gptj-tiny", "gptj-whole",
+                           "falcon-mq", "falcon-newarch", "falcon-seq"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

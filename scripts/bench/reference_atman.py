@@ -87,7 +87,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
                      "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
                      "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention",
-                     "GPTJAttention")
+                     "GPTJAttention",
+                     "FalconAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -200,6 +201,30 @@ def _gptj_attn(self, query, key, value, attention_mask=None, head_mask=None):
     return z.transpose(1, 2), p
 
 
+def _falcon_attention_forward(self, hidden_states, alibi, attention_mask, position_ids=None, layer_past=None,
+                              head_mask=None, use_cache=False, output_attentions=False, cache_position=None,
+                              position_embeddings=None):
+    """FalconAttention.forward (transformers 4.53 has no attention interface for Falcon) with rotary
+    positions and no cache reuse, with the manipulation: the fused projection split by the module's
+    own _split_heads, rotated by its module's apply_rotary_pos_emb, scaled by inv_norm_factor."""
+    assert alibi is None and head_mask is None, "ALiBi and head masks are not supported"
+    assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
+    rotate = sys.modules[type(self).__module__].apply_rotary_pos_emb
+    q, k, v = self._split_heads(self.query_key_value(hidden_states))
+    bs, n = q.shape[:2]
+    kv = self.num_heads if self.new_decoder_architecture else self.num_kv_heads
+    q = q.transpose(1, 2).reshape(bs, self.num_heads, n, self.head_dim)
+    k = k.transpose(1, 2).reshape(bs, kv, n, self.head_dim)
+    v = v.transpose(1, 2).reshape(bs, kv, n, self.head_dim)
+    cos, sin = position_embeddings
+    q, k = rotate(q, k, cos, sin)
+    k, v = _repeat_heads(k, self.num_heads), _repeat_heads(v, self.num_heads)
+    visible = attention_mask[:, :, :, :n] == 0
+    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.inv_norm_factor)
+    z = self.dense(z.reshape(bs, n, self.num_heads * self.head_dim))
+    return (z, layer_past, p) if output_attentions else (z, layer_past)
+
+
 def load(folder: str):
     """The checkpoint in `folder` (its config's architecture), float32, with the replaced attention.
     Every attention module gets `_atman_layer`, its layer index."""
@@ -208,7 +233,8 @@ def load(folder: str):
     bert = config.model_type in ("bert", "roberta", "xlm-roberta", "camembert")   # their SelfAttention = BertSelfAttention
     distil = config.model_type == "distilbert"
     gptj = config.model_type == "gptj"                                    # no attention interface: _attn replaced
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj else "atman",
+    falcon = config.model_type == "falcon"                                          # no attention interface
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -221,6 +247,8 @@ def load(folder: str):
                 module.forward = types.MethodType(_distilbert_attention_forward, module)
             elif gptj:
                 module._attn = types.MethodType(_gptj_attn, module)
+            elif falcon:
+                module.forward = types.MethodType(_falcon_attention_forward, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 

@@ -48,6 +48,7 @@ enum HeadClass {
         "qwen2": "Qwen2", "qwen3": "Qwen3", "gemma": "Gemma", "gemma2": "Gemma2", "gemma3_text": "Gemma3",
         "phi3": "Phi3", "olmo2": "Olmo2", "phi": "Phi",
         "gptj": "GPTJ",
+        "falcon": "Falcon",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

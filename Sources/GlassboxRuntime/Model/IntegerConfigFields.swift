@@ -40,6 +40,7 @@ enum IntegerConfigFields {
         // GPT-J: n_positions only sizes torch.arange for the sin/cos table (a float is fine there);
         // rotary_dim slices q and k (a float is a TypeError in the first forward).
         if modelType == "gptj" { fields.removeAll { $0 == "n_positions" }; fields.append("rotary_dim") }
+        if modelType == "falcon" { fields.append("ffn_hidden_size") }   // FalconMLP's nn.Linear sizes
         return fields
     }
 

@@ -18,7 +18,8 @@ public enum ModelRegistry {
                                                          RobertaLoader.self, DistilBertLoader.self, GemmaLoader.self,
                                                          OLMo2Loader.self,
                                                          PhiLoader.self,
-                                                         GPTJLoader.self]
+                                                         GPTJLoader.self,
+                                                         FalconLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

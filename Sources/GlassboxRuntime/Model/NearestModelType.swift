@@ -10,6 +10,7 @@ enum NearestModelType {
         (["gpt_neo", "gpt_bigcode", "opt", "bloom"], "gpt2"),
         (["codegen"], "gpt_neox"),
         (["mixtral"], "mistral"),
+        (["refinedweb"], "falcon"),
         (["qwen2_moe", "qwen2_vl"], "qwen2"),
         (["qwen3_moe"], "qwen3"),
         (["olmoe", "olmo3"], "olmo2"),

@@ -13,7 +13,8 @@ import GlassboxFiles
 ///   `add_bos_token` (default true, true, false) and `add_eos_token` (default false), with
 ///   `bos_token` / `eos_token` (`<s>` / `</s>`, `<bos>` / `<eos>`, `<|endoftext|>`).
 /// - Every class but Llama's (`PreTrainedTokenizerFast`'s rule): a `ByteLevel` pre-tokenizer
-///   takes `add_prefix_space` (default false).
+///   takes `add_prefix_space` (default false); `PreTrainedTokenizerFast` itself (Falcon's class)
+///   applies this rule alone.
 /// - `RobertaTokenizerFast`: a `RobertaProcessing` or `ByteLevel` post-processor takes
 ///   `add_prefix_space` (false) and `trim_offsets` (true).
 /// - `BertTokenizerFast`, `DistilBertTokenizerFast`: a `BertNormalizer` whose `lowercase` /
@@ -85,10 +86,13 @@ enum FastTokenizerOverrides {
         if family == .t5 { _ = try applyT5ExtraIDs(&config, file: settingsFile(directory: directory, hasConfig: hasConfig)) }
         let backend = try backendAddedTokens(document: document, file: file)
         let added = tokensToAdd(backend: backend, config: config, family: family)
+        let settings = Settings(config: config, file: settingsFile(directory: directory, hasConfig: hasConfig))
         guard let family else {
+            var document = document
+            // The base class itself (Falcon's, inferred from its model_type) applies only its own rule.
+            if name == "PreTrainedTokenizerFast" { try applyPrefixSpace(&document, settings: settings) }
             return try Tokenizer(document: document, file: file, addedTokens: backend.map(\.token), laterAddedTokens: added)
         }
-        let settings = Settings(config: config, file: settingsFile(directory: directory, hasConfig: hasConfig))
         var patched = document
         try patch(&patched, family: family, settings: settings)
         var tokenizer = try Tokenizer(document: patched, file: file, addedTokens: backend.map(\.token), laterAddedTokens: added)
@@ -122,6 +126,18 @@ enum FastTokenizerOverrides {
         func fail(_ detail: String) -> TokenizerError { .malformedFile(file: file, detail: detail) }
     }
 
+    /// `PreTrainedTokenizerFast.__init__`'s rule, which every class but Llama's inherits: a
+    /// `ByteLevel` pre-tokenizer takes `add_prefix_space` (default false). Returns that setting.
+    @discardableResult
+    static func applyPrefixSpace(_ document: inout JSONValue, settings: Settings) throws -> Bool {
+        let addPrefixSpace = try settings.bool("add_prefix_space", default: false)
+        document.update("pre_tokenizer") { pre in
+            guard pre["type"].isString("ByteLevel"), pre["add_prefix_space"] != nil else { return }
+            pre.set("add_prefix_space", .bool(addPrefixSpace))
+        }
+        return addPrefixSpace
+    }
+
     /// Applies the normalizer, pre-tokenizer and RoBERTa post-processor settings to the
     /// `tokenizer.json` document.
     static func patch(_ document: inout JSONValue, family: Family, settings: Settings) throws {
@@ -132,11 +148,7 @@ enum FastTokenizerOverrides {
             }
             return
         }
-        let addPrefixSpace = try settings.bool("add_prefix_space", default: false)
-        document.update("pre_tokenizer") { pre in
-            guard pre["type"].isString("ByteLevel"), pre["add_prefix_space"] != nil else { return }
-            pre.set("add_prefix_space", .bool(addPrefixSpace))
-        }
+        let addPrefixSpace = try applyPrefixSpace(&document, settings: settings)
         if family == .roberta {
             let trimOffsets = try settings.bool("trim_offsets", default: true)
             document.update("post_processor") { post in

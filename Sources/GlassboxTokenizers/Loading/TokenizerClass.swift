@@ -7,6 +7,7 @@ extension FastTokenizerOverrides {
     /// choice when no `tokenizer_class` is named.
     static let classByModelType: [String: String] = [
         "bert": "BertTokenizerFast", "distilbert": "DistilBertTokenizerFast",
+        "falcon": "PreTrainedTokenizerFast",
         "gemma": "GemmaTokenizerFast", "gemma2": "GemmaTokenizerFast", "gemma3": "GemmaTokenizerFast",
         "gemma3_text": "GemmaTokenizerFast",
         "gpt2": "GPT2TokenizerFast", "gpt_neox": "GPTNeoXTokenizerFast", "olmo2": "GPTNeoXTokenizerFast",

@@ -64,18 +64,6 @@ enum GPTNeoXLoader: ArchitectureLoader {
     /// Rows `h·3dh + part·dh ..< h·3dh + (part+1)·dh` of the fused `[3d, d]` weight (and bias) for
     /// every head `h`, stacked → an `[H·dh, d]` projection (`part` 0 query, 1 key, 2 value).
     static func splitQKV(_ fused: Linear, part: Int, heads: Int, headDim dh: Int) -> Linear {
-        let weight = fused.weight.stackingRows((0..<heads).map { h in
-            (h * 3 * dh + part * dh)..<(h * 3 * dh + (part + 1) * dh)
-        })
-        let bias = fused.bias.map { b in
-            Tensor(shape: [heads * dh]) { out in
-                b.withUnsafeBufferPointer { src in
-                    for h in 0..<heads {
-                        (out.baseAddress! + h * dh).update(from: src.baseAddress! + h * 3 * dh + part * dh, count: dh)
-                    }
-                }
-            }
-        }
-        return Linear(weight: weight, layout: .outIn, bias: bias)
+        fused.rowBlocks((0..<heads).map { h in h * 3 + part }, width: dh)
     }
 }
