@@ -47,6 +47,7 @@ enum HeadClass {
         "gpt2": "GPT2", "gpt_neox": "GPTNeoX", "llama": "Llama", "mistral": "Mistral", "mixtral": "Mixtral",
         "qwen2": "Qwen2", "qwen3": "Qwen3", "gemma": "Gemma", "gemma2": "Gemma2", "gemma3_text": "Gemma3",
         "phi3": "Phi3", "olmo2": "Olmo2", "phi": "Phi",
+        "gpt_neo": "GPTNeo",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

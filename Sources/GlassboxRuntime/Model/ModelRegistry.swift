@@ -17,7 +17,8 @@ public enum ModelRegistry {
                                                          GPTNeoXLoader.self, Phi3Loader.self, MixtralLoader.self,
                                                          RobertaLoader.self, DistilBertLoader.self, GemmaLoader.self,
                                                          OLMo2Loader.self,
-                                                         PhiLoader.self]
+                                                         PhiLoader.self,
+                                                         GPTNeoLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }
