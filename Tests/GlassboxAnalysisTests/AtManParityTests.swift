@@ -21,7 +21,8 @@ final class AtManParityTests: XCTestCase {
                            "neox-parallel", "neox-sequential", "qwen3-qknorm", "phi3-longrope", "mixtral-moe",
                            "roberta-mlm", "roberta-cls", "distilbert-mlm", "distilbert-cls",
                            "gemma-tiny", "gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm", "phi-tiny", "phi-qknorm",
-                           "xlmr-mlm", "xlmr-cls", "camembert-mlm"]
+                           "xlmr-mlm", "xlmr-cls", "camembert-mlm",
+                           "gptneo-tiny", "gptneo-local"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -34,6 +35,7 @@ final class AtManParityTests: XCTestCase {
         "phi-qknorm": ["visible-keys", "no-shift"],
         "roberta-mlm": familyCases, "distilbert-mlm": familyCases, "distilbert-cls": familyCases,
         "xlmr-mlm": familyCases, "xlmr-cls": familyCases, "camembert-mlm": familyCases,
+        "gptneo-tiny": familyCases, "gptneo-local": familyCases,
         // Its last layer alone moves the CE by 6.5e-3 (< the 1e-2 floor): generate_atman.py skips that case.
         "roberta-cls": ["default", "no-shift"],
         // Gemma's random fixtures predict their own continuations almost surely (base CE ~1e-5): the

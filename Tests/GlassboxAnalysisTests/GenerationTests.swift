@@ -22,7 +22,8 @@ final class GenerationTests: XCTestCase {
                            "qwen2-swa", "qwen3-qknorm", "neox-parallel", "neox-sequential", "gemma-tiny",
                            "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe",
                            "llama-longrope", "qwen2-longrope", "gemma-rope-dynamic", "gemma2-rope-linear",
-                           "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm"]
+                           "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm",
+                           "gptneo-tiny", "gptneo-local"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -59,8 +59,8 @@ final class LensAttributionTests: XCTestCase {
                 compared += 1
             }
         }
-        XCTAssertEqual(compared, 17)   // gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm, phi3-longrope ×2, mixtral-moe,
-                                       // gemma-tiny, phi-tiny ×2, phi-qknorm (Gemma 2, 3 and OLMo 2 refuse DLA: post-branch norms)
+        XCTAssertEqual(compared, 20)   // gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm, phi3-longrope ×2, mixtral-moe,
+                                       // gemma-tiny, phi-tiny ×2, phi-qknorm, gptneo-tiny ×2, gptneo-local (Gemma 2, 3 and OLMo 2 refuse DLA: post-branch norms)
     }
 
     /// The linear readout uses the cached final scale: for the last block's output it reproduces the

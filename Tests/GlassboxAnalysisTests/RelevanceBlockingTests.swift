@@ -15,7 +15,7 @@ import XCTest
 final class RelevanceBlockingTests: XCTestCase {
     static let families = ["gpt2-tiny", "gpt2-odd", "llama-gqa", "mistral-swa", "qwen2-swa", "bert-tiny-mlm",
                            "bert-cls", "vit-tiny", "neox-parallel", "neox-sequential", "qwen3-qknorm", "phi-tiny",
-                           "phi-qknorm"]
+                           "phi-qknorm", "gptneo-tiny", "gptneo-local"]
     static let maxRelative: Float = 1e-5
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

@@ -12,7 +12,8 @@ final class KVCacheTests: XCTestCase {
                            "llama-gqa", "llama-rope-linear", "llama-rope-dynamic", "llama3-rope", "llama-rope-yarn", "llama-longrope",
                            "mistral-swa", "qwen2-swa", "qwen2-yarn", "qwen2-longrope", "qwen3-qknorm", "neox-parallel", "neox-sequential", "gemma-tiny",
                            "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe",
-                           "gemma-rope-dynamic", "gemma2-rope-linear", "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm"]
+                           "gemma-rope-dynamic", "gemma2-rope-linear", "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm",
+                           "gptneo-tiny", "gptneo-local"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

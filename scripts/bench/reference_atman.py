@@ -86,7 +86,8 @@ STATE = _State()
 ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
                      "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
                      "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
-                     "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention")
+                     "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention",
+                     "GPTNeoSelfAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -187,6 +188,20 @@ def _distilbert_attention_forward(self, query, key, value, mask, head_mask=None,
     return (z, p) if output_attentions else (z,)
 
 
+def _gpt_neo_attn(self, query, key, value, attention_mask=None, head_mask=None):
+    """GPTNeoSelfAttention._attn (GPT-Neo has no attention interface in transformers 4.53; it is the
+    model AtMan's official code patches) with the manipulation: unscaled scores (scale 1), the keys
+    a query sees from the layer's own `bias` buffer (causal, or the local window) and the 4D mask.
+    Returns (attn_output [B, H, n, dh], pattern)."""
+    assert head_mask is None
+    n, m = query.shape[2], key.shape[2]
+    visible = self.bias[:, :, m - n:m, :m]
+    if attention_mask is not None:
+        visible = visible & (attention_mask[:, :, :, :m] == 0)
+    z, p = manipulated_attention(self._atman_layer, query, key, value, visible, 1.0)
+    return z.transpose(1, 2), p
+
+
 def load(folder: str):
     """The checkpoint in `folder` (its config's architecture), float32, with the replaced attention.
     Every attention module gets `_atman_layer`, its layer index."""
@@ -194,7 +209,8 @@ def load(folder: str):
     cls = getattr(transformers, config.architectures[0])
     bert = config.model_type in ("bert", "roberta", "xlm-roberta", "camembert")   # their SelfAttention = BertSelfAttention
     distil = config.model_type == "distilbert"
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil else "atman",
+    neo = config.model_type == "gpt_neo"                          # GPTNeoSelfAttention._attn replaced
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or neo else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -205,6 +221,8 @@ def load(folder: str):
                 module.forward = types.MethodType(_bert_self_attention_forward, module)
             elif distil:
                 module.forward = types.MethodType(_distilbert_attention_forward, module)
+            elif neo:
+                module._attn = types.MethodType(_gpt_neo_attn, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 
