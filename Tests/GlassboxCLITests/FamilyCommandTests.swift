@@ -6,7 +6,8 @@ import XCTest
 /// Every analysis command end to end on the GPT-NeoX (parallel and sequential residual), Qwen3
 /// (QK-norm), Phi-3 (fused projections, LongRoPE), Mixtral (sparse mixture of experts), Gemma 1–3
 /// (sandwich norms, soft-caps, sliding windows; Gemma 3's multimodal checkpoint as its text model) and OLMo 2 (branch-output norms, whole-projection
-/// QK-norm) and Phi (one LayerNorm feeding parallel branches, per-head QK LayerNorm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
+/// QK-norm), Phi (one LayerNorm feeding parallel branches, per-head QK LayerNorm) and GPT-Neo (unscaled
+/// scores, local windows, learned positions) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
 /// to the library's, and conservation where the method conserves (AttnLRP, CP-LRP: inputs + biases +
 /// softmax + Gamma = the explained logit; docs/methods.md §2). Agreement with LXT
 /// is RelevanceParityTests'; every hook point against transformers is GoldenTests'.
@@ -44,7 +45,9 @@ final class FamilyCommandTests: XCTestCase {
                 guard method != .gradientTimesInput else { continue }   // the plain gradient does not conserve
                 XCTAssertLessThan(abs(budget.unaccounted), 1e-4 * max(1, abs(budget.explained)),
                                   "\(name) \(flag): not conserved, \(budget)")
-                XCTAssertEqual(Double(scores.reduce(0, +)), budget.inputs, accuracy: 1e-4 * max(1, abs(budget.explained)),
+                // Learned positions (GPT-Neo) take the rest of the inputs' share; nil elsewhere.
+                let positions = Double((library.positions ?? []).reduce(0, +))
+                XCTAssertEqual(Double(scores.reduce(0, +)) + positions, budget.inputs, accuracy: 1e-4 * max(1, abs(budget.explained)),
                                "\(name) \(flag): token scores do not sum to the inputs' share")
             }
             for flag in ["atman", "rollout", "gae", "attention"] {
