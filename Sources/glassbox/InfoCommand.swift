@@ -97,6 +97,7 @@ struct InfoCommand: ParsableCommand {
         case .branchOutput: parts.append("norms on the attention and MLP outputs only (ln1_post, ln2_post)")
         case .pre, .post: break
         }
+        if arch.attentionScale == 1 { parts.append("scores not scaled by 1/√dh") }   // GPT-Neo (GPT-2 without scale_attn_weights)
         if let cap = arch.attentionSoftCap { parts.append("scores soft-capped at \(cap)") }
         if let cap = arch.finalSoftCap { parts.append("logits soft-capped at \(cap)") }
         if let experts = arch.experts {

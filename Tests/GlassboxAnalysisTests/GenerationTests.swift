@@ -24,7 +24,8 @@ final class GenerationTests: XCTestCase {
                            "llama-longrope", "qwen2-longrope", "gemma-rope-dynamic", "gemma2-rope-linear",
                            "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm",
                            "gptj-tiny", "gptj-whole",
-                           "falcon-mq", "falcon-newarch", "falcon-seq"]
+                           "falcon-mq", "falcon-newarch", "falcon-seq",
+                           "gptneo-tiny", "gptneo-local"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

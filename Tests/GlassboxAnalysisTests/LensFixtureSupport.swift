@@ -13,7 +13,8 @@ enum LensFixtures {
     static let models = ["bert-odd", "bert-tiny-mlm", "gpt2-odd", "gpt2-tiny", "llama-gqa", "neox-parallel", "neox-sequential",
                          "qwen2-swa", "qwen3-qknorm", "vit-tiny", "phi3-longrope", "mixtral-moe",
                          "roberta-mlm", "distilbert-mlm", "gemma-tiny", "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "gemma3-mm",
-                         "phi-tiny", "phi-qknorm", "xlmr-mlm", "camembert-mlm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq"]
+                         "phi-tiny", "phi-qknorm", "xlmr-mlm", "camembert-mlm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq",
+                         "gptneo-tiny", "gptneo-local"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -15,7 +15,7 @@ import XCTest
 final class RelevanceBlockingTests: XCTestCase {
     static let families = ["gpt2-tiny", "gpt2-odd", "llama-gqa", "mistral-swa", "qwen2-swa", "bert-tiny-mlm",
                            "bert-cls", "vit-tiny", "neox-parallel", "neox-sequential", "qwen3-qknorm", "phi-tiny",
-                           "phi-qknorm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq"]
+                           "phi-qknorm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq", "gptneo-tiny", "gptneo-local"]
     static let maxRelative: Float = 1e-5
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

@@ -6,7 +6,8 @@ import XCTest
 /// Every analysis command end to end on the GPT-NeoX (parallel and sequential residual), Qwen3
 /// (QK-norm), Phi-3 (fused projections, LongRoPE), Mixtral (sparse mixture of experts), Gemma 1–3
 /// (sandwich norms, soft-caps, sliding windows; Gemma 3's multimodal checkpoint as its text model) and OLMo 2 (branch-output norms, whole-projection
-/// QK-norm) and Phi (one LayerNorm feeding parallel branches, per-head QK LayerNorm) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
+/// QK-norm), Phi (one LayerNorm feeding parallel branches, per-head QK LayerNorm) and GPT-Neo (unscaled
+/// scores, local windows, learned positions) fixtures: finite numbers of the right shapes from the CLI, the CLI's token scores equal
 /// to the library's, and conservation where the method conserves (AttnLRP, CP-LRP: inputs + biases +
 /// softmax + Gamma = the explained logit; docs/methods.md §2). Agreement with LXT
 /// is RelevanceParityTests'; every hook point against transformers is GoldenTests'.
@@ -14,7 +15,8 @@ final class FamilyCommandTests: XCTestCase {
     static let models = ["neox-parallel", "neox-sequential", "qwen3-qknorm", "phi3-longrope", "mixtral-moe", "gemma-tiny",
                          "gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm", "phi-tiny", "phi-qknorm",
                          "gptj-tiny", "gptj-whole",
-                         "falcon-mq", "falcon-newarch", "falcon-seq"]
+                         "falcon-mq", "falcon-newarch", "falcon-seq",
+                         "gptneo-tiny", "gptneo-local"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 
@@ -45,7 +47,9 @@ final class FamilyCommandTests: XCTestCase {
                 guard method != .gradientTimesInput else { continue }   // the plain gradient does not conserve
                 XCTAssertLessThan(abs(budget.unaccounted), 1e-4 * max(1, abs(budget.explained)),
                                   "\(name) \(flag): not conserved, \(budget)")
-                XCTAssertEqual(Double(scores.reduce(0, +)), budget.inputs, accuracy: 1e-4 * max(1, abs(budget.explained)),
+                // Learned positions (GPT-Neo) take the rest of the inputs' share; nil elsewhere.
+                let positions = Double((library.positions ?? []).reduce(0, +))
+                XCTAssertEqual(Double(scores.reduce(0, +)) + positions, budget.inputs, accuracy: 1e-4 * max(1, abs(budget.explained)),
                                "\(name) \(flag): token scores do not sum to the inputs' share")
             }
             for flag in ["atman", "rollout", "gae", "attention"] {
@@ -99,13 +103,13 @@ final class FamilyCommandTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
             ["info", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--json"]).stdout.utf8)) as? [String: Any])
         let model = try XCTUnwrap(object["model"] as? [String: Any])
-        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "camembert", "distilbert", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text", "gpt2", "gpt_neox", "gptj", "llama", "mistral", "mixtral", "olmo2", "phi", "phi3", "qwen2", "qwen3", "roberta", "vit", "xlm-roberta"])
+        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["bert", "camembert", "distilbert", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text", "gpt2", "gpt_neo", "gpt_neox", "gptj", "llama", "mistral", "mixtral", "olmo2", "phi", "phi3", "qwen2", "qwen3", "roberta", "vit", "xlm-roberta"])
         XCTAssertEqual(model["headDim"] as? Int, 14)
         XCTAssertTrue((model["block"] as? String)?.contains("QK-norm") ?? false)
         XCTAssertTrue((object["hooks"] as? [String])?.contains("blocks.1.attn.k_norm.hook_scale") ?? false)
         let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/neox-parallel"])
         XCTAssertEqual(text.status, 0)
-        XCTAssertTrue(text.stdout.contains("families     bert, camembert, distilbert, falcon, gemma, gemma2, gemma3, gemma3_text, gpt2, gpt_neox, gptj, llama, mistral, mixtral, olmo2, phi, phi3, qwen2, qwen3, roberta, vit, xlm-roberta"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("families     bert, camembert, distilbert, falcon, gemma, gemma2, gemma3, gemma3_text, gpt2, gpt_neo, gpt_neox, gptj, llama, mistral, mixtral, olmo2, phi, phi3, qwen2, qwen3, roberta, vit, xlm-roberta"), text.stdout)
         XCTAssertTrue(text.stdout.contains("parallel attention and MLP"), text.stdout)
         XCTAssertFalse(text.stdout.contains("hook_resid_mid"), text.stdout)
         let moe = try runGlassbox(["info", "--model", "Tests/Fixtures/models/mixtral-moe"])

@@ -14,7 +14,8 @@ final class KVCacheTests: XCTestCase {
                            "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "phi3-longrope", "mixtral-moe",
                            "gemma-rope-dynamic", "gemma2-rope-linear", "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm",
                            "gptj-tiny", "gptj-whole",
-                           "falcon-mq", "falcon-newarch", "falcon-seq"]
+                           "falcon-mq", "falcon-newarch", "falcon-seq",
+                           "gptneo-tiny", "gptneo-local"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

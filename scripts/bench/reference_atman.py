@@ -88,7 +88,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
                      "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention",
                      "GPTJAttention",
-                     "FalconAttention")
+                     "FalconAttention",
+                     "GPTNeoSelfAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -225,6 +226,20 @@ def _falcon_attention_forward(self, hidden_states, alibi, attention_mask, positi
     return (z, layer_past, p) if output_attentions else (z, layer_past)
 
 
+def _gpt_neo_attn(self, query, key, value, attention_mask=None, head_mask=None):
+    """GPTNeoSelfAttention._attn (GPT-Neo has no attention interface in transformers 4.53; it is the
+    model AtMan's official code patches) with the manipulation: unscaled scores (scale 1), the keys
+    a query sees from the layer's own `bias` buffer (causal, or the local window) and the 4D mask.
+    Returns (attn_output [B, H, n, dh], pattern)."""
+    assert head_mask is None
+    n, m = query.shape[2], key.shape[2]
+    visible = self.bias[:, :, m - n:m, :m]
+    if attention_mask is not None:
+        visible = visible & (attention_mask[:, :, :, :m] == 0)
+    z, p = manipulated_attention(self._atman_layer, query, key, value, visible, 1.0)
+    return z.transpose(1, 2), p
+
+
 def load(folder: str):
     """The checkpoint in `folder` (its config's architecture), float32, with the replaced attention.
     Every attention module gets `_atman_layer`, its layer index."""
@@ -234,7 +249,8 @@ def load(folder: str):
     distil = config.model_type == "distilbert"
     gptj = config.model_type == "gptj"                                    # no attention interface: _attn replaced
     falcon = config.model_type == "falcon"                                          # no attention interface
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon else "atman",
+    neo = config.model_type == "gpt_neo"                          # GPTNeoSelfAttention._attn replaced
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -249,6 +265,8 @@ def load(folder: str):
                 module._attn = types.MethodType(_gptj_attn, module)
             elif falcon:
                 module.forward = types.MethodType(_falcon_attention_forward, module)
+            elif neo:
+                module._attn = types.MethodType(_gpt_neo_attn, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 

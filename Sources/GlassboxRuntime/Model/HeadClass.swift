@@ -49,6 +49,7 @@ enum HeadClass {
         "phi3": "Phi3", "olmo2": "Olmo2", "phi": "Phi",
         "gptj": "GPTJ",
         "falcon": "Falcon",
+        "gpt_neo": "GPTNeo",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

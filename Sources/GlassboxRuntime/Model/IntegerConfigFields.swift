@@ -22,12 +22,17 @@ enum IntegerConfigFields {
 
     /// Families whose positions are a learned table, `nn.Embedding(max_position_embeddings, d)`;
     /// the rotary families only compare positions with the number.
-    static let learnedPositionFamilies: Set<String> = ["bert", "distilbert", "roberta", "xlm-roberta", "camembert"]
+    static let learnedPositionFamilies: Set<String> = ["bert", "distilbert", "roberta", "xlm-roberta", "camembert", "gpt_neo"]
 
     /// Families whose token embedding takes no `padding_idx`; every other family builds
     /// `nn.Embedding(vocab_size, d, padding_idx=pad_token_id)`, which fails on a float id
     /// (IndexError; checked for every supported family with the reference venv).
-    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit", "gptj"]
+    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit", "gptj", "gpt_neo"]
+
+    /// GPT-Neo's own names: `num_heads` reaches `Tensor.view`, and `window_size` is the diagonal of
+    /// `torch.tril` in a local layer (refused in every GPT-Neo config, a global-only one included,
+    /// where transformers would not read it).
+    static let gptNeoFields = ["num_heads", "window_size"]
 
     /// The fields `modelType`'s model of class `architecture` (the config's first
     /// `architectures` entry) refuses as floats.
@@ -35,6 +40,7 @@ enum IntegerConfigFields {
         var fields = everywhere
         if learnedPositionFamilies.contains(modelType) { fields.append("max_position_embeddings") }
         if !noPaddingIndexFamilies.contains(modelType) { fields.append("pad_token_id") }
+        if modelType == "gpt_neo" { fields += gptNeoFields }
         // ViTModel builds a pooler, nn.Linear(hidden_size, pooler_output_size); the classifier does not.
         if modelType == "vit" && architecture == "ViTModel" { fields.append("pooler_output_size") }
         // GPT-J: n_positions only sizes torch.arange for the sin/cos table (a float is fine there);

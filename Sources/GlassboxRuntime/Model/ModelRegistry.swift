@@ -19,7 +19,8 @@ public enum ModelRegistry {
                                                          OLMo2Loader.self,
                                                          PhiLoader.self,
                                                          GPTJLoader.self,
-                                                         FalconLoader.self]
+                                                         FalconLoader.self,
+                                                         GPTNeoLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -16,6 +16,7 @@ extension FastTokenizerOverrides {
         "phi": "CodeGenTokenizerFast", "phi3": "LlamaTokenizerFast", "qwen2": "Qwen2TokenizerFast", "qwen3": "Qwen2TokenizerFast",
         "roberta": "RobertaTokenizerFast", "t5": "T5TokenizerFast",
         "xlm-roberta": "XLMRobertaTokenizerFast", "camembert": "CamembertTokenizerFast",
+        "gpt_neo": "GPT2TokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
