@@ -148,7 +148,7 @@ final class GPTJTests: XCTestCase {
             (#"{"model_type": "gptj", "n_embd": 32, "n_head": 4, "rotary_dim": 4, "n_inner": 0}"#, "'n_inner'"),
             (#"{"model_type": "gptj", "n_embd": 32, "n_head": 4, "rotary_dim": 4, "n_positions": 0}"#, "'n_positions'"),
             (#"{"model_type": "gptj", "n_embd": 32, "n_head": 4, "rotary_dim": 4, "use_cache": 1}"#,   // transformers: AttributeError in forward
-             "'use_cache' is 1: transformers' GPTJModel.forward keeps its cache only when use_cache is True"),
+             "'use_cache' is 1, which transformers' GPTJModel.forward reads as true and then fails on (it keeps its cache only when use_cache is True)"),
         ]
         for (json, fragment) in cases {
             XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: json))) { error in

@@ -27,6 +27,15 @@ extension KeyedDecodingContainer {
     func place(of key: Key) -> String {
         (codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
+
+    /// The number `key` holds as written in the document (`2.0`, `1`, `1e3`), nil when it is absent,
+    /// not a number, or decoded without the document in `userInfo` (not through `ConfigDecoding`).
+    func numberLiteral(_ key: Key) throws -> String? {
+        guard contains(key), (try? decode(Double.self, forKey: key)) != nil else { return nil }
+        let document = try superDecoder(forKey: key).userInfo[.configDocument] as? Data
+        let path = place(of: key)
+        return document.flatMap { ConfigNumberLiterals($0).literals.last { $0.path == path }?.text }
+    }
 }
 
 /// The largest size a config may give (2³¹ − 1): far above any real model, and small enough that

@@ -32,8 +32,7 @@ extension KeyedDecodingContainer {
             // `PythonJSONLiterals` made NaN, ±Infinity and numbers beyond Double strings.
             written = PythonJSONLiterals.isNonFiniteLiteral(string) ? string : quoted(string)
         } else if let number = try? decode(Double.self, forKey: key) {
-            let document = try superDecoder(forKey: key).userInfo[.configDocument] as? Data
-            written = document.flatMap { ConfigNumberLiterals($0).literals.last { $0.path == place }?.text }
+            written = try numberLiteral(key)
                 ?? (number == number.rounded() && abs(number) < 1e15 ? String(Int(number)) : "\(number)")
         } else {
             return try decode(Bool.self, forKey: key)   // an array or an object: typeMismatch
@@ -42,6 +41,27 @@ extension KeyedDecodingContainer {
         let truth = written.hasPrefix("\"") ? written != "\"\"" : Double(written).map { $0 != 0 } ?? true
         throw ConfigValidationError(key: place, detail:
             "should be true or false, got \(written) (write true or false; transformers would read \(written) as \(truth))")
+    }
+
+    /// A flag transformers' forward tests twice: for truthiness, and then with `is True` (GPT-J's
+    /// and Falcon's `use_cache`: `GPTJModel.forward` / `FalconModel.forward` build the layers'
+    /// cache when the value is truthy but collect it only when it `is True`, so `1`, `2` or
+    /// `"false"` make the first forward fail with an AttributeError; measured in
+    /// Tests/Fixtures/config-booleans/fields.json). Glassbox does not read such a flag, but refuses
+    /// the spellings transformers cannot run, naming the key; `true`, `false`, `null` and falsy
+    /// values (`0`, `0.0`, `""`, `[]`) pass. `forward` names the class in the message.
+    func refuseTruthyOtherThanTrue(_ key: Key, forward: String) throws {
+        guard contains(key) else { return }
+        let written: String
+        switch try decode(JSONValue.self, forKey: key) {
+        case .null, .bool: return
+        case .number(let n): if n == 0 { return }; written = try numberLiteral(key) ?? configNumber(n)
+        case .string(let s): if s.isEmpty { return }; written = quoted(s)
+        case .list(let l): if l.isEmpty { return }; written = "a list"
+        case .other: written = "an object"
+        }
+        throw ConfigValidationError(key: place(of: key), detail:
+            "is \(written), which transformers' \(forward).forward reads as true and then fails on (it keeps its cache only when \(key.stringValue) is True); write true or false")
     }
 
     /// The digits of an integer literal (`-12` → `12`), nil for anything else (`1.0`, `1e3`, `"1"`).

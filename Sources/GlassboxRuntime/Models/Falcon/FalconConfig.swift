@@ -89,10 +89,10 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
     /// block with `new_decoder_architecture`, a `num_ln_in_parallel_attn` other than 1 or 2 with
     /// it, or of 2 without it (`FalconDecoderLayer` then reads a norm it never built); a
     /// `num_kv_heads` written as a float where the attention reads it (`wholeNumber`); a
-    /// `use_cache` that is truthy but not `true` (`refuseTruthyUseCache`).
+    /// `use_cache` that is truthy but not `true` (`refuseTruthyOtherThanTrue`).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try Self.refuseTruthyUseCache(c)
+        try c.refuseTruthyOtherThanTrue(.useCache, forward: "FalconModel")
         if try c.value(.alibi, default: false) {
             throw ConfigValidationError(key: "alibi", detail:
                 "is true: ALiBi attention biases (falcon-rw-1b, falcon-7b-rw) are not in Glassbox's runtime, only rotary positions")
@@ -178,43 +178,13 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
                                            base: (ropeTheta, "rope_theta"))
     }
 
-    /// The number `key` holds as written in the document (`2.0`, `1`), nil when it is absent or
-    /// not a number.
-    private static func literal(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws -> String? {
-        guard c.contains(key), (try? c.decode(Double.self, forKey: key)) != nil else { return nil }
-        let document = try c.superDecoder(forKey: key).userInfo[.configDocument] as? Data
-        return document.flatMap { ConfigNumberLiterals($0).literals.last { $0.path == c.place(of: key) }?.text }
-    }
-
     /// `num_kv_heads` where `FalconAttention` uses it (new architecture: `view` sizes; a key/value
     /// per head: `reshape`) must be written as an integer: torch refuses `2.0` there, as
     /// `IntegerConfigFields` refuses the sizes every family has.
     private static func wholeNumber(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws {
-        guard let text = try literal(c, key), text.contains(where: { ".eE".contains($0) }) else { return }
+        guard let text = try c.numberLiteral(key), text.contains(where: { ".eE".contains($0) }) else { return }
         throw ConfigValidationError(key: key.rawValue, detail:
             "should be an integer, got \(text) (transformers refuses a float here too: write it without a fraction or exponent)")
-    }
-
-    /// `FalconModel.forward` takes `use_cache` from the config and builds a cache when it is truthy,
-    /// but collects it only when it `is True`: any other truthy value (`1`, `2`, `"false"`) fails
-    /// there (AttributeError on None). Glassbox does not read the field, so it refuses those
-    /// spellings rather than run a checkpoint transformers cannot; `true`, `false`, `0`, `0.0`,
-    /// `null` (falsy) pass.
-    private static func refuseTruthyUseCache(_ c: KeyedDecodingContainer<CodingKeys>) throws {
-        guard c.contains(.useCache), !(try c.decodeNil(forKey: .useCache)),
-              (try? c.decode(Bool.self, forKey: .useCache)) == nil else { return }
-        let written: String
-        if let text = try? c.decode(String.self, forKey: .useCache) {
-            guard !text.isEmpty else { return }
-            written = "\"\(text)\""
-        } else if let number = try? c.decode(Double.self, forKey: .useCache) {
-            guard number != 0 else { return }
-            written = try literal(c, .useCache) ?? configNumber(number)
-        } else {
-            return
-        }
-        throw ConfigValidationError(key: "use_cache", detail:
-            "is \(written), which transformers' FalconModel reads as true but then fails on (it collects the cache only when use_cache is True); write true or false")
     }
 
     /// Per-head width `dh = d / H` (`FalconConfig.head_dim`).

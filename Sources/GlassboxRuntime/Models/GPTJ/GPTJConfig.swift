@@ -60,7 +60,7 @@ public struct GPTJConfig: Decodable, Sendable, Equatable {
     /// it: sizes positive, `n_head` dividing `n_embd` (`GPTJAttention` raises otherwise), a supported
     /// activation, ε > 0, and a `rotary_dim` transformers can apply (`GPTJAttention.forward` fails on
     /// the shape mismatch otherwise): positive, even, at most `dh`; `null` only with one head; a
-    /// `use_cache` transformers can run (`refuseUnrunnableCache`). Violations throw an error that
+    /// `use_cache` transformers can run (`refuseTruthyOtherThanTrue`). Violations throw an error that
     /// loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -100,27 +100,7 @@ public struct GPTJConfig: Decodable, Sendable, Equatable {
                     "must be even, positive and at most the head width (\(headDim)): transformers fails on the size mismatch in apply_rotary_pos_emb otherwise, got \(rotaryDim)")
             }
         }
-        try Self.refuseUnrunnableCache(c)
-    }
-
-    /// `use_cache` is not read (the cache changes nothing computed), but `GPTJModel.forward` keeps
-    /// the layers' caches only when `use_cache is True` and then converts them
-    /// (`next_cache.to_legacy_cache()` on None): a true value other than the literal `true` (`1`,
-    /// `2`, `"false"`) makes transformers' first forward fail (AttributeError; measured in
-    /// Tests/Fixtures/config-booleans/fields.json). `true`, `false`, `null` and falsy spellings
-    /// (`0`, `0.0`, `""`, `[]`) run; the rest are refused naming the key.
-    private static func refuseUnrunnableCache(_ c: KeyedDecodingContainer<CodingKeys>) throws {
-        guard c.contains(.useCache) else { return }
-        let written: String
-        switch try c.decode(JSONValue.self, forKey: .useCache) {
-        case .null, .bool: return
-        case .number(let n): if n == 0 { return }; written = configNumber(n)
-        case .string(let s): if s.isEmpty { return }; written = "\"\(s)\""
-        case .list(let l): if l.isEmpty { return }; written = "a list"
-        case .other: written = "an object"
-        }
-        throw ConfigValidationError(key: "use_cache", detail:
-            "is \(written): transformers' GPTJModel.forward keeps its cache only when use_cache is True and fails on another true value (AttributeError in to_legacy_cache); write true or false")
+        try c.refuseTruthyOtherThanTrue(.useCache, forward: "GPTJModel")
     }
 
     /// Per-head width `dh = d / H`.
