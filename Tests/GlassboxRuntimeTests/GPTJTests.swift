@@ -57,17 +57,7 @@ final class GPTJTests: XCTestCase {
     /// and the block output is resid_pre + attn_out + mlp_out.
     func testOneLayerNormFeedsBothBranches() throws {
         for name in ["gptj-tiny", "gptj-whole"] {
-            let m = try model(name)
-            let r = try m.forward([5, 17, 3, 80, 44], capture: .all)
-            for l in 0..<m.architecture.layers {
-                XCTAssertEqual(r.cache[.block(l, .ln2(.normalized))]!.storage, r.cache[.block(l, .ln1(.normalized))]!.storage)
-                XCTAssertEqual(r.cache[.block(l, .ln2(.scale))]!.storage, r.cache[.block(l, .ln1(.scale))]!.storage)
-                let pre = r.cache[.block(l, .residPre)]!, attn = r.cache[.block(l, .attnOut)]!
-                let mlp = r.cache[.block(l, .mlpOut)]!, post = r.cache[.block(l, .residPost)]!
-                var worst: Float = 0
-                for i in 0..<post.count { worst = max(worst, abs(pre.storage[i] + attn.storage[i] + mlp.storage[i] - post.storage[i])) }
-                XCTAssertLessThan(worst, 1e-5, "\(name) layer \(l)")
-            }
+            try assertOneLayerNormFeedsBothBranches(try model(name), ids: [5, 17, 3, 80, 44], name)
         }
     }
 
@@ -150,13 +140,7 @@ final class GPTJTests: XCTestCase {
             (#"{"model_type": "gptj", "n_embd": 32, "n_head": 4, "rotary_dim": 4, "use_cache": 1}"#,   // transformers: AttributeError in forward
              "'use_cache' is 1, which transformers' GPTJModel.forward reads as true and then fails on (it keeps its cache only when use_cache is True)"),
         ]
-        for (json, fragment) in cases {
-            XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: json))) { error in
-                guard case LoadError.invalidConfig = error else { return XCTFail("\(fragment): \(error)") }
-                XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")
-                XCTAssertTrue(error.localizedDescription.contains("config.json"), error.localizedDescription)
-            }
-        }
+        assertInvalidConfigs(cases) { try folder(config: $0) }
     }
 
     /// gptj-tiny's config over gptj-whole's weights: a shape error; old checkpoints' buffers

@@ -103,13 +103,7 @@ final class GPTNeoTests: XCTestCase {
             (#"{"model_type": "gpt_neo", "layer_norm_epsilon": 0}"#, "'layer_norm_epsilon'"),
             (#"{"model_type": "gpt_neo", "intermediate_size": 0}"#, "'intermediate_size'"),
         ]
-        for (json, fragment) in cases {
-            XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: json))) { error in
-                guard case LoadError.invalidConfig = error else { return XCTFail("\(fragment): \(error)") }
-                XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")
-                XCTAssertTrue(error.localizedDescription.contains("config.json"), error.localizedDescription)
-            }
-        }
+        assertInvalidConfigs(cases) { try folder(config: $0) }
     }
 
     /// A saved attention_layers overrides attention_types' expansion (transformers sets it last);

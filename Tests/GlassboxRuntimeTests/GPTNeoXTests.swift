@@ -31,13 +31,7 @@ final class GPTNeoXTests: XCTestCase {
     func testParallelResidualSumsBothBranchesOnTheBlockInput() throws {
         let m = try model("neox-parallel")
         let r = try m.forward([5, 17, 3, 90, 44], capture: .all)
-        for l in 0..<m.architecture.layers {
-            let pre = r.cache[.block(l, .residPre)]!, attn = r.cache[.block(l, .attnOut)]!
-            let mlp = r.cache[.block(l, .mlpOut)]!, post = r.cache[.block(l, .residPost)]!
-            var worst: Float = 0
-            for i in 0..<post.count { worst = max(worst, abs(pre.storage[i] + attn.storage[i] + mlp.storage[i] - post.storage[i])) }
-            XCTAssertLessThan(worst, 1e-5, "layer \(l)")
-        }
+        assertBlockOutputsAddBothBranches(r, layers: m.architecture.layers, "neox-parallel")
     }
 
     func testOnlyTheRotaryShareOfEachHeadTurns() throws {

@@ -37,17 +37,7 @@ final class PhiTests: XCTestCase {
     /// and the block output is resid_pre + attn_out + mlp_out.
     func testOneLayerNormFeedsBothBranches() throws {
         for name in ["phi-tiny", "phi-qknorm"] {
-            let m = try model(name)
-            let r = try m.forward([5, 17, 3, 90, 44], capture: .all)
-            for l in 0..<m.architecture.layers {
-                XCTAssertEqual(r.cache[.block(l, .ln2(.normalized))]!.storage, r.cache[.block(l, .ln1(.normalized))]!.storage)
-                XCTAssertEqual(r.cache[.block(l, .ln2(.scale))]!.storage, r.cache[.block(l, .ln1(.scale))]!.storage)
-                let pre = r.cache[.block(l, .residPre)]!, attn = r.cache[.block(l, .attnOut)]!
-                let mlp = r.cache[.block(l, .mlpOut)]!, post = r.cache[.block(l, .residPost)]!
-                var worst: Float = 0
-                for i in 0..<post.count { worst = max(worst, abs(pre.storage[i] + attn.storage[i] + mlp.storage[i] - post.storage[i])) }
-                XCTAssertLessThan(worst, 1e-5, "\(name) layer \(l)")
-            }
+            try assertOneLayerNormFeedsBothBranches(try model(name), ids: [5, 17, 3, 90, 44], name)
         }
     }
 
@@ -94,13 +84,7 @@ final class PhiTests: XCTestCase {
             (#"{"model_type": "phi", "rope_scaling": {"rope_type": "ntk", "factor": 2.0}}"#, "type 'ntk' is not supported for phi"),
             (#"{"model_type": "phi", "rope_scaling": {"factor": 2.0}}"#, "'rope_scaling' needs a 'rope_type' (or 'type')"),
         ]
-        for (json, fragment) in cases {
-            XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: json))) { error in
-                guard case LoadError.invalidConfig = error else { return XCTFail("\(fragment): \(error)") }
-                XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")
-                XCTAssertTrue(error.localizedDescription.contains("config.json"), error.localizedDescription)
-            }
-        }
+        assertInvalidConfigs(cases) { try folder(config: $0) }
     }
 
     /// phi-tiny's config over phi-qknorm's weights: the first shape that differs is named; phi-tiny's
