@@ -1,7 +1,9 @@
 /// A GPT-Neo layer's attention (`GPTNeoAttention.attention_type`): full causal, or causal within
 /// the last `window_size` keys.
 public enum GPTNeoAttentionType: String, Sendable, Equatable {
+    /// Full causal attention: every earlier key and the query's own.
     case global
+    /// Causal attention within the last `window_size` keys (the query's own included).
     case local
 
     /// Each of the `count` layers' type as `GPTNeoModel` reads it, `config.attention_layers[l]`.
