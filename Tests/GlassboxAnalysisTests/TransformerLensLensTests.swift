@@ -7,7 +7,11 @@ import XCTest
 
 /// The logit lens and direct logit attribution against TransformerLens's own functions
 /// (scripts/fixtures/generate_transformerlens.py, TransformerLens 2.18; docs/methods.md §5.4), on
-/// every GPT-2 fixture and llama-gqa. Tolerance 1e-4 (the hook tests' tolerance), fp32 both sides.
+/// every model of `TransformerLensGolden.models`: the GPT-2, GPT-Neo, GPT-J and GPT-NeoX fixtures,
+/// llama-gqa and phi-tiny. Tolerance 1e-4 (the hook tests' tolerance), fp32 both sides. In the
+/// parallel blocks (GPT-J, neox-parallel, Phi) both sides split the block's update the same way:
+/// `decompose_resid`'s attention row is `hook_attn_out`, its MLP row `hook_mlp_out`. GPT-J's and
+/// Phi's `lm_head` bias is TransformerLens's `b_U` (the `β·w + b_U` part of the DLA).
 ///
 /// - Lens: TransformerLens's `unembed(accumulated_resid(apply_ln=True))` (ln_final recomputed per
 ///   row) and, for the attention and MLP sites, `unembed(apply_ln_to_stack(decompose_resid(mode=…),
@@ -21,7 +25,7 @@ final class TransformerLensLensTests: XCTestCase {
     static let tolerance: Float = 1e-4
 
     func testLogitLensMatchesTransformerLens() throws {
-        var compared = 0, worst: Float = 0
+        var compared = 0, worst: Float = 0, perModel: [String: Float] = [:]
         for name in TransformerLensGolden.models {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let readout = try LensReadout.natural(for: model)
@@ -37,7 +41,9 @@ final class TransformerLensLensTests: XCTestCase {
                     for (r, state) in states.states.enumerated() where r < expected.shape[0] {
                         let ours = readout.logits(state)
                         assertClose(ours, expected.row(r), tolerance: Self.tolerance, "\(label) row \(r)")
-                        worst = max(worst, zip(ours.storage, expected.row(r).storage).map { abs($0 - $1) }.max() ?? 0)
+                        let delta = zip(ours.storage, expected.row(r).storage).map { abs($0 - $1) }.max() ?? 0
+                        worst = max(worst, delta)
+                        perModel[name] = max(perModel[name] ?? 0, delta)
                     }
                     // The lens table itself: KL(final ‖ lens) and the top-1, from TransformerLens's logits.
                     let result = try LogitLens.run(model, input, options: .init(site: site, topK: 1))
@@ -59,12 +65,15 @@ final class TransformerLensLensTests: XCTestCase {
                 XCTAssertEqual(n, golden.inputIDs.count)
             }
         }
-        print("TransformerLens lens parity: \(compared) case × site tables, max |Δ logit| \(worst)")
-        XCTAssertEqual(compared, 3 * 16)   // 5 GPT-2 fixtures × 3 cases (gpt2-copy: 1) + llama-gqa × 3, three sites each
+        print("TransformerLens lens parity: \(compared) case × site tables, max |Δ logit| \(worst); per model:")
+        for (model, delta) in perModel.sorted(by: { $0.key < $1.key }) { print("  \(model)  \(delta)") }
+        // 5 GPT-2 fixtures × 3 cases (gpt2-copy: 1) + llama-gqa, 2 GPT-Neo, 2 GPT-J, 2 GPT-NeoX, phi-tiny
+        // × 3 cases; three sites each.
+        XCTAssertEqual(compared, 3 * (13 + 3 + 7 * 3))
     }
 
     func testDirectLogitAttributionMatchesTransformerLens() throws {
-        var compared = 0, worst: Float = 0
+        var compared = 0, worst: Float = 0, perModel: [String: Float] = [:]
         for name in TransformerLensGolden.models {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let (L, H) = (model.architecture.layers, model.architecture.heads)
@@ -88,14 +97,19 @@ final class TransformerLensLensTests: XCTestCase {
                     ]
                     for (part, ours, theirs) in pairs {
                         assertClose(ours, theirs, tolerance: Self.tolerance, "\(label) \(part)")
-                        worst = max(worst, zip(ours.storage, theirs.storage).map { abs($0 - $1) }.max() ?? 0)
+                        let delta = zip(ours.storage, theirs.storage).map { abs($0 - $1) }.max() ?? 0
+                        worst = max(worst, delta)
+                        perModel[name] = max(perModel[name] ?? 0, delta)
                     }
                     compared += 1
                 }
             }
         }
-        print("TransformerLens DLA parity: \(compared) attributions, max |Δ| \(worst)")
-        XCTAssertEqual(compared, 43)   // 3 per case (last position, with a contrast, a middle one), 2 for one-token inputs
+        print("TransformerLens DLA parity: \(compared) attributions, max |Δ| \(worst); per model:")
+        for (model, delta) in perModel.sorted(by: { $0.key < $1.key }) { print("  \(model)  \(delta)") }
+        // 3 per case (last position, with a contrast, a middle one), 2 for one-token inputs: 43 on the
+        // GPT-2 fixtures and llama-gqa, 8 on each of the 7 other models (full, short, single).
+        XCTAssertEqual(compared, 43 + 7 * 8)
     }
 
     /// `KL(p ‖ q)` in nats from two logit vectors, in Double.

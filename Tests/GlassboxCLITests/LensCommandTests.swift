@@ -63,7 +63,8 @@ final class LensCommandTests: XCTestCase {
     /// (Tests/Fixtures/transformerlens, docs/methods.md §5.4): every cell's top-5 probabilities within
     /// 1e-5 of the softmax of TransformerLens's lens logits, KL(final ‖ lens) within 1e-4.
     func testLensJSONMatchesTransformerLens() throws {
-        for (name, site) in [("gpt2-odd", "resid"), ("llama-gqa", "resid"), ("gpt2-tiny", "mlp")] {
+        for (name, site) in [("gpt2-odd", "resid"), ("llama-gqa", "resid"), ("gpt2-tiny", "mlp"), ("gptneo-local", "attn"),
+                             ("phi-tiny", "mlp")] {
             let golden = try XCTUnwrap(try TransformerLensGolden.cases(name).first { $0.name == "short" }).golden
             let out = FileManager.default.temporaryDirectory.appendingPathComponent("glassbox-lens-tl-\(UUID().uuidString).png")
             defer { try? FileManager.default.removeItem(at: out) }
