@@ -23,6 +23,23 @@ extension KeyedDecodingContainer {
         return try value(key, default: fallback)
     }
 
+    /// `value(_:default:refusingNull:)` for a field transformers computes with as written, so that
+    /// its `null` fails there (TypeError on a size, KeyError on an activation name): the shared
+    /// refusal of Tests/Fixtures/config-nulls/fields.json's "refused" entries.
+    func value<T: Decodable>(refusingNull key: Key, default fallback: T) throws -> T {
+        try value(key, default: fallback, refusingNull: nullFailsInTransformers)
+    }
+
+    /// Refuses `null` in fields Glassbox does not read but transformers computes with while building
+    /// or running the model (dropout rates, `initializer_range`: a TypeError there), absent is fine.
+    func refuseNulls(_ keys: [Key]) throws {
+        for key in keys where contains(key) {
+            if try decodeNil(forKey: key) {
+                throw ConfigValidationError(key: place(of: key), detail: "is null; \(nullFailsInTransformers)")
+            }
+        }
+    }
+
     /// `key`'s dotted path from the config's root, as messages name it (`text_config.head_dim`).
     func place(of key: Key) -> String {
         (codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
@@ -37,6 +54,9 @@ extension KeyedDecodingContainer {
         return document.flatMap { ConfigNumberLiterals($0).literals.last { $0.path == path }?.text }
     }
 }
+
+/// The detail of a `null` refused because transformers fails on it (after "KEY is null; ").
+let nullFailsInTransformers = "transformers fails on it too (TypeError or KeyError); write the value, or leave the key out for the default"
 
 /// The largest size a config may give (2³¹ − 1): far above any real model, and small enough that
 /// products of two sizes cannot overflow.

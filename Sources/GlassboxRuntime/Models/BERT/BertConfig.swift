@@ -41,15 +41,15 @@ public struct BertConfig: Decodable, Sendable, Equatable {
     /// decoder. Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabSize = try c.value(.vocabSize, default: 30522)
-        hiddenSize = try c.value(.hiddenSize, default: 768)
-        numHiddenLayers = try c.value(.numHiddenLayers, default: 12)
-        numAttentionHeads = try c.value(.numAttentionHeads, default: 12)
-        intermediateSize = try c.value(.intermediateSize, default: 3072)
-        hiddenAct = try c.value(.hiddenAct, default: "gelu")
-        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 512)
-        typeVocabSize = try c.value(.typeVocabSize, default: 2)
-        layerNormEps = try c.value(.layerNormEps, default: 1e-12)
+        vocabSize = try c.value(refusingNull: .vocabSize, default: 30522)
+        hiddenSize = try c.value(refusingNull: .hiddenSize, default: 768)
+        numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 12)
+        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: 12)
+        intermediateSize = try c.value(refusingNull: .intermediateSize, default: 3072)
+        hiddenAct = try c.value(refusingNull: .hiddenAct, default: "gelu")
+        maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 512)
+        typeVocabSize = try c.value(refusingNull: .typeVocabSize, default: 2)
+        layerNormEps = try c.value(refusingNull: .layerNormEps, default: 1e-12)
 
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"),
                              (numHiddenLayers, "num_hidden_layers"), (numAttentionHeads, "num_attention_heads"),

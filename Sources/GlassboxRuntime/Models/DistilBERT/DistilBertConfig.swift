@@ -42,13 +42,13 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     /// error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabSize = try c.value(.vocabSize, default: 30522)
+        vocabSize = try c.value(refusingNull: .vocabSize, default: 30522)
         dim = try c.value(.dim, default: 768)
-        layers = try c.value(.layers, default: 6)
-        heads = try c.value(.heads, default: 12)
-        hiddenDim = try c.value(.hiddenDim, default: 3072)
+        layers = try c.value(refusingNull: .layers, default: 6)
+        heads = try c.value(refusingNull: .heads, default: 12)
+        hiddenDim = try c.value(refusingNull: .hiddenDim, default: 3072)
         activation = try c.value(.activation, default: "gelu")
-        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 512)
+        maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 512)
         sinusoidalPositions = try c.value(.sinusoidalPositions, default: false)
         for (value, key) in [(vocabSize, "vocab_size"), (dim, "dim"), (layers, "n_layers"), (heads, "n_heads"),
                              (hiddenDim, "hidden_dim"), (maxPositionEmbeddings, "max_position_embeddings")] {

@@ -56,6 +56,9 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
+        case attentionDropout = "attention_dropout"
+        case hiddenDropout = "hidden_dropout"
+        case initializerRange = "initializer_range"
         case hiddenSize = "hidden_size"
         case nEmbed = "n_embed"
         case numHiddenLayers = "num_hidden_layers"
@@ -102,22 +105,23 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
                 "is set, but FalconConfig.head_dim is hidden_size / num_attention_heads and cannot be set (transformers refuses it); leave the key out")
         }
         try refuseUnreadRotaryShare(c, .partialRotaryFactor)
-        vocabSize = try c.value(.vocabSize, default: 65024)
+        try c.refuseNulls([.attentionDropout, .hiddenDropout, .initializerRange])   // unread, but transformers fails on their null
+        vocabSize = try c.value(refusingNull: .vocabSize, default: 65024)
         // FalconConfig: hidden_size = n_embed when given; ffn_hidden_size defaults to 4 · the hidden_size argument.
-        let hiddenArgument = try c.value(.hiddenSize, default: 4544)
+        let hiddenArgument = try c.value(refusingNull: .hiddenSize, default: 4544)
         hiddenSize = try c.value(.nEmbed, default: hiddenArgument)
-        numHiddenLayers = try c.value(.numHiddenLayers, default: 32)
-        numAttentionHeads = try c.value(.numAttentionHeads, default: 71)
+        numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 32)
+        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: 71)
         let numKVHeads = try c.value(.numKVHeads, default: numAttentionHeads)
         ffnHiddenSize = try c.value(.ffnHiddenSize, default: 4 * hiddenArgument)
-        activation = try c.value(.activation, default: "gelu")
-        layerNormEpsilon = try c.value(.layerNormEpsilon, default: 1e-5)
+        activation = try c.value(refusingNull: .activation, default: "gelu")
+        layerNormEpsilon = try c.value(refusingNull: .layerNormEpsilon, default: 1e-5)
         newDecoderArchitecture = try c.value(.newDecoderArchitecture, default: false)
         multiQuery = try c.value(.multiQuery, default: true)
         parallelAttn = try c.value(.parallelAttn, default: true)
         bias = try c.value(.bias, default: false)
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 2048)
-        ropeTheta = try c.value(.ropeTheta, default: 10000)
+        ropeTheta = try c.value(refusingNull: .ropeTheta, default: 10000)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
 
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, c.contains(.nEmbed) ? "n_embed" : "hidden_size"),

@@ -26,6 +26,10 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
+        case attnPdrop = "attn_pdrop"
+        case embdPdrop = "embd_pdrop"
+        case residPdrop = "resid_pdrop"
+        case initializerRange = "initializer_range"
         case nPositions = "n_positions"
         case nEmbd = "n_embd"
         case nLayer = "n_layer"
@@ -44,14 +48,15 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
     /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabSize = try c.value(.vocabSize, default: 50257)
-        nPositions = try c.value(.nPositions, default: 1024)
-        nEmbd = try c.value(.nEmbd, default: 768)
-        nLayer = try c.value(.nLayer, default: 12)
-        nHead = try c.value(.nHead, default: 12)
+        try c.refuseNulls([.attnPdrop, .embdPdrop, .residPdrop, .initializerRange])   // unread, but transformers fails on their null
+        vocabSize = try c.value(refusingNull: .vocabSize, default: 50257)
+        nPositions = try c.value(refusingNull: .nPositions, default: 1024)
+        nEmbd = try c.value(refusingNull: .nEmbd, default: 768)
+        nLayer = try c.value(refusingNull: .nLayer, default: 12)
+        nHead = try c.value(refusingNull: .nHead, default: 12)
         nInner = try c.decodeIfPresent(Int.self, forKey: .nInner)
-        activationFunction = try c.value(.activationFunction, default: "gelu_new")
-        layerNormEpsilon = try c.value(.layerNormEpsilon, default: 1e-5)
+        activationFunction = try c.value(refusingNull: .activationFunction, default: "gelu_new")
+        layerNormEpsilon = try c.value(refusingNull: .layerNormEpsilon, default: 1e-5)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
         scaleAttnWeights = try c.value(.scaleAttnWeights, default: true)
         scaleAttnByInverseLayerIdx = try c.value(.scaleAttnByInverseLayerIdx, default: false)

@@ -40,6 +40,10 @@ public struct GPTJConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
+        case attnPdrop = "attn_pdrop"
+        case embdPdrop = "embd_pdrop"
+        case residPdrop = "resid_pdrop"
+        case initializerRange = "initializer_range"
         case nPositions = "n_positions"
         case nEmbd = "n_embd"
         case nLayer = "n_layer"
@@ -64,14 +68,15 @@ public struct GPTJConfig: Decodable, Sendable, Equatable {
     /// loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabSize = try c.value(.vocabSize, default: 50400)
-        nPositions = try c.value(.maxPositionEmbeddings, default: c.value(.nPositions, default: 2048))
-        nEmbd = try c.value(.hiddenSize, default: c.value(.nEmbd, default: 4096))
-        nLayer = try c.value(.numHiddenLayers, default: c.value(.nLayer, default: 28))
-        nHead = try c.value(.numAttentionHeads, default: c.value(.nHead, default: 16))
+        try c.refuseNulls([.attnPdrop, .embdPdrop, .residPdrop, .initializerRange])   // unread, but transformers fails on their null
+        vocabSize = try c.value(refusingNull: .vocabSize, default: 50400)
+        nPositions = try c.value(.maxPositionEmbeddings, default: c.value(refusingNull: .nPositions, default: 2048))
+        nEmbd = try c.value(.hiddenSize, default: c.value(refusingNull: .nEmbd, default: 4096))
+        nLayer = try c.value(.numHiddenLayers, default: c.value(refusingNull: .nLayer, default: 28))
+        nHead = try c.value(.numAttentionHeads, default: c.value(refusingNull: .nHead, default: 16))
         nInner = try c.decodeIfPresent(Int.self, forKey: .nInner)
-        activationFunction = try c.value(.activationFunction, default: "gelu_new")
-        layerNormEpsilon = try c.value(.layerNormEpsilon, default: 1e-5)
+        activationFunction = try c.value(refusingNull: .activationFunction, default: "gelu_new")
+        layerNormEpsilon = try c.value(refusingNull: .layerNormEpsilon, default: 1e-5)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
 
         for (value, key) in [(vocabSize, "vocab_size"), (nPositions, "n_positions"), (nEmbd, "n_embd"),

@@ -31,6 +31,10 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
+        case attentionDropout = "attention_dropout"
+        case embedDropout = "embed_dropout"
+        case residDropout = "resid_dropout"
+        case initializerRange = "initializer_range"
         case maxPositionEmbeddings = "max_position_embeddings"
         case hiddenSize = "hidden_size"
         case numLayers = "num_layers"
@@ -55,14 +59,15 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
     /// an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        vocabSize = try c.value(.vocabSize, default: 50257)
-        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 2048)
-        hiddenSize = try c.value(.hiddenSize, default: 2048)
-        numLayers = try c.value(.numLayers, default: 24)
-        numHeads = try c.value(.numHeads, default: 16)
+        try c.refuseNulls([.attentionDropout, .embedDropout, .residDropout, .initializerRange])   // unread, but transformers fails on their null
+        vocabSize = try c.value(refusingNull: .vocabSize, default: 50257)
+        maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 2048)
+        hiddenSize = try c.value(refusingNull: .hiddenSize, default: 2048)
+        numLayers = try c.value(refusingNull: .numLayers, default: 24)
+        numHeads = try c.value(refusingNull: .numHeads, default: 16)
         intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize)
-        activationFunction = try c.value(.activationFunction, default: "gelu_new")
-        layerNormEpsilon = try c.value(.layerNormEpsilon, default: 1e-5)
+        activationFunction = try c.value(refusingNull: .activationFunction, default: "gelu_new")
+        layerNormEpsilon = try c.value(refusingNull: .layerNormEpsilon, default: 1e-5)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
 
         for alias in [CodingKeys.numHiddenLayers, .numAttentionHeads] where c.contains(alias) {

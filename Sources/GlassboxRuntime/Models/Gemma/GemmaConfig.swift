@@ -128,16 +128,16 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     init(_ c: KeyedDecodingContainer<CodingKeys>, family: Family, readsFinalCap: Bool = true) throws {
         self.family = family
         let first = family == .gemma
-        vocabSize = try c.value(.vocabSize, default: family == .gemma3Text ? 262_208 : 256_000)
-        hiddenSize = try c.value(.hiddenSize, default: first ? 3072 : 2304)
-        intermediateSize = try c.value(.intermediateSize, default: first ? 24576 : 9216)
-        numHiddenLayers = try c.value(.numHiddenLayers, default: first ? 28 : 26)
-        numAttentionHeads = try c.value(.numAttentionHeads, default: first ? 16 : 8)
-        numKeyValueHeads = try c.value(.numKeyValueHeads, default: first ? 16 : 4)
-        headDim = try c.value(.headDim, default: 256)
+        vocabSize = try c.value(refusingNull: .vocabSize, default: family == .gemma3Text ? 262_208 : 256_000)
+        hiddenSize = try c.value(refusingNull: .hiddenSize, default: first ? 3072 : 2304)
+        intermediateSize = try c.value(refusingNull: .intermediateSize, default: first ? 24576 : 9216)
+        numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: first ? 28 : 26)
+        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: first ? 16 : 8)
+        numKeyValueHeads = try c.value(refusingNull: .numKeyValueHeads, default: first ? 16 : 4)
+        headDim = try c.value(refusingNull: .headDim, default: 256)
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: family == .gemma3Text ? 131_072 : 8192)
-        rmsNormEps = try c.value(.rmsNormEps, default: 1e-6)
-        ropeTheta = try c.value(.ropeTheta, default: family == .gemma3Text ? 1_000_000 : 10000)
+        rmsNormEps = try c.value(refusingNull: .rmsNormEps, default: 1e-6)
+        ropeTheta = try c.value(refusingNull: .ropeTheta, default: family == .gemma3Text ? 1_000_000 : 10000)
         attentionBias = try c.value(.attentionBias, default: false)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
         try refuseUnreadRotaryShare(c, .partialRotaryFactor)
@@ -172,7 +172,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
             slidingWindows = [Int?](repeating: nil, count: numHiddenLayers)
             return
         }
-        queryPreAttnScalar = try c.value(.queryPreAttnScalar, default: 256)
+        queryPreAttnScalar = try c.value(refusingNull: .queryPreAttnScalar, default: 256)
         try requirePositive(queryPreAttnScalar, "query_pre_attn_scalar")
         let gemma2 = family == .gemma2
         attentionSoftCap = gemma2 ? try Self.cap(c, .attnLogitSoftcapping, default: 50) : nil
@@ -181,11 +181,11 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
             ropeLocalBaseFreq = nil
         } else {
             // Gemma 3's sliding layers: a copy of the config with this base and {"rope_type": "default"}.
-            let local = try c.value(.ropeLocalBaseFreq, default: 10000.0)
+            let local = try c.value(refusingNull: .ropeLocalBaseFreq, default: 10000.0)
             try requirePositive(local, "rope_local_base_freq")
             ropeLocalBaseFreq = local
         }
-        let window = try c.value(.slidingWindow, default: 4096)
+        let window = try c.value(refusingNull: .slidingWindow, default: 4096)
         try requirePositive(window, "sliding_window")
         slidingWindows = try Self.decodeLayerTypes(c, window: window, layers: numHiddenLayers, gemma2: gemma2)
     }

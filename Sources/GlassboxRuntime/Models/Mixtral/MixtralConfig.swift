@@ -28,8 +28,8 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
     /// supported `rope_scaling`, and `1 ≤ num_experts_per_tok ≤ num_local_experts`).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        numLocalExperts = try c.value(.numLocalExperts, default: 8)
-        numExpertsPerTok = try c.value(.numExpertsPerTok, default: 2)
+        numLocalExperts = try c.value(refusingNull: .numLocalExperts, default: 8)
+        numExpertsPerTok = try c.value(refusingNull: .numExpertsPerTok, default: 2)
         fields = try RotaryDecoderFields(
             from: decoder, defaults: .init(vocab: 32000, hidden: 4096, intermediate: 14336, layers: 32, heads: 32,
                                            kvHeads: 8, positions: 4096 * 32, theta: 1e6),

@@ -29,7 +29,7 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         partialRotaryFactor = try c.value(.partialRotaryFactor, default: 1, refusingNull: nullRotaryShare(default: 1))
-        originalMaxPositionEmbeddings = try c.value(.originalMaxPositionEmbeddings, default: 4096)
+        originalMaxPositionEmbeddings = try c.value(refusingNull: .originalMaxPositionEmbeddings, default: 4096)
         fields = try RotaryDecoderFields(
             from: decoder, defaults: .init(vocab: 32064, hidden: 3072, intermediate: 8192, layers: 32, heads: 32,
                                            kvHeads: nil, positions: 4096, theta: 10000),

@@ -47,16 +47,16 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
     /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        hiddenSize = try c.value(.hiddenSize, default: 768)
-        numHiddenLayers = try c.value(.numHiddenLayers, default: 12)
-        numAttentionHeads = try c.value(.numAttentionHeads, default: 12)
-        intermediateSize = try c.value(.intermediateSize, default: 3072)
-        hiddenAct = try c.value(.hiddenAct, default: "gelu")
-        layerNormEps = try c.value(.layerNormEps, default: 1e-12)
-        let image = try c.value(.imageSize, default: ViTSize(side: 224))
-        let patch = try c.value(.patchSize, default: ViTSize(side: 16))
+        hiddenSize = try c.value(refusingNull: .hiddenSize, default: 768)
+        numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 12)
+        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: 12)
+        intermediateSize = try c.value(refusingNull: .intermediateSize, default: 3072)
+        hiddenAct = try c.value(refusingNull: .hiddenAct, default: "gelu")
+        layerNormEps = try c.value(refusingNull: .layerNormEps, default: 1e-12)
+        let image = try c.value(refusingNull: .imageSize, default: ViTSize(side: 224))
+        let patch = try c.value(refusingNull: .patchSize, default: ViTSize(side: 16))
         (imageHeight, imageWidth, patchSize) = (image.height, image.width, patch.height)
-        numChannels = try c.value(.numChannels, default: 3)
+        numChannels = try c.value(refusingNull: .numChannels, default: 3)
         qkvBias = try c.value(.qkvBias, default: true)
         for (value, key) in [(hiddenSize, "hidden_size"), (numHiddenLayers, "num_hidden_layers"),
                              (numAttentionHeads, "num_attention_heads"), (intermediateSize, "intermediate_size"),
