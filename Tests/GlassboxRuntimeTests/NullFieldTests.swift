@@ -1,0 +1,297 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// A number or string config field written `null` (`"num_heads": null`) loads as transformers
+/// 4.53.3 reads it: refused where transformers fails on it (one `LoadError.invalidConfig` naming
+/// the key: "'num_heads' is null; …"), exactly the unedited output where transformers' run gives
+/// exactly its unedited output, and transformers' output where its run gives another one
+/// (`x if x is not None else default`: `n_inner`, `num_key_value_heads`, `head_dim`, softcapping).
+/// The reference is Tests/Fixtures/config-nulls/fields.json, written by
+/// scripts/fixtures/generate_null_fields.py (AutoConfig, _from_config and one forward per field on a
+/// copy of each fixture model with that field nulled). A "changed" entry is also run by
+/// transformers with the checkpoint's weights: where the changed reading implies other weight shapes
+/// (`n_inner: null` is 4 × n_embd, not the checkpoint's) transformers refuses the checkpoint and
+/// Glassbox must refuse it too (its weight-shape error is enough); where it runs (Gemma 2's
+/// softcapping: null is none) Glassbox must give that output.
+/// A composite checkpoint's sub-config fields are named `text_config.KEY` and `vision_config.KEY`.
+/// Before, most fields read `null` as "use the default": GPT-Neo's `num_heads: null` built 16 heads
+/// from a 4-head checkpoint, where transformers raises.
+final class NullFieldTests: XCTestCase {
+    private struct Reference: Decodable {
+        struct Model: Decodable {
+            struct Field: Decodable {
+                let outcome: String
+                let stage: String?
+                let error: String
+                struct Pretrained: Decodable { let stage: String?; let error: String; let output: [Float]? }
+                let max_abs_delta: Double?
+                let pretrained: Pretrained?
+            }
+            let model_type: String
+            let fields: [String: Field]
+        }
+        let models: [String: Model]
+    }
+
+    /// "changed" fields refused on purpose: transformers runs them to a model Glassbox does not
+    /// support (BERT-like `position_embedding_type: null` adds no position embeddings at all).
+    private static let refusedOnPurpose: Set<String> = ["position_embedding_type"]
+
+    /// Entries (`model field`) where Glassbox does not yet do what transformers does, listed so
+    /// that any change (a fix or a regression) fails this test. See docs/correctness.md.
+    static let knownGaps: Set<String> = [
+        "bert-cls attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "bert-cls hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "bert-cls initializer_range",   // transformers: build | loads, to the unedited output
+        "bert-odd attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "bert-odd hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "bert-odd initializer_range",   // transformers: build | loads, to the unedited output
+        "bert-tiny-mlm attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "bert-tiny-mlm hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "bert-tiny-mlm initializer_range",   // transformers: build | loads, to the unedited output
+        "camembert-mlm attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "camembert-mlm hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "camembert-mlm initializer_range",   // transformers: build | loads, to the unedited output
+        "distilbert-cls activation",   // transformers: build | loads, to another output
+        "distilbert-cls attention_dropout",   // transformers: build | loads, to the unedited output
+        "distilbert-cls dim",   // transformers: build | refused: other: weight 'distilbert.embeddings.word_embeddings.weight' in <copy> has shape [95, 28], but the config implies [95, 
+        "distilbert-cls dropout",   // transformers: build | loads, to the unedited output
+        "distilbert-cls initializer_range",   // transformers: build | loads, to the unedited output
+        "distilbert-cls seq_classif_dropout",   // transformers: build | loads, to the unedited output
+        "distilbert-mlm activation",   // transformers: build | loads, to the unedited output
+        "distilbert-mlm attention_dropout",   // transformers: build | loads, to the unedited output
+        "distilbert-mlm dim",   // transformers: build | refused: other: weight 'distilbert.embeddings.word_embeddings.weight' in <copy> has shape [110, 30], but the config implies [110
+        "distilbert-mlm dropout",   // transformers: build | loads, to the unedited output
+        "distilbert-mlm initializer_range",   // transformers: build | loads, to the unedited output
+        "distilbert-sinus activation",   // transformers: build | loads, to the unedited output
+        "distilbert-sinus attention_dropout",   // transformers: build | loads, to the unedited output
+        "distilbert-sinus dim",   // transformers: build | refused: other: <copy>/config.json: 'n_heads' (5) must divide dim (768)
+        "distilbert-sinus dropout",   // transformers: build | loads, to the unedited output
+        "distilbert-sinus initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma-rope-dynamic hidden_act",   // transformers: build | loads, to the unedited output
+        "gemma-rope-dynamic initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma-rope-dynamic max_position_embeddings",   // transformers: build | loads, to the unedited output
+        "gemma-tiny hidden_act",   // transformers: build | loads, to the unedited output
+        "gemma-tiny initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma2-rope-linear hidden_activation",   // transformers: build | loads, to the unedited output
+        "gemma2-rope-linear initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma2-softcap hidden_activation",   // transformers: build | loads, to the unedited output
+        "gemma2-softcap initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma3-mm image_token_index",   // transformers: forward | loads, to the unedited output
+        "gemma3-mm initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma3-mm mm_tokens_per_image",   // transformers: build | loads, to the unedited output
+        "gemma3-mm text_config.hidden_activation",   // transformers: build | loads, to the unedited output
+        "gemma3-mm text_config.initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma3-mm vision_config.hidden_act",   // transformers: build | loads, to the unedited output
+        "gemma3-mm vision_config.hidden_size",   // transformers: build | loads, to the unedited output
+        "gemma3-mm vision_config.image_size",   // transformers: build | loads, to the unedited output
+        "gemma3-mm vision_config.intermediate_size",   // transformers: build | loads, to the unedited output
+        "gemma3-mm vision_config.num_attention_heads",   // transformers: build | loads, to the unedited output
+        "gemma3-mm vision_config.num_channels",   // transformers: build | loads, to the unedited output
+        "gemma3-mm vision_config.num_hidden_layers",   // transformers: build | loads, to the unedited output
+        "gemma3-mm vision_config.patch_size",   // transformers: build | loads, to the unedited output
+        "gemma3-text hidden_activation",   // transformers: build | loads, to the unedited output
+        "gemma3-text initializer_range",   // transformers: build | loads, to the unedited output
+        "llama-gqa initializer_range",   // transformers: build | loads, to the unedited output
+        "llama-longrope head_dim",   // transformers: build | refused: other: <copy>/config.json: 'rope_scaling.short_factor' must list 4 positive numbers (one per rotated frequency) or one 
+        "llama-longrope initializer_range",   // transformers: build | loads, to the unedited output
+        "llama-longrope max_position_embeddings",   // transformers: build | loads, to another output
+        "llama-longrope original_max_position_embeddings",   // transformers: build | refused: other: <copy>/config.json: 'original_max_position_embeddings' must be a non-zero number with longrope rope_scaling (max
+        "llama-rope-dynamic initializer_range",   // transformers: build | loads, to the unedited output
+        "llama-rope-dynamic max_position_embeddings",   // transformers: build | loads, to the unedited output
+        "llama-rope-linear initializer_range",   // transformers: build | loads, to the unedited output
+        "llama-rope-yarn initializer_range",   // transformers: build | loads, to the unedited output
+        "llama-rope-yarn max_position_embeddings",   // transformers: build | loads, to another output
+        "llama3-rope initializer_range",   // transformers: build | loads, to the unedited output
+        "llama3-rope max_position_embeddings",   // transformers: config | loads, to the unedited output
+        "mistral-swa initializer_range",   // transformers: build | loads, to the unedited output
+        "mixtral-moe hidden_act",   // transformers: build | loads, to the unedited output
+        "mixtral-moe hidden_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [97, 24], but the config implies [97, 4096]
+        "mixtral-moe initializer_range",   // transformers: build | loads, to the unedited output
+        "mixtral-moe intermediate_size",   // transformers: build | refused: other: weight 'model.layers.0.block_sparse_moe.experts.0.w1.weight' in <copy> has shape [20, 24], but the config implie
+        "mixtral-moe num_attention_heads",   // transformers: build | refused: other: <copy>/config.json: 'num_attention_heads' (32) must divide hidden_size (24)
+        "mixtral-moe num_hidden_layers",   // transformers: build | refused: other: weight 'model.layers.2.input_layernorm.weight' is missing from the checkpoint in <copy>
+        "mixtral-moe rms_norm_eps",   // transformers: forward | loads, to the unedited output
+        "mixtral-moe rope_theta",   // transformers: build | loads, to another output
+        "mixtral-moe vocab_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [97, 24], but the config implies [32000, 24]
+        "neox-parallel hidden_dropout",   // transformers: build | loads, to the unedited output
+        "neox-parallel initializer_range",   // transformers: build | loads, to the unedited output
+        "neox-rope-yarn hidden_dropout",   // transformers: build | loads, to the unedited output
+        "neox-rope-yarn initializer_range",   // transformers: build | loads, to the unedited output
+        "neox-rope-yarn max_position_embeddings",   // transformers: build | loads, to another output
+        "neox-sequential hidden_dropout",   // transformers: build | loads, to the unedited output
+        "neox-sequential initializer_range",   // transformers: build | loads, to the unedited output
+        "olmo2-postnorm hidden_act",   // transformers: build | loads, to the unedited output
+        "olmo2-postnorm hidden_size",   // transformers: build | refused: other: <copy>/config.json: 'num_attention_heads' (3) must divide hidden_size (4096)
+        "olmo2-postnorm initializer_range",   // transformers: build | loads, to the unedited output
+        "olmo2-postnorm intermediate_size",   // transformers: build | refused: other: weight 'model.layers.0.mlp.gate_proj.weight' in <copy> has shape [44, 30], but the config implies [11008, 30]
+        "olmo2-postnorm num_attention_heads",   // transformers: build | refused: other: <copy>/config.json: 'num_attention_heads' (32) must divide hidden_size (30)
+        "olmo2-postnorm num_hidden_layers",   // transformers: build | refused: other: weight 'model.layers.2.post_attention_layernorm.weight' is missing from the checkpoint in <copy>
+        "olmo2-postnorm rms_norm_eps",   // transformers: forward | loads, to another output
+        "olmo2-postnorm rope_theta",   // transformers: build | loads, to the unedited output
+        "olmo2-postnorm vocab_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [99, 30], but the config implies [50304, 30]
+        "olmo2-rope-dynamic hidden_act",   // transformers: build | loads, to the unedited output
+        "olmo2-rope-dynamic hidden_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [87, 24], but the config implies [87, 4096]
+        "olmo2-rope-dynamic initializer_range",   // transformers: build | loads, to the unedited output
+        "olmo2-rope-dynamic intermediate_size",   // transformers: build | refused: other: weight 'model.layers.0.mlp.gate_proj.weight' in <copy> has shape [40, 24], but the config implies [11008, 24]
+        "olmo2-rope-dynamic max_position_embeddings",   // transformers: build | loads, to the unedited output
+        "olmo2-rope-dynamic num_attention_heads",   // transformers: build | refused: other: <copy>/config.json: 'num_attention_heads' (32) must divide hidden_size (24)
+        "olmo2-rope-dynamic num_hidden_layers",   // transformers: build | refused: other: weight 'model.layers.2.post_attention_layernorm.weight' is missing from the checkpoint in <copy>
+        "olmo2-rope-dynamic rms_norm_eps",   // transformers: forward | loads, to another output
+        "olmo2-rope-dynamic rope_theta",   // transformers: build | loads, to another output
+        "olmo2-rope-dynamic vocab_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [87, 24], but the config implies [50304, 24]
+        "phi-qknorm embd_pdrop",   // transformers: build | loads, to the unedited output
+        "phi-qknorm initializer_range",   // transformers: build | loads, to the unedited output
+        "phi-qknorm max_position_embeddings",   // transformers: build | loads, to the unedited output
+        "phi-qknorm resid_pdrop",   // transformers: build | loads, to the unedited output
+        "phi-tiny embd_pdrop",   // transformers: build | loads, to the unedited output
+        "phi-tiny initializer_range",   // transformers: build | loads, to the unedited output
+        "phi-tiny resid_pdrop",   // transformers: build | loads, to the unedited output
+        "phi3-longrope hidden_act",   // transformers: build | loads, to the unedited output
+        "phi3-longrope hidden_size",   // transformers: config | refused: other: <copy>/config.json: 'rope_scaling.short_factor' must list 307 positive numbers (one per rotated frequency), got
+        "phi3-longrope initializer_range",   // transformers: build | loads, to the unedited output
+        "phi3-longrope intermediate_size",   // transformers: build | refused: other: weight 'model.layers.0.mlp.gate_up_proj.weight' in <copy> has shape [52, 30], but the config implies [16384, 30]
+        "phi3-longrope max_position_embeddings",   // transformers: build | loads, to another output
+        "phi3-longrope num_attention_heads",   // transformers: config | refused: other: <copy>/config.json: 'num_attention_heads' (32) must divide hidden_size (30)
+        "phi3-longrope num_hidden_layers",   // transformers: build | refused: other: weight 'model.layers.2.input_layernorm.weight' is missing from the checkpoint in <copy>
+        "phi3-longrope resid_pdrop",   // transformers: build | loads, to the unedited output
+        "phi3-longrope rms_norm_eps",   // transformers: forward | loads, to the unedited output
+        "phi3-longrope rope_theta",   // transformers: build | loads, to the unedited output
+        "phi3-longrope vocab_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [99, 30], but the config implies [32064, 30]
+        "qwen2-longrope initializer_range",   // transformers: build | loads, to the unedited output
+        "qwen2-longrope max_position_embeddings",   // transformers: build | loads, to another output
+        "qwen2-swa initializer_range",   // transformers: build | loads, to the unedited output
+        "qwen2-swa sliding_window",   // transformers: forward | loads, to the unedited output
+        "qwen2-yarn initializer_range",   // transformers: build | loads, to the unedited output
+        "qwen2-yarn max_position_embeddings",   // transformers: build | loads, to another output
+        "qwen3-qknorm head_dim",   // transformers: build | refused: other: weight 'model.layers.0.self_attn.q_proj.weight' in <copy> has shape [42, 30], but the config implies [384, 30]
+        "qwen3-qknorm initializer_range",   // transformers: build | loads, to the unedited output
+        "roberta-cls attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "roberta-cls hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "roberta-cls initializer_range",   // transformers: build | loads, to the unedited output
+        "roberta-mlm attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "roberta-mlm hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "roberta-mlm initializer_range",   // transformers: build | loads, to the unedited output
+        "roberta-odd attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "roberta-odd hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "roberta-odd initializer_range",   // transformers: build | loads, to the unedited output
+        "vit-odd hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "vit-odd initializer_range",   // transformers: build | loads, to the unedited output
+        "vit-odd pooler_act",   // transformers: build | loads, to the unedited output
+        "vit-tiny hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "vit-tiny initializer_range",   // transformers: build | loads, to the unedited output
+        "vit-wide hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "vit-wide initializer_range",   // transformers: build | loads, to the unedited output
+        "xlmr-cls attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "xlmr-cls hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "xlmr-cls initializer_range",   // transformers: build | loads, to the unedited output
+        "xlmr-mlm attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
+        "xlmr-mlm hidden_dropout_prob",   // transformers: build | loads, to the unedited output
+        "xlmr-mlm initializer_range",   // transformers: build | loads, to the unedited output
+    ]
+
+    /// Largest |Δ| allowed between Glassbox's output and transformers' on a "changed" entry.
+    private static let tolerance: Float = 1e-4
+
+    /// A JSON string or number as written.
+    private static let scalar = #""(?:[^"\\]|\\.)*"|-?[0-9]+(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?"#
+
+    /// `text` with the value of top-level member `key` (a string or a number) written `null`, or nil
+    /// when `key` is not a top-level member: a composite config repeats keys in its sub-configs
+    /// (gemma3-mm's `initializer_range`), which ``ConfigFieldText/respell(_:field:value:as:)`` counts.
+    private static func nullingTopLevel(_ key: String, in text: String) -> String? {
+        let pattern = try! NSRegularExpression(pattern: "\"\(NSRegularExpression.escapedPattern(for: key))\"\\s*:\\s*(\(scalar))")
+        for match in pattern.matches(in: text, range: NSRange(text.startIndex..., in: text)) {
+            guard let whole = Range(match.range, in: text), let value = Range(match.range(at: 1), in: text) else { continue }
+            var depth = 0, inString = false, escaped = false
+            for c in text[..<whole.lowerBound] {
+                if inString {
+                    if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+                } else if c == "\"" { inString = true } else if c == "{" || c == "[" { depth += 1 } else if c == "}" || c == "]" { depth -= 1 }
+            }
+            if depth == 1 && !inString { return text.replacingCharacters(in: value, with: "null") }
+        }
+        return nil
+    }
+
+    private enum Run: Equatable { case output([Float]), failure(String) }
+
+    private func reference() throws -> Reference {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-nulls/fields.json")
+        return try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+    }
+
+    /// Loads and runs a copy of fixture `name` with `field` (a key or `MEMBER.KEY`) written `null`;
+    /// a failure is kept as it is only when it is one `LoadError.invalidConfig` naming `field` as null
+    /// ("is null; …", or a family's own "is null, …"), any other failure is marked "other: ".
+    private func nulled(_ name: String, _ field: String) throws -> Run {
+        let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
+            let text = String(decoding: data, as: UTF8.self)
+            if !field.contains("."), let nulled = Self.nullingTopLevel(field, in: text) { return Data(nulled.utf8) }
+            return Data(try ConfigFieldText.respell(text, field: field, value: Self.scalar, as: { _ in "null" }).text.utf8)
+        }
+        do {
+            return .output(try fixtureOutput(TransformerModel.load(directory: folder)))
+        } catch let error as LoadError {
+            if case .invalidConfig(_, let key, let detail) = error, key == field, detail.hasPrefix("is null") {
+                return .failure(detail)
+            }
+            return .failure("other: \(error.localizedDescription)")
+        } catch {
+            return .failure("other: \(error.localizedDescription)")
+        }
+    }
+
+    func testEveryNumberOrStringFieldAsNullLoadsAsTransformersReadsIt() throws {
+        let reference = try reference()
+        XCTAssertEqual(reference.models.keys.sorted(), try ConfigFieldText.fixtureCheckpoints(), "one entry per fixture model")
+        XCTAssertEqual(reference.models.count, 53)
+        var counts: [String: Int] = [:], nested = 0, mismatches: [String: String] = [:]
+        for (name, model) in reference.models.sorted(by: { $0.key < $1.key }) {
+            let original = try fixtureOutput(TransformerModel.load(directory: Fixtures.model(name)))
+            for (field, expected) in model.fields.sorted(by: { $0.key < $1.key }) {
+                counts[expected.outcome, default: 0] += 1
+                if field.contains(".") { nested += 1 }
+                let run = try nulled(name, field)
+                let key = field.split(separator: ".").last.map(String.init) ?? field
+                var problem: String?
+                switch (expected.outcome, run) {
+                case ("refused", .failure(let detail)) where !detail.hasPrefix("other: "):
+                    break
+                case ("changed", .failure) where expected.pretrained?.stage != nil:
+                    break   // transformers refuses the checkpoint too: its weights do not fit the changed reading
+                case ("same", .output(let values)) where values == original:
+                    break
+                case ("changed", .failure(let detail)) where Self.refusedOnPurpose.contains(key) && !detail.hasPrefix("other: "):
+                    break
+                case ("changed", .output(let values)) where !Self.refusedOnPurpose.contains(key):
+                    guard let theirs = expected.pretrained?.output else {
+                        problem = "loads; transformers refuses the checkpoint: \(expected.pretrained?.error ?? "")"
+                        break
+                    }
+                    if values == original {
+                        problem = "runs to the unedited output"
+                    } else if values.count != theirs.count {
+                        problem = "\(values.count) outputs, transformers \(theirs.count)"
+                    } else if let delta = zip(values, theirs).map({ abs($0 - $1) }).max(), delta > Self.tolerance {
+                        problem = "|Δ| \(delta) from transformers' output"
+                    }
+                case (_, .output(let values)):
+                    problem = values == original ? "loads, to the unedited output" : "loads, to another output"
+                case (_, .failure(let detail)):
+                    problem = "refused: \(detail)"
+                }
+                if let problem {
+                    mismatches["\(name) \(field)"] = "transformers \(expected.outcome) \(expected.stage ?? ""); Glassbox \(problem)"
+                }
+            }
+        }
+        let found = Set(mismatches.keys)
+        for entry in found.subtracting(Self.knownGaps).sorted() { XCTFail("new mismatch: \(entry): \(mismatches[entry]!)") }
+        for entry in Self.knownGaps.subtracting(found).sorted() { XCTFail("known gap now matches (remove it from knownGaps): \(entry)") }
+        XCTAssertEqual(counts, ["refused": 602, "same": 112, "changed": 36])
+        XCTAssertEqual(nested, 27)          // gemma3-mm: text_config and vision_config members
+    }
+}
