@@ -38,6 +38,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
+        case initializerRange = "initializer_range"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
         case intermediateSize = "intermediate_size"
@@ -60,17 +61,18 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// (`refuseUnreadRotaryShare`). `sizes` (the family's own counts) must be positive.
     init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = []) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.refuseNulls([.initializerRange])   // unread, but transformers fails on their null
         if partialRotaryFactor == nil { try refuseUnreadRotaryShare(c, .partialRotaryFactor) }
-        vocabSize = try c.value(.vocabSize, default: defaults.vocab)
-        hiddenSize = try c.value(.hiddenSize, default: defaults.hidden)
-        intermediateSize = try c.value(.intermediateSize, default: defaults.intermediate)
-        numHiddenLayers = try c.value(.numHiddenLayers, default: defaults.layers)
-        numAttentionHeads = try c.value(.numAttentionHeads, default: defaults.heads)
+        vocabSize = try c.value(refusingNull: .vocabSize, default: defaults.vocab)
+        hiddenSize = try c.value(refusingNull: .hiddenSize, default: defaults.hidden)
+        intermediateSize = try c.value(refusingNull: .intermediateSize, default: defaults.intermediate)
+        numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: defaults.layers)
+        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: defaults.heads)
         numKeyValueHeads = try c.value(.numKeyValueHeads, default: defaults.kvHeads ?? numAttentionHeads)
-        hiddenAct = try c.value(.hiddenAct, default: "silu")
+        hiddenAct = try c.value(refusingNull: .hiddenAct, default: "silu")
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
-        rmsNormEps = try c.value(.rmsNormEps, default: 1e-5)
-        ropeTheta = try c.value(.ropeTheta, default: defaults.theta)
+        rmsNormEps = try c.value(refusingNull: .rmsNormEps, default: 1e-5)
+        ropeTheta = try c.value(refusingNull: .ropeTheta, default: defaults.theta)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
         slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
 

@@ -26,6 +26,9 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     static let layerNormEps: Float = 1e-12
 
     enum CodingKeys: String, CodingKey {
+        case attentionDropout = "attention_dropout"
+        case dropout = "dropout"
+        case initializerRange = "initializer_range"
         case vocabSize = "vocab_size"
         case dim
         case layers = "n_layers"
@@ -42,12 +45,13 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     /// error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.refuseNulls([.attentionDropout, .dropout, .initializerRange])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 30522)
-        dim = try c.value(.dim, default: 768)
+        dim = try c.value(refusingNull: .dim, default: 768)
         layers = try c.value(refusingNull: .layers, default: 6)
         heads = try c.value(refusingNull: .heads, default: 12)
         hiddenDim = try c.value(refusingNull: .hiddenDim, default: 3072)
-        activation = try c.value(.activation, default: "gelu")
+        activation = try c.value(refusingNull: .activation, default: "gelu")
         maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 512)
         sinusoidalPositions = try c.value(.sinusoidalPositions, default: false)
         for (value, key) in [(vocabSize, "vocab_size"), (dim, "dim"), (layers, "n_layers"), (heads, "n_heads"),

@@ -54,6 +54,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     public var qkNorm: Bool
 
     enum CodingKeys: String, CodingKey {
+        case initializerRange = "initializer_range"
         case modelType = "model_type"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
@@ -85,6 +86,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     /// `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.refuseNulls([.initializerRange])   // unread, but transformers fails on their null
         let type = try c.value(.modelType, default: "llama")
         guard let family = Family(rawValue: type) else {
             throw ConfigValidationError(key: "model_type", detail: "'\(type)' is not a Llama-family type")
@@ -121,7 +123,9 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         try requirePositive(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         qkNorm = family == .qwen3
-        let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        // Qwen3 reads head_dim as written (null reaches nn.Linear: TypeError); the others derive it from null.
+        let explicitHeadDim: Int? = family == .qwen3 ? try c.value(refusingNull: .headDim, default: 128)
+                                                     : try c.decodeIfPresent(Int.self, forKey: .headDim)
         let headDimIsExplicit = explicitHeadDim != nil || family == .qwen3
         headDim = try configHeadDim(explicit: explicitHeadDim ?? (family == .qwen3 ? 128 : nil),
                                     hidden: hiddenSize, heads: numAttentionHeads)

@@ -18,6 +18,7 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
     public var ropeScaling: RopeScaling
 
     enum CodingKeys: String, CodingKey {
+        case residPdrop = "resid_pdrop"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
         case ropeScaling = "rope_scaling"
         case partialRotaryFactor = "partial_rotary_factor"
@@ -28,6 +29,7 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
     /// positive factors in each list; any other type is an error naming it).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.refuseNulls([.residPdrop])   // unread, but transformers fails on their null
         partialRotaryFactor = try c.value(.partialRotaryFactor, default: 1, refusingNull: nullRotaryShare(default: 1))
         originalMaxPositionEmbeddings = try c.value(refusingNull: .originalMaxPositionEmbeddings, default: 4096)
         fields = try RotaryDecoderFields(
