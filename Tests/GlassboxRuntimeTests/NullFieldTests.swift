@@ -40,49 +40,25 @@ final class NullFieldTests: XCTestCase {
     private static let refusedOnPurpose: Set<String> = ["position_embedding_type"]
 
     /// Entries (`model field`) where Glassbox does not yet do what transformers does, listed so
-    /// that any change (a fix or a regression) fails this test. See docs/correctness.md.
+    /// that any change (a fix or a regression) fails this test. See docs/correctness.md. Why each
+    /// is left: `max_position_embeddings` (12) fails in transformers only where a rope scaling
+    /// (dynamic, YaRN, LongRoPE, Llama 3) or Phi's rotary setup reads it, so its refusal belongs with
+    /// the rope decoding, per type; `llama-longrope head_dim` and `original_max_position_embeddings`
+    /// are refused, but by the rope_scaling checks' own message, not as null; `qwen2-swa
+    /// sliding_window` fails only in transformers' forward with the window in use; gemma3-mm's
+    /// `vision_config.*` (the SigLIP tower), `image_token_index`, `mm_tokens_per_image` and
+    /// `text_config.initializer_range` are decoded outside the shared paths; `seq_classif_dropout`
+    /// and `pooler_act` fail only with the head that uses them (refused in distilbert-cls and
+    /// vit-odd, "same" in the others); Gemma 2/3 `hidden_activation` is kept reading null as the
+    /// default because GemmaFamilyTests loads gemma-tiny's config (which writes it null) as gemma2.
     static let knownGaps: Set<String> = [
-        "bert-cls attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "bert-cls hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "bert-cls initializer_range",   // transformers: build | loads, to the unedited output
-        "bert-odd attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "bert-odd hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "bert-odd initializer_range",   // transformers: build | loads, to the unedited output
-        "bert-tiny-mlm attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "bert-tiny-mlm hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "bert-tiny-mlm initializer_range",   // transformers: build | loads, to the unedited output
-        "camembert-mlm attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "camembert-mlm hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "camembert-mlm initializer_range",   // transformers: build | loads, to the unedited output
-        "distilbert-cls activation",   // transformers: build | loads, to another output
-        "distilbert-cls attention_dropout",   // transformers: build | loads, to the unedited output
-        "distilbert-cls dim",   // transformers: build | refused: other: weight 'distilbert.embeddings.word_embeddings.weight' in <copy> has shape [95, 28], but the config implies [95, 
-        "distilbert-cls dropout",   // transformers: build | loads, to the unedited output
-        "distilbert-cls initializer_range",   // transformers: build | loads, to the unedited output
         "distilbert-cls seq_classif_dropout",   // transformers: build | loads, to the unedited output
-        "distilbert-mlm activation",   // transformers: build | loads, to the unedited output
-        "distilbert-mlm attention_dropout",   // transformers: build | loads, to the unedited output
-        "distilbert-mlm dim",   // transformers: build | refused: other: weight 'distilbert.embeddings.word_embeddings.weight' in <copy> has shape [110, 30], but the config implies [110
-        "distilbert-mlm dropout",   // transformers: build | loads, to the unedited output
-        "distilbert-mlm initializer_range",   // transformers: build | loads, to the unedited output
-        "distilbert-sinus activation",   // transformers: build | loads, to the unedited output
-        "distilbert-sinus attention_dropout",   // transformers: build | loads, to the unedited output
-        "distilbert-sinus dim",   // transformers: build | refused: other: <copy>/config.json: 'n_heads' (5) must divide dim (768)
-        "distilbert-sinus dropout",   // transformers: build | loads, to the unedited output
-        "distilbert-sinus initializer_range",   // transformers: build | loads, to the unedited output
-        "gemma-rope-dynamic hidden_act",   // transformers: build | loads, to the unedited output
-        "gemma-rope-dynamic initializer_range",   // transformers: build | loads, to the unedited output
         "gemma-rope-dynamic max_position_embeddings",   // transformers: build | loads, to the unedited output
-        "gemma-tiny hidden_act",   // transformers: build | loads, to the unedited output
-        "gemma-tiny initializer_range",   // transformers: build | loads, to the unedited output
-        "gemma2-rope-linear hidden_activation",   // transformers: build | loads, to the unedited output
-        "gemma2-rope-linear initializer_range",   // transformers: build | loads, to the unedited output
-        "gemma2-softcap hidden_activation",   // transformers: build | loads, to the unedited output
-        "gemma2-softcap initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma2-rope-linear hidden_activation",   // transformers: build | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
+        "gemma2-softcap hidden_activation",   // transformers: build | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
         "gemma3-mm image_token_index",   // transformers: forward | loads, to the unedited output
-        "gemma3-mm initializer_range",   // transformers: build | loads, to the unedited output
         "gemma3-mm mm_tokens_per_image",   // transformers: build | loads, to the unedited output
-        "gemma3-mm text_config.hidden_activation",   // transformers: build | loads, to the unedited output
+        "gemma3-mm text_config.hidden_activation",   // transformers: build | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
         "gemma3-mm text_config.initializer_range",   // transformers: build | loads, to the unedited output
         "gemma3-mm vision_config.hidden_act",   // transformers: build | loads, to the unedited output
         "gemma3-mm vision_config.hidden_size",   // transformers: build | loads, to the unedited output
@@ -92,104 +68,21 @@ final class NullFieldTests: XCTestCase {
         "gemma3-mm vision_config.num_channels",   // transformers: build | loads, to the unedited output
         "gemma3-mm vision_config.num_hidden_layers",   // transformers: build | loads, to the unedited output
         "gemma3-mm vision_config.patch_size",   // transformers: build | loads, to the unedited output
-        "gemma3-text hidden_activation",   // transformers: build | loads, to the unedited output
-        "gemma3-text initializer_range",   // transformers: build | loads, to the unedited output
-        "llama-gqa initializer_range",   // transformers: build | loads, to the unedited output
+        "gemma3-text hidden_activation",   // transformers: build | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
         "llama-longrope head_dim",   // transformers: build | refused: other: <copy>/config.json: 'rope_scaling.short_factor' must list 4 positive numbers (one per rotated frequency) or one 
-        "llama-longrope initializer_range",   // transformers: build | loads, to the unedited output
         "llama-longrope max_position_embeddings",   // transformers: build | loads, to another output
         "llama-longrope original_max_position_embeddings",   // transformers: build | refused: other: <copy>/config.json: 'original_max_position_embeddings' must be a non-zero number with longrope rope_scaling (max
-        "llama-rope-dynamic initializer_range",   // transformers: build | loads, to the unedited output
         "llama-rope-dynamic max_position_embeddings",   // transformers: build | loads, to the unedited output
-        "llama-rope-linear initializer_range",   // transformers: build | loads, to the unedited output
-        "llama-rope-yarn initializer_range",   // transformers: build | loads, to the unedited output
         "llama-rope-yarn max_position_embeddings",   // transformers: build | loads, to another output
-        "llama3-rope initializer_range",   // transformers: build | loads, to the unedited output
         "llama3-rope max_position_embeddings",   // transformers: config | loads, to the unedited output
-        "mistral-swa initializer_range",   // transformers: build | loads, to the unedited output
-        "mixtral-moe hidden_act",   // transformers: build | loads, to the unedited output
-        "mixtral-moe hidden_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [97, 24], but the config implies [97, 4096]
-        "mixtral-moe initializer_range",   // transformers: build | loads, to the unedited output
-        "mixtral-moe intermediate_size",   // transformers: build | refused: other: weight 'model.layers.0.block_sparse_moe.experts.0.w1.weight' in <copy> has shape [20, 24], but the config implie
-        "mixtral-moe num_attention_heads",   // transformers: build | refused: other: <copy>/config.json: 'num_attention_heads' (32) must divide hidden_size (24)
-        "mixtral-moe num_hidden_layers",   // transformers: build | refused: other: weight 'model.layers.2.input_layernorm.weight' is missing from the checkpoint in <copy>
-        "mixtral-moe rms_norm_eps",   // transformers: forward | loads, to the unedited output
-        "mixtral-moe rope_theta",   // transformers: build | loads, to another output
-        "mixtral-moe vocab_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [97, 24], but the config implies [32000, 24]
-        "neox-parallel hidden_dropout",   // transformers: build | loads, to the unedited output
-        "neox-parallel initializer_range",   // transformers: build | loads, to the unedited output
-        "neox-rope-yarn hidden_dropout",   // transformers: build | loads, to the unedited output
-        "neox-rope-yarn initializer_range",   // transformers: build | loads, to the unedited output
         "neox-rope-yarn max_position_embeddings",   // transformers: build | loads, to another output
-        "neox-sequential hidden_dropout",   // transformers: build | loads, to the unedited output
-        "neox-sequential initializer_range",   // transformers: build | loads, to the unedited output
-        "olmo2-postnorm hidden_act",   // transformers: build | loads, to the unedited output
-        "olmo2-postnorm hidden_size",   // transformers: build | refused: other: <copy>/config.json: 'num_attention_heads' (3) must divide hidden_size (4096)
-        "olmo2-postnorm initializer_range",   // transformers: build | loads, to the unedited output
-        "olmo2-postnorm intermediate_size",   // transformers: build | refused: other: weight 'model.layers.0.mlp.gate_proj.weight' in <copy> has shape [44, 30], but the config implies [11008, 30]
-        "olmo2-postnorm num_attention_heads",   // transformers: build | refused: other: <copy>/config.json: 'num_attention_heads' (32) must divide hidden_size (30)
-        "olmo2-postnorm num_hidden_layers",   // transformers: build | refused: other: weight 'model.layers.2.post_attention_layernorm.weight' is missing from the checkpoint in <copy>
-        "olmo2-postnorm rms_norm_eps",   // transformers: forward | loads, to another output
-        "olmo2-postnorm rope_theta",   // transformers: build | loads, to the unedited output
-        "olmo2-postnorm vocab_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [99, 30], but the config implies [50304, 30]
-        "olmo2-rope-dynamic hidden_act",   // transformers: build | loads, to the unedited output
-        "olmo2-rope-dynamic hidden_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [87, 24], but the config implies [87, 4096]
-        "olmo2-rope-dynamic initializer_range",   // transformers: build | loads, to the unedited output
-        "olmo2-rope-dynamic intermediate_size",   // transformers: build | refused: other: weight 'model.layers.0.mlp.gate_proj.weight' in <copy> has shape [40, 24], but the config implies [11008, 24]
         "olmo2-rope-dynamic max_position_embeddings",   // transformers: build | loads, to the unedited output
-        "olmo2-rope-dynamic num_attention_heads",   // transformers: build | refused: other: <copy>/config.json: 'num_attention_heads' (32) must divide hidden_size (24)
-        "olmo2-rope-dynamic num_hidden_layers",   // transformers: build | refused: other: weight 'model.layers.2.post_attention_layernorm.weight' is missing from the checkpoint in <copy>
-        "olmo2-rope-dynamic rms_norm_eps",   // transformers: forward | loads, to another output
-        "olmo2-rope-dynamic rope_theta",   // transformers: build | loads, to another output
-        "olmo2-rope-dynamic vocab_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [87, 24], but the config implies [50304, 24]
-        "phi-qknorm embd_pdrop",   // transformers: build | loads, to the unedited output
-        "phi-qknorm initializer_range",   // transformers: build | loads, to the unedited output
         "phi-qknorm max_position_embeddings",   // transformers: build | loads, to the unedited output
-        "phi-qknorm resid_pdrop",   // transformers: build | loads, to the unedited output
-        "phi-tiny embd_pdrop",   // transformers: build | loads, to the unedited output
-        "phi-tiny initializer_range",   // transformers: build | loads, to the unedited output
-        "phi-tiny resid_pdrop",   // transformers: build | loads, to the unedited output
-        "phi3-longrope hidden_act",   // transformers: build | loads, to the unedited output
-        "phi3-longrope hidden_size",   // transformers: config | refused: other: <copy>/config.json: 'rope_scaling.short_factor' must list 307 positive numbers (one per rotated frequency), got
-        "phi3-longrope initializer_range",   // transformers: build | loads, to the unedited output
-        "phi3-longrope intermediate_size",   // transformers: build | refused: other: weight 'model.layers.0.mlp.gate_up_proj.weight' in <copy> has shape [52, 30], but the config implies [16384, 30]
         "phi3-longrope max_position_embeddings",   // transformers: build | loads, to another output
-        "phi3-longrope num_attention_heads",   // transformers: config | refused: other: <copy>/config.json: 'num_attention_heads' (32) must divide hidden_size (30)
-        "phi3-longrope num_hidden_layers",   // transformers: build | refused: other: weight 'model.layers.2.input_layernorm.weight' is missing from the checkpoint in <copy>
-        "phi3-longrope resid_pdrop",   // transformers: build | loads, to the unedited output
-        "phi3-longrope rms_norm_eps",   // transformers: forward | loads, to the unedited output
-        "phi3-longrope rope_theta",   // transformers: build | loads, to the unedited output
-        "phi3-longrope vocab_size",   // transformers: build | refused: other: weight 'model.embed_tokens.weight' in <copy> has shape [99, 30], but the config implies [32064, 30]
-        "qwen2-longrope initializer_range",   // transformers: build | loads, to the unedited output
         "qwen2-longrope max_position_embeddings",   // transformers: build | loads, to another output
-        "qwen2-swa initializer_range",   // transformers: build | loads, to the unedited output
         "qwen2-swa sliding_window",   // transformers: forward | loads, to the unedited output
-        "qwen2-yarn initializer_range",   // transformers: build | loads, to the unedited output
         "qwen2-yarn max_position_embeddings",   // transformers: build | loads, to another output
-        "qwen3-qknorm head_dim",   // transformers: build | refused: other: weight 'model.layers.0.self_attn.q_proj.weight' in <copy> has shape [42, 30], but the config implies [384, 30]
-        "qwen3-qknorm initializer_range",   // transformers: build | loads, to the unedited output
-        "roberta-cls attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "roberta-cls hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "roberta-cls initializer_range",   // transformers: build | loads, to the unedited output
-        "roberta-mlm attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "roberta-mlm hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "roberta-mlm initializer_range",   // transformers: build | loads, to the unedited output
-        "roberta-odd attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "roberta-odd hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "roberta-odd initializer_range",   // transformers: build | loads, to the unedited output
-        "vit-odd hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "vit-odd initializer_range",   // transformers: build | loads, to the unedited output
         "vit-odd pooler_act",   // transformers: build | loads, to the unedited output
-        "vit-tiny hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "vit-tiny initializer_range",   // transformers: build | loads, to the unedited output
-        "vit-wide hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "vit-wide initializer_range",   // transformers: build | loads, to the unedited output
-        "xlmr-cls attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "xlmr-cls hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "xlmr-cls initializer_range",   // transformers: build | loads, to the unedited output
-        "xlmr-mlm attention_probs_dropout_prob",   // transformers: build | loads, to the unedited output
-        "xlmr-mlm hidden_dropout_prob",   // transformers: build | loads, to the unedited output
-        "xlmr-mlm initializer_range",   // transformers: build | loads, to the unedited output
     ]
 
     /// Largest |Δ| allowed between Glassbox's output and transformers' on a "changed" entry.
