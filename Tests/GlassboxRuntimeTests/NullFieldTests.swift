@@ -41,7 +41,7 @@ final class NullFieldTests: XCTestCase {
 
     /// Entries (`model field`) where Glassbox does not yet do what transformers does, listed so
     /// that any change (a fix or a regression) fails this test. See docs/correctness.md. Why each
-    /// is left: `max_position_embeddings` (12) fails in transformers only where a rope scaling
+    /// is left: `max_position_embeddings` (11) fails in transformers only where a rope scaling
     /// (dynamic, YaRN, LongRoPE, Llama 3) or Phi's rotary setup reads it, so its refusal belongs with
     /// the rope decoding, per type; `llama-longrope head_dim` and `original_max_position_embeddings`
     /// are refused, but by the rope_scaling checks' own message, not as null; `qwen2-swa
