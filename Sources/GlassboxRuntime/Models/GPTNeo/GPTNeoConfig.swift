@@ -95,7 +95,8 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
             guard let window = windowSize else {
                 throw ConfigValidationError(key: "window_size", detail: "is null, but a layer is local: transformers builds its mask from it (TypeError)")
             }
-            // window ≤ 0: bias ^ tril(bias, -window) masks every key of a local layer.
+            // window ≤ 0: bias ^ tril(bias, -window) leaves no key of a local layer unmasked;
+            // transformers still runs, its softmax uniform over the causal keys. Not a window: refused.
             try requirePositive(window, "window_size")
         }
     }
