@@ -115,6 +115,12 @@ final class FamilyRopeScalingTests: XCTestCase {
              "'rotary_emb_base' must not be 1 with yarn rope_scaling (its correction range divides by ln rotary_emb_base)"),
             ("neox-parallel", #""rope_scaling": {"rope_type": "longrope", "factor": 2.0, "short_factor": [1, 1, 1, 1, 1, 1, 1, 1], "long_factor": [2.0]}"#,
              "'rope_scaling.short_factor' must list 2 positive numbers (one per rotated frequency) or one for all, got 8"),
+            // Dynamic NTK on two rotated dimensions: dim / (dim − 2) is a ZeroDivisionError when
+            // transformers builds the rotary module (neox-parallel: 0.2 · 10; falcon-mq: 32 / 16 heads).
+            ("neox-parallel", #""rotary_pct": 0.2, "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}"#,
+             "'rope_scaling' of type 'dynamic' needs more than 2 rotated dimensions per head, got 2 (transformers raises the base to dim / (dim − 2): ZeroDivisionError)"),
+            ("falcon-mq", #""num_attention_heads": 16, "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}"#,
+             "'rope_scaling' of type 'dynamic' needs more than 2 rotated dimensions per head, got 2 (transformers raises the base to dim / (dim − 2): ZeroDivisionError)"),
             // OLMo 2's own check (ValueError).
             ("olmo2-postnorm", #""rope_scaling": {"rope_type": "linear", "factor": 2.0}"#,
              "'rope_scaling.type' must be \"linear\" or \"dynamic\" for olmo2 \(olmo), got nothing"),
@@ -186,7 +192,7 @@ final class FamilyRopeScalingTests: XCTestCase {
     /// and `rope_scaling`, removed from the rest; literals kept as written).
     private func temporaryModel(_ fixture: String, _ fields: String) throws -> URL {
         var config = try String(contentsOf: Fixtures.model(fixture).appendingPathComponent("config.json"), encoding: .utf8)
-        for key in ["rope_scaling", "rope_theta", "rotary_emb_base", "original_max_position_embeddings"]
+        for key in ["rope_scaling", "rope_theta", "rotary_emb_base", "original_max_position_embeddings", "rotary_pct", "num_attention_heads"]
         where key == "rope_scaling" || fields.contains("\"\(key)\"") {
             config = config.replacingOccurrences(of: #"\n *"\#(key)": (\{[^}]*\}|[^,\n]*),"#, with: "",
                                                  options: .regularExpression)

@@ -91,14 +91,19 @@ final class GPTNeoTests: XCTestCase {
             (#"{"model_type": "gpt_neo", "num_layers": 2, "attention_types": [["global", 2]]}"#, "'attention_types' must be a list of"),
             (#"{"model_type": "gpt_neo", "num_layers": 2, "attention_types": null}"#, "'attention_types' is null"),
             (#"{"model_type": "gpt_neo", "num_layers": 2, "attention_types": [[["global"], 2]], "attention_layers": ["global"]}"#,
-             "'attention_layers' has 1 entries for num_layers = 2 (IndexError in transformers)"),
+             "'attention_layers' has 1 entries for 2 layers (IndexError in transformers)"),
             (#"{"model_type": "gpt_neo", "num_layers": 2, "attention_types": [[["global"], 2]], "attention_layers": ["global", "dense"]}"#,
              "'attention_layers' has layer type 'dense'"),
             (#"{"model_type": "gpt_neo", "num_layers": 2, "attention_types": [[["global", "local"], 1]], "window_size": 0}"#, "'window_size' must be positive"),
             (#"{"model_type": "gpt_neo", "num_layers": 2, "attention_types": [[["global", "local"], 1]], "window_size": null}"#, "'window_size' is null"),
             (#"{"model_type": "gpt_neo", "hidden_size": 30, "num_heads": 4, "num_layers": 2, "attention_types": [[["global"], 2]]}"#, "'num_heads'"),
-            (#"{"model_type": "gpt_neo", "num_hidden_layers": 2}"#, "'num_hidden_layers' is an alias"),
-            (#"{"model_type": "gpt_neo", "num_attention_heads": 4}"#, "'num_attention_heads' is an alias"),
+            (#"{"model_type": "gpt_neo", "num_layers": 1, "attention_types": [[["global"], 1]], "num_hidden_layers": 2}"#,
+             "'attention_types' has 1 entries for 2 layers (IndexError in transformers)"),
+            (#"{"model_type": "gpt_neo", "num_hidden_layers": null}"#, "'num_hidden_layers' is null"),
+            (#"{"model_type": "gpt_neo", "num_attention_heads": null}"#, "'num_attention_heads' is null"),
+            (#"{"model_type": "gpt_neo", "hidden_size": 32, "num_heads": 4, "num_attention_heads": 5}"#, "'num_attention_heads' (5) must divide"),
+            (#"{"model_type": "gpt_neo", "num_layers": 2, "attention_types": [[["global"], 2.0]]}"#,
+             "'attention_types' has the count 2.0, a float"),
             (#"{"model_type": "gpt_neo", "activation_function": "prelu"}"#, "'activation_function'"),
             (#"{"model_type": "gpt_neo", "layer_norm_epsilon": 0}"#, "'layer_norm_epsilon'"),
             (#"{"model_type": "gpt_neo", "intermediate_size": 0}"#, "'intermediate_size'"),
@@ -124,6 +129,21 @@ final class GPTNeoTests: XCTestCase {
     /// `transformer.` prefix, no lm_head) with the `attn.attention.bias` / `masked_bias` buffers of
     /// old checkpoints (ignored; the generator checks transformers gives the same last hidden state
     /// within 1e-6): every hook equals gptneo-tiny's, the tied head included.
+    /// The aliases win as in transformers (`attribute_map`, set after `attention_types` is checked
+    /// against `num_layers`): an equal `num_hidden_layers` loads the same model, a smaller one runs
+    /// the first layers, and `num_attention_heads` replaces `num_heads`.
+    func testAliasesWinAsInTransformers() throws {
+        let config = try tinyConfig
+        let original = try XCTUnwrap(model("gptneo-tiny").forward([5, 9, 13, 2, 7]).logits)
+        let same = config.replacingOccurrences(of: "\"num_layers\": 2", with: "\"num_layers\": 2, \"num_hidden_layers\": 2")
+        XCTAssertNotEqual(same, config)
+        XCTAssertEqual(try XCTUnwrap(TransformerModel.load(directory: folder(config: same)).forward([5, 9, 13, 2, 7]).logits).storage,
+                       original.storage)
+        let heads = config.replacingOccurrences(of: "\"num_heads\": 4", with: "\"num_heads\": 4, \"num_attention_heads\": 2")
+        XCTAssertNotEqual(heads, config)
+        XCTAssertEqual(try TransformerModel.load(directory: folder(config: heads)).architecture.heads, 2)
+    }
+
     func testBareModelWithMaskBuffers() throws {
         let bare = try TransformerModel.load(directory: Fixtures.root.appendingPathComponent("Tests/Fixtures/layouts/gptneo-tiny-bare"))
         let full = try model("gptneo-tiny")

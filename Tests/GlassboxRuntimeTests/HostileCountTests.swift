@@ -37,6 +37,32 @@ final class HostileCountTests: XCTestCase {
         }
     }
 
+    /// Only the layer count the family reads is checked: the `num_hidden_layers` alias wins over
+    /// GPT-J's `n_layer` (transformers' attribute_map sets it last), and a spelling the family
+    /// never reads (`n_layer` in Falcon's or GPT-Neo's config, `num_layers` in GPT-J's) changes
+    /// nothing, in transformers as here. Each loads with the checkpoint's two layers.
+    func testOnlyTheLayerCountTheFamilyReadsIsChecked() throws {
+        let cases: [(String, [String: Any])] = [
+            ("gptj-tiny", ["num_hidden_layers": 2, "n_layer": 5]),
+            ("gptj-tiny", ["num_layers": 4]),
+            ("falcon-mq", ["n_layer": 4]),
+            ("gptneo-tiny", ["n_layer": 4]),
+        ]
+        for (name, edits) in cases {
+            let source = Fixtures.model(name)
+            let folder = try makeTemporaryFolder("counts")
+            for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where file != "config.json" {
+                try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(file),
+                                                           withDestinationURL: source.appendingPathComponent(file))
+            }
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(
+                with: Data(contentsOf: source.appendingPathComponent("config.json"))) as? [String: Any])
+            config.merge(edits) { $1 }
+            try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
+            XCTAssertEqual(try TransformerModel.load(directory: folder).architecture.layers, 2, "\(name) \(edits)")
+        }
+    }
+
     func testHugeLayerCountsAreRefusedBeforeAllocating() throws {
         let cases = [("llama-gqa", "num_hidden_layers", "2"), ("gpt2-tiny", "n_layer", "2"), ("distilbert-mlm", "n_layers", "2"),
                      ("bert-tiny-mlm", "num_hidden_layers", "2"), ("qwen2-swa", "num_hidden_layers", "2"),

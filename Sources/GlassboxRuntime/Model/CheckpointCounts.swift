@@ -7,10 +7,26 @@ import GlassboxModelIO
 ///
 /// A layer's index is the first all-digit component of a tensor name (`model.layers.3.…`,
 /// `transformer.h.3.…`, `bert.encoder.layer.3.…`); an expert's the component after `experts`
-/// (`….experts.5.w1.weight`). Only counts the config states are checked (a default is small).
+/// (`….experts.5.w1.weight`). Only counts the config states are checked (a default is small), and
+/// of the layer counts only the one the family reads (`layerKeysRead`).
 enum CheckpointCounts {
     /// Config keys that count blocks, in the families' spellings.
     static let layerKeys = ["num_hidden_layers", "n_layer", "n_layers", "num_layers"]
+
+    /// The layer-count keys `modelType`'s config reads, the winning one first: transformers'
+    /// `attribute_map` sets the `num_hidden_layers` alias after the family's own key (GPT-J's
+    /// `n_layer`, GPT-Neo's `num_layers`), so the alias is the count when both are given. Only the
+    /// first one present is checked: a stray spelling the family never reads (`"n_layer": 4` in a
+    /// Falcon config) sizes nothing, and transformers ignores it too.
+    static func layerKeysRead(modelType: String) -> [String] {
+        switch modelType {
+        case "gpt2": ["n_layer"]                           // GPT2Config reads n_layer only
+        case "gptj": ["num_hidden_layers", "n_layer"]
+        case "gpt_neo": ["num_hidden_layers", "num_layers"]
+        case "distilbert": ["n_layers"]
+        default: ["num_hidden_layers"]
+        }
+    }
     /// Config keys that count experts per layer.
     static let expertKeys = ["num_local_experts"]
 
@@ -23,10 +39,10 @@ enum CheckpointCounts {
     /// checkpoint holds. `textTensorPrefixes` (a composite checkpoint's text model, as
     /// `language_model.`): only the tensors under them are counted, and the message says so —
     /// a vision tower's `encoder.layers.0` is not a text layer.
-    static func check(_ config: ConfigFile, checkpoint: Checkpoint, textTensorPrefixes: [String]? = nil) throws {
+    static func check(_ config: ConfigFile, modelType: String, checkpoint: Checkpoint, textTensorPrefixes: [String]? = nil) throws {
         let configFile = config.url
         let stated = { (keys: [String]) in keys.compactMap { key in config.count(key).map { (key, $0) } } }
-        let layerCounts = stated(layerKeys), expertCounts = stated(expertKeys)
+        let layerCounts = Array(stated(layerKeysRead(modelType: modelType)).prefix(1)), expertCounts = stated(expertKeys)
         guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }
         var layerIndices = Set<Int>(), expertIndices = Set<Int>()
         let names = checkpoint.tensorNames.filter { name in textTensorPrefixes?.contains { name.hasPrefix($0) } ?? true }

@@ -66,7 +66,14 @@ extension RopeScaling {
         switch type {
         case "default": return .none
         case "linear": return .linear(factor: try number("factor"))
-        case "dynamic": return .dynamic(factor: try number("factor"))
+        case "dynamic":
+            // `_compute_dynamic_ntk_parameters` raises the base to dim / (dim − 2) when the rotary
+            // module is built: two rotated dimensions are a ZeroDivisionError in transformers.
+            guard rotatedDimensions > 2 else {
+                throw ConfigValidationError(key: "rope_scaling", detail:
+                    "of type 'dynamic' needs more than 2 rotated dimensions per head, got \(rotatedDimensions) (transformers raises the base to dim / (dim − 2): ZeroDivisionError)")
+            }
+            return .dynamic(factor: try number("factor"))
         case "llama3":
             let low = try number("low_freq_factor"), high = try number("high_freq_factor")
             guard high > low else {

@@ -73,7 +73,7 @@ public struct TransformerModel: Sendable {
         let problemType = try config.problemType()    // checked for every model, as PretrainedConfig does
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
-        try CheckpointCounts.check(sizes, checkpoint: checkpoint, textTensorPrefixes: TextModelConfig.tensorPrefixes(modelType: modelType))
+        try CheckpointCounts.check(sizes, modelType: sizesType, checkpoint: checkpoint, textTensorPrefixes: TextModelConfig.tensorPrefixes(modelType: modelType))
         let head = try HeadClass.requested(by: config.firstArchitecture, modelType: modelType, file: config.url.path)
         var (architecture, weights) = try loader.load(configData: config.data, configFile: config.url,
                                                       checkpoint: checkpoint, directory: directory, head: head)

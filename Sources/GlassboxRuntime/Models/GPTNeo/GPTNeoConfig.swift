@@ -12,9 +12,10 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
     public var maxPositionEmbeddings: Int
     /// `hidden_size`: residual width `d` (default 2048).
     public var hiddenSize: Int
-    /// `num_layers`: number of blocks (default 24).
+    /// Number of blocks: the `num_hidden_layers` alias when given, else `num_layers` (default 24).
     public var numLayers: Int
-    /// `num_heads`: heads per layer, dividing `hidden_size` (default 16).
+    /// Heads per layer, dividing `hidden_size`: the `num_attention_heads` alias when given, else
+    /// `num_heads` (default 16).
     public var numHeads: Int
     /// `intermediate_size`: MLP width; `null` (the default) means `4·hidden_size` (`GPTNeoBlock`).
     public var intermediateSize: Int?
@@ -54,38 +55,48 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
     /// sizes positive, `num_heads` dividing `hidden_size` (`GPTNeoSelfAttention` raises), a supported
     /// activation, ε > 0, `attention_types` expanding to `num_layers` entries (`GPTNeoConfig` raises),
     /// every layer type `global` or `local` (`GPTNeoAttention` raises), and a positive `window_size`
-    /// when some layer is local. The aliases `num_hidden_layers` / `num_attention_heads` are refused:
-    /// transformers sets them after checking `attention_types` against `num_layers`. Violations throw
-    /// an error that loading reports as `LoadError.invalidConfig`.
+    /// when some layer is local. The aliases `num_hidden_layers` / `num_attention_heads` win over
+    /// `num_layers` / `num_heads`, as transformers sets them after checking `attention_types` against
+    /// `num_layers` (so the model may read fewer layer types than were checked, or more: an
+    /// IndexError, refused). Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.refuseNulls([.attentionDropout, .embedDropout, .residDropout, .initializerRange])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50257)
         maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 2048)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 2048)
-        numLayers = try c.value(refusingNull: .numLayers, default: 24)
-        numHeads = try c.value(refusingNull: .numHeads, default: 16)
+        // attention_types is checked against num_layers itself; then PretrainedConfig sets the
+        // aliases (attribute_map: num_hidden_layers → num_layers, num_attention_heads → num_heads),
+        // which the model reads. A null alias reaches range() / the head split (TypeError).
+        let ownLayers = try c.value(refusingNull: .numLayers, default: 24)
+        numLayers = try c.value(.numHiddenLayers, default: ownLayers,
+                                refusingNull: "transformers sets num_layers to it (TypeError in range)")
+        // num_layers null fails the attention_types count check whatever the alias (ValueError);
+        // num_heads null is only read when no num_attention_heads overrides it.
+        let ownHeads = c.contains(.numAttentionHeads) ? try c.value(.numHeads, default: 16)
+                                                      : try c.value(refusingNull: .numHeads, default: 16)
+        numHeads = try c.value(.numAttentionHeads, default: ownHeads,
+                               refusingNull: "transformers sets num_heads to it (TypeError)")
         intermediateSize = try c.decodeIfPresent(Int.self, forKey: .intermediateSize)
         activationFunction = try c.value(refusingNull: .activationFunction, default: "gelu_new")
         layerNormEpsilon = try c.value(refusingNull: .layerNormEpsilon, default: 1e-5)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
 
-        for alias in [CodingKeys.numHiddenLayers, .numAttentionHeads] where c.contains(alias) {
-            let key = alias == .numHiddenLayers ? "num_layers" : "num_heads"
-            throw ConfigValidationError(key: alias.rawValue, detail:
-                "is an alias GPT-Neo's config sets only after checking attention_types against num_layers; give \(key) instead")
-        }
+        let layersKey = c.contains(.numHiddenLayers) ? "num_hidden_layers" : "num_layers"
+        let headsKey = c.contains(.numAttentionHeads) ? "num_attention_heads" : "num_heads"
         for (value, key) in [(vocabSize, "vocab_size"), (maxPositionEmbeddings, "max_position_embeddings"),
-                             (hiddenSize, "hidden_size"), (numLayers, "num_layers"), (numHeads, "num_heads")] {
+                             (hiddenSize, "hidden_size"), (ownLayers, "num_layers"), (numLayers, layersKey),
+                             (numHeads, headsKey)] {
             try requirePositive(value, key)
         }
         if let inner = intermediateSize { try requirePositive(inner, "intermediate_size") }
         guard hiddenSize % numHeads == 0 else {
-            throw ConfigValidationError(key: "num_heads", detail: "(\(numHeads)) must divide hidden_size (\(hiddenSize))")
+            throw ConfigValidationError(key: headsKey, detail: "(\(numHeads)) must divide hidden_size (\(hiddenSize))")
         }
         _ = try configActivation(activationFunction, key: "activation_function")
         try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
-        attentionLayers = try GPTNeoAttentionType.layers(c, types: .attentionTypes, layers: .attentionLayers, count: numLayers)
+        attentionLayers = try GPTNeoAttentionType.layers(c, types: .attentionTypes, layers: .attentionLayers,
+                                                          count: ownLayers, modelLayers: numLayers)
 
         // Absent gives 256; null reaches torch.tril(bias, -None) in a local layer (TypeError).
         windowSize = c.contains(.windowSize) ? try c.decodeIfPresent(Int.self, forKey: .windowSize) : 256
@@ -93,7 +104,8 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
             guard let window = windowSize else {
                 throw ConfigValidationError(key: "window_size", detail: "is null, but a layer is local: transformers builds its mask from it (TypeError)")
             }
-            // window ≤ 0: bias ^ tril(bias, -window) masks every key of a local layer.
+            // window ≤ 0: bias ^ tril(bias, -window) leaves no key of a local layer unmasked;
+            // transformers still runs, its softmax uniform over the causal keys. Not a window: refused.
             try requirePositive(window, "window_size")
         }
     }
