@@ -31,7 +31,8 @@ extension KeyedDecodingContainer {
     }
 
     /// Refuses `null` in fields Glassbox does not read but transformers computes with while building
-    /// or running the model (dropout rates, `initializer_range`: a TypeError there), absent is fine.
+    /// or running the model (dropout rates: a TypeError building nn.Dropout), absent is fine. Not
+    /// `initializer_range`: only random initialisation reads it, a checkpoint with it null loads and runs.
     func refuseNulls(_ keys: [Key]) throws {
         for key in keys where contains(key) {
             if try decodeNil(forKey: key) {

@@ -38,7 +38,6 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case initializerRange = "initializer_range"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
         case intermediateSize = "intermediate_size"
@@ -61,7 +60,6 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// (`refuseUnreadRotaryShare`). `sizes` (the family's own counts) must be positive.
     init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = []) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.initializerRange])   // unread, but transformers fails on their null
         if partialRotaryFactor == nil { try refuseUnreadRotaryShare(c, .partialRotaryFactor) }
         vocabSize = try c.value(refusingNull: .vocabSize, default: defaults.vocab)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: defaults.hidden)

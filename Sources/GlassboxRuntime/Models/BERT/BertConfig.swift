@@ -24,7 +24,6 @@ public struct BertConfig: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case attentionProbsDropoutProb = "attention_probs_dropout_prob"
         case hiddenDropoutProb = "hidden_dropout_prob"
-        case initializerRange = "initializer_range"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
         case numHiddenLayers = "num_hidden_layers"
@@ -44,7 +43,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
     /// decoder. Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.attentionProbsDropoutProb, .hiddenDropoutProb, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.attentionProbsDropoutProb, .hiddenDropoutProb])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 30522)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 768)
         numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 12)

@@ -28,7 +28,6 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case attentionDropout = "attention_dropout"
         case dropout = "dropout"
-        case initializerRange = "initializer_range"
         case vocabSize = "vocab_size"
         case dim
         case layers = "n_layers"
@@ -45,7 +44,7 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     /// error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.attentionDropout, .dropout, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.attentionDropout, .dropout])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 30522)
         dim = try c.value(refusingNull: .dim, default: 768)
         layers = try c.value(refusingNull: .layers, default: 6)

@@ -58,7 +58,6 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
         case vocabSize = "vocab_size"
         case attentionDropout = "attention_dropout"
         case hiddenDropout = "hidden_dropout"
-        case initializerRange = "initializer_range"
         case hiddenSize = "hidden_size"
         case nEmbed = "n_embed"
         case numHiddenLayers = "num_hidden_layers"
@@ -105,7 +104,7 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
                 "is set, but FalconConfig.head_dim is hidden_size / num_attention_heads and cannot be set (transformers refuses it); leave the key out")
         }
         try refuseUnreadRotaryShare(c, .partialRotaryFactor)
-        try c.refuseNulls([.attentionDropout, .hiddenDropout, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.attentionDropout, .hiddenDropout])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 65024)
         // FalconConfig: hidden_size = n_embed when given; ffn_hidden_size defaults to 4 · the hidden_size argument.
         let hiddenArgument = try c.value(refusingNull: .hiddenSize, default: 4544)

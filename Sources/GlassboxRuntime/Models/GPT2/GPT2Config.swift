@@ -29,7 +29,6 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
         case attnPdrop = "attn_pdrop"
         case embdPdrop = "embd_pdrop"
         case residPdrop = "resid_pdrop"
-        case initializerRange = "initializer_range"
         case nPositions = "n_positions"
         case nEmbd = "n_embd"
         case nLayer = "n_layer"
@@ -48,7 +47,7 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
     /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.attnPdrop, .embdPdrop, .residPdrop, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.attnPdrop, .embdPdrop, .residPdrop])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50257)
         nPositions = try c.value(refusingNull: .nPositions, default: 1024)
         nEmbd = try c.value(refusingNull: .nEmbd, default: 768)

@@ -43,7 +43,6 @@ public struct GPTJConfig: Decodable, Sendable, Equatable {
         case attnPdrop = "attn_pdrop"
         case embdPdrop = "embd_pdrop"
         case residPdrop = "resid_pdrop"
-        case initializerRange = "initializer_range"
         case nPositions = "n_positions"
         case nEmbd = "n_embd"
         case nLayer = "n_layer"
@@ -68,7 +67,7 @@ public struct GPTJConfig: Decodable, Sendable, Equatable {
     /// loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.attnPdrop, .embdPdrop, .residPdrop, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.attnPdrop, .embdPdrop, .residPdrop])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50400)
         nPositions = try c.value(.maxPositionEmbeddings, default: c.value(refusingNull: .nPositions, default: 2048))
         nEmbd = try c.value(.hiddenSize, default: c.value(refusingNull: .nEmbd, default: 4096))

@@ -35,7 +35,6 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
         case attentionDropout = "attention_dropout"
         case embedDropout = "embed_dropout"
         case residDropout = "resid_dropout"
-        case initializerRange = "initializer_range"
         case maxPositionEmbeddings = "max_position_embeddings"
         case hiddenSize = "hidden_size"
         case numLayers = "num_layers"
@@ -61,7 +60,7 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
     /// IndexError, refused). Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.attentionDropout, .embedDropout, .residDropout, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.attentionDropout, .embedDropout, .residDropout])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50257)
         maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 2048)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 2048)

@@ -39,7 +39,6 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case hiddenDropout = "hidden_dropout"
-        case initializerRange = "initializer_range"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
         case numHiddenLayers = "num_hidden_layers"
@@ -65,7 +64,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     /// error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.hiddenDropout, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.hiddenDropout])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50432)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 6144)
         numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 44)

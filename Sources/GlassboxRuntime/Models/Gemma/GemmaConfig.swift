@@ -72,7 +72,6 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     public var slidingWindows: [Int?]
 
     enum CodingKeys: String, CodingKey {
-        case initializerRange = "initializer_range"
         case modelType = "model_type"
         case partialRotaryFactor = "partial_rotary_factor"
         case vocabSize = "vocab_size"
@@ -111,7 +110,6 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     /// (``init(multimodal:)``).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.initializerRange])   // unread, but transformers fails on their null
         let type = try c.value(.modelType, default: "gemma")
         if type == Self.multimodalType {
             try self.init(multimodal: c)

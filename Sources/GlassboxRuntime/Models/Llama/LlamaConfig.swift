@@ -54,7 +54,6 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     public var qkNorm: Bool
 
     enum CodingKeys: String, CodingKey {
-        case initializerRange = "initializer_range"
         case modelType = "model_type"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
@@ -86,7 +85,6 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     /// `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.initializerRange])   // unread, but transformers fails on their null
         let type = try c.value(.modelType, default: "llama")
         guard let family = Family(rawValue: type) else {
             throw ConfigValidationError(key: "model_type", detail: "'\(type)' is not a Llama-family type")

@@ -47,7 +47,6 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case embdPdrop = "embd_pdrop"
         case residPdrop = "resid_pdrop"
-        case initializerRange = "initializer_range"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
         case intermediateSize = "intermediate_size"
@@ -75,7 +74,7 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
     /// loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.embdPdrop, .residPdrop, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.embdPdrop, .residPdrop])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 51200)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 2048)
         intermediateSize = try c.value(refusingNull: .intermediateSize, default: 8192)

@@ -30,7 +30,6 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case hiddenDropoutProb = "hidden_dropout_prob"
-        case initializerRange = "initializer_range"
         case hiddenSize = "hidden_size"
         case numHiddenLayers = "num_hidden_layers"
         case numAttentionHeads = "num_attention_heads"
@@ -49,7 +48,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
     /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.hiddenDropoutProb, .initializerRange])   // unread, but transformers fails on their null
+        try c.refuseNulls([.hiddenDropoutProb])   // unread, but transformers fails on their null
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 768)
         numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 12)
         numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: 12)
