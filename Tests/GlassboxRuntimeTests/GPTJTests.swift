@@ -126,6 +126,7 @@ final class GPTJTests: XCTestCase {
     func testGPTJConfigErrors() throws {
         let cases: [(String, String)] = [
             (#"{"model_type": "gptj", "n_embd": 30, "n_head": 4}"#, "'n_head' (4) must divide n_embd (30)"),
+            (#"{"model_type": "gptj", "n_embd": 32, "n_head": 4, "hidden_size": null}"#, "'hidden_size' is null"),   // the alias wins: None
             (#"{"model_type": "gptj", "n_embd": 32, "n_head": 4, "rotary_dim": 10}"#, "'rotary_dim' must be even, positive and at most the head width (8)"),
             (#"{"model_type": "gptj", "n_embd": 32, "n_head": 4, "rotary_dim": 3}"#, "'rotary_dim'"),
             (#"{"model_type": "gptj", "n_embd": 32, "n_head": 4, "rotary_dim": 0}"#, "'rotary_dim'"),

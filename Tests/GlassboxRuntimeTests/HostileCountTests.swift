@@ -38,12 +38,13 @@ final class HostileCountTests: XCTestCase {
     }
 
     /// Only the layer count the family reads is checked: the `num_hidden_layers` alias wins over
-    /// GPT-J's `n_layer` (transformers' attribute_map sets it last), and a spelling the family
+    /// GPT-2's and GPT-J's `n_layer` (transformers' attribute_map sets it last), and a spelling the family
     /// never reads (`n_layer` in Falcon's or GPT-Neo's config, `num_layers` in GPT-J's) changes
     /// nothing, in transformers as here. Each loads with the checkpoint's two layers.
     func testOnlyTheLayerCountTheFamilyReadsIsChecked() throws {
         let cases: [(String, [String: Any])] = [
             ("gptj-tiny", ["num_hidden_layers": 2, "n_layer": 5]),
+            ("gpt2-tiny", ["num_hidden_layers": 2, "n_layer": 5]),
             ("gptj-tiny", ["num_layers": 4]),
             ("falcon-mq", ["n_layer": 4]),
             ("gptneo-tiny", ["n_layer": 4]),

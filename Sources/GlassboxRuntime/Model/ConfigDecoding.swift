@@ -30,6 +30,13 @@ extension KeyedDecodingContainer {
         try value(key, default: fallback, refusingNull: nullFailsInTransformers)
     }
 
+    /// A field transformers' `attribute_map` aliases (`hidden_size` for GPT-2's and GPT-J's `n_embd`):
+    /// `PretrainedConfig` sets the alias after the family's own key, so the alias wins when present
+    /// and the own key is then not read; whichever is read, `null` fails in transformers (refused).
+    func value<T: Decodable>(alias: Key, over own: Key, default fallback: T) throws -> T {
+        try value(refusingNull: contains(alias) ? alias : own, default: fallback)
+    }
+
     /// Refuses `null` in fields Glassbox does not read but transformers computes with while building
     /// or running the model (dropout rates: a TypeError building nn.Dropout), absent is fine. Not
     /// `initializer_range`: only random initialisation reads it, a checkpoint with it null loads and runs.

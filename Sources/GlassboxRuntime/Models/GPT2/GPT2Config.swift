@@ -40,19 +40,26 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
         case scaleAttnWeights = "scale_attn_weights"
         case scaleAttnByInverseLayerIdx = "scale_attn_by_inverse_layer_idx"
         case addCrossAttention = "add_cross_attention"
+        case hiddenSize = "hidden_size"
+        case maxPositionEmbeddings = "max_position_embeddings"
+        case numAttentionHeads = "num_attention_heads"
+        case numHiddenLayers = "num_hidden_layers"
     }
 
     /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
     /// sizes positive, heads dividing the width, a supported activation, ε > 0, no cross-attention.
+    /// `hidden_size`, `max_position_embeddings`, `num_attention_heads` and `num_hidden_layers` win
+    /// over `n_embd`, `n_positions`, `n_head` and `n_layer`, as `GPT2Config.attribute_map` makes them.
     /// Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.refuseNulls([.attnPdrop, .embdPdrop, .residPdrop])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50257)
-        nPositions = try c.value(refusingNull: .nPositions, default: 1024)
-        nEmbd = try c.value(refusingNull: .nEmbd, default: 768)
-        nLayer = try c.value(refusingNull: .nLayer, default: 12)
-        nHead = try c.value(refusingNull: .nHead, default: 12)
+        // GPT2Config.attribute_map: the aliases win over n_positions, n_embd, n_layer, n_head.
+        nPositions = try c.value(alias: .maxPositionEmbeddings, over: .nPositions, default: 1024)
+        nEmbd = try c.value(alias: .hiddenSize, over: .nEmbd, default: 768)
+        nLayer = try c.value(alias: .numHiddenLayers, over: .nLayer, default: 12)
+        nHead = try c.value(alias: .numAttentionHeads, over: .nHead, default: 12)
         nInner = try c.decodeIfPresent(Int.self, forKey: .nInner)
         activationFunction = try c.value(refusingNull: .activationFunction, default: "gelu_new")
         layerNormEpsilon = try c.value(refusingNull: .layerNormEpsilon, default: 1e-5)
