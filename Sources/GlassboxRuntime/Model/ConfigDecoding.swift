@@ -53,6 +53,14 @@ extension KeyedDecodingContainer {
         (codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")
     }
 
+    /// Refuses a number written with a fraction or an exponent (`2.0`, `1e3`) where transformers
+    /// needs an integer, with the message `ConfigFile.requireIntegerLiteral` gives the sizes every
+    /// family has; for a field only some configurations read (Falcon's `num_kv_heads`).
+    func requireIntegerLiteral(_ key: Key) throws {
+        guard let text = try numberLiteral(key), text.contains(where: { ".eE".contains($0) }) else { return }
+        throw ConfigValidationError(key: place(of: key), detail: integerLiteralDetail(text))
+    }
+
     /// The number `key` holds as written in the document (`2.0`, `1`, `1e3`), nil when it is absent,
     /// not a number, or decoded without the document in `userInfo` (not through `ConfigDecoding`).
     func numberLiteral(_ key: Key) throws -> String? {
@@ -61,6 +69,11 @@ extension KeyedDecodingContainer {
         let path = place(of: key)
         return document.flatMap { ConfigNumberLiterals($0).literals.last { $0.path == path }?.text }
     }
+}
+
+/// The detail of an integer field written as a float (`text` as written).
+func integerLiteralDetail(_ text: String) -> String {
+    "should be an integer, got \(text) (transformers refuses a float here too: write it without a fraction or exponent)"
 }
 
 /// The detail of a `null` refused because transformers fails on it (after "KEY is null; ").

@@ -107,7 +107,7 @@ struct ConfigFile {
               text.contains(where: { $0 == "." || $0 == "e" || $0 == "E" }),
               let value = Double(text), value == value.rounded(), abs(value) < 9.2e18 else { return }
         throw LoadError.invalidConfig(file: url.path, key: keyPrefix + key,
-                                      detail: "should be an integer, got \(text) (transformers refuses a float here too: write it without a fraction or exponent)")
+                                      detail: integerLiteralDetail(text))
     }
 
     /// The top-level `key` as a non-negative integral number (`12`, `12.0`, `1.2e1`); nil when it

@@ -90,7 +90,7 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
     /// architecture nor `multi_query`: `FalconAttention` cannot reshape the keys); a sequential
     /// block with `new_decoder_architecture`, a `num_ln_in_parallel_attn` other than 1 or 2 with
     /// it, or of 2 without it (`FalconDecoderLayer` then reads a norm it never built); a
-    /// `num_kv_heads` written as a float where the attention reads it (`wholeNumber`); a
+    /// `num_kv_heads` written as a float where the attention reads it (`requireIntegerLiteral`); a
     /// `use_cache` that is truthy but not `true` (`refuseTruthyOtherThanTrue`).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -144,7 +144,7 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
                                             detail: "(\(numKVHeads)) must divide num_attention_heads (\(numAttentionHeads))")
             }
             keyValueHeads = numKVHeads
-            try Self.wholeNumber(c, .numKVHeads)
+            try c.requireIntegerLiteral(.numKVHeads)   // read there: torch refuses 2.0
             guard parallelAttn else {
                 throw ConfigValidationError(key: "parallel_attn", detail:
                     "is false with new_decoder_architecture, which transformers only runs as a parallel block (its layer reads norms it never built)")
@@ -164,7 +164,7 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
                         "(\(numKVHeads)) must equal num_attention_heads (\(numAttentionHeads)) without new_decoder_architecture or multi_query: the fused projection holds a key and a value per query head")
                 }
                 keyValueHeads = numAttentionHeads
-                try Self.wholeNumber(c, .numKVHeads)
+                try c.requireIntegerLiteral(.numKVHeads)   // read there: torch refuses 2.0
             }
             if parallelAttn, written == 2 {
                 throw ConfigValidationError(key: "num_ln_in_parallel_attn", detail:
@@ -179,15 +179,6 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
                                            base: (ropeTheta, "rope_theta"))
-    }
-
-    /// `num_kv_heads` where `FalconAttention` uses it (new architecture: `view` sizes; a key/value
-    /// per head: `reshape`) must be written as an integer: torch refuses `2.0` there, as
-    /// `IntegerConfigFields` refuses the sizes every family has.
-    private static func wholeNumber(_ c: KeyedDecodingContainer<CodingKeys>, _ key: CodingKeys) throws {
-        guard let text = try c.numberLiteral(key), text.contains(where: { ".eE".contains($0) }) else { return }
-        throw ConfigValidationError(key: key.rawValue, detail:
-            "should be an integer, got \(text) (transformers refuses a float here too: write it without a fraction or exponent)")
     }
 
     /// Per-head width `dh = d / H` (`FalconConfig.head_dim`).
