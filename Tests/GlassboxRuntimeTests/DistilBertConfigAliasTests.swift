@@ -9,19 +9,13 @@ import XCTest
 /// distilbert-cls with `dim` 7, `n_heads` 3, `n_layers` 5 beside the right aliases loads with
 /// `from_pretrained` and gives the original logits exactly). Glassbox read only the own keys.
 final class DistilBertConfigAliasTests: XCTestCase {
-    /// distilbert-cls's folder with its config.json text edited by `edit`.
+    /// distilbert-cls's folder with its config.json text edited by `edit` (which must change it).
     private func folder(_ edit: (String) -> String) throws -> URL {
-        let source = Fixtures.model("distilbert-cls")
-        let folder = try makeTemporaryFolder("distilbert-alias")
-        for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where file != "config.json" {
-            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(file),
-                                                       withDestinationURL: source.appendingPathComponent(file))
+        try Fixtures.linkedCopy(of: "distilbert-cls", test: self, replacing: "config.json") { data in
+            let config = String(decoding: data, as: UTF8.self), edited = edit(config)
+            XCTAssertNotEqual(edited, config)
+            return Data(edited.utf8)
         }
-        let config = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
-        let edited = edit(config)
-        XCTAssertNotEqual(edited, config)
-        try Data(edited.utf8).write(to: folder.appendingPathComponent("config.json"))
-        return folder
     }
 
     /// Wrong own keys beside right aliases load the checkpoint's model: the same logits.
