@@ -48,9 +48,7 @@ final class NullFieldTests: XCTestCase {
     /// are refused, but by the rope_scaling checks' own message, not as null; `qwen2-swa
     /// sliding_window` fails only in transformers' forward with the window in use; gemma3-mm's
     /// `vision_config.*` (the SigLIP tower), `image_token_index` and `mm_tokens_per_image` are
-    /// decoded outside the shared paths; `seq_classif_dropout`
-    /// and `pooler_act` fail only with the head that uses them (refused in distilbert-cls and
-    /// vit-odd, "same" in the others); Gemma 2/3 `hidden_activation` is kept reading null as the
+    /// decoded outside the shared paths; Gemma 2/3 `hidden_activation` is kept reading null as the
     /// default because GemmaFamilyTests loads gemma-tiny's config (which writes it null) as gemma2;
     /// `initializer_range` (7) is read by `from_pretrained` only for a module the checkpoint does not
     /// fully hold: here a tied output layer with a bias (GPT-J's and Phi's lm_head, the MLM decoders),
@@ -59,7 +57,6 @@ final class NullFieldTests: XCTestCase {
     static let knownGaps: Set<String> = [
         "bert-tiny-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
         "camembert-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
-        "distilbert-cls seq_classif_dropout",   // transformers: load | loads, to the unedited output
         "distilbert-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
         "gemma-rope-dynamic max_position_embeddings",   // transformers: load | loads, to the unedited output
         "gemma2-rope-linear hidden_activation",   // transformers: load | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
@@ -92,7 +89,6 @@ final class NullFieldTests: XCTestCase {
         "qwen2-swa sliding_window",   // transformers: forward | loads, to the unedited output
         "qwen2-yarn max_position_embeddings",   // transformers: load | loads, to another output
         "roberta-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
-        "vit-odd pooler_act",   // transformers: load | loads, to the unedited output
         "xlmr-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
     ]
 

@@ -23,6 +23,9 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     public var sinusoidalPositions: Bool
     /// Class names by index, from `id2label` (`LABEL_i` where absent).
     public var labels: [String]
+    /// Whether `seq_classif_dropout` is written `null`: `DistilBertForSequenceClassification`
+    /// builds `nn.Dropout` from it (a TypeError), the other heads never read it (``DistilBertLoader``).
+    var classifierDropoutIsNull: Bool
 
     /// DistilBERT's LayerNorm ε (`nn.LayerNorm(dim, eps=1e-12)` throughout the model).
     static let layerNormEps: Float = 1e-12
@@ -30,6 +33,7 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case attentionDropout = "attention_dropout"
         case dropout = "dropout"
+        case seqClassifDropout = "seq_classif_dropout"
         case vocabSize = "vocab_size"
         case dim
         case layers = "n_layers"
@@ -70,6 +74,7 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
         }
         _ = try configActivation(activation, key: "activation")
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
+        classifierDropoutIsNull = try c.contains(.seqClassifDropout) && c.decodeNil(forKey: .seqClassifDropout)
     }
 
     /// The typed architecture: BERT's post-LN encoder without token types.
