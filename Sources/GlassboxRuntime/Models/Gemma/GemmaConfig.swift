@@ -165,6 +165,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                            typeKeys: family == .gemma3Text ? .ropeTypeRequired : .ropeTypeFirst,
                                            modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
+                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
                                            rotatedDimensions: headDim,
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
