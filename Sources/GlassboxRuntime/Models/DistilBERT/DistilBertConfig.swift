@@ -74,7 +74,7 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
         }
         _ = try configActivation(activation, key: "activation")
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
-        classifierDropoutIsNull = try c.contains(.seqClassifDropout) && c.decodeNil(forKey: .seqClassifDropout)
+        classifierDropoutIsNull = try c.nullPlace(of: .seqClassifDropout) != nil
     }
 
     /// The typed architecture: BERT's post-LN encoder without token types.

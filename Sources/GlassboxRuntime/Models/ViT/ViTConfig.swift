@@ -94,7 +94,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
         }
         _ = try configActivation(hiddenAct, key: "hidden_act")
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
-        poolerAct = try c.contains(.poolerAct) && c.decodeNil(forKey: .poolerAct) ? nil : try c.value(.poolerAct, default: "tanh")
+        poolerAct = try c.nullPlace(of: .poolerAct) != nil ? nil : try c.value(.poolerAct, default: "tanh")
         let pooledWidth = try c.value(.poolerOutputSize, default: 0)
         poolerOutputSize = pooledWidth == 0 ? hiddenSize : pooledWidth
     }
