@@ -56,7 +56,7 @@ struct InfoCommand: ParsableCommand {
                 : "\(arch.heads) query / \(arch.kvHeads) kv × \(arch.headDim)"),
             arch.image.map { ("input", "image \($0.height)×\($0.width)×\($0.channels), \($0.patchSize)×\($0.patchSize) patches in a \($0.gridRows)×\($0.gridColumns) grid after [CLS]") }
                 ?? ("vocabulary", "\(arch.vocabSize)"),
-            ("context", "\(arch.contextLength) positions"),
+            ("context", arch.contextLength == Int.max ? "unbounded (no position table)" : "\(arch.contextLength) positions"),
             ("positions", Self.positionSummary(model)),
             ("head", arch.head.summary),
             ("parameters", Self.formatCount(parameters) + (arch.textModelOf == nil ? "" : " (text model)")),
@@ -128,6 +128,7 @@ extension PositionKind {
         switch self {
         case .learned: return "learned"
         case .none: return "none"
+        case .alibi: return "ALiBi (per-head linear biases on the attention scores, no position embedding)"
         case .rotary(let rope):
             let scaling = switch rope.scaling {
             case .none: ""

@@ -33,10 +33,11 @@ extension XCTestCase {
                        file: file, line: line)
     }
 
-    /// `explain --json` with `--method` attnlrp, cp-lrp and grad-input: the target id is the
+    /// `explain --json` with `--method` attnlrp, cp-lrp and grad-input (or `methods`): the target id is the
     /// reference's, and the token scores are LXT's (`attnlrp`, `cplrp`, `gxi.tokens`) within 1e-3 of
     /// their largest |score|, which must exceed 0.01.
-    func assertExplainMatchesLXT(_ name: String, file: StaticString = #filePath, line: UInt = #line) throws {
+    func assertExplainMatchesLXT(_ name: String, methods: [(flag: String, key: String)] = [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp"), ("grad-input", "gxi")],
+                                 file: StaticString = #filePath, line: UInt = #line) throws {
         let reference = try SafetensorsFile(url: Fixtures.root.appendingPathComponent("Tests/Fixtures/relevance/\(name)/full.safetensors"))
         let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("\(name)/full.safetensors"))
         let ids = golden.inputIDs.map(String.init).joined(separator: ",")
@@ -44,7 +45,7 @@ extension XCTestCase {
                                    as? [String: Any], name, file: file, line: line)
         let targetID = try XCTUnwrap((target["ids"] as? [Int])?.first, name, file: file, line: line)
         let out = try makeTemporaryFolder(name).appendingPathComponent("explain.png")
-        for (flag, key) in [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp"), ("grad-input", "gxi")] {
+        for (flag, key) in methods {
             let label = "\(name) \(flag)"
             let object = try jsonObject(try runGlassbox(["explain", "--model", "Tests/Fixtures/models/\(name)", "--ids", ids,
                                                          "--method", flag, "--json", "--out", out.path]), file: file, line: line)

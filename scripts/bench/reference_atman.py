@@ -89,16 +89,22 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention",
                      "GPTJAttention",
                      "FalconAttention",
-                     "GPTNeoSelfAttention")
+                     "GPTNeoSelfAttention",
+                     "BloomAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-                          visible: torch.Tensor, scale: float, softcap: float | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                          visible: torch.Tensor, scale: float, softcap: float | None = None,
+                          bias: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """query, key, value: [B, H, n, dh] (one key head per query head); visible: bool, broadcastable
     to [B, H, n, n]. Returns the attention output [B, n, H, dh] and the pattern [B, H, n, n].
     softcap (Gemma 2): the scaled scores are capped, c·tanh(s/c), before the manipulation (which then
-    acts on what the model's softmax reads, as Glassbox edits hook_attn_scores)."""
+    acts on what the model's softmax reads, as Glassbox edits hook_attn_scores).
+    bias (BLOOM's ALiBi, [B, H, 1, n]): added to the scaled scores before the manipulation, which
+    likewise acts on what the softmax reads (alibi + q·kᵀ·scale, as hook_attn_scores holds it)."""
     w = torch.matmul(query, key.transpose(-1, -2))                       # raw q·kᵀ [B, H, n, n]
+    if bias is not None:
+        w = w + bias / scale
     if softcap is not None:
         w = softcap * torch.tanh(w * scale / softcap) / scale
     visible = visible.expand_as(w)
@@ -226,6 +232,23 @@ def _falcon_attention_forward(self, hidden_states, alibi, attention_mask, positi
     return (z, layer_past, p) if output_attentions else (z, layer_past)
 
 
+def _bloom_attention_forward(self, hidden_states, residual, alibi, attention_mask, layer_past=None,
+                             head_mask=None, use_cache=False, output_attentions=False, cache_position=None):
+    """BloomAttention.forward (transformers 4.53 has no attention interface for BLOOM) with no cache
+    reuse, with the manipulation: the fused projection split by the module's own _reshape, the ALiBi
+    tensor the model built in this forward added to the scaled scores (manipulated_attention's
+    `bias`), scaled by inv_norm_factor; dense plus the residual, as BloomAttention returns."""
+    assert head_mask is None, "head masks are not supported"
+    assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
+    q, k, v = self._reshape(self.query_key_value(hidden_states))        # [B, H, n, dh]
+    bs, _, n, _ = q.shape
+    visible = attention_mask[:, :, :, :n] == 0
+    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.inv_norm_factor,
+                                 bias=alibi.view(bs, self.num_heads, 1, -1))
+    z = self.dense(z.reshape(bs, n, self.num_heads * self.head_dim)) + residual
+    return (z, layer_past, p) if output_attentions else (z, layer_past)
+
+
 def _gpt_neo_attn(self, query, key, value, attention_mask=None, head_mask=None):
     """GPTNeoSelfAttention._attn (GPT-Neo has no attention interface in transformers 4.53; it is the
     model AtMan's official code patches) with the manipulation: unscaled scores (scale 1), the keys
@@ -250,7 +273,8 @@ def load(folder: str):
     gptj = config.model_type == "gptj"                                    # no attention interface: _attn replaced
     falcon = config.model_type == "falcon"                                          # no attention interface
     neo = config.model_type == "gpt_neo"                          # GPTNeoSelfAttention._attn replaced
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo else "atman",
+    bloom = config.model_type == "bloom"                                            # no attention interface
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -267,6 +291,8 @@ def load(folder: str):
                 module.forward = types.MethodType(_falcon_attention_forward, module)
             elif neo:
                 module._attn = types.MethodType(_gpt_neo_attn, module)
+            elif bloom:
+                module.forward = types.MethodType(_bloom_attention_forward, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 

@@ -23,7 +23,8 @@ public struct DirectLogitAttributionResult: Sendable, Equatable, Codable {
     public let heads: [[Float]]
     /// `[layers]`: each MLP's direct effect without its output bias (`Σ_i m_i·v_i`).
     public let mlp: [Float]
-    /// Token (+ position, + token-type; ViT: `[CLS]`/patch projection + position) embeddings.
+    /// Token (+ position, + token-type; ViT: `[CLS]`/patch projection + position) embeddings, or the
+    /// embedding LayerNorm's output where the model has one before block 0 (BLOOM).
     public let embeddings: Float
     /// `[layers]`: the attention output biases `b_O`.
     public let attentionBiases: [Float]
@@ -68,6 +69,7 @@ public enum DirectLogitAttribution {
         var points: [HookPoint] = [.embed, .lnFinal(.scale)]
         if w.embeddings.position != nil { points.append(.posEmbed) }
         if w.embeddings.tokenType != nil { points.append(.tokenTypeEmbed) }
+        if w.embeddings.norm != nil { points.append(.embedLN(.normalized)) }
         for l in 0..<L { points += [.block(l, .result), .block(l, .mlpOut)] }
         let isImage: Bool = if case .pixels = input { true } else { false }
         let n: Int = if case .tokens(let ids, _) = input { ids.count } else { 0 }
@@ -103,7 +105,10 @@ public enum DirectLogitAttribution {
             cache[point].map { $0.storage[(p * d)..<((p + 1) * d)] }
         }
 
-        let embeddings = [HookPoint.embed, .posEmbed, .tokenTypeEmbed].compactMap(rowOf).map(share).reduce(0, +)
+        // The first residual stream: the embedding rows summed, or what the embedding LayerNorm makes
+        // of them (BLOOM's word_embeddings_layernorm: block 0 reads its output, not the rows).
+        let embeddings = w.embeddings.norm != nil ? share(rowOf(.embedLN(.normalized))!)
+            : [HookPoint.embed, .posEmbed, .tokenTypeEmbed].compactMap(rowOf).map(share).reduce(0, +)
         var heads: [[Float]] = [], mlp: [Float] = [], attentionBiases: [Float] = [], mlpBiases: [Float] = []
         for l in 0..<L {
             let block = w.blocks[l]

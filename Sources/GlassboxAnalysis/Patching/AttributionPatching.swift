@@ -256,7 +256,7 @@ public enum AttributionPatching {
     }
 
     /// `softmax(finish(scale · q_h · k_gᵀ)) [n, n]` from `q [n, H, dh]`, `k [n, Hkv, dh]`, where
-    /// `finish` is the layer's soft-cap and mask (`Architecture.finishScores`, as the forward pass).
+    /// `finish` is the layer's ALiBi, soft-cap and mask (`Architecture.finishScores`, as the forward pass).
     static func pattern(q: Tensor, k: Tensor, head h: Int, layer l: Int, architecture arch: Architecture) -> Tensor {
         let n = q.shape[0], dh = arch.headDim, g = h / (arch.heads / arch.kvHeads)
         var scores = Tensor(shape: [1, n, n]) { out in
@@ -266,7 +266,7 @@ public enum AttributionPatching {
                      c: out.baseAddress!, ldc: n, alpha: arch.attentionScale(layer: l))
             } }
         }
-        arch.finishScores(&scores, layer: l)
+        arch.finishScores(&scores, layer: l, head: h)
         softmaxLastDim(&scores)
         return scores.reshaped([n, n])
     }

@@ -6,8 +6,9 @@ import GlassboxTensor
 /// of `Attention+Forward`. The sweeps keep no `[H, n, n]` tensors: each head's pattern is rebuilt
 /// when its backward needs it.
 enum AttentionPatterns {
-    /// Writes `A_h = softmax(mask(cap(scale · q[:, h] · k[:, g]ᵀ)))` `[n, n]` into `pattern` (`cap`:
-    /// Gemma 2's soft-cap, where the model has one; `Architecture.finishScores`).
+    /// Writes `A_h = softmax(mask(cap(scale · q[:, h] · k[:, g]ᵀ + alibi_h)))` `[n, n]` into `pattern`
+    /// (`cap`: Gemma 2's soft-cap, `alibi_h`: ALiBi's `slope_h · j`, where the model has them;
+    /// `Architecture.finishScores`).
     ///
     /// - Parameters:
     ///   - q: `[n, H, dh]`; k: `[n, Hkv, dh]`; `g = h ÷ (H/Hkv)`.
@@ -25,7 +26,7 @@ enum AttentionPatterns {
                 }
             }
         }
-        arch.finishScores(&pattern, layer: l)
+        arch.finishScores(&pattern, layer: l, head: h)
         softmaxLastDim(&pattern)
     }
 }

@@ -5,12 +5,15 @@ extension ReverseSweep {
     /// Multi-head (grouped-query) attention: gradient at the attention input `[n, d]` from the
     /// gradient at `hook_attn_out` `[n, d]` (docs/methods.md §2.3 steps 5–7).
     ///
-    /// Per head `h` with KV head `g = h ÷ (H/Hkv)`, `A_h = softmax(scale·q_h·k_gᵀ + mask)`,
+    /// Per head `h` with KV head `g = h ÷ (H/Hkv)`, `A_h = softmax(scale·q_h·k_gᵀ (+ alibi_h) + mask)`,
     /// `z_h = A_h·v_g`:
     /// - `g_v_g += f_v · A_hᵀ·g_z_h`
     /// - `g_A = g_z_h·v_gᵀ`, `g_S = A_h ⊙ (g_A − rowsum(A_h ⊙ g_A))` (softmax, true gradient = AttnLRP
     ///   Prop. 3.1), `g_q_h = f_qk·scale·g_S·k_g`, `g_k_g += f_qk·scale·g_Sᵀ·q_h`
     ///
+    /// ALiBi's `slope_h · j` is a constant addend of the scores: `g_S` passes to `scale·q·kᵀ` whole,
+    /// so the bias's share of the scores' relevance (`g_S ⊙ alibi`) is absorbed, as LXT's
+    /// gradient×input rules do with a constant (Tests/Fixtures/relevance/bloom-*).
     /// with `f_qk` = ¼ and `f_v` = ½ under AttnLRP's uniform rules, `f_qk` = 0 (detached, skipped)
     /// under CP-LRP, 1 for the gradient. Then RoPE is undone on `g_q`, `g_k` (the rotation's
     /// transpose) and the three projections are taken back.
@@ -121,6 +124,9 @@ extension ReverseSweep {
                             gemm(m: b, n: kk, k: dh, a: qp.baseAddress! + r0 * qRow + h * dh, lda: qRow,
                                  b: kp.baseAddress! + k0 * kvRow + g * dh, ldb: kvRow, transposeB: true, c: a, ldc: kk, alpha: scale)
                         }
+                    }
+                    if let slopes = arch.alibiSlopes {      // ALiBi: a constant addend (no gradient of its own)
+                        for i in 0..<b { addKeyPositionBias(a + i * kk, keys: block.keys, slope: slopes[h]) }
                     }
                     if let cap {                            // Gemma 2: keep the soft-cap's local factor, then cap
                         for i in 0..<(b * kk) {

@@ -33,6 +33,7 @@ extension ReverseSweep {
         let (qRow, kvRow) = (H * dh, Hkv * dh)
         let mask = arch.attentionMask(layer: l)
         let scale = arch.attentionScale(layer: l)
+        let slopes = arch.alibiSlopes
         // Each segment's blocks, in its own positions (a packed sweep's prefixes never see each
         // other); block j of a segment goes to row group j mod R, as in a sweep of that prefix alone.
         let segmentBlocks = segments.map { Self.rowBlocks(n: $0.count, mask: mask, size: rowBlock) }
@@ -99,6 +100,9 @@ extension ReverseSweep {
                             } else {
                                 gemm(m: b, n: kk, k: dh, a: qh, lda: qRow, b: kg, ldb: kvRow, transposeB: true,
                                      c: a, ldc: kk, alpha: scale)
+                                if let slopes {             // ALiBi of the segment's own key positions
+                                    for i in 0..<b { addKeyPositionBias(a + i * kk, keys: block.keys, slope: slopes[h]) }
+                                }
                                 if let cap {                // keep the soft-cap's local factor, then cap
                                     for i in 0..<(b * kk) {
                                         capFactor[i] = ActivationRules.softCapFactor(a[i], cap: cap, rule: capRule)

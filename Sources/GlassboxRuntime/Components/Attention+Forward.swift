@@ -43,7 +43,7 @@ extension AttentionWeights {
         if let blockSize = try hooks.attentionPath.blockSize(length: n, patternNeeded: patternNeeded, layer: layer) {
             // Tiles of [B, C] keys with an online softmax; no [H, n, n] tensor (methods §0.4).
             z = blockedAttention(q: q, k: k, v: v, scale: scale, mask: arch.attentionMask(layer: layer),
-                                 blockSize: blockSize, softCap: arch.attentionSoftCap)
+                                 blockSize: blockSize, softCap: arch.attentionSoftCap, keySlopes: arch.alibiSlopes)
         } else {
             z = try fullAttention(q: q, k: k, v: v, layer: layer, scale: scale, architecture: arch, hooks: &hooks)
         }
@@ -75,7 +75,7 @@ extension AttentionWeights {
                      transposeB: true, c: o + h * n * n, ldc: n, alpha: scale)
             }
         }
-        arch.finishScores(&scores, layer: layer)        // soft-cap (Gemma 2), then the mask
+        arch.finishScores(&scores, layer: layer)        // ALiBi, soft-cap (Gemma 2), then the mask
         try hooks.fire(.block(layer, .attnScores), &scores)
 
         var pattern = consume scores                   // a move: no [H, n, n] copy

@@ -2,10 +2,15 @@ import GlassboxTensor
 
 extension Architecture {
     /// Layer `layer`'s step from the scaled products `S = scale · q·kᵀ` `[heads, n, n]` to the scores
-    /// the softmax reads, in place: Gemma 2's soft-cap `cap·tanh(S/cap)` first, then the layer's mask
-    /// (causal, sliding window, or none) to `-inf`. The forward pass's full attention path and every
-    /// analysis that recomputes a pattern call this one function, so they cannot drift apart.
-    public func finishScores(_ scores: inout Tensor, layer: Int) {
+    /// the softmax reads, in place: ALiBi's `slope_h · j` where positions are ALiBi biases, then
+    /// Gemma 2's soft-cap `cap·tanh(S/cap)`, then the layer's mask (causal, sliding window, or none)
+    /// to `-inf`. The forward pass's full attention path and every analysis that recomputes a
+    /// pattern call this one function, so they cannot drift apart.
+    ///
+    /// - Parameter head: the one head `scores` (`[n, n]` or `[1, n, n]`) belong to; `nil` when they
+    ///   are all `H` heads' `[H, n, n]`.
+    public func finishScores(_ scores: inout Tensor, layer: Int, head: Int? = nil) {
+        if let slopes = alibiSlopes { addALiBi(&scores, slopes: head.map { [slopes[$0]] } ?? slopes) }
         if let cap = attentionSoftCap { softCap(&scores, cap) }   // Gemma 2: before the mask
         applyMask(&scores, attentionMask(layer: layer))
     }

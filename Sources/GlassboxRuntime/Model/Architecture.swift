@@ -25,7 +25,7 @@ public struct Architecture: Sendable, Equatable {
     public var norm: NormKind
     /// Pre-norm or post-norm blocks.
     public var placement: NormPlacement
-    /// Learned table, rotary, or none.
+    /// Learned table, rotary, ALiBi biases, or none.
     public var position: PositionKind
     /// Standard or gated feed-forward block.
     public var mlp: MLPKind
@@ -136,6 +136,12 @@ public enum PositionKind: Sendable, Equatable {
     case learned
     /// Rotary embeddings applied to queries and keys in every layer.
     case rotary(RotaryEmbedding)
+    /// ALiBi (BLOOM; Press et al. 2022): no position embedding; head `h`'s pre-softmax score of key
+    /// position `j` gains `slopes[h] · j` in every layer and every attention path (full, blocked,
+    /// suffix and KV cache, the relevance sweeps' recomputed patterns), as transformers'
+    /// `build_alibi_tensor` adds it; `hook_attn_scores` holds the biased scores (`[H]` slopes,
+    /// `PositionKind.alibiSlopes(heads:)`).
+    case alibi(slopes: [Float])
     /// No positional signal.
     case none
 }

@@ -27,7 +27,7 @@ enum IntegerConfigFields {
     /// Families whose token embedding takes no `padding_idx`; every other family builds
     /// `nn.Embedding(vocab_size, d, padding_idx=pad_token_id)`, which fails on a float id
     /// (IndexError; checked for every supported family with the reference venv).
-    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit", "gptj", "gpt_neo"]
+    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit", "gptj", "gpt_neo", "bloom"]
 
     /// GPT-Neo's own names: `num_heads` reaches `Tensor.view`, and `window_size` is the diagonal of
     /// `torch.tril` in a local layer (refused in every GPT-Neo config, a global-only one included,

@@ -37,6 +37,8 @@ func visibleKeyRange(_ i: Int, queries: Int, keys: Int, _ mask: AttentionMaskKin
 ///   - blockSize: `B` (> 0), the query and key block length.
 ///   - softCap: Gemma 2's attention soft-cap: each visible score becomes `cap·tanh(S/cap)` before
 ///     the softmax, as `softCap` does to the full scores (`nil`: none).
+///   - keySlopes: ALiBi slopes `[H]` (`addALiBi`): head `h`'s visible score of key `j` (position
+///     `j` of `k`) gains `keySlopes[h] · j` before the soft-cap and the softmax (`nil`: none).
 ///   - keyBlockSize: `C`, the keys per tile (> 0); `nil`: `max(B, attentionTileFloats / B)`, so
 ///     that a block of 64 queries takes up to 1,024 keys in one tile (one softmax pass, and tile
 ///     products large enough to run near the sgemm peak) and the tile stays 256 KiB per worker.
@@ -45,7 +47,8 @@ func visibleKeyRange(_ i: Int, queries: Int, keys: Int, _ mask: AttentionMaskKin
 /// Heads × query blocks run on `parallelFor` workers with single-threaded OpenBLAS for the tile
 /// products; exponentials use the current ``KernelVariant``'s `exp`, read before going parallel.
 public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask: AttentionMaskKind,
-                             blockSize: Int, keyBlockSize: Int? = nil, softCap cap: Float? = nil) -> Tensor {
+                             blockSize: Int, keyBlockSize: Int? = nil, softCap cap: Float? = nil,
+                             keySlopes: [Float]? = nil) -> Tensor {
     precondition(q.rank == 3 && k.rank == 3 && v.rank == 3, "blockedAttention: q, k, v must be [n, heads, dh]")
     precondition(k.shape == v.shape, "blockedAttention: k \(k.shape) and v \(v.shape) differ")
     precondition(blockSize > 0, "blockedAttention: the block size must be positive, got \(blockSize)")
@@ -54,6 +57,7 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
     precondition(k.shape[2] == dh && kvHeads > 0 && heads % kvHeads == 0,
                  "blockedAttention: q \(q.shape) does not fit k \(k.shape)")
     if case .slidingWindow(let w) = mask { precondition(w > 0, "blockedAttention: the window must be positive") }
+    precondition(keySlopes == nil || keySlopes!.count == heads, "blockedAttention: one ALiBi slope per head")
     let group = heads / kvHeads
     let qStride = heads * dh, kvStride = kvHeads * dh
     let b = blockSize
@@ -103,6 +107,7 @@ public func blockedAttention(q: Tensor, k: Tensor, v: Tensor, scale: Float, mask
                                     s.update(repeating: 0, count: cols)
                                     continue
                                 }
+                                if let keySlopes { addKeyPositionBias(s + a, keys: (j0 + a)..<(j0 + e), slope: keySlopes[h]) }
                                 if let cap { for j in a..<e { s[j] = softCapped(s[j], cap) } }
                                 let tileMax = visibleMax(s, a..<e)
                                 let old = runMax[r]

@@ -44,6 +44,9 @@ enum FastTokenizerOverrides {
         case distilBert = "DistilBertTokenizer"
         case t5 = "T5Tokenizer"
         case xlmRoberta = "XLMRobertaTokenizer", camembert = "CamembertTokenizer"
+        /// BLOOM's class: byte-level BPE; over the base rule, an `add_prefix_space` of true also
+        /// turns on every `"add_prefix_space":false` inside the pre-tokenizer (its Sequence's ByteLevel).
+        case bloom = "BloomTokenizer"
 
         /// For the classes whose `update_post_processor` rebuilds the post-processor: the
         /// default of `add_bos_token` (`add_eos_token`'s is false; the tokens' are
@@ -52,7 +55,7 @@ enum FastTokenizerOverrides {
             switch self {
             case .llama, .gemma: true
             case .gptNeoX: false
-            case .qwen2, .gpt2, .codeGen, .roberta, .bert, .distilBert, .t5, .xlmRoberta, .camembert: nil
+            case .qwen2, .gpt2, .codeGen, .roberta, .bert, .distilBert, .t5, .xlmRoberta, .camembert, .bloom: nil
             }
         }
     }
@@ -149,6 +152,11 @@ enum FastTokenizerOverrides {
             return
         }
         let addPrefixSpace = try applyPrefixSpace(&document, settings: settings)
+        if family == .bloom && addPrefixSpace {
+            // BloomTokenizerFast.__init__: the pickled pre-tokenizer state with every
+            // `"add_prefix_space":false` replaced by true, nested ones (a Sequence's ByteLevel) included.
+            document.update("pre_tokenizer") { Self.enablePrefixSpace(&$0) }
+        }
         if family == .roberta {
             let trimOffsets = try settings.bool("trim_offsets", default: true)
             document.update("post_processor") { post in
@@ -176,6 +184,25 @@ enum FastTokenizerOverrides {
                 norm.set("strip_accents", strip)
                 norm.set("handle_chinese_chars", .bool(chinese))
             }
+        }
+    }
+
+    /// Every `add_prefix_space: false` in `value` and the objects and lists inside it set to true.
+    static func enablePrefixSpace(_ value: inout JSONValue) {
+        switch value {
+        case .object(var entries):
+            for i in entries.indices {
+                if entries[i].key == "add_prefix_space", case .bool(false) = entries[i].value {
+                    entries[i].value = .bool(true)
+                } else {
+                    enablePrefixSpace(&entries[i].value)
+                }
+            }
+            value = .object(entries)
+        case .array(var items):
+            for i in items.indices { enablePrefixSpace(&items[i]) }
+            value = .array(items)
+        default: break
         }
     }
 

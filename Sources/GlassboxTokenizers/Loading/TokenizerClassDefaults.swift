@@ -15,6 +15,7 @@ extension FastTokenizerOverrides.Family {
         case .bert, .distilBert: ["unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
                                   "cls_token": "[CLS]", "mask_token": "[MASK]"]
         case .t5: ["eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"]
+        case .bloom: ["bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"]
         }
     }
 

@@ -83,8 +83,9 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json` with `FalconConfig`'s defaults and refuses, naming the key, what
-    /// transformers 4.53.3 cannot run or Glassbox does not: `alibi` (ALiBi positions, not in the
-    /// runtime); a `head_dim` key (a read-only property of `FalconConfig`: setting it fails);
+    /// transformers 4.53.3 cannot run or Glassbox does not: `alibi` (the runtime has ALiBi, BLOOM's,
+    /// but transformers' Falcon adds the bias twice under eager attention and once under sdpa, and
+    /// rounds `slope·j` to bfloat16: no one reference); a `head_dim` key (a read-only property of `FalconConfig`: setting it fails);
     /// `partial_rotary_factor` other than 1 (`refuseUnreadRotaryShare`); `H` not dividing `d`;
     /// `num_kv_heads` not dividing `H` (new architecture) or differing from `H` (neither new
     /// architecture nor `multi_query`: `FalconAttention` cannot reshape the keys); a sequential
@@ -97,7 +98,7 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
         try c.refuseTruthyOtherThanTrue(.useCache, forward: "FalconModel")
         if try c.value(.alibi, default: false) {
             throw ConfigValidationError(key: "alibi", detail:
-                "is true: ALiBi attention biases (falcon-rw-1b, falcon-7b-rw) are not in Glassbox's runtime, only rotary positions")
+                "is true: ALiBi Falcons (falcon-rw-1b, falcon-7b-rw) are refused: transformers 4.53.3's FalconAttention adds the bias twice under eager attention (in the scores and again through its causal mask) but once under sdpa, so there is no one reference to match")
         }
         if c.contains(.headDim) {
             throw ConfigValidationError(key: "head_dim", detail:

@@ -1,0 +1,144 @@
+import Foundation
+import Glassbox
+@testable import GlassboxRuntime
+import GlassboxTensor
+import GlassboxTestSupport
+import XCTest
+
+/// BLOOM (`model_type` "bloom") beyond the golden comparison (GoldenTests checks every hook point of
+/// bloom-tiny and bloom-odd against transformers' BloomForCausalLM at 1e-4, attn_scores holding
+/// `build_alibi_tensor`'s bias): ALiBi slopes against transformers' own for 1 … 40 heads, the
+/// embedding LayerNorm and the hook list, the fused [H, 3, dh] split, ALiBi through the KV cache
+/// and the blocked path, parameter counts, the config's aliases, and typed config errors.
+final class BloomTests: XCTestCase {
+    private func model(_ name: String) throws -> TransformerModel {
+        try TransformerModel.load(directory: Fixtures.model(name))
+    }
+
+    /// A folder holding `config` (JSON text) and `weights`' model.safetensors (bloom-tiny's by default).
+    private func folder(config: String, weights: String = "bloom-tiny") throws -> URL {
+        let folder = try makeTemporaryFolder("bloom")
+        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
+        try FileManager.default.copyItem(at: Fixtures.model(weights).appendingPathComponent("model.safetensors"),
+                                         to: folder.appendingPathComponent("model.safetensors"))
+        return folder
+    }
+
+    private func config(_ name: String) throws -> String {
+        try String(contentsOf: Fixtures.model(name).appendingPathComponent("config.json"), encoding: .utf8)
+    }
+
+    /// `PositionKind.alibiSlopes(heads:)` equals `build_alibi_tensor`'s slopes (float32) for every
+    /// head count 1 … 40 (Tests/Fixtures/alibi/slopes.json, generate_alibi_slopes.py): powers of two
+    /// and the interleaved extra slopes otherwise, within one float32 ulp: torch.pow (vectorised) is not
+    /// correctly rounded, e.g. slope 15 of 32 heads is one ulp below `base^15` rounded.
+    func testALiBiSlopesAreTransformers() throws {
+        struct File: Decodable { let slopes: [String: [Float]] }
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/alibi/slopes.json")
+        let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
+        XCTAssertEqual(file.slopes.count, 40)
+        for (heads, expected) in file.slopes {
+            let ours = PositionKind.alibiSlopes(heads: Int(heads)!)
+            XCTAssertEqual(ours.count, expected.count, heads)
+            for (a, b) in zip(ours, expected) { XCTAssertEqual(a, b, accuracy: b.ulp, "\(heads) heads") }
+        }
+        let odd = try model("bloom-odd").architecture
+        XCTAssertEqual(odd.alibiSlopes, [0.25, 0.0625, 0.015625, 0.00390625, 0.5, 0.125])
+        XCTAssertEqual(odd.contextLength, Int.max)
+    }
+
+    /// BLOOM's hook list: the embedding LayerNorm after hook_embed, no position hooks (no rot_q /
+    /// rot_k, no pos_embed), a pre-norm block; the fused projection splits per head into q, k, v.
+    func testHookListAndFusedSplit() throws {
+        let m = try model("bloom-tiny")
+        let names = m.hookPoints.map(\.name)
+        XCTAssertEqual(Array(names.prefix(4)), ["hook_embed", "embed_ln.hook_scale", "embed_ln.hook_normalized",
+                                                "blocks.0.hook_resid_pre"])
+        XCTAssertFalse(names.contains { $0.contains("rot_") || $0.contains("pos_embed") })
+        XCTAssertTrue(names.contains("blocks.0.hook_resid_mid"))
+        let a = m.architecture
+        XCTAssertEqual([a.heads, a.kvHeads, a.headDim, a.dFF], [4, 4, 8, 128])
+        XCTAssertEqual(a.activation, .geluTanh)
+        XCTAssertEqual(m.weights.blocks[0].attention.key.weight.shape, [32, 32])   // [H·dh, d] of [3d, d]
+    }
+
+    /// ALiBi reaches the decode path: a prefill plus one-token steps give a cache-free forward's
+    /// logits (absolute key positions), and the positions change the logits (the bias is there).
+    func testKVCacheKeepsAbsoluteKeyPositions() throws {
+        let m = try model("bloom-odd")
+        let ids = [5, 17, 33, 90, 44, 61, 8, 70]
+        let full = try XCTUnwrap(try m.forward(ids).logits)
+        var cache = try KVCache(for: m)
+        var rows = try m.decode(Array(ids.prefix(5)), cache: &cache).storage
+        for id in ids.dropFirst(5) { rows += try m.decode([id], cache: &cache).storage }
+        assertClose(Tensor(shape: full.shape, storage: rows), full, tolerance: 1e-4, "decode vs forward")
+        // Without the bias the same weights give other logits.
+        var arch = m.architecture
+        arch.position = .none
+        let plain = TransformerModel(architecture: arch, weights: m.weights)
+        let unbiased = try XCTUnwrap(try plain.forward(ids).logits)
+        XCTAssertGreaterThan(zip(unbiased.storage, full.storage).map { abs($0 - $1) }.max()!, 1e-2)
+    }
+
+    /// BloomForCausalLM.num_parameters(); every linear has a bias, the lm_head none; bloom-tiny's
+    /// head is tied, bloom-odd's is not.
+    func testParameterCountsBiasesAndHead() throws {
+        let tiny = try model("bloom-tiny"), odd = try model("bloom-odd")
+        XCTAssertEqual(tiny.weights.parameterCount, 28768)
+        XCTAssertEqual(odd.weights.parameterCount, 55188)
+        XCTAssertEqual(tiny.weights.blocks[0].attention.value.bias?.count, 32)
+        XCTAssertNotNil(tiny.weights.embeddings.norm)
+        XCTAssertNil(tiny.weights.head.unembed?.bias)
+        XCTAssertTrue(try XCTUnwrap(tiny.weights.head.unembed).weight.sharesStorage(with: tiny.weights.embeddings.token))
+        XCTAssertFalse(try XCTUnwrap(odd.weights.head.unembed).weight.sharesStorage(with: odd.weights.embeddings.token))
+    }
+
+    func testBloomConfigErrors() throws {
+        let cases: [(String, String)] = [
+            (#"{"model_type": "bloom", "apply_residual_connection_post_layernorm": true}"#,
+             "'apply_residual_connection_post_layernorm' is true"),
+            (#"{"model_type": "bloom", "hidden_size": 30, "n_head": 4}"#, "'n_head' (4) must divide hidden_size (30)"),
+            (#"{"model_type": "bloom", "hidden_size": 30, "num_attention_heads": 4}"#, "'num_attention_heads' (4)"),
+            (#"{"model_type": "bloom", "hidden_dropout": null}"#, "'hidden_dropout' is null"),
+            (#"{"model_type": "bloom", "attention_dropout": null}"#, "'attention_dropout' is null"),
+            (#"{"model_type": "bloom", "pretraining_tp": null}"#, "'pretraining_tp' is null"),
+            (#"{"model_type": "bloom", "n_layer": 0}"#, "'n_layer' must be positive"),
+            (#"{"model_type": "bloom", "num_hidden_layers": null}"#, "'num_hidden_layers' is null"),
+            (#"{"model_type": "bloom", "layer_norm_epsilon": 0}"#, "'layer_norm_epsilon'"),
+        ]
+        assertInvalidConfigs(cases) { try folder(config: $0) }
+    }
+
+    /// What transformers accepts loads the same: the attribute_map aliases win over n_layer and
+    /// n_head, n_embed over hidden_size (a null n_embed is hidden_size), pretraining_tp with
+    /// slow_but_exact is only a summation order (the same weights load and run).
+    func testAcceptedSpellings() throws {
+        func decode(_ json: String) throws -> BloomConfig {
+            try ConfigDecoding.decode(BloomConfig.self, from: Data(json.utf8), file: URL(fileURLWithPath: "config.json"))
+        }
+        let c = try decode(#"{"n_embed": 16, "hidden_size": 8, "num_hidden_layers": 5, "n_layer": 2, "num_attention_heads": 4, "n_head": 2}"#)
+        XCTAssertEqual([c.hiddenSize, c.nLayer, c.nHead], [16, 5, 4])      // BloomConfig.from_dict gives 16 5 4
+        XCTAssertEqual(try decode(#"{"n_embed": null, "hidden_size": 8, "n_head": 2}"#).hiddenSize, 8)
+        let tiny = try config("bloom-tiny")
+        let tp = tiny.replacingOccurrences(of: #""pretraining_tp": 1"#, with: #""pretraining_tp": 4"#)
+            .replacingOccurrences(of: #""slow_but_exact": false"#, with: #""slow_but_exact": true"#)
+        XCTAssertNotEqual(tp, tiny)
+        let ids = [5, 17, 33, 90]
+        assertClose(try XCTUnwrap(try TransformerModel.load(directory: try folder(config: tp)).forward(ids).logits),
+                    try XCTUnwrap(try model("bloom-tiny").forward(ids).logits), tolerance: 0, "pretraining_tp 4")
+    }
+
+    /// A classifier head is refused naming the classes Glassbox runs; bloom-odd's config over
+    /// bloom-tiny's weights names the first shape that differs.
+    func testWeightAndHeadErrors() throws {
+        let tiny = try config("bloom-tiny")
+        let classifier = tiny.replacingOccurrences(of: "BloomForCausalLM", with: "BloomForSequenceClassification")
+        XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: classifier))) { error in
+            XCTAssertTrue(error.localizedDescription.contains("BloomForSequenceClassification"), error.localizedDescription)
+            XCTAssertTrue(error.localizedDescription.contains("BloomForCausalLM"), error.localizedDescription)
+        }
+        XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: try config("bloom-odd")))) { error in
+            guard case LoadError.shapeMismatch = error else { return XCTFail("\(error)") }
+        }
+    }
+}
