@@ -50,6 +50,7 @@ enum HeadClass {
         "gptj": "GPTJ",
         "falcon": "Falcon",
         "gpt_neo": "GPTNeo",
+        "opt": "OPT",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by
