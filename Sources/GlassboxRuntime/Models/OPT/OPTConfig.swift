@@ -60,9 +60,11 @@ public struct OPTConfig: Decodable, Sendable, Equatable {
     /// an activation outside `ACT2FN`'s fixed functions; `layer_norm_elementwise_affine` false
     /// (transformers fails building such a model); `_remove_final_layer_norm` true with
     /// pre-LayerNorm blocks (checkpoints fine-tuned before transformers 4.20.1, whose pre-norm
-    /// stack ends without a final LayerNorm: not in Glassbox's runtime).
+    /// stack ends without a final LayerNorm: not in Glassbox's runtime); a null `dropout`
+    /// (`OPTDecoderLayer` passes it to `nn.functional.dropout`, which fails).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        try c.refuseNulls([.dropout])   // unread, but OPTDecoderLayer's nn.functional.dropout fails on None
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50272)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 768)
         // OPTConfig: word_embed_proj_dim if word_embed_proj_dim is not None else hidden_size.
@@ -91,7 +93,9 @@ public struct OPTConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "layer_norm_elementwise_affine", detail:
                 "is false: transformers 4.53.3 cannot build OPT with LayerNorms without parameters (OPTPreTrainedModel._init_weights fills their missing weight)")
         }
-        if doLayerNormBefore, try c.value(.removeFinalLayerNorm, default: false) {
+        // Read in every config (an ambiguous spelling is refused as elsewhere), acted on only before LN.
+        let removeFinalLayerNorm = try c.value(.removeFinalLayerNorm, default: false)
+        if doLayerNormBefore, removeFinalLayerNorm {
             throw ConfigValidationError(key: "_remove_final_layer_norm", detail:
                 "is true: a pre-LayerNorm OPT without its final LayerNorm (checkpoints fine-tuned before transformers 4.20.1) is not supported")
         }
