@@ -26,7 +26,8 @@ final class GenerationTests: XCTestCase {
                            "gptj-tiny", "gptj-whole",
                            "falcon-mq", "falcon-newarch", "falcon-seq",
                            "gptneo-tiny", "gptneo-local",
-                           "bloom-tiny", "bloom-odd"]
+                           "bloom-tiny", "bloom-odd",
+                           "opt-tiny", "opt-post", "opt-proj"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

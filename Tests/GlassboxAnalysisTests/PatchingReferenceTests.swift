@@ -18,7 +18,8 @@ final class PatchingReferenceTests: XCTestCase {
     static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "phi3-longrope", "mixtral-moe", "gemma-tiny",
                          "gemma2-softcap", "olmo2-postnorm", "qwen3-qknorm", "neox-sequential", "neox-parallel", "phi-tiny",
                          "phi-qknorm", "gptj-tiny", "falcon-mq", "falcon-newarch", "falcon-seq", "gptneo-tiny", "gptneo-local",
-                         "bloom-tiny", "bloom-odd"]
+                         "bloom-tiny", "bloom-odd",
+                         "opt-tiny", "opt-post"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

@@ -16,7 +16,8 @@ final class KVCacheTests: XCTestCase {
                            "gptj-tiny", "gptj-whole",
                            "falcon-mq", "falcon-newarch", "falcon-seq",
                            "gptneo-tiny", "gptneo-local",
-                           "bloom-tiny", "bloom-odd"]
+                           "bloom-tiny", "bloom-odd",
+                           "opt-tiny", "opt-post", "opt-proj"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

@@ -45,7 +45,9 @@ unmanipulated pass (factors all 1, still shifted and filled, as the reference's 
 
 Conceptual suppression (ConceptualSuppression) uses the cosine similarities of the input
 embeddings: the token embeddings without positions (text), or the [CLS] vector and the patch
-projections without positions (ViT). Scores (logit_parsing): ΔCE = CE_pert − CE_orig per target
+projections without positions (ViT). OPT with word_embed_proj_dim ≠ hidden_size (opt-350m): the
+token embeddings after project_in, in the residual stream's width (what OPTDecoder adds the
+positions to, and Glassbox's hook_embed), not embed_tokens' own narrower rows. Scores (logit_parsing): ΔCE = CE_pert − CE_orig per target
 (the official get_delta_cross_entropies returns CE_orig − CE_pert), Δlogit = logit_orig −
 logit_pert. Only the target rows of the logits are kept per batch (the reference keeps all rows);
 with `target_rows_only` (the benchmark mode, always on in `main`) a causal LM projects only those
@@ -90,7 +92,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GPTJAttention",
                      "FalconAttention",
                      "GPTNeoSelfAttention",
-                     "BloomAttention")
+                     "BloomAttention",
+                     "OPTAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -304,7 +307,10 @@ def input_embeddings(model, inputs: dict) -> torch.Tensor:
         emb = model.vit.embeddings
         patches = emb.patch_embeddings(inputs["pixel_values"])          # [1, P, d]
         return torch.cat([emb.cls_token[0], patches[0]])
-    return model.get_input_embeddings()(inputs["input_ids"])[0]
+    rows = model.get_input_embeddings()(inputs["input_ids"])[0]
+    if model.config.model_type == "opt" and model.model.decoder.project_in is not None:
+        rows = model.model.decoder.project_in(rows)
+    return rows
 
 
 def cosine_similarities(embeddings: torch.Tensor, eps: float = 1e-8) -> torch.Tensor:

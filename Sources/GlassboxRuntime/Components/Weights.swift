@@ -142,4 +142,8 @@ public struct TransformerWeights: Sendable {
     public let blocks: [BlockWeights]
     /// Final norm, pooler, MLM transform and output layer.
     public let head: HeadWeights
+    /// What `parameterCount` adds to the count of the tensors held, where a loader folded or
+    /// reshaped the checkpoint's parameters (OPT: `project_in` / `project_out` multiplied into the
+    /// token table and the output layer, the position table's 2 offset rows dropped); 0 elsewhere.
+    public var parameterCountAdjustment: Int = 0
 }

@@ -51,6 +51,7 @@ enum HeadClass {
         "falcon": "Falcon",
         "gpt_neo": "GPTNeo",
         "bloom": "Bloom",
+        "opt": "OPT",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -21,7 +21,8 @@ public enum ModelRegistry {
                                                          GPTJLoader.self,
                                                          FalconLoader.self,
                                                          GPTNeoLoader.self,
-                                                         BloomLoader.self]
+                                                         BloomLoader.self,
+                                                         OPTLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

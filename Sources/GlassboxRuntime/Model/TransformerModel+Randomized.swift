@@ -32,7 +32,8 @@ extension TransformerModel {
         }
         // Norms and the rest of each listed block are kept (`mappingLinears`: q, k, v, o, then the MLP).
         let blocks = weights.blocks.enumerated().map { l, block in layers.contains(l) ? block.mappingLinears(redraw) : block }
-        let randomized = TransformerWeights(embeddings: weights.embeddings, blocks: blocks, head: weights.head)
+        var randomized = TransformerWeights(embeddings: weights.embeddings, blocks: blocks, head: weights.head)
+        randomized.parameterCountAdjustment = weights.parameterCountAdjustment
         return TransformerModel(architecture: architecture, weights: randomized, directory: directory,
                                 checkpointDTypes: checkpointDTypes, nonFiniteWeights: nonFiniteWeights,
                                 checksActivations: checksActivations)

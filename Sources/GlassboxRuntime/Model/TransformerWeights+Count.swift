@@ -4,7 +4,11 @@ extension TransformerWeights {
     /// Distinct parameters (a tied output layer counts once), as transformers' `num_parameters()`
     /// counts them: embeddings (token, position, token type, a vision model's patch projection and
     /// `[CLS]` row), every norm (sandwich and QK-norms included), every linear map, the head.
-    public var parameterCount: Int {
+    /// A loader's `parameterCountAdjustment` is added (OPT's folded projections).
+    public var parameterCount: Int { heldParameterCount + parameterCountAdjustment }
+
+    /// The elements of the tensors held, as `parameterCount` describes them, before any adjustment.
+    private var heldParameterCount: Int {
         var total = embeddings.token.count + (embeddings.position?.count ?? 0) + (embeddings.tokenType?.count ?? 0)
         total += Self.count(embeddings.norm) + (embeddings.patch.map(Self.count) ?? 0) + (embeddings.classToken?.count ?? 0)
         total += blockLinearParameterCount
@@ -53,9 +57,9 @@ extension TransformerWeights {
             total += m.byteCount
         }
         let matrixElements = matrices.reduce(0) { $0 + $1.count }
-        // parameterCount counts a tied head once; the rest of it is Float32.
+        // heldParameterCount counts a tied head once; the rest of it is Float32.
         let tiedElements = head.unembed.map { $0.weight.sharesStorage(with: embeddings.token) ? $0.weight.count : 0 } ?? 0
-        return total + 4 * max(0, parameterCount - (matrixElements - tiedElements))
+        return total + 4 * max(0, heldParameterCount - (matrixElements - tiedElements))
     }
 
     /// Every weight matrix: the token table (and patch projection), each block's projections

@@ -18,6 +18,7 @@ extension FastTokenizerOverrides {
         "xlm-roberta": "XLMRobertaTokenizerFast", "camembert": "CamembertTokenizerFast",
         "gpt_neo": "GPT2TokenizerFast",
         "bloom": "BloomTokenizerFast",
+        "opt": "GPT2TokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
