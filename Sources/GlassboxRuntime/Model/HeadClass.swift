@@ -50,6 +50,7 @@ enum HeadClass {
         "gptj": "GPTJ",
         "falcon": "Falcon",
         "gpt_neo": "GPTNeo",
+        "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

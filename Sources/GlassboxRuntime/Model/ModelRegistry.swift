@@ -20,7 +20,8 @@ public enum ModelRegistry {
                                                          PhiLoader.self,
                                                          GPTJLoader.self,
                                                          FalconLoader.self,
-                                                         GPTNeoLoader.self]
+                                                         GPTNeoLoader.self,
+                                                         QwenMoELoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

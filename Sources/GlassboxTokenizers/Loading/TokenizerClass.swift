@@ -17,6 +17,7 @@ extension FastTokenizerOverrides {
         "roberta": "RobertaTokenizerFast", "t5": "T5TokenizerFast",
         "xlm-roberta": "XLMRobertaTokenizerFast", "camembert": "CamembertTokenizerFast",
         "gpt_neo": "GPT2TokenizerFast",
+        "qwen2_moe": "Qwen2TokenizerFast", "qwen3_moe": "Qwen2TokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
