@@ -91,7 +91,9 @@ struct ReverseSweep {
         rotaryTables = (global, arch.slidingRotary.map(tables))
         rotaryLayout = if case .rotary(let rope) = arch.position { rope.layout } else { .halves }
         heads = .zeros([arch.layers, arch.heads])
-        neurons = .zeros([arch.layers, arch.dFF * (arch.experts?.count ?? 1)])   // mixture: expert-major
+        // Mixture: expert-major; Qwen MoE's dense layers (their own width) fill the row from 0.
+        let denseWidths = model.weights.blocks.filter { $0.mlp.mixture == nil }.map(\.mlp.input.outFeatures)
+        neurons = .zeros([arch.layers, max(arch.dFF * (arch.experts?.count ?? 1), denseWidths.max() ?? 0)])
         layers = .zeros([arch.layers + 1, n])
     }
 
@@ -131,6 +133,8 @@ struct ReverseSweep {
                 case .residMid where arch.placement == .branchOutput: return isGamma(table[.linear])   // OLMo 2 MLP input
                 case .routerLogits, .expertWeights, .expertIndices, .routingWeights, .expert(_, .gate), .expert(_, .pre):
                     return true                                          // a mixture of experts (Mixtral)
+                case .sharedExpert(.gate), .sharedExpert(.pre), .sharedExpertGate:
+                    return true                                          // Qwen2-MoE's shared expert
                 case .pattern: return keepPatterns
                 default: return (needsNormInputs && normInputs.contains(site)) || (l == last && site == blockOutput)
                 }
