@@ -25,7 +25,8 @@ final class GenerationTests: XCTestCase {
                            "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm",
                            "gptj-tiny", "gptj-whole",
                            "falcon-mq", "falcon-newarch", "falcon-seq",
-                           "gptneo-tiny", "gptneo-local"]
+                           "gptneo-tiny", "gptneo-local",
+                           "qwen2moe-tiny", "qwen3moe-tiny"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -14,7 +14,7 @@ enum LensFixtures {
                          "qwen2-swa", "qwen3-qknorm", "vit-tiny", "phi3-longrope", "mixtral-moe",
                          "roberta-mlm", "distilbert-mlm", "gemma-tiny", "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "gemma3-mm",
                          "phi-tiny", "phi-qknorm", "xlmr-mlm", "camembert-mlm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq",
-                         "gptneo-tiny", "gptneo-local"]
+                         "gptneo-tiny", "gptneo-local", "qwen2moe-tiny", "qwen3moe-tiny"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

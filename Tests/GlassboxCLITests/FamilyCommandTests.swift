@@ -16,7 +16,8 @@ final class FamilyCommandTests: XCTestCase {
                          "gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm", "phi-tiny", "phi-qknorm",
                          "gptj-tiny", "gptj-whole",
                          "falcon-mq", "falcon-newarch", "falcon-seq",
-                         "gptneo-tiny", "gptneo-local"]
+                         "gptneo-tiny", "gptneo-local",
+                         "qwen2moe-tiny", "qwen3moe-tiny"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 

@@ -15,7 +15,8 @@ final class KVCacheTests: XCTestCase {
                            "gemma-rope-dynamic", "gemma2-rope-linear", "olmo2-rope-dynamic", "neox-rope-yarn", "gemma3-mm", "phi-tiny", "phi-qknorm",
                            "gptj-tiny", "gptj-whole",
                            "falcon-mq", "falcon-newarch", "falcon-seq",
-                           "gptneo-tiny", "gptneo-local"]
+                           "gptneo-tiny", "gptneo-local",
+                           "qwen2moe-tiny", "qwen3moe-tiny"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

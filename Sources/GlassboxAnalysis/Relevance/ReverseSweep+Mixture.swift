@@ -18,8 +18,8 @@ extension ReverseSweep {
     /// - Qwen2-MoE's shared expert `σ(g)·s(x)`, `g = shared_expert_gate·x`: the product as an expert's
     ///   (`gatedProduct`: half to the shared expert, half to its gate under AttnLRP; CP-LRP the gate
     ///   constant), `s` a gated MLP with the dense rules, the sigmoid the `activation` rule (identity
-    ///   under AttnLRP, as LXT's rule on elementwise non-linearities) and the gate a linear map. Its
-    ///   neurons are not booked (`neurons` numbers the routed experts only);
+    ///   under AttnLRP, as LXT's rule on elementwise non-linearities) and the gate a linear map; its
+    ///   neurons follow the routed experts' (`neurons[l, E·dff + i]`, as `FFNMemories` numbers them);
     /// - the router softmax keeps its true gradient (AttnLRP Prop. 3.1, as the attention softmax;
     ///   what it keeps is booked with the softmax's share) and the router is a linear map (ε = 0).
     mutating func mixtureBackward(_ mixture: MixtureWeights, layer l: Int, _ gOut: Tensor) throws -> Tensor {
@@ -60,7 +60,8 @@ extension ReverseSweep {
             } }
         }
         if let shared = mixture.shared {
-            addInPlace(&gX, try sharedExpertBackward(shared, layer: l, gOut, divisor: divisor, input: input))
+            let offset = mixture.experts.reduce(0) { $0 + $1.output.inFeatures }
+            addInPlace(&gX, try sharedExpertBackward(shared, layer: l, gOut, divisor: divisor, neuronOffset: offset, input: input))
         }
         guard product != .detachedGate else { return gX }
         // w_j = p_j / S, S = Σ_K p: frozen S gives g_p = g_w / S; the true derivative subtracts Σ_i g_w,i w_i.
@@ -93,9 +94,10 @@ extension ReverseSweep {
     /// Qwen2-MoE's shared expert `σ(g) ⊙ s(x)` (`[n, d]`): the gradient at the mixture input from
     /// `gOut` `[n, d]`, with the product's `gatedProduct` rule (`divisor`: the uniform rule's),
     /// the shared MLP's dense rules and the sigmoid's `activation` rule on the gate logit
-    /// (`mlp.hook_shared_expert_gate`, `[n, 1]`). `input` reads the mixture input (Gamma only).
-    private func sharedExpertBackward(_ shared: SharedExpertWeights, layer l: Int, _ gOut: Tensor, divisor: Float,
-                                      input: () throws -> Tensor) throws -> Tensor {
+    /// (`mlp.hook_shared_expert_gate`, `[n, 1]`); its neurons' relevance goes to `neurons[l, neuronOffset + i]`.
+    /// `input` reads the mixture input (Gamma only).
+    private mutating func sharedExpertBackward(_ shared: SharedExpertWeights, layer l: Int, _ gOut: Tensor, divisor: Float,
+                                               neuronOffset: Int, input: () throws -> Tensor) throws -> Tensor {
         let d = gOut.shape[1]
         let pre = try tensor(.block(l, .sharedExpert(.gate))), up = try tensor(.block(l, .sharedExpert(.pre)))   // [n, dffS]
         let logit = try tensor(.block(l, .sharedExpertGate))             // [n, 1]
@@ -108,6 +110,7 @@ extension ReverseSweep {
         var gY = gOut                                                     // g_s = g_out · σ ÷ divisor
         for t in 0..<n { for c in 0..<d { gY.storage[t * d + c] *= sigma.storage[t] / divisor } }
         let gPost = linearBackward(shared.mlp.output, gY, rule: table[.linear], input: { post })   // [n, dffS]
+        accumulateNeuronRelevance(layer: l, post: post, gPost: gPost, offset: neuronOffset)
         var gX = try gatedBackward(shared.mlp.input, shared.mlp.up!, gPost, pre: pre, activated: activated, up: up, input: input)
         guard table[.gatedProduct] != .detachedGate else { return gX }
         let y = shared.mlp.output(post)                                   // [n, d], s(x)

@@ -91,9 +91,9 @@ struct ReverseSweep {
         rotaryTables = (global, arch.slidingRotary.map(tables))
         rotaryLayout = if case .rotary(let rope) = arch.position { rope.layout } else { .halves }
         heads = .zeros([arch.layers, arch.heads])
-        // Mixture: expert-major; Qwen MoE's dense layers (their own width) fill the row from 0.
-        let denseWidths = model.weights.blocks.filter { $0.mlp.mixture == nil }.map(\.mlp.input.outFeatures)
-        neurons = .zeros([arch.layers, max(arch.dFF * (arch.experts?.count ?? 1), denseWidths.max() ?? 0)])
+        // Numbered as FFNMemories numbers memories: a mixture expert-major (then Qwen2-MoE's shared
+        // expert); rows as wide as the widest layer (Qwen MoE's dense layers fill theirs from 0).
+        neurons = .zeros([arch.layers, FFNMemories.neuronCount(model)])
         layers = .zeros([arch.layers + 1, n])
     }
 
