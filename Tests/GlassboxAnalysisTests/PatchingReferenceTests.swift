@@ -17,7 +17,7 @@ import XCTest
 final class PatchingReferenceTests: XCTestCase {
     static let models = ["gpt2-tiny", "llama-gqa", "bert-tiny-mlm", "phi3-longrope", "mixtral-moe", "gemma-tiny",
                          "gemma2-softcap", "olmo2-postnorm", "qwen3-qknorm", "neox-sequential", "neox-parallel", "phi-tiny",
-                         "phi-qknorm", "gptj-tiny", "falcon-mq", "falcon-newarch", "falcon-seq", "gptneo-tiny", "gptneo-local"]
+                         "phi-qknorm", "gptj-tiny", "falcon-mq", "falcon-newarch", "falcon-seq", "gptneo-tiny", "gptneo-local", "qwen2moe-tiny", "qwen3moe-tiny"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

@@ -161,6 +161,15 @@ final class QwenMoETests: XCTestCase {
         }
     }
 
+    /// A hostile expert count is refused against the experts the checkpoint holds, naming the key,
+    /// before any per-expert array is sized by it.
+    func testExpertCountBeyondTheCheckpointIsRefused() throws {
+        let text = try edited("qwen2moe-tiny", "num_experts", "2147483647")
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder(config: text, weights: "qwen2moe-tiny"))) { error in
+            XCTAssertTrue("\(error)".contains("num_experts") && "\(error)".contains("5 expert(s) per layer"), "\(error)")
+        }
+    }
+
     /// The defaults of transformers 4.53.3's Qwen2MoeConfig / Qwen3MoeConfig for absent keys.
     func testDefaults() throws {
         let decode = { (json: String) in

@@ -47,6 +47,9 @@ enum IntegerConfigFields {
         // rotary_dim slices q and k (a float is a TypeError in the first forward).
         if modelType == "gptj" { fields.removeAll { $0 == "n_positions" }; fields.append("rotary_dim") }
         if modelType == "falcon" { fields.append("ffn_hidden_size") }   // FalconMLP's nn.Linear sizes
+        // Qwen MoE: the expert count and widths size nn.Linear / nn.ModuleList (the shared expert's: Qwen2-MoE only).
+        if modelType == "qwen2_moe" { fields += ["num_experts", "moe_intermediate_size", "shared_expert_intermediate_size"] }
+        if modelType == "qwen3_moe" { fields += ["num_experts", "moe_intermediate_size"] }
         return fields
     }
 

@@ -55,6 +55,7 @@ public struct QwenMoEConfig: Decodable, Sendable, Equatable {
         case hiddenSize = "hidden_size"
         case numAttentionHeads = "num_attention_heads"
         case attentionDropout = "attention_dropout"
+        case numKeyValueHeads = "num_key_value_heads"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
     }
 
@@ -70,7 +71,8 @@ public struct QwenMoEConfig: Decodable, Sendable, Equatable {
         self.family = family
         let qwen2 = family == .qwen2Moe
         // head_dim null: getattr finds None and nn.Linear cannot multiply it (TypeError).
-        try c.refuseNulls([.headDim])
+        // num_key_value_heads null: the attention divides by it (TypeError).
+        try c.refuseNulls([.headDim, .numKeyValueHeads])
         if qwen2 { try c.refuseNulls([.attentionDropout]) }   // Qwen2MoeAttention's eager dropout reads it
         numExperts = try c.value(refusingNull: .numExperts, default: qwen2 ? 60 : 128)
         numExpertsPerTok = try c.value(refusingNull: .numExpertsPerTok, default: qwen2 ? 4 : 8)
