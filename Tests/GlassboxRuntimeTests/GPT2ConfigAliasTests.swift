@@ -9,19 +9,13 @@ import XCTest
 /// describe. Glassbox read only the own keys (the aliases' values were ignored, and the layer-count
 /// check refused the alias pair against the checkpoint).
 final class GPT2ConfigAliasTests: XCTestCase {
-    /// gpt2-tiny's folder with its config.json text edited by `edit`.
+    /// gpt2-tiny's folder with its config.json text edited by `edit` (which must change it).
     private func folder(_ edit: (String) -> String) throws -> URL {
-        let source = Fixtures.model("gpt2-tiny")
-        let folder = try makeTemporaryFolder("gpt2-alias")
-        for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where file != "config.json" {
-            try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(file),
-                                                       withDestinationURL: source.appendingPathComponent(file))
+        try Fixtures.linkedCopy(of: "gpt2-tiny", test: self, replacing: "config.json") { data in
+            let config = String(decoding: data, as: UTF8.self), edited = edit(config)
+            XCTAssertNotEqual(edited, config)
+            return Data(edited.utf8)
         }
-        let config = try String(contentsOf: source.appendingPathComponent("config.json"), encoding: .utf8)
-        let edited = edit(config)
-        XCTAssertNotEqual(edited, config)
-        try Data(edited.utf8).write(to: folder.appendingPathComponent("config.json"))
-        return folder
     }
 
     /// Wrong own keys beside right aliases load the checkpoint's model: the same logits.

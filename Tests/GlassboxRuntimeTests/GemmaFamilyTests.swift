@@ -185,6 +185,7 @@ final class GemmaFamilyTests: XCTestCase {
         let source = Fixtures.model("gemma-tiny")
         var config = try JSONSerialization.jsonObject(with: Data(contentsOf: source.appendingPathComponent("config.json"))) as! [String: Any]
         config["model_type"] = "gemma2"
+        config["hidden_activation"] = "gelu_pytorch_tanh"   // gemma-tiny writes it null, which Gemma 2 refuses
         try JSONSerialization.data(withJSONObject: config).write(to: folder.appendingPathComponent("config.json"))
         try FileManager.default.copyItem(at: source.appendingPathComponent("model.safetensors"),
                                          to: folder.appendingPathComponent("model.safetensors"))

@@ -42,16 +42,11 @@ final class NullFieldTests: XCTestCase {
 
     /// Entries (`model field`) where Glassbox does not yet do what transformers does, listed so
     /// that any change (a fix or a regression) fails this test. See docs/correctness.md. Why each
-    /// is left: `max_position_embeddings` (11) fails in transformers only where a rope scaling
-    /// (dynamic, YaRN, LongRoPE, Llama 3) or Phi's rotary setup reads it, so its refusal belongs with
-    /// the rope decoding, per type; `llama-longrope head_dim` and `original_max_position_embeddings`
+    /// is left: `llama-longrope head_dim` and `original_max_position_embeddings`
     /// are refused, but by the rope_scaling checks' own message, not as null; `qwen2-swa
     /// sliding_window` fails only in transformers' forward with the window in use; gemma3-mm's
     /// `vision_config.*` (the SigLIP tower), `image_token_index` and `mm_tokens_per_image` are
-    /// decoded outside the shared paths; `seq_classif_dropout`
-    /// and `pooler_act` fail only with the head that uses them (refused in distilbert-cls and
-    /// vit-odd, "same" in the others); Gemma 2/3 `hidden_activation` is kept reading null as the
-    /// default because GemmaFamilyTests loads gemma-tiny's config (which writes it null) as gemma2;
+    /// decoded outside the shared paths;
     /// `initializer_range` (7) is read by `from_pretrained` only for a module the checkpoint does not
     /// fully hold: here a tied output layer with a bias (GPT-J's and Phi's lm_head, the MLM decoders),
     /// whose weight is not stored, so it is initialised (TypeError in normal_) before tying — Glassbox
@@ -59,14 +54,9 @@ final class NullFieldTests: XCTestCase {
     static let knownGaps: Set<String> = [
         "bert-tiny-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
         "camembert-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
-        "distilbert-cls seq_classif_dropout",   // transformers: load | loads, to the unedited output
         "distilbert-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
-        "gemma-rope-dynamic max_position_embeddings",   // transformers: load | loads, to the unedited output
-        "gemma2-rope-linear hidden_activation",   // transformers: load | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
-        "gemma2-softcap hidden_activation",   // transformers: load | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
         "gemma3-mm image_token_index",   // transformers: forward | loads, to the unedited output
         "gemma3-mm mm_tokens_per_image",   // transformers: load | loads, to the unedited output
-        "gemma3-mm text_config.hidden_activation",   // transformers: load | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
         "gemma3-mm vision_config.hidden_act",   // transformers: load | loads, to the unedited output
         "gemma3-mm vision_config.hidden_size",   // transformers: load | loads, to the unedited output
         "gemma3-mm vision_config.image_size",   // transformers: load | loads, to the unedited output
@@ -75,24 +65,12 @@ final class NullFieldTests: XCTestCase {
         "gemma3-mm vision_config.num_channels",   // transformers: load | loads, to the unedited output
         "gemma3-mm vision_config.num_hidden_layers",   // transformers: load | loads, to the unedited output
         "gemma3-mm vision_config.patch_size",   // transformers: load | loads, to the unedited output
-        "gemma3-text hidden_activation",   // transformers: load | loads, to the unedited output (kept: GemmaFamilyTests loads gemma-tiny's hidden_activation: null as gemma2)
         "gptj-whole initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
         "llama-longrope head_dim",   // transformers: load | refused: other: <copy>/config.json: 'rope_scaling.short_factor' must list 4 positive numbers (one per rotated frequency) or one 
-        "llama-longrope max_position_embeddings",   // transformers: load | loads, to another output
         "llama-longrope original_max_position_embeddings",   // transformers: load | refused: other: <copy>/config.json: 'original_max_position_embeddings' must be a non-zero number with longrope rope_scaling (max
-        "llama-rope-dynamic max_position_embeddings",   // transformers: load | loads, to the unedited output
-        "llama-rope-yarn max_position_embeddings",   // transformers: load | loads, to another output
-        "llama3-rope max_position_embeddings",   // transformers: config | loads, to the unedited output
-        "neox-rope-yarn max_position_embeddings",   // transformers: load | loads, to another output
-        "olmo2-rope-dynamic max_position_embeddings",   // transformers: load | loads, to the unedited output
         "phi-qknorm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
-        "phi-qknorm max_position_embeddings",   // transformers: load | loads, to the unedited output
-        "phi3-longrope max_position_embeddings",   // transformers: load | loads, to another output
-        "qwen2-longrope max_position_embeddings",   // transformers: load | loads, to another output
         "qwen2-swa sliding_window",   // transformers: forward | loads, to the unedited output
-        "qwen2-yarn max_position_embeddings",   // transformers: load | loads, to another output
         "roberta-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
-        "vit-odd pooler_act",   // transformers: load | loads, to the unedited output
         "xlmr-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
     ]
 

@@ -15,14 +15,14 @@ enum CheckpointCounts {
 
     /// The layer-count keys `modelType`'s config reads, the winning one first: transformers'
     /// `attribute_map` sets the `num_hidden_layers` alias after the family's own key (GPT-2's and
-    /// GPT-J's `n_layer`, GPT-Neo's `num_layers`), so the alias is the count when both are given. Only the
+    /// GPT-J's `n_layer`, GPT-Neo's `num_layers`, DistilBERT's `n_layers`), so the alias is the count when both are given. Only the
     /// first one present is checked: a stray spelling the family never reads (`"n_layer": 4` in a
     /// Falcon config) sizes nothing, and transformers ignores it too.
     static func layerKeysRead(modelType: String) -> [String] {
         switch modelType {
         case "gpt2", "gptj": ["num_hidden_layers", "n_layer"]
         case "gpt_neo": ["num_hidden_layers", "num_layers"]
-        case "distilbert": ["n_layers"]
+        case "distilbert": ["num_hidden_layers", "n_layers"]
         default: ["num_hidden_layers"]
         }
     }

@@ -48,6 +48,13 @@ extension KeyedDecodingContainer {
         }
     }
 
+    /// `key`'s dotted path when the config writes it `null`, else nil: a field read as its default
+    /// when `null` that a later reader may fail on in transformers (`max_position_embeddings`, read
+    /// by some rope scalings: ``RopeScaling/read(_:typeKeys:modelType:maxPositions:maxPositionsNullKey:rotatedDimensions:originalMaxPositions:base:types:)``).
+    func nullPlace(of key: Key) throws -> String? {
+        try contains(key) && decodeNil(forKey: key) ? place(of: key) : nil
+    }
+
     /// `key`'s dotted path from the config's root, as messages name it (`text_config.head_dim`).
     func place(of key: Key) -> String {
         (codingPath + [key]).map { $0.intValue.map(String.init) ?? $0.stringValue }.joined(separator: ".")

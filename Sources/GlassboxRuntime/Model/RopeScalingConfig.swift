@@ -16,17 +16,24 @@ enum RopeTypeKeys: Sendable, Equatable {
 }
 
 extension RopeScaling {
+    /// The rope_scaling types whose transformers 4.53.3 rotary setup or config validation computes
+    /// with `max_position_embeddings` (`_compute_dynamic_ntk_parameters`, `_compute_yarn_parameters`,
+    /// `_compute_longrope_parameters`, `_validate_llama3_parameters`), so that its `null` fails there.
+    static let typesReadingMaxPositions: Set<String> = ["dynamic", "yarn", "longrope", "llama3"]
+
     /// A config's `rope_scaling` object (`nil`: none) as a checked `RopeScaling` of one of `types`,
     /// read as transformers 4.53.3 reads it for a family whose config class finds the type as
     /// `typeKeys` says (`modelType` names the family in messages). `maxPositions` is
     /// `max_position_embeddings` (YaRN's and LongRoPE's factor may derive from it),
+    /// `maxPositionsNullKey` its dotted key when written `null` (read as the default, but dynamic NTK,
+    /// YaRN, LongRoPE and Llama 3 compute with it in transformers: a TypeError, refused naming it),
     /// `rotatedDimensions` the rotated width of a head (LongRoPE lists one factor per pair),
     /// `originalMaxPositions` the top-level `original_max_position_embeddings` as written (`nil`:
     /// absent), which only LongRoPE reads, and `base` the rotary base with its key (YaRN divides by
     /// its logarithm). A `rope_scaling` without a type is refused (transformers: KeyError), as is one
     /// with a non-positive factor (NaN or infinite frequencies there).
     static func read(_ raw: [String: JSONValue]?, typeKeys: RopeTypeKeys, modelType: String, maxPositions: Int,
-                     rotatedDimensions: Int, originalMaxPositions: JSONValue?, base: (value: Double, key: String),
+                     maxPositionsNullKey: String?, rotatedDimensions: Int, originalMaxPositions: JSONValue?, base: (value: Double, key: String),
                      types: [String] = RopeScaling.supportedTypes) throws -> RopeScaling {
         guard let raw else { return .none }
         let written: (key: String, value: JSONValue)?
@@ -52,6 +59,9 @@ extension RopeScaling {
         guard types.contains(type) else {
             throw ConfigValidationError(key: "rope_scaling", detail:
                 "type '\(type)' is not supported for \(modelType); supported: \(types.joined(separator: ", "))")
+        }
+        if let key = maxPositionsNullKey, Self.typesReadingMaxPositions.contains(type) {
+            throw ConfigValidationError(key: key, detail: "is null; \(nullFailsInTransformers) (rope_scaling of type '\(type)' computes with it)")
         }
         /// A positive, finite number (every rope_scaling field is a factor, a frequency or a length).
         func number(_ key: String) throws -> Float {

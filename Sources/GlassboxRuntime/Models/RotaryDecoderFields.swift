@@ -23,6 +23,9 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     public var hiddenAct: String
     /// `max_position_embeddings`: the longest input.
     public var maxPositionEmbeddings: Int
+    /// `max_position_embeddings`' key when written `null` (read as the default; a rope scaling that
+    /// computes with it refuses it: ``RopeScaling/typesReadingMaxPositions``).
+    var maxPositionsNullKey: String?
     /// `rms_norm_eps`: ε of every RMSNorm (default 1e-5; Qwen MoE 1e-6).
     public var rmsNormEps: Float
     /// `rope_theta`: base of the rotary frequencies.
@@ -74,6 +77,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         numKeyValueHeads = try c.value(.numKeyValueHeads, default: defaults.kvHeads ?? numAttentionHeads)
         hiddenAct = try c.value(refusingNull: .hiddenAct, default: "silu")
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
+        maxPositionsNullKey = try c.nullPlace(of: .maxPositionEmbeddings)
         rmsNormEps = try c.value(refusingNull: .rmsNormEps, default: defaults.eps)
         ropeTheta = try c.value(refusingNull: .ropeTheta, default: defaults.theta)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)

@@ -1,6 +1,8 @@
 /// `config.json` of a Hugging Face DistilBERT checkpoint (`model_type: distilbert`), with the
 /// library's defaults. DistilBERT names its sizes `dim`, `hidden_dim`, `n_layers`, `n_heads`; every
-/// LayerNorm has ε = 1e-12 (fixed in `modeling_distilbert`), and there are no token types.
+/// LayerNorm has ε = 1e-12 (fixed in `modeling_distilbert`), and there are no token types. Its
+/// `attribute_map` aliases `hidden_size`, `num_attention_heads` and `num_hidden_layers` win over
+/// `dim`, `n_heads` and `n_layers` when present, as `PretrainedConfig` sets them last.
 public struct DistilBertConfig: Decodable, Sendable, Equatable {
     /// `vocab_size`: token vocabulary size `V` (default 30522).
     public var vocabSize: Int
@@ -21,6 +23,9 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     public var sinusoidalPositions: Bool
     /// Class names by index, from `id2label` (`LABEL_i` where absent).
     public var labels: [String]
+    /// Whether `seq_classif_dropout` is written `null`: `DistilBertForSequenceClassification`
+    /// builds `nn.Dropout` from it (a TypeError), the other heads never read it (``DistilBertLoader``).
+    var classifierDropoutIsNull: Bool
 
     /// DistilBERT's LayerNorm ε (`nn.LayerNorm(dim, eps=1e-12)` throughout the model).
     static let layerNormEps: Float = 1e-12
@@ -28,10 +33,14 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case attentionDropout = "attention_dropout"
         case dropout = "dropout"
+        case seqClassifDropout = "seq_classif_dropout"
         case vocabSize = "vocab_size"
         case dim
         case layers = "n_layers"
         case heads = "n_heads"
+        case hiddenSize = "hidden_size"
+        case numHiddenLayers = "num_hidden_layers"
+        case numAttentionHeads = "num_attention_heads"
         case hiddenDim = "hidden_dim"
         case activation
         case maxPositionEmbeddings = "max_position_embeddings"
@@ -46,22 +55,26 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.refuseNulls([.attentionDropout, .dropout])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 30522)
-        dim = try c.value(refusingNull: .dim, default: 768)
-        layers = try c.value(refusingNull: .layers, default: 6)
-        heads = try c.value(refusingNull: .heads, default: 12)
+        dim = try c.value(alias: .hiddenSize, over: .dim, default: 768)
+        layers = try c.value(alias: .numHiddenLayers, over: .layers, default: 6)
+        heads = try c.value(alias: .numAttentionHeads, over: .heads, default: 12)
         hiddenDim = try c.value(refusingNull: .hiddenDim, default: 3072)
         activation = try c.value(refusingNull: .activation, default: "gelu")
         maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 512)
         sinusoidalPositions = try c.value(.sinusoidalPositions, default: false)
-        for (value, key) in [(vocabSize, "vocab_size"), (dim, "dim"), (layers, "n_layers"), (heads, "n_heads"),
+        let dimKey = (c.contains(.hiddenSize) ? CodingKeys.hiddenSize : .dim).stringValue
+        let layersKey = (c.contains(.numHiddenLayers) ? CodingKeys.numHiddenLayers : .layers).stringValue
+        let headsKey = (c.contains(.numAttentionHeads) ? CodingKeys.numAttentionHeads : .heads).stringValue
+        for (value, key) in [(vocabSize, "vocab_size"), (dim, dimKey), (layers, layersKey), (heads, headsKey),
                              (hiddenDim, "hidden_dim"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
         guard dim % heads == 0 else {
-            throw ConfigValidationError(key: "n_heads", detail: "(\(heads)) must divide dim (\(dim))")
+            throw ConfigValidationError(key: headsKey, detail: "(\(heads)) must divide \(dimKey) (\(dim))")
         }
         _ = try configActivation(activation, key: "activation")
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
+        classifierDropoutIsNull = try c.nullPlace(of: .seqClassifDropout) != nil
     }
 
     /// The typed architecture: BERT's post-LN encoder without token types.

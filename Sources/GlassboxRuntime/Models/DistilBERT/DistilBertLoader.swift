@@ -68,6 +68,9 @@ enum DistilBertLoader: ArchitectureLoader {
                 norm: arch.norm, width: d, wordEmbeddings: wordEmbeddings)
             (transform, transformNorm, unembed) = (mlm.transform, mlm.norm, mlm.decoder)
         } else if classifier {
+            if config.classifierDropoutIsNull {
+                throw LoadError.invalidConfig(file: configFile.path, key: "seq_classif_dropout", detail: "is null; \(nullFailsInTransformers)")
+            }
             let labels = r.classLabels(configured: config.labels, outputWeight: "classifier.weight")
             pooler = try linear("pre_classifier", d, d, prefixed: false)
             unembed = try linear("classifier", d, labels.count, prefixed: false)

@@ -175,7 +175,8 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
         // FalconRotaryEmbedding reads rope_type, else type; FalconConfig neither copies nor validates.
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                            typeKeys: .ropeTypeFirst, modelType: "falcon",
-                                           maxPositions: maxPositionEmbeddings, rotatedDimensions: hiddenSize / numAttentionHeads,
+                                           maxPositions: maxPositionEmbeddings,
+                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings), rotatedDimensions: hiddenSize / numAttentionHeads,
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
                                            base: (ropeTheta, "rope_theta"))

@@ -99,7 +99,8 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                            typeKeys: .typeOverridesRopeType, modelType: "gpt_neox",
-                                           maxPositions: maxPositionEmbeddings, rotatedDimensions: rotated,
+                                           maxPositions: maxPositionEmbeddings,
+                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings), rotatedDimensions: rotated,
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
                                            base: (rotaryEmbBase, "rotary_emb_base"))

@@ -155,16 +155,15 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         }
         // Gemma reads hidden_act; Gemma 2 and 3 read hidden_activation (transformers 4.53's MLPs).
         let actKey: CodingKeys = first ? .hiddenAct : .hiddenActivation
-        // Gemma's null hidden_act is refused (transformers: KeyError). Gemma 2 and 3's null
-        // hidden_activation still reads as the default: a knownGap of NullFieldTests, kept because
-        // GemmaFamilyTests loads gemma-tiny's config (hidden_activation: null) as gemma2.
-        activation = try configActivation(first ? c.value(refusingNull: actKey, default: "gelu_pytorch_tanh")
-                                                : c.value(actKey, default: "gelu_pytorch_tanh"), key: actKey.rawValue)
+        // A null activation is refused (transformers: KeyError in ACT2FN). Gemma's config writes
+        // hidden_activation null and is read by its hidden_act; only Gemma 2 and 3 read the former.
+        activation = try configActivation(c.value(refusingNull: actKey, default: "gelu_pytorch_tanh"), key: actKey.rawValue)
         // Every rotary module of the family goes through transformers' ROPE_INIT_FUNCTIONS (all of
         // Gemma's layers, Gemma 3's full-attention ones); only Gemma 3's config validates first.
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                            typeKeys: family == .gemma3Text ? .ropeTypeRequired : .ropeTypeFirst,
                                            modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
+                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
                                            rotatedDimensions: headDim,
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,

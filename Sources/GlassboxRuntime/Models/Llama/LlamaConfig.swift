@@ -135,6 +135,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                            typeKeys: family == .mistral ? .ropeTypeFirst : .typeOverridesRopeType,
                                            modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
+                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
                                            rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,

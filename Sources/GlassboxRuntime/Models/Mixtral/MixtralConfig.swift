@@ -43,7 +43,8 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
         // Mixtral's config neither copies `type` over `rope_type` nor validates.
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                            typeKeys: .ropeTypeFirst, modelType: "mixtral",
-                                           maxPositions: fields.maxPositionEmbeddings, rotatedDimensions: fields.headDim,
+                                           maxPositions: fields.maxPositionEmbeddings, maxPositionsNullKey: fields.maxPositionsNullKey,
+                                           rotatedDimensions: fields.headDim,
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
                                            base: (fields.ropeTheta, "rope_theta"),

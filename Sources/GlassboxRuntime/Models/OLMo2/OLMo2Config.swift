@@ -59,7 +59,8 @@ public struct OLMo2Config: Decodable, Sendable, Equatable {
                 "must be a float above 1 for olmo2 (written with a decimal point), got \(written)")
         }
         return try RopeScaling.read(raw, typeKeys: .ropeTypeFirst, modelType: "olmo2",
-                                    maxPositions: fields.maxPositionEmbeddings, rotatedDimensions: fields.headDim,
+                                    maxPositions: fields.maxPositionEmbeddings, maxPositionsNullKey: fields.maxPositionsNullKey,
+                                    rotatedDimensions: fields.headDim,
                                     originalMaxPositions: nil, base: (fields.ropeTheta, "rope_theta"),
                                     types: ["linear", "dynamic"])
     }

@@ -109,7 +109,8 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
         }
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                            typeKeys: .typeOverridesRopeType, modelType: "phi",
-                                           maxPositions: maxPositionEmbeddings, rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
+                                           maxPositions: maxPositionEmbeddings,
+                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings), rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
                                            base: (ropeTheta, "rope_theta"))

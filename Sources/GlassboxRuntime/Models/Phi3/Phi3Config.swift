@@ -46,6 +46,9 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
         guard type == "longrope" || type == "su" || type == "yarn" else {
             throw ConfigValidationError(key: "rope_scaling", detail: "type '\(type)' is not supported for phi3; supported: longrope")
         }
+        if let key = fields.maxPositionsNullKey {   // the longrope factor below divides it
+            throw ConfigValidationError(key: key, detail: "is null; \(nullFailsInTransformers) (rope_scaling of type '\(type)' computes with it)")
+        }
         // Phi3Config's own validation (a ValueError): exactly rotated/2 numbers in each list.
         let half = Int(Double(fields.headDim) * partialRotaryFactor) / 2
         // transformers: factor = max / original; attention factor √(1 + ln factor / ln original) when > 1.

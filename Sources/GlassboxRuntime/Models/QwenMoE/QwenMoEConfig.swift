@@ -125,7 +125,8 @@ public struct QwenMoEConfig: Decodable, Sendable, Equatable {
         }
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                            typeKeys: .typeOverridesRopeType, modelType: family.rawValue,
-                                           maxPositions: fields.maxPositionEmbeddings, rotatedDimensions: fields.headDim,
+                                           maxPositions: fields.maxPositionEmbeddings, maxPositionsNullKey: fields.maxPositionsNullKey,
+                                           rotatedDimensions: fields.headDim,
                                            originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
                                                ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
                                            base: (fields.ropeTheta, "rope_theta"))

@@ -1,3 +1,5 @@
+import Foundation
+
 /// `config.json` of a Hugging Face ViT checkpoint (`model_type: vit`), with the library's defaults.
 public struct ViTConfig: Decodable, Sendable, Equatable {
     /// `hidden_size`: residual width `d` (default 768).
@@ -27,6 +29,12 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
     public var qkvBias: Bool
     /// Class names by index, from `id2label`.
     public var labels: [String]
+    /// `pooler_act`: the activation of `ViTModel`'s pooler (default `tanh`); nil when written
+    /// `null`. Only a model that builds the pooler reads it (``ViTLoader``).
+    public var poolerAct: String?
+    /// `pooler_output_size`: the pooler's output width (default, `null` or 0: `hidden_size`, as
+    /// `ViTConfig` sets it).
+    public var poolerOutputSize: Int
 
     enum CodingKeys: String, CodingKey {
         case hiddenDropoutProb = "hidden_dropout_prob"
@@ -41,6 +49,8 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
         case numChannels = "num_channels"
         case qkvBias = "qkv_bias"
         case id2label
+        case poolerAct = "pooler_act"
+        case poolerOutputSize = "pooler_output_size"
     }
 
     /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
@@ -84,6 +94,26 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
         }
         _ = try configActivation(hiddenAct, key: "hidden_act")
         labels = try labelList(try c.value(.id2label, default: [String: String]()))
+        poolerAct = try c.nullPlace(of: .poolerAct) != nil ? nil : try c.value(.poolerAct, default: "tanh")
+        let pooledWidth = try c.value(.poolerOutputSize, default: 0)
+        poolerOutputSize = pooledWidth == 0 ? hiddenSize : pooledWidth
+    }
+
+    /// Checks the fields `ViTModel`'s pooler reads (`ViTPooler`: `nn.Linear(hidden_size,
+    /// pooler_output_size)`, `ACT2FN[pooler_act]`), for a model that builds it: a `null` activation
+    /// fails in transformers (KeyError) and is refused; Glassbox's pooler is the default tanh on
+    /// `hidden_size` outputs, so another activation or width is refused naming its key.
+    func checkPooler(file: URL) throws {
+        guard let poolerAct else {
+            throw LoadError.invalidConfig(file: file.path, key: "pooler_act", detail: "is null; \(nullFailsInTransformers)")
+        }
+        guard poolerAct == "tanh" else {
+            throw LoadError.invalidConfig(file: file.path, key: "pooler_act", detail: "is '\(poolerAct)': Glassbox runs ViTModel's pooler with its default tanh only")
+        }
+        guard poolerOutputSize == hiddenSize else {
+            throw LoadError.invalidConfig(file: file.path, key: "pooler_output_size", detail:
+                "(\(poolerOutputSize)) differs from hidden_size (\(hiddenSize)): Glassbox runs ViTModel's pooler at the residual width only")
+        }
     }
 
     func architecture(head: HeadKind) -> Architecture {

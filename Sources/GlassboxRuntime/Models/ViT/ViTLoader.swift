@@ -55,6 +55,8 @@ enum ViTLoader: ArchitectureLoader {
         }
         let finalNorm = try norm("layernorm")
         let classifier = head.map { $0 == .sequenceClassification } ?? checkpoint.contains("classifier.weight")
+        // ViTModel builds its pooler (reading pooler_act) whether or not the checkpoint stores it.
+        if !classifier { try config.checkPooler(file: configFile) }
         let pooler = r.resolve(["pooler.dense.weight"]) != nil && !classifier ? try linear("pooler.dense", d, d) : nil
         var unembed: Linear?
         if classifier {
