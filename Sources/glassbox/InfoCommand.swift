@@ -101,7 +101,10 @@ struct InfoCommand: ParsableCommand {
         if let cap = arch.attentionSoftCap { parts.append("scores soft-capped at \(cap)") }
         if let cap = arch.finalSoftCap { parts.append("logits soft-capped at \(cap)") }
         if let experts = arch.experts {
-            parts.append("sparse mixture of \(experts.count) gated-MLP experts, top-\(experts.topK) routing (softmax, top-k, renormalised)")
+            parts.append("sparse mixture of \(experts.count) gated-MLP experts, top-\(experts.topK) routing (softmax, top-k"
+                         + (experts.renormalizes ? ", renormalised)" : ", not renormalised)")
+                         + (experts.sharedExpert ? " plus a sigmoid-gated shared expert" : "")
+                         + (experts.denseLayers.isEmpty ? "" : "; dense MLP in layers \(experts.denseLayers.map(String.init).joined(separator: ", "))"))
         }
         return parts.joined(separator: "; ")
     }

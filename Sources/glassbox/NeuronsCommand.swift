@@ -52,7 +52,7 @@ struct NeuronsCommand: ParsableCommand {
 
         if let neuron {
             let value = try ParameterProjection.ffnValue(model, layer: layer, neuron: neuron, k: topK, texts: texts)
-            let place = FFNMemories.locate(model, neuron: neuron)
+            let place = FFNMemories.locate(model, layer: layer, neuron: neuron)
             object["value"] = (["neuron": neuron, "norm": Double(value.norm),
                                 "top": value.top.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
                                as [String: Any]).merging(place.jsonFields) { $1 }
@@ -74,15 +74,15 @@ struct NeuronsCommand: ParsableCommand {
             object["subUpdates"] = ["position": updates.position, "updates": top.map { u in
                 (["neuron": u.neuron, "coefficient": Double(u.coefficient), "valueNorm": Double(u.valueNorm), "score": Double(u.score),
                   "tokens": u.tokens.map { ["id": $0.id, "text": $0.text ?? "", "score": Double($0.score)] as [String: Any] }]
-                    as [String: Any]).merging(FFNMemories.locate(model, neuron: u.neuron).jsonFields) { $1 }
+                    as [String: Any]).merging(FFNMemories.locate(model, layer: layer, neuron: u.neuron).jsonFields) { $1 }
             }]
             // Coefficients come from a checked forward pass, but |m|·‖v‖ and m·v can still overflow.
             try JSONOutput.checkFinite(["subUpdates": object["subUpdates"]!], what: "layer \(layer)'s sub-update scores at position \(updates.position)",
                                        json: json, allowNonfinite: modelOptions.allowNonfinite)
             lines.append("dominant sub-updates of layer \(layer) at position \(updates.position) (|m|·‖v‖, top tokens of m·v):")
             for u in top {
-                let place = FFNMemories.locate(model, neuron: u.neuron)
-                let label = place.expert == nil ? String(format: "neuron %5d", u.neuron) : place.label.padding(toLength: 20, withPad: " ", startingAt: 0)
+                let place = FFNMemories.locate(model, layer: layer, neuron: u.neuron)
+                let label = place.expert == nil && !place.shared ? String(format: "neuron %5d", u.neuron) : place.label.padding(toLength: 20, withPad: " ", startingAt: 0)
                 lines.append("  " + label + String(format: "  %8.3f  ", u.score)
                              + u.tokens.prefix(5).map { ($0.text ?? "<\($0.id)>").debugDescription }.joined(separator: " "))
             }
@@ -116,16 +116,16 @@ struct NeuronsCommand: ParsableCommand {
                                 + "\(InputLimits.describe(bytes: InputLimits.corpusWindowBytes)) were read in "
                                 + "\(InputLimits.describe(bytes: InputLimits.corpusWindowBytes)) pieces, each its own example" : ""))
             }
-            let neurons = neuron.map { [$0] } ?? Array(0..<min(5, FFNMemories.neuronCount(model)))
+            let neurons = neuron.map { [$0] } ?? Array(0..<min(5, FFNMemories.neuronCount(model, layer: layer)))
             object["triggers"] = neurons.map { n in
                 (["neuron": n, "examples": result.layers[0].neurons[n].map {
                     ["activation": Double($0.activation), "prefix": tokenizer.decode($0.prefix), "position": $0.position] as [String: Any]
-                }] as [String: Any]).merging(FFNMemories.locate(model, neuron: n).jsonFields) { $1 }
+                }] as [String: Any]).merging(FFNMemories.locate(model, layer: layer, neuron: n).jsonFields) { $1 }
             }
             object["triggerActivation"] = result.parameters["activation"] == "post"
                 ? (model.architecture.experts == nil ? "mlp.hook_post" : "mlp.experts.E.hook_post × routing weight") : "mlp.hook_pre"
             for n in neurons {
-                lines.append("\(FFNMemories.locate(model, neuron: n).label) is most active after:")
+                lines.append("\(FFNMemories.locate(model, layer: layer, neuron: n).label) is most active after:")
                 for e in result.layers[0].neurons[n].prefix(topK) {
                     lines.append(String(format: "  %8.3f  ", e.activation) + "…" + tokenizer.decode(e.prefix).debugDescription)
                 }

@@ -79,7 +79,7 @@ struct ProjectCommand: ParsableCommand {
                 (projections.count > 1 ? ResultFigures.projectionName(p.kind) : nil,
                  p.top.map { TokenText.label($0.text ?? "<\($0.id)>") }, p.top.map { Double($0.score) })
             }
-            let place = FFNMemories.locate(model, neuron: neuron)
+            let place = FFNMemories.locate(model, layer: layer, neuron: neuron)
             title = "Layer \(layer), \(place.label): \(ResultFigures.projectionSubject(projections.map(\.kind))) in embedding space · \(name)"
             subject = "layer \(layer) \(place.label)'s \(what.rawValue) token scores"
             object["neuron"] = neuron

@@ -23,7 +23,8 @@ final class AtManParityTests: XCTestCase {
                            "gemma-tiny", "gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm", "phi-tiny", "phi-qknorm",
                            "xlmr-mlm", "xlmr-cls", "camembert-mlm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq",
                            "gptneo-tiny", "gptneo-local", "bloom-tiny", "bloom-odd",
-                           "opt-tiny", "opt-post", "opt-proj"]
+                           "opt-tiny", "opt-post", "opt-proj",
+                           "qwen2moe-tiny", "qwen3moe-tiny"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -41,6 +42,7 @@ final class AtManParityTests: XCTestCase {
         "gptneo-tiny": familyCases, "gptneo-local": familyCases,
         "bloom-tiny": familyCases, "bloom-odd": familyCases,
         "opt-tiny": familyCases, "opt-post": familyCases, "opt-proj": familyCases,
+        "qwen2moe-tiny": familyCases, "qwen3moe-tiny": familyCases,
         // Its last layer alone moves the CE by 6.5e-3 (< the 1e-2 floor): generate_atman.py skips that case.
         "roberta-cls": ["default", "no-shift"],
         // Gemma's random fixtures predict their own continuations almost surely (base CE ~1e-5): the

@@ -27,7 +27,8 @@ final class GenerationTests: XCTestCase {
                            "falcon-mq", "falcon-newarch", "falcon-seq",
                            "gptneo-tiny", "gptneo-local",
                            "bloom-tiny", "bloom-odd",
-                           "opt-tiny", "opt-post", "opt-proj"]
+                           "opt-tiny", "opt-post", "opt-proj",
+                           "qwen2moe-tiny", "qwen3moe-tiny"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

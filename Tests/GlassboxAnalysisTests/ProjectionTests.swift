@@ -96,10 +96,11 @@ final class ProjectionTests: XCTestCase {
             let model = try LensFixtures.model(name)
             let reference = try LensFixtures.params(name)
             let last = model.architecture.layers - 1
-            // A mixture (Mixtral) has E·dff memories, expert-major (e·dff + i): expert e's w2 columns and w1 rows.
-            let count = FFNMemories.neuronCount(model)
+            // A mixture (Mixtral) has E·dff memories, expert-major (e·dff + i): expert e's w2 columns and w1 rows
+            // (Qwen MoE: layers count their own, a dense layer's dff or the experts' and the shared expert's).
+            let count = FFNMemories.neuronCount(model, layer: last)
             let values = try ParameterProjection.ffnValues(model, layer: last, k: 10)
-            let keys = try (0..<count).map { try ParameterProjection.ffnKeys(model, layer: 0, neuron: $0, k: 10)[0] }
+            let keys = try (0..<FFNMemories.neuronCount(model, layer: 0)).map { try ParameterProjection.ffnKeys(model, layer: 0, neuron: $0, k: 10)[0] }
             XCTAssertEqual(values.count, count, name)
             for (label, got, prefix) in [("value", values, "value_top"), ("key", keys, "key_top")] {
                 let ids = try reference.tensor("\(prefix)_ids"), scores = try reference.tensor("\(prefix)_scores")

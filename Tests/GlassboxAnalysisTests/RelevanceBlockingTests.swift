@@ -17,7 +17,8 @@ final class RelevanceBlockingTests: XCTestCase {
                            "bert-cls", "vit-tiny", "neox-parallel", "neox-sequential", "qwen3-qknorm", "phi-tiny",
                            "phi-qknorm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq", "gptneo-tiny", "gptneo-local",
                            "bloom-tiny", "bloom-odd",
-                           "opt-tiny", "opt-post", "opt-proj"]
+                           "opt-tiny", "opt-post", "opt-proj",
+                           "qwen2moe-tiny", "qwen3moe-tiny"]
     static let maxRelative: Float = 1e-5
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

@@ -77,7 +77,8 @@ final class BlockedAttentionTests: XCTestCase {
     /// Sliding windows smaller than a block and blocks straddling the window edge, on longer inputs
     /// (Gemma 2: windows of 4 with soft-capped scores; Gemma 3: windows of 3).
     func testSlidingWindowsAcrossManyBlocks() throws {
-        for name in ["mistral-swa", "qwen2-swa", "phi3-longrope", "mixtral-moe", "gemma2-softcap", "gemma3-text", "gemma3-mm"] {
+        for name in ["mistral-swa", "qwen2-swa", "phi3-longrope", "mixtral-moe", "gemma2-softcap", "gemma3-text", "gemma3-mm",
+                     "qwen2moe-tiny"] {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let x = input(for: model, length: 32, seed: 17)
             let full = try model.forward(x, capture: compared(model), attention: .unblocked)

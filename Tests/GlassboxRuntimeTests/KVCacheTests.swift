@@ -17,7 +17,8 @@ final class KVCacheTests: XCTestCase {
                            "falcon-mq", "falcon-newarch", "falcon-seq",
                            "gptneo-tiny", "gptneo-local",
                            "bloom-tiny", "bloom-odd",
-                           "opt-tiny", "opt-post", "opt-proj"]
+                           "opt-tiny", "opt-post", "opt-proj",
+                           "qwen2moe-tiny", "qwen3moe-tiny"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

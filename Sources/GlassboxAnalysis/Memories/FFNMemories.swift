@@ -26,8 +26,7 @@ public enum FFNMemories {
     /// a mixture: `[E·dff]`, expert-major).
     public static func valueNorms(_ model: TransformerModel, layer: Int) throws -> [Float] {
         try ParameterProjection.check(model, layer: layer, neuron: 0, k: 1)
-        let block = model.weights.blocks[layer].mlp
-        return (block.mixture?.experts ?? [block]).flatMap { mlp in
+        return memoryMLPs(model, layer: layer).map(\.mlp).flatMap { mlp in
             let values = WeightSlices.inOut(mlp.output)                                     // [dff, d]
             let d = values.shape[1]
             return values.withUnsafeBufferPointer { b in
@@ -41,22 +40,23 @@ public enum FFNMemories {
     /// The reconstruction check of §6.5 compares it with `hook_mlp_out`.
     public static func reconstruct(_ model: TransformerModel, layer: Int, coefficients m: [Float]) throws -> [Float] {
         try ParameterProjection.check(model, layer: layer, neuron: 0, k: 1)
-        let count = neuronCount(model)
+        let count = neuronCount(model, layer: layer)
         guard m.count == count else {
             throw AnalysisError.invalidOption("\(m.count) coefficients for \(count) neurons")
         }
-        let block = model.weights.blocks[layer].mlp
         let d = model.architecture.dModel
         var out = outputBias(model, layer: layer).map { $0.map(Double.init) } ?? Array(repeating: 0, count: d)
-        for (e, mlp) in (block.mixture?.experts ?? [block]).enumerated() {
+        var offset = 0
+        for mlp in memoryMLPs(model, layer: layer).map(\.mlp) {
             let values = WeightSlices.inOut(mlp.output)                                     // [dff, d]
             let dff = values.shape[0]
             values.withUnsafeBufferPointer { b in
-                for i in 0..<dff where m[e * dff + i] != 0 {
+                for i in 0..<dff where m[offset + i] != 0 {
                     let row = b.baseAddress! + i * d
-                    for j in 0..<d { out[j] += Double(m[e * dff + i]) * Double(row[j]) }
+                    for j in 0..<d { out[j] += Double(m[offset + i]) * Double(row[j]) }
                 }
             }
+            offset += dff
         }
         return out.map(Float.init)
     }

@@ -82,7 +82,7 @@ public enum ParameterProjection {
     public static func ffnValues(_ model: TransformerModel, layer: Int, neurons: [Int]? = nil, k: Int = 30,
                                  filter: TokenFilter = .all, embedding: EmbeddingChoice = .standard,
                                  texts: [String]? = nil, blockNeurons: Int = 64) throws -> [VectorProjection] {
-        let chosen = neurons ?? Array(0..<FFNMemories.neuronCount(model))
+        let chosen = neurons ?? Array(0..<FFNMemories.neuronCount(model, layer: layer))
         for n in chosen { try check(model, layer: layer, neuron: n, k: k) }
         let space = try EmbeddingSpace.resolve(model, embedding)
         let labels = space.texts(texts)
@@ -134,9 +134,11 @@ public enum ParameterProjection {
     static func check(_ model: TransformerModel, layer: Int, neuron: Int, k: Int) throws {
         let arch = model.architecture
         guard layer >= 0, layer < arch.layers else { throw AnalysisError.layerOutOfRange(layer, layers: arch.layers) }
-        let count = FFNMemories.neuronCount(model)
+        let count = FFNMemories.neuronCount(model, layer: layer)
         guard neuron >= 0, neuron < count else {
-            let numbering = arch.experts.map { " (\($0.count) experts × \(arch.dFF) neurons, expert e's neuron i is e·\(arch.dFF) + i)" } ?? ""
+            let mixture = model.weights.blocks[layer].mlp.mixture, dff = mixture?.experts.first?.output.inFeatures ?? 0
+            let numbering = mixture.map { " (\($0.experts.count) experts × \(dff) neurons, expert e's neuron i is e·\(dff) + i"
+                + ($0.shared.map { ", then the shared expert's \($0.mlp.output.inFeatures)" } ?? "") + ")" } ?? ""
             throw AnalysisError.invalidOption("neuron \(neuron) is outside 0..<\(count)\(numbering)")
         }
         guard k >= 1 else { throw AnalysisError.invalidOption("k must be at least 1, got \(k)") }

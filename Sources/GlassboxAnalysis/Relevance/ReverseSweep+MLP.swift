@@ -29,7 +29,7 @@ extension ReverseSweep {
         }
         let d = gOut.dim(-1)
         var gX = Tensor.zeros([n, d])
-        var total = [Double](repeating: 0, count: latents ? architecture.dFF : 0)
+        var total = [Double](repeating: 0, count: latents ? weights.blocks[l].mlp.input.outFeatures : 0)
         for r0 in stride(from: 0, to: n, by: chunk) {
             let rows = r0..<min(n, r0 + chunk)
             let (part, sums) = try mlpRowsBackward(layer: l, gOut.rows(rows), slice: { $0.rows(rows) })

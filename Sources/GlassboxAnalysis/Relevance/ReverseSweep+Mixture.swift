@@ -12,8 +12,14 @@ extension ReverseSweep {
     ///   relevance flows through the experts) or the product rule (gradient);
     /// - each expert is a gated MLP with the dense rules (`gatedBackward`); its neurons go to
     ///   `neurons[l, e·dff + i]`;
-    /// - the renormalisation `p / Σ_K p` takes the `normalization` rule: the sum frozen (AttnLRP, as
-    ///   LXT freezes a norm's statistic: relevance passes unchanged) or its true derivative;
+    /// - the renormalisation `p / Σ_K p` (Mixtral; Qwen MoE with `norm_topk_prob`) takes the
+    ///   `normalization` rule: the sum frozen (AttnLRP, as LXT freezes a norm's statistic: relevance
+    ///   passes unchanged) or its true derivative; without it `w = p_K`;
+    /// - Qwen2-MoE's shared expert `σ(g)·s(x)`, `g = shared_expert_gate·x`: the product as an expert's
+    ///   (`gatedProduct`: half to the shared expert, half to its gate under AttnLRP; CP-LRP the gate
+    ///   constant), `s` a gated MLP with the dense rules, the sigmoid the `activation` rule (identity
+    ///   under AttnLRP, as LXT's rule on elementwise non-linearities) and the gate a linear map; its
+    ///   neurons follow the routed experts' (`neurons[l, E·dff + i]`, as `FFNMemories` numbers them);
     /// - the router softmax keeps its true gradient (AttnLRP Prop. 3.1, as the attention softmax;
     ///   what it keeps is booked with the softmax's share) and the router is a linear map (ε = 0).
     mutating func mixtureBackward(_ mixture: MixtureWeights, layer l: Int, _ gOut: Tensor) throws -> Tensor {
@@ -53,13 +59,22 @@ extension ReverseSweep {
                 gWeights[t, j] = Float(s) / divisor                       // g_w = (g_out · y_e) ÷ divisor
             } }
         }
+        if let shared = mixture.shared {
+            let offset = mixture.experts.reduce(0) { $0 + $1.output.inFeatures }
+            addInPlace(&gX, try sharedExpertBackward(shared, layer: l, gOut, divisor: divisor, neuronOffset: offset, input: input))
+        }
         guard product != .detachedGate else { return gX }
         // w_j = p_j / S, S = Σ_K p: frozen S gives g_p = g_w / S; the true derivative subtracts Σ_i g_w,i w_i.
+        // Without renormalisation (Qwen MoE's norm_topk_prob false) w_j = p_j: g_p = g_w.
         let probabilities = try tensor(.block(l, .expertWeights))        // [n, E]
         let logits = try tensor(.block(l, .routerLogits))                 // [n, E]
         var gP = Tensor.zeros([n, count])
         for t in 0..<n {
             let chosen = (0..<k).map { Int(indices[t, $0]) }
+            guard mixture.renormalizes else {
+                for (j, e) in chosen.enumerated() { gP[t, e] += gWeights[t, j] }
+                continue
+            }
             let sum = chosen.reduce(Float(0)) { $0 + probabilities[t, $1] }
             let centre = table[.normalization] == .frozenStatistics ? 0
                 : (0..<k).reduce(Float(0)) { $0 + gWeights[t, $1] * routing[t, $1] }
@@ -73,6 +88,40 @@ extension ReverseSweep {
         }
         ledger.softmax += Self.dot(probabilities, gP) - Self.dot(logits, gLogits)
         addInPlace(&gX, try linearBackward(mixture.router, gLogits, rule: table[.linear], input: input))
+        return gX
+    }
+
+    /// Qwen2-MoE's shared expert `σ(g) ⊙ s(x)` (`[n, d]`): the gradient at the mixture input from
+    /// `gOut` `[n, d]`, with the product's `gatedProduct` rule (`divisor`: the uniform rule's),
+    /// the shared MLP's dense rules and the sigmoid's `activation` rule on the gate logit
+    /// (`mlp.hook_shared_expert_gate`, `[n, 1]`); its neurons' relevance goes to `neurons[l, neuronOffset + i]`.
+    /// `input` reads the mixture input (Gamma only).
+    private mutating func sharedExpertBackward(_ shared: SharedExpertWeights, layer l: Int, _ gOut: Tensor, divisor: Float,
+                                               neuronOffset: Int, input: () throws -> Tensor) throws -> Tensor {
+        let d = gOut.shape[1]
+        let pre = try tensor(.block(l, .sharedExpert(.gate))), up = try tensor(.block(l, .sharedExpert(.pre)))   // [n, dffS]
+        let logit = try tensor(.block(l, .sharedExpertGate))             // [n, 1]
+        var sigma = logit
+        sigmoidActivation(&sigma)
+        var activated = pre
+        architecture.activation.apply(&activated)
+        var post = activated
+        multiplyInPlace(&post, up)                                        // [n, dffS]
+        var gY = gOut                                                     // g_s = g_out · σ ÷ divisor
+        for t in 0..<n { for c in 0..<d { gY.storage[t * d + c] *= sigma.storage[t] / divisor } }
+        let gPost = linearBackward(shared.mlp.output, gY, rule: table[.linear], input: { post })   // [n, dffS]
+        accumulateNeuronRelevance(layer: l, post: post, gPost: gPost, offset: neuronOffset)
+        var gX = try gatedBackward(shared.mlp.input, shared.mlp.up!, gPost, pre: pre, activated: activated, up: up, input: input)
+        guard table[.gatedProduct] != .detachedGate else { return gX }
+        let y = shared.mlp.output(post)                                   // [n, d], s(x)
+        var gGate = Tensor.zeros([n, 1])                                  // at σ: (g_out · s) ÷ divisor
+        for t in 0..<n {
+            var s = 0.0
+            for c in 0..<d { s += Double(gOut.storage[t * d + c]) * Double(y.storage[t * d + c]) }
+            gGate.storage[t] = Float(s) / divisor
+        }
+        ActivationRules.apply(.model(.sigmoid), rule: table[.activation], x: logit, to: &gGate)
+        addInPlace(&gX, try linearBackward(shared.gate, gGate, rule: table[.linear], input: input))
         return gX
     }
 }

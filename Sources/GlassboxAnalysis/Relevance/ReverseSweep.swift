@@ -91,7 +91,9 @@ struct ReverseSweep {
         rotaryTables = (global, arch.slidingRotary.map(tables))
         rotaryLayout = if case .rotary(let rope) = arch.position { rope.layout } else { .halves }
         heads = .zeros([arch.layers, arch.heads])
-        neurons = .zeros([arch.layers, arch.dFF * (arch.experts?.count ?? 1)])   // mixture: expert-major
+        // Numbered as FFNMemories numbers memories: a mixture expert-major (then Qwen2-MoE's shared
+        // expert); rows as wide as the widest layer (Qwen MoE's dense layers fill theirs from 0).
+        neurons = .zeros([arch.layers, FFNMemories.neuronCount(model)])
         layers = .zeros([arch.layers + 1, n])
     }
 
@@ -131,6 +133,8 @@ struct ReverseSweep {
                 case .residMid where arch.placement == .branchOutput: return isGamma(table[.linear])   // OLMo 2 MLP input
                 case .routerLogits, .expertWeights, .expertIndices, .routingWeights, .expert(_, .gate), .expert(_, .pre):
                     return true                                          // a mixture of experts (Mixtral)
+                case .sharedExpert(.gate), .sharedExpert(.pre), .sharedExpertGate:
+                    return true                                          // Qwen2-MoE's shared expert
                 case .pattern: return keepPatterns
                 default: return (needsNormInputs && normInputs.contains(site)) || (l == last && site == blockOutput)
                 }

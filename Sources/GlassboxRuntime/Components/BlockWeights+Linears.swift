@@ -1,7 +1,8 @@
 extension BlockWeights {
     /// The block with `transform` applied to each of its linear maps, everything else (norms,
     /// QK-norms, sandwich norms, `topK`) kept. `transform` sees them in this order: q, k, v, o, then
-    /// the MLP's input, up and output — for a mixture, each expert's in turn and then the router —
+    /// the MLP's input, up and output — for a mixture, each expert's in turn, the router, then a
+    /// shared expert's input, up, output and gate —
     /// so a seeded transform (`randomizingBlocks`) draws in a fixed order. A mixture's
     /// `input`/`up`/`output` are its transformed expert 0's, as the loaders set them.
     func mappingLinears(_ transform: (Linear) -> Linear) -> BlockWeights {
@@ -15,8 +16,10 @@ extension BlockWeights {
         let feedForward: MLPWeights
         if let mixture = mlp.mixture {
             let experts = mixture.experts.map(dense)
-            feedForward = MLPWeights(input: experts[0].input, up: experts[0].up, output: experts[0].output,
-                                     mixture: MixtureWeights(router: transform(mixture.router), experts: experts, topK: mixture.topK))
+            var mapped = MixtureWeights(router: transform(mixture.router), experts: experts, topK: mixture.topK)
+            mapped.renormalizes = mixture.renormalizes
+            mapped.shared = mixture.shared.map { SharedExpertWeights(mlp: dense($0.mlp), gate: transform($0.gate)) }
+            feedForward = MLPWeights(input: experts[0].input, up: experts[0].up, output: experts[0].output, mixture: mapped)
         } else {
             feedForward = dense(mlp)
         }

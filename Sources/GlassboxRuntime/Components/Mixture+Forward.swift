@@ -4,7 +4,8 @@ import GlassboxTensor
 public struct ExpertChoice: Sendable, Equatable {
     /// `[n][k]` expert indices, in `torch.topk`'s order.
     public var indices: [[Int]]
-    /// `[n][k]` weights (the chosen softmax probabilities over their sum), aligned with `indices`.
+    /// `[n][k]` weights (the chosen softmax probabilities, over their sum when the mixture
+    /// renormalises), aligned with `indices`.
     public var weights: [[Float]]
 
     /// Expert `e`'s weight at each of the `n` positions (0 where `e` was not chosen).
@@ -16,7 +17,8 @@ public struct ExpertChoice: Sendable, Equatable {
 extension MixtureWeights {
     /// The routing from router logits `[n, E]` as transformers' `MixtralSparseMoeBlock` computes it:
     /// `p = softmax(logits)` over the experts, the top `k` of `p` by `torchTopKIndices` (ties as
-    /// `torch.topk`), their probabilities divided by their sum. Fires `mlp.hook_expert_weights`
+    /// `torch.topk`), their probabilities divided by their sum when `renormalizes` (Mixtral; Qwen
+    /// MoE's `norm_topk_prob`), else kept as they are. Fires `mlp.hook_expert_weights`
     /// (`p`), `mlp.hook_expert_indices` and `mlp.hook_routing_weights`; edits at each are used from
     /// there on (edited indices must name experts).
     func route(_ logits: Tensor, topK k: Int, layer l: Int, hooks: inout HookRun) throws -> ExpertChoice {
@@ -49,6 +51,7 @@ extension MixtureWeights {
             }
         }
         var weights = Tensor(shape: [n, k], storage: picked.flatMap { row in
+            guard renormalizes else { return row }
             let sum = row.reduce(0, +)
             return row.map { $0 / sum }
         })                                                           // [n, k]
@@ -60,7 +63,9 @@ extension MixtureWeights {
     /// expert `w2(act(w1·x) ⊙ w3·x)` run on the rows routed to it and accumulated in expert order
     /// (as transformers' `index_add_`). Fires `mlp.hook_router_logits`, the routing points (`route`)
     /// and, for every expert in order, `mlp.experts.{e}.hook_gate|hook_pre|hook_post` (`[n, dff]`,
-    /// zero rows where the expert is not used).
+    /// zero rows where the expert is not used); with a shared expert (Qwen2-MoE) then adds
+    /// `σ(shared_expert_gate·x) ⊙ shared_expert(x)` after the routed sum, as
+    /// `Qwen2MoeSparseMoeBlock.forward`, firing `mlp.shared_expert.*` and `mlp.hook_shared_expert_gate`.
     func forward(_ x: Tensor, layer l: Int, activation: Activation, hooks: inout HookRun) throws -> Tensor {
         let (n, d) = (x.shape[0], x.shape[1])
         var logits = router(x)                                       // [n, E]
@@ -99,6 +104,31 @@ extension MixtureWeights {
                 for j in 0..<d { out.storage[p * d + j] += y.storage[i * d + j] * share[p] }
             }
         }
+        if let shared { addInPlace(&out, try shared.forward(x, layer: l, activation: activation, hooks: &hooks)) }
         return out
+    }
+}
+
+extension SharedExpertWeights {
+    /// `x [n, d] → [n, d]`: `σ(gate·x) ⊙ down(act(gate_proj·x) ⊙ up_proj·x)` on every position
+    /// (`Qwen2MoeSparseMoeBlock`'s shared expert), firing `mlp.shared_expert.hook_gate`, `hook_pre`,
+    /// `hook_post` (`[n, dffShared]`) and `mlp.hook_shared_expert_gate` (`[n, 1]`, the gate's logit,
+    /// before the sigmoid).
+    func forward(_ x: Tensor, layer l: Int, activation: Activation, hooks: inout HookRun) throws -> Tensor {
+        var pre = mlp.input(x)                                       // [n, dffShared]
+        try hooks.fire(.block(l, .sharedExpert(.gate)), &pre)
+        var linear = mlp.up!(x)                                      // [n, dffShared]
+        try hooks.fire(.block(l, .sharedExpert(.pre)), &linear)
+        var post = pre
+        activation.apply(&post)
+        multiplyInPlace(&post, linear)
+        try hooks.fire(.block(l, .sharedExpert(.post)), &post)
+        var y = mlp.output(post)                                     // [n, d]
+        var factor = gate(x)                                         // [n, 1], the logit
+        try hooks.fire(.block(l, .sharedExpertGate), &factor)
+        sigmoidActivation(&factor)                                   // σ
+        let d = y.shape[1]
+        for t in 0..<y.shape[0] { for j in 0..<d { y.storage[t * d + j] *= factor.storage[t] } }
+        return y
     }
 }

@@ -68,7 +68,8 @@ public struct MLPWeights: Sendable {
     public var mixture: MixtureWeights? = nil
 }
 
-/// A sparse mixture of experts: a router and `E` gated MLPs.
+/// A sparse mixture of experts: a router and `E` gated MLPs, and optionally a shared expert
+/// every position runs (Qwen2-MoE).
 public struct MixtureWeights: Sendable {
     /// `d → E`, the router (Mixtral's `gate`), no bias.
     public let router: Linear
@@ -76,6 +77,24 @@ public struct MixtureWeights: Sendable {
     public let experts: [MLPWeights]
     /// `k`, the experts each position uses (`Architecture.experts.topK`).
     public let topK: Int
+    /// Whether the chosen experts' probabilities are divided by their sum (Mixtral always; Qwen MoE
+    /// with `norm_topk_prob`); otherwise they weight the experts as the softmax gave them.
+    public var renormalizes: Bool = true
+    /// Qwen2-MoE's `shared_expert` and its gate; `nil` elsewhere.
+    public var shared: SharedExpertWeights? = nil
+}
+
+/// The shared expert of transformers' `Qwen2MoeSparseMoeBlock`: a gated MLP (`shared_expert`,
+/// its own width) on every position, its output times `σ(shared_expert_gate·x)`. A class (immutable),
+/// since a value type holding an `MLPWeights` inside `MLPWeights.mixture` would contain itself.
+public final class SharedExpertWeights: Sendable {
+    /// `gate_proj` (activated), `up_proj`, `down_proj`: `d → dffShared → d`.
+    public let mlp: MLPWeights
+    /// `shared_expert_gate`, `d → 1`, no bias.
+    public let gate: Linear
+
+    /// A shared expert from its MLP and gate (shapes not checked; the loader checks them).
+    public init(mlp: MLPWeights, gate: Linear) { (self.mlp, self.gate) = (mlp, gate) }
 }
 
 /// One transformer block.

@@ -131,6 +131,14 @@ public enum BlockSite: Hashable, Sendable {
     /// TransformerLens's `MoEGatedMLP` names. Rows of positions not routed to `e` are 0 (TransformerLens
     /// keeps only the routed rows; an edit there has no effect, their weight being 0).
     case expert(Int, ExpertSite)
+    /// `mlp.shared_expert.hook_gate|hook_pre|hook_post` `[n, dffShared]`: Qwen2-MoE's shared expert
+    /// (`Qwen2MoeSparseMoeBlock.shared_expert`, a gated MLP every position runs), fired after the
+    /// routed experts with `ExpertSite`'s meanings. Glassbox only.
+    case sharedExpert(ExpertSite)
+    /// `mlp.hook_shared_expert_gate` `[n, 1]`: `shared_expert_gate·x`, the logit whose sigmoid
+    /// multiplies the shared expert's output (fired after its points; an edit changes the logit).
+    /// Glassbox only.
+    case sharedExpertGate
     /// `ln2_post.hook_scale` `[n, 1]` / `ln2_post.hook_normalized` `[n, d]`: Gemma 2 / 3 and OLMo 2
     /// only: the RMSNorm on the MLP output, before the residual add (TransformerLens's `ln2_post`).
     case ln2Post(NormSite)
@@ -170,6 +178,8 @@ public enum BlockSite: Hashable, Sendable {
         case .expertIndices: "mlp.hook_expert_indices"
         case .routingWeights: "mlp.hook_routing_weights"
         case .expert(let e, let site): "mlp.experts.\(e).\(site.rawValue)"
+        case .sharedExpert(let site): "mlp.shared_expert.\(site.rawValue)"
+        case .sharedExpertGate: "mlp.hook_shared_expert_gate"
         case .ln2Post(let s): "ln2_post.\(s.rawValue)"
         case .mlpOut: "hook_mlp_out"
         case .residPost: "hook_resid_post"
@@ -182,6 +192,7 @@ public enum BlockSite: Hashable, Sendable {
         .kNorm(.scale), .kNorm(.normalized), .rotQ, .rotK, .attnScores, .pattern, .z,
         .result, .ln1Post(.scale), .ln1Post(.normalized), .attnOut, .residMid, .ln2(.scale), .ln2(.normalized),
         .mlpPre, .mlpPreLinear, .mlpPost, .routerLogits, .expertWeights, .expertIndices, .routingWeights,
+        .sharedExpert(.gate), .sharedExpert(.pre), .sharedExpert(.post), .sharedExpertGate,
         .ln2Post(.scale), .ln2Post(.normalized), .mlpOut, .residPost, .normalizedResidPost,
     ]
 

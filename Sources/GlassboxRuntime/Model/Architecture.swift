@@ -190,6 +190,14 @@ public struct ExpertRouting: Sendable, Equatable {
     /// `k`, the experts each position is sent to (`1 ≤ k ≤ E`).
     public var topK: Int
 
+    /// Whether the chosen probabilities are divided by their sum (Mixtral; Qwen MoE's `norm_topk_prob`).
+    public var renormalizes: Bool = true
+    /// Qwen2-MoE: a shared expert, gated by a sigmoid, runs beside the routed ones.
+    public var sharedExpert: Bool = false
+    /// Qwen MoE: the layers with a dense MLP (`intermediate_size` wide) instead of the mixture
+    /// (`mlp_only_layers`, `decoder_sparse_step`); empty elsewhere.
+    public var denseLayers: [Int] = []
+
     /// A routing from its two sizes (not checked; the config checks them).
     public init(count: Int, topK: Int) { (self.count, self.topK) = (count, topK) }
 }

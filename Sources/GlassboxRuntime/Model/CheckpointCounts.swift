@@ -29,6 +29,12 @@ enum CheckpointCounts {
     /// Config keys that count experts per layer.
     static let expertKeys = ["num_local_experts"]
 
+    /// The expert-count keys `modelType`'s config reads: `expertKeys`, and Qwen MoE's `num_experts`
+    /// (a key other families never read).
+    static func expertKeysRead(modelType: String) -> [String] {
+        expertKeys + (QwenMoEConfig.Family(rawValue: modelType) != nil ? ["num_experts"] : [])
+    }
+
     /// Throws `LoadError.invalidConfig` naming the key and both numbers when a stated count exceeds
     /// the number of indices the checkpoint holds without a gap from 0 (layers 0, 1, 2, …): every
     /// index below the count must appear in some tensor name. So a decoy tensor with a huge index
@@ -41,7 +47,7 @@ enum CheckpointCounts {
     static func check(_ config: ConfigFile, modelType: String, checkpoint: Checkpoint, textTensorPrefixes: [String]? = nil) throws {
         let configFile = config.url
         let stated = { (keys: [String]) in keys.compactMap { key in config.count(key).map { (key, $0) } } }
-        let layerCounts = Array(stated(layerKeysRead(modelType: modelType)).prefix(1)), expertCounts = stated(expertKeys)
+        let layerCounts = Array(stated(layerKeysRead(modelType: modelType)).prefix(1)), expertCounts = stated(expertKeysRead(modelType: modelType))
         guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }
         var layerIndices = Set<Int>(), expertIndices = Set<Int>()
         let names = checkpoint.tensorNames.filter { name in textTensorPrefixes?.contains { name.hasPrefix($0) } ?? true }

@@ -52,6 +52,7 @@ enum HeadClass {
         "gpt_neo": "GPTNeo",
         "bloom": "Bloom",
         "opt": "OPT",
+        "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -49,6 +49,9 @@ enum IntegerConfigFields {
         if modelType == "gptj" { fields.removeAll { $0 == "n_positions" }; fields.append("rotary_dim") }
         if modelType == "falcon" { fields.append("ffn_hidden_size") }   // FalconMLP's nn.Linear sizes
         if modelType == "opt" { fields += ["ffn_dim", "word_embed_proj_dim"] }   // fc1 / fc2, embed_tokens sizes
+        // Qwen MoE: the expert count and widths size nn.Linear / nn.ModuleList (the shared expert's: Qwen2-MoE only).
+        if modelType == "qwen2_moe" { fields += ["num_experts", "moe_intermediate_size", "shared_expert_intermediate_size"] }
+        if modelType == "qwen3_moe" { fields += ["num_experts", "moe_intermediate_size"] }
         return fields
     }
 

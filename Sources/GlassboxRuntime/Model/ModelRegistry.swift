@@ -22,7 +22,8 @@ public enum ModelRegistry {
                                                          FalconLoader.self,
                                                          GPTNeoLoader.self,
                                                          BloomLoader.self,
-                                                         OPTLoader.self]
+                                                         OPTLoader.self,
+                                                         QwenMoELoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -11,8 +11,7 @@ enum NearestModelType {
         (["codegen"], "gpt_neox"),
         (["mixtral"], "mistral"),
         (["refinedweb"], "falcon"),
-        (["qwen2_moe", "qwen2_vl"], "qwen2"),
-        (["qwen3_moe"], "qwen3"),
+        (["qwen2_vl"], "qwen2"),
         (["olmoe", "olmo3"], "olmo2"),
         (["gemma", "olmo", "cohere", "granite", "internlm", "stablelm", "starcoder2", "yi", "deepseek", "smollm"], "llama"),
         (["deit", "beit", "dinov2", "dino", "clip_vision", "siglip_vision"], "vit"),
@@ -21,7 +20,7 @@ enum NearestModelType {
     /// The nearest of `supported` to `type`, or nil when none is close.
     static func nearest(to type: String, in supported: [String]) -> String? {
         let lowered = type.lowercased()
-        // A supported name the type starts with (qwen3_moe, llama4, gpt_neox_japanese), longest first.
+        // A supported name the type starts with (qwen3_next, llama4, gpt_neox_japanese), longest first.
         if let base = supported.filter({ lowered.hasPrefix($0) }).max(by: { $0.count < $1.count }) { return base }
         // Longest matching prefix first, so "gpt_neox_japanese" is not taken for "gpt_neo".
         let matches = relatives.flatMap { entry in entry.prefixes.map { ($0, entry.nearest) } }

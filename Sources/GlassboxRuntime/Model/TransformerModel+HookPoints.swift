@@ -12,11 +12,14 @@ extension TransformerModel {
         let qkNorm: [BlockSite] = (attention0?.queryNorm != nil ? [.qNorm(.scale), .qNorm(.normalized)] : [])
             + (attention0?.keyNorm != nil ? [.kNorm(.scale), .kNorm(.normalized)] : [])
         let attention: [BlockSite] = [.q, .k, .v] + qkNorm + rotation + [.attnScores, .pattern, .z, .result]
-        let mlp: [BlockSite] = if let experts = arch.experts {
-            [.routerLogits, .expertWeights, .expertIndices, .routingWeights]
-                + (0..<experts.count).flatMap { e in ExpertSite.allCases.map { BlockSite.expert(e, $0) } }
-        } else { arch.mlp == .gated ? [.mlpPre, .mlpPreLinear, .mlpPost] : [.mlpPre, .mlpPost] }
+        let dense: [BlockSite] = arch.mlp == .gated ? [.mlpPre, .mlpPreLinear, .mlpPost] : [.mlpPre, .mlpPost]
         for l in 0..<arch.layers {
+            // A mixture's points in its sparse layers (Qwen MoE may keep dense MLPs in others).
+            let mlp: [BlockSite] = if let mixture = weights.blocks[l].mlp.mixture {
+                [.routerLogits, .expertWeights, .expertIndices, .routingWeights]
+                    + mixture.experts.indices.flatMap { e in ExpertSite.allCases.map { BlockSite.expert(e, $0) } }
+                    + (mixture.shared == nil ? [] : ExpertSite.allCases.map { BlockSite.sharedExpert($0) } + [.sharedExpertGate])
+            } else { dense }
             var sites: [BlockSite] = [.residPre]
             switch arch.placement {
             case .pre where arch.parallelResidual:

@@ -34,7 +34,7 @@ extension TransformerWeights {
     }
 
     /// Every block's linear maps, in order: the attention projections, then the MLP's (every
-    /// expert's in a mixture: input, output, up), then a mixture's router.
+    /// expert's in a mixture: input, output, up), then a mixture's router and shared expert.
     private var blockLinears: [Linear] {
         var list: [Linear] = []
         for block in blocks {
@@ -44,6 +44,9 @@ extension TransformerWeights {
                 list += [m.input, m.output] + (m.up.map { [$0] } ?? [])
             }
             if let router = block.mlp.mixture?.router { list.append(router) }
+            if let shared = block.mlp.mixture?.shared {              // Qwen2-MoE: the shared expert, its gate
+                list += [shared.mlp.input, shared.mlp.output] + (shared.mlp.up.map { [$0] } ?? []) + [shared.gate]
+            }
         }
         return list
     }

@@ -26,7 +26,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// `max_position_embeddings`' key when written `null` (read as the default; a rope scaling that
     /// computes with it refuses it: ``RopeScaling/typesReadingMaxPositions``).
     var maxPositionsNullKey: String?
-    /// `rms_norm_eps`: ε of every RMSNorm (default 1e-5).
+    /// `rms_norm_eps`: ε of every RMSNorm (default 1e-5; Qwen MoE 1e-6).
     public var rmsNormEps: Float
     /// `rope_theta`: base of the rotary frequencies.
     public var ropeTheta: Double
@@ -38,6 +38,8 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// A family's defaults for the fields above (`kvHeads` `nil`: as many as query heads).
     struct Defaults {
         var vocab: Int, hidden: Int, intermediate: Int, layers: Int, heads: Int, kvHeads: Int?, positions: Int, theta: Double
+        /// `rms_norm_eps` (Qwen MoE: 1e-6).
+        var eps: Float = 1e-5
     }
 
     enum CodingKeys: String, CodingKey {
@@ -61,7 +63,10 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// `partial_rotary_factor`) must leave an even, positive number of rotated dimensions in (0, 1];
     /// `nil` for a family that rotates the whole head, where the key must be absent or 1
     /// (`refuseUnreadRotaryShare`). `sizes` (the family's own counts) must be positive.
-    init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = []) throws {
+    /// `readsSlidingWindow` false: the family reads `sliding_window` itself (Qwen MoE: only with
+    /// `use_sliding_window`), left `nil` here.
+    init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = [],
+         readsSlidingWindow: Bool = true) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if partialRotaryFactor == nil { try refuseUnreadRotaryShare(c, .partialRotaryFactor) }
         vocabSize = try c.value(refusingNull: .vocabSize, default: defaults.vocab)
@@ -73,10 +78,10 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         hiddenAct = try c.value(refusingNull: .hiddenAct, default: "silu")
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
         maxPositionsNullKey = try c.nullPlace(of: .maxPositionEmbeddings)
-        rmsNormEps = try c.value(refusingNull: .rmsNormEps, default: 1e-5)
+        rmsNormEps = try c.value(refusingNull: .rmsNormEps, default: defaults.eps)
         ropeTheta = try c.value(refusingNull: .ropeTheta, default: defaults.theta)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
-        slidingWindow = try c.decodeIfPresent(Int.self, forKey: .slidingWindow)
+        slidingWindow = readsSlidingWindow ? try c.decodeIfPresent(Int.self, forKey: .slidingWindow) : nil
 
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"), (intermediateSize, "intermediate_size"),
                              (numHiddenLayers, "num_hidden_layers"), (numAttentionHeads, "num_attention_heads"),

@@ -19,6 +19,7 @@ extension FastTokenizerOverrides {
         "gpt_neo": "GPT2TokenizerFast",
         "bloom": "BloomTokenizerFast",
         "opt": "GPT2TokenizerFast",
+        "qwen2_moe": "Qwen2TokenizerFast", "qwen3_moe": "Qwen2TokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
