@@ -117,7 +117,7 @@ extension HeadKind {
         switch self {
         case .languageModel: "language model (next-token logits)"
         case .maskedLanguageModel: "masked language model"
-        case .sequenceClassification(let labels): "sequence classification: \(labels.joined(separator: ", "))"
+        case .sequenceClassification(let labels, _): "sequence classification: \(labels.joined(separator: ", "))"
         case .none: "none (encoder only)"
         }
     }
