@@ -22,7 +22,7 @@ final class AtManParityTests: XCTestCase {
                            "roberta-mlm", "roberta-cls", "distilbert-mlm", "distilbert-cls",
                            "gemma-tiny", "gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm", "phi-tiny", "phi-qknorm",
                            "xlmr-mlm", "xlmr-cls", "camembert-mlm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq",
-                           "gptneo-tiny", "gptneo-local"]
+                           "gptneo-tiny", "gptneo-local", "gpt2-cls", "llama-cls"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -38,6 +38,7 @@ final class AtManParityTests: XCTestCase {
         "gptj-tiny": familyCases, "gptj-whole": familyCases,
         "falcon-mq": familyCases, "falcon-newarch": familyCases, "falcon-seq": familyCases,
         "gptneo-tiny": familyCases, "gptneo-local": familyCases,
+        "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         // Its last layer alone moves the CE by 6.5e-3 (< the 1e-2 floor): generate_atman.py skips that case.
         "roberta-cls": ["default", "no-shift"],
         // Gemma's random fixtures predict their own continuations almost surely (base CE ~1e-5): the
