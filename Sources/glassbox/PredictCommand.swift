@@ -54,6 +54,7 @@ struct PredictCommand: ParsableCommand {
         let what = switch arch.head {
         case .languageModel: "next token after position \(prediction.position)"
         case .maskedLanguageModel: "masked token at position \(prediction.position)"
+        case .sequenceClassification(_, .lastNonPad): "class (read at position \(prediction.position), the last non-pad token)"
         default: "class"
         }
         let prepared = prediction.prepared
