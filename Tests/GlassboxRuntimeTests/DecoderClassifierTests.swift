@@ -51,6 +51,26 @@ final class DecoderClassifierTests: XCTestCase {
         }
     }
 
+    /// llama-cls relabelled `MistralForSequenceClassification` (`model_type` mistral, no sliding
+    /// window) gives llama-cls's golden logits, as transformers does (generate.py checks that
+    /// `MistralForSequenceClassification` on these weights returns the same logits).
+    func testMistralClassifierIsTheLlamaCopy() throws {
+        let folder = try Fixtures.linkedCopy(of: "llama-cls", test: self, replacing: "config.json") { data in
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            config["model_type"] = "mistral"
+            config["architectures"] = ["MistralForSequenceClassification"]
+            config["sliding_window"] = NSNull()
+            return try JSONSerialization.data(withJSONObject: config)
+        }
+        let model = try TransformerModel.load(directory: folder)
+        XCTAssertEqual(model.architecture.head, .sequenceClassification(labels: ["rejected", "chosen"], pooling: .lastNonPad(padTokenID: nil)))
+        for caseName in ["short", "full"] {
+            let golden = try Fixtures.golden("llama-cls", caseName)
+            assertClose(try XCTUnwrap(model.forward(golden.inputIDs).logits), try golden.tensor("unembed.hook_out"),
+                        tolerance: Self.tolerance, "mistral relabel \(caseName)")
+        }
+    }
+
     /// transformers' `(arange(n) · (ids != pad)).argmax()`: the rightmost non-pad token, 0 when no
     /// token (or only the first) is one; without a pad id, the last token.
     func testPoolingRule() {
