@@ -24,7 +24,7 @@ extension ModelContext {
     /// The display text of every output: class labels for classifiers, otherwise one string per
     /// token id (`text(_:)`). What the lens and projection analyses take as `tokenTexts`.
     public var outputTexts: [String] {
-        if case .sequenceClassification(let labels) = architecture.head { return labels }
+        if case .sequenceClassification(let labels, _) = architecture.head { return labels }
         return (0..<architecture.vocabSize).map(text)
     }
 

@@ -89,7 +89,7 @@ public struct ModelContext: Sendable {
     /// A classifier's name for class `index` (`config.json`'s `id2label`), or the index itself;
     /// for language models, the token's text.
     public func label(_ index: Int) -> String {
-        if case .sequenceClassification(let labels) = architecture.head {
+        if case .sequenceClassification(let labels, _) = architecture.head {
             return labels.indices.contains(index) ? labels[index] : "\(index)"
         }
         return text(index)

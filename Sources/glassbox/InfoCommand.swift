@@ -120,7 +120,10 @@ extension HeadKind {
         switch self {
         case .languageModel: "language model (next-token logits)"
         case .maskedLanguageModel: "masked language model"
-        case .sequenceClassification(let labels): "sequence classification: \(labels.joined(separator: ", "))"
+        case .sequenceClassification(let labels, .firstToken): "sequence classification: \(labels.joined(separator: ", "))"
+        case .sequenceClassification(let labels, .lastNonPad(let pad)):
+            "sequence classification: \(labels.joined(separator: ", ")) (score at the last token"
+                + (pad.map { " that is not pad_token_id \($0))" } ?? "; pad_token_id null)")
         case .none: "none (encoder only)"
         }
     }

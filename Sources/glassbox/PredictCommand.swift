@@ -54,6 +54,7 @@ struct PredictCommand: ParsableCommand {
         let what = switch arch.head {
         case .languageModel: "next token after position \(prediction.position)"
         case .maskedLanguageModel: "masked token at position \(prediction.position)"
+        case .sequenceClassification(_, .lastNonPad): "class (read at position \(prediction.position), the last non-pad token)"
         default: "class"
         }
         let prepared = prediction.prepared
@@ -98,7 +99,7 @@ struct PredictCommand: ParsableCommand {
                                        attention: attention.path)
         if trace { Self.printTrace(result.cache) }
         guard let allLogits = result.logits,
-              let row = result.logitPositions.firstIndex(of: arch.head.predictsTokens ? target : 0) else {
+              let row = result.logitPositions.firstIndex(of: target) else {
             throw CLIError.noPredictionHead(arch.modelType)
         }
         let logitRow = allLogits.row(row).storage
@@ -111,7 +112,7 @@ struct PredictCommand: ParsableCommand {
         var object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "predict", "model": loaded.jsonDescription,
             "tokens": prepared.jsonTokens,
-            "position": arch.head.predictsTokens ? target : 0,
+            "position": target,
             "top": top.map { entry in
                 var item: [String: Any] = ["id": entry.index, "text": label(entry.index), "logit": Double(entry.logit)]
                 if scoring == .none { item["score"] = Double(entry.probability) } else { item["prob"] = Double(entry.probability) }
@@ -150,7 +151,7 @@ struct PredictCommand: ParsableCommand {
             let mask = ["[MASK]", "<mask>"].lazy.compactMap { loaded.vocabulary?.id(of: $0) }.first
             guard let mask, let index = ids.firstIndex(of: mask) else { throw CLIError.noMaskToken }
             return index
-        case .sequenceClassification: return 0
+        case .sequenceClassification: return loaded.model.architecture.classifierPosition(ids: ids) ?? 0   // [CLS], or a decoder's last non-pad token
         default: return ids.count - 1
         }
     }

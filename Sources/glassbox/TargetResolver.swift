@@ -55,14 +55,15 @@ struct TargetResolver {
         return resolved
     }
 
-    /// Last token for causal LMs; the first mask for masked LMs; `[CLS]` (0) otherwise.
+    /// Last token for causal LMs; the first mask for masked LMs; a classifier's pooled position
+    /// (`[CLS]`, or a decoder's last non-pad token); 0 otherwise.
     private func defaultPosition() throws -> Int {
         switch loaded.model.architecture.head {
         case .languageModel: return prepared.count - 1
         case .maskedLanguageModel:
             let mask = ["[MASK]", "<mask>"].lazy.compactMap { loaded.vocabulary?.id(of: $0) }.first
             return mask.flatMap { prepared.ids.firstIndex(of: $0) } ?? 0
-        default: return 0
+        default: return loaded.model.architecture.classifierPosition(prepared.modelInput) ?? 0
         }
     }
 

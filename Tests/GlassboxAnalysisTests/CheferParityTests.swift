@@ -51,7 +51,8 @@ final class CheferParityTests: XCTestCase {
     static let unreferenced = ["neox-sequential", "phi3-longrope", "gemma-tiny", "gemma-rope-dynamic", "falcon-seq",
                                "gptneo-tiny", "gptneo-local",   // GPT-2's block, unscaled scores, local windows
                                "bloom-tiny", "bloom-odd",       // GPT-2's block, ALiBi scores, an embedding LayerNorm
-                               "opt-tiny", "opt-post", "opt-proj"]   // GPT-2's block (pre-LN) or BERT's under a causal mask (post-LN)
+                               "opt-tiny", "opt-post", "opt-proj",   // GPT-2's block (pre-LN) or BERT's under a causal mask (post-LN)
+                               "gpt2-cls", "llama-cls"]         // decoder classifiers: seeded at the pooled last non-pad row
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()

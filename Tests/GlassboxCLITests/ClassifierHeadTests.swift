@@ -70,8 +70,9 @@ final class ClassifierHeadTests: XCTestCase {
             ("xlmr-cls", "XLMRobertaForTokenClassification",
              "XLMRobertaForMaskedLM, XLMRobertaForSequenceClassification, XLMRobertaModel"),
             ("camembert-mlm", "CamembertForCausalLM", "CamembertForMaskedLM, CamembertForSequenceClassification, CamembertModel"),
-            ("llama-gqa", "LlamaForSequenceClassification", "LlamaForCausalLM, LlamaModel"),
-            ("gpt2-tiny", "GPT2DoubleHeadsModel", "GPT2LMHeadModel, GPT2Model"),
+            ("llama-gqa", "LlamaForTokenClassification", "LlamaForCausalLM, LlamaForSequenceClassification, LlamaModel"),
+            ("gemma-tiny", "GemmaForSequenceClassification", "GemmaForCausalLM, GemmaModel"),
+            ("gpt2-tiny", "GPT2DoubleHeadsModel", "GPT2ForSequenceClassification, GPT2LMHeadModel, GPT2Model"),
         ] {
             let folder = try relabelled(model, as: className)
             let output = try runGlassbox(["predict", "--model", folder.path, "--ids", "2,5,3"])

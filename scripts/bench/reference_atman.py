@@ -382,7 +382,7 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
     target: ("continuation", [t0, ...]) for causal LMs, teacher-forced as Explainer does (the input
     becomes prompt + t0..t_{T-2}, target t read at len(prompt) - 1 + t); ("token", id, position)
     for a token predicted at one position (next token, or a masked LM's [MASK]); ("label", index)
-    for classifiers.
+    for classifiers (read at the pooled row: [CLS], or a decoder classifier's last non-pad token).
     groups: the explained groups; default every position, except in causal models positions after
     the last scored row.
     target_rows_only: project only the target rows onto the vocabulary (causal LMs; `logits_to_keep`).
@@ -407,7 +407,13 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
     elif kind == "token":
         targets, rows = [target[1]], [target[2]]
     elif kind == "label":
-        targets, rows = [target[1]], [0]
+        # The classifier's pooled row: [CLS] for encoders; a decoder's (…ForSequenceClassification) last
+        # token other than pad_token_id, as transformers pools it (the logits below are its own).
+        pad = model.config.pad_token_id
+        pooled = 0 if not causal else len(ids) - 1 if pad is None else max([i for i, t in enumerate(ids) if t != pad], default=0)
+        targets, rows = [target[1]], [pooled]
+        if causal and pad is None:
+            batch_size = 1        # transformers pools batches of more than one only with a pad id (ValueError)
     else:
         raise ValueError(f"unknown target {target!r}")
     if groups is None:

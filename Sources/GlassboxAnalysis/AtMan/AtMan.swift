@@ -123,13 +123,13 @@ public enum AtMan {
             guard position >= 0 && position < ids.count else { throw AnalysisError.positionOutOfRange(position, length: ids.count) }
             return (input, [id], [position])
         case .label(let index):
-            guard case .sequenceClassification(let labels) = arch.head else {
+            guard case .sequenceClassification(let labels, _) = arch.head else {
                 throw AnalysisError.invalidOption("this \(arch.modelType) model has no class labels; explain a token")
             }
             guard index >= 0 && index < labels.count else {
                 throw AnalysisError.invalidOption("class \(index) is outside 0..<\(labels.count)")
             }
-            return (input, [index], [0])
+            return (input, [index], [arch.classifierPosition(input) ?? 0])     // the pooled row: [CLS], or a decoder's last non-pad token
         }
     }
 

@@ -64,7 +64,7 @@ public enum DirectLogitAttribution {
                 + "whose attention output is the sum of its heads; \(arch.modelType) (post-norm, norms on the branch outputs, or headless) is not one")
         }
         var labels: [String]? = tokenTexts
-        if case .sequenceClassification(let names) = arch.head { labels = names }
+        if case .sequenceClassification(let names, _) = arch.head { labels = names }
         let L = arch.layers
         var points: [HookPoint] = [.embed, .lnFinal(.scale)]
         if w.embeddings.position != nil { points.append(.posEmbed) }
@@ -73,9 +73,12 @@ public enum DirectLogitAttribution {
         for l in 0..<L { points += [.block(l, .result), .block(l, .mlpOut)] }
         let isImage: Bool = if case .pixels = input { true } else { false }
         let n: Int = if case .tokens(let ids, _) = input { ids.count } else { 0 }
-        let p = position ?? (isImage ? 0 : n - 1)
+        let p = position ?? (isImage ? 0 : arch.classifierPosition(input) ?? n - 1)
         if arch.image != nil, p != 0 {
             throw AnalysisError.invalidOption("a ViT classifier reads position 0 ([CLS]) only, not \(p)")
+        }
+        if case .sequenceClassification(_, .lastNonPad) = arch.head, let pooled = arch.classifierPosition(input), p != pooled {
+            throw AnalysisError.invalidOption("\(arch.modelType)'s classifier reads position \(pooled) only (its last non-pad token), not \(p)")
         }
         if !isImage, p < 0 || p >= n { throw AnalysisError.positionOutOfRange(p, length: n) }
         let run = try model.forward(input, capture: .points(points), logitRows: isImage ? .all : .positions([p]))

@@ -41,6 +41,7 @@ public struct LensReadout: Sendable {
         switch arch.head {
         case .languageModel, .maskedLanguageModel: return try make(.vocabulary, for: model)
         case .sequenceClassification where arch.image != nil: return try make(.classes, for: model)
+        case .sequenceClassification(_, .lastNonPad): return try make(.classes, for: model)    // decoders: norm + score
         case .sequenceClassification, .none: return try make(.tiedEmbeddings, for: model)
         }
     }
@@ -67,11 +68,13 @@ public struct LensReadout: Sendable {
             return LensReadout(kind: kind, approximate: true, description: "tied word embeddings h·Eᵀ (approximate)",
                                outputs: token.shape[0], classLabels: nil, model: model)
         case .classes:
-            guard case .sequenceClassification(let labels) = arch.head, let unembed = head.unembed else {
+            guard case .sequenceClassification(let labels, _) = arch.head, let unembed = head.unembed else {
                 throw AnalysisError.invalidOption("\(arch.modelType) has no classifier for a class lens")
             }
+            let decoder = if case .sequenceClassification(_, .lastNonPad) = arch.head { true } else { false }
             let label = head.pooler != nil && arch.image == nil
-                ? "pooler (\(head.poolerActivation == .tanh ? "tanh" : "ReLU")) + classifier, per token" : "final LayerNorm (recomputed per row) + classifier, per token"
+                ? "pooler (\(head.poolerActivation == .tanh ? "tanh" : "ReLU")) + classifier, per token"
+                : decoder ? "final norm (recomputed per row) + score, per token" : "final LayerNorm (recomputed per row) + classifier, per token"
             return LensReadout(kind: kind, approximate: false, description: label, outputs: unembed.outFeatures,
                                classLabels: labels, model: model)
         }

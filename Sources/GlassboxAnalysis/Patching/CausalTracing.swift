@@ -96,7 +96,8 @@ public enum CausalTracing {
         }
         // The answer's probability: softmax, or σ(z_answer) for multi-label and one-output classifiers.
         let scores = try arch.probabilityScores(for: "causal tracing")
-        let position: Int = if case .sequenceClassification = arch.head { 0 } else { options.position ?? n - 1 }
+        // A classifier's pooled position ([CLS]; a decoder's last non-pad token), else the asked / last one.
+        let position = arch.classifierPosition(ids: ids) ?? options.position ?? n - 1
         guard position >= 0 && position < n else { throw AnalysisError.positionOutOfRange(position, length: n) }
         let input = ModelInput.tokens(ids, types: options.tokenTypes)
         let last = arch.layers - 1

@@ -35,7 +35,7 @@ extension ActivationPatching {
             let outputs: Int
             switch arch.head {
             case .languageModel, .maskedLanguageModel: outputs = arch.vocabSize
-            case .sequenceClassification(let labels): outputs = labels.count
+            case .sequenceClassification(let labels, _): outputs = labels.count
             case .none: throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; patching needs logits")
             }
             switch options.metric {
@@ -59,7 +59,16 @@ extension ActivationPatching {
             self.options = options
             cleanInput = .tokens(clean, types: options.tokenTypes)
             corruptedInput = .tokens(corrupted, types: options.tokenTypes)
-            if case .sequenceClassification = arch.head { self.position = 0 } else { self.position = position }
+            // A classifier's logits are read at its pooled position ([CLS]; a decoder's last non-pad token).
+            if let pooled = arch.classifierPosition(cleanInput) {
+                guard pooled == arch.classifierPosition(corruptedInput) else {
+                    throw AnalysisError.invalidOption("the classifier pools position \(pooled) of the clean input but "
+                        + "\(arch.classifierPosition(corruptedInput)!) of the corrupted one (its last non-pad token): pad both alike")
+                }
+                self.position = pooled
+            } else {
+                self.position = position
+            }
             firstDifference = first
             causal = arch.mask == .causal
         }

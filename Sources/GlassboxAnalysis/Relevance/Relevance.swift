@@ -86,11 +86,18 @@ public enum Relevance {
         }
     }
 
-    /// The explained position: given, or the last token (causal) / 0 (encoders, vision, similarity).
+    /// The explained position: given, or the last token (causal) / 0 (encoders, vision, similarity);
+    /// a decoder classifier's pooled position (its last non-pad token), which is the only one it has.
     static func resolvePosition(_ target: RelevanceTarget, input: ModelInput, architecture arch: Architecture) throws -> Int {
         guard case .tokens(let ids, _) = input, !ids.isEmpty else { return 0 }   // the forward reports empty input
         if case .similarity = target.objective { return 0 }
         let n = ids.count
+        if case .sequenceClassification(_, .lastNonPad) = arch.head, let pooled = arch.classifierPosition(input) {
+            guard target.position == nil || target.position == pooled else {
+                throw AnalysisError.invalidOption("\(arch.modelType)'s classifier reads position \(pooled) only (its last non-pad token), not \(target.position!)")
+            }
+            return pooled
+        }
         let position = target.position ?? (arch.mask == .causal ? n - 1 : 0)
         guard position >= 0, position < max(n, 1) else { throw AnalysisError.positionOutOfRange(position, length: n) }
         return position

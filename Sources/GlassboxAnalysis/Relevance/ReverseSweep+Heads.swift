@@ -12,7 +12,8 @@ extension ReverseSweep {
     ///   activation rule, as LXT's BERT fork does).
     /// - Classifier: `tanh(pooler(h_[CLS]))·W_c + b` (BERT, RoBERTa; the tanh gets the activation
     ///   rule; DistilBERT: ReLU) or
-    ///   `ln_final(x)_[CLS]·W_c + b` (ViT).
+    ///   `ln_final(x)_[CLS]·W_c + b` (ViT), or `ln_final(x)_p·W_score` at the pooled last non-pad
+    ///   position `p` (decoder classifiers: `forward.logitPositions`).
     /// - No head / similarity: `a = pool(hidden)` (mean unless `target.pooling` says otherwise)
     ///   against the fixed `b`.
     func headBackward(_ target: RelevanceTarget, position: Int, forward: ForwardResult) throws -> (Tensor, ExplainedTarget) {
@@ -25,8 +26,9 @@ extension ReverseSweep {
             throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head: explain the similarity to a second input instead")
         }
         let row = logits.row(0).storage                                            // [V]
+        let pooledRow = forward.logitPositions.first ?? 0                          // a classifier's pooled position
         var (seed, explained) = try Self.seed(target.objective, logits: row,
-                                              position: arch.head == .maskedLanguageModel || arch.head == .languageModel ? position : 0)
+                                              position: arch.head.predictsTokens ? position : pooledRow)
         if let seedOverride { seed = seedOverride }
         var g = try unembedBackward(unembed, seeds: [seed])                         // [1, d]
         var hiddenRow = position
@@ -42,7 +44,7 @@ extension ReverseSweep {
             ActivationRules.apply(.model(head.transformActivation ?? arch.activation), rule: table[.activation], x: pre, to: &g)
             g = linearBackward(transform, g, rule: table[.linear], input: { h })
         case .sequenceClassification:
-            hiddenRow = 0
+            hiddenRow = pooledRow
             if let pooler = head.pooler {
                 let h = forward.hidden.rows(0..<1)                                      // [1, d]
                 let function: PointwiseFunction = head.poolerActivation == .tanh ? .tanh : .model(.relu)

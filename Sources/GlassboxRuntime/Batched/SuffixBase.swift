@@ -9,8 +9,8 @@ public struct SuffixBase: Sendable {
     /// points the engine keeps: `blocks.0.hook_resid_pre` and, for causal models, `attn.hook_v` and the
     /// scored keys, `attn.hook_rot_k` in rotary models and `attn.hook_k` otherwise).
     public let result: ForwardResult
-    /// The positions whose logits every suffix pass returns (`[0]` for classifiers, whose logits
-    /// are read at `[CLS]`).
+    /// The positions whose logits every suffix pass returns (a classifier's pooled position: `[0]`
+    /// for encoders, whose logits are read at `[CLS]`).
     public let logitRows: [Int]
     /// Input length `n`.
     public let length: Int
@@ -216,7 +216,7 @@ extension TransformerModel {
             }
         }
         let filter = HookFilter.matching { engine($0) || capture.contains($0) }
-        let rows: [Int] = if case .sequenceClassification = arch.head { [0] } else { logitRows }
+        let rows: [Int] = arch.classifierPosition(input).map { [$0] } ?? logitRows   // a classifier's pooled row
         let result = try forward(input, capture: filter, interventions: interventions, logitRows: .positions(rows))
         let cache = result.cache
         let embedded = cache[.block(0, .residPre)]!

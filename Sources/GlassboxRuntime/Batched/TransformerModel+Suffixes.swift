@@ -313,7 +313,7 @@ extension TransformerModel {
         // x: [Σ read rows ≥ start, d], item by item in ascending position.
         let lastRows = layout(last: true).rows
         var headLogits: [Tensor]                                                      // per computed item
-        if case .sequenceClassification = arch.head {
+        if case .sequenceClassification(_, .firstToken) = arch.head {                // encoders: [CLS]
             headLogits = try lastRows.map { rows in
                 try weights.head.forward(x.rows(rows.queryOffset..<(rows.queryOffset + 1)), architecture: arch,
                                          rows: nil, hooks: &hooks).logits!

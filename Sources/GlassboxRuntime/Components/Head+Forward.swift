@@ -6,7 +6,9 @@ extension HeadWeights {
     ///
     /// Returns the final hidden state (after the final norm where there is one), the pooled
     /// `[1, d]` vector (BERT pooler) and the logits: `[rows.count, V]` for token heads (only the
-    /// requested positions are projected), `[1, labels]` for a classifier, `nil` without a head.
+    /// requested positions are projected), `[1, labels]` for an encoder classifier (`[CLS]`),
+    /// `[rows.count, labels]` for a decoder classifier (`score` at every requested row: the forward
+    /// pass asks for the pooled one, `ClassifierPooling`), `nil` without a head.
     func forward(_ x: Tensor, architecture arch: Architecture, rows: [Int]?,
                  hooks: inout HookRun) throws -> (hidden: Tensor, pooled: Tensor?, logits: Tensor?) {
         var hidden = x
@@ -33,9 +35,9 @@ extension HeadWeights {
             try hooks.fire(.mlmTransform, &t)
             input = try transformNorm(t, scalePoint: .mlmLN(.scale), normalizedPoint: .mlmLN(.normalized),
                                       hooks: &hooks)
-        case .sequenceClassification:
-            input = pooled ?? hidden.rows(0..<1)
-        case .languageModel, .none:
+        case .sequenceClassification(_, .firstToken):
+            input = pooled ?? hidden.rows(0..<1)                                // [1, d]
+        case .sequenceClassification(_, .lastNonPad), .languageModel, .none:
             input = selected
         }
         try hooks.fire(.unembedIn, &input)

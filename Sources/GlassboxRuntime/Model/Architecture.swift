@@ -279,8 +279,9 @@ public enum HeadKind: Sendable, Equatable {
     case languageModel
     /// BERT's masked-LM head: dense, activation, LayerNorm, decoder (tied) plus bias, `[n, V]`.
     case maskedLanguageModel
-    /// Pooled `[CLS]` → class logits `[1, labels]`, with names from `id2label`.
-    case sequenceClassification(labels: [String])
+    /// One pooled position → class logits `[1, labels]`, with names from `id2label`: the first
+    /// token for encoders (`[CLS]`), the last non-pad token for decoders (`ClassifierPooling`).
+    case sequenceClassification(labels: [String], pooling: ClassifierPooling = .firstToken)
     /// An encoder without a prediction head (sentence-embedding models).
     case none
 
@@ -294,6 +295,6 @@ public enum HeadKind: Sendable, Equatable {
 
     /// A classifier's class names (`config.json`'s `id2label`, in index order); nil for other heads.
     public var classLabels: [String]? {
-        if case .sequenceClassification(let labels) = self { labels } else { nil }
+        if case .sequenceClassification(let labels, _) = self { labels } else { nil }
     }
 }

@@ -27,7 +27,7 @@ extension Architecture {
     /// → sigmoid, else softmax; image (no regression case) — multi-label or one label → sigmoid,
     /// else softmax.
     public var classScores: ClassScoreFunction? {
-        guard case .sequenceClassification(let labels) = head else { return nil }
+        guard case .sequenceClassification(let labels, _) = head else { return nil }
         if problemType == .regression && image == nil { return ClassScoreFunction.none }
         if problemType == .multiLabel || labels.count == 1 { return .sigmoid }
         return .softmax

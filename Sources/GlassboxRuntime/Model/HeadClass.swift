@@ -3,7 +3,8 @@
 enum RequestedHead: Sendable, Equatable {
     /// Masked-token logits (`…ForMaskedLM`, and `BertForPreTraining`, whose first output is the same head).
     case maskedLanguageModel
-    /// Class logits on the pooled first token (`…ForSequenceClassification`, `ViTForImageClassification`).
+    /// Class logits on one pooled token (`…ForSequenceClassification`, `ViTForImageClassification`):
+    /// the first for encoders, the last non-pad one for decoders.
     case sequenceClassification
     /// Next-token logits (`…ForCausalLM`, `GPT2LMHeadModel`).
     case languageModel
@@ -66,6 +67,10 @@ enum HeadClass {
         "ForSequenceClassification", "ForTokenClassification", "ForQuestionAnswering", "DoubleHeadsModel",
     ]
 
+    /// Decoder families whose `<Prefix>ForSequenceClassification` Glassbox runs
+    /// (`DecoderClassifierHead`: their loaders read `score.weight`); the others refuse it.
+    static let decoderClassifierTypes: Set<String> = ["gpt2", "llama", "mistral", "qwen2", "qwen3"]
+
     /// The class names of `modelType` Glassbox runs, sorted (for the refusal).
     static func supported(modelType: String) -> [String] {
         if let classes = encoderClasses[modelType] {
@@ -74,7 +79,8 @@ enum HeadClass {
         if let classes = textModelClasses[modelType] { return classes.sorted() }
         let prefix = decoderPrefixes[modelType] ?? ""
         let model = modelType == "gemma3_text" ? "Gemma3TextModel" : prefix + "Model"
-        return [modelType == "gpt2" ? "GPT2LMHeadModel" : prefix + "ForCausalLM", model].sorted()
+        let classifier = decoderClassifierTypes.contains(modelType) ? [prefix + "ForSequenceClassification"] : []
+        return ([modelType == "gpt2" ? "GPT2LMHeadModel" : prefix + "ForCausalLM", model] + classifier).sorted()
     }
 
     /// The head `architecture` (the first `architectures` entry) asks of a `modelType` model; nil
@@ -93,6 +99,7 @@ enum HeadClass {
         if let classes = textModelClasses[modelType] { return classes.contains(architecture) ? .languageModel : nil }
         guard let prefix = decoderPrefixes[modelType], architecture.hasPrefix(prefix) else { return nil }
         let suffix = architecture.dropFirst(prefix.count)
+        if suffix == "ForSequenceClassification" && decoderClassifierTypes.contains(modelType) { return .sequenceClassification }
         if decoderUnsupportedSuffixes.contains(String(suffix)) {
             throw LoadError.unsupportedHead(file: file, className: architecture, supported: supported(modelType: modelType))
         }

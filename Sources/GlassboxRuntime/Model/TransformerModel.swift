@@ -15,7 +15,7 @@ public enum LogitRows: Sendable, Equatable {
 public struct ForwardResult: Sendable {
     /// `[rows, V]` token logits, `[1, labels]` class logits, or `nil` for a model without a head.
     public let logits: Tensor?
-    /// The positions the logit rows belong to (`[0]` for a classifier).
+    /// The positions the logit rows belong to (a classifier: its pooled position, `[0]` for encoders).
     public let logitPositions: [Int]
     /// The last hidden state `[n, d]` (after the final norm of pre-norm models).
     public let hidden: Tensor
@@ -175,12 +175,17 @@ public struct TransformerModel: Sendable {
             x = try block.forward(x, layer: l, architecture: arch, rotary: rotary(l), hooks: &hooks)
             try requireFinite(x)
         }
-        let rows: [Int]? = if case .positions(let p) = logitRows { p } else { nil }
+        let pooledRow = arch.classifierPosition(input) ?? 0
+        let rows: [Int]? = switch (arch.head, logitRows) {
+        case (.sequenceClassification, _): [pooledRow]     // a decoder's `score` reads its pooled row only
+        case (_, .positions(let p)): p
+        case (_, .all): nil
+        }
         let top = try weights.head.forward(x, architecture: arch, rows: rows, hooks: &hooks)
         try requireFinite(top.logits)
         try requireFinite(top.pooled)
         let positions: [Int] = switch arch.head {
-        case .sequenceClassification: [0]
+        case .sequenceClassification: [pooledRow]
         default: rows ?? Array(0..<n)
         }
         return ForwardResult(logits: top.logits, logitPositions: top.logits == nil ? [] : positions,

@@ -25,6 +25,7 @@ extension CheferSweep {
             throw AnalysisError.invalidOption("\(arch.modelType) has no prediction head: explain the similarity to a second input instead")
         }
         let row = logits.row(0).storage
+        let pooledRow = forward.logitPositions.first ?? 0                   // a classifier's pooled position
         let (seed, _) = try ReverseSweep.seed(target.objective, logits: row, position: position)
         var r = CheferRules.linear(unembed, input: try tensor(.unembedIn), relevance: Tensor(shape: [1, row.count], storage: seed))
         var hiddenRow = position
@@ -33,7 +34,7 @@ extension CheferSweep {
             guard let transform = head.transform else { throw AnalysisError.invalidOption("masked-LM head without its transform") }
             r = CheferRules.linear(transform, input: forward.hidden.rows(position..<(position + 1)), relevance: r)
         case .sequenceClassification:
-            hiddenRow = 0
+            hiddenRow = pooledRow
             if let pooler = head.pooler {
                 r = CheferRules.linear(pooler, input: forward.hidden.rows(0..<1), relevance: r)
             }

@@ -4,14 +4,15 @@ import GlassboxTensor
 
 /// GPT-2 (`GPT2LMHeadModel` / `GPT2Model` checkpoints): learned positions, pre-LN blocks, fused
 /// `c_attn`, `Conv1D` weights stored `[in, out]`, and an LM head tied to `wte` unless the config
-/// unties it and the checkpoint carries `lm_head.weight`.
+/// unties it and the checkpoint carries `lm_head.weight`; `GPT2ForSequenceClassification` checkpoints
+/// carry `score.weight` instead (`DecoderClassifierHead`).
 enum GPT2Loader: ArchitectureLoader {
     static let modelTypes = ["gpt2"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(GPT2Config.self, from: configData, file: configFile)
-        let arch = config.architecture(head: .languageModel)
+        var arch = config.architecture(head: .languageModel)
         let prefix = checkpoint.contains("transformer.wte.weight") ? "transformer." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, dff) = (arch.dModel, arch.dFF)
@@ -47,7 +48,9 @@ enum GPT2Loader: ArchitectureLoader {
         let finalNorm = try norm("ln_f")
 
         let unembed: Linear
-        if !config.tieWordEmbeddings {
+        if DecoderClassifierHead.wanted(head, checkpoint: checkpoint) {
+            (unembed, arch.head) = try DecoderClassifierHead.read(&r, configData: configData, configFile: configFile, width: d)
+        } else if !config.tieWordEmbeddings {
             unembed = Linear(weight: try r.matrix("lm_head.weight", shape: [arch.vocabSize, d], prefixed: false),
                              layout: .outIn, bias: nil)
         } else {

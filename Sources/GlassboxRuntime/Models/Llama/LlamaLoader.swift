@@ -5,14 +5,15 @@ import GlassboxTensor
 /// The Llama family (`LlamaForCausalLM`, `MistralForCausalLM`, `Qwen2ForCausalLM`,
 /// `Qwen3ForCausalLM` and their bare `*Model` checkpoints): `nn.Linear` weights stored `[out, in]`, RMSNorm without bias, a gated
 /// MLP (`down(silu(gate(x)) ⊙ up(x))`), grouped-query attention, rotary embeddings; Qwen3 adds
-/// `q_norm` / `k_norm` (RMSNorm `[dh]` per head, before the rotation).
+/// `q_norm` / `k_norm` (RMSNorm `[dh]` per head, before the rotation). `*ForSequenceClassification`
+/// checkpoints carry `score.weight` instead of an LM head (`DecoderClassifierHead`).
 enum LlamaLoader: ArchitectureLoader {
     static let modelTypes = LlamaConfig.Family.allCases.map(\.rawValue)
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(LlamaConfig.self, from: configData, file: configFile)
-        let arch = config.architecture()
+        var arch = config.architecture()
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
@@ -47,7 +48,12 @@ enum LlamaLoader: ArchitectureLoader {
                                 output: try linear(p + "mlp.down_proj", dff, d, bias: config.mlpBias))))
         }
         let finalNorm = try norm("norm")
-        let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
+        let unembed: Linear
+        if DecoderClassifierHead.wanted(head, checkpoint: checkpoint) {
+            (unembed, arch.head) = try DecoderClassifierHead.read(&r, configData: configData, configFile: configFile, width: d)
+        } else {
+            unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
+        }
         // Older checkpoints saved the rotary frequencies as a buffer.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
         let weights = TransformerWeights(
