@@ -21,22 +21,7 @@ final class GPTNeoTests: XCTestCase {
 
     /// Every hook of every case within 1e-4 of transformers (measured: 2.5e-5 / 2.1e-5 at most).
     func testEveryHookMatchesTransformers() throws {
-        for name in ["gptneo-tiny", "gptneo-local"] {
-            let m = try Fixtures.load(name)
-            var worst: Float = 0
-            for (caseName, file) in try Fixtures.goldenCases(name) {
-                let golden = try Golden(url: file)
-                let r = try m.forward(.tokens(golden.inputIDs, types: nil), capture: .all)
-                XCTAssertEqual(r.cache.order.map(\.name), golden.hookOrder, "\(name)/\(caseName)")
-                for hook in golden.hookOrder {
-                    let ours = try XCTUnwrap(r.cache[hook], "\(name)/\(caseName) \(hook)")
-                    let expected = try golden.tensor(hook)
-                    assertClose(ours, expected, tolerance: 1e-4, "\(name)/\(caseName) \(hook)")
-                    if ours.shape == expected.shape { worst = max(worst, maxAbsDifference(ours, expected).0) }
-                }
-            }
-            print("\(name): max |Δ| over every hook and case \(worst)")
-        }
+        for name in ["gptneo-tiny", "gptneo-local"] { try assertEveryHookMatchesGoldens(Fixtures.load(name), name) }
     }
 
     /// GPT-2's points (learned positions, sequential block); scores unscaled; local layers are

@@ -19,22 +19,7 @@ final class OPTTests: XCTestCase {
 
     /// Every hook of every case within 1e-4 of transformers.
     func testEveryHookMatchesTransformers() throws {
-        for name in Self.names {
-            let m = try Fixtures.load(name)
-            var worst: Float = 0
-            for (caseName, file) in try Fixtures.goldenCases(name) {
-                let golden = try Golden(url: file)
-                let r = try m.forward(.tokens(golden.inputIDs, types: nil), capture: .all)
-                XCTAssertEqual(r.cache.order.map(\.name), golden.hookOrder, "\(name)/\(caseName)")
-                for hook in golden.hookOrder {
-                    let ours = try XCTUnwrap(r.cache[hook], "\(name)/\(caseName) \(hook)")
-                    let expected = try golden.tensor(hook)
-                    assertClose(ours, expected, tolerance: 1e-4, "\(name)/\(caseName) \(hook)")
-                    if ours.shape == expected.shape { worst = max(worst, maxAbsDifference(ours, expected).0) }
-                }
-            }
-            print("\(name): max |Δ| over every hook and case \(worst)")
-        }
+        for name in Self.names { try assertEveryHookMatchesGoldens(Fixtures.load(name), name) }
     }
 
     /// Pre-LN OPT has GPT-2's points, post-LN OPT BERT's block points (causal, no final norm);
