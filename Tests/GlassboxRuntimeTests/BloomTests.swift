@@ -11,21 +11,10 @@ import XCTest
 /// embedding LayerNorm and the hook list, the fused [H, 3, dh] split, ALiBi through the KV cache
 /// and the blocked path, parameter counts, the config's aliases, and typed config errors.
 final class BloomTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     /// A folder holding `config` (JSON text) and `weights`' model.safetensors (bloom-tiny's by default).
     private func folder(config: String, weights: String = "bloom-tiny") throws -> URL {
-        let folder = try makeTemporaryFolder("bloom")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: Fixtures.model(weights).appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
-    }
-
-    private func config(_ name: String) throws -> String {
-        try String(contentsOf: Fixtures.model(name).appendingPathComponent("config.json"), encoding: .utf8)
+        try Fixtures.folder(config: config, weights: Fixtures.weights(weights), test: self, label: "bloom")
     }
 
     /// `PositionKind.alibiSlopes(heads:)` equals `build_alibi_tensor`'s slopes (float32) for every
@@ -42,7 +31,7 @@ final class BloomTests: XCTestCase {
             XCTAssertEqual(ours.count, expected.count, heads)
             for (a, b) in zip(ours, expected) { XCTAssertEqual(a, b, accuracy: b.ulp, "\(heads) heads") }
         }
-        let odd = try model("bloom-odd").architecture
+        let odd = try Fixtures.load("bloom-odd").architecture
         XCTAssertEqual(odd.alibiSlopes, [0.25, 0.0625, 0.015625, 0.00390625, 0.5, 0.125])
         XCTAssertEqual(odd.contextLength, Int.max)
     }
@@ -50,7 +39,7 @@ final class BloomTests: XCTestCase {
     /// BLOOM's hook list: the embedding LayerNorm after hook_embed, no position hooks (no rot_q /
     /// rot_k, no pos_embed), a pre-norm block; the fused projection splits per head into q, k, v.
     func testHookListAndFusedSplit() throws {
-        let m = try model("bloom-tiny")
+        let m = try Fixtures.load("bloom-tiny")
         let names = m.hookPoints.map(\.name)
         XCTAssertEqual(Array(names.prefix(4)), ["hook_embed", "embed_ln.hook_scale", "embed_ln.hook_normalized",
                                                 "blocks.0.hook_resid_pre"])
@@ -65,7 +54,7 @@ final class BloomTests: XCTestCase {
     /// ALiBi reaches the decode path: a prefill plus one-token steps give a cache-free forward's
     /// logits (absolute key positions), and the positions change the logits (the bias is there).
     func testKVCacheKeepsAbsoluteKeyPositions() throws {
-        let m = try model("bloom-odd")
+        let m = try Fixtures.load("bloom-odd")
         let ids = [5, 17, 33, 90, 44, 61, 8, 70]
         let full = try XCTUnwrap(try m.forward(ids).logits)
         var cache = try KVCache(for: m)
@@ -83,7 +72,7 @@ final class BloomTests: XCTestCase {
     /// BloomForCausalLM.num_parameters(); every linear has a bias, the lm_head none; bloom-tiny's
     /// head is tied, bloom-odd's is not.
     func testParameterCountsBiasesAndHead() throws {
-        let tiny = try model("bloom-tiny"), odd = try model("bloom-odd")
+        let tiny = try Fixtures.load("bloom-tiny"), odd = try Fixtures.load("bloom-odd")
         XCTAssertEqual(tiny.weights.parameterCount, 28768)
         XCTAssertEqual(odd.weights.parameterCount, 55188)
         XCTAssertEqual(tiny.weights.blocks[0].attention.value.bias?.count, 32)
@@ -119,25 +108,25 @@ final class BloomTests: XCTestCase {
         let c = try decode(#"{"n_embed": 16, "hidden_size": 8, "num_hidden_layers": 5, "n_layer": 2, "num_attention_heads": 4, "n_head": 2}"#)
         XCTAssertEqual([c.hiddenSize, c.nLayer, c.nHead], [16, 5, 4])      // BloomConfig.from_dict gives 16 5 4
         XCTAssertEqual(try decode(#"{"n_embed": null, "hidden_size": 8, "n_head": 2}"#).hiddenSize, 8)
-        let tiny = try config("bloom-tiny")
+        let tiny = try Fixtures.configText("bloom-tiny")
         let tp = tiny.replacingOccurrences(of: #""pretraining_tp": 1"#, with: #""pretraining_tp": 4"#)
             .replacingOccurrences(of: #""slow_but_exact": false"#, with: #""slow_but_exact": true"#)
         XCTAssertNotEqual(tp, tiny)
         let ids = [5, 17, 33, 90]
         assertClose(try XCTUnwrap(try TransformerModel.load(directory: try folder(config: tp)).forward(ids).logits),
-                    try XCTUnwrap(try model("bloom-tiny").forward(ids).logits), tolerance: 0, "pretraining_tp 4")
+                    try XCTUnwrap(try Fixtures.load("bloom-tiny").forward(ids).logits), tolerance: 0, "pretraining_tp 4")
     }
 
     /// A classifier head is refused naming the classes Glassbox runs; bloom-odd's config over
     /// bloom-tiny's weights names the first shape that differs.
     func testWeightAndHeadErrors() throws {
-        let tiny = try config("bloom-tiny")
+        let tiny = try Fixtures.configText("bloom-tiny")
         let classifier = tiny.replacingOccurrences(of: "BloomForCausalLM", with: "BloomForSequenceClassification")
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: classifier))) { error in
             XCTAssertTrue(error.localizedDescription.contains("BloomForSequenceClassification"), error.localizedDescription)
             XCTAssertTrue(error.localizedDescription.contains("BloomForCausalLM"), error.localizedDescription)
         }
-        XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: try config("bloom-odd")))) { error in
+        XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: try Fixtures.configText("bloom-odd")))) { error in
             guard case LoadError.shapeMismatch = error else { return XCTFail("\(error)") }
         }
     }

@@ -8,12 +8,7 @@ import XCTest
 final class ConfigFieldErrorTests: XCTestCase {
     /// A copy of fixture `model` whose `file` is `edit` of its own text.
     private func model(_ model: String, file: String = "config.json", _ edit: (String) -> String) throws -> URL {
-        try Fixtures.linkedCopy(of: model, test: self, replacing: file) { data in
-            let text = String(decoding: data, as: UTF8.self)
-            let edited = edit(text)
-            XCTAssertNotEqual(edited, text, "the edit of \(model)'s \(file) changed nothing")
-            return Data(edited.utf8)
-        }
+        try Fixtures.textEditedCopy(of: model, test: self, file: file, edit)
     }
 
     /// The load error's text, or a failure when the load succeeds.

@@ -8,12 +8,9 @@ import XCTest
 /// distilbert-sinus against transformers 4.53 at 1e-4, including RoBERTa's "padded" case with
 /// `<pad>` inside and after the text): heads, position ids, the sinusoidal table, typed config errors.
 final class EncoderFamilyTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     func testHeadsAndArchitectures() throws {
-        let mlm = try model("roberta-mlm"), cls = try model("roberta-cls"), bare = try model("roberta-odd")
+        let mlm = try Fixtures.load("roberta-mlm"), cls = try Fixtures.load("roberta-cls"), bare = try Fixtures.load("roberta-odd")
         XCTAssertEqual(mlm.architecture.modelType, "roberta")
         XCTAssertEqual(mlm.architecture.head, .maskedLanguageModel)
         XCTAssertEqual(mlm.architecture.contextLength, 26 - 1 - 1)        // max_position_embeddings − pad − 1
@@ -25,7 +22,7 @@ final class EncoderFamilyTests: XCTestCase {
         XCTAssertEqual(bare.architecture.head, .none)
         XCTAssertNotNil(bare.weights.head.pooler)
 
-        let dmlm = try model("distilbert-mlm"), dcls = try model("distilbert-cls"), dbare = try model("distilbert-sinus")
+        let dmlm = try Fixtures.load("distilbert-mlm"), dcls = try Fixtures.load("distilbert-cls"), dbare = try Fixtures.load("distilbert-sinus")
         XCTAssertEqual(dmlm.architecture.modelType, "distilbert")
         XCTAssertEqual(dmlm.architecture.tokenTypes, 0)
         XCTAssertFalse(dmlm.hookPoints.map(\.name).contains("hook_token_type_embed"))
@@ -39,7 +36,7 @@ final class EncoderFamilyTests: XCTestCase {
     /// `<pad>` (id 1) takes position row 1 and does not advance the count: `<s> a <pad> b` reads
     /// rows 2, 3, 1, 4.
     func testRobertaPositionIdsSkipPadding() throws {
-        let m = try model("roberta-mlm")
+        let m = try Fixtures.load("roberta-mlm")
         let table = m.weights.embeddings.position!
         let r = try m.forward([0, 17, 1, 40], capture: .points([.posEmbed]))
         let pos = try XCTUnwrap(r.cache[.posEmbed])
@@ -56,7 +53,7 @@ final class EncoderFamilyTests: XCTestCase {
     /// positions the ids give, `<pad>` inside the text included: equal to a plain forward whose
     /// `hook_embed` intervention replaces the same rows (1e-5 of the logits' scale).
     func testEmbeddingEditsKeepRobertaPositions() throws {
-        let m = try model("roberta-mlm")
+        let m = try Fixtures.load("roberta-mlm")
         let ids = [0, 17, 1, 4, 40, 1, 33, 2]
         let input = ModelInput.tokens(ids, types: nil)
         let base = try m.suffixBase(input, logitRows: [3, 6])
@@ -78,7 +75,7 @@ final class EncoderFamilyTests: XCTestCase {
     /// distilbert-sinus stores its fixed table; rebuilding it from the formula gives the same rows
     /// (fp16 storage: 1e-3), and a checkpoint without the table still loads.
     func testSinusoidalPositionsRebuildTheStoredTable() throws {
-        let stored = try model("distilbert-sinus")
+        let stored = try Fixtures.load("distilbert-sinus")
         let folder = try copyOfFixture("distilbert-sinus", dropping: "embeddings.position_embeddings.weight")
         let rebuilt = try TransformerModel.load(directory: folder)
         assertClose(rebuilt.weights.embeddings.position!, stored.weights.embeddings.position!, tolerance: 1e-3, "table")

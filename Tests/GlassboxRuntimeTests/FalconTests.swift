@@ -9,34 +9,23 @@ import XCTest
 /// the three fused query_key_value layouts, the three block shapes and their hook lists, the norm
 /// shared by a one-norm parallel block, parameter counts, and typed config and weight errors.
 final class FalconTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     /// A folder holding `config` (JSON text) and `weights`' model.safetensors (falcon-mq's by default).
     private func folder(config: String, weights: String = "falcon-mq") throws -> URL {
-        let folder = try makeTemporaryFolder("falcon")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: Fixtures.model(weights).appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
-    }
-
-    private func config(_ name: String) throws -> String {
-        try String(contentsOf: Fixtures.model(name).appendingPathComponent("config.json"), encoding: .utf8)
+        try Fixtures.folder(config: config, weights: Fixtures.weights(weights), test: self, label: "falcon")
     }
 
     /// Parallel blocks fire GPT-NeoX's parallel hook list, the sequential one its sequential list
     /// (block 0 and the points outside blocks; the fixtures differ in depth).
     func testHookPointsAreGPTNeoXs() throws {
         func names(_ name: String) throws -> [String] {
-            try model(name).hookPoints.map(\.name).filter { !$0.hasPrefix("blocks.") || $0.hasPrefix("blocks.0.") }
+            try Fixtures.load(name).hookPoints.map(\.name).filter { !$0.hasPrefix("blocks.") || $0.hasPrefix("blocks.0.") }
         }
         for name in ["falcon-mq", "falcon-newarch"] {
-            XCTAssertTrue(try model(name).architecture.parallelResidual, name)
+            XCTAssertTrue(try Fixtures.load(name).architecture.parallelResidual, name)
             XCTAssertEqual(try names(name), try names("neox-parallel"), name)
         }
-        let seq = try model("falcon-seq")
+        let seq = try Fixtures.load("falcon-seq")
         XCTAssertFalse(seq.architecture.parallelResidual)
         XCTAssertEqual(try names("falcon-seq"), try names("neox-sequential"))
         XCTAssertTrue(try names("falcon-seq").contains("blocks.0.hook_resid_mid"))
@@ -48,18 +37,18 @@ final class FalconTests: XCTestCase {
     func testFusedLayoutsGiveTheHeads() throws {
         let expected: [(String, [Int])] = [("falcon-mq", [4, 1, 8]), ("falcon-newarch", [6, 2, 6]), ("falcon-seq", [3, 3, 8])]
         for (name, heads) in expected {
-            let a = try model(name).architecture
+            let a = try Fixtures.load(name).architecture
             XCTAssertEqual([a.heads, a.kvHeads, a.headDim], heads, name)
             guard case .rotary(let rope) = a.position else { return XCTFail("\(name): not rotary") }
             XCTAssertEqual(rope.dimensions, a.headDim, name)
         }
-        guard case .rotary(let scaled) = try model("falcon-newarch").architecture.position else { return XCTFail("not rotary") }
+        guard case .rotary(let scaled) = try Fixtures.load("falcon-newarch").architecture.position else { return XCTFail("not rotary") }
         XCTAssertEqual(scaled.scaling, .linear(factor: 2))
     }
 
     /// The row blocks each layout reads, in `dh` rows (`FalconAttention._split_heads`).
     func testFusedRowBlocks() throws {
-        let newArch = try ConfigDecoding.decode(FalconConfig.self, from: Data(try config("falcon-newarch").utf8),
+        let newArch = try ConfigDecoding.decode(FalconConfig.self, from: Data(try Fixtures.configText("falcon-newarch").utf8),
                                                 file: URL(fileURLWithPath: "config.json"))
         let blocks = FalconLoader.fusedBlocks(newArch, heads: 6, kvHeads: 2)   // [2 groups, 3 + 2, dh]
         XCTAssertEqual(blocks.query, [0, 1, 2, 5, 6, 7])
@@ -70,11 +59,11 @@ final class FalconTests: XCTestCase {
     /// One input_layernorm feeds both branches (ln2's hooks are ln1's, the norm counted once);
     /// ln_attn and ln_mlp are two norms; every block output is as its shape says.
     func testNormsPerBlockShape() throws {
-        let mq = try model("falcon-mq"), newArch = try model("falcon-newarch")
+        let mq = try Fixtures.load("falcon-mq"), newArch = try Fixtures.load("falcon-newarch")
         XCTAssertTrue(mq.weights.blocks[0].ln2.sharesStorage(with: mq.weights.blocks[0].ln1))
         XCTAssertFalse(newArch.weights.blocks[0].ln2.sharesStorage(with: newArch.weights.blocks[0].ln1))
         for name in ["falcon-mq", "falcon-newarch", "falcon-seq"] {
-            let m = try model(name)
+            let m = try Fixtures.load(name)
             let r = try m.forward([5, 17, 3, 90, 44], capture: .all)
             assertBlockOutputsAddBothBranches(r, layers: m.architecture.layers, name)
             if name == "falcon-mq" {
@@ -87,7 +76,7 @@ final class FalconTests: XCTestCase {
 
     /// FalconForCausalLM.num_parameters(); biases only with `bias`, lm_head tied by default.
     func testParameterCountsBiasesAndHead() throws {
-        let mq = try model("falcon-mq"), newArch = try model("falcon-newarch"), seq = try model("falcon-seq")
+        let mq = try Fixtures.load("falcon-mq"), newArch = try Fixtures.load("falcon-newarch"), seq = try Fixtures.load("falcon-seq")
         XCTAssertEqual(mq.weights.parameterCount, 14688)
         XCTAssertEqual(newArch.weights.parameterCount, 21600)
         XCTAssertEqual(seq.weights.parameterCount, 16824)
@@ -124,11 +113,11 @@ final class FalconTests: XCTestCase {
     /// num_ln_in_parallel_attn is 2 with the new architecture (its two norms load); n_embed wins
     /// over hidden_size while ffn_hidden_size defaults to 4 · the hidden_size key.
     func testAcceptedSpellings() throws {
-        let mq = try config("falcon-mq")
+        let mq = try Fixtures.configText("falcon-mq")
         let ignored = mq.replacingOccurrences(of: #""num_kv_heads": 4"#, with: #""num_kv_heads": 3"#)
         XCTAssertNotEqual(ignored, mq)
         XCTAssertEqual(try TransformerModel.load(directory: try folder(config: ignored)).architecture.kvHeads, 1)
-        let newArch = try config("falcon-newarch")
+        let newArch = try Fixtures.configText("falcon-newarch")
         let nullNorms = newArch.replacingOccurrences(of: #""num_ln_in_parallel_attn": 2"#, with: #""num_ln_in_parallel_attn": null"#)
         XCTAssertNotEqual(nullNorms, newArch)
         let loaded = try TransformerModel.load(directory: try folder(config: nullNorms, weights: "falcon-newarch"))
@@ -147,13 +136,13 @@ final class FalconTests: XCTestCase {
     /// falcon-mq's weights names the first shape that differs; a classifier head is refused;
     /// remote-code RefinedWeb types stay unknown, pointing at falcon.
     func testWeightHeadAndTypeErrors() throws {
-        let mq = try config("falcon-mq")
+        let mq = try Fixtures.configText("falcon-mq")
         let biased = mq.replacingOccurrences(of: #""bias": false"#, with: #""bias": true"#)
         XCTAssertNotEqual(biased, mq)
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: biased))) { error in
             XCTAssertTrue(error.localizedDescription.contains("query_key_value.bias"), error.localizedDescription)
         }
-        XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: try config("falcon-newarch")))) { error in
+        XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: try Fixtures.configText("falcon-newarch")))) { error in
             guard case LoadError.shapeMismatch = error else { return XCTFail("\(error)") }
         }
         let classifier = mq.replacingOccurrences(of: "FalconForCausalLM", with: "FalconForSequenceClassification")

@@ -198,10 +198,6 @@ final class FamilyRopeScalingTests: XCTestCase {
                                                  options: .regularExpression)
         }
         config = config.replacingOccurrences(of: "{\n", with: "{\n  \(fields),\n", options: .anchored)
-        let folder = try makeTemporaryFolder("rope")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: Fixtures.model(fixture).appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        return try Fixtures.folder(config: config, weights: Fixtures.weights(fixture), test: self, label: "rope")
     }
 }

@@ -1,8 +1,9 @@
 import Foundation
 import Glassbox
+import GlassboxTestSupport
 import XCTest
 
-/// Checks that several model families' runtime tests run alike (Phi, GPT-J, GPT-Neo, Falcon and,
+/// Checks that several model families' runtime tests run alike (Phi, GPT-J, GPT-Neo, Falcon, OPT and,
 /// for the block sum, GPT-NeoX). Failures are reported at the caller's line.
 
 /// Every block's output is its input plus both branches' outputs: |resid_pre + attn_out + mlp_out
@@ -46,4 +47,26 @@ func assertInvalidConfigs(_ cases: [(String, String)], folder: (String) throws -
             XCTAssertTrue(error.localizedDescription.contains("config.json"), error.localizedDescription, file: file, line: line)
         }
     }
+}
+
+/// Every golden case of fixture `name` (token ids, no token types) through `m` with every hook
+/// captured: the hook list in the golden's order, and every hook within 1e-4 of it, labelled
+/// "`name`/case hook". Prints and returns the largest |Δ| over every hook of every case.
+@discardableResult
+func assertEveryHookMatchesGoldens(_ m: TransformerModel, _ name: String,
+                                   file: StaticString = #filePath, line: UInt = #line) throws -> Float {
+    var worst: Float = 0
+    for (caseName, goldenFile) in try Fixtures.goldenCases(name) {
+        let golden = try Golden(url: goldenFile)
+        let r = try m.forward(.tokens(golden.inputIDs, types: nil), capture: .all)
+        XCTAssertEqual(r.cache.order.map(\.name), golden.hookOrder, "\(name)/\(caseName)", file: file, line: line)
+        for hook in golden.hookOrder {
+            let ours = try XCTUnwrap(r.cache[hook], "\(name)/\(caseName) \(hook)", file: file, line: line)
+            let expected = try golden.tensor(hook)
+            assertClose(ours, expected, tolerance: 1e-4, "\(name)/\(caseName) \(hook)", file: file, line: line)
+            if ours.shape == expected.shape { worst = max(worst, maxAbsDifference(ours, expected).0) }
+        }
+    }
+    print("\(name): max |Δ| over every hook and case \(worst)")
+    return worst
 }

@@ -11,11 +11,7 @@ import XCTest
 final class GPT2ConfigAliasTests: XCTestCase {
     /// gpt2-tiny's folder with its config.json text edited by `edit` (which must change it).
     private func folder(_ edit: (String) -> String) throws -> URL {
-        try Fixtures.linkedCopy(of: "gpt2-tiny", test: self, replacing: "config.json") { data in
-            let config = String(decoding: data, as: UTF8.self), edited = edit(config)
-            XCTAssertNotEqual(edited, config)
-            return Data(edited.utf8)
-        }
+        try Fixtures.textEditedCopy(of: "gpt2-tiny", test: self, edit)
     }
 
     /// Wrong own keys beside right aliases load the checkpoint's model: the same logits.

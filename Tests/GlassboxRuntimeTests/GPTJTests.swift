@@ -9,21 +9,14 @@ import XCTest
 /// rotary_dim dimensions (all of them when rotary_dim is null), no attention biases, the LM head's
 /// bias, and typed config and weight errors.
 final class GPTJTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     /// A folder holding `config` (JSON text) and gptj-tiny's weights, or `weights` when given.
     private func folder(config: String, weights: URL? = nil) throws -> URL {
-        let folder = try makeTemporaryFolder("gptj")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: weights ?? Fixtures.model("gptj-tiny").appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        try Fixtures.folder(config: config, weights: weights ?? Fixtures.weights("gptj-tiny"), test: self, label: "gptj")
     }
 
     func testHookPointsAreGPTNeoXParallels() throws {
-        let gptj = try model("gptj-tiny"), neox = try model("neox-parallel")
+        let gptj = try Fixtures.load("gptj-tiny"), neox = try Fixtures.load("neox-parallel")
         XCTAssertTrue(gptj.architecture.parallelResidual)
         XCTAssertEqual(gptj.architecture.modelType, "gptj")
         XCTAssertEqual(gptj.hookPoints.map(\.name), neox.hookPoints.map(\.name), "the same points with the same meaning as GPT-NeoX's")
@@ -34,7 +27,7 @@ final class GPTJTests: XCTestCase {
     /// particular — with the rotate-half pairing they would differ by O(1).
     func testWorstHookDifference() throws {
         for name in ["gptj-tiny", "gptj-whole"] {
-            let m = try model(name)
+            let m = try Fixtures.load(name)
             var worst: (Float, String) = (0, "")
             for (caseName, file) in try Fixtures.goldenCases(name) {
                 let golden = try Golden(url: file)
@@ -57,7 +50,7 @@ final class GPTJTests: XCTestCase {
     /// and the block output is resid_pre + attn_out + mlp_out.
     func testOneLayerNormFeedsBothBranches() throws {
         for name in ["gptj-tiny", "gptj-whole"] {
-            try assertOneLayerNormFeedsBothBranches(try model(name), ids: [5, 17, 3, 80, 44], name)
+            try assertOneLayerNormFeedsBothBranches(try Fixtures.load(name), ids: [5, 17, 3, 80, 44], name)
         }
     }
 
@@ -65,7 +58,7 @@ final class GPTJTests: XCTestCase {
     /// (2i, 2i+1): each pair keeps its norm, which the rotate-half pairing (i, i+2) would not.
     /// gptj-whole: rotary_dim null with one head of 12 — every dimension rotates.
     func testInterleavedPartialAndWholeRotary() throws {
-        let m = try model("gptj-tiny")
+        let m = try Fixtures.load("gptj-tiny")
         guard case .rotary(let rope) = m.architecture.position else { return XCTFail("not rotary") }
         XCTAssertEqual(rope.dimensions, 4)
         XCTAssertEqual(rope.layout, .interleaved)
@@ -85,7 +78,7 @@ final class GPTJTests: XCTestCase {
             }
         }
         XCTAssertNotEqual(q[2, 0, 0], rot[2, 0, 0])
-        let whole = try model("gptj-whole")
+        let whole = try Fixtures.load("gptj-whole")
         guard case .rotary(let all) = whole.architecture.position else { return XCTFail("not rotary") }
         XCTAssertEqual([all.dimensions, whole.architecture.heads, whole.architecture.headDim, whole.architecture.dFF], [12, 1, 12, 20])
         XCTAssertEqual(whole.architecture.activation, Activation(huggingFaceName: "gelu"))
@@ -94,7 +87,7 @@ final class GPTJTests: XCTestCase {
     /// No attention biases; the norm shared by ln1 and ln2 is counted once; a tied lm_head keeps its
     /// own bias (counts: GPTJForCausalLM.num_parameters()).
     func testSharedNormAndHeadWithBias() throws {
-        let tiny = try model("gptj-tiny"), tied = try model("gptj-whole")
+        let tiny = try Fixtures.load("gptj-tiny"), tied = try Fixtures.load("gptj-whole")
         XCTAssertEqual(tiny.weights.parameterCount, 31653)
         XCTAssertEqual(tied.weights.parameterCount, 3405)
         for block in tiny.weights.blocks {
@@ -150,15 +143,15 @@ final class GPTJTests: XCTestCase {
     func testWeightAndHeadErrors() throws {
         let config = try String(contentsOf: Fixtures.model("gptj-tiny").appendingPathComponent("config.json"), encoding: .utf8)
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(
-            config: config, weights: Fixtures.model("gptj-whole").appendingPathComponent("model.safetensors"))))
-        let source = try SafetensorsFile(url: Fixtures.model("gptj-tiny").appendingPathComponent("model.safetensors"))
+            config: config, weights: Fixtures.weights("gptj-whole"))))
+        let source = try SafetensorsFile(url: Fixtures.weights("gptj-tiny"))
         var tensors = try source.tensorNames.map { ($0, try source.tensor($0)) }
         tensors += [("transformer.h.0.attn.bias", Tensor(shape: [1, 1, 4, 4], repeating: 1)),
                     ("transformer.h.0.attn.masked_bias", Tensor(shape: [], repeating: -1e9)),
                     ("transformer.h.1.attn.embed_positions", Tensor(shape: [32, 4], repeating: 0))]
         let withBuffers = try makeTemporaryFolder("gptj-buffers").appendingPathComponent("model.safetensors")
         try SafetensorsFile.write(tensors, to: withBuffers)
-        let reference = try model("gptj-tiny").forward([5, 17, 3]).logits
+        let reference = try Fixtures.load("gptj-tiny").forward([5, 17, 3]).logits
         XCTAssertEqual(try TransformerModel.load(directory: try folder(config: config, weights: withBuffers)).forward([5, 17, 3]).logits,
                        reference)
         let withExtra = try makeTemporaryFolder("gptj-extra").appendingPathComponent("model.safetensors")

@@ -9,17 +9,10 @@ import XCTest
 /// 1e-4 as GoldenTests), GPT-2's hook list, unscaled scores, the local-window boundary, and typed
 /// config and weight errors.
 final class GPTNeoTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     /// A folder holding `config` (JSON text) and gptneo-tiny's weights, or `weights` when given.
     private func folder(config: String, weights: URL? = nil) throws -> URL {
-        let folder = try makeTemporaryFolder("gptneo")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: weights ?? Fixtures.model("gptneo-tiny").appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        try Fixtures.folder(config: config, weights: weights ?? Fixtures.weights("gptneo-tiny"), test: self, label: "gptneo")
     }
 
     private var tinyConfig: String {
@@ -28,28 +21,13 @@ final class GPTNeoTests: XCTestCase {
 
     /// Every hook of every case within 1e-4 of transformers (measured: 2.5e-5 / 2.1e-5 at most).
     func testEveryHookMatchesTransformers() throws {
-        for name in ["gptneo-tiny", "gptneo-local"] {
-            let m = try model(name)
-            var worst: Float = 0
-            for (caseName, file) in try Fixtures.goldenCases(name) {
-                let golden = try Golden(url: file)
-                let r = try m.forward(.tokens(golden.inputIDs, types: nil), capture: .all)
-                XCTAssertEqual(r.cache.order.map(\.name), golden.hookOrder, "\(name)/\(caseName)")
-                for hook in golden.hookOrder {
-                    let ours = try XCTUnwrap(r.cache[hook], "\(name)/\(caseName) \(hook)")
-                    let expected = try golden.tensor(hook)
-                    assertClose(ours, expected, tolerance: 1e-4, "\(name)/\(caseName) \(hook)")
-                    if ours.shape == expected.shape { worst = max(worst, maxAbsDifference(ours, expected).0) }
-                }
-            }
-            print("\(name): max |Δ| over every hook and case \(worst)")
-        }
+        for name in ["gptneo-tiny", "gptneo-local"] { try assertEveryHookMatchesGoldens(Fixtures.load(name), name) }
     }
 
     /// GPT-2's points (learned positions, sequential block); scores unscaled; local layers are
     /// sliding windows; the MLP width defaults to 4·hidden_size; a tied or stored head.
     func testArchitectureIsGPT2sBlockWithLocalWindows() throws {
-        let tiny = try model("gptneo-tiny"), local = try model("gptneo-local"), gpt2 = try model("gpt2-tiny")
+        let tiny = try Fixtures.load("gptneo-tiny"), local = try Fixtures.load("gptneo-local"), gpt2 = try Fixtures.load("gpt2-tiny")
         let block0 = { (m: TransformerModel) in m.hookPoints.map(\.name).filter { !$0.hasPrefix("blocks.") || $0.hasPrefix("blocks.0.") } }
         XCTAssertEqual(block0(tiny), block0(gpt2), "GPT-2's points with the same meaning")
         XCTAssertEqual(tiny.architecture.attentionScale, 1)
@@ -66,7 +44,7 @@ final class GPTNeoTests: XCTestCase {
     /// j = i − window and positive at j = i − window + 1 (bias ^ tril(bias, -window_size)).
     func testLocalWindowBoundary() throws {
         for (name, layer, window) in [("gptneo-tiny", 1, 3), ("gptneo-local", 0, 4), ("gptneo-local", 1, 4)] {
-            let m = try model(name)
+            let m = try Fixtures.load(name)
             let ids = Array(1...10)
             let pattern = try XCTUnwrap(m.forward(ids, capture: .all).cache[.block(layer, .pattern)])
             for h in 0..<m.architecture.heads {
@@ -134,7 +112,7 @@ final class GPTNeoTests: XCTestCase {
     /// the first layers, and `num_attention_heads` replaces `num_heads`.
     func testAliasesWinAsInTransformers() throws {
         let config = try tinyConfig
-        let original = try XCTUnwrap(model("gptneo-tiny").forward([5, 9, 13, 2, 7]).logits)
+        let original = try XCTUnwrap(Fixtures.load("gptneo-tiny").forward([5, 9, 13, 2, 7]).logits)
         let same = config.replacingOccurrences(of: "\"num_layers\": 2", with: "\"num_layers\": 2, \"num_hidden_layers\": 2")
         XCTAssertNotEqual(same, config)
         XCTAssertEqual(try XCTUnwrap(TransformerModel.load(directory: folder(config: same)).forward([5, 9, 13, 2, 7]).logits).storage,
@@ -146,7 +124,7 @@ final class GPTNeoTests: XCTestCase {
 
     func testBareModelWithMaskBuffers() throws {
         let bare = try TransformerModel.load(directory: Fixtures.root.appendingPathComponent("Tests/Fixtures/layouts/gptneo-tiny-bare"))
-        let full = try model("gptneo-tiny")
+        let full = try Fixtures.load("gptneo-tiny")
         let ids = [5, 17, 3, 90, 44, 8]
         let a = try bare.forward(ids, capture: .all), b = try full.forward(ids, capture: .all)
         XCTAssertEqual(a.cache.order.map(\.name), b.cache.order.map(\.name))
@@ -158,7 +136,7 @@ final class GPTNeoTests: XCTestCase {
     func testWeightAndHeadErrors() throws {
         let config = try tinyConfig
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(
-            config: config, weights: Fixtures.model("gptneo-local").appendingPathComponent("model.safetensors"))))
+            config: config, weights: Fixtures.weights("gptneo-local"))))
         let untied = config.replacingOccurrences(of: "\"eos_token_id\": 100,", with: "\"eos_token_id\": 100, \"tie_word_embeddings\": false,")
         XCTAssertNotEqual(untied, config)
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: untied))) { error in

@@ -7,12 +7,9 @@ import XCTest
 /// of neox-parallel and neox-sequential against transformers at 1e-4): the hook list of a parallel
 /// block, the fused QKV split, partial rotary, and typed config errors.
 final class GPTNeoXTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     func testParallelBlocksHaveNoResidMid() throws {
-        let parallel = try model("neox-parallel"), sequential = try model("neox-sequential")
+        let parallel = try Fixtures.load("neox-parallel"), sequential = try Fixtures.load("neox-sequential")
         XCTAssertTrue(parallel.architecture.parallelResidual)
         XCTAssertFalse(sequential.architecture.parallelResidual)
         let names = parallel.hookPoints.map(\.name)
@@ -29,13 +26,13 @@ final class GPTNeoXTests: XCTestCase {
     }
 
     func testParallelResidualSumsBothBranchesOnTheBlockInput() throws {
-        let m = try model("neox-parallel")
+        let m = try Fixtures.load("neox-parallel")
         let r = try m.forward([5, 17, 3, 90, 44], capture: .all)
         assertBlockOutputsAddBothBranches(r, layers: m.architecture.layers, "neox-parallel")
     }
 
     func testOnlyTheRotaryShareOfEachHeadTurns() throws {
-        let m = try model("neox-parallel")   // dh 10, rotary_pct 0.4: 4 rotated dimensions
+        let m = try Fixtures.load("neox-parallel")   // dh 10, rotary_pct 0.4: 4 rotated dimensions
         guard case .rotary(let rope) = m.architecture.position else { return XCTFail("not rotary") }
         XCTAssertEqual(rope.dimensions, 4)
         XCTAssertEqual(m.architecture.headDim, 10)
@@ -64,10 +61,7 @@ final class GPTNeoXTests: XCTestCase {
             (#"{"model_type": "gpt_neox", "num_hidden_layers": 0}"#, "num_hidden_layers"),
         ]
         for (json, fragment) in cases {
-            let folder = try makeTemporaryFolder("neox")
-            try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
-            try FileManager.default.copyItem(at: Fixtures.model("neox-parallel").appendingPathComponent("model.safetensors"),
-                                             to: folder.appendingPathComponent("model.safetensors"))
+            let folder = try Fixtures.folder(config: json, weights: Fixtures.weights("neox-parallel"), test: self, label: "neox")
             XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
                 guard case LoadError.invalidConfig = error else { return XCTFail("\(fragment): \(error)") }
                 XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")

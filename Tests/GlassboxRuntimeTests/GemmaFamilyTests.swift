@@ -8,12 +8,9 @@ import XCTest
 /// hook lists of sandwich and branch-output blocks, what soft-capping and sliding windows do to the
 /// captured tensors, the embedding scale's rounding, and config errors.
 final class GemmaFamilyTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     func testSandwichBlockHookListIsPinned() throws {
-        let m = try model("gemma2-softcap")
+        let m = try Fixtures.load("gemma2-softcap")
         XCTAssertEqual(m.architecture.placement, .sandwich)
         let names = m.hookPoints.map(\.name)
         XCTAssertEqual(Array(names.prefix(30)), [
@@ -30,11 +27,11 @@ final class GemmaFamilyTests: XCTestCase {
         XCTAssertEqual(HookPoint(name: "blocks.2.ln2_post.hook_normalized"), .block(2, .ln2Post(.normalized)))
         XCTAssertEqual(HookPoint(name: "blocks.0.ln1_post.hook_scale")?.name, "blocks.0.ln1_post.hook_scale")
         // Gemma 1 is pre-norm only: no post norms.
-        XCTAssertFalse(try model("gemma-tiny").hookPoints.contains { $0.name.contains("_post.") })
+        XCTAssertFalse(try Fixtures.load("gemma-tiny").hookPoints.contains { $0.name.contains("_post.") })
     }
 
     func testOLMo2HasOnlyPostBranchNormsAndAWholeProjectionQKNorm() throws {
-        let m = try model("olmo2-postnorm")
+        let m = try Fixtures.load("olmo2-postnorm")
         let names = m.hookPoints.map(\.name).filter { $0.hasPrefix("blocks.0.") }
         XCTAssertFalse(names.contains { $0.hasPrefix("blocks.0.ln1.") || $0.hasPrefix("blocks.0.ln2.") })
         XCTAssertEqual(Array(names.prefix(8)), [
@@ -54,7 +51,7 @@ final class GemmaFamilyTests: XCTestCase {
     }
 
     func testSoftCapsBoundScoresAndLogits() throws {
-        let m = try model("gemma2-softcap")
+        let m = try Fixtures.load("gemma2-softcap")
         XCTAssertEqual(m.architecture.attentionSoftCap, 3)
         XCTAssertEqual(m.architecture.finalSoftCap, 20)
         let r = try m.forward(Array(1...12), capture: .all)
@@ -77,12 +74,12 @@ final class GemmaFamilyTests: XCTestCase {
 
     func testDirectLogitAttributionRefusesPostBranchNorms() throws {
         for name in ["gemma2-softcap", "gemma3-text", "gemma3-mm", "olmo2-postnorm"] {
-            XCTAssertThrowsError(try DirectLogitAttribution.run(try model(name), .tokens([3, 9, 27], types: nil))) { error in
+            XCTAssertThrowsError(try DirectLogitAttribution.run(try Fixtures.load(name), .tokens([3, 9, 27], types: nil))) { error in
                 guard case AnalysisError.invalidOption(let detail) = error else { return XCTFail("\(name): \(error)") }
                 XCTAssertTrue(detail.contains("norms on the branch outputs"), detail)
             }
         }
-        XCTAssertNoThrow(try DirectLogitAttribution.run(try model("gemma-tiny"), .tokens([3, 9, 27], types: nil)))
+        XCTAssertNoThrow(try DirectLogitAttribution.run(try Fixtures.load("gemma-tiny"), .tokens([3, 9, 27], types: nil)))
     }
 
     /// The identity rule passes relevance through both soft-caps unchanged: under CP-LRP (no
@@ -90,7 +87,7 @@ final class GemmaFamilyTests: XCTestCase {
     /// the tokens receive the whole capped logit; under AttnLRP tokens + softmax share do. The
     /// gradient rule through the final cap (grad × input) does not conserve.
     func testSoftCapIdentityRuleConserves() throws {
-        let m = try model("gemma2-softcap")
+        let m = try Fixtures.load("gemma2-softcap")
         let input = ModelInput.tokens([4, 19, 33, 7, 60, 12, 90, 5], types: nil)
         let cp = try Relevance.explain(m, input, options: RelevanceOptions(method: .cpLRP))
         XCTAssertEqual(cp.tokens.reduce(0.0) { $0 + Double($1) }, Double(cp.target.value), accuracy: 1e-4 * abs(Double(cp.target.value)))
@@ -102,7 +99,7 @@ final class GemmaFamilyTests: XCTestCase {
     }
 
     func testSlidingLayersAlternateAndUseTheirOwnRotaryBase() throws {
-        let gemma3 = try model("gemma3-text")
+        let gemma3 = try Fixtures.load("gemma3-text")
         XCTAssertEqual(gemma3.architecture.slidingWindows, [3, nil, 3])
         XCTAssertEqual(gemma3.architecture.slidingRotary?.base, 50)
         XCTAssertEqual(gemma3.architecture.rotary(layer: 0)?.base, 50)
@@ -112,11 +109,11 @@ final class GemmaFamilyTests: XCTestCase {
         let sliding = try XCTUnwrap(r.cache[.block(0, .pattern)]), full = try XCTUnwrap(r.cache[.block(1, .pattern)])
         XCTAssertEqual(sliding[0, 9, 6], 0)                                      // 3 positions back: outside
         XCTAssertGreaterThan(full[0, 9, 0], 0)
-        XCTAssertEqual(try model("gemma2-softcap").architecture.slidingWindows, [4, nil, 4])
+        XCTAssertEqual(try Fixtures.load("gemma2-softcap").architecture.slidingWindows, [4, nil, 4])
     }
 
     func testEmbeddingScaleIsRoundedToTheTableDType() throws {
-        let m = try model("gemma-tiny")
+        let m = try Fixtures.load("gemma-tiny")
         XCTAssertEqual(m.weights.embeddings.scale, Float(Double(30).squareRoot()))
         let r = try m.forward([7], capture: .all)
         let row = m.weights.embeddings.token.row(7).storage
@@ -132,7 +129,7 @@ final class GemmaFamilyTests: XCTestCase {
         let folder = Fixtures.model("gemma-tiny")
         let file = try SafetensorsFile(url: folder.appendingPathComponent("model.safetensors"))
         let w = try file.tensor("model.norm.weight")
-        XCTAssertEqual(try model("gemma-tiny").weights.head.finalNorm?.weight.storage, w.storage.map { 1 + $0 })
+        XCTAssertEqual(try Fixtures.load("gemma-tiny").weights.head.finalNorm?.weight.storage, w.storage.map { 1 + $0 })
     }
 
     func testConfigErrors() throws {
@@ -147,10 +144,7 @@ final class GemmaFamilyTests: XCTestCase {
             ("olmo2-postnorm", #"{"model_type": "olmo2", "num_attention_heads": 8, "num_key_value_heads": 3}"#, "num_key_value_heads"),
         ]
         for (fixture, json, fragment) in cases {
-            let folder = try makeTemporaryFolder("gemma")
-            try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
-            try FileManager.default.copyItem(at: Fixtures.model(fixture).appendingPathComponent("model.safetensors"),
-                                             to: folder.appendingPathComponent("model.safetensors"))
+            let folder = try Fixtures.folder(config: json, weights: Fixtures.weights(fixture), test: self, label: "gemma")
             XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
                 guard case LoadError.invalidConfig = error else { return XCTFail("\(fragment): \(error)") }
                 XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")

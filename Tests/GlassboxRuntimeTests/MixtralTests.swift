@@ -172,10 +172,6 @@ final class MixtralTests: XCTestCase {
     }
 
     private func temporaryModel(config: String) throws -> URL {
-        let folder = try makeTemporaryFolder("mixtral")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: Fixtures.model("mixtral-moe").appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        return try Fixtures.folder(config: config, weights: Fixtures.weights("mixtral-moe"), test: self, label: "mixtral")
     }
 }

@@ -6,12 +6,9 @@ import XCTest
 /// Llama-family and ViT specifics beyond the goldens: hook lists, grouped-query shapes, sliding
 /// windows, partial rotary dimensions and config errors.
 final class ModernFamilyTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     func testLlamaHookListIsPinned() throws {
-        let names = try model("llama-gqa").hookPoints.map(\.name)
+        let names = try Fixtures.load("llama-gqa").hookPoints.map(\.name)
         XCTAssertEqual(Array(names.prefix(23)), [
             "hook_embed", "blocks.0.hook_resid_pre", "blocks.0.ln1.hook_scale", "blocks.0.ln1.hook_normalized",
             "blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v", "blocks.0.attn.hook_rot_q",
@@ -26,12 +23,12 @@ final class ModernFamilyTests: XCTestCase {
     }
 
     func testViTHookListIsPinned() throws {
-        let vit = try model("vit-tiny")
+        let vit = try Fixtures.load("vit-tiny")
         let names = vit.hookPoints.map(\.name)
         XCTAssertEqual(Array(names.prefix(3)), ["hook_embed", "hook_pos_embed", "blocks.0.hook_resid_pre"])
         XCTAssertEqual(Array(names.suffix(4)), ["ln_final.hook_scale", "ln_final.hook_normalized", "unembed.hook_in",
                                                 "unembed.hook_out"])
-        XCTAssertEqual(try model("vit-odd").hookPoints.last?.name, "pooler.hook_out")
+        XCTAssertEqual(try Fixtures.load("vit-odd").hookPoints.last?.name, "pooler.hook_out")
         // [CLS] + a 4×4 patch grid.
         let geometry = try XCTUnwrap(vit.architecture.image)
         XCTAssertEqual([geometry.gridRows, geometry.gridColumns, vit.architecture.contextLength], [4, 4, 17])
@@ -39,7 +36,7 @@ final class ModernFamilyTests: XCTestCase {
     }
 
     func testGroupedQueryShapesAndEveryQueryHeadsPattern() throws {
-        let m = try model("llama-gqa")
+        let m = try Fixtures.load("llama-gqa")
         let r = try m.forward([1, 5, 9, 2], capture: .points([.block(0, .q), .block(0, .k), .block(0, .v), .block(0, .pattern)]))
         XCTAssertEqual(r.cache[.block(0, .q)]?.shape, [4, 4, 8])
         XCTAssertEqual(r.cache[.block(0, .k)]?.shape, [4, 2, 8])
@@ -49,7 +46,7 @@ final class ModernFamilyTests: XCTestCase {
 
     func testSlidingWindowsHideOldKeysOnlyWhereConfigured() throws {
         let ids = [1, 4, 9, 16, 25, 36, 49, 64].map { $0 % 96 }
-        let mistral = try model("mistral-swa").forward(ids, capture: .matching { if case .block(_, .pattern) = $0 { true } else { false } })
+        let mistral = try Fixtures.load("mistral-swa").forward(ids, capture: .matching { if case .block(_, .pattern) = $0 { true } else { false } })
         for layer in 0..<2 {
             let p = try XCTUnwrap(mistral.cache[.block(layer, .pattern)])
             for h in 0..<4 { for i in 0..<8 { for j in 0..<8 {
@@ -57,7 +54,7 @@ final class ModernFamilyTests: XCTestCase {
                 XCTAssertEqual(p[h, i, j] > 0, visible, "mistral layer \(layer) h\(h) \(i)→\(j)")
             } } }
         }
-        let qwen = try model("qwen2-swa").forward(ids, capture: .matching { if case .block(_, .pattern) = $0 { true } else { false } })
+        let qwen = try Fixtures.load("qwen2-swa").forward(ids, capture: .matching { if case .block(_, .pattern) = $0 { true } else { false } })
         let full = try XCTUnwrap(qwen.cache[.block(0, .pattern)]), sliding = try XCTUnwrap(qwen.cache[.block(1, .pattern)])
         XCTAssertGreaterThan(full[0, 7, 0], 0, "qwen2 layer 0 attends fully")
         XCTAssertEqual(sliding[0, 7, 3], 0, "qwen2 layer 1 slides with window 4")
@@ -106,10 +103,7 @@ final class ModernFamilyTests: XCTestCase {
             (#"{"model_type": "vit", "image_size": 30, "patch_size": 32}"#, "patch_size"),
         ]
         for (json, fragment) in cases {
-            let folder = try makeTemporaryFolder("cfg")
-            try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
-            try FileManager.default.copyItem(at: Fixtures.model("llama-gqa").appendingPathComponent("model.safetensors"),
-                                             to: folder.appendingPathComponent("model.safetensors"))
+            let folder = try Fixtures.folder(config: json, weights: Fixtures.weights("llama-gqa"), test: self, label: "cfg")
             XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
                 XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")
             }
@@ -144,13 +138,13 @@ final class ModernFamilyTests: XCTestCase {
     }
 
     func testWrongInputKindsAreErrors() throws {
-        XCTAssertThrowsError(try model("vit-tiny").forward([1, 2])) {
+        XCTAssertThrowsError(try Fixtures.load("vit-tiny").forward([1, 2])) {
             XCTAssertEqual($0 as? InputError, .tokensForVisionModel("vit"))
         }
-        XCTAssertThrowsError(try model("gpt2-tiny").forward(.pixels(Tensor.zeros([3, 32, 32])))) {
+        XCTAssertThrowsError(try Fixtures.load("gpt2-tiny").forward(.pixels(Tensor.zeros([3, 32, 32])))) {
             XCTAssertEqual($0 as? InputError, .imageForTextModel("gpt2"))
         }
-        XCTAssertThrowsError(try model("vit-tiny").forward(.pixels(Tensor.zeros([3, 24, 32])))) {
+        XCTAssertThrowsError(try Fixtures.load("vit-tiny").forward(.pixels(Tensor.zeros([3, 24, 32])))) {
             XCTAssertEqual($0 as? InputError, .pixelShape(expected: [3, 32, 32], got: [3, 24, 32]))
         }
     }

@@ -10,10 +10,6 @@ import XCTest
 final class NormHookTests: XCTestCase {
     private let ids = [5, 17, 3, 60, 42, 8]
 
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
-
     /// A fixed, non-trivial replacement of `shape` (values in [-1.5, 1.5]).
     private func replacement(_ shape: [Int]) -> Tensor {
         let count = shape.reduce(1, *)
@@ -29,7 +25,7 @@ final class NormHookTests: XCTestCase {
     /// GPT-2 (pre-norm LayerNorm): each `hook_normalized` is the norm of its input with `γ`, `β`
     /// applied — not `x̂` — and `ln_final`'s is what the unembedding reads.
     func testLayerNormHookNormalizedIsTheOutputAfterGammaAndBeta() throws {
-        let m = try model("gpt2-tiny")
+        let m = try Fixtures.load("gpt2-tiny")
         let r = try m.forward(ids, capture: .all)
         for l in 0..<m.architecture.layers {
             let block = m.weights.blocks[l]
@@ -50,7 +46,7 @@ final class NormHookTests: XCTestCase {
     /// input, `ln1`'s feeds the MLP and the residual, `ln2`'s is the block output, the MLM head's
     /// LayerNorm output is the decoder's input.
     func testPostNormLayerNormHooksAreTheNormOutputs() throws {
-        let m = try model("bert-tiny-mlm")
+        let m = try Fixtures.load("bert-tiny-mlm")
         let r = try m.forward(ids, capture: .all)
         let embedNorm = try XCTUnwrap(m.weights.embeddings.norm)
         var sum = try tensor(r, .embed)
@@ -73,7 +69,7 @@ final class NormHookTests: XCTestCase {
 
     /// Llama (RMSNorm): `hook_normalized` is `x/scale` before `γ`, as TransformerLens's RMSNorm.
     func testRMSNormHookNormalizedIsBeforeTheWeight() throws {
-        let m = try model("llama-gqa")
+        let m = try Fixtures.load("llama-gqa")
         let r = try m.forward(ids, capture: .all)
         for l in 0..<m.architecture.layers {
             let block = m.weights.blocks[l]
@@ -91,7 +87,7 @@ final class NormHookTests: XCTestCase {
 
     /// Replacing a LayerNorm's `hook_normalized` replaces exactly the tensor the next layer reads.
     func testReplacingLayerNormHookNormalizedFeedsItDownstream() throws {
-        let m = try model("gpt2-tiny")
+        let m = try Fixtures.load("gpt2-tiny")
         let arch = m.architecture
         let (n, d) = (ids.count, arch.dModel)
         let t = replacement([n, d])
@@ -113,7 +109,7 @@ final class NormHookTests: XCTestCase {
 
     /// BERT: the edit of each LayerNorm's `hook_normalized` is the residual stream / output from there on.
     func testReplacingPostNormHookNormalizedFeedsItDownstream() throws {
-        let m = try model("bert-tiny-mlm")
+        let m = try Fixtures.load("bert-tiny-mlm")
         let d = m.architecture.dModel
         let t = replacement([ids.count, d])
         var edits = Interventions()
@@ -143,7 +139,7 @@ final class NormHookTests: XCTestCase {
             return t
         }
         for name in ["gpt2-tiny", "llama-gqa"] {
-            let m = try model(name)
+            let m = try Fixtures.load(name)
             let norm = m.weights.blocks[1].ln2
             let points: [HookPoint] = [.block(1, .residMid), .block(1, .ln2(.scale)), .block(1, .ln2(.normalized))]
             let plain = try m.forward(ids, capture: .points(points))
@@ -161,7 +157,7 @@ final class NormHookTests: XCTestCase {
 
     /// RMSNorm: the edit is `x̂`, and the next layer reads it times `γ`.
     func testReplacingRMSNormHookNormalizedIsScaledByTheWeight() throws {
-        let m = try model("llama-gqa")
+        let m = try Fixtures.load("llama-gqa")
         let arch = m.architecture
         let t = replacement([ids.count, arch.dModel])
         let block = m.weights.blocks[0]

@@ -12,49 +12,22 @@ import XCTest
 final class OPTTests: XCTestCase {
     private static let names = ["opt-tiny", "opt-post", "opt-proj"]
 
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
-
-    private func config(_ name: String) throws -> String {
-        try String(contentsOf: Fixtures.model(name).appendingPathComponent("config.json"), encoding: .utf8)
-    }
-
     /// A folder holding `config` (JSON text) and `weightsOf`'s weights.
     private func folder(config: String, weightsOf name: String = "opt-tiny") throws -> URL {
-        let folder = try makeTemporaryFolder("opt")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: Fixtures.model(name).appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        try Fixtures.folder(config: config, weights: Fixtures.weights(name), test: self, label: "opt")
     }
 
     /// Every hook of every case within 1e-4 of transformers.
     func testEveryHookMatchesTransformers() throws {
-        for name in Self.names {
-            let m = try model(name)
-            var worst: Float = 0
-            for (caseName, file) in try Fixtures.goldenCases(name) {
-                let golden = try Golden(url: file)
-                let r = try m.forward(.tokens(golden.inputIDs, types: nil), capture: .all)
-                XCTAssertEqual(r.cache.order.map(\.name), golden.hookOrder, "\(name)/\(caseName)")
-                for hook in golden.hookOrder {
-                    let ours = try XCTUnwrap(r.cache[hook], "\(name)/\(caseName) \(hook)")
-                    let expected = try golden.tensor(hook)
-                    assertClose(ours, expected, tolerance: 1e-4, "\(name)/\(caseName) \(hook)")
-                    if ours.shape == expected.shape { worst = max(worst, maxAbsDifference(ours, expected).0) }
-                }
-            }
-            print("\(name): max |Δ| over every hook and case \(worst)")
-        }
+        for name in Self.names { try assertEveryHookMatchesGoldens(Fixtures.load(name), name) }
     }
 
     /// Pre-LN OPT has GPT-2's points, post-LN OPT BERT's block points (causal, no final norm);
     /// positions start at the table's row 2; the projections are folded into the token table and
     /// the output layer ([V, d]); parameter counts are OPTForCausalLM.num_parameters().
     func testBlockShapesPositionsAndProjections() throws {
-        let tiny = try model("opt-tiny"), post = try model("opt-post"), proj = try model("opt-proj")
-        let gpt2 = try model("gpt2-tiny")
+        let tiny = try Fixtures.load("opt-tiny"), post = try Fixtures.load("opt-post"), proj = try Fixtures.load("opt-proj")
+        let gpt2 = try Fixtures.load("gpt2-tiny")
         let block0 = { (m: TransformerModel) in m.hookPoints.map(\.name).filter { !$0.hasPrefix("blocks.") || $0.hasPrefix("blocks.0.") } }
         XCTAssertEqual(block0(tiny), block0(gpt2), "GPT-2's points with the same meaning")
         XCTAssertEqual(post.architecture.placement, .post)
@@ -78,7 +51,7 @@ final class OPTTests: XCTestCase {
     /// model's): loaded with the tied head, every hook equals opt-post's.
     func testBareModelLayout() throws {
         let bare = try TransformerModel.load(directory: Fixtures.root.appendingPathComponent("Tests/Fixtures/layouts/opt-post-bare"))
-        let full = try model("opt-post")
+        let full = try Fixtures.load("opt-post")
         let ids = [5, 17, 3, 90, 44, 8]
         let a = try bare.forward(ids, capture: .all), b = try full.forward(ids, capture: .all)
         XCTAssertEqual(a.cache.order, b.cache.order)
@@ -103,23 +76,23 @@ final class OPTTests: XCTestCase {
     /// Accepted spellings: a null word_embed_proj_dim is hidden_size (OPTConfig), and
     /// _remove_final_layer_norm is ignored in a post-LN model (OPTDecoder builds no final norm then).
     func testAcceptedSpellings() throws {
-        let tiny = try config("opt-tiny")
+        let tiny = try Fixtures.configText("opt-tiny")
         let null = tiny.replacingOccurrences(of: #""word_embed_proj_dim": 32"#, with: #""word_embed_proj_dim": null"#)
         XCTAssertNotEqual(null, tiny)
         let ids = [5, 9, 13, 2, 7]
         XCTAssertEqual(try XCTUnwrap(TransformerModel.load(directory: folder(config: null)).forward(ids).logits).storage,
-                       try XCTUnwrap(model("opt-tiny").forward(ids).logits).storage)
-        let post = try config("opt-post")
+                       try XCTUnwrap(Fixtures.load("opt-tiny").forward(ids).logits).storage)
+        let post = try Fixtures.configText("opt-post")
         let removed = post.replacingOccurrences(of: #""_remove_final_layer_norm": false"#, with: #""_remove_final_layer_norm": true"#)
         XCTAssertNotEqual(removed, post)
         XCTAssertEqual(try XCTUnwrap(TransformerModel.load(directory: folder(config: removed, weightsOf: "opt-post")).forward(ids).logits).storage,
-                       try XCTUnwrap(model("opt-post").forward(ids).logits).storage)
+                       try XCTUnwrap(Fixtures.load("opt-post").forward(ids).logits).storage)
     }
 
     /// Weights that do not match the config are named: biases asked of a bias-free checkpoint, a
     /// projection the config does not declare, an unsupported head class.
     func testWeightAndHeadErrors() throws {
-        let proj = try config("opt-proj")
+        let proj = try Fixtures.configText("opt-proj")
         let biased = proj.replacingOccurrences(of: #""enable_bias": false"#, with: #""enable_bias": true"#)
         XCTAssertNotEqual(biased, proj)
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: biased, weightsOf: "opt-proj"))) { error in
@@ -130,7 +103,7 @@ final class OPTTests: XCTestCase {
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: unprojected, weightsOf: "opt-proj"))) { error in
             guard case LoadError.shapeMismatch = error else { return XCTFail("\(error)") }
         }
-        let tiny = try config("opt-tiny")
+        let tiny = try Fixtures.configText("opt-tiny")
         let classifier = tiny.replacingOccurrences(of: "OPTForCausalLM", with: "OPTForSequenceClassification")
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: classifier))) { error in
             XCTAssertTrue(error.localizedDescription.contains("OPTForSequenceClassification"), error.localizedDescription)

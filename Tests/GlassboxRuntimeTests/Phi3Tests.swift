@@ -77,10 +77,6 @@ final class Phi3Tests: XCTestCase {
     }
 
     private func temporaryModel(config: String, weightsFrom source: String = "phi3-longrope") throws -> URL {
-        let folder = try makeTemporaryFolder("phi3")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: Fixtures.model(source).appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        return try Fixtures.folder(config: config, weights: Fixtures.weights(source), test: self, label: "phi3")
     }
 }

@@ -8,25 +8,18 @@ import XCTest
 /// list with the one input_layernorm serving as ln1 and ln2, partial rotary, the per-head QK
 /// LayerNorm, the LM head's bias, and typed config and weight errors.
 final class PhiTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     /// A folder holding `config` (JSON text) and phi-tiny's weights, or `weights` when given.
     private func folder(config: String, weights: URL? = nil) throws -> URL {
-        let folder = try makeTemporaryFolder("phi")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: weights ?? Fixtures.model("phi-tiny").appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        try Fixtures.folder(config: config, weights: weights ?? Fixtures.weights("phi-tiny"), test: self, label: "phi")
     }
 
     func testHookPointsAreGPTNeoXParallels() throws {
-        let phi = try model("phi-tiny"), neox = try model("neox-parallel")
+        let phi = try Fixtures.load("phi-tiny"), neox = try Fixtures.load("neox-parallel")
         XCTAssertTrue(phi.architecture.parallelResidual)
         XCTAssertEqual(phi.architecture.modelType, "phi")
         XCTAssertEqual(phi.hookPoints.map(\.name), neox.hookPoints.map(\.name), "the same points with the same meaning as GPT-NeoX's")
-        let qk = try model("phi-qknorm").hookPoints.map(\.name)
+        let qk = try Fixtures.load("phi-qknorm").hookPoints.map(\.name)
         XCTAssertEqual(Array(qk[4...12]), ["blocks.0.attn.hook_q", "blocks.0.attn.hook_k", "blocks.0.attn.hook_v",
                                            "blocks.0.attn.q_norm.hook_scale", "blocks.0.attn.q_norm.hook_normalized",
                                            "blocks.0.attn.k_norm.hook_scale", "blocks.0.attn.k_norm.hook_normalized",
@@ -37,12 +30,12 @@ final class PhiTests: XCTestCase {
     /// and the block output is resid_pre + attn_out + mlp_out.
     func testOneLayerNormFeedsBothBranches() throws {
         for name in ["phi-tiny", "phi-qknorm"] {
-            try assertOneLayerNormFeedsBothBranches(try model(name), ids: [5, 17, 3, 90, 44], name)
+            try assertOneLayerNormFeedsBothBranches(try Fixtures.load(name), ids: [5, 17, 3, 90, 44], name)
         }
     }
 
     func testPartialRotaryAndGroupedQueries() throws {
-        let m = try model("phi-tiny")   // dh 10, partial_rotary_factor 0.4: 4 rotated dimensions; 3 query heads, 1 kv head
+        let m = try Fixtures.load("phi-tiny")   // dh 10, partial_rotary_factor 0.4: 4 rotated dimensions; 3 query heads, 1 kv head
         guard case .rotary(let rope) = m.architecture.position else { return XCTFail("not rotary") }
         XCTAssertEqual(rope.dimensions, 4)
         XCTAssertEqual([m.architecture.heads, m.architecture.kvHeads, m.architecture.headDim], [3, 1, 10])
@@ -50,13 +43,13 @@ final class PhiTests: XCTestCase {
         let q = r.cache[.block(0, .q)]!, rot = r.cache[.block(0, .rotQ)]!
         for t in 0..<3 { for h in 0..<3 { for j in 4..<10 { XCTAssertEqual(q[t, h, j], rot[t, h, j]) } } }
         XCTAssertNotEqual(q[2, 0, 0], rot[2, 0, 0])
-        guard case .rotary(let scaled) = try model("phi-qknorm").architecture.position else { return XCTFail("not rotary") }
+        guard case .rotary(let scaled) = try Fixtures.load("phi-qknorm").architecture.position else { return XCTFail("not rotary") }
         XCTAssertEqual(scaled.scaling, .dynamic(factor: 2))
     }
 
     /// The norm shared by ln1 and ln2 is counted once; a tied lm_head keeps its own bias.
     func testSharedNormAndTiedHeadWithBias() throws {
-        let tiny = try model("phi-tiny"), tied = try model("phi-qknorm")
+        let tiny = try Fixtures.load("phi-tiny"), tied = try Fixtures.load("phi-qknorm")
         XCTAssertEqual(tiny.weights.parameterCount, 16851)   // PhiForCausalLM.num_parameters()
         XCTAssertEqual(tied.weights.parameterCount, 15057)
         let unembed = try XCTUnwrap(tied.weights.head.unembed)
@@ -92,7 +85,7 @@ final class PhiTests: XCTestCase {
     func testWeightAndHeadErrors() throws {
         let config = try String(contentsOf: Fixtures.model("phi-tiny").appendingPathComponent("config.json"), encoding: .utf8)
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(
-            config: config, weights: Fixtures.model("phi-qknorm").appendingPathComponent("model.safetensors"))))
+            config: config, weights: Fixtures.weights("phi-qknorm"))))
         let withNorm = config.replacingOccurrences(of: #""qk_layernorm": false"#, with: #""qk_layernorm": true"#)
         XCTAssertNotEqual(withNorm, config)
         XCTAssertThrowsError(try TransformerModel.load(directory: try folder(config: withNorm))) { error in

@@ -13,12 +13,7 @@ import XCTest
 final class PythonJSONSyntaxTests: XCTestCase {
     /// A copy of fixture `model` whose `file` is `edit` of its text.
     private func model(_ model: String, file: String, _ edit: (String) -> String) throws -> URL {
-        try Fixtures.linkedCopy(of: model, test: self, replacing: file) { data in
-            let text = String(decoding: data, as: UTF8.self)
-            let edited = edit(text)
-            XCTAssertNotEqual(edited, text, "the edit of \(model)'s \(file) changed nothing")
-            return Data(edited.utf8)
-        }
+        try Fixtures.textEditedCopy(of: model, test: self, file: file, edit)
     }
 
     /// "LINE:COLUMN" of the first `marker` in `folder/file` (columns in bytes, 1-based).

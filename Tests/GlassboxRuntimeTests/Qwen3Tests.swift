@@ -78,10 +78,7 @@ final class Qwen3Tests: XCTestCase {
             (#"{"model_type": "qwen3", "hidden_act": "prelu"}"#, "hidden_act"),
         ]
         for (json, fragment) in cases {
-            let folder = try makeTemporaryFolder("qwen3")
-            try Data(json.utf8).write(to: folder.appendingPathComponent("config.json"))
-            try FileManager.default.copyItem(at: Fixtures.model("qwen3-qknorm").appendingPathComponent("model.safetensors"),
-                                             to: folder.appendingPathComponent("model.safetensors"))
+            let folder = try Fixtures.folder(config: json, weights: Fixtures.weights("qwen3-qknorm"), test: self, label: "qwen3")
             XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
                 guard case LoadError.invalidConfig = error else { return XCTFail("\(fragment): \(error)") }
                 XCTAssertTrue(error.localizedDescription.contains(fragment), "\(fragment) not in \(error.localizedDescription)")

@@ -10,26 +10,14 @@ import XCTest
 /// the shared expert's points, routing with and without renormalisation, and typed config and
 /// weight errors.
 final class QwenMoETests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
-
-    private func config(_ name: String) throws -> String {
-        try String(contentsOf: Fixtures.model(name).appendingPathComponent("config.json"), encoding: .utf8)
-    }
-
     /// A folder holding `config` (JSON text) and `weights`' model.safetensors.
     private func folder(config: String, weights: String) throws -> URL {
-        let folder = try makeTemporaryFolder("qwenmoe")
-        try Data(config.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: Fixtures.model(weights).appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        try Fixtures.folder(config: config, weights: Fixtures.weights(weights), test: self, label: "qwenmoe")
     }
 
     /// `name`'s config.json with `key` set to `value` (JSON text, `null` included), added when absent.
     private func edited(_ name: String, _ key: String, _ value: String) throws -> String {
-        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try config(name).utf8)) as? [String: Any])
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try Fixtures.configText(name).utf8)) as? [String: Any])
         object[key] = try JSONSerialization.jsonObject(with: Data(value.utf8), options: .fragmentsAllowed)
         return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
     }
@@ -38,7 +26,7 @@ final class QwenMoETests: XCTestCase {
     /// experts'), layer 1 dense (mlp_only_layers); qwen3moe-tiny: layer 0 dense, layer 1 sparse
     /// (decoder_sparse_step 2), no shared expert.
     func testSparseAndDenseLayersAndTheirHooks() throws {
-        let q2 = try model("qwen2moe-tiny")
+        let q2 = try Fixtures.load("qwen2moe-tiny")
         var routing = ExpertRouting(count: 5, topK: 2)
         (routing.renormalizes, routing.sharedExpert, routing.denseLayers) = (false, true, [1])
         XCTAssertEqual(q2.architecture.experts, routing)
@@ -59,7 +47,7 @@ final class QwenMoETests: XCTestCase {
         XCTAssertEqual(HookPoint(name: "blocks.2.mlp.hook_shared_expert_gate"), .block(2, .sharedExpertGate))
         XCTAssertNil(HookPoint(name: "blocks.2.mlp.shared_expert.hook_mid"))
 
-        let q3 = try model("qwen3moe-tiny")
+        let q3 = try Fixtures.load("qwen3moe-tiny")
         XCTAssertEqual(q3.architecture.experts?.renormalizes, true)
         XCTAssertEqual(q3.architecture.experts?.sharedExpert, false)
         XCTAssertEqual(q3.architecture.experts?.denseLayers, [0])
@@ -75,7 +63,7 @@ final class QwenMoETests: XCTestCase {
     func testRoutingWeightsRenormaliseOnlyWithNormTopKProb() throws {
         let ids = [5, 17, 3, 90, 44, 8]
         for (name, layer, renormalised) in [("qwen2moe-tiny", 0, false), ("qwen3moe-tiny", 1, true)] {
-            let r = try model(name).forward(ids, capture: .all)
+            let r = try Fixtures.load(name).forward(ids, capture: .all)
             let p = try XCTUnwrap(r.cache[.block(layer, .expertWeights)]), w = try XCTUnwrap(r.cache[.block(layer, .routingWeights)])
             let idx = try XCTUnwrap(r.cache[.block(layer, .expertIndices)])
             for t in 0..<ids.count {
@@ -92,7 +80,7 @@ final class QwenMoETests: XCTestCase {
     /// The shared expert's gate scales its output: editing the logit hook_shared_expert_gate to −100
     /// (σ ≈ 0) leaves the routed experts' sum in hook_mlp_out, and the difference is σ·shared_expert(x).
     func testSharedExpertGateScalesTheSharedExpert() throws {
-        let m = try model("qwen2moe-tiny")
+        let m = try Fixtures.load("qwen2moe-tiny")
         let ids = [5, 17, 3, 90]
         let base = try m.forward(ids, capture: .all)
         let off = try m.forward(ids, capture: .all, interventions: Interventions(.block(0, .sharedExpertGate)) { _, t in

@@ -10,13 +10,9 @@ import XCTest
 final class RotaryHookTests: XCTestCase {
     private let ids = [1, 7, 3, 11, 5, 9]
 
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
-
     func testRotaryHooksExistOnlyInRotaryModels() throws {
         for name in ["llama-gqa", "mistral-swa", "qwen2-swa"] {
-            let m = try model(name)
+            let m = try Fixtures.load(name)
             let names = m.hookPoints.map(\.name)
             for l in 0..<m.architecture.layers {
                 let q = try XCTUnwrap(names.firstIndex(of: "blocks.\(l).attn.hook_q"), name)
@@ -26,7 +22,7 @@ final class RotaryHookTests: XCTestCase {
             XCTAssertEqual(m.architecture.scoredKey, .rotK)
         }
         for name in ["gpt2-tiny", "bert-cls", "vit-tiny"] {
-            let m = try model(name)
+            let m = try Fixtures.load(name)
             XCTAssertFalse(m.hookPoints.contains { $0.name.contains("hook_rot_") }, "\(name) has no rotary embedding")
             XCTAssertEqual(m.architecture.scoredQuery, .q)
             XCTAssertEqual(m.architecture.scoredKey, .k)
@@ -38,7 +34,7 @@ final class RotaryHookTests: XCTestCase {
 
     /// Position 0 is not rotated (angle 0), every later one is; the norms per head are kept.
     func testRotatedPointsAreTheRotationOfTheUnrotatedOnes() throws {
-        let m = try model("llama-gqa")
+        let m = try Fixtures.load("llama-gqa")
         let r = try m.forward(ids, capture: .points([.block(0, .q), .block(0, .k), .block(0, .rotQ), .block(0, .rotK)]))
         for (plain, rotated) in [(BlockSite.q, BlockSite.rotQ), (.k, .rotK)] {
             let a = try XCTUnwrap(r.cache[.block(0, plain)]), b = try XCTUnwrap(r.cache[.block(0, rotated)])
@@ -57,7 +53,7 @@ final class RotaryHookTests: XCTestCase {
     /// An edit at `hook_q` happens before the rotation (it is rotated with the rest): doubling the
     /// unrotated queries doubles the rotated ones and every visible score.
     func testInterventionAtHookQActsBeforeTheRotation() throws {
-        let m = try model("llama-gqa")
+        let m = try Fixtures.load("llama-gqa")
         let points: [HookPoint] = [.block(0, .q), .block(0, .rotQ), .block(0, .attnScores)]
         let plain = try m.forward(ids, capture: .points(points))
         let doubled = try m.forward(ids, capture: .points(points), interventions: Interventions(.block(0, .q)) { _, q in
@@ -81,7 +77,7 @@ final class RotaryHookTests: XCTestCase {
     /// points by the unrotated ones removes positions from the scores, which then equal the
     /// unrotated `scale·q·kᵀ` (and `hook_q`, `hook_k` stay as they were).
     func testInterventionAtHookRotQActsAfterTheRotation() throws {
-        let m = try model("llama-gqa")
+        let m = try Fixtures.load("llama-gqa")
         let arch = m.architecture
         let plain = try m.forward(ids, capture: .points([.block(1, .q), .block(1, .k)]))
         let (q, k) = (try XCTUnwrap(plain.cache[.block(1, .q)]), try XCTUnwrap(plain.cache[.block(1, .k)]))
@@ -104,7 +100,7 @@ final class RotaryHookTests: XCTestCase {
     /// The same edit through either pair gives the same forward pass: rotating an edited `hook_q`
     /// equals editing `hook_rot_q` with the rotated edit (here: zeroing head 2 of the queries).
     func testZeroingAHeadAtEitherPointIsTheSame() throws {
-        let m = try model("llama-gqa")
+        let m = try Fixtures.load("llama-gqa")
         let zeroHead2: Intervention = { _, t in
             var x = t
             for i in 0..<t.shape[0] { for j in 0..<t.shape[2] { x[i, 2, j] = 0 } }

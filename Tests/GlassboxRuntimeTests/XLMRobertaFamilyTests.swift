@@ -9,12 +9,9 @@ import XCTest
 /// tokenizers EncoderFixtureTokenizerTests'. Here: the checkpoint's own type in the architecture and
 /// messages, the heads, and CamemBERT's `<s>` at id 5 not moving the positions.
 final class XLMRobertaFamilyTests: XCTestCase {
-    private func model(_ name: String) throws -> TransformerModel {
-        try TransformerModel.load(directory: Fixtures.model(name))
-    }
 
     func testHeadsAndTheCheckpointsOwnModelType() throws {
-        let mlm = try model("xlmr-mlm"), cls = try model("xlmr-cls"), camembert = try model("camembert-mlm")
+        let mlm = try Fixtures.load("xlmr-mlm"), cls = try Fixtures.load("xlmr-cls"), camembert = try Fixtures.load("camembert-mlm")
         XCTAssertEqual(mlm.architecture.modelType, "xlm-roberta")
         XCTAssertEqual(cls.architecture.modelType, "xlm-roberta")
         XCTAssertEqual(camembert.architecture.modelType, "camembert")
@@ -34,7 +31,7 @@ final class XLMRobertaFamilyTests: XCTestCase {
     /// CamemBERT's `<s>` is id 5, but positions count non-pad tokens from pad_token_id + 1 whatever
     /// the ids: `<s> a <pad> b` reads rows 2, 3, 1, 4.
     func testCamembertPositionsCountFromThePaddingIndex() throws {
-        let m = try model("camembert-mlm")
+        let m = try Fixtures.load("camembert-mlm")
         let table = try XCTUnwrap(m.weights.embeddings.position)
         let pos = try XCTUnwrap(try m.forward([5, 17, 1, 40], capture: .points([.posEmbed])).cache[.posEmbed])
         for (row, expected) in [2, 3, 1, 4].enumerated() {

@@ -95,10 +95,6 @@ final class YarnRopeTests: XCTestCase {
         let edited = config.replacingOccurrences(of: "\"rope_scaling\": null,", with: "")
             .replacingOccurrences(of: "\"rope_theta\": 10000.0,", with: "")
             .replacingOccurrences(of: "{\n", with: "{\n  \(fields),\n", options: .anchored)
-        let folder = try makeTemporaryFolder("yarn")
-        try Data(edited.utf8).write(to: folder.appendingPathComponent("config.json"))
-        try FileManager.default.copyItem(at: Fixtures.model("llama-gqa").appendingPathComponent("model.safetensors"),
-                                         to: folder.appendingPathComponent("model.safetensors"))
-        return folder
+        return try Fixtures.folder(config: edited, weights: Fixtures.weights("llama-gqa"), test: self, label: "yarn")
     }
 }

@@ -38,3 +38,17 @@ extension Fixtures {
         return folder
     }
 }
+
+extension Fixtures {
+    /// linkedCopy(of:test:replacing:edit:) with `file` edited as text by `edit`, which must change
+    /// it (a failure of `test` naming the model and file otherwise).
+    public static func textEditedCopy(of model: String, test: XCTestCase, file: String = "config.json",
+                                      _ edit: (String) -> String) throws -> URL {
+        try linkedCopy(of: model, test: test, replacing: file) { data in
+            let text = String(decoding: data, as: UTF8.self)
+            let edited = edit(text)
+            XCTAssertNotEqual(edited, text, "the edit of \(model)'s \(file) changed nothing")
+            return Data(edited.utf8)
+        }
+    }
+}
