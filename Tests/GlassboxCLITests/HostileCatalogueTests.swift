@@ -87,7 +87,7 @@ final class HostileCatalogueTests: XCTestCase {
         /// A sparse file of `size` bytes (cheap, and over any stated limit without writing it).
         func sparse(_ name: String, size: UInt64) throws {
             if fm.fileExists(atPath: url(name).path) { try remove(name) }
-            fm.createFile(atPath: url(name).path, contents: Data("{".utf8))
+            _ = fm.createFile(atPath: url(name).path, contents: Data("{".utf8))   // FileHandle below throws if it failed
             let handle = try FileHandle(forWritingTo: url(name))
             try handle.truncate(atOffset: size)
             try handle.close()
