@@ -110,6 +110,39 @@ final class ModernFamilyTests: XCTestCase {
         }
     }
 
+    /// Qwen2's window is None unless `use_sliding_window`, and None when written `null`
+    /// (`Qwen2Config`): the derived layer types then slide nowhere, and a written
+    /// `"sliding_attention"` layer fails in transformers building its mask (checked in the reference
+    /// environment on qwen2-swa: ValueError "Could not find a `sliding_window` argument" both with
+    /// `sliding_window: null` and with `use_sliding_window: false`; without `layer_types` the null
+    /// window runs full attention). Glassbox read null as 4096 and ignored written types when not sliding.
+    func testQwen2WindowlessSlidingLayersAreRefused() throws {
+        let nullWindow = { (text: String) in text.replacingOccurrences(of: #""sliding_window": 4"#, with: #""sliding_window": null"#) }
+        for (label, edit, expected) in [
+            ("null window", nullWindow, "'sliding_window' is null, but layer_types has a sliding_attention layer"),
+            ("not sliding", { $0.replacingOccurrences(of: #""use_sliding_window": true"#, with: #""use_sliding_window": false"#) },
+             "'layer_types' has a sliding_attention layer, but use_sliding_window is false")] {
+            let folder = try Fixtures.textEditedCopy(of: "qwen2-swa", test: self, edit)
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder), label) { error in
+                XCTAssertTrue(error.localizedDescription.contains(expected), "\(label): \(error.localizedDescription)")
+            }
+        }
+        // Without layer_types the null window slides nowhere: the same logits as both layers written full.
+        let typesRange = try XCTUnwrap(Fixtures.configText("qwen2-swa").range(of: #""layer_types": \[[^\]]*\],"#, options: .regularExpression))
+        let types = String(try Fixtures.configText("qwen2-swa")[typesRange])
+        let derived = try TransformerModel.load(directory: Fixtures.textEditedCopy(of: "qwen2-swa", test: self) {
+            nullWindow($0.replacingOccurrences(of: types, with: ""))
+        })
+        XCTAssertEqual(derived.architecture.slidingWindows, [nil, nil])
+        let full = try TransformerModel.load(directory: Fixtures.textEditedCopy(of: "qwen2-swa", test: self) {
+            $0.replacingOccurrences(of: types, with: #""layer_types": ["full_attention", "full_attention"],"#)
+        })
+        let ids = Array(0..<12).map { ($0 * 7 + 3) % 90 }
+        XCTAssertEqual(try XCTUnwrap(derived.forward(ids).logits).storage, try XCTUnwrap(full.forward(ids).logits).storage)
+        XCTAssertNotEqual(try XCTUnwrap(derived.forward(ids).logits).storage,
+                          try XCTUnwrap(Fixtures.load("qwen2-swa").forward(ids).logits).storage, "the window matters on 12 tokens")
+    }
+
     /// Families that rotate the whole head (Mixtral, Gemma 1–3, OLMo 2) refuse a
     /// `partial_rotary_factor` other than 1: transformers 4.53.3 sizes the rotary tables by it and
     /// then fails (checked there: "The size of tensor a (6) must match the size of tensor b (4)" on

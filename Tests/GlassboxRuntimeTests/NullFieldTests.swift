@@ -43,8 +43,7 @@ final class NullFieldTests: XCTestCase {
     /// Entries (`model field`) where Glassbox does not yet do what transformers does, listed so
     /// that any change (a fix or a regression) fails this test. See docs/correctness.md. Why each
     /// is left: `llama-longrope head_dim` and `original_max_position_embeddings`
-    /// are refused, but by the rope_scaling checks' own message, not as null; `qwen2-swa
-    /// sliding_window` fails only in transformers' forward with the window in use; gemma3-mm's
+    /// are refused, but by the rope_scaling checks' own message, not as null; gemma3-mm's
     /// `vision_config.*` (the SigLIP tower), `image_token_index` and `mm_tokens_per_image` are
     /// decoded outside the shared paths;
     /// `initializer_range` (7) is read by `from_pretrained` only for a module the checkpoint does not
@@ -69,7 +68,6 @@ final class NullFieldTests: XCTestCase {
         "llama-longrope head_dim",   // transformers: load | refused: other: <copy>/config.json: 'rope_scaling.short_factor' must list 4 positive numbers (one per rotated frequency) or one 
         "llama-longrope original_max_position_embeddings",   // transformers: load | refused: other: <copy>/config.json: 'original_max_position_embeddings' must be a non-zero number with longrope rope_scaling (max
         "phi-qknorm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
-        "qwen2-swa sliding_window",   // transformers: forward | loads, to the unedited output
         "roberta-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
         "xlmr-mlm initializer_range",   // transformers: load | loads, to the unedited output (the tied output layer has a bias: from_pretrained initialises it)
     ]

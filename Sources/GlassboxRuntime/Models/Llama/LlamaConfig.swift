@@ -166,21 +166,34 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             try requirePositive(window, "sliding_window")
             return [Int?](repeating: window, count: layers)
         case .qwen2, .qwen3:
-            guard try c.value(.useSlidingWindow, default: false) else { return full }
-            let window = try c.value(.slidingWindow, default: 4096)
-            try requirePositive(window, "sliding_window")
+            // Qwen2Config / Qwen3Config: the window is None unless use_sliding_window, and None when
+            // written null; the derived layer_types then slide nowhere, while a written
+            // "sliding_attention" layer fails building its mask in transformers (ValueError) — refused.
+            let sliding = try c.value(.useSlidingWindow, default: false)
+            let window: Int? = try !sliding || c.nullPlace(of: .slidingWindow) != nil ? nil : c.value(.slidingWindow, default: 4096)
+            if let window { try requirePositive(window, "sliding_window") }
             if let types = try c.decodeIfPresent([String].self, forKey: .layerTypes) {
-                guard types.count == layers else {
-                    throw ConfigValidationError(key: "layer_types", detail: "has \(types.count) entries for \(layers) layers")
+                // transformers validates every entry, and layer l reads entry l (fewer: IndexError).
+                guard types.count >= layers else {
+                    throw ConfigValidationError(key: "layer_types", detail: "has \(types.count) entries for \(layers) layers (IndexError in transformers)")
                 }
-                return try types.map { type in
+                return try types.map { type -> Int? in
                     switch type {
                     case "full_attention": return nil
-                    case "sliding_attention": return window
+                    case "sliding_attention":
+                        guard let window else {
+                            throw sliding
+                                ? ConfigValidationError(key: "sliding_window", detail:
+                                    "is null, but layer_types has a sliding_attention layer; transformers fails on it too (its mask needs the window): give the window, or mark the layer full_attention")
+                                : ConfigValidationError(key: "layer_types", detail:
+                                    "has a sliding_attention layer, but use_sliding_window is false (no window); transformers fails on it too: set use_sliding_window, or mark the layer full_attention")
+                        }
+                        return window
                     default: throw ConfigValidationError(key: "layer_types", detail: "has unknown type '\(type)'")
                     }
-                }
+                }.prefix(layers).map { $0 }
             }
+            guard let window else { return full }
             let first = try c.value(.maxWindowLayers, default: 28)
             return (0..<layers).map { $0 >= first ? window : nil }
         }
