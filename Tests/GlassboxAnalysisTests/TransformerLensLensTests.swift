@@ -67,9 +67,9 @@ final class TransformerLensLensTests: XCTestCase {
         }
         print("TransformerLens lens parity: \(compared) case × site tables, max |Δ logit| \(worst); per model:")
         for (model, delta) in perModel.sorted(by: { $0.key < $1.key }) { print("  \(model)  \(delta)") }
-        // 5 GPT-2 fixtures × 3 cases (gpt2-copy: 1) + llama-gqa, 2 GPT-Neo, 2 GPT-J, 2 GPT-NeoX, phi-tiny
-        // × 3 cases; three sites each.
-        XCTAssertEqual(compared, 3 * (13 + 3 + 7 * 3))
+        // 5 GPT-2 fixtures × 3 cases (gpt2-copy: 1) + llama-gqa, 2 GPT-Neo, 2 GPT-J, 2 GPT-NeoX, phi-tiny,
+        // opt-tiny × 3 cases; three sites each.
+        XCTAssertEqual(compared, 3 * (13 + 3 + 8 * 3))
     }
 
     func testDirectLogitAttributionMatchesTransformerLens() throws {
@@ -108,8 +108,8 @@ final class TransformerLensLensTests: XCTestCase {
         print("TransformerLens DLA parity: \(compared) attributions, max |Δ| \(worst); per model:")
         for (model, delta) in perModel.sorted(by: { $0.key < $1.key }) { print("  \(model)  \(delta)") }
         // 3 per case (last position, with a contrast, a middle one), 2 for one-token inputs: 43 on the
-        // GPT-2 fixtures and llama-gqa, 8 on each of the 7 other models (full, short, single).
-        XCTAssertEqual(compared, 43 + 7 * 8)
+        // GPT-2 fixtures and llama-gqa, 8 on each of the 8 other models (full, short, single).
+        XCTAssertEqual(compared, 43 + 8 * 8)
     }
 
     /// `KL(p ‖ q)` in nats from two logit vectors, in Double.

@@ -5,7 +5,7 @@ import XCTest
 
 /// Every hook point against TransformerLens itself (docs/methods.md §0.5): a HookedTransformer built
 /// offline by scripts/fixtures/generate_transformerlens.py (TransformerLens 2.18) from each GPT-2,
-/// GPT-Neo, GPT-J and GPT-NeoX fixture, llama-gqa and phi-tiny, run on the golden inputs. Its weights are loaded as in the checkpoint, as
+/// GPT-Neo, GPT-J and GPT-NeoX fixture, llama-gqa, phi-tiny and opt-tiny, run on the golden inputs. Its weights are loaded as in the checkpoint, as
 /// Glassbox loads them: fold_ln, center_writing_weights, center_unembed and fold_value_biases are
 /// all off (with them on, TransformerLens's activations would be those of different weights).
 ///

@@ -72,7 +72,7 @@ public struct TransformerLensGolden {
     /// The models the generator covers: every GPT-2, GPT-Neo, GPT-J and GPT-NeoX fixture, llama-gqa
     /// and phi-tiny (not phi-qknorm: TransformerLens 2.18's Phi has no qk_layernorm).
     public static let models = ["gpt2-copy", "gpt2-long", "gpt2-odd", "gpt2-sharded", "gpt2-tiny", "gptj-tiny", "gptj-whole",
-                                "gptneo-local", "gptneo-tiny", "llama-gqa", "neox-parallel", "neox-sequential", "phi-tiny"]
+                                "gptneo-local", "gptneo-tiny", "llama-gqa", "neox-parallel", "neox-sequential", "opt-tiny", "phi-tiny"]
 
     public let url: URL
     public let file: SafetensorsFile
