@@ -7,8 +7,9 @@ import Foundation
 /// (`build_alibi_tensor`), a fused `query_key_value` in the `[H, 3, dh]` layout, an MLP of width
 /// `4·d` with the tanh GELU (`bloom_gelu_forward`), every linear with a bias, a tied `lm_head`.
 /// `hidden_dropout` and `attention_dropout` are dropout, inactive at inference;
-/// `pretraining_tp` with `slow_but_exact` only splits the `dense` / `dense_4h_to_h` products into
-/// `pretraining_tp` column slices summed in turn (a summation order: accepted, not reproduced).
+/// `pretraining_tp` > 1 with `slow_but_exact` splits the `dense` / `dense_4h_to_h` products into
+/// `pretraining_tp` column slices of bias-free `F.linear` calls summed in turn: the summation order is
+/// not reproduced, but the two output biases are dropped as there (``dropsOutputBiases``).
 public struct BloomConfig: Decodable, Sendable, Equatable {
     /// `vocab_size`: token vocabulary size `V` (default 250880).
     public var vocabSize: Int
@@ -22,6 +23,10 @@ public struct BloomConfig: Decodable, Sendable, Equatable {
     public var layerNormEpsilon: Float
     /// `tie_word_embeddings`: `lm_head.weight` is the token embedding table (default true).
     public var tieWordEmbeddings: Bool
+    /// `pretraining_tp` > 1 and `slow_but_exact` (defaults 1, false): `BloomAttention` and
+    /// `BloomMLP` then compute `dense` and `dense_4h_to_h` as sliced `F.linear(x, W)` without the
+    /// layers' biases, which the checkpoint still stores (and `num_parameters()` counts).
+    public var dropsOutputBiases: Bool
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -36,6 +41,7 @@ public struct BloomConfig: Decodable, Sendable, Equatable {
         case hiddenDropout = "hidden_dropout"
         case attentionDropout = "attention_dropout"
         case pretrainingTP = "pretraining_tp"
+        case slowButExact = "slow_but_exact"
         case tieWordEmbeddings = "tie_word_embeddings"
     }
 
@@ -59,6 +65,7 @@ public struct BloomConfig: Decodable, Sendable, Equatable {
         nHead = try c.value(alias: .numAttentionHeads, over: .nHead, default: 8)
         layerNormEpsilon = try c.value(refusingNull: .layerNormEpsilon, default: 1e-5)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
+        dropsOutputBiases = try c.value(.pretrainingTP, default: 1) > 1 && c.value(.slowButExact, default: false)
 
         let hiddenKey = (try? c.decodeIfPresent(Int.self, forKey: .nEmbed)) != nil ? "n_embed" : "hidden_size"
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, hiddenKey),

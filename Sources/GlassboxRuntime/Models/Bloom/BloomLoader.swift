@@ -29,6 +29,11 @@ enum BloomLoader: ArchitectureLoader {
         func linear(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
             try r.outInLinear(name, inputs, outputs, bias: true)
         }
+        /// `dense` and `dense_4h_to_h`: without their (stored, read) biases where transformers drops them.
+        func outputLinear(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
+            let layer = try linear(name, inputs, outputs)
+            return config.dropsOutputBiases ? Linear(weight: layer.weight, layout: layer.layout, bias: nil) : layer
+        }
 
         let embed = try r.matrix("word_embeddings.weight", shape: [vocab, d])
         let embeddingNorm = try norm("word_embeddings_layernorm")
@@ -39,19 +44,20 @@ enum BloomLoader: ArchitectureLoader {
             let attention = AttentionWeights(query: fused.rowBlocks((0..<heads).map { 3 * $0 }, width: dh),
                                              key: fused.rowBlocks((0..<heads).map { 3 * $0 + 1 }, width: dh),
                                              value: fused.rowBlocks((0..<heads).map { 3 * $0 + 2 }, width: dh),
-                                             output: try linear(p + "self_attention.dense", d, d))
+                                             output: try outputLinear(p + "self_attention.dense", d, d))
             blocks.append(BlockWeights(
                 ln1: try norm(p + "input_layernorm"), attention: attention, ln2: try norm(p + "post_attention_layernorm"),
                 mlp: MLPWeights(input: try linear(p + "mlp.dense_h_to_4h", d, dff), up: nil,
-                                output: try linear(p + "mlp.dense_4h_to_h", dff, d))))
+                                output: try outputLinear(p + "mlp.dense_4h_to_h", dff, d))))
         }
         let finalNorm = try norm("ln_f")
         let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
         try r.finish(ignorable: [])
-        let weights = TransformerWeights(
+        var weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: embeddingNorm),
             blocks: blocks,
             head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
+        if config.dropsOutputBiases { weights.parameterCountAdjustment = 2 * d * arch.layers }   // the unused biases still count
         return (arch, weights)
     }
 }
