@@ -158,6 +158,27 @@ final class QwenMoETests: XCTestCase {
         }
     }
 
+    /// A config that states experts but makes every layer dense (decoder_sparse_step and
+    /// mlp_only_layers) holds no expert tensor: transformers loads it, and so does Glassbox (red-team
+    /// 23: the expert-count check refused it as "holds 0 expert(s)"). Against transformers' logits
+    /// (Tests/Fixtures/layouts/qwen3moe-alldense/reference.json, generate_qwenmoe_dense.py), ≤ 1e-4;
+    /// with a sparse layer the same stated count is still refused.
+    func testAllDenseConfigWithExpertsLoads() throws {
+        struct Reference: Decodable { let input_ids: [Int]; let logits: [Float] }
+        let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/layouts/qwen3moe-alldense")
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: folder.appendingPathComponent("reference.json")))
+        let model = try TransformerModel.load(directory: folder)
+        let logits = try XCTUnwrap(model.forward(reference.input_ids).logits)
+        let last = Array(logits.storage.suffix(reference.logits.count))
+        XCTAssertLessThanOrEqual(zip(last, reference.logits).map { abs($0 - $1) }.max()!, 1e-4)
+        let sparse = try Fixtures.textEditedCopy(of: "qwen3moe-tiny", test: self) {
+            $0.replacingOccurrences(of: #""num_experts": 6"#, with: #""num_experts": 9"#)
+        }
+        XCTAssertThrowsError(try TransformerModel.load(directory: sparse)) { error in
+            XCTAssertTrue(error.localizedDescription.contains("'num_experts' is 9, but the checkpoint holds 6 expert(s)"), error.localizedDescription)
+        }
+    }
+
     /// The defaults of transformers 4.53.3's Qwen2MoeConfig / Qwen3MoeConfig for absent keys.
     func testDefaults() throws {
         let decode = { (json: String) in

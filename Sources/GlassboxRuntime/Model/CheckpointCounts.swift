@@ -70,9 +70,20 @@ enum CheckpointCounts {
             throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key, detail: "is \(count), but the checkpoint holds \(held)")
         }
         for (key, count) in expertCounts where count > experts {
+            if key == "num_experts", !qwenMoEReadsExperts(config) { continue }
             throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key,
                                           detail: "is \(count), but the checkpoint holds \(experts) expert(s) per layer (indices 0..<\(experts))")
         }
+    }
+
+    /// Whether a Qwen MoE config makes any layer sparse: one whose every layer is dense (all in
+    /// `mlp_only_layers`, or `decoder_sparse_step` past the last layer) reads no expert tensor, and
+    /// transformers loads it whatever `num_experts` says (red-team 23 found it refused). Decoded
+    /// only after the layer count is checked, so its per-layer list is small; a config that does not
+    /// decode keeps the check (the loader reports its error).
+    private static func qwenMoEReadsExperts(_ config: ConfigFile) -> Bool {
+        guard let decoded = try? ConfigDecoding.decode(QwenMoEConfig.self, from: config.data, file: config.url) else { return true }
+        return decoded.sparseLayers.contains(true)
     }
 
     /// How many indices `0, 1, 2, …` are all in `indices` (the first missing one).
