@@ -121,4 +121,28 @@ final class DecoderClassifierTests: XCTestCase {
                                                               + "supported: GemmaForCausalLM, GemmaModel"), error.localizedDescription)
         }
     }
+
+    /// The other head's weight beside the one `architectures` names is an unexpected key that
+    /// transformers ignores (red-team 23: Glassbox refused "has weights this architecture does not
+    /// use"): `lm_head.weight` beside gpt2-cls's and llama-cls's `score`, `score.weight` beside
+    /// llama-gqa's LM head — each loads the fixture's own model, the same logits.
+    func testTheOtherHeadsWeightIsIgnored() throws {
+        for (name, extra, rows) in [("gpt2-cls", "lm_head.weight", 0), ("llama-cls", "lm_head.weight", 0), ("llama-gqa", "score.weight", 3)] {
+            let source = Fixtures.model(name)
+            let folder = try makeTemporaryFolder("other-head-\(name)")
+            for file in try FileManager.default.contentsOfDirectory(atPath: source.path) where !file.hasSuffix(".safetensors") {
+                try FileManager.default.createSymbolicLink(at: folder.appendingPathComponent(file), withDestinationURL: source.appendingPathComponent(file))
+            }
+            let original = try TransformerModel.load(directory: source)
+            let checkpoint = try Checkpoint(directory: source)
+            var tensors = try checkpoint.tensorNames.sorted().map { ($0, try checkpoint.tensor($0)) }
+            let d = original.architecture.dModel, vocab = original.architecture.vocabSize
+            let count = (rows == 0 ? vocab : rows) * d
+            tensors.append((extra, Tensor(shape: [rows == 0 ? vocab : rows, d], storage: (0..<count).map { Float($0 % 7) * 0.1 })))
+            try SafetensorsFile.write(tensors, to: folder.appendingPathComponent("model.safetensors"))
+            let ids = [5, 17, 33, 9, 2]
+            let loaded = try TransformerModel.load(directory: folder)
+            XCTAssertEqual(try XCTUnwrap(loaded.forward(ids).logits).storage, try XCTUnwrap(original.forward(ids).logits).storage, name)
+        }
+    }
 }

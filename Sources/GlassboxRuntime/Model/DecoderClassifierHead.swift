@@ -39,6 +39,12 @@ enum DecoderClassifierHead {
         head.map { $0 == .sequenceClassification } ?? checkpoint.contains(weightName)
     }
 
+    /// The other head's weights, which transformers ignores as unexpected keys (red-team 23 found them
+    /// refused): `lm_head.weight` beside a classifier, `score.weight` beside a language model.
+    static func otherHeadWeights(classifier: Bool) -> [String] {
+        classifier ? [#"lm_head\.weight"#] : [#"score\.weight"#]
+    }
+
     /// Reads `score.weight` `[labels, d]` and the config's labels and pad id: the unembedding
     /// (`unembed.hook_in` `[1, d]` at the pooled row → `unembed.hook_out` `[1, labels]`) and the head.
     static func read(_ r: inout WeightReader, configData: Data, configFile: URL, width d: Int) throws -> (Linear, HeadKind) {

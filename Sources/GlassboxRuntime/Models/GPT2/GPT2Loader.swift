@@ -48,7 +48,8 @@ enum GPT2Loader: ArchitectureLoader {
         let finalNorm = try norm("ln_f")
 
         let unembed: Linear
-        if DecoderClassifierHead.wanted(head, checkpoint: checkpoint) {
+        let classifier = DecoderClassifierHead.wanted(head, checkpoint: checkpoint)
+        if classifier {
             (unembed, arch.head) = try DecoderClassifierHead.read(&r, configData: configData, configFile: configFile, width: d)
         } else if !config.tieWordEmbeddings {
             unembed = Linear(weight: try r.matrix("lm_head.weight", shape: [arch.vocabSize, d], prefixed: false),
@@ -57,7 +58,8 @@ enum GPT2Loader: ArchitectureLoader {
             r.markUsed("lm_head.weight")  // a saved copy of the tied table
             unembed = Linear(weight: wte, layout: .outIn, bias: nil)
         }
-        try r.finish(ignorable: [#"(transformer\.)?h\.\d+\.attn\.(bias|masked_bias)"#])
+        try r.finish(ignorable: [#"(transformer\.)?h\.\d+\.attn\.(bias|masked_bias)"#]
+                         + DecoderClassifierHead.otherHeadWeights(classifier: classifier))
 
         let weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: wte, position: wpe, tokenType: nil, norm: nil),

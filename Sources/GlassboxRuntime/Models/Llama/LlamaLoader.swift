@@ -49,13 +49,15 @@ enum LlamaLoader: ArchitectureLoader {
         }
         let finalNorm = try norm("norm")
         let unembed: Linear
-        if DecoderClassifierHead.wanted(head, checkpoint: checkpoint) {
+        let classifier = DecoderClassifierHead.wanted(head, checkpoint: checkpoint)
+        if classifier {
             (unembed, arch.head) = try DecoderClassifierHead.read(&r, configData: configData, configFile: configFile, width: d)
         } else {
             unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
         }
         // Older checkpoints saved the rotary frequencies as a buffer.
-        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#])
+        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#]
+                         + DecoderClassifierHead.otherHeadWeights(classifier: classifier))
         let weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
             blocks: blocks,
