@@ -15,12 +15,13 @@ import GlassboxTensor
 /// In fp32 the central difference errs by about `h²/6·f'''` (truncation) plus `ε·|f|/h`
 /// (rounding, ε ≈ 6e-8): with the default step `h = 1e-2` the fixture models' errors are 1e-5 to
 /// 4e-4 of the largest gradient entry; at `h = 1e-3` rounding lifts them to ~1e-3, at 1e-4 to ~3e-2.
-/// A kink (ReLU) within `h` of the coordinate spoils a central difference whatever the gradient, so a
-/// coordinate that misses at `h` is measured again at `h/4`, centrally and one-sided on each side
-/// (`(f(e ± h/4·δ) − f(e)) / ±(h/4)`: a kink on one side leaves the other side's slope exact up to
-/// `h/8·f''`, and a ReLU model with many narrow pre-activations — OPT's, post-LN — has kinks within
-/// `h/4` on both sides of the central difference), and keeps the smallest error: a wrong gradient
-/// misses every slope. The default tolerance is `1e-2` of the largest gradient entry.
+/// A kink (ReLU) or a jump (a mixture of experts switching its routing) within `h` of the coordinate
+/// spoils a central difference whatever the gradient, so a coordinate that misses at `h` is measured
+/// again at `h/4`, then `h/16`, centrally and one-sided on each side (`(f(e ± h'·δ) − f(e)) / ±h'`: a
+/// kink on one side leaves the other side's slope exact up to `h'/2·f''`; a ReLU model with many
+/// narrow pre-activations — OPT's, post-LN — has kinks within `h/4` on both sides, a top-1 router
+/// switches within `h/4`), keeping the smallest error: a wrong gradient misses every slope. The
+/// default tolerance is `1e-2` of the largest gradient entry.
 public struct GradientCheck: Sendable, Equatable {
     /// One checked coordinate.
     public struct Coordinate: Sendable, Equatable {
@@ -34,7 +35,7 @@ public struct GradientCheck: Sendable, Equatable {
         public let numeric: Float
         /// `|numeric − analytic| / scale`.
         public let error: Float
-        /// The step of the difference kept (`h`, or `h/4` where `h` missed: central or one-sided).
+        /// The step of the difference kept (`h`, or `h/4` or `h/16` where `h` missed: central or one-sided).
         public let step: Float
     }
 
@@ -117,13 +118,17 @@ public struct GradientCheck: Sendable, Equatable {
                 return Coordinate(position: t, dimension: k, analytic: analytic, numeric: numeric,
                                   error: error.isNaN ? .infinity : error, step: h)
             }
-            let first = coordinate(Float((try evaluate(t, k, step) - (try evaluate(t, k, -step))) / (2 * Double(step))), step)
-            guard first.error > tolerance else { return first }
-            let h = step / 4
-            let (above, below, centre) = (try evaluate(t, k, h), try evaluate(t, k, -h), try evaluate(t, k, 0))
-            let slopes = [coordinate(Float((above - below) / (2 * Double(h))), h),
-                          coordinate(Float((above - centre) / Double(h)), h), coordinate(Float((centre - below) / Double(h)), h)]
-            return ([first] + slopes).min { $0.error < $1.error }!
+            var best = coordinate(Float((try evaluate(t, k, step) - (try evaluate(t, k, -step))) / (2 * Double(step))), step)
+            var centre: Double?
+            for h in [step / 4, step / 16] where best.error > tolerance {
+                let (above, below) = (try evaluate(t, k, h), try evaluate(t, k, -h))
+                let f = try centre ?? evaluate(t, k, 0)
+                centre = f
+                best = ([best, coordinate(Float((above - below) / (2 * Double(h))), h),
+                         coordinate(Float((above - f) / Double(h)), h), coordinate(Float((f - below) / Double(h)), h)])
+                    .min { $0.error < $1.error }!
+            }
+            return best
         }
         return GradientCheck(step: step, scale: scale, coordinates: coordinates, tolerance: tolerance, objective: explained.objective)
     }
