@@ -61,7 +61,8 @@ final class OPTTests: XCTestCase {
     func testOPTConfigErrors() throws {
         let cases: [(String, String)] = [
             (#"{"model_type": "opt", "hidden_size": 30, "num_attention_heads": 4}"#, "'num_attention_heads' (4) must divide hidden_size (30)"),
-            (#"{"model_type": "opt", "layer_norm_elementwise_affine": false}"#, "'layer_norm_elementwise_affine' is false"),
+            (#"{"model_type": "opt", "layer_norm_elementwise_affine": false}"#, "'layer_norm_elementwise_affine' reads as false: LayerNorms without a weight and bias"),
+            (#"{"model_type": "opt", "layer_norm_elementwise_affine": null}"#, "'layer_norm_elementwise_affine' reads as false"),
             (#"{"model_type": "opt", "_remove_final_layer_norm": true}"#, "'_remove_final_layer_norm' is true"),
             (#"{"model_type": "opt", "activation_function": "prelu"}"#, "'activation_function'"),
             (#"{"model_type": "opt", "ffn_dim": 0}"#, "'ffn_dim' must be positive"),

@@ -57,8 +57,8 @@ public struct OPTConfig: Decodable, Sendable, Equatable {
 
     /// Decodes `config.json` with `OPTConfig`'s defaults and refuses, naming the key: sizes that are
     /// not positive; `num_attention_heads` not dividing `hidden_size` (`OPTAttention` raises);
-    /// an activation outside `ACT2FN`'s fixed functions; `layer_norm_elementwise_affine` false
-    /// (transformers fails building such a model); `_remove_final_layer_norm` true with
+    /// an activation outside `ACT2FN`'s fixed functions; `layer_norm_elementwise_affine` false or
+    /// null (LayerNorms without parameters: not supported); `_remove_final_layer_norm` true with
     /// pre-LayerNorm blocks (checkpoints fine-tuned before transformers 4.20.1, whose pre-norm
     /// stack ends without a final LayerNorm: not in Glassbox's runtime); a null `dropout`
     /// (`OPTDecoderLayer` passes it to `nn.functional.dropout`, which fails).
@@ -89,9 +89,12 @@ public struct OPTConfig: Decodable, Sendable, Equatable {
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
         _ = try configActivation(activationFunction, key: "activation_function")
+        // false or null: LayerNorms without γ and β. transformers builds them only through
+        // from_pretrained (a fresh model fails in _init_weights) and then ignores the stored γ and β.
+        // (One message for every spelling read as false: BooleanFieldTests asks them to act alike.)
         if try !c.value(.layerNormElementwiseAffine, default: true) {
             throw ConfigValidationError(key: "layer_norm_elementwise_affine", detail:
-                "is false: transformers 4.53.3 cannot build OPT with LayerNorms without parameters (OPTPreTrainedModel._init_weights fills their missing weight)")
+                "reads as false: LayerNorms without a weight and bias (from_pretrained then ignores the stored ones) are not supported")
         }
         // Read in every config (an ambiguous spelling is refused as elsewhere), acted on only before LN.
         let removeFinalLayerNorm = try c.value(.removeFinalLayerNorm, default: false)
