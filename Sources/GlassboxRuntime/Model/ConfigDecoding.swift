@@ -37,6 +37,12 @@ extension KeyedDecodingContainer {
         try value(refusingNull: contains(alias) ? alias : own, default: fallback)
     }
 
+    /// The name of the key `value(alias:over:default:)` reads: the alias when present, else the own
+    /// key (for messages that name what was read).
+    func keyRead(alias: Key, over own: Key) -> String {
+        (contains(alias) ? alias : own).stringValue
+    }
+
     /// Refuses `null` in fields Glassbox does not read but transformers computes with while building
     /// or running the model (dropout rates: a TypeError building nn.Dropout), absent is fine. Not
     /// `initializer_range`: only random initialisation reads it, a checkpoint with it null loads and runs.

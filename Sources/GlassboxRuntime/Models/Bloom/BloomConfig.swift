@@ -69,13 +69,13 @@ public struct BloomConfig: Decodable, Sendable, Equatable {
 
         let hiddenKey = (try? c.decodeIfPresent(Int.self, forKey: .nEmbed)) != nil ? "n_embed" : "hidden_size"
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, hiddenKey),
-                             (nLayer, c.contains(.numHiddenLayers) ? "num_hidden_layers" : "n_layer"),
-                             (nHead, c.contains(.numAttentionHeads) ? "num_attention_heads" : "n_head")] {
+                             (nLayer, c.keyRead(alias: .numHiddenLayers, over: .nLayer)),
+                             (nHead, c.keyRead(alias: .numAttentionHeads, over: .nHead))] {
             try requirePositive(value, key)
         }
         try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
         guard hiddenSize % nHead == 0 else {
-            throw ConfigValidationError(key: c.contains(.numAttentionHeads) ? "num_attention_heads" : "n_head",
+            throw ConfigValidationError(key: c.keyRead(alias: .numAttentionHeads, over: .nHead),
                                         detail: "(\(nHead)) must divide hidden_size (\(hiddenSize))")
         }
     }

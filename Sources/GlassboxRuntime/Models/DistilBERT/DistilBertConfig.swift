@@ -62,9 +62,9 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
         activation = try c.value(refusingNull: .activation, default: "gelu")
         maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 512)
         sinusoidalPositions = try c.value(.sinusoidalPositions, default: false)
-        let dimKey = (c.contains(.hiddenSize) ? CodingKeys.hiddenSize : .dim).stringValue
-        let layersKey = (c.contains(.numHiddenLayers) ? CodingKeys.numHiddenLayers : .layers).stringValue
-        let headsKey = (c.contains(.numAttentionHeads) ? CodingKeys.numAttentionHeads : .heads).stringValue
+        let dimKey = c.keyRead(alias: .hiddenSize, over: .dim)
+        let layersKey = c.keyRead(alias: .numHiddenLayers, over: .layers)
+        let headsKey = c.keyRead(alias: .numAttentionHeads, over: .heads)
         for (value, key) in [(vocabSize, "vocab_size"), (dim, dimKey), (layers, layersKey), (heads, headsKey),
                              (hiddenDim, "hidden_dim"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)

@@ -81,8 +81,8 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
         layerNormEpsilon = try c.value(refusingNull: .layerNormEpsilon, default: 1e-5)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
 
-        let layersKey = c.contains(.numHiddenLayers) ? "num_hidden_layers" : "num_layers"
-        let headsKey = c.contains(.numAttentionHeads) ? "num_attention_heads" : "num_heads"
+        let layersKey = c.keyRead(alias: .numHiddenLayers, over: .numLayers)
+        let headsKey = c.keyRead(alias: .numAttentionHeads, over: .numHeads)
         for (value, key) in [(vocabSize, "vocab_size"), (maxPositionEmbeddings, "max_position_embeddings"),
                              (hiddenSize, "hidden_size"), (ownLayers, "num_layers"), (numLayers, layersKey),
                              (numHeads, headsKey)] {
