@@ -85,7 +85,46 @@ final class LoadingTests: XCTestCase {
             .replacingOccurrences(of: "\"model_type\": \"gpt2\"", with: "\"model_type\": \"gpt2\", \"tie_word_embeddings\": false")
         XCTAssertTrue(config.contains("\"tie_word_embeddings\": false"))
         let folder = try editedCopy(of: "gpt2-tiny", config: config)
-        assertLoadFails(folder, .missingTensor(name: "lm_head.weight", directory: folder.path))
+        assertLoadFails(folder, .missingOutputLayer(name: "lm_head.weight", directory: folder.path))
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+            XCTAssertEqual(error.localizedDescription, "weight 'lm_head.weight' is missing from the checkpoint in \(folder.path): "
+                + "config.json's tie_word_embeddings is false, so the output layer is a weight of its own, and a bare model's "
+                + "checkpoint (saved without its language-model head) has none; transformers would fill it with random values")
+        }
+    }
+
+    /// Classes as `PretrainedConfig` counts them (measured with transformers 4.53.3 on gpt2-cls
+    /// edited so: no `id2label` → 2 classes and `from_pretrained` fails on the 3-row `score`
+    /// ("size mismatch … [3, 24] … [2, 24]"); `num_labels: 3` → LABEL_0…2, loads). Red-team 23 found
+    /// the first loading with the stored rows named LABEL_0…2.
+    func testClassCountFollowsPretrainedConfig() throws {
+        for (name, weight) in [("gpt2-cls", "score.weight"), ("bert-cls", "classifier.weight"), ("roberta-cls", "classifier.out_proj.weight")] {
+            let source = try String(contentsOf: Fixtures.model(name).appendingPathComponent("config.json"), encoding: .utf8)
+            var json = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(source.utf8)) as? [String: Any])
+            json["id2label"] = nil
+            json["label2id"] = nil
+            func copy(_ edit: [String: Any]) throws -> URL {
+                let text = String(decoding: try JSONSerialization.data(withJSONObject: json.merging(edit) { $1 }), as: UTF8.self)
+                return try editedCopy(of: name, config: text)
+            }
+            let unnamed = try copy([:])
+            assertLoadFails(unnamed, .invalidConfig(file: unnamed.appendingPathComponent("config.json").path, key: "id2label", detail:
+                "gives 2 classes (where it is absent, num_labels does, default 2) but '\(weight)' has 3 rows; "
+                + "transformers refuses the size mismatch too: name the 3 classes in id2label"))
+            let counted = try TransformerModel.load(directory: try copy(["num_labels": 3]))
+            XCTAssertEqual(counted.architecture.head.classLabels, ["LABEL_0", "LABEL_1", "LABEL_2"], name)
+            let named = try TransformerModel.load(directory: try copy(["num_labels": 7, "id2label": ["2": "c", "0": "a", "1": "b"]]))
+            XCTAssertEqual(named.architecture.head.classLabels, ["a", "b", "c"], name)  // id2label wins; transformers warns
+            let gap = try copy(["id2label": ["0": "a", "1": "b", "5": "c"]])
+            XCTAssertThrowsError(try TransformerModel.load(directory: gap)) { error in
+                XCTAssertEqual(error.localizedDescription, "\(gap.appendingPathComponent("config.json").path): 'id2label' has keys 0, 1, 5: "
+                    + "transformers builds 3 classes from it and indexes them by these keys; number them 0…2", name)
+            }
+            let null = try copy(["num_labels": NSNull()])
+            XCTAssertThrowsError(try TransformerModel.load(directory: null)) { error in
+                XCTAssertTrue(error.localizedDescription.contains("'num_labels' is null; transformers fails on it too"), error.localizedDescription)
+            }
+        }
     }
 
     func testUnknownModelTypeListsTheSupportedOnes() throws {

@@ -136,17 +136,36 @@ func configNumber(_ value: Double) -> String {
     value == value.rounded() && abs(value) < 1e15 ? String(Int(value)) : "\(value)"
 }
 
-/// Class names by index from a config's `id2label` (`LABEL_i` fills gaps).
-func labelList(_ id2label: [String: String]) throws -> [String] {
-    var labels: [String] = []
-    for (key, name) in id2label {
-        guard let index = Int(key), index >= 0, index < 100_000 else {
-            throw ConfigValidationError(key: "id2label", detail: "has a non-integer key '\(key)'")
+extension KeyedDecodingContainer {
+    /// Class names by index as `PretrainedConfig.__init__` (transformers 4.53.3) sets them, which
+    /// fixes the rows transformers builds a classifier with: `id2label`'s names when the key holds a
+    /// map (its length is the class count; `num_labels` beside it is ignored, as transformers only
+    /// warns), else `LABEL_0 … LABEL_{n−1}` for `num_labels` (default 2; `null` fails in
+    /// transformers' `range`). Keys must number the classes `0…n−1` (transformers indexes rows by
+    /// them). A count of zero or less gives no classes (a base model's config may say so; a
+    /// classifier head is then refused against its stored rows).
+    func classLabels(id2label: Key, numLabels: Key) throws -> [String] {
+        if let map = try decodeIfPresent([String: String].self, forKey: id2label) {
+            var labels = [String?](repeating: nil, count: map.count)
+            for (key, name) in map {
+                guard let index = Int(key) else {
+                    throw ConfigValidationError(key: place(of: id2label), detail: "has a non-integer key '\(key)'")
+                }
+                guard labels.indices.contains(index), labels[index] == nil else {
+                    let keys = map.keys.compactMap { Int($0) }.sorted().map(String.init).joined(separator: ", ")
+                    throw ConfigValidationError(key: place(of: id2label), detail:
+                        "has keys \(keys): transformers builds \(map.count) classes from it and indexes them by these keys; number them 0…\(map.count - 1)")
+                }
+                labels[index] = name
+            }
+            return labels.map { $0! }
         }
-        if labels.count <= index { labels += (labels.count...index).map { "LABEL_\($0)" } }
-        labels[index] = name
+        let count = try value(numLabels, default: 2, refusingNull: nullFailsInTransformers)
+        guard count <= 100_000 else {
+            throw ConfigValidationError(key: place(of: numLabels), detail: "is \(count); Glassbox reads at most 100000 classes")
+        }
+        return (0..<max(count, 0)).map { "LABEL_\($0)" }
     }
-    return labels
 }
 
 /// The `model_type` field every Hugging Face config carries.

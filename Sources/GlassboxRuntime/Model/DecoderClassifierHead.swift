@@ -20,12 +20,13 @@ enum DecoderClassifierHead {
 
         enum CodingKeys: String, CodingKey {
             case id2label
+            case numLabels = "num_labels"
             case padTokenID = "pad_token_id"
         }
 
         init(from decoder: Decoder) throws {
             let c = try decoder.container(keyedBy: CodingKeys.self)
-            labels = try labelList(try c.value(.id2label, default: [String: String]()))
+            labels = try c.classLabels(id2label: .id2label, numLabels: .numLabels)
             padTokenID = try c.decodeIfPresent(Int.self, forKey: .padTokenID)
         }
     }
@@ -49,7 +50,8 @@ enum DecoderClassifierHead {
     /// (`unembed.hook_in` `[1, d]` at the pooled row → `unembed.hook_out` `[1, labels]`) and the head.
     static func read(_ r: inout WeightReader, configData: Data, configFile: URL, width d: Int) throws -> (Linear, HeadKind) {
         let fields = try ConfigDecoding.decode(Fields.self, from: configData, file: configFile)
-        let labels = r.classLabels(configured: fields.labels, outputWeight: weightName)
+        let labels = fields.labels
+        try r.checkClassRows(labels, outputWeight: weightName, configFile: configFile)
         let score = Linear(weight: try r.matrix(weightName, shape: [labels.count, d], prefixed: false), layout: .outIn, bias: nil)
         return (score, .sequenceClassification(labels: labels, pooling: .lastNonPad(padTokenID: fields.padTokenID)))
     }

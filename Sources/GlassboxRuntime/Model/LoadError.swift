@@ -12,6 +12,10 @@ public enum LoadError: Error, LocalizedError, Equatable {
     case invalidConfig(file: String, key: String, detail: String)
     /// A weight the architecture needs is not in the checkpoint.
     case missingTensor(name: String, directory: String)
+    /// `tie_word_embeddings` is false but the checkpoint has no output layer of its own — as a bare
+    /// `…Model` saves it, without its language-model head (transformers' `…ForCausalLM` would
+    /// initialise the missing head at random and warn).
+    case missingOutputLayer(name: String, directory: String)
     /// A weight's shape differs from the one the config implies.
     case shapeMismatch(name: String, expected: [Int], actual: [Int], directory: String)
     /// The checkpoint holds weights the architecture does not use (strict loading).
@@ -36,6 +40,10 @@ public enum LoadError: Error, LocalizedError, Equatable {
             return "\(file): '\(key)' \(detail)"
         case .missingTensor(let name, let dir):
             return "weight '\(name)' is missing from the checkpoint in \(dir)"
+        case .missingOutputLayer(let name, let dir):
+            return "weight '\(name)' is missing from the checkpoint in \(dir): config.json's tie_word_embeddings is false, "
+                + "so the output layer is a weight of its own, and a bare model's checkpoint (saved without its "
+                + "language-model head) has none; transformers would fill it with random values"
         case .shapeMismatch(let name, let expected, let actual, let dir):
             return "weight '\(name)' in \(dir) has shape \(actual), but the config implies \(expected)"
         case .unexpectedTensors(let names, let dir):

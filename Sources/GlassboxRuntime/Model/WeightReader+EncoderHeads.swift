@@ -1,3 +1,4 @@
+import Foundation
 import GlassboxTensor
 
 /// Where an encoder checkpoint stores its masked-LM head: BERT's `cls.predictions.*`, RoBERTa's
@@ -44,11 +45,14 @@ extension WeightReader {
                                    decoder: Linear(weight: decoder ?? wordEmbeddings, layout: .outIn, bias: bias))
     }
 
-    /// A classifier's class names: the config's `id2label` names (`configured`), or `LABEL_i` for
-    /// each row of the stored output weight `outputWeight [classes, d]` when the config names none.
-    func classLabels(configured: [String], outputWeight: String) -> [String] {
-        guard configured.isEmpty else { return configured }
-        let rows = checkpoint.entry(outputWeight)?.shape.first ?? 0
-        return (0..<rows).map { "LABEL_\($0)" }
+    /// Refuses a stored classifier `outputWeight [rows, d]` whose rows are not the config's classes
+    /// (`labels`, from ``KeyedDecodingContainer/classLabels(id2label:numLabels:)``):
+    /// `from_pretrained` refuses the size mismatch too (a config without `id2label` or `num_labels`
+    /// means 2 classes, so a 4-row head needs them stated).
+    func checkClassRows(_ labels: [String], outputWeight: String, configFile: URL) throws {
+        guard let rows = checkpoint.entry(outputWeight)?.shape.first, rows != labels.count else { return }
+        throw LoadError.invalidConfig(file: configFile.path, key: "id2label", detail:
+            "gives \(labels.count) classes (where it is absent, num_labels does, default 2) but '\(outputWeight)' has \(rows) rows; "
+            + "transformers refuses the size mismatch too: name the \(rows) classes in id2label")
     }
 }

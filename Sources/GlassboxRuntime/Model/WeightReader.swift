@@ -97,14 +97,14 @@ extension WeightReader {
     /// The LM head of a decoder: the token embeddings `embed [V, d]` when tied (a stored
     /// `lm_head.weight` copy is consumed), else the unprefixed `lm_head.weight [V, d]`. `names`:
     /// the head's full names where a checkpoint layout has others (the first present is read, the
-    /// first is named when none is).
+    /// first is named when none is: ``LoadError/missingOutputLayer(name:directory:)``).
     mutating func languageModelHead(tied: Bool, embed: WeightMatrix, names: [String] = ["lm_head.weight"]) throws -> Linear {
         if tied {
             names.forEach { markUsed($0) }
             return Linear(weight: embed, layout: .outIn, bias: nil)
         }
         guard let name = resolve(names, prefixed: false) else {
-            throw LoadError.missingTensor(name: names[0], directory: directory)
+            throw LoadError.missingOutputLayer(name: names[0], directory: directory)
         }
         return Linear(weight: try matrix(name, shape: embed.shape, prefixed: false), layout: .outIn, bias: nil)
     }

@@ -35,6 +35,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
         case layerNormEps = "layer_norm_eps"
         case positionEmbeddingType = "position_embedding_type"
         case id2label
+        case numLabels = "num_labels"
         case isDecoder = "is_decoder"
     }
 
@@ -77,7 +78,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
         if try c.value(.isDecoder, default: false) {
             throw ConfigValidationError(key: "is_decoder", detail: "is true; BERT as a decoder is not supported")
         }
-        labels = try labelList(try c.value(.id2label, default: [String: String]()))
+        labels = try c.classLabels(id2label: .id2label, numLabels: .numLabels)
     }
 
     func architecture(head: HeadKind) -> Architecture {

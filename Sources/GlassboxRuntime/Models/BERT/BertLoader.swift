@@ -55,7 +55,8 @@ enum BertLoader: ArchitectureLoader {
             guard pooler != nil else {
                 throw LoadError.missingTensor(name: prefix + "pooler.dense.weight", directory: directory.path)
             }
-            let labels = r.classLabels(configured: config.labels, outputWeight: "classifier.weight")
+            let labels = config.labels
+            try r.checkClassRows(labels, outputWeight: "classifier.weight", configFile: configFile)
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)
         }

@@ -46,6 +46,7 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
         case maxPositionEmbeddings = "max_position_embeddings"
         case sinusoidalPositions = "sinusoidal_pos_embds"
         case id2label
+        case numLabels = "num_labels"
     }
 
     /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
@@ -73,7 +74,7 @@ public struct DistilBertConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: headsKey, detail: "(\(heads)) must divide \(dimKey) (\(dim))")
         }
         _ = try configActivation(activation, key: "activation")
-        labels = try labelList(try c.value(.id2label, default: [String: String]()))
+        labels = try c.classLabels(id2label: .id2label, numLabels: .numLabels)
         classifierDropoutIsNull = try c.nullPlace(of: .seqClassifDropout) != nil
     }
 

@@ -71,7 +71,8 @@ enum DistilBertLoader: ArchitectureLoader {
             if config.classifierDropoutIsNull {
                 throw LoadError.invalidConfig(file: configFile.path, key: "seq_classif_dropout", detail: "is null; \(nullFailsInTransformers)")
             }
-            let labels = r.classLabels(configured: config.labels, outputWeight: "classifier.weight")
+            let labels = config.labels
+            try r.checkClassRows(labels, outputWeight: "classifier.weight", configFile: configFile)
             pooler = try linear("pre_classifier", d, d, prefixed: false)
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)

@@ -51,12 +51,8 @@ enum GPT2Loader: ArchitectureLoader {
         let classifier = DecoderClassifierHead.wanted(head, checkpoint: checkpoint)
         if classifier {
             (unembed, arch.head) = try DecoderClassifierHead.read(&r, configData: configData, configFile: configFile, width: d)
-        } else if !config.tieWordEmbeddings {
-            unembed = Linear(weight: try r.matrix("lm_head.weight", shape: [arch.vocabSize, d], prefixed: false),
-                             layout: .outIn, bias: nil)
         } else {
-            r.markUsed("lm_head.weight")  // a saved copy of the tied table
-            unembed = Linear(weight: wte, layout: .outIn, bias: nil)
+            unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: wte)  // a tied copy is consumed
         }
         try r.finish(ignorable: [#"(transformer\.)?h\.\d+\.attn\.(bias|masked_bias)"#]
                          + DecoderClassifierHead.otherHeadWeights(classifier: classifier))

@@ -60,7 +60,8 @@ enum RobertaLoader: ArchitectureLoader {
                 norm: arch.norm, width: d, wordEmbeddings: wordEmbeddings)
             (transform, transformNorm, unembed) = (mlm.transform, mlm.norm, mlm.decoder)
         } else if classifier {
-            let labels = r.classLabels(configured: config.bert.labels, outputWeight: "classifier.out_proj.weight")
+            let labels = config.bert.labels
+            try r.checkClassRows(labels, outputWeight: "classifier.out_proj.weight", configFile: configFile)
             pooler = try linear("classifier.dense", d, d, prefixed: false)
             unembed = try linear("classifier.out_proj", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)

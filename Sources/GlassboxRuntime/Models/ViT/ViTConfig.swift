@@ -49,6 +49,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
         case numChannels = "num_channels"
         case qkvBias = "qkv_bias"
         case id2label
+        case numLabels = "num_labels"
         case poolerAct = "pooler_act"
         case poolerOutputSize = "pooler_output_size"
     }
@@ -93,7 +94,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "patch_size", detail: "(\(patch.written)) is larger than image_size (\(image.written)): no patch fits")
         }
         _ = try configActivation(hiddenAct, key: "hidden_act")
-        labels = try labelList(try c.value(.id2label, default: [String: String]()))
+        labels = try c.classLabels(id2label: .id2label, numLabels: .numLabels)
         poolerAct = try c.nullPlace(of: .poolerAct) != nil ? nil : try c.value(.poolerAct, default: "tanh")
         let pooledWidth = try c.value(.poolerOutputSize, default: 0)
         poolerOutputSize = pooledWidth == 0 ? hiddenSize : pooledWidth

@@ -60,7 +60,8 @@ enum ViTLoader: ArchitectureLoader {
         let pooler = r.resolve(["pooler.dense.weight"]) != nil && !classifier ? try linear("pooler.dense", d, d) : nil
         var unembed: Linear?
         if classifier {
-            let labels = r.classLabels(configured: config.labels, outputWeight: "classifier.weight")
+            let labels = config.labels
+            try r.checkClassRows(labels, outputWeight: "classifier.weight", configFile: configFile)
             unembed = try linear("classifier", d, labels.count, prefixed: false)
             arch.head = .sequenceClassification(labels: labels)
         }
