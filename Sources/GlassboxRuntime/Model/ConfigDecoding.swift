@@ -112,6 +112,17 @@ func requirePositive<F: BinaryFloatingPoint>(_ value: F, _ key: String) throws {
     }
 }
 
+/// Checks a normalisation ε (`layer_norm_eps`, `rms_norm_eps`): finite and positive. transformers
+/// runs ε = 0, but a row with no variance (LayerNorm) or all zeros (RMSNorm) then divides zero by
+/// zero; Glassbox refuses it rather than return NaN, and says so.
+func requireNormEpsilon<F: BinaryFloatingPoint>(_ value: F, _ key: String) throws {
+    guard value.isFinite && value > 0 else {
+        let why = value == 0 ? " (transformers runs ε = 0, but a constant row then normalises to 0/0 = NaN: "
+            + "Glassbox refuses it rather than return NaN; a tiny ε such as 1e-12 keeps the numbers)" : ""
+        throw ConfigValidationError(key: key, detail: "must be a positive number, got \(configNumber(Double(value)))\(why)")
+    }
+}
+
 /// Why a `null` share of rotated dimensions (`partial_rotary_factor`, GPT-NeoX's `rotary_pct`) is
 /// refused: transformers multiplies the head size by it as given; `fallback` is the key's default.
 func nullRotaryShare(default fallback: Double) -> String {

@@ -88,7 +88,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
                              (numKeyValueHeads, "num_key_value_heads"), (maxPositionEmbeddings, "max_position_embeddings")] + sizes {
             try requirePositive(value, key)
         }
-        try requirePositive(rmsNormEps, "rms_norm_eps")
+        try requireNormEpsilon(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         if let slidingWindow { try requirePositive(slidingWindow, "sliding_window") }
         let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)

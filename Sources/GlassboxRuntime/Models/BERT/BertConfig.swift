@@ -60,7 +60,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
                              (intermediateSize, "intermediate_size"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
-        try requirePositive(layerNormEps, "layer_norm_eps")
+        try requireNormEpsilon(layerNormEps, "layer_norm_eps")
         guard typeVocabSize >= 0 else {
             throw ConfigValidationError(key: "type_vocab_size", detail: "must not be negative")
         }

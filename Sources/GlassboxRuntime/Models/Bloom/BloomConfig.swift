@@ -73,7 +73,7 @@ public struct BloomConfig: Decodable, Sendable, Equatable {
                              (nHead, c.keyRead(alias: .numAttentionHeads, over: .nHead))] {
             try requirePositive(value, key)
         }
-        try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
+        try requireNormEpsilon(layerNormEpsilon, "layer_norm_epsilon")
         guard hiddenSize % nHead == 0 else {
             throw ConfigValidationError(key: c.keyRead(alias: .numAttentionHeads, over: .nHead),
                                         detail: "(\(nHead)) must divide hidden_size (\(hiddenSize))")

@@ -130,7 +130,7 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
                              (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
-        try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
+        try requireNormEpsilon(layerNormEpsilon, "layer_norm_epsilon")
         try requirePositive(ropeTheta, "rope_theta")
         guard hiddenSize % numAttentionHeads == 0 else {
             throw ConfigValidationError(key: "num_attention_heads",

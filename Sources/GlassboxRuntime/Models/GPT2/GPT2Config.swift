@@ -76,7 +76,7 @@ public struct GPT2Config: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "n_head", detail: "(\(nHead)) must divide n_embd (\(nEmbd))")
         }
         _ = try configActivation(activationFunction, key: "activation_function")
-        try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
+        try requireNormEpsilon(layerNormEpsilon, "layer_norm_epsilon")
         if try c.value(.addCrossAttention, default: false) {
             throw ConfigValidationError(key: "add_cross_attention", detail: "is true; encoder-decoder GPT-2 is not supported")
         }

@@ -87,7 +87,7 @@ public struct GPTJConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "n_head", detail: "(\(nHead)) must divide n_embd (\(nEmbd))")
         }
         _ = try configActivation(activationFunction, key: "activation_function")
-        try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
+        try requireNormEpsilon(layerNormEpsilon, "layer_norm_epsilon")
 
         let headDim = nEmbd / nHead
         if c.contains(.rotaryDim), try c.decodeNil(forKey: .rotaryDim) {

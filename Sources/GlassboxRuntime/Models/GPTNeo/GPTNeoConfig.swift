@@ -93,7 +93,7 @@ public struct GPTNeoConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: headsKey, detail: "(\(numHeads)) must divide hidden_size (\(hiddenSize))")
         }
         _ = try configActivation(activationFunction, key: "activation_function")
-        try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
+        try requireNormEpsilon(layerNormEpsilon, "layer_norm_epsilon")
         attentionLayers = try GPTNeoAttentionType.layers(c, types: .attentionTypes, layers: .attentionLayers,
                                                           count: ownLayers, modelLayers: numLayers)
 

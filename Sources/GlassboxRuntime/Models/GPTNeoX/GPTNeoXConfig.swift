@@ -84,7 +84,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
                              (intermediateSize, "intermediate_size"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
-        try requirePositive(layerNormEps, "layer_norm_eps")
+        try requireNormEpsilon(layerNormEps, "layer_norm_eps")
         try requirePositive(rotaryEmbBase, "rotary_emb_base")
         guard hiddenSize % numAttentionHeads == 0 else {
             throw ConfigValidationError(key: "num_attention_heads",

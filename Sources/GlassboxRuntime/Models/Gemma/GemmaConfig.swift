@@ -147,7 +147,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
                              (headDim, "head_dim"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
-        try requirePositive(rmsNormEps, "rms_norm_eps")
+        try requireNormEpsilon(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         guard headDim % 2 == 0 else {

@@ -118,7 +118,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
                              (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
-        try requirePositive(rmsNormEps, "rms_norm_eps")
+        try requireNormEpsilon(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         qkNorm = family == .qwen3
         // Qwen3 reads head_dim as written (null reaches nn.Linear: TypeError); the others derive it from null.

@@ -94,7 +94,7 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
                              (numKeyValueHeads, "num_key_value_heads"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
-        try requirePositive(layerNormEps, "layer_norm_eps")
+        try requireNormEpsilon(layerNormEps, "layer_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
         headDim = try configHeadDim(explicit: explicitHeadDim, hidden: hiddenSize, heads: numAttentionHeads)

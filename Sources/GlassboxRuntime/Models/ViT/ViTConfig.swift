@@ -77,7 +77,7 @@ public struct ViTConfig: Decodable, Sendable, Equatable {
                              (patch.width, "patch_size"), (numChannels, "num_channels")] {
             try requirePositive(value, key)
         }
-        try requirePositive(layerNormEps, "layer_norm_eps")
+        try requireNormEpsilon(layerNormEps, "layer_norm_eps")
         guard hiddenSize % numAttentionHeads == 0 else {
             throw ConfigValidationError(key: "num_attention_heads",
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
