@@ -26,14 +26,10 @@ enum CheckpointCounts {
         default: ["num_hidden_layers"]
         }
     }
-    /// Config keys that count experts per layer.
+    /// Config keys that count experts per layer, checked here before any loader runs. Qwen MoE's
+    /// `num_experts` is not among them: its loader checks it after its own decode, where it knows
+    /// whether any layer is sparse (``checkExperts(_:key:checkpoint:configFile:)``).
     static let expertKeys = ["num_local_experts"]
-
-    /// The expert-count keys `modelType`'s config reads: `expertKeys`, and Qwen MoE's `num_experts`
-    /// (a key other families never read).
-    static func expertKeysRead(modelType: String) -> [String] {
-        expertKeys + (QwenMoEConfig.Family(rawValue: modelType) != nil ? ["num_experts"] : [])
-    }
 
     /// Throws `LoadError.invalidConfig` naming the key and both numbers when a stated count exceeds
     /// the number of indices the checkpoint holds without a gap from 0 (layers 0, 1, 2, …): every
@@ -47,19 +43,14 @@ enum CheckpointCounts {
     static func check(_ config: ConfigFile, modelType: String, checkpoint: Checkpoint, textTensorPrefixes: [String]? = nil) throws {
         let configFile = config.url
         let stated = { (keys: [String]) in keys.compactMap { key in config.count(key).map { (key, $0) } } }
-        let layerCounts = Array(stated(layerKeysRead(modelType: modelType)).prefix(1)), expertCounts = stated(expertKeysRead(modelType: modelType))
+        let layerCounts = Array(stated(layerKeysRead(modelType: modelType)).prefix(1)), expertCounts = stated(expertKeys)
         guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }
-        var layerIndices = Set<Int>(), expertIndices = Set<Int>()
+        var layerIndices = Set<Int>()
         let names = checkpoint.tensorNames.filter { name in textTensorPrefixes?.contains { name.hasPrefix($0) } ?? true }
         for name in names {
-            let parts = name.split(separator: ".")
-            if let index = parts.first(where: isIndex).flatMap({ Int($0) }) { layerIndices.insert(index) }
-            if let at = parts.firstIndex(of: "experts"), at + 1 < parts.count, isIndex(parts[at + 1]),
-               let index = Int(parts[at + 1]) {
-                expertIndices.insert(index)
-            }
+            if let index = name.split(separator: ".").first(where: isIndex).flatMap({ Int($0) }) { layerIndices.insert(index) }
         }
-        let layers = unbroken(layerIndices), experts = unbroken(expertIndices)
+        let layers = unbroken(layerIndices)
         for (key, count) in layerCounts where count > layers {
             // Which tensors were counted: every one, or the text model's (none: its weights are missing).
             let held = textTensorPrefixes.map { prefixes in
@@ -69,21 +60,27 @@ enum CheckpointCounts {
             } ?? "\(layers) layer(s) (indices 0..<\(layers))"
             throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key, detail: "is \(count), but the checkpoint holds \(held)")
         }
-        for (key, count) in expertCounts where count > experts {
-            if key == "num_experts", !qwenMoEReadsExperts(config) { continue }
-            throw LoadError.invalidConfig(file: configFile.path, key: config.keyPrefix + key,
-                                          detail: "is \(count), but the checkpoint holds \(experts) expert(s) per layer (indices 0..<\(experts))")
+        for (key, count) in expertCounts {
+            try checkExperts(count, key: config.keyPrefix + key, checkpoint: checkpoint, configFile: configFile)
         }
     }
 
-    /// Whether a Qwen MoE config makes any layer sparse: one whose every layer is dense (all in
-    /// `mlp_only_layers`, or `decoder_sparse_step` past the last layer) reads no expert tensor, and
-    /// transformers loads it whatever `num_experts` says (red-team 23 found it refused). Decoded
-    /// only after the layer count is checked, so its per-layer list is small; a config that does not
-    /// decode keeps the check (the loader reports its error).
-    private static func qwenMoEReadsExperts(_ config: ConfigFile) -> Bool {
-        guard let decoded = try? ConfigDecoding.decode(QwenMoEConfig.self, from: config.data, file: config.url) else { return true }
-        return decoded.sparseLayers.contains(true)
+    /// Throws `LoadError.invalidConfig` naming `key` when `count` experts per layer exceed the
+    /// indices `….experts.0`, `….experts.1`, … the checkpoint holds without a gap (see
+    /// ``check(_:modelType:checkpoint:textTensorPrefixes:)``), before anything is sized by it.
+    static func checkExperts(_ count: Int, key: String, checkpoint: Checkpoint, configFile: URL) throws {
+        var indices = Set<Int>()
+        for name in checkpoint.tensorNames {
+            let parts = name.split(separator: ".")
+            if let at = parts.firstIndex(of: "experts"), at + 1 < parts.count, isIndex(parts[at + 1]),
+               let index = Int(parts[at + 1]) {
+                indices.insert(index)
+            }
+        }
+        let experts = unbroken(indices)
+        guard count > experts else { return }
+        throw LoadError.invalidConfig(file: configFile.path, key: key,
+                                      detail: "is \(count), but the checkpoint holds \(experts) expert(s) per layer (indices 0..<\(experts))")
     }
 
     /// How many indices `0, 1, 2, …` are all in `indices` (the first missing one).

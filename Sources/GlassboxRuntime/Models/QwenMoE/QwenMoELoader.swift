@@ -15,6 +15,11 @@ enum QwenMoELoader: ArchitectureLoader {
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(QwenMoEConfig.self, from: configData, file: configFile)
+        // Only a sparse layer reads experts: an all-dense config loads whatever num_experts says, as
+        // in transformers (red-team 23). Checked before the router sizes anything by the count.
+        if config.sparseLayers.contains(true) {
+            try CheckpointCounts.checkExperts(config.numExperts, key: "num_experts", checkpoint: checkpoint, configFile: configFile)
+        }
         let arch = config.architecture()
         let d = arch.dModel
         let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
