@@ -71,8 +71,9 @@ final class TransformerLensLensTests: XCTestCase {
         print("TransformerLens lens parity: \(compared) case × site tables, max |Δ logit| \(worst); per model:")
         for (model, delta) in perModel.sorted(by: { $0.key < $1.key }) { print("  \(model)  \(delta)") }
         // 5 GPT-2 fixtures × 3 cases (gpt2-copy: 1) + llama-gqa, 2 GPT-Neo, 2 GPT-J, 2 GPT-NeoX, phi-tiny,
-        // opt-tiny, gemma-tiny, llama3-rope, mistral-swa, qwen2-swa × 3 cases; three sites each.
-        XCTAssertEqual(compared, 3 * (13 + 3 + 12 * 3))
+        // opt-tiny, bloom-tiny, gemma-tiny, gemma2-softcap, llama3-rope, mistral-swa, mixtral-moe,
+        // qwen2-swa × 3 cases; three sites each.
+        XCTAssertEqual(compared, 3 * (13 + 3 + 15 * 3))
     }
 
     /// gemma2-softcap: TransformerLens's `unembed` leaves out Gemma 2's final soft-cap, which its
@@ -126,9 +127,9 @@ final class TransformerLensLensTests: XCTestCase {
         print("TransformerLens DLA parity: \(compared) attributions, max |Δ| \(worst); per model:")
         for (model, delta) in perModel.sorted(by: { $0.key < $1.key }) { print("  \(model)  \(delta)") }
         // 3 per case (last position, with a contrast, a middle one), 2 for one-token inputs: 43 on the
-        // GPT-2 fixtures and llama-gqa, 8 on each of the 12 other models with DLA goldens (full,
+        // GPT-2 fixtures and llama-gqa, 8 on each of the 13 other models with DLA goldens (full,
         // short, single).
-        XCTAssertEqual(compared, 43 + 8 * 12)
+        XCTAssertEqual(compared, 43 + 8 * 13)
     }
 
     /// The models without DLA goldens (the generator's `has_dla`): TransformerLens's DLA is not defined there.

@@ -71,11 +71,11 @@ public struct TransformerLensGolden {
     public static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/transformerlens")
     /// The models the generator covers: every GPT-2, GPT-Neo, GPT-J and GPT-NeoX fixture, llama-gqa
     /// and phi-tiny (not phi-qknorm: TransformerLens 2.18's Phi has no qk_layernorm), opt-tiny,
-    /// gemma-tiny, llama3-rope, mistral-swa and qwen2-swa
+    /// bloom-tiny, gemma-tiny, gemma2-softcap, llama3-rope, mistral-swa, mixtral-moe and qwen2-swa
     /// (the generator's MODELS comment says which fixtures TransformerLens cannot represent). Sorted.
-    public static let models = ["gemma-tiny", "gpt2-copy", "gpt2-long", "gpt2-odd",
+    public static let models = ["bloom-tiny", "gemma-tiny", "gemma2-softcap", "gpt2-copy", "gpt2-long", "gpt2-odd",
                                 "gpt2-sharded", "gpt2-tiny", "gptj-tiny", "gptj-whole", "gptneo-local", "gptneo-tiny",
-                                "llama-gqa", "llama3-rope", "mistral-swa", "neox-parallel", "neox-sequential",
+                                "llama-gqa", "llama3-rope", "mistral-swa", "mixtral-moe", "neox-parallel", "neox-sequential",
                                 "opt-tiny", "phi-tiny", "qwen2-swa"]
 
     public let url: URL
