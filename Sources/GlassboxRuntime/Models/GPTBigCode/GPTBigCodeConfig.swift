@@ -8,7 +8,8 @@ import Foundation
 /// `attention_softmax_in_fp32` and `scale_attention_softmax_in_fp32` only act on a half-precision
 /// forward: `_attn` then divides the scores by `layer_idx + 1` before the float32 upcast and multiplies
 /// them back inside it (`upcast_softmax`), which cancels in exact arithmetic; Glassbox computes in
-/// float32, where transformers does not upcast and the factor is 1. Both are unread. `resid_pdrop`,
+/// float32, where transformers does not upcast and the factor is 1. Both are read only so that an
+/// ambiguous spelling (`0.0`, `"false"`) is refused as for every other flag. `resid_pdrop`,
 /// `embd_pdrop` and `attn_pdrop` are dropout, inactive at inference.
 public struct GPTBigCodeConfig: Decodable, Sendable, Equatable {
     /// `vocab_size`: token vocabulary size `V` (default 50257).
@@ -49,6 +50,8 @@ public struct GPTBigCodeConfig: Decodable, Sendable, Equatable {
         case layerNormEpsilon = "layer_norm_epsilon"
         case scaleAttnWeights = "scale_attn_weights"
         case multiQuery = "multi_query"
+        case attentionSoftmaxInFp32 = "attention_softmax_in_fp32"
+        case scaleAttentionSoftmaxInFp32 = "scale_attention_softmax_in_fp32"
         case tieWordEmbeddings = "tie_word_embeddings"
         case addCrossAttention = "add_cross_attention"
         case hiddenSize = "hidden_size"
@@ -79,6 +82,9 @@ public struct GPTBigCodeConfig: Decodable, Sendable, Equatable {
         scaleAttnWeights = try c.value(.scaleAttnWeights, default: true)
         multiQuery = try c.value(.multiQuery, default: true)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
+        // No effect in float32 (see above); read so that 0.0 or "false" is refused as elsewhere.
+        _ = try c.value(.attentionSoftmaxInFp32, default: true)
+        _ = try c.value(.scaleAttentionSoftmaxInFp32, default: true)
 
         for (value, key) in [(vocabSize, "vocab_size"), (nPositions, c.keyRead(alias: .maxPositionEmbeddings, over: .nPositions)),
                              (nEmbd, c.keyRead(alias: .hiddenSize, over: .nEmbd)),
