@@ -94,7 +94,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GPTNeoSelfAttention",
                      "BloomAttention",
                      "OPTAttention",
-                     "Qwen2MoeAttention", "Qwen3MoeAttention")
+                     "Qwen2MoeAttention", "Qwen3MoeAttention",
+                     "GPTBigCodeAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -288,6 +289,26 @@ def _gpt_neo_attn(self, query, key, value, attention_mask=None, head_mask=None):
     return z.transpose(1, 2), p
 
 
+def _bigcode_attn(self, query, key, value, attention_mask=None, head_mask=None):
+    """GPTBigCodeAttention._attn (GPT-BigCode has no attention interface in transformers 4.53) with
+    the manipulation: scores scaled by dh^-0.5 when scale_attn_weights, else 1; the keys a query sees
+    from the boolean mask GPTBigCodeModel passes ([B, n, 1, m] with multi_query, [B, 1, n, m] without).
+    multi_query: query [B, n, H·dh], key [B, dh, m] and value [B, m, dh] of the one key/value head,
+    returned as the model's own _attn returns them: ([B, n, H·dh], pattern [B, n, H, m]); otherwise
+    query [B, H, n, dh], key [B, H, dh, m], value [B, H, m, dh] -> ([B, H, n, dh], [B, H, n, m])."""
+    assert head_mask is None
+    scale = self.head_dim ** -0.5 if self.scale_attn_weights else 1.0
+    if self.multi_query:
+        b, n, _ = query.shape
+        q = query.view(b, n, self.num_heads, self.head_dim).transpose(1, 2)
+        k = key.transpose(-1, -2)[:, None].expand(b, self.num_heads, -1, -1)
+        v = value[:, None].expand(b, self.num_heads, -1, -1)
+        z, p = manipulated_attention(self._atman_layer, q, k, v, attention_mask.transpose(1, 2), scale)
+        return z.reshape(b, n, self.num_heads * self.head_dim), p.transpose(1, 2)
+    z, p = manipulated_attention(self._atman_layer, query, key.transpose(-1, -2), value, attention_mask, scale)
+    return z.transpose(1, 2), p
+
+
 def load(folder: str):
     """The checkpoint in `folder` (its config's architecture), float32, with the replaced attention.
     Every attention module gets `_atman_layer`, its layer index."""
@@ -300,7 +321,8 @@ def load(folder: str):
     neo = config.model_type == "gpt_neo"                          # GPTNeoSelfAttention._attn replaced
     bloom = config.model_type == "bloom"                                            # no attention interface
     qwen2moe = config.model_type == "qwen2_moe"                   # no attention interface: forward replaced
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe else "atman",
+    bigcode = config.model_type == "gpt_bigcode"                  # GPTBigCodeAttention._attn replaced
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -321,6 +343,8 @@ def load(folder: str):
                 module.forward = types.MethodType(_bloom_attention_forward, module)
             elif qwen2moe:
                 module.forward = types.MethodType(_qwen2moe_attention_forward, module)
+            elif bigcode:
+                module._attn = types.MethodType(_bigcode_attn, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 

@@ -7,7 +7,7 @@ enum NearestModelType {
     static let relatives: [(prefixes: [String], nearest: String)] = [
         (["xlm-roberta", "camembert"], "roberta"),
         (["electra", "deberta", "albert", "mpnet"], "bert"),
-        (["gpt_neo", "gpt_bigcode", "bloom"], "gpt2"),
+        (["gpt_neo", "bloom"], "gpt2"),
         (["codegen"], "gpt_neox"),
         (["mixtral"], "mistral"),
         (["refinedweb"], "falcon"),
