@@ -52,6 +52,7 @@ final class CheferParityTests: XCTestCase {
                                "gptneo-tiny", "gptneo-local",   // GPT-2's block, unscaled scores, local windows
                                "bloom-tiny", "bloom-odd",       // GPT-2's block, ALiBi scores, an embedding LayerNorm
                                "opt-tiny", "opt-post", "opt-proj",   // GPT-2's block (pre-LN) or BERT's under a causal mask (post-LN)
+                               "granite-tiny", "granite-bias",   // Llama's block, the multipliers folded into its weights
                                "gpt2-cls", "llama-cls"]         // decoder classifiers: seeded at the pooled last non-pad row
 
     func testEveryFixtureModelHasAReference() throws {
