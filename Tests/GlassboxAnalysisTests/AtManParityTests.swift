@@ -25,7 +25,8 @@ final class AtManParityTests: XCTestCase {
                            "gptneo-tiny", "gptneo-local", "bloom-tiny", "bloom-odd",
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny", "gpt2-cls", "llama-cls",
-                           "bigcode-mq", "bigcode-mha"]
+                           "bigcode-mq", "bigcode-mha",
+                           "granite-tiny", "granite-bias"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -46,6 +47,7 @@ final class AtManParityTests: XCTestCase {
         "qwen2moe-tiny": familyCases, "qwen3moe-tiny": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
+        "granite-tiny": familyCases, "granite-bias": familyCases,
         // Its last layer alone moves the CE by 6.5e-3 (< the 1e-2 floor): generate_atman.py skips that case.
         "roberta-cls": ["default", "no-shift"],
         // Gemma's random fixtures predict their own continuations almost surely (base CE ~1e-5): the

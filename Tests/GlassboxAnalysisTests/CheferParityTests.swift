@@ -53,6 +53,7 @@ final class CheferParityTests: XCTestCase {
                                "bloom-tiny", "bloom-odd",       // GPT-2's block, ALiBi scores, an embedding LayerNorm
                                "opt-tiny", "opt-post", "opt-proj",   // GPT-2's block (pre-LN) or BERT's under a causal mask (post-LN)
                                "bigcode-mq", "bigcode-mha",     // GPT-2's block, one key/value head or unscaled scores
+                               "granite-tiny", "granite-bias",   // Llama's block, the multipliers folded into its weights
                                "gpt2-cls", "llama-cls"]         // decoder classifiers: seeded at the pooled last non-pad row
 
     func testEveryFixtureModelHasAReference() throws {

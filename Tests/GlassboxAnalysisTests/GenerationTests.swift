@@ -29,7 +29,8 @@ final class GenerationTests: XCTestCase {
                            "bloom-tiny", "bloom-odd",
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny",
-                           "bigcode-mq", "bigcode-mha"]
+                           "bigcode-mq", "bigcode-mha",
+                           "granite-tiny", "granite-bias"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -16,7 +16,8 @@ enum LensFixtures {
                          "phi-tiny", "phi-qknorm", "xlmr-mlm", "camembert-mlm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq",
                          "gptneo-tiny", "gptneo-local", "bloom-tiny", "bloom-odd",
                          "opt-tiny", "opt-post", "opt-proj", "qwen2moe-tiny", "qwen3moe-tiny",
-                         "bigcode-mq", "bigcode-mha"]
+                         "bigcode-mq", "bigcode-mha",
+                         "granite-tiny", "granite-bias"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -20,7 +20,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "phi-qknorm", "gptj-tiny", "falcon-mq", "falcon-newarch", "falcon-seq", "gptneo-tiny", "gptneo-local",
                          "bloom-tiny", "bloom-odd",
                          "opt-tiny", "opt-post", "qwen2moe-tiny", "qwen3moe-tiny",
-                         "bigcode-mq", "bigcode-mha"]
+                         "bigcode-mq", "bigcode-mha",
+                         "granite-tiny", "granite-bias"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

@@ -20,6 +20,7 @@ final class RelevanceBlockingTests: XCTestCase {
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny",
                            "bigcode-mq", "bigcode-mha",
+                           "granite-tiny", "granite-bias",
                            "gpt2-cls"]   // a decoder classifier: the sweep seeded at its pooled row
     static let maxRelative: Float = 1e-5
 

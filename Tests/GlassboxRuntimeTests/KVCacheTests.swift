@@ -19,7 +19,8 @@ final class KVCacheTests: XCTestCase {
                            "bloom-tiny", "bloom-odd",
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny",
-                           "bigcode-mq", "bigcode-mha"]
+                           "bigcode-mq", "bigcode-mha",
+                           "granite-tiny", "granite-bias"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

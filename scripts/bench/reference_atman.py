@@ -95,7 +95,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "BloomAttention",
                      "OPTAttention",
                      "Qwen2MoeAttention", "Qwen3MoeAttention",
-                     "GPTBigCodeAttention")
+                     "GPTBigCodeAttention",
+                     "GraniteAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

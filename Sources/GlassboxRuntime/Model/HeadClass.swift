@@ -55,6 +55,7 @@ enum HeadClass {
         "opt": "OPT",
         "gpt_bigcode": "GPTBigCode",
         "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
+        "granite": "Granite",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -10,7 +10,7 @@ enum RopeTypeKeys: Sendable, Equatable {
     /// No copying and no validation (Mistral, Mixtral, Gemma, Gemma 2, and OLMo 2 after its own
     /// check): `rope_type`, else `type`; a `rope_type` of null is None, whatever `type` says.
     case ropeTypeFirst
-    /// The config validates without copying (Gemma 3): the validation requires `rope_type`, so a
+    /// The config validates without copying (Gemma 3, Granite): the validation requires `rope_type`, so a
     /// `type` alone is a KeyError.
     case ropeTypeRequired
 }

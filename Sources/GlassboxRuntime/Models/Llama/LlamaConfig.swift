@@ -1,12 +1,12 @@
 import Foundation
 
-/// `config.json` of the Llama family — `model_type` `llama`, `mistral`, `qwen2` or `qwen3` — with
-/// each type's defaults from transformers 4.53. They share one architecture: RMSNorm, rotary
+/// `config.json` of the Llama family — `model_type` `llama`, `mistral`, `qwen2`, `qwen3` or `granite` —
+/// with each type's defaults from transformers 4.53. They share one architecture: RMSNorm, rotary
 /// embeddings, grouped-query attention and a SwiGLU MLP; they differ in biases, sliding windows,
-/// QK-norm (Qwen3) and defaults, which this type turns into typed fields.
+/// QK-norm (Qwen3), Granite's four multipliers and defaults, which this type turns into typed fields.
 public struct LlamaConfig: Decodable, Sendable, Equatable {
-    /// The `model_type` the config names: `llama`, `mistral`, `qwen2` or `qwen3`; it picks the defaults.
-    public enum Family: String, Sendable, Equatable, CaseIterable { case llama, mistral, qwen2, qwen3 }
+    /// The `model_type` the config names: `llama`, `mistral`, `qwen2`, `qwen3` or `granite`; it picks the defaults.
+    public enum Family: String, Sendable, Equatable, CaseIterable { case llama, mistral, qwen2, qwen3, granite }
 
     /// Which of the three types the config is (`model_type`, default `llama`).
     public var family: Family
@@ -52,6 +52,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     /// QK-norm: an RMSNorm (`q_norm`, `k_norm`, `γ [dh]`) over each query and key head before the
     /// rotary embedding (Qwen3 always; the others never).
     public var qkNorm: Bool
+    /// Granite's embedding, attention, residual and logit multipliers (`nil` for the other types).
+    public var granite: GraniteMultipliers?
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -91,7 +93,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         }
         self.family = family
         let defaults: (vocab: Int, inner: Int, kv: Int?, positions: Int) = switch family {
-        case .llama: (32000, 11008, nil, 2048)
+        case .llama, .granite: (32000, 11008, nil, 2048)
         case .mistral: (32000, 14336, 8, 4096 * 32)
         case .qwen2, .qwen3: (151936, 22016, 32, 32768)
         }
@@ -121,9 +123,11 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         try requireNormEpsilon(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         qkNorm = family == .qwen3
-        // Qwen3 reads head_dim as written (null reaches nn.Linear: TypeError); the others derive it from null.
+        // Qwen3 reads head_dim as written (null reaches nn.Linear: TypeError), and so does Granite
+        // (GraniteAttention: getattr(config, "head_dim", d // H)); the others derive it from null.
         let explicitHeadDim: Int? = family == .qwen3 ? try c.value(refusingNull: .headDim, default: 128)
-                                                     : try c.decodeIfPresent(Int.self, forKey: .headDim)
+            : family == .granite ? try c.value(refusingNull: .headDim, default: Int?.none)
+            : try c.decodeIfPresent(Int.self, forKey: .headDim)
         let headDimIsExplicit = explicitHeadDim != nil || family == .qwen3
         headDim = try configHeadDim(explicit: explicitHeadDim ?? (family == .qwen3 ? 128 : nil),
                                     hidden: hiddenSize, heads: numAttentionHeads)
@@ -131,9 +135,10 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
-        // Llama, Qwen2 and Qwen3 copy `type` over `rope_type`; Mistral's config leaves both as written.
+        // Llama, Qwen2 and Qwen3 copy `type` over `rope_type`; Mistral's config leaves both as written;
+        // GraniteConfig validates without copying, so a `type` alone is a KeyError there.
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: family == .mistral ? .ropeTypeFirst : .typeOverridesRopeType,
+                                           typeKeys: family == .mistral ? .ropeTypeFirst : family == .granite ? .ropeTypeRequired : .typeOverridesRopeType,
                                            modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
                                            maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
                                            rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
@@ -144,6 +149,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             throw Self.longRopeNeedsHeadDim(modelType: family.rawValue)
         }
         slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
+        granite = family == .granite ? try GraniteMultipliers(from: decoder) : nil
     }
 
     /// Mistral's and Mixtral's configs in transformers 4.53.3 keep `head_dim` null unless it is given,
@@ -159,7 +165,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
                                              layers: Int) throws -> [Int?] {
         let full = [Int?](repeating: nil, count: layers)
         switch family {
-        case .llama:
+        case .llama, .granite:
             return full
         case .mistral:
             guard let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow) else { return full }
@@ -209,8 +215,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
             contextLength: context, norm: .rmsNorm(eps: rmsNormEps), placement: .pre, position: .rotary(rope),
             mlp: .gated, activation: Activation(huggingFaceName: hiddenAct)!, mask: .causal,
-            attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false, tokenTypes: 0,
-            head: .languageModel, slidingWindows: slidingWindows)
+            attentionScale: granite.map { Float($0.attention) } ?? 1 / Float(headDim).squareRoot(),
+            scaleAttentionByInverseLayer: false, tokenTypes: 0, head: .languageModel, slidingWindows: slidingWindows)
     }
 }
 

@@ -7,6 +7,7 @@ import GlassboxTensor
 /// MLP (`down(silu(gate(x)) ⊙ up(x))`), grouped-query attention, rotary embeddings; Qwen3 adds
 /// `q_norm` / `k_norm` (RMSNorm `[dh]` per head, before the rotation). `*ForSequenceClassification`
 /// checkpoints carry `score.weight` instead of an LM head (`DecoderClassifierHead`).
+/// `GraniteForCausalLM` is the Llama block with its multipliers folded in (`GraniteMultipliers`).
 enum LlamaLoader: ArchitectureLoader {
     static let modelTypes = LlamaConfig.Family.allCases.map(\.rawValue)
 
@@ -29,6 +30,10 @@ enum LlamaLoader: ArchitectureLoader {
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
             try r.outInLinear(name, inputs, outputs, bias: bias)
         }
+        /// A branch's last map, times Granite's `residual_multiplier` (what the residual receives).
+        func branchOutput(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
+            GraniteMultipliers.scaled(try linear(name, inputs, outputs, bias: bias), by: config.granite?.residual ?? 1)
+        }
 
         let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []
@@ -40,28 +45,37 @@ enum LlamaLoader: ArchitectureLoader {
                     query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.qkvBias),
                     key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.qkvBias),
                     value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: config.qkvBias),
-                    output: try linear(p + "self_attn.o_proj", qWidth, d, bias: config.outputBias),
+                    output: try branchOutput(p + "self_attn.o_proj", qWidth, d, bias: config.outputBias),
                     queryNorm: try headNorm(p + "self_attn.q_norm"), keyNorm: try headNorm(p + "self_attn.k_norm")),
                 ln2: try norm(p + "post_attention_layernorm"),
                 mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: config.mlpBias),
                                 up: try linear(p + "mlp.up_proj", d, dff, bias: config.mlpBias),
-                                output: try linear(p + "mlp.down_proj", dff, d, bias: config.mlpBias))))
+                                output: try branchOutput(p + "mlp.down_proj", dff, d, bias: config.mlpBias))))
         }
         let finalNorm = try norm("norm")
         let unembed: Linear
-        let classifier = DecoderClassifierHead.wanted(head, checkpoint: checkpoint)
+        // transformers 4.53.3 defines no GraniteForSequenceClassification (HeadClass refuses the name):
+        // a Granite checkpoint is a language model, and a stray score.weight is ignored as transformers does.
+        let classifier = config.family != .granite && DecoderClassifierHead.wanted(head, checkpoint: checkpoint)
         if classifier {
             (unembed, arch.head) = try DecoderClassifierHead.read(&r, configData: configData, configFile: configFile, width: d)
         } else {
-            unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
+            unembed = GraniteMultipliers.scaled(try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed),
+                                                by: 1 / (config.granite?.logitsScaling ?? 1))       // lm_head(h) / z
         }
         // Older checkpoints saved the rotary frequencies as a buffer.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#]
                          + DecoderClassifierHead.otherHeadWeights(classifier: classifier))
-        let weights = TransformerWeights(
-            embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
+        var embeddings = EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil)
+        if let m = config.granite?.embedding, m != 1 { embeddings.scale = Float(m) }   // inputs_embeds · m_e
+        var weights = TransformerWeights(
+            embeddings: embeddings,
             blocks: blocks,
             head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
+        // A tied output layer divided by logits_scaling is a copy of the table: num_parameters() counts it once.
+        if config.tieWordEmbeddings, !classifier, !unembed.weight.sharesStorage(with: embed) {
+            weights.parameterCountAdjustment = -unembed.weight.count
+        }
         return (arch, weights)
     }
 }
