@@ -53,6 +53,7 @@ enum HeadClass {
         "gpt_neo": "GPTNeo",
         "bloom": "Bloom",
         "opt": "OPT",
+        "stablelm": "StableLm",
         "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
     ]
 
