@@ -19,6 +19,7 @@ final class RelevanceBlockingTests: XCTestCase {
                            "bloom-tiny", "bloom-odd",
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny",
+                           "stablelm-tiny", "stablelm-par",
                            "gpt2-cls"]   // a decoder classifier: the sweep seeded at its pooled row
     static let maxRelative: Float = 1e-5
 
