@@ -26,7 +26,8 @@ final class AtManParityTests: XCTestCase {
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny", "gpt2-cls", "llama-cls",
                            "bigcode-mq", "bigcode-mha",
-                           "granite-tiny", "granite-bias"]
+                           "granite-tiny", "granite-bias",
+                           "stablelm-tiny", "stablelm-par"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -45,6 +46,7 @@ final class AtManParityTests: XCTestCase {
         "bloom-tiny": familyCases, "bloom-odd": familyCases,
         "opt-tiny": familyCases, "opt-post": familyCases, "opt-proj": familyCases,
         "qwen2moe-tiny": familyCases, "qwen3moe-tiny": familyCases,
+        "stablelm-tiny": familyCases, "stablelm-par": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

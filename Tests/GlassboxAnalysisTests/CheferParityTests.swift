@@ -43,7 +43,8 @@ final class CheferParityTests: XCTestCase {
                              "neox-rope-yarn", "gemma2-rope-linear", "olmo2-rope-dynamic", "phi-tiny", "phi-qknorm",
                              "gptj-tiny", "gptj-whole",
                              "falcon-mq", "falcon-newarch",
-                             "qwen2moe-tiny", "qwen3moe-tiny"]   // routed experts
+                             "qwen2moe-tiny", "qwen3moe-tiny",   // routed experts
+                             "stablelm-par"]                     // parallel block, per-head QK LayerNorms
     /// Fixture models Chefer runs on (sequential GPT-NeoX: GPT-2's block with rotary queries and
     /// keys; Phi-3: Llama's block with partial LongRoPE; Gemma: Llama's block with (1 + w) norms) but
     /// that have no reference from the authors' code yet: unverified, listed so that the completeness
@@ -54,7 +55,8 @@ final class CheferParityTests: XCTestCase {
                                "opt-tiny", "opt-post", "opt-proj",   // GPT-2's block (pre-LN) or BERT's under a causal mask (post-LN)
                                "bigcode-mq", "bigcode-mha",     // GPT-2's block, one key/value head or unscaled scores
                                "granite-tiny", "granite-bias",   // Llama's block, the multipliers folded into its weights
-                               "gpt2-cls", "llama-cls"]         // decoder classifiers: seeded at the pooled last non-pad row
+                               "gpt2-cls", "llama-cls",         // decoder classifiers: seeded at the pooled last non-pad row
+                               "stablelm-tiny"]                 // Llama's block with LayerNorms, partial rotary
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()

@@ -30,7 +30,8 @@ final class GenerationTests: XCTestCase {
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny",
                            "bigcode-mq", "bigcode-mha",
-                           "granite-tiny", "granite-bias"]
+                           "granite-tiny", "granite-bias",
+                           "stablelm-tiny", "stablelm-par"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -17,7 +17,8 @@ enum LensFixtures {
                          "gptneo-tiny", "gptneo-local", "bloom-tiny", "bloom-odd",
                          "opt-tiny", "opt-post", "opt-proj", "qwen2moe-tiny", "qwen3moe-tiny",
                          "bigcode-mq", "bigcode-mha",
-                         "granite-tiny", "granite-bias"]
+                         "granite-tiny", "granite-bias",
+                         "stablelm-tiny", "stablelm-par"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

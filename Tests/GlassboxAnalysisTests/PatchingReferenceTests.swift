@@ -21,7 +21,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "bloom-tiny", "bloom-odd",
                          "opt-tiny", "opt-post", "qwen2moe-tiny", "qwen3moe-tiny",
                          "bigcode-mq", "bigcode-mha",
-                         "granite-tiny", "granite-bias"]
+                         "granite-tiny", "granite-bias",
+                         "stablelm-tiny", "stablelm-par"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

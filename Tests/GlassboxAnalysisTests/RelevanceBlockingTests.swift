@@ -21,6 +21,7 @@ final class RelevanceBlockingTests: XCTestCase {
                            "qwen2moe-tiny", "qwen3moe-tiny",
                            "bigcode-mq", "bigcode-mha",
                            "granite-tiny", "granite-bias",
+                           "stablelm-tiny", "stablelm-par",
                            "gpt2-cls"]   // a decoder classifier: the sweep seeded at its pooled row
     static let maxRelative: Float = 1e-5
 

@@ -20,7 +20,8 @@ final class KVCacheTests: XCTestCase {
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny",
                            "bigcode-mq", "bigcode-mha",
-                           "granite-tiny", "granite-bias"]
+                           "granite-tiny", "granite-bias",
+                           "stablelm-tiny", "stablelm-par"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

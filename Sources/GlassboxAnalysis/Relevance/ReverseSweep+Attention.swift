@@ -87,13 +87,26 @@ extension ReverseSweep {
     }
 
     /// The backward of a QK-norm on `g [n, heads, dh]` at its output, from the cached
-    /// `hook_normalized` `x̂ [n, heads, dh]` and `hook_scale`: per head (`[n, heads, 1]`), or over
-    /// each position's whole `heads·dh` values (`whole`, OLMo 2; `[n, 1]`).
+    /// `hook_normalized` `x̂ [n, heads, dh]` and `hook_scale`: per head (`[n, heads, 1]`, with `γ [dh]`
+    /// shared or `[heads·dh]` one per head), or over each position's whole `heads·dh` values (`whole`,
+    /// OLMo 2; `[n, 1]`).
     private func headNormBackward(_ norm: Norm, _ g: Tensor, layer l: Int,
                                   site: (NormSite) -> BlockSite, whole: Bool = false) throws -> Tensor {
         let (heads, dh) = whole ? (1, g.shape[1] * g.shape[2]) : (g.shape[1], g.shape[2])
         let normalized = try tensor(.block(l, site(.normalized))).reshaped([n * heads, dh])
         let scale = try tensor(.block(l, site(.scale))).reshaped([n * heads, 1])
+        if norm.weight.count != dh {
+            // One γ (β) per head [heads·dh] (StableLM): u = γ ⊙ g over each position's heads, then the
+            // rule with γ = 1 per head — the same products NormRules forms with a shared γ.
+            let width = heads * dh
+            if table[.normalization] == .frozenStatistics && latents {
+                ledger.biases += RelevanceLedger.biasShare(norm.bias, g.reshaped([n, width]))
+            }
+            let u = affine(g.reshaped([n, width]), gamma: norm.weight, beta: nil).reshaped([n * heads, dh])
+            let unit = Norm(kind: norm.kind, weight: Tensor(shape: [dh], repeating: 1), bias: nil)
+            return NormRules.backward(unit, u, normalized: { normalized }, scale: scale, rule: table[.normalization])
+                .reshaped(g.shape)
+        }
         return try normBackward(norm, g.reshaped([n * heads, dh]), normalized: { normalized }, scale: scale)
             .reshaped(g.shape)
     }

@@ -44,10 +44,21 @@ public struct Norm: Sendable {
     }
 
     /// The norm applied to each head of `x [n, heads, dh]` over its last axis (QK-norm), no hooks:
-    /// `γ ⊙ x̂ + β` `[n, heads, dh]` with `γ [dh]`.
+    /// `γ ⊙ x̂ + β` `[n, heads, dh]` (`perHeadAffine`).
     func perHead(_ x: Tensor) -> Tensor {
         let dh = x.dim(-1)
-        return self(x.reshaped([x.count / max(dh, 1), dh])).reshaped(x.shape)
+        return perHeadAffine(normalize(x.reshaped([x.count / max(dh, 1), dh])).normalized.reshaped(x.shape))
+    }
+
+    /// `γ ⊙ x̂ + β` `[n, heads, dh]` for a QK-norm's `x̂ [n, heads, dh]`: `γ`, `β` `[dh]` shared by every
+    /// head (Qwen3, Gemma 3, Phi), or `[heads·dh]`, head `h`'s at `h·dh..<(h+1)·dh` (StableLM's
+    /// `StableLmLayerNormPerHead`, one `nn.LayerNorm(dh)` per head).
+    public func perHeadAffine(_ normalized: Tensor) -> Tensor {
+        let dh = normalized.dim(-1)
+        let width = weight.count == dh ? dh : normalized.dim(-2) * dh
+        precondition(weight.count == width, "per-head norm: γ \(weight.shape) for heads of \(dh)")
+        return affine(normalized.reshaped([normalized.count / max(width, 1), width]), gamma: weight, beta: bias)
+            .reshaped(normalized.shape)
     }
 
     /// Normalises `x [n, d]`, firing the `scale` and `normalized` hooks, and returns the output

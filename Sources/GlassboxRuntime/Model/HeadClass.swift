@@ -54,6 +54,7 @@ enum HeadClass {
         "bloom": "Bloom",
         "opt": "OPT",
         "gpt_bigcode": "GPTBigCode",
+        "stablelm": "StableLm",
         "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
         "granite": "Granite",
     ]

@@ -24,7 +24,8 @@ public enum ModelRegistry {
                                                          BloomLoader.self,
                                                          OPTLoader.self,
                                                          QwenMoELoader.self,
-                                                         GPTBigCodeLoader.self]
+                                                         GPTBigCodeLoader.self,
+                                                         StableLMLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -19,6 +19,7 @@ extension FastTokenizerOverrides {
         "gpt_neo": "GPT2TokenizerFast",
         "bloom": "BloomTokenizerFast",
         "opt": "GPT2TokenizerFast",
+        "stablelm": "GPTNeoXTokenizerFast",
         "qwen2_moe": "Qwen2TokenizerFast", "qwen3_moe": "Qwen2TokenizerFast",
         "gpt_bigcode": "GPT2TokenizerFast",
     ]
