@@ -94,7 +94,15 @@ extension ReverseSweep {
         let (heads, dh) = whole ? (1, g.shape[1] * g.shape[2]) : (g.shape[1], g.shape[2])
         let normalized = try tensor(.block(l, site(.normalized))).reshaped([n * heads, dh])
         let scale = try tensor(.block(l, site(.scale))).reshaped([n * heads, 1])
-        return try normBackward(norm, g.reshaped([n * heads, dh]), normalized: { normalized }, scale: scale)
+        var (rowNorm, gy) = (norm, g)
+        if !whole, norm.weighsEachHead(headDim: dh) {
+            // Cohere: γ [heads·dh], one per head, no β (CohereLayerNorm). u = γ ⊙ g_y per head, then
+            // the statistics' backward with a unit γ (the same products NormRules forms with a shared γ).
+            precondition(norm.bias == nil, "a per-head QK-norm weight comes without bias (CohereLayerNorm)")
+            gy = norm.headAffine(g)
+            rowNorm = Norm(kind: norm.kind, weight: Tensor(shape: [dh], storage: [Float](repeating: 1, count: dh)), bias: nil)
+        }
+        return try normBackward(rowNorm, gy.reshaped([n * heads, dh]), normalized: { normalized }, scale: scale)
             .reshaped(g.shape)
     }
 

@@ -107,9 +107,10 @@ extension AttentionWeights {
         }
     }
 
-    /// RMSNorm over the last axis of `x [n, heads, dh]` (QK-norm), firing `site(.scale)` `[n, heads, 1]`
-    /// and `site(.normalized)` `[n, heads, dh]` (before `γ`, TransformerLens's RMSNorm convention);
-    /// returns `γ ⊙ x̂` `[n, heads, dh]`. An edited scale divides the input in its place.
+    /// RMSNorm (or Phi's and Cohere's LayerNorm) over the last axis of `x [n, heads, dh]` (QK-norm),
+    /// firing `site(.scale)` `[n, heads, 1]` and `site(.normalized)` `[n, heads, dh]` (before `γ`,
+    /// TransformerLens's RMSNorm convention); returns `γ ⊙ x̂ + β` `[n, heads, dh]` (`Norm.headAffine`).
+    /// An edited scale divides the input in its place.
     func headNorm(_ x: Tensor, _ norm: Norm, layer: Int, site: (NormSite) -> BlockSite,
                   hooks: inout HookRun) throws -> Tensor {
         let (n, heads, dh) = (x.shape[0], x.shape[1], x.shape[2])
@@ -127,7 +128,7 @@ extension AttentionWeights {
             try hooks.fire(scalePoint, &scale)
         }
         try hooks.fire(.block(layer, site(.normalized)), &normalized)
-        return affine(normalized.reshaped([n * heads, dh]), gamma: norm.weight, beta: norm.bias).reshaped([n, heads, dh])
+        return norm.headAffine(normalized)              // γ [dh], or γ [heads·dh] one per head (Cohere)
     }
 
     /// RMSNorm over all `heads·dh` values of each position of `x [n, heads, dh]` (OLMo 2's QK-norm,

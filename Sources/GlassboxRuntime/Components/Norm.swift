@@ -44,10 +44,23 @@ public struct Norm: Sendable {
     }
 
     /// The norm applied to each head of `x [n, heads, dh]` over its last axis (QK-norm), no hooks:
-    /// `γ ⊙ x̂ + β` `[n, heads, dh]` with `γ [dh]`.
+    /// `γ ⊙ x̂ + β` `[n, heads, dh]` with `γ [dh]`, or one `γ` per head (`headAffine`).
     func perHead(_ x: Tensor) -> Tensor {
         let dh = x.dim(-1)
-        return self(x.reshaped([x.count / max(dh, 1), dh])).reshaped(x.shape)
+        return headAffine(normalize(x.reshaped([x.count / max(dh, 1), dh])).normalized.reshaped(x.shape))
+    }
+
+    /// Whether `γ` holds one weight per head, `[heads·dh]` for heads of `dh` (Cohere's QK
+    /// `CohereLayerNorm`, `γ [H, dh]`), rather than one `γ [dh]` every head shares (Qwen3, Gemma 3, Phi).
+    public func weighsEachHead(headDim dh: Int) -> Bool { weight.count != dh }
+
+    /// The affine step of a per-head QK-norm on `x̂ [n, heads, dh]` → `γ ⊙ x̂ + β` `[n, heads, dh]`:
+    /// a shared `γ [dh]` on every head, or head `h`'s own row of `γ [heads·dh]`.
+    public func headAffine(_ normalized: Tensor) -> Tensor {
+        let dh = normalized.dim(-1)
+        let width = weighsEachHead(headDim: dh) ? weight.count : dh
+        return affine(normalized.reshaped([normalized.count / max(width, 1), width]), gamma: weight, beta: bias)
+            .reshaped(normalized.shape)
     }
 
     /// Normalises `x [n, d]`, firing the `scale` and `normalized` hooks, and returns the output

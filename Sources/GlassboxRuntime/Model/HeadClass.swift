@@ -54,6 +54,7 @@ enum HeadClass {
         "bloom": "Bloom",
         "opt": "OPT",
         "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
+        "cohere": "Cohere",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

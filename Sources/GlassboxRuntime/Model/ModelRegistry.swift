@@ -23,7 +23,8 @@ public enum ModelRegistry {
                                                          GPTNeoLoader.self,
                                                          BloomLoader.self,
                                                          OPTLoader.self,
-                                                         QwenMoELoader.self]
+                                                         QwenMoELoader.self,
+                                                         CohereLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }
