@@ -9,7 +9,7 @@ import Foundation
 /// (`repeat_interleave` of the frequencies, `rotate_half` on even/odd pairs: GPT-J's pairing) with
 /// the Llama family's `rope_scaling` types, a gated MLP (`down(act(gate(x)) ⊙ up(x))`), a final
 /// `CohereLayerNorm`, and an `lm_head` without bias whose logits are multiplied by `logit_scale`
-/// (`CohereForCausalLM.forward`). `attention_dropout` is dropout, inactive at inference.
+/// (`CohereForCausalLM.forward`). `attention_dropout` is dropout, inactive at inference (even `null`).
 public struct CohereConfig: Decodable, Sendable, Equatable {
     /// `vocab_size`: token vocabulary size `V` (default 256000).
     public var vocabSize: Int
@@ -60,7 +60,6 @@ public struct CohereConfig: Decodable, Sendable, Equatable {
         case ropeTheta = "rope_theta"
         case ropeScaling = "rope_scaling"
         case attentionBias = "attention_bias"
-        case attentionDropout = "attention_dropout"
         case useQKNorm = "use_qk_norm"
         case tieWordEmbeddings = "tie_word_embeddings"
         case partialRotaryFactor = "partial_rotary_factor"
@@ -76,7 +75,6 @@ public struct CohereConfig: Decodable, Sendable, Equatable {
     /// `type`). Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.attentionDropout])   // unread at inference, but transformers fails on its null
         try refuseUnreadRotaryShare(c, .partialRotaryFactor)
         vocabSize = try c.value(refusingNull: .vocabSize, default: 256000)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 8192)
