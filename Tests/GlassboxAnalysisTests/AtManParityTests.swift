@@ -24,7 +24,8 @@ final class AtManParityTests: XCTestCase {
                            "xlmr-mlm", "xlmr-cls", "camembert-mlm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq",
                            "gptneo-tiny", "gptneo-local", "bloom-tiny", "bloom-odd",
                            "opt-tiny", "opt-post", "opt-proj",
-                           "qwen2moe-tiny", "qwen3moe-tiny", "gpt2-cls", "llama-cls"]
+                           "qwen2moe-tiny", "qwen3moe-tiny", "gpt2-cls", "llama-cls",
+                           "cohere-tiny", "cohere-qknorm"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -43,6 +44,7 @@ final class AtManParityTests: XCTestCase {
         "bloom-tiny": familyCases, "bloom-odd": familyCases,
         "opt-tiny": familyCases, "opt-post": familyCases, "opt-proj": familyCases,
         "qwen2moe-tiny": familyCases, "qwen3moe-tiny": familyCases,
+        "cohere-tiny": familyCases, "cohere-qknorm": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         // Its last layer alone moves the CE by 6.5e-3 (< the 1e-2 floor): generate_atman.py skips that case.
         "roberta-cls": ["default", "no-shift"],

@@ -43,7 +43,8 @@ final class CheferParityTests: XCTestCase {
                              "neox-rope-yarn", "gemma2-rope-linear", "olmo2-rope-dynamic", "phi-tiny", "phi-qknorm",
                              "gptj-tiny", "gptj-whole",
                              "falcon-mq", "falcon-newarch",
-                             "qwen2moe-tiny", "qwen3moe-tiny"]   // routed experts
+                             "qwen2moe-tiny", "qwen3moe-tiny",   // routed experts
+                             "cohere-tiny", "cohere-qknorm"]     // parallel block (and QK-norm)
     /// Fixture models Chefer runs on (sequential GPT-NeoX: GPT-2's block with rotary queries and
     /// keys; Phi-3: Llama's block with partial LongRoPE; Gemma: Llama's block with (1 + w) norms) but
     /// that have no reference from the authors' code yet: unverified, listed so that the completeness

@@ -28,7 +28,8 @@ final class GenerationTests: XCTestCase {
                            "gptneo-tiny", "gptneo-local",
                            "bloom-tiny", "bloom-odd",
                            "opt-tiny", "opt-post", "opt-proj",
-                           "qwen2moe-tiny", "qwen3moe-tiny"]
+                           "qwen2moe-tiny", "qwen3moe-tiny",
+                           "cohere-tiny", "cohere-qknorm"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

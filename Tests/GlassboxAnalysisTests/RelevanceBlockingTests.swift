@@ -19,7 +19,8 @@ final class RelevanceBlockingTests: XCTestCase {
                            "bloom-tiny", "bloom-odd",
                            "opt-tiny", "opt-post", "opt-proj",
                            "qwen2moe-tiny", "qwen3moe-tiny",
-                           "gpt2-cls"]   // a decoder classifier: the sweep seeded at its pooled row
+                           "gpt2-cls",   // a decoder classifier: the sweep seeded at its pooled row
+                           "cohere-tiny", "cohere-qknorm"]
     static let maxRelative: Float = 1e-5
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

@@ -19,7 +19,8 @@ final class FamilyCommandTests: XCTestCase {
                          "gptneo-tiny", "gptneo-local",
                          "bloom-tiny", "bloom-odd",
                          "opt-tiny", "opt-post", "opt-proj",
-                         "qwen2moe-tiny", "qwen3moe-tiny"]
+                         "qwen2moe-tiny", "qwen3moe-tiny",
+                         "cohere-tiny", "cohere-qknorm"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 

@@ -18,7 +18,8 @@ final class KVCacheTests: XCTestCase {
                            "gptneo-tiny", "gptneo-local",
                            "bloom-tiny", "bloom-odd",
                            "opt-tiny", "opt-post", "opt-proj",
-                           "qwen2moe-tiny", "qwen3moe-tiny"]
+                           "qwen2moe-tiny", "qwen3moe-tiny",
+                           "cohere-tiny", "cohere-qknorm"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

@@ -94,7 +94,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GPTNeoSelfAttention",
                      "BloomAttention",
                      "OPTAttention",
-                     "Qwen2MoeAttention", "Qwen3MoeAttention")
+                     "Qwen2MoeAttention", "Qwen3MoeAttention",
+                     "CohereAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
