@@ -15,7 +15,8 @@ enum LensFixtures {
                          "roberta-mlm", "distilbert-mlm", "gemma-tiny", "gemma2-softcap", "gemma3-text", "olmo2-postnorm", "gemma3-mm",
                          "phi-tiny", "phi-qknorm", "xlmr-mlm", "camembert-mlm", "gptj-tiny", "gptj-whole", "falcon-mq", "falcon-newarch", "falcon-seq",
                          "gptneo-tiny", "gptneo-local", "bloom-tiny", "bloom-odd",
-                         "opt-tiny", "opt-post", "opt-proj", "qwen2moe-tiny", "qwen3moe-tiny"]
+                         "opt-tiny", "opt-post", "opt-proj", "qwen2moe-tiny", "qwen3moe-tiny",
+                         "cohere-tiny", "cohere-qknorm"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))
