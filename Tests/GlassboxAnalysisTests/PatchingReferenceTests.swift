@@ -19,7 +19,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "gemma2-softcap", "olmo2-postnorm", "qwen3-qknorm", "neox-sequential", "neox-parallel", "phi-tiny",
                          "phi-qknorm", "gptj-tiny", "falcon-mq", "falcon-newarch", "falcon-seq", "gptneo-tiny", "gptneo-local",
                          "bloom-tiny", "bloom-odd",
-                         "opt-tiny", "opt-post", "qwen2moe-tiny", "qwen3moe-tiny"]
+                         "opt-tiny", "opt-post", "qwen2moe-tiny", "qwen3moe-tiny",
+                         "cohere-tiny", "cohere-qknorm"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 
