@@ -20,6 +20,7 @@ extension FastTokenizerOverrides {
         "bloom": "BloomTokenizerFast",
         "opt": "GPT2TokenizerFast",
         "qwen2_moe": "Qwen2TokenizerFast", "qwen3_moe": "Qwen2TokenizerFast",
+        "cohere": "CohereTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
