@@ -27,7 +27,8 @@ final class AtManParityTests: XCTestCase {
                            "qwen2moe-tiny", "qwen3moe-tiny", "gpt2-cls", "llama-cls",
                            "bigcode-mq", "bigcode-mha",
                            "granite-tiny", "granite-bias",
-                           "stablelm-tiny", "stablelm-par"]
+                           "stablelm-tiny", "stablelm-par",
+                           "cohere-tiny", "cohere-qknorm"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -47,6 +48,7 @@ final class AtManParityTests: XCTestCase {
         "opt-tiny": familyCases, "opt-post": familyCases, "opt-proj": familyCases,
         "qwen2moe-tiny": familyCases, "qwen3moe-tiny": familyCases,
         "stablelm-tiny": familyCases, "stablelm-par": familyCases,
+        "cohere-tiny": familyCases, "cohere-qknorm": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

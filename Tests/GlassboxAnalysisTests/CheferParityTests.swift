@@ -44,7 +44,8 @@ final class CheferParityTests: XCTestCase {
                              "gptj-tiny", "gptj-whole",
                              "falcon-mq", "falcon-newarch",
                              "qwen2moe-tiny", "qwen3moe-tiny",   // routed experts
-                             "stablelm-par"]                     // parallel block, per-head QK LayerNorms
+                             "stablelm-par",                     // parallel block, per-head QK LayerNorms
+                             "cohere-tiny", "cohere-qknorm"]     // parallel block (and QK-norm)
     /// Fixture models Chefer runs on (sequential GPT-NeoX: GPT-2's block with rotary queries and
     /// keys; Phi-3: Llama's block with partial LongRoPE; Gemma: Llama's block with (1 + w) norms) but
     /// that have no reference from the authors' code yet: unverified, listed so that the completeness

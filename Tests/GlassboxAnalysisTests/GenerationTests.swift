@@ -31,7 +31,8 @@ final class GenerationTests: XCTestCase {
                            "qwen2moe-tiny", "qwen3moe-tiny",
                            "bigcode-mq", "bigcode-mha",
                            "granite-tiny", "granite-bias",
-                           "stablelm-tiny", "stablelm-par"]
+                           "stablelm-tiny", "stablelm-par",
+                           "cohere-tiny", "cohere-qknorm"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -18,7 +18,8 @@ enum LensFixtures {
                          "opt-tiny", "opt-post", "opt-proj", "qwen2moe-tiny", "qwen3moe-tiny",
                          "bigcode-mq", "bigcode-mha",
                          "granite-tiny", "granite-bias",
-                         "stablelm-tiny", "stablelm-par"]
+                         "stablelm-tiny", "stablelm-par",
+                         "cohere-tiny", "cohere-qknorm"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -22,7 +22,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "opt-tiny", "opt-post", "qwen2moe-tiny", "qwen3moe-tiny",
                          "bigcode-mq", "bigcode-mha",
                          "granite-tiny", "granite-bias",
-                         "stablelm-tiny", "stablelm-par"]
+                         "stablelm-tiny", "stablelm-par",
+                         "cohere-tiny", "cohere-qknorm"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

@@ -21,7 +21,8 @@ final class KVCacheTests: XCTestCase {
                            "qwen2moe-tiny", "qwen3moe-tiny",
                            "bigcode-mq", "bigcode-mha",
                            "granite-tiny", "granite-bias",
-                           "stablelm-tiny", "stablelm-par"]
+                           "stablelm-tiny", "stablelm-par",
+                           "cohere-tiny", "cohere-qknorm"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

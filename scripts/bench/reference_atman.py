@@ -97,7 +97,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "Qwen2MoeAttention", "Qwen3MoeAttention",
                      "GPTBigCodeAttention",
                      "GraniteAttention",
-                     "StableLmAttention")
+                     "StableLmAttention",
+                     "CohereAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

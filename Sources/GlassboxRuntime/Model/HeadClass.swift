@@ -57,6 +57,7 @@ enum HeadClass {
         "stablelm": "StableLm",
         "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
         "granite": "Granite",
+        "cohere": "Cohere",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

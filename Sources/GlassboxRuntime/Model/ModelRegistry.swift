@@ -25,7 +25,8 @@ public enum ModelRegistry {
                                                          OPTLoader.self,
                                                          QwenMoELoader.self,
                                                          GPTBigCodeLoader.self,
-                                                         StableLMLoader.self]
+                                                         StableLMLoader.self,
+                                                         CohereLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -21,6 +21,8 @@ import GlassboxFiles
 ///   `strip_accents` / `handle_chinese_chars` differ from `do_lower_case` (true) /
 ///   `strip_accents` (null) / `tokenize_chinese_chars` (true) takes all three.
 /// - `Qwen2TokenizerFast`: nothing of its own.
+/// - `CohereTokenizerFast`: Llama's template rule (`add_bos_token` default true, `<BOS_TOKEN>` /
+///   `<|END_OF_TURN_TOKEN|>`), and with `add_prefix_space` BLOOM's replace in the pre-tokenizer and decoder.
 /// - `XLMRobertaTokenizerFast`, `CamembertTokenizerFast`: nothing of their own over the
 ///   `tokenizer.json` (the converter wrote the `<s> $A </s>` template); only their special-token
 ///   defaults (RoBERTa's, `<mask>` with `lstrip`; CamemBERT's `additional_special_tokens`).
@@ -47,13 +49,17 @@ enum FastTokenizerOverrides {
         /// BLOOM's class: byte-level BPE; over the base rule, an `add_prefix_space` of true also
         /// turns on every `"add_prefix_space":false` inside the pre-tokenizer (its Sequence's ByteLevel).
         case bloom = "BloomTokenizer"
+        /// Command-R / Aya's class (`CohereTokenizerFast`): byte-level BPE; Llama's
+        /// `update_post_processor` (`add_bos_token` default true) with `<BOS_TOKEN>` /
+        /// `<|END_OF_TURN_TOKEN|>`, and BLOOM's `add_prefix_space` replace applied to the decoder too.
+        case cohere = "CohereTokenizer"
 
         /// For the classes whose `update_post_processor` rebuilds the post-processor: the
         /// default of `add_bos_token` (`add_eos_token`'s is false; the tokens' are
         /// ``defaultSpecialTokens``).
         var addBOSDefault: Bool? {
             switch self {
-            case .llama, .gemma: true
+            case .llama, .gemma, .cohere: true
             case .gptNeoX: false
             case .qwen2, .gpt2, .codeGen, .roberta, .bert, .distilBert, .t5, .xlmRoberta, .camembert, .bloom: nil
             }
@@ -152,10 +158,12 @@ enum FastTokenizerOverrides {
             return
         }
         let addPrefixSpace = try applyPrefixSpace(&document, settings: settings)
-        if family == .bloom && addPrefixSpace {
-            // BloomTokenizerFast.__init__: the pickled pre-tokenizer state with every
-            // `"add_prefix_space":false` replaced by true, nested ones (a Sequence's ByteLevel) included.
+        if (family == .bloom || family == .cohere) && addPrefixSpace {
+            // BloomTokenizerFast.__init__ / CohereTokenizerFast.__init__: the pickled pre-tokenizer state
+            // with every `"add_prefix_space":false` replaced by true, nested ones (a Sequence's
+            // ByteLevel) included; Cohere's replaces the decoder's too.
             document.update("pre_tokenizer") { Self.enablePrefixSpace(&$0) }
+            if family == .cohere { document.update("decoder") { Self.enablePrefixSpace(&$0) } }
         }
         if family == .roberta {
             let trimOffsets = try settings.bool("trim_offsets", default: true)

@@ -22,6 +22,7 @@ extension FastTokenizerOverrides {
         "stablelm": "GPTNeoXTokenizerFast",
         "qwen2_moe": "Qwen2TokenizerFast", "qwen3_moe": "Qwen2TokenizerFast",
         "gpt_bigcode": "GPT2TokenizerFast",
+        "cohere": "CohereTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:

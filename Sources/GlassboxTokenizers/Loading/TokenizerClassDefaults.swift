@@ -16,6 +16,7 @@ extension FastTokenizerOverrides.Family {
                                   "cls_token": "[CLS]", "mask_token": "[MASK]"]
         case .t5: ["eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"]
         case .bloom: ["bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"]
+        case .cohere: ["bos_token": "<BOS_TOKEN>", "eos_token": "<|END_OF_TURN_TOKEN|>", "unk_token": "<UNK>"]
         }
     }
 
