@@ -35,6 +35,11 @@ final class CheferParityTests: XCTestCase {
         "vit": ["vit-odd", "vit-tiny", "vit-wide"],
         "encoders": ["camembert-mlm", "distilbert-cls", "distilbert-mlm", "distilbert-sinus", "roberta-cls", "roberta-mlm", "roberta-odd",
                      "xlmr-cls", "xlmr-mlm"],
+        "gptneo": ["gptneo-local", "gptneo-tiny"],
+        "opt": ["opt-post", "opt-proj", "opt-tiny"],
+        "bloom": ["bloom-odd", "bloom-tiny"],
+        "rotary": ["falcon-seq", "gemma-rope-dynamic", "gemma-tiny", "neox-sequential", "phi3-longrope"],
+        "classifiers": ["gpt2-cls", "llama-cls"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -46,17 +51,10 @@ final class CheferParityTests: XCTestCase {
                              "qwen2moe-tiny", "qwen3moe-tiny",   // routed experts
                              "stablelm-par",                     // parallel block, per-head QK LayerNorms
                              "cohere-tiny", "cohere-qknorm"]     // parallel block (and QK-norm)
-    /// Fixture models Chefer runs on (sequential GPT-NeoX: GPT-2's block with rotary queries and
-    /// keys; Phi-3: Llama's block with partial LongRoPE; Gemma: Llama's block with (1 + w) norms) but
-    /// that have no reference from the authors' code yet: unverified, listed so that the completeness
-    /// check stays exact.
-    static let unreferenced = ["neox-sequential", "phi3-longrope", "gemma-tiny", "gemma-rope-dynamic", "falcon-seq",
-                               "gptneo-tiny", "gptneo-local",   // GPT-2's block, unscaled scores, local windows
-                               "bloom-tiny", "bloom-odd",       // GPT-2's block, ALiBi scores, an embedding LayerNorm
-                               "opt-tiny", "opt-post", "opt-proj",   // GPT-2's block (pre-LN) or BERT's under a causal mask (post-LN)
-                               "bigcode-mq", "bigcode-mha",     // GPT-2's block, one key/value head or unscaled scores
-                               "granite-tiny", "granite-bias",   // Llama's block, the multipliers folded into its weights
-                               "gpt2-cls", "llama-cls",         // decoder classifiers: seeded at the pooled last non-pad row
+    /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
+    /// unverified, listed so that the completeness check stays exact.
+    static let unreferenced = ["bigcode-mq", "bigcode-mha",     // GPT-2's block, one key/value head or unscaled scores
+                               "granite-tiny", "granite-bias",  // Llama's block, the multipliers folded into its weights
                                "stablelm-tiny"]                 // Llama's block with LayerNorms, partial rotary
 
     func testEveryFixtureModelHasAReference() throws {
@@ -88,6 +86,17 @@ final class CheferParityTests: XCTestCase {
     func testViT() throws { try checkFamily("vit") }
     /// RoBERTa and DistilBERT: BERT's relprop and rollout on their module names.
     func testRoBERTaDistilBERT() throws { try checkFamily("encoders") }
+    /// GPT-Neo: GPT-2's block with q, k, v as BERT's three Linears, unscaled scores, local windows.
+    func testGPTNeo() throws { try checkFamily("gptneo") }
+    /// OPT: GPT-2's block (pre-LN), BERT's under a causal mask (post-LN), project_out under lm_head.
+    func testOPT() throws { try checkFamily("opt") }
+    /// BLOOM: GPT-2's block with ALiBi, the bias a constant addend that takes no relevance.
+    func testBLOOM() throws { try checkFamily("bloom") }
+    /// Sequential GPT-NeoX and Falcon (GPT-2's block, fused [H, 3, d_h] qkv, rotary), Gemma and
+    /// Phi-3 (Llama's block; Phi-3 with fused qkv and gate/up Linears, partial LongRoPE).
+    func testRotaryDecoders() throws { try checkFamily("rotary") }
+    /// Decoder classifiers: the `score` Linear on every row, seeded at the pooled last non-pad row.
+    func testDecoderClassifiers() throws { try checkFamily("classifiers") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

@@ -133,6 +133,10 @@ public struct HeadWeights: Sendable {
     public var poolerActivation: PoolerActivation = .tanh
     /// The MLM head's activation when it is not the MLP's (RoBERTa's `lm_head` always uses GELU).
     public var transformActivation: Activation? = nil
+    /// The checkpoint's Linears that `unembed` multiplies together, in the order they run (OPT:
+    /// `project_out`, then `lm_head`); nil when `unembed` is the checkpoint's own layer. Rules
+    /// that are not linear in the weights (Chefer's α1β0) take them one by one.
+    public var unembedFactors: [Linear]? = nil
 }
 
 /// The non-linearity of a classifier's pooling layer on the first token.

@@ -27,7 +27,20 @@ extension CheferSweep {
         let row = logits.row(0).storage
         let pooledRow = forward.logitPositions.first ?? 0                   // a classifier's pooled position
         let (seed, _) = try ReverseSweep.seed(target.objective, logits: row, position: position)
-        var r = CheferRules.linear(unembed, input: try tensor(.unembedIn), relevance: Tensor(shape: [1, row.count], storage: seed))
+        let seedRow = Tensor(shape: [1, row.count], storage: seed), unembedIn = try tensor(.unembedIn)
+        var r: Tensor
+        if let factors = head.unembedFactors, let last = factors.last {
+            // A folded product of Linears (OPT's lm_head·project_out): α1β0 is not linear in the
+            // weights, so each Linear takes the rule on its own input, top-down, as the reference does.
+            var inputs = [unembedIn]
+            for layer in factors.dropLast() { inputs.append(layer(inputs[inputs.count - 1])) }
+            r = CheferRules.linear(last, input: inputs[inputs.count - 1], relevance: seedRow)
+            for (layer, input) in zip(factors.dropLast(), inputs.dropLast()).reversed() {
+                r = CheferRules.linear(layer, input: input, relevance: r)
+            }
+        } else {
+            r = CheferRules.linear(unembed, input: unembedIn, relevance: seedRow)
+        }
         var hiddenRow = position
         switch arch.head {
         case .maskedLanguageModel:

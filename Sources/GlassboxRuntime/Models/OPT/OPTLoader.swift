@@ -55,20 +55,22 @@ enum OPTLoader: ArchitectureLoader {
         let finalNorm = config.doLayerNormBefore ? try norm("final_layer_norm") : nil
         let lmHead = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: tokenTable)  // [V, dw]
 
-        var token = tokenTable, unembed = lmHead
+        var token = tokenTable, unembed = lmHead, unembedFactors: [Linear]? = nil
         if config.projects {
             let projectIn = try r.outInLinear("project_in", dw, d, bias: false)                // [d, dw]
             let projectOut = try r.outInLinear("project_out", d, dw, bias: false)              // [dw, d]
             token = WeightMatrix(projectIn(tokenTable.float32()))                               // E·P_inᵀ [V, d]
             unembed = Linear(weight: matmul(lmHead.weight.float32(), projectOut.weight.float32()),
                              layout: .outIn, bias: nil)                                        // W_U·P_out [V, d]
+            unembedFactors = [projectOut, lmHead]
         }
         try r.finish(ignorable: [])
 
+        var head = HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed)
+        head.unembedFactors = unembedFactors
         var weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: token, position: positions, tokenType: nil, norm: nil),
-            blocks: blocks,
-            head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
+            blocks: blocks, head: head)
         weights.parameterCountAdjustment = parameterCountAdjustment(config)
         return (arch, weights)
     }
