@@ -105,7 +105,7 @@ struct BatchBenchmark: ParsableCommand {
         process.arguments = arguments
         var handle: FileHandle?
         if let stdout {
-            FileManager.default.createFile(atPath: stdout.path, contents: nil)
+            _ = FileManager.default.createFile(atPath: stdout.path, contents: nil)
             handle = try FileHandle(forWritingTo: stdout)
         }
         defer { try? handle?.close() }

@@ -597,7 +597,7 @@ final class HostileCatalogueTests: XCTestCase {
         config(.garbage, "layers-negative", "gpt2-tiny", "n_layer", -1, "'n_layer' must be positive, got -1"),
         config(.garbage, "vocabulary-0", "gpt2-tiny", "vocab_size", 0, "'vocab_size' must be positive, got 0"),
         config(.garbage, "kv-heads-not-dividing", "llama-gqa", "num_key_value_heads", 3, "'num_key_value_heads' (3) must divide"),
-        config(.garbage, "partial-rotary-1.5", "qwen2-swa", "partial_rotary_factor", 1.5, "'partial_rotary_factor' must be in (0, 1]"),
+        config(.garbage, "partial-rotary-1.5", "qwen2-swa", "partial_rotary_factor", 1.5, "'partial_rotary_factor' is 1.5, but this family rotates the whole head"),
         config(.garbage, "patch-size-0", "vit-tiny", "patch_size", 0, "'patch_size' must be positive, got 0"),
         Case(name: "prompt-not-utf8", kind: .garbage, run: .shell(#""$GLASSBOX" predict --model "# + llama + #" "$(printf 'I pray \377 you')""#),
              outcomes: fails(1, "not valid UTF-8", "byte 0xFF at byte offset 7", "--replace-invalid-utf8")),

@@ -110,7 +110,9 @@ final class CohereTests: XCTestCase {
             (#"{"model_type": "cohere", "head_dim": 0}"#, "'head_dim'"),
             (#"{"model_type": "cohere", "partial_rotary_factor": 0.5}"#, "'partial_rotary_factor' is 0.5, but this family rotates the whole head"),
             (#"{"model_type": "cohere", "rope_scaling": {"rope_type": "ntk", "factor": 2.0}}"#, "type 'ntk' is not supported for cohere"),
-            (#"{"model_type": "cohere", "rope_scaling": {"factor": 2.0}}"#, "'rope_scaling' needs a 'rope_type' (or 'type')"),
+            (#"{"model_type": "cohere", "rope_scaling": {"factor": 2.0}}"#, "'rope_scaling' needs a 'rope_type' for cohere"),
+            // CohereConfig's rope_config_validation requires rope_type (KeyError on `type` alone; red-team 24).
+            (#"{"model_type": "cohere", "rope_scaling": {"type": "linear", "factor": 2.0}}"#, "needs a 'rope_type' for cohere"),
         ]
         assertInvalidConfigs(cases) { try folder(config: $0) }
     }

@@ -71,8 +71,8 @@ public struct CohereConfig: Decodable, Sendable, Equatable {
     /// and cannot size its projections by `None`) or else `H` dividing `d`, a supported activation,
     /// ε and θ positive, a finite `logit_scale` (`null` refused: the logits cannot be multiplied by
     /// it), `partial_rotary_factor` absent or 1 (the rotary tables would be narrower than the heads
-    /// they rotate), and `rope_scaling` as `CohereRotaryEmbedding` reads it (`rope_type` first, then
-    /// `type`). Violations throw an error that loading reports as `LoadError.invalidConfig`.
+    /// they rotate), and `rope_scaling` as `CohereRotaryEmbedding` reads it (`rope_type` required:
+    /// `CohereConfig` validates without copying `type` over it). Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try refuseUnreadRotaryShare(c, .partialRotaryFactor)
@@ -107,9 +107,10 @@ public struct CohereConfig: Decodable, Sendable, Equatable {
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: 1,
                                 derivedFrom: explicitHeadDim != nil ? nil : (hiddenSize, numAttentionHeads))
-        // CohereConfig leaves `type` and `rope_type` as written; CohereRotaryEmbedding reads rope_type first.
+        // CohereConfig validates without copying `type` over `rope_type` (as GraniteConfig), so a
+        // `type` alone is a KeyError there (red-team 24).
         ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .ropeTypeFirst, modelType: "cohere",
+                                           typeKeys: .ropeTypeRequired, modelType: "cohere",
                                            maxPositions: maxPositionEmbeddings,
                                            maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
                                            rotatedDimensions: headDim,

@@ -36,8 +36,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     public var ropeTheta: Double
     /// `rope_scaling`: the frequency scaling variant (default none).
     public var ropeScaling: RopeScaling
-    /// `partial_rotary_factor`: share of each head's dimensions that is rotated, in (0, 1]
-    /// (default 1).
+    /// The share of each head's dimensions that is rotated: always 1 (every type here rotates the
+    /// whole head; `partial_rotary_factor` other than 1 is refused, `refuseUnreadRotaryShare`).
     public var partialRotaryFactor: Double
     /// Biases on q, k, v (Qwen2 always; Llama with `attention_bias`).
     public var qkvBias: Bool
@@ -107,7 +107,10 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
         rmsNormEps = try c.value(refusingNull: .rmsNormEps, default: 1e-6)
         ropeTheta = try c.value(refusingNull: .ropeTheta, default: 10000)
-        partialRotaryFactor = try c.value(.partialRotaryFactor, default: 1, refusingNull: nullRotaryShare(default: 1))
+        // Every type here rotates the whole head (apply_rotary_pos_emb on all of q and k), so a share
+        // other than 1 only shrinks transformers' tables and fails on the size (red-team 24).
+        try refuseUnreadRotaryShare(c, .partialRotaryFactor)
+        partialRotaryFactor = 1
         let attentionBias = try c.value(.attentionBias, default: false)
         qkvBias = family == .qwen2 || attentionBias
         outputBias = family != .qwen2 && attentionBias
