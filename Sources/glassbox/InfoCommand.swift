@@ -60,7 +60,7 @@ struct InfoCommand: ParsableCommand {
             ("positions", Self.positionSummary(model)),
             ("head", arch.head.summary),
             ("parameters", Self.formatCount(parameters) + (arch.textModelOf == nil ? "" : " (text model)")),
-            ("dtype", model.checkpointDTypes.joined(separator: ", ") + " on disk and in memory (products accumulate in F32)"),
+            ("dtype", Self.dtypeSummary(model)),
             ("tokenizer", tokenizer),
             ("families", ModelRegistry.supportedModelTypes.joined(separator: ", ") + " (model_type values Glassbox loads)"),
         ]
@@ -69,6 +69,17 @@ struct InfoCommand: ParsableCommand {
         for name in hooks where !(name.hasPrefix("blocks.") && !name.hasPrefix("blocks.0.")) {
             print("  " + name)
         }
+    }
+
+    /// The stored dtypes and what is held in memory: the same, except matrices widened to F32 at
+    /// load when a half-precision checkpoint has a constant folded into them (red-team 24: the line
+    /// said "BF16 … in memory" for Granite and Cohere, whose folded matrices are F32 copies).
+    static func dtypeSummary(_ model: TransformerModel) -> String {
+        let stored = model.checkpointDTypes.joined(separator: ", ")
+        let widened = model.checkpointDTypes.contains("F32") ? 0 : model.weights.float32MatrixBytes
+        let held = widened == 0 ? " on disk and in memory"
+            : " on disk; in memory too, except \(widened < 1_000_000 ? "\(widened) bytes" : MemoryCheckError.size(widened)) of matrices held in F32 (a constant folded into them at load)"
+        return stored + held + " (products accumulate in F32)"
     }
 
     /// The position scheme, with RoBERTa's offset after the padding index (docs/methods.md §0.6).

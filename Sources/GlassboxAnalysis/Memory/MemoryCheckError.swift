@@ -29,7 +29,7 @@ extension MemoryCheckError {
     /// `12.3 GB` (to 0.1 GB), or `456 MB` (to 1 MB) below a gigabyte (decimal units), rounded by
     /// `rule`. The refusals round the need up and what is available down, so the need always
     /// prints larger (74.2 MB needed, 74.1 MB available: `75 MB`, `74 MB`, never `74 MB` twice).
-    static func size(_ bytes: Int, rounding rule: FloatingPointRoundingRule = .toNearestOrEven) -> String {
+    public static func size(_ bytes: Int, rounding rule: FloatingPointRoundingRule = .toNearestOrEven) -> String {
         bytes >= 1_000_000_000
             ? String(format: "%.1f GB", (Double(bytes) / 1e8).rounded(rule) / 10)
             : String(format: "%.0f MB", (Double(bytes) / 1e6).rounded(rule))

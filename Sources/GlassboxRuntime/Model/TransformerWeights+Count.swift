@@ -65,6 +65,18 @@ extension TransformerWeights {
         return total + 4 * max(0, heldParameterCount - (matrixElements - tiedElements))
     }
 
+    /// Bytes of the weight matrices held in Float32 (each stored matrix once). For a half-precision
+    /// checkpoint these are matrices widened at load: a constant folded into them (Granite's
+    /// multipliers, Cohere's `logit_scale`, OPT's `project_out`) needs the product in Float32.
+    public var float32MatrixBytes: Int {
+        let matrices = matrixList
+        var total = 0
+        for (i, m) in matrices.enumerated() where m.format == .f32 && !matrices[..<i].contains(where: { $0.sharesStorage(with: m) }) {
+            total += m.byteCount
+        }
+        return total
+    }
+
     /// Every weight matrix: the token table (and patch projection), each block's projections
     /// (every expert's and the router in a mixture), then the head's.
     private var matrixList: [WeightMatrix] {
