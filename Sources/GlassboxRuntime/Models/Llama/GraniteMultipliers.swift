@@ -48,15 +48,4 @@ public struct GraniteMultipliers: Sendable, Equatable {
                 "is 0: GraniteForCausalLM divides the logits by it, so every logit would be infinite or NaN")
         }
     }
-
-    /// `linear` with its output multiplied by `factor` (weight and bias, as a Float32 copy), or
-    /// `linear` itself when `factor` is 1.
-    static func scaled(_ linear: Linear, by factor: Double) -> Linear {
-        guard factor != 1 else { return linear }
-        var weight = linear.weight.float32()                            // [out, in] or [in, out]
-        scaleInPlace(&weight, Float(factor))
-        var bias = linear.bias
-        if var b = bias { scaleInPlace(&b, Float(factor)); bias = b }
-        return Linear(weight: weight, layout: linear.layout, bias: bias)
-    }
 }

@@ -32,7 +32,7 @@ enum LlamaLoader: ArchitectureLoader {
         }
         /// A branch's last map, times Granite's `residual_multiplier` (what the residual receives).
         func branchOutput(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            GraniteMultipliers.scaled(try linear(name, inputs, outputs, bias: bias), by: config.granite?.residual ?? 1)
+            try linear(name, inputs, outputs, bias: bias).scaled(by: Float(config.granite?.residual ?? 1))
         }
 
         let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
@@ -60,8 +60,8 @@ enum LlamaLoader: ArchitectureLoader {
         if classifier {
             (unembed, arch.head) = try DecoderClassifierHead.read(&r, configData: configData, configFile: configFile, width: d)
         } else {
-            unembed = GraniteMultipliers.scaled(try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed),
-                                                by: 1 / (config.granite?.logitsScaling ?? 1))       // lm_head(h) / z
+            unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
+                .scaled(by: Float(1 / (config.granite?.logitsScaling ?? 1)))                          // lm_head(h) / z
         }
         // Older checkpoints saved the rotary frequencies as a buffer.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#]
