@@ -2,19 +2,25 @@ import Foundation
 import GlassboxModelIO
 import GlassboxTensor
 
-/// The weight names Phi-3 and Mixtral share with the Llama block (`[model.]embed_tokens`,
-/// `layers.{l}.input_layernorm`, `layers.{l}.post_attention_layernorm`, `norm`, `lm_head` unless
-/// tied, all `nn.Linear` `[out, in]` without biases), read strictly; each family supplies the
+/// The weight names Phi-3, Mixtral, Qwen MoE, StableLM and Cohere share with the Llama block
+/// (`[model.]embed_tokens`, `layers.{l}.input_layernorm`, `layers.{l}.post_attention_layernorm`,
+/// `norm`, `lm_head` unless tied, `nn.Linear` `[out, in]`), read strictly; each family supplies the
 /// attention and MLP of a layer (`block`, given the reader and the layer's prefix `layers.{l}.`).
+/// `normBias`: the norms carry a bias (StableLM's `nn.LayerNorm`). `parallel`: the block has no
+/// `post_attention_layernorm`, and `ln2` is `input_layernorm` again (a parallel block on one norm,
+/// as `PhiLoader`). `outputScale` ≠ 1: the output layer is `outputScale · lm_head.weight`, a Float32
+/// copy (Cohere's `logit_scale`), and a tied table's copy is not counted as a parameter again.
 enum RotaryDecoderLoading {
     static func load(_ arch: Architecture, tied: Bool, checkpoint: Checkpoint, directory: URL,
+                     normBias: Bool = false, parallel: Bool = false, outputScale: Float = 1,
                      block: (inout WeightReader, String) throws -> (attention: AttentionWeights, mlp: MLPWeights))
         throws -> TransformerWeights {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, vocab) = (arch.dModel, arch.vocabSize)
         func norm(_ name: String) throws -> Norm {
-            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]), bias: nil)
+            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]),
+                 bias: normBias ? try r.tensor(name + ".bias", shape: [d]) : nil)
         }
         let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []
@@ -22,16 +28,21 @@ enum RotaryDecoderLoading {
             let p = "layers.\(l)."
             let ln1 = try norm(p + "input_layernorm")
             let (attention, mlp) = try block(&r, p)
-            blocks.append(BlockWeights(ln1: ln1, attention: attention, ln2: try norm(p + "post_attention_layernorm"), mlp: mlp))
+            let ln2 = parallel ? ln1 : try norm(p + "post_attention_layernorm")
+            blocks.append(BlockWeights(ln1: ln1, attention: attention, ln2: ln2, mlp: mlp))
         }
         let finalNorm = try norm("norm")
-        let unembed = try r.languageModelHead(tied: tied, embed: embed)
+        let unembed = try r.languageModelHead(tied: tied, embed: embed).scaled(by: outputScale)   // [V, d]
         // Older checkpoints saved the rotary frequencies as buffers.
-        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.(inv_freq|long_inv_freq|short_inv_freq)"#])
-        return TransformerWeights(
+        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.(inv_freq|long_inv_freq|short_inv_freq)"#,
+                                 #"(model\.)?rotary_emb\.inv_freq"#])
+        var weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
             blocks: blocks,
             head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
+        // The scaled copy of a tied table is not a parameter of its own in num_parameters().
+        if tied && outputScale != 1 { weights.parameterCountAdjustment = -vocab * d }
+        return weights
     }
 
     /// An `nn.Linear` without bias, `[outputs, inputs]`.

@@ -16,7 +16,8 @@ import GlassboxTensor
 ///   the logits `lm_head(h) · logit_scale` of `CohereForCausalLM.forward` are `h·W_Uᵀ`, so every lens,
 ///   logit attribution and relevance seed through the output layer sees the scaled logit, as
 ///   transformers returns it (as `OPTLoader` folds `project_out`). With tied embeddings the head is
-///   a scaled copy of the table; `parameterCountAdjustment` keeps `num_parameters()`'s count.
+///   a scaled copy of the table (none when `logit_scale` is 1); `parameterCountAdjustment` keeps
+///   `num_parameters()`'s count (`RotaryDecoderLoading`'s `outputScale`).
 enum CohereLoader: ArchitectureLoader {
     static let modelTypes = ["cohere"]
 
@@ -24,28 +25,17 @@ enum CohereLoader: ArchitectureLoader {
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(CohereConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
-        let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
-        var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
-        let (d, dff, vocab, dh) = (arch.dModel, arch.dFF, arch.vocabSize, arch.headDim)
+        let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
         let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
-
-        /// A bias-free `CohereLayerNorm` over `d` values.
-        func norm(_ name: String) throws -> Norm {
-            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]), bias: nil)
-        }
-        /// A QK `CohereLayerNorm` with one `γ [dh]` per head: `[heads, dh]`, held as `[heads·dh]`.
-        func headNorm(_ name: String, heads: Int) throws -> Norm {
-            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [heads, dh]).reshaped([heads * dh]), bias: nil)
-        }
-        func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            try r.outInLinear(name, inputs, outputs, bias: bias)
-        }
-
-        let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
-        var blocks: [BlockWeights] = []
-        for l in 0..<arch.layers {
-            let p = "layers.\(l)."
-            let inputNorm = try norm(p + "input_layernorm")
+        let weights = try RotaryDecoderLoading.load(arch, tied: config.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
+                                                    parallel: true, outputScale: config.logitScale) { r, p in
+            func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
+                try r.outInLinear(name, inputs, outputs, bias: bias)
+            }
+            /// A QK `CohereLayerNorm` with one `γ [dh]` per head: `[heads, dh]`, held as `[heads·dh]`.
+            func headNorm(_ name: String, heads: Int) throws -> Norm {
+                Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [heads, dh]).reshaped([heads * dh]), bias: nil)
+            }
             var attention = AttentionWeights(
                 query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.attentionBias),
                 key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.attentionBias),
@@ -55,25 +45,10 @@ enum CohereLoader: ArchitectureLoader {
                 attention.queryNorm = try headNorm(p + "self_attn.q_norm", heads: arch.heads)
                 attention.keyNorm = try headNorm(p + "self_attn.k_norm", heads: arch.kvHeads)
             }
-            blocks.append(BlockWeights(
-                ln1: inputNorm, attention: attention, ln2: inputNorm,
-                mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
-                                up: try linear(p + "mlp.up_proj", d, dff, bias: false),
-                                output: try linear(p + "mlp.down_proj", dff, d, bias: false))))
+            return (attention, MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
+                                          up: try linear(p + "mlp.up_proj", d, dff, bias: false),
+                                          output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
         }
-        let finalNorm = try norm("norm")
-        let lmHead = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)    // [V, d]
-        var scaled = lmHead.weight.float32()
-        for i in scaled.storage.indices { scaled.storage[i] *= config.logitScale }
-        let unembed = Linear(weight: WeightMatrix(scaled), layout: .outIn, bias: nil)        // logit_scale · W [V, d]
-        // Older checkpoints saved the rotary frequencies as a buffer.
-        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#, #"(model\.)?rotary_emb\.inv_freq"#])
-        var weights = TransformerWeights(
-            embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
-            blocks: blocks,
-            head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
-        // The scaled copy of a tied table is not a parameter of its own in num_parameters().
-        if config.tieWordEmbeddings { weights.parameterCountAdjustment = -vocab * d }
         return (arch, weights)
     }
 }

@@ -18,31 +18,19 @@ enum StableLMLoader: ArchitectureLoader {
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(StableLMConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
-        let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
-        var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
-        let (d, dff, vocab, dh) = (arch.dModel, arch.dFF, arch.vocabSize, arch.headDim)
+        let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
         let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
-
-        /// An `nn.LayerNorm` with bias over `d` values.
-        func norm(_ name: String) throws -> Norm {
-            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]),
-                 bias: try r.tensor(name + ".bias", shape: [d]))
-        }
-        /// `StableLmLayerNormPerHead` of `heads` heads: `γ [heads·dh]`, no `β`.
-        func headNorms(_ name: String, heads: Int) throws -> Norm {
-            var gamma: [Float] = []
-            for h in 0..<heads { gamma += try r.tensor("\(name).norms.\(h).weight", shape: [dh]).storage }
-            return Norm(kind: arch.norm, weight: Tensor(shape: [heads * dh], storage: gamma), bias: nil)
-        }
-        func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            try r.outInLinear(name, inputs, outputs, bias: bias)
-        }
-
-        let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
-        var blocks: [BlockWeights] = []
-        for l in 0..<arch.layers {
-            let p = "layers.\(l)."
-            let inputNorm = try norm(p + "input_layernorm")
+        let weights = try RotaryDecoderLoading.load(arch, tied: config.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
+                                                    normBias: true, parallel: config.useParallelResidual) { r, p in
+            func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
+                try r.outInLinear(name, inputs, outputs, bias: bias)
+            }
+            /// `StableLmLayerNormPerHead` of `heads` heads: `γ [heads·dh]`, no `β`.
+            func headNorms(_ name: String, heads: Int) throws -> Norm {
+                var gamma: [Float] = []
+                for h in 0..<heads { gamma += try r.tensor("\(name).norms.\(h).weight", shape: [dh]).storage }
+                return Norm(kind: arch.norm, weight: Tensor(shape: [heads * dh], storage: gamma), bias: nil)
+            }
             var attention = AttentionWeights(query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.useQKVBias),
                                              key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.useQKVBias),
                                              value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: config.useQKVBias),
@@ -51,21 +39,10 @@ enum StableLMLoader: ArchitectureLoader {
                 attention.queryNorm = try headNorms(p + "self_attn.q_layernorm", heads: arch.heads)
                 attention.keyNorm = try headNorms(p + "self_attn.k_layernorm", heads: arch.kvHeads)
             }
-            let ln2 = config.useParallelResidual ? inputNorm : try norm(p + "post_attention_layernorm")
-            blocks.append(BlockWeights(
-                ln1: inputNorm, attention: attention, ln2: ln2,
-                mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
-                                up: try linear(p + "mlp.up_proj", d, dff, bias: false),
-                                output: try linear(p + "mlp.down_proj", dff, d, bias: false))))
+            return (attention, MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
+                                          up: try linear(p + "mlp.up_proj", d, dff, bias: false),
+                                          output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
         }
-        let finalNorm = try norm("norm")
-        let unembed = try r.languageModelHead(tied: config.tieWordEmbeddings, embed: embed)
-        // Older checkpoints saved the rotary frequencies as buffers.
-        try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.inv_freq"#, #"(model\.)?rotary_emb\.inv_freq"#])
-        let weights = TransformerWeights(
-            embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
-            blocks: blocks,
-            head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
         return (arch, weights)
     }
 }
