@@ -96,7 +96,7 @@ public struct CohereConfig: Decodable, Sendable, Equatable {
                              (numKeyValueHeads, "num_key_value_heads"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
-        try requirePositive(layerNormEps, "layer_norm_eps")
+        try requireNormEpsilon(layerNormEps, "layer_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         guard logitScale.isFinite else {
             throw ConfigValidationError(key: "logit_scale", detail: "must be a finite number, got \(configNumber(Double(logitScale)))")

@@ -98,7 +98,7 @@ public struct GPTBigCodeConfig: Decodable, Sendable, Equatable {
                                         detail: "(\(nHead)) must divide n_embd (\(nEmbd))")
         }
         _ = try configActivation(activationFunction, key: "activation_function")
-        try requirePositive(layerNormEpsilon, "layer_norm_epsilon")
+        try requireNormEpsilon(layerNormEpsilon, "layer_norm_epsilon")
         if try c.value(.addCrossAttention, default: false) {
             throw ConfigValidationError(key: "add_cross_attention", detail:
                 "is true; encoder-decoder GPT-BigCode (cross-attention blocks) is not supported")

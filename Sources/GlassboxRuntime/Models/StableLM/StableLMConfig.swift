@@ -99,7 +99,7 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
                              (numKeyValueHeads, "num_key_value_heads"), (maxPositionEmbeddings, "max_position_embeddings")] {
             try requirePositive(value, key)
         }
-        try requirePositive(layerNormEps, "layer_norm_eps")
+        try requireNormEpsilon(layerNormEps, "layer_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         let headDim = try configHeadDim(explicit: nil, hidden: hiddenSize, heads: numAttentionHeads)
         // StableLmAttention sizes its heads by hidden_size // num_attention_heads; the rotary tables
