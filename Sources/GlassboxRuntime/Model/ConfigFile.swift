@@ -97,6 +97,15 @@ struct ConfigFile {
         return type
     }
 
+    /// The top-level member `key` decoded as JSON (`NSNull` for `null`); nil when it is absent.
+    func topLevelValue(_ key: String) -> Any? {
+        if let members {
+            guard let text = members[key] else { return nil }
+            return (try? JSONSerialization.jsonObject(with: Data(text.utf8), options: .fragmentsAllowed)) ?? NSNull()
+        }
+        return parsedFallback?[key]
+    }
+
     /// Throws `LoadError.invalidConfig` when the top-level `key` is a whole number written with a
     /// fraction or an exponent (`2.0`, `2e0`): transformers passes sizes and counts to torch and
     /// `range()`, which refuse a float (TypeError), so they must be written as integers

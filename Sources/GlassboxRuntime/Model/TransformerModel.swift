@@ -71,6 +71,7 @@ public struct TransformerModel: Sendable {
         try IntegerConfigFields.check(sizes, modelType: sizesType)
         try IntegerConfigFields.checkUnreadMembers(config, modelType: modelType)   // the sizes of a vision tower left unread
         let problemType = try config.problemType()    // checked for every model, as PretrainedConfig does
+        try QuantizationConfig.check(config)          // before any weight: a quantized checkpoint is named as such
         let checkpoint = try Checkpoint(directory: directory, allowNonFinite: options.allowNonFinite,
                                         scanMatrices: options.scansWeights)
         try CheckpointCounts.check(sizes, modelType: sizesType, checkpoint: checkpoint, textTensorPrefixes: TextModelConfig.tensorPrefixes(modelType: modelType))
