@@ -1,5 +1,6 @@
 import Foundation
 import GlassboxFiles
+import GlassboxTensor
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Darwin)
@@ -11,7 +12,7 @@ import Darwin
 /// Owned by ``SafetensorsFile``; a separate object so that a throw halfway through parsing still
 /// unmaps. The mapping is `MAP_PRIVATE`/`PROT_READ`: the file must not be truncated while mapped
 /// (the kernel would raise SIGBUS on access past the new end).
-final class MappedFile: @unchecked Sendable {
+final class MappedFile: FileMappedBytes, @unchecked Sendable {
     /// Start of the mapping (page-aligned).
     let base: UnsafeRawPointer
     /// Size of the file and the mapping, in bytes (`>= 1`).

@@ -6,7 +6,7 @@ extension Linear {
     /// load (Granite's `residual_multiplier` and `logits_scaling`, Cohere's `logit_scale`).
     func scaled(by factor: Float) -> Linear {
         guard factor != 1 else { return self }
-        var weight = self.weight.float32()                              // [out, in] or [in, out]
+        var weight = self.weight.float32Replacing()                     // [out, in] or [in, out]
         scaleInPlace(&weight, factor)
         var bias = self.bias
         if var b = bias { scaleInPlace(&b, factor); bias = b }

@@ -60,7 +60,7 @@ enum OPTLoader: ArchitectureLoader {
             let projectIn = try r.outInLinear("project_in", dw, d, bias: false)                // [d, dw]
             let projectOut = try r.outInLinear("project_out", d, dw, bias: false)              // [dw, d]
             token = WeightMatrix(projectIn(tokenTable.float32()))                               // E·P_inᵀ [V, d]
-            unembed = Linear(weight: matmul(lmHead.weight.float32(), projectOut.weight.float32()),
+            unembed = Linear(weight: matmul(lmHead.weight.float32Replacing(), projectOut.weight.float32Replacing()),
                              layout: .outIn, bias: nil)                                        // W_U·P_out [V, d]
             unembedFactors = [projectOut, lmHead]
         }
