@@ -40,6 +40,9 @@ final class CheferParityTests: XCTestCase {
         "bloom": ["bloom-odd", "bloom-tiny"],
         "rotary": ["falcon-seq", "gemma-rope-dynamic", "gemma-tiny", "neox-sequential", "phi3-longrope"],
         "classifiers": ["gpt2-cls", "llama-cls"],
+        "bigcode": ["bigcode-mha", "bigcode-mq"],
+        "granite": ["granite-bias", "granite-tiny"],
+        "stablelm": ["stablelm-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -53,9 +56,7 @@ final class CheferParityTests: XCTestCase {
                              "cohere-tiny", "cohere-qknorm"]     // parallel block (and QK-norm)
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact.
-    static let unreferenced = ["bigcode-mq", "bigcode-mha",     // GPT-2's block, one key/value head or unscaled scores
-                               "granite-tiny", "granite-bias",  // Llama's block, the multipliers folded into its weights
-                               "stablelm-tiny"]                 // Llama's block with LayerNorms, partial rotary
+    static let unreferenced: [String] = []
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
@@ -97,6 +98,12 @@ final class CheferParityTests: XCTestCase {
     func testRotaryDecoders() throws { try checkFamily("rotary") }
     /// Decoder classifiers: the `score` Linear on every row, seeded at the pooled last non-pad row.
     func testDecoderClassifiers() throws { try checkFamily("classifiers") }
+    /// GPT-BigCode: GPT-2's block with one c_attn Linear, multi-query (one key/value head) or per-head [H, 3, d_h].
+    func testGPTBigCode() throws { try checkFamily("bigcode") }
+    /// Granite: Llama's block; its multipliers are constants (no rule), the residual one folded into o_proj / down_proj.
+    func testGranite() throws { try checkFamily("granite") }
+    /// Sequential StableLM: Llama's block with LayerNorms (bias), q/k/v biases, partial rotary.
+    func testStableLM() throws { try checkFamily("stablelm") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")
