@@ -134,6 +134,11 @@ final class OLMoETests: XCTestCase {
                                                                          weightsOf: "olmoe-norm"))) { error in
             XCTAssertTrue("\(error)".contains("lm_head.weight"), "\(error)")
         }
+        // transformers 4.53.3 has no OLMoE classifier: the class is named in the refusal.
+        let classifier = try edited("olmoe-tiny", "architectures", #"["OlmoeForSequenceClassification"]"#)
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder(config: classifier))) { error in
+            XCTAssertTrue(error.localizedDescription.contains("OlmoeForSequenceClassification"), error.localizedDescription)
+        }
         XCTAssertThrowsError(try TransformerModel.load(directory: folder(config: edited("olmoe-tiny", "num_experts", "2147483647")))) { error in
             XCTAssertTrue("\(error)".contains("num_experts") && "\(error)".contains("6 expert(s) per layer"), "\(error)")
         }
