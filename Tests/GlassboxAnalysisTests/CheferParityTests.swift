@@ -53,7 +53,8 @@ final class CheferParityTests: XCTestCase {
                              "falcon-mq", "falcon-newarch",
                              "qwen2moe-tiny", "qwen3moe-tiny",   // routed experts
                              "stablelm-par",                     // parallel block, per-head QK LayerNorms
-                             "cohere-tiny", "cohere-qknorm"]     // parallel block (and QK-norm)
+                             "cohere-tiny", "cohere-qknorm",     // parallel block (and QK-norm)
+                             "olmoe-tiny", "olmoe-norm"]         // routed experts
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact.
     static let unreferenced: [String] = []

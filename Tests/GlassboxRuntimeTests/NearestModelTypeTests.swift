@@ -21,7 +21,7 @@ final class NearestModelTypeTests: XCTestCase {
         let all = ModelRegistry.supportedModelTypes
         XCTAssertTrue(["gemma", "gemma2", "gemma3", "gemma3_text", "olmo2"].allSatisfy(all.contains))
         let cases: [(String, String?)] = [
-            ("olmoe", "olmo2"), ("olmo3", "olmo2"), ("gemma3n", "gemma3"), ("olmo2", "olmo2"), ("gema2", "gemma2"),
+            ("olmoe", "olmoe"), ("olmo3", "olmo2"), ("gemma3n", "gemma3"), ("olmo2", "olmo2"), ("gema2", "gemma2"),
         ]
         for (type, expected) in cases {
             XCTAssertEqual(NearestModelType.nearest(to: type, in: all), expected, type)

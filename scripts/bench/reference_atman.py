@@ -98,7 +98,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GPTBigCodeAttention",
                      "GraniteAttention",
                      "StableLmAttention",
-                     "CohereAttention")
+                     "CohereAttention",
+                     "OlmoeAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -259,15 +260,19 @@ def _bloom_attention_forward(self, hidden_states, residual, alibi, attention_mas
 
 def _qwen2moe_attention_forward(self, hidden_states, attention_mask=None, position_ids=None, past_key_value=None,
                                 output_attentions=False, use_cache=False, cache_position=None, position_embeddings=None):
-    """Qwen2MoeAttention.forward (transformers 4.53 computes its eager attention inline, with no
-    attention interface) without cache reuse, with the manipulation: q, k, v projected and rotated
-    by its module's apply_rotary_pos_emb, scaled by 1/√head_dim, the 4D mask's visible keys."""
+    """Qwen2MoeAttention.forward and OlmoeAttention.forward (transformers 4.53 computes their eager
+    attention inline, with no attention interface) without cache reuse, with the manipulation: q, k, v
+    projected (OLMoE: q_norm / k_norm over the whole projections, clip_qkv unset), rotated by the
+    module's apply_rotary_pos_emb, scaled by 1/√head_dim, the 4D mask's visible keys."""
     assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
     rotate = sys.modules[type(self).__module__].apply_rotary_pos_emb
     bs, n, _ = hidden_states.shape
     shape = (bs, n, -1, self.head_dim)
-    q = self.q_proj(hidden_states).view(shape).transpose(1, 2)
-    k = self.k_proj(hidden_states).view(shape).transpose(1, 2)
+    q, k = self.q_proj(hidden_states), self.k_proj(hidden_states)
+    if hasattr(self, "q_norm"):                                      # OlmoeAttention, before the head split
+        assert self.config.clip_qkv is None
+        q, k = self.q_norm(q), self.k_norm(k)
+    q, k = q.view(shape).transpose(1, 2), k.view(shape).transpose(1, 2)
     v = self.v_proj(hidden_states).view(shape).transpose(1, 2)
     cos, sin = position_embeddings
     q, k = rotate(q, k, cos, sin)
@@ -349,7 +354,7 @@ def load(folder: str):
     falcon = config.model_type == "falcon"                                          # no attention interface
     neo = config.model_type == "gpt_neo"                          # GPTNeoSelfAttention._attn replaced
     bloom = config.model_type == "bloom"                                            # no attention interface
-    qwen2moe = config.model_type == "qwen2_moe"                   # no attention interface: forward replaced
+    qwen2moe = config.model_type in ("qwen2_moe", "olmoe")        # no attention interface: forward replaced
     bigcode = config.model_type == "gpt_bigcode"                  # GPTBigCodeAttention._attn replaced
     stablelm = config.model_type == "stablelm"                    # no attention interface: forward replaced
     model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm else "atman",

@@ -52,6 +52,7 @@ enum IntegerConfigFields {
         // Qwen MoE: the expert count and widths size nn.Linear / nn.ModuleList (the shared expert's: Qwen2-MoE only).
         if modelType == "qwen2_moe" { fields += ["num_experts", "moe_intermediate_size", "shared_expert_intermediate_size"] }
         if modelType == "qwen3_moe" { fields += ["num_experts", "moe_intermediate_size"] }
+        if modelType == "olmoe" { fields.append("num_experts") }   // OlmoeSparseMoeBlock's gate and expert list
         return fields
     }
 

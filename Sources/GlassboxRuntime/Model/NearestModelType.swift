@@ -12,7 +12,7 @@ enum NearestModelType {
         (["mixtral"], "mistral"),
         (["refinedweb"], "falcon"),
         (["qwen2_vl"], "qwen2"),
-        (["olmoe", "olmo3"], "olmo2"),
+        (["olmo3"], "olmo2"),
         (["gemma", "olmo", "cohere", "granite", "internlm", "stablelm", "starcoder2", "yi", "deepseek", "smollm"], "llama"),
         (["deit", "beit", "dinov2", "dino", "clip_vision", "siglip_vision"], "vit"),
     ]
