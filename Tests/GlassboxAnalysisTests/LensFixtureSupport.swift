@@ -19,7 +19,8 @@ enum LensFixtures {
                          "bigcode-mq", "bigcode-mha",
                          "granite-tiny", "granite-bias",
                          "stablelm-tiny", "stablelm-par",
-                         "cohere-tiny", "cohere-qknorm"]
+                         "cohere-tiny", "cohere-qknorm",
+                         "starcoder2-tiny", "starcoder2-nobias"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))
