@@ -68,7 +68,6 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         case headDim = "head_dim"
         case hiddenAct = "hidden_act"
         case maxPositionEmbeddings = "max_position_embeddings"
-        case rmsNormEps = "rms_norm_eps"
         case ropeTheta = "rope_theta"
         case tieWordEmbeddings = "tie_word_embeddings"
         case slidingWindow = "sliding_window"
