@@ -29,7 +29,8 @@ final class AtManParityTests: XCTestCase {
                            "granite-tiny", "granite-bias",
                            "stablelm-tiny", "stablelm-par",
                            "cohere-tiny", "cohere-qknorm",
-                           "olmoe-tiny", "olmoe-norm"]
+                           "olmoe-tiny", "olmoe-norm",
+                           "starcoder2-tiny", "starcoder2-nobias"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -51,6 +52,7 @@ final class AtManParityTests: XCTestCase {
         "stablelm-tiny": familyCases, "stablelm-par": familyCases,
         "cohere-tiny": familyCases, "cohere-qknorm": familyCases,
         "olmoe-tiny": familyCases, "olmoe-norm": familyCases,
+        "starcoder2-tiny": familyCases, "starcoder2-nobias": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

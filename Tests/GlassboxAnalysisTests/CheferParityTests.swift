@@ -43,6 +43,7 @@ final class CheferParityTests: XCTestCase {
         "bigcode": ["bigcode-mha", "bigcode-mq"],
         "granite": ["granite-bias", "granite-tiny"],
         "stablelm": ["stablelm-tiny"],
+        "starcoder2": ["starcoder2-nobias", "starcoder2-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -105,6 +106,8 @@ final class CheferParityTests: XCTestCase {
     func testGranite() throws { try checkFamily("granite") }
     /// Sequential StableLM: Llama's block with LayerNorms (bias), q/k/v biases, partial rotary.
     func testStableLM() throws { try checkFamily("stablelm") }
+    /// StarCoder2: Llama's attention (biases, GQA or multi-query, a sliding window) with LayerNorms and a plain MLP.
+    func testStarCoder2() throws { try checkFamily("starcoder2") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

@@ -33,7 +33,8 @@ final class GenerationTests: XCTestCase {
                            "granite-tiny", "granite-bias",
                            "stablelm-tiny", "stablelm-par",
                            "cohere-tiny", "cohere-qknorm",
-                           "olmoe-tiny", "olmoe-norm"]
+                           "olmoe-tiny", "olmoe-norm",
+                           "starcoder2-tiny", "starcoder2-nobias"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -20,7 +20,8 @@ enum LensFixtures {
                          "granite-tiny", "granite-bias",
                          "stablelm-tiny", "stablelm-par",
                          "cohere-tiny", "cohere-qknorm",
-                         "olmoe-tiny", "olmoe-norm"]
+                         "olmoe-tiny", "olmoe-norm",
+                         "starcoder2-tiny", "starcoder2-nobias"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -24,7 +24,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "granite-tiny", "granite-bias",
                          "stablelm-tiny", "stablelm-par",
                          "cohere-tiny", "cohere-qknorm",
-                         "olmoe-tiny", "olmoe-norm"]
+                         "olmoe-tiny", "olmoe-norm",
+                         "starcoder2-tiny", "starcoder2-nobias"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

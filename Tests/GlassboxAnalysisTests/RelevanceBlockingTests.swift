@@ -24,7 +24,8 @@ final class RelevanceBlockingTests: XCTestCase {
                            "stablelm-tiny", "stablelm-par",
                            "gpt2-cls",   // a decoder classifier: the sweep seeded at its pooled row
                            "cohere-tiny", "cohere-qknorm",
-                           "olmoe-tiny", "olmoe-norm"]
+                           "olmoe-tiny", "olmoe-norm",
+                           "starcoder2-tiny", "starcoder2-nobias"]
     static let maxRelative: Float = 1e-5
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

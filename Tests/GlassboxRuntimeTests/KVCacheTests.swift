@@ -23,7 +23,8 @@ final class KVCacheTests: XCTestCase {
                            "granite-tiny", "granite-bias",
                            "stablelm-tiny", "stablelm-par",
                            "cohere-tiny", "cohere-qknorm",
-                           "olmoe-tiny", "olmoe-norm"]
+                           "olmoe-tiny", "olmoe-norm",
+                           "starcoder2-tiny", "starcoder2-nobias"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

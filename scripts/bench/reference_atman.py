@@ -99,7 +99,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GraniteAttention",
                      "StableLmAttention",
                      "CohereAttention",
-                     "OlmoeAttention")
+                     "OlmoeAttention",
+                     "Starcoder2Attention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

@@ -59,6 +59,7 @@ enum HeadClass {
         "granite": "Granite",
         "cohere": "Cohere",
         "olmoe": "Olmoe",
+        "starcoder2": "Starcoder2",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -27,7 +27,8 @@ public enum ModelRegistry {
                                                          GPTBigCodeLoader.self,
                                                          StableLMLoader.self,
                                                          CohereLoader.self,
-                                                         OLMoELoader.self]
+                                                         OLMoELoader.self,
+                                                         Starcoder2Loader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

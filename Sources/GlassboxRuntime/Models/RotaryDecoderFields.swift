@@ -4,6 +4,7 @@ import Foundation
 /// embeddings, grouped-query attention, a gated MLP, an optional sliding window in every layer),
 /// decoded with the family's defaults and checked: sizes positive, `Hkv` dividing `H`, `head_dim`
 /// positive or else `H` dividing `d`, a supported activation, ε and θ positive, the window positive.
+/// StarCoder2 reads the same fields with its ε under `norm_epsilon` (``Defaults/epsKey``).
 public struct RotaryDecoderFields: Sendable, Equatable {
     /// `vocab_size`: token vocabulary size `V`.
     public var vocabSize: Int
@@ -26,7 +27,8 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// `max_position_embeddings`' key when written `null` (read as the default; a rope scaling that
     /// computes with it refuses it: ``RopeScaling/typesReadingMaxPositions``).
     var maxPositionsNullKey: String?
-    /// `rms_norm_eps`: ε of every RMSNorm (default 1e-5; Qwen MoE 1e-6).
+    /// `rms_norm_eps` (or the family's ``Defaults/epsKey``: StarCoder2's `norm_epsilon`): ε of
+    /// every norm (default 1e-5; Qwen MoE 1e-6).
     public var rmsNormEps: Float
     /// `rope_theta`: base of the rotary frequencies.
     public var ropeTheta: Double
@@ -40,6 +42,20 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         var vocab: Int, hidden: Int, intermediate: Int, layers: Int, heads: Int, kvHeads: Int?, positions: Int, theta: Double
         /// `rms_norm_eps` (Qwen MoE: 1e-6).
         var eps: Float = 1e-5
+        /// The key ε is read from (StarCoder2: `norm_epsilon`).
+        var epsKey = "rms_norm_eps"
+        /// `hidden_act` (StarCoder2: `gelu_pytorch_tanh`).
+        var act = "silu"
+        /// `tie_word_embeddings` (StarCoder2: `PretrainedConfig`'s true).
+        var tied = false
+    }
+
+    /// A key named at run time (the family's ε key).
+    private struct NamedKey: CodingKey {
+        var stringValue: String
+        init(stringValue: String) { self.stringValue = stringValue }
+        var intValue: Int? { nil }
+        init?(intValue: Int) { nil }
     }
 
     enum CodingKeys: String, CodingKey {
@@ -52,7 +68,6 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         case headDim = "head_dim"
         case hiddenAct = "hidden_act"
         case maxPositionEmbeddings = "max_position_embeddings"
-        case rmsNormEps = "rms_norm_eps"
         case ropeTheta = "rope_theta"
         case tieWordEmbeddings = "tie_word_embeddings"
         case slidingWindow = "sliding_window"
@@ -75,12 +90,13 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: defaults.layers)
         numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: defaults.heads)
         numKeyValueHeads = try c.value(.numKeyValueHeads, default: defaults.kvHeads ?? numAttentionHeads)
-        hiddenAct = try c.value(refusingNull: .hiddenAct, default: "silu")
+        hiddenAct = try c.value(refusingNull: .hiddenAct, default: defaults.act)
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
         maxPositionsNullKey = try c.nullPlace(of: .maxPositionEmbeddings)
-        rmsNormEps = try c.value(refusingNull: .rmsNormEps, default: defaults.eps)
+        rmsNormEps = try decoder.container(keyedBy: NamedKey.self)
+            .value(refusingNull: NamedKey(stringValue: defaults.epsKey), default: defaults.eps)
         ropeTheta = try c.value(refusingNull: .ropeTheta, default: defaults.theta)
-        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
+        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: defaults.tied)
         slidingWindow = readsSlidingWindow ? try c.decodeIfPresent(Int.self, forKey: .slidingWindow) : nil
 
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"), (intermediateSize, "intermediate_size"),
@@ -88,7 +104,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
                              (numKeyValueHeads, "num_key_value_heads"), (maxPositionEmbeddings, "max_position_embeddings")] + sizes {
             try requirePositive(value, key)
         }
-        try requireNormEpsilon(rmsNormEps, "rms_norm_eps")
+        try requireNormEpsilon(rmsNormEps, defaults.epsKey)
         try requirePositive(ropeTheta, "rope_theta")
         if let slidingWindow { try requirePositive(slidingWindow, "sliding_window") }
         let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)

@@ -24,6 +24,7 @@ extension FastTokenizerOverrides {
         "gpt_bigcode": "GPT2TokenizerFast",
         "cohere": "CohereTokenizerFast",
         "olmoe": "GPTNeoXTokenizerFast",
+        "starcoder2": "GPT2TokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
