@@ -26,7 +26,8 @@ public enum ModelRegistry {
                                                          QwenMoELoader.self,
                                                          GPTBigCodeLoader.self,
                                                          StableLMLoader.self,
-                                                         CohereLoader.self]
+                                                         CohereLoader.self,
+                                                         OLMoLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }
