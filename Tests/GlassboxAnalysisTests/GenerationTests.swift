@@ -32,7 +32,8 @@ final class GenerationTests: XCTestCase {
                            "bigcode-mq", "bigcode-mha",
                            "granite-tiny", "granite-bias",
                            "stablelm-tiny", "stablelm-par",
-                           "cohere-tiny", "cohere-qknorm"]
+                           "cohere-tiny", "cohere-qknorm",
+                           "olmo-tiny", "olmo-clip"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

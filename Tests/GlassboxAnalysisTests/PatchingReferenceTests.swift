@@ -23,7 +23,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "bigcode-mq", "bigcode-mha",
                          "granite-tiny", "granite-bias",
                          "stablelm-tiny", "stablelm-par",
-                         "cohere-tiny", "cohere-qknorm"]
+                         "cohere-tiny", "cohere-qknorm",
+                         "olmo-tiny", "olmo-clip"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 
