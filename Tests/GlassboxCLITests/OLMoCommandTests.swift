@@ -33,4 +33,13 @@ final class OLMoCommandTests: XCTestCase {
     func testExplainJSONMatchesLXT() throws {
         for name in models { try assertExplainMatchesLXT(name) }
     }
+
+    /// Chefer's relprop has no rule for a clamp: `chefer` on olmo-clip is refused naming it; olmo-tiny runs.
+    func testCheferRefusesTheClamp() throws {
+        let clip = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/olmo-clip", "--ids", "5,17,3,44", "--method", "chefer", "--json"])
+        XCTAssertEqual(clip.status, 1, clip.stdout)
+        XCTAssertTrue(clip.stderr.contains("not defined here for olmo (clipped q, k, v (clip_qkv))"), clip.stderr)
+        let tiny = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/olmo-tiny", "--ids", "5,17,3,44", "--method", "chefer", "--json"])
+        XCTAssertEqual(tiny.status, 0, tiny.stderr)
+    }
 }
