@@ -17,7 +17,7 @@ extension Architecture {
     /// `−c ≤ x ≤ c` and 0 where `x` was clipped (torch's `clamp` derivative; LXT 2.1 has no rule for
     /// a clamp, so its gradient passes). `x` is the clamp's input (`hook_q`/`hook_k`/`hook_v`).
     /// Returns what the clipped elements keep in the gradient × input form, `Σ_clipped ±c · g` (the
-    /// clamp's output there is the constant `±c`, which hands nothing on, as a bias); 0 without a clip.
+    /// clamp's output there is the constant `±c` (`c` for every element when `c < 0`, as torch's clamp), which hands nothing on, as a bias); 0 without a clip.
     @discardableResult
     public func clipQKV(backward g: inout Tensor, input x: Tensor) -> Double {
         guard let c = qkvClip else { return 0 }
@@ -26,7 +26,7 @@ extension Architecture {
         x.withUnsafeBufferPointer { xp in
             g.withUnsafeMutableBufferPointer { gp in
                 for i in gp.indices where xp[i] > c || xp[i] < -c {
-                    kept += Double(xp[i] > c ? c : -c) * Double(gp[i])
+                    kept += Double(Swift.min(Swift.max(xp[i], -c), c)) * Double(gp[i])   // the clamp's output
                     gp[i] = 0
                 }
             }
