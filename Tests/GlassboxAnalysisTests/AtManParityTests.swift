@@ -30,7 +30,8 @@ final class AtManParityTests: XCTestCase {
                            "stablelm-tiny", "stablelm-par",
                            "cohere-tiny", "cohere-qknorm",
                            "olmoe-tiny", "olmoe-norm",
-                           "starcoder2-tiny", "starcoder2-nobias"]
+                           "starcoder2-tiny", "starcoder2-nobias",
+                           "olmo-tiny", "olmo-clip"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -53,6 +54,7 @@ final class AtManParityTests: XCTestCase {
         "cohere-tiny": familyCases, "cohere-qknorm": familyCases,
         "olmoe-tiny": familyCases, "olmoe-norm": familyCases,
         "starcoder2-tiny": familyCases, "starcoder2-nobias": familyCases,
+        "olmo-tiny": familyCases, "olmo-clip": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

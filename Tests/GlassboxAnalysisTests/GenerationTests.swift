@@ -34,7 +34,8 @@ final class GenerationTests: XCTestCase {
                            "stablelm-tiny", "stablelm-par",
                            "cohere-tiny", "cohere-qknorm",
                            "olmoe-tiny", "olmoe-norm",
-                           "starcoder2-tiny", "starcoder2-nobias"]
+                           "starcoder2-tiny", "starcoder2-nobias",
+                           "olmo-tiny", "olmo-clip"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

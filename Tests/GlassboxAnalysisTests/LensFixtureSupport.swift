@@ -21,7 +21,8 @@ enum LensFixtures {
                          "stablelm-tiny", "stablelm-par",
                          "cohere-tiny", "cohere-qknorm",
                          "olmoe-tiny", "olmoe-norm",
-                         "starcoder2-tiny", "starcoder2-nobias"]
+                         "starcoder2-tiny", "starcoder2-nobias",
+                         "olmo-tiny", "olmo-clip"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -25,7 +25,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "stablelm-tiny", "stablelm-par",
                          "cohere-tiny", "cohere-qknorm",
                          "olmoe-tiny", "olmoe-norm",
-                         "starcoder2-tiny", "starcoder2-nobias"]
+                         "starcoder2-tiny", "starcoder2-nobias",
+                         "olmo-tiny", "olmo-clip"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

@@ -24,7 +24,8 @@ final class KVCacheTests: XCTestCase {
                            "stablelm-tiny", "stablelm-par",
                            "cohere-tiny", "cohere-qknorm",
                            "olmoe-tiny", "olmoe-norm",
-                           "starcoder2-tiny", "starcoder2-nobias"]
+                           "starcoder2-tiny", "starcoder2-nobias",
+                           "olmo-tiny", "olmo-clip"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

@@ -22,6 +22,7 @@ final class NearestModelTypeTests: XCTestCase {
         XCTAssertTrue(["gemma", "gemma2", "gemma3", "gemma3_text", "olmo2"].allSatisfy(all.contains))
         let cases: [(String, String?)] = [
             ("olmoe", "olmoe"), ("olmo3", "olmo2"), ("gemma3n", "gemma3"), ("olmo2", "olmo2"), ("gema2", "gemma2"),
+            ("olmo", "olmo"), ("olmo_hybrid", "olmo"),   // OLMo v1 supported: olmo3 stays OLMo 2's (a longer relative prefix)
         ]
         for (type, expected) in cases {
             XCTAssertEqual(NearestModelType.nearest(to: type, in: all), expected, type)

@@ -100,7 +100,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "StableLmAttention",
                      "CohereAttention",
                      "OlmoeAttention",
-                     "Starcoder2Attention")
+                     "Starcoder2Attention",
+                     "OlmoAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

@@ -42,8 +42,12 @@ extension ReverseSweep {
         }
         let vFactor: Float = if case .uniform(let k) = table[.attentionValues] { 1 / k } else { 1 }
         var grads = AttentionGradients(n: n, heads: H, kvHeads: arch.kvHeads, headDim: dh)
+        // hook_v is before OLMo's clip_qkv; the pattern weighs the clamped values.
+        let hookV = try tensor(.block(l, .v))
+        var clippedV = hookV
+        arch.clipQKV(&clippedV)
         let cached = LayerAttention(q: try tensor(.block(l, arch.scoredQuery)), k: try tensor(.block(l, arch.scoredKey)),
-                                    v: try tensor(.block(l, .v)),
+                                    v: clippedV,
                                     kept: layerCache?[.block(l, .pattern)] ?? cache[.block(l, .pattern)], gZ: gZ)
         if attentionObserver == nil {
             attentionTasks(layer: l, cached, qkFactor: qkFactor, vFactor: vFactor, into: &grads)
@@ -62,6 +66,8 @@ extension ReverseSweep {
         let reader = self
         let input: () throws -> Tensor = { try reader.attentionInput(layer: l) }
         let kvWidth = arch.kvHeads * dh
+        // OLMo's clip_qkv: back through the clamp to hook_v (its derivative, 1 inside, 0 where clipped).
+        var clipped = arch.clipQKV(backward: &grads.v, input: hookV)
         var gX = try linearBackward(w.value, grads.v.reshaped([n, kvWidth]), rule: projectionRule, input: input)
         gradientObserver?(.block(l, .v), grads.v.reshaped([n, kvWidth]))
         if qkFactor != nil {
@@ -78,11 +84,16 @@ extension ReverseSweep {
             if let norm = w.keyNorm {
                 grads.k = try headNormBackward(norm, grads.k, layer: l, site: BlockSite.kNorm, whole: whole)
             }
+            if arch.qkvClip != nil {                    // clip_qkv: from the clamp's output to hook_q / hook_k
+                clipped += arch.clipQKV(backward: &grads.q, input: try tensor(.block(l, .q)))
+                clipped += arch.clipQKV(backward: &grads.k, input: try tensor(.block(l, .k)))
+            }
             gradientObserver?(.block(l, .q), grads.q.reshaped([n, H * dh]))
             gradientObserver?(.block(l, .k), grads.k.reshaped([n, kvWidth]))
             addInPlace(&gX, try linearBackward(w.query, grads.q.reshaped([n, H * dh]), rule: projectionRule, input: input))
             addInPlace(&gX, try linearBackward(w.key, grads.k.reshaped([n, kvWidth]), rule: projectionRule, input: input))
         }
+        if latents { ledger.biases += clipped }          // a clipped element is the constant ±c
         return gX
     }
 

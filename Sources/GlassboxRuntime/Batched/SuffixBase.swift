@@ -225,7 +225,11 @@ extension TransformerModel {
         return SuffixBase(result: result, logitRows: rows, length: n, isCausal: causal, embedded: embedded,
                           tokenEmbeddings: cache[.embed]!, firstRow: 0, tokenTypes: types,
                           keys: causal ? (0..<layers).map { cache[.block($0, keys)]! } : [],
-                          values: causal ? (0..<layers).map { cache[.block($0, .v)]! } : [],
+                          values: causal ? (0..<layers).map { layer in
+                              var v = cache[.block(layer, .v)]!   // hook_v is before OLMo's clip_qkv
+                              arch.clipQKV(&v)
+                              return v
+                          } : [],
                           residuals: keepResiduals ? (0..<layers).map { cache[.block($0, .residPre)]! } : [])
     }
 }

@@ -245,6 +245,7 @@ extension TransformerModel {
             splice(.q, layer: l, into: &q, queryRows: queryRows)
             splice(.k, layer: l, into: &k, queryRows: nil)
             splice(.v, layer: l, into: &v, queryRows: nil)
+            arch.clipQKV(&q); arch.clipQKV(&k); arch.clipQKV(&v)                       // OLMo's clip_qkv
             let wholeNorm = arch.qkNormScope == .wholeProjection                     // OLMo 2: before the split
             if wholeNorm, let norm = block.attention.queryNorm { q = norm(q) }
             if wholeNorm, let norm = block.attention.keyNorm { k = norm(k) }

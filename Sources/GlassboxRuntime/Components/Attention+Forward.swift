@@ -4,7 +4,8 @@ extension AttentionWeights {
     /// Multi-head (grouped-query) attention on `x [n, d]` → `attn_out [n, d]`, firing
     /// q, k, v, (rotary models) rot_q, rot_k, attn_scores, pattern, z and (only when wanted) result.
     ///
-    /// `q`, `k` fire as projected; where the model uses RoPE they are then rotated by `rotary`
+    /// `q`, `k`, `v` fire as projected (then clamped where the model clips them, OLMo's `clip_qkv`:
+    /// `Architecture.clipQKV`); where the model uses RoPE they are then rotated by `rotary`
     /// (cos/sin `[n, rotaryDim]`) and fire again as `rot_q`, `rot_k` (TransformerLens's order).
     /// `S_h = scale · q_h·k_gᵀ` with `g = h ÷ (H/Hkv)`, masked to `-inf`; `A_h = softmax(S_h)`;
     /// `z_h = A_h·v_g`; `out = Σ_h z_h·W_O^h + b_O`. Where `hooks.attentionPath` allows it (no
@@ -21,6 +22,7 @@ extension AttentionWeights {
         try hooks.fire(.block(layer, .k), &k)
         var v = value(x).reshaped([n, kvHeads, dh])     // [n, Hkv, dh]
         try hooks.fire(.block(layer, .v), &v)
+        arch.clipQKV(&q); arch.clipQKV(&k); arch.clipQKV(&v)   // OLMo's clip_qkv, after hook_q/k/v
         let whole = arch.qkNormScope == .wholeProjection
         if let queryNorm {                              // QK-norm (Qwen3, Gemma 3 per head; OLMo 2 whole), before RoPE
             q = whole ? try projectionNorm(q, queryNorm, layer: layer, site: BlockSite.qNorm, hooks: &hooks)

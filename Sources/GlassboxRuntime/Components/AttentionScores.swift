@@ -18,9 +18,9 @@ extension Architecture {
 
 extension AttentionWeights {
     /// The queries layer `layer`'s scores read, recomputed from `hook_q` values `q [n, H, dh]` at
-    /// positions `0..<n` without hooks: the QK-norm where the model has one (per head, or over the
-    /// whole `H·dh` projection in OLMo 2), then the rotary embedding where the model has one; the
-    /// forward pass's order and kernels. Returns `[n, H, dh]` (what `Architecture.scoredQuery` holds).
+    /// positions `0..<n` without hooks: OLMo's clamp where the model clips them (`clip_qkv`), the
+    /// QK-norm where the model has one (per head, or over the whole `H·dh` projection in OLMo 2),
+    /// then the rotary embedding where the model has one; the forward pass's order and kernels. Returns `[n, H, dh]` (what `Architecture.scoredQuery` holds).
     public func scoredQueries(_ q: Tensor, layer: Int, architecture arch: Architecture) -> Tensor {
         scored(q, norm: queryNorm, layer: layer, architecture: arch)
     }
@@ -30,9 +30,10 @@ extension AttentionWeights {
         scored(k, norm: keyNorm, layer: layer, architecture: arch)
     }
 
-    /// QK-norm then RoPE on `x [n, heads, dh]` → `[n, heads, dh]`.
+    /// The clamp (`clip_qkv`), QK-norm, then RoPE on `x [n, heads, dh]` → `[n, heads, dh]`.
     private func scored(_ x: Tensor, norm: Norm?, layer: Int, architecture arch: Architecture) -> Tensor {
         var y = x
+        arch.clipQKV(&y)                                                        // OLMo's clip_qkv
         if let norm {
             if arch.qkNormScope == .wholeProjection {
                 let n = x.shape[0]

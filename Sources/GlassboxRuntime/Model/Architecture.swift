@@ -64,6 +64,12 @@ public struct Architecture: Sendable, Equatable {
     public var textModelOf: String? = nil
     /// What a QK-norm normalises over (only read when the attention weights have one).
     public var qkNormScope: QKNormScope = .perHead
+    /// OLMo's `clip_qkv`: q, k and v are clamped to `[−c, c]` after their projections, before the
+    /// head split (`OlmoAttention.forward`); `nil`: no clamp (`Architecture.clipQKV`).
+    public var qkvClip: Float? = nil
+    /// The norms have no weight or bias (OLMo's `OlmoLayerNorm`: held as `γ = 1`, no `β`, and not
+    /// counted as parameters).
+    public var parameterFreeNorms: Bool = false
 
     /// The rotary embedding layer `layer` uses: `slidingRotary` in sliding-window layers where
     /// there is one, else `position`'s.

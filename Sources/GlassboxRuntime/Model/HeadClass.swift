@@ -60,6 +60,7 @@ enum HeadClass {
         "cohere": "Cohere",
         "olmoe": "Olmoe",
         "starcoder2": "Starcoder2",
+        "olmo": "Olmo",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

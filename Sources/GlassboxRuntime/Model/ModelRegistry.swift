@@ -28,7 +28,8 @@ public enum ModelRegistry {
                                                          StableLMLoader.self,
                                                          CohereLoader.self,
                                                          OLMoELoader.self,
-                                                         Starcoder2Loader.self]
+                                                         Starcoder2Loader.self,
+                                                         OLMoLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -20,12 +20,14 @@ enum NearestModelType {
     /// The nearest of `supported` to `type`, or nil when none is close.
     static func nearest(to type: String, in supported: [String]) -> String? {
         let lowered = type.lowercased()
-        // A supported name the type starts with (qwen3_next, llama4, gpt_neox_japanese), longest first.
-        if let base = supported.filter({ lowered.hasPrefix($0) }).max(by: { $0.count < $1.count }) { return base }
+        // A supported name the type starts with (qwen3_next, llama4, gpt_neox_japanese), longest first,
+        // unless a relative's longer prefix names the type better (olmo3 is OLMo 2's, not OLMo's).
+        let base = supported.filter({ lowered.hasPrefix($0) }).max(by: { $0.count < $1.count })
         // Longest matching prefix first, so "gpt_neox_japanese" is not taken for "gpt_neo".
         let matches = relatives.flatMap { entry in entry.prefixes.map { ($0, entry.nearest) } }
             .filter { lowered.hasPrefix($0.0) && supported.contains($0.1) }
             .sorted { $0.0.count > $1.0.count }
+        if let base, base.count >= matches.first?.0.count ?? 0 { return base }
         if let relative = matches.first { return relative.1 }
         let scored = supported.map { ($0, editDistance(lowered, $0)) }.min { $0.1 < $1.1 }
         guard let (name, distance) = scored, distance <= max(1, min(lowered.count, name.count) / 3) else { return nil }

@@ -79,9 +79,10 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// `nil` for a family that rotates the whole head, where the key must be absent or 1
     /// (`refuseUnreadRotaryShare`). `sizes` (the family's own counts) must be positive.
     /// `readsSlidingWindow` false: the family reads `sliding_window` itself (Qwen MoE: only with
-    /// `use_sliding_window`), left `nil` here.
+    /// `use_sliding_window`), left `nil` here. `readsNormEpsilon` false: the family's config has no
+    /// `rms_norm_eps` (OLMo's norms use a fixed ε), left at `defaults.eps` whatever the key says.
     init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = [],
-         readsSlidingWindow: Bool = true) throws {
+         readsSlidingWindow: Bool = true, readsNormEpsilon: Bool = true) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if partialRotaryFactor == nil { try refuseUnreadRotaryShare(c, .partialRotaryFactor) }
         vocabSize = try c.value(refusingNull: .vocabSize, default: defaults.vocab)
@@ -93,8 +94,8 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         hiddenAct = try c.value(refusingNull: .hiddenAct, default: defaults.act)
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
         maxPositionsNullKey = try c.nullPlace(of: .maxPositionEmbeddings)
-        rmsNormEps = try decoder.container(keyedBy: NamedKey.self)
-            .value(refusingNull: NamedKey(stringValue: defaults.epsKey), default: defaults.eps)
+        rmsNormEps = readsNormEpsilon ? try decoder.container(keyedBy: NamedKey.self)
+            .value(refusingNull: NamedKey(stringValue: defaults.epsKey), default: defaults.eps) : defaults.eps
         ropeTheta = try c.value(refusingNull: .ropeTheta, default: defaults.theta)
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: defaults.tied)
         slidingWindow = readsSlidingWindow ? try c.decodeIfPresent(Int.self, forKey: .slidingWindow) : nil

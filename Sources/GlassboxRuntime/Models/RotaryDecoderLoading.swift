@@ -10,16 +10,19 @@ import GlassboxTensor
 /// `post_attention_layernorm`, and `ln2` is `input_layernorm` again (a parallel block on one norm,
 /// as `PhiLoader`). `outputScale` ≠ 1: the output layer is `outputScale · lm_head.weight`, a Float32
 /// copy (Cohere's `logit_scale`), and a tied table's copy is not counted as a parameter again.
+/// `parameterFreeNorms`: the checkpoint has no norm tensors (OLMo's `OlmoLayerNorm`); each norm is
+/// held with `γ` a tensor of ones `[d]` and no `β` (the caller discounts the ones from the count).
 enum RotaryDecoderLoading {
     static func load(_ arch: Architecture, tied: Bool, checkpoint: Checkpoint, directory: URL,
-                     normBias: Bool = false, parallel: Bool = false, outputScale: Float = 1,
+                     normBias: Bool = false, parallel: Bool = false, outputScale: Float = 1, parameterFreeNorms: Bool = false,
                      block: (inout WeightReader, String) throws -> (attention: AttentionWeights, mlp: MLPWeights))
         throws -> TransformerWeights {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, vocab) = (arch.dModel, arch.vocabSize)
         func norm(_ name: String) throws -> Norm {
-            Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]),
+            if parameterFreeNorms { return Norm(kind: arch.norm, weight: Tensor(shape: [d], repeating: 1), bias: nil) }
+            return Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]),
                  bias: normBias ? try r.tensor(name + ".bias", shape: [d]) : nil)
         }
         let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])

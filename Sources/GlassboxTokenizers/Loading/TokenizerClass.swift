@@ -25,6 +25,7 @@ extension FastTokenizerOverrides {
         "cohere": "CohereTokenizerFast",
         "olmoe": "GPTNeoXTokenizerFast",
         "starcoder2": "GPT2TokenizerFast",
+        "olmo": "GPTNeoXTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:

@@ -4,7 +4,7 @@ extension TransformerAttribution {
     /// Why Chefer et al.'s relevance propagation (`CheferSweep`) is not defined for `model`'s
     /// blocks — "… not defined here for phi (parallel residual)", naming each block feature its
     /// `relprop` has no rule for (a three-way residual sum, QK-norm, routed experts, norms on the
-    /// branch outputs, soft-capped scores) — or nil where it is defined. Transformer attribution
+    /// branch outputs, soft-capped scores, OLMo's clamp of q, k, v) — or nil where it is defined. Transformer attribution
     /// (`chefer`) needs it; the generic attention explainability (`gae`) does not.
     public static func undefinedReason(_ model: TransformerModel) -> String? {
         let arch = model.architecture
@@ -14,6 +14,7 @@ extension TransformerAttribution {
             (arch.experts != nil, "a mixture of experts"),
             ([.sandwich, .branchOutput].contains(arch.placement), "post-branch norms"),
             (arch.attentionSoftCap != nil, "soft-capped attention scores"),
+            (arch.qkvClip != nil, "clipped q, k, v (clip_qkv)"),
         ].filter(\.0).map(\.1)
         guard !features.isEmpty else { return nil }
         return "Chefer et al.'s relevance propagation is not defined here for \(arch.modelType) (\(features.joined(separator: ", ")))"

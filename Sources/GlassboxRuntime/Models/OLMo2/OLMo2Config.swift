@@ -39,26 +39,28 @@ public struct OLMo2Config: Decodable, Sendable, Equatable {
     /// an exponent in `document` (the config as written; without it a whole number passes, as
     /// `JSONDecoder` cannot tell `2` from `2.0`). Then read by `RopeScaling.read` as the rotary
     /// module reads it.
+    /// `modelType` names the family in the messages (OLMo's `OlmoConfig` checks the same way).
     static func readRopeScaling(_ raw: [String: JSONValue]?, document: Data?,
-                                fields: RotaryDecoderFields) throws -> RopeScaling {
+                                fields: RotaryDecoderFields, modelType: String = "olmo2") throws -> RopeScaling {
         guard let raw else { return .none }
-        let rule = "(transformers' Olmo2Config allows exactly 'type' and 'factor')"
+        let configClass = modelType == "olmo2" ? "Olmo2Config" : "OlmoConfig"
+        let rule = "(transformers' \(configClass) allows exactly 'type' and 'factor')"
         guard raw.count == 2 else {
             throw ConfigValidationError(key: "rope_scaling", detail:
-                "must have two fields for olmo2 \(rule), got \(raw.isEmpty ? "none" : raw.keys.sorted().joined(separator: ", "))")
+                "must have two fields for \(modelType) \(rule), got \(raw.isEmpty ? "none" : raw.keys.sorted().joined(separator: ", "))")
         }
         guard let type = raw["type"]?.string, ["linear", "dynamic"].contains(type) else {
             throw ConfigValidationError(key: "rope_scaling.type", detail:
-                "must be \"linear\" or \"dynamic\" for olmo2 \(rule), got \(raw["type"]?.written ?? "nothing")")
+                "must be \"linear\" or \"dynamic\" for \(modelType) \(rule), got \(raw["type"]?.written ?? "nothing")")
         }
         let literal = document.flatMap { ConfigNumberLiterals($0).literals.last { $0.path == "rope_scaling.factor" }?.text }
         let isFloat = literal.map { $0.contains { ".eE".contains($0) } } ?? true
         guard let factor = raw["factor"]?.number, isFloat, factor > 1 else {
             let written = literal ?? raw["factor"]?.written ?? "nothing"
             throw ConfigValidationError(key: "rope_scaling.factor", detail:
-                "must be a float above 1 for olmo2 (written with a decimal point), got \(written)")
+                "must be a float above 1 for \(modelType) (written with a decimal point), got \(written)")
         }
-        return try RopeScaling.read(raw, typeKeys: .ropeTypeFirst, modelType: "olmo2",
+        return try RopeScaling.read(raw, typeKeys: .ropeTypeFirst, modelType: modelType,
                                     maxPositions: fields.maxPositionEmbeddings, maxPositionsNullKey: fields.maxPositionsNullKey,
                                     rotatedDimensions: fields.headDim,
                                     originalMaxPositions: nil, base: (fields.ropeTheta, "rope_theta"),

@@ -1,0 +1,36 @@
+import GlassboxTensor
+
+extension Architecture {
+    /// OLMo's `clip_qkv` (transformers 4.53.3 `OlmoAttention.forward`: `query_states.clamp_(min=-c,
+    /// max=c)`, likewise keys and values, after the projections and before the head split and RoPE):
+    /// every element of `x` (q `[n, H, dh]`, k or v `[n, Hkv, dh]`, any shape) clamped to `[−c, c]`
+    /// in place; nothing without a clip. `hook_q`/`hook_k`/`hook_v` fire before it (the projections'
+    /// outputs, what a forward hook on `q_proj` records), `rot_q`/`rot_k` and `z` after it.
+    public func clipQKV(_ x: inout Tensor) {
+        guard let c = qkvClip else { return }
+        x.withUnsafeMutableBufferPointer { p in
+            for i in p.indices { p[i] = Swift.min(Swift.max(p[i], -c), c) }
+        }
+    }
+
+    /// The clamp's backward on `g`, the gradient at its output (any shape, as `x`): `g` where
+    /// `−c ≤ x ≤ c` and 0 where `x` was clipped (torch's `clamp` derivative; LXT 2.1 has no rule for
+    /// a clamp, so its gradient passes). `x` is the clamp's input (`hook_q`/`hook_k`/`hook_v`).
+    /// Returns what the clipped elements keep in the gradient × input form, `Σ_clipped ±c · g` (the
+    /// clamp's output there is the constant `±c` (`c` for every element when `c < 0`, as torch's clamp), which hands nothing on, as a bias); 0 without a clip.
+    @discardableResult
+    public func clipQKV(backward g: inout Tensor, input x: Tensor) -> Double {
+        guard let c = qkvClip else { return 0 }
+        precondition(g.count == x.count, "clip_qkv backward: gradient and input sizes differ")
+        var kept = 0.0
+        x.withUnsafeBufferPointer { xp in
+            g.withUnsafeMutableBufferPointer { gp in
+                for i in gp.indices where xp[i] > c || xp[i] < -c {
+                    kept += Double(Swift.min(Swift.max(xp[i], -c), c)) * Double(gp[i])   // the clamp's output
+                    gp[i] = 0
+                }
+            }
+        }
+        return kept
+    }
+}

@@ -1,0 +1,37 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// OLMo (`OlmoForCausalLM` and the bare `OlmoModel`): `nn.Linear` weights `[out, in]` —
+/// `self_attn.{q,k,v,o}_proj` (biases iff `attention_bias`), `mlp.{gate,up,down}_proj` (no biases),
+/// `lm_head` unless tied — and no norm tensors: `input_layernorm`, `post_attention_layernorm` and
+/// `norm` are `OlmoLayerNorm`s without parameters, held as `Norm`s with `γ` a tensor of ones and no
+/// `β` (what `F.layer_norm(x, (d,), None, None)` computes). The ones are not parameters:
+/// `num_parameters()` does not count them, and neither does `parameterCount`.
+enum OLMoLoader: ArchitectureLoader {
+    static let modelTypes = ["olmo"]
+
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
+        let config = try ConfigDecoding.decode(OLMoConfig.self, from: configData, file: configFile)
+        let arch = config.architecture()
+        let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
+        let (qWidth, kvWidth, bias) = (arch.heads * dh, arch.kvHeads * dh, config.attentionBias)
+        var weights = try RotaryDecoderLoading.load(arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint,
+                                                    directory: directory, parameterFreeNorms: true) { r, p in
+            func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
+                try r.outInLinear(name, inputs, outputs, bias: bias)
+            }
+            return (AttentionWeights(query: try linear(p + "self_attn.q_proj", d, qWidth, bias: bias),
+                                     key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: bias),
+                                     value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: bias),
+                                     output: try linear(p + "self_attn.o_proj", qWidth, d, bias: bias)),
+                    MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
+                               up: try linear(p + "mlp.up_proj", d, dff, bias: false),
+                               output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
+        }
+        // The held γ = 1 of 2 norms per block and the final norm are not parameters.
+        weights.parameterCountAdjustment -= (2 * arch.layers + 1) * d
+        return (arch, weights)
+    }
+}
