@@ -58,6 +58,7 @@ enum HeadClass {
         "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
         "granite": "Granite",
         "cohere": "Cohere",
+        "smollm3": "SmolLM3",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -23,6 +23,7 @@ extension FastTokenizerOverrides {
         "qwen2_moe": "Qwen2TokenizerFast", "qwen3_moe": "Qwen2TokenizerFast",
         "gpt_bigcode": "GPT2TokenizerFast",
         "cohere": "CohereTokenizerFast",
+        "smollm3": "PreTrainedTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
