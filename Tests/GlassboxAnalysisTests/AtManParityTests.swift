@@ -28,7 +28,8 @@ final class AtManParityTests: XCTestCase {
                            "bigcode-mq", "bigcode-mha",
                            "granite-tiny", "granite-bias",
                            "stablelm-tiny", "stablelm-par",
-                           "cohere-tiny", "cohere-qknorm"]
+                           "cohere-tiny", "cohere-qknorm",
+                           "smollm3-tiny", "smollm3-swa"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -49,6 +50,7 @@ final class AtManParityTests: XCTestCase {
         "qwen2moe-tiny": familyCases, "qwen3moe-tiny": familyCases,
         "stablelm-tiny": familyCases, "stablelm-par": familyCases,
         "cohere-tiny": familyCases, "cohere-qknorm": familyCases,
+        "smollm3-tiny": familyCases, "smollm3-swa": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

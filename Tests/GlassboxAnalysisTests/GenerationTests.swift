@@ -32,7 +32,8 @@ final class GenerationTests: XCTestCase {
                            "bigcode-mq", "bigcode-mha",
                            "granite-tiny", "granite-bias",
                            "stablelm-tiny", "stablelm-par",
-                           "cohere-tiny", "cohere-qknorm"]
+                           "cohere-tiny", "cohere-qknorm",
+                           "smollm3-tiny", "smollm3-swa"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

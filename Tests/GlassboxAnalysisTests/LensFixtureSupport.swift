@@ -19,7 +19,8 @@ enum LensFixtures {
                          "bigcode-mq", "bigcode-mha",
                          "granite-tiny", "granite-bias",
                          "stablelm-tiny", "stablelm-par",
-                         "cohere-tiny", "cohere-qknorm"]
+                         "cohere-tiny", "cohere-qknorm",
+                         "smollm3-tiny", "smollm3-swa"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

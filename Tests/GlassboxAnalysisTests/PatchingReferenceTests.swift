@@ -23,7 +23,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "bigcode-mq", "bigcode-mha",
                          "granite-tiny", "granite-bias",
                          "stablelm-tiny", "stablelm-par",
-                         "cohere-tiny", "cohere-qknorm"]
+                         "cohere-tiny", "cohere-qknorm",
+                         "smollm3-swa"]   // smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

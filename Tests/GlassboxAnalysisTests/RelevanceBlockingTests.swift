@@ -23,7 +23,8 @@ final class RelevanceBlockingTests: XCTestCase {
                            "granite-tiny", "granite-bias",
                            "stablelm-tiny", "stablelm-par",
                            "gpt2-cls",   // a decoder classifier: the sweep seeded at its pooled row
-                           "cohere-tiny", "cohere-qknorm"]
+                           "cohere-tiny", "cohere-qknorm",
+                           "smollm3-tiny", "smollm3-swa"]
     static let maxRelative: Float = 1e-5
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

@@ -22,7 +22,8 @@ final class KVCacheTests: XCTestCase {
                            "bigcode-mq", "bigcode-mha",
                            "granite-tiny", "granite-bias",
                            "stablelm-tiny", "stablelm-par",
-                           "cohere-tiny", "cohere-qknorm"]
+                           "cohere-tiny", "cohere-qknorm",
+                           "smollm3-tiny", "smollm3-swa"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

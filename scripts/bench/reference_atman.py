@@ -98,7 +98,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GPTBigCodeAttention",
                      "GraniteAttention",
                      "StableLmAttention",
-                     "CohereAttention")
+                     "CohereAttention",
+                     "SmolLM3Attention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
