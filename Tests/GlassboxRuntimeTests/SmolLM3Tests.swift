@@ -92,6 +92,10 @@ final class SmolLM3Tests: XCTestCase {
         let sliding = try decode(#"{"model_type": "smollm3", "use_sliding_window": true, "sliding_window": 4096}"#)
         XCTAssertEqual(sliding.slidingWindows.indices.filter { sliding.slidingWindows[$0] != nil }, Array(stride(from: 3, to: 36, by: 4)))
         XCTAssertEqual(try decode(#"{"model_type": "smollm3", "sliding_window": 4096}"#).slidingWindows, c.slidingWindows)
+        // A written sliding_attention layer slides without use_sliding_window: SmolLM3Model's mask
+        // follows layer_types (eager and SDPA; Tests/Fixtures/config-booleans measures it).
+        let written = try decode(#"{"model_type": "smollm3", "num_hidden_layers": 2, "sliding_window": 4, "layer_types": ["sliding_attention", "full_attention"]}"#)
+        XCTAssertEqual(written.slidingWindows, [4, nil])
         let negative = try decode(#"{"model_type": "smollm3", "num_hidden_layers": 7, "no_rope_layer_interval": -3}"#)
         XCTAssertEqual(negative.unrotatedLayers, [2, 5])
         // SmolLM3MLP has no bias whatever mlp_bias says.
@@ -111,8 +115,6 @@ final class SmolLM3Tests: XCTestCase {
             (base + #", "layer_types": ["full_attention", "global", "full_attention"]}"#, "'layer_types' has unknown type 'global'"),
             (base + #", "use_sliding_window": true, "layer_types": ["full_attention", "sliding_attention", "full_attention"]}"#,
              "'sliding_window' is null"),
-            (base + #", "sliding_window": 4, "layer_types": ["full_attention", "sliding_attention", "full_attention"]}"#,
-             "'layer_types' has a sliding_attention layer, but use_sliding_window is false"),
             (base + #", "use_sliding_window": true, "sliding_window": 0}"#, "'sliding_window'"),
             (base + #", "head_dim": null}"#, "'head_dim' is null"),
         ]

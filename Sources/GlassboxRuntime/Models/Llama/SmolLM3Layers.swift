@@ -7,8 +7,9 @@ import Foundation
 ///   `SmolLM3Attention.use_rope`), built when absent or null as
 ///   `int((l + 1) % no_rope_layer_interval != 0)` (default interval 4: every fourth layer is NoPE);
 /// - which layers slide: `layer_types[l] == "sliding_attention"` picks the sliding-window mask
-///   (`create_sliding_window_causal_mask`, window `sliding_window`); built when absent or null as
-///   sliding exactly in the NoPE layers when `use_sliding_window` and `sliding_window` is set.
+///   (`create_sliding_window_causal_mask`, window `sliding_window`), whatever `use_sliding_window`
+///   says; built when absent or null as sliding exactly in the NoPE layers when
+///   `use_sliding_window` and `sliding_window` is set.
 struct SmolLM3Layers {
     /// Per layer: the sliding window, or `nil` for full causal attention.
     var slidingWindows: [Int?]
@@ -19,8 +20,7 @@ struct SmolLM3Layers {
 
     /// Decodes the four fields for `layers` layers; refuses what transformers 4.53.3 fails on (an
     /// interval of 0, lists shorter than the layers, a sliding layer without a window, a layer type
-    /// SmolLM3Model builds no mask for) and what it runs two ways (a sliding layer with
-    /// `use_sliding_window` false), naming the key.
+    /// SmolLM3Model builds no mask for), naming the key.
     init(_ c: KeyedDecodingContainer<Keys>, layers: Int) throws {
         let rotates = try Self.rotatingLayers(c, layers: layers)
         unrotated = Set(rotates.indices.filter { !rotates[$0] })
@@ -43,12 +43,9 @@ struct SmolLM3Layers {
                     throw ConfigValidationError(key: "sliding_window", detail:
                         "is null, but layer_types has a sliding_attention layer; transformers fails on it too (its mask needs the window): give the window, or mark the layer full_attention")
                 }
-                // The eager and SDPA paths slide there (the mask follows layer_types), flash
-                // attention does not (SmolLM3Attention.sliding_window needs use_sliding_window).
-                guard sliding else {
-                    throw ConfigValidationError(key: "layer_types", detail:
-                        "has a sliding_attention layer, but use_sliding_window is false; transformers' attention paths disagree there (eager and SDPA slide, flash attention does not): set use_sliding_window, or mark the layer full_attention")
-                }
+                // The mask follows layer_types whatever use_sliding_window says (SmolLM3Model's
+                // causal_mask_mapping): the eager and SDPA paths slide here, as Glassbox does; only
+                // flash attention reads SmolLM3Attention.sliding_window, None without use_sliding_window.
                 return window
             case "chunked_attention", "linear_attention":
                 throw ConfigValidationError(key: "layer_types", detail:
