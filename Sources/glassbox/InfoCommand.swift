@@ -86,7 +86,9 @@ struct InfoCommand: ParsableCommand {
     static func positionSummary(_ model: TransformerModel) -> String {
         let arch = model.architecture
         let padding = model.weights.embeddings.paddingIndex.map { ", counted after pad_token_id \($0)" } ?? ""
-        return arch.position.summary + padding + arch.windowSummary
+        let nope = arch.unrotatedLayers.isEmpty ? ""
+            : "; no rotary (NoPE) in layer\(arch.unrotatedLayers.count == 1 ? "" : "s") " + arch.unrotatedLayers.sorted().map(String.init).joined(separator: ", ")
+        return arch.position.summary + padding + nope + arch.windowSummary
     }
 
     /// How a block combines its parts: sequential or parallel residual, and QK-norm, norms after

@@ -31,7 +31,8 @@ final class AtManParityTests: XCTestCase {
                            "cohere-tiny", "cohere-qknorm",
                            "olmoe-tiny", "olmoe-norm",
                            "starcoder2-tiny", "starcoder2-nobias",
-                           "olmo-tiny", "olmo-clip"]
+                           "olmo-tiny", "olmo-clip",
+                           "smollm3-tiny", "smollm3-swa"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -55,6 +56,7 @@ final class AtManParityTests: XCTestCase {
         "olmoe-tiny": familyCases, "olmoe-norm": familyCases,
         "starcoder2-tiny": familyCases, "starcoder2-nobias": familyCases,
         "olmo-tiny": familyCases, "olmo-clip": familyCases,
+        "smollm3-tiny": familyCases, "smollm3-swa": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

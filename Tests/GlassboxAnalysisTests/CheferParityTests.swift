@@ -31,7 +31,8 @@ final class CheferParityTests: XCTestCase {
         "gpt2": ["gpt2-copy", "gpt2-long", "gpt2-odd", "gpt2-sharded", "gpt2-tiny"],
         "bert": ["bert-cls", "bert-odd", "bert-tiny-mlm"],
         "llama": ["llama-gqa", "llama-longrope", "llama-rope-dynamic", "llama-rope-linear", "llama-rope-yarn", "llama3-rope",
-                  "mistral-swa", "qwen2-longrope", "qwen2-swa", "qwen2-yarn"],
+                  "mistral-swa", "qwen2-longrope", "qwen2-swa", "qwen2-yarn",
+                  "smollm3-swa", "smollm3-tiny"],   // SmolLM3: NoPE layers rotate nothing
         "vit": ["vit-odd", "vit-tiny", "vit-wide"],
         "encoders": ["camembert-mlm", "distilbert-cls", "distilbert-mlm", "distilbert-sinus", "roberta-cls", "roberta-mlm", "roberta-odd",
                      "xlmr-cls", "xlmr-mlm"],

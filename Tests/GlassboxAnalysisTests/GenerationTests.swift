@@ -35,7 +35,8 @@ final class GenerationTests: XCTestCase {
                            "cohere-tiny", "cohere-qknorm",
                            "olmoe-tiny", "olmoe-norm",
                            "starcoder2-tiny", "starcoder2-nobias",
-                           "olmo-tiny", "olmo-clip"]
+                           "olmo-tiny", "olmo-clip",
+                           "smollm3-tiny", "smollm3-swa"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

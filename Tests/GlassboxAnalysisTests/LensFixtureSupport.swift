@@ -22,7 +22,8 @@ enum LensFixtures {
                          "cohere-tiny", "cohere-qknorm",
                          "olmoe-tiny", "olmoe-norm",
                          "starcoder2-tiny", "starcoder2-nobias",
-                         "olmo-tiny", "olmo-clip"]
+                         "olmo-tiny", "olmo-clip",
+                         "smollm3-tiny", "smollm3-swa"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -25,7 +25,8 @@ final class KVCacheTests: XCTestCase {
                            "cohere-tiny", "cohere-qknorm",
                            "olmoe-tiny", "olmoe-norm",
                            "starcoder2-tiny", "starcoder2-nobias",
-                           "olmo-tiny", "olmo-clip"]
+                           "olmo-tiny", "olmo-clip",
+                           "smollm3-tiny", "smollm3-swa"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

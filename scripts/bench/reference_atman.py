@@ -101,7 +101,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "CohereAttention",
                      "OlmoeAttention",
                      "Starcoder2Attention",
-                     "OlmoAttention")
+                     "OlmoAttention",
+                     "SmolLM3Attention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

@@ -55,8 +55,10 @@ struct ReverseSweep {
     /// (`ActivationCache.packedPrefixes`); `cache` then holds the packed points outside the blocks.
     var packedFrom: ActivationCache?
 
-    /// The cos/sin tables layer `l` rotated its queries and keys with (`nil` without RoPE).
+    /// The cos/sin tables layer `l` rotated its queries and keys with (`nil` without RoPE and in
+    /// NoPE layers, `Architecture.unrotatedLayers`).
     func rotary(_ l: Int) -> (cos: Tensor, sin: Tensor)? {
+        if architecture.unrotatedLayers.contains(l) { return nil }
         if let sliding = rotaryTables.sliding, l < architecture.slidingWindows.count,
            architecture.slidingWindows[l] != nil { return sliding }
         return rotaryTables.global

@@ -185,7 +185,7 @@ extension TransformerModel {
             l.flatMap(layerRotary).map { (cos: $0.cos.gatherRows(positions), sin: $0.sin.gatherRows(positions)) }
         }
         let stackedSliding = stacked((0..<arch.layers).first(where: usesSlidingTables))
-        let stackedFull = stacked((0..<arch.layers).first { !usesSlidingTables($0) })
+        let stackedFull = stacked((0..<arch.layers).first { !usesSlidingTables($0) && !arch.unrotatedLayers.contains($0) })
         func stackedTables(_ l: Int) -> (cos: Tensor, sin: Tensor)? { usesSlidingTables(l) ? stackedSliding : stackedFull }
         let fullLayout = layout(last: false)
         // The base's ids: embedding items add the positions those ids give (RoBERTa counts non-pad tokens).

@@ -6,7 +6,8 @@ extension AttentionWeights {
     ///
     /// `q`, `k`, `v` fire as projected (then clamped where the model clips them, OLMo's `clip_qkv`:
     /// `Architecture.clipQKV`); where the model uses RoPE they are then rotated by `rotary`
-    /// (cos/sin `[n, rotaryDim]`) and fire again as `rot_q`, `rot_k` (TransformerLens's order).
+    /// (cos/sin `[n, rotaryDim]`) and fire again as `rot_q`, `rot_k` (TransformerLens's order); a
+    /// NoPE layer of a rotary model (`Architecture.unrotatedLayers`, `rotary` nil) fires them unrotated.
     /// `S_h = scale · q_h·k_gᵀ` with `g = h ÷ (H/Hkv)`, masked to `-inf`; `A_h = softmax(S_h)`;
     /// `z_h = A_h·v_g`; `out = Σ_h z_h·W_O^h + b_O`. Where `hooks.attentionPath` allows it (no
     /// hook reads or edits this layer's scores or pattern), `z` comes from `blockedAttention`
@@ -36,6 +37,9 @@ extension AttentionWeights {
             applyRotary(&q, cos: rotary.cos, sin: rotary.sin, layout: rotary.layout)
             try hooks.fire(.block(layer, .rotQ), &q)
             applyRotary(&k, cos: rotary.cos, sin: rotary.sin, layout: rotary.layout)
+            try hooks.fire(.block(layer, .rotK), &k)
+        } else if arch.unrotatedLayers.contains(layer) { // NoPE layer of a rotary model: the identity rotation
+            try hooks.fire(.block(layer, .rotQ), &q)
             try hooks.fire(.block(layer, .rotK), &k)
         }
 
@@ -208,8 +212,8 @@ struct RotaryTables {
 
 extension Architecture {
     /// The rotary tables of one forward pass over `n` positions, per layer: `position`'s tables,
-    /// or `slidingRotary`'s in sliding-window layers (Gemma 3); `nil` in models without RoPE. Each
-    /// table is computed once.
+    /// or `slidingRotary`'s in sliding-window layers (Gemma 3); `nil` in `unrotatedLayers` (NoPE)
+    /// and in models without RoPE. Each table is computed once.
     func rotaryTables(length n: Int) -> (Int) -> RotaryTables? {
         func tables(_ rope: RotaryEmbedding?) -> RotaryTables? {
             rope.map { RotaryTables($0, length: n) }
@@ -217,6 +221,7 @@ extension Architecture {
         let global: RotaryTables? = if case .rotary(let rope) = position { tables(rope) } else { nil }
         let sliding = tables(slidingRotary)
         return { layer in
+            if unrotatedLayers.contains(layer) { return nil }
             if let sliding, layer < slidingWindows.count, slidingWindows[layer] != nil { return sliding }
             return global
         }

@@ -58,6 +58,10 @@ public struct Architecture: Sendable, Equatable {
     /// Gemma 3: the rotary embedding of sliding-window layers (`rope_local_base_freq`); `nil`
     /// when every layer uses `position`.
     public var slidingRotary: RotaryEmbedding? = nil
+    /// The layers of a rotary model that rotate nothing ("NoPE" layers: SmolLM3's `no_rope_layers`
+    /// zeros, `SmolLM3Attention.use_rope` false): their queries and keys enter the scores as
+    /// projected, in every attention path; empty when every layer rotates.
+    public var unrotatedLayers: Set<Int> = []
     /// The class of the checkpoint when the model is only its text part
     /// (`Gemma3ForConditionalGeneration`: the vision tower and projector are neither loaded nor
     /// run); `nil` when the model is the whole checkpoint.
@@ -72,8 +76,9 @@ public struct Architecture: Sendable, Equatable {
     public var parameterFreeNorms: Bool = false
 
     /// The rotary embedding layer `layer` uses: `slidingRotary` in sliding-window layers where
-    /// there is one, else `position`'s.
+    /// there is one, else `position`'s; `nil` in `unrotatedLayers` and in models without RoPE.
     public func rotary(layer: Int) -> RotaryEmbedding? {
+        if unrotatedLayers.contains(layer) { return nil }
         if let slidingRotary, layer < slidingWindows.count, slidingWindows[layer] != nil { return slidingRotary }
         if case .rotary(let rope) = position { return rope }
         return nil

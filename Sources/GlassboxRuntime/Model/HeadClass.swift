@@ -61,6 +61,7 @@ enum HeadClass {
         "olmoe": "Olmoe",
         "starcoder2": "Starcoder2",
         "olmo": "Olmo",
+        "smollm3": "SmolLM3",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -19,9 +19,7 @@ extension TransformerModel {
         let n = x.shape[0]
         var hooks = HookRun(inputIDs: [], capture: capture, interventions: Interventions())
         hooks.attentionPath = attention
-        let rotary: RotaryTables? = if case .rotary(let rope) = arch.position {
-            RotaryTables(rope, length: n)
-        } else { nil }
+        let rotary = arch.rotaryTables(length: n)(layer)   // the full pass's tables for this layer
         _ = try weights.blocks[layer].forward(x, layer: layer, architecture: arch, rotary: rotary, hooks: &hooks)
         return hooks.cache
     }

@@ -26,6 +26,7 @@ extension FastTokenizerOverrides {
         "olmoe": "GPTNeoXTokenizerFast",
         "starcoder2": "GPT2TokenizerFast",
         "olmo": "GPTNeoXTokenizerFast",
+        "smollm3": "PreTrainedTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:

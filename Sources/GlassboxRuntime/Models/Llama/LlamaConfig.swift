@@ -1,12 +1,13 @@
 import Foundation
 
-/// `config.json` of the Llama family — `model_type` `llama`, `mistral`, `qwen2`, `qwen3` or `granite` —
-/// with each type's defaults from transformers 4.53. They share one architecture: RMSNorm, rotary
-/// embeddings, grouped-query attention and a SwiGLU MLP; they differ in biases, sliding windows,
-/// QK-norm (Qwen3), Granite's four multipliers and defaults, which this type turns into typed fields.
+/// `config.json` of the Llama family — `model_type` `llama`, `mistral`, `qwen2`, `qwen3`, `granite` or
+/// `smollm3` — with each type's defaults from transformers 4.53. They share one architecture: RMSNorm,
+/// rotary embeddings, grouped-query attention and a SwiGLU MLP; they differ in biases, sliding windows,
+/// QK-norm (Qwen3), Granite's four multipliers, SmolLM3's NoPE layers and defaults, which this type
+/// turns into typed fields.
 public struct LlamaConfig: Decodable, Sendable, Equatable {
     /// The `model_type` the config names: `llama`, `mistral`, `qwen2`, `qwen3` or `granite`; it picks the defaults.
-    public enum Family: String, Sendable, Equatable, CaseIterable { case llama, mistral, qwen2, qwen3, granite }
+    public enum Family: String, Sendable, Equatable, CaseIterable { case llama, mistral, qwen2, qwen3, granite, smollm3 }
 
     /// Which of the three types the config is (`model_type`, default `llama`).
     public var family: Family
@@ -54,6 +55,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     public var qkNorm: Bool
     /// Granite's embedding, attention, residual and logit multipliers (`nil` for the other types).
     public var granite: GraniteMultipliers?
+    /// The layers that apply no rotary embedding (SmolLM3's `no_rope_layers` zeros; empty for the others).
+    public var unrotatedLayers: Set<Int> = []
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -78,6 +81,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         case maxWindowLayers = "max_window_layers"
         case layerTypes = "layer_types"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+        case noRopeLayers = "no_rope_layers"
+        case noRopeLayerInterval = "no_rope_layer_interval"
     }
 
     /// Decodes `config.json` with the defaults of its `model_type`, and checks it: sizes positive,
@@ -96,17 +101,20 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         case .llama, .granite: (32000, 11008, nil, 2048)
         case .mistral: (32000, 14336, 8, 4096 * 32)
         case .qwen2, .qwen3: (151936, 22016, 32, 32768)
+        case .smollm3: (128256, 11008, 4, 32768)
         }
+        // SmolLM3Config: d 2048, 36 layers, 16 heads, rope_theta 2e6; the others 4096, 32, 32, 1e4.
+        let smol = family == .smollm3
         vocabSize = try c.value(refusingNull: .vocabSize, default: defaults.vocab)
-        hiddenSize = try c.value(refusingNull: .hiddenSize, default: 4096)
+        hiddenSize = try c.value(refusingNull: .hiddenSize, default: smol ? 2048 : 4096)
         intermediateSize = try c.value(refusingNull: .intermediateSize, default: defaults.inner)
-        numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 32)
-        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: 32)
+        numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: smol ? 36 : 32)
+        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: smol ? 16 : 32)
         numKeyValueHeads = try c.value(.numKeyValueHeads, default: defaults.kv ?? numAttentionHeads)
         hiddenAct = try c.value(refusingNull: .hiddenAct, default: "silu")
         maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: defaults.positions)
         rmsNormEps = try c.value(refusingNull: .rmsNormEps, default: 1e-6)
-        ropeTheta = try c.value(refusingNull: .ropeTheta, default: 10000)
+        ropeTheta = try c.value(refusingNull: .ropeTheta, default: smol ? 2_000_000 : 10000)
         // Every type here rotates the whole head (apply_rotary_pos_emb on all of q and k), so a share
         // other than 1 only shrinks transformers' tables and fails on the size (red-team 24).
         try refuseUnreadRotaryShare(c, .partialRotaryFactor)
@@ -114,8 +122,10 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         let attentionBias = try c.value(.attentionBias, default: false)
         qkvBias = family == .qwen2 || attentionBias
         outputBias = family != .qwen2 && attentionBias
-        mlpBias = try c.value(.mlpBias, default: false)
-        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: false)
+        // SmolLM3MLP has no biases whatever mlp_bias says; SmolLM3Config leaves tie_word_embeddings
+        // to PretrainedConfig's default, true.
+        mlpBias = smol ? false : try c.value(.mlpBias, default: false)
+        tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: smol)
 
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"),
                              (intermediateSize, "intermediate_size"), (numHiddenLayers, "num_hidden_layers"),
@@ -126,10 +136,10 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         try requireNormEpsilon(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         qkNorm = family == .qwen3
-        // Qwen3 reads head_dim as written (null reaches nn.Linear: TypeError), and so does Granite
-        // (GraniteAttention: getattr(config, "head_dim", d // H)); the others derive it from null.
+        // Qwen3 reads head_dim as written (null reaches nn.Linear: TypeError), and so do Granite and
+        // SmolLM3 (their attention: getattr(config, "head_dim", d // H)); the others derive it from null.
         let explicitHeadDim: Int? = family == .qwen3 ? try c.value(refusingNull: .headDim, default: 128)
-            : family == .granite ? try c.value(refusingNull: .headDim, default: Int?.none)
+            : family == .granite || smol ? try c.value(refusingNull: .headDim, default: Int?.none)
             : try c.decodeIfPresent(Int.self, forKey: .headDim)
         let headDimIsExplicit = explicitHeadDim != nil || family == .qwen3
         headDim = try configHeadDim(explicit: explicitHeadDim ?? (family == .qwen3 ? 128 : nil),
@@ -151,7 +161,12 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         if case .longrope = ropeScaling, family == .mistral, explicitHeadDim == nil {
             throw Self.longRopeNeedsHeadDim(modelType: family.rawValue)
         }
-        slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
+        if smol {
+            let layers = try SmolLM3Layers(c, layers: numHiddenLayers)
+            (slidingWindows, unrotatedLayers) = (layers.slidingWindows, layers.unrotated)
+        } else {
+            slidingWindows = try Self.decodeSlidingWindows(c, family: family, layers: numHiddenLayers)
+        }
         granite = family == .granite ? try GraniteMultipliers(from: decoder) : nil
     }
 
@@ -168,7 +183,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
                                              layers: Int) throws -> [Int?] {
         let full = [Int?](repeating: nil, count: layers)
         switch family {
-        case .llama, .granite:
+        case .llama, .granite, .smollm3:   // SmolLM3: SmolLM3Layers
             return full
         case .mistral:
             guard let window = try c.decodeIfPresent(Int.self, forKey: .slidingWindow) else { return full }
@@ -219,7 +234,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
             contextLength: context, norm: .rmsNorm(eps: rmsNormEps), placement: .pre, position: .rotary(rope),
             mlp: .gated, activation: Activation(huggingFaceName: hiddenAct)!, mask: .causal,
             attentionScale: granite.map { Float($0.attention) } ?? 1 / Float(headDim).squareRoot(),
-            scaleAttentionByInverseLayer: false, tokenTypes: 0, head: .languageModel, slidingWindows: slidingWindows)
+            scaleAttentionByInverseLayer: false, tokenTypes: 0, head: .languageModel, slidingWindows: slidingWindows,
+            unrotatedLayers: unrotatedLayers)
     }
 }
 
