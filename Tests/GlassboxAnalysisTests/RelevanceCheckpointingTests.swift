@@ -9,7 +9,9 @@ import XCTest
 /// docs/methods.md §2.3 "Checkpointing") against sweeps over the stored activations: the same code
 /// on the same inputs, so every relevance vector agrees to 1e-6 relative (in practice bitwise).
 final class RelevanceCheckpointingTests: XCTestCase {
-    static let families = ["gpt2-tiny", "llama-gqa", "mistral-swa", "bert-cls", "neox-parallel", "qwen3-qknorm", "vit-tiny"]
+    static let families = ["gpt2-tiny", "llama-gqa", "mistral-swa", "bert-cls", "neox-parallel", "qwen3-qknorm", "vit-tiny",
+                           "gemma2-softcap", "gemma3-text", "olmo2-postnorm",   // sandwich and branch-output blocks; Gemma 3: per-layer rotary tables
+                           "smollm3-swa", "olmo-clip"]                          // NoPE layers, clip_qkv
 
     func testCheckpointedEqualsStored() throws {
         var (vectors, bitwise) = (0, 0)

@@ -25,7 +25,7 @@ extension Relevance {
             throw AnalysisError.invalidOption("relevance: \(arch.modelType) has no prediction head")
         }
         let lengths = rows.map { $0 + 1 }
-        let lastOutput: HookPoint = .block(arch.layers - 1, arch.placement == .post ? .normalizedResidPost : .residPost)
+        let lastOutput: HookPoint = .block(arch.layers - 1, ReverseSweep.blockOutputSite(arch))
         let outsideBlocks: (HookPoint) -> Bool = { point in
             if case .block = point { return point == lastOutput }
             return true

@@ -74,7 +74,7 @@ extension ReverseSweep {
     /// Through the final norm of pre-norm models (identity when there is none).
     func finalNormBackward(_ g: Tensor) throws -> Tensor {
         guard let norm = weights.head.finalNorm else { return g }
-        let input: HookPoint = .block(architecture.layers - 1, architecture.placement == .post ? .normalizedResidPost : .residPost)
+        let input: HookPoint = .block(architecture.layers - 1, Self.blockOutputSite(architecture))
         return try normBackward(norm, g, normalized: { norm.normalize(try tensor(input)).normalized },
                                 scale: try tensor(.lnFinal(.scale)))
     }

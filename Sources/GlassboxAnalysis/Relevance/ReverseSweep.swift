@@ -110,7 +110,7 @@ struct ReverseSweep {
     static func capture(_ arch: Architecture, _ table: RuleTable, keepPatterns: Bool = false) -> HookFilter {
         let needsNormInputs = table[.normalization] == .gradient || isGamma(table[.linear]) || isGamma(table[.attentionProjections])
         let last = arch.layers - 1
-        let blockOutput: BlockSite = arch.placement == .post ? .normalizedResidPost : .residPost
+        let blockOutput = blockOutputSite(arch)
         let (queries, keys) = (arch.scoredQuery, arch.scoredKey)   // rotated q, k in rotary models
         // resid_mid: pre-norm ln2's input, post-norm ln1's; resid_post: post-norm ln2's.
         // Parallel blocks (GPT-NeoX): both norms read resid_pre, always captured.
@@ -162,12 +162,19 @@ struct ReverseSweep {
         return false
     }
 
+    /// Where a block's output is read: `hook_resid_post`, or in a post-norm block (BERT) the output
+    /// of its `ln2`, `hook_normalized_resid_post` (sandwich and branch-output blocks end on the residual
+    /// sum, as pre-norm ones do). The last block's is the sweep's starting point.
+    static func blockOutputSite(_ arch: Architecture) -> BlockSite {
+        arch.placement == .post ? .normalizedResidPost : .residPost
+    }
+
     /// What a checkpointed forward keeps of `full` (the sweep's `capture`): every point outside the
     /// blocks, each block's `hook_resid_pre` and the last block's output; the rest is recomputed
     /// layer by layer (`recompute`).
     static func checkpointCapture(_ arch: Architecture, _ full: HookFilter) -> HookFilter {
         let last = arch.layers - 1
-        let blockOutput: BlockSite = arch.placement == .pre ? .residPost : .normalizedResidPost
+        let blockOutput = blockOutputSite(arch)
         return .matching { point in
             guard case .block(let l, let site) = point else { return full.contains(point) }
             return site == .residPre || (l == last && site == blockOutput)
@@ -187,7 +194,7 @@ struct ReverseSweep {
     mutating func blocksBackward(_ gOut: Tensor) throws -> Tensor {
         let arch = architecture
         var g = gOut
-        let last: HookPoint = .block(arch.layers - 1, arch.placement == .post ? .normalizedResidPost : .residPost)
+        let last: HookPoint = .block(arch.layers - 1, Self.blockOutputSite(arch))
         setLayerRelevance(arch.layers, activation: try tensor(last), gradient: g)
         for l in stride(from: arch.layers - 1, through: 0, by: -1) {
             let block = weights.blocks[l]
