@@ -41,14 +41,8 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
         // No yarn: transformers 4.53.3's MixtralConfig leaves head_dim None unless given, which its
         // yarn code cannot multiply; longrope likewise, so it needs an explicit head_dim.
         // Mixtral's config neither copies `type` over `rope_type` nor validates.
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .ropeTypeFirst, modelType: "mixtral",
-                                           maxPositions: fields.maxPositionEmbeddings, maxPositionsNullKey: fields.maxPositionsNullKey,
-                                           rotatedDimensions: fields.headDim,
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (fields.ropeTheta, "rope_theta"),
-                                           types: RopeScaling.supportedTypes.filter { $0 != "yarn" })
+        ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .ropeTypeFirst, modelType: "mixtral",
+                                          types: RopeScaling.supportedTypes.filter { $0 != "yarn" })
         if case .longrope = ropeScaling, try c.decodeIfPresent(Int.self, forKey: .headDim) == nil {
             throw LlamaConfig.longRopeNeedsHeadDim(modelType: "mixtral")
         }

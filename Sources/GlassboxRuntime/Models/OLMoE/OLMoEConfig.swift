@@ -68,13 +68,7 @@ public struct OLMoEConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "head_dim", detail:
                 "(\(fields.headDim)) must equal hidden_size / num_attention_heads (\(derived)): OlmoeAttention sizes its heads by the latter and the rotary tables by the former")
         }
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .typeOverridesRopeType, modelType: "olmoe",
-                                           maxPositions: fields.maxPositionEmbeddings, maxPositionsNullKey: fields.maxPositionsNullKey,
-                                           rotatedDimensions: fields.headDim,
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (fields.ropeTheta, "rope_theta"))
+        ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .typeOverridesRopeType, modelType: "olmoe")
     }
 
     /// Pre-norm, QK-norm over the whole projections, no sliding window, every layer the mixture.

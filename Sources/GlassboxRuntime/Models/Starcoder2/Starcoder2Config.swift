@@ -42,13 +42,7 @@ public struct Starcoder2Config: Decodable, Sendable, Equatable {
             vocab: 49152, hidden: 3072, intermediate: 12288, layers: 30, heads: 24, kvHeads: 2, positions: 4096,
             theta: 10000, epsKey: "norm_epsilon", act: "gelu_pytorch_tanh", tied: true))
         useBias = try c.value(.useBias, default: true)
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .typeOverridesRopeType, modelType: "starcoder2",
-                                           maxPositions: fields.maxPositionEmbeddings, maxPositionsNullKey: fields.maxPositionsNullKey,
-                                           rotatedDimensions: fields.headDim,
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (fields.ropeTheta, "rope_theta"))
+        ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .typeOverridesRopeType, modelType: "starcoder2")
     }
 
     /// Pre-LayerNorm sequential blocks, rotary embeddings over the whole head, a plain MLP, causal
