@@ -57,7 +57,8 @@ final class CheferParityTests: XCTestCase {
                              "stablelm-par",                     // parallel block, per-head QK LayerNorms
                              "cohere-tiny", "cohere-qknorm",     // parallel block (and QK-norm)
                              "olmoe-tiny", "olmoe-norm",         // routed experts
-                             "olmo-clip"]                        // q, k, v clamped (clip_qkv)
+                             "olmo-clip",                        // q, k, v clamped (clip_qkv)
+                             "cohere2-tiny", "cohere2-types"]    // Cohere's parallel block
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact.
     static let unreferenced: [String] = ["olmo-tiny"]   // Llama's block with LayerNorms without weights

@@ -36,7 +36,8 @@ final class GenerationTests: XCTestCase {
                            "olmoe-tiny", "olmoe-norm",
                            "starcoder2-tiny", "starcoder2-nobias",
                            "olmo-tiny", "olmo-clip",
-                           "smollm3-tiny", "smollm3-swa"]
+                           "smollm3-tiny", "smollm3-swa",
+                           "cohere2-tiny", "cohere2-types"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

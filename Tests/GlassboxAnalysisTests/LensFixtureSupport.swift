@@ -23,7 +23,8 @@ enum LensFixtures {
                          "olmoe-tiny", "olmoe-norm",
                          "starcoder2-tiny", "starcoder2-nobias",
                          "olmo-tiny", "olmo-clip",
-                         "smollm3-tiny", "smollm3-swa"]
+                         "smollm3-tiny", "smollm3-swa",
+                         "cohere2-tiny", "cohere2-types"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

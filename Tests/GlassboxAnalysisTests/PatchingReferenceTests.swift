@@ -27,7 +27,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "olmoe-tiny", "olmoe-norm",
                          "starcoder2-tiny", "starcoder2-nobias",
                          "olmo-tiny", "olmo-clip",
-                         "smollm3-swa"]   // smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
+                         "smollm3-swa",
+                         "cohere2-tiny", "cohere2-types"]   // smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

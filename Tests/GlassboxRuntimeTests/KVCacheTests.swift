@@ -26,7 +26,8 @@ final class KVCacheTests: XCTestCase {
                            "olmoe-tiny", "olmoe-norm",
                            "starcoder2-tiny", "starcoder2-nobias",
                            "olmo-tiny", "olmo-clip",
-                           "smollm3-tiny", "smollm3-swa"]
+                           "smollm3-tiny", "smollm3-swa",
+                           "cohere2-tiny", "cohere2-types"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

@@ -102,7 +102,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "OlmoeAttention",
                      "Starcoder2Attention",
                      "OlmoAttention",
-                     "SmolLM3Attention")
+                     "SmolLM3Attention",
+                     "Cohere2Attention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

@@ -57,7 +57,7 @@ enum HeadClass {
         "stablelm": "StableLm",
         "qwen2_moe": "Qwen2Moe", "qwen3_moe": "Qwen3Moe",
         "granite": "Granite",
-        "cohere": "Cohere",
+        "cohere": "Cohere", "cohere2": "Cohere2",
         "olmoe": "Olmoe",
         "starcoder2": "Starcoder2",
         "olmo": "Olmo",

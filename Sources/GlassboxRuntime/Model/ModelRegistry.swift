@@ -26,7 +26,7 @@ public enum ModelRegistry {
                                                          QwenMoELoader.self,
                                                          GPTBigCodeLoader.self,
                                                          StableLMLoader.self,
-                                                         CohereLoader.self,
+                                                         CohereLoader.self, Cohere2Loader.self,
                                                          OLMoELoader.self,
                                                          Starcoder2Loader.self,
                                                          OLMoLoader.self]

@@ -22,7 +22,7 @@ extension FastTokenizerOverrides {
         "stablelm": "GPTNeoXTokenizerFast",
         "qwen2_moe": "Qwen2TokenizerFast", "qwen3_moe": "Qwen2TokenizerFast",
         "gpt_bigcode": "GPT2TokenizerFast",
-        "cohere": "CohereTokenizerFast",
+        "cohere": "CohereTokenizerFast", "cohere2": "CohereTokenizerFast",
         "olmoe": "GPTNeoXTokenizerFast",
         "starcoder2": "GPT2TokenizerFast",
         "olmo": "GPTNeoXTokenizerFast",

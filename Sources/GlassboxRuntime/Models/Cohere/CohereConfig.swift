@@ -122,12 +122,13 @@ public struct CohereConfig: Decodable, Sendable, Equatable {
     /// The typed architecture: GPT-NeoX's parallel pre-norm block on one bias-free LayerNorm (the
     /// one norm is both `ln1` and `ln2`, see `CohereLoader`), interleaved rotary embeddings over the
     /// whole head, a gated MLP, causal attention scaled by `1/√dh`, an LM head (`logit_scale` is
-    /// folded into its weight by the loader).
-    func architecture() -> Architecture {
+    /// folded into its weight by the loader). `modelType`: `cohere2` for `Cohere2Config`, which adds
+    /// its per-layer windows and NoPE layers to this one.
+    func architecture(modelType: String = "cohere") -> Architecture {
         let rope = RotaryEmbedding(dimensions: headDim, base: ropeTheta, scaling: ropeScaling,
                                    maxPositions: maxPositionEmbeddings, layout: .interleaved)
         return Architecture(
-            modelType: "cohere", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
+            modelType: modelType, layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
             contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings),
             norm: .layerNorm(eps: layerNormEps), placement: .pre,

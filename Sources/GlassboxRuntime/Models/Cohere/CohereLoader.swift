@@ -25,6 +25,13 @@ enum CohereLoader: ArchitectureLoader {
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(CohereConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
+        return (arch, try weights(config, arch, checkpoint: checkpoint, directory: directory))
+    }
+
+    /// The weights of `config`'s checkpoint in `arch`'s shapes (Cohere's, or Cohere 2's on the
+    /// same tensors: `Cohere2Loader`).
+    static func weights(_ config: CohereConfig, _ arch: Architecture, checkpoint: Checkpoint,
+                        directory: URL) throws -> TransformerWeights {
         let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
         let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
         let weights = try RotaryDecoderLoading.load(arch, tied: config.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
@@ -49,6 +56,6 @@ enum CohereLoader: ArchitectureLoader {
                                           up: try linear(p + "mlp.up_proj", d, dff, bias: false),
                                           output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
         }
-        return (arch, weights)
+        return weights
     }
 }
