@@ -148,19 +148,15 @@ func requireRotatedWidth(headDim: Int, factor: Double, derivedFrom: (hidden: Int
 }
 
 extension RotaryDecoderFields {
-    /// The config's `rope_scaling` read against these fields (`RopeScaling.read`): the maximum
-    /// positions and where a null one sits, the whole head rotated, `rope_theta` as YaRN's base, the
-    /// top-level `original_max_position_embeddings` as written. `typeKeys` and `types` are the
-    /// family's (how its config class reads `type` / `rope_type`, which types its rotary class runs).
+    /// The config's `rope_scaling` read against these fields (`KeyedDecodingContainer.ropeScaling`):
+    /// the maximum positions and where a null one sits, the whole head rotated, `rope_theta` as
+    /// YaRN's base, the top-level `original_max_position_embeddings` as written. `typeKeys` and
+    /// `types` are the family's (how its config class reads `type` / `rope_type`, which types its
+    /// rotary class runs).
     func ropeScaling(from decoder: Decoder, typeKeys: RopeTypeKeys, modelType: String,
                      types: [String] = RopeScaling.supportedTypes) throws -> RopeScaling {
-        let c = try decoder.container(keyedBy: NamedKey.self)
-        let original = NamedKey(stringValue: "original_max_position_embeddings")
-        return try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: NamedKey(stringValue: "rope_scaling")),
-                                    typeKeys: typeKeys, modelType: modelType,
-                                    maxPositions: maxPositionEmbeddings, maxPositionsNullKey: maxPositionsNullKey,
-                                    rotatedDimensions: headDim,
-                                    originalMaxPositions: c.contains(original) ? c.decode(JSONValue.self, forKey: original) : nil,
-                                    base: (ropeTheta, "rope_theta"), types: types)
+        try decoder.container(keyedBy: RopeScalingCodingKeys.self)
+            .ropeScaling(typeKeys: typeKeys, modelType: modelType, maxPositions: maxPositionEmbeddings,
+                         rotatedDimensions: headDim, base: ropeTheta, types: types)
     }
 }

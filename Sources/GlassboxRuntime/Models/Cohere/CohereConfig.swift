@@ -45,7 +45,7 @@ public struct CohereConfig: Decodable, Sendable, Equatable {
     /// `tie_word_embeddings`: `lm_head.weight` is the token embedding table (default true).
     public var tieWordEmbeddings: Bool
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, RopeScalingKeys {
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
         case intermediateSize = "intermediate_size"
@@ -109,14 +109,8 @@ public struct CohereConfig: Decodable, Sendable, Equatable {
                                 derivedFrom: explicitHeadDim != nil ? nil : (hiddenSize, numAttentionHeads))
         // CohereConfig validates without copying `type` over `rope_type` (as GraniteConfig), so a
         // `type` alone is a KeyError there (red-team 24).
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .ropeTypeRequired, modelType: "cohere",
-                                           maxPositions: maxPositionEmbeddings,
-                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
-                                           rotatedDimensions: headDim,
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (ropeTheta, "rope_theta"))
+        ropeScaling = try c.ropeScaling(typeKeys: .ropeTypeRequired, modelType: "cohere", maxPositions: maxPositionEmbeddings,
+                                        rotatedDimensions: headDim, base: ropeTheta)
     }
 
     /// The typed architecture: GPT-NeoX's parallel pre-norm block on one bias-free LayerNorm (the

@@ -54,7 +54,7 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
     /// `tie_word_embeddings`: `lm_head.weight` is the token embedding table (default true).
     public var tieWordEmbeddings: Bool
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, RopeScalingKeys {
         case vocabSize = "vocab_size"
         case attentionDropout = "attention_dropout"
         case hiddenDropout = "hidden_dropout"
@@ -174,13 +174,8 @@ public struct FalconConfig: Decodable, Sendable, Equatable {
             parallelNorms = 1
         }
         // FalconRotaryEmbedding reads rope_type, else type; FalconConfig neither copies nor validates.
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .ropeTypeFirst, modelType: "falcon",
-                                           maxPositions: maxPositionEmbeddings,
-                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings), rotatedDimensions: hiddenSize / numAttentionHeads,
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (ropeTheta, "rope_theta"))
+        ropeScaling = try c.ropeScaling(typeKeys: .ropeTypeFirst, modelType: "falcon", maxPositions: maxPositionEmbeddings,
+                                        rotatedDimensions: hiddenSize / numAttentionHeads, base: ropeTheta)
     }
 
     /// Per-head width `dh = d / H` (`FalconConfig.head_dim`).

@@ -37,7 +37,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     /// types (default none).
     public var ropeScaling: RopeScaling
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, RopeScalingKeys {
         case hiddenDropout = "hidden_dropout"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
@@ -97,13 +97,8 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
                 "must be in (0, 1] and rotate an even, non-zero number of the \(hiddenSize / numAttentionHeads) head dimensions, got \(configNumber(rotaryPct))")
         }
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .typeOverridesRopeType, modelType: "gpt_neox",
-                                           maxPositions: maxPositionEmbeddings,
-                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings), rotatedDimensions: rotated,
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (rotaryEmbBase, "rotary_emb_base"))
+        ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
+                                        rotatedDimensions: rotated, base: rotaryEmbBase, baseKey: "rotary_emb_base")
     }
 
     /// Per-head width `dh = d / H`.

@@ -71,7 +71,7 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
     /// `sliding_window_pattern`-th layer).
     public var slidingWindows: [Int?]
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, RopeScalingKeys {
         case modelType = "model_type"
         case partialRotaryFactor = "partial_rotary_factor"
         case vocabSize = "vocab_size"
@@ -160,14 +160,9 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         activation = try configActivation(c.value(refusingNull: actKey, default: "gelu_pytorch_tanh"), key: actKey.rawValue)
         // Every rotary module of the family goes through transformers' ROPE_INIT_FUNCTIONS (all of
         // Gemma's layers, Gemma 3's full-attention ones); only Gemma 3's config validates first.
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: family == .gemma3Text ? .ropeTypeRequired : .ropeTypeFirst,
-                                           modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
-                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
-                                           rotatedDimensions: headDim,
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (ropeTheta, "rope_theta"))
+        ropeScaling = try c.ropeScaling(typeKeys: family == .gemma3Text ? .ropeTypeRequired : .ropeTypeFirst,
+                                        modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
+                                        rotatedDimensions: headDim, base: ropeTheta)
 
         if first {
             queryPreAttnScalar = Double(headDim)

@@ -58,7 +58,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     /// The layers that apply no rotary embedding (SmolLM3's `no_rope_layers` zeros; empty for the others).
     public var unrotatedLayers: Set<Int> = []
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, RopeScalingKeys {
         case modelType = "model_type"
         case vocabSize = "vocab_size"
         case hiddenSize = "hidden_size"
@@ -150,14 +150,9 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
                                 derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
         // Llama, Qwen2 and Qwen3 copy `type` over `rope_type`; Mistral's config leaves both as written;
         // GraniteConfig validates without copying, so a `type` alone is a KeyError there.
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: family == .mistral ? .ropeTypeFirst : family == .granite ? .ropeTypeRequired : .typeOverridesRopeType,
-                                           modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
-                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
-                                           rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (ropeTheta, "rope_theta"))
+        ropeScaling = try c.ropeScaling(typeKeys: family == .mistral ? .ropeTypeFirst : family == .granite ? .ropeTypeRequired : .typeOverridesRopeType,
+                                        modelType: family.rawValue, maxPositions: maxPositionEmbeddings,
+                                        rotatedDimensions: Int(Double(headDim) * partialRotaryFactor), base: ropeTheta)
         if case .longrope = ropeScaling, family == .mistral, explicitHeadDim == nil {
             throw Self.longRopeNeedsHeadDim(modelType: family.rawValue)
         }

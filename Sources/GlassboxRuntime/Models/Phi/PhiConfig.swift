@@ -44,7 +44,7 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
     /// (default false).
     public var tieWordEmbeddings: Bool
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, RopeScalingKeys {
         case embdPdrop = "embd_pdrop"
         case residPdrop = "resid_pdrop"
         case vocabSize = "vocab_size"
@@ -107,13 +107,8 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "head_dim", detail:
                 "(\(headDim)) must equal hidden_size / num_attention_heads (\(hiddenSize / numAttentionHeads)) with qk_layernorm: transformers sizes those LayerNorms by the latter")
         }
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .typeOverridesRopeType, modelType: "phi",
-                                           maxPositions: maxPositionEmbeddings,
-                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings), rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (ropeTheta, "rope_theta"))
+        ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "phi", maxPositions: maxPositionEmbeddings,
+                                        rotatedDimensions: Int(Double(headDim) * partialRotaryFactor), base: ropeTheta)
     }
 
     /// Rotated dimensions of each head, `int(dh · partial_rotary_factor)` (transformers' `rotary_ndims`).

@@ -39,7 +39,6 @@ public struct QwenMoEConfig: Decodable, Sendable, Equatable {
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
-        case ropeScaling = "rope_scaling"
         case numExperts = "num_experts"
         case numExpertsPerTok = "num_experts_per_tok"
         case moeIntermediateSize = "moe_intermediate_size"
@@ -56,7 +55,6 @@ public struct QwenMoEConfig: Decodable, Sendable, Equatable {
         case numAttentionHeads = "num_attention_heads"
         case attentionDropout = "attention_dropout"
         case numKeyValueHeads = "num_key_value_heads"
-        case originalMaxPositionEmbeddings = "original_max_position_embeddings"
     }
 
     /// Decodes `config.json` with the family's defaults and checks it (`RotaryDecoderFields`' checks,
@@ -123,13 +121,7 @@ public struct QwenMoEConfig: Decodable, Sendable, Equatable {
             try requirePositive(window, "sliding_window")
             fields.slidingWindow = window
         }
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .typeOverridesRopeType, modelType: family.rawValue,
-                                           maxPositions: fields.maxPositionEmbeddings, maxPositionsNullKey: fields.maxPositionsNullKey,
-                                           rotatedDimensions: fields.headDim,
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (fields.ropeTheta, "rope_theta"))
+        ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .typeOverridesRopeType, modelType: family.rawValue)
     }
 
     /// Whether Qwen3-MoE's QK-norm is present.

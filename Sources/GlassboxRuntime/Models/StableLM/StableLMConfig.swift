@@ -46,7 +46,7 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
     /// `tie_word_embeddings`: `lm_head.weight` is the token embedding table (default false).
     public var tieWordEmbeddings: Bool
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, RopeScalingKeys {
         case hiddenDropout = "hidden_dropout"
         case attentionDropout = "attention_dropout"
         case vocabSize = "vocab_size"
@@ -111,14 +111,8 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor, derivedFrom: (hiddenSize, numAttentionHeads))
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .typeOverridesRopeType, modelType: "stablelm",
-                                           maxPositions: maxPositionEmbeddings,
-                                           maxPositionsNullKey: try c.nullPlace(of: .maxPositionEmbeddings),
-                                           rotatedDimensions: Int(Double(headDim) * partialRotaryFactor),
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (ropeTheta, "rope_theta"))
+        ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "stablelm", maxPositions: maxPositionEmbeddings,
+                                        rotatedDimensions: Int(Double(headDim) * partialRotaryFactor), base: ropeTheta)
     }
 
     /// Per-head width `dh = d / H` (`StableLmAttention.head_dim`).
