@@ -28,7 +28,8 @@ final class FamilyCommandTests: XCTestCase {
                          "starcoder2-tiny", "starcoder2-nobias",
                          "olmo-tiny", "olmo-clip",
                          "smollm3-tiny", "smollm3-swa",
-                         "cohere2-tiny", "cohere2-types"]
+                         "cohere2-tiny", "cohere2-types",
+                         "olmoe-clip"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 
