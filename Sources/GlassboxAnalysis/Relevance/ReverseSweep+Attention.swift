@@ -42,7 +42,7 @@ extension ReverseSweep {
         }
         let vFactor: Float = if case .uniform(let k) = table[.attentionValues] { 1 / k } else { 1 }
         var grads = AttentionGradients(n: n, heads: H, kvHeads: arch.kvHeads, headDim: dh)
-        // hook_v is before OLMo's clip_qkv; the pattern weighs the clamped values.
+        // hook_v is before clip_qkv (OLMo, OLMoE); the pattern weighs the clamped values.
         let hookV = try tensor(.block(l, .v))
         var clippedV = hookV
         arch.clipQKV(&clippedV)
