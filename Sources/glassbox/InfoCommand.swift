@@ -111,7 +111,9 @@ struct InfoCommand: ParsableCommand {
         case .pre, .post: break
         }
         if arch.parameterFreeNorms { parts.append("\(arch.norm.name)s without weight or bias (no norm tensors)") }   // OLMo
-        if let c = arch.qkvClip { parts.append("q, k, v clamped to ±\(c) (clip_qkv)") }
+        if let c = arch.qkvClip {                                                    // OLMo, OLMoE
+            parts.append("q, k, v clamped to ±\(c) (clip_qkv\(arch.qkvClipPoint == .afterQKNorm ? "; q, k after the QK-norm" : ""))")
+        }
         if arch.attentionScale == 1 { parts.append("scores not scaled by 1/√dh") }   // GPT-Neo (GPT-2 without scale_attn_weights)
         if let cap = arch.attentionSoftCap { parts.append("scores soft-capped at \(cap)") }
         if let cap = arch.finalSoftCap { parts.append("logits soft-capped at \(cap)") }

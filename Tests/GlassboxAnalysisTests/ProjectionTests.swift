@@ -90,7 +90,8 @@ final class ProjectionTests: XCTestCase {
 
     /// FFN values and keys, OV and QK pairs against the float64 numpy projection of generate_lens.py
     /// (raw parameters; readers: input embedding, writers: output embedding): scores ≤ 1e-4, ids
-    /// equal away from near-ties.
+    /// equal away from near-ties. QK is refused under a QK-norm, OV and QK under clip_qkv (olmo-clip,
+    /// olmoe-clip: the clamp is not in the weights' product).
     func testProjectionsMatchTheReference() throws {
         for name in LensFixtures.models {
             let model = try LensFixtures.model(name)
@@ -115,6 +116,13 @@ final class ProjectionTests: XCTestCase {
             for (matrix, layer, head) in [(HeadMatrix.ov, last, min(1, model.architecture.heads - 1)), (.qk, 0, 0)] {
                 if matrix == .qk, model.weights.blocks[layer].attention.queryNorm != nil {   // QK-norm: refused
                     XCTAssertThrowsError(try HeadProjection.pairs(model, layer: layer, head: head, matrix: .qk, k: 20), name)
+                    continue
+                }
+                if let c = model.architecture.qkvClip {                                     // clip_qkv: refused
+                    XCTAssertThrowsError(try HeadProjection.pairs(model, layer: layer, head: head, matrix: matrix, k: 20), name) { error in
+                        XCTAssertTrue("\(error)".contains("clip_qkv \(c)"), "\(name): \(error)")
+                    }
+                    XCTAssertThrowsError(try HeadProjection.row(model, layer: layer, head: head, matrix: matrix, token: 0), name)
                     continue
                 }
                 let got = try HeadProjection.pairs(model, layer: layer, head: head, matrix: matrix, k: 20)

@@ -28,10 +28,13 @@ final class RelevanceBlockingTests: XCTestCase {
                            "starcoder2-tiny", "starcoder2-nobias",
                            "olmo-tiny", "olmo-clip",
                            "smollm3-tiny", "smollm3-swa",
-                           "cohere2-tiny", "cohere2-types"]
+                           "cohere2-tiny", "cohere2-types",
+                           "olmoe-clip"]
     static let maxRelative: Float = 1e-5
-    /// olmo-clip under grad×input measures 1.45e-5 (AttnLRP/CP-LRP within 1e-5): no q/k/v element of its
-    /// input lies within 4e-4 of ±clip_qkv, so no element changes side between the paths' roundings.
+    /// olmo-clip under grad×input measures 1.44e-5 (AttnLRP/CP-LRP within 1e-5): float32 conditioning, not
+    /// a path error — against float64 autograd the unblocked path is 9.1e-6 and the blocked 5.3e-6 off, on
+    /// opposite sides, and PyTorch's own float32 3.6e-6 (eager) / 9.8e-6 (SDPA) (docs/correctness.md, OLMo;
+    /// scripts/bench/gxi_conditioning.py). No q/k/v element lies within 4e-4 of ±clip_qkv.
     static let relaxed: [String: Float] = ["olmo-clip grad-input": 2e-5]
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

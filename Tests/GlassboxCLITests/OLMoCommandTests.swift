@@ -42,4 +42,23 @@ final class OLMoCommandTests: XCTestCase {
         let tiny = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/olmo-tiny", "--ids", "5,17,3,44", "--method", "chefer", "--json"])
         XCTAssertEqual(tiny.status, 0, tiny.stderr)
     }
+
+    /// `project` reads weights outside the forward pass: OV and QK are refused on a clipped model in
+    /// one line naming the clamp (W_V·W_O is not the map a clamped head applies); FFN keys still run,
+    /// and OV runs on olmo-tiny.
+    func testProjectRefusesHeadMatricesUnderTheClamp() throws {
+        for what in ["ov", "qk"] {
+            let clip = try runGlassbox(["project", "--model", "Tests/Fixtures/models/olmo-clip", "--layer", "0", "--head", "1",
+                                        "--what", what, "--json"])
+            XCTAssertEqual(clip.status, 1, clip.stdout)
+            XCTAssertTrue(clip.stderr.contains("projection is not defined for olmo with clip_qkv 1.5"), clip.stderr)
+            XCTAssertEqual(clip.stderr.split(separator: "\n").count, 1, clip.stderr)
+        }
+        let key = try runGlassbox(["project", "--model", "Tests/Fixtures/models/olmo-clip", "--layer", "0", "--neuron", "1",
+                                   "--what", "ffn-key", "--json"])
+        XCTAssertEqual(key.status, 0, key.stderr)
+        let tiny = try runGlassbox(["project", "--model", "Tests/Fixtures/models/olmo-tiny", "--layer", "0", "--head", "1",
+                                    "--what", "ov", "--json"])
+        XCTAssertEqual(tiny.status, 0, tiny.stderr)
+    }
 }

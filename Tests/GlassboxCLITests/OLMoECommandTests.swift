@@ -4,12 +4,12 @@ import XCTest
 
 /// `glassbox predict` and `explain` on the OLMoE fixtures (`model_type` "olmoe": olmoe-tiny with
 /// routing not renormalised, olmoe-norm renormalised with attention_bias, linear rope scaling and a
-/// tied head) through the built executable, against the committed references
+/// tied head, olmoe-clip with clip_qkv 2.5 after the QK-norm) through the built executable, against the committed references
 /// (FamilyReferenceChecks): the logits `OlmoeForCausalLM` gave (Tests/Fixtures/goldens/<model>/full,
 /// ≤ 1e-4) and LXT's relevances on the same input and target (Tests/Fixtures/relevance/<model>/full,
 /// ≤ 1e-3 of the largest |score|).
 final class OLMoECommandTests: XCTestCase {
-    let models = [("olmoe-tiny", 101), ("olmoe-norm", 97)]
+    let models = [("olmoe-tiny", 101), ("olmoe-norm", 97), ("olmoe-clip", 97)]
 
     func testPredictJSONMatchesTransformersLogits() throws {
         for (name, vocabulary) in models {
@@ -31,5 +31,9 @@ final class OLMoECommandTests: XCTestCase {
         XCTAssertFalse(tiny.stdout.contains("shared expert") || tiny.stdout.contains("dense MLP in layers"), tiny.stdout)
         let norm = try runGlassbox(["info", "--model", "Tests/Fixtures/models/olmoe-norm"])
         XCTAssertTrue(norm.stdout.contains("sparse mixture of 5 gated-MLP experts, top-3 routing (softmax, top-k, renormalised)"), norm.stdout)
+        XCTAssertFalse(norm.stdout.contains("clip_qkv"), norm.stdout)
+        let clip = try runGlassbox(["info", "--model", "Tests/Fixtures/models/olmoe-clip"])
+        XCTAssertEqual(clip.status, 0, clip.stderr)
+        XCTAssertTrue(clip.stdout.contains("q, k, v clamped to ±2.5 (clip_qkv; q, k after the QK-norm)"), clip.stdout)
     }
 }

@@ -9,7 +9,7 @@ import XCTest
 /// attention_bias, 3 heads on one key/value head, linear rope_scaling given as "type", tied) against
 /// transformers 4.53.3's OlmoeForCausalLM (goldens from scripts/fixtures/hf_hooks_qwenmoe.py, 1e-4
 /// as GoldenTests); the QK-norm over the whole projections, the routing with and without
-/// renormalisation, num_parameters(), and typed config and weight errors (clip_qkv refused).
+/// renormalisation, num_parameters(), and typed config and weight errors (clip_qkv: OLMoEClipTests).
 final class OLMoETests: XCTestCase {
     private static let names = ["olmoe-tiny", "olmoe-norm"]
 
@@ -93,10 +93,9 @@ final class OLMoETests: XCTestCase {
         }
     }
 
-    /// Configs transformers refuses (or fails on), and clip_qkv (not supported yet), are refused naming the key.
+    /// Configs transformers refuses (or fails on) are refused naming the key.
     func testInvalidConfigsAreRefusedNamingTheKey() throws {
         assertInvalidConfigs([
-            (try edited("olmoe-tiny", "clip_qkv", "8.0"), "'clip_qkv' is set, but Glassbox does not yet clamp q, k and v"),
             (try edited("olmoe-tiny", "num_experts_per_tok", "7"), "num_experts_per_tok"),
             (try edited("olmoe-tiny", "num_experts", "null"), "'num_experts' is null"),
             (try edited("olmoe-tiny", "num_experts", "0"), "num_experts"),

@@ -266,18 +266,21 @@ def _qwen2moe_attention_forward(self, hidden_states, attention_mask=None, positi
                                 output_attentions=False, use_cache=False, cache_position=None, position_embeddings=None):
     """Qwen2MoeAttention.forward and OlmoeAttention.forward (transformers 4.53 computes their eager
     attention inline, with no attention interface) without cache reuse, with the manipulation: q, k, v
-    projected (OLMoE: q_norm / k_norm over the whole projections, clip_qkv unset), rotated by the
-    module's apply_rotary_pos_emb, scaled by 1/√head_dim, the 4D mask's visible keys."""
+    projected (OLMoE: q_norm / k_norm over the whole projections, then clip_qkv's clamp of q, k and v
+    where set), rotated by the module's apply_rotary_pos_emb, scaled by 1/√head_dim, the 4D mask's
+    visible keys."""
     assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
     rotate = sys.modules[type(self).__module__].apply_rotary_pos_emb
     bs, n, _ = hidden_states.shape
     shape = (bs, n, -1, self.head_dim)
-    q, k = self.q_proj(hidden_states), self.k_proj(hidden_states)
+    q, k, v = self.q_proj(hidden_states), self.k_proj(hidden_states), self.v_proj(hidden_states)
     if hasattr(self, "q_norm"):                                      # OlmoeAttention, before the head split
-        assert self.config.clip_qkv is None
         q, k = self.q_norm(q), self.k_norm(k)
+        c = self.config.clip_qkv
+        if c is not None:                                            # OlmoeAttention's clamp_, after the norms
+            q, k, v = q.clamp(-c, c), k.clamp(-c, c), v.clamp(-c, c)
     q, k = q.view(shape).transpose(1, 2), k.view(shape).transpose(1, 2)
-    v = self.v_proj(hidden_states).view(shape).transpose(1, 2)
+    v = v.view(shape).transpose(1, 2)
     cos, sin = position_embeddings
     q, k = rotate(q, k, cos, sin)
     k, v = _repeat_heads(k, self.num_heads), _repeat_heads(v, self.num_heads)

@@ -135,6 +135,9 @@ public enum HeadProjection {
 
     /// Layer and head in range; QK only where `q·kᵀ` is bilinear in the residual stream: QK-norm
     /// (Qwen3) divides each query and key head by its own RMS first, so `W_QK` is not what scores.
+    /// Neither OV nor QK where `clip_qkv` clamps q, k and v (OLMo, OLMoE): the clamp acts on the
+    /// projections of the normalised residual, whose scale a raw embedding row does not have, so
+    /// neither the weights' product nor a clamp of `E·W` is the map the head applies (refused).
     static func check(_ model: TransformerModel, layer: Int, head: Int, matrix: HeadMatrix = .ov) throws {
         let arch = model.architecture
         guard layer >= 0, layer < arch.layers else { throw AnalysisError.layerOutOfRange(layer, layers: arch.layers) }
@@ -142,6 +145,11 @@ public enum HeadProjection {
         if matrix == .qk, model.weights.blocks[layer].attention.queryNorm != nil {
             throw AnalysisError.invalidOption("the QK projection is not defined for \(arch.modelType): QK-norm normalises each "
                 + "query and key head before the scores, so W_Q·W_Kᵀ is not the bilinear form they use; project OV instead")
+        }
+        if let c = arch.qkvClip {
+            let (name, product) = matrix == .ov ? ("OV", "W_V·W_O") : ("QK", "W_Q·W_Kᵀ")
+            throw AnalysisError.invalidOption("the \(name) projection is not defined for \(arch.modelType) with clip_qkv \(c): the head "
+                + "clamps q, k and v to ±\(c), so \(product) is not the map it applies; project ffn-key or ffn-value instead")
         }
     }
 }

@@ -5,7 +5,7 @@ import GlassboxTensor
 /// In the gradient × input form every operation hands on `Σ x ⊙ g_x` of what it received,
 /// `Σ y ⊙ g_y`, except the ones listed here (docs/methods.md §2.7):
 /// - a bias `b` of `y = x·W + b` keeps `Σ b ⊙ g_y` (ε-LRP with ε = 0, the bias in the denominator),
-///   and a norm's `β` likewise under frozen statistics; an element OLMo's `clip_qkv` clipped is the
+///   and a norm's `β` likewise under frozen statistics; an element `clip_qkv` clipped (OLMo, OLMoE) is the
 ///   constant `±c` and keeps `±c · g` (counted with the biases);
 /// - the attention softmax under its true gradient (AttnLRP Prop. 3.1, Achtibat et al. ICML 2024)
 ///   keeps `R_A − R_S`, measured per layer as `R_z − R_v − R_q − R_k` (`R_z` at `hook_z`, `R_q`,

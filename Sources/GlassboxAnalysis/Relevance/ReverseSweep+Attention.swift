@@ -42,7 +42,7 @@ extension ReverseSweep {
         }
         let vFactor: Float = if case .uniform(let k) = table[.attentionValues] { 1 / k } else { 1 }
         var grads = AttentionGradients(n: n, heads: H, kvHeads: arch.kvHeads, headDim: dh)
-        // hook_v is before OLMo's clip_qkv; the pattern weighs the clamped values.
+        // hook_v is before clip_qkv (OLMo, OLMoE); the pattern weighs the clamped values.
         let hookV = try tensor(.block(l, .v))
         var clippedV = hookV
         arch.clipQKV(&clippedV)
@@ -66,7 +66,7 @@ extension ReverseSweep {
         let reader = self
         let input: () throws -> Tensor = { try reader.attentionInput(layer: l) }
         let kvWidth = arch.kvHeads * dh
-        // OLMo's clip_qkv: back through the clamp to hook_v (its derivative, 1 inside, 0 where clipped).
+        // clip_qkv: back through the clamp to hook_v (its derivative, 1 inside, 0 where clipped).
         var clipped = arch.clipQKV(backward: &grads.v, input: hookV)
         var gX = try linearBackward(w.value, grads.v.reshaped([n, kvWidth]), rule: projectionRule, input: input)
         gradientObserver?(.block(l, .v), grads.v.reshaped([n, kvWidth]))
@@ -75,19 +75,27 @@ extension ReverseSweep {
                 applyRotary(&grads.q, cos: rotary.cos, sin: Self.negated(rotary.sin), layout: rotaryLayout)
                 applyRotary(&grads.k, cos: rotary.cos, sin: Self.negated(rotary.sin), layout: rotaryLayout)
             }
+            // OLMoE's clip_qkv: back through the clamp at the QK-norm's output γ ⊙ x̂ (its input there).
+            let whole = arch.qkNormScope == .wholeProjection
+            if let norm = w.queryNorm {
+                clipped += try arch.clipQK(backward: &grads.q, input: try normOutput(norm, layer: l, site: BlockSite.qNorm, whole: whole),
+                                           at: .afterQKNorm)
+            }
+            if let norm = w.keyNorm {
+                clipped += try arch.clipQK(backward: &grads.k, input: try normOutput(norm, layer: l, site: BlockSite.kNorm, whole: whole),
+                                           at: .afterQKNorm)
+            }
             // QK-norm (Qwen3, Gemma 3 per head; OLMo 2 over the whole projection): back through the
             // RMSNorm with the normalization rule (docs/methods.md §2.5b), from γ ⊙ x̂ to hook_q / hook_k.
-            let whole = arch.qkNormScope == .wholeProjection
             if let norm = w.queryNorm {
                 grads.q = try headNormBackward(norm, grads.q, layer: l, site: BlockSite.qNorm, whole: whole)
             }
             if let norm = w.keyNorm {
                 grads.k = try headNormBackward(norm, grads.k, layer: l, site: BlockSite.kNorm, whole: whole)
             }
-            if arch.qkvClip != nil {                    // clip_qkv: from the clamp's output to hook_q / hook_k
-                clipped += arch.clipQKV(backward: &grads.q, input: try tensor(.block(l, .q)))
-                clipped += arch.clipQKV(backward: &grads.k, input: try tensor(.block(l, .k)))
-            }
+            // OLMo's clip_qkv: from the clamp's output to hook_q / hook_k.
+            clipped += try arch.clipQK(backward: &grads.q, input: try tensor(.block(l, .q)), at: .projection)
+            clipped += try arch.clipQK(backward: &grads.k, input: try tensor(.block(l, .k)), at: .projection)
             gradientObserver?(.block(l, .q), grads.q.reshaped([n, H * dh]))
             gradientObserver?(.block(l, .k), grads.k.reshaped([n, kvWidth]))
             addInPlace(&gX, try linearBackward(w.query, grads.q.reshaped([n, H * dh]), rule: projectionRule, input: input))
@@ -95,6 +103,16 @@ extension ReverseSweep {
         }
         if latents { ledger.biases += clipped }          // a clipped element is the constant ±c
         return gX
+    }
+
+    /// A QK-norm's output `γ ⊙ x̂ (+ β)` `[n, heads, dh]` from the cached `hook_normalized`, with the
+    /// forward pass's kernels (`AttentionWeights.projectionNorm` / `headNorm`), so it equals the
+    /// forward's value bit for bit: what OLMoE's `clip_qkv` clamped.
+    private func normOutput(_ norm: Norm, layer l: Int, site: (NormSite) -> BlockSite, whole: Bool) throws -> Tensor {
+        let normalized = try tensor(.block(l, site(.normalized)))                      // [n, heads, dh]
+        guard whole else { return norm.perHeadAffine(normalized) }
+        return affine(normalized.reshaped([n, normalized.count / max(n, 1)]), gamma: norm.weight, beta: norm.bias)
+            .reshaped(normalized.shape)
     }
 
     /// The backward of a QK-norm on `g [n, heads, dh]` at its output, from the cached

@@ -131,7 +131,7 @@ struct ReverseSweep {
                 case queries, keys: return true
                 case .residPre, .ln1(.scale), .ln2(.scale), .v, .z, .mlpPre, .mlpPreLinear: return true
                 case .qNorm, .kNorm: return true                     // QK-norm's x̂ and scale (Qwen3, Gemma 3, OLMo 2)
-                case .q, .k: return arch.qkvClip != nil              // clip_qkv's inputs (OLMo)
+                case .q, .k: return arch.qkvClip != nil && arch.qkvClipPoint == .projection   // clip_qkv's inputs (OLMo)
                 case .ln1Post, .ln2Post: return true                 // branch-output norms' x̂ and scale (Gemma 2, 3, OLMo 2)
                 case .residMid where arch.placement == .branchOutput: return isGamma(table[.linear])   // OLMo 2 MLP input
                 case .routerLogits, .expertWeights, .expertIndices, .routingWeights, .expert(_, .gate), .expert(_, .pre):

@@ -226,7 +226,7 @@ extension TransformerModel {
                           tokenEmbeddings: cache[.embed]!, firstRow: 0, tokenTypes: types,
                           keys: causal ? (0..<layers).map { cache[.block($0, keys)]! } : [],
                           values: causal ? (0..<layers).map { layer in
-                              var v = cache[.block(layer, .v)]!   // hook_v is before OLMo's clip_qkv
+                              var v = cache[.block(layer, .v)]!   // hook_v is before clip_qkv (OLMo, OLMoE)
                               arch.clipQKV(&v)
                               return v
                           } : [],

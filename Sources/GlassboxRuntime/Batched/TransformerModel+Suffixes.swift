@@ -245,7 +245,8 @@ extension TransformerModel {
             splice(.q, layer: l, into: &q, queryRows: queryRows)
             splice(.k, layer: l, into: &k, queryRows: nil)
             splice(.v, layer: l, into: &v, queryRows: nil)
-            arch.clipQKV(&q); arch.clipQKV(&k); arch.clipQKV(&v)                       // OLMo's clip_qkv
+            arch.clipQKV(&v)                                                          // clip_qkv
+            arch.clipQK(&q, at: .projection); arch.clipQK(&k, at: .projection)       // OLMo's: before any QK-norm
             let wholeNorm = arch.qkNormScope == .wholeProjection                     // OLMo 2: before the split
             if wholeNorm, let norm = block.attention.queryNorm { q = norm(q) }
             if wholeNorm, let norm = block.attention.keyNorm { k = norm(k) }
@@ -254,6 +255,7 @@ extension TransformerModel {
             q.reshape([qPositions.count, heads, dh])                                  // [Rq, H, dh]
             if !wholeNorm, let norm = block.attention.queryNorm { q = norm.perHead(q) }   // QK-norm (Qwen3, Gemma 3)
             if !wholeNorm, let norm = block.attention.keyNorm { k = norm.perHead(k) }
+            arch.clipQK(&q, at: .afterQKNorm); arch.clipQK(&k, at: .afterQKNorm)     // OLMoE's: after the QK-norm
             if let rotary = layerRotary(l), let (cos, sin) = stackedTables(l) {
                 if selection == nil {
                     applyRotary(&q, cos: cos, sin: sin, layout: rotary.layout)

@@ -4,8 +4,9 @@ extension AttentionWeights {
     /// Multi-head (grouped-query) attention on `x [n, d]` → `attn_out [n, d]`, firing
     /// q, k, v, (rotary models) rot_q, rot_k, attn_scores, pattern, z and (only when wanted) result.
     ///
-    /// `q`, `k`, `v` fire as projected (then clamped where the model clips them, OLMo's `clip_qkv`:
-    /// `Architecture.clipQKV`); where the model uses RoPE they are then rotated by `rotary`
+    /// `q`, `k`, `v` fire as projected (then clamped where the model clips them, `clip_qkv`:
+    /// `Architecture.clipQKV`, q and k before the QK-norm (OLMo) or after it (OLMoE),
+    /// `Architecture.qkvClipPoint`); where the model uses RoPE they are then rotated by `rotary`
     /// (cos/sin `[n, rotaryDim]`) and fire again as `rot_q`, `rot_k` (TransformerLens's order); a
     /// NoPE layer of a rotary model (`Architecture.unrotatedLayers`, `rotary` nil) fires them unrotated.
     /// `S_h = scale · q_h·k_gᵀ` with `g = h ÷ (H/Hkv)`, masked to `-inf`; `A_h = softmax(S_h)`;
@@ -23,7 +24,8 @@ extension AttentionWeights {
         try hooks.fire(.block(layer, .k), &k)
         var v = value(x).reshaped([n, kvHeads, dh])     // [n, Hkv, dh]
         try hooks.fire(.block(layer, .v), &v)
-        arch.clipQKV(&q); arch.clipQKV(&k); arch.clipQKV(&v)   // OLMo's clip_qkv, after hook_q/k/v
+        arch.clipQKV(&v)                                // clip_qkv, after hook_v
+        arch.clipQK(&q, at: .projection); arch.clipQK(&k, at: .projection)   // OLMo's clip_qkv, after hook_q/k
         let whole = arch.qkNormScope == .wholeProjection
         if let queryNorm {                              // QK-norm (Qwen3, Gemma 3 per head; OLMo 2 whole), before RoPE
             q = whole ? try projectionNorm(q, queryNorm, layer: layer, site: BlockSite.qNorm, hooks: &hooks)
@@ -33,6 +35,7 @@ extension AttentionWeights {
             k = whole ? try projectionNorm(k, keyNorm, layer: layer, site: BlockSite.kNorm, hooks: &hooks)
                 : try headNorm(k, keyNorm, layer: layer, site: BlockSite.kNorm, hooks: &hooks)
         }
+        arch.clipQK(&q, at: .afterQKNorm); arch.clipQK(&k, at: .afterQKNorm)  // OLMoE's clip_qkv, after q_norm/k_norm
         if let rotary {                                 // hook_q / hook_k above are before RoPE
             applyRotary(&q, cos: rotary.cos, sin: rotary.sin, layout: rotary.layout)
             try hooks.fire(.block(layer, .rotQ), &q)

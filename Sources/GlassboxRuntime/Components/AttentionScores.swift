@@ -18,9 +18,9 @@ extension Architecture {
 
 extension AttentionWeights {
     /// The queries layer `layer`'s scores read, recomputed from `hook_q` values `q [n, H, dh]` at
-    /// positions `0..<n` without hooks: OLMo's clamp where the model clips them (`clip_qkv`), the
-    /// QK-norm where the model has one (per head, or over the whole `H·dh` projection in OLMo 2),
-    /// then the rotary embedding where the model has one; the forward pass's order and kernels. Returns `[n, H, dh]` (what `Architecture.scoredQuery` holds).
+    /// positions `0..<n` without hooks: the QK-norm where the model has one (per head, or over the
+    /// whole `H·dh` projection in OLMo 2), with `clip_qkv`'s clamp before it (OLMo) or after it
+    /// (OLMoE), then the rotary embedding where the model has one; the forward pass's order and kernels. Returns `[n, H, dh]` (what `Architecture.scoredQuery` holds).
     public func scoredQueries(_ q: Tensor, layer: Int, architecture arch: Architecture) -> Tensor {
         scored(q, norm: queryNorm, layer: layer, architecture: arch)
     }
@@ -30,18 +30,19 @@ extension AttentionWeights {
         scored(k, norm: keyNorm, layer: layer, architecture: arch)
     }
 
-    /// The clamp (`clip_qkv`), QK-norm, then RoPE on `x [n, heads, dh]` → `[n, heads, dh]`.
+    /// The clamp (`clip_qkv`) at its point, QK-norm, then RoPE on `x [n, heads, dh]` → `[n, heads, dh]`.
     private func scored(_ x: Tensor, norm: Norm?, layer: Int, architecture arch: Architecture) -> Tensor {
         var y = x
-        arch.clipQKV(&y)                                                        // OLMo's clip_qkv
+        arch.clipQK(&y, at: .projection)                                        // OLMo's clip_qkv
         if let norm {
             if arch.qkNormScope == .wholeProjection {
-                let n = x.shape[0]
-                y = norm(x.reshaped([n, x.count / max(n, 1)])).reshaped(x.shape)   // γ [heads·dh]
+                let n = y.shape[0]
+                y = norm(y.reshaped([n, y.count / max(n, 1)])).reshaped(x.shape)   // γ [heads·dh]
             } else {
-                y = norm.perHead(x)                                              // γ [dh]
+                y = norm.perHead(y)                                              // γ [dh]
             }
         }
+        arch.clipQK(&y, at: .afterQKNorm)                                       // OLMoE's clip_qkv
         if let rope = arch.rotary(layer: layer) {
             let tables = rope.tables(length: x.shape[0])
             applyRotary(&y, cos: tables.cos, sin: tables.sin, layout: rope.layout)

@@ -1,11 +1,14 @@
 import GlassboxTensor
 
 extension Architecture {
-    /// OLMo's `clip_qkv` (transformers 4.53.3 `OlmoAttention.forward`: `query_states.clamp_(min=-c,
-    /// max=c)`, likewise keys and values, after the projections and before the head split and RoPE):
-    /// every element of `x` (q `[n, H, dh]`, k or v `[n, Hkv, dh]`, any shape) clamped to `[−c, c]`
-    /// in place; nothing without a clip. `hook_q`/`hook_k`/`hook_v` fire before it (the projections'
-    /// outputs, what a forward hook on `q_proj` records), `rot_q`/`rot_k` and `z` after it.
+    /// `clip_qkv` (transformers 4.53.3 `OlmoAttention.forward`: `query_states.clamp_(min=-c,
+    /// max=c)`, likewise keys and values, after the projections and before the head split and RoPE;
+    /// `OlmoeAttention.forward` the same after its QK-norm): every element of `x` (q `[n, H, dh]`,
+    /// k or v `[n, Hkv, dh]`, any shape) clamped to `[−c, c]` in place; nothing without a clip.
+    /// `hook_q`/`hook_k`/`hook_v` fire before it (the projections' outputs, what a forward hook on
+    /// `q_proj` records), as do the QK-norm's `scale`/`normalized` (inside `q_norm`, whose output the
+    /// clamp then changes); `rot_q`/`rot_k` and `z` after it. Values use this directly; queries and
+    /// keys go through `clipQK(_:at:)`, which places the clamp at `qkvClipPoint`.
     public func clipQKV(_ x: inout Tensor) {
         guard let c = qkvClip else { return }
         x.withUnsafeMutableBufferPointer { p in
@@ -32,5 +35,22 @@ extension Architecture {
             }
         }
         return kept
+    }
+
+    /// The clamp of queries or keys `x` where the model clamps them: `clipQKV` when `point` is
+    /// `qkvClipPoint`, nothing at the other point. Every path that turns `hook_q`/`hook_k` into what
+    /// the scores read calls this at both points, `.projection` before the QK-norm and
+    /// `.afterQKNorm` after it (where a model has no QK-norm the two points coincide).
+    public func clipQK(_ x: inout Tensor, at point: QKVClipPoint) {
+        if point == qkvClipPoint { clipQKV(&x) }
+    }
+
+    /// `clipQKV(backward:input:)` for queries or keys at `point`: the clamp's backward when it acts
+    /// there (`x` its input: `hook_q`/`hook_k` at `.projection`, the QK-norm's output at
+    /// `.afterQKNorm`); 0 and `g` unchanged at the other point.
+    @discardableResult
+    public func clipQK(backward g: inout Tensor, input x: @autoclosure () throws -> Tensor, at point: QKVClipPoint) rethrows -> Double {
+        guard qkvClip != nil, point == qkvClipPoint else { return 0 }
+        return clipQKV(backward: &g, input: try x())
     }
 }

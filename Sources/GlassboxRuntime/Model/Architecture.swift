@@ -68,9 +68,12 @@ public struct Architecture: Sendable, Equatable {
     public var textModelOf: String? = nil
     /// What a QK-norm normalises over (only read when the attention weights have one).
     public var qkNormScope: QKNormScope = .perHead
-    /// OLMo's `clip_qkv`: q, k and v are clamped to `[−c, c]` after their projections, before the
-    /// head split (`OlmoAttention.forward`); `nil`: no clamp (`Architecture.clipQKV`).
+    /// `clip_qkv`: q, k and v are clamped to `[−c, c]` before the head split, at `qkvClipPoint`
+    /// (`OlmoAttention.forward`, `OlmoeAttention.forward`); `nil`: no clamp (`Architecture.clipQKV`).
     public var qkvClip: Float? = nil
+    /// Where `qkvClip` clamps q and k: the projections' outputs (OLMo) or the QK-norm's (OLMoE);
+    /// v, which has no norm, is clamped as projected either way.
+    public var qkvClipPoint: QKVClipPoint = .projection
     /// The norms have no weight or bias (OLMo's `OlmoLayerNorm`: held as `γ = 1`, no `β`, and not
     /// counted as parameters).
     public var parameterFreeNorms: Bool = false
@@ -139,6 +142,14 @@ public enum QKNormScope: Sendable, Equatable {
     case perHead
     /// The whole projection, `H·dh` (or `Hkv·dh`) values, before the head split (OLMo 2): `γ [H·dh]`.
     case wholeProjection
+}
+
+/// Where `clip_qkv` clamps the queries and keys (`Architecture.qkvClipPoint`).
+public enum QKVClipPoint: Sendable, Equatable {
+    /// The q/k projections' outputs, before any QK-norm (`OlmoAttention.forward`).
+    case projection
+    /// The QK-norm's outputs `γ ⊙ x̂` (`OlmoeAttention.forward`: `q_norm(q_proj(x))`, then `clamp_`).
+    case afterQKNorm
 }
 
 /// How positions enter the model.

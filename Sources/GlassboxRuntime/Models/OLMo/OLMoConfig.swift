@@ -37,10 +37,7 @@ public struct OLMoConfig: Decodable, Sendable, Equatable {
             theta: 10000), readsSlidingWindow: false, readsNormEpsilon: false)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         attentionBias = try c.value(.attentionBias, default: false)
-        clipQKV = try c.decodeIfPresent(Double.self, forKey: .clipQKV).map { Float($0) }
-        if let clipQKV, !clipQKV.isFinite {
-            throw ConfigValidationError(key: "clip_qkv", detail: "must be a finite number or null, got \(clipQKV)")
-        }
+        clipQKV = try c.clipQKV(.clipQKV)
         ropeScaling = try OLMo2Config.readRopeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
                                                       document: decoder.userInfo[.configDocument] as? Data, fields: fields,
                                                       modelType: "olmo")

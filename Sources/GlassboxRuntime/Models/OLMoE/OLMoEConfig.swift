@@ -7,7 +7,8 @@ import Foundation
 /// head split and the rotation, as OLMo 2's), and a sparse mixture in place of the MLP
 /// (`OlmoeSparseMoeBlock`: router `gate` `d → E`, softmax over all experts, the top
 /// `num_experts_per_tok`, divided by their sum iff `norm_topk_prob`; each expert a SwiGLU
-/// `OlmoeMLP` of width `intermediate_size`; no shared expert). `output_router_logits` and
+/// `OlmoeMLP` of width `intermediate_size`; no shared expert), with `clip_qkv` clamping q and k
+/// after the QK-norm and v as projected. `output_router_logits` and
 /// `router_aux_loss_coef` only add the training loss (`load_balancing_loss_func`): not read.
 public struct OLMoEConfig: Decodable, Sendable, Equatable {
     /// The fields shared with the Llama block (`intermediate_size` is each expert's width).
@@ -24,6 +25,9 @@ public struct OLMoEConfig: Decodable, Sendable, Equatable {
     public var normTopKProb: Bool
     /// `attention_bias`: biases on q, k, v and o (default false).
     public var attentionBias: Bool
+    /// `clip_qkv`: q and k clamped to `[−c, c]` after `q_norm`/`k_norm`, v after `v_proj`
+    /// (`OlmoeAttention.forward`); `nil` (default, or null): no clamp.
+    public var clipQKV: Float?
 
     enum CodingKeys: String, CodingKey {
         case ropeScaling = "rope_scaling"
@@ -38,17 +42,12 @@ public struct OLMoEConfig: Decodable, Sendable, Equatable {
 
     /// Decodes `config.json` with OLMoE's defaults and checks it (`RotaryDecoderFields`' checks,
     /// `H` dividing `d` with any `head_dim` key equal to `d / H`, `1 ≤ k ≤ E`, a supported
-    /// `rope_scaling`); a non-null `clip_qkv` is refused (not supported yet).
+    /// `rope_scaling`, `clip_qkv` a finite number or null).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // OlmoeAttention's eager forward passes attention_dropout to F.dropout, which cannot compare None.
         try c.refuseNulls([.attentionDropout])
-        // clip_qkv clamps q, k and v after the QK-norm (OlmoeAttention.forward); Glassbox's attention
-        // has no clamp yet, so a set value would change the numbers: refused. null is no clamp.
-        if c.contains(.clipQkv), try !c.decodeNil(forKey: .clipQkv) {
-            throw ConfigValidationError(key: "clip_qkv", detail:
-                "is set, but Glassbox does not yet clamp q, k and v (OlmoeAttention's clip_qkv); leave it out or null")
-        }
+        clipQKV = try c.clipQKV(.clipQkv)
         numExperts = try c.value(refusingNull: .numExperts, default: 64)
         numExpertsPerTok = try c.value(refusingNull: .numExpertsPerTok, default: 8)
         normTopKProb = try c.value(.normTopKProb, default: false)
@@ -71,11 +70,14 @@ public struct OLMoEConfig: Decodable, Sendable, Equatable {
         ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .typeOverridesRopeType, modelType: "olmoe")
     }
 
-    /// Pre-norm, QK-norm over the whole projections, no sliding window, every layer the mixture.
+    /// Pre-norm, QK-norm over the whole projections, `clip_qkv`'s clamp after it where set, no
+    /// sliding window, every layer the mixture.
     func architecture() -> Architecture {
         var arch = fields.architecture(modelType: "olmoe", rope: RotaryEmbedding(
             dimensions: fields.headDim, base: fields.ropeTheta, scaling: ropeScaling, maxPositions: fields.maxPositionEmbeddings))
         arch.qkNormScope = .wholeProjection
+        arch.qkvClip = clipQKV
+        arch.qkvClipPoint = .afterQKNorm
         var routing = ExpertRouting(count: numExperts, topK: numExpertsPerTok)
         routing.renormalizes = normTopKProb
         arch.experts = routing
