@@ -73,6 +73,16 @@ final class SmolLM3Tests: XCTestCase {
         }
     }
 
+    /// SmolLM3Attention tests each entry's truth (`if self.use_rope:`): 2 and 0.5 rotate, 0.0 does
+    /// not, so [2, 0.0, 0.5] is the fixture's [1, 0, 1] and matches its goldens. (Before, any entry
+    /// but 0 or 1 was refused.)
+    func testNoRopeLayersEntriesAreReadByTheirTruth() throws {
+        let text = try editedConfig("smollm3-tiny", ["no_rope_layers": [2, 0.0, 0.5]])
+        let m = try TransformerModel.load(directory: folder(config: text))
+        XCTAssertEqual(m.architecture.unrotatedLayers, [1])
+        try assertEveryHookMatchesGoldens(m, "smollm3-tiny")
+    }
+
     /// SmolLM3Config()'s defaults (transformers 4.53.3): V 128256, d 2048, 36 layers, 16 heads on 4
     /// key/value heads, rope_theta 2e6, tied, every fourth layer NoPE (3, 7, …, 35); with
     /// use_sliding_window and a window, the derived layer_types slide in exactly those layers. A
@@ -108,7 +118,7 @@ final class SmolLM3Tests: XCTestCase {
             (base + #", "no_rope_layer_interval": 0}"#, "'no_rope_layer_interval' is 0"),
             (base + #", "no_rope_layer_interval": null}"#, "'no_rope_layer_interval' is null"),
             (base + #", "no_rope_layers": [1, 0]}"#, "'no_rope_layers' has 2 entries for 3 layers"),
-            (base + #", "no_rope_layers": [1, 2, 1]}"#, "'no_rope_layers' entry 1 should be 1"),
+            (base + #", "no_rope_layers": [1, {"rope": 1}, 1]}"#, "'no_rope_layers' entry 1 should be 1"),
             (base + #", "layer_types": ["full_attention", "full_attention"]}"#, "'layer_types' has 2 entries for 3 layers"),
             (base + #", "use_sliding_window": true, "sliding_window": 4, "layer_types": ["full_attention", "chunked_attention", "full_attention"]}"#,
              "'layer_types' has a 'chunked_attention' layer"),

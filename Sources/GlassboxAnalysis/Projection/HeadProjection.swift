@@ -143,8 +143,9 @@ public enum HeadProjection {
         guard layer >= 0, layer < arch.layers else { throw AnalysisError.layerOutOfRange(layer, layers: arch.layers) }
         guard head >= 0, head < arch.heads else { throw AnalysisError.headOutOfRange(head, heads: arch.heads) }
         if matrix == .qk, model.weights.blocks[layer].attention.queryNorm != nil {
-            throw AnalysisError.invalidOption("the QK projection is not defined for \(arch.modelType): QK-norm normalises each "
-                + "query and key head before the scores, so W_Q·W_Kᵀ is not the bilinear form they use; project OV instead")
+            let scope = arch.qkNormScope == .wholeProjection ? "the whole query and key projections" : "each query and key head"
+            throw AnalysisError.invalidOption("the QK projection is not defined for \(arch.modelType): QK-norm normalises \(scope) "
+                + "before the scores, so W_Q·W_Kᵀ is not the bilinear form they use; project OV instead")
         }
         if let c = arch.qkvClip {
             let (name, product) = matrix == .ov ? ("OV", "W_V·W_O") : ("QK", "W_Q·W_Kᵀ")

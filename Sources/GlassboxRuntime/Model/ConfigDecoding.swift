@@ -319,6 +319,27 @@ enum ConfigDecoding {
     }
 }
 
+/// How a family's transformers 4.53.3 classes read `head_dim` (HeadDimFieldTests checks each
+/// family against Tests/Fixtures/config-head-dim):
+/// - `asWritten`: `getattr(config, "head_dim", d // H)` on a config class that does not declare the
+///   key (Qwen2, OLMo, OLMo 2, Phi, Phi-3): `null` reaches the attention as None (TypeError), refused;
+/// - `configDefault`: the config class maps `null` to `d // H` (Llama);
+/// - `orDerived`: `getattr(config, "head_dim", None) or d // H` (Mistral, Mixtral, StarCoder2; OLMoE's,
+///   StableLM's and GPT-NeoX's rotary tables): `null` and 0 are `d // H`.
+/// A 0 left by the first two is refused by `configHeadDim` (transformers divides by it).
+enum HeadDimReading { case asWritten, configDefault, orDerived }
+
+extension KeyedDecodingContainer {
+    /// The `head_dim` a config writes, read as `reading` says; nil: derive it from `d / H`.
+    func headDim(_ key: Key, reading: HeadDimReading) throws -> Int? {
+        switch reading {
+        case .asWritten: try value(refusingNull: key, default: Int?.none)
+        case .configDefault: try decodeIfPresent(Int.self, forKey: key)
+        case .orDerived: try decodeIfPresent(Int.self, forKey: key).flatMap { $0 == 0 ? nil : $0 }
+        }
+    }
+}
+
 /// The per-head width `dh`: an `explicit` `head_dim` (positive), else `hidden / heads`, which must
 /// divide evenly.
 func configHeadDim(explicit: Int?, hidden: Int, heads: Int) throws -> Int {

@@ -81,8 +81,9 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// `readsSlidingWindow` false: the family reads `sliding_window` itself (Qwen MoE: only with
     /// `use_sliding_window`), left `nil` here. `readsNormEpsilon` false: the family's config has no
     /// `rms_norm_eps` (OLMo's norms use a fixed ε), left at `defaults.eps` whatever the key says.
+    /// `reading`: how the family reads `head_dim` (``HeadDimReading``).
     init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = [],
-         readsSlidingWindow: Bool = true, readsNormEpsilon: Bool = true) throws {
+         readsSlidingWindow: Bool = true, readsNormEpsilon: Bool = true, headDim reading: HeadDimReading = .configDefault) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if partialRotaryFactor == nil { try refuseUnreadRotaryShare(c, .partialRotaryFactor) }
         vocabSize = try c.value(refusingNull: .vocabSize, default: defaults.vocab)
@@ -108,7 +109,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         try requireNormEpsilon(rmsNormEps, defaults.epsKey)
         try requirePositive(ropeTheta, "rope_theta")
         if let slidingWindow { try requirePositive(slidingWindow, "sliding_window") }
-        let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        let explicitHeadDim = try c.headDim(.headDim, reading: reading)
         let headDimIsExplicit = explicitHeadDim != nil
         headDim = try configHeadDim(explicit: explicitHeadDim, hidden: hiddenSize, heads: numAttentionHeads)
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)

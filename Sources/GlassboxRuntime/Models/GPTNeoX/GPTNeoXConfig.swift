@@ -54,6 +54,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         case attentionBias = "attention_bias"
         case ropeScaling = "rope_scaling"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
+        case headDim = "head_dim"
     }
 
     /// Decodes `config.json` with transformers' defaults and checks it: sizes positive, heads
@@ -99,6 +100,19 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
                                         rotatedDimensions: rotated, base: rotaryEmbBase, baseKey: "rotary_emb_base")
+        // GPTNeoXAttention sizes its heads by d // H; the rotary tables read a head_dim key first
+        // (`head_dim or d // H` unscaled, linear and llama3; as written — null a TypeError — in the
+        // dynamic, yarn and longrope tables), so any other width would rotate one the heads do not have.
+        let readsAsWritten: Bool
+        switch ropeScaling {
+        case .none, .linear, .llama3: readsAsWritten = false
+        default: readsAsWritten = true
+        }
+        if let explicit = try c.headDim(.headDim, reading: readsAsWritten ? .asWritten : .orDerived),
+           explicit != hiddenSize / numAttentionHeads {
+            throw ConfigValidationError(key: "head_dim", detail:
+                "(\(explicit)) must equal hidden_size / num_attention_heads (\(hiddenSize / numAttentionHeads)): GPTNeoXAttention sizes its heads by the latter and the rotary tables by the former")
+        }
     }
 
     /// Per-head width `dh = d / H`.

@@ -136,11 +136,12 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         try requireNormEpsilon(rmsNormEps, "rms_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
         qkNorm = family == .qwen3
-        // Qwen3 reads head_dim as written (null reaches nn.Linear: TypeError), and so do Granite and
-        // SmolLM3 (their attention: getattr(config, "head_dim", d // H)); the others derive it from null.
+        // Qwen3 reads head_dim as written (null reaches nn.Linear: TypeError), and so do Granite,
+        // SmolLM3 and Qwen2 (their attention: getattr(config, "head_dim", d // H) on a config without
+        // the key); LlamaConfig derives it from null; Mistral's attention reads `head_dim or d // H`.
         let explicitHeadDim: Int? = family == .qwen3 ? try c.value(refusingNull: .headDim, default: 128)
-            : family == .granite || smol ? try c.value(refusingNull: .headDim, default: Int?.none)
-            : try c.decodeIfPresent(Int.self, forKey: .headDim)
+            : try c.headDim(.headDim, reading: family == .granite || smol || family == .qwen2 ? .asWritten
+                                                : family == .mistral ? .orDerived : .configDefault)
         let headDimIsExplicit = explicitHeadDim != nil || family == .qwen3
         headDim = try configHeadDim(explicit: explicitHeadDim ?? (family == .qwen3 ? 128 : nil),
                                     hidden: hiddenSize, heads: numAttentionHeads)

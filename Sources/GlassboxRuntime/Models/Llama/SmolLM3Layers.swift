@@ -72,11 +72,16 @@ struct SmolLM3Layers {
         guard written.count >= layers else {
             throw ConfigValidationError(key: "no_rope_layers", detail: "has \(written.count) entries for \(layers) layers (IndexError in transformers)")
         }
+        // SmolLM3Attention tests the entry's truth (`if self.use_rope:`), as does the config's
+        // derivation of layer_types: any non-zero number rotates (2, 0.5), 0 and null do not.
         return try written.prefix(layers).enumerated().map { l, entry in
             switch entry {
-            case .number(0), .bool(false): return false
-            case .number(1), .bool(true): return true
-            default:
+            case .number(let n): return n != 0
+            case .bool(let b): return b
+            case .null: return false
+            case .string(let s): return !s.isEmpty
+            case .list(let items): return !items.isEmpty
+            case .other:
                 throw ConfigValidationError(key: "no_rope_layers", detail:
                     "entry \(l) should be 1 (rotary) or 0 (no rotary)")
             }

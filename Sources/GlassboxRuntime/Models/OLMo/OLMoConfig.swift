@@ -34,7 +34,7 @@ public struct OLMoConfig: Decodable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         fields = try RotaryDecoderFields(from: decoder, defaults: .init(
             vocab: 50304, hidden: 4096, intermediate: 11008, layers: 32, heads: 32, kvHeads: nil, positions: 2048,
-            theta: 10000), readsSlidingWindow: false, readsNormEpsilon: false)
+            theta: 10000), readsSlidingWindow: false, readsNormEpsilon: false, headDim: .asWritten)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         attentionBias = try c.value(.attentionBias, default: false)
         clipQKV = try c.clipQKV(.clipQKV)

@@ -26,7 +26,7 @@ public struct OLMo2Config: Decodable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         fields = try RotaryDecoderFields(from: decoder, defaults: .init(
             vocab: 50304, hidden: 4096, intermediate: 11008, layers: 32, heads: 32, kvHeads: nil, positions: 2048,
-            theta: 10000))
+            theta: 10000), headDim: .asWritten)
         let c = try decoder.container(keyedBy: CodingKeys.self)
         attentionBias = try c.value(.attentionBias, default: false)
         ropeScaling = try Self.readRopeScaling(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),

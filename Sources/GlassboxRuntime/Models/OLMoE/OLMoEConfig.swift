@@ -45,8 +45,12 @@ public struct OLMoEConfig: Decodable, Sendable, Equatable {
     /// `rope_scaling`, `clip_qkv` a finite number or null).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        // OlmoeAttention's eager forward passes attention_dropout to F.dropout, which cannot compare None.
-        try c.refuseNulls([.attentionDropout])
+        // OlmoeAttention's eager forward passes attention_dropout to F.dropout, which cannot compare None
+        // (transformers' sdpa path runs it; Glassbox is checked against the eager path).
+        if try c.nullPlace(of: .attentionDropout) != nil {
+            throw ConfigValidationError(key: "attention_dropout", detail:
+                "is null; transformers' eager attention fails on it (TypeError in F.dropout), the attention every reference here runs; write a number (0.0 at inference)")
+        }
         clipQKV = try c.clipQKV(.clipQkv)
         numExperts = try c.value(refusingNull: .numExperts, default: 64)
         numExpertsPerTok = try c.value(refusingNull: .numExpertsPerTok, default: 8)
@@ -55,7 +59,8 @@ public struct OLMoEConfig: Decodable, Sendable, Equatable {
         fields = try RotaryDecoderFields(
             from: decoder, defaults: .init(vocab: 50304, hidden: 2048, intermediate: 2048, layers: 16, heads: 16,
                                            kvHeads: nil, positions: 4096, theta: 10000),
-            sizes: [(numExperts, "num_experts"), (numExpertsPerTok, "num_experts_per_tok")], readsSlidingWindow: false)
+            sizes: [(numExperts, "num_experts"), (numExpertsPerTok, "num_experts_per_tok")], readsSlidingWindow: false,
+            headDim: .orDerived)
         guard numExpertsPerTok <= numExperts else {
             throw ConfigValidationError(key: "num_experts_per_tok",
                                         detail: "(\(numExpertsPerTok)) must be at most num_experts (\(numExperts))")

@@ -96,7 +96,7 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
         }
         try requireNormEpsilon(layerNormEps, "layer_norm_eps")
         try requirePositive(ropeTheta, "rope_theta")
-        let explicitHeadDim = try c.decodeIfPresent(Int.self, forKey: .headDim)
+        let explicitHeadDim = try c.headDim(.headDim, reading: .asWritten)   // PhiAttention: getattr(config, "head_dim", d // H)
         headDim = try configHeadDim(explicit: explicitHeadDim, hidden: hiddenSize, heads: numAttentionHeads)
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")

@@ -36,7 +36,7 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
             from: decoder, defaults: .init(vocab: 32064, hidden: 3072, intermediate: 8192, layers: 32, heads: 32,
                                            kvHeads: nil, positions: 4096, theta: 10000),
             partialRotaryFactor: partialRotaryFactor,
-            sizes: [(originalMaxPositionEmbeddings, "original_max_position_embeddings")])
+            sizes: [(originalMaxPositionEmbeddings, "original_max_position_embeddings")], headDim: .asWritten)
         // `rope_scaling` as Phi-3 writes it: `{"type": "longrope", "short_factor": [...], "long_factor": [...]}`.
         guard let raw = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) else {
             ropeScaling = .none

@@ -103,8 +103,8 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
         try requirePositive(ropeTheta, "rope_theta")
         let headDim = try configHeadDim(explicit: nil, hidden: hiddenSize, heads: numAttentionHeads)
         // StableLmAttention sizes its heads by hidden_size // num_attention_heads; the rotary tables
-        // read a head_dim key first, so any other value would rotate a width the heads do not have.
-        if let explicit = try c.decodeIfPresent(Int.self, forKey: .headDim), explicit != headDim {
+        // read a head_dim key first (`head_dim or d // H`), so any other value would rotate a width the heads do not have.
+        if let explicit = try c.headDim(.headDim, reading: .orDerived), explicit != headDim {
             throw ConfigValidationError(key: "head_dim", detail:
                 "(\(explicit)) must equal hidden_size / num_attention_heads (\(headDim)): StableLmAttention sizes its heads by the latter and the rotary tables by the former")
         }

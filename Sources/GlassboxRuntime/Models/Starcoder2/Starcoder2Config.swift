@@ -40,7 +40,8 @@ public struct Starcoder2Config: Decodable, Sendable, Equatable {
         try c.refuseNulls([.numKeyValueHeads, .residualDropout, .embeddingDropout])
         fields = try RotaryDecoderFields(from: decoder, defaults: .init(
             vocab: 49152, hidden: 3072, intermediate: 12288, layers: 30, heads: 24, kvHeads: 2, positions: 4096,
-            theta: 10000, epsKey: "norm_epsilon", act: "gelu_pytorch_tanh", tied: true))
+            theta: 10000, epsKey: "norm_epsilon", act: "gelu_pytorch_tanh", tied: true),
+            headDim: .orDerived)
         useBias = try c.value(.useBias, default: true)
         ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .typeOverridesRopeType, modelType: "starcoder2")
     }

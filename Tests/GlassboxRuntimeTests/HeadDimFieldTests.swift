@@ -1,0 +1,113 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// `head_dim: null`, `head_dim: 0` and `head_dim` 2 · d / H load as transformers 4.53.3 reads them, in every fixture
+/// family, whether or not the fixture's config holds the key: refused where transformers fails (one
+/// `LoadError.invalidConfig` naming `head_dim`; any refusal where transformers refuses the weights'
+/// shapes), exactly the unedited output where transformers' run gives exactly its unedited output;
+/// where transformers runs to another output (GPT-NeoX's rotary tables sized by the key) Glassbox
+/// refuses, naming `head_dim`.
+/// Families differ: Llama's config maps null to d / H but its attention divides by 0; Qwen2, OLMo,
+/// OLMo 2, Phi, Phi-3, Cohere, Gemma and Granite read the key as written (null: TypeError);
+/// Mistral, Mixtral and StarCoder2 read `head_dim or d // H` (null and 0 are d / H); OLMoE,
+/// StableLM and the families without the key never read it.
+/// The reference is Tests/Fixtures/config-head-dim/fields.json, written by
+/// scripts/fixtures/generate_head_dim_fields.py (the checkpoint loaded with `from_pretrained` and
+/// run once on ids 1, 2, 3, as NullFieldTests' reference). Before, the fields without the key in
+/// their config loaded `null` as d / H in OLMo, OLMo 2, Qwen2 and Phi-3, where transformers raises,
+/// refused 0 in Mistral, Mixtral, StarCoder2, OLMoE and StableLM, where transformers runs, and
+/// GPT-NeoX ignored the key, which transformers' rotary tables read.
+final class HeadDimFieldTests: XCTestCase {
+    private struct Reference: Decodable {
+        struct Model: Decodable {
+            struct Value: Decodable {
+                let value: Int?
+                let outcome: String
+                let stage: String?
+                let weights_mismatch: Bool
+            }
+            let model_type: String
+            let values: [String: Value]
+        }
+        let models: [String: Model]
+    }
+
+    /// Families whose "changed" entries Glassbox refuses on purpose, naming `head_dim`: GPT-NeoX's
+    /// attention sizes its heads by d / H while transformers' rotary tables are sized by the key
+    /// (2 · d / H rotates a width the heads do not have; 0 under yarn builds tables with no
+    /// frequency), a model that is not the checkpoint's.
+    private static let refusedOnPurpose: Set<String> = ["gpt_neox"]
+
+    /// Entries (`model value`) where Glassbox does not do what transformers does, listed so that a
+    /// change fails this test (docs/correctness.md).
+    static let knownGaps: Set<String> = []
+
+    /// Entries both refuse where Glassbox names `rope_scaling` instead: the longrope factors are
+    /// sized for the written width (Llama's derived d / H for null, Phi-3's 2 · d / H), and
+    /// transformers fails on the same mismatch (NullFieldTests' `llama-longrope head_dim` likewise).
+    private static let refusedByRopeScaling: Set<String> = ["llama-longrope null", "phi3-longrope double"]
+
+    private enum Run: Equatable { case output([Float]), headDimRefused(String), otherFailure(String) }
+
+    /// `text` with the top-level `head_dim` written as `value`, added after the opening brace when absent.
+    private static func writingHeadDim(_ value: String, in text: String) -> String {
+        let pattern = try! NSRegularExpression(pattern: #"\n  "head_dim"\s*:\s*(null|-?[0-9]+)"#)
+        if let match = pattern.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)),
+           let range = Range(match.range(at: 1), in: text) {
+            return text.replacingCharacters(in: range, with: value)
+        }
+        let brace = text.firstIndex(of: "{")!
+        return text.replacingCharacters(in: brace...brace, with: "{\n  \"head_dim\": \(value),")
+    }
+
+    private func run(_ name: String, headDim value: String) throws -> Run {
+        let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
+            Data(Self.writingHeadDim(value, in: String(decoding: data, as: UTF8.self)).utf8)
+        }
+        do {
+            return .output(try fixtureOutput(TransformerModel.load(directory: folder)))
+        } catch let error as LoadError {
+            if case .invalidConfig(_, let key, let detail) = error, key == "head_dim" { return .headDimRefused(detail) }
+            return .otherFailure(error.localizedDescription)
+        } catch {
+            return .otherFailure(error.localizedDescription)
+        }
+    }
+
+    func testHeadDimNullAndZeroLoadAsTransformersReadsThem() throws {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
+        let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
+        let composite: Set<String> = ["gemma3-mm"]
+        XCTAssertEqual(Set(reference.models.keys), Set(try ConfigFieldText.fixtureCheckpoints()).subtracting(composite),
+                       "one entry per non-composite fixture model")
+        var counts: [String: Int] = [:], mismatches: [String: String] = [:]
+        for (name, model) in reference.models.sorted(by: { $0.key < $1.key }) {
+            let original = try fixtureOutput(TransformerModel.load(directory: Fixtures.model(name)))
+            for (value, expected) in model.values.sorted(by: { $0.key < $1.key }) {
+                counts[expected.outcome, default: 0] += 1
+                let run = try run(name, headDim: expected.value.map(String.init) ?? "null")
+                var problem: String?
+                switch (expected.outcome, run) {
+                case ("refused", .headDimRefused): break
+                case ("refused", .otherFailure) where expected.weights_mismatch: break
+                case ("refused", .otherFailure(let detail))
+                    where Self.refusedByRopeScaling.contains("\(name) \(value)") && detail.contains("'rope_scaling."): break
+                case ("same", .output(let values)) where values == original: break
+                case ("changed", .headDimRefused) where Self.refusedOnPurpose.contains(model.model_type): break
+                case (_, .output(let values)): problem = values == original ? "loads, to the unedited output" : "loads, to another output"
+                case (_, .headDimRefused(let detail)): problem = "refused: \(detail)"
+                case (_, .otherFailure(let detail)): problem = "refused, not naming head_dim: \(detail)"
+                }
+                if let problem {
+                    mismatches["\(name) \(value)"] = "transformers \(expected.outcome) \(expected.stage ?? ""); Glassbox \(problem)"
+                }
+            }
+        }
+        let found = Set(mismatches.keys)
+        for entry in found.subtracting(Self.knownGaps).sorted() { XCTFail("mismatch: \(entry): \(mismatches[entry]!)") }
+        for entry in Self.knownGaps.subtracting(found).sorted() { XCTFail("known gap now matches (remove it from knownGaps): \(entry)") }
+        XCTAssertEqual(counts, ["refused": 112, "same": 125, "changed": 3])
+    }
+}
