@@ -37,7 +37,8 @@ final class GenerationTests: XCTestCase {
                            "starcoder2-tiny", "starcoder2-nobias",
                            "olmo-tiny", "olmo-clip",
                            "smollm3-tiny", "smollm3-swa",
-                           "cohere2-tiny", "cohere2-types"]
+                           "cohere2-tiny", "cohere2-types",
+                           "glm-tiny", "glm4-tiny"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {
