@@ -28,7 +28,7 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
     /// `model_type` `glm4`: the sandwich norms of `Glm4DecoderLayer`.
     public var sandwich: Bool
 
-    enum CodingKeys: String, CodingKey {
+    enum CodingKeys: String, RopeScalingKeys {
         case modelType = "model_type"
         case partialRotaryFactor = "partial_rotary_factor"
         case ropeScaling = "rope_scaling"
@@ -55,14 +55,10 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
             vocab: 151552, hidden: 4096, intermediate: 13696, layers: 40, heads: 32, kvHeads: 2, positions: 131072,
             theta: 10000, eps: 1.5625e-7, headDim: 128), partialRotaryFactor: partialRotaryFactor, readsSlidingWindow: false)
         attentionBias = try c.value(.attentionBias, default: true)
-        ropeScaling = try RopeScaling.read(c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling),
-                                           typeKeys: .ropeTypeFirst, modelType: sandwich ? "glm4" : "glm",
-                                           maxPositions: fields.maxPositionEmbeddings,
-                                           maxPositionsNullKey: fields.maxPositionsNullKey,
-                                           rotatedDimensions: Int(Double(fields.headDim) * partialRotaryFactor),
-                                           originalMaxPositions: c.contains(.originalMaxPositionEmbeddings)
-                                               ? c.decode(JSONValue.self, forKey: .originalMaxPositionEmbeddings) : nil,
-                                           base: (fields.ropeTheta, "rope_theta"))
+        ropeScaling = try c.ropeScaling(typeKeys: .ropeTypeFirst, modelType: sandwich ? "glm4" : "glm",
+                                        maxPositions: fields.maxPositionEmbeddings,
+                                        rotatedDimensions: Int(Double(fields.headDim) * partialRotaryFactor),
+                                        base: fields.ropeTheta)
     }
 
     /// Rotated dimensions of each head, `int(head_dim · partial_rotary_factor)`
