@@ -34,7 +34,8 @@ final class AtManParityTests: XCTestCase {
                            "olmo-tiny", "olmo-clip",
                            "smollm3-tiny", "smollm3-swa",
                            "cohere2-tiny", "cohere2-types",
-                           "olmoe-clip"]
+                           "olmoe-clip",
+                           "glm-tiny", "glm4-tiny"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -61,6 +62,7 @@ final class AtManParityTests: XCTestCase {
         "smollm3-tiny": familyCases, "smollm3-swa": familyCases,
         "cohere2-tiny": familyCases, "cohere2-types": familyCases,
         "olmoe-clip": familyCases,
+        "glm-tiny": familyCases, "glm4-tiny": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

@@ -46,6 +46,7 @@ final class CheferParityTests: XCTestCase {
         "stablelm": ["stablelm-tiny"],
         "starcoder2": ["starcoder2-nobias", "starcoder2-tiny"],
         "olmo": ["olmo-tiny"],
+        "glm": ["glm-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -60,7 +61,8 @@ final class CheferParityTests: XCTestCase {
                              "olmoe-tiny", "olmoe-norm",         // routed experts
                              "olmo-clip",                        // q, k, v clamped (clip_qkv)
                              "cohere2-tiny", "cohere2-types",    // Cohere's parallel block
-                             "olmoe-clip"]                       // routed experts, clipped q, k, v
+                             "olmoe-clip",                       // routed experts, clipped q, k, v
+                             "glm4-tiny"]                        // sandwich norms on the branch outputs
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact.
     static let unreferenced: [String] = []
@@ -115,6 +117,8 @@ final class CheferParityTests: XCTestCase {
     func testStarCoder2() throws { try checkFamily("starcoder2") }
     /// OLMo without clip_qkv: Llama's block on LayerNorms without weight or bias (identities, as every norm).
     func testOLMo() throws { try checkFamily("olmo") }
+    /// GLM: Llama's block with q/k/v biases, the fused gate_up_proj, interleaved rotary on half of each head.
+    func testGlm() throws { try checkFamily("glm") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

@@ -38,7 +38,8 @@ final class GenerationTests: XCTestCase {
                            "olmo-tiny", "olmo-clip",
                            "smollm3-tiny", "smollm3-swa",
                            "cohere2-tiny", "cohere2-types",
-                           "olmoe-clip"]
+                           "olmoe-clip",
+                           "glm-tiny", "glm4-tiny"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -25,7 +25,8 @@ enum LensFixtures {
                          "olmo-tiny", "olmo-clip",
                          "smollm3-tiny", "smollm3-swa",
                          "cohere2-tiny", "cohere2-types",
-                         "olmoe-clip"]
+                         "olmoe-clip",
+                         "glm-tiny", "glm4-tiny"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

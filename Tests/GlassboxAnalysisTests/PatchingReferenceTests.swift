@@ -29,7 +29,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "olmo-tiny", "olmo-clip",
                          "smollm3-swa",
                          "cohere2-tiny", "cohere2-types",
-                         "olmoe-clip"]   // smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
+                         "olmoe-clip",
+                         "glm-tiny", "glm4-tiny"]   // smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

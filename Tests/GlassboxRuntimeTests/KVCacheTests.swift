@@ -28,7 +28,8 @@ final class KVCacheTests: XCTestCase {
                            "olmo-tiny", "olmo-clip",
                            "smollm3-tiny", "smollm3-swa",
                            "cohere2-tiny", "cohere2-types",
-                           "olmoe-clip"]
+                           "olmoe-clip",
+                           "glm-tiny", "glm4-tiny"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

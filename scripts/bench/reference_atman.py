@@ -103,7 +103,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "Starcoder2Attention",
                      "OlmoAttention",
                      "SmolLM3Attention",
-                     "Cohere2Attention")
+                     "Cohere2Attention",
+                     "GlmAttention", "Glm4Attention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

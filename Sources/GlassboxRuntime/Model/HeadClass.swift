@@ -62,6 +62,7 @@ enum HeadClass {
         "starcoder2": "Starcoder2",
         "olmo": "Olmo",
         "smollm3": "SmolLM3",
+        "glm": "Glm", "glm4": "Glm4",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -29,7 +29,8 @@ public enum ModelRegistry {
                                                          CohereLoader.self, Cohere2Loader.self,
                                                          OLMoELoader.self,
                                                          Starcoder2Loader.self,
-                                                         OLMoLoader.self]
+                                                         OLMoLoader.self,
+                                                         GlmLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -48,6 +48,8 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         var act = "silu"
         /// `tie_word_embeddings` (StarCoder2: `PretrainedConfig`'s true).
         var tied = false
+        /// `head_dim` when the key is absent (`nil`: `d / H`; GLM: 128).
+        var headDim: Int? = nil
     }
 
     /// A key named at run time (the family's ε key).
@@ -109,7 +111,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         try requireNormEpsilon(rmsNormEps, defaults.epsKey)
         try requirePositive(ropeTheta, "rope_theta")
         if let slidingWindow { try requirePositive(slidingWindow, "sliding_window") }
-        let explicitHeadDim = try c.headDim(.headDim, reading: reading)
+        let explicitHeadDim = try c.headDim(.headDim, reading: reading) ?? defaults.headDim
         let headDimIsExplicit = explicitHeadDim != nil
         headDim = try configHeadDim(explicit: explicitHeadDim, hidden: hiddenSize, heads: numAttentionHeads)
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)

@@ -12,9 +12,12 @@ import GlassboxTensor
 /// copy (Cohere's `logit_scale`), and a tied table's copy is not counted as a parameter again.
 /// `parameterFreeNorms`: the checkpoint has no norm tensors (OLMo's `OlmoLayerNorm`); each norm is
 /// held with `γ` a tensor of ones `[d]` and no `β` (the caller discounts the ones from the count).
+/// `branchNorms`: the names of a sandwich block's norms on the attention and MLP outputs
+/// (`ln1Post`, `ln2Post` under `layers.{l}.`; GLM-4's `post_self_attn_layernorm`, `post_mlp_layernorm`).
 enum RotaryDecoderLoading {
     static func load(_ arch: Architecture, tied: Bool, checkpoint: Checkpoint, directory: URL,
                      normBias: Bool = false, parallel: Bool = false, outputScale: Float = 1, parameterFreeNorms: Bool = false,
+                     branchNorms: (attention: String, mlp: String)? = nil,
                      block: (inout WeightReader, String) throws -> (attention: AttentionWeights, mlp: MLPWeights))
         throws -> TransformerWeights {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
@@ -32,7 +35,12 @@ enum RotaryDecoderLoading {
             let ln1 = try norm(p + "input_layernorm")
             let (attention, mlp) = try block(&r, p)
             let ln2 = parallel ? ln1 : try norm(p + "post_attention_layernorm")
-            blocks.append(BlockWeights(ln1: ln1, attention: attention, ln2: ln2, mlp: mlp))
+            var weights = BlockWeights(ln1: ln1, attention: attention, ln2: ln2, mlp: mlp)
+            if let branchNorms {
+                weights.ln1Post = try norm(p + branchNorms.attention)
+                weights.ln2Post = try norm(p + branchNorms.mlp)
+            }
+            blocks.append(weights)
         }
         let finalNorm = try norm("norm")
         let unembed = try r.languageModelHead(tied: tied, embed: embed).scaled(by: outputScale)   // [V, d]

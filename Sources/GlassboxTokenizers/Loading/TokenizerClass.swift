@@ -27,6 +27,7 @@ extension FastTokenizerOverrides {
         "starcoder2": "GPT2TokenizerFast",
         "olmo": "GPTNeoXTokenizerFast",
         "smollm3": "PreTrainedTokenizerFast",
+        "glm": "PreTrainedTokenizerFast", "glm4": "PreTrainedTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
