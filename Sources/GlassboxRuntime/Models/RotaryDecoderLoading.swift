@@ -12,9 +12,12 @@ import GlassboxTensor
 /// copy (Cohere's `logit_scale`), and a tied table's copy is not counted as a parameter again.
 /// `parameterFreeNorms`: the checkpoint has no norm tensors (OLMo's `OlmoLayerNorm`); each norm is
 /// held with `γ` a tensor of ones `[d]` and no `β` (the caller discounts the ones from the count).
+/// `embeddingScale`: block 0 reads the token embeddings times it (`EmbeddingWeights.scale`, Granite's
+/// `embedding_multiplier`).
 enum RotaryDecoderLoading {
     static func load(_ arch: Architecture, tied: Bool, checkpoint: Checkpoint, directory: URL,
                      normBias: Bool = false, parallel: Bool = false, outputScale: Float = 1, parameterFreeNorms: Bool = false,
+                     embeddingScale: Float? = nil,
                      block: (inout WeightReader, String) throws -> (attention: AttentionWeights, mlp: MLPWeights))
         throws -> TransformerWeights {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
@@ -39,8 +42,10 @@ enum RotaryDecoderLoading {
         // Older checkpoints saved the rotary frequencies as buffers.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.(inv_freq|long_inv_freq|short_inv_freq)"#,
                                  #"(model\.)?rotary_emb\.inv_freq"#])
+        var embeddings = EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil)
+        embeddings.scale = embeddingScale
         var weights = TransformerWeights(
-            embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
+            embeddings: embeddings,
             blocks: blocks,
             head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
         // The scaled copy of a tied table is not a parameter of its own in num_parameters().
