@@ -37,7 +37,8 @@ final class GenerationTests: XCTestCase {
                            "starcoder2-tiny", "starcoder2-nobias",
                            "olmo-tiny", "olmo-clip",
                            "smollm3-tiny", "smollm3-swa",
-                           "cohere2-tiny", "cohere2-types"]
+                           "cohere2-tiny", "cohere2-types",
+                           "granitemoe-tiny", "granitemoe-shared"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -28,7 +28,8 @@ final class RelevanceBlockingTests: XCTestCase {
                            "starcoder2-tiny", "starcoder2-nobias",
                            "olmo-tiny", "olmo-clip",
                            "smollm3-tiny", "smollm3-swa",
-                           "cohere2-tiny", "cohere2-types"]
+                           "cohere2-tiny", "cohere2-types",
+                           "granitemoe-tiny", "granitemoe-shared"]
     static let maxRelative: Float = 1e-5
     /// olmo-clip under grad×input measures 1.45e-5 (AttnLRP/CP-LRP within 1e-5): no q/k/v element of its
     /// input lies within 4e-4 of ±clip_qkv, so no element changes side between the paths' roundings.

@@ -27,7 +27,8 @@ final class KVCacheTests: XCTestCase {
                            "starcoder2-tiny", "starcoder2-nobias",
                            "olmo-tiny", "olmo-clip",
                            "smollm3-tiny", "smollm3-swa",
-                           "cohere2-tiny", "cohere2-types"]
+                           "cohere2-tiny", "cohere2-types",
+                           "granitemoe-tiny", "granitemoe-shared"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)
