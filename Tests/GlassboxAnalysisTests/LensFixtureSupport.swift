@@ -24,7 +24,8 @@ enum LensFixtures {
                          "starcoder2-tiny", "starcoder2-nobias",
                          "olmo-tiny", "olmo-clip",
                          "smollm3-tiny", "smollm3-swa",
-                         "cohere2-tiny", "cohere2-types"]
+                         "cohere2-tiny", "cohere2-types",
+                         "granitemoe-tiny", "granitemoe-shared"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))
