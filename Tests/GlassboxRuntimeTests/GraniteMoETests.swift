@@ -139,6 +139,23 @@ final class GraniteMoETests: XCTestCase {
         }
     }
 
+    /// position_embedding_type other than "rope" (written: GraniteMoeConfig's own "rope" is overridden by
+    /// the key) leaves GraniteMoeModel without a rotary embedding: every layer unrotated, hook_rot_q =
+    /// hook_q (NullFieldTests checks the null spelling's logits against transformers').
+    func testPositionEmbeddingTypeOtherThanRopeRotatesNothing() throws {
+        let ids = [1, 17, 3, 90]
+        let rope = try TransformerModel.load(directory: folder(config: edited("granitemoe-tiny", "position_embedding_type", "\"rope\"")))
+        XCTAssertEqual(rope.architecture.unrotatedLayers, [])
+        XCTAssertEqual(try rope.forward(ids).logits?.storage, try Fixtures.load("granitemoe-tiny").forward(ids).logits?.storage)
+        for value in ["\"absolute\"", "null"] {
+            let m = try TransformerModel.load(directory: folder(config: edited("granitemoe-tiny", "position_embedding_type", value)))
+            XCTAssertEqual(m.architecture.unrotatedLayers, [0, 1], value)
+            let r = try m.forward(ids, capture: .all)
+            XCTAssertEqual(r.cache[.block(1, .rotQ)]?.storage, r.cache[.block(1, .q)]?.storage, value)
+            XCTAssertNotEqual(r.logits?.storage, try rope.forward(ids).logits?.storage, value)
+        }
+    }
+
     /// Weights that disagree with the config are named; shared_intermediate_size 0 on the shared
     /// checkpoint leaves its shared MLP unread (refused as unexpected tensors).
     func testWeightErrors() throws {

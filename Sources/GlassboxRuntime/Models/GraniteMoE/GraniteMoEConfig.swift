@@ -31,6 +31,11 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
     /// `shared_intermediate_size` (`granitemoeshared` only, default 0): the shared MLP's width, 0
     /// for none.
     public var sharedIntermediateSize: Int
+    /// Whether the layers rotate q and k: `position_embedding_type` is `"rope"`. GraniteMoeConfig sets
+    /// it to "rope" but a written key overrides it (`PretrainedConfig` sets every extra key), and
+    /// `GraniteMoeModel` builds no rotary embedding for anything else: every layer is then a NoPE
+    /// layer (`Architecture.unrotatedLayers`), `null` included.
+    public var rotary: Bool
 
     enum CodingKeys: String, CodingKey {
         case modelType = "model_type"
@@ -38,6 +43,7 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
         case numExpertsPerTok = "num_experts_per_tok"
         case attentionBias = "attention_bias"
         case sharedIntermediateSize = "shared_intermediate_size"
+        case positionEmbeddingType = "position_embedding_type"
     }
 
     /// Decodes `config.json` with GraniteMoE's defaults and checks it (`RotaryDecoderFields`'
@@ -73,6 +79,7 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
         multipliers = try GraniteMultipliers(from: decoder)
         // GraniteMoeConfig validates rope_scaling without copying `type` over `rope_type` (as GraniteConfig).
         ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .ropeTypeRequired, modelType: modelType)
+        rotary = try !c.contains(.positionEmbeddingType) || c.decode(JSONValue.self, forKey: .positionEmbeddingType) == .string("rope")
         // GraniteMoeConfig has no shared MLP: the key is not read there.
         sharedIntermediateSize = modelType == "granitemoeshared"
             ? try c.value(refusingNull: .sharedIntermediateSize, default: 0) : 0
@@ -93,6 +100,7 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
         var arch = fields.architecture(modelType: modelType, rope: RotaryEmbedding(
             dimensions: fields.headDim, base: fields.ropeTheta, scaling: ropeScaling, maxPositions: fields.maxPositionEmbeddings))
         arch.attentionScale = Float(multipliers.attention)
+        if !rotary { arch.unrotatedLayers = Set(0..<fields.numHiddenLayers) }   // position_embedding_type other than "rope"
         var routing = ExpertRouting(count: numLocalExperts, topK: numExpertsPerTok)
         routing.renormalizes = true
         routing.sharedExpert = sharedIntermediateSize > 0
