@@ -120,7 +120,7 @@ struct InfoCommand: ParsableCommand {
         if let experts = arch.experts {
             parts.append("sparse mixture of \(experts.count) gated-MLP experts, top-\(experts.topK) routing (softmax, top-k"
                          + (experts.renormalizes ? ", renormalised)" : ", not renormalised)")
-                         + (experts.sharedExpert ? " plus a sigmoid-gated shared expert" : "")
+                         + (experts.sharedExpert ? (experts.sharedExpertGated ? " plus a sigmoid-gated shared expert" : " plus an ungated shared expert") : "")
                          + (experts.denseLayers.isEmpty ? "" : "; dense MLP in layers \(experts.denseLayers.map(String.init).joined(separator: ", "))"))
         }
         return parts.joined(separator: "; ")

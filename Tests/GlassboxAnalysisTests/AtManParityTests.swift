@@ -35,7 +35,8 @@ final class AtManParityTests: XCTestCase {
                            "smollm3-tiny", "smollm3-swa",
                            "cohere2-tiny", "cohere2-types",
                            "olmoe-clip",
-                           "glm-tiny", "glm4-tiny"]
+                           "glm-tiny", "glm4-tiny",
+                           "granitemoe-tiny", "granitemoe-shared"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -63,6 +64,7 @@ final class AtManParityTests: XCTestCase {
         "cohere2-tiny": familyCases, "cohere2-types": familyCases,
         "olmoe-clip": familyCases,
         "glm-tiny": familyCases, "glm4-tiny": familyCases,
+        "granitemoe-tiny": ["default", "no-shift"], "granitemoe-shared": familyCases,   // granitemoe-tiny/visible-keys: max |ΔCE| 5.8e-3
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

@@ -62,7 +62,8 @@ final class CheferParityTests: XCTestCase {
                              "olmo-clip",                        // q, k, v clamped (clip_qkv)
                              "cohere2-tiny", "cohere2-types",    // Cohere's parallel block
                              "olmoe-clip",                       // routed experts, clipped q, k, v
-                             "glm4-tiny"]                        // sandwich norms on the branch outputs
+                             "glm4-tiny",                        // sandwich norms on the branch outputs
+                             "granitemoe-tiny", "granitemoe-shared"]   // routed experts
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact.
     static let unreferenced: [String] = []

@@ -39,7 +39,8 @@ final class GenerationTests: XCTestCase {
                            "smollm3-tiny", "smollm3-swa",
                            "cohere2-tiny", "cohere2-types",
                            "olmoe-clip",
-                           "glm-tiny", "glm4-tiny"]
+                           "glm-tiny", "glm4-tiny",
+                           "granitemoe-tiny", "granitemoe-shared"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

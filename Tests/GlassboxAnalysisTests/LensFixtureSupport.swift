@@ -26,7 +26,8 @@ enum LensFixtures {
                          "smollm3-tiny", "smollm3-swa",
                          "cohere2-tiny", "cohere2-types",
                          "olmoe-clip",
-                         "glm-tiny", "glm4-tiny"]
+                         "glm-tiny", "glm4-tiny",
+                         "granitemoe-tiny", "granitemoe-shared"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -30,7 +30,8 @@ final class RelevanceBlockingTests: XCTestCase {
                            "smollm3-tiny", "smollm3-swa",
                            "cohere2-tiny", "cohere2-types",
                            "olmoe-clip",
-                           "glm-tiny", "glm4-tiny"]
+                           "glm-tiny", "glm4-tiny",
+                           "granitemoe-tiny", "granitemoe-shared"]
     static let maxRelative: Float = 1e-5
     /// olmo-clip under grad×input measures 1.44e-5 (AttnLRP/CP-LRP within 1e-5): float32 conditioning, not
     /// a path error — against float64 autograd the unblocked path is 9.1e-6 and the blocked 5.3e-6 off, on

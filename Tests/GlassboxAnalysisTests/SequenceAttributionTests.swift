@@ -29,7 +29,7 @@ final class SequenceAttributionTests: XCTestCase {
         // multiply differently shaped matrices, so they agree only to float summation order, and
         // plain gradient × input through two norms per head is the most sensitive (qwen3-qknorm
         // with a contrast: 1.4e-6).
-        for name in Self.families + ["mixtral-moe", "qwen3-qknorm", "gemma3-text", "gemma3-mm", "qwen2moe-tiny", "qwen3moe-tiny", "olmoe-tiny", "olmoe-norm"] {
+        for name in Self.families + ["mixtral-moe", "qwen3-qknorm", "gemma3-text", "gemma3-mm", "qwen2moe-tiny", "qwen3moe-tiny", "olmoe-tiny", "olmoe-norm", "granitemoe-tiny", "granitemoe-shared"] {
             let relative: Float = Self.families.contains(name) ? Self.relative : 5e-6
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let (ids, prompt) = try Self.sequence(name)

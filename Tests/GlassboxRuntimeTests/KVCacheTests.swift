@@ -29,7 +29,8 @@ final class KVCacheTests: XCTestCase {
                            "smollm3-tiny", "smollm3-swa",
                            "cohere2-tiny", "cohere2-types",
                            "olmoe-clip",
-                           "glm-tiny", "glm4-tiny"]
+                           "glm-tiny", "glm4-tiny",
+                           "granitemoe-tiny", "granitemoe-shared"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

@@ -104,7 +104,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "OlmoAttention",
                      "SmolLM3Attention",
                      "Cohere2Attention",
-                     "GlmAttention", "Glm4Attention")
+                     "GlmAttention", "Glm4Attention",
+                     "GraniteMoeAttention", "GraniteMoeSharedAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -135,7 +136,8 @@ def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, va
     w = torch.where(visible, w, torch.tensor(-1e9, dtype=w.dtype))
     w = w.clamp(min=-10000.0)
     p = torch.softmax(w, dim=-1)
-    return torch.matmul(p, value).transpose(1, 2), p
+    # contiguous: GraniteMoeAttention .view()s the output (eager_attention_forward's is contiguous too)
+    return torch.matmul(p, value).transpose(1, 2).contiguous(), p
 
 
 def _repeat_heads(x: torch.Tensor, heads: int) -> torch.Tensor:

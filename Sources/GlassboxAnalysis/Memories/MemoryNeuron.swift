@@ -98,13 +98,13 @@ extension FFNMemories {
         guard let mixture = model.weights.blocks[l].mlp.mixture else { return [.block(l, .mlpPost)] }
         return mixture.experts.indices.map { HookPoint.block(l, .expert($0, .post)) }
             + [.block(l, .expertIndices), .block(l, .routingWeights)]
-            + (mixture.shared == nil ? [] : [.block(l, .sharedExpert(.post)), .block(l, .sharedExpertGate)])
+            + (mixture.shared.map { [.block(l, .sharedExpert(.post))] + ($0.gate == nil ? [] : [.block(l, .sharedExpertGate)]) } ?? [])
     }
 
     /// The memory coefficients `m [n, neuronCount(layer)]` of a layer from a cache holding
     /// `coefficientPoints` (docs/methods.md §6.1). Dense: `mlp.hook_post`. Mixture: expert `e`'s
     /// `hook_post` times its routing weight at each position (0 where `e` is not chosen), expert-major,
-    /// then the shared expert's `hook_post` times `σ(hook_shared_expert_gate)`, so that `Σ_j m_j·v_j`
+    /// then the shared expert's `hook_post` times `σ(hook_shared_expert_gate)` (times 1 without a gate), so that `Σ_j m_j·v_j`
     /// over all the layer's neurons is the block's `hook_mlp_out`.
     public static func coefficients(_ model: TransformerModel, cache: ActivationCache, layer l: Int) throws -> Tensor {
         let points = coefficientPoints(model, layer: l)
@@ -134,10 +134,10 @@ extension FFNMemories {
             }
             offset += dff
         }
-        if mixture.shared != nil {
+        if let shared = mixture.shared {
             let post = cache[.block(l, .sharedExpert(.post))]!                                           // [n, dffS]
-            var gate = cache[.block(l, .sharedExpertGate)]!                                              // [n, 1]
-            sigmoidActivation(&gate)
+            var gate = shared.gate == nil ? Tensor(shape: [n, 1], repeating: 1) : cache[.block(l, .sharedExpertGate)]!   // [n, 1]
+            if shared.gate != nil { sigmoidActivation(&gate) }
             let dff = post.shape[1]
             for t in 0..<n { for i in 0..<dff { out[t * width + offset + i] = post.storage[t * dff + i] * gate.storage[t] } }
         }

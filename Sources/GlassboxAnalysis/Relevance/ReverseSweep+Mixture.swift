@@ -61,7 +61,9 @@ extension ReverseSweep {
         }
         if let shared = mixture.shared {
             let offset = mixture.experts.reduce(0) { $0 + $1.output.inFeatures }
-            addInPlace(&gX, try sharedExpertBackward(shared, layer: l, gOut, divisor: divisor, neuronOffset: offset, input: input))
+            // GraniteMoeShared's ungated shared MLP is a summand, not a product: no divisor.
+            addInPlace(&gX, try sharedExpertBackward(shared, layer: l, gOut, divisor: shared.gate == nil ? 1 : divisor,
+                                                     neuronOffset: offset, input: input))
         }
         guard product != .detachedGate else { return gX }
         // w_j = p_j / S, S = Σ_K p: frozen S gives g_p = g_w / S; the true derivative subtracts Σ_i g_w,i w_i.
@@ -95,14 +97,15 @@ extension ReverseSweep {
     /// `gOut` `[n, d]`, with the product's `gatedProduct` rule (`divisor`: the uniform rule's),
     /// the shared MLP's dense rules and the sigmoid's `activation` rule on the gate logit
     /// (`mlp.hook_shared_expert_gate`, `[n, 1]`); its neurons' relevance goes to `neurons[l, neuronOffset + i]`.
-    /// `input` reads the mixture input (Gamma only).
+    /// `input` reads the mixture input (Gamma only). Without a gate (GraniteMoeShared) `s(x)` alone:
+    /// the shared MLP's dense rules.
     private mutating func sharedExpertBackward(_ shared: SharedExpertWeights, layer l: Int, _ gOut: Tensor, divisor: Float,
                                                neuronOffset: Int, input: () throws -> Tensor) throws -> Tensor {
         let d = gOut.shape[1]
         let pre = try tensor(.block(l, .sharedExpert(.gate))), up = try tensor(.block(l, .sharedExpert(.pre)))   // [n, dffS]
-        let logit = try tensor(.block(l, .sharedExpertGate))             // [n, 1]
+        let logit = shared.gate == nil ? Tensor(shape: [n, 1], repeating: 0) : try tensor(.block(l, .sharedExpertGate))   // [n, 1]
         var sigma = logit
-        sigmoidActivation(&sigma)
+        if shared.gate == nil { sigma = Tensor(shape: [n, 1], repeating: 1) } else { sigmoidActivation(&sigma) }
         var activated = pre
         architecture.activation.apply(&activated)
         var post = activated
@@ -112,7 +115,7 @@ extension ReverseSweep {
         let gPost = linearBackward(shared.mlp.output, gY, rule: table[.linear], input: { post })   // [n, dffS]
         accumulateNeuronRelevance(layer: l, post: post, gPost: gPost, offset: neuronOffset)
         var gX = try gatedBackward(shared.mlp.input, shared.mlp.up!, gPost, pre: pre, activated: activated, up: up, input: input)
-        guard table[.gatedProduct] != .detachedGate else { return gX }
+        guard let gate = shared.gate, table[.gatedProduct] != .detachedGate else { return gX }
         let y = shared.mlp.output(post)                                   // [n, d], s(x)
         var gGate = Tensor.zeros([n, 1])                                  // at σ: (g_out · s) ÷ divisor
         for t in 0..<n {
@@ -121,7 +124,7 @@ extension ReverseSweep {
             gGate.storage[t] = Float(s) / divisor
         }
         ActivationRules.apply(.model(.sigmoid), rule: table[.activation], x: logit, to: &gGate)
-        addInPlace(&gX, try linearBackward(shared.gate, gGate, rule: table[.linear], input: input))
+        addInPlace(&gX, try linearBackward(gate, gGate, rule: table[.linear], input: input))
         return gX
     }
 }

@@ -113,7 +113,7 @@ extension SharedExpertWeights {
     /// `x [n, d] → [n, d]`: `σ(gate·x) ⊙ down(act(gate_proj·x) ⊙ up_proj·x)` on every position
     /// (`Qwen2MoeSparseMoeBlock`'s shared expert), firing `mlp.shared_expert.hook_gate`, `hook_pre`,
     /// `hook_post` (`[n, dffShared]`) and `mlp.hook_shared_expert_gate` (`[n, 1]`, the gate's logit,
-    /// before the sigmoid).
+    /// before the sigmoid). Without a gate (`GraniteMoeSharedMLP`) the MLP's output as it is.
     func forward(_ x: Tensor, layer l: Int, activation: Activation, hooks: inout HookRun) throws -> Tensor {
         var pre = mlp.input(x)                                       // [n, dffShared]
         try hooks.fire(.block(l, .sharedExpert(.gate)), &pre)
@@ -124,6 +124,7 @@ extension SharedExpertWeights {
         multiplyInPlace(&post, linear)
         try hooks.fire(.block(l, .sharedExpert(.post)), &post)
         var y = mlp.output(post)                                     // [n, d]
+        guard let gate else { return y }
         var factor = gate(x)                                         // [n, 1], the logit
         try hooks.fire(.block(l, .sharedExpertGate), &factor)
         sigmoidActivation(&factor)                                   // σ

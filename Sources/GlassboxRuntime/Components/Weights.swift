@@ -85,16 +85,17 @@ public struct MixtureWeights: Sendable {
 }
 
 /// The shared expert of transformers' `Qwen2MoeSparseMoeBlock`: a gated MLP (`shared_expert`,
-/// its own width) on every position, its output times `σ(shared_expert_gate·x)`. A class (immutable),
+/// its own width) on every position, its output times `σ(shared_expert_gate·x)`; GraniteMoeShared's
+/// `shared_mlp` has no gate (its output is added as it is). A class (immutable),
 /// since a value type holding an `MLPWeights` inside `MLPWeights.mixture` would contain itself.
 public final class SharedExpertWeights: Sendable {
     /// `gate_proj` (activated), `up_proj`, `down_proj`: `d → dffShared → d`.
     public let mlp: MLPWeights
-    /// `shared_expert_gate`, `d → 1`, no bias.
-    public let gate: Linear
+    /// `shared_expert_gate`, `d → 1`, no bias (Qwen2-MoE); `nil`: no gate (GraniteMoeShared).
+    public let gate: Linear?
 
     /// A shared expert from its MLP and gate (shapes not checked; the loader checks them).
-    public init(mlp: MLPWeights, gate: Linear) { (self.mlp, self.gate) = (mlp, gate) }
+    public init(mlp: MLPWeights, gate: Linear?) { (self.mlp, self.gate) = (mlp, gate) }
 }
 
 /// One transformer block.

@@ -216,6 +216,9 @@ public struct ExpertRouting: Sendable, Equatable {
     public var renormalizes: Bool = true
     /// Qwen2-MoE: a shared expert, gated by a sigmoid, runs beside the routed ones.
     public var sharedExpert: Bool = false
+    /// Whether the shared expert's output is scaled by `σ(shared_expert_gate·x)` (Qwen2-MoE) rather
+    /// than added as it is (GraniteMoeShared's `shared_mlp`).
+    public var sharedExpertGated: Bool = true
     /// Qwen MoE: the layers with a dense MLP (`intermediate_size` wide) instead of the mixture
     /// (`mlp_only_layers`, `decoder_sparse_step`); empty elsewhere.
     public var denseLayers: [Int] = []

@@ -10,6 +10,11 @@ import GlassboxModelIO
 /// (`….experts.5.w1.weight`). Only counts the config states are checked (a default is small), and
 /// of the layer counts only the one the family reads (`layerKeysRead`).
 enum CheckpointCounts {
+    /// Families whose experts are one stacked tensor per layer (GraniteMoE's `GraniteMoeParallelExperts`,
+    /// `[E, out, in]`), not `experts.{e}` names: their loader checks `E` against that tensor's shape
+    /// before taking any view of it, so the names are not counted here.
+    static let stackedExpertTypes: Set<String> = ["granitemoe", "granitemoeshared"]
+
     /// Config keys that count blocks, in the families' spellings.
     static let layerKeys = ["num_hidden_layers", "n_layer", "n_layers", "num_layers"]
 
@@ -43,7 +48,8 @@ enum CheckpointCounts {
     static func check(_ config: ConfigFile, modelType: String, checkpoint: Checkpoint, textTensorPrefixes: [String]? = nil) throws {
         let configFile = config.url
         let stated = { (keys: [String]) in keys.compactMap { key in config.count(key).map { (key, $0) } } }
-        let layerCounts = Array(stated(layerKeysRead(modelType: modelType)).prefix(1)), expertCounts = stated(expertKeys)
+        let layerCounts = Array(stated(layerKeysRead(modelType: modelType)).prefix(1))
+        let expertCounts = stackedExpertTypes.contains(modelType) ? [] : stated(expertKeys)
         guard !layerCounts.isEmpty || !expertCounts.isEmpty else { return }
         var layerIndices = Set<Int>()
         let names = checkpoint.tensorNames.filter { name in textTensorPrefixes?.contains { name.hasPrefix($0) } ?? true }

@@ -59,6 +59,7 @@ enum HeadClass {
         "granite": "Granite",
         "cohere": "Cohere", "cohere2": "Cohere2",
         "olmoe": "Olmoe",
+        "granitemoe": "GraniteMoe", "granitemoeshared": "GraniteMoeShared",
         "starcoder2": "Starcoder2",
         "olmo": "Olmo",
         "smollm3": "SmolLM3",

@@ -53,6 +53,7 @@ enum IntegerConfigFields {
         if modelType == "qwen2_moe" { fields += ["num_experts", "moe_intermediate_size", "shared_expert_intermediate_size"] }
         if modelType == "qwen3_moe" { fields += ["num_experts", "moe_intermediate_size"] }
         if modelType == "olmoe" { fields.append("num_experts") }   // OlmoeSparseMoeBlock's gate and expert list
+        if modelType == "granitemoeshared" { fields.append("shared_intermediate_size") }   // GraniteMoeSharedMLP's nn.Linear sizes
         return fields
     }
 

@@ -28,6 +28,7 @@ public enum ModelRegistry {
                                                          StableLMLoader.self,
                                                          CohereLoader.self, Cohere2Loader.self,
                                                          OLMoELoader.self,
+                                                         GraniteMoELoader.self,
                                                          Starcoder2Loader.self,
                                                          OLMoLoader.self,
                                                          GlmLoader.self]

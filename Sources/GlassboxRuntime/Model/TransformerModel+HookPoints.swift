@@ -18,7 +18,7 @@ extension TransformerModel {
             let mlp: [BlockSite] = if let mixture = weights.blocks[l].mlp.mixture {
                 [.routerLogits, .expertWeights, .expertIndices, .routingWeights]
                     + mixture.experts.indices.flatMap { e in ExpertSite.allCases.map { BlockSite.expert(e, $0) } }
-                    + (mixture.shared == nil ? [] : ExpertSite.allCases.map { BlockSite.sharedExpert($0) } + [.sharedExpertGate])
+                    + (mixture.shared.map { ExpertSite.allCases.map { BlockSite.sharedExpert($0) } + ($0.gate == nil ? [] : [.sharedExpertGate]) } ?? [])
             } else { dense }
             var sites: [BlockSite] = [.residPre]
             switch arch.placement {

@@ -45,7 +45,7 @@ extension TransformerWeights {
             }
             if let router = block.mlp.mixture?.router { list.append(router) }
             if let shared = block.mlp.mixture?.shared {              // Qwen2-MoE: the shared expert, its gate
-                list += [shared.mlp.input, shared.mlp.output] + (shared.mlp.up.map { [$0] } ?? []) + [shared.gate]
+                list += [shared.mlp.input, shared.mlp.output] + (shared.mlp.up.map { [$0] } ?? []) + (shared.gate.map { [$0] } ?? [])
             }
         }
         return list

@@ -14,10 +14,13 @@ import GlassboxTensor
 /// held with `γ` a tensor of ones `[d]` and no `β` (the caller discounts the ones from the count).
 /// `branchNorms`: the names of a sandwich block's norms on the attention and MLP outputs
 /// (`ln1Post`, `ln2Post` under `layers.{l}.`; GLM-4's `post_self_attn_layernorm`, `post_mlp_layernorm`).
+/// `embeddingScale`: block 0 reads the token embeddings times it (`EmbeddingWeights.scale`, Granite's
+/// `embedding_multiplier`).
 enum RotaryDecoderLoading {
     static func load(_ arch: Architecture, tied: Bool, checkpoint: Checkpoint, directory: URL,
                      normBias: Bool = false, parallel: Bool = false, outputScale: Float = 1, parameterFreeNorms: Bool = false,
                      branchNorms: (attention: String, mlp: String)? = nil,
+                     embeddingScale: Float? = nil,
                      block: (inout WeightReader, String) throws -> (attention: AttentionWeights, mlp: MLPWeights))
         throws -> TransformerWeights {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
@@ -47,8 +50,10 @@ enum RotaryDecoderLoading {
         // Older checkpoints saved the rotary frequencies as buffers.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.(inv_freq|long_inv_freq|short_inv_freq)"#,
                                  #"(model\.)?rotary_emb\.inv_freq"#])
+        var embeddings = EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil)
+        embeddings.scale = embeddingScale
         var weights = TransformerWeights(
-            embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
+            embeddings: embeddings,
             blocks: blocks,
             head: HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: unembed))
         // The scaled copy of a tied table is not a parameter of its own in num_parameters().

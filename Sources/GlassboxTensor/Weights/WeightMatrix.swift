@@ -65,9 +65,9 @@ public struct WeightMatrix: Sendable {
         self.init(rows: rows, columns: columns, format: format, base: owned.base, owner: owned)
     }
 
-    private init(_ parent: WeightMatrix, rows: Int, columns: Int, offset: Int) {
+    private init(_ parent: WeightMatrix, rows: Int, columns: Int, offset: Int, rowStride: Int? = nil, storedRows: Int? = nil) {
         (rowCount, columnCount, format, storage) = (rows, columns, parent.format, parent.storage)
-        (self.offset, rowStride, storedRowCount) = (offset, parent.rowStride, parent.storedRowCount)
+        (self.offset, self.rowStride, storedRowCount) = (offset, rowStride ?? parent.rowStride, storedRows ?? parent.storedRowCount)
         check = parent.check
     }
 
@@ -101,6 +101,20 @@ public struct WeightMatrix: Sendable {
     public func rowBlock(_ range: Range<Int>) -> WeightMatrix {
         precondition(range.lowerBound >= 0 && range.upperBound <= rowCount, "rows \(range) out of bounds for \(shape)")
         return WeightMatrix(self, rows: range.count, columns: columnCount, offset: offset + range.lowerBound * rowStride)
+    }
+
+    /// The whole matrix read row-major as `[rows, count / rows]` (no copy): a stacked `[E, out, in]`
+    /// tensor, which ``SafetensorsFile/matrix(_:)`` gives as `[E, out·in]`, becomes `[E·out, in]`,
+    /// whose `rowBlock`s are its matrices (GraniteMoE's parallel experts). The deferred check is kept.
+    public func reshaped(rows: Int) -> WeightMatrix {
+        precondition(isWhole && rows > 0 && count % rows == 0, "cannot read \(shape) as \(rows) rows")
+        let columns = count / rows
+        if case .tensor(let t) = storage {
+            var m = WeightMatrix(t.reshaped([rows, columns]))
+            m.check = check
+            return m
+        }
+        return WeightMatrix(self, rows: rows, columns: columns, offset: 0, rowStride: columns, storedRows: rows)
     }
 
     /// Columns `range` as a view `[rows, range.count]` (no copy).
