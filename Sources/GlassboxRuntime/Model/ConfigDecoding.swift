@@ -325,7 +325,7 @@ enum ConfigDecoding {
 ///   key (Qwen2, OLMo, OLMo 2, Phi, Phi-3): `null` reaches the attention as None (TypeError), refused;
 /// - `configDefault`: the config class maps `null` to `d // H` (Llama);
 /// - `orDerived`: `getattr(config, "head_dim", None) or d // H` (Mistral, Mixtral, StarCoder2; OLMoE's,
-///   StableLM's and GPT-NeoX's rotary tables): `null` and 0 are `d // H`.
+///   GraniteMoE's, StableLM's and GPT-NeoX's rotary tables): `null` and 0 are `d // H`.
 /// A 0 left by the first two is refused by `configHeadDim` (transformers divides by it).
 enum HeadDimReading { case asWritten, configDefault, orDerived }
 

@@ -64,7 +64,7 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
             from: decoder, defaults: .init(vocab: 32000, hidden: 4096, intermediate: 11008, layers: 32, heads: 32,
                                            kvHeads: nil, positions: 2048, theta: 10000, eps: 1e-6),
             sizes: [(numLocalExperts, "num_local_experts"), (numExpertsPerTok, "num_experts_per_tok")],
-            readsSlidingWindow: false)
+            readsSlidingWindow: false, headDim: .orDerived)   // the rotary tables: head_dim or d // H
         guard numExpertsPerTok <= numLocalExperts else {
             throw ConfigValidationError(key: "num_experts_per_tok",
                                         detail: "(\(numExpertsPerTok)) must be at most num_local_experts (\(numLocalExperts))")
