@@ -340,6 +340,17 @@ extension KeyedDecodingContainer {
     }
 }
 
+/// Checks a `head_dim` that only the rotary tables read, where `attention` (the transformers class)
+/// sizes its heads by `hidden / heads` (OLMoE, GraniteMoE, StableLM, GPT-NeoX): any other width would
+/// rotate one the heads do not have. `width`: the key as read (nil: absent or read as `d // H`).
+func requireRotaryOnlyHeadDim(_ width: Int?, hidden: Int, heads: Int, attention: String) throws {
+    let derived = try configHeadDim(explicit: nil, hidden: hidden, heads: heads)
+    if let width, width != derived {
+        throw ConfigValidationError(key: "head_dim", detail:
+            "(\(width)) must equal hidden_size / num_attention_heads (\(derived)): \(attention) sizes its heads by the latter and the rotary tables by the former")
+    }
+}
+
 /// The per-head width `dh`: an `explicit` `head_dim` (positive), else `hidden / heads`, which must
 /// divide evenly.
 func configHeadDim(explicit: Int?, hidden: Int, heads: Int) throws -> Int {

@@ -108,11 +108,8 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         case .none, .linear, .llama3: readsAsWritten = false
         default: readsAsWritten = true
         }
-        if let explicit = try c.headDim(.headDim, reading: readsAsWritten ? .asWritten : .orDerived),
-           explicit != hiddenSize / numAttentionHeads {
-            throw ConfigValidationError(key: "head_dim", detail:
-                "(\(explicit)) must equal hidden_size / num_attention_heads (\(hiddenSize / numAttentionHeads)): GPTNeoXAttention sizes its heads by the latter and the rotary tables by the former")
-        }
+        try requireRotaryOnlyHeadDim(c.headDim(.headDim, reading: readsAsWritten ? .asWritten : .orDerived),
+                                     hidden: hiddenSize, heads: numAttentionHeads, attention: "GPTNeoXAttention")
     }
 
     /// Per-head width `dh = d / H`.

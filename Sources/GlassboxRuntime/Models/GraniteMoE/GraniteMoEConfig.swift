@@ -71,11 +71,8 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
         }
         // GraniteMoeAttention sizes its heads as hidden_size // num_attention_heads (ValueError unless
         // it divides); the rotary tables read a head_dim key first, so any other value is refused.
-        let derived = try configHeadDim(explicit: nil, hidden: fields.hiddenSize, heads: fields.numAttentionHeads)
-        guard fields.headDim == derived else {
-            throw ConfigValidationError(key: "head_dim", detail:
-                "(\(fields.headDim)) must equal hidden_size / num_attention_heads (\(derived)): GraniteMoeAttention sizes its heads by the latter and the rotary tables by the former")
-        }
+        try requireRotaryOnlyHeadDim(fields.headDim, hidden: fields.hiddenSize, heads: fields.numAttentionHeads,
+                                     attention: "GraniteMoeAttention")
         multipliers = try GraniteMultipliers(from: decoder)
         // GraniteMoeConfig validates rope_scaling without copying `type` over `rope_type` (as GraniteConfig).
         ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .ropeTypeRequired, modelType: modelType)

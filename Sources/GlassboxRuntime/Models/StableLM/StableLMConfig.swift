@@ -104,10 +104,8 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
         let headDim = try configHeadDim(explicit: nil, hidden: hiddenSize, heads: numAttentionHeads)
         // StableLmAttention sizes its heads by hidden_size // num_attention_heads; the rotary tables
         // read a head_dim key first (`head_dim or d // H`), so any other value would rotate a width the heads do not have.
-        if let explicit = try c.headDim(.headDim, reading: .orDerived), explicit != headDim {
-            throw ConfigValidationError(key: "head_dim", detail:
-                "(\(explicit)) must equal hidden_size / num_attention_heads (\(headDim)): StableLmAttention sizes its heads by the latter and the rotary tables by the former")
-        }
+        try requireRotaryOnlyHeadDim(c.headDim(.headDim, reading: .orDerived), hidden: hiddenSize, heads: numAttentionHeads,
+                                     attention: "StableLmAttention")
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor, derivedFrom: (hiddenSize, numAttentionHeads))
