@@ -65,6 +65,18 @@ final class FamilyRopeScalingTests: XCTestCase {
         // Dynamic NTK runs past the trained length: the context grows by the factor.
         XCTAssertEqual(try TransformerModel.load(directory: Fixtures.model("gemma-rope-dynamic")).architecture.contextLength, 32)
         XCTAssertEqual(try TransformerModel.load(directory: Fixtures.model("olmo2-rope-dynamic")).architecture.contextLength, 32)
+        // YaRN stretches the original length by its factor: 16 × (64 / 16) = max_position_embeddings
+        // when rope_scaling names the original length (llama-rope-yarn), factor × max_position_embeddings
+        // when it does not (neox-rope-yarn without it: 8 × 64). Before, both stopped at
+        // max_position_embeddings, so a YaRN checkpoint whose config keeps the original length
+        // refused the inputs it was extended for (transformers runs them).
+        XCTAssertEqual(try TransformerModel.load(directory: Fixtures.model("llama-rope-yarn")).architecture.contextLength, 64)
+        let stretched = try Fixtures.textEditedCopy(of: "neox-rope-yarn", test: self) {
+            $0.replacingOccurrences(of: #""original_max_position_embeddings": 16,"#, with: "")
+        }
+        let neoxYarn = try TransformerModel.load(directory: stretched)
+        XCTAssertEqual(neoxYarn.architecture.contextLength, 512)
+        XCTAssertNoThrow(try neoxYarn.forward(Array(repeating: 3, count: 80)))
     }
 
     /// Gemma 3 scales its full-attention layers only: the sliding layers' rotary module is a copy of
@@ -180,8 +192,9 @@ final class FamilyRopeScalingTests: XCTestCase {
             #""original_max_position_embeddings": 8, "rope_scaling": {"rope_type": "longrope", "short_factor": [1.0], "long_factor": [2.0]}"#))
         guard case .rotary(let rope) = model.architecture.position else { return XCTFail("not rotary") }
         // Mixtral's dynamic NTK runs past its 64 trained positions like the other families' (it was
-        // held to 64, so a generation stopped there).
-        let mixtral = try TransformerModel.load(directory: try temporaryModel("mixtral-moe", #""rope_scaling": {"rope_type": "dynamic", "factor": 2.0}"#))
+        // held to 64, so a generation stopped there). transformers' dynamic tables read head_dim as
+        // written, and MixtralConfig holds None unless it is given: the config names the width.
+        let mixtral = try TransformerModel.load(directory: try temporaryModel("mixtral-moe", #""head_dim": 6, "rope_scaling": {"rope_type": "dynamic", "factor": 2.0}"#))
         XCTAssertEqual(mixtral.architecture.contextLength, 128)
         XCTAssertNoThrow(try mixtral.forward(Array(repeating: 3, count: 100)))
         XCTAssertEqual(Double(rope.attentionScaling), (1 + log(8.0) / log(8.0)).squareRoot(), accuracy: 1e-6)
@@ -192,7 +205,7 @@ final class FamilyRopeScalingTests: XCTestCase {
     /// and `rope_scaling`, removed from the rest; literals kept as written).
     private func temporaryModel(_ fixture: String, _ fields: String) throws -> URL {
         var config = try String(contentsOf: Fixtures.model(fixture).appendingPathComponent("config.json"), encoding: .utf8)
-        for key in ["rope_scaling", "rope_theta", "rotary_emb_base", "original_max_position_embeddings", "rotary_pct", "num_attention_heads"]
+        for key in ["rope_scaling", "rope_theta", "rotary_emb_base", "original_max_position_embeddings", "rotary_pct", "num_attention_heads", "head_dim"]
         where key == "rope_scaling" || fields.contains("\"\(key)\"") {
             config = config.replacingOccurrences(of: #"\n *"\#(key)": (\{[^}]*\}|[^,\n]*),"#, with: "",
                                                  options: .regularExpression)

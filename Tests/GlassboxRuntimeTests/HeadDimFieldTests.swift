@@ -110,4 +110,45 @@ final class HeadDimFieldTests: XCTestCase {
         for entry in Self.knownGaps.subtracting(found).sorted() { XCTFail("known gap now matches (remove it from knownGaps): \(entry)") }
         XCTAssertEqual(counts, ["refused": 119, "same": 130, "changed": 3])
     }
+
+    /// Where a family reads `head_dim or d // H`, transformers' dynamic-NTK, YaRN and LongRoPE tables
+    /// still read the key as written (`_compute_yarn_parameters`: `getattr(config, "head_dim",
+    /// d // H)`): with YaRN, `null` is a TypeError and 0 leaves the tables empty (the forward's
+    /// shapes differ), so Glassbox refuses both, naming `head_dim`; without the key YaRN loads.
+    /// (transformers 4.53.3, checked when this test was written: TypeError / RuntimeError for
+    /// mistral, olmoe and granitemoe checkpoints with YaRN factor 2 and head_dim null / 0.)
+    /// Mistral's and Mixtral's configs declare the key with default None, so there an absent key
+    /// is refused under dynamic NTK and YaRN as well (Mixtral's dynamic-NTK case in
+    /// FamilyRopeScalingTests now names the width). Before, these loaded with d / H.
+    func testHeadDimNullOrZeroIsRefusedUnderScalingsThatReadItAsWritten() throws {
+        /// `text` with YaRN factor 2 as its rope_scaling and `head_dim` written as `value` (nil: absent).
+        func yarn(_ text: String, headDim value: String?) -> String {
+            var text = text.replacingOccurrences(of: #""rope_scaling": null,"#, with: "")
+            if let value { text = Self.writingHeadDim(value, in: text) }
+            let brace = text.firstIndex(of: "{")!
+            return text.replacingCharacters(in: brace...brace, with:
+                #"{ "rope_scaling": {"rope_type": "yarn", "type": "yarn", "factor": 2.0},"#)
+        }
+        for name in ["mistral-swa", "starcoder2-tiny", "olmoe-tiny", "granitemoe-tiny", "stablelm-tiny"] {
+            for (value, detail) in [("null", "is null; transformers' yarn rotary tables read it as written"),
+                                    ("0", "is 0; transformers' yarn rotary tables read it as written")] {
+                let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
+                    Data(yarn(String(decoding: data, as: UTF8.self), headDim: value).utf8)
+                }
+                XCTAssertThrowsError(try TransformerModel.load(directory: folder), "\(name) head_dim \(value) with yarn") { error in
+                    guard case LoadError.invalidConfig(_, let key, let message)? = error as? LoadError else {
+                        return XCTFail("\(name) \(value): \(error)")
+                    }
+                    XCTAssertEqual(key, "head_dim", "\(name) \(value)")
+                    XCTAssertTrue(message.hasPrefix(detail), "\(name) \(value): \(message)")
+                }
+            }
+            // With the width written (Mistral's config holds None when the key is absent: refused too).
+            let width = try TransformerModel.load(directory: Fixtures.model(name)).architecture.headDim
+            let plain = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
+                Data(yarn(String(decoding: data, as: UTF8.self), headDim: String(width)).utf8)
+            }
+            XCTAssertNoThrow(try TransformerModel.load(directory: plain), name)
+        }
+    }
 }

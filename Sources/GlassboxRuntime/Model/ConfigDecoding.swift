@@ -324,18 +324,59 @@ enum ConfigDecoding {
 /// - `asWritten`: `getattr(config, "head_dim", d // H)` on a config class that does not declare the
 ///   key (Qwen2, OLMo, OLMo 2, Phi, Phi-3): `null` reaches the attention as None (TypeError), refused;
 /// - `configDefault`: the config class maps `null` to `d // H` (Llama);
-/// - `orDerived`: `getattr(config, "head_dim", None) or d // H` (Mistral, Mixtral, StarCoder2; OLMoE's,
-///   GraniteMoE's, StableLM's and GPT-NeoX's rotary tables): `null` and 0 are `d // H`.
+/// - `orDerived`: `getattr(config, "head_dim", None) or d // H` (StarCoder2; OLMoE's, GraniteMoE's,
+///   StableLM's and GPT-NeoX's rotary tables): `null` and 0 are `d // H`;
+/// - `declaredOrDerived`: the same in the attention, on a config class that declares `head_dim`
+///   with default None (Mistral, Mixtral): an absent key is None too, which matters where the
+///   rope scaling reads the key as written (`refuseDerivedHeadDim`).
 /// A 0 left by the first two is refused by `configHeadDim` (transformers divides by it).
-enum HeadDimReading { case asWritten, configDefault, orDerived }
+enum HeadDimReading { case asWritten, configDefault, orDerived, declaredOrDerived }
+
+extension RopeScaling {
+    /// The scaling's name in transformers' `rope_type` when its tables read `head_dim` as written
+    /// (`getattr(config, "head_dim", d // H)`, no `or`: dynamic NTK, YaRN, LongRoPE), else nil (the
+    /// default, linear and llama3 tables read `head_dim or d // H`).
+    var readsHeadDimAsWritten: String? {
+        switch self {
+        case .dynamic: "dynamic"
+        case .yarn: "yarn"
+        case .longrope: "longrope"
+        default: nil
+        }
+    }
+}
 
 extension KeyedDecodingContainer {
+    /// Refuses a `head_dim` written null or 0 that an `orDerived` reading took as `d // H` where
+    /// transformers' tables for `scaling` read the key as written (TypeError on null; no rotated
+    /// dimension, and a failing forward, on 0); with `declaredOrDerived`, an absent key under
+    /// dynamic NTK or YaRN too (the config's None; LongRoPE's own check names that case).
+    func refuseDerivedHeadDim(_ key: Key, reading: HeadDimReading, under scaling: RopeScaling) throws {
+        guard reading == .orDerived || reading == .declaredOrDerived, let kind = scaling.readsHeadDimAsWritten,
+              reading == .orDerived || kind != "longrope" else { return }   // Mistral's, Mixtral's own longrope check names it
+        guard contains(key) else {
+            if reading == .declaredOrDerived {
+                throw ConfigValidationError(key: place(of: key), detail:
+                    "is not set, so the config holds None, which transformers' \(kind) rotary tables read as written (TypeError); write the head width")
+            }
+            return
+        }
+        if try decodeNil(forKey: key) {
+            throw ConfigValidationError(key: place(of: key), detail:
+                "is null; transformers' \(kind) rotary tables read it as written (TypeError); write the width or leave the key out")
+        }
+        if try decode(Int.self, forKey: key) == 0 {
+            throw ConfigValidationError(key: place(of: key), detail:
+                "is 0; transformers' \(kind) rotary tables read it as written and rotate nothing (its forward fails); write the width or leave the key out")
+        }
+    }
+
     /// The `head_dim` a config writes, read as `reading` says; nil: derive it from `d / H`.
     func headDim(_ key: Key, reading: HeadDimReading) throws -> Int? {
         switch reading {
         case .asWritten: try value(refusingNull: key, default: Int?.none)
         case .configDefault: try decodeIfPresent(Int.self, forKey: key)
-        case .orDerived: try decodeIfPresent(Int.self, forKey: key).flatMap { $0 == 0 ? nil : $0 }
+        case .orDerived, .declaredOrDerived: try decodeIfPresent(Int.self, forKey: key).flatMap { $0 == 0 ? nil : $0 }
         }
     }
 }

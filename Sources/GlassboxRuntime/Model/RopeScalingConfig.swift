@@ -115,11 +115,19 @@ extension RopeScaling {
         }
     }
 
-    /// The longest input a model of `maxPositions` positions takes with this scaling: dynamic NTK
-    /// exists to run past the trained length, so it allows `factor` times as many (at most
-    /// `maximumConfigSize`); the others `maxPositions`.
+    /// The longest input a model of `maxPositions` positions takes with this scaling (at most
+    /// `maximumConfigSize`): dynamic NTK exists to run past the trained length, so it allows
+    /// `factor` times as many; YaRN stretches the original length by its factor (`factor ×
+    /// original_max_position_embeddings`: `max_position_embeddings` when `rope_scaling` names the
+    /// original length — transformers' factor is then their ratio —, else `factor` times it); the
+    /// others `maxPositions`. transformers itself sets no limit.
     func contextLength(maxPositions: Int) -> Int {
-        guard case .dynamic(let factor) = self else { return maxPositions }
-        return Int(min(Double(maxPositions) * Double(max(factor, 1)), Double(maximumConfigSize)))
+        let designed: Double
+        switch self {
+        case .dynamic(let factor): designed = Double(maxPositions) * Double(max(factor, 1))
+        case .yarn(let yarn): designed = max(Double(maxPositions), yarn.factor * yarn.originalMaxPositions)
+        default: return maxPositions
+        }
+        return Int(min(designed, Double(maximumConfigSize)))
     }
 }

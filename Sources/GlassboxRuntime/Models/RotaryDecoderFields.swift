@@ -6,6 +6,8 @@ import Foundation
 /// positive or else `H` dividing `d`, a supported activation, ε and θ positive, the window positive.
 /// StarCoder2 reads the same fields with its ε under `norm_epsilon` (``Defaults/epsKey``).
 public struct RotaryDecoderFields: Sendable, Equatable {
+    /// How the family reads `head_dim` (``HeadDimReading``), for the rope scaling's own reading.
+    var headDimReading: HeadDimReading = .configDefault
     /// `vocab_size`: token vocabulary size `V`.
     public var vocabSize: Int
     /// `hidden_size`: residual width `d`.
@@ -111,6 +113,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         try requireNormEpsilon(rmsNormEps, defaults.epsKey)
         try requirePositive(ropeTheta, "rope_theta")
         if let slidingWindow { try requirePositive(slidingWindow, "sliding_window") }
+        headDimReading = reading
         let explicitHeadDim = try c.headDim(.headDim, reading: reading) ?? defaults.headDim
         let headDimIsExplicit = explicitHeadDim != nil
         headDim = try configHeadDim(explicit: explicitHeadDim, hidden: hiddenSize, heads: numAttentionHeads)
@@ -158,8 +161,10 @@ extension RotaryDecoderFields {
     /// rotary class runs).
     func ropeScaling(from decoder: Decoder, typeKeys: RopeTypeKeys, modelType: String,
                      types: [String] = RopeScaling.supportedTypes) throws -> RopeScaling {
-        try decoder.container(keyedBy: RopeScalingCodingKeys.self)
+        let scaling = try decoder.container(keyedBy: RopeScalingCodingKeys.self)
             .ropeScaling(typeKeys: typeKeys, modelType: modelType, maxPositions: maxPositionEmbeddings,
                          rotatedDimensions: headDim, base: ropeTheta, types: types)
+        try decoder.container(keyedBy: CodingKeys.self).refuseDerivedHeadDim(.headDim, reading: headDimReading, under: scaling)
+        return scaling
     }
 }

@@ -103,12 +103,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         // GPTNeoXAttention sizes its heads by d // H; the rotary tables read a head_dim key first
         // (`head_dim or d // H` unscaled, linear and llama3; as written — null a TypeError — in the
         // dynamic, yarn and longrope tables), so any other width would rotate one the heads do not have.
-        let readsAsWritten: Bool
-        switch ropeScaling {
-        case .none, .linear, .llama3: readsAsWritten = false
-        default: readsAsWritten = true
-        }
-        try requireRotaryOnlyHeadDim(c.headDim(.headDim, reading: readsAsWritten ? .asWritten : .orDerived),
+        try requireRotaryOnlyHeadDim(c.headDim(.headDim, reading: ropeScaling.readsHeadDimAsWritten != nil ? .asWritten : .orDerived),
                                      hidden: hiddenSize, heads: numAttentionHeads, attention: "GPTNeoXAttention")
     }
 

@@ -141,7 +141,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         // the key); LlamaConfig derives it from null; Mistral's attention reads `head_dim or d // H`.
         let explicitHeadDim: Int? = family == .qwen3 ? try c.value(refusingNull: .headDim, default: 128)
             : try c.headDim(.headDim, reading: family == .granite || smol || family == .qwen2 ? .asWritten
-                                                : family == .mistral ? .orDerived : .configDefault)
+                                                : family == .mistral ? .declaredOrDerived : .configDefault)
         let headDimIsExplicit = explicitHeadDim != nil || family == .qwen3
         headDim = try configHeadDim(explicit: explicitHeadDim ?? (family == .qwen3 ? 128 : nil),
                                     hidden: hiddenSize, heads: numAttentionHeads)
@@ -157,6 +157,7 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
         if case .longrope = ropeScaling, family == .mistral, explicitHeadDim == nil {
             throw Self.longRopeNeedsHeadDim(modelType: family.rawValue)
         }
+        if family == .mistral { try c.refuseDerivedHeadDim(.headDim, reading: .declaredOrDerived, under: ropeScaling) }
         if smol {
             let layers = try SmolLM3Layers(c, layers: numHiddenLayers)
             (slidingWindows, unrotatedLayers) = (layers.slidingWindows, layers.unrotated)

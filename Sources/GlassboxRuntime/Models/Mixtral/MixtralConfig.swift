@@ -33,7 +33,7 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
         fields = try RotaryDecoderFields(
             from: decoder, defaults: .init(vocab: 32000, hidden: 4096, intermediate: 14336, layers: 32, heads: 32,
                                            kvHeads: 8, positions: 4096 * 32, theta: 1e6),
-            sizes: [(numLocalExperts, "num_local_experts"), (numExpertsPerTok, "num_experts_per_tok")], headDim: .orDerived)
+            sizes: [(numLocalExperts, "num_local_experts"), (numExpertsPerTok, "num_experts_per_tok")], headDim: .declaredOrDerived)
         guard numExpertsPerTok <= numLocalExperts else {
             throw ConfigValidationError(key: "num_experts_per_tok",
                                         detail: "(\(numExpertsPerTok)) must be at most num_local_experts (\(numLocalExperts))")
@@ -43,7 +43,7 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
         // Mixtral's config neither copies `type` over `rope_type` nor validates.
         ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .ropeTypeFirst, modelType: "mixtral",
                                           types: RopeScaling.supportedTypes.filter { $0 != "yarn" })
-        if case .longrope = ropeScaling, try c.headDim(.headDim, reading: .orDerived) == nil {
+        if case .longrope = ropeScaling, try c.headDim(.headDim, reading: .declaredOrDerived) == nil {
             throw LlamaConfig.longRopeNeedsHeadDim(modelType: "mixtral")
         }
     }

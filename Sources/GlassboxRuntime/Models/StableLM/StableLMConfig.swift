@@ -111,6 +111,7 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor, derivedFrom: (hiddenSize, numAttentionHeads))
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "stablelm", maxPositions: maxPositionEmbeddings,
                                         rotatedDimensions: Int(Double(headDim) * partialRotaryFactor), base: ropeTheta)
+        try c.refuseDerivedHeadDim(.headDim, reading: .orDerived, under: ropeScaling)
     }
 
     /// Per-head width `dh = d / H` (`StableLmAttention.head_dim`).
