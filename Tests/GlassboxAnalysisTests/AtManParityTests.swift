@@ -36,7 +36,8 @@ final class AtManParityTests: XCTestCase {
                            "cohere2-tiny", "cohere2-types",
                            "olmoe-clip",
                            "glm-tiny", "glm4-tiny",
-                           "granitemoe-tiny", "granitemoe-shared"]
+                           "granitemoe-tiny", "granitemoe-shared",
+                           "arcee-tiny"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [

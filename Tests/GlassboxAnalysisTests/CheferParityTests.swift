@@ -47,6 +47,7 @@ final class CheferParityTests: XCTestCase {
         "starcoder2": ["starcoder2-nobias", "starcoder2-tiny"],
         "olmo": ["olmo-tiny"],
         "glm": ["glm-tiny"],
+        "arcee": ["arcee-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -120,6 +121,8 @@ final class CheferParityTests: XCTestCase {
     func testOLMo() throws { try checkFamily("olmo") }
     /// GLM: Llama's block with q/k/v biases, the fused gate_up_proj, interleaved rotary on half of each head.
     func testGlm() throws { try checkFamily("glm") }
+    /// Arcee: StarCoder2's plain MLP (up_proj, relu2, down_proj) on the Llama block with YaRN and biases.
+    func testArcee() throws { try checkFamily("arcee") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

@@ -27,7 +27,8 @@ enum LensFixtures {
                          "cohere2-tiny", "cohere2-types",
                          "olmoe-clip",
                          "glm-tiny", "glm4-tiny",
-                         "granitemoe-tiny", "granitemoe-shared"]
+                         "granitemoe-tiny", "granitemoe-shared",
+                         "arcee-tiny"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -105,7 +105,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "SmolLM3Attention",
                      "Cohere2Attention",
                      "GlmAttention", "Glm4Attention",
-                     "GraniteMoeAttention", "GraniteMoeSharedAttention")
+                     "GraniteMoeAttention", "GraniteMoeSharedAttention",
+                     "ArceeAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
