@@ -64,6 +64,7 @@ enum HeadClass {
         "olmo": "Olmo",
         "smollm3": "SmolLM3",
         "glm": "Glm", "glm4": "Glm4",
+        "nemotron": "Nemotron",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

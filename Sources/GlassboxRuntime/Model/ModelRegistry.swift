@@ -31,7 +31,8 @@ public enum ModelRegistry {
                                                          GraniteMoELoader.self,
                                                          Starcoder2Loader.self,
                                                          OLMoLoader.self,
-                                                         GlmLoader.self]
+                                                         GlmLoader.self,
+                                                         NemotronLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -28,6 +28,7 @@ extension FastTokenizerOverrides {
         "olmo": "GPTNeoXTokenizerFast",
         "smollm3": "PreTrainedTokenizerFast",
         "glm": "PreTrainedTokenizerFast", "glm4": "PreTrainedTokenizerFast",
+        "nemotron": "PreTrainedTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
