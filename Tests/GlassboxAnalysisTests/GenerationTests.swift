@@ -40,7 +40,8 @@ final class GenerationTests: XCTestCase {
                            "cohere2-tiny", "cohere2-types",
                            "olmoe-clip",
                            "glm-tiny", "glm4-tiny",
-                           "granitemoe-tiny", "granitemoe-shared"]
+                           "granitemoe-tiny", "granitemoe-shared",
+                           "nemotron-tiny", "nemotron-bias"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -30,7 +30,8 @@ final class KVCacheTests: XCTestCase {
                            "cohere2-tiny", "cohere2-types",
                            "olmoe-clip",
                            "glm-tiny", "glm4-tiny",
-                           "granitemoe-tiny", "granitemoe-shared"]
+                           "granitemoe-tiny", "granitemoe-shared",
+                           "nemotron-tiny", "nemotron-bias"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)
