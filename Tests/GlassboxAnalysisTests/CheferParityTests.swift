@@ -67,7 +67,10 @@ final class CheferParityTests: XCTestCase {
                              "granitemoe-tiny", "granitemoe-shared"]   // routed experts
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact.
-    static let unreferenced: [String] = []
+    /// Nemotron: the authors' layers_ours has no module for NemotronLayerNorm1P's `weight + 1` scale or
+    /// for relu2; chefer_models.py would need both (a LayerNorm module with the +1 folded, relu2 as an
+    /// identity-rule activation) — not built yet (session 11).
+    static let unreferenced: [String] = ["nemotron-bias", "nemotron-tiny"]
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()

@@ -41,7 +41,8 @@ final class GenerationTests: XCTestCase {
                            "olmoe-clip",
                            "glm-tiny", "glm4-tiny",
                            "granitemoe-tiny", "granitemoe-shared",
-                           "arcee-tiny"]
+                           "arcee-tiny",
+                           "nemotron-tiny", "nemotron-bias"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

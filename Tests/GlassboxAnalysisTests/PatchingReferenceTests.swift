@@ -32,7 +32,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "olmoe-clip",
                          "glm-tiny", "glm4-tiny",
                          "granitemoe-shared",
-                         "arcee-tiny"]   // granitemoe-tiny: its denoise KL maps are flat (< 1e-4); smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
+                         "arcee-tiny",
+                         "nemotron-tiny", "nemotron-bias"]   // granitemoe-tiny: its denoise KL maps are flat (< 1e-4); smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

@@ -32,7 +32,8 @@ final class RelevanceBlockingTests: XCTestCase {
                            "olmoe-clip",
                            "glm-tiny", "glm4-tiny",
                            "granitemoe-tiny", "granitemoe-shared",
-                           "arcee-tiny"]
+                           "arcee-tiny",
+                           "nemotron-tiny", "nemotron-bias"]
     static let maxRelative: Float = 1e-5
     /// olmo-clip under grad×input measures 1.44e-5 (AttnLRP/CP-LRP within 1e-5): float32 conditioning, not
     /// a path error — against float64 autograd the unblocked path is 9.1e-6 and the blocked 5.3e-6 off, on

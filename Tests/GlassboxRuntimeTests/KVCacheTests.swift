@@ -31,7 +31,8 @@ final class KVCacheTests: XCTestCase {
                            "olmoe-clip",
                            "glm-tiny", "glm4-tiny",
                            "granitemoe-tiny", "granitemoe-shared",
-                           "arcee-tiny"]
+                           "arcee-tiny",
+                           "nemotron-tiny", "nemotron-bias"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

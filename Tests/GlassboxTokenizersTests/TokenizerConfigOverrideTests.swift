@@ -18,7 +18,7 @@ final class TokenizerConfigOverrideTests: XCTestCase {
 
     func testIdsAndOffsetsMatchAutoTokenizer() throws {
         let cases = try TokenizerFixtures.json([String: Case].self, Self.folder.appendingPathComponent("expected.json"))
-        XCTAssertEqual(cases.count, 41)
+        XCTAssertEqual(cases.count, 42)
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let directory = Self.folder.appendingPathComponent(name)
             let parsed = try JSONValue.parse(try Data(contentsOf: directory.appendingPathComponent("tokenizer_config.json")),

@@ -106,7 +106,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "Cohere2Attention",
                      "GlmAttention", "Glm4Attention",
                      "GraniteMoeAttention", "GraniteMoeSharedAttention",
-                     "ArceeAttention")
+                     "ArceeAttention",
+                     "NemotronAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -320,6 +321,29 @@ def _stablelm_attention_forward(self, hidden_states, attention_mask=None, positi
     return z, (p if output_attentions else None), past_key_value
 
 
+def _nemotron_attention_forward(self, hidden_states, position_embeddings=None, attention_mask=None, position_ids=None,
+                                past_key_value=None, output_attentions=False, use_cache=False, cache_position=None, **kwargs):
+    """NemotronAttention.forward (transformers 4.53 computes its eager attention inline, with no
+    attention interface) without cache reuse, with the manipulation: q, k, v projected (biases with
+    attention_bias), the first int(head_dim · partial_rotary_factor) dimensions rotated by its module's
+    apply_rotary_pos_emb (which cuts at cos's width and passes the rest), scaled by 1/√head_dim, the 4D
+    mask's visible keys."""
+    assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
+    rotate = sys.modules[type(self).__module__].apply_rotary_pos_emb
+    bs, n, _ = hidden_states.shape
+    shape = (bs, n, -1, self.head_dim)
+    q = self.q_proj(hidden_states).view(shape).transpose(1, 2)
+    k = self.k_proj(hidden_states).view(shape).transpose(1, 2)
+    v = self.v_proj(hidden_states).view(shape).transpose(1, 2)
+    cos, sin = position_embeddings
+    q, k = rotate(q, k, cos, sin)
+    k, v = _repeat_heads(k, self.num_heads), _repeat_heads(v, self.num_heads)
+    visible = attention_mask[:, :, :, :n] == 0
+    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.head_dim ** -0.5)
+    z = self.o_proj(z.reshape(bs, n, self.num_heads * self.head_dim))
+    return z, (p if output_attentions else None), past_key_value
+
+
 def _gpt_neo_attn(self, query, key, value, attention_mask=None, head_mask=None):
     """GPTNeoSelfAttention._attn (GPT-Neo has no attention interface in transformers 4.53; it is the
     model AtMan's official code patches) with the manipulation: unscaled scores (scale 1), the keys
@@ -368,7 +392,8 @@ def load(folder: str):
     qwen2moe = config.model_type in ("qwen2_moe", "olmoe")        # no attention interface: forward replaced
     bigcode = config.model_type == "gpt_bigcode"                  # GPTBigCodeAttention._attn replaced
     stablelm = config.model_type == "stablelm"                    # no attention interface: forward replaced
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm else "atman",
+    nemotron = config.model_type == "nemotron"                    # no attention interface: forward replaced
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm or nemotron else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -393,6 +418,8 @@ def load(folder: str):
                 module._attn = types.MethodType(_bigcode_attn, module)
             elif stablelm:
                 module.forward = types.MethodType(_stablelm_attention_forward, module)
+            elif nemotron:
+                module.forward = types.MethodType(_nemotron_attention_forward, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 

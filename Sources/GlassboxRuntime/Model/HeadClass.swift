@@ -65,6 +65,7 @@ enum HeadClass {
         "smollm3": "SmolLM3",
         "glm": "Glm", "glm4": "Glm4",
         "arcee": "Arcee",
+        "nemotron": "Nemotron",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -32,7 +32,8 @@ public enum ModelRegistry {
                                                          Starcoder2Loader.self,
                                                          OLMoLoader.self,
                                                          GlmLoader.self,
-                                                         ArceeLoader.self]
+                                                         ArceeLoader.self,
+                                                         NemotronLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

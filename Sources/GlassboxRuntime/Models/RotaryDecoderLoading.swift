@@ -15,12 +15,13 @@ import GlassboxTensor
 /// `branchNorms`: the names of a sandwich block's norms on the attention and MLP outputs
 /// (`ln1Post`, `ln2Post` under `layers.{l}.`; GLM-4's `post_self_attn_layernorm`, `post_mlp_layernorm`).
 /// `embeddingScale`: block 0 reads the token embeddings times it (`EmbeddingWeights.scale`, Granite's
-/// `embedding_multiplier`).
+/// `embedding_multiplier`). `normWeightOffset`: each norm's `γ` is the stored weight plus it
+/// (Nemotron's `NemotronLayerNorm1P` scales by `weight + 1`), summed in Float32 at load.
 enum RotaryDecoderLoading {
     static func load(_ arch: Architecture, tied: Bool, checkpoint: Checkpoint, directory: URL,
                      normBias: Bool = false, parallel: Bool = false, outputScale: Float = 1, parameterFreeNorms: Bool = false,
                      branchNorms: (attention: String, mlp: String)? = nil,
-                     embeddingScale: Float? = nil,
+                     embeddingScale: Float? = nil, normWeightOffset: Float = 0,
                      block: (inout WeightReader, String) throws -> (attention: AttentionWeights, mlp: MLPWeights))
         throws -> TransformerWeights {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
@@ -28,8 +29,9 @@ enum RotaryDecoderLoading {
         let (d, vocab) = (arch.dModel, arch.vocabSize)
         func norm(_ name: String) throws -> Norm {
             if parameterFreeNorms { return Norm(kind: arch.norm, weight: Tensor(shape: [d], repeating: 1), bias: nil) }
-            return Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]),
-                 bias: normBias ? try r.tensor(name + ".bias", shape: [d]) : nil)
+            var gamma = try r.tensor(name + ".weight", shape: [d])
+            if normWeightOffset != 0 { for i in 0..<d { gamma.storage[i] += normWeightOffset } }   // w → w + offset
+            return Norm(kind: arch.norm, weight: gamma, bias: normBias ? try r.tensor(name + ".bias", shape: [d]) : nil)
         }
         let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []

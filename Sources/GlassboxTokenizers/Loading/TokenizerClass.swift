@@ -29,6 +29,7 @@ extension FastTokenizerOverrides {
         "smollm3": "PreTrainedTokenizerFast",
         "glm": "PreTrainedTokenizerFast", "glm4": "PreTrainedTokenizerFast",
         "arcee": "LlamaTokenizerFast",
+        "nemotron": "PreTrainedTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
