@@ -63,6 +63,19 @@ enum RotaryDecoderLoading {
         return weights
     }
 
+    /// Llama's attention layout under block prefix `p`: `self_attn.{q,k,v,o}_proj` (`nn.Linear`,
+    /// `[out, in]`) for `arch`'s query width `H·dh` and key/value width `Hkv·dh`, biases on q, k and v
+    /// iff `qkvBias`, on o iff `outputBias` (GLM: never).
+    static func projections(_ r: inout WeightReader, _ p: String, _ arch: Architecture,
+                            qkvBias: Bool, outputBias: Bool) throws -> AttentionWeights {
+        let (d, qWidth, kvWidth) = (arch.dModel, arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
+        let a = p + "self_attn."
+        return AttentionWeights(query: try r.outInLinear(a + "q_proj", d, qWidth, bias: qkvBias),
+                                key: try r.outInLinear(a + "k_proj", d, kvWidth, bias: qkvBias),
+                                value: try r.outInLinear(a + "v_proj", d, kvWidth, bias: qkvBias),
+                                output: try r.outInLinear(a + "o_proj", qWidth, d, bias: outputBias))
+    }
+
     /// An `nn.Linear` without bias, `[outputs, inputs]`.
     static func linear(_ r: inout WeightReader, _ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
         try r.outInLinear(name, inputs, outputs, bias: false)

@@ -16,17 +16,13 @@ enum ArceeLoader: ArchitectureLoader {
         let config = try ConfigDecoding.decode(ArceeConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let (d, dff) = (arch.dModel, arch.dFF)
-        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
         let weights = try RotaryDecoderLoading.load(
             arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint, directory: directory) { r, p in
             func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
                 try r.outInLinear(p + name, inputs, outputs, bias: bias)
             }
-            let bias = config.attentionBias
-            let attention = AttentionWeights(query: try linear("self_attn.q_proj", d, qWidth, bias: bias),
-                                             key: try linear("self_attn.k_proj", d, kvWidth, bias: bias),
-                                             value: try linear("self_attn.v_proj", d, kvWidth, bias: bias),
-                                             output: try linear("self_attn.o_proj", qWidth, d, bias: bias))
+            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias,
+                                                                 outputBias: config.attentionBias)
             let mlp = MLPWeights(input: try linear("mlp.up_proj", d, dff, bias: config.mlpBias), up: nil,
                                  output: try linear("mlp.down_proj", dff, d, bias: config.mlpBias))
             return (attention, mlp)

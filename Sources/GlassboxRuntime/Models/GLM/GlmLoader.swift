@@ -17,16 +17,10 @@ enum GlmLoader: ArchitectureLoader {
         let config = try ConfigDecoding.decode(GlmConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let (d, dff) = (arch.dModel, arch.dFF)
-        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
         let weights = try RotaryDecoderLoading.load(
             arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
             branchNorms: config.sandwich ? ("post_self_attn_layernorm", "post_mlp_layernorm") : nil) { r, p in
-            func projection(_ name: String, _ outputs: Int) throws -> Linear {
-                try r.outInLinear(p + "self_attn." + name, d, outputs, bias: config.attentionBias)
-            }
-            let attention = AttentionWeights(query: try projection("q_proj", qWidth), key: try projection("k_proj", kvWidth),
-                                             value: try projection("v_proj", kvWidth),
-                                             output: try RotaryDecoderLoading.linear(&r, p + "self_attn.o_proj", qWidth, d))
+            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias, outputBias: false)
             let gateUp = try r.matrix(p + "mlp.gate_up_proj.weight", shape: [2 * dff, d])   // [gate; up]
             let mlp = MLPWeights(input: Linear(weight: gateUp.rowBlock(0..<dff), layout: .outIn, bias: nil),
                                  up: Linear(weight: gateUp.rowBlock(dff..<2 * dff), layout: .outIn, bias: nil),

@@ -23,21 +23,15 @@ enum NemotronLoader: ArchitectureLoader {
         let config = try ConfigDecoding.decode(NemotronConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let (d, dff) = (arch.dModel, arch.dFF)
-        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
         let weights = try RotaryDecoderLoading.load(
             arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
             normBias: true, normWeightOffset: 1) { r, p in
-            func attention(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
-                try r.outInLinear(p + "self_attn." + name, inputs, outputs, bias: config.attentionBias)
-            }
             func mlp(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
                 try r.outInLinear(p + "mlp." + name, inputs, outputs, bias: config.mlpBias)
             }
-            let attentionWeights = AttentionWeights(
-                query: try attention("q_proj", d, qWidth), key: try attention("k_proj", d, kvWidth),
-                value: try attention("v_proj", d, kvWidth), output: try attention("o_proj", qWidth, d))
-            let mlpWeights = MLPWeights(input: try mlp("up_proj", d, dff), up: nil, output: try mlp("down_proj", dff, d))
-            return (attentionWeights, mlpWeights)
+            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias,
+                                                                 outputBias: config.attentionBias)
+            return (attention, MLPWeights(input: try mlp("up_proj", d, dff), up: nil, output: try mlp("down_proj", dff, d)))
         }
         return (arch, weights)
     }

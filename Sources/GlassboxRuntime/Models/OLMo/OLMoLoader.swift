@@ -15,17 +15,13 @@ enum OLMoLoader: ArchitectureLoader {
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(OLMoConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
-        let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
-        let (qWidth, kvWidth, bias) = (arch.heads * dh, arch.kvHeads * dh, config.attentionBias)
+        let (d, dff, bias) = (arch.dModel, arch.dFF, config.attentionBias)
         var weights = try RotaryDecoderLoading.load(arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint,
                                                     directory: directory, parameterFreeNorms: true) { r, p in
             func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
                 try r.outInLinear(name, inputs, outputs, bias: bias)
             }
-            return (AttentionWeights(query: try linear(p + "self_attn.q_proj", d, qWidth, bias: bias),
-                                     key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: bias),
-                                     value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: bias),
-                                     output: try linear(p + "self_attn.o_proj", qWidth, d, bias: bias)),
+            return (try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: bias, outputBias: bias),
                     MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
                                up: try linear(p + "mlp.up_proj", d, dff, bias: false),
                                output: try linear(p + "mlp.down_proj", dff, d, bias: false)))

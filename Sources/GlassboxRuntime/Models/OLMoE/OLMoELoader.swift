@@ -27,13 +27,9 @@ enum OLMoELoader: ArchitectureLoader {
             func norm(_ name: String, width: Int) throws -> Norm {
                 Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [width]), bias: nil)
             }
-            let attention = AttentionWeights(
-                query: try linear(p + "self_attn.q_proj", d, qWidth, bias: bias),
-                key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: bias),
-                value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: bias),
-                output: try linear(p + "self_attn.o_proj", qWidth, d, bias: bias),
-                queryNorm: try norm(p + "self_attn.q_norm", width: qWidth),
-                keyNorm: try norm(p + "self_attn.k_norm", width: kvWidth))
+            var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: bias, outputBias: bias)
+            attention.queryNorm = try norm(p + "self_attn.q_norm", width: qWidth)
+            attention.keyNorm = try norm(p + "self_attn.k_norm", width: kvWidth)
             let experts = try (0..<config.numExperts).map { e in
                 let x = p + "mlp.experts.\(e)."
                 return MLPWeights(input: try linear(x + "gate_proj", d, dff), up: try linear(x + "up_proj", d, dff),

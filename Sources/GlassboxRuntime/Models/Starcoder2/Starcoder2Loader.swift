@@ -13,17 +13,13 @@ enum Starcoder2Loader: ArchitectureLoader {
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(Starcoder2Config.self, from: configData, file: configFile)
         let arch = config.architecture()
-        let (d, dff, dh, bias) = (arch.dModel, arch.dFF, arch.headDim, config.useBias)
-        let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
+        let (d, dff, bias) = (arch.dModel, arch.dFF, config.useBias)
         let weights = try RotaryDecoderLoading.load(arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint,
                                                     directory: directory, normBias: true) { r, p in
             func linear(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
                 try r.outInLinear(name, inputs, outputs, bias: bias)
             }
-            let attention = AttentionWeights(query: try linear(p + "self_attn.q_proj", d, qWidth),
-                                             key: try linear(p + "self_attn.k_proj", d, kvWidth),
-                                             value: try linear(p + "self_attn.v_proj", d, kvWidth),
-                                             output: try linear(p + "self_attn.o_proj", qWidth, d))
+            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: bias, outputBias: bias)
             return (attention, MLPWeights(input: try linear(p + "mlp.c_fc", d, dff), up: nil,
                                           output: try linear(p + "mlp.c_proj", dff, d)))
         }
