@@ -136,8 +136,8 @@ extension FFNMemories {
         }
         if let shared = mixture.shared {
             let post = cache[.block(l, .sharedExpert(.post))]!                                           // [n, dffS]
-            var gate = shared.gate == nil ? Tensor(shape: [n, 1], repeating: 1) : cache[.block(l, .sharedExpertGate)]!   // [n, 1]
-            if shared.gate != nil { sigmoidActivation(&gate) }
+            var gate = Tensor(shape: [n, 1], repeating: 1)                                              // [n, 1]; 1 without a gate
+            if shared.gate != nil { gate = cache[.block(l, .sharedExpertGate)]!; sigmoidActivation(&gate) }
             let dff = post.shape[1]
             for t in 0..<n { for i in 0..<dff { out[t * width + offset + i] = post.storage[t * dff + i] * gate.storage[t] } }
         }

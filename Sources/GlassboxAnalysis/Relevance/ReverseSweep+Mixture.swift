@@ -103,9 +103,9 @@ extension ReverseSweep {
                                                neuronOffset: Int, input: () throws -> Tensor) throws -> Tensor {
         let d = gOut.shape[1]
         let pre = try tensor(.block(l, .sharedExpert(.gate))), up = try tensor(.block(l, .sharedExpert(.pre)))   // [n, dffS]
-        let logit = shared.gate == nil ? Tensor(shape: [n, 1], repeating: 0) : try tensor(.block(l, .sharedExpertGate))   // [n, 1]
-        var sigma = logit
-        if shared.gate == nil { sigma = Tensor(shape: [n, 1], repeating: 1) } else { sigmoidActivation(&sigma) }
+        let logit = shared.gate == nil ? nil : try tensor(.block(l, .sharedExpertGate))   // [n, 1]
+        var sigma = logit ?? Tensor(shape: [n, 1], repeating: 1)                         // σ(logit); 1 without a gate
+        if logit != nil { sigmoidActivation(&sigma) }
         var activated = pre
         architecture.activation.apply(&activated)
         var post = activated
@@ -115,7 +115,7 @@ extension ReverseSweep {
         let gPost = linearBackward(shared.mlp.output, gY, rule: table[.linear], input: { post })   // [n, dffS]
         accumulateNeuronRelevance(layer: l, post: post, gPost: gPost, offset: neuronOffset)
         var gX = try gatedBackward(shared.mlp.input, shared.mlp.up!, gPost, pre: pre, activated: activated, up: up, input: input)
-        guard let gate = shared.gate, table[.gatedProduct] != .detachedGate else { return gX }
+        guard let gate = shared.gate, let logit, table[.gatedProduct] != .detachedGate else { return gX }
         let y = shared.mlp.output(post)                                   // [n, d], s(x)
         var gGate = Tensor.zeros([n, 1])                                  // at σ: (g_out · s) ÷ divisor
         for t in 0..<n {

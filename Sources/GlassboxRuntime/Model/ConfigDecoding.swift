@@ -352,14 +352,15 @@ extension KeyedDecodingContainer {
     /// dimension, and a failing forward, on 0); with `declaredOrDerived`, an absent key under
     /// dynamic NTK or YaRN too (the config's None; LongRoPE's own check names that case).
     func refuseDerivedHeadDim(_ key: Key, reading: HeadDimReading, under scaling: RopeScaling) throws {
-        guard reading == .orDerived || reading == .declaredOrDerived, let kind = scaling.readsHeadDimAsWritten,
-              reading == .orDerived || kind != "longrope" else { return }   // Mistral's, Mixtral's own longrope check names it
-        guard contains(key) else {
-            if reading == .declaredOrDerived {
+        guard let kind = scaling.readsHeadDimAsWritten else { return }
+        switch reading {
+        case .orDerived: guard contains(key) else { return }
+        case .declaredOrDerived where kind != "longrope":   // (Mistral's and Mixtral's own longrope check names that case)
+            guard contains(key) else {
                 throw ConfigValidationError(key: place(of: key), detail:
                     "is not set, so the config holds None, which transformers' \(kind) rotary tables read as written (TypeError); write the head width")
             }
-            return
+        default: return
         }
         if try decodeNil(forKey: key) {
             throw ConfigValidationError(key: place(of: key), detail:
