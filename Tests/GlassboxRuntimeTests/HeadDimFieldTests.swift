@@ -113,42 +113,50 @@ final class HeadDimFieldTests: XCTestCase {
 
     /// Where a family reads `head_dim or d // H`, transformers' dynamic-NTK, YaRN and LongRoPE tables
     /// still read the key as written (`_compute_yarn_parameters`: `getattr(config, "head_dim",
-    /// d // H)`): with YaRN, `null` is a TypeError and 0 leaves the tables empty (the forward's
-    /// shapes differ), so Glassbox refuses both, naming `head_dim`; without the key YaRN loads.
-    /// (transformers 4.53.3, checked when this test was written: TypeError / RuntimeError for
-    /// mistral, olmoe and granitemoe checkpoints with YaRN factor 2 and head_dim null / 0.)
-    /// Mistral's and Mixtral's configs declare the key with default None, so there an absent key
-    /// is refused under dynamic NTK and YaRN as well (Mixtral's dynamic-NTK case in
-    /// FamilyRopeScalingTests now names the width). Before, these loaded with d / H.
-    func testHeadDimNullOrZeroIsRefusedUnderScalingsThatReadItAsWritten() throws {
+    /// d // H)`): under YaRN, `null` is a TypeError and 0 leaves the tables empty (the forward's
+    /// shapes differ); Mistral's config holds None when the key is absent. The reference is the
+    /// `yarn` section of fields.json (generate_head_dim_fields.yarn_cases: five families, the key
+    /// null, 0, absent and d / H under YaRN factor 2); Glassbox refuses, naming `head_dim`, where
+    /// transformers fails, and loads where it runs. Before, all of these loaded with d / H.
+    func testHeadDimUnderYarnAsTransformersReadsIt() throws {
+        struct Case: Decodable { let outcome: String }
+        struct Yarn: Decodable { let yarn: [String: [String: Case]] }
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
+        let reference = try JSONDecoder().decode(Yarn.self, from: Data(contentsOf: url)).yarn
+        XCTAssertEqual(reference.keys.sorted(), ["granitemoe-tiny", "mistral-swa", "olmoe-tiny", "stablelm-tiny", "starcoder2-tiny"])
         /// `text` with YaRN factor 2 as its rope_scaling and `head_dim` written as `value` (nil: absent).
         func yarn(_ text: String, headDim value: String?) -> String {
             var text = text.replacingOccurrences(of: #""rope_scaling": null,"#, with: "")
+                .replacingOccurrences(of: #"\n *"head_dim": [^,\n]*,"#, with: "", options: .regularExpression)
             if let value { text = Self.writingHeadDim(value, in: text) }
             let brace = text.firstIndex(of: "{")!
             return text.replacingCharacters(in: brace...brace, with:
                 #"{ "rope_scaling": {"rope_type": "yarn", "type": "yarn", "factor": 2.0},"#)
         }
-        for name in ["mistral-swa", "starcoder2-tiny", "olmoe-tiny", "granitemoe-tiny", "stablelm-tiny"] {
-            for (value, detail) in [("null", "is null; transformers' yarn rotary tables read it as written"),
-                                    ("0", "is 0; transformers' yarn rotary tables read it as written")] {
+        var outcomes: [String: Int] = [:]
+        for (name, cases) in reference.sorted(by: { $0.key < $1.key }) {
+            let width = try TransformerModel.load(directory: Fixtures.model(name)).architecture.headDim
+            XCTAssertEqual(cases.keys.sorted(), ["0", "absent", "null", "width"], name)
+            for (variant, expected) in cases.sorted(by: { $0.key < $1.key }) {
+                outcomes[expected.outcome, default: 0] += 1
+                let value: String? = switch variant { case "absent": nil; case "width": String(width); default: variant }
                 let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
                     Data(yarn(String(decoding: data, as: UTF8.self), headDim: value).utf8)
                 }
-                XCTAssertThrowsError(try TransformerModel.load(directory: folder), "\(name) head_dim \(value) with yarn") { error in
+                if expected.outcome == "loads" {
+                    XCTAssertNoThrow(try TransformerModel.load(directory: folder), "\(name) head_dim \(variant)")
+                    continue
+                }
+                XCTAssertThrowsError(try TransformerModel.load(directory: folder), "\(name) head_dim \(variant)") { error in
                     guard case LoadError.invalidConfig(_, let key, let message)? = error as? LoadError else {
-                        return XCTFail("\(name) \(value): \(error)")
+                        return XCTFail("\(name) \(variant): \(error)")
                     }
-                    XCTAssertEqual(key, "head_dim", "\(name) \(value)")
-                    XCTAssertTrue(message.hasPrefix(detail), "\(name) \(value): \(message)")
+                    XCTAssertEqual(key, "head_dim", "\(name) \(variant)")
+                    let start = ["absent": "is not set", "null": "is null", "0": "is 0"][variant] ?? "?"
+                    XCTAssertTrue(message.hasPrefix(start) && message.contains("yarn rotary tables read"), "\(name) \(variant): \(message)")
                 }
             }
-            // With the width written (Mistral's config holds None when the key is absent: refused too).
-            let width = try TransformerModel.load(directory: Fixtures.model(name)).architecture.headDim
-            let plain = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
-                Data(yarn(String(decoding: data, as: UTF8.self), headDim: String(width)).utf8)
-            }
-            XCTAssertNoThrow(try TransformerModel.load(directory: plain), name)
         }
+        XCTAssertEqual(outcomes, ["refused": 11, "loads": 9])
     }
 }
