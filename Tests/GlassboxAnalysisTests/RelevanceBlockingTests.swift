@@ -37,8 +37,9 @@ final class RelevanceBlockingTests: XCTestCase {
     static let maxRelative: Float = 1e-5
     /// olmo-clip under grad×input measures 1.44e-5 (AttnLRP/CP-LRP within 1e-5): float32 conditioning, not
     /// a path error — against float64 autograd the unblocked path is 9.1e-6 and the blocked 5.3e-6 off, on
-    /// opposite sides, and PyTorch's own float32 3.6e-6 (eager) / 9.8e-6 (SDPA) (docs/correctness.md, OLMo;
-    /// scripts/bench/gxi_conditioning.py). No q/k/v element lies within 4e-4 of ±clip_qkv.
+    /// opposite sides (a one-off measurement, not committed), and PyTorch's own float32 3.6e-6 (eager) /
+    /// 9.8e-6 (SDPA) (scripts/bench/gxi_conditioning.py; docs/correctness.md, OLMo). No q/k/v element lies
+    /// within 4e-4 of ±clip_qkv.
     static let relaxed: [String: Float] = ["olmo-clip grad-input": 2e-5]
 
     func testBlockedSweepEqualsUnblockedOnEveryFamily() throws {

@@ -128,8 +128,11 @@ final class GraniteMoETests: XCTestCase {
         ], folder: { try self.folder(config: $0, weightsOf: "granitemoe-shared") })
     }
 
-    /// Fields read as transformers reads them: the training-only router fields change nothing, a
-    /// head_dim equal to d / H or null is accepted, shared_intermediate_size is not read by granitemoe.
+    /// An invariance of Glassbox's (its run against its unedited run, not against a stored reference):
+    /// the training-only router fields, a head_dim equal to d / H or null, and shared_intermediate_size
+    /// on granitemoe change nothing. That transformers reads them the same way is its source's
+    /// (GraniteMoeModel never reads the router fields in inference; GraniteMoeDecoderLayer builds no
+    /// shared MLP for granitemoe); head_dim's null is also in HeadDimFieldTests' reference.
     func testFieldsAcceptedAsTransformersReadsThem() throws {
         let reference = try Fixtures.load("granitemoe-tiny").forward([1, 17, 3]).logits
         for (key, value) in [("head_dim", "8"), ("head_dim", "null"), ("output_router_logits", "true"),
