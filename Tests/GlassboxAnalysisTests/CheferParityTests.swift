@@ -48,6 +48,7 @@ final class CheferParityTests: XCTestCase {
         "olmo": ["olmo-tiny"],
         "glm": ["glm-tiny"],
         "arcee": ["arcee-tiny"],
+        "nemotron": ["nemotron-bias", "nemotron-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -67,10 +68,7 @@ final class CheferParityTests: XCTestCase {
                              "granitemoe-tiny", "granitemoe-shared"]   // routed experts
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact.
-    /// Nemotron: the authors' layers_ours has no module for NemotronLayerNorm1P's `weight + 1` scale or
-    /// for relu2; chefer_models.py would need both (a LayerNorm module with the +1 folded, relu2 as an
-    /// identity-rule activation) — not built yet (session 11).
-    static let unreferenced: [String] = ["nemotron-bias", "nemotron-tiny"]
+    static let unreferenced: [String] = []
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
@@ -126,6 +124,9 @@ final class CheferParityTests: XCTestCase {
     func testGlm() throws { try checkFamily("glm") }
     /// Arcee: StarCoder2's plain MLP (up_proj, relu2, down_proj) on the Llama block with YaRN and biases.
     func testArcee() throws { try checkFamily("arcee") }
+    /// Nemotron: Arcee's block with partial rotate-half rotary; LayerNorm1P as the authors' LayerNorm
+    /// holding weight + 1 (an identity, checked against the module's outputs), relu2 an identity.
+    func testNemotron() throws { try checkFamily("nemotron") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")
