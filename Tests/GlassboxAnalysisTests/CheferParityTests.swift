@@ -48,6 +48,7 @@ final class CheferParityTests: XCTestCase {
         "olmo": ["olmo-tiny"],
         "glm": ["glm-tiny"],
         "arcee": ["arcee-tiny"],
+        "helium": ["helium-bias", "helium-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -126,6 +127,8 @@ final class CheferParityTests: XCTestCase {
     func testGlm() throws { try checkFamily("glm") }
     /// Arcee: StarCoder2's plain MLP (up_proj, relu2, down_proj) on the Llama block with YaRN and biases.
     func testArcee() throws { try checkFamily("arcee") }
+    /// Helium: the Llama block (gated silu/gelu MLP, q/k/v biases) with interleaved rotary pairs on the whole head.
+    func testHelium() throws { try checkFamily("helium") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

@@ -28,7 +28,8 @@ enum LensFixtures {
                          "olmoe-clip",
                          "glm-tiny", "glm4-tiny",
                          "granitemoe-tiny", "granitemoe-shared",
-                         "arcee-tiny"]
+                         "arcee-tiny",
+                         "helium-tiny", "helium-bias"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))
