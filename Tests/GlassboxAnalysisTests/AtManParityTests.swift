@@ -38,7 +38,8 @@ final class AtManParityTests: XCTestCase {
                            "glm-tiny", "glm4-tiny",
                            "granitemoe-tiny", "granitemoe-shared",
                            "arcee-tiny",
-                           "nemotron-tiny", "nemotron-bias"]
+                           "nemotron-tiny", "nemotron-bias",
+                           "helium-tiny", "helium-bias"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -69,6 +70,7 @@ final class AtManParityTests: XCTestCase {
         "granitemoe-tiny": ["default", "no-shift"], "granitemoe-shared": familyCases,   // granitemoe-tiny/visible-keys: max |ΔCE| 5.8e-3
         "arcee-tiny": familyCases,
         "nemotron-tiny": familyCases, "nemotron-bias": ["default", "no-shift"],   // nemotron-bias/visible-keys: base CE 2.1e-3, max |ΔCE| 5.2e-3
+        "helium-tiny": familyCases, "helium-bias": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

@@ -49,6 +49,7 @@ final class CheferParityTests: XCTestCase {
         "glm": ["glm-tiny"],
         "arcee": ["arcee-tiny"],
         "nemotron": ["nemotron-bias", "nemotron-tiny"],
+        "helium": ["helium-bias", "helium-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -127,6 +128,8 @@ final class CheferParityTests: XCTestCase {
     /// Nemotron: Arcee's block with partial rotate-half rotary; LayerNorm1P as the authors' LayerNorm
     /// holding weight + 1 (an identity, checked against the module's outputs), relu2 an identity.
     func testNemotron() throws { try checkFamily("nemotron") }
+    /// Helium: the Llama block (gated silu/gelu MLP, q/k/v biases) with interleaved rotary pairs on the whole head.
+    func testHelium() throws { try checkFamily("helium") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

@@ -42,7 +42,8 @@ final class GenerationTests: XCTestCase {
                            "glm-tiny", "glm4-tiny",
                            "granitemoe-tiny", "granitemoe-shared",
                            "arcee-tiny",
-                           "nemotron-tiny", "nemotron-bias"]
+                           "nemotron-tiny", "nemotron-bias",
+                           "helium-tiny", "helium-bias"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

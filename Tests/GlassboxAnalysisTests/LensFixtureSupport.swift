@@ -29,7 +29,8 @@ enum LensFixtures {
                          "glm-tiny", "glm4-tiny",
                          "granitemoe-tiny", "granitemoe-shared",
                          "arcee-tiny",
-                         "nemotron-tiny", "nemotron-bias"]
+                         "nemotron-tiny", "nemotron-bias",
+                         "helium-tiny", "helium-bias"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

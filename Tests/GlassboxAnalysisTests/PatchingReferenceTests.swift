@@ -33,7 +33,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "glm-tiny", "glm4-tiny",
                          "granitemoe-shared",
                          "arcee-tiny",
-                         "nemotron-tiny", "nemotron-bias"]   // granitemoe-tiny: its denoise KL maps are flat (< 1e-4); smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
+                         "nemotron-tiny", "nemotron-bias",
+                         "helium-tiny"]   // granitemoe-tiny: its denoise KL maps are flat (< 1e-4); smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

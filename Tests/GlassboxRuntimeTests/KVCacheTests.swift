@@ -32,7 +32,8 @@ final class KVCacheTests: XCTestCase {
                            "glm-tiny", "glm4-tiny",
                            "granitemoe-tiny", "granitemoe-shared",
                            "arcee-tiny",
-                           "nemotron-tiny", "nemotron-bias"]
+                           "nemotron-tiny", "nemotron-bias",
+                           "helium-tiny", "helium-bias"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

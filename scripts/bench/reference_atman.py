@@ -107,7 +107,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GlmAttention", "Glm4Attention",
                      "GraniteMoeAttention", "GraniteMoeSharedAttention",
                      "ArceeAttention",
-                     "NemotronAttention")
+                     "NemotronAttention",
+                     "HeliumAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,

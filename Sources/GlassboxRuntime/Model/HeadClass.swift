@@ -66,6 +66,7 @@ enum HeadClass {
         "glm": "Glm", "glm4": "Glm4",
         "arcee": "Arcee",
         "nemotron": "Nemotron",
+        "helium": "Helium",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

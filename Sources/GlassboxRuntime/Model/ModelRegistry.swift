@@ -33,7 +33,8 @@ public enum ModelRegistry {
                                                          OLMoLoader.self,
                                                          GlmLoader.self,
                                                          ArceeLoader.self,
-                                                         NemotronLoader.self]
+                                                         NemotronLoader.self,
+                                                         HeliumLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -30,6 +30,7 @@ extension FastTokenizerOverrides {
         "glm": "PreTrainedTokenizerFast", "glm4": "PreTrainedTokenizerFast",
         "arcee": "LlamaTokenizerFast",
         "nemotron": "PreTrainedTokenizerFast",
+        "helium": "PreTrainedTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:

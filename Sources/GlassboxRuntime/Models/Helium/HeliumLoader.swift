@@ -1,0 +1,29 @@
+import Foundation
+import GlassboxModelIO
+import GlassboxTensor
+
+/// Helium (`HeliumForCausalLM`, bare `HeliumModel`): `nn.Linear` weights `[out, in]` —
+/// `self_attn.{q,k,v}_proj` (biases iff `attention_bias`), `self_attn.o_proj` without bias,
+/// `mlp.{gate,up,down}_proj` (biases iff `mlp_bias`), `lm_head` unless tied — and RMSNorm weights
+/// (`input_layernorm`, `post_attention_layernorm`, `norm`), through `RotaryDecoderLoading`.
+enum HeliumLoader: ArchitectureLoader {
+    static let modelTypes = ["helium"]
+
+    static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
+                     directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
+        let config = try ConfigDecoding.decode(HeliumConfig.self, from: configData, file: configFile)
+        let arch = config.architecture()
+        let (d, dff) = (arch.dModel, arch.dFF)
+        let weights = try RotaryDecoderLoading.load(
+            arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint, directory: directory) { r, p in
+            func linear(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
+                try r.outInLinear(p + name, inputs, outputs, bias: config.mlpBias)
+            }
+            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias, outputBias: false)
+            let mlp = MLPWeights(input: try linear("mlp.gate_proj", d, dff), up: try linear("mlp.up_proj", d, dff),
+                                 output: try linear("mlp.down_proj", dff, d))
+            return (attention, mlp)
+        }
+        return (arch, weights)
+    }
+}
