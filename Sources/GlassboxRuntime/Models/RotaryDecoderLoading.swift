@@ -65,15 +65,20 @@ enum RotaryDecoderLoading {
 
     /// Llama's attention layout under block prefix `p`: `self_attn.{q,k,v,o}_proj` (`nn.Linear`,
     /// `[out, in]`) for `arch`'s query width `H·dh` and key/value width `Hkv·dh`, biases on q, k and v
-    /// iff `qkvBias`, on o iff `outputBias` (GLM: never).
+    /// iff `qkvBias`, on o iff `outputBias` (GLM: never), read in that order. Where a family names
+    /// them otherwise: `module`, the attention's prefix under the block (GPT-J's `attn.`, GPT-Neo's
+    /// `attn.attention.`); `output`, the output map's name (Phi's `dense`, OPT's and GPT-J's
+    /// `out_proj`). `outputScale` ≠ 1: the output map is a Float32 copy times it (`Linear.scaled(by:)`,
+    /// Granite's `residual_multiplier`: what the residual receives).
     static func projections(_ r: inout WeightReader, _ p: String, _ arch: Architecture,
-                            qkvBias: Bool, outputBias: Bool) throws -> AttentionWeights {
+                            qkvBias: Bool, outputBias: Bool, module: String = "self_attn.", output: String = "o_proj",
+                            outputScale: Float = 1) throws -> AttentionWeights {
         let (d, qWidth, kvWidth) = (arch.dModel, arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
-        let a = p + "self_attn."
+        let a = p + module
         return AttentionWeights(query: try r.outInLinear(a + "q_proj", d, qWidth, bias: qkvBias),
                                 key: try r.outInLinear(a + "k_proj", d, kvWidth, bias: qkvBias),
                                 value: try r.outInLinear(a + "v_proj", d, kvWidth, bias: qkvBias),
-                                output: try r.outInLinear(a + "o_proj", qWidth, d, bias: outputBias))
+                                output: try r.outInLinear(a + output, qWidth, d, bias: outputBias).scaled(by: outputScale))
     }
 
     /// An `nn.Linear` without bias, `[outputs, inputs]`.

@@ -33,7 +33,6 @@ enum CohereLoader: ArchitectureLoader {
     static func weights(_ config: CohereConfig, _ arch: Architecture, checkpoint: Checkpoint,
                         directory: URL) throws -> TransformerWeights {
         let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
-        let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
         let weights = try RotaryDecoderLoading.load(arch, tied: config.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
                                                     parallel: true, outputScale: config.logitScale) { r, p in
             func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
@@ -43,11 +42,8 @@ enum CohereLoader: ArchitectureLoader {
             func headNorm(_ name: String, heads: Int) throws -> Norm {
                 Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [heads, dh]).reshaped([heads * dh]), bias: nil)
             }
-            var attention = AttentionWeights(
-                query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.attentionBias),
-                key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.attentionBias),
-                value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: config.attentionBias),
-                output: try linear(p + "self_attn.o_proj", qWidth, d, bias: config.attentionBias))
+            var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias,
+                                                                 outputBias: config.attentionBias)
             if config.useQKNorm {
                 attention.queryNorm = try headNorm(p + "self_attn.q_norm", heads: arch.heads)
                 attention.keyNorm = try headNorm(p + "self_attn.k_norm", heads: arch.kvHeads)

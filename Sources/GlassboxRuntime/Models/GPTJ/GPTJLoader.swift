@@ -33,10 +33,8 @@ enum GPTJLoader: ArchitectureLoader {
         for l in 0..<arch.layers {
             let p = "h.\(l)."
             let ln = try norm(p + "ln_1")
-            let attention = AttentionWeights(query: try r.outInLinear(p + "attn.q_proj", d, d, bias: false),
-                                             key: try r.outInLinear(p + "attn.k_proj", d, d, bias: false),
-                                             value: try r.outInLinear(p + "attn.v_proj", d, d, bias: false),
-                                             output: try r.outInLinear(p + "attn.out_proj", d, d, bias: false))
+            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: false, outputBias: false,
+                                                                 module: "attn.", output: "out_proj")
             blocks.append(BlockWeights(
                 ln1: ln, attention: attention, ln2: ln,
                 mlp: MLPWeights(input: try r.outInLinear(p + "mlp.fc_in", d, dff, bias: true), up: nil,

@@ -23,13 +23,12 @@ enum GPTNeoLoader: ArchitectureLoader {
         let wpe = try r.tensor("wpe.weight", shape: [arch.contextLength, d])
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
-            let (p, a) = ("h.\(l).", "h.\(l).attn.attention.")
+            let p = "h.\(l)."
+            let ln1 = try r.layerNorm(p + "ln_1", kind: arch.norm, width: d)
             blocks.append(BlockWeights(
-                ln1: try r.layerNorm(p + "ln_1", kind: arch.norm, width: d),
-                attention: AttentionWeights(query: try r.outInLinear(a + "q_proj", d, d, bias: false),
-                                            key: try r.outInLinear(a + "k_proj", d, d, bias: false),
-                                            value: try r.outInLinear(a + "v_proj", d, d, bias: false),
-                                            output: try r.outInLinear(a + "out_proj", d, d, bias: true)),
+                ln1: ln1,
+                attention: try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: false, outputBias: true,
+                                                                module: "attn.attention.", output: "out_proj"),
                 ln2: try r.layerNorm(p + "ln_2", kind: arch.norm, width: d),
                 mlp: MLPWeights(input: try r.outInLinear(p + "mlp.c_fc", d, dff, bias: true), up: nil,
                                 output: try r.outInLinear(p + "mlp.c_proj", dff, d, bias: true))))

@@ -28,7 +28,6 @@ enum GemmaLoader: ArchitectureLoader {
         let prefix = layout.prefix
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, dff, vocab, dh) = (arch.dModel, arch.dFF, arch.vocabSize, arch.headDim)
-        let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
 
         func norm(_ name: String, width: Int) throws -> Norm {
             var gamma = try r.tensor(name + ".weight", shape: [width])          // w → 1 + w
@@ -46,16 +45,16 @@ enum GemmaLoader: ArchitectureLoader {
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
             let p = "layers.\(l)."
-            let bias = config.attentionBias
+            let ln1 = try norm(p + "input_layernorm", width: d)
+            var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias,
+                                                                 outputBias: config.attentionBias)
+            if qkNorm {
+                attention.queryNorm = try norm(p + "self_attn.q_norm", width: dh)
+                attention.keyNorm = try norm(p + "self_attn.k_norm", width: dh)
+            }
             var block = BlockWeights(
-                ln1: try norm(p + "input_layernorm", width: d),
-                attention: AttentionWeights(
-                    query: try linear(p + "self_attn.q_proj", d, qWidth, bias: bias),
-                    key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: bias),
-                    value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: bias),
-                    output: try linear(p + "self_attn.o_proj", qWidth, d, bias: bias),
-                    queryNorm: qkNorm ? try norm(p + "self_attn.q_norm", width: dh) : nil,
-                    keyNorm: qkNorm ? try norm(p + "self_attn.k_norm", width: dh) : nil),
+                ln1: ln1,
+                attention: attention,
                 ln2: try norm(p + (sandwich ? "pre_feedforward_layernorm" : "post_attention_layernorm"), width: d),
                 mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
                                 up: try linear(p + "mlp.up_proj", d, dff, bias: false),

@@ -18,7 +18,6 @@ enum LlamaLoader: ArchitectureLoader {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
-        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
 
         func norm(_ name: String) throws -> Norm {
             Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [d]), bias: nil)
@@ -30,27 +29,25 @@ enum LlamaLoader: ArchitectureLoader {
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
             try r.outInLinear(name, inputs, outputs, bias: bias)
         }
-        /// A branch's last map, times Granite's `residual_multiplier` (what the residual receives).
-        func branchOutput(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            try linear(name, inputs, outputs, bias: bias).scaled(by: Float(config.granite?.residual ?? 1))
-        }
+        /// Granite's `residual_multiplier` (1 elsewhere): each branch's last map times it (what the residual receives).
+        let residual = Float(config.granite?.residual ?? 1)
 
         let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
             let p = "layers.\(l)."
+            let ln1 = try norm(p + "input_layernorm")
+            var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.qkvBias, outputBias: config.outputBias,
+                                                                 outputScale: residual)
+            attention.queryNorm = try headNorm(p + "self_attn.q_norm")
+            attention.keyNorm = try headNorm(p + "self_attn.k_norm")
             blocks.append(BlockWeights(
-                ln1: try norm(p + "input_layernorm"),
-                attention: AttentionWeights(
-                    query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.qkvBias),
-                    key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.qkvBias),
-                    value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: config.qkvBias),
-                    output: try branchOutput(p + "self_attn.o_proj", qWidth, d, bias: config.outputBias),
-                    queryNorm: try headNorm(p + "self_attn.q_norm"), keyNorm: try headNorm(p + "self_attn.k_norm")),
+                ln1: ln1,
+                attention: attention,
                 ln2: try norm(p + "post_attention_layernorm"),
                 mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: config.mlpBias),
                                 up: try linear(p + "mlp.up_proj", d, dff, bias: config.mlpBias),
-                                output: try branchOutput(p + "mlp.down_proj", dff, d, bias: config.mlpBias))))
+                                output: try linear(p + "mlp.down_proj", dff, d, bias: config.mlpBias).scaled(by: residual))))
         }
         let finalNorm = try norm("norm")
         let unembed: Linear

@@ -14,13 +14,10 @@ enum MixtralLoader: ArchitectureLoader {
         let config = try ConfigDecoding.decode(MixtralConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let (d, dff) = (arch.dModel, arch.dFF)
-        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
         let linear = RotaryDecoderLoading.linear
         let weights = try RotaryDecoderLoading.load(arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint,
                                                     directory: directory) { r, p in
-            let attention = AttentionWeights(
-                query: try linear(&r, p + "self_attn.q_proj", d, qWidth), key: try linear(&r, p + "self_attn.k_proj", d, kvWidth),
-                value: try linear(&r, p + "self_attn.v_proj", d, kvWidth), output: try linear(&r, p + "self_attn.o_proj", qWidth, d))
+            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: false, outputBias: false)
             let experts = try (0..<config.numLocalExperts).map { e in
                 let x = p + "block_sparse_moe.experts.\(e)."
                 return MLPWeights(input: try linear(&r, x + "w1", d, dff), up: try linear(&r, x + "w3", d, dff),

@@ -29,16 +29,14 @@ enum OLMo2Loader: ArchitectureLoader {
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
             let p = "layers.\(l)."
-            let bias = config.attentionBias
+            let ln1 = try norm(p + "post_attention_layernorm", width: d)
+            var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias,
+                                                                 outputBias: config.attentionBias)
+            attention.queryNorm = try norm(p + "self_attn.q_norm", width: qWidth)
+            attention.keyNorm = try norm(p + "self_attn.k_norm", width: kvWidth)
             blocks.append(BlockWeights(
-                ln1: try norm(p + "post_attention_layernorm", width: d),
-                attention: AttentionWeights(
-                    query: try linear(p + "self_attn.q_proj", d, qWidth, bias: bias),
-                    key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: bias),
-                    value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: bias),
-                    output: try linear(p + "self_attn.o_proj", qWidth, d, bias: bias),
-                    queryNorm: try norm(p + "self_attn.q_norm", width: qWidth),
-                    keyNorm: try norm(p + "self_attn.k_norm", width: kvWidth)),
+                ln1: ln1,
+                attention: attention,
                 ln2: try norm(p + "post_feedforward_layernorm", width: d),
                 mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
                                 up: try linear(p + "mlp.up_proj", d, dff, bias: false),

@@ -43,12 +43,11 @@ enum OPTLoader: ArchitectureLoader {
         var blocks: [BlockWeights] = []
         for l in 0..<arch.layers {
             let p = "layers.\(l)."
+            let ln1 = try norm(p + "self_attn_layer_norm")
             blocks.append(BlockWeights(
-                ln1: try norm(p + "self_attn_layer_norm"),
-                attention: AttentionWeights(query: try linear(p + "self_attn.q_proj", d, d),
-                                            key: try linear(p + "self_attn.k_proj", d, d),
-                                            value: try linear(p + "self_attn.v_proj", d, d),
-                                            output: try linear(p + "self_attn.out_proj", d, d)),
+                ln1: ln1,
+                attention: try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.enableBias,
+                                                                outputBias: config.enableBias, output: "out_proj"),
                 ln2: try norm(p + "final_layer_norm"),
                 mlp: MLPWeights(input: try linear(p + "fc1", d, dff), up: nil, output: try linear(p + "fc2", dff, d))))
         }

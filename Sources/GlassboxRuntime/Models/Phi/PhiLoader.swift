@@ -21,7 +21,6 @@ enum PhiLoader: ArchitectureLoader {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, dff, vocab, dh) = (arch.dModel, arch.dFF, arch.vocabSize, arch.headDim)
-        let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
 
         /// A LayerNorm with bias over `width` values.
         func norm(_ name: String, width: Int) throws -> Norm {
@@ -38,10 +37,7 @@ enum PhiLoader: ArchitectureLoader {
         for l in 0..<arch.layers {
             let p = "layers.\(l)."
             let inputNorm = try norm(p + "input_layernorm", width: d)
-            var attention = AttentionWeights(query: try linear(p + "self_attn.q_proj", d, qWidth),
-                                             key: try linear(p + "self_attn.k_proj", d, kvWidth),
-                                             value: try linear(p + "self_attn.v_proj", d, kvWidth),
-                                             output: try linear(p + "self_attn.dense", qWidth, d))
+            var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: true, outputBias: true, output: "dense")
             if config.qkLayerNorm {
                 attention.queryNorm = try norm(p + "self_attn.q_layernorm", width: dh)
                 attention.keyNorm = try norm(p + "self_attn.k_layernorm", width: dh)

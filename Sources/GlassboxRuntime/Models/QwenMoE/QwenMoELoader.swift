@@ -22,7 +22,6 @@ enum QwenMoELoader: ArchitectureLoader {
         }
         let arch = config.architecture()
         let d = arch.dModel
-        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
         let weights = try RotaryDecoderLoading.load(arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint,
                                                     directory: directory) { r, p in
             func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool = false) throws -> Linear {
@@ -36,12 +35,9 @@ enum QwenMoELoader: ArchitectureLoader {
                 MLPWeights(input: try linear(x + "gate_proj", d, width), up: try linear(x + "up_proj", d, width),
                            output: try linear(x + "down_proj", width, d))
             }
-            let attention = AttentionWeights(
-                query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.qkvBias),
-                key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.qkvBias),
-                value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: config.qkvBias),
-                output: try linear(p + "self_attn.o_proj", qWidth, d, bias: config.outputBias),
-                queryNorm: try headNorm(p + "self_attn.q_norm"), keyNorm: try headNorm(p + "self_attn.k_norm"))
+            var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.qkvBias, outputBias: config.outputBias)
+            attention.queryNorm = try headNorm(p + "self_attn.q_norm")
+            attention.keyNorm = try headNorm(p + "self_attn.k_norm")
             let l = Int(p.split(separator: ".")[1])!
             guard config.sparseLayers[l] else { return (attention, try gated(p + "mlp.", config.fields.intermediateSize)) }
             let experts = try (0..<config.numExperts).map { e in try gated(p + "mlp.experts.\(e).", config.moeIntermediateSize) }

@@ -19,7 +19,6 @@ enum StableLMLoader: ArchitectureLoader {
         let config = try ConfigDecoding.decode(StableLMConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
-        let (qWidth, kvWidth) = (arch.heads * dh, arch.kvHeads * dh)
         let weights = try RotaryDecoderLoading.load(arch, tied: config.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
                                                     normBias: true, parallel: config.useParallelResidual) { r, p in
             func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
@@ -31,10 +30,7 @@ enum StableLMLoader: ArchitectureLoader {
                 for h in 0..<heads { gamma += try r.tensor("\(name).norms.\(h).weight", shape: [dh]).storage }
                 return Norm(kind: arch.norm, weight: Tensor(shape: [heads * dh], storage: gamma), bias: nil)
             }
-            var attention = AttentionWeights(query: try linear(p + "self_attn.q_proj", d, qWidth, bias: config.useQKVBias),
-                                             key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: config.useQKVBias),
-                                             value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: config.useQKVBias),
-                                             output: try linear(p + "self_attn.o_proj", qWidth, d, bias: false))
+            var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.useQKVBias, outputBias: false)
             if config.qkLayerNorm {
                 attention.queryNorm = try headNorms(p + "self_attn.q_layernorm", heads: arch.heads)
                 attention.keyNorm = try headNorms(p + "self_attn.k_layernorm", heads: arch.kvHeads)
