@@ -81,6 +81,17 @@ enum RotaryDecoderLoading {
                                 output: try r.outInLinear(a + output, qWidth, d, bias: outputBias).scaled(by: outputScale))
     }
 
+    /// Llama's gated MLP under prefix `x` (`mlp.`, or an expert's `mlp.experts.{e}.`):
+    /// `gate_proj`, `up_proj` (`[width, d]`) and `down_proj` (`[d, width]`), `nn.Linear` with biases iff
+    /// `bias`, read in that order (`LlamaMLP`: `down_proj(act(gate_proj(x)) * up_proj(x))`).
+    /// `outputScale` ≠ 1: `down_proj` is a Float32 copy times it (Granite's `residual_multiplier`).
+    static func gatedMLP(_ r: inout WeightReader, _ x: String, _ d: Int, _ width: Int, bias: Bool = false,
+                         outputScale: Float = 1) throws -> MLPWeights {
+        MLPWeights(input: try r.outInLinear(x + "gate_proj", d, width, bias: bias),
+                   up: try r.outInLinear(x + "up_proj", d, width, bias: bias),
+                   output: try r.outInLinear(x + "down_proj", width, d, bias: bias).scaled(by: outputScale))
+    }
+
     /// An `nn.Linear` without bias, `[outputs, inputs]`.
     static func linear(_ r: inout WeightReader, _ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
         try r.outInLinear(name, inputs, outputs, bias: false)

@@ -35,9 +35,6 @@ enum CohereLoader: ArchitectureLoader {
         let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
         let weights = try RotaryDecoderLoading.load(arch, tied: config.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
                                                     parallel: true, outputScale: config.logitScale) { r, p in
-            func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-                try r.outInLinear(name, inputs, outputs, bias: bias)
-            }
             /// A QK `CohereLayerNorm` with one `γ [dh]` per head: `[heads, dh]`, held as `[heads·dh]`.
             func headNorm(_ name: String, heads: Int) throws -> Norm {
                 Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [heads, dh]).reshaped([heads * dh]), bias: nil)
@@ -48,9 +45,7 @@ enum CohereLoader: ArchitectureLoader {
                 attention.queryNorm = try headNorm(p + "self_attn.q_norm", heads: arch.heads)
                 attention.keyNorm = try headNorm(p + "self_attn.k_norm", heads: arch.kvHeads)
             }
-            return (attention, MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
-                                          up: try linear(p + "mlp.up_proj", d, dff, bias: false),
-                                          output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
+            return (attention, try RotaryDecoderLoading.gatedMLP(&r, p + "mlp.", d, dff))
         }
         return weights
     }

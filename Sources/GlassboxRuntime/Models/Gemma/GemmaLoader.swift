@@ -34,9 +34,6 @@ enum GemmaLoader: ArchitectureLoader {
             for i in 0..<gamma.count { gamma.storage[i] = 1 + gamma.storage[i] }
             return Norm(kind: arch.norm, weight: gamma, bias: nil)
         }
-        func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            try r.outInLinear(name, inputs, outputs, bias: bias)
-        }
 
         let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         let embedDType = checkpoint.entry(prefix + "embed_tokens.weight")?.dtype ?? .f32
@@ -56,9 +53,7 @@ enum GemmaLoader: ArchitectureLoader {
                 ln1: ln1,
                 attention: attention,
                 ln2: try norm(p + (sandwich ? "pre_feedforward_layernorm" : "post_attention_layernorm"), width: d),
-                mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
-                                up: try linear(p + "mlp.up_proj", d, dff, bias: false),
-                                output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
+                mlp: try RotaryDecoderLoading.gatedMLP(&r, p + "mlp.", d, dff))
             if sandwich {
                 block.ln1Post = try norm(p + "post_attention_layernorm", width: d)
                 block.ln2Post = try norm(p + "post_feedforward_layernorm", width: d)

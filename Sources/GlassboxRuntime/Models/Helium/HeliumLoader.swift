@@ -16,13 +16,8 @@ enum HeliumLoader: ArchitectureLoader {
         let (d, dff) = (arch.dModel, arch.dFF)
         let weights = try RotaryDecoderLoading.load(
             arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint, directory: directory) { r, p in
-            func linear(_ name: String, _ inputs: Int, _ outputs: Int) throws -> Linear {
-                try r.outInLinear(p + name, inputs, outputs, bias: config.mlpBias)
-            }
-            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias, outputBias: false)
-            let mlp = MLPWeights(input: try linear("mlp.gate_proj", d, dff), up: try linear("mlp.up_proj", d, dff),
-                                 output: try linear("mlp.down_proj", dff, d))
-            return (attention, mlp)
+            (try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.attentionBias, outputBias: false),
+             try RotaryDecoderLoading.gatedMLP(&r, p + "mlp.", d, dff, bias: config.mlpBias))
         }
         return (arch, weights)
     }

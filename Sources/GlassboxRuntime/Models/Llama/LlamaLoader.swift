@@ -26,9 +26,6 @@ enum LlamaLoader: ArchitectureLoader {
             guard config.qkNorm else { return nil }
             return Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [arch.headDim]), bias: nil)
         }
-        func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            try r.outInLinear(name, inputs, outputs, bias: bias)
-        }
         /// Granite's `residual_multiplier` (1 elsewhere): each branch's last map times it (what the residual receives).
         let residual = Float(config.granite?.residual ?? 1)
 
@@ -45,9 +42,7 @@ enum LlamaLoader: ArchitectureLoader {
                 ln1: ln1,
                 attention: attention,
                 ln2: try norm(p + "post_attention_layernorm"),
-                mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: config.mlpBias),
-                                up: try linear(p + "mlp.up_proj", d, dff, bias: config.mlpBias),
-                                output: try linear(p + "mlp.down_proj", dff, d, bias: config.mlpBias).scaled(by: residual))))
+                mlp: try RotaryDecoderLoading.gatedMLP(&r, p + "mlp.", d, dff, bias: config.mlpBias, outputScale: residual)))
         }
         let finalNorm = try norm("norm")
         let unembed: Linear

@@ -18,13 +18,8 @@ enum OLMoLoader: ArchitectureLoader {
         let (d, dff, bias) = (arch.dModel, arch.dFF, config.attentionBias)
         var weights = try RotaryDecoderLoading.load(arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint,
                                                     directory: directory, parameterFreeNorms: true) { r, p in
-            func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-                try r.outInLinear(name, inputs, outputs, bias: bias)
-            }
             return (try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: bias, outputBias: bias),
-                    MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
-                               up: try linear(p + "mlp.up_proj", d, dff, bias: false),
-                               output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
+                    try RotaryDecoderLoading.gatedMLP(&r, p + "mlp.", d, dff))
         }
         // The held γ = 1 of 2 norms per block and the final norm are not parameters.
         weights.parameterCountAdjustment -= (2 * arch.layers + 1) * d

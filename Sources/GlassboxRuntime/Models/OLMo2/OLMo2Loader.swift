@@ -21,9 +21,6 @@ enum OLMo2Loader: ArchitectureLoader {
         func norm(_ name: String, width: Int) throws -> Norm {
             Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [width]), bias: nil)
         }
-        func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-            try r.outInLinear(name, inputs, outputs, bias: bias)
-        }
 
         let embed = try r.matrix("embed_tokens.weight", shape: [vocab, d])
         var blocks: [BlockWeights] = []
@@ -38,9 +35,7 @@ enum OLMo2Loader: ArchitectureLoader {
                 ln1: ln1,
                 attention: attention,
                 ln2: try norm(p + "post_feedforward_layernorm", width: d),
-                mlp: MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
-                                up: try linear(p + "mlp.up_proj", d, dff, bias: false),
-                                output: try linear(p + "mlp.down_proj", dff, d, bias: false))))
+                mlp: try RotaryDecoderLoading.gatedMLP(&r, p + "mlp.", d, dff)))
         }
         let finalNorm = try norm("norm", width: d)
         let unembed = try r.languageModelHead(tied: config.fields.tieWordEmbeddings, embed: embed)

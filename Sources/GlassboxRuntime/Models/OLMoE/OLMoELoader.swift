@@ -31,9 +31,7 @@ enum OLMoELoader: ArchitectureLoader {
             attention.queryNorm = try norm(p + "self_attn.q_norm", width: qWidth)
             attention.keyNorm = try norm(p + "self_attn.k_norm", width: kvWidth)
             let experts = try (0..<config.numExperts).map { e in
-                let x = p + "mlp.experts.\(e)."
-                return MLPWeights(input: try linear(x + "gate_proj", d, dff), up: try linear(x + "up_proj", d, dff),
-                                  output: try linear(x + "down_proj", dff, d))
+                try RotaryDecoderLoading.gatedMLP(&r, p + "mlp.experts.\(e).", d, dff)
             }
             var mixture = MixtureWeights(router: try linear(p + "mlp.gate", d, config.numExperts), experts: experts,
                                          topK: config.numExpertsPerTok)

@@ -32,8 +32,7 @@ enum QwenMoELoader: ArchitectureLoader {
                 return Norm(kind: arch.norm, weight: try r.tensor(name + ".weight", shape: [arch.headDim]), bias: nil)
             }
             func gated(_ x: String, _ width: Int) throws -> MLPWeights {
-                MLPWeights(input: try linear(x + "gate_proj", d, width), up: try linear(x + "up_proj", d, width),
-                           output: try linear(x + "down_proj", width, d))
+                try RotaryDecoderLoading.gatedMLP(&r, x, d, width)
             }
             var attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: config.qkvBias, outputBias: config.outputBias)
             attention.queryNorm = try headNorm(p + "self_attn.q_norm")

@@ -21,9 +21,6 @@ enum StableLMLoader: ArchitectureLoader {
         let (d, dff, dh) = (arch.dModel, arch.dFF, arch.headDim)
         let weights = try RotaryDecoderLoading.load(arch, tied: config.tieWordEmbeddings, checkpoint: checkpoint, directory: directory,
                                                     normBias: true, parallel: config.useParallelResidual) { r, p in
-            func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool) throws -> Linear {
-                try r.outInLinear(name, inputs, outputs, bias: bias)
-            }
             /// `StableLmLayerNormPerHead` of `heads` heads: `γ [heads·dh]`, no `β`.
             func headNorms(_ name: String, heads: Int) throws -> Norm {
                 var gamma: [Float] = []
@@ -35,9 +32,7 @@ enum StableLMLoader: ArchitectureLoader {
                 attention.queryNorm = try headNorms(p + "self_attn.q_layernorm", heads: arch.heads)
                 attention.keyNorm = try headNorms(p + "self_attn.k_layernorm", heads: arch.kvHeads)
             }
-            return (attention, MLPWeights(input: try linear(p + "mlp.gate_proj", d, dff, bias: false),
-                                          up: try linear(p + "mlp.up_proj", d, dff, bias: false),
-                                          output: try linear(p + "mlp.down_proj", dff, d, bias: false)))
+            return (attention, try RotaryDecoderLoading.gatedMLP(&r, p + "mlp.", d, dff))
         }
         return (arch, weights)
     }
