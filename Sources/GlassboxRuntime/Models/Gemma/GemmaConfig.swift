@@ -210,10 +210,11 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
                 }
             }
         }
-        let pattern = gemma2 ? 2 : try c.decodeIfPresent(Int.self, forKey: .slidingWindowPattern)
-            ?? c.value(.privateSlidingWindowPattern, default: 6)
+        // Any positive number: 2.5 as Python's float modulo reads it (`pythonModuloNonZero`).
+        let pattern = gemma2 ? 2 : try c.decodeIfPresent(Double.self, forKey: .slidingWindowPattern)
+            ?? c.value(.privateSlidingWindowPattern, default: 6.0)
         try requirePositive(pattern, "sliding_window_pattern")
-        return (0..<layers).map { ($0 + 1) % pattern != 0 ? window : nil }
+        return pythonModuloNonZero(layers: layers, pattern: pattern).map { $0 ? window : nil }
     }
 
     /// The typed architecture; `embeddingScale` is `√d` as the model applies it.
