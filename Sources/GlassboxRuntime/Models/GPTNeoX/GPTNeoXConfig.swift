@@ -36,6 +36,9 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     /// `rope_scaling`: the frequency scaling of the rotated dimensions, any of the Llama family's
     /// types (default none).
     public var ropeScaling: RopeScaling
+    /// The rotated dimensions of each head: `int(head_dim · rotary_pct)`, `head_dim` the key when
+    /// written positive (transformers sizes the rotary tables by it), else `d / H`; even, at most `d / H`.
+    public var rotaryDimensions: Int
 
     enum CodingKeys: String, RopeScalingKeys {
         case hiddenDropout = "hidden_dropout"
@@ -92,26 +95,48 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
         _ = try configActivation(hiddenAct, key: "hidden_act")
-        let rotated = Int(Double(hiddenSize / numAttentionHeads) * rotaryPct)
+        // transformers sizes the rotary tables by `dim = int(head_dim · rotary_pct)`, `head_dim` the
+        // key when it is a positive number, else d // H (`_compute_default_rope_parameters`: `head_dim
+        // or d // H`; a null or 0 under the dynamic, yarn and longrope tables is refused below), and
+        // apply_rotary_pos_emb rotates the first `2 · ceil(dim / 2)` lanes of each d // H-wide head.
+        let derived = hiddenSize / numAttentionHeads
+        let written = try c.decodeIfPresent(JSONValue.self, forKey: .headDim).flatMap { value -> Int? in
+            if case .number = value { return try c.decode(Int.self, forKey: .headDim) }
+            return nil
+        }
+        if let written, written < 0 {
+            throw ConfigValidationError(key: "head_dim", detail: "(\(written)) must be positive: transformers' rotary tables are sized by it")
+        }
+        let tableWidth = written.flatMap { $0 > 0 ? $0 : nil } ?? derived
+        let rotated = Int(Double(tableWidth) * rotaryPct)
+        if tableWidth != derived, rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1 {
+            let lanes = 2 * ((rotated + 1) / 2)
+            guard lanes <= derived else {
+                throw ConfigValidationError(key: "head_dim", detail:
+                    "(\(tableWidth)) sizes transformers' rotary tables to rotate \(lanes) dimensions (int(head_dim · rotary_pct) rounded up to even) of heads \(derived) wide (hidden_size / num_attention_heads): its forward fails on the size mismatch")
+            }
+            guard rotated > 0, rotated % 2 == 0 else {
+                throw ConfigValidationError(key: "head_dim", detail:
+                    "(\(tableWidth)) gives int(head_dim · rotary_pct) = \(rotated) rotated dimensions; an odd or zero number is not supported")
+            }
+        }
         guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0, rotated % 2 == 0 else {
             throw ConfigValidationError(key: "rotary_pct", detail:
-                "must be in (0, 1] and rotate an even, non-zero number of the \(hiddenSize / numAttentionHeads) head dimensions, got \(configNumber(rotaryPct))")
+                "must be in (0, 1] and rotate an even, non-zero number of the \(derived) head dimensions, got \(configNumber(rotaryPct))")
         }
+        rotaryDimensions = rotated
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
                                         rotatedDimensions: rotated, base: rotaryEmbBase, baseKey: "rotary_emb_base")
-        // GPTNeoXAttention sizes its heads by d // H; the rotary tables read a head_dim key first
-        // (`head_dim or d // H` unscaled, linear and llama3; as written — null a TypeError — in the
-        // dynamic, yarn and longrope tables), so any other width would rotate one the heads do not have.
-        try requireRotaryOnlyHeadDim(c.headDim(.headDim, reading: ropeScaling.readsHeadDimAsWritten != nil ? .asWritten : .orDerived),
-                                     hidden: hiddenSize, heads: numAttentionHeads, attention: "GPTNeoXAttention")
+        // The dynamic, yarn and longrope tables read the key as written: null a TypeError, 0 no frequency.
+        try c.refuseDerivedHeadDim(.headDim, reading: .orDerived, under: ropeScaling)
     }
 
     /// Per-head width `dh = d / H`.
     var headDim: Int { hiddenSize / numAttentionHeads }
 
     func architecture() -> Architecture {
-        let rope = RotaryEmbedding(dimensions: Int(Double(headDim) * rotaryPct), base: rotaryEmbBase,
+        let rope = RotaryEmbedding(dimensions: rotaryDimensions, base: rotaryEmbBase,
                                    scaling: ropeScaling, maxPositions: maxPositionEmbeddings)
         return Architecture(
             modelType: "gpt_neox", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
