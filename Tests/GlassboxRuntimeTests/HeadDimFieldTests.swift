@@ -123,15 +123,14 @@ final class HeadDimFieldTests: XCTestCase {
     /// Glassbox runs both to transformers' output within 1e-4 (before, both were refused:
     /// `requireRotaryOnlyHeadDim` took any width but d / H for a wrong model; this test failed on
     /// that code, tried). 30 at 0.4 rotates 12 lanes of 10-wide heads, where transformers' forward
-    /// fails: refused naming `head_dim`. 12 at 0.25 gives an odd dim 3 (four lanes with a 3-wide
-    /// table's frequencies), which transformers runs and Glassbox refuses: a known gap.
+    /// fails: refused naming `head_dim`. 12 at 0.25 gives an odd dim 3: four lanes with a 3-wide
+    /// table's frequencies (`RotaryEmbedding.oddWidth`), also within 1e-4.
     func testGPTNeoXRotaryTablesAreSizedByTheKey() throws {
         struct Case: Decodable { let model: String; let rotary_pct: Double; let head_dim: Int; let outcome: String; let output: [Float]? }
         struct NeoX: Decodable { let neox: [String: Case] }
         let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
         let reference = try JSONDecoder().decode(NeoX.self, from: Data(contentsOf: url)).neox
         XCTAssertEqual(reference.count, 4)
-        let knownGaps: Set<String> = ["neox-parallel 0.25 12"]
         var outcomes: [String: Int] = [:]
         for (key, expected) in reference.sorted(by: { $0.key < $1.key }) {
             outcomes[expected.outcome, default: 0] += 1
@@ -141,7 +140,7 @@ final class HeadDimFieldTests: XCTestCase {
                 config["head_dim"] = expected.head_dim
                 return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
             }
-            if expected.outcome == "loads" && !knownGaps.contains(key) {
+            if expected.outcome == "loads" {
                 let output = try fixtureOutput(TransformerModel.load(directory: folder))
                 let reference = try XCTUnwrap(expected.output, key)
                 XCTAssertEqual(output.count, reference.count, key)
@@ -154,6 +153,37 @@ final class HeadDimFieldTests: XCTestCase {
             }
         }
         XCTAssertEqual(outcomes, ["loads": 3, "refused": 1])
+    }
+
+    /// GLM with an odd `dim = int(head_dim · partial_rotary_factor)`: GlmRotaryEmbedding's table is
+    /// `2 · ceil(dim / 2)` wide (`ceil(dim / 2)` frequencies `base^(−2i / dim)`, each repeated for an
+    /// interleaved pair) and apply_rotary_pos_emb rotates that many lanes, passing the rest through.
+    /// The `glm` section of fields.json (generate_head_dim_fields.glm_cases): glm-tiny (head_dim 8)
+    /// at 0.375 (dim 3) and 0.625 (dim 5), glm4-tiny (head_dim 16, linear factor 2) at 0.3125
+    /// (dim 5), each run by Glassbox to transformers' output within 1e-4 (before, all three were
+    /// refused, "an even number of rotated dimensions": this test failed on that code, tried).
+    func testGlmOddRotaryWidth() throws {
+        struct Case: Decodable { let model: String; let partial_rotary_factor: Double; let outcome: String; let output: [Float]? }
+        struct Glm: Decodable { let glm: [String: Case] }
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
+        let reference = try JSONDecoder().decode(Glm.self, from: Data(contentsOf: url)).glm
+        XCTAssertEqual(reference.keys.sorted(), ["glm-tiny 0.375", "glm-tiny 0.625", "glm4-tiny 0.3125"])
+        for (key, expected) in reference.sorted(by: { $0.key < $1.key }) {
+            XCTAssertEqual(expected.outcome, "loads", key)
+            let folder = try Fixtures.linkedCopy(of: expected.model, test: self, replacing: "config.json") { data in
+                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+                config["partial_rotary_factor"] = expected.partial_rotary_factor
+                return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+            }
+            let model = try TransformerModel.load(directory: folder)
+            guard case .rotary(let rope) = model.architecture.position else { return XCTFail("\(key): not rotary") }
+            let dim = Int(Double(model.architecture.headDim) * expected.partial_rotary_factor)
+            XCTAssertEqual(dim % 2, 1, key)
+            XCTAssertEqual(rope.dimensions, dim + 1, key)
+            let output = try fixtureOutput(model), reference = try XCTUnwrap(expected.output, key)
+            XCTAssertTrue(Self.agree(output, reference), "\(key): max |Δ| \(zip(output, reference).map { abs($0 - $1) }.max() ?? .nan)")
+            print(String(format: "%@: max |Δ| %.1e", key, Double(zip(output, reference).map { abs($0 - $1) }.max() ?? .nan)))
+        }
     }
 
     /// Where a family reads `head_dim or d // H`, transformers' dynamic-NTK, YaRN and LongRoPE tables

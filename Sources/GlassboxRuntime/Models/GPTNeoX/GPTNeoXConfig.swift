@@ -36,9 +36,10 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     /// `rope_scaling`: the frequency scaling of the rotated dimensions, any of the Llama family's
     /// types (default none).
     public var ropeScaling: RopeScaling
-    /// The rotated dimensions of each head: `int(head_dim · rotary_pct)`, `head_dim` the key when
-    /// written positive (transformers sizes the rotary tables by it), else `d / H`; even, at most `d / H`.
-    public var rotaryDimensions: Int
+    /// The rotated lanes of each head: `int(head_dim · rotary_pct)`, `head_dim` the key when
+    /// written positive (transformers sizes the rotary tables by it), else `d / H`, plus one when
+    /// odd (``RotaryWidth``); at most `d / H`.
+    var rotaryWidth: RotaryWidth
 
     enum CodingKeys: String, RopeScalingKeys {
         case hiddenDropout = "hidden_dropout"
@@ -61,8 +62,8 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json` with transformers' defaults and checks it: sizes positive, heads
-    /// dividing the width, a supported activation, `rotary_pct` in (0, 1] giving an even number of
-    /// rotated dimensions, ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
+    /// dividing the width, a supported activation, `rotary_pct` in (0, 1] giving a non-zero number of
+    /// rotated dimensions (an odd one rotating one more, as transformers' table: ``RotaryWidth``), ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
     /// reads it (`RopeScaling.read`: the config copies `type` over `rope_type`; the scaling sees the
     /// `rotary_pct · dh` rotated dimensions and the base `rotary_emb_base`). Violations throw an
     /// error that loading reports as `LoadError.invalidConfig`.
@@ -109,25 +110,17 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         }
         let tableWidth = written.flatMap { $0 > 0 ? $0 : nil } ?? derived
         let rotated = Int(Double(tableWidth) * rotaryPct)
-        if tableWidth != derived, rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1 {
-            let lanes = 2 * ((rotated + 1) / 2)
-            guard lanes <= derived else {
-                throw ConfigValidationError(key: "head_dim", detail:
-                    "(\(tableWidth)) sizes transformers' rotary tables to rotate \(lanes) dimensions (int(head_dim · rotary_pct) rounded up to even) of heads \(derived) wide (hidden_size / num_attention_heads): its forward fails on the size mismatch")
-            }
-            guard rotated > 0, rotated % 2 == 0 else {
-                throw ConfigValidationError(key: "head_dim", detail:
-                    "(\(tableWidth)) gives int(head_dim · rotary_pct) = \(rotated) rotated dimensions; an odd or zero number is not supported")
-            }
-        }
-        guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0, rotated % 2 == 0 else {
+        guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0 else {
             throw ConfigValidationError(key: "rotary_pct", detail:
-                "must be in (0, 1] and rotate an even, non-zero number of the \(derived) head dimensions, got \(configNumber(rotaryPct))")
+                "must be in (0, 1] and rotate a non-zero number of the \(tableWidth) head dimensions, got \(configNumber(rotaryPct))")
         }
-        rotaryDimensions = rotated
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
-                                        rotatedDimensions: rotated, base: rotaryEmbBase, baseKey: "rotary_emb_base")
+                                        rotatedDimensions: rotated % 2 == 0 ? rotated : rotated + 1, base: rotaryEmbBase,
+                                        baseKey: "rotary_emb_base")
+        // An odd dim rotates dim + 1 lanes; wider than the d // H-wide heads, transformers' forward fails.
+        rotaryWidth = try RotaryWidth(dim: rotated, headWidth: derived, scaling: ropeScaling,
+                                      key: tableWidth != derived ? "head_dim" : "rotary_pct")
         // The dynamic, yarn and longrope tables read the key as written: null a TypeError, 0 no frequency.
         try c.refuseDerivedHeadDim(.headDim, reading: .orDerived, under: ropeScaling)
     }
@@ -136,8 +129,8 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     var headDim: Int { hiddenSize / numAttentionHeads }
 
     func architecture() -> Architecture {
-        let rope = RotaryEmbedding(dimensions: rotaryDimensions, base: rotaryEmbBase,
-                                   scaling: ropeScaling, maxPositions: maxPositionEmbeddings)
+        let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: rotaryEmbBase,
+                                   scaling: ropeScaling, maxPositions: maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
         return Architecture(
             modelType: "gpt_neox", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
