@@ -17,9 +17,9 @@ import GlassboxTensor
 /// step`). A model is a function of its embeddings at their own scale: a GraniteMoE with
 /// `embedding_multiplier` 1e-3 has rows of RMS ~1e-3, on which the absolute `h = 1e-2` this check
 /// took before is ten rows' worth and the differences measure another function (its RMSNorm
-/// leaves the ε-dominated regime) — a false failure (error 0.47) where the gradient matched
-/// autograd to 3e-6. The fixture models' rows have RMS ~1 (their embedding and multipliers as
-/// generated), so the default `step = 1e-2` is the absolute step they were checked with before.
+/// leaves the ε-dominated regime) — a false failure (0.47 in the red team's case, 0.15 in
+/// VerificationTests') of a correct gradient. gpt2-tiny's rows have RMS 0.8 to 1.3, so on the fixture models the default
+/// `step = 1e-2` is close to the absolute step they were checked with before (every one passes).
 ///
 /// In fp32 the central difference errs by about `h²/6·f'''` (truncation) plus `ε·|f|/h`
 /// (rounding, ε ≈ 6e-8): with the default step the fixture models' errors are 1e-5 to
