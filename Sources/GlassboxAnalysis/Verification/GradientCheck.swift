@@ -18,13 +18,14 @@ import GlassboxTensor
 /// `embedding_multiplier` 1e-3 has rows of RMS ~1e-3, on which the absolute `h = 1e-2` this check
 /// took before is ten rows' worth and the differences measure another function (its RMSNorm
 /// leaves the ε-dominated regime) — a false failure (0.47 in the red team's case, 0.15 in
-/// VerificationTests') of a correct gradient. gpt2-tiny's rows have RMS 0.8 to 1.3, so on the fixture models the default
-/// `step = 1e-2` is close to the absolute step they were checked with before (every one passes).
+/// VerificationTests') of a correct gradient. gpt2-tiny's rows have RMS 0.8 to 1.3, so on the
+/// fixture models the default `step = 1e-2` is close to the absolute step they were checked with
+/// before (every one passes).
 ///
 /// In fp32 the central difference errs by about `h²/6·f'''` (truncation) plus `ε·|f|/h`
 /// (rounding, ε ≈ 6e-8): with the default step the fixture models' errors are 1e-5 to
-/// 4e-4 of the largest gradient entry; at a tenth of it rounding lifts them to ~1e-3, at a hundredth to ~3e-2
-/// (relative to `f`'s own scale, so the same wherever the rows are scaled).
+/// 4e-4 of the largest gradient entry; at a tenth of it rounding lifts them to ~1e-3, at a
+/// hundredth to ~3e-2.
 /// A kink (ReLU) or a jump (a mixture of experts switching its routing) within `h` of the coordinate
 /// spoils a central difference whatever the gradient, so a coordinate that misses at `h` is measured
 /// again at `h/4`, then `h/16`, centrally and one-sided on each side (`(f(e ± h'·δ) − f(e)) / ±h'`: a
