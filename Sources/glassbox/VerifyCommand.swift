@@ -30,7 +30,7 @@ struct VerifyCommand: ParsableCommand {
     @Option(name: .long, help: ArgumentHelp("An image for vision models (PNG).", valueName: "file.png"), completion: .file(extensions: ["png"]))
     var image: String?
 
-    @Option(name: .long, parsing: .unconditional, help: "Finite-difference step of the gradient check.")
+    @Option(name: .long, parsing: .unconditional, help: "Finite-difference step of the gradient check, relative to the RMS of the perturbed embedding row.")
     var gradientStep = TypedNumber<Float>(1e-2)
 
     @Option(name: .long, parsing: .unconditional, help: "Allowed gradient error, relative to the largest gradient entry.")

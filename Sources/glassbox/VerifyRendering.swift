@@ -54,11 +54,11 @@ struct VerifyRendering {
     private func printGradient() {
         let g = report.gradient
         print("")
-        print("gradient (\(g.objective), central differences, step \(format(g.step)); errors relative to max |∂f/∂e| \(format(g.scale))):")
-        print("  " + pad("position", 10) + pad("dim", 6) + pad("sweep", 14) + pad("difference", 14) + pad("step", 10) + "error")
+        print("gradient (\(g.objective), central differences, step \(format(g.step)) × the row's RMS; errors relative to max |∂f/∂e| \(format(g.scale))):")
+        print("  " + pad("position", 10) + pad("dim", 6) + pad("sweep", 14) + pad("difference", 14) + pad("step", 10) + pad("h", 12) + "error")
         for c in g.coordinates {
             print("  " + pad("\(c.position)", 10) + pad("\(c.dimension)", 6) + pad(format(c.analytic), 14)
-                  + pad(format(c.numeric), 14) + pad(format(c.step), 10) + format(c.error))
+                  + pad(format(c.numeric), 14) + pad(format(c.step), 10) + pad(format(c.increment), 12) + format(c.error))
         }
     }
 
@@ -152,7 +152,8 @@ struct VerifyRendering {
             "tolerance": g.tolerance.shortestDecimal,
             "maxError": number(g.maxError),
             "coordinates": g.coordinates.map { ["position": $0.position, "dimension": $0.dimension, "analytic": number($0.analytic),
-                                                 "numeric": number($0.numeric), "error": number($0.error), "step": $0.step.shortestDecimal] as [String: Any] },
+                                                 "numeric": number($0.numeric), "error": number($0.error), "step": $0.step.shortestDecimal,
+                                                 "increment": number($0.increment)] as [String: Any] },
         ] as [String: Any]
         let d = report.determinism
         checks["determinism"] = ["passed": d.passed, "threads": d.threads, "identical": d.identical,

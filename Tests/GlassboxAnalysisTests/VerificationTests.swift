@@ -85,6 +85,46 @@ final class VerificationTests: XCTestCase {
         XCTAssertEqual(abs(good.coordinates[0].analytic), good.scale)
     }
 
+    /// The step is relative to the perturbed row (`h = step · rms(e_t)`): a GraniteMoE whose
+    /// `embedding_multiplier` and `logits_scaling` are 1e-3 (granitemoe-tiny's config edited) has
+    /// `hook_embed` rows of RMS ~1e-3, on which the absolute h = 1e-2 this check took before
+    /// measured another function (its RMSNorm out of the ε-dominated regime) and failed a correct
+    /// gradient (this test failed on that code: tried). With the relative step the check passes,
+    /// each increment is `step` times its row's RMS, and a gradient with its largest entry 20 % off
+    /// — or scaled by 1.1 everywhere — still fails, here and on gpt2-tiny (rows of RMS ~1).
+    func testGradientStepIsRelativeToTheEmbeddingRow() throws {
+        let folder = try Fixtures.textEditedCopy(of: "granitemoe-tiny", test: self) {
+            $0.replacingOccurrences(of: #""embedding_multiplier": 2.5"#, with: #""embedding_multiplier": 0.001"#)
+                .replacingOccurrences(of: #""logits_scaling": 2.0"#, with: #""logits_scaling": 0.001"#)
+        }
+        let small = try TransformerModel.load(directory: folder)
+        for (name, model) in [("granitemoe small multipliers", small),
+                              ("gpt2-tiny", try TransformerModel.load(directory: Fixtures.model("gpt2-tiny")))] {
+            let input = Verification.defaultInput(model)
+            let check = try GradientCheck.run(model, input)
+            XCTAssertTrue(check.passed, "\(name): \(check.coordinates)")
+            XCTAssertEqual(check.step, 1e-2)
+            let embed = try XCTUnwrap(try model.forward(input, capture: .points([.embed])).cache[.embed])   // [n, d]
+            let scales = GradientCheck.rowScales(embed)
+            for c in check.coordinates {
+                XCTAssertEqual(c.increment, c.step * scales[c.position], accuracy: 1e-6 * c.increment, name)
+            }
+            if name.hasPrefix("granitemoe") { XCTAssertLessThan(scales.max()!, 1e-2, "rows of RMS ~1e-3") }
+            let worst = check.coordinates[0]   // the largest |∂f/∂e| entry
+            let d = model.architecture.dModel
+            let shifted = try GradientCheck.run(model, input, target: nil, count: 8, step: 1e-2, tolerance: 1e-2, seed: 20) { g in
+                g.storage[worst.position * d + worst.dimension] *= 1.2
+            }
+            XCTAssertFalse(shifted.passed, "\(name): the largest entry 20 % off passes: \(shifted.coordinates)")
+            let scaled = try GradientCheck.run(model, input, target: nil, count: 8, step: 1e-2, tolerance: 1e-2, seed: 20) { g in
+                g.storage = g.storage.map { $0 * 1.1 }
+            }
+            XCTAssertFalse(scaled.passed, "\(name): a gradient 10 % too large passes: \(scaled.coordinates)")
+            print(String(format: "%@: max error %.1e, row RMS %.2g to %.2g; broken: %.2g and %.2g", name, Double(check.maxError),
+                         Double(scales.min()!), Double(scales.max()!), Double(shifted.maxError), Double(scaled.maxError)))
+        }
+    }
+
     /// A NaN written into one hook by an intervention is found at that hook, first in forward order.
     func testFinitenessNamesTheFirstNonFiniteHook() throws {
         var model = try TransformerModel.load(directory: Fixtures.model("gpt2-tiny"))

@@ -117,7 +117,11 @@ final class GlmTests: XCTestCase {
             (#"{"model_type": "glm", "num_key_value_heads": null}"#, "'num_key_value_heads' is null"),
             (#"{"model_type": "glm", "head_dim": null}"#, "'head_dim' is null"),
             (#"{"model_type": "glm4", "partial_rotary_factor": null}"#, "'partial_rotary_factor'"),
-            (#"{"model_type": "glm", "head_dim": 10, "partial_rotary_factor": 0.5}"#, "'partial_rotary_factor'"),
+            // int(5 · 1) = 5 rotated: transformers' table is 6 wide, wider than the head (size mismatch).
+            // (head_dim 10 at 0.5, an odd 5 within 10, runs: HeadDimFieldTests.testGlmOddRotaryWidth.)
+            (#"{"model_type": "glm", "head_dim": 5, "partial_rotary_factor": 1.0}"#, "'partial_rotary_factor'"),
+            (#"{"model_type": "glm", "head_dim": 10, "partial_rotary_factor": 0.5, "rope_scaling": {"rope_type": "yarn", "factor": 2.0}}"#,
+             "'partial_rotary_factor' gives an odd number (5)"),
             (#"{"model_type": "glm", "partial_rotary_factor": 1.5}"#, "'partial_rotary_factor'"),
             (#"{"model_type": "glm", "num_attention_heads": 4, "num_key_value_heads": 3}"#, "'num_key_value_heads'"),
             (#"{"model_type": "glm", "rms_norm_eps": null}"#, "'rms_norm_eps' is null"),

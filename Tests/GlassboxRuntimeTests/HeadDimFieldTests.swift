@@ -6,9 +6,9 @@ import XCTest
 /// `head_dim: null`, `head_dim: 0` and `head_dim` 2 · d / H load as transformers 4.53.3 reads them, in every fixture
 /// family, whether or not the fixture's config holds the key: refused where transformers fails (one
 /// `LoadError.invalidConfig` naming `head_dim`; any refusal where transformers refuses the weights'
-/// shapes), exactly the unedited output where transformers' run gives exactly its unedited output;
-/// where transformers runs to another output (GPT-NeoX's rotary tables sized by the key) Glassbox
-/// refuses, naming `head_dim`.
+/// shapes), exactly the unedited output where transformers' run gives exactly its unedited output,
+/// and transformers' other output within 1e-4 where it runs to one (GPT-NeoX's rotary tables sized
+/// by the key: `testGPTNeoXRotaryTablesAreSizedByTheKey`).
 /// Families differ: Llama's config maps null to d / H but its attention divides by 0; Qwen2, OLMo,
 /// OLMo 2, Phi, Phi-3, Cohere, Gemma and Granite read the key as written (null: TypeError);
 /// Mistral, Mixtral and StarCoder2 read `head_dim or d // H` (null and 0 are d / H); OLMoE,
@@ -27,6 +27,7 @@ final class HeadDimFieldTests: XCTestCase {
                 let outcome: String
                 let stage: String?
                 let weights_mismatch: Bool
+                let output: [Float]?
             }
             let model_type: String
             let values: [String: Value]
@@ -34,15 +35,12 @@ final class HeadDimFieldTests: XCTestCase {
         let models: [String: Model]
     }
 
-    /// Families whose "changed" entries Glassbox refuses on purpose, naming `head_dim`: GPT-NeoX's
-    /// attention sizes its heads by d / H while transformers' rotary tables are sized by the key
-    /// (2 · d / H rotates a width the heads do not have; 0 under yarn builds tables with no
-    /// frequency), a model that is not the checkpoint's.
-    private static let refusedOnPurpose: Set<String> = ["gpt_neox"]
-
     /// Entries (`model value`) where Glassbox does not do what transformers does, listed so that a
     /// change fails this test (docs/correctness.md).
-    static let knownGaps: Set<String> = []
+    /// neox-rope-yarn 0: the YaRN tables read the key as written and are empty (int(0 · 0.5) = 0
+    /// frequencies), so transformers' GPT-NeoX rotates nothing; Glassbox refuses `head_dim` 0 there
+    /// (`refuseDerivedHeadDim`), as it refuses a `rotary_pct` rotating no dimension.
+    static let knownGaps: Set<String> = ["neox-rope-yarn 0"]
 
     /// Entries both refuse where Glassbox names `rope_scaling` instead: the longrope factors are
     /// sized for the written width (Llama's derived d / H for null, Phi-3's 2 · d / H), and
@@ -95,7 +93,7 @@ final class HeadDimFieldTests: XCTestCase {
                 case ("refused", .otherFailure(let detail))
                     where Self.refusedByRopeScaling.contains("\(name) \(value)") && detail.contains("'rope_scaling."): break
                 case ("same", .output(let values)) where values == original: break
-                case ("changed", .headDimRefused) where Self.refusedOnPurpose.contains(model.model_type): break
+                case ("changed", .output(let values)) where Self.agree(values, expected.output): break
                 case (_, .output(let values)): problem = values == original ? "loads, to the unedited output" : "loads, to another output"
                 case (_, .headDimRefused(let detail)): problem = "refused: \(detail)"
                 case (_, .otherFailure(let detail)): problem = "refused, not naming head_dim: \(detail)"
@@ -109,6 +107,83 @@ final class HeadDimFieldTests: XCTestCase {
         for entry in found.subtracting(Self.knownGaps).sorted() { XCTFail("mismatch: \(entry): \(mismatches[entry]!)") }
         for entry in Self.knownGaps.subtracting(found).sorted() { XCTFail("known gap now matches (remove it from knownGaps): \(entry)") }
         XCTAssertEqual(counts, ["refused": 132, "same": 132, "changed": 3])
+    }
+
+    /// Whether `values` are transformers' `reference` output within 1e-4.
+    private static func agree(_ values: [Float], _ reference: [Float]?) -> Bool {
+        guard let reference, reference.count == values.count else { return false }
+        return zip(values, reference).allSatisfy { abs($0 - $1) <= 1e-4 }
+    }
+
+    /// GPT-NeoX's attention sizes its heads by d / H, transformers' rotary tables by
+    /// `dim = int(head_dim · rotary_pct)` with the key when written (apply_rotary_pos_emb rotates the
+    /// first `2 · ceil(dim / 2)` lanes): the `neox` section of fields.json
+    /// (generate_head_dim_fields.neox_cases, neox-parallel with d / H = 10) writes both keys. 9 at
+    /// 0.25 rotates int(2.25) = 2 lanes as d / H does and 16 at 0.25 four lanes of a 4-wide table:
+    /// Glassbox runs both to transformers' output within 1e-4 (before, both were refused:
+    /// `requireRotaryOnlyHeadDim` took any width but d / H for a wrong model; this test failed on
+    /// that code, tried). 30 at 0.4 rotates 12 lanes of 10-wide heads, where transformers' forward
+    /// fails: refused naming `head_dim`. 12 at 0.25 gives an odd dim 3: four lanes with a 3-wide
+    /// table's frequencies (`RotaryEmbedding.oddWidth`), also within 1e-4.
+    func testGPTNeoXRotaryTablesAreSizedByTheKey() throws {
+        struct Case: Decodable { let model: String; let rotary_pct: Double; let head_dim: Int; let outcome: String; let output: [Float]? }
+        struct NeoX: Decodable { let neox: [String: Case] }
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
+        let reference = try JSONDecoder().decode(NeoX.self, from: Data(contentsOf: url)).neox
+        XCTAssertEqual(reference.count, 4)
+        var outcomes: [String: Int] = [:]
+        for (key, expected) in reference.sorted(by: { $0.key < $1.key }) {
+            outcomes[expected.outcome, default: 0] += 1
+            let folder = try Fixtures.linkedCopy(of: expected.model, test: self, replacing: "config.json") { data in
+                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+                config["rotary_pct"] = expected.rotary_pct
+                config["head_dim"] = expected.head_dim
+                return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+            }
+            if expected.outcome == "loads" {
+                let output = try fixtureOutput(TransformerModel.load(directory: folder))
+                let reference = try XCTUnwrap(expected.output, key)
+                XCTAssertEqual(output.count, reference.count, key)
+                XCTAssertTrue(Self.agree(output, reference), "\(key): max |Δ| \(zip(output, reference).map { abs($0 - $1) }.max() ?? .nan)")
+                continue
+            }
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder), key) { error in
+                guard case LoadError.invalidConfig(_, let field, _)? = error as? LoadError else { return XCTFail("\(key): \(error)") }
+                XCTAssertEqual(field, "head_dim", key)
+            }
+        }
+        XCTAssertEqual(outcomes, ["loads": 3, "refused": 1])
+    }
+
+    /// GLM with an odd `dim = int(head_dim · partial_rotary_factor)`: GlmRotaryEmbedding's table is
+    /// `2 · ceil(dim / 2)` wide (`ceil(dim / 2)` frequencies `base^(−2i / dim)`, each repeated for an
+    /// interleaved pair) and apply_rotary_pos_emb rotates that many lanes, passing the rest through.
+    /// The `glm` section of fields.json (generate_head_dim_fields.glm_cases): glm-tiny (head_dim 8)
+    /// at 0.375 (dim 3) and 0.625 (dim 5), glm4-tiny (head_dim 16, linear factor 2) at 0.3125
+    /// (dim 5), each run by Glassbox to transformers' output within 1e-4 (before, all three were
+    /// refused, "an even number of rotated dimensions": this test failed on that code, tried).
+    func testGlmOddRotaryWidth() throws {
+        struct Case: Decodable { let model: String; let partial_rotary_factor: Double; let outcome: String; let output: [Float]? }
+        struct Glm: Decodable { let glm: [String: Case] }
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
+        let reference = try JSONDecoder().decode(Glm.self, from: Data(contentsOf: url)).glm
+        XCTAssertEqual(reference.keys.sorted(), ["glm-tiny 0.375", "glm-tiny 0.625", "glm4-tiny 0.3125"])
+        for (key, expected) in reference.sorted(by: { $0.key < $1.key }) {
+            XCTAssertEqual(expected.outcome, "loads", key)
+            let folder = try Fixtures.linkedCopy(of: expected.model, test: self, replacing: "config.json") { data in
+                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+                config["partial_rotary_factor"] = expected.partial_rotary_factor
+                return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+            }
+            let model = try TransformerModel.load(directory: folder)
+            guard case .rotary(let rope) = model.architecture.position else { return XCTFail("\(key): not rotary") }
+            let dim = Int(Double(model.architecture.headDim) * expected.partial_rotary_factor)
+            XCTAssertEqual(dim % 2, 1, key)
+            XCTAssertEqual(rope.dimensions, dim + 1, key)
+            let output = try fixtureOutput(model), reference = try XCTUnwrap(expected.output, key)
+            XCTAssertTrue(Self.agree(output, reference), "\(key): max |Δ| \(zip(output, reference).map { abs($0 - $1) }.max() ?? .nan)")
+            print(String(format: "%@: max |Δ| %.1e", key, Double(zip(output, reference).map { abs($0 - $1) }.max() ?? .nan)))
+        }
     }
 
     /// Where a family reads `head_dim or d // H`, transformers' dynamic-NTK, YaRN and LongRoPE tables

@@ -34,7 +34,7 @@ public enum Verification {
     public struct Options: Sendable, Equatable {
         /// Conservation: relative remainder allowed.
         public var conservationTolerance: Double = 1e-4
-        /// Gradient: finite-difference step.
+        /// Gradient: finite-difference step relative to the perturbed row's RMS (`GradientCheck`).
         public var gradientStep: Float = 1e-2
         /// Gradient: allowed error relative to the largest gradient entry.
         public var gradientTolerance: Float = 1e-2

@@ -29,7 +29,7 @@ extension MixtureWeights {
         var chosen = [[Int]](), picked = [[Float]]()
         for t in 0..<n {
             let row = Array(probabilities.storage[(t * count)..<((t + 1) * count)])
-            let top = torchTopKIndices(row, k: k)
+            let top = k == 0 ? [] : torchTopKIndices(row, k: k)   // k = 0 (GraniteMoE): no expert runs
             chosen.append(top)
             picked.append(top.map { row[$0] })
         }

@@ -209,7 +209,7 @@ public enum MLPKind: Sendable, Equatable {
 public struct ExpertRouting: Sendable, Equatable {
     /// `E`, the experts per layer.
     public var count: Int
-    /// `k`, the experts each position is sent to (`1 ≤ k ≤ E`).
+    /// `k`, the experts each position is sent to (`1 ≤ k ≤ E`; GraniteMoE also 0: no expert runs).
     public var topK: Int
 
     /// Whether the chosen probabilities are divided by their sum (Mixtral; Qwen MoE's `norm_topk_prob`).

@@ -4,7 +4,8 @@ import GlassboxTensor
 /// Rotary position embeddings (Su et al. 2021, *RoFormer*) as Hugging Face computes them, with the
 /// `rope_scaling` variants of `modeling_rope_utils.py` (transformers 4.53).
 public struct RotaryEmbedding: Sendable, Equatable {
-    /// Rotated dimensions per head (`head_dim · partial_rotary_factor`), even.
+    /// Rotated dimensions per head (`head_dim · partial_rotary_factor`; `oddWidth + 1` when that
+    /// is odd), even.
     public var dimensions: Int
     /// `rope_theta`.
     public var base: Double
@@ -15,20 +16,34 @@ public struct RotaryEmbedding: Sendable, Equatable {
     /// Which dimensions pair up: `.halves` (`rotate_half`, every family but GPT-J) or
     /// `.interleaved` (GPT-J's `rotate_every_two`).
     public var layout: RotaryLayout
+    /// transformers' `dim = int(head_dim · partial_rotary_factor)` where it is odd (nil: even, and
+    /// `dimensions` itself): `_compute_default_rope_parameters` makes `ceil(dim / 2)` frequencies
+    /// `base^(−2i / dim)`, the table `torch.cat((freqs, freqs))` is `dim + 1` wide and
+    /// `apply_rotary_pos_emb` rotates as many lanes as the table is wide, so `dimensions = dim + 1`
+    /// (GLM, GPT-NeoX; `RotaryWidth`). Built for the unscaled, linear and llama3 tables only.
+    public var oddWidth: Int?
 
     /// Rotary settings from their fields, as listed above (not checked; the config checks them).
-    public init(dimensions: Int, base: Double, scaling: RopeScaling, maxPositions: Int, layout: RotaryLayout = .halves) {
+    public init(dimensions: Int, base: Double, scaling: RopeScaling, maxPositions: Int, layout: RotaryLayout = .halves,
+                oddWidth: Int? = nil) {
         (self.dimensions, self.base, self.scaling, self.maxPositions) = (dimensions, base, scaling, maxPositions)
         self.layout = layout
+        self.oddWidth = oddWidth
+    }
+
+    /// `inv_freq [dimensions/2]` of the unscaled table (`_compute_default_rope_parameters`).
+    private var defaultFrequencies: [Float] {
+        guard let odd = oddWidth else { return ropeInverseFrequencies(rotaryDim: dimensions, base: base) }
+        return (0..<((odd + 1) / 2)).map { i in Float(1 / Foundation.pow(base, Double(2 * i) / Double(odd))) }
     }
 
     /// `inv_freq [dimensions/2]` for a sequence of `length` positions.
     public func inverseFrequencies(length: Int) -> [Float] {
         switch scaling {
         case .none:
-            return ropeInverseFrequencies(rotaryDim: dimensions, base: base)
+            return defaultFrequencies
         case .linear(let factor):
-            return ropeInverseFrequencies(rotaryDim: dimensions, base: base).map { $0 / factor }
+            return defaultFrequencies.map { $0 / factor }
         case .dynamic(let factor):
             // NTK-aware: beyond the trained length the base grows (`_compute_dynamic_ntk_parameters`).
             let seqLen = Double(max(length, maxPositions))
@@ -39,7 +54,7 @@ public struct RotaryEmbedding: Sendable, Equatable {
             // Long wavelengths are divided by `factor`, short ones kept, the band between blended
             // (`_compute_llama3_parameters`, in float32 as the reference).
             let lowWavelength = Float(original) / low, highWavelength = Float(original) / high
-            return ropeInverseFrequencies(rotaryDim: dimensions, base: base).map { f in
+            return defaultFrequencies.map { f in
                 let wavelength = 2 * Float.pi / f
                 if wavelength < highWavelength { return f }
                 if wavelength > lowWavelength { return f / factor }

@@ -85,9 +85,11 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// `readsSlidingWindow` false: the family reads `sliding_window` itself (Qwen MoE: only with
     /// `use_sliding_window`), left `nil` here. `readsNormEpsilon` false: the family's config has no
     /// `rms_norm_eps` (OLMo's norms use a fixed ε), left at `defaults.eps` whatever the key says.
-    /// `reading`: how the family reads `head_dim` (``HeadDimReading``).
+    /// `reading`: how the family reads `head_dim` (``HeadDimReading``). `oddRotatedWidth`: an odd
+    /// rotated width is the family's to check (GLM: ``RotaryWidth``).
     init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = [],
-         readsSlidingWindow: Bool = true, readsNormEpsilon: Bool = true, headDim reading: HeadDimReading = .configDefault) throws {
+         readsSlidingWindow: Bool = true, readsNormEpsilon: Bool = true, headDim reading: HeadDimReading = .configDefault,
+         oddRotatedWidth: Bool = false) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if partialRotaryFactor == nil { try refuseUnreadRotaryShare(c, .partialRotaryFactor) }
         vocabSize = try c.value(refusingNull: .vocabSize, default: defaults.vocab)
@@ -120,7 +122,7 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor ?? 1,
-                                derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads))
+                                derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads), allowsOdd: oddRotatedWidth)
     }
 
     /// The typed architecture of a pre-RMSNorm causal decoder with a gated MLP and `rope`; its
@@ -139,14 +141,15 @@ public struct RotaryDecoderFields: Sendable, Equatable {
 /// Checks that `head_dim × partial_rotary_factor` is a positive even number of rotated dimensions
 /// (rotary embeddings turn pairs). An odd `head_dim` with the whole head rotating is blamed on
 /// `head_dim` (saying what it was derived from, when `derivedFrom` gives hidden_size and
-/// num_attention_heads), anything else on `partial_rotary_factor`.
-func requireRotatedWidth(headDim: Int, factor: Double, derivedFrom: (hidden: Int, heads: Int)?) throws {
+/// num_attention_heads), anything else on `partial_rotary_factor`. `allowsOdd`: only a positive
+/// number is required (the caller builds an odd width as transformers does: ``RotaryWidth``).
+func requireRotatedWidth(headDim: Int, factor: Double, derivedFrom: (hidden: Int, heads: Int)?, allowsOdd: Bool = false) throws {
     let rotated = Int(Double(headDim) * factor)
-    guard factor > 0 && factor <= 1, factor == 1 || (rotated % 2 == 0 && rotated > 0) else {
+    guard factor > 0 && factor <= 1, factor == 1 || ((allowsOdd || rotated % 2 == 0) && rotated > 0) else {
         throw ConfigValidationError(key: "partial_rotary_factor",
                                     detail: "must be in (0, 1] and give an even number of rotated dimensions")
     }
-    guard rotated % 2 == 0 else {
+    guard allowsOdd || rotated % 2 == 0 else {
         let derived = derivedFrom.map { "(hidden_size / num_attention_heads = \($0.hidden) / \($0.heads)) " } ?? ""
         throw ConfigValidationError(key: "head_dim", detail:
             "\(derived)is \(headDim), an odd number: rotary embeddings turn pairs of dimensions, so it must be even")

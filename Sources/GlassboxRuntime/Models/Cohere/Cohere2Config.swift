@@ -22,8 +22,8 @@ public struct Cohere2Config: Decodable, Sendable, Equatable {
     /// Decodes Cohere's fields, then the layers: `layer_types` as written (every entry one of
     /// transformers' `ALLOWED_LAYER_TYPES`, at least one per layer: layer `l` reads entry `l`), or
     /// when absent or null built as `Cohere2Config.__init__` does, sliding unless
-    /// `(l + 1) % sliding_window_pattern == 0` (default 4; 0 divides by zero, null is a TypeError:
-    /// refused). `sliding_window` (default 4096) is refused null: `Cohere2Model.forward` builds the
+    /// `(l + 1) % sliding_window_pattern == 0` (default 4; any number, 2.5 as Python's float modulo;
+    /// 0 divides by zero, null is a TypeError: refused). `sliding_window` (default 4096) is refused null: `Cohere2Model.forward` builds the
     /// sliding mask for every model (`create_sliding_window_causal_mask` raises without a window).
     public init(from decoder: Decoder) throws {
         base = try CohereConfig(from: decoder)
@@ -47,13 +47,13 @@ public struct Cohere2Config: Decodable, Sendable, Equatable {
                 return type == "sliding_attention"
             }
         } else {
-            // `bool((l + 1) % pattern)`: a negative pattern marks the same layers as its magnitude.
-            let pattern = try c.value(refusingNull: .slidingWindowPattern, default: 4)
+            // `bool((l + 1) % pattern)`, any number (`pythonModuloNonZero`: 2.5 as Python reads it).
+            let pattern = try c.value(refusingNull: .slidingWindowPattern, default: 4.0)
             guard pattern != 0 else {
                 throw ConfigValidationError(key: "sliding_window_pattern", detail:
                     "is 0; transformers divides by it (ZeroDivisionError) when layer_types is not given")
             }
-            sliding = (0..<layers).map { ($0 + 1) % abs(pattern) != 0 }
+            sliding = pythonModuloNonZero(layers: layers, pattern: pattern)
         }
         if sliding.contains(true) { try requirePositive(window, "sliding_window") }
         slidingWindows = sliding.map { $0 ? window : nil }

@@ -23,6 +23,11 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
     public var partialRotaryFactor: Double
     /// `rope_scaling`: any type of `ROPE_INIT_FUNCTIONS` (`rope_type`, else `type`; default none).
     public var ropeScaling: RopeScaling
+    /// The rotated lanes of each head: `int(head_dim · partial_rotary_factor)`, plus one when that is
+    /// odd (``RotaryWidth``: transformers' table is `2 · ceil(dim / 2)` wide).
+    var rotaryWidth: RotaryWidth
+    /// The rotated lanes of each head (`rotaryWidth.lanes`).
+    var rotatedDimensions: Int { rotaryWidth.lanes }
     /// `attention_bias`: biases on q/k/v (never on o; default true).
     public var attentionBias: Bool
     /// `model_type` `glm4`: the sandwich norms of `Glm4DecoderLayer`.
@@ -43,7 +48,7 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
     /// checks, `head_dim` defaulting to 128), refusing a `null` `num_key_value_heads` (`GlmAttention`
     /// divides by it; `GlmConfig` has no fallback), `head_dim` (`getattr` returns the `None`, whose
     /// power fails) and `partial_rotary_factor` (the rotary setup multiplies the head width by it), a
-    /// share leaving an odd or empty rotated width, and reading `rope_scaling` as
+    /// share leaving an empty rotated width or (odd) a table wider than the head, and reading `rope_scaling` as
     /// `GlmRotaryEmbedding` does (`rope_type`, else `type`, no validation). Violations throw an error
     /// that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
@@ -53,24 +58,23 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
         partialRotaryFactor = try c.value(.partialRotaryFactor, default: 0.5, refusingNull: nullRotaryShare(default: 0.5))
         fields = try RotaryDecoderFields(from: decoder, defaults: .init(
             vocab: 151552, hidden: 4096, intermediate: 13696, layers: 40, heads: 32, kvHeads: 2, positions: 131072,
-            theta: 10000, eps: 1.5625e-7, headDim: 128), partialRotaryFactor: partialRotaryFactor, readsSlidingWindow: false)
+            theta: 10000, eps: 1.5625e-7, headDim: 128), partialRotaryFactor: partialRotaryFactor, readsSlidingWindow: false,
+            oddRotatedWidth: true)
         attentionBias = try c.value(.attentionBias, default: true)
+        let dim = Int(Double(fields.headDim) * partialRotaryFactor)   // `_compute_default_rope_parameters`' dim
         ropeScaling = try c.ropeScaling(typeKeys: .ropeTypeFirst, modelType: sandwich ? "glm4" : "glm",
                                         maxPositions: fields.maxPositionEmbeddings,
-                                        rotatedDimensions: Int(Double(fields.headDim) * partialRotaryFactor),
+                                        rotatedDimensions: dim % 2 == 0 ? dim : dim + 1,
                                         base: fields.ropeTheta)
+        rotaryWidth = try RotaryWidth(dim: dim, headWidth: fields.headDim, scaling: ropeScaling, key: "partial_rotary_factor")
     }
 
-    /// Rotated dimensions of each head, `int(head_dim · partial_rotary_factor)`
-    /// (`_compute_default_rope_parameters`' `dim`).
-    var rotatedDimensions: Int { Int(Double(fields.headDim) * partialRotaryFactor) }
-
     /// Pre-RMSNorm sequential blocks (`glm4`: sandwich, with the branch-output norms), interleaved
-    /// rotary embeddings on the first `rotatedDimensions` of each head, a gated MLP, causal attention
+    /// rotary embeddings on the first `rotaryWidth.lanes` of each head, a gated MLP, causal attention
     /// scaled by `1/√dh`, an LM head.
     func architecture() -> Architecture {
-        let rope = RotaryEmbedding(dimensions: rotatedDimensions, base: fields.ropeTheta, scaling: ropeScaling,
-                                   maxPositions: fields.maxPositionEmbeddings, layout: .interleaved)
+        let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: fields.ropeTheta, scaling: ropeScaling,
+                                   maxPositions: fields.maxPositionEmbeddings, layout: .interleaved, oddWidth: rotaryWidth.oddWidth)
         var arch = fields.architecture(modelType: sandwich ? "glm4" : "glm", rope: rope)
         if sandwich { arch.placement = .sandwich }
         return arch

@@ -36,6 +36,10 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     /// `rope_scaling`: the frequency scaling of the rotated dimensions, any of the Llama family's
     /// types (default none).
     public var ropeScaling: RopeScaling
+    /// The rotated lanes of each head: `int(head_dim · rotary_pct)`, `head_dim` the key when
+    /// written positive (transformers sizes the rotary tables by it), else `d / H`, plus one when
+    /// odd (``RotaryWidth``); at most `d / H`.
+    var rotaryWidth: RotaryWidth
 
     enum CodingKeys: String, RopeScalingKeys {
         case hiddenDropout = "hidden_dropout"
@@ -58,8 +62,8 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json` with transformers' defaults and checks it: sizes positive, heads
-    /// dividing the width, a supported activation, `rotary_pct` in (0, 1] giving an even number of
-    /// rotated dimensions, ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
+    /// dividing the width, a supported activation, `rotary_pct` in (0, 1] giving a non-zero number of
+    /// rotated dimensions (an odd one rotating one more, as transformers' table: ``RotaryWidth``), ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
     /// reads it (`RopeScaling.read`: the config copies `type` over `rope_type`; the scaling sees the
     /// `rotary_pct · dh` rotated dimensions and the base `rotary_emb_base`). Violations throw an
     /// error that loading reports as `LoadError.invalidConfig`.
@@ -92,27 +96,41 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
                                         detail: "(\(numAttentionHeads)) must divide hidden_size (\(hiddenSize))")
         }
         _ = try configActivation(hiddenAct, key: "hidden_act")
-        let rotated = Int(Double(hiddenSize / numAttentionHeads) * rotaryPct)
-        guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0, rotated % 2 == 0 else {
+        // transformers sizes the rotary tables by `dim = int(head_dim · rotary_pct)`, `head_dim` the
+        // key when it is a positive number, else d // H (`_compute_default_rope_parameters`: `head_dim
+        // or d // H`; a null or 0 under the dynamic, yarn and longrope tables is refused below), and
+        // apply_rotary_pos_emb rotates the first `2 · ceil(dim / 2)` lanes of each d // H-wide head.
+        let derived = hiddenSize / numAttentionHeads
+        let written = try c.decodeIfPresent(JSONValue.self, forKey: .headDim).flatMap { value -> Int? in
+            if case .number = value { return try c.decode(Int.self, forKey: .headDim) }
+            return nil
+        }
+        if let written, written < 0 {
+            throw ConfigValidationError(key: "head_dim", detail: "(\(written)) must be positive: transformers' rotary tables are sized by it")
+        }
+        let tableWidth = written.flatMap { $0 > 0 ? $0 : nil } ?? derived
+        let rotated = Int(Double(tableWidth) * rotaryPct)
+        guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0 else {
             throw ConfigValidationError(key: "rotary_pct", detail:
-                "must be in (0, 1] and rotate an even, non-zero number of the \(hiddenSize / numAttentionHeads) head dimensions, got \(configNumber(rotaryPct))")
+                "must be in (0, 1] and rotate a non-zero number of the \(tableWidth) head dimensions, got \(configNumber(rotaryPct))")
         }
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
-                                        rotatedDimensions: rotated, base: rotaryEmbBase, baseKey: "rotary_emb_base")
-        // GPTNeoXAttention sizes its heads by d // H; the rotary tables read a head_dim key first
-        // (`head_dim or d // H` unscaled, linear and llama3; as written — null a TypeError — in the
-        // dynamic, yarn and longrope tables), so any other width would rotate one the heads do not have.
-        try requireRotaryOnlyHeadDim(c.headDim(.headDim, reading: ropeScaling.readsHeadDimAsWritten != nil ? .asWritten : .orDerived),
-                                     hidden: hiddenSize, heads: numAttentionHeads, attention: "GPTNeoXAttention")
+                                        rotatedDimensions: rotated % 2 == 0 ? rotated : rotated + 1, base: rotaryEmbBase,
+                                        baseKey: "rotary_emb_base")
+        // An odd dim rotates dim + 1 lanes; wider than the d // H-wide heads, transformers' forward fails.
+        rotaryWidth = try RotaryWidth(dim: rotated, headWidth: derived, scaling: ropeScaling,
+                                      key: tableWidth != derived ? "head_dim" : "rotary_pct")
+        // The dynamic, yarn and longrope tables read the key as written: null a TypeError, 0 no frequency.
+        try c.refuseDerivedHeadDim(.headDim, reading: .orDerived, under: ropeScaling)
     }
 
     /// Per-head width `dh = d / H`.
     var headDim: Int { hiddenSize / numAttentionHeads }
 
     func architecture() -> Architecture {
-        let rope = RotaryEmbedding(dimensions: Int(Double(headDim) * rotaryPct), base: rotaryEmbBase,
-                                   scaling: ropeScaling, maxPositions: maxPositionEmbeddings)
+        let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: rotaryEmbBase,
+                                   scaling: ropeScaling, maxPositions: maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
         return Architecture(
             modelType: "gpt_neox", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,

@@ -96,7 +96,6 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
         case slidingWindow = "sliding_window"
         case layerTypes = "layer_types"
         case slidingWindowPattern = "sliding_window_pattern"
-        case privateSlidingWindowPattern = "_sliding_window_pattern"
         case originalMaxPositionEmbeddings = "original_max_position_embeddings"
         case textConfig = "text_config"
     }
@@ -210,10 +209,12 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
                 }
             }
         }
-        let pattern = gemma2 ? 2 : try c.decodeIfPresent(Int.self, forKey: .slidingWindowPattern)
-            ?? c.value(.privateSlidingWindowPattern, default: 6)
+        // Any positive number: 2.5 as Python's float modulo reads it (`pythonModuloNonZero`).
+        // Gemma3TextConfig reads `kwargs.get("sliding_window_pattern", 6)`: the `_sliding_window_pattern`
+        // its save_pretrained writes is not read back (6 whatever it says).
+        let pattern = gemma2 ? 2 : try c.value(.slidingWindowPattern, default: 6.0)
         try requirePositive(pattern, "sliding_window_pattern")
-        return (0..<layers).map { ($0 + 1) % pattern != 0 ? window : nil }
+        return pythonModuloNonZero(layers: layers, pattern: pattern).map { $0 ? window : nil }
     }
 
     /// The typed architecture; `embeddingScale` is `√d` as the model applies it.

@@ -22,7 +22,9 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
     public var ropeScaling: RopeScaling
     /// `num_local_experts`: `E`, experts per layer (default 8).
     public var numLocalExperts: Int
-    /// `num_experts_per_tok`: `k`, experts each position uses, `1 ≤ k ≤ E` (default 2).
+    /// `num_experts_per_tok`: `k`, experts each position uses, `0 ≤ k ≤ E` (default 2). At 0
+    /// `GraniteMoeTopKGating` takes `topk(0)`: no expert runs and the mixture adds zeros (the shared
+    /// MLP of `granitemoeshared` still runs), as transformers does.
     public var numExpertsPerTok: Int
     /// `attention_bias`: biases on q, k, v and o (default false).
     public var attentionBias: Bool
@@ -47,7 +49,7 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json` with GraniteMoE's defaults and checks it (`RotaryDecoderFields`'
-    /// checks, `H` dividing `d` with any `head_dim` key equal to `d / H`, `1 ≤ k ≤ E`, a supported
+    /// checks, `H` dividing `d` with any `head_dim` key equal to `d / H`, `0 ≤ k ≤ E`, a supported
     /// `rope_scaling`, the multipliers as ``GraniteMultipliers`` reads them, a shared width ≥ 0).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -63,11 +65,15 @@ public struct GraniteMoEConfig: Decodable, Sendable, Equatable {
         fields = try RotaryDecoderFields(
             from: decoder, defaults: .init(vocab: 32000, hidden: 4096, intermediate: 11008, layers: 32, heads: 32,
                                            kvHeads: nil, positions: 2048, theta: 10000, eps: 1e-6),
-            sizes: [(numLocalExperts, "num_local_experts"), (numExpertsPerTok, "num_experts_per_tok")],
+            sizes: [(numLocalExperts, "num_local_experts")],
             readsSlidingWindow: false, headDim: .orDerived)   // the rotary tables: head_dim or d // H
         guard numExpertsPerTok <= numLocalExperts else {
             throw ConfigValidationError(key: "num_experts_per_tok",
                                         detail: "(\(numExpertsPerTok)) must be at most num_local_experts (\(numLocalExperts))")
+        }
+        guard numExpertsPerTok >= 0 else {
+            throw ConfigValidationError(key: "num_experts_per_tok", detail:
+                "(\(numExpertsPerTok)) must be ≥ 0: torch.topk fails on a negative k (0 runs no expert)")
         }
         // GraniteMoeAttention sizes its heads as hidden_size // num_attention_heads (ValueError unless
         // it divides); the rotary tables read a head_dim key first, so any other value is refused.

@@ -61,12 +61,13 @@ struct SmolLM3Layers {
         guard let written = try c.decodeIfPresent([JSONValue].self, forKey: .noRopeLayers) else {
             // `(l + 1) % interval`: null is a TypeError, 0 a ZeroDivisionError; a negative interval
             // marks the same layers as its magnitude (Python's modulo takes the divisor's sign).
-            let interval = try c.value(refusingNull: .noRopeLayerInterval, default: 4)
+            // Any number: 2.5 as Python's float modulo reads it (`pythonModuloNonZero`).
+            let interval = try c.value(refusingNull: .noRopeLayerInterval, default: 4.0)
             guard interval != 0 else {
                 throw ConfigValidationError(key: "no_rope_layer_interval", detail:
                     "is 0; transformers divides by it (ZeroDivisionError) when no_rope_layers is not given")
             }
-            return (0..<layers).map { ($0 + 1) % abs(interval) != 0 }
+            return pythonModuloNonZero(layers: layers, pattern: interval)
         }
         // SmolLM3Attention reads no_rope_layers[l] (fewer entries: IndexError).
         guard written.count >= layers else {

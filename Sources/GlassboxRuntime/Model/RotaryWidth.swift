@@ -1,0 +1,42 @@
+/// The lanes transformers rotates for `dim = int(head_dim · partial_rotary_factor)` (GLM's
+/// `GlmRotaryEmbedding`, GPT-NeoX's `GPTNeoXRotaryEmbedding` with `apply_rotary_pos_emb`): the cos/sin
+/// table is `2 · ceil(dim / 2)` wide (`torch.cat((freqs, freqs))` of `ceil(dim / 2)` frequencies)
+/// and each head's first that many lanes are rotated, so an odd `dim` rotates `dim + 1` lanes with
+/// the frequencies `base^(−2i / dim)` (``RotaryEmbedding/oddWidth``).
+struct RotaryWidth: Equatable {
+    /// The rotated lanes (`RotaryEmbedding.dimensions`), even.
+    let lanes: Int
+    /// `dim` when odd, else nil.
+    let oddWidth: Int?
+
+    /// The width for `dim`; throws naming `key` where transformers' forward fails (the table wider
+    /// than the `headWidth`-wide heads: a size mismatch in `q_rot * cos`) or where Glassbox does not
+    /// build the table (an odd `dim` under a `rope_scaling` other than linear or llama3, whose
+    /// frequencies transformers derives from `dim` in other ways).
+    init(dim: Int, headWidth: Int, scaling: RopeScaling, key: String) throws {
+        lanes = dim % 2 == 0 ? dim : dim + 1
+        oddWidth = dim % 2 == 0 ? nil : dim
+        guard lanes <= headWidth else {
+            throw ConfigValidationError(key: key, detail:
+                "gives int(head_dim · share) = \(dim) rotated dimensions, a \(lanes)-wide rotary table for heads \(headWidth) wide: transformers' forward fails on the size mismatch")
+        }
+        if oddWidth != nil, let kind = scaling.name, !["linear", "llama3"].contains(kind) {
+            throw ConfigValidationError(key: key, detail:
+                "gives an odd number (\(dim)) of rotated dimensions, which Glassbox builds with rope_scaling none, linear or llama3, not \(kind)")
+        }
+    }
+}
+
+extension RopeScaling {
+    /// transformers' `rope_type` of the scaling; nil when unscaled.
+    var name: String? {
+        switch self {
+        case .none: nil
+        case .linear: "linear"
+        case .dynamic: "dynamic"
+        case .llama3: "llama3"
+        case .longrope: "longrope"
+        case .yarn: "yarn"
+        }
+    }
+}
