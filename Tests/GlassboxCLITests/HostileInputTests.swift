@@ -40,7 +40,7 @@ final class HostileInputTests: XCTestCase {
         var files: [String: Data?] = [:]
         for name in try FileManager.default.contentsOfDirectory(atPath: folder.path) {
             var isFolder: ObjCBool = false
-            FileManager.default.fileExists(atPath: path(name), isDirectory: &isFolder)
+            _ = FileManager.default.fileExists(atPath: path(name), isDirectory: &isFolder)
             files[name] = isFolder.boolValue ? nil : try Data(contentsOf: folder.appendingPathComponent(name))
         }
         return files
