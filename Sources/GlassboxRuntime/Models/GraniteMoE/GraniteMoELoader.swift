@@ -22,7 +22,6 @@ enum GraniteMoELoader: ArchitectureLoader {
         let config = try ConfigDecoding.decode(GraniteMoEConfig.self, from: configData, file: configFile)
         let arch = config.architecture()
         let (d, dff, count) = (arch.dModel, arch.dFF, config.numLocalExperts)
-        let (qWidth, kvWidth) = (arch.heads * arch.headDim, arch.kvHeads * arch.headDim)
         let (bias, residual) = (config.attentionBias, Float(config.multipliers.residual))
         let weights = try RotaryDecoderLoading.load(arch, tied: config.fields.tieWordEmbeddings, checkpoint: checkpoint,
                                                     directory: directory,
@@ -31,11 +30,8 @@ enum GraniteMoELoader: ArchitectureLoader {
             func linear(_ name: String, _ inputs: Int, _ outputs: Int, bias: Bool = false) throws -> Linear {
                 try r.outInLinear(name, inputs, outputs, bias: bias)
             }
-            let attention = AttentionWeights(
-                query: try linear(p + "self_attn.q_proj", d, qWidth, bias: bias),
-                key: try linear(p + "self_attn.k_proj", d, kvWidth, bias: bias),
-                value: try linear(p + "self_attn.v_proj", d, kvWidth, bias: bias),
-                output: try linear(p + "self_attn.o_proj", qWidth, d, bias: bias).scaled(by: residual))
+            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: bias, outputBias: bias,
+                                                                 outputScale: residual)
             let m = p + "block_sparse_moe."
             // [E, 2·dff, d] and [E, d, dff], shapes checked before any view is taken.
             let inputs = try r.matrix(m + "input_linear.weight", shape: [count, 2 * dff, d]).reshaped(rows: count * 2 * dff)
