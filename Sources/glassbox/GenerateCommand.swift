@@ -67,13 +67,18 @@ struct GenerateCommand: ParsableCommand {
         _ = try KVCache(for: loaded.model)            // encoders and ViTs: one line, exit 1
         let prepared = try PreparedInput.prepare(loaded, input: input)
         let tokenizer = try? loaded.tokenizer.get()
+        // As transformers' text-generation pipeline decodes: special tokens skipped, spaces cleaned up.
         let decode: ([Int]) -> String = { ids in
-            tokenizer?.decode(ids, skipSpecialTokens: true) ?? ids.map(loaded.text).joined()
+            tokenizer.map { ContinuationText.cleanUp($0.decode(ids, skipSpecialTokens: true)) } ?? ids.map(loaded.text).joined()
         }
+        let continuation = ContinuationText(prompt: prepared.ids, decode: decode)
         let options = GenerationOptions(maxTokens: maxTokens, sampling: sampling,
                                         stopIDs: try Self.endOfSequenceIDs(loaded.directory.url))
         // Each token decodes a short window only (StreamingDecoder), so streaming stays linear.
+        // Primed with the prompt, so that the first piece is cut from the prompt's text as the
+        // pipeline cuts it (a leading "▁" keeps its space); what priming returns is the prompt's.
         var decoder = StreamingDecoder(decode: decode)
+        for id in prepared.ids { _ = decoder.append(id) }
         var filter = StopTextFilter(stop)
         var shown = ""                                  // the text streamed so far (printed unless --json)
         func show(_ piece: String) {
@@ -90,7 +95,7 @@ struct GenerateCommand: ParsableCommand {
         }
         // The whole text once; what is still held back (a last incomplete character, a possible
         // start of the stop text) is streamed from it.
-        let text = result.stop == .caller ? shown : decode(result.tokens.map(\.id))
+        let text = result.stop == .caller ? shown : continuation.text(result.tokens.map(\.id))
         if text.utf8.starts(with: shown.utf8) { show(String(decoding: text.utf8.dropFirst(shown.utf8.count), as: UTF8.self)) }
         if result.stop == .context {
             // Said on stderr, not only in --json's "stop": fewer tokens than asked is otherwise silent.
@@ -99,7 +104,7 @@ struct GenerateCommand: ParsableCommand {
         }
         if json {
             try Console.json(Self.object(loaded, prepared: prepared, result: result, text: text,
-                                         pieces: result.tokens.map { decode([$0.id]) }))
+                                         pieces: continuation.pieces(result.tokens.map(\.id))))
             return
         }
         Self.stream("\n")

@@ -25,6 +25,7 @@ public struct HeliumConfig: Decodable, Sendable, Equatable {
         case attentionBias = "attention_bias"
         case mlpBias = "mlp_bias"
         case numKeyValueHeads = "num_key_value_heads"
+        case headDim = "head_dim"
     }
 
     /// Decodes `config.json` with `HeliumConfig`'s defaults and checks it (`RotaryDecoderFields`'
@@ -42,7 +43,8 @@ public struct HeliumConfig: Decodable, Sendable, Equatable {
         fields = try RotaryDecoderFields(from: decoder, defaults: .init(
             vocab: 48000, hidden: 2560, intermediate: 7040, layers: 24, heads: 20, kvHeads: 20, positions: 4096,
             theta: 100000, eps: 1e-8, headDim: 128), readsSlidingWindow: false, headDim: .asWritten)
-        try requireOutputWidth(headDim: fields.headDim, heads: fields.numAttentionHeads, hidden: fields.hiddenSize)
+        try requireOutputWidth(headDim: fields.headDim, heads: fields.numAttentionHeads, hidden: fields.hiddenSize,
+                               defaulted: !c.contains(.headDim))
         attentionBias = try c.value(.attentionBias, default: false)
         mlpBias = try c.value(.mlpBias, default: false)
         ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .ropeTypeFirst, modelType: "helium")
@@ -58,10 +60,12 @@ public struct HeliumConfig: Decodable, Sendable, Equatable {
 }
 
 /// `HeliumAttention.o_proj` is `nn.Linear(hidden_size, hidden_size)`: the heads' concatenated width
-/// `head_dim × num_attention_heads` must be `hidden_size`.
-private func requireOutputWidth(headDim: Int, heads: Int, hidden: Int) throws {
+/// `head_dim × num_attention_heads` must be `hidden_size`. `defaulted`: the key is absent, so the
+/// width is `HeliumConfig`'s default 128 (said, since the config does not show it).
+private func requireOutputWidth(headDim: Int, heads: Int, hidden: Int, defaulted: Bool) throws {
     guard headDim * heads == hidden else {
+        let width = defaulted ? "\(headDim), HeliumConfig's default, used because the key is absent" : "\(headDim)"
         throw ConfigValidationError(key: "head_dim", detail:
-            "(\(headDim)) × num_attention_heads (\(heads)) must equal hidden_size (\(hidden)): HeliumAttention's o_proj is Linear(hidden_size, hidden_size), so transformers fails on any other width")
+            "(\(width)) × num_attention_heads (\(heads)) must equal hidden_size (\(hidden)): HeliumAttention's o_proj is Linear(hidden_size, hidden_size), so transformers fails on any other width")
     }
 }
