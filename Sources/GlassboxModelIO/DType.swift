@@ -66,6 +66,17 @@ public enum DType: String, Sendable, CaseIterable, Equatable, Hashable {
         }
     }
 
+    /// Whether this is a floating-point dtype (F64, F32, F16, BF16 and the FP8 types): the only
+    /// dtypes a model *weight* may have. Integer and BOOL tensors convert to Float32 as data
+    /// (``isConvertibleToFloat32``) but are refused as weights at load, as transformers 4.53.3
+    /// refuses them (an `nn.Parameter` must be floating point; scripts/fixtures/generate_stored_dtypes.py).
+    public var isFloatingPoint: Bool {
+        switch self {
+        case .f64, .f32, .f16, .bf16, .f8E4M3, .f8E5M2: true
+        default: false
+        }
+    }
+
     /// The dtypes ``SafetensorsFile/write(_:metadata:dtype:to:)`` can produce.
     public static let writable: [DType] = [.f32, .f16, .bf16]
 }

@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxModelIO
 
 /// Why a model folder could not be turned into a model.
 public enum LoadError: Error, LocalizedError, Equatable {
@@ -18,6 +19,12 @@ public enum LoadError: Error, LocalizedError, Equatable {
     case missingOutputLayer(name: String, directory: String)
     /// A weight's shape differs from the one the config implies.
     case shapeMismatch(name: String, expected: [Int], actual: [Int], directory: String)
+    /// A weight the architecture reads is stored in an integer or BOOL dtype (a quantized tensor
+    /// without its `quantization_config`, or a broken conversion): transformers 4.53.3 refuses it at
+    /// load ("Only Tensors of floating point and complex dtype can require gradients"), and so does
+    /// Glassbox, instead of reading the integers as float values. Integer buffers a loader does not
+    /// read (BERT's `position_ids`, GPT-2's `attn.bias`) are not weights and still load.
+    case nonFloatingWeight(name: String, dtype: DType, directory: String)
     /// The checkpoint holds weights the architecture does not use (strict loading).
     case unexpectedTensors(names: [String], directory: String)
     /// `config.json`'s first `architectures` entry is a class whose head Glassbox does not run
@@ -46,6 +53,10 @@ public enum LoadError: Error, LocalizedError, Equatable {
                 + "language-model head) has none; transformers would fill it with random values"
         case .shapeMismatch(let name, let expected, let actual, let dir):
             return "weight '\(name)' in \(dir) has shape \(actual), but the config implies \(expected)"
+        case .nonFloatingWeight(let name, let dtype, let dir):
+            return "weight '\(name)' in \(dir) is stored as \(dtype.rawValue), not a floating-point dtype; "
+                + "transformers refuses it too (a parameter must be floating point) and Glassbox does not dequantize: "
+                + "load a checkpoint whose weights are F32, F16 or BF16"
         case .unexpectedTensors(let names, let dir):
             let shown = names.prefix(5).joined(separator: ", ") + (names.count > 5 ? ", … (\(names.count) in all)" : "")
             return "the checkpoint in \(dir) has weights this architecture does not use: \(shown)"

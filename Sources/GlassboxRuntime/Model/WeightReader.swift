@@ -64,10 +64,14 @@ struct WeightReader {
         return try checkpoint.tensor(name)
     }
 
-    /// Checks `name`'s stored shape against `shape` and marks it used.
+    /// Checks `name`'s stored shape against `shape` and its dtype (a floating-point one:
+    /// ``LoadError/nonFloatingWeight(name:dtype:directory:)``), and marks it used.
     private mutating func check(_ name: String, shape: [Int]) throws {
         if let entry = checkpoint.entry(name), entry.shape != shape {
             throw LoadError.shapeMismatch(name: name, expected: shape, actual: entry.shape, directory: directory)
+        }
+        if let entry = checkpoint.entry(name), !entry.dtype.isFloatingPoint {
+            throw LoadError.nonFloatingWeight(name: name, dtype: entry.dtype, directory: directory)
         }
         used.insert(name)
     }
