@@ -78,8 +78,9 @@ extension RopeScaling {
         case "linear": return .linear(factor: try number("factor"))
         case "dynamic":
             // `_compute_dynamic_ntk_parameters` raises the base to dim / (dim − 2) when the rotary
-            // module is built: two rotated dimensions are a ZeroDivisionError in transformers.
-            guard rotatedDimensions > 2 else {
+            // module is built: two rotated dimensions are a ZeroDivisionError in transformers (none,
+            // 0 / −2, is an empty table: nothing rotates).
+            guard rotatedDimensions == 0 || rotatedDimensions > 2 else {
                 throw ConfigValidationError(key: "rope_scaling", detail:
                     "of type 'dynamic' needs more than 2 rotated dimensions per head, got \(rotatedDimensions) (transformers raises the base to dim / (dim − 2): ZeroDivisionError)")
             }
