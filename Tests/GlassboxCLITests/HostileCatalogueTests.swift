@@ -586,8 +586,11 @@ final class HostileCatalogueTests: XCTestCase {
         config(.garbage, "rope-theta-negative", "llama-gqa", "rope_theta", -5, "'rope_theta' must be a positive number, got -5"),
         config(.garbage, "rope-linear-factor-0", "llama-gqa", "rope_scaling", ["rope_type": "linear", "factor": 0],
                "'rope_scaling.factor' must be a positive number, got 0"),
-        config(.garbage, "rope-llama3-freq-factors-swapped", "llama-gqa", "rope_scaling",
-               ["rope_type": "llama3", "factor": 8, "low_freq_factor": 4, "high_freq_factor": 1, "original_max_position_embeddings": 32],
+        // Swapped factors run (transformers warns; Llama3FactorTests); equal ones with the 2π wavelength on
+        // 16 / low make transformers' smooth factor 0/0.
+        config(.garbage, "rope-llama3-freq-factors-equal-boundary", "llama-gqa", "rope_scaling",
+               ["rope_type": "llama3", "factor": 8, "low_freq_factor": 2.5464790894703255, "high_freq_factor": 2.5464790894703255,
+                "original_max_position_embeddings": 16],
                "'rope_scaling.high_freq_factor'"),
         config(.garbage, "rms-eps-0", "llama-gqa", "rms_norm_eps", 0, "'rms_norm_eps' must be a positive number, got 0 (transformers runs ε = 0, but a constant row then normalises to 0/0 = NaN: Glassbox refuses it rather than return NaN; a tiny ε such as 1e-12 keeps the numbers)"),
         config(.garbage, "gpt2-eps-0", "gpt2-tiny", "layer_norm_epsilon", 0, "'layer_norm_epsilon' must be a positive number"),

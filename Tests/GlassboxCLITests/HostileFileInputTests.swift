@@ -218,8 +218,9 @@ final class HostileFileInputTests: XCTestCase {
             ("llama-gqa", "rms_norm_eps", 0, "'rms_norm_eps' must be a positive number"),
             ("llama-gqa", "rope_scaling", ["rope_type": "linear", "factor": 0], "'rope_scaling.factor' must be a positive number, got 0"),
             ("llama-gqa", "rope_scaling", ["rope_type": "dynamic", "factor": -2], "'rope_scaling.factor' must be a positive number"),
-            ("llama-gqa", "rope_scaling", ["rope_type": "llama3", "factor": 8, "low_freq_factor": 4, "high_freq_factor": 1,
-                                           "original_max_position_embeddings": 32], "'rope_scaling.high_freq_factor'"),
+            ("llama-gqa", "rope_scaling", ["rope_type": "llama3", "factor": 8, "low_freq_factor": 2.5464790894703255,
+                                           "high_freq_factor": 2.5464790894703255, "original_max_position_embeddings": 16],
+                                           "'rope_scaling.high_freq_factor'"),   // equal, the 2π wavelength on 16 / low: NaN in transformers
             ("llama-gqa", "rope_scaling", ["rope_type": "llama3", "factor": 8, "low_freq_factor": 1, "high_freq_factor": 4,
                                            "original_max_position_embeddings": 1e30], "original_max_position_embeddings"),
             ("llama-gqa", "max_position_embeddings", 1 << 40, "over the limit of 2147483647"),

@@ -53,7 +53,7 @@ final class GPTNeoXTests: XCTestCase {
             // the head runs (dh 10 at 0.3: HeadDimFieldTests.testGPTNeoXRotaryTablesAreSizedByTheKey's odd case).
             (#"{"model_type": "gpt_neox", "hidden_size": 27, "num_attention_heads": 3, "rotary_pct": 1.0}"#, "rotary_pct"),
             (#"{"model_type": "gpt_neox", "rotary_pct": 1.5}"#, "rotary_pct"),
-            (#"{"model_type": "gpt_neox", "rotary_pct": 0}"#, "rotary_pct"),
+            (#"{"model_type": "gpt_neox", "rotary_pct": -0.25}"#, "rotary_pct"),   // 0 runs (RotaryWidthTests)
             (#"{"model_type": "gpt_neox", "rotary_pct": null}"#,      // transformers: TypeError, not the default 0.25
              "'rotary_pct' is null; transformers cannot multiply the head size by it (TypeError); give a number in (0, 1] or leave the key out for 0.25"),
             (#"{"model_type": "gpt_neox", "hidden_act": "prelu"}"#, "hidden_act"),

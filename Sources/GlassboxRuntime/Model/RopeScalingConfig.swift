@@ -1,4 +1,5 @@
 import Foundation
+import GlassboxTensor
 
 /// Where a family's transformers 4.53.3 config class lets the rotary module find `rope_scaling`'s
 /// type. Every rotary module reads `rope_scaling.get("rope_type", rope_scaling.get("type"))` and
@@ -78,24 +79,31 @@ extension RopeScaling {
         case "linear": return .linear(factor: try number("factor"))
         case "dynamic":
             // `_compute_dynamic_ntk_parameters` raises the base to dim / (dim − 2) when the rotary
-            // module is built: two rotated dimensions are a ZeroDivisionError in transformers.
-            guard rotatedDimensions > 2 else {
+            // module is built: two rotated dimensions are a ZeroDivisionError in transformers (none,
+            // 0 / −2, is an empty table: nothing rotates).
+            guard rotatedDimensions == 0 || rotatedDimensions > 2 else {
                 throw ConfigValidationError(key: "rope_scaling", detail:
                     "of type 'dynamic' needs more than 2 rotated dimensions per head, got \(rotatedDimensions) (transformers raises the base to dim / (dim − 2): ZeroDivisionError)")
             }
             return .dynamic(factor: try number("factor"))
         case "llama3":
+            // `_validate_llama3_parameters` only warns when high_freq_factor ≤ low_freq_factor, and
+            // `_compute_llama3_parameters` runs: below, a frequency is divided by `factor` when its
+            // wavelength is above original / low, else kept when below original / high (swapped
+            // factors leave no band between). Equal factors blend only a wavelength of exactly
+            // original / low, whose smooth factor is 0/0 or x/0: NaN frequencies, refused.
             let low = try number("low_freq_factor"), high = try number("high_freq_factor")
-            guard high > low else {
-                throw ConfigValidationError(key: "rope_scaling.high_freq_factor",
-                                            detail: "(\(configNumber(Double(high)))) must be larger than low_freq_factor (\(configNumber(Double(low))))")
-            }
             // A length, read as a Double (exact to 2⁵³), not a Float: 2147483647 stays itself.
             _ = try number("original_max_position_embeddings")
             let original = raw["original_max_position_embeddings"]?.number ?? 0
             guard original == original.rounded(), original <= Double(maximumConfigSize) else {
                 throw ConfigValidationError(key: "rope_scaling.original_max_position_embeddings",
                                             detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(original))")
+            }
+            if high == low, rotatedDimensions > 0,
+               llama3Blends(ropeInverseFrequencies(rotaryDim: rotatedDimensions, base: base.value), original: Int(original), low: low, high: high) {
+                throw ConfigValidationError(key: "rope_scaling.high_freq_factor", detail:
+                    "(\(configNumber(Double(high)))) equals low_freq_factor and a rotary wavelength is exactly original_max_position_embeddings / low_freq_factor: transformers' llama3 smooth factor divides by high_freq_factor − low_freq_factor = 0 there (NaN frequencies)")
             }
             return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
                            originalMaxPositions: Int(original))
@@ -130,4 +138,26 @@ extension RopeScaling {
         }
         return Int(min(designed, Double(maximumConfigSize)))
     }
+}
+
+/// Whether a llama3 `rope_scaling` blends any of `frequencies`: a wavelength `2π / f` neither above
+/// `original / low` nor below `original / high` (`_compute_llama3_parameters`' `is_medium_freq`, in
+/// float32 as `RotaryEmbedding.inverseFrequencies`).
+func llama3Blends(_ frequencies: [Float], original: Int, low: Float, high: Float) -> Bool {
+    let (lowWavelength, highWavelength) = llama3Wavelengths(original: original, low: low, high: high)
+    return frequencies.contains { f in
+        let wavelength = llama3Wavelength(f)
+        return !(wavelength > lowWavelength) && !(wavelength < highWavelength)
+    }
+}
+
+/// `_compute_llama3_parameters`' `wavelen = 2 * math.pi / inv_freq` in float32 as torch computes it
+/// (`Tensor.__rtruediv__`: the reciprocal times 2π rounded to float32; Swift's `Float.pi` is rounded
+/// down, one ulp off, which moved boundary wavelengths).
+func llama3Wavelength(_ f: Float) -> Float { (1 / f) * Float(2 * Double.pi) }
+
+/// `old_context_len / low_freq_factor` and `/ high_freq_factor`: Python floats, compared with the
+/// float32 wavelengths as float32.
+func llama3Wavelengths(original: Int, low: Float, high: Float) -> (low: Float, high: Float) {
+    (Float(Double(original) / Double(low)), Float(Double(original) / Double(high)))
 }

@@ -52,12 +52,15 @@ public struct RotaryEmbedding: Sendable, Equatable {
             return ropeInverseFrequencies(rotaryDim: dimensions, base: scaled)
         case .llama3(let factor, let low, let high, let original):
             // Long wavelengths are divided by `factor`, short ones kept, the band between blended
-            // (`_compute_llama3_parameters`, in float32 as the reference).
-            let lowWavelength = Float(original) / low, highWavelength = Float(original) / high
+            // (`_compute_llama3_parameters`, in float32 as the reference). Its first `torch.where`
+            // divides every wavelength above `original / low` — also those below `original / high`
+            // when `high_freq_factor` < `low_freq_factor` (transformers only warns) — so that test
+            // comes first; the blend is where neither holds (`llama3Blends`).
+            let (lowWavelength, highWavelength) = llama3Wavelengths(original: original, low: low, high: high)
             return defaultFrequencies.map { f in
-                let wavelength = 2 * Float.pi / f
-                if wavelength < highWavelength { return f }
+                let wavelength = llama3Wavelength(f)
                 if wavelength > lowWavelength { return f / factor }
+                if wavelength < highWavelength { return f }
                 let smooth = (Float(original) / wavelength - low) / (high - low)
                 return (1 - smooth) * f / factor + smooth * f
             }

@@ -2,12 +2,16 @@
 /// `GlmRotaryEmbedding`, GPT-NeoX's `GPTNeoXRotaryEmbedding` with `apply_rotary_pos_emb`): the cos/sin
 /// table is `2 · ceil(dim / 2)` wide (`torch.cat((freqs, freqs))` of `ceil(dim / 2)` frequencies)
 /// and each head's first that many lanes are rotated, so an odd `dim` rotates `dim + 1` lanes with
-/// the frequencies `base^(−2i / dim)` (``RotaryEmbedding/oddWidth``).
+/// the frequencies `base^(−2i / dim)` (``RotaryEmbedding/oddWidth``). A `dim` of 0 makes an empty
+/// table (`torch.arange(0, 0, 2)`: no frequency), and apply_rotary_pos_emb's `q[..., :0]` rotates
+/// nothing: every lane passes through (``rotatesNothing``; Nemotron, GPT-NeoX).
 struct RotaryWidth: Equatable {
-    /// The rotated lanes (`RotaryEmbedding.dimensions`), even.
+    /// The rotated lanes (`RotaryEmbedding.dimensions`), even; 0 when nothing rotates.
     let lanes: Int
     /// `dim` when odd, else nil.
     let oddWidth: Int?
+    /// `dim` is 0: the heads pass through unrotated (the architecture's position is `.none`).
+    var rotatesNothing: Bool { lanes == 0 }
 
     /// The width for `dim`; throws naming `key` where transformers' forward fails (the table wider
     /// than the `headWidth`-wide heads: a size mismatch in `q_rot * cos`) or where Glassbox does not

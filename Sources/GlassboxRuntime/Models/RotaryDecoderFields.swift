@@ -86,10 +86,11 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// `use_sliding_window`), left `nil` here. `readsNormEpsilon` false: the family's config has no
     /// `rms_norm_eps` (OLMo's norms use a fixed ε), left at `defaults.eps` whatever the key says.
     /// `reading`: how the family reads `head_dim` (``HeadDimReading``). `oddRotatedWidth`: an odd
-    /// rotated width is the family's to check (GLM: ``RotaryWidth``).
+    /// rotated width is the family's to check (GLM: ``RotaryWidth``). `emptyRotatedWidth`: a share
+    /// of 0, or one leaving `int(head_dim · share)` = 0, rotates nothing (Nemotron: ``RotaryWidth``).
     init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = [],
          readsSlidingWindow: Bool = true, readsNormEpsilon: Bool = true, headDim reading: HeadDimReading = .configDefault,
-         oddRotatedWidth: Bool = false) throws {
+         oddRotatedWidth: Bool = false, emptyRotatedWidth: Bool = false) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if partialRotaryFactor == nil { try refuseUnreadRotaryShare(c, .partialRotaryFactor) }
         vocabSize = try c.value(refusingNull: .vocabSize, default: defaults.vocab)
@@ -122,7 +123,8 @@ public struct RotaryDecoderFields: Sendable, Equatable {
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor ?? 1,
-                                derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads), allowsOdd: oddRotatedWidth)
+                                derivedFrom: headDimIsExplicit ? nil : (hiddenSize, numAttentionHeads), allowsOdd: oddRotatedWidth,
+                                allowsEmpty: emptyRotatedWidth)
     }
 
     /// The typed architecture of a pre-RMSNorm causal decoder with a gated MLP and `rope`; its
@@ -143,11 +145,16 @@ public struct RotaryDecoderFields: Sendable, Equatable {
 /// `head_dim` (saying what it was derived from, when `derivedFrom` gives hidden_size and
 /// num_attention_heads), anything else on `partial_rotary_factor`. `allowsOdd`: only a positive
 /// number is required (the caller builds an odd width as transformers does: ``RotaryWidth``).
-func requireRotatedWidth(headDim: Int, factor: Double, derivedFrom: (hidden: Int, heads: Int)?, allowsOdd: Bool = false) throws {
+/// `allowsEmpty`: a factor in [0, 1] whose width is 0 is accepted too (the caller rotates nothing).
+func requireRotatedWidth(headDim: Int, factor: Double, derivedFrom: (hidden: Int, heads: Int)?, allowsOdd: Bool = false,
+                         allowsEmpty: Bool = false) throws {
     let rotated = Int(Double(headDim) * factor)
+    if allowsEmpty, factor >= 0, factor <= 1, rotated == 0 { return }
     guard factor > 0 && factor <= 1, factor == 1 || ((allowsOdd || rotated % 2 == 0) && rotated > 0) else {
-        throw ConfigValidationError(key: "partial_rotary_factor",
-                                    detail: "must be in (0, 1] and give an even number of rotated dimensions")
+        let detail = allowsEmpty ? "must be in [0, 1], got \(configNumber(factor))"
+            : allowsOdd ? "must be in (0, 1] and give a non-zero number of rotated dimensions, got \(configNumber(factor)) (int(head_dim · share) = \(rotated))"
+            : "must be in (0, 1] and give an even number of rotated dimensions"
+        throw ConfigValidationError(key: "partial_rotary_factor", detail: detail)
     }
     guard allowsOdd || rotated % 2 == 0 else {
         let derived = derivedFrom.map { "(hidden_size / num_attention_heads = \($0.hidden) / \($0.heads)) " } ?? ""

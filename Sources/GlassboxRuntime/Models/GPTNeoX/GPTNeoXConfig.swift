@@ -17,7 +17,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     public var intermediateSize: Int
     /// `hidden_act`: the MLP activation, Hugging Face name (default `gelu`).
     public var hiddenAct: String
-    /// `rotary_pct`: share of each head's dimensions that is rotated, in (0, 1] (default 0.25).
+    /// `rotary_pct`: share of each head's dimensions that is rotated, in [0, 1] (default 0.25; 0 rotates nothing).
     public var rotaryPct: Double
     /// `rotary_emb_base`: base of the rotary frequencies (default 10000; transformers reads this
     /// key, not `rope_theta`).
@@ -62,8 +62,8 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json` with transformers' defaults and checks it: sizes positive, heads
-    /// dividing the width, a supported activation, `rotary_pct` in (0, 1] giving a non-zero number of
-    /// rotated dimensions (an odd one rotating one more, as transformers' table: ``RotaryWidth``), ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
+    /// dividing the width, a supported activation, `rotary_pct` in [0, 1] (an odd number of rotated
+    /// dimensions rotating one more, as transformers' table, none rotating for 0: ``RotaryWidth``), ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
     /// reads it (`RopeScaling.read`: the config copies `type` over `rope_type`; the scaling sees the
     /// `rotary_pct · dh` rotated dimensions and the base `rotary_emb_base`). Violations throw an
     /// error that loading reports as `LoadError.invalidConfig`.
@@ -110,9 +110,10 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         }
         let tableWidth = written.flatMap { $0 > 0 ? $0 : nil } ?? derived
         let rotated = Int(Double(tableWidth) * rotaryPct)
-        guard rotaryPct.isFinite, rotaryPct > 0, rotaryPct <= 1, rotated > 0 else {
+        // A dim of 0 (rotary_pct 0, or a share too small for one lane) is an empty table: nothing rotates.
+        guard rotaryPct.isFinite, rotaryPct >= 0, rotaryPct <= 1 else {
             throw ConfigValidationError(key: "rotary_pct", detail:
-                "must be in (0, 1] and rotate a non-zero number of the \(tableWidth) head dimensions, got \(configNumber(rotaryPct))")
+                "must be in [0, 1] (the share of the \(tableWidth) head dimensions that rotates), got \(configNumber(rotaryPct))")
         }
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
@@ -131,7 +132,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     func architecture() -> Architecture {
         let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: rotaryEmbBase,
                                    scaling: ropeScaling, maxPositions: maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
-        return Architecture(
+        var arch = Architecture(
             modelType: "gpt_neox", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
             contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings),
@@ -139,5 +140,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
             position: .rotary(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
             mask: .causal, attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false,
             tokenTypes: 0, head: .languageModel, parallelResidual: useParallelResidual)
+        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
+        return arch
     }
 }

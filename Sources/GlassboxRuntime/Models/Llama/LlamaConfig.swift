@@ -88,7 +88,8 @@ public struct LlamaConfig: Decodable, Sendable, Equatable {
     /// Decodes `config.json` with the defaults of its `model_type`, and checks it: sizes positive,
     /// heads dividing the width, `Hkv` dividing `H`, a supported activation, an even number of rotated
     /// dimensions, ε > 0, `rope_theta` > 0 and a supported `rope_scaling` with positive factors
-    /// (`high_freq_factor` > `low_freq_factor`). Violations throw an error that loading reports as
+    /// (llama3's `high_freq_factor` ≤ `low_freq_factor` loads, as transformers only warns, but for
+    /// a NaN-making boundary: `RopeScaling.read`). Violations throw an error that loading reports as
     /// `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)

@@ -11,8 +11,10 @@ import Foundation
 ///    `hidden_act` default `relu2` (`max(x, 0)²`);
 ///  - grouped-query attention with biases on q, k, v and o iff `attention_bias`, width
 ///    `head_dim` (`NemotronConfig`: `head_dim if head_dim is not None else d // H`), scores `/√head_dim`;
-///  - rotate-half rotary embeddings on the first `int(head_dim · partial_rotary_factor)` dimensions
-///    (`apply_rotary_pos_emb` cuts q, k at cos's width). `NemotronRotaryEmbedding` fixes
+///  - rotate-half rotary embeddings on the first `2 · ceil(dim / 2)` dimensions, `dim =
+///    int(head_dim · partial_rotary_factor)` (`apply_rotary_pos_emb` cuts q, k at cos's width: an odd
+///    `dim` rotates `dim + 1` lanes with the frequencies of a `dim`-wide table, a `dim` of 0 nothing;
+///    ``RotaryWidth``). `NemotronRotaryEmbedding` fixes
 ///    `rope_type = "default"`: `rope_scaling` is neither validated (`rope_config_validation` runs
 ///    before `PretrainedConfig` sets it) nor read, so Glassbox ignores it too.
 /// `attention_dropout` is dropout, inactive at inference.
@@ -27,6 +29,11 @@ public struct NemotronConfig: Decodable, Sendable, Equatable {
     public var attentionBias: Bool
     /// `mlp_bias`: biases on `up_proj` and `down_proj` (default false).
     public var mlpBias: Bool
+    /// The rotated lanes of each head: `int(head_dim · partial_rotary_factor)`, plus one when odd,
+    /// none when 0 (``RotaryWidth``).
+    var rotaryWidth: RotaryWidth
+    /// The rotated lanes of each head (`rotaryWidth.lanes`).
+    var rotatedDimensions: Int { rotaryWidth.lanes }
 
     enum CodingKeys: String, CodingKey {
         case numKeyValueHeads = "num_key_value_heads"
@@ -41,8 +48,8 @@ public struct NemotronConfig: Decodable, Sendable, Equatable {
     /// checks, ε under `norm_eps`, `head_dim` `null` read as `d // H` as the config does). Refused,
     /// naming the key: an absent or `null` `num_key_value_heads` (`NemotronConfig` keeps its `None`
     /// and `NemotronAttention` computes `num_heads // None`: a TypeError), a `null`
-    /// `partial_rotary_factor` (the rotary setup multiplies the head width by it), a share leaving an
-    /// odd or empty rotated width, a `null` `attention_dropout` (`nn.functional.dropout` fails on it
+    /// `partial_rotary_factor` (the rotary setup multiplies the head width by it), a share outside
+    /// [0, 1] (above 1 the table is wider than the head: transformers' forward fails), a `null` `attention_dropout` (`nn.functional.dropout` fails on it
     /// in the eager attention). Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -55,22 +62,22 @@ public struct NemotronConfig: Decodable, Sendable, Equatable {
         fields = try RotaryDecoderFields(from: decoder, defaults: .init(
             vocab: 256000, hidden: 6144, intermediate: 24576, layers: 32, heads: 48, kvHeads: nil, positions: 4096,
             theta: 10000, eps: 1e-5, epsKey: "norm_eps", act: "relu2"),
-            partialRotaryFactor: partialRotaryFactor, readsSlidingWindow: false, headDim: .configDefault)
+            partialRotaryFactor: partialRotaryFactor, readsSlidingWindow: false, headDim: .configDefault,
+            oddRotatedWidth: true, emptyRotatedWidth: true)
+        rotaryWidth = try RotaryWidth(dim: Int(Double(fields.headDim) * partialRotaryFactor), headWidth: fields.headDim,
+                                      scaling: .none, key: "partial_rotary_factor")
         attentionBias = try c.value(.attentionBias, default: false)
         mlpBias = try c.value(.mlpBias, default: false)
     }
 
-    /// Rotated dimensions of each head, `int(head_dim · partial_rotary_factor)`
-    /// (`_compute_default_rope_parameters`' `dim`).
-    var rotatedDimensions: Int { Int(Double(fields.headDim) * partialRotaryFactor) }
-
     /// Pre-LayerNorm sequential blocks (`NemotronDecoderLayer`), rotate-half rotary embeddings on the
-    /// first `rotatedDimensions` of each head without scaling, an ungated MLP, causal attention
-    /// scaled by `1/√head_dim`, an LM head.
+    /// first `rotaryWidth.lanes` of each head without scaling (no position embedding at all when
+    /// that is 0), an ungated MLP, causal attention scaled by `1/√head_dim`, an LM head.
     func architecture() -> Architecture {
-        let rope = RotaryEmbedding(dimensions: rotatedDimensions, base: fields.ropeTheta, scaling: .none,
-                                   maxPositions: fields.maxPositionEmbeddings)
+        let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: fields.ropeTheta, scaling: .none,
+                                   maxPositions: fields.maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
         var arch = fields.architecture(modelType: "nemotron", rope: rope)
+        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
         arch.norm = .layerNorm(eps: fields.rmsNormEps)
         arch.mlp = .standard
         return arch
