@@ -22,11 +22,7 @@ final class Cohere2Tests: XCTestCase {
 
     /// `name`'s config.json with `edits` applied (a nil value removes the key; NSNull writes null).
     private func editedConfig(_ edits: [String: Any?], of name: String = "cohere2-tiny") throws -> String {
-        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(Fixtures.configText(name).utf8)) as? [String: Any])
-        for (key, value) in edits {
-            if let value { object[key] = value } else { object.removeValue(forKey: key) }
-        }
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        try Fixtures.editedConfigText(name, edits)
     }
 
     /// Every hook of every case within 1e-4 of transformers (rot_q / rot_k of a full layer hold q / k).

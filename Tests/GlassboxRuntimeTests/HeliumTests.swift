@@ -19,11 +19,7 @@ final class HeliumTests: XCTestCase {
 
     /// `name`'s config.json with `edits` applied (a nil value removes the key; NSNull writes null).
     private func editedConfig(_ edits: [String: Any?], of name: String = "helium-tiny") throws -> String {
-        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(Fixtures.configText(name).utf8)) as? [String: Any])
-        for (key, value) in edits {
-            if let value { object[key] = value } else { object.removeValue(forKey: key) }
-        }
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        try Fixtures.editedConfigText(name, edits)
     }
 
     func testEveryHookMatchesTransformers() throws {

@@ -21,11 +21,7 @@ final class SmolLM3Tests: XCTestCase {
 
     /// `name`'s config.json with `edits` applied (a null value removes the key).
     private func editedConfig(_ name: String, _ edits: [String: Any?]) throws -> String {
-        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(Fixtures.configText(name).utf8)) as? [String: Any])
-        for (key, value) in edits {
-            if let value { object[key] = value } else { object.removeValue(forKey: key) }
-        }
-        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+        try Fixtures.editedConfigText(name, edits)
     }
 
     /// Every hook of every case within 1e-4 of transformers (rot_q / rot_k of a NoPE layer hold q / k).

@@ -52,3 +52,15 @@ extension Fixtures {
         }
     }
 }
+
+extension Fixtures {
+    /// Fixture `name`'s config.json with `edits` applied (a nil value removes the key; NSNull writes
+    /// null), as JSON text with sorted keys.
+    public static func editedConfigText(_ name: String, _ edits: [String: Any?]) throws -> String {
+        var object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(configText(name).utf8)) as? [String: Any])
+        for (key, value) in edits {
+            if let value { object[key] = value } else { object.removeValue(forKey: key) }
+        }
+        return String(decoding: try JSONSerialization.data(withJSONObject: object, options: [.sortedKeys]), as: UTF8.self)
+    }
+}
