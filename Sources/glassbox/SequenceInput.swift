@@ -47,7 +47,18 @@ struct SequenceInput {
             let options = GenerationOptions(maxTokens: min(count, room), stopIDs: try GenerateCommand.endOfSequenceIDs(loaded.directory.url))
             let generated = try Generation.run(model: loaded.model, prompt: prepared.ids, options: options).tokens.map(\.id)
             let tokenizer = try? loaded.tokenizer.get()
-            let pieces = generated.map { tokenizer?.decode([$0], skipSpecialTokens: false) ?? loaded.text($0) }
+            // Each generated token's text as it stands after the prompt and the tokens before it
+            // (decoded with them, special tokens skipped, minus their decoded length:
+            // `ContinuationText.pieces`, the rule of `generate` without its clean-up, so each token
+            // keeps its characters). A "▁word" token keeps its space; decoded alone, a
+            // SentencePiece-style decoder strips it and the token would join the word before it.
+            // A special token (empty by that rule: an end-of-sequence token) is shown as itself.
+            let pieces = tokenizer.map { t in
+                let rule = ContinuationText(prompt: prepared.ids, decode: { t.decode($0, skipSpecialTokens: true) })
+                return zip(generated, rule.pieces(generated)).map { id, piece in
+                    piece.isEmpty ? t.decode([id], skipSpecialTokens: false) : piece
+                }
+            } ?? generated.map(loaded.text)
             var encoding: Encoding?, text: String?
             if let prompt = prepared.prompt, var joined = prepared.encoding {
                 // The generated pieces appended to the prompt text, each covering its own bytes.

@@ -44,6 +44,25 @@ final class GenerateTextCommandTests: XCTestCase {
         }
     }
 
+    /// `explain --generate` shows each generated token with the text it has in the pipeline's rule (the
+    /// prompt and the earlier tokens decoded with it), not decoded alone: on mistral-swa the first token
+    /// is " city", which read alone was "city" and joined the prompt's last word under `--words`. The
+    /// fixtures' continuations hold no special token and nothing `clean_up_tokenization` changes, so
+    /// the pipeline's token texts are the reference as they are.
+    func testExplainGenerateShowsThePipelineTokenTexts() throws {
+        for c in try cases() {
+            let arguments = ["explain", "--model", "Tests/Fixtures/models/\(c.model)", "--ids",
+                             c.prompt.map(String.init).joined(separator: ","), "--generate", "\(c.maxTokens)",
+                             "--method", "grad-input", "--json", "--out", try makeTemporaryFolder("explain-generate").path + "/x.png"]
+            let object = try jsonObject(try runGlassbox(arguments))
+            let generated = try XCTUnwrap(object["generated"] as? [[String: Any]])
+            XCTAssertEqual(generated.compactMap { $0["id"] as? Int }, c.outputIDs, c.model)
+            XCTAssertEqual(generated.compactMap { $0["text"] as? String }, c.tokenTexts, "\(c.model) \(c.prompt)")
+            let tokens = try XCTUnwrap(object["tokens"] as? [[String: Any]])
+            XCTAssertEqual(tokens.suffix(c.maxTokens).compactMap { $0["text"] as? String }, c.tokenTexts, c.model)
+        }
+    }
+
     /// `--stop` set to the first token's text (" city" on mistral-swa) stops after that token with an
     /// empty text; set to the first two tokens' texts, the same.
     func testStopMatchesThePipelineText() throws {
