@@ -56,12 +56,13 @@ public enum DType: String, Sendable, CaseIterable, Equatable, Hashable {
 
     /// Whether ``SafetensorsFile/tensor(_:)`` can convert this dtype to Float32.
     ///
-    /// Floating types and integers convert (integers above 2^24 in magnitude round); FP8 and BOOL
-    /// do not, because no Glassbox model stores weights in them and a silent guess would be worse
-    /// than an error.
+    /// Floating types and integers convert (integers above 2^24 in magnitude round), F8_E5M2
+    /// exactly (binary16's top byte, as transformers 4.53.3 upcasts it to float32); F8_E4M3 and BOOL
+    /// do not (transformers keeps an F8_E4M3 weight as float8 and its forward fails; a silent guess
+    /// would be worse than an error).
     public var isConvertibleToFloat32: Bool {
         switch self {
-        case .bool, .f8E4M3, .f8E5M2: false
+        case .bool, .f8E4M3: false
         default: true
         }
     }

@@ -28,7 +28,9 @@ enum Float32Conversion {
         case .u32: convertElements(source, count, destination, UInt32.self) { Float($0) }
         case .u16: convertElements(source, count, destination, UInt16.self) { Float($0) }
         case .u8: convertElements(source, count, destination, UInt8.self) { Float($0) }
-        case .bool, .f8E4M3, .f8E5M2: return false
+        // F8_E5M2 is binary16's top byte (1 sign, 5 exponent, 2 mantissa bits, bias 15): exact as F16.
+        case .f8E5M2: convertElements(source, count, destination, UInt8.self) { naiveF16(UInt16($0) << 8) }
+        case .bool, .f8E4M3: return false
         }
         return true
     }
@@ -77,6 +79,19 @@ enum Float32Conversion {
         case 0: return sign * mantissa * 0x1p-24                       // zero or subnormal
         case 31: return mantissa == 0 ? sign * .infinity : .nan
         default: return sign * (1 + mantissa / 1024) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
+        }
+    }
+
+    /// F8_E5M2 bits → Float32 by field arithmetic (1 sign, 5 exponent bits of bias 15, 2 mantissa
+    /// bits; exponent 31 is ±inf or NaN, as binary16's); the reference for the F16 route.
+    static func naiveE5M2(_ bits: UInt8) -> Float {
+        let sign: Float = bits & 0x80 != 0 ? -1 : 1
+        let exponent = Int((bits >> 2) & 0x1F)
+        let mantissa = Float(bits & 0x3)
+        switch exponent {
+        case 0: return sign * mantissa * 0x1p-16                       // zero or subnormal: m/4 · 2^-14
+        case 31: return mantissa == 0 ? sign * .infinity : .nan
+        default: return sign * (1 + mantissa / 4) * Float(sign: .plus, exponent: exponent - 15, significand: 1)
         }
     }
 

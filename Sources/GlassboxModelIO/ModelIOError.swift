@@ -146,7 +146,7 @@ public enum ModelIOError: Error, LocalizedError, Equatable, Sendable {
                 + "'\(other)' (bytes \(otherRange.lowerBound)..<\(otherRange.upperBound)) overlap"
         case let .unsupportedDType(file, tensor, dtype):
             return "\(Self.place(file, tensor))dtype \(dtype.rawValue) cannot be converted to Float32 "
-                + "(weights are read from F32, F16, BF16 or F64); re-save the checkpoint as F32, F16 or BF16"
+                + "(weights are read from F32, F16, BF16, F64 or F8_E5M2); re-save the checkpoint as F32, F16 or BF16"
         case let .nonFiniteValues(file, tensor, count, total):
             return "\(Self.place(file, tensor))\(count) of its \(total) values are NaN or ±Inf; the checkpoint is "
                 + "corrupt or was saved after a diverged training step (pass --allow-nonfinite to load it anyway "

@@ -77,6 +77,23 @@ final class HalfPrecisionTests: XCTestCase {
     }
 
     /// NaN stays NaN with its sign, quiet, keeping the top 10 payload bits, in every variant.
+    /// F8_E5M2 → Float32 (binary16's top byte through the F16 reference) against field arithmetic on
+    /// all 256 patterns: zeros, subnormals (m/4 · 2^-14), normals up to 57344, ±inf, NaN.
+    func testE5M2ToFloatMatchesFieldArithmeticOnAllBitPatterns() {
+        let bytes = (0...255).map(UInt8.init)
+        var out = [Float](repeating: 0, count: 256)
+        XCTAssertTrue(bytes.withUnsafeBytes { Float32Conversion.convert(.f8E5M2, from: $0.baseAddress!, count: 256, into: &out) })
+        for b in bytes {
+            let expected = Float32Conversion.naiveE5M2(b)
+            if expected.isNaN { XCTAssertTrue(out[Int(b)].isNaN, "\(b)") } else { XCTAssertEqual(out[Int(b)], expected, "\(b)") }
+        }
+        XCTAssertEqual(out[0x01], 0x1p-16)            // smallest subnormal
+        XCTAssertEqual(out[0x3C], 1)                   // exponent 15, mantissa 0
+        XCTAssertEqual(out[0x7B], 57344)               // largest finite
+        XCTAssertEqual(out[0x7C], .infinity)
+        XCTAssertEqual(out[0xC2], -3)                  // −1.5 · 2
+    }
+
     func testFloatToF16KeepsNaN() {
         let nans: [Float] = [.nan, -.nan, Float(bitPattern: 0x7FA0_0000), Float(bitPattern: 0x7F80_0001),
                              Float(bitPattern: 0xFFC0_2000)]

@@ -17,6 +17,11 @@ final class StoredWeightDTypeTests: XCTestCase {
             let dtype: String
             let outcome: String
             let error: String?
+            let logitsEqualUpcast: Bool?
+            enum CodingKeys: String, CodingKey {
+                case dtype, outcome, error
+                case logitsEqualUpcast = "logits_equal_upcast"
+            }
         }
         let model: String
         let tensor: String
@@ -66,23 +71,54 @@ final class StoredWeightDTypeTests: XCTestCase {
     }
 
     /// FP8: transformers keeps an F8_E4M3 weight as float8 and its forward fails (recorded), Glassbox
-    /// refuses it at load; transformers upcasts an F8_E5M2 weight to float32 and runs, which Glassbox
-    /// does not match yet: it refuses it at load in the same one line (docs/cli.md says so).
-    func testFP8WeightsAreRefusedAtLoad() throws {
+    /// refuses it at load, naming the tensor.
+    func testE4M3WeightIsRefusedAtLoad() throws {
         let reference = try reference()
         let outcomes = Dictionary(uniqueKeysWithValues: reference.cases.map { ($0.dtype, $0.outcome) })
         XCTAssertEqual(outcomes["F8_E4M3"], "forward-raises")
-        XCTAssertEqual(outcomes["F8_E5M2"], "loads")
-        for dtype in [DType.f8E4M3, .f8E5M2] {
-            let folder = try folder(reference.model, reference.tensor, [48, 32], as: dtype)
-            XCTAssertThrowsError(try TransformerModel.load(directory: folder), dtype.rawValue) { error in
-                guard case ModelIOError.unsupportedDType(_, let tensor, let stored) = error else {
-                    return XCTFail("\(dtype): \(error)")
-                }
-                XCTAssertEqual(tensor, reference.tensor)
-                XCTAssertEqual(stored, dtype)
+        let folder = try folder(reference.model, reference.tensor, [48, 32], as: .f8E4M3)
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+            guard case ModelIOError.unsupportedDType(_, let tensor, let stored) = error else { return XCTFail("\(error)") }
+            XCTAssertEqual(tensor, reference.tensor)
+            XCTAssertEqual(stored, .f8E4M3)
+        }
+    }
+
+    /// transformers upcasts an F8_E5M2 weight to float32 and runs, its logits equal to those of the
+    /// same values stored as F32 (recorded: `logits_equal_upcast`); so does Glassbox. The bytes span
+    /// zeros, subnormals and normals of both signs up to 1.75 (exponent fields 0–15); the F32 copy's
+    /// values are computed here by field arithmetic (1 sign, 5 exponent bits of bias 15, 2 mantissa bits).
+    func testE5M2WeightLoadsAsTheSameValuesInF32() throws {
+        let reference = try reference()
+        let item = try XCTUnwrap(reference.cases.first { $0.dtype == "F8_E5M2" })
+        XCTAssertEqual(item.outcome, "loads")
+        XCTAssertEqual(item.logitsEqualUpcast, true)
+        let shape = [48, 32], count = 48 * 32
+        let bytes: [UInt8] = (0..<count).map { i in
+            let sign: UInt8 = i % 3 == 0 ? 0x80 : 0
+            return UInt8((i * 37) % 64) | sign
+        }
+        let values: [Float] = bytes.map { b in
+            let e = Int((b >> 2) & 0x1F)
+            let m = Float(b & 3)
+            let scale = Float(sign: .plus, exponent: e - 15, significand: 1)
+            let magnitude: Float = e == 0 ? m * 0x1p-16 : (1 + m / 4) * scale
+            return b & 0x80 != 0 ? -magnitude : magnitude
+        }
+        XCTAssertGreaterThan(Set(values).count, 100, "varied values")
+        func stored(_ dtype: String, _ data: Data) throws -> URL {
+            try Fixtures.linkedCopy(of: reference.model, test: self, replacing: "model.safetensors") { file in
+                try SafetensorsEdit.setting([reference.tensor: .init(dtype: dtype, shape: shape, bytes: data)], in: file)
             }
         }
+        let e5m2 = try stored("F8_E5M2", Data(bytes))
+        let f32 = try stored("F32", values.withUnsafeBytes { Data($0) })
+        let ids = [1, 5, 9, 2, 7]
+        let expected = try XCTUnwrap(try TransformerModel.load(directory: f32).forward(ids).logits)
+        let actual = try XCTUnwrap(try TransformerModel.load(directory: e5m2).forward(ids).logits)
+        XCTAssertEqual(actual, expected)
+        let base = try XCTUnwrap(try TransformerModel.load(directory: Fixtures.model(reference.model)).forward(ids).logits)
+        XCTAssertNotEqual(actual, base, "the edit changes the output")
     }
 
     /// Integer and BOOL buffers that transformers keeps as buffers and the loaders do not read.
