@@ -6,9 +6,9 @@ import XCTest
 /// Rotated widths transformers runs and Glassbox refused before: Nemotron's odd
 /// `dim = int(head_dim · partial_rotary_factor)` (NemotronRotaryEmbedding's table is `2 · ceil(dim / 2)`
 /// wide, rotate-half, and apply_rotary_pos_emb cuts q, k at its width: `dim + 1` lanes turn with the
-/// frequencies `base^(−2i / dim)`), and a `dim` of 0 in Nemotron and GPT-NeoX (an empty table:
-/// `q[..., :0]` rotates nothing and every lane passes through: Glassbox builds no position embedding). References: the `nemotron` and
-/// `neox_zero` sections of config-head-dim/fields.json (generate_head_dim_fields.py, transformers
+/// frequencies `base^(−2i / dim)`), and a `dim` of 0 in Nemotron, GPT-NeoX and GLM (an empty table:
+/// `q[..., :0]` rotates nothing and every lane passes through: Glassbox builds no position embedding). References: the `nemotron`,
+/// `neox_zero` and `glm_zero` sections of config-head-dim/fields.json (generate_head_dim_fields.py, transformers
 /// 4.53.3 with the fixtures' weights, one forward on ids 1, 2, 3), logits within 1e-4.
 final class RotaryWidthTests: XCTestCase {
     private struct Case: Decodable {
@@ -18,7 +18,7 @@ final class RotaryWidthTests: XCTestCase {
         let outcome: String
         let output: [Float]?
     }
-    private struct Sections: Decodable { let nemotron: [String: Case]; let neox_zero: [String: Case] }
+    private struct Sections: Decodable { let nemotron: [String: Case]; let neox_zero: [String: Case]; let glm_zero: [String: Case] }
 
     private func reference() throws -> Sections {
         let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
@@ -70,6 +70,20 @@ final class RotaryWidthTests: XCTestCase {
         XCTAssertEqual(cases.keys.sorted(), ["neox-parallel 0.0", "neox-parallel 0.05"])
         for (label, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let model = try run(label, expected, key: "rotary_pct", share: try XCTUnwrap(expected.rotary_pct, label))
+            XCTAssertEqual(model.architecture.position, .none, label)
+        }
+    }
+
+    /// glm-tiny (head_dim 8) at partial_rotary_factor 0.1 and glm4-tiny (head_dim 16, linear
+    /// rope_scaling) at 0.0: dim 0, nothing rotates (GlmRotaryEmbedding's empty table). Both were
+    /// refused before ("must be in (0, 1] and give a non-zero number of rotated dimensions": this
+    /// test failed on that code, tried).
+    func testGlmEmptyWidth() throws {
+        let cases = try reference().glm_zero
+        XCTAssertEqual(cases.keys.sorted(), ["glm-tiny 0.1", "glm4-tiny 0.0"])
+        for (label, expected) in cases.sorted(by: { $0.key < $1.key }) {
+            let share = try XCTUnwrap(expected.partial_rotary_factor, label)
+            let model = try run(label, expected, key: "partial_rotary_factor", share: share)
             XCTAssertEqual(model.architecture.position, .none, label)
         }
     }

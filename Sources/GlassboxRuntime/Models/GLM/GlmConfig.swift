@@ -59,7 +59,7 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
         fields = try RotaryDecoderFields(from: decoder, defaults: .init(
             vocab: 151552, hidden: 4096, intermediate: 13696, layers: 40, heads: 32, kvHeads: 2, positions: 131072,
             theta: 10000, eps: 1.5625e-7, headDim: 128), partialRotaryFactor: partialRotaryFactor, readsSlidingWindow: false,
-            oddRotatedWidth: true)
+            oddRotatedWidth: true, emptyRotatedWidth: true)
         attentionBias = try c.value(.attentionBias, default: true)
         let dim = Int(Double(fields.headDim) * partialRotaryFactor)   // `_compute_default_rope_parameters`' dim
         ropeScaling = try c.ropeScaling(typeKeys: .ropeTypeFirst, modelType: sandwich ? "glm4" : "glm",
@@ -70,12 +70,14 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
     }
 
     /// Pre-RMSNorm sequential blocks (`glm4`: sandwich, with the branch-output norms), interleaved
-    /// rotary embeddings on the first `rotaryWidth.lanes` of each head, a gated MLP, causal attention
+    /// rotary embeddings on the first `rotaryWidth.lanes` of each head (no position embedding at all
+    /// when that is 0: `int(head_dim · partial_rotary_factor)` = 0 is an empty table), a gated MLP, causal attention
     /// scaled by `1/√dh`, an LM head.
     func architecture() -> Architecture {
         let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: fields.ropeTheta, scaling: ropeScaling,
                                    maxPositions: fields.maxPositionEmbeddings, layout: .interleaved, oddWidth: rotaryWidth.oddWidth)
         var arch = fields.architecture(modelType: sandwich ? "glm4" : "glm", rope: rope)
+        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
         if sandwich { arch.placement = .sandwich }
         return arch
     }
