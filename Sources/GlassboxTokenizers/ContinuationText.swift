@@ -13,6 +13,8 @@ public struct ContinuationText {
     /// Unicode scalars of `decode(prompt)`.
     private let promptLength: Int
 
+    /// The rule for continuations of `prompt`, decoding with `decode` (the decoded prompt's length is
+    /// taken once, here).
     public init(prompt: [Int], decode: @escaping ([Int]) -> String) {
         (self.prompt, self.decode) = (prompt, decode)
         promptLength = decode(prompt).unicodeScalars.count
