@@ -33,8 +33,7 @@ public struct RotaryEmbedding: Sendable, Equatable {
 
     /// `inv_freq [dimensions/2]` of the unscaled table (`_compute_default_rope_parameters`).
     private var defaultFrequencies: [Float] {
-        guard let odd = oddWidth else { return ropeInverseFrequencies(rotaryDim: dimensions, base: base) }
-        return (0..<((odd + 1) / 2)).map { i in Float(1 / Foundation.pow(base, Double(2 * i) / Double(odd))) }
+        ropeInverseFrequencies(rotaryDim: oddWidth ?? dimensions, base: base)
     }
 
     /// `inv_freq [dimensions/2]` for a sequence of `length` positions.

@@ -16,15 +16,16 @@ public enum RotaryLayout: Sendable, Equatable {
 /// Inverse frequencies of the rotary embedding.
 ///
 /// - Parameters:
-///   - rotaryDim: number of rotated dimensions per head (even, > 0).
+///   - rotaryDim: `dim`, the rotated dimensions per head (> 0; odd where transformers' `int(head_dim ·
+///     share)` is odd: GLM, GPT-NeoX, Nemotron rotate `dim + 1` lanes with these frequencies).
 ///   - base: `rope_theta` (10 000 for Llama 2, 500 000 for Llama 3, …).
-/// - Returns: `[rotaryDim / 2]` values invFreq[i] = 1 / base^(2i / rotaryDim).
+/// - Returns: `[ceil(rotaryDim / 2)]` values invFreq[i] = 1 / base^(2i / rotaryDim) (`arange(0, dim, 2)`).
 ///
 /// Computed in Double and rounded once. HF computes `1.0 / base ** (arange(0, dim, 2).float() / dim)`
 /// in float32 (exponent rounded to float, float32 `pow`), so values may differ from HF's by ~1 ulp.
 public func ropeInverseFrequencies(rotaryDim: Int, base: Double) -> [Float] {
-    precondition(rotaryDim > 0 && rotaryDim % 2 == 0, "ropeInverseFrequencies: rotaryDim \(rotaryDim) must be even and > 0")
-    return (0..<(rotaryDim / 2)).map { i in
+    precondition(rotaryDim > 0, "ropeInverseFrequencies: rotaryDim \(rotaryDim) must be > 0")
+    return (0..<((rotaryDim + 1) / 2)).map { i in
         Float(1 / Foundation.pow(base, Double(2 * i) / Double(rotaryDim)))
     }
 }
