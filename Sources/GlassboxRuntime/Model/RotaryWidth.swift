@@ -4,7 +4,7 @@
 /// and each head's first that many lanes are rotated, so an odd `dim` rotates `dim + 1` lanes with
 /// the frequencies `base^(−2i / dim)` (``RotaryEmbedding/oddWidth``). A `dim` of 0 makes an empty
 /// table (`torch.arange(0, 0, 2)`: no frequency), and apply_rotary_pos_emb's `q[..., :0]` rotates
-/// nothing: every lane passes through (``rotatesNothing``; Nemotron, GPT-NeoX).
+/// nothing: every lane passes through (``rotatesNothing``; Nemotron, GPT-NeoX, GLM).
 struct RotaryWidth: Equatable {
     /// The rotated lanes (`RotaryEmbedding.dimensions`), even; 0 when nothing rotates.
     let lanes: Int
@@ -12,6 +12,12 @@ struct RotaryWidth: Equatable {
     let oddWidth: Int?
     /// `dim` is 0: the heads pass through unrotated (the architecture's position is `.none`).
     var rotatesNothing: Bool { lanes == 0 }
+
+    /// The position embedding of an architecture rotating by `rope`: none when nothing rotates
+    /// (the empty table gives no positional signal), else `.rotary(rope)`.
+    func position(_ rope: RotaryEmbedding) -> PositionKind {
+        rotatesNothing ? .none : .rotary(rope)
+    }
 
     /// The width for `dim`; throws naming `key` where transformers' forward fails (the table wider
     /// than the `headWidth`-wide heads: a size mismatch in `q_rot * cos`) or where Glassbox does not

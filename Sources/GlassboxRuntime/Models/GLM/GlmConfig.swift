@@ -77,7 +77,7 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
         let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: fields.ropeTheta, scaling: ropeScaling,
                                    maxPositions: fields.maxPositionEmbeddings, layout: .interleaved, oddWidth: rotaryWidth.oddWidth)
         var arch = fields.architecture(modelType: sandwich ? "glm4" : "glm", rope: rope)
-        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
+        arch.position = rotaryWidth.position(rope)   // none for an empty table
         if sandwich { arch.placement = .sandwich }
         return arch
     }

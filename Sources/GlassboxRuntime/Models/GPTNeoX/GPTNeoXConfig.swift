@@ -132,15 +132,13 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     func architecture() -> Architecture {
         let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: rotaryEmbBase,
                                    scaling: ropeScaling, maxPositions: maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
-        var arch = Architecture(
+        return Architecture(
             modelType: "gpt_neox", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
             contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings),
             norm: .layerNorm(eps: layerNormEps), placement: .pre,
-            position: .rotary(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
+            position: rotaryWidth.position(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
             mask: .causal, attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false,
             tokenTypes: 0, head: .languageModel, parallelResidual: useParallelResidual)
-        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
-        return arch
     }
 }

@@ -77,7 +77,7 @@ public struct NemotronConfig: Decodable, Sendable, Equatable {
         let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: fields.ropeTheta, scaling: .none,
                                    maxPositions: fields.maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
         var arch = fields.architecture(modelType: "nemotron", rope: rope)
-        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
+        arch.position = rotaryWidth.position(rope)   // none for an empty table
         arch.norm = .layerNorm(eps: fields.rmsNormEps)
         arch.mlp = .standard
         return arch
