@@ -48,7 +48,7 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
     /// checks, `head_dim` defaulting to 128), refusing a `null` `num_key_value_heads` (`GlmAttention`
     /// divides by it; `GlmConfig` has no fallback), `head_dim` (`getattr` returns the `None`, whose
     /// power fails) and `partial_rotary_factor` (the rotary setup multiplies the head width by it), a
-    /// share leaving an empty rotated width or (odd) a table wider than the head, and reading `rope_scaling` as
+    /// share giving a negative `int(head_dim · share)` or (odd) a table wider than the head, and reading `rope_scaling` as
     /// `GlmRotaryEmbedding` does (`rope_type`, else `type`, no validation). Violations throw an error
     /// that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {

@@ -17,7 +17,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     public var intermediateSize: Int
     /// `hidden_act`: the MLP activation, Hugging Face name (default `gelu`).
     public var hiddenAct: String
-    /// `rotary_pct`: share of each head's dimensions that is rotated, in [0, 1] (default 0.25; 0 rotates nothing).
+    /// `rotary_pct`: share of each head's dimensions that is rotated, at most 1 (default 0.25; 0 rotates nothing).
     public var rotaryPct: Double
     /// `rotary_emb_base`: base of the rotary frequencies (default 10000; transformers reads this
     /// key, not `rope_theta`).
@@ -62,8 +62,9 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json` with transformers' defaults and checks it: sizes positive, heads
-    /// dividing the width, a supported activation, `rotary_pct` in [0, 1] (an odd number of rotated
-    /// dimensions rotating one more, as transformers' table, none rotating for 0: ``RotaryWidth``), ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
+    /// dividing the width, a supported activation, `rotary_pct` at most 1 (an odd number of rotated
+    /// dimensions rotating one more, as transformers' table, none rotating for 0 — a negative share
+    /// truncating to 0 included —, a negative number refused: ``RotaryWidth``), ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
     /// reads it (`RopeScaling.read`: the config copies `type` over `rope_type`; the scaling sees the
     /// `rotary_pct · dh` rotated dimensions and the base `rotary_emb_base`). Violations throw an
     /// error that loading reports as `LoadError.invalidConfig`.
@@ -109,12 +110,14 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "head_dim", detail: "(\(written)) must be positive: transformers' rotary tables are sized by it")
         }
         let tableWidth = written.flatMap { $0 > 0 ? $0 : nil } ?? derived
-        let rotated = Int(Double(tableWidth) * rotaryPct)
-        // A dim of 0 (rotary_pct 0, or a share too small for one lane) is an empty table: nothing rotates.
-        guard rotaryPct.isFinite, rotaryPct >= 0, rotaryPct <= 1 else {
+        // A dim of 0 (rotary_pct 0, a share too small for one lane, or a negative one above −1 / width:
+        // int() truncates toward 0) is an empty table: nothing rotates. A negative dim fails in transformers.
+        guard rotaryPct.isFinite, rotaryPct <= 1 else {
             throw ConfigValidationError(key: "rotary_pct", detail:
-                "must be in [0, 1] (the share of the \(tableWidth) head dimensions that rotates), got \(configNumber(rotaryPct))")
+                "must be at most 1 (the share of the \(tableWidth) head dimensions that rotates), got \(configNumber(rotaryPct))")
         }
+        try requireNonNegativeRotatedWidth(Double(tableWidth) * rotaryPct, key: "rotary_pct")
+        let rotated = Int(Double(tableWidth) * rotaryPct)
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
                                         rotatedDimensions: rotated % 2 == 0 ? rotated : rotated + 1, base: rotaryEmbBase,
