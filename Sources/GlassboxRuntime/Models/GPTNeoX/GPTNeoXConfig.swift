@@ -99,8 +99,10 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         _ = try configActivation(hiddenAct, key: "hidden_act")
         // transformers sizes the rotary tables by `dim = int(head_dim · rotary_pct)`, `head_dim` the
         // key when it is a positive number, else d // H (`_compute_default_rope_parameters`: `head_dim
-        // or d // H`; a null or 0 under the dynamic, yarn and longrope tables is refused below), and
-        // apply_rotary_pos_emb rotates the first `2 · ceil(dim / 2)` lanes of each d // H-wide head.
+        // or d // H`; YaRN's `_compute_yarn_parameters` reads the key as written: 0 there is dim 0, an
+        // empty table; a null or 0 under the dynamic and longrope tables, a null under yarn, are
+        // refused below), and apply_rotary_pos_emb rotates the first `2 · ceil(dim / 2)` lanes of each
+        // d // H-wide head.
         let derived = hiddenSize / numAttentionHeads
         let written = try c.decodeIfPresent(JSONValue.self, forKey: .headDim).flatMap { value -> Int? in
             if case .number = value { return try c.decode(Int.self, forKey: .headDim) }
@@ -122,6 +124,11 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
                                         rotatedDimensions: rotated % 2 == 0 ? rotated : rotated + 1, base: rotaryEmbBase,
                                         baseKey: "rotary_emb_base")
+        if written == 0, case .yarn = ropeScaling {
+            // int(0 · rotary_pct) = 0: YaRN's table is empty and apply_rotary_pos_emb's q[..., :0] rotates nothing.
+            rotaryWidth = try RotaryWidth(dim: 0, headWidth: derived, scaling: ropeScaling, key: "head_dim")
+            return
+        }
         // An odd dim rotates dim + 1 lanes; wider than the d // H-wide heads, transformers' forward fails.
         rotaryWidth = try RotaryWidth(dim: rotated, headWidth: derived, scaling: ropeScaling,
                                       key: tableWidth != derived ? "head_dim" : "rotary_pct")
