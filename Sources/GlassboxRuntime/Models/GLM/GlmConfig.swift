@@ -61,10 +61,12 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
             theta: 10000, eps: 1.5625e-7, headDim: 128), partialRotaryFactor: partialRotaryFactor, readsSlidingWindow: false,
             oddRotatedWidth: true, emptyRotatedWidth: true)
         attentionBias = try c.value(.attentionBias, default: true)
-        let dim = Int(Double(fields.headDim) * partialRotaryFactor)   // `_compute_default_rope_parameters`' dim
+        // `_compute_default_rope_parameters`' dim: the scalings see it itself (llama3's boundary check:
+        // the ceil(dim / 2) frequencies of an odd table).
+        let dim = Int(Double(fields.headDim) * partialRotaryFactor)
         ropeScaling = try c.ropeScaling(typeKeys: .ropeTypeFirst, modelType: sandwich ? "glm4" : "glm",
                                         maxPositions: fields.maxPositionEmbeddings,
-                                        rotatedDimensions: dim % 2 == 0 ? dim : dim + 1,
+                                        rotatedDimensions: dim,
                                         base: fields.ropeTheta)
         rotaryWidth = try RotaryWidth(dim: dim, headWidth: fields.headDim, scaling: ropeScaling, key: "partial_rotary_factor")
     }

@@ -120,9 +120,10 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         }
         try requireNonNegativeRotatedWidth(Double(tableWidth) * rotaryPct, key: "rotary_pct")
         let rotated = Int(Double(tableWidth) * rotaryPct)
-        // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
+        // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base; the scalings see
+        // dim itself (llama3's boundary check: the ceil(dim / 2) frequencies of an odd table).
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
-                                        rotatedDimensions: rotated % 2 == 0 ? rotated : rotated + 1, base: rotaryEmbBase,
+                                        rotatedDimensions: rotated, base: rotaryEmbBase,
                                         baseKey: "rotary_emb_base")
         if written == 0, case .yarn = ropeScaling {
             // int(0 · rotary_pct) = 0: YaRN's table is empty and apply_rotary_pos_emb's q[..., :0] rotates nothing.
