@@ -78,7 +78,8 @@ final class HalfPrecisionTests: XCTestCase {
 
     /// NaN stays NaN with its sign, quiet, keeping the top 10 payload bits, in every variant.
     /// F8_E5M2 → Float32 (binary16's top byte through the F16 reference) against field arithmetic on
-    /// all 256 patterns: zeros, subnormals (m/4 · 2^-14), normals up to 57344, ±inf, NaN.
+    /// all 256 patterns: zeros, subnormals (m/4 · 2^-14), normals up to 57344, ±inf, NaN (in order,
+    /// then reversed at an odd address: the conversion is a 256-entry table built once from the F16 kernel).
     func testE5M2ToFloatMatchesFieldArithmeticOnAllBitPatterns() {
         let bytes = (0...255).map(UInt8.init)
         var out = [Float](repeating: 0, count: 256)
@@ -92,6 +93,13 @@ final class HalfPrecisionTests: XCTestCase {
         XCTAssertEqual(out[0x7B], 57344)               // largest finite
         XCTAssertEqual(out[0x7C], .infinity)
         XCTAssertEqual(out[0xC2], -3)                  // −1.5 · 2
+        // The table lookup follows each byte, not its position: the patterns reversed, from an odd address.
+        let reversed: [UInt8] = [0] + bytes.reversed()
+        XCTAssertTrue(reversed.withUnsafeBytes { Float32Conversion.convert(.f8E5M2, from: $0.baseAddress! + 1, count: 256, into: &out) })
+        for (i, b) in bytes.reversed().enumerated() {
+            let expected = Float32Conversion.naiveE5M2(b)
+            if expected.isNaN { XCTAssertTrue(out[i].isNaN, "\(b)") } else { XCTAssertEqual(out[i], expected, "\(b)") }
+        }
     }
 
     func testFloatToF16KeepsNaN() {

@@ -37,10 +37,10 @@ final class HeadDimFieldTests: XCTestCase {
 
     /// Entries (`model value`) where Glassbox does not do what transformers does, listed so that a
     /// change fails this test (docs/correctness.md).
-    /// neox-rope-yarn 0: the YaRN tables read the key as written and are empty (int(0 · 0.5) = 0
-    /// frequencies), so transformers' GPT-NeoX rotates nothing; Glassbox refuses `head_dim` 0 there
-    /// (`refuseDerivedHeadDim`), as it refuses a `rotary_pct` rotating no dimension.
-    static let knownGaps: Set<String> = ["neox-rope-yarn 0"]
+    /// None: neox-rope-yarn 0 (YaRN's table read from the written 0 is empty, int(0 · 0.5) = 0, and
+    /// transformers' GPT-NeoX rotates nothing) was one until Glassbox built it with no position
+    /// embedding too.
+    static let knownGaps: Set<String> = []
 
     /// Entries both refuse where Glassbox names `rope_scaling` instead: the longrope factors are
     /// sized for the written width (Llama's derived d / H for null, Phi-3's 2 · d / H), and

@@ -10,7 +10,9 @@ import XCTest
 /// `no_rope_layer_interval` 2.5 and 1.5 (SmolLM3), read by Python's `(l + 1) % pattern` with the
 /// list they derive (`layer_types`, `no_rope_layers`) removed; and Gemma 3's `_sliding_window_pattern`
 /// 2 with `layer_types` removed, which Gemma3TextConfig does not read (the default 6 applies; Glassbox
-/// read it before: that case failed, tried). The reference is
+/// read it before: that case failed, tried); negative patterns, which Python's modulo reads as their
+/// magnitude (Gemma 3's −3 and −2.5 were refused before, "must be positive": those cases failed,
+/// tried; Cohere 2's −2 already ran). The reference is
 /// Tests/Fixtures/config-integers/values.json (scripts/fixtures/generate_integer_fields.py
 /// --values: each fixture's weights loaded with `from_pretrained`, eager attention, one forward on
 /// ids 1, 2, 3); the logits must agree within 1e-4. Before, Glassbox refused all eight (`1 ≤ k`;
@@ -31,7 +33,7 @@ final class IntegerValueTests: XCTestCase {
     func testValuesTransformersRunsLoadToItsOutput() throws {
         let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-integers/values.json")
         let reference = try JSONDecoder().decode(Reference.self, from: Data(contentsOf: url))
-        XCTAssertEqual(reference.cases.count, 9)
+        XCTAssertEqual(reference.cases.count, 12)
         for (key, expected) in reference.cases.sorted(by: { $0.key < $1.key }) {
             XCTAssertEqual(expected.outcome, "loads", key)
             let reference = try XCTUnwrap(expected.output, key)
@@ -63,6 +65,22 @@ final class IntegerValueTests: XCTestCase {
             guard case LoadError.invalidConfig(_, let key, let detail)? = error as? LoadError else { return XCTFail("\(error)") }
             XCTAssertEqual(key, "num_experts_per_tok")
             XCTAssertTrue(detail.contains("torch.topk"), detail)
+        }
+    }
+
+    /// Gemma 3's `sliding_window_pattern` 0 without `layer_types` is refused naming the key
+    /// (Gemma3TextConfig's `(i + 1) % 0`: ZeroDivisionError); a negative one loads (above).
+    func testGemma3ZeroPatternIsRefused() throws {
+        let folder = try Fixtures.linkedCopy(of: "gemma3-text", test: self, replacing: "config.json") { data in
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            config.removeValue(forKey: "layer_types")
+            config["sliding_window_pattern"] = 0
+            return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+        }
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+            guard case LoadError.invalidConfig(_, let key, let detail)? = error as? LoadError else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "sliding_window_pattern")
+            XCTAssertTrue(detail.contains("ZeroDivisionError"), detail)
         }
     }
 }

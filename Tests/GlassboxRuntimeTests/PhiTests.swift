@@ -68,7 +68,8 @@ final class PhiTests: XCTestCase {
             (#"{"model_type": "phi", "partial_rotary_factor": 1.5}"#, "'partial_rotary_factor'"),
             (#"{"model_type": "phi", "partial_rotary_factor": null}"#,      // transformers: TypeError, not the default 0.5
              "'partial_rotary_factor' is null; transformers cannot multiply the head size by it (TypeError); give a number in (0, 1] or leave the key out for 0.5"),
-            (#"{"model_type": "phi", "partial_rotary_factor": 0}"#, "'partial_rotary_factor'"),
+            // 0 rotates nothing, as transformers (NegativeRotaryShareTests); int(64 · −0.5) = −32 fails in torch.arange.
+            (#"{"model_type": "phi", "partial_rotary_factor": -0.5}"#, "'partial_rotary_factor' gives int(head_dim · share) = -32"),
             (#"{"model_type": "phi", "num_attention_heads": 3, "num_key_value_heads": 2, "hidden_size": 30}"#, "'num_key_value_heads'"),
             (#"{"model_type": "phi", "hidden_act": "prelu"}"#, "'hidden_act'"),
             (#"{"model_type": "phi", "layer_norm_eps": 0}"#, "'layer_norm_eps'"),

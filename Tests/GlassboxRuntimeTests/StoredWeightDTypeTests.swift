@@ -6,7 +6,7 @@ import XCTest
 /// A weight stored in an integer or BOOL dtype, against what transformers 4.53.3 does with it
 /// (Tests/Fixtures/stored-dtypes.json, from scripts/fixtures/generate_stored_dtypes.py): each case
 /// is helium-tiny with `model.layers.1.mlp.up_proj.weight` stored in that dtype. Transformers
-/// refuses every integer and BOOL weight at load ("Only Tensors of floating point and complex dtype
+/// refuses every integer (U16, U32 and U64 included) and BOOL weight at load ("Only Tensors of floating point and complex dtype
 /// can require gradients"), and so does Glassbox, naming the tensor and its dtype (it used to read
 /// the integers as float values and predict). Integer and BOOL *buffers* a loader does not read
 /// still load: BERT's `position_ids` (I64) and GPT-Neo's causal `attn.attention.bias` (BOOL,
@@ -46,8 +46,9 @@ final class StoredWeightDTypeTests: XCTestCase {
 
     func testTheReferenceRefusesEveryIntegerAndBoolWeight() throws {
         let reference = try reference()
-        XCTAssertEqual(reference.cases.count, 8, "the reference's dtypes")
-        XCTAssertEqual(reference.cases.filter { $0.outcome == "raises" }.map(\.dtype), ["I8", "U8", "I16", "I32", "I64", "BOOL"])
+        XCTAssertEqual(reference.cases.count, 11, "the reference's dtypes")
+        XCTAssertEqual(reference.cases.filter { $0.outcome == "raises" }.map(\.dtype),
+                       ["I8", "U8", "I16", "I32", "I64", "BOOL", "U16", "U32", "U64"])
         for item in reference.cases where item.outcome == "raises" {
             XCTAssertTrue(item.error?.contains("Only Tensors of floating point and complex dtype can require gradients") == true,
                           "\(item.dtype): \(item.error ?? "nil")")

@@ -101,7 +101,7 @@ extension RopeScaling {
                                             detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(original))")
             }
             if high == low, rotatedDimensions > 0,
-               llama3Blends(ropeInverseFrequencies(rotaryDim: rotatedDimensions, base: base.value), original: Int(original), low: low, high: high) {
+               llama3Blends(llama3InverseFrequencies(rotaryDim: rotatedDimensions, base: base.value), original: Int(original), low: low, high: high) {
                 throw ConfigValidationError(key: "rope_scaling.high_freq_factor", detail:
                     "(\(configNumber(Double(high)))) equals low_freq_factor and a rotary wavelength is exactly original_max_position_embeddings / low_freq_factor: transformers' llama3 smooth factor divides by high_freq_factor − low_freq_factor = 0 there (NaN frequencies)")
             }
@@ -149,6 +149,15 @@ func llama3Blends(_ frequencies: [Float], original: Int, low: Float, high: Float
         let wavelength = llama3Wavelength(f)
         return !(wavelength > lowWavelength) && !(wavelength < highWavelength)
     }
+}
+
+/// The `ceil(rotaryDim / 2)` frequencies `_compute_llama3_parameters` starts from, in torch's float32
+/// arithmetic (`_compute_default_rope_parameters`: `1.0 / (base ** (arange(0, dim, 2).float() / dim))`,
+/// each step rounded to float32), for an odd `rotaryDim` too. The boundary check compares wavelengths
+/// exactly, so the Double-rounded table of ``ropeInverseFrequencies(rotaryDim:base:)`` (one ulp off
+/// 10000^(−2/3)) would miss a boundary transformers hits.
+func llama3InverseFrequencies(rotaryDim: Int, base: Double) -> [Float] {
+    (0..<((rotaryDim + 1) / 2)).map { i in 1 / Foundation.pow(Float(base), Float(2 * i) / Float(rotaryDim)) }
 }
 
 /// `_compute_llama3_parameters`' `wavelen = 2 * math.pi / inv_freq` in float32 as torch computes it

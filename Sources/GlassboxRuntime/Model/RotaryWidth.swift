@@ -4,7 +4,9 @@
 /// and each head's first that many lanes are rotated, so an odd `dim` rotates `dim + 1` lanes with
 /// the frequencies `base^(−2i / dim)` (``RotaryEmbedding/oddWidth``). A `dim` of 0 makes an empty
 /// table (`torch.arange(0, 0, 2)`: no frequency), and apply_rotary_pos_emb's `q[..., :0]` rotates
-/// nothing: every lane passes through (``rotatesNothing``; Nemotron, GPT-NeoX).
+/// nothing: every lane passes through (``rotatesNothing``; Nemotron, GPT-NeoX, GLM). A negative share
+/// whose product truncates to 0 (`int(-0.8)`) is that empty table too; a negative `dim` fails in
+/// transformers (``requireNonNegativeRotatedWidth(_:key:)``).
 struct RotaryWidth: Equatable {
     /// The rotated lanes (`RotaryEmbedding.dimensions`), even; 0 when nothing rotates.
     let lanes: Int
@@ -12,6 +14,20 @@ struct RotaryWidth: Equatable {
     let oddWidth: Int?
     /// `dim` is 0: the heads pass through unrotated (the architecture's position is `.none`).
     var rotatesNothing: Bool { lanes == 0 }
+
+    /// The width of an even `dim` already checked against the head (Phi, StableLM: their
+    /// `requireRotatedWidth` refuses odd widths, whose table transformers' forward cannot apply).
+    init(evenDim dim: Int) {
+        precondition(dim >= 0 && dim % 2 == 0, "RotaryWidth(evenDim:): \(dim) is not a checked even width")
+        lanes = dim
+        oddWidth = nil
+    }
+
+    /// The position embedding of an architecture rotating by `rope`: none when nothing rotates
+    /// (the empty table gives no positional signal), else `.rotary(rope)`.
+    func position(_ rope: RotaryEmbedding) -> PositionKind {
+        rotatesNothing ? .none : .rotary(rope)
+    }
 
     /// The width for `dim`; throws naming `key` where transformers' forward fails (the table wider
     /// than the `headWidth`-wide heads: a size mismatch in `q_rot * cos`) or where Glassbox does not
@@ -28,6 +44,18 @@ struct RotaryWidth: Equatable {
             throw ConfigValidationError(key: key, detail:
                 "gives an odd number (\(dim)) of rotated dimensions, which Glassbox builds with rope_scaling none, linear or llama3, not \(kind)")
         }
+    }
+}
+
+/// Throws naming `key` when `product = head_dim · share` truncates to a negative
+/// `dim = int(product)`: transformers' rotary setup (`_compute_default_rope_parameters` and every
+/// scaled variant) calls `torch.arange(0, dim, 2)`, which raises "upper bound and lower bound
+/// inconsistent with step sign". A negative product above −1 truncates to 0 and passes: an empty
+/// table, nothing rotates (transformers runs it).
+func requireNonNegativeRotatedWidth(_ product: Double, key: String) throws {
+    guard product > -1 else {
+        throw ConfigValidationError(key: key, detail:
+            "gives int(head_dim · share) = \(configNumber(product.rounded(.towardZero))) rotated dimensions: transformers' rotary setup fails on torch.arange(0, dim, 2) with a negative dim")
     }
 }
 

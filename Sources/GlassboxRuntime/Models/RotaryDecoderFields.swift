@@ -87,7 +87,8 @@ public struct RotaryDecoderFields: Sendable, Equatable {
     /// `rms_norm_eps` (OLMo's norms use a fixed ε), left at `defaults.eps` whatever the key says.
     /// `reading`: how the family reads `head_dim` (``HeadDimReading``). `oddRotatedWidth`: an odd
     /// rotated width is the family's to check (GLM: ``RotaryWidth``). `emptyRotatedWidth`: a share
-    /// of 0, or one leaving `int(head_dim · share)` = 0, rotates nothing (Nemotron: ``RotaryWidth``).
+    /// of 0, or one leaving `int(head_dim · share)` = 0 (a negative share above −1 / head_dim included), rotates
+    /// nothing (Nemotron: ``RotaryWidth``); a negative width is refused.
     init(from decoder: Decoder, defaults: Defaults, partialRotaryFactor: Double? = nil, sizes: [(Int, String)] = [],
          readsSlidingWindow: Bool = true, readsNormEpsilon: Bool = true, headDim reading: HeadDimReading = .configDefault,
          oddRotatedWidth: Bool = false, emptyRotatedWidth: Bool = false) throws {
@@ -145,13 +146,19 @@ public struct RotaryDecoderFields: Sendable, Equatable {
 /// `head_dim` (saying what it was derived from, when `derivedFrom` gives hidden_size and
 /// num_attention_heads), anything else on `partial_rotary_factor`. `allowsOdd`: only a positive
 /// number is required (the caller builds an odd width as transformers does: ``RotaryWidth``).
-/// `allowsEmpty`: a factor in [0, 1] whose width is 0 is accepted too (the caller rotates nothing).
+/// `allowsEmpty`: a factor at most 1 whose width `int(head_dim · factor)` is 0 is accepted too, a
+/// negative one included (`int()` truncates toward 0; the caller rotates nothing), and a negative
+/// width is refused as transformers fails on it (``requireNonNegativeRotatedWidth(_:key:)``).
 func requireRotatedWidth(headDim: Int, factor: Double, derivedFrom: (hidden: Int, heads: Int)?, allowsOdd: Bool = false,
                          allowsEmpty: Bool = false) throws {
-    let rotated = Int(Double(headDim) * factor)
-    if allowsEmpty, factor >= 0, factor <= 1, rotated == 0 { return }
+    if allowsEmpty, factor < 0 {
+        return try requireNonNegativeRotatedWidth(Double(headDim) * factor, key: "partial_rotary_factor")
+    }
+    let product = Double(headDim) * factor
+    let rotated = product.magnitude < 1e15 ? Int(product) : -1   // Int() of a non-finite or huge value traps
+    if allowsEmpty, factor <= 1, rotated == 0 { return }
     guard factor > 0 && factor <= 1, factor == 1 || ((allowsOdd || rotated % 2 == 0) && rotated > 0) else {
-        let detail = allowsEmpty ? "must be in [0, 1], got \(configNumber(factor))"
+        let detail = allowsEmpty ? "must be at most 1, got \(configNumber(factor))"
             : allowsOdd ? "must be in (0, 1] and give a non-zero number of rotated dimensions, got \(configNumber(factor)) (int(head_dim · share) = \(rotated))"
             : "must be in (0, 1] and give an even number of rotated dimensions"
         throw ConfigValidationError(key: "partial_rotary_factor", detail: detail)

@@ -48,7 +48,7 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
     /// checks, `head_dim` defaulting to 128), refusing a `null` `num_key_value_heads` (`GlmAttention`
     /// divides by it; `GlmConfig` has no fallback), `head_dim` (`getattr` returns the `None`, whose
     /// power fails) and `partial_rotary_factor` (the rotary setup multiplies the head width by it), a
-    /// share leaving an empty rotated width or (odd) a table wider than the head, and reading `rope_scaling` as
+    /// share giving a negative `int(head_dim · share)` or (odd) a table wider than the head, and reading `rope_scaling` as
     /// `GlmRotaryEmbedding` does (`rope_type`, else `type`, no validation). Violations throw an error
     /// that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
@@ -61,10 +61,12 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
             theta: 10000, eps: 1.5625e-7, headDim: 128), partialRotaryFactor: partialRotaryFactor, readsSlidingWindow: false,
             oddRotatedWidth: true, emptyRotatedWidth: true)
         attentionBias = try c.value(.attentionBias, default: true)
-        let dim = Int(Double(fields.headDim) * partialRotaryFactor)   // `_compute_default_rope_parameters`' dim
+        // `_compute_default_rope_parameters`' dim: the scalings see it itself (llama3's boundary check:
+        // the ceil(dim / 2) frequencies of an odd table).
+        let dim = Int(Double(fields.headDim) * partialRotaryFactor)
         ropeScaling = try c.ropeScaling(typeKeys: .ropeTypeFirst, modelType: sandwich ? "glm4" : "glm",
                                         maxPositions: fields.maxPositionEmbeddings,
-                                        rotatedDimensions: dim % 2 == 0 ? dim : dim + 1,
+                                        rotatedDimensions: dim,
                                         base: fields.ropeTheta)
         rotaryWidth = try RotaryWidth(dim: dim, headWidth: fields.headDim, scaling: ropeScaling, key: "partial_rotary_factor")
     }
@@ -77,7 +79,7 @@ public struct GlmConfig: Decodable, Sendable, Equatable {
         let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: fields.ropeTheta, scaling: ropeScaling,
                                    maxPositions: fields.maxPositionEmbeddings, layout: .interleaved, oddWidth: rotaryWidth.oddWidth)
         var arch = fields.architecture(modelType: sandwich ? "glm4" : "glm", rope: rope)
-        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
+        arch.position = rotaryWidth.position(rope)   // none for an empty table
         if sandwich { arch.placement = .sandwich }
         return arch
     }

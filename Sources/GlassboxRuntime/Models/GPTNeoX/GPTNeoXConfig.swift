@@ -17,7 +17,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     public var intermediateSize: Int
     /// `hidden_act`: the MLP activation, Hugging Face name (default `gelu`).
     public var hiddenAct: String
-    /// `rotary_pct`: share of each head's dimensions that is rotated, in [0, 1] (default 0.25; 0 rotates nothing).
+    /// `rotary_pct`: share of each head's dimensions that is rotated, at most 1 (default 0.25; 0 rotates nothing).
     public var rotaryPct: Double
     /// `rotary_emb_base`: base of the rotary frequencies (default 10000; transformers reads this
     /// key, not `rope_theta`).
@@ -62,8 +62,9 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json` with transformers' defaults and checks it: sizes positive, heads
-    /// dividing the width, a supported activation, `rotary_pct` in [0, 1] (an odd number of rotated
-    /// dimensions rotating one more, as transformers' table, none rotating for 0: ``RotaryWidth``), ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
+    /// dividing the width, a supported activation, `rotary_pct` at most 1 (an odd number of rotated
+    /// dimensions rotating one more, as transformers' table, none rotating for 0 — a negative share
+    /// truncating to 0 included —, a negative number refused: ``RotaryWidth``), ε > 0, a positive rotary base, and `rope_scaling` as transformers 4.53.3
     /// reads it (`RopeScaling.read`: the config copies `type` over `rope_type`; the scaling sees the
     /// `rotary_pct · dh` rotated dimensions and the base `rotary_emb_base`). Violations throw an
     /// error that loading reports as `LoadError.invalidConfig`.
@@ -98,8 +99,10 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         _ = try configActivation(hiddenAct, key: "hidden_act")
         // transformers sizes the rotary tables by `dim = int(head_dim · rotary_pct)`, `head_dim` the
         // key when it is a positive number, else d // H (`_compute_default_rope_parameters`: `head_dim
-        // or d // H`; a null or 0 under the dynamic, yarn and longrope tables is refused below), and
-        // apply_rotary_pos_emb rotates the first `2 · ceil(dim / 2)` lanes of each d // H-wide head.
+        // or d // H`; YaRN's `_compute_yarn_parameters` reads the key as written: 0 there is dim 0, an
+        // empty table; a null or 0 under the dynamic and longrope tables, a null under yarn, are
+        // refused below), and apply_rotary_pos_emb rotates the first `2 · ceil(dim / 2)` lanes of each
+        // d // H-wide head.
         let derived = hiddenSize / numAttentionHeads
         let written = try c.decodeIfPresent(JSONValue.self, forKey: .headDim).flatMap { value -> Int? in
             if case .number = value { return try c.decode(Int.self, forKey: .headDim) }
@@ -109,16 +112,24 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "head_dim", detail: "(\(written)) must be positive: transformers' rotary tables are sized by it")
         }
         let tableWidth = written.flatMap { $0 > 0 ? $0 : nil } ?? derived
-        let rotated = Int(Double(tableWidth) * rotaryPct)
-        // A dim of 0 (rotary_pct 0, or a share too small for one lane) is an empty table: nothing rotates.
-        guard rotaryPct.isFinite, rotaryPct >= 0, rotaryPct <= 1 else {
+        // A dim of 0 (rotary_pct 0, a share too small for one lane, or a negative one above −1 / width:
+        // int() truncates toward 0) is an empty table: nothing rotates. A negative dim fails in transformers.
+        guard rotaryPct.isFinite, rotaryPct <= 1 else {
             throw ConfigValidationError(key: "rotary_pct", detail:
-                "must be in [0, 1] (the share of the \(tableWidth) head dimensions that rotates), got \(configNumber(rotaryPct))")
+                "must be at most 1 (the share of the \(tableWidth) head dimensions that rotates), got \(configNumber(rotaryPct))")
         }
-        // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base.
+        try requireNonNegativeRotatedWidth(Double(tableWidth) * rotaryPct, key: "rotary_pct")
+        let rotated = Int(Double(tableWidth) * rotaryPct)
+        // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base; the scalings see
+        // dim itself (llama3's boundary check: the ceil(dim / 2) frequencies of an odd table).
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
-                                        rotatedDimensions: rotated % 2 == 0 ? rotated : rotated + 1, base: rotaryEmbBase,
+                                        rotatedDimensions: rotated, base: rotaryEmbBase,
                                         baseKey: "rotary_emb_base")
+        if written == 0, case .yarn = ropeScaling {
+            // int(0 · rotary_pct) = 0: YaRN's table is empty and apply_rotary_pos_emb's q[..., :0] rotates nothing.
+            rotaryWidth = try RotaryWidth(dim: 0, headWidth: derived, scaling: ropeScaling, key: "head_dim")
+            return
+        }
         // An odd dim rotates dim + 1 lanes; wider than the d // H-wide heads, transformers' forward fails.
         rotaryWidth = try RotaryWidth(dim: rotated, headWidth: derived, scaling: ropeScaling,
                                       key: tableWidth != derived ? "head_dim" : "rotary_pct")
@@ -132,15 +143,13 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
     func architecture() -> Architecture {
         let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: rotaryEmbBase,
                                    scaling: ropeScaling, maxPositions: maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
-        var arch = Architecture(
+        return Architecture(
             modelType: "gpt_neox", layers: numHiddenLayers, dModel: hiddenSize, heads: numAttentionHeads,
             kvHeads: numAttentionHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
             contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings),
             norm: .layerNorm(eps: layerNormEps), placement: .pre,
-            position: .rotary(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
+            position: rotaryWidth.position(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
             mask: .causal, attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false,
             tokenTypes: 0, head: .languageModel, parallelResidual: useParallelResidual)
-        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
-        return arch
     }
 }

@@ -209,11 +209,14 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
                 }
             }
         }
-        // Any positive number: 2.5 as Python's float modulo reads it (`pythonModuloNonZero`).
+        // Any non-zero number: 2.5 as Python's float modulo reads it, −3 as 3 (`pythonModuloNonZero`).
         // Gemma3TextConfig reads `kwargs.get("sliding_window_pattern", 6)`: the `_sliding_window_pattern`
         // its save_pretrained writes is not read back (6 whatever it says).
         let pattern = gemma2 ? 2 : try c.value(.slidingWindowPattern, default: 6.0)
-        try requirePositive(pattern, "sliding_window_pattern")
+        guard pattern != 0 else {
+            throw ConfigValidationError(key: "sliding_window_pattern", detail:
+                "is 0; transformers divides by it (ZeroDivisionError) when layer_types is not given")
+        }
         return pythonModuloNonZero(layers: layers, pattern: pattern).map { $0 ? window : nil }
     }
 

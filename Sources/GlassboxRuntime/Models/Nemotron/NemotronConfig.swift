@@ -48,8 +48,9 @@ public struct NemotronConfig: Decodable, Sendable, Equatable {
     /// checks, ε under `norm_eps`, `head_dim` `null` read as `d // H` as the config does). Refused,
     /// naming the key: an absent or `null` `num_key_value_heads` (`NemotronConfig` keeps its `None`
     /// and `NemotronAttention` computes `num_heads // None`: a TypeError), a `null`
-    /// `partial_rotary_factor` (the rotary setup multiplies the head width by it), a share outside
-    /// [0, 1] (above 1 the table is wider than the head: transformers' forward fails), a `null` `attention_dropout` (`nn.functional.dropout` fails on it
+    /// `partial_rotary_factor` (the rotary setup multiplies the head width by it), a share above 1
+    /// (the table is wider than the head: transformers' forward fails) or giving a negative
+    /// `int(head_dim · share)` (`torch.arange(0, dim, 2)` fails; a negative share truncating to 0 rotates nothing), a `null` `attention_dropout` (`nn.functional.dropout` fails on it
     /// in the eager attention). Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -77,7 +78,7 @@ public struct NemotronConfig: Decodable, Sendable, Equatable {
         let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: fields.ropeTheta, scaling: .none,
                                    maxPositions: fields.maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
         var arch = fields.architecture(modelType: "nemotron", rope: rope)
-        if rotaryWidth.rotatesNothing { arch.position = .none }   // an empty table: no positional signal
+        arch.position = rotaryWidth.position(rope)   // none for an empty table
         arch.norm = .layerNorm(eps: fields.rmsNormEps)
         arch.mlp = .standard
         return arch

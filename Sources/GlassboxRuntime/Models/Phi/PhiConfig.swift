@@ -31,8 +31,8 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
     public var layerNormEps: Float
     /// `rope_theta`: base of the rotary frequencies (default 10000).
     public var ropeTheta: Double
-    /// `partial_rotary_factor`: share of each head's dimensions that is rotated, in (0, 1]
-    /// (default 0.5; Phi-2 0.4 of 80 = 32 dimensions).
+    /// `partial_rotary_factor`: share of each head's dimensions that is rotated, at most 1
+    /// (default 0.5; Phi-2 0.4 of 80 = 32 dimensions; a share giving `int(dh · share)` = 0 rotates nothing).
     public var partialRotaryFactor: Double
     /// `rope_scaling`: the frequency scaling of the rotated dimensions, any of the Llama family's
     /// types (default none).
@@ -67,7 +67,9 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
 
     /// Decodes `config.json` with `PhiConfig`'s defaults and checks it: sizes positive, `Hkv`
     /// dividing `H`, `head_dim` positive or else `H` dividing `d`, a supported activation, ε and θ
-    /// positive, `partial_rotary_factor` rotating an even, non-zero number of dimensions, a
+    /// positive, `partial_rotary_factor` rotating an even number of dimensions (0: nothing rotates, no
+    /// position embedding, as transformers' empty table and `q[..., :0]`; a negative share truncating to
+    /// 0 included, a negative `int(dh · share)` refused: `torch.arange(0, dim, 2)` fails), a
     /// `qk_layernorm` head width of `d / H` (the width transformers gives those LayerNorms), and
     /// `rope_scaling` as transformers reads it (`PhiConfig` copies `type` over `rope_type`; the
     /// scaling sees the rotated dimensions and the base `rope_theta`). Violations throw an error that
@@ -101,7 +103,7 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
         try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor,
-                                derivedFrom: explicitHeadDim != nil ? nil : (hiddenSize, numAttentionHeads))
+                                derivedFrom: explicitHeadDim != nil ? nil : (hiddenSize, numAttentionHeads), allowsEmpty: true)
         // transformers sizes q_layernorm / k_layernorm by hidden_size // num_attention_heads, whatever head_dim says.
         if qkLayerNorm, headDim != hiddenSize / numAttentionHeads {
             throw ConfigValidationError(key: "head_dim", detail:
@@ -125,7 +127,7 @@ public struct PhiConfig: Decodable, Sendable, Equatable {
             kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
             contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings),
             norm: .layerNorm(eps: layerNormEps), placement: .pre,
-            position: .rotary(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
+            position: RotaryWidth(evenDim: rotatedDimensions).position(rope), mlp: .standard, activation: Activation(huggingFaceName: hiddenAct)!,
             mask: .causal, attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false,
             tokenTypes: 0, head: .languageModel, parallelResidual: true)
     }

@@ -71,7 +71,9 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
 
     /// Decodes `config.json` with `StableLmConfig`'s defaults and checks it: sizes positive, `H`
     /// dividing `d` (`StableLmAttention` raises otherwise), `Hkv` dividing `H`, a supported activation,
-    /// ε and θ positive, `partial_rotary_factor` rotating an even, non-zero number of dimensions, a
+    /// ε and θ positive, `partial_rotary_factor` rotating an even number of dimensions (0: nothing rotates, no
+    /// position embedding, as transformers' empty table and `q[..., :0]`; a negative share truncating to
+    /// 0 included, a negative `int(dh · share)` refused: `torch.arange(0, dim, 2)` fails), a
     /// `head_dim` key (which only the rotary tables read) equal to `d / H`, and `rope_scaling` as
     /// transformers reads it (`type` copied over `rope_type`). Violations throw an error that loading
     /// reports as `LoadError.invalidConfig`.
@@ -108,7 +110,8 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
                                      attention: "StableLmAttention")
         try requireHeadGroups(heads: numAttentionHeads, kvHeads: numKeyValueHeads)
         _ = try configActivation(hiddenAct, key: "hidden_act")
-        try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor, derivedFrom: (hiddenSize, numAttentionHeads))
+        try requireRotatedWidth(headDim: headDim, factor: partialRotaryFactor, derivedFrom: (hiddenSize, numAttentionHeads),
+                                allowsEmpty: true)
         ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "stablelm", maxPositions: maxPositionEmbeddings,
                                         rotatedDimensions: Int(Double(headDim) * partialRotaryFactor), base: ropeTheta)
         try c.refuseDerivedHeadDim(.headDim, reading: .orDerived, under: ropeScaling)
@@ -130,7 +133,7 @@ public struct StableLMConfig: Decodable, Sendable, Equatable {
             kvHeads: numKeyValueHeads, headDim: headDim, dFF: intermediateSize, vocabSize: vocabSize,
             contextLength: ropeScaling.contextLength(maxPositions: maxPositionEmbeddings),
             norm: .layerNorm(eps: layerNormEps), placement: .pre,
-            position: .rotary(rope), mlp: .gated, activation: Activation(huggingFaceName: hiddenAct)!,
+            position: RotaryWidth(evenDim: rotatedDimensions).position(rope), mlp: .gated, activation: Activation(huggingFaceName: hiddenAct)!,
             mask: .causal, attentionScale: 1 / Float(headDim).squareRoot(), scaleAttentionByInverseLayer: false,
             tokenTypes: 0, head: .languageModel, parallelResidual: useParallelResidual)
     }
