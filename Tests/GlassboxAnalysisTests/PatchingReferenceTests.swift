@@ -34,7 +34,9 @@ final class PatchingReferenceTests: XCTestCase {
                          "granitemoe-shared",
                          "arcee-tiny",
                          "nemotron-tiny", "nemotron-bias",
-                         "helium-tiny"]   // granitemoe-tiny: its denoise KL maps are flat (< 1e-4); smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
+                         "helium-tiny",
+                         "gptj-whole", "opt-proj", "helium-bias",   // 1, 2, 2 heads: the path cases' heads clamped (pathCases)
+                         "smollm3-tiny", "granitemoe-tiny"]   // the generator's first non-flat attempt (its choose_problem)
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 
@@ -111,19 +113,56 @@ final class PatchingReferenceTests: XCTestCase {
             var patching = PatchingOptions(metric: metric)
             patching.position = position
             let scale = max(1, abs(try tensor("clean.logit_diff").storage[0]), abs(try tensor("corrupted.logit_diff").storage[0]))
-            let cases: [(String, [PathPatching.Head], [PathPatching.Receiver])] = [
-                ("heads", [.init(layer: 0, head: 1), .init(layer: 0, head: 2)],
-                 [.head(layer: 1, head: 0, input: .q), .head(layer: 1, head: min(3, model.architecture.heads - 1), input: .k),
-                  .head(layer: 1, head: 2, input: .v)]),   // head 3, or the last head of a 3-head model (phi3-longrope)
-                ("resid", [.init(layer: 0, head: 0)], [.residual]),
-            ]
+            let cases = Self.pathCases(heads: model.architecture.heads)
+            var pathLargest: Float = 0
+            let written = try Self.pathCases(reference.meta("path") as [String: Any])   // the reference's cases are the clamped ones
+            XCTAssertEqual(written.map(\.0), cases.map(\.0), "\(name): path cases")
+            XCTAssertEqual(written.map(\.1), cases.map(\.1), "\(name): path senders")
+            XCTAssertEqual(written.map(\.2), cases.map(\.2), "\(name): path receivers")
             for (label, senders, receivers) in cases {
                 let path = try PathPatching.run(model, clean: clean, corrupted: corrupted, senders: senders, receivers: receivers,
                                                 options: patching)
                 let expected = try tensor("path.\(label)").storage[0]
                 XCTAssertEqual(try XCTUnwrap(path.patched), expected, accuracy: 1e-4 * scale, "\(name) path \(label)")
                 XCTAssertGreaterThan(abs(expected - path.cleanMetric), 1e-4, "\(name) path \(label): the path matters")
+                pathLargest = max(pathLargest, abs(try XCTUnwrap(path.patched) - expected) / scale)
             }
+            print("path patching reference \(name): largest |diff| / scale \(pathLargest)")
+        }
+    }
+
+    /// The two path cases — senders heads 1, 2 of layer 0 to receivers q 0, k 3, v 2 of layer 1, and
+    /// sender head 0 of layer 0 to the final residual — with every head h taken as min(h, heads − 1) and
+    /// a repeated sender dropped (the generator's fitted_path_cases): unchanged with 4 heads or more;
+    /// phi3-longrope (3 heads) k 2; opt-proj, helium-bias (2) senders 0, 1, receivers q 0, k 1, v 1;
+    /// gptj-whole (1) sender 0, receivers q, k, v of head 0.
+    static func pathCases(heads: Int) -> [(String, [PathPatching.Head], [PathPatching.Receiver])] {
+        let h = { (head: Int) in min(head, heads - 1) }
+        var senders: [PathPatching.Head] = []
+        for head in [1, 2] where !senders.contains(where: { $0.head == h(head) }) {
+            senders.append(.init(layer: 0, head: h(head)))
+        }
+        return [("heads", senders, [.head(layer: 1, head: h(0), input: .q), .head(layer: 1, head: h(3), input: .k),
+                                    .head(layer: 1, head: h(2), input: .v)]),
+                ("resid", [.init(layer: 0, head: h(0))], [.residual])]
+    }
+
+    /// The reference's metadata `path` ({case: {senders: [[l, h]], receivers: [[l, h, "q"|"k"|"v"]] | "resid"}})
+    /// as cases, in the file's order of "heads", "resid".
+    static func pathCases(_ meta: [String: Any]) throws -> [(String, [PathPatching.Head], [PathPatching.Receiver])] {
+        try ["heads", "resid"].map { label in
+            let spec = try XCTUnwrap(meta[label] as? [String: Any], "path case \(label)")
+            let senders = try XCTUnwrap(spec["senders"] as? [[Int]]).map { PathPatching.Head(layer: $0[0], head: $0[1]) }
+            let receivers: [PathPatching.Receiver]
+            if spec["receivers"] as? String == "resid" {
+                receivers = [.residual]
+            } else {
+                receivers = try XCTUnwrap(spec["receivers"] as? [[Any]]).map { r in
+                    let input: PathPatching.Receiver.Input = try XCTUnwrap(["q": .q, "k": .k, "v": .v][XCTUnwrap(r[2] as? String)])
+                    return .head(layer: try XCTUnwrap(r[0] as? Int), head: try XCTUnwrap(r[1] as? Int), input: input)
+                }
+            }
+            return (label, senders, receivers)
         }
     }
 
