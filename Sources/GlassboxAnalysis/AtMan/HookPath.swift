@@ -37,7 +37,7 @@ extension AtMan {
                     ? rawScores(q: observed.value[.block(l, queries)]!, k: observed.value[.block(l, keys)]!,
                                 scale: arch.attentionScale(layer: l))
                     : nil
-                if let slopes = arch.alibiSlopes, raw != nil { addALiBi(&raw!, slopes: slopes) }   // as hook_attn_scores holds them
+                if let slopes = arch.alibiSlopes, raw != nil { addALiBi(&raw!, slopes: slopes, origin: arch.alibiOrigin) }   // as hook_attn_scores holds them
                 if let cap = arch.attentionSoftCap, raw != nil { softCap(&raw!, cap) }
                 edit.apply(to: &edited, layer: l, rawScores: raw)
                 return edited
