@@ -34,7 +34,7 @@ extension AtMan {
                 let l = point.layer!
                 var edited = scores
                 var raw = edit.shift == .rowMinimum
-                    ? rawScores(q: observed.value[.block(l, queries)]!, k: observed.value[.block(l, keys)]!,
+                    ? rawScores(q: arch.scored(observed.value[.block(l, queries)]!), k: arch.scored(observed.value[.block(l, keys)]!),
                                 scale: arch.attentionScale(layer: l))
                     : nil
                 if let slopes = arch.alibiSlopes, raw != nil { addALiBi(&raw!, slopes: slopes, origin: arch.alibiOrigin) }   // as hook_attn_scores holds them
