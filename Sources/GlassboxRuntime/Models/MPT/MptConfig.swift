@@ -69,6 +69,7 @@ public struct MptConfig: Decodable, Sendable, Equatable {
     /// transformers runs it, but `clamp(min=−c, max=c)` with `min > max` sets every q, k, v to `c`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
+        for key in [CodingKeys.dModel, .hiddenSize, .maxSeqLen] { try c.requireIntegerLiteral(key) }   // 32.0: torch refuses the size
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50368)
         dModel = try c.value(alias: .hiddenSize, over: .dModel, default: 2048)
         nLayers = try c.value(alias: .numHiddenLayers, over: .nLayers, default: 24)
@@ -99,6 +100,7 @@ public struct MptConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "attn_config", detail:
                 "must be an object or null (MptConfig keeps any other value as is and MptAttention then fails reading attn_config.softmax_scale)")
         }
+        try a.refuseNulls([.attnType, .attnPdrop])        // a ValueError (attn_type) and a TypeError (nn.Dropout)
         if a.contains(.attnType) {
             let type = try? a.decode(String.self, forKey: .attnType)
             guard let type, ["multihead_attention", "multiquery_attention"].contains(type) else {
