@@ -34,7 +34,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "granitemoe-shared",
                          "arcee-tiny",
                          "nemotron-tiny", "nemotron-bias",
-                         "helium-tiny"]   // granitemoe-tiny: its denoise KL maps are flat (< 1e-4); smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
+                         "helium-tiny",
+                         "mpt-tiny", "mpt-bias"]   // granitemoe-tiny: its denoise KL maps are flat (< 1e-4); smollm3-tiny: its corrupted p(answer) ~1e-8 leaves denoise.prob.z flat
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 
