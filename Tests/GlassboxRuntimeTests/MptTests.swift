@@ -155,6 +155,28 @@ final class MptTests: XCTestCase {
         XCTAssertGreaterThan(zip(unbiased.storage, full.storage).map { abs($0 - $1) }.max()!, 1e-2)
     }
 
+    /// Biases a checkpoint stores (MosaicML's own code writes them with no_bias false) are not read, as
+    /// transformers builds every Linear and LayerNorm without one and drops them as unexpected keys:
+    /// mpt-tiny's weights plus 13 seeded biases give mpt-tiny's golden logits (fields.json's
+    /// stored_biases: transformers' logits unchanged exactly).
+    func testStoredBiasesAreNotRead() throws {
+        struct File: Decodable {
+            struct Biases: Decodable { let outcome: String; let unexpected_keys: [String] }
+            let stored_biases: Biases
+        }
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/mpt/fields.json")
+        let reference = try JSONDecoder().decode(File.self, from: Data(contentsOf: url)).stored_biases
+        XCTAssertEqual(reference.outcome, "same")
+        XCTAssertEqual(reference.unexpected_keys.count, 13)
+        let weights = Fixtures.root.appendingPathComponent("Tests/Fixtures/mpt/stored-biases/model.safetensors")
+        let folder = try Fixtures.folder(config: try Fixtures.configText("mpt-tiny"), weights: weights, test: self, label: "mpt-biases")
+        let m = try TransformerModel.load(directory: folder)
+        XCTAssertNil(m.weights.blocks[0].attention.query.bias)
+        let golden = try Fixtures.golden("mpt-tiny", "full")
+        assertClose(try XCTUnwrap(m.forward(golden.inputIDs).logits), try golden.tensor("unembed.hook_out"),
+                    tolerance: 1e-4, "stored biases")
+    }
+
     /// The refusals transformers has no counterpart for, and the shape check on an MLP of another
     /// width (a checkpoint of expansion_ratio 2 fails transformers' load too).
     func testConfigAndWeightErrors() throws {
