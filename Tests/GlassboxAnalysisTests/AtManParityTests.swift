@@ -39,7 +39,8 @@ final class AtManParityTests: XCTestCase {
                            "granitemoe-tiny", "granitemoe-shared",
                            "arcee-tiny",
                            "nemotron-tiny", "nemotron-bias",
-                           "helium-tiny", "helium-bias"]
+                           "helium-tiny", "helium-bias",
+                           "mpt-tiny", "mpt-bias"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -71,6 +72,7 @@ final class AtManParityTests: XCTestCase {
         "arcee-tiny": familyCases,
         "nemotron-tiny": familyCases, "nemotron-bias": ["default", "no-shift"],   // nemotron-bias/visible-keys: base CE 2.1e-3, max |ΔCE| 5.2e-3
         "helium-tiny": familyCases, "helium-bias": familyCases,
+        "mpt-tiny": familyCases, "mpt-bias": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

@@ -66,10 +66,11 @@ final class CheferParityTests: XCTestCase {
                              "cohere2-tiny", "cohere2-types",    // Cohere's parallel block
                              "olmoe-clip",                       // routed experts, clipped q, k, v
                              "glm4-tiny",                        // sandwich norms on the branch outputs
-                             "granitemoe-tiny", "granitemoe-shared"]   // routed experts
+                             "granitemoe-tiny", "granitemoe-shared",   // routed experts
+                             "mpt-bias"]                         // q, k, v clamped (clip_qkv)
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact.
-    static let unreferenced: [String] = []
+    static let unreferenced: [String] = ["mpt-tiny"]   // MPT: BLOOM's block with MPT's names; no port in chefer_models.py yet
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()

@@ -43,7 +43,8 @@ final class GenerationTests: XCTestCase {
                            "granitemoe-tiny", "granitemoe-shared",
                            "arcee-tiny",
                            "nemotron-tiny", "nemotron-bias",
-                           "helium-tiny", "helium-bias"]
+                           "helium-tiny", "helium-bias",
+                           "mpt-tiny"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -30,7 +30,8 @@ enum LensFixtures {
                          "granitemoe-tiny", "granitemoe-shared",
                          "arcee-tiny",
                          "nemotron-tiny", "nemotron-bias",
-                         "helium-tiny", "helium-bias"]
+                         "helium-tiny", "helium-bias",
+                         "mpt-tiny", "mpt-bias"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

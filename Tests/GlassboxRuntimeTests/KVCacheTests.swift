@@ -33,7 +33,8 @@ final class KVCacheTests: XCTestCase {
                            "granitemoe-tiny", "granitemoe-shared",
                            "arcee-tiny",
                            "nemotron-tiny", "nemotron-bias",
-                           "helium-tiny", "helium-bias"]
+                           "helium-tiny", "helium-bias",
+                           "mpt-tiny", "mpt-bias"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

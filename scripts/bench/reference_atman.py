@@ -108,7 +108,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GraniteMoeAttention", "GraniteMoeSharedAttention",
                      "ArceeAttention",
                      "NemotronAttention",
-                     "HeliumAttention")
+                     "HeliumAttention",
+                     "MptAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -268,6 +269,25 @@ def _bloom_attention_forward(self, hidden_states, residual, alibi, attention_mas
     return (z, layer_past, p) if output_attentions else (z, layer_past)
 
 
+def _mpt_attention_forward(self, hidden_states, position_bias, past_key_value=None, attention_mask=None):
+    """MptAttention.forward (transformers 4.53 has no attention interface for MPT) with no cache reuse,
+    with the manipulation: the fused Wqkv output clamped by clip_qkv where set and cut q | k | v, the
+    model's ALiBi table sliced to the last n keys (slope·(j − (n − 1)), as MptAttention slices it) added
+    to the scores scaled by softmax_scale (manipulated_attention's `bias`), the bool causal mask's
+    visible keys; out_proj, as MptAttention returns it (MptBlock adds the residual)."""
+    assert attention_mask is not None and attention_mask.dim() == 4, "expected a 4D mask"
+    bs, n, _ = hidden_states.shape
+    qkv = self.Wqkv(hidden_states)
+    if self.clip_qkv:
+        qkv = qkv.clamp(min=-self.clip_qkv, max=self.clip_qkv)
+    q, k, v = (x.reshape(bs, n, self.n_heads, self.head_dim).transpose(1, 2) for x in qkv.chunk(3, dim=2))
+    bias = position_bias[:, :, max(0, position_bias.size(2) - n):]     # [H, 1, n]
+    visible = ~attention_mask[:, :, :, :n]
+    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.softmax_scale,
+                                 bias=bias.view(1, self.n_heads, 1, n))
+    return self.out_proj(z.reshape(bs, n, self.n_heads * self.head_dim)), p, None
+
+
 def _qwen2moe_attention_forward(self, hidden_states, attention_mask=None, position_ids=None, past_key_value=None,
                                 output_attentions=False, use_cache=False, cache_position=None, position_embeddings=None):
     """Qwen2MoeAttention.forward and OlmoeAttention.forward (transformers 4.53 computes their eager
@@ -394,7 +414,8 @@ def load(folder: str):
     bigcode = config.model_type == "gpt_bigcode"                  # GPTBigCodeAttention._attn replaced
     stablelm = config.model_type == "stablelm"                    # no attention interface: forward replaced
     nemotron = config.model_type == "nemotron"                    # no attention interface: forward replaced
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm or nemotron else "atman",
+    mpt = config.model_type == "mpt"                              # no attention interface: forward replaced
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm or nemotron or mpt else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -421,6 +442,8 @@ def load(folder: str):
                 module.forward = types.MethodType(_stablelm_attention_forward, module)
             elif nemotron:
                 module.forward = types.MethodType(_nemotron_attention_forward, module)
+            elif mpt:
+                module.forward = types.MethodType(_mpt_attention_forward, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 

@@ -34,10 +34,10 @@ extension AtMan {
                 let l = point.layer!
                 var edited = scores
                 var raw = edit.shift == .rowMinimum
-                    ? rawScores(q: observed.value[.block(l, queries)]!, k: observed.value[.block(l, keys)]!,
+                    ? rawScores(q: arch.scored(observed.value[.block(l, queries)]!), k: arch.scored(observed.value[.block(l, keys)]!),
                                 scale: arch.attentionScale(layer: l))
                     : nil
-                if let slopes = arch.alibiSlopes, raw != nil { addALiBi(&raw!, slopes: slopes) }   // as hook_attn_scores holds them
+                if let slopes = arch.alibiSlopes, raw != nil { addALiBi(&raw!, slopes: slopes, origin: arch.alibiOrigin) }   // as hook_attn_scores holds them
                 if let cap = arch.attentionSoftCap, raw != nil { softCap(&raw!, cap) }
                 edit.apply(to: &edited, layer: l, rawScores: raw)
                 return edited

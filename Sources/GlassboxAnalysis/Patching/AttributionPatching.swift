@@ -226,7 +226,9 @@ public enum AttributionPatching {
         let heads = wholeNorm ? Array(0..<arch.heads)
             : kind == .q ? [index] : Array((index * group)..<((index + 1) * group))
         let qPoint = HookPoint.block(l, arch.scoredQuery), kPoint = HookPoint.block(l, arch.scoredKey)
-        guard let qBase = base[qPoint], let kBase = base[kPoint] else { throw missing("the scored queries and keys of layer \(l)") }
+        guard let qBase = base[qPoint].map(arch.scored), let kBase = base[kPoint].map(arch.scored) else {
+            throw missing("the scored queries and keys of layer \(l)")
+        }
         let patchedQ: Tensor, patchedK: Tensor                                     // [n, H, dh], [n, Hkv, dh]
         if wholeNorm {
             // hook_q [n, H, dh] or hook_k [n, Hkv, dh] with the cell's slice from the source run, then
@@ -239,7 +241,7 @@ public enum AttributionPatching {
         } else {
             // A per-head QK-norm and the rotary embedding act on each head's slice alone: the cell's
             // head of the source run's scored q (or k) is what the recomputation would give.
-            guard let qSource = source[qPoint], let kSource = source[kPoint] else {
+            guard let qSource = source[qPoint].map(arch.scored), let kSource = source[kPoint].map(arch.scored) else {
                 throw missing("the scored queries and keys of layer \(l) (source run)")
             }
             patchedQ = kind == .q ? splice(qBase, qSource, rows: cell.rows, columns: cell.columns) : qBase

@@ -46,7 +46,8 @@ extension ReverseSweep {
         let hookV = try tensor(.block(l, .v))
         var clippedV = hookV
         arch.clipQKV(&clippedV)
-        let cached = LayerAttention(q: try tensor(.block(l, arch.scoredQuery)), k: try tensor(.block(l, arch.scoredKey)),
+        let cached = LayerAttention(q: arch.scored(try tensor(.block(l, arch.scoredQuery))),
+                                    k: arch.scored(try tensor(.block(l, arch.scoredKey))),
                                     v: clippedV,
                                     kept: layerCache?[.block(l, .pattern)] ?? cache[.block(l, .pattern)], gZ: gZ)
         if attentionObserver == nil {

@@ -32,7 +32,7 @@ func visibleKeys(_ position: Int, _ n: Int, _ mask: AttentionMaskKind) -> Range<
 ///
 /// For item `c`, head `h` (key/value head `g = h ÷ (H/Hkv)`), query rows `Q_c [m, dh]`:
 /// `S = scale · Q_c · [K_base[0..<s] ; K_c]ᵀ` `[m, n]` (plus ALiBi's `slope_h · j` for key position
-/// `j`, then soft-capped, where the model has them), masked as the layer masks, edited by the
+/// `j`, counted from `arch.alibiOrigin`, then soft-capped, where the model has them), masked as the layer masks, edited by the
 /// item's `AttentionScoreEdit` (`.rowMinimum` reads the row before masking), softmaxed over the
 /// visible keys, and `z = P · [V_base[0..<s] ; V_c]` `[m, dh]`. Items × heads run on `parallelFor`
 /// workers with single-threaded BLAS.
@@ -50,6 +50,7 @@ func suffixAttention(layer: Int, architecture arch: Architecture, length n: Int,
     let scale = arch.attentionScale(layer: layer)
     let mask = arch.attentionMask(layer: layer)
     let slopes = arch.alibiSlopes
+    let alibiKeys = arch.alibiOrigin.positions(keys: n)     // 0..<n, or MPT's (1 − n)..<1: the edits read these scores
     let rq = q.shape[0]
     let emptyBase = Tensor.zeros([0])
     let bk = baseKeys ?? emptyBase, bv = baseValues ?? emptyBase
@@ -87,7 +88,7 @@ func suffixAttention(layer: Int, architecture arch: Architecture, length n: Int,
                          transposeB: true, c: scores + s, ldc: n, alpha: scale)
                     for r in 0..<m {
                         let row = scores + r * n
-                        if let slopes { addKeyPositionBias(row, keys: 0..<n, slope: slopes[h]) }   // ALiBi: absolute keys
+                        if let slopes { addKeyPositionBias(row, keys: alibiKeys, slope: slopes[h]) }   // ALiBi, as hook_attn_scores
                         if let cap = arch.attentionSoftCap { for j in 0..<n { row[j] = softCapped(row[j], cap) } }
                         let visible = visibleKeys(item.queryPositions[r], n, mask)
                         if edited, let edit = item.edit {

@@ -224,7 +224,7 @@ extension TransformerModel {
         let types: [Int] = if case .tokens(let ids, let t) = input { t ?? Array(repeating: 0, count: ids.count) } else { [] }
         return SuffixBase(result: result, logitRows: rows, length: n, isCausal: causal, embedded: embedded,
                           tokenEmbeddings: cache[.embed]!, firstRow: 0, tokenTypes: types,
-                          keys: causal ? (0..<layers).map { cache[.block($0, keys)]! } : [],
+                          keys: causal ? (0..<layers).map { arch.scored(cache[.block($0, keys)]!) } : [],
                           values: causal ? (0..<layers).map { layer in
                               var v = cache[.block(layer, .v)]!   // hook_v is before clip_qkv (OLMo, OLMoE)
                               arch.clipQKV(&v)

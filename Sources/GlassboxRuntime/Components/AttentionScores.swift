@@ -10,7 +10,9 @@ extension Architecture {
     /// - Parameter head: the one head `scores` (`[n, n]` or `[1, n, n]`) belong to; `nil` when they
     ///   are all `H` heads' `[H, n, n]`.
     public func finishScores(_ scores: inout Tensor, layer: Int, head: Int? = nil) {
-        if let slopes = alibiSlopes { addALiBi(&scores, slopes: head.map { [slopes[$0]] } ?? slopes) }
+        if let slopes = alibiSlopes {
+            addALiBi(&scores, slopes: head.map { [slopes[$0]] } ?? slopes, origin: alibiOrigin)
+        }
         if let cap = attentionSoftCap { softCap(&scores, cap) }   // Gemma 2: before the mask
         applyMask(&scores, attentionMask(layer: layer))
     }

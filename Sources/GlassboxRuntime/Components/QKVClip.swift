@@ -45,6 +45,17 @@ extension Architecture {
         if point == qkvClipPoint { clipQKV(&x) }
     }
 
+    /// Cached `scoredQuery` / `scoredKey` values `x` as the scores read them. In a model without a
+    /// rotary embedding those points are `hook_q` / `hook_k` themselves, which fire before
+    /// clip_qkv's clamp at the projections (MPT: `MptAttention` clamps the fused `Wqkv` output), so
+    /// the clamp is applied here; in rotary models `hook_rot_q` / `hook_rot_k` already hold it.
+    public func scored(_ x: Tensor) -> Tensor {
+        if case .rotary = position { return x }
+        var y = x
+        clipQK(&y, at: .projection)
+        return y
+    }
+
     /// `clipQKV(backward:input:)` for queries or keys at `point`: the clamp's backward when it acts
     /// there (`x` its input: `hook_q`/`hook_k` at `.projection`, the QK-norm's output at
     /// `.afterQKNorm`); 0 and `g` unchanged at the other point.

@@ -77,6 +77,9 @@ public struct Architecture: Sendable, Equatable {
     /// The norms have no weight or bias (OLMo's `OlmoLayerNorm`: held as `γ = 1`, no `β`, and not
     /// counted as parameters).
     public var parameterFreeNorms: Bool = false
+    /// Where ALiBi counts key positions from (`.lastKey`: MPT), for the scores `hook_attn_scores`
+    /// holds; paths that only need the pattern add `slope · j` (the same softmax up to rounding).
+    public var alibiOrigin: ALiBiOrigin = .firstKey
 
     /// The rotary embedding layer `layer` uses: `slidingRotary` in sliding-window layers where
     /// there is one, else `position`'s; `nil` in `unrotatedLayers` and in models without RoPE.

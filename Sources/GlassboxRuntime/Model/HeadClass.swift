@@ -67,6 +67,7 @@ enum HeadClass {
         "arcee": "Arcee",
         "nemotron": "Nemotron",
         "helium": "Helium",
+        "mpt": "Mpt",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

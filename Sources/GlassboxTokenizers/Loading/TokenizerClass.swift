@@ -31,6 +31,7 @@ extension FastTokenizerOverrides {
         "arcee": "LlamaTokenizerFast",
         "nemotron": "PreTrainedTokenizerFast",
         "helium": "PreTrainedTokenizerFast",
+        "mpt": "GPTNeoXTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
