@@ -34,7 +34,8 @@ public enum ModelRegistry {
                                                          GlmLoader.self,
                                                          ArceeLoader.self,
                                                          NemotronLoader.self,
-                                                         HeliumLoader.self]
+                                                         HeliumLoader.self,
+                                                         ModernBertLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }
