@@ -31,6 +31,7 @@ extension FastTokenizerOverrides {
         "arcee": "LlamaTokenizerFast",
         "nemotron": "PreTrainedTokenizerFast",
         "helium": "PreTrainedTokenizerFast",
+        "modernbert": "PreTrainedTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:

@@ -26,8 +26,8 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
     public var numAttentionHeads: Int
     /// `hidden_activation`, through `ACT2FN` (default `gelu`).
     public var hiddenActivation: String
-    /// `max_position_embeddings` (default 8192): the longest input Glassbox runs (the eager
-    /// rotary tables themselves have no limit).
+    /// `max_position_embeddings` (default 8192, also for null): the longest input Glassbox runs (the
+    /// eager rotary tables themselves have no limit, and transformers' eager path never reads it).
     public var maxPositionEmbeddings: Int
     /// `norm_eps`: ε of every LayerNorm (default 1e-5).
     public var normEps: Float
@@ -81,8 +81,7 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
         case attentionDropout = "attention_dropout"
         case embeddingDropout = "embedding_dropout"
         case mlpDropout = "mlp_dropout"
-        case classifierDropout = "classifier_dropout"
-    }
+        }
 
     /// Decodes `config.json` with `ModernBertConfig`'s defaults and checks it: sizes positive, heads
     /// dividing the width (`ModernBertAttention` raises otherwise), ε > 0, supported activations,
@@ -94,14 +93,14 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
     /// so every other type fails on it). A null where transformers multiplies or indexes is refused.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        try c.refuseNulls([.attentionDropout, .embeddingDropout, .mlpDropout, .classifierDropout])
+        try c.refuseNulls([.attentionDropout, .embeddingDropout, .mlpDropout])   // classifier_dropout: the classifier's only
         vocabSize = try c.value(refusingNull: .vocabSize, default: 50368)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 768)
         intermediateSize = try c.value(refusingNull: .intermediateSize, default: 1152)
         numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 22)
         numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: 12)
         hiddenActivation = try c.value(refusingNull: .hiddenActivation, default: "gelu")
-        maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 8192)
+        maxPositionEmbeddings = try c.value(.maxPositionEmbeddings, default: 8192)   // null: the default (eager never reads it)
         normEps = try c.value(refusingNull: .normEps, default: 1e-5)
         normBias = try c.value(.normBias, default: false)
         globalRopeTheta = try c.value(refusingNull: .globalRopeTheta, default: 160000)
