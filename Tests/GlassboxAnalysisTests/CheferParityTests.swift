@@ -68,8 +68,10 @@ final class CheferParityTests: XCTestCase {
                              "glm4-tiny",                        // sandwich norms on the branch outputs
                              "granitemoe-tiny", "granitemoe-shared"]   // routed experts
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
-    /// unverified, listed so that the completeness check stays exact.
-    static let unreferenced: [String] = []
+    /// unverified, listed so that the completeness check stays exact. ModernBERT: the authors' BERT port
+    /// (hila-chefer/Transformer-Explainability) has no rotary embedding, gated MLP, identity attn_norm or
+    /// bidirectional window; no port of it was built for this family yet.
+    static let unreferenced: [String] = ["modernbert-bias", "modernbert-tiny"]
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
