@@ -169,9 +169,11 @@ extension PositionKind {
 
 extension Architecture {
     var windowSummary: String {
-        let windows = slidingWindows.enumerated().compactMap { l, w in w.map { "layer \(l): \($0)" } }
+        // Bidirectional windows (ModernBERT's local layers) are radii: keys within ±r.
+        let sign = mask == .bidirectional ? "±" : ""
+        let windows = slidingWindows.enumerated().compactMap { l, w in w.map { "layer \(l): \(sign)\($0)" } }
         guard !windows.isEmpty else { return "" }
-        return windows.count == layers ? "; sliding window \(slidingWindows[0]!) in every layer"
+        return windows.count == layers ? "; sliding window \(sign)\(slidingWindows[0]!) in every layer"
             : "; sliding windows " + windows.joined(separator: ", ")
     }
 }
@@ -181,6 +183,7 @@ extension NormKind {
         switch self {
         case .layerNorm: "LayerNorm"
         case .rmsNorm: "RMSNorm"
+        case .identity: "none"
         }
     }
 }

@@ -126,7 +126,7 @@ final class TransformerLensTests: XCTestCase {
                 let norm = try XCTUnwrap(model.weights.head.finalNorm)
                 let expectedIn = switch norm.kind {
                 case .rmsNorm: affine(lnFinal, gamma: norm.weight, beta: nil)
-                case .layerNorm: lnFinal
+                case .layerNorm, .identity: lnFinal
                 }
                 assertClose(unembedIn, expectedIn, tolerance: Self.tolerance, "\(label) unembed.hook_in")
                 let logits = try golden.tensor("logits")

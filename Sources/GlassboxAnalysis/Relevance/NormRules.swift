@@ -18,6 +18,7 @@ enum NormRules {
     ///   Rows of `g_y` that are entirely zero give zero rows without further work.
     static func backward(_ norm: Norm, _ gy: Tensor, normalized: () throws -> Tensor, scale: Tensor,
                          rule: RelevanceRule) rethrows -> Tensor {
+        if case .identity = norm.kind { return affine(gy, gamma: norm.weight, beta: nil) }   // y = γ ⊙ x (γ = 1)
         let d = gy.dim(-1), rows = gy.count / max(d, 1)
         precondition(scale.count == rows, "norm backward: scale \(scale.shape) for \(rows) rows")
         let centered = if case .layerNorm = norm.kind { true } else { false }

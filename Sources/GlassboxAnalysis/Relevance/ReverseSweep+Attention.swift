@@ -226,7 +226,8 @@ extension ReverseSweep {
     }
 
     /// Query row blocks of at most `size` rows, each with the keys any of its rows can see:
-    /// `0..<r1` (causal), `r0 − w + 1..<r1` (sliding window `w`), all (bidirectional).
+    /// `0..<r1` (causal), `r0 − w + 1..<r1` (sliding window `w`), `r0 − r..<r1 + r` (bidirectional
+    /// window of radius `r`), all (bidirectional).
     static func rowBlocks(n: Int, mask: AttentionMaskKind, size: Int) -> [(rows: Range<Int>, keys: Range<Int>)] {
         guard n > size, size > 0 else { return [(0..<n, 0..<n)] }
         return stride(from: 0, to: n, by: size).map { r0 in
@@ -235,24 +236,22 @@ extension ReverseSweep {
             case .none: return (r0..<r1, 0..<n)
             case .causal: return (r0..<r1, 0..<r1)
             case .slidingWindow(let w): return (r0..<r1, max(0, r0 - w + 1)..<r1)
+            case .bidirectionalWindow(let r): return (r0..<r1, max(0, r0 - r)..<min(n, r1 + r))
             }
         }
     }
 
     /// Sets the entries the mask hides to `-inf` (as `applyMask` does for the whole matrix): global
-    /// query `r`, key `c` is visible iff `c ≤ r` (causal) and `r − c < w` (sliding window).
+    /// query `r`, key `c` is visible iff `c ≤ r` (causal) and `r − c < w` (sliding window), or
+    /// `|r − c| ≤ radius` (bidirectional window).
     static func mask(_ a: UnsafeMutablePointer<Float>, rows: Range<Int>, keys: Range<Int>, _ mask: AttentionMaskKind) {
-        let window: Int
-        switch mask {
-        case .none: return
-        case .causal: window = Int.max
-        case .slidingWindow(let w): window = w
-        }
+        if case .none = mask { return }
         let (kk, k0) = (keys.count, keys.lowerBound)
         for (i, r) in rows.enumerated() {
-            // visible keys of row r: max(0, r − window + 1) ... r, as local columns [first, end)
-            let end = min(kk, max(0, r + 1 - k0))
-            let first = window == Int.max ? 0 : min(end, max(0, r - window + 1 - k0))
+            // visible keys of row r (AttentionMaskKind.visibleKeys), as local columns [first, end)
+            let visible = mask.visibleKeys(last: r, keys: k0 + kk)
+            let end = min(kk, max(0, visible.upperBound - k0))
+            let first = min(end, max(0, visible.lowerBound - k0))
             let row = a + i * kk
             if first > 0 { row.update(repeating: -.infinity, count: first) }
             if end < kk { (row + end).update(repeating: -.infinity, count: kk - end) }

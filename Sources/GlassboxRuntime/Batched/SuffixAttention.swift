@@ -20,11 +20,7 @@ struct SuffixRows: Sendable {
 /// The keys a query at `position` sees under `mask` in a sequence of `n`.
 @inline(__always)
 func visibleKeys(_ position: Int, _ n: Int, _ mask: AttentionMaskKind) -> Range<Int> {
-    switch mask {
-    case .none: 0..<n
-    case .causal: 0..<(position + 1)
-    case .slidingWindow(let w): max(0, position - w + 1)..<(position + 1)
-    }
+    mask.visibleKeys(last: position, keys: n)
 }
 
 /// Attention of one layer for the items of a chunk, each against its own keys: the base pass's

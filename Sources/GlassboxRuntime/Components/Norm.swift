@@ -35,6 +35,7 @@ public struct Norm: Sendable {
         switch kind {
         case .layerNorm(let eps): layerNormalize(x, eps: eps)
         case .rmsNorm(let eps): rmsNormalize(x, eps: eps)
+        case .identity: (x, Tensor(shape: [x.count / max(x.dim(-1), 1), 1], repeating: 1))
         }
     }
 
@@ -77,7 +78,7 @@ public struct Norm: Sendable {
             try hooks.fire(scalePoint, &scale)
         }
         switch kind {
-        case .layerNorm:
+        case .layerNorm, .identity:
             var output = affine(normalized, gamma: weight, beta: bias)
             try hooks.fire(normalizedPoint, &output)
             return output

@@ -43,7 +43,9 @@ public struct Architecture: Sendable, Equatable {
     public var head: HeadKind
     /// A classifier's `problem_type` from `config.json` (nil when absent; see `classScores`).
     public var problemType: ProblemType? = nil
-    /// Per-layer sliding attention windows (`nil`: full causal attention); empty means none.
+    /// Per-layer sliding attention windows (`nil`: full attention); empty means none. Causal models:
+    /// the window `w` (`.slidingWindow`); bidirectional ones (ModernBERT's local layers): the radius
+    /// `r`, keys at most `r` positions away on either side (`.bidirectionalWindow`).
     public var slidingWindows: [Int?] = []
     /// Image geometry of vision models (`nil` for text models).
     public var image: ImageGeometry? = nil
@@ -96,7 +98,9 @@ public struct Architecture: Sendable, Equatable {
     /// The mask layer `layer` applies to its attention scores.
     public func attentionMask(layer: Int) -> AttentionMaskKind {
         switch mask {
-        case .bidirectional: return .none
+        case .bidirectional:
+            if layer < slidingWindows.count, let radius = slidingWindows[layer] { return .bidirectionalWindow(radius) }
+            return .none
         case .causal:
             if layer < slidingWindows.count, let window = slidingWindows[layer] { return .slidingWindow(window) }
             return .causal
@@ -115,11 +119,15 @@ public enum NormKind: Sendable, Equatable {
     case layerNorm(eps: Float)
     /// `γ·x/√(mean(x²)+ε)`.
     case rmsNorm(eps: Float)
+    /// No normalisation: `x` as it is (ModernBERT's layer-0 `attn_norm`, an `nn.Identity`); only a
+    /// `Norm`'s kind, never an architecture's. Its `x̂` is `x`, its scale 1, and `γ` is ones.
+    case identity
 
     /// The ε added to the variance (or mean square) before the square root.
     public var eps: Float {
         switch self {
         case .layerNorm(let eps), .rmsNorm(let eps): eps
+        case .identity: 0
         }
     }
 }

@@ -35,7 +35,8 @@ public enum ModelRegistry {
                                                          ArceeLoader.self,
                                                          NemotronLoader.self,
                                                          HeliumLoader.self,
-                                                         MptLoader.self]
+                                                         MptLoader.self,
+                                                         ModernBertLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -6,14 +6,7 @@ import Foundation
 /// with `i' = i + (keys − queries)`); may be empty.
 @inline(__always)
 func visibleKeyRange(_ i: Int, queries: Int, keys: Int, _ mask: AttentionMaskKind) -> Range<Int> {
-    let last = i + (keys - queries)
-    switch mask {
-    case .none: return 0..<keys
-    case .causal: return 0..<min(keys, max(0, last + 1))
-    case .slidingWindow(let w):
-        let upper = min(keys, max(0, last + 1))
-        return min(upper, max(0, last - w + 1))..<upper
-    }
+    mask.visibleKeys(last: i + (keys - queries), keys: keys)
 }
 
 /// Multi-head (grouped-query) attention computed block by block, flash-attention style (Dao et al.

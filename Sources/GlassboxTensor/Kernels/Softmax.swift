@@ -8,22 +8,42 @@ public enum AttentionMaskKind: Sendable, Equatable {
     /// `j ≤ i'` and `i' − j < window`, with `i' = i + (k − q)` (Mistral/Qwen2 sliding windows, as
     /// `transformers`' `sliding_window_overlay`).
     case slidingWindow(Int)
+    /// Bidirectional, and query `i` sees only keys within `radius` positions on either side: key `j`
+    /// is visible iff `|i' − j| ≤ radius`, with `i' = i + (k − q)` (ModernBERT's local layers,
+    /// `ModernBertModel._update_attention_mask`: `distance <= local_attention // 2`; radius ≥ 0).
+    case bidirectionalWindow(Int)
+
+    /// The keys `0..<keys` that the query at position `last` (`i' = i + (k − q)`) sees; may be empty.
+    @inline(__always)
+    public func visibleKeys(last: Int, keys: Int) -> Range<Int> {
+        switch self {
+        case .none: return 0..<keys
+        case .causal: return 0..<min(keys, max(0, last + 1))
+        case .slidingWindow(let w):
+            let upper = min(keys, max(0, last + 1))
+            return min(upper, max(0, last - w + 1))..<upper
+        case .bidirectionalWindow(let r):
+            let upper = min(keys, max(0, last + r + 1))
+            return min(upper, max(0, last - r))..<upper
+        }
+    }
 }
 
 /// Applies `mask` to attention scores in place.
 ///
 /// - Parameter scores: `[..., q, k]` (rank ≥ 2). With `.causal`, entries whose key index exceeds
 ///   `query index + (k - q)` become `-infinity`; `.slidingWindow(w)` also hides keys `w` or more
-///   positions back; other entries are untouched. When `q > k` the first `q - k` query rows are
+///   positions back; `.bidirectionalWindow(r)` hides keys more than `r` positions away on either
+///   side; other entries are untouched. When `q > k` the first `q - k` query rows are
 ///   entirely masked (and `softmaxLastDim` turns them into zeros).
 public func applyMask(_ scores: inout Tensor, _ mask: AttentionMaskKind) {
-    let window: Int
     switch mask {
     case .none: return
-    case .causal: window = Int.max
+    case .causal: break
     case .slidingWindow(let w):
         precondition(w > 0, "applyMask: the sliding window must be positive, got \(w)")
-        window = w
+    case .bidirectionalWindow(let r):
+        precondition(r >= 0, "applyMask: the window radius must not be negative, got \(r)")
     }
     precondition(scores.rank >= 2, "applyMask: scores must be [..., q, k], got \(scores.shape)")
     let q = scores.dim(-2), k = scores.dim(-1)
@@ -35,13 +55,12 @@ public func applyMask(_ scores: inout Tensor, _ mask: AttentionMaskKind) {
         for mIndex in 0..<matrices {
             let base = p + mIndex * q * k
             for i in 0..<q {
-                let firstMasked = min(k, max(0, i + offset + 1))       // keys ≥ this are in the future
-                let firstVisible = window == Int.max ? 0 : min(firstMasked, max(0, i + offset - window + 1))
-                if firstMasked < k {
-                    (base + i * k + firstMasked).update(repeating: -.infinity, count: k - firstMasked)
+                let visible = mask.visibleKeys(last: i + offset, keys: k)
+                if visible.upperBound < k {
+                    (base + i * k + visible.upperBound).update(repeating: -.infinity, count: k - visible.upperBound)
                 }
-                if firstVisible > 0 {
-                    (base + i * k).update(repeating: -.infinity, count: firstVisible)
+                if visible.lowerBound > 0 {
+                    (base + i * k).update(repeating: -.infinity, count: visible.lowerBound)
                 }
             }
         }

@@ -22,6 +22,7 @@ extension NaiveKernels {
                     case .none: false
                     case .causal: j > last
                     case .slidingWindow(let w): j > last || last - j >= w
+                    case .bidirectionalWindow(let r): abs(last - j) > r
                     }
                     if hidden { continue }
                     var s = 0.0

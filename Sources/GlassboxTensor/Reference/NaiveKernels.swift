@@ -48,13 +48,21 @@ public enum NaiveKernels {
     // MARK: Softmax
 
     /// scores [..., q, k]: causal sets key index j > i + (k − q) to −infinity; a sliding window
-    /// of w also hides j ≤ i + (k − q) − w.
+    /// of w also hides j ≤ i + (k − q) − w; a bidirectional window of radius r hides
+    /// |i + (k − q) − j| > r (and nothing else).
     public static func applyMask(_ scores: inout Tensor, _ mask: AttentionMaskKind) {
         let window: Int
         switch mask {
         case .none: return
         case .causal: window = Int.max
         case .slidingWindow(let w): window = w
+        case .bidirectionalWindow(let r):
+            let q = scores.dim(-2), k = scores.dim(-1)
+            for flat in 0..<scores.count {
+                let j = flat % k, i = (flat / k) % q + (k - q)
+                if abs(i - j) > r { scores.storage[flat] = -.infinity }
+            }
+            return
         }
         let q = scores.dim(-2), k = scores.dim(-1)
         for flat in 0..<scores.count {

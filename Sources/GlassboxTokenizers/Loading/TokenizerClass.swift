@@ -32,6 +32,7 @@ extension FastTokenizerOverrides {
         "nemotron": "PreTrainedTokenizerFast",
         "helium": "PreTrainedTokenizerFast",
         "mpt": "GPTNeoXTokenizerFast",
+        "modernbert": "PreTrainedTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:

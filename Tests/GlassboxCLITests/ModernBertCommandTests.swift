@@ -1,0 +1,50 @@
+import Foundation
+import GlassboxTestSupport
+import XCTest
+
+/// `glassbox predict` and `explain` on modernbert-tiny (no biases, tied decoder, local layers with a
+/// ±2 window) and modernbert-bias (every bias, untied decoder without bias) through the built
+/// executable, against the committed references: the logits `ModernBertForMaskedLM` gave at the first
+/// [MASK] of Tests/Fixtures/goldens/<name>/full (≤ 1e-4) and LXT's relevances on the same input and
+/// target (Tests/Fixtures/relevance/<name>/full, ≤ 1e-3 of the largest |score|; FamilyReferenceChecks).
+final class ModernBertCommandTests: XCTestCase {
+    private let models = ["modernbert-tiny", "modernbert-bias"]
+
+    func testPredictJSONMatchesTransformersLogitsAtTheMask() throws {
+        for name in models {
+            let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("\(name)/full.safetensors"))
+            let mask = try XCTUnwrap(golden.inputIDs.max())           // [MASK], the last id
+            let position = try XCTUnwrap(golden.inputIDs.firstIndex(of: mask))
+            let object = try jsonObject(try runGlassbox(["predict", "--model", "Tests/Fixtures/models/\(name)", "--ids",
+                                                         golden.inputIDs.map(String.init).joined(separator: ","),
+                                                         "--top-k", "5", "--logits", "--json"]))
+            XCTAssertEqual((object["model"] as? [String: Any])?["architecture"] as? String, "modernbert", name)
+            XCTAssertEqual(object["position"] as? Int, position, name)
+            let row = try golden.tensor("unembed.hook_out").row(position).storage
+            let logits = try XCTUnwrap(object["logits"] as? [Double], name)
+            XCTAssertEqual(logits.count, row.count, name)
+            XCTAssertEqual(logits.enumerated().map { abs($0.element - Double(row[$0.offset])) }.max()!, 0, accuracy: 1e-4, name)
+            let top = try XCTUnwrap(object["top"] as? [[String: Any]], name).compactMap { $0["id"] as? Int }
+            XCTAssertEqual(top, Array(row.indices.sorted { row[$0] > row[$1] }.prefix(5)), name)
+        }
+    }
+
+    /// `info` names the block and counts num_parameters() (36421, 20904).
+    func testInfoNamesTheBlockShapes() throws {
+        let tiny = try runGlassbox(["info", "--model", "Tests/Fixtures/models/modernbert-tiny"])
+        XCTAssertEqual(tiny.status, 0, tiny.stderr)
+        XCTAssertTrue(tiny.stdout.contains("architecture modernbert"), tiny.stdout)
+        XCTAssertTrue(tiny.stdout.contains("sliding windows layer 1: ±2, layer 2: ±2"), tiny.stdout)
+        XCTAssertTrue(tiny.stdout.contains("parameters   36.4k"), tiny.stdout)
+        let bias = try runGlassbox(["info", "--model", "Tests/Fixtures/models/modernbert-bias"])
+        XCTAssertEqual(bias.status, 0, bias.stderr)
+        XCTAssertTrue(bias.stdout.contains("parameters   20.9k"), bias.stdout)
+    }
+
+    /// AttnLRP and CP-LRP. Not grad-input: the embedding LayerNorm right on the token rows (no positions to
+    /// add) is scale-invariant, so gradient × input summed over each row is 0 up to ε (LXT's gxi tokens
+    /// are ~1e-4 of the logit, rounding noise, compared in RelevanceParityTests through the layers instead).
+    func testExplainJSONMatchesLXT() throws {
+        for name in models { try assertExplainMatchesLXT(name, methods: [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp")]) }
+    }
+}
