@@ -11,7 +11,7 @@ import XCTest
 ///   with longrope, Phi3Config wants `rotary_ndims // 2` = 0 factors per list (its own 3: ValueError).
 /// - GPT-NeoX with `head_dim` 0 under dynamic and longrope: both tables read the key as written
 ///   (`_compute_dynamic_ntk_parameters`, `_compute_longrope_parameters`), dim int(0 · rotary_pct) = 0;
-///   longrope's lists then hold 0 factors (4 fail on a size mismatch at load).
+///   longrope's lists then hold 0 factors or one (torch broadcasts it; 4 fail on a size mismatch at load).
 /// - StableLM and Phi at share 0 under linear and dynamic scaling (`rotary_ndims` 0).
 /// Reference: the `empty_table` section of config-head-dim/fields.json (generate_head_dim_fields.py:
 /// the fixture's config with the case's edits written over it, its weights, one forward on ids 1, 2, 3),
@@ -27,7 +27,7 @@ final class EmptyRotaryTableTests: XCTestCase {
         let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
         let file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
         let cases = try XCTUnwrap(file["empty_table"] as? [String: [String: Any]])
-        XCTAssertEqual(cases.count, 13)
+        XCTAssertEqual(cases.count, 14)
         XCTAssertEqual(Set(cases.filter { $0.value["outcome"] as? String == "refused" }.keys), Set(Self.refusedKeys.keys))
         for (label, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let model = try XCTUnwrap(expected["model"] as? String, label)
