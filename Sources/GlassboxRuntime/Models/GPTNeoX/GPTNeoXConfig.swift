@@ -100,7 +100,7 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         // transformers sizes the rotary tables by `dim = int(head_dim · rotary_pct)`, `head_dim` the
         // key when it is a positive number, else d // H (`_compute_default_rope_parameters`: `head_dim
         // or d // H`; YaRN's `_compute_yarn_parameters` reads the key as written: 0 there is dim 0, an
-        // empty table; a null or 0 under the dynamic and longrope tables, a null under yarn, are
+        // empty table, as under the dynamic and longrope tables; a null under any of the three is
         // refused below), and apply_rotary_pos_emb rotates the first `2 · ceil(dim / 2)` lanes of each
         // d // H-wide head.
         let derived = hiddenSize / numAttentionHeads
@@ -122,14 +122,24 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         let rotated = Int(Double(tableWidth) * rotaryPct)
         // transformers: partial_rotary_factor = rotary_pct, rope_theta = rotary_emb_base; the scalings see
         // dim itself (llama3's boundary check: the ceil(dim / 2) frequencies of an odd table).
-        ropeScaling = try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: maxPositionEmbeddings,
-                                        rotatedDimensions: rotated, base: rotaryEmbBase,
-                                        baseKey: "rotary_emb_base")
-        if written == 0, case .yarn = ropeScaling {
-            // int(0 · rotary_pct) = 0: YaRN's table is empty and apply_rotary_pos_emb's q[..., :0] rotates nothing.
-            rotaryWidth = try RotaryWidth(dim: 0, headWidth: derived, scaling: ropeScaling, key: "head_dim")
-            return
+        let (positions, base) = (maxPositionEmbeddings, rotaryEmbBase)
+        func scaling(rotating dim: Int) throws -> RopeScaling {
+            try c.ropeScaling(typeKeys: .typeOverridesRopeType, modelType: "gpt_neox", maxPositions: positions,
+                              rotatedDimensions: dim, base: base, baseKey: "rotary_emb_base")
         }
+        // A written 0 under the dynamic, yarn and longrope tables (`_compute_dynamic_ntk_parameters`,
+        // `_compute_yarn_parameters`, `_compute_longrope_parameters` read the key as written): dim
+        // int(0 · rotary_pct) = 0, an empty table (longrope's lists hold dim / 2 = 0 factors, or one),
+        // and apply_rotary_pos_emb's q[..., :0] rotates nothing. The other tables read d // H.
+        if written == 0 {
+            let asWritten = try scaling(rotating: 0)
+            if asWritten.readsHeadDimAsWritten != nil {
+                ropeScaling = asWritten
+                rotaryWidth = try RotaryWidth(dim: 0, headWidth: derived, scaling: ropeScaling, key: "head_dim")
+                return
+            }
+        }
+        ropeScaling = try scaling(rotating: rotated)
         // An odd dim rotates dim + 1 lanes; wider than the d // H-wide heads, transformers' forward fails.
         rotaryWidth = try RotaryWidth(dim: rotated, headWidth: derived, scaling: ropeScaling,
                                       key: tableWidth != derived ? "head_dim" : "rotary_pct")

@@ -12,7 +12,9 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
     public var fields: RotaryDecoderFields
     /// `original_max_position_embeddings`: the pretrained length LongRoPE extends (default 4096).
     public var originalMaxPositionEmbeddings: Int
-    /// `partial_rotary_factor`: share of each head's dimensions that is rotated, in (0, 1] (default 1).
+    /// `partial_rotary_factor`: share of each head's dimensions that is rotated, at most 1 (default 1);
+    /// one leaving `int(head_dim · share)` = 0 (0, or a negative share above −1 / head_dim) rotates
+    /// nothing, as Phi3RotaryEmbedding's empty table (no position embedding); a negative width is refused.
     public var partialRotaryFactor: Double
     /// `rope_scaling`: none, or LongRoPE.
     public var ropeScaling: RopeScaling
@@ -25,7 +27,7 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
     }
 
     /// Decodes `config.json` with Phi-3's defaults and checks it (`RotaryDecoderFields`' checks, an
-    /// even number of rotated dimensions, and a `rope_scaling` that is LongRoPE with `rotated/2`
+    /// even number of rotated dimensions or none, and a `rope_scaling` that is LongRoPE with `rotated/2`
     /// positive factors in each list; any other type is an error naming it).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
@@ -36,7 +38,8 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
             from: decoder, defaults: .init(vocab: 32064, hidden: 3072, intermediate: 8192, layers: 32, heads: 32,
                                            kvHeads: nil, positions: 4096, theta: 10000),
             partialRotaryFactor: partialRotaryFactor,
-            sizes: [(originalMaxPositionEmbeddings, "original_max_position_embeddings")], headDim: .asWritten)
+            sizes: [(originalMaxPositionEmbeddings, "original_max_position_embeddings")], headDim: .asWritten,
+            emptyRotatedWidth: true)
         // `rope_scaling` as Phi-3 writes it: `{"type": "longrope", "short_factor": [...], "long_factor": [...]}`.
         guard let raw = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) else {
             ropeScaling = .none
@@ -60,9 +63,17 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
                                 originalMaxPositions: originalMaxPositionEmbeddings, attentionFactor: Float(attention))
     }
 
+    /// Rotated dimensions of each head, `int(head_dim · partial_rotary_factor)` (Phi3Config's
+    /// `rotary_ndims`; even or 0, checked by `RotaryDecoderFields`).
+    var rotatedDimensions: Int { Int(Double(fields.headDim) * partialRotaryFactor) }
+
+    /// The block with rotary embeddings on the first `rotatedDimensions` of each head; no position
+    /// embedding when that is 0 (transformers' empty table: `q[..., :0]` rotates nothing).
     func architecture() -> Architecture {
-        fields.architecture(modelType: "phi3", rope: RotaryEmbedding(
-            dimensions: Int(Double(fields.headDim) * partialRotaryFactor), base: fields.ropeTheta,
-            scaling: ropeScaling, maxPositions: fields.maxPositionEmbeddings))
+        let rope = RotaryEmbedding(dimensions: rotatedDimensions, base: fields.ropeTheta,
+                                   scaling: ropeScaling, maxPositions: fields.maxPositionEmbeddings)
+        var arch = fields.architecture(modelType: "phi3", rope: rope)
+        arch.position = RotaryWidth(evenDim: rotatedDimensions).position(rope)
+        return arch
     }
 }

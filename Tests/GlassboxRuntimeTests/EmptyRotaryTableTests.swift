@@ -1,0 +1,63 @@
+import Foundation
+import Glassbox
+import GlassboxTestSupport
+import XCTest
+
+/// Empty rotary tables beside a `rope_scaling` or without one, as transformers 4.53.3 builds them:
+/// `dim = int(head_dim · share)` = 0 gives `torch.arange(0, 0, 2)` (no frequency) and
+/// apply_rotary_pos_emb's `q[..., :0]` rotates nothing, so Glassbox builds no position embedding.
+/// - Phi-3 without longrope at a share truncating to 0 (0.0, 0.05, −0.05) runs unrotated; −0.5 is a
+///   negative dim (`torch.arange` fails at load: refused naming `partial_rotary_factor`); at share 0
+///   with longrope, Phi3Config wants `rotary_ndims // 2` = 0 factors per list (its own 3: ValueError).
+/// - GPT-NeoX with `head_dim` 0 under dynamic and longrope: both tables read the key as written
+///   (`_compute_dynamic_ntk_parameters`, `_compute_longrope_parameters`), dim int(0 · rotary_pct) = 0;
+///   longrope's lists then hold 0 factors or one (torch broadcasts it; 4 fail on a size mismatch at load).
+/// - StableLM and Phi at share 0 under linear and dynamic scaling (`rotary_ndims` 0).
+/// Reference: the `empty_table` section of config-head-dim/fields.json (generate_head_dim_fields.py:
+/// the fixture's config with the case's edits written over it, its weights, one forward on ids 1, 2, 3),
+/// logits within 1e-4. Before, Phi-3's three running shares and GPT-NeoX's two running head_dim 0
+/// cases were refused (this test failed on that code: tried).
+final class EmptyRotaryTableTests: XCTestCase {
+    /// The key each refused case names: where transformers fails.
+    private static let refusedKeys = ["phi3-longrope unscaled -0.5": "partial_rotary_factor",
+                                      "phi3-longrope longrope 0.0": "rope_scaling.short_factor",
+                                      "neox-rope-yarn longrope head_dim 0": "rope_scaling.short_factor"]
+
+    func testEmptyTablesRunAsInTransformers() throws {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
+        let file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let cases = try XCTUnwrap(file["empty_table"] as? [String: [String: Any]])
+        XCTAssertEqual(cases.count, 14)
+        XCTAssertEqual(Set(cases.filter { $0.value["outcome"] as? String == "refused" }.keys), Set(Self.refusedKeys.keys))
+        for (label, expected) in cases.sorted(by: { $0.key < $1.key }) {
+            let model = try XCTUnwrap(expected["model"] as? String, label)
+            let edits = try XCTUnwrap(expected["edits"] as? [String: Any], label)
+            let folder = try Fixtures.linkedCopy(of: model, test: self, replacing: "config.json") { data in
+                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+                config.merge(edits) { $1 }
+                return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+            }
+            if let key = Self.refusedKeys[label] {
+                XCTAssertThrowsError(try TransformerModel.load(directory: folder), label) { error in
+                    guard case LoadError.invalidConfig(_, let named, let detail)? = error as? LoadError else {
+                        return XCTFail("\(label): \(error)")
+                    }
+                    XCTAssertEqual(named, key, "\(label): \(detail) (transformers: \(expected["error"] ?? ""))")
+                }
+                continue
+            }
+            let loaded: TransformerModel
+            do { loaded = try TransformerModel.load(directory: folder) } catch {
+                XCTFail("\(label): refused where transformers runs: \(error)")
+                continue
+            }
+            XCTAssertEqual(loaded.architecture.position, .none, label)
+            let reference = try XCTUnwrap(expected["output"] as? [NSNumber], label).map(\.floatValue)
+            let output = try fixtureOutput(loaded)
+            XCTAssertEqual(output.count, reference.count, label)
+            let delta = zip(output, reference).map { abs($0 - $1) }.max() ?? .nan
+            XCTAssertLessThanOrEqual(delta, 1e-4, label)
+            print(String(format: "%@: max |Δ| %.1e", label, Double(delta)))
+        }
+    }
+}
