@@ -75,19 +75,26 @@ final class RelevanceParityTests: XCTestCase {
 
     /// The reference files of one model, sorted.
     static func referenceCases(_ model: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: relevanceFolder.appendingPathComponent(model).path)
-            .filter { $0.hasSuffix(".safetensors") }.sorted()
+        try referenceCases(in: relevanceFolder.appendingPathComponent(model))
+    }
+
+    /// The reference files in `folder`, sorted.
+    static func referenceCases(in folder: URL) throws -> [String] {
+        try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".safetensors") }.sorted()
     }
 
     /// Compares every reference case of one model; returns one summary line per method and kind of
-    /// vector (inputs: tokens, positions, types, pixels; heads; neurons and layers).
-    func checkModel(_ name: String, folder: URL) throws -> [String] {
+    /// vector (inputs: tokens, positions, types, pixels; heads; neurons and layers). `references`
+    /// (default Tests/Fixtures/relevance/<name>) holds the cases, whose golden inputs are
+    /// `inputsOf`'s (default `name`).
+    func checkModel(_ name: String, folder: URL, references: URL? = nil, inputsOf fixture: String? = nil) throws -> [String] {
         let model = try TransformerModel.load(directory: folder)
-        let cases = try Self.referenceCases(name)
-        XCTAssertFalse(cases.isEmpty, "\(name): no reference cases in Tests/Fixtures/relevance/\(name)")
+        let referenceFolder = references ?? Self.relevanceFolder.appendingPathComponent(name)
+        let cases = try Self.referenceCases(in: referenceFolder)
+        XCTAssertFalse(cases.isEmpty, "\(name): no reference cases in \(referenceFolder.path)")
         var worst: [String: (relative: Float, pearson: Double, count: Int)] = [:]
         for file in cases {
-            let reference = try ReferenceCase(url: Self.relevanceFolder.appendingPathComponent("\(name)/\(file)"), model: name,
+            let reference = try ReferenceCase(url: referenceFolder.appendingPathComponent(file), model: fixture ?? name,
                                               vision: model.architecture.image != nil)
             let regenerate = "regenerate with scripts/fixtures/generate_lrp.py --only \(name)"
             let known = Set(Self.methods.map(\.key))

@@ -155,6 +155,8 @@ final class MixtralTests: XCTestCase {
             (#"{"model_type": "mixtral", "num_local_experts": 4, "num_experts_per_tok": 5}"#, "num_experts_per_tok"),
             (#"{"model_type": "mixtral", "num_local_experts": 0}"#, "num_local_experts"),
             (#"{"model_type": "mixtral", "rope_scaling": {"rope_type": "yarn", "factor": 2}}"#, "yarn"),
+            (#"{"model_type": "mixtral", "head_dim": null, "rope_scaling": {"rope_type": "yarn", "factor": 2}}"#,
+             "'head_dim' is null; transformers' yarn rotary tables read it as written (TypeError); write the width"),
         ]
         for (json, fragment) in cases {
             XCTAssertThrowsError(try TransformerModel.load(directory: try temporaryModel(config: json))) { error in

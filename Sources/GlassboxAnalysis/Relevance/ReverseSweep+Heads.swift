@@ -60,13 +60,14 @@ extension ReverseSweep {
     }
 
     /// Through the output layer: the gradient at its input `[T, d]` from the seeds `[T][V]` at logit
-    /// rows `0..<T` (`unembed.hook_in` rows), back through Gemma 2's final soft-cap `cap·tanh(z/cap)`
-    /// first where there is one (§2.5e).
+    /// rows `0..<T` (`unembed.hook_in` rows), back through Gemma 2's and 3's final soft-cap
+    /// `cap·tanh(z/cap)` first where there is one, by the rule `finalSoftCapRelevance` picks (§2.5e).
     func unembedBackward(_ unembed: Linear, seeds: [[Float]]) throws -> Tensor {
         var g = Tensor(shape: [seeds.count, seeds.first?.count ?? 0], storage: seeds.flatMap { $0 })     // [T, V]
         if let cap = architecture.finalSoftCap {
             let raw = unembed(try tensor(.unembedIn).rows(0..<seeds.count))        // [T, V], before the cap
-            ActivationRules.apply(.softCap(cap), rule: table[.activation], x: raw, to: &g)
+            let rule = architecture.finalSoftCapRelevance == .gradient ? .gradient : table[.activation]
+            ActivationRules.apply(.softCap(cap), rule: rule, x: raw, to: &g)
         }
         return try linearBackward(unembed, g, rule: table[.linear], input: { try tensor(.unembedIn) })
     }

@@ -57,6 +57,8 @@ public struct Architecture: Sendable, Equatable {
     public var attentionSoftCap: Float? = nil
     /// Gemma 2's `final_logit_softcapping`: logits become `cap·tanh(z/cap)` (`nil`: no cap).
     public var finalSoftCap: Float? = nil
+    /// How AttnLRP and CP-LRP pass relevance back through `finalSoftCap` (docs/methods.md §2.5e).
+    public var finalSoftCapRelevance: SoftCapRelevance = .activationRule
     /// Gemma 3: the rotary embedding of sliding-window layers (`rope_local_base_freq`); `nil`
     /// when every layer uses `position`.
     public var slidingRotary: RotaryEmbedding? = nil
@@ -111,6 +113,17 @@ public struct Architecture: Sendable, Equatable {
     public func attentionScale(layer: Int) -> Float {
         scaleAttentionByInverseLayer ? attentionScale / Float(layer + 1) : attentionScale
     }
+}
+
+/// How a relevance method passes relevance through the final logit soft-cap `c·tanh(z/c)`.
+public enum SoftCapRelevance: Sendable, Equatable {
+    /// The method's rule for elementwise non-linearities (AttnLRP, CP-LRP: the identity rule, so
+    /// relevance is conserved through the cap): Gemma 2, whose reference is built from LXT's rules
+    /// since LXT 2.1 has no Gemma 2 map.
+    case activationRule
+    /// The true derivative `1 − tanh²(z/c)`: LXT 2.1's Gemma 3 map (`lxt/efficient/models/gemma3.py`)
+    /// patches nothing in `Gemma3ForCausalLM.forward`, so the cap there keeps its gradient.
+    case gradient
 }
 
 /// Normalisation layers.

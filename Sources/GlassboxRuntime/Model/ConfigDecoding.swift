@@ -362,9 +362,11 @@ extension KeyedDecodingContainer {
             }
         default: return
         }
+        // declaredOrDerived: an absent key is the config's None too, so only a width helps.
+        let advice = reading == .declaredOrDerived ? "write the width" : "write the width or leave the key out"
         if try decodeNil(forKey: key) {
             throw ConfigValidationError(key: place(of: key), detail:
-                "is null; transformers' \(kind) rotary tables read it as written (TypeError); write the width or leave the key out")
+                "is null; transformers' \(kind) rotary tables read it as written (TypeError); \(advice)")
         }
         if try decode(Int.self, forKey: key) == 0 {
             throw ConfigValidationError(key: place(of: key), detail:

@@ -234,6 +234,8 @@ public struct GemmaConfig: Decodable, Sendable, Equatable {
             tokenTypes: 0, head: .languageModel, slidingWindows: slidingWindows)
         arch.attentionSoftCap = attentionSoftCap
         arch.finalSoftCap = finalSoftCap
+        // Gemma 3's reference is LXT's own map, which leaves the final tanh unpatched (§2.5e).
+        arch.finalSoftCapRelevance = family == .gemma3Text ? .gradient : .activationRule
         arch.textModelOf = textModelOf
         arch.slidingRotary = ropeLocalBaseFreq.map {
             RotaryEmbedding(dimensions: headDim, base: $0, scaling: .none, maxPositions: maxPositionEmbeddings)

@@ -38,11 +38,12 @@ public struct MixtralConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "num_experts_per_tok",
                                         detail: "(\(numExpertsPerTok)) must be at most num_local_experts (\(numLocalExperts))")
         }
-        // No yarn: transformers 4.53.3's MixtralConfig leaves head_dim None unless given, which its
-        // yarn code cannot multiply; longrope likewise, so it needs an explicit head_dim.
+        // transformers 4.53.3's MixtralConfig leaves head_dim None unless given, which its dynamic,
+        // yarn and longrope tables read as written (`getattr(config, "head_dim", …)`: TypeError on
+        // None); with head_dim given they run. `ropeScaling(from:)` refuses a null or absent head_dim
+        // under dynamic and yarn (`refuseDerivedHeadDim`), longrope below.
         // Mixtral's config neither copies `type` over `rope_type` nor validates.
-        ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .ropeTypeFirst, modelType: "mixtral",
-                                          types: RopeScaling.supportedTypes.filter { $0 != "yarn" })
+        ropeScaling = try fields.ropeScaling(from: decoder, typeKeys: .ropeTypeFirst, modelType: "mixtral")
         if case .longrope = ropeScaling, try c.headDim(.headDim, reading: .declaredOrDerived) == nil {
             throw LlamaConfig.longRopeNeedsHeadDim(modelType: "mixtral")
         }
