@@ -173,8 +173,16 @@ extension Architecture {
         let sign = mask == .bidirectional ? "±" : ""
         let windows = slidingWindows.enumerated().compactMap { l, w in w.map { "layer \(l): \(sign)\($0)" } }
         guard !windows.isEmpty else { return "" }
-        return windows.count == layers ? "; sliding window \(sign)\(slidingWindows[0]!) in every layer"
+        let listed = windows.count == layers ? "; sliding window \(sign)\(slidingWindows[0]!) in every layer"
             : "; sliding windows " + windows.joined(separator: ", ")
+        return listed + localRotarySummary
+    }
+
+    /// The rotary table of the sliding-window layers where it is not the global one (Gemma 3's
+    /// `rope_local_base_freq`, ModernBERT's `local_rope_theta`: ``Architecture/rotary(layer:)``).
+    private var localRotarySummary: String {
+        guard let local = slidingRotary, case .rotary(let global) = position, local != global else { return "" }
+        return ", rotated there by " + PositionKind.rotary(local).summary
     }
 }
 

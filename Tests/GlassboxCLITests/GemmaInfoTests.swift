@@ -24,4 +24,13 @@ final class GemmaInfoTests: XCTestCase {
         XCTAssertTrue(olmo.stdout.contains("norms on the attention and MLP outputs only"), olmo.stdout)
         XCTAssertFalse(olmo.stdout.contains("blocks.0.ln1.hook_scale"), olmo.stdout)
     }
+
+    /// Gemma 3's sliding layers rotate with `rope_local_base_freq` (50 in the fixture) and without the
+    /// global table's linear scaling: `info` names that table beside the windows, not only the global θ.
+    func testInfoNamesTheLocalRotaryTable() throws {
+        let gemma3 = try runGlassbox(["info", "--model", "Tests/Fixtures/models/gemma3-text"])
+        XCTAssertEqual(gemma3.status, 0, gemma3.stderr)
+        XCTAssertTrue(gemma3.stdout.contains("positions    rotary (8 dims, θ 1000.0, linear scaling ×2.0); sliding windows layer 0: 3, layer 2: 3, rotated there by rotary (8 dims, θ 50.0)\n"),
+                      gemma3.stdout)
+    }
 }

@@ -34,11 +34,14 @@ final class ModernBertCommandTests: XCTestCase {
         let tiny = try runGlassbox(["info", "--model", "Tests/Fixtures/models/modernbert-tiny"])
         XCTAssertEqual(tiny.status, 0, tiny.stderr)
         XCTAssertTrue(tiny.stdout.contains("architecture modernbert"), tiny.stdout)
-        XCTAssertTrue(tiny.stdout.contains("sliding windows layer 1: ±2, layer 2: ±2"), tiny.stdout)
+        XCTAssertTrue(tiny.stdout.contains("sliding windows layer 1: ±2, layer 2: ±2, rotated there by rotary (8 dims, θ 10000.0)\n"),
+                      tiny.stdout)   // local_rope_theta on the local layers, global_rope_theta (160000) elsewhere
         XCTAssertTrue(tiny.stdout.contains("parameters   36.4k"), tiny.stdout)
         let bias = try runGlassbox(["info", "--model", "Tests/Fixtures/models/modernbert-bias"])
         XCTAssertEqual(bias.status, 0, bias.stderr)
         XCTAssertTrue(bias.stdout.contains("parameters   20.9k"), bias.stdout)
+        // local_rope_theta null: the local layers use the global table, so no second table is named.
+        XCTAssertTrue(bias.stdout.contains("positions    rotary (12 dims, θ 500.0); sliding windows layer 1: ±2\n"), bias.stdout)
     }
 
     /// AttnLRP and CP-LRP. Not grad-input: the embedding LayerNorm right on the token rows (no positions to
