@@ -25,15 +25,22 @@ final class BloomTests: XCTestCase {
         struct File: Decodable { let slopes: [String: [Float]] }
         let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/alibi/slopes.json")
         let file = try JSONDecoder().decode(File.self, from: Data(contentsOf: url))
-        XCTAssertEqual(file.slopes.count, 40)
-        for (heads, expected) in file.slopes {
-            let ours = PositionKind.alibiSlopes(heads: Int(heads)!)
-            XCTAssertEqual(ours.count, expected.count, heads)
-            for (a, b) in zip(ours, expected) { XCTAssertEqual(a, b, accuracy: b.ulp, "\(heads) heads") }
-        }
+        Self.assertSlopes(file.slopes, equal: PositionKind.alibiSlopes(heads:))
         let odd = try Fixtures.load("bloom-odd").architecture
         XCTAssertEqual(odd.alibiSlopes, [0.25, 0.0625, 0.015625, 0.00390625, 0.5, 0.125])
         XCTAssertEqual(odd.contextLength, Int.max)
+    }
+
+    /// `ours(H)` equals the reference slopes for every head count 1 … 40 of `reference` (keys: the
+    /// head count), within one float32 ulp of each reference slope (BLOOM's and MPT's slope tests).
+    static func assertSlopes(_ reference: [String: [Float]], equal ours: (Int) -> [Float],
+                             file: StaticString = #filePath, line: UInt = #line) {
+        XCTAssertEqual(reference.count, 40, file: file, line: line)
+        for (heads, expected) in reference {
+            let slopes = ours(Int(heads)!)
+            XCTAssertEqual(slopes.count, expected.count, heads, file: file, line: line)
+            for (a, b) in zip(slopes, expected) { XCTAssertEqual(a, b, accuracy: b.ulp, "\(heads) heads", file: file, line: line) }
+        }
     }
 
     /// BLOOM's hook list: the embedding LayerNorm after hook_embed, no position hooks (no rot_q /
