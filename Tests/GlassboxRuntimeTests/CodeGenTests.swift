@@ -118,6 +118,8 @@ final class CodeGenTests: XCTestCase {
             (#"{"model_type": "codegen", "n_embd": 32, "n_head": 4, "rotary_dim": 3}"#, "'rotary_dim' must be even, positive"),
             (#"{"model_type": "codegen", "n_embd": 32, "n_head": 4, "rotary_dim": 10}"#, "'rotary_dim' must be even, positive"),
             (#"{"model_type": "codegen", "n_embd": 30, "n_head": 4, "rotary_dim": 4}"#, "'n_head' (4) must divide n_embd (30)"),
+            (#"{"model_type": "codegen", "n_embd": 32, "n_head": 4, "rotary_dim": 4, "use_cache": 2}"#,   // BooleanFieldTests: refused in forward
+             "'use_cache' is 2, which transformers' CodeGenModel.forward reads as true"),
         ]
         assertInvalidConfigs(cases) { try folder(config: $0) }
     }

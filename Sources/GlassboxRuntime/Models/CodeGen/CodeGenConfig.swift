@@ -21,16 +21,20 @@ public struct CodeGenConfig: Decodable, Sendable, Equatable {
     enum CodingKeys: String, CodingKey {
         case nCtx = "n_ctx"
         case rotaryDim = "rotary_dim"
+        case useCache = "use_cache"
     }
 
     /// Decodes `config.json`: `rotary_dim` null refused first (before GPT-J's own null rule, which
-    /// accepts it for one head), then GPT-J's fields, `n_head` a multiple of 4 and `n_ctx` a number.
+    /// accepts it for one head) and a truthy `use_cache` other than `true` (`CodeGenModel.forward`
+    /// keeps its cache only when `use_cache is True`, as GPT-J's; named here so that the message names
+    /// CodeGen's class), then GPT-J's fields, `n_head` a multiple of 4 and `n_ctx` a number.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         if c.contains(.rotaryDim), try c.decodeNil(forKey: .rotaryDim) {
             throw ConfigValidationError(key: "rotary_dim", detail:
                 "is null, which CodeGenModel.__init__ cannot take (min(config.rotary_dim, n_ctx // n_head) is a TypeError on None); give an even number of rotated dimensions ≤ the head width")
         }
+        try c.refuseTruthyOtherThanTrue(.useCache, forward: "CodeGenModel")
         gptj = try GPTJConfig(from: decoder)
         guard gptj.nHead % 4 == 0 else {
             throw ConfigValidationError(key: "n_head", detail:
