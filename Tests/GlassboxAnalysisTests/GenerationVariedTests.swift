@@ -15,7 +15,7 @@ final class GenerationVariedTests: XCTestCase {
                          "phi-qknorm", "gptj-whole", "falcon-mq", "falcon-seq", "bloom-tiny",
                          "bigcode-mq", "granite-tiny", "stablelm-par", "cohere-tiny", "olmoe-norm",
                          "starcoder2-tiny", "olmo-clip", "olmoe-clip", "glm4-tiny", "granitemoe-tiny",
-                         "nemotron-tiny", "helium-bias", "mpt-tiny"]
+                         "nemotron-tiny", "helium-bias", "mpt-tiny", "codegen-wide"]
 
     struct Case: Decodable {
         let output_ids: [Int]

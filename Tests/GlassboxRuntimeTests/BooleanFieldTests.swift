@@ -79,7 +79,7 @@ final class BooleanFieldTests: XCTestCase {
     func testEveryBooleanFieldSpelledOtherwiseLoadsAsTransformersReadsIt() throws {
         let reference = try reference()
         XCTAssertEqual(reference.models.keys.sorted(), try ConfigFieldText.fixtureCheckpoints(), "one entry per fixture model")
-        XCTAssertEqual(reference.models.count, 94)
+        XCTAssertEqual(reference.models.count, 96)
         XCTAssertEqual(reference.spellings, ["0", "1", "2", "null", "0.0", "\"false\""])
         var checked = 0, nested = 0, forwardRefusals = 0, counts: [String: Int] = [:]
         for (name, model) in reference.models.sorted(by: { $0.key < $1.key }) {
@@ -123,9 +123,9 @@ final class BooleanFieldTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(counts, ["true": 591, "false": 591, "either": 831])   // MPT: +3, +3, +84; ModernBERT: +27, +27, +48
-        XCTAssertEqual(forwardRefusals, 15)  // gptj-tiny, gptj-whole, falcon-mq, -newarch, -seq: use_cache 1, 2, "false"
-        XCTAssertEqual(checked, 2028)   // MPT: +90; ModernBERT: 17 fields × 6 spellings
+        XCTAssertEqual(counts, ["true": 597, "false": 597, "either": 837])   // MPT: +3, +3, +84; ModernBERT: +27, +27, +48; CodeGen: +6, +6, +6
+        XCTAssertEqual(forwardRefusals, 21)  // gptj-tiny, gptj-whole, codegen-tiny, codegen-wide, falcon-mq, -newarch, -seq: use_cache 1, 2, "false"
+        XCTAssertEqual(checked, 2052)   // MPT: +90; ModernBERT: 17 fields × 6 spellings; CodeGen: 2 fields × 2 models × 6
         XCTAssertEqual(nested, 66)          // gemma3-mm's text_config: three fields, six spellings each; mpt's attn_config: four each
     }
 

@@ -89,7 +89,7 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
                      "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
                      "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention",
-                     "GPTJAttention",
+                     "GPTJAttention", "CodeGenAttention",
                      "FalconAttention",
                      "GPTNeoSelfAttention",
                      "BloomAttention",
@@ -406,7 +406,7 @@ def load(folder: str):
     cls = getattr(transformers, config.architectures[0])
     bert = config.model_type in ("bert", "roberta", "xlm-roberta", "camembert")   # their SelfAttention = BertSelfAttention
     distil = config.model_type == "distilbert"
-    gptj = config.model_type == "gptj"                                    # no attention interface: _attn replaced
+    gptj = config.model_type in ("gptj", "codegen")                       # no attention interface: _attn replaced (CodeGen's is GPT-J's, mask added before the scale)
     falcon = config.model_type == "falcon"                                          # no attention interface
     neo = config.model_type == "gpt_neo"                          # GPTNeoSelfAttention._attn replaced
     bloom = config.model_type == "bloom"                                            # no attention interface

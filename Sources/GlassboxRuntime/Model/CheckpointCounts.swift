@@ -25,7 +25,7 @@ enum CheckpointCounts {
     /// Falcon config) sizes nothing, and transformers ignores it too.
     static func layerKeysRead(modelType: String) -> [String] {
         switch modelType {
-        case "gpt2", "gptj": ["num_hidden_layers", "n_layer"]
+        case "gpt2", "gptj", "codegen": ["num_hidden_layers", "n_layer"]
         case "gpt_neo": ["num_hidden_layers", "num_layers"]
         case "distilbert": ["num_hidden_layers", "n_layers"]
         default: ["num_hidden_layers"]

@@ -28,7 +28,7 @@ enum IntegerConfigFields {
     /// Families whose token embedding takes no `padding_idx`; every other family builds
     /// `nn.Embedding(vocab_size, d, padding_idx=pad_token_id)`, which fails on a float id
     /// (IndexError; checked for every supported family with the reference venv).
-    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit", "gptj", "gpt_neo", "bloom"]
+    static let noPaddingIndexFamilies: Set<String> = ["gpt2", "gpt_neox", "vit", "gptj", "gpt_neo", "bloom", "codegen"]
 
     /// GPT-Neo's own names: `num_heads` reaches `Tensor.view`, and `window_size` is the diagonal of
     /// `torch.tril` in a local layer (refused in every GPT-Neo config, a global-only one included,
@@ -44,9 +44,9 @@ enum IntegerConfigFields {
         if modelType == "gpt_neo" { fields += gptNeoFields }
         // ViTModel builds a pooler, nn.Linear(hidden_size, pooler_output_size); the classifier does not.
         if modelType == "vit" && architecture == "ViTModel" { fields.append("pooler_output_size") }
-        // GPT-J: n_positions only sizes torch.arange for the sin/cos table (a float is fine there);
+        // GPT-J and CodeGen: n_positions only sizes torch.arange for the sin/cos table (a float is fine there);
         // rotary_dim slices q and k (a float is a TypeError in the first forward).
-        if modelType == "gptj" { fields.removeAll { $0 == "n_positions" }; fields.append("rotary_dim") }
+        if modelType == "gptj" || modelType == "codegen" { fields.removeAll { $0 == "n_positions" }; fields.append("rotary_dim") }
         if modelType == "falcon" { fields.append("ffn_hidden_size") }   // FalconMLP's nn.Linear sizes
         if modelType == "opt" { fields += ["ffn_dim", "word_embed_proj_dim"] }   // fc1 / fc2, embed_tokens sizes
         // Qwen MoE: the expert count and widths size nn.Linear / nn.ModuleList (the shared expert's: Qwen2-MoE only).

@@ -8,7 +8,6 @@ enum NearestModelType {
         (["xlm-roberta", "camembert"], "roberta"),
         (["electra", "deberta", "albert", "mpnet"], "bert"),
         (["gpt_neo", "bloom"], "gpt2"),
-        (["codegen"], "gpt_neox"),
         (["mixtral"], "mistral"),
         (["refinedweb"], "falcon"),
         (["qwen2_vl"], "qwen2"),

@@ -113,11 +113,12 @@ public struct GPTJConfig: Decodable, Sendable, Equatable {
     /// The typed architecture: GPT-NeoX's parallel pre-LayerNorm block (the one norm is both `ln1`
     /// and `ln2`, see `GPTJLoader`), interleaved partial rotary embeddings with base 10000
     /// (`create_sinusoidal_positions`), a standard MLP, causal attention scaled by `1/√dh`, an LM head.
-    func architecture() -> Architecture {
+    /// `modelType`: `codegen` for CodeGen, whose block this is (`CodeGenConfig`).
+    func architecture(modelType: String = "gptj") -> Architecture {
         let rope = RotaryEmbedding(dimensions: rotaryDim, base: 10000, scaling: .none, maxPositions: nPositions,
                                    layout: .interleaved)
         return Architecture(
-            modelType: "gptj", layers: nLayer, dModel: nEmbd, heads: nHead,
+            modelType: modelType, layers: nLayer, dModel: nEmbd, heads: nHead,
             kvHeads: nHead, headDim: headDim, dFF: nInner ?? 4 * nEmbd, vocabSize: vocabSize,
             contextLength: nPositions,
             norm: .layerNorm(eps: layerNormEpsilon), placement: .pre,

@@ -17,7 +17,20 @@ enum GPTJLoader: ArchitectureLoader {
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(GPTJConfig.self, from: configData, file: configFile)
-        let arch = config.architecture()
+        return try load(config, modelType: "gptj", checkpoint: checkpoint, directory: directory,
+                        buffers: #"(bias|masked_bias|embed_positions)"#) { r, p, arch in
+            try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: false, outputBias: false,
+                                                 module: "attn.", output: "out_proj")
+        }
+    }
+
+    /// The GPT-J block's weights (`GPTJModel`, and CodeGen's `CodeGenModel`, which differs only in
+    /// its attention's projections): `attention(r, "h.N.", arch)` reads a layer's q/k/v/out maps;
+    /// `buffers`, the regex of the attention buffers older checkpoints saved under `h.N.attn.`.
+    static func load(_ config: GPTJConfig, modelType: String, checkpoint: Checkpoint, directory: URL, buffers: String,
+                     attention: (inout WeightReader, String, Architecture) throws -> AttentionWeights)
+        throws -> (Architecture, TransformerWeights) {
+        let arch = config.architecture(modelType: modelType)
         let prefix = checkpoint.contains("transformer.wte.weight") ? "transformer." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
@@ -33,8 +46,7 @@ enum GPTJLoader: ArchitectureLoader {
         for l in 0..<arch.layers {
             let p = "h.\(l)."
             let ln = try norm(p + "ln_1")
-            let attention = try RotaryDecoderLoading.projections(&r, p, arch, qkvBias: false, outputBias: false,
-                                                                 module: "attn.", output: "out_proj")
+            let attention = try attention(&r, p, arch)
             blocks.append(BlockWeights(
                 ln1: ln, attention: attention, ln2: ln,
                 mlp: MLPWeights(input: try r.outInLinear(p + "mlp.fc_in", d, dff, bias: true), up: nil,
@@ -51,7 +63,7 @@ enum GPTJLoader: ArchitectureLoader {
         }
         let unembed = Linear(weight: headWeight, layout: .outIn,
                              bias: try r.tensor("lm_head.bias", shape: [vocab], prefixed: false))
-        try r.finish(ignorable: [#"(transformer\.)?h\.\d+\.attn\.(bias|masked_bias|embed_positions)"#])
+        try r.finish(ignorable: [#"(transformer\.)?h\.\d+\.attn\."# + buffers])
         let weights = TransformerWeights(
             embeddings: EmbeddingWeights(token: embed, position: nil, tokenType: nil, norm: nil),
             blocks: blocks,
