@@ -68,6 +68,32 @@ final class ModernBertClassifierTests: XCTestCase {
         }
     }
 
+    /// Direct logit attribution is refused on both ModernBERT heads (dense, activation and norm
+    /// between the final norm and the output layer): it used to ignore them and read the output
+    /// layer on the final norm's output directly.
+    func testDirectLogitAttributionIsRefusedThroughTheHead() throws {
+        for (name, ids) in [("modernbert-tiny", [96, 3, 100, 5, 97]), ("modernbert-cls", [85, 3, 4, 5, 86])] {
+            XCTAssertThrowsError(try DirectLogitAttribution.run(Fixtures.load(name), .tokens(ids, types: nil)), name) { error in
+                XCTAssertTrue(error.localizedDescription.contains("runs a dense layer, an activation and a norm"), error.localizedDescription)
+            }
+        }
+    }
+
+    /// The lens readouts run the model's own head on the last block's output: the masked LM's
+    /// (final_norm, then head and decoder; it used to skip final_norm) and the classifier's class
+    /// readout (final_norm, head, classifier) give the model's logits at the last entry.
+    func testLensReadoutsAtTheLastEntryAreTheModelsLogits() throws {
+        for (name, ids, kind) in [("modernbert-tiny", [96, 3, 100, 5, 97], LensReadout.Kind.vocabulary),
+                                  ("modernbert-cls", [85, 3, 4, 5, 86], .classes)] {
+            let model = try Fixtures.load(name)
+            let last = HookPoint.block(model.architecture.layers - 1, .residPost)
+            let run = try model.forward(.tokens(ids, types: nil), capture: .points([last]), logitRows: .positions([0]))
+            let readout = try LensReadout.make(kind, for: model)
+            let lens = readout.logits(try XCTUnwrap(run.cache[last]).rows(0..<1))
+            assertClose(lens, try XCTUnwrap(run.logits), tolerance: 1e-5, name)
+        }
+    }
+
     /// A class count other than the classifier's rows is refused as `from_pretrained` refuses it.
     func testClassCountMismatchIsRefused() throws {
         XCTAssertThrowsError(try TransformerModel.load(directory: folder(["id2label": nil, "label2id": nil, "num_labels": 2]))) { error in

@@ -89,7 +89,7 @@ public struct LensReadout: Sendable {
         case .vocabulary:
             let unembed = weights.head.unembed!
             if arch.head == .maskedLanguageModel, let transform = weights.head.transform, let norm = weights.head.transformNorm {
-                var t = transform(h)
+                var t = transform(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)   // ModernBERT: final_norm first
                 (weights.head.transformActivation ?? arch.activation).apply(&t)
                 return unembed(Self.normalize(t, norm))
             }
