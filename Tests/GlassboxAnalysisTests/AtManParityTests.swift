@@ -41,7 +41,8 @@ final class AtManParityTests: XCTestCase {
                            "nemotron-tiny", "nemotron-bias",
                            "helium-tiny", "helium-bias",
                            "mpt-tiny", "mpt-bias",
-                           "codegen-tiny", "codegen-wide"]
+                           "codegen-tiny", "codegen-wide",
+                           "modernbert-tiny", "modernbert-bias", "modernbert-cls"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -75,6 +76,7 @@ final class AtManParityTests: XCTestCase {
         "helium-tiny": familyCases, "helium-bias": familyCases,
         "mpt-tiny": familyCases, "mpt-bias": familyCases,
         "codegen-tiny": familyCases, "codegen-wide": familyCases,
+        "modernbert-tiny": familyCases, "modernbert-bias": familyCases, "modernbert-cls": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

@@ -32,7 +32,8 @@ enum LensFixtures {
                          "nemotron-tiny", "nemotron-bias",
                          "helium-tiny", "helium-bias",
                          "mpt-tiny", "mpt-bias",
-                         "codegen-tiny", "codegen-wide"]
+                         "codegen-tiny", "codegen-wide",
+                         "modernbert-tiny", "modernbert-bias"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

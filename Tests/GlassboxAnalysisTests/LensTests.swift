@@ -78,7 +78,7 @@ final class LensTests: XCTestCase {
                                 let m = logits.max()!
                                 let z = logits.reduce(0) { $0 + exp($1 - m) }
                                 for top in cell.top {
-                                    XCTAssertEqual(Double(top.prob!), exp(logits[top.id] - m) / z, accuracy: 1e-5, "\(label) prob")
+                                    XCTAssertEqual(Double(top.prob!), exp(logits[top.id] - m) / z, accuracy: Self.probabilityTolerance(name), "\(label) prob")
                                 }
                                 let target = (0..<v).max { final[cell.position, $0] < final[cell.position, $1] }!
                                 XCTAssertEqual(cell.targetID, target, label)
@@ -96,8 +96,13 @@ final class LensTests: XCTestCase {
                 XCTAssertEqual(n, try LogitLens.collect(model, input, site: .resid).final.shape[0], label)
             }
         }
-        XCTAssertEqual(compared, 3 * 94)   // 94 cases (codegen-tiny ×2, codegen-wide: 3), 3 sites each (Gemma 2's lens soft-caps as its head does)
+        XCTAssertEqual(compared, 3 * 97)   // 97 cases (codegen-tiny ×2, codegen-wide: 3; ModernBERT: +3), 3 sites each (Gemma 2's lens soft-caps as its head does)
     }
+
+    /// 1e-5; modernbert-tiny 2e-5: its float32 MLM head (dense, gelu, LayerNorm, decoder) gives logits of
+    /// ~15 within 4e-5 of the float64 reference (the logits themselves are held to 1e-4 above), which moves
+    /// a top probability near 0.25 by up to 1.2e-5 ("full" case, measured).
+    static func probabilityTolerance(_ name: String) -> Double { name == "modernbert-tiny" ? 2e-5 : 1e-5 }
 
     /// Vilas et al.'s class identifiability (`1 − rank/#classes`) against the reference, and §5.4:
     /// it is 1 at [CLS] in the last row exactly when the model's top-1 is the label.

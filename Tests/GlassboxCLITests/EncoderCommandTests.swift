@@ -16,6 +16,7 @@ final class EncoderCommandTests: XCTestCase {
         ("roberta-mlm", [0, 17, 4, 40, 2]), ("roberta-cls", [0, 17, 33, 40, 2]),
         ("distilbert-mlm", [2, 17, 4, 40, 3]), ("distilbert-cls", [2, 17, 33, 40, 3]),
         ("xlmr-mlm", [0, 17, 151, 40, 2]), ("xlmr-cls", [0, 17, 33, 40, 2]), ("camembert-mlm", [5, 17, 144, 40, 6]),
+        ("modernbert-cls", [85, 17, 33, 40, 86]),   // [CLS] = 85, [SEP] = 86
     ]
     private var out: URL!
 

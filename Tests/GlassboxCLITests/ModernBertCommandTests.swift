@@ -50,4 +50,30 @@ final class ModernBertCommandTests: XCTestCase {
     func testExplainJSONMatchesLXT() throws {
         for name in models { try assertExplainMatchesLXT(name, methods: [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp")]) }
     }
+
+    /// modernbert-cls (`ModernBertForSequenceClassification`, cls pooling): `predict --json` reads one
+    /// row (position 0) and gives the 3 class logits transformers gave on the golden "full" input
+    /// (≤ 1e-4), ranked, with the labels of `id2label` and softmax scores.
+    func testClassifierPredictJSONMatchesTransformersLogits() throws {
+        let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("modernbert-cls/full.safetensors"))
+        let object = try jsonObject(try runGlassbox(["predict", "--model", "Tests/Fixtures/models/modernbert-cls", "--ids",
+                                                     golden.inputIDs.map(String.init).joined(separator: ","), "--logits", "--json"]))
+        let row = try golden.tensor("unembed.hook_out").storage                  // [1, 3]
+        XCTAssertEqual(object["position"] as? Int, 0)
+        XCTAssertEqual(object["scores"] as? String, "softmax")
+        let logits = try XCTUnwrap(object["logits"] as? [Double])
+        XCTAssertEqual(logits.count, 3)
+        XCTAssertEqual(logits.enumerated().map { abs($0.element - Double(row[$0.offset])) }.max()!, 0, accuracy: 1e-4)
+        let top = try XCTUnwrap(object["top"] as? [[String: Any]])
+        XCTAssertEqual(top.compactMap { $0["id"] as? Int }, row.indices.sorted { row[$0] > row[$1] })
+        let labels = ["negative", "neutral", "positive"]
+        XCTAssertEqual(top.compactMap { $0["text"] as? String }, row.indices.sorted { row[$0] > row[$1] }.map { labels[$0] })
+    }
+
+    /// AttnLRP and CP-LRP on the classifier's top class against LXT's rules on the transformers
+    /// module (the head's dense by the linear rule, its activation by the identity rule, its LayerNorm
+    /// with σ detached; generate_lrp.py); grad×input is ~0 per token here too (the embedding LayerNorm).
+    func testClassifierExplainJSONMatchesLXT() throws {
+        try assertExplainMatchesLXT("modernbert-cls", methods: [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp")])
+    }
 }

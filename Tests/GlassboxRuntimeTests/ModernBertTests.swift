@@ -115,14 +115,21 @@ final class ModernBertTests: XCTestCase {
         assertInvalidConfigs(cases) { try folder(config: $0) }
     }
 
-    /// norm_bias true asks modernbert-tiny for LayerNorm biases it lacks; the classifier class is refused by name.
+    /// norm_bias true asks modernbert-tiny for LayerNorm biases it lacks; named as the sequence
+    /// classifier (ModernBertClassifierTests), its masked-LM weights lack `classifier.weight`; the
+    /// token classifier and question answering are refused by name.
     func testWeightAndHeadErrors() throws {
         XCTAssertThrowsError(try TransformerModel.load(directory: folder(config: editedConfig(["norm_bias": true])))) { error in
             XCTAssertTrue(error.localizedDescription.contains("embeddings.norm.bias"), error.localizedDescription)
         }
         XCTAssertThrowsError(try TransformerModel.load(directory: folder(config: editedConfig(
             ["architectures": ["ModernBertForSequenceClassification"]])))) { error in
-            XCTAssertTrue(error.localizedDescription.contains("ModernBertForSequenceClassification"), error.localizedDescription)
+            XCTAssertTrue(error.localizedDescription.contains("'classifier.weight' is missing"), error.localizedDescription)
+        }
+        for name in ["ModernBertForTokenClassification", "ModernBertForQuestionAnswering"] {
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder(config: editedConfig(["architectures": [name]])))) { error in
+                XCTAssertTrue(error.localizedDescription.contains("names \(name), a head Glassbox does not support"), error.localizedDescription)
+            }
         }
     }
 }

@@ -109,7 +109,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "ArceeAttention",
                      "NemotronAttention",
                      "HeliumAttention",
-                     "MptAttention")
+                     "MptAttention",
+                     "ModernBertAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -288,6 +289,26 @@ def _mpt_attention_forward(self, hidden_states, position_bias, past_key_value=No
     return self.out_proj(z.reshape(bs, n, self.n_heads * self.head_dim)), p, None
 
 
+def _modernbert_attention_forward(self, hidden_states, output_attentions=False, attention_mask=None,
+                                  sliding_window_mask=None, position_ids=None, **kwargs):
+    """ModernBertAttention.forward (its eager function rotates inside; transformers 4.53 looks it up in
+    MODERNBERT_ATTENTION_FUNCTION, not the attention interface) for one unpadded sequence, with the
+    manipulation: Wqkv viewed [B, n, 3, H, dh], q and k rotated by the layer's own rotary_emb and
+    apply_rotary_pos_emb, the visible keys those of the additive mask the eager function adds
+    (sliding_window_mask in local layers, local_attention != (-1, -1)), scale head_dim ** -0.5; Wo."""
+    from transformers.models.modernbert.modeling_modernbert import apply_rotary_pos_emb
+    bs, n, _ = hidden_states.shape
+    qkv = self.Wqkv(hidden_states).view(bs, n, 3, self.num_heads, self.head_dim)
+    cos, sin = self.rotary_emb(qkv, position_ids=position_ids)
+    q, k, v = qkv.transpose(3, 1).unbind(dim=2)                          # [B, H, n, dh]
+    q, k = apply_rotary_pos_emb(q, k, cos, sin)
+    mask = sliding_window_mask if self.local_attention != (-1, -1) else attention_mask
+    visible = mask[:, :, :, :n] == 0
+    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.head_dim ** -0.5)
+    out = self.out_drop(self.Wo(z.reshape(bs, n, self.all_head_size)))
+    return (out, p) if output_attentions else (out,)
+
+
 def _qwen2moe_attention_forward(self, hidden_states, attention_mask=None, position_ids=None, past_key_value=None,
                                 output_attentions=False, use_cache=False, cache_position=None, position_embeddings=None):
     """Qwen2MoeAttention.forward and OlmoeAttention.forward (transformers 4.53 computes their eager
@@ -415,7 +436,8 @@ def load(folder: str):
     stablelm = config.model_type == "stablelm"                    # no attention interface: forward replaced
     nemotron = config.model_type == "nemotron"                    # no attention interface: forward replaced
     mpt = config.model_type == "mpt"                              # no attention interface: forward replaced
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm or nemotron or mpt else "atman",
+    modernbert = config.model_type == "modernbert"                # its own attention table: forward replaced
+    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm or nemotron or mpt or modernbert else "atman",
                                 torch_dtype=torch.float32).eval()
     layer = 0
     for module in model.modules():
@@ -444,6 +466,8 @@ def load(folder: str):
                 module.forward = types.MethodType(_nemotron_attention_forward, module)
             elif mpt:
                 module.forward = types.MethodType(_mpt_attention_forward, module)
+            elif modernbert:
+                module.forward = types.MethodType(_modernbert_attention_forward, module)
     assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
     return model
 
@@ -512,7 +536,7 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
 
     Returns delta_ce [G, T] (CE_pert - CE_orig, positive = mattered), delta_logit [G, T]
     (logit_orig - logit_pert), base_ce [T], base_logit [T], the configs, input_ids and rows."""
-    causal = not model.config.model_type in ("bert", "vit", "roberta", "xlm-roberta", "camembert", "distilbert")
+    causal = not model.config.model_type in ("bert", "vit", "roberta", "xlm-roberta", "camembert", "distilbert", "modernbert")
     if isinstance(inputs, torch.Tensor):
         ids, batch_input = [], {"pixel_values": inputs[None].float()}
         n = 1 + (inputs.shape[1] // model.config.patch_size) * (inputs.shape[2] // model.config.patch_size)

@@ -64,6 +64,12 @@ public enum DirectLogitAttribution {
                 + "whose attention output is the sum of its heads; \(arch.modelType) (post-norm, norms on the branch outputs, or headless) is not one")
         }
         var labels: [String]? = tokenTexts
+        // ModernBERT's heads (masked LM, classifier): dense, activation and LayerNorm between the final
+        // norm and the output layer, so the logit is no sum of per-component terms.
+        guard w.head.transform == nil, w.head.pooler == nil else {
+            throw AnalysisError.invalidOption("direct logit attribution needs the output layer right after the final norm; "
+                + "\(arch.modelType)'s head runs a dense layer, an activation and a norm in between, so the logit is no sum of component terms")
+        }
         if case .sequenceClassification(let names, _) = arch.head { labels = names }
         let L = arch.layers
         var points: [HookPoint] = [.embed, .lnFinal(.scale)]

@@ -73,7 +73,8 @@ public struct LensReadout: Sendable {
             }
             let decoder = if case .sequenceClassification(_, .lastNonPad) = arch.head { true } else { false }
             let label = head.pooler != nil && arch.image == nil
-                ? "pooler (\(head.poolerActivation == .tanh ? "tanh" : "ReLU")) + classifier, per token"
+                ? (head.finalNorm == nil ? "" : "final norm (recomputed per row) + ")
+                    + "pooler (\(head.poolerActivation.name)\(head.poolerNorm == nil ? "" : ", LayerNorm")) + classifier, per token"
                 : decoder ? "final norm (recomputed per row) + score, per token" : "final LayerNorm (recomputed per row) + classifier, per token"
             return LensReadout(kind: kind, approximate: false, description: label, outputs: unembed.outFeatures,
                                classLabels: labels, model: model)
@@ -88,7 +89,7 @@ public struct LensReadout: Sendable {
         case .vocabulary:
             let unembed = weights.head.unembed!
             if arch.head == .maskedLanguageModel, let transform = weights.head.transform, let norm = weights.head.transformNorm {
-                var t = transform(h)
+                var t = transform(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)   // ModernBERT: final_norm first
                 (weights.head.transformActivation ?? arch.activation).apply(&t)
                 return unembed(Self.normalize(t, norm))
             }
@@ -100,9 +101,9 @@ public struct LensReadout: Sendable {
         case .classes:
             let classifier = weights.head.unembed!
             if arch.image == nil, let pooler = weights.head.pooler {
-                var p = pooler(h)
+                var p = pooler(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)   // ModernBERT: final_norm first
                 weights.head.poolerActivation.apply(&p)
-                return classifier(p)
+                return classifier(weights.head.poolerNorm.map { Self.normalize(p, $0) } ?? p)
             }
             return classifier(weights.head.finalNorm.map { Self.normalize(h, $0) } ?? h)
         }

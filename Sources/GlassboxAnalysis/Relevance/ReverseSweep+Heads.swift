@@ -11,7 +11,8 @@ extension ReverseSweep {
     /// - Masked-LM head: `dense → act → LayerNorm → decoder`, row `position` (the activation gets the
     ///   activation rule, as LXT's BERT fork does).
     /// - Classifier: `tanh(pooler(h_[CLS]))·W_c + b` (BERT, RoBERTa; the tanh gets the activation
-    ///   rule; DistilBERT: ReLU) or
+    ///   rule; DistilBERT: ReLU; ModernBERT: `LayerNorm(act(dense(h_[CLS])))`, the norm by the
+    ///   normalization rule as the MLM head's, the activation by the activation rule) or
     ///   `ln_final(x)_[CLS]·W_c + b` (ViT), or `ln_final(x)_p·W_score` at the pooled last non-pad
     ///   position `p` (decoder classifiers: `forward.logitPositions`).
     /// - No head / similarity: `a = pool(hidden)` (mean unless `target.pooling` says otherwise)
@@ -47,8 +48,19 @@ extension ReverseSweep {
             hiddenRow = pooledRow
             if let pooler = head.pooler {
                 let h = forward.hidden.rows(0..<1)                                      // [1, d]
-                let function: PointwiseFunction = head.poolerActivation == .tanh ? .tanh : .model(.relu)
-                ActivationRules.apply(function, rule: table[.activation], x: pooler(h), to: &g)
+                let pre = pooler(h)                                                     // [1, d]
+                if let norm = head.poolerNorm {                                         // ModernBERT: norm(act(dense(h)))
+                    var activated = pre
+                    head.poolerActivation.apply(&activated)
+                    let (normalized, scale) = norm.normalize(activated)
+                    g = try normBackward(norm, g, normalized: { normalized }, scale: scale)
+                }
+                let function: PointwiseFunction = switch head.poolerActivation {
+                case .tanh: .tanh
+                case .relu: .model(.relu)
+                case .model(let activation): .model(activation)
+                }
+                ActivationRules.apply(function, rule: table[.activation], x: pre, to: &g)
                 g = linearBackward(pooler, g, rule: table[.linear], input: { h })
             }
         case .languageModel, .none:

@@ -5,7 +5,7 @@ extension HeadWeights {
     /// The top of the model on the last block's output `[n, d]`.
     ///
     /// Returns the final hidden state (after the final norm where there is one), the pooled
-    /// `[1, d]` vector (BERT pooler) and the logits: `[rows.count, V]` for token heads (only the
+    /// `[1, d]` vector (BERT pooler; ModernBERT's `head`, LayerNorm included) and the logits: `[rows.count, V]` for token heads (only the
     /// requested positions are projected), `[1, labels]` for an encoder classifier (`[CLS]`),
     /// `[rows.count, labels]` for a decoder classifier (`score` at every requested row: the forward
     /// pass asks for the pooled one, `ClassifierPooling`), `nil` without a head.
@@ -20,6 +20,7 @@ extension HeadWeights {
         if let pooler {
             var p = pooler(hidden.rows(0..<1))                             // [1, d]
             poolerActivation.apply(&p)
+            if let poolerNorm { p = poolerNorm(p) }                          // ModernBERT's head.norm
             try hooks.fire(.poolerOut, &p)
             pooled = p
         }

@@ -132,6 +132,9 @@ public struct HeadWeights: Sendable {
     public let unembed: Linear?
     /// The non-linearity after `pooler`.
     public var poolerActivation: PoolerActivation = .tanh
+    /// A LayerNorm after the pooler's activation (ModernBERT's classifier: `ModernBertPredictionHead`'s
+    /// `norm(act(dense(pooled)))`); nil elsewhere.
+    public var poolerNorm: Norm? = nil
     /// The MLM head's activation when it is not the MLP's (RoBERTa's `lm_head` always uses GELU).
     public var transformActivation: Activation? = nil
     /// The checkpoint's Linears that `unembed` multiplies together, in the order they run (OPT:
@@ -146,13 +149,25 @@ public enum PoolerActivation: Sendable, Equatable {
     case tanh
     /// DistilBERT's `pre_classifier`.
     case relu
+    /// A model activation (ModernBERT's `classifier_activation`, through `ACT2FN`).
+    case model(Activation)
+
+    /// The function's name as the lens describes it: `tanh`, `ReLU`, or the activation's `ACT2FN` key.
+    public var name: String {
+        switch self {
+        case .tanh: "tanh"
+        case .relu: "ReLU"
+        case .model(let activation): activation.rawValue
+        }
+    }
 
     /// Applies the function in place to `x` (any shape).
     public func apply(_ x: inout Tensor) {
+        if case .model(let activation) = self { return activation.apply(&x) }
         x.withUnsafeMutableBufferPointer { buf in
             switch self {
             case .tanh: for i in buf.indices { buf[i] = tanhf(buf[i]) }
-            case .relu: for i in buf.indices { buf[i] = max(buf[i], 0) }
+            case .relu, .model: for i in buf.indices { buf[i] = max(buf[i], 0) }
             }
         }
     }

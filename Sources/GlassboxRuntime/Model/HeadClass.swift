@@ -30,7 +30,7 @@ enum HeadClass {
                        "DistilBertForSequenceClassification": .sequenceClassification,
                        "DistilBertForQuestionAnswering": nil, "DistilBertForTokenClassification": nil,
                        "DistilBertForMultipleChoice": nil],
-        "modernbert": ["ModernBertModel": RequestedHead.none, "ModernBertForMaskedLM": .maskedLanguageModel, "ModernBertForSequenceClassification": nil, "ModernBertForTokenClassification": nil, "ModernBertForQuestionAnswering": nil],
+        "modernbert": ["ModernBertModel": RequestedHead.none, "ModernBertForMaskedLM": .maskedLanguageModel, "ModernBertForSequenceClassification": .sequenceClassification, "ModernBertForTokenClassification": nil, "ModernBertForQuestionAnswering": nil],
         "vit": ["ViTModel": RequestedHead.none, "ViTForImageClassification": .sequenceClassification,
                 "ViTForMaskedImageModeling": nil],
     ]

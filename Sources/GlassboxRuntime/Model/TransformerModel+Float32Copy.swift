@@ -23,6 +23,7 @@ extension TransformerModel {
         var head = HeadWeights(finalNorm: h.finalNorm, pooler: widen(h.pooler), transform: widen(h.transform),
                                transformNorm: h.transformNorm, unembed: unembed)
         (head.poolerActivation, head.transformActivation) = (h.poolerActivation, h.transformActivation)
+        head.poolerNorm = h.poolerNorm
         var widened = TransformerWeights(embeddings: embeddings, blocks: blocks, head: head)
         widened.parameterCountAdjustment = weights.parameterCountAdjustment
         return TransformerModel(architecture: architecture, weights: widened, directory: directory,

@@ -19,7 +19,7 @@ extension TransformerWeights {
                 .map(Self.count).reduce(0, +)
         }
         total += Self.count(head.finalNorm) + (head.pooler.map(Self.count) ?? 0) + (head.transform.map(Self.count) ?? 0)
-        total += Self.count(head.transformNorm)
+        total += Self.count(head.transformNorm) + Self.count(head.poolerNorm)
         if let unembed = head.unembed {
             let tied = unembed.weight.sharesStorage(with: embeddings.token)
             total += (tied ? 0 : unembed.weight.count) + (unembed.bias?.count ?? 0)

@@ -55,6 +55,12 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
     public var classifierPooling: String
     /// `tie_word_embeddings`: the MLM decoder's weight is `tok_embeddings` (default true).
     public var tieWordEmbeddings: Bool
+    /// The classes of `ModernBertForSequenceClassification` (`id2label`, else `num_labels`, default 2).
+    public var labels: [String]
+    /// `classifier_dropout` (default 0.0; nil when written `null`): only the classifiers read it,
+    /// `torch.nn.Dropout(classifier_dropout)`, which raises for null or outside `[0, 1]`
+    /// (``ModernBertLoader`` refuses those for a classifier; the masked LM never reads it).
+    var classifierDropout: Double?
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -81,6 +87,9 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
         case attentionDropout = "attention_dropout"
         case embeddingDropout = "embedding_dropout"
         case mlpDropout = "mlp_dropout"
+        case classifierDropout = "classifier_dropout"
+        case id2label
+        case numLabels = "num_labels"
         }
 
     /// Decodes `config.json` with `ModernBertConfig`'s defaults and checks it: sizes positive, heads
@@ -116,6 +125,8 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
         classifierPooling = try c.value(.classifierPooling, default: "cls", refusingNull:
             "ModernBertConfig raises ValueError: it should be either \"cls\" or \"mean\"")
         tieWordEmbeddings = try c.value(.tieWordEmbeddings, default: true)
+        labels = try c.classLabels(id2label: .id2label, numLabels: .numLabels)
+        classifierDropout = try c.nullPlace(of: .classifierDropout) != nil ? nil : try c.value(.classifierDropout, default: 0.0)
 
         for (value, key) in [(vocabSize, "vocab_size"), (hiddenSize, "hidden_size"),
                              (intermediateSize, "intermediate_size"), (numHiddenLayers, "num_hidden_layers"),
@@ -150,6 +161,25 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
                 throw ConfigValidationError(key: "rope_scaling", detail:
                     "is not supported for modernbert unless its type is 'default': ModernBertRotaryEmbedding calls the rope init function without the config, so any other type fails in transformers")
             }
+        }
+    }
+
+    /// The fields only `ModernBertForSequenceClassification` reads, checked when loading one:
+    /// `classifier_dropout` null or outside `[0, 1]` (`torch.nn.Dropout` raises), and
+    /// `classifier_pooling` `mean`, which Glassbox does not run (its analyses read one pooled row;
+    /// transformers averages `final_norm`'s rows under the attention mask).
+    func checkClassifier(file: URL) throws {
+        guard let dropout = classifierDropout else {
+            throw LoadError.invalidConfig(file: file.path, key: "classifier_dropout", detail:
+                "is null; ModernBertForSequenceClassification builds torch.nn.Dropout(classifier_dropout), which fails on it")
+        }
+        guard (0...1).contains(dropout) else {
+            throw LoadError.invalidConfig(file: file.path, key: "classifier_dropout", detail:
+                "is \(configNumber(dropout)); torch.nn.Dropout raises ValueError outside [0, 1]")
+        }
+        guard classifierPooling == "cls" else {
+            throw LoadError.invalidConfig(file: file.path, key: "classifier_pooling", detail:
+                "is 'mean': Glassbox runs ModernBertForSequenceClassification with 'cls' pooling only (its analyses read one pooled row, and mean pooling averages every row)")
         }
     }
 

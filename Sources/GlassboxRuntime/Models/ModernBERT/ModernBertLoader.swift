@@ -11,22 +11,34 @@ import GlassboxTensor
 /// projection, the activated one, is the first half, its up projection the second), `mlp.Wo`;
 /// `final_norm`. The masked LM adds `head.dense` (bias iff `classifier_bias`), `head.norm` and
 /// `decoder` (`tok_embeddings` when tied, bias iff `decoder_bias`). LayerNorm biases iff `norm_bias`.
-/// `ModernBertForSequenceClassification` is refused (its mean pooling and normed head are not in the
-/// runtime), named by `architectures` or, without it, by its `classifier.*` weights.
+/// `ModernBertForSequenceClassification` (named by `architectures`, or without it by its
+/// `classifier.*` weights) with `classifier_pooling` `cls`: `head.dense` on `final_norm`'s row 0,
+/// `classifier_activation`, `head.norm` (held as the pooler, its activation and `poolerNorm`, so
+/// `pooler.hook_out` is `head`'s output), then `classifier` (`d → num_labels`, always with a bias).
+/// `classifier_pooling` `mean` is refused for the classifier (the runtime's analyses read one pooled
+/// row), as are `classifier_dropout` null or outside `[0, 1]` (`nn.Dropout` raises). A checkpoint
+/// with both `decoder.*` and `classifier.*` and no `architectures` is refused (`TwoHeads`).
 enum ModernBertLoader: ArchitectureLoader {
     static let modelTypes = ["modernbert"]
 
     static func load(configData: Data, configFile: URL, checkpoint: Checkpoint,
                      directory: URL, head: RequestedHead?) throws -> (Architecture, TransformerWeights) {
         let config = try ConfigDecoding.decode(ModernBertConfig.self, from: configData, file: configFile)
-        let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("head.dense.weight")
-        if head == nil, !masked, checkpoint.contains("classifier.weight") {
-            throw LoadError.unsupportedHead(file: configFile.path, className: "ModernBertForSequenceClassification",
-                                            supported: HeadClass.supported(modelType: "modernbert"))
-        }
+        // Both heads hold head.dense / head.norm: the masked LM is told by decoder.* (or head.dense
+        // without classifier.*, a tied decoder without bias), the classifier by classifier.*.
+        let hasClassifier = checkpoint.contains("classifier.weight")
+        let hasDecoder = checkpoint.contains("decoder.weight") || checkpoint.contains("decoder.bias")
+        let masked = head.map { $0 == .maskedLanguageModel }
+            ?? (hasDecoder || (checkpoint.contains("head.dense.weight") && !hasClassifier))
+        let classifier = head.map { $0 == .sequenceClassification } ?? hasClassifier
+        try TwoHeads.refuse(head: head, masked: masked, classifier: classifier, maskedWeights: "decoder.*",
+                            classifierWeights: "classifier.*", modelType: "modernbert", file: configFile)
+        if classifier { try config.checkClassifier(file: configFile) }
+        let named = head != nil                 // architectures names the class
         let prefix = checkpoint.contains("model.embeddings.tok_embeddings.weight") ? "model." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
-        let arch = config.architecture(head: masked ? .maskedLanguageModel : .none)
+        let arch = config.architecture(head: masked ? .maskedLanguageModel
+                                             : classifier ? .sequenceClassification(labels: config.labels) : .none)
         let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
 
         func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
@@ -55,10 +67,23 @@ enum ModernBertLoader: ArchitectureLoader {
         let finalNorm = try norm("final_norm")
 
         var head = HeadWeights(finalNorm: finalNorm, pooler: nil, transform: nil, transformNorm: nil, unembed: nil)
-        if masked {
-            let transform = Linear(weight: try r.matrix("head.dense.weight", shape: [d, d], prefixed: false), layout: .outIn,
-                                   bias: config.classifierBias ? try r.tensor("head.dense.bias", shape: [d], prefixed: false) : nil)
-            let headNorm = try norm("head.norm", prefixed: false)
+        /// `ModernBertPredictionHead`: `dense` (bias iff `classifier_bias`) and `norm`.
+        func predictionHead() throws -> (Linear, Norm) {
+            (Linear(weight: try r.matrix("head.dense.weight", shape: [d, d], prefixed: false), layout: .outIn,
+                    bias: config.classifierBias ? try r.tensor("head.dense.bias", shape: [d], prefixed: false) : nil),
+             try norm("head.norm", prefixed: false))
+        }
+        if classifier {
+            let (dense, headNorm) = try predictionHead()
+            try r.checkClassRows(config.labels, outputWeight: "classifier.weight", configFile: configFile)
+            let labels = config.labels.count
+            let output = Linear(weight: try r.matrix("classifier.weight", shape: [labels, d], prefixed: false), layout: .outIn,
+                                bias: try r.tensor("classifier.bias", shape: [labels], prefixed: false))
+            head = HeadWeights(finalNorm: finalNorm, pooler: dense, transform: nil, transformNorm: nil, unembed: output)
+            head.poolerActivation = .model(Activation(huggingFaceName: config.classifierActivation)!)
+            head.poolerNorm = headNorm
+        } else if masked {
+            let (transform, headNorm) = try predictionHead()
             let decoderWeight = config.tieWordEmbeddings ? nil : try r.matrix("decoder.weight", shape: [vocab, d], prefixed: false)
             if config.tieWordEmbeddings { r.markUsed("decoder.weight") }
             let decoderBias = config.decoderBias ? try r.tensor("decoder.bias", shape: [vocab], prefixed: false) : nil
@@ -66,8 +91,10 @@ enum ModernBertLoader: ArchitectureLoader {
                                unembed: Linear(weight: decoderWeight ?? tokens, layout: .outIn, bias: decoderBias))
             head.transformActivation = Activation(huggingFaceName: config.classifierActivation)!
         }
-        // The masked LM's weights when `architectures` asks for the bare model.
-        try r.finish(ignorable: masked ? [] : [#"head\..*"#, #"decoder\..*"#])
+        // The other heads' weights when `architectures` names one (or the bare model).
+        try r.finish(ignorable: masked ? (named ? [#"classifier\..*"#] : [])
+                                : classifier ? (named ? [#"decoder\..*"#] : [])
+                                : [#"head\..*"#, #"decoder\..*"#, #"classifier\..*"#])
         var weights = TransformerWeights(embeddings: embeddings, blocks: blocks, head: head)
         weights.parameterCountAdjustment = -d   // layer 0's identity attn_norm holds ones that are no parameter
         return (arch, weights)
