@@ -76,7 +76,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
                                         detail: "'\(positions)' is not supported; supported: absolute")
         }
         if try c.value(.isDecoder, default: false) {
-            throw ConfigValidationError(key: "is_decoder", detail: "is true; BERT as a decoder is not supported")
+            throw ConfigValidationError(key: "is_decoder", detail: "is true; BERT-architecture models (BERT, RoBERTa, XLM-R, CamemBERT) as decoders are not supported")
         }
         labels = try c.classLabels(id2label: .id2label, numLabels: .numLabels)
     }

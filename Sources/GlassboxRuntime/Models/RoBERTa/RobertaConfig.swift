@@ -26,7 +26,10 @@ public struct RobertaConfig: Decodable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         bert = try BertConfig(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        padTokenID = try c.value(.padTokenID, default: 1)
+        // `create_position_ids_from_input_ids(input_ids, padding_idx)` compares the ids with it: a
+        // null fails there (`ne()` of None), so it is refused (Tests/Fixtures/config-nulls).
+        padTokenID = try c.value(.padTokenID, default: 1, refusingNull:
+            "RobertaEmbeddings counts positions after the padding id (transformers fails on a null one)")
         modelType = try c.value(.modelType, default: "roberta")
         guard Self.modelTypes.contains(modelType) else {
             throw ConfigValidationError(key: "model_type", detail: "'\(modelType)' is not a RoBERTa-architecture type")
