@@ -69,6 +69,7 @@ enum HeadClass {
         "nemotron": "Nemotron",
         "helium": "Helium",
         "mpt": "Mpt",
+        "phimoe": "Phimoe",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -36,7 +36,8 @@ public enum ModelRegistry {
                                                          NemotronLoader.self,
                                                          HeliumLoader.self,
                                                          MptLoader.self,
-                                                         ModernBertLoader.self]
+                                                         ModernBertLoader.self,
+                                                         PhiMoELoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

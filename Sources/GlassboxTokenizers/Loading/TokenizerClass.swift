@@ -33,6 +33,7 @@ extension FastTokenizerOverrides {
         "helium": "PreTrainedTokenizerFast",
         "mpt": "GPTNeoXTokenizerFast",
         "modernbert": "PreTrainedTokenizerFast",
+        "phimoe": "LlamaTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
