@@ -40,7 +40,8 @@ final class AtManParityTests: XCTestCase {
                            "arcee-tiny",
                            "nemotron-tiny", "nemotron-bias",
                            "helium-tiny", "helium-bias",
-                           "mpt-tiny", "mpt-bias"]
+                           "mpt-tiny", "mpt-bias",
+                           "phimoe-tiny", "phimoe-plain"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -73,6 +74,7 @@ final class AtManParityTests: XCTestCase {
         "nemotron-tiny": familyCases, "nemotron-bias": ["default", "no-shift"],   // nemotron-bias/visible-keys: base CE 2.1e-3, max |ΔCE| 5.2e-3
         "helium-tiny": familyCases, "helium-bias": familyCases,
         "mpt-tiny": familyCases, "mpt-bias": familyCases,
+        "phimoe-tiny": familyCases, "phimoe-plain": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

@@ -44,7 +44,8 @@ final class GenerationTests: XCTestCase {
                            "arcee-tiny",
                            "nemotron-tiny", "nemotron-bias",
                            "helium-tiny", "helium-bias",
-                           "mpt-tiny"]
+                           "mpt-tiny",
+                           "phimoe-tiny", "phimoe-plain"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

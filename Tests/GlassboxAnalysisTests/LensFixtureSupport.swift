@@ -31,7 +31,8 @@ enum LensFixtures {
                          "arcee-tiny",
                          "nemotron-tiny", "nemotron-bias",
                          "helium-tiny", "helium-bias",
-                         "mpt-tiny", "mpt-bias"]
+                         "mpt-tiny", "mpt-bias",
+                         "phimoe-tiny", "phimoe-plain"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

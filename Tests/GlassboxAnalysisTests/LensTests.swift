@@ -96,7 +96,7 @@ final class LensTests: XCTestCase {
                 XCTAssertEqual(n, try LogitLens.collect(model, input, site: .resid).final.shape[0], label)
             }
         }
-        XCTAssertEqual(compared, 3 * 91)   // 91 cases, 3 sites each (Gemma 2's lens soft-caps as its head does)
+        XCTAssertEqual(compared, 3 * 94)   // 94 cases (phimoe-tiny ×2, phimoe-plain the last 3), 3 sites each (Gemma 2's lens soft-caps as its head does)
     }
 
     /// Vilas et al.'s class identifiability (`1 − rank/#classes`) against the reference, and §5.4:

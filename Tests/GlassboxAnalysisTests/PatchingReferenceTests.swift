@@ -37,7 +37,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "helium-tiny",
                          "gptj-whole", "opt-proj", "helium-bias",   // 1, 2, 2 heads: the path cases' heads clamped (pathCases)
                          "smollm3-tiny", "granitemoe-tiny",   // the generator's first non-flat attempt (its choose_problem)
-                         "mpt-tiny", "mpt-bias"]
+                         "mpt-tiny", "mpt-bias",
+                         "phimoe-tiny", "phimoe-plain"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

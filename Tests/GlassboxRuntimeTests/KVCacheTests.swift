@@ -34,7 +34,8 @@ final class KVCacheTests: XCTestCase {
                            "arcee-tiny",
                            "nemotron-tiny", "nemotron-bias",
                            "helium-tiny", "helium-bias",
-                           "mpt-tiny", "mpt-bias"]
+                           "mpt-tiny", "mpt-bias",
+                           "phimoe-tiny", "phimoe-plain"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)
