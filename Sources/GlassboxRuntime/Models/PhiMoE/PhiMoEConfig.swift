@@ -52,6 +52,7 @@ public struct PhiMoEConfig: Decodable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         // PhimoeAttention's eager softmax dropout: F.dropout compares p with 0 and 1 even in eval.
+        try c.refuseNulls([.attentionDropout])
         if c.contains(.attentionDropout) {
             let dropout = try c.decode(JSONValue.self, forKey: .attentionDropout)
             guard let p = dropout.pythonNumber, p >= 0, p <= 1 else {
@@ -82,7 +83,8 @@ public struct PhiMoEConfig: Decodable, Sendable, Equatable {
         }
         // num_experts_per_tok: sparsemixer is called with its default top_k = 2, so the forward does
         // not read it; only the auxiliary loss does, with output_router_logits (torch.topk fails past E).
-        if try c.value(.outputRouterLogits, default: false) {
+        // Read by Python's truthiness (`if output_router_logits:`), any spelling.
+        if try c.decodeIfPresent(JSONValue.self, forKey: .outputRouterLogits)?.isTruthy ?? false {
             let k = try c.value(refusingNull: .numExpertsPerTok, default: 2)
             guard k >= 0, k <= numLocalExperts else {
                 throw ConfigValidationError(key: "num_experts_per_tok", detail:
@@ -117,6 +119,8 @@ public struct PhiMoEConfig: Decodable, Sendable, Equatable {
         }
         let (short, long) = (try mscale("short_mscale"), try mscale("long_mscale"))
         let original = raw["original_max_position_embeddings"]
+        // A top-level key is the attribute the factors compare with (max / None: TypeError on null).
+        try c.refuseNulls([.originalMaxPositionEmbeddings])
         let topLevel = try c.decodeIfPresent(JSONValue.self, forKey: .originalMaxPositionEmbeddings)
         // A given attention_factor is returned and then replaced by the mscales: its value is never used.
         if let given = raw["attention_factor"], given != .null { raw["attention_factor"] = .number(1) }
