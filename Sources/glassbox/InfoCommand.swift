@@ -118,8 +118,9 @@ struct InfoCommand: ParsableCommand {
         if let cap = arch.attentionSoftCap { parts.append("scores soft-capped at \(cap)") }
         if let cap = arch.finalSoftCap { parts.append("logits soft-capped at \(cap)") }
         if let experts = arch.experts {
-            parts.append("sparse mixture of \(experts.count) gated-MLP experts, top-\(experts.topK) routing (softmax, top-k"
-                         + (experts.renormalizes ? ", renormalised)" : ", not renormalised)")
+            let routing = if case .sparseMixer(let jitter) = experts.kind { "sparsemixer, jitter \(jitter))" }
+                else { "softmax, top-k" + (experts.renormalizes ? ", renormalised)" : ", not renormalised)") }
+            parts.append("sparse mixture of \(experts.count) gated-MLP experts, top-\(experts.topK) routing (" + routing
                          + (experts.sharedExpert ? (experts.sharedExpertGated ? " plus a sigmoid-gated shared expert" : " plus an ungated shared expert") : "")
                          + (experts.denseLayers.isEmpty ? "" : "; dense MLP in layers \(experts.denseLayers.map(String.init).joined(separator: ", "))"))
         }
@@ -162,7 +163,9 @@ extension PositionKind {
             case .yarn(let y): ", YaRN ×\(y.factor) from \(String(format: "%g", y.originalMaxPositions)), attention factor \(y.attentionFactor)"
             }
             let pairs = rope.layout == .interleaved ? ", interleaved pairs" : ""
-            return "rotary (\(rope.dimensions) dims\(pairs), θ \(rope.base)\(scaling))"
+            // PhiMoE: its mscales replace the attention factor.
+            let mscale = rope.mscale.map { ", cos/sin × \($0.short), × \($0.long) past \($0.originalMaxPositions)" } ?? ""
+            return "rotary (\(rope.dimensions) dims\(pairs), θ \(rope.base)\(scaling)\(mscale))"
         }
     }
 }

@@ -42,7 +42,8 @@ final class AtManParityTests: XCTestCase {
                            "helium-tiny", "helium-bias",
                            "mpt-tiny", "mpt-bias",
                            "codegen-tiny", "codegen-wide",
-                           "modernbert-tiny", "modernbert-bias", "modernbert-cls"]
+                           "modernbert-tiny", "modernbert-bias", "modernbert-cls",
+                           "phimoe-tiny", "phimoe-plain"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -77,6 +78,7 @@ final class AtManParityTests: XCTestCase {
         "mpt-tiny": familyCases, "mpt-bias": familyCases,
         "codegen-tiny": familyCases, "codegen-wide": familyCases,
         "modernbert-tiny": familyCases, "modernbert-bias": familyCases, "modernbert-cls": familyCases,
+        "phimoe-tiny": familyCases, "phimoe-plain": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

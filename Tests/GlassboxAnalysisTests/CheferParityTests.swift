@@ -68,7 +68,8 @@ final class CheferParityTests: XCTestCase {
                              "glm4-tiny",                        // sandwich norms on the branch outputs
                              "granitemoe-tiny", "granitemoe-shared",   // routed experts
                              "mpt-bias",                         // q, k, v clamped (clip_qkv)
-                             "codegen-tiny", "codegen-wide"]     // GPT-J's parallel block
+                             "codegen-tiny", "codegen-wide",     // GPT-J's parallel block
+                             "phimoe-tiny", "phimoe-plain"]      // routed experts (sparsemixer)
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
     /// unverified, listed so that the completeness check stays exact. ModernBERT: the authors' BERT port
     /// (hila-chefer/Transformer-Explainability) has no rotary embedding, gated MLP, identity attn_norm or

@@ -45,7 +45,8 @@ final class GenerationTests: XCTestCase {
                            "nemotron-tiny", "nemotron-bias",
                            "helium-tiny", "helium-bias",
                            "mpt-tiny",
-                           "codegen-tiny", "codegen-wide"]
+                           "codegen-tiny", "codegen-wide",
+                           "phimoe-tiny", "phimoe-plain"]
 
     func testGreedyEqualsTransformersGenerate() throws {
         for name in Self.families {

@@ -59,7 +59,7 @@ final class LensAttributionTests: XCTestCase {
                 compared += 1
             }
         }
-        XCTAssertEqual(compared, 79)   // codegen-tiny ×2, codegen-wide, mpt-tiny ×2, mpt-bias, bloom-tiny ×2, bloom-odd, gptj-tiny ×2, gptj-whole, gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm, phi3-longrope ×2, mixtral-moe,
+        XCTAssertEqual(compared, 82)   // phimoe-tiny ×2, phimoe-plain, codegen-tiny ×2, codegen-wide, mpt-tiny ×2, mpt-bias, bloom-tiny ×2, bloom-odd, gptj-tiny ×2, gptj-whole, gpt2-tiny, gpt2-odd ×2, llama-gqa, qwen2-swa, vit-tiny, neox-parallel ×2, neox-sequential, qwen3-qknorm, phi3-longrope ×2, mixtral-moe,
                                        // gemma-tiny, phi-tiny ×2, phi-qknorm, falcon-mq, falcon-newarch, falcon-seq, gptneo-tiny ×2, gptneo-local,
                                        // opt-tiny ×2, opt-proj, qwen2moe-tiny, qwen3moe-tiny, bigcode-mq ×2, bigcode-mha, granite-tiny ×2, granite-bias, stablelm-tiny ×2, stablelm-par, cohere-tiny ×2, cohere-qknorm, olmoe-tiny, olmoe-norm, starcoder2-tiny ×2, starcoder2-nobias, olmo-tiny ×2, olmo-clip, smollm3-tiny ×2, smollm3-swa, cohere2-tiny ×2, cohere2-types, olmoe-clip, glm-tiny ×2, granitemoe-tiny, granitemoe-shared, arcee-tiny ×2, nemotron-tiny ×2, nemotron-bias, helium-tiny ×2, helium-bias (Gemma 2, 3, OLMo 2 and GLM-4 refuse DLA: post-branch norms; post-LN opt-post has no final norm)
     }

@@ -33,7 +33,8 @@ enum LensFixtures {
                          "helium-tiny", "helium-bias",
                          "mpt-tiny", "mpt-bias",
                          "codegen-tiny", "codegen-wide",
-                         "modernbert-tiny", "modernbert-bias"]
+                         "modernbert-tiny", "modernbert-bias",
+                         "phimoe-tiny", "phimoe-plain"]
 
     static func model(_ name: String) throws -> TransformerModel {
         try TransformerModel.load(directory: Fixtures.model(name))

@@ -96,7 +96,7 @@ final class LensTests: XCTestCase {
                 XCTAssertEqual(n, try LogitLens.collect(model, input, site: .resid).final.shape[0], label)
             }
         }
-        XCTAssertEqual(compared, 3 * 97)   // 97 cases (codegen-tiny ×2, codegen-wide: 3; ModernBERT: +3), 3 sites each (Gemma 2's lens soft-caps as its head does)
+        XCTAssertEqual(compared, 3 * 100)   // 100 cases (codegen-tiny ×2, codegen-wide: 3; ModernBERT: +3; phimoe-tiny ×2, phimoe-plain: 3), 3 sites each (Gemma 2's lens soft-caps as its head does)
     }
 
     /// 1e-5; modernbert-tiny 2e-5: its float32 MLM head (dense, gelu, LayerNorm, decoder) gives logits of

@@ -39,7 +39,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "smollm3-tiny", "granitemoe-tiny",   // the generator's first non-flat attempt (its choose_problem)
                          "mpt-tiny", "mpt-bias",
                          "codegen-tiny", "codegen-wide",
-                         "modernbert-tiny", "modernbert-bias"]
+                         "modernbert-tiny", "modernbert-bias",
+                         "phimoe-tiny", "phimoe-plain"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

@@ -37,7 +37,8 @@ final class FamilyCommandTests: XCTestCase {
                          "helium-tiny", "helium-bias",
                          "mpt-tiny", "mpt-bias",
                          "modernbert-tiny", "modernbert-bias",
-                         "codegen-tiny", "codegen-wide"]
+                         "codegen-tiny", "codegen-wide",
+                         "phimoe-tiny", "phimoe-plain"]
     static let ids = [5, 17, 3, 44, 9]
     private var out: URL!
 
@@ -128,13 +129,13 @@ final class FamilyCommandTests: XCTestCase {
         let object = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(try runGlassbox(
             ["info", "--model", "Tests/Fixtures/models/qwen3-qknorm", "--json"]).stdout.utf8)) as? [String: Any])
         let model = try XCTUnwrap(object["model"] as? [String: Any])
-        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["arcee", "bert", "bloom", "camembert", "codegen", "cohere", "cohere2", "distilbert", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text", "glm", "glm4", "gpt2", "gpt_bigcode", "gpt_neo", "gpt_neox", "gptj", "granite", "granitemoe", "granitemoeshared", "helium", "llama", "mistral", "mixtral", "modernbert", "mpt", "nemotron", "olmo", "olmo2", "olmoe", "opt", "phi", "phi3", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "roberta", "smollm3", "stablelm", "starcoder2", "vit", "xlm-roberta"])
+        XCTAssertEqual(model["supportedModelTypes"] as? [String], ["arcee", "bert", "bloom", "camembert", "codegen", "cohere", "cohere2", "distilbert", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text", "glm", "glm4", "gpt2", "gpt_bigcode", "gpt_neo", "gpt_neox", "gptj", "granite", "granitemoe", "granitemoeshared", "helium", "llama", "mistral", "mixtral", "modernbert", "mpt", "nemotron", "olmo", "olmo2", "olmoe", "opt", "phi", "phi3", "phimoe", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "roberta", "smollm3", "stablelm", "starcoder2", "vit", "xlm-roberta"])
         XCTAssertEqual(model["headDim"] as? Int, 14)
         XCTAssertTrue((model["block"] as? String)?.contains("QK-norm") ?? false)
         XCTAssertTrue((object["hooks"] as? [String])?.contains("blocks.1.attn.k_norm.hook_scale") ?? false)
         let text = try runGlassbox(["info", "--model", "Tests/Fixtures/models/neox-parallel"])
         XCTAssertEqual(text.status, 0)
-        XCTAssertTrue(text.stdout.contains("families     arcee, bert, bloom, camembert, codegen, cohere, cohere2, distilbert, falcon, gemma, gemma2, gemma3, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, granitemoeshared, helium, llama, mistral, mixtral, modernbert, mpt, nemotron, olmo, olmo2, olmoe, opt, phi, phi3, qwen2, qwen2_moe, qwen3, qwen3_moe, roberta, smollm3, stablelm, starcoder2, vit, xlm-roberta"), text.stdout)
+        XCTAssertTrue(text.stdout.contains("families     arcee, bert, bloom, camembert, codegen, cohere, cohere2, distilbert, falcon, gemma, gemma2, gemma3, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, granitemoeshared, helium, llama, mistral, mixtral, modernbert, mpt, nemotron, olmo, olmo2, olmoe, opt, phi, phi3, phimoe, qwen2, qwen2_moe, qwen3, qwen3_moe, roberta, smollm3, stablelm, starcoder2, vit, xlm-roberta"), text.stdout)
         XCTAssertTrue(text.stdout.contains("parallel attention and MLP"), text.stdout)
         XCTAssertFalse(text.stdout.contains("hook_resid_mid"), text.stdout)
         let moe = try runGlassbox(["info", "--model", "Tests/Fixtures/models/mixtral-moe"])

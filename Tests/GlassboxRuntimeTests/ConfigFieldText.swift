@@ -23,12 +23,33 @@ enum ConfigFieldText {
         }
         let pattern = try NSRegularExpression(pattern: "(\"\(NSRegularExpression.escapedPattern(for: String(key)))\"\\s*:\\s*)(\(value))")
         let range = NSRange(scope, in: text)
-        let matches = pattern.matches(in: text, range: range)
+        var matches = pattern.matches(in: text, range: range)
+        if matches.count > 1 {   // the key written again in a nested object (PhiMoE's rope_scaling.original_max_position_embeddings)
+            let depths = matches.map { depth(at: Range($0.range, in: text)!.lowerBound, in: text, from: scope.lowerBound) }
+            matches = zip(matches, depths).filter { $0.1 == depths.min() }.map(\.0)
+        }
         guard matches.count == 1, let valueRange = Range(matches[0].range(at: 2), in: text) else {
             throw NotFound(description: "\(field) is written \(matches.count) times as \(value)")
         }
         let old = String(text[valueRange])
         return (text.replacingCharacters(in: valueRange, with: spelling(old)), old)
+    }
+
+    /// How many objects or lists are open at `index`, counted from `start` (strings skipped).
+    private static func depth(at index: String.Index, in text: String, from start: String.Index) -> Int {
+        var depth = 0, inString = false, escaped = false
+        for c in text[start..<index] {
+            if inString {
+                if escaped { escaped = false } else if c == "\\" { escaped = true } else if c == "\"" { inString = false }
+            } else if c == "\"" {
+                inString = true
+            } else if c == "{" || c == "[" {
+                depth += 1
+            } else if c == "}" || c == "]" {
+                depth -= 1
+            }
+        }
+        return depth
     }
 
     /// The text between the braces of the object that is the value of `member` in `scope`

@@ -35,7 +35,8 @@ final class KVCacheTests: XCTestCase {
                            "nemotron-tiny", "nemotron-bias",
                            "helium-tiny", "helium-bias",
                            "mpt-tiny", "mpt-bias",
-                           "codegen-tiny", "codegen-wide"]
+                           "codegen-tiny", "codegen-wide",
+                           "phimoe-tiny", "phimoe-plain"]
 
     static func tolerance(_ expected: Tensor) -> Float {
         1e-5 * max(1, expected.storage.map(abs).max() ?? 0)

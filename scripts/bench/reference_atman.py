@@ -110,7 +110,8 @@ ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwe
                      "NemotronAttention",
                      "HeliumAttention",
                      "MptAttention",
-                     "ModernBertAttention")
+                     "ModernBertAttention",
+                     "PhimoeAttention")
 
 
 def manipulated_attention(layer: int, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
@@ -311,11 +312,11 @@ def _modernbert_attention_forward(self, hidden_states, output_attentions=False, 
 
 def _qwen2moe_attention_forward(self, hidden_states, attention_mask=None, position_ids=None, past_key_value=None,
                                 output_attentions=False, use_cache=False, cache_position=None, position_embeddings=None):
-    """Qwen2MoeAttention.forward and OlmoeAttention.forward (transformers 4.53 computes their eager
-    attention inline, with no attention interface) without cache reuse, with the manipulation: q, k, v
-    projected (OLMoE: q_norm / k_norm over the whole projections, then clip_qkv's clamp of q, k and v
-    where set), rotated by the module's apply_rotary_pos_emb, scaled by 1/√head_dim, the 4D mask's
-    visible keys."""
+    """Qwen2MoeAttention.forward, OlmoeAttention.forward and PhimoeAttention.forward (transformers 4.53
+    computes their eager attention inline, with no attention interface) without cache reuse, with the
+    manipulation: q, k, v projected (OLMoE: q_norm / k_norm over the whole projections, then clip_qkv's
+    clamp of q, k and v where set), rotated by the module's apply_rotary_pos_emb (PhiMoE's indexes its
+    tables by position_ids), scaled by 1/√head_dim, the 4D mask's visible keys."""
     assert attention_mask is not None and attention_mask.dim() == 4, "expected an eager 4D mask"
     rotate = sys.modules[type(self).__module__].apply_rotary_pos_emb
     bs, n, _ = hidden_states.shape
@@ -329,7 +330,7 @@ def _qwen2moe_attention_forward(self, hidden_states, attention_mask=None, positi
     q, k = q.view(shape).transpose(1, 2), k.view(shape).transpose(1, 2)
     v = v.view(shape).transpose(1, 2)
     cos, sin = position_embeddings
-    q, k = rotate(q, k, cos, sin)
+    q, k = rotate(q, k, cos, sin, position_ids) if type(self).__name__ == "PhimoeAttention" else rotate(q, k, cos, sin)
     k, v = _repeat_heads(k, self.num_heads), _repeat_heads(v, self.num_heads)
     visible = attention_mask[:, :, :, :n] == 0
     z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.head_dim ** -0.5)
@@ -378,7 +379,7 @@ def _nemotron_attention_forward(self, hidden_states, position_embeddings=None, a
     k = self.k_proj(hidden_states).view(shape).transpose(1, 2)
     v = self.v_proj(hidden_states).view(shape).transpose(1, 2)
     cos, sin = position_embeddings
-    q, k = rotate(q, k, cos, sin)
+    q, k = rotate(q, k, cos, sin, position_ids) if type(self).__name__ == "PhimoeAttention" else rotate(q, k, cos, sin)
     k, v = _repeat_heads(k, self.num_heads), _repeat_heads(v, self.num_heads)
     visible = attention_mask[:, :, :, :n] == 0
     z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.head_dim ** -0.5)
@@ -431,7 +432,7 @@ def load(folder: str):
     falcon = config.model_type == "falcon"                                          # no attention interface
     neo = config.model_type == "gpt_neo"                          # GPTNeoSelfAttention._attn replaced
     bloom = config.model_type == "bloom"                                            # no attention interface
-    qwen2moe = config.model_type in ("qwen2_moe", "olmoe")        # no attention interface: forward replaced
+    qwen2moe = config.model_type in ("qwen2_moe", "olmoe", "phimoe")   # no attention interface: forward replaced
     bigcode = config.model_type == "gpt_bigcode"                  # GPTBigCodeAttention._attn replaced
     stablelm = config.model_type == "stablelm"                    # no attention interface: forward replaced
     nemotron = config.model_type == "nemotron"                    # no attention interface: forward replaced

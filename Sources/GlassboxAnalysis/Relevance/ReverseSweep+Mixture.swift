@@ -66,6 +66,10 @@ extension ReverseSweep {
                                                      neuronOffset: offset, input: input))
         }
         guard product != .detachedGate else { return gX }
+        if case .sparseMixer(let jitter) = mixture.kind {
+            addInPlace(&gX, try sparseMixerBackward(mixture, layer: l, gWeights, jitter: jitter, input: input))
+            return gX
+        }
         // w_j = p_j / S, S = Σ_K p: frozen S gives g_p = g_w / S; the true derivative subtracts Σ_i g_w,i w_i.
         // Without renormalisation (Qwen MoE's norm_topk_prob false) w_j = p_j: g_p = g_w.
         let probabilities = try tensor(.block(l, .expertWeights))        // [n, E]
@@ -91,6 +95,36 @@ extension ReverseSweep {
         ledger.softmax += Self.dot(probabilities, gP) - Self.dot(logits, gLogits)
         addInPlace(&gX, try linearBackward(mixture.router, gLogits, rule: table[.linear], input: input))
         return gX
+    }
+
+    /// PhiMoE's router (`SparseMixer`): the gradient at the mixture input from `gWeights` `[n, 2]`,
+    /// the gradient at the two routing weights. Each weight `w_j = q_j[e_j]` is its round's softmax
+    /// over the logits its mask keeps (the masks are constants: transformers computes them under
+    /// `torch.no_grad`), whose true gradient it keeps as the Mixtral router's softmax does:
+    /// `g_logit_e += g_w,j · w_j · (δ_{e,e_j} − q_j[e])` for the kept `e`; no renormalisation. The
+    /// router is a linear map (ε = 0); the softmaxes' share goes to the ledger's softmax entry.
+    private mutating func sparseMixerBackward(_ mixture: MixtureWeights, layer l: Int, _ gWeights: Tensor, jitter: Double,
+                                              input: () throws -> Tensor) throws -> Tensor {
+        let indices = try tensor(.block(l, .expertIndices))               // [n, 2]
+        let logits = try tensor(.block(l, .routerLogits))                 // [n, E]
+        let count = logits.shape[1]
+        var gLogits = Tensor.zeros([n, count])
+        var kept = 0.0                                                    // Σ g_w · w, the relevance at the weights
+        for t in 0..<n {
+            let row = Array(logits.storage[(t * count)..<((t + 1) * count)])
+            let chosen = [Int(indices[t, 0]), Int(indices[t, 1])]
+            let rounds = [SparseMixer.round(row, excluding: nil, jitter: jitter).softmax,
+                          SparseMixer.round(row, excluding: chosen[0], jitter: jitter).softmax]
+            for j in 0..<2 {
+                let q = rounds[j], w = q[chosen[j]], g = gWeights[t, j]
+                kept += Double(g * w)
+                for e in 0..<count {                                      // masked e: q[e] = 0, no term
+                    gLogits[t, e] += g * w * ((e == chosen[j] ? 1 : 0) - q[e])
+                }
+            }
+        }
+        ledger.softmax += kept - Self.dot(logits, gLogits)
+        return try linearBackward(mixture.router, gLogits, rule: table[.linear], input: input)
     }
 
     /// Qwen2-MoE's shared expert `σ(g) ⊙ s(x)` (`[n, d]`): the gradient at the mixture input from

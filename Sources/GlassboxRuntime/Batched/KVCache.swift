@@ -144,7 +144,15 @@ extension Architecture {
     /// (scalings that depend on the length: longrope, dynamic NTK), so keys cached at length `s`
     /// are not those a pass over `n` positions computes.
     public func rotaryFrequenciesChange(from s: Int, to n: Int) -> Bool {
-        rotaryFrequencies(length: s) != rotaryFrequencies(length: n)
+        rotaryFrequencies(length: s) != rotaryFrequencies(length: n) || rotaryScalings(length: s) != rotaryScalings(length: n)
+    }
+
+    /// The factor each rotary table's cos and sin are multiplied by for `n` positions (PhiMoE's
+    /// `short_mscale` / `long_mscale` change with the length; `rotaryFrequencies`' order).
+    func rotaryScalings(length n: Int) -> [Float] {
+        var ropes: [RotaryEmbedding] = slidingRotary.map { [$0] } ?? []
+        if case .rotary(let rope) = position { ropes.append(rope) }
+        return ropes.map { $0.attentionScaling(length: n) }
     }
 
     /// The inverse frequencies `[dimensions/2]` of each rotary table (the sliding layers' first, if

@@ -18,6 +18,7 @@ extension BlockWeights {
             let experts = mixture.experts.map(dense)
             var mapped = MixtureWeights(router: transform(mixture.router), experts: experts, topK: mixture.topK)
             mapped.renormalizes = mixture.renormalizes
+            mapped.kind = mixture.kind
             mapped.shared = mixture.shared.map { SharedExpertWeights(mlp: dense($0.mlp), gate: $0.gate.map(transform)) }
             feedForward = MLPWeights(input: experts[0].input, up: experts[0].up, output: experts[0].output, mixture: mapped)
         } else {

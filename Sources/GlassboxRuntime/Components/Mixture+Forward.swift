@@ -22,6 +22,7 @@ extension MixtureWeights {
     /// (`p`), `mlp.hook_expert_indices` and `mlp.hook_routing_weights`; edits at each are used from
     /// there on (edited indices must name experts).
     func route(_ logits: Tensor, topK k: Int, layer l: Int, hooks: inout HookRun) throws -> ExpertChoice {
+        if case .sparseMixer(let jitter) = kind { return try sparseMixerRoute(logits, jitter: jitter, layer: l, hooks: &hooks) }
         let (n, count) = (logits.shape[0], logits.shape[1])
         var probabilities = logits                                   // [n, E]
         softmaxLastDim(&probabilities)
@@ -57,6 +58,48 @@ extension MixtureWeights {
         })                                                           // [n, k]
         try hooks.fire(.block(l, .routingWeights), &weights)
         return ExpertChoice(indices: chosen, weights: (0..<n).map { Array(weights.storage[($0 * k)..<(($0 + 1) * k)]) })
+    }
+
+    /// PhiMoE's routing from router logits `[n, E]` (`SparseMixer`: two experts, each weighted by its
+    /// own masked softmax, no renormalisation). Fires `mlp.hook_expert_weights` (`[n, E]`, the first
+    /// round's masked softmax: 0 at the masked experts), `mlp.hook_expert_indices` (`[n, 2]`) and
+    /// `mlp.hook_routing_weights` (`[n, 2]`). Edits are used from there on: the first expert is the
+    /// first maximum of the (edited) first-round softmax, weighted by its value there; the second
+    /// round reads the logits without the first expert; edited indices are weighted as sparsemixer
+    /// weighs them (`SparseMixer.weights`, the first slot from the edited softmax).
+    private func sparseMixerRoute(_ logits: Tensor, jitter: Double, layer l: Int, hooks: inout HookRun) throws -> ExpertChoice {
+        let (n, count) = (logits.shape[0], logits.shape[1])
+        let rows = (0..<n).map { Array(logits.storage[($0 * count)..<(($0 + 1) * count)]) }
+        var first = Tensor(shape: [n, count], storage: rows.flatMap { SparseMixer.round($0, excluding: nil, jitter: jitter).softmax })
+        try hooks.fire(.block(l, .expertWeights), &first)                 // [n, E]
+        var chosen = [[Int]](), picked = [[Float]]()
+        for t in 0..<n {
+            let q = Array(first.storage[(t * count)..<((t + 1) * count)])
+            var e1 = 0
+            for e in q.indices where q[e] > q[e1] { e1 = e }            // the first maximum
+            let second = SparseMixer.round(rows[t], excluding: e1, jitter: jitter)
+            chosen.append([e1, second.chosen])
+            picked.append([q[e1], second.softmax[second.chosen]])
+        }
+        var indexTensor = Tensor(shape: [n, 2], storage: chosen.flatMap { $0.map(Float.init) })   // [n, 2]
+        try hooks.fire(.block(l, .expertIndices), &indexTensor)
+        if hooks.interventions.touches(.block(l, .expertIndices)) {
+            for t in 0..<n {
+                chosen[t] = try (0..<2).map { j in
+                    let value = indexTensor[t, j], rounded = value.rounded()
+                    guard rounded.isFinite, rounded >= 0, rounded < Float(count) else {
+                        throw HookError.invalidExpertIndex(point: HookPoint.block(l, .expertIndices).name,
+                                                           value: value, experts: count)
+                    }
+                    return Int(rounded)
+                }
+                let weights = SparseMixer.weights(rows[t], indices: chosen[t], jitter: jitter)
+                picked[t] = [first[t, chosen[t][0]], weights[1]]
+            }
+        }
+        var weights = Tensor(shape: [n, 2], storage: picked.flatMap { $0 })   // [n, 2]
+        try hooks.fire(.block(l, .routingWeights), &weights)
+        return ExpertChoice(indices: chosen, weights: (0..<n).map { Array(weights.storage[($0 * 2)..<(($0 + 1) * 2)]) })
     }
 
     /// `x [n, d] → [n, d]`: `Σ_e w_e(t) · expert_e(x_t)` over each position's chosen experts, each

@@ -80,6 +80,8 @@ public struct MixtureWeights: Sendable {
     /// Whether the chosen experts' probabilities are divided by their sum (Mixtral always; Qwen MoE
     /// with `norm_topk_prob`); otherwise they weight the experts as the softmax gave them.
     public var renormalizes: Bool = true
+    /// How the experts are chosen and weighted (`ExpertRouting.kind`; PhiMoE's `.sparseMixer`).
+    public var kind: RoutingKind = .softmaxTopK
     /// Qwen2-MoE's `shared_expert` and its gate; `nil` elsewhere.
     public var shared: SharedExpertWeights? = nil
 }

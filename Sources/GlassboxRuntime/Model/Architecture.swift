@@ -246,9 +246,23 @@ public struct ExpertRouting: Sendable, Equatable {
     /// Qwen MoE: the layers with a dense MLP (`intermediate_size` wide) instead of the mixture
     /// (`mlp_only_layers`, `decoder_sparse_step`); empty elsewhere.
     public var denseLayers: [Int] = []
+    /// How the experts are chosen and weighted (`.softmaxTopK` but PhiMoE's `.sparseMixer`).
+    public var kind: RoutingKind = .softmaxTopK
 
     /// A routing from its two sizes (not checked; the config checks them).
     public init(count: Int, topK: Int) { (self.count, self.topK) = (count, topK) }
+}
+
+/// How a sparse mixture turns its router logits into chosen experts and their weights.
+public enum RoutingKind: Sendable, Equatable {
+    /// `softmax` over all experts, the top `k` (`torch.topk`), divided by their sum when
+    /// `renormalizes` (Mixtral's `MixtralSparseMoeBlock`, Qwen MoE, OLMoE, GraniteMoE's order).
+    case softmaxTopK
+    /// transformers' `sparsemixer(scores, jitter_eps, training=False)` (`PhimoeSparseMoeBlock`):
+    /// always two experts; the first the arg-max logit, weighted by a softmax over the logits within
+    /// `2·jitter` (relative) of it; the second the same over the rest (SparseMixer.swift).
+    /// `jitter` is `router_jitter_noise`.
+    case sparseMixer(jitter: Double)
 }
 
 /// Elementwise non-linearities, by Hugging Face's `hidden_act` / `activation_function` names

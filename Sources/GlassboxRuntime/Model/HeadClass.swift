@@ -70,6 +70,7 @@ enum HeadClass {
         "helium": "Helium",
         "mpt": "Mpt",
         "codegen": "CodeGen",
+        "phimoe": "Phimoe",
     ]
 
     /// Composite checkpoints Glassbox runs as their text model: the classes it runs, by

@@ -54,6 +54,8 @@ enum IntegerConfigFields {
         if modelType == "qwen3_moe" { fields += ["num_experts", "moe_intermediate_size"] }
         if modelType == "olmoe" { fields.append("num_experts") }   // OlmoeSparseMoeBlock's gate and expert list
         if modelType == "granitemoeshared" { fields.append("shared_intermediate_size") }   // GraniteMoeSharedMLP's nn.Linear sizes
+        // PhiMoE: sparsemixer always takes two experts; only the auxiliary loss reads num_experts_per_tok.
+        if modelType == "phimoe" { fields.removeAll { $0 == "num_experts_per_tok" } }
         return fields
     }
 

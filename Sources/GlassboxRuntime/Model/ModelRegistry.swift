@@ -37,7 +37,8 @@ public enum ModelRegistry {
                                                          HeliumLoader.self,
                                                          MptLoader.self,
                                                          ModernBertLoader.self,
-                                                         CodeGenLoader.self]
+                                                         CodeGenLoader.self,
+                                                         PhiMoELoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -22,6 +22,9 @@ public struct RotaryEmbedding: Sendable, Equatable {
     /// `apply_rotary_pos_emb` rotates as many lanes as the table is wide, so `dimensions = dim + 1`
     /// (GLM, GPT-NeoX; `RotaryWidth`). Built for the unscaled, linear and llama3 tables only.
     public var oddWidth: Int?
+    /// PhiMoE (`PhimoeRotaryEmbedding`): cos and sin multiplied by `short_mscale` or `long_mscale` by
+    /// the sequence's length, in place of `attentionScaling`. `nil`: `attentionScaling` at every length.
+    public var mscale: RotaryMscale? = nil
 
     /// Rotary settings from their fields, as listed above (not checked; the config checks them).
     public init(dimensions: Int, base: Double, scaling: RopeScaling, maxPositions: Int, layout: RotaryLayout = .halves,
@@ -83,10 +86,30 @@ public struct RotaryEmbedding: Sendable, Equatable {
         }
     }
 
+    /// The factor cos and sin are multiplied by for a sequence of `length` positions:
+    /// `attentionScaling`, or PhiMoE's `mscale` for that length.
+    public func attentionScaling(length: Int) -> Float {
+        guard let mscale else { return attentionScaling }
+        return length > mscale.originalMaxPositions ? mscale.long : mscale.short
+    }
+
     /// cos/sin tables `[n, dimensions]` for positions `0..<n`, laid out for `layout`.
     public func tables(length n: Int) -> (cos: Tensor, sin: Tensor) {
         ropeTables(positions: Array(0..<n), inverseFrequencies: inverseFrequencies(length: n),
-                   attentionScaling: attentionScaling, layout: layout)
+                   attentionScaling: attentionScaling(length: n), layout: layout)
+    }
+}
+
+/// PhiMoE's `rope_scaling.short_mscale` / `long_mscale` (`PhimoeRotaryEmbedding.forward`): cos and
+/// sin multiplied by `short` for a sequence of up to `originalMaxPositions` positions
+/// (`rope_scaling.original_max_position_embeddings`), by `long` past it.
+public struct RotaryMscale: Sendable, Equatable {
+    public var short: Float
+    public var long: Float
+    public var originalMaxPositions: Int
+
+    public init(short: Float, long: Float, originalMaxPositions: Int) {
+        (self.short, self.long, self.originalMaxPositions) = (short, long, originalMaxPositions)
     }
 }
 

@@ -17,11 +17,12 @@ import GlassboxTensor
 /// `embeddingScale`: block 0 reads the token embeddings times it (`EmbeddingWeights.scale`, Granite's
 /// `embedding_multiplier`). `normWeightOffset`: each norm's `γ` is the stored weight plus it
 /// (Nemotron's `NemotronLayerNorm1P` scales by `weight + 1`), summed in Float32 at load.
+/// `headBias`: `lm_head` carries a bias `lm_head.bias [V]` (PhiMoE's `lm_head_bias`), its own when tied.
 enum RotaryDecoderLoading {
     static func load(_ arch: Architecture, tied: Bool, checkpoint: Checkpoint, directory: URL,
                      normBias: Bool = false, parallel: Bool = false, outputScale: Float = 1, parameterFreeNorms: Bool = false,
                      branchNorms: (attention: String, mlp: String)? = nil,
-                     embeddingScale: Float? = nil, normWeightOffset: Float = 0,
+                     embeddingScale: Float? = nil, normWeightOffset: Float = 0, headBias: Bool = false,
                      block: (inout WeightReader, String) throws -> (attention: AttentionWeights, mlp: MLPWeights))
         throws -> TransformerWeights {
         let prefix = checkpoint.contains("model.embed_tokens.weight") ? "model." : ""
@@ -48,7 +49,11 @@ enum RotaryDecoderLoading {
             blocks.append(weights)
         }
         let finalNorm = try norm("norm")
-        let unembed = try r.languageModelHead(tied: tied, embed: embed).scaled(by: outputScale)   // [V, d]
+        var unembed = try r.languageModelHead(tied: tied, embed: embed).scaled(by: outputScale)   // [V, d]
+        if headBias {
+            unembed = Linear(weight: unembed.weight, layout: unembed.layout,
+                             bias: try r.tensor("lm_head.bias", shape: [vocab], prefixed: false))
+        }
         // Older checkpoints saved the rotary frequencies as buffers.
         try r.finish(ignorable: [#"(model\.)?layers\.\d+\.self_attn\.rotary_emb\.(inv_freq|long_inv_freq|short_inv_freq)"#,
                                  #"(model\.)?rotary_emb\.inv_freq"#])

@@ -34,6 +34,7 @@ extension FastTokenizerOverrides {
         "mpt": "GPTNeoXTokenizerFast",
         "modernbert": "PreTrainedTokenizerFast",
         "codegen": "CodeGenTokenizerFast",
+        "phimoe": "LlamaTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
