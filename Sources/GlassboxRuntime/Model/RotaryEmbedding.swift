@@ -44,9 +44,10 @@ public struct RotaryEmbedding: Sendable, Equatable {
         case .linear(let factor):
             return defaultFrequencies.map { $0 / factor }
         case .dynamic(let factor):
-            // NTK-aware: beyond the trained length the base grows (`_compute_dynamic_ntk_parameters`).
+            // NTK-aware: beyond the trained length the base grows (`_compute_dynamic_ntk_parameters`,
+            // in Python double with the factor as written; `ropeInverseFrequencies` rounds it to float32).
             let seqLen = Double(max(length, maxPositions))
-            let d = Double(dimensions), f = Double(factor)
+            let d = Double(dimensions), f = factor
             let scaled = base * pow(f * seqLen / Double(maxPositions) - (f - 1), d / (d - 2))
             return ropeInverseFrequencies(rotaryDim: dimensions, base: scaled)
         case .llama3(let factor, let low, let high, let original):
@@ -60,16 +61,19 @@ public struct RotaryEmbedding: Sendable, Equatable {
                 let wavelength = llama3Wavelength(f)
                 if wavelength > lowWavelength { return f / factor }
                 if wavelength < highWavelength { return f }
-                let smooth = (Float(original) / wavelength - low) / (high - low)
+                // `old_context_len / wavelen` is `Tensor.__rtruediv__` (a float32 reciprocal times
+                // the length); `high_freq_factor - low_freq_factor` is a Python float, then float32.
+                let smooth = ((1 / wavelength) * Float(original) - Float(low)) / Float(high - low)
                 return (1 - smooth) * f / factor + smooth * f
             }
         case .longrope(let short, let long, let original, _):
             // LongRoPE (`_compute_longrope_parameters`): each frequency divided by its own factor,
-            // the long ones once the input is longer than the pretrained length.
+            // the long ones once the input is longer than the pretrained length:
+            // `1.0 / (ext_factors * base**inv_freq_shape)` in float32.
             let factors = length > original ? long : short
-            return zip(ropeInverseFrequencies(rotaryDim: dimensions, base: base), factors).map { $0 / $1 }
+            return zip(ropePowers(rotaryDim: dimensions, base: base), factors).map { 1 / ($1 * $0) }
         case .yarn(let yarn):
-            return yarn.inverseFrequencies(ropeInverseFrequencies(rotaryDim: dimensions, base: base),
+            return yarn.inverseFrequencies(powers: ropePowers(rotaryDim: dimensions, base: base),
                                            dimensions: dimensions, base: base)
         }
     }
@@ -96,10 +100,12 @@ public enum RopeScaling: Sendable, Equatable {
     case none
     /// Position interpolation: frequencies divided by `factor`.
     case linear(factor: Float)
-    /// Dynamic NTK scaling beyond `max_position_embeddings`.
-    case dynamic(factor: Float)
-    /// Llama 3.1's band-wise scaling.
-    case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalMaxPositions: Int)
+    /// Dynamic NTK scaling beyond `max_position_embeddings` (the factor as written: transformers
+    /// rescales the base in Python double).
+    case dynamic(factor: Double)
+    /// Llama 3.1's band-wise scaling (the frequency factors as written: transformers forms the band
+    /// edges and the blend's denominator in Python double).
+    case llama3(factor: Float, lowFrequencyFactor: Double, highFrequencyFactor: Double, originalMaxPositions: Int)
     /// LongRoPE (Phi-3; the Llama family and Mixtral): per-frequency divisors (`short_factor`, or
     /// `long_factor` for a sequence longer than `originalMaxPositions`, each `[dimensions/2]`), and
     /// cos/sin scaled by `attentionFactor` (`attention_factor`, else `√(1 + ln factor / ln original)`,
