@@ -20,7 +20,8 @@ public struct RotaryEmbedding: Sendable, Equatable {
     /// `dimensions` itself): `_compute_default_rope_parameters` makes `ceil(dim / 2)` frequencies
     /// `base^(−2i / dim)`, the table `torch.cat((freqs, freqs))` is `dim + 1` wide and
     /// `apply_rotary_pos_emb` rotates as many lanes as the table is wide, so `dimensions = dim + 1`
-    /// (GLM, GPT-NeoX; `RotaryWidth`). Built for the unscaled, linear and llama3 tables only.
+    /// (GLM, GPT-NeoX, Nemotron, Phi-3; `RotaryWidth`). Built for every table but YaRN's (whose ramp
+    /// transformers sizes `dim // 2`: refused by `RotaryWidth`).
     public var oddWidth: Int?
 
     /// Rotary settings from their fields, as listed above (not checked; the config checks them).
@@ -31,9 +32,12 @@ public struct RotaryEmbedding: Sendable, Equatable {
         self.oddWidth = oddWidth
     }
 
+    /// transformers' `dim`: the width its frequencies are computed for.
+    private var dim: Int { oddWidth ?? dimensions }
+
     /// `inv_freq [dimensions/2]` of the unscaled table (`_compute_default_rope_parameters`).
     private var defaultFrequencies: [Float] {
-        ropeInverseFrequencies(rotaryDim: oddWidth ?? dimensions, base: base)
+        ropeInverseFrequencies(rotaryDim: dim, base: base)
     }
 
     /// `inv_freq [dimensions/2]` for a sequence of `length` positions.
@@ -47,9 +51,9 @@ public struct RotaryEmbedding: Sendable, Equatable {
             // NTK-aware: beyond the trained length the base grows (`_compute_dynamic_ntk_parameters`,
             // in Python double with the factor as written; `ropeInverseFrequencies` rounds it to float32).
             let seqLen = Double(max(length, maxPositions))
-            let d = Double(dimensions), f = factor
+            let d = Double(dim), f = factor
             let scaled = base * pow(f * seqLen / Double(maxPositions) - (f - 1), d / (d - 2))
-            return ropeInverseFrequencies(rotaryDim: dimensions, base: scaled)
+            return ropeInverseFrequencies(rotaryDim: dim, base: scaled)
         case .llama3(let factor, let low, let high, let original):
             // Long wavelengths are divided by `factor`, short ones kept, the band between blended
             // (`_compute_llama3_parameters`, in float32 as the reference). Its first `torch.where`
@@ -71,7 +75,7 @@ public struct RotaryEmbedding: Sendable, Equatable {
             // the long ones once the input is longer than the pretrained length:
             // `1.0 / (ext_factors * base**inv_freq_shape)` in float32.
             let factors = length > original ? long : short
-            return zip(ropePowers(rotaryDim: dimensions, base: base), factors).map { 1 / ($1 * $0) }
+            return zip(ropePowers(rotaryDim: dim, base: base), factors).map { 1 / ($1 * $0) }
         case .yarn(let yarn):
             return yarn.inverseFrequencies(powers: ropePowers(rotaryDim: dimensions, base: base),
                                            dimensions: dimensions, base: base)
