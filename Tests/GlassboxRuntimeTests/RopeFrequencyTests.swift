@@ -100,4 +100,25 @@ final class RopeFrequencyTests: XCTestCase {
         XCTAssertEqual(ropeInverseFrequencies(rotaryDim: 3, base: 10000)[1].bitPattern, third.bits[1])
         XCTAssertNotEqual(Float(1 / pow(10000.0, 2.0 / 3)).bitPattern, third.bits[1], "the Double formula's value")
     }
+    /// Every golden that records the inverse frequencies its forward used (`rope_inv_freq`: the Llama
+    /// family and every fixture with a rope_scaling, 36 fixtures × 3 cases) holds exactly the table the
+    /// loaded model builds for that length. The list is parsed with `Double(String)` (correctly rounded;
+    /// JSONSerialization's parse is not exact here).
+    func testEveryGoldenTableEqualsTransformersBitForBit() throws {
+        var cases = 0
+        for name in GoldenTests.fixtureModels {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            guard case .rotary(let rope) = model.architecture.position else { continue }
+            for (caseName, file) in try Fixtures.goldenCases(name) {
+                let golden = try Golden(url: file)
+                guard let written = golden.file.metadata["rope_inv_freq"] else { continue }
+                let reference = try written.trimmingCharacters(in: CharacterSet(charactersIn: "[]")).split(separator: ",")
+                    .map { try XCTUnwrap(Double($0.trimmingCharacters(in: .whitespaces))) }
+                XCTAssertEqual(rope.inverseFrequencies(length: golden.inputIDs.count).map(Double.init), reference,
+                               "\(name)/\(caseName)")
+                cases += 1
+            }
+        }
+        XCTAssertEqual(cases, 108)
+    }
 }
