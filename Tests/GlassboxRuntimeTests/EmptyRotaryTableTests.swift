@@ -60,4 +60,27 @@ final class EmptyRotaryTableTests: XCTestCase {
             print(String(format: "%@: max |Δ| %.1e", label, Double(delta)))
         }
     }
+    /// GPT-NeoX's refused `head_dim` 0 with four longrope factors says why in its one line: no
+    /// rotated dimension, so no frequency for the factors (transformers' size mismatch at load).
+    /// Before, the line only gave the counts (this test failed on that code: tried).
+    func testNeoXHeadDimZeroLongRopeSaysWhy() throws {
+        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
+        let file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
+        let cases = try XCTUnwrap(file["empty_table"] as? [String: [String: Any]])
+        let expected = try XCTUnwrap(cases["neox-rope-yarn longrope head_dim 0"])
+        XCTAssertEqual(expected["error"] as? String,
+                       "RuntimeError: The size of tensor a (4) must match the size of tensor b (0) at non-singleton dimension 0")
+        let edits = try XCTUnwrap(expected["edits"] as? [String: Any])
+        let folder = try Fixtures.linkedCopy(of: "neox-rope-yarn", test: self, replacing: "config.json") { data in
+            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+            config.merge(edits) { $1 }
+            return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+        }
+        XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+            guard case LoadError.invalidConfig(_, let key, let detail)? = error as? LoadError else { return XCTFail("\(error)") }
+            XCTAssertEqual(key, "rope_scaling.short_factor")
+            XCTAssertEqual(detail, "must list 0 positive numbers (one per rotated frequency) or one for all, got 4 (head_dim 0 leaves int(0 · rotary_pct) = 0 rotated dimensions, an empty frequency table: transformers' ext_factors * base**inv_freq_shape fails on the size mismatch)")
+            XCTAssertFalse("\(error)".contains("\n"), "one line")
+        }
+    }
 }

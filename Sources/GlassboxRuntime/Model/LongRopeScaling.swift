@@ -15,7 +15,7 @@ enum LongRopeScaling {
     ///   it the original length is `maxPositions` and `factor` comes from `rope_scaling`;
     /// - the attention factor is `attention_factor` when given, else `√(1 + ln factor / ln original)`
     ///   for a factor above 1, else 1 (so `factor` is needed only then);
-    /// - each list holds `rotatedDimensions / 2` numbers, or one number (torch broadcasts it to every
+    /// - each list holds `ceil(rotatedDimensions / 2)` numbers (one per frequency), or one number (torch broadcasts it to every
     ///   frequency, after a warning), all positive; `long_factor` is checked only when some input
     ///   within `maxPositions` is longer than the original length (transformers builds it only then).
     /// What transformers raises on (KeyError, TypeError, ZeroDivisionError, a math domain error, a
@@ -49,7 +49,9 @@ enum LongRopeScaling {
                                                    originalKey: topLevelOriginal == nil ? "max_position_embeddings"
                                                                                         : "original_max_position_embeddings")
         }
-        let half = rotatedDimensions / 2
+        // One factor per frequency: `ceil(dim / 2)` of them for an odd `dim` (`ext_factors *
+        // base**inv_freq_shape`; the validation's `dim // 2` only warns).
+        let half = (rotatedDimensions + 1) / 2
         let short = try factors(raw, "short_factor", count: half, oneForAll: true)
         // Sequences of up to maxPositions positions; the long factors apply to those longer than original.
         let longUsed = original < Double(maxPositions)

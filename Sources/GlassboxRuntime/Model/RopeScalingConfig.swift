@@ -74,6 +74,11 @@ extension RopeScaling {
             }
             return Float(value)
         }
+        /// `number(key)` as written (a Python float: transformers computes with it in double).
+        func asWritten(_ key: String) throws -> Double {
+            _ = try number(key)
+            return raw[key]?.number ?? 0
+        }
         switch type {
         case "default": return .none
         case "linear": return .linear(factor: try number("factor"))
@@ -85,14 +90,14 @@ extension RopeScaling {
                 throw ConfigValidationError(key: "rope_scaling", detail:
                     "of type 'dynamic' needs more than 2 rotated dimensions per head, got \(rotatedDimensions) (transformers raises the base to dim / (dim − 2): ZeroDivisionError)")
             }
-            return .dynamic(factor: try number("factor"))
+            return .dynamic(factor: try asWritten("factor"))
         case "llama3":
             // `_validate_llama3_parameters` only warns when high_freq_factor ≤ low_freq_factor, and
             // `_compute_llama3_parameters` runs: below, a frequency is divided by `factor` when its
             // wavelength is above original / low, else kept when below original / high (swapped
             // factors leave no band between). Equal factors blend only a wavelength of exactly
             // original / low, whose smooth factor is 0/0 or x/0: NaN frequencies, refused.
-            let low = try number("low_freq_factor"), high = try number("high_freq_factor")
+            let low = try asWritten("low_freq_factor"), high = try asWritten("high_freq_factor")
             // A length, read as a Double (exact to 2⁵³), not a Float: 2147483647 stays itself.
             _ = try number("original_max_position_embeddings")
             let original = raw["original_max_position_embeddings"]?.number ?? 0
@@ -101,9 +106,9 @@ extension RopeScaling {
                                             detail: "must be a whole number of positions up to \(maximumConfigSize), got \(configNumber(original))")
             }
             if high == low, rotatedDimensions > 0,
-               llama3Blends(llama3InverseFrequencies(rotaryDim: rotatedDimensions, base: base.value), original: Int(original), low: low, high: high) {
+               llama3Blends(ropeInverseFrequencies(rotaryDim: rotatedDimensions, base: base.value), original: Int(original), low: low, high: high) {
                 throw ConfigValidationError(key: "rope_scaling.high_freq_factor", detail:
-                    "(\(configNumber(Double(high)))) equals low_freq_factor and a rotary wavelength is exactly original_max_position_embeddings / low_freq_factor: transformers' llama3 smooth factor divides by high_freq_factor − low_freq_factor = 0 there (NaN frequencies)")
+                    "(\(configNumber(high))) equals low_freq_factor and a rotary wavelength is exactly original_max_position_embeddings / low_freq_factor: transformers' llama3 smooth factor divides by high_freq_factor − low_freq_factor = 0 there (NaN frequencies)")
             }
             return .llama3(factor: try number("factor"), lowFrequencyFactor: low, highFrequencyFactor: high,
                            originalMaxPositions: Int(original))
@@ -143,21 +148,12 @@ extension RopeScaling {
 /// Whether a llama3 `rope_scaling` blends any of `frequencies`: a wavelength `2π / f` neither above
 /// `original / low` nor below `original / high` (`_compute_llama3_parameters`' `is_medium_freq`, in
 /// float32 as `RotaryEmbedding.inverseFrequencies`).
-func llama3Blends(_ frequencies: [Float], original: Int, low: Float, high: Float) -> Bool {
+func llama3Blends(_ frequencies: [Float], original: Int, low: Double, high: Double) -> Bool {
     let (lowWavelength, highWavelength) = llama3Wavelengths(original: original, low: low, high: high)
     return frequencies.contains { f in
         let wavelength = llama3Wavelength(f)
         return !(wavelength > lowWavelength) && !(wavelength < highWavelength)
     }
-}
-
-/// The `ceil(rotaryDim / 2)` frequencies `_compute_llama3_parameters` starts from, in torch's float32
-/// arithmetic (`_compute_default_rope_parameters`: `1.0 / (base ** (arange(0, dim, 2).float() / dim))`,
-/// each step rounded to float32), for an odd `rotaryDim` too. The boundary check compares wavelengths
-/// exactly, so the Double-rounded table of ``ropeInverseFrequencies(rotaryDim:base:)`` (one ulp off
-/// 10000^(−2/3)) would miss a boundary transformers hits.
-func llama3InverseFrequencies(rotaryDim: Int, base: Double) -> [Float] {
-    (0..<((rotaryDim + 1) / 2)).map { i in 1 / Foundation.pow(Float(base), Float(2 * i) / Float(rotaryDim)) }
 }
 
 /// `_compute_llama3_parameters`' `wavelen = 2 * math.pi / inv_freq` in float32 as torch computes it
@@ -167,6 +163,6 @@ func llama3Wavelength(_ f: Float) -> Float { (1 / f) * Float(2 * Double.pi) }
 
 /// `old_context_len / low_freq_factor` and `/ high_freq_factor`: Python floats, compared with the
 /// float32 wavelengths as float32.
-func llama3Wavelengths(original: Int, low: Float, high: Float) -> (low: Float, high: Float) {
-    (Float(Double(original) / Double(low)), Float(Double(original) / Double(high)))
+func llama3Wavelengths(original: Int, low: Double, high: Double) -> (low: Float, high: Float) {
+    (Float(Double(original) / low), Float(Double(original) / high))
 }

@@ -20,7 +20,8 @@ public struct RotaryEmbedding: Sendable, Equatable {
     /// `dimensions` itself): `_compute_default_rope_parameters` makes `ceil(dim / 2)` frequencies
     /// `base^(−2i / dim)`, the table `torch.cat((freqs, freqs))` is `dim + 1` wide and
     /// `apply_rotary_pos_emb` rotates as many lanes as the table is wide, so `dimensions = dim + 1`
-    /// (GLM, GPT-NeoX; `RotaryWidth`). Built for the unscaled, linear and llama3 tables only.
+    /// (GLM, GPT-NeoX, Nemotron, Phi-3; `RotaryWidth`). Built for every table but YaRN's (whose ramp
+    /// transformers sizes `dim // 2`: refused by `RotaryWidth`).
     public var oddWidth: Int?
     /// PhiMoE (`PhimoeRotaryEmbedding`): cos and sin multiplied by `short_mscale` or `long_mscale` by
     /// the sequence's length, in place of `attentionScaling`. `nil`: `attentionScaling` at every length.
@@ -34,9 +35,12 @@ public struct RotaryEmbedding: Sendable, Equatable {
         self.oddWidth = oddWidth
     }
 
+    /// transformers' `dim`: the width its frequencies are computed for.
+    private var dim: Int { oddWidth ?? dimensions }
+
     /// `inv_freq [dimensions/2]` of the unscaled table (`_compute_default_rope_parameters`).
     private var defaultFrequencies: [Float] {
-        ropeInverseFrequencies(rotaryDim: oddWidth ?? dimensions, base: base)
+        ropeInverseFrequencies(rotaryDim: dim, base: base)
     }
 
     /// `inv_freq [dimensions/2]` for a sequence of `length` positions.
@@ -47,11 +51,12 @@ public struct RotaryEmbedding: Sendable, Equatable {
         case .linear(let factor):
             return defaultFrequencies.map { $0 / factor }
         case .dynamic(let factor):
-            // NTK-aware: beyond the trained length the base grows (`_compute_dynamic_ntk_parameters`).
+            // NTK-aware: beyond the trained length the base grows (`_compute_dynamic_ntk_parameters`,
+            // in Python double with the factor as written; `ropeInverseFrequencies` rounds it to float32).
             let seqLen = Double(max(length, maxPositions))
-            let d = Double(dimensions), f = Double(factor)
+            let d = Double(dim), f = factor
             let scaled = base * pow(f * seqLen / Double(maxPositions) - (f - 1), d / (d - 2))
-            return ropeInverseFrequencies(rotaryDim: dimensions, base: scaled)
+            return ropeInverseFrequencies(rotaryDim: dim, base: scaled)
         case .llama3(let factor, let low, let high, let original):
             // Long wavelengths are divided by `factor`, short ones kept, the band between blended
             // (`_compute_llama3_parameters`, in float32 as the reference). Its first `torch.where`
@@ -63,16 +68,19 @@ public struct RotaryEmbedding: Sendable, Equatable {
                 let wavelength = llama3Wavelength(f)
                 if wavelength > lowWavelength { return f / factor }
                 if wavelength < highWavelength { return f }
-                let smooth = (Float(original) / wavelength - low) / (high - low)
+                // `old_context_len / wavelen` is `Tensor.__rtruediv__` (a float32 reciprocal times
+                // the length); `high_freq_factor - low_freq_factor` is a Python float, then float32.
+                let smooth = ((1 / wavelength) * Float(original) - Float(low)) / Float(high - low)
                 return (1 - smooth) * f / factor + smooth * f
             }
         case .longrope(let short, let long, let original, _):
             // LongRoPE (`_compute_longrope_parameters`): each frequency divided by its own factor,
-            // the long ones once the input is longer than the pretrained length.
+            // the long ones once the input is longer than the pretrained length:
+            // `1.0 / (ext_factors * base**inv_freq_shape)` in float32.
             let factors = length > original ? long : short
-            return zip(ropeInverseFrequencies(rotaryDim: dimensions, base: base), factors).map { $0 / $1 }
+            return zip(ropePowers(rotaryDim: dim, base: base), factors).map { 1 / ($1 * $0) }
         case .yarn(let yarn):
-            return yarn.inverseFrequencies(ropeInverseFrequencies(rotaryDim: dimensions, base: base),
+            return yarn.inverseFrequencies(powers: ropePowers(rotaryDim: dimensions, base: base),
                                            dimensions: dimensions, base: base)
         }
     }
@@ -119,10 +127,12 @@ public enum RopeScaling: Sendable, Equatable {
     case none
     /// Position interpolation: frequencies divided by `factor`.
     case linear(factor: Float)
-    /// Dynamic NTK scaling beyond `max_position_embeddings`.
-    case dynamic(factor: Float)
-    /// Llama 3.1's band-wise scaling.
-    case llama3(factor: Float, lowFrequencyFactor: Float, highFrequencyFactor: Float, originalMaxPositions: Int)
+    /// Dynamic NTK scaling beyond `max_position_embeddings` (the factor as written: transformers
+    /// rescales the base in Python double).
+    case dynamic(factor: Double)
+    /// Llama 3.1's band-wise scaling (the frequency factors as written: transformers forms the band
+    /// edges and the blend's denominator in Python double).
+    case llama3(factor: Float, lowFrequencyFactor: Double, highFrequencyFactor: Double, originalMaxPositions: Int)
     /// LongRoPE (Phi-3; the Llama family and Mixtral): per-frequency divisors (`short_factor`, or
     /// `long_factor` for a sequence longer than `originalMaxPositions`, each `[dimensions/2]`), and
     /// cos/sin scaled by `attentionFactor` (`attention_factor`, else `√(1 + ln factor / ln original)`,

@@ -31,8 +31,11 @@ struct RotaryWidth: Equatable {
 
     /// The width for `dim`; throws naming `key` where transformers' forward fails (the table wider
     /// than the `headWidth`-wide heads: a size mismatch in `q_rot * cos`) or where Glassbox does not
-    /// build the table (an odd `dim` under a `rope_scaling` other than linear or llama3, whose
-    /// frequencies transformers derives from `dim` in other ways).
+    /// build the table: an odd `dim` under YaRN, whose `linear_ramp_factor(low, high, dim // 2)` has
+    /// one entry fewer than the `ceil(dim / 2)` frequencies (transformers fails on that size mismatch
+    /// from dim 5; at dim 1 and 3 torch broadcasts the ramp, which Glassbox does not build). Dynamic
+    /// NTK scales the odd table's base with `dim` itself and LongRoPE divides its `ceil(dim / 2)`
+    /// frequencies by as many factors (``LongRopeScaling``): both are built.
     init(dim: Int, headWidth: Int, scaling: RopeScaling, key: String) throws {
         lanes = dim % 2 == 0 ? dim : dim + 1
         oddWidth = dim % 2 == 0 ? nil : dim
@@ -40,9 +43,9 @@ struct RotaryWidth: Equatable {
             throw ConfigValidationError(key: key, detail:
                 "gives int(head_dim · share) = \(dim) rotated dimensions, a \(lanes)-wide rotary table for heads \(headWidth) wide: transformers' forward fails on the size mismatch")
         }
-        if oddWidth != nil, let kind = scaling.name, !["linear", "llama3"].contains(kind) {
+        if oddWidth != nil, case .yarn = scaling {
             throw ConfigValidationError(key: key, detail:
-                "gives an odd number (\(dim)) of rotated dimensions, which Glassbox builds with rope_scaling none, linear or llama3, not \(kind)")
+                "gives an odd number (\(dim)) of rotated dimensions, which Glassbox does not build under yarn rope_scaling: its ramp has dim // 2 = \(dim / 2) entries for \((dim + 1) / 2) frequencies (transformers fails on that size mismatch from dim 5 and broadcasts it below)")
         }
     }
 }

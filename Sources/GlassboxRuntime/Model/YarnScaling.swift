@@ -74,12 +74,13 @@ public struct YarnScaling: Sendable, Equatable {
         attentionFactor = Float(attention)
     }
 
-    /// `inv_freq [dimensions/2]` from the unscaled `plain` ones (`ropeInverseFrequencies`): index i
-    /// keeps `plain[i]` below the correction range, takes `plain[i] / factor` above it, and blends
-    /// linearly inside. The range is `[max(⌊c(beta_fast)⌋, 0), min(⌈c(beta_slow)⌉, dimensions − 1)]`
-    /// with `c(r) = dimensions · ln(original / (2π r)) / (2 ln base)` (the ramp in float32 as the
-    /// reference's).
-    func inverseFrequencies(_ plain: [Float], dimensions: Int, base: Double) -> [Float] {
+    /// `inv_freq [dimensions/2]` from the powers `pos_freqs = base^(2i / dim)` (`ropePowers`): index
+    /// i keeps `1 / pos_freqs[i]` (extrapolation) below the correction range, takes
+    /// `1 / (factor · pos_freqs[i])` (interpolation, the factor rounded to float32 as torch's
+    /// `Scalar * Tensor`) above it, and blends linearly inside. The range is
+    /// `[max(⌊c(beta_fast)⌋, 0), min(⌈c(beta_slow)⌉, dimensions − 1)]` with
+    /// `c(r) = dimensions · ln(original / (2π r)) / (2 ln base)` (the ramp in float32 as the reference's).
+    func inverseFrequencies(powers: [Float], dimensions: Int, base: Double) -> [Float] {
         let d = Double(dimensions)
         func correctionDimension(_ rotations: Double) -> Double {
             d * log(originalMaxPositions / (rotations * 2 * Double.pi)) / (2 * log(base))
@@ -87,10 +88,11 @@ public struct YarnScaling: Sendable, Equatable {
         let low = max(floor(correctionDimension(betaFast)), 0)
         let high = min(ceil(correctionDimension(betaSlow)), d - 1)
         let width = Float((low == high ? high + 0.001 : high) - low)
-        return plain.enumerated().map { i, f in
+        return powers.enumerated().map { i, p in
             let ramp = min(max((Float(i) - Float(low)) / width, 0), 1)
             let extrapolated = 1 - ramp
-            return f / Float(factor) * (1 - extrapolated) + f * extrapolated
+            let interpolation = 1 / (Float(factor) * p), extrapolation = 1 / p
+            return interpolation * (1 - extrapolated) + extrapolation * extrapolated
         }
     }
 }

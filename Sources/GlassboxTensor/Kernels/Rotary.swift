@@ -13,21 +13,44 @@ public enum RotaryLayout: Sendable, Equatable {
     case interleaved
 }
 
-/// Inverse frequencies of the rotary embedding.
+/// The powers `base ** (arange(0, dim, 2).float() / dim)` every rotary table starts from, in torch's
+/// float32 arithmetic (transformers 4.53.3's `_compute_default_rope_parameters` and every scaled
+/// variant, YaRN's `pos_freqs`, GPT-J's `create_sinusoidal_positions`).
 ///
 /// - Parameters:
 ///   - rotaryDim: `dim`, the rotated dimensions per head (> 0; odd where transformers' `int(head_dim ·
-///     share)` is odd: GLM, GPT-NeoX, Nemotron rotate `dim + 1` lanes with these frequencies).
-///   - base: `rope_theta` (10 000 for Llama 2, 500 000 for Llama 3, …).
-/// - Returns: `[ceil(rotaryDim / 2)]` values invFreq[i] = 1 / base^(2i / rotaryDim) (`arange(0, dim, 2)`).
+///     share)` is odd: GLM, GPT-NeoX, Nemotron, Phi-3 rotate `dim + 1` lanes with these frequencies).
+///   - base: `rope_theta` as the config holds it (a Python int or float; a dynamic-NTK base rescaled
+///     in Python double).
+/// - Returns: `[ceil(rotaryDim / 2)]` values `Float(base) ** (Float(2i) / Float(dim))`.
 ///
-/// Computed in Double and rounded once. HF computes `1.0 / base ** (arange(0, dim, 2).float() / dim)`
-/// in float32 (exponent rounded to float, float32 `pow`), so values may differ from HF's by ~1 ulp.
+/// Each step as torch takes it: the exponent is the float32 quotient of `arange(...).float()` (or
+/// GPT-J's int64 arange promoted to float32) by the integer `dim`; `Scalar ** Tensor` wraps the
+/// Python base as a scalar of the tensor's dtype, so the base is rounded to float32 before the
+/// power; the power is the C library's `powf` (`std::pow(float, float)`, torch's portable CPU
+/// kernel). torch's vector kernels (AVX2 / AVX-512: SLEEF's `powf`, within 1 ulp) compute the
+/// elements in full blocks of two vectors and may differ from `powf` there by an ulp;
+/// `Tests/Fixtures/rotary/frequencies.json` holds both and RopeFrequencyTests bounds that.
+public func ropePowers(rotaryDim: Int, base: Double) -> [Float] {
+    precondition(rotaryDim > 0, "ropePowers: rotaryDim \(rotaryDim) must be > 0")
+    let b = Float(base)
+    return (0..<((rotaryDim + 1) / 2)).map { i in powf(b, Float(2 * i) / Float(rotaryDim)) }
+}
+
+/// Inverse frequencies of the rotary embedding, bit for bit as torch computes
+/// `1.0 / (base ** (arange(0, dim, 2).float() / dim))` (`Tensor.__rtruediv__`: a float32
+/// reciprocal of ``ropePowers(rotaryDim:base:)``).
+///
+/// - Parameters:
+///   - rotaryDim: `dim`, as for ``ropePowers(rotaryDim:base:)``.
+///   - base: `rope_theta` (10 000 for Llama 2, 500 000 for Llama 3, …).
+/// - Returns: `[ceil(rotaryDim / 2)]` values invFreq[i] ≈ 1 / base^(2i / rotaryDim).
+///
+/// The one table every rotary family and check uses (the llama3 boundary test too). The Double
+/// formula (``NaiveKernels/ropeInverseFrequencies(rotaryDim:base:)``) differs from it by a few ulps
+/// (the float32 exponent's rounding, amplified by `ln base`).
 public func ropeInverseFrequencies(rotaryDim: Int, base: Double) -> [Float] {
-    precondition(rotaryDim > 0, "ropeInverseFrequencies: rotaryDim \(rotaryDim) must be > 0")
-    return (0..<((rotaryDim + 1) / 2)).map { i in
-        Float(1 / Foundation.pow(base, Double(2 * i) / Double(rotaryDim)))
-    }
+    ropePowers(rotaryDim: rotaryDim, base: base).map { 1 / $0 }
 }
 
 /// Cosine and sine tables for the given positions.

@@ -132,7 +132,13 @@ public struct GPTNeoXConfig: Decodable, Sendable, Equatable {
         // int(0 · rotary_pct) = 0, an empty table (longrope's lists hold dim / 2 = 0 factors, or one),
         // and apply_rotary_pos_emb's q[..., :0] rotates nothing. The other tables read d // H.
         if written == 0 {
-            let asWritten = try scaling(rotating: 0)
+            let asWritten: RopeScaling
+            do { asWritten = try scaling(rotating: 0) } catch let error as ConfigValidationError
+                where ["rope_scaling.short_factor", "rope_scaling.long_factor"].contains(error.key) {
+                // The list's length is what fails: say why there is no frequency to scale.
+                throw ConfigValidationError(key: error.key, detail: error.detail +
+                    " (head_dim 0 leaves int(0 · rotary_pct) = 0 rotated dimensions, an empty frequency table: transformers' ext_factors * base**inv_freq_shape fails on the size mismatch)")
+            }
             if asWritten.readsHeadDimAsWritten != nil {
                 ropeScaling = asWritten
                 rotaryWidth = try RotaryWidth(dim: 0, headWidth: derived, scaling: ropeScaling, key: "head_dim")

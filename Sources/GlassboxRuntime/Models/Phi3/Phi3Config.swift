@@ -12,12 +12,16 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
     public var fields: RotaryDecoderFields
     /// `original_max_position_embeddings`: the pretrained length LongRoPE extends (default 4096).
     public var originalMaxPositionEmbeddings: Int
-    /// `partial_rotary_factor`: share of each head's dimensions that is rotated, at most 1 (default 1);
+    /// `partial_rotary_factor`: share of each head's dimensions that is rotated, at most 1 (default 1;
+    /// an odd `int(head_dim · share)` rotates one lane more, as Phi3RotaryEmbedding's table is wide);
     /// one leaving `int(head_dim · share)` = 0 (0, or a negative share above −1 / head_dim) rotates
     /// nothing, as Phi3RotaryEmbedding's empty table (no position embedding); a negative width is refused.
     public var partialRotaryFactor: Double
     /// `rope_scaling`: none, or LongRoPE.
     public var ropeScaling: RopeScaling
+    /// The lanes Phi3RotaryEmbedding's table rotates: `dim + 1` for an odd `dim = int(head_dim · share)`
+    /// (``RotaryWidth``); none for dim 0, or for dim 1 under LongRoPE (its empty factor lists empty the table).
+    var rotaryWidth: RotaryWidth
 
     enum CodingKeys: String, CodingKey {
         case residPdrop = "resid_pdrop"
@@ -26,9 +30,10 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
         case partialRotaryFactor = "partial_rotary_factor"
     }
 
-    /// Decodes `config.json` with Phi-3's defaults and checks it (`RotaryDecoderFields`' checks, an
-    /// even number of rotated dimensions or none, and a `rope_scaling` that is LongRoPE with `rotated/2`
-    /// positive factors in each list; any other type is an error naming it).
+    /// Decodes `config.json` with Phi-3's defaults and checks it (`RotaryDecoderFields`' checks, a
+    /// rotated width the heads hold — an odd one rotates `dim + 1` lanes —, and a `rope_scaling` that
+    /// is LongRoPE with `dim // 2` positive factors in each list, which an odd `dim` above 3 cannot
+    /// have for its `dim // 2 + 1` frequencies; any other type is an error naming it).
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.refuseNulls([.residPdrop])   // unread, but transformers fails on their null
@@ -39,10 +44,12 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
                                            kvHeads: nil, positions: 4096, theta: 10000),
             partialRotaryFactor: partialRotaryFactor,
             sizes: [(originalMaxPositionEmbeddings, "original_max_position_embeddings")], headDim: .asWritten,
-            emptyRotatedWidth: true)
+            oddRotatedWidth: true, emptyRotatedWidth: true)
+        let dim = max(Int(Double(fields.headDim) * partialRotaryFactor), 0)
         // `rope_scaling` as Phi-3 writes it: `{"type": "longrope", "short_factor": [...], "long_factor": [...]}`.
         guard let raw = try c.decodeIfPresent([String: JSONValue].self, forKey: .ropeScaling) else {
             ropeScaling = .none
+            rotaryWidth = try RotaryWidth(dim: dim, headWidth: fields.headDim, scaling: .none, key: "partial_rotary_factor")
             return
         }
         let type = raw["type"]?.string ?? raw["rope_type"]?.string ?? "default"
@@ -58,22 +65,29 @@ public struct Phi3Config: Decodable, Sendable, Equatable {
         let attention = try LongRopeScaling.defaultAttentionFactor(
             factor: Double(fields.maxPositionEmbeddings) / Double(originalMaxPositionEmbeddings),
             original: Double(originalMaxPositionEmbeddings), originalKey: "original_max_position_embeddings")
-        ropeScaling = .longrope(short: try LongRopeScaling.factors(raw, "short_factor", count: half, oneForAll: false),
-                                long: try LongRopeScaling.factors(raw, "long_factor", count: half, oneForAll: false),
+        let short = try LongRopeScaling.factors(raw, "short_factor", count: half, oneForAll: false)
+        let long = try LongRopeScaling.factors(raw, "long_factor", count: half, oneForAll: false)
+        // An odd dim has `half + 1` frequencies for the `half` factors: torch broadcasts a list of one
+        // (dim 3) or none (dim 1: an empty table, nothing rotates) and fails on longer ones.
+        let frequencies = (dim + 1) / 2
+        if frequencies != half, half > 1 {
+            throw ConfigValidationError(key: "rope_scaling.short_factor", detail:
+                "lists \(half) factors (Phi3Config wants int(head_dim · partial_rotary_factor) // 2 = \(dim) // 2) for the \(frequencies) frequencies of the odd rotary width \(dim): transformers' ext_factors * base**inv_freq_shape fails on the size mismatch")
+        }
+        let spread = { (factors: [Float]) in half == 1 ? Array(repeating: factors[0], count: frequencies) : factors }
+        ropeScaling = .longrope(short: spread(short), long: spread(long),
                                 originalMaxPositions: originalMaxPositionEmbeddings, attentionFactor: Float(attention))
+        rotaryWidth = try RotaryWidth(dim: half == 0 ? 0 : dim, headWidth: fields.headDim, scaling: ropeScaling,
+                                      key: "partial_rotary_factor")
     }
 
-    /// Rotated dimensions of each head, `int(head_dim · partial_rotary_factor)` (Phi3Config's
-    /// `rotary_ndims`; even or 0, checked by `RotaryDecoderFields`).
-    var rotatedDimensions: Int { Int(Double(fields.headDim) * partialRotaryFactor) }
-
-    /// The block with rotary embeddings on the first `rotatedDimensions` of each head; no position
+    /// The block with rotary embeddings on the first `rotaryWidth.lanes` of each head; no position
     /// embedding when that is 0 (transformers' empty table: `q[..., :0]` rotates nothing).
     func architecture() -> Architecture {
-        let rope = RotaryEmbedding(dimensions: rotatedDimensions, base: fields.ropeTheta,
-                                   scaling: ropeScaling, maxPositions: fields.maxPositionEmbeddings)
+        let rope = RotaryEmbedding(dimensions: rotaryWidth.lanes, base: fields.ropeTheta, scaling: ropeScaling,
+                                   maxPositions: fields.maxPositionEmbeddings, oddWidth: rotaryWidth.oddWidth)
         var arch = fields.architecture(modelType: "phi3", rope: rope)
-        arch.position = RotaryWidth(evenDim: rotatedDimensions).position(rope)
+        arch.position = rotaryWidth.position(rope)
         return arch
     }
 }
