@@ -24,58 +24,27 @@ final class EmptyRotaryTableTests: XCTestCase {
                                       "neox-rope-yarn longrope head_dim 0": "rope_scaling.short_factor"]
 
     func testEmptyTablesRunAsInTransformers() throws {
-        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
-        let file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        let cases = try XCTUnwrap(file["empty_table"] as? [String: [String: Any]])
+        let cases = try EditedConfigCases.section("empty_table")
         XCTAssertEqual(cases.count, 14)
         XCTAssertEqual(Set(cases.filter { $0.value["outcome"] as? String == "refused" }.keys), Set(Self.refusedKeys.keys))
         for (label, expected) in cases.sorted(by: { $0.key < $1.key }) {
-            let model = try XCTUnwrap(expected["model"] as? String, label)
-            let edits = try XCTUnwrap(expected["edits"] as? [String: Any], label)
-            let folder = try Fixtures.linkedCopy(of: model, test: self, replacing: "config.json") { data in
-                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-                config.merge(edits) { $1 }
-                return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
-            }
+            let folder = try EditedConfigCases.folder(for: expected, label: label, test: self)
             if let key = Self.refusedKeys[label] {
-                XCTAssertThrowsError(try TransformerModel.load(directory: folder), label) { error in
-                    guard case LoadError.invalidConfig(_, let named, let detail)? = error as? LoadError else {
-                        return XCTFail("\(label): \(error)")
-                    }
-                    XCTAssertEqual(named, key, "\(label): \(detail) (transformers: \(expected["error"] ?? ""))")
-                }
+                EditedConfigCases.assertRefused(folder, naming: key, label: label, transformersError: expected["error"])
                 continue
             }
-            let loaded: TransformerModel
-            do { loaded = try TransformerModel.load(directory: folder) } catch {
-                XCTFail("\(label): refused where transformers runs: \(error)")
-                continue
-            }
-            XCTAssertEqual(loaded.architecture.position, .none, label)
-            let reference = try XCTUnwrap(expected["output"] as? [NSNumber], label).map(\.floatValue)
-            let output = try fixtureOutput(loaded)
-            XCTAssertEqual(output.count, reference.count, label)
-            let delta = zip(output, reference).map { abs($0 - $1) }.max() ?? .nan
-            XCTAssertLessThanOrEqual(delta, 1e-4, label)
-            print(String(format: "%@: max |Δ| %.1e", label, Double(delta)))
+            let loaded = try EditedConfigCases.assertRuns(folder, label: label, reference: EditedConfigCases.reference(expected, label: label))
+            if let loaded { XCTAssertEqual(loaded.architecture.position, .none, label) }
         }
     }
     /// GPT-NeoX's refused `head_dim` 0 with four longrope factors says why in its one line: no
     /// rotated dimension, so no frequency for the factors (transformers' size mismatch at load).
     /// Before, the line only gave the counts (this test failed on that code: tried).
     func testNeoXHeadDimZeroLongRopeSaysWhy() throws {
-        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
-        let file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        let cases = try XCTUnwrap(file["empty_table"] as? [String: [String: Any]])
-        let expected = try XCTUnwrap(cases["neox-rope-yarn longrope head_dim 0"])
+        let expected = try XCTUnwrap(EditedConfigCases.section("empty_table")["neox-rope-yarn longrope head_dim 0"])
         XCTAssertEqual(expected["error"] as? String,
                        "RuntimeError: The size of tensor a (4) must match the size of tensor b (0) at non-singleton dimension 0")
-        let edits = try XCTUnwrap(expected["edits"] as? [String: Any])
-        let folder = try Fixtures.linkedCopy(of: "neox-rope-yarn", test: self, replacing: "config.json") { data in
-            var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-            config.merge(edits) { $1 }
-            return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
-        }
+        let folder = try EditedConfigCases.folder(for: expected, label: "neox-rope-yarn longrope head_dim 0", test: self)
         XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
             guard case LoadError.invalidConfig(_, let key, let detail)? = error as? LoadError else { return XCTFail("\(error)") }
             XCTAssertEqual(key, "rope_scaling.short_factor")

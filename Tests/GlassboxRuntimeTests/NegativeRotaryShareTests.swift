@@ -28,27 +28,13 @@ final class NegativeRotaryShareTests: XCTestCase {
         XCTAssertEqual(cases.count, 16)
         XCTAssertEqual(cases.values.filter { $0.outcome == "loads" }.count, 10)
         for (label, expected) in cases.sorted(by: { $0.key < $1.key }) {
-            let folder = try Fixtures.linkedCopy(of: expected.model, test: self, replacing: "config.json") { data in
-                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-                config[expected.key] = expected.share
-                return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
-            }
+            let folder = try EditedConfigCases.folder(expected.model, edits: [expected.key: expected.share], test: self)
             guard expected.outcome == "loads" else {
-                XCTAssertThrowsError(try TransformerModel.load(directory: folder), label) { error in
-                    guard case LoadError.invalidConfig(_, let key, let detail)? = error as? LoadError else {
-                        return XCTFail("\(label): \(error)")
-                    }
-                    XCTAssertEqual(key, expected.key, "\(label): \(detail) (transformers: \(expected.error))")
-                }
+                EditedConfigCases.assertRefused(folder, naming: expected.key, label: label, transformersError: expected.error)
                 continue
             }
-            let model = try TransformerModel.load(directory: folder)
-            XCTAssertEqual(model.architecture.position, .none, label)
-            let output = try fixtureOutput(model), reference = try XCTUnwrap(expected.output, label)
-            XCTAssertEqual(output.count, reference.count, label)
-            let delta = zip(output, reference).map { abs($0 - $1) }.max() ?? .nan
-            XCTAssertLessThanOrEqual(delta, 1e-4, label)
-            print(String(format: "%@: max |Δ| %.1e", label, Double(delta)))
+            let model = try EditedConfigCases.assertRuns(folder, label: label, reference: try XCTUnwrap(expected.output, label))
+            if let model { XCTAssertEqual(model.architecture.position, .none, label) }
         }
     }
 }

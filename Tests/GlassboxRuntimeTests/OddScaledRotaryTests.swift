@@ -26,42 +26,20 @@ final class OddScaledRotaryTests: XCTestCase {
     private static let runsInTransformers: Set = ["neox-parallel yarn 0.3"]
 
     func testOddWidthsUnderEveryTable() throws {
-        let url = Fixtures.root.appendingPathComponent("Tests/Fixtures/config-head-dim/fields.json")
-        let file = try XCTUnwrap(JSONSerialization.jsonObject(with: Data(contentsOf: url)) as? [String: Any])
-        let cases = try XCTUnwrap(file["odd_scaled"] as? [String: [String: Any]])
+        let cases = try EditedConfigCases.section("odd_scaled")
         XCTAssertEqual(cases.count, 13)
         XCTAssertEqual(Set(cases.filter { $0.value["outcome"] as? String == "refused" }.keys),
                        Set(Self.refusedKeys.keys).subtracting(Self.runsInTransformers))
         for (label, expected) in cases.sorted(by: { $0.key < $1.key }) {
-            let model = try XCTUnwrap(expected["model"] as? String, label)
-            let edits = try XCTUnwrap(expected["edits"] as? [String: Any], label)
-            let folder = try Fixtures.linkedCopy(of: model, test: self, replacing: "config.json") { data in
-                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
-                config.merge(edits) { $1 }
-                return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
-            }
+            let folder = try EditedConfigCases.folder(for: expected, label: label, test: self)
             if let key = Self.refusedKeys[label] {
-                XCTAssertThrowsError(try TransformerModel.load(directory: folder), label) { error in
-                    guard case LoadError.invalidConfig(_, let named, let detail)? = error as? LoadError else {
-                        return XCTFail("\(label): \(error)")
-                    }
-                    XCTAssertEqual(named, key, "\(label): \(detail) (transformers: \(expected["error"] ?? ""))")
+                if let detail = EditedConfigCases.assertRefused(folder, naming: key, label: label, transformersError: expected["error"]) {
                     XCTAssertTrue(detail.contains("size mismatch") || detail.contains("one per rotated frequency"), "\(label) says why: \(detail)")
                 }
                 continue
             }
-            let loaded: TransformerModel
-            do { loaded = try TransformerModel.load(directory: folder) } catch {
-                XCTFail("\(label): refused where transformers runs: \(error)")
-                continue
-            }
-            if label == "phi3-longrope longrope 0.1" { XCTAssertEqual(loaded.architecture.position, .none, label) }
-            let reference = try XCTUnwrap(expected["output"] as? [NSNumber], label).map(\.floatValue)
-            let output = try fixtureOutput(loaded)
-            XCTAssertEqual(output.count, reference.count, label)
-            let delta = zip(output, reference).map { abs($0 - $1) }.max() ?? .nan
-            XCTAssertLessThanOrEqual(delta, 1e-4, label)
-            print(String(format: "%@: max |Δ| %.1e", label, Double(delta)))
+            let loaded = try EditedConfigCases.assertRuns(folder, label: label, reference: EditedConfigCases.reference(expected, label: label))
+            if label == "phi3-longrope longrope 0.1", let loaded { XCTAssertEqual(loaded.architecture.position, .none, label) }
         }
     }
 }

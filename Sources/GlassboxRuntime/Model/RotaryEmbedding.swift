@@ -112,10 +112,14 @@ public struct RotaryEmbedding: Sendable, Equatable {
 /// sin multiplied by `short` for a sequence of up to `originalMaxPositions` positions
 /// (`rope_scaling.original_max_position_embeddings`), by `long` past it.
 public struct RotaryMscale: Sendable, Equatable {
+    /// `short_mscale`: the factor up to `originalMaxPositions` positions.
     public var short: Float
+    /// `long_mscale`: the factor for a longer sequence.
     public var long: Float
+    /// `rope_scaling.original_max_position_embeddings`: the longest sequence `short` applies to.
     public var originalMaxPositions: Int
 
+    /// The two factors and the length that switches between them, as the config writes them.
     public init(short: Float, long: Float, originalMaxPositions: Int) {
         (self.short, self.long, self.originalMaxPositions) = (short, long, originalMaxPositions)
     }
