@@ -53,4 +53,24 @@ final class XLMRobertaFamilyTests: XCTestCase {
             }
         }
     }
+    /// A null `pad_token_id` fails in transformers' `create_position_ids_from_input_ids` (`ne()` of None)
+    /// for all three types; the refusal names the key and the family's own embeddings class (red team 30:
+    /// XLM-R's said RobertaEmbeddings).
+    func testNullPaddingIdNamesTheFamilysEmbeddings() throws {
+        for (name, type, embeddings) in [("xlmr-mlm", "xlm-roberta", "XLMRobertaEmbeddings"),
+                                         ("camembert-mlm", "camembert", "CamembertEmbeddings"),
+                                         ("roberta-mlm", "roberta", "RobertaEmbeddings")] {
+            let folder = try Fixtures.linkedCopy(of: name, test: self, replacing: "config.json") { data in
+                var config = try XCTUnwrap(JSONSerialization.jsonObject(with: data) as? [String: Any])
+                XCTAssertEqual(config["model_type"] as? String, type)
+                config["pad_token_id"] = NSNull()
+                return try JSONSerialization.data(withJSONObject: config, options: [.sortedKeys])
+            }
+            XCTAssertThrowsError(try TransformerModel.load(directory: folder)) { error in
+                guard case LoadError.invalidConfig(_, let key, let detail) = error else { return XCTFail("\(name): \(error)") }
+                XCTAssertEqual(key, "pad_token_id")
+                XCTAssertEqual(detail, "is null; \(embeddings) counts positions after the padding id (transformers fails on a null one)")
+            }
+        }
+    }
 }

@@ -26,14 +26,15 @@ public struct RobertaConfig: Decodable, Sendable, Equatable {
     public init(from decoder: Decoder) throws {
         bert = try BertConfig(from: decoder)
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        // `create_position_ids_from_input_ids(input_ids, padding_idx)` compares the ids with it: a
-        // null fails there (`ne()` of None), so it is refused (Tests/Fixtures/config-nulls).
-        padTokenID = try c.value(.padTokenID, default: 1, refusingNull:
-            "RobertaEmbeddings counts positions after the padding id (transformers fails on a null one)")
         modelType = try c.value(.modelType, default: "roberta")
         guard Self.modelTypes.contains(modelType) else {
             throw ConfigValidationError(key: "model_type", detail: "'\(modelType)' is not a RoBERTa-architecture type")
         }
+        // `create_position_ids_from_input_ids(input_ids, padding_idx)` compares the ids with it: a
+        // null fails there (`ne()` of None), so it is refused (Tests/Fixtures/config-nulls).
+        let embeddings = ["xlm-roberta": "XLMRobertaEmbeddings", "camembert": "CamembertEmbeddings"][modelType] ?? "RobertaEmbeddings"
+        padTokenID = try c.value(.padTokenID, default: 1, refusingNull:
+            "\(embeddings) counts positions after the padding id (transformers fails on a null one)")
         guard padTokenID >= 0, padTokenID < bert.vocabSize else {
             throw ConfigValidationError(key: "pad_token_id", detail: "(\(padTokenID)) must be a token id below vocab_size (\(bert.vocabSize))")
         }
