@@ -50,6 +50,7 @@ final class CheferParityTests: XCTestCase {
         "arcee": ["arcee-tiny"],
         "nemotron": ["nemotron-bias", "nemotron-tiny"],
         "helium": ["helium-bias", "helium-tiny"],
+        "mpt": ["mpt-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -74,8 +75,7 @@ final class CheferParityTests: XCTestCase {
     /// unverified, listed so that the completeness check stays exact. ModernBERT: the authors' BERT port
     /// (hila-chefer/Transformer-Explainability) has no rotary embedding, gated MLP, identity attn_norm or
     /// bidirectional window; no port of it was built for this family yet.
-    static let unreferenced: [String] = ["mpt-tiny",   // MPT: BLOOM's block with MPT's names; no port in chefer_models.py yet
-                                         "modernbert-bias", "modernbert-tiny",
+    static let unreferenced: [String] = ["modernbert-bias", "modernbert-tiny",
                                          "modernbert-cls"]
 
     func testEveryFixtureModelHasAReference() throws {
@@ -137,6 +137,9 @@ final class CheferParityTests: XCTestCase {
     func testNemotron() throws { try checkFamily("nemotron") }
     /// Helium: the Llama block (gated silu/gelu MLP, q/k/v biases) with interleaved rotary pairs on the whole head.
     func testHelium() throws { try checkFamily("helium") }
+    /// MPT without clip_qkv: BLOOM's block under MPT's names (one [q | k | v] Wqkv, softmax_scale, MPT's
+    /// ALiBi as a constant addend that takes no relevance, bias-free LayerNorms as identities).
+    func testMPT() throws { try checkFamily("mpt") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")
