@@ -51,6 +51,7 @@ final class CheferParityTests: XCTestCase {
         "nemotron": ["nemotron-bias", "nemotron-tiny"],
         "helium": ["helium-bias", "helium-tiny"],
         "mpt": ["mpt-tiny"],
+        "modernbert": ["modernbert-bias", "modernbert-cls", "modernbert-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a
@@ -72,11 +73,8 @@ final class CheferParityTests: XCTestCase {
                              "codegen-tiny", "codegen-wide",     // GPT-J's parallel block
                              "phimoe-tiny", "phimoe-plain"]      // routed experts (sparsemixer)
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
-    /// unverified, listed so that the completeness check stays exact. ModernBERT: the authors' BERT port
-    /// (hila-chefer/Transformer-Explainability) has no rotary embedding, gated MLP, identity attn_norm or
-    /// bidirectional window; no port of it was built for this family yet.
-    static let unreferenced: [String] = ["modernbert-bias", "modernbert-tiny",
-                                         "modernbert-cls"]
+    /// unverified, listed so that the completeness check stays exact (none today).
+    static let unreferenced: [String] = []
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
@@ -140,6 +138,9 @@ final class CheferParityTests: XCTestCase {
     /// MPT without clip_qkv: BLOOM's block under MPT's names (one [q | k | v] Wqkv, softmax_scale, MPT's
     /// ALiBi as a constant addend that takes no relevance, bias-free LayerNorms as identities).
     func testMPT() throws { try checkFamily("mpt") }
+    /// ModernBERT: ViT's pre-norm block with one [q | k | v] Wqkv, each layer's rotary by the z-rule, local
+    /// windows as masks, the fused [input | gate] MLP as Phi-3's; BERT's rollout conventions and heads.
+    func testModernBERT() throws { try checkFamily("modernbert") }
 
     func checkFamily(_ family: String) throws {
         let models = try XCTUnwrap(Self.families[family], "no family \(family)")

@@ -129,7 +129,7 @@ struct CheferSweep {
             scaleInPlace(&rk, 0.5)
             Self.accumulate(&rK, rk, head: g)
         }
-        if case .rotary(let rope) = arch.position, !arch.unrotatedLayers.contains(l) {   // NoPE layers rotate nothing
+        if let rope = arch.rotary(layer: l) {   // the layer's own (ModernBERT's local θ); NoPE layers rotate nothing
             // The pure rotation: with cos/sin scaled by s (LongRoPE, YaRN) the map is s·Rot, and the
             // z-rule's x_pre = Rot⁻¹·x_rot / s times s·Rotᵀ·(R / x_rot) is the same product.
             let tables = ropeTables(positions: Array(0..<n), inverseFrequencies: rope.inverseFrequencies(length: n),
