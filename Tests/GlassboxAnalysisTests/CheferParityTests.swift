@@ -80,7 +80,7 @@ final class CheferParityTests: XCTestCase {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()
         XCTAssertEqual((Self.families.values.flatMap { $0 } + Self.notDefined + Self.unreferenced).sorted(), models,
                        "CheferParityTests.families, notDefined and unreferenced must list every folder of Tests/Fixtures/models")
-        for model in models where !Self.notDefined.contains(model) && !Self.unreferenced.contains(model) {
+        for model in models where !Self.unreferenced.contains(model) {   // notDefined: GAE-only references
             let cases = (try? FileManager.default.contentsOfDirectory(atPath: Self.folder.appendingPathComponent(model).path)) ?? []
             XCTAssertFalse(cases.filter { $0.hasSuffix(".safetensors") }.isEmpty,
                            "no Chefer reference for \(model) in Tests/Fixtures/chefer; run scripts/fixtures/generate_chefer.py")
@@ -98,6 +98,10 @@ final class CheferParityTests: XCTestCase {
             }
         }
     }
+
+    /// GAE reads only each layer's probabilities and their gradient, so it runs, and is checked, on
+    /// the models whose Chefer relprop is not defined (GAE-only references: `gae` and `∇A`).
+    func testGAEWhereCheferIsNotDefined() throws { try checkModels(Self.notDefined) }
 
     func testGPT2() throws { try checkFamily("gpt2") }
     func testBERT() throws { try checkFamily("bert") }
@@ -143,7 +147,10 @@ final class CheferParityTests: XCTestCase {
     func testModernBERT() throws { try checkFamily("modernbert") }
 
     func checkFamily(_ family: String) throws {
-        let models = try XCTUnwrap(Self.families[family], "no family \(family)")
+        try checkModels(try XCTUnwrap(Self.families[family], "no family \(family)"))
+    }
+
+    func checkModels(_ models: [String]) throws {
         for name in models {
             let folder = Self.folder.appendingPathComponent(name)
             let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".safetensors") }.sorted()
@@ -180,19 +187,30 @@ final class CheferParityTests: XCTestCase {
                                      " and > \(Self.spreadFactor) × the float32 spread \(spread)")
         }
         let spread = reference.spread
+        let gae = try GenericAttentionExplainability.explain(model, reference.input, target: reference.target)
+        XCTAssertEqual(gae.position, reference.row, "\(label): GAE row")
+        check("gae", Tensor(shape: [gae.scores.count], storage: gae.scores), try reference.tensor("gae"), spread: spread.gae)
+        let arch = model.architecture
+        guard reference.relprop else {                                  // GAE only: ∇A from the gradient sweep
+            let gradients = try Self.attentionGradients(model, reference.input, target: reference.target)
+            let expected = try reference.tensor("attention_gradients")
+            XCTAssertEqual(expected.shape[0...1], [arch.layers, arch.heads], "\(label): attention_gradients shape")
+            XCTAssertEqual(spread.gradients.count, arch.layers, "\(label): float32_spread of attention_gradients")
+            for l in 0..<min(arch.layers, spread.gradients.count) {
+                check("∇A", try XCTUnwrap(gradients[l], "\(label): no ∇A for layer \(l)"), expected.slice0(l),
+                      spread: spread.gradients[l], " layer \(l)")
+            }
+            return (worst, relaxed)
+        }
         let options = CheferOptions(startLayer: reference.startLayerIsDefault ? nil : reference.startLayer)
         let chefer = try TransformerAttribution.explain(model, reference.input, target: reference.target, options: options)
         XCTAssertEqual(chefer.position, reference.row, "\(label): explained row")
         XCTAssertEqual(chefer.parameters["startLayer"], "\(reference.startLayer)", "\(label): start layer")
         XCTAssertEqual(chefer.parameters["normalizeRows"], "\(reference.normalizeRows)", "\(label): row normalisation")
         check("chefer", Tensor(shape: [chefer.scores.count], storage: chefer.scores), try reference.tensor("chefer"), spread: spread.chefer)
-        let gae = try GenericAttentionExplainability.explain(model, reference.input, target: reference.target)
-        XCTAssertEqual(gae.position, reference.row, "\(label): GAE row")
-        check("gae", Tensor(shape: [gae.scores.count], storage: gae.scores), try reference.tensor("gae"), spread: spread.gae)
 
         let (relevance, gradients) = try Self.attentionTensors(model, reference.input, target: reference.target)
         let expectedRelevance = try reference.tensor("attention_relevance"), expectedGradients = try reference.tensor("attention_gradients")
-        let arch = model.architecture
         XCTAssertEqual(expectedRelevance.shape[0...1], [arch.layers, arch.heads], "\(label): attention_relevance shape")
         XCTAssertEqual(spread.relevance.count, arch.layers, "\(label): float32_spread of attention_relevance")
         XCTAssertEqual(spread.gradients.count, arch.layers, "\(label): float32_spread of attention_gradients")
@@ -209,23 +227,42 @@ final class CheferParityTests: XCTestCase {
     /// the same sweeps `TransformerAttribution.explain` runs.
     static func attentionTensors(_ model: TransformerModel, _ input: ModelInput, target: RelevanceTarget) throws
         -> (relevance: [Int: Tensor], gradients: [Int: Tensor]) {
+        let (forward, position, gradients) = try gradientSweep(model, input, target: target)
+        let (arch, n) = (model.architecture, forward.hidden.shape[0])
+        var relevance: [Int: Tensor] = [:]
+        let chefer = CheferSweep(model: model, cache: forward.cache, n: n) { l, h, rA in
+            store(&relevance, l, h, rA, heads: arch.heads, n: n)
+        }
+        try chefer.blocks(try chefer.headRelevance(target, position: position, forward: forward), stopLayer: 0)
+        return (relevance, gradients)
+    }
+
+    /// The plain gradient `∇A` `[H, n, n]` per layer, from the sweep `GenericAttentionExplainability` runs.
+    static func attentionGradients(_ model: TransformerModel, _ input: ModelInput, target: RelevanceTarget) throws -> [Int: Tensor] {
+        try gradientSweep(model, input, target: target).gradients
+    }
+
+    /// One forward pass with Chefer's captures and the plain-gradient sweep over it, keeping every head's `∇A`.
+    static func gradientSweep(_ model: TransformerModel, _ input: ModelInput, target: RelevanceTarget) throws
+        -> (forward: ForwardResult, position: Int, gradients: [Int: Tensor]) {
         let arch = model.architecture
         let position = try Relevance.resolvePosition(target, input: input, architecture: arch)
         let forward = try model.forward(input, capture: CheferSweep.capture, logitRows: .positions([position]))
-        let n = forward.hidden.shape[0], size = n * n
-        var relevance: [Int: Tensor] = [:], gradients: [Int: Tensor] = [:]
-        func store(_ into: inout [Int: Tensor], _ l: Int, _ h: Int, _ t: Tensor) {
-            var layer = into[l] ?? .zeros([arch.heads, n, n])
-            for i in 0..<size { layer.storage[h * size + i] = t.storage[i] }
-            into[l] = layer
-        }
+        let n = forward.hidden.shape[0]
+        var gradients: [Int: Tensor] = [:]
         var sweep = ReverseSweep(model: model, cache: forward.cache, table: .gradientTimesInput, length: n)
-        sweep.attentionObserver = { l, h, _, gA in store(&gradients, l, h, gA) }
+        sweep.attentionObserver = { l, h, _, gA in store(&gradients, l, h, gA, heads: arch.heads, n: n) }
         let (gHidden, _) = try sweep.headBackward(target, position: position, forward: forward)
         _ = try sweep.blocksBackward(gHidden)
-        let chefer = CheferSweep(model: model, cache: forward.cache, n: n) { l, h, rA in store(&relevance, l, h, rA) }
-        try chefer.blocks(try chefer.headRelevance(target, position: position, forward: forward), stopLayer: 0)
-        return (relevance, gradients)
+        return (forward, position, gradients)
+    }
+
+    /// `into[l][h] = t` for per-layer `[heads, n, n]` tensors.
+    static func store(_ into: inout [Int: Tensor], _ l: Int, _ h: Int, _ t: Tensor, heads: Int, n: Int) {
+        let size = n * n
+        var layer = into[l] ?? .zeros([heads, n, n])
+        for i in 0..<size { layer.storage[h * size + i] = t.storage[i] }
+        into[l] = layer
     }
 
     /// `max |ours − theirs| / max |theirs|` and a diff report (shape mismatch: infinity).
@@ -250,8 +287,11 @@ struct CheferReference {
     let startLayerIsDefault: Bool
     let normalizeRows: Bool
     /// How far the authors' computation moves with the model in float32 (max|Δ|/max|ref|): the
-    /// scores, and R_A and ∇A per layer.
+    /// scores, and R_A and ∇A per layer (GAE-only files: chefer 0, relevance empty).
     let spread: (chefer: Float, gae: Float, relevance: [Float], gradients: [Float])
+    /// Whether the file holds Chefer's relprop (`chefer`, `attention_relevance`); without it, GAE only
+    /// (a model whose relprop is not defined).
+    let relprop: Bool
 
     struct Missing: LocalizedError {
         let what: String, file: URL
@@ -292,12 +332,16 @@ struct CheferReference {
         (self.row, startLayer) = (row, start)
         startLayerIsDefault = try meta("start_layer_default") == "true"
         normalizeRows = try meta("normalize_rows") == "true"
+        relprop = file.entry("chefer") != nil
         guard let s = try JSONSerialization.jsonObject(with: Data(try meta("float32_spread").utf8)) as? [String: Any],
-              let chefer = s["chefer"] as? Double, let gae = s["gae"] as? Double,
-              let relevance = s["attention_relevance"] as? [Double], let gradients = s["attention_gradients"] as? [Double] else {
-            throw Missing(what: "float32_spread with chefer, gae, attention_relevance and attention_gradients", file: url)
+              let gae = s["gae"] as? Double, let gradients = s["attention_gradients"] as? [Double] else {
+            throw Missing(what: "float32_spread with gae and attention_gradients", file: url)
         }
-        spread = (Float(chefer), Float(gae), relevance.map(Float.init), gradients.map(Float.init))
+        let chefer = s["chefer"] as? Double, relevance = s["attention_relevance"] as? [Double]
+        if relprop && (chefer == nil || relevance == nil) {
+            throw Missing(what: "float32_spread of chefer and attention_relevance", file: url)
+        }
+        spread = (Float(chefer ?? 0), Float(gae), (relevance ?? []).map(Float.init), gradients.map(Float.init))
     }
 
     func tensor(_ name: String) throws -> Tensor {
