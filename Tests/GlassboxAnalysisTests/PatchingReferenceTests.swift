@@ -40,7 +40,9 @@ final class PatchingReferenceTests: XCTestCase {
                          "mpt-tiny", "mpt-bias",
                          "codegen-tiny", "codegen-wide",
                          "modernbert-tiny", "modernbert-bias",
-                         "phimoe-tiny", "phimoe-plain"]
+                         "phimoe-tiny", "phimoe-plain",
+                         "gemma3-text", "mistral-swa", "qwen2-swa", "gemma2-rope-linear",   // windows of 3–4 < 8 tokens, local rotary
+                         "llama3-rope"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 
