@@ -150,7 +150,7 @@ final class EvaluateCommandTests: XCTestCase {
         let named = try runGlassbox(["evaluate"] + model + ["--prompts", file.path, "--methods", "attnlrp,chefer", "--out", out.path])
         XCTAssertEqual(named.status, 1)
         XCTAssertEqual(named.stderr.trimmingCharacters(in: .whitespacesAndNewlines),
-                       "glassbox: error: Chefer et al.'s relevance propagation is not defined here for gpt_neox (parallel residual); use attnlrp, cp-lrp or grad-input")
+                       "glassbox: error: Chefer et al.'s relevance propagation is not defined here for gpt_neox (parallel residual); use attnlrp, cp-lrp, grad-input or gae")
 
         try "{\"id\": 1, \"ids\": [5, 17, 3, 44]}\n{\"id\": 2, \"ids\": [9, 12, 30, 8]}\n".write(to: lines, atomically: true, encoding: .utf8)
         let batch = try runGlassbox(["batch", "--command", "evaluate"] + model + ["--in", lines.path, "--out", records.path, "--steps", "2"])

@@ -28,6 +28,6 @@ extension TransformerAttribution {
 
     /// The error for an ``undefinedReason(_:)`` already found: the reason and the methods that run.
     public static func refusal(reason: String) -> AnalysisError {
-        .invalidOption("\(reason); use attnlrp, cp-lrp or grad-input")
+        .invalidOption("\(reason); use attnlrp, cp-lrp, grad-input or gae")
     }
 }
