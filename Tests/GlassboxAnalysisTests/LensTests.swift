@@ -43,9 +43,11 @@ final class LensTests: XCTestCase {
     }
 
     /// The lens of every site against the numpy lens on HF hidden states / module outputs
-    /// (generate_lens.py): logits ≤ 1e-4, KL ≤ 1e-4 (relative above 1), top-5 probabilities ≤ 1e-5,
-    /// ranks exact, whether the positions are read at once or two at a time; the doubly-normed
-    /// readout too.
+    /// (generate_lens.py): logits within `logitTolerance` (1e-4 plus 1e-5 of the row's largest
+    /// |logit|: float32 sums, reordered by the BLAS kernel a machine picks, err in proportion to their
+    /// size), KL ≤ 1e-4 (relative above 1), top-5 probabilities within what that logit error allows,
+    /// ranks exact up to logits tied within it, whether the positions are read at once or two at a
+    /// time; the doubly-normed readout too.
     func testLensMatchesTheReference() throws {
         var compared = 0
         for name in LensFixtures.models {
@@ -61,7 +63,9 @@ final class LensTests: XCTestCase {
                     let states = try LogitLens.collect(model, input, site: site)
                     XCTAssertEqual(states.states.count, expected.shape[0], label)
                     for (r, state) in states.states.enumerated() {
-                        assertClose(readout.logits(state), expected.row(r), tolerance: 1e-4, "\(label) \(site) row \(r)")
+                        let row = expected.row(r)
+                        assertClose(readout.logits(state), row, tolerance: Self.logitTolerance(row.storage),
+                                    "\(label) \(site) row \(r)")
                     }
                     // Read in one chunk, and two positions at a time (the chunks a long input is read in).
                     for chunk in [nil, 2] as [Int?] {
@@ -77,13 +81,18 @@ final class LensTests: XCTestCase {
                                 let logits = (0..<v).map { Double(expected[r, cell.position, $0]) }
                                 let m = logits.max()!
                                 let z = logits.reduce(0) { $0 + exp($1 - m) }
+                                let tolerance = Double(Self.logitTolerance(logits.map(Float.init)))
                                 for top in cell.top {
-                                    XCTAssertEqual(Double(top.prob!), exp(logits[top.id] - m) / z, accuracy: Self.probabilityTolerance(name), "\(label) prob")
+                                    let p = exp(logits[top.id] - m) / z   // dp_i = p_i (dl_i − Σ_j p_j dl_j): |dp_i| ≤ 2 p_i max|dl|
+                                    XCTAssertEqual(Double(top.prob!), p, accuracy: max(1e-5, 2 * tolerance * p), "\(label) prob")
                                 }
                                 let target = (0..<v).max { final[cell.position, $0] < final[cell.position, $1] }!
                                 XCTAssertEqual(cell.targetID, target, label)
-                                let rank = 1 + logits.indices.filter { logits[$0] > logits[target] }.count
-                                XCTAssertEqual(cell.targetRank, rank, "\(label) \(site) \(row.label) rank at \(cell.position)")
+                                // Logits within 2 × the tolerance of the target's may fall on either side of it.
+                                let above = 1 + logits.indices.filter { logits[$0] > logits[target] + 2 * tolerance }.count
+                                let aboveOrTied = 1 + logits.indices.filter { $0 != target && logits[$0] > logits[target] - 2 * tolerance }.count
+                                XCTAssertTrue((above...aboveOrTied).contains(cell.targetRank ?? 0),
+                                              "\(label) \(site) \(row.label) rank at \(cell.position): \(cell.targetRank.map(String.init) ?? "nil") not in \(above)...\(aboveOrTied)")
                             }
                         }
                     }
@@ -102,7 +111,8 @@ final class LensTests: XCTestCase {
     /// 1e-5; modernbert-tiny 2e-5: its float32 MLM head (dense, gelu, LayerNorm, decoder) gives logits of
     /// ~15 within 4e-5 of the float64 reference (the logits themselves are held to 1e-4 above), which moves
     /// a top probability near 0.25 by up to 1.2e-5 ("full" case, measured).
-    static func probabilityTolerance(_ name: String) -> Double { name == "modernbert-tiny" ? 2e-5 : 1e-5 }
+    /// The tolerance of a lens logit row against the float64 reference: 1e-4 plus 1e-5 of its largest |logit|.
+    static func logitTolerance(_ row: [Float]) -> Float { 1e-4 + 1e-5 * (row.map(abs).max() ?? 0) }
 
     /// Vilas et al.'s class identifiability (`1 − rank/#classes`) against the reference, and §5.4:
     /// it is 1 at [CLS] in the last row exactly when the model's top-1 is the label.
