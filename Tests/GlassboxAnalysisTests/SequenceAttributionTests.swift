@@ -7,13 +7,17 @@ import XCTest
 
 /// Sequence attribution (docs/methods.md §12) against single-step explanations: every row of the
 /// targets × sources matrix equals the single-step explanation of the same prefix and target to
-/// 1e-6 of the row's largest |score| (plus 1e-7 absolute; AtMan: plus 2e-6 of the base cross-entropy), for every method on GPT-2, a
+/// 2e-5 of the row's largest |score| (plus 1e-7 absolute; AtMan: plus 1e-5 of the base cross-entropy), for every method on GPT-2, a
 /// grouped-query Llama, a sliding-window Mistral and Gemma 2 (soft-capping). The sequences are the
 /// prompt and greedy continuation of Tests/Fixtures/generation (`transformers`' `generate`).
 final class SequenceAttributionTests: XCTestCase {
     static let families = ["gpt2-tiny", "llama-gqa", "mistral-swa", "gemma2-softcap"]
     /// Relative tolerance of a row against its single-step explanation (of the row's max |score|).
-    static let relative: Float = 1e-6
+    /// The shared pass and the single step multiply differently shaped matrices, and OpenBLAS picks
+    /// its kernel (so the order it adds in) by shape and by CPU: gradient × input with a contrast
+    /// differs by up to 1.3e-5 of the row (gpt2-tiny) where OpenBLAS 0.3.21 runs its Haswell
+    /// kernels (CPU family 26), by at most 1.4e-6 on Zen 4's.
+    static let relative: Float = 2e-5
 
     /// The prompt and (at most `maxTargets` tokens of) the greedy continuation of a fixture.
     static func sequence(_ name: String, maxTargets: Int = 4) throws -> (ids: [Int], prompt: Int) {
@@ -25,12 +29,10 @@ final class SequenceAttributionTests: XCTestCase {
 
     func testRelevanceRowsEqualSingleStep() throws {
         // Plus a mixture of experts (its expert hooks are cut like every other [n, …] point) and
-        // QK-norm with Gemma 3's two rotary tables, to 5e-6: the shared pass and the single step
-        // multiply differently shaped matrices, so they agree only to float summation order, and
-        // plain gradient × input through two norms per head is the most sensitive (qwen3-qknorm
-        // with a contrast: 1.4e-6).
+        // QK-norm with Gemma 3's two rotary tables: the shared pass and the single step multiply
+        // differently shaped matrices, so they agree only to float summation order (`relative`).
         for name in Self.families + ["mixtral-moe", "qwen3-qknorm", "gemma3-text", "gemma3-mm", "qwen2moe-tiny", "qwen3moe-tiny", "olmoe-tiny", "olmoe-norm", "granitemoe-tiny", "granitemoe-shared"] {
-            let relative: Float = Self.families.contains(name) ? Self.relative : 5e-6
+            let relative = Self.relative
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let (ids, prompt) = try Self.sequence(name)
             for method in RelevanceMethod.allCases {
@@ -118,9 +120,10 @@ final class SequenceAttributionTests: XCTestCase {
                                                target: .token(id: step.id, position: step.position - 1),
                                                options: SequenceOptions.atmanDefaults)
                 // A score is CE_perturbed − CE_base, two float32 cross-entropies of a few nats: the
-                // floor is their rounding, 2e-6 of the base CE (≈ 2 ulp), not of the row's maximum.
+                // floor is their rounding, 1e-5 of the base CE (a few ulp of logits summed by
+                // differently shaped products: up to 2.6e-6 of it measured), not of the row's maximum.
                 assertRow(s.matrix[i], equals: single.scores.scores, position: step.position, "\(name) atman target \(i)",
-                          floor: 2e-6 * single.baseline[0])
+                          floor: 1e-5 * single.baseline[0])
             }
         }
     }
