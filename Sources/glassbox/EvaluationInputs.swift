@@ -88,7 +88,8 @@ enum EvaluationInputs {
         return source
     }
 
-    /// The PNG files of `folder`, sorted by name (at most `limit`).
+    /// The PNG files of `folder`, sorted by name (at most `limit`), each recorded as an input
+    /// (`CommandInputs`: `--out` may not replace one).
     static func read(images folder: String, limit: Int?) throws -> [EvaluationSource] {
         let url = URL(fileURLWithPath: (folder as NSString).expandingTildeInPath)
         var isFolder: ObjCBool = false
@@ -100,6 +101,7 @@ enum EvaluationInputs {
         guard !names.isEmpty else { throw FileProblem(path: folder, reason: "holds no .png file") }
         return names.prefix(limit ?? names.count).map { name in
             let file = url.appendingPathComponent(name)
+            CommandInputs.record(file.path, as: "--images file")
             return EvaluationSource(image: file, origin: (folder as NSString).appendingPathComponent(name))
         }
     }
