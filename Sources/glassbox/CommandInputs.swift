@@ -22,10 +22,10 @@ enum CommandInputs {
     nonisolated(unsafe) private static var inputs: [FileID: String] = [:]
 
     /// Records the file at `path` (`~` expanded) as an input, `what` saying which (`"--image
-    /// file"`, `"--prompt-file"`); a path that names no existing file is left out (reading it
-    /// fails on its own, and no output can replace it).
+    /// file"`, `"--prompt-file"`); a path that names no regular file is left out (reading it
+    /// fails on its own, and a device such as `/dev/null` is written through, never replaced).
     static func record(_ path: String, as what: String) {
-        guard let id = fileID(path) else { return }
+        guard let id = fileID(path, regularOnly: true) else { return }
         lock.withLock { if inputs[id] == nil { inputs[id] = what } }
     }
 
@@ -37,10 +37,12 @@ enum CommandInputs {
                            + "the input: choose another \(option)")
     }
 
-    /// Device and inode of the file `path` names (symbolic links followed), nil when there is none.
-    private static func fileID(_ path: String) -> FileID? {
+    /// Device and inode of the file `path` names (symbolic links followed), nil when there is none
+    /// (or, with `regularOnly`, when it is not a regular file).
+    private static func fileID(_ path: String, regularOnly: Bool = false) -> FileID? {
         var info = stat()
         guard stat((path as NSString).expandingTildeInPath, &info) == 0 else { return nil }
+        if regularOnly, (info.st_mode & S_IFMT) != S_IFREG { return nil }
         return FileID(device: UInt64(info.st_dev), inode: UInt64(info.st_ino))
     }
 }
