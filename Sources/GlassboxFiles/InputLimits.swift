@@ -28,6 +28,10 @@ public enum InputLimits {
     /// One input line of `glassbox batch`: 16 MiB (a longer line becomes an error record).
     public static let batchLineBytes = 16 << 20
 
+    /// One record of a batch result file as `merge` and `batch --resume` read it: 64 MiB (each
+    /// holds one record per file in memory); a longer line stops them, saying so.
+    public static let resultLineBytes = 4 * batchLineBytes
+
     /// `"16 MiB"`, `"1 KiB"`, `"512 bytes"`.
     public static func describe(bytes: Int) -> String {
         if bytes >= 1 << 20 && bytes % (1 << 20) == 0 { return "\(bytes >> 20) MiB" }

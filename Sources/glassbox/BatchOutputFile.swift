@@ -183,15 +183,13 @@ final class BatchOutputFile {
     static func scan(_ path: String) throws -> Existing? {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         _ = try InputFile.requireRegularFile(path)
-        var reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes * 4)
+        var reader = try JSONLReader(path: path, maxLineBytes: InputLimits.resultLineBytes)
         defer { reader.close() }
         var done: [Int: String] = [:]
         var commands: Set<String> = [], modelShapes: Set<String> = []
         var offset = 0, goodEnd = 0, previousEnd = 0, lastIndex: Int?
         while let line = try reader.next() {
-            guard case .bytes(let bytes) = line else {
-                throw BatchOutputProblem.notBatchOutput(path: path, line: reader.lineNumber)
-            }
+            guard case .bytes(let bytes) = line else { throw MergeProblem.tooLong(path: path, line: reader.lineNumber, line) }
             offset += bytes.count + 1
             guard let record = BatchRecordHeader(bytes) else {
                 // Only the last line may be broken (a killed run), and it starts as every record

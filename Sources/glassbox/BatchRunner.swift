@@ -97,7 +97,7 @@ final class BatchRunner: @unchecked Sendable {
         let safe = String(input.idText.prefix(80).map { $0.isLetter || $0.isNumber || "-_+".contains($0) ? $0 : "-" })
         let url = folder.appendingPathComponent("\(input.index)-\(safe).png")
         let output = OutputTransaction()
-        try output.render(figure, to: url)
+        try output.render(figure, to: url, option: "--pictures")
         try output.commit()
         return url.path
     }

@@ -25,6 +25,7 @@ struct CorpusReader {
         self.path = path
         self.replaceInvalidUTF8 = replaceInvalidUTF8
         fd = try InputFile.openChecked(path)
+        CommandInputs.record(path, as: "--corpus file")
     }
 
     func close() { _ = Glibc.close(fd) }

@@ -65,7 +65,10 @@ enum EvaluationInputs {
             guard !text.isEmpty else { throw problem("\"text\" is empty") }
             source.text = text
         case (nil, let ids as [Any]):
-            let parsed = ids.compactMap { ($0 as? NSNumber).flatMap { Int(exactly: $0.doubleValue) } }
+            // Not `true` / `false`, which Foundation boxes as the NSNumbers 1 and 0 (`JSONField`).
+            let parsed = ids.compactMap { raw in
+                JSONField.isBoolean(raw) ? nil : (raw as? NSNumber).flatMap { Int(exactly: $0.doubleValue) }
+            }
             guard parsed.count == ids.count, !parsed.isEmpty else { throw problem("\"ids\" must be a non-empty list of integers") }
             source.ids = parsed
         case (nil, nil): throw problem("needs \"text\" or \"ids\"")
@@ -76,7 +79,7 @@ enum EvaluationInputs {
         switch object["target"] {
         case nil, is NSNull: break
         case let text as String: source.targetText = text
-        case let number as NSNumber:
+        case let number as NSNumber where !JSONField.isBoolean(number):
             guard let id = Int(exactly: number.doubleValue), id >= 0 else { throw problem("\"target\" \(number) is not a token id") }
             source.targetID = id
         default: throw problem("\"target\" must be a token text, a class label or an id")
@@ -88,7 +91,8 @@ enum EvaluationInputs {
         return source
     }
 
-    /// The PNG files of `folder`, sorted by name (at most `limit`).
+    /// The PNG files of `folder`, sorted by name (at most `limit`), each recorded as an input
+    /// (`CommandInputs`: `--out` may not replace one).
     static func read(images folder: String, limit: Int?) throws -> [EvaluationSource] {
         let url = URL(fileURLWithPath: (folder as NSString).expandingTildeInPath)
         var isFolder: ObjCBool = false
@@ -100,6 +104,7 @@ enum EvaluationInputs {
         guard !names.isEmpty else { throw FileProblem(path: folder, reason: "holds no .png file") }
         return names.prefix(limit ?? names.count).map { name in
             let file = url.appendingPathComponent(name)
+            CommandInputs.record(file.path, as: "--images file")
             return EvaluationSource(image: file, origin: (folder as NSString).appendingPathComponent(name))
         }
     }

@@ -68,7 +68,7 @@ struct MergeSource {
 
     init(path: String) throws {
         self.path = path
-        reader = try JSONLReader(path: path, maxLineBytes: InputLimits.batchLineBytes * 4)
+        reader = try JSONLReader(path: path, maxLineBytes: InputLimits.resultLineBytes)
         try advance()
     }
 
@@ -78,7 +78,7 @@ struct MergeSource {
         let previous = head?.index
         head = nil
         while let line = try reader.next() {
-            guard case .bytes(let bytes) = line else { throw MergeProblem.notResults(path: path, line: reader.lineNumber) }
+            guard case .bytes(let bytes) = line else { throw MergeProblem.tooLong(path: path, line: reader.lineNumber, line) }
             if BatchPlan.isBlank(bytes) { continue }
             guard let header = BatchRecordHeader(bytes) else { throw MergeProblem.notResults(path: path, line: reader.lineNumber) }
             try header.checkOrder(after: previous, path: path, line: reader.lineNumber)
@@ -174,16 +174,27 @@ struct MergeReport {
 /// stop `batch --resume`, which applies the same rules to its output file.
 enum MergeProblem: Error, LocalizedError {
     case notResults(path: String, line: Int)
+    /// A line longer than ``InputLimits/resultLineBytes`` (its length in bytes).
+    case lineTooLong(path: String, line: Int, bytes: Int)
     case outOfOrder(path: String, line: Int, index: Int, after: Int)
     case negativeIndex(path: String, line: Int, index: Int)
     case beyondInputs(path: String, index: Int, inputs: Int)
     case idMismatch(path: String, index: Int, had: String, input: String?)
     case incomplete(String)
 
+    /// ``lineTooLong(path:line:bytes:)`` for a line the reader did not keep.
+    static func tooLong(path: String, line number: Int, _ line: JSONLReader.Line) -> MergeProblem {
+        if case .tooLong(let bytes) = line { return .lineTooLong(path: path, line: number, bytes: bytes) }
+        return .notResults(path: path, line: number)
+    }
+
     var errorDescription: String? {
         switch self {
         case .notResults(let path, let line):
             "\(path) line \(line) is not a record of `glassbox batch` (JSON with \"index\" and \"id\")"
+        case .lineTooLong(let path, let line, let bytes):
+            "\(path) line \(line) is \(bytes) bytes long, more than the \(InputLimits.describe(bytes: InputLimits.resultLineBytes)) "
+                + "a batch record may be here (merge and batch --resume hold one record of each file in memory)"
         case .outOfOrder(let path, let line, let index, let after):
             "\(path) line \(line): index \(index) after \(after); a batch writes its inputs in order, so this file was changed"
         case .beyondInputs(let path, let index, let inputs):

@@ -37,10 +37,12 @@ enum ModelFiles {
     }
 
     /// Throws bad usage (exit 2) when the output `output` (named by `option`) is a file of the
-    /// loaded model.
+    /// loaded model, or an input file of the run (`CommandInputs`).
     static func refuse(output: String, option: String = "--out") throws {
         let current = lock.withLock { files }
-        guard let file = current.first(where: { SameFile.check($0, output) }) else { return }
+        guard let file = current.first(where: { SameFile.check($0, output) }) else {
+            return try CommandInputs.refuse(output: output, option: option)
+        }
         throw UsageMistake("\(option) \(output) is the same file as \(file), a file of the model; "
                            + "writing it would destroy the model: choose another \(option)")
     }

@@ -141,6 +141,9 @@ struct InputOptionsOf<Shown: ImageOptionShown>: ParsableArguments {
         if given > 1 { throw ValidationError("give one input: \(inputs)") }
         if given == 0 { throw ValidationError("no input: give \(inputs)") }
         if system != nil, !chat { throw ValidationError("--system adds a system message to --chat; give --chat too") }
+        // Known before `--out` is first checked, so naming the input there is refused before the load.
+        if let promptFile { CommandInputs.record(promptFile, as: "--prompt-file") }
+        if let image { CommandInputs.record(image, as: "--image file") }
     }
 
     /// Whether the input is a prompt (positional, `--prompt` or `--prompt-file`).

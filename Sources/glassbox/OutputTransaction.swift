@@ -21,11 +21,12 @@ final class OutputTransaction {
 
     deinit { if !committed { discard() } }
 
-    /// Draws `figure` for `destination` (format by its extension) without touching it yet.
+    /// Draws `figure` for `destination` (format by its extension) without touching it yet;
+    /// `option` is the one that named it, for messages (`batch --pictures`).
     @discardableResult
-    func render(_ figure: any Figure, to destination: URL, scale: Double = 2) throws -> RenderReport {
+    func render(_ figure: any Figure, to destination: URL, scale: Double = 2, option: String = "--out") throws -> RenderReport {
         if Self.isPage(destination) { throw NoPage() }
-        try Self.checkDestination(destination)
+        try Self.checkDestination(destination, option: option)
         let temporary = try createTemporary(for: destination)
         do {
             return try figure.render(to: temporary, scale: scale)

@@ -44,6 +44,7 @@ struct PreparedInput {
             let url = URL(fileURLWithPath: (image as NSString).expandingTildeInPath)
             let texts = ["[CLS]"] + (0..<geometry.patchCount).map { "patch \($0 / geometry.gridColumns),\($0 % geometry.gridColumns)" }
             let prepared = try loaded.context.preparedImage(url, note: Console.note)
+            CommandInputs.record(url.path, as: "--image file")
             return PreparedInput(modelInput: prepared.input, ids: [], texts: texts, spans: nil, prompt: nil,
                                  encoding: nil, imagePath: url.path, imageRegion: prepared.region)
         }

@@ -14,6 +14,7 @@ enum PromptFile {
     static func read(_ path: String, replaceInvalid: Bool) throws -> String {
         let expanded = (path as NSString).expandingTildeInPath
         let data = try InputFile.read(path: expanded, limit: limitBytes)
+        CommandInputs.record(expanded, as: "--prompt-file")
         let bytes = [UInt8](data)
         if !replaceInvalid, let bad = UTF8Validation.firstInvalidOffset(bytes) {
             throw InvalidUTF8.file(path: path, offset: bad, byte: bytes[bad])

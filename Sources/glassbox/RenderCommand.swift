@@ -45,6 +45,10 @@ struct RenderCommand: ParsableCommand {
         } catch { throw notJSON }
         data = Data()
         let command = try check(command: kind.command)
+        // The picture is drawn over that image: `--out` naming it would replace it.
+        if case .single(.success(let record)) = kind.explanation, let image = record.extra.image {
+            CommandInputs.record(image, as: "image the result names")
+        }
         func object() throws -> [String: Any] {
             guard let object = kind.object else { throw notJSON }
             return object

@@ -220,4 +220,21 @@ final class EvaluateCommandTests: XCTestCase {
         XCTAssertEqual(invalid.status, 1, invalid.stderr)
         XCTAssertEqual(invalid.stderrLines, ["glassbox: error: '\(latin1.path)' is not valid UTF-8: byte 0xE9 at byte offset 3; fix the file"])
     }
+
+    /// JSON `true` / `false` in a prompts record's `"ids"` or as its `"target"` are refused naming
+    /// the line, as `batch` and `--ids` refuse them: Foundation boxes them as the numbers 1 and 0,
+    /// which evaluate ran as token ids (red team 31: `{"ids": [true, false, 2]}` evaluated ids 1, 0, 2).
+    func testBooleanIdsAndTargetsAreRefused() throws {
+        let cases = [("{\"ids\": [true, false, 2]}\n", "\"ids\" must be a non-empty list of integers"),
+                     ("{\"ids\": [1, 2, 3], \"target\": true}\n", "\"target\" must be a token text, a class label or an id")]
+        for (i, (line, message)) in cases.enumerated() {
+            let file = temporary("boolean-\(i).jsonl")
+            defer { try? FileManager.default.removeItem(at: file) }
+            try line.write(to: file, atomically: true, encoding: .utf8)
+            let run = try runGlassbox(["evaluate", "--model", "Tests/Fixtures/models/gpt2-odd", "--prompts", file.path,
+                                       "--methods", "rollout", "--steps", "2", "--out", temporary("boolean-\(i).png").path])
+            XCTAssertEqual(run.status, 1, run.stderr)
+            XCTAssertEqual(run.stderrLines, ["glassbox: error: \(file.path):1: \(message)"], line)
+        }
+    }
 }

@@ -269,4 +269,24 @@ final class HostileOutputTests: XCTestCase {
             XCTAssertTrue(run.stderr.contains(message), "\(arguments): \(run.stderr)")
         }
     }
+
+    /// A record longer than the 64 MiB `merge` and `batch --resume` read (a batch `lens` over a
+    /// long input with a large `--top-k` writes such lines) is refused naming its length and the
+    /// limit, not called "not a record of glassbox batch" (red team 31).
+    func testOverlongRecordNamesTheLimit() throws {
+        let record = "{\"id\":1,\"index\":0,\"x\":\"" + String(repeating: "a", count: 64 << 20) + "\"}\n"
+        let results = try write(record, "long.jsonl")
+        let length = record.utf8.count - 1
+        let expected = "\(results) line 1 is \(length) bytes long, more than the 64 MiB a batch record may be here"
+        let merge = try runGlassbox(["merge", results, "--out", path("all.jsonl")])
+        XCTAssertEqual(merge.status, 1, merge.stderr)
+        XCTAssertEqual(merge.stderrLines.count, 1, merge.stderr)
+        XCTAssertTrue(merge.stderr.contains(expected), merge.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: path("all.jsonl")))
+        let inputs = try write("{\"id\":1,\"ids\":[1,2,3]}\n{\"id\":2,\"ids\":[2,3]}\n", "in.jsonl")
+        let resume = try runGlassbox(["batch", "--model", tiny, "--in", inputs, "--out", results, "--resume", "--command", "predict"])
+        XCTAssertEqual(resume.status, 1, resume.stderr)
+        XCTAssertTrue(resume.stderr.contains(expected), resume.stderr)
+        XCTAssertEqual(try FileManager.default.attributesOfItem(atPath: results)[.size] as? Int, length + 1)
+    }
 }
