@@ -139,6 +139,8 @@ extension HeadKind {
         case .languageModel: "language model (next-token logits)"
         case .maskedLanguageModel: "masked language model"
         case .sequenceClassification(let labels, .firstToken): "sequence classification: \(labels.joined(separator: ", "))"
+        case .sequenceClassification(let labels, .mean):
+            "sequence classification: \(labels.joined(separator: ", ")) (head on the mean of every position)"
         case .sequenceClassification(let labels, .lastNonPad(let pad)):
             "sequence classification: \(labels.joined(separator: ", ")) (score at the last token"
                 + (pad.map { " that is not pad_token_id \($0))" } ?? "; pad_token_id null)")

@@ -55,6 +55,7 @@ struct PredictCommand: ParsableCommand {
         case .languageModel: "next token after position \(prediction.position)"
         case .maskedLanguageModel: "masked token at position \(prediction.position)"
         case .sequenceClassification(_, .lastNonPad): "class (read at position \(prediction.position), the last non-pad token)"
+        case .sequenceClassification(_, .mean): "class (read on the mean of every position)"
         default: "class"
         }
         let prepared = prediction.prepared

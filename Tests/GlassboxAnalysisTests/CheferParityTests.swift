@@ -51,7 +51,7 @@ final class CheferParityTests: XCTestCase {
         "nemotron": ["nemotron-bias", "nemotron-tiny"],
         "helium": ["helium-bias", "helium-tiny"],
         "mpt": ["mpt-tiny"],
-        "modernbert": ["modernbert-bias", "modernbert-cls", "modernbert-tiny"],
+        "modernbert": ["modernbert-bias", "modernbert-cls", "modernbert-mean", "modernbert-tiny"],
     ]
     /// Fixture models Chefer's relprop has no rule for (a three-way parallel residual sum, QK-norm,
     /// routed experts, norms on the branch outputs, soft-capped scores): `chefer` refuses them with a

@@ -74,6 +74,7 @@ final class ClassifierHeadTests: XCTestCase {
             ("gemma-tiny", "GemmaForSequenceClassification", "GemmaForCausalLM, GemmaModel"),
             ("gpt2-tiny", "GPT2DoubleHeadsModel", "GPT2ForSequenceClassification, GPT2LMHeadModel, GPT2Model"),
             ("modernbert-cls", "ModernBertForTokenClassification", "ModernBertForMaskedLM, ModernBertForSequenceClassification, ModernBertModel"),
+            ("modernbert-mean", "ModernBertForQuestionAnswering", "ModernBertForMaskedLM, ModernBertForSequenceClassification, ModernBertModel"),
         ] {
             let folder = try relabelled(model, as: className)
             let output = try runGlassbox(["predict", "--model", folder.path, "--ids", "2,5,3"])

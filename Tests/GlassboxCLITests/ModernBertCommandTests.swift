@@ -51,23 +51,40 @@ final class ModernBertCommandTests: XCTestCase {
         for name in models { try assertExplainMatchesLXT(name, methods: [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp")]) }
     }
 
-    /// modernbert-cls (`ModernBertForSequenceClassification`, cls pooling): `predict --json` reads one
-    /// row (position 0) and gives the 3 class logits transformers gave on the golden "full" input
-    /// (≤ 1e-4), ranked, with the labels of `id2label` and softmax scores.
+    /// modernbert-cls and modernbert-mean (`ModernBertForSequenceClassification`, cls and mean
+    /// pooling): `predict --json` reports position 0 and gives the class logits transformers gave on
+    /// the golden "full" input (≤ 1e-4), ranked, with the labels of `id2label` (modernbert-mean's from
+    /// `num_labels`) and softmax scores.
     func testClassifierPredictJSONMatchesTransformersLogits() throws {
-        let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("modernbert-cls/full.safetensors"))
-        let object = try jsonObject(try runGlassbox(["predict", "--model", "Tests/Fixtures/models/modernbert-cls", "--ids",
-                                                     golden.inputIDs.map(String.init).joined(separator: ","), "--logits", "--json"]))
-        let row = try golden.tensor("unembed.hook_out").storage                  // [1, 3]
-        XCTAssertEqual(object["position"] as? Int, 0)
-        XCTAssertEqual(object["scores"] as? String, "softmax")
-        let logits = try XCTUnwrap(object["logits"] as? [Double])
-        XCTAssertEqual(logits.count, 3)
-        XCTAssertEqual(logits.enumerated().map { abs($0.element - Double(row[$0.offset])) }.max()!, 0, accuracy: 1e-4)
-        let top = try XCTUnwrap(object["top"] as? [[String: Any]])
-        XCTAssertEqual(top.compactMap { $0["id"] as? Int }, row.indices.sorted { row[$0] > row[$1] })
-        let labels = ["negative", "neutral", "positive"]
-        XCTAssertEqual(top.compactMap { $0["text"] as? String }, row.indices.sorted { row[$0] > row[$1] }.map { labels[$0] })
+        for (name, labels) in [("modernbert-cls", ["negative", "neutral", "positive"]), ("modernbert-mean", ["LABEL_0", "LABEL_1"])] {
+            let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("\(name)/full.safetensors"))
+            let object = try jsonObject(try runGlassbox(["predict", "--model", "Tests/Fixtures/models/\(name)", "--ids",
+                                                         golden.inputIDs.map(String.init).joined(separator: ","), "--logits", "--json"]))
+            let row = try golden.tensor("unembed.hook_out").storage                  // [1, labels]
+            XCTAssertEqual(object["position"] as? Int, 0, name)
+            XCTAssertEqual(object["scores"] as? String, "softmax", name)
+            let logits = try XCTUnwrap(object["logits"] as? [Double], name)
+            XCTAssertEqual(logits.count, labels.count, name)
+            XCTAssertEqual(logits.enumerated().map { abs($0.element - Double(row[$0.offset])) }.max()!, 0, accuracy: 1e-4, name)
+            let top = try XCTUnwrap(object["top"] as? [[String: Any]], name)
+            XCTAssertEqual(top.compactMap { $0["id"] as? Int }, row.indices.sorted { row[$0] > row[$1] }, name)
+            XCTAssertEqual(top.compactMap { $0["text"] as? String }, row.indices.sorted { row[$0] > row[$1] }.map { labels[$0] }, name)
+        }
+    }
+
+    /// modernbert-mean: `info` names the mean pooling; AtMan (a perturbation run reading one pooled
+    /// row) is refused with one line naming classifier_pooling, exit 1.
+    func testMeanPoolingInfoAndRefusal() throws {
+        let info = try runGlassbox(["info", "--model", "Tests/Fixtures/models/modernbert-mean"])
+        XCTAssertEqual(info.status, 0, info.stderr)
+        XCTAssertTrue(info.stdout.contains("sequence classification: LABEL_0, LABEL_1 (head on the mean of every position)"), info.stdout)
+        let out = try makeTemporaryFolder("modernbert-mean").appendingPathComponent("atman.png")
+        let atman = try runGlassbox(["explain", "--model", "Tests/Fixtures/models/modernbert-mean", "--ids", "75,3,14,9,76",
+                                     "--method", "atman", "--out", out.path])
+        XCTAssertEqual(atman.status, 1, atman.stdout)
+        XCTAssertEqual(atman.stderrLines.count, 1, atman.stderr)
+        XCTAssertTrue(atman.stderr.contains("classifier_pooling 'mean'"), atman.stderr)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
     }
 
     /// AttnLRP and CP-LRP on the classifier's top class against LXT's rules on the transformers
@@ -75,5 +92,11 @@ final class ModernBertCommandTests: XCTestCase {
     /// with σ detached; generate_lrp.py); grad×input is ~0 per token here too (the embedding LayerNorm).
     func testClassifierExplainJSONMatchesLXT() throws {
         try assertExplainMatchesLXT("modernbert-cls", methods: [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp")])
+    }
+
+    /// The same on modernbert-mean: the head on the mean of every row, whose gradient `g/n` reaches
+    /// each row (LXT patches nothing there; generate_lrp.py passes the mask of ones).
+    func testMeanClassifierExplainJSONMatchesLXT() throws {
+        try assertExplainMatchesLXT("modernbert-mean", methods: [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp")])
     }
 }

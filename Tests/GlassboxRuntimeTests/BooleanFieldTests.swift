@@ -42,6 +42,7 @@ final class BooleanFieldTests: XCTestCase {
     /// and draws nothing), so transformers' "either" there is not "unread": Glassbox reads the spelling
     /// by Python's truthiness with the fixture's weights, as the literal of that truth value.
     private static let zeroInitialised: Set<String> = ["modernbert-tiny norm_bias", "modernbert-bias norm_bias", "modernbert-cls norm_bias",
+                                                       "modernbert-mean norm_bias",
                                                        "phimoe-plain lm_head_bias"]   // PhimoeForCausalLM's lm_head.bias, zeroed
     private static let truthiness: [String: String] = ["0": "false", "1": "true", "2": "true", "null": "false"]
     /// MPT's flags MptModel does not read (MptConfig / MptAttentionConfig store them; the keys are named
@@ -80,7 +81,7 @@ final class BooleanFieldTests: XCTestCase {
     func testEveryBooleanFieldSpelledOtherwiseLoadsAsTransformersReadsIt() throws {
         let reference = try reference()
         XCTAssertEqual(reference.models.keys.sorted(), try ConfigFieldText.fixtureCheckpoints(), "one entry per fixture model")
-        XCTAssertEqual(reference.models.count, 99)
+        XCTAssertEqual(reference.models.count, 100)
         XCTAssertEqual(reference.spellings, ["0", "1", "2", "null", "0.0", "\"false\""])
         var checked = 0, nested = 0, forwardRefusals = 0, counts: [String: Int] = [:]
         for (name, model) in reference.models.sorted(by: { $0.key < $1.key }) {
@@ -124,9 +125,9 @@ final class BooleanFieldTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(counts, ["true": 621, "false": 621, "either": 897])   // MPT: +3, +3, +84; ModernBERT: +27, +27, +48; CodeGen: +6, +6, +6; modernbert-cls: +9, +9, +30; PhiMoE: +15, +15, +30
+        XCTAssertEqual(counts, ["true": 630, "false": 630, "either": 927])   // MPT: +3, +3, +84; ModernBERT: +27, +27, +48; CodeGen: +6, +6, +6; modernbert-cls: +9, +9, +30; PhiMoE: +15, +15, +30; modernbert-mean: +9, +9, +30
         XCTAssertEqual(forwardRefusals, 21)  // gptj-tiny, gptj-whole, codegen-tiny, codegen-wide, falcon-mq, -newarch, -seq: use_cache 1, 2, "false"
-        XCTAssertEqual(checked, 2160)   // MPT: +90; ModernBERT: 17 fields × 6 spellings; CodeGen: 2 fields × 2 models × 6; modernbert-cls: 8 fields × 6; PhiMoE: 10 × 6
+        XCTAssertEqual(checked, 2208)   // MPT: +90; ModernBERT: 17 fields × 6 spellings; CodeGen: 2 fields × 2 models × 6; modernbert-cls, modernbert-mean: 8 fields × 6 each; PhiMoE: 10 × 6
         XCTAssertEqual(nested, 66)          // gemma3-mm's text_config: three fields, six spellings each; mpt's attn_config: four each
     }
 

@@ -10,8 +10,8 @@ import XCTest
 /// 0.1) against transformers 4.53.3 eager at 1e-4 — every hook point, `pooler.hook_out` being the
 /// head's output `norm(act(dense(final_norm[0])))` and `unembed.hook_out` the class logits (goldens
 /// from scripts/fixtures/hf_hooks_modernbert.py) — its layout and num_parameters(), and the fields
-/// only the classifier reads, refused naming the key where transformers fails or Glassbox does not
-/// run them (`classifier_dropout` null or outside [0, 1], `classifier_pooling` "mean").
+/// only the classifier reads, refused naming the key where transformers fails (`classifier_dropout`
+/// null or outside [0, 1]; `classifier_pooling` "mean": ModernBertMeanPoolingTests).
 final class ModernBertClassifierTests: XCTestCase {
     private func folder(_ edits: [String: Any?], weightsOf name: String = "modernbert-cls") throws -> URL {
         try Fixtures.folder(config: Fixtures.editedConfigText(name, edits), weights: Fixtures.weights(name), test: self,
@@ -53,13 +53,11 @@ final class ModernBertClassifierTests: XCTestCase {
     }
 
     /// `classifier_dropout` (`torch.nn.Dropout(classifier_dropout)` raises for null and outside
-    /// [0, 1]) and `classifier_pooling` "mean" are refused for the classifier only; the masked LM
-    /// never reads them.
+    /// [0, 1]) is refused for the classifier only; the masked LM never reads it.
     func testClassifierFieldsAreRefusedNamingTheKey() throws {
         for (edits, key) in [(["classifier_dropout": NSNull()] as [String: Any?], "'classifier_dropout' is null"),
                              (["classifier_dropout": 1.5], "'classifier_dropout' is 1.5"),
-                             (["classifier_dropout": -0.1], "'classifier_dropout' is -0.1"),
-                             (["classifier_pooling": "mean"], "'classifier_pooling' is 'mean'")] {
+                             (["classifier_dropout": -0.1], "'classifier_dropout' is -0.1")] {
             XCTAssertThrowsError(try TransformerModel.load(directory: folder(edits)), key) { error in
                 XCTAssertTrue(error.localizedDescription.contains(key), error.localizedDescription)
             }

@@ -71,6 +71,9 @@ public struct LensReadout: Sendable {
             guard case .sequenceClassification(let labels, _) = arch.head, let unembed = head.unembed else {
                 throw AnalysisError.invalidOption("\(arch.modelType) has no classifier for a class lens")
             }
+            if case .sequenceClassification(_, .mean) = arch.head {
+                throw AnalysisError.invalidOption("\(arch.modelType)'s classifier averages every position (classifier_pooling 'mean') before its head; a per-token class lens is not its readout (the tied-embedding readout is)")
+            }
             let decoder = if case .sequenceClassification(_, .lastNonPad) = arch.head { true } else { false }
             let label = head.pooler != nil && arch.image == nil
                 ? (head.finalNorm == nil ? "" : "final norm (recomputed per row) + ")

@@ -62,7 +62,7 @@ public struct EmbeddingSpace: Sendable {
                 output = (WeightSlices.outIn(unembed), "unembedding (lm_head)")
             case .maskedLanguageModel:
                 output = (WeightSlices.outIn(unembed), "MLM decoder (tied word embeddings)")
-            case .sequenceClassification(let names, let pooling) where arch.image != nil || pooling != .firstToken:
+            case .sequenceClassification(let names, let pooling) where arch.image != nil || pooling.isLastNonPad:
                 // ViT's classifier and a decoder's score read the final norm's output, as an unembedding.
                 output = (WeightSlices.outIn(unembed), "classifier (class embeddings)")
                 labels = names

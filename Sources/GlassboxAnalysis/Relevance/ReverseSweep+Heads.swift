@@ -12,7 +12,9 @@ extension ReverseSweep {
     ///   activation rule, as LXT's BERT fork does).
     /// - Classifier: `tanh(pooler(h_[CLS]))·W_c + b` (BERT, RoBERTa; the tanh gets the activation
     ///   rule; DistilBERT: ReLU; ModernBERT: `LayerNorm(act(dense(h_[CLS])))`, the norm by the
-    ///   normalization rule as the MLM head's, the activation by the activation rule) or
+    ///   normalization rule as the MLM head's, the activation by the activation rule; with
+    ///   `classifier_pooling` `mean` on the mean of every row, a linear map whose plain gradient
+    ///   `g/n` to each row is LXT's treatment: relevance `Σ_i h_i·g/n = h̄·g` is conserved) or
     ///   `ln_final(x)_[CLS]·W_c + b` (ViT), or `ln_final(x)_p·W_score` at the pooled last non-pad
     ///   position `p` (decoder classifiers: `forward.logitPositions`).
     /// - No head / similarity: `a = pool(hidden)` (mean unless `target.pooling` says otherwise)
@@ -47,7 +49,7 @@ extension ReverseSweep {
         case .sequenceClassification:
             hiddenRow = pooledRow
             if let pooler = head.pooler {
-                let h = forward.hidden.rows(0..<1)                                      // [1, d]
+                let h = HeadWeights.pooledInput(forward.hidden, architecture: arch)     // [1, d]: [CLS] or the mean
                 let pre = pooler(h)                                                     // [1, d]
                 if let norm = head.poolerNorm {                                         // ModernBERT: norm(act(dense(h)))
                     var activated = pre
@@ -65,6 +67,10 @@ extension ReverseSweep {
             }
         case .languageModel, .none:
             break
+        }
+        if case .sequenceClassification(_, .mean) = arch.head {                       // linear: g/n to every row
+            let spread = EmbeddingPooling.mean.backward(g.storage.map(Double.init), hidden: forward.hidden)
+            return (try finalNormBackward(spread), explained)
         }
         var gHidden = Tensor.zeros([n, d])
         for j in 0..<d { gHidden[hiddenRow, j] = g.storage[j] }

@@ -154,6 +154,9 @@ public enum SuffixError: Error, LocalizedError, Equatable {
     case residualsNotKept(item: Int)
     /// Item `item` has a patch that does not fit the model or the item: `reason` says how.
     case invalidPatch(item: Int, reason: String)
+    /// The model's classifier averages every row (ModernBERT's `classifier_pooling` `mean`); the
+    /// engine recomputes and reads one pooled row, so it is not run on it.
+    case meanPooledClassifier(String)
 
     /// One readable line naming the perturbation and the offending value.
     public var errorDescription: String? {
@@ -183,6 +186,8 @@ public enum SuffixError: Error, LocalizedError, Equatable {
             "perturbation \(item) starts after layer 0 but the base pass kept no residuals; make it with keepResiduals: true"
         case .invalidPatch(let item, let reason):
             "perturbation \(item): \(reason)"
+        case .meanPooledClassifier(let type):
+            "this \(type) classifier averages every position (classifier_pooling 'mean'); perturbation runs (AtMan, patching, tracing, deletion curves) read one pooled row and are not run on it"
         }
     }
 }
@@ -204,6 +209,7 @@ extension TransformerModel {
                            keepResiduals: Bool = false, interventions: Interventions = Interventions()) throws -> SuffixBase {
         let arch = architecture
         guard weights.head.unembed != nil else { throw SuffixError.noHead(arch.modelType) }
+        if case .sequenceClassification(_, .mean) = arch.head { throw SuffixError.meanPooledClassifier(arch.modelType) }
         let causal = arch.mask == .causal
         let layers = arch.layers
         let keys = arch.scoredKey                            // the rotated keys in rotary models

@@ -18,7 +18,7 @@ extension HeadWeights {
         }
         var pooled: Tensor?
         if let pooler {
-            var p = pooler(hidden.rows(0..<1))                             // [1, d]
+            var p = pooler(Self.pooledInput(hidden, architecture: arch))  // [1, d]
             poolerActivation.apply(&p)
             if let poolerNorm { p = poolerNorm(p) }                          // ModernBERT's head.norm
             try hooks.fire(.poolerOut, &p)
@@ -36,7 +36,7 @@ extension HeadWeights {
             try hooks.fire(.mlmTransform, &t)
             input = try transformNorm(t, scalePoint: .mlmLN(.scale), normalizedPoint: .mlmLN(.normalized),
                                       hooks: &hooks)
-        case .sequenceClassification(_, .firstToken):
+        case .sequenceClassification(_, .firstToken), .sequenceClassification(_, .mean):
             input = pooled ?? hidden.rows(0..<1)                                // [1, d]
         case .sequenceClassification(_, .lastNonPad), .languageModel, .none:
             input = selected
@@ -46,5 +46,16 @@ extension HeadWeights {
         if let cap = arch.finalSoftCap { softCap(&logits, cap) }            // Gemma 2: cap·tanh(z/cap)
         try hooks.fire(.unembedOut, &logits)
         return (hidden, pooled, logits)
+    }
+
+    /// The pooler's input `[1, d]` from the final hidden state `[n, d]`: row 0 (`[CLS]`), or the
+    /// mean of every row for `ClassifierPooling.mean` (ModernBERT's masked mean with a mask of
+    /// ones: `(h·m).sum(1) / m.sum(1)`).
+    public static func pooledInput(_ hidden: Tensor, architecture arch: Architecture) -> Tensor {
+        guard case .sequenceClassification(_, .mean) = arch.head else { return hidden.rows(0..<1) }
+        let (n, d) = (hidden.shape[0], hidden.shape[1])
+        var sum = [Double](repeating: 0, count: d)
+        for i in 0..<n { for j in 0..<d { sum[j] += Double(hidden.storage[i * d + j]) } }
+        return Tensor(shape: [1, d], storage: sum.map { Float($0 / Double(n)) })
     }
 }

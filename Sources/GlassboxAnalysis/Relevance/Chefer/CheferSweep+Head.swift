@@ -5,7 +5,8 @@ import GlassboxTensor
 extension CheferSweep {
     /// Relevance at the last block's output `[n, d]`, seeded with the target's seed vector (one-hot
     /// at the target for a logit: `generate_LRP`'s `one_hot_vector`, not the logit's value).
-    /// Output layers by α1β0, their activations (pooler tanh, MLM GELU) and norms by the identity.
+    /// Output layers by α1β0, their activations (pooler tanh, MLM GELU) and norms by the identity;
+    /// a mean-pooled classifier (ModernBERT's `classifier_pooling` `mean`) by the z-rule through the mean.
     /// Similarities: `R_a = a ⊙ ∂s/∂a` (the contributions to `a·b`), then the z-rule through the pooling (mean unless
     /// `target.pooling` says otherwise).
     func headRelevance(_ target: RelevanceTarget, position: Int, forward: ForwardResult) throws -> Tensor {
@@ -49,7 +50,12 @@ extension CheferSweep {
         case .sequenceClassification:
             hiddenRow = pooledRow
             if let pooler = head.pooler {
-                r = CheferRules.linear(pooler, input: forward.hidden.rows(0..<1), relevance: r)
+                let pooled = HeadWeights.pooledInput(forward.hidden, architecture: arch)     // [CLS], or the mean
+                r = CheferRules.linear(pooler, input: pooled, relevance: r)
+                if case .sequenceClassification(_, .mean) = arch.head {                   // the z-rule through the mean
+                    return EmbeddingPooling.mean.zRule(r.storage, pooled: pooled.storage, hidden: forward.hidden,
+                                                       divide: CheferRules.safeDivide)
+                }
             }
         case .languageModel, .none:
             break

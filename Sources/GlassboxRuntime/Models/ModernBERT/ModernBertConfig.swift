@@ -53,6 +53,9 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
     public var classifierActivation: String
     /// `classifier_pooling`: `cls` or `mean` (default `cls`; anything else fails in the config).
     public var classifierPooling: String
+    /// The classifier's pooling: `cls` reads `final_norm`'s row 0, `mean` averages its rows
+    /// (`ClassifierPooling.mean`).
+    var pooling: ClassifierPooling { classifierPooling == "mean" ? .mean : .firstToken }
     /// `tie_word_embeddings`: the MLM decoder's weight is `tok_embeddings` (default true).
     public var tieWordEmbeddings: Bool
     /// The classes of `ModernBertForSequenceClassification` (`id2label`, else `num_labels`, default 2).
@@ -164,10 +167,8 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
         }
     }
 
-    /// The fields only `ModernBertForSequenceClassification` reads, checked when loading one:
-    /// `classifier_dropout` null or outside `[0, 1]` (`torch.nn.Dropout` raises), and
-    /// `classifier_pooling` `mean`, which Glassbox does not run (its analyses read one pooled row;
-    /// transformers averages `final_norm`'s rows under the attention mask).
+    /// The field only `ModernBertForSequenceClassification` reads that can fail, checked when
+    /// loading one: `classifier_dropout` null or outside `[0, 1]` (`torch.nn.Dropout` raises).
     func checkClassifier(file: URL) throws {
         guard let dropout = classifierDropout else {
             throw LoadError.invalidConfig(file: file.path, key: "classifier_dropout", detail:
@@ -176,10 +177,6 @@ public struct ModernBertConfig: Decodable, Sendable, Equatable {
         guard (0...1).contains(dropout) else {
             throw LoadError.invalidConfig(file: file.path, key: "classifier_dropout", detail:
                 "is \(configNumber(dropout)); torch.nn.Dropout raises ValueError outside [0, 1]")
-        }
-        guard classifierPooling == "cls" else {
-            throw LoadError.invalidConfig(file: file.path, key: "classifier_pooling", detail:
-                "is 'mean': Glassbox runs ModernBertForSequenceClassification with 'cls' pooling only (its analyses read one pooled row, and mean pooling averages every row)")
         }
     }
 

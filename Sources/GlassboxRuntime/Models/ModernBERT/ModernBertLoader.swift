@@ -12,11 +12,11 @@ import GlassboxTensor
 /// `final_norm`. The masked LM adds `head.dense` (bias iff `classifier_bias`), `head.norm` and
 /// `decoder` (`tok_embeddings` when tied, bias iff `decoder_bias`). LayerNorm biases iff `norm_bias`.
 /// `ModernBertForSequenceClassification` (named by `architectures`, or without it by its
-/// `classifier.*` weights) with `classifier_pooling` `cls`: `head.dense` on `final_norm`'s row 0,
-/// `classifier_activation`, `head.norm` (held as the pooler, its activation and `poolerNorm`, so
-/// `pooler.hook_out` is `head`'s output), then `classifier` (`d → num_labels`, always with a bias).
-/// `classifier_pooling` `mean` is refused for the classifier (the runtime's analyses read one pooled
-/// row), as are `classifier_dropout` null or outside `[0, 1]` (`nn.Dropout` raises). A checkpoint
+/// `classifier.*` weights): `head.dense` on `final_norm`'s row 0 (`classifier_pooling` `cls`) or on
+/// the mean of its rows (`mean`, `ClassifierPooling.mean`), `classifier_activation`, `head.norm`
+/// (held as the pooler, its activation and `poolerNorm`, so `pooler.hook_out` is `head`'s output),
+/// then `classifier` (`d → num_labels`, always with a bias). `classifier_dropout` null or outside
+/// `[0, 1]` is refused for the classifier (`nn.Dropout` raises). A checkpoint
 /// with both `decoder.*` and `classifier.*` and no `architectures` is refused (`TwoHeads`).
 enum ModernBertLoader: ArchitectureLoader {
     static let modelTypes = ["modernbert"]
@@ -38,7 +38,7 @@ enum ModernBertLoader: ArchitectureLoader {
         let prefix = checkpoint.contains("model.embeddings.tok_embeddings.weight") ? "model." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         let arch = config.architecture(head: masked ? .maskedLanguageModel
-                                             : classifier ? .sequenceClassification(labels: config.labels) : .none)
+                                             : classifier ? .sequenceClassification(labels: config.labels, pooling: config.pooling) : .none)
         let (d, dff, vocab) = (arch.dModel, arch.dFF, arch.vocabSize)
 
         func norm(_ name: String, prefixed: Bool = true) throws -> Norm {
