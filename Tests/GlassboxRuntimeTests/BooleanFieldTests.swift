@@ -161,7 +161,7 @@ final class BooleanFieldTests: XCTestCase {
         XCTAssertEqual(try adding("bert-cls", #""is_decoder": 0"#), .output(bert))
         XCTAssertEqual(try adding("bert-cls", #""is_decoder": null"#), .output(bert))
         XCTAssertEqual(try adding("bert-cls", #""is_decoder": 3"#),
-                       .failure("<copy>/config.json: 'is_decoder' is true; BERT-architecture models (BERT, RoBERTa, XLM-R, CamemBERT) as decoders are not supported"))
+                       .failure("<copy>/config.json: 'is_decoder' is true; BERT-architecture models (BERT, RoBERTa, XLM-R, CamemBERT, ELECTRA) as decoders are not supported"))
         let gpt2 = try output(TransformerModel.load(directory: Fixtures.model("gpt2-tiny")))
         XCTAssertEqual(try adding("gpt2-tiny", #""add_cross_attention": null"#), .output(gpt2))
         XCTAssertEqual(try adding("gpt2-tiny", #""add_cross_attention": 1"#),

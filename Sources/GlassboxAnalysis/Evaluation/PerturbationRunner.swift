@@ -44,6 +44,9 @@ public struct PerturbationRunner: Sendable {
         guard baselineRow.count == d else {
             throw AnalysisError.invalidOption("the baseline row has \(baselineRow.count) values, the model width is \(d)")
         }
+        if model.architecture.head == .replacedTokenDetection {
+            throw AnalysisError.invalidOption(AtMan.oneLogitRefusal(model.architecture.modelType, method: "evaluate (perturbation curves)"))
+        }
         if case .label = target, model.architecture.head.classLabels == nil {
             throw AnalysisError.invalidOption("this \(model.architecture.modelType) model has no class labels; explain a token")
         }

@@ -94,6 +94,9 @@ public enum CausalTracing {
         guard arch.head != .none else {
             throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; causal tracing measures a prediction")
         }
+        if arch.head == .replacedTokenDetection {
+            throw AnalysisError.invalidOption(AtMan.oneLogitRefusal(arch.modelType, method: "causal tracing"))
+        }
         // The answer's probability: softmax, or σ(z_answer) for multi-label and one-output classifiers.
         let scores = try arch.probabilityScores(for: "causal tracing")
         // A classifier's pooled position ([CLS]; a decoder's last non-pad token), else the asked / last one.
