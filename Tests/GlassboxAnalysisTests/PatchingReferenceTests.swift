@@ -40,7 +40,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "mpt-tiny", "mpt-bias",
                          "codegen-tiny", "codegen-wide",
                          "modernbert-tiny", "modernbert-bias",
-                         "phimoe-tiny", "phimoe-plain"]
+                         "phimoe-tiny", "phimoe-plain",
+                         "electra-gen"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

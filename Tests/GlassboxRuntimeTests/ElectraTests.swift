@@ -86,6 +86,12 @@ final class ElectraTests: XCTestCase {
         XCTAssertEqual(try TransformerModel.load(directory: folder).architecture.head, .replacedTokenDetection)
     }
 
+    /// Embedding edits of the batched suffix engine (perturbation curves) replace `embedding_size`-wide
+    /// rows and go through `embeddings_project`: equal to the hook path on electra-gen (E 20, d 30).
+    func testEmbeddingEditsGoThroughTheProjection() throws {
+        try EncoderFamilyTests.assertEmbeddingEditsMatchHookEdits(try Fixtures.load("electra-gen"), ids: [2, 17, 4, 40, 33, 4, 50, 3])
+    }
+
     private func maxAbsDiff(_ a: Tensor, _ b: Tensor) -> Float {
         zip(a.storage, b.storage).map { abs($0 - $1) }.max() ?? 0
     }
