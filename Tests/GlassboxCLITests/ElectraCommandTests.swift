@@ -1,4 +1,5 @@
 import Foundation
+import Glassbox
 import GlassboxTestSupport
 import XCTest
 
@@ -75,6 +76,17 @@ final class ElectraCommandTests: XCTestCase {
         try assertExplainMatchesLXT("electra-gen")
         try assertExplainMatchesLXT("electra-cls")
         try assertExplainMatchesLXT("electra-disc", arguments: ["--position", "6"])   // the reference's middle token (n 12)
+    }
+
+    /// Through `embeddings_project` (E < d): the CLI's scores are the library's and AttnLRP / CP-LRP
+    /// conserve, on the generator's [MASK] and on the discriminator's position 2.
+    func testRelevanceConservesThroughTheProjection() throws {
+        let out = try makeTemporaryFolder("electra-conserve").appendingPathComponent("x.png")
+        for name in ["electra-gen", "electra-disc"] {
+            let model = try TransformerModel.load(directory: Fixtures.model(name))
+            try EncoderCommandTests.assertRelevanceMatchesTheLibraryAndConserves(model, name, ids: [2, 17, 4, 40, 3], position: 2,
+                                                                                 explicit: true, out: out)
+        }
     }
 
     /// AtMan, patching and evaluate need a probability among outputs: one line, exit 1.
