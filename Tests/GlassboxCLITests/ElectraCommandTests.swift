@@ -99,6 +99,13 @@ final class ElectraCommandTests: XCTestCase {
         XCTAssertTrue(atman.stderr.contains("AtMan compares the target's probability among the outputs"), atman.stderr)
         XCTAssertEqual(atman.stderr.split(separator: "\n").count, 1, atman.stderr)
         XCTAssertFalse(FileManager.default.fileExists(atPath: out.path))
+        for (command, arguments) in [("patching", ["patch", "--clean-ids", "2,17,4,40,3", "--corrupted-ids", "2,18,4,40,3"]),
+                                     ("causal tracing", ["trace", "--ids", "2,17,4,40,3", "--noise-span", "1:3"])] {
+            let refused = try runGlassbox(arguments + ["--model", "Tests/Fixtures/models/electra-disc", "--out", out.path])
+            XCTAssertEqual(refused.status, 1, refused.stderr)
+            XCTAssertTrue(refused.stderr.contains("\(command) compares the target's probability"), refused.stderr)
+            XCTAssertEqual(refused.stderr.split(separator: "\n").count, 1, refused.stderr)
+        }
     }
 
     func testInfoNamesTheHeadAndTheProjection() throws {

@@ -91,20 +91,13 @@ public enum AtMan {
             targetPositions: rows, baseline: scorer.baseline, baseLogits: base.logits, suppressions: suppressions, inputIDs: inputIDs)
     }
 
-    /// Why a method that scores the target's probability among outputs (AtMan, perturbation curves,
-    /// patching) refuses a replaced-token-detection head: each position has one logit, no distribution.
-    public static func oneLogitRefusal(_ modelType: String, method: String) -> String {
-        "\(method) compares the target's probability among the outputs at a position; this \(modelType) "
-            + "replaced-token detection head has one logit per token; explain it with a gradient method (attnlrp, cp-lrp, gradxinput) or attention"
-    }
-
     /// The input actually run, the target ids and the logit row of each.
     static func resolve(_ model: TransformerModel, _ input: ModelInput,
                         _ target: Target) throws -> (ModelInput, [Int], [Int]) {
         let arch = model.architecture
         func checkToken(_ id: Int) throws {
             if arch.head == .replacedTokenDetection {
-                throw AnalysisError.invalidOption(Self.oneLogitRefusal(arch.modelType, method: "AtMan"))
+                throw AnalysisError.oneLogitPerToken(arch.modelType, method: "AtMan")
             }
             guard arch.head.predictsTokens else {
                 throw AnalysisError.invalidOption("this \(arch.modelType) model does not predict tokens; explain a class label")

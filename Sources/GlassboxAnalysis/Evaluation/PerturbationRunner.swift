@@ -46,7 +46,7 @@ public struct PerturbationRunner: Sendable {
             throw AnalysisError.invalidOption("the baseline row has \(baselineRow.count) values, hook_embed's width is \(d)")
         }
         if model.architecture.head == .replacedTokenDetection {
-            throw AnalysisError.invalidOption(AtMan.oneLogitRefusal(model.architecture.modelType, method: "evaluate (perturbation curves)"))
+            throw AnalysisError.oneLogitPerToken(model.architecture.modelType, method: "evaluate (perturbation curves)")
         }
         if case .label = target, model.architecture.head.classLabels == nil {
             throw AnalysisError.invalidOption("this \(model.architecture.modelType) model has no class labels; explain a token")

@@ -95,7 +95,7 @@ public enum CausalTracing {
             throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; causal tracing measures a prediction")
         }
         if arch.head == .replacedTokenDetection {
-            throw AnalysisError.invalidOption(AtMan.oneLogitRefusal(arch.modelType, method: "causal tracing"))
+            throw AnalysisError.oneLogitPerToken(arch.modelType, method: "causal tracing")
         }
         // The answer's probability: softmax, or σ(z_answer) for multi-label and one-output classifiers.
         let scores = try arch.probabilityScores(for: "causal tracing")
