@@ -21,10 +21,11 @@ public struct Prediction: Sendable, Equatable {
 /// Small conveniences for scripts and notebooks: predictions, losses and pictures of token scores
 /// without going through the CLI.
 extension ModelContext {
-    /// The display text of every output: class labels for classifiers, otherwise one string per
-    /// token id (`text(_:)`). What the lens and projection analyses take as `tokenTexts`.
+    /// The display text of every output: class labels for classifiers (`replaced` for ELECTRA's
+    /// discriminator), otherwise one string per token id (`text(_:)`). What the lens and projection
+    /// analyses take as `tokenTexts`.
     public var outputTexts: [String] {
-        if case .sequenceClassification(let labels, _) = architecture.head { return labels }
+        if let labels = architecture.head.outputLabels { return labels }
         return (0..<architecture.vocabSize).map(text)
     }
 
@@ -32,7 +33,8 @@ extension ModelContext {
     ///
     /// - Parameters:
     ///   - position: the position whose prediction is read; default: the last token (causal LMs),
-    ///     position 0 otherwise. Classifiers always read their single row.
+    ///     position 0 otherwise (ELECTRA's discriminator reads `position` too). Classifiers always
+    ///     read their single row.
     ///   - interventions: activation edits for this forward pass only (see `Interventions`).
     /// - Throws: `ScriptingError.topK` for `topK < 1` (as `LogitLens` refuses it);
     ///   `ScriptingError.noPredictionHead` for a model without an output layer; the runtime's
@@ -44,8 +46,12 @@ extension ModelContext {
         let top = max(logits.max() ?? 0, -Float.greatestFiniteMagnitude)
         let total = logits.reduce(0.0) { $0 + exp(Double($1 - top)) }
         let order = logits.indices.sorted { logits[$0] != logits[$1] ? logits[$0] > logits[$1] : $0 < $1 }
+        // Replaced-token detection: σ(logit), the one output's own score (a softmax over it is 1).
+        let sigmoid = architecture.head == .replacedTokenDetection
         return order.prefix(topK).map { i in
-            Prediction(id: i, text: label(i), logit: logits[i], probability: Float(exp(Double(logits[i] - top)) / total))
+            Prediction(id: i, text: label(i), logit: logits[i],
+                       probability: sigmoid ? Float(ClassScoreFunction.sigmoid(Double(logits[i])))
+                                            : Float(exp(Double(logits[i] - top)) / total))
         }
     }
 
@@ -54,7 +60,7 @@ extension ModelContext {
                          interventions: Interventions = Interventions()) throws -> [Float] {
         let arch = architecture
         guard arch.head != .none else { throw ScriptingError.noPredictionHead(arch.modelType) }
-        let classifier = !arch.head.predictsTokens
+        let classifier = !arch.head.scoresEachPosition
         var row = 0
         if !classifier, case .tokens(let ids, _) = input {
             row = position ?? (arch.mask == .causal ? ids.count - 1 : 0)

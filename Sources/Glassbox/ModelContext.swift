@@ -86,10 +86,10 @@ public struct ModelContext: Sendable {
     /// Display text of a token id.
     public func text(_ id: Int) -> String { vocabulary?.displayText(id) ?? "<\(id)>" }
 
-    /// A classifier's name for class `index` (`config.json`'s `id2label`), or the index itself;
-    /// for language models, the token's text.
+    /// A classifier's name for class `index` (`config.json`'s `id2label`; `replaced` for ELECTRA's
+    /// discriminator), or the index itself; for language models, the token's text.
     public func label(_ index: Int) -> String {
-        if case .sequenceClassification(let labels, _) = architecture.head {
+        if let labels = architecture.head.outputLabels {
             return labels.indices.contains(index) ? labels[index] : "\(index)"
         }
         return text(index)

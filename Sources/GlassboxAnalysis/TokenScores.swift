@@ -51,4 +51,12 @@ public enum AnalysisError: Error, LocalizedError, Equatable {
         case .tooLarge(let detail): detail
         }
     }
+
+    /// Why a method that compares the target's probability among outputs (AtMan, perturbation
+    /// curves, patching, causal tracing) refuses a replaced-token-detection head (ELECTRA's
+    /// discriminator, docs/methods.md §0.6b): each position has one logit, no distribution.
+    public static func oneLogitPerToken(_ modelType: String, method: String) -> AnalysisError {
+        .invalidOption("\(method) compares the target's probability among the outputs at a position; this \(modelType) "
+            + "replaced-token detection head has one logit per token; explain it with attnlrp, cp-lrp, grad-input or attention")
+    }
 }

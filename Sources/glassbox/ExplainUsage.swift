@@ -147,7 +147,7 @@ extension ExplainCommand {
         } else if method.usesGradient && arch.head == .none {
             throw ExplainUsage.noHeadNeedsCompare(modelType: arch.modelType, method: method.rawValue, image: arch.image != nil)
         }
-        if position != nil, arch.head != .none, !arch.head.predictsTokens, ![.rollout, .flow, .attention].contains(method) {
+        if position != nil, arch.head != .none, !arch.head.scoresEachPosition, ![.rollout, .flow, .attention].contains(method) {
             throw ExplainUsage.positionForClassifier(modelType: arch.modelType, method: method.rawValue)
         }
     }

@@ -144,6 +144,7 @@ extension HeadKind {
         case .sequenceClassification(let labels, .lastNonPad(let pad)):
             "sequence classification: \(labels.joined(separator: ", ")) (score at the last token"
                 + (pad.map { " that is not pad_token_id \($0))" } ?? "; pad_token_id null)")
+        case .replacedTokenDetection: "replaced-token detection (ELECTRA discriminator: one logit per token)"
         case .none: "none (encoder only)"
         }
     }

@@ -97,6 +97,7 @@ struct PatchAnswerOptions: ParsableArguments {
         let n = clean.ids.count
         let labels = arch.head.classLabels
         guard arch.head != .none else { throw UsageMistake("this \(arch.modelType) checkpoint has no prediction head; patching measures a prediction") }
+        if arch.head == .replacedTokenDetection { throw AnalysisError.oneLogitPerToken(arch.modelType, method: "patching") }
         let kind = metric ?? .logitDiff
         // One output: no second class, no softmax; prob and logprob read σ of it (the pipeline's score),
         // unless it is a regression score, which no metric reads.

@@ -56,6 +56,7 @@ struct PredictCommand: ParsableCommand {
         case .maskedLanguageModel: "masked token at position \(prediction.position)"
         case .sequenceClassification(_, .lastNonPad): "class (read at position \(prediction.position), the last non-pad token)"
         case .sequenceClassification(_, .mean): "class (read on the mean of every position)"
+        case .replacedTokenDetection: "replaced-token detection at position \(prediction.position)"
         default: "class"
         }
         let prepared = prediction.prepared
@@ -90,15 +91,17 @@ struct PredictCommand: ParsableCommand {
         let ids = prepared.ids
         let arch = model.architecture
         guard arch.head != .none else { throw CLIError.noPredictionHead(arch.modelType) }
-        if position != nil && !arch.head.predictsTokens {
+        if position != nil && !arch.head.scoresEachPosition {
             throw UsageMistake.positionOnClassifier(arch.modelType, role: "predicted")
         }
 
-        let target = try predictedPosition(ids: ids, loaded: loaded)
-        let rows: LogitRows = trace || !arch.head.predictsTokens ? .all : .positions([target])
+        let chosen = try predictedPosition(ids: ids, loaded: loaded)
+        let rows: LogitRows = trace || !arch.head.predictsTokens ? .all : .positions([chosen ?? 0])
         let result = try model.forward(prepared.modelInput, capture: trace ? .all : .none, logitRows: rows,
                                        attention: attention.path)
         if trace { Self.printTrace(result.cache) }
+        // Replaced-token detection without --position: the position most likely replaced.
+        let target = chosen ?? result.logits.map { l in (0..<l.shape[0]).max { l[$0, 0] < l[$1, 0] } ?? 0 } ?? 0
         guard let allLogits = result.logits,
               let row = result.logitPositions.firstIndex(of: target) else {
             throw CLIError.noPredictionHead(arch.modelType)
@@ -108,7 +111,7 @@ struct PredictCommand: ParsableCommand {
         // raw regression output), ranked by logit as the pipeline ranks by score.
         let scoring = arch.classScores ?? .softmax
         let top = TopK.top(logitRow, k: topK, scores: scoring)
-        let labels = arch.head.classLabels
+        let labels = arch.head.outputLabels
         let label = { (id: Int) in labels?[id] ?? loaded.text(id) }
         var object: [String: Any] = [
             "glassbox": GlassboxVersion.string, "command": "predict", "model": loaded.jsonDescription,
@@ -121,6 +124,12 @@ struct PredictCommand: ParsableCommand {
             },
         ]
         if let scores = arch.classScores { object["scores"] = scores.rawValue }
+        if arch.head == .replacedTokenDetection {                  // every position's logit and σ, in order
+            object["positions"] = (0..<allLogits.shape[0]).map { p -> [String: Any] in
+                let z = allLogits[p, 0]
+                return ["position": result.logitPositions[p], "logit": Double(z), "prob": ClassScoreFunction.sigmoid(Double(z))]
+            }
+        }
         if logits { object["logits"] = logitRow.map { Double($0) } }
         if let chat = prepared.chat { object.merge(chat.json) { _, new in new } }
         return Prediction(object: object, prepared: prepared, position: target, top: top, logitRow: logitRow, label: label)
@@ -139,8 +148,9 @@ struct PredictCommand: ParsableCommand {
         let label: (Int) -> String
     }
 
-    /// The position whose prediction is shown.
-    private func predictedPosition(ids: [Int], loaded: LoadedModel) throws -> Int {
+    /// The position whose prediction is shown; nil for replaced-token detection without
+    /// `--position` (the most likely replaced position, known after the forward pass).
+    private func predictedPosition(ids: [Int], loaded: LoadedModel) throws -> Int? {
         if let position {
             guard position >= 0 && position < ids.count else {
                 throw CLIError.positionOutOfRange(position, length: ids.count)
@@ -153,6 +163,7 @@ struct PredictCommand: ParsableCommand {
             guard let mask, let index = ids.firstIndex(of: mask) else { throw CLIError.noMaskToken }
             return index
         case .sequenceClassification: return loaded.model.architecture.classifierPosition(ids: ids) ?? 0   // [CLS], or a decoder's last non-pad token
+        case .replacedTokenDetection: return nil
         default: return ids.count - 1
         }
     }

@@ -38,9 +38,9 @@ struct TargetResolver {
             if text != nil || id != nil || contrastText != nil || contrastID != nil { throw TargetProblem.noHead(arch.modelType) }
             return ResolvedTarget(position: position, id: nil, text: prepared.texts[position], logit: nil, probability: nil)
         }
-        let rows: LogitRows = arch.head.predictsTokens ? .positions([position]) : .all
+        let rows: LogitRows = arch.head.scoresEachPosition ? .positions([position]) : .all
         let logits = try firstLogitRow(loaded.model.forward(prepared.modelInput, logitRows: rows))
-        let labels = arch.head.classLabels
+        let labels = arch.head.outputLabels
         let chosen = try loaded.outputID(text: text, id: id, option: "--target", labels: labels, count: logits.count)
             ?? logits.indices.max { logits[$0] < logits[$1] }!
         // The probability the pipeline shows: softmax, σ(z) for sigmoid classifiers, none for regression.
@@ -55,14 +55,18 @@ struct TargetResolver {
         return resolved
     }
 
-    /// Last token for causal LMs; the first mask for masked LMs; a classifier's pooled position
-    /// (`[CLS]`, or a decoder's last non-pad token); 0 otherwise.
+    /// Last token for causal LMs; the first mask for masked LMs; the position most likely replaced
+    /// for replaced-token detection; a classifier's pooled position (`[CLS]`, or a decoder's last
+    /// non-pad token); 0 otherwise.
     private func defaultPosition() throws -> Int {
         switch loaded.model.architecture.head {
         case .languageModel: return prepared.count - 1
         case .maskedLanguageModel:
             let mask = ["[MASK]", "<mask>"].lazy.compactMap { loaded.vocabulary?.id(of: $0) }.first
             return mask.flatMap { prepared.ids.firstIndex(of: $0) } ?? 0
+        case .replacedTokenDetection:
+            let logits = try loaded.model.forward(prepared.modelInput, logitRows: .all).logits
+            return logits.map { l in (0..<l.shape[0]).max { l[$0, 0] < l[$1, 0] } ?? 0 } ?? 0
         default: return loaded.model.architecture.classifierPosition(prepared.modelInput) ?? 0
         }
     }

@@ -15,7 +15,8 @@ import XCTest
 /// itself one perturbation at a time and against the hook path (one plain forward per
 /// perturbation, no reuse), to 1e-5 relative to the logit scale.
 final class AtManParityTests: XCTestCase {
-    /// Every fixture with a prediction head.
+    /// Every fixture with a prediction head but electra-disc (replaced-token detection: one logit per
+    /// token, no probability among outputs to suppress; AtMan refuses it, ElectraAnalysisTests).
     static let families = ["gpt2-tiny", "gpt2-odd", "gpt2-sharded", "gpt2-long", "gpt2-copy", "bert-cls", "bert-tiny-mlm",
                            "llama-gqa", "llama-rope-linear", "mistral-swa", "qwen2-swa", "vit-tiny",
                            "neox-parallel", "neox-sequential", "qwen3-qknorm", "phi3-longrope", "mixtral-moe",
@@ -43,7 +44,8 @@ final class AtManParityTests: XCTestCase {
                            "mpt-tiny", "mpt-bias",
                            "codegen-tiny", "codegen-wide",
                            "modernbert-tiny", "modernbert-bias", "modernbert-cls",
-                           "phimoe-tiny", "phimoe-plain"]
+                           "phimoe-tiny", "phimoe-plain",
+                           "electra-gen", "electra-cls"]
 
     /// The committed reference cases (Tests/Fixtures/atman/<model>/<case>.safetensors), all required.
     static let referenceCases: KeyValuePairs<String, [String]> = [
@@ -79,6 +81,7 @@ final class AtManParityTests: XCTestCase {
         "codegen-tiny": familyCases, "codegen-wide": familyCases,
         "modernbert-tiny": familyCases, "modernbert-bias": familyCases, "modernbert-cls": familyCases,
         "phimoe-tiny": familyCases, "phimoe-plain": familyCases,
+        "electra-gen": familyCases, "electra-cls": familyCases,
         "gpt2-cls": familyCases, "llama-cls": familyCases,   // decoder classifiers: the class at the last non-pad token
         "bigcode-mq": familyCases, "bigcode-mha": familyCases,
         "granite-tiny": familyCases, "granite-bias": familyCases,

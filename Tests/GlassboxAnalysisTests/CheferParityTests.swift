@@ -73,8 +73,9 @@ final class CheferParityTests: XCTestCase {
                              "codegen-tiny", "codegen-wide",     // GPT-J's parallel block
                              "phimoe-tiny", "phimoe-plain"]      // routed experts (sparsemixer)
     /// Fixture models Chefer runs on but that have no reference from the authors' code yet:
-    /// unverified, listed so that the completeness check stays exact (none today).
-    static let unreferenced: [String] = []
+    /// unverified, listed so that the completeness check stays exact. ELECTRA: BERT's blocks, but
+    /// no port of the authors' BERT code to its heads was built yet.
+    static let unreferenced: [String] = ["electra-disc", "electra-gen", "electra-cls"]
 
     func testEveryFixtureModelHasAReference() throws {
         let models = try FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path).sorted()

@@ -42,7 +42,8 @@ final class PatchingReferenceTests: XCTestCase {
                          "modernbert-tiny", "modernbert-bias",
                          "phimoe-tiny", "phimoe-plain",
                          "gemma3-text", "mistral-swa", "qwen2-swa", "gemma2-rope-linear",   // windows of 3–4 < 8 tokens, local rotary
-                         "llama3-rope"]
+                         "llama3-rope",
+                         "electra-gen"]
     static let tolerance: Float = 1e-4
     static let folder = Fixtures.root.appendingPathComponent("Tests/Fixtures/patching")
 

@@ -17,6 +17,7 @@ final class EncoderCommandTests: XCTestCase {
         ("distilbert-mlm", [2, 17, 4, 40, 3]), ("distilbert-cls", [2, 17, 33, 40, 3]),
         ("xlmr-mlm", [0, 17, 151, 40, 2]), ("xlmr-cls", [0, 17, 33, 40, 2]), ("camembert-mlm", [5, 17, 144, 40, 6]),
         ("modernbert-cls", [85, 17, 33, 40, 86]),   // [CLS] = 85, [SEP] = 86
+        ("electra-cls", [2, 17, 33, 40, 3]),        // embedding_size = hidden_size (the projected ones: ElectraCommandTests)
     ]
     private var out: URL!
 
@@ -36,27 +37,37 @@ final class EncoderCommandTests: XCTestCase {
         for (name, ids) in Self.models {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let list = ids.map(String.init).joined(separator: ",")
-            for (flag, method) in [("attnlrp", RelevanceMethod.attnLRP), ("cp-lrp", .cpLRP), ("grad-input", .gradientTimesInput)] {
-                let object = try json(["explain", "--ids", list, "--method", flag], name)
-                assertFinite(object, "\(name) \(flag)")
-                let scores = try XCTUnwrap(object["tokens"] as? [[String: Any]]).compactMap { ($0["score"] as? NSNumber)?.floatValue }
-                XCTAssertEqual(scores.count, ids.count, "\(name) \(flag)")
-                // The CLI's default target: the mask (position 2) of a masked LM, [CLS] / <s> of a classifier.
-                let position = model.architecture.head == .maskedLanguageModel ? 2 : 0
-                XCTAssertEqual((object["target"] as? [String: Any])?["position"] as? Int, position, "\(name) \(flag)")
-                let library = try Relevance.explain(model, .tokens(ids, types: nil), target: .top(position: position),
-                                                    options: RelevanceOptions(method: method))
-                for (a, b) in zip(scores, library.tokens) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(name) \(flag)") }
-                guard method != .gradientTimesInput else { continue }   // the plain gradient does not conserve
-                let budget = library.budget
-                XCTAssertLessThan(abs(budget.unaccounted), 1e-4 * max(1, abs(budget.explained)),
-                                  "\(name) \(flag): not conserved, \(budget)")
-            }
+            // The CLI's default target: the mask (position 2) of a masked LM, [CLS] / <s> of a classifier.
+            try Self.assertRelevanceMatchesTheLibraryAndConserves(model, name, ids: ids,
+                                                                  position: model.architecture.head == .maskedLanguageModel ? 2 : 0, out: out)
             for flag in ["atman", "rollout", "flow", "gae", "chefer", "attention"] {
                 let object = try json(["explain", "--ids", list, "--method", flag], name)
                 assertFinite(object, "\(name) \(flag)")
                 XCTAssertEqual((object["tokens"] as? [Any])?.count, ids.count, "\(name) \(flag)")
             }
+        }
+    }
+
+    /// `explain --json` with AttnLRP, CP-LRP and gradient × input on `ids` (at `--position` when
+    /// `explicit`): finite, at `position`, each token score the library's (1e-5 relative), and AttnLRP
+    /// and CP-LRP conserving (unaccounted ≤ 1e-4 of the explained logit).
+    static func assertRelevanceMatchesTheLibraryAndConserves(_ model: TransformerModel, _ name: String, ids: [Int], position: Int,
+                                                             explicit: Bool = false, out: URL) throws {
+        let list = ids.map(String.init).joined(separator: ",")
+        for (flag, method) in [("attnlrp", RelevanceMethod.attnLRP), ("cp-lrp", .cpLRP), ("grad-input", .gradientTimesInput)] {
+            let object = try runGlassboxJSON(["explain", "--ids", list, "--method", flag] + (explicit ? ["--position", "\(position)"] : []),
+                                             model: name, out: out)
+            assertFiniteJSON(object, "\(name) \(flag)")
+            let scores = try XCTUnwrap(object["tokens"] as? [[String: Any]]).compactMap { ($0["score"] as? NSNumber)?.floatValue }
+            XCTAssertEqual(scores.count, ids.count, "\(name) \(flag)")
+            XCTAssertEqual((object["target"] as? [String: Any])?["position"] as? Int, position, "\(name) \(flag)")
+            let library = try Relevance.explain(model, .tokens(ids, types: nil), target: .top(position: position),
+                                                options: RelevanceOptions(method: method))
+            for (a, b) in zip(scores, library.tokens) { XCTAssertEqual(a, b, accuracy: 1e-5 * max(1, abs(b)), "\(name) \(flag)") }
+            guard method != .gradientTimesInput else { continue }   // the plain gradient does not conserve
+            let budget = library.budget
+            XCTAssertLessThan(abs(budget.unaccounted), 1e-4 * max(1, abs(budget.explained)),
+                              "\(name) \(flag): not conserved, \(budget)")
         }
     }
 

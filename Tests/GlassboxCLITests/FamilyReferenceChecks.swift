@@ -35,9 +35,9 @@ extension XCTestCase {
 
     /// `explain --json` with `--method` attnlrp, cp-lrp and grad-input (or `methods`): the target id is the
     /// reference's, and the token scores are LXT's (`attnlrp`, `cplrp`, `gxi.tokens`) within 1e-3 of
-    /// their largest |score|, which must exceed 0.01.
+    /// their largest |score|, which must exceed 0.01. `arguments` are added to each run (`--position`).
     func assertExplainMatchesLXT(_ name: String, methods: [(flag: String, key: String)] = [("attnlrp", "attnlrp"), ("cp-lrp", "cplrp"), ("grad-input", "gxi")],
-                                 file: StaticString = #filePath, line: UInt = #line) throws {
+                                 arguments: [String] = [], file: StaticString = #filePath, line: UInt = #line) throws {
         let reference = try SafetensorsFile(url: Fixtures.root.appendingPathComponent("Tests/Fixtures/relevance/\(name)/full.safetensors"))
         let golden = try Golden(url: Fixtures.goldens.appendingPathComponent("\(name)/full.safetensors"))
         let ids = golden.inputIDs.map(String.init).joined(separator: ",")
@@ -48,7 +48,7 @@ extension XCTestCase {
         for (flag, key) in methods {
             let label = "\(name) \(flag)"
             let object = try jsonObject(try runGlassbox(["explain", "--model", "Tests/Fixtures/models/\(name)", "--ids", ids,
-                                                         "--method", flag, "--json", "--out", out.path]), file: file, line: line)
+                                                         "--method", flag, "--json", "--out", out.path] + arguments), file: file, line: line)
             XCTAssertEqual((object["target"] as? [String: Any])?["id"] as? Int, targetID, label, file: file, line: line)
             let scores = try XCTUnwrap(object["tokens"] as? [[String: Any]], label, file: file, line: line)
                 .compactMap { ($0["score"] as? NSNumber)?.floatValue }

@@ -19,7 +19,7 @@ final class BatchedSuffixTests: XCTestCase {
     static let families = ["gpt2-tiny", "gpt2-odd", "gpt2-sharded", "gpt2-long", "gpt2-copy", "bert-cls", "bert-tiny-mlm",
                            "llama-gqa", "llama-rope-linear", "llama-rope-dynamic", "llama3-rope", "llama-rope-yarn", "llama-longrope",
                            "mistral-swa", "qwen2-swa", "qwen2-yarn", "qwen2-longrope", "vit-tiny", "roberta-mlm", "roberta-cls", "distilbert-mlm", "distilbert-cls",
-                           "xlmr-mlm", "xlmr-cls", "camembert-mlm"]
+                           "xlmr-mlm", "xlmr-cls", "camembert-mlm", "electra-disc", "electra-gen", "electra-cls"]
 
     /// A seeded input and the logit rows read (deliberately unsorted for token heads).
     static func input(_ model: TransformerModel, seed: UInt64 = 7) -> (input: ModelInput, rows: [Int], length: Int) {

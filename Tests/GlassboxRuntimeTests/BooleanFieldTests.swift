@@ -81,7 +81,7 @@ final class BooleanFieldTests: XCTestCase {
     func testEveryBooleanFieldSpelledOtherwiseLoadsAsTransformersReadsIt() throws {
         let reference = try reference()
         XCTAssertEqual(reference.models.keys.sorted(), try ConfigFieldText.fixtureCheckpoints(), "one entry per fixture model")
-        XCTAssertEqual(reference.models.count, 100)
+        XCTAssertEqual(reference.models.count, 103)
         XCTAssertEqual(reference.spellings, ["0", "1", "2", "null", "0.0", "\"false\""])
         var checked = 0, nested = 0, forwardRefusals = 0, counts: [String: Int] = [:]
         for (name, model) in reference.models.sorted(by: { $0.key < $1.key }) {
@@ -125,9 +125,9 @@ final class BooleanFieldTests: XCTestCase {
                 }
             }
         }
-        XCTAssertEqual(counts, ["true": 630, "false": 630, "either": 927])   // MPT: +3, +3, +84; ModernBERT: +27, +27, +48; CodeGen: +6, +6, +6; modernbert-cls: +9, +9, +30; PhiMoE: +15, +15, +30; modernbert-mean: +9, +9, +30
+        XCTAssertEqual(counts, ["true": 630, "false": 630, "either": 963])   // ELECTRA: +0, +0, +36; MPT: +3, +3, +84; ModernBERT: +27, +27, +48; CodeGen: +6, +6, +6; modernbert-cls: +9, +9, +30; PhiMoE: +15, +15, +30; modernbert-mean: +9, +9, +30
         XCTAssertEqual(forwardRefusals, 21)  // gptj-tiny, gptj-whole, codegen-tiny, codegen-wide, falcon-mq, -newarch, -seq: use_cache 1, 2, "false"
-        XCTAssertEqual(checked, 2208)   // MPT: +90; ModernBERT: 17 fields × 6 spellings; CodeGen: 2 fields × 2 models × 6; modernbert-cls, modernbert-mean: 8 fields × 6 each; PhiMoE: 10 × 6
+        XCTAssertEqual(checked, 2244)   // ELECTRA: 2 fields × 3 models × 6; MPT: +90; ModernBERT: 17 fields × 6 spellings; CodeGen: 2 fields × 2 models × 6; modernbert-cls, modernbert-mean: 8 fields × 6 each; PhiMoE: 10 × 6
         XCTAssertEqual(nested, 66)          // gemma3-mm's text_config: three fields, six spellings each; mpt's attn_config: four each
     }
 
@@ -162,7 +162,7 @@ final class BooleanFieldTests: XCTestCase {
         XCTAssertEqual(try adding("bert-cls", #""is_decoder": 0"#), .output(bert))
         XCTAssertEqual(try adding("bert-cls", #""is_decoder": null"#), .output(bert))
         XCTAssertEqual(try adding("bert-cls", #""is_decoder": 3"#),
-                       .failure("<copy>/config.json: 'is_decoder' is true; BERT-architecture models (BERT, RoBERTa, XLM-R, CamemBERT) as decoders are not supported"))
+                       .failure("<copy>/config.json: 'is_decoder' is true; BERT-architecture models (BERT, RoBERTa, XLM-R, CamemBERT, ELECTRA) as decoders are not supported"))
         let gpt2 = try output(TransformerModel.load(directory: Fixtures.model("gpt2-tiny")))
         XCTAssertEqual(try adding("gpt2-tiny", #""add_cross_attention": null"#), .output(gpt2))
         XCTAssertEqual(try adding("gpt2-tiny", #""add_cross_attention": 1"#),

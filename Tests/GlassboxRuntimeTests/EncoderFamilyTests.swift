@@ -53,12 +53,17 @@ final class EncoderFamilyTests: XCTestCase {
     /// positions the ids give, `<pad>` inside the text included: equal to a plain forward whose
     /// `hook_embed` intervention replaces the same rows (1e-5 of the logits' scale).
     func testEmbeddingEditsKeepRobertaPositions() throws {
-        let m = try Fixtures.load("roberta-mlm")
-        let ids = [0, 17, 1, 4, 40, 1, 33, 2]
+        try Self.assertEmbeddingEditsMatchHookEdits(try Fixtures.load("roberta-mlm"), ids: [0, 17, 1, 4, 40, 1, 33, 2])
+    }
+
+    /// The batched suffix engine's embedding edits of rows 1; 3, 6; 7 of `ids` (random rows as wide
+    /// as `hook_embed`) equal plain forwards replacing the same `hook_embed` rows, at logit rows 3
+    /// and 6 (1e-5 of the logits' scale).
+    static func assertEmbeddingEditsMatchHookEdits(_ m: TransformerModel, ids: [Int]) throws {
         let input = ModelInput.tokens(ids, types: nil)
         let base = try m.suffixBase(input, logitRows: [3, 6])
         var rng = SplitMix64(seed: 3)
-        let d = m.architecture.dModel
+        let d = m.weights.embeddings.token.shape[1]                  // hook_embed's width (ELECTRA: embedding_size)
         let edits = [[1], [3, 6], [7]].map { EmbeddingEdit(positions: $0, rows: rng.tensor([$0.count, d])) }
         let out = try m.forwardSuffixes(base: base, items: edits.map { SuffixItem(embedding: $0) })
         for (edit, logits) in zip(edits, out) {

@@ -42,6 +42,21 @@ final class ScriptingTests: XCTestCase {
         XCTAssertEqual(try gpt.predict(input, topK: 1).map(\.id), [all[0].id])
     }
 
+    /// ELECTRA's discriminator: `predict` reads the asked position's one logit, named `replaced`,
+    /// with σ(logit) as its probability (it read row 0 and softmaxed one logit to 1).
+    func testPredictOnTheDiscriminatorReadsThePosition() throws {
+        let disc = try context("electra-disc")
+        let ids = [2, 17, 4, 40, 3]
+        let logits = try XCTUnwrap(try disc.model.forward(ids).logits)      // [5, 1]
+        for p in [0, 3] {
+            let prediction = try XCTUnwrap(try disc.predict(.tokens(ids, types: nil), position: p).first)
+            XCTAssertEqual(prediction.text, "replaced")
+            XCTAssertEqual(prediction.logit, logits[p, 0], accuracy: 1e-5)   // one row projected vs all: last bits
+            XCTAssertEqual(Double(prediction.probability), 1 / (1 + exp(-Double(logits[p, 0]))), accuracy: 1e-6)
+        }
+        XCTAssertEqual(disc.outputTexts, ["replaced"])
+    }
+
     /// Encoders, classifiers and vision models have no next-token loss: a BERT classifier used to
     /// trap (rows out of bounds) and a masked LM returned a number.
     func testNextTokenLossRefusesModelsThatAreNotCausalLMs() throws {

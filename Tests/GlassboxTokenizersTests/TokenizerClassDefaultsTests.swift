@@ -49,7 +49,7 @@ final class TokenizerClassDefaultsTests: XCTestCase {
         let data = try Data(contentsOf: Self.expectedURL)
         let cases = try JSONDecoder().decode([String: Case].self, from: data)
         let raw = try XCTUnwrap(try JSONSerialization.jsonObject(with: data) as? [String: [String: Any]])
-        XCTAssertEqual(cases.count, 29)   // + codegen, phimoe
+        XCTAssertEqual(cases.count, 30)   // + codegen, phimoe, electra
         for (name, expected) in cases.sorted(by: { $0.key < $1.key }) {
             let directory = try folder(name, raw: try XCTUnwrap(raw[name]))
             let tokenizer = try Tokenizer.load(directory: directory)

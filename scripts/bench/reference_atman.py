@@ -88,6 +88,7 @@ STATE = _State()
 ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
                      "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
                      "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
+                     "ElectraSelfAttention",
                      "GemmaAttention", "Gemma2Attention", "Gemma3Attention", "Olmo2Attention", "PhiAttention",
                      "GPTJAttention", "CodeGenAttention",
                      "FalconAttention",
@@ -426,7 +427,7 @@ def load(folder: str):
     Every attention module gets `_atman_layer`, its layer index."""
     config = transformers.AutoConfig.from_pretrained(folder)
     cls = getattr(transformers, config.architectures[0])
-    bert = config.model_type in ("bert", "roberta", "xlm-roberta", "camembert")   # their SelfAttention = BertSelfAttention
+    bert = config.model_type in ("bert", "roberta", "xlm-roberta", "camembert", "electra")   # their SelfAttention = BertSelfAttention
     distil = config.model_type == "distilbert"
     gptj = config.model_type in ("gptj", "codegen")                       # no attention interface: _attn replaced (CodeGen's is GPT-J's, mask added before the scale)
     falcon = config.model_type == "falcon"                                          # no attention interface
@@ -537,7 +538,7 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
 
     Returns delta_ce [G, T] (CE_pert - CE_orig, positive = mattered), delta_logit [G, T]
     (logit_orig - logit_pert), base_ce [T], base_logit [T], the configs, input_ids and rows."""
-    causal = not model.config.model_type in ("bert", "vit", "roberta", "xlm-roberta", "camembert", "distilbert", "modernbert")
+    causal = not model.config.model_type in ("bert", "vit", "roberta", "xlm-roberta", "camembert", "distilbert", "modernbert", "electra")
     if isinstance(inputs, torch.Tensor):
         ids, batch_input = [], {"pixel_values": inputs[None].float()}
         n = 1 + (inputs.shape[1] // model.config.patch_size) * (inputs.shape[2] // model.config.patch_size)

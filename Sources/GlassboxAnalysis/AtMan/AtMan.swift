@@ -96,6 +96,9 @@ public enum AtMan {
                         _ target: Target) throws -> (ModelInput, [Int], [Int]) {
         let arch = model.architecture
         func checkToken(_ id: Int) throws {
+            if arch.head == .replacedTokenDetection {
+                throw AnalysisError.oneLogitPerToken(arch.modelType, method: "AtMan")
+            }
             guard arch.head.predictsTokens else {
                 throw AnalysisError.invalidOption("this \(arch.modelType) model does not predict tokens; explain a class label")
             }

@@ -32,7 +32,8 @@ public enum PerturbationBaseline: Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    /// The replacement `hook_embed` row `[d]` for a text model.
+    /// The replacement `hook_embed` row `[e]` for a text model (`e` the token table's width: `d`,
+    /// or ELECTRA's `embedding_size`).
     public func row(for model: TransformerModel) throws -> [Float] {
         let table = model.weights.embeddings.token                              // [V, d]
         let (v, d) = (table.shape[0], table.shape[1])

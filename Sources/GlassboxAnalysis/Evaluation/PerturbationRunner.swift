@@ -40,9 +40,13 @@ public struct PerturbationRunner: Sendable {
     ///   - baselineRow: `[d]`; `PerturbationBaseline.row(for:)` for text, `meanPixelRow` for images.
     public init(model: TransformerModel, input: ModelInput, target: PerturbationTarget, baselineRow: [Float],
                 options: SuffixOptions = SuffixOptions()) throws {
-        let d = model.architecture.dModel
+        // hook_embed's width: the token table's (ELECTRA: embedding_size), else d.
+        let d = model.architecture.image == nil ? model.weights.embeddings.token.shape[1] : model.architecture.dModel
         guard baselineRow.count == d else {
-            throw AnalysisError.invalidOption("the baseline row has \(baselineRow.count) values, the model width is \(d)")
+            throw AnalysisError.invalidOption("the baseline row has \(baselineRow.count) values, hook_embed's width is \(d)")
+        }
+        if model.architecture.head == .replacedTokenDetection {
+            throw AnalysisError.oneLogitPerToken(model.architecture.modelType, method: "evaluate (perturbation curves)")
         }
         if case .label = target, model.architecture.head.classLabels == nil {
             throw AnalysisError.invalidOption("this \(model.architecture.modelType) model has no class labels; explain a token")

@@ -42,7 +42,7 @@ public struct LensReadout: Sendable {
         case .languageModel, .maskedLanguageModel: return try make(.vocabulary, for: model)
         case .sequenceClassification where arch.image != nil: return try make(.classes, for: model)
         case .sequenceClassification(_, .lastNonPad): return try make(.classes, for: model)    // decoders: norm + score
-        case .sequenceClassification, .none: return try make(.tiedEmbeddings, for: model)
+        case .sequenceClassification, .replacedTokenDetection, .none: return try make(.tiedEmbeddings, for: model)
         }
     }
 
@@ -64,6 +64,10 @@ public struct LensReadout: Sendable {
             let token = model.weights.embeddings.token
             guard token.rank == 2, token.shape[0] > 0 else {
                 throw AnalysisError.invalidOption("\(arch.modelType) has no token embedding to read through")
+            }
+            guard token.shape[1] == arch.dModel else {               // ELECTRA: embedding_size < hidden_size
+                throw AnalysisError.invalidOption("\(arch.modelType)'s word embeddings are \(token.shape[1]) wide, not the residual width "
+                    + "\(arch.dModel) (embedding_size ≠ hidden_size), so there is no tied-embedding lens; use a model with a masked-LM head")
             }
             return LensReadout(kind: kind, approximate: true, description: "tied word embeddings h·Eᵀ (approximate)",
                                outputs: token.shape[0], classLabels: nil, model: model)

@@ -94,6 +94,9 @@ public enum CausalTracing {
         guard arch.head != .none else {
             throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; causal tracing measures a prediction")
         }
+        if arch.head == .replacedTokenDetection {
+            throw AnalysisError.oneLogitPerToken(arch.modelType, method: "causal tracing")
+        }
         // The answer's probability: softmax, or σ(z_answer) for multi-label and one-output classifiers.
         let scores = try arch.probabilityScores(for: "causal tracing")
         // A classifier's pooled position ([CLS]; a decoder's last non-pad token), else the asked / last one.
@@ -149,11 +152,12 @@ public enum CausalTracing {
         let engineSet = Set(engine)
         var sums = [[Double]](repeating: [Double](repeating: 0, count: arch.layers * n), count: 3)
         var corruptedSum = 0.0
+        // hook_embed's width: the token table's (ELECTRA's embedding_size, not the residual width d).
+        let d = model.weights.embeddings.token.shape[1]
         for s in 0..<options.samples {
-            let noise = gaussian(rows: span.count, columns: arch.dModel, seed: options.seed &+ UInt64(s), std: nu)
+            let noise = gaussian(rows: span.count, columns: d, seed: options.seed &+ UInt64(s), std: nu)
             let noised = Interventions(.embed) { _, embed in
                 var out = embed
-                let d = arch.dModel
                 out.withUnsafeMutableBufferPointer { o in
                     for (r, p) in span.enumerated() { for j in 0..<d { o[p * d + j] += noise[r * d + j] } }
                 }

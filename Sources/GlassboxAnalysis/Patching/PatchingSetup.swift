@@ -37,6 +37,7 @@ extension ActivationPatching {
             case .languageModel, .maskedLanguageModel: outputs = arch.vocabSize
             case .sequenceClassification(let labels, _): outputs = labels.count
             case .none: throw AnalysisError.invalidOption("this \(arch.modelType) model has no prediction head; patching needs logits")
+            case .replacedTokenDetection: throw AnalysisError.oneLogitPerToken(arch.modelType, method: "patching")
             }
             switch options.metric {
             case .logitDiff: scores = .softmax

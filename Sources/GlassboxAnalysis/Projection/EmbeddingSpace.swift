@@ -53,10 +53,11 @@ public struct EmbeddingSpace: Sendable {
     public static func resolve(_ model: TransformerModel, _ choice: EmbeddingChoice = .standard) throws -> EmbeddingSpace {
         let arch = model.architecture, w = model.weights
         let token = w.embeddings.token.float32()                         // [V, d], converted
-        let hasTokens = token.rank == 2 && token.shape[0] > 0
+        // ELECTRA's tables (and its generator's decoder) are embedding_size wide: not on the residual stream.
+        let hasTokens = token.rank == 2 && token.shape[0] > 0 && token.shape[1] == arch.dModel
         var output: (Tensor, String)?
         var labels: [String]?
-        if let unembed = w.head.unembed {
+        if let unembed = w.head.unembed, unembed.inFeatures == arch.dModel {
             switch arch.head {
             case .languageModel:
                 output = (WeightSlices.outIn(unembed), "unembedding (lm_head)")
@@ -66,7 +67,7 @@ public struct EmbeddingSpace: Sendable {
                 // ViT's classifier and a decoder's score read the final norm's output, as an unembedding.
                 output = (WeightSlices.outIn(unembed), "classifier (class embeddings)")
                 labels = names
-            case .sequenceClassification, .none:
+            case .sequenceClassification, .replacedTokenDetection, .none:
                 break
             }
         }

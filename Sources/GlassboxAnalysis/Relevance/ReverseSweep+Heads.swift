@@ -9,7 +9,8 @@ extension ReverseSweep {
     ///
     /// - LM head: `logits = ln_final(x)·W_U`, row `position` only.
     /// - Masked-LM head: `dense → act → LayerNorm → decoder`, row `position` (the activation gets the
-    ///   activation rule, as LXT's BERT fork does).
+    ///   activation rule, as LXT's BERT fork does); ELECTRA's discriminator: `dense → act →
+    ///   dense_prediction`, its one logit at row `position`.
     /// - Classifier: `tanh(pooler(h_[CLS]))·W_c + b` (BERT, RoBERTa; the tanh gets the activation
     ///   rule; DistilBERT: ReLU; ModernBERT: `LayerNorm(act(dense(h_[CLS])))`, the norm by the
     ///   normalization rule as the MLM head's, the activation by the activation rule; with
@@ -31,7 +32,7 @@ extension ReverseSweep {
         let row = logits.row(0).storage                                            // [V]
         let pooledRow = forward.logitPositions.first ?? 0                          // a classifier's pooled position
         var (seed, explained) = try Self.seed(target.objective, logits: row,
-                                              position: arch.head.predictsTokens ? position : pooledRow)
+                                              position: arch.head.scoresEachPosition ? position : pooledRow)
         if let seedOverride { seed = seedOverride }
         var g = try unembedBackward(unembed, seeds: [seed])                         // [1, d]
         var hiddenRow = position
@@ -42,10 +43,12 @@ extension ReverseSweep {
             }
             g = try normBackward(norm, g, normalized: { norm.normalize(try tensor(.mlmTransform)).normalized },
                                  scale: try tensor(.mlmLN(.scale)))
-            let h = forward.hidden.rows(position..<(position + 1))                      // [1, d]
-            let pre = transform(h)
-            ActivationRules.apply(.model(head.transformActivation ?? arch.activation), rule: table[.activation], x: pre, to: &g)
-            g = linearBackward(transform, g, rule: table[.linear], input: { h })
+            g = transformBackward(transform, g, hidden: forward.hidden.rows(position..<(position + 1)))
+        case .replacedTokenDetection:
+            guard let transform = head.transform else {
+                throw AnalysisError.invalidOption("replaced-token detection head without its dense layer")
+            }
+            g = transformBackward(transform, g, hidden: forward.hidden.rows(position..<(position + 1)))
         case .sequenceClassification:
             hiddenRow = pooledRow
             if let pooler = head.pooler {
@@ -75,6 +78,16 @@ extension ReverseSweep {
         var gHidden = Tensor.zeros([n, d])
         for j in 0..<d { gHidden[hiddenRow, j] = g.storage[j] }
         return (try finalNormBackward(gHidden), explained)
+    }
+
+    /// Through a token head's `act(dense(h))` (the masked-LM transform, ELECTRA's discriminator
+    /// dense): the gradient at the hidden row `h [1, d]` from the one at the activation's output, the
+    /// activation by the activation rule and the dense layer by the linear rule.
+    func transformBackward(_ transform: Linear, _ g: Tensor, hidden h: Tensor) -> Tensor {
+        var g = g
+        ActivationRules.apply(.model(weights.head.transformActivation ?? architecture.activation), rule: table[.activation],
+                              x: transform(h), to: &g)
+        return linearBackward(transform, g, rule: table[.linear], input: { h })
     }
 
     /// Through the output layer: the gradient at its input `[T, d]` from the seeds `[T][V]` at logit

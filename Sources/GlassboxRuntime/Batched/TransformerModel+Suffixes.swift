@@ -213,17 +213,19 @@ extension TransformerModel {
             : base.residuals[startLayer].gatherRows(positions)                      // [R, d]
         for (slot, c) in computed.enumerated() {
             guard let embedding = items[c].embedding else { continue }   // embedding items start at layer 0
-            // The item's own first residual [n, d]: hook_embed with its rows replaced, positions added.
+            // The item's own first residual [n, d]: hook_embed [n, e] with its rows replaced, positions added
+            // (and projected to d where e ≠ d: ELECTRA's embeddings_project).
             var embed = base.tokenEmbeddings
-            let d = embed.shape[1]
-            embed.withUnsafeMutableBufferPointer { e in
+            let e = embed.shape[1]
+            embed.withUnsafeMutableBufferPointer { eb in
                 embedding.rows.withUnsafeBufferPointer { r in
                     for (i, p) in embedding.positions.enumerated() {
-                        (e.baseAddress! + p * d).update(from: r.baseAddress! + i * d, count: d)
+                        (eb.baseAddress! + p * e).update(from: r.baseAddress! + i * e, count: e)
                     }
                 }
             }
             let own = try weights.embeddings.addPositions(to: embed, tokenTypes: base.tokenTypes, hooks: &hooks)
+            let d = own.shape[1]
             let s = items[c].start
             x.withUnsafeMutableBufferPointer { xb in
                 own.withUnsafeBufferPointer { ob in

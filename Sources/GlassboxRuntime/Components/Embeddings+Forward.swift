@@ -40,8 +40,9 @@ extension EmbeddingWeights {
         return try addPositions(to: embed, tokenTypes: [], hooks: &hooks)
     }
 
-    /// `embed + positions (+ token types)`, then the embedding norm where there is one: the first
-    /// residual stream `[n, d]` from token (or patch) embedding rows `embed [n, d]` at positions
+    /// `embed + positions (+ token types)`, then the embedding norm where there is one and ELECTRA's
+    /// `embeddings_project` where there is one: the first residual stream `[n, d]` from token (or
+    /// patch) embedding rows `embed [n, e]` (`e = d` but in ELECTRA) at positions
     /// `offset..<offset + n` (learned positions only; RoBERTa's padded positions start at 0).
     func addPositions(to embed: Tensor, tokenTypes: [Int], offset: Int = 0, hooks: inout HookRun) throws -> Tensor {
         let n = embed.shape[0]
@@ -58,7 +59,8 @@ extension EmbeddingWeights {
             addInPlace(&sum, types)
         }
         guard let norm else { return sum }
-        return try norm(sum, scalePoint: .embedLN(.scale), normalizedPoint: .embedLN(.normalized), hooks: &hooks)
+        let normalized = try norm(sum, scalePoint: .embedLN(.scale), normalizedPoint: .embedLN(.normalized), hooks: &hooks)
+        return projection.map { $0(normalized) } ?? normalized
     }
 
     /// RoBERTa's position ids (`create_position_ids_from_input_ids`): `p + cumsum(id ≠ p)` for

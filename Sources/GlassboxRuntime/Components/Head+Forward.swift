@@ -7,7 +7,7 @@ extension HeadWeights {
     /// Returns the final hidden state (after the final norm where there is one), the pooled
     /// `[1, d]` vector (BERT pooler; ModernBERT's `head`, LayerNorm included) and the logits: `[rows.count, V]` for token heads (only the
     /// requested positions are projected), `[1, labels]` for an encoder classifier (`[CLS]`),
-    /// `[rows.count, labels]` for a decoder classifier (`score` at every requested row: the forward
+    /// `[rows.count, 1]` for ELECTRA's discriminator, `[rows.count, labels]` for a decoder classifier (`score` at every requested row: the forward
     /// pass asks for the pooled one, `ClassifierPooling`), `nil` without a head.
     func forward(_ x: Tensor, architecture arch: Architecture, rows: [Int]?,
                  hooks: inout HookRun) throws -> (hidden: Tensor, pooled: Tensor?, logits: Tensor?) {
@@ -36,6 +36,11 @@ extension HeadWeights {
             try hooks.fire(.mlmTransform, &t)
             input = try transformNorm(t, scalePoint: .mlmLN(.scale), normalizedPoint: .mlmLN(.normalized),
                                       hooks: &hooks)
+        case .replacedTokenDetection:                                        // ELECTRA: dense, hidden_act, no norm
+            guard let transform else { return (hidden, pooled, nil) }
+            input = transform(selected)
+            (transformActivation ?? arch.activation).apply(&input)
+            try hooks.fire(.mlmTransform, &input)
         case .sequenceClassification(_, .firstToken), .sequenceClassification(_, .mean):
             input = pooled ?? hidden.rows(0..<1)                                // [1, d]
         case .sequenceClassification(_, .lastNonPad), .languageModel, .none:

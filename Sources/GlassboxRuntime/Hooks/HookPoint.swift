@@ -22,7 +22,8 @@ public enum HookPoint: Hashable, Sendable {
     case lnFinal(NormSite)
     /// `pooler.hook_out` `[1, d]`: `tanh(dense(h[CLS]))` (BERT pooler).
     case poolerOut
-    /// `mlm_head.hook_transform` `[n, d]`: `act(dense(h))` inside BERT's MLM head, before its LayerNorm.
+    /// `mlm_head.hook_transform` `[n, d]`: `act(dense(h))` inside BERT's MLM head, before its LayerNorm
+    /// (`[n, E]` in ELECTRA's generator; in ELECTRA's discriminator the input of `dense_prediction`).
     case mlmTransform
     /// `mlm_head.ln.hook_scale|hook_normalized`: the MLM head's LayerNorm.
     case mlmLN(NormSite)

@@ -345,6 +345,10 @@ public enum HeadKind: Sendable, Equatable {
     /// One pooled position → class logits `[1, labels]`, with names from `id2label`: the first
     /// token for encoders (`[CLS]`), the last non-pad token for decoders (`ClassifierPooling`).
     case sequenceClassification(labels: [String], pooling: ClassifierPooling = .firstToken)
+    /// ELECTRA's discriminator (`ElectraForPreTraining`, replaced-token detection; Clark et al.
+    /// 2020 §2): dense, `hidden_act`, `dense_prediction` → one logit per token, `[n, 1]` (above 0:
+    /// the token is judged replaced).
+    case replacedTokenDetection
     /// An encoder without a prediction head (sentence-embedding models).
     case none
 
@@ -352,6 +356,15 @@ public enum HeadKind: Sendable, Equatable {
     public var predictsTokens: Bool {
         switch self {
         case .languageModel, .maskedLanguageModel: true
+        case .sequenceClassification, .replacedTokenDetection, .none: false
+        }
+    }
+
+    /// True when the head scores every position on its own (LM, masked LM, replaced-token
+    /// detection), so a position can be chosen to predict or explain; false for a pooled classifier.
+    public var scoresEachPosition: Bool {
+        switch self {
+        case .languageModel, .maskedLanguageModel, .replacedTokenDetection: true
         case .sequenceClassification, .none: false
         }
     }
@@ -359,5 +372,11 @@ public enum HeadKind: Sendable, Equatable {
     /// A classifier's class names (`config.json`'s `id2label`, in index order); nil for other heads.
     public var classLabels: [String]? {
         if case .sequenceClassification(let labels, _) = self { labels } else { nil }
+    }
+
+    /// The names of the outputs that are not tokens: a classifier's ``classLabels``, and
+    /// `["replaced"]`, the one output of replaced-token detection; nil for token heads and none.
+    public var outputLabels: [String]? {
+        self == .replacedTokenDetection ? ["replaced"] : classLabels
     }
 }

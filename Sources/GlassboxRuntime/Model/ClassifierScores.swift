@@ -25,8 +25,10 @@ extension Architecture {
     /// The score function of a sequence (or image) classifier, nil for other heads, as the
     /// pipelines choose it: text — `regression` → none, `multi_label_classification` or one label
     /// → sigmoid, else softmax; image (no regression case) — multi-label or one label → sigmoid,
-    /// else softmax.
+    /// else softmax. ELECTRA's replaced-token detection: sigmoid (the probability that the token
+    /// was replaced, as its pre-training loss, `BCEWithLogitsLoss`, reads the logit).
     public var classScores: ClassScoreFunction? {
+        if head == .replacedTokenDetection { return .sigmoid }
         guard case .sequenceClassification(let labels, _) = head else { return nil }
         if problemType == .regression && image == nil { return ClassScoreFunction.none }
         if problemType == .multiLabel || labels.count == 1 { return .sigmoid }

@@ -6,6 +6,8 @@ enum RequestedHead: Sendable, Equatable {
     /// Class logits on one pooled token (`…ForSequenceClassification`, `ViTForImageClassification`):
     /// the first for encoders, the last non-pad one for decoders.
     case sequenceClassification
+    /// One logit per token (`ElectraForPreTraining`'s replaced-token detection).
+    case replacedTokenDetection
     /// Next-token logits (`…ForCausalLM`, `GPT2LMHeadModel`).
     case languageModel
     /// No head (`BertModel`, `ViTModel`, …). Decoder families keep their tied LM head here, as before.
@@ -30,6 +32,10 @@ enum HeadClass {
                        "DistilBertForSequenceClassification": .sequenceClassification,
                        "DistilBertForQuestionAnswering": nil, "DistilBertForTokenClassification": nil,
                        "DistilBertForMultipleChoice": nil],
+        "electra": ["ElectraModel": RequestedHead.none, "ElectraForMaskedLM": .maskedLanguageModel,
+                    "ElectraForSequenceClassification": .sequenceClassification,
+                    "ElectraForPreTraining": .replacedTokenDetection, "ElectraForCausalLM": nil, "ElectraForTokenClassification": nil,
+                    "ElectraForQuestionAnswering": nil, "ElectraForMultipleChoice": nil],
         "modernbert": ["ModernBertModel": RequestedHead.none, "ModernBertForMaskedLM": .maskedLanguageModel, "ModernBertForSequenceClassification": .sequenceClassification, "ModernBertForTokenClassification": nil, "ModernBertForQuestionAnswering": nil],
         "vit": ["ViTModel": RequestedHead.none, "ViTForImageClassification": .sequenceClassification,
                 "ViTForMaskedImageModeling": nil],

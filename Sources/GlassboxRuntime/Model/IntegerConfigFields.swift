@@ -23,7 +23,7 @@ enum IntegerConfigFields {
     /// Families whose positions are a learned table, `nn.Embedding(max_position_embeddings, d)`;
     /// the rotary families only compare positions with the number.
     static let learnedPositionFamilies: Set<String> = ["bert", "distilbert", "roberta", "xlm-roberta", "camembert", "gpt_neo",
-                                                        "opt"]
+                                                        "opt", "electra"]
 
     /// Families whose token embedding takes no `padding_idx`; every other family builds
     /// `nn.Embedding(vocab_size, d, padding_idx=pad_token_id)`, which fails on a float id
@@ -48,6 +48,7 @@ enum IntegerConfigFields {
         // rotary_dim slices q and k (a float is a TypeError in the first forward).
         if modelType == "gptj" || modelType == "codegen" { fields.removeAll { $0 == "n_positions" }; fields.append("rotary_dim") }
         if modelType == "falcon" { fields.append("ffn_hidden_size") }   // FalconMLP's nn.Linear sizes
+        if modelType == "electra" { fields.append("embedding_size") }   // the embedding tables' and embeddings_project's width
         if modelType == "opt" { fields += ["ffn_dim", "word_embed_proj_dim"] }   // fc1 / fc2, embed_tokens sizes
         // Qwen MoE: the expert count and widths size nn.Linear / nn.ModuleList (the shared expert's: Qwen2-MoE only).
         if modelType == "qwen2_moe" { fields += ["num_experts", "moe_intermediate_size", "shared_expert_intermediate_size"] }

@@ -46,6 +46,7 @@ extension TransformerModel {
         if head.pooler != nil { points.append(.poolerOut) }
         if head.unembed != nil {
             if case .maskedLanguageModel = arch.head { points += [.mlmTransform, .mlmLN(.scale), .mlmLN(.normalized)] }
+            if case .replacedTokenDetection = arch.head { points.append(.mlmTransform) }
             points += [.unembedIn, .unembedOut]
         }
         return points

@@ -3,7 +3,7 @@ import GlassboxTensor
 extension TransformerWeights {
     /// Distinct parameters (a tied output layer counts once), as transformers' `num_parameters()`
     /// counts them: embeddings (token, position, token type, a vision model's patch projection and
-    /// `[CLS]` row), every norm (sandwich and QK-norms included), every linear map, the head.
+    /// `[CLS]` row, ELECTRA's `embeddings_project`), every norm (sandwich and QK-norms included), every linear map, the head.
     /// A loader's `parameterCountAdjustment` is added (OPT's folded projections).
     public var parameterCount: Int { heldParameterCount + parameterCountAdjustment }
 
@@ -11,6 +11,7 @@ extension TransformerWeights {
     private var heldParameterCount: Int {
         var total = embeddings.token.count + (embeddings.position?.count ?? 0) + (embeddings.tokenType?.count ?? 0)
         total += Self.count(embeddings.norm) + (embeddings.patch.map(Self.count) ?? 0) + (embeddings.classToken?.count ?? 0)
+        total += embeddings.projection.map(Self.count) ?? 0
         total += blockLinearParameterCount
         for block in blocks {
             // Phi's one input_layernorm is both ln1 and ln2: counted once.
@@ -80,7 +81,7 @@ extension TransformerWeights {
     /// Every weight matrix: the token table (and patch projection), each block's projections
     /// (every expert's and the router in a mixture), then the head's.
     private var matrixList: [WeightMatrix] {
-        [embeddings.token] + (embeddings.patch.map { [$0.weight] } ?? []) + blockLinears.map(\.weight)
+        [embeddings.token] + [embeddings.patch, embeddings.projection].compactMap { $0?.weight } + blockLinears.map(\.weight)
             + [head.pooler, head.transform, head.unembed].compactMap { $0?.weight }
     }
 

@@ -4,7 +4,7 @@ import GlassboxTensor
 /// Where an encoder checkpoint stores its masked-LM head: BERT's `cls.predictions.*`, RoBERTa's
 /// `lm_head.*`, DistilBERT's `vocab_*` (all unprefixed).
 struct MaskedLMHeadNames {
-    /// The dense `d → d` transform (`name.weight`, `name.bias`).
+    /// The dense `d → e` transform (`name.weight`, `name.bias`; `e = d` but in ELECTRA's generator).
     var transform: String
     /// The LayerNorm after the transform's activation.
     var norm: String
@@ -26,14 +26,16 @@ struct MaskedLMHeadWeights {
 }
 
 extension WeightReader {
-    /// Reads a masked-LM head of width `d` over a vocabulary of `wordEmbeddings.shape[0]` tokens,
-    /// its decoder tied to `wordEmbeddings [V, d]` unless a decoder weight is stored.
+    /// Reads a masked-LM head on the residual width `d` over a vocabulary of `wordEmbeddings.shape[0]`
+    /// tokens, its decoder tied to `wordEmbeddings [V, e]` unless a decoder weight is stored. The
+    /// transform maps `d → e`, `e` the word table's width: `d` in BERT, `embedding_size` in
+    /// ELECTRA's generator (`ElectraGeneratorPredictions`, `generator_lm_head`).
     mutating func maskedLanguageModelHead(_ names: MaskedLMHeadNames, norm kind: NormKind, width d: Int,
                                           wordEmbeddings: WeightMatrix) throws -> MaskedLMHeadWeights {
-        let vocab = wordEmbeddings.shape[0]
-        let transform = try linearWithBias(names.transform, d, d, prefixed: false)
-        let norm = try layerNorm(names.norm, kind: kind, width: d, prefixed: false)
-        let decoder = try optionalMatrix(names.decoderWeight, shape: [vocab, d], prefixed: false)
+        let (vocab, e) = (wordEmbeddings.shape[0], wordEmbeddings.shape[1])
+        let transform = try linearWithBias(names.transform, d, e, prefixed: false)
+        let norm = try layerNorm(names.norm, kind: kind, width: e, prefixed: false)
+        let decoder = try optionalMatrix(names.decoderWeight, shape: [vocab, e], prefixed: false)
         guard let biasName = resolve(names.decoderBiases, prefixed: false) else {
             throw LoadError.missingTensor(name: names.decoderBiases[0], directory: directory)
         }

@@ -15,6 +15,19 @@ extension WeightReader {
                layout: .outIn, bias: try tensor(name + ".bias", shape: [outputs], prefixed: prefixed))
     }
 
+    /// BERT's embedding tables under `embeddings.`: `word_embeddings [V, e]`, `position_embeddings
+    /// [positions, e]`, `token_type_embeddings [T, e]` when `arch.tokenTypes > 0`, and the LayerNorm
+    /// over their sum; `e` is `d` but in ELECTRA (`embedding_size`). Shared by BERT, RoBERTa and ELECTRA.
+    mutating func bertEmbeddings(_ arch: Architecture, width e: Int, positions: Int) throws -> EmbeddingWeights {
+        EmbeddingWeights(
+            token: try matrix("embeddings.word_embeddings.weight", shape: [arch.vocabSize, e]),
+            position: try tensor("embeddings.position_embeddings.weight", shape: [positions, e]),
+            tokenType: arch.tokenTypes > 0
+                ? try tensor("embeddings.token_type_embeddings.weight", shape: [arch.tokenTypes, e]) : nil,
+            // Old TF-converted checkpoints name LayerNorm parameters gamma/beta (layerNorm).
+            norm: try layerNorm("embeddings.LayerNorm", kind: arch.norm, width: e))
+    }
+
     /// BERT's encoder blocks (`encoder.layer.l.attention.self.query` …, post-LN), shared by BERT and
     /// RoBERTa, whose checkpoints use the same names below their prefix.
     mutating func bertEncoderBlocks(_ arch: Architecture) throws -> [BlockWeights] {

@@ -17,7 +17,7 @@ import GlassboxFiles
 ///   applies this rule alone.
 /// - `RobertaTokenizerFast`: a `RobertaProcessing` or `ByteLevel` post-processor takes
 ///   `add_prefix_space` (false) and `trim_offsets` (true).
-/// - `BertTokenizerFast`, `DistilBertTokenizerFast`: a `BertNormalizer` whose `lowercase` /
+/// - `BertTokenizerFast`, `DistilBertTokenizerFast`, `ElectraTokenizerFast`: a `BertNormalizer` whose `lowercase` /
 ///   `strip_accents` / `handle_chinese_chars` differ from `do_lower_case` (true) /
 ///   `strip_accents` (null) / `tokenize_chinese_chars` (true) takes all three.
 /// - `Qwen2TokenizerFast`: nothing of its own.
@@ -44,6 +44,8 @@ enum FastTokenizerOverrides {
         /// differs only in `decode`'s `truncate_before_pattern`, which Glassbox does not offer).
         case codeGen = "CodeGenTokenizer"
         case distilBert = "DistilBertTokenizer"
+        /// ELECTRA's class: a copy of BERT's WordPiece tokenizer with BERT's settings and defaults.
+        case electra = "ElectraTokenizer"
         case t5 = "T5Tokenizer"
         case xlmRoberta = "XLMRobertaTokenizer", camembert = "CamembertTokenizer"
         /// BLOOM's class: byte-level BPE; over the base rule, an `add_prefix_space` of true also
@@ -61,7 +63,7 @@ enum FastTokenizerOverrides {
             switch self {
             case .llama, .gemma, .cohere: true
             case .gptNeoX: false
-            case .qwen2, .gpt2, .codeGen, .roberta, .bert, .distilBert, .t5, .xlmRoberta, .camembert, .bloom: nil
+            case .qwen2, .gpt2, .codeGen, .roberta, .bert, .distilBert, .electra, .t5, .xlmRoberta, .camembert, .bloom: nil
             }
         }
     }
@@ -173,7 +175,7 @@ enum FastTokenizerOverrides {
                 if post["trim_offsets"] != nil { post.set("trim_offsets", .bool(trimOffsets)) }
             }
         }
-        if family == .bert || family == .distilBert {
+        if family == .bert || family == .distilBert || family == .electra {
             let lowercase = try settings.bool("do_lower_case", default: true)
             let chinese = try settings.bool("tokenize_chinese_chars", default: true)
             let strip: JSONValue

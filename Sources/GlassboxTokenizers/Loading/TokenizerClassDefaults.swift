@@ -12,7 +12,7 @@ extension FastTokenizerOverrides.Family {
         case .qwen2: ["eos_token": "<|endoftext|>", "unk_token": "<|endoftext|>", "pad_token": "<|endoftext|>"]
         case .roberta, .xlmRoberta, .camembert: ["bos_token": "<s>", "eos_token": "</s>", "sep_token": "</s>", "cls_token": "<s>",
                         "unk_token": "<unk>", "pad_token": "<pad>", "mask_token": "<mask>"]
-        case .bert, .distilBert: ["unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
+        case .bert, .distilBert, .electra: ["unk_token": "[UNK]", "sep_token": "[SEP]", "pad_token": "[PAD]",
                                   "cls_token": "[CLS]", "mask_token": "[MASK]"]
         case .t5: ["eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"]
         case .bloom: ["bos_token": "<s>", "eos_token": "</s>", "unk_token": "<unk>", "pad_token": "<pad>"]

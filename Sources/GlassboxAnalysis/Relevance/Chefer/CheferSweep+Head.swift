@@ -44,8 +44,8 @@ extension CheferSweep {
         }
         var hiddenRow = position
         switch arch.head {
-        case .maskedLanguageModel:
-            guard let transform = head.transform else { throw AnalysisError.invalidOption("masked-LM head without its transform") }
+        case .maskedLanguageModel, .replacedTokenDetection:
+            guard let transform = head.transform else { throw AnalysisError.invalidOption("token head without its dense layer") }
             r = CheferRules.linear(transform, input: forward.hidden.rows(position..<(position + 1)), relevance: r)
         case .sequenceClassification:
             hiddenRow = pooledRow

@@ -39,17 +39,33 @@ public struct BertConfig: Decodable, Sendable, Equatable {
         case isDecoder = "is_decoder"
     }
 
+    /// The sizes a config class fills in where `config.json` leaves them out: BertConfig's
+    /// (768 wide, 12 layers of 12 heads) or ElectraConfig's (256 wide, 12 layers of 4 heads).
+    struct Defaults {
+        /// `hidden_size`, `num_attention_heads`, `intermediate_size` defaults.
+        var hiddenSize: Int, numAttentionHeads: Int, intermediateSize: Int
+        /// BertConfig's (and RobertaConfig's) defaults.
+        static let bert = Defaults(hiddenSize: 768, numAttentionHeads: 12, intermediateSize: 3072)
+        /// ElectraConfig's defaults (its `embedding_size` default, 128, is ElectraConfig's own field).
+        static let electra = Defaults(hiddenSize: 256, numAttentionHeads: 4, intermediateSize: 1024)
+    }
+
     /// Decodes `config.json`, filling absent keys with `transformers`' defaults, and checks it:
     /// sizes positive, ε > 0, heads dividing the width, a supported activation, absolute positions, not a
     /// decoder. Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
+        try self.init(from: decoder, defaults: .bert)
+    }
+
+    /// Decodes and checks `config.json` as ``init(from:)`` does, absent sizes taken from `defaults`.
+    init(from decoder: Decoder, defaults: Defaults) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
         try c.refuseNulls([.attentionProbsDropoutProb, .hiddenDropoutProb])   // unread, but transformers fails on their null
         vocabSize = try c.value(refusingNull: .vocabSize, default: 30522)
-        hiddenSize = try c.value(refusingNull: .hiddenSize, default: 768)
+        hiddenSize = try c.value(refusingNull: .hiddenSize, default: defaults.hiddenSize)
         numHiddenLayers = try c.value(refusingNull: .numHiddenLayers, default: 12)
-        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: 12)
-        intermediateSize = try c.value(refusingNull: .intermediateSize, default: 3072)
+        numAttentionHeads = try c.value(refusingNull: .numAttentionHeads, default: defaults.numAttentionHeads)
+        intermediateSize = try c.value(refusingNull: .intermediateSize, default: defaults.intermediateSize)
         hiddenAct = try c.value(refusingNull: .hiddenAct, default: "gelu")
         maxPositionEmbeddings = try c.value(refusingNull: .maxPositionEmbeddings, default: 512)
         typeVocabSize = try c.value(refusingNull: .typeVocabSize, default: 2)
@@ -76,7 +92,7 @@ public struct BertConfig: Decodable, Sendable, Equatable {
                                         detail: "'\(positions)' is not supported; supported: absolute")
         }
         if try c.value(.isDecoder, default: false) {
-            throw ConfigValidationError(key: "is_decoder", detail: "is true; BERT-architecture models (BERT, RoBERTa, XLM-R, CamemBERT) as decoders are not supported")
+            throw ConfigValidationError(key: "is_decoder", detail: "is true; BERT-architecture models (BERT, RoBERTa, XLM-R, CamemBERT, ELECTRA) as decoders are not supported")
         }
         labels = try c.classLabels(id2label: .id2label, numLabels: .numLabels)
     }

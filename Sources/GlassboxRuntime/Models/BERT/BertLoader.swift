@@ -17,20 +17,14 @@ enum BertLoader: ArchitectureLoader {
         let prefix = checkpoint.contains("bert.embeddings.word_embeddings.weight") ? "bert." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         var arch = config.architecture(head: .none)
-        let (d, vocab) = (arch.dModel, arch.vocabSize)
+        let d = arch.dModel
 
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
             try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
         }
 
-        let wordEmbeddings = try r.matrix("embeddings.word_embeddings.weight", shape: [vocab, d])
-        let embeddings = EmbeddingWeights(
-            token: wordEmbeddings,
-            position: try r.tensor("embeddings.position_embeddings.weight", shape: [arch.contextLength, d]),
-            tokenType: arch.tokenTypes > 0
-                ? try r.tensor("embeddings.token_type_embeddings.weight", shape: [arch.tokenTypes, d]) : nil,
-            // Old TF-converted checkpoints name LayerNorm parameters gamma/beta (WeightReader.layerNorm).
-            norm: try r.layerNorm("embeddings.LayerNorm", kind: arch.norm, width: d))
+        let embeddings = try r.bertEmbeddings(arch, width: d, positions: arch.contextLength)
+        let wordEmbeddings = embeddings.token
 
         let blocks = try r.bertEncoderBlocks(arch)
         let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("cls.predictions.transform.dense.weight")

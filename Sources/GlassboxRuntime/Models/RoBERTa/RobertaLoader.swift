@@ -23,22 +23,14 @@ enum RobertaLoader: ArchitectureLoader {
         let prefix = checkpoint.contains("roberta.embeddings.word_embeddings.weight") ? "roberta." : ""
         var r = WeightReader(checkpoint: checkpoint, directory: directory, prefix: prefix)
         var arch = config.architecture(head: .none)
-        let (d, vocab) = (arch.dModel, arch.vocabSize)
+        let d = arch.dModel
 
-        func norm(_ name: String) throws -> Norm {
-            try r.layerNorm(name, kind: arch.norm, width: d)
-        }
         func linear(_ name: String, _ inputs: Int, _ outputs: Int, prefixed: Bool = true) throws -> Linear {
             try r.linearWithBias(name, inputs, outputs, prefixed: prefixed)
         }
 
-        let wordEmbeddings = try r.matrix("embeddings.word_embeddings.weight", shape: [vocab, d])
-        var embeddings = EmbeddingWeights(
-            token: wordEmbeddings,
-            position: try r.tensor("embeddings.position_embeddings.weight", shape: [config.bert.maxPositionEmbeddings, d]),
-            tokenType: arch.tokenTypes > 0
-                ? try r.tensor("embeddings.token_type_embeddings.weight", shape: [arch.tokenTypes, d]) : nil,
-            norm: try norm("embeddings.LayerNorm"))
+        var embeddings = try r.bertEmbeddings(arch, width: d, positions: config.bert.maxPositionEmbeddings)
+        let wordEmbeddings = embeddings.token
         embeddings.paddingIndex = config.padTokenID
 
         let blocks = try r.bertEncoderBlocks(arch)               // BERT's names under roberta.
