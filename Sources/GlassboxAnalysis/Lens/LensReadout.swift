@@ -65,6 +65,10 @@ public struct LensReadout: Sendable {
             guard token.rank == 2, token.shape[0] > 0 else {
                 throw AnalysisError.invalidOption("\(arch.modelType) has no token embedding to read through")
             }
+            guard token.shape[1] == arch.dModel else {
+                throw AnalysisError.invalidOption("\(arch.modelType)'s token embeddings are \(token.shape[1]) wide, not the residual stream's "
+                    + "\(arch.dModel), so hidden states cannot be read through them; use the class lens or a masked-LM checkpoint")
+            }
             return LensReadout(kind: kind, approximate: true, description: "tied word embeddings h·Eᵀ (approximate)",
                                outputs: token.shape[0], classLabels: nil, model: model)
         case .classes:

@@ -40,7 +40,7 @@ extension EmbeddingWeights {
         return try addPositions(to: embed, tokenTypes: [], hooks: &hooks)
     }
 
-    /// `embed + positions (+ token types)`, then the embedding norm where there is one: the first
+    /// `embed + positions (+ token types)`, then the embedding norm and projection where there are ones: the first
     /// residual stream `[n, d]` from token (or patch) embedding rows `embed [n, d]` at positions
     /// `offset..<offset + n` (learned positions only; RoBERTa's padded positions start at 0).
     func addPositions(to embed: Tensor, tokenTypes: [Int], offset: Int = 0, hooks: inout HookRun) throws -> Tensor {
@@ -57,8 +57,10 @@ extension EmbeddingWeights {
             try hooks.fire(.tokenTypeEmbed, &types)
             addInPlace(&sum, types)
         }
-        guard let norm else { return sum }
-        return try norm(sum, scalePoint: .embedLN(.scale), normalizedPoint: .embedLN(.normalized), hooks: &hooks)
+        if let norm {
+            sum = try norm(sum, scalePoint: .embedLN(.scale), normalizedPoint: .embedLN(.normalized), hooks: &hooks)
+        }
+        return projection.map { $0(sum) } ?? sum                           // ALBERT: E → d
     }
 
     /// RoBERTa's position ids (`create_position_ids_from_input_ids`): `p + cumsum(id ≠ p)` for

@@ -21,6 +21,9 @@ public struct EmbeddingWeights: Sendable {
     /// RoBERTa's `padding_idx` (the pad token id): token `i` then takes position row
     /// `paddingIndex + (non-pad tokens among 0…i)`, a pad token row `paddingIndex`; `nil`: row `i`.
     public var paddingIndex: Int? = nil
+    /// A linear map `E → d` after the norm, when the tables are `E` wide and the residual stream `d`
+    /// (ALBERT's `embedding_hidden_mapping_in`); its output is block 0's input. `nil` elsewhere.
+    public var projection: Linear? = nil
 
     /// Embedding tables from their parts, as listed above (shapes not checked; the loaders
     /// check them against the config).

@@ -38,7 +38,8 @@ public enum ModelRegistry {
                                                          MptLoader.self,
                                                          ModernBertLoader.self,
                                                          CodeGenLoader.self,
-                                                         PhiMoELoader.self]
+                                                         PhiMoELoader.self,
+                                                         AlbertLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

@@ -19,7 +19,7 @@ extension TransformerModel {
         let blocks = weights.blocks.map { $0.mappingLinears(widen) }
         var embeddings = EmbeddingWeights(token: token, position: e.position, tokenType: e.tokenType, norm: e.norm,
                                           patch: widen(e.patch), classToken: e.classToken)
-        (embeddings.scale, embeddings.paddingIndex) = (e.scale, e.paddingIndex)
+        (embeddings.scale, embeddings.paddingIndex, embeddings.projection) = (e.scale, e.paddingIndex, widen(e.projection))
         var head = HeadWeights(finalNorm: h.finalNorm, pooler: widen(h.pooler), transform: widen(h.transform),
                                transformNorm: h.transformNorm, unembed: unembed)
         (head.poolerActivation, head.transformActivation) = (h.poolerActivation, h.transformActivation)

@@ -27,11 +27,13 @@ struct MaskedLMHeadWeights {
 
 extension WeightReader {
     /// Reads a masked-LM head of width `d` over a vocabulary of `wordEmbeddings.shape[0]` tokens,
-    /// its decoder tied to `wordEmbeddings [V, d]` unless a decoder weight is stored.
-    mutating func maskedLanguageModelHead(_ names: MaskedLMHeadNames, norm kind: NormKind, width d: Int,
+    /// its decoder tied to `wordEmbeddings [V, d]` unless a decoder weight is stored. `inputWidth`:
+    /// the residual width the transform reads when it is not `d` (ALBERT's `dense` maps `hidden_size`
+    /// to `embedding_size`).
+    mutating func maskedLanguageModelHead(_ names: MaskedLMHeadNames, norm kind: NormKind, width d: Int, inputWidth: Int? = nil,
                                           wordEmbeddings: WeightMatrix) throws -> MaskedLMHeadWeights {
         let vocab = wordEmbeddings.shape[0]
-        let transform = try linearWithBias(names.transform, d, d, prefixed: false)
+        let transform = try linearWithBias(names.transform, inputWidth ?? d, d, prefixed: false)
         let norm = try layerNorm(names.norm, kind: kind, width: d, prefixed: false)
         let decoder = try optionalMatrix(names.decoderWeight, shape: [vocab, d], prefixed: false)
         guard let biasName = resolve(names.decoderBiases, prefixed: false) else {
