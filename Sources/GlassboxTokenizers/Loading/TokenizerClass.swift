@@ -35,6 +35,7 @@ extension FastTokenizerOverrides {
         "modernbert": "PreTrainedTokenizerFast",
         "codegen": "CodeGenTokenizerFast",
         "phimoe": "LlamaTokenizerFast",
+        "albert": "AlbertTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
