@@ -34,14 +34,17 @@ public struct LensReadout: Sendable {
     private let model: TransformerModel
 
     /// The model's natural readout: `vocabulary` for token heads, `classes` for a ViT classifier,
-    /// `tiedEmbeddings` for BERT encoders and classifiers. Throws for a model with neither (a ViT
-    /// without a classifier).
+    /// `tiedEmbeddings` for BERT encoders and classifiers (`classes` for ALBERT's classifier, whose
+    /// token table is narrower than the residual stream). Throws for a model with neither (a ViT
+    /// without a classifier, a bare ALBERT).
     public static func natural(for model: TransformerModel) throws -> LensReadout {
         let arch = model.architecture
         switch arch.head {
         case .languageModel, .maskedLanguageModel: return try make(.vocabulary, for: model)
         case .sequenceClassification where arch.image != nil: return try make(.classes, for: model)
         case .sequenceClassification(_, .lastNonPad): return try make(.classes, for: model)    // decoders: norm + score
+        // ALBERT: the token table is embedding_size wide, not the residual stream's width.
+        case .sequenceClassification where model.weights.embeddings.projection != nil: return try make(.classes, for: model)
         case .sequenceClassification, .none: return try make(.tiedEmbeddings, for: model)
         }
     }
