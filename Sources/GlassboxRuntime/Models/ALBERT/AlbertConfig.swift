@@ -31,6 +31,12 @@ public struct AlbertConfig: Decodable, Sendable, Equatable {
     public var layerNormEps: Float
     /// Class names by index, from `id2label` (`LABEL_i` where absent).
     public var labels: [String]
+    /// `classifier_dropout_prob` is written as null: `AlbertForSequenceClassification` fails building
+    /// its `nn.Dropout` on it (the other classes never read it), so the classifier head refuses it.
+    public var classifierDropoutIsNull: Bool
+    /// `initializer_range` is written as null: `AlbertForMaskedLM` fails loading (`from_pretrained`
+    /// initialises the decoder's bias, `normal_(std=None)`), so the masked-LM head refuses it.
+    public var initializerRangeIsNull: Bool
 
     enum CodingKeys: String, CodingKey {
         case vocabSize = "vocab_size"
@@ -49,6 +55,7 @@ public struct AlbertConfig: Decodable, Sendable, Equatable {
         case hiddenDropoutProb = "hidden_dropout_prob"
         case attentionProbsDropoutProb = "attention_probs_dropout_prob"
         case classifierDropoutProb = "classifier_dropout_prob"
+        case initializerRange = "initializer_range"
         case id2label
         case numLabels = "num_labels"
     }
@@ -59,8 +66,9 @@ public struct AlbertConfig: Decodable, Sendable, Equatable {
     /// positions. Violations throw an error that loading reports as `LoadError.invalidConfig`.
     public init(from decoder: Decoder) throws {
         let c = try decoder.container(keyedBy: CodingKeys.self)
-        // Unread, but transformers fails building nn.Dropout on a null one.
-        try c.refuseNulls([.hiddenDropoutProb, .attentionProbsDropoutProb, .classifierDropoutProb])
+        // Unread, but transformers fails building nn.Dropout on a null one (classifier_dropout_prob:
+        // the classifier's only, AlbertLoader).
+        try c.refuseNulls([.hiddenDropoutProb, .attentionProbsDropoutProb])
         vocabSize = try c.value(refusingNull: .vocabSize, default: 30000)
         embeddingSize = try c.value(refusingNull: .embeddingSize, default: 128)
         hiddenSize = try c.value(refusingNull: .hiddenSize, default: 4096)
@@ -94,6 +102,8 @@ public struct AlbertConfig: Decodable, Sendable, Equatable {
             throw ConfigValidationError(key: "position_embedding_type", detail: "'\(positions)' is not supported; supported: absolute")
         }
         labels = try c.classLabels(id2label: .id2label, numLabels: .numLabels)
+        classifierDropoutIsNull = try c.contains(.classifierDropoutProb) && c.decodeNil(forKey: .classifierDropoutProb)
+        initializerRangeIsNull = try c.contains(.initializerRange) && c.decodeNil(forKey: .initializerRange)
         // Applications are not stored tensors (CheckpointCounts cannot bound them): a hostile count
         // must not size a huge layer array.
         guard numHiddenLayers <= Self.maxLayers / innerGroupNum else {

@@ -53,6 +53,10 @@ enum AlbertLoader: ArchitectureLoader {
 
         var transform: Linear?, transformNorm: Norm?, unembed: Linear?
         if masked {
+            if config.initializerRangeIsNull {
+                throw LoadError.invalidConfig(file: configFile.path, key: "initializer_range", detail:
+                    "is null; transformers fails loading AlbertForMaskedLM with it (normal_(std=None) on a weight it initialises)")
+            }
             arch.head = .maskedLanguageModel
             let mlm = try r.maskedLanguageModelHead(
                 MaskedLMHeadNames(transform: "predictions.dense", norm: "predictions.LayerNorm",
@@ -63,6 +67,10 @@ enum AlbertLoader: ArchitectureLoader {
         } else if classifier {
             guard pooler != nil else {
                 throw LoadError.missingTensor(name: prefix + "pooler.weight", directory: directory.path)
+            }
+            if config.classifierDropoutIsNull {
+                throw LoadError.invalidConfig(file: configFile.path, key: "classifier_dropout_prob", detail:
+                    "is null; transformers fails building AlbertForSequenceClassification's dropout on it (TypeError)")
             }
             let labels = config.labels
             try r.checkClassRows(labels, outputWeight: "classifier.weight", configFile: configFile)
