@@ -36,12 +36,12 @@ enum AlbertLoader: ArchitectureLoader {
             norm: try r.layerNorm("embeddings.LayerNorm", kind: arch.norm, width: e))
         embeddings.projection = try r.linearWithBias("encoder.embedding_hidden_mapping_in", e, d)
 
-        // Every group's layers, read once (unused groups too: transformers builds them).
+        // Every group's layers, read once. Every group runs: num_hidden_groups ≤ num_hidden_layers, since
+        // more groups than layers leave int(L / G) = 0 head-mask entries per group (refused, AlbertConfig).
         let groups = try (0..<config.numHiddenGroups).map { g in
             try (0..<config.innerGroupNum).map { j in try r.albertLayer("encoder.albert_layer_groups.\(g).albert_layers.\(j).", arch) }
         }
         let blocks = (0..<config.numHiddenLayers).flatMap { groups[config.group(ofApplication: $0)] }
-        let usedGroups = Set((0..<config.numHiddenLayers).map(config.group(ofApplication:)))
 
         let masked = head.map { $0 == .maskedLanguageModel } ?? checkpoint.contains("predictions.dense.weight")
         let classifier = head.map { $0 == .sequenceClassification } ?? checkpoint.contains("classifier.weight")
@@ -81,12 +81,9 @@ enum AlbertLoader: ArchitectureLoader {
         let otherHeads = head == nil ? [] : [#"classifier\..*"#, #"predictions\..*"#, #"(albert\.)?pooler\..*"#]
         try r.finish(ignorable: [#"(albert\.)?embeddings\.(position_ids|token_type_ids)"#, #"sop_classifier\..*"#] + otherHeads)
 
-        var weights = TransformerWeights(
+        let weights = TransformerWeights(
             embeddings: embeddings, blocks: blocks,
             head: HeadWeights(finalNorm: nil, pooler: pooler, transform: transform, transformNorm: transformNorm, unembed: unembed))
-        // Groups no application runs are parameters of transformers' model but not held here.
-        weights.parameterCountAdjustment = groups.indices.filter { !usedGroups.contains($0) }
-            .flatMap { groups[$0] }.map(\.parameterCount).reduce(0, +)
         return (arch, weights)
     }
 }
@@ -105,15 +102,5 @@ extension WeightReader {
             ln2: try layerNorm(p + "full_layer_layer_norm", kind: arch.norm, width: d),
             mlp: MLPWeights(input: try linearWithBias(p + "ffn", d, dff), up: nil,
                             output: try linearWithBias(p + "ffn_output", dff, d)))
-    }
-}
-
-extension BlockWeights {
-    /// Elements of the block's norms and linear maps (weights and biases) of a dense block.
-    var parameterCount: Int {
-        let a = attention
-        let linears = [a.query, a.key, a.value, a.output, mlp.input, mlp.output]
-        return linears.reduce(0) { $0 + $1.weight.count + ($1.bias?.count ?? 0) }
-            + [ln1, ln2].reduce(0) { $0 + $1.weight.count + ($1.bias?.count ?? 0) }
     }
 }
