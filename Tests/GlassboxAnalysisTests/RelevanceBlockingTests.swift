@@ -38,7 +38,8 @@ final class RelevanceBlockingTests: XCTestCase {
                            "mpt-tiny", "mpt-bias",
                            "codegen-tiny", "codegen-wide",
                            "phimoe-tiny", "phimoe-plain",
-                           "electra-disc", "electra-gen", "electra-cls"]
+                           "electra-disc", "electra-gen", "electra-cls",
+                           "albert-mlm", "albert-cls"]
     static let maxRelative: Float = 1e-5
     /// olmo-clip under grad×input measures 1.44e-5 (AttnLRP/CP-LRP within 1e-5): float32 conditioning, not
     /// a path error — against float64 autograd the unblocked path is 9.1e-6 and the blocked 5.3e-6 off, on

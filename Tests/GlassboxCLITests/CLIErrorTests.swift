@@ -41,7 +41,7 @@ final class CLIErrorTests: XCTestCase {
 
     func testUnknownModelTypeListsSupported() throws {
         let folder = try temporaryModel(config: #"{"model_type": "mamba"}"#)
-        try assertFails(["info", "--model", folder.path], status: 1, mentions: "supported: arcee, bert, bloom, camembert, codegen, cohere, cohere2, distilbert, electra, falcon, gemma, gemma2, gemma3, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, granitemoeshared, helium, llama, mistral, mixtral, modernbert, mpt, nemotron, olmo, olmo2, olmoe, opt, phi, phi3, phimoe, qwen2, qwen2_moe, qwen3, qwen3_moe, roberta, smollm3, stablelm, starcoder2, vit, xlm-roberta")
+        try assertFails(["info", "--model", folder.path], status: 1, mentions: "supported: albert, arcee, bert, bloom, camembert, codegen, cohere, cohere2, distilbert, electra, falcon, gemma, gemma2, gemma3, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, granitemoeshared, helium, llama, mistral, mixtral, modernbert, mpt, nemotron, olmo, olmo2, olmoe, opt, phi, phi3, phimoe, qwen2, qwen2_moe, qwen3, qwen3_moe, roberta, smollm3, stablelm, starcoder2, vit, xlm-roberta")
     }
 
     func testInvalidConfigValue() throws {

@@ -849,11 +849,11 @@ final class HostileCatalogueTests: XCTestCase {
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = "t5" }
         }, run: .args(["info", "--model", "m"]),
-             outcomes: fails(1, "model_type 't5' is not supported; supported: arcee, bert, bloom, camembert, codegen, cohere, cohere2, distilbert, electra, falcon, gemma, gemma2, gemma3, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, granitemoeshared, helium, llama, mistral, mixtral, modernbert, mpt, nemotron, olmo, olmo2, olmoe, opt, phi, phi3, phimoe, qwen2, qwen2_moe, qwen3, qwen3_moe, roberta, smollm3, stablelm, starcoder2, vit, xlm-roberta")),
+             outcomes: fails(1, "model_type 't5' is not supported; supported: albert, arcee, bert, bloom, camembert, codegen, cohere, cohere2, distilbert, electra, falcon, gemma, gemma2, gemma3, gemma3_text, glm, glm4, gpt2, gpt_bigcode, gpt_neo, gpt_neox, gptj, granite, granitemoe, granitemoeshared, helium, llama, mistral, mixtral, modernbert, mpt, nemotron, olmo, olmo2, olmoe, opt, phi, phi3, phimoe, qwen2, qwen2_moe, qwen3, qwen3_moe, roberta, smollm3, stablelm, starcoder2, vit, xlm-roberta")),
         Case(name: "model-type-missing", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.json("m/config.json") { $0["model_type"] = nil }
-        }, run: .args(["info", "--model", "m"]), outcomes: fails(1, "'model_type' is missing; supported: arcee, bert, bloom, camembert, codegen, cohere, cohere2, distilbert, electra, falcon, gemma")),
+        }, run: .args(["info", "--model", "m"]), outcomes: fails(1, "'model_type' is missing; supported: albert, arcee, bert, bloom, camembert, codegen, cohere, cohere2, distilbert, electra, falcon, gemma")),
         Case(name: "config-not-json", kind: .checkpoint, setup: { w in
             try w.copy("gpt2-tiny", as: "m")
             try w.write("m/config.json", "{bad")

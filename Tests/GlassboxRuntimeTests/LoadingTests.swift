@@ -129,7 +129,7 @@ final class LoadingTests: XCTestCase {
 
     func testUnknownModelTypeListsTheSupportedOnes() throws {
         let folder = try editedCopy(of: "gpt2-tiny", config: #"{"model_type": "t5"}"#)
-        assertLoadFails(folder, .unsupportedModelType("t5", supported: ["arcee", "bert", "bloom", "camembert", "codegen", "cohere", "cohere2", "distilbert", "electra", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text", "glm", "glm4", "gpt2", "gpt_bigcode", "gpt_neo", "gpt_neox", "gptj", "granite", "granitemoe", "granitemoeshared", "helium", "llama", "mistral", "mixtral", "modernbert", "mpt", "nemotron", "olmo", "olmo2", "olmoe", "opt", "phi", "phi3", "phimoe", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "roberta", "smollm3", "stablelm", "starcoder2", "vit", "xlm-roberta"]))
+        assertLoadFails(folder, .unsupportedModelType("t5", supported: ["albert", "arcee", "bert", "bloom", "camembert", "codegen", "cohere", "cohere2", "distilbert", "electra", "falcon", "gemma", "gemma2", "gemma3", "gemma3_text", "glm", "glm4", "gpt2", "gpt_bigcode", "gpt_neo", "gpt_neox", "gptj", "granite", "granitemoe", "granitemoeshared", "helium", "llama", "mistral", "mixtral", "modernbert", "mpt", "nemotron", "olmo", "olmo2", "olmoe", "opt", "phi", "phi3", "phimoe", "qwen2", "qwen2_moe", "qwen3", "qwen3_moe", "roberta", "smollm3", "stablelm", "starcoder2", "vit", "xlm-roberta"]))
         let none = try editedCopy(of: "gpt2-tiny", config: #"{"n_layer": 2}"#)
         XCTAssertThrowsError(try TransformerModel.load(directory: none)) { error in
             XCTAssertTrue(error.localizedDescription.contains("model_type"), error.localizedDescription)

@@ -40,6 +40,38 @@ final class EncoderFixtureTokenizerTests: XCTestCase {
         }
     }
 
+    /// The ALBERT folders (`albert-mlm`, `albert-cls`) hold the SentencePiece Unigram `tokenizer.json`
+    /// `AlbertTokenizerFast` saves (Replace of ``/'', NFKD and StripAccents, Lowercase, Precompiled,
+    /// Metaspace, `[CLS] $A [SEP]`): the file alone and the folder against the corpus goldens.
+    func testALBERTFixtureUnigram() throws {
+        for model in ["albert-mlm", "albert-cls"] {
+            try check(model)
+            try check(model, folder: true)
+        }
+    }
+
+    /// AutoTokenizer's ids (transformers 4.53.3, AlbertTokenizerFast from model_type albert) for the
+    /// ALBERT folders and for `tokenizer.json` + `config.json` alone: `[MASK]` takes the space before
+    /// it (`lstrip`), the text is lower-cased and accents stripped, ``/'' become `"`.
+    func testALBERTFoldersTokenizeAsAutoTokenizer() throws {
+        let expected: [(String, String, [Int])] = [
+            ("albert-mlm", "a [MASK] b", [2, 83, 4, 5, 100, 3]),
+            ("albert-mlm", "The cat[MASK] on the mat.", [2, 9, 6, 88, 14, 4, 5, 36, 9, 6, 5, 22, 18, 12, 3]),
+            ("albert-mlm", "Café ``quoted'' TEXT", [2, 88, 23, 6, 5, 1, 135, 33, 27, 25, 7, 1, 5, 25, 118, 14, 3]),
+            ("albert-cls", "a [MASK] b", [2, 5, 20, 4, 5, 88, 3]),
+            ("albert-cls", "Café ``quoted'' TEXT", [2, 54, 23, 6, 5, 1, 125, 36, 30, 25, 8, 1, 5, 25, 111, 13, 3]),
+        ]
+        for (model, text, ids) in expected {
+            let source = TokenizerFixtures.models.appendingPathComponent(model)
+            let bare = try makeTemporaryFolder("bare")
+            for file in ["tokenizer.json", "config.json"] {
+                try FileManager.default.copyItem(at: source.appendingPathComponent(file), to: bare.appendingPathComponent(file))
+            }
+            XCTAssertEqual(try Tokenizer.load(directory: source).encode(text).ids, ids, "\(model) \(text)")
+            XCTAssertEqual(try Tokenizer.load(directory: bare).encode(text).ids, ids, "\(model) \(text) (no tokenizer_config.json)")
+        }
+    }
+
     /// xlmr-mlm's and camembert-mlm's `sentencepiece.bpe.model` alone, with a `config.json` naming the
     /// model type (Tests/Fixtures/tokenizers/xlmr-spm, camembert-spm): converted as transformers'
     /// `XLMRobertaConverter` / `CamembertConverter` convert it (fairseq's id layout, `<mask>` last),

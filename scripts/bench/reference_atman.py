@@ -85,7 +85,7 @@ class _State:
 
 
 STATE = _State()
-ATTENTION_CLASSES = ("GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
+ATTENTION_CLASSES = ("AlbertAttention", "GPT2Attention", "LlamaAttention", "MistralAttention", "Qwen2Attention", "Qwen3Attention",
                      "GPTNeoXAttention", "BertSelfAttention", "ViTSelfAttention", "Phi3Attention", "MixtralAttention",
                      "RobertaSelfAttention", "XLMRobertaSelfAttention", "CamembertSelfAttention", "MultiHeadSelfAttention",
                      "ElectraSelfAttention",
@@ -200,6 +200,26 @@ def _bert_self_attention_forward(self, hidden_states, attention_mask=None, head_
     z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.attention_head_size ** -0.5)
     z = z.reshape(*z.shape[:2], self.all_head_size)
     return (z, p) if output_attentions else (z,)
+
+
+def _albert_attention_forward(self, hidden_states, attention_mask=None, head_mask=None, output_attentions=False):
+    """AlbertAttention.forward (no attention interface in transformers 4.53) for one unpadded
+    sequence, with the manipulation: q·kᵀ/√dh, then `dense` and `LayerNorm(hidden + dense(z))`, which
+    ALBERT's attention module includes. The model is unrolled first (albert_fixtures.unroll), so each
+    application of a shared layer is its own module with its own `_atman_layer`."""
+    assert head_mask is None and self.position_embedding_type == "absolute"
+
+    def heads(x):                                                         # [B, n, d] -> [B, H, n, dh]
+        return x.view(*x.shape[:-1], self.num_attention_heads, self.attention_head_size).permute(0, 2, 1, 3)
+
+    q, k, v = heads(self.query(hidden_states)), heads(self.key(hidden_states)), heads(self.value(hidden_states))
+    n = q.shape[2]
+    visible = torch.ones(1, 1, n, n, dtype=torch.bool)
+    if attention_mask is not None:
+        visible = visible & (attention_mask[:, :, :, :n] == 0)
+    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.attention_head_size ** -0.5)
+    out = self.LayerNorm(hidden_states + self.dense(z.reshape(*z.shape[:2], self.all_head_size)))
+    return (out, p) if output_attentions else (out,)
 
 
 def _distilbert_attention_forward(self, query, key, value, mask, head_mask=None, output_attentions=False):
@@ -429,6 +449,7 @@ def load(folder: str):
     cls = getattr(transformers, config.architectures[0])
     bert = config.model_type in ("bert", "roberta", "xlm-roberta", "camembert", "electra")   # their SelfAttention = BertSelfAttention
     distil = config.model_type == "distilbert"
+    albert = config.model_type == "albert"                        # shared layers unrolled, forward replaced
     gptj = config.model_type in ("gptj", "codegen")                       # no attention interface: _attn replaced (CodeGen's is GPT-J's, mask added before the scale)
     falcon = config.model_type == "falcon"                                          # no attention interface
     neo = config.model_type == "gpt_neo"                          # GPTNeoSelfAttention._attn replaced
@@ -439,14 +460,20 @@ def load(folder: str):
     nemotron = config.model_type == "nemotron"                    # no attention interface: forward replaced
     mpt = config.model_type == "mpt"                              # no attention interface: forward replaced
     modernbert = config.model_type == "modernbert"                # its own attention table: forward replaced
-    model = cls.from_pretrained(folder, attn_implementation="eager" if bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm or nemotron or mpt or modernbert else "atman",
+    model = cls.from_pretrained(folder, attn_implementation="eager" if albert or bert or distil or gptj or falcon or neo or bloom or qwen2moe or bigcode or stablelm or nemotron or mpt or modernbert else "atman",
                                 torch_dtype=torch.float32).eval()
+    if albert:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "fixtures"))
+        import albert_fixtures
+        albert_fixtures.unroll(model)
     layer = 0
     for module in model.modules():
         if type(module).__name__ in ATTENTION_CLASSES:
             module._atman_layer = layer
             layer += 1
-            if bert:
+            if albert:
+                module.forward = types.MethodType(_albert_attention_forward, module)
+            elif bert:
                 module.forward = types.MethodType(_bert_self_attention_forward, module)
             elif distil:
                 module.forward = types.MethodType(_distilbert_attention_forward, module)
@@ -470,7 +497,8 @@ def load(folder: str):
                 module.forward = types.MethodType(_mpt_attention_forward, module)
             elif modernbert:
                 module.forward = types.MethodType(_modernbert_attention_forward, module)
-    assert layer == config.num_hidden_layers, f"found {layer} attention modules, expected {config.num_hidden_layers}"
+    expected = model.config.num_hidden_layers if albert else config.num_hidden_layers   # ALBERT: the unrolled applications
+    assert layer == expected, f"found {layer} attention modules, expected {expected}"
     return model
 
 
@@ -538,7 +566,7 @@ def explain(model, inputs, target, *, factor=0.1, kappa=0.6, scaled=True, shift=
 
     Returns delta_ce [G, T] (CE_pert - CE_orig, positive = mattered), delta_logit [G, T]
     (logit_orig - logit_pert), base_ce [T], base_logit [T], the configs, input_ids and rows."""
-    causal = not model.config.model_type in ("bert", "vit", "roberta", "xlm-roberta", "camembert", "distilbert", "modernbert", "electra")
+    causal = not model.config.model_type in ("bert", "vit", "roberta", "xlm-roberta", "camembert", "distilbert", "modernbert", "electra", "albert")
     if isinstance(inputs, torch.Tensor):
         ids, batch_input = [], {"pixel_values": inputs[None].float()}
         n = 1 + (inputs.shape[1] // model.config.patch_size) * (inputs.shape[2] // model.config.patch_size)

@@ -34,14 +34,17 @@ public struct LensReadout: Sendable {
     private let model: TransformerModel
 
     /// The model's natural readout: `vocabulary` for token heads, `classes` for a ViT classifier,
-    /// `tiedEmbeddings` for BERT encoders and classifiers. Throws for a model with neither (a ViT
-    /// without a classifier).
+    /// `tiedEmbeddings` for BERT encoders and classifiers (`classes` for ALBERT's classifier, whose
+    /// token table is narrower than the residual stream). Throws for a model with neither (a ViT
+    /// without a classifier, a bare ALBERT).
     public static func natural(for model: TransformerModel) throws -> LensReadout {
         let arch = model.architecture
         switch arch.head {
         case .languageModel, .maskedLanguageModel: return try make(.vocabulary, for: model)
         case .sequenceClassification where arch.image != nil: return try make(.classes, for: model)
         case .sequenceClassification(_, .lastNonPad): return try make(.classes, for: model)    // decoders: norm + score
+        // ALBERT: the token table is embedding_size wide, not the residual stream's width.
+        case .sequenceClassification where model.weights.embeddings.projection != nil: return try make(.classes, for: model)
         case .sequenceClassification, .replacedTokenDetection, .none: return try make(.tiedEmbeddings, for: model)
         }
     }
@@ -68,6 +71,10 @@ public struct LensReadout: Sendable {
             guard token.shape[1] == arch.dModel else {               // ELECTRA: embedding_size < hidden_size
                 throw AnalysisError.invalidOption("\(arch.modelType)'s word embeddings are \(token.shape[1]) wide, not the residual width "
                     + "\(arch.dModel) (embedding_size ≠ hidden_size), so there is no tied-embedding lens; use a model with a masked-LM head")
+            }
+            guard token.shape[1] == arch.dModel else {
+                throw AnalysisError.invalidOption("\(arch.modelType)'s token embeddings are \(token.shape[1]) wide, not the residual stream's "
+                    + "\(arch.dModel), so hidden states cannot be read through them; use the class lens or a masked-LM checkpoint")
             }
             return LensReadout(kind: kind, approximate: true, description: "tied word embeddings h·Eᵀ (approximate)",
                                outputs: token.shape[0], classLabels: nil, model: model)

@@ -52,6 +52,11 @@ public struct EmbeddingSpace: Sendable {
     /// for an encoder without a head, or a ViT without a classifier).
     public static func resolve(_ model: TransformerModel, _ choice: EmbeddingChoice = .standard) throws -> EmbeddingSpace {
         let arch = model.architecture, w = model.weights
+        if let projection = w.embeddings.projection {
+            throw AnalysisError.invalidOption("\(arch.modelType)'s token embeddings are \(projection.inFeatures) wide and mapped to the "
+                + "\(arch.dModel)-wide residual stream by a linear layer (its MLM decoder reads that width too), so no embedding matrix "
+                + "has rows in the residual stream to project parameters onto")
+        }
         let token = w.embeddings.token.float32()                         // [V, d], converted
         // ELECTRA's tables (and its generator's decoder) are embedding_size wide: not on the residual stream.
         let hasTokens = token.rank == 2 && token.shape[0] > 0 && token.shape[1] == arch.dModel

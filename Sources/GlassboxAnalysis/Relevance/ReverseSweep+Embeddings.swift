@@ -48,14 +48,16 @@ extension ReverseSweep {
 
     /// The gradient at the embedding sum `e + p (+ t)` `[n, d]` — and so at each addend, the
     /// token embeddings (`hook_embed`, `embed [n, d]`) included — from the gradient at block 0's
-    /// input: through ELECTRA's `embeddings_project` (the linear rule) and the embedding LayerNorm
+    /// input: back through the embedding projection (ALBERT's `embedding_hidden_mapping_in`, ELECTRA's
+    /// `embeddings_project`: an `E → d` linear map, under the linear rule) and the embedding LayerNorm
     /// where the model has them.
     func embeddingSumBackward(_ g: Tensor, embed: Tensor) throws -> Tensor {
-        guard let norm = weights.embeddings.norm else { return g }
+        let norm = weights.embeddings.norm
         var g = g
         if let projection = weights.embeddings.projection {
-            g = try linearBackward(projection, g, rule: table[.linear], input: { norm(embeddingSum(embed)) })
+            g = linearBackward(projection, g, rule: table[.linear], input: { norm.map { $0(embeddingSum(embed)) } ?? embeddingSum(embed) })
         }
+        guard let norm else { return g }
         return try normBackward(norm, g, normalized: { norm.normalize(embeddingSum(embed)).normalized },
                                 scale: try tensor(.embedLN(.scale)))
     }

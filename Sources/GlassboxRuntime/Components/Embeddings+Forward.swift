@@ -40,9 +40,10 @@ extension EmbeddingWeights {
         return try addPositions(to: embed, tokenTypes: [], hooks: &hooks)
     }
 
-    /// `embed + positions (+ token types)`, then the embedding norm where there is one and ELECTRA's
-    /// `embeddings_project` where there is one: the first residual stream `[n, d]` from token (or
-    /// patch) embedding rows `embed [n, e]` (`e = d` but in ELECTRA) at positions
+    /// `embed + positions (+ token types)`, then the embedding norm and the embedding projection where
+    /// the model has them (ALBERT's `embedding_hidden_mapping_in`, ELECTRA's `embeddings_project`): the
+    /// first residual stream `[n, d]` from token (or patch) embedding rows `embed [n, e]` (`e = d` but
+    /// where there is a projection) at positions
     /// `offset..<offset + n` (learned positions only; RoBERTa's padded positions start at 0).
     func addPositions(to embed: Tensor, tokenTypes: [Int], offset: Int = 0, hooks: inout HookRun) throws -> Tensor {
         let n = embed.shape[0]
@@ -58,9 +59,10 @@ extension EmbeddingWeights {
             try hooks.fire(.tokenTypeEmbed, &types)
             addInPlace(&sum, types)
         }
-        guard let norm else { return sum }
-        let normalized = try norm(sum, scalePoint: .embedLN(.scale), normalizedPoint: .embedLN(.normalized), hooks: &hooks)
-        return projection.map { $0(normalized) } ?? normalized
+        if let norm {
+            sum = try norm(sum, scalePoint: .embedLN(.scale), normalizedPoint: .embedLN(.normalized), hooks: &hooks)
+        }
+        return projection.map { $0(sum) } ?? sum                           // ALBERT, ELECTRA: E → d
     }
 
     /// RoBERTa's position ids (`create_position_ids_from_input_ids`): `p + cumsum(id ≠ p)` for

@@ -21,9 +21,10 @@ public struct EmbeddingWeights: Sendable {
     /// RoBERTa's `padding_idx` (the pad token id): token `i` then takes position row
     /// `paddingIndex + (non-pad tokens among 0…i)`, a pad token row `paddingIndex`; `nil`: row `i`.
     public var paddingIndex: Int? = nil
-    /// ELECTRA's `embeddings_project` `E → d` (weight `[d, E]`), applied to the embedding LayerNorm's
-    /// output when the tables are narrower than the residual stream (`embedding_size ≠ hidden_size`):
-    /// the first residual stream (`blocks.0.hook_resid_pre`) is its output. `nil` elsewhere.
+    /// A linear map `E → d` (weight `[d, E]`) after the embedding norm, when the tables are `E` wide
+    /// and the residual stream `d` (ELECTRA's `embeddings_project` where `embedding_size ≠ hidden_size`,
+    /// ALBERT's `embedding_hidden_mapping_in`): the first residual stream (`blocks.0.hook_resid_pre`) is
+    /// its output. `nil` elsewhere.
     public var projection: Linear? = nil
 
     /// Embedding tables from their parts, as listed above (shapes not checked; the loaders

@@ -28,6 +28,7 @@ enum CheckpointCounts {
         case "gpt2", "gptj", "codegen": ["num_hidden_layers", "n_layer"]
         case "gpt_neo": ["num_hidden_layers", "num_layers"]
         case "distilbert": ["num_hidden_layers", "n_layers"]
+        case "albert": ["num_hidden_groups"]       // stored layer groups (albert_layer_groups.g); layers are applications (AlbertConfig)
         default: ["num_hidden_layers"]
         }
     }

@@ -1,7 +1,7 @@
 /// The prediction head a `config.json`'s first `architectures` entry asks for (transformers'
 /// class name, e.g. `BertForTokenClassification`), as far as Glassbox runs it.
 enum RequestedHead: Sendable, Equatable {
-    /// Masked-token logits (`…ForMaskedLM`, and `BertForPreTraining`, whose first output is the same head).
+    /// Masked-token logits (`…ForMaskedLM`, and `BertForPreTraining` / `AlbertForPreTraining`, whose first output is the same head).
     case maskedLanguageModel
     /// Class logits on one pooled token (`…ForSequenceClassification`, `ViTForImageClassification`):
     /// the first for encoders, the last non-pad one for decoders.
@@ -37,6 +37,10 @@ enum HeadClass {
                     "ElectraForPreTraining": .replacedTokenDetection, "ElectraForCausalLM": nil, "ElectraForTokenClassification": nil,
                     "ElectraForQuestionAnswering": nil, "ElectraForMultipleChoice": nil],
         "modernbert": ["ModernBertModel": RequestedHead.none, "ModernBertForMaskedLM": .maskedLanguageModel, "ModernBertForSequenceClassification": .sequenceClassification, "ModernBertForTokenClassification": nil, "ModernBertForQuestionAnswering": nil],
+        "albert": ["AlbertModel": RequestedHead.none, "AlbertForMaskedLM": .maskedLanguageModel,
+                   "AlbertForPreTraining": .maskedLanguageModel,
+                   "AlbertForSequenceClassification": .sequenceClassification,
+                   "AlbertForTokenClassification": nil, "AlbertForQuestionAnswering": nil, "AlbertForMultipleChoice": nil],
         "vit": ["ViTModel": RequestedHead.none, "ViTForImageClassification": .sequenceClassification,
                 "ViTForMaskedImageModeling": nil],
     ]

@@ -23,7 +23,7 @@ enum IntegerConfigFields {
     /// Families whose positions are a learned table, `nn.Embedding(max_position_embeddings, d)`;
     /// the rotary families only compare positions with the number.
     static let learnedPositionFamilies: Set<String> = ["bert", "distilbert", "roberta", "xlm-roberta", "camembert", "gpt_neo",
-                                                        "opt", "electra"]
+                                                        "opt", "electra", "albert"]
 
     /// Families whose token embedding takes no `padding_idx`; every other family builds
     /// `nn.Embedding(vocab_size, d, padding_idx=pad_token_id)`, which fails on a float id
@@ -57,6 +57,8 @@ enum IntegerConfigFields {
         if modelType == "granitemoeshared" { fields.append("shared_intermediate_size") }   // GraniteMoeSharedMLP's nn.Linear sizes
         // PhiMoE: sparsemixer always takes two experts; only the auxiliary loss reads num_experts_per_tok.
         if modelType == "phimoe" { fields.removeAll { $0 == "num_experts_per_tok" } }
+        // ALBERT: the embedding width sizes nn.Embedding / nn.LayerNorm, the group counts nn.ModuleList.
+        if modelType == "albert" { fields += ["embedding_size", "num_hidden_groups", "inner_group_num"] }
         return fields
     }
 

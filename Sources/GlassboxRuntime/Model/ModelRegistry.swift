@@ -39,7 +39,8 @@ public enum ModelRegistry {
                                                          ModernBertLoader.self,
                                                          CodeGenLoader.self,
                                                          PhiMoELoader.self,
-                                                         ElectraLoader.self]
+                                                         ElectraLoader.self,
+                                                         AlbertLoader.self]
 
     /// The `model_type` values Glassbox can load.
     public static var supportedModelTypes: [String] { loaders.flatMap { $0.modelTypes }.sorted() }

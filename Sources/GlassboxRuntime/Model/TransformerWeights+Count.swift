@@ -12,8 +12,8 @@ extension TransformerWeights {
         var total = embeddings.token.count + (embeddings.position?.count ?? 0) + (embeddings.tokenType?.count ?? 0)
         total += Self.count(embeddings.norm) + (embeddings.patch.map(Self.count) ?? 0) + (embeddings.classToken?.count ?? 0)
         total += embeddings.projection.map(Self.count) ?? 0
-        total += blockLinearParameterCount
-        for block in blocks {
+        total += distinctBlocks.flatMap(Self.linears).map(Self.count).reduce(0, +)
+        for block in distinctBlocks {
             // Phi's one input_layernorm is both ln1 and ln2: counted once.
             let ln2: Norm? = block.ln2.sharesStorage(with: block.ln1) ? nil : block.ln2
             total += [block.ln1, ln2, block.ln1Post, block.ln2Post, block.attention.queryNorm, block.attention.keyNorm]
@@ -36,34 +36,41 @@ extension TransformerWeights {
 
     /// Every block's linear maps, in order: the attention projections, then the MLP's (every
     /// expert's in a mixture: input, output, up), then a mixture's router and shared expert.
-    private var blockLinears: [Linear] {
-        var list: [Linear] = []
-        for block in blocks {
-            let a = block.attention
-            list += [a.query, a.key, a.value, a.output]
-            for m in block.mlp.mixture?.experts ?? [block.mlp] {     // a mixture's every expert
-                list += [m.input, m.output] + (m.up.map { [$0] } ?? [])
-            }
-            if let router = block.mlp.mixture?.router { list.append(router) }
-            if let shared = block.mlp.mixture?.shared {              // Qwen2-MoE: the shared expert, its gate
-                list += [shared.mlp.input, shared.mlp.output] + (shared.mlp.up.map { [$0] } ?? []) + (shared.gate.map { [$0] } ?? [])
-            }
+    private var blockLinears: [Linear] { blocks.flatMap(Self.linears) }
+
+    /// One block's linear maps, in `blockLinears`' order.
+    private static func linears(_ block: BlockWeights) -> [Linear] {
+        let a = block.attention
+        var list = [a.query, a.key, a.value, a.output]
+        for m in block.mlp.mixture?.experts ?? [block.mlp] {     // a mixture's every expert
+            list += [m.input, m.output] + (m.up.map { [$0] } ?? [])
+        }
+        if let router = block.mlp.mixture?.router { list.append(router) }
+        if let shared = block.mlp.mixture?.shared {              // Qwen2-MoE: the shared expert, its gate
+            list += [shared.mlp.input, shared.mlp.output] + (shared.mlp.up.map { [$0] } ?? []) + (shared.gate.map { [$0] } ?? [])
         }
         return list
+    }
+
+    /// The blocks, each layer whose weights an earlier one shares (ALBERT's repeated layer groups)
+    /// left out: its parameters are counted once.
+    private var distinctBlocks: [BlockWeights] {
+        blocks.enumerated().filter { i, block in
+            !blocks[..<i].contains { $0.attention.query.weight.sharesStorage(with: block.attention.query.weight) }
+        }.map(\.element)
     }
 
     /// Bytes the weights occupy once touched: every matrix in its stored format (a tied output
     /// layer once), the Float32 norms, biases and position tables at 4 bytes each.
     public var residentBytes: Int {
         let matrices = matrixList
-        var total = 0
+        var total = 0, matrixElements = 0
         for (i, m) in matrices.enumerated() where !matrices[..<i].contains(where: { $0.sharesStorage(with: m) }) {
             total += m.byteCount
+            matrixElements += m.count
         }
-        let matrixElements = matrices.reduce(0) { $0 + $1.count }
-        // heldParameterCount counts a tied head once; the rest of it is Float32.
-        let tiedElements = head.unembed.map { $0.weight.sharesStorage(with: embeddings.token) ? $0.weight.count : 0 } ?? 0
-        return total + 4 * max(0, heldParameterCount - (matrixElements - tiedElements))
+        // heldParameterCount counts a tied head and a shared block once, as matrixElements does; the rest of it is Float32.
+        return total + 4 * max(0, heldParameterCount - matrixElements)
     }
 
     /// Bytes of the weight matrices held in Float32 (each stored matrix once). For a half-precision
@@ -81,7 +88,7 @@ extension TransformerWeights {
     /// Every weight matrix: the token table (and patch projection), each block's projections
     /// (every expert's and the router in a mixture), then the head's.
     private var matrixList: [WeightMatrix] {
-        [embeddings.token] + [embeddings.patch, embeddings.projection].compactMap { $0?.weight } + blockLinears.map(\.weight)
+        [embeddings.token] + ([embeddings.patch, embeddings.projection].compactMap { $0?.weight }) + blockLinears.map(\.weight)
             + [head.pooler, head.transform, head.unembed].compactMap { $0?.weight }
     }
 

@@ -26,14 +26,14 @@ struct MaskedLMHeadWeights {
 }
 
 extension WeightReader {
-    /// Reads a masked-LM head on the residual width `d` over a vocabulary of `wordEmbeddings.shape[0]`
-    /// tokens, its decoder tied to `wordEmbeddings [V, e]` unless a decoder weight is stored. The
-    /// transform maps `d → e`, `e` the word table's width: `d` in BERT, `embedding_size` in
-    /// ELECTRA's generator (`ElectraGeneratorPredictions`, `generator_lm_head`).
-    mutating func maskedLanguageModelHead(_ names: MaskedLMHeadNames, norm kind: NormKind, width d: Int,
+    /// Reads a masked-LM head over a vocabulary of `wordEmbeddings.shape[0]` tokens, its decoder tied
+    /// to `wordEmbeddings [V, e]` unless a decoder weight is stored. The transform maps the residual
+    /// width (`inputWidth`, else `d`) to `e`, the word table's width: `d` in BERT, `embedding_size` in
+    /// ELECTRA's generator (`ElectraGeneratorPredictions`) and ALBERT (`AlbertMLMHead.dense`).
+    mutating func maskedLanguageModelHead(_ names: MaskedLMHeadNames, norm kind: NormKind, width d: Int, inputWidth: Int? = nil,
                                           wordEmbeddings: WeightMatrix) throws -> MaskedLMHeadWeights {
         let (vocab, e) = (wordEmbeddings.shape[0], wordEmbeddings.shape[1])
-        let transform = try linearWithBias(names.transform, d, e, prefixed: false)
+        let transform = try linearWithBias(names.transform, inputWidth ?? d, e, prefixed: false)
         let norm = try layerNorm(names.norm, kind: kind, width: e, prefixed: false)
         let decoder = try optionalMatrix(names.decoderWeight, shape: [vocab, e], prefixed: false)
         guard let biasName = resolve(names.decoderBiases, prefixed: false) else {

@@ -36,6 +36,7 @@ extension FastTokenizerOverrides {
         "codegen": "CodeGenTokenizerFast",
         "phimoe": "LlamaTokenizerFast",
         "electra": "ElectraTokenizerFast",
+        "albert": "AlbertTokenizerFast",
     ]
 
     /// The tokenizer class `AutoTokenizer.from_pretrained` picks for `directory`, in its order:
