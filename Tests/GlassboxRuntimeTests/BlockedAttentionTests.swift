@@ -9,9 +9,15 @@ import XCTest
 /// of 6, BERT, RoBERTa, DistilBERT, ViT, Gemma 1–3 and OLMo 2 — Gemma 2's soft-capped scores go
 /// through the blocked kernel's own cap, Gemma 3's sliding layers through their own rotary tables).
 /// Tolerance: for every compared tensor,
-/// max |Δ| ≤ 1e-5 · max |unblocked| (relative to the tensor's scale; fp32 both sides).
+/// max |Δ| ≤ 1e-5 · max |unblocked| (relative to the tensor's scale; fp32 both sides), except on the
+/// ALBERT fixtures (`illConditioned`): their query/key weights were doubled so that the attention is
+/// nearly one-hot, and their shared layers run 8 and 3 times, so the online softmax's rescalings
+/// (rounded differently from the one-pass softmax) grow through the depth to 3.3e-5 of a tensor's
+/// scale (albert-mlm; albert-cls 1.1e-5; measured where OpenBLAS runs its Haswell kernels); there 1e-4.
 final class BlockedAttentionTests: XCTestCase {
     static let relativeTolerance: Float = 1e-5
+    /// Fixtures whose forward amplifies float32 rounding beyond `relativeTolerance` (see above).
+    static let illConditioned: Set<String> = ["albert-mlm", "albert-cls"]
 
     static var fixtureModels: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: Fixtures.models.path)) ?? []).sorted()
@@ -35,23 +41,38 @@ final class BlockedAttentionTests: XCTestCase {
         }
     }
 
+    /// Asserts `actual` within `relative` × max |expected| of `expected`; returns that relative difference.
+    @discardableResult
     private func assertRelativelyClose(_ actual: Tensor, _ expected: Tensor, _ label: String,
-                                       file: StaticString = #filePath, line: UInt = #line) {
+                                       relative: Float = BlockedAttentionTests.relativeTolerance,
+                                       file: StaticString = #filePath, line: UInt = #line) -> Float {
         let scale = expected.storage.reduce(Float(0)) { max($0, abs($1)) }
-        assertClose(actual, expected, tolerance: Self.relativeTolerance * max(scale, .leastNormalMagnitude), label,
+        assertClose(actual, expected, tolerance: relative * max(scale, .leastNormalMagnitude), label,
                     file: file, line: line)
+        guard actual.shape == expected.shape else { return .infinity }
+        let diff = zip(actual.storage, expected.storage).reduce(Float(0)) { max($0, abs($1.0 - $1.1)) }
+        return diff / max(scale, .leastNormalMagnitude)
     }
 
-    private func assertSame(_ blocked: ForwardResult, _ full: ForwardResult, _ label: String) throws {
+    /// Every captured tensor, the hidden state, logits and pooled output within `relative`; returns the worst.
+    @discardableResult
+    private func assertSame(_ blocked: ForwardResult, _ full: ForwardResult, _ label: String,
+                            relative: Float = BlockedAttentionTests.relativeTolerance) throws -> Float {
         XCTAssertFalse(full.cache.order.isEmpty, "\(label): nothing captured")
+        var worst: Float = 0
         for point in full.cache.order {
             let reference = try XCTUnwrap(full.cache[point], "\(label): \(point.name) missing (unblocked)")
             let ours = try XCTUnwrap(blocked.cache[point], "\(label): \(point.name) missing (blocked)")
-            assertRelativelyClose(ours, reference, "\(label) \(point.name)")
+            worst = max(worst, assertRelativelyClose(ours, reference, "\(label) \(point.name)", relative: relative))
         }
-        assertRelativelyClose(blocked.hidden, full.hidden, "\(label) hidden")
-        if let logits = full.logits { assertRelativelyClose(try XCTUnwrap(blocked.logits), logits, "\(label) logits") }
-        if let pooled = full.pooled { assertRelativelyClose(try XCTUnwrap(blocked.pooled), pooled, "\(label) pooled") }
+        worst = max(worst, assertRelativelyClose(blocked.hidden, full.hidden, "\(label) hidden", relative: relative))
+        if let logits = full.logits {
+            worst = max(worst, assertRelativelyClose(try XCTUnwrap(blocked.logits), logits, "\(label) logits", relative: relative))
+        }
+        if let pooled = full.pooled {
+            worst = max(worst, assertRelativelyClose(try XCTUnwrap(blocked.pooled), pooled, "\(label) pooled", relative: relative))
+        }
+        return worst
     }
 
     /// Blocks of 1, 4, 5 and 16 on inputs of 45 tokens (or the context, or ViT's 17 positions):
@@ -64,10 +85,13 @@ final class BlockedAttentionTests: XCTestCase {
             families.insert(model.architecture.modelType)
             let x = input(for: model, length: 45, seed: UInt64(300 + index))
             let full = try model.forward(x, capture: compared(model), attention: .unblocked)
+            let relative: Float = Self.illConditioned.contains(name) ? 1e-4 : Self.relativeTolerance
+            var worst: Float = 0
             for blockSize in [1, 4, 5, 16] {
                 let blocked = try model.forward(x, capture: compared(model), attention: .blocked(blockSize: blockSize))
-                try assertSame(blocked, full, "\(name) B=\(blockSize)")
+                worst = max(worst, try assertSame(blocked, full, "\(name) B=\(blockSize)", relative: relative))
             }
+            if Self.illConditioned.contains(name) { print("\(name): blocked against unblocked, worst relative difference \(worst)") }
         }
         XCTAssertTrue(families.isSuperset(of: ["gpt2", "llama", "mistral", "qwen2", "bert", "vit", "phi3", "mixtral",
                                                "roberta", "distilbert", "gemma", "gemma2", "gemma3", "gemma3_text", "olmo2"]),

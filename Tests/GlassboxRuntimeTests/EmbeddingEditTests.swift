@@ -12,7 +12,8 @@ final class EmbeddingEditTests: XCTestCase {
             let model = try TransformerModel.load(directory: Fixtures.model(name))
             let (input, rows, n) = BatchedSuffixTests.input(model, seed: 13)
             let base = try model.suffixBase(input, logitRows: rows)
-            let d = model.architecture.dModel
+            // hook_embed's width: the token table's, narrower than d where an embedding projection follows (ELECTRA, ALBERT).
+            let d = try XCTUnwrap(try model.forward(input, capture: .all).cache[.embed], name).shape[1]
             var rng = SplitMix64(seed: 21)
             let sets: [[Int]] = [[n - 1], [1], [2, n / 2], Array(1..<n), [0, 3]]
             let edits = sets.map { EmbeddingEdit(positions: $0, rows: rng.tensor([$0.count, d])) }
