@@ -31,19 +31,38 @@ extension WeightReader {
     /// BERT's encoder blocks (`encoder.layer.l.attention.self.query` …, post-LN), shared by BERT and
     /// RoBERTa, whose checkpoints use the same names below their prefix.
     mutating func bertEncoderBlocks(_ arch: Architecture) throws -> [BlockWeights] {
-        let (d, dff) = (arch.dModel, arch.dFF)
-        return try (0..<arch.layers).map { l in
-            let p = "encoder.layer.\(l)."
-            return BlockWeights(
-                ln1: try layerNorm(p + "attention.output.LayerNorm", kind: arch.norm, width: d),
-                attention: AttentionWeights(
-                    query: try linearWithBias(p + "attention.self.query", d, d),
-                    key: try linearWithBias(p + "attention.self.key", d, d),
-                    value: try linearWithBias(p + "attention.self.value", d, d),
-                    output: try linearWithBias(p + "attention.output.dense", d, d)),
-                ln2: try layerNorm(p + "output.LayerNorm", kind: arch.norm, width: d),
-                mlp: MLPWeights(input: try linearWithBias(p + "intermediate.dense", d, dff), up: nil,
-                                output: try linearWithBias(p + "output.dense", dff, d)))
-        }
+        try (0..<arch.layers).map { l in try postLNBlock("encoder.layer.\(l).", .bert, arch) }
     }
+
+    /// One BERT-style post-LN block under `p`: q, k, v and the attention output with biases, the
+    /// attention LayerNorm, the MLP's two linears with biases and the output LayerNorm, by `names`.
+    mutating func postLNBlock(_ p: String, _ names: PostLNBlockNames, _ arch: Architecture) throws -> BlockWeights {
+        let (d, dff) = (arch.dModel, arch.dFF)
+        return BlockWeights(
+            ln1: try layerNorm(p + names.attentionNorm, kind: arch.norm, width: d),
+            attention: AttentionWeights(
+                query: try linearWithBias(p + names.query, d, d),
+                key: try linearWithBias(p + names.key, d, d),
+                value: try linearWithBias(p + names.value, d, d),
+                output: try linearWithBias(p + names.attentionOutput, d, d)),
+            ln2: try layerNorm(p + names.outputNorm, kind: arch.norm, width: d),
+            mlp: MLPWeights(input: try linearWithBias(p + names.intermediate, d, dff), up: nil,
+                            output: try linearWithBias(p + names.output, dff, d)))
+    }
+}
+
+/// The tensor names of a BERT-style post-LN block below its prefix.
+struct PostLNBlockNames {
+    let query: String, key: String, value: String, attentionOutput: String, attentionNorm: String
+    let intermediate: String, output: String, outputNorm: String
+
+    /// BERT's and RoBERTa's (`encoder.layer.l.…`).
+    static let bert = PostLNBlockNames(query: "attention.self.query", key: "attention.self.key",
+                                       value: "attention.self.value", attentionOutput: "attention.output.dense",
+                                       attentionNorm: "attention.output.LayerNorm", intermediate: "intermediate.dense",
+                                       output: "output.dense", outputNorm: "output.LayerNorm")
+    /// ALBERT's `AlbertLayer` (`…albert_layers.j.…`).
+    static let albert = PostLNBlockNames(query: "attention.query", key: "attention.key", value: "attention.value",
+                                         attentionOutput: "attention.dense", attentionNorm: "attention.LayerNorm",
+                                         intermediate: "ffn", output: "ffn_output", outputNorm: "full_layer_layer_norm")
 }

@@ -91,16 +91,6 @@ enum AlbertLoader: ArchitectureLoader {
 extension WeightReader {
     /// One `AlbertLayer` under `p` (`…albert_layers.j.`): BERT's post-LN block under ALBERT's names.
     mutating func albertLayer(_ p: String, _ arch: Architecture) throws -> BlockWeights {
-        let (d, dff) = (arch.dModel, arch.dFF)
-        return BlockWeights(
-            ln1: try layerNorm(p + "attention.LayerNorm", kind: arch.norm, width: d),
-            attention: AttentionWeights(
-                query: try linearWithBias(p + "attention.query", d, d),
-                key: try linearWithBias(p + "attention.key", d, d),
-                value: try linearWithBias(p + "attention.value", d, d),
-                output: try linearWithBias(p + "attention.dense", d, d)),
-            ln2: try layerNorm(p + "full_layer_layer_norm", kind: arch.norm, width: d),
-            mlp: MLPWeights(input: try linearWithBias(p + "ffn", d, dff), up: nil,
-                            output: try linearWithBias(p + "ffn_output", dff, d)))
+        try postLNBlock(p, .albert, arch)
     }
 }
