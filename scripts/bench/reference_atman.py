@@ -188,7 +188,13 @@ def _bert_self_attention_forward(self, hidden_states, attention_mask=None, head_
     unpadded encoder sequence, with the manipulation."""
     assert encoder_hidden_states is None and past_key_value is None and head_mask is None
     assert self.position_embedding_type == "absolute"
+    z, p = _bert_style_manipulated(self, hidden_states, attention_mask)
+    return (z, p) if output_attentions else (z,)
 
+
+def _bert_style_manipulated(self, hidden_states, attention_mask):
+    """The manipulated attention of a BERT-style module (query, key, value Linears; an additive mask
+    whose zeros are the visible keys): z [B, n, H·dh] and the probabilities."""
     def heads(x):                                                         # [B, n, d] -> [B, H, n, dh]
         return x.view(*x.shape[:-1], self.num_attention_heads, self.attention_head_size).permute(0, 2, 1, 3)
 
@@ -198,8 +204,7 @@ def _bert_self_attention_forward(self, hidden_states, attention_mask=None, head_
     if attention_mask is not None:
         visible = visible & (attention_mask[:, :, :, :n] == 0)
     z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.attention_head_size ** -0.5)
-    z = z.reshape(*z.shape[:2], self.all_head_size)
-    return (z, p) if output_attentions else (z,)
+    return z.reshape(*z.shape[:2], self.all_head_size), p
 
 
 def _albert_attention_forward(self, hidden_states, attention_mask=None, head_mask=None, output_attentions=False):
@@ -208,17 +213,8 @@ def _albert_attention_forward(self, hidden_states, attention_mask=None, head_mas
     ALBERT's attention module includes. The model is unrolled first (albert_fixtures.unroll), so each
     application of a shared layer is its own module with its own `_atman_layer`."""
     assert head_mask is None and self.position_embedding_type == "absolute"
-
-    def heads(x):                                                         # [B, n, d] -> [B, H, n, dh]
-        return x.view(*x.shape[:-1], self.num_attention_heads, self.attention_head_size).permute(0, 2, 1, 3)
-
-    q, k, v = heads(self.query(hidden_states)), heads(self.key(hidden_states)), heads(self.value(hidden_states))
-    n = q.shape[2]
-    visible = torch.ones(1, 1, n, n, dtype=torch.bool)
-    if attention_mask is not None:
-        visible = visible & (attention_mask[:, :, :, :n] == 0)
-    z, p = manipulated_attention(self._atman_layer, q, k, v, visible, self.attention_head_size ** -0.5)
-    out = self.LayerNorm(hidden_states + self.dense(z.reshape(*z.shape[:2], self.all_head_size)))
+    z, p = _bert_style_manipulated(self, hidden_states, attention_mask)
+    out = self.LayerNorm(hidden_states + self.dense(z))
     return (out, p) if output_attentions else (out,)
 
 
